@@ -1,0 +1,70 @@
+/** Options shared by every icebridge error. */
+export interface IcebridgeErrorOptions {
+  /** True when the same call may succeed if simply tried again. */
+  retryable?: boolean;
+  /** The underlying error, kept for diagnostics; never rendered into `message`. */
+  cause?: unknown;
+}
+
+/** Base error of the product: a stable machine-readable `code` and whether a retry can help. */
+export class IcebridgeError extends Error {
+  /** Stable identifier callers and HTTP edges switch on. */
+  readonly code: string;
+  /** True when the same call may succeed if simply tried again. */
+  readonly retryable: boolean;
+
+  constructor(code: string, message: string, options: IcebridgeErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+/** Input that can never succeed as given (bad argument, unsupported type, refused schema change). */
+export class ValidationError extends IcebridgeError {
+  constructor(message: string, options: IcebridgeErrorOptions = {}) {
+    super('INVALID_ARGUMENT', message, options);
+  }
+}
+
+/** A file or object that does not exist. */
+export class NotFoundError extends IcebridgeError {
+  constructor(message: string, options: IcebridgeErrorOptions = {}) {
+    super('NOT_FOUND', message, options);
+  }
+}
+
+/** An exclusive create found the target already there. */
+export class AlreadyExistsError extends IcebridgeError {
+  constructor(message: string, options: IcebridgeErrorOptions = {}) {
+    super('ALREADY_EXISTS', message, options);
+  }
+}
+
+/** A table that does not exist in the catalog. */
+export class TableNotFoundError extends IcebridgeError {
+  constructor(message: string, options: IcebridgeErrorOptions = {}) {
+    super('TABLE_NOT_FOUND', message, options);
+  }
+}
+
+/** Another writer committed first; reload, re-apply and retry. */
+export class CommitConflictError extends IcebridgeError {
+  constructor(message: string, options: IcebridgeErrorOptions = {}) {
+    super('COMMIT_CONFLICT', message, { retryable: true, ...options });
+  }
+}
+
+/** The commit write failed in a way that may have landed; look before retrying or deleting anything. */
+export class CommitStateUnknownError extends IcebridgeError {
+  constructor(message: string, options: IcebridgeErrorOptions = {}) {
+    super('COMMIT_STATE_UNKNOWN', message, options);
+  }
+}
+
+/** Renders any thrown value as a one-line message without stack traces. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

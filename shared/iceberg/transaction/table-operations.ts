@@ -1,0 +1,173 @@
+/**
+ * The table operations that produce snapshots: fast append (of data files or of manifests written elsewhere)
+ * and overwrite (replace some files with others). Each is one commit, retried on conflict, and recognisable by
+ * its operation id so a retry after an unknown outcome never applies it twice.
+ */
+import { randomUUID } from 'node:crypto';
+import { ValidationError } from '../../errors';
+import type { HadoopCatalog, Table } from '../catalog/hadoop-catalog';
+import type { TableIdentifier } from '../catalog/table-identifier';
+import { type DataFile, type ManifestEntry, ManifestEntryStatus, type ManifestFile } from '../spec/manifest';
+import { currentSchema, currentSnapshot, specById } from '../spec/table-metadata';
+import { type CommitWithRetryOptions, commitWithRetry } from './commit-retry';
+import { manifestEntries, newManifestLocation, snapshotManifests, writeDataManifest, writeManifestFile } from './manifest-files';
+import { type ChangeCounts, findSnapshotByOperation, newSnapshotId, planSnapshot } from './snapshot-producer';
+
+/** Options shared by snapshot-producing operations. */
+export interface SnapshotOperationOptions extends Pick<CommitWithRetryOptions, 'maxAttempts' | 'baseDelayInMs' | 'maxDelayInMs' | 'sleep'> {
+  /** Identifies the operation across retries and re-runs; a committed snapshot with this id ends the call. */
+  operationId?: string;
+  /** Extra snapshot summary properties (e.g. a run id, partition checksums). */
+  properties?: Record<string, string>;
+  /** Clock; defaults to Date.now. */
+  now?: () => number;
+}
+
+/** Options of fastAppend. */
+export interface FastAppendOptions extends SnapshotOperationOptions {
+  /** Data files to add; written into one new manifest. */
+  dataFiles?: DataFile[];
+  /** Manifests written elsewhere (entries ADDED with inherited ids), added as they are. */
+  manifests?: ManifestFile[];
+}
+
+/** Result of a snapshot-producing operation. */
+export interface SnapshotResult {
+  table: Table;
+  snapshotId: bigint;
+  /** False when the table already had this operation's snapshot (a re-run). */
+  created: boolean;
+}
+
+/** Adds files in one new snapshot without touching existing manifests. */
+export async function fastAppend(catalog: HadoopCatalog, id: TableIdentifier, options: FastAppendOptions): Promise<SnapshotResult> {
+  const operationId = options.operationId ?? randomUUID();
+  const start = await catalog.loadTable(id);
+  const existing = findSnapshotByOperation(start.metadata, operationId);
+  if (existing) return { table: start, snapshotId: existing['snapshot-id'], created: false };
+  const manifests = [...(options.manifests ?? [])];
+  if (options.dataFiles && options.dataFiles.length > 0) {
+    manifests.push(await writeDataManifest(catalog.io, start.metadata, options.dataFiles));
+  }
+  for (const m of manifests) {
+    if (m.deletedFilesCount > 0 || m.existingFilesCount > 0) {
+      throw new ValidationError(`manifest ${m.manifestPath} has existing or deleted entries; a fast append adds only new files`);
+    }
+  }
+  const added: ChangeCounts = {
+    files: manifests.reduce((n, m) => n + m.addedFilesCount, 0),
+    records: manifests.reduce((n, m) => n + m.addedRowsCount, 0n),
+    bytes: 0n,
+  };
+  // File sizes are not in manifest-list records; read them from the manifests we add (small, once).
+  const addedEntries = (await Promise.all(manifests.map((m) => manifestEntries(catalog.io, m)))).flat();
+  added.bytes = addedEntries.reduce((n, e) => n + e.dataFile.fileSizeInBytes, 0n);
+  const changedPartitions = new Set(addedEntries.map((e) => partitionKey(e))).size;
+  const snapshotId = newSnapshotId();
+  const table = await commitWithRetry(
+    catalog,
+    id,
+    async (base, attempt) =>
+      planSnapshot(catalog.io, base, { snapshotId, operationId }, {
+        operation: 'append',
+        newManifests: manifests,
+        keptManifests: await snapshotManifests(catalog.io, currentSnapshot(base.metadata)),
+        added,
+        deleted: { files: 0, records: 0n, bytes: 0n },
+        changedPartitions,
+        ...(options.properties ? { properties: options.properties } : {}),
+      }, attempt, (options.now ?? Date.now)()),
+    { ...retryOptions(options), isCommitted: (m) => findSnapshotByOperation(m, operationId) !== undefined },
+  );
+  return { table, snapshotId: findSnapshotByOperation(table.metadata, operationId)!['snapshot-id'], created: true };
+}
+
+/** Options of overwrite. */
+export interface OverwriteOptions extends SnapshotOperationOptions {
+  /** Chooses the live data files to remove (evaluated against the snapshot the attempt builds on). */
+  deleteWhere: (file: DataFile) => boolean;
+  /** Data files to add in the same snapshot. */
+  dataFiles?: DataFile[];
+  /** Manifests of new files written elsewhere. */
+  manifests?: ManifestFile[];
+}
+
+/** Replaces the chosen live files with new ones in one snapshot (operation overwrite, or delete when nothing is added). */
+export async function overwrite(catalog: HadoopCatalog, id: TableIdentifier, options: OverwriteOptions): Promise<SnapshotResult> {
+  const operationId = options.operationId ?? randomUUID();
+  const start = await catalog.loadTable(id);
+  const existing = findSnapshotByOperation(start.metadata, operationId);
+  if (existing) return { table: start, snapshotId: existing['snapshot-id'], created: false };
+  const addedManifests = [...(options.manifests ?? [])];
+  if (options.dataFiles && options.dataFiles.length > 0) {
+    addedManifests.push(await writeDataManifest(catalog.io, start.metadata, options.dataFiles));
+  }
+  const addedEntries = (await Promise.all(addedManifests.map((m) => manifestEntries(catalog.io, m)))).flat();
+  const snapshotId = newSnapshotId();
+  const table = await commitWithRetry(
+    catalog,
+    id,
+    async (base, attempt) => {
+      const kept: ManifestFile[] = [];
+      const rewritten: ManifestFile[] = [];
+      const deleted: ChangeCounts = { files: 0, records: 0n, bytes: 0n };
+      const partitions = new Set(addedEntries.map(partitionKey));
+      for (const manifest of await snapshotManifests(catalog.io, currentSnapshot(base.metadata))) {
+        const entries = await manifestEntries(catalog.io, manifest);
+        const live = entries.filter((e) => e.status !== ManifestEntryStatus.Deleted);
+        const doomed = new Set(live.filter((e) => options.deleteWhere(e.dataFile)));
+        if (doomed.size === 0) {
+          kept.push(manifest);
+          continue;
+        }
+        // Rewritten entries keep their data sequence numbers explicitly: inheritance would re-date them.
+        const next: ManifestEntry[] = live.map((e) =>
+          doomed.has(e)
+            ? { ...e, status: ManifestEntryStatus.Deleted, snapshotId }
+            : { ...e, status: ManifestEntryStatus.Existing },
+        );
+        for (const e of doomed) {
+          deleted.files++;
+          deleted.records += e.dataFile.recordCount;
+          deleted.bytes += e.dataFile.fileSizeInBytes;
+          partitions.add(partitionKey(e));
+        }
+        const spec = specById(base.metadata, manifest.partitionSpecId);
+        const location = newManifestLocation(base.metadata, `m${attempt}`);
+        rewritten.push(await writeManifestFile(catalog.io, currentSchema(base.metadata), spec, next, location, snapshotId));
+      }
+      const plan = await planSnapshot(catalog.io, base, { snapshotId, operationId }, {
+        operation: addedManifests.length === 0 ? 'delete' : deleted.files === 0 ? 'append' : 'overwrite',
+        newManifests: [...addedManifests, ...rewritten],
+        keptManifests: kept,
+        added: {
+          files: addedEntries.length,
+          records: addedEntries.reduce((n, e) => n + e.dataFile.recordCount, 0n),
+          bytes: addedEntries.reduce((n, e) => n + e.dataFile.fileSizeInBytes, 0n),
+        },
+        deleted,
+        changedPartitions: partitions.size,
+        ...(options.properties ? { properties: options.properties } : {}),
+      }, attempt, (options.now ?? Date.now)());
+      plan.attemptFiles = [...(plan.attemptFiles ?? []), ...rewritten.map((m) => m.manifestPath)];
+      return plan;
+    },
+    { ...retryOptions(options), isCommitted: (m) => findSnapshotByOperation(m, operationId) !== undefined },
+  );
+  return { table, snapshotId: findSnapshotByOperation(table.metadata, operationId)!['snapshot-id'], created: true };
+}
+
+/** The retry settings of an operation's options, without undefined members. */
+export function retryOptions(options: SnapshotOperationOptions): Omit<CommitWithRetryOptions, 'isCommitted'> {
+  const out: Omit<CommitWithRetryOptions, 'isCommitted'> = {};
+  if (options.maxAttempts !== undefined) out.maxAttempts = options.maxAttempts;
+  if (options.baseDelayInMs !== undefined) out.baseDelayInMs = options.baseDelayInMs;
+  if (options.maxDelayInMs !== undefined) out.maxDelayInMs = options.maxDelayInMs;
+  if (options.sleep !== undefined) out.sleep = options.sleep;
+  if (options.now !== undefined) out.now = options.now;
+  return out;
+}
+
+function partitionKey(entry: ManifestEntry): string {
+  return `${entry.dataFile.partition.map((v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : String(v))).join('\u0000')}`;
+}

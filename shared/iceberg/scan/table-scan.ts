@@ -1,0 +1,160 @@
+/**
+ * Reading a table: pick the snapshot (current, by id, or as of a time), prune manifests by their partition
+ * summaries, prune files by partition values and column metrics, then read the surviving data files by field id
+ * and apply the filter to each row.
+ */
+import { ValidationError } from '../../errors';
+import type { FileIO } from '../io/file-io';
+import { readDataFile } from '../parquet/parquet-reader';
+import { InclusiveMetricsEvaluator, compilePartitionFilter, compileRowFilter, manifestMightMatch, projectInclusive } from '../spec/evaluators';
+import { ALWAYS_TRUE, type Expression } from '../spec/expressions';
+import { type DataFile, type FieldSummary, ManifestContent, ManifestEntryStatus } from '../spec/manifest';
+import { partitionType } from '../spec/partition-type';
+import { type Schema, indexFields } from '../spec/schema';
+import type { Snapshot } from '../spec/snapshot';
+import { type TableMetadata, currentSchema, currentSnapshot, schemaById, snapshotAsOf, snapshotById, specById } from '../spec/table-metadata';
+import type { Row } from '../spec/values';
+import { manifestEntries, snapshotManifests } from '../transaction/manifest-files';
+
+/** What to read. */
+export interface ScanOptions {
+  /** Read this snapshot instead of the current one. */
+  snapshotId?: bigint;
+  /** Read the snapshot that was current at this time (time travel). */
+  asOfTimestampMs?: number;
+  /** Rows must match this (bound by field id); files and manifests that cannot match are skipped. */
+  filter?: Expression;
+  /** Top-level column names to return, in this order; all columns when absent. */
+  columns?: string[];
+}
+
+/** One data file to read. */
+export interface FileScanTask {
+  dataFile: DataFile;
+  specId: number;
+  /** Data sequence number of the file. */
+  sequenceNumber: bigint;
+}
+
+/** The planned scan: the snapshot, the schema rows come back in, and the files to read. */
+export interface ScanPlan {
+  snapshot: Snapshot | undefined;
+  /** Schema of the snapshot (time travel reads with the schema of its time), projected to `columns`. */
+  schema: Schema;
+  tasks: FileScanTask[];
+  /** The output schema plus columns only the filter needs. */
+  readSchema: Schema;
+  /** The row filter, applied exactly to every row read. */
+  filter: Expression;
+  /** Manifests and files skipped by pruning, for diagnostics and tests. */
+  skipped: { manifests: number; files: number };
+}
+
+/** Chooses the snapshot a scan reads. */
+export function selectSnapshot(metadata: TableMetadata, options: Pick<ScanOptions, 'snapshotId' | 'asOfTimestampMs'>): Snapshot | undefined {
+  if (options.snapshotId !== undefined && options.asOfTimestampMs !== undefined) {
+    throw new ValidationError('choose a snapshot id or a timestamp, not both');
+  }
+  if (options.snapshotId !== undefined) {
+    const snapshot = snapshotById(metadata, options.snapshotId);
+    if (!snapshot) throw new ValidationError(`snapshot ${options.snapshotId} does not exist`);
+    return snapshot;
+  }
+  if (options.asOfTimestampMs !== undefined) {
+    const snapshot = snapshotAsOf(metadata, options.asOfTimestampMs);
+    if (!snapshot) throw new ValidationError(`the table has no snapshot as of ${new Date(options.asOfTimestampMs).toISOString()}`);
+    return snapshot;
+  }
+  return currentSnapshot(metadata);
+}
+
+/** Plans which data files a scan must read. */
+export async function planScan(io: FileIO, metadata: TableMetadata, options: ScanOptions = {}): Promise<ScanPlan> {
+  const snapshot = selectSnapshot(metadata, options);
+  const isCurrent = snapshot === undefined || snapshot['snapshot-id'] === metadata['current-snapshot-id'];
+  const fullSchema = !isCurrent && snapshot['schema-id'] !== undefined ? schemaById(metadata, snapshot['schema-id']) : currentSchema(metadata);
+  const schema = project(fullSchema, options.columns);
+  const filter = options.filter ?? ALWAYS_TRUE;
+  const tasks: FileScanTask[] = [];
+  const skipped = { manifests: 0, files: 0 };
+  const metricsEvaluator = new InclusiveMetricsEvaluator(filter, fullSchema);
+  const bySpec = new Map<number, { manifest: (m: FieldSummary[]) => boolean; partition: (p: Row) => boolean }>();
+  const pruner = (specId: number) => {
+    let p = bySpec.get(specId);
+    if (!p) {
+      const spec = specById(metadata, specId);
+      const type = partitionType(spec, fullSchema);
+      const projected = projectInclusive(filter, spec, fullSchema);
+      const partition = compilePartitionFilter(projected, type);
+      p = { manifest: (summaries) => manifestMightMatch(projected, type, summaries), partition };
+      bySpec.set(specId, p);
+    }
+    return p;
+  };
+  for (const manifest of await snapshotManifests(io, snapshot)) {
+    if (manifest.content !== ManifestContent.Data) {
+      throw new ValidationError('the table has delete files, which this reader does not apply yet');
+    }
+    const p = pruner(manifest.partitionSpecId);
+    if (manifest.partitions && !p.manifest(manifest.partitions)) {
+      skipped.manifests++;
+      continue;
+    }
+    for (const entry of await manifestEntries(io, manifest)) {
+      if (entry.status === ManifestEntryStatus.Deleted) continue;
+      if (!p.partition(entry.dataFile.partition) || !metricsEvaluator.mightMatch(entry.dataFile)) {
+        skipped.files++;
+        continue;
+      }
+      tasks.push({ dataFile: entry.dataFile, specId: manifest.partitionSpecId, sequenceNumber: entry.sequenceNumber ?? 0n });
+    }
+  }
+  return { snapshot, schema, readSchema: withFilterColumns(schema, fullSchema, filter), filter, tasks, skipped };
+}
+
+/** Reads the rows of a planned scan in batches, filtered exactly, with columns in the plan's schema order. */
+export async function* readScan(io: FileIO, plan: ScanPlan): AsyncIterable<Row[]> {
+  const rowFilter = plan.filter.op === 'true' ? undefined : compileRowFilter(plan.filter, plan.readSchema);
+  const extra = plan.readSchema.fields.length - plan.schema.fields.length;
+  for (const task of plan.tasks) {
+    for await (const batch of readDataFile(io, task.dataFile.filePath, plan.readSchema)) {
+      const rows = rowFilter ? batch.filter(rowFilter) : batch;
+      if (rows.length > 0) yield extra === 0 ? rows : rows.map((r) => r.slice(0, r.length - extra));
+    }
+  }
+}
+
+/** Plans and reads a table in one call; collects every row (for tests and small tables). */
+export async function scanToArray(io: FileIO, metadata: TableMetadata, options: ScanOptions = {}): Promise<Row[]> {
+  const plan = await planScan(io, metadata, options);
+  const out: Row[] = [];
+  for await (const batch of readScan(io, plan)) out.push(...batch);
+  return out;
+}
+
+function project(schema: Schema, columns: string[] | undefined): Schema {
+  if (!columns) return schema;
+  const fields = columns.map((name) => {
+    const field = schema.fields.find((f) => f.name === name);
+    if (!field) throw new ValidationError(`column ${name} does not exist; columns are ${schema.fields.map((f) => f.name).join(', ')}`);
+    return field;
+  });
+  return { ...schema, fields };
+}
+
+/** The projection plus any top-level columns the filter needs (read, tested, then sliced off). */
+function withFilterColumns(projected: Schema, full: Schema, filter: Expression): Schema {
+  const wanted = new Set<number>();
+  const visit = (e: Expression): void => {
+    if ('fieldId' in e) wanted.add(e.fieldId);
+    else if ('left' in e) {
+      visit(e.left);
+      visit(e.right);
+    } else if ('child' in e) visit(e.child);
+  };
+  visit(filter);
+  if (wanted.size === 0) return projected;
+  const present = new Set(projected.fields.map((f) => f.id));
+  const extra = full.fields.filter((f) => !present.has(f.id) && [...indexFields({ type: 'struct', fields: [f] }).keys()].some((id) => wanted.has(id)));
+  return extra.length === 0 ? projected : { ...projected, fields: [...projected.fields, ...extra] };
+}

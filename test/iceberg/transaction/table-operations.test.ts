@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CommitConflictError, CommitStateUnknownError, ValidationError } from '../../../shared/errors';
+import { AlreadyExistsError, CommitConflictError, CommitStateUnknownError, ValidationError } from '../../../shared/errors';
 import { HadoopCatalog } from '../../../shared/iceberg/catalog/hadoop-catalog';
 import type { FileIO, WriteFileOptions } from '../../../shared/iceberg/io/file-io';
 import { MemoryFileIO } from '../../../shared/iceberg/io/memory-file-io';
@@ -164,7 +164,6 @@ describe('fast append', () => {
     const catalog = await setup(io);
     const file = await dataFile(io);
     io.onExclusive = async (location) => {
-      const { AlreadyExistsError } = await import('../../../shared/errors');
       throw new AlreadyExistsError(location);
     };
     await expect(fastAppend(catalog, id, { dataFiles: [file], maxAttempts: 3, ...noSleep })).rejects.toThrow(/after 3 attempts/);

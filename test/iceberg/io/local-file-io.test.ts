@@ -1,0 +1,96 @@
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NotFoundError, ValidationError } from '../../../shared/errors';
+import { LOCAL_TEMP_SUFFIX, LocalFileIO, localPath } from '../../../shared/iceberg/io/local-file-io';
+import { describeFileIOContract, listAll, pattern } from './file-io-contract';
+
+let root: string;
+beforeAll(async () => {
+  root = await mkdtemp(path.join(tmpdir(), 'local-file-io-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describeFileIOContract('local disk, plain paths', () => ({ io: new LocalFileIO(), base: `${root}/plain/` }));
+describeFileIOContract('local disk, file URIs', () => ({
+  io: new LocalFileIO(),
+  base: `${pathToFileURL(root).href}/uri/`,
+}));
+
+/** Every file under a directory, temp files included, as paths relative to it. */
+async function filesOnDisk(directory: string): Promise<string[]> {
+  const entries = await readdir(directory, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.relative(directory, path.join(entry.parentPath, entry.name)));
+}
+
+describe('LocalFileIO', () => {
+  const io = new LocalFileIO();
+
+  it('accepts file URIs with one or three slashes and plain absolute paths, nothing else', () => {
+    expect(localPath('file:///tmp/a b/c')).toBe('/tmp/a b/c');
+    expect(localPath('file:///tmp/a%20b/c')).toBe('/tmp/a b/c');
+    expect(localPath('file:/tmp/x')).toBe('/tmp/x');
+    expect(localPath('/tmp/x')).toBe('/tmp/x');
+    expect(() => localPath('relative/x')).toThrow(ValidationError);
+    expect(() => localPath('memory://x')).toThrow(ValidationError);
+    expect(() => localPath('file://otherhost/x')).toThrow(ValidationError);
+  });
+
+  it('leaves no temp files after writes, exclusive conflicts, closes and aborts', async () => {
+    const directory = path.join(root, 'no-temp');
+    await io.write(`${directory}/a.bin`, pattern(10));
+    await io.write(`${directory}/m/v1.json`, pattern(10), { exclusive: true });
+    await expect(io.write(`${directory}/m/v1.json`, pattern(5), { exclusive: true })).rejects.toThrow();
+    const closed = await io.create(`${directory}/s/closed.bin`);
+    await closed.write(pattern(100));
+    await closed.close();
+    const aborted = await io.create(`${directory}/s/aborted.bin`);
+    await aborted.write(pattern(100));
+    await aborted.abort();
+    expect((await filesOnDisk(directory)).sort()).toEqual(['a.bin', 'm/v1.json', 's/closed.bin']);
+  });
+
+  it('hides the temp file of a stream in progress from list', async () => {
+    const directory = path.join(root, 'in-progress');
+    const stream = await io.create(`${directory}/data.bin`);
+    await stream.write(pattern(10));
+    const onDisk = await filesOnDisk(directory);
+    expect(onDisk).toHaveLength(1);
+    expect(onDisk[0]!.endsWith(LOCAL_TEMP_SUFFIX)).toBe(true);
+    expect(await listAll(io, `${directory}/`)).toEqual([]);
+    await stream.close();
+    expect(await listAll(io, `${directory}/`)).toEqual([{ location: `${directory}/data.bin`, size: 10 }]);
+  });
+
+  it('returns listed locations in the form of the prefix, encoded where the prefix is a URI', async () => {
+    const directory = path.join(root, 'forms');
+    await io.write(`${directory}/with space/f 1.bin`, pattern(3));
+    const uri = `${pathToFileURL(directory).href}/`;
+    const listed = await listAll(io, uri);
+    expect(listed.map((file) => file.location)).toEqual([`${uri}with%20space/f%201.bin`]);
+    expect(await io.read(listed[0]!.location)).toEqual(pattern(3));
+    const plain = await listAll(io, `${directory}/`);
+    expect(plain.map((file) => file.location)).toEqual([`${directory}/with space/f 1.bin`]);
+  });
+
+  it('treats a directory as no file: stat is undefined and read is refused', async () => {
+    const directory = path.join(root, 'dir-as-file');
+    await io.write(`${directory}/inner/file.bin`, pattern(1));
+    expect(await io.stat(`${directory}/inner`)).toBeUndefined();
+    await expect(io.read(`${directory}/inner`)).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('fails a write whose parent path is a file with a storage error, not NotFound', async () => {
+    const blocker = path.join(root, 'blocker');
+    await writeFile(blocker, 'x');
+    const write = io.write(`${blocker}/child.bin`, pattern(1));
+    await expect(write).rejects.not.toBeInstanceOf(NotFoundError);
+    await expect(write).rejects.toMatchObject({ code: 'STORAGE_ERROR' });
+  });
+});

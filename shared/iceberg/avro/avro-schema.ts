@@ -3,6 +3,7 @@
  * Iceberg ids (`field-id`, `element-id`, `key-id`, `value-id`) that readers use to resolve columns.
  */
 import { ValidationError } from '../../errors';
+import { decimalRequiredBytes } from '../spec/conversions';
 import { type IcebergType, type NestedField, type StructType, decimalParams, fixedLength, primitiveKind } from '../spec/types';
 
 /** Names of Avro's primitive types. */
@@ -102,14 +103,6 @@ export function optionalBranch(schema: AvroSchema): AvroSchema | undefined {
   if (schema[0] === 'null') return schema[1];
   if (schema[1] === 'null') return schema[0];
   return undefined;
-}
-
-/** Bytes a two's-complement fixed needs to hold every unscaled value of a decimal of this precision. */
-export function decimalRequiredBytes(precision: number): number {
-  const limit = 10n ** BigInt(precision);
-  let bytes = 1;
-  while (1n << BigInt(8 * bytes - 1) < limit) bytes++;
-  return bytes;
 }
 
 const AVRO_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

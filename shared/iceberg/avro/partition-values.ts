@@ -4,6 +4,7 @@
  * writer schema found in a file.
  */
 import { ValidationError } from '../../errors';
+import { decimalFromBytes, decimalToBytes, toTwosComplement } from '../spec/conversions';
 import { type Value, decimalDigits, uuidFromBytes, uuidToBytes } from '../spec/values';
 import { type AvroSchema, optionalBranch, resolveNamed } from './avro-schema';
 import { corruptAvro } from './binary';
@@ -146,35 +147,8 @@ function decimal(precision: number, size: number | undefined, label: string): Pa
       const unscaled = typeof v === 'bigint' ? v : typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : undefined;
       if (unscaled === undefined) throw fail(label, 'unscaled decimal (bigint)', v);
       if (decimalDigits(unscaled) > precision) throw fail(label, `at most ${precision} digits`, v);
-      return toTwosComplement(unscaled, size ?? minimalBytes(unscaled));
+      return size === undefined ? decimalToBytes(unscaled) : toTwosComplement(unscaled, size);
     },
-    fromDatum: (d) => fromTwosComplement(d as Uint8Array),
+    fromDatum: (d) => decimalFromBytes(d as Uint8Array),
   };
-}
-
-function minimalBytes(value: bigint): number {
-  let bytes = 1;
-  while (value >= 1n << BigInt(8 * bytes - 1) || value < -(1n << BigInt(8 * bytes - 1))) bytes++;
-  return bytes;
-}
-
-/** Big-endian two's complement of `value` in exactly `size` bytes (sign-extended). */
-export function toTwosComplement(value: bigint, size: number): Uint8Array {
-  const limit = 1n << BigInt(8 * size - 1);
-  if (value >= limit || value < -limit) throw new ValidationError(`${value} does not fit in ${size} bytes`);
-  let n = value < 0n ? (1n << BigInt(8 * size)) + value : value;
-  const out = new Uint8Array(size);
-  for (let i = size - 1; i >= 0; i--) {
-    out[i] = Number(n & 0xffn);
-    n >>= 8n;
-  }
-  return out;
-}
-
-/** The signed value of big-endian two's complement bytes. */
-export function fromTwosComplement(bytes: Uint8Array): bigint {
-  if (bytes.length === 0) return 0n;
-  let n = 0n;
-  for (const b of bytes) n = (n << 8n) | BigInt(b);
-  return bytes[0]! & 0x80 ? n - (1n << BigInt(8 * bytes.length)) : n;
 }

@@ -89,8 +89,10 @@ export function decimalToBytes(unscaled: bigint): Uint8Array {
   return toTwosComplement(unscaled, bytes);
 }
 
-/** Big-endian two's-complement bytes of an integer in exactly `length` bytes (sign-extended). */
+/** Big-endian two's-complement bytes of an integer in exactly `length` bytes (sign-extended); throws if it does not fit. */
 export function toTwosComplement(value: bigint, length: number): Uint8Array {
+  const limit = 1n << BigInt(8 * length - 1);
+  if (value >= limit || value < -limit) throw new RangeError(`${value} does not fit in ${length} bytes`);
   const out = new Uint8Array(length);
   let v = BigInt.asUintN(8 * length, value);
   for (let i = length - 1; i >= 0; i--) {

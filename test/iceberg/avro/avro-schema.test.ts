@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { avroSchemaForType, decimalRequiredBytes, sanitizeAvroName } from '../../../shared/iceberg/avro/avro-schema';
+import { avroSchemaForType, sanitizeAvroName } from '../../../shared/iceberg/avro/avro-schema';
+import { decimalRequiredBytes } from '../../../shared/iceberg/spec/conversions';
 import type { StructType } from '../../../shared/iceberg/spec/types';
 import { allIds, avscType, missingIds } from './avsc-judge';
 

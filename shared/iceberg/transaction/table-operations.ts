@@ -37,6 +37,8 @@ export interface SnapshotResult {
   snapshotId: bigint;
   /** False when the table already had this operation's snapshot (a re-run). */
   created: boolean;
+  /** Commit attempts made (1 when there was no conflict, 0 when nothing had to be committed). */
+  attempts: number;
 }
 
 /** Adds files in one new snapshot without touching existing manifests. */
@@ -44,7 +46,7 @@ export async function fastAppend(catalog: HadoopCatalog, id: TableIdentifier, op
   const operationId = options.operationId ?? randomUUID();
   const start = await catalog.loadTable(id);
   const existing = findSnapshotByOperation(start.metadata, operationId);
-  if (existing) return { table: start, snapshotId: existing['snapshot-id'], created: false };
+  if (existing) return { table: start, snapshotId: existing['snapshot-id'], created: false, attempts: 0 };
   const manifests = [...(options.manifests ?? [])];
   if (options.dataFiles && options.dataFiles.length > 0) {
     manifests.push(await writeDataManifest(catalog.io, start.metadata, options.dataFiles));
@@ -64,11 +66,13 @@ export async function fastAppend(catalog: HadoopCatalog, id: TableIdentifier, op
   added.bytes = addedEntries.reduce((n, e) => n + e.dataFile.fileSizeInBytes, 0n);
   const changedPartitions = new Set(addedEntries.map((e) => partitionKey(e))).size;
   const snapshotId = newSnapshotId();
+  let attempts = 0;
   const table = await commitWithRetry(
     catalog,
     id,
-    async (base, attempt) =>
-      planSnapshot(catalog.io, base, { snapshotId, operationId }, {
+    async (base, attempt) => {
+      attempts = attempt;
+      return planSnapshot(catalog.io, base, { snapshotId, operationId }, {
         operation: 'append',
         newManifests: manifests,
         keptManifests: await snapshotManifests(catalog.io, currentSnapshot(base.metadata)),
@@ -76,10 +80,11 @@ export async function fastAppend(catalog: HadoopCatalog, id: TableIdentifier, op
         deleted: { files: 0, records: 0n, bytes: 0n },
         changedPartitions,
         ...(options.properties ? { properties: options.properties } : {}),
-      }, attempt, (options.now ?? Date.now)()),
+      }, attempt, (options.now ?? Date.now)());
+    },
     { ...retryOptions(options), isCommitted: (m) => findSnapshotByOperation(m, operationId) !== undefined },
   );
-  return { table, snapshotId: findSnapshotByOperation(table.metadata, operationId)!['snapshot-id'], created: true };
+  return { table, snapshotId: findSnapshotByOperation(table.metadata, operationId)!['snapshot-id'], created: true, attempts };
 }
 
 /** Options of overwrite. */
@@ -97,17 +102,19 @@ export async function overwrite(catalog: HadoopCatalog, id: TableIdentifier, opt
   const operationId = options.operationId ?? randomUUID();
   const start = await catalog.loadTable(id);
   const existing = findSnapshotByOperation(start.metadata, operationId);
-  if (existing) return { table: start, snapshotId: existing['snapshot-id'], created: false };
+  if (existing) return { table: start, snapshotId: existing['snapshot-id'], created: false, attempts: 0 };
   const addedManifests = [...(options.manifests ?? [])];
   if (options.dataFiles && options.dataFiles.length > 0) {
     addedManifests.push(await writeDataManifest(catalog.io, start.metadata, options.dataFiles));
   }
   const addedEntries = (await Promise.all(addedManifests.map((m) => manifestEntries(catalog.io, m)))).flat();
   const snapshotId = newSnapshotId();
+  let attempts = 0;
   const table = await commitWithRetry(
     catalog,
     id,
     async (base, attempt) => {
+      attempts = attempt;
       const kept: ManifestFile[] = [];
       const rewritten: ManifestFile[] = [];
       const deleted: ChangeCounts = { files: 0, records: 0n, bytes: 0n };
@@ -154,7 +161,7 @@ export async function overwrite(catalog: HadoopCatalog, id: TableIdentifier, opt
     },
     { ...retryOptions(options), isCommitted: (m) => findSnapshotByOperation(m, operationId) !== undefined },
   );
-  return { table, snapshotId: findSnapshotByOperation(table.metadata, operationId)!['snapshot-id'], created: true };
+  return { table, snapshotId: findSnapshotByOperation(table.metadata, operationId)!['snapshot-id'], created: true, attempts };
 }
 
 /** The retry settings of an operation's options, without undefined members. */

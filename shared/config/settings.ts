@@ -1,0 +1,76 @@
+/**
+ * Application settings, read once from the environment (App Settings on Azure, local.settings.json locally),
+ * validated and frozen. Secrets stay inside this object: `describeSettings` is what may be logged.
+ */
+import { ValidationError } from '../errors';
+import type { FileIOSettings } from '../iceberg/io';
+import type { AzureAccountSettings } from '../iceberg/io/azure-clients';
+
+/** Every setting the app reads. */
+export interface Settings {
+  /** Warehouse root location: a local path, file://, or abfss://<fs>@<account>.dfs.core.windows.net/<path>. */
+  warehouse: string;
+  /** Storage credentials for abfss:// warehouses. */
+  storage: FileIOSettings;
+  /** Durable Functions task hub name. */
+  taskHub: string;
+}
+
+/** Environment variable names, in one place so docs and the sample settings file can list them. */
+export const SETTING_NAMES = {
+  warehouse: 'ICEBRIDGE_WAREHOUSE',
+  storageConnectionString: 'ICEBRIDGE_STORAGE_CONNECTION_STRING',
+  storageAccount: 'ICEBRIDGE_STORAGE_ACCOUNT',
+  storageKey: 'ICEBRIDGE_STORAGE_KEY',
+  storageBlobEndpoint: 'ICEBRIDGE_STORAGE_BLOB_ENDPOINT',
+  taskHub: 'ICEBRIDGE_TASK_HUB',
+} as const;
+
+/** Reads and validates settings; throws ValidationError naming the setting (never its value) when one is wrong. */
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): Readonly<Settings> {
+  const get = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value ? value : undefined;
+  };
+  const accounts: AzureAccountSettings[] = [];
+  const connectionString = get(SETTING_NAMES.storageConnectionString);
+  if (connectionString) accounts.push({ connectionString });
+  const accountName = get(SETTING_NAMES.storageAccount);
+  const accountKey = get(SETTING_NAMES.storageKey);
+  if (accountName || accountKey) {
+    if (!accountName || !accountKey) {
+      throw new ValidationError(`${SETTING_NAMES.storageAccount} and ${SETTING_NAMES.storageKey} must be set together`);
+    }
+    const blobEndpoint = get(SETTING_NAMES.storageBlobEndpoint);
+    accounts.push(blobEndpoint ? { accountName, accountKey, blobEndpoint } : { accountName, accountKey });
+  }
+  const warehouse = get(SETTING_NAMES.warehouse) ?? '.icebridge/warehouse';
+  if (/^abfss?:\/\/|^wasbs:\/\//.test(warehouse) && accounts.length === 0) {
+    throw new ValidationError(
+      `the warehouse is on Azure but no storage credentials are set: set ${SETTING_NAMES.storageConnectionString}, or ${SETTING_NAMES.storageAccount} and ${SETTING_NAMES.storageKey}`,
+    );
+  }
+  const taskHub = get(SETTING_NAMES.taskHub) ?? 'icebridge';
+  if (!/^[A-Za-z][A-Za-z0-9]{2,49}$/.test(taskHub)) {
+    throw new ValidationError(`${SETTING_NAMES.taskHub} must be 3-50 letters and digits starting with a letter`);
+  }
+  return deepFreeze({ warehouse, storage: accounts.length > 0 ? { azure: { accounts } } : {}, taskHub });
+}
+
+/** A loggable view of the settings: locations and names, credentials replaced by what kind they are. */
+export function describeSettings(settings: Readonly<Settings>): Record<string, string> {
+  const accounts = settings.storage.azure?.accounts ?? [];
+  return {
+    warehouse: settings.warehouse,
+    taskHub: settings.taskHub,
+    storageCredentials: accounts.length === 0 ? 'none' : accounts.map((a) => ('connectionString' in a ? 'connection string' : `account key for ${a.accountName}`)).join(', '),
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const member of Object.values(value)) deepFreeze(member);
+    Object.freeze(value);
+  }
+  return value;
+}

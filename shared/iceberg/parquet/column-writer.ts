@@ -1,0 +1,327 @@
+/**
+ * One leaf column of the row group being built: levels and PLAIN-encoded values of the current page in reusable
+ * buffers, finished pages compressed as soon as they fill, and running min/max/null/NaN statistics. The value
+ * encoding itself lives in the per-type subclasses (value-columns.ts).
+ */
+import { ValidationError } from '../../errors';
+import type { Value } from '../spec/values';
+import { ByteBuffer } from './byte-buffer';
+import type { LeafColumn } from './parquet-schema';
+import { type CompressionCodec, Encoding, type PageHeader, PageType, writePageHeader } from './parquet-thrift';
+import { bitWidth, encodeHybrid } from './rle-hybrid';
+
+/** Shared per-writer machinery the columns use to finish pages. */
+export interface PageContext {
+  codec: CompressionCodec;
+  /** Returns an exactly sized compressed copy of `page`. */
+  compress(page: Buffer): Buffer;
+  /** Scratch for assembling an uncompressed page body. */
+  body: ByteBuffer;
+  /** Scratch for serialising a page header. */
+  header: ByteBuffer;
+}
+
+/** Everything one column contributed to a finished row group. */
+export interface ColumnChunkResult {
+  /** Page headers and bodies, in file order (the dictionary page first when there is one). */
+  pages: Buffer[];
+  /** Bytes of the dictionary page (header included) at the start of `pages`; 0 without one. */
+  dictionaryPageSize: number;
+  /** Value encodings used by the data pages (levels are always RLE). */
+  encodings: Encoding[];
+  compressedSize: number;
+  uncompressedSize: number;
+  /** Level entries (values including nulls and empty/null lists). */
+  numValues: number;
+  nullCount: number;
+  nanCount: number;
+  /** Smallest and largest non-null, non-NaN value, or undefined when there is none. */
+  min: Value | undefined;
+  max: Value | undefined;
+}
+
+const INITIAL_LEVELS = 1024;
+const INITIAL_DATA = 16 * 1024;
+
+/** Base of every typed column writer. */
+export abstract class ColumnWriter {
+  readonly leaf: LeafColumn;
+  readonly maxDef: number;
+  readonly maxRep: number;
+  readonly hasDef: boolean;
+  readonly hasRep: boolean;
+
+  /** Definition levels of the current page (unused when maxDef is 0). */
+  defs: Uint8Array;
+  /** Repetition levels of the current page (unused when maxRep is 0). */
+  reps: Uint8Array;
+  /** Level entries in the current page. */
+  levelCount = 0;
+  /** Non-null values in the current page. */
+  valueCount = 0;
+
+  /** PLAIN-encoded values of the current page. */
+  data: Buffer;
+  view: DataView;
+  pos = 0;
+
+  protected pages: Buffer[] = [];
+  protected chunkCompressed = 0;
+  protected chunkUncompressed = 0;
+  protected chunkLevels = 0;
+  protected chunkNulls = 0;
+
+  /** Statistics of the row group so far; subclasses maintain min/max/hasBounds/nanCount in `put`. */
+  hasBounds = false;
+  min: Value = null;
+  max: Value = null;
+  nanCount = 0;
+
+  /** Value bytes after which the current page is finished. */
+  readonly pageLimit: number;
+
+  constructor(leaf: LeafColumn, protected readonly context: PageContext, pageSizeInBytes: number) {
+    this.leaf = leaf;
+    this.maxDef = leaf.maxDefinitionLevel;
+    this.maxRep = leaf.maxRepetitionLevel;
+    this.hasDef = this.maxDef > 0;
+    this.hasRep = this.maxRep > 0;
+    this.defs = new Uint8Array(this.hasDef ? INITIAL_LEVELS : 0);
+    this.reps = new Uint8Array(this.hasRep ? INITIAL_LEVELS : 0);
+    this.data = Buffer.allocUnsafe(INITIAL_DATA);
+    this.view = new DataView(this.data.buffer, this.data.byteOffset, this.data.byteLength);
+    this.pageLimit = pageSizeInBytes * this.valueBytesScale();
+    this.levelCapacity = INITIAL_LEVELS;
+  }
+
+  private levelCapacity: number;
+
+  /** How many stored bytes make one encoded byte; booleans are stored one per byte and packed 8 to a byte. */
+  protected valueBytesScale(): number {
+    return 1;
+  }
+
+  /** Validates `value`, appends its PLAIN encoding and updates min/max/NaN statistics. */
+  abstract put(value: Value): void;
+
+  /** Appends the encoded values of the current page to `out` (PLAIN unless a subclass says otherwise). */
+  protected encodeValues(out: ByteBuffer): void {
+    out.append(this.data.subarray(0, this.pos));
+  }
+
+  /** Encoding of the values of the page being finished. */
+  protected pageEncoding(): Encoding {
+    return Encoding.PLAIN;
+  }
+
+  /** Called after each finished page, so a subclass can change encoding between pages. */
+  protected afterPage(_encoding: Encoding, _uncompressedValueBytes: number): void {}
+
+  /** A dictionary page to put before the data pages of the chunk, and resets the dictionary; none by default. */
+  protected takeDictionaryPage(): { header: PageHeader; body: Buffer } | undefined {
+    return undefined;
+  }
+
+  /** Extra bytes a subclass holds for the row group (a dictionary). */
+  protected extraBufferedBytes(): number {
+    return 0;
+  }
+
+  /** Makes room for `n` more value bytes. */
+  ensure(n: number): void {
+    if (this.pos + n > this.data.length) {
+      let capacity = this.data.length * 2;
+      while (capacity < this.pos + n) capacity *= 2;
+      const next = Buffer.allocUnsafe(capacity);
+      this.data.copy(next, 0, 0, this.pos);
+      this.data = next;
+      this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
+    }
+  }
+
+  private growLevels(): void {
+    const capacity = this.levelCapacity * 2;
+    if (this.hasDef) {
+      const next = new Uint8Array(capacity);
+      next.set(this.defs);
+      this.defs = next;
+    }
+    if (this.hasRep) {
+      const next = new Uint8Array(capacity);
+      next.set(this.reps);
+      this.reps = next;
+    }
+    this.levelCapacity = capacity;
+  }
+
+  /** Writes a top-level value (no repetition, definition level 0 or 1); the fast path of flat schemas. */
+  writeTop(value: Value): void {
+    const n = this.levelCount;
+    if (n === this.levelCapacity) this.growLevels();
+    if (value === null) {
+      if (!this.hasDef) this.fail('null in a required field', value);
+      this.defs[n] = 0;
+    } else {
+      this.put(value);
+      this.valueCount++;
+      if (this.hasDef) this.defs[n] = 1;
+    }
+    this.levelCount = n + 1;
+  }
+
+  /** Writes a present value at the given levels (definition level is the column's maximum). */
+  writeValue(value: Value, rep: number): void {
+    this.put(value);
+    this.valueCount++;
+    const n = this.levelCount;
+    if (n === this.levelCapacity) this.growLevels();
+    if (this.hasDef) this.defs[n] = this.maxDef;
+    if (this.hasRep) this.reps[n] = rep;
+    this.levelCount = n + 1;
+  }
+
+  /** Writes an absent value (a null here or above, or an empty list above) at the given levels. */
+  writeNull(rep: number, def: number): void {
+    const n = this.levelCount;
+    if (n === this.levelCapacity) this.growLevels();
+    this.defs[n] = def;
+    if (this.hasRep) this.reps[n] = rep;
+    this.levelCount = n + 1;
+  }
+
+  /** Bytes held for the current row group: finished compressed pages plus the open page. */
+  bufferedBytes(): number {
+    return this.chunkCompressed + this.pos + this.levelCount + this.extraBufferedBytes();
+  }
+
+  /** True when the open page has reached the page size. */
+  pageFull(): boolean {
+    return this.pos >= this.pageLimit;
+  }
+
+  /** Encodes, compresses and stores the open page. */
+  finishPage(): void {
+    const count = this.levelCount;
+    if (count === 0) return;
+    const body = this.context.body;
+    body.reset();
+    if (this.hasRep) writeLevels(body, this.reps, count, this.maxRep);
+    if (this.hasDef) writeLevels(body, this.defs, count, this.maxDef);
+    const levelBytes = body.pos;
+    const encoding = this.pageEncoding();
+    this.encodeValues(body);
+    const uncompressed = body.pos;
+    const compressed = this.context.compress(body.bytes());
+    this.storePage(
+      {
+        type: PageType.DATA_PAGE,
+        uncompressed_page_size: uncompressed,
+        compressed_page_size: compressed.length,
+        data_page_header: {
+          num_values: count,
+          encoding,
+          definition_level_encoding: Encoding.RLE,
+          repetition_level_encoding: Encoding.RLE,
+        },
+      },
+      compressed,
+      this.pages,
+    );
+    if (!this.encodings.includes(encoding)) this.encodings.push(encoding);
+    this.chunkLevels += count;
+    this.chunkNulls += count - this.valueCount;
+    this.levelCount = 0;
+    this.valueCount = 0;
+    this.pos = 0;
+    this.afterPage(encoding, uncompressed - levelBytes);
+  }
+
+  /** Serialises `header` and appends it with `body` to `pages`, counting both in the chunk sizes. */
+  private storePage(header: PageHeader, body: Buffer, pages: Buffer[]): number {
+    const out = this.context.header;
+    out.reset();
+    writePageHeader(header, out);
+    pages.push(out.copy(), body);
+    this.chunkCompressed += out.pos + body.length;
+    this.chunkUncompressed += out.pos + header.uncompressed_page_size;
+    return out.pos + body.length;
+  }
+
+  private encodings: Encoding[] = [];
+
+  /** Finishes the open page and hands over the row group's pages and statistics, resetting for the next one. */
+  takeChunk(): ColumnChunkResult {
+    this.finishPage();
+    let pages = this.pages;
+    let dictionaryPageSize = 0;
+    const dictionary = this.takeDictionaryPage();
+    if (dictionary) {
+      const first: Buffer[] = [];
+      dictionaryPageSize = this.storePage(dictionary.header, dictionary.body, first);
+      pages = first.concat(pages);
+    }
+    const result: ColumnChunkResult = {
+      pages,
+      dictionaryPageSize,
+      encodings: this.encodings,
+      compressedSize: this.chunkCompressed,
+      uncompressedSize: this.chunkUncompressed,
+      numValues: this.chunkLevels,
+      nullCount: this.chunkNulls,
+      nanCount: this.nanCount,
+      min: this.hasBounds ? this.min : undefined,
+      max: this.hasBounds ? this.max : undefined,
+    };
+    this.pages = [];
+    this.encodings = [];
+    this.chunkCompressed = 0;
+    this.chunkUncompressed = 0;
+    this.chunkLevels = 0;
+    this.chunkNulls = 0;
+    this.hasBounds = false;
+    this.min = null;
+    this.max = null;
+    this.nanCount = 0;
+    return result;
+  }
+
+  /** Throws a ValidationError naming the column, its type and the offending value. */
+  fail(reason: string, value: Value): never {
+    const leaf = this.leaf;
+    throw new ValidationError(
+      `column ${leaf.icebergPath.join('.')} (field id ${leaf.fieldId}, ${leaf.type}): ${reason}: ${describeValue(value)}`,
+    );
+  }
+}
+
+function writeLevels(out: ByteBuffer, levels: Uint8Array, count: number, maxLevel: number): void {
+  const lengthAt = out.pos;
+  out.u32le(0);
+  encodeHybrid(levels, count, bitWidth(maxLevel), out);
+  out.patchU32le(lengthAt, out.pos - lengthAt - 4);
+}
+
+/** A short, unambiguous rendering of a value for error messages. */
+export function describeValue(value: Value): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined (missing)';
+  switch (typeof value) {
+    case 'bigint':
+      return `${value}n`;
+    case 'number':
+      return Object.is(value, -0) ? '-0' : String(value);
+    case 'string':
+      return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value) + ` (string of length ${value.length})`;
+    case 'boolean':
+      return String(value);
+    default:
+      break;
+  }
+  if (value instanceof Uint8Array) {
+    const hex = Buffer.from(value.buffer, value.byteOffset, Math.min(value.length, 32)).toString('hex');
+    return `bytes[${value.length}] 0x${hex}${value.length > 32 ? '...' : ''}`;
+  }
+  if (value instanceof Map) return `Map(${value.size})`;
+  if (Array.isArray(value)) return `array(${value.length})`;
+  return `${Object.prototype.toString.call(value)}`;
+}

@@ -1,0 +1,252 @@
+/**
+ * Record assembly (the reverse of shredding): matches a projection schema to the file schema BY FIELD ID and
+ * rebuilds rows from the decoded leaf columns' levels. A projected field absent from the file reads as null; a
+ * struct none of whose projected fields are in the file still reads its first file column, levels only, to know
+ * whether the struct itself is null.
+ */
+import { ValidationError } from '../../errors';
+import type { Schema } from '../spec/schema';
+import type { IcebergType } from '../spec/types';
+import type { Row, Value } from '../spec/values';
+import {
+  type FileSchemaNode, chooseValueKind, firstLeaf, isListGroup, isMapGroup, isPrimitiveNode, listParts, mapParts,
+} from './file-schema';
+import type { ColumnDecodeSpec, DecodedColumn } from './page-decoder';
+
+const MISSING = 0;
+const LEAF = 1;
+const STRUCT = 2;
+const LIST = 3;
+const MAP = 4;
+/** A file subtree read for its levels only; its value is dropped. */
+const HIDDEN = 5;
+
+/** Read position in one decoded column. */
+interface Cursor {
+  leafIndex: number;
+  maxDef: number;
+  count: number;
+  defs: Uint8Array | undefined;
+  reps: Uint8Array | undefined;
+  values: Value[];
+  i: number;
+  vi: number;
+}
+
+interface ReadNode {
+  kind: number;
+  /** Present when the probe's definition level is at least this. */
+  def: number;
+  /** Lists and maps: at least one entry when the probe's definition level is at least this. */
+  entryDef: number;
+  /** Lists and maps: repetition level of their repeated group. */
+  repLevel: number;
+  /** Repetition depth of the node: an instance starts at a repetition level <= depth. */
+  depth: number;
+  children: ReadNode[];
+  /** Structs: children at and after this index are hidden. */
+  visible: number;
+  cursors: Cursor[];
+  probe: Cursor | undefined;
+}
+
+/** The columns to decode and the assembly tree for one projection of one file. */
+export class ProjectionPlan {
+  /** Leaf columns to decode, with how to decode each. */
+  readonly columns: { leafIndex: number; spec: ColumnDecodeSpec }[] = [];
+  private readonly cursors = new Map<number, Cursor>();
+  private readonly top: ReadNode[];
+
+  constructor(projection: Schema, root: FileSchemaNode) {
+    const byId = new Map<number, FileSchemaNode>();
+    for (const child of root.children) if (child.fieldId !== undefined) byId.set(child.fieldId, child);
+    this.top = projection.fields.map((field) => this.build(field.type, byId.get(field.id)));
+  }
+
+  /** Points the cursors at a row group's decoded columns (in the order of `columns`). */
+  bind(decoded: DecodedColumn[]): void {
+    this.columns.forEach(({ leafIndex }, k) => {
+      const cursor = this.cursors.get(leafIndex)!;
+      const column = decoded[k]!;
+      cursor.count = column.count;
+      cursor.defs = column.defs;
+      cursor.reps = column.reps;
+      cursor.values = column.values;
+      cursor.i = 0;
+      cursor.vi = 0;
+    });
+  }
+
+  /** Assembles the next row. */
+  readRow(): Row {
+    const top = this.top;
+    const row: Row = new Array(top.length);
+    for (let k = 0; k < top.length; k++) row[k] = read(top[k]!);
+    return row;
+  }
+
+  /** Checks every column was consumed exactly; a mismatch means the file is corrupt. */
+  verifyConsumed(): void {
+    for (const { leafIndex, spec } of this.columns) {
+      const c = this.cursors.get(leafIndex)!;
+      if (c.i !== c.count) throw new ValidationError(`${spec.path}: ${c.count - c.i} level entries left after the row group's rows`);
+    }
+  }
+
+  private cursor(node: FileSchemaNode, spec: ColumnDecodeSpec): Cursor {
+    const cursor: Cursor = {
+      leafIndex: node.leafIndex, maxDef: node.def, count: 0, defs: undefined, reps: undefined, values: [], i: 0, vi: 0,
+    };
+    this.cursors.set(node.leafIndex, cursor);
+    this.columns.push({ leafIndex: node.leafIndex, spec });
+    return cursor;
+  }
+
+  private node(kind: number, file: FileSchemaNode): ReadNode {
+    return { kind, def: file.def, entryDef: 0, repLevel: 0, depth: file.rep, children: [], visible: 0, cursors: [], probe: undefined };
+  }
+
+  private build(type: IcebergType, file: FileSchemaNode | undefined): ReadNode {
+    if (file === undefined) {
+      return { kind: MISSING, def: 0, entryDef: 0, repLevel: 0, depth: 0, children: [], visible: 0, cursors: [], probe: undefined };
+    }
+    const where = `column ${file.path} (field id ${file.fieldId ?? 'none'})`;
+    if (typeof type === 'string') {
+      if (!isPrimitiveNode(file)) throw new ValidationError(`${where} is a group in the file but ${type} in the projection`);
+      const spec: ColumnDecodeSpec = {
+        path: file.path, physicalType: file.element.type!, typeLength: file.element.type_length,
+        maxDef: file.def, maxRep: file.rep, kind: chooseValueKind(file, type),
+      };
+      const node = this.node(LEAF, file);
+      node.cursors = [this.cursor(file, spec)];
+      node.probe = node.cursors[0];
+      return node;
+    }
+    if (isPrimitiveNode(file)) throw new ValidationError(`${where} is primitive in the file but ${type.type} in the projection`);
+    if (type.type === 'struct') {
+      if (isListGroup(file) || isMapGroup(file)) throw new ValidationError(`${where} is a list or map in the file but a struct in the projection`);
+      const byId = new Map<number, FileSchemaNode>();
+      for (const child of file.children) if (child.fieldId !== undefined) byId.set(child.fieldId, child);
+      const node = this.node(STRUCT, file);
+      node.children = type.fields.map((f) => this.build(f.type, byId.get(f.id)));
+      node.visible = node.children.length;
+      if (node.children.every((c) => c.cursors.length === 0)) node.children.push(this.hidden(file));
+      return this.withCursors(node);
+    }
+    if (type.type === 'list') {
+      if (!isListGroup(file)) throw new ValidationError(`${where} is not a list in the file`);
+      const { repeated, element } = listParts(file);
+      const node = this.node(LIST, file);
+      node.entryDef = repeated.def;
+      node.repLevel = repeated.rep;
+      node.children = [this.build(type.element, element)];
+      return this.withCursors(node);
+    }
+    if (!isMapGroup(file)) throw new ValidationError(`${where} is not a map in the file`);
+    const { repeated, key, value } = mapParts(file);
+    const node = this.node(MAP, file);
+    node.entryDef = repeated.def;
+    node.repLevel = repeated.rep;
+    node.children = [this.build(type.key, key), this.build(type.value, value)];
+    return this.withCursors(node);
+  }
+
+  /** A levels-only read of the first column under `file`, standing in for a struct's presence. */
+  private hidden(file: FileSchemaNode): ReadNode {
+    const leaf = firstLeaf(file);
+    const spec: ColumnDecodeSpec = {
+      path: leaf.path, physicalType: leaf.element.type!, typeLength: leaf.element.type_length,
+      maxDef: leaf.def, maxRep: leaf.rep, kind: 'skip',
+    };
+    const node = this.node(HIDDEN, file);
+    node.cursors = [this.cursor(leaf, spec)];
+    return node;
+  }
+
+  private withCursors(node: ReadNode): ReadNode {
+    node.cursors = node.children.flatMap((c) => c.cursors);
+    node.probe = node.cursors[0];
+    if (!node.probe) throw new ValidationError('internal: nested node without a column to read');
+    return node;
+  }
+}
+
+function defAt(c: Cursor): number {
+  return c.defs === undefined ? 0 : c.defs[c.i]!;
+}
+
+function advance(c: Cursor): void {
+  if (c.i >= c.count) throw new ValidationError('column has fewer level entries than the rows need');
+  if (defAt(c) === c.maxDef) c.vi++;
+  c.i++;
+}
+
+/** Consumes one instance at `depth`: its first entry and every deeper repetition that follows. */
+function skipInstance(c: Cursor, depth: number): void {
+  advance(c);
+  const reps = c.reps;
+  if (reps === undefined) return;
+  while (c.i < c.count && reps[c.i]! > depth) advance(c);
+}
+
+function skipAll(node: ReadNode): void {
+  for (const c of node.cursors) skipInstance(c, node.depth);
+}
+
+function read(node: ReadNode): Value {
+  switch (node.kind) {
+    case LEAF: {
+      const c = node.probe!;
+      if (c.i >= c.count) throw new ValidationError('column has fewer level entries than the rows need');
+      const present = defAt(c) === c.maxDef;
+      c.i++;
+      return present ? c.values[c.vi++]! : null;
+    }
+    case STRUCT: {
+      if (defAt(node.probe!) < node.def) {
+        skipAll(node);
+        return null;
+      }
+      const children = node.children;
+      const out: Value[] = new Array(node.visible);
+      for (let k = 0; k < children.length; k++) {
+        const v = read(children[k]!);
+        if (k < node.visible) out[k] = v;
+      }
+      return out;
+    }
+    case LIST: {
+      const probe = node.probe!;
+      const def = defAt(probe);
+      if (def < node.entryDef) {
+        skipAll(node);
+        return def < node.def ? null : [];
+      }
+      const element = node.children[0]!;
+      const out: Value[] = [];
+      do out.push(read(element));
+      while (probe.i < probe.count && probe.reps![probe.i] === node.repLevel);
+      return out;
+    }
+    case MAP: {
+      const probe = node.probe!;
+      const def = defAt(probe);
+      if (def < node.entryDef) {
+        skipAll(node);
+        return def < node.def ? null : new Map();
+      }
+      const [keyNode, valueNode] = node.children as [ReadNode, ReadNode];
+      const out = new Map<Value, Value>();
+      do {
+        const key = read(keyNode);
+        out.set(key, read(valueNode));
+      } while (probe.i < probe.count && probe.reps![probe.i] === node.repLevel);
+      return out;
+    }
+    case HIDDEN:
+      skipInstance(node.probe ?? node.cursors[0]!, node.depth);
+      return null;
+    default:
+      return null;
+  }
+}

@@ -66,5 +66,10 @@ export class CommitStateUnknownError extends IcebridgeError {
 /** Renders any thrown value as a one-line message without stack traces. */
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;
-  return String(error);
+  if (typeof error === 'string') return error;
+  try {
+    return JSON.stringify(error) ?? String(error);
+  } catch {
+    return String(error);
+  }
 }

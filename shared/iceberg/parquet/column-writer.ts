@@ -7,12 +7,11 @@ import { ValidationError } from '../../errors';
 import type { Value } from '../spec/values';
 import { ByteBuffer } from './byte-buffer';
 import type { LeafColumn } from './parquet-schema';
-import { type CompressionCodec, Encoding, type PageHeader, PageType, writePageHeader } from './parquet-thrift';
+import { Encoding, type PageHeader, PageType, writePageHeader } from './parquet-thrift';
 import { bitWidth, encodeHybrid } from './rle-hybrid';
 
 /** Shared per-writer machinery the columns use to finish pages. */
 export interface PageContext {
-  codec: CompressionCodec;
   /** Returns an exactly sized compressed copy of `page`. */
   compress(page: Buffer): Buffer;
   /** Scratch for assembling an uncompressed page body. */
@@ -324,4 +323,36 @@ export function describeValue(value: Value): string {
   if (value instanceof Map) return `Map(${value.size})`;
   if (Array.isArray(value)) return `array(${value.length})`;
   return `${Object.prototype.toString.call(value)}`;
+}
+
+/** 2^32, for splitting safe integers into 32-bit halves. */
+export const TWO_32 = 4294967296;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** Updates a numeric column's min/max (number and bigint compare exactly with each other). */
+export function updateNumeric(column: ColumnWriter, v: number | bigint): void {
+  if (!column.hasBounds) {
+    column.min = v;
+    column.max = v;
+    column.hasBounds = true;
+  } else if (v < (column.min as number)) column.min = v;
+  else if (v > (column.max as number)) column.max = v;
+}
+
+/** Writes a 64-bit value; numbers must be safe integers, bigints within int64. */
+export function putInt64(column: ColumnWriter, v: Value): void {
+  column.ensure(8);
+  if (typeof v === 'number') {
+    if (!Number.isSafeInteger(v)) column.fail('not a safe integer (pass a bigint for values beyond 2^53)', v);
+    const hi = Math.floor(v / TWO_32);
+    column.view.setUint32(column.pos, v - hi * TWO_32, true);
+    column.view.setInt32(column.pos + 4, hi, true);
+  } else if (typeof v === 'bigint') {
+    if (v < INT64_MIN || v > INT64_MAX) column.fail('outside the int64 range', v);
+    column.view.setBigInt64(column.pos, v, true);
+  } else {
+    column.fail('expected a bigint (or a safe-integer number)', v);
+  }
+  column.pos += 8;
 }

@@ -82,6 +82,8 @@ export class DataFileWriter {
   private pending: Promise<void> = Promise.resolve();
   private failure: unknown;
   private closed = false;
+  /** close() finished: the files are the caller's and abort() must not touch them. */
+  private completed = false;
 
   private rowsInGroup = 0;
   private totalRows = 0;
@@ -100,7 +102,6 @@ export class DataFileWriter {
     if (compression !== 'zstd' && compression !== 'uncompressed') throw new ValidationError(`unsupported compression ${String(compression)}`);
     this.codec = compression === 'zstd' ? CompressionCodec.ZSTD : CompressionCodec.UNCOMPRESSED;
     const context: PageContext = {
-      codec: this.codec,
       compress: createPageCompressor(this.codec, options.zstdLevel ?? 3),
       body: new ByteBuffer(64 * 1024),
       header: new ByteBuffer(256),
@@ -191,11 +192,16 @@ export class DataFileWriter {
     else if (this.file) this.schedule(this.closeFile(this.file));
     this.file = undefined;
     await this.pending;
+    this.completed = true;
     return [...this.finished];
   }
 
-  /** Discards everything: open streams are aborted and files already finished by this writer are deleted. */
+  /**
+   * Discards everything: open streams are aborted and files already finished by this writer are deleted. After a
+   * successful close() it does nothing, since the files now belong to the caller.
+   */
   async abort(): Promise<void> {
+    if (this.completed) return;
     this.closed = true;
     this.failure ??= new ValidationError('writer was aborted');
     await this.pending.catch(() => undefined);
@@ -244,20 +250,23 @@ export class DataFileWriter {
     const columns: ColumnChunk[] = chunks.map((chunk, i) => {
       const leaf = this.leaves[i]!;
       file.metrics.add(i, chunk);
+      // The dictionary page is PLAIN-encoded; levels are always RLE.
+      const encodings = [...new Set([...(chunk.dictionaryPageSize > 0 ? [Encoding.PLAIN] : []), ...chunk.encodings, Encoding.RLE])];
       const column: ColumnChunk = {
         file_offset: offset,
         meta_data: {
           type: leaf.physicalType,
-          encodings: [Encoding.PLAIN, Encoding.RLE],
+          encodings,
           path_in_schema: leaf.parquetPath,
           codec: this.codec,
           num_values: chunk.numValues,
           total_uncompressed_size: chunk.uncompressedSize,
           total_compressed_size: chunk.compressedSize,
-          data_page_offset: offset,
+          data_page_offset: offset + chunk.dictionaryPageSize,
           statistics: chunkStatistics(leaf, chunk),
         },
       };
+      if (chunk.dictionaryPageSize > 0) column.meta_data!.dictionary_page_offset = offset;
       offset += chunk.compressedSize;
       uncompressed += chunk.uncompressedSize;
       return column;

@@ -7,7 +7,7 @@ import type { FileIO } from '../io/file-io';
 import type { Schema } from '../spec/schema';
 import type { Row } from '../spec/values';
 import { parseFileSchema } from './file-schema';
-import { type DecodedColumn, decodeColumnChunk } from './page-decoder';
+import { ColumnChunkReader } from './page-decoder';
 import { type ColumnMetaData, type FileMetaData, decodeFileMetaData } from './parquet-thrift';
 import { ProjectionPlan } from './record-assembler';
 
@@ -76,29 +76,30 @@ export async function* readDataFile(io: FileIO, location: string, projection: Sc
   for (const group of metadata.row_groups) {
     const rows = group.num_rows;
     if (rows === 0) continue;
-    const decoded: DecodedColumn[] = [];
+    const readers: ColumnChunkReader[] = [];
     for (const { leafIndex, spec } of plan.columns) {
       const chunk = group.columns[leafIndex];
       const meta = chunk?.meta_data;
       if (!meta) throw new ValidationError(`${location}: row group has no metadata for column ${spec.path}`);
       if (chunk.file_path) throw new ValidationError(`${location}: column chunks in other files are not supported`);
       const bytes = await io.readRange(location, chunkStart(meta), meta.total_compressed_size, signal);
-      try {
-        decoded.push(decodeColumnChunk(bytes, meta, spec));
-      } catch (error) {
-        throw new ValidationError(`${location}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-      }
+      readers.push(new ColumnChunkReader(bytes, meta, spec));
     }
-    plan.bind(decoded);
+    plan.bind(readers);
     let batch: Row[] = [];
-    for (let r = 0; r < rows; r++) {
-      batch.push(plan.readRow());
-      if (batch.length === batchSize) {
-        yield batch;
-        batch = [];
+    try {
+      for (let r = 0; r < rows; r++) {
+        batch.push(plan.readRow());
+        if (batch.length === batchSize) {
+          yield batch;
+          batch = [];
+        }
       }
+      plan.verifyConsumed();
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      throw new ValidationError(`${location}: ${error.message}`, { cause: error });
     }
-    plan.verifyConsumed();
     if (batch.length > 0) yield batch;
   }
 }

@@ -11,7 +11,7 @@ import type { Row, Value } from '../spec/values';
 import {
   type FileSchemaNode, chooseValueKind, firstLeaf, isListGroup, isMapGroup, isPrimitiveNode, listParts, mapParts,
 } from './file-schema';
-import type { ColumnDecodeSpec, DecodedColumn } from './page-decoder';
+import type { ColumnChunkReader, ColumnDecodeSpec } from './page-decoder';
 
 const MISSING = 0;
 const LEAF = 1;
@@ -21,14 +21,17 @@ const MAP = 4;
 /** A file subtree read for its levels only; its value is dropped. */
 const HIDDEN = 5;
 
-/** Read position in one decoded column. */
+/** Read position in one column: the current page's levels and values, refilled page by page. */
 interface Cursor {
   leafIndex: number;
   maxDef: number;
+  reader: ColumnChunkReader | undefined;
+  /** Level entries in the current page. */
   count: number;
   defs: Uint8Array | undefined;
   reps: Uint8Array | undefined;
   values: Value[];
+  /** Next level entry and next value in the current page. */
   i: number;
   vi: number;
 }
@@ -63,15 +66,12 @@ export class ProjectionPlan {
     this.top = projection.fields.map((field) => this.build(field.type, byId.get(field.id)));
   }
 
-  /** Points the cursors at a row group's decoded columns (in the order of `columns`). */
-  bind(decoded: DecodedColumn[]): void {
+  /** Points the cursors at a row group's column readers (in the order of `columns`). */
+  bind(readers: ColumnChunkReader[]): void {
     this.columns.forEach(({ leafIndex }, k) => {
       const cursor = this.cursors.get(leafIndex)!;
-      const column = decoded[k]!;
-      cursor.count = column.count;
-      cursor.defs = column.defs;
-      cursor.reps = column.reps;
-      cursor.values = column.values;
+      cursor.reader = readers[k]!;
+      cursor.count = 0;
       cursor.i = 0;
       cursor.vi = 0;
     });
@@ -88,14 +88,13 @@ export class ProjectionPlan {
   /** Checks every column was consumed exactly; a mismatch means the file is corrupt. */
   verifyConsumed(): void {
     for (const { leafIndex, spec } of this.columns) {
-      const c = this.cursors.get(leafIndex)!;
-      if (c.i !== c.count) throw new ValidationError(`${spec.path}: ${c.count - c.i} level entries left after the row group's rows`);
+      if (fill(this.cursors.get(leafIndex)!)) throw new ValidationError(`${spec.path}: level entries left after the row group's rows`);
     }
   }
 
   private cursor(node: FileSchemaNode, spec: ColumnDecodeSpec): Cursor {
     const cursor: Cursor = {
-      leafIndex: node.leafIndex, maxDef: node.def, count: 0, defs: undefined, reps: undefined, values: [], i: 0, vi: 0,
+      leafIndex: node.leafIndex, maxDef: node.def, reader: undefined, count: 0, defs: undefined, reps: undefined, values: [], i: 0, vi: 0,
     };
     this.cursors.set(node.leafIndex, cursor);
     this.columns.push({ leafIndex: node.leafIndex, spec });
@@ -171,12 +170,36 @@ export class ProjectionPlan {
   }
 }
 
+/** Makes the entry at `c.i` available, loading the next page when the current one is used up; false at the end. */
+function fill(c: Cursor): boolean {
+  if (c.i < c.count) return true;
+  const reader = c.reader!;
+  if (!reader.nextPage()) return false;
+  c.count = reader.count;
+  c.defs = reader.defs;
+  c.reps = reader.reps;
+  c.values = reader.values;
+  c.i = 0;
+  c.vi = 0;
+  return true;
+}
+
+function need(c: Cursor): void {
+  if (!fill(c)) throw new ValidationError('column has fewer level entries than the rows need');
+}
+
+/** Definition level of the next entry. */
 function defAt(c: Cursor): number {
+  need(c);
   return c.defs === undefined ? 0 : c.defs[c.i]!;
 }
 
+/** True when another entry follows and it continues the repeated group at `repLevel`. */
+function continues(c: Cursor, repLevel: number): boolean {
+  return fill(c) && c.reps![c.i] === repLevel;
+}
+
 function advance(c: Cursor): void {
-  if (c.i >= c.count) throw new ValidationError('column has fewer level entries than the rows need');
   if (defAt(c) === c.maxDef) c.vi++;
   c.i++;
 }
@@ -184,9 +207,8 @@ function advance(c: Cursor): void {
 /** Consumes one instance at `depth`: its first entry and every deeper repetition that follows. */
 function skipInstance(c: Cursor, depth: number): void {
   advance(c);
-  const reps = c.reps;
-  if (reps === undefined) return;
-  while (c.i < c.count && reps[c.i]! > depth) advance(c);
+  if (c.reps === undefined) return;
+  while (fill(c) && c.reps[c.i]! > depth) advance(c);
 }
 
 function skipAll(node: ReadNode): void {
@@ -197,7 +219,6 @@ function read(node: ReadNode): Value {
   switch (node.kind) {
     case LEAF: {
       const c = node.probe!;
-      if (c.i >= c.count) throw new ValidationError('column has fewer level entries than the rows need');
       const present = defAt(c) === c.maxDef;
       c.i++;
       return present ? c.values[c.vi++]! : null;
@@ -225,7 +246,7 @@ function read(node: ReadNode): Value {
       const element = node.children[0]!;
       const out: Value[] = [];
       do out.push(read(element));
-      while (probe.i < probe.count && probe.reps![probe.i] === node.repLevel);
+      while (continues(probe, node.repLevel));
       return out;
     }
     case MAP: {
@@ -240,7 +261,7 @@ function read(node: ReadNode): Value {
       do {
         const key = read(keyNode);
         out.set(key, read(valueNode));
-      } while (probe.i < probe.count && probe.reps![probe.i] === node.repLevel);
+      } while (continues(probe, node.repLevel));
       return out;
     }
     case HIDDEN:

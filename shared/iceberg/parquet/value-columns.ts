@@ -3,17 +3,15 @@
  * straight into the page buffer and keeps min/max inline. Safe-integer numbers given for 64-bit columns are
  * written as two 32-bit halves so the hot path never allocates a BigInt.
  */
-import { compareStrings } from '../spec/compare';
 import { decimalParams, fixedLength, primitiveKind } from '../spec/types';
 import type { Value } from '../spec/values';
 import type { ByteBuffer } from './byte-buffer';
-import { ColumnWriter, type PageContext } from './column-writer';
+import { ColumnWriter, type PageContext, putInt64, updateNumeric } from './column-writer';
 import type { LeafColumn } from './parquet-schema';
+import { Decimal32Column, Decimal64Column, DecimalFixedColumn } from './decimal-columns';
 import { packBooleans } from './rle-hybrid';
+import { StringColumn } from './string-column';
 
-const TWO_32 = 4294967296;
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
 const MICROS_PER_DAY = 86_400_000_000;
 
 /** Creates the column writer for a leaf's Iceberg type. */
@@ -85,32 +83,6 @@ class Int32Column extends ColumnWriter {
   }
 }
 
-function updateNumeric(column: ColumnWriter, v: number | bigint): void {
-  if (!column.hasBounds) {
-    column.min = v;
-    column.max = v;
-    column.hasBounds = true;
-  } else if (v < (column.min as number)) column.min = v;
-  else if (v > (column.max as number)) column.max = v;
-}
-
-/** Writes a 64-bit value; numbers must be safe integers, bigints within int64. */
-function putInt64(column: ColumnWriter, v: Value): void {
-  column.ensure(8);
-  if (typeof v === 'number') {
-    if (!Number.isSafeInteger(v)) column.fail('not a safe integer (pass a bigint for values beyond 2^53)', v);
-    const hi = Math.floor(v / TWO_32);
-    column.view.setUint32(column.pos, v - hi * TWO_32, true);
-    column.view.setInt32(column.pos + 4, hi, true);
-  } else if (typeof v === 'bigint') {
-    if (v < INT64_MIN || v > INT64_MAX) column.fail('outside the int64 range', v);
-    column.view.setBigInt64(column.pos, v, true);
-  } else {
-    column.fail('expected a bigint (or a safe-integer number)', v);
-  }
-  column.pos += 8;
-}
-
 class Int64Column extends ColumnWriter {
   put(v: Value): void {
     putInt64(this, v);
@@ -164,49 +136,6 @@ class DoubleColumn extends ColumnWriter {
     this.view.setFloat64(this.pos, v, true);
     this.pos += 8;
     updateFloat(this, v);
-  }
-}
-
-type WellFormed = string & { isWellFormed(): boolean };
-
-class StringColumn extends ColumnWriter {
-  /** Set once a non-ASCII string is seen; until then native comparison equals code point order. */
-  private nonAscii = false;
-
-  put(v: Value): void {
-    if (typeof v !== 'string') this.fail('expected a string', v);
-    const length = v.length;
-    this.ensure(4 + length * 3);
-    const start = this.pos + 4;
-    let written = 0;
-    if (length <= 24) {
-      // Short ASCII strings are cheaper to copy here than to hand to the native encoder.
-      const data = this.data;
-      for (; written < length; written++) {
-        const c = v.charCodeAt(written);
-        if (c >= 0x80) break;
-        data[start + written] = c;
-      }
-    }
-    if (written < length) {
-      written = this.data.write(v, start, 'utf8');
-      if (written !== length) {
-        // Only non-ASCII text can hold a lone surrogate, which UTF-8 would silently turn into U+FFFD.
-        if (!(v as WellFormed).isWellFormed()) this.fail('contains an unpaired surrogate, which has no UTF-8 form', v);
-        this.nonAscii = true;
-      }
-    }
-    this.view.setUint32(this.pos, written, true);
-    this.pos = start + written;
-    if (!this.hasBounds) {
-      this.min = v;
-      this.max = v;
-      this.hasBounds = true;
-    } else if (this.nonAscii) {
-      if (v !== this.min && compareStrings(v, this.min as string) < 0) this.min = v;
-      else if (v !== this.max && compareStrings(v, this.max as string) > 0) this.max = v;
-    } else if (v < (this.min as string)) this.min = v;
-    else if (v > (this.max as string)) this.max = v;
   }
 }
 
@@ -319,83 +248,4 @@ function compareAt(data: Uint8Array, at: number, bound: Uint8Array): number {
     if (d !== 0) return d;
   }
   return 0;
-}
-
-abstract class DecimalColumn extends ColumnWriter {
-  protected readonly maxUnscaled: bigint;
-  protected readonly maxNumber: number;
-
-  constructor(leaf: LeafColumn, context: PageContext, pageSize: number, protected readonly precision: number) {
-    super(leaf, context, pageSize);
-    this.maxUnscaled = 10n ** BigInt(precision) - 1n;
-    // Above 15 digits every safe integer fits, so the (inexact) double bound never rejects one wrongly.
-    this.maxNumber = precision <= 15 ? 10 ** precision - 1 : Number.MAX_SAFE_INTEGER;
-  }
-
-  /** Checks an unscaled value against the precision; returns it unchanged. */
-  protected check(v: Value): number | bigint {
-    if (typeof v === 'number') {
-      if (!Number.isSafeInteger(v)) this.fail('unscaled decimal must be a bigint or a safe integer', v);
-      if (v > this.maxNumber || v < -this.maxNumber) this.tooWide(v);
-      return v;
-    }
-    if (typeof v !== 'bigint') this.fail('expected an unscaled decimal bigint', v);
-    if (v > this.maxUnscaled || v < -this.maxUnscaled) this.tooWide(v);
-    return v;
-  }
-
-  private tooWide(v: Value): never {
-    this.fail(`unscaled value has more digits than precision ${this.precision}`, v);
-  }
-}
-
-class Decimal32Column extends DecimalColumn {
-  put(v: Value): void {
-    const n = Number(this.check(v));
-    this.ensure(4);
-    this.view.setInt32(this.pos, n, true);
-    this.pos += 4;
-    updateNumeric(this, n);
-  }
-}
-
-class Decimal64Column extends DecimalColumn {
-  put(v: Value): void {
-    putInt64(this, this.check(v));
-    updateNumeric(this, v as number | bigint);
-  }
-}
-
-class DecimalFixedColumn extends DecimalColumn {
-  private readonly scratch = new DataView(new ArrayBuffer(8));
-
-  constructor(leaf: LeafColumn, context: PageContext, pageSize: number, precision: number, private readonly width: number) {
-    super(leaf, context, pageSize, precision);
-  }
-
-  put(v: Value): void {
-    const n = this.check(v);
-    const width = this.width;
-    this.ensure(width);
-    const at = this.pos;
-    const low = at + width - 8;
-    if (typeof n === 'number') {
-      // Sign-extend a safe integer: high bytes all 0x00 or 0xFF, low 8 bytes big-endian.
-      this.data.fill(n < 0 ? 0xff : 0, at, low);
-      const hi = Math.floor(n / TWO_32);
-      this.view.setInt32(low, hi, false);
-      this.view.setUint32(low + 4, n - hi * TWO_32, false);
-    } else {
-      this.view.setBigUint64(low, BigInt.asUintN(64, n), false);
-      const high = n >> 64n;
-      const highBytes = width - 8;
-      if (highBytes <= 6) this.data.writeIntBE(Number(high), at, highBytes);
-      else {
-        this.scratch.setBigInt64(0, high, false);
-        for (let i = 0; i < highBytes; i++) this.data[at + i] = this.scratch.getUint8(8 - highBytes + i);
-      }
-    }
-    this.pos = at + width;
-    updateNumeric(this, n);
-  }
 }

@@ -5,10 +5,11 @@ import type { FileIO, OutputStream } from '../../../shared/iceberg/io/file-io';
 import { MemoryFileIO } from '../../../shared/iceberg/io/memory-file-io';
 import { DataFileWriter } from '../../../shared/iceberg/parquet/data-file-writer';
 import { readDataFile, readParquetFooter } from '../../../shared/iceberg/parquet/parquet-reader';
+import { Encoding, readPageHeader } from '../../../shared/iceberg/parquet/parquet-thrift';
 import { type Schema, createSchema } from '../../../shared/iceberg/spec/schema';
 import type { IcebergType } from '../../../shared/iceberg/spec/types';
 import type { Row, Value } from '../../../shared/iceberg/spec/values';
-import { type TempWarehouse, readAll, tempWarehouse, writeRows } from './helpers';
+import { type TempWarehouse, duckdb, query, readAll, sqlPath, tempWarehouse, writeRows } from './helpers';
 
 const SCHEMA: Schema = createSchema([
   { id: 1, name: 'id', required: true, type: 'long' },
@@ -119,6 +120,9 @@ describe('DataFileWriter', () => {
     expect(rows).toEqual([row(1)]);
     await expect(writer.close()).rejects.toThrow(/close\(\) called twice/);
     expect(() => writer.write(row(2))).toThrow(/after close/);
+    // After a successful close the files are the caller's: abort leaves them alone.
+    await writer.abort();
+    expect(await io.stat(file!.filePath)).toBeDefined();
   });
 
   it('abort deletes finished files and leaves nothing behind', async () => {
@@ -158,6 +162,77 @@ describe('DataFileWriter', () => {
     await expect(writer.close()).rejects.toThrow(/disk full/);
     await writer.abort();
     expect(await io.stat('memory://t/fail.parquet')).toBeUndefined();
+  });
+
+  describe('string dictionary encoding', () => {
+    const schema = createSchema([
+      { id: 1, name: 'low', required: false, type: 'string' },
+      { id: 2, name: 'unique', required: true, type: 'string' },
+      { id: 3, name: 'growing', required: true, type: 'string' },
+      { id: 4, name: 'tags', required: false, type: { type: 'list', 'element-id': 5, element: 'string', 'element-required': false } },
+    ]);
+    // growing: each value repeats 4 times, so the dictionary pays off at first but passes 1 MiB after ~100k rows.
+    const rowAt = (i: number): Row => [
+      i % 11 === 0 ? null : `status-${i % 5}`,
+      `unique-${i}-${'u'.repeat(i % 7)}`,
+      `grow-${String(Math.floor(i / 4)).padStart(31, '0')}`,
+      i % 9 === 0 ? null : [`t${i % 3}`, null, 'ünï'],
+    ];
+    const rows = Array.from({ length: 160_000 }, (_, i) => rowAt(i));
+
+    it('uses a dictionary while it pays, falls back to PLAIN when it does not or grows too big', async () => {
+      const [file] = await writeRows(warehouse, schema, rows, { pageSizeInBytes: 16 * 1024, rowGroupSizeInBytes: 64 * 1024 * 1024 });
+      const { metadata } = await readParquetFooter(warehouse.io, file!.filePath);
+      expect(metadata.row_groups).toHaveLength(1);
+      // Page types and encodings of each column chunk, in file order: "dict" or the data page's value encoding.
+      const data = await warehouse.io.read(file!.filePath);
+      const pagesOf = (column: number): string[] => {
+        const meta = metadata.row_groups[0]!.columns[column]!.meta_data!;
+        const out: string[] = [];
+        let pos = meta.dictionary_page_offset ?? meta.data_page_offset;
+        const end = pos + meta.total_compressed_size;
+        while (pos < end) {
+          const { header, end: bodyStart } = readPageHeader(data, pos);
+          out.push(header.dictionary_page_header ? 'dict' : header.data_page_header!.encoding === Encoding.PLAIN ? 'plain' : 'rle_dict');
+          pos = bodyStart + header.compressed_page_size;
+        }
+        return out;
+      };
+      const runs = (pages: string[]): string => pages.filter((p, i) => p !== pages[i - 1]).join(' ');
+      const low = pagesOf(0);
+      expect(runs(low)).toBe('dict rle_dict');
+      expect(runs(pagesOf(3))).toBe('dict rle_dict');
+      // Unique values: the first page shows the dictionary does not pay, so every later page is PLAIN.
+      const unique = pagesOf(1);
+      expect(unique.slice(0, 2)).toEqual(['dict', 'rle_dict']);
+      expect(runs(unique)).toBe('dict rle_dict plain');
+      expect(unique.filter((p) => p === 'plain').length).toBeGreaterThan(10);
+      // Dictionary pages first, PLAIN once the dictionary passed 1 MiB: both kinds in one chunk.
+      const growing = pagesOf(2);
+      expect(runs(growing)).toBe('dict rle_dict plain');
+      expect(growing.filter((p) => p === 'rle_dict').length).toBeGreaterThan(2);
+      expect(growing.filter((p) => p === 'plain').length).toBeGreaterThan(2);
+      const meta = metadata.row_groups[0]!.columns[2]!.meta_data!;
+      expect(meta.encodings.sort()).toEqual([Encoding.PLAIN, Encoding.RLE, Encoding.RLE_DICTIONARY]);
+      expect(meta.dictionary_page_offset! < meta.data_page_offset).toBe(true);
+      expect(await readAll(warehouse, file!.filePath, schema)).toEqual(rows);
+      expect(file!.lowerBounds!.get(1)).toEqual(Buffer.from('status-0'));
+      expect(file!.upperBounds!.get(1)).toEqual(Buffer.from('status-4'));
+    });
+
+    it('DuckDB reads the dictionary, PLAIN and mixed chunks identically', async () => {
+      const [file] = await writeRows(warehouse, schema, rows, { pageSizeInBytes: 16 * 1024, rowGroupSizeInBytes: 64 * 1024 * 1024 });
+      const duck = await duckdb();
+      try {
+        const got = await query(duck, `SELECT low, "unique", growing, to_json(tags) AS tags FROM read_parquet(${sqlPath(file!.filePath)})`);
+        expect(got).toHaveLength(rows.length);
+        expect(got.map((r) => [r.low, r.unique, r.growing, r.tags === null ? null : JSON.parse(r.tags as string)])).toEqual(rows);
+        const pages = await query(duck, `SELECT path_in_schema, encodings FROM parquet_metadata(${sqlPath(file!.filePath)})`);
+        expect(pages.find((p) => p.path_in_schema === 'growing')!.encodings).toMatch(/RLE_DICTIONARY/);
+      } finally {
+        duck.closeSync();
+      }
+    });
   });
 
   describe('rejects invalid values with the column and the value, never coercing', () => {

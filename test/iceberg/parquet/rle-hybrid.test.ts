@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ByteBuffer } from '../../../shared/iceberg/parquet/byte-buffer';
+import { decodeDeltaBinaryPacked, unsplitByteStreams } from '../../../shared/iceberg/parquet/delta-decoding';
 import { bitWidth, decodeHybrid, encodeHybrid, packBooleans, unpackBooleans } from '../../../shared/iceberg/parquet/rle-hybrid';
 
 function encode(values: number[], width: number): number[] {
@@ -83,5 +84,32 @@ describe('RLE / bit-packing hybrid', () => {
     packBooleans(Uint8Array.from(values.map(Number)), values.length, out);
     expect([...out.bytes()]).toEqual([0b00001101, 0b00000001]);
     expect(unpackBooleans(out.bytes(), 0, values.length)).toEqual(values);
+  });
+});
+
+describe('DELTA_* and BYTE_STREAM_SPLIT decoding', () => {
+  it('decodes the Encodings.md example 7, 5, 3, 1, 2, 3, 4, 5', () => {
+    // block of 128 in 4 miniblocks, 8 values, first 7 (zigzag 14); min delta -2 (zigzag 3); widths 2,0,0,0;
+    // relative deltas 0,0,0,3,3,3,3 packed at 2 bits: 0xc0 0xff, then the rest of the 32-value miniblock.
+    const bytes = Uint8Array.from([0x80, 0x01, 0x04, 0x08, 0x0e, 0x03, 0x02, 0x00, 0x00, 0x00, 0xc0, 0xff, 0, 0, 0, 0, 0, 0, 0x99]);
+    const { values, end } = decodeDeltaBinaryPacked(bytes, 0, 32);
+    expect(values).toEqual([7n, 5n, 3n, 1n, 2n, 3n, 4n, 5n]);
+    expect(end).toBe(bytes.length - 1);
+  });
+
+  it('wraps 64-bit deltas like the writer does', () => {
+    // first value INT64_MAX, one delta of +1 (min delta 1, width 0) wraps to INT64_MIN.
+    const first = [0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]; // zigzag(2^63 - 1) = 2^64 - 2
+    const bytes = Uint8Array.from([0x80, 0x01, 0x04, 0x02, ...first, 0x02, 0, 0, 0, 0]);
+    expect(decodeDeltaBinaryPacked(bytes, 0, 64).values).toEqual([2n ** 63n - 1n, -(2n ** 63n)]);
+  });
+
+  it('rebuilds byte stream split values', () => {
+    // two FLOAT values split into 4 streams of 2 bytes each.
+    const plain = Buffer.alloc(8);
+    plain.writeFloatLE(1.5, 0);
+    plain.writeFloatLE(-2, 4);
+    const split = Uint8Array.from([plain[0]!, plain[4]!, plain[1]!, plain[5]!, plain[2]!, plain[6]!, plain[3]!, plain[7]!]);
+    expect([...unsplitByteStreams(split, 0, 2, 4)]).toEqual([...plain]);
   });
 });

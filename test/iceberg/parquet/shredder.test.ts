@@ -3,7 +3,8 @@ import { ValidationError } from '../../../shared/errors';
 import { ByteBuffer } from '../../../shared/iceberg/parquet/byte-buffer';
 import type { ColumnWriter, PageContext } from '../../../shared/iceberg/parquet/column-writer';
 import { toParquetSchema } from '../../../shared/iceberg/parquet/parquet-schema';
-import { CompressionCodec } from '../../../shared/iceberg/parquet/parquet-thrift';
+import { type ColumnMetaData, CompressionCodec } from '../../../shared/iceberg/parquet/parquet-thrift';
+import { decodeColumnChunk } from '../../../shared/iceberg/parquet/page-decoder';
 import { RowShredder } from '../../../shared/iceberg/parquet/shredder';
 import { createColumnWriter } from '../../../shared/iceberg/parquet/value-columns';
 import { type Schema, createSchema } from '../../../shared/iceberg/spec/schema';
@@ -11,7 +12,6 @@ import type { IcebergType, NestedField } from '../../../shared/iceberg/spec/type
 import type { Row } from '../../../shared/iceberg/spec/values';
 
 const context: PageContext = {
-  codec: CompressionCodec.UNCOMPRESSED,
   compress: (page) => Buffer.from(page),
   body: new ByteBuffer(),
   header: new ByteBuffer(),
@@ -20,7 +20,7 @@ const context: PageContext = {
 interface Levels {
   rep: number[];
   def: number[];
-  /** The non-null values, decoded from the column's PLAIN int32 or byte-array buffer. */
+  /** The non-null values, in order.*/
   values: (number | string)[];
 }
 
@@ -34,24 +34,20 @@ function shred(schema: Schema, rows: Row[]): Map<string, Levels> {
   return out;
 }
 
+/** Levels straight from the column's buffers; values through the page encoder and decoder (PLAIN or dictionary). */
 function levelsOf(column: ColumnWriter): Levels {
   const n = column.levelCount;
   const rep = column.hasRep ? [...column.reps.subarray(0, n)] : new Array<number>(n).fill(0);
   const def = column.hasDef ? [...column.defs.subarray(0, n)] : new Array<number>(n).fill(0);
-  const values: (number | string)[] = [];
-  let pos = 0;
-  const isString = column.leaf.type === 'string';
-  for (let i = 0; i < column.valueCount; i++) {
-    if (isString) {
-      const length = column.view.getUint32(pos, true);
-      values.push(column.data.toString('utf8', pos + 4, pos + 4 + length));
-      pos += 4 + length;
-    } else {
-      values.push(column.view.getInt32(pos, true));
-      pos += 4;
-    }
-  }
-  return { rep, def, values };
+  const chunk = column.takeChunk();
+  const meta = { num_values: chunk.numValues, codec: CompressionCodec.UNCOMPRESSED } as ColumnMetaData;
+  const decoded = decodeColumnChunk(Buffer.concat(chunk.pages), meta, {
+    path: column.leaf.icebergPath.join('.'), physicalType: column.leaf.physicalType, typeLength: column.leaf.typeLength,
+    maxDef: column.maxDef, maxRep: column.maxRep, kind: column.leaf.type === 'string' ? 'utf8' : 'int32',
+  });
+  expect([...(decoded.defs ?? [])]).toEqual(column.hasDef ? def : []);
+  expect([...(decoded.reps ?? [])]).toEqual(column.hasRep ? rep : []);
+  return { rep, def, values: decoded.values as (number | string)[] };
 }
 
 const field = (id: number, name: string, type: IcebergType, required = false): NestedField => ({ id, name, required, type });

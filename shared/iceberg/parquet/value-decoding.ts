@@ -1,0 +1,185 @@
+/**
+ * Value decoding: PLAIN, dictionary indices, and the DELTA_* / BYTE_STREAM_SPLIT encodings of other writers,
+ * converting physical values straight into the values.ts representation of the type they are read as.
+ */
+import { ValidationError } from '../../errors';
+import { decimalFromBytes } from '../spec/conversions';
+import type { Value } from '../spec/values';
+import {
+  type ByteRange, decodeDeltaBinaryPacked, decodeDeltaByteArray, decodeDeltaLengthByteArray, unsplitByteStreams,
+} from './delta-decoding';
+import type { ValueKind } from './page-decoder';
+import { Encoding, ParquetType } from './parquet-thrift';
+import { decodeHybrid, unpackBooleans } from './rle-hybrid';
+
+/** What value decoding needs to know about a column. */
+export interface ValueDecodeSpec {
+  path: string;
+  physicalType: ParquetType;
+  typeLength: number | undefined;
+  kind: ValueKind;
+}
+
+/** Decodes `n` non-null values of a data page in any supported encoding, appending them to `out`. */
+export function decodeValues(
+  page: Uint8Array, pos: number, end: number, n: number, encoding: Encoding, spec: ValueDecodeSpec,
+  dictionary: Value[] | undefined, out: Value[],
+): void {
+  if (spec.kind === 'skip' || n === 0) return;
+  if (encoding === Encoding.PLAIN) {
+    decodePlain(page, pos, end, n, spec, out);
+    return;
+  }
+  if (encoding === Encoding.RLE_DICTIONARY || encoding === Encoding.PLAIN_DICTIONARY) {
+    if (!dictionary) throw new ValidationError(`${spec.path}: dictionary-encoded page without a dictionary page`);
+    const width = page[pos]!;
+    const indices = new Uint32Array(n);
+    decodeHybrid(page, pos + 1, end, width, n, indices);
+    for (let i = 0; i < n; i++) {
+      const index = indices[i]!;
+      if (index >= dictionary.length) throw new ValidationError(`${spec.path}: dictionary index ${index} out of range`);
+      out.push(dictionary[index]!);
+    }
+    return;
+  }
+  const physical = spec.physicalType;
+  if (encoding === Encoding.DELTA_BINARY_PACKED && (physical === ParquetType.INT32 || physical === ParquetType.INT64)) {
+    const { values } = decodeDeltaBinaryPacked(page, pos, physical === ParquetType.INT32 ? 32 : 64);
+    if (values.length < n) throw new ValidationError(`${spec.path}: delta-encoded page holds ${values.length} of ${n} values`);
+    const kind = spec.kind;
+    for (let i = 0; i < n; i++) {
+      const v = values[i]!;
+      out.push(kind === 'int32' ? Number(v) : kind === 'int64-millis' ? v * 1000n : v);
+    }
+    return;
+  }
+  if ((encoding === Encoding.DELTA_LENGTH_BYTE_ARRAY && physical === ParquetType.BYTE_ARRAY)
+    || (encoding === Encoding.DELTA_BYTE_ARRAY && (physical === ParquetType.BYTE_ARRAY || physical === ParquetType.FIXED_LEN_BYTE_ARRAY))) {
+    const ranges = encoding === Encoding.DELTA_BYTE_ARRAY ? decodeDeltaByteArray(page, pos, n) : decodeDeltaLengthByteArray(page, pos, n);
+    for (const range of ranges) out.push(convertBytes(spec, range));
+    return;
+  }
+  if (encoding === Encoding.BYTE_STREAM_SPLIT && physical !== ParquetType.BOOLEAN && physical !== ParquetType.BYTE_ARRAY) {
+    const width = physical === ParquetType.FIXED_LEN_BYTE_ARRAY ? spec.typeLength!
+      : physical === ParquetType.INT64 || physical === ParquetType.DOUBLE ? 8 : 4;
+    const plain = unsplitByteStreams(page, pos, n, width);
+    decodePlain(plain, 0, plain.length, n, spec, out);
+    return;
+  }
+  throw new ValidationError(`${spec.path}: value encoding ${Encoding[encoding] ?? encoding} is not supported for ${ParquetType[physical]}`);
+}
+
+/** Converts one byte-array value (BYTE_ARRAY or FIXED_LEN_BYTE_ARRAY) to the spec's ValueKind. */
+function convertBytes(spec: ValueDecodeSpec, range: ByteRange): Value {
+  const { bytes, start, end } = range;
+  switch (spec.kind) {
+    case 'utf8':
+      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8', start, end);
+    case 'decimal-bytes':
+    case 'decimal-fixed':
+      return decimalFromBytes(bytes.subarray(start, end));
+    case 'uuid':
+      if (end - start !== 16) throw new ValidationError(`${spec.path}: a UUID has 16 bytes, got ${end - start}`);
+      return formatUuid(bytes, start);
+    default:
+      return copyBytes(bytes, start, end);
+  }
+}
+
+/** Decodes `n` PLAIN values of the spec's physical type, converting them to its ValueKind. */
+export function decodePlain(page: Uint8Array, pos: number, end: number, n: number, spec: ValueDecodeSpec, out: Value[]): void {
+  if (spec.kind === 'skip') return;
+  const view = new DataView(page.buffer, page.byteOffset, page.byteLength);
+  const buf = Buffer.from(page.buffer, page.byteOffset, page.byteLength);
+  const need = (bytes: number): void => {
+    if (pos + bytes > end) throw new ValidationError(`${spec.path}: page values end early`);
+  };
+  const kind = spec.kind;
+  switch (spec.physicalType) {
+    case ParquetType.BOOLEAN: {
+      need((n + 7) >> 3);
+      for (const b of unpackBooleans(page, pos, n)) out.push(b);
+      return;
+    }
+    case ParquetType.INT32:
+      need(4 * n);
+      for (let i = 0; i < n; i++, pos += 4) {
+        const v = view.getInt32(pos, true);
+        out.push(kind === 'int32' ? v : BigInt(v));
+      }
+      return;
+    case ParquetType.INT64:
+      need(8 * n);
+      for (let i = 0; i < n; i++, pos += 8) {
+        const v = view.getBigInt64(pos, true);
+        out.push(kind === 'int64-millis' ? v * 1000n : v);
+      }
+      return;
+    case ParquetType.FLOAT:
+      need(4 * n);
+      for (let i = 0; i < n; i++, pos += 4) out.push(view.getFloat32(pos, true));
+      return;
+    case ParquetType.DOUBLE:
+      need(8 * n);
+      for (let i = 0; i < n; i++, pos += 8) out.push(view.getFloat64(pos, true));
+      return;
+    case ParquetType.BYTE_ARRAY:
+      for (let i = 0; i < n; i++) {
+        need(4);
+        const length = view.getUint32(pos, true);
+        const start = pos + 4;
+        pos = start + length;
+        need(0);
+        if (kind === 'utf8') out.push(buf.toString('utf8', start, pos));
+        else if (kind === 'decimal-bytes') out.push(decimalFromBytes(page.subarray(start, pos)));
+        else out.push(copyBytes(page, start, pos));
+      }
+      return;
+    case ParquetType.FIXED_LEN_BYTE_ARRAY: {
+      const width = spec.typeLength!;
+      need(width * n);
+      for (let i = 0; i < n; i++, pos += width) {
+        if (kind === 'uuid') out.push(formatUuid(page, pos));
+        else if (kind === 'decimal-fixed') out.push(fixedToBigInt(view, page, pos, width));
+        else out.push(copyBytes(page, pos, pos + width));
+      }
+      return;
+    }
+    default:
+      throw new ValidationError(`${spec.path}: physical type ${ParquetType[spec.physicalType]} is not supported`);
+  }
+}
+
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+const UUID_TEXT = Buffer.alloc(36, 0x2d);
+
+/** The canonical lowercase text of 16 UUID bytes, built in a scratch buffer so it costs one string allocation. */
+function formatUuid(page: Uint8Array, pos: number): string {
+  let out = 0;
+  for (let i = 0; i < 16; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) out++;
+    const b = page[pos + i]!;
+    UUID_TEXT[out++] = HEX_DIGITS[b >> 4]!;
+    UUID_TEXT[out++] = HEX_DIGITS[b & 15]!;
+  }
+  return UUID_TEXT.toString('latin1', 0, 36);
+}
+
+/** A plain Uint8Array copy (never a Buffer view that would pin the whole page). */
+function copyBytes(page: Uint8Array, start: number, end: number): Uint8Array {
+  const out = new Uint8Array(end - start);
+  if (end - start > 64) out.set(page.subarray(start, end));
+  else for (let i = start, o = 0; i < end; i++, o++) out[o] = page[i]!;
+  return out;
+}
+
+/** Big-endian two's complement to bigint, with fast paths for the common 16-byte and short widths. */
+function fixedToBigInt(view: DataView, page: Uint8Array, pos: number, width: number): bigint {
+  if (width === 16) return (view.getBigInt64(pos, false) << 64n) | view.getBigUint64(pos + 8, false);
+  if (width === 8) return view.getBigInt64(pos, false);
+  if (width > 8 && width <= 14) {
+    const high = Buffer.from(page.buffer, page.byteOffset + pos, width - 8).readIntBE(0, width - 8);
+    return (BigInt(high) << 64n) | view.getBigUint64(pos + width - 8, false);
+  }
+  return decimalFromBytes(page.subarray(pos, pos + width));
+}

@@ -40,7 +40,7 @@ export function serializeValue(type: PrimitiveType, value: Value): Uint8Array {
     case 'binary':
       return Uint8Array.from(value as Uint8Array);
     case 'decimal':
-      return decimalToBytes(value as bigint);
+      return decimalToBytes(BigInt(value as bigint | number));
   }
 }
 

@@ -1,0 +1,90 @@
+/**
+ * copyPartition: stream one partition of a source table (a page range of one relation) with COPY inside a
+ * REPEATABLE READ READ ONLY transaction, write it as Parquet through the table writer with bounded memory, and
+ * write one manifest for its files. Returns references and figures only. Every attempt writes files under
+ * fresh names, so a retried or duplicated attempt never overwrites what another attempt reported; the commit
+ * keeps only the files of the results it is given.
+ */
+import { randomBytes } from 'node:crypto';
+import { IcebridgeError, ValidationError } from '../errors';
+import { currentSchema } from '../iceberg/spec/table-metadata';
+import type { Row } from '../iceberg/spec/values';
+import { writeDataManifest } from '../iceberg/transaction/manifest-files';
+import { TableWriter } from '../iceberg/writer/table-writer';
+import { readRows } from '../postgres/copy-reader';
+import { describeTable } from '../postgres/introspect';
+import { withSnapshotTransaction } from '../postgres/snapshot-transaction';
+import { mapTable } from '../postgres/type-mapping';
+import { partitionFilePrefix } from './commit-table';
+import { HashingFileIO } from './content-hash';
+import type { CopyPartitionInput, CopyPartitionResult } from './contracts';
+import { type MigrationEnvironment, withSource } from './environment';
+import { toManifestRef } from './manifest-ref';
+
+/** Options of copyPartition. */
+export interface CopyPartitionOptions {
+  /** Called after each batch with the rows copied so far (progress for people). */
+  onProgress?: (rows: number) => void;
+  abortSignal?: AbortSignal;
+}
+
+/** Copies one partition and returns its manifest reference, counts and content checksum. */
+export async function copyPartition(env: MigrationEnvironment, input: CopyPartitionInput, options: CopyPartitionOptions = {}): Promise<CopyPartitionResult> {
+  const { table: plan, partition } = input;
+  const target = await env.catalog.loadTable({ namespace: plan.target.namespace, name: plan.target.name });
+  const targetFields = currentSchema(target.metadata).fields.map((f) => f.name);
+  if (targetFields.join('\u0000') !== plan.columns.join('\u0000')) {
+    throw new ValidationError(`the Iceberg table ${plan.target.name} changed since the migration was planned; plan again`);
+  }
+  return withSource(env, async (client) => {
+    const source = await describeTable(client, plan.source.schema, plan.source.name);
+    const excluded = source.columns.map((c) => c.name).filter((name) => !plan.columns.includes(name));
+    const missing = plan.columns.filter((name) => !source.columns.some((c) => c.name === name));
+    if (missing.length > 0) throw new ValidationError(`columns ${missing.join(', ')} of ${plan.source.schema}.${plan.source.name} no longer exist`);
+    const mapping = mapTable(source, { excludedColumns: excluded });
+    // Rows come in source column order; the table may order its fields differently after evolution.
+    const order = plan.columns.map((name) => mapping.columns.findIndex((c) => c.name === name));
+    const reorder = order.every((j, i) => j === i) ? undefined : (row: Row): Row => order.map((j) => row[j]!);
+    const io = new HashingFileIO(env.catalog.io);
+    const prefix = partitionFilePrefix(input.runId, partition.index, randomBytes(4).toString('hex'));
+    const writer = new TableWriter({ io, metadata: target.metadata, filePrefix: prefix });
+    const wholeRelation = partition.fromPage === 0 && partition.toPage === null;
+    let rows = 0;
+    try {
+      await withSnapshotTransaction(client, async () => {
+        const batches = readRows(client, source, mapping, {
+          relation: partition.relation,
+          ...(wholeRelation ? {} : { pages: { fromPage: partition.fromPage, toPage: partition.toPage } }),
+          keyColumns: plan.key,
+          ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
+        });
+        for await (const batch of batches) {
+          for (const row of batch) {
+            const pending = writer.write(reorder ? reorder(row) : row);
+            if (pending) await pending;
+          }
+          rows += batch.length;
+          options.onProgress?.(rows);
+        }
+      });
+      const files = await writer.close();
+      const manifest = files.length === 0
+        ? null
+        : toManifestRef(await writeDataManifest(io, target.metadata, files, { location: `${target.metadata.location}/metadata/${prefix}-m0.avro` }));
+      return {
+        partition: partition.index,
+        manifest,
+        files: files.length,
+        rows,
+        bytes: files.reduce((n, f) => n + Number(f.fileSizeInBytes), 0),
+        checksum: io.combined(files.map((f) => f.filePath)),
+      };
+    } catch (error) {
+      await writer.abort().catch(() => undefined);
+      if (error instanceof ValidationError) {
+        throw new IcebridgeError(error.code, `${plan.source.schema}.${plan.source.name}: ${error.message}`, { cause: error });
+      }
+      throw error;
+    }
+  });
+}

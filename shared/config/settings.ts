@@ -14,6 +14,8 @@ export interface Settings {
   storage: FileIOSettings;
   /** Durable Functions task hub name. */
   taskHub: string;
+  /** PostgreSQL connection URL of the source database (a secret: it may hold a password). */
+  sourceUrl?: string;
 }
 
 /** Environment variable names, in one place so docs and the sample settings file can list them. */
@@ -24,6 +26,7 @@ export const SETTING_NAMES = {
   storageKey: 'ICEBRIDGE_STORAGE_KEY',
   storageBlobEndpoint: 'ICEBRIDGE_STORAGE_BLOB_ENDPOINT',
   taskHub: 'ICEBRIDGE_TASK_HUB',
+  sourceUrl: 'ICEBRIDGE_SOURCE_URL',
 } as const;
 
 /** Reads and validates settings; throws ValidationError naming the setting (never its value) when one is wrong. */
@@ -54,7 +57,11 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Readonly<Set
   if (!/^[A-Za-z][A-Za-z0-9]{2,49}$/.test(taskHub)) {
     throw new ValidationError(`${SETTING_NAMES.taskHub} must be 3-50 letters and digits starting with a letter`);
   }
-  return deepFreeze({ warehouse, storage: accounts.length > 0 ? { azure: { accounts } } : {}, taskHub });
+  const sourceUrl = get(SETTING_NAMES.sourceUrl);
+  if (sourceUrl !== undefined && !/^postgres(ql)?:\/\//.test(sourceUrl)) {
+    throw new ValidationError(`${SETTING_NAMES.sourceUrl} must be a postgres:// or postgresql:// URL`);
+  }
+  return deepFreeze({ warehouse, storage: accounts.length > 0 ? { azure: { accounts } } : {}, taskHub, ...(sourceUrl ? { sourceUrl } : {}) });
 }
 
 /** A loggable view of the settings: locations and names, credentials replaced by what kind they are. */
@@ -63,6 +70,7 @@ export function describeSettings(settings: Readonly<Settings>): Record<string, s
   return {
     warehouse: settings.warehouse,
     taskHub: settings.taskHub,
+    source: settings.sourceUrl ? 'set' : 'not set',
     storageCredentials: accounts.length === 0 ? 'none' : accounts.map((a) => ('connectionString' in a ? 'connection string' : `account key for ${a.accountName}`)).join(', '),
   };
 }

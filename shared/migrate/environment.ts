@@ -1,6 +1,10 @@
 /** What the migration use cases need from the outside world, so activities, the CLI and tests can supply it. */
 import type { Client } from 'pg';
-import type { HadoopCatalog } from '../iceberg/catalog/hadoop-catalog';
+import type { Settings } from '../config/settings';
+import { ValidationError } from '../errors';
+import { HadoopCatalog } from '../iceberg/catalog/hadoop-catalog';
+import { ResolvingFileIO } from '../iceberg/io';
+import { connectPostgres } from '../postgres/connection';
 
 /** Source connection and target catalog of a migration. */
 export interface MigrationEnvironment {
@@ -18,4 +22,16 @@ export async function withSource<T>(env: MigrationEnvironment, fn: (client: Clie
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/** The environment the app's settings describe: the source from ICEBRIDGE_SOURCE_URL, the warehouse's catalog. */
+export function environmentFromSettings(settings: Readonly<Settings>): MigrationEnvironment {
+  const sourceUrl = settings.sourceUrl;
+  return {
+    connectSource: async () => {
+      if (!sourceUrl) throw new ValidationError('no source database is configured: set ICEBRIDGE_SOURCE_URL');
+      return connectPostgres(sourceUrl, { applicationName: 'icebridge' });
+    },
+    catalog: new HadoopCatalog(new ResolvingFileIO(settings.storage), settings.warehouse),
+  };
 }

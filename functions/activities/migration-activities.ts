@@ -1,0 +1,35 @@
+/** The migration's activities: decode input, call shared/migrate, return references and figures. */
+import * as df from 'durable-functions';
+import { loadSettings } from '../../shared/config/settings';
+import { commitTable } from '../../shared/migrate/commit-table';
+import type { CommitTableInput, CopyPartitionInput, CountRowsInput, MigrateDatabaseInput } from '../../shared/migrate/contracts';
+import { copyPartition } from '../../shared/migrate/copy-partition';
+import { countRows } from '../../shared/migrate/count-rows';
+import { type MigrationEnvironment, environmentFromSettings } from '../../shared/migrate/environment';
+import { planMigration } from '../../shared/migrate/plan-migration';
+import { Activities } from '../../orchestrators/names';
+import { activityOutcome } from './activity-outcome';
+
+let environment: MigrationEnvironment | undefined;
+
+/** Settings are read once per process; the environment (catalog, connection factory) is built from them once. */
+function env(): MigrationEnvironment {
+  environment ??= environmentFromSettings(loadSettings());
+  return environment;
+}
+
+df.app.activity(Activities.planMigration, {
+  handler: (input: MigrateDatabaseInput) => activityOutcome(() => planMigration(env(), input)),
+});
+
+df.app.activity(Activities.copyPartition, {
+  handler: (input: CopyPartitionInput) => activityOutcome(() => copyPartition(env(), input)),
+});
+
+df.app.activity(Activities.commitTable, {
+  handler: (input: CommitTableInput) => activityOutcome(() => commitTable(env().catalog, input)),
+});
+
+df.app.activity(Activities.countRows, {
+  handler: (input: CountRowsInput) => activityOutcome(() => countRows(env(), input)),
+});

@@ -1,0 +1,98 @@
+/**
+ * The progress report of a migration, built from the orchestration statuses (the run's and each table's):
+ * one shape for the HTTP status endpoint, the CLI's display and its --json summary.
+ */
+import type { MigrationProgress, TableOutcome, TableProgress } from './contracts';
+
+/** What an orchestration status says, as read through a durable client or the local host. */
+export interface InstanceSnapshot {
+  runtimeStatus: string;
+  customStatus?: unknown;
+  output?: unknown;
+  createdTime?: Date | string;
+  lastUpdatedTime?: Date | string;
+}
+
+/** Progress of one table. */
+export interface TableReport {
+  table: string;
+  phase: string;
+  partitions: { total: number; done: number };
+  rows: number;
+  estimatedRows: number;
+  status?: 'committed' | 'failed';
+  reason?: string;
+  snapshotId?: string;
+  sourceRows?: number;
+}
+
+/** Progress of a whole run. */
+export interface MigrationReport {
+  id: string;
+  runtimeStatus: string;
+  phase: string;
+  tables: { total: number; done: number; failed: number };
+  partitions: { total: number; done: number };
+  rows: number;
+  rowsPerSecond: number;
+  elapsedSeconds: number;
+  failures: Array<{ table: string; reason: string }>;
+  lastError?: string;
+  details: TableReport[];
+}
+
+/** Combines the run's status with its tables' statuses into one report. */
+export function buildMigrationReport(id: string, run: InstanceSnapshot, tables: Map<string, InstanceSnapshot>, nowMs: number): MigrationReport {
+  const progress = (run.customStatus ?? {}) as Partial<MigrationProgress>;
+  const outcomes = new Map<string, TableOutcome>();
+  const output = run.output as { tables?: TableOutcome[] } | undefined;
+  for (const outcome of output?.tables ?? []) outcomes.set(outcome.table, outcome);
+  const details: TableReport[] = [];
+  let partitionsDone = 0;
+  let rows = 0;
+  for (const [name, instance] of tables) {
+    const p = (instance.customStatus ?? {}) as Partial<TableProgress>;
+    const outcome = outcomes.get(name);
+    const report: TableReport = {
+      table: name,
+      phase: outcome ? outcome.status : p.phase ?? 'pending',
+      partitions: { total: p.partitions?.total ?? outcome?.partitions ?? 0, done: p.partitions?.done ?? 0 },
+      rows: outcome?.status === 'committed' ? outcome.rows : p.rows ?? 0,
+      estimatedRows: p.estimatedRows ?? 0,
+    };
+    if (outcome) {
+      report.status = outcome.status;
+      if (outcome.reason !== undefined) report.reason = outcome.reason;
+      if (outcome.snapshotId !== undefined) report.snapshotId = outcome.snapshotId;
+      if (outcome.sourceRows !== undefined) report.sourceRows = outcome.sourceRows;
+    }
+    partitionsDone += report.partitions.done;
+    rows += report.rows;
+    details.push(report);
+  }
+  for (const failure of progress.failures ?? []) {
+    if (!tables.has(failure.table)) details.push({ table: failure.table, phase: 'failed', partitions: { total: 0, done: 0 }, rows: 0, estimatedRows: 0, status: 'failed', reason: failure.reason });
+  }
+  const started = run.createdTime ? new Date(run.createdTime).getTime() : nowMs;
+  const ended = isFinished(run.runtimeStatus) && run.lastUpdatedTime ? new Date(run.lastUpdatedTime).getTime() : nowMs;
+  const elapsedSeconds = Math.max(0, (ended - started) / 1000);
+  const report: MigrationReport = {
+    id,
+    runtimeStatus: run.runtimeStatus,
+    phase: progress.phase ?? 'pending',
+    tables: progress.tables ?? { total: 0, done: 0, failed: 0 },
+    partitions: { total: progress.partitions?.total ?? 0, done: Math.max(partitionsDone, progress.partitions?.done ?? 0) },
+    rows: Math.max(rows, progress.rows ?? 0),
+    rowsPerSecond: elapsedSeconds > 0 ? Math.round(Math.max(rows, progress.rows ?? 0) / elapsedSeconds) : 0,
+    elapsedSeconds: Math.round(elapsedSeconds * 10) / 10,
+    failures: progress.failures ?? [],
+    details,
+  };
+  if (progress.lastError !== undefined) report.lastError = progress.lastError;
+  return report;
+}
+
+/** True for statuses that will not change any more. */
+export function isFinished(runtimeStatus: string): boolean {
+  return ['Completed', 'Failed', 'Terminated', 'Canceled'].includes(runtimeStatus);
+}

@@ -3,7 +3,7 @@
  * parallelism. A table that fails is reported and the others go on. Progress is the custom status.
  */
 import * as df from 'durable-functions';
-import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
+import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import { errorMessage } from '../shared/errors';
 import type { ActivityOutcome, MigrateDatabaseInput, MigrationPlan, MigrationProgress, TableOutcome } from '../shared/migrate/contracts';
 import { Activities, Orchestrations } from './names';
@@ -38,37 +38,43 @@ export const migrateDatabase: OrchestrationHandler = function* (context: Orchest
   const plan = planned.value;
   const outcomes: TableOutcome[] = plan.failures.map((f) => ({ table: f.table, target: f.table, status: 'failed', rows: 0, files: 0, partitions: 0, reason: f.reason }));
   progress.phase = 'copying';
-  progress.tables.total = plan.tables.length + plan.failures.length;
-  progress.tables.failed = plan.failures.length;
+  progress.tables = { total: plan.tables.length + plan.failures.length, done: plan.failures.length, failed: plan.failures.length };
   progress.failures = [...plan.failures];
   progress.partitions.total = plan.tables.reduce((n, t) => n + t.partitions.length, 0);
   if (plan.failures.length > 0) progress.lastError = plan.failures.at(-1)!.reason;
 
-  const queue = [...plan.tables];
-  const running = new Map<Task, string>();
-  let started = 0;
-  while (queue.length > 0 || running.size > 0) {
-    while (running.size < Math.max(1, input.concurrency) && queue.length > 0) {
-      const table = queue.shift()!;
-      const instanceId = `${context.df.instanceId}:table:${started++}`;
+  // Tables go in foreign-key order, `concurrency` at a time. Each batch is a fresh Task.all: re-yielding tasks
+  // in a new Task.any/Task.all makes the extension schedule them again (azure-functions-durable-js#574).
+  // migrateTable never fails (it returns a failed outcome), so a batch completes as a whole.
+  const width = Math.max(1, input.concurrency);
+  for (let start = 0; start < plan.tables.length; start += width) {
+    const batch = plan.tables.slice(start, start + width);
+    const tasks = batch.map((table, i) => {
+      const instanceId = `${context.df.instanceId}:table:${start + i}`;
       progress.tableInstances[table.source.name] = instanceId;
-      running.set(context.df.callSubOrchestrator(Orchestrations.migrateTable, { runId: input.runId, table }, instanceId), table.source.name);
-    }
+      return context.df.callSubOrchestrator(Orchestrations.migrateTable, { runId: input.runId, table }, instanceId);
+    });
     context.df.setCustomStatus(progress);
-    const finished = (yield context.df.Task.any([...running.keys()])) as Task;
-    const name = running.get(finished)!;
-    running.delete(finished);
-    const outcome: TableOutcome = finished.isFaulted
-      ? { table: name, target: name, status: 'failed', rows: 0, files: 0, partitions: 0, reason: errorMessage(finished.result) }
-      : (finished.result as TableOutcome);
-    outcomes.push(outcome);
-    progress.tables.done++;
-    progress.rows += outcome.rows;
-    progress.partitions.done += outcome.partitions;
-    if (outcome.status === 'failed') {
-      progress.tables.failed++;
-      progress.failures.push({ table: name, reason: outcome.reason ?? 'failed' });
-      progress.lastError = outcome.reason;
+    let results: TableOutcome[];
+    try {
+      results = (yield context.df.Task.all(tasks)) as TableOutcome[];
+    } catch (error) {
+      results = tasks.map((task, i): TableOutcome =>
+        task.isCompleted && !task.isFaulted
+          ? (task.result as TableOutcome)
+          : { table: batch[i]!.source.name, target: batch[i]!.target.name, status: 'failed', rows: 0, files: 0, partitions: 0, reason: errorMessage(task.isFaulted ? task.result : error) },
+      );
+    }
+    for (const outcome of results) {
+      outcomes.push(outcome);
+      progress.tables.done++;
+      progress.rows += outcome.rows;
+      progress.partitions.done += outcome.partitions;
+      if (outcome.status === 'failed') {
+        progress.tables.failed++;
+        progress.failures.push({ table: outcome.table, reason: outcome.reason ?? 'failed' });
+        progress.lastError = outcome.reason;
+      }
     }
   }
   progress.phase = 'done';

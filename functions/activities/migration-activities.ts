@@ -10,11 +10,20 @@ import { planMigration } from '../../shared/migrate/plan-migration';
 import { Activities } from '../../orchestrators/names';
 import { activityOutcome } from './activity-outcome';
 
-let environment: MigrationEnvironment | undefined;
+const environments = new Map<string, MigrationEnvironment>();
 
-/** Settings are read once per process; the environment (catalog, connection factory) is built from them once. */
+/**
+ * The environment (catalog, connection factory) for the current settings, built once per distinct source and
+ * warehouse: on Azure that is once per process; a local host may run migrations of several databases in turn.
+ */
 function env(): MigrationEnvironment {
-  environment ??= environmentFromSettings(loadSettings());
+  const settings = loadSettings();
+  const key = `${settings.sourceUrl ?? ''}\u0000${settings.warehouse}`;
+  let environment = environments.get(key);
+  if (!environment) {
+    environment = environmentFromSettings(settings);
+    environments.set(key, environment);
+  }
   return environment;
 }
 

@@ -1,0 +1,128 @@
+/** `icebridge migrate`: copy a PostgreSQL schema's tables into Iceberg tables in a warehouse. */
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { IcebridgeError, TableNotFoundError, ValidationError, errorMessage } from '../../shared/errors';
+import { createFileIO } from '../../shared/iceberg/io';
+import type { MigrationReport } from '../../shared/migrate/migration-status';
+import { parseMigrationRequest, parseTableConfig } from '../../shared/migrate/migration-request';
+import { connectPostgres } from '../../shared/postgres/connection';
+import { describeTables } from '../../shared/postgres/introspect';
+import { loadSettings } from '../../shared/config/settings';
+import { type FlagSpec, UsageError, intFlag, listFlag, parseFlags, stringFlag, usage } from '../args';
+import { runMigration } from '../run-migration';
+import { renderSummary } from '../summary';
+
+/** Flags of `icebridge migrate`. */
+export const MIGRATE_FLAGS: FlagSpec[] = [
+  { name: 'source', value: true, required: true, description: 'PostgreSQL URL, e.g. postgres://user:pass@host:5432/db' },
+  { name: 'warehouse', value: true, required: true, description: 'warehouse root: a directory, file://… or abfss://…' },
+  { name: 'schema', value: true, description: 'PostgreSQL schema to migrate (default public)' },
+  { name: 'namespace', value: true, description: 'Iceberg namespace (default: the schema name)' },
+  { name: 'tables', value: true, description: 'comma-separated tables (default: every table of the schema)' },
+  { name: 'concurrency', value: true, description: 'tables migrated at once (default 2)' },
+  { name: 'config', value: true, description: 'per-table config file (JSON: target name, partition spec, key, excluded columns)' },
+  { name: 'partition-size-mb', value: true, description: 'heap megabytes per copy partition (default 64)' },
+  { name: 'state-dir', value: true, description: 'where run history is kept for resuming (default .icebridge/state)' },
+  { name: 'json', description: 'print a machine-readable summary instead of the table' },
+  { name: 'help', description: 'show this help' },
+];
+
+/** Runs the command; returns the exit status (0 all committed, 1 any failed, 2 usage error). */
+export async function migrateCommand(argv: string[], out: NodeJS.WriteStream = process.stdout, err: NodeJS.WriteStream = process.stderr): Promise<number> {
+  let flags;
+  try {
+    flags = parseFlags(argv, MIGRATE_FLAGS.map((f) => (argv.includes('--help') ? { ...f, required: false } : f)));
+  } catch (error) {
+    err.write(`${errorMessage(error)}\n\n${usage('migrate', 'Migrate PostgreSQL tables into Iceberg tables.', MIGRATE_FLAGS)}`);
+    return 2;
+  }
+  if (flags.help) {
+    out.write(usage('migrate', 'Migrate PostgreSQL tables into Iceberg tables.', MIGRATE_FLAGS));
+    return 0;
+  }
+  try {
+    const source = stringFlag(flags, 'source')!;
+    if (!/^postgres(ql)?:\/\//.test(source)) throw new UsageError('--source must be a postgres:// or postgresql:// URL');
+    const warehouse = resolveWarehouse(stringFlag(flags, 'warehouse')!);
+    const configPath = stringFlag(flags, 'config');
+    const tableConfig = configPath ? parseTableConfig(await readJson(configPath), path.basename(configPath)) : undefined;
+    const tables = listFlag(flags, 'tables');
+    const request = parseMigrationRequest({
+      ...(stringFlag(flags, 'schema') ? { schema: stringFlag(flags, 'schema') } : {}),
+      ...(stringFlag(flags, 'namespace') ? { namespace: stringFlag(flags, 'namespace') } : {}),
+      ...(tables ? { tables } : {}),
+      concurrency: intFlag(flags, 'concurrency', 2, { max: 64 }),
+      ...(tableConfig ? { tableConfig } : {}),
+    });
+    const settings = loadSettings({ ...process.env, ICEBRIDGE_SOURCE_URL: source, ICEBRIDGE_WAREHOUSE: warehouse });
+    await preflight(source, warehouse, settings.storage, request.schema, request.tables);
+    const report = await runMigration({
+      input: {
+        sourceSchema: request.schema,
+        namespace: request.namespace,
+        concurrency: request.concurrency,
+        ...(request.tables ? { tables: request.tables } : {}),
+        ...(request.tableConfig ? { tableConfig: request.tableConfig } : {}),
+        partitionSizeInBytes: intFlag(flags, 'partition-size-mb', 64, { max: 16_384 }) * 1024 * 1024,
+      },
+      sourceUrl: source,
+      warehouse,
+      stateDir: path.resolve(stringFlag(flags, 'state-dir') ?? '.icebridge/state'),
+      ...(flags.json ? {} : { progress: err }),
+    });
+    writeReport(report, flags.json === true, out);
+    return report.runtimeStatus === 'Completed' && report.tables.failed === 0 ? 0 : 1;
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof TableNotFoundError) {
+      err.write(`${error.message}\n`);
+      return 2;
+    }
+    err.write(`migration failed: ${errorMessage(error)}\n`);
+    return 1;
+  }
+}
+
+/** Prints the summary as a table, or as JSON. */
+export function writeReport(report: MigrationReport, asJson: boolean, out: NodeJS.WritableStream): void {
+  out.write(asJson ? `${JSON.stringify(report, null, 2)}\n` : `\n${renderSummary(report)}\n${report.lastError && report.tables.failed === 0 ? `error: ${report.lastError}\n` : ''}`);
+}
+
+/** A local directory becomes an absolute path; URLs stay as they are. */
+export function resolveWarehouse(location: string): string {
+  if (/^(file|abfss?|wasbs|memory):\/\//.test(location)) return location;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) throw new UsageError(`unsupported warehouse location ${JSON.stringify(location)}: use a directory, file://, or abfss://`);
+  return path.resolve(location);
+}
+
+/** Fails in seconds, with a clear message, when the database or the warehouse cannot be reached. */
+async function preflight(source: string, warehouse: string, storage: ReturnType<typeof loadSettings>['storage'], schema: string, tables: string[] | undefined): Promise<void> {
+  const client = await connectPostgres(source, { connectTimeoutInMs: 10_000, applicationName: 'icebridge' });
+  try {
+    await describeTables(client, schema, tables);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  const io = createFileIO(warehouse, storage);
+  const probe = `${warehouse.replace(/\/+$/, '')}/.icebridge-probe-${randomUUID()}`;
+  try {
+    await io.write(probe, Buffer.from('probe'));
+    await io.delete(probe);
+  } catch (error) {
+    throw new IcebridgeError('WAREHOUSE_UNREACHABLE', `cannot write to the warehouse ${warehouse}: ${errorMessage(error)}`);
+  }
+}
+
+async function readJson(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ValidationError(`${file} is not valid JSON`);
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * `icebridge serve`: the function app's HTTP API and orchestrations in-process, for machines without Azure
+ * Functions Core Tools. Settings come from the environment and, like `func start`, local.settings.json.
+ */
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { describeSettings, loadSettings } from '../../shared/config/settings';
+import { errorMessage } from '../../shared/errors';
+import { type FlagSpec, intFlag, parseFlags, stringFlag, usage } from '../args';
+import { LocalHost, consoleHostLog } from '../local-host';
+import { FUNCTION_MODULES } from '../run-migration';
+
+/** Flags of `icebridge serve`. */
+export const SERVE_FLAGS: FlagSpec[] = [
+  { name: 'port', value: true, description: 'HTTP port (default 7071, like func start)' },
+  { name: 'state-dir', value: true, description: 'where orchestration history is kept (default .icebridge/state)' },
+  { name: 'settings', value: true, description: 'settings file (default local.settings.json when present)' },
+  { name: 'help', description: 'show this help' },
+];
+
+/** Serves until interrupted; returns the exit status. */
+export async function serveCommand(argv: string[]): Promise<number> {
+  let flags;
+  try {
+    flags = parseFlags(argv, SERVE_FLAGS);
+  } catch (error) {
+    process.stderr.write(`${errorMessage(error)}\n\n${usage('serve', 'Serve the function app locally.', SERVE_FLAGS)}`);
+    return 2;
+  }
+  if (flags.help) {
+    process.stdout.write(usage('serve', 'Serve the function app locally.', SERVE_FLAGS));
+    return 0;
+  }
+  try {
+    await applySettingsFile(stringFlag(flags, 'settings') ?? 'local.settings.json', stringFlag(flags, 'settings') !== undefined);
+    const settings = loadSettings();
+    const host = await LocalHost.load(FUNCTION_MODULES, { stateDir: path.resolve(stringFlag(flags, 'state-dir') ?? '.icebridge/state'), log: consoleHostLog });
+    const listener = await host.listen(intFlag(flags, 'port', 7071, { min: 0, max: 65_535 }));
+    await host.resumeAll();
+    process.stdout.write(`icebridge is serving ${listener.url}/api (${Object.entries(describeSettings(settings)).map(([k, v]) => `${k}: ${v}`).join(', ')})\n`);
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    await listener.close();
+    await host.close();
+    return 0;
+  } catch (error) {
+    process.stderr.write(`serve failed: ${errorMessage(error)}\n`);
+    return 1;
+  }
+}
+
+/** Copies a Functions-style settings file's Values into the environment without overriding what is set. */
+async function applySettingsFile(file: string, required: boolean): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if (!required && (error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new Error(`cannot read settings file ${file}`);
+  }
+  const values = (JSON.parse(text) as { Values?: Record<string, unknown> }).Values ?? {};
+  for (const [name, value] of Object.entries(values)) {
+    if (process.env[name] === undefined && typeof value === 'string' && value !== '') process.env[name] = value;
+  }
+}

@@ -1,0 +1,251 @@
+/**
+ * LocalHost: runs the app's registered functions in-process, standing in for the Functions host and the Durable
+ * Functions extension during development and tests.
+ *
+ * Pinned to durable-functions 3.5.0 (package.json pins it exactly): the host speaks the out-of-process protocol of
+ * that version — history event JSON, replay schema V4, `OrchestratorState` actions, `$OutOfProcData$` failures and
+ * the DurableClient's HTTP endpoints. Re-check `lib/src/orchestrations/*`, `lib/src/durableClient/*` and the tests
+ * under test/cli/local-host before moving the pin.
+ */
+import { createRequire } from 'node:module';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { durableClientBindingData, handleDurableRequest, type DurableClientBindingData } from './durable-api';
+import { OrchestrationEngine, type ManagementResult, type ReplayReport, type ResubmittedTaskPolicy, type WaitForCompletionOptions } from './engine';
+import type { HistoryEvent } from './history-events';
+import { compileRoutes, matchRoute, serveHttpFunction } from './http-functions';
+import type { GetStatusOptions, InstanceStatus } from './instance';
+import { consoleHostLog, type HostLog } from './invocation-context';
+import { FileJournal, MemoryJournal } from './journal';
+import { capturedRegistrations, installRegistrationCapture, type FunctionRegistration } from './registry';
+
+/** Options of `LocalHost.load`. */
+export interface LocalHostLoadOptions {
+  /** Directory for durable instance state; without it state lives in memory only. */
+  stateDir?: string;
+  /** Activities running at once (host.json `maxConcurrentActivityFunctions`); default 10. */
+  maxConcurrentActivities?: number;
+  /** Orchestrator episodes running at once (host.json `maxConcurrentOrchestratorFunctions`); default 10. */
+  maxConcurrentOrchestrations?: number;
+  /** Default port of `listen()`; default 7071 like the Functions host. */
+  httpPort?: number;
+  /** HTTP route prefix (host.json `extensions.http.routePrefix`); default `api`. */
+  routePrefix?: string;
+  /** Task hub name reported to durable clients; default `LocalHostHub`. */
+  taskHubName?: string;
+  /** Largest request body accepted; larger requests get 413. Default 100 MiB, the Functions host's limit. */
+  maxRequestBodyInBytes?: number;
+  /** See `findResubmittedAction`; default `fail`, which stops the instance with an explanation. */
+  resubmittedTasks?: ResubmittedTaskPolicy;
+  /** Log sink for function and host logs; default console. */
+  log?: HostLog;
+}
+
+/** A started HTTP listener. */
+export interface LocalHostListener {
+  url: string;
+  close(): Promise<void>;
+}
+
+function listenOn(server: Server, port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+class PayloadTooLargeError extends Error {}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    if (Number(req.headers['content-length'] ?? 0) > limit) return reject(new PayloadTooLargeError());
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new PayloadTooLargeError());
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function headerRecord(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  return headers;
+}
+
+/** Runs the app's functions in-process: orchestrations, activities, durable client and HTTP functions. */
+export class LocalHost {
+  readonly #engine: OrchestrationEngine;
+  readonly #options: Required<Omit<LocalHostLoadOptions, 'stateDir'>>;
+  readonly #servers = new Set<Server>();
+  #rpcOrigin = '';
+  #publicOrigin?: string;
+  #ownsHostname = false;
+
+  private constructor(engine: OrchestrationEngine, options: Required<Omit<LocalHostLoadOptions, 'stateDir'>>) {
+    this.#engine = engine;
+    this.#options = options;
+  }
+
+  /**
+   * Captures registrations while `modules` load (paths to require, or a function that imports them), restores
+   * journaled instances from `stateDir` without running them (see `resumeAll`) and opens the loopback endpoint the
+   * durable client calls.
+   */
+  static async load(modules: string[] | (() => void | Promise<void>), options: LocalHostLoadOptions = {}): Promise<LocalHost> {
+    installRegistrationCapture();
+    if (typeof modules === 'function') await modules();
+    else {
+      const load = createRequire(path.join(process.cwd(), 'index.js'));
+      for (const module of modules) load(path.resolve(module));
+    }
+    const resolved: Required<Omit<LocalHostLoadOptions, 'stateDir'>> = {
+      maxConcurrentActivities: options.maxConcurrentActivities ?? 10,
+      maxConcurrentOrchestrations: options.maxConcurrentOrchestrations ?? 10,
+      httpPort: options.httpPort ?? 7071,
+      routePrefix: (options.routePrefix ?? 'api').replace(/^\/+|\/+$/g, ''),
+      taskHubName: options.taskHubName ?? 'LocalHostHub',
+      maxRequestBodyInBytes: options.maxRequestBodyInBytes ?? 100 * 1024 * 1024,
+      resubmittedTasks: options.resubmittedTasks ?? 'fail',
+      log: options.log ?? consoleHostLog,
+    };
+    const journal = options.stateDir ? await FileJournal.open(options.stateDir) : new MemoryJournal();
+    const engine = new OrchestrationEngine({ registrations: capturedRegistrations(), journal, ...resolved });
+    await engine.restore();
+    const host = new LocalHost(engine, resolved);
+    host.#rpcOrigin = await host.#startServer(0);
+    if (!process.env.WEBSITE_HOSTNAME) {
+      // Without it durable-functions rewrites client URLs to localhost:7071, as under Core Tools.
+      process.env.WEBSITE_HOSTNAME = new URL(host.#rpcOrigin).host;
+      host.#ownsHostname = true;
+    }
+    return host;
+  }
+
+  /** Every function registration captured in this process, by name. */
+  get functions(): ReadonlyMap<string, FunctionRegistration> {
+    return capturedRegistrations();
+  }
+
+  /** Starts an orchestration like `client.startNew` and returns its instance id. */
+  startOrchestration(name: string, input?: unknown, instanceId?: string): Promise<string> {
+    return this.#engine.start(name, input, instanceId);
+  }
+
+  /** Resolves with the final status once the instance is Completed, Failed or Terminated; rejects on timeout. */
+  waitForCompletion(instanceId: string, options: WaitForCompletionOptions): Promise<InstanceStatus> {
+    return this.#engine.waitForCompletion(instanceId, options);
+  }
+
+  /** The instance's status (as `client.getStatus` reports it), or undefined. */
+  getStatus(instanceId: string, options?: GetStatusOptions): InstanceStatus | undefined {
+    return this.#engine.getStatus(instanceId, options);
+  }
+
+  /** The current execution's history and the events queued for its next episode. */
+  getHistory(instanceId: string): { history: HistoryEvent[]; pending: HistoryEvent[] } | undefined {
+    return this.#engine.getHistory(instanceId);
+  }
+
+  /** Replays the stored history through the orchestrator without side effects (determinism checks, debugging). */
+  replayHistory(instanceId: string): Promise<ReplayReport> {
+    return this.#engine.replayHistory(instanceId);
+  }
+
+  /** Raises an external event, like `client.raiseEvent`. */
+  raiseEvent(instanceId: string, eventName: string, data?: unknown): Promise<ManagementResult> {
+    return this.#engine.raiseEvent(instanceId, eventName, data);
+  }
+
+  /** Terminates an instance, like `client.terminate`. */
+  terminate(instanceId: string, reason: string): Promise<ManagementResult> {
+    return this.#engine.terminate(instanceId, reason);
+  }
+
+  /** Continues every restored, unfinished instance: re-runs in-flight activities, re-arms timers, runs queued episodes. */
+  async resumeAll(): Promise<void> {
+    this.#engine.resumeAll();
+  }
+
+  /** Serves the HTTP functions (under the route prefix) and the durable webhooks on 127.0.0.1. */
+  async listen(port: number = this.#options.httpPort): Promise<LocalHostListener> {
+    const url = await this.#startServer(port);
+    this.#publicOrigin = url;
+    return { url, close: () => this.#stopServer(url) };
+  }
+
+  /** Stops listeners and timers, waits for running episodes and flushes the state directory. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#servers].map((server) => closeServer(server)));
+    this.#servers.clear();
+    await this.#engine.close();
+    if (this.#ownsHostname && process.env.WEBSITE_HOSTNAME === new URL(this.#rpcOrigin).host) delete process.env.WEBSITE_HOSTNAME;
+  }
+
+  /** Binding data for a durableClient input, pointing webhooks at the public listener when there is one. */
+  clientBindingData(): DurableClientBindingData {
+    return durableClientBindingData(this.#publicOrigin ?? this.#rpcOrigin, this.#rpcOrigin, this.#options.taskHubName);
+  }
+
+  async #startServer(port: number): Promise<string> {
+    const server = createServer((req, res) => {
+      this.#handle(req, res).catch((error: unknown) => {
+        this.#options.log('error', 'host', `request failed: ${String(error)}`);
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
+    });
+    this.#servers.add(server);
+    return listenOn(server, port);
+  }
+
+  async #stopServer(url: string): Promise<void> {
+    for (const server of this.#servers) {
+      const address = server.address();
+      if (address && typeof address === 'object' && url.endsWith(`:${address.port}`)) {
+        this.#servers.delete(server);
+        await closeServer(server);
+      }
+    }
+    if (this.#publicOrigin === url) this.#publicOrigin = undefined;
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
+    let body: Buffer;
+    try {
+      body = await readBody(req, this.#options.maxRequestBodyInBytes);
+    } catch (error) {
+      if (!(error instanceof PayloadTooLargeError)) throw error;
+      res.writeHead(413, { Connection: 'close', 'Content-Type': 'text/plain' }).end('Payload Too Large');
+      return;
+    }
+    if (await handleDurableRequest(this.#engine, req, res, url, body, this.#options.taskHubName)) return;
+    const prefix = this.#options.routePrefix === '' ? '/' : `/${this.#options.routePrefix}/`;
+    const pathname = `${url.pathname}/`.startsWith(prefix) ? url.pathname.slice(prefix.length - 1) : undefined;
+    const match = pathname === undefined ? undefined : matchRoute(compileRoutes(this.functions.values()), req.method ?? 'GET', pathname);
+    if (!match) {
+      res.writeHead(404).end();
+      return;
+    }
+    await serveHttpFunction(match.route, { method: req.method ?? 'GET', url: url.href, headers: headerRecord(req), body, params: match.params, clientBinding: () => this.clientBindingData(), log: this.#options.log }, res);
+  }
+}

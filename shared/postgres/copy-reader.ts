@@ -1,0 +1,295 @@
+/**
+ * Streams the rows of one table, leaf, page range or key range with `COPY (...) TO STDOUT (FORMAT binary)` and
+ * decodes them into Row batches. The consumer's pace drives the socket: at most a couple of batches are
+ * decoded ahead, then the stream is paused, so memory stays bounded whatever the table size.
+ */
+import type { Client } from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import { IcebridgeError, ValidationError } from '../errors';
+import type { Row, Value } from '../iceberg/spec/values';
+import { compileDecoder } from './binary-decoders';
+import { clientTarget } from './connection';
+import { CopyBinaryParser, RowDecodeFailure } from './copy-binary-parser';
+import { quoteIdent, quoteQualified, displayIdent, displayQualified } from './identifiers';
+import { toPostgresError } from './postgres-errors';
+import { sendCancelRequest } from './cancel-request';
+import type { SourceTable } from './source-table';
+import { renderForComparison } from './text-rendering';
+import type { TableMapping } from './type-mapping';
+
+/** Heap pages [fromPage, toPage) of one ordinary table or leaf; toPage null reads to the end. */
+export interface PageRange {
+  fromPage: number;
+  toPage: number | null;
+}
+
+/** Rows whose key is >= lower and < upper (row comparison), bounds given as PostgreSQL text of each key column. */
+export interface KeyRange {
+  columns: string[];
+  lower?: string[];
+  upper?: string[];
+}
+
+/** Options of `readRows`. */
+export interface ReadRowsOptions {
+  /** The relation to read: the table (default; every leaf when partitioned) or one of its leaves. */
+  relation?: { schema: string; name: string };
+  /** Only these heap pages (an ordinary table or a leaf, not a partitioned table). */
+  pages?: PageRange;
+  /** Only this key range; the bounds travel as query parameters, never as SQL. */
+  keyRange?: KeyRange;
+  /** Columns that identify a row in error messages; defaults to the table's key. */
+  keyColumns?: readonly string[];
+  /** Rows per batch (a batch can exceed it by the rows of one network chunk); defaults to 2048. */
+  batchSize?: number;
+  /** Always return bigint for long, time, timestamp and decimal values (see binary-decoders.ts). */
+  exactBigInt?: boolean;
+  abortSignal?: AbortSignal;
+}
+
+/** Error code of a value the Iceberg type cannot hold exactly; not retryable. */
+export const UNREPRESENTABLE_VALUE = 'UNREPRESENTABLE_VALUE';
+
+const MAX_READY_BATCHES = 2;
+const CANCEL_GRACE_IN_MS = 30_000;
+
+/** Server settings that make `::text` output deterministic, set for the caller's transaction only. */
+const TEXT_SETTINGS: ReadonlyArray<[string, string]> = [
+  ['TimeZone', 'UTC'], ['DateStyle', 'ISO, YMD'], ['IntervalStyle', 'iso_8601'], ['extra_float_digits', '3'], ['bytea_output', 'hex'],
+];
+
+/**
+ * Reads rows as batches in the mapping's column order. Must run inside a REPEATABLE READ transaction (see
+ * `withSnapshotTransaction`). Stopping early cancels the COPY, which aborts that transaction.
+ */
+export async function* readRows(client: Client, table: SourceTable, mapping: TableMapping, options: ReadRowsOptions = {}): AsyncGenerator<Row[]> {
+  const plan = buildCopy(table, mapping, options);
+  const where = displayQualified(plan.relation.schema, plan.relation.name);
+  const target = clientTarget(client);
+  const settings = await prepareSession(client, options.keyRange, where);
+  const decoders = mapping.columns.map((c) => compileDecoder(c.decode, { exactBigInt: options.exactBigInt === true, validateUtf8: settings.sqlAscii }));
+  const keyColumns = options.keyColumns ?? table.key.columns;
+  const keyIndexes = keyColumns.map((name) => mapping.columns.findIndex((c) => c.name === name));
+  const parser = new CopyBinaryParser(decoders, keyIndexes.every((i) => i >= 0) ? keyIndexes : []);
+  const batchSize = options.batchSize ?? 2048;
+  const signal = options.abortSignal;
+  signal?.throwIfAborted();
+
+  const stream = client.query(copyTo(plan.sql));
+  let batch: Row[] = [];
+  const ready: Row[][] = [];
+  let ended = false;
+  let failure: unknown;
+  let discarding = false;
+  let wake: (() => void) | undefined;
+  const notify = (): void => {
+    const resume = wake;
+    wake = undefined;
+    resume?.();
+  };
+  stream.on('data', (chunk: Buffer) => {
+    if (discarding || failure !== undefined) return;
+    try {
+      parser.push(chunk, batch);
+    } catch (error) {
+      failure = error;
+      notify();
+      return;
+    }
+    if (batch.length >= batchSize) {
+      ready.push(batch);
+      batch = [];
+      if (ready.length >= MAX_READY_BATCHES) stream.pause();
+      notify();
+    }
+  });
+  const streamDone = new Promise<void>((resolve) => {
+    stream.once('end', () => {
+      ended = true;
+      notify();
+      resolve();
+    });
+    stream.once('error', (error: Error) => {
+      if (!discarding) failure ??= error;
+      ended = true;
+      notify();
+      resolve();
+    });
+  });
+  const onAbort = (): void => {
+    failure ??= signal?.reason ?? new Error('aborted');
+    notify();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+
+  let completed = false;
+  try {
+    for (;;) {
+      if (failure !== undefined) throw failure;
+      const next = ready.shift();
+      if (next !== undefined) {
+        if (ready.length < MAX_READY_BATCHES && stream.isPaused()) stream.resume();
+        yield next;
+        continue;
+      }
+      if (ended) {
+        parser.finish();
+        if (batch.length > 0) yield batch;
+        completed = true;
+        return;
+      }
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
+  } catch (error) {
+    throw describeFailure(error, { table, mapping, keyColumns, where, target, operation: `COPY ${where}` });
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    if (!completed && !ended) {
+      // The server is still sending: cancel the statement and discard what is in flight, so the connection is
+      // usable again (the transaction is aborted by the cancel and must be rolled back by its owner).
+      discarding = true;
+      stream.resume();
+      sendCancelRequest(client, target);
+      const timer = setTimeout(() => stream.destroy(), CANCEL_GRACE_IN_MS);
+      await streamDone;
+      clearTimeout(timer);
+    }
+  }
+}
+
+interface CopyPlan {
+  sql: string;
+  relation: { schema: string; name: string };
+}
+
+/** The COPY statement: identifiers from the catalog, quoted; bounds as session parameters. */
+function buildCopy(table: SourceTable, mapping: TableMapping, options: ReadRowsOptions): CopyPlan {
+  for (const column of mapping.columns) {
+    if (!table.columns.some((c) => c.name === column.name)) {
+      throw new ValidationError(`column ${displayIdent(column.name)} is not a column of ${displayQualified(table.schema, table.name)}`);
+    }
+  }
+  const asked = options.relation ?? { schema: table.schema, name: table.name };
+  const isTable = asked.schema === table.schema && asked.name === table.name;
+  const leaf = table.leaves.find((l) => l.schema === asked.schema && l.name === asked.name);
+  if (!isTable && leaf === undefined) {
+    throw new ValidationError(`${displayQualified(asked.schema, asked.name)} is not ${displayQualified(table.schema, table.name)} or one of its partitions`);
+  }
+  const partitionedRoot = isTable && table.kind === 'partitioned';
+  const conditions: string[] = [];
+  if (options.pages !== undefined) {
+    if (partitionedRoot) throw new ValidationError('a page range applies to one leaf partition, not to a partitioned table');
+    if (leaf?.kind === 'foreign') throw new ValidationError('a page range cannot be read from a foreign table');
+    const { fromPage, toPage } = options.pages;
+    checkPage(fromPage, 'fromPage');
+    // Page numbers are integers checked here, not caller text, so they may be written into the statement.
+    conditions.push(`ctid >= '(${fromPage},0)'::tid`);
+    if (toPage !== null) {
+      checkPage(toPage, 'toPage');
+      conditions.push(`ctid < '(${toPage},0)'::tid`);
+    }
+  }
+  if (options.keyRange !== undefined) conditions.push(...keyConditions(table, options.keyRange));
+  const relation = quoteQualified(asked.schema, asked.name);
+  const allBinary = mapping.columns.every((c) => c.transfer === 'binary');
+  let sql: string;
+  if (conditions.length === 0 && allBinary && !partitionedRoot) {
+    // The plain form skips the executor's projection: the cheapest way PostgreSQL has to send a table.
+    sql = `COPY ${relation} (${mapping.columns.map((c) => quoteIdent(c.name)).join(', ')}) TO STDOUT (FORMAT binary)`;
+  } else {
+    const from = partitionedRoot ? relation : `ONLY ${relation}`;
+    const filter = conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`;
+    sql = `COPY (SELECT ${mapping.columns.map((c) => c.selectSql).join(', ')} FROM ${from}${filter}) TO STDOUT (FORMAT binary)`;
+  }
+  return { sql, relation: asked };
+}
+
+function checkPage(page: number, name: string): void {
+  if (!Number.isSafeInteger(page) || page < 0 || page > 0xffffffff) throw new ValidationError(`${name} must be a page number 0..4294967295, got ${page}`);
+}
+
+function keyConditions(table: SourceTable, range: KeyRange): string[] {
+  if (range.columns.length === 0) throw new ValidationError('a key range needs at least one column');
+  const columns = range.columns.map((name) => {
+    const column = table.columns.find((c) => c.name === name);
+    if (column === undefined) throw new ValidationError(`key column ${displayIdent(name)} is not a column of ${displayQualified(table.schema, table.name)}`);
+    return column;
+  });
+  const side = (bound: string[] | undefined, which: 'lower' | 'upper', op: string): string[] => {
+    if (bound === undefined) return [];
+    if (bound.length !== columns.length) throw new ValidationError(`the ${which} key bound has ${bound.length} values for ${columns.length} columns`);
+    // The type text comes from format_type() in the catalog; the value is read from a parameter set earlier.
+    const values = columns.map((c, i) => `pg_catalog.current_setting('icebridge.${which}_${i}')::${c.type.sql}`);
+    return [`(${columns.map((c) => quoteIdent(c.name)).join(', ')}) ${op} (${values.join(', ')})`];
+  };
+  return [...side(range.lower, 'lower', '>='), ...side(range.upper, 'upper', '<')];
+}
+
+/** Sets the text-output settings and key bounds for the transaction; checks a snapshot is in force. */
+async function prepareSession(client: Client, range: KeyRange | undefined, where: string): Promise<{ sqlAscii: boolean }> {
+  const names: string[] = TEXT_SETTINGS.map(([name]) => name);
+  const values: string[] = TEXT_SETTINGS.map(([, value]) => value);
+  const addBound = (bound: string[] | undefined, which: string): void => {
+    bound?.forEach((value, i) => {
+      if (value.includes('\u0000')) throw new ValidationError('a key bound cannot contain a NUL character');
+      names.push(`icebridge.${which}_${i}`);
+      values.push(value);
+    });
+  };
+  addBound(range?.lower, 'lower');
+  addBound(range?.upper, 'upper');
+  let row: { isolation: string; encoding: string } | undefined;
+  try {
+    const result = await client.query<{ isolation: string; encoding: string }>(
+      `SELECT (SELECT count(*) FROM unnest($1::text[], $2::text[]) AS s(name, value), pg_catalog.set_config(s.name, s.value, true)) AS applied,
+              pg_catalog.current_setting('transaction_isolation') AS isolation,
+              pg_catalog.current_setting('server_encoding') AS encoding`,
+      [names, values],
+    );
+    row = result.rows[0];
+  } catch (error) {
+    throw toPostgresError(error, { operation: `preparing COPY ${where}`, target: clientTarget(client) });
+  }
+  if (row === undefined || (row.isolation !== 'repeatable read' && row.isolation !== 'serializable')) {
+    throw new ValidationError(`reading ${where} needs a REPEATABLE READ transaction (use withSnapshotTransaction); the session is in ${row?.isolation ?? 'no'} isolation`);
+  }
+  return { sqlAscii: row.encoding === 'SQL_ASCII' };
+}
+
+interface FailureContext {
+  table: SourceTable;
+  mapping: TableMapping;
+  keyColumns: readonly string[];
+  where: string;
+  target: ReturnType<typeof clientTarget>;
+  operation: string;
+}
+
+function describeFailure(error: unknown, context: FailureContext): unknown {
+  if (!(error instanceof RowDecodeFailure)) {
+    if (error instanceof IcebridgeError || (error instanceof Error && error.name === 'AbortError')) return error;
+    return toPostgresError(error, { operation: context.operation, target: context.target });
+  }
+  const column = context.mapping.columns[error.columnIndex]!;
+  const path = error.failure.path.join('');
+  const key = renderKey(context, error.keyValues, error.rowNumber);
+  const value = JSON.stringify(error.failure.valueText);
+  return new IcebridgeError(
+    UNREPRESENTABLE_VALUE,
+    `table ${displayQualified(context.table.schema, context.table.name)}, column ${displayIdent(column.name)}${path}, row ${key}: ` +
+      `value ${value} cannot be stored exactly: ${error.failure.reason}`,
+  );
+}
+
+function renderKey(context: FailureContext, values: Array<Value | undefined>, rowNumber: number): string {
+  if (context.keyColumns.length === 0 || values.length === 0) return `#${rowNumber} of ${context.where} (the table has no key)`;
+  const texts = context.keyColumns.map((name, i) => {
+    const value = values[i];
+    const column = context.mapping.columns.find((c) => c.name === name)!;
+    if (value === undefined) return '?';
+    return renderForComparison(column.decode, value) ?? 'NULL';
+  });
+  return `(${context.keyColumns.map(displayIdent).join(', ')})=(${texts.join(', ')})`;
+}

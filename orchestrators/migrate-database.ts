@@ -4,7 +4,7 @@
  */
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
-import { errorMessage } from '../shared/errors';
+import { taskFailureReason } from '../shared/errors';
 import type { ActivityOutcome, MigrateDatabaseInput, MigrationPlan, MigrationProgress, TableOutcome } from '../shared/migrate/contracts';
 import { Activities, Orchestrations } from './names';
 import { activityRetry } from './retry-policy';
@@ -62,7 +62,7 @@ export const migrateDatabase: OrchestrationHandler = function* (context: Orchest
       results = tasks.map((task, i): TableOutcome =>
         task.isCompleted && !task.isFaulted
           ? (task.result as TableOutcome)
-          : { table: batch[i]!.source.name, target: batch[i]!.target.name, status: 'failed', rows: 0, files: 0, partitions: 0, reason: errorMessage(task.isFaulted ? task.result : error) },
+          : { table: batch[i]!.source.name, target: batch[i]!.target.name, status: 'failed', rows: 0, files: 0, partitions: 0, reason: taskFailureReason(task.isFaulted ? task.result : error) },
       );
     }
     for (const outcome of results) {

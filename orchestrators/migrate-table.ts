@@ -5,7 +5,7 @@
  */
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
-import { errorMessage } from '../shared/errors';
+import { taskFailureReason } from '../shared/errors';
 import type {
   ActivityOutcome,
   CommitTableResult,
@@ -53,7 +53,7 @@ export const migrateTable: OrchestrationHandler = function* (context: Orchestrat
         answers = (yield context.df.Task.all(tasks)) as Array<ActivityOutcome<CopyPartitionResult>>;
       } catch (error) {
         // A partition failed even after its retries; the table fails, and nothing of it is committed.
-        outcome.reason = `copying failed after retries: ${errorMessage(error)}`;
+        outcome.reason = `copying failed after retries: ${taskFailureReason(error)}`;
         return outcome;
       }
       for (const answer of answers) {
@@ -101,7 +101,7 @@ export const migrateTable: OrchestrationHandler = function* (context: Orchestrat
     context.df.setCustomStatus(progress);
     return outcome;
   } catch (error) {
-    outcome.reason = errorMessage(error);
+    outcome.reason = taskFailureReason(error);
     return outcome;
   }
 };

@@ -73,3 +73,13 @@ export function errorMessage(error: unknown): string {
     return String(error);
   }
 }
+
+/**
+ * The reason of a failed durable task as people should see it: the Durable Functions extension appends the
+ * failure details (JSON and a stack) after " \n " to the activity's message; only the part before it is kept.
+ */
+export function taskFailureReason(error: unknown): string {
+  const message = errorMessage(error);
+  const cut = message.indexOf(' \n ');
+  return (cut < 0 ? message : message.slice(0, cut)).replace(/^Activity function '[^']+' failed: /, '');
+}

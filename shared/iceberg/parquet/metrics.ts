@@ -8,7 +8,7 @@ import {
 import { serializeValue, toTwosComplement } from '../spec/conversions';
 import type { DataFile } from '../spec/manifest';
 import { decimalParams, primitiveKind } from '../spec/types';
-import { type Value, uuidToBytes } from '../spec/values';
+import type { Value } from '../spec/values';
 import type { ColumnChunkResult } from './column-writer';
 import type { LeafColumn } from './parquet-schema';
 import type { Statistics } from './parquet-thrift';
@@ -19,59 +19,25 @@ import type { Statistics } from './parquet-thrift';
  */
 export const PARQUET_STATS_TRUNCATE_LENGTH = 64;
 
-/** PLAIN bytes of one value without a length prefix, as Statistics.min_value/max_value hold them. */
+/**
+ * PLAIN bytes of one value without a length prefix, as Statistics.min_value/max_value hold them. They equal the
+ * Iceberg single-value form for every type but decimal, which Parquet stores in its physical type's width.
+ */
 export function encodeStatisticsValue(leaf: LeafColumn, value: Value): Uint8Array {
-  const kind = primitiveKind(leaf.type);
-  switch (kind) {
-    case 'boolean':
-      return Uint8Array.of(value ? 1 : 0);
-    case 'int':
-    case 'date': {
-      const out = Buffer.alloc(4);
-      out.writeInt32LE(value as number);
-      return out;
-    }
-    case 'long':
-    case 'time':
-    case 'timestamp':
-    case 'timestamptz': {
-      const out = Buffer.alloc(8);
-      out.writeBigInt64LE(BigInt(value as number | bigint));
-      return out;
-    }
-    case 'float': {
-      const out = Buffer.alloc(4);
-      out.writeFloatLE(value as number);
-      return out;
-    }
-    case 'double': {
-      const out = Buffer.alloc(8);
-      out.writeDoubleLE(value as number);
-      return out;
-    }
-    case 'string':
-      return Buffer.from(value as string, 'utf8');
-    case 'uuid':
-      return uuidToBytes(value as string);
-    case 'fixed':
-    case 'binary':
-      return Uint8Array.from(value as Uint8Array);
-    case 'decimal': {
-      const { precision } = decimalParams(leaf.type)!;
-      const unscaled = BigInt(value as number | bigint);
-      if (precision <= 9) {
-        const out = Buffer.alloc(4);
-        out.writeInt32LE(Number(unscaled));
-        return out;
-      }
-      if (precision <= 18) {
-        const out = Buffer.alloc(8);
-        out.writeBigInt64LE(unscaled);
-        return out;
-      }
-      return toTwosComplement(unscaled, leaf.typeLength!);
-    }
+  if (primitiveKind(leaf.type) !== 'decimal') return serializeValue(leaf.type, value);
+  const { precision } = decimalParams(leaf.type)!;
+  const unscaled = BigInt(value as number | bigint);
+  if (precision <= 9) {
+    const out = Buffer.alloc(4);
+    out.writeInt32LE(Number(unscaled));
+    return out;
   }
+  if (precision <= 18) {
+    const out = Buffer.alloc(8);
+    out.writeBigInt64LE(unscaled);
+    return out;
+  }
+  return toTwosComplement(unscaled, leaf.typeLength!);
 }
 
 /** Parquet statistics of a finished column chunk. */

@@ -43,14 +43,9 @@ export interface SnapshotResult {
 
 /** Adds files in one new snapshot without touching existing manifests. */
 export async function fastAppend(catalog: HadoopCatalog, id: TableIdentifier, options: FastAppendOptions): Promise<SnapshotResult> {
-  const operationId = options.operationId ?? randomUUID();
-  const start = await catalog.loadTable(id);
-  const existing = findSnapshotByOperation(start.metadata, operationId);
-  if (existing) return { table: start, snapshotId: existing['snapshot-id'], created: false, attempts: 0 };
-  const manifests = [...(options.manifests ?? [])];
-  if (options.dataFiles && options.dataFiles.length > 0) {
-    manifests.push(await writeDataManifest(catalog.io, start.metadata, options.dataFiles));
-  }
+  const prepared = await prepareOperation(catalog, id, options);
+  if ('done' in prepared) return prepared.done;
+  const { operationId, manifests } = prepared;
   for (const m of manifests) {
     if (m.deletedFilesCount > 0 || m.existingFilesCount > 0) {
       throw new ValidationError(`manifest ${m.manifestPath} has existing or deleted entries; a fast append adds only new files`);
@@ -99,14 +94,9 @@ export interface OverwriteOptions extends SnapshotOperationOptions {
 
 /** Replaces the chosen live files with new ones in one snapshot (operation overwrite, or delete when nothing is added). */
 export async function overwrite(catalog: HadoopCatalog, id: TableIdentifier, options: OverwriteOptions): Promise<SnapshotResult> {
-  const operationId = options.operationId ?? randomUUID();
-  const start = await catalog.loadTable(id);
-  const existing = findSnapshotByOperation(start.metadata, operationId);
-  if (existing) return { table: start, snapshotId: existing['snapshot-id'], created: false, attempts: 0 };
-  const addedManifests = [...(options.manifests ?? [])];
-  if (options.dataFiles && options.dataFiles.length > 0) {
-    addedManifests.push(await writeDataManifest(catalog.io, start.metadata, options.dataFiles));
-  }
+  const prepared = await prepareOperation(catalog, id, options);
+  if ('done' in prepared) return prepared.done;
+  const { operationId, manifests: addedManifests } = prepared;
   const addedEntries = (await Promise.all(addedManifests.map((m) => manifestEntries(catalog.io, m)))).flat();
   const snapshotId = newSnapshotId();
   let attempts = 0;
@@ -162,6 +152,24 @@ export async function overwrite(catalog: HadoopCatalog, id: TableIdentifier, opt
     { ...retryOptions(options), isCommitted: (m) => findSnapshotByOperation(m, operationId) !== undefined },
   );
   return { table, snapshotId: findSnapshotByOperation(table.metadata, operationId)!['snapshot-id'], created: true, attempts };
+}
+
+/**
+ * The common start of a snapshot operation: its id, the finding that a previous call already committed it, and
+ * the manifests it adds (data files given directly are written into one new manifest first).
+ */
+async function prepareOperation(
+  catalog: HadoopCatalog,
+  id: TableIdentifier,
+  options: SnapshotOperationOptions & { dataFiles?: DataFile[]; manifests?: ManifestFile[] },
+): Promise<{ done: SnapshotResult } | { operationId: string; manifests: ManifestFile[] }> {
+  const operationId = options.operationId ?? randomUUID();
+  const start = await catalog.loadTable(id);
+  const existing = findSnapshotByOperation(start.metadata, operationId);
+  if (existing) return { done: { table: start, snapshotId: existing['snapshot-id'], created: false, attempts: 0 } };
+  const manifests = [...(options.manifests ?? [])];
+  if (options.dataFiles && options.dataFiles.length > 0) manifests.push(await writeDataManifest(catalog.io, start.metadata, options.dataFiles));
+  return { operationId, manifests };
 }
 
 /** The retry settings of an operation's options, without undefined members. */

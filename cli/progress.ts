@@ -24,11 +24,12 @@ export interface ProgressOutput {
 
 /** Formats a row rate and an ETA for people. */
 export function describeRate(rows: number, estimatedRows: number, elapsedMs: number): { rate: string; eta: string } {
-  const perSecond = elapsedMs > 0 ? (rows * 1000) / elapsedMs : 0;
+  // Under half a second of history gives a meaningless rate.
+  const perSecond = elapsedMs >= 500 ? (rows * 1000) / elapsedMs : 0;
   const left = Math.max(0, estimatedRows - rows);
   const etaSeconds = perSecond > 0 ? Math.round(left / perSecond) : undefined;
   return {
-    rate: `${formatCount(Math.round(perSecond))} rows/s`,
+    rate: perSecond > 0 ? `${formatCount(Math.round(perSecond))} rows/s` : '-- rows/s',
     eta: etaSeconds === undefined ? '--' : etaSeconds >= 60 ? `${Math.floor(etaSeconds / 60)}m${String(etaSeconds % 60).padStart(2, '0')}s` : `${etaSeconds}s`,
   };
 }

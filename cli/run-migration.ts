@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import type { MigrateDatabaseInput, MigrationProgress } from '../shared/migrate/contracts';
 import { type InstanceSnapshot, type MigrationReport, buildMigrationReport, isFinished } from '../shared/migrate/migration-status';
 import { redactUrl } from '../shared/postgres/connection';
+import { onCopyProgress } from '../shared/telemetry/copy-progress';
 import { Orchestrations } from '../orchestrators/names';
 import { LocalHost, silentHostLog } from './local-host';
 import { ProgressDisplay, type ProgressOutput } from './progress';
@@ -58,19 +59,36 @@ export async function runMigration(options: RunMigrationOptions): Promise<Migrat
     }
     const display = options.progress ? new ProgressDisplay(options.progress) : undefined;
     const startedAt = new Map<string, number>();
-    for (;;) {
-      const report = currentReport(host, instanceId);
-      if (display) {
-        display.update(report.details.map((t) => {
-          if (!startedAt.has(t.table)) startedAt.set(t.table, Date.now());
-          return {
-            table: t.table, phase: t.status ?? t.phase, rows: t.rows, estimatedRows: t.estimatedRows,
-            partitionsDone: t.partitions.done, partitionsTotal: t.partitions.total, startedAtMs: startedAt.get(t.table)!,
-          };
-        }));
+    // Rows of partitions still copying, so bars move between partition completions.
+    const inFlight = new Map<string, Map<number, number>>();
+    const runId = instanceId;
+    const stopListening = onCopyProgress((p) => {
+      if (p.runId !== runId) return;
+      let partitions = inFlight.get(p.table);
+      if (!partitions) inFlight.set(p.table, (partitions = new Map()));
+      partitions.set(p.partition, p.rows);
+    });
+    try {
+      for (;;) {
+        const report = currentReport(host, instanceId);
+        if (display) {
+          const views = report.details.map((t) => {
+            if (!startedAt.has(t.table) && t.phase !== 'pending') startedAt.set(t.table, Date.now());
+            const copying = [...(inFlight.get(t.table)?.values() ?? [])].reduce((a, b) => a + b, 0);
+            const rows = t.status || t.phase !== 'copying' ? t.rows : Math.max(t.rows, copying);
+            return {
+              table: t.table, phase: t.status ?? t.phase, rows, estimatedRows: t.estimatedRows,
+              partitionsDone: t.partitions.done, partitionsTotal: t.partitions.total, startedAtMs: startedAt.get(t.table) ?? Date.now(),
+            };
+          });
+          if (isFinished(report.runtimeStatus)) display.finish(views);
+          else display.update(views);
+        }
+        if (isFinished(report.runtimeStatus)) return report;
+        await new Promise((resolve) => setTimeout(resolve, 250));
       }
-      if (isFinished(report.runtimeStatus)) return report;
-      await new Promise((resolve) => setTimeout(resolve, 250));
+    } finally {
+      stopListening();
     }
   } finally {
     await host.close();

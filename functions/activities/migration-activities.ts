@@ -7,6 +7,7 @@ import { copyPartition } from '../../shared/migrate/copy-partition';
 import { countRows } from '../../shared/migrate/count-rows';
 import { type MigrationEnvironment, environmentFromSettings } from '../../shared/migrate/environment';
 import { planMigration } from '../../shared/migrate/plan-migration';
+import { reportCopyProgress } from '../../shared/telemetry/copy-progress';
 import { Activities } from '../../orchestrators/names';
 import { activityOutcome } from './activity-outcome';
 
@@ -32,7 +33,12 @@ df.app.activity(Activities.planMigration, {
 });
 
 df.app.activity(Activities.copyPartition, {
-  handler: (input: CopyPartitionInput) => activityOutcome(() => copyPartition(env(), input)),
+  handler: (input: CopyPartitionInput) =>
+    activityOutcome(() =>
+      copyPartition(env(), input, {
+        onProgress: (rows) => reportCopyProgress({ runId: input.runId, table: input.table.source.name, partition: input.partition.index, rows }),
+      }),
+    ),
 });
 
 df.app.activity(Activities.commitTable, {

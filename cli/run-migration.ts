@@ -3,7 +3,6 @@
  * activities as on Azure, with history kept in a state directory so an interrupted run resumes.
  */
 import { createHash } from 'node:crypto';
-import * as path from 'node:path';
 import type { MigrateDatabaseInput, MigrationProgress } from '../shared/migrate/contracts';
 import { type InstanceSnapshot, type MigrationReport, buildMigrationReport, isFinished } from '../shared/migrate/migration-status';
 import { redactUrl } from '../shared/postgres/connection';
@@ -24,15 +23,20 @@ export interface RunMigrationOptions {
   maxConcurrentActivities?: number;
 }
 
-/** The function modules the app registers, resolved next to this file (works from sources and from dist). */
-export const FUNCTION_MODULES = [path.resolve(__dirname, '../functions/index')];
+/**
+ * Loads the app's function modules. A dynamic import (not a path for `require`) so the same line works from the
+ * compiled JavaScript, under tsx, and under the test runner's own module loader.
+ */
+export async function loadFunctionModules(): Promise<void> {
+  await import('../functions/index.js');
+}
 
 /** Runs (or resumes) the migration and returns its final report. */
 export async function runMigration(options: RunMigrationOptions): Promise<MigrationReport> {
   // The activities read the source and warehouse from settings, exactly as on Azure.
   process.env.ICEBRIDGE_SOURCE_URL = options.sourceUrl;
   process.env.ICEBRIDGE_WAREHOUSE = options.warehouse;
-  const host = await LocalHost.load(FUNCTION_MODULES, {
+  const host = await LocalHost.load(loadFunctionModules, {
     stateDir: options.stateDir,
     maxConcurrentActivities: options.maxConcurrentActivities ?? 2,
     log: silentHostLog,

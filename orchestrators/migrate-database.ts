@@ -45,7 +45,8 @@ export const migrateDatabase: OrchestrationHandler = function* (context: Orchest
 
   // Tables go in foreign-key order, `concurrency` at a time. Each batch is a fresh Task.all: re-yielding tasks
   // in a new Task.any/Task.all makes the extension schedule them again (azure-functions-durable-js#574).
-  // migrateTable never fails (it returns a failed outcome), so a batch completes as a whole.
+  // migrateTable returns failed outcomes rather than failing, but an instance can still fail (terminated, a host
+  // error); Task.all then throws on that first failure while the batch's other tables are still running.
   const width = Math.max(1, input.concurrency);
   for (let start = 0; start < plan.tables.length; start += width) {
     const batch = plan.tables.slice(start, start + width);
@@ -59,10 +60,28 @@ export const migrateDatabase: OrchestrationHandler = function* (context: Orchest
     try {
       results = (yield context.df.Task.all(tasks)) as TableOutcome[];
     } catch (error) {
+      // Wait for the rest of the batch one task at a time (yielding an already scheduled task adds no action), so a
+      // table that was still running is reported as it ends, not as failed with another table's reason.
+      for (const task of tasks) {
+        if (task.isCompleted || task.isFaulted) continue;
+        try {
+          yield task;
+        } catch {
+          // Its reason is read from the task below.
+        }
+      }
       results = tasks.map((task, i): TableOutcome =>
         task.isCompleted && !task.isFaulted
           ? (task.result as TableOutcome)
-          : { table: batch[i]!.source.name, target: batch[i]!.target.name, status: 'failed', rows: 0, files: 0, partitions: 0, reason: taskFailureReason(task.isFaulted ? task.result : error) },
+          : {
+              table: batch[i]!.source.name,
+              target: [...batch[i]!.target.namespace, batch[i]!.target.name].join('.'),
+              status: 'failed',
+              rows: 0,
+              files: 0,
+              partitions: 0,
+              reason: taskFailureReason(task.isFaulted ? task.result : error),
+            },
       );
     }
     for (const outcome of results) {

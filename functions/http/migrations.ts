@@ -39,18 +39,51 @@ async function startMigration(request: HttpRequest, context: InvocationContext):
     return problem(500, 'internal error', 'the migration could not be started');
   }
   const client = df.getClient(context);
-  const existing = await client.getStatus(input.runId, { showInput: false }).catch(() => undefined);
-  if (!existing || !existing.runtimeStatus) await client.startNew(Orchestrations.migrateDatabase, { instanceId: input.runId, input });
+  let existing: df.DurableOrchestrationStatus | undefined;
+  try {
+    // Starting a finished instance's id replaces it, so the run must be known to be absent before starting one.
+    existing = await findInstance(client, input.runId);
+    if (!existing) {
+      try {
+        await client.startNew(Orchestrations.migrateDatabase, { instanceId: input.runId, input });
+      } catch (error) {
+        // A request with the same key started it between our look and our start: that run is the answer.
+        existing = await findInstance(client, input.runId);
+        if (!existing) throw error;
+      }
+    }
+  } catch (error) {
+    context.error(`starting migration ${input.runId} failed: ${errorMessage(error)}`);
+    return problem(503, 'unavailable', 'the migration could not be started; try again');
+  }
   const statusUrl = new URL(`/api/migrations/${encodeURIComponent(input.runId)}`, request.url).toString();
-  return json(202, { id: input.runId, statusUrl, alreadyStarted: Boolean(existing?.runtimeStatus) }, { location: statusUrl, 'retry-after': '5' });
+  return json(202, { id: input.runId, statusUrl, alreadyStarted: existing !== undefined }, { location: statusUrl, 'retry-after': '5' });
+}
+
+/** The instance's status, or undefined when there is none; other failures are thrown, never taken for "none". */
+async function findInstance(client: df.DurableClient, instanceId: string): Promise<df.DurableOrchestrationStatus | undefined> {
+  try {
+    const status = await client.getStatus(instanceId, { showInput: false });
+    return status.runtimeStatus ? status : undefined;
+  } catch (error) {
+    // durable-functions reports an unknown instance only through this message.
+    if (/HTTP 404 response/.test(errorMessage(error))) return undefined;
+    throw error;
+  }
 }
 
 async function getMigration(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const id = request.params.id ?? '';
   if (!IDEMPOTENCY_KEY_PATTERN.test(id)) return problem(400, 'invalid request', 'not a migration id');
   const client = df.getClient(context);
-  const run = await client.getStatus(id, { showInput: false }).catch(() => undefined);
-  if (!run || !run.runtimeStatus) return problem(404, 'not found', `no migration with id ${id}`);
+  let run: df.DurableOrchestrationStatus | undefined;
+  try {
+    run = await findInstance(client, id);
+  } catch (error) {
+    context.error(`reading migration ${id} failed: ${errorMessage(error)}`);
+    return problem(503, 'unavailable', 'the migration status could not be read; try again');
+  }
+  if (!run) return problem(404, 'not found', `no migration with id ${id}`);
   const progress = (run.customStatus ?? {}) as Partial<MigrationProgress>;
   const tables = new Map<string, InstanceSnapshot>();
   await Promise.all(

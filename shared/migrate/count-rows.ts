@@ -20,7 +20,10 @@ export async function countRows(env: MigrationEnvironment, input: CountRowsInput
   const sourceRows = await withSource(env, async (client) => {
     // Resolved against pg_catalog first: the name reaches SQL only as the catalog spells it, quoted.
     const source = await describeTable(client, input.table.source.schema, input.table.source.name);
-    const { rows } = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${quoteQualified(source.schema, source.name)}`);
+    // ONLY, as the copy reads it: rows of inheritance children are theirs (migrated as tables of their own). A
+    // partitioned table holds no rows itself; its leaves are counted through it.
+    const only = source.kind === 'partitioned' ? '' : 'ONLY ';
+    const { rows } = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${only}${quoteQualified(source.schema, source.name)}`);
     return Number(rows[0]!.n);
   });
   return { targetRows, sourceRows };

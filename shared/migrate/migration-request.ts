@@ -38,7 +38,7 @@ export function parseMigrationRequest(body: unknown): MigrationRequest {
   };
   if (o.tables !== undefined) request.tables = identifierList(o.tables, 'tables');
   if (o.tableConfig !== undefined) request.tableConfig = parseTableConfig(o.tableConfig, 'tableConfig');
-  if (o.partitionSizeInBytes !== undefined) request.partitionSizeInBytes = integer(o.partitionSizeInBytes, 'partitionSizeInBytes', 1 << 20, 1 << 34);
+  if (o.partitionSizeInBytes !== undefined) request.partitionSizeInBytes = integer(o.partitionSizeInBytes, 'partitionSizeInBytes', 2 ** 20, 2 ** 34);
   if (o.idempotencyKey !== undefined) {
     if (typeof o.idempotencyKey !== 'string' || !IDEMPOTENCY_KEY_PATTERN.test(o.idempotencyKey)) {
       throw new ValidationError('idempotencyKey must be 1-64 letters, digits, "-" or "_"');

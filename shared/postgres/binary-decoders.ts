@@ -17,8 +17,6 @@ export type FieldDecoder = (buf: Buffer, pos: number, len: number) => Value;
 export interface CompileDecoderOptions {
   /** Always return bigint for 64-bit kinds (see the module comment). */
   exactBigInt?: boolean;
-  /** Reject invalid UTF-8 instead of replacing it (needed when the database encoding is SQL_ASCII). */
-  validateUtf8?: boolean;
 }
 
 /** A value the target type cannot hold; copy-reader.ts adds table, column and row key. */
@@ -37,9 +35,9 @@ export class UnrepresentableValue extends Error {
 }
 
 /** Microseconds between 1970-01-01 and PostgreSQL's epoch 2000-01-01. */
-export const PG_EPOCH_MICROS = 946_684_800_000_000;
+const PG_EPOCH_MICROS = 946_684_800_000_000;
 /** Days between 1970-01-01 and 2000-01-01. */
-export const PG_EPOCH_DAYS = 10_957;
+const PG_EPOCH_DAYS = 10_957;
 const MICROS_PER_DAY = 86_400_000_000;
 const INT64_MAX = 0x7fffffffffffffffn;
 const TWO_32 = 4294967296;
@@ -55,7 +53,6 @@ const HEX_PAIRS = Uint16Array.from({ length: 256 }, (_, i) => {
 });
 const UUID_OFFSETS = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
 const UUID_SCRATCH = Buffer.from('00000000-0000-0000-0000-000000000000', 'latin1');
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 const INTERN_BITS = 12;
 const INTERN_SLOTS = 1 << INTERN_BITS;
 const INTERN_MAX_LENGTH = 24;
@@ -80,23 +77,23 @@ export function compileDecoder(plan: DecodePlan, options: CompileDecoderOptions 
       return (buf, pos) => buf.readDoubleBE(pos);
     case 'decimal': {
       const { precision, scale, checked } = plan;
-      return (buf, pos) => decodeDecimal(buf, pos, scale, checked ? precision : 0, exact);
+      return (buf, pos) => decodeDecimal(buf, pos, precision, scale, checked, exact);
     }
     case 'numeric-text':
       return (buf, pos) => decodeNumericText(buf, pos);
     case 'text':
-      return options.validateUtf8 === true ? decodeStrictText : internedTextDecoder();
+      return internedTextDecoder();
     case 'jsonb':
       return (buf, pos, len) => {
         if (buf[pos] !== 1) throw new UnrepresentableValue(`jsonb version ${buf[pos]}`, 'unknown jsonb binary version');
-        return options.validateUtf8 === true ? decodeStrictText(buf, pos + 1, len - 1) : buf.toString('utf8', pos + 1, pos + len);
+        return buf.toString('utf8', pos + 1, pos + len);
       };
     case 'uuid':
       return decodeUuid;
     case 'bytea':
       return (buf, pos, len) => {
         const out = new Uint8Array(len);
-        out.set(buf.subarray(pos, pos + len));
+        buf.copy(out, 0, pos, pos + len);
         return out;
       };
     case 'date': {
@@ -125,7 +122,7 @@ export function compileDecoder(plan: DecodePlan, options: CompileDecoderOptions 
 }
 
 /** int8: a number when safe, a bigint otherwise. */
-export function readInt64(buf: Buffer, pos: number): number | bigint {
+function readInt64(buf: Buffer, pos: number): number | bigint {
   const hi = buf.readInt32BE(pos);
   const lo = buf.readUInt32BE(pos + 4);
   // |hi| < 2^21 keeps |value| < 2^53.
@@ -168,16 +165,8 @@ function internedTextDecoder(): FieldDecoder {
   };
 }
 
-function decodeStrictText(buf: Buffer, pos: number, len: number): string {
-  try {
-    return strictUtf8.decode(buf.subarray(pos, pos + len));
-  } catch {
-    throw new UnrepresentableValue(`\\x${buf.toString('hex', pos, Math.min(pos + len, pos + 64))}`, 'text is not valid UTF-8 (SQL_ASCII database)');
-  }
-}
-
 /** 16 bytes -> lowercase 8-4-4-4-12 text. */
-export function decodeUuid(buf: Buffer, pos: number): string {
+function decodeUuid(buf: Buffer, pos: number): string {
   // Hex digits go into one reused 36-byte buffer and leave as a single flat string: no per-byte strings.
   const out = UUID_SCRATCH;
   for (let i = 0; i < 16; i++) {
@@ -190,7 +179,7 @@ export function decodeUuid(buf: Buffer, pos: number): string {
 }
 
 /** date (int32 days from 2000-01-01) -> days from 1970. */
-export function decodeDate(days2000: number, infinity?: { positive: number; negative: number }): number {
+function decodeDate(days2000: number, infinity?: { positive: number; negative: number }): number {
   if (days2000 === 0x7fffffff || days2000 === -0x80000000) {
     const positive = days2000 > 0;
     if (infinity !== undefined) return positive ? infinity.positive : infinity.negative;
@@ -200,7 +189,7 @@ export function decodeDate(days2000: number, infinity?: { positive: number; nega
 }
 
 /** timestamp(tz) (int64 µs from 2000-01-01) -> µs from 1970. */
-export function decodeTimestamp(
+function decodeTimestamp(
   buf: Buffer, pos: number, infinity: { positive: bigint; negative: bigint } | undefined, zone: boolean, exact: boolean,
 ): number | bigint {
   const hi = buf.readInt32BE(pos);
@@ -221,14 +210,14 @@ export function decodeTimestamp(
 
 /**
  * numeric -> unscaled value at `scale`. The base-10000 digits are accumulated in a double while that is exact
- * and in a bigint beyond. `precision` > 0 checks the digit count (values of wide or unconstrained numerics).
+ * and in a bigint beyond. `checked` verifies digits and scale (values of wide or unconstrained numerics).
  */
-export function decodeDecimal(buf: Buffer, pos: number, scale: number, precision: number, exact: boolean): number | bigint {
+function decodeDecimal(buf: Buffer, pos: number, precision: number, scale: number, checked: boolean, exact: boolean): number | bigint {
   const ndigits = buf.readInt16BE(pos);
   const weight = buf.readInt16BE(pos + 2);
   const sign = buf.readUInt16BE(pos + 4);
   if (sign === NUMERIC_NAN || sign === NUMERIC_PINF || sign === NUMERIC_NINF) {
-    throw new UnrepresentableValue(decodeNumericText(buf, pos), `decimal(${precision || '*'}, ${scale}) cannot hold NaN or infinity`);
+    throw new UnrepresentableValue(decodeNumericText(buf, pos), `decimal(${precision}, ${scale}) cannot hold NaN or infinity`);
   }
   let p = pos + 8;
   let acc = 0;
@@ -257,7 +246,7 @@ export function decodeDecimal(buf: Buffer, pos: number, scale: number, precision
     }
   }
   const negative = sign === NUMERIC_NEG;
-  if (precision > 0) {
+  if (checked) {
     const digits = big === undefined ? String(acc).length : (big < 0n ? -big : big).toString().length;
     if (digits > precision) {
       throw new UnrepresentableValue(decodeNumericText(buf, pos), `more than ${precision} digits do not fit decimal(${precision}, ${scale})`);
@@ -277,7 +266,7 @@ function tooManyDecimals(buf: Buffer, pos: number, scale: number): Unrepresentab
 }
 
 /** numeric -> PostgreSQL's text (numeric_out), 'NaN' and '±Infinity' included. */
-export function decodeNumericText(buf: Buffer, pos: number): string {
+function decodeNumericText(buf: Buffer, pos: number): string {
   const ndigits = buf.readInt16BE(pos);
   const digits: number[] = new Array<number>(ndigits);
   for (let i = 0; i < ndigits; i++) digits[i] = buf.readUInt16BE(pos + 8 + 2 * i);

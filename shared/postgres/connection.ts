@@ -6,7 +6,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import { Client } from 'pg';
 import { ValidationError } from '../errors';
-import { type PostgresTarget, describeTarget, toPostgresError } from './postgres-errors';
+import { type PostgresTarget, toPostgresError } from './postgres-errors';
 
 /** Options of `connectPostgres`. */
 export interface ConnectPostgresOptions {
@@ -140,9 +140,4 @@ export async function connectPostgres(url: string, options: ConnectPostgresOptio
 /** Where a connected client points, for messages. */
 export function clientTarget(client: Client): PostgresTarget {
   return { host: client.host, port: client.port, database: client.database ?? '', user: client.user ?? '' };
-}
-
-/** `host:port, database "db", user "u"` of a client. */
-export function describeClient(client: Client): string {
-  return describeTarget(clientTarget(client));
 }

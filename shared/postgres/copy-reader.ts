@@ -66,11 +66,13 @@ export async function* readRows(client: Client, table: SourceTable, mapping: Tab
   const plan = buildCopy(table, mapping, options);
   const where = displayQualified(plan.relation.schema, plan.relation.name);
   const target = clientTarget(client);
-  const settings = await prepareSession(client, options.keyRange, where);
-  const decoders = mapping.columns.map((c) => compileDecoder(c.decode, { exactBigInt: options.exactBigInt === true, validateUtf8: settings.sqlAscii }));
+  await prepareSession(client, options.keyRange, where);
+  // Text arrives as UTF-8 (pg sets client_encoding UTF8; PostgreSQL validates even SQL_ASCII data on the way out).
+  const decoders = mapping.columns.map((c) => compileDecoder(c.decode, { exactBigInt: options.exactBigInt === true }));
   const keyColumns = options.keyColumns ?? table.key.columns;
   const keyIndexes = keyColumns.map((name) => mapping.columns.findIndex((c) => c.name === name));
-  const parser = new CopyBinaryParser(decoders, keyIndexes.every((i) => i >= 0) ? keyIndexes : []);
+  const keyRead = keyColumns.length > 0 && keyIndexes.every((i) => i >= 0);
+  const parser = new CopyBinaryParser(decoders, keyRead ? keyIndexes : []);
   const batchSize = options.batchSize ?? 2048;
   const signal = options.abortSignal;
   signal?.throwIfAborted();
@@ -97,23 +99,29 @@ export async function* readRows(client: Client, table: SourceTable, mapping: Tab
       return;
     }
     if (batch.length >= batchSize) {
-      ready.push(batch);
-      batch = [];
+      // One network chunk can hold many small rows: cut exact batches so a batch stays near batchSize.
+      while (batch.length >= batchSize) {
+        if (batch.length > batchSize) ready.push(batch.splice(0, batchSize));
+        else {
+          ready.push(batch);
+          batch = [];
+        }
+      }
       if (ready.length >= MAX_READY_BATCHES) stream.pause();
       notify();
     }
   });
   const streamDone = new Promise<void>((resolve) => {
-    stream.once('end', () => {
+    const finish = (): void => {
       ended = true;
       notify();
       resolve();
-    });
-    stream.once('error', (error: Error) => {
+    };
+    stream.once('end', finish);
+    stream.once('close', finish);
+    stream.on('error', (error: Error) => {
       if (!discarding) failure ??= error;
-      ended = true;
-      notify();
-      resolve();
+      finish();
     });
   });
   const onAbort = (): void => {
@@ -143,7 +151,10 @@ export async function* readRows(client: Client, table: SourceTable, mapping: Tab
       });
     }
   } catch (error) {
-    throw describeFailure(error, { table, mapping, keyColumns, where, target, operation: `COPY ${where}` });
+    // The caller's abort reason is theirs to recognise: it leaves unchanged.
+    if (signal?.aborted === true && error === signal.reason) throw error;
+    const keyNote = keyRead ? undefined : keyColumns.length === 0 ? 'the table has no key' : 'its key columns are not read';
+    throw describeFailure(error, { table, mapping, keyColumns, keyNote, where, target, operation: `COPY ${where}` });
   } finally {
     signal?.removeEventListener('abort', onAbort);
     if (!completed && !ended) {
@@ -152,11 +163,17 @@ export async function* readRows(client: Client, table: SourceTable, mapping: Tab
       discarding = true;
       stream.resume();
       sendCancelRequest(client, target);
-      const timer = setTimeout(() => stream.destroy(), CANCEL_GRACE_IN_MS);
+      // A cancel that never lands leaves the connection mid-COPY: closing its socket is the only way out then.
+      const timer = setTimeout(() => destroyConnection(client), CANCEL_GRACE_IN_MS);
       await streamDone;
       clearTimeout(timer);
     }
   }
+}
+
+function destroyConnection(client: Client): void {
+  const connection = (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection;
+  connection?.stream?.destroy();
 }
 
 interface CopyPlan {
@@ -194,8 +211,10 @@ function buildCopy(table: SourceTable, mapping: TableMapping, options: ReadRowsO
   if (options.keyRange !== undefined) conditions.push(...keyConditions(table, options.keyRange));
   const relation = quoteQualified(asked.schema, asked.name);
   const allBinary = mapping.columns.every((c) => c.transfer === 'binary');
+  // COPY table (cols) refuses generated columns; they are read through a SELECT like any expression.
+  const generated = mapping.columns.some((c) => table.columns.find((t) => t.name === c.name)?.generated !== undefined);
   let sql: string;
-  if (conditions.length === 0 && allBinary && !partitionedRoot) {
+  if (conditions.length === 0 && allBinary && !generated && !partitionedRoot) {
     // The plain form skips the executor's projection: the cheapest way PostgreSQL has to send a table.
     sql = `COPY ${relation} (${mapping.columns.map((c) => quoteIdent(c.name)).join(', ')}) TO STDOUT (FORMAT binary)`;
   } else {
@@ -228,7 +247,7 @@ function keyConditions(table: SourceTable, range: KeyRange): string[] {
 }
 
 /** Sets the text-output settings and key bounds for the transaction; checks a snapshot is in force. */
-async function prepareSession(client: Client, range: KeyRange | undefined, where: string): Promise<{ sqlAscii: boolean }> {
+async function prepareSession(client: Client, range: KeyRange | undefined, where: string): Promise<void> {
   const names: string[] = TEXT_SETTINGS.map(([name]) => name);
   const values: string[] = TEXT_SETTINGS.map(([, value]) => value);
   const addBound = (bound: string[] | undefined, which: string): void => {
@@ -240,12 +259,11 @@ async function prepareSession(client: Client, range: KeyRange | undefined, where
   };
   addBound(range?.lower, 'lower');
   addBound(range?.upper, 'upper');
-  let row: { isolation: string; encoding: string } | undefined;
+  let row: { isolation: string } | undefined;
   try {
-    const result = await client.query<{ isolation: string; encoding: string }>(
+    const result = await client.query<{ isolation: string }>(
       `SELECT (SELECT count(*) FROM unnest($1::text[], $2::text[]) AS s(name, value), pg_catalog.set_config(s.name, s.value, true)) AS applied,
-              pg_catalog.current_setting('transaction_isolation') AS isolation,
-              pg_catalog.current_setting('server_encoding') AS encoding`,
+              pg_catalog.current_setting('transaction_isolation') AS isolation`,
       [names, values],
     );
     row = result.rows[0];
@@ -255,13 +273,14 @@ async function prepareSession(client: Client, range: KeyRange | undefined, where
   if (row === undefined || (row.isolation !== 'repeatable read' && row.isolation !== 'serializable')) {
     throw new ValidationError(`reading ${where} needs a REPEATABLE READ transaction (use withSnapshotTransaction); the session is in ${row?.isolation ?? 'no'} isolation`);
   }
-  return { sqlAscii: row.encoding === 'SQL_ASCII' };
 }
 
 interface FailureContext {
   table: SourceTable;
   mapping: TableMapping;
   keyColumns: readonly string[];
+  /** Why rows are named by position instead of by key; undefined when the key is read. */
+  keyNote: string | undefined;
   where: string;
   target: ReturnType<typeof clientTarget>;
   operation: string;
@@ -269,7 +288,7 @@ interface FailureContext {
 
 function describeFailure(error: unknown, context: FailureContext): unknown {
   if (!(error instanceof RowDecodeFailure)) {
-    if (error instanceof IcebridgeError || (error instanceof Error && error.name === 'AbortError')) return error;
+    if (error instanceof IcebridgeError) return error;
     return toPostgresError(error, { operation: context.operation, target: context.target });
   }
   const column = context.mapping.columns[error.columnIndex]!;
@@ -284,7 +303,7 @@ function describeFailure(error: unknown, context: FailureContext): unknown {
 }
 
 function renderKey(context: FailureContext, values: Array<Value | undefined>, rowNumber: number): string {
-  if (context.keyColumns.length === 0 || values.length === 0) return `#${rowNumber} of ${context.where} (the table has no key)`;
+  if (context.keyNote !== undefined) return `#${rowNumber} of ${context.where} (${context.keyNote})`;
   const texts = context.keyColumns.map((name, i) => {
     const value = values[i];
     const column = context.mapping.columns.find((c) => c.name === name)!;

@@ -5,7 +5,7 @@
 import type { Client } from 'pg';
 import { NotFoundError, TableNotFoundError, ValidationError } from '../errors';
 import { clientTarget } from './connection';
-import { displayIdent, displayQualified } from './identifiers';
+import { displayIdent } from './identifiers';
 import { toPostgresError } from './postgres-errors';
 import type {
   RelationStats, SourceColumn, SourceForeignKey, SourceKey, SourceLeaf, SourceTable, SourceTableRef,
@@ -279,9 +279,4 @@ async function loadForeignKeys(client: Client, oids: number[], leaves: Map<numbe
     out.set(root, list);
   }
   return out;
-}
-
-/** `schema.name` of a table for messages. */
-export function displayTable(table: { schema: string; name: string }): string {
-  return displayQualified(table.schema, table.name);
 }

@@ -11,8 +11,16 @@ const MICROS_PER_DAY = 86_400_000_000;
 const MICROS_PER_DAY_BIG = 86_400_000_000n;
 const NUMERIC_NEG = 0x4000;
 
-/** A decoded value as PostgreSQL's text output of the source value; null for SQL NULL. */
+/**
+ * A decoded value as `col::text` prints the source value; null for SQL NULL. (A boolean cast to text is
+ * 'true'/'false', while inside arrays and rows PostgreSQL prints 't'/'f'.)
+ */
 export function renderForComparison(plan: DecodePlan, value: Value): string | null {
+  if (plan.kind === 'boolean' && value !== null) return value === true ? 'true' : 'false';
+  return render(plan, value);
+}
+
+function render(plan: DecodePlan, value: Value): string | null {
   if (value === null) return null;
   switch (plan.kind) {
     case 'boolean':
@@ -38,9 +46,9 @@ export function renderForComparison(plan: DecodePlan, value: Value): string | nu
     case 'bytea':
       return `\\x${Buffer.from(value as Uint8Array).toString('hex')}`;
     case 'array':
-      return `{${(value as Value[]).map((element) => arrayElement(renderForComparison(plan.element, element))).join(',')}}`;
+      return `{${(value as Value[]).map((element) => arrayElement(render(plan.element, element))).join(',')}}`;
     case 'composite':
-      return `(${(value as Value[]).map((field, i) => recordField(renderForComparison(plan.fields[i]!.plan, field))).join(',')})`;
+      return `(${(value as Value[]).map((field, i) => recordField(render(plan.fields[i]!.plan, field))).join(',')})`;
     default:
       return value as string;
   }

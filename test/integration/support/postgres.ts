@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createReadStream, existsSync, readdirSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -57,6 +57,8 @@ interface EmbeddedPostgresLike {
   initialise(): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** The postgres server process while it runs (a field of the class, not typed by the package). */
+  process?: { pid?: number };
 }
 
 type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedPostgresLike;
@@ -99,7 +101,21 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       onLog: capture,
       onError: capture,
     });
+    // A test process that exits without stop() must not leave a server or its data directory behind.
+    const killOnExit = (): void => {
+      const pid = server.process?.pid;
+      if (pid !== undefined) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    };
+    process.once('exit', killOnExit);
     const stopServer = once(async () => {
+      process.removeListener('exit', killOnExit);
       await server.stop().catch(() => undefined);
       await rm(dataDir, { recursive: true, force: true });
     });

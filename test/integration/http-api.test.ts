@@ -1,0 +1,371 @@
+/**
+ * The HTTP API end to end: `icebridge serve` as a child process against an embedded PostgreSQL with a small shop
+ * dataset and a temporary local warehouse, driven with real HTTP requests. Bad requests are refused with a reason
+ * and start nothing; a valid one migrates the tables once, however often it is posted; no response carries the
+ * source password.
+ */
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Client } from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_SIZES, demoDatasetSql } from '../../cli/demo/demo-dataset';
+import { HadoopCatalog } from '../../shared/iceberg/catalog/hadoop-catalog';
+import { ResolvingFileIO } from '../../shared/iceberg/io';
+import { scanToArray } from '../../shared/iceberg/scan/table-scan';
+import type { MigrationReport } from '../../shared/migrate/migration-status';
+import { type PostgresInstance, startPostgres } from './support/postgres';
+
+const REPO = path.resolve(__dirname, '../..');
+const SIZES = { users: 500, customers: 400, products: 100, orders: 1000, transactions: 1200 };
+const SHOP_TABLES = ['customers', 'orders', 'products', 'transactions', 'users'];
+const SERVE_START_TIMEOUT_IN_MS = 60_000;
+const MIGRATION_TIMEOUT_IN_MS = 120_000;
+
+let postgres: PostgresInstance | undefined;
+let serve: ChildProcessWithoutNullStreams | undefined;
+let serveOutput = '';
+let workDir: string;
+let warehouse: string;
+let stateDir: string;
+let base: string;
+let sourceUrl: string;
+/** A password used nowhere else, so finding it in a response can only mean a leak. */
+const sourcePassword = `pw-${randomBytes(12).toString('hex')}`;
+const sourceCounts = new Map<string, number>();
+/** Every response's status line, headers and body, for the secret check at the end. */
+const responses: string[] = [];
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: unknown;
+}
+
+async function call(method: 'GET' | 'POST', url: string, init: { body?: string | ReadableStream<Uint8Array>; headers?: Record<string, string> } = {}): Promise<Answer> {
+  const response = await fetch(url.startsWith('http') ? url : `${base}${url}`, {
+    method,
+    headers: init.body === undefined ? init.headers : { 'content-type': 'application/json', ...init.headers },
+    body: init.body,
+    // A stream body is sent chunked, without a content-length; fetch needs this to send one.
+    ...(init.body instanceof ReadableStream ? { duplex: 'half' } : {}),
+  });
+  const text = await response.text();
+  responses.push(`${response.status} ${JSON.stringify([...response.headers])}\n${text}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, headers: response.headers, text, json };
+}
+
+const post = (body: string | ReadableStream<Uint8Array>, headers?: Record<string, string>): Promise<Answer> => call('POST', '/migrations', { body, headers });
+
+function reasonOf(answer: Answer): string {
+  const body = answer.json as { error?: unknown; reason?: unknown } | undefined;
+  expect(typeof body?.error, answer.text).toBe('string');
+  expect(typeof body?.reason, answer.text).toBe('string');
+  return body!.reason as string;
+}
+
+/** Every file under `dir`, relative to it, sorted; empty when it does not exist. */
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)))
+    .sort();
+}
+
+async function startServe(): Promise<string> {
+  const env: NodeJS.ProcessEnv = {};
+  // Only this test's settings: none of the runner's ICEBRIDGE_* values, and the local host picks its own hostname.
+  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('ICEBRIDGE_') && name !== 'WEBSITE_HOSTNAME') env[name] = value;
+  env.ICEBRIDGE_SOURCE_URL = sourceUrl;
+  env.ICEBRIDGE_WAREHOUSE = warehouse;
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'cli/main.ts'), 'serve', '--port', '0', '--state-dir', stateDir], { cwd: REPO, env });
+  serve = child;
+  // A test process that dies without afterAll must not leave the server running.
+  process.once('exit', () => child.kill('SIGKILL'));
+  return new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`icebridge serve did not start within ${SERVE_START_TIMEOUT_IN_MS} ms:\n${serveOutput}`)), SERVE_START_TIMEOUT_IN_MS);
+    const onData = (chunk: Buffer): void => {
+      serveOutput += chunk.toString('utf8');
+      const match = /icebridge is serving (http:\/\/\S+\/api) /.exec(serveOutput);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (chunk: Buffer) => (serveOutput += chunk.toString('utf8')));
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`icebridge serve exited (${code ?? signal}) before serving:\n${serveOutput}`));
+    });
+  });
+}
+
+async function stopServe(): Promise<void> {
+  const child = serve;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function waitForRun(statusUrl: string): Promise<MigrationReport> {
+  const deadline = Date.now() + MIGRATION_TIMEOUT_IN_MS;
+  for (;;) {
+    const answer = await call('GET', statusUrl);
+    expect(answer.status, answer.text).toBe(200);
+    const report = answer.json as MigrationReport;
+    if (['Completed', 'Failed', 'Terminated'].includes(report.runtimeStatus)) return report;
+    if (Date.now() > deadline) throw new Error(`the run is still ${report.runtimeStatus} after ${MIGRATION_TIMEOUT_IN_MS} ms: ${answer.text}\n${serveOutput}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+beforeAll(async () => {
+  workDir = await mkdtemp(path.join(tmpdir(), 'icebridge-http-'));
+  warehouse = path.join(workDir, 'warehouse');
+  stateDir = path.join(workDir, 'state');
+  postgres = await startPostgres();
+  const databaseUrl = await postgres.createDatabase('shop_source');
+  const admin = new Client({ connectionString: databaseUrl });
+  await admin.connect();
+  try {
+    // demoDatasetSql's parameter is typed with DEMO_SIZES' literal counts; the function takes any counts.
+    await admin.query(demoDatasetSql(SIZES as unknown as typeof DEMO_SIZES));
+    // The app connects as a read-only role of its own, with a password that appears nowhere else.
+    await admin.query(`CREATE ROLE icebridge_reader LOGIN PASSWORD '${sourcePassword}'`);
+    await admin.query('GRANT pg_read_all_data TO icebridge_reader');
+    for (const table of SHOP_TABLES) {
+      const { rows } = await admin.query<{ n: string }>(`SELECT count(*)::text AS n FROM shop.${table}`);
+      sourceCounts.set(table, Number(rows[0]!.n));
+    }
+  } finally {
+    await admin.end();
+  }
+  const { host, port } = postgres;
+  sourceUrl = `postgresql://icebridge_reader:${sourcePassword}@${host}:${port}/shop_source`;
+  base = await startServe();
+}, 180_000);
+
+afterAll(async () => {
+  await stopServe();
+  await postgres?.stop();
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+});
+
+describe('refused requests', () => {
+  it('answers malformed JSON with 400 and a reason', async () => {
+    const answer = await post('{"schema": "shop", "idempotencyKey": "bad-json",');
+    expect(answer.status).toBe(400);
+    expect(reasonOf(answer)).toBe('the request body is not valid JSON');
+    expect((await post('["shop"]')).status).toBe(400);
+    expect(reasonOf(await post('"shop"'))).toBe('the request body must be a JSON object');
+  });
+
+  it('answers wrong types with 400 naming the field', async () => {
+    const concurrency = await post(JSON.stringify({ schema: 'shop', tables: ['orders'], concurrency: '2', idempotencyKey: 'bad-concurrency' }));
+    expect(concurrency.status).toBe(400);
+    expect(reasonOf(concurrency)).toBe('concurrency must be an integer from 1 to 64');
+    const tables = await post(JSON.stringify({ schema: 'shop', tables: 'orders', idempotencyKey: 'bad-tables' }));
+    expect(tables.status).toBe(400);
+    expect(reasonOf(tables)).toBe('tables must be a non-empty array of names');
+    const element = await post(JSON.stringify({ schema: 'shop', tables: ['orders', 7], idempotencyKey: 'bad-element' }));
+    expect(element.status).toBe(400);
+    expect(reasonOf(element)).toBe('tables[1] must be a non-empty string');
+    const size = await post(JSON.stringify({ schema: 'shop', partitionSizeInBytes: 1024, idempotencyKey: 'bad-size-field' }));
+    expect(size.status).toBe(400);
+    expect(reasonOf(size)).toBe('partitionSizeInBytes must be an integer from 1048576 to 17179869184');
+  });
+
+  it('answers an unknown field with 400 naming it', async () => {
+    const answer = await post(JSON.stringify({ schema: 'shop', tables: ['orders'], colour: 'blue', idempotencyKey: 'bad-field' }));
+    expect(answer.status).toBe(400);
+    expect(reasonOf(answer)).toMatch(/^the request body has unknown field "colour"; allowed: schema, namespace, tables/);
+  });
+
+  it('answers a body over 64 KiB with 400, with or without a content-length', async () => {
+    // The host accepts bodies up to 100 MiB (as the Functions host does), so the function's own limit answers.
+    const big = JSON.stringify({ schema: 'shop', tables: ['orders'], idempotencyKey: 'bad-size', namespace: 'n'.repeat(70_000) });
+    expect(Buffer.byteLength(big)).toBeGreaterThan(64 * 1024);
+    const declared = await post(big);
+    expect(declared.status).toBe(400);
+    expect(reasonOf(declared)).toBe('the request body is larger than 65536 bytes');
+    const bytes = new TextEncoder().encode(big);
+    const chunked = await post(
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let at = 0; at < bytes.length; at += 8_192) controller.enqueue(bytes.subarray(at, at + 8_192));
+          controller.close();
+        },
+      }),
+    );
+    expect(chunked.status).toBe(400);
+    expect(reasonOf(chunked)).toBe('the request body is larger than 65536 bytes');
+  });
+
+  it('answers an unknown table with 400 listing the tables that exist, and never runs the name as SQL', async () => {
+    const answer = await post(JSON.stringify({ schema: 'shop', tables: ['customers', 'nope'], idempotencyKey: 'bad-table' }));
+    expect(answer.status).toBe(400);
+    const reason = reasonOf(answer);
+    expect(reason).toMatch(/^table "shop\.nope" does not exist; tables in shop: /);
+    for (const table of SHOP_TABLES) expect(reason).toContain(table);
+    const injection = await post(JSON.stringify({ schema: 'shop', tables: ['users; DROP TABLE shop.users'], idempotencyKey: 'bad-sql' }));
+    expect(injection.status).toBe(400);
+    expect(reasonOf(injection)).toContain('does not exist');
+    const missingSchema = await post(JSON.stringify({ schema: 'no_such_schema', idempotencyKey: 'bad-schema' }));
+    expect(missingSchema.status).toBe(400);
+    expect(reasonOf(missingSchema)).toContain('no_such_schema');
+  });
+
+  it('started nothing for any of them', async () => {
+    for (const id of ['bad-json', 'bad-concurrency', 'bad-tables', 'bad-element', 'bad-size-field', 'bad-field', 'bad-size', 'bad-table', 'bad-sql', 'bad-schema']) {
+      const answer = await call('GET', `/migrations/${id}`);
+      expect(answer.status, id).toBe(404);
+      expect(reasonOf(answer)).toBe(`no migration with id ${id}`);
+    }
+    expect(filesUnder(warehouse)).toEqual([]);
+    expect(filesUnder(path.join(stateDir, 'instances'))).toEqual([]);
+    // The injected name did nothing.
+    const client = new Client({ connectionString: sourceUrl });
+    await client.connect();
+    try {
+      expect((await client.query('SELECT count(*)::int AS n FROM shop.users')).rows[0]).toEqual({ n: sourceCounts.get('users') });
+    } finally {
+      await client.end();
+    }
+  });
+});
+
+describe('a migration', () => {
+  const body = JSON.stringify({ schema: 'shop', tables: ['customers', 'orders'], idempotencyKey: 'run-http-1' });
+  const catalog = (): HadoopCatalog => new HadoopCatalog(new ResolvingFileIO({}), warehouse);
+  let statusUrl: string;
+  let report: MigrationReport;
+
+  it('is accepted with 202, a status URL and a Location header, once however often it is posted', async () => {
+    const answers = await Promise.all(Array.from({ length: 6 }, () => post(body)));
+    for (const answer of answers) {
+      expect(answer.status, answer.text).toBe(202);
+      const accepted = answer.json as { id: string; statusUrl: string };
+      expect(accepted.id).toBe('run-http-1');
+      expect(accepted.statusUrl).toBe(`${base}/migrations/run-http-1`);
+      expect(answer.headers.get('location')).toBe(accepted.statusUrl);
+    }
+    statusUrl = `${base}/migrations/run-http-1`;
+    // Exactly one of the simultaneous posts started the run.
+    expect(answers.filter((a) => (a.json as { alreadyStarted: boolean }).alreadyStarted === false)).toHaveLength(1);
+  });
+
+  it('reports progress until it completes, with both tables committed and the source row counts', async () => {
+    report = await waitForRun(statusUrl);
+    expect(report.runtimeStatus, JSON.stringify(report)).toBe('Completed');
+    expect(report).toMatchObject({ id: 'run-http-1', phase: 'done', tables: { total: 2, done: 2, failed: 0 }, failures: [] });
+    expect(report.lastError).toBeUndefined();
+    const details = [...report.details].sort((a, b) => a.table.localeCompare(b.table));
+    expect(details.map((d) => d.table)).toEqual(['customers', 'orders']);
+    for (const detail of details) {
+      const count = sourceCounts.get(detail.table)!;
+      expect(detail, detail.table).toMatchObject({ status: 'committed', phase: 'committed', rows: count, sourceRows: count });
+      expect(detail.partitions.done).toBe(detail.partitions.total);
+      expect(detail.snapshotId).toMatch(/^-?\d+$/);
+    }
+    expect(report.rows).toBe(sourceCounts.get('customers')! + sourceCounts.get('orders')!);
+    expect(report.partitions.done).toBe(report.partitions.total);
+  }, MIGRATION_TIMEOUT_IN_MS + 10_000);
+
+  it('wrote Iceberg tables with one snapshot of this run holding every source row', async () => {
+    const source = new Client({ connectionString: sourceUrl });
+    await source.connect();
+    try {
+      for (const table of ['customers', 'orders']) {
+        const { metadata } = await catalog().loadTable({ namespace: ['shop'], name: table });
+        expect(metadata.snapshots ?? [], table).toHaveLength(1);
+        const snapshot = metadata.snapshots![0]!;
+        expect(snapshot.summary['icebridge.run-id']).toBe('run-http-1');
+        expect(String(snapshot['snapshot-id'])).toBe(report.details.find((d) => d.table === table)!.snapshotId);
+        const rows = await scanToArray(catalog().io, metadata);
+        const ids = rows.map((row) => String(row[0])).sort();
+        const expected = (await source.query<{ id: string }>(`SELECT id::text AS id FROM shop.${table}`)).rows.map((r) => r.id).sort();
+        expect(ids).toEqual(expected);
+      }
+    } finally {
+      await source.end();
+    }
+    // Only the requested tables were created.
+    expect(readdirSync(path.join(warehouse, 'shop')).sort()).toEqual(['customers', 'orders']);
+  });
+
+  it('is not run again when the same idempotency key is posted after it finished', async () => {
+    const before = filesUnder(warehouse);
+    const again = await post(body);
+    expect(again.status).toBe(202);
+    expect(again.json).toEqual({ id: 'run-http-1', statusUrl, alreadyStarted: true });
+    // A second run would show as Pending or Running at once, and would write new data files.
+    const status = await call('GET', statusUrl);
+    expect((status.json as MigrationReport).runtimeStatus).toBe('Completed');
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect((await call('GET', statusUrl)).json).toMatchObject({ runtimeStatus: 'Completed', elapsedSeconds: report.elapsedSeconds });
+    expect(filesUnder(warehouse)).toEqual(before);
+    for (const table of ['customers', 'orders']) {
+      const { metadata } = await catalog().loadTable({ namespace: ['shop'], name: table });
+      expect(metadata.snapshots ?? []).toHaveLength(1);
+    }
+  });
+});
+
+describe('simultaneous posts of one key', () => {
+  it('start one run and answer every post with it', async () => {
+    // Each round races six posts between the look for an existing run and the start of a new one.
+    const keys = ['race-1', 'race-2', 'race-3', 'race-4'];
+    for (const [i, key] of keys.entries()) {
+      // A partition size well inside the accepted range must be taken as it is.
+      const body = JSON.stringify({ schema: 'shop', tables: ['products'], namespace: `race_${i}`, partitionSizeInBytes: 4 * 1024 * 1024, idempotencyKey: key });
+      const answers = await Promise.all(Array.from({ length: 6 }, () => post(body)));
+      expect(answers.map((a) => a.status)).toEqual(Array<number>(6).fill(202));
+      expect(new Set(answers.map((a) => (a.json as { id: string }).id))).toEqual(new Set([key]));
+      expect(answers.filter((a) => (a.json as { alreadyStarted: boolean }).alreadyStarted === false)).toHaveLength(1);
+    }
+    const catalog = new HadoopCatalog(new ResolvingFileIO({}), warehouse);
+    for (const [i, key] of keys.entries()) {
+      const report = await waitForRun(`${base}/migrations/${key}`);
+      expect(report.runtimeStatus).toBe('Completed');
+      expect(report.details).toMatchObject([{ table: 'products', status: 'committed', rows: sourceCounts.get('products') }]);
+      const { metadata } = await catalog.loadTable({ namespace: [`race_${i}`], name: 'products' });
+      expect(metadata.snapshots ?? []).toHaveLength(1);
+    }
+  }, MIGRATION_TIMEOUT_IN_MS + 10_000);
+});
+
+describe('status requests', () => {
+  it('answers an invalid id with 400 and an unknown one with 404', async () => {
+    for (const id of ['not%20an%20id', 'a.b', 'x'.repeat(65), 'run-http-1%3Atable%3A0']) {
+      const answer = await call('GET', `/migrations/${id}`);
+      expect(answer.status, id).toBe(400);
+      expect(reasonOf(answer)).toBe('not a migration id');
+    }
+    const unknown = await call('GET', '/migrations/never-started');
+    expect(unknown.status).toBe(404);
+    expect(reasonOf(unknown)).toBe('no migration with id never-started');
+  });
+});
+
+describe('secrets', () => {
+  it('never put the source password in a response', () => {
+    expect(responses.length).toBeGreaterThan(20);
+    for (const response of responses) expect(response).not.toContain(sourcePassword);
+    expect(serveOutput).not.toContain(sourcePassword);
+  });
+});

@@ -8,7 +8,7 @@
 export const DEMO_SIZES = { users: 12_000, customers: 10_000, products: 2_000, orders: 40_000, transactions: 44_000 } as const;
 
 /** SQL that creates and fills the demo schema `shop` (idempotent: drops it first). */
-export function demoDatasetSql(sizes: typeof DEMO_SIZES = DEMO_SIZES): string {
+export function demoDatasetSql(sizes: Record<keyof typeof DEMO_SIZES, number> = DEMO_SIZES): string {
   return `
 DROP SCHEMA IF EXISTS shop CASCADE;
 CREATE SCHEMA shop;

@@ -56,9 +56,10 @@ async function removeUnreferenced(catalog: HadoopCatalog, tableLocation: string,
   const prefix = `${runId}-p`;
   const doomed: string[] = [];
   for (const folder of ['data/', 'metadata/']) {
-    for await (const file of catalog.io.list(`${tableLocation}/${folder}`)) {
+    // Incomplete files too: a copy killed mid-write leaves one behind on local disk.
+    for await (const file of catalog.io.list(`${tableLocation}/${folder}`, { includeIncomplete: true })) {
       const name = file.location.slice(file.location.lastIndexOf('/') + 1);
-      if (name.startsWith(prefix) && !referenced.has(file.location)) doomed.push(file.location);
+      if ((name.startsWith(prefix) || name.startsWith(`.${prefix}`)) && !referenced.has(file.location)) doomed.push(file.location);
     }
   }
   await Promise.all(doomed.map((location) => catalog.io.delete(location)));

@@ -3,7 +3,7 @@
  * (no second read). A partition's checksum combines its files' hashes in write order.
  */
 import { createHash } from 'node:crypto';
-import type { FileInfo, FileIO, OutputStream, WriteFileOptions } from '../iceberg/io/file-io';
+import type { FileInfo, FileIO, ListOptions, OutputStream, WriteFileOptions } from '../iceberg/io/file-io';
 
 type Signal = { abortSignal?: AbortSignal };
 
@@ -33,7 +33,7 @@ export class HashingFileIO implements FileIO {
     return this.inner.delete(location, options);
   }
 
-  list(prefix: string, options?: Signal): AsyncIterable<FileInfo> {
+  list(prefix: string, options?: ListOptions): AsyncIterable<FileInfo> {
     return this.inner.list(prefix, options);
   }
 

@@ -39,12 +39,19 @@ export async function copyPartition(env: MigrationEnvironment, input: CopyPartit
   return withSource(env, async (client) => {
     const source = await describeTable(client, plan.source.schema, plan.source.name);
     const excluded = source.columns.map((c) => c.name).filter((name) => !plan.columns.includes(name));
-    const missing = plan.columns.filter((name) => !source.columns.some((c) => c.name === name));
-    if (missing.length > 0) throw new ValidationError(`columns ${missing.join(', ')} of ${plan.source.schema}.${plan.source.name} no longer exist`);
+    // A column dropped from PostgreSQL after an earlier run stays in the Iceberg table; optional ones read null.
+    const targetSchema = currentSchema(target.metadata);
+    const gone = plan.columns.filter((name) => !source.columns.some((c) => c.name === name));
+    const requiredGone = gone.filter((name) => targetSchema.fields.find((f) => f.name === name)?.required);
+    if (requiredGone.length > 0) {
+      throw new ValidationError(`required columns ${requiredGone.join(', ')} of the Iceberg table no longer exist in ${plan.source.schema}.${plan.source.name}`);
+    }
     const mapping = mapTable(source, { excludedColumns: excluded });
     // Rows come in source column order; the table may order its fields differently after evolution.
     const order = plan.columns.map((name) => mapping.columns.findIndex((c) => c.name === name));
-    const reorder = order.every((j, i) => j === i) ? undefined : (row: Row): Row => order.map((j) => row[j]!);
+    const reorder = order.every((j, i) => j === i) && order.length === mapping.columns.length
+      ? undefined
+      : (row: Row): Row => order.map((j) => (j < 0 ? null : row[j]!));
     const io = new HashingFileIO(env.catalog.io);
     const prefix = partitionFilePrefix(input.runId, partition.index, randomBytes(4).toString('hex'));
     const writer = new TableWriter({ io, metadata: target.metadata, filePrefix: prefix });

@@ -29,6 +29,17 @@ export interface OutputStream {
   abort(): Promise<void>;
 }
 
+/** Options of `FileIO.list`. */
+export interface ListOptions {
+  abortSignal?: AbortSignal;
+  /**
+   * Also list what writes that never finished left behind (local disk keeps them as hidden temp files next to
+   * their target, named `.<name>.<random>.icebridge-tmp`), so a cleanup can remove them. Stores that leave
+   * nothing visible (Azure discards uncommitted blocks) ignore it.
+   */
+  includeIncomplete?: boolean;
+}
+
 /** Storage operations Iceberg code needs; implemented for local disk, memory and Azure. */
 export interface FileIO {
   /** Reads a whole file; throws NotFoundError when it does not exist. */
@@ -44,5 +55,5 @@ export interface FileIO {
   /** Deletes a file; deleting a missing file is not an error. */
   delete(location: string, options?: { abortSignal?: AbortSignal }): Promise<void>;
   /** Lists files whose location starts with `prefix` (a directory location ending in `/` lists recursively). */
-  list(prefix: string, options?: { abortSignal?: AbortSignal }): AsyncIterable<FileInfo>;
+  list(prefix: string, options?: ListOptions): AsyncIterable<FileInfo>;
 }

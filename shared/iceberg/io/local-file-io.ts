@@ -4,7 +4,7 @@ import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AlreadyExistsError, IcebridgeError, NotFoundError, ValidationError } from '../../errors';
-import type { FileInfo, FileIO, OutputStream, WriteFileOptions } from './file-io';
+import type { FileInfo, FileIO, ListOptions, OutputStream, WriteFileOptions } from './file-io';
 import {
   StorageErrorCode,
   abortedError,
@@ -149,11 +149,11 @@ export class LocalFileIO implements FileIO {
     }
   }
 
-  async *list(prefix: string, options: SignalOptions = {}): AsyncIterable<FileInfo> {
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<FileInfo> {
     const prefixPath = localPath(prefix);
     const root = prefixPath.endsWith(path.sep) || prefixPath.endsWith('/') ? prefixPath : path.dirname(prefixPath);
     const isUri = prefix.startsWith('file:');
-    for await (const file of walk(root, prefixPath, options.abortSignal, prefix)) {
+    for await (const file of walk(root, prefixPath, options.abortSignal, prefix, options.includeIncomplete === true)) {
       const rest = file.path.slice(prefixPath.length);
       const location = isUri ? prefix + rest.split(path.sep).map(encodePathSegment).join('/') : file.path;
       yield { location, size: file.size };
@@ -224,6 +224,7 @@ async function* walk(
   prefixPath: string,
   signal: AbortSignal | undefined,
   prefix: string,
+  includeIncomplete: boolean,
 ): AsyncGenerator<{ path: string; size: number }> {
   throwIfAborted(signal, 'list', prefix);
   let entries;
@@ -240,9 +241,9 @@ async function* walk(
       // Descend only where files can still match, so listing one table does not walk the whole warehouse.
       const asDirectory = full + path.sep;
       if (asDirectory.startsWith(prefixPath) || prefixPath.startsWith(asDirectory)) {
-        yield* walk(full, prefixPath, signal, prefix);
+        yield* walk(full, prefixPath, signal, prefix, includeIncomplete);
       }
-    } else if (entry.isFile() && full.startsWith(prefixPath) && !entry.name.endsWith(LOCAL_TEMP_SUFFIX)) {
+    } else if (entry.isFile() && (includeIncomplete || !entry.name.endsWith(LOCAL_TEMP_SUFFIX)) && startsWithIgnoringDot(full, prefixPath, includeIncomplete)) {
       try {
         yield { path: full, size: (await fs.stat(full)).size };
       } catch (error) {
@@ -315,4 +316,16 @@ function fsError(error: unknown, operation: string, location: string, signal: Ab
     `${operation} of ${location} failed: ${code ?? 'unknown error'}`,
     { retryable, cause: error },
   );
+}
+
+/**
+ * Temp files carry a leading dot before the target's name, so with `includeIncomplete` a prefix naming files
+ * (`…/data/run-1-p`) also matches their temp files (`…/data/.run-1-p…`).
+ */
+function startsWithIgnoringDot(full: string, prefixPath: string, includeIncomplete: boolean): boolean {
+  if (full.startsWith(prefixPath)) return true;
+  if (!includeIncomplete) return false;
+  const dir = path.dirname(full);
+  const base = path.basename(full);
+  return base.startsWith('.') && path.join(dir, base.slice(1)).startsWith(prefixPath);
 }

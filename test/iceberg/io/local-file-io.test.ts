@@ -93,4 +93,19 @@ describe('LocalFileIO', () => {
     await expect(write).rejects.not.toBeInstanceOf(NotFoundError);
     await expect(write).rejects.toMatchObject({ code: 'STORAGE_ERROR' });
   });
+
+  it('lists what an interrupted write left behind only when asked, so a cleanup can find it', async () => {
+    const directory = path.join(root, 'interrupted');
+    const out = await io.create(`${directory}/run-1-p00000-a-00001.parquet`);
+    await out.write(pattern(10));
+    // The process dies here: no close(), no abort().
+    expect(await listAll(io, `${directory}/`)).toEqual([]);
+    const incomplete: string[] = [];
+    for await (const file of io.list(`${directory}/`, { includeIncomplete: true })) incomplete.push(path.basename(file.location));
+    expect(incomplete).toHaveLength(1);
+    expect(incomplete[0]).toMatch(new RegExp(`^\\.run-1-p00000-a-00001\\.parquet\\.[0-9a-f]+${LOCAL_TEMP_SUFFIX.replace('.', '\\.')}$`));
+    for await (const file of io.list(`${directory}/run-1-p`, { includeIncomplete: true })) await io.delete(file.location);
+    expect(await readdir(directory)).toEqual([]);
+    await out.abort();
+  });
 });

@@ -1,0 +1,82 @@
+/**
+ * Results of verification, shared by the checks, the reports (terminal, JSON, HTML), the CLI and the
+ * orchestration. JSON-safe: 64-bit figures travel as decimal strings.
+ */
+
+/** How much is checked: quick = schema + counts + aggregates; full adds every row. */
+export type VerifyLevel = 'quick' | 'full';
+
+/** Kinds of schema difference. */
+export type SchemaDifferenceKind = 'MISSING_FIELD' | 'EXTRA_FIELD' | 'TYPE_MISMATCH' | 'NULLABILITY_MISMATCH';
+
+/** One schema difference, with both sides shown (absent side undefined). */
+export interface SchemaDifference {
+  kind: SchemaDifferenceKind;
+  /** Dotted field path. */
+  field: string;
+  expected?: { type: string; required: boolean };
+  actual?: { type: string; required: boolean };
+  /** SQL that would bring PostgreSQL in line with the other side, when one exists. */
+  fixSql?: string;
+}
+
+/** Row counts on both sides. */
+export interface CountCheck {
+  source: string;
+  /** From the snapshot's manifests. */
+  targetManifest: string;
+  /** Rows actually read from the data files (full level, or when cheap). */
+  targetRead?: string;
+  ok: boolean;
+}
+
+/** One aggregate of one column on both sides. */
+export interface AggregateCheck {
+  column: string;
+  /** count, nulls, min, max, sum, or group:<value> for low-cardinality text group counts. */
+  aggregate: string;
+  source: string | null;
+  target: string | null;
+  ok: boolean;
+}
+
+/** A row that differs, with both sides' values per differing column (canonical text). */
+export interface RowDifference {
+  /** Key column -> canonical value; for keyless tables the row's canonical text. */
+  key: Record<string, string | null>;
+  kind: 'MISSING_IN_TARGET' | 'EXTRA_IN_TARGET' | 'VALUE_MISMATCH';
+  columns: Array<{ column: string; source: string | null; target: string | null }>;
+}
+
+/** A sample row shown side by side. */
+export interface SampleRow {
+  key: Record<string, string | null>;
+  source: Record<string, string | null> | null;
+  target: Record<string, string | null> | null;
+}
+
+/** Verification of one table. */
+export interface TableVerification {
+  table: string;
+  target: string;
+  level: VerifyLevel;
+  status: 'ok' | 'differs' | 'error';
+  error?: string;
+  schema: SchemaDifference[];
+  counts?: CountCheck;
+  aggregates: AggregateCheck[];
+  /** full level: differing rows (first N) and how many in all. */
+  rows?: { compared: string; differing: string; differences: RowDifference[] };
+  samples: SampleRow[];
+  durationMs: number;
+}
+
+/** Verification of a run of tables. */
+export interface VerificationReport {
+  level: VerifyLevel;
+  source: string;
+  warehouse: string;
+  startedAt: string;
+  tables: TableVerification[];
+  ok: boolean;
+}

@@ -2,12 +2,14 @@
 /** The `icebridge` command. */
 import { demoCommand } from './commands/demo';
 import { migrateCommand } from './commands/migrate';
+import { schemaCommand } from './commands/schema';
 import { serveCommand } from './commands/serve';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   migrate: (argv) => migrateCommand(argv),
   serve: (argv) => serveCommand(argv),
   demo: (argv) => demoCommand(argv),
+  schema: (argv) => schemaCommand(argv),
 };
 
 const HELP = `usage: icebridge <command> [options]
@@ -16,6 +18,7 @@ commands:
   migrate   copy PostgreSQL tables into Iceberg tables (resumable)
   serve     serve the function app's HTTP API and orchestrations locally
   demo      start an embedded PostgreSQL with a generated shop, migrate it, check and summarise
+  schema    snapshot the mapped schemas of a database, or diff databases, warehouses and snapshots
 
 Run icebridge <command> --help for a command's options.
 `;

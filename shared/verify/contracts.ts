@@ -66,7 +66,13 @@ export interface TableVerification {
   counts?: CountCheck;
   aggregates: AggregateCheck[];
   /** full level: differing rows (first N) and how many in all. */
-  rows?: { compared: string; differing: string; differences: RowDifference[] };
+  rows?: {
+    compared: string;
+    differing: string;
+    differences: RowDifference[];
+    /** Key ranges that differ but were not examined row by row (a limit was reached); `differing` then counts only the examined ones. */
+    rangesNotExamined?: string;
+  };
   samples: SampleRow[];
   durationMs: number;
 }

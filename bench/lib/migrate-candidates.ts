@@ -1,0 +1,253 @@
+/**
+ * The timed jobs of the migration benchmark, each run once per child process: icebridge's migration, the
+ * COPY-CSV-into-DuckDB pipeline a data engineer would reach for, and PostgreSQL's raw COPY as the upper bound.
+ */
+import { execFile } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, stat } from 'node:fs/promises';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
+import { Client } from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+
+/** Which pipeline a job runs. */
+export type CandidateKind = 'icebridge' | 'reader' | 'duckdb' | 'csv' | 'raw';
+
+/** Everything a child needs to run one job; JSON-safe (it travels on the command line). */
+export interface MigrateJob {
+  kind: CandidateKind;
+  sourceUrl: string;
+  schema: string;
+  table: string;
+  /** A fresh directory the job may write into; the parent removes it. */
+  workDir: string;
+  /** icebridge only: heap bytes per copy partition. */
+  partitionSizeInBytes?: number;
+  /** icebridge only: copyPartition activities run at once. */
+  maxConcurrentActivities?: number;
+  /** icebridge only: a small table migrated first, untimed, to load the code. */
+  warmupTable?: string;
+}
+
+/** What one job measured, from inside the child. */
+export interface JobResult {
+  rows: number;
+  /** Wall time of the timed part. */
+  wallMs: number;
+  /** User + system CPU of the child (all its threads) during the timed part. */
+  cpuMs: number;
+  /** RSS of the child just before the timed part: modules loaded, nothing read yet. */
+  baselineRssBytes: number;
+  /** Epoch ms at which the timed part started, to line the parent's RSS samples up with it. */
+  startedAtMs: number;
+  /** Bytes written (Parquet files, manifests and metadata), or streamed for the COPY-only jobs. */
+  outputBytes: number;
+  files?: number;
+  /** icebridge: partitions the planner made. */
+  partitions?: number;
+  /** Untimed warm-up before the timed part (module loading and a tiny migration), for the report's notes. */
+  startupMs?: number;
+}
+
+/** Runs one job and returns its figures; throws when the job fails or its output is incomplete. */
+export async function runJob(job: MigrateJob): Promise<JobResult> {
+  switch (job.kind) {
+    case 'icebridge':
+      return runIcebridge(job);
+    case 'reader':
+      return runReaderOnly(job);
+    case 'duckdb':
+      return runDuckDbPipeline(job);
+    case 'csv':
+      return runCopyToNull(job, 'csv');
+    case 'raw':
+      return runCopyToNull(job, 'binary');
+  }
+}
+
+/** Times `fn` with the child's own clock and CPU counters. */
+async function timed(fn: () => Promise<{ rows: number; outputBytes: number; files?: number; partitions?: number }>): Promise<JobResult> {
+  const baselineRssBytes = process.memoryUsage.rss();
+  const startedAtMs = Date.now();
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  const value = await fn();
+  const wallMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  return { ...value, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, baselineRssBytes, startedAtMs };
+}
+
+/**
+ * icebridge in-process through runMigration, the CLI's own entry below argument parsing. A small warm-up
+ * migration runs first, untimed, so module loading (a running host has its modules loaded; a CLI start pays it
+ * once, reported as startupMs) is not in the figure; the figure is the migration itself: plan, copy, commit and
+ * the row-count check.
+ */
+async function runIcebridge(job: MigrateJob): Promise<JobResult> {
+  const { runMigration } = await import('../../cli/run-migration.js');
+  const migrate = async (table: string, dir: string, partitionSizeInBytes?: number): Promise<{ rows: number; partitions: number }> => {
+    await mkdir(path.join(dir, 'warehouse'), { recursive: true });
+    const report = await runMigration({
+      input: {
+        sourceSchema: job.schema, namespace: job.schema, concurrency: 1, tables: [table],
+        ...(partitionSizeInBytes !== undefined ? { partitionSizeInBytes } : {}),
+      },
+      sourceUrl: job.sourceUrl,
+      warehouse: path.join(dir, 'warehouse'),
+      stateDir: path.join(dir, 'state'),
+      ...(job.maxConcurrentActivities !== undefined ? { maxConcurrentActivities: job.maxConcurrentActivities } : {}),
+    });
+    const detail = report.details.find((t) => t.table === table);
+    if (report.runtimeStatus !== 'Completed' || detail?.status !== 'committed') {
+      throw new Error(`migration of ${table} did not commit: ${detail?.reason ?? report.lastError ?? report.runtimeStatus}`);
+    }
+    return { rows: detail.rows, partitions: detail.partitions.total };
+  };
+  const warmupStarted = performance.now();
+  if (job.warmupTable !== undefined) await migrate(job.warmupTable, path.join(job.workDir, 'warmup'));
+  const startupMs = performance.now() - warmupStarted;
+  const dir = path.join(job.workDir, 'timed');
+  const result = await timed(async () => ({ ...(await migrate(job.table, dir, job.partitionSizeInBytes)), outputBytes: 0 }));
+  // Sized after the clock stopped: listing the warehouse is not part of migrating.
+  const tableDir = path.join(dir, 'warehouse', job.schema, job.table);
+  const data = await treeSize(path.join(tableDir, 'data'));
+  const metadata = await treeSize(path.join(tableDir, 'metadata'));
+  return { ...result, outputBytes: data.bytes + metadata.bytes, files: data.files, startupMs };
+}
+
+/**
+ * icebridge's source half alone: its COPY reader decoding the whole table into rows that are dropped. Same
+ * statement and server work as the raw COPY (c), so the difference between the two is the cost of decoding,
+ * and the difference to (a) is what writing Parquet and the migration around it cost.
+ */
+async function runReaderOnly(job: MigrateJob): Promise<JobResult> {
+  const { describeTable } = await import('../../shared/postgres/introspect.js');
+  const { mapTable } = await import('../../shared/postgres/type-mapping.js');
+  const { readRows } = await import('../../shared/postgres/copy-reader.js');
+  const { withSnapshotTransaction } = await import('../../shared/postgres/snapshot-transaction.js');
+  const client = new Client({ connectionString: job.sourceUrl });
+  try {
+    return await timed(async () => {
+      await client.connect();
+      const source = await describeTable(client, job.schema, job.table);
+      const mapping = mapTable(source);
+      let rows = 0;
+      await withSnapshotTransaction(client, async () => {
+        for await (const batch of readRows(client, source, mapping)) rows += batch.length;
+      });
+      return { rows, outputBytes: 0 };
+    });
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Columns as DuckDB reads them from PostgreSQL's CSV; tags arrive as JSON text (see CSV_SELECT). */
+const CSV_COLUMNS = {
+  id: 'BIGINT', order_uuid: 'UUID', customer_id: 'INTEGER', amount: 'DECIMAL(12,2)', status: 'VARCHAR',
+  created_at: 'TIMESTAMPTZ', shipped_on: 'DATE', is_gift: 'BOOLEAN', note: 'VARCHAR', tags: 'VARCHAR', attrs: 'VARCHAR',
+} as const;
+
+/**
+ * PostgreSQL's CSV writes arrays as `{a,b}`, which DuckDB cannot cast to a list; array_to_json gives the JSON
+ * form, which it can, so both pipelines write tags as a list of strings and attrs as JSON text.
+ */
+function csvSelect(job: MigrateJob): string {
+  const columns = Object.keys(CSV_COLUMNS).map((name) => (name === 'tags' ? 'array_to_json(tags) AS tags' : name));
+  return `SELECT ${columns.join(', ')} FROM ${job.schema}.${job.table}`;
+}
+
+/**
+ * `COPY (SELECT …) TO STDOUT (FORMAT csv)` streamed into a named pipe that DuckDB reads with read_csv while it
+ * writes zstd Parquet, all at once: the in-process equivalent of `psql -c "\copy …" | duckdb`. No temp CSV file
+ * lands on disk. DuckDB's defaults (threads = cores, default row groups) are kept.
+ */
+async function runDuckDbPipeline(job: MigrateJob): Promise<JobResult> {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const instance = await DuckDBInstance.create(':memory:');
+  const duck = await instance.connect();
+  const fifo = path.join(job.workDir, 'orders.csv.fifo');
+  const output = path.join(job.workDir, 'orders.parquet');
+  await promisify(execFile)('mkfifo', [fifo]);
+  const client = new Client({ connectionString: job.sourceUrl });
+  try {
+    const result = await timed(async () => {
+      await client.connect();
+      await client.query(`SET TimeZone = 'UTC'`);
+      const columns = Object.entries(CSV_COLUMNS).map(([name, type]) => `'${name}': '${type}'`).join(', ');
+      // allow_quoted_nulls=false: PostgreSQL writes NULL as an empty field and an empty string as "".
+      const readCsv = `read_csv('${fifo}', header = false, auto_detect = false, allow_quoted_nulls = false, columns = {${columns}})`;
+      const select = Object.keys(CSV_COLUMNS).map((name) => (name === 'tags' ? 'CAST(tags AS JSON)::VARCHAR[] AS tags' : name));
+      const writing = duck.run(`COPY (SELECT ${select.join(', ')} FROM ${readCsv}) TO '${output}' (FORMAT parquet, COMPRESSION zstd)`);
+      const copy = client.query(copyTo(`COPY (${csvSelect(job)}) TO STDOUT (FORMAT csv)`));
+      const feeding = pipeline(copy, createWriteStream(fifo));
+      try {
+        await writing;
+      } catch (error) {
+        // DuckDB gave up; open the pipe's read end so a writer still blocked in open() or write() fails instead.
+        copy.destroy();
+        const release = await open(fifo, 'r+').catch(() => undefined);
+        await feeding.catch(() => undefined);
+        await release?.close();
+        throw error;
+      }
+      await feeding;
+      return { rows: copy.rowCount, outputBytes: (await stat(output)).size, files: 1 };
+    });
+    const counted = await duck.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM read_parquet('${output}')`);
+    const rows = Number(counted.getRows()[0]?.[0]);
+    if (rows !== result.rows) throw new Error(`DuckDB wrote ${rows} rows of the ${result.rows} PostgreSQL sent`);
+    return result;
+  } finally {
+    await client.end().catch(() => undefined);
+    duck.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** A sink that takes every chunk and keeps only its length. */
+class CountingSink extends Writable {
+  bytes = 0;
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.bytes += chunk.length;
+    callback();
+  }
+}
+
+/**
+ * PostgreSQL's own export speed: COPY to a sink that discards everything. Binary is what icebridge reads (and
+ * the plain `COPY table` form, the cheapest the server has); CSV is the source half of the DuckDB pipeline.
+ */
+async function runCopyToNull(job: MigrateJob, format: 'binary' | 'csv'): Promise<JobResult> {
+  const client = new Client({ connectionString: job.sourceUrl });
+  try {
+    return await timed(async () => {
+      await client.connect();
+      await client.query(`SET TimeZone = 'UTC'`);
+      const sql = format === 'binary'
+        ? `COPY ${job.schema}.${job.table} TO STDOUT (FORMAT binary)`
+        : `COPY (${csvSelect(job)}) TO STDOUT (FORMAT csv)`;
+      const copy = client.query(copyTo(sql));
+      const sink = new CountingSink();
+      await pipeline(copy, sink);
+      return { rows: copy.rowCount, outputBytes: sink.bytes };
+    });
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function treeSize(dir: string): Promise<{ bytes: number; files: number }> {
+  let bytes = 0;
+  let files = 0;
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    bytes += (await stat(path.join(entry.parentPath, entry.name))).size;
+    files++;
+  }
+  return { bytes, files };
+}

@@ -1,0 +1,267 @@
+/**
+ * Migration benchmark: how fast icebridge moves a PostgreSQL table into Iceberg, against the pipeline a data
+ * engineer would build by hand (COPY as CSV piped into DuckDB writing zstd Parquet) and against PostgreSQL's raw
+ * binary COPY to nowhere, the ceiling of any reader. Every run happens in a fresh child process whose peak RSS
+ * is read from the kernel; candidates take turns within each round so drifting machine load hits all alike.
+ *
+ *   npx tsx bench/migrate.ts [--rows N] [--runs R] [--only icebridge,reader,duckdb,csv,raw] [--settings 64:2,32:2]
+ *                            [--profile DIR]
+ *
+ * Defaults: 2,000,000 rows, 3 runs, icebridge's default setting (64 MB partitions, 2 activities) plus three others.
+ * From 5,000,000 rows on: 1 run of the default setting only, to show peak RSS does not grow with the table.
+ */
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { CandidateKind, MigrateJob } from './lib/migrate-candidates';
+import { type BenchPostgres, ORDERS, createOrdersTable, ordersHeapBytes, startBenchPostgres } from './lib/migrate-postgres';
+import { type Series, type Summary, megabytes, resultsTable, summarize, verdict } from './lib/migrate-report';
+import { runJobInChild } from './lib/migrate-runner';
+
+/** One icebridge setting: heap MB per copy partition and copyPartition activities at once. */
+export interface IcebridgeSetting {
+  partitionMb: number;
+  activities: number;
+}
+
+/** Command-line options of the migration benchmark. */
+export interface MigrateBenchOptions {
+  rows: number;
+  runs: number;
+  only: CandidateKind[];
+  /** The first is the default (what `icebridge migrate` does without flags); the rest are tried beside it. */
+  settings: IcebridgeSetting[];
+  /** Where to write CPU profiles of the icebridge runs, when set. */
+  profileDir?: string;
+}
+
+const KINDS: readonly CandidateKind[] = ['icebridge', 'reader', 'duckdb', 'csv', 'raw'];
+const DEFAULT_SETTING: IcebridgeSetting = { partitionMb: 64, activities: 2 };
+/** From this size on, defaults switch to one run of the default setting (see parseMigrateArgs). */
+const LARGE_ROWS = 5_000_000;
+const USAGE = 'usage: tsx bench/migrate.ts [--rows N] [--runs R] [--only icebridge,reader,duckdb,csv,raw] ' +
+  '[--settings MB:ACTIVITIES,...]  [--profile DIR]';
+
+/** Parses argv; throws with a usage message on anything it does not understand. */
+export function parseMigrateArgs(argv: string[]): MigrateBenchOptions {
+  const options: MigrateBenchOptions = {
+    rows: 2_000_000, runs: 3, only: [...KINDS],
+    settings: [DEFAULT_SETTING, { partitionMb: 32, activities: 2 }, { partitionMb: 128, activities: 2 }, { partitionMb: 64, activities: 3 }],
+  };
+  const positive = (flag: string, text: string | undefined): number => {
+    const value = Number(text);
+    if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${flag} needs a positive integer, got ${String(text)}\n${USAGE}`);
+    return value;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.indexOf('=');
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const value = (): string | undefined => (eq > 0 ? arg.slice(eq + 1) : argv[++i]);
+    if (flag === '--rows') options.rows = positive(flag, value());
+    else if (flag === '--runs') options.runs = positive(flag, value());
+    else if (flag === '--profile') options.profileDir = path.resolve(value() ?? '.');
+    else if (flag === '--only') {
+      const names = String(value()).split(',').map((s) => s.trim());
+      const unknown = names.filter((n) => !(KINDS as readonly string[]).includes(n));
+      if (unknown.length > 0) throw new Error(`unknown candidate(s) ${unknown.join(', ')}; known: ${KINDS.join(', ')}`);
+      options.only = KINDS.filter((k) => names.includes(k));
+    } else if (flag === '--settings') {
+      options.settings = String(value()).split(',').map((pair) => {
+        const [mb, activities] = pair.split(':');
+        return { partitionMb: positive('--settings partition MB', mb), activities: positive('--settings activities', activities ?? '2') };
+      });
+    } else throw new Error(`unknown argument ${arg}\n${USAGE}`);
+  }
+  // Big tables are for showing memory stays flat, not for ratios: one run of the default setting, unless asked.
+  if (options.rows >= LARGE_ROWS) {
+    if (!argv.some((a) => a.startsWith('--runs'))) options.runs = 1;
+    if (!argv.some((a) => a.startsWith('--settings'))) options.settings = [DEFAULT_SETTING];
+  }
+  return options;
+}
+
+function settingLabel(s: IcebridgeSetting): string {
+  return `${s.partitionMb} MB partitions, ${s.activities} activit${s.activities === 1 ? 'y' : 'ies'}`;
+}
+
+interface Entry {
+  series: Series;
+  job: Omit<MigrateJob, 'workDir'>;
+}
+
+function plannedEntries(options: MigrateBenchOptions, sourceUrl: string): Entry[] {
+  const base = { sourceUrl, schema: ORDERS.schema, table: ORDERS.table };
+  const entries: Entry[] = [];
+  if (options.only.includes('icebridge')) {
+    options.settings.forEach((s, i) => entries.push({
+      series: { label: i === 0 ? 'a  icebridge' : '   icebridge', settings: settingLabel(s) + (i === 0 ? ' (default)' : ''), runs: [] },
+      job: { ...base, kind: 'icebridge', warmupTable: ORDERS.warmupTable, partitionSizeInBytes: s.partitionMb * 1024 * 1024, maxConcurrentActivities: s.activities },
+    }));
+  }
+  if (options.only.includes('reader')) {
+    entries.push({ series: { label: '   icebridge reader', settings: "(a)'s COPY decoding alone", runs: [] }, job: { ...base, kind: 'reader' } });
+  }
+  if (options.only.includes('duckdb')) {
+    entries.push({ series: { label: 'b  COPY csv | DuckDB', settings: 'zstd Parquet via named pipe', runs: [] }, job: { ...base, kind: 'duckdb' } });
+  }
+  if (options.only.includes('csv')) {
+    entries.push({ series: { label: '   COPY csv > null', settings: "(b)'s source half alone", runs: [] }, job: { ...base, kind: 'csv' } });
+  }
+  if (options.only.includes('raw')) {
+    entries.push({ series: { label: 'c  COPY binary > null', settings: 'plain COPY table', runs: [] }, job: { ...base, kind: 'raw' } });
+  }
+  return entries;
+}
+
+function loadAverage(): string {
+  return os.loadavg().map((v) => v.toFixed(2)).join(' ');
+}
+
+function machineContext(postgres: BenchPostgres): string {
+  const cpus = os.cpus();
+  return [
+    `machine: ${cpus.length} CPUs (${cpus[0]?.model.trim() ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ` +
+      `node ${process.version}, PostgreSQL ${postgres.version} (embedded, default settings)`,
+    `load average (1/5/15 min) at start: ${loadAverage()}; other work on this machine skews timings, so compare medians and ratios`,
+  ].join('\n');
+}
+
+/** Runs the benchmark and prints its figures; returns 0, or 1 when a candidate failed. */
+export async function runMigrateBench(options: MigrateBenchOptions): Promise<number> {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'icebridge-migrate-bench-'));
+  // mkdtemp makes it 0700; the server runs as the postgres user and has to reach its data directory inside.
+  await chmod(root, 0o755);
+  let postgres: BenchPostgres | undefined;
+  // Ctrl-C must not leave a server running or gigabytes in /tmp.
+  const interrupt = (): void => {
+    void (async () => {
+      await postgres?.stop().catch(() => undefined);
+      await rm(root, { recursive: true, force: true });
+      process.exit(130);
+    })();
+  };
+  process.once('SIGINT', interrupt);
+  try {
+    console.log(`Migration benchmark: ${options.rows.toLocaleString('en-US')} rows, ${options.runs} runs per candidate, work dir ${root}`);
+    postgres = await startBenchPostgres(root);
+    console.log(machineContext(postgres));
+    const generated = performance.now();
+    const client = await postgres.connect();
+    try {
+      await createOrdersTable(client, options.rows);
+      console.log(`table ${ORDERS.schema}.${ORDERS.table}: ${options.rows.toLocaleString('en-US')} rows, heap ${megabytes(await ordersHeapBytes(client))}, ` +
+        `generated with generate_series + VACUUM ANALYZE in ${((performance.now() - generated) / 1000).toFixed(1)} s`);
+    } finally {
+      await client.end();
+    }
+    const entries = plannedEntries(options, postgres.url);
+    // Generous: a stuck run should end the benchmark, a slow machine should not (5,000 rows/s at worst).
+    const timeoutInMs = Math.max(10 * 60_000, options.rows / 5);
+    if (options.profileDir) await mkdir(options.profileDir, { recursive: true });
+    console.log('');
+    for (let round = 1; round <= options.runs; round++) {
+      const line: string[] = [];
+      for (const [index, entry] of entries.entries()) {
+        if (entry.series.error !== undefined) continue;
+        const workDir = path.join(root, `run-${round}-${index}`);
+        await mkdir(workDir, { recursive: true });
+        try {
+          const profile = options.profileDir && entry.job.kind === 'icebridge'
+            // A directory per run, default file names: every thread (the loader's too) writes a profile of its own.
+            ? ['--cpu-prof', `--cpu-prof-dir=${path.join(options.profileDir, `icebridge-${index}-round${round}`)}`]
+            : [];
+          const measured = await runJobInChild({ ...entry.job, workDir }, { timeoutInMs, execArgv: profile, serverCpuMs: postgres.cpuMs });
+          if (measured.rows !== options.rows) throw new Error(`read ${measured.rows} rows, expected ${options.rows}`);
+          entry.series.runs.push(measured);
+          line.push(`${entry.series.label.trim()}${entry.job.kind === 'icebridge' ? ` ${entry.job.partitionSizeInBytes! / 2 ** 20}:${entry.job.maxConcurrentActivities}` : ''} ${(measured.wallMs / 1000).toFixed(1)} s`);
+        } catch (error) {
+          entry.series.error = error instanceof Error ? error.message : String(error);
+          line.push(`${entry.series.label.trim()} FAILED`);
+        } finally {
+          await rm(workDir, { recursive: true, force: true });
+        }
+      }
+      console.log(`round ${round}/${options.runs} (load ${os.loadavg()[0]!.toFixed(2)}): ${line.join(', ')}`);
+    }
+    printResults(options, entries);
+    return entries.some((e) => e.series.error !== undefined) ? 1 : 0;
+  } finally {
+    process.removeListener('SIGINT', interrupt);
+    await postgres?.stop().catch(() => undefined);
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+function printResults(options: MigrateBenchOptions, entries: Entry[]): void {
+  const series = entries.map((e) => e.series);
+  console.log(`\nResults (median of ${options.runs}; rows/s = rows / median wall time; start RSS = the process's RSS when the clock`);
+  console.log('started, code loaded; peak RSS = highest VmHWM of the process over its whole life, across runs)\n');
+  console.log(resultsTable(series));
+  for (const line of [
+    'a: in-process runMigration (plan, copy, commit, row-count check) in a child process, after an untimed warm-up',
+    '   migration of 1,000 rows that loads the code (see warm-up below).',
+    'b: COPY (SELECT …) TO STDOUT (FORMAT csv) streamed through a named pipe into DuckDB read_csv → COPY TO Parquet',
+    '   (zstd), in one process; nothing is staged on disk, so there is no separate "DuckDB alone" part to time.',
+    'c: COPY table TO STDOUT (FORMAT binary) into a discarding sink.',
+    'icebridge reader: shared/postgres readRows over the whole table (the same COPY as c), rows decoded and dropped.',
+    'node CPU: user+system of the candidate\'s process, all threads; server CPU: the PostgreSQL postmaster and its',
+    '   backends during the run. On 2 cores, node CPU + server CPU ≈ 2 × wall means the machine is saturated.',
+  ]) console.log(`  ${line}`);
+  for (const failed of series.filter((s) => s.error !== undefined)) console.log(`  ${failed.label.trim()} (${failed.settings}) failed: ${failed.error}`);
+  const icebridge = entries.filter((e) => e.job.kind === 'icebridge' && e.series.error === undefined);
+  const startup = icebridge.flatMap((e) => e.series.runs.map((r) => r.startupMs ?? 0));
+  if (startup.length > 0) console.log(`  icebridge warm-up (module loading + 1,000-row migration, not timed): ${(Math.max(...startup) / 1000).toFixed(2)} s at most`);
+  for (const e of icebridge) {
+    const run = e.series.runs[0];
+    console.log(`  icebridge ${e.series.settings.replace(' (default)', '')}: ${run?.partitions ?? '?'} partitions, ${run?.files ?? '?'} data files`);
+  }
+  console.log('  RSS over the timed part, highest sample (every 200 ms) in each quarter of the run, MB, last run:');
+  for (const s of series) {
+    const quarters = s.runs[s.runs.length - 1]?.rssByQuarterBytes;
+    if (quarters) console.log(`    ${`${s.label.trim()}, ${s.settings.replace(' (default)', '')}`.padEnd(62)} ${quarters.map((b) => (b === 0 ? '-' : (b / 2 ** 20).toFixed(0)).padStart(5)).join(' ')}`);
+  }
+
+  const find = (kind: CandidateKind) => entries.find((e) => e.job.kind === kind && e.series.error === undefined);
+  const a = icebridge[0] ? summarize(icebridge[0].series) : undefined;
+  const best = icebridge.map((e) => ({ e, s: summarize(e.series)! })).sort((x, y) => y.s.rowsPerSecond - x.s.rowsPerSecond)[0];
+  const b = find('duckdb') ? summarize(find('duckdb')!.series) : undefined;
+  const c = find('raw') ? summarize(find('raw')!.series) : undefined;
+  console.log('\nTargets (rows/s ratios; 2-core machine)');
+  const ratios = (name: string, s: Summary): void => {
+    if (b) console.log(verdict(`${name} / b (DuckDB pipeline)`, `${(s.rowsPerSecond / b.rowsPerSecond).toFixed(3)} ×`, '≥ 1.0', s.rowsPerSecond >= b.rowsPerSecond));
+    if (c) console.log(verdict(`${name} / c (raw COPY)`, `${(s.rowsPerSecond / c.rowsPerSecond).toFixed(3)} ×`, '≥ 0.6', s.rowsPerSecond >= 0.6 * c.rowsPerSecond));
+    console.log(verdict(`${name} peak RSS`, megabytes(s.peakRssBytes), '≤ 512 MB', s.peakRssBytes <= 512 * 1024 * 1024));
+  };
+  if (a) ratios('a default', a);
+  if (best && icebridge.length > 1) {
+    console.log(`  best icebridge setting: ${best.e.series.settings} at ${Math.round(best.s.rowsPerSecond).toLocaleString('en-US')} rows/s`);
+    if (best.e !== icebridge[0]) ratios('a best', best.s);
+  }
+  const perMillion = (label: string, m: Summary | undefined): string | undefined =>
+    m?.serverCpuMs === undefined ? undefined : `${label} ${(((m.cpuMs + m.serverCpuMs) / 1000) * (1e6 / options.rows)).toFixed(2)}`;
+  const cpu = [perMillion('a', a), best && best.e !== icebridge[0] ? perMillion('a best', best.s) : undefined, perMillion('b', b), perMillion('c', c)]
+    .filter((t): t is string => t !== undefined);
+  if (cpu.length > 0) console.log(`\nCPU view, steadier than wall time under other load: node + server CPU s per million rows: ${cpu.join(', ')}`);
+  console.log(`load average (1/5/15 min) at end: ${loadAverage()}`);
+  console.log(options.rows >= LARGE_ROWS
+    ? 'Peak RSS must not grow with table size: compare the peak RSS above with a run at the default 2,000,000 rows.'
+    : 'Peak RSS must not grow with table size: compare with one run at --rows 10000000.');
+}
+
+if (require.main === module) {
+  let options: MigrateBenchOptions;
+  try {
+    options = parseMigrateArgs(process.argv.slice(2));
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(2);
+  }
+  runMigrateBench(options).then((code) => {
+    process.exitCode = code;
+  }, (error: unknown) => {
+    console.error(error instanceof Error ? error.stack ?? error.message : String(error));
+    process.exitCode = 1;
+  });
+}

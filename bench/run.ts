@@ -1,0 +1,55 @@
+/**
+ * `npm run bench`: the migration benchmark by default; `--writers` for the Parquet writer comparison instead,
+ * `--all` for both, one after the other. Remaining arguments go to the benchmark that runs; with --all they go to
+ * the migration benchmark and the writer comparison keeps its defaults (the two take different flags and sizes).
+ *
+ *   npm run bench -- [--writers | --all] [benchmark flags]
+ */
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+
+type Which = 'migrate' | 'writers';
+
+/** Splits our own flags from the ones the benchmarks take. */
+function parse(argv: string[]): { which: Which[]; rest: string[] } {
+  let which: Which[] = ['migrate'];
+  const rest: string[] = [];
+  for (const arg of argv) {
+    if (arg === '--writers') which = ['writers'];
+    else if (arg === '--all') which = ['migrate', 'writers'];
+    else rest.push(arg);
+  }
+  return { which, rest };
+}
+
+const SCRIPTS: Record<Which, string> = {
+  migrate: path.join(__dirname, 'migrate.ts'),
+  writers: path.join(__dirname, 'parquet-writers.ts'),
+};
+
+/** Each benchmark runs in a process of its own, as if started alone, so neither inherits the other's heap. */
+function runScript(which: Which, args: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, SCRIPTS[which], ...args], { stdio: 'inherit' });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+async function main(): Promise<number> {
+  const { which, rest } = parse(process.argv.slice(2));
+  let status = 0;
+  for (const [i, name] of which.entries()) {
+    if (i > 0) console.log('');
+    const args = name === 'writers' && which.length > 1 ? [] : rest;
+    status = Math.max(status, await runScript(name, args));
+  }
+  return status;
+}
+
+main().then((code) => {
+  process.exitCode = code;
+}, (error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exitCode = 1;
+});

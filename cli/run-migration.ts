@@ -89,7 +89,8 @@ export async function runMigration(options: RunMigrationOptions): Promise<Migrat
           else display.update(views);
         }
         if (isFinished(report.runtimeStatus)) return report;
-        await new Promise((resolve) => setTimeout(resolve, 250));
+        // Short enough that noticing completion adds little to small runs; the display redraws at the same pace.
+        await new Promise((resolve) => setTimeout(resolve, options.progress ? 250 : 50));
       }
     } finally {
       stopListening();

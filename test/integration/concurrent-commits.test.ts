@@ -4,7 +4,7 @@
  * write lands but whose answer is lost is recognised as done and not repeated.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -29,11 +29,18 @@ const id = { namespace: ['ns'], name: 'events' };
 const schema = createSchema([{ id: 1, name: 'id', required: true, type: 'long' }]);
 
 async function raceWorkers(warehouse: string, env: NodeJS.ProcessEnv): Promise<void> {
-  // Process start-up takes a while on a busy machine; all workers commit at one shared instant after it.
-  const startAt = Date.now() + 4_000;
-  const results = await Promise.all(
-    Array.from({ length: WORKERS }, (_, i) => run(process.execPath, [TSX, WORKER, warehouse, String(i), String(startAt)], { env: { ...process.env, ...env }, cwd: ROOT })),
-  );
+  // Workers start slowly on a busy machine; each waits at a file rendezvous so all commit at one moment.
+  const syncDir = await mkdtemp(path.join(tmpdir(), 'icebridge-race-'));
+  const running = Array.from({ length: WORKERS }, (_, i) =>
+    run(process.execPath, [TSX, WORKER, warehouse, String(i), syncDir], { env: { ...process.env, ...env }, cwd: ROOT }));
+  const deadline = Date.now() + 60_000;
+  while ((await readdir(syncDir)).filter((f) => f.startsWith('ready-')).length < WORKERS) {
+    if (Date.now() > deadline) throw new Error('workers did not get ready within 60 s');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await writeFile(path.join(syncDir, 'go'), '');
+  const results = await Promise.all(running);
+  await rm(syncDir, { recursive: true, force: true });
   const reports = results.map((r) => JSON.parse(r.stdout) as { created: boolean; attempts: number });
   for (const report of reports) expect(report.created).toBe(true);
   // The race must really have happened: someone lost at least once and had to reload and retry.

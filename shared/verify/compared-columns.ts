@@ -1,0 +1,49 @@
+/** The columns both sides hold with the same type: the ones aggregates, rows and samples are compared on. */
+import type { DecodePlan } from '../postgres/decode-plan';
+import { quoteIdent } from '../postgres/identifiers';
+import type { TableMapping } from '../postgres/type-mapping';
+import type { Schema } from '../iceberg/spec/schema';
+import type { IcebergType } from '../iceberg/spec/types';
+import { canonicalSql } from './canonical';
+import { typeToString } from './schema-check';
+
+/** One compared column. */
+export interface ComparedColumn {
+  name: string;
+  type: IcebergType;
+  plan: DecodePlan;
+  /** SQL of the column's value as the copy selects it (`"col"`, `"col"::text`, `"col"::text[]`). */
+  valueSql: string;
+  /** SQL of its canonical text (canonical.ts). */
+  canonicalSql: string;
+}
+
+/** Columns mapped from PostgreSQL that the Iceberg schema has under the same name and type, in PostgreSQL order. */
+export function comparedColumns(mapping: TableMapping, actual: Schema): ComparedColumn[] {
+  const byName = new Map(actual.fields.map((f) => [f.name, f]));
+  const out: ComparedColumn[] = [];
+  mapping.columns.forEach((column, i) => {
+    const expected = mapping.schema.fields[i]!;
+    const field = byName.get(column.name);
+    if (field === undefined || typeToString(field.type) !== typeToString(expected.type)) return;
+    const valueSql = column.transfer === 'text' ? column.selectSql : quoteIdent(column.name);
+    out.push({ name: column.name, type: field.type, plan: column.decode, valueSql, canonicalSql: columnCanonicalSql(column, valueSql) });
+  });
+  return out;
+}
+
+/** Plain text arrays: their elements' canonical text is the text itself. */
+const TEXT_ARRAY = /^(text|character varying(\(\d+\))?)\[\]$/;
+
+/**
+ * The canonical SQL of a column. An array whose elements are plain text (text[], varchar[], or anything the
+ * copy selects as ::text[]) is exactly `array_to_json`: a JSON array of JSON strings and nulls, the canonical
+ * list text, without a subquery per row.
+ */
+function columnCanonicalSql(column: TableMapping['columns'][number], valueSql: string): string {
+  const plan = column.decode;
+  if (plan.kind === 'array' && plan.element.kind === 'text' && (column.transfer === 'text' || TEXT_ARRAY.test(column.sourceType))) {
+    return `(CASE WHEN (${valueSql}) IS NULL THEN NULL ELSE pg_catalog.array_to_json(${valueSql})::text END)`;
+  }
+  return canonicalSql(plan, valueSql);
+}

@@ -1,0 +1,218 @@
+/**
+ * Every-row check. Rows are put into buckets by a hash of their key's canonical text (the row text for a
+ * keyless table), the same function on both sides, so no side has to agree with the other's collation or
+ * sort order. Per bucket PostgreSQL computes count and sum of row hashes in SQL; the Iceberg side accumulates
+ * the same figures while it streams the data files. Only buckets that differ are fetched, from both sides,
+ * and compared row by row: by key (values per column) or, keyless, as multisets of row texts.
+ * Memory: two small arrays per table, plus the rows of the buckets being examined.
+ */
+import type { Client } from 'pg';
+import { addHash, bucketOf, bucketSql, canonicalArraySql, integerBucketOf, integerBucketSql, jsonArray, reduceHash, rowHash, rowHashSql } from './canonical';
+import type { ComparedColumn } from './compared-columns';
+import type { RowDifference } from './contracts';
+
+/** Key placeholder of a keyless table's row in `RowDifference.key` and `SampleRow.key`. */
+export const ROW_KEY = '(row)';
+
+/** Rows per bucket aimed at; a differing bucket is fetched whole from both sides. */
+const ROWS_PER_BUCKET = 2_000;
+const MAX_BUCKETS = 1 << 16;
+/** Rows fetched per side in one examination round, and how many rounds at most. */
+const ROWS_PER_ROUND = 50_000;
+const MAX_ROUNDS = 4;
+
+/** Which compared columns form the key (none: the table is compared as a multiset). */
+export interface RowLayout {
+  columns: readonly ComparedColumn[];
+  keyIndexes: readonly number[];
+}
+
+/** Bucket figures of one side. */
+export interface BucketFigures {
+  counts: Float64Array;
+  sums: BigUint64Array;
+}
+
+/** Number of buckets for a table of `rows` rows. */
+export function bucketCount(rows: bigint): number {
+  return Math.max(1, Math.min(MAX_BUCKETS, Number((rows + BigInt(ROWS_PER_BUCKET) - 1n) / BigInt(ROWS_PER_BUCKET))));
+}
+
+/** Key text of a row's canonical values (the row text when keyless). */
+export function keyTextOf(layout: RowLayout, canonical: ReadonlyArray<string | null>, rowText: string): string {
+  return layout.keyIndexes.length === 0 ? rowText : jsonArray(layout.keyIndexes.map((i) => canonical[i] ?? null));
+}
+
+/** The key record shown to people. */
+export function keyRecord(layout: RowLayout, canonical: ReadonlyArray<string | null>, rowText: string): Record<string, string | null> {
+  if (layout.keyIndexes.length === 0) return { [ROW_KEY]: rowText };
+  return Object.fromEntries(layout.keyIndexes.map((i) => [layout.columns[i]!.name, canonical[i] ?? null]));
+}
+
+/** The key column when the key is one int or long column (bucketed by value), else undefined. */
+function integerKey(layout: RowLayout): number | undefined {
+  if (layout.keyIndexes.length !== 1) return undefined;
+  const index = layout.keyIndexes[0]!;
+  const type = layout.columns[index]!.type;
+  return type === 'int' || type === 'long' ? index : undefined;
+}
+
+/** Bucket of a row from its key text and canonical values; the same function as `bucketOfSql`. */
+export function bucketOfRow(layout: RowLayout, keyText: string, canonical: ReadonlyArray<string | null>, buckets: number): number {
+  const key = integerKey(layout);
+  return key === undefined ? bucketOf(keyText, buckets) : integerBucketOf(canonical[key]!, buckets);
+}
+
+/** SQL for the bucket of a row of `canonicalRowsSql` aliased q1. */
+function bucketOfSql(layout: RowLayout, buckets: number): string {
+  const key = integerKey(layout);
+  return key === undefined ? bucketSql('q1.kt', buckets) : integerBucketSql(`q1.c${key}`, buckets);
+}
+
+/** SELECT giving kt (key text), rt (row text) and c0..cn (canonical values) for every row of `from`. */
+export function canonicalRowsSql(layout: RowLayout, from: string): string {
+  const inner = layout.columns.map((c, i) => `${c.canonicalSql} AS c${i}`).join(', ');
+  const rowText = canonicalArraySql(layout.columns.map((_c, i) => `q0.c${i}`));
+  const keyText = layout.keyIndexes.length === 0 ? rowText : canonicalArraySql(layout.keyIndexes.map((i) => `q0.c${i}`));
+  const cs = layout.columns.map((_c, i) => `q0.c${i}`).join(', ');
+  // OFFSET 0 keeps the subquery from being flattened, which would compute a key column's canonical text twice.
+  return `SELECT ${keyText} AS kt, ${rowText} AS rt${cs ? `, ${cs}` : ''} FROM (SELECT ${inner || '1 AS none'} FROM ${from} OFFSET 0) q0`;
+}
+
+/** PostgreSQL's bucket figures, computed in SQL. */
+export async function sourceBuckets(client: Client, layout: RowLayout, from: string, buckets: number): Promise<BucketFigures> {
+  const figures = { counts: new Float64Array(buckets), sums: new BigUint64Array(buckets) };
+  const { rows } = await client.query<{ b: number; n: string; s: string | null }>(
+    `SELECT q2.b, count(*)::text AS n, sum(q2.h)::text AS s
+       FROM (SELECT ${bucketOfSql(layout, buckets)} AS b, ${rowHashSql('q1.rt')} AS h FROM (${canonicalRowsSql(layout, from)}) q1) q2
+      GROUP BY q2.b`,
+  );
+  for (const r of rows) {
+    figures.counts[r.b] = Number(r.n);
+    figures.sums[r.b] = reduceHash(r.s);
+  }
+  return figures;
+}
+
+/** The Iceberg side's bucket figures, accumulated row by row. */
+export class TargetBuckets {
+  readonly figures: BucketFigures;
+  rows = 0n;
+
+  constructor(readonly buckets: number) {
+    this.figures = { counts: new Float64Array(buckets), sums: new BigUint64Array(buckets) };
+  }
+
+  /** Adds one row by its bucket (bucketOfRow) and row text. */
+  add(b: number, rowText: string): void {
+    this.figures.counts[b]! += 1;
+    this.figures.sums[b] = addHash(this.figures.sums[b]!, rowHash(rowText));
+    this.rows++;
+  }
+}
+
+/** Buckets whose count or hash differ. */
+export function differingBuckets(source: BucketFigures, target: BucketFigures): number[] {
+  const out: number[] = [];
+  for (let b = 0; b < source.counts.length; b++) {
+    if (source.counts[b] !== target.counts[b] || source.sums[b] !== target.sums[b]) out.push(b);
+  }
+  return out;
+}
+
+/** One row of a fetched bucket. */
+interface FetchedRow {
+  rowText: string;
+  canonical: Array<string | null>;
+}
+
+/** Streams the Iceberg side's rows with their canonical values (the verifier supplies the reader). */
+export type TargetRowSource = (visit: (canonical: Array<string | null>, rowText: string) => void) => Promise<void>;
+
+/** Outcome of examining differing buckets. */
+export interface RowExamination {
+  differing: number;
+  differences: RowDifference[];
+  /** Differing buckets left unexamined after the round limit or once enough differences were found. */
+  bucketsNotExamined: number;
+}
+
+/** Fetches differing buckets from both sides, in rounds of bounded size, and lists the differing rows. */
+export async function examineBuckets(
+  client: Client,
+  layout: RowLayout,
+  from: string,
+  buckets: number,
+  differing: readonly number[],
+  source: BucketFigures,
+  target: BucketFigures,
+  readTarget: TargetRowSource,
+  maxDifferences: number,
+): Promise<RowExamination> {
+  const found: Array<{ keyText: string; difference: RowDifference }> = [];
+  let next = 0;
+  for (let round = 0; round < MAX_ROUNDS && next < differing.length && found.length < maxDifferences; round++) {
+    const chosen = new Set<number>();
+    let size = 0;
+    while (next < differing.length) {
+      const b = differing[next]!;
+      const rows = Math.max(source.counts[b]!, target.counts[b]!);
+      if (chosen.size > 0 && size + rows > ROWS_PER_ROUND) break;
+      chosen.add(b);
+      size += rows;
+      next++;
+    }
+    const sourceRows = new Map<string, FetchedRow[]>();
+    const result = await client.query<Record<string, string | null>>(
+      `SELECT q1.* FROM (${canonicalRowsSql(layout, from)}) q1 WHERE ${bucketOfSql(layout, buckets)} = ANY($1::int4[])`,
+      [[...chosen]],
+    );
+    for (const r of result.rows) {
+      const canonical = layout.columns.map((_c, i) => r[`c${i}`] ?? null);
+      push(sourceRows, r.kt!, { rowText: r.rt!, canonical });
+    }
+    const targetRows = new Map<string, FetchedRow[]>();
+    await readTarget((canonical, rowText) => {
+      const keyText = keyTextOf(layout, canonical, rowText);
+      if (chosen.has(bucketOfRow(layout, keyText, canonical, buckets))) push(targetRows, keyText, { rowText, canonical });
+    });
+    for (const keyText of new Set([...sourceRows.keys(), ...targetRows.keys()])) {
+      for (const difference of compareKey(layout, sourceRows.get(keyText) ?? [], targetRows.get(keyText) ?? [])) {
+        found.push({ keyText, difference });
+      }
+    }
+  }
+  found.sort((a, b) => (a.keyText < b.keyText ? -1 : a.keyText > b.keyText ? 1 : 0));
+  return { differing: found.length, differences: found.slice(0, maxDifferences).map((f) => f.difference), bucketsNotExamined: differing.length - next };
+}
+
+function push(map: Map<string, FetchedRow[]>, key: string, row: FetchedRow): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [row]);
+  else list.push(row);
+}
+
+/** Rows sharing one key: identical rows cancel, the rest pair up as value mismatches, leftovers are missing or extra. */
+function compareKey(layout: RowLayout, source: FetchedRow[], target: FetchedRow[]): RowDifference[] {
+  const remaining = [...target];
+  const unmatched: FetchedRow[] = [];
+  for (const row of source) {
+    const i = remaining.findIndex((t) => t.rowText === row.rowText);
+    if (i >= 0) remaining.splice(i, 1);
+    else unmatched.push(row);
+  }
+  const out: RowDifference[] = [];
+  const columnsOf = (s: FetchedRow | undefined, t: FetchedRow | undefined) =>
+    layout.columns
+      .map((c, i) => ({ column: c.name, source: s ? (s.canonical[i] ?? null) : null, target: t ? (t.canonical[i] ?? null) : null }))
+      .filter((c) => !(s && t) || c.source !== c.target);
+  const keyed = layout.keyIndexes.length > 0;
+  while (keyed && unmatched.length > 0 && remaining.length > 0) {
+    const s = unmatched.shift()!;
+    const t = remaining.shift()!;
+    out.push({ key: keyRecord(layout, s.canonical, s.rowText), kind: 'VALUE_MISMATCH', columns: columnsOf(s, t) });
+  }
+  for (const s of unmatched) out.push({ key: keyRecord(layout, s.canonical, s.rowText), kind: 'MISSING_IN_TARGET', columns: columnsOf(s, undefined) });
+  for (const t of remaining) out.push({ key: keyRecord(layout, t.canonical, t.rowText), kind: 'EXTRA_IN_TARGET', columns: columnsOf(undefined, t) });
+  return out;
+}

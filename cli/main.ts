@@ -4,11 +4,13 @@ import { demoCommand } from './commands/demo';
 import { migrateCommand } from './commands/migrate';
 import { schemaCommand } from './commands/schema';
 import { serveCommand } from './commands/serve';
+import { verifyCommand } from './commands/verify';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   migrate: (argv) => migrateCommand(argv),
   serve: (argv) => serveCommand(argv),
   demo: (argv) => demoCommand(argv),
+  verify: (argv) => verifyCommand(argv),
   schema: (argv) => schemaCommand(argv),
 };
 
@@ -16,6 +18,7 @@ const HELP = `usage: icebridge <command> [options]
 
 commands:
   migrate   copy PostgreSQL tables into Iceberg tables (resumable)
+  verify    prove migrated tables exact: schema, counts, aggregates, and (--level full) every row
   serve     serve the function app's HTTP API and orchestrations locally
   demo      start an embedded PostgreSQL with a generated shop, migrate it, check and summarise
   schema    snapshot the mapped schemas of a database, or diff databases, warehouses and snapshots

@@ -211,8 +211,9 @@ function nonNullSql(plan: DecodePlan, e: string, depth: number): string {
       return `((EXTRACT(EPOCH FROM ${e}) * 1000000)::int8)::text`;
     case 'array': {
       const alias = `icebridge_u${depth}`;
-      const element = jsonElementSql(canonicalSql(plan.element, `${alias}.x`, depth + 1), plan.element);
-      return `COALESCE((SELECT '[' || string_agg(${element}, ',' ORDER BY ${alias}.o) || ']' FROM unnest(${e}) WITH ORDINALITY AS ${alias}(x, o)), '[]')`;
+      // Elements by subscript, not unnest: unnest of an array of composites expands each element into columns.
+      const element = jsonElementSql(canonicalSql(plan.element, `(${e})[${alias}.o]`, depth + 1), plan.element);
+      return `COALESCE((SELECT '[' || string_agg(${element}, ',' ORDER BY ${alias}.o) || ']' FROM generate_subscripts(${e}, 1) AS ${alias}(o)), '[]')`;
     }
     case 'composite':
       return canonicalArraySql(plan.fields.map((f) => canonicalSql(f.plan, `(${e}).${quoteIdent(f.name)}`, depth + 1)));

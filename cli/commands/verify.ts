@@ -1,0 +1,84 @@
+/**
+ * `icebridge verify`: prove migrated tables exact against their source. quick = schema, counts, aggregates;
+ * full adds every row. Exit 0 only when nothing differs, 1 when anything does (or cannot be checked), 2 for
+ * usage errors.
+ */
+import { writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { loadSettings } from '../../shared/config/settings';
+import { TableNotFoundError, errorMessage } from '../../shared/errors';
+import { environmentFromSettings, withSource } from '../../shared/migrate/environment';
+import { describeTables } from '../../shared/postgres/introspect';
+import { redactUrl } from '../../shared/postgres/connection';
+import type { VerifyLevel } from '../../shared/verify/contracts';
+import { renderHtmlReport } from '../../shared/verify/report-html';
+import { renderJsonReport } from '../../shared/verify/report-json';
+import { writeTerminalReport } from '../../shared/verify/report-terminal';
+import { verifyTables } from '../../shared/verify/verify-table';
+import { type FlagSpec, UsageError, listFlag, parseFlags, stringFlag, usage } from '../args';
+import { resolveWarehouse } from './migrate';
+
+/** Flags of `icebridge verify`. */
+export const VERIFY_FLAGS: FlagSpec[] = [
+  { name: 'source', value: true, required: true, description: 'PostgreSQL URL of the source database' },
+  { name: 'warehouse', value: true, required: true, description: 'warehouse root the tables were migrated to' },
+  { name: 'schema', value: true, description: 'PostgreSQL schema (default public)' },
+  { name: 'namespace', value: true, description: 'Iceberg namespace (default: the schema name)' },
+  { name: 'tables', value: true, description: 'comma-separated tables (default: every table of the schema)' },
+  { name: 'level', value: true, description: 'quick (schema, counts, aggregates) or full (adds every row); default quick' },
+  { name: 'json', description: 'print the report as JSON' },
+  { name: 'report', value: true, description: 'also write a self-contained HTML report to this file' },
+  { name: 'help', description: 'show this help' },
+];
+
+const SUMMARY = 'Verify migrated Iceberg tables against their PostgreSQL source.';
+
+/** Runs the command; returns the exit status. */
+export async function verifyCommand(argv: string[], out: NodeJS.WriteStream = process.stdout, err: NodeJS.WriteStream = process.stderr): Promise<number> {
+  let flags;
+  try {
+    flags = parseFlags(argv, VERIFY_FLAGS.map((f) => (argv.includes('--help') ? { ...f, required: false } : f)));
+  } catch (error) {
+    err.write(`${errorMessage(error)}\n\n${usage('verify', SUMMARY, VERIFY_FLAGS)}`);
+    return 2;
+  }
+  if (flags.help) {
+    out.write(usage('verify', SUMMARY, VERIFY_FLAGS));
+    return 0;
+  }
+  try {
+    const source = stringFlag(flags, 'source')!;
+    if (!/^postgres(ql)?:\/\//.test(source)) throw new UsageError('--source must be a postgres:// or postgresql:// URL');
+    const warehouse = resolveWarehouse(stringFlag(flags, 'warehouse')!);
+    const level = (stringFlag(flags, 'level') ?? 'quick') as VerifyLevel;
+    if (level !== 'quick' && level !== 'full') throw new UsageError('--level must be quick or full');
+    const schema = stringFlag(flags, 'schema') ?? 'public';
+    const namespace = stringFlag(flags, 'namespace') ?? schema;
+    const env = environmentFromSettings(loadSettings({ ...process.env, ICEBRIDGE_SOURCE_URL: source, ICEBRIDGE_WAREHOUSE: warehouse }));
+    const tables = await withSource(env, (client) => describeTables(client, schema, listFlag(flags, 'tables')));
+    const report = await verifyTables(
+      env,
+      {
+        source: redactUrl(source),
+        warehouse,
+        tables: tables.map((t) => ({ source: { schema: t.schema, name: t.name }, target: { namespace: [namespace], name: t.name } })),
+      },
+      { level },
+    );
+    if (flags.json) out.write(renderJsonReport(report));
+    else writeTerminalReport(report, out);
+    const reportPath = stringFlag(flags, 'report');
+    if (reportPath) {
+      await writeFile(reportPath, renderHtmlReport(report));
+      err.write(`HTML report written to ${path.resolve(reportPath)}\n`);
+    }
+    return report.ok ? 0 : 1;
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof TableNotFoundError) {
+      err.write(`${error.message}\n`);
+      return 2;
+    }
+    err.write(`verification failed: ${errorMessage(error)}\n`);
+    return 1;
+  }
+}

@@ -12,6 +12,8 @@ import type { Value } from '../iceberg/spec/values';
 import { canonicalSql, canonicalValue, nullTestSql } from './canonical';
 import type { ComparedColumn } from './compared-columns';
 import type { AggregateCheck } from './contracts';
+// Strings by code point (PostgreSQL's "C" collation orders UTF-8 bytes the same way); floats with -0 < 0, NaN last.
+import { compareFloats, compareStrings } from '../iceberg/spec/compare';
 
 /** A string column with at most this many distinct values in PostgreSQL gets group counts. */
 export const MAX_GROUPS = 20;
@@ -150,8 +152,8 @@ export class TargetAggregates {
           break;
         case 'text': {
           const t = canonical[i]!;
-          if (s.min === null || compareCodePoints(t, s.min as string) < 0) s.min = t;
-          if (s.max === null || compareCodePoints(t, s.max as string) > 0) s.max = t;
+          if (s.min === null || compareStrings(t, s.min as string) < 0) s.min = t;
+          if (s.max === null || compareStrings(t, s.max as string) > 0) s.max = t;
           break;
         }
         case 'float': {
@@ -240,30 +242,4 @@ export function groupedColumns(source: Map<string, string | null>): Set<string> 
     if (aggregate.startsWith('group:')) out.add(column);
   }
   return out;
-}
-
-/** Orders strings by code point, as PostgreSQL's "C" collation orders their UTF-8 bytes. */
-export function compareCodePoints(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x === y) continue;
-    // A surrogate (an astral code point) sorts above every BMP code unit, which UTF-16 order gets wrong for U+E000..U+FFFF.
-    const xs = x >= 0xd800 && x <= 0xdfff;
-    const ys = y >= 0xd800 && y <= 0xdfff;
-    if (xs !== ys) return xs ? 1 : -1;
-    return x - y;
-  }
-  return a.length - b.length;
-}
-
-/** Total order of floats: -Infinity < … < -0 < +0 < … < +Infinity < NaN (PostgreSQL's order, zeros split). */
-export function compareFloats(a: number, b: number): number {
-  const an = Number.isNaN(a);
-  const bn = Number.isNaN(b);
-  if (an || bn) return an === bn ? 0 : an ? 1 : -1;
-  if (a !== b) return a < b ? -1 : 1;
-  if (a === 0) return Object.is(a, -0) === Object.is(b, -0) ? 0 : Object.is(a, -0) ? -1 : 1;
-  return 0;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compareCodePoints, compareFloats, TargetAggregates } from '../../shared/verify/aggregate-check';
+import { compareFloats, compareStrings as compareCodePoints } from '../../shared/iceberg/spec/compare';
+import { TargetAggregates } from '../../shared/verify/aggregate-check';
 import { addHash, bucketOf, canonicalValue, jsonArray, reduceHash, rowHash, trimScale } from '../../shared/verify/canonical';
 import type { ComparedColumn } from '../../shared/verify/compared-columns';
 

@@ -3,9 +3,9 @@
  * CPU time its processes spend, so a run shows whether the server or our process is the bottleneck.
  */
 import { readFile, readdir } from 'node:fs/promises';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import type { Client } from 'pg';
+import { freePort } from '../../cli/free-port';
 
 /** Schema and table the benchmark generates and every candidate reads. */
 export const ORDERS = { schema: 'bench', table: 'orders', warmupTable: 'orders_warmup' } as const;
@@ -129,13 +129,3 @@ async function processTreeCpuMs(rootPid: number): Promise<number> {
   return (ticks * 1000) / TICKS_PER_SECOND;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}

@@ -3,13 +3,13 @@
  * with a generated shop, every table migrated into a local warehouse, row counts checked, a summary printed.
  */
 import { mkdir, rm } from 'node:fs/promises';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { errorMessage } from '../../shared/errors';
 import { DEMO_SIZES, demoDatasetSql } from '../demo/demo-dataset';
 import { type FlagSpec, parseFlags, stringFlag, usage } from '../args';
 import { runMigration } from '../run-migration';
 import { renderSummary } from '../summary';
+import { freePort } from '../free-port';
 
 /** Flags of `icebridge demo`. */
 export const DEMO_FLAGS: FlagSpec[] = [
@@ -79,13 +79,3 @@ export async function demoCommand(argv: string[]): Promise<number> {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}

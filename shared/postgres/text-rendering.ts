@@ -6,6 +6,8 @@
 import type { Value } from '../iceberg/spec/values';
 import { decimalToString } from '../iceberg/spec/values';
 import type { DecodePlan } from './decode-plan';
+// Proleptic Gregorian dates (year 0 is 1 BC), the calendar PostgreSQL and Iceberg both use.
+import { civilFromDays } from '../iceberg/spec/temporal';
 
 const MICROS_PER_DAY = 86_400_000_000;
 const MICROS_PER_DAY_BIG = 86_400_000_000n;
@@ -94,19 +96,6 @@ export function renderFloat(value: number, single: boolean): string {
   const mantissa = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
   const abs = Math.abs(exponent);
   return `${sign}${mantissa}e${exponent < 0 ? '-' : '+'}${abs < 10 ? '0' : ''}${abs}`;
-}
-
-/** Proleptic Gregorian year, month, day of days from 1970 (year 0 is 1 BC), as PostgreSQL computes them. */
-export function civilFromDays(days: number): { year: number; month: number; day: number } {
-  const z = days + 719_468;
-  const era = Math.floor(z / 146_097);
-  const doe = z - era * 146_097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  return { year: yoe + era * 400 + (month <= 2 ? 1 : 0), month, day };
 }
 
 function pad(n: number, width: number): string {

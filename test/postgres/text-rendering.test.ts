@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DecodePlan } from '../../shared/postgres/decode-plan';
-import { civilFromDays, renderDate, renderFloat, renderForComparison, renderTimestampMicros } from '../../shared/postgres/text-rendering';
+import { civilFromDays } from '../../shared/iceberg/spec/temporal';
+import { renderDate, renderFloat, renderForComparison, renderTimestampMicros } from '../../shared/postgres/text-rendering';
 
 describe('renderFloat', () => {
   // Expected strings are PostgreSQL 17's float8out/float4out output (extra_float_digits >= 1).

@@ -9,7 +9,7 @@ import type { HadoopCatalog, Table } from '../catalog/hadoop-catalog';
 import type { TableIdentifier } from '../catalog/table-identifier';
 import { type DataFile, type ManifestEntry, ManifestEntryStatus, type ManifestFile } from '../spec/manifest';
 import { currentSchema, currentSnapshot, specById } from '../spec/table-metadata';
-import { type CommitWithRetryOptions, commitWithRetry } from './commit-retry';
+import { type CommitPlan, type CommitWithRetryOptions, commitWithRetry } from './commit-retry';
 import { manifestEntries, newManifestLocation, snapshotManifests, writeDataManifest, writeManifestFile } from './manifest-files';
 import { type ChangeCounts, findSnapshotByOperation, newSnapshotId, planSnapshot } from './snapshot-producer';
 
@@ -61,25 +61,17 @@ export async function fastAppend(catalog: HadoopCatalog, id: TableIdentifier, op
   added.bytes = addedEntries.reduce((n, e) => n + e.dataFile.fileSizeInBytes, 0n);
   const changedPartitions = new Set(addedEntries.map((e) => partitionKey(e))).size;
   const snapshotId = newSnapshotId();
-  let attempts = 0;
-  const table = await commitWithRetry(
-    catalog,
-    id,
-    async (base, attempt) => {
-      attempts = attempt;
-      return planSnapshot(catalog.io, base, { snapshotId, operationId }, {
-        operation: 'append',
-        newManifests: manifests,
-        keptManifests: await snapshotManifests(catalog.io, currentSnapshot(base.metadata)),
-        added,
-        deleted: { files: 0, records: 0n, bytes: 0n },
-        changedPartitions,
-        ...(options.properties ? { properties: options.properties } : {}),
-      }, attempt, (options.now ?? Date.now)());
-    },
-    { ...retryOptions(options), isCommitted: (m) => findSnapshotByOperation(m, operationId) !== undefined },
+  return commitSnapshotOperation(catalog, id, options, operationId, async (base, attempt) =>
+    planSnapshot(catalog.io, base, { snapshotId, operationId }, {
+      operation: 'append',
+      newManifests: manifests,
+      keptManifests: await snapshotManifests(catalog.io, currentSnapshot(base.metadata)),
+      added,
+      deleted: { files: 0, records: 0n, bytes: 0n },
+      changedPartitions,
+      ...(options.properties ? { properties: options.properties } : {}),
+    }, attempt, (options.now ?? Date.now)()),
   );
-  return { table, snapshotId: findSnapshotByOperation(table.metadata, operationId)!['snapshot-id'], created: true, attempts };
 }
 
 /** Options of overwrite. */
@@ -99,55 +91,68 @@ export async function overwrite(catalog: HadoopCatalog, id: TableIdentifier, opt
   const { operationId, manifests: addedManifests } = prepared;
   const addedEntries = (await Promise.all(addedManifests.map((m) => manifestEntries(catalog.io, m)))).flat();
   const snapshotId = newSnapshotId();
+  return commitSnapshotOperation(catalog, id, options, operationId, async (base, attempt) => {
+    const kept: ManifestFile[] = [];
+    const rewritten: ManifestFile[] = [];
+    const deleted: ChangeCounts = { files: 0, records: 0n, bytes: 0n };
+    const partitions = new Set(addedEntries.map(partitionKey));
+    for (const manifest of await snapshotManifests(catalog.io, currentSnapshot(base.metadata))) {
+      const entries = await manifestEntries(catalog.io, manifest);
+      const live = entries.filter((e) => e.status !== ManifestEntryStatus.Deleted);
+      const doomed = new Set(live.filter((e) => options.deleteWhere(e.dataFile)));
+      if (doomed.size === 0) {
+        kept.push(manifest);
+        continue;
+      }
+      // Rewritten entries keep their data sequence numbers explicitly: inheritance would re-date them.
+      const next: ManifestEntry[] = live.map((e) =>
+        doomed.has(e)
+          ? { ...e, status: ManifestEntryStatus.Deleted, snapshotId }
+          : { ...e, status: ManifestEntryStatus.Existing },
+      );
+      for (const e of doomed) {
+        deleted.files++;
+        deleted.records += e.dataFile.recordCount;
+        deleted.bytes += e.dataFile.fileSizeInBytes;
+        partitions.add(partitionKey(e));
+      }
+      const spec = specById(base.metadata, manifest.partitionSpecId);
+      const location = newManifestLocation(base.metadata, `m${attempt}`);
+      rewritten.push(await writeManifestFile(catalog.io, currentSchema(base.metadata), spec, next, location, snapshotId));
+    }
+    const plan = await planSnapshot(catalog.io, base, { snapshotId, operationId }, {
+      operation: addedManifests.length === 0 ? 'delete' : deleted.files === 0 ? 'append' : 'overwrite',
+      newManifests: [...addedManifests, ...rewritten],
+      keptManifests: kept,
+      added: {
+        files: addedEntries.length,
+        records: addedEntries.reduce((n, e) => n + e.dataFile.recordCount, 0n),
+        bytes: addedEntries.reduce((n, e) => n + e.dataFile.fileSizeInBytes, 0n),
+      },
+      deleted,
+      changedPartitions: partitions.size,
+      ...(options.properties ? { properties: options.properties } : {}),
+    }, attempt, (options.now ?? Date.now)());
+    plan.attemptFiles = [...(plan.attemptFiles ?? []), ...rewritten.map((m) => m.manifestPath)];
+    return plan;
+  });
+}
+
+/** The common end of a snapshot operation: commit the planned snapshot with retry, recognised by its operation id. */
+async function commitSnapshotOperation(
+  catalog: HadoopCatalog,
+  id: TableIdentifier,
+  options: SnapshotOperationOptions,
+  operationId: string,
+  plan: (base: Table, attempt: number) => Promise<CommitPlan>,
+): Promise<SnapshotResult> {
   let attempts = 0;
   const table = await commitWithRetry(
     catalog,
     id,
-    async (base, attempt) => {
+    (base, attempt) => {
       attempts = attempt;
-      const kept: ManifestFile[] = [];
-      const rewritten: ManifestFile[] = [];
-      const deleted: ChangeCounts = { files: 0, records: 0n, bytes: 0n };
-      const partitions = new Set(addedEntries.map(partitionKey));
-      for (const manifest of await snapshotManifests(catalog.io, currentSnapshot(base.metadata))) {
-        const entries = await manifestEntries(catalog.io, manifest);
-        const live = entries.filter((e) => e.status !== ManifestEntryStatus.Deleted);
-        const doomed = new Set(live.filter((e) => options.deleteWhere(e.dataFile)));
-        if (doomed.size === 0) {
-          kept.push(manifest);
-          continue;
-        }
-        // Rewritten entries keep their data sequence numbers explicitly: inheritance would re-date them.
-        const next: ManifestEntry[] = live.map((e) =>
-          doomed.has(e)
-            ? { ...e, status: ManifestEntryStatus.Deleted, snapshotId }
-            : { ...e, status: ManifestEntryStatus.Existing },
-        );
-        for (const e of doomed) {
-          deleted.files++;
-          deleted.records += e.dataFile.recordCount;
-          deleted.bytes += e.dataFile.fileSizeInBytes;
-          partitions.add(partitionKey(e));
-        }
-        const spec = specById(base.metadata, manifest.partitionSpecId);
-        const location = newManifestLocation(base.metadata, `m${attempt}`);
-        rewritten.push(await writeManifestFile(catalog.io, currentSchema(base.metadata), spec, next, location, snapshotId));
-      }
-      const plan = await planSnapshot(catalog.io, base, { snapshotId, operationId }, {
-        operation: addedManifests.length === 0 ? 'delete' : deleted.files === 0 ? 'append' : 'overwrite',
-        newManifests: [...addedManifests, ...rewritten],
-        keptManifests: kept,
-        added: {
-          files: addedEntries.length,
-          records: addedEntries.reduce((n, e) => n + e.dataFile.recordCount, 0n),
-          bytes: addedEntries.reduce((n, e) => n + e.dataFile.fileSizeInBytes, 0n),
-        },
-        deleted,
-        changedPartitions: partitions.size,
-        ...(options.properties ? { properties: options.properties } : {}),
-      }, attempt, (options.now ?? Date.now)());
-      plan.attemptFiles = [...(plan.attemptFiles ?? []), ...rewritten.map((m) => m.manifestPath)];
-      return plan;
+      return plan(base, attempt);
     },
     { ...retryOptions(options), isCommitted: (m) => findSnapshotByOperation(m, operationId) !== undefined },
   );

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { freePort } from '../../../cli/free-port';
 
 /** A running Azurite blob service and the well-known development credentials it accepts. */
 export interface AzuriteInstance {
@@ -134,19 +135,6 @@ function launch(port: number, workDir: string): LaunchedServer {
   return { child, exited, output: () => output, stop };
 }
 
-/** A port the OS just handed out on the loopback interface. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.unref();
-    probe.once('error', reject);
-    probe.listen(0, HOST, () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      probe.close(() => (port > 0 ? resolve(port) : reject(new Error('could not probe a free port'))));
-    });
-  });
-}
 
 async function waitForPort(server: LaunchedServer, port: number, timeoutInMs: number): Promise<void> {
   const deadline = Date.now() + timeoutInMs;

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createReadStream, existsSync, readdirSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -9,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { freePort } from '../../../cli/free-port';
 
 /** A running embedded PostgreSQL cluster on a loopback port, with a throw-away data directory. */
 export interface PostgresInstance {
@@ -245,18 +245,6 @@ function insideDollarQuote(sql: string): boolean {
   return open.length > 0;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.unref();
-    probe.once('error', reject);
-    probe.listen(0, HOST, () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      probe.close(() => (port > 0 ? resolve(port) : reject(new Error('could not probe a free port'))));
-    });
-  });
-}
 
 async function waitForConnection(port: number, timeoutInMs: number): Promise<void> {
   const deadline = Date.now() + timeoutInMs;

@@ -7,22 +7,21 @@ import type { Client } from 'pg';
 import { ValidationError, errorMessage } from '../errors';
 import { formatIdentifier, type TableIdentifier } from '../iceberg/catalog/table-identifier';
 import type { FileIO } from '../iceberg/io/file-io';
-import { planScan, readScan } from '../iceberg/scan/table-scan';
 import { type TableMetadata, currentSchema, currentSnapshot } from '../iceberg/spec/table-metadata';
-import type { Row } from '../iceberg/spec/values';
 import { type MigrationEnvironment, withSource } from '../migrate/environment';
 import { displayQualified } from '../postgres/identifiers';
 import { describeTable } from '../postgres/introspect';
 import { withSnapshotTransaction } from '../postgres/snapshot-transaction';
 import { mapTable } from '../postgres/type-mapping';
 import { TargetAggregates, compareAggregates, groupedColumns, sourceAggregates } from './aggregate-check';
-import { CANONICAL_SESSION_SETTINGS, canonicalValue, jsonArray } from './canonical';
+import { CANONICAL_SESSION_SETTINGS } from './canonical';
 import { type ComparedColumn, comparedColumns } from './compared-columns';
 import type { TableVerification, VerificationReport, VerifyLevel } from './contracts';
 import { countCheck, fromSql, manifestRowCount, sourceRowCount } from './count-check';
 import { type RowLayout, TargetBuckets, bucketCount, bucketOfRow, differingBuckets, examineBuckets, keyTextOf, sourceBuckets } from './row-check';
 import { SampleSet } from './samples';
 import { compareSchemas } from './schema-check';
+import { scanTarget } from './target-scan';
 
 /** One table to verify. */
 export interface VerifyTableRequest {
@@ -133,7 +132,8 @@ async function verifyInSnapshot(
   const targetBuckets = full ? new TargetBuckets(buckets) : undefined;
   const keyless = layout.keyIndexes.length === 0;
   let read = 0n;
-  const targetSide = scanTarget(io, metadata, columns, full || keyless, (values, canonical, rowText) => {
+  const snapshotId = snapshot?.['snapshot-id'];
+  const targetSide = scanTarget(io, metadata, columns, { snapshotId, withRowText: full || keyless }, (values, canonical, rowText) => {
     read++;
     targetAggregates.add(values, canonical);
     samples.offer(canonical, rowText);
@@ -155,7 +155,7 @@ async function verifyInSnapshot(
     const examined = differing.length === 0
       ? { differing: 0, differences: [], bucketsNotExamined: 0 }
       : await examineBuckets(client, layout, from, buckets, differing, sourceBucketFigures, targetBuckets.figures,
-        (visit) => scanTarget(io, metadata, columns, true, (_values, canonical, rowText) => visit(canonical, rowText)), maxDifferences);
+        (visit) => scanTarget(io, metadata, columns, { snapshotId, withRowText: true }, (_values, canonical, rowText) => visit(canonical, rowText)), maxDifferences);
     result.rows = { compared: sourceCount, differing: String(examined.differing), differences: examined.differences };
     if (examined.bucketsNotExamined > 0) result.rows.rangesNotExamined = String(examined.bucketsNotExamined);
     if (differing.length > 0 && examined.differing === 0 && examined.bucketsNotExamined === 0) {
@@ -181,22 +181,4 @@ function keyIndexes(request: VerifyTableRequest, tableKey: readonly string[], co
   }
   // The table's own key has a column the Iceberg side lacks: compare as a multiset rather than not at all.
   return [];
-}
-
-/** Streams the current snapshot's rows with their canonical values (and row text when asked for). */
-async function scanTarget(
-  io: FileIO,
-  metadata: TableMetadata,
-  columns: readonly ComparedColumn[],
-  withRowText: boolean,
-  visit: (values: Row, canonical: Array<string | null>, rowText: string) => void,
-): Promise<void> {
-  if (currentSnapshot(metadata) === undefined || columns.length === 0) return;
-  const plan = await planScan(io, metadata, { columns: columns.map((c) => c.name) });
-  for await (const batch of readScan(io, plan)) {
-    for (const row of batch) {
-      const canonical = columns.map((c, i) => canonicalValue(c.type, row[i] ?? null));
-      visit(row, canonical, withRowText ? jsonArray(canonical) : '');
-    }
-  }
 }

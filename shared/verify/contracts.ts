@@ -86,3 +86,27 @@ export interface VerificationReport {
   tables: TableVerification[];
   ok: boolean;
 }
+
+/** Rows of one key range, compared by one verifyRowRange activity. */
+export interface RowRangeResult {
+  range: number;
+  /** Source rows in the range. */
+  compared: string;
+  differing: string;
+  differences: RowDifference[];
+  /** Differing buckets of the range not examined row by row. */
+  rangesNotExamined: string;
+}
+
+/**
+ * A slice of a table's rows by a single integer key column: lo <= key < hi, either bound open when null. The
+ * first range has no lower bound and the last no upper bound, so rows added outside the planned span still
+ * belong to one range.
+ */
+export interface KeyRange {
+  index: number;
+  lo: string | null;
+  hi: string | null;
+  /** Planner estimate of the rows in the range; sizes its buckets (both sides use the same number). */
+  estimatedRows: number;
+}

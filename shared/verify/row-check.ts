@@ -21,6 +21,12 @@ const MAX_BUCKETS = 1 << 16;
 const ROWS_PER_ROUND = 50_000;
 const MAX_ROUNDS = 4;
 
+/** The rows a check reads: a FROM item and the parameters its SQL refers to as $1..$n. */
+export interface RowSource {
+  from: string;
+  params: readonly unknown[];
+}
+
 /** Which compared columns form the key (none: the table is compared as a multiset). */
 export interface RowLayout {
   columns: readonly ComparedColumn[];
@@ -80,12 +86,13 @@ export function canonicalRowsSql(layout: RowLayout, from: string): string {
 }
 
 /** PostgreSQL's bucket figures, computed in SQL. */
-export async function sourceBuckets(client: Client, layout: RowLayout, from: string, buckets: number): Promise<BucketFigures> {
+export async function sourceBuckets(client: Client, layout: RowLayout, source: RowSource, buckets: number): Promise<BucketFigures> {
   const figures = { counts: new Float64Array(buckets), sums: new BigUint64Array(buckets) };
   const { rows } = await client.query<{ b: number; n: string; s: string | null }>(
     `SELECT q2.b, count(*)::text AS n, sum(q2.h)::text AS s
-       FROM (SELECT ${bucketOfSql(layout, buckets)} AS b, ${rowHashSql('q1.rt')} AS h FROM (${canonicalRowsSql(layout, from)}) q1) q2
+       FROM (SELECT ${bucketOfSql(layout, buckets)} AS b, ${rowHashSql('q1.rt')} AS h FROM (${canonicalRowsSql(layout, source.from)}) q1) q2
       GROUP BY q2.b`,
+    [...source.params],
   );
   for (const r of rows) {
     figures.counts[r.b] = Number(r.n);
@@ -141,10 +148,10 @@ export interface RowExamination {
 export async function examineBuckets(
   client: Client,
   layout: RowLayout,
-  from: string,
+  source: RowSource,
   buckets: number,
   differing: readonly number[],
-  source: BucketFigures,
+  sourceFigures: BucketFigures,
   target: BucketFigures,
   readTarget: TargetRowSource,
   maxDifferences: number,
@@ -156,7 +163,7 @@ export async function examineBuckets(
     let size = 0;
     while (next < differing.length) {
       const b = differing[next]!;
-      const rows = Math.max(source.counts[b]!, target.counts[b]!);
+      const rows = Math.max(sourceFigures.counts[b]!, target.counts[b]!);
       if (chosen.size > 0 && size + rows > ROWS_PER_ROUND) break;
       chosen.add(b);
       size += rows;
@@ -164,8 +171,8 @@ export async function examineBuckets(
     }
     const sourceRows = new Map<string, FetchedRow[]>();
     const result = await client.query<Record<string, string | null>>(
-      `SELECT q1.* FROM (${canonicalRowsSql(layout, from)}) q1 WHERE ${bucketOfSql(layout, buckets)} = ANY($1::int4[])`,
-      [[...chosen]],
+      `SELECT q1.* FROM (${canonicalRowsSql(layout, source.from)}) q1 WHERE ${bucketOfSql(layout, buckets)} = ANY($${source.params.length + 1}::int4[])`,
+      [...source.params, [...chosen]],
     );
     for (const r of result.rows) {
       const canonical = layout.columns.map((_c, i) => r[`c${i}`] ?? null);

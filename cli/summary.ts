@@ -4,7 +4,7 @@ import { formatCount } from './progress';
 
 /** Renders the per-table summary as an aligned text table. */
 export function renderSummary(report: MigrationReport): string {
-  const header = ['table', 'status', 'source rows', 'iceberg rows', 'partitions', 'snapshot', 'reason'];
+  const header = ['table', 'status', 'source rows', 'iceberg rows', 'partitions', 'snapshot', 'verified', 'reason'];
   const rows = report.details.map((t) => [
     t.table,
     t.status ?? t.phase,
@@ -12,6 +12,7 @@ export function renderSummary(report: MigrationReport): string {
     formatCount(t.rows),
     `${t.partitions.done}/${t.partitions.total}`,
     t.snapshotId ?? '',
+    t.verified ?? '',
     t.reason ?? '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -24,5 +25,18 @@ export function renderSummary(report: MigrationReport): string {
     '',
     `${committed} of ${report.tables.total} tables committed, ${formatCount(report.rows)} rows in ${report.elapsedSeconds}s (${formatCount(report.rowsPerSecond)} rows/s)` +
       (report.tables.failed > 0 ? `; ${report.tables.failed} failed` : ''),
+    ...(report.verification ? [verificationLine(report.verification)] : []),
   ].join('\n');
+}
+
+function verificationLine(v: NonNullable<MigrationReport['verification']>): string {
+  const head = `verification (${v.level}, ${v.id}): `;
+  if (v.status === 'ok') return `${head}${v.tables.total} of ${v.tables.total} tables exact`;
+  if (v.status === 'running') return `${head}running, ${v.tables.done} of ${v.tables.total} tables done`;
+  const parts = [
+    v.tables.differing > 0 ? `${v.tables.differing} of ${v.tables.total} tables differ` : '',
+    v.tables.errors > 0 ? `${v.tables.errors} could not be verified` : '',
+    v.error ?? '',
+  ].filter((p) => p !== '');
+  return `${head}${parts.join('; ')}; details: icebridge verify --level full --report report.html`;
 }

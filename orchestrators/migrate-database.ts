@@ -6,6 +6,7 @@ import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import { taskFailureReason } from '../shared/errors';
 import type { ActivityOutcome, MigrateDatabaseInput, MigrationPlan, MigrationProgress, TableOutcome } from '../shared/migrate/contracts';
+import type { VerificationReport, VerifyDatabaseInput } from '../shared/verify/contracts';
 import { Activities, Orchestrations } from './names';
 import { activityRetry } from './retry-policy';
 
@@ -14,6 +15,10 @@ export interface MigrateDatabaseOutput {
   runId: string;
   tables: TableOutcome[];
   cycles: string[][];
+  /** Verification of the committed tables, when asked for and it ran to the end. */
+  verification?: VerificationReport;
+  /** Why the verification could not run to the end. */
+  verificationError?: string;
 }
 
 /** The orchestration generator. */
@@ -96,10 +101,44 @@ export const migrateDatabase: OrchestrationHandler = function* (context: Orchest
       }
     }
   }
+  const output: MigrateDatabaseOutput = { runId: input.runId, tables: outcomes, cycles: plan.cycles };
+  const committed = outcomes.filter((o) => o.status === 'committed' && o.snapshotId !== undefined);
+  const level = input.verify ?? 'none';
+  if (level !== 'none' && committed.length > 0) {
+    // The snapshots this run committed are verified, whatever has been committed to the tables since.
+    const verificationId = `${context.df.instanceId}-verify`;
+    const verifyInput: VerifyDatabaseInput = {
+      verificationId,
+      sourceSchema: input.sourceSchema,
+      namespace: input.namespace,
+      tables: committed.map((o) => o.table),
+      level,
+      concurrency: input.concurrency,
+      snapshots: Object.fromEntries(committed.map((o) => [o.table, o.snapshotId!])),
+      ...(input.tableConfig ? { tableConfig: verifyConfig(input.tableConfig) } : {}),
+    };
+    progress.phase = 'verifying';
+    progress.verificationId = verificationId;
+    context.df.setCustomStatus(progress);
+    try {
+      output.verification = (yield context.df.callSubOrchestrator(Orchestrations.verifyDatabase, verifyInput, verificationId)) as VerificationReport;
+    } catch (error) {
+      output.verificationError = taskFailureReason(error);
+      progress.lastError = `verification failed: ${output.verificationError}`;
+    }
+  }
   progress.phase = 'done';
   context.df.setCustomStatus(progress);
-  const output: MigrateDatabaseOutput = { runId: input.runId, tables: outcomes, cycles: plan.cycles };
   return output;
 };
+
+/** The parts of the tables' configuration a verification honours. */
+function verifyConfig(config: NonNullable<MigrateDatabaseInput['tableConfig']>): NonNullable<VerifyDatabaseInput['tableConfig']> {
+  return Object.fromEntries(Object.entries(config).map(([table, c]) => [table, {
+    ...(c.targetName !== undefined ? { targetName: c.targetName } : {}),
+    ...(c.key !== undefined ? { key: c.key } : {}),
+    ...(c.excludeColumns !== undefined ? { excludeColumns: c.excludeColumns } : {}),
+  }]));
+}
 
 df.app.orchestration(Orchestrations.migrateDatabase, migrateDatabase);

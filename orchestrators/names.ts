@@ -2,6 +2,8 @@
 export const Orchestrations = {
   migrateDatabase: 'migrateDatabase',
   migrateTable: 'migrateTable',
+  verifyDatabase: 'verifyDatabase',
+  verifyTable: 'verifyTable',
 } as const;
 
 /** Activity function names. */
@@ -10,4 +12,7 @@ export const Activities = {
   copyPartition: 'copyPartition',
   commitTable: 'commitTable',
   countRows: 'countRows',
+  planVerification: 'planVerification',
+  verifyTableChecks: 'verifyTableChecks',
+  verifyRowRange: 'verifyRowRange',
 } as const;

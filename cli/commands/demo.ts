@@ -8,6 +8,7 @@ import { errorMessage } from '../../shared/errors';
 import { DEMO_SIZES, demoDatasetSql } from '../demo/demo-dataset';
 import { type FlagSpec, parseFlags, stringFlag, usage } from '../args';
 import { runMigration } from '../run-migration';
+import { migrationSucceeded } from './migrate';
 import { renderSummary } from '../summary';
 import { freePort } from '../free-port';
 
@@ -18,7 +19,7 @@ export const DEMO_FLAGS: FlagSpec[] = [
   { name: 'help', description: 'show this help' },
 ];
 
-/** Runs the demo; returns 0 when every table was committed and every count matches. */
+/** Runs the demo; returns 0 when every table was committed, every count matches and the quick verification passed. */
 export async function demoCommand(argv: string[]): Promise<number> {
   let flags;
   try {
@@ -56,19 +57,20 @@ export async function demoCommand(argv: string[]): Promise<number> {
     const warehouse = path.join(dir, 'warehouse');
     say(`migrating schema shop into ${warehouse} …`);
     const report = await runMigration({
-      input: { sourceSchema: 'shop', namespace: 'shop', concurrency: 2 },
+      input: { sourceSchema: 'shop', namespace: 'shop', concurrency: 2, verify: 'quick' },
       sourceUrl: `postgres://postgres:${password}@127.0.0.1:${port}/shop`,
       warehouse,
       stateDir: path.join(dir, 'state'),
       progress: process.stderr,
     });
     const mismatched = report.details.filter((t) => t.status !== 'committed' || t.sourceRows !== t.rows);
-    const complete = report.runtimeStatus === 'Completed' && report.details.length === Object.keys(DEMO_SIZES).length && mismatched.length === 0;
+    const complete = migrationSucceeded(report) && report.verification?.status === 'ok'
+      && report.details.length === Object.keys(DEMO_SIZES).length && mismatched.length === 0;
     process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `\n${renderSummary(report)}\n`);
     if (!flags.json) {
       process.stdout.write(complete
-        ? `\nevery table committed; Iceberg row counts equal PostgreSQL's. Tables are in ${warehouse}\n`
-        : `\nthe demo did not complete: ${report.lastError ?? `${mismatched.length} table(s) failed or differ: ${mismatched.map((t) => t.table).join(', ')}`}\n`);
+        ? `\nevery table committed and verified (schema, counts, aggregates); Iceberg row counts equal PostgreSQL's. Tables are in ${warehouse}\n`
+        : `\nthe demo did not complete: ${report.lastError ?? (mismatched.length > 0 ? `${mismatched.length} table(s) failed or differ: ${mismatched.map((t) => t.table).join(', ')}` : `verification ${report.verification?.status ?? 'did not run'}`)}\n`);
     }
     return complete ? 0 : 1;
   } catch (error) {

@@ -23,12 +23,13 @@ export const MIGRATE_FLAGS: FlagSpec[] = [
   { name: 'concurrency', value: true, description: 'tables migrated at once (default 2)' },
   { name: 'config', value: true, description: 'per-table config file (JSON: target name, partition spec, key, excluded columns)' },
   { name: 'partition-size-mb', value: true, description: 'heap megabytes per copy partition (default 64)' },
+  { name: 'verify', value: true, description: 'verify the committed tables afterwards: quick (default), full or none' },
   { name: 'state-dir', value: true, description: 'where run history is kept for resuming (default .icebridge/state)' },
   { name: 'json', description: 'print a machine-readable summary instead of the table' },
   { name: 'help', description: 'show this help' },
 ];
 
-/** Runs the command; returns the exit status (0 all committed, 1 any failed, 2 usage error). */
+/** Runs the command; returns the exit status (0 all committed and verified, 1 any failed or differs, 2 usage error). */
 export async function migrateCommand(argv: string[], out: NodeJS.WriteStream = process.stdout, err: NodeJS.WriteStream = process.stderr): Promise<number> {
   let flags;
   try {
@@ -54,6 +55,7 @@ export async function migrateCommand(argv: string[], out: NodeJS.WriteStream = p
       ...(tables ? { tables } : {}),
       concurrency: intFlag(flags, 'concurrency', 2, { max: 64 }),
       ...(tableConfig ? { tableConfig } : {}),
+      ...(stringFlag(flags, 'verify') ? { verify: stringFlag(flags, 'verify') } : {}),
     });
     const settings = loadSettings({ ...process.env, ICEBRIDGE_SOURCE_URL: source, ICEBRIDGE_WAREHOUSE: warehouse });
     await preflight(source, warehouse, settings.storage, request.schema, request.tables);
@@ -65,6 +67,7 @@ export async function migrateCommand(argv: string[], out: NodeJS.WriteStream = p
         ...(request.tables ? { tables: request.tables } : {}),
         ...(request.tableConfig ? { tableConfig: request.tableConfig } : {}),
         partitionSizeInBytes: intFlag(flags, 'partition-size-mb', 64, { max: 16_384 }) * 1024 * 1024,
+        verify: request.verify,
       },
       sourceUrl: source,
       warehouse,
@@ -72,7 +75,7 @@ export async function migrateCommand(argv: string[], out: NodeJS.WriteStream = p
       ...(flags.json ? {} : { progress: err }),
     });
     writeReport(report, flags.json === true, out);
-    return report.runtimeStatus === 'Completed' && report.tables.failed === 0 ? 0 : 1;
+    return migrationSucceeded(report) ? 0 : 1;
   } catch (error) {
     if (error instanceof UsageError || error instanceof TableNotFoundError) {
       err.write(`${error.message}\n`);
@@ -81,6 +84,11 @@ export async function migrateCommand(argv: string[], out: NodeJS.WriteStream = p
     err.write(`migration failed: ${errorMessage(error)}\n`);
     return 1;
   }
+}
+
+/** Every table committed and, when a verification ran, nothing differs. */
+export function migrationSucceeded(report: MigrationReport): boolean {
+  return report.runtimeStatus === 'Completed' && report.tables.failed === 0 && (report.verification === undefined || report.verification.status === 'ok');
 }
 
 /** Prints the summary as a table, or as JSON. */

@@ -8,7 +8,7 @@ import { describeSettings, loadSettings } from '../../shared/config/settings';
 import { errorMessage } from '../../shared/errors';
 import { type FlagSpec, intFlag, parseFlags, stringFlag, usage } from '../args';
 import { LocalHost, consoleHostLog } from '../local-host';
-import { loadFunctionModules } from '../run-migration';
+import { loadFunctionModules } from '../local-run';
 
 /** Flags of `icebridge serve`. */
 export const SERVE_FLAGS: FlagSpec[] = [

@@ -9,13 +9,12 @@ import { loadSettings } from '../../shared/config/settings';
 import { TableNotFoundError, errorMessage } from '../../shared/errors';
 import { environmentFromSettings, withSource } from '../../shared/migrate/environment';
 import { describeTables } from '../../shared/postgres/introspect';
-import { redactUrl } from '../../shared/postgres/connection';
 import type { VerifyLevel } from '../../shared/verify/contracts';
 import { renderHtmlReport } from '../../shared/verify/report-html';
 import { renderJsonReport } from '../../shared/verify/report-json';
 import { writeTerminalReport } from '../../shared/verify/report-terminal';
-import { verifyTables } from '../../shared/verify/verify-table';
-import { type FlagSpec, UsageError, listFlag, parseFlags, stringFlag, usage } from '../args';
+import { type FlagSpec, UsageError, intFlag, listFlag, parseFlags, stringFlag, usage } from '../args';
+import { runVerification } from '../run-verification';
 import { resolveWarehouse } from './migrate';
 
 /** Flags of `icebridge verify`. */
@@ -28,6 +27,8 @@ export const VERIFY_FLAGS: FlagSpec[] = [
   { name: 'level', value: true, description: 'quick (schema, counts, aggregates) or full (adds every row); default quick' },
   { name: 'json', description: 'print the report as JSON' },
   { name: 'report', value: true, description: 'also write a self-contained HTML report to this file' },
+  { name: 'concurrency', value: true, description: 'tables verified at once (default 2)' },
+  { name: 'state-dir', value: true, description: 'where run history is kept for resuming (default .icebridge/state)' },
   { name: 'help', description: 'show this help' },
 ];
 
@@ -55,16 +56,18 @@ export async function verifyCommand(argv: string[], out: NodeJS.WriteStream = pr
     const schema = stringFlag(flags, 'schema') ?? 'public';
     const namespace = stringFlag(flags, 'namespace') ?? schema;
     const env = environmentFromSettings(loadSettings({ ...process.env, ICEBRIDGE_SOURCE_URL: source, ICEBRIDGE_WAREHOUSE: warehouse }));
-    const tables = await withSource(env, (client) => describeTables(client, schema, listFlag(flags, 'tables')));
-    const report = await verifyTables(
-      env,
-      {
-        source: redactUrl(source),
-        warehouse,
-        tables: tables.map((t) => ({ source: { schema: t.schema, name: t.name }, target: { namespace: [namespace], name: t.name } })),
-      },
-      { level },
-    );
+    const tables = listFlag(flags, 'tables');
+    // Unknown schema or tables are a usage error, named before anything runs.
+    await withSource(env, (client) => describeTables(client, schema, tables));
+    const status = await runVerification({
+      input: { sourceSchema: schema, namespace, level, concurrency: intFlag(flags, 'concurrency', 2, { max: 64 }), ...(tables ? { tables } : {}) },
+      sourceUrl: source,
+      warehouse,
+      stateDir: path.resolve(stringFlag(flags, 'state-dir') ?? '.icebridge/state'),
+      ...(flags.json ? {} : { progress: err }),
+    });
+    const report = status.report;
+    if (!report) throw new Error(status.lastError ?? `the verification ended ${status.runtimeStatus}`);
     if (flags.json) out.write(renderJsonReport(report));
     else writeTerminalReport(report, out);
     const reportPath = stringFlag(flags, 'report');

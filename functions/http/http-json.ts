@@ -1,6 +1,6 @@
 /** JSON request and response helpers for the HTTP functions: bounded bodies, 4xx with a reason, no internals. */
-import type { HttpRequest, HttpResponseInit } from '@azure/functions';
-import { ValidationError } from '../../shared/errors';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { IcebridgeError, TableNotFoundError, ValidationError, errorMessage } from '../../shared/errors';
 
 /** Largest request body accepted. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -27,4 +27,18 @@ export async function readJsonBody(request: HttpRequest): Promise<unknown> {
   } catch {
     throw new ValidationError('the request body is not valid JSON');
   }
+}
+
+/** The answer to a start request that failed before anything started: 400 for bad input, 503 when retrying may help. */
+export function rejectedRequest(error: unknown, context: InvocationContext, what: string): HttpResponseInit {
+  if (error instanceof ValidationError || error instanceof TableNotFoundError) return problem(400, 'invalid request', error.message);
+  if (error instanceof IcebridgeError) return problem(error.retryable ? 503 : 400, error.code, error.message);
+  context.error(`starting a ${what} failed: ${errorMessage(error)}`);
+  return problem(500, 'internal error', `the ${what} could not be started`);
+}
+
+/** 202 Accepted with the app's own status URL for the run `id` under `/api/<route>/`. */
+export function accepted(request: HttpRequest, route: string, id: string, alreadyStarted: boolean): HttpResponseInit {
+  const statusUrl = new URL(`/api/${route}/${encodeURIComponent(id)}`, request.url).toString();
+  return json(202, { id, statusUrl, alreadyStarted }, { location: statusUrl, 'retry-after': '5' });
 }

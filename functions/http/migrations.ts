@@ -6,15 +6,16 @@ import { randomUUID } from 'node:crypto';
 import { type HttpRequest, type HttpResponseInit, type InvocationContext, app } from '@azure/functions';
 import * as df from 'durable-functions';
 import { loadSettings } from '../../shared/config/settings';
-import { IcebridgeError, TableNotFoundError, ValidationError, errorMessage } from '../../shared/errors';
+import { errorMessage } from '../../shared/errors';
 import type { MigrateDatabaseInput } from '../../shared/migrate/contracts';
 import { environmentFromSettings, withSource } from '../../shared/migrate/environment';
 import { IDEMPOTENCY_KEY_PATTERN, parseMigrationRequest } from '../../shared/migrate/migration-request';
-import { type InstanceSnapshot, buildMigrationReport } from '../../shared/migrate/migration-status';
+import { buildMigrationReport } from '../../shared/migrate/migration-status';
 import type { MigrationProgress } from '../../shared/migrate/contracts';
 import { describeTables } from '../../shared/postgres/introspect';
 import { Orchestrations } from '../../orchestrators/names';
-import { json, problem, readJsonBody } from './http-json';
+import { snapshotOf, startOnce, subInstances, findInstance } from './durable-instances';
+import { accepted, json, problem, readJsonBody, rejectedRequest } from './http-json';
 
 async function startMigration(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   let input: MigrateDatabaseInput;
@@ -31,45 +32,20 @@ async function startMigration(request: HttpRequest, context: InvocationContext):
       ...(body.tables ? { tables: body.tables } : {}),
       ...(body.tableConfig ? { tableConfig: body.tableConfig } : {}),
       ...(body.partitionSizeInBytes ? { partitionSizeInBytes: body.partitionSizeInBytes } : {}),
+      verify: body.verify,
     };
   } catch (error) {
-    if (error instanceof ValidationError || error instanceof TableNotFoundError) return problem(400, 'invalid request', error.message);
-    if (error instanceof IcebridgeError) return problem(error.retryable ? 503 : 400, error.code, error.message);
-    context.error(`starting a migration failed: ${errorMessage(error)}`);
-    return problem(500, 'internal error', 'the migration could not be started');
+    return rejectedRequest(error, context, 'migration');
   }
   const client = df.getClient(context);
-  let existing: df.DurableOrchestrationStatus | undefined;
+  let alreadyStarted: boolean;
   try {
-    // Starting a finished instance's id replaces it, so the run must be known to be absent before starting one.
-    existing = await findInstance(client, input.runId);
-    if (!existing) {
-      try {
-        await client.startNew(Orchestrations.migrateDatabase, { instanceId: input.runId, input });
-      } catch (error) {
-        // A request with the same key started it between our look and our start: that run is the answer.
-        existing = await findInstance(client, input.runId);
-        if (!existing) throw error;
-      }
-    }
+    alreadyStarted = await startOnce(client, Orchestrations.migrateDatabase, input.runId, input);
   } catch (error) {
     context.error(`starting migration ${input.runId} failed: ${errorMessage(error)}`);
     return problem(503, 'unavailable', 'the migration could not be started; try again');
   }
-  const statusUrl = new URL(`/api/migrations/${encodeURIComponent(input.runId)}`, request.url).toString();
-  return json(202, { id: input.runId, statusUrl, alreadyStarted: existing !== undefined }, { location: statusUrl, 'retry-after': '5' });
-}
-
-/** The instance's status, or undefined when there is none; other failures are thrown, never taken for "none". */
-async function findInstance(client: df.DurableClient, instanceId: string): Promise<df.DurableOrchestrationStatus | undefined> {
-  try {
-    const status = await client.getStatus(instanceId, { showInput: false });
-    return status.runtimeStatus ? status : undefined;
-  } catch (error) {
-    // durable-functions reports an unknown instance only through this message.
-    if (/HTTP 404 response/.test(errorMessage(error))) return undefined;
-    throw error;
-  }
+  return accepted(request, 'migrations', input.runId, alreadyStarted);
 }
 
 async function getMigration(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
@@ -85,24 +61,9 @@ async function getMigration(request: HttpRequest, context: InvocationContext): P
   }
   if (!run) return problem(404, 'not found', `no migration with id ${id}`);
   const progress = (run.customStatus ?? {}) as Partial<MigrationProgress>;
-  const tables = new Map<string, InstanceSnapshot>();
-  await Promise.all(
-    Object.entries(progress.tableInstances ?? {}).map(async ([table, instanceId]) => {
-      const status = await client.getStatus(instanceId, { showInput: false }).catch(() => undefined);
-      if (status?.runtimeStatus) tables.set(table, snapshotOf(status));
-    }),
-  );
-  return json(200, buildMigrationReport(id, snapshotOf(run), tables, Date.now()));
-}
-
-function snapshotOf(status: df.DurableOrchestrationStatus): InstanceSnapshot {
-  return {
-    runtimeStatus: String(status.runtimeStatus),
-    customStatus: status.customStatus,
-    output: status.output,
-    createdTime: status.createdTime,
-    lastUpdatedTime: status.lastUpdatedTime,
-  };
+  const tables = await subInstances(client, progress.tableInstances ?? {});
+  const verification = progress.verificationId === undefined ? undefined : (await subInstances(client, { v: progress.verificationId })).get('v');
+  return json(200, buildMigrationReport(id, snapshotOf(run), tables, Date.now(), verification));
 }
 
 app.http('startMigration', {

@@ -4,6 +4,7 @@
  * travel as decimal strings.
  */
 import type { PartitionFieldRequest } from '../iceberg/transaction/table-evolution';
+import type { VerifyLevel } from '../verify/contracts';
 
 /** Per-table choices from the config file. */
 export interface TableConfig {
@@ -33,6 +34,8 @@ export interface MigrateDatabaseInput {
   tableConfig?: Record<string, TableConfig>;
   /** Approximate heap bytes per copy partition (drives the number of partitions). */
   partitionSizeInBytes?: number;
+  /** Verification of the committed tables after the copy (the edges default to quick); none when absent. */
+  verify?: VerifyLevel | 'none';
 }
 
 /** A relation rows are read from: the table itself, or one leaf of a partitioned table. */
@@ -155,7 +158,7 @@ export interface TableOutcome {
 
 /** Custom status of migrateDatabase, read by the HTTP status endpoint and the CLI. */
 export interface MigrationProgress {
-  phase: 'planning' | 'copying' | 'done';
+  phase: 'planning' | 'copying' | 'verifying' | 'done';
   tables: { total: number; done: number; failed: number };
   partitions: { total: number; done: number };
   rows: number;
@@ -163,6 +166,8 @@ export interface MigrationProgress {
   lastError?: string;
   /** Sub-orchestration instance id per table, so progress within a table can be read too. */
   tableInstances: Record<string, string>;
+  /** Instance id of the verifyDatabase run that checks the committed tables (also its verification id). */
+  verificationId?: string;
 }
 
 /** Custom status of migrateTable. */

@@ -4,6 +4,7 @@
  */
 import { ValidationError } from '../errors';
 import { parseTransform } from '../iceberg/spec/transforms';
+import type { VerifyLevel } from '../verify/contracts';
 import type { TableConfig } from './contracts';
 
 /** A validated request. */
@@ -16,9 +17,11 @@ export interface MigrationRequest {
   partitionSizeInBytes?: number;
   /** Caller-chosen id; the same key never starts a second run. */
   idempotencyKey?: string;
+  /** Verification after the copy: quick (default), full, or none. */
+  verify: VerifyLevel | 'none';
 }
 
-const REQUEST_FIELDS = new Set(['schema', 'namespace', 'tables', 'concurrency', 'tableConfig', 'partitionSizeInBytes', 'idempotencyKey']);
+const REQUEST_FIELDS = new Set(['schema', 'namespace', 'tables', 'concurrency', 'tableConfig', 'partitionSizeInBytes', 'idempotencyKey', 'verify']);
 const CONFIG_FIELDS = new Set(['targetName', 'partitionSpec', 'key', 'excludeColumns']);
 const SPEC_FIELDS = new Set(['source', 'transform', 'name']);
 /** PostgreSQL truncates identifiers at 63 bytes; longer names cannot be real tables. */
@@ -35,6 +38,7 @@ export function parseMigrationRequest(body: unknown): MigrationRequest {
     schema,
     namespace: o.namespace === undefined ? schema : nonEmptyString(o.namespace, 'namespace', 255),
     concurrency: o.concurrency === undefined ? 2 : integer(o.concurrency, 'concurrency', 1, 64),
+    verify: o.verify === undefined ? 'quick' : verifyLevel(o.verify),
   };
   if (o.tables !== undefined) request.tables = identifierList(o.tables, 'tables');
   if (o.tableConfig !== undefined) request.tableConfig = parseTableConfig(o.tableConfig, 'tableConfig');
@@ -46,6 +50,11 @@ export function parseMigrationRequest(body: unknown): MigrationRequest {
     request.idempotencyKey = o.idempotencyKey;
   }
   return request;
+}
+
+function verifyLevel(value: unknown): VerifyLevel | 'none' {
+  if (value !== 'quick' && value !== 'full' && value !== 'none') throw new ValidationError('verify must be "quick", "full" or "none"');
+  return value;
 }
 
 /** Validates a per-table configuration object (the CLI's --config file, or the body's tableConfig). */
@@ -113,7 +122,8 @@ function identifierList(value: unknown, what: string): string[] {
   return names;
 }
 
-function integer(value: unknown, what: string, min: number, max: number): number {
+/** An integer field within [min, max], or a ValidationError naming the field. */
+export function integer(value: unknown, what: string, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw new ValidationError(`${what} must be an integer from ${min} to ${max}`);
   }

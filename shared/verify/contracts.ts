@@ -110,3 +110,73 @@ export interface KeyRange {
   /** Planner estimate of the rows in the range; sizes its buckets (both sides use the same number). */
   estimatedRows: number;
 }
+
+/** Per-table choices a verification honours (those of the migration's config file that matter here). */
+export interface VerifyTableConfig {
+  targetName?: string;
+  key?: string[];
+  excludeColumns?: string[];
+}
+
+/** Input of the verifyDatabase orchestration. The source connection comes from settings, never from here. */
+export interface VerifyDatabaseInput {
+  verificationId: string;
+  sourceSchema: string;
+  namespace: string;
+  /** Tables to verify (PostgreSQL names); every table of the schema when absent. */
+  tables?: string[];
+  level: VerifyLevel;
+  /** Tables verified at once. */
+  concurrency: number;
+  tableConfig?: Record<string, VerifyTableConfig>;
+  /** Snapshot to verify per PostgreSQL table name (a migration verifies what it committed); else the current one. */
+  snapshots?: Record<string, string>;
+  maxDifferences?: number;
+  samples?: number;
+  /** Rows per key range at the full level (default ROWS_PER_RANGE of plan-verification). */
+  rowsPerRange?: number;
+}
+
+/** One table of a verification plan: what to verify, and its key ranges when its rows are compared per range. */
+export interface VerifyTablePlan {
+  table: string;
+  source: { schema: string; name: string };
+  target: { namespace: string[]; name: string };
+  key?: string[];
+  excludeColumns?: string[];
+  snapshotId?: string;
+  ranges: KeyRange[];
+}
+
+/** Result of the planVerification activity. */
+export interface VerificationPlan {
+  /** Shown in the report: the source URL without its password, and the warehouse. */
+  source: string;
+  warehouse: string;
+  tables: VerifyTablePlan[];
+}
+
+/** Input of the verifyTable sub-orchestration. */
+export interface VerifyTableInput {
+  plan: VerifyTablePlan;
+  level: VerifyLevel;
+  maxDifferences?: number;
+  samples?: number;
+}
+
+/** Custom status of verifyDatabase, read by the HTTP status endpoint, the CLI and a migration's status. */
+export interface VerificationProgress {
+  phase: 'planning' | 'verifying' | 'done';
+  level: VerifyLevel;
+  tables: { total: number; done: number; differing: number; errors: number };
+  lastError?: string;
+  /** Sub-orchestration instance id per table. */
+  tableInstances: Record<string, string>;
+}
+
+/** Custom status of the verifyTable sub-orchestration. */
+export interface VerifyTableProgress {
+  table: string;
+  phase: 'checking' | 'done';
+  ranges: { total: number; done: number };
+}

@@ -1,0 +1,82 @@
+/**
+ * Running an orchestration through the in-process local host: the same function modules, orchestrations and
+ * activities as on Azure, with history kept in a state directory so an interrupted run resumes.
+ */
+import { createHash } from 'node:crypto';
+import { redactUrl } from '../shared/postgres/connection';
+import { type InstanceSnapshot, isFinished } from '../shared/migrate/migration-status';
+import { LocalHost, silentHostLog } from './local-host';
+
+/** Where the activities find the source and warehouse, and where history is kept. */
+export interface LocalRunOptions {
+  sourceUrl: string;
+  warehouse: string;
+  stateDir: string;
+  maxConcurrentActivities?: number;
+}
+
+/**
+ * Loads the app's function modules. A dynamic import (not a path for `require`) so the same line works from the
+ * compiled JavaScript, under tsx, and under the test runner's own module loader.
+ */
+export async function loadFunctionModules(): Promise<void> {
+  await import('../functions/index.js');
+}
+
+/** Runs `fn` with a local host over the state directory, closing it afterwards. */
+export async function withLocalHost<T>(options: LocalRunOptions, fn: (host: LocalHost) => Promise<T>): Promise<T> {
+  // The activities read the source and warehouse from settings, exactly as on Azure.
+  process.env.ICEBRIDGE_SOURCE_URL = options.sourceUrl;
+  process.env.ICEBRIDGE_WAREHOUSE = options.warehouse;
+  const host = await LocalHost.load(loadFunctionModules, {
+    stateDir: options.stateDir,
+    maxConcurrentActivities: options.maxConcurrentActivities ?? 2,
+    log: silentHostLog,
+  });
+  try {
+    return await fn(host);
+  } finally {
+    await host.close();
+  }
+}
+
+/**
+ * Resumes the unfinished instance `<base>-<n>` of the same command, or starts the next one (a finished run is
+ * history; the same command then starts a new run). Returns the instance id.
+ */
+export async function startOrResume(host: LocalHost, base: string, orchestration: string, input: (instanceId: string) => unknown): Promise<string> {
+  let resume: string | undefined;
+  let n = 1;
+  for (; ; n++) {
+    const status = host.getStatus(`${base}-${n}`);
+    if (!status) break;
+    if (!isFinished(status.runtimeStatus)) {
+      resume = `${base}-${n}`;
+      break;
+    }
+  }
+  await host.resumeAll();
+  if (resume) return resume;
+  while (host.getStatus(`${base}-${n}`)) n++;
+  const instanceId = `${base}-${n}`;
+  await host.startOrchestration(orchestration, input(instanceId), instanceId);
+  return instanceId;
+}
+
+/** Same command, same fingerprint: source (without its password), warehouse and the request itself. */
+export function commandFingerprint(options: LocalRunOptions, request: unknown): string {
+  return createHash('sha256')
+    .update(JSON.stringify([redactUrl(options.sourceUrl), options.warehouse, request]))
+    .digest('hex')
+    .slice(0, 12);
+}
+
+/** The statuses of sub-orchestrations by name; instances not (yet) there are left out. */
+export function subStatuses(host: LocalHost, ids: Record<string, string>): Map<string, InstanceSnapshot> {
+  const out = new Map<string, InstanceSnapshot>();
+  for (const [name, instanceId] of Object.entries(ids)) {
+    const status = host.getStatus(instanceId);
+    if (status) out.set(name, status);
+  }
+  return out;
+}

@@ -1,0 +1,43 @@
+/** Runs a verification through the in-process local host, as verifyDatabase runs on Azure. */
+import type { VerificationProgress, VerifyDatabaseInput } from '../shared/verify/contracts';
+import { type VerificationStatus, buildVerificationStatus } from '../shared/verify/verification-status';
+import { isFinished } from '../shared/migrate/migration-status';
+import { Orchestrations } from '../orchestrators/names';
+import type { LocalHost } from './local-host';
+import { type LocalRunOptions, commandFingerprint, startOrResume, subStatuses, withLocalHost } from './local-run';
+
+/** Options of runVerification. */
+export interface RunVerificationOptions extends LocalRunOptions {
+  /** Everything but the id; the id is derived from the command so a repeat resumes an interrupted run. */
+  input: Omit<VerifyDatabaseInput, 'verificationId'>;
+  /** Where a line per finished table goes; nothing is shown when absent. */
+  progress?: NodeJS.WritableStream;
+}
+
+/** Runs (or resumes) the verification and returns its final status, with the report when it completed. */
+export async function runVerification(options: RunVerificationOptions): Promise<VerificationStatus> {
+  return withLocalHost(options, async (host) => {
+    const id = await startOrResume(host, `verify-${commandFingerprint(options, options.input)}`, Orchestrations.verifyDatabase,
+      (verificationId) => ({ ...options.input, verificationId }) satisfies VerifyDatabaseInput);
+    const shown = new Set<string>();
+    for (;;) {
+      const status = currentStatus(host, id);
+      if (options.progress) {
+        for (const table of status.details) {
+          if (table.status === undefined || shown.has(table.table)) continue;
+          shown.add(table.table);
+          options.progress.write(`verified ${table.table}: ${table.status} (${status.tables.done}/${status.tables.total})\n`);
+        }
+      }
+      if (isFinished(status.runtimeStatus)) return status;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  });
+}
+
+function currentStatus(host: LocalHost, id: string): VerificationStatus {
+  const run = host.getStatus(id);
+  if (!run) throw new Error(`instance ${id} disappeared from the state directory`);
+  const progress = (run.customStatus ?? {}) as Partial<VerificationProgress>;
+  return buildVerificationStatus(id, run, subStatuses(host, progress.tableInstances ?? {}), Date.now());
+}

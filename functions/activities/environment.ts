@@ -1,0 +1,20 @@
+/** The environment (catalog, connection factory) the activities work in, from the app's settings. */
+import { loadSettings } from '../../shared/config/settings';
+import { type MigrationEnvironment, environmentFromSettings } from '../../shared/migrate/environment';
+
+const environments = new Map<string, MigrationEnvironment>();
+
+/**
+ * Built once per distinct source and warehouse: on Azure that is once per process; a local host may run
+ * migrations of several databases in turn.
+ */
+export function environment(): MigrationEnvironment {
+  const settings = loadSettings();
+  const key = `${settings.sourceUrl ?? ''}\u0000${settings.warehouse}`;
+  let env = environments.get(key);
+  if (!env) {
+    env = environmentFromSettings(settings);
+    environments.set(key, env);
+  }
+  return env;
+}

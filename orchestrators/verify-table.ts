@@ -1,0 +1,76 @@
+/**
+ * verifyTable: one table's checks (schema, counts, aggregates, samples; every row too when the table is not
+ * split) and, at the full level for a table split into key ranges, one verifyRowRange per range, fanned out
+ * and merged. It never throws: a table that cannot be verified comes back with status 'error' and the reason.
+ */
+import * as df from 'durable-functions';
+import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
+import { taskFailureReason } from '../shared/errors';
+import type { ActivityOutcome } from '../shared/migrate/contracts';
+import type { RowRangeResult, TableVerification, VerifyTableInput, VerifyTableProgress } from '../shared/verify/contracts';
+import { displayQualified } from '../shared/postgres/identifiers';
+import { mergeRowRanges } from '../shared/verify/verify-table';
+import { Activities, Orchestrations } from './names';
+import { activityRetry } from './retry-policy';
+
+/** Activities scheduled per Task.all: progress is reported between batches. */
+const RANGE_BATCH = 8;
+
+/** The orchestration generator. */
+export const verifyTable: OrchestrationHandler = function* (context: OrchestrationContext) {
+  const input = context.df.getInput<VerifyTableInput>();
+  const { plan } = input;
+  const options = {
+    level: input.level,
+    ...(input.maxDifferences !== undefined ? { maxDifferences: input.maxDifferences } : {}),
+    ...(input.samples !== undefined ? { samples: input.samples } : {}),
+  };
+  const byRange = input.level === 'full' && plan.ranges.length > 0;
+  const progress: VerifyTableProgress = { table: plan.table, phase: 'checking', ranges: { total: byRange ? plan.ranges.length : 0, done: 0 } };
+  context.df.setCustomStatus(progress);
+  const failed = (reason: string): TableVerification => ({
+    table: displayQualified(plan.source.schema, plan.source.name),
+    target: [...plan.target.namespace, plan.target.name].join('.'),
+    level: input.level,
+    status: 'error',
+    error: reason,
+    schema: [],
+    aggregates: [],
+    samples: [],
+    durationMs: 0,
+  });
+  try {
+    // The checks go out with the first batch of ranges, so they overlap rather than wait for each other.
+    const checks = context.df.callActivityWithRetry(Activities.verifyTableChecks, activityRetry(), { plan, options: { ...options, rowsByRange: byRange } });
+    const ranges: RowRangeResult[] = [];
+    const pending = byRange ? plan.ranges : [];
+    let checked: ActivityOutcome<TableVerification> | undefined;
+    for (let start = 0; start === 0 || start < pending.length; start += RANGE_BATCH) {
+      const tasks: Task[] = pending
+        .slice(start, start + RANGE_BATCH)
+        .map((range) => context.df.callActivityWithRetry(Activities.verifyRowRange, activityRetry(), { plan, range, options }));
+      if (start === 0) tasks.unshift(checks);
+      let answers: Array<ActivityOutcome<RowRangeResult | TableVerification>>;
+      try {
+        answers = (yield context.df.Task.all(tasks)) as typeof answers;
+      } catch (error) {
+        return failed(`verification failed after retries: ${taskFailureReason(error)}`);
+      }
+      if (start === 0) checked = answers.shift() as ActivityOutcome<TableVerification>;
+      for (const answer of answers) {
+        if (!answer.ok) return failed(answer.reason);
+        ranges.push(answer.value as RowRangeResult);
+      }
+      progress.ranges.done = ranges.length;
+      context.df.setCustomStatus(progress);
+    }
+    progress.phase = 'done';
+    context.df.setCustomStatus(progress);
+    if (!checked!.ok) return failed(checked!.reason);
+    return byRange ? mergeRowRanges(checked!.value, ranges, input.maxDifferences) : checked!.value;
+  } catch (error) {
+    return failed(taskFailureReason(error));
+  }
+};
+
+df.app.orchestration(Orchestrations.verifyTable, verifyTable);

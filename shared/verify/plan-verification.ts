@@ -1,0 +1,48 @@
+/**
+ * planVerification: resolve the requested tables against pg_catalog and decide how each is verified: in one
+ * pass, or (full level, a large table with a single integer key) per key range so the ranges can run in parallel.
+ */
+import { describeTables } from '../postgres/introspect';
+import { type MigrationEnvironment, withSource } from '../migrate/environment';
+import type { KeyRange, VerificationPlan, VerifyDatabaseInput, VerifyTablePlan } from './contracts';
+import { type VerifyTableRequest, planKeyRanges } from './verify-table';
+
+/**
+ * Rows per key range: one range's two sides take seconds, far inside an activity's time limit, and a 2-core
+ * machine still gets ranges to overlap from a table of a million rows.
+ */
+export const ROWS_PER_RANGE = 500_000;
+
+/** Plans a verification; unknown tables or schema are an error naming what exists. */
+export async function planVerification(
+  env: MigrationEnvironment,
+  input: VerifyDatabaseInput,
+  shownAs: { source: string; warehouse: string },
+): Promise<VerificationPlan> {
+  const described = await withSource(env, (client) => describeTables(client, input.sourceSchema, input.tables));
+  const tables: VerifyTablePlan[] = [];
+  for (const source of described) {
+    const config = input.tableConfig?.[source.name] ?? {};
+    const snapshotId = input.snapshots?.[source.name];
+    const request: VerifyTableRequest = {
+      source: { schema: source.schema, name: source.name },
+      target: { namespace: [input.namespace], name: config.targetName ?? source.name },
+      ...(config.key ? { key: config.key } : {}),
+      ...(config.excludeColumns ? { excludeColumns: config.excludeColumns } : {}),
+      ...(snapshotId !== undefined ? { snapshotId } : {}),
+    };
+    let ranges: KeyRange[] = [];
+    if (input.level === 'full') {
+      // A table that cannot be split is compared in one pass; if it cannot be verified at all, its checks say why.
+      ranges = await planKeyRanges(env, request, input.rowsPerRange ?? ROWS_PER_RANGE).catch(() => []);
+    }
+    tables.push({ table: source.name, ...request, ranges });
+  }
+  return { ...shownAs, tables };
+}
+
+/** The verifyTable request of a planned table. */
+export function tableRequest(plan: VerifyTablePlan): VerifyTableRequest {
+  const { table: _table, ranges: _ranges, ...request } = plan;
+  return request;
+}

@@ -1,0 +1,60 @@
+/**
+ * Validation of a verification request (the HTTP body): every field checked for type and range, unknown fields
+ * refused, each error naming the field and why.
+ */
+import { ValidationError } from '../errors';
+import { integer, parseMigrationRequest } from '../migrate/migration-request';
+import type { VerifyLevel, VerifyTableConfig } from './contracts';
+
+/** A validated request. */
+export interface VerificationRequest {
+  schema: string;
+  namespace: string;
+  tables?: string[];
+  level: VerifyLevel;
+  concurrency: number;
+  tableConfig?: Record<string, VerifyTableConfig>;
+  maxDifferences?: number;
+  samples?: number;
+  idempotencyKey?: string;
+}
+
+/** Verification ids are instance ids: the idempotency alphabet, with room for a migration id and a suffix. */
+export const VERIFICATION_ID_PATTERN = /^[A-Za-z0-9_-]{1,80}$/;
+
+const OWN_FIELDS = ['level', 'maxDifferences', 'samples'] as const;
+const MIGRATION_ONLY = ['partitionSizeInBytes', 'verify'] as const;
+
+/** Validates a body; defaults as for migrations (schema public, namespace = schema, concurrency 2), level quick. */
+export function parseVerificationRequest(body: unknown): VerificationRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ValidationError('the request body must be a JSON object');
+  const o = body as Record<string, unknown>;
+  for (const field of MIGRATION_ONLY) {
+    if (o[field] !== undefined) throw new ValidationError(`the request body has unknown field ${JSON.stringify(field)}: it applies to migrations only`);
+  }
+  // The fields a verification shares with a migration are validated by the same rules.
+  const shared = Object.fromEntries(Object.entries(o).filter(([k]) => !(OWN_FIELDS as readonly string[]).includes(k)));
+  const common = parseMigrationRequest(shared);
+  for (const [table, config] of Object.entries(common.tableConfig ?? {})) {
+    if (config.partitionSpec) throw new ValidationError(`tableConfig.${table}.partitionSpec does not apply to a verification`);
+  }
+  const request: VerificationRequest = {
+    schema: common.schema,
+    namespace: common.namespace,
+    concurrency: common.concurrency,
+    level: parseLevel(o.level),
+    ...(common.tables ? { tables: common.tables } : {}),
+    ...(common.tableConfig ? { tableConfig: common.tableConfig } : {}),
+    ...(common.idempotencyKey ? { idempotencyKey: common.idempotencyKey } : {}),
+  };
+  if (o.maxDifferences !== undefined) request.maxDifferences = integer(o.maxDifferences, 'maxDifferences', 0, 10_000);
+  if (o.samples !== undefined) request.samples = integer(o.samples, 'samples', 0, 1_000);
+  return request;
+}
+
+/** A verification level: quick or full (quick when absent). */
+export function parseLevel(value: unknown, what = 'level'): VerifyLevel {
+  if (value === undefined) return 'quick';
+  if (value !== 'quick' && value !== 'full') throw new ValidationError(`${what} must be "quick" or "full"`);
+  return value;
+}

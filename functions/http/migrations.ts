@@ -59,7 +59,8 @@ async function getMigration(request: HttpRequest, context: InvocationContext): P
     context.error(`reading migration ${id} failed: ${errorMessage(error)}`);
     return problem(503, 'unavailable', 'the migration status could not be read; try again');
   }
-  if (!run) return problem(404, 'not found', `no migration with id ${id}`);
+  // Ids share one instance space: a migration id names a migrateDatabase instance, nothing else.
+  if (!run || run.name !== Orchestrations.migrateDatabase) return problem(404, 'not found', `no migration with id ${id}`);
   const progress = (run.customStatus ?? {}) as Partial<MigrationProgress>;
   const tables = await subInstances(client, progress.tableInstances ?? {});
   const verification = progress.verificationId === undefined ? undefined : (await subInstances(client, { v: progress.verificationId })).get('v');

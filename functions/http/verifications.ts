@@ -59,7 +59,8 @@ async function getVerification(request: HttpRequest, context: InvocationContext)
     context.error(`reading verification ${id} failed: ${errorMessage(error)}`);
     return problem(503, 'unavailable', 'the verification status could not be read; try again');
   }
-  if (!run) return problem(404, 'not found', `no verification with id ${id}`);
+  // Ids share one instance space: a verification id names a verifyDatabase instance, nothing else.
+  if (!run || run.name !== Orchestrations.verifyDatabase) return problem(404, 'not found', `no verification with id ${id}`);
   const progress = (run.customStatus ?? {}) as Partial<VerificationProgress>;
   const tables = await subInstances(client, progress.tableInstances ?? {});
   return json(200, buildVerificationStatus(id, snapshotOf(run), tables, Date.now()));

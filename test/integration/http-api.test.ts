@@ -17,6 +17,7 @@ import { HadoopCatalog } from '../../shared/iceberg/catalog/hadoop-catalog';
 import { ResolvingFileIO } from '../../shared/iceberg/io';
 import { scanToArray } from '../../shared/iceberg/scan/table-scan';
 import type { MigrationReport } from '../../shared/migrate/migration-status';
+import type { VerificationStatus } from '../../shared/verify/verification-status';
 import { type PostgresInstance, startPostgres } from './support/postgres';
 
 const REPO = path.resolve(__dirname, '../..');
@@ -33,6 +34,8 @@ let warehouse: string;
 let stateDir: string;
 let base: string;
 let sourceUrl: string;
+/** The database owner's URL, for changing the source behind the app's back. */
+let adminUrl: string;
 /** A password used nowhere else, so finding it in a response can only mean a leak. */
 const sourcePassword = `pw-${randomBytes(12).toString('hex')}`;
 const sourceCounts = new Map<string, number>();
@@ -122,12 +125,12 @@ async function stopServe(): Promise<void> {
   clearTimeout(timer);
 }
 
-async function waitForRun(statusUrl: string): Promise<MigrationReport> {
+async function waitForRun<T extends { runtimeStatus: string } = MigrationReport>(statusUrl: string): Promise<T> {
   const deadline = Date.now() + MIGRATION_TIMEOUT_IN_MS;
   for (;;) {
     const answer = await call('GET', statusUrl);
     expect(answer.status, answer.text).toBe(200);
-    const report = answer.json as MigrationReport;
+    const report = answer.json as T;
     if (['Completed', 'Failed', 'Terminated'].includes(report.runtimeStatus)) return report;
     if (Date.now() > deadline) throw new Error(`the run is still ${report.runtimeStatus} after ${MIGRATION_TIMEOUT_IN_MS} ms: ${answer.text}\n${serveOutput}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -140,6 +143,7 @@ beforeAll(async () => {
   stateDir = path.join(workDir, 'state');
   postgres = await startPostgres();
   const databaseUrl = await postgres.createDatabase('shop_source');
+  adminUrl = databaseUrl;
   const admin = new Client({ connectionString: databaseUrl });
   await admin.connect();
   try {
@@ -284,6 +288,14 @@ describe('a migration', () => {
     }
     expect(report.rows).toBe(sourceCounts.get('customers')! + sourceCounts.get('orders')!);
     expect(report.partitions.done).toBe(report.partitions.total);
+    // The quick verification ran by itself after the copy; its report is one GET away.
+    expect(report.verification).toEqual({ id: 'run-http-1-verify', level: 'quick', status: 'ok', tables: { total: 2, done: 2, differing: 0, errors: 0 } });
+    for (const detail of details) expect(detail.verified, detail.table).toBe('ok');
+    const verification = await call('GET', '/verifications/run-http-1-verify');
+    expect(verification.status, verification.text).toBe(200);
+    expect(verification.json).toMatchObject({ runtimeStatus: 'Completed', ok: true, report: { level: 'quick', ok: true } });
+    // Ids share one instance space, but a verification is not a migration.
+    expect((await call('GET', '/migrations/run-http-1-verify')).status).toBe(404);
   }, MIGRATION_TIMEOUT_IN_MS + 10_000);
 
   it('wrote Iceberg tables with one snapshot of this run holding every source row', async () => {
@@ -360,6 +372,53 @@ describe('status requests', () => {
     expect(unknown.status).toBe(404);
     expect(reasonOf(unknown)).toBe('no migration with id never-started');
   });
+});
+
+describe('a verification', () => {
+  const postVerification = (body: unknown): Promise<Answer> => call('POST', '/verifications', { body: JSON.stringify(body) });
+
+  it('refuses bad requests with 400 and a reason, starting nothing', async () => {
+    expect(reasonOf(await postVerification({ schema: 'shop', level: 'deep', idempotencyKey: 'ver-bad-1' }))).toBe('level must be "quick" or "full"');
+    expect(reasonOf(await postVerification({ schema: 'shop', verify: 'full', idempotencyKey: 'ver-bad-2' }))).toBe('the request body has unknown field "verify": it applies to migrations only');
+    expect(reasonOf(await postVerification({ schema: 'shop', colour: 'blue', idempotencyKey: 'ver-bad-3' }))).toMatch(/^the request body has unknown field "colour"/);
+    expect(reasonOf(await postVerification({ schema: 'shop', samples: -1, idempotencyKey: 'ver-bad-4' }))).toBe('samples must be an integer from 0 to 1000');
+    expect(reasonOf(await postVerification({ schema: 'shop', tables: ['nope'], idempotencyKey: 'ver-bad-5' }))).toMatch(/^table "shop\.nope" does not exist/);
+    for (const id of ['ver-bad-1', 'ver-bad-2', 'ver-bad-3', 'ver-bad-4', 'ver-bad-5']) {
+      expect((await call('GET', `/verifications/${id}`)).status, id).toBe(404);
+    }
+    expect(reasonOf(await call('GET', '/verifications/not%20an%20id'))).toBe('not a verification id');
+    expect((await call('GET', '/verifications/run-http-1')).status).toBe(404);
+  });
+
+  it('verifies every row of the migrated tables, then names the row and column a source change made differ', async () => {
+    const request = { schema: 'shop', tables: ['customers', 'orders'], level: 'full', idempotencyKey: 'ver-http-1' };
+    const accepted = await postVerification(request);
+    expect(accepted.status, accepted.text).toBe(202);
+    expect(accepted.json).toEqual({ id: 'ver-http-1', statusUrl: `${base}/verifications/ver-http-1`, alreadyStarted: false });
+    const clean = await waitForRun<VerificationStatus>(`${base}/verifications/ver-http-1`);
+    expect(clean, JSON.stringify(clean)).toMatchObject({ runtimeStatus: 'Completed', phase: 'done', level: 'full', ok: true, tables: { total: 2, done: 2, differing: 0, errors: 0 } });
+    expect(clean.report!.tables.map((t) => [t.table, t.status, t.rows?.compared])).toEqual([
+      ['shop.customers', 'ok', String(sourceCounts.get('customers'))],
+      ['shop.orders', 'ok', String(sourceCounts.get('orders'))],
+    ]);
+
+    const admin = new Client({ connectionString: adminUrl });
+    await admin.connect();
+    try {
+      const { rows: [row] } = await admin.query<{ id: string }>('SELECT id::text AS id FROM shop.customers ORDER BY id LIMIT 1 OFFSET 7');
+      await admin.query("UPDATE shop.customers SET name = name || '.changed' WHERE id = $1", [row!.id]);
+      expect((await postVerification({ ...request, idempotencyKey: 'ver-http-2' })).status).toBe(202);
+      const differs = await waitForRun<VerificationStatus>(`${base}/verifications/ver-http-2`);
+      expect(differs).toMatchObject({ runtimeStatus: 'Completed', ok: false, tables: { total: 2, done: 2, differing: 1, errors: 0 } });
+      const customers = differs.report!.tables.find((t) => t.table === 'shop.customers')!;
+      expect(customers.status).toBe('differs');
+      expect(customers.rows!.differences).toHaveLength(1);
+      expect(customers.rows!.differences[0]).toMatchObject({ key: { id: row!.id }, kind: 'VALUE_MISMATCH', columns: [{ column: 'name' }] });
+      expect(customers.rows!.differences[0]!.columns[0]!.source).toMatch(/\.changed$/);
+    } finally {
+      await admin.end();
+    }
+  }, 2 * MIGRATION_TIMEOUT_IN_MS);
 });
 
 describe('secrets', () => {

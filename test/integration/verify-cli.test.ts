@@ -13,13 +13,16 @@ import { runMigration } from '../../cli/run-migration';
 import type { VerificationReport } from '../../shared/verify/contracts';
 import { type PostgresInstance, startPostgres } from './support/postgres';
 
+let stateDir: string | undefined;
+
 /** Runs the command in-process, capturing what it prints. */
 async function verify(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const out = { write: (t: string) => ((stdout += t), true), isTTY: false } as unknown as NodeJS.WriteStream;
   const err = { write: (t: string) => ((stderr += t), true), isTTY: false } as unknown as NodeJS.WriteStream;
-  const code = await verifyCommand(argv, out, err);
+  // History goes beside the test's warehouse, not into the working directory.
+  const code = await verifyCommand(argv.includes('--source') && stateDir ? [...argv, '--state-dir', stateDir] : argv, out, err);
   return { code, stdout, stderr };
 }
 
@@ -36,6 +39,7 @@ describe('icebridge verify', () => {
     await client.query(demoDatasetSql({ users: 300, customers: 200, products: 50, orders: 400, transactions: 500 }));
     await client.end();
     dir = await mkdtemp(path.join(tmpdir(), 'icebridge-verify-cli-'));
+    stateDir = path.join(dir, 'verify-state');
     const report = await runMigration({
       input: { sourceSchema: 'shop', namespace: 'shop', concurrency: 2 },
       sourceUrl: url,

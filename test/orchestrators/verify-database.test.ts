@@ -1,0 +1,105 @@
+/**
+ * The real verifyDatabase and verifyTable orchestrators on the local host, with stub activities registered under
+ * the real activity names: replay determinism, the fan-out per table and key range, merging, and a range that
+ * fails for good making only its table an error.
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { LocalHost, silentHostLog, type HistoryEvent } from '../../cli/local-host';
+import { EventType } from '../../cli/local-host/history-events';
+import type { VerificationReport, VerifyDatabaseInput } from '../../shared/verify/contracts';
+import type { VerifyScenario } from './fixtures/stub-verify-activities';
+
+type Stubs = typeof import('./fixtures/stub-verify-activities.js');
+
+let host: LocalHost;
+let stubs: Stubs;
+const wait = { timeoutInMs: 30_000 };
+
+beforeAll(async () => {
+  host = await LocalHost.load(
+    async () => {
+      await import('../../orchestrators/verify-database.js');
+      await import('../../orchestrators/verify-table.js');
+      await import('./fixtures/stub-verify-activities.js');
+    },
+    { log: silentHostLog, maxConcurrentActivities: 16, maxConcurrentOrchestrations: 8 },
+  );
+  stubs = await import('./fixtures/stub-verify-activities.js');
+});
+
+afterAll(async () => {
+  await host?.close();
+});
+
+async function run(id: string, scenario: VerifyScenario, level: 'quick' | 'full' = 'full'): Promise<VerificationReport> {
+  stubs.verifyScenarios.set(id, scenario);
+  const input: VerifyDatabaseInput = { verificationId: id, sourceSchema: 'src', namespace: 'lake', level, concurrency: 2 };
+  await host.startOrchestration('verifyDatabase', input, id);
+  const status = await host.waitForCompletion(id, wait);
+  expect(status.runtimeStatus).toBe('Completed');
+  return status.output as VerificationReport;
+}
+
+function scheduled(history: HistoryEvent[]): string[] {
+  return history
+    .filter((e) => e.EventType === EventType.TaskScheduled || e.EventType === EventType.SubOrchestrationInstanceCreated)
+    .sort((a, b) => a.EventId - b.EventId)
+    .map((e) => e.Name ?? '');
+}
+
+describe('verifyDatabase', () => {
+  it('fans out the checks and one activity per key range, in batches, and merges the ranges', async () => {
+    // 11 ranges make two batches (the checks ride in the first).
+    const report = await run('ver-1', { tables: [{ name: 'orders', ranges: 11, differing: { 3: 2, 10: 1 } }, { name: 'users', ranges: 0 }, { name: 'items', ranges: 2 }] });
+    expect(report.tables.map((t) => [t.table, t.status, t.rows?.compared, t.rows?.differing])).toEqual([
+      ['src.orders', 'differs', '1100', '3'],
+      ['src.users', 'ok', '100', '0'],
+      ['src.items', 'ok', '200', '0'],
+    ]);
+    expect(report.tables[0]!.rows!.differences.map((d) => d.key.id)).toEqual(['300', '301', '1000']);
+    expect(report.ok).toBe(false);
+    expect(scheduled(host.getHistory('ver-1:table:0')!.history)).toEqual(['verifyTableChecks', ...Array<string>(11).fill('verifyRowRange')]);
+    expect(scheduled(host.getHistory('ver-1:table:1')!.history)).toEqual(['verifyTableChecks']);
+    // The checks of a split table leave the rows to the ranges; an unsplit table's checks compare them.
+    const checks = stubs.verifyRecords.filter((r) => r.activity === 'verifyTableChecks');
+    expect(Object.fromEntries(checks.map((r) => [r.table, r.rowsByRange]))).toEqual({ orders: true, users: false, items: true });
+  });
+
+  it('replays every history to the same actions, whatever the clock and randomness', async () => {
+    const ids = ['ver-1', 'ver-1:table:0', 'ver-1:table:1', 'ver-1:table:2'];
+    const first = [];
+    for (const id of ids) {
+      const replay = await host.replayHistory(id);
+      expect(replay.problem, id).toBeUndefined();
+      expect(replay.shim, id).toEqual({ newEvents: [], actionsDone: true, continueAsNew: undefined });
+      expect(replay.answer.output, id).toEqual(host.getStatus(id)!.output);
+      first.push(replay.answer);
+    }
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2041-06-01T12:00:00Z'));
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    try {
+      for (const [i, id] of ids.entries()) expect((await host.replayHistory(id)).answer, id).toEqual(first[i]);
+    } finally {
+      random.mockRestore();
+      vi.useRealTimers();
+    }
+  });
+
+  it('makes a table whose range fails for good an error with the reason, and verifies the others', async () => {
+    const report = await run('ver-2', { tables: [{ name: 'orders', ranges: 3, failingRanges: [1] }, { name: 'users', ranges: 2 }] });
+    expect(report.tables.map((t) => [t.table, t.status, t.error])).toEqual([
+      // Named by the plan (the stubs carry the verification id as the schema), since no checks result stands.
+      ['"ver-2".orders', 'error', 'range 1 of orders cannot be read'],
+      ['src.users', 'ok', undefined],
+    ]);
+    expect(host.getStatus('ver-2')!.customStatus).toMatchObject({ phase: 'done', tables: { total: 2, done: 2, differing: 0, errors: 1 }, lastError: '"ver-2".orders: range 1 of orders cannot be read' });
+  });
+
+  it('runs no range at the quick level', async () => {
+    const before = stubs.verifyRecords.filter((r) => r.activity === 'verifyRowRange').length;
+    const report = await run('ver-3', { tables: [{ name: 'orders', ranges: 4 }] }, 'quick');
+    expect(report.tables.map((t) => [t.status, t.rows])).toEqual([['ok', undefined]]);
+    expect(stubs.verifyRecords.filter((r) => r.activity === 'verifyRowRange').length).toBe(before);
+  });
+});

@@ -7,6 +7,7 @@ import type { OrchestrationContext, OrchestrationHandler } from 'durable-functio
 import { taskFailureReason } from '../shared/errors';
 import type { ActivityOutcome, MigrateDatabaseInput, MigrationPlan, MigrationProgress, TableOutcome } from '../shared/migrate/contracts';
 import type { VerificationReport, VerifyDatabaseInput } from '../shared/verify/contracts';
+import { failedPlan } from './failed-plan';
 import { Activities, Orchestrations } from './names';
 import { activityRetry } from './retry-policy';
 
@@ -34,12 +35,7 @@ export const migrateDatabase: OrchestrationHandler = function* (context: Orchest
   };
   context.df.setCustomStatus(progress);
   const planned = (yield context.df.callActivityWithRetry(Activities.planMigration, activityRetry(), input)) as ActivityOutcome<MigrationPlan>;
-  if (!planned.ok) {
-    progress.phase = 'done';
-    progress.lastError = planned.reason;
-    context.df.setCustomStatus(progress);
-    throw new Error(planned.reason);
-  }
+  if (!planned.ok) failedPlan(context, progress, planned.reason);
   const plan = planned.value;
   const outcomes: TableOutcome[] = plan.failures.map((f) => ({ table: f.table, target: f.table, status: 'failed', rows: 0, files: 0, partitions: 0, reason: f.reason }));
   progress.phase = 'copying';

@@ -8,6 +8,7 @@ import { taskFailureReason } from '../shared/errors';
 import type { ActivityOutcome } from '../shared/migrate/contracts';
 import { displayQualified } from '../shared/postgres/identifiers';
 import type { TableVerification, VerificationPlan, VerificationProgress, VerificationReport, VerifyDatabaseInput, VerifyTableInput } from '../shared/verify/contracts';
+import { failedPlan } from './failed-plan';
 import { Activities, Orchestrations } from './names';
 import { activityRetry } from './retry-policy';
 
@@ -18,12 +19,7 @@ export const verifyDatabase: OrchestrationHandler = function* (context: Orchestr
   const progress: VerificationProgress = { phase: 'planning', level: input.level, tables: { total: 0, done: 0, differing: 0, errors: 0 }, tableInstances: {} };
   context.df.setCustomStatus(progress);
   const planned = (yield context.df.callActivityWithRetry(Activities.planVerification, activityRetry(), input)) as ActivityOutcome<VerificationPlan>;
-  if (!planned.ok) {
-    progress.phase = 'done';
-    progress.lastError = planned.reason;
-    context.df.setCustomStatus(progress);
-    throw new Error(planned.reason);
-  }
+  if (!planned.ok) failedPlan(context, progress, planned.reason);
   const plan = planned.value;
   progress.phase = 'verifying';
   progress.tables.total = plan.tables.length;

@@ -6,7 +6,6 @@ import { randomUUID } from 'node:crypto';
 import { type HttpRequest, type HttpResponseInit, type InvocationContext, app } from '@azure/functions';
 import * as df from 'durable-functions';
 import { loadSettings } from '../../shared/config/settings';
-import { errorMessage } from '../../shared/errors';
 import type { MigrateDatabaseInput } from '../../shared/migrate/contracts';
 import { environmentFromSettings, withSource } from '../../shared/migrate/environment';
 import { IDEMPOTENCY_KEY_PATTERN, parseMigrationRequest } from '../../shared/migrate/migration-request';
@@ -14,8 +13,10 @@ import { buildMigrationReport } from '../../shared/migrate/migration-status';
 import type { MigrationProgress } from '../../shared/migrate/contracts';
 import { describeTables } from '../../shared/postgres/introspect';
 import { Orchestrations } from '../../orchestrators/names';
-import { snapshotOf, startOnce, subInstances, findInstance } from './durable-instances';
-import { accepted, json, problem, readJsonBody, rejectedRequest } from './http-json';
+import { findRun, snapshotOf, startRun, subInstances } from './durable-instances';
+import { json, readJsonBody, rejectedRequest } from './http-json';
+
+const MIGRATIONS = { what: 'migration', route: 'migrations', idPattern: IDEMPOTENCY_KEY_PATTERN, orchestration: Orchestrations.migrateDatabase };
 
 async function startMigration(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   let input: MigrateDatabaseInput;
@@ -37,30 +38,13 @@ async function startMigration(request: HttpRequest, context: InvocationContext):
   } catch (error) {
     return rejectedRequest(error, context, 'migration');
   }
-  const client = df.getClient(context);
-  let alreadyStarted: boolean;
-  try {
-    alreadyStarted = await startOnce(client, Orchestrations.migrateDatabase, input.runId, input);
-  } catch (error) {
-    context.error(`starting migration ${input.runId} failed: ${errorMessage(error)}`);
-    return problem(503, 'unavailable', 'the migration could not be started; try again');
-  }
-  return accepted(request, 'migrations', input.runId, alreadyStarted);
+  return startRun(request, context, MIGRATIONS, input.runId, input);
 }
 
 async function getMigration(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  const id = request.params.id ?? '';
-  if (!IDEMPOTENCY_KEY_PATTERN.test(id)) return problem(400, 'invalid request', 'not a migration id');
-  const client = df.getClient(context);
-  let run: df.DurableOrchestrationStatus | undefined;
-  try {
-    run = await findInstance(client, id);
-  } catch (error) {
-    context.error(`reading migration ${id} failed: ${errorMessage(error)}`);
-    return problem(503, 'unavailable', 'the migration status could not be read; try again');
-  }
-  // Ids share one instance space: a migration id names a migrateDatabase instance, nothing else.
-  if (!run || run.name !== Orchestrations.migrateDatabase) return problem(404, 'not found', `no migration with id ${id}`);
+  const found = await findRun(request, context, MIGRATIONS);
+  if ('response' in found) return found.response;
+  const { id, client, run } = found;
   const progress = (run.customStatus ?? {}) as Partial<MigrationProgress>;
   const tables = await subInstances(client, progress.tableInstances ?? {});
   const verification = progress.verificationId === undefined ? undefined : (await subInstances(client, { v: progress.verificationId })).get('v');

@@ -7,7 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { IcebridgeError, ValidationError } from '../errors';
-import { currentSchema } from '../iceberg/spec/table-metadata';
+import { findField } from '../iceberg/spec/schema';
+import { type TableMetadata, currentSchema, defaultSpec } from '../iceberg/spec/table-metadata';
 import type { Row } from '../iceberg/spec/values';
 import { writeDataManifest } from '../iceberg/transaction/manifest-files';
 import { TableWriter } from '../iceberg/writer/table-writer';
@@ -63,6 +64,7 @@ export async function copyPartition(env: MigrationEnvironment, input: CopyPartit
           relation: partition.relation,
           ...(wholeRelation ? {} : { pages: { fromPage: partition.fromPage, toPage: partition.toPage } }),
           keyColumns: plan.key,
+          uuidAsBytes: !partitionsOnUuid(target.metadata),
           ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
         });
         for await (const batch of batches) {
@@ -94,4 +96,14 @@ export async function copyPartition(env: MigrationEnvironment, input: CopyPartit
       throw error;
     }
   });
+}
+
+/**
+ * Whether a partition field of the table's spec is computed from a uuid column. The rows go straight to the
+ * Parquet writer, which takes uuids as bytes (cheaper to decode and to write), except that partition transforms
+ * need the text form of values.ts.
+ */
+function partitionsOnUuid(metadata: TableMetadata): boolean {
+  const schema = currentSchema(metadata);
+  return defaultSpec(metadata).fields.some((f) => findField(schema, f['source-id'])?.type === 'uuid');
 }

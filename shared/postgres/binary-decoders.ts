@@ -17,6 +17,12 @@ export type FieldDecoder = (buf: Buffer, pos: number, len: number) => Value;
 export interface CompileDecoderOptions {
   /** Always return bigint for 64-bit kinds (see the module comment). */
   exactBigInt?: boolean;
+  /**
+   * uuid values as their 16 bytes (a Uint8Array) instead of text: no text to build here and none to parse in
+   * the Parquet writer, which takes both. Only for rows that go straight to that writer; everything else
+   * (partition transforms, comparisons, rendering) expects the text form of values.ts.
+   */
+  uuidAsBytes?: boolean;
 }
 
 /** A value the target type cannot hold; copy-reader.ts adds table, column and row key. */
@@ -89,7 +95,7 @@ export function compileDecoder(plan: DecodePlan, options: CompileDecoderOptions 
         return buf.toString('utf8', pos + 1, pos + len);
       };
     case 'uuid':
-      return decodeUuid;
+      return options.uuidAsBytes === true ? decodeUuidBytes : decodeUuid;
     case 'bytea':
       return (buf, pos, len) => {
         const out = new Uint8Array(len);
@@ -176,6 +182,13 @@ function decodeUuid(buf: Buffer, pos: number): string {
     out[at + 1] = pair >> 8;
   }
   return out.toString('latin1', 0, 36);
+}
+
+/** 16 bytes -> a copy of them: rows outlive the buffer they are decoded from (the parser reuses its own). */
+function decodeUuidBytes(buf: Buffer, pos: number): Uint8Array {
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 16; i++) out[i] = buf[pos + i]!;
+  return out;
 }
 
 /** date (int32 days from 2000-01-01) -> days from 1970. */

@@ -51,35 +51,40 @@ export class CopyBinaryParser {
     return this.finished;
   }
 
-  /** Decodes every complete tuple of `chunk` (plus the tail kept from before) and appends the rows to `out`. */
-  push(chunk: Buffer, out: Row[]): void {
+  /**
+   * Decodes every complete tuple of `chunk[start, end)` (plus the tail kept from before) and appends the rows to
+   * `out`. Only an unfinished tuple is copied (into the carry buffer); complete ones are decoded where they lie.
+   */
+  push(chunk: Buffer, out: Row[], start = 0, end = chunk.length): void {
     if (this.finished) {
-      if (chunk.length > 0) throw new CopyFormatError('data after the end of the binary COPY stream');
+      if (end > start) throw new CopyFormatError('data after the end of the binary COPY stream');
       return;
     }
     let buf: Buffer;
-    let end: number;
+    let pos: number;
+    let stop: number;
     if (this.carryLength === 0) {
       buf = chunk;
-      end = chunk.length;
+      pos = start;
+      stop = end;
     } else {
-      end = this.carryLength + chunk.length;
-      if (end > this.carry.length) this.grow(end);
-      chunk.copy(this.carry, this.carryLength);
+      stop = this.carryLength + (end - start);
+      if (stop > this.carry.length) this.grow(stop);
+      chunk.copy(this.carry, this.carryLength, start, end);
       buf = this.carry;
+      pos = 0;
     }
-    let pos = 0;
     if (!this.headerDone) {
-      const after = this.parseHeader(buf, end);
+      const after = this.parseHeader(buf, pos, stop);
       if (after < 0) {
-        this.keep(buf, 0, end);
+        this.keep(buf, pos, stop);
         return;
       }
       pos = after;
       this.headerDone = true;
     }
-    pos = this.parseTuples(buf, pos, end, out);
-    this.keep(buf, pos, end);
+    pos = this.parseTuples(buf, pos, stop, out);
+    this.keep(buf, pos, stop);
   }
 
   /** Checks the stream ended with its trailer and nothing incomplete. */
@@ -87,14 +92,14 @@ export class CopyBinaryParser {
     if (!this.finished || this.carryLength > 0) throw new CopyFormatError('the binary COPY stream ended in the middle of a row');
   }
 
-  private parseHeader(buf: Buffer, end: number): number {
-    if (end < HEADER_FIXED) return -1;
-    if (buf.compare(SIGNATURE, 0, SIGNATURE.length, 0, SIGNATURE.length) !== 0) throw new CopyFormatError('not a binary COPY stream');
-    const flags = buf.readUInt32BE(SIGNATURE.length);
+  private parseHeader(buf: Buffer, start: number, end: number): number {
+    if (end - start < HEADER_FIXED) return -1;
+    if (buf.compare(SIGNATURE, 0, SIGNATURE.length, start, start + SIGNATURE.length) !== 0) throw new CopyFormatError('not a binary COPY stream');
+    const flags = buf.readUInt32BE(start + SIGNATURE.length);
     if ((flags & 0x10000) !== 0) throw new CopyFormatError('binary COPY stream with OIDs is not supported');
-    const extension = buf.readUInt32BE(SIGNATURE.length + 4);
-    if (end < HEADER_FIXED + extension) return -1;
-    return HEADER_FIXED + extension;
+    const extension = buf.readUInt32BE(start + SIGNATURE.length + 4);
+    if (end - start < HEADER_FIXED + extension) return -1;
+    return start + HEADER_FIXED + extension;
   }
 
   private parseTuples(buf: Buffer, start: number, end: number, out: Row[]): number {

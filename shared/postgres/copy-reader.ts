@@ -4,12 +4,12 @@
  * decoded ahead, then the stream is paused, so memory stays bounded whatever the table size.
  */
 import type { Client } from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
 import { IcebridgeError, ValidationError } from '../errors';
-import type { Row, Value } from '../iceberg/spec/values';
+import { type Row, type Value, uuidFromBytes } from '../iceberg/spec/values';
 import { compileDecoder } from './binary-decoders';
 import { clientTarget } from './connection';
 import { CopyBinaryParser, RowDecodeFailure } from './copy-binary-parser';
+import { CopyOutQuery } from './copy-out-query';
 import { quoteIdent, quoteQualified, displayIdent, displayQualified } from './identifiers';
 import { toPostgresError } from './postgres-errors';
 import { sendCancelRequest } from './cancel-request';
@@ -44,6 +44,11 @@ export interface ReadRowsOptions {
   batchSize?: number;
   /** Always return bigint for long, time, timestamp and decimal values (see binary-decoders.ts). */
   exactBigInt?: boolean;
+  /**
+   * uuid values as 16-byte Uint8Arrays instead of text, for rows handed straight to the Parquet writer (see
+   * binary-decoders.ts). Partition transforms and value comparisons need the text form: leave it off for them.
+   */
+  uuidAsBytes?: boolean;
   abortSignal?: AbortSignal;
 }
 
@@ -68,7 +73,7 @@ export async function* readRows(client: Client, table: SourceTable, mapping: Tab
   const target = clientTarget(client);
   await prepareSession(client, options.keyRange, where);
   // Text arrives as UTF-8 (pg sets client_encoding UTF8; PostgreSQL validates even SQL_ASCII data on the way out).
-  const decoders = mapping.columns.map((c) => compileDecoder(c.decode, { exactBigInt: options.exactBigInt === true }));
+  const decoders = mapping.columns.map((c) => compileDecoder(c.decode, { exactBigInt: options.exactBigInt === true, uuidAsBytes: options.uuidAsBytes === true }));
   const keyColumns = options.keyColumns ?? table.key.columns;
   const keyIndexes = keyColumns.map((name) => mapping.columns.findIndex((c) => c.name === name));
   const keyRead = keyColumns.length > 0 && keyIndexes.every((i) => i >= 0);
@@ -77,7 +82,6 @@ export async function* readRows(client: Client, table: SourceTable, mapping: Tab
   const signal = options.abortSignal;
   signal?.throwIfAborted();
 
-  const stream = client.query(copyTo(plan.sql));
   let batch: Row[] = [];
   const ready: Row[][] = [];
   let ended = false;
@@ -89,41 +93,44 @@ export async function* readRows(client: Client, table: SourceTable, mapping: Tab
     wake = undefined;
     resume?.();
   };
-  stream.on('data', (chunk: Buffer) => {
-    if (discarding || failure !== undefined) return;
-    try {
-      parser.push(chunk, batch);
-    } catch (error) {
-      failure = error;
-      notify();
-      return;
-    }
-    if (batch.length >= batchSize) {
-      // One network chunk can hold many small rows: cut exact batches so a batch stays near batchSize.
-      while (batch.length >= batchSize) {
-        if (batch.length > batchSize) ready.push(batch.splice(0, batchSize));
-        else {
-          ready.push(batch);
-          batch = [];
-        }
-      }
-      if (ready.length >= MAX_READY_BATCHES) stream.pause();
-      notify();
-    }
-  });
+  let finish: () => void = () => undefined;
   const streamDone = new Promise<void>((resolve) => {
-    const finish = (): void => {
+    finish = (): void => {
       ended = true;
       notify();
       resolve();
     };
-    stream.once('end', finish);
-    stream.once('close', finish);
-    stream.on('error', (error: Error) => {
+  });
+  const copy = new CopyOutQuery(plan.sql, {
+    data: (buf, start, end) => {
+      if (discarding || failure !== undefined) return;
+      try {
+        parser.push(buf, batch, start, end);
+      } catch (error) {
+        failure = error;
+        notify();
+        return;
+      }
+      if (batch.length >= batchSize) {
+        // One network chunk can hold many small rows: cut exact batches so a batch stays near batchSize.
+        while (batch.length >= batchSize) {
+          if (batch.length > batchSize) ready.push(batch.splice(0, batchSize));
+          else {
+            ready.push(batch);
+            batch = [];
+          }
+        }
+        if (ready.length >= MAX_READY_BATCHES) copy.pause();
+        notify();
+      }
+    },
+    end: () => finish(),
+    error: (error) => {
       if (!discarding) failure ??= error;
       finish();
-    });
+    },
   });
+  client.query(copy);
   const onAbort = (): void => {
     failure ??= signal?.reason ?? new Error('aborted');
     notify();
@@ -136,7 +143,7 @@ export async function* readRows(client: Client, table: SourceTable, mapping: Tab
       if (failure !== undefined) throw failure;
       const next = ready.shift();
       if (next !== undefined) {
-        if (ready.length < MAX_READY_BATCHES && stream.isPaused()) stream.resume();
+        if (ready.length < MAX_READY_BATCHES && copy.isPaused()) copy.resume();
         yield next;
         continue;
       }
@@ -161,7 +168,7 @@ export async function* readRows(client: Client, table: SourceTable, mapping: Tab
       // The server is still sending: cancel the statement and discard what is in flight, so the connection is
       // usable again (the transaction is aborted by the cancel and must be rolled back by its owner).
       discarding = true;
-      stream.resume();
+      copy.resume();
       sendCancelRequest(client, target);
       // A cancel that never lands leaves the connection mid-COPY: closing its socket is the only way out then.
       const timer = setTimeout(() => destroyConnection(client), CANCEL_GRACE_IN_MS);
@@ -308,7 +315,9 @@ function renderKey(context: FailureContext, values: Array<Value | undefined>, ro
     const value = values[i];
     const column = context.mapping.columns.find((c) => c.name === name)!;
     if (value === undefined) return '?';
-    return renderForComparison(column.decode, value) ?? 'NULL';
+    // A uuid read as bytes (uuidAsBytes) is named in its text form, like every other key value.
+    const shown = value instanceof Uint8Array && column.decode.kind === 'uuid' ? uuidFromBytes(value) : value;
+    return renderForComparison(column.decode, shown) ?? 'NULL';
   });
   return `(${context.keyColumns.map(displayIdent).join(', ')})=(${texts.join(', ')})`;
 }

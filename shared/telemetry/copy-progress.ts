@@ -10,6 +10,8 @@ export interface CopyProgress {
   table: string;
   partition: number;
   rows: number;
+  /** The thread copying it (worker_threads threadId; 0 is the main thread). */
+  threadId?: number;
 }
 
 type Listener = (progress: CopyProgress) => void;

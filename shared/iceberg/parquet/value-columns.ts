@@ -4,7 +4,7 @@
  * written as two 32-bit halves so the hot path never allocates a BigInt.
  */
 import { decimalParams, fixedLength, primitiveKind } from '../spec/types';
-import type { Value } from '../spec/values';
+import { type Value, uuidFromBytes } from '../spec/values';
 import type { ByteBuffer } from './byte-buffer';
 import { ColumnWriter, type PageContext, putInt64, updateNumeric } from './column-writer';
 import type { LeafColumn } from './parquet-schema';
@@ -200,12 +200,20 @@ function hexDigit(code: number): number {
   return code < 128 ? HEX[code]! : -1;
 }
 
+/**
+ * uuid as FIXED_LEN_BYTE_ARRAY(16). Takes the text form of values.ts, or the 16 bytes themselves (what the COPY
+ * reader's uuidAsBytes gives: nothing to format there and nothing to parse here). Bounds stay text either way.
+ */
 class UuidColumn extends ColumnWriter {
   private readonly minBytes = new Uint8Array(16);
   private readonly maxBytes = new Uint8Array(16);
 
   put(v: Value): void {
-    if (typeof v !== 'string') this.fail('expected a UUID string', v);
+    if (v instanceof Uint8Array) {
+      this.putBytes(v);
+      return;
+    }
+    if (typeof v !== 'string') this.fail('expected a UUID string or its 16 bytes', v);
     if (v.length !== 36 || v.charCodeAt(8) !== 45 || v.charCodeAt(13) !== 45 || v.charCodeAt(18) !== 45 || v.charCodeAt(23) !== 45) {
       this.fail('not a UUID in 8-4-4-4-12 form', v);
     }
@@ -237,6 +245,27 @@ class UuidColumn extends ColumnWriter {
     } else if (compareAt(data, at, this.maxBytes) > 0) {
       this.maxBytes.set(data.subarray(at, at + 16));
       this.max = v.toLowerCase();
+    }
+  }
+
+  private putBytes(v: Uint8Array): void {
+    if (v.length !== 16) this.fail('expected a UUID of exactly 16 bytes', v);
+    this.ensure(16);
+    const data = this.data;
+    const at = this.pos;
+    for (let i = 0; i < 16; i++) data[at + i] = v[i]!;
+    this.pos = at + 16;
+    if (!this.hasBounds) {
+      this.minBytes.set(v);
+      this.maxBytes.set(v);
+      this.min = this.max = uuidFromBytes(v);
+      this.hasBounds = true;
+    } else if (compareAt(data, at, this.minBytes) < 0) {
+      this.minBytes.set(v);
+      this.min = uuidFromBytes(v);
+    } else if (compareAt(data, at, this.maxBytes) > 0) {
+      this.maxBytes.set(v);
+      this.max = uuidFromBytes(v);
     }
   }
 }

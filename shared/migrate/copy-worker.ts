@@ -1,0 +1,62 @@
+/**
+ * Entry of a copy worker thread (see copy-worker-pool.ts): runs copyPartition for the tasks the pool sends, one
+ * at a time, and answers with progress, the result, or the error in a form the pool rebuilds. The environment
+ * (connection factory, catalog) is built here from the settings the task carries, once per distinct source and
+ * warehouse, as the activities do in the main thread.
+ */
+import { performance } from 'node:perf_hooks';
+import { parentPort } from 'node:worker_threads';
+import type { Settings } from '../config/settings';
+import { copyPartition } from './copy-partition';
+import { type CopyTaskMessage, type FromWorkerMessage, type ToWorkerMessage, serializeError } from './copy-worker-messages';
+import { type MigrationEnvironment, environmentFromSettings } from './environment';
+
+/** Progress goes to the parent at most this often (and once at the end): people read it, nothing waits on it. */
+const PROGRESS_EVERY_MS = 100;
+
+const environments = new Map<string, MigrationEnvironment>();
+const running = new Map<number, AbortController>();
+
+function environmentFor(settings: Readonly<Settings>): MigrationEnvironment {
+  const key = JSON.stringify([settings.sourceUrl ?? '', settings.warehouse, settings.storage]);
+  let environment = environments.get(key);
+  if (!environment) {
+    environment = environmentFromSettings(settings);
+    environments.set(key, environment);
+  }
+  return environment;
+}
+
+async function run(port: NonNullable<typeof parentPort>, task: CopyTaskMessage): Promise<void> {
+  const send = (message: FromWorkerMessage): void => port.postMessage(message);
+  const controller = new AbortController();
+  running.set(task.taskId, controller);
+  let sentAt = 0;
+  let unsent: number | undefined;
+  const progress = (rows: number): void => {
+    unsent = rows;
+    const now = performance.now();
+    if (now - sentAt < PROGRESS_EVERY_MS) return;
+    sentAt = now;
+    unsent = undefined;
+    send({ type: 'progress', taskId: task.taskId, rows });
+  };
+  try {
+    const result = await copyPartition(environmentFor(task.settings), task.input, { onProgress: progress, abortSignal: controller.signal });
+    if (unsent !== undefined) send({ type: 'progress', taskId: task.taskId, rows: unsent });
+    send({ type: 'result', taskId: task.taskId, result });
+  } catch (error) {
+    send({ type: 'error', taskId: task.taskId, error: serializeError(error) });
+  } finally {
+    running.delete(task.taskId);
+  }
+}
+
+if (parentPort) {
+  const port = parentPort;
+  port.on('message', (message: ToWorkerMessage) => {
+    if (message.type === 'copy') void run(port, message);
+    else if (message.type === 'abort') running.get(message.taskId)?.abort(new Error('the copy was aborted'));
+  });
+  port.postMessage({ type: 'ready' } satisfies FromWorkerMessage);
+}

@@ -1,0 +1,264 @@
+/**
+ * copyPartition on worker threads: the copy really runs on another thread, writes byte for byte what the same copy
+ * writes in the main thread, reports progress from there, and fails the way it fails in-process (same class, code,
+ * retryable flag and message). A worker that dies fails its copy with a retryable error and is replaced; when no
+ * worker can start the copy runs in the main thread and says so; a finished migration leaves nothing running.
+ * Real PostgreSQL, the real warehouse on disk, the real worker entry (loaded through tsx from source).
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { threadId as mainThreadId } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMigration } from '../../cli/run-migration';
+import { loadSettings, type Settings } from '../../shared/config/settings';
+import { IcebridgeError, ValidationError } from '../../shared/errors';
+import type { CopyPartitionInput, CopyPartitionResult, TablePlan } from '../../shared/migrate/contracts';
+import { copyPartition } from '../../shared/migrate/copy-partition';
+import { COPY_WORKER_CRASHED, CopyWorkerPool, copyPartitionOnWorker } from '../../shared/migrate/copy-worker-pool';
+import { environmentFromSettings, type MigrationEnvironment } from '../../shared/migrate/environment';
+import { planMigration } from '../../shared/migrate/plan-migration';
+import { onCopyProgress } from '../../shared/telemetry/copy-progress';
+import { ORDERS_ROWS, REPO_ROOT, copyAttemptOf, filesUnder, loadFixture } from './support/migration-fixtures';
+import { type PostgresInstance, startPostgres } from './support/postgres';
+
+const DATABASE = 'copyworker';
+const CRASHING_ENTRY = path.join(REPO_ROOT, 'test', 'fixtures', 'copy-worker-crashing.ts');
+
+let pg: PostgresInstance;
+let sourceUrl: string;
+let workDir: string;
+let warehouse: string;
+let settings: Readonly<Settings>;
+let env: MigrationEnvironment;
+let orders: TablePlan;
+const pools: CopyWorkerPool[] = [];
+
+function pool(options: ConstructorParameters<typeof CopyWorkerPool>[0]): CopyWorkerPool {
+  const created = new CopyWorkerPool(options);
+  pools.push(created);
+  return created;
+}
+
+beforeAll(async () => {
+  pg = await startPostgres();
+  sourceUrl = await pg.createDatabase(DATABASE);
+  await loadFixture(sourceUrl);
+  workDir = await mkdtemp(path.join(tmpdir(), 'icebridge-copy-worker-'));
+  warehouse = path.join(workDir, 'warehouse');
+  settings = loadSettings({ ICEBRIDGE_SOURCE_URL: sourceUrl, ICEBRIDGE_WAREHOUSE: warehouse });
+  env = environmentFromSettings(settings);
+  // Plans (and creates) the Iceberg table; partitions of a few MB make each copy short but not trivial.
+  const plan = await planMigration(env, { runId: 'plan', sourceSchema: 'public', namespace: 'public', concurrency: 1, tables: ['orders'], partitionSizeInBytes: 8 << 20 });
+  orders = plan.tables[0]!;
+  expect(orders.partitions.length, 'orders is split into several partitions').toBeGreaterThan(2);
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.all(pools.map((p) => p.close()));
+  await pg?.stop();
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+});
+
+function inputFor(runId: string, partition = 1, columns = orders.columns): CopyPartitionInput {
+  const { partitions, ...table } = orders;
+  return { runId, table: { ...table, columns }, partition: partitions[partition]! };
+}
+
+/** The data files a copy wrote (named after its attempt), with the SHA-256 of each file's bytes. */
+async function writtenFiles(result: CopyPartitionResult, runId: string): Promise<Array<{ name: string; sha256: string }>> {
+  const attempt = copyAttemptOf(result.manifest!.path, runId)!.attempt;
+  const files = (await filesUnder(path.join(warehouse, 'public', 'orders', 'data'))).filter((f) => copyAttemptOf(f, runId)?.attempt === attempt).sort();
+  return Promise.all(files.map(async (f) => ({ name: path.basename(f), sha256: createHash('sha256').update(await readFile(f)).digest('hex') })));
+}
+
+/** The partition checksum as copyPartition defines it, recomputed from the files on disk. */
+function checksumOf(files: Array<{ name: string; sha256: string }>): string {
+  const hash = createHash('sha256');
+  for (const f of files) hash.update(`${f.name}:${f.sha256}\n`);
+  return hash.digest('hex');
+}
+
+/** What a failed copy threw: class, code, retryable flag and message. */
+async function failureOf(promise: Promise<unknown>): Promise<{ isIcebridge: boolean; isValidation: boolean; name: string; code?: string; retryable?: boolean; message: string }> {
+  const error = await promise.then(() => undefined, (e: unknown) => e);
+  expect(error, 'the copy failed').toBeInstanceOf(Error);
+  const e = error as Error;
+  return {
+    isIcebridge: e instanceof IcebridgeError,
+    isValidation: e instanceof ValidationError,
+    name: e.name,
+    ...(e instanceof IcebridgeError ? { code: e.code, retryable: e.retryable } : {}),
+    message: e.message,
+  };
+}
+
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      probe.close(() => (port > 0 ? resolve(port) : reject(new Error('could not find a free port'))));
+    });
+  });
+}
+
+describe('copy workers', () => {
+  it('copies on a worker thread exactly what the main thread writes: same rows, same bytes, same checksum', async () => {
+    const workers = pool({ size: 1 });
+    const progress: Array<{ rows: number; threadId: number }> = [];
+    const onWorker = await workers.copy(settings, inputFor('worker'), { onProgress: (rows, threadId) => progress.push({ rows, threadId }) });
+    const inProcess = await copyPartition(env, inputFor('inprocess'));
+
+    const threads = new Set(progress.map((p) => p.threadId));
+    expect(threads.size, 'progress came from one thread').toBe(1);
+    expect([...threads][0], 'that thread is not the test\'s own').not.toBe(mainThreadId);
+    expect(progress.length, 'progress arrived batch by batch').toBeGreaterThan(1);
+    expect(progress.at(-1)!.rows, 'the last progress report is the whole partition').toBe(onWorker.rows);
+
+    expect(onWorker.rows, 'rows copied').toBeGreaterThan(10_000);
+    const { manifest: m1, checksum: c1, ...figures1 } = onWorker;
+    const { manifest: m2, checksum: c2, ...figures2 } = inProcess;
+    expect(figures1, 'partition, files, rows and bytes').toEqual(figures2);
+    expect({ ...m1!, path: '' }, 'manifest figures and partition summaries').toEqual({ ...m2!, path: '', length: m1!.length });
+
+    const workerFiles = await writtenFiles(onWorker, 'worker');
+    const mainFiles = await writtenFiles(inProcess, 'inprocess');
+    expect(workerFiles.map((f) => f.sha256), 'the data files are byte-identical').toEqual(mainFiles.map((f) => f.sha256));
+    expect(c1, 'the worker\'s checksum is over the bytes it wrote').toBe(checksumOf(workerFiles));
+    expect(c2, 'the main thread\'s checksum is over the bytes it wrote').toBe(checksumOf(mainFiles));
+  }, 120_000);
+
+  it('rebuilds errors thrown in a worker as the same class, code, retryable flag and message', async () => {
+    const workers = pool({ size: 1 });
+    // A plan that no longer matches the table: a ValidationError, not retryable.
+    const stale = inputFor('stale', 0, [...orders.columns].reverse());
+    const staleOnWorker = await failureOf(workers.copy(settings, stale));
+    expect(staleOnWorker).toEqual(await failureOf(copyPartition(env, stale)));
+    expect(staleOnWorker).toMatchObject({ isIcebridge: true, isValidation: true, code: 'INVALID_ARGUMENT', retryable: false });
+
+    // A source that cannot be reached: retryable, naming host and port, never the password.
+    const unreachable = loadSettings({ ICEBRIDGE_SOURCE_URL: `postgres://u:secret-pass@127.0.0.1:${await closedPort()}/db`, ICEBRIDGE_WAREHOUSE: warehouse });
+    const downOnWorker = await failureOf(workers.copy(unreachable, inputFor('down')));
+    expect(downOnWorker).toEqual(await failureOf(copyPartition(environmentFromSettings(unreachable), inputFor('down'))));
+    expect(downOnWorker).toMatchObject({ isIcebridge: true, isValidation: false, retryable: true });
+    expect(downOnWorker.message).toContain('127.0.0.1');
+    expect(downOnWorker.message).not.toContain('secret-pass');
+    expect(workers.threads, 'a failed copy does not cost the worker').toBe(1);
+  }, 60_000);
+
+  it('fails a copy whose worker dies with a retryable error, and replaces the worker', async () => {
+    const workers = pool({ size: 1, entry: CRASHING_ENTRY });
+    const crashed = await failureOf(workers.copy(settings, inputFor('crash-1')));
+    expect(crashed).toMatchObject({ isIcebridge: true, code: COPY_WORKER_CRASHED, retryable: true });
+    expect(crashed.message).toContain('public.orders partition 1');
+    expect(crashed.message).toContain('simulated fault in the copy worker');
+    expect(workers.unavailable, 'a crash after start does not disable the pool').toBeUndefined();
+
+    const threads = new Set<number>();
+    const result = await workers.copy(settings, inputFor('after-crash'), { onProgress: (_rows, threadId) => threads.add(threadId) });
+    expect(result.rows, 'the next copy runs on a new worker').toBeGreaterThan(0);
+    expect(threads.size).toBe(1);
+    expect([...threads][0]).not.toBe(mainThreadId);
+  }, 60_000);
+
+  it('stops a running copy on abort with the caller\'s reason, and the worker stays usable', async () => {
+    const workers = pool({ size: 1 });
+    const controller = new AbortController();
+    const reason = new Error('stop now');
+    const aborted = workers.copy(settings, inputFor('aborted', 2), {
+      abortSignal: controller.signal,
+      onProgress: () => controller.abort(reason),
+    });
+    await expect(aborted).rejects.toBe(reason);
+    const result = await workers.copy(settings, inputFor('after-abort', 2));
+    expect(result.rows).toBeGreaterThan(0);
+    expect(workers.threads).toBe(1);
+  }, 60_000);
+
+  it('copies in the main thread, and says so, when no worker can start', async () => {
+    const broken = pool({ size: 2, entry: path.join(workDir, 'no-such-worker.js') });
+    const notes: string[] = [];
+    const threads = new Set<number>();
+    const result = await copyPartitionOnWorker(inputFor('fallback', 0), {
+      settings, environment: () => env, pool: broken,
+      onProgress: (_rows, threadId) => threads.add(threadId),
+      debug: (message) => notes.push(message),
+    });
+    expect(result.rows).toBeGreaterThan(0);
+    expect([...threads], 'progress came from the main thread').toEqual([mainThreadId]);
+    expect(notes, 'the fallback is logged').toEqual([expect.stringMatching(/^copying public\.orders partition 0 in the main thread: a copy worker could not start/)]);
+    expect(broken.unavailable).toBeDefined();
+  }, 60_000);
+
+  it('runs the migration\'s copyPartition activities on worker threads, and on the main thread with ICEBRIDGE_COPY_WORKERS=0', async () => {
+    const threadsOf = async (name: string): Promise<{ threads: Set<number>; rows: number }> => {
+      const threads = new Set<number>();
+      const stop = onCopyProgress((p) => threads.add(p.threadId ?? -1));
+      try {
+        const report = await runMigration({
+          input: { sourceSchema: 'public', namespace: name, concurrency: 1, tables: ['orders'], partitionSizeInBytes: 8 << 20 },
+          sourceUrl, warehouse, stateDir: path.join(workDir, `state-${name}`),
+        });
+        expect(report.details.map((t) => [t.table, t.status, t.reason ?? '']), `${name}: the table committed`).toEqual([['orders', 'committed', '']]);
+        return { threads, rows: report.details[0]!.rows };
+      } finally {
+        stop();
+      }
+    };
+    const workers = await threadsOf('workers');
+    expect(workers.rows).toBe(ORDERS_ROWS);
+    expect(workers.threads.size, 'the partitions were copied on worker threads').toBeGreaterThan(0);
+    expect([...workers.threads].filter((t) => t === mainThreadId || t < 0), 'copies on the main thread').toEqual([]);
+
+    process.env.ICEBRIDGE_COPY_WORKERS = '0';
+    try {
+      const main = await threadsOf('main');
+      expect(main.rows).toBe(ORDERS_ROWS);
+      expect([...main.threads]).toEqual([mainThreadId]);
+    } finally {
+      delete process.env.ICEBRIDGE_COPY_WORKERS;
+    }
+  }, 120_000);
+
+  it('leaves nothing running once a migration is done: the process exits at once', async () => {
+    // A plain Node process (no command-line backstop that exits on its own) migrating through the real activities.
+    const script = `
+      const { runMigration } = require(${JSON.stringify(path.join(REPO_ROOT, 'cli', 'run-migration.ts'))});
+      const { onCopyProgress } = require(${JSON.stringify(path.join(REPO_ROOT, 'shared', 'telemetry', 'copy-progress.ts'))});
+      const threads = new Set();
+      onCopyProgress((p) => threads.add(p.threadId));
+      runMigration(${JSON.stringify({
+        input: { sourceSchema: 'public', namespace: 'exit', concurrency: 1, tables: ['orders'], partitionSizeInBytes: 8 << 20 },
+        sourceUrl, warehouse, stateDir: path.join(workDir, 'state-exit'),
+      })}).then((report) => {
+        process.stdout.write(JSON.stringify({ status: report.runtimeStatus, threads: [...threads], doneAtMs: Date.now() }));
+      });
+    `;
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const exited = await new Promise<{ code: number | null; atMs: number } | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), 60_000);
+      child.once('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, atMs: Date.now() });
+      });
+    });
+    if (!exited) child.kill('SIGKILL');
+    expect(exited, `the process exited by itself (stdout ${stdout}, stderr ${stderr.slice(-2000)})`).toBeDefined();
+    expect(exited!.code, stderr.slice(-2000)).toBe(0);
+    const outcome = JSON.parse(stdout) as { status: string; threads: number[]; doneAtMs: number };
+    expect(outcome.status).toBe('Completed');
+    expect(outcome.threads.length, 'copies ran on worker threads').toBeGreaterThan(0);
+    expect(outcome.threads).not.toContain(0);
+    expect(exited!.atMs - outcome.doneAtMs, 'ms between the migration\'s end and the process\'s exit').toBeLessThan(1_000);
+  }, 120_000);
+});

@@ -1,11 +1,13 @@
 /**
  * Migration benchmark: how fast icebridge moves a PostgreSQL table into Iceberg, against the pipeline a data
  * engineer would build by hand (COPY as CSV piped into DuckDB writing zstd Parquet) and against PostgreSQL's raw
- * binary COPY to nowhere, the ceiling of any reader. Every run happens in a fresh child process whose peak RSS
+ * binary COPY to nowhere, the ceiling of any reader; and how long `icebridge verify --level full` of the table
+ * icebridge just wrote takes next to that migration. Every run happens in a fresh child process whose peak RSS
  * is read from the kernel; candidates take turns within each round so drifting machine load hits all alike.
+ * Last, `verify --level quick` of every Pagila table (a sample database of many small, varied tables).
  *
- *   npx tsx bench/migrate.ts [--rows N] [--runs R] [--only icebridge,reader,duckdb,csv,raw] [--settings 64:2,32:2]
- *                            [--profile DIR]
+ *   npx tsx bench/migrate.ts [--rows N] [--runs R] [--only icebridge,verify,reader,duckdb,csv,raw]
+ *                            [--settings 64:2,32:2] [--profile DIR] [--no-pagila]
  *
  * Defaults: 2,000,000 rows, 3 runs, icebridge's default setting (64 MB partitions, 2 activities) plus three others.
  * From 5,000,000 rows on: 1 run of the default setting only, to show peak RSS does not grow with the table.
@@ -15,9 +17,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { CandidateKind, MigrateJob } from './lib/migrate-candidates';
+import { type PagilaQuick, benchPagilaQuick, printPagilaQuick } from './lib/pagila';
 import { type BenchPostgres, ORDERS, createOrdersTable, ordersHeapBytes, startBenchPostgres } from './lib/migrate-postgres';
 import { type Series, type Summary, megabytes, resultsTable, summarize, verdict } from './lib/migrate-report';
-import { runJobInChild } from './lib/migrate-runner';
+import { type JobMeasurement, runJobInChild } from './lib/migrate-runner';
 
 /** One icebridge setting: heap MB per copy partition and copyPartition activities at once. */
 export interface IcebridgeSetting {
@@ -32,21 +35,23 @@ export interface MigrateBenchOptions {
   only: CandidateKind[];
   /** The first is the default (what `icebridge migrate` does without flags); the rest are tried beside it. */
   settings: IcebridgeSetting[];
-  /** Where to write CPU profiles of the icebridge runs, when set. */
+  /** Where to write CPU profiles of the icebridge and verify runs, when set. */
   profileDir?: string;
+  /** Whether to time `verify --level quick` of the Pagila sample database after the rounds. */
+  pagila: boolean;
 }
 
-const KINDS: readonly CandidateKind[] = ['icebridge', 'reader', 'duckdb', 'csv', 'raw'];
+const KINDS: readonly CandidateKind[] = ['icebridge', 'verify', 'reader', 'duckdb', 'csv', 'raw'];
 const DEFAULT_SETTING: IcebridgeSetting = { partitionMb: 64, activities: 2 };
 /** From this size on, defaults switch to one run of the default setting (see parseMigrateArgs). */
 const LARGE_ROWS = 5_000_000;
-const USAGE = 'usage: tsx bench/migrate.ts [--rows N] [--runs R] [--only icebridge,reader,duckdb,csv,raw] ' +
-  '[--settings MB:ACTIVITIES,...]  [--profile DIR]';
+const USAGE = 'usage: tsx bench/migrate.ts [--rows N] [--runs R] [--only icebridge,verify,reader,duckdb,csv,raw] ' +
+  '[--settings MB:ACTIVITIES,...] [--profile DIR] [--no-pagila]';
 
 /** Parses argv; throws with a usage message on anything it does not understand. */
 export function parseMigrateArgs(argv: string[]): MigrateBenchOptions {
   const options: MigrateBenchOptions = {
-    rows: 2_000_000, runs: 3, only: [...KINDS],
+    rows: 2_000_000, runs: 3, only: [...KINDS], pagila: true,
     settings: [DEFAULT_SETTING, { partitionMb: 32, activities: 2 }, { partitionMb: 128, activities: 2 }, { partitionMb: 64, activities: 3 }],
   };
   const positive = (flag: string, text: string | undefined): number => {
@@ -62,11 +67,13 @@ export function parseMigrateArgs(argv: string[]): MigrateBenchOptions {
     if (flag === '--rows') options.rows = positive(flag, value());
     else if (flag === '--runs') options.runs = positive(flag, value());
     else if (flag === '--profile') options.profileDir = path.resolve(value() ?? '.');
+    else if (flag === '--no-pagila') options.pagila = false;
     else if (flag === '--only') {
       const names = String(value()).split(',').map((s) => s.trim());
       const unknown = names.filter((n) => !(KINDS as readonly string[]).includes(n));
       if (unknown.length > 0) throw new Error(`unknown candidate(s) ${unknown.join(', ')}; known: ${KINDS.join(', ')}`);
       options.only = KINDS.filter((k) => names.includes(k));
+      if (options.only.includes('verify') && !options.only.includes('icebridge')) throw new Error(`verify times the verification of icebridge's table: --only needs icebridge with it\n${USAGE}`);
     } else if (flag === '--settings') {
       options.settings = String(value()).split(',').map((pair) => {
         const [mb, activities] = pair.split(':');
@@ -91,6 +98,39 @@ interface Entry {
   job: Omit<MigrateJob, 'workDir'>;
 }
 
+/** Runs one job in its child and adds its figures to the series; throws (after setting series.error) when it fails. */
+async function runEntry(entry: Entry, job: MigrateJob, execArgv: string[], timeoutInMs: number, postgres: BenchPostgres, rows: number): Promise<JobMeasurement> {
+  try {
+    const measured = await runJobInChild(job, { timeoutInMs, execArgv, serverCpuMs: postgres.cpuMs });
+    const what = job.kind === 'verify' ? 'compared' : 'read';
+    if (measured.rows !== rows) throw new Error(`${what} ${measured.rows} rows, expected ${rows}`);
+    entry.series.runs.push(measured);
+    return measured;
+  } catch (error) {
+    entry.series.error = error instanceof Error ? error.message : String(error);
+    throw error;
+  }
+}
+
+/** The verify job for the table the icebridge run in `workDir` migrated (see runIcebridge's directories). */
+function verifyJob(job: Omit<MigrateJob, 'workDir'>, workDir: string): MigrateJob {
+  return {
+    ...job,
+    workDir: path.join(workDir, 'verify'),
+    verify: {
+      warehouse: path.join(workDir, 'timed', 'warehouse'),
+      level: 'full',
+      warmup: { warehouse: path.join(workDir, 'warmup', 'warehouse'), table: ORDERS.warmupTable },
+    },
+  };
+}
+
+function profileArgs(options: MigrateBenchOptions, entry: Entry, index: number, round: number): string[] {
+  if (!options.profileDir || (entry.job.kind !== 'icebridge' && entry.job.kind !== 'verify')) return [];
+  // A directory per run, default file names: every thread (the loader's too) writes a profile of its own.
+  return ['--cpu-prof', `--cpu-prof-dir=${path.join(options.profileDir, `${entry.job.kind}-${index}-round${round}`)}`];
+}
+
 function plannedEntries(options: MigrateBenchOptions, sourceUrl: string): Entry[] {
   const base = { sourceUrl, schema: ORDERS.schema, table: ORDERS.table };
   const entries: Entry[] = [];
@@ -99,6 +139,10 @@ function plannedEntries(options: MigrateBenchOptions, sourceUrl: string): Entry[
       series: { label: i === 0 ? 'a  icebridge' : '   icebridge', settings: settingLabel(s) + (i === 0 ? ' (default)' : ''), runs: [] },
       job: { ...base, kind: 'icebridge', warmupTable: ORDERS.warmupTable, partitionSizeInBytes: s.partitionMb * 1024 * 1024, maxConcurrentActivities: s.activities },
     }));
+  }
+  if (options.only.includes('verify') && options.only.includes('icebridge')) {
+    // Its job is completed per round with the warehouse the default setting's run just wrote (see verifyJob).
+    entries.splice(1, 0, { series: { label: 'v  icebridge verify', settings: "--level full of (a)'s table", runs: [] }, job: { ...base, kind: 'verify' } });
   }
   if (options.only.includes('reader')) {
     entries.push({ series: { label: '   icebridge reader', settings: "(a)'s COPY decoding alone", runs: [] }, job: { ...base, kind: 'reader' } });
@@ -161,32 +205,44 @@ export async function runMigrateBench(options: MigrateBenchOptions): Promise<num
     const timeoutInMs = Math.max(10 * 60_000, options.rows / 5);
     if (options.profileDir) await mkdir(options.profileDir, { recursive: true });
     console.log('');
+    const verify = entries.find((e) => e.job.kind === 'verify');
+    const verified = entries.find((e) => e.job.kind === 'icebridge');
     for (let round = 1; round <= options.runs; round++) {
       const line: string[] = [];
       for (const [index, entry] of entries.entries()) {
-        if (entry.series.error !== undefined) continue;
+        if (entry.series.error !== undefined || entry === verify) continue;
         const workDir = path.join(root, `run-${round}-${index}`);
         await mkdir(workDir, { recursive: true });
         try {
-          const profile = options.profileDir && entry.job.kind === 'icebridge'
-            // A directory per run, default file names: every thread (the loader's too) writes a profile of its own.
-            ? ['--cpu-prof', `--cpu-prof-dir=${path.join(options.profileDir, `icebridge-${index}-round${round}`)}`]
-            : [];
-          const measured = await runJobInChild({ ...entry.job, workDir }, { timeoutInMs, execArgv: profile, serverCpuMs: postgres.cpuMs });
-          if (measured.rows !== options.rows) throw new Error(`read ${measured.rows} rows, expected ${options.rows}`);
-          entry.series.runs.push(measured);
+          const measured = await runEntry(entry, { ...entry.job, workDir }, profileArgs(options, entry, index, round), timeoutInMs, postgres, options.rows);
           line.push(`${entry.series.label.trim()}${entry.job.kind === 'icebridge' ? ` ${entry.job.partitionSizeInBytes! / 2 ** 20}:${entry.job.maxConcurrentActivities}` : ''} ${(measured.wallMs / 1000).toFixed(1)} s`);
-        } catch (error) {
-          entry.series.error = error instanceof Error ? error.message : String(error);
+        } catch {
           line.push(`${entry.series.label.trim()} FAILED`);
-        } finally {
-          await rm(workDir, { recursive: true, force: true });
         }
+        // The table this run wrote is verified now, before its files go.
+        if (verify && entry === verified && entry.series.error === undefined && verify.series.error === undefined) {
+          try {
+            await mkdir(path.join(workDir, 'verify'), { recursive: true });
+            const checked = await runEntry(verify, verifyJob(verify.job, workDir), profileArgs(options, verify, 0, round), timeoutInMs, postgres, options.rows);
+            line.push(`${verify.series.label.trim()} ${(checked.wallMs / 1000).toFixed(1)} s`);
+          } catch {
+            line.push(`${verify.series.label.trim()} FAILED`);
+            console.log(`\n!!! icebridge verify --level full FAILED on a table nobody changed after migrating it: a bug in the migration or in the verifier.\n${verify.series.error}\n`);
+          }
+        }
+        await rm(workDir, { recursive: true, force: true });
       }
       console.log(`round ${round}/${options.runs} (load ${os.loadavg()[0]!.toFixed(2)}): ${line.join(', ')}`);
     }
+    let pagila: PagilaQuick | undefined;
+    if (options.pagila) {
+      console.log('\nPagila: loading the sample database into a PostgreSQL of its own, migrating every table (untimed) ...');
+      pagila = await benchPagilaQuick({ runs: options.runs, dir: path.join(root, 'pagila'), timeoutInMs });
+    }
     printResults(options, entries);
-    return entries.some((e) => e.series.error !== undefined) ? 1 : 0;
+    if (pagila) printPagilaQuick(pagila);
+    console.log(`load average (1/5/15 min) at end: ${loadAverage()}`);
+    return entries.some((e) => e.series.error !== undefined) || pagila?.error !== undefined ? 1 : 0;
   } finally {
     process.removeListener('SIGINT', interrupt);
     await postgres?.stop().catch(() => undefined);
@@ -205,6 +261,8 @@ function printResults(options: MigrateBenchOptions, entries: Entry[]): void {
     'b: COPY (SELECT …) TO STDOUT (FORMAT csv) streamed through a named pipe into DuckDB read_csv → COPY TO Parquet',
     '   (zstd), in one process; nothing is staged on disk, so there is no separate "DuckDB alone" part to time.',
     'c: COPY table TO STDOUT (FORMAT binary) into a discarding sink.',
+    "v: icebridge verify --level full --json of (a)'s table right after (a) wrote it, in-process through verifyCommand",
+    '   (the CLI command\'s own entry) in a child process, after an untimed verify of the warm-up table; it must exit 0.',
     'icebridge reader: shared/postgres readRows over the whole table (the same COPY as c), rows decoded and dropped.',
     'node CPU: user+system of the candidate\'s process, all threads; server CPU: the PostgreSQL postmaster and its',
     '   backends during the run. On 2 cores, node CPU + server CPU ≈ 2 × wall means the machine is saturated.',
@@ -243,8 +301,17 @@ function printResults(options: MigrateBenchOptions, entries: Entry[]): void {
     m?.serverCpuMs === undefined ? undefined : `${label} ${(((m.cpuMs + m.serverCpuMs) / 1000) * (1e6 / options.rows)).toFixed(2)}`;
   const cpu = [perMillion('a', a), best && best.e !== icebridge[0] ? perMillion('a best', best.s) : undefined, perMillion('b', b), perMillion('c', c)]
     .filter((t): t is string => t !== undefined);
+  const v = find('verify') ? summarize(find('verify')!.series) : undefined;
+  if (a && v) {
+    const ratio = v.wallMs / a.wallMs;
+    console.log(verdict('v verify full / a migration', `${ratio.toFixed(2)} ×`, '≤ 1.5', ratio <= 1.5));
+    console.log(verdict('v verify full peak RSS', megabytes(v.peakRssBytes), '≤ 512 MB', v.peakRssBytes <= 512 * 1024 * 1024));
+    console.log(`  verify --level full: ${Math.round(v.rowsPerSecond).toLocaleString('en-US')} rows/s, ${(v.wallMs / 1000).toFixed(1)} s against ` +
+      `${(a.wallMs / 1000).toFixed(1)} s to migrate (medians); peak RSS ${megabytes(v.peakRssBytes)}`);
+  }
+  const verifyCpu = perMillion('v', v);
+  if (verifyCpu !== undefined) cpu.push(verifyCpu);
   if (cpu.length > 0) console.log(`\nCPU view, steadier than wall time under other load: node + server CPU s per million rows: ${cpu.join(', ')}`);
-  console.log(`load average (1/5/15 min) at end: ${loadAverage()}`);
   console.log(options.rows >= LARGE_ROWS
     ? 'Peak RSS must not grow with table size: compare the peak RSS above with a run at the default 2,000,000 rows.'
     : 'Peak RSS must not grow with table size: compare with one run at --rows 10000000.');

@@ -1,6 +1,7 @@
 /**
  * The timed jobs of the migration benchmark, each run once per child process: icebridge's migration, the
- * COPY-CSV-into-DuckDB pipeline a data engineer would reach for, and PostgreSQL's raw COPY as the upper bound.
+ * COPY-CSV-into-DuckDB pipeline a data engineer would reach for, PostgreSQL's raw COPY as the upper bound, and
+ * `icebridge verify` of a table a migration just wrote.
  */
 import { execFile } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -14,11 +15,14 @@ import { Client } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 
 /** Which pipeline a job runs. */
-export type CandidateKind = 'icebridge' | 'reader' | 'duckdb' | 'csv' | 'raw';
+export type CandidateKind = 'icebridge' | 'reader' | 'duckdb' | 'csv' | 'raw' | 'verify';
+
+/** A job kind: a candidate, or the untimed migration of a whole schema that a verification then reads. */
+export type JobKind = CandidateKind | 'migrate-schema';
 
 /** Everything a child needs to run one job; JSON-safe (it travels on the command line). */
 export interface MigrateJob {
-  kind: CandidateKind;
+  kind: JobKind;
   sourceUrl: string;
   schema: string;
   table: string;
@@ -30,6 +34,16 @@ export interface MigrateJob {
   maxConcurrentActivities?: number;
   /** icebridge only: a small table migrated first, untimed, to load the code. */
   warmupTable?: string;
+  /** verify only: the warehouse the table was migrated to, and the level. */
+  verify?: VerifyJob;
+}
+
+/** What a verify job checks: `icebridge verify --level <level>` of `table` (every table of the schema when ''). */
+export interface VerifyJob {
+  warehouse: string;
+  level: 'quick' | 'full';
+  /** Verified first, untimed, so loading the code and the first connection are not in the figure. */
+  warmup?: { warehouse: string; table: string };
 }
 
 /** What one job measured, from inside the child. */
@@ -50,6 +64,8 @@ export interface JobResult {
   partitions?: number;
   /** Untimed warm-up before the timed part (module loading and a tiny migration), for the report's notes. */
   startupMs?: number;
+  /** migrate-schema: tables committed. */
+  tables?: number;
 }
 
 /** Runs one job and returns its figures; throws when the job fails or its output is incomplete. */
@@ -65,11 +81,15 @@ export async function runJob(job: MigrateJob): Promise<JobResult> {
       return runCopyToNull(job, 'csv');
     case 'raw':
       return runCopyToNull(job, 'binary');
+    case 'verify':
+      return runVerify(job);
+    case 'migrate-schema':
+      return runMigrateSchema(job);
   }
 }
 
 /** Times `fn` with the child's own clock and CPU counters. */
-async function timed(fn: () => Promise<{ rows: number; outputBytes: number; files?: number; partitions?: number }>): Promise<JobResult> {
+async function timed(fn: () => Promise<{ rows: number; outputBytes: number; files?: number; partitions?: number; tables?: number }>): Promise<JobResult> {
   const baselineRssBytes = process.memoryUsage.rss();
   const startedAtMs = Date.now();
   const cpuBefore = process.cpuUsage();
@@ -116,6 +136,85 @@ async function runIcebridge(job: MigrateJob): Promise<JobResult> {
   const data = await treeSize(path.join(tableDir, 'data'));
   const metadata = await treeSize(path.join(tableDir, 'metadata'));
   return { ...result, outputBytes: data.bytes + metadata.bytes, files: data.files, startupMs };
+}
+
+/**
+ * `icebridge verify` in-process through verifyCommand, the CLI command's own entry (argument parsing, the
+ * verification and the JSON report included), so the figure is what a user waits for minus process start.
+ * Anything but exit status 0 fails the job: the tables were just migrated and nobody touched them, so a
+ * difference found here is a bug in the migration or in the verifier, never an outcome.
+ */
+async function runVerify(job: MigrateJob): Promise<JobResult> {
+  const { verifyCommand } = await import('../../cli/commands/verify.js');
+  const spec = job.verify;
+  if (spec === undefined) throw new Error('a verify job needs its warehouse and level');
+  const verify = async (warehouse: string, table: string, stateDir: string): Promise<{ rows: number; tables: number }> => {
+    const out = new TextSink();
+    const err = new TextSink();
+    const argv = ['--source', job.sourceUrl, '--warehouse', warehouse, '--schema', job.schema, ...(table === '' ? [] : ['--tables', table]),
+      '--level', spec.level, '--json', '--state-dir', stateDir];
+    const status = await verifyCommand(argv, out.asWriteStream(), err.asWriteStream());
+    if (status !== 0) throw new Error(`verify exited with status ${status} on a table nobody changed since it was migrated:\n${describeReport(out.text)}${err.text.trim() ? `\n${err.text.trim()}` : ''}`);
+    return countVerified(out.text, spec.level);
+  };
+  const warmupStarted = performance.now();
+  if (spec.warmup !== undefined) await verify(spec.warmup.warehouse, spec.warmup.table, path.join(job.workDir, 'warmup-state'));
+  const startupMs = performance.now() - warmupStarted;
+  const result = await timed(async () => ({ ...(await verify(spec.warehouse, job.table, path.join(job.workDir, 'state'))), outputBytes: 0 }));
+  return { ...result, startupMs };
+}
+
+/** Collects what a command writes; handed to it where it expects a process stream. */
+class TextSink extends Writable {
+  text = '';
+
+  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.text += chunk.toString();
+    callback();
+  }
+
+  /** The sink typed as the stream verifyCommand takes; it only ever calls write() on it. */
+  asWriteStream(): NodeJS.WriteStream {
+    return this as unknown as NodeJS.WriteStream;
+  }
+}
+
+/** The report's verdict per table, for a failure message a person can act on. */
+function describeReport(json: string): string {
+  try {
+    const report = JSON.parse(json) as { tables?: Array<{ table: string; status: string; error?: string; rows?: { differing: string; differences: unknown[] } }> };
+    return (report.tables ?? []).map((t) => `  ${t.table}: ${t.status}${t.error ? ` (${t.error})` : ''}` +
+      `${t.rows && t.rows.differing !== '0' ? `, ${t.rows.differing} rows differ, first: ${JSON.stringify(t.rows.differences[0])}` : ''}`).join('\n');
+  } catch {
+    return json.slice(0, 2000);
+  }
+}
+
+/** Rows the verification covered: compared row by row (full) or counted (quick), over every table. */
+function countVerified(json: string, level: 'quick' | 'full'): { rows: number; tables: number } {
+  const report = JSON.parse(json) as { tables: Array<{ counts?: { source: string }; rows?: { compared: string } }> };
+  const rows = report.tables.reduce((n, t) => n + Number((level === 'full' ? t.rows?.compared : undefined) ?? t.counts?.source ?? 0), 0);
+  return { rows, tables: report.tables.length };
+}
+
+/** Every table of a schema through runMigration, as `icebridge migrate` would; what a verification then reads. */
+async function runMigrateSchema(job: MigrateJob): Promise<JobResult> {
+  const { runMigration } = await import('../../cli/run-migration.js');
+  const warehouse = path.join(job.workDir, 'warehouse');
+  await mkdir(warehouse, { recursive: true });
+  return timed(async () => {
+    const report = await runMigration({
+      input: { sourceSchema: job.schema, namespace: job.schema, concurrency: 2 },
+      sourceUrl: job.sourceUrl,
+      warehouse,
+      stateDir: path.join(job.workDir, 'state'),
+    });
+    const failed = report.details.filter((t) => t.status !== 'committed');
+    if (report.runtimeStatus !== 'Completed' || failed.length > 0) {
+      throw new Error(`migration of ${job.schema} did not commit: ${failed.map((t) => `${t.table}: ${t.reason ?? t.status}`).join('; ') || report.lastError || report.runtimeStatus}`);
+    }
+    return { rows: report.details.reduce((n, t) => n + t.rows, 0), tables: report.details.length, outputBytes: 0 };
+  });
 }
 
 /**

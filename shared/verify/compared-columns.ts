@@ -34,14 +34,18 @@ export function comparedColumns(mapping: TableMapping, actual: Schema): Compared
 
 /** Plain text arrays: their elements' canonical text is the text itself. */
 const TEXT_ARRAY = /^(text|character varying(\(\d+\))?)\[\]$/;
+/** Types whose ::text is their output text (no char(n) padding to keep): the value itself is the canonical text. */
+const PLAIN_TEXT = /^(text|character varying(\(\d+\))?|name|json)$/;
 
 /**
  * The canonical SQL of a column. An array whose elements are plain text (text[], varchar[], or anything the
  * copy selects as ::text[]) is exactly `array_to_json`: a JSON array of JSON strings and nulls, the canonical
- * list text, without a subquery per row.
+ * list text, without a subquery per row. A plain text column, or one the copy selects as ::text, is its own
+ * canonical text (NULL stays NULL): no concat() and no NULL test per value.
  */
 function columnCanonicalSql(column: TableMapping['columns'][number], valueSql: string): string {
   const plan = column.decode;
+  if (plan.kind === 'text' && (column.transfer === 'text' || PLAIN_TEXT.test(column.sourceType))) return `(${valueSql})::text`;
   if (plan.kind === 'array' && plan.element.kind === 'text' && (column.transfer === 'text' || TEXT_ARRAY.test(column.sourceType))) {
     return `(CASE WHEN (${valueSql}) IS NULL THEN NULL ELSE pg_catalog.array_to_json(${valueSql})::text END)`;
   }

@@ -7,7 +7,7 @@ import { planScan, readScan } from '../iceberg/scan/table-scan';
 import type { Expression } from '../iceberg/spec/expressions';
 import type { TableMetadata } from '../iceberg/spec/table-metadata';
 import type { Row } from '../iceberg/spec/values';
-import { canonicalValue, jsonArray } from './canonical';
+import { CanonicalRows } from './canonical';
 import type { ComparedColumn } from './compared-columns';
 
 /** Which rows of the table to stream. */
@@ -34,10 +34,12 @@ export async function scanTarget(
     columns: columns.map((c) => c.name),
     ...(options.filter ? { filter: options.filter } : {}),
   });
+  const rows = new CanonicalRows(columns.map((c) => c.type));
+  const withRowText = options.withRowText;
   for await (const batch of readScan(io, plan)) {
     for (const row of batch) {
-      const canonical = columns.map((c, i) => canonicalValue(c.type, row[i] ?? null));
-      visit(row, canonical, options.withRowText ? jsonArray(canonical) : '');
+      const canonical = rows.values(row);
+      visit(row, canonical, withRowText ? rows.text(canonical) : '');
     }
   }
 }

@@ -8,10 +8,10 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { threadId as mainThreadId } from 'node:worker_threads';
+import { freePort } from '../../cli/free-port';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMigration } from '../../cli/run-migration';
 import { loadSettings, type Settings } from '../../shared/config/settings';
@@ -96,17 +96,6 @@ async function failureOf(promise: Promise<unknown>): Promise<{ isIcebridge: bool
   };
 }
 
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      probe.close(() => (port > 0 ? resolve(port) : reject(new Error('could not find a free port'))));
-    });
-  });
-}
 
 describe('copy workers', () => {
   it('copies on a worker thread exactly what the main thread writes: same rows, same bytes, same checksum', async () => {
@@ -143,7 +132,7 @@ describe('copy workers', () => {
     expect(staleOnWorker).toMatchObject({ isIcebridge: true, isValidation: true, code: 'INVALID_ARGUMENT', retryable: false });
 
     // A source that cannot be reached: retryable, naming host and port, never the password.
-    const unreachable = loadSettings({ ICEBRIDGE_SOURCE_URL: `postgres://u:secret-pass@127.0.0.1:${await closedPort()}/db`, ICEBRIDGE_WAREHOUSE: warehouse });
+    const unreachable = loadSettings({ ICEBRIDGE_SOURCE_URL: `postgres://u:secret-pass@127.0.0.1:${await freePort()}/db`, ICEBRIDGE_WAREHOUSE: warehouse });
     const downOnWorker = await failureOf(workers.copy(unreachable, inputFor('down')));
     expect(downOnWorker).toEqual(await failureOf(copyPartition(environmentFromSettings(unreachable), inputFor('down'))));
     expect(downOnWorker).toMatchObject({ isIcebridge: true, isValidation: false, retryable: true });

@@ -5,10 +5,10 @@
  * without the password). Real PostgreSQL, the real command and the real warehouse on disk; nothing is mocked.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
+import { freePort } from '../../cli/free-port';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMigration } from '../../cli/run-migration';
 import type { Table } from '../../shared/iceberg/catalog/hadoop-catalog';
@@ -237,7 +237,7 @@ describe('migration resilience', () => {
   }, 120_000);
 
   it('stops within seconds when the database cannot be reached, naming host and port but never the password', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const result = await runCli([
       'migrate', '--source', `postgres://u:secret-pass@127.0.0.1:${port}/db`,
       '--warehouse', path.join(workDir, 'unreachable-db', 'warehouse'), '--state-dir', path.join(workDir, 'unreachable-db', 'state'),
@@ -265,15 +265,3 @@ describe('migration resilience', () => {
   }, 30_000);
 });
 
-/** A loopback port nothing listens on (it was free a moment ago; nobody else binds it in between). */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      probe.close(() => (port > 0 ? resolve(port) : reject(new Error('could not find a free port'))));
-    });
-  });
-}

@@ -93,7 +93,8 @@ function object(value: unknown, what: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-function unknownFields(o: Record<string, unknown>, allowed: Set<string>, what: string): void {
+/** A ValidationError naming every field of `o` not in `allowed`, and listing the allowed ones. */
+export function unknownFields(o: Record<string, unknown>, allowed: ReadonlySet<string>, what: string): void {
   const unknown = Object.keys(o).filter((k) => !allowed.has(k));
   if (unknown.length > 0) {
     throw new ValidationError(`${what} has unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')}; allowed: ${[...allowed].join(', ')}`);

@@ -3,7 +3,7 @@
  * refused, each error naming the field and why.
  */
 import { ValidationError } from '../errors';
-import { integer, parseMigrationRequest } from '../migrate/migration-request';
+import { integer, parseMigrationRequest, unknownFields } from '../migrate/migration-request';
 import type { VerifyLevel, VerifyTableConfig } from './contracts';
 
 /** A validated request. */
@@ -23,15 +23,13 @@ export interface VerificationRequest {
 export const VERIFICATION_ID_PATTERN = /^[A-Za-z0-9_-]{1,80}$/;
 
 const OWN_FIELDS = ['level', 'maxDifferences', 'samples'] as const;
-const MIGRATION_ONLY = ['partitionSizeInBytes', 'verify'] as const;
+const VERIFICATION_FIELDS = new Set(['schema', 'namespace', 'tables', 'concurrency', 'tableConfig', 'idempotencyKey', ...OWN_FIELDS]);
 
 /** Validates a body; defaults as for migrations (schema public, namespace = schema, concurrency 2), level quick. */
 export function parseVerificationRequest(body: unknown): VerificationRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ValidationError('the request body must be a JSON object');
   const o = body as Record<string, unknown>;
-  for (const field of MIGRATION_ONLY) {
-    if (o[field] !== undefined) throw new ValidationError(`the request body has unknown field ${JSON.stringify(field)}: it applies to migrations only`);
-  }
+  unknownFields(o, VERIFICATION_FIELDS, 'the request body');
   // The fields a verification shares with a migration are validated by the same rules.
   const shared = Object.fromEntries(Object.entries(o).filter(([k]) => !(OWN_FIELDS as readonly string[]).includes(k)));
   const common = parseMigrationRequest(shared);

@@ -379,7 +379,7 @@ describe('a verification', () => {
 
   it('refuses bad requests with 400 and a reason, starting nothing', async () => {
     expect(reasonOf(await postVerification({ schema: 'shop', level: 'deep', idempotencyKey: 'ver-bad-1' }))).toBe('level must be "quick" or "full"');
-    expect(reasonOf(await postVerification({ schema: 'shop', verify: 'full', idempotencyKey: 'ver-bad-2' }))).toBe('the request body has unknown field "verify": it applies to migrations only');
+    expect(reasonOf(await postVerification({ schema: 'shop', verify: 'full', idempotencyKey: 'ver-bad-2' }))).toBe('the request body has unknown field "verify"; allowed: schema, namespace, tables, concurrency, tableConfig, idempotencyKey, level, maxDifferences, samples');
     expect(reasonOf(await postVerification({ schema: 'shop', colour: 'blue', idempotencyKey: 'ver-bad-3' }))).toMatch(/^the request body has unknown field "colour"/);
     expect(reasonOf(await postVerification({ schema: 'shop', samples: -1, idempotencyKey: 'ver-bad-4' }))).toBe('samples must be an integer from 0 to 1000');
     expect(reasonOf(await postVerification({ schema: 'shop', tables: ['nope'], idempotencyKey: 'ver-bad-5' }))).toMatch(/^table "shop\.nope" does not exist/);

@@ -9,7 +9,7 @@ import { taskFailureReason } from '../shared/errors';
 import type { ActivityOutcome } from '../shared/migrate/contracts';
 import type { RowRangeResult, TableVerification, VerifyTableInput, VerifyTableProgress } from '../shared/verify/contracts';
 import { displayQualified } from '../shared/postgres/identifiers';
-import { mergeRowRanges } from '../shared/verify/verify-table';
+import { mergeRowRanges } from '../shared/verify/table-status';
 import { Activities, Orchestrations } from './names';
 import { activityRetry } from './retry-policy';
 

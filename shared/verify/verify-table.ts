@@ -3,7 +3,7 @@
  * read inside one REPEATABLE READ READ ONLY transaction (one snapshot for schema, counts, aggregates, samples
  * and row hashes); the Iceberg side is one snapshot (the current one, or the one a migration committed),
  * streamed by our reader. A large table's rows can instead be compared per key range (planKeyRanges,
- * verifyRowRange, mergeRowRanges), each range in a snapshot of its own, so an orchestration can fan them out.
+ * verifyRowRange, then mergeRowRanges of table-status.ts), each range in a snapshot of its own, so an orchestration can fan them out.
  */
 import type { Client } from 'pg';
 import { ValidationError, errorMessage } from '../errors';
@@ -27,6 +27,7 @@ import { countCheck, fromSql, manifestRowCount, sourceRowCount } from './count-c
 import { type RowExamination, type RowLayout, type RowSource, TargetBuckets, bucketCount, bucketOfRow, differingBuckets, examineBuckets, keyTextOf, sourceBuckets } from './row-check';
 import { SampleSet } from './samples';
 import { compareSchemas } from './schema-check';
+import { DEFAULT_MAX_DIFFERENCES, statusOf } from './table-status';
 import { scanTarget } from './target-scan';
 
 /** One table to verify. */
@@ -154,32 +155,6 @@ export async function verifyRowRange(env: MigrationEnvironment, request: VerifyT
     const examined = await compareRows(client, env.catalog.io, metadata, snapshot, columns, layout, rows, filter, bucketCount(BigInt(Math.max(1, range.estimatedRows))), options.maxDifferences ?? DEFAULT_MAX_DIFFERENCES);
     return { range: range.index, compared: examined.compared, differing: String(examined.differing), differences: examined.differences, rangesNotExamined: String(examined.bucketsNotExamined) };
   });
-}
-
-/** A table's checks (verifyTable with rowsByRange) completed with its ranges' rows: pure, so orchestrations can call it. */
-export function mergeRowRanges(checks: TableVerification, ranges: readonly RowRangeResult[], maxDifferences = DEFAULT_MAX_DIFFERENCES): TableVerification {
-  if (checks.status === 'error') return checks;
-  const ordered = [...ranges].sort((a, b) => a.range - b.range);
-  const sum = (pick: (r: RowRangeResult) => string) => ordered.reduce((n, r) => n + BigInt(pick(r)), 0n);
-  const notExamined = sum((r) => r.rangesNotExamined);
-  const rows: NonNullable<TableVerification['rows']> = {
-    compared: sum((r) => r.compared).toString(),
-    differing: sum((r) => r.differing).toString(),
-    differences: ordered.flatMap((r) => r.differences).slice(0, maxDifferences),
-  };
-  if (notExamined > 0n) rows.rangesNotExamined = notExamined.toString();
-  const merged: TableVerification = { ...checks, rows };
-  merged.status = statusOf(merged);
-  return merged;
-}
-
-const DEFAULT_MAX_DIFFERENCES = 20;
-
-/** 'differs' when any check found a difference (or left one unexamined). */
-function statusOf(t: TableVerification): TableVerification['status'] {
-  const differs = t.schema.length > 0 || (t.counts !== undefined && !t.counts.ok) || t.aggregates.some((a) => !a.ok)
-    || (t.rows !== undefined && (t.rows.differing !== '0' || t.rows.rangesNotExamined !== undefined));
-  return differs ? 'differs' : 'ok';
 }
 
 /** Loads the Iceberg table, then runs `fn` in one REPEATABLE READ snapshot of the source under canonical settings. */

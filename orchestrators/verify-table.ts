@@ -1,7 +1,8 @@
 /**
  * verifyTable: one table's checks (schema, counts, aggregates, samples; every row too when the table is not
  * split) and, at the full level for a table split into key ranges, one verifyRowRange per range, fanned out
- * and merged. It never throws: a table that cannot be verified comes back with status 'error' and the reason.
+ * and merged: then the ranges read the Iceberg side for the table's aggregates, rows read and samples too, so
+ * it is read once. It never throws: a table that cannot be verified comes back with status 'error' and the reason.
  */
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
@@ -9,7 +10,7 @@ import { taskFailureReason } from '../shared/errors';
 import type { ActivityOutcome } from '../shared/migrate/contracts';
 import type { RowRangeResult, TableVerification, VerifyTableInput, VerifyTableProgress } from '../shared/verify/contracts';
 import { displayQualified } from '../shared/postgres/identifiers';
-import { mergeRowRanges } from '../shared/verify/table-status';
+import { DEFAULT_SAMPLES, mergeRowRanges, sampleShare } from '../shared/verify/table-status';
 import { Activities, Orchestrations } from './names';
 import { activityRetry } from './retry-policy';
 
@@ -48,7 +49,9 @@ export const verifyTable: OrchestrationHandler = function* (context: Orchestrati
     for (let start = 0; start === 0 || start < pending.length; start += RANGE_BATCH) {
       const tasks: Task[] = pending
         .slice(start, start + RANGE_BATCH)
-        .map((range) => context.df.callActivityWithRetry(Activities.verifyRowRange, activityRetry(), { plan, range, options }));
+        .map((range) => context.df.callActivityWithRetry(Activities.verifyRowRange, activityRetry(), {
+          plan, range, options: { ...options, samples: sampleShare(input.samples ?? DEFAULT_SAMPLES, pending.length, range.index) },
+        }));
       if (start === 0) tasks.unshift(checks);
       let answers: Array<ActivityOutcome<RowRangeResult | TableVerification>>;
       try {

@@ -22,6 +22,6 @@ df.app.activity(Activities.verifyTableChecks, {
 });
 
 df.app.activity(Activities.verifyRowRange, {
-  handler: (input: { plan: VerifyTablePlan; range: KeyRange; options: Pick<VerifyTableOptions, 'maxDifferences'> }) =>
+  handler: (input: { plan: VerifyTablePlan; range: KeyRange; options: Pick<VerifyTableOptions, 'maxDifferences' | 'samples'> }) =>
     activityOutcome(() => verifyRowRange(environment(), tableRequest(input.plan), input.range, input.options)),
 });

@@ -37,27 +37,29 @@
  * `to_json(text)` and JavaScript's `JSON.stringify` both write them (`"`, `\` and control characters escaped,
  * nothing else).
  *
- * Row hash: PostgreSQL's `hashtextextended(row text, 0)` (Bob Jenkins' lookup3 over the UTF-8 bytes, 64 bits),
- * as an unsigned 64-bit value; a range's hash is the sum of its rows' hashes modulo 2^64 (order-independent,
- * and unlike xor a duplicate does not cancel itself). The check needs a well-mixed 64-bit value per row, not
- * resistance to a forger: a changed row escapes only if its bucket's sum comes out equal modulo 2^64, as
- * unlikely as with the first 8 bytes of md5, which this replaced because md5 (and turning its hex into an
- * int8) cost PostgreSQL more than a fifth of the bucket query and JS twice what lookup3 costs. The function is
- * PostgreSQL's hash-partitioning hash, stable across versions; its value depends on the server's byte order,
- * and JS computes the little-endian one (x86-64, ARM64): on a big-endian server every bucket would differ
- * and verification would fail, never pass.
- * Bucket of a row: the top 28 bits of `hashtextextended(key text, 1)`, modulo the bucket count (the row text
- * stands in for the key of a keyless table); for a key of one int or long column, the key value itself
- * modulo the bucket count (non-negative), which saves a hash per row on both sides.
+ * Row hash: PostgreSQL's `hashtextextended` (Bob Jenkins' lookup3 over the UTF-8 bytes, 64 bits) chained over
+ * the row's columns: each column's canonical text is hashed with the previous column's hash as the seed (0
+ * before the first), a NULL column hashes '' with the previous hash xor 0x9e3779b97f4a7c15 (row-hasher.ts). It
+ * is taken as an unsigned 64-bit value; a range's hash is the sum of its rows' hashes modulo 2^64 (order-
+ * independent, and unlike xor a duplicate does not cancel itself). The check needs a well-mixed 64-bit value
+ * per row, not resistance to a forger: a changed row escapes only if its range's sum comes out equal modulo
+ * 2^64, as unlikely as with the first 8 bytes of md5, which this replaced because md5 (and turning its hex
+ * into an int8) cost PostgreSQL more than a fifth of the row query and JS twice what lookup3 costs. The
+ * function is PostgreSQL's hash-partitioning hash, stable across versions; its value depends on the server's
+ * byte order, and JS computes the little-endian one (x86-64, ARM64): on a big-endian server every range would
+ * differ and verification would fail, never pass.
+ * Bucket of a row, when a range's hashes differ and its rows are split to find which: the top 28 bits of
+ * `hashtextextended(key text, 1)`, modulo the bucket count (the row text stands in for the key of a keyless
+ * table); for a key of one int or long column, the key value itself modulo the bucket count (non-negative).
  *
  * Both sides are hot loops (every row of a table, once per side), so each is written for speed without
- * changing a byte of the definition. JS resolves a formatter per column once (CanonicalRows) instead of a type
- * switch per value, and writes a row text as UTF-8 into one reused buffer, made a string once and hashed from
- * those same bytes. SQL reads timestamps' microseconds from their binary form with integer arithmetic instead
- * of numeric EXTRACT(EPOCH ...), and leaves out NULL tests where the expression is NULL for NULL anyway.
+ * changing a byte of the definition. JS resolves a formatter per column once (CanonicalRows, RowHasher)
+ * instead of a type switch per value, and hashes values from canonical bytes written straight into one
+ * buffer. SQL reads timestamps' microseconds from their binary form with integer arithmetic instead of
+ * numeric EXTRACT(EPOCH ...), and leaves out NULL tests where the expression is NULL for NULL anyway.
  */
 import type { DecodePlan } from '../postgres/decode-plan';
-import { HASHED, hashBytes, hashText } from './row-hash';
+import { HASHED, hashText } from './row-hash';
 import { quoteIdent } from '../postgres/identifiers';
 import { compareStrings } from '../iceberg/spec/compare';
 import { type IcebergType, type PrimitiveType, decimalParams } from '../iceberg/spec/types';
@@ -273,22 +275,13 @@ export class CanonicalRows {
 
   /**
    * The row text of canonical values from `values` (jsonArray's text), written as UTF-8 into one reused buffer
-   * and made a string once; its row hash is taken from those bytes on the way and kept for rowHash, so the
-   * text is never encoded a second time (and no string per element or rope is made on the way).
+   * and made a string once (no string per element or rope is made on the way).
    */
   text(canonical: ReadonlyArray<string | null>): string {
-    const length = writeJsonArray(canonical);
-    const text = TEXT_BYTES.toString('utf8', 0, length);
-    hashBytes(TEXT_BYTES, length, 0);
-    lastRow.text = text;
-    lastRow.hi = HASHED[0]!;
-    lastRow.lo = HASHED[1]!;
-    return text;
+    return TEXT_BYTES.toString('utf8', 0, writeJsonArray(canonical));
   }
 }
 
-/** The row text CanonicalRows wrote last and its row hash, for the rowHash call that follows it. */
-const lastRow: { text: string | null; hi: number; lo: number } = { text: null, hi: 0, lo: 0 };
 let TEXT_BYTES = Buffer.allocUnsafe(4096);
 
 /** Writes jsonArray(items) as UTF-8 into TEXT_BYTES (grown as needed); returns its length in bytes. */
@@ -366,23 +359,6 @@ function writeUnicodeEscape(c: number, out: Buffer, start: number): number {
   return n;
 }
 
-/** Row hash (see the module comment) as an unsigned 64-bit value. */
-export function rowHash(text: string): bigint {
-  // The row text CanonicalRows.text just made comes with its hash; comparing the same string object is O(1).
-  if (text === lastRow.text) return uint64(lastRow.hi, lastRow.lo);
-  hashText(text, 0);
-  return uint64(HASHED[0]!, HASHED[1]!);
-}
-
-const WORDS = new DataView(new ArrayBuffer(8));
-
-/** hi * 2^32 + lo as one BigInt (shifting and or-ing BigInts would make four). */
-function uint64(hi: number, lo: number): bigint {
-  WORDS.setUint32(0, hi);
-  WORDS.setUint32(4, lo);
-  return WORDS.getBigUint64(0);
-}
-
 /** Bucket of a key (or keyless row) text among `buckets`. */
 export function bucketOf(keyText: string, buckets: number): number {
   hashText(keyText, 1);
@@ -398,11 +374,6 @@ export function integerBucketOf(keyValue: string, buckets: number): number {
   }
   const b = BigInt(buckets);
   return Number(((BigInt(keyValue) % b) + b) % b);
-}
-
-/** Sum of row hashes modulo 2^64 (the order-independent range hash). */
-export function addHash(sum: bigint, hash: bigint): bigint {
-  return BigInt.asUintN(64, sum + hash);
 }
 
 /** A range hash PostgreSQL summed as an exact numeric, reduced modulo 2^64. */
@@ -448,12 +419,6 @@ const NEEDS_ESCAPING = new Set<DecodePlan['kind']>(['text', 'jsonb', 'interval',
 export function canonicalArraySql(canonicals: readonly string[]): string {
   if (canonicals.length === 0) return `'[]'`;
   return `pg_catalog.array_to_json(ARRAY[${canonicals.join(', ')}]::text[])::text`;
-}
-
-/** SQL for the row hash of a canonical text (signed int8; sums are reduced modulo 2^64 by the caller). */
-export function rowHashSql(text: string): string {
-  // COLLATE "C": hashtextextended hashes the bytes only under a deterministic collation.
-  return `pg_catalog.hashtextextended((${text}) COLLATE "C", 0)`;
 }
 
 /** SQL for the bucket of an integer key's canonical text among `buckets` (see integerBucketOf). */

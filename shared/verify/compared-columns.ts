@@ -16,6 +16,8 @@ export interface ComparedColumn {
   valueSql: string;
   /** SQL of its canonical text (canonical.ts). */
   canonicalSql: string;
+  /** Whether PostgreSQL allows NULL in it (a NOT NULL column's row hash step skips the NULL test). */
+  nullable: boolean;
 }
 
 /** Columns mapped from PostgreSQL that the Iceberg schema has under the same name and type, in PostgreSQL order. */
@@ -27,7 +29,7 @@ export function comparedColumns(mapping: TableMapping, actual: Schema): Compared
     const field = byName.get(column.name);
     if (field === undefined || typeToString(field.type) !== typeToString(expected.type)) return;
     const valueSql = column.transfer === 'text' ? column.selectSql : quoteIdent(column.name);
-    out.push({ name: column.name, type: field.type, plan: column.decode, valueSql, canonicalSql: columnCanonicalSql(column, valueSql) });
+    out.push({ name: column.name, type: field.type, plan: column.decode, valueSql, canonicalSql: columnCanonicalSql(column, valueSql), nullable: !expected.required });
   });
   return out;
 }

@@ -3,6 +3,8 @@
  * orchestration. JSON-safe: 64-bit figures travel as decimal strings.
  */
 
+import type { AggregatePartial } from './target-aggregates';
+
 /** How much is checked: quick = schema + counts + aggregates; full adds every row. */
 export type VerifyLevel = 'quick' | 'full';
 
@@ -87,7 +89,10 @@ export interface VerificationReport {
   ok: boolean;
 }
 
-/** Rows of one key range, compared by one verifyRowRange activity. */
+/**
+ * One key range of a table, verified by one verifyRowRange activity: its rows compared, and what the same read
+ * of the Iceberg side gathers for the table's other checks (rows read, aggregate figures, its share of samples).
+ */
 export interface RowRangeResult {
   range: number;
   /** Source rows in the range. */
@@ -96,6 +101,12 @@ export interface RowRangeResult {
   differences: RowDifference[];
   /** Differing buckets of the range not examined row by row. */
   rangesNotExamined: string;
+  /** Rows read from the Iceberg side in the range. */
+  targetRows: string;
+  /** The Iceberg side's aggregate figures over the range, merged across ranges with PostgreSQL's whole-table ones. */
+  aggregates: AggregatePartial;
+  /** The range's share of the table's samples. */
+  samples: SampleRow[];
 }
 
 /**

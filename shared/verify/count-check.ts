@@ -8,7 +8,6 @@ import type { Snapshot } from '../iceberg/spec/snapshot';
 import { liveEntries } from '../iceberg/transaction/manifest-files';
 import { quoteQualified } from '../postgres/identifiers';
 import type { SourceTable } from '../postgres/source-table';
-import type { CountCheck } from './contracts';
 
 /**
  * The FROM target the copy reads: ONLY for an ordinary table (rows of inheritance children are theirs), the
@@ -29,11 +28,4 @@ export async function manifestRowCount(io: FileIO, snapshot: Snapshot | undefine
   let total = 0n;
   for (const { entry } of await liveEntries(io, snapshot)) total += BigInt(entry.dataFile.recordCount);
   return total.toString();
-}
-
-/** The count check of the figures gathered. */
-export function countCheck(source: string, targetManifest: string, targetRead: string | undefined): CountCheck {
-  const check: CountCheck = { source, targetManifest, ok: source === targetManifest && (targetRead === undefined || targetRead === source) };
-  if (targetRead !== undefined) check.targetRead = targetRead;
-  return check;
 }

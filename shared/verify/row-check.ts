@@ -1,15 +1,19 @@
 /**
- * Every-row check. Rows are put into buckets by a hash of their key's canonical text (the row text for a
- * keyless table), the same function on both sides, so no side has to agree with the other's collation or
- * sort order. Per bucket PostgreSQL computes count and sum of row hashes in SQL; the Iceberg side accumulates
- * the same figures while it streams the data files. Only buckets that differ are fetched, from both sides,
- * and compared row by row: by key (values per column) or, keyless, as multisets of row texts.
+ * Every-row check. First, per table or key range, PostgreSQL computes the row count and the sum of row hashes
+ * (row-hasher.ts) in SQL while the Iceberg side accumulates the same two figures streaming the data files
+ * (sourceRowFigures, HashSum). When they differ, the rows are split into buckets by a hash of their key's
+ * canonical text (the row text for a keyless table), the same function on both sides, so no side has to agree
+ * with the other's collation or sort order; both sides compute count and hash sum per bucket, and only the
+ * buckets that differ are fetched, from both sides, and compared row by row: by key (values per column) or,
+ * keyless, as multisets of row texts.
  * Memory: two small arrays per table, plus the rows of the buckets being examined.
  */
 import type { Client } from 'pg';
-import { addHash, bucketOf, bucketSql, canonicalArraySql, integerBucketOf, integerBucketSql, jsonArray, reduceHash, rowHash, rowHashSql } from './canonical';
+import { bucketOf, bucketSql, canonicalArraySql, integerBucketOf, integerBucketSql, jsonArray, reduceHash, nullTestSql } from './canonical';
 import type { ComparedColumn } from './compared-columns';
 import type { RowDifference } from './contracts';
+import { HASHED } from './row-hash';
+import { HashSum, rowHashSql } from './row-hasher';
 
 /** Key placeholder of a keyless table's row in `RowDifference.key` and `SampleRow.key`. */
 export const ROW_KEY = '(row)';
@@ -21,10 +25,16 @@ const MAX_BUCKETS = 1 << 16;
 const ROWS_PER_ROUND = 50_000;
 const MAX_ROUNDS = 4;
 
-/** The rows a check reads: a FROM item and the parameters its SQL refers to as $1..$n. */
+/** The rows a check reads: a table (fromSql), the rows of it a condition selects, and the condition's $1..$n. */
 export interface RowSource {
-  from: string;
+  relation: string;
+  where?: string;
   params: readonly unknown[];
+}
+
+/** The FROM item of a RowSource's rows. */
+export function rowsFromSql(source: RowSource): string {
+  return source.where === undefined ? source.relation : `(SELECT * FROM ${source.relation} WHERE ${source.where}) AS icebridge_range`;
 }
 
 /** Which compared columns form the key (none: the table is compared as a multiset). */
@@ -85,12 +95,40 @@ export function canonicalRowsSql(layout: RowLayout, from: string): string {
   return `SELECT ${keyText} AS kt, ${rowText} AS rt${cs ? `, ${cs}` : ''} FROM (SELECT ${inner || '1 AS none'} FROM ${from} OFFSET 0) q0`;
 }
 
+/** Row count and the sum of row hashes modulo 2^64 of one side. */
+export interface RowFigures {
+  rows: bigint;
+  sum: bigint;
+}
+
+/** Whether both sides' figures agree. */
+export function sameRowFigures(a: RowFigures, b: RowFigures): boolean {
+  return a.rows === b.rows && a.sum === b.sum;
+}
+
+/** PostgreSQL's row figures, computed in SQL: each column's canonical text computed once and hashed. */
+export async function sourceRowFigures(client: Client, layout: RowLayout, source: RowSource): Promise<RowFigures> {
+  const hash = rowHashSql(layout.columns.map((c) => ({ canonical: c.canonicalSql, ...(c.nullable ? { nullTest: nullTestSql(c.plan, c.valueSql) } : {}) })));
+  const { rows: [row] } = await client.query<{ n: string; s: string | null }>(
+    `SELECT count(*)::text AS n, sum(${hash})::text AS s FROM ${rowsFromSql(source)}`,
+    [...source.params],
+  );
+  return { rows: BigInt(row!.n), sum: reduceHash(row!.s) };
+}
+
+/** The figures of a HashSum. */
+export function targetRowFigures(sum: HashSum): RowFigures {
+  return { rows: BigInt(sum.rows), sum: sum.sum };
+}
+
 /** PostgreSQL's bucket figures, computed in SQL. */
 export async function sourceBuckets(client: Client, layout: RowLayout, source: RowSource, buckets: number): Promise<BucketFigures> {
   const figures = { counts: new Float64Array(buckets), sums: new BigUint64Array(buckets) };
+  // The canonical texts come from the subquery: NULL there exactly when the value is NULL.
+  const hash = rowHashSql(layout.columns.map((c, i) => ({ canonical: `q1.c${i}`, ...(c.nullable ? { nullTest: `(q1.c${i} IS NULL)` } : {}) })));
   const { rows } = await client.query<{ b: number; n: string; s: string | null }>(
     `SELECT q2.b, count(*)::text AS n, sum(q2.h)::text AS s
-       FROM (SELECT ${bucketOfSql(layout, buckets)} AS b, ${rowHashSql('q1.rt')} AS h FROM (${canonicalRowsSql(layout, source.from)}) q1) q2
+       FROM (SELECT ${bucketOfSql(layout, buckets)} AS b, ${hash} AS h FROM (${canonicalRowsSql(layout, rowsFromSql(source))}) q1) q2
       GROUP BY q2.b`,
     [...source.params],
   );
@@ -104,17 +142,16 @@ export async function sourceBuckets(client: Client, layout: RowLayout, source: R
 /** The Iceberg side's bucket figures, accumulated row by row. */
 export class TargetBuckets {
   readonly figures: BucketFigures;
-  rows = 0n;
 
   constructor(readonly buckets: number) {
     this.figures = { counts: new Float64Array(buckets), sums: new BigUint64Array(buckets) };
   }
 
-  /** Adds one row by its bucket (bucketOfRow) and row text. */
-  add(b: number, rowText: string): void {
+  /** Adds one row, whose row hash is in HASHED, to bucket `b` (bucketOfRow). */
+  addHashed(b: number): void {
     this.figures.counts[b]! += 1;
-    this.figures.sums[b] = addHash(this.figures.sums[b]!, rowHash(rowText));
-    this.rows++;
+    const hash = (BigInt(HASHED[0]!) << 32n) | BigInt(HASHED[1]!);
+    this.figures.sums[b] = BigInt.asUintN(64, this.figures.sums[b]! + hash);
   }
 }
 
@@ -171,7 +208,7 @@ export async function examineBuckets(
     }
     const sourceRows = new Map<string, FetchedRow[]>();
     const result = await client.query<Record<string, string | null>>(
-      `SELECT q1.* FROM (${canonicalRowsSql(layout, source.from)}) q1 WHERE ${bucketOfSql(layout, buckets)} = ANY($${source.params.length + 1}::int4[])`,
+      `SELECT q1.* FROM (${canonicalRowsSql(layout, rowsFromSql(source))}) q1 WHERE ${bucketOfSql(layout, buckets)} = ANY($${source.params.length + 1}::int4[])`,
       [...source.params, [...chosen]],
     );
     for (const r of result.rows) {

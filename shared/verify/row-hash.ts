@@ -4,24 +4,25 @@
  * is made per row.
  */
 
-/** hashBytes of the UTF-8 bytes of `text`. */
+/** hashBytes of the UTF-8 bytes of `text`, with a seed below 2^32. */
 export function hashText(text: string, seed: number): void {
   if (text.length * 3 > HASH_INPUT.length) HASH_INPUT = new Uint8Array(text.length * 3 + 64);
-  hashBytes(HASH_INPUT, UTF8.encodeInto(text, HASH_INPUT).written, seed);
+  hashBytes(HASH_INPUT, UTF8.encodeInto(text, HASH_INPUT).written, 0, seed);
 }
 
 /**
  * PostgreSQL's hash_bytes_extended (src/common/hashfn.c: Bob Jenkins' lookup3, 2006, public domain) of the
- * first `length` bytes of `k` with a seed below 2^32, as hashtextextended computes it on a little-endian
- * server. The result is left in HASHED (high word, low word) so no array or BigInt is made per call.
+ * first `length` bytes of `k` with the 64-bit seed seedHi * 2^32 + seedLo (both unsigned 32-bit words), as
+ * hashtextextended computes it on a little-endian server. The result is left in HASHED (high word, low word)
+ * so no array or BigInt is made per call.
  */
-export function hashBytes(k: Uint8Array, length: number, seed: number): void {
+export function hashBytes(k: Uint8Array, length: number, seedHi: number, seedLo: number): void {
   let a = (0x9e3779b9 + length + 3923095) | 0;
   let b = a;
   let c = a;
-  if (seed !== 0) {
-    // The seed's high word, added to a, is 0.
-    b = (b + seed) | 0;
+  if (seedHi !== 0 || seedLo !== 0) {
+    a = (a + seedHi) | 0;
+    b = (b + seedLo) | 0;
     a = (a - c) ^ rot(c, 4); c = (c + b) | 0;
     b = (b - a) ^ rot(a, 6); a = (a + c) | 0;
     c = (c - b) ^ rot(b, 8); b = (b + a) | 0;

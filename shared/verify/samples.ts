@@ -3,48 +3,71 @@
  * row text for a keyless table), as canonical texts, for a person to eyeball.
  */
 import type { Client } from 'pg';
+import type { Row } from '../iceberg/spec/values';
+import { CanonicalRows, canonicalFormatter, jsonArray } from './canonical';
 import type { SampleRow } from './contracts';
-import { type RowLayout, canonicalRowsSql, keyRecord, keyTextOf } from './row-check';
+import { type RowLayout, type RowSource, canonicalRowsSql, keyRecord } from './row-check';
+
+/** The probe of a NULL key: a NUL character, which no PostgreSQL text holds. */
+const NULL_PROBE = '\u0000';
 
 /** Samples being matched against the Iceberg side. */
 export class SampleSet {
   private readonly targets = new Map<string, Record<string, string | null>>();
   private readonly wanted: Set<string>;
+  private readonly canonical: CanonicalRows;
+  /** The text a row is matched by: its key's canonical text (a JSON array of them for a key of several columns) or, keyless, its row text. */
+  private readonly probe: (row: Row) => string;
 
-  private constructor(private readonly layout: RowLayout, private readonly sources: Array<{ keyText: string; key: Record<string, string | null>; values: Record<string, string | null> }>) {
-    this.wanted = new Set(sources.map((s) => s.keyText));
+  private constructor(private readonly layout: RowLayout, private readonly sources: Array<{ probe: string; key: Record<string, string | null>; values: Record<string, string | null> }>) {
+    this.wanted = new Set(sources.map((s) => s.probe));
+    this.canonical = new CanonicalRows(layout.columns.map((c) => c.type));
+    const keys = layout.keyIndexes;
+    if (keys.length === 1) {
+      const format = canonicalFormatter(layout.columns[keys[0]!]!.type);
+      this.probe = (row) => format(row[keys[0]!] ?? null) ?? NULL_PROBE;
+    } else {
+      const formats = keys.map((i) => canonicalFormatter(layout.columns[i]!.type));
+      this.probe = keys.length === 0
+        ? (row) => this.canonical.text(this.canonical.values(row))
+        : (row) => jsonArray(keys.map((i, j) => formats[j]!(row[i] ?? null)));
+    }
   }
 
-  /** Picks `count` random rows in PostgreSQL. */
-  static async pick(client: Client, layout: RowLayout, from: string, count: number): Promise<SampleSet> {
+  /** Picks `count` random rows of `source` in PostgreSQL. */
+  static async pick(client: Client, layout: RowLayout, source: RowSource, count: number): Promise<SampleSet> {
     if (count <= 0) return new SampleSet(layout, []);
     const n = Math.floor(count);
-    const pickFrom = async (source: string): Promise<Array<Record<string, string | null>>> => (await client.query<Record<string, string | null>>(
+    const where = source.where === undefined ? '' : ` WHERE ${source.where}`;
+    const pickFrom = async (rows: string): Promise<Array<Record<string, string | null>>> => (await client.query<Record<string, string | null>>(
       // The rows are picked first (a top-N sort of the plain rows) and only the picked ones are made canonical.
-      canonicalRowsSql(layout, `(SELECT * FROM ${source} ORDER BY random() LIMIT ${n}) AS sampled`),
+      canonicalRowsSql(layout, `(SELECT * FROM ${rows}${where} ORDER BY random() LIMIT ${n}) AS sampled`),
+      [...source.params],
     )).rows;
     // A big table is sampled by pages first (TABLESAMPLE SYSTEM reads only those): ORDER BY random() over every
     // row cost a full scan, about a second per 2,000,000 rows, for five rows to look at.
-    const percent = await samplePercent(client, from, n);
-    let rows = percent === undefined ? [] : await pickFrom(`${from} TABLESAMPLE SYSTEM (${percent})`);
-    if (rows.length < n) rows = await pickFrom(from);
+    const percent = await samplePercent(client, source.relation, n);
+    let rows = percent === undefined ? [] : await pickFrom(`${source.relation} TABLESAMPLE SYSTEM (${percent})`);
+    if (rows.length < n) rows = await pickFrom(source.relation);
+    const keys = layout.keyIndexes;
     return new SampleSet(layout, rows.map((r) => {
       const canonical = layout.columns.map((_c, i) => r[`c${i}`] ?? null);
-      return { keyText: r.kt!, key: keyRecord(layout, canonical, r.rt!), values: valuesOf(layout, canonical) };
+      const probe = keys.length === 1 ? canonical[keys[0]!] ?? NULL_PROBE : r.kt!;
+      return { probe, key: keyRecord(layout, canonical, r.rt!), values: valuesOf(layout, canonical) };
     }));
   }
 
-  /** Offers one Iceberg row; kept when it is the first with a sampled key. */
-  offer(canonical: ReadonlyArray<string | null>, rowText: string): void {
-    if (this.wanted.size === 0) return;
-    const keyText = keyTextOf(this.layout, canonical, rowText);
-    if (this.targets.has(keyText) || !this.wanted.has(keyText)) return;
-    this.targets.set(keyText, valuesOf(this.layout, canonical));
+  /** Offers one Iceberg row as our reader returns it; kept when it is the first with a sampled key. */
+  offer(row: Row): void {
+    if (this.targets.size === this.wanted.size) return;
+    const probe = this.probe(row);
+    if (this.targets.has(probe) || !this.wanted.has(probe)) return;
+    this.targets.set(probe, valuesOf(this.layout, this.canonical.values(row)));
   }
 
   /** Both sides side by side. */
   rows(): SampleRow[] {
-    return this.sources.map((s) => ({ key: s.key, source: s.values, target: this.targets.get(s.keyText) ?? null }));
+    return this.sources.map((s) => ({ key: s.key, source: s.values, target: this.targets.get(s.probe) ?? null }));
   }
 }
 

@@ -1,10 +1,15 @@
 /**
- * A table's verification status from its checks, and the merge of its key ranges' row results: pure, so the
+ * A table's verification status from its checks, and the merge of its key ranges' results: pure, so the
  * verifyTable orchestration can call them.
  */
-import type { RowRangeResult, TableVerification } from './contracts';
+import type { CountCheck, RowRangeResult, TableVerification } from './contracts';
+import { compareAggregates, groupedColumns, mergeAggregatePartials } from './target-aggregates';
 
-/** A table's checks (verifyTable with rowsByRange) completed with its ranges' rows. */
+/**
+ * A table's checks (verifyTable with rowsByRange) completed with its ranges: the rows compared, and the
+ * Iceberg side's rows read, aggregates and samples, which the ranges gathered in the same read. The checks
+ * carry PostgreSQL's aggregates with no target side yet; the ranges' figures are merged and compared here.
+ */
 export function mergeRowRanges(checks: TableVerification, ranges: readonly RowRangeResult[], maxDifferences = DEFAULT_MAX_DIFFERENCES): TableVerification {
   if (checks.status === 'error') return checks;
   const ordered = [...ranges].sort((a, b) => a.range - b.range);
@@ -16,13 +21,33 @@ export function mergeRowRanges(checks: TableVerification, ranges: readonly RowRa
     differences: ordered.flatMap((r) => r.differences).slice(0, maxDifferences),
   };
   if (notExamined > 0n) rows.rangesNotExamined = notExamined.toString();
-  const merged: TableVerification = { ...checks, rows };
+  const merged: TableVerification = { ...checks, rows, samples: [...checks.samples, ...ordered.flatMap((r) => r.samples)] };
+  if (checks.counts !== undefined) merged.counts = countCheck(checks.counts.source, checks.counts.targetManifest, sum((r) => r.targetRows).toString());
+  const target = mergeAggregatePartials(ordered.map((r) => r.aggregates));
+  if (target !== undefined) {
+    const source = new Map(checks.aggregates.map((a) => [`${a.column}\u0000${a.aggregate}`, a.source] as const));
+    merged.aggregates = compareAggregates(source, target.figures(groupedColumns(source)));
+  }
   merged.status = statusOf(merged);
   return merged;
 }
 
+/** How many of a table's `total` samples range `index` of `ranges` picks (the first ones take the remainder). */
+export function sampleShare(total: number, ranges: number, index: number): number {
+  return Math.floor(total / ranges) + (index < total % ranges ? 1 : 0);
+}
+
+/** The count check of the figures gathered. */
+export function countCheck(source: string, targetManifest: string, targetRead: string | undefined): CountCheck {
+  const check: CountCheck = { source, targetManifest, ok: source === targetManifest && (targetRead === undefined || targetRead === source) };
+  if (targetRead !== undefined) check.targetRead = targetRead;
+  return check;
+}
+
 /** Differing rows listed per table unless asked otherwise (all are counted). */
 export const DEFAULT_MAX_DIFFERENCES = 20;
+/** Random rows shown side by side per table unless asked otherwise. */
+export const DEFAULT_SAMPLES = 5;
 
 /** 'differs' when any check found a difference (or left one unexamined). */
 export function statusOf(t: TableVerification): TableVerification['status'] {

@@ -2,8 +2,10 @@
  * verifyTable: proves one migrated table exact against its live PostgreSQL source. Every PostgreSQL figure is
  * read inside one REPEATABLE READ READ ONLY transaction (one snapshot for schema, counts, aggregates, samples
  * and row hashes); the Iceberg side is one snapshot (the current one, or the one a migration committed),
- * streamed by our reader. A large table's rows can instead be compared per key range (planKeyRanges,
- * verifyRowRange, then mergeRowRanges of table-status.ts), each range in a snapshot of its own, so an orchestration can fan them out.
+ * streamed once by our reader for rows read, aggregates, samples and row hashes together. A large table's
+ * rows can instead be compared per key range (planKeyRanges, verifyRowRange, then mergeRowRanges of
+ * table-status.ts), each range in a snapshot of its own, so an orchestration can fan them out: then the ranges
+ * read the Iceberg side, each for its own rows, and the table's checks read only PostgreSQL and the manifests.
  */
 import type { Client } from 'pg';
 import { ValidationError, errorMessage } from '../errors';
@@ -19,15 +21,20 @@ import { describeTable } from '../postgres/introspect';
 import { withSnapshotTransaction } from '../postgres/snapshot-transaction';
 import type { SourceTable } from '../postgres/source-table';
 import { type TableMapping, mapTable } from '../postgres/type-mapping';
-import { TargetAggregates, compareAggregates, groupedColumns, sourceAggregates } from './aggregate-check';
-import { CANONICAL_SESSION_SETTINGS } from './canonical';
+import { sourceAggregates } from './aggregate-check';
+import { CANONICAL_SESSION_SETTINGS, CanonicalRows } from './canonical';
 import { type ComparedColumn, comparedColumns } from './compared-columns';
 import type { KeyRange, RowRangeResult, TableVerification, VerificationReport, VerifyLevel } from './contracts';
-import { countCheck, fromSql, manifestRowCount, sourceRowCount } from './count-check';
-import { type RowExamination, type RowLayout, type RowSource, TargetBuckets, bucketCount, bucketOfRow, differingBuckets, examineBuckets, keyTextOf, sourceBuckets } from './row-check';
+import { fromSql, manifestRowCount, sourceRowCount } from './count-check';
+import {
+  type RowExamination, type RowFigures, type RowLayout, type RowSource, TargetBuckets, bucketCount, bucketOfRow, differingBuckets, examineBuckets,
+  keyTextOf, sameRowFigures, sourceBuckets, sourceRowFigures, targetRowFigures,
+} from './row-check';
+import { HashSum, RowHasher } from './row-hasher';
 import { SampleSet } from './samples';
 import { compareSchemas } from './schema-check';
-import { DEFAULT_MAX_DIFFERENCES, statusOf } from './table-status';
+import { DEFAULT_MAX_DIFFERENCES, DEFAULT_SAMPLES, countCheck, statusOf } from './table-status';
+import { TargetAggregates, compareAggregates, groupedColumns } from './target-aggregates';
 import { scanTarget } from './target-scan';
 
 /** One table to verify. */
@@ -47,7 +54,7 @@ export interface VerifyTableOptions {
   level: VerifyLevel;
   /** Differing rows listed per table (all are counted); default 20. */
   maxDifferences?: number;
-  /** Random rows shown side by side; default 5. */
+  /** Random rows shown side by side; default 5 (a table split into ranges: shared among its ranges). */
   samples?: number;
   /** full level: leave every-row comparison to verifyRowRange, one call per key range (planKeyRanges). */
   rowsByRange?: boolean;
@@ -128,8 +135,16 @@ export function splitKeySpan(lo: bigint, hi: bigint, count: number, rows: number
   }));
 }
 
-/** Compares the rows of one key range (see planKeyRanges): both sides bucketed, differing buckets examined. */
-export async function verifyRowRange(env: MigrationEnvironment, request: VerifyTableRequest, range: KeyRange, options: Pick<VerifyTableOptions, 'maxDifferences'>): Promise<RowRangeResult> {
+/**
+ * Verifies one key range (see planKeyRanges): its rows compared, and the Iceberg side's rows read, aggregate
+ * figures and `samples` sampled rows gathered in the same read, for mergeRowRanges.
+ */
+export async function verifyRowRange(
+  env: MigrationEnvironment,
+  request: VerifyTableRequest,
+  range: KeyRange,
+  options: Pick<VerifyTableOptions, 'maxDifferences' | 'samples'>,
+): Promise<RowRangeResult> {
   return inSourceSnapshot(env, request, async (client, metadata) => {
     const { source, columns, layout, snapshot } = await prepareComparison(client, metadata, request);
     if (layout.keyIndexes.length !== 1) throw new ValidationError(`${displayQualified(request.source.schema, request.source.name)} has no single-column key to split into ranges`);
@@ -148,12 +163,16 @@ export async function verifyRowRange(env: MigrationEnvironment, request: VerifyT
       conditions.push(`${quoteIdent(key.name)} < $${params.length}::int8`);
       bounds.push(bindByName(currentSchema(metadata), key.name, 'lt', literal(range.hi)));
     }
-    const rows: RowSource = conditions.length === 0
-      ? { from: fromSql(source), params: [] }
-      : { from: `(SELECT * FROM ${fromSql(source)} WHERE ${conditions.join(' AND ')}) AS icebridge_range`, params };
-    const filter = bounds.length === 0 ? undefined : and(...bounds);
-    const examined = await compareRows(client, env.catalog.io, metadata, snapshot, columns, layout, rows, filter, bucketCount(BigInt(Math.max(1, range.estimatedRows))), options.maxDifferences ?? DEFAULT_MAX_DIFFERENCES);
-    return { range: range.index, compared: examined.compared, differing: String(examined.differing), differences: examined.differences, rangesNotExamined: String(examined.bucketsNotExamined) };
+    const rows: RowSource = { relation: fromSql(source), params, ...(conditions.length > 0 ? { where: conditions.join(' AND ') } : {}) };
+    const samples = await SampleSet.pick(client, layout, rows, options.samples ?? 0);
+    const aggregates = new TargetAggregates(columns);
+    const target: TargetRead = { io: env.catalog.io, metadata, snapshot, columns, ...(bounds.length > 0 ? { filter: and(...bounds) } : {}) };
+    const [sourceFigures, hashed] = await both(sourceRowFigures(client, layout, rows), readTarget(target, layout, { aggregates, samples }));
+    const examined = await explainDifference(client, target, layout, rows, sourceFigures, targetRowFigures(hashed), Math.max(1, range.estimatedRows), options.maxDifferences ?? DEFAULT_MAX_DIFFERENCES);
+    return {
+      range: range.index, compared: sourceFigures.rows.toString(), differing: String(examined.differing), differences: examined.differences,
+      rangesNotExamined: String(examined.bucketsNotExamined), targetRows: String(hashed.rows), aggregates: aggregates.partial(), samples: samples.rows(),
+    };
   });
 }
 
@@ -194,39 +213,75 @@ async function prepareComparison(client: Client, metadata: TableMetadata, reques
   return { source, mapping, columns, layout, snapshot };
 }
 
+/** The Iceberg rows a check reads: the snapshot's rows matching `filter`. */
+interface TargetRead {
+  io: FileIO;
+  metadata: TableMetadata;
+  snapshot: Snapshot | undefined;
+  columns: readonly ComparedColumn[];
+  filter?: Expression;
+}
+
+/** Both promises settled, the first failure thrown: neither is left running unobserved. */
+async function both<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [first, second] = await Promise.allSettled([a, b]);
+  if (first.status === 'rejected') throw first.reason;
+  if (second.status === 'rejected') throw second.reason;
+  return [first.value, second.value];
+}
+
 /**
- * Every-row comparison of `rows` against the snapshot's rows matching `filter`: PostgreSQL buckets its side
- * while this process streams the data files, then the buckets that differ are examined.
+ * One read of the Iceberg side: every row is counted and fed to `aggregates` and `samples`, and hashed too
+ * when `hash` is on (the full level); returns the row count and hash sum.
  */
-async function compareRows(
+async function readTarget(target: TargetRead, layout: RowLayout, feed: { aggregates: TargetAggregates; samples: SampleSet; hash?: boolean }): Promise<HashSum> {
+  const sum = new HashSum();
+  const hasher = feed.hash === false ? undefined : new RowHasher(layout.columns.map((c) => c.type));
+  const { aggregates, samples } = feed;
+  const scan = { snapshotId: target.snapshot?.['snapshot-id'], ...(target.filter ? { filter: target.filter } : {}) };
+  await scanTarget(target.io, target.metadata, target.columns, scan, (row) => {
+    hasher?.hashValues(row);
+    sum.addHashed();
+    aggregates.add(row);
+    samples.offer(row);
+  });
+  return sum;
+}
+
+/**
+ * When both sides' row figures differ, finds which rows do: both sides bucketed (sized by `rows`, the larger
+ * side's count or a range's estimate), then the differing buckets examined row by row.
+ */
+async function explainDifference(
   client: Client,
-  io: FileIO,
-  metadata: TableMetadata,
-  snapshot: Snapshot | undefined,
-  columns: readonly ComparedColumn[],
+  target: TargetRead,
   layout: RowLayout,
   rows: RowSource,
-  filter: Expression | undefined,
-  buckets: number,
+  source: RowFigures,
+  read: RowFigures,
+  estimatedRows: number,
   maxDifferences: number,
-): Promise<RowExamination & { compared: string }> {
-  const scan = { snapshotId: snapshot?.['snapshot-id'], withRowText: true, ...(filter ? { filter } : {}) };
-  const target = new TargetBuckets(buckets);
-  const [sourceSettled, targetSettled] = await Promise.allSettled([
-    sourceBuckets(client, layout, rows, buckets),
-    scanTarget(io, metadata, columns, scan, (_values, canonical, rowText) => target.add(bucketOfRow(layout, keyTextOf(layout, canonical, rowText), canonical, buckets), rowText)),
-  ]);
-  if (sourceSettled.status === 'rejected') throw sourceSettled.reason;
-  if (targetSettled.status === 'rejected') throw targetSettled.reason;
-  const source = sourceSettled.value;
-  const compared = source.counts.reduce((n, c) => n + c, 0);
-  const differing = differingBuckets(source, target.figures);
-  if (differing.length === 0) return { compared: String(compared), differing: 0, differences: [], bucketsNotExamined: 0 };
-  const examined = await examineBuckets(client, layout, rows, buckets, differing, source, target.figures,
-    (visit) => scanTarget(io, metadata, columns, scan, (_values, canonical, rowText) => visit(canonical, rowText)), maxDifferences);
-  // Buckets differed but none of their rows did: not expected within one snapshot, so reported, never hidden.
+): Promise<RowExamination> {
+  if (sameRowFigures(source, read)) return { differing: 0, differences: [], bucketsNotExamined: 0 };
+  const buckets = bucketCount(BigInt(estimatedRows));
+  const canonical = new CanonicalRows(layout.columns.map((c) => c.type));
+  const scan = { snapshotId: target.snapshot?.['snapshot-id'], ...(target.filter ? { filter: target.filter } : {}) };
+  const readCanonical = (visit: (values: Array<string | null>, rowText: string) => void) =>
+    scanTarget(target.io, target.metadata, target.columns, scan, (row) => {
+      const values = canonical.values(row);
+      visit(values, canonical.text(values));
+    });
+  const targetBuckets = new TargetBuckets(buckets);
+  const [sourceFigures] = await both(sourceBuckets(client, layout, rows, buckets), readCanonical((values, rowText) => {
+    RowHasher.hashCanonical(values);
+    targetBuckets.addHashed(bucketOfRow(layout, keyTextOf(layout, values, rowText), values, buckets));
+  }));
+  const differing = differingBuckets(sourceFigures, targetBuckets.figures);
+  // The figures differed but no bucket does: not expected within one snapshot, so reported, never hidden.
+  if (differing.length === 0) return { differing: 0, differences: [], bucketsNotExamined: 1 };
+  const examined = await examineBuckets(client, layout, rows, buckets, differing, sourceFigures, targetBuckets.figures, readCanonical, maxDifferences);
   const unexplained = examined.differing === 0 && examined.bucketsNotExamined === 0 ? differing.length : examined.bucketsNotExamined;
-  return { ...examined, bucketsNotExamined: unexplained, compared: String(compared) };
+  return { ...examined, bucketsNotExamined: unexplained };
 }
 
 async function verifyInSnapshot(
@@ -237,44 +292,43 @@ async function verifyInSnapshot(
   options: VerifyTableOptions,
   base: TableVerification,
 ): Promise<TableVerification> {
-  const rowsHere = options.level === 'full' && options.rowsByRange !== true;
+  const full = options.level === 'full';
+  const byRange = full && options.rowsByRange === true;
   const { source, mapping, columns, layout, snapshot } = await prepareComparison(client, metadata, request);
   const schema = compareSchemas(mapping.schema, currentSchema(metadata), source);
-  const from = fromSql(source);
-
-  const samples = await SampleSet.pick(client, layout, from, options.samples ?? 5);
+  const rows: RowSource = { relation: fromSql(source), params: [] };
   const manifestCount = await manifestRowCount(io, snapshot);
   const sourceCount = await sourceRowCount(client, source);
 
-  // PostgreSQL computes its aggregates while this process streams the data files: one pass feeds the rows-read
-  // count, aggregates and samples. Every string column's groups are tracked (up to a small limit) and only those
-  // PostgreSQL finds low-cardinality are compared.
-  const targetAggregates = new TargetAggregates(columns, new Set(columns.filter((c) => c.type === 'string').map((c) => c.name)));
-  const keyless = layout.keyIndexes.length === 0;
-  let read = 0n;
-  const [settledSource, settledTarget] = await Promise.allSettled([
-    sourceAggregates(client, source, columns),
-    scanTarget(io, metadata, columns, { snapshotId: snapshot?.['snapshot-id'], withRowText: keyless }, (values, canonical, rowText) => {
-      read++;
-      targetAggregates.add(values, canonical);
-      samples.offer(canonical, rowText);
-    }),
-  ]);
-  if (settledSource.status === 'rejected') throw settledSource.reason;
-  if (settledTarget.status === 'rejected') throw settledTarget.reason;
-  const sourceFigures = settledSource.value;
+  if (byRange) {
+    // The ranges read the Iceberg side (rows, aggregates, samples) and mergeRowRanges compares: only
+    // PostgreSQL's aggregates here, with no target side yet.
+    const sourceFigures = await sourceAggregates(client, source, columns);
+    const result: TableVerification = { ...base, schema, counts: countCheck(sourceCount, manifestCount, undefined), aggregates: compareAggregates(sourceFigures, new Map()) };
+    result.status = statusOf(result);
+    return result;
+  }
 
+  // PostgreSQL computes its aggregates (and, at the full level, its row figures) while this process streams
+  // the data files once for the rows-read count, aggregates, samples and row hashes.
+  const samples = await SampleSet.pick(client, layout, rows, options.samples ?? DEFAULT_SAMPLES);
+  const aggregates = new TargetAggregates(columns);
+  const target: TargetRead = { io, metadata, snapshot, columns };
+  const [[sourceFigures, sourceRows], hashed] = await both(
+    (async () => [await sourceAggregates(client, source, columns), full ? await sourceRowFigures(client, layout, rows) : undefined] as const)(),
+    readTarget(target, layout, { aggregates, samples, hash: full }),
+  );
   const result: TableVerification = {
     ...base,
     schema,
-    counts: countCheck(sourceCount, manifestCount, read.toString()),
-    aggregates: compareAggregates(sourceFigures, targetAggregates.figures(groupedColumns(sourceFigures))),
+    counts: countCheck(sourceCount, manifestCount, String(hashed.rows)),
+    aggregates: compareAggregates(sourceFigures, aggregates.figures(groupedColumns(sourceFigures))),
   };
-  if (rowsHere) {
-    // Both sides must use the same bucket count; sized by the larger side so no bucket fetched whole is big.
-    const larger = BigInt(manifestCount) > BigInt(sourceCount) ? BigInt(manifestCount) : BigInt(sourceCount);
-    const examined = await compareRows(client, io, metadata, snapshot, columns, layout, { from, params: [] }, undefined, bucketCount(larger), options.maxDifferences ?? DEFAULT_MAX_DIFFERENCES);
-    result.rows = { compared: sourceCount, differing: String(examined.differing), differences: examined.differences };
+  if (sourceRows !== undefined) {
+    // Buckets are sized by the larger side, so no bucket fetched whole is big.
+    const larger = Number(BigInt(manifestCount) > BigInt(sourceCount) ? BigInt(manifestCount) : BigInt(sourceCount));
+    const examined = await explainDifference(client, target, layout, rows, sourceRows, targetRowFigures(hashed), Math.max(1, larger), options.maxDifferences ?? DEFAULT_MAX_DIFFERENCES);
+    result.rows = { compared: sourceRows.rows.toString(), differing: String(examined.differing), differences: examined.differences };
     if (examined.bucketsNotExamined > 0) result.rows.rangesNotExamined = String(examined.bucketsNotExamined);
   }
   result.samples = samples.rows();

@@ -32,6 +32,9 @@ describe('mergeRowRanges', () => {
     differing: String(differing),
     differences: Array.from({ length: differing }, (_v, i) => ({ key: { id: `${index}-${i}` }, kind: 'VALUE_MISMATCH' as const, columns: [] })),
     rangesNotExamined: String(notExamined),
+    targetRows: '10',
+    aggregates: { columns: [] },
+    samples: [],
   });
 
   it('sums the ranges in range order and stays ok when none differ', () => {

@@ -1,0 +1,298 @@
+/**
+ * The Iceberg side of the aggregate check (aggregate-check.ts has PostgreSQL's): per column count, nulls, min,
+ * max, exact sums of integers and decimals, NaN counts of floats and group counts of strings, accumulated from
+ * the values our reader returns. A key range's figures travel as an AggregatePartial and the ranges of a table
+ * merge into one (mergeAggregatePartials), so a table split into ranges is read once. Figures come out as
+ * canonical texts (canonical.ts) and both sides are compared as strings: exactly, -0.0 and NaN distinguished.
+ * Pure: the verifyTable orchestration merges and compares with it.
+ */
+import { compareFloats, compareStrings } from '../iceberg/spec/compare';
+import { type IcebergType, decimalParams } from '../iceberg/spec/types';
+import type { Row, Value } from '../iceberg/spec/values';
+import { type CanonicalFormatter, canonicalFormatter, canonicalValue } from './canonical';
+import type { AggregateCheck } from './contracts';
+
+/** Distinct values the Iceberg side tracks per string column before it stops counting groups. */
+export const GROUP_TRACKING_LIMIT = 64;
+
+/** A column the aggregates are kept for. */
+export interface AggregatedColumn {
+  name: string;
+  type: IcebergType;
+}
+
+export type Category = 'ordered' | 'decimal' | 'boolean' | 'text' | 'float' | 'none';
+
+/** How a column's min and max are found: by value, by canonical text, or not at all. */
+export function categoryOf(type: IcebergType): Category {
+  if (typeof type !== 'string') return 'none';
+  switch (type) {
+    case 'int': case 'long': case 'date': case 'time': case 'timestamp': case 'timestamptz': return 'ordered';
+    case 'boolean': return 'boolean';
+    case 'string': case 'uuid': case 'binary': return 'text';
+    case 'float': case 'double': return 'float';
+    default: return decimalParams(type) ? 'decimal' : type.startsWith('fixed') ? 'text' : 'none';
+  }
+}
+
+/** Whether a column of `type` gets an exact sum. */
+export function summable(type: IcebergType): boolean {
+  return type === 'int' || type === 'long' || decimalParams(type) !== undefined;
+}
+
+/** One column's figures in JSON form (min and max encoded per category, see encodeExtreme). */
+export interface ColumnPartial extends AggregatedColumn {
+  count: number;
+  nulls: number;
+  min: string | null;
+  max: string | null;
+  sum: string;
+  nan: number;
+  /** Group counts of a string column; absent for other columns. */
+  groups?: Array<[string, number]>;
+  /** More distinct values than GROUP_TRACKING_LIMIT were seen: groups are incomplete. */
+  groupsOverflow?: boolean;
+}
+
+/** A key range's aggregate figures, merged with the other ranges' into the table's. */
+export interface AggregatePartial {
+  columns: ColumnPartial[];
+}
+
+interface ColumnState {
+  category: Category;
+  summable: boolean;
+  /** Canonical text of a value, made only for the columns that need it (text extremes, groups). */
+  text: CanonicalFormatter | undefined;
+  count: number;
+  nulls: number;
+  min: Value;
+  max: Value;
+  /** The exact sum is sum + smallSum: small values add up as doubles, exactly, while they stay below 2^53. */
+  sum: bigint;
+  smallSum: number;
+  nan: number;
+  groups: Map<string, number> | undefined;
+  groupsOverflow: boolean;
+}
+
+/** The Iceberg side, accumulated row by row; the column order is that of `columns`. */
+export class TargetAggregates {
+  private readonly states: ColumnState[];
+
+  /** Group counts are tracked for every string column: PostgreSQL decides later which ones are compared. */
+  constructor(private readonly columns: readonly AggregatedColumn[]) {
+    this.states = columns.map((c) => {
+      const category = categoryOf(c.type);
+      const grouped = c.type === 'string';
+      return {
+        category, summable: summable(c.type), text: category === 'text' || grouped ? canonicalFormatter(c.type) : undefined,
+        count: 0, nulls: 0, min: null, max: null, sum: 0n, smallSum: 0, nan: 0,
+        groups: grouped ? new Map<string, number>() : undefined, groupsOverflow: false,
+      };
+    });
+  }
+
+  /** Adds one row of reader values in column order. */
+  add(values: Row): void {
+    for (let i = 0; i < this.states.length; i++) {
+      const s = this.states[i]!;
+      const v = values[i] ?? null;
+      if (v === null) {
+        s.nulls++;
+        continue;
+      }
+      s.count++;
+      const text = s.text === undefined ? undefined : s.text(v)!;
+      if (s.category === 'float' && Number.isNaN(v)) s.nan++;
+      if (s.category !== 'none') extend(s, s.category === 'text' ? text! : v);
+      if (s.summable) addToSum(s, v as number | bigint);
+      if (s.groups !== undefined && !s.groupsOverflow) countGroup(s, text!, 1);
+    }
+  }
+
+  /** The figures in JSON form, for merging with other ranges'. */
+  partial(): AggregatePartial {
+    return {
+      columns: this.columns.map((c, i) => {
+        const s = this.states[i]!;
+        const out: ColumnPartial = {
+          name: c.name, type: c.type, count: s.count, nulls: s.nulls, min: encodeExtreme(s.category, s.min), max: encodeExtreme(s.category, s.max),
+          sum: (s.sum + BigInt(s.smallSum)).toString(), nan: s.nan,
+        };
+        if (s.groups !== undefined) out.groups = [...s.groups];
+        if (s.groupsOverflow) out.groupsOverflow = true;
+        return out;
+      }),
+    };
+  }
+
+  /** Adds another range's figures (the same columns, in the same order). */
+  merge(partial: AggregatePartial): void {
+    partial.columns.forEach((p, i) => {
+      const s = this.states[i];
+      if (s === undefined || this.columns[i]!.name !== p.name) throw new TypeError(`aggregate figures of column ${p.name} do not line up`);
+      s.count += p.count;
+      s.nulls += p.nulls;
+      s.nan += p.nan;
+      s.sum += BigInt(p.sum);
+      for (const extreme of [p.min, p.max]) if (extreme !== null) extend(s, decodeExtreme(s.category, extreme));
+      if (s.groups !== undefined) {
+        if (p.groupsOverflow) s.groupsOverflow = true;
+        for (const [value, n] of p.groups ?? []) if (!s.groupsOverflow) countGroup(s, value, n);
+      }
+    });
+  }
+
+  /** The figures, keyed like `sourceAggregates`; group counts only of the `grouped` columns. */
+  figures(grouped: ReadonlySet<string>): Map<string, string | null> {
+    const out = new Map<string, string | null>();
+    this.columns.forEach((c, i) => {
+      const s = this.states[i]!;
+      const put = (aggregate: string, value: string | null): void => void out.set(`${c.name}\u0000${aggregate}`, value);
+      put('count', String(s.count));
+      put('nulls', String(s.nulls));
+      if (s.category === 'text') {
+        put('min', s.min as string | null);
+        put('max', s.max as string | null);
+      } else if (s.category !== 'none') {
+        put('min', canonicalValue(c.type, s.min));
+        put('max', canonicalValue(c.type, s.max));
+      }
+      if (s.category === 'float') put('nan', String(s.nan));
+      if (s.summable) {
+        put('sum', s.count === 0 ? null : canonicalValue(decimalParams(c.type) ? c.type : 'long', s.sum + BigInt(s.smallSum)));
+      }
+      if (s.groups !== undefined && grouped.has(c.name)) {
+        if (s.groupsOverflow) put('groups', `more than ${GROUP_TRACKING_LIMIT} distinct values`);
+        for (const [value, n] of s.groups) put(`group:${value}`, String(n));
+      }
+    });
+    return out;
+  }
+}
+
+/** The merged figures of a table's ranges (undefined when there are none). */
+export function mergeAggregatePartials(partials: readonly AggregatePartial[]): TargetAggregates | undefined {
+  if (partials.length === 0) return undefined;
+  const merged = new TargetAggregates(partials[0]!.columns.map((c) => ({ name: c.name, type: c.type })));
+  for (const p of partials) merged.merge(p);
+  return merged;
+}
+
+/** Widens min and max by one value: numbers and bigints compare exactly, mixed too; texts by code point. */
+function extend(s: ColumnState, v: Value): void {
+  switch (s.category) {
+    case 'ordered':
+    case 'decimal': {
+      const n = v as number | bigint;
+      if (s.min === null || n < (s.min as number | bigint)) s.min = n;
+      if (s.max === null || n > (s.max as number | bigint)) s.max = n;
+      break;
+    }
+    case 'boolean':
+      s.min = s.min === null ? v : (s.min as boolean) && (v as boolean);
+      s.max = s.max === null ? v : (s.max as boolean) || (v as boolean);
+      break;
+    case 'text': {
+      const t = v as string;
+      if (s.min === null || compareStrings(t, s.min as string) < 0) s.min = t;
+      if (s.max === null || compareStrings(t, s.max as string) > 0) s.max = t;
+      break;
+    }
+    case 'float': {
+      const f = v as number;
+      if (s.min === null || compareFloats(f, s.min as number) < 0) s.min = f;
+      if (s.max === null || compareFloats(f, s.max as number) > 0) s.max = f;
+      break;
+    }
+    case 'none':
+      break;
+  }
+}
+
+function countGroup(s: ColumnState, text: string, n: number): void {
+  const groups = s.groups!;
+  const seen = groups.get(text);
+  if (seen !== undefined) groups.set(text, seen + n);
+  else if (groups.size >= GROUP_TRACKING_LIMIT) s.groupsOverflow = true;
+  else groups.set(text, n);
+}
+
+const FLOAT_BITS = new DataView(new ArrayBuffer(8));
+
+/** A min or max as JSON-safe text: integers in decimal, booleans t/f, texts as they are, floats by their bits. */
+function encodeExtreme(category: Category, v: Value): string | null {
+  if (v === null) return null;
+  switch (category) {
+    case 'ordered':
+    case 'decimal':
+      return String(v as number | bigint);
+    case 'boolean':
+      return v === true ? 't' : 'f';
+    case 'float':
+      FLOAT_BITS.setFloat64(0, v as number);
+      return FLOAT_BITS.getBigUint64(0).toString(16);
+    default:
+      return v as string;
+  }
+}
+
+function decodeExtreme(category: Category, text: string): Value {
+  switch (category) {
+    case 'ordered':
+    case 'decimal':
+      return BigInt(text);
+    case 'boolean':
+      return text === 't';
+    case 'float':
+      FLOAT_BITS.setBigUint64(0, BigInt(`0x${text}`));
+      return FLOAT_BITS.getFloat64(0);
+    default:
+      return text;
+  }
+}
+
+const SMALL = 2 ** 31;
+const SMALL_BIG = BigInt(SMALL);
+/** Below this, adding a value under SMALL keeps smallSum an exact integer (under 2^53). */
+const SMALL_SUM_LIMIT = 2 ** 52;
+
+function addToSum(s: ColumnState, v: number | bigint): void {
+  // A BigInt addition allocates; most integers and decimals of a table are small, and doubles add them exactly.
+  if (typeof v === 'number' ? v > -SMALL && v < SMALL : v > -SMALL_BIG && v < SMALL_BIG) {
+    s.smallSum += Number(v);
+    if (s.smallSum > SMALL_SUM_LIMIT || s.smallSum < -SMALL_SUM_LIMIT) {
+      s.sum += BigInt(s.smallSum);
+      s.smallSum = 0;
+    }
+  } else {
+    s.sum += BigInt(v);
+  }
+}
+
+/** Both sides side by side, in the source's order, then aggregates only the target has. */
+export function compareAggregates(source: ReadonlyMap<string, string | null>, target: ReadonlyMap<string, string | null>): AggregateCheck[] {
+  const out: AggregateCheck[] = [];
+  const seen = new Set<string>();
+  const push = (key: string): void => {
+    seen.add(key);
+    const [column, aggregate] = key.split('\u0000') as [string, string];
+    const s = source.has(key) ? source.get(key)! : null;
+    const t = target.has(key) ? target.get(key)! : null;
+    out.push({ column, aggregate, source: s, target: t, ok: s === t });
+  };
+  for (const key of source.keys()) push(key);
+  for (const key of target.keys()) if (!seen.has(key)) push(key);
+  return out;
+}
+
+/** Columns PostgreSQL reported group counts for. */
+export function groupedColumns(source: ReadonlyMap<string, string | null>): Set<string> {
+  const out = new Set<string>();
+  for (const key of source.keys()) {
+    const [column, aggregate] = key.split('\u0000') as [string, string];
+    if (aggregate.startsWith('group:')) out.add(column);
+  }
+  return out;
+}

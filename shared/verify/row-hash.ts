@@ -1,47 +1,75 @@
 /**
  * PostgreSQL's hashtextextended in JavaScript: the row hash and bucket function of canonical.ts, computed on
- * both sides (PostgreSQL in SQL, this port for the Iceberg rows). Results land in HASHED, so no array or BigInt
- * is made per row.
+ * both sides (PostgreSQL in SQL, this port for the Iceberg rows). Input is written into one scratch buffer
+ * (scratch()) and hashed from there (hashScratch), 32-bit words at a time; results land in HASHED, so no
+ * array or BigInt is made per hash.
  */
 
-/** hashBytes of the UTF-8 bytes of `text`, with a seed below 2^32. */
+/** The last hash: high and low 32-bit words. */
+export const HASHED = new Uint32Array(2);
+
+// The scratch buffer as bytes and, over the same memory, as 32-bit words (it starts at offset 0, so a word
+// read is aligned). Words are read in the machine's byte order; lookup3 as hashtextextended runs it reads
+// little-endian, so a big-endian machine takes the byte-wise path.
+let BYTES = Buffer.from(new ArrayBuffer(4096));
+let WORDS = new Uint32Array(BYTES.buffer);
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+/** The scratch buffer, at least `bytes` long; a new one when it grows, so callers write into the one returned. */
+export function scratch(bytes: number): Buffer {
+  if (bytes > BYTES.length) {
+    BYTES = Buffer.from(new ArrayBuffer((bytes + 4096) & ~3));
+    WORDS = new Uint32Array(BYTES.buffer);
+  }
+  return BYTES;
+}
+
+/** hashScratch of the UTF-8 bytes of `text`, with a seed below 2^32. */
 export function hashText(text: string, seed: number): void {
-  if (text.length * 3 > HASH_INPUT.length) HASH_INPUT = new Uint8Array(text.length * 3 + 64);
-  hashBytes(HASH_INPUT, UTF8.encodeInto(text, HASH_INPUT).written, 0, seed);
+  const bytes = scratch(text.length * 3);
+  hashScratch(bytes.write(text, 0, 'utf8'), 0, seed);
 }
 
 /**
  * PostgreSQL's hash_bytes_extended (src/common/hashfn.c: Bob Jenkins' lookup3, 2006, public domain) of the
- * first `length` bytes of `k` with the 64-bit seed seedHi * 2^32 + seedLo (both unsigned 32-bit words), as
- * hashtextextended computes it on a little-endian server. The result is left in HASHED (high word, low word)
- * so no array or BigInt is made per call.
+ * first `length` bytes of the scratch buffer with the 64-bit seed seedHi * 2^32 + seedLo (both unsigned
+ * 32-bit words), as hashtextextended computes it on a little-endian server. The result is left in HASHED.
+ * lookup3's mix step is written out where it is used, as the C code's macro is: this is the hot loop.
  */
-export function hashBytes(k: Uint8Array, length: number, seedHi: number, seedLo: number): void {
+export function hashScratch(length: number, seedHi: number, seedLo: number): void {
+  const k = BYTES;
   let a = (0x9e3779b9 + length + 3923095) | 0;
   let b = a;
   let c = a;
   if (seedHi !== 0 || seedLo !== 0) {
     a = (a + seedHi) | 0;
     b = (b + seedLo) | 0;
-    a = (a - c) ^ rot(c, 4); c = (c + b) | 0;
-    b = (b - a) ^ rot(a, 6); a = (a + c) | 0;
-    c = (c - b) ^ rot(b, 8); b = (b + a) | 0;
-    a = (a - c) ^ rot(c, 16); c = (c + b) | 0;
-    b = (b - a) ^ rot(a, 19); a = (a + c) | 0;
-    c = (c - b) ^ rot(b, 4); b = (b + a) | 0;
+    a = (a - c) ^ ((c << 4) | (c >>> 28)); c = (c + b) | 0;
+    b = (b - a) ^ ((a << 6) | (a >>> 26)); a = (a + c) | 0;
+    c = (c - b) ^ ((b << 8) | (b >>> 24)); b = (b + a) | 0;
+    a = (a - c) ^ ((c << 16) | (c >>> 16)); c = (c + b) | 0;
+    b = (b - a) ^ ((a << 19) | (a >>> 13)); a = (a + c) | 0;
+    c = (c - b) ^ ((b << 4) | (b >>> 28)); b = (b + a) | 0;
   }
   let i = 0;
   let rest = length;
   while (rest >= 12) {
-    a = (a + (k[i]! | (k[i + 1]! << 8) | (k[i + 2]! << 16) | (k[i + 3]! << 24))) | 0;
-    b = (b + (k[i + 4]! | (k[i + 5]! << 8) | (k[i + 6]! << 16) | (k[i + 7]! << 24))) | 0;
-    c = (c + (k[i + 8]! | (k[i + 9]! << 8) | (k[i + 10]! << 16) | (k[i + 11]! << 24))) | 0;
-    a = (a - c) ^ rot(c, 4); c = (c + b) | 0;
-    b = (b - a) ^ rot(a, 6); a = (a + c) | 0;
-    c = (c - b) ^ rot(b, 8); b = (b + a) | 0;
-    a = (a - c) ^ rot(c, 16); c = (c + b) | 0;
-    b = (b - a) ^ rot(a, 19); a = (a + c) | 0;
-    c = (c - b) ^ rot(b, 4); b = (b + a) | 0;
+    if (LITTLE_ENDIAN) {
+      const w = i >> 2;
+      a = (a + WORDS[w]!) | 0;
+      b = (b + WORDS[w + 1]!) | 0;
+      c = (c + WORDS[w + 2]!) | 0;
+    } else {
+      a = (a + (k[i]! | (k[i + 1]! << 8) | (k[i + 2]! << 16) | (k[i + 3]! << 24))) | 0;
+      b = (b + (k[i + 4]! | (k[i + 5]! << 8) | (k[i + 6]! << 16) | (k[i + 7]! << 24))) | 0;
+      c = (c + (k[i + 8]! | (k[i + 9]! << 8) | (k[i + 10]! << 16) | (k[i + 11]! << 24))) | 0;
+    }
+    a = (a - c) ^ ((c << 4) | (c >>> 28)); c = (c + b) | 0;
+    b = (b - a) ^ ((a << 6) | (a >>> 26)); a = (a + c) | 0;
+    c = (c - b) ^ ((b << 8) | (b >>> 24)); b = (b + a) | 0;
+    a = (a - c) ^ ((c << 16) | (c >>> 16)); c = (c + b) | 0;
+    b = (b - a) ^ ((a << 19) | (a >>> 13)); a = (a + c) | 0;
+    c = (c - b) ^ ((b << 4) | (b >>> 28)); b = (b + a) | 0;
     i += 12;
     rest -= 12;
   }
@@ -57,18 +85,9 @@ export function hashBytes(k: Uint8Array, length: number, seedHi: number, seedLo:
   if (rest >= 3) a = (a + (k[i + 2]! << 16)) | 0;
   if (rest >= 2) a = (a + (k[i + 1]! << 8)) | 0;
   if (rest >= 1) a = (a + k[i]!) | 0;
-  c = (c ^ b) - rot(b, 14); a = (a ^ c) - rot(c, 11); b = (b ^ a) - rot(a, 25);
-  c = (c ^ b) - rot(b, 16); a = (a ^ c) - rot(c, 4); b = (b ^ a) - rot(a, 14);
-  c = (c ^ b) - rot(b, 24);
+  c = (c ^ b) - ((b << 14) | (b >>> 18)); a = (a ^ c) - ((c << 11) | (c >>> 21)); b = (b ^ a) - ((a << 25) | (a >>> 7));
+  c = (c ^ b) - ((b << 16) | (b >>> 16)); a = (a ^ c) - ((c << 4) | (c >>> 28)); b = (b ^ a) - ((a << 14) | (a >>> 18));
+  c = (c ^ b) - ((b << 24) | (b >>> 8));
   HASHED[0] = b >>> 0;
   HASHED[1] = c >>> 0;
 }
-
-function rot(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
-}
-
-const UTF8 = new TextEncoder();
-let HASH_INPUT = new Uint8Array(4096);
-/** The last hashBytes result: high and low 32-bit words. */
-export const HASHED = new Uint32Array(2);

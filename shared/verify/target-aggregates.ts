@@ -6,11 +6,15 @@
  * canonical texts (canonical.ts) and both sides are compared as strings: exactly, -0.0 and NaN distinguished.
  * Pure: the verifyTable orchestration merges and compares with it.
  */
-import { compareFloats, compareStrings } from '../iceberg/spec/compare';
+import { compareFloats as compareFloatsExport, compareStrings as compareStringsExport } from '../iceberg/spec/compare';
 import { type IcebergType, decimalParams } from '../iceberg/spec/types';
 import type { Row, Value } from '../iceberg/spec/values';
 import { type CanonicalFormatter, canonicalFormatter, canonicalValue } from './canonical';
 import type { AggregateCheck } from './contracts';
+
+// Module-local bindings for the per-value loop (see row-hasher.ts).
+const compareFloats = compareFloatsExport;
+const compareStrings = compareStringsExport;
 
 /** Distinct values the Iceberg side tracks per string column before it stops counting groups. */
 export const GROUP_TRACKING_LIMIT = 64;

@@ -1,0 +1,122 @@
+/**
+ * The row hash: the JS chain from reader values must equal the chain from canonical texts (the definition) for
+ * every type and awkward value, and both must equal what PostgreSQL computes in SQL (pinned values).
+ */
+import { describe, expect, it } from 'vitest';
+import type { IcebergType } from '../../shared/iceberg/spec/types';
+import type { Value } from '../../shared/iceberg/spec/values';
+import { canonicalValue, reduceHash } from '../../shared/verify/canonical';
+import { HASHED, hashText } from '../../shared/verify/row-hash';
+import { HashSum, RowHasher, rowHashSql } from '../../shared/verify/row-hasher';
+
+const hashed = (): bigint => (BigInt(HASHED[0]!) << 32n) | BigInt(HASHED[1]!);
+
+function fromValues(types: IcebergType[], row: Value[]): bigint {
+  new RowHasher(types).hashValues(row);
+  return hashed();
+}
+
+function fromCanonical(types: IcebergType[], row: Value[]): bigint {
+  RowHasher.hashCanonical(row.map((v, i) => canonicalValue(types[i]!, v)));
+  return hashed();
+}
+
+/** A deterministic pseudo-random source, so a failure names a reproducible value. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+const LIST: IcebergType = { type: 'list', 'element-id': 9, element: 'long', 'element-required': false };
+const STRUCT: IcebergType = { type: 'struct', fields: [{ id: 10, name: 'a', required: false, type: 'string' }, { id: 11, name: 'b', required: false, type: 'double' }] };
+
+/** Per type: values our reader can return, the awkward ones first, then random ones. */
+function valuesOf(type: IcebergType, next: () => number): Value[] {
+  const big = () => BigInt.asIntN(64, (BigInt(Math.floor(next() * 2 ** 32)) << 32n) | BigInt(Math.floor(next() * 2 ** 32)));
+  const bytes = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(next() * 256));
+  const some = <T extends Value>(make: () => T) => Array.from({ length: 200 }, make);
+  switch (type) {
+    case 'boolean': return [true, false];
+    case 'int': return [0, -1, 1, 9, 10, 99, 100, -2147483648, 2147483647, ...some(() => Math.floor((next() - 0.5) * 2 ** 32))];
+    case 'long':
+    case 'timestamptz':
+      return [0n, -1n, 9n, 10n, 2147483648n, -(2n ** 63n), 2n ** 63n - 1n, 2n ** 53n, 2n ** 53n - 1n, -(2n ** 53n) + 1n, 9_999_999_999_999_999n,
+        1_700_000_000_000_001n, 100_000_000n, 99_999_999n, ...some(big), ...some(() => BigInt(Math.floor((next() - 0.5) * 2 ** 40)))];
+    case 'date': return [0, -1, 18628, -719528, 2932896, ...some(() => Math.floor((next() - 0.5) * 2 ** 22))];
+    case 'double': return [0, -0, Number.NaN, Infinity, -Infinity, 5e-324, 1.5, -1e300, ...some(() => (next() - 0.5) * 10 ** Math.floor(next() * 40))];
+    case 'float': return [0, -0, Number.NaN, Infinity, Math.fround(1.1), ...some(() => Math.fround((next() - 0.5) * 1e6))];
+    case 'string': return ['', 'null', 'a"b\\c', 'é€漢😀', '\ud800', 'x'.repeat(5000), 'é'.repeat(3000), ...some(() => String.fromCharCode(...Array.from({ length: Math.floor(next() * 30) }, () => Math.floor(next() * 0x3000))))];
+    case 'uuid': return ['00000000-0000-0000-0000-000000000000', 'ABCDEF01-2345-6789-ABCD-EF0123456789', bytes(16), ...some(() => bytes(16))];
+    case 'binary': return [new Uint8Array(0), bytes(1), bytes(3000), ...some(() => bytes(Math.floor(next() * 40)))];
+    case 'decimal(12, 2)': return [0n, 1n, -1n, 10n, 100n, -100n, 1230n, -5n, 99_999_999_999_9n, 12345, -7, ...some(() => BigInt(Math.floor((next() - 0.5) * 2 ** 45)))];
+    case 'decimal(38, 10)': return [0n, 10n ** 37n, -(10n ** 37n) + 1n, 10_000_000_000n, 5n, ...some(big)];
+    case 'decimal(20, 0)': return [0n, -1n, 10n ** 19n, ...some(big)];
+    default: return type === LIST ? [[], [1n, null, -2n], [null]] : [['x', -0], [null, null], ['', Number.NaN]];
+  }
+}
+
+describe('row hashes', () => {
+  const types: IcebergType[] = ['boolean', 'int', 'long', 'timestamptz', 'date', 'double', 'float', 'string', 'uuid', 'binary', 'decimal(12, 2)', 'decimal(38, 10)', 'decimal(20, 0)', LIST, STRUCT];
+
+  it('are the same from reader values as from canonical texts, for every type and awkward value', () => {
+    const next = random(42);
+    for (const type of types) {
+      for (const value of [...valuesOf(type, next), null]) {
+        const row = [value, 'tail'];
+        const rowTypes = [type, 'string'] as IcebergType[];
+        expect(fromValues(rowTypes, row), `${JSON.stringify(type)} ${canonicalValue(type, value)}`).toBe(fromCanonical(rowTypes, row));
+      }
+    }
+  });
+
+  it('tell NULL, the empty string and the text "null" apart, and do not depend on where a text is split', () => {
+    const strings: IcebergType[] = ['string', 'string'];
+    const distinct = [[null, 'x'], ['', 'x'], ['null', 'x'], ['ab', 'c'], ['a', 'bc'], [null, null], [null, ''], ['', null], ['', '']];
+    expect(new Set(distinct.map((row) => fromValues(strings, row))).size).toBe(distinct.length);
+  });
+
+  it('chain hashtextextended as PostgreSQL computes rowHashSql (values from PostgreSQL 17 on x86-64)', () => {
+    const u64 = (signed: bigint) => reduceHash(signed.toString());
+    const strings: IcebergType[] = ['string', 'string'];
+    expect(fromValues(strings, ['a', 'b'])).toBe(u64(2809646617618446421n));
+    expect(fromValues(strings, [null, ''])).toBe(u64(-7296560867558060753n));
+    expect(fromValues(strings, ['', null])).toBe(u64(-6744784437570196355n));
+    expect(fromValues(strings, [null, null])).toBe(u64(7939685242381944258n));
+    expect(fromValues(strings, ['é😀', '12.5'])).toBe(u64(5521258281497366708n));
+    // One column, seed 0: hashtextextended(text, 0) itself.
+    expect(fromValues(['string'], ['a'])).toBe(u64(3591986179850072241n));
+  });
+
+  it('stay right when a long text grows the scratch buffer between other hashes', () => {
+    const types2: IcebergType[] = ['long', 'string'];
+    const before = fromValues(types2, [42n, 'short']);
+    hashText('y'.repeat(100_000), 1);
+    expect(fromValues(types2, [42n, 'short'])).toBe(before);
+    expect(fromValues(types2, [42n, 'z'.repeat(50_000)])).toBe(fromCanonical(types2, [42n, 'z'.repeat(50_000)]));
+  });
+
+  it('is NULL-tested only for nullable columns in SQL', () => {
+    const sql = rowHashSql([{ canonical: 'q.c0' }, { canonical: 'q.c1', nullTest: '(q.c1 IS NULL)' }]);
+    expect(sql).toBe(
+      'pg_catalog.hashtextextended(COALESCE(q.c1, \'\') COLLATE "C", (pg_catalog.hashtextextended((q.c0) COLLATE "C", 0::int8)) # ' +
+      '(CASE WHEN (q.c1 IS NULL) THEN -7046029254386353131::int8 ELSE 0::int8 END))',
+    );
+  });
+});
+
+describe('hash sums', () => {
+  it('add modulo 2^64 with the carry, as PostgreSQL\'s numeric sum reduced does', () => {
+    const sum = new HashSum();
+    const expected = [0xffffffffffffffffn, 0xffffffff00000001n, 0x00000001ffffffffn, 12345n];
+    for (const h of expected) {
+      HASHED[0] = Number(h >> 32n);
+      HASHED[1] = Number(h & 0xffffffffn);
+      sum.addHashed();
+    }
+    expect(sum.rows).toBe(4);
+    expect(sum.sum).toBe(expected.reduce((a, b) => (a + b) % 2n ** 64n, 0n));
+  });
+});

@@ -26,6 +26,7 @@ import { CANONICAL_SESSION_SETTINGS, CanonicalRows } from './canonical';
 import { type ComparedColumn, comparedColumns } from './compared-columns';
 import type { KeyRange, RowRangeResult, TableVerification, VerificationReport, VerifyLevel } from './contracts';
 import { fromSql, manifestRowCount, sourceRowCount } from './count-check';
+import { type KeyFileBounds, keyFileBounds, rangesFromFiles } from './key-ranges';
 import {
   type RowExamination, type RowFigures, type RowLayout, type RowSource, TargetBuckets, bucketCount, bucketOfRow, differingBuckets, examineBuckets,
   keyTextOf, sameRowFigures, sourceBuckets, sourceRowFigures, targetRowFigures,
@@ -101,6 +102,8 @@ export async function verifyTables(env: MigrationEnvironment, request: VerifyTab
 /**
  * Key ranges for comparing a table's rows in parallel: only for a key of one NOT NULL int or long column and
  * more rows than one range holds; otherwise none (the table's rows are compared in one pass by verifyTable).
+ * Boundaries are placed at data files' key bounds where the files allow it (key-ranges.ts), so each file is
+ * read by one range; else the key span is split evenly.
  */
 export async function planKeyRanges(env: MigrationEnvironment, request: VerifyTableRequest, rowsPerRange: number): Promise<KeyRange[]> {
   return withSource(env, async (client) => {
@@ -111,6 +114,11 @@ export async function planKeyRanges(env: MigrationEnvironment, request: VerifyTa
     const mapping = mapTable(source, request.excludeColumns ? { excludedColumns: request.excludeColumns } : {});
     const field = mapping.schema.fields.find((f) => f.name === keyNames[0]);
     if (!column?.notNull || (field?.type !== 'int' && field?.type !== 'long')) return [];
+    const files = await targetKeyBounds(env, request, column.name);
+    if (files !== undefined) {
+      const aligned = rangesFromFiles(files, rowsPerRange);
+      if (aligned.length > 0) return aligned;
+    }
     let rows = Math.max(0, Math.round(source.stats.reltuples ?? 0));
     if (rows === 0) rows = Number(await sourceRowCount(client, source));
     const count = Math.ceil(rows / rowsPerRange);
@@ -120,6 +128,17 @@ export async function planKeyRanges(env: MigrationEnvironment, request: VerifyTa
     if (!span?.lo || !span.hi) return [];
     return splitKeySpan(BigInt(span.lo), BigInt(span.hi), count, rows);
   });
+}
+
+/** The key column's bounds per data file of the snapshot verified; undefined when they cannot be read. */
+async function targetKeyBounds(env: MigrationEnvironment, request: VerifyTableRequest, key: string): Promise<KeyFileBounds[] | undefined> {
+  try {
+    const table = await env.catalog.loadTable(request.target);
+    return await keyFileBounds(env.catalog.io, table.metadata, request.snapshotId === undefined ? undefined : BigInt(request.snapshotId), key);
+  } catch {
+    // A table that cannot be loaded fails the table's checks with the reason; its ranges just split evenly.
+    return undefined;
+  }
 }
 
 /** Splits lo..hi (inclusive) into `count` ranges of equal width; the outer ranges are open-ended. */

@@ -56,7 +56,8 @@ describe('verification by key range', () => {
 
   it('runs after the migration and finds every table exact', async () => {
     const report = await runMigration({
-      input: { sourceSchema: 'public', namespace: 'public', concurrency: 2, verify: 'full' },
+      // Small partitions: several data files per table, so the key ranges are planned from the files' key bounds.
+      input: { sourceSchema: 'public', namespace: 'public', concurrency: 2, verify: 'full', partitionSizeInBytes: 64 * 1024 },
       sourceUrl: url,
       warehouse: path.join(dir, 'warehouse'),
       stateDir: path.join(dir, 'state'),
@@ -70,10 +71,18 @@ describe('verification by key range', () => {
     const status = await verify(1);
     expect(status.ok, JSON.stringify(status.report?.tables.filter((t) => t.status !== 'ok'), null, 2)).toBe(true);
     const ranges = Object.fromEntries(status.details.map((d) => [d.table, d.ranges.total]));
-    // 6000 rows at 1000 per range; 2500 rows into 3; the keyless table in one pass.
-    expect(ranges).toEqual({ ledger: 6, small_keys: 3, loose: 0 });
-    const compared = Object.fromEntries(status.report!.tables.map((t) => [t.table, t.rows?.compared]));
-    expect(compared).toEqual({ 'public.ledger': '6000', 'public.small_keys': '2500', 'public.loose': '3000' });
+    // At 1000 rows per range, ranges follow the data files: small_keys' 2500 rows lie in two files, so two
+    // ranges (three of equal width would cut a file); the keyless table goes in one pass.
+    expect(ranges).toEqual({ ledger: 6, small_keys: 2, loose: 0 });
+    const tables = status.report!.tables;
+    expect(Object.fromEntries(tables.map((t) => [t.table, t.rows?.compared]))).toEqual({ 'public.ledger': '6000', 'public.small_keys': '2500', 'public.loose': '3000' });
+    // What the ranges gathered from the Iceberg side in the same read: rows read, aggregates, the table's 5 samples.
+    expect(Object.fromEntries(tables.map((t) => [t.table, t.counts?.targetRead]))).toEqual({ 'public.ledger': '6000', 'public.small_keys': '2500', 'public.loose': '3000' });
+    const ledger = tables.find((t) => t.table === 'public.ledger')!;
+    expect(ledger.samples).toHaveLength(5);
+    expect(ledger.samples.every((s) => s.target !== null && JSON.stringify(s.source) === JSON.stringify(s.target))).toBe(true);
+    expect(ledger.aggregates.find((a) => a.column === 'amount' && a.aggregate === 'sum')).toMatchObject({ source: '131601930', target: '131601930', ok: true });
+    expect(ledger.aggregates.find((a) => a.column === 'at' && a.aggregate === 'max')?.ok).toBe(true);
   }, 120_000);
 
   it('finds changes in several ranges and beyond both ends of the key span, each once', async () => {
@@ -88,6 +97,8 @@ describe('verification by key range', () => {
       const ledger = status.report!.tables.find((t) => t.table === 'public.ledger')!;
       expect(ledger.status).toBe('differs');
       expect(ledger.rows!.differing).toBe('5');
+      // The aggregates merged from the ranges see the changes too.
+      expect(ledger.aggregates.filter((a) => !a.ok).map((a) => `${a.column} ${a.aggregate}`)).toEqual(expect.arrayContaining(['id min', 'id max', 'amount sum', 'note count']));
       const found = ledger.rows!.differences.map((d) => [d.key.id, d.kind, d.columns.map((c) => c.column).join(',')]).sort();
       expect(found).toEqual([
         ['-5', 'MISSING_IN_TARGET', 'id,account,amount,note,at'],

@@ -205,9 +205,11 @@ async function inSourceSnapshot<T>(env: MigrationEnvironment, request: VerifyTab
 }
 
 async function applyCanonicalSession(client: Client): Promise<void> {
-  // Session-wide: the settings under which PostgreSQL's text output is what the copy stored, and a search path
-  // that no user schema can shadow the functions of the canonical SQL through.
-  const settings = [...CANONICAL_SESSION_SETTINGS, ['search_path', 'pg_catalog'] as const];
+  // Session-wide: the settings under which PostgreSQL's text output is what the copy stored, a search path that
+  // no user schema can shadow the functions of the canonical SQL through, and no parallel workers: tables and
+  // key ranges already run side by side, and extra workers per query only added CPU (measured: 1 s of 18 at
+  // 2,000,000 rows on 2 cores).
+  const settings = [...CANONICAL_SESSION_SETTINGS, ['search_path', 'pg_catalog'] as const, ['max_parallel_workers_per_gather', '0'] as const];
   await client.query(
     'SELECT count(pg_catalog.set_config(s.name, s.value, false)) FROM unnest($1::text[], $2::text[]) AS s(name, value)',
     [settings.map((s) => s[0]), settings.map((s) => s[1])],

@@ -59,7 +59,7 @@
  * numeric EXTRACT(EPOCH ...), and leaves out NULL tests where the expression is NULL for NULL anyway.
  */
 import type { DecodePlan } from '../postgres/decode-plan';
-import { HASHED, hashText } from './row-hash';
+import { HASHED, hashText, scratch } from './row-hash';
 import { quoteIdent } from '../postgres/identifiers';
 import { compareStrings } from '../iceberg/spec/compare';
 import { type IcebergType, type PrimitiveType, decimalParams } from '../iceberg/spec/types';
@@ -278,18 +278,16 @@ export class CanonicalRows {
    * and made a string once (no string per element or rope is made on the way).
    */
   text(canonical: ReadonlyArray<string | null>): string {
-    return TEXT_BYTES.toString('utf8', 0, writeJsonArray(canonical));
+    const length = writeJsonArray(canonical);
+    return scratch(length).toString('utf8', 0, length);
   }
 }
 
-let TEXT_BYTES = Buffer.allocUnsafe(4096);
-
-/** Writes jsonArray(items) as UTF-8 into TEXT_BYTES (grown as needed); returns its length in bytes. */
-function writeJsonArray(items: ReadonlyArray<string | null>): number {
+/** Writes jsonArray(items) as UTF-8 at the start of the scratch buffer (row-hash.ts); returns its length in bytes. */
+export function writeJsonArray(items: ReadonlyArray<string | null>): number {
   let capacity = 2;
   for (let i = 0; i < items.length; i++) capacity += 3 + 6 * (items[i]?.length ?? 0);
-  if (capacity > TEXT_BYTES.length) TEXT_BYTES = Buffer.allocUnsafe(capacity + 1024);
-  const out = TEXT_BYTES;
+  const out = scratch(capacity);
   let n = 0;
   out[n++] = 0x5b;
   for (let i = 0; i < items.length; i++) {

@@ -31,6 +31,8 @@ function random(seed: number): () => number {
 }
 
 const LIST: IcebergType = { type: 'list', 'element-id': 9, element: 'long', 'element-required': false };
+const STRINGS: IcebergType = { type: 'list', 'element-id': 12, element: 'string', 'element-required': false };
+const AWKWARD = ['', 'null', 'a"b\\c', '\b\f\n\r\t\u0000\u001f', 'é€漢😀', '\ud800', 'x\udc00', '\u2028', 'y'.repeat(40)];
 const STRUCT: IcebergType = { type: 'struct', fields: [{ id: 10, name: 'a', required: false, type: 'string' }, { id: 11, name: 'b', required: false, type: 'double' }] };
 
 /** Per type: values our reader can return, the awkward ones first, then random ones. */
@@ -54,12 +56,14 @@ function valuesOf(type: IcebergType, next: () => number): Value[] {
     case 'decimal(12, 2)': return [0n, 1n, -1n, 10n, 100n, -100n, 1230n, -5n, 99_999_999_999_9n, 12345, -7, ...some(() => BigInt(Math.floor((next() - 0.5) * 2 ** 45)))];
     case 'decimal(38, 10)': return [0n, 10n ** 37n, -(10n ** 37n) + 1n, 10_000_000_000n, 5n, ...some(big)];
     case 'decimal(20, 0)': return [0n, -1n, 10n ** 19n, ...some(big)];
-    default: return type === LIST ? [[], [1n, null, -2n], [null]] : [['x', -0], [null, null], ['', Number.NaN]];
+    default:
+      if (type === STRINGS) return [[], [null], AWKWARD, [...AWKWARD, null].reverse(), ...some(() => AWKWARD.filter(() => next() < 0.5))];
+      return type === LIST ? [[], [1n, null, -2n], [null]] : [['x', -0], [null, null], ['', Number.NaN]];
   }
 }
 
 describe('row hashes', () => {
-  const types: IcebergType[] = ['boolean', 'int', 'long', 'timestamptz', 'date', 'double', 'float', 'string', 'uuid', 'binary', 'decimal(12, 2)', 'decimal(38, 10)', 'decimal(20, 0)', LIST, STRUCT];
+  const types: IcebergType[] = ['boolean', 'int', 'long', 'timestamptz', 'date', 'double', 'float', 'string', 'uuid', 'binary', 'decimal(12, 2)', 'decimal(38, 10)', 'decimal(20, 0)', LIST, STRINGS, STRUCT];
 
   it('are the same from reader values as from canonical texts, for every type and awkward value', () => {
     const next = random(42);

@@ -103,8 +103,10 @@ export interface RowRangeResult {
   rangesNotExamined: string;
   /** Rows read from the Iceberg side in the range. */
   targetRows: string;
-  /** The Iceberg side's aggregate figures over the range, merged across ranges with PostgreSQL's whole-table ones. */
+  /** The Iceberg side's aggregate figures over the range, merged across ranges. */
   aggregates: AggregatePartial;
+  /** PostgreSQL's aggregate figures over the range, from the same scan as its row hashes; merged across ranges. */
+  sourceAggregates: AggregatePartial;
   /** The range's share of the table's samples. */
   samples: SampleRow[];
 }

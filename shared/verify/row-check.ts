@@ -1,7 +1,7 @@
 /**
  * Every-row check. First, per table or key range, PostgreSQL computes the row count and the sum of row hashes
- * (row-hasher.ts) in SQL while the Iceberg side accumulates the same two figures streaming the data files
- * (sourceRowFigures, HashSum). When they differ, the rows are split into buckets by a hash of their key's
+ * (row-hasher.ts) in SQL (sourceFigures of aggregate-check.ts, in the scan that computes its aggregates) while
+ * the Iceberg side accumulates the same two figures streaming the data files (HashSum). When they differ, the rows are split into buckets by a hash of their key's
  * canonical text (the row text for a keyless table), the same function on both sides, so no side has to agree
  * with the other's collation or sort order; both sides compute count and hash sum per bucket, and only the
  * buckets that differ are fetched, from both sides, and compared row by row: by key (values per column) or,
@@ -9,7 +9,7 @@
  * Memory: two small arrays per table, plus the rows of the buckets being examined.
  */
 import type { Client } from 'pg';
-import { bucketOf, bucketSql, canonicalArraySql, integerBucketOf, integerBucketSql, jsonArray, reduceHash, nullTestSql } from './canonical';
+import { bucketOf, bucketSql, canonicalArraySql, integerBucketOf, integerBucketSql, jsonArray, reduceHash } from './canonical';
 import type { ComparedColumn } from './compared-columns';
 import type { RowDifference } from './contracts';
 import { HASHED } from './row-hash';
@@ -104,16 +104,6 @@ export interface RowFigures {
 /** Whether both sides' figures agree. */
 export function sameRowFigures(a: RowFigures, b: RowFigures): boolean {
   return a.rows === b.rows && a.sum === b.sum;
-}
-
-/** PostgreSQL's row figures, computed in SQL: each column's canonical text computed once and hashed. */
-export async function sourceRowFigures(client: Client, layout: RowLayout, source: RowSource): Promise<RowFigures> {
-  const hash = rowHashSql(layout.columns.map((c) => ({ canonical: c.canonicalSql, ...(c.nullable ? { nullTest: nullTestSql(c.plan, c.valueSql) } : {}) })));
-  const { rows: [row] } = await client.query<{ n: string; s: string | null }>(
-    `SELECT count(*)::text AS n, sum(${hash})::text AS s FROM ${rowsFromSql(source)}`,
-    [...source.params],
-  );
-  return { rows: BigInt(row!.n), sum: reduceHash(row!.s) };
 }
 
 /** The figures of a HashSum. */

@@ -3,12 +3,12 @@
  * verifyTable orchestration can call them.
  */
 import type { CountCheck, RowRangeResult, TableVerification } from './contracts';
-import { compareAggregates, groupedColumns, mergeAggregatePartials } from './target-aggregates';
+import { compareAggregates, groupedColumns, mergeAggregatePartials, sourceFiguresOf } from './target-aggregates';
 
 /**
- * A table's checks (verifyTable with rowsByRange) completed with its ranges: the rows compared, and the
- * Iceberg side's rows read, aggregates and samples, which the ranges gathered in the same read. The checks
- * carry PostgreSQL's aggregates with no target side yet; the ranges' figures are merged and compared here.
+ * A table's checks (verifyTable with rowsByRange) completed with its ranges: the rows compared, the Iceberg
+ * side's rows read and samples, and both sides' aggregates, which the ranges gathered in the same scans; the
+ * ranges' aggregate figures are merged per side and compared here.
  */
 export function mergeRowRanges(checks: TableVerification, ranges: readonly RowRangeResult[], maxDifferences = DEFAULT_MAX_DIFFERENCES): TableVerification {
   if (checks.status === 'error') return checks;
@@ -25,7 +25,7 @@ export function mergeRowRanges(checks: TableVerification, ranges: readonly RowRa
   if (checks.counts !== undefined) merged.counts = countCheck(checks.counts.source, checks.counts.targetManifest, sum((r) => r.targetRows).toString());
   const target = mergeAggregatePartials(ordered.map((r) => r.aggregates));
   if (target !== undefined) {
-    const source = new Map(checks.aggregates.map((a) => [`${a.column}\u0000${a.aggregate}`, a.source] as const));
+    const source = sourceFiguresOf(ordered.map((r) => r.sourceAggregates));
     merged.aggregates = compareAggregates(source, target.figures(groupedColumns(source)));
   }
   merged.status = statusOf(merged);

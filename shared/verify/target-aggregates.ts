@@ -16,6 +16,8 @@ import type { AggregateCheck } from './contracts';
 const compareFloats = compareFloatsExport;
 const compareStrings = compareStringsExport;
 
+/** A string column with at most this many distinct values in PostgreSQL gets group counts. */
+export const MAX_GROUPS = 20;
 /** Distinct values the Iceberg side tracks per string column before it stops counting groups. */
 export const GROUP_TRACKING_LIMIT = 64;
 
@@ -148,7 +150,17 @@ export class TargetAggregates {
     });
   }
 
-  /** The figures, keyed like `sourceAggregates`; group counts only of the `grouped` columns. */
+  /** String columns whose groups were all counted and number at most `max` (PostgreSQL's side: the grouped ones). */
+  completeGroups(max = MAX_GROUPS): Set<string> {
+    const out = new Set<string>();
+    this.columns.forEach((c, i) => {
+      const s = this.states[i]!;
+      if (s.groups !== undefined && !s.groupsOverflow && s.groups.size <= max) out.add(c.name);
+    });
+    return out;
+  }
+
+  /** The figures, keyed `column\u0000aggregate`; group counts only of the `grouped` columns. */
   figures(grouped: ReadonlySet<string>): Map<string, string | null> {
     const out = new Map<string, string | null>();
     this.columns.forEach((c, i) => {
@@ -174,6 +186,64 @@ export class TargetAggregates {
     });
     return out;
   }
+}
+
+/** One column's figures as canonical texts (PostgreSQL's side computes them so in SQL). */
+export interface CanonicalColumnFigures {
+  count: number;
+  nulls: number;
+  min: string | null;
+  max: string | null;
+  /** Exact sum as canonical decimal text; null without values or for a column that is not summed. */
+  sum: string | null;
+  nan: number;
+  /** Group counts by canonical text; undefined when the groups were not all counted. */
+  groups: Array<[string, number]> | undefined;
+}
+
+/** A column's canonical figures in the JSON form ranges merge in (encodeExtreme's, unscaled sums). */
+export function partialFromCanonical(column: AggregatedColumn, figures: CanonicalColumnFigures): ColumnPartial {
+  const category = categoryOf(column.type);
+  const scale = decimalParams(column.type)?.scale ?? 0;
+  const extreme = (text: string | null): string | null => {
+    if (text === null) return null;
+    switch (category) {
+      case 'decimal': return unscaledText(text, scale);
+      case 'float': return encodeExtreme('float', floatFromCanonical(text, column.type === 'float'));
+      default: return text;
+    }
+  };
+  const out: ColumnPartial = {
+    name: column.name, type: column.type, count: figures.count, nulls: figures.nulls, min: extreme(figures.min), max: extreme(figures.max),
+    sum: figures.sum === null ? '0' : unscaledText(figures.sum, scale), nan: figures.nan,
+  };
+  if (column.type === 'string') {
+    if (figures.groups === undefined) out.groupsOverflow = true;
+    else out.groups = figures.groups;
+  }
+  return out;
+}
+
+/** The unscaled integer text of an exact decimal text at `scale` ("12.3" at 2 -> "1230"). */
+function unscaledText(text: string, scale: number): string {
+  const negative = text.startsWith('-');
+  const [whole, fraction = ''] = (negative ? text.slice(1) : text).split('.');
+  if (fraction.length > scale) throw new TypeError(`${text} has more than ${scale} fractional digits`);
+  const digits = BigInt(`${whole}${fraction.padEnd(scale, '0')}`);
+  return String(negative ? -digits : digits);
+}
+
+/** The number whose canonical text (float4send / float8send hex, or NaN) this is. */
+function floatFromCanonical(text: string, single: boolean): number {
+  if (text === 'NaN') return Number.NaN;
+  FLOAT_BITS.setBigUint64(0, BigInt(`0x${text}`) << (single ? 32n : 0n));
+  return single ? FLOAT_BITS.getFloat32(0) : FLOAT_BITS.getFloat64(0);
+}
+
+/** PostgreSQL's figures of a table from its ranges' (or its one scan's): merged, groups only where all were counted. */
+export function sourceFiguresOf(partials: readonly AggregatePartial[]): Map<string, string | null> {
+  const merged = mergeAggregatePartials(partials);
+  return merged === undefined ? new Map() : merged.figures(merged.completeGroups());
 }
 
 /** The merged figures of a table's ranges (undefined when there are none). */

@@ -21,7 +21,7 @@ import { describeTable } from '../postgres/introspect';
 import { withSnapshotTransaction } from '../postgres/snapshot-transaction';
 import type { SourceTable } from '../postgres/source-table';
 import { type TableMapping, mapTable } from '../postgres/type-mapping';
-import { sourceAggregates } from './aggregate-check';
+import { groupedCandidates, sourceFigures } from './aggregate-check';
 import { CANONICAL_SESSION_SETTINGS, CanonicalRows } from './canonical';
 import { type ComparedColumn, comparedColumns } from './compared-columns';
 import type { KeyRange, RowRangeResult, TableVerification, VerificationReport, VerifyLevel } from './contracts';
@@ -29,13 +29,13 @@ import { fromSql, manifestRowCount, sourceRowCount } from './count-check';
 import { type KeyFileBounds, keyFileBounds, rangesFromFiles } from './key-ranges';
 import {
   type RowExamination, type RowFigures, type RowLayout, type RowSource, TargetBuckets, bucketCount, bucketOfRow, differingBuckets, examineBuckets,
-  keyTextOf, sameRowFigures, sourceBuckets, sourceRowFigures, targetRowFigures,
+  keyTextOf, sameRowFigures, sourceBuckets, targetRowFigures,
 } from './row-check';
 import { HashSum, RowHasher } from './row-hasher';
 import { SampleSet } from './samples';
 import { compareSchemas } from './schema-check';
 import { DEFAULT_MAX_DIFFERENCES, DEFAULT_SAMPLES, countCheck, statusOf } from './table-status';
-import { TargetAggregates, compareAggregates, groupedColumns } from './target-aggregates';
+import { TargetAggregates, compareAggregates, groupedColumns, sourceFiguresOf } from './target-aggregates';
 import { scanTarget } from './target-scan';
 
 /** One table to verify. */
@@ -184,13 +184,15 @@ export async function verifyRowRange(
     }
     const rows: RowSource = { relation: fromSql(source), params, ...(conditions.length > 0 ? { where: conditions.join(' AND ') } : {}) };
     const samples = await SampleSet.pick(client, layout, rows, options.samples ?? 0);
+    const grouped = await groupedCandidates(client, source, columns);
     const aggregates = new TargetAggregates(columns);
     const target: TargetRead = { io: env.catalog.io, metadata, snapshot, columns, ...(bounds.length > 0 ? { filter: and(...bounds) } : {}) };
-    const [sourceFigures, hashed] = await both(sourceRowFigures(client, layout, rows), readTarget(target, layout, { aggregates, samples }));
-    const examined = await explainDifference(client, target, layout, rows, sourceFigures, targetRowFigures(hashed), Math.max(1, range.estimatedRows), options.maxDifferences ?? DEFAULT_MAX_DIFFERENCES);
+    const [figures, hashed] = await both(sourceFigures(client, columns, rows, { hash: true, grouped }), readTarget(target, layout, { aggregates, samples }));
+    const examined = await explainDifference(client, target, layout, rows, figures.rows, targetRowFigures(hashed), Math.max(1, range.estimatedRows), options.maxDifferences ?? DEFAULT_MAX_DIFFERENCES);
     return {
-      range: range.index, compared: sourceFigures.rows.toString(), differing: String(examined.differing), differences: examined.differences,
-      rangesNotExamined: String(examined.bucketsNotExamined), targetRows: String(hashed.rows), aggregates: aggregates.partial(), samples: samples.rows(),
+      range: range.index, compared: figures.rows.rows.toString(), differing: String(examined.differing), differences: examined.differences,
+      rangesNotExamined: String(examined.bucketsNotExamined), targetRows: String(hashed.rows), aggregates: aggregates.partial(),
+      sourceAggregates: figures.aggregates, samples: samples.rows(),
     };
   });
 }
@@ -319,37 +321,35 @@ async function verifyInSnapshot(
   const schema = compareSchemas(mapping.schema, currentSchema(metadata), source);
   const rows: RowSource = { relation: fromSql(source), params: [] };
   const manifestCount = await manifestRowCount(io, snapshot);
-  const sourceCount = await sourceRowCount(client, source);
 
   if (byRange) {
-    // The ranges read the Iceberg side (rows, aggregates, samples) and mergeRowRanges compares: only
-    // PostgreSQL's aggregates here, with no target side yet.
-    const sourceFigures = await sourceAggregates(client, source, columns);
-    const result: TableVerification = { ...base, schema, counts: countCheck(sourceCount, manifestCount, undefined), aggregates: compareAggregates(sourceFigures, new Map()) };
+    // The ranges scan both sides (rows, aggregates, samples) and mergeRowRanges compares: here only the
+    // schema and the counts, whose rows read the ranges fill in.
+    const result: TableVerification = { ...base, schema, counts: countCheck(await sourceRowCount(client, source), manifestCount, undefined), aggregates: [] };
     result.status = statusOf(result);
     return result;
   }
 
-  // PostgreSQL computes its aggregates (and, at the full level, its row figures) while this process streams
-  // the data files once for the rows-read count, aggregates, samples and row hashes.
+  // PostgreSQL computes its figures (count, aggregates and, at the full level, row hashes) in one scan while
+  // this process streams the data files once for the rows read, aggregates, samples and row hashes.
   const samples = await SampleSet.pick(client, layout, rows, options.samples ?? DEFAULT_SAMPLES);
+  const grouped = await groupedCandidates(client, source, columns);
   const aggregates = new TargetAggregates(columns);
   const target: TargetRead = { io, metadata, snapshot, columns };
-  const [[sourceFigures, sourceRows], hashed] = await both(
-    (async () => [await sourceAggregates(client, source, columns), full ? await sourceRowFigures(client, layout, rows) : undefined] as const)(),
-    readTarget(target, layout, { aggregates, samples, hash: full }),
-  );
+  const [figures, hashed] = await both(sourceFigures(client, columns, rows, { hash: full, grouped }), readTarget(target, layout, { aggregates, samples, hash: full }));
+  const sourceCount = figures.rows.rows.toString();
+  const sourceAggregates = sourceFiguresOf([figures.aggregates]);
   const result: TableVerification = {
     ...base,
     schema,
     counts: countCheck(sourceCount, manifestCount, String(hashed.rows)),
-    aggregates: compareAggregates(sourceFigures, aggregates.figures(groupedColumns(sourceFigures))),
+    aggregates: compareAggregates(sourceAggregates, aggregates.figures(groupedColumns(sourceAggregates))),
   };
-  if (sourceRows !== undefined) {
+  if (full) {
     // Buckets are sized by the larger side, so no bucket fetched whole is big.
     const larger = Number(BigInt(manifestCount) > BigInt(sourceCount) ? BigInt(manifestCount) : BigInt(sourceCount));
-    const examined = await explainDifference(client, target, layout, rows, sourceRows, targetRowFigures(hashed), Math.max(1, larger), options.maxDifferences ?? DEFAULT_MAX_DIFFERENCES);
-    result.rows = { compared: sourceRows.rows.toString(), differing: String(examined.differing), differences: examined.differences };
+    const examined = await explainDifference(client, target, layout, rows, figures.rows, targetRowFigures(hashed), Math.max(1, larger), options.maxDifferences ?? DEFAULT_MAX_DIFFERENCES);
+    result.rows = { compared: sourceCount, differing: String(examined.differing), differences: examined.differences };
     if (examined.bucketsNotExamined > 0) result.rows.rangesNotExamined = String(examined.bucketsNotExamined);
   }
   result.samples = samples.rows();

@@ -34,6 +34,7 @@ describe('mergeRowRanges', () => {
     rangesNotExamined: String(notExamined),
     targetRows: '10',
     aggregates: { columns: [] },
+    sourceAggregates: { columns: [] },
     samples: [],
   });
 

@@ -1,0 +1,85 @@
+/**
+ * Aggregate figures split across key ranges: each side's ranges merge to what one pass over the whole table gives,
+ * PostgreSQL's canonical figures convert losslessly into the merge form, and group counts survive only when every
+ * range counted all of its groups.
+ */
+import { describe, expect, it } from 'vitest';
+import type { IcebergType } from '../../shared/iceberg/spec/types';
+import type { Row } from '../../shared/iceberg/spec/values';
+import {
+  type AggregatedColumn,
+  type CanonicalColumnFigures,
+  TargetAggregates,
+  mergeAggregatePartials,
+  partialFromCanonical,
+  sourceFiguresOf,
+} from '../../shared/verify/target-aggregates';
+
+const COLUMNS: AggregatedColumn[] = [
+  { name: 'id', type: 'long' },
+  { name: 'amount', type: 'decimal(12, 2)' },
+  { name: 'score', type: 'double' },
+  { name: 'ratio', type: 'float' },
+  { name: 'ok', type: 'boolean' },
+  { name: 'status', type: 'string' },
+  { name: 'tags', type: { type: 'list', 'element-id': 9, element: 'string', 'element-required': false } as IcebergType },
+];
+
+const ROWS: Row[] = [
+  [1n, 1230n, -0, Math.fround(1.5), true, 'paid', ['a']],
+  [2n, -5n, 0, Number.NaN, false, 'new', null],
+  [3n, null, Number.NaN, Math.fround(-2.25), null, 'paid', []],
+  [-(2n ** 62n), 99_999_999_999n, 1e300, 0, true, null, ['b', null]],
+  [2n ** 62n, 1n, 1e-300, -0, true, 'é😀', ['c']],
+];
+
+function figuresOf(rows: Row[]): Map<string, string | null> {
+  const aggregates = new TargetAggregates(COLUMNS);
+  for (const row of rows) aggregates.add(row);
+  return aggregates.figures(new Set(['status']));
+}
+
+describe('aggregate figures of key ranges', () => {
+  it('merge to the figures of one pass, whichever way the rows are split', () => {
+    const whole = figuresOf(ROWS);
+    for (const cut of [1, 2, 4]) {
+      const parts = [ROWS.slice(0, cut), ROWS.slice(cut)].map((rows) => {
+        const aggregates = new TargetAggregates(COLUMNS);
+        for (const row of rows) aggregates.add(row);
+        // Through JSON, as activity results travel.
+        return JSON.parse(JSON.stringify(aggregates.partial()));
+      });
+      expect(mergeAggregatePartials(parts)!.figures(new Set(['status']))).toEqual(whole);
+    }
+    expect(whole.get('score\u0000min')).toBe('8000000000000000');
+    expect(whole.get('score\u0000max')).toBe('NaN');
+    expect(whole.get('ratio\u0000min')).toBe('c0100000');
+    expect(whole.get('ratio\u0000nan')).toBe('1');
+    expect(whole.get('amount\u0000sum')).toBe('1000000012.25');
+    expect(whole.get('status\u0000group:paid')).toBe('2');
+  });
+
+  it('take PostgreSQL\'s canonical figures losslessly into the merge form', () => {
+    const canonical = (over: Partial<CanonicalColumnFigures>): CanonicalColumnFigures => ({ count: 1, nulls: 0, min: null, max: null, sum: null, nan: 0, groups: undefined, ...over });
+    const decimal = partialFromCanonical({ name: 'amount', type: 'decimal(12, 2)' }, canonical({ min: '-0.5', max: '12.3', sum: '11.8' }));
+    expect([decimal.min, decimal.max, decimal.sum]).toEqual(['-50', '1230', '1180']);
+    const single = partialFromCanonical({ name: 'ratio', type: 'float' }, canonical({ min: '80000000', max: 'NaN' }));
+    const merged = mergeAggregatePartials([{ columns: [single] }])!.figures(new Set());
+    expect([merged.get('ratio\u0000min'), merged.get('ratio\u0000max')]).toEqual(['80000000', 'NaN']);
+    const double = partialFromCanonical({ name: 'score', type: 'double' }, canonical({ min: 'c000000000000000', max: '7fefffffffffffff' }));
+    const doubles = mergeAggregatePartials([{ columns: [double] }])!.figures(new Set());
+    expect([doubles.get('score\u0000min'), doubles.get('score\u0000max')]).toEqual(['c000000000000000', '7fefffffffffffff']);
+    expect(() => partialFromCanonical({ name: 'amount', type: 'decimal(12, 2)' }, canonical({ min: '0.001' }))).toThrow(/fractional digits/);
+  });
+
+  it('keep PostgreSQL\'s group counts only when every range counted all of its groups, at most 20 in all', () => {
+    const status: AggregatedColumn = { name: 'status', type: 'string' };
+    const range = (groups: Array<[string, number]> | undefined) =>
+      ({ columns: [partialFromCanonical(status, { count: 3, nulls: 0, min: 'a', max: 'b', sum: null, nan: 0, groups })] });
+    const both = sourceFiguresOf([range([['a', 2], ['b', 1]]), range([['b', 4]])]);
+    expect([both.get('status\u0000group:a'), both.get('status\u0000group:b')]).toEqual(['2', '5']);
+    expect([...sourceFiguresOf([range([['a', 2]]), range(undefined)]).keys()].some((k) => k.includes('group:'))).toBe(false);
+    const many = (from: number): Array<[string, number]> => Array.from({ length: 15 }, (_v, i) => [`v${from + i}`, 1]);
+    expect([...sourceFiguresOf([range(many(0)), range(many(100))]).keys()].some((k) => k.includes('group:'))).toBe(false);
+  });
+});

@@ -35,6 +35,7 @@ export const verifyDatabase: OrchestrationHandler = function* (context: Orchestr
       const tableInput: VerifyTableInput = {
         plan: table,
         level: input.level,
+        ...(plan.rangesAtOnce !== undefined ? { rangesAtOnce: plan.rangesAtOnce } : {}),
         ...(input.maxDifferences !== undefined ? { maxDifferences: input.maxDifferences } : {}),
         ...(input.samples !== undefined ? { samples: input.samples } : {}),
       };

@@ -14,7 +14,7 @@ import { DEFAULT_SAMPLES, mergeRowRanges, sampleShare } from '../shared/verify/t
 import { Activities, Orchestrations } from './names';
 import { activityRetry } from './retry-policy';
 
-/** Activities scheduled per Task.all: progress is reported between batches. */
+/** Ranges scheduled per Task.all when the plan does not say (progress is reported between batches). */
 const RANGE_BATCH = 8;
 
 /** The orchestration generator. */
@@ -46,9 +46,10 @@ export const verifyTable: OrchestrationHandler = function* (context: Orchestrati
     const ranges: RowRangeResult[] = [];
     const pending = byRange ? plan.ranges : [];
     let checked: ActivityOutcome<TableVerification> | undefined;
-    for (let start = 0; start === 0 || start < pending.length; start += RANGE_BATCH) {
+    const batch = Math.max(1, input.rangesAtOnce ?? RANGE_BATCH);
+    for (let start = 0; start === 0 || start < pending.length; start += batch) {
       const tasks: Task[] = pending
-        .slice(start, start + RANGE_BATCH)
+        .slice(start, start + batch)
         .map((range) => context.df.callActivityWithRetry(Activities.verifyRowRange, activityRetry(), {
           plan, range, options: { ...options, samples: sampleShare(input.samples ?? DEFAULT_SAMPLES, pending.length, range.index) },
         }));

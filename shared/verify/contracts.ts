@@ -167,12 +167,16 @@ export interface VerificationPlan {
   source: string;
   warehouse: string;
   tables: VerifyTablePlan[];
+  /** Key ranges of one table verified at once (absent in plans made before it existed: 8). */
+  rangesAtOnce?: number;
 }
 
 /** Input of the verifyTable sub-orchestration. */
 export interface VerifyTableInput {
   plan: VerifyTablePlan;
   level: VerifyLevel;
+  /** Key ranges verified at once (VerificationPlan.rangesAtOnce). */
+  rangesAtOnce?: number;
   maxDifferences?: number;
   samples?: number;
 }

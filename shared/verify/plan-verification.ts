@@ -2,6 +2,7 @@
  * planVerification: resolve the requested tables against pg_catalog and decide how each is verified: in one
  * pass, or (full level, a large table with a single integer key) per key range so the ranges can run in parallel.
  */
+import { availableParallelism } from 'node:os';
 import { describeTables } from '../postgres/introspect';
 import { type MigrationEnvironment, withSource } from '../migrate/environment';
 import type { KeyRange, VerificationPlan, VerifyDatabaseInput, VerifyTablePlan } from './contracts';
@@ -14,6 +15,16 @@ import { type VerifyTableRequest, planKeyRanges } from './verify-table';
  * 2.5 s more than 2.
  */
 export const ROWS_PER_RANGE = 1_000_000;
+
+/**
+ * Key ranges of a table verified at once: one core less than the machine has, at least one. A range's Iceberg
+ * side is decoded by this process's one JavaScript thread whatever the number of ranges, so more ranges at once
+ * only add PostgreSQL backends; when those share the machine (a local database) they starve that thread.
+ * Measured at 2,000,000 rows on 2 cores: 9.4 s with both ranges at once, 8.7 s one after the other.
+ */
+export function defaultRangesAtOnce(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
 
 /** Plans a verification; unknown tables or schema are an error naming what exists. */
 export async function planVerification(
@@ -40,7 +51,7 @@ export async function planVerification(
     }
     tables.push({ table: source.name, ...request, ranges });
   }
-  return { ...shownAs, tables };
+  return { ...shownAs, tables, rangesAtOnce: defaultRangesAtOnce() };
 }
 
 /** The verifyTable request of a planned table. */

@@ -3,6 +3,8 @@
  * our reader. This is the verifier's JS hot loop; what each row feeds (row hashes, aggregates, samples, buckets)
  * is the caller's.
  */
+import { performance } from 'node:perf_hooks';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FileIO } from '../iceberg/io/file-io';
 import { planScan, readScan } from '../iceberg/scan/table-scan';
 import type { Expression } from '../iceberg/spec/expressions';
@@ -32,7 +34,18 @@ export async function scanTarget(
     columns: columns.map((c) => c.name),
     ...(options.filter ? { filter: options.filter } : {}),
   });
+  let turn = performance.now();
   for await (const batch of readScan(io, plan)) {
     for (const row of batch) visit(row);
+    // Batches follow each other without a turn of the event loop while a file's bytes are in memory: without
+    // one every few milliseconds, the other ranges' PostgreSQL queries would wait to be sent, and their
+    // results to be read, until this scan reached its next file.
+    if (performance.now() - turn > YIELD_EVERY_MS) {
+      await nextTurn();
+      turn = performance.now();
+    }
   }
 }
+
+/** How long a scan runs at most before it lets the event loop take a turn. */
+const YIELD_EVERY_MS = 10;

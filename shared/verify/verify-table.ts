@@ -121,8 +121,9 @@ export async function planKeyRanges(env: MigrationEnvironment, request: VerifyTa
     }
     let rows = Math.max(0, Math.round(source.stats.reltuples ?? 0));
     if (rows === 0) rows = Number(await sourceRowCount(client, source));
-    const count = Math.ceil(rows / rowsPerRange);
-    if (count < 2) return [];
+    // The nearest whole number of ranges (a planner estimate a little over a multiple must not add one).
+    if (rows <= rowsPerRange) return [];
+    const count = Math.max(2, Math.round(rows / rowsPerRange));
     const key = quoteIdent(column.name);
     const { rows: [span] } = await client.query<{ lo: string | null; hi: string | null }>(`SELECT min(${key})::text AS lo, max(${key})::text AS hi FROM ${fromSql(source)}`);
     if (!span?.lo || !span.hi) return [];
@@ -183,11 +184,8 @@ export async function verifyRowRange(
       bounds.push(bindByName(currentSchema(metadata), key.name, 'lt', literal(range.hi)));
     }
     const rows: RowSource = { relation: fromSql(source), params, ...(conditions.length > 0 ? { where: conditions.join(' AND ') } : {}) };
-    const samples = await SampleSet.pick(client, layout, rows, options.samples ?? 0);
-    const grouped = await groupedCandidates(client, source, columns);
-    const aggregates = new TargetAggregates(columns);
     const target: TargetRead = { io: env.catalog.io, metadata, snapshot, columns, ...(bounds.length > 0 ? { filter: and(...bounds) } : {}) };
-    const [figures, hashed] = await both(sourceFigures(client, columns, rows, { hash: true, grouped }), readTarget(target, layout, { aggregates, samples }));
+    const { figures, hashed, aggregates, samples } = await scanBothSides(client, source, target, layout, rows, { hash: true, samples: options.samples ?? 0 });
     const examined = await explainDifference(client, target, layout, rows, figures.rows, targetRowFigures(hashed), Math.max(1, range.estimatedRows), options.maxDifferences ?? DEFAULT_MAX_DIFFERENCES);
     return {
       range: range.index, compared: figures.rows.rows.toString(), differing: String(examined.differing), differences: examined.differences,
@@ -254,12 +252,28 @@ async function both<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
 }
 
 /**
+ * One scan of each side: PostgreSQL computes its figures of `rows` (count, aggregates and, with `hash`, the row
+ * hash sum) while this process streams the matching Iceberg rows once for the rows read, aggregates, samples
+ * picked first by PostgreSQL, and row hashes.
+ */
+async function scanBothSides(client: Client, table: SourceTable, target: TargetRead, layout: RowLayout, rows: RowSource, options: { hash: boolean; samples: number }) {
+  const samples = await SampleSet.pick(client, layout, rows, options.samples);
+  const grouped = await groupedCandidates(client, table, layout.columns);
+  const aggregates = new TargetAggregates(layout.columns);
+  const [figures, hashed] = await both(
+    sourceFigures(client, layout.columns, rows, { hash: options.hash, grouped }),
+    readTarget(target, layout, { aggregates, samples, hash: options.hash }),
+  );
+  return { figures, hashed, aggregates, samples };
+}
+
+/**
  * One read of the Iceberg side: every row is counted and fed to `aggregates` and `samples`, and hashed too
  * when `hash` is on (the full level); returns the row count and hash sum.
  */
-async function readTarget(target: TargetRead, layout: RowLayout, feed: { aggregates: TargetAggregates; samples: SampleSet; hash?: boolean }): Promise<HashSum> {
+async function readTarget(target: TargetRead, layout: RowLayout, feed: { aggregates: TargetAggregates; samples: SampleSet; hash: boolean }): Promise<HashSum> {
   const sum = new HashSum();
-  const hasher = feed.hash === false ? undefined : new RowHasher(layout.columns.map((c) => c.type));
+  const hasher = feed.hash ? new RowHasher(layout.columns.map((c) => c.type)) : undefined;
   const { aggregates, samples } = feed;
   const scan = { snapshotId: target.snapshot?.['snapshot-id'], ...(target.filter ? { filter: target.filter } : {}) };
   await scanTarget(target.io, target.metadata, target.columns, scan, (row) => {
@@ -330,13 +344,8 @@ async function verifyInSnapshot(
     return result;
   }
 
-  // PostgreSQL computes its figures (count, aggregates and, at the full level, row hashes) in one scan while
-  // this process streams the data files once for the rows read, aggregates, samples and row hashes.
-  const samples = await SampleSet.pick(client, layout, rows, options.samples ?? DEFAULT_SAMPLES);
-  const grouped = await groupedCandidates(client, source, columns);
-  const aggregates = new TargetAggregates(columns);
   const target: TargetRead = { io, metadata, snapshot, columns };
-  const [figures, hashed] = await both(sourceFigures(client, columns, rows, { hash: full, grouped }), readTarget(target, layout, { aggregates, samples, hash: full }));
+  const { figures, hashed, aggregates, samples } = await scanBothSides(client, source, target, layout, rows, { hash: full, samples: options.samples ?? DEFAULT_SAMPLES });
   const sourceCount = figures.rows.rows.toString();
   const sourceAggregates = sourceFiguresOf([figures.aggregates]);
   const result: TableVerification = {

@@ -96,6 +96,16 @@ describe('verifyDatabase', () => {
     expect(host.getStatus('ver-2')!.customStatus).toMatchObject({ phase: 'done', tables: { total: 2, done: 2, differing: 0, errors: 1 }, lastError: '"ver-2".orders: range 1 of orders cannot be read' });
   });
 
+  it('verifies as many ranges at once as the plan says', async () => {
+    await run('ver-4', { tables: [{ name: 'orders', ranges: 5 }], rangesAtOnce: 2 });
+    // S: an activity scheduled, C: one completed. The checks go out with the first batch.
+    const steps = host.getHistory('ver-4:table:0')!.history
+      .filter((e) => e.EventType === EventType.TaskScheduled || e.EventType === EventType.TaskCompleted)
+      .map((e) => (e.EventType === EventType.TaskScheduled ? 'S' : 'C'))
+      .join('');
+    expect(steps).toBe('SSSCCCSSCCSC');
+  });
+
   it('runs no range at the quick level', async () => {
     const before = stubs.verifyRecords.filter((r) => r.activity === 'verifyRowRange').length;
     const report = await run('ver-3', { tables: [{ name: 'orders', ranges: 4 }] }, 'quick');

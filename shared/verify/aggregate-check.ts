@@ -25,14 +25,23 @@ export interface SourceFigures {
   aggregates: AggregatePartial;
 }
 
-/** One scan of `source`'s rows (plus one grouping scan per column in `grouped`); `hash`: sum the row hashes too. */
+/**
+ * String columns that get group counts, each with the texts of its most common values when the planner's
+ * statistics list few enough of them: those are counted in the main scan, and when their counts add up to
+ * every value of the column they are all its groups, exactly; otherwise (or without them) a grouping scan of
+ * its own counts them.
+ */
+export type GroupedColumns = ReadonlyMap<string, readonly string[] | undefined>;
+
+/** One scan of `source`'s rows (plus a grouping scan for a grouped column its common values do not cover); `hash`: sum the row hashes too. */
 export async function sourceFigures(
   client: Client,
   columns: readonly ComparedColumn[],
   source: RowSource,
-  options: { hash: boolean; grouped: ReadonlySet<string> },
+  options: { hash: boolean; grouped: GroupedColumns },
 ): Promise<SourceFigures> {
   const selects: string[] = ['count(*)::text AS n'];
+  const params: unknown[] = [...source.params];
   const inner: string[] = [];
   // Values and canonical texts are computed once per row in a subquery (OFFSET 0 keeps it from being flattened),
   // not once per use: min and max of a jsonb column would otherwise print every value twice, and the row hash a
@@ -86,12 +95,18 @@ export async function sourceFigures(
         break;
     }
     if (summable(c.type)) out.sum = figure(i, 'sum', `trim_scale(sum(${v})::numeric)::text`);
-    return out;
+    // Grouped by the text's bytes: a column's own (perhaps case-insensitive) collation must not merge groups.
+    const common = c.type === 'string' ? options.grouped.get(c.name) : undefined;
+    const groups = common?.map((value, k) => {
+      params.push(value);
+      return [value, figure(i, `g${k}_`, `count(*) FILTER (WHERE ${texts[i]!} COLLATE "C" = $${params.length}::text)::text`)] as const;
+    });
+    return { ...out, groups };
   });
   const from = rowsFromSql(source);
   const { rows: [row] } = await client.query<Record<string, string | null>>(
     `SELECT ${selects.join(', ')} FROM (SELECT ${inner.join(', ') || '1 AS none'} FROM ${from} OFFSET 0) q`,
-    [...source.params],
+    params,
   );
   const total = Number(row!.n);
   const text = (name: string | undefined): string | null => (name === undefined ? null : row![name] ?? null);
@@ -99,9 +114,14 @@ export async function sourceFigures(
   for (const [i, c] of columns.entries()) {
     const n = names[i]!;
     const count = Number(row![n.count]);
+    let groups: Array<[string, number]> | undefined;
+    if (c.type === 'string' && options.grouped.has(c.name)) {
+      const common = n.groups?.map(([value, name]): [string, number] => [value, Number(row![name])]).filter(([, k]) => k > 0);
+      const covered = common !== undefined && common.reduce((sum, [, k]) => sum + k, 0) === count;
+      groups = covered ? common : await groupCounts(client, c, source);
+    }
     const figures: CanonicalColumnFigures = {
-      count, nulls: total - count, min: text(n.min), max: text(n.max), sum: text(n.sum), nan: Number(text(n.nan) ?? 0),
-      groups: c.type === 'string' && options.grouped.has(c.name) ? await groupCounts(client, c, source) : undefined,
+      count, nulls: total - count, min: text(n.min), max: text(n.max), sum: text(n.sum), nan: Number(text(n.nan) ?? 0), groups,
     };
     partial.columns.push(partialFromCanonical(c, figures));
   }
@@ -110,7 +130,6 @@ export async function sourceFigures(
 
 /** A string column's rows per canonical text; undefined when it has more than MAX_GROUPS distinct values. */
 async function groupCounts(client: Client, c: ComparedColumn, source: RowSource): Promise<Array<[string, number]> | undefined> {
-  // Grouped by the text's bytes: a column's own (perhaps case-insensitive) collation must not merge groups.
   const where = `NOT ${nullTestSql(c.plan, c.valueSql)}${source.where === undefined ? '' : ` AND ${source.where}`}`;
   const { rows } = await client.query<{ v: string; n: string }>(
     `SELECT (${c.canonicalSql}) COLLATE "C" AS v, count(*)::text AS n FROM ${source.relation} WHERE ${where} GROUP BY 1 LIMIT ${MAX_GROUPS + 1}`,
@@ -120,15 +139,26 @@ async function groupCounts(client: Client, c: ComparedColumn, source: RowSource)
 }
 
 /**
- * String columns worth a grouping scan: a planner estimate far above MAX_GROUPS spares the scan of a plainly
- * high-cardinality column (a table never analyzed has no estimates: every string column is grouped).
+ * String columns worth group counts, with their most common values' texts when pg_stats lists at most
+ * MAX_GROUPS of them: a planner estimate far above MAX_GROUPS spares the grouping of a plainly high-cardinality
+ * column (a table never analyzed has no statistics: every string column is grouped by a scan of its own).
  */
-export async function groupedCandidates(client: Client, table: SourceTable, columns: readonly ComparedColumn[]): Promise<Set<string>> {
-  const { rows } = await client.query<{ name: string; n: number }>(
-    `SELECT s.attname AS name, max(CASE WHEN s.n_distinct >= 0 THEN s.n_distinct ELSE -s.n_distinct * $3::float8 END)::float8 AS n
-       FROM pg_catalog.pg_stats s WHERE s.schemaname = $1 AND s.tablename = $2 GROUP BY s.attname`,
-    [table.schema, table.name, table.stats.reltuples ?? 0],
+export async function groupedCandidates(client: Client, table: SourceTable, columns: readonly ComparedColumn[]): Promise<GroupedColumns> {
+  const { rows } = await client.query<{ name: string; n: number; common: string[] | null }>(
+    `SELECT s.attname AS name, (CASE WHEN s.n_distinct >= 0 THEN s.n_distinct ELSE -s.n_distinct * $3::float8 END)::float8 AS n,
+            s.most_common_vals::text::text[] AS common
+       FROM pg_catalog.pg_stats s WHERE s.schemaname = $1 AND s.tablename = $2 AND s.inherited = $4`,
+    // A partitioned table's statistics cover its partitions; an ordinary table's own rows are what ONLY reads.
+    [table.schema, table.name, table.stats.reltuples ?? 0, table.kind === 'partitioned'],
   );
-  const estimates = new Map(rows.map((r) => [r.name, r.n]));
-  return new Set(columns.filter((c) => c.type === 'string' && (estimates.get(c.name) ?? 0) <= MAX_GROUPS * ESTIMATE_MARGIN).map((c) => c.name));
+  const stats = new Map(rows.map((r) => [r.name, r]));
+  const out = new Map<string, readonly string[] | undefined>();
+  for (const c of columns) {
+    if (c.type !== 'string') continue;
+    const stat = stats.get(c.name);
+    if ((stat?.n ?? 0) > MAX_GROUPS * ESTIMATE_MARGIN) continue;
+    const common = stat?.common === null || stat?.common === undefined ? undefined : [...new Set(stat.common)];
+    out.set(c.name, common !== undefined && common.length <= MAX_GROUPS ? common : undefined);
+  }
+  return out;
 }

@@ -13,7 +13,7 @@
  */
 import { type IcebergType, decimalParams } from '../iceberg/spec/types';
 import { type Row, type Value, decimalToString } from '../iceberg/spec/values';
-import { type CanonicalFormatter, canonicalFormatter, trimScale, writeJsonArray } from './canonical';
+import { type CanonicalFormatter, canonicalFormatter, trimScale, writeJsonArray as writeJsonArrayExport } from './canonical';
 import { HASHED as HASHED_EXPORT, hashScratch as hashScratchExport, scratch as scratchExport } from './row-hash';
 
 // Module-local bindings for the hot loop: a transpiler's CommonJS output can read every imported name through
@@ -21,6 +21,7 @@ import { HASHED as HASHED_EXPORT, hashScratch as hashScratchExport, scratch as s
 const HASHED = HASHED_EXPORT;
 const hashScratch = hashScratchExport;
 const scratch = scratchExport;
+const writeJsonArray = writeJsonArrayExport;
 
 /** The xor mask of the seed of a NULL column's step: the 64-bit golden ratio, 0x9e3779b97f4a7c15. */
 const NULL_MASK_HI = 0x9e3779b9;

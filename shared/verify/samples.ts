@@ -10,6 +10,9 @@ import { type RowLayout, type RowSource, canonicalRowsSql, keyRecord } from './r
 
 /** The probe of a NULL key: a NUL character, which no PostgreSQL text holds. */
 const NULL_PROBE = '\u0000';
+/** The probe of a row whose integer key is plainly not sampled (no key's text is empty). */
+const NOT_SAMPLED = '';
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Samples being matched against the Iceberg side. */
 export class SampleSet {
@@ -23,8 +26,18 @@ export class SampleSet {
     this.wanted = new Set(sources.map((s) => s.probe));
     this.canonical = new CanonicalRows(layout.columns.map((c) => c.type));
     const keys = layout.keyIndexes;
-    if (keys.length === 1) {
-      const format = canonicalFormatter(layout.columns[keys[0]!]!.type);
+    const keyType = keys.length === 1 ? layout.columns[keys[0]!]!.type : undefined;
+    if (keyType === 'int' || keyType === 'long') {
+      // An integer key is matched by its value first: no text is made for the rows that are not sampled.
+      const format = canonicalFormatter(keyType);
+      const numbers = new Set([...this.wanted].map(Number).filter(Number.isSafeInteger));
+      this.probe = (row) => {
+        const value = row[keys[0]!] ?? null;
+        if (typeof value === 'bigint' ? value <= MAX_SAFE && value >= -MAX_SAFE && !numbers.has(Number(value)) : typeof value === 'number' && !numbers.has(value)) return NOT_SAMPLED;
+        return format(value) ?? NULL_PROBE;
+      };
+    } else if (keyType !== undefined) {
+      const format = canonicalFormatter(keyType);
       this.probe = (row) => format(row[keys[0]!] ?? null) ?? NULL_PROBE;
     } else {
       const formats = keys.map((i) => canonicalFormatter(layout.columns[i]!.type));

@@ -62,8 +62,9 @@ export async function sourceFigures(
   const names = columns.map((c, i) => {
     const v = `q.v${i}`;
     inner.push(`${c.valueSql} AS v${i}`);
-    // count(v) counts non-null datums: a composite of null fields is a value, as nullTestSql has it.
-    const out: { count: string; min?: string; max?: string; sum?: string; nan?: string } = { count: figure(i, 'c', `count(${v})::text`) };
+    // count(v) counts non-null datums: a composite of null fields is a value, as nullTestSql has it. A NOT NULL
+    // column's count is the row count.
+    const out: { count: string; min?: string; max?: string; sum?: string; nan?: string } = { count: c.nullable ? figure(i, 'c', `count(${v})::text`) : 'n' };
     switch (categoryOf(c.type)) {
       case 'ordered':
       case 'decimal':

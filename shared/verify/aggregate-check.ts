@@ -12,7 +12,7 @@ import type { SourceTable } from '../postgres/source-table';
 import { canonicalSql, nullTestSql, reduceHash } from './canonical';
 import type { ComparedColumn } from './compared-columns';
 import { type RowFigures, type RowSource, rowsFromSql } from './row-check';
-import { rowHashSql } from './row-hasher';
+import { hashedAsInt4, int4HashSql, rowHashSql } from './row-hasher';
 import { type AggregatePartial, type CanonicalColumnFigures, MAX_GROUPS, categoryOf, partialFromCanonical, summable } from './target-aggregates';
 
 /** Columns whose planner estimate exceeds MAX_GROUPS by this factor are taken as high-cardinality. */
@@ -46,13 +46,18 @@ export async function sourceFigures(
   // Values and canonical texts are computed once per row in a subquery (OFFSET 0 keeps it from being flattened),
   // not once per use: min and max of a jsonb column would otherwise print every value twice, and the row hash a
   // third time.
+  // An int or date column is hashed by its value, not its text: no text is made for it.
   const texts = columns.map((c, i) => {
-    if (!options.hash && categoryOf(c.type) !== 'text') return undefined;
+    if ((!options.hash || hashedAsInt4(c.type)) && categoryOf(c.type) !== 'text') return undefined;
     inner.push(`${c.canonicalSql} AS t${i}`);
     return `q.t${i}`;
   });
   if (options.hash) {
-    const hash = rowHashSql(columns.map((c, i) => ({ canonical: texts[i]!, ...(c.nullable ? { nullTest: `(${texts[i]!} IS NULL)` } : {}) })));
+    const hash = rowHashSql(columns.map((c, i) => {
+      const int4 = hashedAsInt4(c.type);
+      const sql = int4 ? int4HashSql(c.type, `q.v${i}`) : texts[i]!;
+      return { sql, int4, ...(c.nullable ? { nullTest: `(${int4 ? `q.v${i}` : sql} IS NULL)` } : {}) };
+    }));
     selects.push(`sum(${hash})::text AS s`);
   }
   const figure = (i: number, name: string, sql: string): string => {

@@ -39,7 +39,9 @@
  *
  * Row hash: PostgreSQL's `hashtextextended` (Bob Jenkins' lookup3 over the UTF-8 bytes, 64 bits) chained over
  * the row's columns: each column's canonical text is hashed with the previous column's hash as the seed (0
- * before the first), a NULL column hashes '' with the previous hash xor 0x9e3779b97f4a7c15 (row-hasher.ts). It
+ * before the first); an int or date column is hashed by its 32-bit value instead (`hashint4extended`, lookup3
+ * over the same number's four bytes); a NULL column hashes '' (or 0) with the previous hash xor
+ * 0x9e3779b97f4a7c15 (row-hasher.ts). It
  * is taken as an unsigned 64-bit value; a range's hash is the sum of its rows' hashes modulo 2^64 (order-
  * independent, and unlike xor a duplicate does not cancel itself). The check needs a well-mixed 64-bit value
  * per row, not resistance to a forger: a changed row escapes only if its range's sum comes out equal modulo

@@ -1,9 +1,13 @@
 /**
  * The row hash of canonical.ts, computed in JS from the values our Parquet reader returns (RowHasher) and in
- * SQL by PostgreSQL from the live table (rowHashSql). A row hash chains PostgreSQL's hashtextextended over the
- * row's columns: each column's canonical text is hashed with the previous column's hash as the seed (0 before
- * the first column); a NULL column hashes the empty text with the previous hash xor NULL_SEED_MASK, so NULL
- * and the empty string differ. The last hash is the row's.
+ * SQL by PostgreSQL from the live table (rowHashSql). A row hash chains PostgreSQL's hash functions over the
+ * row's columns, each column hashed with the previous column's hash as the seed (0 before the first column):
+ * an int or date column its 32-bit value (hashint4extended: the days from 1970-01-01 for a date), every other
+ * column its canonical text (hashtextextended). Both are lookup3 over the same bytes (the value's four
+ * little-endian bytes, or the text's UTF-8), and a 32-bit value is its own exact form, so nothing is lost; it
+ * spares PostgreSQL printing every such value. A NULL column hashes the empty text (or the value 0) with the
+ * previous hash xor NULL_SEED_MASK, so NULL differs from the empty string and from 0. The last hash is the
+ * row's.
  *
  * Hashing each column's own text, instead of one JSON text of the row, spares both sides the row text:
  * PostgreSQL's array_to_json of a row's texts cost more than the texts themselves, and the JS side writes
@@ -31,20 +35,38 @@ const NULL_MASK_SQL = '-7046029254386353131';
 
 /** One column of rowHashSql. */
 export interface HashedColumnSql {
-  /** SQL of the canonical text (a column of a subquery, or an expression cheap enough to name twice). */
-  canonical: string;
+  /** SQL of what is hashed: the int4 value of an int or date column (int4HashSql), else the canonical text. */
+  sql: string;
+  /** Whether `sql` is an int4 (hashed by hashint4extended) rather than a text. */
+  int4: boolean;
   /** SQL that is true when the value is NULL; absent for a column that cannot be NULL. */
   nullTest?: string;
 }
 
-/** SQL for the row hash (signed int8) of the canonical texts of `columns`, in column order. */
+/** Whether a column of `type` is hashed by its 32-bit value rather than its text. */
+export function hashedAsInt4(type: IcebergType): boolean {
+  return type === 'int' || type === 'date';
+}
+
+/**
+ * SQL of the int4 an int or date column is hashed by: `value` is its value (a date: the days from 1970-01-01),
+ * or, with `fromText`, its canonical text (the decimal of that same number).
+ */
+export function int4HashSql(type: IcebergType, value: string, fromText = false): string {
+  return fromText || type !== 'date' ? `(${value})::int4` : `((${value}) - DATE '1970-01-01')`;
+}
+
+/** SQL for the row hash (signed int8) of `columns`, in column order. */
 export function rowHashSql(columns: readonly HashedColumnSql[]): string {
   let hash = '0::int8';
   for (const c of columns) {
     // COLLATE "C": hashtextextended hashes the bytes only under a deterministic collation.
+    const [fn, value, empty] = c.int4
+      ? ['pg_catalog.hashint4extended', (v: string) => v, '0']
+      : ['pg_catalog.hashtextextended', (v: string) => `${v} COLLATE "C"`, "''"];
     hash = c.nullTest === undefined
-      ? `pg_catalog.hashtextextended((${c.canonical}) COLLATE "C", ${hash})`
-      : `pg_catalog.hashtextextended(COALESCE(${c.canonical}, '') COLLATE "C", (${hash}) # (CASE WHEN ${c.nullTest} THEN ${NULL_MASK_SQL}::int8 ELSE 0::int8 END))`;
+      ? `${fn}(${value(`(${c.sql})`)}, ${hash})`
+      : `${fn}(${value(`COALESCE(${c.sql}, ${empty})`)}, (${hash}) # (CASE WHEN ${c.nullTest} THEN ${NULL_MASK_SQL}::int8 ELSE 0::int8 END))`;
   }
   return hash;
 }
@@ -55,9 +77,15 @@ type ValueWriter = (value: Value) => number;
 /** Row hashes of rows of fixed column types, each column's writer resolved once. */
 export class RowHasher {
   private readonly writers: ValueWriter[];
+  /** Per column: the bytes a NULL hashes, all zero (4 for a column hashed by its int4 value, else none). */
+  private readonly nullLengths: number[];
+  /** Per column: whether its canonical text is hashed as the int4 it spells (hashCanonical). */
+  private readonly int4: boolean[];
 
   constructor(types: readonly IcebergType[]) {
     this.writers = types.map(valueWriter);
+    this.int4 = types.map(hashedAsInt4);
+    this.nullLengths = this.int4.map((int4) => (int4 ? 4 : 0));
   }
 
   /** The row hash of a row of reader values, left in HASHED (high word, low word). */
@@ -66,7 +94,7 @@ export class RowHasher {
     let lo = 0;
     for (let i = 0; i < this.writers.length; i++) {
       const value = row[i] ?? null;
-      if (value === null) hashScratch(0, (hi ^ NULL_MASK_HI) >>> 0, (lo ^ NULL_MASK_LO) >>> 0);
+      if (value === null) hashNull(this.nullLengths[i]!, hi, lo);
       else hashScratch(this.writers[i]!(value), hi, lo);
       hi = HASHED[0]!;
       lo = HASHED[1]!;
@@ -74,16 +102,29 @@ export class RowHasher {
   }
 
   /** The row hash of a row's canonical texts (null for NULL), left in HASHED. */
-  static hashCanonical(canonical: ReadonlyArray<string | null>): void {
+  hashCanonical(canonical: ReadonlyArray<string | null>): void {
     let hi = 0;
     let lo = 0;
-    for (const text of canonical) {
-      if (text === null) hashScratch(0, (hi ^ NULL_MASK_HI) >>> 0, (lo ^ NULL_MASK_LO) >>> 0);
-      else hashScratch(writeString(text), hi, lo);
+    for (let i = 0; i < canonical.length; i++) {
+      const text = canonical[i] ?? null;
+      if (text === null) hashNull(this.nullLengths[i] ?? 0, hi, lo);
+      else hashScratch(this.int4[i] ? writeInt32(Number(text)) : writeString(text), hi, lo);
       hi = HASHED[0]!;
       lo = HASHED[1]!;
     }
   }
+}
+
+/** A NULL's step: `length` zero bytes (the empty text, or the value 0) with the seed xor the NULL mask. */
+function hashNull(length: number, hi: number, lo: number): void {
+  scratch(FIXED).fill(0, 0, length);
+  hashScratch(length, (hi ^ NULL_MASK_HI) >>> 0, (lo ^ NULL_MASK_LO) >>> 0);
+}
+
+/** A 32-bit value as its four little-endian bytes (hashint4extended's input). */
+function writeInt32(value: number): number {
+  scratch(FIXED).writeInt32LE(value, 0);
+  return 4;
 }
 
 /** A running sum of row hashes modulo 2^64 and a row count, without a BigInt per row. */
@@ -123,8 +164,9 @@ function valueWriter(type: IcebergType): ValueWriter {
         return 1;
       };
     case 'int':
-    case 'long':
     case 'date':
+      return (value) => writeInt32(value as number);
+    case 'long':
     case 'time':
     case 'timestamp':
     case 'timestamptz':

@@ -302,6 +302,7 @@ async function explainDifference(
   if (sameRowFigures(source, read)) return { differing: 0, differences: [], bucketsNotExamined: 0 };
   const buckets = bucketCount(BigInt(estimatedRows));
   const canonical = new CanonicalRows(layout.columns.map((c) => c.type));
+  const hasher = new RowHasher(layout.columns.map((c) => c.type));
   const scan = { snapshotId: target.snapshot?.['snapshot-id'], ...(target.filter ? { filter: target.filter } : {}) };
   const readCanonical = (visit: (values: Array<string | null>, rowText: string) => void) =>
     scanTarget(target.io, target.metadata, target.columns, scan, (row) => {
@@ -310,7 +311,7 @@ async function explainDifference(
     });
   const targetBuckets = new TargetBuckets(buckets);
   const [sourceFigures] = await both(sourceBuckets(client, layout, rows, buckets), readCanonical((values, rowText) => {
-    RowHasher.hashCanonical(values);
+    hasher.hashCanonical(values);
     targetBuckets.addHashed(bucketOfRow(layout, keyTextOf(layout, values, rowText), values, buckets));
   }));
   const differing = differingBuckets(sourceFigures, targetBuckets.figures);

@@ -17,7 +17,7 @@ function fromValues(types: IcebergType[], row: Value[]): bigint {
 }
 
 function fromCanonical(types: IcebergType[], row: Value[]): bigint {
-  RowHasher.hashCanonical(row.map((v, i) => canonicalValue(types[i]!, v)));
+  new RowHasher(types).hashCanonical(row.map((v, i) => canonicalValue(types[i]!, v)));
   return hashed();
 }
 
@@ -92,6 +92,15 @@ describe('row hashes', () => {
     expect(fromValues(strings, ['é😀', '12.5'])).toBe(u64(5521258281497366708n));
     // One column, seed 0: hashtextextended(text, 0) itself.
     expect(fromValues(['string'], ['a'])).toBe(u64(3591986179850072241n));
+    // An int or date column hashes its 32-bit value (hashint4extended), a NULL one the value 0 with the masked seed.
+    expect(fromValues(['int'], [42])).toBe(u64(8010225493015854792n));
+    const intText: IcebergType[] = ['int', 'string'];
+    expect(fromValues(intText, [42, 'x'])).toBe(u64(73193877190836695n));
+    expect(fromValues(intText, [null, 'x'])).toBe(u64(-5086413136505537888n));
+    expect(fromValues(intText, [0, 'x'])).toBe(u64(-1866671928413530099n));
+    expect(fromValues(intText, [-7, null])).toBe(u64(1299825350736738538n));
+    expect(fromValues(intText, [2147483647, ''])).toBe(u64(9222822529053826909n));
+    expect(fromValues(['date', 'string'], [-2147483648, 'é'])).toBe(u64(-7954098880266001485n));
   });
 
   it('stay right when a long text grows the scratch buffer between other hashes', () => {
@@ -103,10 +112,11 @@ describe('row hashes', () => {
   });
 
   it('is NULL-tested only for nullable columns in SQL', () => {
-    const sql = rowHashSql([{ canonical: 'q.c0' }, { canonical: 'q.c1', nullTest: '(q.c1 IS NULL)' }]);
+    const sql = rowHashSql([{ sql: 'q.c0', int4: false }, { sql: 'q.c1', int4: false, nullTest: '(q.c1 IS NULL)' }, { sql: 'q.v2', int4: true }]);
     expect(sql).toBe(
+      'pg_catalog.hashint4extended((q.v2), ' +
       'pg_catalog.hashtextextended(COALESCE(q.c1, \'\') COLLATE "C", (pg_catalog.hashtextextended((q.c0) COLLATE "C", 0::int8)) # ' +
-      '(CASE WHEN (q.c1 IS NULL) THEN -7046029254386353131::int8 ELSE 0::int8 END))',
+      '(CASE WHEN (q.c1 IS NULL) THEN -7046029254386353131::int8 ELSE 0::int8 END)))',
     );
   });
 });

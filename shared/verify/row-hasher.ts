@@ -88,7 +88,7 @@ export class RowHasher {
     this.nullLengths = this.int4.map((int4) => (int4 ? 4 : 0));
   }
 
-  /** The row hash of a row of reader values, left in HASHED (high word, low word). */
+  /** The row hash of a row of reader values, left in HASHED (high word, low word); 0 without columns, as in SQL. */
   hashValues(row: Row): void {
     let hi = 0;
     let lo = 0;
@@ -99,6 +99,8 @@ export class RowHasher {
       hi = HASHED[0]!;
       lo = HASHED[1]!;
     }
+    HASHED[0] = hi;
+    HASHED[1] = lo;
   }
 
   /** The row hash of a row's canonical texts (null for NULL), left in HASHED. */
@@ -112,6 +114,8 @@ export class RowHasher {
       hi = HASHED[0]!;
       lo = HASHED[1]!;
     }
+    HASHED[0] = hi;
+    HASHED[1] = lo;
   }
 }
 

@@ -76,6 +76,12 @@ describe('row hashes', () => {
     }
   });
 
+  it('are 0 for a row without columns, as rowHashSql of none is', () => {
+    fromValues(['string'], ['leaves a hash behind']);
+    expect(fromValues([], [])).toBe(0n);
+    expect(rowHashSql([])).toBe('0::int8');
+  });
+
   it('tell NULL, the empty string and the text "null" apart, and do not depend on where a text is split', () => {
     const strings: IcebergType[] = ['string', 'string'];
     const distinct = [[null, 'x'], ['', 'x'], ['null', 'x'], ['ab', 'c'], ['a', 'bc'], [null, null], [null, ''], ['', null], ['', '']];

@@ -76,6 +76,8 @@ export interface TableVerification {
     rangesNotExamined?: string;
   };
   samples: SampleRow[];
+  /** The compared columns and their Iceberg types, so reports can show canonical texts readably (readable-values.ts). */
+  columns?: Array<{ name: string; type: string }>;
   durationMs: number;
 }
 

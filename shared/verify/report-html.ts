@@ -7,6 +7,7 @@
  * can be set from the URL hash, `report.html#table=orders&kind=TYPE_MISMATCH,VALUE_MISMATCH`, and the hash follows
  * the controls, so a filtered view can be shared as a link.
  */
+import { readableReport } from './readable-values';
 import type { AggregateCheck, RowDifference, SampleRow, SchemaDifference, TableVerification, VerificationReport } from './contracts';
 import { REPORT_CSP, REPORT_CSS, REPORT_SCRIPT } from './report-html-assets';
 import {
@@ -36,7 +37,8 @@ interface Labels {
 }
 
 /** Renders the report as a complete, self-contained HTML document. */
-export function renderHtmlReport(report: VerificationReport, options: RenderHtmlReportOptions = {}): string {
+export function renderHtmlReport(canonical: VerificationReport, options: RenderHtmlReportOptions = {}): string {
+  const report = readableReport(canonical);
   const labels: Labels = { source: options.sourceLabel ?? 'PostgreSQL', target: options.targetLabel ?? 'Iceberg' };
   const title = options.title ?? 'icebridge verification';
   const totals = reportTotals(report);

@@ -3,6 +3,7 @@
  * sides' values. Colour is used only when asked for (a TTY); names and values are printed with control characters
  * escaped, so data can never move the cursor or recolour the screen.
  */
+import { readableReport } from './readable-values';
 import type { TableVerification, VerificationReport } from './contracts';
 import { differenceKinds, formatCount, formatKey, reportTotals } from './report-model';
 
@@ -47,7 +48,8 @@ export function writeTerminalReport(report: VerificationReport, out: TerminalRep
 }
 
 /** Renders the report as text: a per-table status table, the details of each difference, and a closing summary line. */
-export function renderTerminalReport(report: VerificationReport, options: RenderTerminalReportOptions = {}): string {
+export function renderTerminalReport(canonical: VerificationReport, options: RenderTerminalReportOptions = {}): string {
+  const report = readableReport(canonical);
   const paint = options.color ? ANSI : PLAIN;
   const labels = { source: options.sourceLabel ?? 'postgres', target: options.targetLabel ?? 'iceberg' };
   const lines = [...statusTable(report, paint, labels)];

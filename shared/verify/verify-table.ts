@@ -33,7 +33,7 @@ import {
 } from './row-check';
 import { HashSum, RowHasher } from './row-hasher';
 import { SampleSet } from './samples';
-import { compareSchemas } from './schema-check';
+import { compareSchemas, typeToString } from './schema-check';
 import { DEFAULT_MAX_DIFFERENCES, DEFAULT_SAMPLES, countCheck, statusOf } from './table-status';
 import { TargetAggregates, compareAggregates, groupedColumns, sourceFiguresOf } from './target-aggregates';
 import { scanTarget } from './target-scan';
@@ -334,13 +334,14 @@ async function verifyInSnapshot(
   const byRange = full && options.rowsByRange === true;
   const { source, mapping, columns, layout, snapshot } = await prepareComparison(client, metadata, request);
   const schema = compareSchemas(mapping.schema, currentSchema(metadata), source);
+  const described: TableVerification = { ...base, columns: columns.map((c) => ({ name: c.name, type: typeToString(c.type) })) };
   const rows: RowSource = { relation: fromSql(source), params: [] };
   const manifestCount = await manifestRowCount(io, snapshot);
 
   if (byRange) {
     // The ranges scan both sides (rows, aggregates, samples) and mergeRowRanges compares: here only the
     // schema and the counts, whose rows read the ranges fill in.
-    const result: TableVerification = { ...base, schema, counts: countCheck(await sourceRowCount(client, source), manifestCount, undefined), aggregates: [] };
+    const result: TableVerification = { ...described, schema, counts: countCheck(await sourceRowCount(client, source), manifestCount, undefined), aggregates: [] };
     result.status = statusOf(result);
     return result;
   }
@@ -350,7 +351,7 @@ async function verifyInSnapshot(
   const sourceCount = figures.rows.rows.toString();
   const sourceAggregates = sourceFiguresOf([figures.aggregates]);
   const result: TableVerification = {
-    ...base,
+    ...described,
     schema,
     counts: countCheck(sourceCount, manifestCount, String(hashed.rows)),
     aggregates: compareAggregates(sourceAggregates, aggregates.figures(groupedColumns(sourceAggregates))),

@@ -4,6 +4,7 @@
  * bytes. Each mapping is lossless (microseconds kept, every float its exact shortest decimal, -0 and NaN kept),
  * so two different values never look the same. The JSON report keeps the canonical texts, for machines.
  */
+import { MICROS_PER_DAY, floorDiv, isoDate } from '../iceberg/spec/temporal';
 import type { TableVerification, VerificationReport } from './contracts';
 
 /** The report with every value of a column of known type shown readably (tables without `columns` unchanged). */
@@ -36,22 +37,20 @@ function readableTable(t: TableVerification): TableVerification {
   return readable;
 }
 
-const MICROS_PER_DAY = 86_400_000_000n;
-
 /** A canonical text of a column of Iceberg type `type` (as typeToString writes it) as people read it. */
 export function readableValue(type: string | undefined, canonical: string | null): string | null {
   if (canonical === null || type === undefined || !/^-?[0-9a-fN]/.test(canonical)) return canonical;
   switch (type) {
     case 'date':
-      return isInteger(canonical) ? civilDate(Number(canonical)) : canonical;
+      return isInteger(canonical) ? isoDate(Number(canonical)) : canonical;
     case 'time':
       return isInteger(canonical) ? timeOfDay(BigInt(canonical)) : canonical;
     case 'timestamp':
     case 'timestamptz': {
       if (!isInteger(canonical)) return canonical;
       const micros = BigInt(canonical);
-      const days = micros >= 0n ? micros / MICROS_PER_DAY : -((-micros + MICROS_PER_DAY - 1n) / MICROS_PER_DAY);
-      return `${civilDate(Number(days))}T${timeOfDay(micros - days * MICROS_PER_DAY)}${type === 'timestamptz' ? 'Z' : ''}`;
+      const days = floorDiv(micros, MICROS_PER_DAY);
+      return `${isoDate(Number(days))}T${timeOfDay(micros - days * MICROS_PER_DAY)}${type === 'timestamptz' ? 'Z' : ''}`;
     }
     case 'float':
     case 'double':
@@ -63,22 +62,6 @@ export function readableValue(type: string | undefined, canonical: string | null
 
 function isInteger(text: string): boolean {
   return /^-?\d+$/.test(text);
-}
-
-/** Days from 1970-01-01 as YYYY-MM-DD (the proleptic Gregorian calendar; years beyond 0..9999 signed). */
-function civilDate(days: number): string {
-  // Howard Hinnant's civil_from_days.
-  const z = days + 719_468;
-  const era = Math.floor(z / 146_097);
-  const doe = z - era * 146_097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  const y = year >= 0 && year <= 9999 ? String(year).padStart(4, '0') : `${year < 0 ? '-' : '+'}${String(Math.abs(year)).padStart(4, '0')}`;
-  return `${y}-${two(month)}-${two(day)}`;
 }
 
 /** Microseconds from midnight as HH:MM:SS.ffffff (24:00:00 kept: PostgreSQL's time allows it). */

@@ -95,8 +95,8 @@ export function formatHour(hours: number): string {
   return `${formatDay(days)}-${pad(hours - days * 24, 2)}`;
 }
 
-// ISO_LOCAL_DATE: four digits at least, '+' past 9999, '-' before year 0.
-function isoDate(days: number): string {
+/** ISO_LOCAL_DATE of a day count: four digits at least, '+' past 9999, '-' before year 0. */
+export function isoDate(days: number): string {
   const { year, month, day } = civilFromDays(days);
   const y = year < 0 ? `-${pad(-year, 4)}` : year > 9999 ? `+${year}` : pad(year, 4);
   return `${y}-${pad(month, 2)}-${pad(day, 2)}`;

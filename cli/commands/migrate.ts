@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { IcebridgeError, TableNotFoundError, ValidationError, errorMessage } from '../../shared/errors';
+import { IcebridgeError, NotFoundError, TableNotFoundError, ValidationError, errorMessage } from '../../shared/errors';
 import { createFileIO } from '../../shared/iceberg/io';
 import type { MigrationReport } from '../../shared/migrate/migration-status';
 import { parseMigrationRequest, parseTableConfig } from '../../shared/migrate/migration-request';
@@ -112,9 +112,10 @@ export function writeReport(report: MigrationReport, asJson: boolean, out: Progr
   out.write(asJson ? `${JSON.stringify(report, null, 2)}\n` : `\n${renderSummary(report)}\n${report.lastError && report.tables.failed === 0 ? `error: ${report.lastError}\n` : ''}`);
 }
 
-/** A source that cannot be resolved is the caller's to fix: a usage error (exit 2). */
+/** A source that cannot be resolved, or a schema or table that does not exist, is the caller's to fix: a usage error (exit 2). */
 export function asUsageError(error: unknown): never {
-  if (error instanceof ValidationError && !(error instanceof UsageError)) throw new UsageError(error.message);
+  if (error instanceof UsageError) throw error;
+  if (error instanceof ValidationError || error instanceof NotFoundError || error instanceof TableNotFoundError) throw new UsageError(error.message);
   throw error;
 }
 
@@ -129,7 +130,7 @@ export function resolveWarehouse(location: string): string {
 async function preflight(source: string, warehouse: string, storage: ReturnType<typeof loadSettings>['storage'], schema: string, tables: string[] | undefined): Promise<void> {
   const client = await connectPostgres(source, { connectTimeoutInMs: 10_000, applicationName: 'icebridge' });
   try {
-    await describeTables(client, schema, tables);
+    await describeTables(client, schema, tables).catch(asUsageError);
   } finally {
     await client.end().catch(() => undefined);
   }

@@ -60,7 +60,7 @@ export async function verifyCommand(argv: string[], out: NodeJS.WriteStream = pr
     const env = environmentFromSettings(loadSettings({ ...process.env, ICEBRIDGE_SOURCE_URL: source, ICEBRIDGE_WAREHOUSE: warehouse }));
     const tables = listFlag(flags, 'tables');
     // Unknown schema or tables are a usage error, named before anything runs.
-    await withSource(env, (client) => describeTables(client, schema, tables));
+    await withSource(env, (client) => describeTables(client, schema, tables)).catch(asUsageError);
     const status = await runVerification({
       input: { sourceSchema: schema, namespace, level, concurrency: intFlag(flags, 'concurrency', 2, { max: 64 }), ...(tables ? { tables } : {}) },
       sourceUrl: source,

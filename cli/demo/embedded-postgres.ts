@@ -69,7 +69,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const runAs = process.getuid?.() === 0 ? await serverUser() : undefined;
   const shared = await sharedTempDir(runAs);
   const packaged = options.binariesDir ?? (await packagedBinaries());
-  const binariesDir = runAs && !(await canRun(path.join(packaged, 'bin', 'postgres'), runAs)) ? await reachableCopy(packaged, shared, runAs) : packaged;
+  const binariesDir = runAs && !(await canRun(program(packaged, 'postgres'), runAs)) ? await reachableCopy(packaged, shared, runAs) : packaged;
   const { dataDir, removeDir } = await prepareDataDir(options.dataDir, shared, runAs, log);
   const cwd = path.dirname(dataDir);
   let server: ChildProcess | undefined;
@@ -155,7 +155,7 @@ async function trustedCopy(dir: string, runAs: RunAs): Promise<boolean> {
   const info = await lstat(dir).catch(() => undefined);
   if (!info?.isDirectory() || info.uid !== 0 || (info.mode & 0o022) !== 0) return false;
   const marker = await lstat(path.join(dir, '.complete')).catch(() => undefined);
-  return marker !== undefined && (await canRun(path.join(dir, 'bin', 'postgres'), runAs));
+  return marker !== undefined && (await canRun(program(dir, 'postgres'), runAs));
 }
 
 /** The data directory, owned by the server's user, in the preferred place when the server can reach it. */
@@ -189,7 +189,7 @@ async function initdb(bin: string, dataDir: string, cwd: string, runAs: RunAs | 
       await chown(passwordFile, runAs.uid, runAs.gid);
     }
     const args = [`--pgdata=${dataDir}`, `--auth=${options.authMethod ?? 'scram-sha-256'}`, `--username=${options.user}`, `--pwfile=${passwordFile}`, ...(options.initdbFlags ?? DEFAULT_INITDB_FLAGS)];
-    const child = spawnAs(path.join(bin, 'bin', 'initdb'), args, cwd, runAs);
+    const child = spawnAs(program(bin, 'initdb'), args, cwd, runAs);
     let output = '';
     const capture = (chunk: Buffer): void => {
       output = (output + chunk.toString('utf8')).slice(-16_384);
@@ -201,7 +201,7 @@ async function initdb(bin: string, dataDir: string, cwd: string, runAs: RunAs | 
       child.once('error', reject);
       child.once('close', resolve);
     }).catch((error: NodeJS.ErrnoException) => {
-      throw new EmbeddedPostgresError(`cannot run ${path.join(bin, 'bin', 'initdb')} (${error.code ?? error.message})${runAs ? ` as the user ${SERVER_USER}` : ''}: move the checkout to a folder every user can enter`);
+      throw new EmbeddedPostgresError(`cannot run ${program(bin, 'initdb')} (${error.code ?? error.message})${runAs ? ` as the user ${SERVER_USER}` : ''}: move the checkout to a folder every user can enter`);
     });
     if (code !== 0) throw new EmbeddedPostgresError(`initdb failed (exit ${code}): ${lastLine(output)}`);
   } finally {
@@ -211,7 +211,7 @@ async function initdb(bin: string, dataDir: string, cwd: string, runAs: RunAs | 
 
 async function startServer(bin: string, dataDir: string, cwd: string, runAs: RunAs | undefined, options: EmbeddedPostgresOptions, log: (text: string) => void): Promise<ChildProcess> {
   const timeoutInMs = options.startTimeoutInMs ?? 60_000;
-  const child = spawnAs(path.join(bin, 'bin', 'postgres'), ['-D', dataDir, '-p', String(options.port), ...(options.postgresFlags ?? [])], cwd, runAs);
+  const child = spawnAs(program(bin, 'postgres'), ['-D', dataDir, '-p', String(options.port), ...(options.postgresFlags ?? [])], cwd, runAs);
   let output = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new EmbeddedPostgresError(`PostgreSQL did not start within ${timeoutInMs} ms: ${lastLine(output)}`)), timeoutInMs);
@@ -228,7 +228,7 @@ async function startServer(bin: string, dataDir: string, cwd: string, runAs: Run
     child.stderr?.on('data', onData);
     child.once('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(new EmbeddedPostgresError(`cannot run ${path.join(bin, 'bin', 'postgres')} (${error.code ?? error.message})`));
+      reject(new EmbeddedPostgresError(`cannot run ${program(bin, 'postgres')} (${error.code ?? error.message})`));
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
@@ -251,6 +251,11 @@ async function stopServer(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
   await exited;
   clearTimeout(timer);
+}
+
+/** A PostgreSQL program in a binaries folder (`.exe` on Windows). */
+function program(binariesDir: string, name: string): string {
+  return path.join(binariesDir, 'bin', platform() === 'win32' ? `${name}.exe` : name);
 }
 
 function spawnAs(file: string, args: string[], cwd: string, runAs: RunAs | undefined): ChildProcess {

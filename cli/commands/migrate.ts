@@ -2,20 +2,22 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { IcebridgeError, TableNotFoundError, ValidationError, errorMessage } from '../../shared/errors';
+import { IcebridgeError, NotFoundError, TableNotFoundError, ValidationError, errorMessage } from '../../shared/errors';
 import { createFileIO } from '../../shared/iceberg/io';
 import type { MigrationReport } from '../../shared/migrate/migration-status';
 import { parseMigrationRequest, parseTableConfig } from '../../shared/migrate/migration-request';
 import { connectPostgres } from '../../shared/postgres/connection';
 import { describeTables } from '../../shared/postgres/introspect';
 import { loadSettings } from '../../shared/config/settings';
+import { resolveSourceUrl } from '../../shared/postgres/source-url';
 import { type FlagSpec, UsageError, intFlag, listFlag, parseFlags, stringFlag, usage } from '../args';
 import { runMigration } from '../run-migration';
+import { type ProgressOutput } from '../progress';
 import { renderSummary } from '../summary';
 
 /** Flags of `icebridge migrate`. */
 export const MIGRATE_FLAGS: FlagSpec[] = [
-  { name: 'source', value: true, required: true, description: 'PostgreSQL URL, e.g. postgres://user:pass@host:5432/db' },
+  { name: 'source', value: true, description: 'PostgreSQL URL (default: ICEBRIDGE_SOURCE_URL, else PGHOST, PGUSER, … and ~/.pgpass)' },
   { name: 'warehouse', value: true, required: true, description: 'warehouse root: a directory, file://… or abfss://…' },
   { name: 'schema', value: true, description: 'PostgreSQL schema to migrate (default public)' },
   { name: 'namespace', value: true, description: 'Iceberg namespace (default: the schema name)' },
@@ -29,22 +31,36 @@ export const MIGRATE_FLAGS: FlagSpec[] = [
   { name: 'help', description: 'show this help' },
 ];
 
+const SUMMARY = `Migrate PostgreSQL tables into Iceberg tables.
+The source comes from --source, else ICEBRIDGE_SOURCE_URL, else the libpq variables (PGHOST, PGPORT, PGUSER,
+PGPASSWORD, PGDATABASE) with a missing password read from PGPASSFILE or ~/.pgpass: no password has to be on the
+command line. Exit status: 0 every table committed and verified, 1 any failed or differs, 2 usage error.`;
+
+/** The usage text of `icebridge migrate`. */
+export const MIGRATE_USAGE = usage('migrate', SUMMARY, MIGRATE_FLAGS);
+
+/** Options of `migrateCommand`. */
+export interface MigrateCommandOptions {
+  /** Environment the source and storage settings are read from (defaults to `process.env`). */
+  env?: NodeJS.ProcessEnv;
+}
+
 /** Runs the command; returns the exit status (0 all committed and verified, 1 any failed or differs, 2 usage error). */
-export async function migrateCommand(argv: string[], out: NodeJS.WriteStream = process.stdout, err: NodeJS.WriteStream = process.stderr): Promise<number> {
+export async function migrateCommand(argv: string[], out: ProgressOutput = process.stdout, err: ProgressOutput = process.stderr, options: MigrateCommandOptions = {}): Promise<number> {
+  const env = options.env ?? process.env;
   let flags;
   try {
-    flags = parseFlags(argv, MIGRATE_FLAGS.map((f) => (argv.includes('--help') ? { ...f, required: false } : f)));
+    flags = parseFlags(argv, MIGRATE_FLAGS);
   } catch (error) {
-    err.write(`${errorMessage(error)}\n\n${usage('migrate', 'Migrate PostgreSQL tables into Iceberg tables.', MIGRATE_FLAGS)}`);
+    err.write(`${errorMessage(error)}\n\n${MIGRATE_USAGE}`);
     return 2;
   }
   if (flags.help) {
-    out.write(usage('migrate', 'Migrate PostgreSQL tables into Iceberg tables.', MIGRATE_FLAGS));
+    out.write(MIGRATE_USAGE);
     return 0;
   }
   try {
-    const source = stringFlag(flags, 'source')!;
-    if (!/^postgres(ql)?:\/\//.test(source)) throw new UsageError('--source must be a postgres:// or postgresql:// URL');
+    const { url: source } = await resolveSourceUrl(stringFlag(flags, 'source'), { env, warn: (m) => err.write(`${m}\n`) }).catch(asUsageError);
     const warehouse = resolveWarehouse(stringFlag(flags, 'warehouse')!);
     const configPath = stringFlag(flags, 'config');
     const tableConfig = configPath ? parseTableConfig(await readJson(configPath), path.basename(configPath)) : undefined;
@@ -57,7 +73,7 @@ export async function migrateCommand(argv: string[], out: NodeJS.WriteStream = p
       ...(tableConfig ? { tableConfig } : {}),
       ...(stringFlag(flags, 'verify') ? { verify: stringFlag(flags, 'verify') } : {}),
     });
-    const settings = loadSettings({ ...process.env, ICEBRIDGE_SOURCE_URL: source, ICEBRIDGE_WAREHOUSE: warehouse });
+    const settings = loadSettings({ ...env, ICEBRIDGE_SOURCE_URL: source, ICEBRIDGE_WAREHOUSE: warehouse });
     await preflight(source, warehouse, settings.storage, request.schema, request.tables);
     const report = await runMigration({
       input: {
@@ -92,8 +108,15 @@ export function migrationSucceeded(report: MigrationReport): boolean {
 }
 
 /** Prints the summary as a table, or as JSON. */
-export function writeReport(report: MigrationReport, asJson: boolean, out: NodeJS.WritableStream): void {
+export function writeReport(report: MigrationReport, asJson: boolean, out: ProgressOutput): void {
   out.write(asJson ? `${JSON.stringify(report, null, 2)}\n` : `\n${renderSummary(report)}\n${report.lastError && report.tables.failed === 0 ? `error: ${report.lastError}\n` : ''}`);
+}
+
+/** A source that cannot be resolved, or a schema or table that does not exist, is the caller's to fix: a usage error (exit 2). */
+export function asUsageError(error: unknown): never {
+  if (error instanceof UsageError) throw error;
+  if (error instanceof ValidationError || error instanceof NotFoundError || error instanceof TableNotFoundError) throw new UsageError(error.message);
+  throw error;
 }
 
 /** A local directory becomes an absolute path; URLs stay as they are. */
@@ -107,7 +130,7 @@ export function resolveWarehouse(location: string): string {
 async function preflight(source: string, warehouse: string, storage: ReturnType<typeof loadSettings>['storage'], schema: string, tables: string[] | undefined): Promise<void> {
   const client = await connectPostgres(source, { connectTimeoutInMs: 10_000, applicationName: 'icebridge' });
   try {
-    await describeTables(client, schema, tables);
+    await describeTables(client, schema, tables).catch(asUsageError);
   } finally {
     await client.end().catch(() => undefined);
   }

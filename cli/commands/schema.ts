@@ -11,14 +11,15 @@ import { HadoopCatalog } from '../../shared/iceberg/catalog/hadoop-catalog';
 import { createFileIO, redactLocation } from '../../shared/iceberg/io';
 import { connectPostgres, redactUrl } from '../../shared/postgres/connection';
 import { escapeControls } from '../../shared/postgres/identifiers';
+import { resolveSourceUrl } from '../../shared/postgres/source-url';
 import { type RegistryDiff, diffRegistries } from '../../shared/verify/schema-registry-diff';
 import { type SchemaRegistry, parseRegistry, snapshotDatabase, snapshotWarehouse } from '../../shared/verify/schema-registry';
-import { type FlagSpec, type ParsedFlags, UsageError, listFlag, parseFlags, stringFlag, usage } from '../args';
-import { resolveWarehouse } from './migrate';
+import { type FlagSpec, type ParsedFlags, UsageError, listFlag, parseCommandLine, parseFlags, stringFlag, usage } from '../args';
+import { asUsageError, resolveWarehouse } from './migrate';
 
 /** Flags of `icebridge schema snapshot`. */
 export const SNAPSHOT_FLAGS: FlagSpec[] = [
-  { name: 'source', value: true, description: 'PostgreSQL URL to capture, e.g. postgres://user:pass@host:5432/db' },
+  { name: 'source', value: true, description: 'PostgreSQL URL to capture (default: ICEBRIDGE_SOURCE_URL, else PGHOST, PGUSER, … and ~/.pgpass)' },
   { name: 'warehouse', value: true, description: 'capture a warehouse instead: a directory, file://… or abfss://…' },
   { name: 'schema', value: true, description: 'PostgreSQL schema (default public)' },
   { name: 'namespace', value: true, description: 'Iceberg namespace of a warehouse (default: the schema name)' },
@@ -37,7 +38,8 @@ export const DIFF_FLAGS: FlagSpec[] = [
 
 const SNAPSHOT_SUMMARY = 'Write the mapped schema of every table, with a signature per table, as JSON to stdout.';
 const DIFF_SUMMARY = `Compare <left> (the reference) with <right>: icebridge schema diff <left> <right> [options]
-Each side is a postgres:// URL, a warehouse (directory, file://… or abfss://…) or a snapshot file.
+Each side is a postgres:// URL (without a password, it comes from PGPASSWORD or ~/.pgpass), a warehouse
+(directory, file://… or abfss://…) or a snapshot file.
 Exit status: 0 equal, 1 different, 2 usage error or a side cannot be read.`;
 
 const HELP = `usage: icebridge schema <snapshot|diff> [options]
@@ -59,7 +61,7 @@ export async function schemaCommand(argv: string[], streams: SchemaCommandStream
   const [sub, ...rest] = argv;
   if (sub === 'snapshot') return snapshotCommand(rest, streams);
   if (sub === 'diff') return diffCommand(rest, streams);
-  if (sub === '--help' || sub === 'help') {
+  if (sub === '--help' || sub === '-h' || sub === 'help') {
     streams.out.write(HELP);
     return 0;
   }
@@ -72,7 +74,7 @@ async function snapshotCommand(argv: string[], { out, err }: SchemaCommandStream
   let flags: ParsedFlags;
   try {
     flags = parseFlags(argv, SNAPSHOT_FLAGS);
-    if (!flags.help && (flags.source === undefined) === (flags.warehouse === undefined)) throw new UsageError('give exactly one of --source and --warehouse');
+    if (flags.source !== undefined && flags.warehouse !== undefined) throw new UsageError('give one of --source and --warehouse, not both');
   } catch (error) {
     err.write(`${errorMessage(error)}\n\n${help}`);
     return 2;
@@ -82,10 +84,11 @@ async function snapshotCommand(argv: string[], { out, err }: SchemaCommandStream
     return 0;
   }
   try {
-    const source = stringFlag(flags, 'source');
-    if (source !== undefined && !isPostgresUrl(source)) throw new UsageError('--source must be a postgres:// or postgresql:// URL');
+    const warehouse = stringFlag(flags, 'warehouse');
     const options = sideOptions(flags);
-    const registry = source !== undefined ? await loadDatabase(source, options) : await loadWarehouse(resolveWarehouse(stringFlag(flags, 'warehouse')!), options);
+    const registry = warehouse !== undefined
+      ? await loadWarehouse(resolveWarehouse(warehouse), options)
+      : await loadDatabase((await resolveSourceUrl(stringFlag(flags, 'source'), { warn: (m) => err.write(`${m}\n`) }).catch(asUsageError)).url, options);
     out.write(`${JSON.stringify(registry, null, 2)}\n`);
     return 0;
   } catch (error) {
@@ -98,9 +101,7 @@ async function diffCommand(argv: string[], { out, err }: SchemaCommandStreams): 
   let flags: ParsedFlags;
   let sides: string[];
   try {
-    const split = splitPositionals(argv, DIFF_FLAGS);
-    flags = parseFlags(split.flags, DIFF_FLAGS);
-    sides = split.positionals;
+    ({ flags, positionals: sides } = parseCommandLine(argv, DIFF_FLAGS, { positionals: true }));
     if (!flags.help && sides.length !== 2) throw new UsageError(`expected two sides to compare, got ${sides.length}`);
   } catch (error) {
     err.write(`${errorMessage(error)}\n\n${help}`);
@@ -112,7 +113,7 @@ async function diffCommand(argv: string[], { out, err }: SchemaCommandStreams): 
   }
   try {
     const options = sideOptions(flags);
-    const [left, right] = await Promise.all(sides.map((side) => loadSide(side, options)));
+    const [left, right] = await Promise.all(sides.map((side) => loadSide(side, options, err)));
     const diff = diffRegistries(left!, right!);
     out.write(flags.json ? `${JSON.stringify(diff, null, 2)}\n` : renderDiff(diff));
     return diff.equal ? 0 : 1;
@@ -134,8 +135,8 @@ function sideOptions(flags: ParsedFlags): SideOptions {
 }
 
 /** A side by its form: a postgres URL, a warehouse URL or directory, or a registry file. */
-async function loadSide(side: string, options: SideOptions): Promise<SchemaRegistry> {
-  if (isPostgresUrl(side)) return loadDatabase(side, options);
+async function loadSide(side: string, options: SideOptions, err: NodeJS.WritableStream): Promise<SchemaRegistry> {
+  if (isPostgresUrl(side)) return loadDatabase((await resolveSourceUrl(side, { warn: (m) => err.write(`${m}\n`) })).url, options);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(side)) return loadWarehouse(resolveWarehouse(side), options);
   const info = await stat(side).catch(() => undefined);
   if (info === undefined) throw new UsageError(`${JSON.stringify(side)} does not exist: expected a postgres:// URL, a warehouse location or a snapshot file`);
@@ -188,23 +189,6 @@ function reportFailure(error: unknown, err: NodeJS.WritableStream, failureCode: 
 
 function isPostgresUrl(text: string): boolean {
   return /^postgres(ql)?:\/\//.test(text);
-}
-
-/** Separates positional arguments from flags (and the values of flags that take one). */
-export function splitPositionals(argv: readonly string[], specs: readonly FlagSpec[]): { positionals: string[]; flags: string[] } {
-  const valued = new Set(specs.filter((s) => s.value).map((s) => s.name));
-  const positionals: string[] = [];
-  const flags: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith('--')) {
-      positionals.push(arg);
-      continue;
-    }
-    flags.push(arg);
-    if (!arg.includes('=') && valued.has(arg.slice(2)) && i + 1 < argv.length) flags.push(argv[++i]!);
-  }
-  return { positionals, flags };
 }
 
 /** The differences as a terminal table, followed by the suggested SQL. */

@@ -9,17 +9,18 @@ import { loadSettings } from '../../shared/config/settings';
 import { TableNotFoundError, errorMessage } from '../../shared/errors';
 import { environmentFromSettings, withSource } from '../../shared/migrate/environment';
 import { describeTables } from '../../shared/postgres/introspect';
+import { resolveSourceUrl } from '../../shared/postgres/source-url';
 import type { VerifyLevel } from '../../shared/verify/contracts';
 import { renderHtmlReport } from '../../shared/verify/report-html';
 import { renderJsonReport } from '../../shared/verify/report-json';
 import { writeTerminalReport } from '../../shared/verify/report-terminal';
 import { type FlagSpec, UsageError, intFlag, listFlag, parseFlags, stringFlag, usage } from '../args';
 import { runVerification } from '../run-verification';
-import { resolveWarehouse } from './migrate';
+import { asUsageError, resolveWarehouse } from './migrate';
 
 /** Flags of `icebridge verify`. */
 export const VERIFY_FLAGS: FlagSpec[] = [
-  { name: 'source', value: true, required: true, description: 'PostgreSQL URL of the source database' },
+  { name: 'source', value: true, description: 'PostgreSQL URL (default: ICEBRIDGE_SOURCE_URL, else PGHOST, PGUSER, … and ~/.pgpass)' },
   { name: 'warehouse', value: true, required: true, description: 'warehouse root the tables were migrated to' },
   { name: 'schema', value: true, description: 'PostgreSQL schema (default public)' },
   { name: 'namespace', value: true, description: 'Iceberg namespace (default: the schema name)' },
@@ -32,13 +33,15 @@ export const VERIFY_FLAGS: FlagSpec[] = [
   { name: 'help', description: 'show this help' },
 ];
 
-const SUMMARY = 'Verify migrated Iceberg tables against their PostgreSQL source.';
+const SUMMARY = `Verify migrated Iceberg tables against their PostgreSQL source.
+The source comes from --source, else ICEBRIDGE_SOURCE_URL, else the libpq variables and ~/.pgpass (as migrate).
+Exit status: 0 nothing differs, 1 anything differs or cannot be checked, 2 usage error.`;
 
 /** Runs the command; returns the exit status. */
 export async function verifyCommand(argv: string[], out: NodeJS.WriteStream = process.stdout, err: NodeJS.WriteStream = process.stderr): Promise<number> {
   let flags;
   try {
-    flags = parseFlags(argv, VERIFY_FLAGS.map((f) => (argv.includes('--help') ? { ...f, required: false } : f)));
+    flags = parseFlags(argv, VERIFY_FLAGS);
   } catch (error) {
     err.write(`${errorMessage(error)}\n\n${usage('verify', SUMMARY, VERIFY_FLAGS)}`);
     return 2;
@@ -48,8 +51,7 @@ export async function verifyCommand(argv: string[], out: NodeJS.WriteStream = pr
     return 0;
   }
   try {
-    const source = stringFlag(flags, 'source')!;
-    if (!/^postgres(ql)?:\/\//.test(source)) throw new UsageError('--source must be a postgres:// or postgresql:// URL');
+    const { url: source } = await resolveSourceUrl(stringFlag(flags, 'source'), { warn: (m) => err.write(`${m}\n`) }).catch(asUsageError);
     const warehouse = resolveWarehouse(stringFlag(flags, 'warehouse')!);
     const level = (stringFlag(flags, 'level') ?? 'quick') as VerifyLevel;
     if (level !== 'quick' && level !== 'full') throw new UsageError('--level must be quick or full');
@@ -58,7 +60,7 @@ export async function verifyCommand(argv: string[], out: NodeJS.WriteStream = pr
     const env = environmentFromSettings(loadSettings({ ...process.env, ICEBRIDGE_SOURCE_URL: source, ICEBRIDGE_WAREHOUSE: warehouse }));
     const tables = listFlag(flags, 'tables');
     // Unknown schema or tables are a usage error, named before anything runs.
-    await withSource(env, (client) => describeTables(client, schema, tables));
+    await withSource(env, (client) => describeTables(client, schema, tables)).catch(asUsageError);
     const status = await runVerification({
       input: { sourceSchema: schema, namespace, level, concurrency: intFlag(flags, 'concurrency', 2, { max: 64 }), ...(tables ? { tables } : {}) },
       sourceUrl: source,

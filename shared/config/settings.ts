@@ -2,6 +2,7 @@
  * Application settings, read once from the environment (App Settings on Azure, local.settings.json locally),
  * validated and frozen. Secrets stay inside this object: `describeSettings` is what may be logged.
  */
+import * as path from 'node:path';
 import { ValidationError } from '../errors';
 import type { FileIOSettings } from '../iceberg/io';
 import type { AzureAccountSettings } from '../iceberg/io/azure-clients';
@@ -29,8 +30,28 @@ export const SETTING_NAMES = {
   sourceUrl: 'ICEBRIDGE_SOURCE_URL',
 } as const;
 
-/** Reads and validates settings; throws ValidationError naming the setting (never its value) when one is wrong. */
+/** Durable's task hub rule: 3-45 characters, letters and digits only, starting with a letter. */
+export const TASK_HUB_PATTERN = /^[A-Za-z][A-Za-z0-9]{2,44}$/;
+
+/** Where the app runs, as far as settings care: on Azure, under a Functions host locally, or neither (the CLI). */
+export type HostKind = 'azure' | 'functions-host' | 'cli';
+
+/** Azure sets WEBSITE_INSTANCE_ID on every instance; any Functions host (func start, serve) sets FUNCTIONS_WORKER_RUNTIME. */
+export function hostKind(env: NodeJS.ProcessEnv): HostKind {
+  if (env.WEBSITE_INSTANCE_ID?.trim()) return 'azure';
+  if (env.FUNCTIONS_WORKER_RUNTIME?.trim()) return 'functions-host';
+  return 'cli';
+}
+
+/**
+ * Reads and validates settings; throws ValidationError naming the setting (never its value) when one is wrong.
+ * A relative local warehouse is resolved against the app root (`AzureWebJobsScriptRoot`, else the working
+ * directory), as `func start` and `icebridge serve` run there; on Azure only `abfss://` is accepted, since the
+ * instance's disk is neither shared nor kept. Under a Functions host the task hub must be set: host.json reads
+ * it as `%ICEBRIDGE_TASK_HUB%`, which has no default.
+ */
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Readonly<Settings> {
+  const kind = hostKind(env);
   const get = (name: string): string | undefined => {
     const value = env[name]?.trim();
     return value ? value : undefined;
@@ -47,15 +68,25 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Readonly<Set
     const blobEndpoint = get(SETTING_NAMES.storageBlobEndpoint);
     accounts.push(blobEndpoint ? { accountName, accountKey, blobEndpoint } : { accountName, accountKey });
   }
-  const warehouse = get(SETTING_NAMES.warehouse) ?? '.icebridge/warehouse';
+  const configured = get(SETTING_NAMES.warehouse);
+  if (kind === 'azure' && !/^abfss:\/\//.test(configured ?? '')) {
+    throw new ValidationError(
+      `${SETTING_NAMES.warehouse} must be an abfss://<filesystem>@<account>.dfs.core.windows.net/<path> location on Azure: ${configured === undefined ? 'it is not set' : 'a local path or other location would be lost with the instance'}`,
+    );
+  }
+  const warehouse = resolveLocalWarehouse(configured ?? '.icebridge/warehouse', get('AzureWebJobsScriptRoot'));
   if (/^abfss?:\/\/|^wasbs:\/\//.test(warehouse) && accounts.length === 0) {
     throw new ValidationError(
       `the warehouse is on Azure but no storage credentials are set: set ${SETTING_NAMES.storageConnectionString}, or ${SETTING_NAMES.storageAccount} and ${SETTING_NAMES.storageKey}`,
     );
   }
-  const taskHub = get(SETTING_NAMES.taskHub) ?? 'icebridge';
-  if (!/^[A-Za-z][A-Za-z0-9]{2,49}$/.test(taskHub)) {
-    throw new ValidationError(`${SETTING_NAMES.taskHub} must be 3-50 letters and digits starting with a letter`);
+  const configuredHub = get(SETTING_NAMES.taskHub);
+  if (configuredHub === undefined && kind !== 'cli') {
+    throw new ValidationError(`${SETTING_NAMES.taskHub} is not set: host.json names the Durable task hub after it (3-45 letters and digits, starting with a letter)`);
+  }
+  const taskHub = configuredHub ?? 'icebridge';
+  if (!TASK_HUB_PATTERN.test(taskHub)) {
+    throw new ValidationError(`${SETTING_NAMES.taskHub} must be 3-45 letters and digits starting with a letter`);
   }
   const sourceUrl = get(SETTING_NAMES.sourceUrl);
   if (sourceUrl !== undefined && !/^postgres(ql)?:\/\//.test(sourceUrl)) {
@@ -73,6 +104,12 @@ export function describeSettings(settings: Readonly<Settings>): Record<string, s
     source: settings.sourceUrl ? 'set' : 'not set',
     storageCredentials: accounts.length === 0 ? 'none' : accounts.map((a) => ('connectionString' in a ? 'connection string' : `account key for ${a.accountName}`)).join(', '),
   };
+}
+
+/** A local path becomes absolute against the app root; URLs (file://, abfss://, memory://) stay as they are. */
+function resolveLocalWarehouse(location: string, appRoot: string | undefined): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) return location;
+  return path.resolve(appRoot ?? process.cwd(), location);
 }
 
 function deepFreeze<T>(value: T): T {

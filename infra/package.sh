@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Writes a deployable function-app zip: dist/, host.json, package.json, the lock file and production
+# node_modules (installed fresh from the lock with --omit=dev), nothing else: no TypeScript sources, tests,
+# benchmarks, source maps, local settings or local state. Deploy it with
+#   az functionapp deployment source config-zip -g <resource-group> -n <app> --src <zip>
+# Usage: npm run package [-- <output.zip>]   (default .icebridge/package/icebridge-<version>.zip)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+version="$(node -p 'require("./package.json").version')"
+out="${1:-.icebridge/package/icebridge-${version}.zip}"
+case "$out" in /*) ;; *) out="$root/$out" ;; esac
+command -v zip >/dev/null || { echo "package: the zip command is needed (apt-get install zip)" >&2; exit 1; }
+
+rm -rf dist
+npm run --silent build
+stage="$(mktemp -d "${TMPDIR:-/tmp}/icebridge-package.XXXXXX")"
+trap 'rm -rf "$stage"' EXIT
+cp -R dist host.json package.json package-lock.json "$stage/"
+find "$stage/dist" -name '*.map' -delete
+# Production dependencies only, exactly as locked; their install scripts run (zstd-napi's native binding).
+(cd "$stage" && npm ci --omit=dev --no-audit --no-fund --loglevel=error)
+rm -f "$stage/package-lock.json"
+mkdir -p "$(dirname "$out")"
+rm -f "$out"
+(cd "$stage" && zip -qr -X "$out" .)
+echo "wrote $out ($(du -h "$out" | cut -f1))"

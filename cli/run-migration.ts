@@ -38,7 +38,8 @@ export async function runMigration(options: RunMigrationOptions): Promise<Migrat
       for (;;) {
         const report = currentReport(host, instanceId);
         if (display) {
-          const views = report.details.map((t) => {
+          // A table whose instance has not started yet has no name to show.
+          const views = report.details.filter((t) => t.table !== '').map((t) => {
             if (!startedAt.has(t.table) && t.phase !== 'pending') startedAt.set(t.table, Date.now());
             const copying = [...(inFlight.get(t.table)?.values() ?? [])].reduce((a, b) => a + b, 0);
             const rows = t.status || t.phase !== 'copying' ? t.rows : Math.max(t.rows, copying);

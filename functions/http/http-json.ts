@@ -52,9 +52,13 @@ export function accepted(request: HttpRequest, route: string, id: string, alread
 export const RETRY_AFTER_SECONDS = 5;
 
 /**
- * A run's status report as Durable's async HTTP pattern answers it: 202 with Location (this very URL) and
+ * A run's status report as Durable's async HTTP pattern answers it: 202 with Location (this URL) and
  * Retry-After while the run is in progress, 200 once it has finished; the body is the report either way.
  */
 export function runStatus(request: HttpRequest, report: unknown, finished: boolean): HttpResponseInit {
-  return finished ? json(200, report) : json(202, report, { location: request.url, 'retry-after': String(RETRY_AFTER_SECONDS) });
+  if (finished) return json(200, report);
+  // The page asked for is kept; anything else in the query (a function key) is not echoed back.
+  const location = new URL(request.url);
+  for (const name of [...location.searchParams.keys()]) if (name !== 'offset' && name !== 'limit') location.searchParams.delete(name);
+  return json(202, report, { location: location.toString(), 'retry-after': String(RETRY_AFTER_SECONDS) });
 }

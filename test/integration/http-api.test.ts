@@ -454,6 +454,10 @@ describe('a verification', () => {
     }
     expect(reasonOf(await call('GET', '/verifications/not%20an%20id'))).toBe('not a verification id');
     expect((await call('GET', '/verifications/run-http-1')).status).toBe(404);
+    // Ids share one instance space: a verification cannot take a migration's key.
+    const taken = await postVerification({ schema: 'shop', tables: ['customers'], idempotencyKey: 'run-http-1' });
+    expect(taken.status, taken.text).toBe(409);
+    expect(reasonOf(taken)).toBe('the id run-http-1 is taken by another kind of run; use another idempotencyKey');
   });
 
   it('verifies every row of the migrated tables, then names the row and column a source change made differ', async () => {
@@ -559,7 +563,7 @@ describe('cancelling', () => {
       expect(accepted.status, accepted.text).toBe(202);
       const copy = await heldAtGate(/^COPY/);
       const statusUrl = `${base}/migrations/cancel-1`;
-      const running = await call('GET', statusUrl);
+      const running = await call('GET', `${statusUrl}?code=a-function-key`);
       checkStatusAnswer(running, statusUrl);
       expect(running.status).toBe(202);
       expect(running.json).toMatchObject({ runtimeStatus: 'Running', phase: 'copying' });

@@ -47,8 +47,14 @@ function conflict(kind: RunKind, id: string, fields: string[]): HttpResponseInit
  * the same request again (a finished run is not started again; a cancelled one is), 409 naming the fields when the
  * id's run was started with a different request, 503 when the task hub cannot be reached.
  */
-export async function startRun(request: HttpRequest, context: InvocationContext, kind: RunKind & RunHooks, id: string, input: object): Promise<HttpResponseInit> {
-  const client = df.getClient(context);
+export async function startRun(
+  request: HttpRequest,
+  context: InvocationContext,
+  kind: RunKind & RunHooks,
+  id: string,
+  input: object,
+  client: df.DurableClient = df.getClient(context),
+): Promise<HttpResponseInit> {
   const stamp: RequestStamp = { requestHash: requestHash(input), startToken: randomUUID() };
   try {
     const existing = await findInstance(client, id, true);

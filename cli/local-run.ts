@@ -4,7 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import { redactUrl } from '../shared/postgres/connection';
-import { type InstanceSnapshot, isFinished } from '../shared/migrate/migration-status';
+import { type TableInstanceRead, isFinished } from '../shared/migrate/migration-status';
+import { tableInstanceId } from '../orchestrators/names';
 import { LocalHost, silentHostLog } from './local-host';
 
 /** Where the activities find the source and warehouse, and where history is kept. */
@@ -71,12 +72,13 @@ export function commandFingerprint(options: LocalRunOptions, request: unknown): 
     .slice(0, 12);
 }
 
-/** The statuses of sub-orchestrations by name; instances not (yet) there are left out. */
-export function subStatuses(host: LocalHost, ids: Record<string, string>): Map<string, InstanceSnapshot> {
-  const out = new Map<string, InstanceSnapshot>();
-  for (const [name, instanceId] of Object.entries(ids)) {
-    const status = host.getStatus(instanceId);
-    if (status) out.set(name, status);
-  }
-  return out;
+/** Every started table sub-orchestration of `parentId` (`<parent>:table:<n>` for n < started), in order. */
+export function tableReads(host: LocalHost, parentId: string, started: number): TableInstanceRead[] {
+  return Array.from({ length: started }, (_, index) => {
+    const instanceId = tableInstanceId(parentId, index);
+    const status = host.getStatus(instanceId, { showInput: false });
+    // A table that has not reported its name yet is named by its input.
+    const named = status && (status.customStatus as { table?: unknown } | null)?.table === undefined ? host.getStatus(instanceId) : status;
+    return named ? { index, instanceId, status: named } : { index, instanceId };
+  });
 }

@@ -3,12 +3,11 @@
  * activities as on Azure, with history kept in a state directory so an interrupted run resumes.
  */
 import type { MigrateDatabaseInput, MigrationProgress } from '../shared/migrate/contracts';
-import { type MigrationReport, buildMigrationReport, isFinished } from '../shared/migrate/migration-status';
+import { type MigrationReport, buildMigrationReport, failureMessage, isFinished } from '../shared/migrate/migration-status';
 import { onCopyProgress } from '../shared/telemetry/copy-progress';
 import { Orchestrations } from '../orchestrators/names';
-import { failureMessage } from '../shared/verify/verification-status';
 import type { LocalHost } from './local-host';
-import { type LocalRunOptions, commandFingerprint, startOrResume, subStatuses, withLocalHost } from './local-run';
+import { type LocalRunOptions, commandFingerprint, startOrResume, tableReads, withLocalHost } from './local-run';
 import { ProgressDisplay, type ProgressOutput } from './progress';
 
 /** Options of runMigration. */
@@ -39,7 +38,8 @@ export async function runMigration(options: RunMigrationOptions): Promise<Migrat
       for (;;) {
         const report = currentReport(host, instanceId);
         if (display) {
-          const views = report.details.map((t) => {
+          // A table whose instance has not started yet has no name to show.
+          const views = report.details.filter((t) => t.table !== '').map((t) => {
             if (!startedAt.has(t.table) && t.phase !== 'pending') startedAt.set(t.table, Date.now());
             const copying = [...(inFlight.get(t.table)?.values() ?? [])].reduce((a, b) => a + b, 0);
             const rows = t.status || t.phase !== 'copying' ? t.rows : Math.max(t.rows, copying);
@@ -62,12 +62,12 @@ export async function runMigration(options: RunMigrationOptions): Promise<Migrat
 }
 
 function currentReport(host: LocalHost, instanceId: string): MigrationReport {
-  const run = host.getStatus(instanceId);
+  const run = host.getStatus(instanceId, { showInput: false });
   if (!run) throw new Error(`instance ${instanceId} disappeared from the state directory`);
   const progress = (run.customStatus ?? {}) as Partial<MigrationProgress>;
-  const tables = subStatuses(host, progress.tableInstances ?? {});
-  const verification = progress.verificationId === undefined ? undefined : host.getStatus(progress.verificationId);
-  const report = buildMigrationReport(instanceId, run, tables, Date.now(), verification);
+  const started = progress.tables?.started ?? 0;
+  const verification = progress.verificationId === undefined ? undefined : host.getStatus(progress.verificationId, { showInput: false });
+  const report = buildMigrationReport(instanceId, run, tableReads(host, instanceId, started), { offset: 0, limit: started }, Date.now(), verification);
   if (run.runtimeStatus === 'Failed' && report.lastError === undefined) report.lastError = failureMessage(run.output);
   return report;
 }

@@ -4,7 +4,7 @@ import { type VerificationStatus, buildVerificationStatus } from '../shared/veri
 import { isFinished } from '../shared/migrate/migration-status';
 import { Orchestrations } from '../orchestrators/names';
 import type { LocalHost } from './local-host';
-import { type LocalRunOptions, commandFingerprint, startOrResume, subStatuses, withLocalHost } from './local-run';
+import { type LocalRunOptions, commandFingerprint, startOrResume, tableReads, withLocalHost } from './local-run';
 
 /** Options of runVerification. */
 export interface RunVerificationOptions extends LocalRunOptions {
@@ -36,8 +36,8 @@ export async function runVerification(options: RunVerificationOptions): Promise<
 }
 
 function currentStatus(host: LocalHost, id: string): VerificationStatus {
-  const run = host.getStatus(id);
+  const run = host.getStatus(id, { showInput: false });
   if (!run) throw new Error(`instance ${id} disappeared from the state directory`);
-  const progress = (run.customStatus ?? {}) as Partial<VerificationProgress>;
-  return buildVerificationStatus(id, run, subStatuses(host, progress.tableInstances ?? {}), Date.now());
+  const started = (run.customStatus as Partial<VerificationProgress> | null)?.tables?.started ?? 0;
+  return buildVerificationStatus(id, run, tableReads(host, id, started), { offset: 0, limit: started }, Date.now());
 }

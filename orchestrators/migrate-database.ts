@@ -8,7 +8,8 @@ import { taskFailureReason } from '../shared/errors';
 import type { ActivityOutcome, MigrateDatabaseInput, MigrationPlan, MigrationProgress, TableOutcome } from '../shared/migrate/contracts';
 import type { VerificationReport, VerifyDatabaseInput } from '../shared/verify/contracts';
 import { failedPlan } from './failed-plan';
-import { Activities, Orchestrations } from './names';
+import { noteFailure, shortReason } from '../shared/migrate/migration-status';
+import { Activities, Orchestrations, tableInstanceId, verificationInstanceId } from './names';
 import { activityRetry } from './retry-policy';
 
 /** Output of migrateDatabase. */
@@ -27,11 +28,10 @@ export const migrateDatabase: OrchestrationHandler = function* (context: Orchest
   const input = context.df.getInput<MigrateDatabaseInput>();
   const progress: MigrationProgress = {
     phase: 'planning',
-    tables: { total: 0, done: 0, failed: 0 },
+    tables: { total: 0, started: 0, done: 0, failed: 0 },
     partitions: { total: 0, done: 0 },
     rows: 0,
-    failures: [],
-    tableInstances: {},
+    recentFailures: [],
   };
   context.df.setCustomStatus(progress);
   const planned = (yield context.df.callActivityWithRetry(Activities.planMigration, activityRetry(), input)) as ActivityOutcome<MigrationPlan>;
@@ -39,10 +39,9 @@ export const migrateDatabase: OrchestrationHandler = function* (context: Orchest
   const plan = planned.value;
   const outcomes: TableOutcome[] = plan.failures.map((f) => ({ table: f.table, target: f.table, status: 'failed', rows: 0, files: 0, partitions: 0, reason: f.reason }));
   progress.phase = 'copying';
-  progress.tables = { total: plan.tables.length + plan.failures.length, done: plan.failures.length, failed: plan.failures.length };
-  progress.failures = [...plan.failures];
+  progress.tables = { total: plan.tables.length + plan.failures.length, started: 0, done: plan.failures.length, failed: plan.failures.length };
+  for (const failure of plan.failures) noteFailure(progress, failure);
   progress.partitions.total = plan.tables.reduce((n, t) => n + t.partitions.length, 0);
-  if (plan.failures.length > 0) progress.lastError = plan.failures.at(-1)!.reason;
 
   // Tables go in foreign-key order, `concurrency` at a time. Each batch is a fresh Task.all: re-yielding tasks
   // in a new Task.any/Task.all makes the extension schedule them again (azure-functions-durable-js#574).
@@ -51,11 +50,10 @@ export const migrateDatabase: OrchestrationHandler = function* (context: Orchest
   const width = Math.max(1, input.concurrency);
   for (let start = 0; start < plan.tables.length; start += width) {
     const batch = plan.tables.slice(start, start + width);
-    const tasks = batch.map((table, i) => {
-      const instanceId = `${context.df.instanceId}:table:${start + i}`;
-      progress.tableInstances[table.source.name] = instanceId;
-      return context.df.callSubOrchestrator(Orchestrations.migrateTable, { runId: input.runId, table }, instanceId);
-    });
+    const tasks = batch.map((table, i) =>
+      context.df.callSubOrchestrator(Orchestrations.migrateTable, { runId: input.runId, table }, tableInstanceId(context.df.instanceId, start + i)),
+    );
+    progress.tables.started = start + batch.length;
     context.df.setCustomStatus(progress);
     let results: TableOutcome[];
     try {
@@ -92,8 +90,7 @@ export const migrateDatabase: OrchestrationHandler = function* (context: Orchest
       progress.partitions.done += outcome.partitions;
       if (outcome.status === 'failed') {
         progress.tables.failed++;
-        progress.failures.push({ table: outcome.table, reason: outcome.reason ?? 'failed' });
-        progress.lastError = outcome.reason;
+        noteFailure(progress, { table: outcome.table, reason: outcome.reason ?? 'failed' });
       }
     }
   }
@@ -102,7 +99,7 @@ export const migrateDatabase: OrchestrationHandler = function* (context: Orchest
   const level = input.verify ?? 'none';
   if (level !== 'none' && committed.length > 0) {
     // The snapshots this run committed are verified, whatever has been committed to the tables since.
-    const verificationId = `${context.df.instanceId}-verify`;
+    const verificationId = verificationInstanceId(context.df.instanceId);
     const verifyInput: VerifyDatabaseInput = {
       verificationId,
       sourceSchema: input.sourceSchema,
@@ -120,7 +117,7 @@ export const migrateDatabase: OrchestrationHandler = function* (context: Orchest
       output.verification = (yield context.df.callSubOrchestrator(Orchestrations.verifyDatabase, verifyInput, verificationId)) as VerificationReport;
     } catch (error) {
       output.verificationError = taskFailureReason(error);
-      progress.lastError = `verification failed: ${output.verificationError}`;
+      progress.lastError = shortReason(`verification failed: ${output.verificationError}`);
     }
   }
   progress.phase = 'done';

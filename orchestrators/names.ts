@@ -16,3 +16,16 @@ export const Activities = {
   verifyTableChecks: 'verifyTableChecks',
   verifyRowRange: 'verifyRowRange',
 } as const;
+
+/**
+ * Instance id of the n-th table sub-orchestration of `parentId`. Derived, not stored, so the parent's custom status
+ * stays small; ':' cannot occur in a request id, so no request can name a child's id.
+ */
+export function tableInstanceId(parentId: string, n: number): string {
+  return `${parentId}:table:${n}`;
+}
+
+/** Instance id (and verification id) of the verification a migration runs after its copy. */
+export function verificationInstanceId(migrationId: string): string {
+  return `${migrationId}:verify`;
+}

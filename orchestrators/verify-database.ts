@@ -9,14 +9,15 @@ import type { ActivityOutcome } from '../shared/migrate/contracts';
 import { displayQualified } from '../shared/postgres/identifiers';
 import type { TableVerification, VerificationPlan, VerificationProgress, VerificationReport, VerifyDatabaseInput, VerifyTableInput } from '../shared/verify/contracts';
 import { failedPlan } from './failed-plan';
-import { Activities, Orchestrations } from './names';
+import { shortReason } from '../shared/migrate/migration-status';
+import { Activities, Orchestrations, tableInstanceId } from './names';
 import { activityRetry } from './retry-policy';
 
 /** The orchestration generator. */
 export const verifyDatabase: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<VerifyDatabaseInput>();
   const startedAt = context.df.currentUtcDateTime.toISOString();
-  const progress: VerificationProgress = { phase: 'planning', level: input.level, tables: { total: 0, done: 0, differing: 0, errors: 0 }, tableInstances: {} };
+  const progress: VerificationProgress = { phase: 'planning', level: input.level, tables: { total: 0, started: 0, done: 0, differing: 0, errors: 0 } };
   context.df.setCustomStatus(progress);
   const planned = (yield context.df.callActivityWithRetry(Activities.planVerification, activityRetry(), input)) as ActivityOutcome<VerificationPlan>;
   if (!planned.ok) failedPlan(context, progress, planned.reason);
@@ -30,8 +31,6 @@ export const verifyDatabase: OrchestrationHandler = function* (context: Orchestr
   for (let start = 0; start < plan.tables.length; start += width) {
     const batch = plan.tables.slice(start, start + width);
     const tasks = batch.map((table, i) => {
-      const instanceId = `${context.df.instanceId}:table:${start + i}`;
-      progress.tableInstances[table.table] = instanceId;
       const tableInput: VerifyTableInput = {
         plan: table,
         level: input.level,
@@ -39,8 +38,9 @@ export const verifyDatabase: OrchestrationHandler = function* (context: Orchestr
         ...(input.maxDifferences !== undefined ? { maxDifferences: input.maxDifferences } : {}),
         ...(input.samples !== undefined ? { samples: input.samples } : {}),
       };
-      return context.df.callSubOrchestrator(Orchestrations.verifyTable, tableInput, instanceId);
+      return context.df.callSubOrchestrator(Orchestrations.verifyTable, tableInput, tableInstanceId(context.df.instanceId, start + i));
     });
+    progress.tables.started = start + batch.length;
     context.df.setCustomStatus(progress);
     try {
       yield context.df.Task.all(tasks);
@@ -74,7 +74,7 @@ export const verifyDatabase: OrchestrationHandler = function* (context: Orchestr
       if (result.status === 'differs') progress.tables.differing++;
       if (result.status === 'error') {
         progress.tables.errors++;
-        progress.lastError = `${result.table}: ${result.error ?? 'error'}`;
+        progress.lastError = shortReason(`${result.table}: ${result.error ?? 'error'}`);
       }
     });
   }

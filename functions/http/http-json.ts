@@ -37,8 +37,28 @@ export function rejectedRequest(error: unknown, context: InvocationContext, what
   return problem(500, 'internal error', `the ${what} could not be started`);
 }
 
+/** The app's own status URL of the run `id` under `/api/<route>/`. */
+export function statusUrlOf(request: HttpRequest, route: string, id: string): string {
+  return new URL(`/api/${route}/${encodeURIComponent(id)}`, request.url).toString();
+}
+
 /** 202 Accepted with the app's own status URL for the run `id` under `/api/<route>/`. */
 export function accepted(request: HttpRequest, route: string, id: string, alreadyStarted: boolean): HttpResponseInit {
-  const statusUrl = new URL(`/api/${route}/${encodeURIComponent(id)}`, request.url).toString();
-  return json(202, { id, statusUrl, alreadyStarted }, { location: statusUrl, 'retry-after': '5' });
+  const statusUrl = statusUrlOf(request, route, id);
+  return json(202, { id, statusUrl, alreadyStarted }, { location: statusUrl, 'retry-after': String(RETRY_AFTER_SECONDS) });
+}
+
+/** Seconds a poller is asked to wait before asking again about a run in progress. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/**
+ * A run's status report as Durable's async HTTP pattern answers it: 202 with Location (this URL) and
+ * Retry-After while the run is in progress, 200 once it has finished; the body is the report either way.
+ */
+export function runStatus(request: HttpRequest, report: unknown, finished: boolean): HttpResponseInit {
+  if (finished) return json(200, report);
+  // The page asked for is kept; anything else in the query (a function key) is not echoed back.
+  const location = new URL(request.url);
+  for (const name of [...location.searchParams.keys()]) if (name !== 'offset' && name !== 'limit') location.searchParams.delete(name);
+  return json(202, report, { location: location.toString(), 'retry-after': String(RETRY_AFTER_SECONDS) });
 }

@@ -1,22 +1,35 @@
 /**
  * POST /api/migrations starts a migration (202 with the app's own status URL); GET /api/migrations/{id}
- * reports its progress. The source database comes from the app's settings, never from the request.
+ * reports its progress (202 while it runs, 200 once finished); POST /api/migrations/{id}/cancel stops it. The
+ * source database comes from the app's settings, never from the request.
  */
 import { randomUUID } from 'node:crypto';
 import { type HttpRequest, type HttpResponseInit, type InvocationContext, app } from '@azure/functions';
 import * as df from 'durable-functions';
 import { loadSettings } from '../../shared/config/settings';
-import type { MigrateDatabaseInput } from '../../shared/migrate/contracts';
+import { errorMessage } from '../../shared/errors';
+import { clearCancellation, requestCancellation } from '../../shared/migrate/cancellation';
+import type { MigrateDatabaseInput, MigrationProgress } from '../../shared/migrate/contracts';
 import { environmentFromSettings, withSource } from '../../shared/migrate/environment';
 import { IDEMPOTENCY_KEY_PATTERN, parseMigrationRequest } from '../../shared/migrate/migration-request';
-import { buildMigrationReport } from '../../shared/migrate/migration-status';
-import type { MigrationProgress } from '../../shared/migrate/contracts';
+import { type InstanceSnapshot, buildMigrationReport, isFinished } from '../../shared/migrate/migration-status';
 import { describeTables } from '../../shared/postgres/introspect';
 import { Orchestrations } from '../../orchestrators/names';
-import { findRun, snapshotOf, startRun, subInstances } from './durable-instances';
-import { json, readJsonBody, rejectedRequest } from './http-json';
+import { findInstance, findRun, pageOf, readTables, snapshotOf } from './durable-instances';
+import { readJsonBody, rejectedRequest, runStatus } from './http-json';
+import { type RunHooks, cancelRun, startRun } from './run-control';
 
-const MIGRATIONS = { what: 'migration', route: 'migrations', idPattern: IDEMPOTENCY_KEY_PATTERN, orchestration: Orchestrations.migrateDatabase };
+/** The warehouse's catalog, for the cancellation marker running copies look for. */
+const catalog = () => environmentFromSettings(loadSettings()).catalog;
+
+const MIGRATIONS = {
+  what: 'migration',
+  route: 'migrations',
+  idPattern: IDEMPOTENCY_KEY_PATTERN,
+  orchestration: Orchestrations.migrateDatabase,
+  beforeCancel: (id) => requestCancellation(catalog(), id, new Date()),
+  beforeRestart: (id) => clearCancellation(catalog(), id),
+} satisfies RunHooks & Record<string, unknown>;
 
 async function startMigration(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   let input: MigrateDatabaseInput;
@@ -42,13 +55,25 @@ async function startMigration(request: HttpRequest, context: InvocationContext):
 }
 
 async function getMigration(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const page = pageOf(request);
+  if ('response' in page) return page.response;
   const found = await findRun(request, context, MIGRATIONS);
   if ('response' in found) return found.response;
   const { id, client, run } = found;
   const progress = (run.customStatus ?? {}) as Partial<MigrationProgress>;
-  const tables = await subInstances(client, progress.tableInstances ?? {});
-  const verification = progress.verificationId === undefined ? undefined : (await subInstances(client, { v: progress.verificationId })).get('v');
-  return json(200, buildMigrationReport(id, snapshotOf(run), tables, Date.now(), verification));
+  const started = progress.tables?.started ?? 0;
+  const tables = await readTables(client, id, page.offset, Math.min(page.limit, started - page.offset), context);
+  let verification: InstanceSnapshot | undefined;
+  if (progress.verificationId !== undefined) {
+    try {
+      const status = await findInstance(client, progress.verificationId);
+      verification = status && snapshotOf(status);
+    } catch (error) {
+      // The summary then shows the verification as running with no figures; its own status URL has the rest.
+      context.error(`reading ${progress.verificationId} failed: ${errorMessage(error)}`);
+    }
+  }
+  return runStatus(request, buildMigrationReport(id, snapshotOf(run), tables, page, Date.now(), verification), isFinished(String(run.runtimeStatus)));
 }
 
 app.http('startMigration', {
@@ -65,4 +90,12 @@ app.http('getMigration', {
   authLevel: 'function',
   extraInputs: [df.input.durableClient()],
   handler: getMigration,
+});
+
+app.http('cancelMigration', {
+  route: 'migrations/{id}/cancel',
+  methods: ['POST'],
+  authLevel: 'function',
+  extraInputs: [df.input.durableClient()],
+  handler: (request: HttpRequest, context: InvocationContext) => cancelRun(request, context, MIGRATIONS),
 });

@@ -1,7 +1,8 @@
 /**
  * POST /api/verifications starts a verification (202 with the app's own status URL); GET
- * /api/verifications/{id} reports its progress and, once finished, the whole report. The source database comes
- * from the app's settings, never from the request.
+ * /api/verifications/{id} reports its progress (202 while it runs) and, once finished (200), the whole report;
+ * POST /api/verifications/{id}/cancel stops it. The source database comes from the app's settings, never from the
+ * request.
  */
 import { randomUUID } from 'node:crypto';
 import { type HttpRequest, type HttpResponseInit, type InvocationContext, app } from '@azure/functions';
@@ -13,8 +14,10 @@ import type { VerificationProgress, VerifyDatabaseInput } from '../../shared/ver
 import { VERIFICATION_ID_PATTERN, parseVerificationRequest } from '../../shared/verify/verification-request';
 import { buildVerificationStatus } from '../../shared/verify/verification-status';
 import { Orchestrations } from '../../orchestrators/names';
-import { findRun, snapshotOf, startRun, subInstances } from './durable-instances';
-import { json, readJsonBody, rejectedRequest } from './http-json';
+import { isFinished } from '../../shared/migrate/migration-status';
+import { findRun, pageOf, readTables, snapshotOf } from './durable-instances';
+import { readJsonBody, rejectedRequest, runStatus } from './http-json';
+import { cancelRun, startRun } from './run-control';
 
 const VERIFICATIONS = { what: 'verification', route: 'verifications', idPattern: VERIFICATION_ID_PATTERN, orchestration: Orchestrations.verifyDatabase };
 
@@ -42,12 +45,14 @@ async function startVerification(request: HttpRequest, context: InvocationContex
 }
 
 async function getVerification(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const page = pageOf(request);
+  if ('response' in page) return page.response;
   const found = await findRun(request, context, VERIFICATIONS);
   if ('response' in found) return found.response;
   const { id, client, run } = found;
-  const progress = (run.customStatus ?? {}) as Partial<VerificationProgress>;
-  const tables = await subInstances(client, progress.tableInstances ?? {});
-  return json(200, buildVerificationStatus(id, snapshotOf(run), tables, Date.now()));
+  const started = (run.customStatus as Partial<VerificationProgress> | null)?.tables?.started ?? 0;
+  const tables = await readTables(client, id, page.offset, Math.min(page.limit, started - page.offset), context);
+  return runStatus(request, buildVerificationStatus(id, snapshotOf(run), tables, page, Date.now()), isFinished(String(run.runtimeStatus)));
 }
 
 app.http('startVerification', {
@@ -64,4 +69,12 @@ app.http('getVerification', {
   authLevel: 'function',
   extraInputs: [df.input.durableClient()],
   handler: getVerification,
+});
+
+app.http('cancelVerification', {
+  route: 'verifications/{id}/cancel',
+  methods: ['POST'],
+  authLevel: 'function',
+  extraInputs: [df.input.durableClient()],
+  handler: (request: HttpRequest, context: InvocationContext) => cancelRun(request, context, VERIFICATIONS),
 });

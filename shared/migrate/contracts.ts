@@ -156,16 +156,20 @@ export interface TableOutcome {
   reason?: string;
 }
 
-/** Custom status of migrateDatabase, read by the HTTP status endpoint and the CLI. */
+/**
+ * Custom status of migrateDatabase, read by the HTTP status endpoint and the CLI. Figures only, bounded whatever
+ * the table count (Durable limits custom status to 16 KB): table n's instance id is derived, `<id>:table:<n>`
+ * for n < tables.started, and its own status tells its progress.
+ */
 export interface MigrationProgress {
   phase: 'planning' | 'copying' | 'verifying' | 'done';
-  tables: { total: number; done: number; failed: number };
+  tables: { total: number; started: number; done: number; failed: number };
   partitions: { total: number; done: number };
   rows: number;
-  failures: TableFailure[];
+  /** The most recent failures (a few at most, reasons shortened); tables.failed counts them all. */
+  recentFailures: TableFailure[];
+  /** The last error, shortened. */
   lastError?: string;
-  /** Sub-orchestration instance id per table, so progress within a table can be read too. */
-  tableInstances: Record<string, string>;
   /** Instance id of the verifyDatabase run that checks the committed tables (also its verification id). */
   verificationId?: string;
 }

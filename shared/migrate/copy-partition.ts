@@ -16,6 +16,7 @@ import { readRows } from '../postgres/copy-reader';
 import { describeTable } from '../postgres/introspect';
 import { withSnapshotTransaction } from '../postgres/snapshot-transaction';
 import { mapTable } from '../postgres/type-mapping';
+import { cancellationCheck } from './cancellation';
 import { partitionFilePrefix } from './commit-table';
 import { HashingFileIO } from './content-hash';
 import type { CopyPartitionInput, CopyPartitionResult } from './contracts';
@@ -58,6 +59,7 @@ export async function copyPartition(env: MigrationEnvironment, input: CopyPartit
     const writer = new TableWriter({ io, metadata: target.metadata, filePrefix: prefix });
     const wholeRelation = partition.fromPage === 0 && partition.toPage === null;
     let rows = 0;
+    const checkCancelled = cancellationCheck(env.catalog, input.runId);
     try {
       await withSnapshotTransaction(client, async () => {
         const batches = readRows(client, source, mapping, {
@@ -68,6 +70,7 @@ export async function copyPartition(env: MigrationEnvironment, input: CopyPartit
           ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
         });
         for await (const batch of batches) {
+          await checkCancelled();
           for (const row of batch) {
             const pending = writer.write(reorder ? reorder(row) : row);
             if (pending) await pending;

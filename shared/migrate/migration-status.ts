@@ -3,19 +3,49 @@
  * one shape for the HTTP status endpoint, the CLI's display and its --json summary.
  */
 import type { TableVerification, VerificationProgress, VerificationReport, VerifyLevel } from '../verify/contracts';
-import type { MigrationProgress, TableOutcome, TableProgress } from './contracts';
+import type { MigrationProgress, TableFailure, TableOutcome, TableProgress } from './contracts';
 
 /** What an orchestration status says, as read through a durable client or the local host. */
 export interface InstanceSnapshot {
   runtimeStatus: string;
   customStatus?: unknown;
   output?: unknown;
+  /** Only when read with its input (a table whose own status does not name it yet). */
+  input?: unknown;
   createdTime?: Date | string;
   lastUpdatedTime?: Date | string;
 }
 
+/** One table sub-orchestration as a status reader found it: its status, none (not created yet), or unreadable. */
+export interface TableInstanceRead {
+  /** Its place in the run (instance `<run>:table:<index>`). */
+  index: number;
+  instanceId: string;
+  status?: InstanceSnapshot;
+  /** Why its status could not be read; the table is reported as unreadable, never left out. */
+  unreadable?: string;
+}
+
+/** A table whose status could not be read, with the reason. */
+export interface UnreadableTable {
+  index: number;
+  instanceId: string;
+  reason: string;
+}
+
+/** The slice of a run's started tables a report details. */
+export interface TablePage {
+  offset: number;
+  limit: number;
+  /** Tables started so far: the tables there are to page through. */
+  of: number;
+}
+
 /** Progress of one table. */
 export interface TableReport {
+  /** Its place in the run; absent for a table that failed in planning and so never started. */
+  index?: number;
+  /** Its name; empty while its instance has not started. */
   table: string;
   phase: string;
   partitions: { total: number; done: number };
@@ -43,88 +73,150 @@ export interface MigrationVerification {
 export interface MigrationReport {
   id: string;
   runtimeStatus: string;
+  /** planning, copying, verifying, done, or cancelled. */
   phase: string;
-  tables: { total: number; done: number; failed: number };
+  tables: { total: number; started: number; done: number; failed: number };
   partitions: { total: number; done: number };
   rows: number;
   rowsPerSecond: number;
   elapsedSeconds: number;
-  failures: Array<{ table: string; reason: string }>;
+  /** The most recent failures (tables.failed counts them all). */
+  failures: TableFailure[];
   lastError?: string;
+  /** The tables of `page`. */
   details: TableReport[];
+  /** Tables of `page` whose status could not be read. */
+  unreadable: UnreadableTable[];
+  page: TablePage;
   verification?: MigrationVerification;
 }
 
+/** Failures the custom status keeps; the rest are only counted (custom status is limited to 16 KB). */
+export const RECENT_FAILURES = 5;
+/** Longest reason kept in a custom status. */
+export const MAX_REASON_LENGTH = 500;
+
+/** A reason shortened to MAX_REASON_LENGTH characters, marked where it was cut. */
+export function shortReason(reason: string): string {
+  return reason.length <= MAX_REASON_LENGTH ? reason : `${reason.slice(0, MAX_REASON_LENGTH - 1)}…`;
+}
+
+/** Records a failure in bounded progress: the last error, and the few most recent failures. */
+export function noteFailure(progress: { recentFailures: TableFailure[]; lastError?: string }, failure: TableFailure): void {
+  const reason = shortReason(failure.reason);
+  progress.recentFailures = [...progress.recentFailures, { table: failure.table, reason }].slice(-RECENT_FAILURES);
+  progress.lastError = reason;
+}
+
+/** Shape of migrateDatabase's output the report reads. */
+interface RunOutput {
+  tables?: TableOutcome[];
+  verification?: VerificationReport;
+  verificationError?: string;
+}
+
 /**
- * Combines the run's status with its tables' statuses (and its verification's, once one started) into one
- * report.
+ * Combines the run's status with the statuses of one page of its tables (and its verification's, once one
+ * started) into one report.
  */
-export function buildMigrationReport(id: string, run: InstanceSnapshot, tables: Map<string, InstanceSnapshot>, nowMs: number, verification?: InstanceSnapshot): MigrationReport {
+export function buildMigrationReport(
+  id: string,
+  run: InstanceSnapshot,
+  tables: TableInstanceRead[],
+  page: Omit<TablePage, 'of'>,
+  nowMs: number,
+  verification?: InstanceSnapshot,
+): MigrationReport {
   const progress = (run.customStatus ?? {}) as Partial<MigrationProgress>;
-  const outcomes = new Map<string, TableOutcome>();
-  const output = run.output as { tables?: TableOutcome[]; verification?: VerificationReport; verificationError?: string } | undefined;
+  const counts = { total: 0, started: 0, done: 0, failed: 0, ...progress.tables };
+  const output = run.output as RunOutput | undefined;
   const verifiedTables = new Map((output?.verification?.tables ?? []).map((t) => [t.target, t.status]));
-  for (const outcome of output?.tables ?? []) outcomes.set(outcome.table, outcome);
   const details: TableReport[] = [];
-  let partitionsDone = 0;
-  let rows = 0;
-  for (const [name, instance] of tables) {
-    const p = (instance.customStatus ?? {}) as Partial<TableProgress>;
-    const outcome = outcomes.get(name);
-    const report: TableReport = {
-      table: name,
-      phase: outcome ? outcome.status : p.phase ?? 'pending',
-      partitions: { total: p.partitions?.total ?? outcome?.partitions ?? 0, done: p.partitions?.done ?? 0 },
-      rows: outcome?.status === 'committed' ? outcome.rows : p.rows ?? 0,
-      estimatedRows: p.estimatedRows ?? 0,
-    };
-    if (outcome) {
-      report.status = outcome.status;
-      if (outcome.reason !== undefined) report.reason = outcome.reason;
-      if (outcome.snapshotId !== undefined) report.snapshotId = outcome.snapshotId;
-      if (outcome.sourceRows !== undefined) report.sourceRows = outcome.sourceRows;
-      const verified = verifiedTables.get(outcome.target);
-      if (verified !== undefined) report.verified = verified;
+  const unreadable: UnreadableTable[] = [];
+  // Rows and partitions of tables still running; finished tables are already in the run's own figures.
+  let partitionsRunning = 0;
+  let rowsRunning = 0;
+  for (const read of tables) {
+    if (read.unreadable !== undefined) {
+      unreadable.push({ index: read.index, instanceId: read.instanceId, reason: read.unreadable });
+      continue;
     }
-    partitionsDone += report.partitions.done;
-    rows += report.rows;
+    const report = tableReport(read, verifiedTables);
+    if (read.status && !isFinished(read.status.runtimeStatus)) {
+      partitionsRunning += report.partitions.done;
+      rowsRunning += report.rows;
+    }
     details.push(report);
   }
-  for (const failure of progress.failures ?? []) {
-    if (!tables.has(failure.table)) details.push({ table: failure.table, phase: 'failed', partitions: { total: 0, done: 0 }, rows: 0, estimatedRows: 0, status: 'failed', reason: failure.reason });
+  // Tables that failed in planning come first in the output and never had an instance: shown with the last page.
+  const planFailures = (output?.tables ?? []).slice(0, Math.max(0, (output?.tables?.length ?? 0) - counts.started));
+  if (page.offset + page.limit >= counts.started) {
+    for (const failure of planFailures) {
+      details.push({ table: failure.table, phase: 'failed', partitions: { total: 0, done: 0 }, rows: 0, estimatedRows: 0, status: 'failed', reason: failure.reason ?? 'failed' });
+    }
   }
   const started = run.createdTime ? new Date(run.createdTime).getTime() : nowMs;
   const ended = isFinished(run.runtimeStatus) && run.lastUpdatedTime ? new Date(run.lastUpdatedTime).getTime() : nowMs;
   const elapsedSeconds = Math.max(0, (ended - started) / 1000);
+  const finished = isFinished(run.runtimeStatus);
+  const rows = (progress.rows ?? 0) + (finished ? 0 : rowsRunning);
   const report: MigrationReport = {
     id,
     runtimeStatus: run.runtimeStatus,
-    phase: progress.phase ?? 'pending',
-    tables: progress.tables ?? { total: 0, done: 0, failed: 0 },
-    partitions: { total: progress.partitions?.total ?? 0, done: Math.max(partitionsDone, progress.partitions?.done ?? 0) },
-    rows: Math.max(rows, progress.rows ?? 0),
-    rowsPerSecond: elapsedSeconds > 0 ? Math.round(Math.max(rows, progress.rows ?? 0) / elapsedSeconds) : 0,
+    phase: isCancelled(run.runtimeStatus) ? 'cancelled' : progress.phase ?? 'pending',
+    tables: counts,
+    partitions: { total: progress.partitions?.total ?? 0, done: (progress.partitions?.done ?? 0) + (finished ? 0 : partitionsRunning) },
+    rows,
+    rowsPerSecond: elapsedSeconds > 0 ? Math.round(rows / elapsedSeconds) : 0,
     elapsedSeconds: Math.round(elapsedSeconds * 10) / 10,
-    failures: progress.failures ?? [],
+    failures: progress.recentFailures ?? [],
     details,
+    unreadable,
+    page: { ...page, of: counts.started },
   };
   if (progress.lastError !== undefined) report.lastError = progress.lastError;
   if (progress.verificationId !== undefined) report.verification = verificationOf(progress.verificationId, run, output, verification);
   return report;
 }
 
-function verificationOf(
-  id: string,
-  run: InstanceSnapshot,
-  output: { verification?: VerificationReport; verificationError?: string } | undefined,
-  instance: InstanceSnapshot | undefined,
-): MigrationVerification {
+/** One table's report from its own instance: progress from its custom status, the outcome from its output. */
+function tableReport(read: TableInstanceRead, verifiedTables: Map<string, TableVerification['status']>): TableReport {
+  const status = read.status;
+  const p = (status?.customStatus ?? {}) as Partial<TableProgress>;
+  const outcome = status?.runtimeStatus === 'Completed' ? (status.output as TableOutcome | undefined) : undefined;
+  const input = status?.input as { table?: { source?: { name?: string } } } | undefined;
+  const report: TableReport = {
+    index: read.index,
+    table: p.table ?? outcome?.table ?? input?.table?.source?.name ?? '',
+    phase: outcome ? outcome.status : p.phase ?? 'pending',
+    partitions: { total: p.partitions?.total ?? outcome?.partitions ?? 0, done: p.partitions?.done ?? 0 },
+    rows: outcome?.status === 'committed' ? outcome.rows : p.rows ?? 0,
+    estimatedRows: p.estimatedRows ?? 0,
+  };
+  if (outcome) {
+    report.status = outcome.status;
+    if (outcome.reason !== undefined) report.reason = outcome.reason;
+    if (outcome.snapshotId !== undefined) report.snapshotId = outcome.snapshotId;
+    if (outcome.sourceRows !== undefined) report.sourceRows = outcome.sourceRows;
+    const verified = verifiedTables.get(outcome.target);
+    if (verified !== undefined) report.verified = verified;
+  } else if (status && isFinished(status.runtimeStatus)) {
+    // Terminated (cancelled) or failed as an instance: nothing of it was committed by it.
+    report.status = 'failed';
+    report.phase = isCancelled(status.runtimeStatus) ? 'cancelled' : 'failed';
+    report.reason = isCancelled(status.runtimeStatus) ? 'cancelled' : failureMessage(status.output);
+  }
+  return report;
+}
+
+function verificationOf(id: string, run: InstanceSnapshot, output: RunOutput | undefined, instance: InstanceSnapshot | undefined): MigrationVerification {
   const progress = (instance?.customStatus ?? {}) as Partial<VerificationProgress>;
+  const figures = progress.tables ?? { total: 0, done: 0, differing: 0, errors: 0 };
   const summary: MigrationVerification = {
     id,
     level: output?.verification?.level ?? progress.level ?? 'quick',
     status: 'running',
-    tables: progress.tables ?? { total: 0, done: 0, differing: 0, errors: 0 },
+    tables: { total: figures.total, done: figures.done, differing: figures.differing, errors: figures.errors },
   };
   if (output?.verification) {
     const tables = output.verification.tables;
@@ -135,14 +227,24 @@ function verificationOf(
       errors: tables.filter((t) => t.status === 'error').length,
     };
     summary.status = output.verification.ok ? 'ok' : summary.tables.errors > 0 && summary.tables.differing === 0 ? 'error' : 'differs';
-  } else if (output?.verificationError !== undefined || (isFinished(run.runtimeStatus) && output !== undefined)) {
+  } else if (output?.verificationError !== undefined || isFinished(run.runtimeStatus)) {
     summary.status = 'error';
-    summary.error = output?.verificationError ?? 'the verification did not finish';
+    summary.error = output?.verificationError ?? (isCancelled(run.runtimeStatus) ? 'cancelled' : 'the verification did not finish');
   }
   return summary;
+}
+
+/** The reason an orchestration failed, as its status carries it. */
+export function failureMessage(output: unknown): string {
+  return String((output as { message?: string } | undefined)?.message ?? output ?? 'failed');
 }
 
 /** True for statuses that will not change any more. */
 export function isFinished(runtimeStatus: string): boolean {
   return ['Completed', 'Failed', 'Terminated', 'Canceled'].includes(runtimeStatus);
+}
+
+/** True when the run was stopped by a cancel (its orchestration terminated). */
+export function isCancelled(runtimeStatus: string): boolean {
+  return runtimeStatus === 'Terminated' || runtimeStatus === 'Canceled';
 }

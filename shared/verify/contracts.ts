@@ -183,14 +183,16 @@ export interface VerifyTableInput {
   samples?: number;
 }
 
-/** Custom status of verifyDatabase, read by the HTTP status endpoint, the CLI and a migration's status. */
+/**
+ * Custom status of verifyDatabase, read by the HTTP status endpoint, the CLI and a migration's status. Figures
+ * only, bounded whatever the table count: table n's instance id is `<id>:table:<n>` for n < tables.started.
+ */
 export interface VerificationProgress {
   phase: 'planning' | 'verifying' | 'done';
   level: VerifyLevel;
-  tables: { total: number; done: number; differing: number; errors: number };
+  tables: { total: number; started: number; done: number; differing: number; errors: number };
+  /** The last error, shortened. */
   lastError?: string;
-  /** Sub-orchestration instance id per table. */
-  tableInstances: Record<string, string>;
 }
 
 /** Custom status of the verifyTable sub-orchestration. */

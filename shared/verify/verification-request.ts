@@ -19,8 +19,11 @@ export interface VerificationRequest {
   idempotencyKey?: string;
 }
 
-/** Verification ids are instance ids: the idempotency alphabet, with room for a migration id and a suffix. */
-export const VERIFICATION_ID_PATTERN = /^[A-Za-z0-9_-]{1,80}$/;
+/**
+ * Verification ids: an idempotency key, or the verification a migration ran (`<migration id>:verify`). ':' is
+ * not in the keys' alphabet, so a requested verification never takes a migration's verification id.
+ */
+export const VERIFICATION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}(?::verify)?$/;
 
 const OWN_FIELDS = ['level', 'maxDifferences', 'samples'] as const;
 const VERIFICATION_FIELDS = new Set(['schema', 'namespace', 'tables', 'concurrency', 'tableConfig', 'idempotencyKey', ...OWN_FIELDS]);

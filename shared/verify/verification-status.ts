@@ -2,11 +2,16 @@
  * The progress report of a verification, built from the orchestration statuses (the run's and each table's):
  * one shape for the HTTP status endpoint and the CLI. Once finished it carries the whole report.
  */
-import { type InstanceSnapshot, isFinished } from '../migrate/migration-status';
+import { type InstanceSnapshot, type TableInstanceRead, type TablePage, type UnreadableTable, failureMessage, isCancelled, isFinished } from '../migrate/migration-status';
 import type { TableVerification, VerificationProgress, VerificationReport, VerifyLevel, VerifyTableProgress } from './contracts';
+
+export { failureMessage } from '../migrate/migration-status';
 
 /** Progress of one table. */
 export interface VerificationTableStatus {
+  /** Its place in the run (instance `<run>:table:<index>`). */
+  index: number;
+  /** Its name; empty while its instance has not started. */
   table: string;
   phase: string;
   ranges: { total: number; done: number };
@@ -17,27 +22,49 @@ export interface VerificationTableStatus {
 export interface VerificationStatus {
   id: string;
   runtimeStatus: string;
+  /** planning, verifying, done, or cancelled. */
   phase: string;
   level?: VerifyLevel;
-  tables: { total: number; done: number; differing: number; errors: number };
+  tables: { total: number; started: number; done: number; differing: number; errors: number };
   elapsedSeconds: number;
   /** Set once finished: true only when every table verified with no difference. */
   ok?: boolean;
   lastError?: string;
+  /** The tables of `page`. */
   details: VerificationTableStatus[];
+  /** Tables of `page` whose status could not be read. */
+  unreadable: UnreadableTable[];
+  page: TablePage;
   report?: VerificationReport;
 }
 
-/** Combines the run's status with its tables' statuses into one report. */
-export function buildVerificationStatus(id: string, run: InstanceSnapshot, tables: Map<string, InstanceSnapshot>, nowMs: number): VerificationStatus {
+/** Combines the run's status with the statuses of one page of its tables into one report. */
+export function buildVerificationStatus(id: string, run: InstanceSnapshot, tables: TableInstanceRead[], page: Omit<TablePage, 'of'>, nowMs: number): VerificationStatus {
   const progress = (run.customStatus ?? {}) as Partial<VerificationProgress>;
+  const counts = { total: 0, started: 0, done: 0, differing: 0, errors: 0, ...progress.tables };
   const report = run.runtimeStatus === 'Completed' ? (run.output as VerificationReport | undefined) : undefined;
   const details: VerificationTableStatus[] = [];
-  for (const [table, instance] of tables) {
-    const p = (instance.customStatus ?? {}) as Partial<VerifyTableProgress>;
-    const detail: VerificationTableStatus = { table, phase: p.phase ?? 'pending', ranges: p.ranges ?? { total: 0, done: 0 } };
-    if (instance.runtimeStatus === 'Completed') detail.status = (instance.output as TableVerification | undefined)?.status ?? 'error';
-    else if (isFinished(instance.runtimeStatus)) detail.status = 'error';
+  const unreadable: UnreadableTable[] = [];
+  for (const read of tables) {
+    if (read.unreadable !== undefined) {
+      unreadable.push({ index: read.index, instanceId: read.instanceId, reason: read.unreadable });
+      continue;
+    }
+    const instance = read.status;
+    const p = (instance?.customStatus ?? {}) as Partial<VerifyTableProgress>;
+    const output = instance?.runtimeStatus === 'Completed' ? (instance.output as TableVerification | undefined) : undefined;
+    const input = instance?.input as { plan?: { table?: string } } | undefined;
+    const detail: VerificationTableStatus = {
+      index: read.index,
+      table: p.table ?? output?.table ?? input?.plan?.table ?? '',
+      phase: p.phase ?? 'pending',
+      ranges: p.ranges ?? { total: 0, done: 0 },
+    };
+    if (instance?.runtimeStatus === 'Completed') detail.status = output?.status ?? 'error';
+    else if (instance && isFinished(instance.runtimeStatus)) {
+      detail.status = 'error';
+      if (isCancelled(instance.runtimeStatus)) detail.phase = 'cancelled';
+    }
     details.push(detail);
   }
   const started = run.createdTime ? new Date(run.createdTime).getTime() : nowMs;
@@ -45,10 +72,12 @@ export function buildVerificationStatus(id: string, run: InstanceSnapshot, table
   const status: VerificationStatus = {
     id,
     runtimeStatus: run.runtimeStatus,
-    phase: progress.phase ?? 'pending',
-    tables: progress.tables ?? { total: 0, done: 0, differing: 0, errors: 0 },
+    phase: isCancelled(run.runtimeStatus) ? 'cancelled' : progress.phase ?? 'pending',
+    tables: counts,
     elapsedSeconds: Math.round(Math.max(0, ended - started) / 100) / 10,
     details,
+    unreadable,
+    page: { ...page, of: counts.started },
   };
   if (progress.level !== undefined) status.level = progress.level;
   if (progress.lastError !== undefined) status.lastError = progress.lastError;
@@ -56,9 +85,4 @@ export function buildVerificationStatus(id: string, run: InstanceSnapshot, table
   if (run.runtimeStatus === 'Failed' && status.lastError === undefined) status.lastError = failureMessage(run.output);
   if (report) status.report = report;
   return status;
-}
-
-/** The reason an orchestration failed, as its status carries it. */
-export function failureMessage(output: unknown): string {
-  return String((output as { message?: string } | undefined)?.message ?? output ?? 'failed');
 }

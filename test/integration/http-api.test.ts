@@ -7,9 +7,10 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_SIZES, demoDatasetSql } from '../../cli/demo/demo-dataset';
@@ -32,6 +33,7 @@ let serveOutput = '';
 let workDir: string;
 let warehouse: string;
 let stateDir: string;
+let serveDir: string;
 let base: string;
 let sourceUrl: string;
 /** The database owner's URL, for changing the source behind the app's back. */
@@ -92,7 +94,9 @@ async function startServe(): Promise<string> {
   for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('ICEBRIDGE_') && name !== 'WEBSITE_HOSTNAME') env[name] = value;
   env.ICEBRIDGE_SOURCE_URL = sourceUrl;
   env.ICEBRIDGE_WAREHOUSE = warehouse;
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'cli/main.ts'), 'serve', '--port', '0', '--state-dir', stateDir], { cwd: REPO, env });
+  // A folder of its own as the working directory, so a developer's local.settings.json cannot leak in.
+  const tsx = pathToFileURL(path.join(REPO, 'node_modules/tsx/dist/loader.mjs')).href;
+  const child = spawn(process.execPath, ['--import', tsx, path.join(REPO, 'cli/main.ts'), 'serve', '--port', '0', '--state-dir', stateDir], { cwd: serveDir, env });
   serve = child;
   // A test process that dies without afterAll must not leave the server running.
   process.once('exit', () => child.kill('SIGKILL'));
@@ -125,13 +129,24 @@ async function stopServe(): Promise<void> {
   clearTimeout(timer);
 }
 
+/** Checks the answer to a status GET: 202 with Location and Retry-After while the run goes on, 200 once it ended. */
+function checkStatusAnswer(answer: Answer, statusUrl: string): { runtimeStatus: string } {
+  const report = answer.json as { runtimeStatus: string };
+  const finished = ['Completed', 'Failed', 'Terminated'].includes(report.runtimeStatus);
+  expect(answer.status, answer.text).toBe(finished ? 200 : 202);
+  if (!finished) {
+    expect(answer.headers.get('location')).toBe(statusUrl);
+    expect(Number(answer.headers.get('retry-after'))).toBeGreaterThan(0);
+  }
+  return report;
+}
+
 async function waitForRun<T extends { runtimeStatus: string } = MigrationReport>(statusUrl: string): Promise<T> {
   const deadline = Date.now() + MIGRATION_TIMEOUT_IN_MS;
   for (;;) {
     const answer = await call('GET', statusUrl);
-    expect(answer.status, answer.text).toBe(200);
-    const report = answer.json as T;
-    if (['Completed', 'Failed', 'Terminated'].includes(report.runtimeStatus)) return report;
+    const report = checkStatusAnswer(answer, statusUrl) as T;
+    if (answer.status === 200) return report;
     if (Date.now() > deadline) throw new Error(`the run is still ${report.runtimeStatus} after ${MIGRATION_TIMEOUT_IN_MS} ms: ${answer.text}\n${serveOutput}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
@@ -141,6 +156,8 @@ beforeAll(async () => {
   workDir = await mkdtemp(path.join(tmpdir(), 'icebridge-http-'));
   warehouse = path.join(workDir, 'warehouse');
   stateDir = path.join(workDir, 'state');
+  serveDir = path.join(workDir, 'cwd');
+  await mkdir(serveDir);
   postgres = await startPostgres();
   const databaseUrl = await postgres.createDatabase('shop_source');
   adminUrl = databaseUrl;
@@ -276,7 +293,7 @@ describe('a migration', () => {
   it('reports progress until it completes, with both tables committed and the source row counts', async () => {
     report = await waitForRun(statusUrl);
     expect(report.runtimeStatus, JSON.stringify(report)).toBe('Completed');
-    expect(report).toMatchObject({ id: 'run-http-1', phase: 'done', tables: { total: 2, done: 2, failed: 0 }, failures: [] });
+    expect(report).toMatchObject({ id: 'run-http-1', phase: 'done', tables: { total: 2, started: 2, done: 2, failed: 0 }, failures: [], unreadable: [], page: { offset: 0, limit: 100, of: 2 } });
     expect(report.lastError).toBeUndefined();
     const details = [...report.details].sort((a, b) => a.table.localeCompare(b.table));
     expect(details.map((d) => d.table)).toEqual(['customers', 'orders']);
@@ -289,13 +306,14 @@ describe('a migration', () => {
     expect(report.rows).toBe(sourceCounts.get('customers')! + sourceCounts.get('orders')!);
     expect(report.partitions.done).toBe(report.partitions.total);
     // The quick verification ran by itself after the copy; its report is one GET away.
-    expect(report.verification).toEqual({ id: 'run-http-1-verify', level: 'quick', status: 'ok', tables: { total: 2, done: 2, differing: 0, errors: 0 } });
+    expect(report.verification).toEqual({ id: 'run-http-1:verify', level: 'quick', status: 'ok', tables: { total: 2, done: 2, differing: 0, errors: 0 } });
     for (const detail of details) expect(detail.verified, detail.table).toBe('ok');
-    const verification = await call('GET', '/verifications/run-http-1-verify');
+    const verification = await call('GET', '/verifications/run-http-1:verify');
     expect(verification.status, verification.text).toBe(200);
     expect(verification.json).toMatchObject({ runtimeStatus: 'Completed', ok: true, report: { level: 'quick', ok: true } });
-    // Ids share one instance space, but a verification is not a migration.
-    expect((await call('GET', '/migrations/run-http-1-verify')).status).toBe(404);
+    // Ids share one instance space, but a verification is not a migration (and ':' is not in a migration id).
+    expect((await call('GET', '/migrations/run-http-1:verify')).status).toBe(400);
+    expect((await call('GET', '/migrations/run-http-1%3Averify')).status).toBe(400);
   }, MIGRATION_TIMEOUT_IN_MS + 10_000);
 
   it('wrote Iceberg tables with one snapshot of this run holding every source row', async () => {
@@ -336,6 +354,54 @@ describe('a migration', () => {
       expect(metadata.snapshots ?? []).toHaveLength(1);
     }
   });
+  it('pages its tables with offset and limit, and refuses a page it cannot serve', async () => {
+    const first = await call('GET', `${statusUrl}?limit=1`);
+    expect(first.status, first.text).toBe(200);
+    expect(first.json).toMatchObject({ page: { offset: 0, limit: 1, of: 2 }, tables: { total: 2, started: 2 } });
+    const second = await call('GET', `${statusUrl}?offset=1&limit=1`);
+    expect(second.json).toMatchObject({ page: { offset: 1, limit: 1, of: 2 } });
+    const names = [first, second].flatMap((a) => (a.json as MigrationReport).details.map((d) => [d.index, d.table]));
+    expect(names.sort()).toEqual(report.details.map((d) => [d.index, d.table]).sort());
+    expect(((await call('GET', `${statusUrl}?offset=2`)).json as MigrationReport).details).toEqual([]);
+    for (const query of ['limit=0', 'limit=101', 'offset=-1', 'offset=x']) {
+      const refused = await call('GET', `${statusUrl}?${query}`);
+      expect(refused.status, query).toBe(400);
+      expect(reasonOf(refused), query).toMatch(/^(offset|limit) must be an integer/);
+    }
+  });
+
+  it('answers the same key with a different request with 409 naming the fields that differ, and starts nothing', async () => {
+    const before = filesUnder(warehouse);
+    const other = await post(JSON.stringify({ schema: 'shop', tables: ['customers'], concurrency: 3, idempotencyKey: 'run-http-1' }));
+    expect(other.status, other.text).toBe(409);
+    expect(other.json).toMatchObject({ error: 'conflict', differences: ['concurrency', 'tables'] });
+    expect(reasonOf(other)).toBe('the migration run-http-1 was started with a different request (concurrency, tables differ); use another idempotencyKey');
+    // Defaults written out are the same request.
+    const spelledOut = await post(JSON.stringify({ schema: 'shop', namespace: 'shop', tables: ['customers', 'orders'], concurrency: 2, verify: 'quick', idempotencyKey: 'run-http-1' }));
+    expect(spelledOut.json).toEqual({ id: 'run-http-1', statusUrl, alreadyStarted: true });
+    expect(filesUnder(warehouse)).toEqual(before);
+  });
+});
+
+describe('simultaneous posts of one key with different requests', () => {
+  it('start one run, tell its own posts it started or already runs, and answer the others 409', async () => {
+    const bodies = [0, 1].map((i) => JSON.stringify({ schema: 'shop', tables: ['products'], namespace: `split_${i}`, verify: 'none', idempotencyKey: 'race-split' }));
+    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => post(bodies[i % 2]!)));
+    const started = answers.filter((a) => a.status === 202 && (a.json as { alreadyStarted: boolean }).alreadyStarted === false);
+    expect(started, answers.map((a) => a.text).join('\n')).toHaveLength(1);
+    const winner = answers.indexOf(started[0]!) % 2;
+    answers.forEach((answer, i) => {
+      if (i % 2 === winner) expect(answer.status, answer.text).toBe(202);
+      else {
+        expect(answer.status, answer.text).toBe(409);
+        expect(answer.json).toMatchObject({ differences: ['namespace'] });
+      }
+    });
+    const report = await waitForRun(`${base}/migrations/race-split`);
+    expect(report.runtimeStatus).toBe('Completed');
+    expect(readdirSync(warehouse)).toContain(`split_${winner}`);
+    expect(readdirSync(warehouse)).not.toContain(`split_${1 - winner}`);
+  }, MIGRATION_TIMEOUT_IN_MS + 10_000);
 });
 
 describe('simultaneous posts of one key', () => {
@@ -388,6 +454,10 @@ describe('a verification', () => {
     }
     expect(reasonOf(await call('GET', '/verifications/not%20an%20id'))).toBe('not a verification id');
     expect((await call('GET', '/verifications/run-http-1')).status).toBe(404);
+    // Ids share one instance space: a verification cannot take a migration's key.
+    const taken = await postVerification({ schema: 'shop', tables: ['customers'], idempotencyKey: 'run-http-1' });
+    expect(taken.status, taken.text).toBe(409);
+    expect(reasonOf(taken)).toBe('the id run-http-1 is taken by another kind of run; use another idempotencyKey');
   });
 
   it('verifies every row of the migrated tables, then names the row and column a source change made differ', async () => {
@@ -418,6 +488,144 @@ describe('a verification', () => {
     } finally {
       await admin.end();
     }
+  }, 2 * MIGRATION_TIMEOUT_IN_MS);
+});
+
+describe('a verification keyed like a migration\'s own', () => {
+  it('does not take the id of the verification a migration runs', async () => {
+    const postVerification = (body: unknown): Promise<Answer> => call('POST', '/verifications', { body: JSON.stringify(body) });
+    // A finished instance with the migration's former verification id would have been replaced by that verification.
+    expect((await postVerification({ schema: 'shop', tables: ['products'], level: 'full', idempotencyKey: 'coll-verify' })).status).toBe(202);
+    const own = await waitForRun<VerificationStatus>(`${base}/verifications/coll-verify`);
+    expect(own).toMatchObject({ runtimeStatus: 'Completed', level: 'full' });
+    const accepted = await post(JSON.stringify({ schema: 'shop', tables: ['products'], namespace: 'coll', idempotencyKey: 'coll' }));
+    expect(accepted.status, accepted.text).toBe(202);
+    const migration = await waitForRun(`${base}/migrations/coll`);
+    expect(migration.verification).toMatchObject({ id: 'coll:verify', level: 'quick', status: 'ok' });
+    const after = await call('GET', '/verifications/coll-verify');
+    expect(after.json).toMatchObject({ runtimeStatus: 'Completed', level: 'full', elapsedSeconds: own.elapsedSeconds });
+    expect((after.json as VerificationStatus).report!.tables.map((t) => t.target)).toEqual(['shop.products']);
+  }, 2 * MIGRATION_TIMEOUT_IN_MS);
+});
+
+describe('cancelling', () => {
+  /** Reads of shop.gated wait while the test holds this advisory lock: a barrier inside the copy, not a sleep. */
+  const GATE_LOCK = 4242;
+  const GATED_ROWS = 3000;
+  let admin: Client;
+  const gatedData = (): string => path.join(warehouse, 'cancelled', 'gated', 'data');
+  const catalog = (): HadoopCatalog => new HadoopCatalog(new ResolvingFileIO({}), warehouse);
+
+  beforeAll(async () => {
+    admin = new Client({ connectionString: adminUrl });
+    await admin.connect();
+    // Row-level security applies to the app's role: every row read evaluates the policy, which takes the lock.
+    await admin.query(`CREATE FUNCTION shop.gate() RETURNS boolean LANGUAGE sql VOLATILE AS $$ SELECT true FROM (SELECT pg_advisory_xact_lock_shared(${GATE_LOCK})) AS l $$`);
+    await admin.query(`CREATE TABLE shop.gated (id int PRIMARY KEY, note text NOT NULL)`);
+    await admin.query(`INSERT INTO shop.gated SELECT i, 'row ' || i FROM generate_series(1, ${GATED_ROWS}) AS i`);
+    await admin.query('ALTER TABLE shop.gated ENABLE ROW LEVEL SECURITY');
+    await admin.query('CREATE POLICY gated_read ON shop.gated FOR SELECT USING (shop.gate())');
+  });
+
+  afterAll(async () => {
+    await admin?.end();
+  });
+
+  /** Waits until a read of the app is held at the gate; returns its backend's pid. */
+  async function heldAtGate(query: RegExp): Promise<number> {
+    const deadline = Date.now() + MIGRATION_TIMEOUT_IN_MS;
+    for (;;) {
+      const { rows } = await admin.query<{ pid: number; query: string }>(
+        "SELECT pid, query FROM pg_stat_activity WHERE usename = 'icebridge_reader' AND wait_event_type = 'Lock' AND wait_event = 'advisory'",
+      );
+      const held = rows.find((r) => query.test(r.query));
+      if (held) return held.pid;
+      if (Date.now() > deadline) throw new Error(`no read reached the gate:\n${serveOutput}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  async function gone(pid: number): Promise<void> {
+    const deadline = Date.now() + MIGRATION_TIMEOUT_IN_MS;
+    while ((await admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rowCount !== 0) {
+      if (Date.now() > deadline) throw new Error(`backend ${pid} is still there`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  const body = JSON.stringify({ schema: 'shop', tables: ['gated'], namespace: 'cancelled', verify: 'none', idempotencyKey: 'cancel-1' });
+
+  it('stops a migration in the middle of a copy: cancelled, the copy aborted, nothing committed', async () => {
+    await admin.query('SELECT pg_advisory_lock($1)', [GATE_LOCK]);
+    let locked = true;
+    try {
+      const accepted = await post(body);
+      expect(accepted.status, accepted.text).toBe(202);
+      const copy = await heldAtGate(/^COPY/);
+      const statusUrl = `${base}/migrations/cancel-1`;
+      const running = await call('GET', `${statusUrl}?code=a-function-key`);
+      checkStatusAnswer(running, statusUrl);
+      expect(running.status).toBe(202);
+      expect(running.json).toMatchObject({ runtimeStatus: 'Running', phase: 'copying' });
+
+      const cancel = await call('POST', '/migrations/cancel-1/cancel');
+      expect(cancel.status, cancel.text).toBe(202);
+      expect(cancel.headers.get('location')).toBe(statusUrl);
+      const cancelled = await waitForRun(statusUrl);
+      expect(cancelled).toMatchObject({ runtimeStatus: 'Terminated', phase: 'cancelled' });
+      // The table's own instance is terminated too, an instant after the run's.
+      const deadline = Date.now() + MIGRATION_TIMEOUT_IN_MS;
+      let details = cancelled.details;
+      while (details[0]?.phase !== 'cancelled' && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        details = ((await call('GET', statusUrl)).json as MigrationReport).details;
+      }
+      expect(details).toMatchObject([{ index: 0, table: 'gated', phase: 'cancelled', status: 'failed', reason: 'cancelled' }]);
+
+      // Let the held copy go on: it must notice the cancel at its first batch and stop, writing nothing.
+      await admin.query('SELECT pg_advisory_unlock($1)', [GATE_LOCK]);
+      locked = false;
+      await gone(copy);
+      expect(filesUnder(gatedData())).toEqual([]);
+      const table = await catalog().tryLoadTable({ namespace: ['cancelled'], name: 'gated' });
+      expect(table?.metadata.snapshots ?? []).toEqual([]);
+      const again = await call('POST', '/migrations/cancel-1/cancel');
+      expect(again.status).toBe(409);
+      expect(reasonOf(again)).toBe('the migration cancel-1 already finished (Terminated)');
+    } finally {
+      if (locked) await admin.query('SELECT pg_advisory_unlock($1)', [GATE_LOCK]);
+    }
+  }, 2 * MIGRATION_TIMEOUT_IN_MS);
+
+  it('starts a cancelled run again with the same key, and it finishes', async () => {
+    const restarted = await post(body);
+    expect(restarted.status, restarted.text).toBe(202);
+    expect(restarted.json).toMatchObject({ id: 'cancel-1', alreadyStarted: false });
+    const report = await waitForRun(`${base}/migrations/cancel-1`);
+    expect(report).toMatchObject({ runtimeStatus: 'Completed', phase: 'done', tables: { total: 1, done: 1, failed: 0 } });
+    expect(report.details).toMatchObject([{ table: 'gated', status: 'committed', rows: GATED_ROWS, sourceRows: GATED_ROWS }]);
+    const { metadata } = await catalog().loadTable({ namespace: ['cancelled'], name: 'gated' });
+    expect(metadata.snapshots ?? []).toHaveLength(1);
+    // Finished is finished: the same request does not start it a third time.
+    expect((await post(body)).json).toMatchObject({ alreadyStarted: true });
+  }, 2 * MIGRATION_TIMEOUT_IN_MS);
+
+  it('stops a verification, and answers 404 for an unknown run', async () => {
+    await admin.query('SELECT pg_advisory_lock($1)', [GATE_LOCK]);
+    try {
+      const accepted = await call('POST', '/verifications', { body: JSON.stringify({ schema: 'shop', tables: ['gated'], namespace: 'cancelled', level: 'full', idempotencyKey: 'ver-cancel-1' }) });
+      expect(accepted.status, accepted.text).toBe(202);
+      await heldAtGate(/gated/);
+      const cancel = await call('POST', '/verifications/ver-cancel-1/cancel');
+      expect(cancel.status, cancel.text).toBe(202);
+      const status = await waitForRun<VerificationStatus>(`${base}/verifications/ver-cancel-1`);
+      expect(status).toMatchObject({ runtimeStatus: 'Terminated', phase: 'cancelled', ok: false });
+    } finally {
+      await admin.query('SELECT pg_advisory_unlock($1)', [GATE_LOCK]);
+    }
+    expect((await call('POST', '/verifications/never-started/cancel')).status).toBe(404);
+    expect((await call('POST', '/migrations/never-started/cancel')).status).toBe(404);
+    expect((await call('POST', '/migrations/run-http-1/cancel')).status).toBe(409);
   }, 2 * MIGRATION_TIMEOUT_IN_MS);
 });
 

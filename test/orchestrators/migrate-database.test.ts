@@ -172,8 +172,8 @@ describe('failures', () => {
 
     const progress = status.customStatus as MigrationProgress;
     expect(progress).toMatchObject({ phase: 'done', tables: { total: 4, done: 4, failed: 2 }, rows: 30 });
-    expect(progress.failures).toEqual(expect.arrayContaining([{ table: 'payments', reason }, { table: 'legacy', reason: 'column blob has type tsrange[] with no mapping' }]));
-    expect(progress.failures).toHaveLength(2);
+    expect(progress.recentFailures).toEqual(expect.arrayContaining([{ table: 'payments', reason }, { table: 'legacy', reason: 'column blob has type tsrange[] with no mapping' }]));
+    expect(progress.recentFailures).toHaveLength(2);
   });
 
   it('fails the run with the reason when planMigration fails, and copies nothing', async () => {
@@ -239,11 +239,10 @@ describe('progress', () => {
     await plan.reached;
     expect(customStatus<MigrationProgress>(runId)).toEqual({
       phase: 'planning',
-      tables: { total: 0, done: 0, failed: 0 },
+      tables: { total: 0, started: 0, done: 0, failed: 0 },
       partitions: { total: 0, done: 0 },
       rows: 0,
-      failures: [],
-      tableInstances: {},
+      recentFailures: [],
     });
     plan.release();
 
@@ -251,16 +250,15 @@ describe('progress', () => {
     const big = tableInstance(runId, 0);
     expect(customStatus<MigrationProgress>(runId)).toMatchObject({
       phase: 'copying',
-      tables: { total: 2, done: 0, failed: 0 },
+      tables: { total: 2, started: 1, done: 0, failed: 0 },
       partitions: { total: 11, done: 0 },
       rows: 0,
-      tableInstances: { big },
     });
     expect(customStatus<TableProgress>(big)).toEqual({ table: 'big', phase: 'copying', partitions: { total: 10, done: 8 }, rows: 800, estimatedRows: 1000 });
     // The HTTP status endpoint's report, built from the same statuses.
     const midway = report(runId);
     expect(midway).toMatchObject({ runtimeStatus: 'Running', phase: 'copying', partitions: { total: 11, done: 8 }, rows: 800 });
-    expect(midway.details).toEqual([expect.objectContaining({ table: 'big', phase: 'copying', partitions: { total: 10, done: 8 }, rows: 800, estimatedRows: 1000 })]);
+    expect(midway.details).toEqual([expect.objectContaining({ index: 0, table: 'big', phase: 'copying', partitions: { total: 10, done: 8 }, rows: 800, estimatedRows: 1000 })]);
     lastCopy.release();
 
     await commit.reached;
@@ -270,11 +268,10 @@ describe('progress', () => {
     const status = await host.waitForCompletion(runId, wait);
     expect(status.customStatus).toEqual({
       phase: 'done',
-      tables: { total: 2, done: 2, failed: 0 },
+      tables: { total: 2, started: 2, done: 2, failed: 0 },
       partitions: { total: 11, done: 11 },
       rows: 1005,
-      failures: [],
-      tableInstances: { big, small: tableInstance(runId, 1) },
+      recentFailures: [],
     });
     expect(customStatus<TableProgress>(big)).toMatchObject({ phase: 'done', partitions: { total: 10, done: 10 }, rows: 1000 });
     const final = report(runId);
@@ -286,16 +283,47 @@ describe('progress', () => {
   });
 });
 
+describe('custom status size', () => {
+  /** Serialized size as Azure measures its 16 KB limit (UTF-16 JSON text), the stricter reading. */
+  const sizeOf = (value: unknown): number => Buffer.byteLength(JSON.stringify(value), 'utf16le');
+
+  it('stays under 16 KB for 1,000 tables with long names, half of them failing with long reasons', async () => {
+    const runId = 'wide-1';
+    const names = Array.from({ length: 1_000 }, (_, i) => `t${String(i).padStart(4, '0')}_${'x'.repeat(58)}`);
+    const copyFailures = Object.fromEntries(names.filter((_, i) => i % 2 === 1).map((name, i) => [`${name}#0`, { code: 'VALUE_OUT_OF_RANGE', reason: `${i}: ${'why '.repeat(1_000)}` }]));
+    await start(runId, { tables: names.map((name) => ({ name, partitions: 1 })), copyFailures }, 50);
+    // Sizes seen while it runs, and at the end, where every figure is at its largest.
+    let largest = 0;
+    while (host.getStatus(runId)?.runtimeStatus !== 'Completed') {
+      largest = Math.max(largest, sizeOf(customStatus(runId)));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const progress = customStatus<MigrationProgress>(runId);
+    largest = Math.max(largest, sizeOf(progress));
+    expect(largest).toBeLessThan(16 * 1024);
+    expect(progress).toMatchObject({ phase: 'done', tables: { total: 1_000, started: 1_000, done: 1_000, failed: 500 }, rows: 5_000 });
+    expect(progress.recentFailures).toHaveLength(5);
+    expect(progress.recentFailures.at(-1)!.table).toBe(names[999]);
+    expect(progress.lastError!.length).toBeLessThanOrEqual(500);
+    // The tables are found by their derived ids; every one is there to report, page by page.
+    const last = host.getStatus(tableInstance(runId, 999))!;
+    expect(last.customStatus).toMatchObject({ table: names[999] });
+    expect(report(runId, 900)).toMatchObject({ page: { offset: 900, limit: 100, of: 1_000 }, tables: { started: 1_000 } });
+    expect(report(runId, 900).details.map((d) => d.table)).toEqual(names.slice(900));
+  }, 600_000);
+});
+
 function snapshot(status: InstanceStatus): InstanceSnapshot {
   return { runtimeStatus: status.runtimeStatus, customStatus: status.customStatus, output: status.output, createdTime: status.createdTime, lastUpdatedTime: status.lastUpdatedTime };
 }
 
-function report(runId: string): ReturnType<typeof buildMigrationReport> {
+function report(runId: string, offset = 0): ReturnType<typeof buildMigrationReport> {
   const run = host.getStatus(runId)!;
-  const tables = new Map<string, InstanceSnapshot>();
-  for (const [table, id] of Object.entries((run.customStatus as MigrationProgress).tableInstances)) {
-    const status = host.getStatus(id);
-    if (status) tables.set(table, snapshot(status));
-  }
-  return buildMigrationReport(runId, snapshot(run), tables, Date.now());
+  const started = (run.customStatus as MigrationProgress).tables.started;
+  const tables = Array.from({ length: Math.min(100, started - offset) }, (_, i) => {
+    const index = offset + i;
+    const status = host.getStatus(tableInstance(runId, index));
+    return { index, instanceId: tableInstance(runId, index), ...(status ? { status: snapshot(status) } : {}) };
+  });
+  return buildMigrationReport(runId, snapshot(run), tables, { offset, limit: 100 }, Date.now());
 }

@@ -68,7 +68,7 @@ describe('transient failures', () => {
     expect(retryDelays(host.getHistory(`${runId}:table:0`)!.history)).toEqual([2_000, 4_000]);
     expect(stubs.recordsOf(runId).filter((r) => r.table === 'orders' && r.activity !== 'copy').map((r) => r.activity)).toEqual(['commit', 'count']);
     expect(elapsed).toBeGreaterThanOrEqual(6_000 - 100);
-    expect((status.customStatus as MigrationProgress).failures).toEqual([]);
+    expect((status.customStatus as MigrationProgress).recentFailures).toEqual([]);
   }, 30_000);
 
   it('fails the table with the last error once every attempt has thrown, and commits the other table', async () => {
@@ -90,7 +90,7 @@ describe('transient failures', () => {
       // The framework arms a timer after the last failed attempt as well before giving up, so 2 + 4 + 8 + 16 s.
       expect(retryDelays(host.getHistory(`${runId}:table:0`)!.history)).toEqual([2_000, 4_000, 8_000, 16_000]);
       expect(stubs.recordsOf(runId).some((r) => r.table === 'orders' && r.activity === 'commit')).toBe(false);
-      expect((status.customStatus as MigrationProgress).failures).toEqual([{ table: 'orders', reason: orders?.reason }]);
+      expect((status.customStatus as MigrationProgress).recentFailures).toEqual([{ table: 'orders', reason: orders?.reason }]);
     } finally {
       vi.useRealTimers();
     }

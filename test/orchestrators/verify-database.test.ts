@@ -112,4 +112,17 @@ describe('verifyDatabase', () => {
     expect(report.tables.map((t) => [t.status, t.rows])).toEqual([['ok', undefined]]);
     expect(stubs.verifyRecords.filter((r) => r.activity === 'verifyRowRange').length).toBe(before);
   });
+
+  it('keeps its custom status under 16 KB for 1,000 tables, and names each table by its derived instance', async () => {
+    const tables = Array.from({ length: 1_000 }, (_, i) => ({ name: `t${String(i).padStart(4, '0')}_${'y'.repeat(58)}`, ranges: 0 }));
+    stubs.verifyScenarios.set('ver-wide', { tables });
+    const input: VerifyDatabaseInput = { verificationId: 'ver-wide', sourceSchema: 'src', namespace: 'lake', level: 'quick', concurrency: 50 };
+    await host.startOrchestration('verifyDatabase', input, 'ver-wide');
+    const status = await host.waitForCompletion('ver-wide', { timeoutInMs: 300_000 });
+    expect(status.runtimeStatus).toBe('Completed');
+    // UTF-16 JSON text, as Azure measures its limit.
+    expect(Buffer.byteLength(JSON.stringify(status.customStatus), 'utf16le')).toBeLessThan(16 * 1024);
+    expect(status.customStatus).toEqual({ phase: 'done', level: 'quick', tables: { total: 1_000, started: 1_000, done: 1_000, differing: 0, errors: 0 } });
+    expect(host.getStatus('ver-wide:table:999')!.customStatus).toMatchObject({ table: tables[999]!.name });
+  }, 600_000);
 });

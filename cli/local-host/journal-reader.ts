@@ -210,6 +210,14 @@ export async function loadJournal(instanceId: string, file: string, options: { m
       throw new JournalDamageError(instanceId, file, `is inconsistent at line ${lineNumber}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
+  if (keepBytes !== undefined) {
+    // Create writes the first line whole (temp file + rename), and a recorded episode was durable before its status
+    // record was written: cutting either would silently drop state, so the tail is damage, not a torn append.
+    if (keepBytes === 0) throw new JournalDamageError(instanceId, file, `does not begin with a journal record (line 1 is damaged)`);
+    if (options.minBytes !== undefined && keepBytes < options.minBytes) {
+      throw new JournalDamageError(instanceId, file, `has a damaged line ${lineNumber} (at byte ${keepBytes}) before the end of its last recorded episode (byte ${options.minBytes})`);
+    }
+  }
   // A reader beside a running host must not cut a line that is being appended right now.
   if (keepBytes !== undefined && !options.readOnly) await truncate(file, keepBytes);
   const restored = fold.result();

@@ -5,6 +5,7 @@
  */
 import { Instance, isTerminal, type GetStatusOptions, type InstanceStatus } from './instance';
 import type { StoredInstance } from './instance-summary';
+import { inTree, rootOf } from './instance-tree';
 import type { InstanceJournal, ParentRef, RuntimeStatus } from './journal';
 import { JournalDamageError } from './journal-reader';
 
@@ -19,9 +20,6 @@ export class EngineError extends Error {
     super(message);
   }
 }
-
-/** Separates a root instance id from the ids of its sub-orchestrations (`R:table:0`, `R:verify`, ...). */
-export const TREE_SEPARATOR = ':';
 
 /** Loaded and listed instances, by id. */
 export class InstanceStore {
@@ -97,18 +95,12 @@ export class InstanceStore {
 
   /** The root of an instance's tree: followed through parent references. */
   rootOf(instanceId: string): string {
-    const seen = new Set<string>();
-    let id = instanceId;
-    for (let parent = this.#parent(id); parent && this.has(parent.instanceId) && !seen.has(id); parent = this.#parent(id)) {
-      seen.add(id);
-      id = parent.instanceId;
-    }
-    return id;
+    return rootOf(instanceId, (id) => this.#parent(id)?.instanceId, (id) => this.has(id));
   }
 
   /** `rootId` and every instance of its tree: ids starting with `rootId:` and instances whose parents lead to it. */
   treeIds(rootId: string): string[] {
-    return this.ids().filter((id) => id === rootId || id.startsWith(`${rootId}${TREE_SEPARATOR}`) || this.rootOf(id) === rootId);
+    return this.ids().filter((id) => inTree(id, rootId, (other) => this.rootOf(other)));
   }
 
   /** Whether answering a status request needs the journal (history asked for, or a field too large for the record). */

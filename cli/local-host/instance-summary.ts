@@ -37,6 +37,8 @@ export interface StoredInstance {
   journalFile: string;
   /** Bytes on disk: journal plus status record. */
   sizeInBytes: number;
+  /** When the journal was last written (ISO 8601); the age of a damaged instance without a status record. */
+  modifiedTime: string;
   summary?: InstanceSummary;
   /** Why the instance cannot be loaded, when that is known without reading its journal. */
   problem?: string;
@@ -83,6 +85,14 @@ export async function removeSummary(journalFile: string): Promise<void> {
   await unlink(`${journalFile}${SUMMARY_SUFFIX}`).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== 'ENOENT') throw error;
   });
+}
+
+/** Deletes an instance's journal and status record; missing files are fine. */
+export async function deleteStoredFiles(journalFile: string): Promise<void> {
+  await unlink(journalFile).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+  });
+  await removeSummary(journalFile);
 }
 
 function isSummary(value: unknown): value is InstanceSummary {
@@ -139,13 +149,16 @@ export async function listStoredInstances(dir: string, options: ListStoredOption
     }
     const instanceId = instanceIdOf(name);
     let size: number;
+    let modifiedTime: string;
     try {
-      size = (await stat(file)).size;
+      const info = await stat(file);
+      size = info.size;
+      modifiedTime = info.mtime.toISOString();
     } catch {
       continue;
     }
     const record = await readSummary(`${file}${SUMMARY_SUFFIX}`);
-    const entry: StoredInstance = { instanceId, journalFile: file, sizeInBytes: size + record.bytes, summary: record.summary };
+    const entry: StoredInstance = { instanceId, journalFile: file, sizeInBytes: size + record.bytes, modifiedTime, summary: record.summary };
     if (size > options.maxJournalBytes) {
       entry.problem = new JournalDamageError(instanceId, file, `is ${formatBytes(size)}, over the ${formatBytes(options.maxJournalBytes)} a journal may have (maxJournalInBytes); it was not read`).message;
     } else if (record.summary && size < record.summary.journalBytes) {

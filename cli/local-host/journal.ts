@@ -8,11 +8,11 @@
  * journals; a journal is read, streamed, only when its instance must run, replay or show its history.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, type FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { HistoryEvent } from './history-events';
 import { DEFAULT_MAX_JOURNAL_BYTES, loadJournal, type LoadedJournal } from './journal-reader';
-import { journalFileName, listStoredInstances, removeSummary, summarize, writeSummary, type StoredInstance } from './instance-summary';
+import { deleteStoredFiles, journalFileName, listStoredInstances, removeSummary, summarize, writeSummary, type StoredInstance } from './instance-summary';
 
 export { parseJournal, restoreInstance } from './journal-reader';
 
@@ -196,11 +196,7 @@ export class FileJournal implements InstanceJournal {
     await this.#enqueue(instanceId, async () => {
       await this.#closeHandle(instanceId);
       this.#sizes.delete(instanceId);
-      const file = this.#file(instanceId);
-      await unlink(file).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ENOENT') throw error;
-      });
-      await removeSummary(file);
+      await deleteStoredFiles(this.#file(instanceId));
     });
   }
 

@@ -132,6 +132,7 @@ async function findDamage(run: StoredRun): Promise<void> {
       await loadJournal(entry.instanceId, entry.journalFile, { maxBytes: DEFAULT_MAX_JOURNAL_BYTES, minBytes: entry.summary?.journalBytes, readOnly: true });
     } catch (error) {
       run.problems.push(error instanceof Error ? error.message : String(error));
+      run.status = 'Damaged';
     }
   }
 }

@@ -12,7 +12,8 @@ import { Instance, type GetStatusOptions, type InstanceStatus } from './instance
 import { EngineError, InstanceStore } from './instance-store';
 import type { HostLog } from './invocation-context';
 import type { EpisodeRecord, InstanceJournal, ParentRef, RuntimeStatus } from './journal';
-import { actionsProblem, customStatusProblem, historyProblem, payloadProblem, utf8Bytes, type DurableLimits } from './limits';
+import { episodeLimitProblem } from './episode-limits';
+import { payloadProblem, utf8Bytes, type DurableLimits } from './limits';
 import { hasTrigger, type FunctionRegistration } from './registry';
 import { Semaphore } from './semaphore';
 import { WorkDispatcher } from './work-dispatcher';
@@ -63,8 +64,6 @@ interface Resolution {
   keepCustomStatus?: boolean;
 }
 
-/** Scheduling events: what the extension counts as orchestration actions. */
-const ACTION_EVENTS: ReadonlySet<number> = new Set<number>([EventType.TaskScheduled, EventType.TimerCreated, EventType.SubOrchestrationInstanceCreated, EventType.EventSent]);
 
 const compactId = (): string => randomUUID().replace(/-/g, '');
 
@@ -428,7 +427,7 @@ export class OrchestrationEngine {
       if (error instanceof ShimReplayError) return fail(error.message);
       throw error;
     }
-    const limited = this.#limitProblem(instance, answer, history, shim);
+    const limited = episodeLimitProblem(this.#options.limits, instance, answer, history, shim);
     if (limited) return { ...fail(limited), keepCustomStatus: true };
     keep(shim);
     // Like the shim, completion and failure only count once every action it awaits has finished.
@@ -437,24 +436,6 @@ export class OrchestrationEngine {
     if (answer.isDone && shim.continueAsNew) return { status: 'ContinuedAsNew', nextInput: shim.continueAsNew.input };
     if (answer.isDone) return { status: 'Completed', output: answer.output };
     return { status: 'Running' };
-  }
-
-  /** The first of Durable's limits this episode breaks (see limits.ts), as the failure reason. */
-  #limitProblem(instance: Instance, answer: OrchestratorAnswer, history: HistoryEvent[], shim: ShimReplayResult): string | undefined {
-    const { limits } = this.#options;
-    const name = instance.meta.name;
-    const failed = (problem: string | undefined): string | undefined => problem && `Orchestrator function '${name}' failed: ${problem}`;
-    const customStatus = customStatusProblem(limits, instance.id, answer.customStatus);
-    if (customStatus) return failed(customStatus);
-    const actions = [...history, ...shim.newEvents].filter((event) => ACTION_EVENTS.has(event.EventType)).length;
-    const tooMany = actionsProblem(limits, actions);
-    if (tooMany) return failed(tooMany);
-    const historyBytes = instance.historyBytes + utf8Bytes(JSON.stringify(history.slice(instance.history.length))) + utf8Bytes(JSON.stringify(shim.newEvents));
-    const tooLong = historyProblem(limits, instance.id, historyBytes);
-    if (tooLong) return failed(tooLong);
-    if (!shim.actionsDone || answer.error !== undefined || !answer.isDone) return undefined;
-    if (shim.continueAsNew) return failed(payloadProblem(limits, `The continueAsNew input of orchestration '${name}' (instance '${instance.id}')`, toJsonText(shim.continueAsNew.input)));
-    return failed(payloadProblem(limits, `The output of orchestration '${name}' (instance '${instance.id}')`, JSON.stringify(answer.output)));
   }
 
   #completedEvent(resolution: Resolution, now: string): HistoryEvent {

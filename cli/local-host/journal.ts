@@ -12,7 +12,7 @@ import { mkdir, open, rename, type FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { HistoryEvent } from './history-events';
 import { DEFAULT_MAX_JOURNAL_BYTES, loadJournal, type LoadedJournal } from './journal-reader';
-import { deleteStoredFiles, journalFileName, listStoredInstances, removeSummary, summarize, writeSummary, type StoredInstance } from './instance-summary';
+import { deleteStoredFiles, journalFileName, listStoredInstances, removeSummary, summarize, writeSummary, type InstanceSummary, type StoredInstance } from './instance-summary';
 
 export { parseJournal, restoreInstance } from './journal-reader';
 
@@ -180,8 +180,17 @@ export class FileJournal implements InstanceJournal {
         await dir.close();
       }
       this.#sizes.set(meta.instanceId, line.length);
-      await writeSummary(file, summarize(meta, { runtimeStatus: 'Pending', customStatus: null, output: null, lastUpdatedTime: meta.createdTime }, line.length));
+      await this.#writeSummary(meta.instanceId, summarize(meta, { runtimeStatus: 'Pending', customStatus: null, output: null, lastUpdatedTime: meta.createdTime }, line.length));
     });
+  }
+
+  /**
+   * The journal line is durable by now, so a failed record write must not fail the episode (it would run again and
+   * be journaled twice): the stale record is removed instead, and the next start rebuilds it from the journal.
+   */
+  async #writeSummary(instanceId: string, summary: InstanceSummary): Promise<void> {
+    const file = this.#file(instanceId);
+    await writeSummary(file, summary).catch(() => removeSummary(file).catch(() => undefined));
   }
 
   appendInbox(instanceId: string, executionId: string, entry: InboxEntry): Promise<void> {
@@ -189,7 +198,7 @@ export class FileJournal implements InstanceJournal {
   }
 
   appendEpisode(instanceId: string, episode: EpisodeRecord, meta: InstanceMeta): Promise<void> {
-    return this.#append(instanceId, { k: 'episode', ...episode }, (size) => writeSummary(this.#file(instanceId), summarize(meta, episode.status, size)));
+    return this.#append(instanceId, { k: 'episode', ...episode }, (size) => this.#writeSummary(instanceId, summarize(meta, episode.status, size)));
   }
 
   async remove(instanceId: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { mkdtemp, open, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -138,6 +138,32 @@ describe('a state folder that one bad journal cannot break', () => {
       await second.close();
     }
     expect((await readdir(path.join(dir, 'instances'))).filter((name) => name.endsWith('.status.json')).length).toBe(4);
+  });
+
+  it('completes an episode whose status record cannot be written, journaling it once; the next start rebuilds the record', async () => {
+    const dir = await stateDir();
+    const host = await LocalHost.load(loadToyApp, { stateDir: dir, log: silentHostLog });
+    const record = `${journalOf(dir, 'unrecorded')}.status.json`;
+    try {
+      await host.startOrchestration('awaitApproval', null, 'unrecorded');
+      for (let i = 0; i < 200 && host.getStatus('unrecorded')?.runtimeStatus !== 'Running'; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      // A directory where the record goes: neither writing nor removing the record can succeed.
+      await rm(record);
+      await mkdir(record);
+      await host.raiseEvent('unrecorded', 'approve', 'yes');
+      expect((await host.waitForCompletion('unrecorded', { timeoutInMs: 10_000 })).output).toBe('yes');
+    } finally {
+      await host.close();
+    }
+    const lines = (await readFile(journalOf(dir, 'unrecorded'), 'utf8')).split('\n').filter((line) => line !== '');
+    expect(lines.map((line) => (JSON.parse(line) as { k: string }).k)).toEqual(['start', 'episode', 'inbox', 'episode']);
+    await rm(record, { recursive: true });
+    const next = await LocalHost.load(loadToyApp, { stateDir: dir, log: silentHostLog });
+    try {
+      expect(next.getStatus('unrecorded')!.runtimeStatus).toBe('Completed');
+    } finally {
+      await next.close();
+    }
   });
 
   it('terminates a whole run: the root and its sub-orchestrations', async () => {

@@ -7,14 +7,16 @@
  *   16,384, the stricter reading of "must not exceed 16 KB".
  * - Actions: `DurableOrchestrationContext.IncrementActionsOrThrowException` counts every action of an execution
  *   (activities, timers, sub-orchestrations, events sent) and fails the orchestrator at `maxOrchestrationActions`
- *   (host.json, default 100,000) with "Maximum amount of orchestration actions (N) has been reached. ...".
+ *   (host.json; `DurableTaskOptions.MaxOrchestrationActions = 100000`) with "Maximum amount of orchestration
+ *   actions (N) has been reached. ...".
  * - Messages: the Durable Task Scheduler refuses messages over 1 MiB (its large-payload samples keep the offload
  *   threshold at or below 1,048,576 bytes); JavaScript apps cannot offload, so every payload must fit. We count the
  *   UTF-8 bytes of the JSON text.
  * - History: no backend documents a hard cap, but replaying a huge history is what makes an orchestration slow or
  *   run out of memory; the ceiling here is the local host's own, configurable.
- * - functionTimeout: host.json `functionTimeout`; the host fails the invocation with "Timeout value of hh:mm:ss
- *   exceeded by function 'Functions.<name>'" and its result never arrives.
+ * - functionTimeout: host.json `functionTimeout`; the WebJobs executor logs "Timeout value of {TimeSpan} exceeded by
+ *   function '{ShortName}' (Id: '{id}'). Initiating cancellation." and fails the invocation, so its result never
+ *   arrives.
  */
 
 /** Limits the host enforces; `false` turns one off. */
@@ -84,9 +86,12 @@ export function historyProblem(limits: DurableLimits, instanceId: string, bytes:
   );
 }
 
-/** Formats milliseconds as the host's `hh:mm:ss` timeout text. */
+/** Formats milliseconds as .NET's `TimeSpan.ToString()` does (`[d.]hh:mm:ss[.fffffff]`), as the host's timeout message shows it. */
 export function formatTimeSpan(ms: number): string {
-  const total = Math.floor(ms / 1000);
-  const pad = (n: number): string => String(n).padStart(2, '0');
-  return `${pad(Math.floor(total / 3600))}:${pad(Math.floor((total % 3600) / 60))}:${pad(total % 60)}`;
+  const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
+  const wholeSeconds = Math.floor(ms / 1000);
+  const days = Math.floor(wholeSeconds / 86_400);
+  const clock = `${pad(Math.floor((wholeSeconds % 86_400) / 3600))}:${pad(Math.floor((wholeSeconds % 3600) / 60))}:${pad(wholeSeconds % 60)}`;
+  const ticks = Math.round((ms - wholeSeconds * 1000) * 10_000);
+  return `${days > 0 ? `${days}.` : ''}${clock}${ticks > 0 ? `.${pad(ticks, 7)}` : ''}`;
 }

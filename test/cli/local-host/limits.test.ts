@@ -62,7 +62,7 @@ describe("the local host enforces Durable's limits", () => {
     const host = await load({ hostJson });
     const id = await host.startOrchestration('catching', { activity: 'blockedUntilOpened', input: 'timeout' });
     const status = await host.waitForCompletion(id, wait);
-    expect((status.output as { error?: string }).error).toMatch(/Timeout value of 00:00:00 exceeded by function 'Functions\.blockedUntilOpened'/);
+    expect((status.output as { error?: string }).error).toMatch(/Timeout value of 00:00:00\.2000000 exceeded by function 'Functions\.blockedUntilOpened' \(Id: '[0-9a-f-]+'\)\. Initiating cancellation\./);
     // The activity only finishes now, long after its timeout: its result must not reach the orchestration.
     const { barrier } = await import('./fixtures/toy-app.js');
     const gate = barrier('timeout');
@@ -72,6 +72,25 @@ describe("the local host enforces Durable's limits", () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     const completions = host.getHistory(id)!.history.filter((event) => event.EventType === 5 || event.EventType === 6);
     expect(completions.map((event) => event.EventType), 'one TaskFailed, no TaskCompleted').toEqual([6]);
+  });
+
+  it('runs at most host.json maxConcurrentActivityFunctions activities at once; an explicit option wins', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'local-host-limits-'));
+    temps.push(dir);
+    const hostJson = path.join(dir, 'host.json');
+    await writeFile(hostJson, JSON.stringify({ extensions: { durableTask: { maxConcurrentActivityFunctions: 3 } } }));
+    const { probe } = await import('./fixtures/toy-app.js');
+    for (const [options, expected] of [[{ hostJson }, 3], [{ hostJson, maxConcurrentActivities: 2 }, 2]] as const) {
+      const host = await load(options);
+      probe.maxActive = 0;
+      await host.waitForCompletion(await host.startOrchestration('fanOut', 12), wait);
+      expect(probe.maxActive).toBe(expected);
+    }
+  });
+
+  it('formats timeouts as .NET prints a TimeSpan', async () => {
+    const { formatTimeSpan } = await import('../../../cli/local-host/limits');
+    expect([formatTimeSpan(600_000), formatTimeSpan(200), formatTimeSpan(90_061_500)]).toEqual(['00:10:00', '00:00:00.2000000', '1.01:01:01.5000000']);
   });
 
   it('fails an execution past maxOrchestrationActions with the extension message', async () => {

@@ -118,6 +118,17 @@ async function readSummary(file: string): Promise<{ summary?: InstanceSummary; b
   }
 }
 
+/** A leftover is stale once nobody could still be about to rename it. */
+const STALE_AFTER_MS = 10 * 60 * 1000;
+
+async function isStale(file: string): Promise<boolean> {
+  try {
+    return Date.now() - (await stat(file)).mtimeMs > STALE_AFTER_MS;
+  } catch {
+    return false;
+  }
+}
+
 /** Options of `listStoredInstances`. */
 export interface ListStoredOptions {
   maxJournalBytes: number;
@@ -142,9 +153,10 @@ export async function listStoredInstances(dir: string, options: ListStoredOption
   for (const name of names) {
     const file = path.join(dir, name);
     if (!journals.has(name)) {
-      // Temp files and records whose journal is gone are leftovers of a crash: their rename never happened.
+      // Temp files and records whose journal is gone are leftovers of a crash: their rename never happened. Recent
+      // ones may belong to another process writing this directory right now, so only stale ones are removed.
       const orphanRecord = name.endsWith(SUMMARY_SUFFIX) && !journals.has(name.slice(0, -SUMMARY_SUFFIX.length));
-      if (options.repair && (name.endsWith('.tmp') || orphanRecord)) await unlink(file).catch(() => undefined);
+      if (options.repair && (name.endsWith('.tmp') || orphanRecord) && (await isStale(file))) await unlink(file).catch(() => undefined);
       continue;
     }
     const instanceId = instanceIdOf(name);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LocalHost, silentHostLog, type LocalHostLoadOptions } from '../../../cli/local-host';
+import { formatTimeSpan } from '../../../cli/local-host/limits';
 
 const wait = { timeoutInMs: 20_000 };
 const hosts: LocalHost[] = [];
@@ -88,8 +89,7 @@ describe("the local host enforces Durable's limits", () => {
     }
   });
 
-  it('formats timeouts as .NET prints a TimeSpan', async () => {
-    const { formatTimeSpan } = await import('../../../cli/local-host/limits');
+  it('formats timeouts as .NET prints a TimeSpan', () => {
     expect([formatTimeSpan(600_000), formatTimeSpan(200), formatTimeSpan(90_061_500)]).toEqual(['00:10:00', '00:00:00.2000000', '1.01:01:01.5000000']);
   });
 

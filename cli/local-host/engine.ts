@@ -64,7 +64,6 @@ interface Resolution {
   keepCustomStatus?: boolean;
 }
 
-
 const compactId = (): string => randomUUID().replace(/-/g, '');
 
 /** Runs orchestration instances against the captured registrations. */
@@ -114,7 +113,8 @@ export class OrchestrationEngine {
    */
   async resumeTree(rootId: string): Promise<void> {
     const instances: Instance[] = [];
-    for (const id of this.treeIds(rootId)) {
+    // A sub-orchestration resumes with its whole run: a child finishing without its parent loaded would report to nobody.
+    for (const id of this.treeIds(this.#instances.rootOf(rootId))) {
       const instance = await this.#instances.load(id);
       if (instance) instances.push(instance);
     }

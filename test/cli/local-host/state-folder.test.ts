@@ -140,6 +140,23 @@ describe('a state folder that one bad journal cannot break', () => {
     expect((await readdir(path.join(dir, 'instances'))).filter((name) => name.endsWith('.status.json')).length).toBe(4);
   });
 
+  it('resumes a sub-orchestration together with its whole run, so its result reaches the parent', async () => {
+    const dir = await stateDir();
+    const first = await LocalHost.load(loadToyApp, { stateDir: dir, log: silentHostLog });
+    await first.startOrchestration('approvalTree', null, 'solo-1');
+    for (let i = 0; i < 200 && first.getStatus('solo-1:approval')?.runtimeStatus !== 'Running'; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    await first.close();
+    const second = await LocalHost.load(loadToyApp, { stateDir: dir, log: silentHostLog });
+    try {
+      await second.resumeTree('solo-1:approval');
+      expect(second.getHistory('solo-1'), 'the parent was loaded with its child').toBeDefined();
+      await second.raiseEvent('solo-1:approval', 'approve', 'yes');
+      expect((await second.waitForCompletion('solo-1', { timeoutInMs: 10_000 })).output).toBe('yes');
+    } finally {
+      await second.close();
+    }
+  });
+
   it('completes an episode whose status record cannot be written, journaling it once; the next start rebuilds the record', async () => {
     const dir = await stateDir();
     const host = await LocalHost.load(loadToyApp, { stateDir: dir, log: silentHostLog });

@@ -147,9 +147,9 @@ export class LocalHost {
   }
 
   /**
-   * Captures registrations while `modules` load (paths to require, or a function that imports them), restores
-   * journaled instances from `stateDir` without running them (see `resumeAll`) and opens the loopback endpoint the
-   * durable client calls.
+   * Captures registrations while `modules` load (paths to require, or a function that imports them), lists the
+   * instances kept in `stateDir` from their status records (no journal is read, nothing runs: see `resumeTree` and
+   * `resumeAll`) and opens the loopback endpoint the durable client calls.
    */
   static async load(modules: string[] | (() => void | Promise<void>), options: LocalHostLoadOptions = {}): Promise<LocalHost> {
     installRegistrationCapture();

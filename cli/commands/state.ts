@@ -67,7 +67,9 @@ export function groupRuns(stored: readonly StoredInstance[]): StoredRun[] {
   const byId = new Map(stored.map((entry) => [entry.instanceId, entry]));
   const parentOf = (id: string): string | undefined => byId.get(id)?.summary?.meta.parent?.instanceId;
   const rootOfId = (id: string): string => rootOf(id, parentOf, (other) => byId.has(other));
-  const roots = stored.filter((entry) => rootOfId(entry.instanceId) === entry.instanceId && !stored.some((other) => other !== entry && entry.instanceId.startsWith(`${other.instanceId}:`)));
+  // `R:table:0` belongs to `R` when `R` is there, even if its own record (and so its parent) is lost.
+  const hasStoredPrefix = (id: string): boolean => id.split(':').slice(0, -1).some((_, i, parts) => byId.has(parts.slice(0, i + 1).join(':')));
+  const roots = stored.filter((entry) => rootOfId(entry.instanceId) === entry.instanceId && !hasStoredPrefix(entry.instanceId));
   const runs: StoredRun[] = [];
   for (const root of roots) {
     const members = stored.filter((entry) => inTree(entry.instanceId, root.instanceId, rootOfId));

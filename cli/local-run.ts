@@ -3,6 +3,8 @@
  * activities as on Azure, with history kept in a state directory so an interrupted run resumes.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
 import { redactUrl } from '../shared/postgres/connection';
 import { type TableInstanceRead, isFinished } from '../shared/migrate/migration-status';
 import { tableInstanceId } from '../orchestrators/names';
@@ -24,6 +26,14 @@ export async function loadFunctionModules(): Promise<void> {
   await import('../functions/index.js');
 }
 
+/**
+ * The repository's host.json, whose functionTimeout and concurrency the local host applies as Azure would: beside
+ * `cli/` when run from source, one level further up from the compiled `dist/cli/`.
+ */
+export function appHostJson(): string | undefined {
+  return [path.resolve(__dirname, '..', 'host.json'), path.resolve(__dirname, '..', '..', 'host.json')].find((file) => existsSync(file));
+}
+
 /** Runs `fn` with a local host over the state directory, closing it afterwards. */
 export async function withLocalHost<T>(options: LocalRunOptions, fn: (host: LocalHost) => Promise<T>): Promise<T> {
   // The activities read the source and warehouse from settings, exactly as on Azure.
@@ -31,7 +41,8 @@ export async function withLocalHost<T>(options: LocalRunOptions, fn: (host: Loca
   process.env.ICEBRIDGE_WAREHOUSE = options.warehouse;
   const host = await LocalHost.load(loadFunctionModules, {
     stateDir: options.stateDir,
-    maxConcurrentActivities: options.maxConcurrentActivities ?? 2,
+    hostJson: appHostJson(),
+    maxConcurrentActivities: options.maxConcurrentActivities,
     log: silentHostLog,
   });
   try {
@@ -43,22 +54,22 @@ export async function withLocalHost<T>(options: LocalRunOptions, fn: (host: Loca
 
 /**
  * Resumes the unfinished instance `<base>-<n>` of the same command, or starts the next one (a finished run is
- * history; the same command then starts a new run). Returns the instance id.
+ * history; the same command then starts a new run). Only that run's tree is loaded and resumed: other runs in the
+ * state directory are neither read nor continued, so their damage cannot stop this one. A damaged journal of this
+ * command's own run is an error naming the file. Returns the instance id.
  */
 export async function startOrResume(host: LocalHost, base: string, orchestration: string, input: (instanceId: string) => unknown): Promise<string> {
-  let resume: string | undefined;
   let n = 1;
   for (; ; n++) {
-    const status = host.getStatus(`${base}-${n}`);
+    const id = `${base}-${n}`;
+    const status = host.getStatus(id);
     if (!status) break;
-    if (!isFinished(status.runtimeStatus)) {
-      resume = `${base}-${n}`;
-      break;
-    }
+    if (isFinished(status.runtimeStatus)) continue;
+    // The status record can lag behind its journal after a crash; the loaded journal decides.
+    await host.resumeTree(id);
+    const loaded = host.getStatus(id);
+    if (loaded && !isFinished(loaded.runtimeStatus)) return id;
   }
-  await host.resumeAll();
-  if (resume) return resume;
-  while (host.getStatus(`${base}-${n}`)) n++;
   const instanceId = `${base}-${n}`;
   await host.startOrchestration(orchestration, input(instanceId), instanceId);
   return instanceId;

@@ -6,6 +6,7 @@ import { demoCommand } from './commands/demo';
 import { migrateCommand } from './commands/migrate';
 import { schemaCommand } from './commands/schema';
 import { serveCommand } from './commands/serve';
+import { stateCommand } from './commands/state';
 import { verifyCommand } from './commands/verify';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
@@ -14,6 +15,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   demo: (argv) => demoCommand(argv),
   verify: (argv) => verifyCommand(argv),
   schema: (argv) => schemaCommand(argv),
+  state: (argv) => stateCommand(argv),
 };
 
 const HELP = `usage: icebridge <command> [options]
@@ -24,6 +26,7 @@ commands:
   serve     serve the function app's HTTP API and orchestrations locally
   demo      start an embedded PostgreSQL with a generated shop, migrate it, check and summarise
   schema    snapshot the mapped schemas of a database, or diff databases, warehouses and snapshots
+  state     list the runs kept in a state directory, or prune finished ones
   help      show a command's options: icebridge help <command>
 
 options:

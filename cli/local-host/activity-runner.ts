@@ -7,6 +7,7 @@
  */
 import { EventType, fromJsonText, historyEvent, type FailureDetailsPayload, type HistoryEvent } from './history-events';
 import { createInvocationContext, type HostLog } from './invocation-context';
+import { formatTimeSpan, payloadProblem, type DurableLimits } from './limits';
 import { hasTrigger, type FunctionRegistration } from './registry';
 
 /** The activity call the engine hands over. */
@@ -15,6 +16,7 @@ export interface ActivityCall {
   scheduled: HistoryEvent;
   instanceId: string;
   log: HostLog;
+  limits: DurableLimits;
 }
 
 /** A TaskFailed event for `scheduled` with the extension's reason wording. */
@@ -54,15 +56,27 @@ export async function runActivity(call: ActivityCall): Promise<HistoryEvent> {
     const message = `Activity function '${name}' does not exist.`;
     return taskFailed(scheduled, message, JSON.stringify({ Message: message }));
   }
+  const tooLarge = (what: string, json: string | undefined): HistoryEvent | undefined => {
+    const problem = payloadProblem(call.limits, what, json);
+    return problem === undefined ? undefined : taskFailed(scheduled, problem, JSON.stringify({ Message: problem }));
+  };
+  const refusedInput = tooLarge(`The input of activity '${name}' (instance '${call.instanceId}')`, scheduled.Input);
+  if (refusedInput) return refusedInput;
   try {
     const input = fromJsonText(scheduled.Input);
     const context = createInvocationContext(registration, call.log, { instanceId: call.instanceId });
-    const result = await registration.handler(input, context);
-    return historyEvent(EventType.TaskCompleted, new Date().toISOString(), {
-      TaskScheduledId: scheduled.EventId,
-      // A function without a return value reports null, which the library parses back to null.
-      Result: JSON.stringify(result) ?? 'null',
-    });
+    const outcome = await withTimeout(Promise.resolve(registration.handler(input, context)), call.limits.functionTimeoutInMs);
+    if (outcome.timedOut) {
+      // As on Azure the invocation fails and whatever it returns later is dropped (the promise is left to settle alone).
+      const message = `Timeout value of ${formatTimeSpan(outcome.timeoutInMs)} exceeded by function 'Functions.${name}' (Id: '${context.invocationId}'). Initiating cancellation.`;
+      return taskFailed(scheduled, message, JSON.stringify({ Message: message, ErrorType: 'Microsoft.Azure.WebJobs.Host.FunctionTimeoutException' }));
+    }
+    // A function without a return value reports null, which the library parses back to null.
+    const result = JSON.stringify(outcome.value) ?? 'null';
+    return (
+      tooLarge(`The result of activity '${name}' (instance '${call.instanceId}')`, result) ??
+      historyEvent(EventType.TaskCompleted, new Date().toISOString(), { TaskScheduledId: scheduled.EventId, Result: result })
+    );
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const stack = error instanceof Error ? error.stack : undefined;
@@ -70,4 +84,18 @@ export async function runActivity(call: ActivityCall): Promise<HistoryEvent> {
     const reasonMessage = failureDetails ? failureDetails.ErrorMessage : message;
     return taskFailed(scheduled, reasonMessage, JSON.stringify({ Message: reasonMessage, StackTrace: stack ?? null }), failureDetails);
   }
+}
+
+type TimedOutcome<T> = { timedOut: false; value: T } | { timedOut: true; timeoutInMs: number };
+
+/** Settles with the work's value, or as timed out after `timeoutInMs` (the work itself cannot be stopped). */
+function withTimeout<T>(work: Promise<T>, timeoutInMs: number | false): Promise<TimedOutcome<T>> {
+  if (timeoutInMs === false) return work.then((value) => ({ timedOut: false, value }));
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<TimedOutcome<T>>((resolve) => {
+    timer = setTimeout(() => resolve({ timedOut: true, timeoutInMs }), timeoutInMs);
+  });
+  // A late rejection of abandoned work must not become an unhandled rejection.
+  work.catch(() => undefined);
+  return Promise.race([work.then((value): TimedOutcome<T> => ({ timedOut: false, value })), expired]).finally(() => clearTimeout(timer));
 }

@@ -108,7 +108,7 @@ async function route(engine: OrchestrationEngine, res: ServerResponse, request: 
   if (collection === 'entities') return send(res, 501, { message: 'The local host does not implement durable entities.' });
   if (collection !== 'instances') return send(res, 404, { message: 'Not found.' });
   if (id === undefined) {
-    const matching = engine.list(options).filter((status) => matchesFilter(status, query));
+    const matching = (await engine.list(options)).filter((status) => matchesFilter(status, query));
     if (method === 'GET') return send(res, 200, matching);
     if (method !== 'DELETE') return send(res, 405);
     let deleted = 0;
@@ -116,7 +116,7 @@ async function route(engine: OrchestrationEngine, res: ServerResponse, request: 
     return send(res, deleted > 0 ? 200 : 404, { instancesDeleted: deleted });
   }
   if (operation === undefined && method === 'GET') {
-    const status = engine.getStatus(id, options);
+    const status = await engine.loadedStatus(id, options);
     if (!status) return send(res, 404);
     const running = ACTIVE.has(status.runtimeStatus);
     return send(res, running ? 202 : 200, status, running ? { Location: url.href } : {});

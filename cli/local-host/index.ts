@@ -8,8 +8,12 @@ export type { InstanceStatus, GetStatusOptions } from './instance';
 export type { RuntimeStatus } from './journal';
 /** History events in the extension's wire shape. */
 export type { HistoryEvent } from './history-events';
-/** Replay report, re-submission policy, wait options and management results. */
-export type { ManagementResult, ReplayReport, ResubmittedTaskPolicy, WaitForCompletionOptions } from './engine';
+/** Replay report, re-submission and start-race policies, wait options and management results. */
+export type { ManagementResult, ReplayReport, ResubmittedTaskPolicy, StartRacePolicy, WaitForCompletionOptions } from './engine';
+/** Durable's limits as the host enforces them, and their defaults. */
+export { DEFAULT_LIMITS, type DurableLimits } from './limits';
+/** A journal that cannot be loaded (damaged, cut short or over the size bound). */
+export { JournalDamageError } from './journal-reader';
 /** A captured function registration. */
 export type { FunctionRegistration } from './registry';
 /** Log sinks. */

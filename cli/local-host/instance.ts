@@ -37,6 +37,8 @@ export class Instance {
   status: StatusSnapshot;
   episodeActive = false;
   dispatched = false;
+  /** Stored size of the current execution's history (its episode lines), for the history ceiling. */
+  historyBytes = 0;
   readonly timers = new Set<NodeJS.Timeout>();
   readonly waiters = new Set<() => void>();
 

@@ -4,11 +4,17 @@
  * mixes with its predecessor), `inbox` (an event that arrived: activity result, timer, raised event, ...) and
  * `episode` (the events one orchestrator episode appended, the status after it, and for continue-as-new the next
  * execution). An episode is one line, so it is durable entirely or not at all; a torn last line is cut off on load.
+ * Beside each journal a small status record (instance-summary.ts) lets the host list instances without reading
+ * journals; a journal is read, streamed, only when its instance must run, replay or show its history.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, type FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
-import { isHistoryEvent, type HistoryEvent } from './history-events';
+import type { HistoryEvent } from './history-events';
+import { DEFAULT_MAX_JOURNAL_BYTES, loadJournal, type LoadedJournal } from './journal-reader';
+import { deleteStoredFiles, journalFileName, listStoredInstances, removeSummary, summarize, writeSummary, type InstanceSummary, type StoredInstance } from './instance-summary';
+
+export { parseJournal, restoreInstance } from './journal-reader';
 
 /** Instance runtime statuses, as the durable client reports them. */
 export type RuntimeStatus = 'Pending' | 'Running' | 'Completed' | 'Failed' | 'Terminated' | 'ContinuedAsNew';
@@ -72,9 +78,13 @@ export interface RestoredInstance {
 export interface InstanceJournal {
   create(meta: InstanceMeta, entry: InboxEntry): Promise<void>;
   appendInbox(instanceId: string, executionId: string, entry: InboxEntry): Promise<void>;
-  appendEpisode(instanceId: string, episode: EpisodeRecord): Promise<void>;
+  /** Appends an episode; `meta` is the instance's meta after it (a continue-as-new changes it). */
+  appendEpisode(instanceId: string, episode: EpisodeRecord, meta: InstanceMeta): Promise<void>;
   remove(instanceId: string): Promise<void>;
-  loadAll(): Promise<RestoredInstance[]>;
+  /** Every stored instance from its status record, without reading journals. */
+  list(): Promise<StoredInstance[]>;
+  /** Streams one instance's journal; throws JournalDamageError for a damaged or oversized one. */
+  load(instanceId: string, minBytes?: number): Promise<LoadedJournal | undefined>;
   close(): Promise<void>;
 }
 
@@ -84,102 +94,37 @@ export class MemoryJournal implements InstanceJournal {
   async appendInbox(): Promise<void> {}
   async appendEpisode(): Promise<void> {}
   async remove(): Promise<void> {}
-  async loadAll(): Promise<RestoredInstance[]> {
+  async list(): Promise<StoredInstance[]> {
     return [];
   }
+  async load(): Promise<LoadedJournal | undefined> {
+    return undefined;
+  }
   async close(): Promise<void> {}
-}
-
-/** Folds journal records into the instance's current state. */
-export function restoreInstance(records: readonly JournalRecord[]): RestoredInstance {
-  const first = records[0];
-  if (!first || first.k !== 'start') throw new Error('journal does not begin with a start record');
-  const restored: RestoredInstance = {
-    meta: { ...first.meta },
-    history: [],
-    inbox: [first.entry],
-    status: { runtimeStatus: 'Pending', customStatus: null, output: null, lastUpdatedTime: first.meta.createdTime },
-    nextSeq: first.entry.seq + 1,
-  };
-  for (const record of records.slice(1)) {
-    if (record.k === 'inbox') {
-      if (record.executionId === restored.meta.executionId) restored.inbox.push({ seq: record.seq, event: record.event });
-      restored.nextSeq = Math.max(restored.nextSeq, record.seq + 1);
-    } else if (record.k === 'episode') {
-      restored.history.push(...record.events);
-      restored.inbox = restored.inbox.filter((entry) => entry.seq > record.inboxUpTo);
-      restored.status = record.status;
-      if (record.next) {
-        restored.meta = { ...restored.meta, executionId: record.next.executionId, input: record.next.input };
-        restored.history = [];
-        restored.inbox = [record.next.entry];
-        restored.nextSeq = Math.max(restored.nextSeq, record.next.entry.seq + 1);
-      }
-    }
-  }
-  return restored;
-}
-
-function isJournalRecord(value: unknown): value is JournalRecord {
-  if (typeof value !== 'object' || value === null) return false;
-  const record = value as Record<string, unknown>;
-  if (record.k === 'start') return typeof record.meta === 'object' && record.meta !== null && typeof record.entry === 'object';
-  if (record.k === 'inbox') return typeof record.seq === 'number' && isHistoryEvent(record.event);
-  if (record.k === 'episode') return Array.isArray(record.events) && record.events.every(isHistoryEvent) && typeof record.status === 'object';
-  return false;
-}
-
-/** Parses journal text; returns the records and, if the last line is torn, the byte length to keep. */
-export function parseJournal(text: string, file: string): { records: JournalRecord[]; keepBytes?: number } {
-  const records: JournalRecord[] = [];
-  let offset = 0;
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    const isLast = i === lines.length - 1;
-    if (line !== '') {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(line);
-      } catch {
-        parsed = undefined;
-      }
-      if (!isJournalRecord(parsed)) {
-        // Only the final line can be cut short by a crash; anything else is damage we must not paper over.
-        if (isLast || (i === lines.length - 2 && lines[lines.length - 1] === '')) return { records, keepBytes: offset };
-        throw new Error(`${file}: line ${i + 1} is not a journal record`);
-      }
-      records.push(parsed);
-    }
-    offset += Buffer.byteLength(line) + 1;
-  }
-  return { records };
-}
-
-function fileName(instanceId: string): string {
-  // Every instance id maps to one safe file name; '.' is escaped so "." and ".." stay ordinary names.
-  return `${encodeURIComponent(instanceId).replace(/\./g, '%2E').replace(/\*/g, '%2A')}.jsonl`;
 }
 
 /** The state-directory journal. */
 export class FileJournal implements InstanceJournal {
   readonly #dir: string;
+  readonly #maxBytes: number;
   readonly #handles = new Map<string, FileHandle>();
+  readonly #sizes = new Map<string, number>();
   readonly #chains = new Map<string, Promise<void>>();
 
-  private constructor(dir: string) {
+  private constructor(dir: string, maxBytes: number) {
     this.#dir = dir;
+    this.#maxBytes = maxBytes;
   }
 
-  /** Opens (and creates) `<stateDir>/instances`. */
-  static async open(stateDir: string): Promise<FileJournal> {
+  /** Opens (and creates) `<stateDir>/instances`; journals over `maxJournalBytes` are refused, not read. */
+  static async open(stateDir: string, options: { maxJournalBytes?: number } = {}): Promise<FileJournal> {
     const dir = path.join(path.resolve(stateDir), 'instances');
     await mkdir(dir, { recursive: true });
-    return new FileJournal(dir);
+    return new FileJournal(dir, options.maxJournalBytes ?? DEFAULT_MAX_JOURNAL_BYTES);
   }
 
   #file(instanceId: string): string {
-    return path.join(this.#dir, fileName(instanceId));
+    return path.join(this.#dir, journalFileName(instanceId));
   }
 
   /** Serialises writes per instance so lines land in call order. */
@@ -195,15 +140,20 @@ export class FileJournal implements InstanceJournal {
     await handle?.close();
   }
 
-  async #append(instanceId: string, record: JournalRecord): Promise<void> {
+  async #append(instanceId: string, record: JournalRecord, after?: (size: number) => Promise<void>): Promise<void> {
     await this.#enqueue(instanceId, async () => {
       let handle = this.#handles.get(instanceId);
       if (!handle) {
         handle = await open(this.#file(instanceId), 'a');
         this.#handles.set(instanceId, handle);
+        this.#sizes.set(instanceId, (await handle.stat()).size);
       }
-      await handle.write(`${JSON.stringify(record)}\n`);
+      const line = Buffer.from(`${JSON.stringify(record)}\n`);
+      await handle.write(line);
       await handle.datasync();
+      const size = (this.#sizes.get(instanceId) ?? 0) + line.length;
+      this.#sizes.set(instanceId, size);
+      await after?.(size);
     });
   }
 
@@ -212,13 +162,16 @@ export class FileJournal implements InstanceJournal {
       await this.#closeHandle(meta.instanceId);
       const file = this.#file(meta.instanceId);
       const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+      const line = Buffer.from(`${JSON.stringify({ k: 'start', meta, entry } satisfies JournalRecord)}\n`);
       const handle = await open(temp, 'w');
       try {
-        await handle.write(`${JSON.stringify({ k: 'start', meta, entry } satisfies JournalRecord)}\n`);
+        await handle.write(line);
         await handle.sync();
       } finally {
         await handle.close();
       }
+      // The predecessor's record goes first: a record must never describe a journal it does not belong to.
+      await removeSummary(file);
       await rename(temp, file);
       const dir = await open(this.#dir, 'r');
       try {
@@ -226,40 +179,48 @@ export class FileJournal implements InstanceJournal {
       } finally {
         await dir.close();
       }
+      this.#sizes.set(meta.instanceId, line.length);
+      await this.#writeSummary(meta.instanceId, summarize(meta, { runtimeStatus: 'Pending', customStatus: null, output: null, lastUpdatedTime: meta.createdTime }, line.length));
     });
+  }
+
+  /**
+   * The journal line is durable by now, so a failed record write must not fail the episode (it would run again and
+   * be journaled twice): the stale record is removed instead, and the next start rebuilds it from the journal.
+   */
+  async #writeSummary(instanceId: string, summary: InstanceSummary): Promise<void> {
+    const file = this.#file(instanceId);
+    await writeSummary(file, summary).catch(() => removeSummary(file).catch(() => undefined));
   }
 
   appendInbox(instanceId: string, executionId: string, entry: InboxEntry): Promise<void> {
     return this.#append(instanceId, { k: 'inbox', executionId, ...entry });
   }
 
-  appendEpisode(instanceId: string, episode: EpisodeRecord): Promise<void> {
-    return this.#append(instanceId, { k: 'episode', ...episode });
+  appendEpisode(instanceId: string, episode: EpisodeRecord, meta: InstanceMeta): Promise<void> {
+    return this.#append(instanceId, { k: 'episode', ...episode }, (size) => this.#writeSummary(instanceId, summarize(meta, episode.status, size)));
   }
 
   async remove(instanceId: string): Promise<void> {
     await this.#enqueue(instanceId, async () => {
       await this.#closeHandle(instanceId);
-      await unlink(this.#file(instanceId)).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ENOENT') throw error;
-      });
+      this.#sizes.delete(instanceId);
+      await deleteStoredFiles(this.#file(instanceId));
     });
   }
 
-  async loadAll(): Promise<RestoredInstance[]> {
-    const restored: RestoredInstance[] = [];
-    for (const name of (await readdir(this.#dir)).sort()) {
-      const file = path.join(this.#dir, name);
-      if (!name.endsWith('.jsonl')) {
-        // A temp file left by a crash during create: its rename never happened, so it never existed.
-        if (name.endsWith('.tmp')) await unlink(file).catch(() => undefined);
-        continue;
-      }
-      const { records, keepBytes } = parseJournal(await readFile(file, 'utf8'), file);
-      if (keepBytes !== undefined) await truncate(file, keepBytes);
-      if (records.length > 0) restored.push(restoreInstance(records));
-    }
-    return restored;
+  list(): Promise<StoredInstance[]> {
+    return listStoredInstances(this.#dir, { maxJournalBytes: this.#maxBytes, repair: true });
+  }
+
+  async load(instanceId: string, minBytes?: number): Promise<LoadedJournal | undefined> {
+    let loaded: LoadedJournal | undefined;
+    await this.#enqueue(instanceId, async () => {
+      await this.#closeHandle(instanceId);
+      loaded = await loadJournal(instanceId, this.#file(instanceId), { maxBytes: this.#maxBytes, minBytes });
+      if (loaded) this.#sizes.set(instanceId, loaded.journalBytes);
+    });
+    return loaded;
   }
 
   async close(): Promise<void> {

@@ -12,22 +12,40 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { durableClientBindingData, handleDurableRequest, type DurableClientBindingData } from './durable-api';
-import { OrchestrationEngine, type ManagementResult, type ReplayReport, type ResubmittedTaskPolicy, type WaitForCompletionOptions } from './engine';
+import { OrchestrationEngine, type ManagementResult, type ReplayReport, type ResubmittedTaskPolicy, type StartRacePolicy, type WaitForCompletionOptions } from './engine';
 import type { HistoryEvent } from './history-events';
 import { compileRoutes, matchRoute, serveHttpFunction } from './http-functions';
 import type { GetStatusOptions, InstanceStatus } from './instance';
 import { consoleHostLog, type HostLog } from './invocation-context';
+import { readHostJson, type HostJsonSettings } from './host-json';
 import { FileJournal, MemoryJournal } from './journal';
+import { DEFAULT_MAX_JOURNAL_BYTES } from './journal-reader';
+import { DEFAULT_LIMITS, type DurableLimits } from './limits';
 import { capturedRegistrations, installRegistrationCapture, type FunctionRegistration } from './registry';
 
 /** Options of `LocalHost.load`. */
 export interface LocalHostLoadOptions {
   /** Directory for durable instance state; without it state lives in memory only. */
   stateDir?: string;
+  /**
+   * The app's host.json: its `functionTimeout`, `extensions.durableTask.maxConcurrentActivityFunctions`,
+   * `maxConcurrentOrchestratorFunctions`, `maxOrchestrationActions` and `extensions.http.routePrefix` apply unless
+   * the options below set them explicitly.
+   */
+  hostJson?: string;
   /** Activities running at once (host.json `maxConcurrentActivityFunctions`); default 10. */
   maxConcurrentActivities?: number;
   /** Orchestrator episodes running at once (host.json `maxConcurrentOrchestratorFunctions`); default 10. */
   maxConcurrentOrchestrations?: number;
+  /**
+   * Durable's limits (custom status 16 KB as UTF-16, payloads 1 MiB, 100,000 actions, history 64 MiB, activity
+   * timeout from host.json or 30 minutes); each can be changed or turned off with `false`. See limits.ts.
+   */
+  limits?: Partial<DurableLimits>;
+  /** A start of a Pending or Running id: `refuse` (409, default) or `azure-storage` (accepted, dropped). */
+  startRace?: StartRacePolicy;
+  /** Largest journal loaded from `stateDir`; a larger one fails its own instance without being read. Default 256 MiB. */
+  maxJournalInBytes?: number;
   /** Default port of `listen()`; default 7071 like the Functions host. */
   httpPort?: number;
   /** HTTP route prefix (host.json `extensions.http.routePrefix`); default `api`. */
@@ -40,6 +58,29 @@ export interface LocalHostLoadOptions {
   resubmittedTasks?: ResubmittedTaskPolicy;
   /** Log sink for function and host logs; default console. */
   log?: HostLog;
+}
+
+type ResolvedOptions = Required<Omit<LocalHostLoadOptions, 'stateDir' | 'hostJson' | 'limits'>> & { limits: DurableLimits };
+
+/** Explicit options win over host.json, which wins over the defaults. */
+function resolveOptions(options: LocalHostLoadOptions, hostJson: HostJsonSettings): ResolvedOptions {
+  const limits: DurableLimits = { ...DEFAULT_LIMITS };
+  if (hostJson.functionTimeoutInMs !== undefined) limits.functionTimeoutInMs = hostJson.functionTimeoutInMs;
+  if (hostJson.maxOrchestrationActions !== undefined) limits.maxOrchestrationActions = hostJson.maxOrchestrationActions;
+  for (const [key, value] of Object.entries(options.limits ?? {}) as Array<[keyof DurableLimits, number | false | undefined]>) if (value !== undefined) limits[key] = value;
+  return {
+    maxConcurrentActivities: options.maxConcurrentActivities ?? hostJson.maxConcurrentActivities ?? 10,
+    maxConcurrentOrchestrations: options.maxConcurrentOrchestrations ?? hostJson.maxConcurrentOrchestrations ?? 10,
+    httpPort: options.httpPort ?? 7071,
+    routePrefix: (options.routePrefix ?? hostJson.routePrefix ?? 'api').replace(/^\/+|\/+$/g, ''),
+    taskHubName: options.taskHubName ?? 'LocalHostHub',
+    maxRequestBodyInBytes: options.maxRequestBodyInBytes ?? 100 * 1024 * 1024,
+    resubmittedTasks: options.resubmittedTasks ?? 'fail',
+    startRace: options.startRace ?? 'refuse',
+    maxJournalInBytes: options.maxJournalInBytes ?? DEFAULT_MAX_JOURNAL_BYTES,
+    limits,
+    log: options.log ?? consoleHostLog,
+  };
 }
 
 /** A started HTTP listener. */
@@ -94,21 +135,21 @@ function headerRecord(req: IncomingMessage): Record<string, string> {
 /** Runs the app's functions in-process: orchestrations, activities, durable client and HTTP functions. */
 export class LocalHost {
   readonly #engine: OrchestrationEngine;
-  readonly #options: Required<Omit<LocalHostLoadOptions, 'stateDir'>>;
+  readonly #options: ResolvedOptions;
   readonly #servers = new Set<Server>();
   #rpcOrigin = '';
   #publicOrigin?: string;
   #ownsHostname = false;
 
-  private constructor(engine: OrchestrationEngine, options: Required<Omit<LocalHostLoadOptions, 'stateDir'>>) {
+  private constructor(engine: OrchestrationEngine, options: ResolvedOptions) {
     this.#engine = engine;
     this.#options = options;
   }
 
   /**
-   * Captures registrations while `modules` load (paths to require, or a function that imports them), restores
-   * journaled instances from `stateDir` without running them (see `resumeAll`) and opens the loopback endpoint the
-   * durable client calls.
+   * Captures registrations while `modules` load (paths to require, or a function that imports them), lists the
+   * instances kept in `stateDir` from their status records (no journal is read, nothing runs: see `resumeTree` and
+   * `resumeAll`) and opens the loopback endpoint the durable client calls.
    */
   static async load(modules: string[] | (() => void | Promise<void>), options: LocalHostLoadOptions = {}): Promise<LocalHost> {
     installRegistrationCapture();
@@ -117,17 +158,8 @@ export class LocalHost {
       const load = createRequire(path.join(process.cwd(), 'index.js'));
       for (const module of modules) load(path.resolve(module));
     }
-    const resolved: Required<Omit<LocalHostLoadOptions, 'stateDir'>> = {
-      maxConcurrentActivities: options.maxConcurrentActivities ?? 10,
-      maxConcurrentOrchestrations: options.maxConcurrentOrchestrations ?? 10,
-      httpPort: options.httpPort ?? 7071,
-      routePrefix: (options.routePrefix ?? 'api').replace(/^\/+|\/+$/g, ''),
-      taskHubName: options.taskHubName ?? 'LocalHostHub',
-      maxRequestBodyInBytes: options.maxRequestBodyInBytes ?? 100 * 1024 * 1024,
-      resubmittedTasks: options.resubmittedTasks ?? 'fail',
-      log: options.log ?? consoleHostLog,
-    };
-    const journal = options.stateDir ? await FileJournal.open(options.stateDir) : new MemoryJournal();
+    const resolved = resolveOptions(options, options.hostJson ? await readHostJson(options.hostJson) : {});
+    const journal = options.stateDir ? await FileJournal.open(options.stateDir, { maxJournalBytes: resolved.maxJournalInBytes }) : new MemoryJournal();
     const engine = new OrchestrationEngine({ registrations: capturedRegistrations(), journal, ...resolved });
     await engine.restore();
     const host = new LocalHost(engine, resolved);
@@ -155,12 +187,21 @@ export class LocalHost {
     return this.#engine.waitForCompletion(instanceId, options);
   }
 
-  /** The instance's status (as `client.getStatus` reports it), or undefined. */
+  /**
+   * The instance's status (as `client.getStatus` reports it), or undefined. Instances restored from `stateDir` are
+   * answered from their status records; a damaged one throws an error naming its journal and what to do.
+   */
   getStatus(instanceId: string, options?: GetStatusOptions): InstanceStatus | undefined {
     return this.#engine.getStatus(instanceId, options);
   }
 
-  /** The current execution's history and the events queued for its next episode. */
+  /** Loads a restored instance's journal (needed before `getHistory`) and returns its status; damaged ones throw. */
+  async loadInstance(instanceId: string): Promise<InstanceStatus | undefined> {
+    await this.#engine.load(instanceId);
+    return this.#engine.getStatus(instanceId);
+  }
+
+  /** The current execution's history and the events queued for its next episode (of a loaded instance). */
   getHistory(instanceId: string): { history: HistoryEvent[]; pending: HistoryEvent[] } | undefined {
     return this.#engine.getHistory(instanceId);
   }
@@ -180,9 +221,23 @@ export class LocalHost {
     return this.#engine.terminate(instanceId, reason);
   }
 
-  /** Continues every restored, unfinished instance: re-runs in-flight activities, re-arms timers, runs queued episodes. */
-  async resumeAll(): Promise<void> {
-    this.#engine.resumeAll();
+  /** Terminates every unfinished instance of a run: `rootId` and its sub-orchestrations (`rootId:...`). */
+  terminateTree(rootId: string, reason: string): Promise<string[]> {
+    return this.#engine.terminateTree(rootId, reason);
+  }
+
+  /**
+   * Continues one restored run: loads `rootId` and its sub-orchestrations (ids starting with `rootId:`, or whose
+   * parents lead to it) and re-runs their in-flight activities, re-arms timers and runs queued episodes. Other runs
+   * in the state directory are not read. Throws, resuming nothing, when a journal of the run is damaged.
+   */
+  resumeTree(rootId: string): Promise<void> {
+    return this.#engine.resumeTree(rootId);
+  }
+
+  /** Continues every restored, unfinished run; runs with damaged journals stay stopped and are returned with the reason. */
+  resumeAll(): Promise<Array<{ rootId: string; problem: string }>> {
+    return this.#engine.resumeAll();
   }
 
   /** Serves the HTTP functions (under the route prefix) and the durable webhooks on 127.0.0.1. */

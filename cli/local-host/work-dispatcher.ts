@@ -8,6 +8,7 @@ import { EventType, SKIPPED_ATTEMPT_TAG, fromJsonText, historyEvent, type Histor
 import type { Instance } from './instance';
 import type { HostLog } from './invocation-context';
 import type { ParentRef } from './journal';
+import { payloadProblem, type DurableLimits } from './limits';
 import type { FunctionRegistration } from './registry';
 import { Semaphore } from './semaphore';
 
@@ -15,6 +16,7 @@ import { Semaphore } from './semaphore';
 export interface WorkDispatcherOptions {
   registrations: ReadonlyMap<string, FunctionRegistration>;
   maxConcurrentActivities: number;
+  limits: DurableLimits;
   log: HostLog;
   deliver(instance: Instance, executionId: string, event: HistoryEvent): Promise<void>;
   startChild(name: string, input: unknown, instanceId: string, parent: ParentRef): Promise<string>;
@@ -84,7 +86,7 @@ export class WorkDispatcher {
         // A slot may free up long after scheduling; skip work whose answer nobody would take.
         if (this.#options.isClosed() || instance.terminal || instance.meta.executionId !== executionId) return;
         const registration = this.#options.registrations.get(scheduled.Name ?? '');
-        const completion = await runActivity({ registration, scheduled, instanceId: instance.id, log: this.#options.log });
+        const completion = await runActivity({ registration, scheduled, instanceId: instance.id, log: this.#options.log, limits: this.#options.limits });
         await this.#options.deliver(instance, executionId, completion);
       })
       .catch((error: unknown) => this.#options.log('error', 'host', `activity ${scheduled.Name ?? ''} of ${instance.id}: ${String(error)}`));
@@ -113,6 +115,8 @@ export class WorkDispatcher {
     const skipped = skippedAttempt(created);
     if (skipped) return failed(skipped.Reason, skipped.Details);
     const childId = created.InstanceId ?? `${executionId}:${created.EventId}`;
+    const refusedInput = payloadProblem(this.#options.limits, `The input of sub-orchestration '${created.Name ?? ''}' (instance '${childId}')`, created.Input);
+    if (refusedInput) return failed(`Orchestrator function '${created.Name ?? ''}' failed: ${refusedInput}`, JSON.stringify({ Message: refusedInput }));
     const ref: ParentRef = { instanceId: parent.id, executionId, taskScheduledId: created.EventId };
     const existing = this.#options.instance(childId);
     const ours = existing?.meta.parent;

@@ -73,6 +73,7 @@ describe('local host persistence', () => {
 
     // What the state directory says was durably completed before the kill (loaded, not resumed).
     const inspector = await LocalHost.load(() => import('./fixtures/resume-app.js').then(() => undefined), { stateDir, log: silentHostLog });
+    await inspector.loadInstance('resumable');
     const stored = inspector.getHistory('resumable')!;
     await inspector.close();
     const scheduledInput = new Map(stored.history.filter((e) => e.EventType === 4).map((e) => [e.EventId, Number(e.Input)]));

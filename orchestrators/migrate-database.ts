@@ -37,7 +37,7 @@ export const migrateDatabase: OrchestrationHandler = function* (context: Orchest
   const planned = (yield context.df.callActivityWithRetry(Activities.planMigration, activityRetry(), input)) as ActivityOutcome<MigrationPlan>;
   if (!planned.ok) failedPlan(context, progress, planned.reason);
   const plan = planned.value;
-  const outcomes: TableOutcome[] = plan.failures.map((f) => ({ table: f.table, target: f.table, status: 'failed', rows: 0, files: 0, partitions: 0, reason: f.reason }));
+  const outcomes: TableOutcome[] = plan.failures.map((f) => ({ table: f.table, target: f.table, status: 'failed', rows: 0, files: 0, partitions: 0, reason: shortReason(f.reason) }));
   progress.phase = 'copying';
   progress.tables = { total: plan.tables.length + plan.failures.length, started: 0, done: plan.failures.length, failed: plan.failures.length };
   for (const failure of plan.failures) noteFailure(progress, failure);
@@ -83,7 +83,9 @@ export const migrateDatabase: OrchestrationHandler = function* (context: Orchest
             },
       );
     }
-    for (const outcome of results) {
+    for (const result of results) {
+      // The run's output holds every table's outcome, so each reason is kept short (messages are limited to ~1 MiB).
+      const outcome = result.reason === undefined ? result : { ...result, reason: shortReason(result.reason) };
       outcomes.push(outcome);
       progress.tables.done++;
       progress.rows += outcome.rows;

@@ -14,7 +14,7 @@ import type { MigrationReport } from '../../shared/migrate/migration-status';
 import { type PostgresInstance, startPostgres } from '../integration/support/postgres';
 
 const SIZES = { users: 120, customers: 100, products: 30, orders: 150, transactions: 160 };
-const REPORT_KEYS = ['details', 'elapsedSeconds', 'failures', 'id', 'partitions', 'phase', 'rows', 'rowsPerSecond', 'runtimeStatus', 'tables', 'verification'];
+const REPORT_KEYS = ['details', 'elapsedSeconds', 'failures', 'id', 'page', 'partitions', 'phase', 'rows', 'rowsPerSecond', 'runtimeStatus', 'tables', 'unreadable', 'verification'];
 
 /** A stream that records what is written; `isTTY` decides between progress bars and plain lines. */
 function sink(isTTY = false): { write(text: string): boolean; isTTY: boolean; columns: number; text(): string } {

@@ -294,10 +294,12 @@ describe('custom status size', () => {
     await start(runId, { tables: names.map((name) => ({ name, partitions: 1 })), copyFailures }, 50);
     // Sizes seen while it runs, and at the end, where every figure is at its largest.
     let largest = 0;
-    while (host.getStatus(runId)?.runtimeStatus !== 'Completed') {
+    // Any end counts: a run that failed (say, on a payload limit) must fail the test at once, not time it out.
+    while (!['Completed', 'Failed', 'Terminated'].includes(host.getStatus(runId)?.runtimeStatus ?? '')) {
       largest = Math.max(largest, sizeOf(customStatus(runId)));
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    expect(host.getStatus(runId)?.runtimeStatus, String(host.getStatus(runId)?.output).slice(0, 500)).toBe('Completed');
     const progress = customStatus<MigrationProgress>(runId);
     largest = Math.max(largest, sizeOf(progress));
     expect(largest).toBeLessThan(16 * 1024);

@@ -1,0 +1,160 @@
+/**
+ * Verification against a damaged ICEBERG side (the source is left alone): a migrated table gets an extra data file
+ * in its snapshot, a manifest whose record_count is wrong, or loses a data file from storage. Each damage must be
+ * reported as the right kind of difference (or as an error naming the missing file), at both levels where it
+ * applies, and each is undone before the next, with a last run proving the undo.
+ */
+import { readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Client } from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMigration } from '../../cli/run-migration';
+import { HadoopCatalog } from '../../shared/iceberg/catalog/hadoop-catalog';
+import { LocalFileIO, localPath } from '../../shared/iceberg/io';
+import { currentSnapshot } from '../../shared/iceberg/spec/table-metadata';
+import { liveEntries, writeDataManifest } from '../../shared/iceberg/transaction/manifest-files';
+import { rollbackTo } from '../../shared/iceberg/transaction/snapshot-management';
+import { fastAppend, overwrite } from '../../shared/iceberg/transaction/table-operations';
+import { TableWriter } from '../../shared/iceberg/writer/table-writer';
+import type { MigrationEnvironment } from '../../shared/migrate/environment';
+import { connectPostgres } from '../../shared/postgres/connection';
+import type { TableVerification, VerifyLevel } from '../../shared/verify/contracts';
+import { verifyTable } from '../../shared/verify/verify-table';
+import { type PostgresInstance, startPostgres } from './support/postgres';
+
+const ROWS = 400;
+const SETUP_SQL = `
+CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL, qty int);
+INSERT INTO items SELECT g, 'item ' || g, CASE WHEN g % 10 = 0 THEN NULL ELSE g % 17 END FROM generate_series(1, ${ROWS}) g;
+`;
+const ITEMS = { source: { schema: 'public', name: 'items' }, target: { namespace: ['public'], name: 'items' } };
+
+let pg: PostgresInstance;
+let dir: string;
+let catalog: HadoopCatalog;
+let env: MigrationEnvironment;
+let migrated: bigint;
+
+function verify(level: VerifyLevel): Promise<TableVerification> {
+  return verifyTable(env, ITEMS, { level, maxDifferences: 20, samples: 3 });
+}
+
+async function liveFiles() {
+  const table = await catalog.loadTable(ITEMS.target);
+  return (await liveEntries(catalog.io, currentSnapshot(table.metadata))).map((e) => e.entry.dataFile);
+}
+
+/** Puts the migrated snapshot back as the current one. */
+async function undo(): Promise<void> {
+  await rollbackTo(catalog, ITEMS.target, migrated);
+}
+
+beforeAll(async () => {
+  pg = await startPostgres();
+  const url = await pg.createDatabase('damaged');
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  await client.query(SETUP_SQL);
+  await client.end();
+  dir = await mkdtemp(path.join(tmpdir(), 'icebridge-damaged-'));
+  const warehouse = path.join(dir, 'warehouse');
+  const report = await runMigration({
+    input: { sourceSchema: 'public', namespace: 'public', concurrency: 1, verify: 'none' },
+    sourceUrl: url,
+    warehouse,
+    stateDir: path.join(dir, 'state'),
+  });
+  if (report.runtimeStatus !== 'Completed' || report.details.some((d) => d.status !== 'committed')) {
+    throw new Error(`migration failed: ${report.lastError ?? ''} ${JSON.stringify(report.details)}`);
+  }
+  catalog = new HadoopCatalog(new LocalFileIO(), warehouse);
+  env = { connectSource: () => connectPostgres(url), catalog };
+  migrated = (await catalog.loadTable(ITEMS.target)).metadata['current-snapshot-id']!;
+}, 180_000);
+
+afterAll(async () => {
+  await pg?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('an undamaged table', () => {
+  it('verifies clean at both levels', async () => {
+    for (const level of ['quick', 'full'] as const) {
+      const result = await verify(level);
+      expect(result.error).toBeUndefined();
+      expect(result.status, `${level}: ${JSON.stringify(result.counts)}`).toBe('ok');
+      expect(result.counts).toMatchObject({ source: String(ROWS), targetManifest: String(ROWS), ok: true });
+    }
+  });
+});
+
+describe('a damaged Iceberg table fails verification', () => {
+  it('an extra data file in the snapshot: more rows in the manifests, each extra row named at the full level', async () => {
+    const table = await catalog.loadTable(ITEMS.target);
+    const writer = new TableWriter({ io: catalog.io, metadata: table.metadata, filePrefix: 'intruder' });
+    await writer.writeRows([[100_001, 'intruder 1', 1], [100_002, 'intruder 2', null], [7, 'item 7', 7]]);
+    await fastAppend(catalog, ITEMS.target, { dataFiles: await writer.close(), operationId: 'damage-extra-file' });
+    try {
+      const quick = await verify('quick');
+      expect(quick.status).toBe('differs');
+      expect(quick.counts).toMatchObject({ source: String(ROWS), targetManifest: String(ROWS + 3), ok: false });
+
+      const full = await verify('full');
+      expect(full.status).toBe('differs');
+      expect(full.counts).toEqual({ source: String(ROWS), targetManifest: String(ROWS + 3), targetRead: String(ROWS + 3), ok: false });
+      // Row 7 now exists twice in the target: the second copy is extra too, never absorbed by its twin.
+      expect((full.rows?.differences ?? []).map((d) => [d.kind, d.key.id]).sort()).toEqual([
+        ['EXTRA_IN_TARGET', '100001'], ['EXTRA_IN_TARGET', '100002'], ['EXTRA_IN_TARGET', '7'],
+      ]);
+      expect(full.rows?.differing).toBe('3');
+    } finally {
+      await undo();
+    }
+  });
+
+  it('a manifest with a wrong record_count: the manifests disagree with the source and with the rows read', async () => {
+    const [file, ...others] = await liveFiles();
+    expect(others, 'one data file migrated').toEqual([]);
+    const table = await catalog.loadTable(ITEMS.target);
+    const lying = await writeDataManifest(catalog.io, table.metadata, [{ ...file!, recordCount: file!.recordCount + 5n }]);
+    await overwrite(catalog, ITEMS.target, { deleteWhere: (f) => f.filePath === file!.filePath, manifests: [lying], operationId: 'damage-record-count' });
+    expect((await liveFiles()).map((f) => [f.filePath, f.recordCount])).toEqual([[file!.filePath, BigInt(ROWS + 5)]]);
+    try {
+      const quick = await verify('quick');
+      expect(quick.status).toBe('differs');
+      expect(quick.counts).toMatchObject({ source: String(ROWS), targetManifest: String(ROWS + 5), ok: false });
+
+      const full = await verify('full');
+      expect(full.status).toBe('differs');
+      // The rows themselves are all there: only the metadata lies, and the count check says so.
+      expect(full.counts).toEqual({ source: String(ROWS), targetManifest: String(ROWS + 5), targetRead: String(ROWS), ok: false });
+      expect(full.rows?.differences).toEqual([]);
+    } finally {
+      await undo();
+    }
+  });
+
+  it('a data file missing from storage: an error naming the file, not a clean or partial result', async () => {
+    const [file] = await liveFiles();
+    const location = localPath(file!.filePath);
+    const bytes = await readFile(location);
+    await rm(location);
+    try {
+      for (const level of ['quick', 'full'] as const) {
+        const result = await verify(level);
+        expect(result.status, `${level}: ${JSON.stringify(result.counts)}`).toBe('error');
+        expect(result.error, level).toContain(path.basename(location));
+        expect(result.error, level).toMatch(/does not exist|not found|no such file/i);
+      }
+    } finally {
+      await writeFile(location, bytes);
+    }
+  });
+
+  it('verifies clean again once every damage is undone', async () => {
+    const result = await verify('full');
+    expect(result.status).toBe('ok');
+    expect(result.counts).toEqual({ source: String(ROWS), targetManifest: String(ROWS), targetRead: String(ROWS), ok: true });
+  });
+});

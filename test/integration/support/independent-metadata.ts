@@ -33,7 +33,7 @@ export interface IndependentTable {
 const ENTRY_DELETED = 2;
 
 /** Local path of a `file:` URI or a plain path. */
-function toPath(location: string): string {
+function localPathOf(location: string): string {
   return location.startsWith('file:') ? fileURLToPath(location) : location;
 }
 
@@ -47,8 +47,20 @@ interface MetadataJson {
   snapshots?: Array<{ 'snapshot-id': string | number; 'manifest-list': string }>;
 }
 
-/** Reads a table's current snapshot from `<warehouse>/<namespace…>/<table>` with avsc and plain JSON. */
-export async function readTableIndependently(warehouse: string, namespace: string[], table: string): Promise<IndependentTable> {
+/** Options of readTableIndependently. */
+export interface ReadIndependentlyOptions {
+  /** Local path of a location written in the metadata (e.g. an abfss:// location of a downloaded copy); `file:` URIs and plain paths by default. */
+  localPathOf?: (location: string) => string;
+}
+
+/**
+ * Reads a table's current snapshot from `<warehouse>/<namespace…>/<table>` (a local folder) with avsc and plain
+ * JSON; data file paths are returned as local paths.
+ */
+export async function readTableIndependently(
+  warehouse: string, namespace: string[], table: string, options: ReadIndependentlyOptions = {},
+): Promise<IndependentTable> {
+  const toPath = options.localPathOf ?? localPathOf;
   const metadataDir = path.join(warehouse, ...namespace, table, 'metadata');
   const versions = (await readdir(metadataDir))
     .map((name) => /^v(\d+)\.metadata\.json$/.exec(name))

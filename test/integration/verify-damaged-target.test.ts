@@ -2,14 +2,16 @@
  * Verification against a damaged ICEBERG side (the source is left alone): a migrated table gets an extra data file
  * in its snapshot, a manifest whose record_count is wrong, or loses a data file from storage. Each damage must be
  * reported as the right kind of difference (or as an error naming the missing file), at both levels where it
- * applies, and each is undone before the next, with a last run proving the undo.
+ * applies and through the verifyDatabase orchestration with its rows in key ranges; each damage is undone before
+ * the next, with a last run proving the undo.
  */
-import { readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMigration } from '../../cli/run-migration';
+import { runVerification } from '../../cli/run-verification';
 import { HadoopCatalog } from '../../shared/iceberg/catalog/hadoop-catalog';
 import { LocalFileIO, localPath } from '../../shared/iceberg/io';
 import { currentSnapshot } from '../../shared/iceberg/spec/table-metadata';
@@ -20,6 +22,7 @@ import { TableWriter } from '../../shared/iceberg/writer/table-writer';
 import type { MigrationEnvironment } from '../../shared/migrate/environment';
 import { connectPostgres } from '../../shared/postgres/connection';
 import type { TableVerification, VerifyLevel } from '../../shared/verify/contracts';
+import type { VerificationStatus } from '../../shared/verify/verification-status';
 import { verifyTable } from '../../shared/verify/verify-table';
 import { type PostgresInstance, startPostgres } from './support/postgres';
 
@@ -35,6 +38,20 @@ let dir: string;
 let catalog: HadoopCatalog;
 let env: MigrationEnvironment;
 let migrated: bigint;
+let sourceUrl: string;
+let warehouse: string;
+let orchestrated = 0;
+
+/** The whole verifyDatabase orchestration through the local host, at the full level with the rows in key ranges. */
+function verifyOrchestrated(): Promise<VerificationStatus> {
+  return runVerification({
+    input: { sourceSchema: 'public', namespace: 'public', tables: ['items'], level: 'full', concurrency: 1, rowsPerRange: 100 },
+    sourceUrl,
+    warehouse,
+    // A state directory per call: each damage is a new verification, not a repeat of the last one.
+    stateDir: path.join(dir, `verify-state-${++orchestrated}`),
+  });
+}
 
 function verify(level: VerifyLevel): Promise<TableVerification> {
   return verifyTable(env, ITEMS, { level, maxDifferences: 20, samples: 3 });
@@ -53,12 +70,13 @@ async function undo(): Promise<void> {
 beforeAll(async () => {
   pg = await startPostgres();
   const url = await pg.createDatabase('damaged');
+  sourceUrl = url;
   const client = new Client({ connectionString: url });
   await client.connect();
   await client.query(SETUP_SQL);
   await client.end();
   dir = await mkdtemp(path.join(tmpdir(), 'icebridge-damaged-'));
-  const warehouse = path.join(dir, 'warehouse');
+  warehouse = path.join(dir, 'warehouse');
   const report = await runMigration({
     input: { sourceSchema: 'public', namespace: 'public', concurrency: 1, verify: 'none' },
     sourceUrl: url,
@@ -108,6 +126,18 @@ describe('a damaged Iceberg table fails verification', () => {
         ['EXTRA_IN_TARGET', '100001'], ['EXTRA_IN_TARGET', '100002'], ['EXTRA_IN_TARGET', '7'],
       ]);
       expect(full.rows?.differing).toBe('3');
+
+      // The same through the orchestration, its rows compared range by range.
+      const status = await verifyOrchestrated();
+      expect(status.runtimeStatus, status.lastError ?? '').toBe('Completed');
+      expect(status.ok).toBe(false);
+      expect(status.tables).toMatchObject({ total: 1, done: 1, differing: 1, errors: 0 });
+      expect(status.details[0]!.ranges.total, 'key ranges compared').toBeGreaterThan(1);
+      const table = status.report!.tables[0]!;
+      expect(table.status).toBe('differs');
+      expect((table.rows?.differences ?? []).map((d) => [d.kind, d.key.id]).sort()).toEqual([
+        ['EXTRA_IN_TARGET', '100001'], ['EXTRA_IN_TARGET', '100002'], ['EXTRA_IN_TARGET', '7'],
+      ]);
     } finally {
       await undo();
     }
@@ -147,6 +177,10 @@ describe('a damaged Iceberg table fails verification', () => {
         expect(result.error, level).toContain(path.basename(location));
         expect(result.error, level).toMatch(/does not exist|not found|no such file/i);
       }
+      const status = await verifyOrchestrated();
+      expect(status.ok).toBe(false);
+      expect(status.tables.errors, JSON.stringify(status.details)).toBe(1);
+      expect(JSON.stringify(status.report ?? status.lastError ?? '')).toContain(path.basename(location));
     } finally {
       await writeFile(location, bytes);
     }

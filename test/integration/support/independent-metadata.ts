@@ -37,9 +37,30 @@ function localPathOf(location: string): string {
   return location.startsWith('file:') ? fileURLToPath(location) : location;
 }
 
-/** JSON.parse with every integer of 16 or more digits kept as a string, so 64-bit ids survive exactly. */
-function parseJsonKeepingLongs(text: string): unknown {
-  return JSON.parse(text.replace(/([:[,]\s*)(-?\d{16,})(?=\s*[,\]}])/g, '$1"$2"'));
+/**
+ * JSON.parse with every integer literal of 16 or more digits kept as a string, so 64-bit ids survive exactly.
+ * Strings are skipped as tokens: digits inside a string value (a checksum, say) are never touched.
+ */
+export function parseJsonKeepingLongs(text: string): unknown {
+  let out = '';
+  let at = 0;
+  while (at < text.length) {
+    const c = text[at]!;
+    if (c === '"') {
+      let end = at + 1;
+      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      out += text.slice(at, end + 1);
+      at = end + 1;
+    } else if (c === '-' || (c >= '0' && c <= '9')) {
+      const number = /^-?\d+(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(at, at + 64))![0];
+      out += /^-?\d{16,}$/.test(number) ? `"${number}"` : number;
+      at += number.length;
+    } else {
+      out += c;
+      at++;
+    }
+  }
+  return JSON.parse(out);
 }
 
 interface MetadataJson {

@@ -82,7 +82,7 @@ describe('concurrent committers on local disk', () => {
     await catalog.createTable(id, { schema });
     await raceWorkers(warehouse, {});
     await expectEveryWorkerOnce(catalog);
-  });
+  }, 300_000);
 });
 
 describe('concurrent committers on Azurite', () => {
@@ -100,7 +100,7 @@ describe('concurrent committers on Azurite', () => {
     await catalog.createTable(id, { schema });
     await raceWorkers(warehouse, { ICEBRIDGE_TEST_AZURE_CONNECTION_STRING: azurite.connectionString });
     await expectEveryWorkerOnce(catalog);
-  });
+  }, 300_000);
 
   it('a commit that landed but lost its answer is recognised, not repeated', async () => {
     const warehouse = 'abfss://lost@devstoreaccount1.dfs.core.windows.net/warehouse';

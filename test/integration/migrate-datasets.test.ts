@@ -1,7 +1,8 @@
 /**
  * End to end on real sample databases: Pagila and Chinook are loaded into embedded PostgreSQL, every table of
  * schema public is migrated through the local host (the same function modules as on Azure), and every row of
- * every table is compared with what DuckDB reads from the Parquet files of the current snapshot.
+ * every table is compared with what DuckDB reads from the Parquet files of the current snapshot. The metadata is
+ * also read without our Iceberg code (plain JSON and avsc), and DuckDB confirms each data file's rows and size.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
@@ -15,6 +16,7 @@ import type { MigrationReport } from '../../shared/migrate/migration-status';
 import {
   type DuckDb, compareTable, duckRows, duckString, fieldIdProblems, loadIcebergTable, openDuckDb, prepareComparisonSession, sourceRowCount,
 } from './support/compare';
+import { dataFileProblems, readTableIndependently } from './support/independent-metadata';
 import { CHINOOK_SQL, PAGILA_SQL, type PostgresInstance, startPostgres } from './support/postgres';
 
 /** Small enough that rental splits into page ranges and every payment leaf is its own partition. */
@@ -129,6 +131,32 @@ describe.each(DATASETS)('migrating $database', (dataset) => {
       if (Object.values(counts).some((n) => n !== expected)) problems.push(`${detail.table}: ${JSON.stringify(counts)}`);
     }
     expect(problems.join('\n'), 'tables whose counts differ').toBe('');
+  });
+
+  it('has metadata that avsc and DuckDB read as our catalog does: paths, record counts and file sizes', async () => {
+    const report = firstRun(dataset);
+    const problems: string[] = [];
+    let files = 0;
+    for (const detail of report.details) {
+      const independent = await readTableIndependently(warehouse, [dataset.namespace], detail.table);
+      const ours = await loadIcebergTable(warehouse, [dataset.namespace], detail.table);
+      const label = `${detail.table}:`;
+      problems.push(...independent.problems.map((p) => `${label} ${p}`));
+      if (independent.snapshotId !== String(ours.snapshot?.['snapshot-id'])) {
+        problems.push(`${label} current snapshot ${String(independent.snapshotId)} read independently, ${String(ours.snapshot?.['snapshot-id'])} by our catalog`);
+      }
+      const theirs = independent.files.map((f) => f.path).sort();
+      if (JSON.stringify(theirs) !== JSON.stringify([...ours.files].sort())) {
+        problems.push(`${label} data files differ:\n  avsc ${theirs.join(', ')}\n  ours ${[...ours.files].sort().join(', ')}`);
+      }
+      const recorded = independent.files.reduce((n, f) => n + f.recordCount, 0n);
+      const expected = await sourceCount(dataset, detail.table);
+      if (recorded !== BigInt(expected)) problems.push(`${label} record_count sums to ${recorded}, the source has ${expected} rows`);
+      problems.push(...(await dataFileProblems(duck.connection, independent.files)).map((p) => `${label} ${p}`));
+      files += independent.files.length;
+    }
+    expect(problems.join('\n'), 'disagreements about the metadata').toBe('');
+    expect(files, 'data files judged').toBeGreaterThanOrEqual(report.details.length);
   });
 
   it('holds exactly the rows of the source, read back by DuckDB from the data files', async () => {

@@ -239,16 +239,18 @@ describe('migration resilience', () => {
   it('stops within seconds when the database cannot be reached, naming host and port but never the password', async () => {
     const port = await freePort();
     const result = await runCli([
-      'migrate', '--source', `postgres://u:secret-pass@127.0.0.1:${port}/db`,
+      // A connect timeout of 10 minutes: a run that waited for it instead of failing on the refusal would be
+      // told apart from one that did not by minutes, not by how fast this machine starts a process.
+      'migrate', '--source', `postgres://u:secret-pass@127.0.0.1:${port}/db?connect_timeout=600`,
       '--warehouse', path.join(workDir, 'unreachable-db', 'warehouse'), '--state-dir', path.join(workDir, 'unreachable-db', 'state'),
     ]);
     const output = `${result.stdout}${result.stderr}`;
     expect(result.code, `exit status (output: ${output})`).toBe(1);
     expect(output, 'the message names where it tried to connect').toContain(`127.0.0.1:${port}`);
     expect(output, 'the password never appears').not.toContain('secret-pass');
-    // The connect timeout is 10 s; a refused connection must not wait for it (startup of the command included).
-    expect(result.elapsedMs, 'time to fail').toBeLessThan(10_000);
-  }, 30_000);
+    // A refused connection must not wait for the connect timeout; the limit only has to be far below 600 s.
+    expect(result.elapsedMs, 'time to fail').toBeLessThan(120_000);
+  }, 180_000);
 
   it('stops within seconds with a clear message when the warehouse cannot be written', async () => {
     const blocker = path.join(workDir, 'a-file');
@@ -261,7 +263,8 @@ describe('migration resilience', () => {
     expect(result.stderr, 'the message says the warehouse cannot be written, and where it is').toContain(`cannot write to the warehouse ${warehouse}`);
     expect(output, 'the password never appears').not.toContain(pg.password);
     expect(await readStateDir(stateDir), 'no run was started').toEqual([]);
-    expect(result.elapsedMs, 'time to fail').toBeLessThan(10_000);
-  }, 30_000);
+    // Refused before any run starts: no copy, no retries with backoff. A generous bound, far from a retry loop's.
+    expect(result.elapsedMs, 'time to fail').toBeLessThan(120_000);
+  }, 180_000);
 });
 

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { createReadStream, existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
+import { createGunzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { Client } from 'pg';
@@ -23,7 +24,7 @@ export interface PostgresInstance {
   urlFor(database: string): string;
   /** Creates a database (UTF8) and returns its URL. */
   createDatabase(name: string): Promise<string>;
-  /** Runs a SQL file (psql syntax: COPY ... FROM stdin blocks included) against a database. */
+  /** Runs a SQL file (psql syntax: COPY ... FROM stdin blocks included; `.gz` decompressed on the fly) against a database. */
   loadSqlFile(database: string, file: string): Promise<void>;
   /** The server's recent log output, for failure messages. */
   logs(): string;
@@ -37,12 +38,12 @@ export interface StartPostgresOptions {
   startTimeoutInMs?: number;
 }
 
-/** The sample databases shipped beside the repository (see ../shared/datasets/README.md). */
-export const DATASETS_DIR = path.resolve(__dirname, '../../../../shared/datasets');
+/** The sample databases kept in the repository, gzip-compressed (see test/fixtures/datasets/README.md). */
+export const DATASETS_DIR = path.resolve(__dirname, '../../fixtures/datasets');
 /** Pagila: DVD rental store with domains, an enum, arrays, tsvector, bytea and a partitioned table. */
-export const PAGILA_SQL = path.join(DATASETS_DIR, 'pagila.sql');
+export const PAGILA_SQL = path.join(DATASETS_DIR, 'pagila.sql.gz');
 /** Chinook: digital media store with mixed-case identifiers. */
-export const CHINOOK_SQL = path.join(DATASETS_DIR, 'chinook.sql');
+export const CHINOOK_SQL = path.join(DATASETS_DIR, 'chinook.sql.gz');
 
 const HOST = '127.0.0.1';
 const USER = 'postgres';
@@ -152,17 +153,34 @@ async function loadSqlFile(url: string, file: string, serverLog: () => string): 
   return loadWithCopyStreams(url, file);
 }
 
+/** The text of a SQL file as a stream, decompressed when the file is gzip (`.gz`): never held whole in memory. */
+function sqlStream(file: string): Readable {
+  const raw = createReadStream(file);
+  if (!file.endsWith('.gz')) return raw;
+  const gunzip = createGunzip();
+  raw.once('error', (error) => gunzip.destroy(error));
+  return raw.pipe(gunzip);
+}
+
 function runPsql(psql: string, url: string, file: string, serverLog: () => string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const args = ['--no-psqlrc', '--quiet', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '-d', url, '-f', file];
-    const child = spawn(psql, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, PGCONNECT_TIMEOUT: '10' } });
+    // The script arrives on stdin (`-f -`), so a compressed file is streamed through zlib without a temporary copy.
+    const args = ['--no-psqlrc', '--quiet', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '-d', url, '-f', '-'];
+    const child = spawn(psql, args, { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, PGCONNECT_TIMEOUT: '10' } });
     let stderr = '';
+    let inputError: Error | undefined;
     child.stderr.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString('utf8')).slice(-LOG_LIMIT);
     });
+    // psql stops reading when a statement fails (ON_ERROR_STOP): that broken pipe is reported by its exit code.
+    pipeline(sqlStream(file), child.stdin).catch((error: unknown) => {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EPIPE' && code !== 'ERR_STREAM_PREMATURE_CLOSE') inputError = error instanceof Error ? error : new Error(String(error));
+    });
     child.once('error', reject);
     child.once('close', (code) => {
-      if (code === 0) resolve();
+      if (code === 0 && inputError === undefined) resolve();
+      else if (inputError !== undefined) reject(new Error(`reading ${path.basename(file)} for psql failed: ${inputError.message}`));
       else reject(new Error(`psql -f ${path.basename(file)} exited with ${code}:\n${stderr}\nserver log:\n${serverLog()}`));
     });
   });
@@ -177,7 +195,7 @@ async function loadWithCopyStreams(url: string, file: string): Promise<void> {
   await client.connect();
   try {
     await client.query('BEGIN');
-    const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity })[Symbol.asyncIterator]();
+    const lines = createInterface({ input: sqlStream(file).setEncoding('utf8'), crlfDelay: Infinity })[Symbol.asyncIterator]();
     let sql = '';
     for (let next = await lines.next(); !next.done; next = await lines.next()) {
       const line = next.value;

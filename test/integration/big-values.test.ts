@@ -11,7 +11,7 @@ import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMigration } from '../../cli/run-migration';
 import { runVerification } from '../../cli/run-verification';
-import { SHOWN_CHARACTERS, parseBoundedText } from '../../shared/bounded-text';
+import { SHOWN_CHARACTERS, boundedText, boundedTextSql, parseBoundedText } from '../../shared/bounded-text';
 import type { VerificationReport } from '../../shared/verify/contracts';
 import { type PostgresInstance, startPostgres } from './support/postgres';
 
@@ -65,6 +65,20 @@ describe('big values', () => {
   afterAll(async () => {
     await pg?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('bounds a text in SQL exactly as in JavaScript', async () => {
+    const texts = ['', 'short', 'x'.repeat(SHOWN_CHARACTERS), 'x'.repeat(SHOWN_CHARACTERS + 1), `"\\\n\u0001é${'😀'.repeat(300)}`, '😀'.repeat(SHOWN_CHARACTERS), `${'a'.repeat(255)}😀${'b'.repeat(2_000_000)}`];
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ shown: string | null }>(`SELECT ${boundedTextSql('t.v')} AS shown FROM unnest($1::text[]) WITH ORDINALITY AS t(v, i) ORDER BY t.i`, [texts]);
+      expect(rows.map((r) => r.shown)).toEqual(texts.map(boundedText));
+      const { rows: [none] } = await client.query<{ shown: string | null }>(`SELECT ${boundedTextSql('NULL::text')} AS shown`);
+      expect(none!.shown).toBeNull();
+    } finally {
+      await client.end();
+    }
   });
 
   it('migrates and verifies at full level exactly, with a small state folder', async () => {
@@ -122,4 +136,19 @@ describe('big values', () => {
     expect(parseBoundedText(max.source!)?.md5).toBe(s.md5);
     expect(await folderBytes(stateDir)).toBeLessThan(STATE_LIMIT_BYTES);
   }, 600_000);
+
+  it('names a long key and value bounded when a migration refuses a row', async () => {
+    const key = `${'k'.repeat(2_000)}1`;
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    await client.query(`CREATE SCHEMA refused; CREATE TABLE refused.items (k text PRIMARY KEY, v numeric(10, 2));
+      INSERT INTO refused.items VALUES ($$${key}$$, 'NaN'), ('short', 1);`);
+    await client.end();
+    const report = await runMigration({ input: { sourceSchema: 'refused', namespace: 'refused', concurrency: 1, verify: 'none' }, sourceUrl: url, warehouse: warehouse(), stateDir: path.join(dir, 'refused-state') });
+    expect(report.tables.failed).toBe(1);
+    const reason = report.failures[0]!.reason;
+    expect(reason).toContain(`row (k)=(${boundedText(key)}): value "NaN" cannot be stored exactly`);
+    expect(reason.length).toBeLessThan(1_000);
+  }, 300_000);
 });
+

@@ -8,7 +8,7 @@
  * Texts (extremes, group values) leave as they are shown and carried (bounded-text.ts): min and max are found
  * on the full texts of the rows added, and merged figures compare by their shown forms (compareShown).
  */
-import { boundedText, compareShown } from '../bounded-text';
+import { boundedHex, boundedText, compareShown } from '../bounded-text';
 import { compareFloats as compareFloatsExport, compareStrings as compareStringsExport } from '../iceberg/spec/compare';
 import { type IcebergType, decimalParams } from '../iceberg/spec/types';
 import type { Row, Value } from '../iceberg/spec/values';
@@ -42,6 +42,11 @@ export function categoryOf(type: IcebergType): Category {
     case 'float': case 'double': return 'float';
     default: return decimalParams(type) ? 'decimal' : type.startsWith('fixed') ? 'text' : 'none';
   }
+}
+
+/** Whether a column of `type` holds byte arrays, whose min and max are found by their bytes. */
+function byBytes(type: IcebergType): boolean {
+  return type === 'binary' || (typeof type === 'string' && type.startsWith('fixed'));
 }
 
 /** Whether a column of `type` gets an exact sum. */
@@ -97,7 +102,8 @@ export class TargetAggregates {
       const category = categoryOf(c.type);
       const grouped = c.type === 'string';
       return {
-        category, summable: summable(c.type), text: category === 'text' || grouped ? canonicalFormatter(c.type) : undefined,
+        // Binary is ordered by its bytes, which order as their hex texts do: no hex text of every value is made.
+        category, summable: summable(c.type), text: (category === 'text' && !byBytes(c.type)) || grouped ? canonicalFormatter(c.type) : undefined,
         count: 0, nulls: 0, min: null, max: null, sum: 0n, smallSum: 0, nan: 0,
         groups: grouped ? new Map<string, number>() : undefined, groupsOverflow: false,
       };
@@ -116,7 +122,7 @@ export class TargetAggregates {
       s.count++;
       const text = s.text === undefined ? undefined : s.text(v)!;
       if (s.category === 'float' && Number.isNaN(v)) s.nan++;
-      if (s.category !== 'none') extend(s, s.category === 'text' ? text! : v);
+      if (s.category !== 'none') extend(s, s.category === 'text' && text !== undefined ? text : v);
       if (s.summable) addToSum(s, v as number | bigint);
       if (s.groups !== undefined && !s.groupsOverflow) countGroup(s, boundedText(text!), 1);
     }
@@ -124,6 +130,7 @@ export class TargetAggregates {
 
   /** A text extreme as it is carried: the full texts of added rows bounded, merged ones as they came. */
   private shownExtreme(s: ColumnState, v: Value): string | null {
+    if (v instanceof Uint8Array) return boundedHex(v);
     const text = encodeExtreme(s.category, v);
     return text === null || this.merged || s.category !== 'text' ? text : boundedText(text);
   }
@@ -282,6 +289,11 @@ function extend(s: ColumnState, v: Value, shown = false): void {
       s.max = s.max === null ? v : (s.max as boolean) || (v as boolean);
       break;
     case 'text': {
+      if (v instanceof Uint8Array) {
+        if (s.min === null || Buffer.compare(v, s.min as Uint8Array) < 0) s.min = v;
+        if (s.max === null || Buffer.compare(v, s.max as Uint8Array) > 0) s.max = v;
+        break;
+      }
       const t = v as string;
       const compare = shown ? compareShown : compareStrings;
       if (s.min === null || compare(t, s.min as string) < 0) s.min = t;

@@ -101,6 +101,13 @@ describe('long texts', () => {
     expect(figures.get('body\u0000max')).toBe(boundedText(`${head}c`));
     expect(figures.get('blob\u0000max')).toBe(boundedText(Buffer.from(bytes(3)).toString('hex')));
     expect(figures.get(`body\u0000group:${boundedText(`${head}b`)}`)).toBe('1');
+    // Binary is ordered by its bytes, as PostgreSQL orders the hex texts.
+    const hexes = [[1], [1, 0], [255], [0, 255], []].map((b) => Uint8Array.from(b));
+    const binary = new TargetAggregates([{ name: 'blob', type: 'binary' }]);
+    for (const b of hexes) binary.add([b]);
+    const hexTexts = hexes.map((b) => Buffer.from(b).toString('hex')).sort();
+    expect(binary.figures(new Set()).get('blob\u0000min')).toBe(hexTexts[0]);
+    expect(binary.figures(new Set()).get('blob\u0000max')).toBe(hexTexts.at(-1));
     const partial = all.partial();
     expect(JSON.stringify(partial).length).toBeLessThan(4_000);
   });

@@ -62,8 +62,10 @@ export function parseBoundedText(shown: string): BoundedText | undefined {
   if (shown.length <= SHOWN_CHARACTERS) return undefined;
   const match = BOUNDED.exec(shown);
   if (match === null) return undefined;
-  const quoted = JSON.parse(match[1]!) as string;
-  return { prefix: quoted.slice(0, -1), length: Number(match[2]!.replace(/,/g, '')), md5: match[3]! };
+  const prefix = (JSON.parse(match[1]!) as string).slice(0, -1);
+  // An exact text is at most SHOWN_CHARACTERS characters in all, so one that merely looks bounded fails here.
+  if (codePoints(prefix) !== SHOWN_CHARACTERS) return undefined;
+  return { prefix, length: Number(match[2]!.replace(/,/g, '')), md5: match[3]! };
 }
 
 /** `bytes` shown as their lowercase hex (the canonical text of binary), bounded, without making the whole hex text when it is long. */

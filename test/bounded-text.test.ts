@@ -23,6 +23,11 @@ describe('boundedText', () => {
     // Longer than any exact text, so never taken for one.
     expect([...shown].length).toBeGreaterThan(SHOWN_CHARACTERS);
     expect(parseBoundedText('x'.repeat(SHOWN_CHARACTERS))).toBeUndefined();
+    // An exact text of astral characters that looks like a bounded one (longer than 256 UTF-16 units) is not one.
+    const lookalike = `"${'😀'.repeat(150)}…" (300 characters, md5 ${'0'.repeat(32)})`;
+    expect(boundedText(lookalike)).toBe(lookalike);
+    expect(parseBoundedText(lookalike)).toBeUndefined();
+    expect(quoteShown(lookalike)).toBe(JSON.stringify(lookalike));
   });
 
   it('shows equal long texts equal and different ones different, even with one prefix and one length', () => {

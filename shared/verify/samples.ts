@@ -3,8 +3,8 @@
  * row text for a keyless table), as canonical texts, for a person to eyeball.
  */
 import type { Client } from 'pg';
-import { boundedText } from '../bounded-text';
-import type { Row } from '../iceberg/spec/values';
+import { boundedHex, boundedText } from '../bounded-text';
+import type { Row, Value } from '../iceberg/spec/values';
 import { CanonicalRows, canonicalFormatter, jsonArray } from './canonical';
 import type { SampleRow } from './contracts';
 import { type RowLayout, type RowSource, keyRecord, shownRowsSql } from './row-check';
@@ -20,12 +20,24 @@ export class SampleSet {
   private readonly targets = new Map<string, Record<string, string | null>>();
   private readonly wanted: Set<string>;
   private readonly canonical: CanonicalRows;
+  /** Each column's value as shown (bounded-text.ts), null for null. */
+  private readonly shown: Array<(value: Value) => string | null>;
   /** The text a row is matched by: its key's canonical text (a JSON array of them for a key of several columns) or, keyless, its row text. */
   private readonly probe: (row: Row) => string;
 
   private constructor(private readonly layout: RowLayout, private readonly sources: Array<{ probe: string; key: Record<string, string | null>; values: Record<string, string | null> }>) {
     this.wanted = new Set(sources.map((s) => s.probe));
     this.canonical = new CanonicalRows(layout.columns.map((c) => c.type));
+    // A binary value is shown from its bytes: no hex text of a long one is made whole.
+    this.shown = layout.columns.map((c) => {
+      const format = canonicalFormatter(c.type);
+      const bytes = c.type === 'binary' || (typeof c.type === 'string' && c.type.startsWith('fixed'));
+      return (v: Value) => {
+        if (bytes && v instanceof Uint8Array) return boundedHex(v);
+        const text = format(v);
+        return text === null ? null : boundedText(text);
+      };
+    });
     const keys = layout.keyIndexes;
     const keyType = keys.length === 1 ? layout.columns[keys[0]!]!.type : undefined;
     if (keyType === 'int' || keyType === 'long') {
@@ -80,7 +92,7 @@ export class SampleSet {
     if (this.targets.size === this.wanted.size) return;
     const probe = this.probe(row);
     if (this.targets.has(probe) || !this.wanted.has(probe)) return;
-    this.targets.set(probe, valuesOf(this.layout, this.canonical.values(row).map((v) => (v === null ? null : boundedText(v)))));
+    this.targets.set(probe, valuesOf(this.layout, this.shown.map((show, i) => show(row[i] ?? null))));
   }
 
   /** Both sides side by side. */

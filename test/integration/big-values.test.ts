@@ -58,7 +58,10 @@ describe('big values', () => {
       -- 64 MB of bytes that do not repeat in a short period, so the value is not trivially compressible either.
       INSERT INTO big.blobs SELECT 6, string_agg(decode(md5(i::text), 'hex'), ''::bytea ORDER BY i), 'the big one' FROM generate_series(1, ${BYTEA_BYTES / 16}) AS i;
       INSERT INTO big.blobs VALUES (7, '\\x00', 'zz ' || repeat('lorem ipsum ', ${Math.floor(TEXT_CHARACTERS / 12)}) || 'end');
-      ANALYZE big.blobs;`);
+      -- Keyless: rows are matched by their whole text, which is long.
+      CREATE TABLE big.notes (note text, n int);
+      INSERT INTO big.notes VALUES (repeat('keyless ', 40000), 1), ('short', 2), (repeat('keyless ', 40000), 1);
+      ANALYZE big.blobs, big.notes;`);
     await client.end();
     dir = await mkdtemp(path.join(tmpdir(), 'icebridge-big-values-'));
   });
@@ -103,7 +106,7 @@ describe('big values', () => {
     const stateDir = path.join(dir, 'quick-state');
     const status = await runVerification({ input: { sourceSchema: 'big', namespace: 'big', level: 'quick', concurrency: 1, samples: 7 }, sourceUrl: url, warehouse: warehouse(), stateDir });
     expect(status.ok, JSON.stringify(status.report?.tables.map((t) => [t.status, t.error]))).toBe(true);
-    const table = status.report!.tables[0]!;
+    const table = status.report!.tables.find((t) => t.table === 'big.blobs')!;
     // The long values are there (as samples, min/max and a group), bounded.
     const long = shownValues(status.report!).filter((v) => [...v].length > SHOWN_CHARACTERS);
     expect(long.length).toBeGreaterThan(0);
@@ -120,11 +123,18 @@ describe('big values', () => {
     await client.connect();
     // Only the last character changes: the first SHOWN_CHARACTERS are the same on both sides.
     await client.query(`UPDATE big.blobs SET note = 'zz ' || repeat('lorem ipsum ', ${Math.floor(TEXT_CHARACTERS / 12)}) || 'END' WHERE id = 7`);
+    await client.query(`UPDATE big.notes SET n = 4 WHERE ctid = (SELECT min(ctid) FROM big.notes WHERE n = 1)`);
     await client.end();
     const stateDir = path.join(dir, 'differ-state');
     const status = await runVerification({ input: { sourceSchema: 'big', namespace: 'big', level: 'full', concurrency: 1 }, sourceUrl: url, warehouse: warehouse(), stateDir });
     expect(status.ok).toBe(false);
-    const table = status.report!.tables[0]!;
+    const table = status.report!.tables.find((t) => t.table === 'big.blobs')!;
+    // Keyless rows are keyed by their (long, bounded) row text: of two equal long rows one changed, one still matches.
+    const notes = status.report!.tables.find((t) => t.table === 'big.notes')!;
+    expect(notes.rows?.differences.map((d) => d.kind).sort()).toEqual(['EXTRA_IN_TARGET', 'MISSING_IN_TARGET']);
+    const [missing, extra] = ['MISSING_IN_TARGET', 'EXTRA_IN_TARGET'].map((kind) => parseBoundedText(notes.rows!.differences.find((d) => d.kind === kind)!.key['(row)']!)!);
+    expect(missing!.prefix).toBe(extra!.prefix);
+    expect(missing!.md5).not.toBe(extra!.md5);
     expect(table.rows?.differing).toBe('1');
     const difference = table.rows!.differences[0]!;
     expect(difference.key).toEqual({ id: '7' });

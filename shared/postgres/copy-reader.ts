@@ -4,6 +4,7 @@
  * decoded ahead, then the stream is paused, so memory stays bounded whatever the table size.
  */
 import type { Client } from 'pg';
+import { boundedText, quotedText } from '../bounded-text';
 import { IcebridgeError, ValidationError } from '../errors';
 import { type Row, type Value, uuidFromBytes } from '../iceberg/spec/values';
 import { compileDecoder } from './binary-decoders';
@@ -301,7 +302,8 @@ function describeFailure(error: unknown, context: FailureContext): unknown {
   const column = context.mapping.columns[error.columnIndex]!;
   const path = error.failure.path.join('');
   const key = renderKey(context, error.keyValues, error.rowNumber);
-  const value = JSON.stringify(error.failure.valueText);
+  // A value is named bounded (bounded-text.ts): an error travels in activity results and statuses.
+  const value = quotedText(error.failure.valueText);
   return new IcebridgeError(
     UNREPRESENTABLE_VALUE,
     `table ${displayQualified(context.table.schema, context.table.name)}, column ${displayIdent(column.name)}${path}, row ${key}: ` +
@@ -317,7 +319,8 @@ function renderKey(context: FailureContext, values: Array<Value | undefined>, ro
     if (value === undefined) return '?';
     // A uuid read as bytes (uuidAsBytes) is named in its text form, like every other key value.
     const shown = value instanceof Uint8Array && column.decode.kind === 'uuid' ? uuidFromBytes(value) : value;
-    return renderForComparison(column.decode, shown) ?? 'NULL';
+    const text = renderForComparison(column.decode, shown);
+    return text === null ? 'NULL' : boundedText(text);
   });
   return `(${context.keyColumns.map(displayIdent).join(', ')})=(${texts.join(', ')})`;
 }

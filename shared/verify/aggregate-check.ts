@@ -8,6 +8,7 @@
  * are compared as strings, exactly: no float tolerance, -0.0 and NaN distinguished.
  */
 import type { Client } from 'pg';
+import { boundedText, boundedTextSql } from '../bounded-text';
 import type { SourceTable } from '../postgres/source-table';
 import { canonicalSql, nullTestSql, reduceHash } from './canonical';
 import type { ComparedColumn } from './compared-columns';
@@ -81,8 +82,9 @@ export async function sourceFigures(
         out.max = figure(i, 'hi', canonicalSql(c.plan, `bool_or(${v})`));
         break;
       case 'text':
-        out.min = figure(i, 'lo', `min(${texts[i]!} COLLATE "C")`);
-        out.max = figure(i, 'hi', `max(${texts[i]!} COLLATE "C")`);
+        // Compared on the full texts, carried bounded (PostgreSQL computes an aggregate written several times once).
+        out.min = figure(i, 'lo', boundedTextSql(`min(${texts[i]!} COLLATE "C")`));
+        out.max = figure(i, 'hi', boundedTextSql(`max(${texts[i]!} COLLATE "C")`));
         break;
       case 'float': {
         // PostgreSQL orders NaN above every number but treats -0 = 0: which zero is the min/max is decided here.
@@ -122,7 +124,7 @@ export async function sourceFigures(
     const count = Number(row![n.count]);
     let groups: Array<[string, number]> | undefined;
     if (c.type === 'string' && options.grouped.has(c.name)) {
-      const common = n.groups?.map(([value, name]): [string, number] => [value, Number(row![name])]).filter(([, k]) => k > 0);
+      const common = n.groups?.map(([value, name]): [string, number] => [boundedText(value), Number(row![name])]).filter(([, k]) => k > 0);
       const covered = common !== undefined && common.reduce((sum, [, k]) => sum + k, 0) === count;
       groups = covered ? common : await groupCounts(client, c, source);
     }
@@ -137,8 +139,9 @@ export async function sourceFigures(
 /** A string column's rows per canonical text; undefined when it has more than MAX_GROUPS distinct values. */
 async function groupCounts(client: Client, c: ComparedColumn, source: RowSource): Promise<Array<[string, number]> | undefined> {
   const where = `NOT ${nullTestSql(c.plan, c.valueSql)}${source.where === undefined ? '' : ` AND ${source.where}`}`;
+  // Grouped by the full text, carried bounded.
   const { rows } = await client.query<{ v: string; n: string }>(
-    `SELECT (${c.canonicalSql}) COLLATE "C" AS v, count(*)::text AS n FROM ${source.relation} WHERE ${where} GROUP BY 1 LIMIT ${MAX_GROUPS + 1}`,
+    `SELECT ${boundedTextSql('g.v')} AS v, g.n FROM (SELECT (${c.canonicalSql}) COLLATE "C" AS v, count(*)::text AS n FROM ${source.relation} WHERE ${where} GROUP BY 1 LIMIT ${MAX_GROUPS + 1}) g`,
     [...source.params],
   );
   return rows.length > MAX_GROUPS ? undefined : rows.map((g) => [g.v, Number(g.n)]);

@@ -80,7 +80,7 @@ ${filters(report)}
 ${overview(report, labels)}
 <h2>Details</h2>
 ${report.tables.map((t, i) => tableSection(t, i, labels)).join('\n')}
-<footer>Values are shown in the canonical text both sides were compared in. <span class="null">NULL</span> is a null; quoted text is never a null.</footer>
+<footer>Values are shown in the canonical text both sides were compared in. <span class="null">NULL</span> is a null; quoted text is never a null. A value longer than 256 characters is shown bounded: its first 256 characters quoted, its full length and the md5 of the whole.</footer>
 </main>
 <script>${REPORT_SCRIPT}</script>
 </body>

@@ -3,6 +3,7 @@
  * sides' values. Colour is used only when asked for (a TTY); names and values are printed with control characters
  * escaped, so data can never move the cursor or recolour the screen.
  */
+import { quoteShown } from '../bounded-text';
 import { readableReport } from './readable-values';
 import type { TableVerification, VerificationReport } from './contracts';
 import { differenceKinds, formatCount, formatKey, reportTotals } from './report-model';
@@ -147,9 +148,12 @@ function summaryLine(report: VerificationReport, paint: Palette): string {
   return `${verdict}: ${parts.join('; ')} (${report.level})`;
 }
 
-/** A value as an unambiguous literal: JSON-quoted text (so '' and 'NULL' stay distinct from NULL), control characters escaped. */
+/**
+ * A value as an unambiguous literal: JSON-quoted text (so '' and 'NULL' stay distinct from NULL), a long value
+ * in its bounded form (quoted prefix, length, hash), control characters escaped.
+ */
 function quote(value: string | null): string {
-  return value === null ? 'NULL' : escapeC1(JSON.stringify(value));
+  return value === null ? 'NULL' : escapeC1(quoteShown(value));
 }
 
 /** Text with C0/C1 control characters escaped, so data cannot drive the terminal. */

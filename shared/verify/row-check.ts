@@ -6,9 +6,11 @@
  * with the other's collation or sort order; both sides compute count and hash sum per bucket, and only the
  * buckets that differ are fetched, from both sides, and compared row by row: by key (values per column) or,
  * keyless, as multisets of row texts.
- * Memory: two small arrays per table, plus the rows of the buckets being examined.
+ * Memory: two small arrays per table, plus the rows of the buckets being examined, whose values are held as
+ * they are shown (bounded-text.ts): a long value as its prefix, length and hash.
  */
 import type { Client } from 'pg';
+import { boundedText, boundedTextSql } from '../bounded-text';
 import { bucketOf, bucketSql, canonicalArraySql, integerBucketOf, integerBucketSql, jsonArray, reduceHash } from './canonical';
 import type { ComparedColumn } from './compared-columns';
 import type { RowDifference } from './contracts';
@@ -93,6 +95,16 @@ export function canonicalRowsSql(layout: RowLayout, from: string): string {
   const cs = layout.columns.map((_c, i) => `q0.c${i}`).join(', ');
   // OFFSET 0 keeps the subquery from being flattened, which would compute a key column's canonical text twice.
   return `SELECT ${keyText} AS kt, ${rowText} AS rt${cs ? `, ${cs}` : ''} FROM (SELECT ${inner || '1 AS none'} FROM ${from} OFFSET 0) q0`;
+}
+
+/**
+ * `canonicalRowsSql`'s rows of `from` (those `where` keeps, a condition on q1's columns) as they are shown and
+ * carried: kt, rt and c0..cn bounded (bounded-text.ts), cut by PostgreSQL so a long value never travels whole.
+ * OFFSET 0 keeps q1 from being flattened, which would build each text once per use in the bounding.
+ */
+export function shownRowsSql(layout: RowLayout, from: string, where?: string): string {
+  const cs = layout.columns.map((_c, i) => `, ${boundedTextSql(`q1.c${i}`)} AS c${i}`).join('');
+  return `SELECT ${boundedTextSql('q1.kt')} AS kt, ${boundedTextSql('q1.rt')} AS rt${cs} FROM (${canonicalRowsSql(layout, from)} OFFSET 0) q1${where === undefined ? '' : ` WHERE ${where}`}`;
 }
 
 /** Row count and the sum of row hashes modulo 2^64 of one side. */
@@ -200,8 +212,10 @@ export async function examineBuckets(
       next++;
     }
     const sourceRows = new Map<string, FetchedRow[]>();
+    // Rows are matched and compared by their shown texts: a long value by its prefix, length and md5, equal
+    // exactly when the values are (but for an md5 collision), without either side's whole value travelling.
     const result = await client.query<Record<string, string | null>>(
-      `SELECT q1.* FROM (${canonicalRowsSql(layout, rowsFromSql(source))}) q1 WHERE ${bucketOfSql(layout, buckets)} = ANY($${source.params.length + 1}::int4[])`,
+      shownRowsSql(layout, rowsFromSql(source), `${bucketOfSql(layout, buckets)} = ANY($${source.params.length + 1}::int4[])`),
       [...source.params, [...chosen]],
     );
     for (const r of result.rows) {
@@ -211,7 +225,9 @@ export async function examineBuckets(
     const targetRows = new Map<string, FetchedRow[]>();
     await readTarget((canonical, rowText) => {
       const keyText = keyTextOf(layout, canonical, rowText);
-      if (chosen.has(bucketOfRow(layout, keyText, canonical, buckets))) push(targetRows, keyText, { rowText, canonical });
+      if (chosen.has(bucketOfRow(layout, keyText, canonical, buckets))) {
+        push(targetRows, boundedText(keyText), { rowText: boundedText(rowText), canonical: canonical.map((v) => (v === null ? null : boundedText(v))) });
+      }
     });
     for (const keyText of new Set([...sourceRows.keys(), ...targetRows.keys()])) {
       for (const difference of compareKey(layout, sourceRows.get(keyText) ?? [], targetRows.get(keyText) ?? [])) {

@@ -3,10 +3,11 @@
  * row text for a keyless table), as canonical texts, for a person to eyeball.
  */
 import type { Client } from 'pg';
-import type { Row } from '../iceberg/spec/values';
+import { boundedHex, boundedText } from '../bounded-text';
+import type { Row, Value } from '../iceberg/spec/values';
 import { CanonicalRows, canonicalFormatter, jsonArray } from './canonical';
 import type { SampleRow } from './contracts';
-import { type RowLayout, type RowSource, canonicalRowsSql, keyRecord } from './row-check';
+import { type RowLayout, type RowSource, keyRecord, shownRowsSql } from './row-check';
 
 /** The probe of a NULL key: a NUL character, which no PostgreSQL text holds. */
 const NULL_PROBE = '\u0000';
@@ -19,12 +20,24 @@ export class SampleSet {
   private readonly targets = new Map<string, Record<string, string | null>>();
   private readonly wanted: Set<string>;
   private readonly canonical: CanonicalRows;
+  /** Each column's value as shown (bounded-text.ts), null for null. */
+  private readonly shown: Array<(value: Value) => string | null>;
   /** The text a row is matched by: its key's canonical text (a JSON array of them for a key of several columns) or, keyless, its row text. */
   private readonly probe: (row: Row) => string;
 
   private constructor(private readonly layout: RowLayout, private readonly sources: Array<{ probe: string; key: Record<string, string | null>; values: Record<string, string | null> }>) {
     this.wanted = new Set(sources.map((s) => s.probe));
     this.canonical = new CanonicalRows(layout.columns.map((c) => c.type));
+    // A binary value is shown from its bytes: no hex text of a long one is made whole.
+    this.shown = layout.columns.map((c) => {
+      const format = canonicalFormatter(c.type);
+      const bytes = c.type === 'binary' || (typeof c.type === 'string' && c.type.startsWith('fixed'));
+      return (v: Value) => {
+        if (bytes && v instanceof Uint8Array) return boundedHex(v);
+        const text = format(v);
+        return text === null ? null : boundedText(text);
+      };
+    });
     const keys = layout.keyIndexes;
     const keyType = keys.length === 1 ? layout.columns[keys[0]!]!.type : undefined;
     if (keyType === 'int' || keyType === 'long') {
@@ -37,13 +50,17 @@ export class SampleSet {
         return format(value) ?? NULL_PROBE;
       };
     } else if (keyType !== undefined) {
+      // Probes are shown texts, as PostgreSQL's picked rows come (bounded-text.ts).
       const format = canonicalFormatter(keyType);
-      this.probe = (row) => format(row[keys[0]!] ?? null) ?? NULL_PROBE;
+      this.probe = (row) => {
+        const text = format(row[keys[0]!] ?? null);
+        return text === null ? NULL_PROBE : boundedText(text);
+      };
     } else {
       const formats = keys.map((i) => canonicalFormatter(layout.columns[i]!.type));
       this.probe = keys.length === 0
-        ? (row) => this.canonical.text(this.canonical.values(row))
-        : (row) => jsonArray(keys.map((i, j) => formats[j]!(row[i] ?? null)));
+        ? (row) => boundedText(this.canonical.text(this.canonical.values(row)))
+        : (row) => boundedText(jsonArray(keys.map((i, j) => formats[j]!(row[i] ?? null))));
     }
   }
 
@@ -54,7 +71,7 @@ export class SampleSet {
     const where = source.where === undefined ? '' : ` WHERE ${source.where}`;
     const pickFrom = async (rows: string): Promise<Array<Record<string, string | null>>> => (await client.query<Record<string, string | null>>(
       // The rows are picked first (a top-N sort of the plain rows) and only the picked ones are made canonical.
-      canonicalRowsSql(layout, `(SELECT * FROM ${rows}${where} ORDER BY random() LIMIT ${n}) AS sampled`),
+      shownRowsSql(layout, `(SELECT * FROM ${rows}${where} ORDER BY random() LIMIT ${n}) AS sampled`),
       [...source.params],
     )).rows;
     // A big table is sampled by pages first (TABLESAMPLE SYSTEM reads only those): ORDER BY random() over every
@@ -75,7 +92,7 @@ export class SampleSet {
     if (this.targets.size === this.wanted.size) return;
     const probe = this.probe(row);
     if (this.targets.has(probe) || !this.wanted.has(probe)) return;
-    this.targets.set(probe, valuesOf(this.layout, this.canonical.values(row)));
+    this.targets.set(probe, valuesOf(this.layout, this.shown.map((show, i) => show(row[i] ?? null))));
   }
 
   /** Both sides side by side. */

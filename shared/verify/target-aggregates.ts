@@ -5,7 +5,10 @@
  * merge into one (mergeAggregatePartials), so a table split into ranges is read once. Figures come out as
  * canonical texts (canonical.ts) and both sides are compared as strings: exactly, -0.0 and NaN distinguished.
  * Pure: the verifyTable orchestration merges and compares with it.
+ * Texts (extremes, group values) leave as they are shown and carried (bounded-text.ts): min and max are found
+ * on the full texts of the rows added, and merged figures compare by their shown forms (compareShown).
  */
+import { boundedHex, boundedText, compareShown } from '../bounded-text';
 import { compareFloats as compareFloatsExport, compareStrings as compareStringsExport } from '../iceberg/spec/compare';
 import { type IcebergType, decimalParams } from '../iceberg/spec/types';
 import type { Row, Value } from '../iceberg/spec/values';
@@ -39,6 +42,11 @@ export function categoryOf(type: IcebergType): Category {
     case 'float': case 'double': return 'float';
     default: return decimalParams(type) ? 'decimal' : type.startsWith('fixed') ? 'text' : 'none';
   }
+}
+
+/** Whether a column of `type` holds byte arrays, whose min and max are found by their bytes. */
+function byBytes(type: IcebergType): boolean {
+  return type === 'binary' || (typeof type === 'string' && type.startsWith('fixed'));
 }
 
 /** Whether a column of `type` gets an exact sum. */
@@ -85,6 +93,8 @@ interface ColumnState {
 /** The Iceberg side, accumulated row by row; the column order is that of `columns`. */
 export class TargetAggregates {
   private readonly states: ColumnState[];
+  /** Whether the figures came from merged partials, whose texts are already shown forms (else full texts, from add). */
+  private merged = false;
 
   /** Group counts are tracked for every string column: PostgreSQL decides later which ones are compared. */
   constructor(private readonly columns: readonly AggregatedColumn[]) {
@@ -92,7 +102,8 @@ export class TargetAggregates {
       const category = categoryOf(c.type);
       const grouped = c.type === 'string';
       return {
-        category, summable: summable(c.type), text: category === 'text' || grouped ? canonicalFormatter(c.type) : undefined,
+        // Binary is ordered by its bytes, which order as their hex texts do: no hex text of every value is made.
+        category, summable: summable(c.type), text: (category === 'text' && !byBytes(c.type)) || grouped ? canonicalFormatter(c.type) : undefined,
         count: 0, nulls: 0, min: null, max: null, sum: 0n, smallSum: 0, nan: 0,
         groups: grouped ? new Map<string, number>() : undefined, groupsOverflow: false,
       };
@@ -111,10 +122,17 @@ export class TargetAggregates {
       s.count++;
       const text = s.text === undefined ? undefined : s.text(v)!;
       if (s.category === 'float' && Number.isNaN(v)) s.nan++;
-      if (s.category !== 'none') extend(s, s.category === 'text' ? text! : v);
+      if (s.category !== 'none') extend(s, s.category === 'text' && text !== undefined ? text : v);
       if (s.summable) addToSum(s, v as number | bigint);
-      if (s.groups !== undefined && !s.groupsOverflow) countGroup(s, text!, 1);
+      if (s.groups !== undefined && !s.groupsOverflow) countGroup(s, boundedText(text!), 1);
     }
+  }
+
+  /** A text extreme as it is carried: the full texts of added rows bounded, merged ones as they came. */
+  private shownExtreme(s: ColumnState, v: Value): string | null {
+    if (v instanceof Uint8Array) return boundedHex(v);
+    const text = encodeExtreme(s.category, v);
+    return text === null || this.merged || s.category !== 'text' ? text : boundedText(text);
   }
 
   /** The figures in JSON form, for merging with other ranges'. */
@@ -123,7 +141,7 @@ export class TargetAggregates {
       columns: this.columns.map((c, i) => {
         const s = this.states[i]!;
         const out: ColumnPartial = {
-          name: c.name, type: c.type, count: s.count, nulls: s.nulls, min: encodeExtreme(s.category, s.min), max: encodeExtreme(s.category, s.max),
+          name: c.name, type: c.type, count: s.count, nulls: s.nulls, min: this.shownExtreme(s, s.min), max: this.shownExtreme(s, s.max),
           sum: (s.sum + BigInt(s.smallSum)).toString(), nan: s.nan,
         };
         if (s.groups !== undefined) out.groups = [...s.groups];
@@ -135,6 +153,8 @@ export class TargetAggregates {
 
   /** Adds another range's figures (the same columns, in the same order). */
   merge(partial: AggregatePartial): void {
+    if (this.states.some((s) => s.count + s.nulls > 0) && !this.merged) throw new TypeError('figures of added rows and merged figures do not mix');
+    this.merged = true;
     partial.columns.forEach((p, i) => {
       const s = this.states[i];
       if (s === undefined || this.columns[i]!.name !== p.name) throw new TypeError(`aggregate figures of column ${p.name} do not line up`);
@@ -142,7 +162,7 @@ export class TargetAggregates {
       s.nulls += p.nulls;
       s.nan += p.nan;
       s.sum += BigInt(p.sum);
-      for (const extreme of [p.min, p.max]) if (extreme !== null) extend(s, decodeExtreme(s.category, extreme));
+      for (const extreme of [p.min, p.max]) if (extreme !== null) extend(s, decodeExtreme(s.category, extreme), true);
       if (s.groups !== undefined) {
         if (p.groupsOverflow) s.groupsOverflow = true;
         for (const [value, n] of p.groups ?? []) if (!s.groupsOverflow) countGroup(s, value, n);
@@ -169,8 +189,8 @@ export class TargetAggregates {
       put('count', String(s.count));
       put('nulls', String(s.nulls));
       if (s.category === 'text') {
-        put('min', s.min as string | null);
-        put('max', s.max as string | null);
+        put('min', this.shownExtreme(s, s.min));
+        put('max', this.shownExtreme(s, s.max));
       } else if (s.category !== 'none') {
         put('min', canonicalValue(c.type, s.min));
         put('max', canonicalValue(c.type, s.max));
@@ -254,8 +274,8 @@ export function mergeAggregatePartials(partials: readonly AggregatePartial[]): T
   return merged;
 }
 
-/** Widens min and max by one value: numbers and bigints compare exactly, mixed too; texts by code point. */
-function extend(s: ColumnState, v: Value): void {
+/** Widens min and max by one value: numbers and bigints compare exactly, mixed too; texts by code point (`shown`: as shown forms). */
+function extend(s: ColumnState, v: Value, shown = false): void {
   switch (s.category) {
     case 'ordered':
     case 'decimal': {
@@ -269,9 +289,15 @@ function extend(s: ColumnState, v: Value): void {
       s.max = s.max === null ? v : (s.max as boolean) || (v as boolean);
       break;
     case 'text': {
+      if (v instanceof Uint8Array) {
+        if (s.min === null || Buffer.compare(v, s.min as Uint8Array) < 0) s.min = v;
+        if (s.max === null || Buffer.compare(v, s.max as Uint8Array) > 0) s.max = v;
+        break;
+      }
       const t = v as string;
-      if (s.min === null || compareStrings(t, s.min as string) < 0) s.min = t;
-      if (s.max === null || compareStrings(t, s.max as string) > 0) s.max = t;
+      const compare = shown ? compareShown : compareStrings;
+      if (s.min === null || compare(t, s.min as string) < 0) s.min = t;
+      if (s.max === null || compare(t, s.max as string) > 0) s.max = t;
       break;
     }
     case 'float': {

@@ -2,6 +2,7 @@
  * Hand-made verification results for the report tests: one table of each outcome, together showing every kind of
  * difference, plus a table whose name is an HTML injection attempt.
  */
+import { boundedHex, boundedText } from '../../shared/bounded-text';
 import type { TableVerification, VerificationReport } from '../../shared/verify/contracts';
 
 /** A table name that would run script if it reached the page unescaped. */
@@ -114,4 +115,28 @@ export function sampleReport(): VerificationReport {
     tables: structuredClone([OK_TABLE, ROWS_TABLE, SCHEMA_TABLE, ERROR_TABLE, HOSTILE_TABLE]),
     ok: false,
   };
+}
+
+/** Two long texts with one first 256 characters, as a verification carries them (bounded). */
+export const LONG_SOURCE = boundedText(`${'lorem ipsum '.repeat(100)}end`);
+export const LONG_TARGET = boundedText(`${'lorem ipsum '.repeat(100)}END`);
+
+/** A table whose differing value, max and sample are long, hence bounded. */
+export const LONG_VALUE_TABLE: TableVerification = {
+  table: 'documents',
+  target: 'public.documents',
+  level: 'full',
+  status: 'differs',
+  schema: [],
+  counts: { source: '2', targetManifest: '2', targetRead: '2', ok: true },
+  aggregates: [{ column: 'body', aggregate: 'max', source: LONG_SOURCE, target: LONG_TARGET, ok: false }],
+  rows: { compared: '2', differing: '1', differences: [{ key: { id: '7' }, kind: 'VALUE_MISMATCH', columns: [{ column: 'body', source: LONG_SOURCE, target: LONG_TARGET }] }] },
+  samples: [{ key: { id: '7' }, source: { id: '7', body: LONG_SOURCE, blob: boundedHex(new Uint8Array(1_000)) }, target: { id: '7', body: LONG_TARGET, blob: boundedHex(new Uint8Array(1_000)) } }],
+  columns: [{ name: 'id', type: 'int' }, { name: 'body', type: 'string' }, { name: 'blob', type: 'binary' }],
+  durationMs: 40,
+};
+
+/** A run of the one table with long values. */
+export function longValueReport(): VerificationReport {
+  return { level: 'full', source: 'postgres://app@db:5432/shop', warehouse: '/data/warehouse', startedAt: '2026-11-30T10:00:00.000Z', tables: [LONG_VALUE_TABLE], ok: false };
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { escapeHtml, renderHtmlReport } from '../../shared/verify/report-html';
 import { DIFFERENCE_KINDS } from '../../shared/verify/report-model';
-import { HOSTILE_NAME, OK_TABLE, sampleReport } from './report-fixtures';
+import { HOSTILE_NAME, LONG_SOURCE, LONG_TARGET, OK_TABLE, longValueReport, sampleReport } from './report-fixtures';
 
 const html = renderHtmlReport(sampleReport());
 
@@ -90,5 +90,17 @@ describe('renderHtmlReport', () => {
     const clean = renderHtmlReport({ ...sampleReport(), tables: [structuredClone(OK_TABLE)], ok: true });
     expect(clean).toContain('<p class="verdict ok" id="verdict">All tables verified exact</p>');
     expect(clean).not.toContain('type="checkbox"');
+  });
+
+  it('shows a long value bounded, escaped, with the difference of two with one prefix marked, and says how', () => {
+    const page = renderHtmlReport(longValueReport());
+    const [source, target] = [LONG_SOURCE, LONG_TARGET].map(escapeHtml);
+    // The differing md5s are marked, the common prefix and length shown once each side.
+    const common = source.slice(0, source.indexOf('md5 ') + 4);
+    expect(target.startsWith(common)).toBe(true);
+    expect(page).toContain(`<code class="value">${common}`);
+    expect(page.split(common).length - 1).toBeGreaterThanOrEqual(4);
+    expect(page).toContain('A value longer than 256 characters is shown bounded');
+    expect(page).not.toContain('lorem ipsum '.repeat(30));
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { VerificationReport } from '../../shared/verify/contracts';
 import { renderJsonReport } from '../../shared/verify/report-json';
-import { ROWS_TABLE, SCHEMA_TABLE, sampleReport } from './report-fixtures';
+import { LONG_SOURCE, ROWS_TABLE, SCHEMA_TABLE, longValueReport, sampleReport } from './report-fixtures';
 
 /** The same object with every nested object's keys inserted in reverse order. */
 function reversedKeys<T>(value: T): T {
@@ -56,5 +56,14 @@ describe('renderJsonReport', () => {
     expect(parsed.tables[0]!.schema[1]).toEqual({ kind: 'MISSING_FIELD', field: 'currency', expected: { type: 'string', required: false }, fixSql: SCHEMA_TABLE.schema[1]!.fixSql });
     expect(Object.keys(parsed.tables[1]!.rows!)).toEqual(['compared', 'differing', 'rangesNotExamined', 'differences']);
     expect(parsed.tables[1]!.rows!.differences[0]!.columns[1]).toEqual({ column: 'note', source: null, target: 'NULL' });
+  });
+
+  it('carries a long value in its bounded form', () => {
+    const json = renderJsonReport(longValueReport());
+    const parsed = JSON.parse(json) as VerificationReport;
+    expect(parsed.tables[0]!.rows).toEqual(longValueReport().tables[0]!.rows);
+    expect(parsed.tables[0]!.samples).toEqual(longValueReport().tables[0]!.samples);
+    expect(json).toContain(JSON.stringify(LONG_SOURCE));
+    expect(json.length).toBeLessThan(4_000);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderTerminalReport, writeTerminalReport } from '../../shared/verify/report-terminal';
-import { OK_TABLE, sampleReport } from './report-fixtures';
+import { LONG_SOURCE, LONG_TARGET, OK_TABLE, longValueReport, sampleReport } from './report-fixtures';
 
 const ESC = '\u001b';
 
@@ -69,4 +69,17 @@ describe('renderTerminalReport', () => {
     const out = renderTerminalReport(report);
     expect(out.split('\n').at(-1)).toBe('OK: 1 of 1 tables verified exact; 1,200,000 rows compared, 0 differing (full)');
   });
+
+  it('shows a long value bounded (quoted prefix, length, md5), once quoted, two with one prefix different', () => {
+    const long = renderTerminalReport(longValueReport());
+    expect(LONG_SOURCE).toMatch(/^"(lorem ipsum ){21}lore…" \(1,203 characters, md5 [0-9a-f]{32}\)$/);
+    expect(long).toContain(`body max: postgres ${LONG_SOURCE}, iceberg ${LONG_TARGET}`);
+    expect(long).toMatch(new RegExp(`body\\s+postgres ${escape(LONG_SOURCE)}\\s+iceberg ${escape(LONG_TARGET)}`));
+    expect(long).not.toContain('\\"lorem');
+    expect(LONG_SOURCE).not.toBe(LONG_TARGET);
+  });
 });
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -4,6 +4,7 @@
  * range counted all of its groups.
  */
 import { describe, expect, it } from 'vitest';
+import { boundedText } from '../../shared/bounded-text';
 import type { IcebergType } from '../../shared/iceberg/spec/types';
 import type { Row } from '../../shared/iceberg/spec/values';
 import {
@@ -83,3 +84,52 @@ describe('aggregate figures of key ranges', () => {
     expect([...sourceFiguresOf([range(many(0)), range(many(100))]).keys()].some((k) => k.includes('group:'))).toBe(false);
   });
 });
+
+describe('long texts', () => {
+  const columns: AggregatedColumn[] = [{ name: 'body', type: 'string' }, { name: 'blob', type: 'binary' }];
+  const head = 'h'.repeat(300);
+  // Sorted by full text: a < b < c share their first 300 characters; d differs early.
+  const texts = [`${head}a`, `${head}b`, `${head}c`, 'd'];
+  const bytes = (n: number): Uint8Array => new Uint8Array(200).fill(n);
+
+  it('finds min and max on the full texts and carries them bounded, and counts groups by the bounded form', () => {
+    const all = new TargetAggregates(columns);
+    for (const [i, t] of texts.entries()) all.add([t, bytes(i)]);
+    const figures = all.figures(new Set(['body']));
+    expect(figures.get('body\u0000min')).toBe('d');
+    // The last of three long texts that differ only after the shown prefix.
+    expect(figures.get('body\u0000max')).toBe(boundedText(`${head}c`));
+    expect(figures.get('blob\u0000max')).toBe(boundedText(Buffer.from(bytes(3)).toString('hex')));
+    expect(figures.get(`body\u0000group:${boundedText(`${head}b`)}`)).toBe('1');
+    // Binary is ordered by its bytes, as PostgreSQL orders the hex texts.
+    const hexes = [[1], [1, 0], [255], [0, 255], []].map((b) => Uint8Array.from(b));
+    const binary = new TargetAggregates([{ name: 'blob', type: 'binary' }]);
+    for (const b of hexes) binary.add([b]);
+    const hexTexts = hexes.map((b) => Buffer.from(b).toString('hex')).sort();
+    expect(binary.figures(new Set()).get('blob\u0000min')).toBe(hexTexts[0]);
+    expect(binary.figures(new Set()).get('blob\u0000max')).toBe(hexTexts.at(-1));
+    const partial = all.partial();
+    expect(JSON.stringify(partial).length).toBeLessThan(4_000);
+  });
+
+  it('merges ranges to the figures of one pass where the shown prefixes tell, the same way in any order where they do not', () => {
+    const early = [`a${head}`, `b${head}`, 'c', `${head}z`];
+    const one = new TargetAggregates(columns);
+    for (const [i, t] of early.entries()) one.add([t, bytes(i)]);
+    const split = (values: string[][], all: string[]) => values.map((range) => {
+      const r = new TargetAggregates(columns);
+      for (const t of range) r.add([t, bytes(all.indexOf(t))]);
+      return r.partial();
+    });
+    const ranges = split([[`b${head}`, 'c'], [`${head}z`], [`a${head}`]], early);
+    const merged = mergeAggregatePartials(ranges)!.figures(new Set(['body']));
+    const whole = one.figures(new Set(['body']));
+    for (const key of ['body\u0000min', 'body\u0000max', 'blob\u0000min', 'blob\u0000max']) expect(merged.get(key), key).toBe(whole.get(key));
+    expect([...merged.keys()].filter((k) => k.includes('group:')).sort()).toEqual([...whole.keys()].filter((k) => k.includes('group:')).sort());
+    // Extremes with one shown prefix: whichever order the ranges merge in, the same figures.
+    const alike = split([[`${head}b`, 'd'], [`${head}c`], [`${head}a`]], texts);
+    expect(mergeAggregatePartials([...alike].reverse())!.figures(new Set(['body']))).toEqual(mergeAggregatePartials(alike)!.figures(new Set(['body'])));
+    expect(() => one.merge(ranges[0]!)).toThrow(/do not mix/);
+  });
+});
+

@@ -6,6 +6,7 @@
  * bigint (numbers accepted when writing), bytes and fixed are Uint8Array, arrays are arrays, Avro maps are
  * Map<string, datum>, enums are their symbol, and a union is its branch's value (null for the null branch).
  */
+import { quotedText } from '../../bounded-text';
 import { ValidationError } from '../../errors';
 import type { AvroField, AvroSchema } from './avro-schema';
 import { AvroReader, AvroWriter, corruptAvro } from './binary';
@@ -113,7 +114,7 @@ const PRIMITIVES: Record<string, Node> = {
 };
 
 function mismatch(path: string, expected: string, value: unknown): ValidationError {
-  const shown = typeof value === 'bigint' ? `${value}n` : value instanceof Uint8Array ? 'bytes' : JSON.stringify(value);
+  const shown = typeof value === 'bigint' ? `${value}n` : value instanceof Uint8Array ? 'bytes' : typeof value === 'string' ? quotedText(value) : JSON.stringify(value);
   return new ValidationError(`${path}: expected ${expected}, got ${shown ?? String(value)}`);
 }
 

@@ -3,6 +3,7 @@
  * driven by the Avro type and logical type of each field, so the same rules serve our writer schema and any
  * writer schema found in a file.
  */
+import { quotedText } from '../../bounded-text';
 import { ValidationError } from '../../errors';
 import { decimalFromBytes, decimalToBytes, toTwosComplement } from '../spec/conversions';
 import { type Value, decimalDigits, uuidFromBytes, uuidToBytes } from '../spec/values';
@@ -37,7 +38,7 @@ export function partitionValueConverter(schema: AvroSchema, named: Map<string, A
 }
 
 function fail(label: string, expected: string, value: Value): ValidationError {
-  const shown = typeof value === 'bigint' ? `${value}n` : value instanceof Uint8Array ? `${value.length} bytes` : JSON.stringify(value);
+  const shown = typeof value === 'bigint' ? `${value}n` : value instanceof Uint8Array ? `${value.length} bytes` : typeof value === 'string' ? quotedText(value) : JSON.stringify(value);
   return new ValidationError(`partition field ${label}: expected ${expected}, got ${shown}`);
 }
 

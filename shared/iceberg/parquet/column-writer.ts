@@ -3,6 +3,7 @@
  * buffers, finished pages compressed as soon as they fill, and running min/max/null/NaN statistics. The value
  * encoding itself lives in the per-type subclasses (value-columns.ts).
  */
+import { SHOWN_CHARACTERS, boundedHex, quotedText } from '../../bounded-text';
 import { ValidationError } from '../../errors';
 import type { Value } from '../spec/values';
 import { ByteBuffer } from './byte-buffer';
@@ -310,15 +311,15 @@ export function describeValue(value: Value): string {
     case 'number':
       return Object.is(value, -0) ? '-0' : String(value);
     case 'string':
-      return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value) + ` (string of length ${value.length})`;
+      // Bounded with a hash (bounded-text.ts): errors travel in activity results and statuses.
+      return value.length > SHOWN_CHARACTERS ? quotedText(value) : `${JSON.stringify(value)} (string of length ${value.length})`;
     case 'boolean':
       return String(value);
     default:
       break;
   }
   if (value instanceof Uint8Array) {
-    const hex = Buffer.from(value.buffer, value.byteOffset, Math.min(value.length, 32)).toString('hex');
-    return `bytes[${value.length}] 0x${hex}${value.length > 32 ? '...' : ''}`;
+    return `bytes[${value.length}] ${value.length * 2 > SHOWN_CHARACTERS ? `hex ${boundedHex(value)}` : `0x${boundedHex(value)}`}`;
   }
   if (value instanceof Map) return `Map(${value.size})`;
   if (Array.isArray(value)) return `array(${value.length})`;

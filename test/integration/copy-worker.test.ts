@@ -18,7 +18,8 @@ import { loadSettings, type Settings } from '../../shared/config/settings';
 import { IcebridgeError, ValidationError } from '../../shared/errors';
 import type { CopyPartitionInput, CopyPartitionResult, TablePlan } from '../../shared/migrate/contracts';
 import { copyPartition } from '../../shared/migrate/copy-partition';
-import { COPY_WORKER_CRASHED, CopyWorkerPool, copyPartitionOnWorker } from '../../shared/migrate/copy-worker-pool';
+import { COPY_WORKER_CRASHED, COPY_WORKER_OUT_OF_MEMORY, CopyWorkerPool, copyPartitionOnWorker } from '../../shared/migrate/copy-worker-pool';
+import { ConnectionGate } from '../../shared/postgres/connection-gate';
 import { environmentFromSettings, type MigrationEnvironment } from '../../shared/migrate/environment';
 import { planMigration } from '../../shared/migrate/plan-migration';
 import { onCopyProgress } from '../../shared/telemetry/copy-progress';
@@ -27,6 +28,7 @@ import { type PostgresInstance, startPostgres } from './support/postgres';
 
 const DATABASE = 'copyworker';
 const CRASHING_ENTRY = path.join(REPO_ROOT, 'test', 'fixtures', 'copy-worker-crashing.ts');
+const HUNGRY_ENTRY = path.join(REPO_ROOT, 'test', 'fixtures', 'copy-worker-hungry.ts');
 
 let pg: PostgresInstance;
 let sourceUrl: string;
@@ -154,6 +156,19 @@ describe('copy workers', () => {
     expect(result.rows, 'the next copy runs on a new worker').toBeGreaterThan(0);
     expect(threads.size).toBe(1);
     expect([...threads][0]).not.toBe(mainThreadId);
+  }, 60_000);
+
+  it('fails only the copy whose worker passes its heap limit, retryable, and frees the connection it held', async () => {
+    const gate = new ConnectionGate(2);
+    const workers = pool({ size: 1, entry: HUNGRY_ENTRY, resourceLimits: { maxOldGenerationSizeMb: 128 }, connectionGate: gate });
+    const failed = await failureOf(workers.copy(settings, inputFor('hungry-1')));
+    expect(failed).toMatchObject({ isIcebridge: true, code: COPY_WORKER_OUT_OF_MEMORY, retryable: true });
+    expect(failed.message).toContain('public.orders partition 1 ran out of its memory (a heap of 128 MB');
+    expect(gate.held, 'the dead thread\'s connection permit is given back').toBe(0);
+
+    const result = await workers.copy(settings, inputFor('after-oom'));
+    expect(result.rows, 'the process and the pool go on; the next copy gets a new worker').toBeGreaterThan(0);
+    expect(gate.held).toBe(0);
   }, 60_000);
 
   it('stops a running copy on abort with the caller\'s reason, and the worker stays usable', async () => {

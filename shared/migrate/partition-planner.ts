@@ -1,7 +1,7 @@
 /**
  * Splits a table into copy partitions by heap page ranges (ctid), sized from PostgreSQL's own figures so each
  * partition reads roughly a target amount of data and finishes well inside the function timeout. The amount is
- * the relation's heap and TOAST (pg_table_size), since wide values live out of line and are read too. Works for
+ * the relation's heap and its TOAST heap, since wide values live out of line and are read too. Works for
  * tables without keys; a partitioned table is split leaf by leaf.
  */
 import type { SourceLeaf, SourceTable } from '../postgres/source-table';

@@ -155,7 +155,8 @@ async function loadLeaves(client: Client, oids: number[]): Promise<Map<number, S
      SELECT m.root::int8 AS root, c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind,
             c.reltuples::float8 AS reltuples, c.relpages,
             pg_catalog.pg_relation_size(c.oid)::int8 AS table_bytes,
-            pg_catalog.pg_table_size(c.oid)::int8 AS data_bytes, pg_catalog.pg_total_relation_size(c.oid)::int8 AS total_bytes
+            (pg_catalog.pg_relation_size(c.oid)
+              + CASE WHEN c.reltoastrelid = 0 THEN 0 ELSE pg_catalog.pg_relation_size(c.reltoastrelid) END)::int8 AS data_bytes, pg_catalog.pg_total_relation_size(c.oid)::int8 AS total_bytes
        FROM members m
        JOIN pg_catalog.pg_class c ON c.oid = m.relid
        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace

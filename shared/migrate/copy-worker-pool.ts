@@ -23,11 +23,8 @@ import type { ConnectionGate } from '../postgres/connection-gate';
 import type { CopyPartitionInput, CopyPartitionResult } from './contracts';
 import { copyPartition } from './copy-partition';
 import { type CopyTaskMessage, type FromWorkerMessage, type ToWorkerMessage, deserializeError } from './copy-worker-messages';
-import { copyResources } from './copy-resources';
+import { budgetedPoolOptions, copyResources } from './copy-resources';
 import { type MigrationEnvironment, type SharedInstanceLimits, instanceConnectionGate } from './environment';
-
-/** Environment variable: copy workers in the pool; 0 copies in the calling thread. Default: min(activity slots, cores). */
-export const COPY_WORKERS_SETTING = 'ICEBRIDGE_COPY_WORKERS';
 
 /** Error code of a copy whose worker thread died; retryable (the next attempt gets a new worker). */
 export const COPY_WORKER_CRASHED = 'COPY_WORKER_CRASHED';
@@ -35,7 +32,6 @@ export const COPY_WORKER_CRASHED = 'COPY_WORKER_CRASHED';
 /** Error code of a copy whose worker thread passed its heap limit; retryable, and the process is unharmed. */
 export const COPY_WORKER_OUT_OF_MEMORY = 'COPY_WORKER_OUT_OF_MEMORY';
 
-const MAX_WORKERS = 64;
 const DEFAULT_IDLE_TIMEOUT_IN_MS = 10_000;
 
 /** Thrown by CopyWorkerPool.copy when no worker thread can be started; the copy never began. */
@@ -344,33 +340,9 @@ function workerExecArgv(entry: string): string[] | undefined {
   return [...inherited, '--require', createRequire(__filename).resolve('tsx/cjs')];
 }
 
-/**
- * Workers the pool may hold: ICEBRIDGE_COPY_WORKERS when set (0 = none), else min(activity slots, cores): the host
- * never runs more copies at once than it has activity slots.
- */
-export function copyWorkerCount(env: NodeJS.ProcessEnv = process.env, cores = availableParallelism()): number {
-  const text = env[COPY_WORKERS_SETTING]?.trim();
-  if (!text) return copyResources(loadResourceSettings(env), cores).threads;
-  const count = Number(text);
-  if (!Number.isSafeInteger(count) || count < 0 || count > MAX_WORKERS) {
-    throw new ValidationError(`${COPY_WORKERS_SETTING} must be a whole number 0..${MAX_WORKERS} (0 copies in the main thread)`);
-  }
-  return count;
-}
-
 let sharedPool: CopyWorkerPool | undefined;
 
 let sharedPoolKey = '';
-
-/** Options of a pool sized by the resource settings: threads, each worker's heap limit and writer budget. */
-export function budgetedPoolOptions(env: NodeJS.ProcessEnv = process.env, cores = availableParallelism()): CopyWorkerPoolOptions {
-  const resources = copyResources(loadResourceSettings(env), cores);
-  return {
-    size: copyWorkerCount(env, cores),
-    resourceLimits: { maxOldGenerationSizeMb: resources.workerHeapMb },
-    writerBufferBytes: resources.writerBufferBytes,
-  };
-}
 
 /** The process's pool for the current settings, or undefined when ICEBRIDGE_COPY_WORKERS is 0. */
 export function sharedCopyWorkerPool(): CopyWorkerPool | undefined {

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadResourceSettings } from '../../shared/config/resource-settings';
 import { ValidationError } from '../../shared/errors';
-import { copyResources } from '../../shared/migrate/copy-resources';
-import { budgetedPoolOptions, copyWorkerCount } from '../../shared/migrate/copy-worker-pool';
+import { budgetedPoolOptions, copyResources, copyWorkerCount } from '../../shared/migrate/copy-resources';
 
 const MIB = 1024 * 1024;
 

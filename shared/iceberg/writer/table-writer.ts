@@ -15,7 +15,7 @@ import type { Row, Value } from '../spec/values';
 import { defaultBufferBudget } from './buffer-budget';
 
 /** Rows between checks of the buffer budget: the check sums every open writer's columns. */
-const BUDGET_CHECK_INTERVAL_ROWS = 64;
+const BUDGET_CHECK_INTERVAL_ROWS = 256;
 
 /** Options of TableWriter. */
 export interface TableWriterOptions extends Omit<DataFileWriterOptions, 'io' | 'schema' | 'newLocation' | 'partition'> {

@@ -44,7 +44,7 @@ async function writeAll(budget: number | undefined): Promise<{ writer: TableWrit
 describe('table writer buffer budget', () => {
   it('keeps sixteen open partition writers within the budget by ending the largest row group early, and loses no row', async () => {
     const { writer, peak, io, files } = await writeAll(BUDGET);
-    // Between two checks each writer grows by at most 64 rows of ~200 bytes.
+    // Between two checks the writers grow by at most 256 rows of ~200 bytes.
     expect(peak).toBeLessThanOrEqual(BUDGET + 64 * 1024);
     expect(writer.budgetFlushes).toBeGreaterThan(4);
     expect(new Set(files.map((f) => JSON.stringify(f.partition))).size).toBe(16);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_PARTITION_SIZE_IN_BYTES, MAX_PARTITION_SIZE_IN_BYTES, PAGE_SIZE, partitionSizing, planPartitions,
 } from '../../shared/migrate/partition-planner';
+import { planWarnings } from '../../shared/migrate/plan-warnings';
 import type { RelationStats, SourceLeaf, SourceTable } from '../../shared/postgres/source-table';
 
 const MIB = 1024 * 1024;
@@ -89,5 +90,15 @@ describe('partition sizing', () => {
       ['p_local', 0, 8192, 671089], ['p_local', 8192, null, 671089], ['p_remote', 0, null, 5000],
     ]);
     expect(warnings).toEqual([expect.stringContaining('public.parent (partition public.p_remote) is a foreign table: it has no heap pages to split, so it is read as one partition')]);
+  });
+
+  it('lists a plan\'s warnings, the run\'s first, then each table\'s in plan order', () => {
+    const table = (name: string, warnings?: string[]) => ({
+      source: { schema: 'public', name }, target: { namespace: ['public'], name }, columns: [], key: [], estimatedRows: 0, partitions: [],
+      ...(warnings ? { warnings } : {}),
+    });
+    const plan = { runId: 'r', cycles: [], failures: [], warnings: ['clamped'], tables: [table('a', ['a is foreign']), table('b'), table('c', ['c rescans'])] };
+    expect(planWarnings(plan)).toEqual(['clamped', 'a is foreign', 'c rescans']);
+    expect(planWarnings({ ...plan, warnings: undefined, tables: [table('b')] })).toEqual([]);
   });
 });

@@ -270,25 +270,13 @@ export class CopyWorkerPool {
     if (task) {
       const { table, partition } = task.message.input;
       const copying = `${table.source.schema}.${table.source.name} partition ${partition.index}`;
-      if ((w.fatal as { code?: unknown } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
-        const limit = this.resourceLimits?.maxOldGenerationSizeMb;
-        const budget = limit === undefined
-          ? ''
-          : ` (a heap of ${limit} MB: ${RESOURCE_SETTING_NAMES.instanceMemoryMb} shared among ${RESOURCE_SETTING_NAMES.activitySlots})`;
-        const error = new IcebridgeError(
-          COPY_WORKER_OUT_OF_MEMORY,
-          `the worker thread copying ${copying} ran out of its memory${budget}; only this copy stopped, and it may be retried`,
-          { retryable: true },
-        );
-        this.settle(task, () => task.reject(error));
-        this.pump();
-        return;
-      }
-      const error = new IcebridgeError(
-        COPY_WORKER_CRASHED,
-        `the worker thread copying ${copying} stopped unexpectedly (${why})`,
-        { retryable: true },
-      );
+      const limit = this.resourceLimits?.maxOldGenerationSizeMb;
+      const budget = limit === undefined
+        ? ''
+        : ` (a heap of ${limit} MB: ${RESOURCE_SETTING_NAMES.instanceMemoryMb} shared among ${RESOURCE_SETTING_NAMES.activitySlots})`;
+      const error = (w.fatal as { code?: unknown } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY'
+        ? new IcebridgeError(COPY_WORKER_OUT_OF_MEMORY, `the worker thread copying ${copying} ran out of its memory${budget}; only this copy stopped, and it may be retried`, { retryable: true })
+        : new IcebridgeError(COPY_WORKER_CRASHED, `the worker thread copying ${copying} stopped unexpectedly (${why})`, { retryable: true });
       this.settle(task, () => task.reject(error));
     }
     // A replacement starts when the next task needs one.

@@ -96,9 +96,10 @@ export class TableWriter {
     const flushed = entry.writer.write(row);
     // One writer whose row group fits the budget can never exceed it: the unpartitioned copy skips the check.
     const budgeted = (this.open.size > 1 || this.budget < this.rowGroupSize) && --this.rowsUntilBudgetCheck <= 0 ? this.keepToBudget() : undefined;
-    const pending = [evicted, flushed, budgeted].filter((p): p is Promise<void> => p !== undefined);
-    if (pending.length <= 1) return pending[0];
-    return Promise.all(pending).then(() => undefined);
+    // No array per row on the hot path: most rows return nothing.
+    if (budgeted) return Promise.all([evicted, flushed, budgeted]).then(() => undefined);
+    if (evicted && flushed) return Promise.all([evicted, flushed]).then(() => undefined);
+    return evicted ?? flushed;
   }
 
   /** Writes many rows, honouring back-pressure. */

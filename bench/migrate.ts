@@ -5,9 +5,12 @@
  * icebridge just wrote takes next to that migration. Every run happens in a fresh child process whose peak RSS
  * is read from the kernel; candidates take turns within each round so drifting machine load hits all alike.
  * Last, `verify --level quick` of every Pagila table (a sample database of many small, varied tables).
+ * The partitioned lines migrate the same table into an Iceberg table partitioned so each copy keeps many
+ * writers open (bucket[16] of id by default), once within the writer buffer budget of a 2 GB instance and once
+ * with a budget too large to matter, for their peak RSS.
  *
- *   npx tsx bench/migrate.ts [--rows N] [--runs R] [--only icebridge,verify,reader,duckdb,csv,raw]
- *                            [--settings 64:2,32:2] [--profile DIR] [--no-pagila]
+ *   npx tsx bench/migrate.ts [--rows N] [--runs R] [--only icebridge,verify,partitioned,reader,duckdb,csv,raw]
+ *                            [--settings 64:2,32:2] [--partition-spec 'bucket[16](id)'] [--profile DIR] [--no-pagila]
  *
  * Defaults: 2,000,000 rows, 3 runs, icebridge's default setting (64 MB partitions, 2 activities) plus three others.
  * From 5,000,000 rows on: 1 run of the default setting only, to show peak RSS does not grow with the table.
@@ -16,6 +19,7 @@ import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { PartitionFieldRequest } from '../shared/iceberg/transaction/table-evolution';
 import type { CandidateKind, MigrateJob } from './lib/migrate-candidates';
 import { type PagilaQuick, benchPagilaQuick, printPagilaQuick } from './lib/pagila';
 import { type BenchPostgres, ORDERS, createOrdersTable, ordersHeapBytes, startBenchPostgres } from './lib/migrate-postgres';
@@ -32,7 +36,9 @@ export interface IcebridgeSetting {
 export interface MigrateBenchOptions {
   rows: number;
   runs: number;
-  only: CandidateKind[];
+  only: BenchKind[];
+  /** Partition spec of the partitioned lines. */
+  partitionSpec: PartitionFieldRequest[];
   /** The first is the default (what `icebridge migrate` does without flags); the rest are tried beside it. */
   settings: IcebridgeSetting[];
   /** Where to write CPU profiles of the icebridge and verify runs, when set. */
@@ -41,17 +47,23 @@ export interface MigrateBenchOptions {
   pagila: boolean;
 }
 
-const KINDS: readonly CandidateKind[] = ['icebridge', 'verify', 'reader', 'duckdb', 'csv', 'raw'];
+/** A line of the benchmark: a candidate, or icebridge into a partitioned target. */
+export type BenchKind = CandidateKind | 'partitioned';
+
+const KINDS: readonly BenchKind[] = ['icebridge', 'verify', 'partitioned', 'reader', 'duckdb', 'csv', 'raw'];
+const DEFAULT_PARTITION_SPEC: PartitionFieldRequest[] = [{ source: 'id', transform: 'bucket[16]' }];
+/** The partitioned lines: the default 2 GB instance, and a memory so large its writer budget never binds. */
+const PARTITIONED_MEMORY_MB = [{ mb: 2048, label: 'writer budget of a 2 GB instance' }, { mb: 65536, label: 'no effective writer budget' }] as const;
 const DEFAULT_SETTING: IcebridgeSetting = { partitionMb: 64, activities: 2 };
 /** From this size on, defaults switch to one run of the default setting (see parseMigrateArgs). */
 const LARGE_ROWS = 5_000_000;
-const USAGE = 'usage: tsx bench/migrate.ts [--rows N] [--runs R] [--only icebridge,verify,reader,duckdb,csv,raw] ' +
-  '[--settings MB:ACTIVITIES,...] [--profile DIR] [--no-pagila]';
+const USAGE = 'usage: tsx bench/migrate.ts [--rows N] [--runs R] [--only icebridge,verify,partitioned,reader,duckdb,csv,raw] ' +
+  "[--settings MB:ACTIVITIES,...] [--partition-spec 'TRANSFORM(COLUMN),...'] [--profile DIR] [--no-pagila]";
 
 /** Parses argv; throws with a usage message on anything it does not understand. */
 export function parseMigrateArgs(argv: string[]): MigrateBenchOptions {
   const options: MigrateBenchOptions = {
-    rows: 2_000_000, runs: 3, only: [...KINDS], pagila: true,
+    rows: 2_000_000, runs: 3, only: [...KINDS], pagila: true, partitionSpec: DEFAULT_PARTITION_SPEC,
     settings: [DEFAULT_SETTING, { partitionMb: 32, activities: 2 }, { partitionMb: 128, activities: 2 }, { partitionMb: 64, activities: 3 }],
   };
   const positive = (flag: string, text: string | undefined): number => {
@@ -68,6 +80,7 @@ export function parseMigrateArgs(argv: string[]): MigrateBenchOptions {
     else if (flag === '--runs') options.runs = positive(flag, value());
     else if (flag === '--profile') options.profileDir = path.resolve(value() ?? '.');
     else if (flag === '--no-pagila') options.pagila = false;
+    else if (flag === '--partition-spec') options.partitionSpec = parsePartitionSpec(String(value()));
     else if (flag === '--only') {
       const names = String(value()).split(',').map((s) => s.trim());
       const unknown = names.filter((n) => !(KINDS as readonly string[]).includes(n));
@@ -87,6 +100,19 @@ export function parseMigrateArgs(argv: string[]): MigrateBenchOptions {
     if (!argv.some((a) => a.startsWith('--settings'))) options.settings = [DEFAULT_SETTING];
   }
   return options;
+}
+
+/** `bucket[16](id),day(created_at)` → partition field requests. */
+function parsePartitionSpec(text: string): PartitionFieldRequest[] {
+  return text.split(/,(?![^(]*\))/).map((field) => {
+    const match = /^\s*([a-z]+(?:\[\d+\])?)\((\w+)\)\s*$/.exec(field);
+    if (!match) throw new Error(`--partition-spec needs TRANSFORM(COLUMN) fields, got ${JSON.stringify(field)}\n${USAGE}`);
+    return { source: match[2]!, transform: match[1]! };
+  });
+}
+
+function specLabel(spec: PartitionFieldRequest[]): string {
+  return spec.map((f) => `${f.transform}(${f.source})`).join(', ');
 }
 
 function settingLabel(s: IcebridgeSetting): string {
@@ -138,6 +164,16 @@ function plannedEntries(options: MigrateBenchOptions, sourceUrl: string): Entry[
     options.settings.forEach((s, i) => entries.push({
       series: { label: i === 0 ? 'a  icebridge' : '   icebridge', settings: settingLabel(s) + (i === 0 ? ' (default)' : ''), runs: [] },
       job: { ...base, kind: 'icebridge', warmupTable: ORDERS.warmupTable, partitionSizeInBytes: s.partitionMb * 1024 * 1024, maxConcurrentActivities: s.activities },
+    }));
+  }
+  if (options.only.includes('partitioned')) {
+    const s = options.settings[0]!;
+    PARTITIONED_MEMORY_MB.forEach(({ mb, label }, i) => entries.push({
+      series: { label: i === 0 ? 'p  icebridge partitioned' : '   icebridge partitioned', settings: `${specLabel(options.partitionSpec)}, ${label}`, runs: [] },
+      job: {
+        ...base, kind: 'icebridge', warmupTable: ORDERS.warmupTable, partitionSizeInBytes: s.partitionMb * 1024 * 1024, maxConcurrentActivities: s.activities,
+        partitionSpec: options.partitionSpec, env: { ICEBRIDGE_INSTANCE_MEMORY_MB: String(mb) },
+      },
     }));
   }
   if (options.only.includes('verify') && options.only.includes('icebridge')) {
@@ -206,7 +242,7 @@ export async function runMigrateBench(options: MigrateBenchOptions): Promise<num
     if (options.profileDir) await mkdir(options.profileDir, { recursive: true });
     console.log('');
     const verify = entries.find((e) => e.job.kind === 'verify');
-    const verified = entries.find((e) => e.job.kind === 'icebridge');
+    const verified = entries.find((e) => e.job.kind === 'icebridge' && e.job.partitionSpec === undefined);
     for (let round = 1; round <= options.runs; round++) {
       const line: string[] = [];
       for (const [index, entry] of entries.entries()) {
@@ -263,15 +299,19 @@ function printResults(options: MigrateBenchOptions, entries: Entry[]): void {
     'c: COPY table TO STDOUT (FORMAT binary) into a discarding sink.',
     "v: icebridge verify --level full --json of (a)'s table right after (a) wrote it, in-process through verifyCommand",
     '   (the CLI command\'s own entry) in a child process, after an untimed verify of the warm-up table; it must exit 0.',
+    `p: as a, into an Iceberg table partitioned by ${specLabel(options.partitionSpec)} (many open writers per copy), with the`,
+    '   copy memory budget of ICEBRIDGE_INSTANCE_MEMORY_MB=2048 (the default), then with 65536 (a budget that never binds).',
     'icebridge reader: shared/postgres readRows over the whole table (the same COPY as c), rows decoded and dropped.',
     'node CPU: user+system of the candidate\'s process, all threads; server CPU: the PostgreSQL postmaster and its',
     '   backends during the run. On 2 cores, node CPU + server CPU ≈ 2 × wall means the machine is saturated.',
   ]) console.log(`  ${line}`);
   for (const failed of series.filter((s) => s.error !== undefined)) console.log(`  ${failed.label.trim()} (${failed.settings}) failed: ${failed.error}`);
-  const icebridge = entries.filter((e) => e.job.kind === 'icebridge' && e.series.error === undefined);
+  const everyIcebridge = entries.filter((e) => e.job.kind === 'icebridge' && e.series.error === undefined);
+  const icebridge = everyIcebridge.filter((e) => e.job.partitionSpec === undefined);
+  const partitioned = everyIcebridge.filter((e) => e.job.partitionSpec !== undefined);
   const startup = icebridge.flatMap((e) => e.series.runs.map((r) => r.startupMs ?? 0));
   if (startup.length > 0) console.log(`  icebridge warm-up (module loading + 1,000-row migration, not timed): ${(Math.max(...startup) / 1000).toFixed(2)} s at most`);
-  for (const e of icebridge) {
+  for (const e of everyIcebridge) {
     const run = e.series.runs[0];
     console.log(`  icebridge ${e.series.settings.replace(' (default)', '')}: ${run?.partitions ?? '?'} partitions, ${run?.files ?? '?'} data files`);
   }
@@ -281,6 +321,10 @@ function printResults(options: MigrateBenchOptions, entries: Entry[]): void {
     if (quarters) console.log(`    ${`${s.label.trim()}, ${s.settings.replace(' (default)', '')}`.padEnd(62)} ${quarters.map((b) => (b === 0 ? '-' : (b / 2 ** 20).toFixed(0)).padStart(5)).join(' ')}`);
   }
 
+  for (const e of partitioned) {
+    const p = summarize(e.series)!;
+    console.log(`  partitioned, ${e.series.settings}: ${Math.round(p.rowsPerSecond).toLocaleString('en-US')} rows/s, peak RSS ${megabytes(p.peakRssBytes)}`);
+  }
   const find = (kind: CandidateKind) => entries.find((e) => e.job.kind === kind && e.series.error === undefined);
   const a = icebridge[0] ? summarize(icebridge[0].series) : undefined;
   const best = icebridge.map((e) => ({ e, s: summarize(e.series)! })).sort((x, y) => y.s.rowsPerSecond - x.s.rowsPerSecond)[0];
@@ -293,6 +337,11 @@ function printResults(options: MigrateBenchOptions, entries: Entry[]): void {
     console.log(verdict(`${name} peak RSS`, megabytes(s.peakRssBytes), '≤ 512 MB', s.peakRssBytes <= 512 * 1024 * 1024));
   };
   if (a) ratios('a default', a);
+  const budgeted = partitioned[0] ? summarize(partitioned[0].series) : undefined;
+  if (budgeted) {
+    const limit = 2048 * 1024 * 1024;
+    console.log(verdict('p partitioned peak RSS (2 GB instance)', megabytes(budgeted.peakRssBytes), '≤ 2048 MB', budgeted.peakRssBytes <= limit));
+  }
   if (best && icebridge.length > 1) {
     console.log(`  best icebridge setting: ${best.e.series.settings} at ${Math.round(best.s.rowsPerSecond).toLocaleString('en-US')} rows/s`);
     if (best.e !== icebridge[0]) ratios('a best', best.s);

@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
+import type { PartitionFieldRequest } from '../../shared/iceberg/transaction/table-evolution';
 
 /** Which pipeline a job runs. */
 export type CandidateKind = 'icebridge' | 'reader' | 'duckdb' | 'csv' | 'raw' | 'verify';
@@ -34,6 +35,10 @@ export interface MigrateJob {
   maxConcurrentActivities?: number;
   /** icebridge only: a small table migrated first, untimed, to load the code. */
   warmupTable?: string;
+  /** icebridge only: the Iceberg table's partition spec (many open writers per copy), e.g. bucket[16] of id. */
+  partitionSpec?: PartitionFieldRequest[];
+  /** Environment settings of the child (e.g. ICEBRIDGE_INSTANCE_MEMORY_MB), applied before the job runs. */
+  env?: Record<string, string>;
   /** verify only: the warehouse the table was migrated to, and the level. */
   verify?: VerifyJob;
 }
@@ -70,6 +75,7 @@ export interface JobResult {
 
 /** Runs one job and returns its figures; throws when the job fails or its output is incomplete. */
 export async function runJob(job: MigrateJob): Promise<JobResult> {
+  for (const [name, value] of Object.entries(job.env ?? {})) process.env[name] = value;
   switch (job.kind) {
     case 'icebridge':
       return runIcebridge(job);
@@ -114,6 +120,7 @@ async function runIcebridge(job: MigrateJob): Promise<JobResult> {
       input: {
         sourceSchema: job.schema, namespace: job.schema, concurrency: 1, tables: [table],
         ...(partitionSizeInBytes !== undefined ? { partitionSizeInBytes } : {}),
+        ...(job.partitionSpec !== undefined ? { tableConfig: { [job.table]: { partitionSpec: job.partitionSpec } } } : {}),
       },
       sourceUrl: job.sourceUrl,
       warehouse: path.join(dir, 'warehouse'),

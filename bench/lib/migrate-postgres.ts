@@ -99,7 +99,7 @@ export async function createOrdersTable(client: Client, rows: number): Promise<v
   await client.query(`VACUUM ANALYZE ${ORDERS.schema}.${ORDERS.warmupTable}`);
 }
 
-/** Heap size of the orders table in bytes (what icebridge's partition planner divides). */
+/** Heap size of the orders table in bytes (the planner divides heap and TOAST; this table has next to no TOAST). */
 export async function ordersHeapBytes(client: Client): Promise<number> {
   const result = await client.query<{ bytes: string }>(`SELECT pg_relation_size('${ORDERS.schema}.${ORDERS.table}') AS bytes`);
   return Number(result.rows[0]?.bytes ?? 0);

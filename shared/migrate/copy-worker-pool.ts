@@ -1,7 +1,9 @@
 /**
  * Runs copyPartition on worker threads. Decoding the COPY stream and encoding Parquet keep one JavaScript thread
  * busy per partition, so partitions copied at once only use more than one core when each has a thread of its own.
- * The pool holds at most one worker per core (bounded), runs one task per worker and queues the rest.
+ * The pool holds at most one worker per activity slot and per core, runs one task per worker and queues the rest.
+ * Each worker runs under a heap limit and a writer buffer budget, its share of the instance's memory, so a copy
+ * that needs more fails by itself (retryable) instead of the process running out of memory with every copy in it.
  *
  * The contract stays that of copyPartition: same input and result, errors rebuilt as the same class with the same
  * code and retryable flag, progress re-emitted in this thread. A worker that dies mid-copy fails that copy with a
@@ -11,23 +13,25 @@
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
-import { SHARE_ENV, Worker, threadId } from 'node:worker_threads';
+import { type ResourceLimits, SHARE_ENV, Worker, threadId } from 'node:worker_threads';
+import { RESOURCE_SETTING_NAMES, loadResourceSettings } from '../config/resource-settings';
 import type { Settings } from '../config/settings';
 import { IcebridgeError, ValidationError, errorMessage } from '../errors';
 import { MEMORY_SCHEME } from '../iceberg/io/memory-file-io';
+import { setDefaultBufferBudget } from '../iceberg/writer/buffer-budget';
+import type { ConnectionGate } from '../postgres/connection-gate';
 import type { CopyPartitionInput, CopyPartitionResult } from './contracts';
 import { copyPartition } from './copy-partition';
 import { type CopyTaskMessage, type FromWorkerMessage, type ToWorkerMessage, deserializeError } from './copy-worker-messages';
-import type { MigrationEnvironment } from './environment';
-
-/** Environment variable: copy workers in the pool; 0 copies in the calling thread. Default: one per core, at most 8. */
-export const COPY_WORKERS_SETTING = 'ICEBRIDGE_COPY_WORKERS';
+import { budgetedPoolOptions, copyResources } from './copy-resources';
+import { type MigrationEnvironment, type SharedInstanceLimits, instanceConnectionGate } from './environment';
 
 /** Error code of a copy whose worker thread died; retryable (the next attempt gets a new worker). */
 export const COPY_WORKER_CRASHED = 'COPY_WORKER_CRASHED';
 
-const MAX_DEFAULT_WORKERS = 8;
-const MAX_WORKERS = 64;
+/** Error code of a copy whose worker thread passed its heap limit; retryable, and the process is unharmed. */
+export const COPY_WORKER_OUT_OF_MEMORY = 'COPY_WORKER_OUT_OF_MEMORY';
+
 const DEFAULT_IDLE_TIMEOUT_IN_MS = 10_000;
 
 /** Thrown by CopyWorkerPool.copy when no worker thread can be started; the copy never began. */
@@ -41,6 +45,17 @@ export interface CopyWorkerPoolOptions {
   entry?: string;
   /** An idle worker is stopped after this long (default 10 s: its heap is memory the process keeps); a later copy starts a new one. */
   idleTimeoutInMs?: number;
+  /** Heap limits of each worker (Node's `resourceLimits`); none by default. */
+  resourceLimits?: ResourceLimits;
+  /** Bytes a copy's open Parquet writers may buffer together in a worker; the writer's default when absent. */
+  writerBufferBytes?: number;
+  /** The cap on source connections the workers share; the instance's by default. */
+  connectionGate?: ConnectionGate;
+}
+
+/** What a copy worker receives as its workerData. */
+export interface CopyWorkerData extends SharedInstanceLimits {
+  writerBufferBytes?: number;
 }
 
 /** Options of CopyWorkerPool.copy. */
@@ -78,6 +93,9 @@ export class CopyWorkerPool {
   private readonly entry: string;
   private readonly execArgv: string[] | undefined;
   private readonly idleTimeoutInMs: number;
+  private readonly resourceLimits: ResourceLimits | undefined;
+  private readonly workerData: CopyWorkerData;
+  private readonly gate: ConnectionGate;
   private readonly workers = new Set<PoolWorker>();
   private readonly queue: Task[] = [];
   private nextTaskId = 1;
@@ -91,6 +109,12 @@ export class CopyWorkerPool {
     this.entry = options.entry ?? defaultWorkerEntry();
     this.execArgv = workerExecArgv(this.entry);
     this.idleTimeoutInMs = options.idleTimeoutInMs ?? DEFAULT_IDLE_TIMEOUT_IN_MS;
+    this.resourceLimits = options.resourceLimits;
+    this.gate = options.connectionGate ?? instanceConnectionGate();
+    this.workerData = {
+      connectionGate: this.gate.buffer,
+      ...(options.writerBufferBytes === undefined ? {} : { writerBufferBytes: options.writerBufferBytes }),
+    };
   }
 
   /** Worker threads running now (busy or idle). */
@@ -182,7 +206,12 @@ export class CopyWorkerPool {
   private start(): PoolWorker | undefined {
     let worker: Worker;
     try {
-      worker = new Worker(this.entry, { ...(this.execArgv ? { execArgv: this.execArgv } : {}), env: SHARE_ENV });
+      worker = new Worker(this.entry, {
+        ...(this.execArgv ? { execArgv: this.execArgv } : {}),
+        ...(this.resourceLimits ? { resourceLimits: this.resourceLimits } : {}),
+        env: SHARE_ENV,
+        workerData: this.workerData,
+      });
     } catch (error) {
       this.refuseAll(`a copy worker cannot be started: ${errorMessage(error)}`);
       return undefined;
@@ -226,6 +255,8 @@ export class CopyWorkerPool {
   private onExit(w: PoolWorker, code: number): void {
     this.workers.delete(w);
     clearTimeout(w.idleTimer);
+    // A thread that died mid-copy could not close its connection's permit; nobody else will.
+    this.gate.releaseThread(w.threadId);
     const task = w.task;
     w.task = undefined;
     if (w.retiring) return;
@@ -238,11 +269,14 @@ export class CopyWorkerPool {
     }
     if (task) {
       const { table, partition } = task.message.input;
-      const error = new IcebridgeError(
-        COPY_WORKER_CRASHED,
-        `the worker thread copying ${table.source.schema}.${table.source.name} partition ${partition.index} stopped unexpectedly (${why})`,
-        { retryable: true },
-      );
+      const copying = `${table.source.schema}.${table.source.name} partition ${partition.index}`;
+      const limit = this.resourceLimits?.maxOldGenerationSizeMb;
+      const budget = limit === undefined
+        ? ''
+        : ` (a heap of ${limit} MB: ${RESOURCE_SETTING_NAMES.instanceMemoryMb} shared among ${RESOURCE_SETTING_NAMES.activitySlots})`;
+      const error = (w.fatal as { code?: unknown } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY'
+        ? new IcebridgeError(COPY_WORKER_OUT_OF_MEMORY, `the worker thread copying ${copying} ran out of its memory${budget}; only this copy stopped, and it may be retried`, { retryable: true })
+        : new IcebridgeError(COPY_WORKER_CRASHED, `the worker thread copying ${copying} stopped unexpectedly (${why})`, { retryable: true });
       this.settle(task, () => task.reject(error));
     }
     // A replacement starts when the next task needs one.
@@ -294,25 +328,20 @@ function workerExecArgv(entry: string): string[] | undefined {
   return [...inherited, '--require', createRequire(__filename).resolve('tsx/cjs')];
 }
 
-/** Workers the pool may hold: ICEBRIDGE_COPY_WORKERS when set (0 = none), else one per core, at most 8. */
-export function copyWorkerCount(env: NodeJS.ProcessEnv = process.env): number {
-  const text = env[COPY_WORKERS_SETTING]?.trim();
-  if (!text) return Math.max(1, Math.min(availableParallelism(), MAX_DEFAULT_WORKERS));
-  const count = Number(text);
-  if (!Number.isSafeInteger(count) || count < 0 || count > MAX_WORKERS) {
-    throw new ValidationError(`${COPY_WORKERS_SETTING} must be a whole number 0..${MAX_WORKERS} (0 copies in the main thread)`);
-  }
-  return count;
-}
-
 let sharedPool: CopyWorkerPool | undefined;
 
-/** The process's pool for the current ICEBRIDGE_COPY_WORKERS, or undefined when it is 0. */
+let sharedPoolKey = '';
+
+/** The process's pool for the current settings, or undefined when ICEBRIDGE_COPY_WORKERS is 0. */
 export function sharedCopyWorkerPool(): CopyWorkerPool | undefined {
-  const size = copyWorkerCount();
-  if (size === 0) return undefined;
+  const options = budgetedPoolOptions();
+  if (options.size === 0) return undefined;
   // A changed setting gets a pool of its own; the old one's workers retire once idle.
-  if (sharedPool?.size !== size) sharedPool = new CopyWorkerPool({ size });
+  const key = JSON.stringify(options);
+  if (!sharedPool || key !== sharedPoolKey) {
+    sharedPool = new CopyWorkerPool(options);
+    sharedPoolKey = key;
+  }
   return sharedPool;
 }
 
@@ -343,6 +372,8 @@ export async function copyPartitionOnWorker(input: CopyPartitionInput, options: 
       options.debug?.(`copying ${input.table.source.schema}.${input.table.source.name} partition ${input.partition.index} in the main thread: ${error.message}`);
     }
   }
+  // Each copy in this thread gets the share of memory a worker would have had for its writers.
+  setDefaultBufferBudget(copyResources(loadResourceSettings(), availableParallelism()).writerBufferBytes);
   return copyPartition(options.environment(), input, {
     ...(onProgress ? { onProgress: (rows: number) => onProgress(rows, threadId) } : {}),
     ...(abortSignal ? { abortSignal } : {}),

@@ -5,9 +5,11 @@
  * warehouse, as the activities do in the main thread.
  */
 import { performance } from 'node:perf_hooks';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import type { Settings } from '../config/settings';
+import { setDefaultBufferBudget } from '../iceberg/writer/buffer-budget';
 import { copyPartition } from './copy-partition';
+import type { CopyWorkerData } from './copy-worker-pool';
 import { type CopyTaskMessage, type FromWorkerMessage, type ToWorkerMessage, serializeError } from './copy-worker-messages';
 import { type MigrationEnvironment, environmentFromSettings } from './environment';
 
@@ -54,6 +56,9 @@ async function run(port: NonNullable<typeof parentPort>, task: CopyTaskMessage):
 
 if (parentPort) {
   const port = parentPort;
+  // This thread's share of the instance's memory for Parquet buffers; the connection cap attaches in environment.ts.
+  const budget = (workerData as Partial<CopyWorkerData> | null)?.writerBufferBytes;
+  if (typeof budget === 'number') setDefaultBufferBudget(budget);
   port.on('message', (message: ToWorkerMessage) => {
     if (message.type === 'copy') void run(port, message);
     else if (message.type === 'abort') running.get(message.taskId)?.abort(new Error('the copy was aborted'));

@@ -1,10 +1,14 @@
 /** What the migration use cases need from the outside world, so activities, the CLI and tests can supply it. */
+import { isMainThread, workerData } from 'node:worker_threads';
 import type { Client } from 'pg';
+import { loadResourceSettings } from '../config/resource-settings';
 import type { Settings } from '../config/settings';
 import { ValidationError } from '../errors';
 import { HadoopCatalog } from '../iceberg/catalog/hadoop-catalog';
 import { ResolvingFileIO } from '../iceberg/io';
+import { connectWithBackoff } from '../postgres/connect-backoff';
 import { connectPostgres } from '../postgres/connection';
+import { ConnectionGate } from '../postgres/connection-gate';
 
 /** Source connection and target catalog of a migration. */
 export interface MigrationEnvironment {
@@ -24,13 +28,49 @@ export async function withSource<T>(env: MigrationEnvironment, fn: (client: Clie
   }
 }
 
+/** What the copy worker pool hands its threads so they share this process's limits. */
+export interface SharedInstanceLimits {
+  connectionGate: SharedArrayBuffer;
+}
+
+let instanceGate: ConnectionGate | undefined;
+
+/**
+ * The process's cap on source connections (ICEBRIDGE_SOURCE_CONNECTIONS): made in the main thread, attached to
+ * by copy worker threads through their workerData, so the cap holds for the instance as a whole.
+ */
+export function instanceConnectionGate(): ConnectionGate {
+  if (!instanceGate) {
+    const shared = isMainThread ? undefined : (workerData as Partial<SharedInstanceLimits> | null)?.connectionGate;
+    instanceGate = shared instanceof SharedArrayBuffer ? new ConnectionGate(shared) : new ConnectionGate(loadResourceSettings().sourceConnections);
+  }
+  return instanceGate;
+}
+
+/**
+ * Opens a source connection under the instance's cap: a permit is taken first (waiting while every one is in
+ * use) and given back when the connection ends, whichever way it ends.
+ */
+export async function connectUnderCap(connect: () => Promise<Client>, gate: ConnectionGate = instanceConnectionGate()): Promise<Client> {
+  const release = await gate.acquire();
+  let client: Client;
+  try {
+    client = await connectWithBackoff(connect);
+  } catch (error) {
+    release();
+    throw error;
+  }
+  client.once('end', release);
+  return client;
+}
+
 /** The environment the app's settings describe: the source from ICEBRIDGE_SOURCE_URL, the warehouse's catalog. */
 export function environmentFromSettings(settings: Readonly<Settings>): MigrationEnvironment {
   const sourceUrl = settings.sourceUrl;
   return {
     connectSource: async () => {
       if (!sourceUrl) throw new ValidationError('no source database is configured: set ICEBRIDGE_SOURCE_URL');
-      return connectPostgres(sourceUrl, { applicationName: 'icebridge' });
+      return connectUnderCap(() => connectPostgres(sourceUrl, { applicationName: 'icebridge' }));
     },
     catalog: new HadoopCatalog(new ResolvingFileIO(settings.storage), settings.warehouse),
   };

@@ -4,37 +4,49 @@
  * planned (an unmappable type, a schema clash) is reported as a failure; the others go ahead.
  */
 import { errorMessage } from '../errors';
-import { describeTables } from '../postgres/introspect';
+import { describeTables, serverVersionNum } from '../postgres/introspect';
 import type { SourceTable } from '../postgres/source-table';
 import { mapTable } from '../postgres/type-mapping';
 import { currentSchema } from '../iceberg/spec/table-metadata';
-import type { MigrateDatabaseInput, MigrationPlan, TableFailure, TablePlan } from './contracts';
+import type { MigrateDatabaseInput, TableFailure } from './contracts';
 import { type MigrationEnvironment, withSource } from './environment';
-import { planPartitions } from './partition-planner';
+import { type PlanPartitionsOptions, partitionSizing, planPartitions } from './partition-planner';
+import type { WarnedMigrationPlan, WarnedTablePlan } from './plan-warnings';
 import { orderByForeignKeys } from './table-order';
 import { ensureTargetTable } from './target-table';
 
-/** Plans a migration run. Unknown tables or schema are an error naming what exists. */
-export async function planMigration(env: MigrationEnvironment, input: MigrateDatabaseInput): Promise<MigrationPlan> {
-  const described = await withSource(env, (client) => describeTables(client, input.sourceSchema, input.tables));
+/**
+ * Plans a migration run. Unknown tables or schema are an error naming what exists. The plan's warnings say what
+ * a person should know about its partitions (a clamped size, an old server, a table that cannot be split).
+ */
+export async function planMigration(env: MigrationEnvironment, input: MigrateDatabaseInput): Promise<WarnedMigrationPlan> {
+  const { described, version } = await withSource(env, async (client) => ({
+    described: await describeTables(client, input.sourceSchema, input.tables),
+    version: await serverVersionNum(client),
+  }));
+  const sizing: PlanPartitionsOptions = {
+    ...(input.partitionSizeInBytes !== undefined ? { partitionSizeInBytes: input.partitionSizeInBytes } : {}),
+    serverVersionNum: version,
+  };
   const { order, cycles } = orderByForeignKeys(
     described.map((t) => t.name),
     described.flatMap((t) => t.foreignKeys.filter((fk) => fk.referencedTable.schema === t.schema).map((fk) => ({ from: t.name, to: fk.referencedTable.name }))),
   );
   const byName = new Map(described.map((t) => [t.name, t]));
-  const tables: TablePlan[] = [];
+  const tables: WarnedTablePlan[] = [];
   const failures: TableFailure[] = [];
   for (const name of order) {
     try {
-      tables.push(await planTable(env, input, byName.get(name)!));
+      tables.push(await planTable(env, input, byName.get(name)!, sizing));
     } catch (error) {
       failures.push({ table: name, reason: errorMessage(error) });
     }
   }
-  return { runId: input.runId, tables, cycles, failures };
+  const warnings = partitionSizing(sizing).warnings;
+  return { runId: input.runId, tables, cycles, failures, ...(warnings.length > 0 ? { warnings } : {}) };
 }
 
-async function planTable(env: MigrationEnvironment, input: MigrateDatabaseInput, source: SourceTable): Promise<TablePlan> {
+async function planTable(env: MigrationEnvironment, input: MigrateDatabaseInput, source: SourceTable, sizing: PlanPartitionsOptions): Promise<WarnedTablePlan> {
   const config = input.tableConfig?.[source.name] ?? {};
   const mapping = mapTable(source, config.excludeColumns ? { excludedColumns: config.excludeColumns } : {});
   const target = { namespace: [input.namespace], name: config.targetName ?? source.name };
@@ -46,6 +58,7 @@ async function planTable(env: MigrationEnvironment, input: MigrateDatabaseInput,
   for (const column of key) {
     if (!mapping.columns.some((c) => c.name === column)) throw new Error(`key column ${column} is not among the migrated columns`);
   }
+  const { partitions, warnings } = planPartitions(source, sizing);
   return {
     source: { schema: source.schema, name: source.name },
     target,
@@ -53,6 +66,7 @@ async function planTable(env: MigrationEnvironment, input: MigrateDatabaseInput,
     columns: currentSchema(table.metadata).fields.map((f) => f.name),
     key,
     estimatedRows: Math.max(0, Math.round(source.stats.reltuples ?? 0)),
-    partitions: planPartitions(source, input.partitionSizeInBytes),
+    partitions,
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
 }

@@ -39,6 +39,14 @@ export async function describeTables(client: Client, schema: string, names?: rea
   return catalogQuery(client, `describing tables of ${displayIdent(schema)}`, () => queryDescriptions(client, schema, names));
 }
 
+/** The server's version as a number (server_version_num: 140005 for 14.5, 90624 for 9.6.24). */
+export async function serverVersionNum(client: Client): Promise<number> {
+  return catalogQuery(client, 'reading the server version', async () => {
+    const { rows } = await client.query<{ version: string }>("SELECT pg_catalog.current_setting('server_version_num') AS version");
+    return Number(rows[0]!.version);
+  });
+}
+
 /** Describes one table (see `describeTables`). */
 export async function describeTable(client: Client, schema: string, name: string): Promise<SourceTable> {
   const [table] = await describeTables(client, schema, [name]);
@@ -137,7 +145,7 @@ async function loadLeaves(client: Client, oids: number[]): Promise<Map<number, S
   // pg_partition_tree lists every level of a partitioned table; an ordinary table is its own only leaf.
   const { rows } = await client.query<{
     root: string; oid: string; schema: string; name: string; relkind: string; reltuples: number; relpages: number;
-    table_bytes: string; total_bytes: string;
+    table_bytes: string; data_bytes: string; total_bytes: string;
   }>(
     `WITH roots AS (SELECT unnest($1::oid[]) AS root),
           members AS (
@@ -146,7 +154,9 @@ async function loadLeaves(client: Client, oids: number[]): Promise<Map<number, S
             SELECT r.root, r.root FROM roots r JOIN pg_catalog.pg_class c ON c.oid = r.root WHERE c.relkind = 'r')
      SELECT m.root::int8 AS root, c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind,
             c.reltuples::float8 AS reltuples, c.relpages,
-            pg_catalog.pg_relation_size(c.oid)::int8 AS table_bytes, pg_catalog.pg_total_relation_size(c.oid)::int8 AS total_bytes
+            pg_catalog.pg_relation_size(c.oid)::int8 AS table_bytes,
+            (pg_catalog.pg_relation_size(c.oid)
+              + CASE WHEN c.reltoastrelid = 0 THEN 0 ELSE pg_catalog.pg_relation_size(c.reltoastrelid) END)::int8 AS data_bytes, pg_catalog.pg_total_relation_size(c.oid)::int8 AS total_bytes
        FROM members m
        JOIN pg_catalog.pg_class c ON c.oid = m.relid
        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -161,6 +171,7 @@ async function loadLeaves(client: Client, oids: number[]): Promise<Map<number, S
       reltuples: r.reltuples >= 0 ? r.reltuples : r.relpages === 0 ? 0 : null,
       relpages: r.relpages,
       tableBytes: Number(r.table_bytes),
+      dataBytes: Number(r.data_bytes),
       totalBytes: Number(r.total_bytes),
     };
     const leaf: SourceLeaf = { oid: Number(r.oid), schema: r.schema, name: r.name, kind: r.relkind === 'f' ? 'foreign' : 'table', stats };
@@ -175,14 +186,16 @@ function sumStats(stats: RelationStats[]): RelationStats {
   let reltuples: number | null = 0;
   let relpages = 0;
   let tableBytes = 0;
+  let dataBytes = 0;
   let totalBytes = 0;
   for (const s of stats) {
     reltuples = reltuples === null || s.reltuples === null ? null : reltuples + s.reltuples;
     relpages += s.relpages;
     tableBytes += s.tableBytes;
+    dataBytes += s.dataBytes ?? s.tableBytes;
     totalBytes += s.totalBytes;
   }
-  return { reltuples, relpages, tableBytes, totalBytes };
+  return { reltuples, relpages, tableBytes, dataBytes, totalBytes };
 }
 
 async function loadColumns(client: Client, oids: number[]): Promise<Map<number, SourceColumn[]>> {

@@ -74,6 +74,11 @@ export interface RelationStats {
   relpages: number;
   /** Heap bytes now (pg_relation_size). */
   tableBytes: number;
+  /**
+   * Heap and TOAST heap bytes now (their main forks, without free-space and visibility maps): what a copy reads,
+   * wide values included. Absent in descriptions built by hand, where `tableBytes` stands for it.
+   */
+  dataBytes?: number;
   /** Heap, TOAST and index bytes now (pg_total_relation_size). */
   totalBytes: number;
 }

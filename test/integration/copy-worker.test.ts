@@ -18,7 +18,11 @@ import { loadSettings, type Settings } from '../../shared/config/settings';
 import { IcebridgeError, ValidationError } from '../../shared/errors';
 import type { CopyPartitionInput, CopyPartitionResult, TablePlan } from '../../shared/migrate/contracts';
 import { copyPartition } from '../../shared/migrate/copy-partition';
-import { COPY_WORKER_CRASHED, CopyWorkerPool, copyPartitionOnWorker } from '../../shared/migrate/copy-worker-pool';
+import { LocalFileIO } from '../../shared/iceberg/io/local-file-io';
+import { readParquetFooter } from '../../shared/iceberg/parquet/parquet-reader';
+import { budgetedPoolOptions } from '../../shared/migrate/copy-resources';
+import { COPY_WORKER_CRASHED, COPY_WORKER_OUT_OF_MEMORY, CopyWorkerPool, copyPartitionOnWorker } from '../../shared/migrate/copy-worker-pool';
+import { ConnectionGate } from '../../shared/postgres/connection-gate';
 import { environmentFromSettings, type MigrationEnvironment } from '../../shared/migrate/environment';
 import { planMigration } from '../../shared/migrate/plan-migration';
 import { onCopyProgress } from '../../shared/telemetry/copy-progress';
@@ -27,6 +31,7 @@ import { type PostgresInstance, startPostgres } from './support/postgres';
 
 const DATABASE = 'copyworker';
 const CRASHING_ENTRY = path.join(REPO_ROOT, 'test', 'fixtures', 'copy-worker-crashing.ts');
+const HUNGRY_ENTRY = path.join(REPO_ROOT, 'test', 'fixtures', 'copy-worker-hungry.ts');
 
 let pg: PostgresInstance;
 let sourceUrl: string;
@@ -154,6 +159,47 @@ describe('copy workers', () => {
     expect(result.rows, 'the next copy runs on a new worker').toBeGreaterThan(0);
     expect(threads.size).toBe(1);
     expect([...threads][0]).not.toBe(mainThreadId);
+  }, 60_000);
+
+  it('fails only the copy whose worker passes its heap limit, retryable, and frees the connection it held', async () => {
+    const gate = new ConnectionGate(2);
+    // A 640 MB instance with two slots: (640 - 320) / 2 = 160 MB per copy, 120 of it heap.
+    const budgeted = budgetedPoolOptions({ ICEBRIDGE_INSTANCE_MEMORY_MB: '640', ICEBRIDGE_ACTIVITY_SLOTS: '2' }, 1);
+    expect(budgeted.size).toBe(1);
+    const workers = pool({ ...budgeted, entry: HUNGRY_ENTRY, connectionGate: gate });
+    const failed = await failureOf(workers.copy(settings, inputFor('hungry-1')));
+    expect(failed).toMatchObject({ isIcebridge: true, code: COPY_WORKER_OUT_OF_MEMORY, retryable: true });
+    expect(failed.message).toContain('public.orders partition 1 ran out of its memory (a heap of 120 MB');
+    expect(gate.held, 'the dead thread\'s connection permit is given back').toBe(0);
+
+    const result = await workers.copy(settings, inputFor('after-oom'));
+    expect(result.rows, 'the process and the pool go on; the next copy gets a new worker').toBeGreaterThan(0);
+    expect(gate.held).toBe(0);
+  }, 60_000);
+
+  it('gives each worker its writer buffer budget: a partitioned copy ends its row groups early under a small one', async () => {
+    const plan = await planMigration(env, {
+      runId: 'plan-bucketed', sourceSchema: 'public', namespace: 'bucketed', concurrency: 1, tables: ['orders'], partitionSizeInBytes: 8 << 20,
+      tableConfig: { orders: { partitionSpec: [{ source: 'id', transform: 'bucket[8]' }] } },
+    });
+    const { partitions, ...table } = plan.tables[0]!;
+    const io = new LocalFileIO();
+    const copied = async (runId: string, writerBufferBytes?: number): Promise<{ rows: number; files: number; rowGroups: number }> => {
+      const workers = pool({ size: 1, ...(writerBufferBytes === undefined ? {} : { writerBufferBytes }) });
+      const result = await workers.copy(settings, { runId, table, partition: partitions[0]! });
+      const attempt = copyAttemptOf(result.manifest!.path, runId)!.attempt;
+      const files = (await filesUnder(path.join(warehouse, 'bucketed', 'orders', 'data'))).filter((f) => copyAttemptOf(f, runId)?.attempt === attempt);
+      let rowGroups = 0;
+      for (const file of files) rowGroups += (await readParquetFooter(io, file)).metadata.row_groups.length;
+      return { rows: result.rows, files: files.length, rowGroups };
+    };
+    const roomy = await copied('roomy');
+    const tight = await copied('tight', 256 * 1024);
+    expect(roomy.files).toBe(8);
+    expect(roomy.rowGroups, 'one row group per file when the buffers fit').toBe(8);
+    expect(tight.rows).toBe(roomy.rows);
+    expect(tight.files).toBe(8);
+    expect(tight.rowGroups, 'row groups ended early in the worker').toBeGreaterThan(16);
   }, 60_000);
 
   it('stops a running copy on abort with the caller\'s reason, and the worker stays usable', async () => {

@@ -27,6 +27,8 @@ export const CREATED_BY = 'icebridge version 0.1.0';
 export const PARQUET_MAGIC = Buffer.from('PAR1', 'latin1');
 
 const MIB = 1024 * 1024;
+/** Row-group size when none is given: bounds one writer's memory. */
+export const DEFAULT_ROW_GROUP_SIZE_IN_BYTES = 32 * MIB;
 /** Bytes handed to the output stream per write, so small page buffers do not each cost a system call. */
 const WRITE_BATCH_BYTES = 4 * MIB;
 /** Rows between checks of page fullness and buffered bytes. */
@@ -108,7 +110,7 @@ export class DataFileWriter {
     };
     const pageSize = positive(options.pageSizeInBytes ?? MIB, 'pageSizeInBytes');
     this.targetFileSize = positive(options.targetFileSizeInBytes ?? 128 * MIB, 'targetFileSizeInBytes');
-    this.rowGroupSize = positive(options.rowGroupSizeInBytes ?? 32 * MIB, 'rowGroupSizeInBytes');
+    this.rowGroupSize = positive(options.rowGroupSizeInBytes ?? DEFAULT_ROW_GROUP_SIZE_IN_BYTES, 'rowGroupSizeInBytes');
     this.columns = leaves.map((leaf) => createColumnWriter(leaf, context, pageSize));
     this.shredder = new RowShredder(options.schema, this.columns);
     this.schemaJson = stringifyJson(options.schema);
@@ -173,6 +175,17 @@ export class DataFileWriter {
     if (planned + buffered + this.largestGrowth >= this.targetFileSize) return this.flushRowGroup(true);
     if (buffered + this.largestGrowth > this.rowGroupSize) return this.flushRowGroup(false);
     return undefined;
+  }
+
+  /**
+   * Ends the row group being built now, before it reaches the row-group size, and returns the write's promise
+   * (await it like `write`'s). A memory budget shared by several writers calls this: the result is a smaller row
+   * group, with every row kept. Nothing buffered: nothing happens.
+   */
+  flush(): Promise<void> | undefined {
+    if (this.failure !== undefined) throw this.failure;
+    if (this.closed || this.rowsInGroup === 0) return undefined;
+    return this.flushRowGroup(false);
   }
 
   /** Writes many rows, awaiting flushes as they happen. */

@@ -1,17 +1,21 @@
 /**
  * Writes rows into a table's data folder under its default partition spec: rows are routed to one Parquet
- * writer per partition (`data/<partition path>/<prefix>-<n>.parquet`), with a bound on open writers so memory
- * stays bounded however many partitions the data touches.
+ * writer per partition (`data/<partition path>/<prefix>-<n>.parquet`), with a bound on open writers and a
+ * budget on the bytes they buffer together, so memory stays bounded however many partitions the data touches.
  */
 import { randomUUID } from 'node:crypto';
 import type { FileIO } from '../io/file-io';
-import { DataFileWriter, type DataFileWriterOptions } from '../parquet/data-file-writer';
+import { DEFAULT_ROW_GROUP_SIZE_IN_BYTES, DataFileWriter, type DataFileWriterOptions } from '../parquet/data-file-writer';
 import type { DataFile } from '../spec/manifest';
 import { partitionPath } from '../spec/partition-path';
 import { type Partitioner, compilePartitioner, partitionType } from '../spec/partition-type';
 import type { StructType } from '../spec/types';
 import { type TableMetadata, currentSchema, defaultSpec } from '../spec/table-metadata';
 import type { Row, Value } from '../spec/values';
+import { defaultBufferBudget } from './buffer-budget';
+
+/** Rows between checks of the buffer budget: the check sums every open writer's columns. */
+const BUDGET_CHECK_INTERVAL_ROWS = 256;
 
 /** Options of TableWriter. */
 export interface TableWriterOptions extends Omit<DataFileWriterOptions, 'io' | 'schema' | 'newLocation' | 'partition'> {
@@ -21,6 +25,11 @@ export interface TableWriterOptions extends Omit<DataFileWriterOptions, 'io' | '
   filePrefix?: string;
   /** Partition writers kept open at once; the least recently used is closed beyond this (default 16). */
   maxOpenWriters?: number;
+  /**
+   * Bytes the open writers may buffer together (default: this thread's `defaultBufferBudget`). Beyond it the
+   * writer buffering most ends its row group early: smaller row groups, never fewer rows.
+   */
+  bufferBudgetInBytes?: number;
 }
 
 interface PartitionWriter {
@@ -36,9 +45,13 @@ export class TableWriter {
   private readonly partitionType: StructType;
   private readonly prefix: string;
   private readonly maxOpen: number;
+  private readonly budget: number;
+  private readonly rowGroupSize: number;
   private fileCounter = 0;
   private tick = 0;
   private rows = 0;
+  private rowsUntilBudgetCheck = BUDGET_CHECK_INTERVAL_ROWS;
+  private earlyFlushes = 0;
 
   constructor(private readonly options: TableWriterOptions) {
     const spec = defaultSpec(options.metadata);
@@ -47,6 +60,20 @@ export class TableWriter {
     this.partitioner = spec.fields.length > 0 ? compilePartitioner(spec, schema) : undefined;
     this.prefix = options.filePrefix ?? randomUUID();
     this.maxOpen = Math.max(1, options.maxOpenWriters ?? 16);
+    this.budget = options.bufferBudgetInBytes ?? defaultBufferBudget();
+    this.rowGroupSize = options.rowGroupSizeInBytes ?? DEFAULT_ROW_GROUP_SIZE_IN_BYTES;
+  }
+
+  /** Bytes the open writers buffer now, together (an internal gauge, for tests and telemetry). */
+  get bufferedBytes(): number {
+    let total = 0;
+    for (const entry of this.open.values()) total += entry.writer.bufferedBytes;
+    return total;
+  }
+
+  /** Row groups ended early because the open writers together reached the buffer budget. */
+  get budgetFlushes(): number {
+    return this.earlyFlushes;
   }
 
   /** Rows accepted so far. */
@@ -67,6 +94,10 @@ export class TableWriter {
     entry.lastUsed = ++this.tick;
     this.rows++;
     const flushed = entry.writer.write(row);
+    // One writer whose row group fits the budget can never exceed it: the unpartitioned copy skips the check.
+    const budgeted = (this.open.size > 1 || this.budget < this.rowGroupSize) && --this.rowsUntilBudgetCheck <= 0 ? this.keepToBudget() : undefined;
+    // No array per row on the hot path: most rows return nothing.
+    if (budgeted) return Promise.all([evicted, flushed, budgeted]).then(() => undefined);
     if (evicted && flushed) return Promise.all([evicted, flushed]).then(() => undefined);
     return evicted ?? flushed;
   }
@@ -95,7 +126,7 @@ export class TableWriter {
   }
 
   private newWriter(partition: Value[]): DataFileWriter {
-    const { io, metadata, filePrefix: _prefix, maxOpenWriters: _max, ...fileOptions } = this.options;
+    const { io, metadata, filePrefix: _prefix, maxOpenWriters: _max, bufferBudgetInBytes: _budget, ...fileOptions } = this.options;
     const dir = this.partitioner
       ? `${metadata.location}/data/${partitionPath(defaultSpec(metadata), this.partitionType, partition)}`
       : `${metadata.location}/data`;
@@ -106,6 +137,26 @@ export class TableWriter {
       partition,
       newLocation: () => `${dir}/${this.prefix}-${String(++this.fileCounter).padStart(5, '0')}.parquet`,
     });
+  }
+
+  /** Ends the largest row groups until the open writers' buffers fit the budget again. */
+  private keepToBudget(): Promise<void> | undefined {
+    this.rowsUntilBudgetCheck = BUDGET_CHECK_INTERVAL_ROWS;
+    const sizes = [...this.open.values()].map((entry) => ({ writer: entry.writer, bytes: entry.writer.bufferedBytes }));
+    let total = sizes.reduce((n, s) => n + s.bytes, 0);
+    if (total <= this.budget) return undefined;
+    sizes.sort((a, b) => b.bytes - a.bytes);
+    const flushes: Promise<void>[] = [];
+    for (const { writer, bytes } of sizes) {
+      if (total <= this.budget) break;
+      const flushed = writer.flush();
+      if (flushed) {
+        flushes.push(flushed);
+        this.earlyFlushes++;
+      }
+      total -= bytes;
+    }
+    return flushes.length === 0 ? undefined : Promise.all(flushes).then(() => undefined);
   }
 
   private evictIfFull(): Promise<void> | undefined {

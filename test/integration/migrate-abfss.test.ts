@@ -17,7 +17,7 @@ import { HadoopCatalog } from '../../shared/iceberg/catalog/hadoop-catalog';
 import { createFileIO } from '../../shared/iceberg/io';
 import { currentSchema } from '../../shared/iceberg/spec/table-metadata';
 import type { MigrationReport } from '../../shared/migrate/migration-status';
-import { COPY_WORKERS_SETTING } from '../../shared/migrate/copy-worker-pool';
+import { COPY_WORKERS_SETTING } from '../../shared/migrate/copy-resources';
 import { onCopyProgress } from '../../shared/telemetry/copy-progress';
 import { type AzuriteInstance, startAzurite } from './support/azurite';
 import { type DuckDb, compareTable, openDuckDb, prepareComparisonSession, sourceRowCount } from './support/compare';

@@ -17,6 +17,8 @@ npm run --silent build
 stage="$(mktemp -d "${TMPDIR:-/tmp}/icebridge-package.XXXXXX")"
 trap 'rm -rf "$stage"' EXIT
 cp -R dist host.json package.json package-lock.json "$stage/"
+# The staged app is already built: drop the prepare step, whose script stays behind with the sources.
+node -e 'const f=process.argv[1],p=require(f);delete p.scripts.prepare;require("fs").writeFileSync(f,JSON.stringify(p,null,2)+"\n")' "$stage/package.json"
 find "$stage/dist" -name '*.map' -delete
 # Production dependencies only, exactly as locked; their install scripts run (zstd-napi's native binding).
 (cd "$stage" && npm ci --omit=dev --no-audit --no-fund --loglevel=error)

@@ -172,11 +172,16 @@ function runPsql(psql: string, url: string, file: string, serverLog: () => strin
     child.stderr.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString('utf8')).slice(-LOG_LIMIT);
     });
-    // psql stops reading when a statement fails (ON_ERROR_STOP): that broken pipe is reported by its exit code.
-    pipeline(sqlStream(file), child.stdin).catch((error: unknown) => {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'EPIPE' && code !== 'ERR_STREAM_PREMATURE_CLOSE') inputError = error instanceof Error ? error : new Error(String(error));
+    // A script that cannot be read (a damaged .gz) must never reach psql as a clean end of input: with
+    // --single-transaction psql would commit what it had. So psql is killed first, and the server rolls back.
+    const input = sqlStream(file);
+    input.once('error', (error) => {
+      inputError = error;
+      child.kill('SIGKILL');
     });
+    // psql stops reading when a statement fails (ON_ERROR_STOP): that broken pipe is reported by its exit code.
+    child.stdin.on('error', () => undefined);
+    input.pipe(child.stdin);
     child.once('error', reject);
     child.once('close', (code) => {
       if (code === 0 && inputError === undefined) resolve();

@@ -18,6 +18,7 @@ import { loadSettings, type Settings } from '../../shared/config/settings';
 import { IcebridgeError, ValidationError } from '../../shared/errors';
 import type { CopyPartitionInput, CopyPartitionResult, TablePlan } from '../../shared/migrate/contracts';
 import { copyPartition } from '../../shared/migrate/copy-partition';
+import { partitionAt } from '../../shared/migrate/partition-ranges';
 import { COPY_WORKER_CRASHED, CopyWorkerPool, copyPartitionOnWorker } from '../../shared/migrate/copy-worker-pool';
 import { environmentFromSettings, type MigrationEnvironment } from '../../shared/migrate/environment';
 import { planMigration } from '../../shared/migrate/plan-migration';
@@ -65,7 +66,7 @@ afterAll(async () => {
 
 function inputFor(runId: string, partition = 1, columns = orders.columns): CopyPartitionInput {
   const { partitions, ...table } = orders;
-  return { runId, table: { ...table, columns }, partition: partitions[partition]! };
+  return { runId, execution: '0123456789abcdef', table: { ...table, columns }, partition: partitionAt(partitions, partition) };
 }
 
 /** The data files a copy wrote (named after its attempt), with the SHA-256 of each file's bytes. */
@@ -111,9 +112,10 @@ describe('copy workers', () => {
     expect(progress.at(-1)!.rows, 'the last progress report is the whole partition').toBe(onWorker.rows);
 
     expect(onWorker.rows, 'rows copied').toBeGreaterThan(10_000);
-    const { manifest: m1, checksum: c1, ...figures1 } = onWorker;
-    const { manifest: m2, checksum: c2, ...figures2 } = inProcess;
+    const { manifest: m1, checksum: c1, attempt: a1, ...figures1 } = onWorker;
+    const { manifest: m2, checksum: c2, attempt: a2, ...figures2 } = inProcess;
     expect(figures1, 'partition, files, rows and bytes').toEqual(figures2);
+    expect(a1, 'each copy is an attempt of its own').not.toBe(a2);
     expect({ ...m1!, path: '' }, 'manifest figures and partition summaries').toEqual({ ...m2!, path: '', length: m1!.length });
 
     const workerFiles = await writtenFiles(onWorker, 'worker');

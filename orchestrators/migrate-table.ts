@@ -46,8 +46,8 @@ export interface TableCursor {
 const PARTITION_BATCH = 8;
 
 /**
- * Partitions copied per orchestration execution before it continues as new: about 520 history events, which
- * every episode replays, far below the 100,000 actions an execution may schedule.
+ * Partitions copied per orchestration execution before it continues as new: 258 actions and about 650 history
+ * events, which every episode replays, far below the 100,000 actions an execution may schedule.
  */
 export const PARTITIONS_PER_EXECUTION = 256;
 

@@ -128,7 +128,8 @@ describe('a table of 16,384 partitions', () => {
     }
     // Far under the limits: messages do not grow with the table, and each replay reads a short history.
     expect(Math.max(...figures.map((f) => f.largestMessage.bytes), run.largestMessage.bytes), 'largest message anywhere').toBeLessThan(4_096);
-    expect(Math.max(...figures.map((f) => f.events)), 'history events of one execution').toBeLessThan(3 * PARTITIONS_PER_EXECUTION);
+    // Per partition one scheduled and one completed event, plus two per episode at most once per completion.
+    expect(Math.max(...figures.map((f) => f.events)), 'history events of one execution').toBeLessThanOrEqual(4 * PARTITIONS_PER_EXECUTION + 16);
     expect(Math.max(...statuses), 'largest custom status').toBeLessThan(MAX_CUSTOM_STATUS_BYTES);
   }, 900_000);
 });

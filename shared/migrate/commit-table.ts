@@ -21,6 +21,9 @@ export const CHECKSUMS_PROPERTY = 'icebridge.partition-checksums';
 /** Summary property naming the source table. */
 export const SOURCE_PROPERTY = 'icebridge.source-table';
 
+/** Files deleted at once by the cleanup after a commit. */
+const DELETE_CONCURRENCY = 32;
+
 /** Operation id of one execution of a run's commit to one table. */
 export function migrationOperationId(runId: string, execution: string): string {
   return `migrate:${runId}:${execution}`;
@@ -70,5 +73,8 @@ async function removeUnreferenced(catalog: HadoopCatalog, tableLocation: string,
       if ((name.startsWith(prefix) || name.startsWith(`.${prefix}`)) && !referenced.has(file.location)) doomed.push(file.location);
     }
   }
-  await Promise.all(doomed.map((location) => catalog.io.delete(location)));
+  // A bounded number at once: the receipts alone are one file per partition, 16,384 for a 1 TiB table.
+  for (let start = 0; start < doomed.length; start += DELETE_CONCURRENCY) {
+    await Promise.all(doomed.slice(start, start + DELETE_CONCURRENCY).map((location) => catalog.io.delete(location)));
+  }
 }

@@ -20,14 +20,14 @@ import { copyPartition } from '../../shared/migrate/copy-partition';
 import { environmentFromSettings } from '../../shared/migrate/environment';
 import { partitionAt } from '../../shared/migrate/partition-ranges';
 import { planMigration } from '../../shared/migrate/plan-migration';
-import { filesUnder, localCatalog, withClient } from './support/migration-fixtures';
+import { committedPartitions, filesUnder, localCatalog, withClient } from './support/migration-fixtures';
 import { type PostgresInstance, startPostgres } from './support/postgres';
 
 let pg: PostgresInstance;
 let sourceUrl: string;
 let workDir: string;
 
-const ROWS = 40_000;
+const ROWS = 60_000;
 /** Small copy partitions: several per run, so several files and manifests per snapshot. */
 const PARTITION_BYTES = 512 * 1024;
 
@@ -46,14 +46,14 @@ afterAll(async () => {
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
 
-function input(runId: string): MigrateDatabaseInput {
-  return { runId, sourceSchema: 'public', namespace: 'public', concurrency: 1, tables: ['items'], partitionSizeInBytes: PARTITION_BYTES, verify: 'none' };
+function input(runId: string, partitionSizeInBytes = PARTITION_BYTES): MigrateDatabaseInput {
+  return { runId, sourceSchema: 'public', namespace: 'public', concurrency: 1, tables: ['items'], partitionSizeInBytes, verify: 'none' };
 }
 
 /** Runs one migration of `items` with the given run id to the end, on a local host over `stateDir`. */
-async function migrate(warehouse: string, stateDir: string, runId: string): Promise<TableOutcome> {
+async function migrate(warehouse: string, stateDir: string, runId: string, partitionSizeInBytes?: number): Promise<TableOutcome> {
   return withLocalHost({ sourceUrl, warehouse, stateDir }, async (host) => {
-    await host.startOrchestration('migrateDatabase', input(runId), runId);
+    await host.startOrchestration('migrateDatabase', input(runId, partitionSizeInBytes), runId);
     const status = await host.waitForCompletion(runId, { timeoutInMs: 240_000 });
     expect(status.runtimeStatus, `run ${runId}`).toBe('Completed');
     const outcome = (status.output as MigrateDatabaseOutput).tables[0]!;
@@ -125,6 +125,20 @@ describe('cleanup scoped to its own run and execution', () => {
     for (const s of snapshots) expect(s.lines, `snapshot ${s.snapshotId} of ${s.runId}`).toEqual(expected);
     expect(await leftoverReceipts(warehouse)).toEqual([]);
   }, 300_000);
+
+  it('a table of more partitions than one orchestration execution copies commits each partition once, exactly', async () => {
+    const warehouse = path.join(workDir, 'd', 'warehouse');
+    const expected = await sourceLines();
+    // One heap page per partition: more partitions than migrateTable copies before it continues as new.
+    const outcome = await migrate(warehouse, path.join(workDir, 'd', 'state'), 'multi', 8192);
+    expect(outcome.partitions, 'partitions of the run').toBeGreaterThan(256);
+    const [snapshot, ...others] = await everySnapshot(warehouse);
+    expect(others).toEqual([]);
+    expect(snapshot!.lines).toEqual(expected);
+    const table = await localCatalog(warehouse).loadTable({ namespace: ['public'], name: 'items' });
+    expect(committedPartitions(table.metadata.snapshots[0]!), 'every partition once').toEqual(Array.from({ length: outcome.partitions }, (_, i) => i));
+    expect(await leftoverReceipts(warehouse)).toEqual([]);
+  }, 600_000);
 
   it('a run id reused after its history was purged commits the new copy and keeps the old snapshot readable', async () => {
     const warehouse = path.join(workDir, 'c', 'warehouse');

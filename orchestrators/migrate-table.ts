@@ -1,20 +1,27 @@
 /**
- * migrateTable: fan copyPartition out over the table's partitions, collect every result, then commit them all
- * in one snapshot and check the committed row count. Any partition that fails for good fails the table, and
- * nothing of it is committed. It never throws: its caller gets a failed outcome with the reason instead.
+ * migrateTable: fan copyPartition out over the table's partitions, then commit them all in one snapshot and
+ * check the committed row count. Any partition that fails for good fails the table, and nothing of it is
+ * committed. It never throws: its caller gets a failed outcome with the reason instead.
+ *
+ * Its history stays small at any table size: each copy's references go to a receipt in storage (commitTable
+ * reads them) and only counts come back, and after PARTITIONS_PER_EXECUTION partitions the orchestration
+ * continues as new with a compact cursor, so no execution replays more than a few hundred activities.
  */
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
 import { taskFailureReason } from '../shared/errors';
 import type {
   ActivityOutcome,
+  CommitTableInput,
   CommitTableResult,
-  CopyPartitionResult,
+  CopyPartitionInput,
+  CopyPartitionSummary,
   CountRowsResult,
   TableOutcome,
   TablePlan,
   TableProgress,
 } from '../shared/migrate/contracts';
+import { partitionsBetween } from '../shared/migrate/partition-ranges';
 import { Activities, Orchestrations } from './names';
 import { activityRetry } from './retry-policy';
 
@@ -22,15 +29,40 @@ import { activityRetry } from './retry-policy';
 export interface MigrateTableInput {
   runId: string;
   table: TablePlan;
+  /** Where the previous execution left off; only set by the orchestration itself when it continues as new. */
+  resume?: TableCursor;
+}
+
+/** What one execution of migrateTable hands the next: figures, never results. */
+export interface TableCursor {
+  /** Token of this table's migration, the same in every execution: scopes file names, receipts and the commit. */
+  execution: string;
+  /** Partitions copied so far (0 .. next - 1). */
+  next: number;
+  rows: number;
 }
 
 /** Partitions scheduled per Task.all: progress is reported between batches. */
 const PARTITION_BATCH = 8;
 
+/**
+ * Partitions copied per orchestration execution before it continues as new: 258 actions and about 650 history
+ * events, which every episode replays, far below the 100,000 actions an execution may schedule.
+ */
+export const PARTITIONS_PER_EXECUTION = 256;
+
+/** A replay-safe GUID as the 16 hex digits file names carry. */
+function executionToken(guid: string): string {
+  return guid.replace(/-/g, '').toLowerCase().slice(0, 16);
+}
+
 /** The orchestration generator. */
 export const migrateTable: OrchestrationHandler = function* (context: OrchestrationContext) {
-  const { runId, table: plan } = context.df.getInput<MigrateTableInput>();
+  const { runId, table: plan, resume } = context.df.getInput<MigrateTableInput>();
   const { partitions, ...table } = plan;
+  // newGuid is derived from the instance id and the first episode's time, so a run id started again after its
+  // history was purged gets another token, and a replay gets the same one.
+  const cursor: TableCursor = resume ?? { execution: executionToken(context.df.newGuid(context.df.instanceId)), next: 0, rows: 0 };
   const outcome: TableOutcome = {
     table: table.source.name,
     target: [...table.target.namespace, table.target.name].join('.'),
@@ -39,18 +71,19 @@ export const migrateTable: OrchestrationHandler = function* (context: Orchestrat
     files: 0,
     partitions: partitions.length,
   };
-  const progress: TableProgress = { table: table.source.name, phase: 'copying', partitions: { total: partitions.length, done: 0 }, rows: 0, estimatedRows: table.estimatedRows };
+  const progress: TableProgress = { table: table.source.name, phase: 'copying', partitions: { total: partitions.length, done: cursor.next }, rows: cursor.rows, estimatedRows: table.estimatedRows };
   context.df.setCustomStatus(progress);
   try {
-    const results: CopyPartitionResult[] = [];
     const failures: string[] = [];
-    for (let start = 0; start < partitions.length; start += PARTITION_BATCH) {
-      const tasks: Task[] = partitions
-        .slice(start, start + PARTITION_BATCH)
-        .map((partition) => context.df.callActivityWithRetry(Activities.copyPartition, activityRetry(), { runId, table, partition }));
-      let answers: Array<ActivityOutcome<CopyPartitionResult>>;
+    const stop = Math.min(partitions.length, cursor.next + PARTITIONS_PER_EXECUTION);
+    while (cursor.next < stop) {
+      const tasks: Task[] = partitionsBetween(partitions, cursor.next, Math.min(stop, cursor.next + PARTITION_BATCH)).map((partition) => {
+        const input: CopyPartitionInput = { runId, execution: cursor.execution, table, partition };
+        return context.df.callActivityWithRetry(Activities.copyPartition, activityRetry(), input);
+      });
+      let answers: Array<ActivityOutcome<CopyPartitionSummary>>;
       try {
-        answers = (yield context.df.Task.all(tasks)) as Array<ActivityOutcome<CopyPartitionResult>>;
+        answers = (yield context.df.Task.all(tasks)) as Array<ActivityOutcome<CopyPartitionSummary>>;
       } catch (error) {
         // A partition failed even after its retries; the table fails, and nothing of it is committed.
         outcome.reason = `copying failed after retries: ${taskFailureReason(error)}`;
@@ -59,11 +92,12 @@ export const migrateTable: OrchestrationHandler = function* (context: Orchestrat
       for (const answer of answers) {
         if (!answer.ok) failures.push(answer.reason);
         else {
-          results.push(answer.value);
-          progress.rows += answer.value.rows;
+          cursor.next++;
+          cursor.rows += answer.value.rows;
         }
       }
-      progress.partitions.done = results.length;
+      progress.partitions.done = cursor.next;
+      progress.rows = cursor.rows;
       context.df.setCustomStatus(progress);
       if (failures.length > 0) break;
     }
@@ -71,10 +105,16 @@ export const migrateTable: OrchestrationHandler = function* (context: Orchestrat
       outcome.reason = failures.length === 1 ? failures[0] : `${failures.length} partitions failed; first: ${failures[0]}`;
       return outcome;
     }
+    if (cursor.next < partitions.length) {
+      const next: MigrateTableInput = { runId, table: plan, resume: cursor };
+      context.df.continueAsNew(next);
+      return undefined;
+    }
 
     progress.phase = 'committing';
     context.df.setCustomStatus(progress);
-    const committed = (yield context.df.callActivityWithRetry(Activities.commitTable, activityRetry(), { runId, table, results })) as ActivityOutcome<CommitTableResult>;
+    const commit: CommitTableInput = { runId, execution: cursor.execution, table, partitions: partitions.length };
+    const committed = (yield context.df.callActivityWithRetry(Activities.commitTable, activityRetry(), commit)) as ActivityOutcome<CommitTableResult>;
     if (!committed.ok) {
       outcome.reason = committed.reason;
       return outcome;
@@ -91,9 +131,8 @@ export const migrateTable: OrchestrationHandler = function* (context: Orchestrat
       return outcome;
     }
     outcome.sourceRows = counted.value.sourceRows;
-    const copied = results.reduce((n, r) => n + r.rows, 0);
-    if (counted.value.targetRows !== copied) {
-      outcome.reason = `row count check failed: ${copied} rows copied but the snapshot holds ${counted.value.targetRows}`;
+    if (counted.value.targetRows !== cursor.rows) {
+      outcome.reason = `row count check failed: ${cursor.rows} rows copied but the snapshot holds ${counted.value.targetRows}`;
       return outcome;
     }
     outcome.status = 'committed';

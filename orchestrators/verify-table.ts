@@ -10,6 +10,7 @@ import { taskFailureReason } from '../shared/errors';
 import type { ActivityOutcome } from '../shared/migrate/contracts';
 import type { RowRangeResult, TableVerification, VerifyTableInput, VerifyTableProgress } from '../shared/verify/contracts';
 import { displayQualified } from '../shared/postgres/identifiers';
+import type { VerifyRowRangeInput, VerifyTableChecksInput } from '../shared/verify/plan-verification';
 import { DEFAULT_SAMPLES, mergeRowRanges, sampleShare } from '../shared/verify/table-status';
 import { Activities, Orchestrations } from './names';
 import { activityRetry } from './retry-policy';
@@ -21,6 +22,8 @@ const RANGE_BATCH = 8;
 export const verifyTable: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<VerifyTableInput>();
   const { plan } = input;
+  // Each activity gets the table's request and at most its own range: the plan's ranges grow with the table.
+  const { table: _table, ranges: _ranges, ...request } = plan;
   const options = {
     level: input.level,
     ...(input.maxDifferences !== undefined ? { maxDifferences: input.maxDifferences } : {}),
@@ -42,7 +45,8 @@ export const verifyTable: OrchestrationHandler = function* (context: Orchestrati
   });
   try {
     // The checks go out with the first batch of ranges, so they overlap rather than wait for each other.
-    const checks = context.df.callActivityWithRetry(Activities.verifyTableChecks, activityRetry(), { plan, options: { ...options, rowsByRange: byRange } });
+    const checksInput: VerifyTableChecksInput = { request, options: { ...options, rowsByRange: byRange } };
+    const checks = context.df.callActivityWithRetry(Activities.verifyTableChecks, activityRetry(), checksInput);
     const ranges: RowRangeResult[] = [];
     const pending = byRange ? plan.ranges : [];
     let checked: ActivityOutcome<TableVerification> | undefined;
@@ -50,9 +54,10 @@ export const verifyTable: OrchestrationHandler = function* (context: Orchestrati
     for (let start = 0; start === 0 || start < pending.length; start += batch) {
       const tasks: Task[] = pending
         .slice(start, start + batch)
-        .map((range) => context.df.callActivityWithRetry(Activities.verifyRowRange, activityRetry(), {
-          plan, range, options: { ...options, samples: sampleShare(input.samples ?? DEFAULT_SAMPLES, pending.length, range.index) },
-        }));
+        .map((range) => {
+          const rangeInput: VerifyRowRangeInput = { request, range, options: { ...options, samples: sampleShare(input.samples ?? DEFAULT_SAMPLES, pending.length, range.index) } };
+          return context.df.callActivityWithRetry(Activities.verifyRowRange, activityRetry(), rangeInput);
+        });
       if (start === 0) tasks.unshift(checks);
       let answers: Array<ActivityOutcome<RowRangeResult | TableVerification>>;
       try {

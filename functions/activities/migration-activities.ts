@@ -3,7 +3,7 @@ import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { loadSettings } from '../../shared/config/settings';
 import { commitTable } from '../../shared/migrate/commit-table';
-import type { CommitTableInput, CopyPartitionInput, CountRowsInput, MigrateDatabaseInput } from '../../shared/migrate/contracts';
+import type { CommitTableInput, CopyPartitionInput, CopyPartitionSummary, CountRowsInput, MigrateDatabaseInput } from '../../shared/migrate/contracts';
 import { copyPartitionOnWorker } from '../../shared/migrate/copy-worker-pool';
 import { countRows } from '../../shared/migrate/count-rows';
 import { planMigration } from '../../shared/migrate/plan-migration';
@@ -17,16 +17,18 @@ df.app.activity(Activities.planMigration, {
 });
 
 // The copy itself runs on a worker thread (one per core), so partitions copied at once use more than one core.
+// Its references stay in the receipt it wrote; the orchestration's history gets the counts.
 df.app.activity(Activities.copyPartition, {
   handler: (input: CopyPartitionInput, context: InvocationContext) =>
-    activityOutcome(() =>
-      copyPartitionOnWorker(input, {
+    activityOutcome(async (): Promise<CopyPartitionSummary> => {
+      const { partition, attempt, files, rows, bytes } = await copyPartitionOnWorker(input, {
         settings: loadSettings(),
         environment: env,
-        onProgress: (rows, threadId) => reportCopyProgress({ runId: input.runId, table: input.table.source.name, partition: input.partition.index, rows, threadId }),
+        onProgress: (copied, threadId) => reportCopyProgress({ runId: input.runId, table: input.table.source.name, partition: input.partition.index, rows: copied, threadId }),
         debug: (message) => context.debug(message),
-      }),
-    ),
+      });
+      return { partition, attempt, files, rows, bytes };
+    }),
 });
 
 df.app.activity(Activities.commitTable, {

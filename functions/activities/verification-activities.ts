@@ -2,9 +2,9 @@
 import * as df from 'durable-functions';
 import { loadSettings } from '../../shared/config/settings';
 import { redactUrl } from '../../shared/postgres/connection';
-import type { KeyRange, VerifyDatabaseInput, VerifyTablePlan } from '../../shared/verify/contracts';
-import { planVerification, tableRequest } from '../../shared/verify/plan-verification';
-import { type VerifyTableOptions, verifyRowRange, verifyTable } from '../../shared/verify/verify-table';
+import type { VerifyDatabaseInput } from '../../shared/verify/contracts';
+import { type VerifyRowRangeInput, type VerifyTableChecksInput, planVerification } from '../../shared/verify/plan-verification';
+import { verifyRowRange, verifyTable } from '../../shared/verify/verify-table';
 import { Activities } from '../../orchestrators/names';
 import { activityOutcome } from './activity-outcome';
 import { environment } from './environment';
@@ -18,10 +18,9 @@ df.app.activity(Activities.planVerification, {
 });
 
 df.app.activity(Activities.verifyTableChecks, {
-  handler: (input: { plan: VerifyTablePlan; options: VerifyTableOptions }) => activityOutcome(() => verifyTable(environment(), tableRequest(input.plan), input.options)),
+  handler: (input: VerifyTableChecksInput) => activityOutcome(() => verifyTable(environment(), input.request, input.options)),
 });
 
 df.app.activity(Activities.verifyRowRange, {
-  handler: (input: { plan: VerifyTablePlan; range: KeyRange; options: Pick<VerifyTableOptions, 'maxDifferences' | 'samples'> }) =>
-    activityOutcome(() => verifyRowRange(environment(), tableRequest(input.plan), input.range, input.options)),
+  handler: (input: VerifyRowRangeInput) => activityOutcome(() => verifyRowRange(environment(), input.request, input.range, input.options)),
 });

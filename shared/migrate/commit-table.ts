@@ -1,15 +1,18 @@
 /**
- * commitTable: every partition's manifest in ONE snapshot that replaces whatever the table held before, so the
- * table mirrors the source as of this run. Keyed by run id: a second call finds the snapshot and returns it.
- * Afterwards, files this run wrote that the snapshot does not reference (from retried or duplicated copies)
- * are removed.
+ * commitTable: every partition's manifest, read from the receipts the copies left, in ONE snapshot that replaces
+ * whatever the table held before, so the table mirrors the source as of this run. Keyed by run id and
+ * execution: a second call finds the snapshot and returns it. Afterwards, files of this execution that the
+ * snapshot does not reference (retried or duplicated copies, the receipts) are removed; nothing of another run
+ * or another execution of the same run id is ever touched.
  */
 import type { HadoopCatalog } from '../iceberg/catalog/hadoop-catalog';
-import { currentSnapshot, snapshotById } from '../iceberg/spec/table-metadata';
+import { snapshotById } from '../iceberg/spec/table-metadata';
 import { liveEntries, snapshotManifests } from '../iceberg/transaction/manifest-files';
+import { findSnapshotByOperation } from '../iceberg/transaction/snapshot-producer';
 import { overwrite } from '../iceberg/transaction/table-operations';
 import type { CommitTableInput, CommitTableResult } from './contracts';
 import { fromManifestRef } from './manifest-ref';
+import { executionPrefix, readReceipts } from './partition-receipts';
 
 /** Summary property naming the run that produced a snapshot. */
 export const RUN_ID_PROPERTY = 'icebridge.run-id';
@@ -18,42 +21,50 @@ export const CHECKSUMS_PROPERTY = 'icebridge.partition-checksums';
 /** Summary property naming the source table. */
 export const SOURCE_PROPERTY = 'icebridge.source-table';
 
-/** Operation id of a run's commit to one table. */
-export function migrationOperationId(runId: string): string {
-  return `migrate:${runId}`;
+/** Files deleted at once by the cleanup after a commit. */
+const DELETE_CONCURRENCY = 32;
+
+/** Operation id of one execution of a run's commit to one table. */
+export function migrationOperationId(runId: string, execution: string): string {
+  return `migrate:${runId}:${execution}`;
 }
 
-/** File-name prefix of everything one copy partition writes (run id first, so a run's files can be found). */
-export function partitionFilePrefix(runId: string, partition: number, attempt: string): string {
-  return `${runId}-p${String(partition).padStart(5, '0')}-${attempt}`;
-}
-
-/** Commits the partitions' manifests in one snapshot and cleans up this run's unreferenced files. */
+/** Commits the partitions' manifests in one snapshot and cleans up this execution's unreferenced files. */
 export async function commitTable(catalog: HadoopCatalog, input: CommitTableInput): Promise<CommitTableResult> {
   const id = { namespace: input.table.target.namespace, name: input.table.target.name };
-  const manifests = input.results.flatMap((r) => (r.manifest ? [fromManifestRef(r.manifest)] : []));
-  const result = await overwrite(catalog, id, {
-    deleteWhere: () => true,
-    manifests,
-    operationId: migrationOperationId(input.runId),
-    properties: {
-      [RUN_ID_PROPERTY]: input.runId,
-      [SOURCE_PROPERTY]: `${input.table.source.schema}.${input.table.source.name}`,
-      [CHECKSUMS_PROPERTY]: input.results.map((r) => `${r.partition}:${r.checksum.slice(0, 16)}`).join(','),
-    },
-  });
-  const snapshot = snapshotById(result.table.metadata, result.snapshotId) ?? currentSnapshot(result.table.metadata);
+  const operationId = migrationOperationId(input.runId, input.execution);
+  const loaded = await catalog.loadTable(id);
+  const location = loaded.metadata.location;
+  let snapshot = findSnapshotByOperation(loaded.metadata, operationId);
+  let created = false;
+  if (!snapshot) {
+    // Only before the commit: once it stands, the receipts may already have been cleaned up.
+    const receipts = await readReceipts(catalog.io, location, input.runId, input.execution, input.partitions);
+    const result = await overwrite(catalog, id, {
+      deleteWhere: () => true,
+      manifests: receipts.flatMap((r) => (r.manifest ? [fromManifestRef(r.manifest)] : [])),
+      operationId,
+      properties: {
+        [RUN_ID_PROPERTY]: input.runId,
+        [SOURCE_PROPERTY]: `${input.table.source.schema}.${input.table.source.name}`,
+        [CHECKSUMS_PROPERTY]: receipts.map((r) => `${r.partition}:${r.checksum.slice(0, 16)}`).join(','),
+      },
+    });
+    snapshot = snapshotById(result.table.metadata, result.snapshotId);
+    created = result.created;
+  }
+  if (!snapshot) throw new Error(`the snapshot of ${operationId} is not in the table after its commit`);
   const live = await liveEntries(catalog.io, snapshot);
-  await removeUnreferenced(catalog, catalog.tableLocation(id), input.runId, new Set([
+  await removeUnreferenced(catalog, location, executionPrefix(input.runId, input.execution), new Set([
     ...live.map((e) => e.entry.dataFile.filePath),
     ...(await snapshotManifests(catalog.io, snapshot)).map((m) => m.manifestPath),
   ]));
   const rows = live.reduce((n, e) => n + Number(e.entry.dataFile.recordCount), 0);
-  return { snapshotId: String(result.snapshotId), rows, files: live.length, created: result.created };
+  return { snapshotId: String(snapshot['snapshot-id']), rows, files: live.length, created };
 }
 
-async function removeUnreferenced(catalog: HadoopCatalog, tableLocation: string, runId: string, referenced: Set<string>): Promise<void> {
-  const prefix = `${runId}-p`;
+/** Deletes files named with `prefix` (one execution's) that the snapshot does not reference. */
+async function removeUnreferenced(catalog: HadoopCatalog, tableLocation: string, prefix: string, referenced: Set<string>): Promise<void> {
   const doomed: string[] = [];
   for (const folder of ['data/', 'metadata/']) {
     // Incomplete files too: a copy killed mid-write leaves one behind on local disk.
@@ -62,5 +73,8 @@ async function removeUnreferenced(catalog: HadoopCatalog, tableLocation: string,
       if ((name.startsWith(prefix) || name.startsWith(`.${prefix}`)) && !referenced.has(file.location)) doomed.push(file.location);
     }
   }
-  await Promise.all(doomed.map((location) => catalog.io.delete(location)));
+  // A bounded number at once: the receipts alone are one file per partition, 16,384 for a 1 TiB table.
+  for (let start = 0; start < doomed.length; start += DELETE_CONCURRENCY) {
+    await Promise.all(doomed.slice(start, start + DELETE_CONCURRENCY).map((location) => catalog.io.delete(location)));
+  }
 }

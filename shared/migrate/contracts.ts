@@ -55,6 +55,31 @@ export interface PartitionPlan {
   estimatedRows: number;
 }
 
+/**
+ * The copy partitions of one relation: its heap split into ranges of `pagesPerPartition` pages, the last one
+ * open-ended (pages added after planning are read too). A foreign or small relation is one partition.
+ */
+export interface RelationPages {
+  relation: SourceRelation;
+  /** Heap pages when planned. */
+  pages: number;
+  pagesPerPartition: number;
+  /** Partitions of this relation (at least one). */
+  partitions: number;
+  /** Rows per heap page by PostgreSQL's statistics, for estimates. */
+  rowsPerPage: number;
+}
+
+/**
+ * A table's copy partitions in a form whose size does not grow with their number (a 1 TiB table is 16,384
+ * partitions of 64 MiB, and the plan travels in orchestration inputs): one entry per relation. `length` is the
+ * number of partitions; `partitionAt` (partition-ranges.ts) gives one of them.
+ */
+export interface PartitionRanges {
+  length: number;
+  relations: RelationPages[];
+}
+
 /** Everything the activities need to know about one table. */
 export interface TablePlan {
   source: SourceRelation;
@@ -64,7 +89,7 @@ export interface TablePlan {
   /** Key columns (primary key, configured key, or none: the table is a multiset). */
   key: string[];
   estimatedRows: number;
-  partitions: PartitionPlan[];
+  partitions: PartitionRanges;
 }
 
 /** Result of planMigration: tables in foreign-key order, with the cycles found. */
@@ -94,16 +119,23 @@ export interface ManifestRef {
   partitions: Array<{ containsNull: boolean; containsNan?: boolean; lowerBound?: string; upperBound?: string }>;
 }
 
-/** Input of copyPartition. */
+/** Input of copyPartition: its own partition only, never the table's whole plan. */
 export interface CopyPartitionInput {
   runId: string;
+  /** Token of the run's execution for this table: scopes file names and receipts (see partition-receipts.ts). */
+  execution: string;
   table: Omit<TablePlan, 'partitions'>;
   partition: PartitionPlan;
 }
 
-/** Result of copyPartition: references and figures only. */
+/**
+ * What a partition copy produced: references and figures only. Written as the partition's receipt next to the
+ * table, where commitTable reads it; the orchestration only sees its counts (CopyPartitionSummary).
+ */
 export interface CopyPartitionResult {
   partition: number;
+  /** The copy attempt whose files these are (part of their names). */
+  attempt: string;
   manifest: ManifestRef | null;
   files: number;
   rows: number;
@@ -112,11 +144,16 @@ export interface CopyPartitionResult {
   checksum: string;
 }
 
-/** Input of commitTable. */
+/** What the copyPartition activity returns to the orchestration: the receipt's counts, not its references. */
+export type CopyPartitionSummary = Pick<CopyPartitionResult, 'partition' | 'attempt' | 'files' | 'rows' | 'bytes'>;
+
+/** Input of commitTable: the partitions' results are read from their receipts, so only their number travels. */
 export interface CommitTableInput {
   runId: string;
+  execution: string;
   table: Omit<TablePlan, 'partitions'>;
-  results: CopyPartitionResult[];
+  /** Partitions in the plan; a receipt is expected for each of 0 .. partitions - 1. */
+  partitions: number;
 }
 
 /** Result of commitTable. */

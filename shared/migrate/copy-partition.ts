@@ -1,9 +1,9 @@
 /**
  * copyPartition: stream one partition of a source table (a page range of one relation) with COPY inside a
  * REPEATABLE READ READ ONLY transaction, write it as Parquet through the table writer with bounded memory, and
- * write one manifest for its files. Returns references and figures only. Every attempt writes files under
- * fresh names, so a retried or duplicated attempt never overwrites what another attempt reported; the commit
- * keeps only the files of the results it is given.
+ * write one manifest for its files, then the partition's receipt. Returns references and figures only. Every
+ * attempt writes files under fresh names, so a retried or duplicated attempt never overwrites what another
+ * attempt reported; the first receipt stands, and the commit keeps only the files the receipts name.
  */
 import { randomBytes } from 'node:crypto';
 import { IcebridgeError, ValidationError } from '../errors';
@@ -17,11 +17,11 @@ import { describeTable } from '../postgres/introspect';
 import { withSnapshotTransaction } from '../postgres/snapshot-transaction';
 import { mapTable } from '../postgres/type-mapping';
 import { cancellationCheck } from './cancellation';
-import { partitionFilePrefix } from './commit-table';
 import { HashingFileIO } from './content-hash';
 import type { CopyPartitionInput, CopyPartitionResult } from './contracts';
 import { type MigrationEnvironment, withSource } from './environment';
 import { toManifestRef } from './manifest-ref';
+import { partitionFilePrefix, receiptLocation, writeReceipt } from './partition-receipts';
 
 /** Options of copyPartition. */
 export interface CopyPartitionOptions {
@@ -55,7 +55,8 @@ export async function copyPartition(env: MigrationEnvironment, input: CopyPartit
       ? undefined
       : (row: Row): Row => order.map((j) => (j < 0 ? null : row[j]!));
     const io = new HashingFileIO(env.catalog.io);
-    const prefix = partitionFilePrefix(input.runId, partition.index, randomBytes(4).toString('hex'));
+    const attempt = randomBytes(4).toString('hex');
+    const prefix = partitionFilePrefix(input.runId, input.execution, partition.index, attempt);
     const writer = new TableWriter({ io, metadata: target.metadata, filePrefix: prefix });
     const wholeRelation = partition.fromPage === 0 && partition.toPage === null;
     let rows = 0;
@@ -83,14 +84,15 @@ export async function copyPartition(env: MigrationEnvironment, input: CopyPartit
       const manifest = files.length === 0
         ? null
         : toManifestRef(await writeDataManifest(io, target.metadata, files, { location: `${target.metadata.location}/metadata/${prefix}-m0.avro` }));
-      return {
+      return await writeReceipt(env.catalog.io, receiptLocation(target.metadata.location, input.runId, input.execution, partition.index), {
         partition: partition.index,
+        attempt,
         manifest,
         files: files.length,
         rows,
         bytes: files.reduce((n, f) => n + Number(f.fileSizeInBytes), 0),
         checksum: io.combined(files.map((f) => f.filePath)),
-      };
+      });
     } catch (error) {
       await writer.abort().catch(() => undefined);
       if (error instanceof ValidationError) {

@@ -5,7 +5,8 @@
  * tables without keys; a partitioned table is split leaf by leaf.
  */
 import type { SourceLeaf, SourceTable } from '../postgres/source-table';
-import type { PartitionPlan } from './contracts';
+import type { PartitionRanges, RelationPages } from './contracts';
+import { partitionRanges, relationPages } from './partition-ranges';
 
 /** PostgreSQL's heap page size. */
 export const PAGE_SIZE = 8192;
@@ -40,9 +41,9 @@ export interface PartitionSizing {
   warnings: string[];
 }
 
-/** Partitions of one table and what a person should know about them. */
+/** Partitions of one table (compact: see PartitionRanges) and what a person should know about them. */
 export interface PlannedPartitions {
-  partitions: PartitionPlan[];
+  partitions: PartitionRanges;
   warnings: string[];
 }
 
@@ -64,10 +65,10 @@ export function partitionSizing(options: PlanPartitionsOptions = {}): PartitionS
   return { bytesPerPartition: bytes, tidRangeScan, warnings };
 }
 
-/** Plans the partitions of one table. */
+/** Plans the partitions of one table: each leaf's heap cut into equal page ranges, as many as its data needs. */
 export function planPartitions(table: SourceTable, options: PlanPartitionsOptions = {}): PlannedPartitions {
   const sizing = partitionSizing(options);
-  const partitions: PartitionPlan[] = [];
+  const relations: RelationPages[] = [];
   const warnings: string[] = [];
   const name = `${table.schema}.${table.name}`;
   for (const leaf of table.leaves) {
@@ -80,34 +81,27 @@ export function planPartitions(table: SourceTable, options: PlanPartitionsOption
     const wanted = Math.ceil(dataBytes / sizing.bytesPerPartition);
     if (leaf.kind === 'foreign') {
       warnings.push(`${leafName} is a foreign table: it has no heap pages to split, so it is read as one partition, which must finish within the function timeout`);
+      // One whole partition; its estimate is the planner's row count, carried as one page's worth of rows.
+      relations.push(relationPages(relation, 1, 1, estimatedRows(leaf, rowsPerPage, pages), true));
+      continue;
     }
-    if (leaf.kind === 'foreign' || wanted <= 1 || pages <= 1) {
-      partitions.push({ index: partitions.length, relation, fromPage: 0, toPage: null, estimatedRows: estimatedRows(leaf, rowsPerPage, pages) });
-      if (leaf.kind !== 'foreign' && wanted > 1) warnings.push(tooFewPages(leafName, dataBytes, 1));
+    if (wanted <= 1 || pages <= 1) {
+      relations.push(relationPages(relation, pages, Math.max(1, pages), rowsPerPage, true));
+      if (wanted > 1) warnings.push(tooFewPages(leafName, dataBytes, 1));
       continue;
     }
     // Equal page ranges, as many as the data needs: with TOAST, a page stands for more bytes than its 8 KiB.
     const pagesPerPartition = Math.ceil(pages / wanted);
-    const count = Math.ceil(pages / pagesPerPartition);
-    if (count < wanted) warnings.push(tooFewPages(leafName, dataBytes, count));
+    const ranges = relationPages(relation, pages, pagesPerPartition, rowsPerPage, false);
+    if (ranges.partitions < wanted) warnings.push(tooFewPages(leafName, dataBytes, ranges.partitions));
     if (!sizing.tidRangeScan) {
       warnings.push(
-        `${leafName}: the source is older than PostgreSQL 14 and cannot read a page range by itself, so each of its ${count} partitions scans all of its ${gib(dataBytes)}; a PostgreSQL 14 or later source copies it faster`,
+        `${leafName}: the source is older than PostgreSQL 14 and cannot read a page range by itself, so each of its ${ranges.partitions} partitions scans all of its ${gib(dataBytes)}; a PostgreSQL 14 or later source copies it faster`,
       );
     }
-    for (let from = 0; from < pages; from += pagesPerPartition) {
-      const last = from + pagesPerPartition >= pages;
-      // The last range is open-ended so rows landing on pages added after planning are still read.
-      partitions.push({
-        index: partitions.length,
-        relation,
-        fromPage: from,
-        toPage: last ? null : from + pagesPerPartition,
-        estimatedRows: Math.round(rowsPerPage * Math.min(pagesPerPartition, pages - from)),
-      });
-    }
+    relations.push(ranges);
   }
-  return { partitions, warnings };
+  return { partitions: partitionRanges(relations), warnings };
 }
 
 function estimatedRows(leaf: SourceLeaf, rowsPerPage: number, pages: number): number {

@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { describeTables } from '../postgres/introspect';
 import { type MigrationEnvironment, withSource } from '../migrate/environment';
 import type { KeyRange, VerificationPlan, VerifyDatabaseInput, VerifyTablePlan } from './contracts';
-import { type VerifyTableRequest, planKeyRanges } from './verify-table';
+import { type VerifyTableOptions, type VerifyTableRequest, planKeyRanges } from './verify-table';
 
 /**
  * Rows per key range: one range's two sides take a few seconds, far inside an activity's time limit. Each
@@ -54,8 +54,15 @@ export async function planVerification(
   return { ...shownAs, tables, rangesAtOnce: defaultRangesAtOnce() };
 }
 
-/** The verifyTable request of a planned table. */
-export function tableRequest(plan: VerifyTablePlan): VerifyTableRequest {
-  const { table: _table, ranges: _ranges, ...request } = plan;
-  return request;
+/** Input of the verifyTableChecks activity: the table's request, without the plan's ranges. */
+export interface VerifyTableChecksInput {
+  request: VerifyTableRequest;
+  options: VerifyTableOptions;
+}
+
+/** Input of the verifyRowRange activity: its own range only, never the table's other ranges. */
+export interface VerifyRowRangeInput {
+  request: VerifyTableRequest;
+  range: KeyRange;
+  options: Pick<VerifyTableOptions, 'maxDifferences' | 'samples'>;
 }

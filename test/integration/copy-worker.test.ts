@@ -22,6 +22,7 @@ import { LocalFileIO } from '../../shared/iceberg/io/local-file-io';
 import { readParquetFooter } from '../../shared/iceberg/parquet/parquet-reader';
 import { budgetedPoolOptions } from '../../shared/migrate/copy-resources';
 import { COPY_WORKER_CRASHED, COPY_WORKER_OUT_OF_MEMORY, CopyWorkerPool, copyPartitionOnWorker } from '../../shared/migrate/copy-worker-pool';
+import { partitionAt } from '../../shared/migrate/partition-ranges';
 import { ConnectionGate } from '../../shared/postgres/connection-gate';
 import { environmentFromSettings, type MigrationEnvironment } from '../../shared/migrate/environment';
 import { planMigration } from '../../shared/migrate/plan-migration';
@@ -70,7 +71,7 @@ afterAll(async () => {
 
 function inputFor(runId: string, partition = 1, columns = orders.columns): CopyPartitionInput {
   const { partitions, ...table } = orders;
-  return { runId, table: { ...table, columns }, partition: partitions[partition]! };
+  return { runId, execution: '0123456789abcdef', table: { ...table, columns }, partition: partitionAt(partitions, partition) };
 }
 
 /** The data files a copy wrote (named after its attempt), with the SHA-256 of each file's bytes. */
@@ -116,9 +117,10 @@ describe('copy workers', () => {
     expect(progress.at(-1)!.rows, 'the last progress report is the whole partition').toBe(onWorker.rows);
 
     expect(onWorker.rows, 'rows copied').toBeGreaterThan(10_000);
-    const { manifest: m1, checksum: c1, ...figures1 } = onWorker;
-    const { manifest: m2, checksum: c2, ...figures2 } = inProcess;
+    const { manifest: m1, checksum: c1, attempt: a1, ...figures1 } = onWorker;
+    const { manifest: m2, checksum: c2, attempt: a2, ...figures2 } = inProcess;
     expect(figures1, 'partition, files, rows and bytes').toEqual(figures2);
+    expect(a1, 'each copy is an attempt of its own').not.toBe(a2);
     expect({ ...m1!, path: '' }, 'manifest figures and partition summaries').toEqual({ ...m2!, path: '', length: m1!.length });
 
     const workerFiles = await writtenFiles(onWorker, 'worker');
@@ -186,7 +188,7 @@ describe('copy workers', () => {
     const io = new LocalFileIO();
     const copied = async (runId: string, writerBufferBytes?: number): Promise<{ rows: number; files: number; rowGroups: number }> => {
       const workers = pool({ size: 1, ...(writerBufferBytes === undefined ? {} : { writerBufferBytes }) });
-      const result = await workers.copy(settings, { runId, table, partition: partitions[0]! });
+      const result = await workers.copy(settings, { runId, execution: '0123456789abcdef', table, partition: partitionAt(partitions, 0) });
       const attempt = copyAttemptOf(result.manifest!.path, runId)!.attempt;
       const files = (await filesUnder(path.join(warehouse, 'bucketed', 'orders', 'data'))).filter((f) => copyAttemptOf(f, runId)?.attempt === attempt);
       let rowGroups = 0;

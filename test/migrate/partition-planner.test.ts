@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { PartitionPlan, PartitionRanges } from '../../shared/migrate/contracts';
+import { partitionRanges, partitionsBetween } from '../../shared/migrate/partition-ranges';
 import {
   DEFAULT_PARTITION_SIZE_IN_BYTES, MAX_PARTITION_SIZE_IN_BYTES, PAGE_SIZE, partitionSizing, planPartitions,
 } from '../../shared/migrate/partition-planner';
@@ -23,8 +25,14 @@ function table(...leaves: SourceLeaf[]): SourceTable {
   };
 }
 
+/** The partitions of a compact plan, one by one. */
+function list(ranges: PartitionRanges): PartitionPlan[] {
+  return partitionsBetween(ranges, 0, ranges.length);
+}
+
 /** Every page of the relation is in exactly one range and the last range is open-ended. */
-function expectCover(partitions: ReturnType<typeof planPartitions>['partitions']): void {
+function expectCover(ranges: ReturnType<typeof planPartitions>['partitions']): void {
+  const partitions = list(ranges);
   partitions.forEach((p, i) => {
     expect(p.index).toBe(i);
     if (i > 0) expect(p.fromPage).toBe(partitions[i - 1]!.toPage);
@@ -51,7 +59,7 @@ describe('partition sizing', () => {
   it('cannot split finer than one heap page per partition, and says so', () => {
     const wide = table(leaf('blobs', { tableBytes: 3 * PAGE_SIZE, dataBytes: 3 * PAGE_SIZE + 10 * GIB }));
     const { partitions, warnings } = planPartitions(wide, { partitionSizeInBytes: 64 * MIB });
-    expect(partitions.map((p) => [p.fromPage, p.toPage])).toEqual([[0, 1], [1, 2], [2, null]]);
+    expect(list(partitions).map((p) => [p.fromPage, p.toPage])).toEqual([[0, 1], [1, 2], [2, null]]);
     expect(warnings).toEqual([expect.stringContaining('public.blobs holds 10.0 GiB (most of it out of line, in TOAST) in too few heap pages to split further: 3 partitions')]);
   });
 
@@ -71,7 +79,7 @@ describe('partition sizing', () => {
     const v13 = { partitionSizeInBytes: 64 * MIB, serverVersionNum: 130012 };
     expect(partitionSizing(v13)).toMatchObject({ bytesPerPartition: GIB, tidRangeScan: false });
     const small = planPartitions(table(leaf('orders', { tableBytes: 900 * MIB })), v13);
-    expect(small.partitions).toEqual([expect.objectContaining({ fromPage: 0, toPage: null })]);
+    expect(list(small.partitions)).toEqual([expect.objectContaining({ fromPage: 0, toPage: null })]);
     expect(small.warnings).toEqual([]);
     const large = planPartitions(table(leaf('events', { tableBytes: 3 * GIB })), v13);
     expect(large.partitions).toHaveLength(3);
@@ -86,7 +94,7 @@ describe('partition sizing', () => {
   it('keeps a foreign leaf as one partition and says why', () => {
     const mixed = table(leaf('p_local', { tableBytes: 128 * MIB }), leaf('p_remote', { tableBytes: 0, reltuples: 5000 }, 'foreign'));
     const { partitions, warnings } = planPartitions(mixed);
-    expect(partitions.map((p) => [p.relation.name, p.fromPage, p.toPage, p.estimatedRows])).toEqual([
+    expect(list(partitions).map((p) => [p.relation.name, p.fromPage, p.toPage, p.estimatedRows])).toEqual([
       ['p_local', 0, 8192, 671089], ['p_local', 8192, null, 671089], ['p_remote', 0, null, 5000],
     ]);
     expect(warnings).toEqual([expect.stringContaining('public.parent (partition public.p_remote) is a foreign table: it has no heap pages to split, so it is read as one partition')]);
@@ -94,7 +102,7 @@ describe('partition sizing', () => {
 
   it('lists a plan\'s warnings, the run\'s first, then each table\'s in plan order', () => {
     const table = (name: string, warnings?: string[]) => ({
-      source: { schema: 'public', name }, target: { namespace: ['public'], name }, columns: [], key: [], estimatedRows: 0, partitions: [],
+      source: { schema: 'public', name }, target: { namespace: ['public'], name }, columns: [], key: [], estimatedRows: 0, partitions: partitionRanges([]),
       ...(warnings ? { warnings } : {}),
     });
     const plan = { runId: 'r', cycles: [], failures: [], warnings: ['clamped'], tables: [table('a', ['a is foreign']), table('b'), table('c', ['c rescans'])] };

@@ -17,7 +17,7 @@ import { currentSchema } from '../../../shared/iceberg/spec/table-metadata';
 import { decimalToString, type Value } from '../../../shared/iceberg/spec/values';
 import { liveEntries, snapshotManifests } from '../../../shared/iceberg/transaction/manifest-files';
 import { CHECKSUMS_PROPERTY, RUN_ID_PROPERTY } from '../../../shared/migrate/commit-table';
-import type { ActivityOutcome, CopyPartitionInput, CopyPartitionResult } from '../../../shared/migrate/contracts';
+import type { ActivityOutcome, CopyPartitionInput, CopyPartitionSummary } from '../../../shared/migrate/contracts';
 import type { MigrateTableInput } from '../../../orchestrators/migrate-table';
 
 /** Repository root, the working directory of every spawned command. */
@@ -276,12 +276,15 @@ export async function filesUnder(directory: string): Promise<string[]> {
   return out;
 }
 
-/** The copy attempt a data or manifest file belongs to: `<runId>-p<partition>-<attempt>`, parsed from its name. */
-export function copyAttemptOf(file: string, runId: string): { partition: number; attempt: string } | undefined {
+/**
+ * The copy attempt a data or manifest file belongs to: `<runId>.<execution>.p<partition>-<attempt>…`, parsed
+ * from its name (receipts, `<runId>.<execution>.p<partition>.json`, belong to no attempt).
+ */
+export function copyAttemptOf(file: string, runId: string): { partition: number; attempt: string; execution: string } | undefined {
   const name = path.basename(file).replace(/^\./, '');
-  if (!name.startsWith(`${runId}-p`)) return undefined;
-  const match = /^p(\d{5})-([0-9a-f]+)[-.]/.exec(name.slice(runId.length + 1));
-  return match ? { partition: Number(match[1]), attempt: match[2]! } : undefined;
+  if (!name.startsWith(`${runId}.`)) return undefined;
+  const match = /^([0-9a-f]{16})\.p(\d{5})-([0-9a-f]+)[-.]/.exec(name.slice(runId.length + 1));
+  return match ? { execution: match[1]!, partition: Number(match[2]), attempt: match[3]! } : undefined;
 }
 
 /** Instances of a local host's state directory as its journals describe them right now (read only). */
@@ -315,7 +318,7 @@ export interface CopyActivityLog {
   /** Attempts that failed (each then retried or given up). */
   failures: Array<{ partition: number; reason: string }>;
   /** Successful results by partition index, as durably recorded. */
-  completed: Map<number, CopyPartitionResult>;
+  completed: Map<number, CopyPartitionSummary>;
 }
 
 /** Reads the copyPartition history of the table orchestration whose input names `table` (source name). */
@@ -338,7 +341,7 @@ export function copyActivityLog(instances: RestoredInstance[], table: string): C
     const partition = event.TaskScheduledId === undefined ? undefined : partitionOf.get(event.TaskScheduledId);
     if (partition === undefined) continue;
     if (event.EventType === EventType.TaskCompleted) {
-      const outcome = JSON.parse(event.Result ?? 'null') as ActivityOutcome<CopyPartitionResult>;
+      const outcome = JSON.parse(event.Result ?? 'null') as ActivityOutcome<CopyPartitionSummary>;
       if (outcome.ok) log.completed.set(partition, outcome.value);
       else log.failures.push({ partition, reason: outcome.reason });
     } else if (event.EventType === EventType.TaskFailed) {

@@ -22,6 +22,7 @@ import { partitionAt } from '../../shared/migrate/partition-ranges';
 import { planMigration } from '../../shared/migrate/plan-migration';
 import { committedPartitions, filesUnder, localCatalog, withClient } from './support/migration-fixtures';
 import { type PostgresInstance, startPostgres } from './support/postgres';
+import { requestCancellation } from '../../shared/migrate/cancellation';
 
 let pg: PostgresInstance;
 let sourceUrl: string;
@@ -124,6 +125,19 @@ describe('cleanup scoped to its own run and execution', () => {
     expect(snapshots.map((s) => [s.runId, s.current])).toEqual([['x', false], ['x-p1', true]]);
     for (const s of snapshots) expect(s.lines, `snapshot ${s.snapshotId} of ${s.runId}`).toEqual(expected);
     expect(await leftoverReceipts(warehouse)).toEqual([]);
+  }, 300_000);
+
+  it('a cancelled run commits nothing, even when all its copies finished before the cancel', async () => {
+    const warehouse = path.join(workDir, 'e', 'warehouse');
+    const env = environmentFromSettings(loadSettings({ ICEBRIDGE_SOURCE_URL: sourceUrl, ICEBRIDGE_WAREHOUSE: warehouse }));
+    const { partitions, ...table } = (await planMigration(env, input('late'))).tables[0]!;
+    const execution = '0badc0ffee000001';
+    for (let index = 0; index < partitions.length; index++) {
+      await copyPartition(env, { runId: 'late', execution, table, partition: partitionAt(partitions, index) });
+    }
+    await requestCancellation(env.catalog, 'late', new Date());
+    await expect(commitTable(env.catalog, { runId: 'late', execution, table, partitions: partitions.length })).rejects.toMatchObject({ code: 'RUN_CANCELLED' });
+    expect(await everySnapshot(warehouse), 'no snapshot').toEqual([]);
   }, 300_000);
 
   it('a table of more partitions than one orchestration execution copies commits each partition once, exactly', async () => {

@@ -43,6 +43,8 @@ export const MIGRATE_USAGE = usage('migrate', SUMMARY, MIGRATE_FLAGS);
 export interface MigrateCommandOptions {
   /** Environment the source and storage settings are read from (defaults to `process.env`). */
   env?: NodeJS.ProcessEnv;
+  /** Clock of the progress display (rates, ETAs, elapsed times); defaults to `Date.now`. */
+  now?: () => number;
 }
 
 /** Runs the command; returns the exit status (0 all committed and verified, 1 any failed or differs, 2 usage error). */
@@ -89,6 +91,7 @@ export async function migrateCommand(argv: string[], out: ProgressOutput = proce
       warehouse,
       stateDir: path.resolve(stringFlag(flags, 'state-dir') ?? '.icebridge/state'),
       ...(flags.json ? {} : { progress: err }),
+      ...(options.now ? { now: options.now } : {}),
     });
     writeReport(report, flags.json === true, out);
     return migrationSucceeded(report) ? 0 : 1;

@@ -52,17 +52,18 @@ describe('icebridge migrate', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  async function migrate(argv: string[], options: { tty?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  async function migrate(argv: string[], options: { tty?: boolean; env?: NodeJS.ProcessEnv; now?: () => number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
     const out = sink();
     const err = sink(options.tty ?? false);
-    const code = await migrateCommand([...argv, '--state-dir', path.join(dir, 'state')], out, err, { env: options.env ?? env });
+    const code = await migrateCommand([...argv, '--state-dir', path.join(dir, 'state')], out, err, { env: options.env ?? env, ...(options.now ? { now: options.now } : {}) });
     const result = { code, stdout: out.text(), stderr: err.text() };
     expect(result.stdout + result.stderr).not.toContain(pg.password);
     return result;
   }
 
   it('exits 0 and prints the summary with its verified column, reading the source from PG* and the password file', async () => {
-    const { code, stdout, stderr } = await migrate(['--warehouse', path.join(dir, 'wh-ok'), '--schema', 'shop'], { tty: true });
+    // A clock that never moves: every frame is drawn at one instant, so no rate can be known yet.
+    const { code, stdout, stderr } = await migrate(['--warehouse', path.join(dir, 'wh-ok'), '--schema', 'shop'], { tty: true, now: () => 1_700_000_000_000 });
     expect(code, stderr + stdout).toBe(0);
     const lines = stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^table +status +source rows +iceberg rows +partitions +snapshot +verified +reason$/);
@@ -76,6 +77,8 @@ describe('icebridge migrate', () => {
     const frames = stderr.split(/\u001b\[\d+F/);
     const last = frames[frames.length - 1]!;
     for (const table of Object.keys(SIZES)) expect(last).toMatch(new RegExp(`${table} +\\[#+\\] 100% .* committed`));
+    expect(stderr).not.toMatch(/\d rows\/s/);
+    expect(last).toContain('-- rows/s');
   });
 
   it('prints the report as JSON with --json and no progress', async () => {

@@ -1,8 +1,9 @@
-/** The verification's activities: decode input, call shared/verify, return figures and differences. */
+/** The verification's activities: decode input, call shared/verify, return figures and differences; save a table's report. */
 import * as df from 'durable-functions';
 import { loadSettings } from '../../shared/config/settings';
 import { redactUrl } from '../../shared/postgres/connection';
-import type { KeyRange, VerifyDatabaseInput, VerifyTablePlan } from '../../shared/verify/contracts';
+import type { KeyRange, TableVerification, VerifyDatabaseInput, VerifyTablePlan } from '../../shared/verify/contracts';
+import { saveTableVerification, verificationReportsLocation } from '../../shared/verify/report-store';
 import { planVerification, tableRequest } from '../../shared/verify/plan-verification';
 import { type VerifyTableOptions, verifyRowRange, verifyTable } from '../../shared/verify/verify-table';
 import { Activities } from '../../orchestrators/names';
@@ -13,7 +14,10 @@ df.app.activity(Activities.planVerification, {
   handler: (input: VerifyDatabaseInput) => {
     const settings = loadSettings();
     const shownAs = { source: settings.sourceUrl ? redactUrl(settings.sourceUrl) : '', warehouse: settings.warehouse };
-    return activityOutcome(() => planVerification(environment(), input, shownAs));
+    return activityOutcome(async () => {
+      const env = environment();
+      return { ...(await planVerification(env, input, shownAs)), reports: verificationReportsLocation(env.catalog, input.verificationId) };
+    });
   },
 });
 
@@ -24,4 +28,12 @@ df.app.activity(Activities.verifyTableChecks, {
 df.app.activity(Activities.verifyRowRange, {
   handler: (input: { plan: VerifyTablePlan; range: KeyRange; options: Pick<VerifyTableOptions, 'maxDifferences' | 'samples'> }) =>
     activityOutcome(() => verifyRowRange(environment(), tableRequest(input.plan), input.range, input.options)),
+});
+
+df.app.activity(Activities.saveTableVerification, {
+  handler: (input: { location: string; verification: TableVerification }) =>
+    activityOutcome(async () => {
+      await saveTableVerification(environment().catalog.io, input.location, input.verification);
+      return null;
+    }),
 });

@@ -9,7 +9,7 @@ import { taskFailureReason } from '../shared/errors';
 import type { ActivityOutcome } from '../shared/migrate/contracts';
 import { displayQualified } from '../shared/postgres/identifiers';
 import type { TableVerification, TableVerificationSummary, VerificationOutcome, VerificationPlan, VerificationProgress, VerifiedTableSummary, VerifyDatabaseInput, VerifyTableInput } from '../shared/verify/contracts';
-import { summarizeTableVerification, tableReportLocation } from '../shared/verify/report-store';
+import { summarizeTableVerification, summaryError, tableReportLocation } from '../shared/verify/report-store';
 import { failedPlan } from './failed-plan';
 import { shortReason } from '../shared/migrate/migration-status';
 import { Activities, Orchestrations, tableInstanceId } from './names';
@@ -68,7 +68,7 @@ export const verifyDatabase: OrchestrationHandler = function* (context: Orchestr
             target: [...table.target.namespace, table.target.name].join('.'),
             level: input.level,
             status: 'error',
-            error: shortReason(taskFailureReason(task.result)),
+            error: summaryError(taskFailureReason(task.result)),
             durationMs: 0,
           };
       const result: VerifiedTableSummary = { index: start + i, ...summary };

@@ -96,9 +96,9 @@ export const RECENT_FAILURES = 5;
 /** Longest reason kept in a custom status. */
 export const MAX_REASON_LENGTH = 500;
 
-/** A reason shortened to MAX_REASON_LENGTH characters, marked where it was cut. */
-export function shortReason(reason: string): string {
-  return reason.length <= MAX_REASON_LENGTH ? reason : `${reason.slice(0, MAX_REASON_LENGTH - 1)}…`;
+/** A reason shortened to `max` characters (MAX_REASON_LENGTH by default), marked where it was cut. */
+export function shortReason(reason: string, max: number = MAX_REASON_LENGTH): string {
+  return reason.length <= max ? reason : `${reason.slice(0, max - 1)}…`;
 }
 
 /** Records a failure in bounded progress: the last error, and the few most recent failures. */

@@ -11,6 +11,16 @@ import type { TableVerification, TableVerificationSummary, VerificationOutcome, 
 
 /** Table report files read at once while assembling a report. */
 export const REPORT_READS_AT_ONCE = 8;
+/**
+ * Longest error a table's summary keeps (the whole error is in its report file): 1,000 failing tables with long
+ * names stay near 500 KB of output, half of Durable's 1 MiB message limit.
+ */
+export const MAX_SUMMARY_ERROR_LENGTH = 200;
+
+/** An error as a table's summary keeps it. */
+export function summaryError(error: string): string {
+  return shortReason(error, MAX_SUMMARY_ERROR_LENGTH);
+}
 
 /**
  * A verification id as one path segment safe on local disks and in blob names: every character but ASCII
@@ -47,7 +57,7 @@ export function summarizeTableVerification(verification: TableVerification): Tab
     status: verification.status,
     durationMs: verification.durationMs,
   };
-  if (verification.error !== undefined) summary.error = shortReason(verification.error);
+  if (verification.error !== undefined) summary.error = summaryError(verification.error);
   if (verification.counts !== undefined) summary.countsOk = verification.counts.ok;
   if (verification.rows !== undefined) summary.differingRows = verification.rows.differing;
   return summary;

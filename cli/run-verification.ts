@@ -1,10 +1,10 @@
 /** Runs a verification through the in-process local host, as verifyDatabase runs on Azure. */
-import type { VerificationProgress, VerifyDatabaseInput } from '../shared/verify/contracts';
+import type { VerificationProgress, VerificationReport, VerifyDatabaseInput } from '../shared/verify/contracts';
 import { loadSettings } from '../shared/config/settings';
 import type { FileIO } from '../shared/iceberg/io';
 import { environmentFromSettings } from '../shared/migrate/environment';
 import { type VerificationStatus, buildVerificationStatus, completedReport } from '../shared/verify/verification-status';
-import { isFinished } from '../shared/migrate/migration-status';
+import { type InstanceSnapshot, isFinished } from '../shared/migrate/migration-status';
 import { Orchestrations } from '../orchestrators/names';
 import type { LocalHost } from './local-host';
 import { type LocalRunOptions, commandFingerprint, startOrResume, tableReads, withLocalHost } from './local-run';
@@ -35,18 +35,22 @@ export async function runVerification(options: RunVerificationOptions): Promise<
         }
       }
       if (isFinished(status.runtimeStatus)) {
-        const run = host.getStatus(id, { showInput: false })!;
-        const report = await completedReport(options.io ?? environmentFromSettings(loadSettings()).catalog.io, run);
-        return report ? { ...status, report } : status;
+        const report = await completedReport(options.io ?? environmentFromSettings(loadSettings()).catalog.io, runOf(host, id));
+        return report ? currentStatus(host, id, report) : status;
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   });
 }
 
-function currentStatus(host: LocalHost, id: string): VerificationStatus {
+function runOf(host: LocalHost, id: string): InstanceSnapshot {
   const run = host.getStatus(id, { showInput: false });
   if (!run) throw new Error(`instance ${id} disappeared from the state directory`);
+  return run;
+}
+
+function currentStatus(host: LocalHost, id: string, report?: VerificationReport): VerificationStatus {
+  const run = runOf(host, id);
   const started = (run.customStatus as Partial<VerificationProgress> | null)?.tables?.started ?? 0;
-  return buildVerificationStatus(id, run, tableReads(host, id, started), { offset: 0, limit: started }, Date.now());
+  return buildVerificationStatus(id, run, tableReads(host, id, started), { offset: 0, limit: started }, Date.now(), report);
 }

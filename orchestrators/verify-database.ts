@@ -8,7 +8,7 @@ import type { OrchestrationContext, OrchestrationHandler } from 'durable-functio
 import { taskFailureReason } from '../shared/errors';
 import type { ActivityOutcome } from '../shared/migrate/contracts';
 import { displayQualified } from '../shared/postgres/identifiers';
-import type { TableVerification, TableVerificationSummary, VerificationOutcome, VerificationPlan, VerificationProgress, VerifiedTableSummary, VerifyDatabaseInput, VerifyTableInput } from '../shared/verify/contracts';
+import type { TableVerification, TableVerificationSummary, VerificationOutcome, VerificationPlan, VerificationProgress, VerificationReport, VerifiedTableSummary, VerifyDatabaseInput, VerifyTableInput } from '../shared/verify/contracts';
 import { summarizeTableVerification, summaryError, tableReportLocation } from '../shared/verify/report-store';
 import { failedPlan } from './failed-plan';
 import { shortReason } from '../shared/migrate/migration-status';
@@ -27,6 +27,9 @@ export const verifyDatabase: OrchestrationHandler = function* (context: Orchestr
   progress.phase = 'verifying';
   progress.tables.total = plan.tables.length;
   const tables: VerifiedTableSummary[] = [];
+  // A plan made before reports were stored names no folder: its tables come back whole and the output stays the
+  // whole report, as it was then.
+  const wholeTables: TableVerification[] = [];
   // Fresh Task.all per batch, never re-yielded (azure-functions-durable-js#574); verifyTable does not fail, but an
   // instance still can (terminated, a host error), and then only that table is reported as an error.
   const width = Math.max(1, input.concurrency);
@@ -73,6 +76,7 @@ export const verifyDatabase: OrchestrationHandler = function* (context: Orchestr
           };
       const result: VerifiedTableSummary = { index: start + i, ...summary };
       tables.push(result);
+      if (plan.reports === undefined) wholeTables.push('schema' in returned && task.isCompleted && !task.isFaulted ? returned : { ...summary, schema: [], aggregates: [], samples: [] });
       progress.tables.done++;
       if (result.status === 'differs') progress.tables.differing++;
       if (result.status === 'error') {
@@ -83,6 +87,9 @@ export const verifyDatabase: OrchestrationHandler = function* (context: Orchestr
   }
   progress.phase = 'done';
   context.df.setCustomStatus(progress);
+  if (plan.reports === undefined) {
+    return { level: input.level, source: plan.source, warehouse: plan.warehouse, startedAt, tables: wholeTables, ok: wholeTables.every((t) => t.status === 'ok') } satisfies VerificationReport;
+  }
   const outcome: VerificationOutcome = {
     verificationId: input.verificationId,
     level: input.level,
@@ -90,7 +97,7 @@ export const verifyDatabase: OrchestrationHandler = function* (context: Orchestr
     warehouse: plan.warehouse,
     startedAt,
     ok: tables.every((t) => t.status === 'ok'),
-    reports: plan.reports ?? '',
+    reports: plan.reports,
     tables,
   };
   return outcome;

@@ -113,8 +113,8 @@ export interface MigrationVerificationOutcome {
   id: string;
   level: VerifyLevel;
   ok: boolean;
-  /** The folder of the table reports. */
-  reports: string;
+  /** The folder of the table reports (absent when the verification was planned before they were stored). */
+  reports?: string;
   tables: { total: number; differing: number; errors: number };
 }
 

@@ -38,7 +38,7 @@ async function run(id: string, scenario: VerifyScenario, level: 'quick' | 'full'
   await host.startOrchestration('verifyDatabase', input, id);
   const status = await host.waitForCompletion(id, wait);
   expect(status.runtimeStatus).toBe('Completed');
-  return assembleVerificationReport(stubs.reportStore, status.output as VerificationOutcome);
+  return assembleVerificationReport(stubs.reportStore, status.output as VerificationOutcome | VerificationReport);
 }
 
 function scheduled(history: HistoryEvent[]): string[] {
@@ -156,5 +156,12 @@ describe('verifyDatabase', () => {
     expect(report.tables.map((t) => [t.table, t.status])).toEqual([['src.orders', 'ok'], ['src.users', 'error'], ['src.items', 'ok']]);
     expect(report.tables[1]!.error).toMatch(/^its report memory:\/\/stub\/\.icebridge\/verifications\/ver-5\/tables\/1\.json cannot be read: /);
     expect(report.ok).toBe(false);
+  });
+
+  it('finishes a verification planned before reports were stored with the whole report as its output, as then', async () => {
+    const report = await run('ver-6', { tables: [{ name: 'orders', ranges: 2, differing: { 1: 1 } }, { name: 'users', ranges: 0 }], formerPlan: true });
+    expect(report.tables.map((t) => [t.table, t.status, t.rows?.differing])).toEqual([['src.orders', 'differs', '1'], ['src.users', 'ok', '0']]);
+    expect(host.getStatus('ver-6')!.output).toEqual(report);
+    expect(scheduled(host.getHistory('ver-6:table:1')!.history)).toEqual(['verifyTableChecks']);
   });
 });

@@ -11,7 +11,7 @@ import type { ActivityOutcome } from '../shared/migrate/contracts';
 import type { RowRangeResult, TableVerification, VerifyTableInput, VerifyTableProgress } from '../shared/verify/contracts';
 import { displayQualified } from '../shared/postgres/identifiers';
 import { DEFAULT_SAMPLES, mergeRowRanges, sampleShare } from '../shared/verify/table-status';
-import { summarizeTableVerification } from '../shared/verify/report-store';
+import { summarizeTableVerification } from '../shared/verify/table-summary';
 import { Activities, Orchestrations } from './names';
 import { activityRetry } from './retry-policy';
 

@@ -7,20 +7,11 @@ import { errorMessage } from '../errors';
 import type { HadoopCatalog } from '../iceberg/catalog/hadoop-catalog';
 import { type FileIO, redactLocation } from '../iceberg/io';
 import { shortReason } from '../migrate/migration-status';
-import type { TableVerification, TableVerificationSummary, VerificationOutcome, VerificationReport, VerifiedTableSummary } from './contracts';
+import type { TableVerification, VerificationOutcome, VerificationReport, VerifiedTableSummary } from './contracts';
+import { tableReportLocation } from './table-summary';
 
 /** Table report files read at once while assembling a report. */
 export const REPORT_READS_AT_ONCE = 8;
-/**
- * Longest error a table's summary keeps (the whole error is in its report file): 1,000 failing tables with long
- * names stay near 500 KB of output, half of Durable's 1 MiB message limit.
- */
-export const MAX_SUMMARY_ERROR_LENGTH = 200;
-
-/** An error as a table's summary keeps it. */
-export function summaryError(error: string): string {
-  return shortReason(error, MAX_SUMMARY_ERROR_LENGTH);
-}
 
 /**
  * A verification id as one path segment safe on local disks and in blob names: every character but ASCII
@@ -38,29 +29,9 @@ export function verificationReportsLocation(catalog: HadoopCatalog, verification
   return `${catalog.tableLocation({ namespace: ['.icebridge'], name: 'verifications' })}/${encodeVerificationId(verificationId)}`;
 }
 
-/** Where the report of the table at `index` of a verification is kept. */
-export function tableReportLocation(reports: string, index: number): string {
-  return `${reports}/tables/${index}.json`;
-}
-
 /** Writes one table's whole verification; writing it again replaces it with the same content, so a retry is harmless. */
 export async function saveTableVerification(io: FileIO, location: string, verification: TableVerification): Promise<void> {
   await io.write(location, new TextEncoder().encode(JSON.stringify(verification)));
-}
-
-/** The figures of one table's verification, as verifyTable returns them. */
-export function summarizeTableVerification(verification: TableVerification): TableVerificationSummary {
-  const summary: TableVerificationSummary = {
-    table: verification.table,
-    target: verification.target,
-    level: verification.level,
-    status: verification.status,
-    durationMs: verification.durationMs,
-  };
-  if (verification.error !== undefined) summary.error = summaryError(verification.error);
-  if (verification.counts !== undefined) summary.countsOk = verification.counts.ok;
-  if (verification.rows !== undefined) summary.differingRows = verification.rows.differing;
-  return summary;
 }
 
 /** True for a verifyDatabase output made since table reports are kept in storage. */

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LocalHost, silentHostLog, type HistoryEvent } from '../../cli/local-host';
 import { EventType } from '../../cli/local-host/history-events';
 import type { VerificationOutcome, VerificationReport, VerifyDatabaseInput } from '../../shared/verify/contracts';
-import { assembleVerificationReport, tableReportLocation } from '../../shared/verify/report-store';
+import { assembleVerificationReport } from '../../shared/verify/report-store';
+import { tableReportLocation } from '../../shared/verify/table-summary';
 import type { VerifyScenario } from './fixtures/stub-verify-activities';
 
 type Stubs = typeof import('./fixtures/stub-verify-activities.js');

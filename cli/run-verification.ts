@@ -1,7 +1,10 @@
 /** Runs a verification through the in-process local host, as verifyDatabase runs on Azure. */
-import type { VerificationProgress, VerifyDatabaseInput } from '../shared/verify/contracts';
-import { type VerificationStatus, buildVerificationStatus } from '../shared/verify/verification-status';
-import { isFinished } from '../shared/migrate/migration-status';
+import type { VerificationProgress, VerificationReport, VerifyDatabaseInput } from '../shared/verify/contracts';
+import { loadSettings } from '../shared/config/settings';
+import type { FileIO } from '../shared/iceberg/io';
+import { environmentFromSettings } from '../shared/migrate/environment';
+import { type VerificationStatus, buildVerificationStatus, completedReport } from '../shared/verify/verification-status';
+import { type InstanceSnapshot, isFinished } from '../shared/migrate/migration-status';
 import { Orchestrations } from '../orchestrators/names';
 import type { LocalHost } from './local-host';
 import { type LocalRunOptions, commandFingerprint, startOrResume, tableReads, withLocalHost } from './local-run';
@@ -12,9 +15,11 @@ export interface RunVerificationOptions extends LocalRunOptions {
   input: Omit<VerifyDatabaseInput, 'verificationId'>;
   /** Where a line per finished table goes; nothing is shown when absent. */
   progress?: NodeJS.WritableStream;
+  /** Reads the table reports the verification kept in the warehouse (default: storage as the settings describe it). */
+  io?: FileIO;
 }
 
-/** Runs (or resumes) the verification and returns its final status, with the report when it completed. */
+/** Runs (or resumes) the verification and returns its final status, with the whole report when it completed. */
 export async function runVerification(options: RunVerificationOptions): Promise<VerificationStatus> {
   return withLocalHost(options, async (host) => {
     const id = await startOrResume(host, `verify-${commandFingerprint(options, options.input)}`, Orchestrations.verifyDatabase,
@@ -29,15 +34,23 @@ export async function runVerification(options: RunVerificationOptions): Promise<
           options.progress.write(`verified ${table.table}: ${table.status} (${status.tables.done}/${status.tables.total})\n`);
         }
       }
-      if (isFinished(status.runtimeStatus)) return status;
+      if (isFinished(status.runtimeStatus)) {
+        const report = await completedReport(options.io ?? environmentFromSettings(loadSettings()).catalog.io, runOf(host, id));
+        return report ? currentStatus(host, id, report) : status;
+      }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   });
 }
 
-function currentStatus(host: LocalHost, id: string): VerificationStatus {
+function runOf(host: LocalHost, id: string): InstanceSnapshot {
   const run = host.getStatus(id, { showInput: false });
   if (!run) throw new Error(`instance ${id} disappeared from the state directory`);
+  return run;
+}
+
+function currentStatus(host: LocalHost, id: string, report?: VerificationReport): VerificationStatus {
+  const run = runOf(host, id);
   const started = (run.customStatus as Partial<VerificationProgress> | null)?.tables?.started ?? 0;
-  return buildVerificationStatus(id, run, tableReads(host, id, started), { offset: 0, limit: started }, Date.now());
+  return buildVerificationStatus(id, run, tableReads(host, id, started), { offset: 0, limit: started }, Date.now(), report);
 }

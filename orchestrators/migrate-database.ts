@@ -6,7 +6,8 @@ import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import { taskFailureReason } from '../shared/errors';
 import type { ActivityOutcome, MigrateDatabaseInput, MigrationPlan, MigrationProgress, TableOutcome } from '../shared/migrate/contracts';
-import type { VerificationReport, VerifyDatabaseInput } from '../shared/verify/contracts';
+import type { VerificationOutcome, VerificationReport, VerifyDatabaseInput } from '../shared/verify/contracts';
+import type { MigrationVerificationOutcome } from '../shared/migrate/migration-status';
 import { failedPlan } from './failed-plan';
 import { noteFailure, shortReason } from '../shared/migrate/migration-status';
 import { Activities, Orchestrations, tableInstanceId, verificationInstanceId } from './names';
@@ -17,8 +18,11 @@ export interface MigrateDatabaseOutput {
   runId: string;
   tables: TableOutcome[];
   cycles: string[][];
-  /** Verification of the committed tables, when asked for and it ran to the end. */
-  verification?: VerificationReport;
+  /**
+   * Verification of the committed tables, when asked for and it ran to the end: its id and figures only (its
+   * per-table outcome is the verification's own output, its whole report is in storage).
+   */
+  verification?: MigrationVerificationOutcome;
   /** Why the verification could not run to the end. */
   verificationError?: string;
 }
@@ -116,7 +120,19 @@ export const migrateDatabase: OrchestrationHandler = function* (context: Orchest
     progress.verificationId = verificationId;
     context.df.setCustomStatus(progress);
     try {
-      output.verification = (yield context.df.callSubOrchestrator(Orchestrations.verifyDatabase, verifyInput, verificationId)) as VerificationReport;
+      // The whole report when the verification was planned before reports were stored.
+      const outcome = (yield context.df.callSubOrchestrator(Orchestrations.verifyDatabase, verifyInput, verificationId)) as VerificationOutcome | VerificationReport;
+      output.verification = {
+        id: verificationId,
+        level: outcome.level,
+        ok: outcome.ok,
+        ...('reports' in outcome ? { reports: outcome.reports } : {}),
+        tables: {
+          total: outcome.tables.length,
+          differing: outcome.tables.filter((t) => t.status === 'differs').length,
+          errors: outcome.tables.filter((t) => t.status === 'error').length,
+        },
+      };
     } catch (error) {
       output.verificationError = taskFailureReason(error);
       progress.lastError = shortReason(`verification failed: ${output.verificationError}`);

@@ -1,13 +1,15 @@
 /**
  * verifyDatabase: plan, then one verifyTable sub-orchestration per table with bounded parallelism; the output
- * is the verification report. Progress is the custom status. A migration runs it as its last step.
+ * is a compact outcome: figures per table and where each table's whole report is kept (report-store.ts).
+ * Progress is the custom status. A migration runs it as its last step.
  */
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import { taskFailureReason } from '../shared/errors';
 import type { ActivityOutcome } from '../shared/migrate/contracts';
 import { displayQualified } from '../shared/postgres/identifiers';
-import type { TableVerification, VerificationPlan, VerificationProgress, VerificationReport, VerifyDatabaseInput, VerifyTableInput } from '../shared/verify/contracts';
+import type { TableVerification, TableVerificationSummary, VerificationOutcome, VerificationPlan, VerificationProgress, VerificationReport, VerifiedTableSummary, VerifyDatabaseInput, VerifyTableInput } from '../shared/verify/contracts';
+import { summarizeTableVerification, summaryError, tableReportLocation } from '../shared/verify/table-summary';
 import { failedPlan } from './failed-plan';
 import { shortReason } from '../shared/migrate/migration-status';
 import { Activities, Orchestrations, tableInstanceId } from './names';
@@ -24,7 +26,10 @@ export const verifyDatabase: OrchestrationHandler = function* (context: Orchestr
   const plan = planned.value;
   progress.phase = 'verifying';
   progress.tables.total = plan.tables.length;
-  const tables: TableVerification[] = [];
+  const tables: VerifiedTableSummary[] = [];
+  // A plan made before reports were stored names no folder: its tables come back whole and the output stays the
+  // whole report, as it was then.
+  const wholeTables: TableVerification[] = [];
   // Fresh Task.all per batch, never re-yielded (azure-functions-durable-js#574); verifyTable does not fail, but an
   // instance still can (terminated, a host error), and then only that table is reported as an error.
   const width = Math.max(1, input.concurrency);
@@ -37,6 +42,7 @@ export const verifyDatabase: OrchestrationHandler = function* (context: Orchestr
         ...(plan.rangesAtOnce !== undefined ? { rangesAtOnce: plan.rangesAtOnce } : {}),
         ...(input.maxDifferences !== undefined ? { maxDifferences: input.maxDifferences } : {}),
         ...(input.samples !== undefined ? { samples: input.samples } : {}),
+        ...(plan.reports !== undefined ? { reportLocation: tableReportLocation(plan.reports, start + i) } : {}),
       };
       return context.df.callSubOrchestrator(Orchestrations.verifyTable, tableInput, tableInstanceId(context.df.instanceId, start + i));
     });
@@ -56,20 +62,21 @@ export const verifyDatabase: OrchestrationHandler = function* (context: Orchestr
     }
     tasks.forEach((task, i) => {
       const table = batch[i]!;
-      const result: TableVerification = task.isCompleted && !task.isFaulted
-        ? (task.result as TableVerification)
+      // A table verified before reports were stored returns its whole verification: only its figures are kept.
+      const returned = task.result as TableVerificationSummary | TableVerification;
+      const summary: TableVerificationSummary = task.isCompleted && !task.isFaulted
+        ? ('schema' in returned ? summarizeTableVerification(returned) : returned)
         : {
             table: displayQualified(table.source.schema, table.source.name),
             target: [...table.target.namespace, table.target.name].join('.'),
             level: input.level,
             status: 'error',
-            error: taskFailureReason(task.result),
-            schema: [],
-            aggregates: [],
-            samples: [],
+            error: summaryError(taskFailureReason(task.result)),
             durationMs: 0,
           };
+      const result: VerifiedTableSummary = { index: start + i, ...summary };
       tables.push(result);
+      if (plan.reports === undefined) wholeTables.push('schema' in returned && task.isCompleted && !task.isFaulted ? returned : { ...summary, schema: [], aggregates: [], samples: [] });
       progress.tables.done++;
       if (result.status === 'differs') progress.tables.differing++;
       if (result.status === 'error') {
@@ -80,8 +87,20 @@ export const verifyDatabase: OrchestrationHandler = function* (context: Orchestr
   }
   progress.phase = 'done';
   context.df.setCustomStatus(progress);
-  const report: VerificationReport = { level: input.level, source: plan.source, warehouse: plan.warehouse, startedAt, tables, ok: tables.every((t) => t.status === 'ok') };
-  return report;
+  if (plan.reports === undefined) {
+    return { level: input.level, source: plan.source, warehouse: plan.warehouse, startedAt, tables: wholeTables, ok: wholeTables.every((t) => t.status === 'ok') } satisfies VerificationReport;
+  }
+  const outcome: VerificationOutcome = {
+    verificationId: input.verificationId,
+    level: input.level,
+    source: plan.source,
+    warehouse: plan.warehouse,
+    startedAt,
+    ok: tables.every((t) => t.status === 'ok'),
+    reports: plan.reports,
+    tables,
+  };
+  return outcome;
 };
 
 df.app.orchestration(Orchestrations.verifyDatabase, verifyDatabase);

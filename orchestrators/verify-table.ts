@@ -12,14 +12,15 @@ import type { RowRangeResult, TableVerification, VerifyTableInput, VerifyTablePr
 import { displayQualified } from '../shared/postgres/identifiers';
 import type { VerifyRowRangeInput, VerifyTableChecksInput } from '../shared/verify/plan-verification';
 import { DEFAULT_SAMPLES, mergeRowRanges, sampleShare } from '../shared/verify/table-status';
+import { summarizeTableVerification } from '../shared/verify/table-summary';
 import { Activities, Orchestrations } from './names';
 import { activityRetry } from './retry-policy';
 
 /** Ranges scheduled per Task.all when the plan does not say (progress is reported between batches). */
 const RANGE_BATCH = 8;
 
-/** The orchestration generator. */
-export const verifyTable: OrchestrationHandler = function* (context: OrchestrationContext) {
+/** The table's checks and ranges, merged into its whole verification. */
+const checkTable: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<VerifyTableInput>();
   const { plan } = input;
   // Each activity gets the table's request and at most its own range: the plan's ranges grow with the table.
@@ -80,6 +81,26 @@ export const verifyTable: OrchestrationHandler = function* (context: Orchestrati
   } catch (error) {
     return failed(taskFailureReason(error));
   }
+};
+
+/**
+ * The orchestration generator: the whole verification is saved where the report is assembled from, and only its
+ * figures are returned, so the parent's output stays small whatever the table count.
+ */
+export const verifyTable: OrchestrationHandler = function* (context: OrchestrationContext) {
+  const verification = (yield* checkTable(context)) as TableVerification;
+  const location = context.df.getInput<VerifyTableInput>().reportLocation;
+  // A plan made before reports were stored names no location: the verification then travels whole, as it did.
+  if (location === undefined) return verification;
+  let unsaved: string | undefined;
+  try {
+    const saved = (yield context.df.callActivityWithRetry(Activities.saveTableVerification, activityRetry(), { location, verification })) as ActivityOutcome<null>;
+    if (!saved.ok) unsaved = saved.reason;
+  } catch (error) {
+    unsaved = taskFailureReason(error);
+  }
+  if (unsaved === undefined) return summarizeTableVerification(verification);
+  return summarizeTableVerification({ ...verification, status: 'error', error: `its report could not be saved: ${unsaved}` });
 };
 
 df.app.orchestration(Orchestrations.verifyTable, verifyTable);

@@ -67,6 +67,7 @@ export async function verifyCommand(argv: string[], out: NodeJS.WriteStream = pr
       warehouse,
       stateDir: path.resolve(stringFlag(flags, 'state-dir') ?? '.icebridge/state'),
       ...(flags.json ? {} : { progress: err }),
+      io: env.catalog.io,
     });
     const report = status.report;
     if (!report) throw new Error(status.lastError ?? `the verification ended ${status.runtimeStatus}`);

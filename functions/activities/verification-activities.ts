@@ -1,9 +1,10 @@
-/** The verification's activities: decode input, call shared/verify, return figures and differences. */
+/** The verification's activities: decode input, call shared/verify, return figures and differences; save a table's report. */
 import * as df from 'durable-functions';
 import { loadSettings } from '../../shared/config/settings';
 import { redactUrl } from '../../shared/postgres/connection';
-import type { VerifyDatabaseInput } from '../../shared/verify/contracts';
+import type { TableVerification, VerifyDatabaseInput } from '../../shared/verify/contracts';
 import { type VerifyRowRangeInput, type VerifyTableChecksInput, planVerification } from '../../shared/verify/plan-verification';
+import { saveTableVerification, verificationReportsLocation } from '../../shared/verify/report-store';
 import { verifyRowRange, verifyTable } from '../../shared/verify/verify-table';
 import { Activities } from '../../orchestrators/names';
 import { activityOutcome } from './activity-outcome';
@@ -13,7 +14,10 @@ df.app.activity(Activities.planVerification, {
   handler: (input: VerifyDatabaseInput) => {
     const settings = loadSettings();
     const shownAs = { source: settings.sourceUrl ? redactUrl(settings.sourceUrl) : '', warehouse: settings.warehouse };
-    return activityOutcome(() => planVerification(environment(), input, shownAs));
+    return activityOutcome(async () => {
+      const env = environment();
+      return { ...(await planVerification(env, input, shownAs)), reports: verificationReportsLocation(env.catalog, input.verificationId) };
+    });
   },
 });
 
@@ -23,4 +27,12 @@ df.app.activity(Activities.verifyTableChecks, {
 
 df.app.activity(Activities.verifyRowRange, {
   handler: (input: VerifyRowRangeInput) => activityOutcome(() => verifyRowRange(environment(), input.request, input.range, input.options)),
+});
+
+df.app.activity(Activities.saveTableVerification, {
+  handler: (input: { location: string; verification: TableVerification }) =>
+    activityOutcome(async () => {
+      await saveTableVerification(environment().catalog.io, input.location, input.verification);
+      return null;
+    }),
 });

@@ -1,6 +1,7 @@
 /**
  * POST /api/verifications starts a verification (202 with the app's own status URL); GET
- * /api/verifications/{id} reports its progress (202 while it runs) and, once finished (200), the whole report;
+ * /api/verifications/{id} reports its progress (202 while it runs) and, once finished (200), the report of the
+ * page's tables, read from the table reports in storage;
  * POST /api/verifications/{id}/cancel stops it. The source database comes from the app's settings, never from the
  * request.
  */
@@ -12,7 +13,7 @@ import { environmentFromSettings, withSource } from '../../shared/migrate/enviro
 import { describeTables } from '../../shared/postgres/introspect';
 import type { VerificationProgress, VerifyDatabaseInput } from '../../shared/verify/contracts';
 import { VERIFICATION_ID_PATTERN, parseVerificationRequest } from '../../shared/verify/verification-request';
-import { buildVerificationStatus } from '../../shared/verify/verification-status';
+import { buildVerificationStatus, completedReport } from '../../shared/verify/verification-status';
 import { Orchestrations } from '../../orchestrators/names';
 import { isFinished } from '../../shared/migrate/migration-status';
 import { findRun, pageOf, readTables, snapshotOf } from './durable-instances';
@@ -52,7 +53,9 @@ async function getVerification(request: HttpRequest, context: InvocationContext)
   const { id, client, run } = found;
   const started = (run.customStatus as Partial<VerificationProgress> | null)?.tables?.started ?? 0;
   const tables = await readTables(client, id, page.offset, Math.min(page.limit, started - page.offset), context);
-  return runStatus(request, buildVerificationStatus(id, snapshotOf(run), tables, page, Date.now()), isFinished(String(run.runtimeStatus)));
+  const snapshot = snapshotOf(run);
+  const report = await completedReport(environmentFromSettings(loadSettings()).catalog.io, snapshot, page);
+  return runStatus(request, buildVerificationStatus(id, snapshot, tables, page, Date.now(), report), isFinished(String(run.runtimeStatus)));
 }
 
 app.http('startVerification', {

@@ -2,7 +2,7 @@
  * The progress report of a migration, built from the orchestration statuses (the run's and each table's):
  * one shape for the HTTP status endpoint, the CLI's display and its --json summary.
  */
-import type { TableVerification, VerificationProgress, VerificationReport, VerifyLevel } from '../verify/contracts';
+import type { TableVerification, VerificationOutcome, VerificationProgress, VerificationReport, VerifyLevel } from '../verify/contracts';
 import type { MigrationProgress, TableFailure, TableOutcome, TableProgress } from './contracts';
 
 /** What an orchestration status says, as read through a durable client or the local host. */
@@ -96,9 +96,9 @@ export const RECENT_FAILURES = 5;
 /** Longest reason kept in a custom status. */
 export const MAX_REASON_LENGTH = 500;
 
-/** A reason shortened to MAX_REASON_LENGTH characters, marked where it was cut. */
-export function shortReason(reason: string): string {
-  return reason.length <= MAX_REASON_LENGTH ? reason : `${reason.slice(0, MAX_REASON_LENGTH - 1)}…`;
+/** A reason shortened to `max` characters (MAX_REASON_LENGTH by default), marked where it was cut. */
+export function shortReason(reason: string, max: number = MAX_REASON_LENGTH): string {
+  return reason.length <= max ? reason : `${reason.slice(0, max - 1)}…`;
 }
 
 /** Records a failure in bounded progress: the last error, and the few most recent failures. */
@@ -108,11 +108,28 @@ export function noteFailure(progress: { recentFailures: TableFailure[]; lastErro
   progress.lastError = reason;
 }
 
-/** Shape of migrateDatabase's output the report reads. */
+/** What migrateDatabase's output says of its verification: the id and figures, never the tables' reports. */
+export interface MigrationVerificationOutcome {
+  id: string;
+  level: VerifyLevel;
+  ok: boolean;
+  /** The folder of the table reports (absent when the verification was planned before they were stored). */
+  reports?: string;
+  tables: { total: number; differing: number; errors: number };
+}
+
+/** Shape of migrateDatabase's output the report reads (runs made before the change carry the whole report). */
 interface RunOutput {
   tables?: TableOutcome[];
-  verification?: VerificationReport;
+  verification?: MigrationVerificationOutcome | VerificationReport;
   verificationError?: string;
+}
+
+/** The per-table statuses of a finished verification, by target: from its own output, or a former run's whole report. */
+function verifiedStatuses(output: RunOutput | undefined, instance: InstanceSnapshot | undefined): Map<string, TableVerification['status']> {
+  const own = instance?.runtimeStatus === 'Completed' ? (instance.output as Partial<VerificationOutcome> | undefined) : undefined;
+  const former = output?.verification !== undefined && Array.isArray(output.verification.tables) ? output.verification.tables : [];
+  return new Map((Array.isArray(own?.tables) ? own.tables : former).map((t) => [t.target, t.status]));
 }
 
 /**
@@ -130,7 +147,7 @@ export function buildMigrationReport(
   const progress = (run.customStatus ?? {}) as Partial<MigrationProgress>;
   const counts = { total: 0, started: 0, done: 0, failed: 0, ...progress.tables };
   const output = run.output as RunOutput | undefined;
-  const verifiedTables = new Map((output?.verification?.tables ?? []).map((t) => [t.target, t.status]));
+  const verifiedTables = verifiedStatuses(output, verification);
   const details: TableReport[] = [];
   const unreadable: UnreadableTable[] = [];
   // Rows and partitions of tables still running; finished tables are already in the run's own figures.
@@ -219,14 +236,16 @@ function verificationOf(id: string, run: InstanceSnapshot, output: RunOutput | u
     tables: { total: figures.total, done: figures.done, differing: figures.differing, errors: figures.errors },
   };
   if (output?.verification) {
-    const tables = output.verification.tables;
-    summary.tables = {
-      total: tables.length,
-      done: tables.length,
-      differing: tables.filter((t) => t.status === 'differs').length,
-      errors: tables.filter((t) => t.status === 'error').length,
-    };
-    summary.status = output.verification.ok ? 'ok' : summary.tables.errors > 0 && summary.tables.differing === 0 ? 'error' : 'differs';
+    const verification = output.verification;
+    const figures = Array.isArray(verification.tables)
+      ? {
+          total: verification.tables.length,
+          differing: verification.tables.filter((t) => t.status === 'differs').length,
+          errors: verification.tables.filter((t) => t.status === 'error').length,
+        }
+      : verification.tables;
+    summary.tables = { total: figures.total, done: figures.total, differing: figures.differing, errors: figures.errors };
+    summary.status = verification.ok ? 'ok' : summary.tables.errors > 0 && summary.tables.differing === 0 ? 'error' : 'differs';
   } else if (output?.verificationError !== undefined || isFinished(run.runtimeStatus)) {
     summary.status = 'error';
     summary.error = output?.verificationError ?? (isCancelled(run.runtimeStatus) ? 'cancelled' : 'the verification did not finish');

@@ -91,6 +91,43 @@ export interface VerificationReport {
   ok: boolean;
 }
 
+/** What verifyTable returns: one table's verification in figures; the whole of it is in its report file. */
+export interface TableVerificationSummary {
+  table: string;
+  target: string;
+  level: VerifyLevel;
+  status: TableVerification['status'];
+  /** The reason, shortened. */
+  error?: string;
+  /** Whether the row counts agree, once counted. */
+  countsOk?: boolean;
+  /** Rows that differ (full level). */
+  differingRows?: string;
+  durationMs: number;
+}
+
+/** A table of a verification's outcome: its summary and its place, which names its report file. */
+export interface VerifiedTableSummary extends TableVerificationSummary {
+  /** Its place in the run (instance `<id>:table:<index>`, report `<reports>/tables/<index>.json`). */
+  index: number;
+}
+
+/**
+ * Output of verifyDatabase: figures and where the report is, small whatever the table count. The whole
+ * VerificationReport is assembled from it by reading each table's report file (report-store.ts).
+ */
+export interface VerificationOutcome {
+  verificationId: string;
+  level: VerifyLevel;
+  source: string;
+  warehouse: string;
+  startedAt: string;
+  ok: boolean;
+  /** The folder of the table reports (`<warehouse>/.icebridge/verifications/<encoded id>`). */
+  reports: string;
+  tables: VerifiedTableSummary[];
+}
+
 /**
  * One key range of a table, verified by one verifyRowRange activity: its rows compared, and what the same read
  * of the Iceberg side gathers for the table's other checks (rows read, aggregate figures, its share of samples).
@@ -171,6 +208,8 @@ export interface VerificationPlan {
   tables: VerifyTablePlan[];
   /** Key ranges of one table verified at once (absent in plans made before it existed: 8). */
   rangesAtOnce?: number;
+  /** The folder the table reports go to (absent in plans made before it existed: verifyTable then returns the whole verification). */
+  reports?: string;
 }
 
 /** Input of the verifyTable sub-orchestration. */
@@ -181,6 +220,8 @@ export interface VerifyTableInput {
   rangesAtOnce?: number;
   maxDifferences?: number;
   samples?: number;
+  /** Where the table's whole verification is written; verifyTable then returns only its summary. */
+  reportLocation?: string;
 }
 
 /**

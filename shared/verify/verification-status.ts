@@ -1,9 +1,12 @@
 /**
  * The progress report of a verification, built from the orchestration statuses (the run's and each table's):
- * one shape for the HTTP status endpoint and the CLI. Once finished it carries the whole report.
+ * one shape for the HTTP status endpoint and the CLI. Once finished it carries the report of its page of tables,
+ * assembled from the table reports in storage.
  */
+import type { FileIO } from '../iceberg/io';
 import { type InstanceSnapshot, type TableInstanceRead, type TablePage, type UnreadableTable, failureMessage, isCancelled, isFinished } from '../migrate/migration-status';
 import type { TableVerification, VerificationProgress, VerificationReport, VerifyLevel, VerifyTableProgress } from './contracts';
+import { type ReportPage, assembleVerificationReport, isVerificationOutcome, isWholeReport } from './report-store';
 
 export { failureMessage } from '../migrate/migration-status';
 
@@ -35,14 +38,26 @@ export interface VerificationStatus {
   /** Tables of `page` whose status could not be read. */
   unreadable: UnreadableTable[];
   page: TablePage;
+  /** Once completed: the report, with the tables of `page` only. */
   report?: VerificationReport;
 }
 
-/** Combines the run's status with the statuses of one page of its tables into one report. */
-export function buildVerificationStatus(id: string, run: InstanceSnapshot, tables: TableInstanceRead[], page: Omit<TablePage, 'of'>, nowMs: number): VerificationStatus {
+/**
+ * The report of a completed verification with the tables of `page` (every table when absent), read from the
+ * table reports its output points to; undefined while it has not completed.
+ */
+export async function completedReport(io: FileIO, run: InstanceSnapshot, page?: ReportPage): Promise<VerificationReport | undefined> {
+  if (run.runtimeStatus !== 'Completed') return undefined;
+  return isVerificationOutcome(run.output) || isWholeReport(run.output) ? assembleVerificationReport(io, run.output, page) : undefined;
+}
+
+/**
+ * Combines the run's status with the statuses of one page of its tables, and its report once completed
+ * (completedReport), into one report.
+ */
+export function buildVerificationStatus(id: string, run: InstanceSnapshot, tables: TableInstanceRead[], page: Omit<TablePage, 'of'>, nowMs: number, report?: VerificationReport): VerificationStatus {
   const progress = (run.customStatus ?? {}) as Partial<VerificationProgress>;
   const counts = { total: 0, started: 0, done: 0, differing: 0, errors: 0, ...progress.tables };
-  const report = run.runtimeStatus === 'Completed' ? (run.output as VerificationReport | undefined) : undefined;
   const details: VerificationTableStatus[] = [];
   const unreadable: UnreadableTable[] = [];
   for (const read of tables) {
@@ -52,7 +67,8 @@ export function buildVerificationStatus(id: string, run: InstanceSnapshot, table
     }
     const instance = read.status;
     const p = (instance?.customStatus ?? {}) as Partial<VerifyTableProgress>;
-    const output = instance?.runtimeStatus === 'Completed' ? (instance.output as TableVerification | undefined) : undefined;
+    // A table's output is its summary (its whole verification, for runs made before reports were stored).
+    const output = instance?.runtimeStatus === 'Completed' ? (instance.output as Pick<TableVerification, 'table' | 'status'> | undefined) : undefined;
     const input = instance?.input as { plan?: { table?: string } } | undefined;
     const detail: VerificationTableStatus = {
       index: read.index,

@@ -6,7 +6,7 @@
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -489,6 +489,27 @@ describe('a verification', () => {
       await admin.end();
     }
   }, 2 * MIGRATION_TIMEOUT_IN_MS);
+
+  it('puts only the page\'s tables in its report, and a table whose report file is missing is that table\'s error', async () => {
+    const statusUrl = `${base}/verifications/ver-http-1`;
+    const second = (await call('GET', `${statusUrl}?offset=1&limit=1`)).json as VerificationStatus;
+    expect(second.report!.tables.map((t) => [t.table, t.status])).toEqual([['shop.orders', 'ok']]);
+    // Each table's whole verification is a file under the warehouse; the id's ':'-free form names its folder.
+    const file = path.join(warehouse, '.icebridge', 'verifications', 'ver-http-1', 'tables', '0.json');
+    const kept = readFileSync(file);
+    rmSync(file);
+    try {
+      const answer = await call('GET', statusUrl);
+      expect(answer.status, answer.text).toBe(200);
+      const status = answer.json as VerificationStatus;
+      expect(status.report!.tables.map((t) => [t.table, t.status])).toEqual([['shop.customers', 'error'], ['shop.orders', 'ok']]);
+      expect(status.report!.tables[0]!.error).toMatch(/^its report \S+\/tables\/0\.json cannot be read: /);
+      expect(status).toMatchObject({ ok: false, report: { ok: false } });
+    } finally {
+      writeFileSync(file, kept);
+    }
+    expect(((await call('GET', statusUrl)).json as VerificationStatus).report!.tables.map((t) => t.status)).toEqual(['ok', 'ok']);
+  });
 });
 
 describe('a verification keyed like a migration\'s own', () => {

@@ -9,7 +9,8 @@ import { LocalHost, silentHostLog, type HistoryEvent } from '../../cli/local-hos
 import { EventType } from '../../cli/local-host/history-events';
 import type { MigrateDatabaseOutput } from '../../orchestrators/migrate-database';
 import type { MigrateDatabaseInput, TableProgress } from '../../shared/migrate/contracts';
-import type { VerificationReport, VerifyDatabaseInput } from '../../shared/verify/contracts';
+import type { VerificationOutcome, VerifyDatabaseInput } from '../../shared/verify/contracts';
+import { assembleVerificationReport } from '../../shared/verify/report-store';
 
 type Stubs = typeof import('./fixtures/stub-activities.js');
 type VerifyStubs = typeof import('./fixtures/stub-verify-activities.js');
@@ -142,7 +143,8 @@ describe('a verification of 1,000 key ranges', () => {
     await host.startOrchestration('verifyDatabase', input, id);
     const status = await host.waitForCompletion(id, { timeoutInMs: 300_000 });
     expect(status.runtimeStatus).toBe('Completed');
-    expect((status.output as VerificationReport).tables.map((t) => [t.table, t.rows?.compared])).toEqual([['src.wide', '100000'], ['src.narrow', '200']]);
+    const report = await assembleVerificationReport(verifyStubs.reportStore, status.output as VerificationOutcome);
+    expect(report.tables.map((t) => [t.table, t.rows?.compared])).toEqual([['src.wide', '100000'], ['src.narrow', '200']]);
     const inputs = (table: string, activity: string): number[] =>
       verifyStubs.verifyRecords.filter((r) => r.table === table && r.activity === activity).map((r) => r.inputBytes ?? Infinity);
     expect(inputs('wide', 'verifyRowRange')).toHaveLength(1_000);

@@ -1,4 +1,5 @@
 /** The function app's entry module: loading it registers every function (package.json "main" points here). */
+import { loadSettings } from '../shared/config/settings';
 import '../orchestrators/migrate-database';
 import '../orchestrators/migrate-table';
 import '../orchestrators/verify-database';
@@ -7,3 +8,7 @@ import './activities/migration-activities';
 import './activities/verification-activities';
 import './http/migrations';
 import './http/verifications';
+
+// Settings are checked as the app loads, so a missing or wrong one (the task hub, a warehouse Azure cannot keep)
+// stops the Functions host at start-up with the setting's name, not at the first request.
+loadSettings();

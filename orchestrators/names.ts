@@ -15,6 +15,7 @@ export const Activities = {
   planVerification: 'planVerification',
   verifyTableChecks: 'verifyTableChecks',
   verifyRowRange: 'verifyRowRange',
+  verifyScanRange: 'verifyScanRange',
 } as const;
 
 /**

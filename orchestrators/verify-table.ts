@@ -12,6 +12,7 @@ import type { RowRangeResult, TableVerification, VerifyTableInput, VerifyTablePr
 import { displayQualified } from '../shared/postgres/identifiers';
 import type { VerifyRowRangeInput, VerifyTableChecksInput } from '../shared/verify/plan-verification';
 import { DEFAULT_SAMPLES, mergeRowRanges, sampleShare } from '../shared/verify/table-status';
+import { verifyScanRanges } from './verify-scan-ranges';
 import { Activities, Orchestrations } from './names';
 import { activityRetry } from './retry-policy';
 
@@ -23,14 +24,16 @@ export const verifyTable: OrchestrationHandler = function* (context: Orchestrati
   const input = context.df.getInput<VerifyTableInput>();
   const { plan } = input;
   // Each activity gets the table's request and at most its own range: the plan's ranges grow with the table.
-  const { table: _table, ranges: _ranges, ...request } = plan;
+  const { table: _table, ranges: _ranges, scanRanges: _scanRanges, ...request } = plan;
   const options = {
     level: input.level,
     ...(input.maxDifferences !== undefined ? { maxDifferences: input.maxDifferences } : {}),
     ...(input.samples !== undefined ? { samples: input.samples } : {}),
   };
   const byRange = input.level === 'full' && plan.ranges.length > 0;
-  const progress: VerifyTableProgress = { table: plan.table, phase: 'checking', ranges: { total: byRange ? plan.ranges.length : 0, done: 0 } };
+  // A large table not compared per key range is read in scan ranges once its checks have picked the samples.
+  const scanRanges = byRange ? [] : plan.scanRanges ?? [];
+  const progress: VerifyTableProgress = { table: plan.table, phase: 'checking', ranges: { total: byRange ? plan.ranges.length : scanRanges.length, done: 0 } };
   context.df.setCustomStatus(progress);
   const failed = (reason: string): TableVerification => ({
     table: displayQualified(plan.source.schema, plan.source.name),
@@ -45,7 +48,7 @@ export const verifyTable: OrchestrationHandler = function* (context: Orchestrati
   });
   try {
     // The checks go out with the first batch of ranges, so they overlap rather than wait for each other.
-    const checksInput: VerifyTableChecksInput = { request, options: { ...options, rowsByRange: byRange } };
+    const checksInput: VerifyTableChecksInput = { request, options: { ...options, rowsByRange: byRange, ...(scanRanges.length > 0 ? { scanRanges: true } : {}) } };
     const checks = context.df.callActivityWithRetry(Activities.verifyTableChecks, activityRetry(), checksInput);
     const ranges: RowRangeResult[] = [];
     const pending = byRange ? plan.ranges : [];
@@ -73,10 +76,16 @@ export const verifyTable: OrchestrationHandler = function* (context: Orchestrati
       progress.ranges.done = ranges.length;
       context.df.setCustomStatus(progress);
     }
+    if (!checked!.ok) return failed(checked!.reason);
+    let scanned: TableVerification | undefined;
+    if (scanRanges.length > 0) {
+      const outcome = yield* verifyScanRanges(context, { checks: checked!.value, request, level: input.level, ranges: scanRanges, batch, progress });
+      if (!outcome.ok) return failed(outcome.reason);
+      scanned = outcome.value;
+    }
     progress.phase = 'done';
     context.df.setCustomStatus(progress);
-    if (!checked!.ok) return failed(checked!.reason);
-    return byRange ? mergeRowRanges(checked!.value, ranges, input.maxDifferences) : checked!.value;
+    return byRange ? mergeRowRanges(checked!.value, ranges, input.maxDifferences) : scanned ?? checked!.value;
   } catch (error) {
     return failed(taskFailureReason(error));
   }

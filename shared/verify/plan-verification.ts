@@ -6,6 +6,8 @@ import { availableParallelism } from 'node:os';
 import { describeTables } from '../postgres/introspect';
 import { type MigrationEnvironment, withSource } from '../migrate/environment';
 import type { KeyRange, VerificationPlan, VerifyDatabaseInput, VerifyTablePlan } from './contracts';
+import { BYTES_PER_SCAN_RANGE, type ScanRange, planTableScanRanges } from './scan-ranges';
+import type { VerifyScanRangeOptions } from './verify-scan-range';
 import { type VerifyTableOptions, type VerifyTableRequest, planKeyRanges } from './verify-table';
 
 /**
@@ -49,7 +51,12 @@ export async function planVerification(
       // A table that cannot be split is compared in one pass; if it cannot be verified at all, its checks say why.
       ranges = await planKeyRanges(env, request, input.rowsPerRange ?? ROWS_PER_RANGE).catch(() => []);
     }
-    tables.push({ table: source.name, ...request, ranges });
+    // A large table whose rows are not compared per key range is still read in pieces of bounded work.
+    let scanRanges: ScanRange[] = [];
+    if (ranges.length === 0) {
+      scanRanges = await planTableScanRanges(env, request, source, input.bytesPerScanRange ?? BYTES_PER_SCAN_RANGE).catch(() => []);
+    }
+    tables.push({ table: source.name, ...request, ranges, ...(scanRanges.length > 0 ? { scanRanges } : {}) });
   }
   return { ...shownAs, tables, rangesAtOnce: defaultRangesAtOnce() };
 }
@@ -65,4 +72,11 @@ export interface VerifyRowRangeInput {
   request: VerifyTableRequest;
   range: KeyRange;
   options: Pick<VerifyTableOptions, 'maxDifferences' | 'samples'>;
+}
+
+/** Input of the verifyScanRange activity: its own scan range only, and the samples the table's checks picked. */
+export interface VerifyScanRangeInput {
+  request: VerifyTableRequest;
+  range: ScanRange;
+  options: VerifyScanRangeOptions;
 }

@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FileIO } from '../iceberg/io/file-io';
-import { planScan, readScan } from '../iceberg/scan/table-scan';
+import { type FileScanTask, planScan, readScan } from '../iceberg/scan/table-scan';
 import type { Expression } from '../iceberg/spec/expressions';
 import type { TableMetadata } from '../iceberg/spec/table-metadata';
 import type { Row } from '../iceberg/spec/values';
@@ -18,6 +18,13 @@ export interface TargetScanOptions {
   snapshotId: bigint | undefined;
   /** Only rows matching this (files that cannot match are skipped). */
   filter?: Expression;
+  /** Only data files fromFile (inclusive) to toFile (exclusive) in path order (filesInOrder): a scan range's group. */
+  files?: { fromFile: number; toFile: number };
+}
+
+/** A snapshot's data files in path order: the order scan ranges number them in, whatever the manifests' order. */
+export function filesInOrder(tasks: readonly FileScanTask[]): FileScanTask[] {
+  return [...tasks].sort((a, b) => (a.dataFile.filePath < b.dataFile.filePath ? -1 : a.dataFile.filePath > b.dataFile.filePath ? 1 : 0));
 }
 
 /** Streams the snapshot's rows as our reader returns them. */
@@ -34,6 +41,7 @@ export async function scanTarget(
     columns: columns.map((c) => c.name),
     ...(options.filter ? { filter: options.filter } : {}),
   });
+  if (options.files !== undefined) plan.tasks = filesInOrder(plan.tasks).slice(options.files.fromFile, options.files.toFile);
   let turn = performance.now();
   for await (const batch of readScan(io, plan)) {
     for (const row of batch) visit(row);

@@ -1,0 +1,53 @@
+/**
+ * The scan ranges of one table (scan-ranges.ts), run for the verifyTable orchestration: one verifyScanRange
+ * activity per range, in batches of a fresh Task.all each (a task already yielded, put in a new Task.all,
+ * is scheduled again by the extension), then merged with the table's checks.
+ */
+import type { OrchestrationContext, Task } from 'durable-functions';
+import { taskFailureReason } from '../shared/errors';
+import type { ActivityOutcome } from '../shared/migrate/contracts';
+import type { TableVerification, VerifyLevel, VerifyTableProgress } from '../shared/verify/contracts';
+import type { VerifyScanRangeInput } from '../shared/verify/plan-verification';
+import type { ScanRange, ScanRangeResult } from '../shared/verify/scan-ranges';
+import { mergeScanRanges } from '../shared/verify/table-status';
+import type { VerifyTableRequest } from '../shared/verify/verify-table';
+import { Activities } from './names';
+import { activityRetry } from './retry-policy';
+
+/** What the scan ranges of a table need: its checks (with the samples picked), its request and its ranges. */
+export interface ScanRangesWork {
+  checks: TableVerification;
+  request: VerifyTableRequest;
+  level: VerifyLevel;
+  ranges: readonly ScanRange[];
+  /** Ranges per Task.all. */
+  batch: number;
+  /** The table's custom status, updated after each batch. */
+  progress: VerifyTableProgress;
+}
+
+/** Runs the ranges batch by batch and merges them; the first failure ends it with its reason. */
+export function* verifyScanRanges(context: OrchestrationContext, work: ScanRangesWork): Generator<Task, ActivityOutcome<TableVerification>, unknown> {
+  const results: ScanRangeResult[] = [];
+  // Each range gets its own range and the samples' source side only (at most the table's few samples).
+  const samples = work.checks.samples;
+  for (let start = 0; start < work.ranges.length; start += work.batch) {
+    const tasks = work.ranges.slice(start, start + work.batch).map((range) => {
+      const input: VerifyScanRangeInput = { request: work.request, range, options: { level: work.level, samples } };
+      return context.df.callActivityWithRetry(Activities.verifyScanRange, activityRetry(), input);
+    });
+    let answers: Array<ActivityOutcome<ScanRangeResult>>;
+    try {
+      answers = (yield context.df.Task.all(tasks)) as typeof answers;
+    } catch (error) {
+      return { ok: false, code: 'VERIFICATION_FAILED', reason: `verification failed after retries: ${taskFailureReason(error)}` };
+    }
+    for (const answer of answers) {
+      if (!answer.ok) return answer;
+      results.push(answer.value);
+    }
+    work.progress.ranges.done = results.length;
+    context.df.setCustomStatus(work.progress);
+  }
+  return { ok: true, value: mergeScanRanges(work.checks, results) };
+}

@@ -1,0 +1,50 @@
+/**
+ * verifyScanRange: one scan range of a large table (scan-ranges.ts). PostgreSQL's figures of the range's heap
+ * pages (row count, aggregates and, at the full level, the row hash sum) are computed in one scan, in a snapshot
+ * of their own, while this process streams the range's data files once for the same figures and for the
+ * Iceberg side of the samples the table's checks picked. Nothing is compared here: the ranges' figures are
+ * additive and mergeScanRanges (table-status.ts) compares the table's sums.
+ */
+import { groupedCandidates, sourceFigures } from './aggregate-check';
+import type { SampleRow } from './contracts';
+import type { RowSource } from './row-check';
+import { type ScanRange, type ScanRangeResult, pageRangeSource } from './scan-ranges';
+import { SampleSet } from './samples';
+import { TargetAggregates } from './target-aggregates';
+import { type TargetRead, type VerifyTableRequest, type VerifyTableOptions, both, inSourceSnapshot, prepareComparison, readTarget } from './verify-table';
+import type { MigrationEnvironment } from '../migrate/environment';
+
+/** Options of verifyScanRange: the level, and the samples whose Iceberg rows the range looks for. */
+export interface VerifyScanRangeOptions {
+  level: VerifyTableOptions['level'];
+  samples: readonly SampleRow[];
+}
+
+/** Gathers one scan range's figures on both sides (see the module comment). */
+export async function verifyScanRange(env: MigrationEnvironment, request: VerifyTableRequest, range: ScanRange, options: VerifyScanRangeOptions): Promise<ScanRangeResult> {
+  return inSourceSnapshot(env, request, async (client, metadata) => {
+    const { source, columns, layout, snapshot } = await prepareComparison(client, metadata, request);
+    const hash = options.level === 'full';
+    const samples = SampleSet.of(layout, options.samples);
+    const aggregates = new TargetAggregates(columns);
+    const rows: RowSource = pageRangeSource(range.source);
+    // The table's statistics decide which columns get group counts: the same columns in every range.
+    const grouped = await groupedCandidates(client, source, columns);
+    // A range without data files (a table with fewer files than ranges) reads none and counts zero rows.
+    const target: TargetRead = { io: env.catalog.io, metadata, snapshot, columns, files: range.target ?? { fromFile: 0, toFile: 0 } };
+    const [figures, hashed] = await both(
+      sourceFigures(client, columns, rows, { hash, grouped }),
+      readTarget(target, layout, { aggregates, samples, hash }),
+    );
+    return {
+      range: range.index,
+      sourceRows: figures.rows.rows.toString(),
+      sourceHash: figures.rows.sum.toString(),
+      sourceAggregates: figures.aggregates,
+      targetRows: String(hashed.rows),
+      targetHash: hash ? hashed.sum.toString() : '0',
+      aggregates: aggregates.partial(),
+      sampleTargets: samples.targetRows(),
+    };
+  });
+}

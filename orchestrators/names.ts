@@ -16,6 +16,7 @@ export const Activities = {
   verifyTableChecks: 'verifyTableChecks',
   verifyRowRange: 'verifyRowRange',
   verifyScanRange: 'verifyScanRange',
+  searchTableRows: 'searchTableRows',
 } as const;
 
 /**

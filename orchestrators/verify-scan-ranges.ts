@@ -7,9 +7,9 @@ import type { OrchestrationContext, Task } from 'durable-functions';
 import { taskFailureReason } from '../shared/errors';
 import type { ActivityOutcome } from '../shared/migrate/contracts';
 import type { TableVerification, VerifyLevel, VerifyTableProgress } from '../shared/verify/contracts';
-import type { VerifyScanRangeInput } from '../shared/verify/plan-verification';
+import type { SearchTableRowsInput, VerifyScanRangeInput } from '../shared/verify/plan-verification';
 import type { ScanRange, ScanRangeResult } from '../shared/verify/scan-ranges';
-import { mergeScanRanges } from '../shared/verify/table-status';
+import { mergeScanRanges, statusOf } from '../shared/verify/table-status';
 import type { VerifyTableRequest } from '../shared/verify/verify-table';
 import { Activities } from './names';
 import { activityRetry } from './retry-policy';
@@ -20,6 +20,7 @@ export interface ScanRangesWork {
   request: VerifyTableRequest;
   level: VerifyLevel;
   ranges: readonly ScanRange[];
+  maxDifferences?: number;
   /** Ranges per Task.all. */
   batch: number;
   /** The table's custom status, updated after each batch. */
@@ -49,5 +50,19 @@ export function* verifyScanRanges(context: OrchestrationContext, work: ScanRange
     work.progress.ranges.done = results.length;
     context.df.setCustomStatus(work.progress);
   }
-  return { ok: true, value: mergeScanRanges(work.checks, results) };
+  const merged = mergeScanRanges(work.checks, results);
+  if (merged.rows?.rangesNotExamined === undefined) return { ok: true, value: merged };
+  // The figures differ at the full level: one bounded pass lists the rows when the table is small enough for it.
+  const search: SearchTableRowsInput = { request: work.request, options: work.maxDifferences !== undefined ? { maxDifferences: work.maxDifferences } : {} };
+  let rows: ActivityOutcome<TableVerification['rows'] | null>;
+  try {
+    rows = (yield context.df.callActivityWithRetry(Activities.searchTableRows, activityRetry(), search)) as typeof rows;
+  } catch (error) {
+    return { ok: false, code: 'VERIFICATION_FAILED', reason: `verification failed after retries: ${taskFailureReason(error)}` };
+  }
+  if (!rows.ok) return rows;
+  if (rows.value === null || rows.value === undefined) return { ok: true, value: merged };
+  const searched: TableVerification = { ...merged, rows: rows.value };
+  searched.status = statusOf(searched);
+  return { ok: true, value: searched };
 }

@@ -79,7 +79,10 @@ export const verifyTable: OrchestrationHandler = function* (context: Orchestrati
     if (!checked!.ok) return failed(checked!.reason);
     let scanned: TableVerification | undefined;
     if (scanRanges.length > 0) {
-      const outcome = yield* verifyScanRanges(context, { checks: checked!.value, request, level: input.level, ranges: scanRanges, batch, progress });
+      const outcome = yield* verifyScanRanges(context, {
+        checks: checked!.value, request, level: input.level, ranges: scanRanges, batch, progress,
+        ...(input.maxDifferences !== undefined ? { maxDifferences: input.maxDifferences } : {}),
+      });
       if (!outcome.ok) return failed(outcome.reason);
       scanned = outcome.value;
     }

@@ -5,8 +5,8 @@ import { redactUrl } from '../../shared/postgres/connection';
 import type { VerifyDatabaseInput } from '../../shared/verify/contracts';
 import { type VerifyRowRangeInput, type VerifyTableChecksInput, planVerification } from '../../shared/verify/plan-verification';
 import { verifyRowRange, verifyTable } from '../../shared/verify/verify-table';
-import { type VerifyScanRangeInput } from '../../shared/verify/plan-verification';
-import { verifyScanRange } from '../../shared/verify/verify-scan-range';
+import type { SearchTableRowsInput, VerifyScanRangeInput } from '../../shared/verify/plan-verification';
+import { searchTableRows, verifyScanRange } from '../../shared/verify/verify-scan-range';
 import { Activities } from '../../orchestrators/names';
 import { activityOutcome } from './activity-outcome';
 import { environment } from './environment';
@@ -29,4 +29,8 @@ df.app.activity(Activities.verifyRowRange, {
 
 df.app.activity(Activities.verifyScanRange, {
   handler: (input: VerifyScanRangeInput) => activityOutcome(() => verifyScanRange(environment(), input.request, input.range, input.options)),
+});
+
+df.app.activity(Activities.searchTableRows, {
+  handler: (input: SearchTableRowsInput) => activityOutcome(async () => (await searchTableRows(environment(), input.request, input.options)) ?? null),
 });

@@ -80,3 +80,9 @@ export interface VerifyScanRangeInput {
   range: ScanRange;
   options: VerifyScanRangeOptions;
 }
+
+/** Input of the searchTableRows activity: the table whose scan ranges differ, and how many rows to list. */
+export interface SearchTableRowsInput {
+  request: VerifyTableRequest;
+  options: { maxDifferences?: number };
+}

@@ -72,8 +72,7 @@ export async function planTableScanRanges(
  * counts.
  */
 export async function planScanRanges(client: Client, table: SourceTable, files: readonly FileScanTask[], bytesPerRange: number): Promise<ScanRange[]> {
-  const bytes = table.leaves.reduce((n, leaf) => n + Math.max(leaf.stats.dataBytes ?? leaf.stats.tableBytes, leaf.stats.tableBytes), 0);
-  if (!(bytesPerRange > 0) || bytes <= bytesPerRange) return [];
+  if (!(bytesPerRange > 0) || relationBytes(table) <= bytesPerRange) return [];
   const { partitions } = planPartitions(table, { partitionSizeInBytes: bytesPerRange, serverVersionNum: await serverVersionNum(client) });
   const groups = groupFiles(files.map((f) => Number(f.dataFile.recordCount)), partitions.length);
   // groupFiles makes at most one group per page range: every range has pages, some perhaps no files.
@@ -84,6 +83,11 @@ export async function planScanRanges(client: Client, table: SourceTable, files: 
     if (group !== undefined) range.target = group;
     return range;
   });
+}
+
+/** A table's heap and TOAST bytes now, over its leaves: what its scan ranges are sized by. */
+export function relationBytes(table: SourceTable): number {
+  return table.leaves.reduce((n, leaf) => n + Math.max(leaf.stats.dataBytes ?? leaf.stats.tableBytes, leaf.stats.tableBytes), 0);
 }
 
 /**

@@ -6,12 +6,14 @@
  * additive and mergeScanRanges (table-status.ts) compares the table's sums.
  */
 import { groupedCandidates, sourceFigures } from './aggregate-check';
-import type { SampleRow } from './contracts';
+import type { SampleRow, TableVerification } from './contracts';
+import { describeTable } from '../postgres/introspect';
+import { withSource } from '../migrate/environment';
 import type { RowSource } from './row-check';
-import { type ScanRange, type ScanRangeResult, pageRangeSource } from './scan-ranges';
+import { BYTES_PER_SCAN_RANGE, type ScanRange, type ScanRangeResult, pageRangeSource, relationBytes } from './scan-ranges';
 import { SampleSet } from './samples';
 import { TargetAggregates } from './target-aggregates';
-import { type TargetRead, type VerifyTableRequest, type VerifyTableOptions, both, inSourceSnapshot, prepareComparison, readTarget } from './verify-table';
+import { type TargetRead, type VerifyTableRequest, type VerifyTableOptions, both, inSourceSnapshot, prepareComparison, readTarget, verifyTable } from './verify-table';
 import type { MigrationEnvironment } from '../migrate/environment';
 
 /** Options of verifyScanRange: the level, and the samples whose Iceberg rows the range looks for. */
@@ -47,4 +49,26 @@ export async function verifyScanRange(env: MigrationEnvironment, request: Verify
       sampleTargets: samples.targetRows(),
     };
   });
+}
+
+/**
+ * Heap and TOAST bytes up to which the rows of a table split into scan ranges are searched for differences in
+ * one pass (one activity, like a table never split) once its ranges' merged figures differ. Scan ranges do not
+ * line up with rows, so a larger table's difference is reported by its counts and figures only.
+ */
+export const ROW_SEARCH_MAX_BYTES = BYTES_PER_SCAN_RANGE;
+
+/**
+ * The differing rows of a table whose scan ranges' figures differ: the single-pass full verification's, when
+ * the table is at most `maxBytes` (ROW_SEARCH_MAX_BYTES) large; undefined otherwise, and when it fails.
+ */
+export async function searchTableRows(
+  env: MigrationEnvironment,
+  request: VerifyTableRequest,
+  options: Pick<VerifyTableOptions, 'maxDifferences'> & { maxBytes?: number },
+): Promise<TableVerification['rows'] | undefined> {
+  const table = await withSource(env, (client) => describeTable(client, request.source.schema, request.source.name));
+  if (relationBytes(table) > (options.maxBytes ?? ROW_SEARCH_MAX_BYTES)) return undefined;
+  const whole = await verifyTable(env, request, { level: 'full', samples: 0, ...(options.maxDifferences !== undefined ? { maxDifferences: options.maxDifferences } : {}) });
+  return whole.status === 'error' ? undefined : whole.rows;
 }

@@ -11,7 +11,16 @@ import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMigration } from '../../cli/run-migration';
 import { runVerification } from '../../cli/run-verification';
+import { HadoopCatalog } from '../../shared/iceberg/catalog/hadoop-catalog';
+import { LocalFileIO } from '../../shared/iceberg/io';
+import { type MigrationEnvironment, withSource } from '../../shared/migrate/environment';
+import { connectPostgres } from '../../shared/postgres/connection';
+import { describeTable } from '../../shared/postgres/introspect';
 import type { TableVerification, VerifyLevel } from '../../shared/verify/contracts';
+import { planTableScanRanges } from '../../shared/verify/scan-ranges';
+import { mergeScanRanges } from '../../shared/verify/table-status';
+import { searchTableRows, verifyScanRange } from '../../shared/verify/verify-scan-range';
+import { type VerifyTableRequest, verifyTable } from '../../shared/verify/verify-table';
 import type { VerificationStatus } from '../../shared/verify/verification-status';
 import { type PostgresInstance, startPostgres } from './support/postgres';
 
@@ -151,6 +160,34 @@ describe('verification in scan ranges', () => {
     } finally {
       await admin.query("DELETE FROM readings WHERE ctid = (SELECT max(ctid) FROM readings WHERE note = 'reading 777')");
       await admin.query("UPDATE readings SET sensor = 1555 % 37 WHERE note = 'reading 1555'");
+    }
+  }, 300_000);
+
+  it('reports a difference of a table too large for the row search by its counts and figures only', async () => {
+    const env: MigrationEnvironment = { connectSource: () => connectPostgres(url), catalog: new HadoopCatalog(new LocalFileIO(), path.join(dir, 'warehouse')) };
+    const request: VerifyTableRequest = { source: { schema: 'public', name: 'readings' }, target: { namespace: ['public'], name: 'readings' } };
+    await admin.query("UPDATE readings SET note = 'changed' WHERE note = 'reading 999'");
+    try {
+      const table = await withSource(env, (client) => describeTable(client, 'public', 'readings'));
+      const ranges = await planTableScanRanges(env, request, table, SMALL_RANGES);
+      expect(ranges.length).toBeGreaterThan(2);
+      const checks = await verifyTable(env, request, { level: 'full', samples: 2, scanRanges: true });
+      const results = [];
+      for (const range of ranges) results.push(await verifyScanRange(env, request, range, { level: 'full', samples: checks.samples }));
+      // Each range reads a share of the rows on each side, and the shares add up to the table.
+      expect(Math.max(...results.map((r) => Number(r.sourceRows)))).toBeLessThan(4000);
+      expect(Math.max(...results.map((r) => Number(r.targetRows)))).toBeLessThan(4000);
+      const merged = mergeScanRanges(checks, results);
+      expect(merged.counts).toEqual({ source: '4000', targetManifest: '4000', targetRead: '4000', ok: true });
+      // Same counts, different rows: only the hash sums tell, and without a row search the difference stays unexamined.
+      expect(merged.rows).toEqual({ compared: '4000', differing: '0', differences: [], rangesNotExamined: '1' });
+      expect(merged.status).toBe('differs');
+      expect(merged.samples.every((s) => s.target !== null)).toBe(true);
+      expect(await searchTableRows(env, request, { maxBytes: 1 })).toBeUndefined();
+      const searched = await searchTableRows(env, request, {});
+      expect(searched?.differences.map((d) => d.kind).sort()).toEqual(['EXTRA_IN_TARGET', 'MISSING_IN_TARGET']);
+    } finally {
+      await admin.query("UPDATE readings SET note = 'reading 999' WHERE note = 'changed'");
     }
   }, 300_000);
 });

@@ -60,6 +60,8 @@ export async function planTableScanRanges(
   table: SourceTable,
   bytesPerRange: number,
 ): Promise<ScanRange[]> {
+  // A small table (the common case) costs no read of the manifests and no connection here.
+  if (!(bytesPerRange > 0) || relationBytes(table) <= bytesPerRange) return [];
   const loaded = await env.catalog.loadTable(request.target);
   const scan = await planScan(env.catalog.io, loaded.metadata, request.snapshotId === undefined ? {} : { snapshotId: BigInt(request.snapshotId) });
   return withSource(env, (client) => planScanRanges(client, table, filesInOrder(scan.tasks), bytesPerRange));

@@ -8,7 +8,7 @@ import { taskFailureReason } from '../shared/errors';
 import type { ActivityOutcome } from '../shared/migrate/contracts';
 import type { TableVerification, VerifyLevel, VerifyTableProgress } from '../shared/verify/contracts';
 import type { SearchTableRowsInput, VerifyScanRangeInput } from '../shared/verify/plan-verification';
-import type { ScanRange, ScanRangeResult } from '../shared/verify/scan-ranges';
+import { type ScanRangePlan, type ScanRangeResult, scanRangesBetween } from '../shared/verify/scan-ranges';
 import { mergeScanRanges, statusOf } from '../shared/verify/table-status';
 import type { VerifyTableRequest } from '../shared/verify/verify-table';
 import { Activities } from './names';
@@ -19,7 +19,7 @@ export interface ScanRangesWork {
   checks: TableVerification;
   request: VerifyTableRequest;
   level: VerifyLevel;
-  ranges: readonly ScanRange[];
+  ranges: ScanRangePlan;
   maxDifferences?: number;
   /** Ranges per Task.all. */
   batch: number;
@@ -32,8 +32,9 @@ export function* verifyScanRanges(context: OrchestrationContext, work: ScanRange
   const results: ScanRangeResult[] = [];
   // Each range gets its own range and the samples' source side only (at most the table's few samples).
   const samples = work.checks.samples;
-  for (let start = 0; start < work.ranges.length; start += work.batch) {
-    const tasks = work.ranges.slice(start, start + work.batch).map((range) => {
+  for (let start = 0; start < work.ranges.pages.length; start += work.batch) {
+    // Each batch's inputs are computed from the compact plan: the orchestration never holds every range.
+    const tasks = scanRangesBetween(work.ranges, start, start + work.batch).map((range) => {
       const input: VerifyScanRangeInput = { request: work.request, range, options: { level: work.level, samples } };
       return context.df.callActivityWithRetry(Activities.verifyScanRange, activityRetry(), input);
     });

@@ -2,7 +2,7 @@
  * verifyTable: one table's checks (schema, counts, aggregates, samples; every row too when the table is not
  * split) and, at the full level for a table split into key ranges, one verifyRowRange per range, fanned out
  * and merged: then the ranges read the Iceberg side for the table's aggregates, rows read and samples too, so
- * it is read once. It never throws: a table that cannot be verified comes back with status 'error' and the reason.
+ * it is read once. A large table not split by key is read in scan ranges after its checks (verify-scan-ranges.ts). It never throws: a table that cannot be verified comes back with status 'error' and the reason.
  */
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
@@ -32,8 +32,8 @@ export const verifyTable: OrchestrationHandler = function* (context: Orchestrati
   };
   const byRange = input.level === 'full' && plan.ranges.length > 0;
   // A large table not compared per key range is read in scan ranges once its checks have picked the samples.
-  const scanRanges = byRange ? [] : plan.scanRanges ?? [];
-  const progress: VerifyTableProgress = { table: plan.table, phase: 'checking', ranges: { total: byRange ? plan.ranges.length : scanRanges.length, done: 0 } };
+  const scanRanges = byRange ? undefined : plan.scanRanges;
+  const progress: VerifyTableProgress = { table: plan.table, phase: 'checking', ranges: { total: byRange ? plan.ranges.length : scanRanges?.pages.length ?? 0, done: 0 } };
   context.df.setCustomStatus(progress);
   const failed = (reason: string): TableVerification => ({
     table: displayQualified(plan.source.schema, plan.source.name),
@@ -48,7 +48,7 @@ export const verifyTable: OrchestrationHandler = function* (context: Orchestrati
   });
   try {
     // The checks go out with the first batch of ranges, so they overlap rather than wait for each other.
-    const checksInput: VerifyTableChecksInput = { request, options: { ...options, rowsByRange: byRange, ...(scanRanges.length > 0 ? { scanRanges: true } : {}) } };
+    const checksInput: VerifyTableChecksInput = { request, options: { ...options, rowsByRange: byRange, ...(scanRanges !== undefined ? { scanRanges: true } : {}) } };
     const checks = context.df.callActivityWithRetry(Activities.verifyTableChecks, activityRetry(), checksInput);
     const ranges: RowRangeResult[] = [];
     const pending = byRange ? plan.ranges : [];
@@ -78,7 +78,7 @@ export const verifyTable: OrchestrationHandler = function* (context: Orchestrati
     }
     if (!checked!.ok) return failed(checked!.reason);
     let scanned: TableVerification | undefined;
-    if (scanRanges.length > 0) {
+    if (scanRanges !== undefined) {
       const outcome = yield* verifyScanRanges(context, {
         checks: checked!.value, request, level: input.level, ranges: scanRanges, batch, progress,
         ...(input.maxDifferences !== undefined ? { maxDifferences: input.maxDifferences } : {}),

@@ -3,7 +3,7 @@
  * orchestration. JSON-safe: 64-bit figures travel as decimal strings.
  */
 
-import type { ScanRange } from './scan-ranges';
+import type { ScanRangePlan } from './scan-ranges';
 import type { AggregatePartial } from './target-aggregates';
 
 /** How much is checked: quick = schema + counts + aggregates; full adds every row. */
@@ -164,8 +164,8 @@ export interface VerifyTablePlan {
   excludeColumns?: string[];
   snapshotId?: string;
   ranges: KeyRange[];
-  /** A large table not split into key ranges: its scan ranges (scan-ranges.ts); absent or empty: one activity. */
-  scanRanges?: ScanRange[];
+  /** A large table not split into key ranges: its scan ranges (scan-ranges.ts); absent: one activity. */
+  scanRanges?: ScanRangePlan;
 }
 
 /** Result of the planVerification activity. */

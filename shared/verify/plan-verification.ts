@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { describeTables } from '../postgres/introspect';
 import { type MigrationEnvironment, withSource } from '../migrate/environment';
 import type { KeyRange, VerificationPlan, VerifyDatabaseInput, VerifyTablePlan } from './contracts';
-import { BYTES_PER_SCAN_RANGE, type ScanRange, planTableScanRanges } from './scan-ranges';
+import { BYTES_PER_SCAN_RANGE, type ScanRange, type ScanRangePlan, planTableScanRanges } from './scan-ranges';
 import type { VerifyScanRangeOptions } from './verify-scan-range';
 import { type VerifyTableOptions, type VerifyTableRequest, planKeyRanges } from './verify-table';
 
@@ -52,11 +52,18 @@ export async function planVerification(
       ranges = await planKeyRanges(env, request, input.rowsPerRange ?? ROWS_PER_RANGE).catch(() => []);
     }
     // A large table whose rows are not compared per key range is still read in pieces of bounded work.
-    let scanRanges: ScanRange[] = [];
+    let scanRanges: ScanRangePlan | undefined;
     if (ranges.length === 0) {
-      scanRanges = await planTableScanRanges(env, request, source, input.bytesPerScanRange ?? BYTES_PER_SCAN_RANGE).catch(() => []);
+      // A table that cannot be planned so is verified in one pass, whose checks say what is wrong with it.
+      scanRanges = await planTableScanRanges(env, request, source, input.bytesPerScanRange ?? BYTES_PER_SCAN_RANGE).catch(() => undefined);
     }
-    tables.push({ table: source.name, ...request, ranges, ...(scanRanges.length > 0 ? { scanRanges } : {}) });
+    if (scanRanges === undefined) {
+      tables.push({ table: source.name, ...request, ranges });
+    } else {
+      // Every range and the checks read the snapshot the ranges were planned on.
+      const { snapshotId, ...pages } = scanRanges;
+      tables.push({ table: source.name, ...request, ...(snapshotId !== undefined ? { snapshotId } : {}), ranges, scanRanges: pages });
+    }
   }
   return { ...shownAs, tables, rangesAtOnce: defaultRangesAtOnce() };
 }

@@ -5,8 +5,8 @@
  * range's figures (row count, row hash sum, aggregates) are additive, and only the table's merged figures are
  * compared (mergeScanRanges of table-status.ts).
  */
-import type { Client } from 'pg';
-import { type FileScanTask, planScan } from '../iceberg/scan/table-scan';
+import { selectSnapshot } from '../iceberg/scan/table-scan';
+import type { PartitionRanges } from '../migrate/contracts';
 import { type MigrationEnvironment, withSource } from '../migrate/environment';
 import { partitionAt } from '../migrate/partition-ranges';
 import { planPartitions } from '../migrate/partition-planner';
@@ -14,7 +14,6 @@ import { quoteQualified } from '../postgres/identifiers';
 import { serverVersionNum } from '../postgres/introspect';
 import type { SourceTable } from '../postgres/source-table';
 import type { RowSource } from './row-check';
-import { filesInOrder } from './target-scan';
 import type { AggregatePartial } from './target-aggregates';
 
 /**
@@ -24,13 +23,25 @@ import type { AggregatePartial } from './target-aggregates';
  */
 export const BYTES_PER_SCAN_RANGE = 512 * 1024 * 1024;
 
-/** One piece of a table's verification: a page range of one source relation and a group of data files. */
+/**
+ * A table's scan ranges as planned: its page ranges, compact (a few numbers per relation, see PartitionRanges),
+ * and the snapshot every range reads, pinned so that all of them group the same data files.
+ */
+export interface ScanRangePlan {
+  pages: PartitionRanges;
+  /** The snapshot verified (decimal id); absent when the table has none. */
+  snapshotId?: string;
+}
+
+/**
+ * One piece of a table's verification, the input of one activity: a page range of one source relation, and
+ * the group `index` of `count` of the snapshot's data files (groupFiles of target-scan.ts).
+ */
 export interface ScanRange {
   index: number;
+  count: number;
   /** Heap pages fromPage (inclusive) to toPage (exclusive; null: to the end) of one relation. */
   source: { relation: { schema: string; name: string }; fromPage: number; toPage: number | null };
-  /** Data files fromFile (inclusive) to toFile (exclusive) of the snapshot's files ordered by path; absent: none. */
-  target?: { fromFile: number; toFile: number };
 }
 
 /** What one scan range gathers on both sides, merged with the table's other ranges. */
@@ -51,68 +62,39 @@ export interface ScanRangeResult {
 }
 
 /**
- * The scan ranges of one table of a verification: its snapshot's data files (the pinned one, else the current)
- * as a scan without filter plans them, in path order, grouped against the source's page ranges.
+ * Plans the scan ranges of a table whose heap and TOAST exceed `bytesPerRange` (undefined otherwise: it is
+ * verified in one activity): its pages cut as the copy would cut them at that partition size, and the snapshot
+ * verified (the one asked for, else the current one) pinned.
  */
 export async function planTableScanRanges(
   env: MigrationEnvironment,
   request: { target: { namespace: string[]; name: string }; snapshotId?: string },
   table: SourceTable,
   bytesPerRange: number,
-): Promise<ScanRange[]> {
-  // A small table (the common case) costs no read of the manifests and no connection here.
-  if (!(bytesPerRange > 0) || relationBytes(table) <= bytesPerRange) return [];
+): Promise<ScanRangePlan | undefined> {
+  // A small table (the common case) costs no read of the table's metadata and no connection here.
+  if (!(bytesPerRange > 0) || relationBytes(table) <= bytesPerRange) return undefined;
   const loaded = await env.catalog.loadTable(request.target);
-  const scan = await planScan(env.catalog.io, loaded.metadata, request.snapshotId === undefined ? {} : { snapshotId: BigInt(request.snapshotId) });
-  return withSource(env, (client) => planScanRanges(client, table, filesInOrder(scan.tasks), bytesPerRange));
+  const snapshot = selectSnapshot(loaded.metadata, request.snapshotId === undefined ? {} : { snapshotId: BigInt(request.snapshotId) });
+  const version = await withSource(env, (client) => serverVersionNum(client));
+  const { partitions } = planPartitions(table, { partitionSizeInBytes: bytesPerRange, serverVersionNum: version });
+  if (partitions.length < 2) return undefined;
+  return { pages: partitions, ...(snapshot !== undefined ? { snapshotId: String(snapshot['snapshot-id']) } : {}) };
 }
 
-/**
- * Plans the scan ranges of a table whose heap and TOAST exceed `bytesPerRange` (none otherwise: it is verified
- * in one activity). The source is cut as the copy would cut it at that partition size; the snapshot's data
- * files (`files`, as the scan plans them) are grouped, in path order, into as many groups of about equal record
- * counts.
- */
-export async function planScanRanges(client: Client, table: SourceTable, files: readonly FileScanTask[], bytesPerRange: number): Promise<ScanRange[]> {
-  if (!(bytesPerRange > 0) || relationBytes(table) <= bytesPerRange) return [];
-  const { partitions } = planPartitions(table, { partitionSizeInBytes: bytesPerRange, serverVersionNum: await serverVersionNum(client) });
-  const groups = groupFiles(files.map((f) => Number(f.dataFile.recordCount)), partitions.length);
-  // groupFiles makes at most one group per page range: every range has pages, some perhaps no files.
-  return Array.from({ length: partitions.length }, (_v, index) => {
-    const p = partitionAt(partitions, index);
-    const range: ScanRange = { index, source: { relation: p.relation, fromPage: p.fromPage, toPage: p.toPage } };
-    const group = groups[index];
-    if (group !== undefined) range.target = group;
-    return range;
-  });
+/** Scan ranges `from` (inclusive) to `to` (exclusive, clipped to the plan): each activity's own input. */
+export function scanRangesBetween(plan: ScanRangePlan, from: number, to: number): ScanRange[] {
+  const out: ScanRange[] = [];
+  for (let index = from; index < Math.min(to, plan.pages.length); index++) {
+    const p = partitionAt(plan.pages, index);
+    out.push({ index, count: plan.pages.length, source: { relation: p.relation, fromPage: p.fromPage, toPage: p.toPage } });
+  }
+  return out;
 }
 
 /** A table's heap and TOAST bytes now, over its leaves: what its scan ranges are sized by. */
 export function relationBytes(table: SourceTable): number {
   return table.leaves.reduce((n, leaf) => n + Math.max(leaf.stats.dataBytes ?? leaf.stats.tableBytes, leaf.stats.tableBytes), 0);
-}
-
-/**
- * Splits files (their record counts, in order) into at most `count` consecutive groups of about equal records:
- * each group closes once it holds its share of the records not yet grouped. Never empty groups.
- */
-export function groupFiles(records: readonly number[], count: number): Array<{ fromFile: number; toFile: number }> {
-  const out: Array<{ fromFile: number; toFile: number }> = [];
-  let left = records.reduce((n, r) => n + r, 0);
-  let from = 0;
-  let rows = 0;
-  for (let i = 0; i < records.length; i++) {
-    rows += records[i]!;
-    const groupsLeft = count - out.length;
-    if (groupsLeft > 1 && rows >= left / groupsLeft && i < records.length - 1) {
-      out.push({ fromFile: from, toFile: i + 1 });
-      left -= rows;
-      rows = 0;
-      from = i + 1;
-    }
-  }
-  if (from < records.length) out.push({ fromFile: from, toFile: records.length });
-  return out;
 }
 
 /** The rows of a range's pages: ONLY the relation (a leaf or an ordinary table), cut by ctid where it is cut. */

@@ -33,7 +33,7 @@ export async function verifyScanRange(env: MigrationEnvironment, request: Verify
     // The table's statistics decide which columns get group counts: the same columns in every range.
     const grouped = await groupedCandidates(client, source, columns);
     // A range without data files (a table with fewer files than ranges) reads none and counts zero rows.
-    const target: TargetRead = { io: env.catalog.io, metadata, snapshot, columns, files: range.target ?? { fromFile: 0, toFile: 0 } };
+    const target: TargetRead = { io: env.catalog.io, metadata, snapshot, columns, files: { group: range.index, groups: range.count } };
     const [figures, hashed] = await both(
       sourceFigures(client, columns, rows, { hash, grouped }),
       readTarget(target, layout, { aggregates, samples, hash }),

@@ -247,7 +247,7 @@ export interface TargetRead {
   snapshot: Snapshot | undefined;
   columns: readonly ComparedColumn[];
   filter?: Expression;
-  files?: { fromFile: number; toFile: number };
+  files?: { group: number; groups: number };
 }
 
 /** Both promises settled, the first failure thrown: neither is left running unobserved. */

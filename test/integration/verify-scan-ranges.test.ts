@@ -17,7 +17,7 @@ import { type MigrationEnvironment, withSource } from '../../shared/migrate/envi
 import { connectPostgres } from '../../shared/postgres/connection';
 import { describeTable } from '../../shared/postgres/introspect';
 import type { TableVerification, VerifyLevel } from '../../shared/verify/contracts';
-import { planTableScanRanges } from '../../shared/verify/scan-ranges';
+import { planTableScanRanges, scanRangesBetween } from '../../shared/verify/scan-ranges';
 import { mergeScanRanges } from '../../shared/verify/table-status';
 import { searchTableRows, verifyScanRange } from '../../shared/verify/verify-scan-range';
 import { type VerifyTableRequest, verifyTable } from '../../shared/verify/verify-table';
@@ -169,7 +169,10 @@ describe('verification in scan ranges', () => {
     await admin.query("UPDATE readings SET note = 'changed' WHERE note = 'reading 999'");
     try {
       const table = await withSource(env, (client) => describeTable(client, 'public', 'readings'));
-      const ranges = await planTableScanRanges(env, request, table, SMALL_RANGES);
+      const plan = (await planTableScanRanges(env, request, table, SMALL_RANGES))!;
+      expect(plan.snapshotId).toMatch(/^\d+$/);
+      const ranges = scanRangesBetween(plan, 0, plan.pages.length + 1);
+      expect(ranges.length).toBe(plan.pages.length);
       expect(ranges.length).toBeGreaterThan(2);
       const checks = await verifyTable(env, request, { level: 'full', samples: 2, scanRanges: true });
       const results = [];

@@ -19,7 +19,9 @@ import type { AggregatePartial } from './target-aggregates';
 /**
  * Heap and TOAST bytes per scan range, and the size from which a table is split at all: a range's PostgreSQL
  * scan and the decoding of its share of data files take well under a minute, far inside the 10-minute function
- * timeout, while every table of the usual datasets (Pagila, Chinook) stays one activity.
+ * timeout (measured on 2 shared cores: a 216 MiB table in one activity, 5.9 s quick and 7.4 s full), while every
+ * table of the usual datasets (Pagila, Chinook) stays one activity. Splitting costs little: the same table in 7
+ * ranges took 6.7 s quick and 9.1 s full.
  */
 export const BYTES_PER_SCAN_RANGE = 512 * 1024 * 1024;
 

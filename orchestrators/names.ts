@@ -13,10 +13,10 @@ export const Activities = {
   commitTable: 'commitTable',
   countRows: 'countRows',
   planVerification: 'planVerification',
-  verifyTableChecks: 'verifyTableChecks',
-  verifyRowRange: 'verifyRowRange',
   verifyScanRange: 'verifyScanRange',
   searchTableRows: 'searchTableRows',
+  verifyTableChecks: 'verifyTableChecks',
+  verifyRowRange: 'verifyRowRange',
 } as const;
 
 /**

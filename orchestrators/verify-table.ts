@@ -7,12 +7,12 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
 import { taskFailureReason } from '../shared/errors';
+import { verifyScanRanges } from './verify-scan-ranges';
 import type { ActivityOutcome } from '../shared/migrate/contracts';
 import type { RowRangeResult, TableVerification, VerifyTableInput, VerifyTableProgress } from '../shared/verify/contracts';
 import { displayQualified } from '../shared/postgres/identifiers';
 import type { VerifyRowRangeInput, VerifyTableChecksInput } from '../shared/verify/plan-verification';
 import { DEFAULT_SAMPLES, mergeRowRanges, sampleShare } from '../shared/verify/table-status';
-import { verifyScanRanges } from './verify-scan-ranges';
 import { Activities, Orchestrations } from './names';
 import { activityRetry } from './retry-policy';
 

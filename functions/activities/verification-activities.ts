@@ -5,11 +5,11 @@ import { redactUrl } from '../../shared/postgres/connection';
 import type { VerifyDatabaseInput } from '../../shared/verify/contracts';
 import { type VerifyRowRangeInput, type VerifyTableChecksInput, planVerification } from '../../shared/verify/plan-verification';
 import { verifyRowRange, verifyTable } from '../../shared/verify/verify-table';
-import type { SearchTableRowsInput, VerifyScanRangeInput } from '../../shared/verify/plan-verification';
-import { searchTableRows, verifyScanRange } from '../../shared/verify/verify-scan-range';
 import { Activities } from '../../orchestrators/names';
 import { activityOutcome } from './activity-outcome';
 import { environment } from './environment';
+import type { SearchTableRowsInput, VerifyScanRangeInput } from '../../shared/verify/plan-verification';
+import { searchTableRows, verifyScanRange } from '../../shared/verify/verify-scan-range';
 
 df.app.activity(Activities.planVerification, {
   handler: (input: VerifyDatabaseInput) => {
@@ -23,14 +23,14 @@ df.app.activity(Activities.verifyTableChecks, {
   handler: (input: VerifyTableChecksInput) => activityOutcome(() => verifyTable(environment(), input.request, input.options)),
 });
 
-df.app.activity(Activities.verifyRowRange, {
-  handler: (input: VerifyRowRangeInput) => activityOutcome(() => verifyRowRange(environment(), input.request, input.range, input.options)),
-});
-
 df.app.activity(Activities.verifyScanRange, {
   handler: (input: VerifyScanRangeInput) => activityOutcome(() => verifyScanRange(environment(), input.request, input.range, input.options)),
 });
 
 df.app.activity(Activities.searchTableRows, {
   handler: (input: SearchTableRowsInput) => activityOutcome(async () => (await searchTableRows(environment(), input.request, input.options)) ?? null),
+});
+
+df.app.activity(Activities.verifyRowRange, {
+  handler: (input: VerifyRowRangeInput) => activityOutcome(() => verifyRowRange(environment(), input.request, input.range, input.options)),
 });

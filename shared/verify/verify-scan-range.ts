@@ -5,16 +5,15 @@
  * Iceberg side of the samples the table's checks picked. Nothing is compared here: the ranges' figures are
  * additive and mergeScanRanges (table-status.ts) compares the table's sums.
  */
+import { type MigrationEnvironment, withSource } from '../migrate/environment';
+import { describeTable } from '../postgres/introspect';
 import { groupedCandidates, sourceFigures } from './aggregate-check';
 import type { SampleRow, TableVerification } from './contracts';
-import { describeTable } from '../postgres/introspect';
-import { withSource } from '../migrate/environment';
 import type { RowSource } from './row-check';
 import { BYTES_PER_SCAN_RANGE, type ScanRange, type ScanRangeResult, pageRangeSource, relationBytes } from './scan-ranges';
 import { SampleSet } from './samples';
 import { TargetAggregates } from './target-aggregates';
-import { type TargetRead, type VerifyTableRequest, type VerifyTableOptions, both, inSourceSnapshot, prepareComparison, readTarget, verifyTable } from './verify-table';
-import type { MigrationEnvironment } from '../migrate/environment';
+import { type TargetRead, type VerifyTableOptions, type VerifyTableRequest, both, inSourceSnapshot, prepareComparison, readTarget, verifyTable } from './verify-table';
 
 /** Options of verifyScanRange: the level, and the samples whose Iceberg rows the range looks for. */
 export interface VerifyScanRangeOptions {

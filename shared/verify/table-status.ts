@@ -23,7 +23,7 @@ export function mergeRowRanges(checks: TableVerification, ranges: readonly RowRa
   };
   if (notExamined > 0n) rows.rangesNotExamined = notExamined.toString();
   const merged: TableVerification = { ...checks, rows, samples: [...checks.samples, ...ordered.flatMap((r) => r.samples)] };
-  if (checks.counts !== undefined) merged.counts = countCheck(checks.counts.source, checks.counts.targetManifest, sum((r) => r.targetRows).toString());
+  if (checks.counts !== undefined) merged.counts = countCheck(rows.compared, checks.counts.targetManifest, sum((r) => r.targetRows).toString());
   const target = mergeAggregatePartials(ordered.map((r) => r.aggregates));
   if (target !== undefined) {
     const source = sourceFiguresOf(ordered.map((r) => r.sourceAggregates));

@@ -70,6 +70,13 @@ describe('verifyTable with scan ranges', () => {
     expect(result.rows!.rangesNotExamined).toBeUndefined();
   });
 
+  it('counts a table split into key ranges by its ranges, not by a count of the whole table in its checks', async () => {
+    // The checks stub reports a source count of 0: the merged count must be the ranges' 5 x 100.
+    const result = await run('scan-3', { pages: 100, pagesPerRange: 100, rangesAtOnce: 8, sampleRange: 0, keyRanges: 5 });
+    expect(scheduled(host.getHistory('scan-3:table:0')!.history)).toEqual(['verifyTableChecks', ...Array<string>(5).fill('verifyRowRange')]);
+    expect(result.counts).toEqual({ source: '500', targetManifest: '2000', targetRead: '500', ok: false });
+  });
+
   it('replays every history to the same actions', async () => {
     for (const id of ['scan-1', 'scan-1:table:0', 'scan-2:table:0']) {
       const replay = await host.replayHistory(id);

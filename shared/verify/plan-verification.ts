@@ -1,12 +1,16 @@
 /**
  * planVerification: resolve the requested tables against pg_catalog and decide how each is verified: in one
- * pass, or (full level, a large table with a single integer key) per key range so the ranges can run in parallel.
+ * pass, or (full level, a large table with a single integer key) per key range so the ranges can run in parallel,
+ * or (any other table past BYTES_PER_SCAN_RANGE) per scan range, so no activity reads a whole large table.
  */
 import { availableParallelism } from 'node:os';
-import { describeTables } from '../postgres/introspect';
+import { selectSnapshot } from '../iceberg/scan/table-scan';
+import { planPartitions } from '../migrate/partition-planner';
+import { describeTables, serverVersionNum } from '../postgres/introspect';
+import type { SourceTable } from '../postgres/source-table';
 import { type MigrationEnvironment, withSource } from '../migrate/environment';
 import type { KeyRange, VerificationPlan, VerifyDatabaseInput, VerifyTablePlan } from './contracts';
-import { BYTES_PER_SCAN_RANGE, type ScanRange, type ScanRangePlan, planTableScanRanges } from './scan-ranges';
+import { BYTES_PER_SCAN_RANGE, type ScanRange, type ScanRangePlan, relationBytes } from './scan-ranges';
 import type { VerifyScanRangeOptions } from './verify-scan-range';
 import { type VerifyTableOptions, type VerifyTableRequest, planKeyRanges } from './verify-table';
 
@@ -66,6 +70,27 @@ export async function planVerification(
     }
   }
   return { ...shownAs, tables, rangesAtOnce: defaultRangesAtOnce() };
+}
+
+/**
+ * Plans the scan ranges of a table whose heap and TOAST exceed `bytesPerRange` (undefined otherwise: it is
+ * verified in one activity): its pages cut as the copy would cut them at that partition size, and the snapshot
+ * verified (the one asked for, else the current one) pinned.
+ */
+export async function planTableScanRanges(
+  env: MigrationEnvironment,
+  request: { target: { namespace: string[]; name: string }; snapshotId?: string },
+  table: SourceTable,
+  bytesPerRange: number,
+): Promise<ScanRangePlan | undefined> {
+  // A small table (the common case) costs no read of the table's metadata and no connection here.
+  if (!(bytesPerRange > 0) || relationBytes(table) <= bytesPerRange) return undefined;
+  const loaded = await env.catalog.loadTable(request.target);
+  const snapshot = selectSnapshot(loaded.metadata, request.snapshotId === undefined ? {} : { snapshotId: BigInt(request.snapshotId) });
+  const version = await withSource(env, (client) => serverVersionNum(client));
+  const { partitions } = planPartitions(table, { partitionSizeInBytes: bytesPerRange, serverVersionNum: version });
+  if (partitions.length < 2) return undefined;
+  return { pages: partitions, ...(snapshot !== undefined ? { snapshotId: String(snapshot['snapshot-id']) } : {}) };
 }
 
 /** Input of the verifyTableChecks activity: the table's request, without the plan's ranges. */

@@ -3,15 +3,12 @@
  * side is cut into heap page ranges (ctid) as the copy is (partition-planner.ts; a partitioned table leaf by
  * leaf), the Iceberg side into groups of the pinned snapshot's data files. The two cuts need not line up: a
  * range's figures (row count, row hash sum, aggregates) are additive, and only the table's merged figures are
- * compared (mergeScanRanges of table-status.ts).
+ * compared (mergeScanRanges of table-status.ts). Pure, so the verifyTable orchestration computes each range's
+ * input from the compact plan; planVerification plans them (plan-verification.ts).
  */
-import { selectSnapshot } from '../iceberg/scan/table-scan';
 import type { PartitionRanges } from '../migrate/contracts';
-import { type MigrationEnvironment, withSource } from '../migrate/environment';
 import { partitionAt } from '../migrate/partition-ranges';
-import { planPartitions } from '../migrate/partition-planner';
 import { quoteQualified } from '../postgres/identifiers';
-import { serverVersionNum } from '../postgres/introspect';
 import type { SourceTable } from '../postgres/source-table';
 import type { RowSource } from './row-check';
 import type { AggregatePartial } from './target-aggregates';
@@ -61,27 +58,6 @@ export interface ScanRangeResult {
   aggregates: AggregatePartial;
   /** Per sample of the table (in its order): the Iceberg side's row when one of the range's files holds it. */
   sampleTargets: Array<Record<string, string | null> | null>;
-}
-
-/**
- * Plans the scan ranges of a table whose heap and TOAST exceed `bytesPerRange` (undefined otherwise: it is
- * verified in one activity): its pages cut as the copy would cut them at that partition size, and the snapshot
- * verified (the one asked for, else the current one) pinned.
- */
-export async function planTableScanRanges(
-  env: MigrationEnvironment,
-  request: { target: { namespace: string[]; name: string }; snapshotId?: string },
-  table: SourceTable,
-  bytesPerRange: number,
-): Promise<ScanRangePlan | undefined> {
-  // A small table (the common case) costs no read of the table's metadata and no connection here.
-  if (!(bytesPerRange > 0) || relationBytes(table) <= bytesPerRange) return undefined;
-  const loaded = await env.catalog.loadTable(request.target);
-  const snapshot = selectSnapshot(loaded.metadata, request.snapshotId === undefined ? {} : { snapshotId: BigInt(request.snapshotId) });
-  const version = await withSource(env, (client) => serverVersionNum(client));
-  const { partitions } = planPartitions(table, { partitionSizeInBytes: bytesPerRange, serverVersionNum: version });
-  if (partitions.length < 2) return undefined;
-  return { pages: partitions, ...(snapshot !== undefined ? { snapshotId: String(snapshot['snapshot-id']) } : {}) };
 }
 
 /** Scan ranges `from` (inclusive) to `to` (exclusive, clipped to the plan): each activity's own input. */

@@ -17,7 +17,8 @@ import { type MigrationEnvironment, withSource } from '../../shared/migrate/envi
 import { connectPostgres } from '../../shared/postgres/connection';
 import { describeTable } from '../../shared/postgres/introspect';
 import type { TableVerification, VerifyLevel } from '../../shared/verify/contracts';
-import { planTableScanRanges, scanRangesBetween } from '../../shared/verify/scan-ranges';
+import { planTableScanRanges } from '../../shared/verify/plan-verification';
+import { scanRangesBetween } from '../../shared/verify/scan-ranges';
 import { mergeScanRanges } from '../../shared/verify/table-status';
 import { searchTableRows, verifyScanRange } from '../../shared/verify/verify-scan-range';
 import { type VerifyTableRequest, verifyTable } from '../../shared/verify/verify-table';

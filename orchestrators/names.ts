@@ -13,6 +13,8 @@ export const Activities = {
   commitTable: 'commitTable',
   countRows: 'countRows',
   planVerification: 'planVerification',
+  verifyScanRange: 'verifyScanRange',
+  searchTableRows: 'searchTableRows',
   verifyTableChecks: 'verifyTableChecks',
   verifyRowRange: 'verifyRowRange',
   saveTableVerification: 'saveTableVerification',

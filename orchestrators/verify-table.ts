@@ -2,11 +2,12 @@
  * verifyTable: one table's checks (schema, counts, aggregates, samples; every row too when the table is not
  * split) and, at the full level for a table split into key ranges, one verifyRowRange per range, fanned out
  * and merged: then the ranges read the Iceberg side for the table's aggregates, rows read and samples too, so
- * it is read once. It never throws: a table that cannot be verified comes back with status 'error' and the reason.
+ * it is read once. A large table not split by key is read in scan ranges after its checks (verify-scan-ranges.ts). It never throws: a table that cannot be verified comes back with status 'error' and the reason.
  */
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
 import { taskFailureReason } from '../shared/errors';
+import { verifyScanRanges } from './verify-scan-ranges';
 import type { ActivityOutcome } from '../shared/migrate/contracts';
 import type { RowRangeResult, TableVerification, VerifyTableInput, VerifyTableProgress } from '../shared/verify/contracts';
 import { displayQualified } from '../shared/postgres/identifiers';
@@ -24,14 +25,16 @@ const checkTable: OrchestrationHandler = function* (context: OrchestrationContex
   const input = context.df.getInput<VerifyTableInput>();
   const { plan } = input;
   // Each activity gets the table's request and at most its own range: the plan's ranges grow with the table.
-  const { table: _table, ranges: _ranges, ...request } = plan;
+  const { table: _table, ranges: _ranges, scanRanges: _scanRanges, ...request } = plan;
   const options = {
     level: input.level,
     ...(input.maxDifferences !== undefined ? { maxDifferences: input.maxDifferences } : {}),
     ...(input.samples !== undefined ? { samples: input.samples } : {}),
   };
   const byRange = input.level === 'full' && plan.ranges.length > 0;
-  const progress: VerifyTableProgress = { table: plan.table, phase: 'checking', ranges: { total: byRange ? plan.ranges.length : 0, done: 0 } };
+  // A large table not compared per key range is read in scan ranges once its checks have picked the samples.
+  const scanRanges = byRange ? undefined : plan.scanRanges;
+  const progress: VerifyTableProgress = { table: plan.table, phase: 'checking', ranges: { total: byRange ? plan.ranges.length : scanRanges?.pages.length ?? 0, done: 0 } };
   context.df.setCustomStatus(progress);
   const failed = (reason: string): TableVerification => ({
     table: displayQualified(plan.source.schema, plan.source.name),
@@ -46,7 +49,7 @@ const checkTable: OrchestrationHandler = function* (context: OrchestrationContex
   });
   try {
     // The checks go out with the first batch of ranges, so they overlap rather than wait for each other.
-    const checksInput: VerifyTableChecksInput = { request, options: { ...options, rowsByRange: byRange } };
+    const checksInput: VerifyTableChecksInput = { request, options: { ...options, rowsByRange: byRange, ...(scanRanges !== undefined ? { scanRanges: true } : {}) } };
     const checks = context.df.callActivityWithRetry(Activities.verifyTableChecks, activityRetry(), checksInput);
     const ranges: RowRangeResult[] = [];
     const pending = byRange ? plan.ranges : [];
@@ -74,10 +77,19 @@ const checkTable: OrchestrationHandler = function* (context: OrchestrationContex
       progress.ranges.done = ranges.length;
       context.df.setCustomStatus(progress);
     }
+    if (!checked!.ok) return failed(checked!.reason);
+    let scanned: TableVerification | undefined;
+    if (scanRanges !== undefined) {
+      const outcome = yield* verifyScanRanges(context, {
+        checks: checked!.value, request, level: input.level, ranges: scanRanges, batch, progress,
+        ...(input.maxDifferences !== undefined ? { maxDifferences: input.maxDifferences } : {}),
+      });
+      if (!outcome.ok) return failed(outcome.reason);
+      scanned = outcome.value;
+    }
     progress.phase = 'done';
     context.df.setCustomStatus(progress);
-    if (!checked!.ok) return failed(checked!.reason);
-    return byRange ? mergeRowRanges(checked!.value, ranges, input.maxDifferences) : checked!.value;
+    return byRange ? mergeRowRanges(checked!.value, ranges, input.maxDifferences) : scanned ?? checked!.value;
   } catch (error) {
     return failed(taskFailureReason(error));
   }

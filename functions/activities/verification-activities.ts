@@ -9,6 +9,8 @@ import { verifyRowRange, verifyTable } from '../../shared/verify/verify-table';
 import { Activities } from '../../orchestrators/names';
 import { activityOutcome } from './activity-outcome';
 import { environment } from './environment';
+import type { SearchTableRowsInput, VerifyScanRangeInput } from '../../shared/verify/plan-verification';
+import { searchTableRows, verifyScanRange } from '../../shared/verify/verify-scan-range';
 
 df.app.activity(Activities.planVerification, {
   handler: (input: VerifyDatabaseInput) => {
@@ -23,6 +25,14 @@ df.app.activity(Activities.planVerification, {
 
 df.app.activity(Activities.verifyTableChecks, {
   handler: (input: VerifyTableChecksInput) => activityOutcome(() => verifyTable(environment(), input.request, input.options)),
+});
+
+df.app.activity(Activities.verifyScanRange, {
+  handler: (input: VerifyScanRangeInput) => activityOutcome(() => verifyScanRange(environment(), input.request, input.range, input.options)),
+});
+
+df.app.activity(Activities.searchTableRows, {
+  handler: (input: SearchTableRowsInput) => activityOutcome(async () => (await searchTableRows(environment(), input.request, input.options)) ?? null),
 });
 
 df.app.activity(Activities.verifyRowRange, {

@@ -3,6 +3,7 @@
  * orchestration. JSON-safe: 64-bit figures travel as decimal strings.
  */
 
+import type { ScanRangePlan } from './scan-ranges';
 import type { AggregatePartial } from './target-aggregates';
 
 /** How much is checked: quick = schema + counts + aggregates; full adds every row. */
@@ -187,6 +188,8 @@ export interface VerifyDatabaseInput {
   samples?: number;
   /** Rows per key range at the full level (default ROWS_PER_RANGE of plan-verification). */
   rowsPerRange?: number;
+  /** Heap and TOAST bytes from which, and per which, a table is verified in scan ranges (default BYTES_PER_SCAN_RANGE). */
+  bytesPerScanRange?: number;
 }
 
 /** One table of a verification plan: what to verify, and its key ranges when its rows are compared per range. */
@@ -198,6 +201,8 @@ export interface VerifyTablePlan {
   excludeColumns?: string[];
   snapshotId?: string;
   ranges: KeyRange[];
+  /** A large table not split into key ranges: its scan ranges (scan-ranges.ts); absent: one activity. */
+  scanRanges?: ScanRangePlan;
 }
 
 /** Result of the planVerification activity. */

@@ -1,11 +1,17 @@
 /**
  * planVerification: resolve the requested tables against pg_catalog and decide how each is verified: in one
- * pass, or (full level, a large table with a single integer key) per key range so the ranges can run in parallel.
+ * pass, or (full level, a large table with a single integer key) per key range so the ranges can run in parallel,
+ * or (any other table past BYTES_PER_SCAN_RANGE) per scan range, so no activity reads a whole large table.
  */
 import { availableParallelism } from 'node:os';
-import { describeTables } from '../postgres/introspect';
+import { selectSnapshot } from '../iceberg/scan/table-scan';
+import { planPartitions } from '../migrate/partition-planner';
+import { describeTables, serverVersionNum } from '../postgres/introspect';
+import type { SourceTable } from '../postgres/source-table';
 import { type MigrationEnvironment, withSource } from '../migrate/environment';
 import type { KeyRange, VerificationPlan, VerifyDatabaseInput, VerifyTablePlan } from './contracts';
+import { BYTES_PER_SCAN_RANGE, type ScanRange, type ScanRangePlan, relationBytes } from './scan-ranges';
+import type { VerifyScanRangeOptions } from './verify-scan-range';
 import { type VerifyTableOptions, type VerifyTableRequest, planKeyRanges } from './verify-table';
 
 /**
@@ -49,9 +55,42 @@ export async function planVerification(
       // A table that cannot be split is compared in one pass; if it cannot be verified at all, its checks say why.
       ranges = await planKeyRanges(env, request, input.rowsPerRange ?? ROWS_PER_RANGE).catch(() => []);
     }
-    tables.push({ table: source.name, ...request, ranges });
+    // A large table whose rows are not compared per key range is still read in pieces of bounded work.
+    let scanRanges: ScanRangePlan | undefined;
+    if (ranges.length === 0) {
+      // A table that cannot be planned so is verified in one pass, whose checks say what is wrong with it.
+      scanRanges = await planTableScanRanges(env, request, source, input.bytesPerScanRange ?? BYTES_PER_SCAN_RANGE).catch(() => undefined);
+    }
+    if (scanRanges === undefined) {
+      tables.push({ table: source.name, ...request, ranges });
+    } else {
+      // Every range and the checks read the snapshot the ranges were planned on.
+      const { snapshotId, ...pages } = scanRanges;
+      tables.push({ table: source.name, ...request, ...(snapshotId !== undefined ? { snapshotId } : {}), ranges, scanRanges: pages });
+    }
   }
   return { ...shownAs, tables, rangesAtOnce: defaultRangesAtOnce() };
+}
+
+/**
+ * Plans the scan ranges of a table whose heap and TOAST exceed `bytesPerRange` (undefined otherwise: it is
+ * verified in one activity): its pages cut as the copy would cut them at that partition size, and the snapshot
+ * verified (the one asked for, else the current one) pinned.
+ */
+export async function planTableScanRanges(
+  env: MigrationEnvironment,
+  request: { target: { namespace: string[]; name: string }; snapshotId?: string },
+  table: SourceTable,
+  bytesPerRange: number,
+): Promise<ScanRangePlan | undefined> {
+  // A small table (the common case) costs no read of the table's metadata and no connection here.
+  if (!(bytesPerRange > 0) || relationBytes(table) <= bytesPerRange) return undefined;
+  const loaded = await env.catalog.loadTable(request.target);
+  const snapshot = selectSnapshot(loaded.metadata, request.snapshotId === undefined ? {} : { snapshotId: BigInt(request.snapshotId) });
+  const version = await withSource(env, (client) => serverVersionNum(client));
+  const { partitions } = planPartitions(table, { partitionSizeInBytes: bytesPerRange, serverVersionNum: version });
+  if (partitions.length < 2) return undefined;
+  return { pages: partitions, ...(snapshot !== undefined ? { snapshotId: String(snapshot['snapshot-id']) } : {}) };
 }
 
 /** Input of the verifyTableChecks activity: the table's request, without the plan's ranges. */
@@ -65,4 +104,17 @@ export interface VerifyRowRangeInput {
   request: VerifyTableRequest;
   range: KeyRange;
   options: Pick<VerifyTableOptions, 'maxDifferences' | 'samples'>;
+}
+
+/** Input of the verifyScanRange activity: its own scan range only, and the samples the table's checks picked. */
+export interface VerifyScanRangeInput {
+  request: VerifyTableRequest;
+  range: ScanRange;
+  options: VerifyScanRangeOptions;
+}
+
+/** Input of the searchTableRows activity: the table whose scan ranges differ, and how many rows to list. */
+export interface SearchTableRowsInput {
+  request: VerifyTableRequest;
+  options: { maxDifferences?: number };
 }

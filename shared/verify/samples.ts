@@ -7,7 +7,7 @@ import { boundedHex, boundedText } from '../bounded-text';
 import type { Row, Value } from '../iceberg/spec/values';
 import { CanonicalRows, canonicalFormatter, jsonArray } from './canonical';
 import type { SampleRow } from './contracts';
-import { type RowLayout, type RowSource, keyRecord, shownRowsSql } from './row-check';
+import { ROW_KEY, type RowLayout, type RowSource, keyRecord, shownRowsSql } from './row-check';
 
 /** The probe of a NULL key: a NUL character, which no PostgreSQL text holds. */
 const NULL_PROBE = '\u0000';
@@ -85,6 +85,29 @@ export class SampleSet {
       const probe = keys.length === 1 ? canonical[keys[0]!] ?? NULL_PROBE : r.kt!;
       return { probe, key: keyRecord(layout, canonical, r.rt!), values: valuesOf(layout, canonical) };
     }));
+  }
+
+  /**
+   * The samples another activity picked (their source side, as rows() gave them), to be matched against this
+   * activity's share of the Iceberg side: a table split into scan ranges picks its samples once, and every
+   * range looks for them in its own data files.
+   */
+  static of(layout: RowLayout, picked: readonly SampleRow[]): SampleSet {
+    const keys = layout.keyIndexes;
+    const names = keys.map((i) => layout.columns[i]!.name);
+    // The probe pick() matched by, rebuilt from the key shown: a composite key's probe is the JSON array of its
+    // shown values, which is the picked row's key text whenever no key value was long enough to be cut.
+    const probeOf = (key: Record<string, string | null>): string => {
+      if (keys.length === 0) return key[ROW_KEY] ?? NULL_PROBE;
+      if (keys.length === 1) return key[names[0]!] ?? NULL_PROBE;
+      return boundedText(jsonArray(names.map((n) => key[n] ?? null)));
+    };
+    return new SampleSet(layout, picked.map((s) => ({ probe: probeOf(s.key), key: s.key, values: s.source ?? {} })));
+  }
+
+  /** The Iceberg side's row of each sample, in the samples' order (null where this read did not meet it). */
+  targetRows(): Array<Record<string, string | null> | null> {
+    return this.sources.map((s) => this.targets.get(s.probe) ?? null);
   }
 
   /** Offers one Iceberg row as our reader returns it; kept when it is the first with a sampled key. */

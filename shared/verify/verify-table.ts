@@ -59,6 +59,11 @@ export interface VerifyTableOptions {
   samples?: number;
   /** full level: leave every-row comparison to verifyRowRange, one call per key range (planKeyRanges). */
   rowsByRange?: boolean;
+  /**
+   * Leave counts, aggregates and rows to verifyScanRange, one call per scan range (scan-ranges.ts): here only
+   * the schema, the manifests' count and the samples picked (their Iceberg side is found by the ranges).
+   */
+  scanRanges?: boolean;
 }
 
 /** Several tables of one source and one warehouse. */
@@ -196,7 +201,7 @@ export async function verifyRowRange(
 }
 
 /** Loads the Iceberg table, then runs `fn` in one REPEATABLE READ snapshot of the source under canonical settings. */
-async function inSourceSnapshot<T>(env: MigrationEnvironment, request: VerifyTableRequest, fn: (client: Client, metadata: TableMetadata) => Promise<T>): Promise<T> {
+export async function inSourceSnapshot<T>(env: MigrationEnvironment, request: VerifyTableRequest, fn: (client: Client, metadata: TableMetadata) => Promise<T>): Promise<T> {
   const table = await env.catalog.loadTable(request.target);
   return withSource(env, async (client) => {
     await applyCanonicalSession(client);
@@ -217,7 +222,7 @@ async function applyCanonicalSession(client: Client): Promise<void> {
 }
 
 /** What both the table checks and a range's row comparison work from. */
-interface Comparison {
+export interface Comparison {
   source: SourceTable;
   mapping: TableMapping;
   columns: ComparedColumn[];
@@ -225,7 +230,8 @@ interface Comparison {
   snapshot: Snapshot | undefined;
 }
 
-async function prepareComparison(client: Client, metadata: TableMetadata, request: VerifyTableRequest): Promise<Comparison> {
+/** The source described, the columns both sides compare and the snapshot verified. */
+export async function prepareComparison(client: Client, metadata: TableMetadata, request: VerifyTableRequest): Promise<Comparison> {
   const source = await describeTable(client, request.source.schema, request.source.name);
   const mapping = mapTable(source, request.excludeColumns ? { excludedColumns: request.excludeColumns } : {});
   const columns = comparedColumns(mapping, currentSchema(metadata));
@@ -234,17 +240,18 @@ async function prepareComparison(client: Client, metadata: TableMetadata, reques
   return { source, mapping, columns, layout, snapshot };
 }
 
-/** The Iceberg rows a check reads: the snapshot's rows matching `filter`. */
-interface TargetRead {
+/** The Iceberg rows a check reads: the snapshot's rows matching `filter` (in `files` only, when given). */
+export interface TargetRead {
   io: FileIO;
   metadata: TableMetadata;
   snapshot: Snapshot | undefined;
   columns: readonly ComparedColumn[];
   filter?: Expression;
+  files?: { group: number; groups: number };
 }
 
 /** Both promises settled, the first failure thrown: neither is left running unobserved. */
-async function both<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+export async function both<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
   const [first, second] = await Promise.allSettled([a, b]);
   if (first.status === 'rejected') throw first.reason;
   if (second.status === 'rejected') throw second.reason;
@@ -271,11 +278,11 @@ async function scanBothSides(client: Client, table: SourceTable, target: TargetR
  * One read of the Iceberg side: every row is counted and fed to `aggregates` and `samples`, and hashed too
  * when `hash` is on (the full level); returns the row count and hash sum.
  */
-async function readTarget(target: TargetRead, layout: RowLayout, feed: { aggregates: TargetAggregates; samples: SampleSet; hash: boolean }): Promise<HashSum> {
+export async function readTarget(target: TargetRead, layout: RowLayout, feed: { aggregates: TargetAggregates; samples: SampleSet; hash: boolean }): Promise<HashSum> {
   const sum = new HashSum();
   const hasher = feed.hash ? new RowHasher(layout.columns.map((c) => c.type)) : undefined;
   const { aggregates, samples } = feed;
-  const scan = { snapshotId: target.snapshot?.['snapshot-id'], ...(target.filter ? { filter: target.filter } : {}) };
+  const scan = { snapshotId: target.snapshot?.['snapshot-id'], ...(target.filter ? { filter: target.filter } : {}), ...(target.files ? { files: target.files } : {}) };
   await scanTarget(target.io, target.metadata, target.columns, scan, (row) => {
     hasher?.hashValues(row);
     sum.addHashed();
@@ -338,10 +345,20 @@ async function verifyInSnapshot(
   const rows: RowSource = { relation: fromSql(source), params: [] };
   const manifestCount = await manifestRowCount(io, snapshot);
 
+  if (options.scanRanges === true) {
+    // The scan ranges count, aggregate and (full) hash both sides, and find the samples' Iceberg rows;
+    // mergeScanRanges puts their sums in place of this source count, which no scan of the whole table reads.
+    const samples = await SampleSet.pick(client, layout, rows, options.samples ?? DEFAULT_SAMPLES);
+    const result: TableVerification = { ...described, schema, counts: countCheck(manifestCount, manifestCount, undefined), aggregates: [], samples: samples.rows() };
+    result.status = statusOf(result);
+    return result;
+  }
+
   if (byRange) {
     // The ranges scan both sides (rows, aggregates, samples) and mergeRowRanges compares: here only the
-    // schema and the counts, whose rows read the ranges fill in.
-    const result: TableVerification = { ...described, schema, counts: countCheck(await sourceRowCount(client, source), manifestCount, undefined), aggregates: [] };
+    // schema and the manifests' count. The source count is the ranges' sum (mergeRowRanges puts it in place of
+    // this one), so no activity counts a whole large table.
+    const result: TableVerification = { ...described, schema, counts: countCheck(manifestCount, manifestCount, undefined), aggregates: [] };
     result.status = statusOf(result);
     return result;
   }

@@ -17,6 +17,8 @@ export interface ActivityCall {
   instanceId: string;
   log: HostLog;
   limits: DurableLimits;
+  /** Told of an invocation that timed out but still runs, so its concurrency slot is held until it ends. */
+  onAbandoned?: (work: Promise<unknown>) => void;
 }
 
 /** A TaskFailed event for `scheduled` with the extension's reason wording. */
@@ -65,8 +67,10 @@ export async function runActivity(call: ActivityCall): Promise<HistoryEvent> {
   try {
     const input = fromJsonText(scheduled.Input);
     const context = createInvocationContext(registration, call.log, { instanceId: call.instanceId });
-    const outcome = await withTimeout(Promise.resolve(registration.handler(input, context)), call.limits.functionTimeoutInMs);
+    const work = Promise.resolve(registration.handler(input, context));
+    const outcome = await withTimeout(work, call.limits.functionTimeoutInMs);
     if (outcome.timedOut) {
+      call.onAbandoned?.(work);
       // As on Azure the invocation fails and whatever it returns later is dropped (the promise is left to settle alone).
       const message = `Timeout value of ${formatTimeSpan(outcome.timeoutInMs)} exceeded by function 'Functions.${name}' (Id: '${context.invocationId}'). Initiating cancellation.`;
       return taskFailed(scheduled, message, JSON.stringify({ Message: message, ErrorType: 'Microsoft.Azure.WebJobs.Host.FunctionTimeoutException' }));

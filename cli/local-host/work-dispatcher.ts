@@ -86,8 +86,14 @@ export class WorkDispatcher {
         // A slot may free up long after scheduling; skip work whose answer nobody would take.
         if (this.#options.isClosed() || instance.terminal || instance.meta.executionId !== executionId) return;
         const registration = this.#options.registrations.get(scheduled.Name ?? '');
-        const completion = await runActivity({ registration, scheduled, instanceId: instance.id, log: this.#options.log, limits: this.#options.limits });
+        let abandoned: Promise<unknown> | undefined;
+        const completion = await runActivity({
+          registration, scheduled, instanceId: instance.id, log: this.#options.log, limits: this.#options.limits, onAbandoned: (work) => (abandoned = work),
+        });
         await this.#options.deliver(instance, executionId, completion);
+        // A timed-out invocation goes on running (its threads, its connections): it keeps its slot until it ends, so
+        // the retry the timeout causes does not run beside it beyond maxConcurrentActivities.
+        if (abandoned) await abandoned.catch(() => undefined);
       })
       .catch((error: unknown) => this.#options.log('error', 'host', `activity ${scheduled.Name ?? ''} of ${instance.id}: ${String(error)}`));
   }

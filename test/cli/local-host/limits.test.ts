@@ -75,6 +75,23 @@ describe("the local host enforces Durable's limits", () => {
     expect(completions.map((event) => event.EventType), 'one TaskFailed, no TaskCompleted').toEqual([6]);
   });
 
+  it('keeps a timed-out activity\'s slot until the invocation really ends', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'local-host-limits-'));
+    temps.push(dir);
+    const hostJson = path.join(dir, 'host.json');
+    await writeFile(hostJson, JSON.stringify({ version: '2.0', functionTimeout: '00:00:00.2', extensions: { durableTask: { maxConcurrentActivityFunctions: 1 } } }));
+    const host = await load({ hostJson });
+    const stuck = await host.startOrchestration('catching', { activity: 'blockedUntilOpened', input: 'slot-held' });
+    expect(((await host.waitForCompletion(stuck, wait)).output as { error?: string }).error).toMatch(/Timeout value/);
+    // The one slot is still taken by the invocation that timed out: the next activity waits for it.
+    const next = await host.startOrchestration('catching', { activity: 'sayHello', input: 'after' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(host.getStatus(next)!.runtimeStatus).toBe('Running');
+    const { barrier } = await import('./fixtures/toy-app.js');
+    barrier('slot-held').open();
+    expect((await host.waitForCompletion(next, wait)).output).toEqual({ ok: 'Hello after' });
+  });
+
   it('runs at most host.json maxConcurrentActivityFunctions activities at once; an explicit option wins', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'local-host-limits-'));
     temps.push(dir);

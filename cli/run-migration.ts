@@ -3,7 +3,7 @@
  * activities as on Azure, with history kept in a state directory so an interrupted run resumes.
  */
 import type { MigrateDatabaseInput, MigrationProgress } from '../shared/migrate/contracts';
-import { type MigrationReport, buildMigrationReport, failureMessage, isFinished } from '../shared/migrate/migration-status';
+import { type MigrationReport, buildMigrationReport, failureMessage, isFinished, tablesStarted } from '../shared/migrate/migration-status';
 import { onCopyProgress } from '../shared/telemetry/copy-progress';
 import { Orchestrations } from '../orchestrators/names';
 import type { LocalHost } from './local-host';
@@ -68,7 +68,7 @@ function currentReport(host: LocalHost, instanceId: string): MigrationReport {
   const run = host.getStatus(instanceId, { showInput: false });
   if (!run) throw new Error(`instance ${instanceId} disappeared from the state directory`);
   const progress = (run.customStatus ?? {}) as Partial<MigrationProgress>;
-  const started = progress.tables?.started ?? 0;
+  const started = tablesStarted(run.customStatus);
   const verification = progress.verificationId === undefined ? undefined : host.getStatus(progress.verificationId, { showInput: false });
   const report = buildMigrationReport(instanceId, run, tableReads(host, instanceId, started), { offset: 0, limit: started }, Date.now(), verification);
   if (run.runtimeStatus === 'Failed' && report.lastError === undefined) report.lastError = failureMessage(run.output);

@@ -1,10 +1,10 @@
 /** Runs a verification through the in-process local host, as verifyDatabase runs on Azure. */
-import type { VerificationProgress, VerificationReport, VerifyDatabaseInput } from '../shared/verify/contracts';
+import type { VerificationReport, VerifyDatabaseInput } from '../shared/verify/contracts';
 import { loadSettings } from '../shared/config/settings';
 import type { FileIO } from '../shared/iceberg/io';
 import { environmentFromSettings } from '../shared/migrate/environment';
 import { type VerificationStatus, buildVerificationStatus, completedReport } from '../shared/verify/verification-status';
-import { type InstanceSnapshot, isFinished } from '../shared/migrate/migration-status';
+import { type InstanceSnapshot, isFinished, tablesStarted } from '../shared/migrate/migration-status';
 import { Orchestrations } from '../orchestrators/names';
 import type { LocalHost } from './local-host';
 import { type LocalRunOptions, commandFingerprint, startOrResume, tableReads, withLocalHost } from './local-run';
@@ -51,6 +51,6 @@ function runOf(host: LocalHost, id: string): InstanceSnapshot {
 
 function currentStatus(host: LocalHost, id: string, report?: VerificationReport): VerificationStatus {
   const run = runOf(host, id);
-  const started = (run.customStatus as Partial<VerificationProgress> | null)?.tables?.started ?? 0;
+  const started = tablesStarted(run.customStatus);
   return buildVerificationStatus(id, run, tableReads(host, id, started), { offset: 0, limit: started }, Date.now(), report);
 }

@@ -12,7 +12,7 @@ import { clearCancellation, requestCancellation } from '../../shared/migrate/can
 import type { MigrateDatabaseInput, MigrationProgress } from '../../shared/migrate/contracts';
 import { environmentFromSettings, withSource } from '../../shared/migrate/environment';
 import { IDEMPOTENCY_KEY_PATTERN, parseMigrationRequest } from '../../shared/migrate/migration-request';
-import { type InstanceSnapshot, buildMigrationReport, isFinished } from '../../shared/migrate/migration-status';
+import { type InstanceSnapshot, buildMigrationReport, isFinished, tablesStarted } from '../../shared/migrate/migration-status';
 import { describeTables } from '../../shared/postgres/introspect';
 import { Orchestrations } from '../../orchestrators/names';
 import { findInstance, findRun, pageOf, readTables, snapshotOf } from './durable-instances';
@@ -61,7 +61,7 @@ async function getMigration(request: HttpRequest, context: InvocationContext): P
   if ('response' in found) return found.response;
   const { id, client, run } = found;
   const progress = (run.customStatus ?? {}) as Partial<MigrationProgress>;
-  const started = progress.tables?.started ?? 0;
+  const started = tablesStarted(run.customStatus);
   const tables = await readTables(client, id, page.offset, Math.min(page.limit, started - page.offset), context);
   let verification: InstanceSnapshot | undefined;
   if (progress.verificationId !== undefined) {

@@ -9,7 +9,7 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import * as df from 'durable-functions';
 import { errorMessage } from '../../shared/errors';
 import { type RequestStamp, requestDifferences, requestHash } from '../../shared/migrate/migration-request';
-import { isCancelled, isFinished } from '../../shared/migrate/migration-status';
+import { isCancelled, isFinished, tablesStarted } from '../../shared/migrate/migration-status';
 import { tableInstanceId } from '../../orchestrators/names';
 import { type RunKind, findInstance, findRun, mapBounded, STATUS_READS_AT_ONCE } from './durable-instances';
 import { accepted, json, problem, statusUrlOf } from './http-json';
@@ -130,7 +130,7 @@ export async function cancelRun(request: HttpRequest, context: InvocationContext
  */
 export async function stopTree(client: df.DurableClient, id: string, root: df.DurableOrchestrationStatus): Promise<number> {
   const progress = (root.customStatus ?? {}) as { tables?: { started?: number }; verificationId?: string };
-  const children = Array.from({ length: progress.tables?.started ?? 0 }, (_, n) => tableInstanceId(id, n));
+  const children = Array.from({ length: tablesStarted(root.customStatus) }, (_, n) => tableInstanceId(id, n));
   const running = await mapBounded(children, STATUS_READS_AT_ONCE, async (childId): Promise<number> => {
     const child = await findInstance(client, childId);
     if (!child || isFinished(String(child.runtimeStatus))) return 0;

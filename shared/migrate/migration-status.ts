@@ -101,6 +101,15 @@ export function shortReason(reason: string, max: number = MAX_REASON_LENGTH): st
   return reason.length <= max ? reason : `${reason.slice(0, max - 1)}…`;
 }
 
+/**
+ * Table instances a run has started, from its custom status (`<id>:table:<n>` for n below it). Runs recorded
+ * before the count existed named their tables in a `tableInstances` map instead (the same ids): its size is the count.
+ */
+export function tablesStarted(customStatus: unknown): number {
+  const progress = (customStatus ?? {}) as { tables?: { started?: number }; tableInstances?: Record<string, string> };
+  return progress.tables?.started ?? Object.keys(progress.tableInstances ?? {}).length;
+}
+
 /** Records a failure in bounded progress: the last error, and the few most recent failures. */
 export function noteFailure(progress: { recentFailures: TableFailure[]; lastError?: string }, failure: TableFailure): void {
   const reason = shortReason(failure.reason);
@@ -145,7 +154,7 @@ export function buildMigrationReport(
   verification?: InstanceSnapshot,
 ): MigrationReport {
   const progress = (run.customStatus ?? {}) as Partial<MigrationProgress>;
-  const counts = { total: 0, started: 0, done: 0, failed: 0, ...progress.tables };
+  const counts = { total: 0, done: 0, failed: 0, ...progress.tables, started: tablesStarted(run.customStatus) };
   const output = run.output as RunOutput | undefined;
   const verifiedTables = verifiedStatuses(output, verification);
   const details: TableReport[] = [];
@@ -166,7 +175,7 @@ export function buildMigrationReport(
     details.push(report);
   }
   // Tables that failed in planning come first in the output and never had an instance: shown with the last page.
-  const planFailures = (output?.tables ?? []).slice(0, Math.max(0, (output?.tables?.length ?? 0) - counts.started));
+  const planFailures = (output?.tables ?? []).slice(0, Math.max(0, (output?.tables?.length ?? 0) - counts.started)).filter((o) => o.status === 'failed');
   if (page.offset + page.limit >= counts.started) {
     for (const failure of planFailures) {
       details.push({ table: failure.table, phase: 'failed', partitions: { total: 0, done: 0 }, rows: 0, estimatedRows: 0, status: 'failed', reason: failure.reason ?? 'failed' });
@@ -186,7 +195,8 @@ export function buildMigrationReport(
     rows,
     rowsPerSecond: elapsedSeconds > 0 ? Math.round(rows / elapsedSeconds) : 0,
     elapsedSeconds: Math.round(elapsedSeconds * 10) / 10,
-    failures: progress.recentFailures ?? [],
+    // Runs recorded before recent failures were bounded kept them all under `failures`.
+    failures: progress.recentFailures ?? (progress as { failures?: TableFailure[] }).failures?.slice(-RECENT_FAILURES) ?? [],
     details,
     unreadable,
     page: { ...page, of: counts.started },

@@ -4,7 +4,7 @@
  * assembled from the table reports in storage.
  */
 import type { FileIO } from '../iceberg/io';
-import { type InstanceSnapshot, type TableInstanceRead, type TablePage, type UnreadableTable, failureMessage, isCancelled, isFinished } from '../migrate/migration-status';
+import { type InstanceSnapshot, type TableInstanceRead, type TablePage, type UnreadableTable, failureMessage, isCancelled, isFinished, tablesStarted } from '../migrate/migration-status';
 import type { TableVerification, VerificationProgress, VerificationReport, VerifyLevel, VerifyTableProgress } from './contracts';
 import { type ReportPage, assembleVerificationReport, isVerificationOutcome, isWholeReport } from './report-store';
 
@@ -57,7 +57,7 @@ export async function completedReport(io: FileIO, run: InstanceSnapshot, page?: 
  */
 export function buildVerificationStatus(id: string, run: InstanceSnapshot, tables: TableInstanceRead[], page: Omit<TablePage, 'of'>, nowMs: number, report?: VerificationReport): VerificationStatus {
   const progress = (run.customStatus ?? {}) as Partial<VerificationProgress>;
-  const counts = { total: 0, started: 0, done: 0, differing: 0, errors: 0, ...progress.tables };
+  const counts = { total: 0, done: 0, differing: 0, errors: 0, ...progress.tables, started: tablesStarted(run.customStatus) };
   const details: VerificationTableStatus[] = [];
   const unreadable: UnreadableTable[] = [];
   for (const read of tables) {

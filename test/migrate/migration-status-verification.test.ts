@@ -39,3 +39,18 @@ describe('a migration\'s verification in its status', () => {
     expect(report.details.map((d) => [d.table, d.verified])).toEqual([['a', 'ok'], ['b', 'error']]);
   });
 });
+
+describe('a run recorded before tables were counted in its custom status', () => {
+  it('finds its tables by the ids its tableInstances map named, and lists no committed table as failed', () => {
+    const former = {
+      phase: 'done', tables: { total: 3, done: 3, failed: 1 }, partitions: { total: 2, done: 2 }, rows: 2,
+      failures: [{ table: 'broken', reason: 'could not be planned' }], tableInstances: { a: 'run:table:0', b: 'run:table:1' },
+    };
+    const planFailure: TableOutcome = { table: 'broken', target: 'broken', status: 'failed', rows: 0, files: 0, partitions: 0, reason: 'could not be planned' };
+    const run: InstanceSnapshot = { runtimeStatus: 'Completed', customStatus: former, output: { runId: 'run', tables: [planFailure, ...outcomes], cycles: [] } };
+    const report = buildMigrationReport('run', run, tableReads, { offset: 0, limit: 100 }, 0);
+    expect(report.tables).toEqual({ total: 3, started: 2, done: 3, failed: 1 });
+    expect(report.details.map((d) => [d.table, d.status])).toEqual([['a', 'committed'], ['b', 'committed'], ['broken', 'failed']]);
+    expect(report.failures).toEqual([{ table: 'broken', reason: 'could not be planned' }]);
+  });
+});

@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { selectSnapshot } from '../iceberg/scan/table-scan';
-import { planPartitions } from '../migrate/partition-planner';
+import { planPartitions, TID_RANGE_SCAN_VERSION } from '../migrate/partition-planner';
 import { describeTables, serverVersionNum } from '../postgres/introspect';
 import type { SourceTable } from '../postgres/source-table';
 import { type MigrationEnvironment, withSource } from '../migrate/environment';
@@ -88,6 +88,8 @@ export async function planTableScanRanges(
   const loaded = await env.catalog.loadTable(request.target);
   const snapshot = selectSnapshot(loaded.metadata, request.snapshotId === undefined ? {} : { snapshotId: BigInt(request.snapshotId) });
   const version = await withSource(env, (client) => serverVersionNum(client));
+  // Before PostgreSQL 14 a page range is read by scanning the whole relation: ranges would multiply that scan.
+  if (version < TID_RANGE_SCAN_VERSION) return undefined;
   const { partitions } = planPartitions(table, { partitionSizeInBytes: bytesPerRange, serverVersionNum: version });
   if (partitions.length < 2) return undefined;
   return { pages: partitions, ...(snapshot !== undefined ? { snapshotId: String(snapshot['snapshot-id']) } : {}) };

@@ -1,5 +1,7 @@
 /** The function app's entry module: loading it registers every function (package.json "main" points here). */
+import { loadResourceSettings } from '../shared/config/resource-settings';
 import { loadSettings } from '../shared/config/settings';
+import { copyWorkerCount } from '../shared/migrate/copy-resources';
 import '../orchestrators/migrate-database';
 import '../orchestrators/migrate-table';
 import '../orchestrators/verify-database';
@@ -12,3 +14,5 @@ import './http/verifications';
 // Settings are checked as the app loads, so a missing or wrong one (the task hub, a warehouse Azure cannot keep)
 // stops the Functions host at start-up with the setting's name, not at the first request.
 loadSettings();
+loadResourceSettings();
+copyWorkerCount();

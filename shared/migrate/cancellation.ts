@@ -36,17 +36,21 @@ export async function clearCancellation(catalog: HadoopCatalog, runId: string): 
   await catalog.io.delete(cancellationMarker(catalog, runId));
 }
 
+/** Throws RunCancelledError when the run's marker is there: one read, for a step taken once (a commit). */
+export async function assertNotCancelled(catalog: HadoopCatalog, runId: string): Promise<void> {
+  if (await catalog.io.stat(cancellationMarker(catalog, runId))) throw new RunCancelledError(runId);
+}
+
 /**
  * A check to call as often as convenient: it looks for the marker on its first call and then at most every
  * `intervalInMs`, and throws RunCancelledError once the marker is there.
  */
 export function cancellationCheck(catalog: HadoopCatalog, runId: string, intervalInMs = CANCELLATION_CHECK_INTERVAL_MS): () => Promise<void> {
-  const marker = cancellationMarker(catalog, runId);
   let checkedAt = -Infinity;
   return async () => {
     const now = performance.now();
     if (now - checkedAt < intervalInMs) return;
     checkedAt = now;
-    if (await catalog.io.stat(marker)) throw new RunCancelledError(runId);
+    await assertNotCancelled(catalog, runId);
   };
 }

@@ -13,7 +13,7 @@ import { overwrite } from '../iceberg/transaction/table-operations';
 import type { CommitTableInput, CommitTableResult } from './contracts';
 import { fromManifestRef } from './manifest-ref';
 import { executionPrefix, readReceipts } from './partition-receipts';
-import { cancellationCheck } from './cancellation';
+import { assertNotCancelled } from './cancellation';
 
 /** Summary property naming the run that produced a snapshot. */
 export const RUN_ID_PROPERTY = 'icebridge.run-id';
@@ -40,7 +40,7 @@ export async function commitTable(catalog: HadoopCatalog, input: CommitTableInpu
   let created = false;
   if (!snapshot) {
     // A cancelled run commits nothing more: a table whose copies finished just before the cancel stays as it was.
-    await cancellationCheck(catalog, input.runId)();
+    await assertNotCancelled(catalog, input.runId);
     // Only before the commit: once it stands, the receipts may already have been cleaned up.
     const receipts = await readReceipts(catalog.io, location, input.runId, input.execution, input.partitions);
     const result = await overwrite(catalog, id, {

@@ -8,6 +8,7 @@
  */
 import { AlreadyExistsError, IcebridgeError, ValidationError } from '../errors';
 import type { FileIO } from '../iceberg/io/file-io';
+import { redactLocation } from '../iceberg/io/io-errors';
 import type { CopyPartitionResult } from './contracts';
 import { IDEMPOTENCY_KEY_PATTERN } from './migration-request';
 
@@ -83,7 +84,7 @@ function partitionLabel(partition: number): string {
 async function readReceipt(io: FileIO, location: string, partition: number): Promise<CopyPartitionResult> {
   const receipt = JSON.parse(new TextDecoder().decode(await io.read(location))) as CopyPartitionResult;
   if (receipt.partition !== partition || typeof receipt.rows !== 'number' || typeof receipt.checksum !== 'string') {
-    throw new IcebridgeError('PARTITION_RECEIPT_INVALID', `the receipt of partition ${partition} at ${location} is not a copy result`);
+    throw new IcebridgeError('PARTITION_RECEIPT_INVALID', `the receipt of partition ${partition} at ${redactLocation(location)} is not a copy result`);
   }
   return receipt;
 }

@@ -5,7 +5,8 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import { taskFailureReason } from '../shared/errors';
-import type { ActivityOutcome, MigrateDatabaseInput, MigrationPlan, MigrationProgress, TableOutcome } from '../shared/migrate/contracts';
+import type { ActivityOutcome, MigrateDatabaseInput, MigrationProgress, TableOutcome } from '../shared/migrate/contracts';
+import { type WarnedMigrationPlan, planWarnings } from '../shared/migrate/plan-warnings';
 import type { VerificationOutcome, VerificationReport, VerifyDatabaseInput } from '../shared/verify/contracts';
 import type { MigrationVerificationOutcome } from '../shared/migrate/migration-status';
 import { failedPlan } from './failed-plan';
@@ -27,6 +28,15 @@ export interface MigrateDatabaseOutput {
   verificationError?: string;
 }
 
+/** Plan warnings the custom status keeps (it is limited to 16 KB); the rest are counted. */
+const SHOWN_WARNINGS = 5;
+
+/** A table's plan as its copies and commit need it: its warnings are for people, not for every activity input. */
+function withoutWarnings<T extends { warnings?: string[] }>(table: T): Omit<T, 'warnings'> {
+  const { warnings: _shown, ...rest } = table;
+  return rest;
+}
+
 /** The orchestration generator. */
 export const migrateDatabase: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<MigrateDatabaseInput>();
@@ -38,7 +48,7 @@ export const migrateDatabase: OrchestrationHandler = function* (context: Orchest
     recentFailures: [],
   };
   context.df.setCustomStatus(progress);
-  const planned = (yield context.df.callActivityWithRetry(Activities.planMigration, activityRetry(), input)) as ActivityOutcome<MigrationPlan>;
+  const planned = (yield context.df.callActivityWithRetry(Activities.planMigration, activityRetry(), input)) as ActivityOutcome<WarnedMigrationPlan>;
   if (!planned.ok) failedPlan(context, progress, planned.reason);
   const plan = planned.value;
   const outcomes: TableOutcome[] = plan.failures.map((f) => ({ table: f.table, target: f.table, status: 'failed', rows: 0, files: 0, partitions: 0, reason: shortReason(f.reason) }));
@@ -46,6 +56,12 @@ export const migrateDatabase: OrchestrationHandler = function* (context: Orchest
   progress.tables = { total: plan.tables.length + plan.failures.length, started: 0, done: plan.failures.length, failed: plan.failures.length };
   for (const failure of plan.failures) noteFailure(progress, failure);
   progress.partitions.total = plan.tables.reduce((n, t) => n + t.partitions.length, 0);
+  const warnings = planWarnings(plan);
+  if (warnings.length > 0) {
+    // One warning per leaf at most, but a schema can have many: the status keeps a few, and the count.
+    progress.warnings = warnings.slice(0, SHOWN_WARNINGS).map((w) => shortReason(w));
+    progress.warningsTotal = warnings.length;
+  }
 
   // Tables go in foreign-key order, `concurrency` at a time. Each batch is a fresh Task.all: re-yielding tasks
   // in a new Task.any/Task.all makes the extension schedule them again (azure-functions-durable-js#574).
@@ -55,7 +71,7 @@ export const migrateDatabase: OrchestrationHandler = function* (context: Orchest
   for (let start = 0; start < plan.tables.length; start += width) {
     const batch = plan.tables.slice(start, start + width);
     const tasks = batch.map((table, i) =>
-      context.df.callSubOrchestrator(Orchestrations.migrateTable, { runId: input.runId, table }, tableInstanceId(context.df.instanceId, start + i)),
+      context.df.callSubOrchestrator(Orchestrations.migrateTable, { runId: input.runId, table: withoutWarnings(table) }, tableInstanceId(context.df.instanceId, start + i)),
     );
     progress.tables.started = start + batch.length;
     context.df.setCustomStatus(progress);

@@ -209,6 +209,10 @@ export interface MigrationProgress {
   lastError?: string;
   /** Instance id of the verifyDatabase run that checks the committed tables (also its verification id). */
   verificationId?: string;
+  /** What the plan decided that a person should know (a clamped size, a slower old source): the first few, shortened. */
+  warnings?: string[];
+  /** How many warnings the plan made in all. */
+  warningsTotal?: number;
 }
 
 /** Custom status of migrateTable. */

@@ -88,6 +88,8 @@ export interface MigrationReport {
   /** Tables of `page` whose status could not be read. */
   unreadable: UnreadableTable[];
   page: TablePage;
+  /** The plan's warnings (the first few, shortened) and how many there were in all. */
+  warnings?: { shown: string[]; total: number };
   verification?: MigrationVerification;
 }
 
@@ -202,6 +204,7 @@ export function buildMigrationReport(
     page: { ...page, of: counts.started },
   };
   if (progress.lastError !== undefined) report.lastError = progress.lastError;
+  if (progress.warnings !== undefined) report.warnings = { shown: progress.warnings, total: progress.warningsTotal ?? progress.warnings.length };
   if (progress.verificationId !== undefined) report.verification = verificationOf(progress.verificationId, run, output, verification);
   return report;
 }

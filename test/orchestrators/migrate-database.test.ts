@@ -11,6 +11,7 @@ import type { MigrateDatabaseOutput } from '../../orchestrators/migrate-database
 import type { MigrateDatabaseInput, MigrationProgress, TableProgress } from '../../shared/migrate/contracts';
 import { buildMigrationReport, type InstanceSnapshot } from '../../shared/migrate/migration-status';
 import type { ActivityRecord, Scenario } from './fixtures/stub-activities';
+import { renderSummary } from '../../cli/summary';
 
 type Stubs = typeof import('./fixtures/stub-activities.js');
 
@@ -287,6 +288,20 @@ describe('progress', () => {
       ['big', 'committed', 1000],
       ['small', 'committed', 5],
     ]);
+  });
+});
+
+describe('plan warnings', () => {
+  it('reach the status and the summary, a few and the count, and never the copies\' inputs', async () => {
+    const runId = 'warned-1';
+    const tableWarnings = { a: ['a1', 'a2', 'a3', 'a4'], b: ['b1', 'b2', 'b3'] };
+    await start(runId, { tables: [{ name: 'a', partitions: 2 }, { name: 'b', partitions: 1 }], tableWarnings });
+    const status = await host.waitForCompletion(runId, { timeoutInMs: 60_000 });
+    expect(outputOf(status).tables.map((t) => [t.table, t.status, t.reason])).toEqual([['a', 'committed', undefined], ['b', 'committed', undefined]]);
+    expect(customStatus<MigrationProgress>(runId)).toMatchObject({ warnings: ['a1', 'a2', 'a3', 'a4', 'b1'], warningsTotal: 7 });
+    const report = buildMigrationReport(runId, snapshot(status), [], { offset: 0, limit: 0 }, 0);
+    expect(report.warnings).toEqual({ shown: ['a1', 'a2', 'a3', 'a4', 'b1'], total: 7 });
+    expect(renderSummary(report)).toMatch(/\nwarning: a1\n(.*\n){3}warning: b1\nwarning: 2 more$/);
   });
 });
 

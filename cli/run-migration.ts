@@ -55,8 +55,10 @@ export async function runMigration(options: RunMigrationOptions): Promise<Migrat
           else display.update(views);
         }
         if (isFinished(report.runtimeStatus)) return report;
-        // Short enough that noticing completion adds little to small runs; the display redraws at the same pace.
-        await new Promise((resolve) => setTimeout(resolve, options.progress ? 250 : 50));
+        // Without a display nothing needs the figures before the end: wait for it instead of reading every table.
+        if (!display) await host.waitForCompletion(instanceId, { timeoutInMs: 2 ** 31 - 1 });
+        // The display redraws four times a second; each redraw reads every started table's status.
+        else await new Promise((resolve) => setTimeout(resolve, 250));
       }
     } finally {
       stopListening();

@@ -38,7 +38,8 @@ export async function runVerification(options: RunVerificationOptions): Promise<
         const report = await completedReport(options.io ?? environmentFromSettings(loadSettings()).catalog.io, runOf(host, id));
         return report ? currentStatus(host, id, report) : status;
       }
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Each look reads every started table's status: four times a second is enough for a line per table.
+      await new Promise((resolve) => setTimeout(resolve, 250));
     }
   });
 }

@@ -259,7 +259,10 @@ function program(binariesDir: string, name: string): string {
 }
 
 function spawnAs(file: string, args: string[], cwd: string, runAs: RunAs | undefined): ChildProcess {
-  return spawn(file, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' }, ...(runAs ?? {}) });
+  // The server gets what it needs from the environment and nothing else: the caller's may hold secrets.
+  const keep = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR'].filter((name) => process.env[name] !== undefined);
+  const env: NodeJS.ProcessEnv = { ...Object.fromEntries(keep.map((name) => [name, process.env[name]])), LC_MESSAGES: 'C' };
+  return spawn(file, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env, ...(runAs ?? {}) });
 }
 
 /** Whether `runAs` can enter and list `dir` (every folder above it included). */

@@ -47,7 +47,8 @@ beforeEach(async () => {
   dir = path.join(base, 'state');
   const host = await LocalHost.load(() => import('./local-host/fixtures/toy-app.js').then(() => undefined), { stateDir: dir, log: silentHostLog });
   await host.startOrchestration('approvalTree', null, 'old-1');
-  for (let i = 0; i < 200 && host.getStatus('old-1:approval')?.runtimeStatus !== 'Running'; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  for (let i = 0; i < 2_000 && host.getStatus('old-1:approval')?.runtimeStatus !== 'Running'; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(host.getStatus('old-1:approval')?.runtimeStatus).toBe('Running');
   await host.raiseEvent('old-1:approval', 'approve', 'yes');
   await host.waitForCompletion('old-1', wait);
   await host.startOrchestration('sequence', ['Ada'], 'new-1');

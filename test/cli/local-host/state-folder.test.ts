@@ -120,7 +120,8 @@ describe('a state folder that one bad journal cannot break', () => {
     await first.startOrchestration('approvalTree', null, 'mine-1');
     await first.startOrchestration('approvalTree', null, 'theirs-1');
     for (const id of ['mine-1:approval', 'theirs-1:approval']) {
-      for (let i = 0; i < 200 && first.getStatus(id)?.runtimeStatus !== 'Running'; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      for (let i = 0; i < 2_000 && first.getStatus(id)?.runtimeStatus !== 'Running'; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(first.getStatus(id)?.runtimeStatus).toBe('Running');
     }
     await first.close();
     // Their journal is garbage now: if it were read at start-up or resumed, this run would fail.
@@ -144,7 +145,8 @@ describe('a state folder that one bad journal cannot break', () => {
     const dir = await stateDir();
     const first = await LocalHost.load(loadToyApp, { stateDir: dir, log: silentHostLog });
     await first.startOrchestration('approvalTree', null, 'solo-1');
-    for (let i = 0; i < 200 && first.getStatus('solo-1:approval')?.runtimeStatus !== 'Running'; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    for (let i = 0; i < 2_000 && first.getStatus('solo-1:approval')?.runtimeStatus !== 'Running'; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(first.getStatus('solo-1:approval')?.runtimeStatus).toBe('Running');
     await first.close();
     const second = await LocalHost.load(loadToyApp, { stateDir: dir, log: silentHostLog });
     try {
@@ -163,7 +165,8 @@ describe('a state folder that one bad journal cannot break', () => {
     const record = `${journalOf(dir, 'unrecorded')}.status.json`;
     try {
       await host.startOrchestration('awaitApproval', null, 'unrecorded');
-      for (let i = 0; i < 200 && host.getStatus('unrecorded')?.runtimeStatus !== 'Running'; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      for (let i = 0; i < 2_000 && host.getStatus('unrecorded')?.runtimeStatus !== 'Running'; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(host.getStatus('unrecorded')?.runtimeStatus).toBe('Running');
       // A directory where the record goes: neither writing nor removing the record can succeed.
       await rm(record);
       await mkdir(record);
@@ -187,7 +190,8 @@ describe('a state folder that one bad journal cannot break', () => {
     const host = await LocalHost.load(loadToyApp, { log: silentHostLog });
     try {
       await host.startOrchestration('approvalTree', null, 'cancel-me');
-      for (let i = 0; i < 200 && host.getStatus('cancel-me:approval')?.runtimeStatus !== 'Running'; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      for (let i = 0; i < 2_000 && host.getStatus('cancel-me:approval')?.runtimeStatus !== 'Running'; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(host.getStatus('cancel-me:approval')?.runtimeStatus).toBe('Running');
       expect((await host.terminateTree('cancel-me', 'stop')).sort()).toEqual(['cancel-me', 'cancel-me:approval']);
       expect((await host.waitForCompletion('cancel-me', wait)).runtimeStatus).toBe('Terminated');
       expect((await host.waitForCompletion('cancel-me:approval', wait)).runtimeStatus).toBe('Terminated');

@@ -10,6 +10,9 @@ import { type TableInstanceRead, isFinished } from '../shared/migrate/migration-
 import { tableInstanceId } from '../orchestrators/names';
 import { LocalHost, silentHostLog } from './local-host';
 
+/** Where a command keeps its runs' history unless told otherwise (`--state-dir`). */
+export const DEFAULT_STATE_DIR = '.icebridge/state';
+
 /** Where the activities find the source and warehouse, and where history is kept. */
 export interface LocalRunOptions {
   sourceUrl: string;

@@ -11,6 +11,7 @@ import { describeTables } from '../../shared/postgres/introspect';
 import { loadSettings } from '../../shared/config/settings';
 import { resolveSourceUrl } from '../../shared/postgres/source-url';
 import { type FlagSpec, UsageError, intFlag, listFlag, parseFlags, stringFlag, usage } from '../args';
+import { DEFAULT_STATE_DIR } from '../local-run';
 import { runMigration } from '../run-migration';
 import { type ProgressOutput } from '../progress';
 import { renderSummary } from '../summary';
@@ -89,7 +90,7 @@ export async function migrateCommand(argv: string[], out: ProgressOutput = proce
       },
       sourceUrl: source,
       warehouse,
-      stateDir: path.resolve(stringFlag(flags, 'state-dir') ?? '.icebridge/state'),
+      stateDir: path.resolve(stringFlag(flags, 'state-dir') ?? DEFAULT_STATE_DIR),
       ...(flags.json ? {} : { progress: err }),
       ...(options.now ? { now: options.now } : {}),
     });

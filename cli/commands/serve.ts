@@ -8,7 +8,7 @@ import { describeSettings, loadSettings } from '../../shared/config/settings';
 import { errorMessage } from '../../shared/errors';
 import { type FlagSpec, intFlag, parseFlags, stringFlag, usage } from '../args';
 import { LocalHost, consoleHostLog } from '../local-host';
-import { appHostJson, loadFunctionModules } from '../local-run';
+import { DEFAULT_STATE_DIR, appHostJson, loadFunctionModules } from '../local-run';
 
 /** Flags of `icebridge serve`. */
 export const SERVE_FLAGS: FlagSpec[] = [
@@ -34,7 +34,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   try {
     await applySettingsFile(stringFlag(flags, 'settings') ?? 'local.settings.json', stringFlag(flags, 'settings') !== undefined);
     const settings = loadSettings();
-    const host = await LocalHost.load(loadFunctionModules, { stateDir: path.resolve(stringFlag(flags, 'state-dir') ?? '.icebridge/state'), hostJson: appHostJson(), log: consoleHostLog });
+    const host = await LocalHost.load(loadFunctionModules, { stateDir: path.resolve(stringFlag(flags, 'state-dir') ?? DEFAULT_STATE_DIR), hostJson: appHostJson(), log: consoleHostLog });
     const listener = await host.listen(intFlag(flags, 'port', 7071, { min: 0, max: 65_535 }));
     await host.resumeAll();
     process.stdout.write(`icebridge is serving ${listener.url}/api (${Object.entries(describeSettings(settings)).map(([k, v]) => `${k}: ${v}`).join(', ')})\n`);

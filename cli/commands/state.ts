@@ -7,10 +7,15 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { deleteStoredFiles, listStoredInstances, type StoredInstance } from '../local-host/instance-summary';
 import { inTree, rootOf } from '../local-host/instance-tree';
+import { isTerminal } from '../local-host/instance';
 import { DEFAULT_MAX_JOURNAL_BYTES, formatBytes, loadJournal } from '../local-host/journal-reader';
+import type { RuntimeStatus } from '../local-host/journal';
+import { UsageError } from '../args';
+import { DEFAULT_STATE_DIR } from '../local-run';
 
-const DEFAULT_STATE_DIR = '.icebridge/state';
-const FINISHED: ReadonlySet<string> = new Set(['Completed', 'Failed', 'Terminated']);
+/** Whether a recorded status is one no further episode follows. */
+const finished = (status: string | undefined): boolean => status !== undefined && isTerminal(status as RuntimeStatus);
+
 
 const HELP = `usage: icebridge state <list|prune> [options]
 
@@ -51,8 +56,6 @@ export interface StoredRun {
   members: StoredInstance[];
 }
 
-class UsageError extends Error {}
-
 const UNITS_IN_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
 /** Parses `30m`, `12h`, `7d` (also `s`, `w`; integers only) into milliseconds. */
@@ -75,11 +78,11 @@ export function groupRuns(stored: readonly StoredInstance[]): StoredRun[] {
     const members = stored.filter((entry) => inTree(entry.instanceId, root.instanceId, rootOfId));
     const problems = members.flatMap((entry) => (entry.problem ? [entry.problem] : entry.summary ? [] : [`${entry.journalFile} has no status record`]));
     const updated = members.map((entry) => entry.summary?.status.lastUpdatedTime ?? entry.modifiedTime).sort();
-    const unfinished = members.some((entry) => !FINISHED.has(entry.summary?.status.runtimeStatus ?? ''));
+    const unfinished = members.some((entry) => !finished(entry.summary?.status.runtimeStatus));
     runs.push({
       id: root.instanceId,
       orchestration: root.summary?.meta.name ?? '?',
-      status: problems.length > 0 ? 'Damaged' : (root.summary?.status.runtimeStatus ?? '?') + (unfinished && FINISHED.has(root.summary?.status.runtimeStatus ?? '') ? ' (sub-instances unfinished)' : ''),
+      status: problems.length > 0 ? 'Damaged' : (root.summary?.status.runtimeStatus ?? '?') + (unfinished && finished(root.summary?.status.runtimeStatus) ? ' (sub-instances unfinished)' : ''),
       createdTime: root.summary?.meta.createdTime ?? root.modifiedTime,
       lastUpdatedTime: updated[updated.length - 1] ?? root.modifiedTime,
       sizeInBytes: members.reduce((sum, entry) => sum + entry.sizeInBytes, 0),
@@ -92,7 +95,7 @@ export function groupRuns(stored: readonly StoredInstance[]): StoredRun[] {
 }
 
 function isFinishedRun(run: StoredRun): boolean {
-  return run.problems.length === 0 && run.members.every((entry) => FINISHED.has(entry.summary?.status.runtimeStatus ?? ''));
+  return run.problems.length === 0 && run.members.every((entry) => finished(entry.summary?.status.runtimeStatus));
 }
 
 async function readRuns(stateDir: string): Promise<StoredRun[]> {

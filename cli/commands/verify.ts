@@ -15,6 +15,7 @@ import { renderHtmlReport } from '../../shared/verify/report-html';
 import { renderJsonReport } from '../../shared/verify/report-json';
 import { writeTerminalReport } from '../../shared/verify/report-terminal';
 import { type FlagSpec, UsageError, intFlag, listFlag, parseFlags, stringFlag, usage } from '../args';
+import { DEFAULT_STATE_DIR } from '../local-run';
 import { runVerification } from '../run-verification';
 import { asUsageError, resolveWarehouse } from './migrate';
 
@@ -65,7 +66,7 @@ export async function verifyCommand(argv: string[], out: NodeJS.WriteStream = pr
       input: { sourceSchema: schema, namespace, level, concurrency: intFlag(flags, 'concurrency', 2, { max: 64 }), ...(tables ? { tables } : {}) },
       sourceUrl: source,
       warehouse,
-      stateDir: path.resolve(stringFlag(flags, 'state-dir') ?? '.icebridge/state'),
+      stateDir: path.resolve(stringFlag(flags, 'state-dir') ?? DEFAULT_STATE_DIR),
       ...(flags.json ? {} : { progress: err }),
       io: env.catalog.io,
     });

@@ -6,8 +6,12 @@ import { budgetedPoolOptions, copyResources, copyWorkerCount } from '../../share
 const MIB = 1024 * 1024;
 
 describe('copy resources', () => {
-  it('defaults to the four activity slots of host.json, a 2 GB instance and slots + 2 connections', () => {
-    expect(loadResourceSettings({})).toEqual({ activitySlots: 4, instanceMemoryMb: 2048, sourceConnections: 6 });
+  it('defaults to the four activity slots of host.json, a 2 GB instance on Azure (the machine elsewhere) and slots + 2 connections', () => {
+    const azure = { WEBSITE_INSTANCE_ID: 'i-1' };
+    expect(loadResourceSettings(azure, 65_536)).toEqual({ activitySlots: 4, instanceMemoryMb: 2048, sourceConnections: 6 });
+    // Off Azure the instance is the machine, at least 2 GB.
+    expect(loadResourceSettings({}, 24_000).instanceMemoryMb).toBe(24_000);
+    expect(loadResourceSettings({}, 1_000).instanceMemoryMb).toBe(2048);
     expect(loadResourceSettings({ ICEBRIDGE_ACTIVITY_SLOTS: '8', ICEBRIDGE_INSTANCE_MEMORY_MB: '4096' })).toEqual({
       activitySlots: 8, instanceMemoryMb: 4096, sourceConnections: 10,
     });
@@ -41,13 +45,13 @@ describe('copy resources', () => {
       expect(r.writerBufferBytes).toBeGreaterThanOrEqual(8 * MIB);
     }
     // The default: 432 MB per slot, of which a quarter is Parquet buffers.
-    expect(copyResources(loadResourceSettings({}), 2)).toEqual({ threads: 2, perCopyMb: 432, workerHeapMb: 324, writerBufferBytes: 108 * MIB });
+    expect(copyResources(loadResourceSettings({ WEBSITE_INSTANCE_ID: 'i-1' }), 2)).toEqual({ threads: 2, perCopyMb: 432, workerHeapMb: 324, writerBufferBytes: 108 * MIB });
     // A partitioned target's sixteen 32 MiB row groups (512 MiB) no longer fit one copy's buffers on either size.
     expect(copyResources(loadResourceSettings({ ICEBRIDGE_INSTANCE_MEMORY_MB: '4096' }), 2).writerBufferBytes).toBeLessThan(16 * 32 * MIB);
   });
 
   it('gives the shared pool its threads, heap limit and writer budget from the settings', () => {
-    expect(budgetedPoolOptions({ ICEBRIDGE_ACTIVITY_SLOTS: '2' }, 8)).toEqual({
+    expect(budgetedPoolOptions({ ICEBRIDGE_ACTIVITY_SLOTS: '2', WEBSITE_INSTANCE_ID: 'i-1' }, 8)).toEqual({
       size: 2, resourceLimits: { maxOldGenerationSizeMb: 648 }, writerBufferBytes: 216 * MIB,
     });
   });

@@ -5,6 +5,7 @@ import { errorMessage } from '../../shared/errors';
 import type { InstanceSnapshot, TableInstanceRead } from '../../shared/migrate/migration-status';
 import { tableInstanceId } from '../../orchestrators/names';
 import { problem } from './http-json';
+import { mapBounded } from '../../shared/concurrency';
 
 /** getStatus calls in flight at once for one request, so a run of 1,000 tables cannot flood the task hub. */
 export const STATUS_READS_AT_ONCE = 8;
@@ -35,20 +36,6 @@ export function snapshotOf(status: df.DurableOrchestrationStatus): InstanceSnaps
     createdTime: status.createdTime,
     lastUpdatedTime: status.lastUpdatedTime,
   };
-}
-
-/** Runs `fn` over `items` with at most `limit` calls in flight; results in input order. */
-export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const at = next++;
-      results[at] = await fn(items[at]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /**

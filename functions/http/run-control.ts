@@ -11,7 +11,8 @@ import { errorMessage } from '../../shared/errors';
 import { type RequestStamp, requestDifferences, requestHash } from '../../shared/migrate/migration-request';
 import { isCancelled, isFinished, tablesStarted } from '../../shared/migrate/migration-status';
 import { tableInstanceId } from '../../orchestrators/names';
-import { type RunKind, findInstance, findRun, mapBounded, STATUS_READS_AT_ONCE } from './durable-instances';
+import { mapBounded } from '../../shared/concurrency';
+import { type RunKind, findInstance, findRun, STATUS_READS_AT_ONCE } from './durable-instances';
 import { accepted, json, problem, statusUrlOf } from './http-json';
 
 /** What a kind of run does around cancels and fresh starts beyond its orchestrations. */

@@ -14,6 +14,7 @@ import type { CommitTableInput, CommitTableResult } from './contracts';
 import { fromManifestRef } from './manifest-ref';
 import { executionPrefix, readReceipts } from './partition-receipts';
 import { assertNotCancelled } from './cancellation';
+import { mapBounded } from '../concurrency';
 
 /** Summary property naming the run that produced a snapshot. */
 export const RUN_ID_PROPERTY = 'icebridge.run-id';
@@ -77,7 +78,5 @@ async function removeUnreferenced(catalog: HadoopCatalog, tableLocation: string,
     }
   }
   // A bounded number at once: the receipts alone are one file per partition, 16,384 for a 1 TiB table.
-  for (let start = 0; start < doomed.length; start += DELETE_CONCURRENCY) {
-    await Promise.all(doomed.slice(start, start + DELETE_CONCURRENCY).map((location) => catalog.io.delete(location)));
-  }
+  await mapBounded(doomed, DELETE_CONCURRENCY, (location) => catalog.io.delete(location));
 }

@@ -11,6 +11,7 @@ import type { FileIO } from '../iceberg/io/file-io';
 import { redactLocation } from '../iceberg/io/io-errors';
 import type { CopyPartitionResult } from './contracts';
 import { IDEMPOTENCY_KEY_PATTERN } from './migration-request';
+import { mapBounded } from '../concurrency';
 
 /** An execution token: hex, from the orchestration's replay-safe GUID. */
 export const EXECUTION_PATTERN = /^[0-9a-f]{16}$/;
@@ -65,12 +66,8 @@ export async function readReceipts(io: FileIO, tableLocation: string, runId: str
   if (missing.length > 0) {
     throw new IcebridgeError('PARTITION_RECEIPT_MISSING', `${missing.length} of ${partitions} partition receipts of run ${runId} are missing (first: partition ${missing[0]})`, { retryable: true });
   }
-  const receipts: CopyPartitionResult[] = [];
-  for (let start = 0; start < partitions; start += READ_CONCURRENCY) {
-    const indexes = Array.from({ length: Math.min(READ_CONCURRENCY, partitions - start) }, (_, i) => start + i);
-    receipts.push(...(await Promise.all(indexes.map((i) => readReceipt(io, receiptLocation(tableLocation, runId, execution, i), i)))));
-  }
-  return receipts;
+  const indexes = Array.from({ length: partitions }, (_, i) => i);
+  return mapBounded(indexes, READ_CONCURRENCY, (i) => readReceipt(io, receiptLocation(tableLocation, runId, execution, i), i));
 }
 
 function receiptsPrefix(tableLocation: string, runId: string, execution: string): string {

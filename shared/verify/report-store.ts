@@ -9,6 +9,7 @@ import { type FileIO, redactLocation } from '../iceberg/io';
 import { shortReason } from '../migrate/migration-status';
 import type { TableVerification, VerificationOutcome, VerificationReport, VerifiedTableSummary } from './contracts';
 import { tableReportLocation } from './table-summary';
+import { mapBounded } from '../concurrency';
 
 /** Table report files read at once while assembling a report. */
 export const REPORT_READS_AT_ONCE = 8;
@@ -61,12 +62,7 @@ export async function assembleVerificationReport(io: FileIO, output: Verificatio
   const slice = <T>(all: T[]): T[] => (page ? all.slice(page.offset, page.offset + Math.max(0, page.limit)) : all);
   if (!isVerificationOutcome(output)) return { ...output, tables: slice(output.tables) };
   const wanted = slice(output.tables);
-  const tables = new Array<TableVerification>(wanted.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let i = next++; i < wanted.length; i = next++) tables[i] = await readTableReport(io, output.reports, wanted[i]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(REPORT_READS_AT_ONCE, wanted.length) }, worker));
+  const tables = await mapBounded(wanted, REPORT_READS_AT_ONCE, (summary) => readTableReport(io, output.reports, summary));
   const unread = tables.some((t, i) => t.status === 'error' && wanted[i]!.status !== 'error');
   return { level: output.level, source: output.source, warehouse: output.warehouse, startedAt: output.startedAt, tables, ok: output.ok && !unread };
 }

@@ -10,7 +10,8 @@ import { type WarnedMigrationPlan, planWarnings } from '../shared/migrate/plan-w
 import type { VerificationOutcome, VerificationReport, VerifyDatabaseInput } from '../shared/verify/contracts';
 import type { MigrationVerificationOutcome } from '../shared/migrate/migration-status';
 import { failedPlan } from './failed-plan';
-import { noteFailure, shortReason } from '../shared/migrate/migration-status';
+import { noteFailure } from '../shared/migrate/migration-status';
+import { shortReason } from '../shared/run/instance-status';
 import { Activities, Orchestrations, tableInstanceId, verificationInstanceId } from './names';
 import { activityRetry } from './retry-policy';
 

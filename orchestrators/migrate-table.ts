@@ -21,7 +21,7 @@ import type {
   TablePlan,
   TableProgress,
 } from '../shared/migrate/contracts';
-import { partitionsBetween } from '../shared/migrate/partition-ranges';
+import { partitionsBetween } from '../shared/postgres/partition-ranges';
 import { Activities, Orchestrations } from './names';
 import { activityRetry } from './retry-policy';
 

@@ -9,9 +9,9 @@ import { taskFailureReason } from '../shared/errors';
 import type { ActivityOutcome } from '../shared/migrate/contracts';
 import { displayQualified } from '../shared/postgres/identifiers';
 import type { TableVerification, TableVerificationSummary, VerificationOutcome, VerificationPlan, VerificationProgress, VerificationReport, VerifiedTableSummary, VerifyDatabaseInput, VerifyTableInput } from '../shared/verify/contracts';
-import { summarizeTableVerification, summaryError, tableReportLocation } from '../shared/verify/table-summary';
+import { summarizeTableVerification, summaryError, tableReportLocation } from '../shared/verify/reports/table-summary';
 import { failedPlan } from './failed-plan';
-import { shortReason } from '../shared/migrate/migration-status';
+import { shortReason } from '../shared/run/instance-status';
 import { Activities, Orchestrations, tableInstanceId } from './names';
 import { activityRetry } from './retry-policy';
 

@@ -7,10 +7,11 @@ import type { OrchestrationContext, Task } from 'durable-functions';
 import { taskFailureReason } from '../shared/errors';
 import type { ActivityOutcome } from '../shared/migrate/contracts';
 import type { TableVerification, VerifyLevel, VerifyTableProgress } from '../shared/verify/contracts';
-import type { SearchTableRowsInput, VerifyScanRangeInput } from '../shared/verify/plan-verification';
-import { type ScanRangePlan, type ScanRangeResult, scanRangesBetween } from '../shared/verify/scan-ranges';
-import { mergeScanRanges, statusOf } from '../shared/verify/table-status';
-import type { VerifyTableRequest } from '../shared/verify/verify-table';
+import type { SearchTableRowsInput, VerifyScanRangeInput } from '../shared/verify/steps/plan-verification';
+import { type ScanRangeResult, scanRangesBetween } from '../shared/verify/ranges/scan-ranges';
+import { type ScanRangePlan } from '../shared/verify/contracts';
+import { mergeScanRanges, statusOf } from '../shared/verify/status/table-status';
+import type { VerifyTableRequest } from '../shared/verify/steps/verify-table';
 import { Activities } from './names';
 import { activityRetry } from './retry-policy';
 

@@ -11,9 +11,9 @@ import { verifyScanRanges } from './verify-scan-ranges';
 import type { ActivityOutcome } from '../shared/migrate/contracts';
 import type { RowRangeResult, TableVerification, VerifyTableInput, VerifyTableProgress } from '../shared/verify/contracts';
 import { displayQualified } from '../shared/postgres/identifiers';
-import type { VerifyRowRangeInput, VerifyTableChecksInput } from '../shared/verify/plan-verification';
-import { DEFAULT_SAMPLES, mergeRowRanges, sampleShare } from '../shared/verify/table-status';
-import { summarizeTableVerification } from '../shared/verify/table-summary';
+import type { VerifyRowRangeInput, VerifyTableChecksInput } from '../shared/verify/steps/plan-verification';
+import { DEFAULT_SAMPLES, mergeRowRanges, sampleShare } from '../shared/verify/status/table-status';
+import { summarizeTableVerification } from '../shared/verify/reports/table-summary';
 import { Activities, Orchestrations } from './names';
 import { activityRetry } from './retry-policy';
 

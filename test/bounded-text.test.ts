@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { SHOWN_CHARACTERS, boundedHex, boundedText, compareShown, parseBoundedText, quoteShown, quotedText } from '../shared/bounded-text';
+import { SHOWN_CHARACTERS, boundedHex, boundedText, compareShown, parseBoundedText, quoteShown, quotedText } from '../shared/text/bounded-text';
 
 const md5 = (text: string): string => createHash('md5').update(Buffer.from(text, 'utf8')).digest('hex');
 

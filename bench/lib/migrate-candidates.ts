@@ -113,7 +113,7 @@ async function timed(fn: () => Promise<{ rows: number; outputBytes: number; file
  * the row-count check.
  */
 async function runIcebridge(job: MigrateJob): Promise<JobResult> {
-  const { runMigration } = await import('../../cli/run-migration.js');
+  const { runMigration } = await import('../../cli/support/run-migration.js');
   const migrate = async (table: string, dir: string, partitionSizeInBytes?: number): Promise<{ rows: number; partitions: number }> => {
     await mkdir(path.join(dir, 'warehouse'), { recursive: true });
     const report = await runMigration({
@@ -206,7 +206,7 @@ function countVerified(json: string, level: 'quick' | 'full'): { rows: number; t
 
 /** Every table of a schema through runMigration, as `icebridge migrate` would; what a verification then reads. */
 async function runMigrateSchema(job: MigrateJob): Promise<JobResult> {
-  const { runMigration } = await import('../../cli/run-migration.js');
+  const { runMigration } = await import('../../cli/support/run-migration.js');
   const warehouse = path.join(job.workDir, 'warehouse');
   await mkdir(warehouse, { recursive: true });
   return timed(async () => {

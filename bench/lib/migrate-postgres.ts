@@ -5,7 +5,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Client } from 'pg';
-import { freePort } from '../../cli/free-port';
+import { freePort } from '../../cli/support/free-port';
 
 /** Schema and table the benchmark generates and every candidate reads. */
 export const ORDERS = { schema: 'bench', table: 'orders', warmupTable: 'orders_warmup' } as const;

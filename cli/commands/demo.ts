@@ -7,11 +7,11 @@ import * as path from 'node:path';
 import { Client } from 'pg';
 import { errorMessage } from '../../shared/errors';
 import { DEMO_SIZES, demoDatasetSql } from '../demo/demo-dataset';
-import { type FlagSpec, parseFlags, stringFlag, usage } from '../args';
-import { runMigration } from '../run-migration';
+import { type FlagSpec, parseFlags, stringFlag, usage } from '../support/args';
+import { runMigration } from '../support/run-migration';
 import { migrationSucceeded } from './migrate';
-import { renderSummary } from '../summary';
-import { freePort } from '../free-port';
+import { renderSummary } from '../support/summary';
+import { freePort } from '../support/free-port';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../demo/embedded-postgres';
 
 /** Flags of `icebridge demo`. */

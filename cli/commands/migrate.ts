@@ -5,16 +5,17 @@ import * as path from 'node:path';
 import { IcebridgeError, NotFoundError, TableNotFoundError, ValidationError, errorMessage } from '../../shared/errors';
 import { createFileIO } from '../../shared/iceberg/io';
 import type { MigrationReport } from '../../shared/migrate/migration-status';
-import { parseMigrationRequest, parseTableConfig } from '../../shared/migrate/migration-request';
+import { parseMigrationRequest } from '../../shared/migrate/migration-request';
+import { parseTableConfig } from '../../shared/run/request-fields';
 import { connectPostgres } from '../../shared/postgres/connection';
 import { describeTables } from '../../shared/postgres/introspect';
 import { loadSettings } from '../../shared/config/settings';
 import { resolveSourceUrl } from '../../shared/postgres/source-url';
-import { type FlagSpec, UsageError, intFlag, listFlag, parseFlags, stringFlag, usage } from '../args';
-import { DEFAULT_STATE_DIR } from '../local-run';
-import { runMigration } from '../run-migration';
-import { type ProgressOutput } from '../progress';
-import { renderSummary } from '../summary';
+import { type FlagSpec, UsageError, intFlag, listFlag, parseFlags, stringFlag, usage } from '../support/args';
+import { DEFAULT_STATE_DIR } from '../support/local-run';
+import { runMigration } from '../support/run-migration';
+import { type ProgressOutput } from '../support/progress';
+import { renderSummary } from '../support/summary';
 
 /** Flags of `icebridge migrate`. */
 export const MIGRATE_FLAGS: FlagSpec[] = [

@@ -12,9 +12,9 @@ import { createFileIO, redactLocation } from '../../shared/iceberg/io';
 import { connectPostgres, redactUrl } from '../../shared/postgres/connection';
 import { escapeControls } from '../../shared/postgres/identifiers';
 import { resolveSourceUrl } from '../../shared/postgres/source-url';
-import { type RegistryDiff, diffRegistries } from '../../shared/verify/schema-registry-diff';
-import { type SchemaRegistry, parseRegistry, snapshotDatabase, snapshotWarehouse } from '../../shared/verify/schema-registry';
-import { type FlagSpec, type ParsedFlags, UsageError, listFlag, parseCommandLine, parseFlags, stringFlag, usage } from '../args';
+import { type RegistryDiff, diffRegistries } from '../../shared/verify/schema-registry/schema-registry-diff';
+import { type SchemaRegistry, parseRegistry, snapshotDatabase, snapshotWarehouse } from '../../shared/verify/schema-registry/schema-registry';
+import { type FlagSpec, type ParsedFlags, UsageError, listFlag, parseCommandLine, parseFlags, stringFlag, usage } from '../support/args';
 import { asUsageError, resolveWarehouse } from './migrate';
 
 /** Flags of `icebridge schema snapshot`. */

@@ -6,9 +6,9 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { describeSettings, loadSettings } from '../../shared/config/settings';
 import { errorMessage } from '../../shared/errors';
-import { type FlagSpec, intFlag, parseFlags, stringFlag, usage } from '../args';
+import { type FlagSpec, intFlag, parseFlags, stringFlag, usage } from '../support/args';
 import { LocalHost, consoleHostLog } from '../local-host';
-import { DEFAULT_STATE_DIR, appHostJson, loadFunctionModules } from '../local-run';
+import { DEFAULT_STATE_DIR, appHostJson, loadFunctionModules } from '../support/local-run';
 
 /** Flags of `icebridge serve`. */
 export const SERVE_FLAGS: FlagSpec[] = [

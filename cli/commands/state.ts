@@ -10,8 +10,8 @@ import { inTree, rootOf } from '../local-host/instance-tree';
 import { isTerminal } from '../local-host/instance';
 import { DEFAULT_MAX_JOURNAL_BYTES, formatBytes, loadJournal } from '../local-host/journal-reader';
 import type { RuntimeStatus } from '../local-host/journal';
-import { UsageError } from '../args';
-import { DEFAULT_STATE_DIR } from '../local-run';
+import { UsageError } from '../support/args';
+import { DEFAULT_STATE_DIR } from '../support/local-run';
 
 /** Whether a recorded status is one no further episode follows. */
 const finished = (status: string | undefined): boolean => status !== undefined && isTerminal(status as RuntimeStatus);

@@ -7,16 +7,16 @@ import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { loadSettings } from '../../shared/config/settings';
 import { TableNotFoundError, errorMessage } from '../../shared/errors';
-import { environmentFromSettings, withSource } from '../../shared/migrate/environment';
+import { environmentFromSettings, withSource } from '../../shared/run/environment';
 import { describeTables } from '../../shared/postgres/introspect';
 import { resolveSourceUrl } from '../../shared/postgres/source-url';
 import type { VerifyLevel } from '../../shared/verify/contracts';
-import { renderHtmlReport } from '../../shared/verify/report-html';
-import { renderJsonReport } from '../../shared/verify/report-json';
-import { writeTerminalReport } from '../../shared/verify/report-terminal';
-import { type FlagSpec, UsageError, intFlag, listFlag, parseFlags, stringFlag, usage } from '../args';
-import { DEFAULT_STATE_DIR } from '../local-run';
-import { runVerification } from '../run-verification';
+import { renderHtmlReport } from '../../shared/verify/reports/report-html';
+import { renderJsonReport } from '../../shared/verify/reports/report-json';
+import { writeTerminalReport } from '../../shared/verify/reports/report-terminal';
+import { type FlagSpec, UsageError, intFlag, listFlag, parseFlags, stringFlag, usage } from '../support/args';
+import { DEFAULT_STATE_DIR } from '../support/local-run';
+import { runVerification } from '../support/run-verification';
 import { asUsageError, resolveWarehouse } from './migrate';
 
 /** Flags of `icebridge verify`. */

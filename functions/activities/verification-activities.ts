@@ -3,14 +3,14 @@ import * as df from 'durable-functions';
 import { loadSettings } from '../../shared/config/settings';
 import { redactUrl } from '../../shared/postgres/connection';
 import type { TableVerification, VerifyDatabaseInput } from '../../shared/verify/contracts';
-import { type VerifyRowRangeInput, type VerifyTableChecksInput, planVerification } from '../../shared/verify/plan-verification';
-import { saveTableVerification, verificationReportsLocation } from '../../shared/verify/report-store';
-import { verifyRowRange, verifyTable } from '../../shared/verify/verify-table';
+import { type VerifyRowRangeInput, type VerifyTableChecksInput, planVerification } from '../../shared/verify/steps/plan-verification';
+import { saveTableVerification, verificationReportsLocation } from '../../shared/verify/reports/report-store';
+import { verifyRowRange, verifyTable } from '../../shared/verify/steps/verify-table';
 import { Activities } from '../../orchestrators/names';
 import { activityOutcome } from './activity-outcome';
 import { environment } from './environment';
-import type { SearchTableRowsInput, VerifyScanRangeInput } from '../../shared/verify/plan-verification';
-import { searchTableRows, verifyScanRange } from '../../shared/verify/verify-scan-range';
+import type { SearchTableRowsInput, VerifyScanRangeInput } from '../../shared/verify/steps/plan-verification';
+import { searchTableRows, verifyScanRange } from '../../shared/verify/steps/verify-scan-range';
 
 df.app.activity(Activities.planVerification, {
   handler: (input: VerifyDatabaseInput) => {

@@ -2,7 +2,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { errorMessage } from '../../shared/errors';
-import type { InstanceSnapshot, TableInstanceRead } from '../../shared/migrate/migration-status';
+import type { InstanceSnapshot, TableInstanceRead } from '../../shared/run/instance-status';
 import { tableInstanceId } from '../../orchestrators/names';
 import { problem } from './http-json';
 import { mapBounded } from '../../shared/concurrency';

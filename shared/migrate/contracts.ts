@@ -3,20 +3,9 @@
  * JSON, so they hold references and figures only (never rows, never credentials) and no bigint: 64-bit values
  * travel as decimal strings.
  */
-import type { PartitionFieldRequest } from '../iceberg/transaction/table-evolution';
+import type { PartitionPlan, PartitionRanges, SourceRelation } from '../postgres/partition-ranges';
+import type { TableConfig } from '../run/request-fields';
 import type { VerifyLevel } from '../verify/contracts';
-
-/** Per-table choices from the config file. */
-export interface TableConfig {
-  /** Iceberg table name (default: the PostgreSQL name, unchanged). */
-  targetName?: string;
-  /** Partition spec of the Iceberg table, e.g. [{ source: 'created_at', transform: 'day' }]. */
-  partitionSpec?: PartitionFieldRequest[];
-  /** Key columns to use instead of the primary key (for row identity in errors and verification). */
-  key?: string[];
-  /** Columns not to migrate. */
-  excludeColumns?: string[];
-}
 
 /** Input of the migrateDatabase orchestration. The source connection comes from settings, not from here. */
 export interface MigrateDatabaseInput {
@@ -36,48 +25,6 @@ export interface MigrateDatabaseInput {
   partitionSizeInBytes?: number;
   /** Verification of the committed tables after the copy (the edges default to quick); none when absent. */
   verify?: VerifyLevel | 'none';
-}
-
-/** A relation rows are read from: the table itself, or one leaf of a partitioned table. */
-export interface SourceRelation {
-  schema: string;
-  name: string;
-}
-
-/** The slice of the source one copyPartition reads: a page range (ctid) of one relation. */
-export interface PartitionPlan {
-  index: number;
-  relation: SourceRelation;
-  /** First heap page, inclusive. */
-  fromPage: number;
-  /** End heap page, exclusive; null for "to the end" (pages added after planning are included). */
-  toPage: number | null;
-  estimatedRows: number;
-}
-
-/**
- * The copy partitions of one relation: its heap split into ranges of `pagesPerPartition` pages, the last one
- * open-ended (pages added after planning are read too). A foreign or small relation is one partition.
- */
-export interface RelationPages {
-  relation: SourceRelation;
-  /** Heap pages when planned. */
-  pages: number;
-  pagesPerPartition: number;
-  /** Partitions of this relation (at least one). */
-  partitions: number;
-  /** Rows per heap page by PostgreSQL's statistics, for estimates. */
-  rowsPerPage: number;
-}
-
-/**
- * A table's copy partitions in a form whose size does not grow with their number (a 1 TiB table is 16,384
- * partitions of 64 MiB, and the plan travels in orchestration inputs): one entry per relation. `length` is the
- * number of partitions; `partitionAt` (partition-ranges.ts) gives one of them.
- */
-export interface PartitionRanges {
-  length: number;
-  relations: RelationPages[];
 }
 
 /** Everything the activities need to know about one table. */

@@ -19,7 +19,7 @@ import { mapTable } from '../postgres/type-mapping';
 import { cancellationCheck } from './cancellation';
 import { HashingFileIO } from './content-hash';
 import type { CopyPartitionInput, CopyPartitionResult } from './contracts';
-import { type MigrationEnvironment, withSource } from './environment';
+import { type RunEnvironment, withSource } from '../run/environment';
 import { toManifestRef } from './manifest-ref';
 import { partitionFilePrefix, receiptLocation, writeReceipt } from './partition-receipts';
 
@@ -31,7 +31,7 @@ export interface CopyPartitionOptions {
 }
 
 /** Copies one partition and returns its manifest reference, counts and content checksum. */
-export async function copyPartition(env: MigrationEnvironment, input: CopyPartitionInput, options: CopyPartitionOptions = {}): Promise<CopyPartitionResult> {
+export async function copyPartition(env: RunEnvironment, input: CopyPartitionInput, options: CopyPartitionOptions = {}): Promise<CopyPartitionResult> {
   const { table: plan, partition } = input;
   const target = await env.catalog.loadTable({ namespace: plan.target.namespace, name: plan.target.name });
   const targetFields = currentSchema(target.metadata).fields.map((f) => f.name);

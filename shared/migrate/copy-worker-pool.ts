@@ -24,7 +24,7 @@ import type { CopyPartitionInput, CopyPartitionResult } from './contracts';
 import { copyPartition } from './copy-partition';
 import { type CopyTaskMessage, type FromWorkerMessage, type ToWorkerMessage, deserializeError } from './copy-worker-messages';
 import { budgetedPoolOptions, copyResources } from './copy-resources';
-import { type MigrationEnvironment, type SharedInstanceLimits, instanceConnectionGate } from './environment';
+import { type RunEnvironment, type SharedInstanceLimits, instanceConnectionGate } from '../run/environment';
 
 /** Error code of a copy whose worker thread died; retryable (the next attempt gets a new worker). */
 export const COPY_WORKER_CRASHED = 'COPY_WORKER_CRASHED';
@@ -350,7 +350,7 @@ export interface CopyPartitionOnWorkerOptions extends WorkerCopyOptions {
   /** The app's settings: a worker builds its own environment from them (the source URL never leaves in a log). */
   settings: Readonly<Settings>;
   /** The environment of this thread, for copies that run here. */
-  environment: () => MigrationEnvironment;
+  environment: () => RunEnvironment;
   /** Pool to use, null for this thread; by default the process's shared pool (none when ICEBRIDGE_COPY_WORKERS=0). */
   pool?: CopyWorkerPool | null;
   /** Where a note goes when the copy runs in this thread because no worker could be started. */

@@ -11,15 +11,15 @@ import { setDefaultBufferBudget } from '../iceberg/writer/buffer-budget';
 import { copyPartition } from './copy-partition';
 import type { CopyWorkerData } from './copy-worker-pool';
 import { type CopyTaskMessage, type FromWorkerMessage, type ToWorkerMessage, serializeError } from './copy-worker-messages';
-import { type MigrationEnvironment, environmentFromSettings } from './environment';
+import { type RunEnvironment, environmentFromSettings } from '../run/environment';
 
 /** Progress goes to the parent at most this often (and once at the end): people read it, nothing waits on it. */
 const PROGRESS_EVERY_MS = 100;
 
-const environments = new Map<string, MigrationEnvironment>();
+const environments = new Map<string, RunEnvironment>();
 const running = new Map<number, AbortController>();
 
-function environmentFor(settings: Readonly<Settings>): MigrationEnvironment {
+function environmentFor(settings: Readonly<Settings>): RunEnvironment {
   const key = JSON.stringify([settings.sourceUrl ?? '', settings.warehouse, settings.storage]);
   let environment = environments.get(key);
   if (!environment) {

@@ -9,10 +9,10 @@ import { liveEntries } from '../iceberg/transaction/manifest-files';
 import { quoteQualified } from '../postgres/identifiers';
 import { describeTable } from '../postgres/introspect';
 import type { CountRowsInput, CountRowsResult } from './contracts';
-import { type MigrationEnvironment, withSource } from './environment';
+import { type RunEnvironment, withSource } from '../run/environment';
 
 /** Counts rows on both sides. */
-export async function countRows(env: MigrationEnvironment, input: CountRowsInput): Promise<CountRowsResult> {
+export async function countRows(env: RunEnvironment, input: CountRowsInput): Promise<CountRowsResult> {
   const table = await env.catalog.loadTable({ namespace: input.table.target.namespace, name: input.table.target.name });
   const snapshot = snapshotById(table.metadata, BigInt(input.snapshotId));
   if (!snapshot) throw new ValidationError(`snapshot ${input.snapshotId} is not in the table any more`);

@@ -10,7 +10,7 @@ import { AlreadyExistsError, IcebridgeError, ValidationError } from '../errors';
 import type { FileIO } from '../iceberg/io/file-io';
 import { redactLocation } from '../iceberg/io/io-errors';
 import type { CopyPartitionResult } from './contracts';
-import { IDEMPOTENCY_KEY_PATTERN } from './migration-request';
+import { IDEMPOTENCY_KEY_PATTERN } from '../run/request-fields';
 import { mapBounded } from '../concurrency';
 
 /** An execution token: hex, from the orchestration's replay-safe GUID. */

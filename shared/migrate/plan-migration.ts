@@ -9,8 +9,8 @@ import type { SourceTable } from '../postgres/source-table';
 import { mapTable } from '../postgres/type-mapping';
 import { currentSchema } from '../iceberg/spec/table-metadata';
 import type { MigrateDatabaseInput, TableFailure } from './contracts';
-import { type MigrationEnvironment, withSource } from './environment';
-import { type PlanPartitionsOptions, partitionSizing, planPartitions } from './partition-planner';
+import { type RunEnvironment, withSource } from '../run/environment';
+import { type PlanPartitionsOptions, partitionSizing, planPartitions } from '../postgres/partition-planner';
 import type { WarnedMigrationPlan, WarnedTablePlan } from './plan-warnings';
 import { orderByForeignKeys } from './table-order';
 import { ensureTargetTable } from './target-table';
@@ -19,7 +19,7 @@ import { ensureTargetTable } from './target-table';
  * Plans a migration run. Unknown tables or schema are an error naming what exists. The plan's warnings say what
  * a person should know about its partitions (a clamped size, an old server, a table that cannot be split).
  */
-export async function planMigration(env: MigrationEnvironment, input: MigrateDatabaseInput): Promise<WarnedMigrationPlan> {
+export async function planMigration(env: RunEnvironment, input: MigrateDatabaseInput): Promise<WarnedMigrationPlan> {
   const { described, version } = await withSource(env, async (client) => ({
     described: await describeTables(client, input.sourceSchema, input.tables),
     version: await serverVersionNum(client),
@@ -46,7 +46,7 @@ export async function planMigration(env: MigrationEnvironment, input: MigrateDat
   return { runId: input.runId, tables, cycles, failures, ...(warnings.length > 0 ? { warnings } : {}) };
 }
 
-async function planTable(env: MigrationEnvironment, input: MigrateDatabaseInput, source: SourceTable, sizing: PlanPartitionsOptions): Promise<WarnedTablePlan> {
+async function planTable(env: RunEnvironment, input: MigrateDatabaseInput, source: SourceTable, sizing: PlanPartitionsOptions): Promise<WarnedTablePlan> {
   const config = input.tableConfig?.[source.name] ?? {};
   const mapping = mapTable(source, config.excludeColumns ? { excludedColumns: config.excludeColumns } : {});
   const target = { namespace: [input.namespace], name: config.targetName ?? source.name };

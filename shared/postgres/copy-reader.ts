@@ -4,7 +4,7 @@
  * decoded ahead, then the stream is paused, so memory stays bounded whatever the table size.
  */
 import type { Client } from 'pg';
-import { boundedText, quotedText } from '../bounded-text';
+import { boundedText, quotedText } from '../text/bounded-text';
 import { IcebridgeError, ValidationError } from '../errors';
 import { type Row, type Value, uuidFromBytes } from '../iceberg/spec/values';
 import { compileDecoder } from './binary-decoders';

@@ -3,8 +3,8 @@
  * orchestration. JSON-safe: 64-bit figures travel as decimal strings.
  */
 
-import type { ScanRangePlan } from './scan-ranges';
-import type { AggregatePartial } from './target-aggregates';
+import type { IcebergType } from '../iceberg/spec/types';
+import type { PartitionRanges } from '../postgres/partition-ranges';
 
 /** How much is checked: quick = schema + counts + aggregates; full adds every row. */
 export type VerifyLevel = 'quick' | 'full';
@@ -246,4 +246,39 @@ export interface VerifyTableProgress {
   table: string;
   phase: 'checking' | 'done';
   ranges: { total: number; done: number };
+}
+
+/**
+ * A table's scan ranges as planned: its page ranges, compact (a few numbers per relation, see PartitionRanges),
+ * and the snapshot every range reads, pinned so that all of them group the same data files.
+ */
+export interface ScanRangePlan {
+  pages: PartitionRanges;
+  /** The snapshot verified (decimal id); absent when the table has none. */
+  snapshotId?: string;
+}
+
+/** A column the aggregates are kept for. */
+export interface AggregatedColumn {
+  name: string;
+  type: IcebergType;
+}
+
+/** One column's figures in JSON form (min and max encoded per category, see encodeExtreme). */
+export interface ColumnPartial extends AggregatedColumn {
+  count: number;
+  nulls: number;
+  min: string | null;
+  max: string | null;
+  sum: string;
+  nan: number;
+  /** Group counts of a string column; absent for other columns. */
+  groups?: Array<[string, number]>;
+  /** More distinct values than GROUP_TRACKING_LIMIT were seen: groups are incomplete. */
+  groupsOverflow?: boolean;
+}
+
+/** A key range's aggregate figures, merged with the other ranges' into the table's. */
+export interface AggregatePartial {
+  columns: ColumnPartial[];
 }

@@ -3,20 +3,15 @@
  * refused, each error naming the field and why.
  */
 import { ValidationError } from '../errors';
-import { integer, parseMigrationRequest, unknownFields } from '../migrate/migration-request';
+import { type RunSelection, RUN_SELECTION_FIELDS, integer, object, parseRunSelection, unknownFields } from '../run/request-fields';
 import type { VerifyLevel, VerifyTableConfig } from './contracts';
 
 /** A validated request. */
-export interface VerificationRequest {
-  schema: string;
-  namespace: string;
-  tables?: string[];
+export interface VerificationRequest extends Omit<RunSelection, 'tableConfig'> {
   level: VerifyLevel;
-  concurrency: number;
   tableConfig?: Record<string, VerifyTableConfig>;
   maxDifferences?: number;
   samples?: number;
-  idempotencyKey?: string;
 }
 
 /**
@@ -25,17 +20,14 @@ export interface VerificationRequest {
  */
 export const VERIFICATION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}(?::verify)?$/;
 
-const OWN_FIELDS = ['level', 'maxDifferences', 'samples'] as const;
-const VERIFICATION_FIELDS = new Set(['schema', 'namespace', 'tables', 'concurrency', 'tableConfig', 'idempotencyKey', ...OWN_FIELDS]);
+const VERIFICATION_FIELDS = new Set<string>([...RUN_SELECTION_FIELDS, 'level', 'maxDifferences', 'samples']);
 
 /** Validates a body; defaults as for migrations (schema public, namespace = schema, concurrency 2), level quick. */
 export function parseVerificationRequest(body: unknown): VerificationRequest {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ValidationError('the request body must be a JSON object');
-  const o = body as Record<string, unknown>;
+  const o = object(body, 'the request body');
   unknownFields(o, VERIFICATION_FIELDS, 'the request body');
   // The fields a verification shares with a migration are validated by the same rules.
-  const shared = Object.fromEntries(Object.entries(o).filter(([k]) => !(OWN_FIELDS as readonly string[]).includes(k)));
-  const common = parseMigrationRequest(shared);
+  const common = parseRunSelection(o);
   for (const [table, config] of Object.entries(common.tableConfig ?? {})) {
     if (config.partitionSpec) throw new ValidationError(`tableConfig.${table}.partitionSpec does not apply to a verification`);
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type FlagSpec, UsageError, intFlag, listFlag, parseCommandLine, parseFlags, usage } from '../../cli/args';
+import { type FlagSpec, UsageError, intFlag, listFlag, parseCommandLine, parseFlags, usage } from '../../cli/support/args';
 
 const SPECS: FlagSpec[] = [
   { name: 'source', value: true, description: 'where from' },

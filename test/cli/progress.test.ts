@@ -1,6 +1,6 @@
 /** The progress display's frames, drawn against an injected clock so rates and ETAs are exact. */
 import { describe, expect, it } from 'vitest';
-import { ProgressDisplay, type TableProgressView, describeRate } from '../../cli/progress';
+import { ProgressDisplay, type TableProgressView, describeRate } from '../../cli/support/progress';
 
 function recorder(isTTY: boolean, columns = 120): { write(text: string): void; isTTY: boolean; columns: number; frames: string[] } {
   const frames: string[] = [];

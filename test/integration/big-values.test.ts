@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMigration } from '../../cli/run-migration';
-import { runVerification } from '../../cli/run-verification';
-import { SHOWN_CHARACTERS, boundedText, boundedTextSql, parseBoundedText } from '../../shared/bounded-text';
+import { runMigration } from '../../cli/support/run-migration';
+import { runVerification } from '../../cli/support/run-verification';
+import { SHOWN_CHARACTERS, boundedText, boundedTextSql, parseBoundedText } from '../../shared/text/bounded-text';
 import type { VerificationReport } from '../../shared/verify/contracts';
 import { type PostgresInstance, startPostgres } from './support/postgres';
 

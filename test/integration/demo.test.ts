@@ -15,7 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { demoCommand } from '../../cli/commands/demo';
 import { DEMO_SIZES } from '../../cli/demo/demo-dataset';
 import { startEmbeddedPostgres } from '../../cli/demo/embedded-postgres';
-import { freePort } from '../../cli/free-port';
+import { freePort } from '../../cli/support/free-port';
 
 const asRoot = process.getuid?.() === 0;
 const created: string[] = [];

@@ -18,7 +18,7 @@ import { HadoopCatalog } from '../../shared/iceberg/catalog/hadoop-catalog';
 import { ResolvingFileIO } from '../../shared/iceberg/io';
 import { scanToArray } from '../../shared/iceberg/scan/table-scan';
 import type { MigrationReport } from '../../shared/migrate/migration-status';
-import type { VerificationStatus } from '../../shared/verify/verification-status';
+import type { VerificationStatus } from '../../shared/verify/status/verification-status';
 import { type PostgresInstance, startPostgres } from './support/postgres';
 
 const REPO = path.resolve(__dirname, '../..');

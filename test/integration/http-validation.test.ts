@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../cli/free-port';
+import { freePort } from '../../cli/support/free-port';
 import { parseMigrationRequest } from '../../shared/migrate/migration-request';
 import { parseVerificationRequest } from '../../shared/verify/verification-request';
 

@@ -12,7 +12,7 @@ import { threadId as mainThreadId } from 'node:worker_threads';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMigration } from '../../cli/run-migration';
+import { runMigration } from '../../cli/support/run-migration';
 import { HadoopCatalog } from '../../shared/iceberg/catalog/hadoop-catalog';
 import { createFileIO } from '../../shared/iceberg/io';
 import { currentSchema } from '../../shared/iceberg/spec/table-metadata';

@@ -8,9 +8,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { freePort } from '../../cli/free-port';
+import { freePort } from '../../cli/support/free-port';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMigration } from '../../cli/run-migration';
+import { runMigration } from '../../cli/support/run-migration';
 import type { Table } from '../../shared/iceberg/catalog/hadoop-catalog';
 import type { MigrationReport } from '../../shared/migrate/migration-status';
 import {

@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { partitionsBetween } from '../../shared/migrate/partition-ranges';
+import { partitionsBetween } from '../../shared/postgres/partition-ranges';
 import { loadSettings } from '../../shared/config/settings';
 import { copyPartition } from '../../shared/migrate/copy-partition';
-import { connectUnderCap, environmentFromSettings, type MigrationEnvironment } from '../../shared/migrate/environment';
-import { PAGE_SIZE } from '../../shared/migrate/partition-planner';
+import { connectUnderCap, environmentFromSettings, type RunEnvironment } from '../../shared/run/environment';
+import { PAGE_SIZE } from '../../shared/postgres/partition-planner';
 import { planMigration } from '../../shared/migrate/plan-migration';
 import { connectPostgres } from '../../shared/postgres/connection';
 import { ConnectionGate } from '../../shared/postgres/connection-gate';
@@ -25,7 +25,7 @@ const MIB = 1024 * 1024;
 let pg: PostgresInstance;
 let sourceUrl: string;
 let workDir: string;
-let env: MigrationEnvironment;
+let env: RunEnvironment;
 
 beforeAll(async () => {
   pg = await startPostgres();

@@ -9,7 +9,7 @@ import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyCommand } from '../../cli/commands/verify';
 import { demoDatasetSql } from '../../cli/demo/demo-dataset';
-import { runMigration } from '../../cli/run-migration';
+import { runMigration } from '../../cli/support/run-migration';
 import type { VerificationReport } from '../../shared/verify/contracts';
 import { type PostgresInstance, startPostgres } from './support/postgres';
 

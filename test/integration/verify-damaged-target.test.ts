@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMigration } from '../../cli/run-migration';
-import { runVerification } from '../../cli/run-verification';
+import { runMigration } from '../../cli/support/run-migration';
+import { runVerification } from '../../cli/support/run-verification';
 import { HadoopCatalog } from '../../shared/iceberg/catalog/hadoop-catalog';
 import { LocalFileIO, localPath } from '../../shared/iceberg/io';
 import { currentSnapshot } from '../../shared/iceberg/spec/table-metadata';
@@ -19,11 +19,11 @@ import { liveEntries, writeDataManifest } from '../../shared/iceberg/transaction
 import { rollbackTo } from '../../shared/iceberg/transaction/snapshot-management';
 import { fastAppend, overwrite } from '../../shared/iceberg/transaction/table-operations';
 import { TableWriter } from '../../shared/iceberg/writer/table-writer';
-import type { MigrationEnvironment } from '../../shared/migrate/environment';
+import type { RunEnvironment } from '../../shared/run/environment';
 import { connectPostgres } from '../../shared/postgres/connection';
 import type { TableVerification, VerifyLevel } from '../../shared/verify/contracts';
-import type { VerificationStatus } from '../../shared/verify/verification-status';
-import { verifyTable } from '../../shared/verify/verify-table';
+import type { VerificationStatus } from '../../shared/verify/status/verification-status';
+import { verifyTable } from '../../shared/verify/steps/verify-table';
 import { type PostgresInstance, startPostgres } from './support/postgres';
 
 const ROWS = 400;
@@ -36,7 +36,7 @@ const ITEMS = { source: { schema: 'public', name: 'items' }, target: { namespace
 let pg: PostgresInstance;
 let dir: string;
 let catalog: HadoopCatalog;
-let env: MigrationEnvironment;
+let env: RunEnvironment;
 let migrated: bigint;
 let sourceUrl: string;
 let warehouse: string;

@@ -7,12 +7,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMigration } from '../../cli/run-migration';
+import { runMigration } from '../../cli/support/run-migration';
 import { HadoopCatalog } from '../../shared/iceberg/catalog/hadoop-catalog';
 import { LocalFileIO } from '../../shared/iceberg/io';
-import type { MigrationEnvironment } from '../../shared/migrate/environment';
+import type { RunEnvironment } from '../../shared/run/environment';
 import { connectPostgres } from '../../shared/postgres/connection';
-import { verifyTables } from '../../shared/verify/verify-table';
+import { verifyTables } from '../../shared/verify/steps/verify-table';
 import { CHINOOK_SQL, PAGILA_SQL, type PostgresInstance, startPostgres } from './support/postgres';
 
 const DATASETS = [
@@ -49,7 +49,7 @@ afterAll(async () => {
 
 describe.each(DATASETS)('the $database migration', (dataset) => {
   it('verifies clean at full level', async () => {
-    const env: MigrationEnvironment = {
+    const env: RunEnvironment = {
       connectSource: () => connectPostgres(server.urlFor(dataset.database)),
       catalog: new HadoopCatalog(new LocalFileIO(), path.join(workDir, 'warehouse')),
     };

@@ -9,14 +9,14 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMigration } from '../../cli/run-migration';
+import { runMigration } from '../../cli/support/run-migration';
 import { HadoopCatalog } from '../../shared/iceberg/catalog/hadoop-catalog';
 import { LocalFileIO } from '../../shared/iceberg/io';
-import type { MigrationEnvironment } from '../../shared/migrate/environment';
+import type { RunEnvironment } from '../../shared/run/environment';
 import { connectPostgres } from '../../shared/postgres/connection';
 import type { RowDifference, TableVerification, VerifyLevel } from '../../shared/verify/contracts';
-import { ROW_KEY } from '../../shared/verify/row-check';
-import { verifyTable, verifyTables } from '../../shared/verify/verify-table';
+import { ROW_KEY } from '../../shared/verify/checks/row-check';
+import { verifyTable, verifyTables } from '../../shared/verify/steps/verify-table';
 import { type PostgresInstance, startPostgres } from './support/postgres';
 
 const SETUP_SQL = `
@@ -64,7 +64,7 @@ let pg: PostgresInstance;
 let dir: string;
 let url: string;
 let client: Client;
-let env: MigrationEnvironment;
+let env: RunEnvironment;
 
 const ACCOUNTS = { source: { schema: 'public', name: 'accounts' }, target: { namespace: ['public'], name: 'accounts' } };
 const EVENTS = { source: { schema: 'public', name: 'events' }, target: { namespace: ['public'], name: 'events' } };

@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMigration } from '../../cli/run-migration';
-import { runVerification } from '../../cli/run-verification';
-import type { VerificationStatus } from '../../shared/verify/verification-status';
+import { runMigration } from '../../cli/support/run-migration';
+import { runVerification } from '../../cli/support/run-verification';
+import type { VerificationStatus } from '../../shared/verify/status/verification-status';
 import { type PostgresInstance, startPostgres } from './support/postgres';
 
 const SETUP_SQL = `

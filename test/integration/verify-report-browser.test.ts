@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderHtmlReport } from '../../shared/verify/report-html';
+import { renderHtmlReport } from '../../shared/verify/reports/report-html';
 import { HOSTILE_NAME, sampleReport } from '../verify/report-fixtures';
 
 const CHROMIUM = '/usr/bin/chromium';

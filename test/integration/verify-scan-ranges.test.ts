@@ -9,20 +9,20 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMigration } from '../../cli/run-migration';
-import { runVerification } from '../../cli/run-verification';
+import { runMigration } from '../../cli/support/run-migration';
+import { runVerification } from '../../cli/support/run-verification';
 import { HadoopCatalog } from '../../shared/iceberg/catalog/hadoop-catalog';
 import { LocalFileIO } from '../../shared/iceberg/io';
-import { type MigrationEnvironment, withSource } from '../../shared/migrate/environment';
+import { type RunEnvironment, withSource } from '../../shared/run/environment';
 import { connectPostgres } from '../../shared/postgres/connection';
 import { describeTable } from '../../shared/postgres/introspect';
 import type { TableVerification, VerifyLevel } from '../../shared/verify/contracts';
-import { planTableScanRanges } from '../../shared/verify/plan-verification';
-import { scanRangesBetween } from '../../shared/verify/scan-ranges';
-import { mergeScanRanges } from '../../shared/verify/table-status';
-import { searchTableRows, verifyScanRange } from '../../shared/verify/verify-scan-range';
-import { type VerifyTableRequest, verifyTable } from '../../shared/verify/verify-table';
-import type { VerificationStatus } from '../../shared/verify/verification-status';
+import { planTableScanRanges } from '../../shared/verify/steps/plan-verification';
+import { scanRangesBetween } from '../../shared/verify/ranges/scan-ranges';
+import { mergeScanRanges } from '../../shared/verify/status/table-status';
+import { searchTableRows, verifyScanRange } from '../../shared/verify/steps/verify-scan-range';
+import { type VerifyTableRequest, verifyTable } from '../../shared/verify/steps/verify-table';
+import type { VerificationStatus } from '../../shared/verify/status/verification-status';
 import { type PostgresInstance, startPostgres } from './support/postgres';
 
 const SETUP_SQL = `
@@ -165,7 +165,7 @@ describe('verification in scan ranges', () => {
   }, 300_000);
 
   it('reports a difference of a table too large for the row search by its counts and figures only', async () => {
-    const env: MigrationEnvironment = { connectSource: () => connectPostgres(url), catalog: new HadoopCatalog(new LocalFileIO(), path.join(dir, 'warehouse')) };
+    const env: RunEnvironment = { connectSource: () => connectPostgres(url), catalog: new HadoopCatalog(new LocalFileIO(), path.join(dir, 'warehouse')) };
     const request: VerifyTableRequest = { source: { schema: 'public', name: 'readings' }, target: { namespace: ['public'], name: 'readings' } };
     await admin.query("UPDATE readings SET note = 'changed' WHERE note = 'reading 999'");
     try {

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schemaCommand } from '../../cli/commands/schema';
 import { HadoopCatalog } from '../../shared/iceberg/catalog/hadoop-catalog';
 import { LocalFileIO } from '../../shared/iceberg/io';
-import type { RegistryDiff } from '../../shared/verify/schema-registry-diff';
-import { type SchemaRegistry, parseRegistry } from '../../shared/verify/schema-registry';
+import type { RegistryDiff } from '../../shared/verify/schema-registry/schema-registry-diff';
+import { type SchemaRegistry, parseRegistry } from '../../shared/verify/schema-registry/schema-registry';
 import { PAGILA_SQL, type PostgresInstance, startPostgres } from './support/postgres';
 
 const ROOT = path.resolve(__dirname, '../..');

@@ -7,10 +7,10 @@ import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeTable } from '../../shared/postgres/introspect';
 import { mapTable } from '../../shared/postgres/type-mapping';
-import { groupedCandidates, sourceFigures } from '../../shared/verify/aggregate-check';
-import { comparedColumns } from '../../shared/verify/compared-columns';
-import { fromSql } from '../../shared/verify/count-check';
-import { sourceFiguresOf } from '../../shared/verify/target-aggregates';
+import { groupedCandidates, sourceFigures } from '../../shared/verify/checks/aggregate-check';
+import { comparedColumns } from '../../shared/verify/checks/compared-columns';
+import { fromSql } from '../../shared/verify/checks/count-check';
+import { sourceFiguresOf } from '../../shared/verify/checks/target-aggregates';
 import { type PostgresInstance, startPostgres } from './support/postgres';
 
 describe('source figures', () => {

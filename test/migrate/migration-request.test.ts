@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../shared/errors';
-import { parseMigrationRequest, parseTableConfig } from '../../shared/migrate/migration-request';
+import { parseMigrationRequest } from '../../shared/migrate/migration-request';
+import { parseTableConfig } from '../../shared/run/request-fields';
 
 const name64 = 'n'.repeat(64);
 /** 32 characters but 64 UTF-8 bytes: over PostgreSQL's limit although short in characters. */

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { TableOutcome } from '../../shared/migrate/contracts';
-import { type InstanceSnapshot, type TableInstanceRead, buildMigrationReport } from '../../shared/migrate/migration-status';
+import { buildMigrationReport } from '../../shared/migrate/migration-status';
+import { type InstanceSnapshot, type TableInstanceRead } from '../../shared/run/instance-status';
 import type { TableVerification, VerificationOutcome, VerificationReport } from '../../shared/verify/contracts';
 
 const outcomes: TableOutcome[] = ['a', 'b'].map((t) => ({ table: t, target: `lake.${t}`, status: 'committed', rows: 1, files: 1, partitions: 1, snapshotId: '1' }));

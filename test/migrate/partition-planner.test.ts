@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { PartitionPlan, PartitionRanges } from '../../shared/migrate/contracts';
-import { partitionRanges, partitionsBetween } from '../../shared/migrate/partition-ranges';
+import type { PartitionPlan, PartitionRanges } from '../../shared/postgres/partition-ranges';
+import { partitionRanges, partitionsBetween } from '../../shared/postgres/partition-ranges';
 import {
   DEFAULT_PARTITION_SIZE_IN_BYTES, MAX_PARTITION_SIZE_IN_BYTES, PAGE_SIZE, partitionSizing, planPartitions,
-} from '../../shared/migrate/partition-planner';
+} from '../../shared/postgres/partition-planner';
 import { planWarnings } from '../../shared/migrate/plan-warnings';
 import type { RelationStats, SourceLeaf, SourceTable } from '../../shared/postgres/source-table';
 

@@ -3,8 +3,8 @@
  * each relation's heap one partition at a time, whatever the relation's size.
  */
 import { describe, expect, it } from 'vitest';
-import type { PartitionPlan } from '../../shared/migrate/contracts';
-import { partitionAt, partitionRanges, partitionsBetween, relationPages } from '../../shared/migrate/partition-ranges';
+import type { PartitionPlan } from '../../shared/postgres/partition-ranges';
+import { partitionAt, partitionRanges, partitionsBetween, relationPages } from '../../shared/postgres/partition-ranges';
 
 interface Leaf {
   name: string;

@@ -1,6 +1,7 @@
 /** The request hash a run stores and the differences a 409 names: normalized requests, by their request names. */
 import { describe, expect, it } from 'vitest';
-import { parseMigrationRequest, requestDifferences, requestHash } from '../../shared/migrate/migration-request';
+import { parseMigrationRequest } from '../../shared/migrate/migration-request';
+import { requestDifferences, requestHash } from '../../shared/run/request-stamp';
 
 /** The orchestration input the HTTP function builds from a body (the same fields, runId for the key). */
 function inputOf(body: Record<string, unknown>): Record<string, unknown> {

@@ -9,9 +9,10 @@ import { EventType } from '../../cli/local-host/history-events';
 import type { OrchestratorAction } from '../../cli/local-host/actions';
 import type { MigrateDatabaseOutput } from '../../orchestrators/migrate-database';
 import type { MigrateDatabaseInput, MigrationProgress, TableProgress } from '../../shared/migrate/contracts';
-import { buildMigrationReport, type InstanceSnapshot } from '../../shared/migrate/migration-status';
+import { buildMigrationReport } from '../../shared/migrate/migration-status';
+import { type InstanceSnapshot } from '../../shared/run/instance-status';
 import type { ActivityRecord, Scenario } from './fixtures/stub-activities';
-import { renderSummary } from '../../cli/summary';
+import { renderSummary } from '../../cli/support/summary';
 
 type Stubs = typeof import('./fixtures/stub-activities.js');
 

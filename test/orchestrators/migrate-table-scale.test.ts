@@ -10,7 +10,7 @@ import { EventType } from '../../cli/local-host/history-events';
 import type { MigrateDatabaseOutput } from '../../orchestrators/migrate-database';
 import type { MigrateDatabaseInput, TableProgress } from '../../shared/migrate/contracts';
 import type { VerificationOutcome, VerifyDatabaseInput } from '../../shared/verify/contracts';
-import { assembleVerificationReport } from '../../shared/verify/report-store';
+import { assembleVerificationReport } from '../../shared/verify/reports/report-store';
 
 type Stubs = typeof import('./fixtures/stub-activities.js');
 type VerifyStubs = typeof import('./fixtures/stub-verify-activities.js');

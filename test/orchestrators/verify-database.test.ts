@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LocalHost, silentHostLog, type HistoryEvent } from '../../cli/local-host';
 import { EventType } from '../../cli/local-host/history-events';
 import type { VerificationOutcome, VerificationReport, VerifyDatabaseInput } from '../../shared/verify/contracts';
-import { assembleVerificationReport } from '../../shared/verify/report-store';
-import { tableReportLocation } from '../../shared/verify/table-summary';
+import { assembleVerificationReport } from '../../shared/verify/reports/report-store';
+import { tableReportLocation } from '../../shared/verify/reports/table-summary';
 import type { VerifyScenario } from './fixtures/stub-verify-activities';
 
 type Stubs = typeof import('./fixtures/stub-verify-activities.js');

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { IcebergType, MapType } from '../../shared/iceberg/spec/types';
 import type { Value } from '../../shared/iceberg/spec/values';
-import { CanonicalRows, canonicalValue } from '../../shared/verify/canonical';
-import { TargetAggregates } from '../../shared/verify/target-aggregates';
+import { CanonicalRows, canonicalValue } from '../../shared/verify/canonical/canonical';
+import { TargetAggregates } from '../../shared/verify/checks/target-aggregates';
 
 function mapOf(key: IcebergType, value: IcebergType, valueRequired = false): MapType {
   return { type: 'map', 'key-id': 1, key, 'value-id': 2, value, 'value-required': valueRequired };

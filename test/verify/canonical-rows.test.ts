@@ -5,11 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { decimalToString } from '../../shared/iceberg/spec/values';
 import type { IcebergType } from '../../shared/iceberg/spec/types';
-import { CanonicalRows, bucketOf, canonicalValue, jsonArray, reduceHash, trimScale } from '../../shared/verify/canonical';
-import { HASHED } from '../../shared/verify/row-hash';
-import { RowHasher } from '../../shared/verify/row-hasher';
-import { TargetAggregates } from '../../shared/verify/target-aggregates';
-import type { ComparedColumn } from '../../shared/verify/compared-columns';
+import { CanonicalRows, bucketOf, canonicalValue, jsonArray, reduceHash, trimScale } from '../../shared/verify/canonical/canonical';
+import { HASHED } from '../../shared/verify/canonical/row-hash';
+import { RowHasher } from '../../shared/verify/canonical/row-hasher';
+import { TargetAggregates } from '../../shared/verify/checks/target-aggregates';
+import type { ComparedColumn } from '../../shared/verify/checks/compared-columns';
 
 /** Strings JSON escapes in every way it can: quotes, backslashes, control characters, surrogates paired and lone. */
 const AWKWARD = ['', 'plain', 'null', '"', '\\', 'a"b\\c', '\b\f\n\r\t', '\u0000\u0001\u001f', '\u007f', 'é', '€ 漢字', '😀',

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { compareFloats, compareStrings as compareCodePoints } from '../../shared/iceberg/spec/compare';
-import { bucketOf, canonicalValue, jsonArray, reduceHash, trimScale } from '../../shared/verify/canonical';
-import { RowHasher, HashSum } from '../../shared/verify/row-hasher';
-import { TargetAggregates } from '../../shared/verify/target-aggregates';
-import type { ComparedColumn } from '../../shared/verify/compared-columns';
+import { bucketOf, canonicalValue, jsonArray, reduceHash, trimScale } from '../../shared/verify/canonical/canonical';
+import { RowHasher, HashSum } from '../../shared/verify/canonical/row-hasher';
+import { TargetAggregates } from '../../shared/verify/checks/target-aggregates';
+import type { ComparedColumn } from '../../shared/verify/checks/compared-columns';
 
 describe('canonical values', () => {
   it('keeps floats exact and tells NaN, -0.0 and 0.0 apart', () => {

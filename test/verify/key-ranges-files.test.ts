@@ -7,7 +7,7 @@ import type { Row } from '../../shared/iceberg/spec/values';
 import { fastAppend, overwrite } from '../../shared/iceberg/transaction/table-operations';
 import { TableWriter } from '../../shared/iceberg/writer/table-writer';
 import type { KeyRange } from '../../shared/verify/contracts';
-import { type KeyFileBounds, keyFileBounds, rangesFromFiles } from '../../shared/verify/key-ranges';
+import { type KeyFileBounds, keyFileBounds, rangesFromFiles } from '../../shared/verify/ranges/key-ranges';
 
 const MIN = -(2n ** 63n);
 const MAX = 2n ** 63n - 1n;

@@ -1,8 +1,8 @@
 /** Splitting a key span into ranges and merging the ranges' row results back into one table's verification. */
 import { describe, expect, it } from 'vitest';
 import type { RowRangeResult, TableVerification } from '../../shared/verify/contracts';
-import { mergeRowRanges } from '../../shared/verify/table-status';
-import { splitKeySpan } from '../../shared/verify/verify-table';
+import { mergeRowRanges } from '../../shared/verify/status/table-status';
+import { splitKeySpan } from '../../shared/verify/steps/verify-table';
 
 describe('splitKeySpan', () => {
   it('covers every key exactly once, with open outer ranges', () => {

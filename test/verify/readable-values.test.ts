@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { TableVerification, VerificationReport } from '../../shared/verify/contracts';
-import { canonicalValue } from '../../shared/verify/canonical';
-import { readableReport, readableValue } from '../../shared/verify/readable-values';
-import { renderTerminalReport } from '../../shared/verify/report-terminal';
+import { canonicalValue } from '../../shared/verify/canonical/canonical';
+import { readableReport, readableValue } from '../../shared/verify/reports/readable-values';
+import { renderTerminalReport } from '../../shared/verify/reports/report-terminal';
 
 describe('readableValue', () => {
   it('shows timestamps, dates and times in ISO 8601 with every microsecond', () => {

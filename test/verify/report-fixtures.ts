@@ -2,7 +2,7 @@
  * Hand-made verification results for the report tests: one table of each outcome, together showing every kind of
  * difference, plus a table whose name is an HTML injection attempt.
  */
-import { boundedHex, boundedText } from '../../shared/bounded-text';
+import { boundedHex, boundedText } from '../../shared/text/bounded-text';
 import type { TableVerification, VerificationReport } from '../../shared/verify/contracts';
 
 /** A table name that would run script if it reached the page unescaped. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { escapeHtml, renderHtmlReport } from '../../shared/verify/report-html';
-import { DIFFERENCE_KINDS } from '../../shared/verify/report-model';
+import { escapeHtml, renderHtmlReport } from '../../shared/verify/reports/report-html';
+import { DIFFERENCE_KINDS } from '../../shared/verify/reports/report-model';
 import { HOSTILE_NAME, LONG_SOURCE, LONG_TARGET, OK_TABLE, longValueReport, sampleReport } from './report-fixtures';
 
 const html = renderHtmlReport(sampleReport());

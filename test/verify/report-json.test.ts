@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { VerificationReport } from '../../shared/verify/contracts';
-import { renderJsonReport } from '../../shared/verify/report-json';
+import { renderJsonReport } from '../../shared/verify/reports/report-json';
 import { LONG_SOURCE, ROWS_TABLE, SCHEMA_TABLE, longValueReport, sampleReport } from './report-fixtures';
 
 /** The same object with every nested object's keys inserted in reverse order. */

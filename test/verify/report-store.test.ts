@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { HadoopCatalog } from '../../shared/iceberg/catalog/hadoop-catalog';
 import { MemoryFileIO } from '../../shared/iceberg/io';
 import type { TableVerification, VerificationOutcome, VerificationReport } from '../../shared/verify/contracts';
-import { assembleVerificationReport, encodeVerificationId, saveTableVerification, verificationReportsLocation } from '../../shared/verify/report-store';
-import { MAX_SUMMARY_ERROR_LENGTH, summarizeTableVerification, tableReportLocation } from '../../shared/verify/table-summary';
+import { assembleVerificationReport, encodeVerificationId, saveTableVerification, verificationReportsLocation } from '../../shared/verify/reports/report-store';
+import { MAX_SUMMARY_ERROR_LENGTH, summarizeTableVerification, tableReportLocation } from '../../shared/verify/reports/table-summary';
 
 function table(name: string, extra: Partial<TableVerification> = {}): TableVerification {
   return { table: `public.${name}`, target: `lake.${name}`, level: 'full', status: 'ok', schema: [], aggregates: [], samples: [], durationMs: 5, ...extra };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderTerminalReport, writeTerminalReport } from '../../shared/verify/report-terminal';
+import { renderTerminalReport, writeTerminalReport } from '../../shared/verify/reports/report-terminal';
 import { LONG_SOURCE, LONG_TARGET, OK_TABLE, longValueReport, sampleReport } from './report-fixtures';
 
 const ESC = '\u001b';

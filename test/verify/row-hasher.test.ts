@@ -5,9 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import type { IcebergType } from '../../shared/iceberg/spec/types';
 import type { Value } from '../../shared/iceberg/spec/values';
-import { canonicalValue, reduceHash } from '../../shared/verify/canonical';
-import { HASHED, hashText } from '../../shared/verify/row-hash';
-import { HashSum, RowHasher, rowHashSql } from '../../shared/verify/row-hasher';
+import { canonicalValue, reduceHash } from '../../shared/verify/canonical/canonical';
+import { HASHED, hashText } from '../../shared/verify/canonical/row-hash';
+import { HashSum, RowHasher, rowHashSql } from '../../shared/verify/canonical/row-hasher';
 
 const hashed = (): bigint => (BigInt(HASHED[0]!) << 32n) | BigInt(HASHED[1]!);
 

@@ -1,7 +1,7 @@
 /** Grouping of data files for scan ranges and the SQL of a page range. */
 import { describe, expect, it } from 'vitest';
-import { pageRangeSource } from '../../shared/verify/scan-ranges';
-import { groupFiles } from '../../shared/verify/target-scan';
+import { pageRangeSource } from '../../shared/verify/ranges/scan-ranges';
+import { groupFiles } from '../../shared/verify/checks/target-scan';
 
 describe('groupFiles', () => {
   it('makes consecutive groups of about equal records, at most one per range', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createSchema } from '../../shared/iceberg/spec/schema';
-import { compareSchemas, typeToString } from '../../shared/verify/schema-check';
+import { compareSchemas, typeToString } from '../../shared/verify/checks/schema-check';
 
 const TABLE = { schema: 'public', name: 'Orders' };
 

@@ -5,11 +5,11 @@ import { MemoryFileIO } from '../../shared/iceberg/io';
 import { createSchema, type Schema } from '../../shared/iceberg/spec/schema';
 import type { NestedField } from '../../shared/iceberg/spec/types';
 import type { SourceColumn, SourceTable, SourceType } from '../../shared/postgres/source-table';
-import { diffRegistries, postgresType } from '../../shared/verify/schema-registry-diff';
+import { diffRegistries, postgresType } from '../../shared/verify/schema-registry/schema-registry-diff';
 import {
   type RegistrySource, type SchemaRegistry, buildRegistry, parseRegistry, registerSourceTable, registerTable, schemaSignature,
   snapshotWarehouse, typeText,
-} from '../../shared/verify/schema-registry';
+} from '../../shared/verify/schema-registry/schema-registry';
 
 const base = (oid: number, sql: string, typmod = -1): SourceType => ({ kind: 'base', oid, schema: 'pg_catalog', name: sql, sql, typmod, typtype: 'b' });
 const INT4 = base(23, 'integer');

@@ -4,17 +4,11 @@
  * range counted all of its groups.
  */
 import { describe, expect, it } from 'vitest';
-import { boundedText } from '../../shared/bounded-text';
+import { boundedText } from '../../shared/text/bounded-text';
 import type { IcebergType } from '../../shared/iceberg/spec/types';
 import type { Row } from '../../shared/iceberg/spec/values';
-import {
-  type AggregatedColumn,
-  type CanonicalColumnFigures,
-  TargetAggregates,
-  mergeAggregatePartials,
-  partialFromCanonical,
-  sourceFiguresOf,
-} from '../../shared/verify/target-aggregates';
+import { type CanonicalColumnFigures, TargetAggregates, mergeAggregatePartials, partialFromCanonical, sourceFiguresOf } from '../../shared/verify/checks/target-aggregates';
+import { type AggregatedColumn } from '../../shared/verify/contracts';
 
 const COLUMNS: AggregatedColumn[] = [
   { name: 'id', type: 'long' },

@@ -6,7 +6,7 @@
  * bigint (numbers accepted when writing), bytes and fixed are Uint8Array, arrays are arrays, Avro maps are
  * Map<string, datum>, enums are their symbol, and a union is its branch's value (null for the null branch).
  */
-import { quotedText } from '../../bounded-text';
+import { quotedText } from '../../text/bounded-text';
 import { ValidationError } from '../../errors';
 import type { AvroField, AvroSchema } from './avro-schema';
 import { AvroReader, AvroWriter, corruptAvro } from './binary';

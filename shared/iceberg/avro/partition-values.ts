@@ -3,7 +3,7 @@
  * driven by the Avro type and logical type of each field, so the same rules serve our writer schema and any
  * writer schema found in a file.
  */
-import { quotedText } from '../../bounded-text';
+import { quotedText } from '../../text/bounded-text';
 import { ValidationError } from '../../errors';
 import { decimalFromBytes, decimalToBytes, toTwosComplement } from '../spec/conversions';
 import { type Value, decimalDigits, uuidFromBytes, uuidToBytes } from '../spec/values';

@@ -3,7 +3,7 @@
  * buffers, finished pages compressed as soon as they fill, and running min/max/null/NaN statistics. The value
  * encoding itself lives in the per-type subclasses (value-columns.ts).
  */
-import { SHOWN_CHARACTERS, boundedHex, quotedText } from '../../bounded-text';
+import { SHOWN_CHARACTERS, boundedHex, quotedText } from '../../text/bounded-text';
 import { ValidationError } from '../../errors';
 import type { Value } from '../spec/values';
 import { ByteBuffer } from './byte-buffer';

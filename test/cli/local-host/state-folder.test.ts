@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LocalHost, silentHostLog } from '../../../cli/local-host';
-import { startOrResume } from '../../../cli/local-run';
+import { startOrResume } from '../../../cli/support/local-run';
 
 const temps: string[] = [];
 afterAll(async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { boundedHex, boundedText } from '../../../shared/bounded-text';
+import { boundedHex, boundedText } from '../../../shared/text/bounded-text';
 import { describeValue } from '../../../shared/iceberg/parquet/column-writer';
 
 describe('describeValue', () => {

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { freePort } from '../../../cli/free-port';
+import { freePort } from '../../../cli/support/free-port';
 
 /** A running Azurite blob service and the well-known development credentials it accepts. */
 export interface AzuriteInstance {

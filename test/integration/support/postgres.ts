@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../../../cli/demo/embedded-postgres';
-import { freePort } from '../../../cli/free-port';
+import { freePort } from '../../../cli/support/free-port';
 
 /** A running embedded PostgreSQL cluster on a loopback port, with a throw-away data directory. */
 export interface PostgresInstance {

@@ -95,7 +95,7 @@ export function productImportsOnlyProduct(graph: ImportGraph): string[] {
 }
 
 /** True when a repository-relative file sits in a folder or below it. */
-export function within(file: string | undefined, folder: string): boolean {
+function within(file: string | undefined, folder: string): boolean {
   return file !== undefined && file.startsWith(`${folder}/`);
 }
 

@@ -2,10 +2,11 @@
  * LocalHost: runs the app's registered functions in-process, standing in for the Functions host and the Durable
  * Functions extension during development and tests.
  *
- * Pinned to durable-functions 3.5.0 (package.json pins it exactly): the host speaks the out-of-process protocol of
- * that version — history event JSON, replay schema V4, `OrchestratorState` actions, `$OutOfProcData$` failures and
- * the DurableClient's HTTP endpoints. Re-check `lib/src/orchestrations/*`, `lib/src/durableClient/*` and the tests
- * under test/cli/local-host before moving the pin.
+ * Pinned to durable-functions 3.5.0: package.json names that exact version (no range), and the lock file holds it.
+ * The host speaks the out-of-process protocol of that version — history event JSON, replay schema V4,
+ * `OrchestratorState` actions, `$OutOfProcData$` failures and the DurableClient's HTTP endpoints. Re-check the
+ * package's `lib/src/orchestrations/*` and `lib/src/durableClient/*` and the tests under test/cli/local-host before
+ * moving the pin.
  */
 import { createRequire } from 'node:module';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';

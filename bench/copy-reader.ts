@@ -1,20 +1,22 @@
 /**
- * Decode throughput of the COPY reader against raw `COPY ... TO STDOUT (FORMAT binary)` into a null sink, on a
- * generated `orders` table in embedded PostgreSQL. A program that prints figures, not a test:
+ * Decode throughput of the COPY reader against raw `COPY ... TO STDOUT (FORMAT binary)` into a null sink, on the
+ * migration benchmark's generated `orders` table in embedded PostgreSQL. A program that prints figures, not a test:
  *
- *     npx tsx test/postgres/bench-copy-reader.ts [--rows 1000000] [--runs 5]
+ *     npx tsx bench/copy-reader.ts [--rows 1000000] [--runs 5]      (or: npm run bench -- --copy-reader [...])
  */
 import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Client } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import { connectPostgres } from '../../shared/postgres/connection';
-import { readRows } from '../../shared/postgres/copy-reader';
-import { describeTable } from '../../shared/postgres/introspect';
-import { withSnapshotTransaction } from '../../shared/postgres/snapshot-transaction';
-import { mapTable } from '../../shared/postgres/type-mapping';
-import { findPsql, startPostgres } from '../integration/support/postgres';
+import { connectPostgres } from '../shared/postgres/connection';
+import { readRows } from '../shared/postgres/copy-reader';
+import { describeTable } from '../shared/postgres/introspect';
+import { withSnapshotTransaction } from '../shared/postgres/snapshot-transaction';
+import { mapTable } from '../shared/postgres/type-mapping';
+import { findPsql, startPostgres } from '../test/integration/support/postgres';
+import { median } from './lib/measure';
+import { ORDERS, createOrdersTable } from './lib/migrate-postgres';
 
 function argument(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -24,23 +26,7 @@ function argument(name: string, fallback: number): number {
 const ROWS = argument('rows', 1_000_000);
 const RUNS = argument('runs', 5);
 
-const CREATE = `
-CREATE TABLE orders (
-  id bigint PRIMARY KEY, order_uuid uuid NOT NULL, customer_id int NOT NULL, amount numeric(12,2) NOT NULL,
-  status text NOT NULL, created_at timestamptz NOT NULL, shipped_on date, is_gift boolean NOT NULL, note text,
-  tags text[], attrs jsonb);
-INSERT INTO orders
-SELECT g, md5(g::text)::uuid, 1 + g % 50000, round((random() * 10000)::numeric, 2),
-       (ARRAY['new', 'paid', 'shipped', 'delivered', 'cancelled'])[1 + g % 5],
-       timestamptz '2020-01-01 00:00:00+00' + g * interval '17 seconds' + (g % 1000) * interval '1 microsecond',
-       CASE WHEN g % 3 = 0 THEN NULL ELSE date '2020-01-01' + (g % 1500) END,
-       g % 10 = 0,
-       CASE WHEN g % 20 = 0 THEN 'please gift wrap order ' || g END,
-       ARRAY['tag' || (g % 7), 'label-' || (g % 13)],
-       jsonb_build_object('channel', 'web', 'items', 1 + g % 9, 'vip', g % 17 = 0)
-  FROM generate_series(1, $1::int) AS g;`;
-
-const SQL = 'COPY public.orders TO STDOUT (FORMAT binary)';
+const SQL = `COPY ${ORDERS.schema}.${ORDERS.table} TO STDOUT (FORMAT binary)`;
 
 async function timed(fn: () => Promise<number>): Promise<{ ms: number; count: number; cpuMs: number }> {
   const cpu = process.cpuUsage();
@@ -71,22 +57,16 @@ async function nodeToNullSink(client: Client): Promise<number> {
   return bytes;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
 async function main(): Promise<void> {
   const server = await startPostgres();
   try {
     const url = await server.createDatabase('bench');
     const client = await connectPostgres(url, { statementTimeoutInMs: 0 });
     process.stdout.write(`generating ${ROWS.toLocaleString('en-US')} rows... `);
-    await client.query(CREATE.replace('$1::int', String(ROWS)));
-    await client.query('VACUUM ANALYZE public.orders');
-    const size = await client.query<{ size: string }>("SELECT pg_size_pretty(pg_relation_size('public.orders')) AS size");
+    await createOrdersTable(client, ROWS);
+    const size = await client.query<{ size: string }>('SELECT pg_size_pretty(pg_relation_size($1::regclass)) AS size', [`${ORDERS.schema}.${ORDERS.table}`]);
     console.log(`done (${size.rows[0]!.size} heap)`);
-    const table = await describeTable(client, 'public', 'orders');
+    const table = await describeTable(client, ORDERS.schema, ORDERS.table);
     const mapping = mapTable(table);
     const psql = findPsql();
 

@@ -44,17 +44,17 @@ describe('the code base graph', () => {
     const edges = graph.imports.map((s) => `${s.from} -> ${s.target.kind === 'file' ? s.target.path : `${s.target.kind}:${s.target.kind === 'unresolved' ? s.target.path : s.target.name}`}${s.typeOnly ? ' (type)' : ''}`);
     expect(edges).toEqual(
       expect.arrayContaining([
-        'orchestrators/migrate-table.ts -> shared/migrate/partition-ranges.ts',
+        'orchestrators/migrate-table.ts -> shared/postgres/partition-ranges.ts',
         'orchestrators/migrate-database.ts -> shared/migrate/contracts.ts (type)',
         'orchestrators/migrate-table.ts -> package:durable-functions',
         'shared/iceberg/io/azure-clients.ts -> package:@azure/storage-blob',
         'shared/iceberg/io/azure-file-io.ts -> package:@azure/storage-blob (type)',
         'shared/iceberg/spec/transforms.ts -> shared/errors.ts',
-        'cli/local-run.ts -> functions/index.ts',
+        'cli/support/local-run.ts -> functions/index.ts',
       ]),
     );
     expect(graph.imports.some((s) => s.target.kind === 'builtin')).toBe(true);
-    expect(folderEdges(graph).map((e) => `${e.from} -> ${e.to}`)).toEqual(expect.arrayContaining(['orchestrators -> shared/migrate', 'functions/activities -> shared/migrate', 'cli -> functions']));
+    expect(folderEdges(graph).map((e) => `${e.from} -> ${e.to}`)).toEqual(expect.arrayContaining(['orchestrators -> shared/migrate', 'functions/activities -> shared/migrate', 'cli/support -> functions']));
   });
 });
 

@@ -51,7 +51,7 @@ export function sharedImportsNoLayerAbove(graph: ImportGraph): string[] {
  * Rule 4: orchestrators are pure. No value import of a Node built-in or an I/O package (type-only imports are erased,
  * and `durable-functions` and our own modules are allowed), and no clock, randomness, environment, timer, process or
  * dynamic import in their code. The shared/ modules they import are not followed: some use deterministic built-ins
- * (shared/bounded-text.ts hashes with node:crypto), which an import rule cannot tell from I/O.
+ * (shared/text/bounded-text.ts hashes with node:crypto), which an import rule cannot tell from I/O.
  */
 export function orchestratorsArePure(graph: ImportGraph): string[] {
   const rule = 'orchestrators are pure: no clock, randomness, environment, timers or I/O';

@@ -4,7 +4,7 @@
  * max, exact sums of integers and decimals and NaN counts of floats; then group counts of low-cardinality
  * strings. Each column's canonical text is computed once per row and feeds both the row hash and the text
  * aggregates. The figures come back in the JSON form the Iceberg side's take (target-aggregates.ts), so a
- * table's ranges merge on both sides alike. Every figure is a canonical text (canonical/README.md), so the two sides
+ * table's ranges merge on both sides alike. Every figure is a canonical text (canonical/), so the two sides
  * are compared as strings, exactly: no float tolerance, -0.0 and NaN distinguished.
  */
 import type { Client } from 'pg';

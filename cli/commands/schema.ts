@@ -11,7 +11,7 @@ import { HadoopCatalog } from '../../shared/iceberg/catalog/hadoop-catalog';
 import { createFileIO, redactLocation } from '../../shared/iceberg/io';
 import { connectPostgres, redactUrl } from '../../shared/postgres/connection';
 import { escapeControls } from '../../shared/postgres/identifiers';
-import { resolveSourceUrl } from '../../shared/postgres/source-url';
+import { isPostgresUrl, resolveSourceUrl } from '../../shared/postgres/source-url';
 import { type RegistryDiff, diffRegistries } from '../../shared/verify/schema-registry/schema-registry-diff';
 import { type SchemaRegistry, parseRegistry, snapshotDatabase, snapshotWarehouse } from '../../shared/verify/schema-registry/schema-registry';
 import { type FlagSpec, type ParsedFlags, UsageError, listFlag, parseCommandLine, parseFlags, stringFlag, usage } from '../support/args';
@@ -185,10 +185,6 @@ function reportFailure(error: unknown, err: NodeJS.WritableStream, failureCode: 
   const usageLike = error instanceof ValidationError || error instanceof TableNotFoundError || error instanceof NotFoundError;
   err.write(`${usageLike ? '' : 'schema: '}${errorMessage(error)}\n`);
   return usageLike ? 2 : failureCode;
-}
-
-function isPostgresUrl(text: string): boolean {
-  return /^postgres(ql)?:\/\//.test(text);
 }
 
 /** The differences as a terminal table, followed by the suggested SQL. */

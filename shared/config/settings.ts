@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { ValidationError } from '../errors';
 import type { FileIOSettings } from '../iceberg/io';
 import type { AzureAccountSettings } from '../iceberg/io/azure-clients';
+import { isPostgresUrl } from '../postgres/source-url';
 
 /** Every setting the app reads. */
 export interface Settings {
@@ -89,7 +90,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Readonly<Set
     throw new ValidationError(`${SETTING_NAMES.taskHub} must be 3-45 letters and digits starting with a letter`);
   }
   const sourceUrl = get(SETTING_NAMES.sourceUrl);
-  if (sourceUrl !== undefined && !/^postgres(ql)?:\/\//.test(sourceUrl)) {
+  if (sourceUrl !== undefined && !isPostgresUrl(sourceUrl)) {
     throw new ValidationError(`${SETTING_NAMES.sourceUrl} must be a postgres:// or postgresql:// URL`);
   }
   return deepFreeze({ warehouse, storage: accounts.length > 0 ? { azure: { accounts } } : {}, taskHub, ...(sourceUrl ? { sourceUrl } : {}) });

@@ -15,6 +15,7 @@ import { quoteIdent, quoteQualified, displayIdent, displayQualified } from './id
 import { toPostgresError } from './postgres-errors';
 import { sendCancelRequest } from './cancel-request';
 import type { SourceTable } from './source-table';
+import { TEXT_OUTPUT_SETTINGS } from './session-settings';
 import { renderForComparison } from './text-rendering';
 import type { TableMapping } from './type-mapping';
 
@@ -58,11 +59,6 @@ export const UNREPRESENTABLE_VALUE = 'UNREPRESENTABLE_VALUE';
 
 const MAX_READY_BATCHES = 2;
 const CANCEL_GRACE_IN_MS = 30_000;
-
-/** Server settings that make `::text` output deterministic, set for the caller's transaction only. */
-const TEXT_SETTINGS: ReadonlyArray<[string, string]> = [
-  ['TimeZone', 'UTC'], ['DateStyle', 'ISO, YMD'], ['IntervalStyle', 'iso_8601'], ['extra_float_digits', '3'], ['bytea_output', 'hex'],
-];
 
 /**
  * Reads rows as batches in the mapping's column order. Must run inside a REPEATABLE READ transaction (see
@@ -256,8 +252,8 @@ function keyConditions(table: SourceTable, range: KeyRange): string[] {
 
 /** Sets the text-output settings and key bounds for the transaction; checks a snapshot is in force. */
 async function prepareSession(client: Client, range: KeyRange | undefined, where: string): Promise<void> {
-  const names: string[] = TEXT_SETTINGS.map(([name]) => name);
-  const values: string[] = TEXT_SETTINGS.map(([, value]) => value);
+  const names: string[] = TEXT_OUTPUT_SETTINGS.map(([name]) => name);
+  const values: string[] = TEXT_OUTPUT_SETTINGS.map(([, value]) => value);
   const addBound = (bound: string[] | undefined, which: string): void => {
     bound?.forEach((value, i) => {
       if (value.includes('\u0000')) throw new ValidationError('a key bound cannot contain a NUL character');

@@ -27,6 +27,11 @@ export interface ResolveSourceOptions {
   warn?: (message: string) => void;
 }
 
+/** Whether `text` names a source by URL (`postgres://` or `postgresql://`), as settings and flags must. */
+export function isPostgresUrl(text: string): boolean {
+  return /^postgres(ql)?:\/\//.test(text);
+}
+
 /** The libpq variables that, when any is set, make the environment describe a source. */
 export const LIBPQ_VARIABLES = ['PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE'] as const;
 
@@ -39,7 +44,7 @@ export async function resolveSourceUrl(flag: string | undefined, options: Resolv
   const env = options.env ?? process.env;
   const warn = options.warn ?? ((message: string) => process.stderr.write(`${message}\n`));
   const fromUrl = async (url: string, origin: SourceOrigin, what: string): Promise<ResolvedSource> => {
-    if (!/^postgres(ql)?:\/\//.test(url)) throw new ValidationError(`${what} must be a postgres:// or postgresql:// URL`);
+    if (!isPostgresUrl(url)) throw new ValidationError(`${what} must be a postgres:// or postgresql:// URL`);
     return { url: await withLibpqPassword(url, env, warn), origin };
   };
   if (flag !== undefined) return fromUrl(flag, 'flag', '--source');

@@ -62,4 +62,17 @@ describe('settings', () => {
     }
     expect(() => loadSettings({ ICEBRIDGE_TASK_HUB: 'bad hub!' })).toThrow(/ICEBRIDGE_TASK_HUB/);
   });
+
+  it('takes a postgres:// or postgresql:// source URL and refuses any other, naming the setting not the value', () => {
+    expect(loadSettings({ ICEBRIDGE_SOURCE_URL: 'postgresql://u@h/db' }).sourceUrl).toBe('postgresql://u@h/db');
+    expect(loadSettings({ ICEBRIDGE_SOURCE_URL: 'postgres://u@h/db' }).sourceUrl).toBe('postgres://u@h/db');
+    const error = (() => {
+      try {
+        return loadSettings({ ICEBRIDGE_SOURCE_URL: `mysql://root:${KEY}@h/db` });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(String(error)).toBe('ValidationError: ICEBRIDGE_SOURCE_URL must be a postgres:// or postgresql:// URL');
+  });
 });

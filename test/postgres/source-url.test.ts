@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../shared/errors';
 import { parsePostgresUrl, redactUrl } from '../../shared/postgres/connection';
-import { libpqUrl, passwordFromFile, resolveSourceUrl } from '../../shared/postgres/source-url';
+import { isPostgresUrl, libpqUrl, passwordFromFile, resolveSourceUrl } from '../../shared/postgres/source-url';
 
 const SECRET = 'S3cr:et@p\\ss';
 
@@ -77,6 +77,14 @@ describe('the source from the environment', () => {
     const { url } = await resolveSourceUrl(undefined, { env: { PGUSER: 'me', PGPASSFILE: open }, warn: (m) => warnings.push(m) });
     expect(parsePostgresUrl(url).password).toBeUndefined();
     expect(warnings).toEqual([`WARNING: password file "${open}" has group or world access; permissions should be u=rw (0600) or less`]);
+  });
+
+  it('takes postgres:// and postgresql:// URLs as sources, and nothing else', async () => {
+    for (const url of ['postgres://h/db', 'postgresql://u@h:5432/db']) expect(isPostgresUrl(url), url).toBe(true);
+    for (const text of ['mysql://h/db', 'postgres:/h/db', 'POSTGRES://h/db', ' postgres://h/db', 'snapshot.json', 'x-postgres://h/db', '']) {
+      expect(isPostgresUrl(text), text).toBe(false);
+    }
+    await expect(resolveSourceUrl('postgresq://h/db', { env: {} })).rejects.toThrow('--source must be a postgres:// or postgresql:// URL');
   });
 
   it('says what to set when nothing describes a source, and never shows a malformed value', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { IcebergType, MapType } from '../../shared/iceberg/spec/types';
 import type { Value } from '../../shared/iceberg/spec/values';
-import { CanonicalRows, canonicalValue } from '../../shared/verify/canonical/canonical';
+import { CanonicalRows, canonicalValue } from '../../shared/verify/canonical/canonical-text';
 import { TargetAggregates } from '../../shared/verify/checks/target-aggregates';
 
 function mapOf(key: IcebergType, value: IcebergType, valueRequired = false): MapType {

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { decimalToString } from '../../shared/iceberg/spec/values';
 import type { IcebergType } from '../../shared/iceberg/spec/types';
-import { CanonicalRows, bucketOf, canonicalValue, jsonArray, reduceHash, trimScale } from '../../shared/verify/canonical/canonical';
+import { bucketOf, reduceHash } from '../../shared/verify/canonical/buckets';
+import { CanonicalRows, canonicalValue, jsonArray, trimScale } from '../../shared/verify/canonical/canonical-text';
 import { HASHED } from '../../shared/verify/canonical/row-hash';
 import { RowHasher } from '../../shared/verify/canonical/row-hasher';
 import { TargetAggregates } from '../../shared/verify/checks/target-aggregates';

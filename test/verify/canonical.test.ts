@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareFloats, compareStrings as compareCodePoints } from '../../shared/iceberg/spec/compare';
-import { bucketOf, canonicalValue, jsonArray, reduceHash, trimScale } from '../../shared/verify/canonical/canonical';
+import { bucketOf, reduceHash } from '../../shared/verify/canonical/buckets';
+import { canonicalValue, jsonArray, trimScale } from '../../shared/verify/canonical/canonical-text';
 import { RowHasher, HashSum } from '../../shared/verify/canonical/row-hasher';
 import { TargetAggregates } from '../../shared/verify/checks/target-aggregates';
 import type { ComparedColumn } from '../../shared/verify/checks/compared-columns';

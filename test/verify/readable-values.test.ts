@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { TableVerification, VerificationReport } from '../../shared/verify/contracts';
-import { canonicalValue } from '../../shared/verify/canonical/canonical';
+import { canonicalValue } from '../../shared/verify/canonical/canonical-text';
 import { readableReport, readableValue } from '../../shared/verify/reports/readable-values';
 import { renderTerminalReport } from '../../shared/verify/reports/report-terminal';
 

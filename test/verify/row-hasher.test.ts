@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import type { IcebergType } from '../../shared/iceberg/spec/types';
 import type { Value } from '../../shared/iceberg/spec/values';
-import { canonicalValue, reduceHash } from '../../shared/verify/canonical/canonical';
+import { reduceHash } from '../../shared/verify/canonical/buckets';
+import { canonicalValue } from '../../shared/verify/canonical/canonical-text';
 import { HASHED, hashText } from '../../shared/verify/canonical/row-hash';
 import { HashSum, RowHasher, rowHashSql } from '../../shared/verify/canonical/row-hasher';
 

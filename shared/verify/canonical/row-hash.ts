@@ -1,7 +1,7 @@
 /**
- * PostgreSQL's hashtextextended in JavaScript: the row hash and bucket function of canonical.ts, computed on
- * both sides (PostgreSQL in SQL, this port for the Iceberg rows). Input is written into one scratch buffer
- * (scratch()) and hashed from there (hashScratch), 32-bit words at a time; results land in HASHED, so no
+ * PostgreSQL's hashtextextended in JavaScript: the canonical form's row hash and bucket function (README.md),
+ * computed on both sides (PostgreSQL in SQL, this port for the Iceberg rows). Input is written into one scratch
+ * buffer (scratch()) and hashed from there (hashScratch), 32-bit words at a time; results land in HASHED, so no
  * array or BigInt is made per hash.
  */
 

@@ -1,7 +1,8 @@
 /**
- * The row hash of canonical.ts, computed in JS from the values our Parquet reader returns (RowHasher) and in
- * SQL by PostgreSQL from the live table (rowHashSql). A row hash chains PostgreSQL's hash functions over the
- * row's columns, each column hashed with the previous column's hash as the seed (0 before the first column):
+ * The canonical form's row hash (README.md), computed in JS from the values our Parquet reader returns
+ * (RowHasher) and in SQL by PostgreSQL from the live table (rowHashSql). A row hash chains PostgreSQL's hash
+ * functions over the row's columns, each column hashed with the previous column's hash as the seed (0 before
+ * the first column):
  * an int or date column its 32-bit value (hashint4extended: the days from 1970-01-01 for a date), every other
  * column its canonical text (hashtextextended). Both are lookup3 over the same bytes (the value's four
  * little-endian bytes, or the text's UTF-8), and a 32-bit value is its own exact form, so nothing is lost; it
@@ -17,7 +18,8 @@
  */
 import { type IcebergType, decimalParams } from '../../iceberg/spec/types';
 import { type Row, type Value, decimalToString } from '../../iceberg/spec/values';
-import { type CanonicalFormatter, canonicalFormatter, trimScale, writeJsonArray as writeJsonArrayExport } from './canonical';
+import { type CanonicalFormatter, canonicalFormatter, trimScale } from './canonical-text';
+import { writeJsonArray as writeJsonArrayExport } from './json-bytes';
 import { HASHED as HASHED_EXPORT, hashScratch as hashScratchExport, scratch as scratchExport } from './row-hash';
 
 // Module-local bindings for the hot loop: a transpiler's CommonJS output can read every imported name through

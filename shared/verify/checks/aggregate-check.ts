@@ -4,13 +4,14 @@
  * max, exact sums of integers and decimals and NaN counts of floats; then group counts of low-cardinality
  * strings. Each column's canonical text is computed once per row and feeds both the row hash and the text
  * aggregates. The figures come back in the JSON form the Iceberg side's take (target-aggregates.ts), so a
- * table's ranges merge on both sides alike. Every figure is a canonical text (canonical.ts), so the two sides
+ * table's ranges merge on both sides alike. Every figure is a canonical text (canonical/), so the two sides
  * are compared as strings, exactly: no float tolerance, -0.0 and NaN distinguished.
  */
 import type { Client } from 'pg';
 import { boundedText, boundedTextSql } from '../../text/bounded-text';
 import type { SourceTable } from '../../postgres/source-table';
-import { canonicalSql, nullTestSql, reduceHash } from '../canonical/canonical';
+import { reduceHash } from '../canonical/buckets';
+import { canonicalSql, nullTestSql } from '../canonical/canonical-sql';
 import type { ComparedColumn } from './compared-columns';
 import { type RowFigures, type RowSource, rowsFromSql } from './row-check';
 import { hashedAsInt4, int4HashSql, rowHashSql } from '../canonical/row-hasher';

@@ -4,7 +4,7 @@ import { quoteIdent } from '../../postgres/identifiers';
 import type { TableMapping } from '../../postgres/type-mapping';
 import type { Schema } from '../../iceberg/spec/schema';
 import type { IcebergType } from '../../iceberg/spec/types';
-import { canonicalSql } from '../canonical/canonical';
+import { canonicalSql } from '../canonical/canonical-sql';
 import { typeToString } from './schema-check';
 
 /** One compared column. */
@@ -14,7 +14,7 @@ export interface ComparedColumn {
   plan: DecodePlan;
   /** SQL of the column's value as the copy selects it (`"col"`, `"col"::text`, `"col"::text[]`). */
   valueSql: string;
-  /** SQL of its canonical text (canonical.ts). */
+  /** SQL of its canonical text (canonical-sql.ts). */
   canonicalSql: string;
   /** Whether PostgreSQL allows NULL in it (a NOT NULL column's row hash step skips the NULL test). */
   nullable: boolean;

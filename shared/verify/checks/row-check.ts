@@ -11,7 +11,9 @@
  */
 import type { Client } from 'pg';
 import { boundedText, boundedTextSql } from '../../text/bounded-text';
-import { bucketOf, bucketSql, canonicalArraySql, integerBucketOf, integerBucketSql, jsonArray, reduceHash } from '../canonical/canonical';
+import { bucketOf, bucketSql, integerBucketOf, integerBucketSql, reduceHash } from '../canonical/buckets';
+import { canonicalArraySql } from '../canonical/canonical-sql';
+import { jsonArray } from '../canonical/canonical-text';
 import type { ComparedColumn } from './compared-columns';
 import type { RowDifference } from '../contracts';
 import { HASHED } from '../canonical/row-hash';

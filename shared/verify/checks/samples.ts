@@ -5,7 +5,7 @@
 import type { Client } from 'pg';
 import { boundedHex, boundedText } from '../../text/bounded-text';
 import type { Row, Value } from '../../iceberg/spec/values';
-import { CanonicalRows, canonicalFormatter, jsonArray } from '../canonical/canonical';
+import { CanonicalRows, canonicalFormatter, jsonArray } from '../canonical/canonical-text';
 import type { SampleRow } from '../contracts';
 import { ROW_KEY, type RowLayout, type RowSource, keyRecord, shownRowsSql } from './row-check';
 

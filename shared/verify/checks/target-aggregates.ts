@@ -3,7 +3,7 @@
  * max, exact sums of integers and decimals, NaN counts of floats and group counts of strings, accumulated from
  * the values our reader returns. A key range's figures travel as an AggregatePartial and the ranges of a table
  * merge into one (mergeAggregatePartials), so a table split into ranges is read once. Figures come out as
- * canonical texts (canonical.ts) and both sides are compared as strings: exactly, -0.0 and NaN distinguished.
+ * canonical texts (canonical/) and both sides are compared as strings: exactly, -0.0 and NaN distinguished.
  * Pure: the verifyTable orchestration merges and compares with it.
  * Texts (extremes, group values) leave as they are shown and carried (bounded-text.ts): min and max are found
  * on the full texts of the rows added, and merged figures compare by their shown forms (compareShown).
@@ -12,7 +12,7 @@ import { boundedHex, boundedText, compareShown } from '../../text/bounded-text';
 import { compareFloats as compareFloatsExport, compareStrings as compareStringsExport } from '../../iceberg/spec/compare';
 import { type IcebergType, decimalParams } from '../../iceberg/spec/types';
 import type { Row, Value } from '../../iceberg/spec/values';
-import { type CanonicalFormatter, canonicalFormatter, canonicalValue } from '../canonical/canonical';
+import { type CanonicalFormatter, canonicalFormatter, canonicalValue } from '../canonical/canonical-text';
 import type { AggregateCheck, AggregatedColumn, AggregatePartial, ColumnPartial } from '../contracts';
 
 // Module-local bindings for the per-value loop (see row-hasher.ts).

@@ -1,5 +1,5 @@
 /**
- * Canonical texts (canonical.ts) as people read them, for the terminal and HTML reports: timestamps, dates and
+ * Canonical texts (canonical/) as people read them, for the terminal and HTML reports: timestamps, dates and
  * times as ISO 8601 instead of microseconds or days from 1970, floats as decimal numbers instead of their IEEE
  * bytes. Each mapping is lossless (microseconds kept, every float its exact shortest decimal, -0 and NaN kept),
  * so two different values never look the same. The JSON report keeps the canonical texts, for machines.

@@ -18,11 +18,12 @@ import { type TableMetadata, currentSchema } from '../../iceberg/spec/table-meta
 import { type RunEnvironment, withSource } from '../../run/environment';
 import { displayQualified, quoteIdent } from '../../postgres/identifiers';
 import { describeTable } from '../../postgres/introspect';
+import { TEXT_OUTPUT_SETTINGS } from '../../postgres/session-settings';
 import { withSnapshotTransaction } from '../../postgres/snapshot-transaction';
 import type { SourceTable } from '../../postgres/source-table';
 import { type TableMapping, mapTable } from '../../postgres/type-mapping';
 import { groupedCandidates, sourceFigures } from '../checks/aggregate-check';
-import { CANONICAL_SESSION_SETTINGS, CanonicalRows } from '../canonical/canonical';
+import { CanonicalRows } from '../canonical/canonical-text';
 import { type ComparedColumn, comparedColumns } from '../checks/compared-columns';
 import type { KeyRange, RowRangeResult, TableVerification, VerificationReport, VerifyLevel } from '../contracts';
 import { fromSql, manifestRowCount, sourceRowCount } from '../checks/count-check';
@@ -214,7 +215,7 @@ async function applyCanonicalSession(client: Client): Promise<void> {
   // no user schema can shadow the functions of the canonical SQL through, and no parallel workers: tables and
   // key ranges already run side by side, and extra workers per query only added CPU (measured: 1 s of 18 at
   // 2,000,000 rows on 2 cores).
-  const settings = [...CANONICAL_SESSION_SETTINGS, ['search_path', 'pg_catalog'] as const, ['max_parallel_workers_per_gather', '0'] as const];
+  const settings = [...TEXT_OUTPUT_SETTINGS, ['search_path', 'pg_catalog'] as const, ['max_parallel_workers_per_gather', '0'] as const];
   await client.query(
     'SELECT count(pg_catalog.set_config(s.name, s.value, false)) FROM unnest($1::text[], $2::text[]) AS s(name, value)',
     [settings.map((s) => s[0]), settings.map((s) => s[1])],

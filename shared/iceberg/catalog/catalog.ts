@@ -1,8 +1,8 @@
 /**
  * What the rest of icebridge needs from an Iceberg catalog: find a table's current metadata, create and drop
  * tables, list a namespace, and commit a change as requirements plus updates. Everything outside `catalog/`
- * depends on this interface only; the one place that picks an implementation builds it (shared/run/environment.ts,
- * the CLI's `schema` command, tests).
+ * depends on this interface only; just the places that pick an implementation construct one
+ * (shared/run/environment.ts, the CLI's `schema` command, tests).
  *
  * The operations mirror the Iceberg REST catalog (apache/iceberg `open-api/rest-catalog-open-api.yaml`):
  * loadTable, createTable, updateTable (a commit: `requirements` and `updates`, the very TableRequirement and

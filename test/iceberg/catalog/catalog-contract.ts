@@ -72,7 +72,7 @@ function addColumn(base: Table, column: string): { requirements: TableRequiremen
   };
 }
 
-/** Asserts that both catalogs load `id` exactly as `expected`. */
+/** Asserts that each catalog loads `id` exactly as `expected`. */
 async function expectLoadsAs(catalogs: Catalog[], id: TableIdentifier, expected: Table): Promise<void> {
   for (const catalog of catalogs) {
     const loaded = await catalog.loadTable(id);

@@ -5,7 +5,7 @@
  * snapshot does not reference (retried or duplicated copies, the receipts) are removed; nothing of another run
  * or another execution of the same run id is ever touched.
  */
-import type { HadoopCatalog } from '../iceberg/catalog/hadoop-catalog';
+import type { Catalog } from '../iceberg/catalog/catalog';
 import { snapshotById } from '../iceberg/spec/table-metadata';
 import { liveEntries, snapshotManifests } from '../iceberg/transaction/manifest-files';
 import { findSnapshotByOperation } from '../iceberg/transaction/snapshot-producer';
@@ -32,7 +32,7 @@ export function migrationOperationId(runId: string, execution: string): string {
 }
 
 /** Commits the partitions' manifests in one snapshot and cleans up this execution's unreferenced files. */
-export async function commitTable(catalog: HadoopCatalog, input: CommitTableInput): Promise<CommitTableResult> {
+export async function commitTable(catalog: Catalog, input: CommitTableInput): Promise<CommitTableResult> {
   const id = { namespace: input.table.target.namespace, name: input.table.target.name };
   const operationId = migrationOperationId(input.runId, input.execution);
   const loaded = await catalog.loadTable(id);
@@ -68,7 +68,7 @@ export async function commitTable(catalog: HadoopCatalog, input: CommitTableInpu
 }
 
 /** Deletes files named with `prefix` (one execution's) that the snapshot does not reference. */
-async function removeUnreferenced(catalog: HadoopCatalog, tableLocation: string, prefix: string, referenced: Set<string>): Promise<void> {
+async function removeUnreferenced(catalog: Catalog, tableLocation: string, prefix: string, referenced: Set<string>): Promise<void> {
   const doomed: string[] = [];
   for (const folder of ['data/', 'metadata/']) {
     // Incomplete files too: a copy killed mid-write leaves one behind on local disk.

@@ -4,7 +4,7 @@
  * with a reason (the data would not fit the table's schema).
  */
 import { ValidationError } from '../errors';
-import type { HadoopCatalog, Table } from '../iceberg/catalog/hadoop-catalog';
+import type { Catalog, Table } from '../iceberg/catalog/catalog';
 import type { TableIdentifier } from '../iceberg/catalog/table-identifier';
 import type { Schema } from '../iceberg/spec/schema';
 import { currentSchema } from '../iceberg/spec/table-metadata';
@@ -19,7 +19,7 @@ export interface EnsureTargetTableOptions {
 }
 
 /** Creates the table or brings an existing one in line with `schema`; returns the table as it now is. */
-export async function ensureTargetTable(catalog: HadoopCatalog, id: TableIdentifier, schema: Schema, options: EnsureTargetTableOptions = {}): Promise<Table> {
+export async function ensureTargetTable(catalog: Catalog, id: TableIdentifier, schema: Schema, options: EnsureTargetTableOptions = {}): Promise<Table> {
   let table = await catalog.tryLoadTable(id);
   if (!table) {
     try {

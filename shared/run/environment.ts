@@ -4,6 +4,7 @@ import type { Client } from 'pg';
 import { loadResourceSettings } from '../config/resource-settings';
 import type { Settings } from '../config/settings';
 import { ValidationError } from '../errors';
+import type { Catalog } from '../iceberg/catalog/catalog';
 import { HadoopCatalog } from '../iceberg/catalog/hadoop-catalog';
 import { ResolvingFileIO } from '../iceberg/io';
 import { connectWithBackoff } from '../postgres/connect-backoff';
@@ -15,7 +16,7 @@ export interface RunEnvironment {
   /** Opens a new connection to the source database (the caller closes it). */
   connectSource(): Promise<Client>;
   /** The warehouse's catalog. */
-  catalog: HadoopCatalog;
+  catalog: Catalog;
 }
 
 /** Runs `fn` with a fresh source connection, closing it afterwards whatever happens. */

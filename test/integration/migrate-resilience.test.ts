@@ -11,7 +11,7 @@ import { Client } from 'pg';
 import { freePort } from '../../cli/support/free-port';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMigration } from '../../cli/support/run-migration';
-import type { Table } from '../../shared/iceberg/catalog/hadoop-catalog';
+import type { Table } from '../../shared/iceberg/catalog/catalog';
 import type { MigrationReport } from '../../shared/migrate/migration-status';
 import {
   type CanonicalColumn,

@@ -14,35 +14,15 @@ import {
 } from '../../errors';
 import type { FileIO } from '../io/file-io';
 import { applyUpdates, checkRequirements, newTableMetadata } from '../spec/metadata-builder';
-import type { PartitionSpec, SortOrder } from '../spec/partition-spec';
-import type { Schema } from '../spec/schema';
 import { type TableMetadata, parseTableMetadata, serializeTableMetadata } from '../spec/table-metadata';
 import type { TableRequirement, TableUpdate } from '../spec/updates';
+import type { Catalog, CommitOptions, CreateTableOptions, DropTableOptions, Table } from './catalog';
 import { type TableIdentifier, formatIdentifier, fromPathSegment, tableLocation } from './table-identifier';
 
-/** A loaded table: its metadata and where that metadata lives. */
-export interface Table {
-  identifier: TableIdentifier;
+/** A table loaded by the Hadoop catalog, with the version number its metadata file carries. */
+export interface HadoopTable extends Table {
   /** Version number N of `v<N>.metadata.json`. */
   version: number;
-  metadataLocation: string;
-  metadata: TableMetadata;
-}
-
-/** Options of createTable. */
-export interface CreateTableOptions {
-  schema: Schema;
-  spec?: PartitionSpec;
-  sortOrder?: SortOrder;
-  properties?: Record<string, string>;
-  /** Defaults to `<warehouse>/<namespace>/<table>`; the Hadoop layout needs the table under the warehouse. */
-  location?: string;
-}
-
-/** Options of commit. */
-export interface CommitOptions {
-  /** Clock reading for last-updated-ms; defaults to Date.now(). */
-  nowMs?: number;
 }
 
 /** Metadata files kept in the metadata log (Iceberg's write.metadata.previous-versions-max default). */
@@ -51,7 +31,7 @@ const PREVIOUS_VERSIONS_MAX = 100;
 const VERSION_FILE = /^v(\d+)\.metadata\.json$/;
 
 /** Hadoop-style catalog over any FileIO. */
-export class HadoopCatalog {
+export class HadoopCatalog implements Catalog {
   private readonly warehouse: string;
 
   /** `warehouse` is a location the FileIO understands (file path, file://, memory://, abfss://). */
@@ -65,14 +45,14 @@ export class HadoopCatalog {
   }
 
   /** Loads the latest committed version; throws TableNotFoundError when there is none. */
-  async loadTable(id: TableIdentifier): Promise<Table> {
+  async loadTable(id: TableIdentifier): Promise<HadoopTable> {
     const table = await this.tryLoadTable(id);
     if (!table) throw new TableNotFoundError(`table ${formatIdentifier(id)} does not exist`);
     return table;
   }
 
   /** Loads the latest committed version, or undefined when the table does not exist. */
-  async tryLoadTable(id: TableIdentifier): Promise<Table | undefined> {
+  async tryLoadTable(id: TableIdentifier): Promise<HadoopTable | undefined> {
     const metadataDir = `${this.tableLocation(id)}/metadata`;
     let version = await this.readVersionHint(metadataDir);
     // A hint naming a missing file is stale or damaged; the listing is the truth.
@@ -98,7 +78,7 @@ export class HadoopCatalog {
   }
 
   /** Creates a table (v1.metadata.json); throws AlreadyExistsError when it exists. */
-  async createTable(id: TableIdentifier, options: CreateTableOptions, commitOptions: CommitOptions = {}): Promise<Table> {
+  async createTable(id: TableIdentifier, options: CreateTableOptions, commitOptions: CommitOptions = {}): Promise<HadoopTable> {
     const location = options.location ?? this.tableLocation(id);
     if (location.replace(/\/+$/, '') !== this.tableLocation(id)) {
       throw new ValidationError(`a Hadoop-style table must live at ${this.tableLocation(id)}`);
@@ -126,7 +106,8 @@ export class HadoopCatalog {
    * Throws CommitConflictError when another writer got there first (reload and retry), and
    * CommitStateUnknownError when the write failed in a way that may have landed.
    */
-  async commit(base: Table, requirements: TableRequirement[], updates: TableUpdate[], options: CommitOptions = {}): Promise<Table> {
+  async commit(base: Table, requirements: TableRequirement[], updates: TableUpdate[], options: CommitOptions = {}): Promise<HadoopTable> {
+    const version = this.versionOf(base);
     checkRequirements(base.metadata, requirements);
     const nowMs = options.nowMs ?? Date.now();
     const next = applyUpdates(base.metadata, updates, { nowMs });
@@ -134,7 +115,7 @@ export class HadoopCatalog {
       ...next['metadata-log'],
       { 'timestamp-ms': base.metadata['last-updated-ms'], 'metadata-file': base.metadataLocation },
     ].slice(-PREVIOUS_VERSIONS_MAX);
-    return this.writeVersion(base.identifier, base.version + 1, next);
+    return this.writeVersion(base.identifier, version + 1, next);
   }
 
   /** Lists the tables of a namespace (directories holding a metadata/ folder with a version file). */
@@ -149,14 +130,24 @@ export class HadoopCatalog {
   }
 
   /** Removes a table's metadata (and, with `purge`, everything under its location). */
-  async dropTable(id: TableIdentifier, options: { purge?: boolean } = {}): Promise<void> {
+  async dropTable(id: TableIdentifier, options: DropTableOptions = {}): Promise<void> {
     const root = `${this.tableLocation(id)}/${options.purge ? '' : 'metadata/'}`;
     const files: string[] = [];
     for await (const file of this.io.list(root)) files.push(file.location);
     for (const file of files) await this.io.delete(file);
   }
 
-  private async writeVersion(id: TableIdentifier, version: number, metadata: TableMetadata): Promise<Table> {
+  /**
+   * The version a base was loaded at, read from its metadata file's name (as Spark's Hadoop tables do): every
+   * Table this catalog hands out names `v<N>.metadata.json`, so the number needs no member on the interface.
+   */
+  private versionOf(base: Table): number {
+    const match = VERSION_FILE.exec(base.metadataLocation.slice(base.metadataLocation.lastIndexOf('/') + 1));
+    if (!match) throw new ValidationError(`cannot commit to ${formatIdentifier(base.identifier)}: ${base.metadataLocation} is not a Hadoop-style version file`);
+    return Number(match[1]);
+  }
+
+  private async writeVersion(id: TableIdentifier, version: number, metadata: TableMetadata): Promise<HadoopTable> {
     const metadataDir = `${this.tableLocation(id)}/metadata`;
     const metadataLocation = versionLocation(metadataDir, version);
     const bytes = Buffer.from(serializeTableMetadata(metadata), 'utf8');

@@ -4,7 +4,7 @@
  * reloaded and the change looked for before anything is retried; nothing is cleaned up in that state.
  */
 import { CommitConflictError, CommitStateUnknownError } from '../../errors';
-import type { HadoopCatalog, Table } from '../catalog/hadoop-catalog';
+import type { Catalog, Table } from '../catalog/catalog';
 import type { TableIdentifier } from '../catalog/table-identifier';
 import type { TableMetadata } from '../spec/table-metadata';
 import type { TableRequirement, TableUpdate } from '../spec/updates';
@@ -37,7 +37,7 @@ export interface CommitWithRetryOptions {
 
 /** Commits the change `plan` describes, retrying conflicts; returns the table as committed. */
 export async function commitWithRetry(
-  catalog: HadoopCatalog,
+  catalog: Catalog,
   id: TableIdentifier,
   plan: (base: Table, attempt: number) => Promise<PlanResult>,
   options: CommitWithRetryOptions,
@@ -75,7 +75,7 @@ export async function commitWithRetry(
 }
 
 async function resolveUnknown(
-  catalog: HadoopCatalog,
+  catalog: Catalog,
   id: TableIdentifier,
   isCommitted: (metadata: TableMetadata) => boolean,
 ): Promise<Table | undefined> {

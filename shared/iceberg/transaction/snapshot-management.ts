@@ -1,6 +1,6 @@
 /** Moving the current snapshot (rollback, set current) and expiring old snapshots with their unreachable files. */
 import { ValidationError } from '../../errors';
-import type { HadoopCatalog, Table } from '../catalog/hadoop-catalog';
+import type { Catalog, Table } from '../catalog/catalog';
 import type { TableIdentifier } from '../catalog/table-identifier';
 import { MAIN_BRANCH } from '../spec/snapshot';
 import { ancestorsOf, snapshotById } from '../spec/table-metadata';
@@ -10,16 +10,16 @@ import { ManifestEntryStatus } from '../spec/manifest';
 import { type SnapshotOperationOptions, retryOptions } from './table-operations';
 
 /** Makes an ancestor of the current snapshot current again; data written after it stays in storage. */
-export async function rollbackTo(catalog: HadoopCatalog, id: TableIdentifier, snapshotId: bigint, options: SnapshotOperationOptions = {}): Promise<Table> {
+export async function rollbackTo(catalog: Catalog, id: TableIdentifier, snapshotId: bigint, options: SnapshotOperationOptions = {}): Promise<Table> {
   return moveMain(catalog, id, snapshotId, true, options);
 }
 
 /** Makes any existing snapshot current (also one that is not an ancestor, e.g. to undo a rollback). */
-export async function setCurrentSnapshot(catalog: HadoopCatalog, id: TableIdentifier, snapshotId: bigint, options: SnapshotOperationOptions = {}): Promise<Table> {
+export async function setCurrentSnapshot(catalog: Catalog, id: TableIdentifier, snapshotId: bigint, options: SnapshotOperationOptions = {}): Promise<Table> {
   return moveMain(catalog, id, snapshotId, false, options);
 }
 
-async function moveMain(catalog: HadoopCatalog, id: TableIdentifier, snapshotId: bigint, ancestorOnly: boolean, options: SnapshotOperationOptions): Promise<Table> {
+async function moveMain(catalog: Catalog, id: TableIdentifier, snapshotId: bigint, ancestorOnly: boolean, options: SnapshotOperationOptions): Promise<Table> {
   return commitWithRetry(
     catalog,
     id,
@@ -62,7 +62,7 @@ export interface ExpireSnapshotsResult {
  * Removes old snapshots from the metadata, then deletes the manifest lists, manifests and data files that no
  * remaining snapshot references. Files are deleted only after the commit is known to have landed.
  */
-export async function expireSnapshots(catalog: HadoopCatalog, id: TableIdentifier, options: ExpireSnapshotsOptions): Promise<ExpireSnapshotsResult> {
+export async function expireSnapshots(catalog: Catalog, id: TableIdentifier, options: ExpireSnapshotsOptions): Promise<ExpireSnapshotsResult> {
   const before = await catalog.loadTable(id);
   const retain = new Set(ancestorsOf(before.metadata, before.metadata['current-snapshot-id']).slice(0, options.retainLast ?? 1).map((s) => s['snapshot-id']));
   for (const ref of Object.values(before.metadata.refs)) retain.add(ref['snapshot-id']);
@@ -96,7 +96,7 @@ export async function expireSnapshots(catalog: HadoopCatalog, id: TableIdentifie
   return { table, expiredSnapshotIds: expired, deletedFiles: doomed.sort() };
 }
 
-async function referencedFiles(catalog: HadoopCatalog, table: Table, include: (snapshotId: bigint) => boolean, liveOnly: boolean): Promise<Set<string>> {
+async function referencedFiles(catalog: Catalog, table: Table, include: (snapshotId: bigint) => boolean, liveOnly: boolean): Promise<Set<string>> {
   const files = new Set<string>();
   const seenManifests = new Set<string>();
   for (const snapshot of table.metadata.snapshots) {

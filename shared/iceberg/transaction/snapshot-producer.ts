@@ -4,7 +4,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { writeManifestList } from '../avro/manifest-list';
-import type { Table } from '../catalog/hadoop-catalog';
+import type { Table } from '../catalog/catalog';
 import type { FileIO } from '../io/file-io';
 import type { ManifestFile } from '../spec/manifest';
 import { MAIN_BRANCH, type Snapshot, type SnapshotOperation, type SnapshotSummary } from '../spec/snapshot';

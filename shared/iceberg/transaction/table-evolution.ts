@@ -1,5 +1,5 @@
 /** Schema and partition-spec evolution as commits: compute the change against the latest metadata, commit, retry. */
-import type { HadoopCatalog, Table } from '../catalog/hadoop-catalog';
+import type { Catalog, Table } from '../catalog/catalog';
 import type { TableIdentifier } from '../catalog/table-identifier';
 import type { PartitionField } from '../spec/partition-spec';
 import { validatePartitionSpec } from '../spec/partition-type';
@@ -12,7 +12,7 @@ import { SchemaUpdate } from './update-schema';
 
 /** Applies the schema changes `change` makes to a SchemaUpdate of the current schema, in one commit. */
 export async function updateSchema(
-  catalog: HadoopCatalog,
+  catalog: Catalog,
   id: TableIdentifier,
   change: (update: SchemaUpdate) => void,
   options: SnapshotOperationOptions = {},
@@ -54,7 +54,7 @@ export interface PartitionFieldRequest {
 
 /** Makes a new partition spec the default; new data is written with it, existing files keep theirs. */
 export async function setPartitionSpec(
-  catalog: HadoopCatalog,
+  catalog: Catalog,
   id: TableIdentifier,
   fields: PartitionFieldRequest[],
   options: SnapshotOperationOptions = {},
@@ -103,7 +103,7 @@ export async function setPartitionSpec(
 }
 
 /** Sets table properties in one commit. */
-export async function setProperties(catalog: HadoopCatalog, id: TableIdentifier, updates: Record<string, string>, options: SnapshotOperationOptions = {}): Promise<Table> {
+export async function setProperties(catalog: Catalog, id: TableIdentifier, updates: Record<string, string>, options: SnapshotOperationOptions = {}): Promise<Table> {
   return commitWithRetry(
     catalog,
     id,

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ValidationError } from '../../errors';
-import type { HadoopCatalog, Table } from '../catalog/hadoop-catalog';
+import type { Catalog, Table } from '../catalog/catalog';
 import type { TableIdentifier } from '../catalog/table-identifier';
 import { type DataFile, type ManifestEntry, ManifestEntryStatus, type ManifestFile } from '../spec/manifest';
 import { currentSchema, currentSnapshot, specById } from '../spec/table-metadata';
@@ -42,7 +42,7 @@ export interface SnapshotResult {
 }
 
 /** Adds files in one new snapshot without touching existing manifests. */
-export async function fastAppend(catalog: HadoopCatalog, id: TableIdentifier, options: FastAppendOptions): Promise<SnapshotResult> {
+export async function fastAppend(catalog: Catalog, id: TableIdentifier, options: FastAppendOptions): Promise<SnapshotResult> {
   const prepared = await prepareOperation(catalog, id, options);
   if ('done' in prepared) return prepared.done;
   const { operationId, manifests } = prepared;
@@ -85,7 +85,7 @@ export interface OverwriteOptions extends SnapshotOperationOptions {
 }
 
 /** Replaces the chosen live files with new ones in one snapshot (operation overwrite, or delete when nothing is added). */
-export async function overwrite(catalog: HadoopCatalog, id: TableIdentifier, options: OverwriteOptions): Promise<SnapshotResult> {
+export async function overwrite(catalog: Catalog, id: TableIdentifier, options: OverwriteOptions): Promise<SnapshotResult> {
   const prepared = await prepareOperation(catalog, id, options);
   if ('done' in prepared) return prepared.done;
   const { operationId, manifests: addedManifests } = prepared;
@@ -140,7 +140,7 @@ export async function overwrite(catalog: HadoopCatalog, id: TableIdentifier, opt
 
 /** The common end of a snapshot operation: commit the planned snapshot with retry, recognised by its operation id. */
 async function commitSnapshotOperation(
-  catalog: HadoopCatalog,
+  catalog: Catalog,
   id: TableIdentifier,
   options: SnapshotOperationOptions,
   operationId: string,
@@ -164,7 +164,7 @@ async function commitSnapshotOperation(
  * the manifests it adds (data files given directly are written into one new manifest first).
  */
 async function prepareOperation(
-  catalog: HadoopCatalog,
+  catalog: Catalog,
   id: TableIdentifier,
   options: SnapshotOperationOptions & { dataFiles?: DataFile[]; manifests?: ManifestFile[] },
 ): Promise<{ done: SnapshotResult } | { operationId: string; manifests: ManifestFile[] }> {

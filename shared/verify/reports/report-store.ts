@@ -4,7 +4,7 @@
  * stays far below Durable's message limit at any table count. The report the renderers take is assembled here.
  */
 import { errorMessage } from '../../errors';
-import type { HadoopCatalog } from '../../iceberg/catalog/hadoop-catalog';
+import type { Catalog } from '../../iceberg/catalog/catalog';
 import { type FileIO, redactLocation } from '../../iceberg/io';
 import { shortReason } from '../../run/instance-status';
 import type { TableVerification, VerificationOutcome, VerificationReport, VerifiedTableSummary } from '../contracts';
@@ -26,7 +26,7 @@ export function encodeVerificationId(verificationId: string): string {
 }
 
 /** The folder of a verification's table reports: `<warehouse>/.icebridge/verifications/<encoded id>`. */
-export function verificationReportsLocation(catalog: HadoopCatalog, verificationId: string): string {
+export function verificationReportsLocation(catalog: Catalog, verificationId: string): string {
   return `${catalog.tableLocation({ namespace: ['.icebridge'], name: 'verifications' })}/${encodeVerificationId(verificationId)}`;
 }
 

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import type { Client } from 'pg';
 import { ValidationError } from '../../errors';
-import type { HadoopCatalog } from '../../iceberg/catalog/hadoop-catalog';
+import type { Catalog } from '../../iceberg/catalog/catalog';
 import { type Schema, parseSchema } from '../../iceberg/spec/schema';
 import { currentSchema } from '../../iceberg/spec/table-metadata';
 import type { IcebergType } from '../../iceberg/spec/types';
@@ -100,7 +100,7 @@ export async function snapshotDatabase(client: Client, schema: string, options: 
 }
 
 /** Captures the current Iceberg schema of every table (or the given tables) of a warehouse namespace. */
-export async function snapshotWarehouse(catalog: HadoopCatalog, namespace: string[], options: SnapshotWarehouseOptions = {}): Promise<SchemaRegistry> {
+export async function snapshotWarehouse(catalog: Catalog, namespace: string[], options: SnapshotWarehouseOptions = {}): Promise<SchemaRegistry> {
   const wanted = options.tables === undefined ? undefined : new Set(options.tables);
   const tables: RegisteredTable[] = [];
   for (const id of await catalog.listTables(namespace)) {

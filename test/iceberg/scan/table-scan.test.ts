@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Catalog } from '../../../shared/iceberg/catalog/catalog';
 import { HadoopCatalog } from '../../../shared/iceberg/catalog/hadoop-catalog';
 import { LocalFileIO } from '../../../shared/iceberg/io/local-file-io';
 import { planScan, scanToArray } from '../../../shared/iceberg/scan/table-scan';
@@ -45,7 +46,7 @@ const byId = (a: Row, b: Row) => Number((a[0] as bigint) - (b[0] as bigint));
 
 describe('table scan', () => {
   let dir: string;
-  let catalog: HadoopCatalog;
+  let catalog: Catalog;
   const id = { namespace: ['sales'], name: 'orders' };
   let first: bigint;
   let firstAt: number;

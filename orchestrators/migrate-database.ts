@@ -5,15 +5,15 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import { taskFailureReason } from '../shared/errors';
-import type { ActivityOutcome, MigrateDatabaseInput, MigrationProgress, TableOutcome } from '../shared/migrate/contracts';
-import { type WarnedMigrationPlan, planWarnings } from '../shared/migrate/plan-warnings';
+import type { MigrateDatabaseInput, MigrationProgress, TableOutcome } from '../shared/migrate/contracts';
+import { planWarnings } from '../shared/migrate/plan-warnings';
 import type { VerificationOutcome, VerificationReport, VerifyDatabaseInput } from '../shared/verify/contracts';
 import type { MigrationVerificationOutcome } from '../shared/migrate/migration-status';
 import { failedPlan } from './failed-plan';
 import { noteFailure } from '../shared/migrate/migration-status';
 import { shortReason } from '../shared/run/instance-status';
-import { Activities, Orchestrations, tableInstanceId, verificationInstanceId } from './names';
-import { activityRetry } from './retry-policy';
+import { callActivity } from './activity-table';
+import { Orchestrations, tableInstanceId, verificationInstanceId } from './names';
 
 /** Output of migrateDatabase. */
 export interface MigrateDatabaseOutput {
@@ -49,7 +49,7 @@ export const migrateDatabase: OrchestrationHandler = function* (context: Orchest
     recentFailures: [],
   };
   context.df.setCustomStatus(progress);
-  const planned = (yield context.df.callActivityWithRetry(Activities.planMigration, activityRetry(), input)) as ActivityOutcome<WarnedMigrationPlan>;
+  const planned = yield* callActivity(context, 'planMigration', input);
   if (!planned.ok) failedPlan(context, progress, planned.reason);
   const plan = planned.value;
   const outcomes: TableOutcome[] = plan.failures.map((f) => ({ table: f.table, target: f.table, status: 'failed', rows: 0, files: 0, partitions: 0, reason: shortReason(f.reason) }));

@@ -8,22 +8,12 @@
  * continues as new with a compact cursor, so no execution replays more than a few hundred activities.
  */
 import * as df from 'durable-functions';
-import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
+import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import { taskFailureReason } from '../shared/errors';
-import type {
-  ActivityOutcome,
-  CommitTableInput,
-  CommitTableResult,
-  CopyPartitionInput,
-  CopyPartitionSummary,
-  CountRowsResult,
-  TableOutcome,
-  TablePlan,
-  TableProgress,
-} from '../shared/migrate/contracts';
+import type { ActivityOutcome, CommitTableInput, CopyPartitionInput, CopyPartitionSummary, TableOutcome, TablePlan, TableProgress } from '../shared/migrate/contracts';
 import { partitionsBetween } from '../shared/postgres/partition-ranges';
-import { Activities, Orchestrations } from './names';
-import { activityRetry } from './retry-policy';
+import { activityTask, allActivities, callActivity } from './activity-table';
+import { Orchestrations } from './names';
 
 /** Input of migrateTable. */
 export interface MigrateTableInput {
@@ -77,13 +67,13 @@ export const migrateTable: OrchestrationHandler = function* (context: Orchestrat
     const failures: string[] = [];
     const stop = Math.min(partitions.length, cursor.next + PARTITIONS_PER_EXECUTION);
     while (cursor.next < stop) {
-      const tasks: Task[] = partitionsBetween(partitions, cursor.next, Math.min(stop, cursor.next + PARTITION_BATCH)).map((partition) => {
+      const tasks = partitionsBetween(partitions, cursor.next, Math.min(stop, cursor.next + PARTITION_BATCH)).map((partition) => {
         const input: CopyPartitionInput = { runId, execution: cursor.execution, table, partition };
-        return context.df.callActivityWithRetry(Activities.copyPartition, activityRetry(), input);
+        return activityTask(context, 'copyPartition', input);
       });
       let answers: Array<ActivityOutcome<CopyPartitionSummary>>;
       try {
-        answers = (yield context.df.Task.all(tasks)) as Array<ActivityOutcome<CopyPartitionSummary>>;
+        answers = yield* allActivities(context, tasks);
       } catch (error) {
         // A partition failed even after its retries; the table fails, and nothing of it is committed.
         outcome.reason = `copying failed after retries: ${taskFailureReason(error)}`;
@@ -114,7 +104,7 @@ export const migrateTable: OrchestrationHandler = function* (context: Orchestrat
     progress.phase = 'committing';
     context.df.setCustomStatus(progress);
     const commit: CommitTableInput = { runId, execution: cursor.execution, table, partitions: partitions.length };
-    const committed = (yield context.df.callActivityWithRetry(Activities.commitTable, activityRetry(), commit)) as ActivityOutcome<CommitTableResult>;
+    const committed = yield* callActivity(context, 'commitTable', commit);
     if (!committed.ok) {
       outcome.reason = committed.reason;
       return outcome;
@@ -125,7 +115,7 @@ export const migrateTable: OrchestrationHandler = function* (context: Orchestrat
 
     progress.phase = 'counting';
     context.df.setCustomStatus(progress);
-    const counted = (yield context.df.callActivityWithRetry(Activities.countRows, activityRetry(), { table, snapshotId: committed.value.snapshotId })) as ActivityOutcome<CountRowsResult>;
+    const counted = yield* callActivity(context, 'countRows', { table, snapshotId: committed.value.snapshotId });
     if (!counted.ok) {
       outcome.reason = counted.reason;
       return outcome;

@@ -6,14 +6,13 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import { taskFailureReason } from '../shared/errors';
-import type { ActivityOutcome } from '../shared/migrate/contracts';
 import { displayQualified } from '../shared/postgres/identifiers';
-import type { TableVerification, TableVerificationSummary, VerificationOutcome, VerificationPlan, VerificationProgress, VerificationReport, VerifiedTableSummary, VerifyDatabaseInput, VerifyTableInput } from '../shared/verify/contracts';
+import type { TableVerification, TableVerificationSummary, VerificationOutcome, VerificationProgress, VerificationReport, VerifiedTableSummary, VerifyDatabaseInput, VerifyTableInput } from '../shared/verify/contracts';
 import { summarizeTableVerification, summaryError, tableReportLocation } from '../shared/verify/reports/table-summary';
 import { failedPlan } from './failed-plan';
 import { shortReason } from '../shared/run/instance-status';
-import { Activities, Orchestrations, tableInstanceId } from './names';
-import { activityRetry } from './retry-policy';
+import { callActivity } from './activity-table';
+import { Orchestrations, tableInstanceId } from './names';
 
 /** The orchestration generator. */
 export const verifyDatabase: OrchestrationHandler = function* (context: OrchestrationContext) {
@@ -21,7 +20,7 @@ export const verifyDatabase: OrchestrationHandler = function* (context: Orchestr
   const startedAt = context.df.currentUtcDateTime.toISOString();
   const progress: VerificationProgress = { phase: 'planning', level: input.level, tables: { total: 0, started: 0, done: 0, differing: 0, errors: 0 } };
   context.df.setCustomStatus(progress);
-  const planned = (yield context.df.callActivityWithRetry(Activities.planVerification, activityRetry(), input)) as ActivityOutcome<VerificationPlan>;
+  const planned = yield* callActivity(context, 'planVerification', input);
   if (!planned.ok) failedPlan(context, progress, planned.reason);
   const plan = planned.value;
   progress.phase = 'verifying';

@@ -12,8 +12,7 @@ import { type ScanRangeResult, scanRangesBetween } from '../shared/verify/ranges
 import { type ScanRangePlan } from '../shared/verify/contracts';
 import { mergeScanRanges, statusOf } from '../shared/verify/status/table-status';
 import type { VerifyTableRequest } from '../shared/verify/steps/verify-table';
-import { Activities } from './names';
-import { activityRetry } from './retry-policy';
+import { activityTask, allActivities, callActivity } from './activity-table';
 
 /** What the scan ranges of a table need: its checks (with the samples picked), its request and its ranges. */
 export interface ScanRangesWork {
@@ -37,11 +36,11 @@ export function* verifyScanRanges(context: OrchestrationContext, work: ScanRange
     // Each batch's inputs are computed from the compact plan: the orchestration never holds every range.
     const tasks = scanRangesBetween(work.ranges, start, start + work.batch).map((range) => {
       const input: VerifyScanRangeInput = { request: work.request, range, options: { level: work.level, samples } };
-      return context.df.callActivityWithRetry(Activities.verifyScanRange, activityRetry(), input);
+      return activityTask(context, 'verifyScanRange', input);
     });
     let answers: Array<ActivityOutcome<ScanRangeResult>>;
     try {
-      answers = (yield context.df.Task.all(tasks)) as typeof answers;
+      answers = yield* allActivities(context, tasks);
     } catch (error) {
       return { ok: false, code: 'VERIFICATION_FAILED', reason: `verification failed after retries: ${taskFailureReason(error)}` };
     }
@@ -58,7 +57,7 @@ export function* verifyScanRanges(context: OrchestrationContext, work: ScanRange
   const search: SearchTableRowsInput = { request: work.request, options: work.maxDifferences !== undefined ? { maxDifferences: work.maxDifferences } : {} };
   let rows: ActivityOutcome<TableVerification['rows'] | null>;
   try {
-    rows = (yield context.df.callActivityWithRetry(Activities.searchTableRows, activityRetry(), search)) as typeof rows;
+    rows = yield* callActivity(context, 'searchTableRows', search);
   } catch (error) {
     return { ok: false, code: 'VERIFICATION_FAILED', reason: `verification failed after retries: ${taskFailureReason(error)}` };
   }

@@ -5,7 +5,7 @@
  * it is read once. A large table not split by key is read in scan ranges after its checks (verify-scan-ranges.ts). It never throws: a table that cannot be verified comes back with status 'error' and the reason.
  */
 import * as df from 'durable-functions';
-import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
+import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import { taskFailureReason } from '../shared/errors';
 import { verifyScanRanges } from './verify-scan-ranges';
 import type { ActivityOutcome } from '../shared/migrate/contracts';
@@ -14,8 +14,8 @@ import { displayQualified } from '../shared/postgres/identifiers';
 import type { VerifyRowRangeInput, VerifyTableChecksInput } from '../shared/verify/steps/plan-verification';
 import { DEFAULT_SAMPLES, mergeRowRanges, sampleShare } from '../shared/verify/status/table-status';
 import { summarizeTableVerification } from '../shared/verify/reports/table-summary';
-import { Activities, Orchestrations } from './names';
-import { activityRetry } from './retry-policy';
+import { type ActivityTask, activityTask, allActivities, callActivity } from './activity-table';
+import { Orchestrations } from './names';
 
 /** Ranges scheduled per Task.all when the plan does not say (progress is reported between batches). */
 const RANGE_BATCH = 8;
@@ -50,29 +50,29 @@ const checkTable: OrchestrationHandler = function* (context: OrchestrationContex
   try {
     // The checks go out with the first batch of ranges, so they overlap rather than wait for each other.
     const checksInput: VerifyTableChecksInput = { request, options: { ...options, rowsByRange: byRange, ...(scanRanges !== undefined ? { scanRanges: true } : {}) } };
-    const checks = context.df.callActivityWithRetry(Activities.verifyTableChecks, activityRetry(), checksInput);
+    const checks = activityTask(context, 'verifyTableChecks', checksInput);
     const ranges: RowRangeResult[] = [];
     const pending = byRange ? plan.ranges : [];
     let checked: ActivityOutcome<TableVerification> | undefined;
     const batch = Math.max(1, input.rangesAtOnce ?? RANGE_BATCH);
     for (let start = 0; start === 0 || start < pending.length; start += batch) {
-      const tasks: Task[] = pending
+      const tasks: Array<ActivityTask<RowRangeResult>> = pending
         .slice(start, start + batch)
         .map((range) => {
           const rangeInput: VerifyRowRangeInput = { request, range, options: { ...options, samples: sampleShare(input.samples ?? DEFAULT_SAMPLES, pending.length, range.index) } };
-          return context.df.callActivityWithRetry(Activities.verifyRowRange, activityRetry(), rangeInput);
+          return activityTask(context, 'verifyRowRange', rangeInput);
         });
-      if (start === 0) tasks.unshift(checks);
-      let answers: Array<ActivityOutcome<RowRangeResult | TableVerification>>;
+      let answers: Array<ActivityOutcome<RowRangeResult>>;
       try {
-        answers = (yield context.df.Task.all(tasks)) as typeof answers;
+        // The first batch carries the checks, ahead of its ranges.
+        if (start === 0) [checked, ...answers] = yield* allActivities(context, [checks, ...tasks]);
+        else answers = yield* allActivities(context, tasks);
       } catch (error) {
         return failed(`verification failed after retries: ${taskFailureReason(error)}`);
       }
-      if (start === 0) checked = answers.shift() as ActivityOutcome<TableVerification>;
       for (const answer of answers) {
         if (!answer.ok) return failed(answer.reason);
-        ranges.push(answer.value as RowRangeResult);
+        ranges.push(answer.value);
       }
       progress.ranges.done = ranges.length;
       context.df.setCustomStatus(progress);
@@ -106,7 +106,7 @@ export const verifyTable: OrchestrationHandler = function* (context: Orchestrati
   if (location === undefined) return verification;
   let unsaved: string | undefined;
   try {
-    const saved = (yield context.df.callActivityWithRetry(Activities.saveTableVerification, activityRetry(), { location, verification })) as ActivityOutcome<null>;
+    const saved = yield* callActivity(context, 'saveTableVerification', { location, verification });
     if (!saved.ok) unsaved = saved.reason;
   } catch (error) {
     unsaved = taskFailureReason(error);

@@ -6,11 +6,10 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import { taskFailureReason } from '../shared/errors';
-import { displayQualified } from '../shared/postgres/identifiers';
-import type { TableVerification, TableVerificationSummary, VerificationOutcome, VerificationProgress, VerificationReport, VerifiedTableSummary, VerifyDatabaseInput, VerifyTableInput } from '../shared/verify/contracts';
-import { summarizeTableVerification, summaryError, tableReportLocation } from '../shared/verify/reports/table-summary';
+import type { TableVerification, TableVerificationSummary, VerificationOutcome, VerificationReport, VerifiedTableSummary, VerifyDatabaseInput, VerifyTableInput } from '../shared/verify/contracts';
+import { summarizeTableVerification, tableReportLocation } from '../shared/verify/reports/table-summary';
+import { failedTableSummary, finishTable, planningProgress } from '../shared/verify/status/verification-progress';
 import { failedPlan } from './failed-plan';
-import { shortReason } from '../shared/run/instance-status';
 import { callActivity } from './activity-table';
 import { Orchestrations, tableInstanceId } from './names';
 
@@ -18,7 +17,7 @@ import { Orchestrations, tableInstanceId } from './names';
 export const verifyDatabase: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<VerifyDatabaseInput>();
   const startedAt = context.df.currentUtcDateTime.toISOString();
-  const progress: VerificationProgress = { phase: 'planning', level: input.level, tables: { total: 0, started: 0, done: 0, differing: 0, errors: 0 } };
+  const progress = planningProgress(input.level);
   context.df.setCustomStatus(progress);
   const planned = yield* callActivity(context, 'planVerification', input);
   if (!planned.ok) failedPlan(context, progress, planned.reason);
@@ -65,23 +64,11 @@ export const verifyDatabase: OrchestrationHandler = function* (context: Orchestr
       const returned = task.result as TableVerificationSummary | TableVerification;
       const summary: TableVerificationSummary = task.isCompleted && !task.isFaulted
         ? ('schema' in returned ? summarizeTableVerification(returned) : returned)
-        : {
-            table: displayQualified(table.source.schema, table.source.name),
-            target: [...table.target.namespace, table.target.name].join('.'),
-            level: input.level,
-            status: 'error',
-            error: summaryError(taskFailureReason(task.result)),
-            durationMs: 0,
-          };
+        : failedTableSummary(table, input.level, taskFailureReason(task.result));
       const result: VerifiedTableSummary = { index: start + i, ...summary };
       tables.push(result);
       if (plan.reports === undefined) wholeTables.push('schema' in returned && task.isCompleted && !task.isFaulted ? returned : { ...summary, schema: [], aggregates: [], samples: [] });
-      progress.tables.done++;
-      if (result.status === 'differs') progress.tables.differing++;
-      if (result.status === 'error') {
-        progress.tables.errors++;
-        progress.lastError = shortReason(`${result.table}: ${result.error ?? 'error'}`);
-      }
+      finishTable(progress, result);
     });
   }
   progress.phase = 'done';

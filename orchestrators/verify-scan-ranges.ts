@@ -4,13 +4,13 @@
  * is scheduled again by the extension), then merged with the table's checks.
  */
 import type { OrchestrationContext, Task } from 'durable-functions';
-import { taskFailureReason } from '../shared/errors';
 import type { ActivityOutcome } from '../shared/migrate/contracts';
 import type { TableVerification, VerifyLevel, VerifyTableProgress } from '../shared/verify/contracts';
 import type { SearchTableRowsInput, VerifyScanRangeInput } from '../shared/verify/steps/plan-verification';
 import { type ScanRangeResult, scanRangesBetween } from '../shared/verify/ranges/scan-ranges';
 import { type ScanRangePlan } from '../shared/verify/contracts';
 import { mergeScanRanges, statusOf } from '../shared/verify/status/table-status';
+import { failedAfterRetries } from '../shared/verify/status/verification-progress';
 import type { VerifyTableRequest } from '../shared/verify/steps/verify-table';
 import { activityTask, allActivities, callActivity } from './activity-table';
 
@@ -42,7 +42,7 @@ export function* verifyScanRanges(context: OrchestrationContext, work: ScanRange
     try {
       answers = yield* allActivities(context, tasks);
     } catch (error) {
-      return { ok: false, code: 'VERIFICATION_FAILED', reason: `verification failed after retries: ${taskFailureReason(error)}` };
+      return { ok: false, code: 'VERIFICATION_FAILED', reason: failedAfterRetries(error) };
     }
     for (const answer of answers) {
       if (!answer.ok) return answer;
@@ -59,7 +59,7 @@ export function* verifyScanRanges(context: OrchestrationContext, work: ScanRange
   try {
     rows = yield* callActivity(context, 'searchTableRows', search);
   } catch (error) {
-    return { ok: false, code: 'VERIFICATION_FAILED', reason: `verification failed after retries: ${taskFailureReason(error)}` };
+    return { ok: false, code: 'VERIFICATION_FAILED', reason: failedAfterRetries(error) };
   }
   if (!rows.ok) return rows;
   if (rows.value === null || rows.value === undefined) return { ok: true, value: merged };

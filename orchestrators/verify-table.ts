@@ -10,10 +10,10 @@ import { taskFailureReason } from '../shared/errors';
 import { verifyScanRanges } from './verify-scan-ranges';
 import type { ActivityOutcome } from '../shared/migrate/contracts';
 import type { RowRangeResult, TableVerification, VerifyTableInput, VerifyTableProgress } from '../shared/verify/contracts';
-import { displayQualified } from '../shared/postgres/identifiers';
 import type { VerifyRowRangeInput, VerifyTableChecksInput } from '../shared/verify/steps/plan-verification';
 import { DEFAULT_SAMPLES, mergeRowRanges, sampleShare } from '../shared/verify/status/table-status';
 import { summarizeTableVerification } from '../shared/verify/reports/table-summary';
+import { failedAfterRetries, failedTableVerification } from '../shared/verify/status/verification-progress';
 import { type ActivityTask, activityTask, allActivities, callActivity } from './activity-table';
 import { Orchestrations } from './names';
 
@@ -36,17 +36,7 @@ const checkTable: OrchestrationHandler = function* (context: OrchestrationContex
   const scanRanges = byRange ? undefined : plan.scanRanges;
   const progress: VerifyTableProgress = { table: plan.table, phase: 'checking', ranges: { total: byRange ? plan.ranges.length : scanRanges?.pages.length ?? 0, done: 0 } };
   context.df.setCustomStatus(progress);
-  const failed = (reason: string): TableVerification => ({
-    table: displayQualified(plan.source.schema, plan.source.name),
-    target: [...plan.target.namespace, plan.target.name].join('.'),
-    level: input.level,
-    status: 'error',
-    error: reason,
-    schema: [],
-    aggregates: [],
-    samples: [],
-    durationMs: 0,
-  });
+  const failed = (reason: string): TableVerification => failedTableVerification(plan, input.level, reason);
   try {
     // The checks go out with the first batch of ranges, so they overlap rather than wait for each other.
     const checksInput: VerifyTableChecksInput = { request, options: { ...options, rowsByRange: byRange, ...(scanRanges !== undefined ? { scanRanges: true } : {}) } };
@@ -68,7 +58,7 @@ const checkTable: OrchestrationHandler = function* (context: OrchestrationContex
         if (start === 0) [checked, ...answers] = yield* allActivities(context, [checks, ...tasks]);
         else answers = yield* allActivities(context, tasks);
       } catch (error) {
-        return failed(`verification failed after retries: ${taskFailureReason(error)}`);
+        return failed(failedAfterRetries(error));
       }
       for (const answer of answers) {
         if (!answer.ok) return failed(answer.reason);

@@ -13,6 +13,7 @@ import { failedTableOutcome, finishTable, planningProgress, startCopying } from 
 import { shortReason } from '../shared/run/instance-status';
 import { callActivity } from './activity-table';
 import { Orchestrations, tableInstanceId, verificationInstanceId } from './names';
+import { settleBatch } from './settle-batch';
 
 /** Output of migrateDatabase. */
 export interface MigrateDatabaseOutput {
@@ -44,10 +45,8 @@ export const migrateDatabase: OrchestrationHandler = function* (context: Orchest
   const plan = planned.value;
   const outcomes = startCopying(progress, plan);
 
-  // Tables go in foreign-key order, `concurrency` at a time. Each batch is a fresh Task.all: re-yielding tasks
-  // in a new Task.any/Task.all makes the extension schedule them again (azure-functions-durable-js#574).
-  // migrateTable returns failed outcomes rather than failing, but an instance can still fail (terminated, a host
-  // error); Task.all then throws on that first failure while the batch's other tables are still running.
+  // Tables go in foreign-key order, `concurrency` at a time, each batch a fresh Task.all. migrateTable returns
+  // failed outcomes rather than failing, but an instance can still fail (terminated, a host error).
   const width = Math.max(1, input.concurrency);
   for (let start = 0; start < plan.tables.length; start += width) {
     const batch = plan.tables.slice(start, start + width);
@@ -56,26 +55,12 @@ export const migrateDatabase: OrchestrationHandler = function* (context: Orchest
     );
     progress.tables.started = start + batch.length;
     context.df.setCustomStatus(progress);
-    let results: TableOutcome[];
-    try {
-      results = (yield context.df.Task.all(tasks)) as TableOutcome[];
-    } catch (error) {
-      // Wait for the rest of the batch one task at a time (yielding an already scheduled task adds no action), so a
-      // table that was still running is reported as it ends, not as failed with another table's reason.
-      for (const task of tasks) {
-        if (task.isCompleted || task.isFaulted) continue;
-        try {
-          yield task;
-        } catch {
-          // Its reason is read from the task below.
-        }
-      }
-      results = tasks.map((task, i): TableOutcome =>
-        task.isCompleted && !task.isFaulted
-          ? (task.result as TableOutcome)
-          : failedTableOutcome(batch[i]!, 0, taskFailureReason(task.isFaulted ? task.result : error)),
-      );
-    }
+    const failure = yield* settleBatch(context, tasks);
+    const results = tasks.map((task, i): TableOutcome =>
+      task.isCompleted && !task.isFaulted
+        ? (task.result as TableOutcome)
+        : failedTableOutcome(batch[i]!, 0, taskFailureReason(task.isFaulted ? task.result : failure)),
+    );
     for (const result of results) outcomes.push(finishTable(progress, result));
   }
   const output: MigrateDatabaseOutput = { runId: input.runId, tables: outcomes, cycles: plan.cycles };

@@ -12,6 +12,7 @@ import { failedTableSummary, finishTable, planningProgress } from '../shared/ver
 import { failedPlan } from './failed-plan';
 import { callActivity } from './activity-table';
 import { Orchestrations, tableInstanceId } from './names';
+import { settleBatch } from './settle-batch';
 
 /** The orchestration generator. */
 export const verifyDatabase: OrchestrationHandler = function* (context: OrchestrationContext) {
@@ -28,8 +29,8 @@ export const verifyDatabase: OrchestrationHandler = function* (context: Orchestr
   // A plan made before reports were stored names no folder: its tables come back whole and the output stays the
   // whole report, as it was then.
   const wholeTables: TableVerification[] = [];
-  // Fresh Task.all per batch, never re-yielded (azure-functions-durable-js#574); verifyTable does not fail, but an
-  // instance still can (terminated, a host error), and then only that table is reported as an error.
+  // A fresh Task.all per batch; verifyTable does not fail, but an instance still can (terminated, a host error),
+  // and then only that table is reported as an error.
   const width = Math.max(1, input.concurrency);
   for (let start = 0; start < plan.tables.length; start += width) {
     const batch = plan.tables.slice(start, start + width);
@@ -46,18 +47,7 @@ export const verifyDatabase: OrchestrationHandler = function* (context: Orchestr
     });
     progress.tables.started = start + batch.length;
     context.df.setCustomStatus(progress);
-    try {
-      yield context.df.Task.all(tasks);
-    } catch {
-      for (const task of tasks) {
-        if (task.isCompleted || task.isFaulted) continue;
-        try {
-          yield task;
-        } catch {
-          // Its reason is read from the task below.
-        }
-      }
-    }
+    yield* settleBatch(context, tasks);
     tasks.forEach((task, i) => {
       const table = batch[i]!;
       // A table verified before reports were stored returns its whole verification: only its figures are kept.

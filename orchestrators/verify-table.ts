@@ -5,7 +5,7 @@
  * it is read once. A large table not split by key is read in scan ranges after its checks (verify-scan-ranges.ts). It never throws: a table that cannot be verified comes back with status 'error' and the reason.
  */
 import * as df from 'durable-functions';
-import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
+import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
 import { taskFailureReason } from '../shared/errors';
 import { verifyScanRanges } from './verify-scan-ranges';
 import type { ActivityOutcome } from '../shared/migrate/contracts';
@@ -21,7 +21,7 @@ import { Orchestrations } from './names';
 const RANGE_BATCH = 8;
 
 /** The table's checks and ranges, merged into its whole verification. */
-const checkTable: OrchestrationHandler = function* (context: OrchestrationContext) {
+function* checkTable(context: OrchestrationContext): Generator<Task, TableVerification, unknown> {
   const input = context.df.getInput<VerifyTableInput>();
   const { plan } = input;
   // Each activity gets the table's request and at most its own range: the plan's ranges grow with the table.
@@ -83,14 +83,14 @@ const checkTable: OrchestrationHandler = function* (context: OrchestrationContex
   } catch (error) {
     return failed(taskFailureReason(error));
   }
-};
+}
 
 /**
  * The orchestration generator: the whole verification is saved where the report is assembled from, and only its
  * figures are returned, so the parent's output stays small whatever the table count.
  */
 export const verifyTable: OrchestrationHandler = function* (context: OrchestrationContext) {
-  const verification = (yield* checkTable(context)) as TableVerification;
+  const verification = yield* checkTable(context);
   const location = context.df.getInput<VerifyTableInput>().reportLocation;
   // A plan made before reports were stored names no location: the verification then travels whole, as it did.
   if (location === undefined) return verification;

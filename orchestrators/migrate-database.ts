@@ -5,15 +5,15 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import { taskFailureReason } from '../shared/errors';
-import type { ActivityOutcome, MigrateDatabaseInput, MigrationProgress, TableOutcome } from '../shared/migrate/contracts';
-import { type WarnedMigrationPlan, planWarnings } from '../shared/migrate/plan-warnings';
+import type { MigrateDatabaseInput, TableOutcome } from '../shared/migrate/contracts';
 import type { VerificationOutcome, VerificationReport, VerifyDatabaseInput } from '../shared/verify/contracts';
 import type { MigrationVerificationOutcome } from '../shared/migrate/migration-status';
 import { failedPlan } from './failed-plan';
-import { noteFailure } from '../shared/migrate/migration-status';
+import { failedTableOutcome, finishTable, planningProgress, startCopying } from '../shared/migrate/migration-progress';
 import { shortReason } from '../shared/run/instance-status';
-import { Activities, Orchestrations, tableInstanceId, verificationInstanceId } from './names';
-import { activityRetry } from './retry-policy';
+import { callActivity } from './activity-table';
+import { Orchestrations, tableInstanceId, verificationInstanceId } from './names';
+import { settleBatch } from './settle-batch';
 
 /** Output of migrateDatabase. */
 export interface MigrateDatabaseOutput {
@@ -29,9 +29,6 @@ export interface MigrateDatabaseOutput {
   verificationError?: string;
 }
 
-/** Plan warnings the custom status keeps (it is limited to 16 KB); the rest are counted. */
-const SHOWN_WARNINGS = 5;
-
 /** A table's plan as its copies and commit need it: its warnings are for people, not for every activity input. */
 function withoutWarnings<T extends { warnings?: string[] }>(table: T): Omit<T, 'warnings'> {
   const { warnings: _shown, ...rest } = table;
@@ -41,33 +38,15 @@ function withoutWarnings<T extends { warnings?: string[] }>(table: T): Omit<T, '
 /** The orchestration generator. */
 export const migrateDatabase: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<MigrateDatabaseInput>();
-  const progress: MigrationProgress = {
-    phase: 'planning',
-    tables: { total: 0, started: 0, done: 0, failed: 0 },
-    partitions: { total: 0, done: 0 },
-    rows: 0,
-    recentFailures: [],
-  };
+  const progress = planningProgress();
   context.df.setCustomStatus(progress);
-  const planned = (yield context.df.callActivityWithRetry(Activities.planMigration, activityRetry(), input)) as ActivityOutcome<WarnedMigrationPlan>;
+  const planned = yield* callActivity(context, 'planMigration', input);
   if (!planned.ok) failedPlan(context, progress, planned.reason);
   const plan = planned.value;
-  const outcomes: TableOutcome[] = plan.failures.map((f) => ({ table: f.table, target: f.table, status: 'failed', rows: 0, files: 0, partitions: 0, reason: shortReason(f.reason) }));
-  progress.phase = 'copying';
-  progress.tables = { total: plan.tables.length + plan.failures.length, started: 0, done: plan.failures.length, failed: plan.failures.length };
-  for (const failure of plan.failures) noteFailure(progress, failure);
-  progress.partitions.total = plan.tables.reduce((n, t) => n + t.partitions.length, 0);
-  const warnings = planWarnings(plan);
-  if (warnings.length > 0) {
-    // One warning per leaf at most, but a schema can have many: the status keeps a few, and the count.
-    progress.warnings = warnings.slice(0, SHOWN_WARNINGS).map((w) => shortReason(w));
-    progress.warningsTotal = warnings.length;
-  }
+  const outcomes = startCopying(progress, plan);
 
-  // Tables go in foreign-key order, `concurrency` at a time. Each batch is a fresh Task.all: re-yielding tasks
-  // in a new Task.any/Task.all makes the extension schedule them again (azure-functions-durable-js#574).
-  // migrateTable returns failed outcomes rather than failing, but an instance can still fail (terminated, a host
-  // error); Task.all then throws on that first failure while the batch's other tables are still running.
+  // Tables go in foreign-key order, `concurrency` at a time, each batch a fresh Task.all. migrateTable returns
+  // failed outcomes rather than failing, but an instance can still fail (terminated, a host error).
   const width = Math.max(1, input.concurrency);
   for (let start = 0; start < plan.tables.length; start += width) {
     const batch = plan.tables.slice(start, start + width);
@@ -76,46 +55,13 @@ export const migrateDatabase: OrchestrationHandler = function* (context: Orchest
     );
     progress.tables.started = start + batch.length;
     context.df.setCustomStatus(progress);
-    let results: TableOutcome[];
-    try {
-      results = (yield context.df.Task.all(tasks)) as TableOutcome[];
-    } catch (error) {
-      // Wait for the rest of the batch one task at a time (yielding an already scheduled task adds no action), so a
-      // table that was still running is reported as it ends, not as failed with another table's reason.
-      for (const task of tasks) {
-        if (task.isCompleted || task.isFaulted) continue;
-        try {
-          yield task;
-        } catch {
-          // Its reason is read from the task below.
-        }
-      }
-      results = tasks.map((task, i): TableOutcome =>
-        task.isCompleted && !task.isFaulted
-          ? (task.result as TableOutcome)
-          : {
-              table: batch[i]!.source.name,
-              target: [...batch[i]!.target.namespace, batch[i]!.target.name].join('.'),
-              status: 'failed',
-              rows: 0,
-              files: 0,
-              partitions: 0,
-              reason: taskFailureReason(task.isFaulted ? task.result : error),
-            },
-      );
-    }
-    for (const result of results) {
-      // The run's output holds every table's outcome, so each reason is kept short (messages are limited to ~1 MiB).
-      const outcome = result.reason === undefined ? result : { ...result, reason: shortReason(result.reason) };
-      outcomes.push(outcome);
-      progress.tables.done++;
-      progress.rows += outcome.rows;
-      progress.partitions.done += outcome.partitions;
-      if (outcome.status === 'failed') {
-        progress.tables.failed++;
-        noteFailure(progress, { table: outcome.table, reason: outcome.reason ?? 'failed' });
-      }
-    }
+    const failure = yield* settleBatch(context, tasks);
+    const results = tasks.map((task, i): TableOutcome =>
+      task.isCompleted && !task.isFaulted
+        ? (task.result as TableOutcome)
+        : failedTableOutcome(batch[i]!, 0, taskFailureReason(task.isFaulted ? task.result : failure)),
+    );
+    for (const result of results) outcomes.push(finishTable(progress, result));
   }
   const output: MigrateDatabaseOutput = { runId: input.runId, tables: outcomes, cycles: plan.cycles };
   const committed = outcomes.filter((o) => o.status === 'committed' && o.snapshotId !== undefined);

@@ -8,22 +8,13 @@
  * continues as new with a compact cursor, so no execution replays more than a few hundred activities.
  */
 import * as df from 'durable-functions';
-import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
+import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import { taskFailureReason } from '../shared/errors';
-import type {
-  ActivityOutcome,
-  CommitTableInput,
-  CommitTableResult,
-  CopyPartitionInput,
-  CopyPartitionSummary,
-  CountRowsResult,
-  TableOutcome,
-  TablePlan,
-  TableProgress,
-} from '../shared/migrate/contracts';
+import type { ActivityOutcome, CommitTableInput, CopyPartitionInput, CopyPartitionSummary, TablePlan, TableProgress } from '../shared/migrate/contracts';
+import { failedTableOutcome, failedWith, partitionFailureReason } from '../shared/migrate/migration-progress';
 import { partitionsBetween } from '../shared/postgres/partition-ranges';
-import { Activities, Orchestrations } from './names';
-import { activityRetry } from './retry-policy';
+import { activityTask, allActivities, callActivity } from './activity-table';
+import { Orchestrations } from './names';
 
 /** Input of migrateTable. */
 export interface MigrateTableInput {
@@ -63,31 +54,23 @@ export const migrateTable: OrchestrationHandler = function* (context: Orchestrat
   // newGuid is derived from the instance id and the first episode's time, so a run id started again after its
   // history was purged gets another token, and a replay gets the same one.
   const cursor: TableCursor = resume ?? { execution: executionToken(context.df.newGuid(context.df.instanceId)), next: 0, rows: 0 };
-  const outcome: TableOutcome = {
-    table: table.source.name,
-    target: [...table.target.namespace, table.target.name].join('.'),
-    status: 'failed',
-    rows: 0,
-    files: 0,
-    partitions: partitions.length,
-  };
+  const outcome = failedTableOutcome(table, partitions.length);
   const progress: TableProgress = { table: table.source.name, phase: 'copying', partitions: { total: partitions.length, done: cursor.next }, rows: cursor.rows, estimatedRows: table.estimatedRows };
   context.df.setCustomStatus(progress);
   try {
     const failures: string[] = [];
     const stop = Math.min(partitions.length, cursor.next + PARTITIONS_PER_EXECUTION);
     while (cursor.next < stop) {
-      const tasks: Task[] = partitionsBetween(partitions, cursor.next, Math.min(stop, cursor.next + PARTITION_BATCH)).map((partition) => {
+      const tasks = partitionsBetween(partitions, cursor.next, Math.min(stop, cursor.next + PARTITION_BATCH)).map((partition) => {
         const input: CopyPartitionInput = { runId, execution: cursor.execution, table, partition };
-        return context.df.callActivityWithRetry(Activities.copyPartition, activityRetry(), input);
+        return activityTask(context, 'copyPartition', input);
       });
       let answers: Array<ActivityOutcome<CopyPartitionSummary>>;
       try {
-        answers = (yield context.df.Task.all(tasks)) as Array<ActivityOutcome<CopyPartitionSummary>>;
+        answers = yield* allActivities(context, tasks);
       } catch (error) {
         // A partition failed even after its retries; the table fails, and nothing of it is committed.
-        outcome.reason = `copying failed after retries: ${taskFailureReason(error)}`;
-        return outcome;
+        return failedWith(outcome, `copying failed after retries: ${taskFailureReason(error)}`);
       }
       for (const answer of answers) {
         if (!answer.ok) failures.push(answer.reason);
@@ -101,10 +84,7 @@ export const migrateTable: OrchestrationHandler = function* (context: Orchestrat
       context.df.setCustomStatus(progress);
       if (failures.length > 0) break;
     }
-    if (failures.length > 0) {
-      outcome.reason = failures.length === 1 ? failures[0] : `${failures.length} partitions failed; first: ${failures[0]}`;
-      return outcome;
-    }
+    if (failures.length > 0) return failedWith(outcome, partitionFailureReason(failures));
     if (cursor.next < partitions.length) {
       const next: MigrateTableInput = { runId, table: plan, resume: cursor };
       context.df.continueAsNew(next);
@@ -114,34 +94,26 @@ export const migrateTable: OrchestrationHandler = function* (context: Orchestrat
     progress.phase = 'committing';
     context.df.setCustomStatus(progress);
     const commit: CommitTableInput = { runId, execution: cursor.execution, table, partitions: partitions.length };
-    const committed = (yield context.df.callActivityWithRetry(Activities.commitTable, activityRetry(), commit)) as ActivityOutcome<CommitTableResult>;
-    if (!committed.ok) {
-      outcome.reason = committed.reason;
-      return outcome;
-    }
+    const committed = yield* callActivity(context, 'commitTable', commit);
+    if (!committed.ok) return failedWith(outcome, committed.reason);
     outcome.snapshotId = committed.value.snapshotId;
     outcome.rows = committed.value.rows;
     outcome.files = committed.value.files;
 
     progress.phase = 'counting';
     context.df.setCustomStatus(progress);
-    const counted = (yield context.df.callActivityWithRetry(Activities.countRows, activityRetry(), { table, snapshotId: committed.value.snapshotId })) as ActivityOutcome<CountRowsResult>;
-    if (!counted.ok) {
-      outcome.reason = counted.reason;
-      return outcome;
-    }
+    const counted = yield* callActivity(context, 'countRows', { table, snapshotId: committed.value.snapshotId });
+    if (!counted.ok) return failedWith(outcome, counted.reason);
     outcome.sourceRows = counted.value.sourceRows;
     if (counted.value.targetRows !== cursor.rows) {
-      outcome.reason = `row count check failed: ${cursor.rows} rows copied but the snapshot holds ${counted.value.targetRows}`;
-      return outcome;
+      return failedWith(outcome, `row count check failed: ${cursor.rows} rows copied but the snapshot holds ${counted.value.targetRows}`);
     }
     outcome.status = 'committed';
     progress.phase = 'done';
     context.df.setCustomStatus(progress);
     return outcome;
   } catch (error) {
-    outcome.reason = taskFailureReason(error);
-    return outcome;
+    return failedWith(outcome, taskFailureReason(error));
   }
 };
 

@@ -1,4 +1,7 @@
 /** Names of every orchestration and activity, in one place so registrations and calls cannot drift apart. */
+import type { ActivityName } from './activity-table';
+
+/** Orchestration function names. */
 export const Orchestrations = {
   migrateDatabase: 'migrateDatabase',
   migrateTable: 'migrateTable',
@@ -18,7 +21,8 @@ export const Activities = {
   verifyTableChecks: 'verifyTableChecks',
   verifyRowRange: 'verifyRowRange',
   saveTableVerification: 'saveTableVerification',
-} as const;
+  // Every activity of the typed table, each under its own name, and nothing else.
+} as const satisfies { [N in ActivityName]: N };
 
 /**
  * Instance id of the n-th table sub-orchestration of `parentId`. Derived, not stored, so the parent's custom status

@@ -6,22 +6,21 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import { taskFailureReason } from '../shared/errors';
-import type { ActivityOutcome } from '../shared/migrate/contracts';
-import { displayQualified } from '../shared/postgres/identifiers';
-import type { TableVerification, TableVerificationSummary, VerificationOutcome, VerificationPlan, VerificationProgress, VerificationReport, VerifiedTableSummary, VerifyDatabaseInput, VerifyTableInput } from '../shared/verify/contracts';
-import { summarizeTableVerification, summaryError, tableReportLocation } from '../shared/verify/reports/table-summary';
+import type { TableVerification, TableVerificationSummary, VerificationOutcome, VerificationReport, VerifiedTableSummary, VerifyDatabaseInput, VerifyTableInput } from '../shared/verify/contracts';
+import { summarizeTableVerification, tableReportLocation } from '../shared/verify/reports/table-summary';
+import { failedTableSummary, finishTable, planningProgress } from '../shared/verify/status/verification-progress';
 import { failedPlan } from './failed-plan';
-import { shortReason } from '../shared/run/instance-status';
-import { Activities, Orchestrations, tableInstanceId } from './names';
-import { activityRetry } from './retry-policy';
+import { callActivity } from './activity-table';
+import { Orchestrations, tableInstanceId } from './names';
+import { settleBatch } from './settle-batch';
 
 /** The orchestration generator. */
 export const verifyDatabase: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<VerifyDatabaseInput>();
   const startedAt = context.df.currentUtcDateTime.toISOString();
-  const progress: VerificationProgress = { phase: 'planning', level: input.level, tables: { total: 0, started: 0, done: 0, differing: 0, errors: 0 } };
+  const progress = planningProgress(input.level);
   context.df.setCustomStatus(progress);
-  const planned = (yield context.df.callActivityWithRetry(Activities.planVerification, activityRetry(), input)) as ActivityOutcome<VerificationPlan>;
+  const planned = yield* callActivity(context, 'planVerification', input);
   if (!planned.ok) failedPlan(context, progress, planned.reason);
   const plan = planned.value;
   progress.phase = 'verifying';
@@ -30,8 +29,8 @@ export const verifyDatabase: OrchestrationHandler = function* (context: Orchestr
   // A plan made before reports were stored names no folder: its tables come back whole and the output stays the
   // whole report, as it was then.
   const wholeTables: TableVerification[] = [];
-  // Fresh Task.all per batch, never re-yielded (azure-functions-durable-js#574); verifyTable does not fail, but an
-  // instance still can (terminated, a host error), and then only that table is reported as an error.
+  // A fresh Task.all per batch; verifyTable does not fail, but an instance still can (terminated, a host error),
+  // and then only that table is reported as an error.
   const width = Math.max(1, input.concurrency);
   for (let start = 0; start < plan.tables.length; start += width) {
     const batch = plan.tables.slice(start, start + width);
@@ -48,41 +47,18 @@ export const verifyDatabase: OrchestrationHandler = function* (context: Orchestr
     });
     progress.tables.started = start + batch.length;
     context.df.setCustomStatus(progress);
-    try {
-      yield context.df.Task.all(tasks);
-    } catch {
-      for (const task of tasks) {
-        if (task.isCompleted || task.isFaulted) continue;
-        try {
-          yield task;
-        } catch {
-          // Its reason is read from the task below.
-        }
-      }
-    }
+    yield* settleBatch(context, tasks);
     tasks.forEach((task, i) => {
       const table = batch[i]!;
       // A table verified before reports were stored returns its whole verification: only its figures are kept.
       const returned = task.result as TableVerificationSummary | TableVerification;
       const summary: TableVerificationSummary = task.isCompleted && !task.isFaulted
         ? ('schema' in returned ? summarizeTableVerification(returned) : returned)
-        : {
-            table: displayQualified(table.source.schema, table.source.name),
-            target: [...table.target.namespace, table.target.name].join('.'),
-            level: input.level,
-            status: 'error',
-            error: summaryError(taskFailureReason(task.result)),
-            durationMs: 0,
-          };
+        : failedTableSummary(table, input.level, taskFailureReason(task.result));
       const result: VerifiedTableSummary = { index: start + i, ...summary };
       tables.push(result);
       if (plan.reports === undefined) wholeTables.push('schema' in returned && task.isCompleted && !task.isFaulted ? returned : { ...summary, schema: [], aggregates: [], samples: [] });
-      progress.tables.done++;
-      if (result.status === 'differs') progress.tables.differing++;
-      if (result.status === 'error') {
-        progress.tables.errors++;
-        progress.lastError = shortReason(`${result.table}: ${result.error ?? 'error'}`);
-      }
+      finishTable(progress, result);
     });
   }
   progress.phase = 'done';

@@ -4,16 +4,15 @@
  * is scheduled again by the extension), then merged with the table's checks.
  */
 import type { OrchestrationContext, Task } from 'durable-functions';
-import { taskFailureReason } from '../shared/errors';
 import type { ActivityOutcome } from '../shared/migrate/contracts';
 import type { TableVerification, VerifyLevel, VerifyTableProgress } from '../shared/verify/contracts';
 import type { SearchTableRowsInput, VerifyScanRangeInput } from '../shared/verify/steps/plan-verification';
 import { type ScanRangeResult, scanRangesBetween } from '../shared/verify/ranges/scan-ranges';
 import { type ScanRangePlan } from '../shared/verify/contracts';
 import { mergeScanRanges, statusOf } from '../shared/verify/status/table-status';
+import { failedAfterRetries } from '../shared/verify/status/verification-progress';
 import type { VerifyTableRequest } from '../shared/verify/steps/verify-table';
-import { Activities } from './names';
-import { activityRetry } from './retry-policy';
+import { activityTask, allActivities, callActivity } from './activity-table';
 
 /** What the scan ranges of a table need: its checks (with the samples picked), its request and its ranges. */
 export interface ScanRangesWork {
@@ -37,13 +36,13 @@ export function* verifyScanRanges(context: OrchestrationContext, work: ScanRange
     // Each batch's inputs are computed from the compact plan: the orchestration never holds every range.
     const tasks = scanRangesBetween(work.ranges, start, start + work.batch).map((range) => {
       const input: VerifyScanRangeInput = { request: work.request, range, options: { level: work.level, samples } };
-      return context.df.callActivityWithRetry(Activities.verifyScanRange, activityRetry(), input);
+      return activityTask(context, 'verifyScanRange', input);
     });
     let answers: Array<ActivityOutcome<ScanRangeResult>>;
     try {
-      answers = (yield context.df.Task.all(tasks)) as typeof answers;
+      answers = yield* allActivities(context, tasks);
     } catch (error) {
-      return { ok: false, code: 'VERIFICATION_FAILED', reason: `verification failed after retries: ${taskFailureReason(error)}` };
+      return { ok: false, code: 'VERIFICATION_FAILED', reason: failedAfterRetries(error) };
     }
     for (const answer of answers) {
       if (!answer.ok) return answer;
@@ -58,9 +57,9 @@ export function* verifyScanRanges(context: OrchestrationContext, work: ScanRange
   const search: SearchTableRowsInput = { request: work.request, options: work.maxDifferences !== undefined ? { maxDifferences: work.maxDifferences } : {} };
   let rows: ActivityOutcome<TableVerification['rows'] | null>;
   try {
-    rows = (yield context.df.callActivityWithRetry(Activities.searchTableRows, activityRetry(), search)) as typeof rows;
+    rows = yield* callActivity(context, 'searchTableRows', search);
   } catch (error) {
-    return { ok: false, code: 'VERIFICATION_FAILED', reason: `verification failed after retries: ${taskFailureReason(error)}` };
+    return { ok: false, code: 'VERIFICATION_FAILED', reason: failedAfterRetries(error) };
   }
   if (!rows.ok) return rows;
   if (rows.value === null || rows.value === undefined) return { ok: true, value: merged };

@@ -10,18 +10,18 @@ import { taskFailureReason } from '../shared/errors';
 import { verifyScanRanges } from './verify-scan-ranges';
 import type { ActivityOutcome } from '../shared/migrate/contracts';
 import type { RowRangeResult, TableVerification, VerifyTableInput, VerifyTableProgress } from '../shared/verify/contracts';
-import { displayQualified } from '../shared/postgres/identifiers';
 import type { VerifyRowRangeInput, VerifyTableChecksInput } from '../shared/verify/steps/plan-verification';
 import { DEFAULT_SAMPLES, mergeRowRanges, sampleShare } from '../shared/verify/status/table-status';
 import { summarizeTableVerification } from '../shared/verify/reports/table-summary';
-import { Activities, Orchestrations } from './names';
-import { activityRetry } from './retry-policy';
+import { failedAfterRetries, failedTableVerification } from '../shared/verify/status/verification-progress';
+import { type ActivityTask, activityTask, allActivities, callActivity } from './activity-table';
+import { Orchestrations } from './names';
 
 /** Ranges scheduled per Task.all when the plan does not say (progress is reported between batches). */
 const RANGE_BATCH = 8;
 
 /** The table's checks and ranges, merged into its whole verification. */
-const checkTable: OrchestrationHandler = function* (context: OrchestrationContext) {
+function* checkTable(context: OrchestrationContext): Generator<Task, TableVerification, unknown> {
   const input = context.df.getInput<VerifyTableInput>();
   const { plan } = input;
   // Each activity gets the table's request and at most its own range: the plan's ranges grow with the table.
@@ -36,43 +36,33 @@ const checkTable: OrchestrationHandler = function* (context: OrchestrationContex
   const scanRanges = byRange ? undefined : plan.scanRanges;
   const progress: VerifyTableProgress = { table: plan.table, phase: 'checking', ranges: { total: byRange ? plan.ranges.length : scanRanges?.pages.length ?? 0, done: 0 } };
   context.df.setCustomStatus(progress);
-  const failed = (reason: string): TableVerification => ({
-    table: displayQualified(plan.source.schema, plan.source.name),
-    target: [...plan.target.namespace, plan.target.name].join('.'),
-    level: input.level,
-    status: 'error',
-    error: reason,
-    schema: [],
-    aggregates: [],
-    samples: [],
-    durationMs: 0,
-  });
+  const failed = (reason: string): TableVerification => failedTableVerification(plan, input.level, reason);
   try {
     // The checks go out with the first batch of ranges, so they overlap rather than wait for each other.
     const checksInput: VerifyTableChecksInput = { request, options: { ...options, rowsByRange: byRange, ...(scanRanges !== undefined ? { scanRanges: true } : {}) } };
-    const checks = context.df.callActivityWithRetry(Activities.verifyTableChecks, activityRetry(), checksInput);
+    const checks = activityTask(context, 'verifyTableChecks', checksInput);
     const ranges: RowRangeResult[] = [];
     const pending = byRange ? plan.ranges : [];
     let checked: ActivityOutcome<TableVerification> | undefined;
     const batch = Math.max(1, input.rangesAtOnce ?? RANGE_BATCH);
     for (let start = 0; start === 0 || start < pending.length; start += batch) {
-      const tasks: Task[] = pending
+      const tasks: Array<ActivityTask<RowRangeResult>> = pending
         .slice(start, start + batch)
         .map((range) => {
           const rangeInput: VerifyRowRangeInput = { request, range, options: { ...options, samples: sampleShare(input.samples ?? DEFAULT_SAMPLES, pending.length, range.index) } };
-          return context.df.callActivityWithRetry(Activities.verifyRowRange, activityRetry(), rangeInput);
+          return activityTask(context, 'verifyRowRange', rangeInput);
         });
-      if (start === 0) tasks.unshift(checks);
-      let answers: Array<ActivityOutcome<RowRangeResult | TableVerification>>;
+      let answers: Array<ActivityOutcome<RowRangeResult>>;
       try {
-        answers = (yield context.df.Task.all(tasks)) as typeof answers;
+        // The first batch carries the checks, ahead of its ranges.
+        if (start === 0) [checked, ...answers] = yield* allActivities(context, [checks, ...tasks]);
+        else answers = yield* allActivities(context, tasks);
       } catch (error) {
-        return failed(`verification failed after retries: ${taskFailureReason(error)}`);
+        return failed(failedAfterRetries(error));
       }
-      if (start === 0) checked = answers.shift() as ActivityOutcome<TableVerification>;
       for (const answer of answers) {
         if (!answer.ok) return failed(answer.reason);
-        ranges.push(answer.value as RowRangeResult);
+        ranges.push(answer.value);
       }
       progress.ranges.done = ranges.length;
       context.df.setCustomStatus(progress);
@@ -93,20 +83,20 @@ const checkTable: OrchestrationHandler = function* (context: OrchestrationContex
   } catch (error) {
     return failed(taskFailureReason(error));
   }
-};
+}
 
 /**
  * The orchestration generator: the whole verification is saved where the report is assembled from, and only its
  * figures are returned, so the parent's output stays small whatever the table count.
  */
 export const verifyTable: OrchestrationHandler = function* (context: OrchestrationContext) {
-  const verification = (yield* checkTable(context)) as TableVerification;
+  const verification = yield* checkTable(context);
   const location = context.df.getInput<VerifyTableInput>().reportLocation;
   // A plan made before reports were stored names no location: the verification then travels whole, as it did.
   if (location === undefined) return verification;
   let unsaved: string | undefined;
   try {
-    const saved = (yield context.df.callActivityWithRetry(Activities.saveTableVerification, activityRetry(), { location, verification })) as ActivityOutcome<null>;
+    const saved = yield* callActivity(context, 'saveTableVerification', { location, verification });
     if (!saved.ok) unsaved = saved.reason;
   } catch (error) {
     unsaved = taskFailureReason(error);

@@ -282,3 +282,9 @@ export interface ColumnPartial extends AggregatedColumn {
 export interface AggregatePartial {
   columns: ColumnPartial[];
 }
+
+/** Input of the saveTableVerification activity: a table's whole verification and the file it is kept in. */
+export interface SaveTableVerificationInput {
+  location: string;
+  verification: TableVerification;
+}

@@ -6,9 +6,9 @@
 import { existsSync } from 'node:fs';
 import { stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CandidateUnavailableError, type Candidate, type TimedWrite } from './candidate';
 import { ORDERS_SCHEMA, ordersAsRows, type OrdersData } from './orders-data';
+import { localPath } from '../../shared/iceberg/io/local-file-io';
 
 const SHARED = path.resolve(__dirname, '../../shared/iceberg');
 const WRITER_MODULE = path.join(SHARED, 'parquet/data-file-writer');
@@ -88,10 +88,6 @@ function reportedPaths(result: unknown): string[] {
   return paths;
 }
 
-function toLocalPath(location: string): string {
-  return location.startsWith('file:') ? fileURLToPath(location) : location;
-}
-
 /** Our DataFileWriter on the shared value representation (rows as arrays in field order). */
 export async function createIcebridgeCandidate(): Promise<Candidate> {
   const WriterClass = await probeWriterClass();
@@ -133,7 +129,7 @@ export async function createIcebridgeCandidate(): Promise<Candidate> {
         const paths: string[] = [];
         let bytes = 0;
         for (const [k, location] of written.entries()) {
-          let local = toLocalPath(location);
+          let local = localPath(location);
           if (inMemory) {
             local = `${stem}-${k}.parquet`;
             await writeFile(local, await io.read(location));

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { AlreadyExistsError, IcebridgeError, NotFoundError, ValidationError } from '../../errors';
 import type { FileInfo, FileIO, ListOptions, OutputStream, WriteFileOptions } from './file-io';
 import {
@@ -25,19 +24,24 @@ interface SignalOptions {
 
 const RETRYABLE_FS_CODES = new Set(['EAGAIN', 'EBUSY', 'EMFILE', 'ENFILE', 'EINTR', 'ETIMEDOUT']);
 
-/** Absolute path a local location names: `file:` URI or a plain absolute path. */
+/**
+ * Absolute path a local location names: a `file:` location or a plain absolute path. A `file:` location's path is
+ * taken literally, as Hadoop's Path (and so Iceberg's Java readers) takes it: no percent-decoding, and '#' and '?'
+ * are characters of a name, not a fragment or a query. Table locations are joined from names as strings, so a
+ * table named `a#b` must not lose everything after its '#', and `file:///w` and `/w` must name the same files.
+ */
 export function localPath(location: string): string {
   if (location.startsWith('file:')) {
-    try {
-      return fileURLToPath(location);
-    } catch {
+    const rest = location.slice('file:'.length);
+    // file:/abs (Hadoop's form), file:///abs, or file://localhost/abs; any other host is not this machine.
+    const local = rest.startsWith('//') ? (rest.startsWith('///') ? rest.slice(2) : rest.startsWith('//localhost/') ? rest.slice('//localhost'.length) : undefined) : rest;
+    if (local === undefined || !local.startsWith('/')) {
       throw new ValidationError(`'${location}' is not a local file URI (expected file:///absolute/path)`);
     }
+    return local;
   }
   if (!path.isAbsolute(location)) {
-    throw new ValidationError(
-      `'${location}' is not a local location (expected file:///absolute/path or an absolute path)`,
-    );
+    throw new ValidationError(`'${location}' is not a local location (expected file:///absolute/path or an absolute path)`);
   }
   return location;
 }
@@ -155,7 +159,7 @@ export class LocalFileIO implements FileIO {
     const isUri = prefix.startsWith('file:');
     for await (const file of walk(root, prefixPath, options.abortSignal, prefix, options.includeIncomplete === true)) {
       const rest = file.path.slice(prefixPath.length);
-      const location = isUri ? prefix + rest.split(path.sep).map(encodePathSegment).join('/') : file.path;
+      const location = isUri ? prefix + rest.split(path.sep).join('/') : file.path;
       yield { location, size: file.size };
     }
   }
@@ -273,11 +277,6 @@ async function syncDirectory(directory: string): Promise<void> {
   } finally {
     await handle?.close().catch(() => undefined);
   }
-}
-
-/** Percent-encodes what RFC 3986 does not allow in a path segment, keeping `=` of partition directories readable. */
-function encodePathSegment(segment: string): string {
-  return segment.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=:@]/gu, (char) => encodeURIComponent(char));
 }
 
 /** A Buffer may be a view into a shared pool; hand out bytes whose `.buffer` is exactly the file. */

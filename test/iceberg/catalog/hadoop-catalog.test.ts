@@ -1,3 +1,4 @@
+import { pathToFileURL } from 'node:url';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -23,5 +24,10 @@ describeCatalogContract('HadoopCatalog over MemoryFileIO', () => {
 
 describeCatalogContract('HadoopCatalog over LocalFileIO, a directory path', () => {
   const warehouse = path.join(root, `w${++warehouses}`);
+  return { catalog: new HadoopCatalog(new LocalFileIO(), warehouse), reopen: () => new HadoopCatalog(new LocalFileIO(), warehouse) };
+});
+
+describeCatalogContract('HadoopCatalog over LocalFileIO, a file:// warehouse', () => {
+  const warehouse = pathToFileURL(path.join(root, `w${++warehouses}`)).href;
   return { catalog: new HadoopCatalog(new LocalFileIO(), warehouse), reopen: () => new HadoopCatalog(new LocalFileIO(), warehouse) };
 });

@@ -34,12 +34,21 @@ describe('LocalFileIO', () => {
 
   it('accepts file URIs with one or three slashes and plain absolute paths, nothing else', () => {
     expect(localPath('file:///tmp/a b/c')).toBe('/tmp/a b/c');
-    expect(localPath('file:///tmp/a%20b/c')).toBe('/tmp/a b/c');
     expect(localPath('file:/tmp/x')).toBe('/tmp/x');
+    expect(localPath('file://localhost/tmp/x')).toBe('/tmp/x');
     expect(localPath('/tmp/x')).toBe('/tmp/x');
     expect(() => localPath('relative/x')).toThrow(ValidationError);
     expect(() => localPath('memory://x')).toThrow(ValidationError);
     expect(() => localPath('file://otherhost/x')).toThrow(ValidationError);
+    expect(() => localPath('file:relative/x')).toThrow(ValidationError);
+  });
+
+  it("takes a file: location's path literally, as Hadoop does: '%', '#' and '?' are characters of a name", () => {
+    // Table locations are names joined as strings: decoding them as a URI lost everything after a '#'.
+    expect(localPath('file:///w/ns/a#b/metadata/v1.metadata.json')).toBe('/w/ns/a#b/metadata/v1.metadata.json');
+    expect(localPath('file:///w/ns/q?x=1/data')).toBe('/w/ns/q?x=1/data');
+    expect(localPath('file:///w/ns/100%25/data')).toBe('/w/ns/100%25/data');
+    expect(localPath('file:///w/ns/100%25/data')).toBe(localPath('/w/ns/100%25/data'));
   });
 
   it('leaves no temp files after writes, exclusive conflicts, closes and aborts', async () => {
@@ -68,12 +77,12 @@ describe('LocalFileIO', () => {
     expect(await listAll(io, `${directory}/`)).toEqual([{ location: `${directory}/data.bin`, size: 10 }]);
   });
 
-  it('returns listed locations in the form of the prefix, encoded where the prefix is a URI', async () => {
+  it('returns listed locations in the form of the prefix, the path literal under a file: prefix', async () => {
     const directory = path.join(root, 'forms');
     await io.write(`${directory}/with space/f 1.bin`, pattern(3));
     const uri = `${pathToFileURL(directory).href}/`;
     const listed = await listAll(io, uri);
-    expect(listed.map((file) => file.location)).toEqual([`${uri}with%20space/f%201.bin`]);
+    expect(listed.map((file) => file.location)).toEqual([`${uri}with space/f 1.bin`]);
     expect(await io.read(listed[0]!.location)).toEqual(pattern(3));
     const plain = await listAll(io, `${directory}/`);
     expect(plain.map((file) => file.location)).toEqual([`${directory}/with space/f 1.bin`]);

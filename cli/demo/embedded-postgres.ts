@@ -45,7 +45,7 @@ export interface EmbeddedPostgres {
   /** Process id of the postmaster. */
   pid: number | undefined;
   /** Stops the server (fast shutdown) and removes its data directory; safe to call more than once. */
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 /** PostgreSQL cannot run in this layout; the message is one line saying why and what to do. */

@@ -22,6 +22,7 @@ describe('progress display', () => {
     display.update([view('orders', 500_000, 'copying', 2), view('users', 1_000_000, 'committed', 4)]);
     display.finish([view('orders', 1_000_000, 'committed', 4), view('users', 1_000_000, 'committed', 4)]);
     const [first, second, last] = out.frames;
+    // eslint-disable-next-line no-control-regex -- the terminal's escape sequences are stripped to compare the text
     const lines = (frame: string): string[] => frame.replace(/^\u001b\[\d+F/, '').split('\n').filter((l) => l !== '').map((l) => l.replace(/^\u001b\[2K/, ''));
     // 120 columns: names 8 wide, bars 120 - 8 - 62 = 50 wide.
     expect(lines(first!)).toEqual([

@@ -8,6 +8,7 @@ import { boundedText } from '../../shared/bounded-text';
 import type { IcebergType } from '../../shared/iceberg/spec/types';
 import type { Row } from '../../shared/iceberg/spec/values';
 import {
+  type AggregatePartial,
   type AggregatedColumn,
   type CanonicalColumnFigures,
   TargetAggregates,
@@ -48,7 +49,7 @@ describe('aggregate figures of key ranges', () => {
         const aggregates = new TargetAggregates(COLUMNS);
         for (const row of rows) aggregates.add(row);
         // Through JSON, as activity results travel.
-        return JSON.parse(JSON.stringify(aggregates.partial()));
+        return JSON.parse(JSON.stringify(aggregates.partial())) as AggregatePartial;
       });
       expect(mergeAggregatePartials(parts)!.figures(new Set(['status']))).toEqual(whole);
     }

@@ -1,6 +1,7 @@
 // Lint configuration: ESLint's recommended rules plus typescript-eslint's type-checked recommendations over every
 // source file (product code, tests, benchmarks and the build scripts). Formatting is Prettier's job, not ESLint's.
 import js from '@eslint/js';
+import { defineConfig, globalIgnores } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 /** Node's globals used by the plain JavaScript scripts (TypeScript files get theirs from @types/node). */
@@ -12,17 +13,14 @@ const nodeGlobals = {
   URL: 'readonly',
 };
 
-export default tseslint.config(
-  {
-    ignores: ['dist/', 'node_modules/', 'coverage/', 'tmp/', '.icebridge/', '__azurite*', '__blobstorage__/', '__queuestorage__/'],
-  },
+export default defineConfig(
+  globalIgnores(['dist/', 'node_modules/', 'coverage/', 'tmp/', '.icebridge/', '**/__azurite*', '**/__blobstorage__/', '**/__queuestorage__/']),
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
       parserOptions: {
-        // The project service finds tsconfig.json for every file it includes (product code, test/, bench/); the few
-        // config and build scripts outside it are checked against a default project.
+        // tsconfig.json covers product code, test/ and bench/; the config and build scripts outside it get a default project.
         projectService: {
           allowDefaultProject: ['*.mjs', '*.mts', '.ci/*.mjs', 'infra/*.cjs'],
         },
@@ -32,11 +30,9 @@ export default tseslint.config(
   },
   {
     rules: {
-      // The code indexes arrays as if tsconfig had noUncheckedIndexedAccess (`xs[i]!`, only 4 places short of it): those
-      // assertions are deliberate, and this rule would strip ~740 of them while the flag is off.
+      // The code is written for noUncheckedIndexedAccess (`xs[i]!`, ~740 deliberate assertions) though tsconfig lacks the flag; this rule would strip them.
       '@typescript-eslint/no-unnecessary-type-assertion': 'off',
-      // Same convention as tsc's noUnusedLocals/noUnusedParameters: a leading underscore marks a deliberately unused
-      // name, and destructuring a field away to keep the rest is how the code omits a field.
+      // As with tsc's noUnused* checks, a leading underscore marks a deliberately unused name; destructuring a field away is how the code omits it.
       '@typescript-eslint/no-unused-vars': [
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true },

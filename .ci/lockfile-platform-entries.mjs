@@ -9,6 +9,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 const OS = ['darwin', 'linux', 'win32', 'android', 'freebsd', 'openbsd', 'netbsd', 'sunos', 'aix', 'openharmony'];
 const CPU = ['arm64', 'x64', 'arm', 'ia32', 'loong64', 'ppc64', 'riscv64', 's390x', 'mips64el', 'wasm32'];
 const file = new URL('../package-lock.json', import.meta.url);
+/** @typedef {{ version?: string, dev?: boolean, optional?: boolean, optionalDependencies?: Record<string, string> }} LockEntry */
+/** @type {{ packages: Record<string, LockEntry> }} */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- npm writes this file; the type above names the fields read here
 const lock = JSON.parse(readFileSync(file, 'utf8'));
 const packages = lock.packages;
 let added = 0;

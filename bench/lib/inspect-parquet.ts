@@ -193,10 +193,11 @@ export class ParquetInspector {
       const files = sqlList(paths);
       // Without the UUID logical type the column reads back as BLOB; compare its bytes either way.
       const typeReader = await this.connection.runAndReadAll(`SELECT typeof(order_uuid) AS t FROM read_parquet(${files}) LIMIT 1`);
-      const uuidType = String(typeReader.getRowObjectsJson()[0]?.t ?? '');
+      const uuidType = String((typeReader.getRowObjectsJson()[0]?.t as string | null | undefined) ?? '');
       const uuidHex = uuidType === 'UUID' ? `replace(CAST(order_uuid AS VARCHAR), '-', '')` : 'lower(hex(order_uuid))';
       const reader = await this.connection.runAndReadAll(DIGEST_SQL(files, uuidHex));
-      const actual = reader.getRowObjectsJson()[0] ?? {};
+      // The digest query selects scalars only: counts, sums and hashes.
+      const actual = (reader.getRowObjectsJson()[0] ?? {}) as Record<string, string | number | boolean | null>;
       const wrong = Object.keys(expected).filter((key) => String(actual[key] ?? '') !== expected[key]);
       if (wrong.length === 0) return pass(`${expected.rows} rows, ${Object.keys(expected).length} aggregates match`);
       return fail(wrong.map((key) => `${key} ${String(actual[key])} != ${expected[key]}`).join('; ').slice(0, 120));

@@ -83,7 +83,7 @@ export async function measure<T>(fn: () => Promise<T>, sampler: RssSampler): Pro
 
 /** Runs a full collection when the process was started with --expose-gc, so runs start from a settled heap. */
 export function collectGarbage(): void {
-  const gc: unknown = (globalThis as { gc?: unknown }).gc;
+  const gc = (globalThis as { gc?: () => void }).gc;
   if (typeof gc === 'function') gc();
 }
 

@@ -19,7 +19,7 @@ export interface BenchPostgres {
   /** A connected client to the benchmark database; the caller ends it. */
   connect(): Promise<Client>;
   /** User + system CPU of the postmaster and every backend so far, including exited ones, in ms. */
-  cpuMs(): Promise<number>;
+  cpuMs: () => Promise<number>;
   stop(): Promise<void>;
 }
 

@@ -68,13 +68,13 @@ export function ordersToDuckDbChunks(data: OrdersData): DuckDBValue[][][] {
 export async function createDuckDbCandidate(): Promise<Candidate> {
   const instance = await DuckDBInstance.create(':memory:');
   const connection: DuckDBConnection = await instance.connect();
-  const threads = (await connection.runAndReadAll(`SELECT current_setting('threads') AS t`)).getRowObjectsJson()[0]?.t;
+  const threads = (await connection.runAndReadAll(`SELECT current_setting('threads') AS t`)).getRowObjectsJson()[0]?.t as string | number | undefined;
   return {
     note: `zstd at DuckDB default level; ${String(threads)} threads; ingestion through the appender is in the time`,
-    async prepare(data: OrdersData): Promise<TimedWrite> {
+    prepare(data: OrdersData): Promise<TimedWrite> {
       const chunks = ordersToDuckDbChunks(data);
       const copyOptions = `FORMAT parquet, COMPRESSION zstd, FIELD_IDS ${fieldIdsOption()}`;
-      return async (outputPath) => {
+      return Promise.resolve<TimedWrite>(async (outputPath) => {
         const t0 = performance.now();
         await connection.run(CREATE_TABLE);
         const appender = await connection.createAppender('orders');
@@ -89,8 +89,9 @@ export async function createDuckDbCandidate(): Promise<Candidate> {
         const phasesMs = { 'appender ingest': t1 - t0, 'COPY to parquet': performance.now() - t1 };
         await connection.run('DROP TABLE orders');
         return { paths: [outputPath], bytes: (await stat(outputPath)).size, phasesMs };
-      };
+      });
     },
+    // eslint-disable-next-line @typescript-eslint/require-await -- async makes a failing close a rejection, which the runner ignores
     async close(): Promise<void> {
       connection.closeSync();
       instance.closeSync();

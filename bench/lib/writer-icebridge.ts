@@ -96,9 +96,9 @@ export async function createIcebridgeCandidate(): Promise<Candidate> {
     note: inMemory
       ? 'MemoryFileIO (no local FileIO found); copying the file out to disk is in the time'
       : 'LocalFileIO; row-at-a-time write() of the shared value representation, awaiting its row-group flushes',
-    async prepare(data: OrdersData): Promise<TimedWrite> {
+    prepare(data: OrdersData): Promise<TimedWrite> {
       const rows = ordersAsRows(data);
-      return async (outputPath) => {
+      return Promise.resolve<TimedWrite>(async (outputPath) => {
         const stem = outputPath.replace(/\.parquet$/, '');
         const issued: string[] = [];
         const newLocation = (): string => {
@@ -141,7 +141,7 @@ export async function createIcebridgeCandidate(): Promise<Candidate> {
         }
         if (paths.length === 0) throw new Error('DataFileWriter reported no file that exists');
         return { paths, bytes };
-      };
+      });
     },
   };
 }

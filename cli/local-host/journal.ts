@@ -94,11 +94,11 @@ export class MemoryJournal implements InstanceJournal {
   async appendInbox(): Promise<void> {}
   async appendEpisode(): Promise<void> {}
   async remove(): Promise<void> {}
-  async list(): Promise<StoredInstance[]> {
-    return [];
+  list(): Promise<StoredInstance[]> {
+    return Promise.resolve([]);
   }
-  async load(): Promise<LoadedJournal | undefined> {
-    return undefined;
+  load(): Promise<LoadedJournal | undefined> {
+    return Promise.resolve(undefined);
   }
   async close(): Promise<void> {}
 }

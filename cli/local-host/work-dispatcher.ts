@@ -88,7 +88,9 @@ export class WorkDispatcher {
         const registration = this.#options.registrations.get(scheduled.Name ?? '');
         let abandoned: Promise<unknown> | undefined;
         const completion = await runActivity({
-          registration, scheduled, instanceId: instance.id, log: this.#options.log, limits: this.#options.limits, onAbandoned: (work) => (abandoned = work),
+          registration, scheduled, instanceId: instance.id, log: this.#options.log, limits: this.#options.limits, onAbandoned: (work) => {
+            abandoned = work;
+          },
         });
         await this.#options.deliver(instance, executionId, completion);
         // A timed-out invocation goes on running (its threads, its connections): it keeps its slot until it ends, so

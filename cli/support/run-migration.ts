@@ -35,7 +35,7 @@ export async function runMigration(options: RunMigrationOptions): Promise<Migrat
     const stopListening = onCopyProgress((p) => {
       if (p.runId !== runId) return;
       let partitions = inFlight.get(p.table);
-      if (!partitions) inFlight.set(p.table, (partitions = new Map()));
+      if (!partitions) inFlight.set(p.table, (partitions = new Map<number, number>()));
       partitions.set(p.partition, p.rows);
     });
     try {

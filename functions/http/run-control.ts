@@ -81,6 +81,7 @@ export async function startRun(
     }
     const stored = await findInstance(client, id, true);
     if (!stored) {
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- the start's own error, rethrown exactly as it was caught
       if (startError !== undefined) throw startError;
       return accepted(request, kind.route, id, false);
     }

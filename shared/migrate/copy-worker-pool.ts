@@ -134,6 +134,7 @@ export class CopyWorkerPool {
   copy(settings: Readonly<Settings>, input: CopyPartitionInput, options: WorkerCopyOptions = {}): Promise<CopyPartitionResult> {
     if (this.closed) return Promise.reject(new IcebridgeError(COPY_WORKER_CRASHED, 'the copy worker pool is closed', { retryable: true }));
     if (this.startFailure !== undefined) return Promise.reject(new CopyWorkerStartError(this.startFailure));
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an aborted call rejects with the signal's reason, whatever it is
     if (options.abortSignal?.aborted) return Promise.reject(options.abortSignal.reason);
     return new Promise<CopyPartitionResult>((resolve, reject) => {
       const id = this.nextTaskId++;
@@ -144,6 +145,7 @@ export class CopyWorkerPool {
           const queued = this.queue.indexOf(task);
           if (queued >= 0) {
             this.queue.splice(queued, 1);
+            // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an aborted call rejects with the signal's reason, whatever it is
             this.settle(task, () => reject(signal.reason));
             return;
           }

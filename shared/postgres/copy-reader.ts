@@ -137,6 +137,7 @@ export async function* readRows(client: Client, table: SourceTable, mapping: Tab
   let completed = false;
   try {
     for (;;) {
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- the first failure, rethrown exactly as it was caught
       if (failure !== undefined) throw failure;
       const next = ready.shift();
       if (next !== undefined) {

@@ -96,7 +96,7 @@ function reasonOf(error: unknown): string {
 
 /** The error itself, or the errors of an AggregateError (Node's happy-eyeballs connect reports those). */
 function innerErrors(error: unknown): unknown[] {
-  if (error instanceof AggregateError && error.errors.length > 0) return [...error.errors];
+  if (error instanceof AggregateError && error.errors.length > 0) return [...(error.errors as unknown[])];
   return [error];
 }
 

@@ -31,7 +31,7 @@ function render(plan: DecodePlan, value: Value): string | null {
     case 'int4':
     case 'int8':
     case 'oid':
-      return String(value);
+      return String(value as number | bigint);
     case 'float4':
       return renderFloat(value as number, true);
     case 'float8':

@@ -73,7 +73,9 @@ describe('icebridge migrate', () => {
     expect(stdout).toMatch(/\n5 of 5 tables committed, 560 rows in /);
     expect(stdout).toMatch(/\nverification \(quick, [^)]+\): 5 of 5 tables exact\n/);
     // Progress on a terminal: bars redrawn in place, the last frame at 100% for every table.
+    // eslint-disable-next-line no-control-regex -- the terminal's escape sequences are what is checked
     expect(stderr).toMatch(/\u001b\[2K\w+ +\[[#-]+\] +\d+%/);
+    // eslint-disable-next-line no-control-regex -- frames are split at the terminal's cursor-up sequence
     const frames = stderr.split(/\u001b\[\d+F/);
     const last = frames[frames.length - 1]!;
     for (const table of Object.keys(SIZES)) expect(last).toMatch(new RegExp(`${table} +\\[#+\\] 100% .* committed`));

@@ -2,6 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import { ProgressDisplay, type TableProgressView, describeRate } from '../../cli/support/progress';
 
+// eslint-disable-next-line no-control-regex -- the terminal's cursor-up sequence, which starts each redrawn frame
+const CURSOR_UP = /^\u001b\[\d+F/;
+// eslint-disable-next-line no-control-regex -- the terminal's clear-line sequence, which starts each redrawn line
+const CLEAR_LINE = /^\u001b\[2K/;
+
 function recorder(isTTY: boolean, columns = 120): { write(text: string): void; isTTY: boolean; columns: number; frames: string[] } {
   const frames: string[] = [];
   return { write: (text: string) => void frames.push(text), isTTY, columns, frames };
@@ -22,7 +27,7 @@ describe('progress display', () => {
     display.update([view('orders', 500_000, 'copying', 2), view('users', 1_000_000, 'committed', 4)]);
     display.finish([view('orders', 1_000_000, 'committed', 4), view('users', 1_000_000, 'committed', 4)]);
     const [first, second, last] = out.frames;
-    const lines = (frame: string): string[] => frame.replace(/^\u001b\[\d+F/, '').split('\n').filter((l) => l !== '').map((l) => l.replace(/^\u001b\[2K/, ''));
+    const lines = (frame: string): string[] => frame.replace(CURSOR_UP, '').split('\n').filter((l) => l !== '').map((l) => l.replace(CLEAR_LINE, ''));
     // 120 columns: names 8 wide, bars 120 - 8 - 62 = 50 wide.
     expect(lines(first!)).toEqual([
       `orders   [${'#'.repeat(13)}${'-'.repeat(37)}]  25%     250,000 rows   25,000 rows/s ETA    30s copying`,

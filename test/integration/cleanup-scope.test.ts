@@ -13,7 +13,7 @@ import type { MigrateDatabaseOutput } from '../../orchestrators/migrate-database
 import { loadSettings } from '../../shared/config/settings';
 import { LocalFileIO } from '../../shared/iceberg/io';
 import { scanToArray } from '../../shared/iceberg/scan/table-scan';
-import { decimalToString } from '../../shared/iceberg/spec/values';
+import { type PrimitiveValue, decimalToString } from '../../shared/iceberg/spec/values';
 import { RUN_ID_PROPERTY, commitTable } from '../../shared/migrate/commit-table';
 import type { MigrateDatabaseInput, TableOutcome } from '../../shared/migrate/contracts';
 import { copyPartition } from '../../shared/migrate/copy-partition';
@@ -82,7 +82,7 @@ async function everySnapshot(warehouse: string): Promise<Array<{ runId: string; 
       runId: snapshot.summary[RUN_ID_PROPERTY] ?? '',
       snapshotId: String(snapshot['snapshot-id']),
       current: snapshot['snapshot-id'] === table.metadata['current-snapshot-id'],
-      lines: rows.map((r) => `${String(r[0])}|${String(r[1])}|${r[2] === null ? 'null' : decimalToString(r[2] as bigint, 2)}`),
+      lines: rows.map((r) => `${String(r[0] as PrimitiveValue)}|${String(r[1] as PrimitiveValue)}|${r[2] === null ? 'null' : decimalToString(r[2] as bigint, 2)}`),
     });
   }
   return out;

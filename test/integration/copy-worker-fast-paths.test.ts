@@ -17,7 +17,7 @@ import { IcebridgeError } from '../../shared/errors';
 import { LocalFileIO, MemoryFileIO } from '../../shared/iceberg/io';
 import { DataFileWriter } from '../../shared/iceberg/parquet/data-file-writer';
 import { scanToArray } from '../../shared/iceberg/scan/table-scan';
-import { type Row, type Value, uuidFromBytes } from '../../shared/iceberg/spec/values';
+import { type PrimitiveValue, type Row, type Value, uuidFromBytes } from '../../shared/iceberg/spec/values';
 import type { TableConfig } from '../../shared/run/request-fields';
 import { connectPostgres } from '../../shared/postgres/connection';
 import { CopyOutQuery } from '../../shared/postgres/copy-out-query';
@@ -243,7 +243,7 @@ describe('uuid as bytes', () => {
   it('migrates uuid tables exactly, unpartitioned and partitioned by bucket of a uuid', async () => {
     const warehouse = path.join(workDir, 'warehouse');
     const expected = asText((await read('tokens', false)).rows);
-    const byId = (rows: Row[]): Row[] => [...rows].sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    const byId = (rows: Row[]): Row[] => [...rows].sort((a, b) => String(a[0] as PrimitiveValue).localeCompare(String(b[0] as PrimitiveValue)));
     const runs: Array<[string, Record<string, TableConfig> | undefined]> = [
       ['plain', undefined],
       ['bucketed', { tokens: { partitionSpec: [{ source: 'id', transform: 'bucket[4]' }] } }],

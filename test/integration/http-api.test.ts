@@ -17,6 +17,7 @@ import { DEMO_SIZES, demoDatasetSql } from '../../cli/demo/demo-dataset';
 import { HadoopCatalog } from '../../shared/iceberg/catalog/hadoop-catalog';
 import { ResolvingFileIO } from '../../shared/iceberg/io';
 import { scanToArray } from '../../shared/iceberg/scan/table-scan';
+import type { PrimitiveValue } from '../../shared/iceberg/spec/values';
 import type { MigrationReport } from '../../shared/migrate/migration-status';
 import type { VerificationStatus } from '../../shared/verify/status/verification-status';
 import { type PostgresInstance, startPostgres } from './support/postgres';
@@ -327,7 +328,7 @@ describe('a migration', () => {
         expect(snapshot.summary['icebridge.run-id']).toBe('run-http-1');
         expect(String(snapshot['snapshot-id'])).toBe(report.details.find((d) => d.table === table)!.snapshotId);
         const rows = await scanToArray(catalog().io, metadata);
-        const ids = rows.map((row) => String(row[0])).sort();
+        const ids = rows.map((row) => String(row[0] as PrimitiveValue)).sort();
         const expected = (await source.query<{ id: string }>(`SELECT id::text AS id FROM shop.${table}`)).rows.map((r) => r.id).sort();
         expect(ids).toEqual(expected);
       }

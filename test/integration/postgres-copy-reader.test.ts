@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IcebridgeError, ValidationError } from '../../shared/errors';
-import type { Row } from '../../shared/iceberg/spec/values';
+import type { PrimitiveValue, Row } from '../../shared/iceberg/spec/values';
 import { connectPostgres } from '../../shared/postgres/connection';
 import { type ReadRowsOptions, readRows } from '../../shared/postgres/copy-reader';
 import { quoteQualified } from '../../shared/postgres/identifiers';
@@ -202,7 +202,7 @@ describe('values Iceberg cannot hold stop the table with a message naming table,
     expect((await refusal('someday')).message).toMatch(/^table "edge ""cases""".someday, column d, row \(k\)=\(b "quoted"\): value "infinity"/);
     const table = await describeTable(clients.pagila!, EDGE, 'someday');
     const mapped = await decodeRows(clients.pagila!, table, mapTable(table, { dateInfinity: { positive: 2932896, negative: -719162 } }));
-    expect(mapped.sort((a, b) => String(a[0]).localeCompare(String(b[0])))).toEqual([['a', 19723], ['b "quoted"', 2932896], ['c', -719162]]);
+    expect(mapped.sort((a, b) => String(a[0] as PrimitiveValue).localeCompare(String(b[0] as PrimitiveValue)))).toEqual([['a', 19723], ['b "quoted"', 2932896], ['c', -719162]]);
   });
 
   it('multi-dimensional arrays, arrays not starting at 1, times of 24:00 and timestamps past the int64 range', async () => {
@@ -255,7 +255,7 @@ describe('partial reads', () => {
     const rest = await decodeRows(client, payment, mapping, { relation, pages: { fromPage: middle, toPage: null } });
     expect(first.length).toBeGreaterThan(0);
     expect(rest.length).toBeGreaterThan(0);
-    const key = (r: Row): string => String(r[0]);
+    const key = (r: Row): string => String(r[0] as PrimitiveValue);
     expect([...first, ...rest].map(key).sort()).toEqual(whole.map(key).sort());
     const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteQualified(leaf.schema, leaf.name)}`);
     expect(whole.length).toBe(Number(rows[0]!.n));

@@ -154,7 +154,7 @@ describe('verification in scan ranges', () => {
       expect(readings.counts).toMatchObject({ source: '4001', targetManifest: '4000', targetRead: '4000', ok: false });
       expect(readings.rows!.compared).toBe('4001');
       expect(readings.rows!.rangesNotExamined).toBeUndefined();
-      const found = readings.rows!.differences.map((d) => [d.kind, JSON.parse(d.key['(row)']!)[0]]).sort();
+      const found = readings.rows!.differences.map((d) => [d.kind, (JSON.parse(d.key['(row)']!) as unknown[])[0]]).sort();
       // The duplicate is one row the target lacks; the changed row is missing with its new sensor and extra with its old one.
       expect(found).toEqual([['EXTRA_IN_TARGET', String(1555 % 37)], ['MISSING_IN_TARGET', '36'], ['MISSING_IN_TARGET', String(777 % 37)]].sort());
       expect(split.report!.tables.find((t) => t.table === 'public.events')!.status).toBe('ok');

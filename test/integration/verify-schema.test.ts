@@ -59,7 +59,7 @@ async function schema(...argv: string[]): Promise<RunResult> {
 function cli(...argv: string[]): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), path.join(ROOT, 'cli/main.ts'), 'schema', ...argv], { cwd: ROOT, timeout: 60_000 }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') reject(error);
+      if (error && typeof error.code !== 'number') reject(error as Error);
       else resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
     });
   });

@@ -39,7 +39,7 @@ export function numericBinary(text: string): Buffer {
   const intPart = m[2]!.replace(/^0+/, '');
   const intPadded = intPart.padStart(Math.ceil(intPart.length / 4) * 4, '0');
   const fracPadded = fraction.padEnd(Math.ceil(fraction.length / 4) * 4, '0');
-  let groups: number[] = [];
+  const groups: number[] = [];
   for (let i = 0; i < intPadded.length; i += 4) groups.push(Number(intPadded.slice(i, i + 4)));
   for (let i = 0; i < fracPadded.length; i += 4) groups.push(Number(fracPadded.slice(i, i + 4)));
   let weight = intPadded.length / 4 - 1;

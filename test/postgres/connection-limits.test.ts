@@ -96,7 +96,7 @@ describe('connection gate', () => {
 
     const late = fakeTime();
     await expect(gate.acquire({ now: late.now, sleep: late.sleep, timeoutInMs: 5_000 })).rejects.toMatchObject({
-      code: CONNECTION_GATE_TIMEOUT, retryable: true, message: expect.stringContaining('all 2 PostgreSQL connections'),
+      code: CONNECTION_GATE_TIMEOUT, retryable: true, message: expect.stringContaining('all 2 PostgreSQL connections') as unknown,
     });
     expect(late.now()).toBeGreaterThanOrEqual(5_000);
     b();

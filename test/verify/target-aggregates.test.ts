@@ -8,7 +8,7 @@ import { boundedText } from '../../shared/text/bounded-text';
 import type { IcebergType } from '../../shared/iceberg/spec/types';
 import type { Row } from '../../shared/iceberg/spec/values';
 import { type CanonicalColumnFigures, TargetAggregates, mergeAggregatePartials, partialFromCanonical, sourceFiguresOf } from '../../shared/verify/checks/target-aggregates';
-import { type AggregatedColumn } from '../../shared/verify/contracts';
+import type { AggregatePartial, AggregatedColumn } from '../../shared/verify/contracts';
 
 const COLUMNS: AggregatedColumn[] = [
   { name: 'id', type: 'long' },
@@ -42,7 +42,7 @@ describe('aggregate figures of key ranges', () => {
         const aggregates = new TargetAggregates(COLUMNS);
         for (const row of rows) aggregates.add(row);
         // Through JSON, as activity results travel.
-        return JSON.parse(JSON.stringify(aggregates.partial()));
+        return JSON.parse(JSON.stringify(aggregates.partial())) as AggregatePartial;
       });
       expect(mergeAggregatePartials(parts)!.figures(new Set(['status']))).toEqual(whole);
     }

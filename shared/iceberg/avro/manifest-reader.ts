@@ -20,6 +20,7 @@ export interface ReadManifestResult {
 }
 
 const FILE_FORMATS = new Set<DataFile['fileFormat']>(['PARQUET', 'AVRO', 'ORC']);
+const ENTRY_STATUSES: ReadonlySet<number> = new Set([ManifestEntryStatus.Existing, ManifestEntryStatus.Added, ManifestEntryStatus.Deleted]);
 
 /** Decodes a manifest file. */
 export function readManifest(bytes: Uint8Array): ReadManifestResult {
@@ -49,7 +50,7 @@ function entryDecoder(schema: AvroSchema): EntryDecoder {
 
   return (record, index) => {
     const statusValue = record[status] as number;
-    if (statusValue !== ManifestEntryStatus.Existing && statusValue !== ManifestEntryStatus.Added && statusValue !== ManifestEntryStatus.Deleted) {
+    if (!ENTRY_STATUSES.has(statusValue)) {
       throw corruptAvro(`manifest entry ${index} has invalid status ${statusValue}`);
     }
     return {
@@ -92,8 +93,10 @@ function dataFileDecoder(file: WriterRecord, named: Map<string, AvroSchema>): (r
   const partitionOf = (record: AvroRecord): Value[] => partitionNames.map((name, i) => converters[i]!.fromDatum(record[name] ?? null));
 
   return (record, index) => {
-    const format = String(record[fileFormat]).toUpperCase() as DataFile['fileFormat'];
-    if (!FILE_FORMATS.has(format)) throw corruptAvro(`manifest entry ${index} has unsupported file format ${String(record[fileFormat])}`);
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- whatever the datum is, the check below names it by its text
+    const formatText = String(record[fileFormat]);
+    const format = formatText.toUpperCase() as DataFile['fileFormat'];
+    if (!FILE_FORMATS.has(format)) throw corruptAvro(`manifest entry ${index} has unsupported file format ${formatText}`);
     const out: DataFile = {
       content: content === undefined ? DataFileContent.Data : (record[content] as DataFileContent),
       filePath: record[filePath] as string,

@@ -5,7 +5,7 @@ import { StorageErrorCode, abortedError, redactLocation } from './io-errors';
 export interface AzureCallContext {
   signal: AbortSignal;
   /** Restarts the deadline; called per received chunk so long downloads fail on stalls, not on size. */
-  touch(): void;
+  touch: () => void;
 }
 
 /** Options of `callAzure`. */

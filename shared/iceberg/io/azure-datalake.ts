@@ -127,6 +127,7 @@ export class AzureDataLake {
       if (failure !== undefined) break;
     }
     await Promise.all(pending);
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the first failure, rethrown exactly as it was caught
     if (failure !== undefined) throw failure;
     return deleted;
   }

@@ -80,6 +80,7 @@ function validatePath(location: string, path: string): void {
     throw invalid(location, 'query strings and fragments are not allowed (credentials go in settings)');
   }
   if (path.includes('\\')) throw invalid(location, 'backslashes are not allowed in paths');
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
   if (/[\u0000-\u001f\u007f]/.test(path)) throw invalid(location, 'control characters are not allowed in paths');
   if (path.length > MAX_BLOB_NAME_LENGTH) {
     throw invalid(location, `paths are limited to ${MAX_BLOB_NAME_LENGTH} characters`);

@@ -84,7 +84,7 @@ export function decodeDeltaBinaryPacked(buf: Uint8Array, pos: number, bits: 32 |
 export function decodeDeltaLengthByteArray(buf: Uint8Array, pos: number, n: number): ByteRange[] {
   const { values: lengths, end } = decodeDeltaBinaryPacked(buf, pos, 32);
   if (lengths.length < n) throw new ValidationError(`delta length byte array holds ${lengths.length} of ${n} values`);
-  const out: ByteRange[] = new Array(n);
+  const out = new Array<ByteRange>(n);
   let start = end;
   for (let i = 0; i < n; i++) {
     const length = Number(lengths[i]!);
@@ -99,7 +99,7 @@ export function decodeDeltaLengthByteArray(buf: Uint8Array, pos: number, n: numb
 export function decodeDeltaByteArray(buf: Uint8Array, pos: number, n: number): ByteRange[] {
   const { values: prefixes, end } = decodeDeltaBinaryPacked(buf, pos, 32);
   const suffixes = decodeDeltaLengthByteArray(buf, end, n);
-  const out: ByteRange[] = new Array(n);
+  const out = new Array<ByteRange>(n);
   let previous = new Uint8Array(0);
   for (let i = 0; i < n; i++) {
     const prefix = Number(prefixes[i]!);

@@ -80,7 +80,7 @@ export class ProjectionPlan {
   /** Assembles the next row. */
   readRow(): Row {
     const top = this.top;
-    const row: Row = new Array(top.length);
+    const row: Row = new Array<Value>(top.length);
     for (let k = 0; k < top.length; k++) row[k] = read(top[k]!);
     return row;
   }
@@ -229,7 +229,7 @@ function read(node: ReadNode): Value {
         return null;
       }
       const children = node.children;
-      const out: Value[] = new Array(node.visible);
+      const out = new Array<Value>(node.visible);
       for (let k = 0; k < children.length; k++) {
         const v = read(children[k]!);
         if (k < node.visible) out[k] = v;

@@ -175,7 +175,7 @@ function unpackBits(buf: Uint8Array, pos: number, width: number, out: Uint8Array
 
 /** Unpacks `count` PLAIN booleans starting at `pos`. */
 export function unpackBooleans(buf: Uint8Array, pos: number, count: number): boolean[] {
-  const out: boolean[] = new Array(count);
+  const out = new Array<boolean>(count);
   for (let i = 0; i < count; i++) out[i] = (buf[pos + (i >> 3)]! & (1 << (i & 7))) !== 0;
   return out;
 }

@@ -33,22 +33,22 @@ export function thriftList(element: ThriftType): ThriftList {
   return { list: element };
 }
 
-/** Compact protocol type codes. */
-const enum CT {
-  STOP = 0,
-  TRUE = 1,
-  FALSE = 2,
-  BYTE = 3,
-  I16 = 4,
-  I32 = 5,
-  I64 = 6,
-  DOUBLE = 7,
-  BINARY = 8,
-  LIST = 9,
-  SET = 10,
-  MAP = 11,
-  STRUCT = 12,
-}
+/** Compact protocol type codes: plain numbers, because they are compared with codes read from the wire. */
+const CT = {
+  STOP: 0,
+  TRUE: 1,
+  FALSE: 2,
+  BYTE: 3,
+  I16: 4,
+  I32: 5,
+  I64: 6,
+  DOUBLE: 7,
+  BINARY: 8,
+  LIST: 9,
+  SET: 10,
+  MAP: 11,
+  STRUCT: 12,
+} as const;
 
 function typeCode(type: ThriftType): number {
   switch (type) {

@@ -8,7 +8,7 @@ import { ValidationError } from '../../errors';
 import type { Schema } from './schema';
 import { indexFields } from './schema';
 import { type PrimitiveType, type StructType, decimalParams, fixedLength, isPrimitive, primitiveKind } from './types';
-import { type Value, parseDecimal, uuidFromBytes } from './values';
+import { type PrimitiveValue, type Value, parseDecimal, uuidFromBytes } from './values';
 
 /** Comparison operators. */
 export type ComparisonOp = 'eq' | 'notEq' | 'lt' | 'ltEq' | 'gt' | 'gtEq';
@@ -203,7 +203,7 @@ export function bindByName(schema: Schema | StructType, name: string, op: Predic
 function literalKey(value: Value): string {
   if (value instanceof Uint8Array) return `b:${Buffer.from(value).toString('hex')}`;
   if (typeof value === 'number' && Object.is(value, -0)) return 'n:-0';
-  return `${typeof value}:${String(value)}`;
+  return `${typeof value}:${String(value as PrimitiveValue)}`;
 }
 
 const INT_MIN = -(2 ** 31);

@@ -127,6 +127,7 @@ class Parser {
   }
 
   private string(): string {
+    // eslint-disable-next-line no-control-regex -- JSON strings may not hold raw control characters: the class excludes them
     const match = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
     match.lastIndex = this.pos;
     const m = match.exec(this.text);

@@ -10,7 +10,7 @@ import type { PartitionSpec } from './partition-spec';
 import { type Schema, indexFields } from './schema';
 import { type Transform, type TransformFunction, parseTransform, transformFunction } from './transforms';
 import { type PrimitiveType, isPrimitive, primitiveKind } from './types';
-import type { Value } from './values';
+import type { PrimitiveValue, Value } from './values';
 
 interface BoundPartitionField {
   fieldId: number;
@@ -161,7 +161,7 @@ function inOf(fieldId: number, values: Value[]): Expression {
 function dedupe(values: Value[]): Value[] {
   const seen = new Set<string>();
   return values.filter((v) => {
-    const key = v instanceof Uint8Array ? `b:${Buffer.from(v).toString('hex')}` : `${typeof v}:${String(v)}`;
+    const key = v instanceof Uint8Array ? `b:${Buffer.from(v).toString('hex')}` : `${typeof v}:${String(v as PrimitiveValue)}`;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;

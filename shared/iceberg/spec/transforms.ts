@@ -11,7 +11,7 @@ import {
   formatTimestamptz, formatYear, microsToDays, microsToHours,
 } from './temporal';
 import { type IcebergType, type PrimitiveKind, type PrimitiveType, decimalParams, isPrimitive, primitiveKind } from './types';
-import { type Value, uuidToBytes } from './values';
+import { type PrimitiveValue, type Value, uuidToBytes } from './values';
 
 /** A parsed transform. Unknown names are kept so readers can ignore such fields, as the spec asks. */
 export type Transform =
@@ -254,9 +254,9 @@ export function humanString(transform: Transform, sourceType: PrimitiveType, val
     case 'hour':
       return formatHour(value as number);
     case 'bucket':
-      return String(value);
+      return String(value as number);
     case 'unknown':
-      return String(value);
+      return String(value as PrimitiveValue);
     default:
       return humanValue(sourceType, value);
   }
@@ -286,6 +286,6 @@ export function humanValue(type: PrimitiveType, value: Value): string {
     case 'uuid':
       return (value as string).toLowerCase();
     default:
-      return String(value);
+      return String(value as PrimitiveValue);
   }
 }

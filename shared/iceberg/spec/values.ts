@@ -25,6 +25,9 @@
 /** One value of some Iceberg type (see the table above). */
 export type Value = null | boolean | number | bigint | string | Uint8Array | Value[] | Map<Value, Value>;
 
+/** A value of a primitive type: what partition values and filter literals are. */
+export type PrimitiveValue = null | boolean | number | bigint | string | Uint8Array;
+
 /** A row: values in the order of the schema's top-level fields. */
 export type Row = Value[];
 

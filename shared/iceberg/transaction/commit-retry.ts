@@ -39,7 +39,7 @@ export interface CommitWithRetryOptions {
 export async function commitWithRetry(
   catalog: Catalog,
   id: TableIdentifier,
-  plan: (base: Table, attempt: number) => Promise<PlanResult>,
+  plan: (base: Table, attempt: number) => PlanResult | Promise<PlanResult>,
   options: CommitWithRetryOptions,
 ): Promise<Table> {
   const maxAttempts = options.maxAttempts ?? 10;

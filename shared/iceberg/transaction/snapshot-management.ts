@@ -23,7 +23,7 @@ async function moveMain(catalog: Catalog, id: TableIdentifier, snapshotId: bigin
   return commitWithRetry(
     catalog,
     id,
-    async (base) => {
+    (base) => {
       if (!snapshotById(base.metadata, snapshotId)) throw new ValidationError(`snapshot ${snapshotId} does not exist`);
       const current = base.metadata['current-snapshot-id'];
       if (ancestorOnly && !ancestorsOf(base.metadata, current).some((s) => s['snapshot-id'] === snapshotId)) {
@@ -79,7 +79,7 @@ export async function expireSnapshots(catalog: Catalog, id: TableIdentifier, opt
   const table = await commitWithRetry(
     catalog,
     id,
-    async (base) => {
+    (base) => {
       const present = expired.filter((sid) => snapshotById(base.metadata, sid));
       if (present.length === 0) return { alreadyCommitted: true };
       return {

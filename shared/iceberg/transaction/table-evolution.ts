@@ -21,7 +21,7 @@ export async function updateSchema(
   return commitWithRetry(
     catalog,
     id,
-    async (base) => {
+    (base) => {
       const current = currentSchema(base.metadata);
       const update = new SchemaUpdate(current, base.metadata['last-column-id']);
       change(update);
@@ -63,7 +63,7 @@ export async function setPartitionSpec(
   return commitWithRetry(
     catalog,
     id,
-    async (base) => {
+    (base) => {
       const schema = currentSchema(base.metadata);
       let nextId = base.metadata['last-partition-id'];
       const previous = base.metadata['partition-specs'].flatMap((s) => s.fields);
@@ -107,7 +107,7 @@ export async function setProperties(catalog: Catalog, id: TableIdentifier, updat
   return commitWithRetry(
     catalog,
     id,
-    async (base) => ({
+    (base) => ({
       requirements: [{ type: 'assert-table-uuid', uuid: base.metadata['table-uuid'] }],
       updates: [{ action: 'set-properties', updates }],
     }),

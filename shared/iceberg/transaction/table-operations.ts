@@ -9,6 +9,7 @@ import type { Catalog, Table } from '../catalog/catalog';
 import type { TableIdentifier } from '../catalog/table-identifier';
 import { type DataFile, type ManifestEntry, ManifestEntryStatus, type ManifestFile } from '../spec/manifest';
 import { currentSchema, currentSnapshot, specById } from '../spec/table-metadata';
+import type { PrimitiveValue } from '../spec/values';
 import { type CommitPlan, type CommitWithRetryOptions, commitWithRetry } from './commit-retry';
 import { manifestEntries, newManifestLocation, snapshotManifests, writeDataManifest, writeManifestFile } from './manifest-files';
 import { type ChangeCounts, findSnapshotByOperation, newSnapshotId, planSnapshot } from './snapshot-producer';
@@ -189,5 +190,5 @@ export function retryOptions(options: SnapshotOperationOptions): Omit<CommitWith
 }
 
 function partitionKey(entry: ManifestEntry): string {
-  return `${entry.dataFile.partition.map((v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : String(v))).join('\u0000')}`;
+  return `${entry.dataFile.partition.map((v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : String(v as PrimitiveValue))).join('\u0000')}`;
 }

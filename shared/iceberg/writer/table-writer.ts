@@ -11,7 +11,7 @@ import { partitionPath } from '../spec/partition-path';
 import { type Partitioner, compilePartitioner, partitionType } from '../spec/partition-type';
 import type { StructType } from '../spec/types';
 import { type TableMetadata, currentSchema, defaultSpec } from '../spec/table-metadata';
-import type { Row, Value } from '../spec/values';
+import type { PrimitiveValue, Row, Value } from '../spec/values';
 import { defaultBufferBudget } from './buffer-budget';
 
 /** Rows between checks of the buffer budget: the check sums every open writer's columns. */
@@ -180,6 +180,6 @@ export class TableWriter {
 function partitionKey(partition: Value[]): string {
   return partition
     // -0 and 0 are different partition values (identity of a double), though String() prints both as "0".
-    .map((v) => (v === null ? '\u0001' : v instanceof Uint8Array ? `b:${Buffer.from(v).toString('hex')}` : Object.is(v, -0) ? 'n:-0' : `${typeof v}:${String(v)}`))
+    .map((v) => (v === null ? '\u0001' : v instanceof Uint8Array ? `b:${Buffer.from(v).toString('hex')}` : Object.is(v, -0) ? 'n:-0' : `${typeof v}:${String(v as PrimitiveValue)}`))
     .join('\u0000');
 }

@@ -9,6 +9,7 @@ import {
 import type { PartitionSpec } from '../../../shared/iceberg/spec/partition-spec';
 import type { Schema } from '../../../shared/iceberg/spec/schema';
 import type { PrimitiveType, StructType } from '../../../shared/iceberg/spec/types';
+import type { Value } from '../../../shared/iceberg/spec/values';
 
 export const TABLE_SCHEMA: Schema = {
   type: 'struct',
@@ -115,7 +116,7 @@ export const ENTRIES: ManifestEntry[] = [
     snapshotId: 2n ** 62n + 1n,
     sequenceNumber: 5n,
     fileSequenceNumber: 4n,
-    dataFile: file('b.parquet', Array(PARTITION_FIELDS.length).fill(null), { recordCount: 0n, fileSizeInBytes: 4n }),
+    dataFile: file('b.parquet', new Array<Value>(PARTITION_FIELDS.length).fill(null), { recordCount: 0n, fileSizeInBytes: 4n }),
   },
   {
     status: ManifestEntryStatus.Deleted,

@@ -76,7 +76,7 @@ describe('manifest lists', () => {
     const avsc = await avscDecode(writeManifestList(FILES, OPTIONS));
     expect(avsc.meta).toMatchObject({ 'snapshot-id': SNAPSHOT.toString(), 'parent-snapshot-id': '78', 'sequence-number': '10', 'format-version': '2' });
     expect(Object.keys(avsc.meta).sort()).toEqual(['avro.codec', 'avro.schema', 'format-version', 'parent-snapshot-id', 'sequence-number', 'snapshot-id']);
-    const schema = JSON.parse(avsc.meta['avro.schema']!);
+    const schema = JSON.parse(avsc.meta['avro.schema']!) as { name: string };
     expect(schema.name).toBe('manifest_file');
     expect(missingIds(schema)).toEqual([]);
     expect(allIds(schema)).toEqual([500, 501, 502, 503, 504, 505, 506, 507, 508, 509, 510, 511, 512, 513, 514, 515, 516, 517, 518, 519]);

@@ -85,21 +85,21 @@ describe('manifests', () => {
 
   it('embeds a schema where every field, element, key and value carries its id', async () => {
     const { meta } = await avscDecode(writeManifest(ENTRIES, OPTIONS));
-    const schema = JSON.parse(meta['avro.schema']!);
+    const schema = JSON.parse(meta['avro.schema']!) as SchemaNode;
     expect(missingIds(schema)).toEqual([]);
     const expected = [0, 1, 2, 3, 4, 100, 101, 102, 103, 104, 108, 109, 110, 117, 118, 119, 120, 121, 122, 125, 126, 127, 128, 129, 130];
     expected.push(131, 132, 133, 134, 135, 136, 137, 138, 139, 140, ...PARTITION_TYPE.fields.map((f) => f.id));
     expect(allIds(schema)).toEqual(expected.sort((a, b) => a - b));
     expect(schema.name).toBe('manifest_entry');
-    const dataFile = schema.fields.find((f: { name: string }) => f.name === 'data_file').type;
+    const dataFile = schema.fields.find((f) => f.name === 'data_file')!.type;
     expect(dataFile.name).toBe('r2');
-    const partition = dataFile.fields.find((f: { name: string }) => f.name === 'partition');
+    const partition = dataFile.fields.find((f) => f.name === 'partition')!;
     expect(partition['field-id']).toBe(102);
     expect(partition.type.name).toBe('r102');
-    const bucket = partition.type.fields.find((f: { name: string }) => f.name === 'id_x2Dbucket');
+    const bucket = partition.type.fields.find((f) => f.name === 'id_x2Dbucket')!;
     expect(bucket['iceberg-field-name']).toBe('id-bucket');
-    const columnSizes = dataFile.fields.find((f: { name: string }) => f.name === 'column_sizes');
-    expect(columnSizes.type[1]).toMatchObject({ type: 'array', logicalType: 'map', items: { name: 'k117_v118' } });
+    const columnSizes = dataFile.fields.find((f) => f.name === 'column_sizes')!;
+    expect((columnSizes.type as unknown as unknown[])[1]).toMatchObject({ type: 'array', logicalType: 'map', items: { name: 'k117_v118' } });
   });
 
   it('writes an empty partition record for unpartitioned tables', async () => {
@@ -150,9 +150,18 @@ describe('manifests', () => {
   });
 });
 
+/** The parts of a record schema's JSON that these assertions walk. */
+interface SchemaNode {
+  name: string;
+  type: SchemaNode;
+  fields: SchemaNode[];
+  'field-id'?: number;
+  'iceberg-field-name'?: string;
+}
+
 /** Deep copy of a schema JSON without Iceberg ids, as a writer that knows nothing of Iceberg would store it. */
 function withoutIds(schema: unknown): unknown {
-  return JSON.parse(JSON.stringify(schema), (key, value) =>
+  return JSON.parse(JSON.stringify(schema), (key, value: unknown) =>
     ['field-id', 'element-id', 'key-id', 'value-id', 'iceberg-field-name'].includes(key) ? undefined : value,
   );
 }

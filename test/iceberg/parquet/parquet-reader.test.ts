@@ -226,7 +226,7 @@ describe('readDataFile on v2 data pages', () => {
     const column = <T extends import('apache-arrow').DataType>(index: number, values: unknown[]) => {
       const builder = arrow.makeBuilder({ type: fields[index]!.type as T, nullValues: [null] });
       for (const value of values) builder.append(value as never);
-      return builder.finish().flush();
+      return builder.finish().flush() as import('apache-arrow').Data<T>;
     };
     const children = [
       column(0, rows.map((r) => r[0])),

@@ -24,7 +24,7 @@ describe('RLE / bit-packing hybrid', () => {
     // header = run length 8 << 1 = 16, then the value in ceil(1/8) = 1 byte.
     expect(encode([1, 1, 1, 1, 1, 1, 1, 1], 1)).toEqual([0x10, 0x01]);
     // 300 repeats need a two-byte varint header (600 = 0xd8 0x04); width 9 stores the value in 2 bytes.
-    expect(encode(new Array(300).fill(257), 9)).toEqual([0xd8, 0x04, 0x01, 0x01]);
+    expect(encode(new Array<number>(300).fill(257), 9)).toEqual([0xd8, 0x04, 0x01, 0x01]);
   });
 
   it('bit-packs the Encodings.md example 0..7 at width 3', () => {
@@ -40,7 +40,7 @@ describe('RLE / bit-packing hybrid', () => {
   });
 
   it('mixes bit-packed groups and RLE runs', () => {
-    const values = [1, 0, 1, 0, 1, 0, 1, 0, ...new Array(20).fill(1), 0, 1];
+    const values = [1, 0, 1, 0, 1, 0, 1, 0, ...new Array<number>(20).fill(1), 0, 1];
     const bytes = encode(values, 1);
     // group of 8 alternating bits (0x55), run of 20 ones, then a final padded group 0,1.
     expect(bytes).toEqual([0x03, 0x55, 0x28, 0x01, 0x03, 0x02]);

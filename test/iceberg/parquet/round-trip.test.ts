@@ -10,7 +10,7 @@ import { readParquetFooter } from '../../../shared/iceberg/parquet/parquet-reade
 import { decimalRequiredBytes } from '../../../shared/iceberg/spec/conversions';
 import { type Schema, createSchema } from '../../../shared/iceberg/spec/schema';
 import { type IcebergType, type NestedField, decimalType } from '../../../shared/iceberg/spec/types';
-import { type Row, type Value, decimalToString } from '../../../shared/iceberg/spec/values';
+import { type PrimitiveValue, type Row, type Value, decimalToString } from '../../../shared/iceberg/spec/values';
 import { type TempWarehouse, duckdb, query, readAll, sqlPath, tempWarehouse, writeRows } from './helpers';
 
 const opt = (id: number, name: string, type: IcebergType): NestedField => ({ id, name, required: false, type });
@@ -84,7 +84,7 @@ function asJson(value: Value, type: IcebergType): unknown {
   if (typeof type === 'string') return typeof value === 'bigint' ? Number(value) : value;
   if (type.type === 'list') return (value as Value[]).map((v) => asJson(v, type.element));
   if (type.type === 'struct') return Object.fromEntries(type.fields.map((f, i) => [f.name, asJson((value as Value[])[i]!, f.type)]));
-  return Object.fromEntries([...(value as Map<Value, Value>)].map(([k, v]) => [String(k), asJson(v, type.value)]));
+  return Object.fromEntries([...(value as Map<Value, Value>)].map(([k, v]) => [String(k as PrimitiveValue), asJson(v, type.value)]));
 }
 
 describe('Parquet round trip: every primitive at its edges and nested data', () => {
@@ -124,9 +124,9 @@ describe('Parquet round trip: every primitive at its edges and nested data', () 
     const hex = (v: Value): string | null => (v === null ? null : Buffer.from(v as Uint8Array).toString('hex').toUpperCase());
     rows.forEach((got, r) => {
       const want = ROWS[r]!;
-      expect(got.b).toBe(want[0] === null ? null : String(want[0]));
+      expect(got.b).toBe(want[0] === null ? null : String(want[0] as PrimitiveValue));
       expect(got.i).toBe(want[1]);
-      expect(got.l).toBe(want[2] === null ? null : String(want[2]));
+      expect(got.l).toBe(want[2] === null ? null : String(want[2] as PrimitiveValue));
       expect(Object.is(got.f, want[3]), `float row ${r}: ${String(got.f)}`).toBe(true);
       expect(Object.is(got.d, want[4]), `double row ${r}: ${String(got.d)}`).toBe(true);
       expect(got.dt).toBe(want[5] === null ? null : BigInt(want[5] as number));

@@ -18,7 +18,7 @@ import { partitionType, partitionValues } from '../../../shared/iceberg/spec/par
 import { projectInclusive } from '../../../shared/iceberg/spec/projection';
 import { createSchema } from '../../../shared/iceberg/spec/schema';
 import type { PrimitiveType } from '../../../shared/iceberg/spec/types';
-import type { Row, Value } from '../../../shared/iceberg/spec/values';
+import type { PrimitiveValue, Row, Value } from '../../../shared/iceberg/spec/values';
 
 function prng(seed: number): () => number {
   let a = seed >>> 0;
@@ -177,7 +177,7 @@ describe('pruning soundness', () => {
         const partitionMight = evaluatePartition(projected, ptype, partitions[i]!);
         if (!partitionMight) prunedPartitions++;
         if (matches[i] && !partitionMight) {
-          expect.fail(`partition of ${String(row)} pruned by ${JSON.stringify(projected, big)}`);
+          expect.fail(`partition of ${String(row as PrimitiveValue[])} pruned by ${JSON.stringify(projected, big)}`);
         }
       });
       if (matches.some(Boolean)) {

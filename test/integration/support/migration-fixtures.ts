@@ -118,6 +118,7 @@ export interface CanonicalColumn {
   render(value: Value): string | null;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-base-to-string -- names whatever arrived, even a map
 const unexpected = (value: Value): string => `<unexpected ${typeof value} ${String(value)}>`;
 const renderLong = (value: Value): string | null => (value === null ? null : typeof value === 'bigint' ? value.toString() : unexpected(value));
 const renderInt = (value: Value): string | null => (value === null ? null : typeof value === 'number' && Number.isInteger(value) ? String(value) : unexpected(value));

@@ -56,9 +56,17 @@ export function tablesStarted(customStatus: unknown): number {
   return progress.tables?.started ?? Object.keys(progress.tableInstances ?? {}).length;
 }
 
-/** The reason an orchestration failed, as its status carries it. */
+/**
+ * The reason an orchestration failed, as its status carries it: an error's message, a text as it is, anything
+ * else as JSON (shortened), never "[object Object]".
+ */
 export function failureMessage(output: unknown): string {
-  return String((output as { message?: string } | undefined)?.message ?? output ?? 'failed');
+  if (output === undefined || output === null) return 'failed';
+  if (typeof output === 'string') return output;
+  if (typeof output === 'number' || typeof output === 'boolean' || typeof output === 'bigint') return output.toString();
+  const message = typeof output === 'object' ? (output as { message?: unknown }).message : undefined;
+  if (typeof message === 'string') return message;
+  return shortReason(JSON.stringify(message ?? output) ?? 'failed');
 }
 
 /** True for statuses that will not change any more. */

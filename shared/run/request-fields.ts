@@ -108,6 +108,7 @@ export function unknownFields(o: Record<string, unknown>, allowed: ReadonlySet<s
 export function nonEmptyString(value: unknown, what: string, maxLength: number): string {
   if (typeof value !== 'string' || value.length === 0) throw new ValidationError(`${what} must be a non-empty string`);
   if (value.length > maxLength) throw new ValidationError(`${what} is longer than ${maxLength} characters`);
+  // eslint-disable-next-line no-control-regex -- NUL is the character refused here
   if (/[\u0000]/.test(value)) throw new ValidationError(`${what} must not contain NUL characters`);
   return value;
 }

@@ -177,6 +177,7 @@ export function trimScale(text: string): string {
 
 // Characters JSON.stringify escapes: `"`, `\`, control characters, and surrogates (a lone one is escaped, a
 // pair is not; any surrogate takes the slow path so JSON.stringify decides).
+// eslint-disable-next-line no-control-regex -- the control characters JSON.stringify escapes
 const JSON_ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /** A canonical text as a JSON array element: a JSON string, or `null`. */

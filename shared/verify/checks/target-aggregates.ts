@@ -238,7 +238,7 @@ function floatFromCanonical(text: string, single: boolean): number {
 /** PostgreSQL's figures of a table from its ranges' (or its one scan's): merged, groups only where all were counted. */
 export function sourceFiguresOf(partials: readonly AggregatePartial[]): Map<string, string | null> {
   const merged = mergeAggregatePartials(partials);
-  return merged === undefined ? new Map() : merged.figures(merged.completeGroups());
+  return merged === undefined ? new Map<string, string | null>() : merged.figures(merged.completeGroups());
 }
 
 /** The merged figures of a table's ranges (undefined when there are none). */

@@ -16,7 +16,11 @@ export const DIFFERENCE_KINDS = [
   'EXTRA_IN_TARGET',
   'VALUE_MISMATCH',
   'ERROR',
-] as const satisfies ReadonlyArray<SchemaDifferenceKind | RowDifference['kind'] | string>;
+] as const;
+
+// Every schema and row difference kind is listed: a kind added to the contracts without a place here fails to compile.
+const _everyKindListed: ReadonlyArray<SchemaDifferenceKind | RowDifference['kind']> extends ReadonlyArray<(typeof DIFFERENCE_KINDS)[number]> ? true : never = true;
+void _everyKindListed;
 
 /** A kind of difference: schema, count, aggregate, row, or a table that could not be verified. */
 export type DifferenceKind = (typeof DIFFERENCE_KINDS)[number];

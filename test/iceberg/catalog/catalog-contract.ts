@@ -19,7 +19,7 @@ export interface CatalogContractTarget {
   /** The catalog under test; no other check sees its tables. */
   catalog: Catalog;
   /** A second, independent instance over the same tables, as another process would open it. */
-  reopen(): Catalog;
+  reopen: () => Catalog;
 }
 
 /** One behaviour of the contract, runnable outside a test block. */

@@ -104,7 +104,9 @@ async function main(): Promise<void> {
     if (results.psql!.length > 0) line('raw COPY (FORMAT binary) via psql to /dev/null', median(results.psql!));
     line('raw COPY (FORMAT binary) via pg-copy-streams to a null sink', median(results.nodeRaw!));
     line('readRows: decoded Row batches', median(results.reader!));
-    console.log(`\nclient CPU (median): ${Math.round(median(results.nodeRawCpu!))} ms receiving raw COPY, ${Math.round(median(results.readerCpu!))} ms receiving and decoding`);
+    console.log(
+      `\nclient CPU (median): ${Math.round(median(results.nodeRawCpu!))} ms receiving raw COPY, ${Math.round(median(results.readerCpu!))} ms receiving and decoding`,
+    );
   } finally {
     await server.stop();
   }

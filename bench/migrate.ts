@@ -53,17 +53,25 @@ export type BenchKind = CandidateKind | 'partitioned';
 const KINDS: readonly BenchKind[] = ['icebridge', 'verify', 'partitioned', 'reader', 'duckdb', 'csv', 'raw'];
 const DEFAULT_PARTITION_SPEC: PartitionFieldRequest[] = [{ source: 'id', transform: 'bucket[16]' }];
 /** The partitioned lines: the default 2 GB instance, and a memory so large its writer budget never binds. */
-const PARTITIONED_MEMORY_MB = [{ mb: 2048, label: 'writer budget of a 2 GB instance' }, { mb: 65536, label: 'no effective writer budget' }] as const;
+const PARTITIONED_MEMORY_MB = [
+  { mb: 2048, label: 'writer budget of a 2 GB instance' },
+  { mb: 65536, label: 'no effective writer budget' },
+] as const;
 const DEFAULT_SETTING: IcebridgeSetting = { partitionMb: 64, activities: 2 };
 /** From this size on, defaults switch to one run of the default setting (see parseMigrateArgs). */
 const LARGE_ROWS = 5_000_000;
-const USAGE = 'usage: tsx bench/migrate.ts [--rows N] [--runs R] [--only icebridge,verify,partitioned,reader,duckdb,csv,raw] ' +
+const USAGE =
+  'usage: tsx bench/migrate.ts [--rows N] [--runs R] [--only icebridge,verify,partitioned,reader,duckdb,csv,raw] ' +
   "[--settings MB:ACTIVITIES,...] [--partition-spec 'TRANSFORM(COLUMN),...'] [--profile DIR] [--no-pagila]";
 
 /** Parses argv; throws with a usage message on anything it does not understand. */
 export function parseMigrateArgs(argv: string[]): MigrateBenchOptions {
   const options: MigrateBenchOptions = {
-    rows: 2_000_000, runs: 3, only: [...KINDS], pagila: true, partitionSpec: DEFAULT_PARTITION_SPEC,
+    rows: 2_000_000,
+    runs: 3,
+    only: [...KINDS],
+    pagila: true,
+    partitionSpec: DEFAULT_PARTITION_SPEC,
     settings: [DEFAULT_SETTING, { partitionMb: 32, activities: 2 }, { partitionMb: 128, activities: 2 }, { partitionMb: 64, activities: 3 }],
   };
   const positive = (flag: string, text: string | undefined): number => {
@@ -82,16 +90,21 @@ export function parseMigrateArgs(argv: string[]): MigrateBenchOptions {
     else if (flag === '--no-pagila') options.pagila = false;
     else if (flag === '--partition-spec') options.partitionSpec = parsePartitionSpec(String(value()));
     else if (flag === '--only') {
-      const names = String(value()).split(',').map((s) => s.trim());
+      const names = String(value())
+        .split(',')
+        .map((s) => s.trim());
       const unknown = names.filter((n) => !(KINDS as readonly string[]).includes(n));
       if (unknown.length > 0) throw new Error(`unknown candidate(s) ${unknown.join(', ')}; known: ${KINDS.join(', ')}`);
       options.only = KINDS.filter((k) => names.includes(k));
-      if (options.only.includes('verify') && !options.only.includes('icebridge')) throw new Error(`verify times the verification of icebridge's table: --only needs icebridge with it\n${USAGE}`);
+      if (options.only.includes('verify') && !options.only.includes('icebridge'))
+        throw new Error(`verify times the verification of icebridge's table: --only needs icebridge with it\n${USAGE}`);
     } else if (flag === '--settings') {
-      options.settings = String(value()).split(',').map((pair) => {
-        const [mb, activities] = pair.split(':');
-        return { partitionMb: positive('--settings partition MB', mb), activities: positive('--settings activities', activities ?? '2') };
-      });
+      options.settings = String(value())
+        .split(',')
+        .map((pair) => {
+          const [mb, activities] = pair.split(':');
+          return { partitionMb: positive('--settings partition MB', mb), activities: positive('--settings activities', activities ?? '2') };
+        });
     } else throw new Error(`unknown argument ${arg}\n${USAGE}`);
   }
   // Big tables are for showing memory stays flat, not for ratios: one run of the default setting, unless asked.
@@ -125,7 +138,14 @@ interface Entry {
 }
 
 /** Runs one job in its child and adds its figures to the series; throws (after setting series.error) when it fails. */
-async function runEntry(entry: Entry, job: MigrateJob, execArgv: string[], timeoutInMs: number, postgres: BenchPostgres, rows: number): Promise<JobMeasurement> {
+async function runEntry(
+  entry: Entry,
+  job: MigrateJob,
+  execArgv: string[],
+  timeoutInMs: number,
+  postgres: BenchPostgres,
+  rows: number,
+): Promise<JobMeasurement> {
   try {
     const measured = await runJobInChild(job, { timeoutInMs, execArgv, serverCpuMs: postgres.cpuMs });
     const what = job.kind === 'verify' ? 'compared' : 'read';
@@ -161,20 +181,39 @@ function plannedEntries(options: MigrateBenchOptions, sourceUrl: string): Entry[
   const base = { sourceUrl, schema: ORDERS.schema, table: ORDERS.table };
   const entries: Entry[] = [];
   if (options.only.includes('icebridge')) {
-    options.settings.forEach((s, i) => entries.push({
-      series: { label: i === 0 ? 'a  icebridge' : '   icebridge', settings: settingLabel(s) + (i === 0 ? ' (default)' : ''), runs: [] },
-      job: { ...base, kind: 'icebridge', warmupTable: ORDERS.warmupTable, partitionSizeInBytes: s.partitionMb * 1024 * 1024, maxConcurrentActivities: s.activities },
-    }));
+    options.settings.forEach((s, i) =>
+      entries.push({
+        series: { label: i === 0 ? 'a  icebridge' : '   icebridge', settings: settingLabel(s) + (i === 0 ? ' (default)' : ''), runs: [] },
+        job: {
+          ...base,
+          kind: 'icebridge',
+          warmupTable: ORDERS.warmupTable,
+          partitionSizeInBytes: s.partitionMb * 1024 * 1024,
+          maxConcurrentActivities: s.activities,
+        },
+      }),
+    );
   }
   if (options.only.includes('partitioned')) {
     const s = options.settings[0]!;
-    PARTITIONED_MEMORY_MB.forEach(({ mb, label }, i) => entries.push({
-      series: { label: i === 0 ? 'p  icebridge partitioned' : '   icebridge partitioned', settings: `${specLabel(options.partitionSpec)}, ${label}`, runs: [] },
-      job: {
-        ...base, kind: 'icebridge', warmupTable: ORDERS.warmupTable, partitionSizeInBytes: s.partitionMb * 1024 * 1024, maxConcurrentActivities: s.activities,
-        partitionSpec: options.partitionSpec, env: { ICEBRIDGE_INSTANCE_MEMORY_MB: String(mb) },
-      },
-    }));
+    PARTITIONED_MEMORY_MB.forEach(({ mb, label }, i) =>
+      entries.push({
+        series: {
+          label: i === 0 ? 'p  icebridge partitioned' : '   icebridge partitioned',
+          settings: `${specLabel(options.partitionSpec)}, ${label}`,
+          runs: [],
+        },
+        job: {
+          ...base,
+          kind: 'icebridge',
+          warmupTable: ORDERS.warmupTable,
+          partitionSizeInBytes: s.partitionMb * 1024 * 1024,
+          maxConcurrentActivities: s.activities,
+          partitionSpec: options.partitionSpec,
+          env: { ICEBRIDGE_INSTANCE_MEMORY_MB: String(mb) },
+        },
+      }),
+    );
   }
   if (options.only.includes('verify') && options.only.includes('icebridge')) {
     // Its job is completed per round with the warehouse the default setting's run just wrote (see verifyJob).
@@ -196,7 +235,10 @@ function plannedEntries(options: MigrateBenchOptions, sourceUrl: string): Entry[
 }
 
 function loadAverage(): string {
-  return os.loadavg().map((v) => v.toFixed(2)).join(' ');
+  return os
+    .loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ');
 }
 
 function machineContext(postgres: BenchPostgres): string {
@@ -231,8 +273,10 @@ export async function runMigrateBench(options: MigrateBenchOptions): Promise<num
     const client = await postgres.connect();
     try {
       await createOrdersTable(client, options.rows);
-      console.log(`table ${ORDERS.schema}.${ORDERS.table}: ${options.rows.toLocaleString('en-US')} rows, heap ${megabytes(await ordersHeapBytes(client))}, ` +
-        `generated with generate_series + VACUUM ANALYZE in ${((performance.now() - generated) / 1000).toFixed(1)} s`);
+      console.log(
+        `table ${ORDERS.schema}.${ORDERS.table}: ${options.rows.toLocaleString('en-US')} rows, heap ${megabytes(await ordersHeapBytes(client))}, ` +
+          `generated with generate_series + VACUUM ANALYZE in ${((performance.now() - generated) / 1000).toFixed(1)} s`,
+      );
     } finally {
       await client.end();
     }
@@ -251,7 +295,9 @@ export async function runMigrateBench(options: MigrateBenchOptions): Promise<num
         await mkdir(workDir, { recursive: true });
         try {
           const measured = await runEntry(entry, { ...entry.job, workDir }, profileArgs(options, entry, index, round), timeoutInMs, postgres, options.rows);
-          line.push(`${entry.series.label.trim()}${entry.job.kind === 'icebridge' ? ` ${entry.job.partitionSizeInBytes! / 2 ** 20}:${entry.job.maxConcurrentActivities}` : ''} ${(measured.wallMs / 1000).toFixed(1)} s`);
+          line.push(
+            `${entry.series.label.trim()}${entry.job.kind === 'icebridge' ? ` ${entry.job.partitionSizeInBytes! / 2 ** 20}:${entry.job.maxConcurrentActivities}` : ''} ${(measured.wallMs / 1000).toFixed(1)} s`,
+          );
         } catch {
           line.push(`${entry.series.label.trim()} FAILED`);
         }
@@ -263,7 +309,9 @@ export async function runMigrateBench(options: MigrateBenchOptions): Promise<num
             line.push(`${verify.series.label.trim()} ${(checked.wallMs / 1000).toFixed(1)} s`);
           } catch {
             line.push(`${verify.series.label.trim()} FAILED`);
-            console.log(`\n!!! icebridge verify --level full FAILED on a table nobody changed after migrating it: a bug in the migration or in the verifier.\n${verify.series.error}\n`);
+            console.log(
+              `\n!!! icebridge verify --level full FAILED on a table nobody changed after migrating it: a bug in the migration or in the verifier.\n${verify.series.error}\n`,
+            );
           }
         }
         await rm(workDir, { recursive: true, force: true });
@@ -298,19 +346,21 @@ function printResults(options: MigrateBenchOptions, entries: Entry[]): void {
     '   (zstd), in one process; nothing is staged on disk, so there is no separate "DuckDB alone" part to time.',
     'c: COPY table TO STDOUT (FORMAT binary) into a discarding sink.',
     "v: icebridge verify --level full --json of (a)'s table right after (a) wrote it, in-process through verifyCommand",
-    '   (the CLI command\'s own entry) in a child process, after an untimed verify of the warm-up table; it must exit 0.',
+    "   (the CLI command's own entry) in a child process, after an untimed verify of the warm-up table; it must exit 0.",
     `p: as a, into an Iceberg table partitioned by ${specLabel(options.partitionSpec)} (many open writers per copy), with the`,
     '   copy memory budget of ICEBRIDGE_INSTANCE_MEMORY_MB=2048 (the default), then with 65536 (a budget that never binds).',
     'icebridge reader: shared/postgres readRows over the whole table (the same COPY as c), rows decoded and dropped.',
-    'node CPU: user+system of the candidate\'s process, all threads; server CPU: the PostgreSQL postmaster and its',
+    "node CPU: user+system of the candidate's process, all threads; server CPU: the PostgreSQL postmaster and its",
     '   backends during the run. On 2 cores, node CPU + server CPU ≈ 2 × wall means the machine is saturated.',
-  ]) console.log(`  ${line}`);
+  ])
+    console.log(`  ${line}`);
   for (const failed of series.filter((s) => s.error !== undefined)) console.log(`  ${failed.label.trim()} (${failed.settings}) failed: ${failed.error}`);
   const everyIcebridge = entries.filter((e) => e.job.kind === 'icebridge' && e.series.error === undefined);
   const icebridge = everyIcebridge.filter((e) => e.job.partitionSpec === undefined);
   const partitioned = everyIcebridge.filter((e) => e.job.partitionSpec !== undefined);
   const startup = icebridge.flatMap((e) => e.series.runs.map((r) => r.startupMs ?? 0));
-  if (startup.length > 0) console.log(`  icebridge warm-up (module loading + 1,000-row migration, not timed): ${(Math.max(...startup) / 1000).toFixed(2)} s at most`);
+  if (startup.length > 0)
+    console.log(`  icebridge warm-up (module loading + 1,000-row migration, not timed): ${(Math.max(...startup) / 1000).toFixed(2)} s at most`);
   for (const e of everyIcebridge) {
     const run = e.series.runs[0];
     console.log(`  icebridge ${e.series.settings.replace(' (default)', '')}: ${run?.partitions ?? '?'} partitions, ${run?.files ?? '?'} data files`);
@@ -318,7 +368,10 @@ function printResults(options: MigrateBenchOptions, entries: Entry[]): void {
   console.log('  RSS over the timed part, highest sample (every 200 ms) in each quarter of the run, MB, last run:');
   for (const s of series) {
     const quarters = s.runs[s.runs.length - 1]?.rssByQuarterBytes;
-    if (quarters) console.log(`    ${`${s.label.trim()}, ${s.settings.replace(' (default)', '')}`.padEnd(62)} ${quarters.map((b) => (b === 0 ? '-' : (b / 2 ** 20).toFixed(0)).padStart(5)).join(' ')}`);
+    if (quarters)
+      console.log(
+        `    ${`${s.label.trim()}, ${s.settings.replace(' (default)', '')}`.padEnd(62)} ${quarters.map((b) => (b === 0 ? '-' : (b / 2 ** 20).toFixed(0)).padStart(5)).join(' ')}`,
+      );
   }
 
   for (const e of partitioned) {
@@ -332,8 +385,10 @@ function printResults(options: MigrateBenchOptions, entries: Entry[]): void {
   const c = find('raw') ? summarize(find('raw')!.series) : undefined;
   console.log('\nTargets (rows/s ratios; 2-core machine)');
   const ratios = (name: string, s: Summary): void => {
-    if (b) console.log(verdict(`${name} / b (DuckDB pipeline)`, `${(s.rowsPerSecond / b.rowsPerSecond).toFixed(3)} ×`, '≥ 1.0', s.rowsPerSecond >= b.rowsPerSecond));
-    if (c) console.log(verdict(`${name} / c (raw COPY)`, `${(s.rowsPerSecond / c.rowsPerSecond).toFixed(3)} ×`, '≥ 0.6', s.rowsPerSecond >= 0.6 * c.rowsPerSecond));
+    if (b)
+      console.log(verdict(`${name} / b (DuckDB pipeline)`, `${(s.rowsPerSecond / b.rowsPerSecond).toFixed(3)} ×`, '≥ 1.0', s.rowsPerSecond >= b.rowsPerSecond));
+    if (c)
+      console.log(verdict(`${name} / c (raw COPY)`, `${(s.rowsPerSecond / c.rowsPerSecond).toFixed(3)} ×`, '≥ 0.6', s.rowsPerSecond >= 0.6 * c.rowsPerSecond));
     console.log(verdict(`${name} peak RSS`, megabytes(s.peakRssBytes), '≤ 512 MB', s.peakRssBytes <= 512 * 1024 * 1024));
   };
   if (a) ratios('a default', a);
@@ -348,22 +403,27 @@ function printResults(options: MigrateBenchOptions, entries: Entry[]): void {
   }
   const perMillion = (label: string, m: Summary | undefined): string | undefined =>
     m?.serverCpuMs === undefined ? undefined : `${label} ${(((m.cpuMs + m.serverCpuMs) / 1000) * (1e6 / options.rows)).toFixed(2)}`;
-  const cpu = [perMillion('a', a), best && best.e !== icebridge[0] ? perMillion('a best', best.s) : undefined, perMillion('b', b), perMillion('c', c)]
-    .filter((t): t is string => t !== undefined);
+  const cpu = [perMillion('a', a), best && best.e !== icebridge[0] ? perMillion('a best', best.s) : undefined, perMillion('b', b), perMillion('c', c)].filter(
+    (t): t is string => t !== undefined,
+  );
   const v = find('verify') ? summarize(find('verify')!.series) : undefined;
   if (a && v) {
     const ratio = v.wallMs / a.wallMs;
     console.log(verdict('v verify full / a migration', `${ratio.toFixed(2)} ×`, '≤ 1.5', ratio <= 1.5));
     console.log(verdict('v verify full peak RSS', megabytes(v.peakRssBytes), '≤ 512 MB', v.peakRssBytes <= 512 * 1024 * 1024));
-    console.log(`  verify --level full: ${Math.round(v.rowsPerSecond).toLocaleString('en-US')} rows/s, ${(v.wallMs / 1000).toFixed(1)} s against ` +
-      `${(a.wallMs / 1000).toFixed(1)} s to migrate (medians); peak RSS ${megabytes(v.peakRssBytes)}`);
+    console.log(
+      `  verify --level full: ${Math.round(v.rowsPerSecond).toLocaleString('en-US')} rows/s, ${(v.wallMs / 1000).toFixed(1)} s against ` +
+        `${(a.wallMs / 1000).toFixed(1)} s to migrate (medians); peak RSS ${megabytes(v.peakRssBytes)}`,
+    );
   }
   const verifyCpu = perMillion('v', v);
   if (verifyCpu !== undefined) cpu.push(verifyCpu);
   if (cpu.length > 0) console.log(`\nCPU view, steadier than wall time under other load: node + server CPU s per million rows: ${cpu.join(', ')}`);
-  console.log(options.rows >= LARGE_ROWS
-    ? 'Peak RSS must not grow with table size: compare the peak RSS above with a run at the default 2,000,000 rows.'
-    : 'Peak RSS must not grow with table size: compare with one run at --rows 10000000.');
+  console.log(
+    options.rows >= LARGE_ROWS
+      ? 'Peak RSS must not grow with table size: compare the peak RSS above with a run at the default 2,000,000 rows.'
+      : 'Peak RSS must not grow with table size: compare with one run at --rows 10000000.',
+  );
 }
 
 if (require.main === module) {
@@ -374,10 +434,13 @@ if (require.main === module) {
     console.error(error instanceof Error ? error.message : String(error));
     process.exit(2);
   }
-  runMigrateBench(options).then((code) => {
-    process.exitCode = code;
-  }, (error: unknown) => {
-    console.error(error instanceof Error ? error.stack ?? error.message : String(error));
-    process.exitCode = 1;
-  });
+  runMigrateBench(options).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+      process.exitCode = 1;
+    },
+  );
 }

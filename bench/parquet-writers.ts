@@ -36,7 +36,9 @@ export function parseArgs(argv: string[]): BenchOptions {
     else if (flag === '--runs') options.runs = positive(flag, value());
     else if (flag === '--keep') options.keep = true;
     else if (flag === '--only') {
-      const names = String(value()).split(',').map((s) => s.trim());
+      const names = String(value())
+        .split(',')
+        .map((s) => s.trim());
       const unknown = names.filter((n) => !isCandidateName(n));
       if (unknown.length > 0) throw new Error(`unknown candidate(s) ${unknown.join(', ')}; known: ${CANDIDATE_NAMES.join(', ')}`);
       options.only = names.filter(isCandidateName);
@@ -53,15 +55,20 @@ function loadAverage(): string {
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const outputDir = await mkdtemp(path.join(os.tmpdir(), 'icebridge-parquet-bench-'));
-  console.log(`Parquet writers: ${options.rows.toLocaleString('en-US')} orders rows, ${options.runs} runs each, ` +
-    `node ${process.version}, ${os.cpus().length} CPUs, ${loadAverage()}, output in ${outputDir}`);
+  console.log(
+    `Parquet writers: ${options.rows.toLocaleString('en-US')} orders rows, ${options.runs} runs each, ` +
+      `node ${process.version}, ${os.cpus().length} CPUs, ${loadAverage()}, output in ${outputDir}`,
+  );
   const inspector = await ParquetInspector.open();
   const outcomes: Outcome[] = [];
   try {
     for (const name of options.only) {
       process.stdout.write(`  ${name} ... `);
       const report = await runCandidateInChild(name, {
-        rows: options.rows, runs: options.runs, outputDir, timeoutInMs: 20 * 60_000,
+        rows: options.rows,
+        runs: options.runs,
+        outputDir,
+        timeoutInMs: 20 * 60_000,
       });
       const outcome: Outcome = { report };
       if (report.kind === 'measured') {
@@ -80,10 +87,10 @@ async function main(): Promise<void> {
   }
   console.log('\nSpeed (time = encode + compress + write of prepared input; median of runs)\n');
   console.log(performanceTable(outcomes, options.rows));
-  console.log('* prep ms: one-off conversion of the generated data into the writer\'s input form, NOT in the time.');
-  console.log('  CPU ms: median user+system time of all the process\'s threads during the write.');
+  console.log("* prep ms: one-off conversion of the generated data into the writer's input form, NOT in the time.");
+  console.log("  CPU ms: median user+system time of all the process's threads during the write.");
   console.log('  peak RSS Δ: largest rise over the pre-run RSS across runs, measured in a process of its own.\n');
-  console.log('Iceberg capability check of the last run\'s file (footer via hyparquet, ids and read-back via DuckDB)\n');
+  console.log("Iceberg capability check of the last run's file (footer via hyparquet, ids and read-back via DuckDB)\n");
   console.log(capabilityTable(outcomes));
   console.log('\nNotes');
   for (const line of notes(outcomes)) console.log(`  - ${line}`);

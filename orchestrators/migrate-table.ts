@@ -55,7 +55,13 @@ export const migrateTable: OrchestrationHandler = function* (context: Orchestrat
   // history was purged gets another token, and a replay gets the same one.
   const cursor: TableCursor = resume ?? { execution: executionToken(context.df.newGuid(context.df.instanceId)), next: 0, rows: 0 };
   const outcome = failedTableOutcome(table, partitions.length);
-  const progress: TableProgress = { table: table.source.name, phase: 'copying', partitions: { total: partitions.length, done: cursor.next }, rows: cursor.rows, estimatedRows: table.estimatedRows };
+  const progress: TableProgress = {
+    table: table.source.name,
+    phase: 'copying',
+    partitions: { total: partitions.length, done: cursor.next },
+    rows: cursor.rows,
+    estimatedRows: table.estimatedRows,
+  };
   context.df.setCustomStatus(progress);
   try {
     const failures: string[] = [];

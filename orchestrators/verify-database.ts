@@ -6,7 +6,15 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import { taskFailureReason } from '../shared/errors';
-import type { TableVerification, TableVerificationSummary, VerificationOutcome, VerificationReport, VerifiedTableSummary, VerifyDatabaseInput, VerifyTableInput } from '../shared/verify/contracts';
+import type {
+  TableVerification,
+  TableVerificationSummary,
+  VerificationOutcome,
+  VerificationReport,
+  VerifiedTableSummary,
+  VerifyDatabaseInput,
+  VerifyTableInput,
+} from '../shared/verify/contracts';
 import { summarizeTableVerification, tableReportLocation } from '../shared/verify/reports/table-summary';
 import { failedTableSummary, finishTable, planningProgress } from '../shared/verify/status/verification-progress';
 import { failedPlan } from './failed-plan';
@@ -52,19 +60,30 @@ export const verifyDatabase: OrchestrationHandler = function* (context: Orchestr
       const table = batch[i]!;
       // A table verified before reports were stored returns its whole verification: only its figures are kept.
       const returned = task.result as TableVerificationSummary | TableVerification;
-      const summary: TableVerificationSummary = task.isCompleted && !task.isFaulted
-        ? ('schema' in returned ? summarizeTableVerification(returned) : returned)
-        : failedTableSummary(table, input.level, taskFailureReason(task.result));
+      const summary: TableVerificationSummary =
+        task.isCompleted && !task.isFaulted
+          ? 'schema' in returned
+            ? summarizeTableVerification(returned)
+            : returned
+          : failedTableSummary(table, input.level, taskFailureReason(task.result));
       const result: VerifiedTableSummary = { index: start + i, ...summary };
       tables.push(result);
-      if (plan.reports === undefined) wholeTables.push('schema' in returned && task.isCompleted && !task.isFaulted ? returned : { ...summary, schema: [], aggregates: [], samples: [] });
+      if (plan.reports === undefined)
+        wholeTables.push('schema' in returned && task.isCompleted && !task.isFaulted ? returned : { ...summary, schema: [], aggregates: [], samples: [] });
       finishTable(progress, result);
     });
   }
   progress.phase = 'done';
   context.df.setCustomStatus(progress);
   if (plan.reports === undefined) {
-    return { level: input.level, source: plan.source, warehouse: plan.warehouse, startedAt, tables: wholeTables, ok: wholeTables.every((t) => t.status === 'ok') } satisfies VerificationReport;
+    return {
+      level: input.level,
+      source: plan.source,
+      warehouse: plan.warehouse,
+      startedAt,
+      tables: wholeTables,
+      ok: wholeTables.every((t) => t.status === 'ok'),
+    } satisfies VerificationReport;
   }
   const outcome: VerificationOutcome = {
     verificationId: input.verificationId,

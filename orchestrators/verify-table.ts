@@ -34,24 +34,33 @@ function* checkTable(context: OrchestrationContext): Generator<Task, TableVerifi
   const byRange = input.level === 'full' && plan.ranges.length > 0;
   // A large table not compared per key range is read in scan ranges once its checks have picked the samples.
   const scanRanges = byRange ? undefined : plan.scanRanges;
-  const progress: VerifyTableProgress = { table: plan.table, phase: 'checking', ranges: { total: byRange ? plan.ranges.length : scanRanges?.pages.length ?? 0, done: 0 } };
+  const progress: VerifyTableProgress = {
+    table: plan.table,
+    phase: 'checking',
+    ranges: { total: byRange ? plan.ranges.length : (scanRanges?.pages.length ?? 0), done: 0 },
+  };
   context.df.setCustomStatus(progress);
   const failed = (reason: string): TableVerification => failedTableVerification(plan, input.level, reason);
   try {
     // The checks go out with the first batch of ranges, so they overlap rather than wait for each other.
-    const checksInput: VerifyTableChecksInput = { request, options: { ...options, rowsByRange: byRange, ...(scanRanges !== undefined ? { scanRanges: true } : {}) } };
+    const checksInput: VerifyTableChecksInput = {
+      request,
+      options: { ...options, rowsByRange: byRange, ...(scanRanges !== undefined ? { scanRanges: true } : {}) },
+    };
     const checks = activityTask(context, 'verifyTableChecks', checksInput);
     const ranges: RowRangeResult[] = [];
     const pending = byRange ? plan.ranges : [];
     let checked: ActivityOutcome<TableVerification> | undefined;
     const batch = Math.max(1, input.rangesAtOnce ?? RANGE_BATCH);
     for (let start = 0; start === 0 || start < pending.length; start += batch) {
-      const tasks: Array<ActivityTask<RowRangeResult>> = pending
-        .slice(start, start + batch)
-        .map((range) => {
-          const rangeInput: VerifyRowRangeInput = { request, range, options: { ...options, samples: sampleShare(input.samples ?? DEFAULT_SAMPLES, pending.length, range.index) } };
-          return activityTask(context, 'verifyRowRange', rangeInput);
-        });
+      const tasks: Array<ActivityTask<RowRangeResult>> = pending.slice(start, start + batch).map((range) => {
+        const rangeInput: VerifyRowRangeInput = {
+          request,
+          range,
+          options: { ...options, samples: sampleShare(input.samples ?? DEFAULT_SAMPLES, pending.length, range.index) },
+        };
+        return activityTask(context, 'verifyRowRange', rangeInput);
+      });
       let answers: Array<ActivityOutcome<RowRangeResult>>;
       try {
         // The first batch carries the checks, ahead of its ranges.
@@ -71,7 +80,12 @@ function* checkTable(context: OrchestrationContext): Generator<Task, TableVerifi
     let scanned: TableVerification | undefined;
     if (scanRanges !== undefined) {
       const outcome = yield* verifyScanRanges(context, {
-        checks: checked!.value, request, level: input.level, ranges: scanRanges, batch, progress,
+        checks: checked!.value,
+        request,
+        level: input.level,
+        ranges: scanRanges,
+        batch,
+        progress,
         ...(input.maxDifferences !== undefined ? { maxDifferences: input.maxDifferences } : {}),
       });
       if (!outcome.ok) return failed(outcome.reason);
@@ -79,7 +93,7 @@ function* checkTable(context: OrchestrationContext): Generator<Task, TableVerifi
     }
     progress.phase = 'done';
     context.df.setCustomStatus(progress);
-    return byRange ? mergeRowRanges(checked!.value, ranges, input.maxDifferences) : scanned ?? checked!.value;
+    return byRange ? mergeRowRanges(checked!.value, ranges, input.maxDifferences) : (scanned ?? checked!.value);
   } catch (error) {
     return failed(taskFailureReason(error));
   }

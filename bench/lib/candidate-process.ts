@@ -58,8 +58,16 @@ async function main(name: CandidateName, rows: number, runs: number, outputDir: 
     }
     await sampler.stop();
     const report: CandidateReport = {
-      kind: 'measured', name, wallMs, cpuMs, peakRssDeltaBytes, bytes: last.bytes, paths: last.paths,
-      prepareMs, phasesMs, digest: digestOrders(data),
+      kind: 'measured',
+      name,
+      wallMs,
+      cpuMs,
+      peakRssDeltaBytes,
+      bytes: last.bytes,
+      paths: last.paths,
+      prepareMs,
+      phasesMs,
+      digest: digestOrders(data),
     };
     if (candidate.note) report.note = candidate.note;
     return report;
@@ -78,4 +86,7 @@ if (!isCandidateName(nameArg) || !(Number(rowsArg) > 0) || !(Number(runsArg) > 0
 }
 main(nameArg, Number(rowsArg), Number(runsArg), outputDir)
   .then(send)
-  .then(() => process.exit(0), () => process.exit(1));
+  .then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );

@@ -29,9 +29,7 @@ export interface MeasuredReport {
 
 /** Everything a child can report. */
 export type CandidateReport =
-  | MeasuredReport
-  | { kind: 'unavailable'; name: CandidateName; reason: string }
-  | { kind: 'failed'; name: CandidateName; stage: string; reason: string };
+  MeasuredReport | { kind: 'unavailable'; name: CandidateName; reason: string } | { kind: 'failed'; name: CandidateName; stage: string; reason: string };
 
 /** What the child process is asked to do. */
 export interface ChildRunOptions {
@@ -66,10 +64,14 @@ export function runCandidateInChild(name: CandidateName, options: ChildRunOption
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       const lastLine = stderr.trim().split('\n').slice(-3).join(' | ');
-      resolve(report ?? {
-        kind: 'failed', name, stage: 'process',
-        reason: `exited with ${signal ?? `code ${String(code)}`}${lastLine ? `: ${lastLine}` : ''}`,
-      });
+      resolve(
+        report ?? {
+          kind: 'failed',
+          name,
+          stage: 'process',
+          reason: `exited with ${signal ?? `code ${String(code)}`}${lastLine ? `: ${lastLine}` : ''}`,
+        },
+      );
     });
   });
 }

@@ -70,7 +70,7 @@ const fail = (detail: string): Check => ({ ok: false, detail });
 function checkUuid(node: Node | undefined): Check {
   if (!node) return fail('no column with its field id');
   const e = node.element;
-  const physical = e.type === 'FIXED_LEN_BYTE_ARRAY' ? `FLBA(${e.type_length ?? '?'})` : e.type ?? 'group';
+  const physical = e.type === 'FIXED_LEN_BYTE_ARRAY' ? `FLBA(${e.type_length ?? '?'})` : (e.type ?? 'group');
   if (physical !== 'FLBA(16)') return fail(`${physical}, expected FLBA(16)`);
   return e.logical_type?.type === 'UUID' ? pass('FLBA(16) UUID') : fail('FLBA(16), no UUID type');
 }
@@ -179,8 +179,7 @@ export class ParquetInspector {
     const wanted = [...indexFields(ORDERS_SCHEMA).values()];
     const missing = wanted.filter((f) => ids.get(f.id)?.element.name !== f.path[f.path.length - 1]);
     const ours = schema.filter((e) => e.field_id !== undefined).length;
-    const reader = await this.connection.runAndReadAll(
-      `SELECT count(field_id)::INTEGER AS n FROM parquet_schema('${file.replace(/'/g, "''")}')`);
+    const reader = await this.connection.runAndReadAll(`SELECT count(field_id)::INTEGER AS n FROM parquet_schema('${file.replace(/'/g, "''")}')`);
     const duckdbCount = Number(reader.getRowObjectsJson()[0]?.n ?? -1);
     const detail = `${wanted.length - missing.length}/${wanted.length}`;
     if (missing.length > 0) return fail(`${detail}, no id on ${missing.map((f) => f.path.join('.')).join(', ')}`);
@@ -200,7 +199,12 @@ export class ParquetInspector {
       const actual = (reader.getRowObjectsJson()[0] ?? {}) as Record<string, string | number | boolean | null>;
       const wrong = Object.keys(expected).filter((key) => String(actual[key] ?? '') !== expected[key]);
       if (wrong.length === 0) return pass(`${expected.rows} rows, ${Object.keys(expected).length} aggregates match`);
-      return fail(wrong.map((key) => `${key} ${String(actual[key])} != ${expected[key]}`).join('; ').slice(0, 120));
+      return fail(
+        wrong
+          .map((key) => `${key} ${String(actual[key])} != ${expected[key]}`)
+          .join('; ')
+          .slice(0, 120),
+      );
     } catch (error) {
       const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
       return fail(`DuckDB cannot read it back: ${message.slice(0, 100)}`);

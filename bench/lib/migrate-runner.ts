@@ -48,7 +48,10 @@ export async function runJobInChild(job: MigrateJob, options: RunJobOptions): Pr
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const samples: Array<{ atMs: number; rssBytes: number }> = [];
   const sampler = setInterval(() => {
-    readStatusKb(child.pid!, 'VmRSS').then((kb) => samples.push({ atMs: Date.now(), rssBytes: kb * 1024 }), () => undefined);
+    readStatusKb(child.pid!, 'VmRSS').then(
+      (kb) => samples.push({ atMs: Date.now(), rssBytes: kb * 1024 }),
+      () => undefined,
+    );
   }, RSS_SAMPLE_EVERY_MS);
   try {
     const message = await new Promise<ChildMessage>((resolve, reject) => {
@@ -64,9 +67,13 @@ export async function runJobInChild(job: MigrateJob, options: RunJobOptions): Pr
     });
     if (!message.ok) throw new Error(`${job.kind} failed: ${message.error}`);
     // Read while the child is still alive: /proc/<pid> disappears with it.
-    const peakRssBytes = await readStatusKb(child.pid!, 'VmHWM') * 1024;
+    const peakRssBytes = (await readStatusKb(child.pid!, 'VmHWM')) * 1024;
     const serverAfter = await options.serverCpuMs?.();
-    const measurement: JobMeasurement = { ...message.result, peakRssBytes, rssByQuarterBytes: byQuarter(samples, message.result.startedAtMs, message.result.wallMs) };
+    const measurement: JobMeasurement = {
+      ...message.result,
+      peakRssBytes,
+      rssByQuarterBytes: byQuarter(samples, message.result.startedAtMs, message.result.wallMs),
+    };
     if (serverBefore !== undefined && serverAfter !== undefined) measurement.serverCpuMs = serverAfter - serverBefore;
     return measurement;
   } finally {

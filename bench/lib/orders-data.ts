@@ -131,8 +131,17 @@ export function ordersAsRows(data: OrdersData): Row[] {
   const rows = new Array<Row>(data.rows);
   for (let i = 0; i < data.rows; i++) {
     rows[i] = [
-      data.id[i]!, data.orderUuidText[i]!, data.customerId[i]!, data.amountUnscaled[i]!, data.status[i]!,
-      data.createdAtMicros[i]!, data.shippedOn[i]!, data.isGift[i]!, data.note[i]!, data.tags[i]!, data.attrs[i]!,
+      data.id[i]!,
+      data.orderUuidText[i]!,
+      data.customerId[i]!,
+      data.amountUnscaled[i]!,
+      data.status[i]!,
+      data.createdAtMicros[i]!,
+      data.shippedOn[i]!,
+      data.isGift[i]!,
+      data.note[i]!,
+      data.tags[i]!,
+      data.attrs[i]!,
     ];
   }
   return rows;

@@ -72,13 +72,16 @@ export function printPagilaQuick(figures: PagilaQuick): void {
   if (figures.error !== undefined) {
     // The loader's message carries the server log; its first lines say what went wrong.
     console.log(`  FAILED: ${figures.error.split('\n').slice(0, 12).join('\n  ')}`);
-    if (/exited with status/.test(figures.error)) console.log('  !!! verify found differences in tables nobody changed after migrating them: a bug in the migration or in the verifier.');
+    if (/exited with status/.test(figures.error))
+      console.log('  !!! verify found differences in tables nobody changed after migrating them: a bug in the migration or in the verifier.');
     return;
   }
   const wallMs = median(figures.runs.map((r) => r.wallMs));
   const peak = Math.max(...figures.runs.map((r) => r.peakRssBytes));
-  console.log(`  verify --level quick of ${figures.tables} tables, ${figures.rows.toLocaleString('en-US')} rows: median ${(wallMs / 1000).toFixed(2)} s ` +
-    `(each run ${figures.runs.map((r) => (r.wallMs / 1000).toFixed(2)).join(' ')} s), peak RSS ${megabytes(peak)}; ` +
-    `the migration it reads took ${(figures.migrateMs / 1000).toFixed(1)} s`);
+  console.log(
+    `  verify --level quick of ${figures.tables} tables, ${figures.rows.toLocaleString('en-US')} rows: median ${(wallMs / 1000).toFixed(2)} s ` +
+      `(each run ${figures.runs.map((r) => (r.wallMs / 1000).toFixed(2)).join(' ')} s), peak RSS ${megabytes(peak)}; ` +
+      `the migration it reads took ${(figures.migrateMs / 1000).toFixed(1)} s`,
+  );
   console.log(verdict('Pagila verify quick', `${(wallMs / 1000).toFixed(2)} s`, 'a few s', wallMs <= 5_000));
 }

@@ -35,16 +35,18 @@ export function performanceTable(outcomes: Outcome[], rows: number): string {
     if (report.kind !== 'measured') return [report.name, statusOf(report), '-', '-', '-', '-', '-', '-', '-'];
     const ms = median(report.wallMs);
     return [
-      report.name, 'ok', fixed(ms, 0), fixed(rows / (ms / 1000), 0), fixed(median(report.cpuMs), 0),
+      report.name,
+      'ok',
+      fixed(ms, 0),
+      fixed(rows / (ms / 1000), 0),
+      fixed(median(report.cpuMs), 0),
       fixed(report.bytes / MB, 2),
-      fixed(Math.max(...report.peakRssDeltaBytes) / MB, 0), fixed(report.prepareMs, 0),
+      fixed(Math.max(...report.peakRssDeltaBytes) / MB, 0),
+      fixed(report.prepareMs, 0),
       report.wallMs.map((m) => fixed(m, 0)).join(' '),
     ];
   });
-  return table(
-    ['writer', 'status', 'median ms', 'rows/s', 'CPU ms', 'file MB', 'peak RSS Δ MB', 'prep ms*', 'all runs ms'],
-    body,
-  );
+  return table(['writer', 'status', 'median ms', 'rows/s', 'CPU ms', 'file MB', 'peak RSS Δ MB', 'prep ms*', 'all runs ms'], body);
 }
 
 function cell(check: Check): string {
@@ -52,8 +54,14 @@ function cell(check: Check): string {
 }
 
 const CHECK_ROWS: [keyof Omit<Capabilities, 'createdBy'>, string][] = [
-  ['fieldIds', 'field ids'], ['uuid', 'uuid'], ['timestamptz', 'timestamptz'], ['decimal', 'decimal(12,2)'],
-  ['list', 'list<string>'], ['zstd', 'codec'], ['data', 'read-back'], ['required', 'required (advisory)'],
+  ['fieldIds', 'field ids'],
+  ['uuid', 'uuid'],
+  ['timestamptz', 'timestamptz'],
+  ['decimal', 'decimal(12,2)'],
+  ['list', 'list<string>'],
+  ['zstd', 'codec'],
+  ['data', 'read-back'],
+  ['required', 'required (advisory)'],
 ];
 
 /** Capability table, one column per writer: what the produced file actually contains, per Iceberg requirement. */
@@ -67,7 +75,10 @@ export function capabilityTable(outcomes: Outcome[]): string {
   };
   const columns = outcomes.map(columnOf);
   const labels = [...CHECK_ROWS.map(([, label]) => label), 'Iceberg data file'];
-  return table(['check', ...outcomes.map((o) => o.report.name)], labels.map((label, i) => [label, ...columns.map((c) => c[i]!)]));
+  return table(
+    ['check', ...outcomes.map((o) => o.report.name)],
+    labels.map((label, i) => [label, ...columns.map((c) => c[i]!)]),
+  );
 }
 
 /** Reasons a candidate did not run or failed, and each writer's notes. */
@@ -106,7 +117,8 @@ export function conclusion(outcomes: Outcome[]): string[] {
     const caps = o.capabilities;
     const missing = BLOCKING_CHECKS.filter((key) => !caps[key].ok).map((key) => `${key} (${caps[key].detail})`);
     if (missing.length > 0) lines.push(`${o.report.name} is not a correct Iceberg writer here: ${missing.join('; ')}.`);
-    if (!caps.required.ok) lines.push(`${o.report.name}: required columns written as OPTIONAL (${caps.required.detail}); readers accept it, but nullability is lost from the file.`);
+    if (!caps.required.ok)
+      lines.push(`${o.report.name}: required columns written as OPTIONAL (${caps.required.detail}); readers accept it, but nullability is lost from the file.`);
   }
   if (correct.length === 0) {
     lines.push('No candidate wrote a fully correct Iceberg data file.');

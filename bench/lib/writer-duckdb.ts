@@ -5,9 +5,25 @@
 import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import {
-  BIGINT, BOOLEAN, DATE, DECIMAL, DuckDBDataChunk, DuckDBInstance, INTEGER, LIST, TIMESTAMPTZ, UUID, VARCHAR,
-  dateValue, decimalValue, listValue, timestampTZValue, uuidValue,
-  type DuckDBConnection, type DuckDBType, type DuckDBValue,
+  BIGINT,
+  BOOLEAN,
+  DATE,
+  DECIMAL,
+  DuckDBDataChunk,
+  DuckDBInstance,
+  INTEGER,
+  LIST,
+  TIMESTAMPTZ,
+  UUID,
+  VARCHAR,
+  dateValue,
+  decimalValue,
+  listValue,
+  timestampTZValue,
+  uuidValue,
+  type DuckDBConnection,
+  type DuckDBType,
+  type DuckDBValue,
 } from '@duckdb/node-api';
 import type { Candidate, TimedWrite } from './candidate';
 import { AMOUNT_PRECISION, AMOUNT_SCALE, fieldIdOf, type OrdersData } from './orders-data';
@@ -16,8 +32,17 @@ import { AMOUNT_PRECISION, AMOUNT_SCALE, fieldIdOf, type OrdersData } from './or
 const CHUNK_ROWS = 2048;
 
 const COLUMN_TYPES: DuckDBType[] = [
-  BIGINT, UUID, INTEGER, DECIMAL(AMOUNT_PRECISION, AMOUNT_SCALE), VARCHAR, TIMESTAMPTZ, DATE, BOOLEAN, VARCHAR,
-  LIST(VARCHAR), VARCHAR,
+  BIGINT,
+  UUID,
+  INTEGER,
+  DECIMAL(AMOUNT_PRECISION, AMOUNT_SCALE),
+  VARCHAR,
+  TIMESTAMPTZ,
+  DATE,
+  BOOLEAN,
+  VARCHAR,
+  LIST(VARCHAR),
+  VARCHAR,
 ];
 
 const CREATE_TABLE = `CREATE OR REPLACE TABLE orders (
@@ -28,8 +53,9 @@ const CREATE_TABLE = `CREATE OR REPLACE TABLE orders (
 
 /** The FIELD_IDS option: nested columns name their own id with __duckdb_field_id and their children by name. */
 function fieldIdsOption(): string {
-  const top = ['id', 'order_uuid', 'customer_id', 'amount', 'status', 'created_at', 'shipped_on', 'is_gift', 'note', 'attrs']
-    .map((name) => `${name}: ${fieldIdOf(name)}`);
+  const top = ['id', 'order_uuid', 'customer_id', 'amount', 'status', 'created_at', 'shipped_on', 'is_gift', 'note', 'attrs'].map(
+    (name) => `${name}: ${fieldIdOf(name)}`,
+  );
   top.push(`tags: {__duckdb_field_id: ${fieldIdOf('tags')}, element: ${fieldIdOf('tags.element')}}`);
   return `{${top.join(', ')}}`;
 }

@@ -102,9 +102,7 @@ export async function createIcebridgeCandidate(): Promise<Candidate> {
         const stem = outputPath.replace(/\.parquet$/, '');
         const issued: string[] = [];
         const newLocation = (): string => {
-          const location = inMemory
-            ? `memory://bench/${path.basename(stem)}-${issued.length}.parquet`
-            : `${stem}-${issued.length}.parquet`;
+          const location = inMemory ? `memory://bench/${path.basename(stem)}-${issued.length}.parquet` : `${stem}-${issued.length}.parquet`;
           issued.push(location);
           return location;
         };
@@ -134,7 +132,10 @@ export async function createIcebridgeCandidate(): Promise<Candidate> {
             local = `${stem}-${k}.parquet`;
             await writeFile(local, await io.read(location));
           }
-          const size = await stat(local).then((s) => s.size, () => undefined);
+          const size = await stat(local).then(
+            (s) => s.size,
+            () => undefined,
+          );
           if (size === undefined) continue; // a location that was issued but never used
           paths.push(local);
           bytes += size;

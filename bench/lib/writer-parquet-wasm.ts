@@ -28,8 +28,12 @@ export function ordersToArrow(data: OrdersData): arrow.Table {
   const fields = [
     new arrow.Field('id', new arrow.Int64(), false, meta('id')),
     // arrow-rs maps the canonical arrow.uuid extension to the UUID logical type when built with extension support.
-    new arrow.Field('order_uuid', new arrow.FixedSizeBinary(16), false,
-      meta('order_uuid', { 'ARROW:extension:name': 'arrow.uuid', 'ARROW:extension:metadata': '' })),
+    new arrow.Field(
+      'order_uuid',
+      new arrow.FixedSizeBinary(16),
+      false,
+      meta('order_uuid', { 'ARROW:extension:name': 'arrow.uuid', 'ARROW:extension:metadata': '' }),
+    ),
     new arrow.Field('customer_id', new arrow.Int32(), false, meta('customer_id')),
     new arrow.Field('amount', new arrow.Decimal(AMOUNT_SCALE, AMOUNT_PRECISION, 128), false, meta('amount')),
     new arrow.Field('status', new arrow.Utf8(), false, meta('status')),
@@ -55,7 +59,10 @@ export function ordersToArrow(data: OrdersData): arrow.Table {
     arrow.makeData({ type: type<arrow.Decimal>(3), length: n, data: new Uint32Array(decimalWords.buffer) }),
     build(type<arrow.Utf8>(4), data.status),
     arrow.makeData({ type: type<arrow.TimestampMicrosecond>(5), length: n, data: data.createdAtMicros }),
-    build(type<arrow.DateDay>(6), data.shippedOn.map((d) => (d === null ? null : d * 86_400_000))),
+    build(
+      type<arrow.DateDay>(6),
+      data.shippedOn.map((d) => (d === null ? null : d * 86_400_000)),
+    ),
     build(type<arrow.Bool>(7), data.isGift),
     build(type<arrow.Utf8>(8), data.note),
     build(type<arrow.List<arrow.Utf8>>(9), data.tags),

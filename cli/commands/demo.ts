@@ -44,7 +44,10 @@ export async function demoCommand(argv: string[]): Promise<number> {
   try {
     say(`starting PostgreSQL on port ${port} …`);
     postgres = await startEmbeddedPostgres({
-      dataDir: path.join(dir, 'postgres'), port, user: 'postgres', password,
+      dataDir: path.join(dir, 'postgres'),
+      port,
+      user: 'postgres',
+      password,
       postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
     });
     const admin = new Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' });
@@ -67,13 +70,15 @@ export async function demoCommand(argv: string[]): Promise<number> {
       progress: process.stderr,
     });
     const mismatched = report.details.filter((t) => t.status !== 'committed' || t.sourceRows !== t.rows);
-    const complete = migrationSucceeded(report) && report.verification?.status === 'ok'
-      && report.details.length === Object.keys(DEMO_SIZES).length && mismatched.length === 0;
+    const complete =
+      migrationSucceeded(report) && report.verification?.status === 'ok' && report.details.length === Object.keys(DEMO_SIZES).length && mismatched.length === 0;
     process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `\n${renderSummary(report)}\n`);
     if (!flags.json) {
-      process.stdout.write(complete
-        ? `\nevery table committed and verified (schema, counts, aggregates); Iceberg row counts equal PostgreSQL's. Tables are in ${warehouse}\n`
-        : `\nthe demo did not complete: ${report.lastError ?? (mismatched.length > 0 ? `${mismatched.length} table(s) failed or differ: ${mismatched.map((t) => t.table).join(', ')}` : `verification ${report.verification?.status ?? 'did not run'}`)}\n`);
+      process.stdout.write(
+        complete
+          ? `\nevery table committed and verified (schema, counts, aggregates); Iceberg row counts equal PostgreSQL's. Tables are in ${warehouse}\n`
+          : `\nthe demo did not complete: ${report.lastError ?? (mismatched.length > 0 ? `${mismatched.length} table(s) failed or differ: ${mismatched.map((t) => t.table).join(', ')}` : `verification ${report.verification?.status ?? 'did not run'}`)}\n`,
+      );
     }
     return complete ? 0 : 1;
   } catch (error) {
@@ -83,4 +88,3 @@ export async function demoCommand(argv: string[]): Promise<number> {
     await postgres?.stop().catch(() => undefined);
   }
 }
-

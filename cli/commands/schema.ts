@@ -86,9 +86,10 @@ async function snapshotCommand(argv: string[], { out, err }: SchemaCommandStream
   try {
     const warehouse = stringFlag(flags, 'warehouse');
     const options = sideOptions(flags);
-    const registry = warehouse !== undefined
-      ? await loadWarehouse(resolveWarehouse(warehouse), options)
-      : await loadDatabase((await resolveSourceUrl(stringFlag(flags, 'source'), { warn: (m) => err.write(`${m}\n`) }).catch(asUsageError)).url, options);
+    const registry =
+      warehouse !== undefined
+        ? await loadWarehouse(resolveWarehouse(warehouse), options)
+        : await loadDatabase((await resolveSourceUrl(stringFlag(flags, 'source'), { warn: (m) => err.write(`${m}\n`) }).catch(asUsageError)).url, options);
     out.write(`${JSON.stringify(registry, null, 2)}\n`);
     return 0;
   } catch (error) {
@@ -206,7 +207,12 @@ export function renderDiff(diff: RegistryDiff): string {
   }
   const safe = rows.map((r) => r.map((cell) => escapeControls(cell)));
   const widths = safe[0]!.map((_, i) => Math.max(...safe.map((r) => r[i]!.length)));
-  const lines = safe.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
+  const lines = safe.map((r) =>
+    r
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd(),
+  );
   lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
   const summary = `\n${differing.length} of ${diff.tables.length} table(s) differ\n`;
   const fixes = sql.length === 0 ? '' : `\nSQL that would bring the PostgreSQL side in line (review before running):\n${sql.join('\n')}\n`;

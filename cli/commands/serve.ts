@@ -34,10 +34,18 @@ export async function serveCommand(argv: string[]): Promise<number> {
   try {
     await applySettingsFile(stringFlag(flags, 'settings') ?? 'local.settings.json', stringFlag(flags, 'settings') !== undefined);
     const settings = loadSettings();
-    const host = await LocalHost.load(loadFunctionModules, { stateDir: path.resolve(stringFlag(flags, 'state-dir') ?? DEFAULT_STATE_DIR), hostJson: appHostJson(), log: consoleHostLog });
+    const host = await LocalHost.load(loadFunctionModules, {
+      stateDir: path.resolve(stringFlag(flags, 'state-dir') ?? DEFAULT_STATE_DIR),
+      hostJson: appHostJson(),
+      log: consoleHostLog,
+    });
     const listener = await host.listen(intFlag(flags, 'port', 7071, { min: 0, max: 65_535 }));
     await host.resumeAll();
-    process.stdout.write(`icebridge is serving ${listener.url}/api (${Object.entries(describeSettings(settings)).map(([k, v]) => `${k}: ${v}`).join(', ')})\n`);
+    process.stdout.write(
+      `icebridge is serving ${listener.url}/api (${Object.entries(describeSettings(settings))
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', ')})\n`,
+    );
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);

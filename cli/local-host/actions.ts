@@ -98,7 +98,12 @@ export function decodeAction(value: unknown): OrchestratorAction {
     case ActionType.CallActivity:
       return { kind: 'activity', name: text(action.functionName, 'functionName'), input: processedInput(action.input) };
     case ActionType.CallActivityWithRetry:
-      return { kind: 'activity', name: text(action.functionName, 'functionName'), input: processedInput(action.input), retry: decodeRetryOptions(action.retryOptions) };
+      return {
+        kind: 'activity',
+        name: text(action.functionName, 'functionName'),
+        input: processedInput(action.input),
+        retry: decodeRetryOptions(action.retryOptions),
+      };
     case ActionType.CallSubOrchestrator:
     case ActionType.CallSubOrchestratorWithRetry: {
       const instanceId = typeof action.instanceId === 'string' && action.instanceId !== '' ? action.instanceId : undefined;

@@ -79,7 +79,14 @@ const ACTIVE: ReadonlySet<RuntimeStatus> = new Set(['Pending', 'Running', 'Conti
 
 function matchesFilter(status: InstanceStatus, query: URLSearchParams): boolean {
   const wanted = query.get('runtimeStatus');
-  if (wanted && !wanted.split(',').map((s) => s.trim()).includes(status.runtimeStatus)) return false;
+  if (
+    wanted &&
+    !wanted
+      .split(',')
+      .map((s) => s.trim())
+      .includes(status.runtimeStatus)
+  )
+    return false;
   const from = query.get('createdTimeFrom');
   const to = query.get('createdTimeTo');
   if (from && Date.parse(status.createdTime) < Date.parse(from)) return false;
@@ -124,7 +131,8 @@ async function route(engine: OrchestrationEngine, res: ServerResponse, request: 
   if (operation === undefined && method === 'DELETE') {
     const purged = await engine.purge(id);
     if (purged === 'notFound') return send(res, 404);
-    if (purged === 'running') return send(res, 400, { message: `Instance '${id}' is still running; only completed, failed or terminated instances can be purged.` });
+    if (purged === 'running')
+      return send(res, 400, { message: `Instance '${id}' is still running; only completed, failed or terminated instances can be purged.` });
     return send(res, 200, { instancesDeleted: 1 });
   }
   if (method !== 'POST' || operation === undefined) return send(res, 405);
@@ -136,10 +144,21 @@ async function route(engine: OrchestrationEngine, res: ServerResponse, request: 
 }
 
 /** Serves a request whose path starts with a durable prefix; returns false when the path is not one of ours. */
-export async function handleDurableRequest(engine: OrchestrationEngine, req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer, taskHub: string): Promise<boolean> {
+export async function handleDurableRequest(
+  engine: OrchestrationEngine,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  body: Buffer,
+  taskHub: string,
+): Promise<boolean> {
   const prefix = [WEBHOOK_PREFIX, RPC_PREFIX].find((candidate) => url.pathname.startsWith(candidate));
   if (!prefix) return false;
-  const parts = url.pathname.slice(prefix.length).split('/').filter((part) => part !== '').map(decodeURIComponent);
+  const parts = url.pathname
+    .slice(prefix.length)
+    .split('/')
+    .filter((part) => part !== '')
+    .map(decodeURIComponent);
   try {
     await route(engine, res, { method: (req.method ?? 'GET').toUpperCase(), parts, url, body, taskHub });
   } catch (error) {

@@ -123,7 +123,12 @@ export class OrchestrationEngine {
 
   /** Resumes every unfinished tree; a tree whose journals are damaged stays stopped and is returned with the reason. */
   async resumeAll(): Promise<Array<{ rootId: string; problem: string }>> {
-    const roots = new Set(this.#instances.ids().filter((id) => !this.#instances.isFinished(id)).map((id) => this.#instances.rootOf(id)));
+    const roots = new Set(
+      this.#instances
+        .ids()
+        .filter((id) => !this.#instances.isFinished(id))
+        .map((id) => this.#instances.rootOf(id)),
+    );
     const failures: Array<{ rootId: string; problem: string }> = [];
     for (const rootId of roots) {
       try {
@@ -172,11 +177,23 @@ export class OrchestrationEngine {
       Name: name,
       Input: toJsonText(input),
       OrchestrationInstance: { InstanceId: id, ExecutionId: executionId },
-      ParentInstance: parent ? { Name: this.#instances.loaded(parent.instanceId)?.meta.name ?? '', TaskScheduleId: parent.taskScheduledId, OrchestrationInstance: { InstanceId: parent.instanceId, ExecutionId: parent.executionId } } : undefined,
+      ParentInstance: parent
+        ? {
+            Name: this.#instances.loaded(parent.instanceId)?.meta.name ?? '',
+            TaskScheduleId: parent.taskScheduledId,
+            OrchestrationInstance: { InstanceId: parent.instanceId, ExecutionId: parent.executionId },
+          }
+        : undefined,
     });
     const meta = { instanceId: id, name, executionId, input, createdTime, parent };
     const entry = { seq: 0, event: started };
-    const instance = new Instance({ meta, history: [], inbox: [entry], nextSeq: 1, status: { runtimeStatus: 'Pending', customStatus: null, output: null, lastUpdatedTime: createdTime } });
+    const instance = new Instance({
+      meta,
+      history: [],
+      inbox: [entry],
+      nextSeq: 1,
+      status: { runtimeStatus: 'Pending', customStatus: null, output: null, lastUpdatedTime: createdTime },
+    });
     instance.dispatched = true;
     this.#instances.put(instance);
     await this.#options.journal.create(meta, entry);
@@ -186,7 +203,8 @@ export class OrchestrationEngine {
 
   /** Queues an event for the instance's next episode (resolves once it is durable); dropped when the instance moved on. */
   deliver(instance: Instance, executionId: string, event: HistoryEvent): Promise<void> {
-    if (this.#closed || instance.terminal || instance.meta.executionId !== executionId || this.#instances.loaded(instance.id) !== instance) return Promise.resolve();
+    if (this.#closed || instance.terminal || instance.meta.executionId !== executionId || this.#instances.loaded(instance.id) !== instance)
+      return Promise.resolve();
     const entry = { seq: instance.nextSeq++, event };
     instance.inbox.push(entry);
     const written = this.#options.journal.appendInbox(instance.id, executionId, entry);
@@ -299,9 +317,20 @@ export class OrchestrationEngine {
     const instance = await this.#instances.load(instanceId);
     const registration = instance && this.#options.registrations.get(instance.meta.name);
     if (!instance || !registration) throw new EngineError(`No replayable instance with ID '${instanceId}'.`, 404);
-    const answer = await invokeOrchestrator({ registration, instanceId, parentInstanceId: instance.meta.parent?.instanceId, input: instance.meta.input, history: instance.history, log: this.#options.log });
+    const answer = await invokeOrchestrator({
+      registration,
+      instanceId,
+      parentInstanceId: instance.meta.parent?.instanceId,
+      input: instance.meta.input,
+      history: instance.history,
+      log: this.#options.log,
+    });
     try {
-      const shim = replayShim(instance.history, answer.actions, answer.schemaVersion, { instanceId, executionId: instance.meta.executionId, nowIso: new Date().toISOString() });
+      const shim = replayShim(instance.history, answer.actions, answer.schemaVersion, {
+        instanceId,
+        executionId: instance.meta.executionId,
+        nowIso: new Date().toISOString(),
+      });
       return { answer, shim };
     } catch (error) {
       if (error instanceof ShimReplayError) return { answer, problem: error.message };
@@ -358,7 +387,14 @@ export class OrchestrationEngine {
     } else {
       const history = [...instance.history, ...delivered];
       try {
-        answer = await invokeOrchestrator({ registration, instanceId: instance.id, parentInstanceId: instance.meta.parent?.instanceId, input: instance.meta.input, history, log: this.#options.log });
+        answer = await invokeOrchestrator({
+          registration,
+          instanceId: instance.id,
+          parentInstanceId: instance.meta.parent?.instanceId,
+          input: instance.meta.input,
+          history,
+          log: this.#options.log,
+        });
         resolution = this.#resolve(instance, answer, history, now, (result) => (shim = result));
       } catch (error) {
         // An answer the host cannot decode fails the instance instead of losing the episode.
@@ -381,7 +417,11 @@ export class OrchestrationEngine {
     if (resolution.status !== 'Running') events.push(this.#completedEvent(resolution, now));
     if (resolution.status === 'ContinuedAsNew') {
       const nextExecutionId = compactId();
-      const started = historyEvent(EventType.ExecutionStarted, now, { Name: name, Input: toJsonText(resolution.nextInput), OrchestrationInstance: { InstanceId: instance.id, ExecutionId: nextExecutionId } });
+      const started = historyEvent(EventType.ExecutionStarted, now, {
+        Name: name,
+        Input: toJsonText(resolution.nextInput),
+        OrchestrationInstance: { InstanceId: instance.id, ExecutionId: nextExecutionId },
+      });
       record.next = { executionId: nextExecutionId, input: resolution.nextInput, entry: { seq: instance.nextSeq++, event: started } };
     }
     const metaAfter = record.next ? { ...instance.meta, executionId: record.next.executionId, input: record.next.input } : instance.meta;
@@ -439,8 +479,17 @@ export class OrchestrationEngine {
   }
 
   #completedEvent(resolution: Resolution, now: string): HistoryEvent {
-    if (resolution.status === 'ContinuedAsNew') return historyEvent(EventType.ContinueAsNew, now, { OrchestrationStatus: OrchestrationStatusCode.ContinuedAsNew, Result: toJsonText(resolution.nextInput) });
-    const code = resolution.status === 'Completed' ? OrchestrationStatusCode.Completed : resolution.status === 'Failed' ? OrchestrationStatusCode.Failed : OrchestrationStatusCode.Terminated;
+    if (resolution.status === 'ContinuedAsNew')
+      return historyEvent(EventType.ContinueAsNew, now, {
+        OrchestrationStatus: OrchestrationStatusCode.ContinuedAsNew,
+        Result: toJsonText(resolution.nextInput),
+      });
+    const code =
+      resolution.status === 'Completed'
+        ? OrchestrationStatusCode.Completed
+        : resolution.status === 'Failed'
+          ? OrchestrationStatusCode.Failed
+          : OrchestrationStatusCode.Terminated;
     const fields: Partial<HistoryEvent> = { OrchestrationStatus: code, Result: toJsonText(resolution.output) };
     if (resolution.status === 'Failed') fields.FailureDetails = { ErrorType: 'OrchestrationFailureException', ErrorMessage: String(resolution.output) };
     return historyEvent(EventType.ExecutionCompleted, now, fields);

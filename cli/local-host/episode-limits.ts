@@ -6,13 +6,24 @@ import type { OrchestratorAnswer } from './orchestrator-runner';
 import type { ShimReplayResult } from './shim-replay';
 
 /** Scheduling events: what the extension counts as orchestration actions. */
-const ACTION_EVENTS: ReadonlySet<number> = new Set<number>([EventType.TaskScheduled, EventType.TimerCreated, EventType.SubOrchestrationInstanceCreated, EventType.EventSent]);
+const ACTION_EVENTS: ReadonlySet<number> = new Set<number>([
+  EventType.TaskScheduled,
+  EventType.TimerCreated,
+  EventType.SubOrchestrationInstanceCreated,
+  EventType.EventSent,
+]);
 
 /**
  * The first limit the episode breaks, as the orchestration's failure reason, or undefined. `history` is the
  * execution's history with this episode's delivered events; `shim` holds what the episode would add.
  */
-export function episodeLimitProblem(limits: DurableLimits, instance: Instance, answer: OrchestratorAnswer, history: readonly HistoryEvent[], shim: ShimReplayResult): string | undefined {
+export function episodeLimitProblem(
+  limits: DurableLimits,
+  instance: Instance,
+  answer: OrchestratorAnswer,
+  history: readonly HistoryEvent[],
+  shim: ShimReplayResult,
+): string | undefined {
   const name = instance.meta.name;
   const failed = (problem: string | undefined): string | undefined => problem && `Orchestrator function '${name}' failed: ${problem}`;
   const customStatus = customStatusProblem(limits, instance.id, answer.customStatus);
@@ -26,6 +37,9 @@ export function episodeLimitProblem(limits: DurableLimits, instance: Instance, a
   const tooLong = historyProblem(limits, instance.id, historyBytes);
   if (tooLong) return failed(tooLong);
   if (!shim.actionsDone || answer.error !== undefined || !answer.isDone) return undefined;
-  if (shim.continueAsNew) return failed(payloadProblem(limits, `The continueAsNew input of orchestration '${name}' (instance '${instance.id}')`, toJsonText(shim.continueAsNew.input)));
+  if (shim.continueAsNew)
+    return failed(
+      payloadProblem(limits, `The continueAsNew input of orchestration '${name}' (instance '${instance.id}')`, toJsonText(shim.continueAsNew.input)),
+    );
   return failed(payloadProblem(limits, `The output of orchestration '${name}' (instance '${instance.id}')`, JSON.stringify(answer.output)));
 }

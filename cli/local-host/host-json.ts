@@ -26,7 +26,8 @@ export function parseTimeSpan(text: string): number | false {
 
 function positiveInt(value: unknown, name: string): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new Error(`host.json: ${name} must be a positive integer, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
+    throw new Error(`host.json: ${name} must be a positive integer, got ${JSON.stringify(value)}`);
   return value;
 }
 

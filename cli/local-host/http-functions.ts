@@ -39,7 +39,10 @@ export function compileRoute(template: string): { pattern: RegExp; paramNames: s
   const paramNames: string[] = [];
   const rank: number[] = [];
   let source = '';
-  const segments = template.replace(/^\/+|\/+$/g, '').split('/').filter((segment) => segment !== '');
+  const segments = template
+    .replace(/^\/+|\/+$/g, '')
+    .split('/')
+    .filter((segment) => segment !== '');
   segments.forEach((segment, index) => {
     const separator = index === 0 ? '' : '/';
     const whole = /^\{(\*)?([A-Za-z_][\w]*)(?::([A-Za-z]+)[^}]*)?(\?)?\}$/.exec(segment);
@@ -58,12 +61,17 @@ export function compileRoute(template: string): { pattern: RegExp; paramNames: s
     }
     rank.push(3);
     // A segment mixing literals and parameters, e.g. `{name}.{ext}`.
-    source += separator + segment.split(/(\{[^}]+\})/).map((piece) => {
-      const param = /^\{([A-Za-z_][\w]*)(?::[^}]*)?\}$/.exec(piece);
-      if (!param) return escapeRegExp(piece);
-      paramNames.push(param[1]!);
-      return '([^/]+?)';
-    }).join('');
+    source +=
+      separator +
+      segment
+        .split(/(\{[^}]+\})/)
+        .map((piece) => {
+          const param = /^\{([A-Za-z_][\w]*)(?::[^}]*)?\}$/.exec(piece);
+          if (!param) return escapeRegExp(piece);
+          paramNames.push(param[1]!);
+          return '([^/]+?)';
+        })
+        .join('');
   });
   return { pattern: new RegExp(`^${source}/?$`, 'i'), paramNames, rank };
 }
@@ -151,10 +159,15 @@ export async function serveHttpFunction(route: HttpRoute, invocation: HttpInvoca
       res.writeHead(204).end();
       return;
     }
-    if (typeof result !== 'object') throw new TypeError('The HTTP response must be an object with optional properties "body", "status", "headers", and "cookies".');
+    if (typeof result !== 'object')
+      throw new TypeError('The HTTP response must be an object with optional properties "body", "status", "headers", and "cookies".');
     response = result instanceof HttpResponse ? result : new HttpResponse(result as HttpResponseInit);
   } catch (error) {
-    invocation.log('error', registration.name, `Executed '${registration.name}' (Failed): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    invocation.log(
+      'error',
+      registration.name,
+      `Executed '${registration.name}' (Failed): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
     res.writeHead(500).end();
     return;
   }

@@ -80,7 +80,9 @@ export class InstanceStore {
 
   /** The runtime status, from memory or the status record (undefined for unknown or damaged instances). */
   runtimeStatus(instanceId: string): RuntimeStatus | undefined {
-    return this.#loaded.get(instanceId)?.status.runtimeStatus ?? (this.problem(instanceId) ? undefined : this.#stored.get(instanceId)?.summary?.status.runtimeStatus);
+    return (
+      this.#loaded.get(instanceId)?.status.runtimeStatus ?? (this.problem(instanceId) ? undefined : this.#stored.get(instanceId)?.summary?.status.runtimeStatus)
+    );
   }
 
   /** Whether the instance will run no further episode; unknown or damaged instances are not finished. */
@@ -95,7 +97,11 @@ export class InstanceStore {
 
   /** The root of an instance's tree: followed through parent references. */
   rootOf(instanceId: string): string {
-    return rootOf(instanceId, (id) => this.#parent(id)?.instanceId, (id) => this.has(id));
+    return rootOf(
+      instanceId,
+      (id) => this.#parent(id)?.instanceId,
+      (id) => this.has(id),
+    );
   }
 
   /** `rootId` and every instance of its tree: ids starting with `rootId:` and instances whose parents lead to it. */
@@ -118,7 +124,8 @@ export class InstanceStore {
     if (!stored) return undefined;
     const problem = this.problem(instanceId);
     if (problem) throw new EngineError(problem, 500);
-    if (this.needsLoad(instanceId, options)) throw new EngineError(`instance '${instanceId}' is not loaded; load it first (its history or a large field is only in its journal)`, 500);
+    if (this.needsLoad(instanceId, options))
+      throw new EngineError(`instance '${instanceId}' is not loaded; load it first (its history or a large field is only in its journal)`, 500);
     const { meta, status } = stored.summary!;
     return {
       name: meta.name,

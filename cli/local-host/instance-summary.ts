@@ -172,9 +172,17 @@ export async function listStoredInstances(dir: string, options: ListStoredOption
     const record = await readSummary(`${file}${SUMMARY_SUFFIX}`);
     const entry: StoredInstance = { instanceId, journalFile: file, sizeInBytes: size + record.bytes, modifiedTime, summary: record.summary };
     if (size > options.maxJournalBytes) {
-      entry.problem = new JournalDamageError(instanceId, file, `is ${formatBytes(size)}, over the ${formatBytes(options.maxJournalBytes)} a journal may have (maxJournalInBytes); it was not read`).message;
+      entry.problem = new JournalDamageError(
+        instanceId,
+        file,
+        `is ${formatBytes(size)}, over the ${formatBytes(options.maxJournalBytes)} a journal may have (maxJournalInBytes); it was not read`,
+      ).message;
     } else if (record.summary && size < record.summary.journalBytes) {
-      entry.problem = new JournalDamageError(instanceId, file, `is ${size} bytes, shorter than the ${record.summary.journalBytes} bytes its last recorded episode ended at: it was cut short`).message;
+      entry.problem = new JournalDamageError(
+        instanceId,
+        file,
+        `is ${size} bytes, shorter than the ${record.summary.journalBytes} bytes its last recorded episode ended at: it was cut short`,
+      ).message;
     } else if (!record.summary) {
       try {
         const loaded = await loadJournal(instanceId, file, { maxBytes: options.maxJournalBytes, readOnly: !options.repair });
@@ -190,7 +198,8 @@ export async function listStoredInstances(dir: string, options: ListStoredOption
         entry.problem = error instanceof Error ? error.message : String(error);
       }
     }
-    if (entry.summary && entry.summary.meta.instanceId !== instanceId) entry.problem ??= new JournalDamageError(instanceId, file, `has the status record of '${entry.summary.meta.instanceId}'`).message;
+    if (entry.summary && entry.summary.meta.instanceId !== instanceId)
+      entry.problem ??= new JournalDamageError(instanceId, file, `has the status record of '${entry.summary.meta.instanceId}'`).message;
     stored.push(entry);
   }
   return stored;

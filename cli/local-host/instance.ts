@@ -74,7 +74,9 @@ export class Instance {
     }
     return this.history.filter(
       (event) =>
-        (event.EventType === EventType.TaskScheduled || event.EventType === EventType.TimerCreated || event.EventType === EventType.SubOrchestrationInstanceCreated) &&
+        (event.EventType === EventType.TaskScheduled ||
+          event.EventType === EventType.TimerCreated ||
+          event.EventType === EventType.SubOrchestrationInstanceCreated) &&
         !answered.has(event.EventId),
     );
   }

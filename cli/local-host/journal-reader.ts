@@ -19,7 +19,9 @@ export class JournalDamageError extends Error {
     readonly file: string,
     problem: string,
   ) {
-    super(`the state of instance '${instanceId}' cannot be loaded: ${file} ${problem}. Only this instance is affected; remove it with \`icebridge state prune --damaged\` or delete that file (and its .status.json).`);
+    super(
+      `the state of instance '${instanceId}' cannot be loaded: ${file} ${problem}. Only this instance is affected; remove it with \`icebridge state prune --damaged\` or delete that file (and its .status.json).`,
+    );
   }
 }
 
@@ -177,13 +179,25 @@ export interface LoadedJournal {
  * other bad line, a journal over `maxBytes` or one shorter than its status record says is a JournalDamageError.
  * `readOnly` leaves a torn tail in place (listings run beside a live host).
  */
-export async function loadJournal(instanceId: string, file: string, options: { maxBytes: number; minBytes?: number; readOnly?: boolean }): Promise<LoadedJournal | undefined> {
+export async function loadJournal(
+  instanceId: string,
+  file: string,
+  options: { maxBytes: number; minBytes?: number; readOnly?: boolean },
+): Promise<LoadedJournal | undefined> {
   const size = (await stat(file)).size;
   if (size > options.maxBytes) {
-    throw new JournalDamageError(instanceId, file, `is ${formatBytes(size)}, over the ${formatBytes(options.maxBytes)} a journal may have (maxJournalInBytes); it was not read`);
+    throw new JournalDamageError(
+      instanceId,
+      file,
+      `is ${formatBytes(size)}, over the ${formatBytes(options.maxBytes)} a journal may have (maxJournalInBytes); it was not read`,
+    );
   }
   if (options.minBytes !== undefined && size < options.minBytes) {
-    throw new JournalDamageError(instanceId, file, `is ${size} bytes, shorter than the ${options.minBytes} bytes its last recorded episode ended at: it was cut short`);
+    throw new JournalDamageError(
+      instanceId,
+      file,
+      `is ${size} bytes, shorter than the ${options.minBytes} bytes its last recorded episode ended at: it was cut short`,
+    );
   }
   const fold = new JournalFold();
   let keepBytes: number | undefined;
@@ -215,7 +229,11 @@ export async function loadJournal(instanceId: string, file: string, options: { m
     // record was written: cutting either would silently drop state, so the tail is damage, not a torn append.
     if (keepBytes === 0) throw new JournalDamageError(instanceId, file, `does not begin with a journal record (line 1 is damaged)`);
     if (options.minBytes !== undefined && keepBytes < options.minBytes) {
-      throw new JournalDamageError(instanceId, file, `has a damaged line ${lineNumber} (at byte ${keepBytes}) before the end of its last recorded episode (byte ${options.minBytes})`);
+      throw new JournalDamageError(
+        instanceId,
+        file,
+        `has a damaged line ${lineNumber} (at byte ${keepBytes}) before the end of its last recorded episode (byte ${options.minBytes})`,
+      );
     }
   }
   // A reader beside a running host must not cut a line that is being appended right now.

@@ -12,7 +12,16 @@ import { mkdir, open, rename, type FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { HistoryEvent } from './history-events';
 import { DEFAULT_MAX_JOURNAL_BYTES, loadJournal, type LoadedJournal } from './journal-reader';
-import { deleteStoredFiles, journalFileName, listStoredInstances, removeSummary, summarize, writeSummary, type InstanceSummary, type StoredInstance } from './instance-summary';
+import {
+  deleteStoredFiles,
+  journalFileName,
+  listStoredInstances,
+  removeSummary,
+  summarize,
+  writeSummary,
+  type InstanceSummary,
+  type StoredInstance,
+} from './instance-summary';
 
 export { parseJournal, restoreInstance } from './journal-reader';
 
@@ -61,9 +70,7 @@ export interface EpisodeRecord {
 
 /** A journal line. */
 export type JournalRecord =
-  | { k: 'start'; meta: InstanceMeta; entry: InboxEntry }
-  | ({ k: 'inbox'; executionId: string } & InboxEntry)
-  | ({ k: 'episode' } & EpisodeRecord);
+  { k: 'start'; meta: InstanceMeta; entry: InboxEntry } | ({ k: 'inbox'; executionId: string } & InboxEntry) | ({ k: 'episode' } & EpisodeRecord);
 
 /** An instance rebuilt from its journal. */
 export interface RestoredInstance {
@@ -130,7 +137,10 @@ export class FileJournal implements InstanceJournal {
   /** Serialises writes per instance so lines land in call order. */
   #enqueue(instanceId: string, work: () => Promise<void>): Promise<void> {
     const next = (this.#chains.get(instanceId) ?? Promise.resolve()).then(work);
-    this.#chains.set(instanceId, next.catch(() => undefined));
+    this.#chains.set(
+      instanceId,
+      next.catch(() => undefined),
+    );
     return next;
   }
 
@@ -180,7 +190,10 @@ export class FileJournal implements InstanceJournal {
         await dir.close();
       }
       this.#sizes.set(meta.instanceId, line.length);
-      await this.#writeSummary(meta.instanceId, summarize(meta, { runtimeStatus: 'Pending', customStatus: null, output: null, lastUpdatedTime: meta.createdTime }, line.length));
+      await this.#writeSummary(
+        meta.instanceId,
+        summarize(meta, { runtimeStatus: 'Pending', customStatus: null, output: null, lastUpdatedTime: meta.createdTime }, line.length),
+      );
     });
   }
 

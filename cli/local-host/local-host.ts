@@ -13,7 +13,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { durableClientBindingData, handleDurableRequest, type DurableClientBindingData } from './durable-api';
-import { OrchestrationEngine, type ManagementResult, type ReplayReport, type ResubmittedTaskPolicy, type StartRacePolicy, type WaitForCompletionOptions } from './engine';
+import {
+  OrchestrationEngine,
+  type ManagementResult,
+  type ReplayReport,
+  type ResubmittedTaskPolicy,
+  type StartRacePolicy,
+  type WaitForCompletionOptions,
+} from './engine';
 import type { HistoryEvent } from './history-events';
 import { compileRoutes, matchRoute, serveHttpFunction } from './http-functions';
 import type { GetStatusOptions, InstanceStatus } from './instance';
@@ -68,7 +75,8 @@ function resolveOptions(options: LocalHostLoadOptions, hostJson: HostJsonSetting
   const limits: DurableLimits = { ...DEFAULT_LIMITS };
   if (hostJson.functionTimeoutInMs !== undefined) limits.functionTimeoutInMs = hostJson.functionTimeoutInMs;
   if (hostJson.maxOrchestrationActions !== undefined) limits.maxOrchestrationActions = hostJson.maxOrchestrationActions;
-  for (const [key, value] of Object.entries(options.limits ?? {}) as Array<[keyof DurableLimits, number | false | undefined]>) if (value !== undefined) limits[key] = value;
+  for (const [key, value] of Object.entries(options.limits ?? {}) as Array<[keyof DurableLimits, number | false | undefined]>)
+    if (value !== undefined) limits[key] = value;
   return {
     maxConcurrentActivities: options.maxConcurrentActivities ?? hostJson.maxConcurrentActivities ?? 10,
     maxConcurrentOrchestrations: options.maxConcurrentOrchestrations ?? hostJson.maxConcurrentOrchestrations ?? 10,
@@ -302,6 +310,18 @@ export class LocalHost {
       res.writeHead(404).end();
       return;
     }
-    await serveHttpFunction(match.route, { method: req.method ?? 'GET', url: url.href, headers: headerRecord(req), body, params: match.params, clientBinding: () => this.clientBindingData(), log: this.#options.log }, res);
+    await serveHttpFunction(
+      match.route,
+      {
+        method: req.method ?? 'GET',
+        url: url.href,
+        headers: headerRecord(req),
+        body,
+        params: match.params,
+        clientBinding: () => this.clientBindingData(),
+        log: this.#options.log,
+      },
+      res,
+    );
   }
 }

@@ -99,7 +99,8 @@ export function installRegistrationCapture(): void {
   }
   for (const method of TRIGGER_METHODS) {
     const factory = triggers[method];
-    if (typeof app[method] === 'function' && factory) app[method] = (name: unknown, options: unknown) => record(name, asOptions(options, String(name)), factory);
+    if (typeof app[method] === 'function' && factory)
+      app[method] = (name: unknown, options: unknown) => record(name, asOptions(options, String(name)), factory);
   }
   installed = true;
 }

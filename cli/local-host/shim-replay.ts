@@ -141,7 +141,13 @@ class ShimEmulator {
   run(groups: readonly OrchestratorAction[][], schemaVersion: number): ShimReplayResult {
     const steps: Array<() => TaskNode> =
       schemaVersion === 0
-        ? groups.map((group) => () => new GroupNode('any', group.map((action) => this.schedule(action))))
+        ? groups.map(
+            (group) => () =>
+              new GroupNode(
+                'any',
+                group.map((action) => this.schedule(action)),
+              ),
+          )
         : (groups[0] ?? []).map((action) => () => this.schedule(action));
     let cursor = 0;
     let actionsDone = true;
@@ -155,7 +161,8 @@ class ShimEmulator {
     }
     while (cursor < this.history.length) this.deliver(this.history[cursor++]!);
     for (const [id, event] of this.scheduled) {
-      if (!this.matched.has(id)) throw new ShimReplayError(`Non-Deterministic workflow detected: ${describeEvent(event)} is in the history, but the replay did not schedule it`);
+      if (!this.matched.has(id))
+        throw new ShimReplayError(`Non-Deterministic workflow detected: ${describeEvent(event)} is in the history, but the replay did not schedule it`);
     }
     return { newEvents: this.newEvents, actionsDone, continueAsNew: this.continueAsNew };
   }
@@ -183,14 +190,21 @@ class ShimEmulator {
       }
       case 'whenAll':
       case 'whenAny':
-        return new GroupNode(action.kind === 'whenAll' ? 'all' : 'any', action.children.map((child) => this.schedule(child)));
+        return new GroupNode(
+          action.kind === 'whenAll' ? 'all' : 'any',
+          action.children.map((child) => this.schedule(child)),
+        );
       case 'unsupported':
         throw new ShimReplayError(`The local host does not support the ${action.description} action (entities and durable HTTP calls are not implemented).`);
     }
   }
 
   /** Schedules an activity or sub-orchestration; `skipAfter` marks an attempt the host fails without running. */
-  scheduleCall(call: Extract<OrchestratorAction, { kind: 'activity' | 'subOrchestration' }>, parent?: TaskNode & { childSettled(child: TaskNode): void }, skipAfter?: HistoryEvent): TaskNode {
+  scheduleCall(
+    call: Extract<OrchestratorAction, { kind: 'activity' | 'subOrchestration' }>,
+    parent?: TaskNode & { childSettled(child: TaskNode): void },
+    skipAfter?: HistoryEvent,
+  ): TaskNode {
     const id = this.nextId++;
     const type = call.kind === 'activity' ? EventType.TaskScheduled : EventType.SubOrchestrationInstanceCreated;
     if (!this.claim(id, type, call.name)) {
@@ -208,7 +222,8 @@ class ShimEmulator {
 
   scheduleTimer(fireAt: string, isCanceled: boolean, parent?: TaskNode & { childSettled(child: TaskNode): void }): TaskNode {
     const id = this.nextId++;
-    if (!this.claim(id, EventType.TimerCreated)) this.newEvents.push(historyEvent(EventType.TimerCreated, this.context.nowIso, { EventId: id, FireAt: fireAt }));
+    if (!this.claim(id, EventType.TimerCreated))
+      this.newEvents.push(historyEvent(EventType.TimerCreated, this.context.nowIso, { EventId: id, FireAt: fireAt }));
     const node = this.track(id, parent);
     // A canceled timer still fires later (the event is ignored), but the shim's task completes right away.
     if (isCanceled) node.settle('canceled');
@@ -270,6 +285,11 @@ class ShimEmulator {
 }
 
 /** Replays `actions` (from the orchestrator's answer to `history`) as the extension's shim does; throws ShimReplayError. */
-export function replayShim(history: readonly HistoryEvent[], actions: readonly OrchestratorAction[][], schemaVersion: number, context: ShimReplayContext): ShimReplayResult {
+export function replayShim(
+  history: readonly HistoryEvent[],
+  actions: readonly OrchestratorAction[][],
+  schemaVersion: number,
+  context: ShimReplayContext,
+): ShimReplayResult {
   return new ShimEmulator(history, context).run(actions, schemaVersion);
 }

@@ -66,7 +66,10 @@ export class WorkDispatcher {
     const { runtimeStatus, output } = child.status;
     const event =
       runtimeStatus === 'Completed'
-        ? historyEvent(EventType.SubOrchestrationInstanceCompleted, now, { TaskScheduledId: parentRef.taskScheduledId, Result: JSON.stringify(output) ?? 'null' })
+        ? historyEvent(EventType.SubOrchestrationInstanceCompleted, now, {
+            TaskScheduledId: parentRef.taskScheduledId,
+            Result: JSON.stringify(output) ?? 'null',
+          })
         : historyEvent(EventType.SubOrchestrationInstanceFailed, now, {
             TaskScheduledId: parentRef.taskScheduledId,
             Reason: runtimeStatus === 'Failed' ? String(output) : `Orchestrator function '${child.meta.name}' was terminated: ${String(output)}`,
@@ -78,7 +81,11 @@ export class WorkDispatcher {
   #activity(instance: Instance, executionId: string, scheduled: HistoryEvent): void {
     const skipped = skippedAttempt(scheduled);
     if (skipped) {
-      void this.#options.deliver(instance, executionId, historyEvent(EventType.TaskFailed, new Date().toISOString(), { TaskScheduledId: scheduled.EventId, ...skipped }));
+      void this.#options.deliver(
+        instance,
+        executionId,
+        historyEvent(EventType.TaskFailed, new Date().toISOString(), { TaskScheduledId: scheduled.EventId, ...skipped }),
+      );
       return;
     }
     void this.#activities
@@ -88,7 +95,12 @@ export class WorkDispatcher {
         const registration = this.#options.registrations.get(scheduled.Name ?? '');
         let abandoned: Promise<unknown> | undefined;
         const completion = await runActivity({
-          registration, scheduled, instanceId: instance.id, log: this.#options.log, limits: this.#options.limits, onAbandoned: (work) => {
+          registration,
+          scheduled,
+          instanceId: instance.id,
+          log: this.#options.log,
+          limits: this.#options.limits,
+          onAbandoned: (work) => {
             abandoned = work;
           },
         });
@@ -108,7 +120,11 @@ export class WorkDispatcher {
         () => {
           instance.timers.delete(handle);
           if (Date.now() < fireAtMs) return arm();
-          void this.#options.deliver(instance, executionId, historyEvent(EventType.TimerFired, new Date().toISOString(), { TimerId: created.EventId, FireAt: fireAt }));
+          void this.#options.deliver(
+            instance,
+            executionId,
+            historyEvent(EventType.TimerFired, new Date().toISOString(), { TimerId: created.EventId, FireAt: fireAt }),
+          );
         },
         Math.min(Math.max(0, fireAtMs - Date.now()), MAX_TIMEOUT_IN_MS),
       );
@@ -119,7 +135,15 @@ export class WorkDispatcher {
 
   #subOrchestration(parent: Instance, executionId: string, created: HistoryEvent): void {
     const failed = (reason: string, details: string): void =>
-      void this.#options.deliver(parent, executionId, historyEvent(EventType.SubOrchestrationInstanceFailed, new Date().toISOString(), { TaskScheduledId: created.EventId, Reason: reason, Details: details }));
+      void this.#options.deliver(
+        parent,
+        executionId,
+        historyEvent(EventType.SubOrchestrationInstanceFailed, new Date().toISOString(), {
+          TaskScheduledId: created.EventId,
+          Reason: reason,
+          Details: details,
+        }),
+      );
     const skipped = skippedAttempt(created);
     if (skipped) return failed(skipped.Reason, skipped.Details);
     const childId = created.InstanceId ?? `${executionId}:${created.EventId}`;

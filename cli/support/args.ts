@@ -93,7 +93,10 @@ export function stringFlag(flags: ParsedFlags, name: string): string | undefined
 export function listFlag(flags: ParsedFlags, name: string): string[] | undefined {
   const raw = stringFlag(flags, name);
   if (raw === undefined) return undefined;
-  const items = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const items = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   if (items.length === 0) throw new UsageError(`--${name} needs at least one name`);
   return items;
 }

@@ -44,7 +44,10 @@ export class ProgressDisplay {
   private drawnLines = 0;
   private readonly lastPlain = new Map<string, string>();
 
-  constructor(private readonly out: ProgressOutput, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly out: ProgressOutput,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Shows the current state of every table. */
   update(tables: TableProgressView[]): void {
@@ -63,7 +66,14 @@ export class ProgressDisplay {
     const nameWidth = Math.min(28, Math.max(8, ...tables.map((t) => t.table.length)));
     const barWidth = Math.max(10, width - nameWidth - 62);
     const lines = tables.map((t) => {
-      const fraction = t.phase === 'done' || t.phase === 'committed' ? 1 : t.estimatedRows > 0 ? Math.min(1, t.rows / t.estimatedRows) : t.partitionsTotal > 0 ? t.partitionsDone / t.partitionsTotal : 0;
+      const fraction =
+        t.phase === 'done' || t.phase === 'committed'
+          ? 1
+          : t.estimatedRows > 0
+            ? Math.min(1, t.rows / t.estimatedRows)
+            : t.partitionsTotal > 0
+              ? t.partitionsDone / t.partitionsTotal
+              : 0;
       const filled = Math.round(fraction * barWidth);
       const { rate, eta } = describeRate(t.rows, t.estimatedRows, this.now() - t.startedAtMs);
       const name = t.table.length > nameWidth ? `${t.table.slice(0, nameWidth - 1)}…` : t.table.padEnd(nameWidth);

@@ -22,8 +22,12 @@ export interface RunVerificationOptions extends LocalRunOptions {
 /** Runs (or resumes) the verification and returns its final status, with the whole report when it completed. */
 export async function runVerification(options: RunVerificationOptions): Promise<VerificationStatus> {
   return withLocalHost(options, async (host) => {
-    const id = await startOrResume(host, `verify-${commandFingerprint(options, options.input)}`, Orchestrations.verifyDatabase,
-      (verificationId) => ({ ...options.input, verificationId }) satisfies VerifyDatabaseInput);
+    const id = await startOrResume(
+      host,
+      `verify-${commandFingerprint(options, options.input)}`,
+      Orchestrations.verifyDatabase,
+      (verificationId) => ({ ...options.input, verificationId }) satisfies VerifyDatabaseInput,
+    );
     const shown = new Set<string>();
     for (;;) {
       const status = currentStatus(host, id);

@@ -42,14 +42,21 @@ export function snapshotOf(status: df.DurableOrchestrationStatus): InstanceSnaps
  * The statuses of tables `offset` .. `offset + count - 1` of the run `parentId`. A table not created yet has no
  * status; one whose status cannot be read says why, so no table silently drops out of a report.
  */
-export async function readTables(client: df.DurableClient, parentId: string, offset: number, count: number, context: InvocationContext): Promise<TableInstanceRead[]> {
+export async function readTables(
+  client: df.DurableClient,
+  parentId: string,
+  offset: number,
+  count: number,
+  context: InvocationContext,
+): Promise<TableInstanceRead[]> {
   const indexes = Array.from({ length: Math.max(0, count) }, (_, i) => offset + i);
   return mapBounded(indexes, STATUS_READS_AT_ONCE, async (index): Promise<TableInstanceRead> => {
     const instanceId = tableInstanceId(parentId, index);
     try {
       let status = await findInstance(client, instanceId);
       // A table that has not reported its name yet is named by its input (read only then: inputs can be large).
-      if (status && (status.customStatus as { table?: unknown } | null | undefined)?.table === undefined) status = (await findInstance(client, instanceId, true)) ?? status;
+      if (status && (status.customStatus as { table?: unknown } | null | undefined)?.table === undefined)
+        status = (await findInstance(client, instanceId, true)) ?? status;
       return status ? { index, instanceId, status: snapshotOf(status) } : { index, instanceId };
     } catch (error) {
       context.error(`reading ${instanceId} failed: ${errorMessage(error)}`);
@@ -79,7 +86,12 @@ export interface FoundRun {
  * The run named by the request's `{id}`, or the response to give instead: 400 for a malformed id, 404 for none
  * (or an instance of another kind: ids share one instance space), 503 when the status cannot be read.
  */
-export async function findRun(request: HttpRequest, context: InvocationContext, kind: RunKind, showInput = false): Promise<FoundRun | { response: HttpResponseInit }> {
+export async function findRun(
+  request: HttpRequest,
+  context: InvocationContext,
+  kind: RunKind,
+  showInput = false,
+): Promise<FoundRun | { response: HttpResponseInit }> {
   const id = request.params.id ?? '';
   if (!kind.idPattern.test(id)) return { response: problem(400, 'invalid request', `not a ${kind.what} id`) };
   const client = df.getClient(context);

@@ -59,7 +59,8 @@ export async function startRun(
   const stamp: RequestStamp = { requestHash: requestHash(input), startToken: randomUUID() };
   try {
     const existing = await findInstance(client, id, true);
-    if (existing && existing.name !== kind.orchestration) return problem(409, 'conflict', `the id ${id} is taken by another kind of run; use another idempotencyKey`);
+    if (existing && existing.name !== kind.orchestration)
+      return problem(409, 'conflict', `the id ${id} is taken by another kind of run; use another idempotencyKey`);
     if (existing && !isCancelled(String(existing.runtimeStatus))) {
       const fields = differencesFrom(existing.input, input, stamp);
       return fields.length > 0 ? conflict(kind, id, fields) : accepted(request, kind.route, id, true);

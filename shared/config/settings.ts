@@ -83,7 +83,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Readonly<Set
   }
   const configuredHub = get(SETTING_NAMES.taskHub);
   if (configuredHub === undefined && kind !== 'cli') {
-    throw new ValidationError(`${SETTING_NAMES.taskHub} is not set: host.json names the Durable task hub after it (3-45 letters and digits, starting with a letter)`);
+    throw new ValidationError(
+      `${SETTING_NAMES.taskHub} is not set: host.json names the Durable task hub after it (3-45 letters and digits, starting with a letter)`,
+    );
   }
   const taskHub = configuredHub ?? 'icebridge';
   if (!TASK_HUB_PATTERN.test(taskHub)) {
@@ -103,7 +105,8 @@ export function describeSettings(settings: Readonly<Settings>): Record<string, s
     warehouse: settings.warehouse,
     taskHub: settings.taskHub,
     source: settings.sourceUrl ? 'set' : 'not set',
-    storageCredentials: accounts.length === 0 ? 'none' : accounts.map((a) => ('connectionString' in a ? 'connection string' : `account key for ${a.accountName}`)).join(', '),
+    storageCredentials:
+      accounts.length === 0 ? 'none' : accounts.map((a) => ('connectionString' in a ? 'connection string' : `account key for ${a.accountName}`)).join(', '),
   };
 }
 

@@ -59,10 +59,12 @@ export async function commitTable(catalog: Catalog, input: CommitTableInput): Pr
   }
   if (!snapshot) throw new Error(`the snapshot of ${operationId} is not in the table after its commit`);
   const live = await liveEntries(catalog.io, snapshot);
-  await removeUnreferenced(catalog, location, executionPrefix(input.runId, input.execution), new Set([
-    ...live.map((e) => e.entry.dataFile.filePath),
-    ...(await snapshotManifests(catalog.io, snapshot)).map((m) => m.manifestPath),
-  ]));
+  await removeUnreferenced(
+    catalog,
+    location,
+    executionPrefix(input.runId, input.execution),
+    new Set([...live.map((e) => e.entry.dataFile.filePath), ...(await snapshotManifests(catalog.io, snapshot)).map((m) => m.manifestPath)]),
+  );
   const rows = live.reduce((n, e) => n + Number(e.entry.dataFile.recordCount), 0);
   return { snapshotId: String(snapshot['snapshot-id']), rows, files: live.length, created };
 }

@@ -46,14 +46,15 @@ export async function copyPartition(env: RunEnvironment, input: CopyPartitionInp
     const gone = plan.columns.filter((name) => !source.columns.some((c) => c.name === name));
     const requiredGone = gone.filter((name) => targetSchema.fields.find((f) => f.name === name)?.required);
     if (requiredGone.length > 0) {
-      throw new ValidationError(`required columns ${requiredGone.join(', ')} of the Iceberg table no longer exist in ${plan.source.schema}.${plan.source.name}`);
+      throw new ValidationError(
+        `required columns ${requiredGone.join(', ')} of the Iceberg table no longer exist in ${plan.source.schema}.${plan.source.name}`,
+      );
     }
     const mapping = mapTable(source, { excludedColumns: excluded });
     // Rows come in source column order; the table may order its fields differently after evolution.
     const order = plan.columns.map((name) => mapping.columns.findIndex((c) => c.name === name));
-    const reorder = order.every((j, i) => j === i) && order.length === mapping.columns.length
-      ? undefined
-      : (row: Row): Row => order.map((j) => (j < 0 ? null : row[j]!));
+    const reorder =
+      order.every((j, i) => j === i) && order.length === mapping.columns.length ? undefined : (row: Row): Row => order.map((j) => (j < 0 ? null : row[j]!));
     const io = new HashingFileIO(env.catalog.io);
     const attempt = randomBytes(4).toString('hex');
     const prefix = partitionFilePrefix(input.runId, input.execution, partition.index, attempt);
@@ -81,9 +82,10 @@ export async function copyPartition(env: RunEnvironment, input: CopyPartitionInp
         }
       });
       const files = await writer.close();
-      const manifest = files.length === 0
-        ? null
-        : toManifestRef(await writeDataManifest(io, target.metadata, files, { location: `${target.metadata.location}/metadata/${prefix}-m0.avro` }));
+      const manifest =
+        files.length === 0
+          ? null
+          : toManifestRef(await writeDataManifest(io, target.metadata, files, { location: `${target.metadata.location}/metadata/${prefix}-m0.avro` }));
       return await writeReceipt(env.catalog.io, receiptLocation(target.metadata.location, input.runId, input.execution, partition.index), {
         partition: partition.index,
         attempt,

@@ -165,13 +165,15 @@ export class CopyWorkerPool {
     this.closed = true;
     const error = new IcebridgeError(COPY_WORKER_CRASHED, 'the copy worker pool was closed while the copy ran', { retryable: true });
     for (const task of this.queue.splice(0)) this.settle(task, () => task.reject(error));
-    await Promise.all([...this.workers].map(async (w) => {
-      w.retiring = true;
-      const task = w.task;
-      w.task = undefined;
-      if (task) this.settle(task, () => task.reject(error));
-      await w.worker.terminate();
-    }));
+    await Promise.all(
+      [...this.workers].map(async (w) => {
+        w.retiring = true;
+        const task = w.task;
+        w.task = undefined;
+        if (task) this.settle(task, () => task.reject(error));
+        await w.worker.terminate();
+      }),
+    );
     this.workers.clear();
   }
 
@@ -273,12 +275,16 @@ export class CopyWorkerPool {
       const { table, partition } = task.message.input;
       const copying = `${table.source.schema}.${table.source.name} partition ${partition.index}`;
       const limit = this.resourceLimits?.maxOldGenerationSizeMb;
-      const budget = limit === undefined
-        ? ''
-        : ` (a heap of ${limit} MB: ${RESOURCE_SETTING_NAMES.instanceMemoryMb} shared among ${RESOURCE_SETTING_NAMES.activitySlots})`;
-      const error = (w.fatal as { code?: unknown } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY'
-        ? new IcebridgeError(COPY_WORKER_OUT_OF_MEMORY, `the worker thread copying ${copying} ran out of its memory${budget}; only this copy stopped, and it may be retried`, { retryable: true })
-        : new IcebridgeError(COPY_WORKER_CRASHED, `the worker thread copying ${copying} stopped unexpectedly (${why})`, { retryable: true });
+      const budget =
+        limit === undefined ? '' : ` (a heap of ${limit} MB: ${RESOURCE_SETTING_NAMES.instanceMemoryMb} shared among ${RESOURCE_SETTING_NAMES.activitySlots})`;
+      const error =
+        (w.fatal as { code?: unknown } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? new IcebridgeError(
+              COPY_WORKER_OUT_OF_MEMORY,
+              `the worker thread copying ${copying} ran out of its memory${budget}; only this copy stopped, and it may be retried`,
+              { retryable: true },
+            )
+          : new IcebridgeError(COPY_WORKER_CRASHED, `the worker thread copying ${copying} stopped unexpectedly (${why})`, { retryable: true });
       this.settle(task, () => task.reject(error));
     }
     // A replacement starts when the next task needs one.
@@ -365,13 +371,15 @@ export interface CopyPartitionOnWorkerOptions extends WorkerCopyOptions {
  */
 export async function copyPartitionOnWorker(input: CopyPartitionInput, options: CopyPartitionOnWorkerOptions): Promise<CopyPartitionResult> {
   const { settings, onProgress, abortSignal } = options;
-  const pool = options.pool === undefined ? sharedCopyWorkerPool() : options.pool ?? undefined;
+  const pool = options.pool === undefined ? sharedCopyWorkerPool() : (options.pool ?? undefined);
   if (pool && !settings.warehouse.startsWith(MEMORY_SCHEME)) {
     try {
       return await pool.copy(settings, input, { ...(onProgress ? { onProgress } : {}), ...(abortSignal ? { abortSignal } : {}) });
     } catch (error) {
       if (!(error instanceof CopyWorkerStartError)) throw error;
-      options.debug?.(`copying ${input.table.source.schema}.${input.table.source.name} partition ${input.partition.index} in the main thread: ${error.message}`);
+      options.debug?.(
+        `copying ${input.table.source.schema}.${input.table.source.name} partition ${input.partition.index} in the main thread: ${error.message}`,
+      );
     }
   }
   // Each copy in this thread gets the share of memory a worker would have had for its writers.

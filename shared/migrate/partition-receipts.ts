@@ -64,7 +64,11 @@ export async function readReceipts(io: FileIO, tableLocation: string, runId: str
   }
   const missing = Array.from({ length: partitions }, (_, i) => i).filter((i) => !present.has(i));
   if (missing.length > 0) {
-    throw new IcebridgeError('PARTITION_RECEIPT_MISSING', `${missing.length} of ${partitions} partition receipts of run ${runId} are missing (first: partition ${missing[0]})`, { retryable: true });
+    throw new IcebridgeError(
+      'PARTITION_RECEIPT_MISSING',
+      `${missing.length} of ${partitions} partition receipts of run ${runId} are missing (first: partition ${missing[0]})`,
+      { retryable: true },
+    );
   }
   const indexes = Array.from({ length: partitions }, (_, i) => i);
   return mapBounded(indexes, READ_CONCURRENCY, (i) => readReceipt(io, receiptLocation(tableLocation, runId, execution, i), i));

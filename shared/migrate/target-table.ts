@@ -63,8 +63,10 @@ function compatible(source: IcebergType, target: IcebergType): boolean {
   if (source.type === 'list' && target.type === 'list') return compatible(source.element, target.element);
   if (source.type === 'map' && target.type === 'map') return compatible(source.key, target.key) && compatible(source.value, target.value);
   if (source.type === 'struct' && target.type === 'struct') {
-    return source.fields.length === target.fields.length &&
-      source.fields.every((f, i) => f.name === target.fields[i]!.name && compatible(f.type, target.fields[i]!.type));
+    return (
+      source.fields.length === target.fields.length &&
+      source.fields.every((f, i) => f.name === target.fields[i]!.name && compatible(f.type, target.fields[i]!.type))
+    );
   }
   return false;
 }

@@ -203,7 +203,11 @@ function decodeDate(days2000: number, infinity?: { positive: number; negative: n
 
 /** timestamp(tz) (int64 µs from 2000-01-01) -> µs from 1970. */
 function decodeTimestamp(
-  buf: Buffer, pos: number, infinity: { positive: bigint; negative: bigint } | undefined, zone: boolean, exact: boolean,
+  buf: Buffer,
+  pos: number,
+  infinity: { positive: bigint; negative: bigint } | undefined,
+  zone: boolean,
+  exact: boolean,
 ): number | bigint {
   const hi = buf.readInt32BE(pos);
   if (!exact && hi > -0x100000 && hi < 0x100000) return hi * TWO_32 + buf.readUInt32BE(pos + 4) + PG_EPOCH_MICROS;
@@ -321,7 +325,10 @@ function arrayShapeFailure(buf: Buffer, pos: number, ndim: number): Unrepresenta
     bounds.push(`[${lower}:${lower + size - 1}]`);
   }
   if (ndim > 1) {
-    return new UnrepresentableValue(`an array with dimensions ${bounds.join('')}`, 'multi-dimensional arrays are not migrated (Iceberg list<T> is one-dimensional)');
+    return new UnrepresentableValue(
+      `an array with dimensions ${bounds.join('')}`,
+      'multi-dimensional arrays are not migrated (Iceberg list<T> is one-dimensional)',
+    );
   }
   return new UnrepresentableValue(`an array with bounds ${bounds[0]}`, 'a list cannot keep a lower bound other than 1');
 }

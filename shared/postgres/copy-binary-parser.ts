@@ -143,7 +143,12 @@ export class CopyBinaryParser {
       // Decode the key only from a complete tuple; an incomplete one is retried once the rest has arrived.
       const fields = this.fieldOffsets(buf, tupleStart, end);
       if (fields === undefined) return tupleStart;
-      throw new RowDecodeFailure(column, this.keyIndexes.map((k) => this.tryDecode(buf, fields[k]!, k)), this.rowCount + 1, error);
+      throw new RowDecodeFailure(
+        column,
+        this.keyIndexes.map((k) => this.tryDecode(buf, fields[k]!, k)),
+        this.rowCount + 1,
+        error,
+      );
     }
   }
 

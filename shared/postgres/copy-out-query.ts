@@ -44,7 +44,10 @@ export class CopyOutQuery implements Submittable {
   private readonly header = Buffer.alloc(HEADER_BYTES);
   private headerLength = 0;
 
-  constructor(readonly text: string, private readonly handlers: CopyOutHandlers) {}
+  constructor(
+    readonly text: string,
+    private readonly handlers: CopyOutHandlers,
+  ) {}
 
   /** Called by pg when the query's turn comes. */
   submit(connection: Connection): void {
@@ -155,6 +158,12 @@ export class CopyOutQuery implements Submittable {
 
 /** Message types read (and dropped, except CopyData) during COPY OUT; anything else is pg's to parse. */
 function consumed(code: number): boolean {
-  return code === COPY_DATA || code === COPY_DONE || code === COPY_OUT_RESPONSE || code === NOTICE_RESPONSE
-    || code === PARAMETER_STATUS || code === NOTIFICATION_RESPONSE;
+  return (
+    code === COPY_DATA ||
+    code === COPY_DONE ||
+    code === COPY_OUT_RESPONSE ||
+    code === NOTICE_RESPONSE ||
+    code === PARAMETER_STATUS ||
+    code === NOTIFICATION_RESPONSE
+  );
 }

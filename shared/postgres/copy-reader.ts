@@ -70,7 +70,9 @@ export async function* readRows(client: Client, table: SourceTable, mapping: Tab
   const target = clientTarget(client);
   await prepareSession(client, options.keyRange, where);
   // Text arrives as UTF-8 (pg sets client_encoding UTF8; PostgreSQL validates even SQL_ASCII data on the way out).
-  const decoders = mapping.columns.map((c) => compileDecoder(c.decode, { exactBigInt: options.exactBigInt === true, uuidAsBytes: options.uuidAsBytes === true }));
+  const decoders = mapping.columns.map((c) =>
+    compileDecoder(c.decode, { exactBigInt: options.exactBigInt === true, uuidAsBytes: options.uuidAsBytes === true }),
+  );
   const keyColumns = options.keyColumns ?? table.key.columns;
   const keyIndexes = keyColumns.map((name) => mapping.columns.findIndex((c) => c.name === name));
   const keyRead = keyColumns.length > 0 && keyIndexes.every((i) => i >= 0);
@@ -276,7 +278,9 @@ async function prepareSession(client: Client, range: KeyRange | undefined, where
     throw toPostgresError(error, { operation: `preparing COPY ${where}`, target: clientTarget(client) });
   }
   if (row === undefined || (row.isolation !== 'repeatable read' && row.isolation !== 'serializable')) {
-    throw new ValidationError(`reading ${where} needs a REPEATABLE READ transaction (use withSnapshotTransaction); the session is in ${row?.isolation ?? 'no'} isolation`);
+    throw new ValidationError(
+      `reading ${where} needs a REPEATABLE READ transaction (use withSnapshotTransaction); the session is in ${row?.isolation ?? 'no'} isolation`,
+    );
   }
 }
 

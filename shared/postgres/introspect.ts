@@ -7,9 +7,7 @@ import { NotFoundError, TableNotFoundError, ValidationError } from '../errors';
 import { clientTarget } from './connection';
 import { displayIdent } from './identifiers';
 import { toPostgresError } from './postgres-errors';
-import type {
-  RelationStats, SourceColumn, SourceForeignKey, SourceKey, SourceLeaf, SourceTable, SourceTableRef,
-} from './source-table';
+import type { RelationStats, SourceColumn, SourceForeignKey, SourceKey, SourceLeaf, SourceTable, SourceTableRef } from './source-table';
 import { TypeResolver } from './type-resolver';
 
 const LISTED_NAMES = 60;
@@ -144,8 +142,16 @@ function listNames(names: string[]): string {
 async function loadLeaves(client: Client, oids: number[]): Promise<Map<number, SourceLeaf[]>> {
   // pg_partition_tree lists every level of a partitioned table; an ordinary table is its own only leaf.
   const { rows } = await client.query<{
-    root: string; oid: string; schema: string; name: string; relkind: string; reltuples: number; relpages: number;
-    table_bytes: string; data_bytes: string; total_bytes: string;
+    root: string;
+    oid: string;
+    schema: string;
+    name: string;
+    relkind: string;
+    reltuples: number;
+    relpages: number;
+    table_bytes: string;
+    data_bytes: string;
+    total_bytes: string;
   }>(
     `WITH roots AS (SELECT unnest($1::oid[]) AS root),
           members AS (
@@ -200,7 +206,13 @@ function sumStats(stats: RelationStats[]): RelationStats {
 
 async function loadColumns(client: Client, oids: number[]): Promise<Map<number, SourceColumn[]>> {
   const { rows } = await client.query<{
-    rel: string; attnum: number; name: string; not_null: boolean; type: string; typmod: number; generated: string;
+    rel: string;
+    attnum: number;
+    name: string;
+    not_null: boolean;
+    type: string;
+    typmod: number;
+    generated: string;
   }>(
     `SELECT a.attrelid::int8 AS rel, a.attnum, a.attname AS name, a.attnotnull AS not_null, a.atttypid::int8 AS type,
             a.atttypmod AS typmod, a.attgenerated AS generated
@@ -253,7 +265,13 @@ async function loadForeignKeys(client: Client, oids: number[], leaves: Map<numbe
   for (const [root, list] of leaves) for (const leaf of list) if (!rootOf.has(leaf.oid)) rootOf.set(leaf.oid, root);
   // conparentid <> 0 marks copies PostgreSQL makes for partitions; the declaring constraint stands for them.
   const { rows } = await client.query<{
-    name: string; rel: string; ref_oid: string; ref_schema: string; ref_name: string; columns: string[]; ref_columns: string[];
+    name: string;
+    rel: string;
+    ref_oid: string;
+    ref_schema: string;
+    ref_name: string;
+    columns: string[];
+    ref_columns: string[];
   }>(
     `SELECT con.conname AS name, con.conrelid::int8 AS rel, rc.oid::int8 AS ref_oid, rn.nspname AS ref_schema, rc.relname AS ref_name,
             (SELECT json_agg(a.attname ORDER BY k.ord) FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)

@@ -57,7 +57,9 @@ export function partitionSizing(options: PlanPartitionsOptions = {}): PartitionS
   const asked = options.partitionSizeInBytes;
   let bytes = asked !== undefined && Number.isFinite(asked) && asked > 0 ? asked : DEFAULT_PARTITION_SIZE_IN_BYTES;
   if (bytes > MAX_PARTITION_SIZE_IN_BYTES) {
-    warnings.push(`partitionSizeInBytes ${asked} is above the limit of ${MAX_PARTITION_SIZE_IN_BYTES} (1 GiB) and was clamped to it, so each copy finishes well inside the function timeout`);
+    warnings.push(
+      `partitionSizeInBytes ${asked} is above the limit of ${MAX_PARTITION_SIZE_IN_BYTES} (1 GiB) and was clamped to it, so each copy finishes well inside the function timeout`,
+    );
     bytes = MAX_PARTITION_SIZE_IN_BYTES;
   }
   const tidRangeScan = options.serverVersionNum === undefined || options.serverVersionNum >= TID_RANGE_SCAN_VERSION;
@@ -80,7 +82,9 @@ export function planPartitions(table: SourceTable, options: PlanPartitionsOption
     const rowsPerPage = leaf.stats.reltuples !== null && leaf.stats.relpages > 0 ? leaf.stats.reltuples / leaf.stats.relpages : 0;
     const wanted = Math.ceil(dataBytes / sizing.bytesPerPartition);
     if (leaf.kind === 'foreign') {
-      warnings.push(`${leafName} is a foreign table: it has no heap pages to split, so it is read as one partition, which must finish within the function timeout`);
+      warnings.push(
+        `${leafName} is a foreign table: it has no heap pages to split, so it is read as one partition, which must finish within the function timeout`,
+      );
       // One whole partition; its estimate is the planner's row count, carried as one page's worth of rows.
       relations.push(relationPages(relation, 1, 1, estimatedRows(leaf, rowsPerPage, pages), true));
       continue;

@@ -45,9 +45,14 @@ export interface PartitionRanges {
   relations: RelationPages[];
 }
 
-
 /** The ranges of one relation: one partition when `whole` (a foreign table) or small enough, else equal page ranges. */
-export function relationPages(relation: RelationPages['relation'], pages: number, pagesPerPartition: number, rowsPerPage: number, whole: boolean): RelationPages {
+export function relationPages(
+  relation: RelationPages['relation'],
+  pages: number,
+  pagesPerPartition: number,
+  rowsPerPage: number,
+  whole: boolean,
+): RelationPages {
   const partitions = whole || pages <= pagesPerPartition ? 1 : Math.ceil(pages / pagesPerPartition);
   return { relation, pages, pagesPerPartition, partitions, rowsPerPage };
 }

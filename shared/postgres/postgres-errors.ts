@@ -34,9 +34,7 @@ export const PostgresErrorCodes = {
 // serialization failure and deadlock (40001, 40P01), insufficient resources (class 53), operator intervention
 // (57P01 admin shutdown = pg_terminate_backend, 57P02, 57P03, 57014 cancel), lock not available (55P03).
 const RETRYABLE_SQLSTATE = /^(08...|40001|40P01|53...|57P0[123]|57014|55P03)$/;
-const RETRYABLE_NODE_CODES = new Set([
-  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
-]);
+const RETRYABLE_NODE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 const CONNECTION_LOST_MESSAGES = /connection terminated|not queryable|terminating connection|server closed the connection|socket hang up|timeout expired/i;
 
 /** The SQLSTATE of a server error, or undefined for anything else. */

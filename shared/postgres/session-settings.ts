@@ -6,5 +6,9 @@
 
 /** Settings (name, value) that make `::text` output deterministic: UTC, ISO dates, ISO 8601 intervals, exact floats, hex bytea. */
 export const TEXT_OUTPUT_SETTINGS: ReadonlyArray<readonly [string, string]> = [
-  ['TimeZone', 'UTC'], ['DateStyle', 'ISO, YMD'], ['IntervalStyle', 'iso_8601'], ['extra_float_digits', '3'], ['bytea_output', 'hex'],
+  ['TimeZone', 'UTC'],
+  ['DateStyle', 'ISO, YMD'],
+  ['IntervalStyle', 'iso_8601'],
+  ['extra_float_digits', '3'],
+  ['bytea_output', 'hex'],
 ];

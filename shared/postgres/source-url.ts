@@ -51,7 +51,9 @@ export async function resolveSourceUrl(flag: string | undefined, options: Resolv
   const setting = env.ICEBRIDGE_SOURCE_URL?.trim();
   if (setting) return fromUrl(setting, 'ICEBRIDGE_SOURCE_URL', 'ICEBRIDGE_SOURCE_URL');
   if (!LIBPQ_VARIABLES.some((name) => env[name]?.trim())) {
-    throw new ValidationError(`no source database: set ICEBRIDGE_SOURCE_URL, or the libpq variables ${LIBPQ_VARIABLES.join(', ')} (a password may come from ~/.pgpass), or give --source`);
+    throw new ValidationError(
+      `no source database: set ICEBRIDGE_SOURCE_URL, or the libpq variables ${LIBPQ_VARIABLES.join(', ')} (a password may come from ~/.pgpass), or give --source`,
+    );
   }
   return { url: await withLibpqPassword(libpqUrl(env), env, warn), origin: 'libpq environment' };
 }
@@ -101,7 +103,11 @@ export interface PgpassTarget {
  * without group or world permissions; the first line whose host, port, database and user each equal the
  * target or are `*` gives the password; `#` starts a comment line; `\` escapes `:` and `\`.
  */
-export async function passwordFromFile(target: PgpassTarget, env: NodeJS.ProcessEnv = process.env, warn: (message: string) => void = () => undefined): Promise<string | undefined> {
+export async function passwordFromFile(
+  target: PgpassTarget,
+  env: NodeJS.ProcessEnv = process.env,
+  warn: (message: string) => void = () => undefined,
+): Promise<string | undefined> {
   const file = env.PGPASSFILE?.trim() || path.join(env.HOME?.trim() || homedir(), '.pgpass');
   const info = await stat(file).catch(() => undefined);
   if (info === undefined) return undefined;

@@ -49,17 +49,47 @@ export interface TableMapping {
 }
 
 const OID = {
-  bool: 16, bytea: 17, name: 19, int8: 20, int2: 21, int4: 23, text: 25, oid: 26, json: 114, float4: 700,
-  float8: 701, bpchar: 1042, varchar: 1043, date: 1082, time: 1083, timestamp: 1114, timestamptz: 1184,
-  interval: 1186, numeric: 1700, uuid: 2950, jsonb: 3802,
+  bool: 16,
+  bytea: 17,
+  name: 19,
+  int8: 20,
+  int2: 21,
+  int4: 23,
+  text: 25,
+  oid: 26,
+  json: 114,
+  float4: 700,
+  float8: 701,
+  bpchar: 1042,
+  varchar: 1043,
+  date: 1082,
+  time: 1083,
+  timestamp: 1114,
+  timestamptz: 1184,
+  interval: 1186,
+  numeric: 1700,
+  uuid: 2950,
+  jsonb: 3802,
 } as const;
 
 const SIMPLE_PLANS = new Map<number, DecodePlan>([
-  [OID.bool, { kind: 'boolean' }], [OID.bytea, { kind: 'bytea' }], [OID.name, { kind: 'text' }],
-  [OID.int8, { kind: 'int8' }], [OID.int2, { kind: 'int2' }], [OID.int4, { kind: 'int4' }], [OID.text, { kind: 'text' }],
-  [OID.oid, { kind: 'oid' }], [OID.json, { kind: 'text' }], [OID.float4, { kind: 'float4' }], [OID.float8, { kind: 'float8' }],
-  [OID.bpchar, { kind: 'text' }], [OID.varchar, { kind: 'text' }], [OID.time, { kind: 'time' }],
-  [OID.interval, { kind: 'interval' }], [OID.uuid, { kind: 'uuid' }], [OID.jsonb, { kind: 'jsonb' }],
+  [OID.bool, { kind: 'boolean' }],
+  [OID.bytea, { kind: 'bytea' }],
+  [OID.name, { kind: 'text' }],
+  [OID.int8, { kind: 'int8' }],
+  [OID.int2, { kind: 'int2' }],
+  [OID.int4, { kind: 'int4' }],
+  [OID.text, { kind: 'text' }],
+  [OID.oid, { kind: 'oid' }],
+  [OID.json, { kind: 'text' }],
+  [OID.float4, { kind: 'float4' }],
+  [OID.float8, { kind: 'float8' }],
+  [OID.bpchar, { kind: 'text' }],
+  [OID.varchar, { kind: 'text' }],
+  [OID.time, { kind: 'time' }],
+  [OID.interval, { kind: 'interval' }],
+  [OID.uuid, { kind: 'uuid' }],
+  [OID.jsonb, { kind: 'jsonb' }],
 ]);
 
 /**
@@ -188,24 +218,37 @@ function numericPlan(typmod: number, wide: WideNumericMapping): DecodePlan {
 /** The Iceberg type a decode plan produces values of; `allocate` hands out nested field ids. */
 export function icebergType(plan: DecodePlan, allocate: () => number): IcebergType {
   switch (plan.kind) {
-    case 'boolean': return 'boolean';
+    case 'boolean':
+      return 'boolean';
     case 'int2':
-    case 'int4': return 'int';
+    case 'int4':
+      return 'int';
     case 'int8':
-    case 'oid': return 'long';
-    case 'float4': return 'float';
-    case 'float8': return 'double';
-    case 'decimal': return decimalType(plan.precision, plan.scale);
+    case 'oid':
+      return 'long';
+    case 'float4':
+      return 'float';
+    case 'float8':
+      return 'double';
+    case 'decimal':
+      return decimalType(plan.precision, plan.scale);
     case 'numeric-text':
     case 'text':
     case 'jsonb':
-    case 'interval': return 'string';
-    case 'uuid': return 'uuid';
-    case 'bytea': return 'binary';
-    case 'date': return 'date';
-    case 'time': return 'time';
-    case 'timestamp': return 'timestamp';
-    case 'timestamptz': return 'timestamptz';
+    case 'interval':
+      return 'string';
+    case 'uuid':
+      return 'uuid';
+    case 'bytea':
+      return 'binary';
+    case 'date':
+      return 'date';
+    case 'time':
+      return 'time';
+    case 'timestamp':
+      return 'timestamp';
+    case 'timestamptz':
+      return 'timestamptz';
     case 'array': {
       const elementId = allocate();
       return { type: 'list', 'element-id': elementId, element: icebergType(plan.element, allocate), 'element-required': false };

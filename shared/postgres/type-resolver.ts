@@ -51,8 +51,15 @@ export class TypeResolver {
     let pending = [...new Set(initial)].filter((oid) => !this.types.has(oid));
     while (pending.length > 0) {
       const { rows } = await this.client.query<{
-        oid: string; schema: string; name: string; typtype: string; is_array: boolean; elem: string;
-        base_type: string; base_typmod: number; relid: string;
+        oid: string;
+        schema: string;
+        name: string;
+        typtype: string;
+        is_array: boolean;
+        elem: string;
+        base_type: string;
+        base_typmod: number;
+        relid: string;
       }>(
         `SELECT t.oid::int8 AS oid, n.nspname AS schema, t.typname AS name, t.typtype,
                 (t.typlen = -1 AND t.typelem <> 0 AND t.typcategory = 'A') AS is_array,
@@ -67,9 +74,15 @@ export class TypeResolver {
       const composites: number[] = [];
       for (const r of rows) {
         const row: TypeRow = {
-          oid: Number(r.oid), schema: r.schema, name: r.name, typtype: r.typtype,
-          isArray: r.is_array && !VECTOR_TYPES.has(Number(r.oid)), elem: Number(r.elem),
-          baseType: Number(r.base_type), baseTypmod: r.base_typmod, relid: Number(r.relid),
+          oid: Number(r.oid),
+          schema: r.schema,
+          name: r.name,
+          typtype: r.typtype,
+          isArray: r.is_array && !VECTOR_TYPES.has(Number(r.oid)),
+          elem: Number(r.elem),
+          baseType: Number(r.base_type),
+          baseTypmod: r.base_typmod,
+          relid: Number(r.relid),
         };
         this.types.set(row.oid, row);
         if (row.isArray) next.push(row.elem);
@@ -106,7 +119,11 @@ export class TypeResolver {
       [relids],
     );
     for (const relid of relids) this.attributes.set(relid, []);
-    for (const row of rows) this.attributes.set(Number(row.relid), row.attrs.map((a) => ({ name: a.name, type: Number(a.type), typmod: a.typmod })));
+    for (const row of rows)
+      this.attributes.set(
+        Number(row.relid),
+        row.attrs.map((a) => ({ name: a.name, type: Number(a.type), typmod: a.typmod })),
+      );
     return relids.map((relid) => this.attributes.get(relid) ?? []);
   }
 

@@ -80,9 +80,15 @@ export function parseTableConfig(json: unknown, where = 'the table configuration
         unknownFields(field, SPEC_FIELDS, fieldAt);
         const transform = nonEmptyString(field.transform, `${fieldAt}.transform`, 64);
         if (parseTransform(transform).kind === 'unknown') {
-          throw new ValidationError(`${fieldAt}.transform ${JSON.stringify(transform)} is not one of identity, bucket[N], truncate[W], year, month, day, hour, void`);
+          throw new ValidationError(
+            `${fieldAt}.transform ${JSON.stringify(transform)} is not one of identity, bucket[N], truncate[W], year, month, day, hour, void`,
+          );
         }
-        return { source: identifier(field.source, `${fieldAt}.source`), transform, ...(field.name === undefined ? {} : { name: nonEmptyString(field.name, `${fieldAt}.name`, 255) }) };
+        return {
+          source: identifier(field.source, `${fieldAt}.source`),
+          transform,
+          ...(field.name === undefined ? {} : { name: nonEmptyString(field.name, `${fieldAt}.name`, 255) }),
+        };
       });
     }
     out[table] = config;
@@ -100,7 +106,9 @@ export function object(value: unknown, what: string): Record<string, unknown> {
 export function unknownFields(o: Record<string, unknown>, allowed: ReadonlySet<string>, what: string): void {
   const unknown = Object.keys(o).filter((k) => !allowed.has(k));
   if (unknown.length > 0) {
-    throw new ValidationError(`${what} has unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')}; allowed: ${[...allowed].join(', ')}`);
+    throw new ValidationError(
+      `${what} has unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')}; allowed: ${[...allowed].join(', ')}`,
+    );
   }
 }
 
@@ -116,7 +124,8 @@ export function nonEmptyString(value: unknown, what: string, maxLength: number):
 /** A PostgreSQL identifier (at most 63 bytes), or a ValidationError naming the field. */
 export function identifier(value: unknown, what: string): string {
   const name = nonEmptyString(value, what, MAX_IDENTIFIER_BYTES);
-  if (Buffer.byteLength(name, 'utf8') > MAX_IDENTIFIER_BYTES) throw new ValidationError(`${what} is longer than PostgreSQL's ${MAX_IDENTIFIER_BYTES}-byte identifier limit`);
+  if (Buffer.byteLength(name, 'utf8') > MAX_IDENTIFIER_BYTES)
+    throw new ValidationError(`${what} is longer than PostgreSQL's ${MAX_IDENTIFIER_BYTES}-byte identifier limit`);
   return name;
 }
 

@@ -22,7 +22,9 @@ const REQUEST_NAMES: Readonly<Record<string, string>> = { sourceSchema: 'schema'
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
@@ -34,7 +36,9 @@ function requestFields(input: object): Array<[string, unknown]> {
 
 /** Hash of a run's normalized input (defaults applied), leaving out its id and stamp. */
 export function requestHash(input: object): string {
-  return createHash('sha256').update(canonicalJson(Object.fromEntries(requestFields(input)))).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson(Object.fromEntries(requestFields(input))))
+    .digest('hex');
 }
 
 /** The request fields in which two normalized inputs differ, by their request names, sorted. */

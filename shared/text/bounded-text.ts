@@ -38,7 +38,11 @@ export function boundedText(text: string): string {
   const surrogates = SURROGATE.test(text);
   const length = surrogates ? codePoints(text) : text.length;
   if (length <= SHOWN_CHARACTERS) return text;
-  const prefix = surrogates ? Array.from(text.slice(0, SHOWN_CHARACTERS * 2)).slice(0, SHOWN_CHARACTERS).join('') : text.slice(0, SHOWN_CHARACTERS);
+  const prefix = surrogates
+    ? Array.from(text.slice(0, SHOWN_CHARACTERS * 2))
+        .slice(0, SHOWN_CHARACTERS)
+        .join('')
+    : text.slice(0, SHOWN_CHARACTERS);
   return formatBounded({ prefix, length, md5: md5Utf8(text) });
 }
 
@@ -83,9 +87,11 @@ export function boundedHex(bytes: Uint8Array): string {
  * the text's bytes (the database's encoding is UTF-8), and to_json writes a string as JSON.stringify does.
  */
 export function boundedTextSql(text: string): string {
-  return `(CASE WHEN pg_catalog.length(${text}) <= ${SHOWN_CHARACTERS} THEN ${text} ELSE `
-    + `pg_catalog.to_json(pg_catalog.left(${text}, ${SHOWN_CHARACTERS}) || '…')::text || ' (' `
-    + `|| pg_catalog.to_char(pg_catalog.length(${text}), 'FM999,999,999,999,990') || ' characters, md5 ' || pg_catalog.md5(${text}) || ')' END)`;
+  return (
+    `(CASE WHEN pg_catalog.length(${text}) <= ${SHOWN_CHARACTERS} THEN ${text} ELSE ` +
+    `pg_catalog.to_json(pg_catalog.left(${text}, ${SHOWN_CHARACTERS}) || '…')::text || ' (' ` +
+    `|| pg_catalog.to_char(pg_catalog.length(${text}), 'FM999,999,999,999,990') || ' characters, md5 ' || pg_catalog.md5(${text}) || ')' END)`
+  );
 }
 
 /**
@@ -117,7 +123,7 @@ function codePoints(text: string): number {
 
 function md5Utf8(text: string): string {
   const hash = createHash('md5');
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     let end = Math.min(text.length, i + HASH_CHUNK);
     // A chunk never ends between the two halves of a surrogate pair, which would hash as two replacement characters.
     const last = text.charCodeAt(end - 1);

@@ -18,7 +18,16 @@ import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type ImportGraph, buildImportGraph, folderEdges } from './import-graph';
-import { SCANNED_ROOTS, functionsImportNoCli, noFolderCycles, orchestratorsArePure, productImportsOnlyProduct, sharedImportsNoLayerAbove, specImportsOnlyItself, storageSdksOnlyInIo } from './rules';
+import {
+  SCANNED_ROOTS,
+  functionsImportNoCli,
+  noFolderCycles,
+  orchestratorsArePure,
+  productImportsOnlyProduct,
+  sharedImportsNoLayerAbove,
+  specImportsOnlyItself,
+  storageSdksOnlyInIo,
+} from './rules';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -29,7 +38,8 @@ function codeBase(): ImportGraph {
   const files = new Map<string, string>();
   for (const top of SCANNED_ROOTS) {
     for (const file of readdirSync(path.join(ROOT, top), { recursive: true, encoding: 'utf8' })) {
-      if (file.endsWith('.ts') && !file.endsWith('.d.ts')) files.set(path.posix.join(top, file.split(path.sep).join('/')), readFileSync(path.join(ROOT, top, file), 'utf8'));
+      if (file.endsWith('.ts') && !file.endsWith('.d.ts'))
+        files.set(path.posix.join(top, file.split(path.sep).join('/')), readFileSync(path.join(ROOT, top, file), 'utf8'));
     }
   }
   real = buildImportGraph(files);
@@ -40,8 +50,21 @@ describe('the code base graph', () => {
   it('holds the whole tree and the edges known to exist, so no rule can pass on an empty graph', () => {
     const graph = codeBase();
     expect(graph.files.length).toBeGreaterThan(200);
-    expect(graph.files).toEqual(expect.arrayContaining(['orchestrators/migrate-database.ts', 'orchestrators/migrate-table.ts', 'orchestrators/names.ts', 'orchestrators/retry-policy.ts', 'shared/errors.ts', 'functions/index.ts', 'cli/main.ts']));
-    const edges = graph.imports.map((s) => `${s.from} -> ${s.target.kind === 'file' ? s.target.path : `${s.target.kind}:${s.target.kind === 'unresolved' ? s.target.path : s.target.name}`}${s.typeOnly ? ' (type)' : ''}`);
+    expect(graph.files).toEqual(
+      expect.arrayContaining([
+        'orchestrators/migrate-database.ts',
+        'orchestrators/migrate-table.ts',
+        'orchestrators/names.ts',
+        'orchestrators/retry-policy.ts',
+        'shared/errors.ts',
+        'functions/index.ts',
+        'cli/main.ts',
+      ]),
+    );
+    const edges = graph.imports.map(
+      (s) =>
+        `${s.from} -> ${s.target.kind === 'file' ? s.target.path : `${s.target.kind}:${s.target.kind === 'unresolved' ? s.target.path : s.target.name}`}${s.typeOnly ? ' (type)' : ''}`,
+    );
     expect(edges).toEqual(
       expect.arrayContaining([
         'orchestrators/migrate-table.ts -> shared/postgres/partition-ranges.ts',
@@ -54,14 +77,23 @@ describe('the code base graph', () => {
       ]),
     );
     expect(graph.imports.some((s) => s.target.kind === 'builtin')).toBe(true);
-    expect(folderEdges(graph).map((e) => `${e.from} -> ${e.to}`)).toEqual(expect.arrayContaining(['orchestrators -> shared/migrate', 'functions/activities -> shared/migrate', 'cli/support -> functions']));
+    expect(folderEdges(graph).map((e) => `${e.from} -> ${e.to}`)).toEqual(
+      expect.arrayContaining(['orchestrators -> shared/migrate', 'functions/activities -> shared/migrate', 'cli/support -> functions']),
+    );
   });
 });
 
 describe('rule 1: shared/iceberg/spec/ imports nothing outside itself but shared/errors.ts', () => {
   it('reports every import out of spec/', () => {
     const graph = buildImportGraph({
-      'shared/iceberg/spec/a.ts': ["import { b } from './b';", "import { ValidationError } from '../../errors';", "import { FileIO } from '../io/file-io';", "import type { Catalog } from '../catalog/catalog';", "import { createHash } from 'node:crypto';", "import { parse } from 'some-package';"].join('\n'),
+      'shared/iceberg/spec/a.ts': [
+        "import { b } from './b';",
+        "import { ValidationError } from '../../errors';",
+        "import { FileIO } from '../io/file-io';",
+        "import type { Catalog } from '../catalog/catalog';",
+        "import { createHash } from 'node:crypto';",
+        "import { parse } from 'some-package';",
+      ].join('\n'),
       'shared/iceberg/spec/b.ts': "import { a } from './a';",
       'shared/iceberg/spec/deep/c.ts': "import { a } from '../a';",
       'shared/errors.ts': '',
@@ -85,7 +117,8 @@ describe('rule 1: shared/iceberg/spec/ imports nothing outside itself but shared
 describe('rule 2: storage SDKs are imported only under shared/iceberg/io/', () => {
   it('reports a storage SDK imported anywhere else, even for types', () => {
     const graph = buildImportGraph({
-      'shared/iceberg/io/azure-file-io.ts': "import { BlobServiceClient } from '@azure/storage-blob';\nimport { DefaultAzureCredential } from '@azure/identity';",
+      'shared/iceberg/io/azure-file-io.ts':
+        "import { BlobServiceClient } from '@azure/storage-blob';\nimport { DefaultAzureCredential } from '@azure/identity';",
       'shared/config/settings.ts': "import type { DataLakeServiceClient } from '@azure/storage-file-datalake';",
       'cli/main.ts': "import { DefaultAzureCredential } from '@azure/identity';\nimport { app } from '@azure/functions';",
       'bench/run.ts': "import { QueueClient } from '@azure/storage-queue/client';",
@@ -106,7 +139,14 @@ describe('rule 2: storage SDKs are imported only under shared/iceberg/io/', () =
 describe('rule 3: shared/ never imports functions/, orchestrators/, cli/ or the Functions runtime', () => {
   it('reports every import of a layer above or of the runtime, even for types', () => {
     const graph = buildImportGraph({
-      'shared/migrate/plan.ts': ["import { ValidationError } from '../errors';", "import { start } from '../../functions/http/start';", "import { Activities } from '../../orchestrators/names';", "import type { Args } from '../../cli/args';", "import type { OrchestrationContext } from 'durable-functions';", "import { app } from '@azure/functions';"].join('\n'),
+      'shared/migrate/plan.ts': [
+        "import { ValidationError } from '../errors';",
+        "import { start } from '../../functions/http/start';",
+        "import { Activities } from '../../orchestrators/names';",
+        "import type { Args } from '../../cli/args';",
+        "import type { OrchestrationContext } from 'durable-functions';",
+        "import { app } from '@azure/functions';",
+      ].join('\n'),
       'shared/errors.ts': '',
       'functions/http/start.ts': "import { plan } from '../../shared/migrate/plan';\nimport { app } from '@azure/functions';",
       'orchestrators/names.ts': "import * as df from 'durable-functions';",
@@ -159,12 +199,23 @@ describe('rule 4: orchestrators are pure', () => {
       "import { ValidationError } from '../shared/errors';",
       "type Fs = typeof import('node:fs');",
     ];
-    const graph = buildImportGraph({ 'orchestrators/impure.ts': impure.join('\n'), 'orchestrators/pure.ts': pure.join('\n'), 'shared/errors.ts': '', 'shared/io.ts': "import { readFile } from 'node:fs/promises';" });
+    const graph = buildImportGraph({
+      'orchestrators/impure.ts': impure.join('\n'),
+      'orchestrators/pure.ts': pure.join('\n'),
+      'shared/errors.ts': '',
+      'shared/io.ts': "import { readFile } from 'node:fs/promises';",
+    });
     const found = orchestratorsArePure(graph);
     // Line 4 is both a `require` global and an import of fs; line 9 reads `process` and `process.env`; line 14 is a
     // dynamic import and an import of node:fs.
     expect(found.map((p) => Number(/^orchestrators\/impure\.ts:(\d+) /.exec(p)?.[1]))).toEqual([1, 2, 3, 4, 4, 5, 6, 7, 8, 9, 9, 10, 11, 12, 13, 14, 14, 15]);
-    expect(found).toEqual(expect.arrayContaining([`orchestrators/impure.ts:1 imports 'node:fs/promises': ${rule}`, `orchestrators/impure.ts:5 uses Date.now: ${rule}`, `orchestrators/impure.ts:14 uses dynamic import(): ${rule}`]));
+    expect(found).toEqual(
+      expect.arrayContaining([
+        `orchestrators/impure.ts:1 imports 'node:fs/promises': ${rule}`,
+        `orchestrators/impure.ts:5 uses Date.now: ${rule}`,
+        `orchestrators/impure.ts:14 uses dynamic import(): ${rule}`,
+      ]),
+    );
   });
 
   it('holds on the code base', () => {
@@ -222,7 +273,10 @@ describe('rule 7: product code imports only product code', () => {
       'bench/lib/y.ts': "import { start } from '../../test/integration/support/postgres';\nimport { x } from '../../shared/x';",
     });
     const rule = 'product code imports only product code (not bench/ or test/)';
-    expect(productImportsOnlyProduct(graph)).toEqual([`cli/serve.ts:1 imports '../test/integration/support/postgres' (type-only): ${rule}`, `shared/x.ts:1 imports '../bench/lib/y': ${rule}`]);
+    expect(productImportsOnlyProduct(graph)).toEqual([
+      `cli/serve.ts:1 imports '../test/integration/support/postgres' (type-only): ${rule}`,
+      `shared/x.ts:1 imports '../bench/lib/y': ${rule}`,
+    ]);
   });
 
   it('holds on the code base', () => {

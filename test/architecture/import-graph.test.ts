@@ -16,7 +16,7 @@ describe('import graph', () => {
       "type P = typeof import('@scope/pkg/sub');",
       "const q = require('pg-copy-streams');",
       "// import x from './comment';",
-      "const s = \"import y from './string'\";",
+      'const s = "import y from \'./string\'";',
       "import './missing.js';",
       "declare module 'durable-functions' { }",
       "export { type J } from './b';",
@@ -63,7 +63,12 @@ describe('import graph', () => {
   });
 
   it('takes a Map as well as a record', () => {
-    const graph = buildImportGraph(new Map([['shared/x.ts', "import { y } from './y';"], ['shared/y.ts', '']]));
+    const graph = buildImportGraph(
+      new Map([
+        ['shared/x.ts', "import { y } from './y';"],
+        ['shared/y.ts', ''],
+      ]),
+    );
     expect(graph.imports.map((s) => [s.from, s.target])).toEqual([['shared/x.ts', { kind: 'file', path: 'shared/y.ts' }]]);
   });
 });

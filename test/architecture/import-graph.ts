@@ -171,11 +171,19 @@ function typeOnlySpecifiers(source: ts.SourceFile): Set<number> {
     if (ts.isImportDeclaration(node)) {
       const clause = node.importClause;
       // `import {} from` and `import 'x'` keep their side effects; only a clause whose every binding is a type goes.
-      const typeOnly = clause !== undefined && (clause.isTypeOnly || (clause.name === undefined && clause.namedBindings !== undefined && ts.isNamedImports(clause.namedBindings) && clause.namedBindings.elements.length > 0 && clause.namedBindings.elements.every((e) => e.isTypeOnly)));
+      const typeOnly =
+        clause !== undefined &&
+        (clause.isTypeOnly ||
+          (clause.name === undefined &&
+            clause.namedBindings !== undefined &&
+            ts.isNamedImports(clause.namedBindings) &&
+            clause.namedBindings.elements.length > 0 &&
+            clause.namedBindings.elements.every((e) => e.isTypeOnly)));
       if (typeOnly) mark(node.moduleSpecifier);
     } else if (ts.isExportDeclaration(node)) {
       const clause = node.exportClause;
-      if (node.isTypeOnly || (clause !== undefined && ts.isNamedExports(clause) && clause.elements.length > 0 && clause.elements.every((e) => e.isTypeOnly))) mark(node.moduleSpecifier);
+      if (node.isTypeOnly || (clause !== undefined && ts.isNamedExports(clause) && clause.elements.length > 0 && clause.elements.every((e) => e.isTypeOnly)))
+        mark(node.moduleSpecifier);
     } else if (ts.isImportEqualsDeclaration(node) && node.isTypeOnly && ts.isExternalModuleReference(node.moduleReference)) {
       mark(node.moduleReference.expression);
     } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) {

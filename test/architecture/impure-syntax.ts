@@ -15,7 +15,20 @@ export interface SyntaxFinding {
 }
 
 /** Globals that reach the clock, randomness, timers, the network or the process. */
-const FORBIDDEN_GLOBALS = new Set(['process', 'require', 'fetch', 'setTimeout', 'setInterval', 'setImmediate', 'performance', 'crypto', 'Buffer', 'globalThis', 'XMLHttpRequest', 'WebSocket']);
+const FORBIDDEN_GLOBALS = new Set([
+  'process',
+  'require',
+  'fetch',
+  'setTimeout',
+  'setInterval',
+  'setImmediate',
+  'performance',
+  'crypto',
+  'Buffer',
+  'globalThis',
+  'XMLHttpRequest',
+  'WebSocket',
+]);
 
 /** Every clock, randomness, environment, timer, process or dynamic-loading construct in a parsed file. */
 export function findImpureSyntax(source: ts.SourceFile): SyntaxFinding[] {
@@ -45,8 +58,17 @@ export function findImpureSyntax(source: ts.SourceFile): SyntaxFinding[] {
 /** True when an identifier is read as a value, not a property name, a declaration or a type. */
 function isGlobalReference(node: ts.Identifier): boolean {
   const parent = node.parent;
-  if ((ts.isPropertyAccessExpression(parent) || ts.isPropertyAssignment(parent) || ts.isPropertySignature(parent) || ts.isPropertyDeclaration(parent) || ts.isMethodDeclaration(parent)) && parent.name === node) return false;
-  if ((ts.isVariableDeclaration(parent) || ts.isParameter(parent) || ts.isFunctionDeclaration(parent) || ts.isBindingElement(parent)) && parent.name === node) return false;
+  if (
+    (ts.isPropertyAccessExpression(parent) ||
+      ts.isPropertyAssignment(parent) ||
+      ts.isPropertySignature(parent) ||
+      ts.isPropertyDeclaration(parent) ||
+      ts.isMethodDeclaration(parent)) &&
+    parent.name === node
+  )
+    return false;
+  if ((ts.isVariableDeclaration(parent) || ts.isParameter(parent) || ts.isFunctionDeclaration(parent) || ts.isBindingElement(parent)) && parent.name === node)
+    return false;
   if (ts.isImportSpecifier(parent) || ts.isTypeReferenceNode(parent) || ts.isQualifiedName(parent)) return false;
   return true;
 }

@@ -43,7 +43,10 @@ export function sharedImportsNoLayerAbove(graph: ImportGraph): string[] {
   const rule = 'shared/ never imports functions/, orchestrators/, cli/, @azure/functions or durable-functions';
   return graph.imports
     .filter((s) => within(s.from, 'shared'))
-    .filter((s) => ['functions', 'orchestrators', 'cli'].some((top) => within(targetFile(s), top)) || (s.target.kind === 'package' && RUNTIME_PACKAGES.has(s.target.name)))
+    .filter(
+      (s) =>
+        ['functions', 'orchestrators', 'cli'].some((top) => within(targetFile(s), top)) || (s.target.kind === 'package' && RUNTIME_PACKAGES.has(s.target.name)),
+    )
     .map((s) => violation(s, rule));
 }
 

@@ -20,7 +20,11 @@ function usageError(argv: string[]): string {
 
 describe('command-line parsing', () => {
   it('reads --name value, --name=value and switches', () => {
-    expect(parseFlags(['--source', 'postgres://h/db', '--warehouse=./wh', '--json'], SPECS)).toEqual({ source: 'postgres://h/db', warehouse: './wh', json: true });
+    expect(parseFlags(['--source', 'postgres://h/db', '--warehouse=./wh', '--json'], SPECS)).toEqual({
+      source: 'postgres://h/db',
+      warehouse: './wh',
+      json: true,
+    });
   });
 
   it('names the problem in short messages', () => {
@@ -38,7 +42,10 @@ describe('command-line parsing', () => {
   });
 
   it('returns positional arguments only where a command allows them', () => {
-    expect(parseCommandLine(['left', '--json', 'right', '--warehouse', 'w'], SPECS, { positionals: true })).toEqual({ flags: { json: true, warehouse: 'w' }, positionals: ['left', 'right'] });
+    expect(parseCommandLine(['left', '--json', 'right', '--warehouse', 'w'], SPECS, { positionals: true })).toEqual({
+      flags: { json: true, warehouse: 'w' },
+      positionals: ['left', 'right'],
+    });
   });
 
   it('checks integers and lists', () => {

@@ -36,7 +36,7 @@ describe('icebridge', () => {
     expect(stdout).toBe(`icebridge ${VERSION}\n`);
   });
 
-  it('shows a command\'s options for <command> -h and help <command>', async () => {
+  it("shows a command's options for <command> -h and help <command>", async () => {
     const direct = await icebridge('migrate', '-h');
     const viaHelp = await icebridge('help', 'migrate');
     expect(direct.code).toBe(0);

@@ -14,7 +14,21 @@ import type { MigrationReport } from '../../shared/migrate/migration-status';
 import { type PostgresInstance, startPostgres } from '../integration/support/postgres';
 
 const SIZES = { users: 120, customers: 100, products: 30, orders: 150, transactions: 160 };
-const REPORT_KEYS = ['details', 'elapsedSeconds', 'failures', 'id', 'page', 'partitions', 'phase', 'rows', 'rowsPerSecond', 'runtimeStatus', 'tables', 'unreadable', 'verification'];
+const REPORT_KEYS = [
+  'details',
+  'elapsedSeconds',
+  'failures',
+  'id',
+  'page',
+  'partitions',
+  'phase',
+  'rows',
+  'rowsPerSecond',
+  'runtimeStatus',
+  'tables',
+  'unreadable',
+  'verification',
+];
 
 /** A stream that records what is written; `isTTY` decides between progress bars and plain lines. */
 function sink(isTTY = false): { write(text: string): boolean; isTTY: boolean; columns: number; text(): string } {
@@ -52,10 +66,16 @@ describe('icebridge migrate', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  async function migrate(argv: string[], options: { tty?: boolean; env?: NodeJS.ProcessEnv; now?: () => number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  async function migrate(
+    argv: string[],
+    options: { tty?: boolean; env?: NodeJS.ProcessEnv; now?: () => number } = {},
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
     const out = sink();
     const err = sink(options.tty ?? false);
-    const code = await migrateCommand([...argv, '--state-dir', path.join(dir, 'state')], out, err, { env: options.env ?? env, ...(options.now ? { now: options.now } : {}) });
+    const code = await migrateCommand([...argv, '--state-dir', path.join(dir, 'state')], out, err, {
+      env: options.env ?? env,
+      ...(options.now ? { now: options.now } : {}),
+    });
     const result = { code, stdout: out.text(), stderr: err.text() };
     expect(result.stdout + result.stderr).not.toContain(pg.password);
     return result;
@@ -84,7 +104,17 @@ describe('icebridge migrate', () => {
   });
 
   it('prints the report as JSON with --json and no progress', async () => {
-    const { code, stdout, stderr } = await migrate(['--warehouse', path.join(dir, 'wh-json'), '--schema', 'shop', '--tables', 'users,products', '--verify', 'full', '--json']);
+    const { code, stdout, stderr } = await migrate([
+      '--warehouse',
+      path.join(dir, 'wh-json'),
+      '--schema',
+      'shop',
+      '--tables',
+      'users,products',
+      '--verify',
+      'full',
+      '--json',
+    ]);
     expect(code, stderr).toBe(0);
     expect(stderr).toBe('');
     const report = JSON.parse(stdout) as MigrationReport;
@@ -107,9 +137,15 @@ describe('icebridge migrate', () => {
   it('exits 1 when the verification differs, even with every table committed', () => {
     const report = { runtimeStatus: 'Completed', tables: { total: 1, done: 1, failed: 0 } } as MigrationReport;
     expect(migrationSucceeded(report)).toBe(true);
-    expect(migrationSucceeded({ ...report, verification: { id: 'v', level: 'quick', status: 'ok', tables: { total: 1, done: 1, differing: 0, errors: 0 } } })).toBe(true);
-    expect(migrationSucceeded({ ...report, verification: { id: 'v', level: 'quick', status: 'differs', tables: { total: 1, done: 1, differing: 1, errors: 0 } } })).toBe(false);
-    expect(migrationSucceeded({ ...report, verification: { id: 'v', level: 'quick', status: 'error', tables: { total: 1, done: 1, differing: 0, errors: 1 } } })).toBe(false);
+    expect(
+      migrationSucceeded({ ...report, verification: { id: 'v', level: 'quick', status: 'ok', tables: { total: 1, done: 1, differing: 0, errors: 0 } } }),
+    ).toBe(true);
+    expect(
+      migrationSucceeded({ ...report, verification: { id: 'v', level: 'quick', status: 'differs', tables: { total: 1, done: 1, differing: 1, errors: 0 } } }),
+    ).toBe(false);
+    expect(
+      migrationSucceeded({ ...report, verification: { id: 'v', level: 'quick', status: 'error', tables: { total: 1, done: 1, differing: 0, errors: 1 } } }),
+    ).toBe(false);
   });
 
   it('exits 2 for usage errors, unknown tables and unknown schemas, naming what exists', async () => {

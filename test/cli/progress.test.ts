@@ -13,7 +13,13 @@ function recorder(isTTY: boolean, columns = 120): { write(text: string): void; i
 }
 
 const view = (table: string, rows: number, phase: string, partitionsDone = 0): TableProgressView => ({
-  table, phase, rows, estimatedRows: 1_000_000, partitionsDone, partitionsTotal: 4, startedAtMs: 0,
+  table,
+  phase,
+  rows,
+  estimatedRows: 1_000_000,
+  partitionsDone,
+  partitionsTotal: 4,
+  startedAtMs: 0,
 });
 
 describe('progress display', () => {
@@ -27,7 +33,12 @@ describe('progress display', () => {
     display.update([view('orders', 500_000, 'copying', 2), view('users', 1_000_000, 'committed', 4)]);
     display.finish([view('orders', 1_000_000, 'committed', 4), view('users', 1_000_000, 'committed', 4)]);
     const [first, second, last] = out.frames;
-    const lines = (frame: string): string[] => frame.replace(CURSOR_UP, '').split('\n').filter((l) => l !== '').map((l) => l.replace(CLEAR_LINE, ''));
+    const lines = (frame: string): string[] =>
+      frame
+        .replace(CURSOR_UP, '')
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => l.replace(CLEAR_LINE, ''));
     // 120 columns: names 8 wide, bars 120 - 8 - 62 = 50 wide.
     expect(lines(first!)).toEqual([
       `orders   [${'#'.repeat(13)}${'-'.repeat(37)}]  25%     250,000 rows   25,000 rows/s ETA    30s copying`,

@@ -24,7 +24,8 @@ const children: ChildProcess[] = [];
 function cleanEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
-    if (!name.startsWith('ICEBRIDGE_') && !['WEBSITE_HOSTNAME', 'WEBSITE_INSTANCE_ID', 'FUNCTIONS_WORKER_RUNTIME', 'AzureWebJobsScriptRoot'].includes(name)) env[name] = value;
+    if (!name.startsWith('ICEBRIDGE_') && !['WEBSITE_HOSTNAME', 'WEBSITE_INSTANCE_ID', 'FUNCTIONS_WORKER_RUNTIME', 'AzureWebJobsScriptRoot'].includes(name))
+      env[name] = value;
   }
   return { ...env, ...extra };
 }
@@ -32,7 +33,10 @@ function cleanEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 /** Starts serve in `appDir`; resolves with the API base URL, or with the exit code and output when it stops first. */
 function serve(appDir: string, settings: string, env: NodeJS.ProcessEnv): Promise<{ base?: string; code?: number | null; output: string }> {
   // tsx's loader in this very process (its CLI would put a second process between the test and serve).
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, path.join(ROOT, 'cli/main.ts'), 'serve', '--port', '0', '--settings', settings], { cwd: appDir, env: cleanEnv(env) });
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, path.join(ROOT, 'cli/main.ts'), 'serve', '--port', '0', '--settings', settings], {
+    cwd: appDir,
+    env: cleanEnv(env),
+  });
   children.push(child);
   let output = '';
   return new Promise((resolve) => {
@@ -78,7 +82,9 @@ describe('icebridge serve with the sample settings', () => {
     expect(started.base, started.output).toBeDefined();
     expect(started.output).not.toContain(pg.password);
     const accepted = await fetch(`${started.base}/migrations`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ schema: 'public', tables: ['items'], idempotencyKey: 'sample-settings' }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ schema: 'public', tables: ['items'], idempotencyKey: 'sample-settings' }),
     });
     expect(accepted.status, await accepted.clone().text()).toBe(202);
     const { statusUrl } = (await accepted.json()) as { statusUrl: string };

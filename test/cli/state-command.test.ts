@@ -68,7 +68,16 @@ describe('icebridge state', () => {
   it('lists runs with orchestration, status, times, instances and size; a damaged run names its file', async () => {
     const listed = await run(['list', '--state-dir', dir, '--json']);
     expect(listed.code).toBe(0);
-    const runs = JSON.parse(listed.out) as Array<{ id: string; orchestration: string; status: string; instances: number; sizeInBytes: number; createdTime: string; lastUpdatedTime: string; problems: string[] }>;
+    const runs = JSON.parse(listed.out) as Array<{
+      id: string;
+      orchestration: string;
+      status: string;
+      instances: number;
+      sizeInBytes: number;
+      createdTime: string;
+      lastUpdatedTime: string;
+      problems: string[];
+    }>;
     expect(runs.map((r) => [r.id, r.orchestration, r.status, r.instances]).sort()).toEqual([
       ['bad-1', 'sequence', 'Completed', 1],
       ['new-1', 'sequence', 'Completed', 1],
@@ -140,7 +149,13 @@ describe('icebridge state', () => {
   });
 
   it('parses durations in s, m, h, d and w', () => {
-    expect([parseDuration('30m'), parseDuration('12h'), parseDuration('7d'), parseDuration('2w'), parseDuration('5s')]).toEqual([30 * 60_000, 12 * 3_600_000, 7 * DAY_MS, 14 * DAY_MS, 5_000]);
+    expect([parseDuration('30m'), parseDuration('12h'), parseDuration('7d'), parseDuration('2w'), parseDuration('5s')]).toEqual([
+      30 * 60_000,
+      12 * 3_600_000,
+      7 * DAY_MS,
+      14 * DAY_MS,
+      5_000,
+    ]);
     expect(() => parseDuration('7')).toThrow(/not a duration/);
   });
 });

@@ -13,18 +13,28 @@ describe('settings', () => {
 
   it('resolves a relative warehouse against the app root, as func start and serve need, and keeps URLs', () => {
     const hosted = { FUNCTIONS_WORKER_RUNTIME: 'node', ICEBRIDGE_TASK_HUB: 'icebridge' };
-    expect(loadSettings({ ...hosted, ICEBRIDGE_WAREHOUSE: '.icebridge/warehouse', AzureWebJobsScriptRoot: '/srv/app' }).warehouse).toBe('/srv/app/.icebridge/warehouse');
+    expect(loadSettings({ ...hosted, ICEBRIDGE_WAREHOUSE: '.icebridge/warehouse', AzureWebJobsScriptRoot: '/srv/app' }).warehouse).toBe(
+      '/srv/app/.icebridge/warehouse',
+    );
     expect(loadSettings({ ...hosted, ICEBRIDGE_WAREHOUSE: 'wh' }).warehouse).toBe(path.resolve('wh'));
     expect(loadSettings({ ICEBRIDGE_WAREHOUSE: 'file:///data/wh' }).warehouse).toBe('file:///data/wh');
     expect(loadSettings({ ICEBRIDGE_WAREHOUSE: 'memory://wh' }).warehouse).toBe('memory://wh');
   });
 
   it('refuses anything but abfss:// on Azure, naming the setting', () => {
-    const azure = { WEBSITE_INSTANCE_ID: 'abc123', FUNCTIONS_WORKER_RUNTIME: 'node', ICEBRIDGE_TASK_HUB: 'icebridge', ICEBRIDGE_STORAGE_ACCOUNT: 'acct', ICEBRIDGE_STORAGE_KEY: KEY };
+    const azure = {
+      WEBSITE_INSTANCE_ID: 'abc123',
+      FUNCTIONS_WORKER_RUNTIME: 'node',
+      ICEBRIDGE_TASK_HUB: 'icebridge',
+      ICEBRIDGE_STORAGE_ACCOUNT: 'acct',
+      ICEBRIDGE_STORAGE_KEY: KEY,
+    };
     for (const warehouse of [undefined, '.icebridge/warehouse', '/home/site/wh', 'file:///home/wh']) {
       expect(() => loadSettings({ ...azure, ...(warehouse ? { ICEBRIDGE_WAREHOUSE: warehouse } : {}) })).toThrow(/ICEBRIDGE_WAREHOUSE must be an abfss:\/\//);
     }
-    expect(loadSettings({ ...azure, ICEBRIDGE_WAREHOUSE: 'abfss://lake@acct.dfs.core.windows.net/wh' }).warehouse).toBe('abfss://lake@acct.dfs.core.windows.net/wh');
+    expect(loadSettings({ ...azure, ICEBRIDGE_WAREHOUSE: 'abfss://lake@acct.dfs.core.windows.net/wh' }).warehouse).toBe(
+      'abfss://lake@acct.dfs.core.windows.net/wh',
+    );
   });
 
   it('needs the task hub under a Functions host, where host.json has no default for it', () => {

@@ -13,7 +13,10 @@ const root = path.resolve(__dirname, '../..');
 /** Loads functions/index.ts in a process of its own with exactly `env` (plus PATH), as a host would. */
 async function load(env: Record<string, string>): Promise<{ ok: boolean; stderr: string }> {
   try {
-    await run(process.execPath, ['--require', 'tsx/cjs', '-e', "require('./functions/index.ts')"], { cwd: root, env: { PATH: process.env.PATH ?? '', ...env } });
+    await run(process.execPath, ['--require', 'tsx/cjs', '-e', "require('./functions/index.ts')"], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', ...env },
+    });
     return { ok: true, stderr: '' };
   } catch (error) {
     return { ok: false, stderr: String((error as { stderr?: string }).stderr ?? error) };
@@ -32,7 +35,12 @@ describe('the function app entry module', () => {
   }, 120_000);
 
   it('stops on Azure when the warehouse is not abfss://, naming the setting', async () => {
-    const loaded = await load({ FUNCTIONS_WORKER_RUNTIME: 'node', ICEBRIDGE_TASK_HUB: 'icebridge', WEBSITE_INSTANCE_ID: 'x', ICEBRIDGE_WAREHOUSE: '.icebridge/warehouse' });
+    const loaded = await load({
+      FUNCTIONS_WORKER_RUNTIME: 'node',
+      ICEBRIDGE_TASK_HUB: 'icebridge',
+      WEBSITE_INSTANCE_ID: 'x',
+      ICEBRIDGE_WAREHOUSE: '.icebridge/warehouse',
+    });
     expect(loaded.ok).toBe(false);
     expect(loaded.stderr).toContain('ICEBRIDGE_WAREHOUSE must be an abfss://');
   }, 120_000);

@@ -22,8 +22,7 @@ afterAll(async () => {
 });
 
 /** abfss location on the emulator's account; the account name picks the credentials, the endpoint override routes. */
-const lake = (container: string, path = ''): string =>
-  `abfss://${container}@${azurite.accountName}.dfs.core.windows.net/${path}`;
+const lake = (container: string, path = ''): string => `abfss://${container}@${azurite.accountName}.dfs.core.windows.net/${path}`;
 
 /** The emulator's credentials, sent to `blobEndpoint` (Azurite unless a test points them elsewhere). */
 function endpointSettings(blobEndpoint: string, overrides: Partial<AzureStorageSettings> = {}): AzureStorageSettings {
@@ -84,9 +83,7 @@ describe('AzureFileIO against Azurite', () => {
     await io.write(lake('forms', 'a/b.json'), pattern(9));
     const viaBlob = `wasbs://forms@${azurite.accountName}.blob.core.windows.net/a/b.json`;
     expect(digest(await io.read(viaBlob))).toEqual(digest(pattern(9)));
-    expect(await listAll(io, `wasbs://forms@${azurite.accountName}.blob.core.windows.net/a/`)).toEqual([
-      { location: viaBlob, size: 9 },
-    ]);
+    expect(await listAll(io, `wasbs://forms@${azurite.accountName}.blob.core.windows.net/a/`)).toEqual([{ location: viaBlob, size: 9 }]);
   });
 
   it('skips the directory marker blobs ADLS Gen2 shows on the blob endpoint', async () => {
@@ -95,9 +92,7 @@ describe('AzureFileIO against Azurite', () => {
     // What a hierarchical-namespace account returns for a directory: an empty blob flagged hdi_isfolder.
     const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('markers');
     await container.getBlockBlobClient('table/data').upload('', 0, { metadata: { hdi_isfolder: 'true' } });
-    expect(await listAll(io, lake('markers', 'table/'))).toEqual([
-      { location: lake('markers', 'table/data/f.parquet'), size: 3 },
-    ]);
+    expect(await listAll(io, lake('markers', 'table/'))).toEqual([{ location: lake('markers', 'table/data/f.parquet'), size: 3 }]);
     expect(await io.stat(lake('markers', 'table/data'))).toBeUndefined();
     expect(await io.stat(lake('markers', 'table/'))).toBeUndefined();
   });
@@ -107,9 +102,7 @@ describe('AzureFileIO against Azurite', () => {
     const location = lake('staging', 'big.parquet');
     const stream = await io.create(location);
     await stream.write(pattern(BLOCK_SIZE * 3 + 100));
-    const blob = BlobServiceClient.fromConnectionString(azurite.connectionString)
-      .getContainerClient('staging')
-      .getBlockBlobClient('big.parquet');
+    const blob = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('staging').getBlockBlobClient('big.parquet');
     const staged = await blob.getBlockList('uncommitted');
     expect(staged.uncommittedBlocks?.map((block) => block.size)).toEqual([BLOCK_SIZE, BLOCK_SIZE, BLOCK_SIZE]);
     expect(await io.stat(location)).toBeUndefined();
@@ -158,9 +151,7 @@ describe('Azure errors never carry secrets', () => {
       const error = await caught(attempt());
       expect(error).toBeInstanceOf(IcebridgeError);
       expect(error).toMatchObject({ code: 'STORAGE_ACCESS_DENIED', retryable: false });
-      expect((error as Error).message).toMatch(
-        /^Azure \w+ of abfss:\/\/secrets@devstoreaccount1\.dfs\.core\.windows\.net\/\S* failed: HTTP 403/,
-      );
+      expect((error as Error).message).toMatch(/^Azure \w+ of abfss:\/\/secrets@devstoreaccount1\.dfs\.core\.windows\.net\/\S* failed: HTTP 403/);
       expect((error as Error).cause).toBeUndefined();
       for (const text of renderings(error)) expect(text).not.toContain(wrongKey);
     }

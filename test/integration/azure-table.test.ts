@@ -34,7 +34,10 @@ describe('a table on Azure storage', () => {
     const io = createFileIO(warehouse, { azure: { accounts: [{ connectionString: azurite.connectionString }], blockSizeInBytes: 64 * 1024 } });
     const catalog = new HadoopCatalog(io, warehouse);
     const id = { namespace: ['raw'], name: 'blobs' };
-    const table = await catalog.createTable(id, { schema, spec: { 'spec-id': 0, fields: [{ 'source-id': 1, 'field-id': 1000, name: 'id_bucket', transform: 'bucket[4]' }] } });
+    const table = await catalog.createTable(id, {
+      schema,
+      spec: { 'spec-id': 0, fields: [{ 'source-id': 1, 'field-id': 1000, name: 'id_bucket', transform: 'bucket[4]' }] },
+    });
     const rows: Row[] = Array.from({ length: 5000 }, (_, i) => [BigInt(i), i % 11 === 0 ? null : Buffer.alloc(i % 97, i % 256), `label ${i} ✓`]);
     const writer = new TableWriter({ io, metadata: table.metadata, rowGroupSizeInBytes: 64 * 1024 });
     await writer.writeRows(rows);

@@ -34,9 +34,19 @@ function shownValues(report: VerificationReport): string[] {
   const out: string[] = [];
   const add = (v: string | null | undefined): void => void (typeof v === 'string' && out.push(v));
   for (const t of report.tables) {
-    for (const a of t.aggregates) { add(a.source); add(a.target); add(a.aggregate); }
+    for (const a of t.aggregates) {
+      add(a.source);
+      add(a.target);
+      add(a.aggregate);
+    }
     for (const s of t.samples) for (const r of [s.key, s.source ?? {}, s.target ?? {}]) Object.values(r).forEach(add);
-    for (const d of t.rows?.differences ?? []) { Object.values(d.key).forEach(add); for (const c of d.columns) { add(c.source); add(c.target); } }
+    for (const d of t.rows?.differences ?? []) {
+      Object.values(d.key).forEach(add);
+      for (const c of d.columns) {
+        add(c.source);
+        add(c.target);
+      }
+    }
   }
   return out;
 }
@@ -71,13 +81,26 @@ describe('big values', () => {
   });
 
   it('bounds a text in SQL exactly as in JavaScript', async () => {
-    const texts = ['', 'short', 'x'.repeat(SHOWN_CHARACTERS), 'x'.repeat(SHOWN_CHARACTERS + 1), `"\\\n\u0001é${'😀'.repeat(300)}`, '😀'.repeat(SHOWN_CHARACTERS), `${'a'.repeat(255)}😀${'b'.repeat(2_000_000)}`];
+    const texts = [
+      '',
+      'short',
+      'x'.repeat(SHOWN_CHARACTERS),
+      'x'.repeat(SHOWN_CHARACTERS + 1),
+      `"\\\n\u0001é${'😀'.repeat(300)}`,
+      '😀'.repeat(SHOWN_CHARACTERS),
+      `${'a'.repeat(255)}😀${'b'.repeat(2_000_000)}`,
+    ];
     const client = new Client({ connectionString: url });
     await client.connect();
     try {
-      const { rows } = await client.query<{ shown: string | null }>(`SELECT ${boundedTextSql('t.v')} AS shown FROM unnest($1::text[]) WITH ORDINALITY AS t(v, i) ORDER BY t.i`, [texts]);
+      const { rows } = await client.query<{ shown: string | null }>(
+        `SELECT ${boundedTextSql('t.v')} AS shown FROM unnest($1::text[]) WITH ORDINALITY AS t(v, i) ORDER BY t.i`,
+        [texts],
+      );
       expect(rows.map((r) => r.shown)).toEqual(texts.map(boundedText));
-      const { rows: [none] } = await client.query<{ shown: string | null }>(`SELECT ${boundedTextSql('NULL::text')} AS shown`);
+      const {
+        rows: [none],
+      } = await client.query<{ shown: string | null }>(`SELECT ${boundedTextSql('NULL::text')} AS shown`);
       expect(none!.shown).toBeNull();
     } finally {
       await client.end();
@@ -89,11 +112,21 @@ describe('big values', () => {
     // after a copy alone, then after the migration verified at full level.
     const peak = (): string => `${Math.round(process.resourceUsage().maxRSS / 1024)} MB`;
     console.log(`big values: peak RSS ${peak()} before migrating`);
-    const copy = await runMigration({ input: { sourceSchema: 'big', namespace: 'copied', concurrency: 1, verify: 'none' }, sourceUrl: url, warehouse: warehouse(), stateDir: path.join(dir, 'copy-state') });
+    const copy = await runMigration({
+      input: { sourceSchema: 'big', namespace: 'copied', concurrency: 1, verify: 'none' },
+      sourceUrl: url,
+      warehouse: warehouse(),
+      stateDir: path.join(dir, 'copy-state'),
+    });
     expect(copy.tables.failed).toBe(0);
     console.log(`big values: peak RSS ${peak()} after copying`);
     const stateDir = path.join(dir, 'migrate-state');
-    const report = await runMigration({ input: { sourceSchema: 'big', namespace: 'big', concurrency: 1, verify: 'full' }, sourceUrl: url, warehouse: warehouse(), stateDir });
+    const report = await runMigration({
+      input: { sourceSchema: 'big', namespace: 'big', concurrency: 1, verify: 'full' },
+      sourceUrl: url,
+      warehouse: warehouse(),
+      stateDir,
+    });
     console.log(`big values: peak RSS ${peak()} after migrating and verifying at full level`);
     expect(report.tables.failed, JSON.stringify(report.failures)).toBe(0);
     expect(report.verification?.status, JSON.stringify(report.verification).slice(0, 2000)).toBe('ok');
@@ -104,7 +137,12 @@ describe('big values', () => {
 
   it('verifies quick exactly, with a small state folder, and shows long values bounded', async () => {
     const stateDir = path.join(dir, 'quick-state');
-    const status = await runVerification({ input: { sourceSchema: 'big', namespace: 'big', level: 'quick', concurrency: 1, samples: 7 }, sourceUrl: url, warehouse: warehouse(), stateDir });
+    const status = await runVerification({
+      input: { sourceSchema: 'big', namespace: 'big', level: 'quick', concurrency: 1, samples: 7 },
+      sourceUrl: url,
+      warehouse: warehouse(),
+      stateDir,
+    });
     expect(status.ok, JSON.stringify(status.report?.tables.map((t) => [t.status, t.error]))).toBe(true);
     const table = status.report!.tables.find((t) => t.table === 'big.blobs')!;
     // The long values are there (as samples, min/max and a group), bounded.
@@ -126,13 +164,20 @@ describe('big values', () => {
     await client.query(`UPDATE big.notes SET n = 4 WHERE ctid = (SELECT min(ctid) FROM big.notes WHERE n = 1)`);
     await client.end();
     const stateDir = path.join(dir, 'differ-state');
-    const status = await runVerification({ input: { sourceSchema: 'big', namespace: 'big', level: 'full', concurrency: 1 }, sourceUrl: url, warehouse: warehouse(), stateDir });
+    const status = await runVerification({
+      input: { sourceSchema: 'big', namespace: 'big', level: 'full', concurrency: 1 },
+      sourceUrl: url,
+      warehouse: warehouse(),
+      stateDir,
+    });
     expect(status.ok).toBe(false);
     const table = status.report!.tables.find((t) => t.table === 'big.blobs')!;
     // Keyless rows are keyed by their (long, bounded) row text: of two equal long rows one changed, one still matches.
     const notes = status.report!.tables.find((t) => t.table === 'big.notes')!;
     expect(notes.rows?.differences.map((d) => d.kind).sort()).toEqual(['EXTRA_IN_TARGET', 'MISSING_IN_TARGET']);
-    const [missing, extra] = ['MISSING_IN_TARGET', 'EXTRA_IN_TARGET'].map((kind) => parseBoundedText(notes.rows!.differences.find((d) => d.kind === kind)!.key['(row)']!)!);
+    const [missing, extra] = ['MISSING_IN_TARGET', 'EXTRA_IN_TARGET'].map((kind) =>
+      parseBoundedText(notes.rows!.differences.find((d) => d.kind === kind)!.key['(row)']!)!,
+    );
     expect(missing!.prefix).toBe(extra!.prefix);
     expect(missing!.md5).not.toBe(extra!.md5);
     expect(table.rows?.differing).toBe('1');
@@ -160,11 +205,15 @@ describe('big values', () => {
     await client.query(`CREATE SCHEMA refused; CREATE TABLE refused.items (k text PRIMARY KEY, v numeric(10, 2));
       INSERT INTO refused.items VALUES ($$${key}$$, 'NaN'), ('short', 1);`);
     await client.end();
-    const report = await runMigration({ input: { sourceSchema: 'refused', namespace: 'refused', concurrency: 1, verify: 'none' }, sourceUrl: url, warehouse: warehouse(), stateDir: path.join(dir, 'refused-state') });
+    const report = await runMigration({
+      input: { sourceSchema: 'refused', namespace: 'refused', concurrency: 1, verify: 'none' },
+      sourceUrl: url,
+      warehouse: warehouse(),
+      stateDir: path.join(dir, 'refused-state'),
+    });
     expect(report.tables.failed).toBe(1);
     const reason = report.failures[0]!.reason;
     expect(reason).toContain(`row (k)=(${boundedText(key)}): value "NaN" cannot be stored exactly`);
     expect(reason.length).toBeLessThan(1_000);
   }, 300_000);
 });
-

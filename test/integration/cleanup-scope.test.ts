@@ -35,10 +35,12 @@ const PARTITION_BYTES = 512 * 1024;
 beforeAll(async () => {
   pg = await startPostgres();
   sourceUrl = await pg.createDatabase('scope');
-  await withClient(sourceUrl, (client) => client.query(`
+  await withClient(sourceUrl, (client) =>
+    client.query(`
     CREATE TABLE items (id bigint PRIMARY KEY, name text NOT NULL, price numeric(10,2));
     INSERT INTO items SELECT g, 'item ' || g, CASE WHEN g % 7 = 0 THEN NULL ELSE (g % 100000) / 100.0 END FROM generate_series(1, ${ROWS}) AS g;
-    ANALYZE items;`));
+    ANALYZE items;`),
+  );
   workDir = await mkdtemp(path.join(tmpdir(), 'icebridge-cleanup-scope-'));
 }, 180_000);
 
@@ -66,7 +68,9 @@ async function migrate(warehouse: string, stateDir: string, runId: string, parti
 /** The source rows now, one text line each, by id. */
 async function sourceLines(): Promise<string[]> {
   return withClient(sourceUrl, async (client) => {
-    const { rows } = await client.query<{ line: string }>(`SELECT id::text || '|' || name || '|' || coalesce(price::text, 'null') AS line FROM items ORDER BY id`);
+    const { rows } = await client.query<{ line: string }>(
+      `SELECT id::text || '|' || name || '|' || coalesce(price::text, 'null') AS line FROM items ORDER BY id`,
+    );
     return rows.map((r) => r.line);
   });
 }
@@ -82,7 +86,9 @@ async function everySnapshot(warehouse: string): Promise<Array<{ runId: string; 
       runId: snapshot.summary[RUN_ID_PROPERTY] ?? '',
       snapshotId: String(snapshot['snapshot-id']),
       current: snapshot['snapshot-id'] === table.metadata['current-snapshot-id'],
-      lines: rows.map((r) => `${String(r[0] as PrimitiveValue)}|${String(r[1] as PrimitiveValue)}|${r[2] === null ? 'null' : decimalToString(r[2] as bigint, 2)}`),
+      lines: rows.map(
+        (r) => `${String(r[0] as PrimitiveValue)}|${String(r[1] as PrimitiveValue)}|${r[2] === null ? 'null' : decimalToString(r[2] as bigint, 2)}`,
+      ),
     });
   }
   return out;
@@ -100,7 +106,10 @@ describe('cleanup scoped to its own run and execution', () => {
     await migrate(warehouse, path.join(workDir, 'a', 'state'), 'x-p1');
     await migrate(warehouse, path.join(workDir, 'a', 'state'), 'x');
     const snapshots = await everySnapshot(warehouse);
-    expect(snapshots.map((s) => [s.runId, s.current])).toEqual([['x-p1', false], ['x', true]]);
+    expect(snapshots.map((s) => [s.runId, s.current])).toEqual([
+      ['x-p1', false],
+      ['x', true],
+    ]);
     for (const s of snapshots) expect(s.lines, `snapshot ${s.snapshotId} of ${s.runId}`).toEqual(expected);
     expect(await leftoverReceipts(warehouse), 'receipts are removed by their commit').toEqual([]);
   }, 300_000);
@@ -122,7 +131,10 @@ describe('cleanup scoped to its own run and execution', () => {
     expect(committed).toMatchObject({ created: true, rows: expected.length });
 
     const snapshots = await everySnapshot(warehouse);
-    expect(snapshots.map((s) => [s.runId, s.current])).toEqual([['x', false], ['x-p1', true]]);
+    expect(snapshots.map((s) => [s.runId, s.current])).toEqual([
+      ['x', false],
+      ['x-p1', true],
+    ]);
     for (const s of snapshots) expect(s.lines, `snapshot ${s.snapshotId} of ${s.runId}`).toEqual(expected);
     expect(await leftoverReceipts(warehouse)).toEqual([]);
   }, 300_000);
@@ -158,15 +170,20 @@ describe('cleanup scoped to its own run and execution', () => {
     const warehouse = path.join(workDir, 'c', 'warehouse');
     const before = await sourceLines();
     await migrate(warehouse, path.join(workDir, 'c', 'state-1'), 'x');
-    await withClient(sourceUrl, (client) => client.query(`INSERT INTO items SELECT g, 'late ' || g, 1.25 FROM generate_series(${ROWS + 1}, ${ROWS + 500}) AS g`));
+    await withClient(sourceUrl, (client) =>
+      client.query(`INSERT INTO items SELECT g, 'late ' || g, 1.25 FROM generate_series(${ROWS + 1}, ${ROWS + 500}) AS g`),
+    );
     try {
       const after = await sourceLines();
       // A fresh state directory: the first run's history is gone, as after a purge.
       await migrate(warehouse, path.join(workDir, 'c', 'state-2'), 'x');
       const snapshots = await everySnapshot(warehouse);
-      expect(snapshots.map((s) => [s.runId, s.current])).toEqual([['x', false], ['x', true]]);
-      expect(snapshots[0]!.lines, 'the first run\'s snapshot').toEqual(before);
-      expect(snapshots[1]!.lines, 'the second run\'s snapshot, current').toEqual(after);
+      expect(snapshots.map((s) => [s.runId, s.current])).toEqual([
+        ['x', false],
+        ['x', true],
+      ]);
+      expect(snapshots[0]!.lines, "the first run's snapshot").toEqual(before);
+      expect(snapshots[1]!.lines, "the second run's snapshot, current").toEqual(after);
     } finally {
       await withClient(sourceUrl, (client) => client.query(`DELETE FROM items WHERE id > ${ROWS}`));
     }

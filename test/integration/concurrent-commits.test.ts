@@ -35,7 +35,8 @@ async function raceWorkers(warehouse: string, env: NodeJS.ProcessEnv): Promise<v
   // Workers start slowly on a busy machine; each waits at a file rendezvous so all commit at one moment.
   const syncDir = await mkdtemp(path.join(tmpdir(), 'icebridge-race-'));
   const running = Array.from({ length: WORKERS }, (_, i) =>
-    run(process.execPath, [TSX, WORKER, warehouse, String(i), syncDir, String(WORKERS)], { env: { ...process.env, ...env }, cwd: ROOT }));
+    run(process.execPath, [TSX, WORKER, warehouse, String(i), syncDir, String(WORKERS)], { env: { ...process.env, ...env }, cwd: ROOT }),
+  );
   // A generous limit: it only stops a test whose workers died before saying they were ready.
   const deadline = Date.now() + 180_000;
   while ((await readdir(syncDir)).filter((f) => f.startsWith('ready-')).length < WORKERS) {
@@ -54,9 +55,7 @@ async function raceWorkers(warehouse: string, env: NodeJS.ProcessEnv): Promise<v
 async function expectEveryWorkerOnce(catalog: HadoopCatalog): Promise<void> {
   const table = await catalog.loadTable(id);
   expect(table.metadata.snapshots).toHaveLength(WORKERS);
-  expect(table.metadata.snapshots.map((s) => s.summary[OPERATION_ID_PROPERTY]).sort()).toEqual(
-    Array.from({ length: WORKERS }, (_, i) => `worker-${i}`).sort(),
-  );
+  expect(table.metadata.snapshots.map((s) => s.summary[OPERATION_ID_PROPERTY]).sort()).toEqual(Array.from({ length: WORKERS }, (_, i) => `worker-${i}`).sort());
   const live = await liveEntries(catalog.io, currentSnapshot(table.metadata));
   const paths = live.map((e) => e.entry.dataFile.filePath);
   expect(new Set(paths).size).toBe(paths.length);

@@ -62,7 +62,10 @@ function fakeConnection(): { connection: Connection; socket: FakeSocket; pgSaw: 
 }
 
 /** Feeds `bytes` to a CopyOutQuery in chunks cut at `cuts`; returns what the consumer and pg each received. */
-function feed(bytes: Buffer, cuts: number[]): { payload: Buffer; ends: number; errors: Error[]; pgSaw: Buffer; query: CopyOutQuery; fake: ReturnType<typeof fakeConnection> } {
+function feed(
+  bytes: Buffer,
+  cuts: number[],
+): { payload: Buffer; ends: number; errors: Error[]; pgSaw: Buffer; query: CopyOutQuery; fake: ReturnType<typeof fakeConnection> } {
   const fake = fakeConnection();
   const parts: Buffer[] = [];
   let ends = 0;
@@ -83,13 +86,26 @@ function feed(bytes: Buffer, cuts: number[]): { payload: Buffer; ends: number; e
 }
 
 describe('CopyOutQuery framing', () => {
-  const payloads = [Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.from('first row'), Buffer.alloc(0), Buffer.from('second, longer row ....'), Buffer.from([0xff, 0xff])];
+  const payloads = [
+    Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'),
+    Buffer.from('first row'),
+    Buffer.alloc(0),
+    Buffer.from('second, longer row ....'),
+    Buffer.from([0xff, 0xff]),
+  ];
   const copyOutResponse = message('H', Buffer.from([1, 0, 1, 0, 1]));
   const notice = message('N', Buffer.from('Snotice\0\0'));
   const tail = Buffer.concat([message('C', Buffer.from('COPY 2\0')), message('Z', Buffer.from('I'))]);
   const stream = Buffer.concat([
-    copyOutResponse, message('d', payloads[0]), message('d', payloads[1]), notice, message('d', payloads[2]),
-    message('d', payloads[3]), message('d', payloads[4]), message('c'), tail,
+    copyOutResponse,
+    message('d', payloads[0]),
+    message('d', payloads[1]),
+    notice,
+    message('d', payloads[2]),
+    message('d', payloads[3]),
+    message('d', payloads[4]),
+    message('c'),
+    tail,
   ]);
 
   it('reassembles the CopyData payloads exactly wherever the socket splits the stream, and hands the rest to pg', () => {
@@ -221,7 +237,10 @@ describe('uuid as bytes', () => {
     const bytes = await read('tokens', true);
     expect(bytes.rows).toHaveLength(20_000);
     expect(bytes.rows[0]![0], 'a uuid column reads as 16 bytes').toBeInstanceOf(Uint8Array);
-    expect(bytes.rows.some((r) => Array.isArray(r[2]) && r[2][0] instanceof Uint8Array), 'list elements too').toBe(true);
+    expect(
+      bytes.rows.some((r) => Array.isArray(r[2]) && r[2][0] instanceof Uint8Array),
+      'list elements too',
+    ).toBe(true);
     expect(asText(bytes.rows)).toEqual(text.rows);
   });
 
@@ -235,7 +254,10 @@ describe('uuid as bytes', () => {
   });
 
   it('names a failing row by its uuid key in text', async () => {
-    const error = await read('priced', true).then(() => undefined, (e: unknown) => e);
+    const error = await read('priced', true).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(IcebridgeError);
     expect((error as IcebridgeError).message).toContain('row (id)=(1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9)');
   });
@@ -250,10 +272,22 @@ describe('uuid as bytes', () => {
     ];
     for (const [namespace, tableConfig] of runs) {
       const report = await runMigration({
-        input: { sourceSchema: 'public', namespace, concurrency: 1, tables: ['tokens'], partitionSizeInBytes: 256 * 1024, ...(tableConfig ? { tableConfig } : {}) },
-        sourceUrl, warehouse, stateDir: path.join(workDir, `state-${namespace}`),
+        input: {
+          sourceSchema: 'public',
+          namespace,
+          concurrency: 1,
+          tables: ['tokens'],
+          partitionSizeInBytes: 256 * 1024,
+          ...(tableConfig ? { tableConfig } : {}),
+        },
+        sourceUrl,
+        warehouse,
+        stateDir: path.join(workDir, `state-${namespace}`),
       });
-      expect(report.details.map((t) => [t.table, t.status, t.reason ?? '']), namespace).toEqual([['tokens', 'committed', '']]);
+      expect(
+        report.details.map((t) => [t.table, t.status, t.reason ?? '']),
+        namespace,
+      ).toEqual([['tokens', 'committed', '']]);
       const table = await localCatalog(warehouse).loadTable({ namespace: [namespace], name: 'tokens' });
       const rows = await scanToArray(new LocalFileIO(), table.metadata);
       expect(byId(rows), `${namespace}: rows read back`).toEqual(byId(expected));

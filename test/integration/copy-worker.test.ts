@@ -58,7 +58,14 @@ beforeAll(async () => {
   settings = loadSettings({ ICEBRIDGE_SOURCE_URL: sourceUrl, ICEBRIDGE_WAREHOUSE: warehouse });
   env = environmentFromSettings(settings);
   // Plans (and creates) the Iceberg table; partitions of a few MB make each copy short but not trivial.
-  const plan = await planMigration(env, { runId: 'plan', sourceSchema: 'public', namespace: 'public', concurrency: 1, tables: ['orders'], partitionSizeInBytes: 8 << 20 });
+  const plan = await planMigration(env, {
+    runId: 'plan',
+    sourceSchema: 'public',
+    namespace: 'public',
+    concurrency: 1,
+    tables: ['orders'],
+    partitionSizeInBytes: 8 << 20,
+  });
   orders = plan.tables[0]!;
   expect(orders.partitions.length, 'orders is split into several partitions').toBeGreaterThan(2);
 }, 180_000);
@@ -78,7 +85,14 @@ function inputFor(runId: string, partition = 1, columns = orders.columns): CopyP
 async function writtenFiles(result: CopyPartitionResult, runId: string): Promise<Array<{ name: string; sha256: string }>> {
   const attempt = copyAttemptOf(result.manifest!.path, runId)!.attempt;
   const files = (await filesUnder(path.join(warehouse, 'public', 'orders', 'data'))).filter((f) => copyAttemptOf(f, runId)?.attempt === attempt).sort();
-  return Promise.all(files.map(async (f) => ({ name: path.basename(f), sha256: createHash('sha256').update(await readFile(f)).digest('hex') })));
+  return Promise.all(
+    files.map(async (f) => ({
+      name: path.basename(f),
+      sha256: createHash('sha256')
+        .update(await readFile(f))
+        .digest('hex'),
+    })),
+  );
 }
 
 /** The partition checksum as copyPartition defines it, recomputed from the files on disk. */
@@ -89,8 +103,13 @@ function checksumOf(files: Array<{ name: string; sha256: string }>): string {
 }
 
 /** What a failed copy threw: class, code, retryable flag and message. */
-async function failureOf(promise: Promise<unknown>): Promise<{ isIcebridge: boolean; isValidation: boolean; name: string; code?: string; retryable?: boolean; message: string }> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+async function failureOf(
+  promise: Promise<unknown>,
+): Promise<{ isIcebridge: boolean; isValidation: boolean; name: string; code?: string; retryable?: boolean; message: string }> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error, 'the copy failed').toBeInstanceOf(Error);
   const e = error as Error;
   return {
@@ -102,7 +121,6 @@ async function failureOf(promise: Promise<unknown>): Promise<{ isIcebridge: bool
   };
 }
 
-
 describe('copy workers', () => {
   it('copies on a worker thread exactly what the main thread writes: same rows, same bytes, same checksum', async () => {
     const workers = pool({ size: 1 });
@@ -112,7 +130,7 @@ describe('copy workers', () => {
 
     const threads = new Set(progress.map((p) => p.threadId));
     expect(threads.size, 'progress came from one thread').toBe(1);
-    expect([...threads][0], 'that thread is not the test\'s own').not.toBe(mainThreadId);
+    expect([...threads][0], "that thread is not the test's own").not.toBe(mainThreadId);
     expect(progress.length, 'progress arrived batch by batch').toBeGreaterThan(1);
     expect(progress.at(-1)!.rows, 'the last progress report is the whole partition').toBe(onWorker.rows);
 
@@ -125,9 +143,12 @@ describe('copy workers', () => {
 
     const workerFiles = await writtenFiles(onWorker, 'worker');
     const mainFiles = await writtenFiles(inProcess, 'inprocess');
-    expect(workerFiles.map((f) => f.sha256), 'the data files are byte-identical').toEqual(mainFiles.map((f) => f.sha256));
-    expect(c1, 'the worker\'s checksum is over the bytes it wrote').toBe(checksumOf(workerFiles));
-    expect(c2, 'the main thread\'s checksum is over the bytes it wrote').toBe(checksumOf(mainFiles));
+    expect(
+      workerFiles.map((f) => f.sha256),
+      'the data files are byte-identical',
+    ).toEqual(mainFiles.map((f) => f.sha256));
+    expect(c1, "the worker's checksum is over the bytes it wrote").toBe(checksumOf(workerFiles));
+    expect(c2, "the main thread's checksum is over the bytes it wrote").toBe(checksumOf(mainFiles));
   }, 120_000);
 
   it('rebuilds errors thrown in a worker as the same class, code, retryable flag and message', async () => {
@@ -172,7 +193,7 @@ describe('copy workers', () => {
     const failed = await failureOf(workers.copy(settings, inputFor('hungry-1')));
     expect(failed).toMatchObject({ isIcebridge: true, code: COPY_WORKER_OUT_OF_MEMORY, retryable: true });
     expect(failed.message).toContain('public.orders partition 1 ran out of its memory (a heap of 120 MB');
-    expect(gate.held, 'the dead thread\'s connection permit is given back').toBe(0);
+    expect(gate.held, "the dead thread's connection permit is given back").toBe(0);
 
     const result = await workers.copy(settings, inputFor('after-oom'));
     expect(result.rows, 'the process and the pool go on; the next copy gets a new worker').toBeGreaterThan(0);
@@ -181,7 +202,12 @@ describe('copy workers', () => {
 
   it('gives each worker its writer buffer budget: a partitioned copy ends its row groups early under a small one', async () => {
     const plan = await planMigration(env, {
-      runId: 'plan-bucketed', sourceSchema: 'public', namespace: 'bucketed', concurrency: 1, tables: ['orders'], partitionSizeInBytes: 8 << 20,
+      runId: 'plan-bucketed',
+      sourceSchema: 'public',
+      namespace: 'bucketed',
+      concurrency: 1,
+      tables: ['orders'],
+      partitionSizeInBytes: 8 << 20,
       tableConfig: { orders: { partitionSpec: [{ source: 'id', transform: 'bucket[8]' }] } },
     });
     const { partitions, ...table } = plan.tables[0]!;
@@ -204,7 +230,7 @@ describe('copy workers', () => {
     expect(tight.rowGroups, 'row groups ended early in the worker').toBeGreaterThan(16);
   }, 60_000);
 
-  it('stops a running copy on abort with the caller\'s reason, and the worker stays usable', async () => {
+  it("stops a running copy on abort with the caller's reason, and the worker stays usable", async () => {
     const workers = pool({ size: 1 });
     const controller = new AbortController();
     const reason = new Error('stop now');
@@ -223,26 +249,35 @@ describe('copy workers', () => {
     const notes: string[] = [];
     const threads = new Set<number>();
     const result = await copyPartitionOnWorker(inputFor('fallback', 0), {
-      settings, environment: () => env, pool: broken,
+      settings,
+      environment: () => env,
+      pool: broken,
       onProgress: (_rows, threadId) => threads.add(threadId),
       debug: (message) => notes.push(message),
     });
     expect(result.rows).toBeGreaterThan(0);
     expect([...threads], 'progress came from the main thread').toEqual([mainThreadId]);
-    expect(notes, 'the fallback is logged').toEqual([expect.stringMatching(/^copying public\.orders partition 0 in the main thread: a copy worker could not start/)]);
+    expect(notes, 'the fallback is logged').toEqual([
+      expect.stringMatching(/^copying public\.orders partition 0 in the main thread: a copy worker could not start/),
+    ]);
     expect(broken.unavailable).toBeDefined();
   }, 60_000);
 
-  it('runs the migration\'s copyPartition activities on worker threads, and on the main thread with ICEBRIDGE_COPY_WORKERS=0', async () => {
+  it("runs the migration's copyPartition activities on worker threads, and on the main thread with ICEBRIDGE_COPY_WORKERS=0", async () => {
     const threadsOf = async (name: string): Promise<{ threads: Set<number>; rows: number }> => {
       const threads = new Set<number>();
       const stop = onCopyProgress((p) => threads.add(p.threadId ?? -1));
       try {
         const report = await runMigration({
           input: { sourceSchema: 'public', namespace: name, concurrency: 1, tables: ['orders'], partitionSizeInBytes: 8 << 20 },
-          sourceUrl, warehouse, stateDir: path.join(workDir, `state-${name}`),
+          sourceUrl,
+          warehouse,
+          stateDir: path.join(workDir, `state-${name}`),
         });
-        expect(report.details.map((t) => [t.table, t.status, t.reason ?? '']), `${name}: the table committed`).toEqual([['orders', 'committed', '']]);
+        expect(
+          report.details.map((t) => [t.table, t.status, t.reason ?? '']),
+          `${name}: the table committed`,
+        ).toEqual([['orders', 'committed', '']]);
         return { threads, rows: report.details[0]!.rows };
       } finally {
         stop();
@@ -251,7 +286,10 @@ describe('copy workers', () => {
     const workers = await threadsOf('workers');
     expect(workers.rows).toBe(ORDERS_ROWS);
     expect(workers.threads.size, 'the partitions were copied on worker threads').toBeGreaterThan(0);
-    expect([...workers.threads].filter((t) => t === mainThreadId || t < 0), 'copies on the main thread').toEqual([]);
+    expect(
+      [...workers.threads].filter((t) => t === mainThreadId || t < 0),
+      'copies on the main thread',
+    ).toEqual([]);
 
     process.env.ICEBRIDGE_COPY_WORKERS = '0';
     try {
@@ -272,7 +310,9 @@ describe('copy workers', () => {
       onCopyProgress((p) => threads.add(p.threadId));
       runMigration(${JSON.stringify({
         input: { sourceSchema: 'public', namespace: 'exit', concurrency: 1, tables: ['orders'], partitionSizeInBytes: 8 << 20 },
-        sourceUrl, warehouse, stateDir: path.join(workDir, 'state-exit'),
+        sourceUrl,
+        warehouse,
+        stateDir: path.join(workDir, 'state-exit'),
       })}).then((report) => {
         // One turn later, what still holds the event loop open (sockets, timers, worker threads) is listed here.
         setImmediate(() => process.stdout.write(JSON.stringify({
@@ -310,6 +350,9 @@ describe('copy workers', () => {
     // process (a pool's idle timer, a socket to PostgreSQL, a worker's port, a child process, a file handle). A
     // worker thread is not listed among these resources: the exit above covers it.
     const held = /^(Timeout|Immediate|TCPSocketWrap|TCPWrap|MessagePort|ProcessWrap|FileHandle)$/;
-    expect(outcome.resources.filter((r) => held.test(r)), 'resources still open after the migration').toEqual([]);
+    expect(
+      outcome.resources.filter((r) => held.test(r)),
+      'resources still open after the migration',
+    ).toEqual([]);
   }, 300_000);
 });

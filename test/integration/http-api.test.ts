@@ -52,7 +52,11 @@ interface Answer {
   json: unknown;
 }
 
-async function call(method: 'GET' | 'POST', url: string, init: { body?: string | ReadableStream<Uint8Array>; headers?: Record<string, string> } = {}): Promise<Answer> {
+async function call(
+  method: 'GET' | 'POST',
+  url: string,
+  init: { body?: string | ReadableStream<Uint8Array>; headers?: Record<string, string> } = {},
+): Promise<Answer> {
   const response = await fetch(url.startsWith('http') ? url : `${base}${url}`, {
     method,
     headers: init.body === undefined ? init.headers : { 'content-type': 'application/json', ...init.headers },
@@ -97,12 +101,18 @@ async function startServe(): Promise<string> {
   env.ICEBRIDGE_WAREHOUSE = warehouse;
   // A folder of its own as the working directory, so a developer's local.settings.json cannot leak in.
   const tsx = pathToFileURL(path.join(REPO, 'node_modules/tsx/dist/loader.mjs')).href;
-  const child = spawn(process.execPath, ['--import', tsx, path.join(REPO, 'cli/main.ts'), 'serve', '--port', '0', '--state-dir', stateDir], { cwd: serveDir, env });
+  const child = spawn(process.execPath, ['--import', tsx, path.join(REPO, 'cli/main.ts'), 'serve', '--port', '0', '--state-dir', stateDir], {
+    cwd: serveDir,
+    env,
+  });
   serve = child;
   // A test process that dies without afterAll must not leave the server running.
   process.once('exit', () => child.kill('SIGKILL'));
   return new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`icebridge serve did not start within ${SERVE_START_TIMEOUT_IN_MS} ms:\n${serveOutput}`)), SERVE_START_TIMEOUT_IN_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`icebridge serve did not start within ${SERVE_START_TIMEOUT_IN_MS} ms:\n${serveOutput}`)),
+      SERVE_START_TIMEOUT_IN_MS,
+    );
     const onData = (chunk: Buffer): void => {
       serveOutput += chunk.toString('utf8');
       const match = /icebridge is serving (http:\/\/\S+\/api) /.exec(serveOutput);
@@ -253,7 +263,18 @@ describe('refused requests', () => {
   });
 
   it('started nothing for any of them', async () => {
-    for (const id of ['bad-json', 'bad-concurrency', 'bad-tables', 'bad-element', 'bad-size-field', 'bad-field', 'bad-size', 'bad-table', 'bad-sql', 'bad-schema']) {
+    for (const id of [
+      'bad-json',
+      'bad-concurrency',
+      'bad-tables',
+      'bad-element',
+      'bad-size-field',
+      'bad-field',
+      'bad-size',
+      'bad-table',
+      'bad-sql',
+      'bad-schema',
+    ]) {
       const answer = await call('GET', `/migrations/${id}`);
       expect(answer.status, id).toBe(404);
       expect(reasonOf(answer)).toBe(`no migration with id ${id}`);
@@ -291,31 +312,42 @@ describe('a migration', () => {
     expect(answers.filter((a) => (a.json as { alreadyStarted: boolean }).alreadyStarted === false)).toHaveLength(1);
   });
 
-  it('reports progress until it completes, with both tables committed and the source row counts', async () => {
-    report = await waitForRun(statusUrl);
-    expect(report.runtimeStatus, JSON.stringify(report)).toBe('Completed');
-    expect(report).toMatchObject({ id: 'run-http-1', phase: 'done', tables: { total: 2, started: 2, done: 2, failed: 0 }, failures: [], unreadable: [], page: { offset: 0, limit: 100, of: 2 } });
-    expect(report.lastError).toBeUndefined();
-    const details = [...report.details].sort((a, b) => a.table.localeCompare(b.table));
-    expect(details.map((d) => d.table)).toEqual(['customers', 'orders']);
-    for (const detail of details) {
-      const count = sourceCounts.get(detail.table)!;
-      expect(detail, detail.table).toMatchObject({ status: 'committed', phase: 'committed', rows: count, sourceRows: count });
-      expect(detail.partitions.done).toBe(detail.partitions.total);
-      expect(detail.snapshotId).toMatch(/^-?\d+$/);
-    }
-    expect(report.rows).toBe(sourceCounts.get('customers')! + sourceCounts.get('orders')!);
-    expect(report.partitions.done).toBe(report.partitions.total);
-    // The quick verification ran by itself after the copy; its report is one GET away.
-    expect(report.verification).toEqual({ id: 'run-http-1:verify', level: 'quick', status: 'ok', tables: { total: 2, done: 2, differing: 0, errors: 0 } });
-    for (const detail of details) expect(detail.verified, detail.table).toBe('ok');
-    const verification = await call('GET', '/verifications/run-http-1:verify');
-    expect(verification.status, verification.text).toBe(200);
-    expect(verification.json).toMatchObject({ runtimeStatus: 'Completed', ok: true, report: { level: 'quick', ok: true } });
-    // Ids share one instance space, but a verification is not a migration (and ':' is not in a migration id).
-    expect((await call('GET', '/migrations/run-http-1:verify')).status).toBe(400);
-    expect((await call('GET', '/migrations/run-http-1%3Averify')).status).toBe(400);
-  }, MIGRATION_TIMEOUT_IN_MS + 10_000);
+  it(
+    'reports progress until it completes, with both tables committed and the source row counts',
+    async () => {
+      report = await waitForRun(statusUrl);
+      expect(report.runtimeStatus, JSON.stringify(report)).toBe('Completed');
+      expect(report).toMatchObject({
+        id: 'run-http-1',
+        phase: 'done',
+        tables: { total: 2, started: 2, done: 2, failed: 0 },
+        failures: [],
+        unreadable: [],
+        page: { offset: 0, limit: 100, of: 2 },
+      });
+      expect(report.lastError).toBeUndefined();
+      const details = [...report.details].sort((a, b) => a.table.localeCompare(b.table));
+      expect(details.map((d) => d.table)).toEqual(['customers', 'orders']);
+      for (const detail of details) {
+        const count = sourceCounts.get(detail.table)!;
+        expect(detail, detail.table).toMatchObject({ status: 'committed', phase: 'committed', rows: count, sourceRows: count });
+        expect(detail.partitions.done).toBe(detail.partitions.total);
+        expect(detail.snapshotId).toMatch(/^-?\d+$/);
+      }
+      expect(report.rows).toBe(sourceCounts.get('customers')! + sourceCounts.get('orders')!);
+      expect(report.partitions.done).toBe(report.partitions.total);
+      // The quick verification ran by itself after the copy; its report is one GET away.
+      expect(report.verification).toEqual({ id: 'run-http-1:verify', level: 'quick', status: 'ok', tables: { total: 2, done: 2, differing: 0, errors: 0 } });
+      for (const detail of details) expect(detail.verified, detail.table).toBe('ok');
+      const verification = await call('GET', '/verifications/run-http-1:verify');
+      expect(verification.status, verification.text).toBe(200);
+      expect(verification.json).toMatchObject({ runtimeStatus: 'Completed', ok: true, report: { level: 'quick', ok: true } });
+      // Ids share one instance space, but a verification is not a migration (and ':' is not in a migration id).
+      expect((await call('GET', '/migrations/run-http-1:verify')).status).toBe(400);
+      expect((await call('GET', '/migrations/run-http-1%3Averify')).status).toBe(400);
+    },
+    MIGRATION_TIMEOUT_IN_MS + 10_000,
+  );
 
   it('wrote Iceberg tables with one snapshot of this run holding every source row', async () => {
     const source = new Client({ connectionString: sourceUrl });
@@ -378,54 +410,72 @@ describe('a migration', () => {
     expect(other.json).toMatchObject({ error: 'conflict', differences: ['concurrency', 'tables'] });
     expect(reasonOf(other)).toBe('the migration run-http-1 was started with a different request (concurrency, tables differ); use another idempotencyKey');
     // Defaults written out are the same request.
-    const spelledOut = await post(JSON.stringify({ schema: 'shop', namespace: 'shop', tables: ['customers', 'orders'], concurrency: 2, verify: 'quick', idempotencyKey: 'run-http-1' }));
+    const spelledOut = await post(
+      JSON.stringify({ schema: 'shop', namespace: 'shop', tables: ['customers', 'orders'], concurrency: 2, verify: 'quick', idempotencyKey: 'run-http-1' }),
+    );
     expect(spelledOut.json).toEqual({ id: 'run-http-1', statusUrl, alreadyStarted: true });
     expect(filesUnder(warehouse)).toEqual(before);
   });
 });
 
 describe('simultaneous posts of one key with different requests', () => {
-  it('start one run, tell its own posts it started or already runs, and answer the others 409', async () => {
-    const bodies = [0, 1].map((i) => JSON.stringify({ schema: 'shop', tables: ['products'], namespace: `split_${i}`, verify: 'none', idempotencyKey: 'race-split' }));
-    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => post(bodies[i % 2]!)));
-    const started = answers.filter((a) => a.status === 202 && (a.json as { alreadyStarted: boolean }).alreadyStarted === false);
-    expect(started, answers.map((a) => a.text).join('\n')).toHaveLength(1);
-    const winner = answers.indexOf(started[0]!) % 2;
-    answers.forEach((answer, i) => {
-      if (i % 2 === winner) expect(answer.status, answer.text).toBe(202);
-      else {
-        expect(answer.status, answer.text).toBe(409);
-        expect(answer.json).toMatchObject({ differences: ['namespace'] });
-      }
-    });
-    const report = await waitForRun(`${base}/migrations/race-split`);
-    expect(report.runtimeStatus).toBe('Completed');
-    expect(readdirSync(warehouse)).toContain(`split_${winner}`);
-    expect(readdirSync(warehouse)).not.toContain(`split_${1 - winner}`);
-  }, MIGRATION_TIMEOUT_IN_MS + 10_000);
+  it(
+    'start one run, tell its own posts it started or already runs, and answer the others 409',
+    async () => {
+      const bodies = [0, 1].map((i) =>
+        JSON.stringify({ schema: 'shop', tables: ['products'], namespace: `split_${i}`, verify: 'none', idempotencyKey: 'race-split' }),
+      );
+      const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => post(bodies[i % 2]!)));
+      const started = answers.filter((a) => a.status === 202 && (a.json as { alreadyStarted: boolean }).alreadyStarted === false);
+      expect(started, answers.map((a) => a.text).join('\n')).toHaveLength(1);
+      const winner = answers.indexOf(started[0]!) % 2;
+      answers.forEach((answer, i) => {
+        if (i % 2 === winner) expect(answer.status, answer.text).toBe(202);
+        else {
+          expect(answer.status, answer.text).toBe(409);
+          expect(answer.json).toMatchObject({ differences: ['namespace'] });
+        }
+      });
+      const report = await waitForRun(`${base}/migrations/race-split`);
+      expect(report.runtimeStatus).toBe('Completed');
+      expect(readdirSync(warehouse)).toContain(`split_${winner}`);
+      expect(readdirSync(warehouse)).not.toContain(`split_${1 - winner}`);
+    },
+    MIGRATION_TIMEOUT_IN_MS + 10_000,
+  );
 });
 
 describe('simultaneous posts of one key', () => {
-  it('start one run and answer every post with it', async () => {
-    // Each round races six posts between the look for an existing run and the start of a new one.
-    const keys = ['race-1', 'race-2', 'race-3', 'race-4'];
-    for (const [i, key] of keys.entries()) {
-      // A partition size well inside the accepted range must be taken as it is.
-      const body = JSON.stringify({ schema: 'shop', tables: ['products'], namespace: `race_${i}`, partitionSizeInBytes: 4 * 1024 * 1024, idempotencyKey: key });
-      const answers = await Promise.all(Array.from({ length: 6 }, () => post(body)));
-      expect(answers.map((a) => a.status)).toEqual(Array<number>(6).fill(202));
-      expect(new Set(answers.map((a) => (a.json as { id: string }).id))).toEqual(new Set([key]));
-      expect(answers.filter((a) => (a.json as { alreadyStarted: boolean }).alreadyStarted === false)).toHaveLength(1);
-    }
-    const catalog = new HadoopCatalog(new ResolvingFileIO({}), warehouse);
-    for (const [i, key] of keys.entries()) {
-      const report = await waitForRun(`${base}/migrations/${key}`);
-      expect(report.runtimeStatus).toBe('Completed');
-      expect(report.details).toMatchObject([{ table: 'products', status: 'committed', rows: sourceCounts.get('products') }]);
-      const { metadata } = await catalog.loadTable({ namespace: [`race_${i}`], name: 'products' });
-      expect(metadata.snapshots ?? []).toHaveLength(1);
-    }
-  }, MIGRATION_TIMEOUT_IN_MS + 10_000);
+  it(
+    'start one run and answer every post with it',
+    async () => {
+      // Each round races six posts between the look for an existing run and the start of a new one.
+      const keys = ['race-1', 'race-2', 'race-3', 'race-4'];
+      for (const [i, key] of keys.entries()) {
+        // A partition size well inside the accepted range must be taken as it is.
+        const body = JSON.stringify({
+          schema: 'shop',
+          tables: ['products'],
+          namespace: `race_${i}`,
+          partitionSizeInBytes: 4 * 1024 * 1024,
+          idempotencyKey: key,
+        });
+        const answers = await Promise.all(Array.from({ length: 6 }, () => post(body)));
+        expect(answers.map((a) => a.status)).toEqual(Array<number>(6).fill(202));
+        expect(new Set(answers.map((a) => (a.json as { id: string }).id))).toEqual(new Set([key]));
+        expect(answers.filter((a) => (a.json as { alreadyStarted: boolean }).alreadyStarted === false)).toHaveLength(1);
+      }
+      const catalog = new HadoopCatalog(new ResolvingFileIO({}), warehouse);
+      for (const [i, key] of keys.entries()) {
+        const report = await waitForRun(`${base}/migrations/${key}`);
+        expect(report.runtimeStatus).toBe('Completed');
+        expect(report.details).toMatchObject([{ table: 'products', status: 'committed', rows: sourceCounts.get('products') }]);
+        const { metadata } = await catalog.loadTable({ namespace: [`race_${i}`], name: 'products' });
+        expect(metadata.snapshots ?? []).toHaveLength(1);
+      }
+    },
+    MIGRATION_TIMEOUT_IN_MS + 10_000,
+  );
 });
 
 describe('status requests', () => {
@@ -446,8 +496,12 @@ describe('a verification', () => {
 
   it('refuses bad requests with 400 and a reason, starting nothing', async () => {
     expect(reasonOf(await postVerification({ schema: 'shop', level: 'deep', idempotencyKey: 'ver-bad-1' }))).toBe('level must be "quick" or "full"');
-    expect(reasonOf(await postVerification({ schema: 'shop', verify: 'full', idempotencyKey: 'ver-bad-2' }))).toBe('the request body has unknown field "verify"; allowed: schema, namespace, tables, concurrency, tableConfig, idempotencyKey, level, maxDifferences, samples');
-    expect(reasonOf(await postVerification({ schema: 'shop', colour: 'blue', idempotencyKey: 'ver-bad-3' }))).toMatch(/^the request body has unknown field "colour"/);
+    expect(reasonOf(await postVerification({ schema: 'shop', verify: 'full', idempotencyKey: 'ver-bad-2' }))).toBe(
+      'the request body has unknown field "verify"; allowed: schema, namespace, tables, concurrency, tableConfig, idempotencyKey, level, maxDifferences, samples',
+    );
+    expect(reasonOf(await postVerification({ schema: 'shop', colour: 'blue', idempotencyKey: 'ver-bad-3' }))).toMatch(
+      /^the request body has unknown field "colour"/,
+    );
     expect(reasonOf(await postVerification({ schema: 'shop', samples: -1, idempotencyKey: 'ver-bad-4' }))).toBe('samples must be an integer from 0 to 1000');
     expect(reasonOf(await postVerification({ schema: 'shop', tables: ['nope'], idempotencyKey: 'ver-bad-5' }))).toMatch(/^table "shop\.nope" does not exist/);
     for (const id of ['ver-bad-1', 'ver-bad-2', 'ver-bad-3', 'ver-bad-4', 'ver-bad-5']) {
@@ -461,37 +515,49 @@ describe('a verification', () => {
     expect(reasonOf(taken)).toBe('the id run-http-1 is taken by another kind of run; use another idempotencyKey');
   });
 
-  it('verifies every row of the migrated tables, then names the row and column a source change made differ', async () => {
-    const request = { schema: 'shop', tables: ['customers', 'orders'], level: 'full', idempotencyKey: 'ver-http-1' };
-    const accepted = await postVerification(request);
-    expect(accepted.status, accepted.text).toBe(202);
-    expect(accepted.json).toEqual({ id: 'ver-http-1', statusUrl: `${base}/verifications/ver-http-1`, alreadyStarted: false });
-    const clean = await waitForRun<VerificationStatus>(`${base}/verifications/ver-http-1`);
-    expect(clean, JSON.stringify(clean)).toMatchObject({ runtimeStatus: 'Completed', phase: 'done', level: 'full', ok: true, tables: { total: 2, done: 2, differing: 0, errors: 0 } });
-    expect(clean.report!.tables.map((t) => [t.table, t.status, t.rows?.compared])).toEqual([
-      ['shop.customers', 'ok', String(sourceCounts.get('customers'))],
-      ['shop.orders', 'ok', String(sourceCounts.get('orders'))],
-    ]);
+  it(
+    'verifies every row of the migrated tables, then names the row and column a source change made differ',
+    async () => {
+      const request = { schema: 'shop', tables: ['customers', 'orders'], level: 'full', idempotencyKey: 'ver-http-1' };
+      const accepted = await postVerification(request);
+      expect(accepted.status, accepted.text).toBe(202);
+      expect(accepted.json).toEqual({ id: 'ver-http-1', statusUrl: `${base}/verifications/ver-http-1`, alreadyStarted: false });
+      const clean = await waitForRun<VerificationStatus>(`${base}/verifications/ver-http-1`);
+      expect(clean, JSON.stringify(clean)).toMatchObject({
+        runtimeStatus: 'Completed',
+        phase: 'done',
+        level: 'full',
+        ok: true,
+        tables: { total: 2, done: 2, differing: 0, errors: 0 },
+      });
+      expect(clean.report!.tables.map((t) => [t.table, t.status, t.rows?.compared])).toEqual([
+        ['shop.customers', 'ok', String(sourceCounts.get('customers'))],
+        ['shop.orders', 'ok', String(sourceCounts.get('orders'))],
+      ]);
 
-    const admin = new Client({ connectionString: adminUrl });
-    await admin.connect();
-    try {
-      const { rows: [row] } = await admin.query<{ id: string }>('SELECT id::text AS id FROM shop.customers ORDER BY id LIMIT 1 OFFSET 7');
-      await admin.query("UPDATE shop.customers SET name = name || '.changed' WHERE id = $1", [row!.id]);
-      expect((await postVerification({ ...request, idempotencyKey: 'ver-http-2' })).status).toBe(202);
-      const differs = await waitForRun<VerificationStatus>(`${base}/verifications/ver-http-2`);
-      expect(differs).toMatchObject({ runtimeStatus: 'Completed', ok: false, tables: { total: 2, done: 2, differing: 1, errors: 0 } });
-      const customers = differs.report!.tables.find((t) => t.table === 'shop.customers')!;
-      expect(customers.status).toBe('differs');
-      expect(customers.rows!.differences).toHaveLength(1);
-      expect(customers.rows!.differences[0]).toMatchObject({ key: { id: row!.id }, kind: 'VALUE_MISMATCH', columns: [{ column: 'name' }] });
-      expect(customers.rows!.differences[0]!.columns[0]!.source).toMatch(/\.changed$/);
-    } finally {
-      await admin.end();
-    }
-  }, 2 * MIGRATION_TIMEOUT_IN_MS);
+      const admin = new Client({ connectionString: adminUrl });
+      await admin.connect();
+      try {
+        const {
+          rows: [row],
+        } = await admin.query<{ id: string }>('SELECT id::text AS id FROM shop.customers ORDER BY id LIMIT 1 OFFSET 7');
+        await admin.query("UPDATE shop.customers SET name = name || '.changed' WHERE id = $1", [row!.id]);
+        expect((await postVerification({ ...request, idempotencyKey: 'ver-http-2' })).status).toBe(202);
+        const differs = await waitForRun<VerificationStatus>(`${base}/verifications/ver-http-2`);
+        expect(differs).toMatchObject({ runtimeStatus: 'Completed', ok: false, tables: { total: 2, done: 2, differing: 1, errors: 0 } });
+        const customers = differs.report!.tables.find((t) => t.table === 'shop.customers')!;
+        expect(customers.status).toBe('differs');
+        expect(customers.rows!.differences).toHaveLength(1);
+        expect(customers.rows!.differences[0]).toMatchObject({ key: { id: row!.id }, kind: 'VALUE_MISMATCH', columns: [{ column: 'name' }] });
+        expect(customers.rows!.differences[0]!.columns[0]!.source).toMatch(/\.changed$/);
+      } finally {
+        await admin.end();
+      }
+    },
+    2 * MIGRATION_TIMEOUT_IN_MS,
+  );
 
-  it('puts only the page\'s tables in its report, and a table whose report file is missing is that table\'s error', async () => {
+  it("puts only the page's tables in its report, and a table whose report file is missing is that table's error", async () => {
     const statusUrl = `${base}/verifications/ver-http-1`;
     const second = (await call('GET', `${statusUrl}?offset=1&limit=1`)).json as VerificationStatus;
     expect(second.report!.tables.map((t) => [t.table, t.status])).toEqual([['shop.orders', 'ok']]);
@@ -503,7 +569,10 @@ describe('a verification', () => {
       const answer = await call('GET', statusUrl);
       expect(answer.status, answer.text).toBe(200);
       const status = answer.json as VerificationStatus;
-      expect(status.report!.tables.map((t) => [t.table, t.status])).toEqual([['shop.customers', 'error'], ['shop.orders', 'ok']]);
+      expect(status.report!.tables.map((t) => [t.table, t.status])).toEqual([
+        ['shop.customers', 'error'],
+        ['shop.orders', 'ok'],
+      ]);
       expect(status.report!.tables[0]!.error).toMatch(/^its report \S+\/tables\/0\.json cannot be read: /);
       expect(status).toMatchObject({ ok: false, report: { ok: false } });
     } finally {
@@ -513,21 +582,25 @@ describe('a verification', () => {
   });
 });
 
-describe('a verification keyed like a migration\'s own', () => {
-  it('does not take the id of the verification a migration runs', async () => {
-    const postVerification = (body: unknown): Promise<Answer> => call('POST', '/verifications', { body: JSON.stringify(body) });
-    // A finished instance with the migration's former verification id would have been replaced by that verification.
-    expect((await postVerification({ schema: 'shop', tables: ['products'], level: 'full', idempotencyKey: 'coll-verify' })).status).toBe(202);
-    const own = await waitForRun<VerificationStatus>(`${base}/verifications/coll-verify`);
-    expect(own).toMatchObject({ runtimeStatus: 'Completed', level: 'full' });
-    const accepted = await post(JSON.stringify({ schema: 'shop', tables: ['products'], namespace: 'coll', idempotencyKey: 'coll' }));
-    expect(accepted.status, accepted.text).toBe(202);
-    const migration = await waitForRun(`${base}/migrations/coll`);
-    expect(migration.verification).toMatchObject({ id: 'coll:verify', level: 'quick', status: 'ok' });
-    const after = await call('GET', '/verifications/coll-verify');
-    expect(after.json).toMatchObject({ runtimeStatus: 'Completed', level: 'full', elapsedSeconds: own.elapsedSeconds });
-    expect((after.json as VerificationStatus).report!.tables.map((t) => t.target)).toEqual(['shop.products']);
-  }, 2 * MIGRATION_TIMEOUT_IN_MS);
+describe("a verification keyed like a migration's own", () => {
+  it(
+    'does not take the id of the verification a migration runs',
+    async () => {
+      const postVerification = (body: unknown): Promise<Answer> => call('POST', '/verifications', { body: JSON.stringify(body) });
+      // A finished instance with the migration's former verification id would have been replaced by that verification.
+      expect((await postVerification({ schema: 'shop', tables: ['products'], level: 'full', idempotencyKey: 'coll-verify' })).status).toBe(202);
+      const own = await waitForRun<VerificationStatus>(`${base}/verifications/coll-verify`);
+      expect(own).toMatchObject({ runtimeStatus: 'Completed', level: 'full' });
+      const accepted = await post(JSON.stringify({ schema: 'shop', tables: ['products'], namespace: 'coll', idempotencyKey: 'coll' }));
+      expect(accepted.status, accepted.text).toBe(202);
+      const migration = await waitForRun(`${base}/migrations/coll`);
+      expect(migration.verification).toMatchObject({ id: 'coll:verify', level: 'quick', status: 'ok' });
+      const after = await call('GET', '/verifications/coll-verify');
+      expect(after.json).toMatchObject({ runtimeStatus: 'Completed', level: 'full', elapsedSeconds: own.elapsedSeconds });
+      expect((after.json as VerificationStatus).report!.tables.map((t) => t.target)).toEqual(['shop.products']);
+    },
+    2 * MIGRATION_TIMEOUT_IN_MS,
+  );
 });
 
 describe('cancelling', () => {
@@ -542,7 +615,9 @@ describe('cancelling', () => {
     admin = new Client({ connectionString: adminUrl });
     await admin.connect();
     // Row-level security applies to the app's role: every row read evaluates the policy, which takes the lock.
-    await admin.query(`CREATE FUNCTION shop.gate() RETURNS boolean LANGUAGE sql VOLATILE AS $$ SELECT true FROM (SELECT pg_advisory_xact_lock_shared(${GATE_LOCK})) AS l $$`);
+    await admin.query(
+      `CREATE FUNCTION shop.gate() RETURNS boolean LANGUAGE sql VOLATILE AS $$ SELECT true FROM (SELECT pg_advisory_xact_lock_shared(${GATE_LOCK})) AS l $$`,
+    );
     await admin.query(`CREATE TABLE shop.gated (id int PRIMARY KEY, note text NOT NULL)`);
     await admin.query(`INSERT INTO shop.gated SELECT i, 'row ' || i FROM generate_series(1, ${GATED_ROWS}) AS i`);
     await admin.query('ALTER TABLE shop.gated ENABLE ROW LEVEL SECURITY');
@@ -577,78 +652,92 @@ describe('cancelling', () => {
 
   const body = JSON.stringify({ schema: 'shop', tables: ['gated'], namespace: 'cancelled', verify: 'none', idempotencyKey: 'cancel-1' });
 
-  it('stops a migration in the middle of a copy: cancelled, the copy aborted, nothing committed', async () => {
-    await admin.query('SELECT pg_advisory_lock($1)', [GATE_LOCK]);
-    let locked = true;
-    try {
-      const accepted = await post(body);
-      expect(accepted.status, accepted.text).toBe(202);
-      const copy = await heldAtGate(/^COPY/);
-      const statusUrl = `${base}/migrations/cancel-1`;
-      const running = await call('GET', `${statusUrl}?code=a-function-key`);
-      checkStatusAnswer(running, statusUrl);
-      expect(running.status).toBe(202);
-      expect(running.json).toMatchObject({ runtimeStatus: 'Running', phase: 'copying' });
+  it(
+    'stops a migration in the middle of a copy: cancelled, the copy aborted, nothing committed',
+    async () => {
+      await admin.query('SELECT pg_advisory_lock($1)', [GATE_LOCK]);
+      let locked = true;
+      try {
+        const accepted = await post(body);
+        expect(accepted.status, accepted.text).toBe(202);
+        const copy = await heldAtGate(/^COPY/);
+        const statusUrl = `${base}/migrations/cancel-1`;
+        const running = await call('GET', `${statusUrl}?code=a-function-key`);
+        checkStatusAnswer(running, statusUrl);
+        expect(running.status).toBe(202);
+        expect(running.json).toMatchObject({ runtimeStatus: 'Running', phase: 'copying' });
 
-      const cancel = await call('POST', '/migrations/cancel-1/cancel');
-      expect(cancel.status, cancel.text).toBe(202);
-      expect(cancel.headers.get('location')).toBe(statusUrl);
-      const cancelled = await waitForRun(statusUrl);
-      expect(cancelled).toMatchObject({ runtimeStatus: 'Terminated', phase: 'cancelled' });
-      // The table's own instance is terminated too, an instant after the run's.
-      const deadline = Date.now() + MIGRATION_TIMEOUT_IN_MS;
-      let details = cancelled.details;
-      while (details[0]?.phase !== 'cancelled' && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        details = ((await call('GET', statusUrl)).json as MigrationReport).details;
+        const cancel = await call('POST', '/migrations/cancel-1/cancel');
+        expect(cancel.status, cancel.text).toBe(202);
+        expect(cancel.headers.get('location')).toBe(statusUrl);
+        const cancelled = await waitForRun(statusUrl);
+        expect(cancelled).toMatchObject({ runtimeStatus: 'Terminated', phase: 'cancelled' });
+        // The table's own instance is terminated too, an instant after the run's.
+        const deadline = Date.now() + MIGRATION_TIMEOUT_IN_MS;
+        let details = cancelled.details;
+        while (details[0]?.phase !== 'cancelled' && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          details = ((await call('GET', statusUrl)).json as MigrationReport).details;
+        }
+        expect(details).toMatchObject([{ index: 0, table: 'gated', phase: 'cancelled', status: 'failed', reason: 'cancelled' }]);
+
+        // Let the held copy go on: it must notice the cancel at its first batch and stop, writing nothing.
+        await admin.query('SELECT pg_advisory_unlock($1)', [GATE_LOCK]);
+        locked = false;
+        await gone(copy);
+        expect(filesUnder(gatedData())).toEqual([]);
+        const table = await catalog().tryLoadTable({ namespace: ['cancelled'], name: 'gated' });
+        expect(table?.metadata.snapshots ?? []).toEqual([]);
+        const again = await call('POST', '/migrations/cancel-1/cancel');
+        expect(again.status).toBe(409);
+        expect(reasonOf(again)).toBe('the migration cancel-1 already finished (Terminated)');
+      } finally {
+        if (locked) await admin.query('SELECT pg_advisory_unlock($1)', [GATE_LOCK]);
       }
-      expect(details).toMatchObject([{ index: 0, table: 'gated', phase: 'cancelled', status: 'failed', reason: 'cancelled' }]);
+    },
+    2 * MIGRATION_TIMEOUT_IN_MS,
+  );
 
-      // Let the held copy go on: it must notice the cancel at its first batch and stop, writing nothing.
-      await admin.query('SELECT pg_advisory_unlock($1)', [GATE_LOCK]);
-      locked = false;
-      await gone(copy);
-      expect(filesUnder(gatedData())).toEqual([]);
-      const table = await catalog().tryLoadTable({ namespace: ['cancelled'], name: 'gated' });
-      expect(table?.metadata.snapshots ?? []).toEqual([]);
-      const again = await call('POST', '/migrations/cancel-1/cancel');
-      expect(again.status).toBe(409);
-      expect(reasonOf(again)).toBe('the migration cancel-1 already finished (Terminated)');
-    } finally {
-      if (locked) await admin.query('SELECT pg_advisory_unlock($1)', [GATE_LOCK]);
-    }
-  }, 2 * MIGRATION_TIMEOUT_IN_MS);
+  it(
+    'starts a cancelled run again with the same key, and it finishes',
+    async () => {
+      const restarted = await post(body);
+      expect(restarted.status, restarted.text).toBe(202);
+      expect(restarted.json).toMatchObject({ id: 'cancel-1', alreadyStarted: false });
+      const report = await waitForRun(`${base}/migrations/cancel-1`);
+      expect(report).toMatchObject({ runtimeStatus: 'Completed', phase: 'done', tables: { total: 1, done: 1, failed: 0 } });
+      expect(report.details).toMatchObject([{ table: 'gated', status: 'committed', rows: GATED_ROWS, sourceRows: GATED_ROWS }]);
+      const { metadata } = await catalog().loadTable({ namespace: ['cancelled'], name: 'gated' });
+      expect(metadata.snapshots ?? []).toHaveLength(1);
+      // Finished is finished: the same request does not start it a third time.
+      expect((await post(body)).json).toMatchObject({ alreadyStarted: true });
+    },
+    2 * MIGRATION_TIMEOUT_IN_MS,
+  );
 
-  it('starts a cancelled run again with the same key, and it finishes', async () => {
-    const restarted = await post(body);
-    expect(restarted.status, restarted.text).toBe(202);
-    expect(restarted.json).toMatchObject({ id: 'cancel-1', alreadyStarted: false });
-    const report = await waitForRun(`${base}/migrations/cancel-1`);
-    expect(report).toMatchObject({ runtimeStatus: 'Completed', phase: 'done', tables: { total: 1, done: 1, failed: 0 } });
-    expect(report.details).toMatchObject([{ table: 'gated', status: 'committed', rows: GATED_ROWS, sourceRows: GATED_ROWS }]);
-    const { metadata } = await catalog().loadTable({ namespace: ['cancelled'], name: 'gated' });
-    expect(metadata.snapshots ?? []).toHaveLength(1);
-    // Finished is finished: the same request does not start it a third time.
-    expect((await post(body)).json).toMatchObject({ alreadyStarted: true });
-  }, 2 * MIGRATION_TIMEOUT_IN_MS);
-
-  it('stops a verification, and answers 404 for an unknown run', async () => {
-    await admin.query('SELECT pg_advisory_lock($1)', [GATE_LOCK]);
-    try {
-      const accepted = await call('POST', '/verifications', { body: JSON.stringify({ schema: 'shop', tables: ['gated'], namespace: 'cancelled', level: 'full', idempotencyKey: 'ver-cancel-1' }) });
-      expect(accepted.status, accepted.text).toBe(202);
-      await heldAtGate(/gated/);
-      const cancel = await call('POST', '/verifications/ver-cancel-1/cancel');
-      expect(cancel.status, cancel.text).toBe(202);
-      const status = await waitForRun<VerificationStatus>(`${base}/verifications/ver-cancel-1`);
-      expect(status).toMatchObject({ runtimeStatus: 'Terminated', phase: 'cancelled', ok: false });
-    } finally {
-      await admin.query('SELECT pg_advisory_unlock($1)', [GATE_LOCK]);
-    }
-    expect((await call('POST', '/verifications/never-started/cancel')).status).toBe(404);
-    expect((await call('POST', '/migrations/never-started/cancel')).status).toBe(404);
-    expect((await call('POST', '/migrations/run-http-1/cancel')).status).toBe(409);
-  }, 2 * MIGRATION_TIMEOUT_IN_MS);
+  it(
+    'stops a verification, and answers 404 for an unknown run',
+    async () => {
+      await admin.query('SELECT pg_advisory_lock($1)', [GATE_LOCK]);
+      try {
+        const accepted = await call('POST', '/verifications', {
+          body: JSON.stringify({ schema: 'shop', tables: ['gated'], namespace: 'cancelled', level: 'full', idempotencyKey: 'ver-cancel-1' }),
+        });
+        expect(accepted.status, accepted.text).toBe(202);
+        await heldAtGate(/gated/);
+        const cancel = await call('POST', '/verifications/ver-cancel-1/cancel');
+        expect(cancel.status, cancel.text).toBe(202);
+        const status = await waitForRun<VerificationStatus>(`${base}/verifications/ver-cancel-1`);
+        expect(status).toMatchObject({ runtimeStatus: 'Terminated', phase: 'cancelled', ok: false });
+      } finally {
+        await admin.query('SELECT pg_advisory_unlock($1)', [GATE_LOCK]);
+      }
+      expect((await call('POST', '/verifications/never-started/cancel')).status).toBe(404);
+      expect((await call('POST', '/migrations/never-started/cancel')).status).toBe(404);
+      expect((await call('POST', '/migrations/run-http-1/cancel')).status).toBe(409);
+    },
+    2 * MIGRATION_TIMEOUT_IN_MS,
+  );
 });
 
 describe('secrets', () => {

@@ -83,7 +83,9 @@ async function post(route: string, body: string): Promise<{ status: number; json
 
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name));
 }
 
 async function startServe(cwd: string, sourceUrl: string): Promise<string> {
@@ -96,7 +98,10 @@ async function startServe(cwd: string, sourceUrl: string): Promise<string> {
   serve = child;
   process.once('exit', () => child.kill('SIGKILL'));
   return new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`icebridge serve did not start within ${SERVE_START_TIMEOUT_IN_MS} ms:\n${serveOutput}`)), SERVE_START_TIMEOUT_IN_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`icebridge serve did not start within ${SERVE_START_TIMEOUT_IN_MS} ms:\n${serveOutput}`)),
+      SERVE_START_TIMEOUT_IN_MS,
+    );
     child.stdout.on('data', (chunk: Buffer) => {
       serveOutput += chunk.toString('utf8');
       const match = /icebridge is serving (http:\/\/\S+\/api) /.exec(serveOutput);
@@ -135,7 +140,7 @@ afterAll(async () => {
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
 
-describe('POST /api/migrations refuses with 400 and the validator\'s reason', () => {
+describe("POST /api/migrations refuses with 400 and the validator's reason", () => {
   it.each(MIGRATION_CASES)('$kind', async ({ body }) => {
     const answer = await post('migrations', JSON.stringify(body));
     expect(answer.status, answer.text).toBe(400);
@@ -153,7 +158,7 @@ describe('POST /api/migrations refuses with 400 and the validator\'s reason', ()
   });
 });
 
-describe('POST /api/verifications refuses with 400 and the validator\'s reason', () => {
+describe("POST /api/verifications refuses with 400 and the validator's reason", () => {
   it.each(VERIFICATION_CASES)('$kind', async ({ body }) => {
     const answer = await post('verifications', JSON.stringify(body));
     expect(answer.status, answer.text).toBe(400);

@@ -13,7 +13,10 @@ describe('parseJsonKeepingLongs', () => {
 
   it('never touches digits inside strings, escaped quotes included', () => {
     const summary = '0000000000000001,1234567890123456,9999999999999999';
-    const text = JSON.stringify({ summary: { checksums: summary, quoted: 'say "1234567890123456789", then \\\\' } }).replace('}}', ', "id": 1234567890123456789}}');
+    const text = JSON.stringify({ summary: { checksums: summary, quoted: 'say "1234567890123456789", then \\\\' } }).replace(
+      '}}',
+      ', "id": 1234567890123456789}}',
+    );
     expect(parseJsonKeepingLongs(text)).toEqual({ summary: { checksums: summary, quoted: 'say "1234567890123456789", then \\\\', id: '1234567890123456789' } });
   });
 });

@@ -114,7 +114,10 @@ describe('a whole migration into an abfss:// warehouse on Azurite', () => {
     expect(report.runtimeStatus, report.lastError ?? '').toBe('Completed');
     expect(failed).toEqual([]);
     expect(report.details.map((d) => d.table).sort()).toEqual(await publicTables());
-    expect(report.details.filter((d) => d.verified !== 'ok').map((d) => `${d.table}: ${String(d.verified)}`), 'tables the run\'s own verification did not pass').toEqual([]);
+    expect(
+      report.details.filter((d) => d.verified !== 'ok').map((d) => `${d.table}: ${String(d.verified)}`),
+      "tables the run's own verification did not pass",
+    ).toEqual([]);
     expect(copyThreads.size, 'copies reported progress').toBeGreaterThan(0);
     expect([...copyThreads], 'no copy ran on the main thread').not.toContain(mainThreadId);
   });
@@ -146,9 +149,15 @@ describe('a whole migration into an abfss:// warehouse on Azurite', () => {
       if (recorded !== BigInt(expected)) problems.push(`${detail.table}: record_count sums to ${recorded}, the source has ${expected}`);
       if (independent.files.length > 1) multiFileTables++;
       const metadata = (await catalog.loadTable({ namespace: [NAMESPACE], name: detail.table })).metadata;
-      const result = await compareTable(client, duck.connection, { schema: 'public', table: detail.table }, {
-        schema: currentSchema(metadata), files: independent.files.map((f) => f.path),
-      });
+      const result = await compareTable(
+        client,
+        duck.connection,
+        { schema: 'public', table: detail.table },
+        {
+          schema: currentSchema(metadata),
+          files: independent.files.map((f) => f.path),
+        },
+      );
       if (!result.equal) problems.push(result.explanation);
       rows += result.sourceRows;
     }

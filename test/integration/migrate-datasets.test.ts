@@ -14,7 +14,15 @@ import { HadoopCatalog } from '../../shared/iceberg/catalog/hadoop-catalog';
 import { LocalFileIO } from '../../shared/iceberg/io';
 import type { MigrationReport } from '../../shared/migrate/migration-status';
 import {
-  type DuckDb, compareTable, duckRows, duckString, fieldIdProblems, loadIcebergTable, openDuckDb, prepareComparisonSession, sourceRowCount,
+  type DuckDb,
+  compareTable,
+  duckRows,
+  duckString,
+  fieldIdProblems,
+  loadIcebergTable,
+  openDuckDb,
+  prepareComparisonSession,
+  sourceRowCount,
 } from './support/compare';
 import { dataFileProblems, readTableIndependently } from './support/independent-metadata';
 import { CHINOOK_SQL, PAGILA_SQL, type PostgresInstance, startPostgres } from './support/postgres';
@@ -143,7 +151,9 @@ describe.each(DATASETS)('migrating $database', (dataset) => {
       const label = `${detail.table}:`;
       problems.push(...independent.problems.map((p) => `${label} ${p}`));
       if (independent.snapshotId !== String(ours.snapshot?.['snapshot-id'])) {
-        problems.push(`${label} current snapshot ${String(independent.snapshotId)} read independently, ${String(ours.snapshot?.['snapshot-id'])} by our catalog`);
+        problems.push(
+          `${label} current snapshot ${String(independent.snapshotId)} read independently, ${String(ours.snapshot?.['snapshot-id'])} by our catalog`,
+        );
       }
       const theirs = independent.files.map((f) => f.path).sort();
       if (JSON.stringify(theirs) !== JSON.stringify([...ours.files].sort())) {
@@ -195,7 +205,10 @@ describe('Pagila payment, a partitioned table', () => {
     const catalog = new HadoopCatalog(new LocalFileIO(), warehouse);
     const names = (await catalog.listTables([PAGILA.namespace])).map((id) => id.name).sort();
     expect(names).toEqual((await publicTables(PAGILA)).sort());
-    expect(names.filter((n) => n.startsWith('payment_')), 'leaf partitions must not become tables').toEqual([]);
+    expect(
+      names.filter((n) => n.startsWith('payment_')),
+      'leaf partitions must not become tables',
+    ).toEqual([]);
     const { rows } = await client(PAGILA).query<{ leaves: string }>(
       `SELECT count(*)::text AS leaves FROM pg_catalog.pg_partition_tree('public.payment') WHERE isleaf`,
     );

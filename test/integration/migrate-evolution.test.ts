@@ -34,12 +34,13 @@ describe('source schema changes between runs', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  const migrate = () => runMigration({
-    input: { sourceSchema: 'public', namespace: 'public', concurrency: 1 },
-    sourceUrl: url,
-    warehouse: path.join(dir, 'warehouse'),
-    stateDir: path.join(dir, 'state'),
-  });
+  const migrate = () =>
+    runMigration({
+      input: { sourceSchema: 'public', namespace: 'public', concurrency: 1 },
+      sourceUrl: url,
+      warehouse: path.join(dir, 'warehouse'),
+      stateDir: path.join(dir, 'state'),
+    });
 
   it('keeps dropped optional columns as nulls and adds new columns', async () => {
     await client.query(`CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL, colour text);
@@ -47,7 +48,10 @@ describe('source schema changes between runs', () => {
                         CREATE TABLE strict (id int PRIMARY KEY, code text NOT NULL);
                         INSERT INTO strict VALUES (1, 'a');`);
     let report = await migrate();
-    expect(report.details.map((t) => [t.table, t.status])).toEqual([['items', 'committed'], ['strict', 'committed']]);
+    expect(report.details.map((t) => [t.table, t.status])).toEqual([
+      ['items', 'committed'],
+      ['strict', 'committed'],
+    ]);
 
     await client.query(`ALTER TABLE items DROP COLUMN colour; ALTER TABLE items ADD COLUMN weight numeric(6,2);
                         UPDATE items SET weight = id / 4.0; ALTER TABLE strict DROP COLUMN code;`);
@@ -60,7 +64,10 @@ describe('source schema changes between runs', () => {
     const catalog = new HadoopCatalog(new LocalFileIO(), path.join(dir, 'warehouse'));
     const table = await catalog.loadTable({ namespace: ['public'], name: 'items' });
     expect(currentSchema(table.metadata).fields.map((f) => [f.name, f.type, f.required])).toEqual([
-      ['id', 'int', true], ['name', 'string', true], ['colour', 'string', false], ['weight', 'decimal(6, 2)', false],
+      ['id', 'int', true],
+      ['name', 'string', true],
+      ['colour', 'string', false],
+      ['weight', 'decimal(6, 2)', false],
     ]);
     const rows = (await scanToArray(catalog.io, table.metadata)).sort((a, b) => (a[0] as number) - (b[0] as number));
     expect(rows).toHaveLength(100);

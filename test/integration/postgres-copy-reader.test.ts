@@ -16,8 +16,21 @@ import { CHINOOK_SQL, PAGILA_SQL, type PostgresInstance, startPostgres } from '.
 const EDGE_SQL = path.resolve(__dirname, '../postgres/fixtures/edge-cases.sql');
 const EDGE = 'edge "cases"';
 const PAGILA_TABLES = [
-  'actor', 'address', 'category', 'city', 'country', 'customer', 'film', 'film_actor', 'film_category', 'inventory', 'language',
-  'payment', 'rental', 'staff', 'store',
+  'actor',
+  'address',
+  'category',
+  'city',
+  'country',
+  'customer',
+  'film',
+  'film_actor',
+  'film_category',
+  'inventory',
+  'language',
+  'payment',
+  'rental',
+  'staff',
+  'store',
 ];
 const CHINOOK_TABLES = ['Album', 'Artist', 'Customer', 'Employee', 'Genre', 'Invoice', 'InvoiceLine', 'MediaType', 'Playlist', 'PlaylistTrack', 'Track'];
 const BIG_ROWS = 200_000;
@@ -36,7 +49,9 @@ beforeAll(async () => {
   await clients.big!.query(`INSERT INTO wide SELECT g, repeat(md5(g::text), 3) FROM generate_series(1, ${BIG_ROWS}) AS g`);
   // The reference side of every comparison: PostgreSQL's own text output, in the settings the reader uses.
   for (const db of ['pagila', 'chinook']) {
-    await clients[db]!.query("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 3; SET bytea_output = 'hex'");
+    await clients[db]!.query(
+      "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 3; SET bytea_output = 'hex'",
+    );
   }
 });
 
@@ -152,7 +167,11 @@ describe('edge values', () => {
 
   it('reads tables without a key as multisets, and inheritance parents without their children', async () => {
     const [noKey, parent] = await describeTables(clients.pagila!, EDGE, ['no key', 'parent_inh']);
-    expect(await decodeRows(clients.pagila!, noKey!, mapTable(noKey!))).toEqual([[1, 'dup'], [1, 'dup'], [null, null]]);
+    expect(await decodeRows(clients.pagila!, noKey!, mapTable(noKey!))).toEqual([
+      [1, 'dup'],
+      [1, 'dup'],
+      [null, null],
+    ]);
     expect(await decodeRows(clients.pagila!, parent!, mapTable(parent!))).toEqual([[1, 'parent']]);
   });
 
@@ -176,7 +195,10 @@ describe('values Iceberg cannot hold stop the table with a message naming table,
   async function refusal(name: string, options: MapTableOptions = {}): Promise<IcebridgeError> {
     const client = clients.pagila!;
     const table = await describeTable(client, EDGE, name);
-    const error = await decodeRows(client, table, mapTable(table, options)).then(() => undefined, (e: unknown) => e);
+    const error = await decodeRows(client, table, mapTable(table, options)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     // The read was cancelled and rolled back: the connection is ready for the next statement.
     expect((await client.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one).toBe(1);
     expect(error).toBeInstanceOf(IcebridgeError);
@@ -202,7 +224,11 @@ describe('values Iceberg cannot hold stop the table with a message naming table,
     expect((await refusal('someday')).message).toMatch(/^table "edge ""cases""".someday, column d, row \(k\)=\(b "quoted"\): value "infinity"/);
     const table = await describeTable(clients.pagila!, EDGE, 'someday');
     const mapped = await decodeRows(clients.pagila!, table, mapTable(table, { dateInfinity: { positive: 2932896, negative: -719162 } }));
-    expect(mapped.sort((a, b) => String(a[0] as PrimitiveValue).localeCompare(String(b[0] as PrimitiveValue)))).toEqual([['a', 19723], ['b "quoted"', 2932896], ['c', -719162]]);
+    expect(mapped.sort((a, b) => String(a[0] as PrimitiveValue).localeCompare(String(b[0] as PrimitiveValue)))).toEqual([
+      ['a', 19723],
+      ['b "quoted"', 2932896],
+      ['c', -719162],
+    ]);
   });
 
   it('multi-dimensional arrays, arrays not starting at 1, times of 24:00 and timestamps past the int64 range', async () => {
@@ -232,9 +258,14 @@ describe('SQL_ASCII databases', () => {
     try {
       await client.query("CREATE TABLE notes (id integer PRIMARY KEY, body text); INSERT INTO notes VALUES (1, 'fine'), (2, E'caf\\xe9')");
       const table = await describeTable(client, 'public', 'notes');
-      const error = await decodeRows(client, table, mapTable(table)).then(() => undefined, (e: unknown) => e);
+      const error = await decodeRows(client, table, mapTable(table)).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toMatchObject({ code: 'POSTGRES_QUERY_FAILED', retryable: false });
-      expect((error as Error).message).toMatch(/^PostgreSQL COPY public\.notes failed \(.*\): invalid byte sequence for encoding "UTF8": 0xe9 \[SQLSTATE 22021\]$/);
+      expect((error as Error).message).toMatch(
+        /^PostgreSQL COPY public\.notes failed \(.*\): invalid byte sequence for encoding "UTF8": 0xe9 \[SQLSTATE 22021\]$/,
+      );
     } finally {
       await client.end();
     }
@@ -265,15 +296,21 @@ describe('partial reads', () => {
   it('reads a key range, single and composite, with bounds passed as parameters', async () => {
     const client = clients.pagila!;
     const rental = await describeTable(client, 'public', 'rental');
-    const ids = (await decodeRows(client, rental, mapTable(rental), { keyRange: { columns: ['rental_id'], lower: ['1000'], upper: ['2000'] } })).map((r) => r[0]);
+    const ids = (await decodeRows(client, rental, mapTable(rental), { keyRange: { columns: ['rental_id'], lower: ['1000'], upper: ['2000'] } })).map(
+      (r) => r[0],
+    );
     expect(ids.sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: 1000 }, (_, i) => 1000 + i));
     const payment = await describeTable(client, 'public', 'payment');
     const range = { columns: ['payment_date', 'payment_id'], lower: ['2022-02-10 00:00:00+00', '0'], upper: ['2022-02-20 00:00:00+00', '0'] };
     const inRange = await decodeRows(client, payment, mapTable(payment), { keyRange: range });
-    const { rows } = await client.query<{ n: string }>("SELECT count(*) AS n FROM public.payment WHERE payment_date >= '2022-02-10+00' AND payment_date < '2022-02-20+00'");
+    const { rows } = await client.query<{ n: string }>(
+      "SELECT count(*) AS n FROM public.payment WHERE payment_date >= '2022-02-10+00' AND payment_date < '2022-02-20+00'",
+    );
     expect(inRange.length).toBe(Number(rows[0]!.n));
     expect(inRange.length).toBeGreaterThan(0);
-    const hostile = await decodeRows(client, rental, mapTable(rental), { keyRange: { columns: ['rental_id'], lower: ["1'); DROP TABLE rental; --"] } }).catch((e: unknown) => e);
+    const hostile = await decodeRows(client, rental, mapTable(rental), { keyRange: { columns: ['rental_id'], lower: ["1'); DROP TABLE rental; --"] } }).catch(
+      (e: unknown) => e,
+    );
     expect(hostile).toBeInstanceOf(IcebridgeError);
     expect((hostile as Error).message).toMatch(/invalid input syntax for type integer/);
     expect((await client.query('SELECT count(*) FROM public.rental')).rowCount).toBe(1);
@@ -380,7 +417,10 @@ describe('streaming', () => {
           controller.abort(new Error('migration cancelled'));
         }
       });
-      const reason = await reading.then(() => undefined, (e: unknown) => e);
+      const reason = await reading.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(reason).toBeInstanceOf(Error);
       expect((reason as Error).message).toBe('migration cancelled');
       expect((await client.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one).toBe(1);
@@ -401,7 +441,10 @@ describe('streaming', () => {
           void batch;
           if (++batches === 1) await admin.query('SELECT pg_terminate_backend($1)', [pid]);
         }
-      }).then(() => undefined, (e: unknown) => e);
+      }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(IcebridgeError);
       expect(error).toMatchObject({ retryable: true, code: 'POSTGRES_CONNECTION_LOST' });
       // The server sends its reason and closes the socket; under load the client may see the close first. Either

@@ -11,8 +11,21 @@ import { CHINOOK_SQL, PAGILA_SQL, type PostgresInstance, startPostgres } from '.
 const EDGE_SQL = path.resolve(__dirname, '../postgres/fixtures/edge-cases.sql');
 const EDGE = 'edge "cases"';
 const PAGILA_TABLES = [
-  'actor', 'address', 'category', 'city', 'country', 'customer', 'film', 'film_actor', 'film_category', 'inventory', 'language',
-  'payment', 'rental', 'staff', 'store',
+  'actor',
+  'address',
+  'category',
+  'city',
+  'country',
+  'customer',
+  'film',
+  'film_actor',
+  'film_category',
+  'inventory',
+  'language',
+  'payment',
+  'rental',
+  'staff',
+  'store',
 ];
 const CHINOOK_TABLES = ['Album', 'Artist', 'Customer', 'Employee', 'Genre', 'Invoice', 'InvoiceLine', 'MediaType', 'Playlist', 'PlaylistTrack', 'Track'];
 
@@ -57,18 +70,25 @@ describe('Pagila', () => {
     expect(payment.stats.relpages).toBe(payment.leaves.reduce((sum, l) => sum + l.stats.relpages, 0));
     expect(payment.stats.totalBytes).toBeGreaterThan(payment.stats.tableBytes);
     expect(payment.columns.map((c) => [c.name, c.type.sql, c.notNull])).toEqual([
-      ['payment_id', 'integer', true], ['customer_id', 'integer', true], ['staff_id', 'integer', true], ['rental_id', 'integer', true],
-      ['amount', 'numeric(5,2)', true], ['payment_date', 'timestamp with time zone', true],
+      ['payment_id', 'integer', true],
+      ['customer_id', 'integer', true],
+      ['staff_id', 'integer', true],
+      ['rental_id', 'integer', true],
+      ['amount', 'numeric(5,2)', true],
+      ['payment_date', 'timestamp with time zone', true],
     ]);
     // The dataset declares payment's foreign keys on six of the leaves only; they stand for the table.
     expect(payment.foreignKeys.map((f) => [f.columns, f.referencedTable.name, f.referencedColumns, f.declaredOn])).toEqual([
-      [['customer_id'], 'customer', ['customer_id'], 'leaf'], [['rental_id'], 'rental', ['rental_id'], 'leaf'], [['staff_id'], 'staff', ['staff_id'], 'leaf'],
+      [['customer_id'], 'customer', ['customer_id'], 'leaf'],
+      [['rental_id'], 'rental', ['rental_id'], 'leaf'],
+      [['staff_id'], 'staff', ['staff_id'], 'leaf'],
     ]);
   });
 
   it('reports the store/staff foreign keys exactly as the dataset declares them', async () => {
     const tables = await describeTables(pagila, 'public', ['staff', 'store']);
-    const fks = (t: SourceTable): string[] => t.foreignKeys.map((f) => `${f.columns.join(',')}->${f.referencedTable.schema}.${f.referencedTable.name}(${f.referencedColumns.join(',')})`);
+    const fks = (t: SourceTable): string[] =>
+      t.foreignKeys.map((f) => `${f.columns.join(',')}->${f.referencedTable.schema}.${f.referencedTable.name}(${f.referencedColumns.join(',')})`);
     expect(fks(byName(tables, 'staff'))).toEqual(['address_id->public.address(address_id)', 'store_id->public.store(store_id)']);
     // This copy of Pagila has no store.manager_staff_id -> staff key (only a unique index on it), so the
     // store <-> staff cycle is not present in the catalog.
@@ -92,7 +112,9 @@ describe('Pagila', () => {
 
   it('names what exists when a table, a schema or a kind of relation is wrong', async () => {
     await expect(describeTables(pagila, 'public', ['nope'])).rejects.toThrow(TableNotFoundError);
-    await expect(describeTables(pagila, 'public', ['nope'])).rejects.toThrow(/^table "public.nope" does not exist; tables in public: actor, address, category, /);
+    await expect(describeTables(pagila, 'public', ['nope'])).rejects.toThrow(
+      /^table "public.nope" does not exist; tables in public: actor, address, category, /,
+    );
     await expect(describeTables(pagila, 'public', ['payment_p2022_03'])).rejects.toThrow(ValidationError);
     await expect(describeTables(pagila, 'public', ['payment_p2022_03'])).rejects.toThrow(/is a partition of public\.payment/);
     await expect(describeTables(pagila, 'public', ['actor_info'])).rejects.toThrow(/is a view, not a table/);
@@ -126,8 +148,23 @@ describe('hostile identifiers and unusual shapes', () => {
   it('lists tables with quotes, spaces and non-ASCII in their names and describes their types', async () => {
     const tables = await describeTables(pagila, EDGE);
     expect(tables.map((t) => t.name)).toEqual([
-      'Order', 'child_inh', 'event_notes', 'events', 'far future', 'forever', 'generated', 'keyless nan', 'matrix', 'midnight', 'nan money', 'no key',
-      'nullable unique', 'parent_inh', 'shifted', 'someday', 'unique only',
+      'Order',
+      'child_inh',
+      'event_notes',
+      'events',
+      'far future',
+      'forever',
+      'generated',
+      'keyless nan',
+      'matrix',
+      'midnight',
+      'nan money',
+      'no key',
+      'nullable unique',
+      'parent_inh',
+      'shifted',
+      'someday',
+      'unique only',
     ]);
     const order = byName(tables, 'Order');
     expect(order.columns.slice(0, 3).map((c) => c.name)).toEqual(['select', 'a"b;DROP TABLE x', 'Ünïcødé']);
@@ -136,7 +173,10 @@ describe('hostile identifiers and unusual shapes', () => {
     const addr = order.columns.find((c) => c.name === 'addr')!.type;
     expect(addr).toMatchObject({ kind: 'composite', sql: '"edge ""cases""".address' });
     expect(addr.kind === 'composite' && addr.attributes.map((a) => [a.name, a.type.sql])).toEqual([
-      ['street', 'text'], ['zip code', 'character varying(10)'], ['lines', 'integer[]'], ['when', 'timestamp with time zone'],
+      ['street', 'text'],
+      ['zip code', 'character varying(10)'],
+      ['lines', 'integer[]'],
+      ['when', 'timestamp with time zone'],
     ]);
     const tags = order.columns.find((c) => c.name === 'tg')!.type;
     expect(baseOf(tags)).toMatchObject({ kind: 'array', element: { sql: 'text' } });
@@ -151,7 +191,12 @@ describe('hostile identifiers and unusual shapes', () => {
     const [events, notes] = await describeTables(pagila, EDGE, ['events', 'event_notes']);
     expect(events!.leaves.map((l) => `${l.schema}.${l.name}`)).toEqual([`${EDGE}.events_a_2023`, `${EDGE}.events_other`, 'edge leaves.events a 2024']);
     expect(notes!.foreignKeys).toEqual([
-      expect.objectContaining({ columns: ['kind', 'event_id', 'at'], referencedTable: expect.objectContaining({ schema: EDGE, name: 'events' }) as unknown, referencedColumns: ['kind', 'id', 'at'], declaredOn: 'table' }),
+      expect.objectContaining({
+        columns: ['kind', 'event_id', 'at'],
+        referencedTable: expect.objectContaining({ schema: EDGE, name: 'events' }) as unknown,
+        referencedColumns: ['kind', 'id', 'at'],
+        declaredOn: 'table',
+      }),
     ]);
   });
 
@@ -211,7 +256,9 @@ describe('test support', () => {
       const digest = async (client: Client): Promise<string[]> => {
         const out: string[] = [];
         for (const name of CHINOOK_TABLES) {
-          const { rows } = await client.query<{ d: string }>(`SELECT count(*) || ':' || md5(string_agg(t::text, '|' ORDER BY t::text)) AS d FROM public."${name}" t`);
+          const { rows } = await client.query<{ d: string }>(
+            `SELECT count(*) || ':' || md5(string_agg(t::text, '|' ORDER BY t::text)) AS d FROM public."${name}" t`,
+          );
           out.push(`${name}=${rows[0]!.d}`);
         }
         return out;

@@ -24,7 +24,9 @@ describe('npm install --omit=dev', () => {
     dir = await mkdtemp(path.join(tmpdir(), 'icebridge-production-'));
     for (const file of ['package.json', 'package-lock.json', 'infra']) await cp(path.join(root, file), path.join(dir, file), { recursive: true });
     // Built beforehand, as a deployment does; the install itself must not need the compiler.
-    await run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json'), '--outDir', path.join(dir, 'dist')], { cwd: root });
+    await run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json'), '--outDir', path.join(dir, 'dist')], {
+      cwd: root,
+    });
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
     await run(npm, ['install', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, maxBuffer: 16 * 1024 * 1024 });
 

@@ -61,7 +61,14 @@ describe('partitions of a TOAST-heavy table', () => {
     expect(table.stats.dataBytes!, 'the data is mostly out of line').toBeGreaterThan(50 * table.stats.tableBytes);
     expect(table.stats.tableBytes, 'the heap alone is below one partition').toBeLessThan(2 * MIB);
 
-    const plan = await planMigration(env, { runId: 'toast', sourceSchema: 'public', namespace: 'public', concurrency: 1, tables: ['docs'], partitionSizeInBytes: 2 * MIB });
+    const plan = await planMigration(env, {
+      runId: 'toast',
+      sourceSchema: 'public',
+      namespace: 'public',
+      concurrency: 1,
+      tables: ['docs'],
+      partitionSizeInBytes: 2 * MIB,
+    });
     const docs = plan.tables[0]!;
     const expected = Math.min(heapPages, Math.ceil(table.stats.dataBytes! / (2 * MIB)));
     expect(docs.partitions.length).toBeGreaterThanOrEqual(expected - 1);
@@ -70,12 +77,20 @@ describe('partitions of a TOAST-heavy table', () => {
 
     const { partitions, ...tablePlan } = docs;
     let rows = 0;
-    for (const partition of partitionsBetween(partitions, 0, partitions.length)) rows += (await copyPartition(env, { runId: 'toast', execution: '0123456789abcdef', table: tablePlan, partition })).rows;
+    for (const partition of partitionsBetween(partitions, 0, partitions.length))
+      rows += (await copyPartition(env, { runId: 'toast', execution: '0123456789abcdef', table: tablePlan, partition })).rows;
     expect(rows).toBe(DOCS);
   }, 120_000);
 
   it('warns when the requested size is clamped', async () => {
-    const plan = await planMigration(env, { runId: 'clamp', sourceSchema: 'public', namespace: 'public', concurrency: 1, tables: ['docs'], partitionSizeInBytes: 16 * 1024 * MIB });
+    const plan = await planMigration(env, {
+      runId: 'clamp',
+      sourceSchema: 'public',
+      namespace: 'public',
+      concurrency: 1,
+      tables: ['docs'],
+      partitionSizeInBytes: 16 * 1024 * MIB,
+    });
     expect(plan.warnings).toEqual([expect.stringContaining('clamped')]);
     expect(plan.tables[0]!.partitions).toHaveLength(1);
   });

@@ -55,9 +55,29 @@ describe('icebridge verify', () => {
 
   it('verifies a fresh migration clean at full level and writes the HTML report', async () => {
     const html = path.join(dir, 'report.html');
-    const { code, stdout, stderr } = await verify(['--source', url, '--warehouse', path.join(dir, 'warehouse'), '--schema', 'shop', '--level', 'full', '--json', '--report', html]);
+    const { code, stdout, stderr } = await verify([
+      '--source',
+      url,
+      '--warehouse',
+      path.join(dir, 'warehouse'),
+      '--schema',
+      'shop',
+      '--level',
+      'full',
+      '--json',
+      '--report',
+      html,
+    ]);
     const report = JSON.parse(stdout) as VerificationReport;
-    expect(code, stderr + JSON.stringify(report.tables.filter((t) => t.status !== 'ok'), null, 2)).toBe(0);
+    expect(
+      code,
+      stderr +
+        JSON.stringify(
+          report.tables.filter((t) => t.status !== 'ok'),
+          null,
+          2,
+        ),
+    ).toBe(0);
     expect(report.tables.map((t) => [t.table, t.status]).sort()).toEqual(
       ['customers', 'orders', 'products', 'transactions', 'users'].map((t) => [`shop.${t}`, 'ok']),
     );
@@ -74,11 +94,34 @@ describe('icebridge verify', () => {
     // Inside a list of structs: one line item's price of one order.
     await client.query(`UPDATE shop.orders SET line_items[1].unit_price = (line_items[1]).unit_price + 0.01 WHERE id = 3`);
     await client.end();
-    const { code, stdout } = await verify(['--source', url, '--warehouse', path.join(dir, 'warehouse'), '--schema', 'shop', '--tables', 'customers', '--level', 'full']);
+    const { code, stdout } = await verify([
+      '--source',
+      url,
+      '--warehouse',
+      path.join(dir, 'warehouse'),
+      '--schema',
+      'shop',
+      '--tables',
+      'customers',
+      '--level',
+      'full',
+    ]);
     expect(code).toBe(1);
     expect(stdout).toContain('customers');
     expect(stdout).toContain('credit_limit');
-    const orders = await verify(['--source', url, '--warehouse', path.join(dir, 'warehouse'), '--schema', 'shop', '--tables', 'orders', '--level', 'full', '--json']);
+    const orders = await verify([
+      '--source',
+      url,
+      '--warehouse',
+      path.join(dir, 'warehouse'),
+      '--schema',
+      'shop',
+      '--tables',
+      'orders',
+      '--level',
+      'full',
+      '--json',
+    ]);
     expect(orders.code).toBe(1);
     const differences = (JSON.parse(orders.stdout) as VerificationReport).tables[0]!.rows!.differences;
     expect(differences.map((d) => [d.key, d.columns.map((c) => c.column)])).toEqual([[{ id: '3' }, ['line_items']]]);

@@ -111,7 +111,11 @@ describe('a damaged Iceberg table fails verification', () => {
   it('an extra data file in the snapshot: more rows in the manifests, each extra row named at the full level', async () => {
     const table = await catalog.loadTable(ITEMS.target);
     const writer = new TableWriter({ io: catalog.io, metadata: table.metadata, filePrefix: 'intruder' });
-    await writer.writeRows([[100_001, 'intruder 1', 1], [100_002, 'intruder 2', null], [7, 'item 7', 7]]);
+    await writer.writeRows([
+      [100_001, 'intruder 1', 1],
+      [100_002, 'intruder 2', null],
+      [7, 'item 7', 7],
+    ]);
     await fastAppend(catalog, ITEMS.target, { dataFiles: await writer.close(), operationId: 'damage-extra-file' });
     try {
       const quick = await verify('quick');
@@ -123,7 +127,9 @@ describe('a damaged Iceberg table fails verification', () => {
       expect(full.counts).toEqual({ source: String(ROWS), targetManifest: String(ROWS + 3), targetRead: String(ROWS + 3), ok: false });
       // Row 7 now exists twice in the target: the second copy is extra too, never absorbed by its twin.
       expect((full.rows?.differences ?? []).map((d) => [d.kind, d.key.id]).sort()).toEqual([
-        ['EXTRA_IN_TARGET', '100001'], ['EXTRA_IN_TARGET', '100002'], ['EXTRA_IN_TARGET', '7'],
+        ['EXTRA_IN_TARGET', '100001'],
+        ['EXTRA_IN_TARGET', '100002'],
+        ['EXTRA_IN_TARGET', '7'],
       ]);
       expect(full.rows?.differing).toBe('3');
 
@@ -136,7 +142,9 @@ describe('a damaged Iceberg table fails verification', () => {
       const table = status.report!.tables[0]!;
       expect(table.status).toBe('differs');
       expect((table.rows?.differences ?? []).map((d) => [d.kind, d.key.id]).sort()).toEqual([
-        ['EXTRA_IN_TARGET', '100001'], ['EXTRA_IN_TARGET', '100002'], ['EXTRA_IN_TARGET', '7'],
+        ['EXTRA_IN_TARGET', '100001'],
+        ['EXTRA_IN_TARGET', '100002'],
+        ['EXTRA_IN_TARGET', '7'],
       ]);
     } finally {
       await undo();

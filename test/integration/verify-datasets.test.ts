@@ -38,7 +38,10 @@ beforeAll(async () => {
     });
     const failed = report.details.filter((d) => d.status !== 'committed');
     if (report.runtimeStatus !== 'Completed' || failed.length > 0) throw new Error(`${dataset.database}: ${JSON.stringify(failed)}`);
-    tablesOf.set(dataset.database, report.details.map((d) => d.table));
+    tablesOf.set(
+      dataset.database,
+      report.details.map((d) => d.table),
+    );
   }
 }, 300_000);
 
@@ -65,7 +68,10 @@ describe.each(DATASETS)('the $database migration', (dataset) => {
     );
     const problems = report.tables
       .filter((t) => t.status !== 'ok')
-      .map((t) => `${t.table}: ${t.error ?? ''} ${JSON.stringify({ schema: t.schema, counts: t.counts, aggregates: t.aggregates.filter((a) => !a.ok), rows: t.rows })}`);
+      .map(
+        (t) =>
+          `${t.table}: ${t.error ?? ''} ${JSON.stringify({ schema: t.schema, counts: t.counts, aggregates: t.aggregates.filter((a) => !a.ok), rows: t.rows })}`,
+      );
     expect(problems.join('\n')).toBe('');
     expect(report.ok).toBe(true);
     const compared = report.tables.reduce((n, t) => n + Number(t.rows?.compared ?? 0), 0);

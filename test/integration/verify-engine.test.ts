@@ -280,6 +280,9 @@ describe('a tampered source fails verification', () => {
 
   it('is clean again once every change is undone', async () => {
     const report = await verifyTables(env, { source: 'test', warehouse: 'test', tables: [ACCOUNTS, EVENTS] }, { level: 'full' });
-    expect(report.tables.map((t) => [t.table, t.status, t.error])).toEqual([['public.accounts', 'ok', undefined], ['public.events', 'ok', undefined]]);
+    expect(report.tables.map((t) => [t.table, t.status, t.error])).toEqual([
+      ['public.accounts', 'ok', undefined],
+      ['public.events', 'ok', undefined],
+    ]);
   });
 });

@@ -69,15 +69,30 @@ describe('verification by key range', () => {
 
   it('splits the keyed tables into ranges and compares every row clean', async () => {
     const status = await verify(1);
-    expect(status.ok, JSON.stringify(status.report?.tables.filter((t) => t.status !== 'ok'), null, 2)).toBe(true);
+    expect(
+      status.ok,
+      JSON.stringify(
+        status.report?.tables.filter((t) => t.status !== 'ok'),
+        null,
+        2,
+      ),
+    ).toBe(true);
     const ranges = Object.fromEntries(status.details.map((d) => [d.table, d.ranges.total]));
     // At 1000 rows per range, ranges follow the data files: small_keys' 2500 rows lie in two files, so two
     // ranges (three of equal width would cut a file); the keyless table goes in one pass.
     expect(ranges).toEqual({ ledger: 6, small_keys: 2, loose: 0 });
     const tables = status.report!.tables;
-    expect(Object.fromEntries(tables.map((t) => [t.table, t.rows?.compared]))).toEqual({ 'public.ledger': '6000', 'public.small_keys': '2500', 'public.loose': '3000' });
+    expect(Object.fromEntries(tables.map((t) => [t.table, t.rows?.compared]))).toEqual({
+      'public.ledger': '6000',
+      'public.small_keys': '2500',
+      'public.loose': '3000',
+    });
     // What the ranges gathered from the Iceberg side in the same read: rows read, aggregates, the table's 5 samples.
-    expect(Object.fromEntries(tables.map((t) => [t.table, t.counts?.targetRead]))).toEqual({ 'public.ledger': '6000', 'public.small_keys': '2500', 'public.loose': '3000' });
+    expect(Object.fromEntries(tables.map((t) => [t.table, t.counts?.targetRead]))).toEqual({
+      'public.ledger': '6000',
+      'public.small_keys': '2500',
+      'public.loose': '3000',
+    });
     const ledger = tables.find((t) => t.table === 'public.ledger')!;
     expect(ledger.samples).toHaveLength(5);
     expect(ledger.samples.every((s) => s.target !== null && JSON.stringify(s.source) === JSON.stringify(s.target))).toBe(true);
@@ -98,7 +113,9 @@ describe('verification by key range', () => {
       expect(ledger.status).toBe('differs');
       expect(ledger.rows!.differing).toBe('5');
       // The aggregates merged from the ranges see the changes too.
-      expect(ledger.aggregates.filter((a) => !a.ok).map((a) => `${a.column} ${a.aggregate}`)).toEqual(expect.arrayContaining(['id min', 'id max', 'amount sum', 'note count']));
+      expect(ledger.aggregates.filter((a) => !a.ok).map((a) => `${a.column} ${a.aggregate}`)).toEqual(
+        expect.arrayContaining(['id min', 'id max', 'amount sum', 'note count']),
+      );
       const found = ledger.rows!.differences.map((d) => [d.key.id, d.kind, d.columns.map((c) => c.column).join(',')]).sort();
       expect(found).toEqual([
         ['-5', 'MISSING_IN_TARGET', 'id,account,amount,note,at'],
@@ -111,17 +128,28 @@ describe('verification by key range', () => {
       // Canonical decimal text: exact, trailing fractional zeros dropped (5999 * 7.31 = 43852.69).
       expect([amount.source, amount.target]).toEqual(['43852.7', '43852.69']);
       const smallKeys = status.report!.tables.find((t) => t.table === 'public.small_keys')!;
-      expect(smallKeys.rows!.differences).toMatchObject([{ key: { k: '7500' }, kind: 'VALUE_MISMATCH', columns: [{ column: 'v', source: 'w', target: 'v2500' }] }]);
+      expect(smallKeys.rows!.differences).toMatchObject([
+        { key: { k: '7500' }, kind: 'VALUE_MISMATCH', columns: [{ column: 'v', source: 'w', target: 'v2500' }] },
+      ]);
       expect(status.report!.tables.find((t) => t.table === 'public.loose')!.status).toBe('ok');
     } finally {
       await admin.query('UPDATE ledger SET note = NULL WHERE id = 1500'); // 1500 % 5 = 0: its note was NULL
       await admin.query('UPDATE ledger SET amount = amount - 0.01 WHERE id = 5999');
-      await admin.query("INSERT INTO ledger SELECT 3333, 3333 % 97, (3333 * 7.31)::numeric(14,2), 'n3333', TIMESTAMPTZ '2024-03-01 00:00:00+00' + 3333 * INTERVAL '1.000001 seconds'");
+      await admin.query(
+        "INSERT INTO ledger SELECT 3333, 3333 % 97, (3333 * 7.31)::numeric(14,2), 'n3333', TIMESTAMPTZ '2024-03-01 00:00:00+00' + 3333 * INTERVAL '1.000001 seconds'",
+      );
       await admin.query('DELETE FROM ledger WHERE id IN (-5, 99999)');
       await admin.query("UPDATE small_keys SET v = 'v2500' WHERE k = 7500");
     }
     // The undo is exact, so the same verification is clean again.
     const undone = await verify(3);
-    expect(undone.ok, JSON.stringify(undone.report?.tables.filter((t) => t.status !== 'ok'), null, 1)).toBe(true);
+    expect(
+      undone.ok,
+      JSON.stringify(
+        undone.report?.tables.filter((t) => t.status !== 'ok'),
+        null,
+        1,
+      ),
+    ).toBe(true);
   }, 180_000);
 });

@@ -98,7 +98,11 @@ describe.skipIf(!haveChromium)('HTML verification report in headless Chromium', 
     const { stdout } = await run(CHROMIUM, chromiumArgs(['--virtual-time-budget=2000', '--dump-dom', url]), { timeout: 60_000, maxBuffer: 32 * 1024 * 1024 });
     const match = /<pre id="probe">([\s\S]*?)<\/pre>/.exec(stdout);
     if (!match) throw new Error(`the probe did not run; Chromium printed:\n${stdout.slice(0, 2000)}`);
-    const text = match[1]!.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+    const text = match[1]!
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&quot;/g, '"')
+      .replace(/&amp;/g, '&');
     return { probe: JSON.parse(text) as Probe, dom: stdout };
   }
 
@@ -143,7 +147,9 @@ describe.skipIf(!haveChromium)('HTML verification report in headless Chromium', 
     expect(probe.tables).toEqual(['orders']);
     expect(probe.overview).toEqual(['orders']);
     expect(probe.shownCount).toBe('Showing 1 of 5 tables');
-    expect(probe.kindsShown).toEqual(expect.arrayContaining(['COUNT_MISMATCH', 'AGGREGATE_MISMATCH', 'VALUE_MISMATCH', 'MISSING_IN_TARGET', 'EXTRA_IN_TARGET']));
+    expect(probe.kindsShown).toEqual(
+      expect.arrayContaining(['COUNT_MISMATCH', 'AGGREGATE_MISMATCH', 'VALUE_MISMATCH', 'MISSING_IN_TARGET', 'EXTRA_IN_TARGET']),
+    );
   });
 
   it('shows only differences of the checked kinds when the kind filter is set', async () => {

@@ -95,21 +95,40 @@ describe('verification in scan ranges', () => {
       expect(ranges.readings).toBeGreaterThan(2);
       // Both leaves of the partitioned table are cut: more ranges than leaves.
       expect(ranges.events).toBeGreaterThan(2);
-      expect(split.ok, JSON.stringify(split.report?.tables.filter((t) => t.status !== 'ok'), null, 1)).toBe(true);
+      expect(
+        split.ok,
+        JSON.stringify(
+          split.report?.tables.filter((t) => t.status !== 'ok'),
+          null,
+          1,
+        ),
+      ).toBe(true);
       expect(comparable(split)).toEqual(comparable(whole));
       const readings = split.report!.tables.find((t) => t.table === 'public.readings')!;
       expect(readings.counts).toEqual({ source: '4000', targetManifest: '4000', targetRead: '4000', ok: true });
       // The low-cardinality column keeps its exact group counts.
-      expect(readings.aggregates.filter((a) => a.column === 'kind' && a.aggregate.startsWith('group:')).map((a) => [a.aggregate, a.source, a.ok]).sort())
-        .toEqual([['group:hum', '1000', true], ['group:rain', '1000', true], ['group:temp', '1000', true], ['group:wind', '1000', true]]);
+      expect(
+        readings.aggregates
+          .filter((a) => a.column === 'kind' && a.aggregate.startsWith('group:'))
+          .map((a) => [a.aggregate, a.source, a.ok])
+          .sort(),
+      ).toEqual([
+        ['group:hum', '1000', true],
+        ['group:rain', '1000', true],
+        ['group:temp', '1000', true],
+        ['group:wind', '1000', true],
+      ]);
     }
   }, 300_000);
 
-  it('finds each sample\'s Iceberg row in whichever range reads it', async () => {
+  it("finds each sample's Iceberg row in whichever range reads it", async () => {
     const split = await verify('quick', { bytesPerScanRange: SMALL_RANGES, samples: 6 });
     for (const table of split.report!.tables) {
       expect(table.samples).toHaveLength(6);
-      expect(table.samples.every((s) => s.target !== null && JSON.stringify(s.source) === JSON.stringify(s.target)), JSON.stringify(table.samples)).toBe(true);
+      expect(
+        table.samples.every((s) => s.target !== null && JSON.stringify(s.source) === JSON.stringify(s.target)),
+        JSON.stringify(table.samples),
+      ).toBe(true);
     }
   }, 120_000);
 
@@ -118,7 +137,7 @@ describe('verification in scan ranges', () => {
     await admin.query("DELETE FROM readings WHERE note = 'reading 2002'");
     await admin.query("INSERT INTO readings VALUES (99, 'snow', 1.00, 'extra', NULL)");
     await admin.query("UPDATE readings SET note = NULL WHERE note = 'reading 3001'");
-    await admin.query("UPDATE events SET amount = -1 WHERE id = 3500");
+    await admin.query('UPDATE events SET amount = -1 WHERE id = 3500');
     try {
       const whole = await verify('quick');
       const split = await verify('quick', { bytesPerScanRange: SMALL_RANGES });
@@ -127,20 +146,32 @@ describe('verification in scan ranges', () => {
       const readings = split.report!.tables.find((t) => t.table === 'public.readings')!;
       expect(readings.status).toBe('differs');
       expect(readings.counts).toMatchObject({ source: '4000', targetManifest: '4000', ok: true });
-      expect(readings.aggregates.filter((a) => !a.ok).map((a) => `${a.column} ${a.aggregate}`).sort()).toEqual(
-        expect.arrayContaining(['kind group:snow', 'note count', 'note nulls', 'sensor max', 'value sum']),
-      );
+      expect(
+        readings.aggregates
+          .filter((a) => !a.ok)
+          .map((a) => `${a.column} ${a.aggregate}`)
+          .sort(),
+      ).toEqual(expect.arrayContaining(['kind group:snow', 'note count', 'note nulls', 'sensor max', 'value sum']));
       const events = split.report!.tables.find((t) => t.table === 'public.events')!;
       expect(events.aggregates.filter((a) => !a.ok).map((a) => `${a.column} ${a.aggregate}`)).toEqual(['amount min']);
     } finally {
       await admin.query("DELETE FROM readings WHERE note = 'extra'");
-      await admin.query("INSERT INTO readings SELECT 2002 % 37, (ARRAY['temp','hum','wind','rain'])[1 + 2002 % 4], (2002 * 1.37)::numeric(10,2), 'reading 2002', TIMESTAMPTZ '2024-01-01 00:00:00+00' + 2002 * INTERVAL '1 minute'");
+      await admin.query(
+        "INSERT INTO readings SELECT 2002 % 37, (ARRAY['temp','hum','wind','rain'])[1 + 2002 % 4], (2002 * 1.37)::numeric(10,2), 'reading 2002', TIMESTAMPTZ '2024-01-01 00:00:00+00' + 2002 * INTERVAL '1 minute'",
+      );
       await admin.query("UPDATE readings SET value = value - 0.01 WHERE note = 'reading 1001'");
       await admin.query("UPDATE readings SET note = 'reading 3001' WHERE at = TIMESTAMPTZ '2024-01-01 00:00:00+00' + 3001 * INTERVAL '1 minute'");
       await admin.query('UPDATE events SET amount = 3500 / 7.0 WHERE id = 3500');
     }
     const undone = await verify('quick', { bytesPerScanRange: SMALL_RANGES });
-    expect(undone.ok, JSON.stringify(undone.report?.tables.filter((t) => t.status !== 'ok'), null, 1)).toBe(true);
+    expect(
+      undone.ok,
+      JSON.stringify(
+        undone.report?.tables.filter((t) => t.status !== 'ok'),
+        null,
+        1,
+      ),
+    ).toBe(true);
   }, 300_000);
 
   it('finds a duplicated row and a changed row of a keyless table at full', async () => {
@@ -156,7 +187,13 @@ describe('verification in scan ranges', () => {
       expect(readings.rows!.rangesNotExamined).toBeUndefined();
       const found = readings.rows!.differences.map((d) => [d.kind, (JSON.parse(d.key['(row)']!) as unknown[])[0]]).sort();
       // The duplicate is one row the target lacks; the changed row is missing with its new sensor and extra with its old one.
-      expect(found).toEqual([['EXTRA_IN_TARGET', String(1555 % 37)], ['MISSING_IN_TARGET', '36'], ['MISSING_IN_TARGET', String(777 % 37)]].sort());
+      expect(found).toEqual(
+        [
+          ['EXTRA_IN_TARGET', String(1555 % 37)],
+          ['MISSING_IN_TARGET', '36'],
+          ['MISSING_IN_TARGET', String(777 % 37)],
+        ].sort(),
+      );
       expect(split.report!.tables.find((t) => t.table === 'public.events')!.status).toBe('ok');
     } finally {
       await admin.query("DELETE FROM readings WHERE ctid = (SELECT max(ctid) FROM readings WHERE note = 'reading 777')");

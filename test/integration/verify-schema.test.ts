@@ -14,8 +14,21 @@ import { PAGILA_SQL, type PostgresInstance, startPostgres } from './support/post
 
 const ROOT = path.resolve(__dirname, '../..');
 const PAGILA_TABLES = [
-  'actor', 'address', 'category', 'city', 'country', 'customer', 'film', 'film_actor', 'film_category', 'inventory', 'language',
-  'payment', 'rental', 'staff', 'store',
+  'actor',
+  'address',
+  'category',
+  'city',
+  'country',
+  'customer',
+  'film',
+  'film_actor',
+  'film_category',
+  'inventory',
+  'language',
+  'payment',
+  'rental',
+  'staff',
+  'store',
 ];
 
 // One column added, one type changed, one NOT NULL dropped, one table dropped.
@@ -58,10 +71,15 @@ async function schema(...argv: string[]): Promise<RunResult> {
 /** Runs the real command line as a child process. */
 function cli(...argv: string[]): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), path.join(ROOT, 'cli/main.ts'), 'schema', ...argv], { cwd: ROOT, timeout: 60_000 }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') reject(error as Error);
-      else resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), path.join(ROOT, 'cli/main.ts'), 'schema', ...argv],
+      { cwd: ROOT, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        if (error && typeof error.code !== 'number') reject(error as Error);
+        else resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -88,13 +106,17 @@ afterAll(async () => {
 
 const FILM_DIFFERENCES = [
   {
-    kind: 'NULLABILITY_MISMATCH', field: 'rental_rate',
-    expected: { type: 'decimal(4, 2) (numeric(4,2))', required: true }, actual: { type: 'decimal(4, 2) (numeric(4,2))', required: false },
+    kind: 'NULLABILITY_MISMATCH',
+    field: 'rental_rate',
+    expected: { type: 'decimal(4, 2) (numeric(4,2))', required: true },
+    actual: { type: 'decimal(4, 2) (numeric(4,2))', required: false },
     fixSql: 'ALTER TABLE "public"."film" ALTER COLUMN "rental_rate" SET NOT NULL',
   },
   {
-    kind: 'TYPE_MISMATCH', field: 'replacement_cost',
-    expected: { type: 'decimal(5, 2) (numeric(5,2))', required: true }, actual: { type: 'decimal(7, 2) (numeric(7,2))', required: true },
+    kind: 'TYPE_MISMATCH',
+    field: 'replacement_cost',
+    expected: { type: 'decimal(5, 2) (numeric(5,2))', required: true },
+    actual: { type: 'decimal(7, 2) (numeric(7,2))', required: true },
     fixSql: 'ALTER TABLE "public"."film" ALTER COLUMN "replacement_cost" TYPE numeric(5,2) USING "replacement_cost"::numeric(5,2)',
   },
 ];
@@ -104,7 +126,9 @@ function expectPagilaAgainstAltered(diff: RegistryDiff): void {
   expect(diff.equal).toBe(false);
   expect(diff.tables.map((t) => t.table)).toEqual(PAGILA_TABLES.map((t) => `public.${t}`));
   expect(diff.tables.filter((t) => t.status !== 'equal').map((t) => [t.table, t.status])).toEqual([
-    ['public.customer', 'differs'], ['public.film', 'differs'], ['public.film_category', 'MISSING_TABLE'],
+    ['public.customer', 'differs'],
+    ['public.film', 'differs'],
+    ['public.film_category', 'MISSING_TABLE'],
   ]);
   const byName = new Map(diff.tables.map((t) => [t.table, t]));
   // Dropping the added column is not suggested: the fix would destroy data.
@@ -125,13 +149,17 @@ describe('icebridge schema snapshot', () => {
     await writeFile(snapshotFile, result.stdout);
     snapshot = parseRegistry(JSON.parse(result.stdout));
     expect(snapshot).toMatchObject({
-      format: 'icebridge-schema-registry', version: 1,
+      format: 'icebridge-schema-registry',
+      version: 1,
       source: { kind: 'postgres', location: `postgresql://postgres@127.0.0.1:${server.port}/pagila`, schema: 'public' },
     });
     expect(Object.keys(snapshot.tables)).toEqual(PAGILA_TABLES.map((t) => `public.${t}`));
     for (const table of Object.values(snapshot.tables)) expect(table.signature).toMatch(/^[0-9a-f]{64}$/);
     expect(snapshot.tables['public.film']!.columns.find((c) => c.name === 'release_year')).toEqual({
-      name: 'release_year', pgType: 'public.year', icebergType: 'int', required: false,
+      name: 'release_year',
+      pgType: 'public.year',
+      icebergType: 'int',
+      required: false,
     });
   });
 
@@ -165,7 +193,11 @@ describe('icebridge schema diff', () => {
     expect(table.code).toBe(1);
     const lines = table.stdout.split('\n');
     expect(lines).toContain('public.customer       loyalty_tier      EXTRA_FIELD           -                                      string (text) not null');
-    expect(lines.some((l) => /^public\.film +replacement_cost +TYPE_MISMATCH +decimal\(5, 2\) \(numeric\(5,2\)\) not null +decimal\(7, 2\) \(numeric\(7,2\)\) not null$/.test(l))).toBe(true);
+    expect(
+      lines.some((l) =>
+        /^public\.film +replacement_cost +TYPE_MISMATCH +decimal\(5, 2\) \(numeric\(5,2\)\) not null +decimal\(7, 2\) \(numeric\(7,2\)\) not null$/.test(l),
+      ),
+    ).toBe(true);
     expect(lines.some((l) => /^public\.film_category +MISSING_TABLE +table +-$/.test(l))).toBe(true);
     expect(table.stdout).toContain('3 of 15 table(s) differ');
     expect(table.stdout).toContain('ALTER TABLE "public"."film" ALTER COLUMN "rental_rate" SET NOT NULL;');
@@ -175,7 +207,10 @@ describe('icebridge schema diff', () => {
     const result = await schema('diff', snapshotFile, alteredUrl, '--tables', 'actor,film_category', '--json');
     expect(result.code).toBe(1);
     const diff = JSON.parse(result.stdout) as RegistryDiff;
-    expect(diff.tables.map((t) => [t.table, t.status])).toEqual([['public.actor', 'equal'], ['public.film_category', 'MISSING_TABLE']]);
+    expect(diff.tables.map((t) => [t.table, t.status])).toEqual([
+      ['public.actor', 'equal'],
+      ['public.film_category', 'MISSING_TABLE'],
+    ]);
   });
 
   it('compares a database with a warehouse, fixing the database side', async () => {
@@ -194,19 +229,24 @@ describe('icebridge schema diff', () => {
     ]);
     expect(byName.get('public.film')!.differences).toEqual([
       {
-        kind: 'NULLABILITY_MISMATCH', field: 'rental_rate',
-        expected: { type: 'decimal(4, 2) (numeric(4,2))', required: false }, actual: { type: 'decimal(4, 2)', required: true },
+        kind: 'NULLABILITY_MISMATCH',
+        field: 'rental_rate',
+        expected: { type: 'decimal(4, 2) (numeric(4,2))', required: false },
+        actual: { type: 'decimal(4, 2)', required: true },
         fixSql: 'ALTER TABLE "public"."film" ALTER COLUMN "rental_rate" SET NOT NULL',
       },
       {
-        kind: 'TYPE_MISMATCH', field: 'replacement_cost',
-        expected: { type: 'decimal(7, 2) (numeric(7,2))', required: true }, actual: { type: 'decimal(5, 2)', required: true },
+        kind: 'TYPE_MISMATCH',
+        field: 'replacement_cost',
+        expected: { type: 'decimal(7, 2) (numeric(7,2))', required: true },
+        actual: { type: 'decimal(5, 2)', required: true },
         fixSql: 'ALTER TABLE "public"."film" ALTER COLUMN "replacement_cost" TYPE numeric(5,2) USING "replacement_cost"::numeric(5,2)',
       },
     ]);
     expect(byName.get('public.film_category')).toMatchObject({
       status: 'EXTRA_TABLE',
-      fixSql: 'CREATE TABLE "public"."film_category" (\n  "film_id" integer NOT NULL,\n  "category_id" integer NOT NULL,\n  "last_update" timestamptz NOT NULL\n)',
+      fixSql:
+        'CREATE TABLE "public"."film_category" (\n  "film_id" integer NOT NULL,\n  "category_id" integer NOT NULL,\n  "last_update" timestamptz NOT NULL\n)',
     });
   });
 

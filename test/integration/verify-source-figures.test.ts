@@ -34,7 +34,9 @@ describe('source figures', () => {
 
   /** Group counts of `column` the plain way, for comparison. */
   async function groupBy(column: string, where = 'true'): Promise<Record<string, string>> {
-    const { rows } = await client.query<{ v: string; n: string }>(`SELECT ${column}::text AS v, count(*)::text AS n FROM orders WHERE ${column} IS NOT NULL AND ${where} GROUP BY 1`);
+    const { rows } = await client.query<{ v: string; n: string }>(
+      `SELECT ${column}::text AS v, count(*)::text AS n FROM orders WHERE ${column} IS NOT NULL AND ${where} GROUP BY 1`,
+    );
     return Object.fromEntries(rows.map((r) => [r.v, r.n]));
   }
 
@@ -57,7 +59,8 @@ describe('source figures', () => {
       spy.query = query;
     });
     const map = sourceFiguresOf([result.aggregates]);
-    const groups = (column: string) => Object.fromEntries([...map].filter(([k]) => k.startsWith(`${column}\u0000group:`)).map(([k, v]) => [k.slice(column.length + 7), v]));
+    const groups = (column: string) =>
+      Object.fromEntries([...map].filter(([k]) => k.startsWith(`${column}\u0000group:`)).map(([k, v]) => [k.slice(column.length + 7), v]));
     return { grouped, result, groups };
   }
 

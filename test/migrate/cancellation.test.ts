@@ -14,7 +14,7 @@ class CountingFileIO extends MemoryFileIO {
 }
 
 describe('cancellation', () => {
-  it('lives under the run\'s own hidden prefix in the warehouse', () => {
+  it("lives under the run's own hidden prefix in the warehouse", () => {
     expect(cancellationMarker(new HadoopCatalog(new MemoryFileIO(), 'memory://wh/'), 'run-1')).toBe('memory://wh/.icebridge/runs/run-1/cancel-requested');
   });
 

@@ -13,13 +13,20 @@ describe('copy resources', () => {
     expect(loadResourceSettings({}, 24_000).instanceMemoryMb).toBe(24_000);
     expect(loadResourceSettings({}, 1_000).instanceMemoryMb).toBe(2048);
     expect(loadResourceSettings({ ICEBRIDGE_ACTIVITY_SLOTS: '8', ICEBRIDGE_INSTANCE_MEMORY_MB: '4096' })).toEqual({
-      activitySlots: 8, instanceMemoryMb: 4096, sourceConnections: 10,
+      activitySlots: 8,
+      instanceMemoryMb: 4096,
+      sourceConnections: 10,
     });
     expect(loadResourceSettings({ ICEBRIDGE_SOURCE_CONNECTIONS: '3' }).sourceConnections).toBe(3);
   });
 
   it('refuses a malformed setting, naming it', () => {
-    for (const env of [{ ICEBRIDGE_ACTIVITY_SLOTS: '0' }, { ICEBRIDGE_ACTIVITY_SLOTS: '2.5' }, { ICEBRIDGE_INSTANCE_MEMORY_MB: '2G' }, { ICEBRIDGE_SOURCE_CONNECTIONS: '-1' }]) {
+    for (const env of [
+      { ICEBRIDGE_ACTIVITY_SLOTS: '0' },
+      { ICEBRIDGE_ACTIVITY_SLOTS: '2.5' },
+      { ICEBRIDGE_INSTANCE_MEMORY_MB: '2G' },
+      { ICEBRIDGE_SOURCE_CONNECTIONS: '-1' },
+    ]) {
       const name = Object.keys(env)[0]!;
       expect(() => loadResourceSettings(env)).toThrow(ValidationError);
       expect(() => loadResourceSettings(env)).toThrow(name);
@@ -37,7 +44,12 @@ describe('copy resources', () => {
   });
 
   it('divides the instance memory among the slots so every slot copying at once fits', () => {
-    for (const [memory, slots] of [[2048, 4], [4096, 4], [2048, 1], [4096, 16]] as const) {
+    for (const [memory, slots] of [
+      [2048, 4],
+      [4096, 4],
+      [2048, 1],
+      [4096, 16],
+    ] as const) {
       const r = copyResources({ activitySlots: slots, instanceMemoryMb: memory, sourceConnections: 1 }, 64);
       const perCopyBytes = r.workerHeapMb * MIB + r.writerBufferBytes;
       expect(perCopyBytes).toBe(r.perCopyMb * MIB);
@@ -45,14 +57,21 @@ describe('copy resources', () => {
       expect(r.writerBufferBytes).toBeGreaterThanOrEqual(8 * MIB);
     }
     // The default: 432 MB per slot, of which a quarter is Parquet buffers.
-    expect(copyResources(loadResourceSettings({ WEBSITE_INSTANCE_ID: 'i-1' }), 2)).toEqual({ threads: 2, perCopyMb: 432, workerHeapMb: 324, writerBufferBytes: 108 * MIB });
+    expect(copyResources(loadResourceSettings({ WEBSITE_INSTANCE_ID: 'i-1' }), 2)).toEqual({
+      threads: 2,
+      perCopyMb: 432,
+      workerHeapMb: 324,
+      writerBufferBytes: 108 * MIB,
+    });
     // A partitioned target's sixteen 32 MiB row groups (512 MiB) no longer fit one copy's buffers on either size.
     expect(copyResources(loadResourceSettings({ ICEBRIDGE_INSTANCE_MEMORY_MB: '4096' }), 2).writerBufferBytes).toBeLessThan(16 * 32 * MIB);
   });
 
   it('gives the shared pool its threads, heap limit and writer budget from the settings', () => {
     expect(budgetedPoolOptions({ ICEBRIDGE_ACTIVITY_SLOTS: '2', WEBSITE_INSTANCE_ID: 'i-1' }, 8)).toEqual({
-      size: 2, resourceLimits: { maxOldGenerationSizeMb: 648 }, writerBufferBytes: 216 * MIB,
+      size: 2,
+      resourceLimits: { maxOldGenerationSizeMb: 648 },
+      writerBufferBytes: 216 * MIB,
     });
   });
 });

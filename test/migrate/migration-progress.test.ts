@@ -4,7 +4,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { TableOutcome, TablePlan } from '../../shared/migrate/contracts';
-import { SHOWN_WARNINGS, failedTableOutcome, failedWith, finishTable, outcomeTarget, partitionFailureReason, planningProgress, startCopying } from '../../shared/migrate/migration-progress';
+import {
+  SHOWN_WARNINGS,
+  failedTableOutcome,
+  failedWith,
+  finishTable,
+  outcomeTarget,
+  partitionFailureReason,
+  planningProgress,
+  startCopying,
+} from '../../shared/migrate/migration-progress';
 import { RECENT_FAILURES } from '../../shared/migrate/migration-status';
 import type { WarnedMigrationPlan, WarnedTablePlan } from '../../shared/migrate/plan-warnings';
 import { partitionRanges, relationPages } from '../../shared/postgres/partition-ranges';
@@ -27,15 +36,20 @@ function plan(tables: WarnedTablePlan[], failures: WarnedMigrationPlan['failures
   return { runId: 'run', tables, cycles: [], failures, ...(warnings !== undefined ? { warnings } : {}) };
 }
 
-describe('migrateDatabase\'s custom status', () => {
+describe("migrateDatabase's custom status", () => {
   it('starts planning with every figure at zero', () => {
-    expect(JSON.stringify(planningProgress())).toBe('{"phase":"planning","tables":{"total":0,"started":0,"done":0,"failed":0},"partitions":{"total":0,"done":0},"rows":0,"recentFailures":[]}');
+    expect(JSON.stringify(planningProgress())).toBe(
+      '{"phase":"planning","tables":{"total":0,"started":0,"done":0,"failed":0},"partitions":{"total":0,"done":0},"rows":0,"recentFailures":[]}',
+    );
   });
 
-  it('takes the plan\'s figures, notes its failures as failed tables and keeps its first warnings with their count', () => {
+  it("takes the plan's figures, notes its failures as failed tables and keeps its first warnings with their count", () => {
     const progress = planningProgress();
     const warnings = Array.from({ length: SHOWN_WARNINGS + 2 }, (_, i) => `warning ${i}`);
-    const outcomes = startCopying(progress, plan([table('a', 3, warnings.slice(1)), table('b', 2)], [{ table: 'c', reason: 'no such type' }], warnings.slice(0, 1)));
+    const outcomes = startCopying(
+      progress,
+      plan([table('a', 3, warnings.slice(1)), table('b', 2)], [{ table: 'c', reason: 'no such type' }], warnings.slice(0, 1)),
+    );
     expect(JSON.stringify(progress)).toBe(
       '{"phase":"copying","tables":{"total":3,"started":0,"done":1,"failed":1},"partitions":{"total":5,"done":0},"rows":0,' +
         '"recentFailures":[{"table":"c","reason":"no such type"}],"lastError":"no such type",' +
@@ -64,20 +78,28 @@ describe('migrateDatabase\'s custom status', () => {
     expect(JSON.stringify(progress)).toBe(
       `{"phase":"copying","tables":{"total":2,"started":0,"done":2,"failed":1},"partitions":{"total":3,"done":3},"rows":20,"recentFailures":[{"table":"b","reason":"${failed.reason}"}],"lastError":"${failed.reason}"}`,
     );
-    for (let i = 0; i < RECENT_FAILURES + 1; i++) finishTable(progress, { table: `t${i}`, target: `lake.t${i}`, status: 'failed', rows: 0, files: 0, partitions: 0 });
+    for (let i = 0; i < RECENT_FAILURES + 1; i++)
+      finishTable(progress, { table: `t${i}`, target: `lake.t${i}`, status: 'failed', rows: 0, files: 0, partitions: 0 });
     expect(progress.tables.failed).toBe(RECENT_FAILURES + 2);
     expect(progress.recentFailures.map((f) => f.table)).toEqual(Array.from({ length: RECENT_FAILURES }, (_, i) => `t${i + 1}`));
     expect(progress.lastError).toBe('failed');
   });
 });
 
-describe('a failed table\'s outcome', () => {
-  const plan: Pick<TablePlan, 'source' | 'target'> = { source: { schema: 'src', name: 'Order Lines' }, target: { namespace: ['lake', 'sales'], name: 'Order Lines' } };
+describe("a failed table's outcome", () => {
+  const plan: Pick<TablePlan, 'source' | 'target'> = {
+    source: { schema: 'src', name: 'Order Lines' },
+    target: { namespace: ['lake', 'sales'], name: 'Order Lines' },
+  };
 
   it('names its target with the levels joined by dots, unquoted, and has the reason last when there is one', () => {
     expect(outcomeTarget(plan.target)).toBe('lake.sales.Order Lines');
-    expect(JSON.stringify(failedTableOutcome(plan, 4))).toBe('{"table":"Order Lines","target":"lake.sales.Order Lines","status":"failed","rows":0,"files":0,"partitions":4}');
-    expect(JSON.stringify(failedTableOutcome(plan, 0, 'terminated'))).toBe('{"table":"Order Lines","target":"lake.sales.Order Lines","status":"failed","rows":0,"files":0,"partitions":0,"reason":"terminated"}');
+    expect(JSON.stringify(failedTableOutcome(plan, 4))).toBe(
+      '{"table":"Order Lines","target":"lake.sales.Order Lines","status":"failed","rows":0,"files":0,"partitions":4}',
+    );
+    expect(JSON.stringify(failedTableOutcome(plan, 0, 'terminated'))).toBe(
+      '{"table":"Order Lines","target":"lake.sales.Order Lines","status":"failed","rows":0,"files":0,"partitions":0,"reason":"terminated"}',
+    );
   });
 
   it('keeps what the table got to before it failed, with the reason after it', () => {
@@ -87,7 +109,7 @@ describe('a failed table\'s outcome', () => {
     );
   });
 
-  it('gives the one failed partition\'s reason, or how many failed and the first reason', () => {
+  it("gives the one failed partition's reason, or how many failed and the first reason", () => {
     expect(partitionFailureReason(['disk full'])).toBe('disk full');
     expect(partitionFailureReason(['disk full', 'gone'])).toBe('2 partitions failed; first: disk full');
   });

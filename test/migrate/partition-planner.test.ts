@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { PartitionPlan, PartitionRanges } from '../../shared/postgres/partition-ranges';
 import { partitionRanges, partitionsBetween } from '../../shared/postgres/partition-ranges';
 import {
-  DEFAULT_PARTITION_SIZE_IN_BYTES, MAX_PARTITION_SIZE_IN_BYTES, PAGE_SIZE, partitionSizing, planPartitions,
+  DEFAULT_PARTITION_SIZE_IN_BYTES,
+  MAX_PARTITION_SIZE_IN_BYTES,
+  PAGE_SIZE,
+  partitionSizing,
+  planPartitions,
 } from '../../shared/postgres/partition-planner';
 import { planWarnings } from '../../shared/migrate/plan-warnings';
 import type { RelationStats, SourceLeaf, SourceTable } from '../../shared/postgres/source-table';
@@ -13,15 +17,25 @@ const GIB = 1024 * MIB;
 function leaf(name: string, stats: Partial<RelationStats>, kind: SourceLeaf['kind'] = 'table'): SourceLeaf {
   const tableBytes = stats.tableBytes ?? 0;
   return {
-    oid: 1, schema: 'public', name, kind,
+    oid: 1,
+    schema: 'public',
+    name,
+    kind,
     stats: { reltuples: stats.reltuples ?? tableBytes / 100, relpages: tableBytes / PAGE_SIZE, tableBytes, totalBytes: 0, ...stats },
   };
 }
 
 function table(...leaves: SourceLeaf[]): SourceTable {
   return {
-    oid: 1, schema: 'public', name: leaves.length === 1 ? leaves[0]!.name : 'parent', kind: leaves.length === 1 ? 'table' : 'partitioned', leaves,
-    columns: [], key: { kind: 'none', columns: [] }, foreignKeys: [], stats: leaves[0]!.stats,
+    oid: 1,
+    schema: 'public',
+    name: leaves.length === 1 ? leaves[0]!.name : 'parent',
+    kind: leaves.length === 1 ? 'table' : 'partitioned',
+    leaves,
+    columns: [],
+    key: { kind: 'none', columns: [] },
+    foreignKeys: [],
+    stats: leaves[0]!.stats,
   };
 }
 
@@ -59,8 +73,14 @@ describe('partition sizing', () => {
   it('cannot split finer than one heap page per partition, and says so', () => {
     const wide = table(leaf('blobs', { tableBytes: 3 * PAGE_SIZE, dataBytes: 3 * PAGE_SIZE + 10 * GIB }));
     const { partitions, warnings } = planPartitions(wide, { partitionSizeInBytes: 64 * MIB });
-    expect(list(partitions).map((p) => [p.fromPage, p.toPage])).toEqual([[0, 1], [1, 2], [2, null]]);
-    expect(warnings).toEqual([expect.stringContaining('public.blobs holds 10.0 GiB (most of it out of line, in TOAST) in too few heap pages to split further: 3 partitions')]);
+    expect(list(partitions).map((p) => [p.fromPage, p.toPage])).toEqual([
+      [0, 1],
+      [1, 2],
+      [2, null],
+    ]);
+    expect(warnings).toEqual([
+      expect.stringContaining('public.blobs holds 10.0 GiB (most of it out of line, in TOAST) in too few heap pages to split further: 3 partitions'),
+    ]);
   });
 
   it('clamps a partition size above 1 GiB and says so', () => {
@@ -84,7 +104,9 @@ describe('partition sizing', () => {
     const large = planPartitions(table(leaf('events', { tableBytes: 3 * GIB })), v13);
     expect(large.partitions).toHaveLength(3);
     expect(large.warnings).toEqual([
-      expect.stringContaining('public.events: the source is older than PostgreSQL 14 and cannot read a page range by itself, so each of its 3 partitions scans all of its 3.0 GiB'),
+      expect.stringContaining(
+        'public.events: the source is older than PostgreSQL 14 and cannot read a page range by itself, so each of its 3 partitions scans all of its 3.0 GiB',
+      ),
     ]);
     // 14.0 has TID range scans: the requested size stands.
     expect(partitionSizing({ partitionSizeInBytes: 64 * MIB, serverVersionNum: 140000 })).toMatchObject({ bytesPerPartition: 64 * MIB, tidRangeScan: true });
@@ -95,14 +117,23 @@ describe('partition sizing', () => {
     const mixed = table(leaf('p_local', { tableBytes: 128 * MIB }), leaf('p_remote', { tableBytes: 0, reltuples: 5000 }, 'foreign'));
     const { partitions, warnings } = planPartitions(mixed);
     expect(list(partitions).map((p) => [p.relation.name, p.fromPage, p.toPage, p.estimatedRows])).toEqual([
-      ['p_local', 0, 8192, 671089], ['p_local', 8192, null, 671089], ['p_remote', 0, null, 5000],
+      ['p_local', 0, 8192, 671089],
+      ['p_local', 8192, null, 671089],
+      ['p_remote', 0, null, 5000],
     ]);
-    expect(warnings).toEqual([expect.stringContaining('public.parent (partition public.p_remote) is a foreign table: it has no heap pages to split, so it is read as one partition')]);
+    expect(warnings).toEqual([
+      expect.stringContaining('public.parent (partition public.p_remote) is a foreign table: it has no heap pages to split, so it is read as one partition'),
+    ]);
   });
 
-  it('lists a plan\'s warnings, the run\'s first, then each table\'s in plan order', () => {
+  it("lists a plan's warnings, the run's first, then each table's in plan order", () => {
     const table = (name: string, warnings?: string[]) => ({
-      source: { schema: 'public', name }, target: { namespace: ['public'], name }, columns: [], key: [], estimatedRows: 0, partitions: partitionRanges([]),
+      source: { schema: 'public', name },
+      target: { namespace: ['public'], name },
+      columns: [],
+      key: [],
+      estimatedRows: 0,
+      partitions: partitionRanges([]),
       ...(warnings ? { warnings } : {}),
     });
     const plan = { runId: 'r', cycles: [], failures: [], warnings: ['clamped'], tables: [table('a', ['a is foreign']), table('b'), table('c', ['c rescans'])] };

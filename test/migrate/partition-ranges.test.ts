@@ -24,7 +24,13 @@ function listed(leaves: Leaf[], pagesPerPartition: number): PartitionPlan[] {
     }
     for (let from = 0; from < leaf.pages; from += pagesPerPartition) {
       const last = from + pagesPerPartition >= leaf.pages;
-      out.push({ index: out.length, relation, fromPage: from, toPage: last ? null : from + pagesPerPartition, estimatedRows: Math.round(leaf.rowsPerPage * Math.min(pagesPerPartition, leaf.pages - from)) });
+      out.push({
+        index: out.length,
+        relation,
+        fromPage: from,
+        toPage: last ? null : from + pagesPerPartition,
+        estimatedRows: Math.round(leaf.rowsPerPage * Math.min(pagesPerPartition, leaf.pages - from)),
+      });
     }
   }
   return out;
@@ -50,6 +56,12 @@ describe('partition ranges', () => {
     const ranges = partitionRanges([relationPages({ schema: 'public', name: 'orders' }, 16_384 * 8_192, 8_192, 120, false)]);
     expect(ranges.length).toBe(16_384);
     expect(JSON.stringify(ranges).length).toBeLessThan(200);
-    expect(partitionAt(ranges, 16_383)).toEqual({ index: 16_383, relation: { schema: 'public', name: 'orders' }, fromPage: 16_383 * 8_192, toPage: null, estimatedRows: 8_192 * 120 });
+    expect(partitionAt(ranges, 16_383)).toEqual({
+      index: 16_383,
+      relation: { schema: 'public', name: 'orders' },
+      fromPage: 16_383 * 8_192,
+      toPage: null,
+      estimatedRows: 8_192 * 120,
+    });
   });
 });

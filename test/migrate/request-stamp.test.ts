@@ -6,7 +6,16 @@ import { requestDifferences, requestHash } from '../../shared/run/request-stamp'
 /** The orchestration input the HTTP function builds from a body (the same fields, runId for the key). */
 function inputOf(body: Record<string, unknown>): Record<string, unknown> {
   const r = parseMigrationRequest(body);
-  return { runId: r.idempotencyKey, sourceSchema: r.schema, namespace: r.namespace, concurrency: r.concurrency, tables: r.tables, tableConfig: r.tableConfig, partitionSizeInBytes: r.partitionSizeInBytes, verify: r.verify };
+  return {
+    runId: r.idempotencyKey,
+    sourceSchema: r.schema,
+    namespace: r.namespace,
+    concurrency: r.concurrency,
+    tables: r.tables,
+    tableConfig: r.tableConfig,
+    partitionSizeInBytes: r.partitionSizeInBytes,
+    verify: r.verify,
+  };
 }
 
 describe('requestHash', () => {

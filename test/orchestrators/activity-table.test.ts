@@ -84,7 +84,10 @@ export function* typeChecks(context: OrchestrationContext): Generator<unknown, v
   yield* callActivity(context, 'countRows', { location: 'x' });
   // @ts-expect-error no activity has this name
   yield* callActivity(context, 'dropTable', app.countInput('1'));
-  const tasks: [ActivityTask<CountRowsResult>, ActivityTask<null>] = [activityTask(context, 'countRows', app.countInput('1')), activityTask(context, 'saveTableVerification', { location: 'x', verification: {} as TableVerification })];
+  const tasks: [ActivityTask<CountRowsResult>, ActivityTask<null>] = [
+    activityTask(context, 'countRows', app.countInput('1')),
+    activityTask(context, 'saveTableVerification', { location: 'x', verification: {} as TableVerification }),
+  ];
   const [first, second] = yield* allActivities(context, tasks);
   expectTypeOf(first).toEqualTypeOf<ActivityOutcome<CountRowsResult>>();
   expectTypeOf(second).toEqualTypeOf<ActivityOutcome<null>>();

@@ -65,9 +65,11 @@ function customStatus<T>(instanceId: string): T {
 /** Scheduling events (activities, sub-orchestrations, timers) of a history, as `name` or `timer`, in event id order. */
 function scheduled(history: HistoryEvent[]): string[] {
   return history
-    .filter((e) => e.EventType === EventType.TaskScheduled || e.EventType === EventType.SubOrchestrationInstanceCreated || e.EventType === EventType.TimerCreated)
+    .filter(
+      (e) => e.EventType === EventType.TaskScheduled || e.EventType === EventType.SubOrchestrationInstanceCreated || e.EventType === EventType.TimerCreated,
+    )
     .sort((a, b) => a.EventId - b.EventId)
-    .map((e) => (e.EventType === EventType.TimerCreated ? 'timer' : e.Name ?? ''));
+    .map((e) => (e.EventType === EventType.TimerCreated ? 'timer' : (e.Name ?? '')));
 }
 
 /** Leaf actions in the order the shim assigns sequence numbers (depth first). */
@@ -107,7 +109,17 @@ describe('determinism', () => {
   it('replays every recorded history of a multi-table, multi-partition run to the same actions and nothing new', async () => {
     const runId = 'det-1';
     // 11 partitions make two copy batches; concurrency 2 over 3 tables makes two table batches.
-    await start(runId, { tables: [{ name: 'orders', partitions: 11 }, { name: 'customers', partitions: 3 }, { name: 'users', partitions: 1 }] }, 2);
+    await start(
+      runId,
+      {
+        tables: [
+          { name: 'orders', partitions: 11 },
+          { name: 'customers', partitions: 3 },
+          { name: 'users', partitions: 1 },
+        ],
+      },
+      2,
+    );
     const status = await host.waitForCompletion(runId, wait);
     expect(status.runtimeStatus).toBe('Completed');
     const instances = [runId, tableInstance(runId, 0), tableInstance(runId, 1), tableInstance(runId, 2)];
@@ -152,7 +164,11 @@ describe('failures', () => {
     await start(
       runId,
       {
-        tables: [{ name: 'accounts', partitions: 2 }, { name: 'payments', partitions: 4 }, { name: 'refunds', partitions: 1 }],
+        tables: [
+          { name: 'accounts', partitions: 2 },
+          { name: 'payments', partitions: 4 },
+          { name: 'refunds', partitions: 1 },
+        ],
         unplanned: [{ table: 'legacy', reason: 'column blob has type tsrange[] with no mapping' }],
         copyFailures: { 'payments#2': { code: 'VALUE_OUT_OF_RANGE', reason } },
       },
@@ -170,11 +186,21 @@ describe('failures', () => {
     const records = stubs.recordsOf(runId);
     // A permanent failure is an answer, not an exception: it is not retried, and nothing of the table is committed.
     expect(records.filter((r) => r.activity === 'copy' && r.table === 'payments' && r.partition === 2)).toHaveLength(1);
-    expect(records.filter((r) => r.activity === 'commit').map((r) => r.table).sort()).toEqual(['accounts', 'refunds']);
+    expect(
+      records
+        .filter((r) => r.activity === 'commit')
+        .map((r) => r.table)
+        .sort(),
+    ).toEqual(['accounts', 'refunds']);
 
     const progress = status.customStatus as MigrationProgress;
     expect(progress).toMatchObject({ phase: 'done', tables: { total: 4, done: 4, failed: 2 }, rows: 30 });
-    expect(progress.recentFailures).toEqual(expect.arrayContaining([{ table: 'payments', reason }, { table: 'legacy', reason: 'column blob has type tsrange[] with no mapping' }]));
+    expect(progress.recentFailures).toEqual(
+      expect.arrayContaining([
+        { table: 'payments', reason },
+        { table: 'legacy', reason: 'column blob has type tsrange[] with no mapping' },
+      ]),
+    );
     expect(progress.recentFailures).toHaveLength(2);
   });
 
@@ -194,10 +220,22 @@ describe('failures', () => {
     const runId = 'term-1';
     const first = stubs.hold(`${runId}/copy/first#0`);
     const second = stubs.hold(`${runId}/copy/second#0`);
-    await start(runId, { tables: [{ name: 'first', partitions: 1 }, { name: 'second', partitions: 1 }, { name: 'third', partitions: 1 }] }, 2);
+    await start(
+      runId,
+      {
+        tables: [
+          { name: 'first', partitions: 1 },
+          { name: 'second', partitions: 1 },
+          { name: 'third', partitions: 1 },
+        ],
+      },
+      2,
+    );
     await Promise.all([first.reached, second.reached]);
     expect(await host.terminate(tableInstance(runId, 1), 'stopped by an operator')).toBe('accepted');
-    await until('the terminated table is reported to the run', () => host.getHistory(runId)!.history.some((e) => e.EventType === EventType.SubOrchestrationInstanceFailed));
+    await until('the terminated table is reported to the run', () =>
+      host.getHistory(runId)!.history.some((e) => e.EventType === EventType.SubOrchestrationInstanceFailed),
+    );
     // `first` is still copying: the third table must not start before it is done (at most 2 tables at a time).
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(stubs.recordsOf(runId).some((r) => r.table === 'third')).toBe(false);
@@ -243,7 +281,16 @@ describe('progress', () => {
     // The ninth partition is in the second copy batch of 8: the first batch's progress is visible while it waits.
     const lastCopy = stubs.hold(`${runId}/copy/big#9`);
     const commit = stubs.hold(`${runId}/commit/big`);
-    await start(runId, { tables: [{ name: 'big', partitions: 10, rowsPerPartition: 100 }, { name: 'small', partitions: 1, rowsPerPartition: 5 }] }, 1);
+    await start(
+      runId,
+      {
+        tables: [
+          { name: 'big', partitions: 10, rowsPerPartition: 100 },
+          { name: 'small', partitions: 1, rowsPerPartition: 5 },
+        ],
+      },
+      1,
+    );
 
     await plan.reached;
     expect(customStatus<MigrationProgress>(runId)).toEqual({
@@ -267,7 +314,9 @@ describe('progress', () => {
     // The HTTP status endpoint's report, built from the same statuses.
     const midway = report(runId);
     expect(midway).toMatchObject({ runtimeStatus: 'Running', phase: 'copying', partitions: { total: 11, done: 8 }, rows: 800 });
-    expect(midway.details).toEqual([expect.objectContaining({ index: 0, table: 'big', phase: 'copying', partitions: { total: 10, done: 8 }, rows: 800, estimatedRows: 1000 })]);
+    expect(midway.details).toEqual([
+      expect.objectContaining({ index: 0, table: 'big', phase: 'copying', partitions: { total: 10, done: 8 }, rows: 800, estimatedRows: 1000 }),
+    ]);
     lastCopy.release();
 
     await commit.reached;
@@ -293,12 +342,21 @@ describe('progress', () => {
 });
 
 describe('plan warnings', () => {
-  it('reach the status and the summary, a few and the count, and never the copies\' inputs', async () => {
+  it("reach the status and the summary, a few and the count, and never the copies' inputs", async () => {
     const runId = 'warned-1';
     const tableWarnings = { a: ['a1', 'a2', 'a3', 'a4'], b: ['b1', 'b2', 'b3'] };
-    await start(runId, { tables: [{ name: 'a', partitions: 2 }, { name: 'b', partitions: 1 }], tableWarnings });
+    await start(runId, {
+      tables: [
+        { name: 'a', partitions: 2 },
+        { name: 'b', partitions: 1 },
+      ],
+      tableWarnings,
+    });
     const status = await host.waitForCompletion(runId, { timeoutInMs: 60_000 });
-    expect(outputOf(status).tables.map((t) => [t.table, t.status, t.reason])).toEqual([['a', 'committed', undefined], ['b', 'committed', undefined]]);
+    expect(outputOf(status).tables.map((t) => [t.table, t.status, t.reason])).toEqual([
+      ['a', 'committed', undefined],
+      ['b', 'committed', undefined],
+    ]);
     expect(customStatus<MigrationProgress>(runId)).toMatchObject({ warnings: ['a1', 'a2', 'a3', 'a4', 'b1'], warningsTotal: 7 });
     const report = buildMigrationReport(runId, snapshot(status), [], { offset: 0, limit: 0 }, 0);
     expect(report.warnings).toEqual({ shown: ['a1', 'a2', 'a3', 'a4', 'b1'], total: 7 });
@@ -313,7 +371,9 @@ describe('custom status size', () => {
   it('stays under 16 KB for 1,000 tables with long names, half of them failing with long reasons', async () => {
     const runId = 'wide-1';
     const names = Array.from({ length: 1_000 }, (_, i) => `t${String(i).padStart(4, '0')}_${'x'.repeat(58)}`);
-    const copyFailures = Object.fromEntries(names.filter((_, i) => i % 2 === 1).map((name, i) => [`${name}#0`, { code: 'VALUE_OUT_OF_RANGE', reason: `${i}: ${'why '.repeat(1_000)}` }]));
+    const copyFailures = Object.fromEntries(
+      names.filter((_, i) => i % 2 === 1).map((name, i) => [`${name}#0`, { code: 'VALUE_OUT_OF_RANGE', reason: `${i}: ${'why '.repeat(1_000)}` }]),
+    );
     await start(runId, { tables: names.map((name) => ({ name, partitions: 1 })), copyFailures }, 50);
     // Sizes seen while it runs, and at the end, where every figure is at its largest.
     let largest = 0;
@@ -339,7 +399,13 @@ describe('custom status size', () => {
 });
 
 function snapshot(status: InstanceStatus): InstanceSnapshot {
-  return { runtimeStatus: status.runtimeStatus, customStatus: status.customStatus, output: status.output, createdTime: status.createdTime, lastUpdatedTime: status.lastUpdatedTime };
+  return {
+    runtimeStatus: status.runtimeStatus,
+    customStatus: status.customStatus,
+    output: status.output,
+    createdTime: status.createdTime,
+    lastUpdatedTime: status.lastUpdatedTime,
+  };
 }
 
 function report(runId: string, offset = 0): ReturnType<typeof buildMigrationReport> {

@@ -73,7 +73,13 @@ function measure(instanceId: string): ExecutionFigures {
     const size = Math.max(bytes(e.Input), bytes(e.Result));
     if (size > largest.bytes) largest = { bytes: size, event: `${EVENT_NAMES.get(e.EventType) ?? e.EventType} ${e.Name ?? ''}` };
   }
-  const actions = events.filter((e) => e.EventType === EventType.TaskScheduled || e.EventType === EventType.SubOrchestrationInstanceCreated || e.EventType === EventType.TimerCreated || e.EventType === EventType.EventSent).length;
+  const actions = events.filter(
+    (e) =>
+      e.EventType === EventType.TaskScheduled ||
+      e.EventType === EventType.SubOrchestrationInstanceCreated ||
+      e.EventType === EventType.TimerCreated ||
+      e.EventType === EventType.EventSent,
+  ).length;
   return { executionId: started?.OrchestrationInstance?.ExecutionId ?? '', events: events.length, actions, largestMessage: largest };
 }
 
@@ -114,12 +120,21 @@ describe('a table of 16,384 partitions', () => {
 
     const outcome = (status.output as MigrateDatabaseOutput).tables[0]!;
     expect(outcome).toMatchObject({ table, status: 'committed', partitions: PARTITIONS, rows: PARTITIONS * 1_000, sourceRows: PARTITIONS * 1_000 });
-    expect(host.getStatus(tableInstance)!.customStatus).toMatchObject({ phase: 'done', partitions: { total: PARTITIONS, done: PARTITIONS }, rows: PARTITIONS * 1_000 });
+    expect(host.getStatus(tableInstance)!.customStatus).toMatchObject({
+      phase: 'done',
+      partitions: { total: PARTITIONS, done: PARTITIONS },
+      rows: PARTITIONS * 1_000,
+    });
     const copies = stubs.recordsOf(runId).filter((r) => r.activity === 'copy');
     expect(new Set(copies.map((r) => r.partition)).size, 'every partition copied').toBe(PARTITIONS);
     expect(copies, 'each partition copied once').toHaveLength(PARTITIONS);
     // One execution token for the whole table, whichever execution copied the partition, and the commit's too.
-    const tokens = new Set(stubs.recordsOf(runId).filter((r) => r.activity === 'copy' || r.activity === 'commit').map((r) => r.execution));
+    const tokens = new Set(
+      stubs
+        .recordsOf(runId)
+        .filter((r) => r.activity === 'copy' || r.activity === 'commit')
+        .map((r) => r.execution),
+    );
     expect(tokens.size, 'one execution token across continueAsNew').toBe(1);
 
     expect(new Set(figures.map((f) => f.executionId)).size, 'distinct executions measured').toBe(executions);
@@ -138,13 +153,21 @@ describe('a table of 16,384 partitions', () => {
 describe('a verification of 1,000 key ranges', () => {
   it('gives each activity its own range only: inputs do not grow with the number of ranges', async () => {
     const id = 'scale-verify-1';
-    verifyStubs.verifyScenarios.set(id, { tables: [{ name: 'wide', ranges: 1_000 }, { name: 'narrow', ranges: 2 }] });
+    verifyStubs.verifyScenarios.set(id, {
+      tables: [
+        { name: 'wide', ranges: 1_000 },
+        { name: 'narrow', ranges: 2 },
+      ],
+    });
     const input: VerifyDatabaseInput = { verificationId: id, sourceSchema: 'src', namespace: 'lake', level: 'full', concurrency: 2 };
     await host.startOrchestration('verifyDatabase', input, id);
     const status = await host.waitForCompletion(id, { timeoutInMs: 300_000 });
     expect(status.runtimeStatus).toBe('Completed');
     const report = await assembleVerificationReport(verifyStubs.reportStore, status.output as VerificationOutcome);
-    expect(report.tables.map((t) => [t.table, t.rows?.compared])).toEqual([['src.wide', '100000'], ['src.narrow', '200']]);
+    expect(report.tables.map((t) => [t.table, t.rows?.compared])).toEqual([
+      ['src.wide', '100000'],
+      ['src.narrow', '200'],
+    ]);
     const inputs = (table: string, activity: string): number[] =>
       verifyStubs.verifyRecords.filter((r) => r.table === table && r.activity === activity).map((r) => r.inputBytes ?? Infinity);
     expect(inputs('wide', 'verifyRowRange')).toHaveLength(1_000);

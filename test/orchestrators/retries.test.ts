@@ -51,7 +51,13 @@ describe('transient failures', () => {
   it('retries a partition that throws twice with the policy’s 2 s and 4 s intervals, and the table commits', async () => {
     const runId = 'transient-1';
     const began = Date.now();
-    await start(runId, { tables: [{ name: 'orders', partitions: 3 }, { name: 'customers', partitions: 1 }], copyThrows: { 'orders#1': 2 } });
+    await start(runId, {
+      tables: [
+        { name: 'orders', partitions: 3 },
+        { name: 'customers', partitions: 1 },
+      ],
+      copyThrows: { 'orders#1': 2 },
+    });
     const status = await host.waitForCompletion(runId, { timeoutInMs: 30_000 });
     const elapsed = Date.now() - began;
     expect(status.runtimeStatus).toBe('Completed');
@@ -66,7 +72,12 @@ describe('transient failures', () => {
     expect(attempts[1]!.startedAt - attempts[0]!.endedAt!).toBeGreaterThanOrEqual(2_000 - 50);
     expect(attempts[2]!.startedAt - attempts[1]!.endedAt!).toBeGreaterThanOrEqual(4_000 - 50);
     expect(retryDelays(host.getHistory(`${runId}:table:0`)!.history)).toEqual([2_000, 4_000]);
-    expect(stubs.recordsOf(runId).filter((r) => r.table === 'orders' && r.activity !== 'copy').map((r) => r.activity)).toEqual(['commit', 'count']);
+    expect(
+      stubs
+        .recordsOf(runId)
+        .filter((r) => r.table === 'orders' && r.activity !== 'copy')
+        .map((r) => r.activity),
+    ).toEqual(['commit', 'count']);
     expect(elapsed).toBeGreaterThanOrEqual(6_000 - 100);
     expect((status.customStatus as MigrationProgress).recentFailures).toEqual([]);
   }, 30_000);
@@ -75,7 +86,13 @@ describe('transient failures', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     try {
       const runId = 'transient-2';
-      await start(runId, { tables: [{ name: 'orders', partitions: 2 }, { name: 'customers', partitions: 1 }], copyThrows: { 'orders#0': 99 } });
+      await start(runId, {
+        tables: [
+          { name: 'orders', partitions: 2 },
+          { name: 'customers', partitions: 1 },
+        ],
+        copyThrows: { 'orders#0': 99 },
+      });
       for (let i = 0; i < 400 && host.getStatus(runId)?.runtimeStatus !== 'Completed'; i++) await vi.advanceTimersByTimeAsync(100);
       const status = host.getStatus(runId)!;
       expect(status.runtimeStatus).toBe('Completed');

@@ -52,7 +52,13 @@ function scheduled(history: HistoryEvent[]): string[] {
 describe('verifyDatabase', () => {
   it('fans out the checks and one activity per key range, in batches, and merges the ranges', async () => {
     // 11 ranges make two batches (the checks ride in the first).
-    const report = await run('ver-1', { tables: [{ name: 'orders', ranges: 11, differing: { 3: 2, 10: 1 } }, { name: 'users', ranges: 0 }, { name: 'items', ranges: 2 }] });
+    const report = await run('ver-1', {
+      tables: [
+        { name: 'orders', ranges: 11, differing: { 3: 2, 10: 1 } },
+        { name: 'users', ranges: 0 },
+        { name: 'items', ranges: 2 },
+      ],
+    });
     expect(report.tables.map((t) => [t.table, t.status, t.rows?.compared, t.rows?.differing])).toEqual([
       ['src.orders', 'differs', '1100', '3'],
       ['src.users', 'ok', '100', '0'],
@@ -60,7 +66,11 @@ describe('verifyDatabase', () => {
     ]);
     expect(report.tables[0]!.rows!.differences.map((d) => d.key.id)).toEqual(['300', '301', '1000']);
     expect(report.ok).toBe(false);
-    expect(scheduled(host.getHistory('ver-1:table:0')!.history)).toEqual(['verifyTableChecks', ...Array<string>(11).fill('verifyRowRange'), 'saveTableVerification']);
+    expect(scheduled(host.getHistory('ver-1:table:0')!.history)).toEqual([
+      'verifyTableChecks',
+      ...Array<string>(11).fill('verifyRowRange'),
+      'saveTableVerification',
+    ]);
     expect(scheduled(host.getHistory('ver-1:table:1')!.history)).toEqual(['verifyTableChecks', 'saveTableVerification']);
     // The checks of a split table leave the rows to the ranges; an unsplit table's checks compare them.
     const checks = stubs.verifyRecords.filter((r) => r.activity === 'verifyTableChecks');
@@ -89,20 +99,30 @@ describe('verifyDatabase', () => {
   });
 
   it('makes a table whose range fails for good an error with the reason, and verifies the others', async () => {
-    const report = await run('ver-2', { tables: [{ name: 'orders', ranges: 3, failingRanges: [1] }, { name: 'users', ranges: 2 }] });
+    const report = await run('ver-2', {
+      tables: [
+        { name: 'orders', ranges: 3, failingRanges: [1] },
+        { name: 'users', ranges: 2 },
+      ],
+    });
     expect(report.tables.map((t) => [t.table, t.status, t.error])).toEqual([
       // Named by the plan (the stubs carry the verification id as the schema), since no checks result stands.
       ['"ver-2".orders', 'error', 'range 1 of orders cannot be read'],
       ['src.users', 'ok', undefined],
     ]);
-    expect(host.getStatus('ver-2')!.customStatus).toMatchObject({ phase: 'done', tables: { total: 2, done: 2, differing: 0, errors: 1 }, lastError: '"ver-2".orders: range 1 of orders cannot be read' });
+    expect(host.getStatus('ver-2')!.customStatus).toMatchObject({
+      phase: 'done',
+      tables: { total: 2, done: 2, differing: 0, errors: 1 },
+      lastError: '"ver-2".orders: range 1 of orders cannot be read',
+    });
   });
 
   it('verifies as many ranges at once as the plan says', async () => {
     await run('ver-4', { tables: [{ name: 'orders', ranges: 5 }], rangesAtOnce: 2 });
     // S: an activity scheduled, C: one completed. The checks go out with the first batch; the report is saved last.
-    const steps = host.getHistory('ver-4:table:0')!.history
-      .filter((e) => e.EventType === EventType.TaskScheduled || e.EventType === EventType.TaskCompleted)
+    const steps = host
+      .getHistory('ver-4:table:0')!
+      .history.filter((e) => e.EventType === EventType.TaskScheduled || e.EventType === EventType.TaskCompleted)
       .map((e) => (e.EventType === EventType.TaskScheduled ? 'S' : 'C'))
       .join('');
     expect(steps).toBe('SSSCCCSSCCSCSC');
@@ -139,7 +159,15 @@ describe('verifyDatabase', () => {
     const outcome = status.output as VerificationOutcome;
     expect(Buffer.byteLength(JSON.stringify(outcome), 'utf16le')).toBeLessThan(512 * 1024);
     expect(outcome).toMatchObject({ verificationId: 'ver-big', level: 'quick', ok: true, reports: 'memory://stub/.icebridge/verifications/ver-big' });
-    expect(outcome.tables[999]).toEqual({ index: 999, table: 'src.big0999', target: 'lake.big0999', level: 'quick', status: 'ok', countsOk: true, durationMs: 0 });
+    expect(outcome.tables[999]).toEqual({
+      index: 999,
+      table: 'src.big0999',
+      target: 'lake.big0999',
+      level: 'quick',
+      status: 'ok',
+      countsOk: true,
+      durationMs: 0,
+    });
     const stored = JSON.parse(new TextDecoder().decode(await stubs.reportStore.read(tableReportLocation(outcome.reports, 999)))) as { aggregates: unknown[] };
     expect(stored.aggregates).toHaveLength(20);
     // Assembled page by page, as the status endpoint does.
@@ -149,19 +177,42 @@ describe('verifyDatabase', () => {
     expect(page.ok).toBe(true);
   }, 600_000);
 
-  it('reports a table whose report file is missing as that table\'s error, and the report as not ok', async () => {
-    expect((await run('ver-5', { tables: [{ name: 'orders', ranges: 2 }, { name: 'users', ranges: 0 }, { name: 'items', ranges: 0 }] })).ok).toBe(true);
+  it("reports a table whose report file is missing as that table's error, and the report as not ok", async () => {
+    expect(
+      (
+        await run('ver-5', {
+          tables: [
+            { name: 'orders', ranges: 2 },
+            { name: 'users', ranges: 0 },
+            { name: 'items', ranges: 0 },
+          ],
+        })
+      ).ok,
+    ).toBe(true);
     const outcome = host.getStatus('ver-5')!.output as VerificationOutcome;
     await stubs.reportStore.delete(tableReportLocation(outcome.reports, 1));
     const report = await assembleVerificationReport(stubs.reportStore, outcome);
-    expect(report.tables.map((t) => [t.table, t.status])).toEqual([['src.orders', 'ok'], ['src.users', 'error'], ['src.items', 'ok']]);
+    expect(report.tables.map((t) => [t.table, t.status])).toEqual([
+      ['src.orders', 'ok'],
+      ['src.users', 'error'],
+      ['src.items', 'ok'],
+    ]);
     expect(report.tables[1]!.error).toMatch(/^its report memory:\/\/stub\/\.icebridge\/verifications\/ver-5\/tables\/1\.json cannot be read: /);
     expect(report.ok).toBe(false);
   });
 
   it('finishes a verification planned before reports were stored with the whole report as its output, as then', async () => {
-    const report = await run('ver-6', { tables: [{ name: 'orders', ranges: 2, differing: { 1: 1 } }, { name: 'users', ranges: 0 }], formerPlan: true });
-    expect(report.tables.map((t) => [t.table, t.status, t.rows?.differing])).toEqual([['src.orders', 'differs', '1'], ['src.users', 'ok', '0']]);
+    const report = await run('ver-6', {
+      tables: [
+        { name: 'orders', ranges: 2, differing: { 1: 1 } },
+        { name: 'users', ranges: 0 },
+      ],
+      formerPlan: true,
+    });
+    expect(report.tables.map((t) => [t.table, t.status, t.rows?.differing])).toEqual([
+      ['src.orders', 'differs', '1'],
+      ['src.users', 'ok', '0'],
+    ]);
     expect(host.getStatus('ver-6')!.output).toEqual(report);
     expect(scheduled(host.getHistory('ver-6:table:1')!.history)).toEqual(['verifyTableChecks']);
   });

@@ -40,7 +40,10 @@ async function run(id: string, scenario: ScanScenario): Promise<TableVerificatio
 }
 
 function scheduled(history: HistoryEvent[]): string[] {
-  return history.filter((e) => e.EventType === EventType.TaskScheduled).sort((a, b) => a.EventId - b.EventId).map((e) => e.Name ?? '');
+  return history
+    .filter((e) => e.EventType === EventType.TaskScheduled)
+    .sort((a, b) => a.EventId - b.EventId)
+    .map((e) => e.Name ?? '');
 }
 
 describe('verifyTable with scan ranges', () => {
@@ -64,7 +67,13 @@ describe('verifyTable with scan ranges', () => {
 
   it('searches the rows once when the merged figures differ', async () => {
     const result = await run('scan-2', { pages: 300, pagesPerRange: 100, rangesAtOnce: 8, differingRange: 1, sampleRange: 0 });
-    expect(scheduled(host.getHistory('scan-2:table:0')!.history)).toEqual(['verifyTableChecks', 'verifyScanRange', 'verifyScanRange', 'verifyScanRange', 'searchTableRows']);
+    expect(scheduled(host.getHistory('scan-2:table:0')!.history)).toEqual([
+      'verifyTableChecks',
+      'verifyScanRange',
+      'verifyScanRange',
+      'verifyScanRange',
+      'searchTableRows',
+    ]);
     expect(result.status).toBe('differs');
     expect(result.rows).toMatchObject({ compared: '2000', differing: '1' });
     expect(result.rows!.rangesNotExamined).toBeUndefined();

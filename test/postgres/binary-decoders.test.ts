@@ -227,7 +227,14 @@ describe('arrays and composites', () => {
   });
 
   it('refuses multi-dimensional arrays and lower bounds other than 1', () => {
-    const two = arrayBinary(23, [{ size: 2, lower: 1 }, { size: 1, lower: 1 }], [int32(1), int32(2)]);
+    const two = arrayBinary(
+      23,
+      [
+        { size: 2, lower: 1 },
+        { size: 1, lower: 1 },
+      ],
+      [int32(1), int32(2)],
+    );
     expect(failure({ kind: 'array', element: { kind: 'int4' } }, two).valueText).toBe('an array with dimensions [1:2][1:1]');
     const shifted = arrayBinary(23, [{ size: 3, lower: 0 }], [int32(1), int32(2), int32(3)]);
     expect(failure({ kind: 'array', element: { kind: 'int4' } }, shifted).valueText).toBe('an array with bounds [0:2]');
@@ -248,7 +255,11 @@ describe('arrays and composites', () => {
       [25, null],
     ]);
     expect(decode(plan, value)).toEqual(['Main St', [150, null], null]);
-    const bad = recordBinary([[25, null], [1231, arrayBinary(1700, [{ size: 2, lower: 1 }], [null, numericBinary('NaN')])], [25, null]]);
+    const bad = recordBinary([
+      [25, null],
+      [1231, arrayBinary(1700, [{ size: 2, lower: 1 }], [null, numericBinary('NaN')])],
+      [25, null],
+    ]);
     expect(failure(plan, bad).path.join('')).toBe('.amounts[2]');
   });
 });

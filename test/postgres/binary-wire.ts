@@ -50,7 +50,10 @@ export function numericBinary(text: string): Buffer {
   while (groups.length > 0 && groups[groups.length - 1] === 0) groups.pop();
   if (groups.length === 0) weight = 0;
   return Buffer.concat([
-    int16(groups.length), int16(weight), uint16(negative && groups.length > 0 ? 0x4000 : 0), int16(fraction.length),
+    int16(groups.length),
+    int16(weight),
+    uint16(negative && groups.length > 0 ? 0x4000 : 0),
+    int16(fraction.length),
     ...groups.map(uint16),
   ]);
 }

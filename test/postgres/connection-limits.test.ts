@@ -20,18 +20,28 @@ const target = { host: '10.0.0.5', port: 5432, database: 'shop', user: 'app' };
 function fakeTime(): { sleeps: number[]; sleep: (ms: number) => Promise<void>; now: () => number } {
   let t = 0;
   const sleeps: number[] = [];
-  return { sleeps, now: () => t, sleep: async (ms) => { sleeps.push(ms); t += ms; } };
+  return {
+    sleeps,
+    now: () => t,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+      t += ms;
+    },
+  };
 }
 
 describe('connection backoff', () => {
   it('waits out "too many connections" for minutes with growing, jittered pauses, then connects', async () => {
     const time = fakeTime();
     let calls = 0;
-    const client = await connectWithBackoff(async () => {
-      calls++;
-      if (calls <= 6) throw toPostgresError(tooMany(), { operation: 'connect', target });
-      return 'connected';
-    }, { sleep: time.sleep, random: () => 0.5 });
+    const client = await connectWithBackoff(
+      async () => {
+        calls++;
+        if (calls <= 6) throw toPostgresError(tooMany(), { operation: 'connect', target });
+        return 'connected';
+      },
+      { sleep: time.sleep, random: () => 0.5 },
+    );
     expect(client).toBe('connected');
     expect(calls).toBe(7);
     // Each pause is uniform in [delay/2, delay]; with random 0.5 it is 3/4 of 1, 2, 4, 8, 16, 30 s.
@@ -41,13 +51,18 @@ describe('connection backoff', () => {
   it('gives up after the wait budget (three minutes by default) with a retryable error saying how long it tried', async () => {
     const time = fakeTime();
     let calls = 0;
-    const failure = await connectWithBackoff(async () => {
-      calls++;
-      throw toPostgresError(tooMany(), { operation: 'connect', target });
-    }, { sleep: time.sleep, random: () => 1 }).catch((e: unknown) => e);
+    const failure = await connectWithBackoff(
+      async () => {
+        calls++;
+        throw toPostgresError(tooMany(), { operation: 'connect', target });
+      },
+      { sleep: time.sleep, random: () => 1 },
+    ).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(IcebridgeError);
     expect((failure as IcebridgeError).retryable).toBe(true);
-    expect((failure as IcebridgeError).message).toMatch(/too many clients already \[SQLSTATE 53300\] \(still no free connection after \d+ attempts over 180 s\)/);
+    expect((failure as IcebridgeError).message).toMatch(
+      /too many clients already \[SQLSTATE 53300\] \(still no free connection after \d+ attempts over 180 s\)/,
+    );
     expect(time.sleeps.reduce((a, b) => a + b, 0)).toBe(180_000);
     // Far more than the activity retry's three attempts in 14 s.
     expect(calls).toBeGreaterThan(8);
@@ -58,10 +73,15 @@ describe('connection backoff', () => {
     const time = fakeTime();
     let calls = 0;
     const auth = Object.assign(new Error('password authentication failed for user "app"'), { code: '28P01' });
-    await expect(connectWithBackoff(async () => {
-      calls++;
-      throw toPostgresError(auth, { operation: 'connect', target });
-    }, { sleep: time.sleep })).rejects.toMatchObject({ code: 'POSTGRES_AUTH_FAILED' });
+    await expect(
+      connectWithBackoff(
+        async () => {
+          calls++;
+          throw toPostgresError(auth, { operation: 'connect', target });
+        },
+        { sleep: time.sleep },
+      ),
+    ).rejects.toMatchObject({ code: 'POSTGRES_AUTH_FAILED' });
     expect(calls).toBe(1);
     expect(time.sleeps).toEqual([]);
     expect(isNoSlotError(tooMany())).toBe(true);
@@ -96,7 +116,9 @@ describe('connection gate', () => {
 
     const late = fakeTime();
     await expect(gate.acquire({ now: late.now, sleep: late.sleep, timeoutInMs: 5_000 })).rejects.toMatchObject({
-      code: CONNECTION_GATE_TIMEOUT, retryable: true, message: expect.stringContaining('all 2 PostgreSQL connections') as unknown,
+      code: CONNECTION_GATE_TIMEOUT,
+      retryable: true,
+      message: expect.stringContaining('all 2 PostgreSQL connections') as unknown,
     });
     expect(late.now()).toBeGreaterThanOrEqual(5_000);
     b();
@@ -104,7 +126,7 @@ describe('connection gate', () => {
     expect(gate.held).toBe(0);
   });
 
-  it('is one cap across threads, and a dead thread\'s permits are freed by its owner', async () => {
+  it("is one cap across threads, and a dead thread's permits are freed by its owner", async () => {
     const gate = new ConnectionGate(3);
     const mine = gate.tryAcquire()!;
     // A worker attaches to the same memory and takes the two permits left, then exits without releasing them.

@@ -8,7 +8,9 @@ const ENCODED = encodeURIComponent(SECRET);
 
 describe('redactUrl', () => {
   it('keeps user, host, port and database; drops password and query', () => {
-    expect(redactUrl(`postgresql://app:${ENCODED}@db.example.com:6432/sales?sslmode=require&password=${ENCODED}`)).toBe('postgresql://app@db.example.com:6432/sales');
+    expect(redactUrl(`postgresql://app:${ENCODED}@db.example.com:6432/sales?sslmode=require&password=${ENCODED}`)).toBe(
+      'postgresql://app@db.example.com:6432/sales',
+    );
     expect(redactUrl('postgres://app@localhost/app')).toBe('postgresql://app@localhost:5432/app');
     expect(redactUrl('postgres://app:pw@[::1]:5433/db')).toBe('postgresql://app@[::1]:5433/db');
   });

@@ -90,7 +90,11 @@ describe('CopyBinaryParser', () => {
   });
 
   it('waits for the rest of a failing row when its key column has not arrived yet', () => {
-    const keyLast = [compileDecoder({ kind: 'text' }), compileDecoder({ kind: 'decimal', precision: 10, scale: 2, checked: false }), compileDecoder({ kind: 'int8' })];
+    const keyLast = [
+      compileDecoder({ kind: 'text' }),
+      compileDecoder({ kind: 'decimal', precision: 10, scale: 2, checked: false }),
+      compileDecoder({ kind: 'int8' }),
+    ];
     const bytes = copyStream([[Buffer.from('bad'), numericBinary('NaN'), int64(77n)]]);
     const parser = new CopyBinaryParser(keyLast, [2]);
     // Cut inside the key field: the NaN is decodable, the key is not there yet.

@@ -14,13 +14,17 @@ describe('the source from the environment', () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'icebridge-pgpass-'));
     pgpass = path.join(dir, 'pgpass');
-    await writeFile(pgpass, [
-      '# comment lines are skipped: db.example.com:5432:*:*:not-this-one',
-      'db.example.com:5432:shop:reader:S3cr\\:et@p\\\\ss',
-      'db.example.com:*:*:admin:wildcard-port',
-      '*:*:*:*:anything-else',
-      '',
-    ].join('\n'), { mode: 0o600 });
+    await writeFile(
+      pgpass,
+      [
+        '# comment lines are skipped: db.example.com:5432:*:*:not-this-one',
+        'db.example.com:5432:shop:reader:S3cr\\:et@p\\\\ss',
+        'db.example.com:*:*:admin:wildcard-port',
+        '*:*:*:*:anything-else',
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
     await chmod(pgpass, 0o600);
   });
   afterAll(async () => {
@@ -56,7 +60,9 @@ describe('the source from the environment', () => {
     // A URL given without a password gets one the same way; one with a password keeps it.
     const flag = await resolveSourceUrl('postgres://reader@db.example.com:5432/shop', { env: { PGPASSFILE: pgpass } });
     expect(parsePostgresUrl(flag.url).password).toBe(SECRET);
-    expect((await resolveSourceUrl('postgres://reader:given@db.example.com/shop', { env: { PGPASSFILE: pgpass } })).url).toBe('postgres://reader:given@db.example.com/shop');
+    expect((await resolveSourceUrl('postgres://reader:given@db.example.com/shop', { env: { PGPASSFILE: pgpass } })).url).toBe(
+      'postgres://reader:given@db.example.com/shop',
+    );
   });
 
   it('reads ~/.pgpass when PGPASSFILE is not set, and PGPASSWORD wins over the file', async () => {
@@ -69,7 +75,7 @@ describe('the source from the environment', () => {
     expect(parsePostgresUrl((await resolveSourceUrl(undefined, { env: { ...env, PGPASSWORD: 'from-env' } })).url).password).toBe('from-env');
   });
 
-  it('ignores a password file with group or world access, with libpq\'s warning', async () => {
+  it("ignores a password file with group or world access, with libpq's warning", async () => {
     const open = path.join(dir, 'open-pgpass');
     await writeFile(open, '*:*:*:*:too-open\n');
     await chmod(open, 0o644);

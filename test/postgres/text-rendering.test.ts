@@ -7,18 +7,37 @@ describe('renderFloat', () => {
   // Expected strings are PostgreSQL 17's float8out/float4out output (extra_float_digits >= 1).
   it('prints doubles like float8out', () => {
     const cases: Array<[number, string]> = [
-      [0.1, '0.1'], [1e20, '1e+20'], [1.5e-5, '1.5e-05'], [0.0001, '0.0001'], [123456789012345, '123456789012345'],
-      [1e15, '1e+15'], [1234567890123456, '1.234567890123456e+15'], [-2.5, '-2.5'], [100, '100'], [5e-324, '5e-324'],
-      [1.7976931348623157e308, '1.7976931348623157e+308'], [0.30000000000000004, '0.30000000000000004'], [-0, '-0'],
-      [NaN, 'NaN'], [Infinity, 'Infinity'], [-Infinity, '-Infinity'], [123.456, '123.456'], [1e-4, '0.0001'], [9.99e-5, '9.99e-05'],
+      [0.1, '0.1'],
+      [1e20, '1e+20'],
+      [1.5e-5, '1.5e-05'],
+      [0.0001, '0.0001'],
+      [123456789012345, '123456789012345'],
+      [1e15, '1e+15'],
+      [1234567890123456, '1.234567890123456e+15'],
+      [-2.5, '-2.5'],
+      [100, '100'],
+      [5e-324, '5e-324'],
+      [1.7976931348623157e308, '1.7976931348623157e+308'],
+      [0.30000000000000004, '0.30000000000000004'],
+      [-0, '-0'],
+      [NaN, 'NaN'],
+      [Infinity, 'Infinity'],
+      [-Infinity, '-Infinity'],
+      [123.456, '123.456'],
+      [1e-4, '0.0001'],
+      [9.99e-5, '9.99e-05'],
     ];
     for (const [value, text] of cases) expect(renderFloat(value, false), String(value)).toBe(text);
   });
 
   it('prints floats like float4out: shortest digits that survive a float32 round trip', () => {
     const cases: Array<[number, string]> = [
-      [Math.fround(0.1), '0.1'], [Math.fround(3.4028235e38), '3.4028235e+38'], [Math.fround(123456), '123456'],
-      [Math.fround(1234567), '1.234567e+06'], [Math.fround(1.17549435e-38), '1.1754944e-38'], [Math.fround(-0.5), '-0.5'],
+      [Math.fround(0.1), '0.1'],
+      [Math.fround(3.4028235e38), '3.4028235e+38'],
+      [Math.fround(123456), '123456'],
+      [Math.fround(1234567), '1.234567e+06'],
+      [Math.fround(1.17549435e-38), '1.1754944e-38'],
+      [Math.fround(-0.5), '-0.5'],
     ];
     for (const [value, text] of cases) expect(renderFloat(value, true), String(value)).toBe(text);
   });
@@ -51,8 +70,9 @@ describe('dates and timestamps', () => {
 describe('renderForComparison', () => {
   it('quotes array elements the way array_out does', () => {
     const plan: DecodePlan = { kind: 'array', element: { kind: 'text' } };
-    expect(renderForComparison(plan, ['a', null, '', 'NULL', 'null', 'a,b', 'say "hi"', 'back\\slash', ' lead', 'x{y}', 'é']))
-      .toBe('{a,NULL,"","NULL","null","a,b","say \\"hi\\"","back\\\\slash"," lead","x{y}",é}');
+    expect(renderForComparison(plan, ['a', null, '', 'NULL', 'null', 'a,b', 'say "hi"', 'back\\slash', ' lead', 'x{y}', 'é'])).toBe(
+      '{a,NULL,"","NULL","null","a,b","say \\"hi\\"","back\\\\slash"," lead","x{y}",é}',
+    );
   });
 
   it('quotes composite fields the way record_out does, nested arrays included', () => {

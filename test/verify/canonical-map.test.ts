@@ -12,8 +12,16 @@ const STRING_TO_LONG = mapOf('string', 'long');
 
 describe('canonical text of maps', () => {
   it('is the JSON array of [key, value] entries ordered by key text, whatever order the file stored them in', () => {
-    const stored = new Map<Value, Value>([['b', 2n], ['a', 1n], ['c', null]]);
-    const reordered = new Map<Value, Value>([['c', null], ['a', 1n], ['b', 2n]]);
+    const stored = new Map<Value, Value>([
+      ['b', 2n],
+      ['a', 1n],
+      ['c', null],
+    ]);
+    const reordered = new Map<Value, Value>([
+      ['c', null],
+      ['a', 1n],
+      ['b', 2n],
+    ]);
     expect(canonicalValue(STRING_TO_LONG, stored)).toBe('[["a","1"],["b","2"],["c",null]]');
     expect(canonicalValue(STRING_TO_LONG, reordered)).toBe(canonicalValue(STRING_TO_LONG, stored));
   });
@@ -22,37 +30,88 @@ describe('canonical text of maps', () => {
     expect(canonicalValue(STRING_TO_LONG, new Map())).toBe('[]');
     expect(canonicalValue(STRING_TO_LONG, null)).toBeNull();
     const stringValues = mapOf('string', 'string');
-    const texts = [new Map<Value, Value>([['k', null]]), new Map<Value, Value>([['k', 'null']]), new Map<Value, Value>([['k', '']])]
-      .map((m) => canonicalValue(stringValues, m));
+    const texts = [new Map<Value, Value>([['k', null]]), new Map<Value, Value>([['k', 'null']]), new Map<Value, Value>([['k', '']])].map((m) =>
+      canonicalValue(stringValues, m),
+    );
     expect(texts).toEqual(['[["k",null]]', '[["k","null"]]', '[["k",""]]']);
     expect(new Set(texts).size).toBe(3);
   });
 
   it('differs when one value or one key differs', () => {
-    const base = canonicalValue(STRING_TO_LONG, new Map<Value, Value>([['a', 1n], ['b', 2n]]));
-    expect(canonicalValue(STRING_TO_LONG, new Map<Value, Value>([['a', 1n], ['b', 3n]]))).not.toBe(base);
-    expect(canonicalValue(STRING_TO_LONG, new Map<Value, Value>([['a', 1n], ['B', 2n]]))).not.toBe(base);
+    const base = canonicalValue(
+      STRING_TO_LONG,
+      new Map<Value, Value>([
+        ['a', 1n],
+        ['b', 2n],
+      ]),
+    );
+    expect(
+      canonicalValue(
+        STRING_TO_LONG,
+        new Map<Value, Value>([
+          ['a', 1n],
+          ['b', 3n],
+        ]),
+      ),
+    ).not.toBe(base);
+    expect(
+      canonicalValue(
+        STRING_TO_LONG,
+        new Map<Value, Value>([
+          ['a', 1n],
+          ['B', 2n],
+        ]),
+      ),
+    ).not.toBe(base);
     expect(canonicalValue(STRING_TO_LONG, new Map<Value, Value>([['a', 1n]]))).not.toBe(base);
   });
 
-  it('orders keys by code point, as PostgreSQL\'s C collation would', () => {
+  it("orders keys by code point, as PostgreSQL's C collation would", () => {
     // UTF-16 order puts U+FFFD after the surrogate pair of U+1F600; code point order puts it before.
-    const map = new Map<Value, Value>([['\u{1F600}', 1n], ['\uFFFD', 2n], ['Z', 3n], ['a', 4n]]);
+    const map = new Map<Value, Value>([
+      ['\u{1F600}', 1n],
+      ['\uFFFD', 2n],
+      ['Z', 3n],
+      ['a', 4n],
+    ]);
     expect(canonicalValue(STRING_TO_LONG, map)).toBe('[["Z","3"],["a","4"],["\uFFFD","2"],["\u{1F600}","1"]]');
   });
 
   it('orders by the canonical text of keys of any type, and escapes like any JSON string', () => {
     const byInt = mapOf('int', 'string');
-    expect(canonicalValue(byInt, new Map<Value, Value>([[10, 'x'], [-2, 'say "hi"\n'], [9, null]])))
-      .toBe('[["-2","say \\"hi\\"\\n"],["10","x"],["9",null]]');
+    expect(
+      canonicalValue(
+        byInt,
+        new Map<Value, Value>([
+          [10, 'x'],
+          [-2, 'say "hi"\n'],
+          [9, null],
+        ]),
+      ),
+    ).toBe('[["-2","say \\"hi\\"\\n"],["10","x"],["9",null]]');
     const byDecimal = mapOf('decimal(10, 2)', 'double');
-    expect(canonicalValue(byDecimal, new Map<Value, Value>([[150n, -0], [1230n, Number.NaN]]))).toBe('[["1.5","8000000000000000"],["12.3","NaN"]]');
+    expect(
+      canonicalValue(
+        byDecimal,
+        new Map<Value, Value>([
+          [150n, -0],
+          [1230n, Number.NaN],
+        ]),
+      ),
+    ).toBe('[["1.5","8000000000000000"],["12.3","NaN"]]');
   });
 
   it('nests inside lists and structs, and holds lists itself', () => {
     const listOfMaps: IcebergType = { type: 'list', 'element-id': 3, element: STRING_TO_LONG, 'element-required': false };
-    expect(canonicalValue(listOfMaps, [new Map<Value, Value>([['b', 2n], ['a', 1n]]), null]))
-      .toBe(JSON.stringify(['[["a","1"],["b","2"]]', null]));
+    expect(
+      canonicalValue(listOfMaps, [
+        new Map<Value, Value>([
+          ['b', 2n],
+          ['a', 1n],
+        ]),
+        null,
+      ]),
+    ).toBe(JSON.stringify(['[["a","1"],["b","2"]]', null]));
     const mapOfLists = mapOf('string', { type: 'list', 'element-id': 4, element: 'int', 'element-required': false });
     expect(canonicalValue(mapOfLists, new Map<Value, Value>([['k', [1, null, 3]]]))).toBe(JSON.stringify([['k', '["1",null,"3"]']]));
     const rows = new CanonicalRows(['long', STRING_TO_LONG]);

@@ -13,8 +13,25 @@ import { TargetAggregates } from '../../shared/verify/checks/target-aggregates';
 import type { ComparedColumn } from '../../shared/verify/checks/compared-columns';
 
 /** Strings JSON escapes in every way it can: quotes, backslashes, control characters, surrogates paired and lone. */
-const AWKWARD = ['', 'plain', 'null', '"', '\\', 'a"b\\c', '\b\f\n\r\t', '\u0000\u0001\u001f', '\u007f', 'é', '€ 漢字', '😀',
-  '\ud800', 'x\udc00', '\ud83d\ude00\ud83d', '\u2028\u2029', '["nested",null]'];
+const AWKWARD = [
+  '',
+  'plain',
+  'null',
+  '"',
+  '\\',
+  'a"b\\c',
+  '\b\f\n\r\t',
+  '\u0000\u0001\u001f',
+  '\u007f',
+  'é',
+  '€ 漢字',
+  '😀',
+  '\ud800',
+  'x\udc00',
+  '\ud83d\ude00\ud83d',
+  '\u2028\u2029',
+  '["nested",null]',
+];
 
 describe('row texts', () => {
   it('are exactly JSON.stringify of the canonical values, escapes and all', () => {
@@ -28,7 +45,7 @@ describe('row texts', () => {
     }
   });
 
-  it('hash a one-column row as PostgreSQL\'s hashtextextended(text, 0) does (values taken from PostgreSQL 17 on x86-64)', () => {
+  it("hash a one-column row as PostgreSQL's hashtextextended(text, 0) does (values taken from PostgreSQL 17 on x86-64)", () => {
     const u64 = (signed: bigint) => reduceHash(signed.toString());
     const rowHash = (text: string): bigint => {
       new RowHasher(['string']).hashCanonical([text]);
@@ -45,8 +62,23 @@ describe('row texts', () => {
 
 describe('canonical values by their fast paths', () => {
   it('write decimals as trimScale(decimalToString(...)), from numbers and bigints alike', () => {
-    const values = [0n, 1n, -1n, 10n, -10n, 5n, -5n, 1230n, -1230n, 9_007_199_254_740_991n, -9_007_199_254_740_991n, 9_007_199_254_740_992n,
-      10n ** 37n, -(10n ** 37n) + 1n, 12_345_678_901_234_567_890n];
+    const values = [
+      0n,
+      1n,
+      -1n,
+      10n,
+      -10n,
+      5n,
+      -5n,
+      1230n,
+      -1230n,
+      9_007_199_254_740_991n,
+      -9_007_199_254_740_991n,
+      9_007_199_254_740_992n,
+      10n ** 37n,
+      -(10n ** 37n) + 1n,
+      12_345_678_901_234_567_890n,
+    ];
     for (const scale of [0, 1, 2, 5, 10, 18, 38]) {
       for (const v of values) {
         const type = `decimal(38, ${scale})` as IcebergType;
@@ -74,18 +106,26 @@ describe('canonical values by their fast paths', () => {
   });
 
   it('keep every float bit in a reused buffer, value after value', () => {
-    expect([0.1, -0, 1.5, Number.NaN, Number.MIN_VALUE].map((f) => canonicalValue('double', f)))
-      .toEqual(['3fb999999999999a', '8000000000000000', '3ff8000000000000', 'NaN', '0000000000000001']);
+    expect([0.1, -0, 1.5, Number.NaN, Number.MIN_VALUE].map((f) => canonicalValue('double', f))).toEqual([
+      '3fb999999999999a',
+      '8000000000000000',
+      '3ff8000000000000',
+      'NaN',
+      '0000000000000001',
+    ]);
     expect([Math.fround(0.1), -0, Number.POSITIVE_INFINITY].map((f) => canonicalValue('float', f))).toEqual(['3dcccccd', '80000000', '7f800000']);
   });
 
   it('quote list and struct elements as JSON strings', () => {
     const list: IcebergType = { type: 'list', 'element-id': 2, element: 'string', 'element-required': false };
     expect(canonicalValue(list, [...AWKWARD, null])).toBe(JSON.stringify([...AWKWARD, null]));
-    const struct: IcebergType = { type: 'struct', fields: [
-      { id: 3, name: 'a', required: false, type: 'double' },
-      { id: 4, name: 'b', required: false, type: list },
-    ] };
+    const struct: IcebergType = {
+      type: 'struct',
+      fields: [
+        { id: 3, name: 'a', required: false, type: 'double' },
+        { id: 4, name: 'b', required: false, type: list },
+      ],
+    };
     expect(canonicalValue(struct, [-0, ['x', null]])).toBe(JSON.stringify(['8000000000000000', '["x",null]']));
   });
 });

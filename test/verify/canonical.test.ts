@@ -58,7 +58,12 @@ describe('aggregate orderings', () => {
   it('orders floats as PostgreSQL does, with -0.0 below 0.0', () => {
     const sorted = [Number.NaN, 1, -0, 0, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY].sort(compareFloats);
     expect(sorted.map((f) => canonicalValue('double', f))).toEqual([
-      'fff0000000000000', '8000000000000000', '0000000000000000', '3ff0000000000000', '7ff0000000000000', 'NaN',
+      'fff0000000000000',
+      '8000000000000000',
+      '0000000000000000',
+      '3ff0000000000000',
+      '7ff0000000000000',
+      'NaN',
     ]);
   });
 
@@ -70,11 +75,22 @@ describe('aggregate orderings', () => {
 
   it('accumulates exact sums and extremes', () => {
     const columns: ComparedColumn[] = [
-      { name: 'amount', type: 'decimal(10, 2)', plan: { kind: 'decimal', precision: 10, scale: 2, checked: false }, valueSql: '', canonicalSql: '', nullable: true },
+      {
+        name: 'amount',
+        type: 'decimal(10, 2)',
+        plan: { kind: 'decimal', precision: 10, scale: 2, checked: false },
+        valueSql: '',
+        canonicalSql: '',
+        nullable: true,
+      },
       { name: 'score', type: 'double', plan: { kind: 'float8' }, valueSql: '', canonicalSql: '', nullable: true },
     ];
     const aggregates = new TargetAggregates(columns);
-    for (const [amount, score] of [[1n, -0], [99999999n, 0], [null, Number.NaN]] as const) {
+    for (const [amount, score] of [
+      [1n, -0],
+      [99999999n, 0],
+      [null, Number.NaN],
+    ] as const) {
       aggregates.add([amount, score]);
     }
     const figures = aggregates.figures(new Set());

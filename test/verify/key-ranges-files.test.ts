@@ -49,13 +49,21 @@ describe('rangesFromFiles', () => {
     const ranges = rangesFromFiles(files, 250);
     expect(ranges).toHaveLength(4);
     expect(ranges.map((r) => r.estimatedRows)).toEqual([300, 200, 300, 200]);
-    expect(ranges.map((r) => [r.lo, r.hi])).toEqual([[null, '300'], ['300', '500'], ['500', '800'], ['800', null]]);
+    expect(ranges.map((r) => [r.lo, r.hi])).toEqual([
+      [null, '300'],
+      ['300', '500'],
+      ['500', '800'],
+      ['800', null],
+    ]);
   });
 
   it('sorts files given out of order', () => {
     const files = [file(200n, 299n, 100), file(0n, 99n, 100), file(300n, 399n, 100), file(100n, 199n, 100)];
     const ranges = rangesFromFiles(files, 200);
-    expect(ranges.map((r) => [r.lo, r.hi, r.estimatedRows])).toEqual([[null, '200', 200], ['200', null, 200]]);
+    expect(ranges.map((r) => [r.lo, r.hi, r.estimatedRows])).toEqual([
+      [null, '200', 200],
+      ['200', null, 200],
+    ]);
     for (const f of files) expect(readers(ranges, f)).toHaveLength(1);
   });
 
@@ -64,7 +72,10 @@ describe('rangesFromFiles', () => {
     const files = [file(0n, 99n, 100), file(50n, 350n, 100), file(100n, 199n, 100), file(200n, 299n, 100), file(400n, 499n, 100), file(500n, 599n, 100)];
     const ranges = rangesFromFiles(files, 200);
     expectPartition(ranges, files);
-    expect(ranges.map((r) => [r.lo, r.hi, r.estimatedRows])).toEqual([[null, '400', 400], ['400', null, 200]]);
+    expect(ranges.map((r) => [r.lo, r.hi, r.estimatedRows])).toEqual([
+      [null, '400', 400],
+      ['400', null, 200],
+    ]);
     for (const f of files) expect(readers(ranges, f)).toHaveLength(1);
   });
 
@@ -81,7 +92,10 @@ describe('rangesFromFiles', () => {
   it('covers extreme keys', () => {
     const files = [file(MIN, -1n, 100), file(0n, MAX, 100)];
     const ranges = rangesFromFiles(files, 100);
-    expect(ranges.map((r) => [r.lo, r.hi])).toEqual([[null, '0'], ['0', null]]);
+    expect(ranges.map((r) => [r.lo, r.hi])).toEqual([
+      [null, '0'],
+      ['0', null],
+    ]);
     expectPartition(ranges, files);
   });
 
@@ -97,7 +111,11 @@ describe('rangesFromFiles', () => {
     const files = [file(0n, 99n, 100), file(100n, 10_099n, 10_000), file(10_100n, 10_199n, 100)];
     const ranges = rangesFromFiles(files, 1000);
     expectPartition(ranges, files);
-    expect(ranges.map((r) => [r.lo, r.hi, r.estimatedRows])).toEqual([[null, '100', 100], ['100', '10100', 10_000], ['10100', null, 100]]);
+    expect(ranges.map((r) => [r.lo, r.hi, r.estimatedRows])).toEqual([
+      [null, '100', 100],
+      ['100', '10100', 10_000],
+      ['10100', null, 100],
+    ]);
     expect(rangesFromFiles([file(0n, 9_999n, 10_000)], 1000)).toEqual([]);
   });
 });
@@ -111,7 +129,7 @@ describe('keyFileBounds', () => {
   const id = { namespace: ['ns'], name: 't' };
   const rows = (from: number, count: number): Row[] => Array.from({ length: count }, (_v, i) => [BigInt(from + i), from + i - 700, `n${from + i}`]);
 
-  it('reads each live data file\'s key bounds from the manifests', async () => {
+  it("reads each live data file's key bounds from the manifests", async () => {
     const catalog = new HadoopCatalog(new MemoryFileIO(), 'memory://warehouse');
     await catalog.createTable(id, { schema });
     const paths: string[] = [];
@@ -128,7 +146,10 @@ describe('keyFileBounds', () => {
     const bounds = (await keyFileBounds(catalog.io, metadata, undefined, 'id'))!.sort(byLower);
     expect(bounds).toEqual([file(0n, 499n, 500), file(1000n, 1499n, 500)]);
     expect((await keyFileBounds(catalog.io, metadata, undefined, 'k'))!.sort(byLower)).toEqual([file(-700n, -201n, 500), file(300n, 799n, 500)]);
-    expect(rangesFromFiles(bounds, 500).map((r) => [r.lo, r.hi])).toEqual([[null, '1000'], ['1000', null]]);
+    expect(rangesFromFiles(bounds, 500).map((r) => [r.lo, r.hi])).toEqual([
+      [null, '1000'],
+      ['1000', null],
+    ]);
     expect(await keyFileBounds(catalog.io, metadata, undefined, 'name')).toBeUndefined();
     expect(await keyFileBounds(catalog.io, metadata, undefined, 'missing')).toBeUndefined();
     expect(await keyFileBounds(catalog.io, metadata, 42n, 'id')).toBeUndefined();

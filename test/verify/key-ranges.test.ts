@@ -7,14 +7,25 @@ import { splitKeySpan } from '../../shared/verify/steps/verify-table';
 describe('splitKeySpan', () => {
   it('covers every key exactly once, with open outer ranges', () => {
     const ranges = splitKeySpan(1n, 6000n, 6, 6000);
-    expect(ranges.map((r) => [r.lo, r.hi])).toEqual([[null, '1001'], ['1001', '2001'], ['2001', '3001'], ['3001', '4001'], ['4001', '5001'], ['5001', null]]);
+    expect(ranges.map((r) => [r.lo, r.hi])).toEqual([
+      [null, '1001'],
+      ['1001', '2001'],
+      ['2001', '3001'],
+      ['3001', '4001'],
+      ['4001', '5001'],
+      ['5001', null],
+    ]);
     expect(ranges.every((r) => r.estimatedRows === 1000)).toBe(true);
     const owner = (key: bigint) => ranges.filter((r) => (r.lo === null || key >= BigInt(r.lo)) && (r.hi === null || key < BigInt(r.hi)));
     for (const key of [-(2n ** 63n), 0n, 1n, 1000n, 1001n, 3000n, 6000n, 2n ** 63n - 1n]) expect(owner(key), String(key)).toHaveLength(1);
   });
 
   it('makes no more ranges than there are keys, and handles the whole int8 span', () => {
-    expect(splitKeySpan(5n, 7n, 10, 100_000).map((r) => [r.lo, r.hi])).toEqual([[null, '6'], ['6', '7'], ['7', null]]);
+    expect(splitKeySpan(5n, 7n, 10, 100_000).map((r) => [r.lo, r.hi])).toEqual([
+      [null, '6'],
+      ['6', '7'],
+      ['7', null],
+    ]);
     const wide = splitKeySpan(-(2n ** 63n), 2n ** 63n - 1n, 4, 4_000_000);
     expect(wide).toHaveLength(4);
     expect(wide.map((r) => r.lo)).toEqual([null, String(-(2n ** 62n)), '0', String(2n ** 62n)]);
@@ -23,7 +34,14 @@ describe('splitKeySpan', () => {
 
 describe('mergeRowRanges', () => {
   const checks: TableVerification = {
-    table: 'public.t', target: 'public.t', level: 'full', status: 'ok', schema: [], aggregates: [], samples: [], durationMs: 1,
+    table: 'public.t',
+    target: 'public.t',
+    level: 'full',
+    status: 'ok',
+    schema: [],
+    aggregates: [],
+    samples: [],
+    durationMs: 1,
     counts: { source: '30', targetManifest: '30', targetRead: '30', ok: true },
   };
   const range = (index: number, differing: number, notExamined = 0): RowRangeResult => ({

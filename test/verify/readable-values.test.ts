@@ -22,7 +22,7 @@ describe('readableValue', () => {
     expect(readableValue('time', '86400000000')).toBe('24:00:00.000000');
   });
 
-  it('matches JavaScript\'s own date arithmetic across centuries', () => {
+  it("matches JavaScript's own date arithmetic across centuries", () => {
     for (let days = -800_000; days <= 800_000; days += 997) {
       const micros = BigInt(days) * 86_400_000_000n + 3_723_000_456n;
       const iso = new Date(days * 86_400_000 + 3_723_000).toISOString();
@@ -33,7 +33,14 @@ describe('readableValue', () => {
 
   it('shows floats as their shortest decimal, -0 and NaN kept, and never two values alike', () => {
     const double = (n: number) => readableValue('double', canonicalValue('double', n));
-    expect([double(0.1), double(-0), double(0), double(Number.NaN), double(-Infinity), double(5e-324)]).toEqual(['0.1', '-0', '0', 'NaN', '-Infinity', '5e-324']);
+    expect([double(0.1), double(-0), double(0), double(Number.NaN), double(-Infinity), double(5e-324)]).toEqual([
+      '0.1',
+      '-0',
+      '0',
+      'NaN',
+      '-Infinity',
+      '5e-324',
+    ]);
     expect(readableValue('float', canonicalValue('float', Math.fround(1.1)))).toBe('1.100000023841858');
     expect(double(0.1 + 0.2)).not.toBe(double(0.3));
   });
@@ -48,8 +55,16 @@ describe('readableValue', () => {
 
 describe('readableReport', () => {
   const table: TableVerification = {
-    table: 'public.events', target: 'public.events', level: 'full', status: 'differs', schema: [], durationMs: 1,
-    columns: [{ name: 'at', type: 'timestamptz' }, { name: 'n', type: 'long' }],
+    table: 'public.events',
+    target: 'public.events',
+    level: 'full',
+    status: 'differs',
+    schema: [],
+    durationMs: 1,
+    columns: [
+      { name: 'at', type: 'timestamptz' },
+      { name: 'n', type: 'long' },
+    ],
     aggregates: [
       { column: 'at', aggregate: 'max', source: '1', target: '2', ok: false },
       { column: 'n', aggregate: 'sum', source: '5', target: '5', ok: true },
@@ -61,7 +76,10 @@ describe('readableReport', () => {
 
   it('maps the values of typed columns in aggregates, keys, differences and samples, and nothing else', () => {
     const readable = readableReport(report).tables[0]!;
-    expect(readable.aggregates.map((a) => [a.source, a.target])).toEqual([['1970-01-01T00:00:00.000001Z', '1970-01-01T00:00:00.000002Z'], ['5', '5']]);
+    expect(readable.aggregates.map((a) => [a.source, a.target])).toEqual([
+      ['1970-01-01T00:00:00.000001Z', '1970-01-01T00:00:00.000002Z'],
+      ['5', '5'],
+    ]);
     expect(readable.rows!.differences[0]).toMatchObject({ key: { at: '1970-01-01T00:00:00.000000Z' }, columns: [{ source: '1', target: '2' }] });
     expect(readable.samples[0]).toEqual({ key: { at: '1970-01-01T00:00:00.000000Z' }, source: { at: '1970-01-01T00:00:00.000000Z', n: '1' }, target: null });
     // The canonical report is left untouched (the JSON report prints it).

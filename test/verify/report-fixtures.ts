@@ -66,9 +66,25 @@ export const SCHEMA_TABLE: TableVerification = {
   level: 'full',
   status: 'differs',
   schema: [
-    { kind: 'TYPE_MISMATCH', field: 'amount', expected: { type: 'decimal(12,2)', required: true }, actual: { type: 'double', required: true }, fixSql: 'ALTER TABLE "public"."payments" ALTER COLUMN "amount" TYPE double precision;' },
-    { kind: 'MISSING_FIELD', field: 'currency', expected: { type: 'string', required: false }, fixSql: 'ALTER TABLE "public"."payments" DROP COLUMN "currency";' },
-    { kind: 'EXTRA_FIELD', field: 'legacy_ref', actual: { type: 'long', required: false }, fixSql: 'ALTER TABLE "public"."payments" ADD COLUMN "legacy_ref" bigint;' },
+    {
+      kind: 'TYPE_MISMATCH',
+      field: 'amount',
+      expected: { type: 'decimal(12,2)', required: true },
+      actual: { type: 'double', required: true },
+      fixSql: 'ALTER TABLE "public"."payments" ALTER COLUMN "amount" TYPE double precision;',
+    },
+    {
+      kind: 'MISSING_FIELD',
+      field: 'currency',
+      expected: { type: 'string', required: false },
+      fixSql: 'ALTER TABLE "public"."payments" DROP COLUMN "currency";',
+    },
+    {
+      kind: 'EXTRA_FIELD',
+      field: 'legacy_ref',
+      actual: { type: 'long', required: false },
+      fixSql: 'ALTER TABLE "public"."payments" ADD COLUMN "legacy_ref" bigint;',
+    },
     { kind: 'NULLABILITY_MISMATCH', field: 'paid_at', expected: { type: 'timestamptz', required: false }, actual: { type: 'timestamptz', required: true } },
   ],
   counts: { source: '300', targetManifest: '300', ok: true },
@@ -101,7 +117,9 @@ export const HOSTILE_TABLE: TableVerification = {
   counts: { source: '1', targetManifest: '1', ok: true },
   aggregates: [{ column: '<img src=x onerror=alert(2)>', aggregate: 'group:<b>bold</b>', source: '1', target: '1', ok: true }],
   rows: { compared: '1', differing: '0', differences: [] },
-  samples: [{ key: { '"k"': "'); alert(3); ('" }, source: { v: '</code></td><script>alert(4)</script>' }, target: { v: '</code></td><script>alert(4)</script>' } }],
+  samples: [
+    { key: { '"k"': "'); alert(3); ('" }, source: { v: '</code></td><script>alert(4)</script>' }, target: { v: '</code></td><script>alert(4)</script>' } },
+  ],
   durationMs: 3,
 };
 
@@ -130,13 +148,34 @@ export const LONG_VALUE_TABLE: TableVerification = {
   schema: [],
   counts: { source: '2', targetManifest: '2', targetRead: '2', ok: true },
   aggregates: [{ column: 'body', aggregate: 'max', source: LONG_SOURCE, target: LONG_TARGET, ok: false }],
-  rows: { compared: '2', differing: '1', differences: [{ key: { id: '7' }, kind: 'VALUE_MISMATCH', columns: [{ column: 'body', source: LONG_SOURCE, target: LONG_TARGET }] }] },
-  samples: [{ key: { id: '7' }, source: { id: '7', body: LONG_SOURCE, blob: boundedHex(new Uint8Array(1_000)) }, target: { id: '7', body: LONG_TARGET, blob: boundedHex(new Uint8Array(1_000)) } }],
-  columns: [{ name: 'id', type: 'int' }, { name: 'body', type: 'string' }, { name: 'blob', type: 'binary' }],
+  rows: {
+    compared: '2',
+    differing: '1',
+    differences: [{ key: { id: '7' }, kind: 'VALUE_MISMATCH', columns: [{ column: 'body', source: LONG_SOURCE, target: LONG_TARGET }] }],
+  },
+  samples: [
+    {
+      key: { id: '7' },
+      source: { id: '7', body: LONG_SOURCE, blob: boundedHex(new Uint8Array(1_000)) },
+      target: { id: '7', body: LONG_TARGET, blob: boundedHex(new Uint8Array(1_000)) },
+    },
+  ],
+  columns: [
+    { name: 'id', type: 'int' },
+    { name: 'body', type: 'string' },
+    { name: 'blob', type: 'binary' },
+  ],
   durationMs: 40,
 };
 
 /** A run of the one table with long values. */
 export function longValueReport(): VerificationReport {
-  return { level: 'full', source: 'postgres://app@db:5432/shop', warehouse: '/data/warehouse', startedAt: '2026-11-30T10:00:00.000Z', tables: [LONG_VALUE_TABLE], ok: false };
+  return {
+    level: 'full',
+    source: 'postgres://app@db:5432/shop',
+    warehouse: '/data/warehouse',
+    startedAt: '2026-11-30T10:00:00.000Z',
+    tables: [LONG_VALUE_TABLE],
+    ok: false,
+  };
 }

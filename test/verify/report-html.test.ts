@@ -64,7 +64,9 @@ describe('renderHtmlReport', () => {
 
   it('shows schema side by side, colour-coded by kind, with the SQL that fixes the drift', () => {
     expect(html).toContain('<tr class="k-TYPE_MISMATCH" data-kind="TYPE_MISMATCH"><td><code class="value">amount</code></td>');
-    expect(html).toContain('<code class="value">decimal(12,2)</code><span class="req">required</span></td><td><code class="value">double</code><span class="req">required</span></td>');
+    expect(html).toContain(
+      '<code class="value">decimal(12,2)</code><span class="req">required</span></td><td><code class="value">double</code><span class="req">required</span></td>',
+    );
     expect(html).toMatch(/\.k-TYPE_MISMATCH\{--k:#[0-9a-f]{6}\}/);
     expect(html).toContain('SQL that would bring PostgreSQL in line');
     expect(html).toContain('ALTER TABLE &quot;public&quot;.&quot;payments&quot; ALTER COLUMN &quot;amount&quot; TYPE double precision;');
@@ -83,7 +85,15 @@ describe('renderHtmlReport', () => {
     expect(html).toContain('<tr class="bad k-AGGREGATE_MISMATCH" data-kind="AGGREGATE_MISMATCH"><td><code class="value">amount</code></td><td>sum</td>');
     expect(html).toContain('<td>group:NL</td><td><code class="value">4100</code></td><td><code class="value">4100</code></td>');
     const figure = (card: string) => new RegExp(`data-card="${card}"><span class="figure">([^<]*)<`).exec(html)![1];
-    expect([figure('tables'), figure('ok'), figure('differs'), figure('error'), figure('schema'), figure('rows-compared'), figure('rows-differing')]).toEqual(['5', '2', '2', '1', '4', '1,205,301', '3']);
+    expect([figure('tables'), figure('ok'), figure('differs'), figure('error'), figure('schema'), figure('rows-compared'), figure('rows-differing')]).toEqual([
+      '5',
+      '2',
+      '2',
+      '1',
+      '4',
+      '1,205,301',
+      '3',
+    ]);
   });
 
   it('says so when everything verified exact', () => {

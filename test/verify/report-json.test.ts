@@ -7,7 +7,11 @@ import { LONG_SOURCE, ROWS_TABLE, SCHEMA_TABLE, longValueReport, sampleReport } 
 function reversedKeys<T>(value: T): T {
   if (Array.isArray(value)) return value.map(reversedKeys) as T;
   if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reversedKeys(v)])) as T;
+  return Object.fromEntries(
+    Object.entries(value)
+      .reverse()
+      .map(([k, v]) => [k, reversedKeys(v)]),
+  ) as T;
 }
 
 describe('renderJsonReport', () => {
@@ -43,7 +47,12 @@ describe('renderJsonReport', () => {
     const report: VerificationReport = {
       ...sampleReport(),
       tables: [
-        { ...structuredClone(SCHEMA_TABLE), error: undefined, rows: undefined, counts: { source: '9223372036854775807', targetManifest: '9223372036854775807', targetRead: undefined, ok: true } },
+        {
+          ...structuredClone(SCHEMA_TABLE),
+          error: undefined,
+          rows: undefined,
+          counts: { source: '9223372036854775807', targetManifest: '9223372036854775807', targetRead: undefined, ok: true },
+        },
         structuredClone(ROWS_TABLE),
       ],
     };
@@ -53,7 +62,12 @@ describe('renderJsonReport', () => {
     expect(text).toContain('"source": "9223372036854775807"');
     const parsed = JSON.parse(text) as VerificationReport;
     expect('rows' in parsed.tables[0]!).toBe(false);
-    expect(parsed.tables[0]!.schema[1]).toEqual({ kind: 'MISSING_FIELD', field: 'currency', expected: { type: 'string', required: false }, fixSql: SCHEMA_TABLE.schema[1]!.fixSql });
+    expect(parsed.tables[0]!.schema[1]).toEqual({
+      kind: 'MISSING_FIELD',
+      field: 'currency',
+      expected: { type: 'string', required: false },
+      fixSql: SCHEMA_TABLE.schema[1]!.fixSql,
+    });
     expect(Object.keys(parsed.tables[1]!.rows!)).toEqual(['compared', 'differing', 'rangesNotExamined', 'differences']);
     expect(parsed.tables[1]!.rows!.differences[0]!.columns[1]).toEqual({ column: 'note', source: null, target: 'NULL' });
   });

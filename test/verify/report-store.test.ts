@@ -23,7 +23,7 @@ function outcome(reports: string, tables: TableVerification[]): VerificationOutc
 }
 
 describe('report store', () => {
-  it('names a verification\'s folder by an id encoded for file and blob names, distinct ids apart', () => {
+  it("names a verification's folder by an id encoded for file and blob names, distinct ids apart", () => {
     const catalog = new HadoopCatalog(new MemoryFileIO(), 'memory://wh');
     expect(verificationReportsLocation(catalog, 'run-abc-1:verify')).toBe('memory://wh/.icebridge/verifications/run-abc-1_3Averify');
     const ids = ['a:b', 'a_3Ab', 'a_b', 'a.b', 'a/b', '..', 'é'];
@@ -34,17 +34,28 @@ describe('report store', () => {
   });
 
   it('keeps figures only in a summary, with the error shortened', () => {
-    const summary = summarizeTableVerification(table('t', {
+    const summary = summarizeTableVerification(
+      table('t', {
+        status: 'error',
+        error: 'x'.repeat(5_000),
+        counts: { source: '3', targetManifest: '4', ok: false },
+        rows: { compared: '3', differing: '2', differences: [{ key: { id: '1' }, kind: 'MISSING_IN_TARGET', columns: [] }] },
+        aggregates: [{ column: 'c', aggregate: 'max', source: 'a', target: 'b', ok: false }],
+      }),
+    );
+    expect(summary).toEqual({
+      table: 'public.t',
+      target: 'lake.t',
+      level: 'full',
       status: 'error',
-      error: 'x'.repeat(5_000),
-      counts: { source: '3', targetManifest: '4', ok: false },
-      rows: { compared: '3', differing: '2', differences: [{ key: { id: '1' }, kind: 'MISSING_IN_TARGET', columns: [] }] },
-      aggregates: [{ column: 'c', aggregate: 'max', source: 'a', target: 'b', ok: false }],
-    }));
-    expect(summary).toEqual({ table: 'public.t', target: 'lake.t', level: 'full', status: 'error', error: `${'x'.repeat(MAX_SUMMARY_ERROR_LENGTH - 1)}…`, countsOk: false, differingRows: '2', durationMs: 5 });
+      error: `${'x'.repeat(MAX_SUMMARY_ERROR_LENGTH - 1)}…`,
+      countsOk: false,
+      differingRows: '2',
+      durationMs: 5,
+    });
   });
 
-  it('assembles the page\'s tables from their files, and an unreadable file as that table\'s error', async () => {
+  it("assembles the page's tables from their files, and an unreadable file as that table's error", async () => {
     const io = new MemoryFileIO();
     const reports = 'memory://wh/.icebridge/verifications/v';
     const tables = [table('a'), table('b', { status: 'differs', rows: { compared: '1', differing: '1', differences: [] } }), table('c'), table('d')];
@@ -55,7 +66,12 @@ describe('report store', () => {
     await io.write(tableReportLocation(reports, 2), new TextEncoder().encode('{"cut'));
     await saveTableVerification(io, tableReportLocation(reports, 3), table('other'));
     const report = await assembleVerificationReport(io, out);
-    expect(report.tables.map((t) => [t.table, t.status])).toEqual([['public.a', 'ok'], ['public.b', 'differs'], ['public.c', 'error'], ['public.d', 'error']]);
+    expect(report.tables.map((t) => [t.table, t.status])).toEqual([
+      ['public.a', 'ok'],
+      ['public.b', 'differs'],
+      ['public.c', 'error'],
+      ['public.d', 'error'],
+    ]);
     expect(report.tables[3]!.error).toBe(`its report ${reports}/tables/3.json cannot be read: it is not the report of this table`);
     expect(report.ok).toBe(false);
   });

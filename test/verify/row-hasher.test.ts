@@ -34,7 +34,13 @@ function random(seed: number): () => number {
 const LIST: IcebergType = { type: 'list', 'element-id': 9, element: 'long', 'element-required': false };
 const STRINGS: IcebergType = { type: 'list', 'element-id': 12, element: 'string', 'element-required': false };
 const AWKWARD = ['', 'null', 'a"b\\c', '\b\f\n\r\t\u0000\u001f', 'é€漢😀', '\ud800', 'x\udc00', '\u2028', 'y'.repeat(40)];
-const STRUCT: IcebergType = { type: 'struct', fields: [{ id: 10, name: 'a', required: false, type: 'string' }, { id: 11, name: 'b', required: false, type: 'double' }] };
+const STRUCT: IcebergType = {
+  type: 'struct',
+  fields: [
+    { id: 10, name: 'a', required: false, type: 'string' },
+    { id: 11, name: 'b', required: false, type: 'double' },
+  ],
+};
 
 /** Per type: values our reader can return, the awkward ones first, then random ones. */
 function valuesOf(type: IcebergType, next: () => number): Value[] {
@@ -42,29 +48,88 @@ function valuesOf(type: IcebergType, next: () => number): Value[] {
   const bytes = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(next() * 256));
   const some = <T extends Value>(make: () => T) => Array.from({ length: 200 }, make);
   switch (type) {
-    case 'boolean': return [true, false];
-    case 'int': return [0, -1, 1, 9, 10, 99, 100, -2147483648, 2147483647, ...some(() => Math.floor((next() - 0.5) * 2 ** 32))];
+    case 'boolean':
+      return [true, false];
+    case 'int':
+      return [0, -1, 1, 9, 10, 99, 100, -2147483648, 2147483647, ...some(() => Math.floor((next() - 0.5) * 2 ** 32))];
     case 'long':
     case 'timestamptz':
-      return [0n, -1n, 9n, 10n, 2147483648n, -(2n ** 63n), 2n ** 63n - 1n, 2n ** 53n, 2n ** 53n - 1n, -(2n ** 53n) + 1n, 9_999_999_999_999_999n,
-        1_700_000_000_000_001n, 100_000_000n, 99_999_999n, ...some(big), ...some(() => BigInt(Math.floor((next() - 0.5) * 2 ** 40)))];
-    case 'date': return [0, -1, 18628, -719528, 2932896, ...some(() => Math.floor((next() - 0.5) * 2 ** 22))];
-    case 'double': return [0, -0, Number.NaN, Infinity, -Infinity, 5e-324, 1.5, -1e300, ...some(() => (next() - 0.5) * 10 ** Math.floor(next() * 40))];
-    case 'float': return [0, -0, Number.NaN, Infinity, Math.fround(1.1), ...some(() => Math.fround((next() - 0.5) * 1e6))];
-    case 'string': return ['', 'null', 'a"b\\c', 'é€漢😀', '\ud800', 'x'.repeat(5000), 'é'.repeat(3000), ...some(() => String.fromCharCode(...Array.from({ length: Math.floor(next() * 30) }, () => Math.floor(next() * 0x3000))))];
-    case 'uuid': return ['00000000-0000-0000-0000-000000000000', 'ABCDEF01-2345-6789-ABCD-EF0123456789', bytes(16), ...some(() => bytes(16))];
-    case 'binary': return [new Uint8Array(0), bytes(1), bytes(3000), ...some(() => bytes(Math.floor(next() * 40)))];
-    case 'decimal(12, 2)': return [0n, 1n, -1n, 10n, 100n, -100n, 1230n, -5n, 99_999_999_999_9n, 12345, -7, ...some(() => BigInt(Math.floor((next() - 0.5) * 2 ** 45)))];
-    case 'decimal(38, 10)': return [0n, 10n ** 37n, -(10n ** 37n) + 1n, 10_000_000_000n, 5n, ...some(big)];
-    case 'decimal(20, 0)': return [0n, -1n, 10n ** 19n, ...some(big)];
+      return [
+        0n,
+        -1n,
+        9n,
+        10n,
+        2147483648n,
+        -(2n ** 63n),
+        2n ** 63n - 1n,
+        2n ** 53n,
+        2n ** 53n - 1n,
+        -(2n ** 53n) + 1n,
+        9_999_999_999_999_999n,
+        1_700_000_000_000_001n,
+        100_000_000n,
+        99_999_999n,
+        ...some(big),
+        ...some(() => BigInt(Math.floor((next() - 0.5) * 2 ** 40))),
+      ];
+    case 'date':
+      return [0, -1, 18628, -719528, 2932896, ...some(() => Math.floor((next() - 0.5) * 2 ** 22))];
+    case 'double':
+      return [0, -0, Number.NaN, Infinity, -Infinity, 5e-324, 1.5, -1e300, ...some(() => (next() - 0.5) * 10 ** Math.floor(next() * 40))];
+    case 'float':
+      return [0, -0, Number.NaN, Infinity, Math.fround(1.1), ...some(() => Math.fround((next() - 0.5) * 1e6))];
+    case 'string':
+      return [
+        '',
+        'null',
+        'a"b\\c',
+        'é€漢😀',
+        '\ud800',
+        'x'.repeat(5000),
+        'é'.repeat(3000),
+        ...some(() => String.fromCharCode(...Array.from({ length: Math.floor(next() * 30) }, () => Math.floor(next() * 0x3000)))),
+      ];
+    case 'uuid':
+      return ['00000000-0000-0000-0000-000000000000', 'ABCDEF01-2345-6789-ABCD-EF0123456789', bytes(16), ...some(() => bytes(16))];
+    case 'binary':
+      return [new Uint8Array(0), bytes(1), bytes(3000), ...some(() => bytes(Math.floor(next() * 40)))];
+    case 'decimal(12, 2)':
+      return [0n, 1n, -1n, 10n, 100n, -100n, 1230n, -5n, 99_999_999_999_9n, 12345, -7, ...some(() => BigInt(Math.floor((next() - 0.5) * 2 ** 45)))];
+    case 'decimal(38, 10)':
+      return [0n, 10n ** 37n, -(10n ** 37n) + 1n, 10_000_000_000n, 5n, ...some(big)];
+    case 'decimal(20, 0)':
+      return [0n, -1n, 10n ** 19n, ...some(big)];
     default:
       if (type === STRINGS) return [[], [null], AWKWARD, [...AWKWARD, null].reverse(), ...some(() => AWKWARD.filter(() => next() < 0.5))];
-      return type === LIST ? [[], [1n, null, -2n], [null]] : [['x', -0], [null, null], ['', Number.NaN]];
+      return type === LIST
+        ? [[], [1n, null, -2n], [null]]
+        : [
+            ['x', -0],
+            [null, null],
+            ['', Number.NaN],
+          ];
   }
 }
 
 describe('row hashes', () => {
-  const types: IcebergType[] = ['boolean', 'int', 'long', 'timestamptz', 'date', 'double', 'float', 'string', 'uuid', 'binary', 'decimal(12, 2)', 'decimal(38, 10)', 'decimal(20, 0)', LIST, STRINGS, STRUCT];
+  const types: IcebergType[] = [
+    'boolean',
+    'int',
+    'long',
+    'timestamptz',
+    'date',
+    'double',
+    'float',
+    'string',
+    'uuid',
+    'binary',
+    'decimal(12, 2)',
+    'decimal(38, 10)',
+    'decimal(20, 0)',
+    LIST,
+    STRINGS,
+    STRUCT,
+  ];
 
   it('are the same from reader values as from canonical texts, for every type and awkward value', () => {
     const next = random(42);
@@ -85,7 +150,17 @@ describe('row hashes', () => {
 
   it('tell NULL, the empty string and the text "null" apart, and do not depend on where a text is split', () => {
     const strings: IcebergType[] = ['string', 'string'];
-    const distinct = [[null, 'x'], ['', 'x'], ['null', 'x'], ['ab', 'c'], ['a', 'bc'], [null, null], [null, ''], ['', null], ['', '']];
+    const distinct = [
+      [null, 'x'],
+      ['', 'x'],
+      ['null', 'x'],
+      ['ab', 'c'],
+      ['a', 'bc'],
+      [null, null],
+      [null, ''],
+      ['', null],
+      ['', ''],
+    ];
     expect(new Set(distinct.map((row) => fromValues(strings, row))).size).toBe(distinct.length);
   });
 
@@ -119,17 +194,21 @@ describe('row hashes', () => {
   });
 
   it('is NULL-tested only for nullable columns in SQL', () => {
-    const sql = rowHashSql([{ sql: 'q.c0', int4: false }, { sql: 'q.c1', int4: false, nullTest: '(q.c1 IS NULL)' }, { sql: 'q.v2', int4: true }]);
+    const sql = rowHashSql([
+      { sql: 'q.c0', int4: false },
+      { sql: 'q.c1', int4: false, nullTest: '(q.c1 IS NULL)' },
+      { sql: 'q.v2', int4: true },
+    ]);
     expect(sql).toBe(
       'pg_catalog.hashint4extended((q.v2), ' +
-      'pg_catalog.hashtextextended(COALESCE(q.c1, \'\') COLLATE "C", (pg_catalog.hashtextextended((q.c0) COLLATE "C", 0::int8)) # ' +
-      '(CASE WHEN (q.c1 IS NULL) THEN -7046029254386353131::int8 ELSE 0::int8 END)))',
+        'pg_catalog.hashtextextended(COALESCE(q.c1, \'\') COLLATE "C", (pg_catalog.hashtextextended((q.c0) COLLATE "C", 0::int8)) # ' +
+        '(CASE WHEN (q.c1 IS NULL) THEN -7046029254386353131::int8 ELSE 0::int8 END)))',
     );
   });
 });
 
 describe('hash sums', () => {
-  it('add modulo 2^64 with the carry, as PostgreSQL\'s numeric sum reduced does', () => {
+  it("add modulo 2^64 with the carry, as PostgreSQL's numeric sum reduced does", () => {
     const sum = new HashSum();
     const expected = [0xffffffffffffffffn, 0xffffffff00000001n, 0x00000001ffffffffn, 12345n];
     for (const h of expected) {

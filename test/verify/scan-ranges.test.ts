@@ -5,13 +5,24 @@ import { groupFiles } from '../../shared/verify/checks/target-scan';
 
 describe('groupFiles', () => {
   it('makes consecutive groups of about equal records, at most one per range', () => {
-    expect(groupFiles([10, 10, 10, 10], 2)).toEqual([{ fromFile: 0, toFile: 2 }, { fromFile: 2, toFile: 4 }]);
-    expect(groupFiles([30, 5, 5, 5, 5], 2)).toEqual([{ fromFile: 0, toFile: 1 }, { fromFile: 1, toFile: 5 }]);
+    expect(groupFiles([10, 10, 10, 10], 2)).toEqual([
+      { fromFile: 0, toFile: 2 },
+      { fromFile: 2, toFile: 4 },
+    ]);
+    expect(groupFiles([30, 5, 5, 5, 5], 2)).toEqual([
+      { fromFile: 0, toFile: 1 },
+      { fromFile: 1, toFile: 5 },
+    ]);
     expect(groupFiles([1, 1, 1], 1)).toEqual([{ fromFile: 0, toFile: 3 }]);
   });
 
   it('covers every file once and never makes an empty group', () => {
-    for (const [records, count] of [[[5, 1, 7, 0, 3, 9, 2], 3], [[4, 4], 5], [[], 3], [[0, 0, 0], 2]] as const) {
+    for (const [records, count] of [
+      [[5, 1, 7, 0, 3, 9, 2], 3],
+      [[4, 4], 5],
+      [[], 3],
+      [[0, 0, 0], 2],
+    ] as const) {
       const groups = groupFiles(records, count);
       expect(groups.length).toBeLessThanOrEqual(Math.max(1, count));
       let next = 0;

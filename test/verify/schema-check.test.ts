@@ -6,8 +6,14 @@ const TABLE = { schema: 'public', name: 'Orders' };
 
 describe('compareSchemas', () => {
   it('matches fields by name, not by id', () => {
-    const expected = createSchema([{ id: 1, name: 'id', required: true, type: 'int' }, { id: 2, name: 'note', required: false, type: 'string' }]);
-    const actual = createSchema([{ id: 7, name: 'note', required: false, type: 'string' }, { id: 9, name: 'id', required: true, type: 'int' }]);
+    const expected = createSchema([
+      { id: 1, name: 'id', required: true, type: 'int' },
+      { id: 2, name: 'note', required: false, type: 'string' },
+    ]);
+    const actual = createSchema([
+      { id: 7, name: 'note', required: false, type: 'string' },
+      { id: 9, name: 'id', required: true, type: 'int' },
+    ]);
     expect(compareSchemas(expected, actual, TABLE)).toEqual([]);
   });
 
@@ -27,29 +33,62 @@ describe('compareSchemas', () => {
     ]);
     expect(compareSchemas(expected, actual, TABLE)).toEqual([
       {
-        kind: 'TYPE_MISMATCH', field: 'id', expected: { type: 'int', required: true }, actual: { type: 'long', required: true },
+        kind: 'TYPE_MISMATCH',
+        field: 'id',
+        expected: { type: 'int', required: true },
+        actual: { type: 'long', required: true },
         fixSql: 'ALTER TABLE "public"."Orders" ALTER COLUMN "id" TYPE bigint',
       },
       { kind: 'MISSING_FIELD', field: 'added', expected: { type: 'string', required: false } },
       {
-        kind: 'NULLABILITY_MISMATCH', field: 'Flag', expected: { type: 'boolean', required: true }, actual: { type: 'boolean', required: false },
+        kind: 'NULLABILITY_MISMATCH',
+        field: 'Flag',
+        expected: { type: 'boolean', required: true },
+        actual: { type: 'boolean', required: false },
         fixSql: 'ALTER TABLE "public"."Orders" ALTER COLUMN "Flag" DROP NOT NULL',
       },
       {
-        kind: 'EXTRA_FIELD', field: 'dropped', actual: { type: 'list<optional timestamptz>', required: false },
+        kind: 'EXTRA_FIELD',
+        field: 'dropped',
+        actual: { type: 'list<optional timestamptz>', required: false },
         fixSql: 'ALTER TABLE "public"."Orders" ADD COLUMN "dropped" timestamp with time zone[]',
       },
       {
-        kind: 'EXTRA_FIELD', field: 'legacy', actual: { type: 'string', required: false },
+        kind: 'EXTRA_FIELD',
+        field: 'legacy',
+        actual: { type: 'string', required: false },
         fixSql: 'ALTER TABLE "public"."Orders" ADD COLUMN "legacy" character varying(20)',
       },
     ]);
   });
 
   it('compares struct fields by dotted path', () => {
-    const struct = (fields: Array<{ id: number; name: string; type: 'int' | 'string' }>) => ({ type: 'struct' as const, fields: fields.map((f) => ({ ...f, required: false })) });
-    const expected = createSchema([{ id: 1, name: 'address', required: false, type: struct([{ id: 2, name: 'city', type: 'string' }, { id: 3, name: 'zip', type: 'int' }]) }]);
-    const actual = createSchema([{ id: 1, name: 'address', required: false, type: struct([{ id: 2, name: 'city', type: 'string' }, { id: 3, name: 'zip', type: 'string' }]) }]);
+    const struct = (fields: Array<{ id: number; name: string; type: 'int' | 'string' }>) => ({
+      type: 'struct' as const,
+      fields: fields.map((f) => ({ ...f, required: false })),
+    });
+    const expected = createSchema([
+      {
+        id: 1,
+        name: 'address',
+        required: false,
+        type: struct([
+          { id: 2, name: 'city', type: 'string' },
+          { id: 3, name: 'zip', type: 'int' },
+        ]),
+      },
+    ]);
+    const actual = createSchema([
+      {
+        id: 1,
+        name: 'address',
+        required: false,
+        type: struct([
+          { id: 2, name: 'city', type: 'string' },
+          { id: 3, name: 'zip', type: 'string' },
+        ]),
+      },
+    ]);
     expect(compareSchemas(expected, actual, TABLE).map((d) => [d.kind, d.field, d.fixSql])).toEqual([['TYPE_MISMATCH', 'address.zip', undefined]]);
     expect(typeToString(expected.fields[0]!.type)).toBe('struct<city: optional string, zip: optional int>');
   });

@@ -7,8 +7,15 @@ import type { NestedField } from '../../shared/iceberg/spec/types';
 import type { SourceColumn, SourceTable, SourceType } from '../../shared/postgres/source-table';
 import { diffRegistries, postgresType } from '../../shared/verify/schema-registry/schema-registry-diff';
 import {
-  type RegistrySource, type SchemaRegistry, buildRegistry, parseRegistry, registerSourceTable, registerTable, schemaSignature,
-  snapshotWarehouse, typeText,
+  type RegistrySource,
+  type SchemaRegistry,
+  buildRegistry,
+  parseRegistry,
+  registerSourceTable,
+  registerTable,
+  schemaSignature,
+  snapshotWarehouse,
+  typeText,
 } from '../../shared/verify/schema-registry/schema-registry';
 
 const base = (oid: number, sql: string, typmod = -1): SourceType => ({ kind: 'base', oid, schema: 'pg_catalog', name: sql, sql, typmod, typtype: 'b' });
@@ -21,8 +28,15 @@ const NUMERIC_5_2 = base(1700, 'numeric(5,2)', ((5 << 16) | 2) + 4);
 function sourceTable(name: string, columns: Array<[string, SourceType, boolean?]>): SourceTable {
   const cols: SourceColumn[] = columns.map(([column, type, notNull], i) => ({ name: column, attnum: i + 1, notNull: notNull ?? false, type }));
   return {
-    oid: 1, schema: 'public', name, kind: 'table', leaves: [], columns: cols, key: { kind: 'none', columns: [] },
-    foreignKeys: [], stats: { reltuples: 0, relpages: 0, tableBytes: 0, totalBytes: 0 },
+    oid: 1,
+    schema: 'public',
+    name,
+    kind: 'table',
+    leaves: [],
+    columns: cols,
+    key: { kind: 'none', columns: [] },
+    foreignKeys: [],
+    stats: { reltuples: 0, relpages: 0, tableBytes: 0, totalBytes: 0 },
   };
 }
 
@@ -41,7 +55,10 @@ describe('schemaSignature', () => {
 
   it('ignores field ids, docs, the schema id and identifier fields', () => {
     const renumbered = createSchema(
-      [{ ...field(7, 'id', 'long', true), doc: 'PostgreSQL bigint' }, field(9, 'tags', { type: 'list', 'element-id': 8, element: 'string', 'element-required': false })],
+      [
+        { ...field(7, 'id', 'long', true), doc: 'PostgreSQL bigint' },
+        field(9, 'tags', { type: 'list', 'element-id': 8, element: 'string', 'element-required': false }),
+      ],
       4,
       [7],
     );
@@ -63,9 +80,24 @@ describe('schemaSignature', () => {
   });
 
   it('is the same for the same table mapped twice, and differs for columns declared in another order', () => {
-    const a = registerSourceTable(sourceTable('t', [['id', INT4, true], ['name', TEXT]]));
-    const b = registerSourceTable(sourceTable('t', [['id', INT4, true], ['name', TEXT]]));
-    const reordered = registerSourceTable(sourceTable('t', [['name', TEXT], ['id', INT4, true]]));
+    const a = registerSourceTable(
+      sourceTable('t', [
+        ['id', INT4, true],
+        ['name', TEXT],
+      ]),
+    );
+    const b = registerSourceTable(
+      sourceTable('t', [
+        ['id', INT4, true],
+        ['name', TEXT],
+      ]),
+    );
+    const reordered = registerSourceTable(
+      sourceTable('t', [
+        ['name', TEXT],
+        ['id', INT4, true],
+      ]),
+    );
     expect(a.signature).toBe(b.signature);
     expect(reordered.signature).not.toBe(a.signature);
   });
@@ -82,7 +114,12 @@ describe('typeText', () => {
 
 describe('registerSourceTable', () => {
   it('lists each column with its PostgreSQL and Iceberg types', () => {
-    const table = registerSourceTable(sourceTable('t', [['id', INT8, true], ['price', NUMERIC_5_2]]));
+    const table = registerSourceTable(
+      sourceTable('t', [
+        ['id', INT8, true],
+        ['price', NUMERIC_5_2],
+      ]),
+    );
     expect(table.identifier).toEqual({ namespace: 'public', name: 't' });
     expect(table.columns).toEqual([
       { name: 'id', pgType: 'bigint', icebergType: 'long', required: true },
@@ -93,50 +130,87 @@ describe('registerSourceTable', () => {
 
 describe('diffRegistries', () => {
   const reference = databaseRegistry([
-    sourceTable('orders', [['id', INT8, true], ['price', NUMERIC_5_2, true], ['note', TEXT], ['code', VARCHAR20]]),
-    sourceTable('gone', [['id', INT4, true], ['label', TEXT]]),
+    sourceTable('orders', [
+      ['id', INT8, true],
+      ['price', NUMERIC_5_2, true],
+      ['note', TEXT],
+      ['code', VARCHAR20],
+    ]),
+    sourceTable('gone', [
+      ['id', INT4, true],
+      ['label', TEXT],
+    ]),
   ]);
 
   it('finds nothing between equal registries', () => {
-    const diff = diffRegistries(reference, databaseRegistry([
-      sourceTable('gone', [['id', INT4, true], ['label', TEXT]]),
-      sourceTable('orders', [['id', INT8, true], ['price', NUMERIC_5_2, true], ['note', TEXT], ['code', VARCHAR20]]),
-    ]));
+    const diff = diffRegistries(
+      reference,
+      databaseRegistry([
+        sourceTable('gone', [
+          ['id', INT4, true],
+          ['label', TEXT],
+        ]),
+        sourceTable('orders', [
+          ['id', INT8, true],
+          ['price', NUMERIC_5_2, true],
+          ['note', TEXT],
+          ['code', VARCHAR20],
+        ]),
+      ]),
+    );
     expect(diff.equal).toBe(true);
-    expect(diff.tables.map((t) => [t.table, t.status])).toEqual([['public.gone', 'equal'], ['public.orders', 'equal']]);
+    expect(diff.tables.map((t) => [t.table, t.status])).toEqual([
+      ['public.gone', 'equal'],
+      ['public.orders', 'equal'],
+    ]);
   });
 
   it('reports every kind of difference with both sides and the SQL that brings the right database in line', () => {
     const checked = databaseRegistry([
-      sourceTable('orders', [['id', INT4, true], ['price', NUMERIC_5_2], ['code', TEXT], ['extra', TEXT, true]]),
+      sourceTable('orders', [
+        ['id', INT4, true],
+        ['price', NUMERIC_5_2],
+        ['code', TEXT],
+        ['extra', TEXT, true],
+      ]),
       sourceTable('new "one"', [['id', INT4, true]]),
     ]);
     const diff = diffRegistries(reference, checked);
     expect(diff.equal).toBe(false);
     expect(diff.tables.map((t) => [t.table, t.status])).toEqual([
-      ['public.gone', 'MISSING_TABLE'], ['public.new "one"', 'EXTRA_TABLE'], ['public.orders', 'differs'],
+      ['public.gone', 'MISSING_TABLE'],
+      ['public.new "one"', 'EXTRA_TABLE'],
+      ['public.orders', 'differs'],
     ]);
     expect(diff.tables[0]!.fixSql).toBe('CREATE TABLE "public"."gone" (\n  "id" integer NOT NULL,\n  "label" text\n)');
     expect(diff.tables[1]!.fixSql).toBeUndefined();
     expect(diff.tables[2]!.differences).toEqual([
       {
-        kind: 'TYPE_MISMATCH', field: 'id',
-        expected: { type: 'long (bigint)', required: true }, actual: { type: 'int (integer)', required: true },
+        kind: 'TYPE_MISMATCH',
+        field: 'id',
+        expected: { type: 'long (bigint)', required: true },
+        actual: { type: 'int (integer)', required: true },
         fixSql: 'ALTER TABLE "public"."orders" ALTER COLUMN "id" TYPE bigint USING "id"::bigint',
       },
       {
-        kind: 'NULLABILITY_MISMATCH', field: 'price',
-        expected: { type: 'decimal(5, 2) (numeric(5,2))', required: true }, actual: { type: 'decimal(5, 2) (numeric(5,2))', required: false },
+        kind: 'NULLABILITY_MISMATCH',
+        field: 'price',
+        expected: { type: 'decimal(5, 2) (numeric(5,2))', required: true },
+        actual: { type: 'decimal(5, 2) (numeric(5,2))', required: false },
         fixSql: 'ALTER TABLE "public"."orders" ALTER COLUMN "price" SET NOT NULL',
       },
       {
-        kind: 'MISSING_FIELD', field: 'note', expected: { type: 'string (text)', required: false },
+        kind: 'MISSING_FIELD',
+        field: 'note',
+        expected: { type: 'string (text)', required: false },
         fixSql: 'ALTER TABLE "public"."orders" ADD COLUMN "note" text',
       },
       {
         // Both map to string; the PostgreSQL types still differ, and both databases know them.
-        kind: 'TYPE_MISMATCH', field: 'code',
-        expected: { type: 'string (character varying(20))', required: false }, actual: { type: 'string (text)', required: false },
+        kind: 'TYPE_MISMATCH',
+        field: 'code',
+        expected: { type: 'string (character varying(20))', required: false },
+        actual: { type: 'string (text)', required: false },
         fixSql: 'ALTER TABLE "public"."orders" ALTER COLUMN "code" TYPE character varying(20) USING "code"::character varying(20)',
       },
       // Dropping a column is never suggested.
@@ -145,19 +219,41 @@ describe('diffRegistries', () => {
   });
 
   it('fixes the left side when only the left is a database, deriving types from Iceberg', () => {
-    const catalogSide = buildRegistry(WAREHOUSE, [
-      registerTable('public', 'orders', createSchema([field(1, 'id', 'long', true), field(2, 'price', 'decimal(5, 2)'), field(3, 'tags', { type: 'list', 'element-id': 4, element: 'string', 'element-required': false })]), null),
-    ], FIXED_CLOCK);
-    const db = databaseRegistry([sourceTable('orders', [['id', INT8, true], ['price', NUMERIC_5_2, true]])]);
+    const catalogSide = buildRegistry(
+      WAREHOUSE,
+      [
+        registerTable(
+          'public',
+          'orders',
+          createSchema([
+            field(1, 'id', 'long', true),
+            field(2, 'price', 'decimal(5, 2)'),
+            field(3, 'tags', { type: 'list', 'element-id': 4, element: 'string', 'element-required': false }),
+          ]),
+          null,
+        ),
+      ],
+      FIXED_CLOCK,
+    );
+    const db = databaseRegistry([
+      sourceTable('orders', [
+        ['id', INT8, true],
+        ['price', NUMERIC_5_2, true],
+      ]),
+    ]);
     const diff = diffRegistries(db, catalogSide);
     expect(diff.tables[0]!.differences).toEqual([
       {
-        kind: 'NULLABILITY_MISMATCH', field: 'price',
-        expected: { type: 'decimal(5, 2) (numeric(5,2))', required: true }, actual: { type: 'decimal(5, 2)', required: false },
+        kind: 'NULLABILITY_MISMATCH',
+        field: 'price',
+        expected: { type: 'decimal(5, 2) (numeric(5,2))', required: true },
+        actual: { type: 'decimal(5, 2)', required: false },
         fixSql: 'ALTER TABLE "public"."orders" ALTER COLUMN "price" DROP NOT NULL',
       },
       {
-        kind: 'EXTRA_FIELD', field: 'tags', actual: { type: 'list<string>', required: false },
+        kind: 'EXTRA_FIELD',
+        field: 'tags',
+        actual: { type: 'list<string>', required: false },
         fixSql: 'ALTER TABLE "public"."orders" ADD COLUMN "tags" text[]',
       },
     ]);
@@ -177,13 +273,24 @@ describe('diffRegistries', () => {
     const a = buildRegistry(WAREHOUSE, [registerTable('public', 't', struct(true, 'int'), null)]);
     const b = buildRegistry(WAREHOUSE, [registerTable('public', 't', struct(false, 'long'), null)]);
     expect(diffRegistries(a, b).tables[0]!.differences.map((d) => [d.kind, d.field])).toEqual([
-      ['TYPE_MISMATCH', 'addr.zip'], ['NULLABILITY_MISMATCH', 'addr.zip'],
+      ['TYPE_MISMATCH', 'addr.zip'],
+      ['NULLABILITY_MISMATCH', 'addr.zip'],
     ]);
   });
 
   it('reports the same columns in another order as a difference (the signature includes order)', () => {
-    const a = databaseRegistry([sourceTable('t', [['id', INT4, true], ['name', TEXT]])]);
-    const b = databaseRegistry([sourceTable('t', [['name', TEXT], ['id', INT4, true]])]);
+    const a = databaseRegistry([
+      sourceTable('t', [
+        ['id', INT4, true],
+        ['name', TEXT],
+      ]),
+    ]);
+    const b = databaseRegistry([
+      sourceTable('t', [
+        ['name', TEXT],
+        ['id', INT4, true],
+      ]),
+    ]);
     const [table] = diffRegistries(a, b).tables;
     expect(table!.status).toBe('differs');
     expect(table!.differences).toEqual([]);
@@ -193,8 +300,12 @@ describe('diffRegistries', () => {
   it('quotes identifiers in the SQL', () => {
     const a = databaseRegistry([sourceTable('Odd"Name', [['Mixed Case', INT4, true]])], POSTGRES('My Schema'));
     const b = databaseRegistry([sourceTable('Odd"Name', [['Mixed Case', INT4]])], POSTGRES('My Schema'));
-    a.tables = Object.fromEntries(Object.values(a.tables).map((t) => [`My Schema.${t.identifier.name}`, { ...t, identifier: { namespace: 'My Schema', name: t.identifier.name } }]));
-    b.tables = Object.fromEntries(Object.values(b.tables).map((t) => [`My Schema.${t.identifier.name}`, { ...t, identifier: { namespace: 'My Schema', name: t.identifier.name } }]));
+    a.tables = Object.fromEntries(
+      Object.values(a.tables).map((t) => [`My Schema.${t.identifier.name}`, { ...t, identifier: { namespace: 'My Schema', name: t.identifier.name } }]),
+    );
+    b.tables = Object.fromEntries(
+      Object.values(b.tables).map((t) => [`My Schema.${t.identifier.name}`, { ...t, identifier: { namespace: 'My Schema', name: t.identifier.name } }]),
+    );
     expect(diffRegistries(a, b).tables[0]!.differences[0]!.fixSql).toBe('ALTER TABLE "My Schema"."Odd""Name" ALTER COLUMN "Mixed Case" SET NOT NULL');
   });
 });
@@ -211,7 +322,12 @@ describe('postgresType', () => {
 });
 
 describe('parseRegistry', () => {
-  const registry = databaseRegistry([sourceTable('t', [['id', INT8, true], ['price', NUMERIC_5_2]])]);
+  const registry = databaseRegistry([
+    sourceTable('t', [
+      ['id', INT8, true],
+      ['price', NUMERIC_5_2],
+    ]),
+  ]);
 
   it('reads back what was written, unchanged', () => {
     const text = JSON.stringify(registry);
@@ -243,8 +359,23 @@ describe('snapshotWarehouse', () => {
       { name: 'id', pgType: null, icebergType: 'long', required: true },
       { name: 'price', pgType: null, icebergType: 'decimal(5, 2)', required: false },
     ]);
-    const mapped = registerSourceTable(sourceTable('orders', [['id', INT8, true], ['price', NUMERIC_5_2]]));
+    const mapped = registerSourceTable(
+      sourceTable('orders', [
+        ['id', INT8, true],
+        ['price', NUMERIC_5_2],
+      ]),
+    );
     expect(registry.tables['public.orders']!.signature).toBe(mapped.signature);
-    expect(diffRegistries(databaseRegistry([sourceTable('orders', [['id', INT8, true], ['price', NUMERIC_5_2]])]), registry).equal).toBe(true);
+    expect(
+      diffRegistries(
+        databaseRegistry([
+          sourceTable('orders', [
+            ['id', INT8, true],
+            ['price', NUMERIC_5_2],
+          ]),
+        ]),
+        registry,
+      ).equal,
+    ).toBe(true);
   });
 });

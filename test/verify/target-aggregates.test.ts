@@ -7,7 +7,13 @@ import { describe, expect, it } from 'vitest';
 import { boundedText } from '../../shared/text/bounded-text';
 import type { IcebergType } from '../../shared/iceberg/spec/types';
 import type { Row } from '../../shared/iceberg/spec/values';
-import { type CanonicalColumnFigures, TargetAggregates, mergeAggregatePartials, partialFromCanonical, sourceFiguresOf } from '../../shared/verify/checks/target-aggregates';
+import {
+  type CanonicalColumnFigures,
+  TargetAggregates,
+  mergeAggregatePartials,
+  partialFromCanonical,
+  sourceFiguresOf,
+} from '../../shared/verify/checks/target-aggregates';
 import type { AggregatePartial, AggregatedColumn } from '../../shared/verify/contracts';
 
 const COLUMNS: AggregatedColumn[] = [
@@ -54,8 +60,17 @@ describe('aggregate figures of key ranges', () => {
     expect(whole.get('status\u0000group:paid')).toBe('2');
   });
 
-  it('take PostgreSQL\'s canonical figures losslessly into the merge form', () => {
-    const canonical = (over: Partial<CanonicalColumnFigures>): CanonicalColumnFigures => ({ count: 1, nulls: 0, min: null, max: null, sum: null, nan: 0, groups: undefined, ...over });
+  it("take PostgreSQL's canonical figures losslessly into the merge form", () => {
+    const canonical = (over: Partial<CanonicalColumnFigures>): CanonicalColumnFigures => ({
+      count: 1,
+      nulls: 0,
+      min: null,
+      max: null,
+      sum: null,
+      nan: 0,
+      groups: undefined,
+      ...over,
+    });
     const decimal = partialFromCanonical({ name: 'amount', type: 'decimal(12, 2)' }, canonical({ min: '-0.5', max: '12.3', sum: '11.8' }));
     expect([decimal.min, decimal.max, decimal.sum]).toEqual(['-50', '1230', '1180']);
     const single = partialFromCanonical({ name: 'ratio', type: 'float' }, canonical({ min: '80000000', max: 'NaN' }));
@@ -67,11 +82,18 @@ describe('aggregate figures of key ranges', () => {
     expect(() => partialFromCanonical({ name: 'amount', type: 'decimal(12, 2)' }, canonical({ min: '0.001' }))).toThrow(/fractional digits/);
   });
 
-  it('keep PostgreSQL\'s group counts only when every range counted all of its groups, at most 20 in all', () => {
+  it("keep PostgreSQL's group counts only when every range counted all of its groups, at most 20 in all", () => {
     const status: AggregatedColumn = { name: 'status', type: 'string' };
-    const range = (groups: Array<[string, number]> | undefined) =>
-      ({ columns: [partialFromCanonical(status, { count: 3, nulls: 0, min: 'a', max: 'b', sum: null, nan: 0, groups })] });
-    const both = sourceFiguresOf([range([['a', 2], ['b', 1]]), range([['b', 4]])]);
+    const range = (groups: Array<[string, number]> | undefined) => ({
+      columns: [partialFromCanonical(status, { count: 3, nulls: 0, min: 'a', max: 'b', sum: null, nan: 0, groups })],
+    });
+    const both = sourceFiguresOf([
+      range([
+        ['a', 2],
+        ['b', 1],
+      ]),
+      range([['b', 4]]),
+    ]);
     expect([both.get('status\u0000group:a'), both.get('status\u0000group:b')]).toEqual(['2', '5']);
     expect([...sourceFiguresOf([range([['a', 2]]), range(undefined)]).keys()].some((k) => k.includes('group:'))).toBe(false);
     const many = (from: number): Array<[string, number]> => Array.from({ length: 15 }, (_v, i) => [`v${from + i}`, 1]);
@@ -80,7 +102,10 @@ describe('aggregate figures of key ranges', () => {
 });
 
 describe('long texts', () => {
-  const columns: AggregatedColumn[] = [{ name: 'body', type: 'string' }, { name: 'blob', type: 'binary' }];
+  const columns: AggregatedColumn[] = [
+    { name: 'body', type: 'string' },
+    { name: 'blob', type: 'binary' },
+  ];
   const head = 'h'.repeat(300);
   // Sorted by full text: a < b < c share their first 300 characters; d differs early.
   const texts = [`${head}a`, `${head}b`, `${head}c`, 'd'];
@@ -110,11 +135,12 @@ describe('long texts', () => {
     const early = [`a${head}`, `b${head}`, 'c', `${head}z`];
     const one = new TargetAggregates(columns);
     for (const [i, t] of early.entries()) one.add([t, bytes(i)]);
-    const split = (values: string[][], all: string[]) => values.map((range) => {
-      const r = new TargetAggregates(columns);
-      for (const t of range) r.add([t, bytes(all.indexOf(t))]);
-      return r.partial();
-    });
+    const split = (values: string[][], all: string[]) =>
+      values.map((range) => {
+        const r = new TargetAggregates(columns);
+        for (const t of range) r.add([t, bytes(all.indexOf(t))]);
+        return r.partial();
+      });
     const ranges = split([[`b${head}`, 'c'], [`${head}z`], [`a${head}`]], early);
     const merged = mergeAggregatePartials(ranges)!.figures(new Set(['body']));
     const whole = one.figures(new Set(['body']));
@@ -126,4 +152,3 @@ describe('long texts', () => {
     expect(() => one.merge(ranges[0]!)).toThrow(/do not mix/);
   });
 });
-

@@ -82,15 +82,7 @@ export interface AvroEnumSchema {
 export type AvroUnionSchema = AvroSchema[];
 
 /** Any Avro schema node: a primitive or named-type reference by name, an object, or a union. */
-export type AvroSchema =
-  | string
-  | AvroPrimitiveSchema
-  | AvroRecordSchema
-  | AvroArraySchema
-  | AvroMapSchema
-  | AvroFixedSchema
-  | AvroEnumSchema
-  | AvroUnionSchema;
+export type AvroSchema = string | AvroPrimitiveSchema | AvroRecordSchema | AvroArraySchema | AvroMapSchema | AvroFixedSchema | AvroEnumSchema | AvroUnionSchema;
 
 /** Wraps a schema in the [null, T] union that marks it optional. */
 export function optional(schema: AvroSchema): AvroUnionSchema {

@@ -12,16 +12,7 @@ import type { AvroField, AvroSchema } from './avro-schema';
 import { AvroReader, AvroWriter, corruptAvro } from './binary';
 
 /** A decoded Avro value. */
-export type AvroDatum =
-  | null
-  | boolean
-  | number
-  | bigint
-  | string
-  | Uint8Array
-  | AvroDatum[]
-  | Map<string, AvroDatum>
-  | AvroRecord;
+export type AvroDatum = null | boolean | number | bigint | string | Uint8Array | AvroDatum[] | Map<string, AvroDatum> | AvroRecord;
 
 /** A decoded Avro record: field name to value. */
 export interface AvroRecord {
@@ -114,7 +105,8 @@ const PRIMITIVES: Record<string, Node> = {
 };
 
 function mismatch(path: string, expected: string, value: unknown): ValidationError {
-  const shown = typeof value === 'bigint' ? `${value}n` : value instanceof Uint8Array ? 'bytes' : typeof value === 'string' ? quotedText(value) : JSON.stringify(value);
+  const shown =
+    typeof value === 'bigint' ? `${value}n` : value instanceof Uint8Array ? 'bytes' : typeof value === 'string' ? quotedText(value) : JSON.stringify(value);
   return new ValidationError(`${path}: expected ${expected}, got ${shown ?? String(value)}`);
 }
 
@@ -208,8 +200,7 @@ class Compiler {
   private map(values: Node): Node {
     return {
       encode: (w, v, path) => {
-        const entries =
-          v instanceof Map ? [...v.entries()] : typeof v === 'object' && v !== null && !Array.isArray(v) ? Object.entries(v) : undefined;
+        const entries = v instanceof Map ? [...v.entries()] : typeof v === 'object' && v !== null && !Array.isArray(v) ? Object.entries(v) : undefined;
         if (!entries) throw mismatch(path, 'map', v);
         if (entries.length > 0) {
           w.writeLong(entries.length);

@@ -5,15 +5,7 @@
  */
 import { ValidationError } from '../../errors';
 import type { StructType } from '../spec/types';
-import {
-  type AvroArraySchema,
-  type AvroField,
-  type AvroRecordSchema,
-  type AvroSchema,
-  avroSchemaForType,
-  optionalBranch,
-  resolveNamed,
-} from './avro-schema';
+import { type AvroArraySchema, type AvroField, type AvroRecordSchema, type AvroSchema, avroSchemaForType, optionalBranch, resolveNamed } from './avro-schema';
 import { corruptAvro } from './binary';
 
 function required(id: number, name: string, type: AvroSchema): AvroField {
@@ -176,9 +168,7 @@ export function elementRecordOf(schema: AvroSchema, named: Map<string, AvroSchem
 export function checkPartitionType(partitionType: StructType, specFieldIds: number[]): void {
   const ids = partitionType.fields.map((f) => f.id);
   if (ids.length !== specFieldIds.length || ids.some((id, i) => id !== specFieldIds[i])) {
-    throw new ValidationError(
-      `partition type field ids [${ids.join(', ')}] do not match the partition spec's field ids [${specFieldIds.join(', ')}]`,
-    );
+    throw new ValidationError(`partition type field ids [${ids.join(', ')}] do not match the partition spec's field ids [${specFieldIds.join(', ')}]`);
   }
   for (const field of partitionType.fields) {
     if (typeof field.type !== 'string') throw new ValidationError(`partition field ${field.name} must have a primitive type`);

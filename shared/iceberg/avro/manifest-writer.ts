@@ -1,13 +1,6 @@
 /** Writes v2 manifests: Avro container files of `manifest_entry` records (spec "Manifests"). */
 import { ValidationError } from '../../errors';
-import {
-  type DataFile,
-  DataFileContent,
-  type ManifestEntry,
-  ManifestContent,
-  ManifestEntryStatus,
-  UNASSIGNED_SEQUENCE_NUMBER,
-} from '../spec/manifest';
+import { type DataFile, DataFileContent, type ManifestEntry, ManifestContent, ManifestEntryStatus, UNASSIGNED_SEQUENCE_NUMBER } from '../spec/manifest';
 import type { PartitionSpec } from '../spec/partition-spec';
 import type { Schema } from '../spec/schema';
 import type { StructType } from '../spec/types';
@@ -35,7 +28,10 @@ export interface WriteManifestOptions {
 /** Encodes manifest entries as a v2 manifest file. */
 export function writeManifest(entries: ManifestEntry[], options: WriteManifestOptions): Uint8Array {
   const { schema, spec, partitionType, content } = options;
-  checkPartitionType(partitionType, spec.fields.map((f) => f['field-id']));
+  checkPartitionType(
+    partitionType,
+    spec.fields.map((f) => f['field-id']),
+  );
   if (content !== ManifestContent.Data && content !== ManifestContent.Deletes) {
     throw new ValidationError(`manifest content must be 0 (data) or 1 (deletes), got ${String(content)}`);
   }
@@ -61,9 +57,7 @@ function partitionEncoder(entrySchema: AvroRecordSchema, partitionType: StructTy
   const named = namedTypes(entrySchema);
   const partition = named.get('r102') as AvroRecordSchema;
   const names = partition.fields.map((f) => f.name);
-  const converters: PartitionValueConverter[] = partition.fields.map((f, i) =>
-    partitionValueConverter(f.type, named, partitionType.fields[i]!.name),
-  );
+  const converters: PartitionValueConverter[] = partition.fields.map((f, i) => partitionValueConverter(f.type, named, partitionType.fields[i]!.name));
   return (values, where) => {
     if (!Array.isArray(values) || values.length !== names.length) {
       throw new ValidationError(`${where}: partition has ${Array.isArray(values) ? values.length : 'no'} values, the spec has ${names.length} fields`);
@@ -90,7 +84,9 @@ function entryRecord(entry: ManifestEntry, content: ManifestContent, toPartition
   }
   const isData = file.content === DataFileContent.Data;
   if (isData !== (content === ManifestContent.Data)) {
-    throw new ValidationError(`${where}: a ${isData ? 'data' : 'delete'} file cannot be listed in a ${content === ManifestContent.Data ? 'data' : 'delete'} manifest`);
+    throw new ValidationError(
+      `${where}: a ${isData ? 'data' : 'delete'} file cannot be listed in a ${content === ManifestContent.Data ? 'data' : 'delete'} manifest`,
+    );
   }
   return {
     status: entry.status,

@@ -38,7 +38,14 @@ export function partitionValueConverter(schema: AvroSchema, named: Map<string, A
 }
 
 function fail(label: string, expected: string, value: Value): ValidationError {
-  const shown = typeof value === 'bigint' ? `${value}n` : value instanceof Uint8Array ? `${value.length} bytes` : typeof value === 'string' ? quotedText(value) : JSON.stringify(value);
+  const shown =
+    typeof value === 'bigint'
+      ? `${value}n`
+      : value instanceof Uint8Array
+        ? `${value.length} bytes`
+        : typeof value === 'string'
+          ? quotedText(value)
+          : JSON.stringify(value);
   return new ValidationError(`partition field ${label}: expected ${expected}, got ${shown}`);
 }
 

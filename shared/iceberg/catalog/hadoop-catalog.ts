@@ -35,7 +35,10 @@ export class HadoopCatalog implements Catalog {
   private readonly warehouse: string;
 
   /** `warehouse` is a location the FileIO understands (file path, file://, memory://, abfss://). */
-  constructor(readonly io: FileIO, warehouse: string) {
+  constructor(
+    readonly io: FileIO,
+    warehouse: string,
+  ) {
     this.warehouse = warehouse.replace(/\/+$/, '');
   }
 
@@ -111,10 +114,9 @@ export class HadoopCatalog implements Catalog {
     checkRequirements(base.metadata, requirements);
     const nowMs = options.nowMs ?? Date.now();
     const next = applyUpdates(base.metadata, updates, { nowMs });
-    next['metadata-log'] = [
-      ...next['metadata-log'],
-      { 'timestamp-ms': base.metadata['last-updated-ms'], 'metadata-file': base.metadataLocation },
-    ].slice(-PREVIOUS_VERSIONS_MAX);
+    next['metadata-log'] = [...next['metadata-log'], { 'timestamp-ms': base.metadata['last-updated-ms'], 'metadata-file': base.metadataLocation }].slice(
+      -PREVIOUS_VERSIONS_MAX,
+    );
     return this.writeVersion(base.identifier, version + 1, next);
   }
 
@@ -168,7 +170,9 @@ export class HadoopCatalog implements Catalog {
 
   private async readVersionHint(metadataDir: string): Promise<number | undefined> {
     try {
-      const text = Buffer.from(await this.io.read(`${metadataDir}/version-hint.text`)).toString('utf8').trim();
+      const text = Buffer.from(await this.io.read(`${metadataDir}/version-hint.text`))
+        .toString('utf8')
+        .trim();
       const version = Number(text);
       return Number.isSafeInteger(version) && version > 0 ? version : undefined;
     } catch (error) {

@@ -20,9 +20,7 @@ export function formatIdentifier(id: TableIdentifier): string {
 export function pathSegment(name: string): string {
   if (name === '') throw new ValidationError('namespace and table names must not be empty');
   // eslint-disable-next-line no-control-regex -- control characters are exactly what a path segment must not hold
-  const encoded = name.replace(/[%/\\\u0000-\u001f\u007f]/g, (c) =>
-    `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
-  );
+  const encoded = name.replace(/[%/\\\u0000-\u001f\u007f]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
   if (encoded === '.' || encoded === '..') return encoded.replace(/\./g, '%2E');
   return encoded;
 }

@@ -55,11 +55,9 @@ export async function callAzure<T>(
   } catch (error) {
     if (caller?.aborted) throw abortedError(operation, location);
     if (timedOut) {
-      throw new IcebridgeError(
-        StorageErrorCode.timeout,
-        `Azure ${operation} of ${redactLocation(location)} made no progress for ${options.timeoutInMs} ms`,
-        { retryable: true },
-      );
+      throw new IcebridgeError(StorageErrorCode.timeout, `Azure ${operation} of ${redactLocation(location)} made no progress for ${options.timeoutInMs} ms`, {
+        retryable: true,
+      });
     }
     throw toStorageError(error, operation, location, options.exclusive === true);
   } finally {
@@ -93,12 +91,7 @@ export function toStorageError(error: unknown, operation: string, location: stri
   const kind = error instanceof Error && SAFE_TOKEN.test(error.name) ? error.name : 'error';
   // Without a status, an error code means the request never got an answer (ECONNREFUSED, ECONNRESET, ...).
   const isNetwork = statusCode === undefined && errorCode !== undefined;
-  const detail =
-    statusCode !== undefined
-      ? `HTTP ${statusCode} ${errorCode ?? ''}`.trim()
-      : isNetwork
-        ? `network error ${errorCode}`
-        : `unexpected ${kind}`;
+  const detail = statusCode !== undefined ? `HTTP ${statusCode} ${errorCode ?? ''}`.trim() : isNetwork ? `network error ${errorCode}` : `unexpected ${kind}`;
   const message = `Azure ${operation} of ${where} failed: ${detail}`;
   // An abort nobody here asked for (a shared container creation that hit another call's deadline) is transient.
   if (kind === 'AbortError') {

@@ -1,8 +1,5 @@
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
-import {
-  DataLakeServiceClient,
-  StorageSharedKeyCredential as DataLakeSharedKeyCredential,
-} from '@azure/storage-file-datalake';
+import { DataLakeServiceClient, StorageSharedKeyCredential as DataLakeSharedKeyCredential } from '@azure/storage-file-datalake';
 import { ValidationError } from '../../errors';
 
 /** Credentials for one storage account: a connection string, or an account name and key. */
@@ -57,9 +54,7 @@ const DEFAULT_TUNING: ResolvedAzureTuning = {
 const MAX_BLOCK_SIZE_IN_BYTES = 4000 * 1024 * 1024;
 const DEVELOPMENT_ACCOUNT = 'devstoreaccount1';
 
-type AccountEntry =
-  | { accountName: string; connectionString: string }
-  | { accountName: string; accountKey: string; blobEndpoint?: string };
+type AccountEntry = { accountName: string; connectionString: string } | { accountName: string; accountKey: string; blobEndpoint?: string };
 
 /** The part of the SDKs' pipeline options we set; both storage packages accept it. */
 interface PipelineOptions {

@@ -64,9 +64,7 @@ export class AzureDataLake {
     const parsed = parseAzureLocation(location);
     const directory = parsed.path.replace(/\/+$/, '');
     if (directory === '') {
-      throw new ValidationError(
-        `Refusing to delete the whole container of '${redactLocation(location)}'; name a directory`,
-      );
+      throw new ValidationError(`Refusing to delete the whole container of '${redactLocation(location)}'; name a directory`);
     }
     if (await this.hasHierarchicalNamespace(location, options)) {
       const service = this.clients.dataLakeForAccount(parsed.accountName, parsed.endpointSuffix);

@@ -178,18 +178,8 @@ class BlobRequests {
 
   constructor(private readonly timeoutInMs: number) {}
 
-  call<T>(
-    operation: string,
-    target: BlobTarget,
-    options: SignalOptions & { exclusive?: boolean },
-    run: (context: AzureCallContext) => Promise<T>,
-  ): Promise<T> {
-    return callAzure(
-      operation,
-      target.location,
-      { abortSignal: options.abortSignal, timeoutInMs: this.timeoutInMs, exclusive: options.exclusive },
-      run,
-    );
+  call<T>(operation: string, target: BlobTarget, options: SignalOptions & { exclusive?: boolean }, run: (context: AzureCallContext) => Promise<T>): Promise<T> {
+    return callAzure(operation, target.location, { abortSignal: options.abortSignal, timeoutInMs: this.timeoutInMs, exclusive: options.exclusive }, run);
   }
 
   /**
@@ -206,9 +196,7 @@ class BlobRequests {
     const key = `${target.parsed.accountName}|${target.parsed.endpointSuffix}|${target.parsed.container}`;
     let creating = this.creatingContainers.get(key);
     if (creating === undefined) {
-      creating = target.container
-        .createIfNotExists({ abortSignal: signal })
-        .finally(() => this.creatingContainers.delete(key));
+      creating = target.container.createIfNotExists({ abortSignal: signal }).finally(() => this.creatingContainers.delete(key));
       this.creatingContainers.set(key, creating);
     }
     await creating;
@@ -232,29 +220,22 @@ class BlockWriter {
     const options = { abortSignal: this.abortSignal, exclusive };
     await this.io.call('write', this.target, options, ({ signal }) =>
       this.io.withContainer(this.target, signal, () =>
-        (exclusive ? this.target.containerOnce : this.target.container)
-          .getBlockBlobClient(this.target.parsed.path)
-          .upload(asBuffer(data), data.byteLength, {
-            abortSignal: signal,
-            conditions: exclusive ? { ifNoneMatch: '*' } : undefined,
-          }),
+        (exclusive ? this.target.containerOnce : this.target.container).getBlockBlobClient(this.target.parsed.path).upload(asBuffer(data), data.byteLength, {
+          abortSignal: signal,
+          conditions: exclusive ? { ifNoneMatch: '*' } : undefined,
+        }),
       ),
     );
   }
 
   async stage(index: number, data: Uint8Array): Promise<string> {
     if (index >= MAX_BLOCKS_PER_BLOB) {
-      throw new ValidationError(
-        `Azure write of ${redactLocation(this.target.location)}: more than ${MAX_BLOCKS_PER_BLOB} blocks; ` +
-          'raise blockSizeInBytes',
-      );
+      throw new ValidationError(`Azure write of ${redactLocation(this.target.location)}: more than ${MAX_BLOCKS_PER_BLOB} blocks; ` + 'raise blockSizeInBytes');
     }
     const blockId = Buffer.from(`${this.streamId}-${index.toString().padStart(6, '0')}`).toString('base64');
     await this.io.call('write', this.target, { abortSignal: this.abortSignal }, ({ signal }) =>
       this.io.withContainer(this.target, signal, () =>
-        this.target.container
-          .getBlockBlobClient(this.target.parsed.path)
-          .stageBlock(blockId, asBuffer(data), data.byteLength, { abortSignal: signal }),
+        this.target.container.getBlockBlobClient(this.target.parsed.path).stageBlock(blockId, asBuffer(data), data.byteLength, { abortSignal: signal }),
       ),
     );
     return blockId;
@@ -360,9 +341,7 @@ function blobClient(target: BlobTarget) {
 /** ADLS Gen2 lists directories as empty blobs marked `hdi_isfolder`; they are not files. */
 function isDirectoryMarker(metadata: Record<string, string> | undefined): boolean {
   if (metadata === undefined) return false;
-  return Object.entries(metadata).some(
-    ([key, value]) => key.toLowerCase() === 'hdi_isfolder' && value.toLowerCase() === 'true',
-  );
+  return Object.entries(metadata).some(([key, value]) => key.toLowerCase() === 'hdi_isfolder' && value.toLowerCase() === 'true');
 }
 
 /** A Buffer view of the caller's bytes, without copying. */
@@ -370,11 +349,7 @@ function asBuffer(data: Uint8Array): Buffer {
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
-async function readBody(
-  body: NodeJS.ReadableStream | undefined,
-  contentLength: number | undefined,
-  touch: () => void,
-): Promise<Uint8Array> {
+async function readBody(body: NodeJS.ReadableStream | undefined, contentLength: number | undefined, touch: () => void): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
   let total = 0;
   if (body !== undefined) {

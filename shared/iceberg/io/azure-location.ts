@@ -24,9 +24,7 @@ const CONTAINER_PATTERN = /^(?=.{3,63}$)[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const SUFFIX_PATTERN = /^[a-z0-9-]+(?:\.[a-z0-9-]+)+$/;
 const MAX_BLOB_NAME_LENGTH = 1024;
 
-const EXPECTED =
-  'expected abfss://<filesystem>@<account>.dfs.core.windows.net/<path> ' +
-  'or wasbs://<container>@<account>.blob.core.windows.net/<path>';
+const EXPECTED = 'expected abfss://<filesystem>@<account>.dfs.core.windows.net/<path> ' + 'or wasbs://<container>@<account>.blob.core.windows.net/<path>';
 
 /** True when the location uses one of the Azure schemes (it may still be malformed). */
 export function isAzureLocation(location: string): boolean {

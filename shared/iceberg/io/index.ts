@@ -32,10 +32,7 @@ export function storageKindOf(location: string): StorageKind {
   if (location.startsWith('file:') || path.isAbsolute(location)) return 'local';
   if (location.startsWith(MEMORY_SCHEME)) return 'memory';
   if (isAzureLocation(location)) return 'azure';
-  throw new ValidationError(
-    `Unsupported location '${redactLocation(location)}': ` +
-      'expected file:///..., an absolute path, memory://... or abfss://...',
-  );
+  throw new ValidationError(`Unsupported location '${redactLocation(location)}': ` + 'expected file:///..., an absolute path, memory://... or abfss://...');
 }
 
 /**
@@ -50,9 +47,7 @@ export function createFileIO(location: string, settings: FileIOSettings = {}): F
       return new MemoryFileIO();
     case 'azure':
       if (settings.azure === undefined) {
-        throw new ValidationError(
-          `Location '${redactLocation(location)}' is on Azure, but no Azure storage settings are configured`,
-        );
+        throw new ValidationError(`Location '${redactLocation(location)}' is on Azure, but no Azure storage settings are configured`);
       }
       return new AzureFileIO(settings.azure);
   }
@@ -68,12 +63,7 @@ export class ResolvingFileIO implements FileIO {
     return this.for(location).read(location, options);
   }
 
-  async readRange(
-    location: string,
-    offset: number,
-    length: number,
-    options?: { abortSignal?: AbortSignal },
-  ): Promise<Uint8Array> {
+  async readRange(location: string, offset: number, length: number, options?: { abortSignal?: AbortSignal }): Promise<Uint8Array> {
     return this.for(location).readRange(location, offset, length, options);
   }
 

@@ -36,17 +36,11 @@ export function throwIfAborted(signal: AbortSignal | undefined, operation: strin
 /** Checks `readRange` arguments that can be rejected without looking at the file. */
 export function validateRangeArguments(location: string, offset: number, length: number): void {
   if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) {
-    throw new ValidationError(
-      `readRange of ${redactLocation(location)}: offset and length must be non-negative integers ` +
-        `(got ${offset}, ${length})`,
-    );
+    throw new ValidationError(`readRange of ${redactLocation(location)}: offset and length must be non-negative integers ` + `(got ${offset}, ${length})`);
   }
 }
 
 /** Error for a range that does not lie inside the file: a short read would silently truncate what the caller parses. */
 export function rangeOutsideFileError(location: string, offset: number, length: number, size: number): ValidationError {
-  return new ValidationError(
-    `readRange of ${redactLocation(location)}: bytes [${offset}, ${offset + length}) ` +
-      `lie outside the file (size ${size})`,
-  );
+  return new ValidationError(`readRange of ${redactLocation(location)}: bytes [${offset}, ${offset + length}) ` + `lie outside the file (size ${size})`);
 }

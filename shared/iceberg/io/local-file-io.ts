@@ -4,13 +4,7 @@ import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { AlreadyExistsError, IcebridgeError, NotFoundError, ValidationError } from '../../errors';
 import type { FileInfo, FileIO, ListOptions, OutputStream, WriteFileOptions } from './file-io';
-import {
-  StorageErrorCode,
-  abortedError,
-  rangeOutsideFileError,
-  throwIfAborted,
-  validateRangeArguments,
-} from './io-errors';
+import { StorageErrorCode, abortedError, rangeOutsideFileError, throwIfAborted, validateRangeArguments } from './io-errors';
 
 /**
  * Suffix of in-progress files. They live beside their target (a rename or link across directories could cross
@@ -34,7 +28,13 @@ export function localPath(location: string): string {
   if (location.startsWith('file:')) {
     const rest = location.slice('file:'.length);
     // file:/abs (Hadoop's form), file:///abs, or file://localhost/abs; any other host is not this machine.
-    const local = rest.startsWith('//') ? (rest.startsWith('///') ? rest.slice(2) : rest.startsWith('//localhost/') ? rest.slice('//localhost'.length) : undefined) : rest;
+    const local = rest.startsWith('//')
+      ? rest.startsWith('///')
+        ? rest.slice(2)
+        : rest.startsWith('//localhost/')
+          ? rest.slice('//localhost'.length)
+          : undefined
+      : rest;
     if (local === undefined || !local.startsWith('/')) {
       throw new ValidationError(`'${location}' is not a local file URI (expected file:///absolute/path)`);
     }

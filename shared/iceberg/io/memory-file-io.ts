@@ -87,9 +87,7 @@ export class MemoryFileIO implements FileIO {
 
   async *list(prefix: string, options: SignalOptions = {}): AsyncIterable<FileInfo> {
     await this.enter('list', prefix, options);
-    const matches = [...this.files.entries()]
-      .filter(([location]) => location.startsWith(prefix))
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const matches = [...this.files.entries()].filter(([location]) => location.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     for (const [location, data] of matches) {
       throwIfAborted(options.abortSignal, 'list', prefix);
       yield { location, size: data.byteLength };

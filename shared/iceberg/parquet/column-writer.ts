@@ -80,7 +80,11 @@ export abstract class ColumnWriter {
   /** Value bytes after which the current page is finished. */
   readonly pageLimit: number;
 
-  constructor(leaf: LeafColumn, protected readonly context: PageContext, pageSizeInBytes: number) {
+  constructor(
+    leaf: LeafColumn,
+    protected readonly context: PageContext,
+    pageSizeInBytes: number,
+  ) {
     this.leaf = leaf;
     this.maxDef = leaf.maxDefinitionLevel;
     this.maxRep = leaf.maxRepetitionLevel;
@@ -288,9 +292,7 @@ export abstract class ColumnWriter {
   /** Throws a ValidationError naming the column, its type and the offending value. */
   fail(reason: string, value: Value): never {
     const leaf = this.leaf;
-    throw new ValidationError(
-      `column ${leaf.icebergPath.join('.')} (field id ${leaf.fieldId}, ${leaf.type}): ${reason}: ${describeValue(value)}`,
-    );
+    throw new ValidationError(`column ${leaf.icebergPath.join('.')} (field id ${leaf.fieldId}, ${leaf.type}): ${reason}: ${describeValue(value)}`);
   }
 }
 

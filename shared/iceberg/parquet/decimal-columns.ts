@@ -12,7 +12,12 @@ abstract class DecimalColumn extends ColumnWriter {
   protected readonly maxUnscaled: bigint;
   protected readonly maxNumber: number;
 
-  constructor(leaf: LeafColumn, context: PageContext, pageSize: number, protected readonly precision: number) {
+  constructor(
+    leaf: LeafColumn,
+    context: PageContext,
+    pageSize: number,
+    protected readonly precision: number,
+  ) {
     super(leaf, context, pageSize);
     this.maxUnscaled = 10n ** BigInt(precision) - 1n;
     // Above 15 digits every safe integer fits, so the (inexact) double bound never rejects one wrongly.
@@ -59,7 +64,13 @@ export class Decimal64Column extends DecimalColumn {
 export class DecimalFixedColumn extends DecimalColumn {
   private readonly scratch = new DataView(new ArrayBuffer(8));
 
-  constructor(leaf: LeafColumn, context: PageContext, pageSize: number, precision: number, private readonly width: number) {
+  constructor(
+    leaf: LeafColumn,
+    context: PageContext,
+    pageSize: number,
+    precision: number,
+    private readonly width: number,
+  ) {
     super(leaf, context, pageSize, precision);
   }
 

@@ -38,7 +38,15 @@ export function parseFileSchema(elements: readonly SchemaElement[]): FileSchemaN
     const rep = parentRep + (repetition === Repetition.REPEATED ? 1 : 0);
     const path = isRoot ? '' : parentPath ? `${parentPath}.${element.name}` : element.name;
     const node: FileSchemaNode = {
-      element, name: element.name, path, fieldId: element.field_id, repetition, children: [], def, rep, leafIndex: -1,
+      element,
+      name: element.name,
+      path,
+      fieldId: element.field_id,
+      repetition,
+      children: [],
+      def,
+      rep,
+      leafIndex: -1,
     };
     const childCount = element.num_children ?? 0;
     if (element.type !== undefined && childCount === 0 && !isRoot) node.leafIndex = leaves++;
@@ -114,7 +122,7 @@ export function chooseValueKind(node: FileSchemaNode, target: PrimitiveType): Va
   const fail = (): never => {
     throw new ValidationError(
       `column ${node.path} (field id ${node.fieldId ?? 'none'}): Parquet ${ParquetType[physical]}` +
-      `${logical ? ` ${Object.keys(logical).join()}` : ''} cannot be read as ${target}`,
+        `${logical ? ` ${Object.keys(logical).join()}` : ''} cannot be read as ${target}`,
     );
   };
   const decimal = decimalOf(e);

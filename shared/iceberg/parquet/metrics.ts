@@ -2,9 +2,7 @@
  * Column statistics in the two forms readers prune with: Parquet column-chunk Statistics (engines reading the file
  * directly) and Iceberg data-file metrics (column sizes, value/null/NaN counts, truncated lower/upper bounds).
  */
-import {
-  DEFAULT_BOUND_LENGTH, compareValues, truncateBinaryLower, truncateBinaryUpper, truncateStringLower, truncateStringUpper,
-} from '../spec/compare';
+import { DEFAULT_BOUND_LENGTH, compareValues, truncateBinaryLower, truncateBinaryUpper, truncateStringLower, truncateStringUpper } from '../spec/compare';
 import { serializeValue, toTwosComplement } from '../spec/conversions';
 import type { DataFile } from '../spec/manifest';
 import { decimalParams, primitiveKind } from '../spec/types';
@@ -84,15 +82,16 @@ interface ColumnTotals {
 }
 
 /** The metric fields of a DataFile. */
-export type DataFileMetrics = Pick<
-  DataFile, 'columnSizes' | 'valueCounts' | 'nullValueCounts' | 'nanValueCounts' | 'lowerBounds' | 'upperBounds'
->;
+export type DataFileMetrics = Pick<DataFile, 'columnSizes' | 'valueCounts' | 'nullValueCounts' | 'nanValueCounts' | 'lowerBounds' | 'upperBounds'>;
 
 /** Accumulates one data file's Iceberg metrics over its row groups. */
 export class FileMetricsCollector {
   private readonly totals: ColumnTotals[];
 
-  constructor(private readonly leaves: readonly LeafColumn[], private readonly boundLength = DEFAULT_BOUND_LENGTH) {
+  constructor(
+    private readonly leaves: readonly LeafColumn[],
+    private readonly boundLength = DEFAULT_BOUND_LENGTH,
+  ) {
     this.totals = leaves.map(() => ({ size: 0, values: 0, nulls: 0, nans: 0, min: undefined, max: undefined }));
   }
 

@@ -12,8 +12,19 @@ import { decodePlain, decodeValues } from './value-decoding';
 
 /** How a leaf's physical values become Values. */
 export type ValueKind =
-  | 'boolean' | 'int32' | 'int32-bigint' | 'int64' | 'int64-millis' | 'float' | 'double'
-  | 'utf8' | 'bytes' | 'decimal-bytes' | 'fixed' | 'uuid' | 'decimal-fixed'
+  | 'boolean'
+  | 'int32'
+  | 'int32-bigint'
+  | 'int64'
+  | 'int64-millis'
+  | 'float'
+  | 'double'
+  | 'utf8'
+  | 'bytes'
+  | 'decimal-bytes'
+  | 'fixed'
+  | 'uuid'
+  | 'decimal-fixed'
   /** Levels only: the column is read to learn whether its parents are present. */
   | 'skip';
 
@@ -56,7 +67,11 @@ export class ColumnChunkReader {
   private levelsRead = 0;
   private dictionary: Value[] | undefined;
 
-  constructor(private readonly chunk: Uint8Array, private readonly meta: ColumnMetaData, readonly spec: ColumnDecodeSpec) {
+  constructor(
+    private readonly chunk: Uint8Array,
+    private readonly meta: ColumnMetaData,
+    readonly spec: ColumnDecodeSpec,
+  ) {
     if (spec.maxDef > 0) this.defs = new Uint8Array(0);
     if (spec.maxRep > 0) this.reps = new Uint8Array(0);
   }
@@ -124,14 +139,16 @@ export function decodeColumnChunk(chunk: Uint8Array, meta: ColumnMetaData, spec:
     count += reader.count;
   }
   return {
-    count, maxDef: spec.maxDef, maxRep: spec.maxRep,
-    defs: reader.defs ? Uint8Array.from(defs) : undefined, reps: reader.reps ? Uint8Array.from(reps) : undefined, values,
+    count,
+    maxDef: spec.maxDef,
+    maxRep: spec.maxRep,
+    defs: reader.defs ? Uint8Array.from(defs) : undefined,
+    reps: reader.reps ? Uint8Array.from(reps) : undefined,
+    values,
   };
 }
 
-function readLevelsV1(
-  page: Uint8Array, pos: number, n: number, maxLevel: number, out: Uint8Array, encoding: Encoding, spec: ColumnDecodeSpec,
-): number {
+function readLevelsV1(page: Uint8Array, pos: number, n: number, maxLevel: number, out: Uint8Array, encoding: Encoding, spec: ColumnDecodeSpec): number {
   if (encoding !== Encoding.RLE) throw new ValidationError(`${spec.path}: level encoding ${Encoding[encoding] ?? encoding} is not supported`);
   const length = page[pos]! | (page[pos + 1]! << 8) | (page[pos + 2]! << 16) | (page[pos + 3]! << 24);
   const start = pos + 4;

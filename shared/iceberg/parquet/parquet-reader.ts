@@ -49,9 +49,10 @@ export async function readParquetFooter(io: FileIO, location: string, options: R
   if (end.toString('latin1', guess - 4) !== MAGIC) throw new ValidationError(`${location} does not end with the Parquet magic bytes`);
   const footerLength = end.readUInt32LE(guess - 8);
   if (footerLength + 12 > fileSize) throw new ValidationError(`${location}: footer length ${footerLength} exceeds the file`);
-  const footer = footerLength + 8 <= guess
-    ? tail.subarray(guess - 8 - footerLength, guess - 8)
-    : await io.readRange(location, fileSize - 8 - footerLength, footerLength, signal);
+  const footer =
+    footerLength + 8 <= guess
+      ? tail.subarray(guess - 8 - footerLength, guess - 8)
+      : await io.readRange(location, fileSize - 8 - footerLength, footerLength, signal);
   try {
     return { fileSize, metadata: decodeFileMetaData(footer) };
   } catch (error) {

@@ -159,8 +159,12 @@ export function toParquetSchema(schema: Schema): ParquetSchema {
     const inner: Context = { ...here, def: here.def + 1, rep: here.rep + 1, repeated: true };
     if (type.type === 'list') {
       elements.push({
-        repetition_type: repetition, name, num_children: 1, field_id: id,
-        converted_type: ConvertedType.LIST, logicalType: { LIST: {} },
+        repetition_type: repetition,
+        name,
+        num_children: 1,
+        field_id: id,
+        converted_type: ConvertedType.LIST,
+        logicalType: { LIST: {} },
       });
       elements.push({ repetition_type: Repetition.REPEATED, name: 'list', num_children: 1 });
       const listContext = { ...inner, parquetPath: [...inner.parquetPath, 'list'] };
@@ -168,8 +172,12 @@ export function toParquetSchema(schema: Schema): ParquetSchema {
       return;
     }
     elements.push({
-      repetition_type: repetition, name, num_children: 1, field_id: id,
-      converted_type: ConvertedType.MAP, logicalType: { MAP: {} },
+      repetition_type: repetition,
+      name,
+      num_children: 1,
+      field_id: id,
+      converted_type: ConvertedType.MAP,
+      logicalType: { MAP: {} },
     });
     elements.push({ repetition_type: Repetition.REPEATED, name: 'key_value', num_children: 2 });
     const mapContext = { ...inner, parquetPath: [...inner.parquetPath, 'key_value'] };
@@ -177,8 +185,7 @@ export function toParquetSchema(schema: Schema): ParquetSchema {
     visit('value', type['value-id'], type['value-required'], type.value, mapContext, 'value');
   };
 
-  const visitField = (field: NestedField, parent: Context): void =>
-    visit(field.name, field.id, field.required, field.type, parent, field.name);
+  const visitField = (field: NestedField, parent: Context): void => visit(field.name, field.id, field.required, field.type, parent, field.name);
 
   const root: Context = { icebergPath: [], parquetPath: [], def: 0, rep: 0, repeated: false };
   for (const field of schema.fields) visitField(field, root);

@@ -229,18 +229,39 @@ export interface FileMetaData {
 }
 
 const EMPTY = thriftStruct([]);
-const TIME_UNIT = thriftStruct([[1, 'MILLIS', EMPTY], [2, 'MICROS', EMPTY], [3, 'NANOS', EMPTY]]);
-const TIME_TYPE = thriftStruct([[1, 'isAdjustedToUTC', 'bool'], [2, 'unit', TIME_UNIT]]);
+const TIME_UNIT = thriftStruct([
+  [1, 'MILLIS', EMPTY],
+  [2, 'MICROS', EMPTY],
+  [3, 'NANOS', EMPTY],
+]);
+const TIME_TYPE = thriftStruct([
+  [1, 'isAdjustedToUTC', 'bool'],
+  [2, 'unit', TIME_UNIT],
+]);
 const LOGICAL_TYPE = thriftStruct([
   [1, 'STRING', EMPTY],
   [2, 'MAP', EMPTY],
   [3, 'LIST', EMPTY],
   [4, 'ENUM', EMPTY],
-  [5, 'DECIMAL', thriftStruct([[1, 'scale', 'i32'], [2, 'precision', 'i32']])],
+  [
+    5,
+    'DECIMAL',
+    thriftStruct([
+      [1, 'scale', 'i32'],
+      [2, 'precision', 'i32'],
+    ]),
+  ],
   [6, 'DATE', EMPTY],
   [7, 'TIME', TIME_TYPE],
   [8, 'TIMESTAMP', TIME_TYPE],
-  [10, 'INTEGER', thriftStruct([[1, 'bitWidth', 'i8'], [2, 'isSigned', 'bool']])],
+  [
+    10,
+    'INTEGER',
+    thriftStruct([
+      [1, 'bitWidth', 'i8'],
+      [2, 'isSigned', 'bool'],
+    ]),
+  ],
   [11, 'UNKNOWN', EMPTY],
   [12, 'JSON', EMPTY],
   [13, 'BSON', EMPTY],
@@ -270,7 +291,10 @@ const STATISTICS = thriftStruct([
   [8, 'is_min_value_exact', 'bool'],
   [9, 'nan_count', 'i64'],
 ]);
-const KEY_VALUE = thriftStruct([[1, 'key', 'string'], [2, 'value', 'string']]);
+const KEY_VALUE = thriftStruct([
+  [1, 'key', 'string'],
+  [2, 'value', 'string'],
+]);
 const COLUMN_META_DATA = thriftStruct([
   [1, 'type', 'i32'],
   [2, 'encodings', thriftList('i32')],
@@ -285,7 +309,11 @@ const COLUMN_META_DATA = thriftStruct([
   [11, 'dictionary_page_offset', 'i64'],
   [12, 'statistics', STATISTICS],
 ]);
-const COLUMN_CHUNK = thriftStruct([[1, 'file_path', 'string'], [2, 'file_offset', 'i64'], [3, 'meta_data', COLUMN_META_DATA]]);
+const COLUMN_CHUNK = thriftStruct([
+  [1, 'file_path', 'string'],
+  [2, 'file_offset', 'i64'],
+  [3, 'meta_data', COLUMN_META_DATA],
+]);
 const ROW_GROUP = thriftStruct([
   [1, 'columns', thriftList(COLUMN_CHUNK)],
   [2, 'total_byte_size', 'i64'],
@@ -310,7 +338,11 @@ const DATA_PAGE_HEADER = thriftStruct([
   [4, 'repetition_level_encoding', 'i32'],
   [5, 'statistics', STATISTICS],
 ]);
-const DICTIONARY_PAGE_HEADER = thriftStruct([[1, 'num_values', 'i32'], [2, 'encoding', 'i32'], [3, 'is_sorted', 'bool']]);
+const DICTIONARY_PAGE_HEADER = thriftStruct([
+  [1, 'num_values', 'i32'],
+  [2, 'encoding', 'i32'],
+  [3, 'is_sorted', 'bool'],
+]);
 const DATA_PAGE_HEADER_V2 = thriftStruct([
   [1, 'num_values', 'i32'],
   [2, 'num_nulls', 'i32'],

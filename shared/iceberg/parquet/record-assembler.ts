@@ -8,9 +8,7 @@ import { ValidationError } from '../../errors';
 import type { Schema } from '../spec/schema';
 import type { IcebergType } from '../spec/types';
 import type { Row, Value } from '../spec/values';
-import {
-  type FileSchemaNode, chooseValueKind, firstLeaf, isListGroup, isMapGroup, isPrimitiveNode, listParts, mapParts,
-} from './file-schema';
+import { type FileSchemaNode, chooseValueKind, firstLeaf, isListGroup, isMapGroup, isPrimitiveNode, listParts, mapParts } from './file-schema';
 import type { ColumnChunkReader, ColumnDecodeSpec } from './page-decoder';
 
 const MISSING = 0;
@@ -94,7 +92,15 @@ export class ProjectionPlan {
 
   private cursor(node: FileSchemaNode, spec: ColumnDecodeSpec): Cursor {
     const cursor: Cursor = {
-      leafIndex: node.leafIndex, maxDef: node.def, reader: undefined, count: 0, defs: undefined, reps: undefined, values: [], i: 0, vi: 0,
+      leafIndex: node.leafIndex,
+      maxDef: node.def,
+      reader: undefined,
+      count: 0,
+      defs: undefined,
+      reps: undefined,
+      values: [],
+      i: 0,
+      vi: 0,
     };
     this.cursors.set(node.leafIndex, cursor);
     this.columns.push({ leafIndex: node.leafIndex, spec });
@@ -113,8 +119,12 @@ export class ProjectionPlan {
     if (typeof type === 'string') {
       if (!isPrimitiveNode(file)) throw new ValidationError(`${where} is a group in the file but ${type} in the projection`);
       const spec: ColumnDecodeSpec = {
-        path: file.path, physicalType: file.element.type!, typeLength: file.element.type_length,
-        maxDef: file.def, maxRep: file.rep, kind: chooseValueKind(file, type),
+        path: file.path,
+        physicalType: file.element.type!,
+        typeLength: file.element.type_length,
+        maxDef: file.def,
+        maxRep: file.rep,
+        kind: chooseValueKind(file, type),
       };
       const node = this.node(LEAF, file);
       node.cursors = [this.cursor(file, spec)];
@@ -154,8 +164,12 @@ export class ProjectionPlan {
   private hidden(file: FileSchemaNode): ReadNode {
     const leaf = firstLeaf(file);
     const spec: ColumnDecodeSpec = {
-      path: leaf.path, physicalType: leaf.element.type!, typeLength: leaf.element.type_length,
-      maxDef: leaf.def, maxRep: leaf.rep, kind: 'skip',
+      path: leaf.path,
+      physicalType: leaf.element.type!,
+      typeLength: leaf.element.type_length,
+      maxDef: leaf.def,
+      maxRep: leaf.rep,
+      kind: 'skip',
     };
     const node = this.node(HIDDEN, file);
     node.cursors = [this.cursor(leaf, spec)];

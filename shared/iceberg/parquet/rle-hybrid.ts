@@ -108,9 +108,7 @@ export function packBooleans(values: Uint8Array, count: number, out: ByteBuffer)
  * Decodes `count` hybrid-encoded values from `buf[pos..end)` into `out[0..count)`; returns the position after
  * the last run read.
  */
-export function decodeHybrid(
-  buf: Uint8Array, pos: number, end: number, width: number, count: number, out: Uint8Array | Uint32Array,
-): number {
+export function decodeHybrid(buf: Uint8Array, pos: number, end: number, width: number, count: number, out: Uint8Array | Uint32Array): number {
   const valueBytes = (width + 7) >> 3;
   let n = 0;
   while (n < count) {

@@ -33,7 +33,12 @@ export class StringColumn extends ColumnWriter {
   private plainPageBytes = 0;
   private dictionaryPages = 0;
 
-  constructor(leaf: LeafColumn, context: PageContext, pageSizeInBytes: number, private readonly maxDictionaryBytes = MAX_DICTIONARY_BYTES) {
+  constructor(
+    leaf: LeafColumn,
+    context: PageContext,
+    pageSizeInBytes: number,
+    private readonly maxDictionaryBytes = MAX_DICTIONARY_BYTES,
+  ) {
     super(leaf, context, pageSizeInBytes);
   }
 

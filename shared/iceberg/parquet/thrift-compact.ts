@@ -159,7 +159,10 @@ function zigzag(n: number): number {
 /** Reads compact-protocol values from a byte array. */
 export class ThriftReader {
   pos: number;
-  constructor(readonly buf: Uint8Array, offset = 0) {
+  constructor(
+    readonly buf: Uint8Array,
+    offset = 0,
+  ) {
     this.pos = offset;
   }
 
@@ -262,7 +265,7 @@ export class ThriftReader {
         for (;;) {
           const header = this.byte();
           if (header === CT.STOP) return;
-          if ((header >> 4) === 0) this.zigzag();
+          if (header >> 4 === 0) this.zigzag();
           this.skip(header & 0x0f);
         }
       default:

@@ -172,7 +172,12 @@ class BinaryColumn extends ColumnWriter {
 }
 
 class FixedColumn extends ColumnWriter {
-  constructor(leaf: LeafColumn, context: PageContext, pageSize: number, private readonly length: number) {
+  constructor(
+    leaf: LeafColumn,
+    context: PageContext,
+    pageSize: number,
+    private readonly length: number,
+  ) {
     super(leaf, context, pageSize);
   }
 

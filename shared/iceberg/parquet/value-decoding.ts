@@ -5,9 +5,7 @@
 import { ValidationError } from '../../errors';
 import { decimalFromBytes } from '../spec/conversions';
 import type { Value } from '../spec/values';
-import {
-  type ByteRange, decodeDeltaBinaryPacked, decodeDeltaByteArray, decodeDeltaLengthByteArray, unsplitByteStreams,
-} from './delta-decoding';
+import { type ByteRange, decodeDeltaBinaryPacked, decodeDeltaByteArray, decodeDeltaLengthByteArray, unsplitByteStreams } from './delta-decoding';
 import type { ValueKind } from './page-decoder';
 import { Encoding, ParquetType } from './parquet-thrift';
 import { decodeHybrid, unpackBooleans } from './rle-hybrid';
@@ -22,8 +20,14 @@ export interface ValueDecodeSpec {
 
 /** Decodes `n` non-null values of a data page in any supported encoding, appending them to `out`. */
 export function decodeValues(
-  page: Uint8Array, pos: number, end: number, n: number, encoding: Encoding, spec: ValueDecodeSpec,
-  dictionary: Value[] | undefined, out: Value[],
+  page: Uint8Array,
+  pos: number,
+  end: number,
+  n: number,
+  encoding: Encoding,
+  spec: ValueDecodeSpec,
+  dictionary: Value[] | undefined,
+  out: Value[],
 ): void {
   if (spec.kind === 'skip' || n === 0) return;
   if (encoding === Encoding.PLAIN) {
@@ -53,15 +57,16 @@ export function decodeValues(
     }
     return;
   }
-  if ((encoding === Encoding.DELTA_LENGTH_BYTE_ARRAY && physical === ParquetType.BYTE_ARRAY)
-    || (encoding === Encoding.DELTA_BYTE_ARRAY && (physical === ParquetType.BYTE_ARRAY || physical === ParquetType.FIXED_LEN_BYTE_ARRAY))) {
+  if (
+    (encoding === Encoding.DELTA_LENGTH_BYTE_ARRAY && physical === ParquetType.BYTE_ARRAY) ||
+    (encoding === Encoding.DELTA_BYTE_ARRAY && (physical === ParquetType.BYTE_ARRAY || physical === ParquetType.FIXED_LEN_BYTE_ARRAY))
+  ) {
     const ranges = encoding === Encoding.DELTA_BYTE_ARRAY ? decodeDeltaByteArray(page, pos, n) : decodeDeltaLengthByteArray(page, pos, n);
     for (const range of ranges) out.push(convertBytes(spec, range));
     return;
   }
   if (encoding === Encoding.BYTE_STREAM_SPLIT && physical !== ParquetType.BOOLEAN && physical !== ParquetType.BYTE_ARRAY) {
-    const width = physical === ParquetType.FIXED_LEN_BYTE_ARRAY ? spec.typeLength!
-      : physical === ParquetType.INT64 || physical === ParquetType.DOUBLE ? 8 : 4;
+    const width = physical === ParquetType.FIXED_LEN_BYTE_ARRAY ? spec.typeLength! : physical === ParquetType.INT64 || physical === ParquetType.DOUBLE ? 8 : 4;
     const plain = unsplitByteStreams(page, pos, n, width);
     decodePlain(plain, 0, plain.length, n, spec, out);
     return;

@@ -12,9 +12,7 @@ import { ValidationError } from '../../errors';
 import { accessorFor, findFieldPosition } from './accessors';
 import { compareValues } from './compare';
 import { deserializeValue } from './conversions';
-import {
-  type ComparisonPredicate, type Expression, type Predicate, isComparison, isPredicate, isSetPredicate, rewriteNot,
-} from './expressions';
+import { type ComparisonPredicate, type Expression, type Predicate, isComparison, isPredicate, isSetPredicate, rewriteNot } from './expressions';
 import type { DataFile, FieldSummary } from './manifest';
 import { type Schema, indexFields } from './schema';
 import { type PrimitiveKind, type PrimitiveType, type StructType, isPrimitive, primitiveKind } from './types';
@@ -39,7 +37,18 @@ export function compareLiterals(type: PrimitiveType, a: Value, b: Value): number
 const isNaNValue = (v: Value): boolean => typeof v === 'number' && Number.isNaN(v);
 
 const SET_KINDS = new Set<PrimitiveKind>([
-  'boolean', 'int', 'date', 'long', 'time', 'timestamp', 'timestamptz', 'decimal', 'float', 'double', 'string', 'uuid',
+  'boolean',
+  'int',
+  'date',
+  'long',
+  'time',
+  'timestamp',
+  'timestamptz',
+  'decimal',
+  'float',
+  'double',
+  'string',
+  'uuid',
 ]);
 const BIG_KINDS = new Set<PrimitiveKind>(['long', 'time', 'timestamp', 'timestamptz', 'decimal']);
 
@@ -83,8 +92,12 @@ function compilePredicate<T>(pred: Predicate, { type, read }: Resolved<T>): (inp
   }
   const { op, value: literal } = pred as ComparisonPredicate;
   const test = {
-    eq: (c: number) => c === 0, notEq: (c: number) => c !== 0, lt: (c: number) => c < 0,
-    ltEq: (c: number) => c <= 0, gt: (c: number) => c > 0, gtEq: (c: number) => c >= 0,
+    eq: (c: number) => c === 0,
+    notEq: (c: number) => c !== 0,
+    lt: (c: number) => c < 0,
+    ltEq: (c: number) => c <= 0,
+    gt: (c: number) => c > 0,
+    gtEq: (c: number) => c >= 0,
   }[op];
   return (input) => {
     const v = read(input);
@@ -197,10 +210,22 @@ function rangeMightMatch(pred: Predicate, type: PrimitiveType, bounds: BoundsSou
     const lower = () => bounds.lower(pred.fieldId, type);
     const upper = () => bounds.upper(pred.fieldId, type);
     switch (pred.op) {
-      case 'lt': { const l = lower(); return l === undefined || cmp(l, lit) < 0; }
-      case 'ltEq': { const l = lower(); return l === undefined || cmp(l, lit) <= 0; }
-      case 'gt': { const u = upper(); return u === undefined || cmp(u, lit) > 0; }
-      case 'gtEq': { const u = upper(); return u === undefined || cmp(u, lit) >= 0; }
+      case 'lt': {
+        const l = lower();
+        return l === undefined || cmp(l, lit) < 0;
+      }
+      case 'ltEq': {
+        const l = lower();
+        return l === undefined || cmp(l, lit) <= 0;
+      }
+      case 'gt': {
+        const u = upper();
+        return u === undefined || cmp(u, lit) > 0;
+      }
+      case 'gtEq': {
+        const u = upper();
+        return u === undefined || cmp(u, lit) >= 0;
+      }
       case 'eq': {
         const l = lower();
         if (l !== undefined && cmp(l, lit) > 0) return false;
@@ -307,11 +332,7 @@ export class InclusiveMetricsEvaluator {
  * Decides from a manifest list entry's partition summaries whether the manifest might hold files matching a
  * partition expression (field ids of `partitionType`, e.g. from projectInclusive). Without summaries: "might".
  */
-export function manifestMightMatch(
-  expr: Expression,
-  partitionType: StructType,
-  summaries: FieldSummary[] | undefined,
-): boolean {
+export function manifestMightMatch(expr: Expression, partitionType: StructType, summaries: FieldSummary[] | undefined): boolean {
   if (!summaries) return true;
   const positions = new Map(partitionType.fields.map((f, i) => [f.id, i] as const));
   const visit = (e: Expression): boolean => {

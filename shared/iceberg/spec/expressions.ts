@@ -42,11 +42,7 @@ export type Predicate = ComparisonPredicate | SetPredicate | UnaryPredicate;
 
 /** A filter expression. */
 export type Expression =
-  | { op: 'and' | 'or'; left: Expression; right: Expression }
-  | { op: 'not'; child: Expression }
-  | { op: 'true' }
-  | { op: 'false' }
-  | Predicate;
+  { op: 'and' | 'or'; left: Expression; right: Expression } | { op: 'not'; child: Expression } | { op: 'true' } | { op: 'false' } | Predicate;
 
 /** The expression every row satisfies. */
 export const ALWAYS_TRUE: Expression = Object.freeze({ op: 'true' }) as Expression;
@@ -103,8 +99,18 @@ export function not(expr: Expression): Expression {
 }
 
 const NEGATED: Record<Predicate['op'], Predicate['op']> = {
-  eq: 'notEq', notEq: 'eq', lt: 'gtEq', gtEq: 'lt', ltEq: 'gt', gt: 'ltEq',
-  in: 'notIn', notIn: 'in', isNull: 'notNull', notNull: 'isNull', isNaN: 'notNaN', notNaN: 'isNaN',
+  eq: 'notEq',
+  notEq: 'eq',
+  lt: 'gtEq',
+  gtEq: 'lt',
+  ltEq: 'gt',
+  gt: 'ltEq',
+  in: 'notIn',
+  notIn: 'in',
+  isNull: 'notNull',
+  notNull: 'isNull',
+  isNaN: 'notNaN',
+  notNaN: 'isNaN',
 };
 
 /** The predicate matching exactly the rows the given one rejects (nulls and NaN stay unknown either way). */

@@ -76,13 +76,15 @@ export function checkRequirements(base: TableMetadata | undefined, requirements:
         if (base['current-schema-id'] !== r['current-schema-id']) fail('current schema id', r['current-schema-id'], base['current-schema-id']);
         break;
       case 'assert-last-assigned-partition-id':
-        if (base['last-partition-id'] !== r['last-assigned-partition-id']) fail('last partition id', r['last-assigned-partition-id'], base['last-partition-id']);
+        if (base['last-partition-id'] !== r['last-assigned-partition-id'])
+          fail('last partition id', r['last-assigned-partition-id'], base['last-partition-id']);
         break;
       case 'assert-default-spec-id':
         if (base['default-spec-id'] !== r['default-spec-id']) fail('default spec id', r['default-spec-id'], base['default-spec-id']);
         break;
       case 'assert-default-sort-order-id':
-        if (base['default-sort-order-id'] !== r['default-sort-order-id']) fail('default sort order id', r['default-sort-order-id'], base['default-sort-order-id']);
+        if (base['default-sort-order-id'] !== r['default-sort-order-id'])
+          fail('default sort order id', r['default-sort-order-id'], base['default-sort-order-id']);
         break;
     }
   }
@@ -142,7 +144,8 @@ export function applyUpdates(base: TableMetadata, updates: TableUpdate[], option
       }
       case 'set-default-spec': {
         const id = update['spec-id'] === -1 ? lastSpecId : update['spec-id'];
-        if (id === undefined || !m['partition-specs'].some((s) => s['spec-id'] === id)) throw new ValidationError(`partition spec ${update['spec-id']} does not exist`);
+        if (id === undefined || !m['partition-specs'].some((s) => s['spec-id'] === id))
+          throw new ValidationError(`partition spec ${update['spec-id']} does not exist`);
         m['default-spec-id'] = id;
         break;
       }
@@ -159,7 +162,8 @@ export function applyUpdates(base: TableMetadata, updates: TableUpdate[], option
       }
       case 'set-default-sort-order': {
         const id = update['sort-order-id'] === -1 ? lastOrderId : update['sort-order-id'];
-        if (id === undefined || !m['sort-orders'].some((o) => o['order-id'] === id)) throw new ValidationError(`sort order ${update['sort-order-id']} does not exist`);
+        if (id === undefined || !m['sort-orders'].some((o) => o['order-id'] === id))
+          throw new ValidationError(`sort order ${update['sort-order-id']} does not exist`);
         m['default-sort-order-id'] = id;
         break;
       }
@@ -240,6 +244,7 @@ function lastPartitionId(spec: PartitionSpec, previous: number): number {
 }
 
 function sameFields(a: Schema, b: Schema): boolean {
-  return JSON.stringify(a.fields) === JSON.stringify(b.fields) &&
-    JSON.stringify(a['identifier-field-ids'] ?? []) === JSON.stringify(b['identifier-field-ids'] ?? []);
+  return (
+    JSON.stringify(a.fields) === JSON.stringify(b.fields) && JSON.stringify(a['identifier-field-ids'] ?? []) === JSON.stringify(b['identifier-field-ids'] ?? [])
+  );
 }

@@ -15,19 +15,22 @@ function isUnreserved(code: number): boolean {
     (code >= 0x61 && code <= 0x7a) || // a-z
     (code >= 0x41 && code <= 0x5a) || // A-Z
     (code >= 0x30 && code <= 0x39) || // 0-9
-    code === 0x2e || code === 0x2d || code === 0x2a || code === 0x5f // . - * _
+    code === 0x2e ||
+    code === 0x2d ||
+    code === 0x2a ||
+    code === 0x5f // . - * _
   );
 }
 
 function pushUtf8(out: string[], codePoint: number): void {
   const bytes =
-    codePoint < 0x80 ? [codePoint]
-    : codePoint < 0x800 ? [0xc0 | (codePoint >> 6), 0x80 | (codePoint & 0x3f)]
-    : codePoint < 0x10000 ? [0xe0 | (codePoint >> 12), 0x80 | ((codePoint >> 6) & 0x3f), 0x80 | (codePoint & 0x3f)]
-    : [
-        0xf0 | (codePoint >> 18), 0x80 | ((codePoint >> 12) & 0x3f),
-        0x80 | ((codePoint >> 6) & 0x3f), 0x80 | (codePoint & 0x3f),
-      ];
+    codePoint < 0x80
+      ? [codePoint]
+      : codePoint < 0x800
+        ? [0xc0 | (codePoint >> 6), 0x80 | (codePoint & 0x3f)]
+        : codePoint < 0x10000
+          ? [0xe0 | (codePoint >> 12), 0x80 | ((codePoint >> 6) & 0x3f), 0x80 | (codePoint & 0x3f)]
+          : [0xf0 | (codePoint >> 18), 0x80 | ((codePoint >> 12) & 0x3f), 0x80 | ((codePoint >> 6) & 0x3f), 0x80 | (codePoint & 0x3f)];
   for (const b of bytes) out.push('%', HEX[b >> 4]!, HEX[b & 0xf]!);
 }
 

@@ -75,8 +75,7 @@ export function validatePartitionSpec(spec: PartitionSpec, schema: Schema): void
     const sameColumn = clash?.id === source.id && (transform.kind === 'identity' || transform.kind === 'void');
     if (clash && !sameColumn) {
       throw new ValidationError(
-        `${where}: the name is already the name of column ${clash.path.join('.')}; only an identity partition of ` +
-          'that same column may share it',
+        `${where}: the name is already the name of column ${clash.path.join('.')}; only an identity partition of ` + 'that same column may share it',
       );
     }
   }
@@ -93,9 +92,7 @@ export function compilePartitioner(spec: PartitionSpec, schema: Schema): Partiti
   const steps: Array<{ read: Accessor; apply: TransformFunction }> = spec.fields.map((field) => {
     const found = findFieldPosition(schema, field['source-id']);
     if (!found) {
-      throw new ValidationError(
-        `${describe(field)}: source column id ${field['source-id']} is not a struct-reachable column of the schema`,
-      );
+      throw new ValidationError(`${describe(field)}: source column id ${field['source-id']} is not a struct-reachable column of the schema`);
     }
     const column = `column ${found.path.join('.')}`;
     const transform = parseTransform(field.transform);

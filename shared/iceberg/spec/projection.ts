@@ -3,9 +3,7 @@
  * expression is true for every partition that might hold a matching row, so partitions where it is false can be
  * skipped. Predicates on columns without a partition field, or that a transform cannot express, become `true`.
  */
-import {
-  ALWAYS_FALSE, ALWAYS_TRUE, type Expression, type Predicate, and, isComparison, isSetPredicate, or, rewriteNot,
-} from './expressions';
+import { ALWAYS_FALSE, ALWAYS_TRUE, type Expression, type Predicate, and, isComparison, isSetPredicate, or, rewriteNot } from './expressions';
 import type { PartitionSpec } from './partition-spec';
 import { type Schema, indexFields } from './schema';
 import { type Transform, type TransformFunction, parseTransform, transformFunction } from './transforms';

@@ -7,8 +7,17 @@ import { decimalToBytes } from './conversions';
 import { base64, javaBigDecimalToString, javaDoubleToString, javaFloatToString } from './java-text';
 import { hashBytes, hashLong } from './murmur3';
 import {
-  daysToMonths, daysToYears, formatDay, formatHour, formatLocalTime, formatMonth, formatTimestamp,
-  formatTimestamptz, formatYear, microsToDays, microsToHours,
+  daysToMonths,
+  daysToYears,
+  formatDay,
+  formatHour,
+  formatLocalTime,
+  formatMonth,
+  formatTimestamp,
+  formatTimestamptz,
+  formatYear,
+  microsToDays,
+  microsToHours,
 } from './temporal';
 import { type IcebergType, type PrimitiveKind, type PrimitiveType, decimalParams, isPrimitive, primitiveKind } from './types';
 import { type PrimitiveValue, type Value, uuidToBytes } from './values';
@@ -65,9 +74,7 @@ export function transformToString(transform: Transform): string {
 }
 
 const SOURCE_KINDS: Record<Exclude<Transform['kind'], 'identity' | 'void' | 'unknown'>, ReadonlySet<PrimitiveKind>> = {
-  bucket: new Set<PrimitiveKind>([
-    'int', 'long', 'decimal', 'date', 'time', 'timestamp', 'timestamptz', 'string', 'uuid', 'fixed', 'binary',
-  ]),
+  bucket: new Set<PrimitiveKind>(['int', 'long', 'decimal', 'date', 'time', 'timestamp', 'timestamptz', 'string', 'uuid', 'fixed', 'binary']),
   truncate: new Set<PrimitiveKind>(['int', 'long', 'decimal', 'string', 'binary']),
   year: new Set<PrimitiveKind>(['date', 'timestamp', 'timestamptz']),
   month: new Set<PrimitiveKind>(['date', 'timestamp', 'timestamptz']),
@@ -172,7 +179,10 @@ function truncateBig(v: bigint, width: bigint): bigint {
 export function transformFunction(transform: Transform, sourceType: PrimitiveType): TransformFunction {
   checkTransform(transform, sourceType);
   const kind = primitiveKind(sourceType);
-  const nullSafe = (f: (v: Value) => Value): TransformFunction => (v) => (v === null ? null : f(v));
+  const nullSafe =
+    (f: (v: Value) => Value): TransformFunction =>
+    (v) =>
+      v === null ? null : f(v);
   switch (transform.kind) {
     case 'identity':
       return nullSafe((v) => normalizeValue(kind, v));

@@ -65,7 +65,18 @@ export interface DecimalParams {
 const DECIMAL_PATTERN = /^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$/;
 const FIXED_PATTERN = /^fixed\[\s*(\d+)\s*\]$/;
 const SIMPLE_PRIMITIVES = new Set<string>([
-  'boolean', 'int', 'long', 'float', 'double', 'date', 'time', 'timestamp', 'timestamptz', 'string', 'uuid', 'binary',
+  'boolean',
+  'int',
+  'long',
+  'float',
+  'double',
+  'date',
+  'time',
+  'timestamp',
+  'timestamptz',
+  'string',
+  'uuid',
+  'binary',
 ]);
 
 /** Largest decimal precision Iceberg allows. */
@@ -109,8 +120,7 @@ export function isPrimitive(type: IcebergType): type is PrimitiveType {
 
 /** The primitive family: 'decimal' and 'fixed' without parameters, the name otherwise. */
 export type PrimitiveKind =
-  | 'boolean' | 'int' | 'long' | 'float' | 'double' | 'date' | 'time' | 'timestamp' | 'timestamptz'
-  | 'string' | 'uuid' | 'binary' | 'decimal' | 'fixed';
+  'boolean' | 'int' | 'long' | 'float' | 'double' | 'date' | 'time' | 'timestamp' | 'timestamptz' | 'string' | 'uuid' | 'binary' | 'decimal' | 'fixed';
 
 /** The primitive family of a primitive type; throws for a name the spec does not define. */
 export function primitiveKind(type: PrimitiveType): PrimitiveKind {

@@ -74,11 +74,7 @@ export async function commitWithRetry(
   });
 }
 
-async function resolveUnknown(
-  catalog: Catalog,
-  id: TableIdentifier,
-  isCommitted: (metadata: TableMetadata) => boolean,
-): Promise<Table | undefined> {
+async function resolveUnknown(catalog: Catalog, id: TableIdentifier, isCommitted: (metadata: TableMetadata) => boolean): Promise<Table | undefined> {
   // Reading may fail for the same transient reason the write did; a few patient tries before giving up.
   for (let i = 0; i < 5; i++) {
     try {

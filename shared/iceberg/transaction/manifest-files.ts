@@ -42,12 +42,7 @@ export interface WriteDataManifestOptions {
  * Writes one manifest of ADDED data files whose snapshot id and sequence numbers are left to be inherited from
  * the snapshot that commits it, and returns its manifest-list record (ids unassigned until the commit).
  */
-export async function writeDataManifest(
-  io: FileIO,
-  metadata: TableMetadata,
-  files: DataFile[],
-  options: WriteDataManifestOptions = {},
-): Promise<ManifestFile> {
+export async function writeDataManifest(io: FileIO, metadata: TableMetadata, files: DataFile[], options: WriteDataManifestOptions = {}): Promise<ManifestFile> {
   const spec = specById(metadata, options.specId ?? metadata['default-spec-id']);
   const schema = currentSchema(metadata);
   const entries: ManifestEntry[] = files.map((dataFile) => ({
@@ -81,9 +76,8 @@ export async function writeManifestFile(
     partitionSpecId: spec['spec-id'],
     content: ManifestContent.Data,
     sequenceNumber: UNASSIGNED_SEQUENCE_NUMBER,
-    minSequenceNumber: explicitSeqs.length > 0 && explicitSeqs.length === entries.length
-      ? explicitSeqs.reduce((a, b) => (a < b ? a : b))
-      : UNASSIGNED_SEQUENCE_NUMBER,
+    minSequenceNumber:
+      explicitSeqs.length > 0 && explicitSeqs.length === entries.length ? explicitSeqs.reduce((a, b) => (a < b ? a : b)) : UNASSIGNED_SEQUENCE_NUMBER,
     addedSnapshotId,
     addedFilesCount: count(ManifestEntryStatus.Added).length,
     existingFilesCount: count(ManifestEntryStatus.Existing).length,
@@ -91,7 +85,10 @@ export async function writeManifestFile(
     addedRowsCount: rows(count(ManifestEntryStatus.Added)),
     existingRowsCount: rows(count(ManifestEntryStatus.Existing)),
     deletedRowsCount: rows(count(ManifestEntryStatus.Deleted)),
-    partitions: partitionSummaries(type, entries.filter((e) => e.status !== ManifestEntryStatus.Deleted).map((e) => e.dataFile)),
+    partitions: partitionSummaries(
+      type,
+      entries.filter((e) => e.status !== ManifestEntryStatus.Deleted).map((e) => e.dataFile),
+    ),
   };
 }
 

@@ -64,7 +64,11 @@ export interface ExpireSnapshotsResult {
  */
 export async function expireSnapshots(catalog: Catalog, id: TableIdentifier, options: ExpireSnapshotsOptions): Promise<ExpireSnapshotsResult> {
   const before = await catalog.loadTable(id);
-  const retain = new Set(ancestorsOf(before.metadata, before.metadata['current-snapshot-id']).slice(0, options.retainLast ?? 1).map((s) => s['snapshot-id']));
+  const retain = new Set(
+    ancestorsOf(before.metadata, before.metadata['current-snapshot-id'])
+      .slice(0, options.retainLast ?? 1)
+      .map((s) => s['snapshot-id']),
+  );
   for (const ref of Object.values(before.metadata.refs)) retain.add(ref['snapshot-id']);
   const explicit = options.snapshotIds ? new Set(options.snapshotIds) : undefined;
   for (const sid of explicit ?? []) {

@@ -103,7 +103,12 @@ export async function setPartitionSpec(
 }
 
 /** Sets table properties in one commit. */
-export async function setProperties(catalog: Catalog, id: TableIdentifier, updates: Record<string, string>, options: SnapshotOperationOptions = {}): Promise<Table> {
+export async function setProperties(
+  catalog: Catalog,
+  id: TableIdentifier,
+  updates: Record<string, string>,
+  options: SnapshotOperationOptions = {},
+): Promise<Table> {
   return commitWithRetry(
     catalog,
     id,

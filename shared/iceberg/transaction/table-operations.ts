@@ -63,15 +63,22 @@ export async function fastAppend(catalog: Catalog, id: TableIdentifier, options:
   const changedPartitions = new Set(addedEntries.map((e) => partitionKey(e))).size;
   const snapshotId = newSnapshotId();
   return commitSnapshotOperation(catalog, id, options, operationId, async (base, attempt) =>
-    planSnapshot(catalog.io, base, { snapshotId, operationId }, {
-      operation: 'append',
-      newManifests: manifests,
-      keptManifests: await snapshotManifests(catalog.io, currentSnapshot(base.metadata)),
-      added,
-      deleted: { files: 0, records: 0n, bytes: 0n },
-      changedPartitions,
-      ...(options.properties ? { properties: options.properties } : {}),
-    }, attempt, (options.now ?? Date.now)()),
+    planSnapshot(
+      catalog.io,
+      base,
+      { snapshotId, operationId },
+      {
+        operation: 'append',
+        newManifests: manifests,
+        keptManifests: await snapshotManifests(catalog.io, currentSnapshot(base.metadata)),
+        added,
+        deleted: { files: 0, records: 0n, bytes: 0n },
+        changedPartitions,
+        ...(options.properties ? { properties: options.properties } : {}),
+      },
+      attempt,
+      (options.now ?? Date.now)(),
+    ),
   );
 }
 
@@ -107,9 +114,7 @@ export async function overwrite(catalog: Catalog, id: TableIdentifier, options: 
       }
       // Rewritten entries keep their data sequence numbers explicitly: inheritance would re-date them.
       const next: ManifestEntry[] = live.map((e) =>
-        doomed.has(e)
-          ? { ...e, status: ManifestEntryStatus.Deleted, snapshotId }
-          : { ...e, status: ManifestEntryStatus.Existing },
+        doomed.has(e) ? { ...e, status: ManifestEntryStatus.Deleted, snapshotId } : { ...e, status: ManifestEntryStatus.Existing },
       );
       for (const e of doomed) {
         deleted.files++;
@@ -121,19 +126,26 @@ export async function overwrite(catalog: Catalog, id: TableIdentifier, options: 
       const location = newManifestLocation(base.metadata, `m${attempt}`);
       rewritten.push(await writeManifestFile(catalog.io, currentSchema(base.metadata), spec, next, location, snapshotId));
     }
-    const plan = await planSnapshot(catalog.io, base, { snapshotId, operationId }, {
-      operation: addedManifests.length === 0 ? 'delete' : deleted.files === 0 ? 'append' : 'overwrite',
-      newManifests: [...addedManifests, ...rewritten],
-      keptManifests: kept,
-      added: {
-        files: addedEntries.length,
-        records: addedEntries.reduce((n, e) => n + e.dataFile.recordCount, 0n),
-        bytes: addedEntries.reduce((n, e) => n + e.dataFile.fileSizeInBytes, 0n),
+    const plan = await planSnapshot(
+      catalog.io,
+      base,
+      { snapshotId, operationId },
+      {
+        operation: addedManifests.length === 0 ? 'delete' : deleted.files === 0 ? 'append' : 'overwrite',
+        newManifests: [...addedManifests, ...rewritten],
+        keptManifests: kept,
+        added: {
+          files: addedEntries.length,
+          records: addedEntries.reduce((n, e) => n + e.dataFile.recordCount, 0n),
+          bytes: addedEntries.reduce((n, e) => n + e.dataFile.fileSizeInBytes, 0n),
+        },
+        deleted,
+        changedPartitions: partitions.size,
+        ...(options.properties ? { properties: options.properties } : {}),
       },
-      deleted,
-      changedPartitions: partitions.size,
-      ...(options.properties ? { properties: options.properties } : {}),
-    }, attempt, (options.now ?? Date.now)());
+      attempt,
+      (options.now ?? Date.now)(),
+    );
     plan.attemptFiles = [...(plan.attemptFiles ?? []), ...rewritten.map((m) => m.manifestPath)];
     return plan;
   });

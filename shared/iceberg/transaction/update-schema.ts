@@ -25,7 +25,10 @@ export class SchemaUpdate {
   private lastColumnId: number;
 
   /** Starts from `schema`; `lastColumnId` is the table's last-column-id (never reuse an id). */
-  constructor(private readonly base: Schema, lastColumnId: number) {
+  constructor(
+    private readonly base: Schema,
+    lastColumnId: number,
+  ) {
     this.root = structuredClone({ type: 'struct', fields: base.fields });
     this.lastColumnId = lastColumnId;
   }

@@ -178,8 +178,18 @@ export class TableWriter {
 }
 
 function partitionKey(partition: Value[]): string {
-  return partition
-    // -0 and 0 are different partition values (identity of a double), though String() prints both as "0".
-    .map((v) => (v === null ? '\u0001' : v instanceof Uint8Array ? `b:${Buffer.from(v).toString('hex')}` : Object.is(v, -0) ? 'n:-0' : `${typeof v}:${String(v as PrimitiveValue)}`))
-    .join('\u0000');
+  return (
+    partition
+      // -0 and 0 are different partition values (identity of a double), though String() prints both as "0".
+      .map((v) =>
+        v === null
+          ? '\u0001'
+          : v instanceof Uint8Array
+            ? `b:${Buffer.from(v).toString('hex')}`
+            : Object.is(v, -0)
+              ? 'n:-0'
+              : `${typeof v}:${String(v as PrimitiveValue)}`,
+      )
+      .join('\u0000')
+  );
 }

@@ -20,7 +20,20 @@ export function canonicalSql(plan: DecodePlan, expr: string, depth = 0): string 
 
 /** Kinds whose nonNullSql is built from strict functions and operators only. */
 const STRICT_KINDS = new Set<DecodePlan['kind']>([
-  'int2', 'int4', 'int8', 'oid', 'uuid', 'jsonb', 'interval', 'numeric-text', 'decimal', 'bytea', 'date', 'time', 'timestamp', 'timestamptz',
+  'int2',
+  'int4',
+  'int8',
+  'oid',
+  'uuid',
+  'jsonb',
+  'interval',
+  'numeric-text',
+  'decimal',
+  'bytea',
+  'date',
+  'time',
+  'timestamp',
+  'timestamptz',
 ]);
 
 /**

@@ -98,7 +98,8 @@ function primitiveFormatter(type: PrimitiveType): CanonicalFormatter {
       return (value) => (value === null ? null : (value as string));
     case 'uuid':
       // toLowerCase copies even a lowercase string, and the reader's are lowercase.
-      return (value) => (value === null ? null : typeof value !== 'string' ? uuidFromBytes(value as Uint8Array) : UPPERCASE.test(value) ? value.toLowerCase() : value);
+      return (value) =>
+        value === null ? null : typeof value !== 'string' ? uuidFromBytes(value as Uint8Array) : UPPERCASE.test(value) ? value.toLowerCase() : value;
     case 'binary':
       return (value) => (value === null ? null : bytesHex(value as Uint8Array));
     default: {

@@ -15,7 +15,10 @@ export function writeJsonArray(items: ReadonlyArray<string | null>): number {
     if (i > 0) out[n++] = 0x2c;
     const t = items[i] ?? null;
     if (t === null) {
-      out[n++] = 0x6e; out[n++] = 0x75; out[n++] = 0x6c; out[n++] = 0x6c;
+      out[n++] = 0x6e;
+      out[n++] = 0x75;
+      out[n++] = 0x6c;
+      out[n++] = 0x6c;
     } else {
       out[n++] = 0x22;
       n = writeJsonStringBody(t, out, n);

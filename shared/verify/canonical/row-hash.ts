@@ -44,12 +44,18 @@ export function hashScratch(length: number, seedHi: number, seedLo: number): voi
   if (seedHi !== 0 || seedLo !== 0) {
     a = (a + seedHi) | 0;
     b = (b + seedLo) | 0;
-    a = (a - c) ^ ((c << 4) | (c >>> 28)); c = (c + b) | 0;
-    b = (b - a) ^ ((a << 6) | (a >>> 26)); a = (a + c) | 0;
-    c = (c - b) ^ ((b << 8) | (b >>> 24)); b = (b + a) | 0;
-    a = (a - c) ^ ((c << 16) | (c >>> 16)); c = (c + b) | 0;
-    b = (b - a) ^ ((a << 19) | (a >>> 13)); a = (a + c) | 0;
-    c = (c - b) ^ ((b << 4) | (b >>> 28)); b = (b + a) | 0;
+    a = (a - c) ^ ((c << 4) | (c >>> 28));
+    c = (c + b) | 0;
+    b = (b - a) ^ ((a << 6) | (a >>> 26));
+    a = (a + c) | 0;
+    c = (c - b) ^ ((b << 8) | (b >>> 24));
+    b = (b + a) | 0;
+    a = (a - c) ^ ((c << 16) | (c >>> 16));
+    c = (c + b) | 0;
+    b = (b - a) ^ ((a << 19) | (a >>> 13));
+    a = (a + c) | 0;
+    c = (c - b) ^ ((b << 4) | (b >>> 28));
+    b = (b + a) | 0;
   }
   let i = 0;
   let rest = length;
@@ -64,12 +70,18 @@ export function hashScratch(length: number, seedHi: number, seedLo: number): voi
       b = (b + (k[i + 4]! | (k[i + 5]! << 8) | (k[i + 6]! << 16) | (k[i + 7]! << 24))) | 0;
       c = (c + (k[i + 8]! | (k[i + 9]! << 8) | (k[i + 10]! << 16) | (k[i + 11]! << 24))) | 0;
     }
-    a = (a - c) ^ ((c << 4) | (c >>> 28)); c = (c + b) | 0;
-    b = (b - a) ^ ((a << 6) | (a >>> 26)); a = (a + c) | 0;
-    c = (c - b) ^ ((b << 8) | (b >>> 24)); b = (b + a) | 0;
-    a = (a - c) ^ ((c << 16) | (c >>> 16)); c = (c + b) | 0;
-    b = (b - a) ^ ((a << 19) | (a >>> 13)); a = (a + c) | 0;
-    c = (c - b) ^ ((b << 4) | (b >>> 28)); b = (b + a) | 0;
+    a = (a - c) ^ ((c << 4) | (c >>> 28));
+    c = (c + b) | 0;
+    b = (b - a) ^ ((a << 6) | (a >>> 26));
+    a = (a + c) | 0;
+    c = (c - b) ^ ((b << 8) | (b >>> 24));
+    b = (b + a) | 0;
+    a = (a - c) ^ ((c << 16) | (c >>> 16));
+    c = (c + b) | 0;
+    b = (b - a) ^ ((a << 19) | (a >>> 13));
+    a = (a + c) | 0;
+    c = (c - b) ^ ((b << 4) | (b >>> 28));
+    b = (b + a) | 0;
     i += 12;
     rest -= 12;
   }
@@ -85,8 +97,12 @@ export function hashScratch(length: number, seedHi: number, seedLo: number): voi
   if (rest >= 3) a = (a + (k[i + 2]! << 16)) | 0;
   if (rest >= 2) a = (a + (k[i + 1]! << 8)) | 0;
   if (rest >= 1) a = (a + k[i]!) | 0;
-  c = (c ^ b) - ((b << 14) | (b >>> 18)); a = (a ^ c) - ((c << 11) | (c >>> 21)); b = (b ^ a) - ((a << 25) | (a >>> 7));
-  c = (c ^ b) - ((b << 16) | (b >>> 16)); a = (a ^ c) - ((c << 4) | (c >>> 28)); b = (b ^ a) - ((a << 14) | (a >>> 18));
+  c = (c ^ b) - ((b << 14) | (b >>> 18));
+  a = (a ^ c) - ((c << 11) | (c >>> 21));
+  b = (b ^ a) - ((a << 25) | (a >>> 7));
+  c = (c ^ b) - ((b << 16) | (b >>> 16));
+  a = (a ^ c) - ((c << 4) | (c >>> 28));
+  b = (b ^ a) - ((a << 14) | (a >>> 18));
   c = (c ^ b) - ((b << 24) | (b >>> 8));
   HASHED[0] = b >>> 0;
   HASHED[1] = c >>> 0;

@@ -66,9 +66,10 @@ export function rowHashSql(columns: readonly HashedColumnSql[]): string {
     const [fn, value, empty] = c.int4
       ? ['pg_catalog.hashint4extended', (v: string) => v, '0']
       : ['pg_catalog.hashtextextended', (v: string) => `${v} COLLATE "C"`, "''"];
-    hash = c.nullTest === undefined
-      ? `${fn}(${value(`(${c.sql})`)}, ${hash})`
-      : `${fn}(${value(`COALESCE(${c.sql}, ${empty})`)}, (${hash}) # (CASE WHEN ${c.nullTest} THEN ${NULL_MASK_SQL}::int8 ELSE 0::int8 END))`;
+    hash =
+      c.nullTest === undefined
+        ? `${fn}(${value(`(${c.sql})`)}, ${hash})`
+        : `${fn}(${value(`COALESCE(${c.sql}, ${empty})`)}, (${hash}) # (CASE WHEN ${c.nullTest} THEN ${NULL_MASK_SQL}::int8 ELSE 0::int8 END))`;
   }
   return hash;
 }
@@ -262,7 +263,9 @@ const FLOAT_WORDS = new DataView(new ArrayBuffer(8));
 function writeFloat(value: number, single: boolean): number {
   const out = scratch(FIXED);
   if (Number.isNaN(value)) {
-    out[0] = 0x4e; out[1] = 0x61; out[2] = 0x4e;
+    out[0] = 0x4e;
+    out[1] = 0x61;
+    out[2] = 0x4e;
     return 3;
   }
   if (single) {

@@ -56,11 +56,13 @@ export async function sourceFigures(
     return `q.t${i}`;
   });
   if (options.hash) {
-    const hash = rowHashSql(columns.map((c, i) => {
-      const int4 = hashedAsInt4(c.type);
-      const sql = int4 ? int4HashSql(c.type, `q.v${i}`) : texts[i]!;
-      return { sql, int4, ...(c.nullable ? { nullTest: `(${int4 ? `q.v${i}` : sql} IS NULL)` } : {}) };
-    }));
+    const hash = rowHashSql(
+      columns.map((c, i) => {
+        const int4 = hashedAsInt4(c.type);
+        const sql = int4 ? int4HashSql(c.type, `q.v${i}`) : texts[i]!;
+        return { sql, int4, ...(c.nullable ? { nullTest: `(${int4 ? `q.v${i}` : sql} IS NULL)` } : {}) };
+      }),
+    );
     selects.push(`sum(${hash})::text AS s`);
   }
   const figure = (i: number, name: string, sql: string): string => {
@@ -96,8 +98,16 @@ export async function sourceFigures(
         const posZero = single ? '00000000' : '0000000000000000';
         const hasNeg = `bool_or(${send}(${v}) = '\\x${negZero}'::bytea)`;
         const hasPos = `bool_or(${send}(${v}) = '\\x${posZero}'::bytea)`;
-        out.min = figure(i, 'lo', `(CASE WHEN min(${v}) = 0 THEN (CASE WHEN ${hasNeg} THEN '${negZero}' ELSE '${posZero}' END) ELSE ${canonicalSql(c.plan, `min(${v})`)} END)`);
-        out.max = figure(i, 'hi', `(CASE WHEN max(${v}) = 0 THEN (CASE WHEN ${hasPos} THEN '${posZero}' ELSE '${negZero}' END) ELSE ${canonicalSql(c.plan, `max(${v})`)} END)`);
+        out.min = figure(
+          i,
+          'lo',
+          `(CASE WHEN min(${v}) = 0 THEN (CASE WHEN ${hasNeg} THEN '${negZero}' ELSE '${posZero}' END) ELSE ${canonicalSql(c.plan, `min(${v})`)} END)`,
+        );
+        out.max = figure(
+          i,
+          'hi',
+          `(CASE WHEN max(${v}) = 0 THEN (CASE WHEN ${hasPos} THEN '${posZero}' ELSE '${negZero}' END) ELSE ${canonicalSql(c.plan, `max(${v})`)} END)`,
+        );
         out.nan = figure(i, 'nan', `count(*) FILTER (WHERE ${v} = 'NaN')::text`);
         break;
       }
@@ -114,12 +124,14 @@ export async function sourceFigures(
     return { ...out, groups };
   });
   const from = rowsFromSql(source);
-  const { rows: [row] } = await client.query<Record<string, string | null>>(
+  const {
+    rows: [row],
+  } = await client.query<Record<string, string | null>>(
     `SELECT ${selects.join(', ')} FROM (SELECT ${inner.join(', ') || '1 AS none'} FROM ${from} OFFSET 0) q`,
     params,
   );
   const total = Number(row!.n);
-  const text = (name: string | undefined): string | null => (name === undefined ? null : row![name] ?? null);
+  const text = (name: string | undefined): string | null => (name === undefined ? null : (row![name] ?? null));
   const partial: AggregatePartial = { columns: [] };
   for (const [i, c] of columns.entries()) {
     const n = names[i]!;
@@ -131,7 +143,13 @@ export async function sourceFigures(
       groups = covered ? common : await groupCounts(client, c, source);
     }
     const figures: CanonicalColumnFigures = {
-      count, nulls: total - count, min: text(n.min), max: text(n.max), sum: text(n.sum), nan: Number(text(n.nan) ?? 0), groups,
+      count,
+      nulls: total - count,
+      min: text(n.min),
+      max: text(n.max),
+      sum: text(n.sum),
+      nan: Number(text(n.nan) ?? 0),
+      groups,
     };
     partial.columns.push(partialFromCanonical(c, figures));
   }

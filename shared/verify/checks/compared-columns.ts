@@ -29,7 +29,14 @@ export function comparedColumns(mapping: TableMapping, actual: Schema): Compared
     const field = byName.get(column.name);
     if (field === undefined || typeToString(field.type) !== typeToString(expected.type)) return;
     const valueSql = column.transfer === 'text' ? column.selectSql : quoteIdent(column.name);
-    out.push({ name: column.name, type: field.type, plan: column.decode, valueSql, canonicalSql: columnCanonicalSql(column, valueSql), nullable: !expected.required });
+    out.push({
+      name: column.name,
+      type: field.type,
+      plan: column.decode,
+      valueSql,
+      canonicalSql: columnCanonicalSql(column, valueSql),
+      nullable: !expected.required,
+    });
   });
   return out;
 }

@@ -129,10 +129,12 @@ export function targetRowFigures(sum: HashSum): RowFigures {
 export async function sourceBuckets(client: Client, layout: RowLayout, source: RowSource, buckets: number): Promise<BucketFigures> {
   const figures = { counts: new Float64Array(buckets), sums: new BigUint64Array(buckets) };
   // The canonical texts come from the subquery: NULL there exactly when the value is NULL.
-  const hash = rowHashSql(layout.columns.map((c, i) => {
-    const int4 = hashedAsInt4(c.type);
-    return { sql: int4 ? int4HashSql(c.type, `q1.c${i}`, true) : `q1.c${i}`, int4, ...(c.nullable ? { nullTest: `(q1.c${i} IS NULL)` } : {}) };
-  }));
+  const hash = rowHashSql(
+    layout.columns.map((c, i) => {
+      const int4 = hashedAsInt4(c.type);
+      return { sql: int4 ? int4HashSql(c.type, `q1.c${i}`, true) : `q1.c${i}`, int4, ...(c.nullable ? { nullTest: `(q1.c${i} IS NULL)` } : {}) };
+    }),
+  );
   const { rows } = await client.query<{ b: number; n: string; s: string | null }>(
     `SELECT q2.b, count(*)::text AS n, sum(q2.h)::text AS s
        FROM (SELECT ${bucketOfSql(layout, buckets)} AS b, ${hash} AS h FROM (${canonicalRowsSql(layout, rowsFromSql(source))}) q1) q2

@@ -25,7 +25,10 @@ export class SampleSet {
   /** The text a row is matched by: its key's canonical text (a JSON array of them for a key of several columns) or, keyless, its row text. */
   private readonly probe: (row: Row) => string;
 
-  private constructor(private readonly layout: RowLayout, private readonly sources: Array<{ probe: string; key: Record<string, string | null>; values: Record<string, string | null> }>) {
+  private constructor(
+    private readonly layout: RowLayout,
+    private readonly sources: Array<{ probe: string; key: Record<string, string | null>; values: Record<string, string | null> }>,
+  ) {
     this.wanted = new Set(sources.map((s) => s.probe));
     this.canonical = new CanonicalRows(layout.columns.map((c) => c.type));
     // A binary value is shown from its bytes: no hex text of a long one is made whole.
@@ -46,7 +49,10 @@ export class SampleSet {
       const numbers = new Set([...this.wanted].map(Number).filter(Number.isSafeInteger));
       this.probe = (row) => {
         const value = row[keys[0]!] ?? null;
-        if (typeof value === 'bigint' ? value <= MAX_SAFE && value >= -MAX_SAFE && !numbers.has(Number(value)) : typeof value === 'number' && !numbers.has(value)) return NOT_SAMPLED;
+        if (
+          typeof value === 'bigint' ? value <= MAX_SAFE && value >= -MAX_SAFE && !numbers.has(Number(value)) : typeof value === 'number' && !numbers.has(value)
+        )
+          return NOT_SAMPLED;
         return format(value) ?? NULL_PROBE;
       };
     } else if (keyType !== undefined) {
@@ -58,9 +64,10 @@ export class SampleSet {
       };
     } else {
       const formats = keys.map((i) => canonicalFormatter(layout.columns[i]!.type));
-      this.probe = keys.length === 0
-        ? (row) => boundedText(this.canonical.text(this.canonical.values(row)))
-        : (row) => boundedText(jsonArray(keys.map((i, j) => formats[j]!(row[i] ?? null))));
+      this.probe =
+        keys.length === 0
+          ? (row) => boundedText(this.canonical.text(this.canonical.values(row)))
+          : (row) => boundedText(jsonArray(keys.map((i, j) => formats[j]!(row[i] ?? null))));
     }
   }
 
@@ -69,22 +76,28 @@ export class SampleSet {
     if (count <= 0) return new SampleSet(layout, []);
     const n = Math.floor(count);
     const where = source.where === undefined ? '' : ` WHERE ${source.where}`;
-    const pickFrom = async (rows: string): Promise<Array<Record<string, string | null>>> => (await client.query<Record<string, string | null>>(
-      // The rows are picked first (a top-N sort of the plain rows) and only the picked ones are made canonical.
-      shownRowsSql(layout, `(SELECT * FROM ${rows}${where} ORDER BY random() LIMIT ${n}) AS sampled`),
-      [...source.params],
-    )).rows;
+    const pickFrom = async (rows: string): Promise<Array<Record<string, string | null>>> =>
+      (
+        await client.query<Record<string, string | null>>(
+          // The rows are picked first (a top-N sort of the plain rows) and only the picked ones are made canonical.
+          shownRowsSql(layout, `(SELECT * FROM ${rows}${where} ORDER BY random() LIMIT ${n}) AS sampled`),
+          [...source.params],
+        )
+      ).rows;
     // A big table is sampled by pages first (TABLESAMPLE SYSTEM reads only those): ORDER BY random() over every
     // row cost a full scan, about a second per 2,000,000 rows, for five rows to look at.
     const percent = await samplePercent(client, source.relation, n);
     let rows = percent === undefined ? [] : await pickFrom(`${source.relation} TABLESAMPLE SYSTEM (${percent})`);
     if (rows.length < n) rows = await pickFrom(source.relation);
     const keys = layout.keyIndexes;
-    return new SampleSet(layout, rows.map((r) => {
-      const canonical = layout.columns.map((_c, i) => r[`c${i}`] ?? null);
-      const probe = keys.length === 1 ? canonical[keys[0]!] ?? NULL_PROBE : r.kt!;
-      return { probe, key: keyRecord(layout, canonical, r.rt!), values: valuesOf(layout, canonical) };
-    }));
+    return new SampleSet(
+      layout,
+      rows.map((r) => {
+        const canonical = layout.columns.map((_c, i) => r[`c${i}`] ?? null);
+        const probe = keys.length === 1 ? (canonical[keys[0]!] ?? NULL_PROBE) : r.kt!;
+        return { probe, key: keyRecord(layout, canonical, r.rt!), values: valuesOf(layout, canonical) };
+      }),
+    );
   }
 
   /**
@@ -102,7 +115,10 @@ export class SampleSet {
       if (keys.length === 1) return key[names[0]!] ?? NULL_PROBE;
       return boundedText(jsonArray(names.map((n) => key[n] ?? null)));
     };
-    return new SampleSet(layout, picked.map((s) => ({ probe: probeOf(s.key), key: s.key, values: s.source ?? {} })));
+    return new SampleSet(
+      layout,
+      picked.map((s) => ({ probe: probeOf(s.key), key: s.key, values: s.source ?? {} })),
+    );
   }
 
   /** The Iceberg side's row of each sample, in the samples' order (null where this read did not meet it). */
@@ -115,7 +131,13 @@ export class SampleSet {
     if (this.targets.size === this.wanted.size) return;
     const probe = this.probe(row);
     if (this.targets.has(probe) || !this.wanted.has(probe)) return;
-    this.targets.set(probe, valuesOf(this.layout, this.shown.map((show, i) => show(row[i] ?? null))));
+    this.targets.set(
+      probe,
+      valuesOf(
+        this.layout,
+        this.shown.map((show, i) => show(row[i] ?? null)),
+      ),
+    );
   }
 
   /** Both sides side by side. */
@@ -134,7 +156,10 @@ async function samplePercent(client: Client, from: string, count: number): Promi
   const relation = /^(?:ONLY )?("(?:[^"]|"")+"\."(?:[^"]|"")+")$/.exec(from)?.[1];
   if (relation === undefined) return undefined;
   // to_regclass, not ::regclass: a failed cast would abort the snapshot transaction every other check runs in.
-  const { rows } = await client.query<{ n: number | null }>('SELECT c.reltuples::float8 AS n FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass($1)', [relation]);
+  const { rows } = await client.query<{ n: number | null }>(
+    'SELECT c.reltuples::float8 AS n FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass($1)',
+    [relation],
+  );
   const estimate = rows[0]?.n ?? 0;
   if (estimate < PAGE_SAMPLING_ROWS) return undefined;
   return Math.min(100, (100 * count * SAMPLED_PER_PICKED) / estimate);

@@ -77,9 +77,18 @@ function compareFields(expected: NestedField[], actual: NestedField[], prefix: s
 }
 
 const PRIMITIVE_TO_POSTGRES: Record<string, string> = {
-  boolean: 'boolean', int: 'integer', long: 'bigint', float: 'real', double: 'double precision', date: 'date',
-  time: 'time without time zone', timestamp: 'timestamp without time zone', timestamptz: 'timestamp with time zone',
-  string: 'text', uuid: 'uuid', binary: 'bytea',
+  boolean: 'boolean',
+  int: 'integer',
+  long: 'bigint',
+  float: 'real',
+  double: 'double precision',
+  date: 'date',
+  time: 'time without time zone',
+  timestamp: 'timestamp without time zone',
+  timestamptz: 'timestamp with time zone',
+  string: 'text',
+  uuid: 'uuid',
+  binary: 'bytea',
 };
 
 /**

@@ -30,11 +30,24 @@ export type Category = 'ordered' | 'decimal' | 'boolean' | 'text' | 'float' | 'n
 export function categoryOf(type: IcebergType): Category {
   if (typeof type !== 'string') return 'none';
   switch (type) {
-    case 'int': case 'long': case 'date': case 'time': case 'timestamp': case 'timestamptz': return 'ordered';
-    case 'boolean': return 'boolean';
-    case 'string': case 'uuid': case 'binary': return 'text';
-    case 'float': case 'double': return 'float';
-    default: return decimalParams(type) ? 'decimal' : type.startsWith('fixed') ? 'text' : 'none';
+    case 'int':
+    case 'long':
+    case 'date':
+    case 'time':
+    case 'timestamp':
+    case 'timestamptz':
+      return 'ordered';
+    case 'boolean':
+      return 'boolean';
+    case 'string':
+    case 'uuid':
+    case 'binary':
+      return 'text';
+    case 'float':
+    case 'double':
+      return 'float';
+    default:
+      return decimalParams(type) ? 'decimal' : type.startsWith('fixed') ? 'text' : 'none';
   }
 }
 
@@ -78,9 +91,18 @@ export class TargetAggregates {
       const grouped = c.type === 'string';
       return {
         // Binary is ordered by its bytes, which order as their hex texts do: no hex text of every value is made.
-        category, summable: summable(c.type), text: (category === 'text' && !byBytes(c.type)) || grouped ? canonicalFormatter(c.type) : undefined,
-        count: 0, nulls: 0, min: null, max: null, sum: 0n, smallSum: 0, nan: 0,
-        groups: grouped ? new Map<string, number>() : undefined, groupsOverflow: false,
+        category,
+        summable: summable(c.type),
+        text: (category === 'text' && !byBytes(c.type)) || grouped ? canonicalFormatter(c.type) : undefined,
+        count: 0,
+        nulls: 0,
+        min: null,
+        max: null,
+        sum: 0n,
+        smallSum: 0,
+        nan: 0,
+        groups: grouped ? new Map<string, number>() : undefined,
+        groupsOverflow: false,
       };
     });
   }
@@ -116,8 +138,14 @@ export class TargetAggregates {
       columns: this.columns.map((c, i) => {
         const s = this.states[i]!;
         const out: ColumnPartial = {
-          name: c.name, type: c.type, count: s.count, nulls: s.nulls, min: this.shownExtreme(s, s.min), max: this.shownExtreme(s, s.max),
-          sum: (s.sum + BigInt(s.smallSum)).toString(), nan: s.nan,
+          name: c.name,
+          type: c.type,
+          count: s.count,
+          nulls: s.nulls,
+          min: this.shownExtreme(s, s.min),
+          max: this.shownExtreme(s, s.max),
+          sum: (s.sum + BigInt(s.smallSum)).toString(),
+          nan: s.nan,
         };
         if (s.groups !== undefined) out.groups = [...s.groups];
         if (s.groupsOverflow) out.groupsOverflow = true;
@@ -203,14 +231,23 @@ export function partialFromCanonical(column: AggregatedColumn, figures: Canonica
   const extreme = (text: string | null): string | null => {
     if (text === null) return null;
     switch (category) {
-      case 'decimal': return unscaledText(text, scale);
-      case 'float': return encodeExtreme('float', floatFromCanonical(text, column.type === 'float'));
-      default: return text;
+      case 'decimal':
+        return unscaledText(text, scale);
+      case 'float':
+        return encodeExtreme('float', floatFromCanonical(text, column.type === 'float'));
+      default:
+        return text;
     }
   };
   const out: ColumnPartial = {
-    name: column.name, type: column.type, count: figures.count, nulls: figures.nulls, min: extreme(figures.min), max: extreme(figures.max),
-    sum: figures.sum === null ? '0' : unscaledText(figures.sum, scale), nan: figures.nan,
+    name: column.name,
+    type: column.type,
+    count: figures.count,
+    nulls: figures.nulls,
+    min: extreme(figures.min),
+    max: extreme(figures.max),
+    sum: figures.sum === null ? '0' : unscaledText(figures.sum, scale),
+    nan: figures.nan,
   };
   if (column.type === 'string') {
     if (figures.groups === undefined) out.groupsOverflow = true;

@@ -44,7 +44,10 @@ export async function scanTarget(
   if (options.files !== undefined) {
     // Without a filter every live file is planned, so each range of a pinned snapshot groups the same list.
     const ordered = filesInOrder(plan.tasks);
-    const group = groupFiles(ordered.map((t) => Number(t.dataFile.recordCount)), options.files.groups)[options.files.group];
+    const group = groupFiles(
+      ordered.map((t) => Number(t.dataFile.recordCount)),
+      options.files.groups,
+    )[options.files.group];
     plan.tasks = group === undefined ? [] : ordered.slice(group.fromFile, group.toFile);
   }
   let turn = performance.now();

@@ -70,7 +70,12 @@ export function rangesFromFiles(files: ReadonlyArray<KeyFileBounds>, rowsPerRang
  * snapshot does not exist, the column is not an int or long column of the snapshot's schema, or the snapshot has
  * delete files.
  */
-export async function keyFileBounds(io: FileIO, metadata: TableMetadata, snapshotId: bigint | undefined, fieldName: string): Promise<KeyFileBounds[] | undefined> {
+export async function keyFileBounds(
+  io: FileIO,
+  metadata: TableMetadata,
+  snapshotId: bigint | undefined,
+  fieldName: string,
+): Promise<KeyFileBounds[] | undefined> {
   const snapshot = snapshotId === undefined ? currentSnapshot(metadata) : snapshotById(metadata, snapshotId);
   if (!snapshot) return undefined;
   const schema = snapshot['schema-id'] !== undefined ? schemaById(metadata, snapshot['schema-id']) : currentSchema(metadata);
@@ -84,7 +89,11 @@ export async function keyFileBounds(io: FileIO, metadata: TableMetadata, snapsho
     if (manifest.content !== ManifestContent.Data) return undefined;
     for (const { status, dataFile } of await manifestEntries(io, manifest)) {
       if (status === ManifestEntryStatus.Deleted || dataFile.recordCount === 0n) continue;
-      out.push({ lower: decode(dataFile.lowerBounds?.get(field.id)), upper: decode(dataFile.upperBounds?.get(field.id)), records: Number(dataFile.recordCount) });
+      out.push({
+        lower: decode(dataFile.lowerBounds?.get(field.id)),
+        upper: decode(dataFile.upperBounds?.get(field.id)),
+        records: Number(dataFile.recordCount),
+      });
     }
   }
   return out;

@@ -21,7 +21,9 @@ function readableTable(t: TableVerification): TableVerification {
   const readable: TableVerification = {
     ...t,
     // Only min and max are values of the column; counts and sums stay as they are.
-    aggregates: t.aggregates.map((a) => (a.aggregate === 'min' || a.aggregate === 'max' ? { ...a, source: show(a.column, a.source), target: show(a.column, a.target) } : a)),
+    aggregates: t.aggregates.map((a) =>
+      a.aggregate === 'min' || a.aggregate === 'max' ? { ...a, source: show(a.column, a.source), target: show(a.column, a.target) } : a,
+    ),
     samples: t.samples.map((s) => ({ key: record(s.key), source: s.source && record(s.source), target: s.target && record(s.target) })),
   };
   if (t.rows) {

@@ -104,11 +104,15 @@ function filters(report: VerificationReport): string {
   const counts = new Map<DifferenceKind, number>();
   for (const t of report.tables) for (const k of differenceKinds(t)) counts.set(k, (counts.get(k) ?? 0) + 1);
   const present = DIFFERENCE_KINDS.filter((k) => counts.has(k));
-  const boxes = present.length === 0
-    ? '<span class="empty">no differences to filter</span>'
-    : present
-        .map((k) => `<label><input type="checkbox" name="kind" value="${k}" checked> <span class="kind k-${k}">${k}</span> <span class="mono">${counts.get(k)}</span></label>`)
-        .join('\n');
+  const boxes =
+    present.length === 0
+      ? '<span class="empty">no differences to filter</span>'
+      : present
+          .map(
+            (k) =>
+              `<label><input type="checkbox" name="kind" value="${k}" checked> <span class="kind k-${k}">${k}</span> <span class="mono">${counts.get(k)}</span></label>`,
+          )
+          .join('\n');
   return `<form class="filters" id="filters" role="search" autocomplete="off">
 <label>Table <input type="search" id="filter-table" name="table" placeholder="filter by name"></label>
 <fieldset id="filter-kinds"><legend>Kinds</legend>
@@ -177,18 +181,23 @@ ${body}
 }
 
 function schemaSection(diffs: SchemaDifference[], labels: Labels): string {
-  if (diffs.length === 0) return section('schema', 'Schema: matches', [], false, '<p class="note">Every field has the same type and nullability on both sides.</p>');
+  if (diffs.length === 0)
+    return section('schema', 'Schema: matches', [], false, '<p class="note">Every field has the same type and nullability on both sides.</p>');
   const side = (s: { type: string; required: boolean } | undefined) =>
-    s ? `<code class="value">${escapeHtml(s.type)}</code><span class="req">${s.required ? 'required' : 'optional'}</span>` : '<span class="empty">absent</span>';
+    s
+      ? `<code class="value">${escapeHtml(s.type)}</code><span class="req">${s.required ? 'required' : 'optional'}</span>`
+      : '<span class="empty">absent</span>';
   const rows = diffs.map(
-    (d) => `<tr class="k-${d.kind}" data-kind="${d.kind}"><td><code class="value">${escapeHtml(d.field)}</code></td><td>${chip(d.kind)}</td><td>${side(d.expected)}</td><td>${side(d.actual)}</td></tr>`,
+    (d) =>
+      `<tr class="k-${d.kind}" data-kind="${d.kind}"><td><code class="value">${escapeHtml(d.field)}</code></td><td>${chip(d.kind)}</td><td>${side(d.expected)}</td><td>${side(d.actual)}</td></tr>`,
   );
   const fixes = diffs.filter((d) => d.fixSql !== undefined);
-  const fix = fixes.length === 0
-    ? ''
-    : `<div class="fix"><h3>SQL that would bring ${escapeHtml(labels.source)} in line</h3><pre><code>${fixes
-        .map((d) => `<span data-kind="${d.kind}">${escapeHtml(d.fixSql!.trim())}\n</span>`)
-        .join('')}</code></pre></div>`;
+  const fix =
+    fixes.length === 0
+      ? ''
+      : `<div class="fix"><h3>SQL that would bring ${escapeHtml(labels.source)} in line</h3><pre><code>${fixes
+          .map((d) => `<span data-kind="${d.kind}">${escapeHtml(d.fixSql!.trim())}\n</span>`)
+          .join('')}</code></pre></div>`;
   const kinds = DIFFERENCE_KINDS.filter((k) => diffs.some((d) => d.kind === k));
   return section(
     'schema',
@@ -205,7 +214,10 @@ ${rows.join('\n')}
 function countsSection(t: TableVerification, labels: Labels): string {
   const c = t.counts;
   if (!c) return '';
-  const read = c.targetRead === undefined ? '' : `<tr><td>${escapeHtml(labels.target)}, rows read from data files</td><td class="num">${escapeHtml(formatCount(c.targetRead))}</td></tr>`;
+  const read =
+    c.targetRead === undefined
+      ? ''
+      : `<tr><td>${escapeHtml(labels.target)}, rows read from data files</td><td class="num">${escapeHtml(formatCount(c.targetRead))}</td></tr>`;
   return section(
     'counts',
     `Row counts: ${c.ok ? '<span class="ok-text">equal</span>' : '<span class="bad-text">differ</span>'}`,
@@ -241,12 +253,22 @@ ${rows.join('\n')}
 function rowsSection(t: TableVerification, labels: Labels): string {
   const r = t.rows;
   if (!r) return '';
-  const unexamined = r.rangesNotExamined !== undefined && r.rangesNotExamined !== '0'
-    ? `<p class="note"><strong>${escapeHtml(formatCount(r.rangesNotExamined))} differing key ranges were not examined row by row</strong> (a limit was reached); more rows may differ than are counted here.</p>`
-    : '';
+  const unexamined =
+    r.rangesNotExamined !== undefined && r.rangesNotExamined !== '0'
+      ? `<p class="note"><strong>${escapeHtml(formatCount(r.rangesNotExamined))} differing key ranges were not examined row by row</strong> (a limit was reached); more rows may differ than are counted here.</p>`
+      : '';
   if (r.differences.length === 0) {
-    const note = r.differing === '0' ? `All ${escapeHtml(formatCount(r.compared))} rows are equal.` : `${escapeHtml(formatCount(r.differing))} rows differ; none were listed.`;
-    return section('rows', `Rows: ${r.differing === '0' ? 'all equal' : `${escapeHtml(formatCount(r.differing))} differ`}`, [], r.differing !== '0', `<p class="note">${note}</p>${unexamined}`);
+    const note =
+      r.differing === '0'
+        ? `All ${escapeHtml(formatCount(r.compared))} rows are equal.`
+        : `${escapeHtml(formatCount(r.differing))} rows differ; none were listed.`;
+    return section(
+      'rows',
+      `Rows: ${r.differing === '0' ? 'all equal' : `${escapeHtml(formatCount(r.differing))} differ`}`,
+      [],
+      r.differing !== '0',
+      `<p class="note">${note}</p>${unexamined}`,
+    );
   }
   const kinds = DIFFERENCE_KINDS.filter((k) => r.differences.some((d) => d.kind === k));
   const listed = String(r.differences.length) === r.differing ? '' : `, first ${r.differences.length} listed`;
@@ -265,7 +287,8 @@ function rowDifference(d: RowDifference): string {
   const span = Math.max(1, d.columns.length);
   const head = `<td rowspan="${span}"><code class="value">${escapeHtml(formatKey(d.key))}</code></td><td rowspan="${span}">${chip(d.kind)}</td>`;
   const cells = d.columns.map(
-    (c) => `<td><code class="value">${escapeHtml(c.column)}</code></td><td>${valuePair(c.source, c.target, 'source', false)}</td><td>${valuePair(c.source, c.target, 'target', false)}</td>`,
+    (c) =>
+      `<td><code class="value">${escapeHtml(c.column)}</code></td><td>${valuePair(c.source, c.target, 'source', false)}</td><td>${valuePair(c.source, c.target, 'target', false)}</td>`,
   );
   if (cells.length === 0) cells.push('<td colspan="3"><span class="empty">whole row</span></td>');
   return `<tbody class="k-${d.kind}" data-kind="${d.kind}">${cells.map((c, i) => `<tr>${i === 0 ? head : ''}${c}</tr>`).join('')}</tbody>`;

@@ -4,15 +4,7 @@
  * closing newline. Two runs with the same result therefore produce byte-identical files that diff cleanly. Row keys and
  * sample rows keep their column order, which is the table's.
  */
-import type {
-  AggregateCheck,
-  CountCheck,
-  RowDifference,
-  SampleRow,
-  SchemaDifference,
-  TableVerification,
-  VerificationReport,
-} from '../contracts';
+import type { AggregateCheck, CountCheck, RowDifference, SampleRow, SchemaDifference, TableVerification, VerificationReport } from '../contracts';
 
 /** Renders the report as stable, pretty-printed JSON ending in a newline. */
 export function renderJsonReport(report: VerificationReport): string {
@@ -42,12 +34,14 @@ function orderedTable(t: TableVerification): TableVerification {
     schema: t.schema.map(orderedSchemaDifference),
     counts: t.counts && orderedCounts(t.counts),
     aggregates: t.aggregates.map(orderedAggregate),
-    rows: t.rows && omitUndefined({
-      compared: t.rows.compared,
-      differing: t.rows.differing,
-      rangesNotExamined: t.rows.rangesNotExamined,
-      differences: t.rows.differences.map(orderedRow),
-    }),
+    rows:
+      t.rows &&
+      omitUndefined({
+        compared: t.rows.compared,
+        differing: t.rows.differing,
+        rangesNotExamined: t.rows.rangesNotExamined,
+        differences: t.rows.differences.map(orderedRow),
+      }),
     samples: t.samples.map(orderedSample),
   });
 }

@@ -19,7 +19,8 @@ export const DIFFERENCE_KINDS = [
 ] as const;
 
 // Every schema and row difference kind is listed: a kind added to the contracts without a place here fails to compile.
-const _everyKindListed: ReadonlyArray<SchemaDifferenceKind | RowDifference['kind']> extends ReadonlyArray<(typeof DIFFERENCE_KINDS)[number]> ? true : never = true;
+const _everyKindListed: ReadonlyArray<SchemaDifferenceKind | RowDifference['kind']> extends ReadonlyArray<(typeof DIFFERENCE_KINDS)[number]> ? true : never =
+  true;
 void _everyKindListed;
 
 /** A kind of difference: schema, count, aggregate, row, or a table that could not be verified. */

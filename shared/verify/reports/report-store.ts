@@ -20,9 +20,9 @@ export const REPORT_READS_AT_ONCE = 8;
  * distinct ids stay distinct.
  */
 export function encodeVerificationId(verificationId: string): string {
-  return Array.from(verificationId, (c) => (/^[A-Za-z0-9-]$/.test(c)
-    ? c
-    : Array.from(new TextEncoder().encode(c), (b) => `_${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''))).join('');
+  return Array.from(verificationId, (c) =>
+    /^[A-Za-z0-9-]$/.test(c) ? c : Array.from(new TextEncoder().encode(c), (b) => `_${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
+  ).join('');
 }
 
 /** The folder of a verification's table reports: `<warehouse>/.icebridge/verifications/<encoded id>`. */

@@ -82,11 +82,7 @@ function statusTable(report: VerificationReport, paint: Palette, labels: { sourc
       })
       .join('  ')
       .trimEnd();
-  return [
-    paint.bold(line(header)),
-    line(widths.map((w) => '-'.repeat(w))),
-    ...rows.map((r, i) => line(r, report.tables[i]!.status)),
-  ];
+  return [paint.bold(line(header)), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r, i) => line(r, report.tables[i]!.status))];
 }
 
 function targetRows(t: TableVerification): string {
@@ -109,13 +105,17 @@ function tableDetails(t: TableVerification, paint: Palette, labels: { source: st
   }
   if (t.counts && !t.counts.ok) {
     const read = t.counts.targetRead === undefined ? '' : `, read ${formatCount(t.counts.targetRead)}`;
-    out.push(`  ${paint.differs('COUNT_MISMATCH')}  ${labels.source} ${formatCount(t.counts.source)}, ${labels.target} manifests ${formatCount(t.counts.targetManifest)}${read}`);
+    out.push(
+      `  ${paint.differs('COUNT_MISMATCH')}  ${labels.source} ${formatCount(t.counts.source)}, ${labels.target} manifests ${formatCount(t.counts.targetManifest)}${read}`,
+    );
   }
   const failed = t.aggregates.filter((a) => !a.ok);
   if (failed.length > 0) {
     out.push('  aggregates');
     for (const a of failed) {
-      out.push(`    ${paint.differs('AGGREGATE_MISMATCH')}  ${printable(a.column)} ${printable(a.aggregate)}: ${labels.source} ${quote(a.source)}, ${labels.target} ${quote(a.target)}`);
+      out.push(
+        `    ${paint.differs('AGGREGATE_MISMATCH')}  ${printable(a.column)} ${printable(a.aggregate)}: ${labels.source} ${quote(a.source)}, ${labels.target} ${quote(a.target)}`,
+      );
     }
   }
   if (t.rows && t.rows.differences.length > 0) {

@@ -168,8 +168,18 @@ function createTableSql(schema: string, table: RegisteredTable): string | undefi
 }
 
 const ICEBERG_TO_POSTGRES: Record<string, string> = {
-  boolean: 'boolean', int: 'integer', long: 'bigint', float: 'real', double: 'double precision', date: 'date',
-  time: 'time', timestamp: 'timestamp', timestamptz: 'timestamptz', string: 'text', uuid: 'uuid', binary: 'bytea',
+  boolean: 'boolean',
+  int: 'integer',
+  long: 'bigint',
+  float: 'real',
+  double: 'double precision',
+  date: 'date',
+  time: 'time',
+  timestamp: 'timestamp',
+  timestamptz: 'timestamptz',
+  string: 'text',
+  uuid: 'uuid',
+  binary: 'bytea',
 };
 
 /**

@@ -116,7 +116,12 @@ export function registerSourceTable(table: SourceTable): RegisteredTable {
   // mapTable refuses a table without columns (nothing to migrate); its registered shape is simply empty.
   if (table.columns.length === 0) return registerTable(table.schema, table.name, { type: 'struct', 'schema-id': 0, fields: [] }, []);
   const mapping = mapTable(table);
-  return registerTable(table.schema, table.name, mapping.schema, mapping.columns.map((c) => c.sourceType));
+  return registerTable(
+    table.schema,
+    table.name,
+    mapping.schema,
+    mapping.columns.map((c) => c.sourceType),
+  );
 }
 
 /** A registry entry from an Iceberg schema; `pgTypes` are the columns' PostgreSQL types in order, or null. */
@@ -152,7 +157,9 @@ export function canonicalSchema(schema: Schema): unknown {
 
 /** Hex SHA-256 of the canonical JSON of a schema. */
 export function schemaSignature(schema: Schema): string {
-  return createHash('sha256').update(JSON.stringify(canonicalSchema(schema)), 'utf8').digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(canonicalSchema(schema)), 'utf8')
+    .digest('hex');
 }
 
 function canonicalType(type: IcebergType): unknown {
@@ -187,7 +194,8 @@ export function typeText(type: IcebergType): string {
 export function parseRegistry(json: unknown, name = 'the registry'): SchemaRegistry {
   const doc = asObject(json, name);
   if (doc.format !== REGISTRY_FORMAT) throw new ValidationError(`${name} is not a schema registry (format is not "${REGISTRY_FORMAT}")`);
-  if (doc.version !== REGISTRY_VERSION) throw new ValidationError(`${name} has version ${JSON.stringify(doc.version)}; this icebridge reads version ${REGISTRY_VERSION}`);
+  if (doc.version !== REGISTRY_VERSION)
+    throw new ValidationError(`${name} has version ${JSON.stringify(doc.version)}; this icebridge reads version ${REGISTRY_VERSION}`);
   const source = asObject(doc.source, `${name}: source`);
   if ((source.kind !== 'postgres' && source.kind !== 'warehouse') || typeof source.location !== 'string' || typeof source.schema !== 'string') {
     throw new ValidationError(`${name}: source must have kind (postgres or warehouse), location and schema`);
@@ -198,7 +206,8 @@ export function parseRegistry(json: unknown, name = 'the registry'): SchemaRegis
     const where = `${name}: table ${JSON.stringify(key)}`;
     const entry = asObject(value, where);
     const identifier = asObject(entry.identifier, `${where}: identifier`);
-    if (typeof identifier.namespace !== 'string' || typeof identifier.name !== 'string') throw new ValidationError(`${where}: identifier needs namespace and name`);
+    if (typeof identifier.namespace !== 'string' || typeof identifier.name !== 'string')
+      throw new ValidationError(`${where}: identifier needs namespace and name`);
     let schema: Schema;
     try {
       schema = parseSchema(entry.schema);

@@ -86,7 +86,10 @@ export const DEFAULT_SAMPLES = 5;
 
 /** 'differs' when any check found a difference (or left one unexamined). */
 export function statusOf(t: TableVerification): TableVerification['status'] {
-  const differs = t.schema.length > 0 || (t.counts !== undefined && !t.counts.ok) || t.aggregates.some((a) => !a.ok)
-    || (t.rows !== undefined && (t.rows.differing !== '0' || t.rows.rangesNotExamined !== undefined));
+  const differs =
+    t.schema.length > 0 ||
+    (t.counts !== undefined && !t.counts.ok) ||
+    t.aggregates.some((a) => !a.ok) ||
+    (t.rows !== undefined && (t.rows.differing !== '0' || t.rows.rangesNotExamined !== undefined));
   return differs ? 'differs' : 'ok';
 }

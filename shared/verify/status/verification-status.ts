@@ -4,7 +4,16 @@
  * assembled from the table reports in storage.
  */
 import type { FileIO } from '../../iceberg/io';
-import { type InstanceSnapshot, type TableInstanceRead, type TablePage, type UnreadableTable, failureMessage, isCancelled, isFinished, tablesStarted } from '../../run/instance-status';
+import {
+  type InstanceSnapshot,
+  type TableInstanceRead,
+  type TablePage,
+  type UnreadableTable,
+  failureMessage,
+  isCancelled,
+  isFinished,
+  tablesStarted,
+} from '../../run/instance-status';
 import type { TableVerification, VerificationProgress, VerificationReport, VerifyLevel, VerifyTableProgress } from '../contracts';
 import { type ReportPage, assembleVerificationReport, isVerificationOutcome, isWholeReport } from '../reports/report-store';
 
@@ -53,7 +62,14 @@ export async function completedReport(io: FileIO, run: InstanceSnapshot, page?: 
  * Combines the run's status with the statuses of one page of its tables, and its report once completed
  * (completedReport), into one report.
  */
-export function buildVerificationStatus(id: string, run: InstanceSnapshot, tables: TableInstanceRead[], page: Omit<TablePage, 'of'>, nowMs: number, report?: VerificationReport): VerificationStatus {
+export function buildVerificationStatus(
+  id: string,
+  run: InstanceSnapshot,
+  tables: TableInstanceRead[],
+  page: Omit<TablePage, 'of'>,
+  nowMs: number,
+  report?: VerificationReport,
+): VerificationStatus {
   const progress = (run.customStatus ?? {}) as Partial<VerificationProgress>;
   const counts = { total: 0, done: 0, differing: 0, errors: 0, ...progress.tables, started: tablesStarted(run.customStatus) };
   const details: VerificationTableStatus[] = [];
@@ -86,7 +102,7 @@ export function buildVerificationStatus(id: string, run: InstanceSnapshot, table
   const status: VerificationStatus = {
     id,
     runtimeStatus: run.runtimeStatus,
-    phase: isCancelled(run.runtimeStatus) ? 'cancelled' : progress.phase ?? 'pending',
+    phase: isCancelled(run.runtimeStatus) ? 'cancelled' : (progress.phase ?? 'pending'),
     tables: counts,
     elapsedSeconds: Math.round(Math.max(0, ended - started) / 100) / 10,
     details,

@@ -13,7 +13,16 @@ import type { RowSource } from '../checks/row-check';
 import { BYTES_PER_SCAN_RANGE, type ScanRange, type ScanRangeResult, pageRangeSource, relationBytes } from '../ranges/scan-ranges';
 import { SampleSet } from '../checks/samples';
 import { TargetAggregates } from '../checks/target-aggregates';
-import { type TargetRead, type VerifyTableOptions, type VerifyTableRequest, both, inSourceSnapshot, prepareComparison, readTarget, verifyTable } from './verify-table';
+import {
+  type TargetRead,
+  type VerifyTableOptions,
+  type VerifyTableRequest,
+  both,
+  inSourceSnapshot,
+  prepareComparison,
+  readTarget,
+  verifyTable,
+} from './verify-table';
 
 /** Options of verifyScanRange: the level, and the samples whose Iceberg rows the range looks for. */
 export interface VerifyScanRangeOptions {
@@ -22,7 +31,12 @@ export interface VerifyScanRangeOptions {
 }
 
 /** Gathers one scan range's figures on both sides (see the module comment). */
-export async function verifyScanRange(env: RunEnvironment, request: VerifyTableRequest, range: ScanRange, options: VerifyScanRangeOptions): Promise<ScanRangeResult> {
+export async function verifyScanRange(
+  env: RunEnvironment,
+  request: VerifyTableRequest,
+  range: ScanRange,
+  options: VerifyScanRangeOptions,
+): Promise<ScanRangeResult> {
   return inSourceSnapshot(env, request, async (client, metadata) => {
     const { source, columns, layout, snapshot } = await prepareComparison(client, metadata, request);
     const hash = options.level === 'full';
@@ -33,10 +47,7 @@ export async function verifyScanRange(env: RunEnvironment, request: VerifyTableR
     const grouped = await groupedCandidates(client, source, columns);
     // A range without data files (a table with fewer files than ranges) reads none and counts zero rows.
     const target: TargetRead = { io: env.catalog.io, metadata, snapshot, columns, files: { group: range.index, groups: range.count } };
-    const [figures, hashed] = await both(
-      sourceFigures(client, columns, rows, { hash, grouped }),
-      readTarget(target, layout, { aggregates, samples, hash }),
-    );
+    const [figures, hashed] = await both(sourceFigures(client, columns, rows, { hash, grouped }), readTarget(target, layout, { aggregates, samples, hash }));
     return {
       range: range.index,
       sourceRows: figures.rows.rows.toString(),
@@ -68,6 +79,10 @@ export async function searchTableRows(
 ): Promise<TableVerification['rows'] | undefined> {
   const table = await withSource(env, (client) => describeTable(client, request.source.schema, request.source.name));
   if (relationBytes(table) > (options.maxBytes ?? ROW_SEARCH_MAX_BYTES)) return undefined;
-  const whole = await verifyTable(env, request, { level: 'full', samples: 0, ...(options.maxDifferences !== undefined ? { maxDifferences: options.maxDifferences } : {}) });
+  const whole = await verifyTable(env, request, {
+    level: 'full',
+    samples: 0,
+    ...(options.maxDifferences !== undefined ? { maxDifferences: options.maxDifferences } : {}),
+  });
   return whole.status === 'error' ? undefined : whole.rows;
 }

@@ -29,8 +29,19 @@ import type { KeyRange, RowRangeResult, TableVerification, VerificationReport, V
 import { fromSql, manifestRowCount, sourceRowCount } from '../checks/count-check';
 import { type KeyFileBounds, keyFileBounds, rangesFromFiles } from '../ranges/key-ranges';
 import {
-  type RowExamination, type RowFigures, type RowLayout, type RowSource, TargetBuckets, bucketCount, bucketOfRow, differingBuckets, examineBuckets,
-  keyTextOf, sameRowFigures, sourceBuckets, targetRowFigures,
+  type RowExamination,
+  type RowFigures,
+  type RowLayout,
+  type RowSource,
+  TargetBuckets,
+  bucketCount,
+  bucketOfRow,
+  differingBuckets,
+  examineBuckets,
+  keyTextOf,
+  sameRowFigures,
+  sourceBuckets,
+  targetRowFigures,
 } from '../checks/row-check';
 import { HashSum, RowHasher } from '../canonical/row-hasher';
 import { SampleSet } from '../checks/samples';
@@ -131,7 +142,9 @@ export async function planKeyRanges(env: RunEnvironment, request: VerifyTableReq
     if (rows <= rowsPerRange) return [];
     const count = Math.max(2, Math.round(rows / rowsPerRange));
     const key = quoteIdent(column.name);
-    const { rows: [span] } = await client.query<{ lo: string | null; hi: string | null }>(`SELECT min(${key})::text AS lo, max(${key})::text AS hi FROM ${fromSql(source)}`);
+    const {
+      rows: [span],
+    } = await client.query<{ lo: string | null; hi: string | null }>(`SELECT min(${key})::text AS lo, max(${key})::text AS hi FROM ${fromSql(source)}`);
     if (!span?.lo || !span.hi) return [];
     return splitKeySpan(BigInt(span.lo), BigInt(span.hi), count, rows);
   });
@@ -173,7 +186,8 @@ export async function verifyRowRange(
 ): Promise<RowRangeResult> {
   return inSourceSnapshot(env, request, async (client, metadata) => {
     const { source, columns, layout, snapshot } = await prepareComparison(client, metadata, request);
-    if (layout.keyIndexes.length !== 1) throw new ValidationError(`${displayQualified(request.source.schema, request.source.name)} has no single-column key to split into ranges`);
+    if (layout.keyIndexes.length !== 1)
+      throw new ValidationError(`${displayQualified(request.source.schema, request.source.name)} has no single-column key to split into ranges`);
     const key = layout.columns[layout.keyIndexes[0]!]!;
     const params: string[] = [];
     const conditions: string[] = [];
@@ -192,17 +206,36 @@ export async function verifyRowRange(
     const rows: RowSource = { relation: fromSql(source), params, ...(conditions.length > 0 ? { where: conditions.join(' AND ') } : {}) };
     const target: TargetRead = { io: env.catalog.io, metadata, snapshot, columns, ...(bounds.length > 0 ? { filter: and(...bounds) } : {}) };
     const { figures, hashed, aggregates, samples } = await scanBothSides(client, source, target, layout, rows, { hash: true, samples: options.samples ?? 0 });
-    const examined = await explainDifference(client, target, layout, rows, figures.rows, targetRowFigures(hashed), Math.max(1, range.estimatedRows), options.maxDifferences ?? DEFAULT_MAX_DIFFERENCES);
+    const examined = await explainDifference(
+      client,
+      target,
+      layout,
+      rows,
+      figures.rows,
+      targetRowFigures(hashed),
+      Math.max(1, range.estimatedRows),
+      options.maxDifferences ?? DEFAULT_MAX_DIFFERENCES,
+    );
     return {
-      range: range.index, compared: figures.rows.rows.toString(), differing: String(examined.differing), differences: examined.differences,
-      rangesNotExamined: String(examined.bucketsNotExamined), targetRows: String(hashed.rows), aggregates: aggregates.partial(),
-      sourceAggregates: figures.aggregates, samples: samples.rows(),
+      range: range.index,
+      compared: figures.rows.rows.toString(),
+      differing: String(examined.differing),
+      differences: examined.differences,
+      rangesNotExamined: String(examined.bucketsNotExamined),
+      targetRows: String(hashed.rows),
+      aggregates: aggregates.partial(),
+      sourceAggregates: figures.aggregates,
+      samples: samples.rows(),
     };
   });
 }
 
 /** Loads the Iceberg table, then runs `fn` in one REPEATABLE READ snapshot of the source under canonical settings. */
-export async function inSourceSnapshot<T>(env: RunEnvironment, request: VerifyTableRequest, fn: (client: Client, metadata: TableMetadata) => Promise<T>): Promise<T> {
+export async function inSourceSnapshot<T>(
+  env: RunEnvironment,
+  request: VerifyTableRequest,
+  fn: (client: Client, metadata: TableMetadata) => Promise<T>,
+): Promise<T> {
   const table = await env.catalog.loadTable(request.target);
   return withSource(env, async (client) => {
     await applyCanonicalSession(client);
@@ -216,10 +249,10 @@ async function applyCanonicalSession(client: Client): Promise<void> {
   // key ranges already run side by side, and extra workers per query only added CPU (measured: 1 s of 18 at
   // 2,000,000 rows on 2 cores).
   const settings = [...TEXT_OUTPUT_SETTINGS, ['search_path', 'pg_catalog'] as const, ['max_parallel_workers_per_gather', '0'] as const];
-  await client.query(
-    'SELECT count(pg_catalog.set_config(s.name, s.value, false)) FROM unnest($1::text[], $2::text[]) AS s(name, value)',
-    [settings.map((s) => s[0]), settings.map((s) => s[1])],
-  );
+  await client.query('SELECT count(pg_catalog.set_config(s.name, s.value, false)) FROM unnest($1::text[], $2::text[]) AS s(name, value)', [
+    settings.map((s) => s[0]),
+    settings.map((s) => s[1]),
+  ]);
 }
 
 /** What both the table checks and a range's row comparison work from. */
@@ -264,7 +297,14 @@ export async function both<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> 
  * hash sum) while this process streams the matching Iceberg rows once for the rows read, aggregates, samples
  * picked first by PostgreSQL, and row hashes.
  */
-async function scanBothSides(client: Client, table: SourceTable, target: TargetRead, layout: RowLayout, rows: RowSource, options: { hash: boolean; samples: number }) {
+async function scanBothSides(
+  client: Client,
+  table: SourceTable,
+  target: TargetRead,
+  layout: RowLayout,
+  rows: RowSource,
+  options: { hash: boolean; samples: number },
+) {
   const samples = await SampleSet.pick(client, layout, rows, options.samples);
   const grouped = await groupedCandidates(client, table, layout.columns);
   const aggregates = new TargetAggregates(layout.columns);
@@ -279,11 +319,19 @@ async function scanBothSides(client: Client, table: SourceTable, target: TargetR
  * One read of the Iceberg side: every row is counted and fed to `aggregates` and `samples`, and hashed too
  * when `hash` is on (the full level); returns the row count and hash sum.
  */
-export async function readTarget(target: TargetRead, layout: RowLayout, feed: { aggregates: TargetAggregates; samples: SampleSet; hash: boolean }): Promise<HashSum> {
+export async function readTarget(
+  target: TargetRead,
+  layout: RowLayout,
+  feed: { aggregates: TargetAggregates; samples: SampleSet; hash: boolean },
+): Promise<HashSum> {
   const sum = new HashSum();
   const hasher = feed.hash ? new RowHasher(layout.columns.map((c) => c.type)) : undefined;
   const { aggregates, samples } = feed;
-  const scan = { snapshotId: target.snapshot?.['snapshot-id'], ...(target.filter ? { filter: target.filter } : {}), ...(target.files ? { files: target.files } : {}) };
+  const scan = {
+    snapshotId: target.snapshot?.['snapshot-id'],
+    ...(target.filter ? { filter: target.filter } : {}),
+    ...(target.files ? { files: target.files } : {}),
+  };
   await scanTarget(target.io, target.metadata, target.columns, scan, (row) => {
     hasher?.hashValues(row);
     sum.addHashed();
@@ -318,10 +366,13 @@ async function explainDifference(
       visit(values, canonical.text(values));
     });
   const targetBuckets = new TargetBuckets(buckets);
-  const [sourceFigures] = await both(sourceBuckets(client, layout, rows, buckets), readCanonical((values, rowText) => {
-    hasher.hashCanonical(values);
-    targetBuckets.addHashed(bucketOfRow(layout, keyTextOf(layout, values, rowText), values, buckets));
-  }));
+  const [sourceFigures] = await both(
+    sourceBuckets(client, layout, rows, buckets),
+    readCanonical((values, rowText) => {
+      hasher.hashCanonical(values);
+      targetBuckets.addHashed(bucketOfRow(layout, keyTextOf(layout, values, rowText), values, buckets));
+    }),
+  );
   const differing = differingBuckets(sourceFigures, targetBuckets.figures);
   // The figures differed but no bucket does: not expected within one snapshot, so reported, never hidden.
   if (differing.length === 0) return { differing: 0, differences: [], bucketsNotExamined: 1 };
@@ -350,7 +401,13 @@ async function verifyInSnapshot(
     // The scan ranges count, aggregate and (full) hash both sides, and find the samples' Iceberg rows;
     // mergeScanRanges puts their sums in place of this source count, which no scan of the whole table reads.
     const samples = await SampleSet.pick(client, layout, rows, options.samples ?? DEFAULT_SAMPLES);
-    const result: TableVerification = { ...described, schema, counts: countCheck(manifestCount, manifestCount, undefined), aggregates: [], samples: samples.rows() };
+    const result: TableVerification = {
+      ...described,
+      schema,
+      counts: countCheck(manifestCount, manifestCount, undefined),
+      aggregates: [],
+      samples: samples.rows(),
+    };
     result.status = statusOf(result);
     return result;
   }
@@ -365,7 +422,10 @@ async function verifyInSnapshot(
   }
 
   const target: TargetRead = { io, metadata, snapshot, columns };
-  const { figures, hashed, aggregates, samples } = await scanBothSides(client, source, target, layout, rows, { hash: full, samples: options.samples ?? DEFAULT_SAMPLES });
+  const { figures, hashed, aggregates, samples } = await scanBothSides(client, source, target, layout, rows, {
+    hash: full,
+    samples: options.samples ?? DEFAULT_SAMPLES,
+  });
   const sourceCount = figures.rows.rows.toString();
   const sourceAggregates = sourceFiguresOf([figures.aggregates]);
   const result: TableVerification = {
@@ -377,7 +437,16 @@ async function verifyInSnapshot(
   if (full) {
     // Buckets are sized by the larger side, so no bucket fetched whole is big.
     const larger = Number(BigInt(manifestCount) > BigInt(sourceCount) ? BigInt(manifestCount) : BigInt(sourceCount));
-    const examined = await explainDifference(client, target, layout, rows, figures.rows, targetRowFigures(hashed), Math.max(1, larger), options.maxDifferences ?? DEFAULT_MAX_DIFFERENCES);
+    const examined = await explainDifference(
+      client,
+      target,
+      layout,
+      rows,
+      figures.rows,
+      targetRowFigures(hashed),
+      Math.max(1, larger),
+      options.maxDifferences ?? DEFAULT_MAX_DIFFERENCES,
+    );
     result.rows = { compared: sourceCount, differing: String(examined.differing), differences: examined.differences };
     if (examined.bucketsNotExamined > 0) result.rows.rangesNotExamined = String(examined.bucketsNotExamined);
   }

@@ -23,7 +23,11 @@ interface ManagementPayload {
 }
 
 async function startThroughHttp(orchestration: string, instanceId: string, input: unknown): Promise<Response> {
-  return fetch(`${listener.url}/api/orchestrators/${orchestration}/${instanceId}`, { method: 'POST', body: JSON.stringify(input), headers: { 'content-type': 'application/json' } });
+  return fetch(`${listener.url}/api/orchestrators/${orchestration}/${instanceId}`, {
+    method: 'POST',
+    body: JSON.stringify(input),
+    headers: { 'content-type': 'application/json' },
+  });
 }
 
 async function pollUntil(url: string, done: (body: Record<string, unknown>) => boolean): Promise<{ status: number; body: Record<string, unknown> }> {

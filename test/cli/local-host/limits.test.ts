@@ -49,7 +49,9 @@ describe("the local host enforces Durable's limits", () => {
     const host = await load();
     const big = await host.startOrchestration('catching', { activity: 'sized', input: 1024 * 1024 });
     expect(((await host.waitForCompletion(big, wait)).output as { error?: string }).error).toContain('over the 1048576-byte message limit');
-    await expect(host.startOrchestration('sequence', ['x'.repeat(1024 * 1024)])).rejects.toThrow(/The input of orchestration 'sequence'.* is \d+ bytes of JSON/);
+    await expect(host.startOrchestration('sequence', ['x'.repeat(1024 * 1024)])).rejects.toThrow(
+      /The input of orchestration 'sequence'.* is \d+ bytes of JSON/,
+    );
     const waiting = await host.startOrchestration('awaitApproval');
     await expect(host.raiseEvent(waiting, 'approve', 'x'.repeat(1024 * 1024))).rejects.toThrow(/The data of event 'approve'/);
     await host.terminate(waiting, 'done');
@@ -59,11 +61,16 @@ describe("the local host enforces Durable's limits", () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'local-host-limits-'));
     temps.push(dir);
     const hostJson = path.join(dir, 'host.json');
-    await writeFile(hostJson, JSON.stringify({ version: '2.0', functionTimeout: '00:00:00.2', extensions: { durableTask: { maxConcurrentActivityFunctions: 3 } } }));
+    await writeFile(
+      hostJson,
+      JSON.stringify({ version: '2.0', functionTimeout: '00:00:00.2', extensions: { durableTask: { maxConcurrentActivityFunctions: 3 } } }),
+    );
     const host = await load({ hostJson });
     const id = await host.startOrchestration('catching', { activity: 'blockedUntilOpened', input: 'timeout' });
     const status = await host.waitForCompletion(id, wait);
-    expect((status.output as { error?: string }).error).toMatch(/Timeout value of 00:00:00\.2000000 exceeded by function 'Functions\.blockedUntilOpened' \(Id: '[0-9a-f-]+'\)\. Initiating cancellation\./);
+    expect((status.output as { error?: string }).error).toMatch(
+      /Timeout value of 00:00:00\.2000000 exceeded by function 'Functions\.blockedUntilOpened' \(Id: '[0-9a-f-]+'\)\. Initiating cancellation\./,
+    );
     // The activity only finishes now, long after its timeout: its result must not reach the orchestration.
     const { barrier } = await import('./fixtures/toy-app.js');
     const gate = barrier('timeout');
@@ -72,14 +79,20 @@ describe("the local host enforces Durable's limits", () => {
     expect(gate.finished).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 20));
     const completions = host.getHistory(id)!.history.filter((event) => event.EventType === 5 || event.EventType === 6);
-    expect(completions.map((event) => event.EventType), 'one TaskFailed, no TaskCompleted').toEqual([6]);
+    expect(
+      completions.map((event) => event.EventType),
+      'one TaskFailed, no TaskCompleted',
+    ).toEqual([6]);
   });
 
-  it('keeps a timed-out activity\'s slot until the invocation really ends', async () => {
+  it("keeps a timed-out activity's slot until the invocation really ends", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'local-host-limits-'));
     temps.push(dir);
     const hostJson = path.join(dir, 'host.json');
-    await writeFile(hostJson, JSON.stringify({ version: '2.0', functionTimeout: '00:00:00.2', extensions: { durableTask: { maxConcurrentActivityFunctions: 1 } } }));
+    await writeFile(
+      hostJson,
+      JSON.stringify({ version: '2.0', functionTimeout: '00:00:00.2', extensions: { durableTask: { maxConcurrentActivityFunctions: 1 } } }),
+    );
     const host = await load({ hostJson });
     const stuck = await host.startOrchestration('catching', { activity: 'blockedUntilOpened', input: 'slot-held' });
     expect(((await host.waitForCompletion(stuck, wait)).output as { error?: string }).error).toMatch(/Timeout value/);
@@ -98,7 +111,10 @@ describe("the local host enforces Durable's limits", () => {
     const hostJson = path.join(dir, 'host.json');
     await writeFile(hostJson, JSON.stringify({ extensions: { durableTask: { maxConcurrentActivityFunctions: 3 } } }));
     const { probe } = await import('./fixtures/toy-app.js');
-    for (const [options, expected] of [[{ hostJson }, 3], [{ hostJson, maxConcurrentActivities: 2 }, 2]] as const) {
+    for (const [options, expected] of [
+      [{ hostJson }, 3],
+      [{ hostJson, maxConcurrentActivities: 2 }, 2],
+    ] as const) {
       const host = await load(options);
       probe.maxActive = 0;
       await host.waitForCompletion(await host.startOrchestration('fanOut', 12), wait);
@@ -117,7 +133,9 @@ describe("the local host enforces Durable's limits", () => {
     expect((await host.waitForCompletion(within, wait)).runtimeStatus).toBe('Completed');
     const failed = await host.waitForCompletion(over, wait);
     expect(failed.runtimeStatus).toBe('Failed');
-    expect(failed.output).toBe("Orchestrator function 'greetMany' failed: Maximum amount of orchestration actions (5) has been reached. This value can be configured in host.json file as MaxOrchestrationActions.");
+    expect(failed.output).toBe(
+      "Orchestrator function 'greetMany' failed: Maximum amount of orchestration actions (5) has been reached. This value can be configured in host.json file as MaxOrchestrationActions.",
+    );
   });
 
   it('reads maxOrchestrationActions from host.json; an explicit option wins', async () => {
@@ -133,7 +151,10 @@ describe("the local host enforces Durable's limits", () => {
 
   it('fails an execution whose history outgrows the ceiling', async () => {
     const host = await load({ limits: { maxHistoryInBytes: 4_000 } });
-    const id = await host.startOrchestration('sequence', Array.from({ length: 40 }, (_, i) => `name-${i}`));
+    const id = await host.startOrchestration(
+      'sequence',
+      Array.from({ length: 40 }, (_, i) => `name-${i}`),
+    );
     const failed = await host.waitForCompletion(id, wait);
     expect(failed.runtimeStatus).toBe('Failed');
     expect(String(failed.output)).toMatch(/The history of instance '\w+' reached \d+ bytes, over the 4000-byte ceiling/);

@@ -22,7 +22,11 @@ describe('local host orchestrations', () => {
     expect(status.output).toEqual(['Hello Ada', 'Hello Grace', 'Hello Edsger']);
     const history = host.getHistory(id)!.history;
     // One episode per completion: three activities scheduled with event ids 0, 1, 2, each answered once.
-    expect(history.filter((e) => e.EventType === 4).map((e) => [e.EventId, e.Name])).toEqual([[0, 'sayHello'], [1, 'sayHello'], [2, 'sayHello']]);
+    expect(history.filter((e) => e.EventType === 4).map((e) => [e.EventId, e.Name])).toEqual([
+      [0, 'sayHello'],
+      [1, 'sayHello'],
+      [2, 'sayHello'],
+    ]);
     expect(history.filter((e) => e.EventType === 5).map((e) => e.TaskScheduledId)).toEqual([0, 1, 2]);
   });
 
@@ -50,7 +54,9 @@ describe('local host orchestrations', () => {
     expect(status.output).toBe('ok after 3 attempts');
     expect(probe.attempts.get('k1')).toBe(3);
     const history = host.getHistory(id)!.history;
-    const kinds = history.filter((e) => [4, 5, 6, 10, 11].includes(e.EventType)).map((e) => `${e.EventType}:${e.EventId >= 0 ? e.EventId : (e.TaskScheduledId ?? e.TimerId)}`);
+    const kinds = history
+      .filter((e) => [4, 5, 6, 10, 11].includes(e.EventType))
+      .map((e) => `${e.EventType}:${e.EventId >= 0 ? e.EventId : (e.TaskScheduledId ?? e.TimerId)}`);
     // attempt (0) fails, timer (1), attempt (2) fails, timer (3), attempt (4) succeeds.
     expect(kinds).toEqual(['4:0', '6:0', '10:1', '11:1', '4:2', '6:2', '10:3', '11:3', '4:4', '5:4']);
     // Delays as the framework computes them: first interval, then times the backoff coefficient.

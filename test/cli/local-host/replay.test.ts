@@ -67,7 +67,9 @@ describe('determinism', () => {
     const id = await host.startOrchestration('fickle');
     const status = await host.waitForCompletion(id, wait);
     expect(status.runtimeStatus).toBe('Failed');
-    expect(status.output).toBe("Non-Deterministic workflow detected: TaskScheduledEvent: 0 TaskScheduled sayHello, but the replay now schedules activity 'double' at event id 0");
+    expect(status.output).toBe(
+      "Non-Deterministic workflow detected: TaskScheduledEvent: 0 TaskScheduled sayHello, but the replay now schedules activity 'double' at event id 0",
+    );
   });
 });
 
@@ -109,21 +111,38 @@ describe('shim replay', () => {
       started(150),
       historyEvent(EventType.TimerFired, t(150), { TimerId: 2 }),
     ];
-    expect(replayShim(later, actions, 3, context).newEvents).toEqual([historyEvent(EventType.TaskScheduled, context.nowIso, { EventId: 3, Name: 'a', Input: '1' })]);
+    expect(replayShim(later, actions, 3, context).newEvents).toEqual([
+      historyEvent(EventType.TaskScheduled, context.nowIso, { EventId: 3, Name: 'a', Input: '1' }),
+    ]);
   });
 
   it('rejects a history whose scheduled names disagree with the replay, and one with events the replay lacks', () => {
     const renamed = history.map((event) => (event.EventId === 1 ? { ...event, Name: 'c' } : event));
     expect(() => replayShim(renamed, actions, 3, context)).toThrow(ShimReplayError);
-    expect(() => replayShim(history, [[{ kind: 'activity', name: 'a', input: 1, retry }]], 3, context)).toThrow(/TaskScheduledEvent: 1 TaskScheduled b, but the replay now schedules a timer at event id 1/);
-    expect(() => replayShim(history.slice(0, 5), [[{ kind: 'activity', name: 'a', input: 1, retry }]], 3, context)).toThrow(/TaskScheduledEvent: 1 TaskScheduled b is in the history, but the replay did not schedule it/);
+    expect(() => replayShim(history, [[{ kind: 'activity', name: 'a', input: 1, retry }]], 3, context)).toThrow(
+      /TaskScheduledEvent: 1 TaskScheduled b, but the replay now schedules a timer at event id 1/,
+    );
+    expect(() => replayShim(history.slice(0, 5), [[{ kind: 'activity', name: 'a', input: 1, retry }]], 3, context)).toThrow(
+      /TaskScheduledEvent: 1 TaskScheduled b is in the history, but the replay did not schedule it/,
+    );
   });
 
   it('awaits any action of a V1 yield group before scheduling the next group', () => {
-    const v1: OrchestratorAction[][] = [[{ kind: 'activity', name: 'a', input: 1 }], [{ kind: 'activity', name: 'b', input: 2 }, { kind: 'timer', fireAt: t(5000), isCanceled: false }]];
+    const v1: OrchestratorAction[][] = [
+      [{ kind: 'activity', name: 'a', input: 1 }],
+      [
+        { kind: 'activity', name: 'b', input: 2 },
+        { kind: 'timer', fireAt: t(5000), isCanceled: false },
+      ],
+    ];
     const first = [started(0), historyEvent(EventType.ExecutionStarted, t(0), { Name: 'o' })];
     expect(replayShim(first, v1, 0, context).newEvents.map((e) => e.EventId)).toEqual([0]);
-    const done = [...first, historyEvent(EventType.TaskScheduled, t(0), { EventId: 0, Name: 'a' }), started(5), historyEvent(EventType.TaskCompleted, t(5), { TaskScheduledId: 0, Result: '1' })];
+    const done = [
+      ...first,
+      historyEvent(EventType.TaskScheduled, t(0), { EventId: 0, Name: 'a' }),
+      started(5),
+      historyEvent(EventType.TaskCompleted, t(5), { TaskScheduledId: 0, Result: '1' }),
+    ];
     expect(replayShim(done, v1, 0, context).newEvents.map((e) => [e.EventType, e.EventId])).toEqual([
       [EventType.TaskScheduled, 1],
       [EventType.TimerCreated, 2],
@@ -136,7 +155,14 @@ describe('re-submitted tasks', () => {
     const a = { actionType: 0, functionName: 'x' };
     const b = { actionType: 0, functionName: 'x' };
     expect(findResubmittedAction([[{ actionType: 11, compoundActions: [a, b] }]])).toBeUndefined();
-    expect(findResubmittedAction([[{ actionType: 11, compoundActions: [a, b] }, { actionType: 11, compoundActions: [b] }]])).toBe("action type 0 'x'");
+    expect(
+      findResubmittedAction([
+        [
+          { actionType: 11, compoundActions: [a, b] },
+          { actionType: 11, compoundActions: [b] },
+        ],
+      ]),
+    ).toBe("action type 0 'x'");
   });
 });
 
@@ -145,7 +171,10 @@ describe('journal', () => {
   const start: JournalRecord = { k: 'start', meta, entry: { seq: 0, event: historyEvent(EventType.ExecutionStarted, t(0)) } };
 
   it('drops a torn last line and keeps every complete one', () => {
-    const lines = [JSON.stringify(start), JSON.stringify({ k: 'inbox', executionId: 'e1', seq: 1, event: historyEvent(EventType.EventRaised, t(1), { Name: 'x' }) })];
+    const lines = [
+      JSON.stringify(start),
+      JSON.stringify({ k: 'inbox', executionId: 'e1', seq: 1, event: historyEvent(EventType.EventRaised, t(1), { Name: 'x' }) }),
+    ];
     const text = `${lines.join('\n')}\n{"k":"episode","events":[{"EventT`;
     const parsed = parseJournal(text, 'f');
     expect(parsed.records).toHaveLength(2);
@@ -159,7 +188,14 @@ describe('journal', () => {
       start,
       { k: 'inbox', executionId: 'e1', seq: 1, event: historyEvent(EventType.EventRaised, t(1), { Name: 'x' }) },
       { k: 'episode', executionId: 'e1', inboxUpTo: 0, events: [started(1)], status: { ...status, runtimeStatus: 'Running' } },
-      { k: 'episode', executionId: 'e1', inboxUpTo: 1, events: [started(2)], status, next: { executionId: 'e2', input: 2, entry: { seq: 2, event: historyEvent(EventType.ExecutionStarted, t(2)) } } },
+      {
+        k: 'episode',
+        executionId: 'e1',
+        inboxUpTo: 1,
+        events: [started(2)],
+        status,
+        next: { executionId: 'e2', input: 2, entry: { seq: 2, event: historyEvent(EventType.ExecutionStarted, t(2)) } },
+      },
       { k: 'inbox', executionId: 'e1', seq: 3, event: historyEvent(EventType.EventRaised, t(3), { Name: 'late' }) },
       { k: 'inbox', executionId: 'e2', seq: 4, event: historyEvent(EventType.EventRaised, t(4), { Name: 'y' }) },
     ]);

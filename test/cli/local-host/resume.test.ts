@@ -15,7 +15,11 @@ afterAll(async () => {
   await Promise.all(temps.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-function runHost(stateDir: string, mode: 'start' | 'resume', logFile: string): { child: ChildProcess; result: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> } {
+function runHost(
+  stateDir: string,
+  mode: 'start' | 'resume',
+  logFile: string,
+): { child: ChildProcess; result: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> } {
   // Its own process group: the tsx CLI runs the script in a child process, and a SIGKILL must reach both.
   const child = spawn(process.execPath, [TSX, SCRIPT, stateDir, mode], { cwd: ROOT, detached: true, env: { ...process.env, LOCAL_HOST_TEST_LOG: logFile } });
   let stdout = '';
@@ -68,7 +72,9 @@ describe('local host persistence', () => {
     expect(killed.signal).toBe('SIGKILL');
     const beforeRestart = await executions(logFile);
     const firstPid = beforeRestart[0]!.pid;
-    const inFlightAtKill = beforeRestart.filter((e) => e.what === 'start' && !beforeRestart.some((o) => o.what === 'end' && o.input === e.input)).map((e) => e.input);
+    const inFlightAtKill = beforeRestart
+      .filter((e) => e.what === 'start' && !beforeRestart.some((o) => o.what === 'end' && o.input === e.input))
+      .map((e) => e.input);
     expect(inFlightAtKill.length).toBeGreaterThan(0);
 
     // What the state directory says was durably completed before the kill (loaded, not resumed).

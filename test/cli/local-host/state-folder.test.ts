@@ -190,7 +190,8 @@ describe('a state folder that one bad journal cannot break', () => {
     const host = await LocalHost.load(loadToyApp, { log: silentHostLog });
     try {
       await host.startOrchestration('approvalTree', null, 'cancel-me');
-      for (let i = 0; i < 2_000 && host.getStatus('cancel-me:approval')?.runtimeStatus !== 'Running'; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      for (let i = 0; i < 2_000 && host.getStatus('cancel-me:approval')?.runtimeStatus !== 'Running'; i++)
+        await new Promise((resolve) => setTimeout(resolve, 10));
       expect(host.getStatus('cancel-me:approval')?.runtimeStatus).toBe('Running');
       expect((await host.terminateTree('cancel-me', 'stop')).sort()).toEqual(['cancel-me', 'cancel-me:approval']);
       expect((await host.waitForCompletion('cancel-me', wait)).runtimeStatus).toBe('Terminated');

@@ -35,7 +35,10 @@ function heldClient(statuses: Record<string, unknown>): { client: df.DurableClie
   return { client, calls, inFlight: () => inFlight, most: () => most };
 }
 
-const tableStatus = (table: string) => ({ runtimeStatus: 'Running', customStatus: { table, phase: 'copying', partitions: { total: 4, done: 1 }, rows: 10, estimatedRows: 40 } });
+const tableStatus = (table: string) => ({
+  runtimeStatus: 'Running',
+  customStatus: { table, phase: 'copying', partitions: { total: 4, done: 1 }, rows: 10, estimatedRows: 40 },
+});
 
 describe('readTables', () => {
   it(`keeps at most ${STATUS_READS_AT_ONCE} reads in flight and answers for every table of the page`, async () => {
@@ -61,7 +64,16 @@ describe('readTables', () => {
 
     const report = buildMigrationReport(
       'run',
-      { runtimeStatus: 'Running', customStatus: { phase: 'copying', tables: { total: 40, started: 40, done: 0, failed: 0 }, partitions: { total: 160, done: 0 }, rows: 0, recentFailures: [] } },
+      {
+        runtimeStatus: 'Running',
+        customStatus: {
+          phase: 'copying',
+          tables: { total: 40, started: 40, done: 0, failed: 0 },
+          partitions: { total: 160, done: 0 },
+          rows: 0,
+          recentFailures: [],
+        },
+      },
       reads,
       { offset: 10, limit: 30 },
       Date.now(),

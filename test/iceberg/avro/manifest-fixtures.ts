@@ -1,11 +1,5 @@
 /** A table with a column of every partitionable type, a spec partitioning on all of them, and entries covering edge values. */
-import {
-  type DataFile,
-  DataFileContent,
-  type ManifestEntry,
-  ManifestEntryStatus,
-  UNASSIGNED_SEQUENCE_NUMBER,
-} from '../../../shared/iceberg/spec/manifest';
+import { type DataFile, DataFileContent, type ManifestEntry, ManifestEntryStatus, UNASSIGNED_SEQUENCE_NUMBER } from '../../../shared/iceberg/spec/manifest';
 import type { PartitionSpec } from '../../../shared/iceberg/spec/partition-spec';
 import type { Schema } from '../../../shared/iceberg/spec/schema';
 import type { PrimitiveType, StructType } from '../../../shared/iceberg/spec/types';
@@ -99,12 +93,28 @@ export const ENTRIES: ManifestEntry[] = [
       'a.parquet',
       [-5, -719162, -1n, 1_700_000_000_123_456n, 1234567n, -1234500n, -(10n ** 37n), 'zürich 🚀', UUID, Uint8Array.of(0, 1, 0, 255), true, MAX_LONG, 7, -0],
       {
-        columnSizes: new Map([[1, 800n], [8, 2n ** 40n]]),
-        valueCounts: new Map([[1, 1000n], [8, 1000n], [13, 1000n]]),
-        nullValueCounts: new Map([[1, 0n], [8, 12n]]),
+        columnSizes: new Map([
+          [1, 800n],
+          [8, 2n ** 40n],
+        ]),
+        valueCounts: new Map([
+          [1, 1000n],
+          [8, 1000n],
+          [13, 1000n],
+        ]),
+        nullValueCounts: new Map([
+          [1, 0n],
+          [8, 12n],
+        ]),
         nanValueCounts: new Map([[13, 3n]]),
-        lowerBounds: new Map([[1, le64(-5n)], [8, new TextEncoder().encode('aa')]]),
-        upperBounds: new Map([[1, le64(MAX_LONG)], [8, Uint8Array.of(0x7a, 0x00, 0x7a)]]),
+        lowerBounds: new Map([
+          [1, le64(-5n)],
+          [8, new TextEncoder().encode('aa')],
+        ]),
+        upperBounds: new Map([
+          [1, le64(MAX_LONG)],
+          [8, Uint8Array.of(0x7a, 0x00, 0x7a)],
+        ]),
         keyMetadata: Uint8Array.of(0xde, 0xad, 0xbe, 0xef),
         splitOffsets: [4n, 2n ** 40n],
         sortOrderId: 1,
@@ -125,7 +135,22 @@ export const ENTRIES: ManifestEntry[] = [
     fileSequenceNumber: 7n,
     dataFile: file(
       'c.parquet',
-      [2147483647, 2932896, MIN_LONG, MAX_LONG, 999999999n, -999999999n, 10n ** 38n - 1n, '', '00000000-0000-0000-0000-000000000000', new Uint8Array(0), false, MIN_LONG, -2147483648, Number.NaN],
+      [
+        2147483647,
+        2932896,
+        MIN_LONG,
+        MAX_LONG,
+        999999999n,
+        -999999999n,
+        10n ** 38n - 1n,
+        '',
+        '00000000-0000-0000-0000-000000000000',
+        new Uint8Array(0),
+        false,
+        MIN_LONG,
+        -2147483648,
+        Number.NaN,
+      ],
       {
         columnSizes: new Map(),
         valueCounts: new Map(),
@@ -149,7 +174,14 @@ export const ENTRIES: ManifestEntry[] = [
 
 /** Big-endian two's complement by a different route than the code under test: BigInt.asUintN and hex. */
 export function twos(value: bigint, size: number): Uint8Array {
-  return new Uint8Array(Buffer.from(BigInt.asUintN(size * 8, value).toString(16).padStart(size * 2, '0'), 'hex'));
+  return new Uint8Array(
+    Buffer.from(
+      BigInt.asUintN(size * 8, value)
+        .toString(16)
+        .padStart(size * 2, '0'),
+      'hex',
+    ),
+  );
 }
 
 /** The Avro partition records the entries above must produce, written out by hand. */
@@ -170,9 +202,7 @@ export const EXPECTED_PARTITIONS: Record<string, unknown>[] = [
     id_x2Dbucket: 7,
     score: -0,
   },
-  Object.fromEntries(
-    ['i', 'd', 'ts', 'tstz', 'dec9', 'dec9_trunc', 'dec38', 's', 'u', 'b', 'flag', 'l', 'id_x2Dbucket', 'score'].map((k) => [k, null]),
-  ),
+  Object.fromEntries(['i', 'd', 'ts', 'tstz', 'dec9', 'dec9_trunc', 'dec38', 's', 'u', 'b', 'flag', 'l', 'id_x2Dbucket', 'score'].map((k) => [k, null])),
   {
     i: 2147483647,
     d: 2932896,

@@ -101,7 +101,13 @@ describe('manifest lists', () => {
       ],
       key_metadata: null,
     });
-    expect(avsc.records[1]).toMatchObject({ content: 1, sequence_number: 4n, existing_rows_count: (1n << 63n) - 1n, partitions: [], key_metadata: Uint8Array.of(1, 2, 3) });
+    expect(avsc.records[1]).toMatchObject({
+      content: 1,
+      sequence_number: 4n,
+      existing_rows_count: (1n << 63n) - 1n,
+      partitions: [],
+      key_metadata: Uint8Array.of(1, 2, 3),
+    });
     expect(avsc.records[2]).toMatchObject({ partitions: null });
   });
 

@@ -129,7 +129,10 @@ describe('manifests', () => {
 
   it('refuses entries that would make an invalid manifest', () => {
     const [added, existing] = ENTRIES as [ManifestEntry, ManifestEntry];
-    const write = (entries: ManifestEntry[], overrides = {}) => () => writeManifest(entries, { ...OPTIONS, ...overrides });
+    const write =
+      (entries: ManifestEntry[], overrides = {}) =>
+      () =>
+        writeManifest(entries, { ...OPTIONS, ...overrides });
     expect(write([{ ...existing, sequenceNumber: null }])).toThrow(/sequenceNumber is required for an entry with status Existing/);
     expect(write([{ ...existing, status: ManifestEntryStatus.Deleted, fileSequenceNumber: UNASSIGNED_SEQUENCE_NUMBER }])).toThrow(
       /fileSequenceNumber is required/,
@@ -284,7 +287,14 @@ describe('manifests written by other writers', () => {
     const record = {
       status: 0,
       snapshot_id: 7n,
-      data_file: { file_path: '/t/a.avro', file_format: 'avro', partition: { day: 19000 }, record_count: 3n, file_size_in_bytes: 99n, block_size_in_bytes: 67108864n },
+      data_file: {
+        file_path: '/t/a.avro',
+        file_format: 'avro',
+        partition: { day: 19000 },
+        record_count: 3n,
+        file_size_in_bytes: 99n,
+        block_size_in_bytes: 67108864n,
+      },
     };
     const { entries } = readManifest(await avscEncode(schema, [record], 'deflate'));
     expect(entries).toEqual([

@@ -168,4 +168,7 @@ describe('the catalog contract catches broken catalogs', () => {
   });
 });
 
-describeCatalogContract('a catalog that checks requirements against the latest metadata, as a REST server does', wrapped((inner) => new CommitsToLatest(inner)));
+describeCatalogContract(
+  'a catalog that checks requirements against the latest metadata, as a REST server does',
+  wrapped((inner) => new CommitsToLatest(inner)),
+);

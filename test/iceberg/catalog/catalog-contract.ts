@@ -66,7 +66,11 @@ function addColumn(base: Table, column: string): { requirements: TableRequiremen
   return {
     requirements: [{ type: 'assert-current-schema-id', 'current-schema-id': current['schema-id'] }],
     updates: [
-      { action: 'add-schema', schema: { ...current, fields: [...current.fields, { id: fieldId, name: column, required: false, type: 'string' }] }, 'last-column-id': fieldId },
+      {
+        action: 'add-schema',
+        schema: { ...current, fields: [...current.fields, { id: fieldId, name: column, required: false, type: 'string' }] },
+        'last-column-id': fieldId,
+      },
       { action: 'set-current-schema', 'schema-id': -1 },
     ],
   };
@@ -136,7 +140,10 @@ export const CATALOG_CONTRACT: readonly CatalogContractCheck[] = [
     name: 'reports a missing table as TableNotFoundError, and as absent to tryLoadTable and tableExists',
     async run({ catalog }) {
       await catalog.createTable({ namespace: ['contract'], name: 'present' }, { schema });
-      for (const id of [{ namespace: ['contract'], name: 'missing' }, { namespace: ['no-such-namespace'], name: 'present' }]) {
+      for (const id of [
+        { namespace: ['contract'], name: 'missing' },
+        { namespace: ['no-such-namespace'], name: 'present' },
+      ]) {
         await expect(catalog.loadTable(id)).rejects.toBeInstanceOf(TableNotFoundError);
         expect(await catalog.tryLoadTable(id)).toBeUndefined();
         expect(await catalog.tableExists(id)).toBe(false);
@@ -264,7 +271,11 @@ export const CATALOG_CONTRACT: readonly CatalogContractCheck[] = [
     name: 'keeps names exactly as given: non-ASCII, differently normalised and path-like names round-trip',
     async run(target) {
       // 'café' composed and decomposed are different names, as PostgreSQL treats them.
-      await expectNamesRoundTrip(target, ['Zürich', '東京'], ['Ärger', 'таблица', 'naïve café', 'cafe\u0301', 'caf\u00e9', '🧊 ice', 'a/b', '100%', 'per cent %41', 'x.y']);
+      await expectNamesRoundTrip(
+        target,
+        ['Zürich', '東京'],
+        ['Ärger', 'таблица', 'naïve café', 'cafe\u0301', 'caf\u00e9', '🧊 ice', 'a/b', '100%', 'per cent %41', 'x.y'],
+      );
     },
   },
   {

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../shared/errors';
-import {
-  AzureClients,
-  accountNameOfConnectionString,
-  parseConnectionString,
-} from '../../../shared/iceberg/io/azure-clients';
+import { AzureClients, accountNameOfConnectionString, parseConnectionString } from '../../../shared/iceberg/io/azure-clients';
 
 const SUFFIX = 'EndpointSuffix=core.windows.net';
 const KEY = Buffer.from('not-a-real-key-'.repeat(4)).toString('base64');
@@ -21,9 +17,7 @@ describe('connection strings', () => {
     expect(accountNameOfConnectionString('UseDevelopmentStorage=true')).toBe('devstoreaccount1');
     const sas = 'SharedAccessSignature=sv=1&sig=x';
     expect(accountNameOfConnectionString(`BlobEndpoint=https://acct02.blob.core.windows.net/;${sas}`)).toBe('acct02');
-    expect(accountNameOfConnectionString(`BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;${sas}`)).toBe(
-      'devstoreaccount1',
-    );
+    expect(accountNameOfConnectionString(`BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;${sas}`)).toBe('devstoreaccount1');
   });
 
   it('rejects a connection string without an account, without quoting it', () => {
@@ -44,9 +38,7 @@ describe('AzureClients', () => {
     expect(clients.forAccount('acct01', 'core.windows.net').blob.url).toBe('https://acct01.blob.core.windows.net/');
     expect(clients.forAccount('acct02', 'core.windows.net').blob.url).toBe('https://acct02.blob.core.windows.net/');
     expect(clients.forAccount('acct01', 'core.windows.net')).toBe(clients.forAccount('acct01', 'core.windows.net'));
-    expect(() => clients.forAccount('acct03', 'core.windows.net')).toThrow(
-      "No Azure credentials are configured for storage account 'acct03'",
-    );
+    expect(() => clients.forAccount('acct03', 'core.windows.net')).toThrow("No Azure credentials are configured for storage account 'acct03'");
   });
 
   it('honours a blob endpoint override and sovereign endpoint suffixes', () => {

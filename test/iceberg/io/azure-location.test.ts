@@ -32,9 +32,7 @@ describe('parseAzureLocation', () => {
   });
 
   it('keeps paths literally, as Hadoop does, including spaces and partition values', () => {
-    expect(parseAzureLocation('abfss://lake@acct01.dfs.core.windows.net/t/data/name=a b%20c/f.parquet').path).toBe(
-      't/data/name=a b%20c/f.parquet',
-    );
+    expect(parseAzureLocation('abfss://lake@acct01.dfs.core.windows.net/t/data/name=a b%20c/f.parquet').path).toBe('t/data/name=a b%20c/f.parquet');
   });
 
   it('round-trips through formatAzureLocation', () => {

@@ -35,10 +35,7 @@ export async function listAll(io: FileIO, prefix: string): Promise<FileInfo[]> {
 }
 
 /** Registers the behaviour every FileIO must share, run once per implementation. */
-export function describeFileIOContract(
-  name: string,
-  setup: () => FileIOContractTarget | Promise<FileIOContractTarget>,
-): void {
+export function describeFileIOContract(name: string, setup: () => FileIOContractTarget | Promise<FileIOContractTarget>): void {
   describe(`FileIO contract: ${name}`, () => {
     let io: FileIO;
     let base: string;
@@ -124,9 +121,7 @@ export function describeFileIOContract(
       const location = `${dir()}large.bin`;
       const data = pattern(blockSize * 2 + 17, 3);
       await io.write(location, data, { exclusive: true });
-      await expect(io.write(location, pattern(blockSize * 2 + 17, 4), { exclusive: true })).rejects.toBeInstanceOf(
-        AlreadyExistsError,
-      );
+      await expect(io.write(location, pattern(blockSize * 2 + 17, 4), { exclusive: true })).rejects.toBeInstanceOf(AlreadyExistsError);
       expect(digest(await io.read(location))).toEqual(digest(data));
     });
 

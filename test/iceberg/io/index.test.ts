@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../shared/errors';
-import {
-  AzureFileIO,
-  LocalFileIO,
-  MemoryFileIO,
-  ResolvingFileIO,
-  createFileIO,
-  storageKindOf,
-} from '../../../shared/iceberg/io/index';
+import { AzureFileIO, LocalFileIO, MemoryFileIO, ResolvingFileIO, createFileIO, storageKindOf } from '../../../shared/iceberg/io/index';
 
 describe('createFileIO', () => {
   it('chooses the implementation by scheme', () => {

@@ -24,9 +24,7 @@ describeFileIOContract('local disk, file URIs', () => ({
 /** Every file under a directory, temp files included, as paths relative to it. */
 async function filesOnDisk(directory: string): Promise<string[]> {
   const entries = await readdir(directory, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((entry) => entry.isFile())
-    .map((entry) => path.relative(directory, path.join(entry.parentPath, entry.name)));
+  return entries.filter((entry) => entry.isFile()).map((entry) => path.relative(directory, path.join(entry.parentPath, entry.name)));
 }
 
 describe('LocalFileIO', () => {

@@ -60,8 +60,11 @@ describe('DataFileWriter', () => {
   it('keeps buffered bytes under the row-group size however many rows it writes', async () => {
     const rowGroupSize = 256 * 1024;
     const writer = new DataFileWriter({
-      io: warehouse.io, schema: SCHEMA, newLocation: () => warehouse.next('bounded'),
-      rowGroupSizeInBytes: rowGroupSize, pageSizeInBytes: 16 * 1024,
+      io: warehouse.io,
+      schema: SCHEMA,
+      newLocation: () => warehouse.next('bounded'),
+      rowGroupSizeInBytes: rowGroupSize,
+      pageSizeInBytes: 16 * 1024,
     });
     let peak = 0;
     for (let i = 0; i < 200_000; i++) {
@@ -98,7 +101,10 @@ describe('DataFileWriter', () => {
       { id: 2, name: 'ts', required: true, type: 'timestamptz' },
       { id: 3, name: 'dec', required: true, type: 'decimal(30, 0)' },
     ]);
-    const [file] = await writeRows(warehouse, schema, [[Number.MIN_SAFE_INTEGER, -1, -1], [Number.MAX_SAFE_INTEGER, 1, 2 ** 53 - 1]]);
+    const [file] = await writeRows(warehouse, schema, [
+      [Number.MIN_SAFE_INTEGER, -1, -1],
+      [Number.MAX_SAFE_INTEGER, 1, 2 ** 53 - 1],
+    ]);
     expect(await readAll(warehouse, file!.filePath, schema)).toEqual([
       [BigInt(Number.MIN_SAFE_INTEGER), -1n, -1n],
       [BigInt(Number.MAX_SAFE_INTEGER), 1n, 2n ** 53n - 1n],
@@ -128,7 +134,11 @@ describe('DataFileWriter', () => {
   it('abort deletes finished files and leaves nothing behind', async () => {
     const before = new Set(await readdir(warehouse.dir));
     const writer = new DataFileWriter({
-      io: warehouse.io, schema: SCHEMA, newLocation: () => warehouse.next('aborted'), targetFileSizeInBytes: 16 * 1024, pageSizeInBytes: 4096,
+      io: warehouse.io,
+      schema: SCHEMA,
+      newLocation: () => warehouse.next('aborted'),
+      targetFileSizeInBytes: 16 * 1024,
+      pageSizeInBytes: 4096,
     });
     await writer.writeRows(Array.from({ length: 5000 }, (_, i) => row(i)));
     const during = (await readdir(warehouse.dir)).filter((f) => !before.has(f));
@@ -155,7 +165,11 @@ describe('DataFileWriter', () => {
       },
     });
     const writer = new DataFileWriter({
-      io: failing, schema: SCHEMA, newLocation: () => 'memory://t/fail.parquet', rowGroupSizeInBytes: 8 * 1024, pageSizeInBytes: 2048,
+      io: failing,
+      schema: SCHEMA,
+      newLocation: () => 'memory://t/fail.parquet',
+      rowGroupSizeInBytes: 8 * 1024,
+      pageSizeInBytes: 2048,
     });
     await expect(writer.writeRows(Array.from({ length: 20_000 }, (_, i) => row(i)))).rejects.toThrow(/disk full/);
     expect(() => writer.write(row(1))).toThrow(/disk full/);
@@ -264,7 +278,7 @@ describe('DataFileWriter', () => {
       ['timestamp', undefined as unknown as Value, /undefined \(missing\)/],
     ];
     for (const [type, value, message] of cases) {
-      it(`${String(type as string)}: ${typeof value === 'bigint' ? `${value}n` : JSON.stringify(value) ?? 'undefined'}`, () => {
+      it(`${String(type as string)}: ${typeof value === 'bigint' ? `${value}n` : (JSON.stringify(value) ?? 'undefined')}`, () => {
         const schema = createSchema([{ id: 1, name: 'c', required: false, type }]);
         const writer = new DataFileWriter({ io: new MemoryFileIO(), schema, newLocation: () => 'memory://t/x.parquet' });
         expect(() => writer.write([value])).toThrow(ValidationError);

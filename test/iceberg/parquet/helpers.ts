@@ -32,9 +32,7 @@ export async function tempWarehouse(): Promise<TempWarehouse> {
 }
 
 /** Writes rows with a DataFileWriter and returns the data files. */
-export async function writeRows(
-  warehouse: TempWarehouse, schema: Schema, rows: Row[], options: Partial<DataFileWriterOptions> = {},
-): Promise<DataFile[]> {
+export async function writeRows(warehouse: TempWarehouse, schema: Schema, rows: Row[], options: Partial<DataFileWriterOptions> = {}): Promise<DataFile[]> {
   const writer = new DataFileWriter({ io: warehouse.io, schema, newLocation: () => warehouse.next(), ...options });
   await writer.writeRows(rows);
   return writer.close();

@@ -109,8 +109,11 @@ describe('Iceberg metrics and Parquet statistics', () => {
   });
 
   it('writes Parquet column statistics other engines read', async () => {
-    const rows = await query(duck, `SELECT path_in_schema, stats_min_value, stats_max_value, stats_null_count
-      FROM parquet_metadata(${sqlPath(file.filePath)})`);
+    const rows = await query(
+      duck,
+      `SELECT path_in_schema, stats_min_value, stats_max_value, stats_null_count
+      FROM parquet_metadata(${sqlPath(file.filePath)})`,
+    );
     const stats = Object.fromEntries(rows.map((r) => [String(r.path_in_schema), r]));
     expect(stats.id).toMatchObject({ stats_min_value: '-4', stats_max_value: '3', stats_null_count: 0n });
     expect(stats.name).toMatchObject({ stats_min_value: 'apple', stats_null_count: 1n });

@@ -14,8 +14,16 @@ const WRITTEN = createSchema([
   { id: 4, name: 'ratio', required: false, type: 'float' },
   { id: 5, name: 'amount', required: false, type: 'decimal(9, 2)' },
   {
-    id: 6, name: 'st', required: false,
-    type: { type: 'struct', fields: [{ id: 7, name: 'a', required: true, type: 'int' }, { id: 8, name: 'b', required: false, type: 'string' }] },
+    id: 6,
+    name: 'st',
+    required: false,
+    type: {
+      type: 'struct',
+      fields: [
+        { id: 7, name: 'a', required: true, type: 'int' },
+        { id: 8, name: 'b', required: false, type: 'string' },
+      ],
+    },
   },
   { id: 9, name: 'tags', required: false, type: { type: 'list', 'element-id': 10, element: 'int', 'element-required': false } },
   { id: 14, name: 'big', required: false, type: 'decimal(20, 4)' },
@@ -62,13 +70,24 @@ describe('readDataFile maps columns by field id', () => {
   it('projects struct members by id, including a struct none of whose projected members exist', async () => {
     const projection = createSchema([
       {
-        id: 6, name: 'renamed', required: false,
-        type: { type: 'struct', fields: [{ id: 8, name: 'b2', required: false, type: 'string' }, { id: 12, name: 'c', required: false, type: 'int' }] },
+        id: 6,
+        name: 'renamed',
+        required: false,
+        type: {
+          type: 'struct',
+          fields: [
+            { id: 8, name: 'b2', required: false, type: 'string' },
+            { id: 12, name: 'c', required: false, type: 'int' },
+          ],
+        },
       },
       { id: 9, name: 'tags', required: false, type: { type: 'list', 'element-id': 10, element: 'long', 'element-required': false } },
     ]);
     expect(await readAll(warehouse, file, projection)).toEqual([
-      [['x', null], [1n, 2n]],
+      [
+        ['x', null],
+        [1n, 2n],
+      ],
       [null, null],
       [[null, null], []],
     ]);
@@ -77,7 +96,11 @@ describe('readDataFile maps columns by field id', () => {
       { id: 6, name: 'st', required: false, type: { type: 'struct', fields: [{ id: 13, name: 'z', required: false, type: 'int' }] } },
       { id: 1, name: 'id', required: true, type: 'long' },
     ]);
-    expect(await readAll(warehouse, file, onlyNew)).toEqual([[[null], 1n], [null, 2n], [[null], 3n]]);
+    expect(await readAll(warehouse, file, onlyNew)).toEqual([
+      [[null], 1n],
+      [null, 2n],
+      [[null], 3n],
+    ]);
   });
 
   it('refuses a projection type the file cannot be read as, naming the column', async () => {
@@ -110,8 +133,16 @@ describe('readDataFile maps columns by field id', () => {
       { id: 2, name: 's', required: false, type: 'string' },
       { id: 3, name: 'l', required: false, type: { type: 'list', 'element-id': 4, element: 'long', 'element-required': false } },
       {
-        id: 5, name: 'st', required: false,
-        type: { type: 'struct', fields: [{ id: 6, name: 'a', required: false, type: 'double' }, { id: 7, name: 'b', required: false, type: 'string' }] },
+        id: 5,
+        name: 'st',
+        required: false,
+        type: {
+          type: 'struct',
+          fields: [
+            { id: 6, name: 'a', required: false, type: 'double' },
+            { id: 7, name: 'b', required: false, type: 'string' },
+          ],
+        },
       },
       { id: 8, name: 'ts', required: false, type: 'timestamptz' },
       { id: 9, name: 'dec', required: false, type: 'decimal(18, 3)' },
@@ -130,19 +161,20 @@ describe('readDataFile maps columns by field id', () => {
       await duck.run(`COPY (${select}) TO ${sqlPath(target)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE 2048, ${ids})`);
       const encodings = await query(duck, `SELECT DISTINCT encodings FROM parquet_metadata(${sqlPath(target)})`);
       if (codec === 'snappy') expect(encodings.map((e) => e.encodings).join()).toMatch(/PLAIN_DICTIONARY|RLE_DICTIONARY/);
-      const expected = (await query(duck, `SELECT i, s, to_json(l) AS l, to_json(st) AS st, epoch_us(ts) AS ts, CAST(dec AS VARCHAR) AS dec FROM (${select})`))
-        .map((r): Row => {
-          const list = r.l === null ? null : (JSON.parse(r.l as string) as (number | null)[]);
-          const struct = r.st === null ? null : (JSON.parse(r.st as string) as { a: number; b: string });
-          return [
-            r.i as number | null,
-            r.s as string | null,
-            list === null ? null : list.map((v) => (v === null ? null : BigInt(v))),
-            struct === null ? null : [struct.a, struct.b],
-            r.ts as bigint,
-            BigInt((r.dec as string).replace('.', '')),
-          ];
-        });
+      const expected = (
+        await query(duck, `SELECT i, s, to_json(l) AS l, to_json(st) AS st, epoch_us(ts) AS ts, CAST(dec AS VARCHAR) AS dec FROM (${select})`)
+      ).map((r): Row => {
+        const list = r.l === null ? null : (JSON.parse(r.l as string) as (number | null)[]);
+        const struct = r.st === null ? null : (JSON.parse(r.st as string) as { a: number; b: string });
+        return [
+          r.i as number | null,
+          r.s as string | null,
+          list === null ? null : list.map((v) => (v === null ? null : BigInt(v))),
+          struct === null ? null : [struct.a, struct.b],
+          r.ts as bigint,
+          BigInt((r.dec as string).replace('.', '')),
+        ];
+      });
       expect(await readAll(warehouse, target, schema), codec).toEqual(expected);
     }
   });
@@ -192,12 +224,24 @@ describe('readDataFile on v2 data pages', () => {
     const encodings = (await query(duck, `SELECT DISTINCT encodings FROM parquet_metadata(${sqlPath(target)})`)).map((r) => r.encodings).join();
     expect(encodings).toMatch(/DELTA_BINARY_PACKED/);
     expect(encodings).toMatch(/DELTA_LENGTH_BYTE_ARRAY|DELTA_BYTE_ARRAY/);
-    const expected = (await query(duck, `SELECT i, CAST(l AS VARCHAR) AS l, s, d, CAST(f AS DOUBLE) AS f, (dt - DATE '1970-01-01') AS dt,
-        epoch_us(ts) AS ts, to_json(xs) AS xs, CAST(dec AS VARCHAR) AS dec, CAST(u AS VARCHAR) AS u FROM read_parquet(${sqlPath(target)})`))
-      .map((r): Row => [
-        r.i as number | null, BigInt(r.l as string), r.s as string | null, r.d as number, r.f as number, Number(r.dt), r.ts as bigint,
-        r.xs === null ? null : (JSON.parse(r.xs as string) as (string | null)[]), BigInt((r.dec as string).replace('.', '')), r.u as string,
-      ]);
+    const expected = (
+      await query(
+        duck,
+        `SELECT i, CAST(l AS VARCHAR) AS l, s, d, CAST(f AS DOUBLE) AS f, (dt - DATE '1970-01-01') AS dt,
+        epoch_us(ts) AS ts, to_json(xs) AS xs, CAST(dec AS VARCHAR) AS dec, CAST(u AS VARCHAR) AS u FROM read_parquet(${sqlPath(target)})`,
+      )
+    ).map((r): Row => [
+      r.i as number | null,
+      BigInt(r.l as string),
+      r.s as string | null,
+      r.d as number,
+      r.f as number,
+      Number(r.dt),
+      r.ts as bigint,
+      r.xs === null ? null : (JSON.parse(r.xs as string) as (string | null)[]),
+      BigInt((r.dec as string).replace('.', '')),
+      r.u as string,
+    ]);
     expect(await readAll(warehouse, target, schema)).toEqual(expected);
   });
 
@@ -229,18 +273,39 @@ describe('readDataFile on v2 data pages', () => {
       return builder.finish().flush() as import('apache-arrow').Data<T>;
     };
     const children = [
-      column(0, rows.map((r) => r[0])),
-      column(1, rows.map((r) => r[1])),
-      column(2, rows.map((r) => r[2])),
-      column(3, rows.map((r) => r[3])),
+      column(
+        0,
+        rows.map((r) => r[0]),
+      ),
+      column(
+        1,
+        rows.map((r) => r[1]),
+      ),
+      column(
+        2,
+        rows.map((r) => r[2]),
+      ),
+      column(
+        3,
+        rows.map((r) => r[3]),
+      ),
       // The Arrow builder takes epoch milliseconds (fractions kept) for a microsecond column.
-      column(4, rows.map((r) => (r[4] === null ? null : Number(r[4]) / 1000))),
-      column(5, rows.map((r) => r[5])),
+      column(
+        4,
+        rows.map((r) => (r[4] === null ? null : Number(r[4]) / 1000)),
+      ),
+      column(
+        5,
+        rows.map((r) => r[5]),
+      ),
     ];
     const schema = new arrow.Schema(fields);
     const batch = new arrow.RecordBatch(schema, arrow.makeData({ type: new arrow.Struct(fields), length: n, nullCount: 0, children }));
     const props = new pw.WriterPropertiesBuilder()
-      .setWriterVersion(pw.WriterVersion.V2).setCompression(pw.Compression.SNAPPY).setDataPageSizeLimit(4096).build();
+      .setWriterVersion(pw.WriterVersion.V2)
+      .setCompression(pw.Compression.SNAPPY)
+      .setDataPageSizeLimit(4096)
+      .build();
     const bytes = pw.writeParquet(pw.Table.fromIPCStream(arrow.tableToIPC(new arrow.Table(schema, [batch]), 'stream')), props);
     const target = warehouse.next('arrow-rs-v2');
     await writeFile(target, bytes);

@@ -15,10 +15,20 @@ import { type TempWarehouse, duckdb, query, readAll, sqlPath, tempWarehouse, wri
 
 const opt = (id: number, name: string, type: IcebergType): NestedField => ({ id, name, required: false, type });
 const req = (id: number, name: string, type: IcebergType): NestedField => ({ id, name, required: true, type });
-const list = (elementId: number, element: IcebergType, elementRequired = false): IcebergType =>
-  ({ type: 'list', 'element-id': elementId, element, 'element-required': elementRequired });
-const map = (keyId: number, key: IcebergType, valueId: number, value: IcebergType, valueRequired = false): IcebergType =>
-  ({ type: 'map', 'key-id': keyId, key, 'value-id': valueId, value, 'value-required': valueRequired });
+const list = (elementId: number, element: IcebergType, elementRequired = false): IcebergType => ({
+  type: 'list',
+  'element-id': elementId,
+  element,
+  'element-required': elementRequired,
+});
+const map = (keyId: number, key: IcebergType, valueId: number, value: IcebergType, valueRequired = false): IcebergType => ({
+  type: 'map',
+  'key-id': keyId,
+  key,
+  'value-id': valueId,
+  value,
+  'value-required': valueRequired,
+});
 const struct = (...fields: NestedField[]): IcebergType => ({ type: 'struct', fields });
 const bytes = (...b: number[]): Uint8Array => Uint8Array.from(b);
 
@@ -68,11 +78,28 @@ const COLUMNS: Value[][] = [
   [bytes(0, 0, 0, 0, 0), bytes(255, 255, 255, 255, 255), bytes(1, 2, 3, 4, 5), null],
   [new Uint8Array(0), bytes(0), bytes(0, 0, 255, 0), randomBinary, null],
   [[1, null, 2], [], null, [null], [2147483647]],
-  [new Map<Value, Value>([['a', 1n], ['b', null]]), new Map(), null, new Map<Value, Value>([['😀', INT64_MIN]])],
+  [
+    new Map<Value, Value>([
+      ['a', 1n],
+      ['b', null],
+    ]),
+    new Map(),
+    null,
+    new Map<Value, Value>([['😀', INT64_MIN]]),
+  ],
   [[1, ['c'], [1.5, null]], [2, null, null], null, [3, [null], []], [4, null, [-0]]],
   [[[1, 2], []], [], null, [[3]], [[]]],
   [[[1, [10]], null, [null, []]], null, [], [[2, null]], [[null, [null]]]],
-  [new Map<Value, Value>([[1, ['a', null]], [2, null], [3, []]]), null, new Map(), new Map<Value, Value>([[-1, ['']]])],
+  [
+    new Map<Value, Value>([
+      [1, ['a', null]],
+      [2, null],
+      [3, []],
+    ]),
+    null,
+    new Map(),
+    new Map<Value, Value>([[-1, ['']]]),
+  ],
   ['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7', 'r8', 'r9'],
 ];
 const ROW_COUNT = Math.max(...COLUMNS.map((c) => c.length));
@@ -115,13 +142,21 @@ describe('Parquet round trip: every primitive at its edges and nested data', () 
   });
 
   it('DuckDB reads the same primitive values', async () => {
-    const rows = await query(duck, `SELECT
+    const rows = await query(
+      duck,
+      `SELECT
         CAST(b AS VARCHAR) AS b, i, CAST(l AS VARCHAR) AS l, CAST(f AS DOUBLE) AS f, d,
         (dt - DATE '1970-01-01') AS dt, epoch_us(t) AS t, epoch_us(ts) AS ts, epoch_us(tz) AS tz,
         s, hex(encode(s)) AS s_hex, CAST(u AS VARCHAR) AS u, hex(fx) AS fx, hex(bin) AS bin, rq
-      FROM read_parquet(${sqlPath(file)})`);
+      FROM read_parquet(${sqlPath(file)})`,
+    );
     expect(rows).toHaveLength(ROW_COUNT);
-    const hex = (v: Value): string | null => (v === null ? null : Buffer.from(v as Uint8Array).toString('hex').toUpperCase());
+    const hex = (v: Value): string | null =>
+      v === null
+        ? null
+        : Buffer.from(v as Uint8Array)
+            .toString('hex')
+            .toUpperCase();
     rows.forEach((got, r) => {
       const want = ROWS[r]!;
       expect(got.b).toBe(want[0] === null ? null : String(want[0] as PrimitiveValue));
@@ -134,7 +169,13 @@ describe('Parquet round trip: every primitive at its edges and nested data', () 
       expect(got.ts).toBe(want[7]);
       expect(got.tz).toBe(want[8]);
       expect(got.s).toBe(want[9]);
-      expect(got.s_hex).toBe(want[9] === null ? null : Buffer.from(want[9] as string, 'utf8').toString('hex').toUpperCase());
+      expect(got.s_hex).toBe(
+        want[9] === null
+          ? null
+          : Buffer.from(want[9] as string, 'utf8')
+              .toString('hex')
+              .toUpperCase(),
+      );
       expect(got.u).toBe(want[10]);
       expect(got.fx).toBe(hex(want[11]!));
       expect(got.bin).toBe(hex(want[12]!));
@@ -155,8 +196,11 @@ describe('Parquet round trip: every primitive at its edges and nested data', () 
   });
 
   it('DuckDB sees the exact physical and logical types and a field id on every Iceberg field', async () => {
-    const schema = await query(duck, `SELECT name, type, type_length, repetition_type, converted_type, field_id, logical_type, duckdb_type
-      FROM parquet_schema(${sqlPath(file)})`);
+    const schema = await query(
+      duck,
+      `SELECT name, type, type_length, repetition_type, converted_type, field_id, logical_type, duckdb_type
+      FROM parquet_schema(${sqlPath(file)})`,
+    );
     const byName = (name: string): Record<string, unknown> => schema.find((row) => row.name === name)!;
     const expectColumn = (name: string, type: string, duckdbType: string | null, logical?: RegExp) => {
       const row = byName(name);
@@ -247,7 +291,10 @@ describe('decimals of every precision 1..38 at their extremes', () => {
     const back = await readAll(warehouse, file!.filePath, schema);
     expect(back).toEqual(rows.map((row) => row.map((v) => (typeof v === 'number' ? BigInt(v) : v))));
 
-    const got = await query(duck, `SELECT ${precisions.map((p) => `CAST(d${p} AS VARCHAR) AS d${p}`).join(', ')} FROM read_parquet(${sqlPath(file!.filePath)})`);
+    const got = await query(
+      duck,
+      `SELECT ${precisions.map((p) => `CAST(d${p} AS VARCHAR) AS d${p}`).join(', ')} FROM read_parquet(${sqlPath(file!.filePath)})`,
+    );
     got.forEach((row, r) => {
       precisions.forEach((p) => {
         const v = rows[r]![p - 1]!;
@@ -255,7 +302,10 @@ describe('decimals of every precision 1..38 at their extremes', () => {
       });
     });
 
-    const elements = await query(duck, `SELECT name, type, type_length, precision, scale, field_id, logical_type, duckdb_type FROM parquet_schema(${sqlPath(file!.filePath)})`);
+    const elements = await query(
+      duck,
+      `SELECT name, type, type_length, precision, scale, field_id, logical_type, duckdb_type FROM parquet_schema(${sqlPath(file!.filePath)})`,
+    );
     for (const p of precisions) {
       const element = elements.find((e) => e.name === `d${p}`)!;
       const physical = p <= 9 ? 'INT32' : p <= 18 ? 'INT64' : 'FIXED_LEN_BYTE_ARRAY';

@@ -42,8 +42,12 @@ function levelsOf(column: ColumnWriter): Levels {
   const chunk = column.takeChunk();
   const meta = { num_values: chunk.numValues, codec: CompressionCodec.UNCOMPRESSED } as ColumnMetaData;
   const decoded = decodeColumnChunk(Buffer.concat(chunk.pages), meta, {
-    path: column.leaf.icebergPath.join('.'), physicalType: column.leaf.physicalType, typeLength: column.leaf.typeLength,
-    maxDef: column.maxDef, maxRep: column.maxRep, kind: column.leaf.type === 'string' ? 'utf8' : 'int32',
+    path: column.leaf.icebergPath.join('.'),
+    physicalType: column.leaf.physicalType,
+    typeLength: column.leaf.typeLength,
+    maxDef: column.maxDef,
+    maxRep: column.maxRep,
+    kind: column.leaf.type === 'string' ? 'utf8' : 'int32',
   });
   expect([...(decoded.defs ?? [])]).toEqual(column.hasDef ? def : []);
   expect([...(decoded.reps ?? [])]).toEqual(column.hasRep ? rep : []);
@@ -51,13 +55,21 @@ function levelsOf(column: ColumnWriter): Levels {
 }
 
 const field = (id: number, name: string, type: IcebergType, required = false): NestedField => ({ id, name, required, type });
-const list = (elementId: number, element: IcebergType, elementRequired = false): IcebergType =>
-  ({ type: 'list', 'element-id': elementId, element, 'element-required': elementRequired });
+const list = (elementId: number, element: IcebergType, elementRequired = false): IcebergType => ({
+  type: 'list',
+  'element-id': elementId,
+  element,
+  'element-required': elementRequired,
+});
 
 describe('row shredding (Dremel levels)', () => {
   it('flat columns: optional gets definition levels, required none', () => {
     const schema = createSchema([field(1, 'a', 'int', true), field(2, 'b', 'string')]);
-    const out = shred(schema, [[1, 'x'], [2, null], [3, '']]);
+    const out = shred(schema, [
+      [1, 'x'],
+      [2, null],
+      [3, ''],
+    ]);
     expect(out.get('a')).toEqual({ rep: [0, 0, 0], def: [0, 0, 0], values: [1, 2, 3] });
     expect(out.get('b')).toEqual({ rep: [0, 0, 0], def: [1, 0, 1], values: ['x', ''] });
   });
@@ -91,15 +103,8 @@ describe('row shredding (Dremel levels)', () => {
   });
 
   it('struct with a required int and an optional list, itself optional', () => {
-    const schema = createSchema([
-      field(1, 's', { type: 'struct', fields: [field(2, 'a', 'int', true), field(3, 'tags', list(4, 'string', true))] }),
-    ]);
-    const out = shred(schema, [
-      [[1, ['x', 'y']]],
-      [[2, null]],
-      [null],
-      [[3, []]],
-    ]);
+    const schema = createSchema([field(1, 's', { type: 'struct', fields: [field(2, 'a', 'int', true), field(3, 'tags', list(4, 'string', true))] })]);
+    const out = shred(schema, [[[1, ['x', 'y']]], [[2, null]], [null], [[3, []]]]);
     // s.a: present iff s present (def 1 = max).
     expect(out.get('s.a')).toEqual({ rep: [0, 0, 0, 0], def: [1, 1, 0, 1], values: [1, 2, 3] });
     // s.tags.list.element: s 1, tags 2, repeated 3 (element required).
@@ -107,10 +112,18 @@ describe('row shredding (Dremel levels)', () => {
   });
 
   it('map with optional values: keys and values share repetition levels', () => {
-    const schema = createSchema([
-      field(1, 'm', { type: 'map', 'key-id': 2, key: 'string', 'value-id': 3, value: 'int', 'value-required': false }),
+    const schema = createSchema([field(1, 'm', { type: 'map', 'key-id': 2, key: 'string', 'value-id': 3, value: 'int', 'value-required': false })]);
+    const out = shred(schema, [
+      [
+        new Map<string, number | null>([
+          ['a', 1],
+          ['b', null],
+        ]),
+      ],
+      [new Map()],
+      [null],
+      [new Map([['c', 3]])],
     ]);
-    const out = shred(schema, [[new Map<string, number | null>([['a', 1], ['b', null]])], [new Map()], [null], [new Map([['c', 3]])]]);
     // map optional 1, key_value repeated 2, key required (2), value optional 3.
     expect(out.get('m.key_value.key')).toEqual({ rep: [0, 1, 0, 0, 0], def: [2, 2, 1, 0, 2], values: ['a', 'b', 'c'] });
     expect(out.get('m.key_value.value')).toEqual({ rep: [0, 1, 0, 0, 0], def: [3, 2, 1, 0, 3], values: [1, 3] });
@@ -119,10 +132,7 @@ describe('row shredding (Dremel levels)', () => {
   it('list of structs with a nested list: nulls at every level', () => {
     const inner: IcebergType = { type: 'struct', fields: [field(3, 'n', 'int'), field(4, 'ys', list(5, 'int'))] };
     const schema = createSchema([field(1, 'ls', list(2, inner))]);
-    const out = shred(schema, [
-      [[[1, [10, null]], null, [null, []], [2, null]]],
-      [[]],
-    ]);
+    const out = shred(schema, [[[[1, [10, null]], null, [null, []], [2, null]]], [[]]]);
     // ls 1, repeated 2, element struct 3, n 4 | ys 4, ys repeated 5, ys element 6.
     expect(out.get('ls.list.element.n')).toEqual({ rep: [0, 1, 1, 1, 0], def: [4, 2, 3, 4, 1], values: [1, 2] });
     expect(out.get('ls.list.element.ys.list.element')).toEqual({

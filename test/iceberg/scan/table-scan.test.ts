@@ -38,7 +38,14 @@ function makeRows(from: number, count: number): Row[] {
     const i = from + k;
     // Days before and after the epoch, with microsecond detail, so pruning meets negative partition values.
     const created = (BigInt(i % 10) - 5n) * DAY_US + BigInt(i) * 1_000_003n + 1n;
-    return [BigInt(i), i % 7 === 0 ? null : `name-${i}-ü`, BigInt(i) * 101n - 50_000n, created, i % 5 === 0 ? null : i, i % 3 === 0 ? null : [`t${i % 4}`, null]];
+    return [
+      BigInt(i),
+      i % 7 === 0 ? null : `name-${i}-ü`,
+      BigInt(i) * 101n - 50_000n,
+      created,
+      i % 5 === 0 ? null : i,
+      i % 3 === 0 ? null : [`t${i % 4}`, null],
+    ];
   });
 }
 

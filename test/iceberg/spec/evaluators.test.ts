@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { truncateStringLower, truncateStringUpper } from '../../../shared/iceberg/spec/compare';
 import { serializeValue } from '../../../shared/iceberg/spec/conversions';
-import {
-  IN_PREDICATE_LIMIT, InclusiveMetricsEvaluator, evaluatePartition, evaluateRow, manifestMightMatch,
-} from '../../../shared/iceberg/spec/evaluators';
+import { IN_PREDICATE_LIMIT, InclusiveMetricsEvaluator, evaluatePartition, evaluateRow, manifestMightMatch } from '../../../shared/iceberg/spec/evaluators';
 import { type Expression, and, bindByName, not, or } from '../../../shared/iceberg/spec/expressions';
 import { type DataFile, DataFileContent, type FieldSummary } from '../../../shared/iceberg/spec/manifest';
 import { createSchema } from '../../../shared/iceberg/spec/schema';
@@ -70,11 +68,15 @@ describe('evaluateRow', () => {
 
 const counts = (entries: Array<[number, number]>) => new Map(entries.map(([k, v]) => [k, BigInt(v)]));
 const file = (over: Partial<DataFile>): DataFile => ({
-  content: DataFileContent.Data, filePath: 'f.parquet', fileFormat: 'PARQUET', partition: [],
-  recordCount: 10n, fileSizeInBytes: 100n, ...over,
+  content: DataFileContent.Data,
+  filePath: 'f.parquet',
+  fileFormat: 'PARQUET',
+  partition: [],
+  recordCount: 10n,
+  fileSizeInBytes: 100n,
+  ...over,
 });
-const bounds = (type: PrimitiveType, entries: Array<[number, Value]>) =>
-  new Map(entries.map(([id, v]) => [id, serializeValue(type, v)]));
+const bounds = (type: PrimitiveType, entries: Array<[number, Value]>) => new Map(entries.map(([id, v]) => [id, serializeValue(type, v)]));
 
 describe('InclusiveMetricsEvaluator', () => {
   const might = (expr: Expression, f: DataFile) => new InclusiveMetricsEvaluator(expr, schema).mightMatch(f);

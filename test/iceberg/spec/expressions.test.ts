@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../shared/errors';
-import {
-  ALWAYS_FALSE, ALWAYS_TRUE, type Expression, and, bindByName, not, or, rewriteNot,
-} from '../../../shared/iceberg/spec/expressions';
+import { ALWAYS_FALSE, ALWAYS_TRUE, type Expression, and, bindByName, not, or, rewriteNot } from '../../../shared/iceberg/spec/expressions';
 import { createSchema } from '../../../shared/iceberg/spec/schema';
 
 const schema = createSchema([
@@ -24,7 +22,9 @@ describe('bindByName', () => {
     expect(bindByName(schema, 'amount', 'gtEq', 1230n)).toEqual({ op: 'gtEq', fieldId: 4, value: 1230n });
     expect(bindByName(schema, 'ratio', 'eq', 0.1)).toEqual({ op: 'eq', fieldId: 3, value: Math.fround(0.1) });
     expect(bindByName(schema, 'key', 'eq', 'F79C3E09-677C-4BBD-A479-3F349CB785E7')).toEqual({
-      op: 'eq', fieldId: 5, value: 'f79c3e09-677c-4bbd-a479-3f349cb785e7',
+      op: 'eq',
+      fieldId: 5,
+      value: 'f79c3e09-677c-4bbd-a479-3f349cb785e7',
     });
     expect(bindByName(schema, 'n', 'eq', 7n)).toEqual({ op: 'eq', fieldId: 10, value: 7 });
   });

@@ -43,9 +43,7 @@ describe('partitionPath', () => {
     expect(partitionPath(spec, type, [17897, 3])).toBe('created_at_day=2019-01-01/customer_bucket=3');
     const row = [34n, BigInt(Date.UTC(2019, 0, 1, 23, 59)) * 1000n, null, null];
     const bucket = partitionValues(spec, schema, row)[1];
-    expect(partitionPath(spec, type, partitionValues(spec, schema, row))).toBe(
-      `created_at_day=2019-01-01/customer_bucket=${bucket as number}`,
-    );
+    expect(partitionPath(spec, type, partitionValues(spec, schema, row))).toBe(`created_at_day=2019-01-01/customer_bucket=${bucket as number}`);
   });
 
   it('renders null values as "null"', () => {

@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../shared/errors';
 import type { PartitionField, PartitionSpec } from '../../../shared/iceberg/spec/partition-spec';
-import {
-  compilePartitioner, partitionType, partitionValues, validatePartitionSpec,
-} from '../../../shared/iceberg/spec/partition-type';
+import { compilePartitioner, partitionType, partitionValues, validatePartitionSpec } from '../../../shared/iceberg/spec/partition-type';
 import { type Schema, createSchema } from '../../../shared/iceberg/spec/schema';
 import { applyTransform, parseTransform } from '../../../shared/iceberg/spec/transforms';
 
@@ -12,8 +10,12 @@ const schema: Schema = createSchema([
   { id: 2, name: 'ts', required: false, type: 'timestamptz' },
   { id: 3, name: 'data', required: false, type: 'string' },
   {
-    id: 4, name: 'location', required: false, type: {
-      type: 'struct', fields: [
+    id: 4,
+    name: 'location',
+    required: false,
+    type: {
+      type: 'struct',
+      fields: [
         { id: 5, name: 'lat', required: false, type: 'double' },
         { id: 6, name: 'city', required: false, type: 'string' },
       ],
@@ -25,7 +27,10 @@ const schema: Schema = createSchema([
 ]);
 
 const field = (sourceId: number, fieldId: number, name: string, transform: string): PartitionField => ({
-  'source-id': sourceId, 'field-id': fieldId, name, transform,
+  'source-id': sourceId,
+  'field-id': fieldId,
+  name,
+  transform,
 });
 const spec = (...fields: PartitionField[]): PartitionSpec => ({ 'spec-id': 1, fields });
 
@@ -102,17 +107,15 @@ describe('partitionValues', () => {
   const row = [42n, ts, 'icebergs', [37.5, 'Paris'], ['a'], 1234n, 17501];
 
   it('computes the tuple, reading nested struct fields by position', () => {
-    expect(partitionValues(good, schema, row)).toEqual([
-      17897,
-      applyTransform(parseTransform('bucket[16]'), 'long', 42n),
-      'Paris',
-      'iceb',
-    ]);
+    expect(partitionValues(good, schema, row)).toEqual([17897, applyTransform(parseTransform('bucket[16]'), 'long', 42n), 'Paris', 'iceb']);
   });
 
   it('gives null for nulls and for a null enclosing struct', () => {
     expect(partitionValues(good, schema, [7n, null, null, null, null, null, null])).toEqual([
-      null, applyTransform(parseTransform('bucket[16]'), 'long', 7n), null, null,
+      null,
+      applyTransform(parseTransform('bucket[16]'), 'long', 7n),
+      null,
+      null,
     ]);
   });
 

@@ -18,7 +18,10 @@ const schema = createSchema([
 ]);
 
 const pf = (sourceId: number, fieldId: number, name: string, transform: string) => ({
-  'source-id': sourceId, 'field-id': fieldId, name, transform,
+  'source-id': sourceId,
+  'field-id': fieldId,
+  name,
+  transform,
 });
 const spec: PartitionSpec = {
   'spec-id': 1,
@@ -139,8 +142,6 @@ describe('identity, structure and fields that cannot filter', () => {
     expect(p('other', 'eq', 'x')).toBe(ALWAYS_TRUE);
     expect(project(and(bindByName(schema, 'other', 'eq', 'x'), bindByName(schema, 'n', 'eq', 3)))).toEqual(cmp('eq', 1004, 0));
     expect(project(or(bindByName(schema, 'other', 'eq', 'x'), bindByName(schema, 'n', 'eq', 3)))).toBe(ALWAYS_TRUE);
-    expect(project(or(bindByName(schema, 'n', 'eq', 3), bindByName(schema, 'n', 'eq', 25)))).toEqual(
-      or(cmp('eq', 1004, 0), cmp('eq', 1004, 20)),
-    );
+    expect(project(or(bindByName(schema, 'n', 'eq', 3), bindByName(schema, 'n', 'eq', 25)))).toEqual(or(cmp('eq', 1004, 0), cmp('eq', 1004, 20)));
   });
 });

@@ -6,12 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { compareValues, truncateStringLower, truncateStringUpper } from '../../../shared/iceberg/spec/compare';
 import { serializeValue } from '../../../shared/iceberg/spec/conversions';
-import {
-  InclusiveMetricsEvaluator, evaluatePartition, evaluateRow, manifestMightMatch,
-} from '../../../shared/iceberg/spec/evaluators';
-import {
-  type ComparisonOp, type Expression, type SetOp, type UnaryOp, and, bindByName, not, or,
-} from '../../../shared/iceberg/spec/expressions';
+import { InclusiveMetricsEvaluator, evaluatePartition, evaluateRow, manifestMightMatch } from '../../../shared/iceberg/spec/evaluators';
+import { type ComparisonOp, type Expression, type SetOp, type UnaryOp, and, bindByName, not, or } from '../../../shared/iceberg/spec/expressions';
 import { type DataFile, DataFileContent, type FieldSummary } from '../../../shared/iceberg/spec/manifest';
 import type { PartitionSpec } from '../../../shared/iceberg/spec/partition-spec';
 import { partitionType, partitionValues } from '../../../shared/iceberg/spec/partition-type';
@@ -44,14 +40,26 @@ const columns = ['id', 'ts', 'name', 'score', 'd', 'amount', 'small'] as const;
 const types: PrimitiveType[] = ['long', 'timestamptz', 'string', 'double', 'date', 'decimal(9, 2)', 'int'];
 
 const pf = (sourceId: number, fieldId: number, transform: string) => ({
-  'source-id': sourceId, 'field-id': fieldId, name: `p${fieldId}`, transform,
+  'source-id': sourceId,
+  'field-id': fieldId,
+  name: `p${fieldId}`,
+  transform,
 });
 const spec: PartitionSpec = {
   'spec-id': 1,
   fields: [
-    pf(7, 1000, 'identity'), pf(1, 1001, 'bucket[4]'), pf(3, 1002, 'truncate[2]'), pf(2, 1003, 'day'),
-    pf(2, 1004, 'hour'), pf(5, 1005, 'month'), pf(2, 1006, 'year'), pf(6, 1007, 'truncate[100]'),
-    pf(7, 1008, 'truncate[10]'), pf(4, 1009, 'identity'), pf(5, 1010, 'year'), pf(2, 1011, 'month'),
+    pf(7, 1000, 'identity'),
+    pf(1, 1001, 'bucket[4]'),
+    pf(3, 1002, 'truncate[2]'),
+    pf(2, 1003, 'day'),
+    pf(2, 1004, 'hour'),
+    pf(5, 1005, 'month'),
+    pf(2, 1006, 'year'),
+    pf(6, 1007, 'truncate[100]'),
+    pf(7, 1008, 'truncate[10]'),
+    pf(4, 1009, 'identity'),
+    pf(5, 1010, 'year'),
+    pf(2, 1011, 'month'),
   ],
 };
 const ptype = partitionType(spec, schema);
@@ -64,13 +72,20 @@ function randomValue(rand: () => number, column: number, allowNull: boolean): Va
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
   switch (column) {
-    case 0: return BigInt(int(-50, 50));
-    case 1: return BigInt(int(-80, 80)) * HOUR + pick([0n, 1n, -1n, HOUR / 2n, 999_999n]);
-    case 2: return pick(NAMES);
-    case 3: return pick([-1, -0, 0, 1.5, NaN, 2, -3.25]);
-    case 4: return int(-800, 800);
-    case 5: return BigInt(int(-1000, 1000));
-    default: return int(-25, 25);
+    case 0:
+      return BigInt(int(-50, 50));
+    case 1:
+      return BigInt(int(-80, 80)) * HOUR + pick([0n, 1n, -1n, HOUR / 2n, 999_999n]);
+    case 2:
+      return pick(NAMES);
+    case 3:
+      return pick([-1, -0, 0, 1.5, NaN, 2, -3.25]);
+    case 4:
+      return int(-800, 800);
+    case 5:
+      return BigInt(int(-1000, 1000));
+    default:
+      return int(-25, 25);
   }
 }
 
@@ -124,9 +139,17 @@ function boundsOf(values: Value[], type: PrimitiveType): { lower?: Value; upper?
 
 function dataFileOf(rows: Row[]): DataFile {
   const file: DataFile = {
-    content: DataFileContent.Data, filePath: 'f', fileFormat: 'PARQUET', partition: [], recordCount: BigInt(rows.length),
-    fileSizeInBytes: 1n, valueCounts: new Map(), nullValueCounts: new Map(), nanValueCounts: new Map(),
-    lowerBounds: new Map(), upperBounds: new Map(),
+    content: DataFileContent.Data,
+    filePath: 'f',
+    fileFormat: 'PARQUET',
+    partition: [],
+    recordCount: BigInt(rows.length),
+    fileSizeInBytes: 1n,
+    valueCounts: new Map(),
+    nullValueCounts: new Map(),
+    nanValueCounts: new Map(),
+    lowerBounds: new Map(),
+    upperBounds: new Map(),
   };
   types.forEach((type, i) => {
     const id = i + 1;

@@ -29,10 +29,14 @@ describe('table metadata', () => {
 
   it('round-trips through JSON with 64-bit snapshot ids exact', () => {
     const big = 9_007_199_254_740_993n;
-    const m = applyUpdates(base, [
-      { action: 'add-snapshot', snapshot: snapshot(big, 1n, 2000) },
-      { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': big },
-    ], { nowMs: 2000 });
+    const m = applyUpdates(
+      base,
+      [
+        { action: 'add-snapshot', snapshot: snapshot(big, 1n, 2000) },
+        { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': big },
+      ],
+      { nowMs: 2000 },
+    );
     const text = serializeTableMetadata(m);
     expect(text).toContain('"current-snapshot-id": 9007199254740993');
     const back = parseTableMetadata(text);
@@ -49,16 +53,28 @@ describe('table metadata', () => {
   });
 
   it('keeps the snapshot log in time order and answers as-of queries', () => {
-    let m = applyUpdates(base, [
-      { action: 'add-snapshot', snapshot: snapshot(1n, 1n, 2000) },
-      { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': 1n },
-    ], { nowMs: 2000 });
-    m = applyUpdates(m, [
-      { action: 'add-snapshot', snapshot: snapshot(2n, 2n, 3000, 1n) },
-      { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': 2n },
-    ], { nowMs: 3000 });
+    let m = applyUpdates(
+      base,
+      [
+        { action: 'add-snapshot', snapshot: snapshot(1n, 1n, 2000) },
+        { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': 1n },
+      ],
+      { nowMs: 2000 },
+    );
+    m = applyUpdates(
+      m,
+      [
+        { action: 'add-snapshot', snapshot: snapshot(2n, 2n, 3000, 1n) },
+        { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': 2n },
+      ],
+      { nowMs: 3000 },
+    );
     m = applyUpdates(m, [{ action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': 1n }], { nowMs: 4000 });
-    expect(m['snapshot-log'].map((e) => [e['timestamp-ms'], e['snapshot-id']])).toEqual([[2000, 1n], [3000, 2n], [4000, 1n]]);
+    expect(m['snapshot-log'].map((e) => [e['timestamp-ms'], e['snapshot-id']])).toEqual([
+      [2000, 1n],
+      [3000, 2n],
+      [4000, 1n],
+    ]);
     expect(snapshotAsOf(m, 1999)).toBeUndefined();
     expect(snapshotAsOf(m, 2500)?.['snapshot-id']).toBe(1n);
     expect(snapshotAsOf(m, 3500)?.['snapshot-id']).toBe(2n);
@@ -68,7 +84,9 @@ describe('table metadata', () => {
   it('refuses sequence numbers that do not increase and refs to unknown snapshots', () => {
     const m = applyUpdates(base, [{ action: 'add-snapshot', snapshot: snapshot(1n, 5n, 2000) }], { nowMs: 2000 });
     expect(() => applyUpdates(m, [{ action: 'add-snapshot', snapshot: snapshot(2n, 5n, 2000, 1n) }], { nowMs: 2000 })).toThrow(CommitConflictError);
-    expect(() => applyUpdates(m, [{ action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': 7n }], { nowMs: 1 })).toThrow(ValidationError);
+    expect(() => applyUpdates(m, [{ action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': 7n }], { nowMs: 1 })).toThrow(
+      ValidationError,
+    );
   });
 
   it('checks requirements against the base', () => {
@@ -81,11 +99,19 @@ describe('table metadata', () => {
 
   it('removing snapshots keeps the log a history of existing snapshots', () => {
     let m = base;
-    for (const [id, parent] of [[1n, undefined], [2n, 1n], [3n, 2n]] as const) {
-      m = applyUpdates(m, [
-        { action: 'add-snapshot', snapshot: snapshot(id, id, Number(id) * 1000, parent) },
-        { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': id },
-      ], { nowMs: Number(id) * 1000 });
+    for (const [id, parent] of [
+      [1n, undefined],
+      [2n, 1n],
+      [3n, 2n],
+    ] as const) {
+      m = applyUpdates(
+        m,
+        [
+          { action: 'add-snapshot', snapshot: snapshot(id, id, Number(id) * 1000, parent) },
+          { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': id },
+        ],
+        { nowMs: Number(id) * 1000 },
+      );
     }
     m = applyUpdates(m, [{ action: 'remove-snapshots', 'snapshot-ids': [2n] }], { nowMs: 5000 });
     expect(m.snapshots.map((s) => s['snapshot-id'])).toEqual([1n, 3n]);

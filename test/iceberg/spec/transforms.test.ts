@@ -3,7 +3,13 @@ import { ValidationError } from '../../../shared/errors';
 import { murmur3Hash32 } from '../../../shared/iceberg/spec/murmur3';
 import { civilFromDays, daysFromCivil } from '../../../shared/iceberg/spec/temporal';
 import {
-  type Transform, applyTransform, canTransform, checkTransform, humanString, parseTransform, transformResultType,
+  type Transform,
+  applyTransform,
+  canTransform,
+  checkTransform,
+  humanString,
+  parseTransform,
+  transformResultType,
   transformToString,
 } from '../../../shared/iceberg/spec/transforms';
 import type { PrimitiveType } from '../../../shared/iceberg/spec/types';
@@ -47,13 +53,23 @@ describe('transformResultType / canTransform', () => {
 
   it('accepts exactly the source types of the spec table', () => {
     const all: PrimitiveType[] = [
-      'boolean', 'int', 'long', 'float', 'double', 'date', 'time', 'timestamp', 'timestamptz', 'string', 'uuid',
-      'binary', 'decimal(9, 2)', 'fixed[4]',
+      'boolean',
+      'int',
+      'long',
+      'float',
+      'double',
+      'date',
+      'time',
+      'timestamp',
+      'timestamptz',
+      'string',
+      'uuid',
+      'binary',
+      'decimal(9, 2)',
+      'fixed[4]',
     ];
     const accepted = (transform: string) => all.filter((type) => canTransform(t(transform), type));
-    expect(accepted('bucket[4]')).toEqual([
-      'int', 'long', 'date', 'time', 'timestamp', 'timestamptz', 'string', 'uuid', 'binary', 'decimal(9, 2)', 'fixed[4]',
-    ]);
+    expect(accepted('bucket[4]')).toEqual(['int', 'long', 'date', 'time', 'timestamp', 'timestamptz', 'string', 'uuid', 'binary', 'decimal(9, 2)', 'fixed[4]']);
     expect(accepted('truncate[4]')).toEqual(['int', 'long', 'string', 'binary', 'decimal(9, 2)']);
     expect(accepted('year')).toEqual(['date', 'timestamp', 'timestamptz']);
     expect(accepted('day')).toEqual(['date', 'timestamp', 'timestamptz']);
@@ -95,7 +111,17 @@ describe('bucket', () => {
 
 describe('truncate', () => {
   it('rounds ints and longs down, negatives included (spec examples)', () => {
-    const cases: Array<[number, number]> = [[0, 0], [1, 0], [5, 0], [9, 0], [10, 10], [11, 10], [-1, -10], [-10, -10], [-12, -20]];
+    const cases: Array<[number, number]> = [
+      [0, 0],
+      [1, 0],
+      [5, 0],
+      [9, 0],
+      [10, 10],
+      [11, 10],
+      [-1, -10],
+      [-10, -10],
+      [-12, -20],
+    ];
     for (const [input, expected] of cases) {
       expect(applyTransform(t('truncate[10]'), 'int', input)).toBe(expected);
       expect(applyTransform(t('truncate[10]'), 'long', BigInt(input))).toBe(BigInt(expected));
@@ -136,9 +162,7 @@ describe('truncate', () => {
 describe('year / month / day / hour', () => {
   const ts = (iso: string, fraction = 0) => micros(iso, fraction);
   const all = (type: PrimitiveType, value: bigint | number) =>
-    (['year', 'month', 'day', 'hour'] as const)
-      .filter((name) => canTransform(t(name), type))
-      .map((name) => applyTransform(t(name), type, value));
+    (['year', 'month', 'day', 'hour'] as const).filter((name) => canTransform(t(name), type)).map((name) => applyTransform(t(name), type, value));
 
   it('matches the Java test values after 1970', () => {
     expect(all('timestamp', ts('2017-12-01T10:12:55', 38194))).toEqual([47, 575, 17501, 420034]);
@@ -177,9 +201,7 @@ describe('year / month / day / hour', () => {
 describe('identity and void', () => {
   it('normalises to the reader representation', () => {
     expect(applyTransform(t('identity'), 'long', 5)).toBe(5n);
-    expect(applyTransform(t('identity'), 'uuid', 'F79C3E09-677C-4BBD-A479-3F349CB785E7')).toBe(
-      'f79c3e09-677c-4bbd-a479-3f349cb785e7',
-    );
+    expect(applyTransform(t('identity'), 'uuid', 'F79C3E09-677C-4BBD-A479-3F349CB785E7')).toBe('f79c3e09-677c-4bbd-a479-3f349cb785e7');
     expect(applyTransform(t('identity'), 'string', null)).toBeNull();
   });
 
@@ -187,8 +209,7 @@ describe('identity and void', () => {
 });
 
 describe('humanString', () => {
-  const h = (transform: string, type: PrimitiveType, value: Parameters<typeof humanString>[2]) =>
-    humanString(t(transform), type, value);
+  const h = (transform: string, type: PrimitiveType, value: Parameters<typeof humanString>[2]) => humanString(t(transform), type, value);
   it('renders time transforms as Java does', () => {
     expect(h('year', 'timestamp', 47)).toBe('2017');
     expect(h('month', 'timestamp', 575)).toBe('2017-12');

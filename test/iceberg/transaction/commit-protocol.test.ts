@@ -169,7 +169,7 @@ describe('after a lost answer', () => {
     expect(ids(integrity.rows)).toEqual(ids([...rowsFrom(0, 2), ...rowsFrom(50, 2)]));
   });
 
-  it('a commit that did not land is retried once; the unknown attempt\'s manifest list is the only file left over', async () => {
+  it("a commit that did not land is retried once; the unknown attempt's manifest list is the only file left over", async () => {
     const io = new CommitLab();
     const catalog = await setup(io);
     const files = await dataFiles(catalog, rowsFrom(0, 3));

@@ -27,9 +27,7 @@ export interface TableIntegrityOptions {
 }
 
 /** Loads the table, scans it and accounts for every file it owns. */
-export async function checkTableIntegrity(
-  catalog: HadoopCatalog, id: TableIdentifier, options: TableIntegrityOptions = {},
-): Promise<TableIntegrity> {
+export async function checkTableIntegrity(catalog: HadoopCatalog, id: TableIdentifier, options: TableIntegrityOptions = {}): Promise<TableIntegrity> {
   const io = catalog.io;
   const table = await catalog.loadTable(id);
   const location = table.metadata.location.replace(/\/+$/, '');

@@ -99,8 +99,14 @@ describe('fast append', () => {
     expect(first.created).toBe(true);
     const snapshot = first.table.metadata.snapshots[0]!;
     expect(snapshot.summary).toMatchObject({
-      operation: 'append', 'added-data-files': '2', 'added-records': '15', 'total-records': '15', 'total-data-files': '2',
-      'added-files-size': '200', [OPERATION_ID_PROPERTY]: 'run-1', 'icebridge.run-id': 'r1',
+      operation: 'append',
+      'added-data-files': '2',
+      'added-records': '15',
+      'total-records': '15',
+      'total-data-files': '2',
+      'added-files-size': '200',
+      [OPERATION_ID_PROPERTY]: 'run-1',
+      'icebridge.run-id': 'r1',
     });
     expect(snapshot['sequence-number']).toBe(1n);
     const again = await fastAppend(catalog, id, { dataFiles: files, operationId: 'run-1' });
@@ -188,9 +194,20 @@ describe('overwrite, rollback and expiry', () => {
     const c = await dataFile(catalog.io, 3n);
     const result = await overwrite(catalog, id, { deleteWhere: (f) => f.filePath === a!.filePath, dataFiles: [c] });
     const snapshot = result.table.metadata.snapshots[1]!;
-    expect(snapshot.summary).toMatchObject({ operation: 'overwrite', 'deleted-data-files': '1', 'added-data-files': '1', 'total-records': '13', 'total-data-files': '2' });
+    expect(snapshot.summary).toMatchObject({
+      operation: 'overwrite',
+      'deleted-data-files': '1',
+      'added-data-files': '1',
+      'total-records': '13',
+      'total-data-files': '2',
+    });
     const live = await liveEntries(catalog.io, snapshot);
-    expect(live.map((e) => [e.entry.dataFile.filePath, e.entry.sequenceNumber]).sort()).toEqual([[b!.filePath, 1n], [c.filePath, 2n]].sort());
+    expect(live.map((e) => [e.entry.dataFile.filePath, e.entry.sequenceNumber]).sort()).toEqual(
+      [
+        [b!.filePath, 1n],
+        [c.filePath, 2n],
+      ].sort(),
+    );
   });
 
   it('rolls back to an ancestor, refuses a non-ancestor, and sets any snapshot current', async () => {
@@ -225,7 +242,9 @@ describe('overwrite, rollback and expiry', () => {
     expect(await catalog.io.stat(a!.filePath)).toBeUndefined();
     expect(await catalog.io.stat(b!.filePath)).toBeDefined();
     expect(await livePaths(catalog)).toEqual([b!.filePath]);
-    await expect(expireSnapshots(catalog, id, { snapshotIds: [(await catalog.loadTable(id)).metadata['current-snapshot-id']!] })).rejects.toThrow(/current or referenced/);
+    await expect(expireSnapshots(catalog, id, { snapshotIds: [(await catalog.loadTable(id)).metadata['current-snapshot-id']!] })).rejects.toThrow(
+      /current or referenced/,
+    );
   });
 });
 
@@ -235,11 +254,17 @@ describe('evolution commits', () => {
     let table = await updateSchema(catalog, id, (u) => u.addColumn('created_at', 'timestamptz').renameColumn('name', 'full_name'));
     expect(currentSchema(table.metadata).fields.map((f) => f.name)).toEqual(['id', 'full_name', 'created_at']);
     expect(table.metadata['current-schema-id']).toBe(1);
-    table = await setPartitionSpec(catalog, id, [{ source: 'created_at', transform: 'day' }, { source: 'id', transform: 'bucket[16]' }]);
-    expect(defaultSpec(table.metadata)).toEqual({ 'spec-id': 1, fields: [
-      { 'source-id': 3, 'field-id': 1000, name: 'created_at_day', transform: 'day' },
-      { 'source-id': 1, 'field-id': 1001, name: 'id_bucket', transform: 'bucket[16]' },
-    ] });
+    table = await setPartitionSpec(catalog, id, [
+      { source: 'created_at', transform: 'day' },
+      { source: 'id', transform: 'bucket[16]' },
+    ]);
+    expect(defaultSpec(table.metadata)).toEqual({
+      'spec-id': 1,
+      fields: [
+        { 'source-id': 3, 'field-id': 1000, name: 'created_at_day', transform: 'day' },
+        { 'source-id': 1, 'field-id': 1001, name: 'id_bucket', transform: 'bucket[16]' },
+      ],
+    });
     table = await setPartitionSpec(catalog, id, [{ source: 'id', transform: 'bucket[16]' }]);
     expect(defaultSpec(table.metadata).fields[0]!['field-id']).toBe(1001);
     await expect(setPartitionSpec(catalog, id, [{ source: 'full_name', transform: 'day' }])).rejects.toThrow();

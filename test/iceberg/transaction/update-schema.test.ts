@@ -17,9 +17,17 @@ describe('schema evolution', () => {
       .addColumn('zip', 'string', { parent: 'address' })
       .apply();
     expect(lastColumnId).toBe(8);
-    expect(next.fields.at(-1)).toEqual({ id: 6, name: 'tags', required: false, type: { type: 'list', 'element-id': 7, element: 'string', 'element-required': false } });
+    expect(next.fields.at(-1)).toEqual({
+      id: 6,
+      name: 'tags',
+      required: false,
+      type: { type: 'list', 'element-id': 7, element: 'string', 'element-required': false },
+    });
     const address = next.fields[3]!.type as { fields: Array<{ id: number; name: string }> };
-    expect(address.fields.map((f) => [f.id, f.name])).toEqual([[5, 'city'], [8, 'zip']]);
+    expect(address.fields.map((f) => [f.id, f.name])).toEqual([
+      [5, 'city'],
+      [8, 'zip'],
+    ]);
   });
 
   it('widens int->long, float->double and decimal precision; refuses narrowing and other changes', () => {
@@ -41,7 +49,12 @@ describe('schema evolution', () => {
       .moveColumn('address', { first: true })
       .moveColumn('share', { before: 'id' })
       .apply();
-    expect(next.fields.map((f) => [f.name, f.id])).toEqual([['address', 4], ['share', 3], ['id', 1], ['price', 2]]);
+    expect(next.fields.map((f) => [f.name, f.id])).toEqual([
+      ['address', 4],
+      ['share', 3],
+      ['id', 1],
+      ['price', 2],
+    ]);
     expect(next.fields[3]!.required).toBe(false);
     expect(() => new SchemaUpdate(schema, 5).addColumn('x', 'int', { required: true } as never)).toThrow(/required column/);
     expect(() => new SchemaUpdate(schema, 5).deleteColumn('id')).toThrow(ValidationError);

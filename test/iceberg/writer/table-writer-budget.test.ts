@@ -25,12 +25,17 @@ function row(i: number): Row {
   return [BigInt(i), `${digest}${digest}${digest}`];
 }
 
-async function writeAll(budget: number | undefined): Promise<{ writer: TableWriter; peak: number; io: MemoryFileIO; files: Awaited<ReturnType<TableWriter['close']>> }> {
+async function writeAll(
+  budget: number | undefined,
+): Promise<{ writer: TableWriter; peak: number; io: MemoryFileIO; files: Awaited<ReturnType<TableWriter['close']>> }> {
   const io = new MemoryFileIO();
   const catalog = new HadoopCatalog(io, 'memory://warehouse');
   const table = await catalog.createTable({ namespace: ['t'], name: `orders_${budget ?? 'default'}` }, { schema, spec });
   const writer = new TableWriter({
-    io, metadata: table.metadata, pageSizeInBytes: 16 * 1024, ...(budget === undefined ? {} : { bufferBudgetInBytes: budget }),
+    io,
+    metadata: table.metadata,
+    pageSizeInBytes: 16 * 1024,
+    ...(budget === undefined ? {} : { bufferBudgetInBytes: budget }),
   });
   let peak = 0;
   for (let i = 0; i < ROWS; i++) {

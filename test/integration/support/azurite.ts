@@ -53,12 +53,9 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<A
     }
     const blobEndpoint = `http://${HOST}:${port}/${ACCOUNT_NAME}`;
     return {
-      connectionString: [
-        'DefaultEndpointsProtocol=http',
-        `AccountName=${ACCOUNT_NAME}`,
-        `AccountKey=${ACCOUNT_KEY}`,
-        `BlobEndpoint=${blobEndpoint};`,
-      ].join(';'),
+      connectionString: ['DefaultEndpointsProtocol=http', `AccountName=${ACCOUNT_NAME}`, `AccountKey=${ACCOUNT_KEY}`, `BlobEndpoint=${blobEndpoint};`].join(
+        ';',
+      ),
       blobEndpoint,
       accountName: ACCOUNT_NAME,
       accountKey: ACCOUNT_KEY,
@@ -89,8 +86,10 @@ function azuriteBlobScript(): string {
 function launch(port: number, workDir: string): LaunchedServer {
   const args = [
     azuriteBlobScript(),
-    '--blobHost', HOST,
-    '--blobPort', String(port),
+    '--blobHost',
+    HOST,
+    '--blobPort',
+    String(port),
     '--inMemoryPersistence',
     '--skipApiVersionCheck',
     '--loose',
@@ -134,7 +133,6 @@ function launch(port: number, workDir: string): LaunchedServer {
   };
   return { child, exited, output: () => output, stop };
 }
-
 
 async function waitForPort(server: LaunchedServer, port: number, timeoutInMs: number): Promise<void> {
   const deadline = Date.now() + timeoutInMs;

@@ -23,7 +23,11 @@ import { liveEntries } from '../../../shared/iceberg/transaction/manifest-files'
 
 /** Session settings under which PostgreSQL's text output is the form the migration stores for text-mapped types. */
 export const COMPARISON_SETTINGS: ReadonlyArray<readonly [string, string]> = [
-  ['TimeZone', 'UTC'], ['DateStyle', 'ISO, YMD'], ['IntervalStyle', 'iso_8601'], ['extra_float_digits', '3'], ['bytea_output', 'hex'],
+  ['TimeZone', 'UTC'],
+  ['DateStyle', 'ISO, YMD'],
+  ['IntervalStyle', 'iso_8601'],
+  ['extra_float_digits', '3'],
+  ['bytea_output', 'hex'],
 ];
 
 /** Rows shown from each side when a comparison fails. */
@@ -115,7 +119,10 @@ export interface CompareTableOptions {
  * be prepared with prepareComparisonSession.
  */
 export async function compareTable(
-  pg: Client, duck: DuckDBConnection, source: { schema: string; table: string }, iceberg: { schema: Schema; files: readonly string[] },
+  pg: Client,
+  duck: DuckDBConnection,
+  source: { schema: string; table: string },
+  iceberg: { schema: Schema; files: readonly string[] },
   options: CompareTableOptions = {},
 ): Promise<TableComparison> {
   const label = `${source.schema}.${source.table}`;
@@ -145,7 +152,12 @@ export async function compareTable(
     const duckSql = `SELECT ${canons.map((c, i) => `${c.duck} AS c${i}`).join(', ')} FROM read_parquet([${files}], union_by_name = true)`;
     icebergRows = (await duckRows(duck, duckSql)).map((row) => canonicalRow(row, canons, 'DuckDB'));
   }
-  return diffMultisets(label, fields.map((f) => f.name), sourceRows, icebergRows);
+  return diffMultisets(
+    label,
+    fields.map((f) => f.name),
+    sourceRows,
+    icebergRows,
+  );
 }
 
 /**
@@ -161,7 +173,10 @@ export async function fieldIdProblems(duck: DuckDBConnection, file: string, sche
     children: children === null || children === undefined ? 0 : Number(children),
   }));
   const expected = new Map<string, number>();
-  collectFieldIds(schema.fields.map((f) => ({ id: f.id, name: f.name, type: f.type })), expected);
+  collectFieldIds(
+    schema.fields.map((f) => ({ id: f.id, name: f.name, type: f.type })),
+    expected,
+  );
   const found = new Map<string, number>();
   const problems: string[] = [];
   // parquet_schema lists the elements depth first, each group followed by its children.
@@ -200,16 +215,21 @@ function collectFieldIds(fields: Array<{ id: number; name: string; type: Iceberg
     if (type.type === 'struct') collectFieldIds(type.fields, out, `${path}.`);
     else if (type.type === 'list') collectFieldIds([{ id: type['element-id'], name: 'element', type: type.element }], out, `${path}.`);
     else {
-      collectFieldIds([{ id: type['key-id'], name: 'key', type: type.key }, { id: type['value-id'], name: 'value', type: type.value }], out, `${path}.`);
+      collectFieldIds(
+        [
+          { id: type['key-id'], name: 'key', type: type.key },
+          { id: type['value-id'], name: 'value', type: type.value },
+        ],
+        out,
+        `${path}.`,
+      );
     }
   }
 }
 
 /** A PostgreSQL type with domains resolved to their base types. */
 export type PgType =
-  | { kind: 'scalar'; name: string }
-  | { kind: 'array'; element: PgType }
-  | { kind: 'composite'; attributes: Array<{ name: string; type: PgType }> };
+  { kind: 'scalar'; name: string } | { kind: 'array'; element: PgType } | { kind: 'composite'; attributes: Array<{ name: string; type: PgType }> };
 
 interface SourceColumnType {
   name: string;
@@ -316,7 +336,13 @@ function canonical(type: IcebergType, pgType: PgType, pgExpr: string, duckExpr: 
       const parts = type.fields.map((field) => {
         const attribute = pgType.attributes.find((a) => a.name === field.name);
         if (attribute === undefined) throw new Error(`struct field ${field.name} is not an attribute of the composite type`);
-        return canonical(field.type, attribute.type, `(${pgExpr}).${quoteIdent(field.name)}`, `struct_extract(${duckExpr}, ${duckString(field.name)})`, depth + 1);
+        return canonical(
+          field.type,
+          attribute.type,
+          `(${pgExpr}).${quoteIdent(field.name)}`,
+          `struct_extract(${duckExpr}, ${duckString(field.name)})`,
+          depth + 1,
+        );
       });
       return {
         // A composite whose attributes are all NULL is "IS NULL" in PostgreSQL; its text is not NULL, a NULL composite's is.
@@ -378,12 +404,14 @@ function describePgType(type: PgType): string {
 }
 
 function canonicalRow(row: readonly unknown[], canons: readonly Canonical[], side: string): string {
-  return JSON.stringify(canons.map((canon, i) => {
-    const value = row[i];
-    if (value === null || value === undefined) return null;
-    if (typeof value !== 'string') throw new Error(`${side} returned ${typeof value} for canonical column ${i}; expected text`);
-    return canon.finish(value);
-  }));
+  return JSON.stringify(
+    canons.map((canon, i) => {
+      const value = row[i];
+      if (value === null || value === undefined) return null;
+      if (typeof value !== 'string') throw new Error(`${side} returned ${typeof value} for canonical column ${i}; expected text`);
+      return canon.finish(value);
+    }),
+  );
 }
 
 function jsonStrings(text: string): Array<string | null> {
@@ -445,11 +473,11 @@ function diffMultisets(table: string, columns: string[], source: string[], icebe
   const explanation = equal
     ? ''
     : [
-      `${table}: ${source.length} source rows, ${iceberg.length} Iceberg rows; ${missing} only in the source, ${extra} only in Iceberg`,
-      `columns: ${JSON.stringify(columns)}`,
-      ...onlyInSource.map((r) => `  source only:  ${r}`),
-      ...onlyInIceberg.map((r) => `  iceberg only: ${r}`),
-    ].join('\n');
+        `${table}: ${source.length} source rows, ${iceberg.length} Iceberg rows; ${missing} only in the source, ${extra} only in Iceberg`,
+        `columns: ${JSON.stringify(columns)}`,
+        ...onlyInSource.map((r) => `  source only:  ${r}`),
+        ...onlyInIceberg.map((r) => `  iceberg only: ${r}`),
+      ].join('\n');
   return { table, sourceRows: source.length, icebergRows: iceberg.length, equal, onlyInSource, onlyInIceberg, explanation };
 }
 

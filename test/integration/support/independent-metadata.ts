@@ -79,7 +79,10 @@ export interface ReadIndependentlyOptions {
  * JSON; data file paths are returned as local paths.
  */
 export async function readTableIndependently(
-  warehouse: string, namespace: string[], table: string, options: ReadIndependentlyOptions = {},
+  warehouse: string,
+  namespace: string[],
+  table: string,
+  options: ReadIndependentlyOptions = {},
 ): Promise<IndependentTable> {
   const toPath = options.localPathOf ?? localPathOf;
   const metadataDir = path.join(warehouse, ...namespace, table, 'metadata');
@@ -131,7 +134,9 @@ export async function readTableIndependently(
 export async function dataFileProblems(duck: DuckDBConnection, files: readonly IndependentDataFile[]): Promise<string[]> {
   if (files.length === 0) return [];
   const list = `[${files.map((f) => duckString(f.path)).join(', ')}]`;
-  const rows = new Map((await duckRows(duck, `SELECT file_name, num_rows FROM parquet_file_metadata(${list})`)).map(([f, n]) => [String(f), BigInt(n as bigint)]));
+  const rows = new Map(
+    (await duckRows(duck, `SELECT file_name, num_rows FROM parquet_file_metadata(${list})`)).map(([f, n]) => [String(f), BigInt(n as bigint)]),
+  );
   const sizes = new Map((await duckRows(duck, `SELECT filename, size FROM read_blob(${list})`)).map(([f, n]) => [String(f), BigInt(n as bigint)]));
   const problems: string[] = [];
   for (const file of files) {

@@ -121,11 +121,14 @@ export interface CanonicalColumn {
 // eslint-disable-next-line @typescript-eslint/no-base-to-string -- names whatever arrived, even a map
 const unexpected = (value: Value): string => `<unexpected ${typeof value} ${String(value)}>`;
 const renderLong = (value: Value): string | null => (value === null ? null : typeof value === 'bigint' ? value.toString() : unexpected(value));
-const renderInt = (value: Value): string | null => (value === null ? null : typeof value === 'number' && Number.isInteger(value) ? String(value) : unexpected(value));
+const renderInt = (value: Value): string | null =>
+  value === null ? null : typeof value === 'number' && Number.isInteger(value) ? String(value) : unexpected(value);
 const renderString = (value: Value): string | null => (value === null ? null : typeof value === 'string' ? value : unexpected(value));
 const renderBoolean = (value: Value): string | null => (value === null ? null : typeof value === 'boolean' ? String(value) : unexpected(value));
-const renderDecimal = (scale: number) => (value: Value): string | null =>
-  value === null ? null : typeof value === 'bigint' ? decimalToString(value, scale) : unexpected(value);
+const renderDecimal =
+  (scale: number) =>
+  (value: Value): string | null =>
+    value === null ? null : typeof value === 'bigint' ? decimalToString(value, scale) : unexpected(value);
 /** Doubles are compared bit for bit (the IEEE 754 bytes), so -0 and the infinities cannot hide; NaN is NaN. */
 const renderDouble = (value: Value): string | null => {
   if (value === null) return null;

@@ -77,13 +77,19 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
         // UTF8 regardless of the machine's LANG: an SQL_ASCII cluster would store text as unchecked bytes.
         initdbFlags: ['--encoding=UTF8', '--locale=C', '--no-sync'],
         postgresFlags: [
-          '-c', `listen_addresses=${HOST}`,
+          '-c',
+          `listen_addresses=${HOST}`,
           // No Unix socket: nothing to collide with in /tmp, and every client goes through TCP like production.
-          '-c', 'unix_socket_directories=',
-          '-c', 'fsync=off',
-          '-c', 'synchronous_commit=off',
-          '-c', 'full_page_writes=off',
-          '-c', 'max_connections=60',
+          '-c',
+          'unix_socket_directories=',
+          '-c',
+          'fsync=off',
+          '-c',
+          'synchronous_commit=off',
+          '-c',
+          'full_page_writes=off',
+          '-c',
+          'max_connections=60',
         ],
         onLog: capture,
       });
@@ -100,8 +106,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       await stopServer();
       throw new Error(`embedded PostgreSQL started but refused connections: ${error instanceof Error ? error.message : String(error)}\n${log}`);
     }
-    const urlFor = (database: string): string =>
-      `postgresql://${USER}:${PASSWORD}@${HOST}:${port}/${encodeURIComponent(database)}`;
+    const urlFor = (database: string): string => `postgresql://${USER}:${PASSWORD}@${HOST}:${port}/${encodeURIComponent(database)}`;
     const instance: PostgresInstance = {
       url: urlFor('postgres'),
       host: HOST,
@@ -141,7 +146,9 @@ export function findPsql(): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) if (dir) candidates.push(path.join(dir, 'psql'));
   const versioned = '/usr/lib/postgresql';
   if (existsSync(versioned)) {
-    const versions = readdirSync(versioned).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+    const versions = readdirSync(versioned)
+      .filter((v) => /^\d+$/.test(v))
+      .sort((a, b) => Number(b) - Number(a));
     for (const v of versions) candidates.push(path.join(versioned, v, 'bin/psql'));
   }
   return candidates.find((candidate) => existsSync(candidate));
@@ -230,7 +237,6 @@ function insideDollarQuote(sql: string): boolean {
   }
   return open.length > 0;
 }
-
 
 async function waitForConnection(port: number, timeoutInMs: number): Promise<void> {
   const deadline = Date.now() + timeoutInMs;

@@ -3,6 +3,7 @@
  * planned, copied and finished, and the outcome of a table that failed. Every change lands on the status object
  * in the same order as it always did, so its JSON (and so the instance's recorded status) stays the same.
  */
+import { formatIdentifier } from '../iceberg/catalog/table-identifier';
 import { shortReason } from '../run/instance-status';
 import type { MigrationProgress, TableOutcome, TablePlan } from './contracts';
 import { noteFailure } from './migration-status';
@@ -60,11 +61,11 @@ export function finishTable(progress: MigrationProgress, result: TableOutcome): 
 }
 
 /**
- * A table's target as its outcome names it: namespace levels and name joined by '.', never quoted. Unlike
- * formatIdentifier, which quotes a part that is not a plain word; outcomes recorded so far carry this form.
+ * A table's target as its outcome names it: formatIdentifier's form, the one its verification records, so the
+ * migration's status finds each table's verification result by this name.
  */
 export function outcomeTarget(target: TablePlan['target']): string {
-  return [...target.namespace, target.name].join('.');
+  return formatIdentifier(target);
 }
 
 /** The outcome of a table that copied nothing (yet): failed, no rows or files, with the reason when known. */

@@ -304,7 +304,7 @@ describe('copy workers', () => {
   it('leaves nothing running once a migration is done: the process exits at once', async () => {
     // A plain Node process (no command-line backstop that exits on its own) migrating through the real activities.
     const script = `
-      const { runMigration } = require(${JSON.stringify(path.join(REPO_ROOT, 'cli', 'run-migration.ts'))});
+      const { runMigration } = require(${JSON.stringify(path.join(REPO_ROOT, 'cli', 'support', 'run-migration.ts'))});
       const { onCopyProgress } = require(${JSON.stringify(path.join(REPO_ROOT, 'shared', 'telemetry', 'copy-progress.ts'))});
       const threads = new Set();
       onCopyProgress((p) => threads.add(p.threadId));

@@ -92,20 +92,20 @@ describe("a failed table's outcome", () => {
     target: { namespace: ['lake', 'sales'], name: 'Order Lines' },
   };
 
-  it('names its target with the levels joined by dots, unquoted, and has the reason last when there is one', () => {
-    expect(outcomeTarget(plan.target)).toBe('lake.sales.Order Lines');
+  it('names its target as formatIdentifier does (the form its verification records), and has the reason last when there is one', () => {
+    expect(outcomeTarget(plan.target)).toBe('lake.sales."Order Lines"');
     expect(JSON.stringify(failedTableOutcome(plan, 4))).toBe(
-      '{"table":"Order Lines","target":"lake.sales.Order Lines","status":"failed","rows":0,"files":0,"partitions":4}',
+      '{"table":"Order Lines","target":"lake.sales.\\"Order Lines\\"","status":"failed","rows":0,"files":0,"partitions":4}',
     );
     expect(JSON.stringify(failedTableOutcome(plan, 0, 'terminated'))).toBe(
-      '{"table":"Order Lines","target":"lake.sales.Order Lines","status":"failed","rows":0,"files":0,"partitions":0,"reason":"terminated"}',
+      '{"table":"Order Lines","target":"lake.sales.\\"Order Lines\\"","status":"failed","rows":0,"files":0,"partitions":0,"reason":"terminated"}',
     );
   });
 
   it('keeps what the table got to before it failed, with the reason after it', () => {
     const outcome = { ...failedTableOutcome(plan, 2), snapshotId: '7', rows: 5, files: 1, sourceRows: 6 };
     expect(JSON.stringify(failedWith(outcome, 'row count check failed'))).toBe(
-      '{"table":"Order Lines","target":"lake.sales.Order Lines","status":"failed","rows":5,"files":1,"partitions":2,"snapshotId":"7","sourceRows":6,"reason":"row count check failed"}',
+      '{"table":"Order Lines","target":"lake.sales.\\"Order Lines\\"","status":"failed","rows":5,"files":1,"partitions":2,"snapshotId":"7","sourceRows":6,"reason":"row count check failed"}',
     );
   });
 

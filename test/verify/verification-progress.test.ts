@@ -48,13 +48,13 @@ describe("verifyDatabase's custom status", () => {
 describe('a table that could not be verified', () => {
   it('is an error with nothing checked, its source shown quoted where needed and its target joined by dots', () => {
     expect(JSON.stringify(failedTableVerification(plan, 'full', 'no such table'))).toBe(
-      '{"table":"src.\\"order lines\\"","target":"lake.order lines","level":"full","status":"error","error":"no such table","schema":[],"aggregates":[],"samples":[],"durationMs":0}',
+      '{"table":"src.\\"order lines\\"","target":"lake.\\"order lines\\"","level":"full","status":"error","error":"no such table","schema":[],"aggregates":[],"samples":[],"durationMs":0}',
     );
   });
 
   it('is summarised in the same order, its error shortened as summaries keep errors', () => {
     expect(JSON.stringify(failedTableSummary(plan, 'quick', 'terminated'))).toBe(
-      '{"table":"src.\\"order lines\\"","target":"lake.order lines","level":"quick","status":"error","error":"terminated","durationMs":0}',
+      '{"table":"src.\\"order lines\\"","target":"lake.\\"order lines\\"","level":"quick","status":"error","error":"terminated","durationMs":0}',
     );
     expect(failedTableSummary(plan, 'quick', 'w'.repeat(MAX_SUMMARY_ERROR_LENGTH * 2)).error!.length).toBeLessThanOrEqual(MAX_SUMMARY_ERROR_LENGTH);
   });

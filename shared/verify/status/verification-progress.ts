@@ -4,6 +4,7 @@
  * the same order as it always did, so its JSON (and so the instance's recorded status) stays the same.
  */
 import { taskFailureReason } from '../../errors';
+import { formatIdentifier } from '../../iceberg/catalog/table-identifier';
 import { displayQualified } from '../../postgres/identifiers';
 import { shortReason } from '../../run/instance-status';
 import type { TableVerification, TableVerificationSummary, VerificationProgress, VerifyLevel, VerifyTablePlan } from '../contracts';
@@ -24,14 +25,11 @@ export function finishTable(progress: VerificationProgress, result: TableVerific
   }
 }
 
-/**
- * A table that could not be verified, for `reason`: nothing checked. Its target is joined by '.' without the
- * quoting formatIdentifier gives a verified table's; that is how such tables have always been recorded.
- */
+/** A table that could not be verified, for `reason`: nothing checked. Its target is named as a verified table's. */
 export function failedTableVerification(plan: Pick<VerifyTablePlan, 'source' | 'target'>, level: VerifyLevel, reason: string): TableVerification {
   return {
     table: displayQualified(plan.source.schema, plan.source.name),
-    target: [...plan.target.namespace, plan.target.name].join('.'),
+    target: formatIdentifier(plan.target),
     level,
     status: 'error',
     error: reason,

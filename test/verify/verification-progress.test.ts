@@ -46,7 +46,7 @@ describe("verifyDatabase's custom status", () => {
 });
 
 describe('a table that could not be verified', () => {
-  it('is an error with nothing checked, its source shown quoted where needed and its target joined by dots', () => {
+  it('is an error with nothing checked, its source and its target shown quoted where needed', () => {
     expect(JSON.stringify(failedTableVerification(plan, 'full', 'no such table'))).toBe(
       '{"table":"src.\\"order lines\\"","target":"lake.\\"order lines\\"","level":"full","status":"error","error":"no such table","schema":[],"aggregates":[],"samples":[],"durationMs":0}',
     );

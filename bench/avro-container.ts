@@ -1,0 +1,432 @@
+/**
+ * Our Avro object container code against avsc's BlockEncoder and BlockDecoder (docs/avro.md): the same Iceberg
+ * manifest and manifest list written and read back both ways, timed, then the bytes compared where Iceberg readers
+ * look: the `avro.schema` JSON with its ids, the Iceberg header keys, the sync marker, the blocks.
+ *
+ *   npx tsx bench/avro-container.ts [--entries 10000,100000] [--manifests 1000,10000] [--runs R]
+ */
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import * as os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { isDeepStrictEqual } from 'node:util';
+import * as avsc from 'avsc';
+import { readContainer, readContainerHeader } from '../shared/iceberg/avro/container';
+import { readManifestList, writeManifestList } from '../shared/iceberg/avro/manifest-list';
+import { readManifest } from '../shared/iceberg/avro/manifest-reader';
+import { manifestEntrySchema, manifestFileSchema } from '../shared/iceberg/avro/manifest-schema';
+import { writeManifest } from '../shared/iceberg/avro/manifest-writer';
+import { AvroReader } from '../shared/iceberg/avro/binary';
+import { serializeValue } from '../shared/iceberg/spec/conversions';
+import { stringifyJson } from '../shared/iceberg/spec/json';
+import {
+  type DataFile, DataFileContent, ManifestContent, type ManifestEntry, ManifestEntryStatus, type ManifestFile,
+  UNASSIGNED_SEQUENCE_NUMBER,
+} from '../shared/iceberg/spec/manifest';
+import type { PartitionSpec } from '../shared/iceberg/spec/partition-spec';
+import { partitionType } from '../shared/iceberg/spec/partition-type';
+import { newSnapshotId } from '../shared/iceberg/transaction/snapshot-producer';
+import { avscDecode, avscType, missingIds, plain } from '../test/iceberg/avro/avsc-judge';
+import { ORDERS_SCHEMA } from './lib/orders-data';
+import { median } from './lib/measure';
+
+/** Command-line options. */
+interface Options {
+  entries: number[];
+  manifests: number[];
+  runs: number;
+}
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = { entries: [10_000, 100_000], manifests: [1_000, 10_000], runs: 5 };
+  const counts = (flag: string, text: string | undefined): number[] => {
+    const values = String(text).split(',').map(Number);
+    if (values.some((v) => !Number.isSafeInteger(v) || v <= 0)) throw new Error(`${flag} needs positive integers, got ${String(text)}`);
+    return values;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = () => inline ?? argv[++i];
+    if (flag === '--entries') options.entries = counts(flag, value());
+    else if (flag === '--manifests') options.manifests = counts(flag, value());
+    else if (flag === '--runs') options.runs = counts(flag, value())[0]!;
+    else throw new Error(`unknown argument ${arg}\nusage: tsx bench/avro-container.ts [--entries N,M] [--manifests N,M] [--runs R]`);
+  }
+  return options;
+}
+
+// The product's case: a migration's data manifest of `orders` files partitioned by day(created_at), deflate.
+const SPEC: PartitionSpec = { 'spec-id': 0, fields: [{ 'source-id': 6, 'field-id': 1000, name: 'created_at_day', transform: 'day' }] };
+const PARTITION_TYPE = partitionType(SPEC, ORDERS_SCHEMA);
+const DAY0 = 19_723; // 2024-01-01
+const BLOCK_SIZE = 64 * 1024;
+
+/** Data files with the metrics our Parquet writer records: counts for every leaf, bounds for all but list elements. */
+function dataFiles(count: number): DataFile[] {
+  const leaves = [1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12];
+  return Array.from({ length: count }, (_, i) => {
+    const day = DAY0 + (i % 366);
+    const rows = 250_000n + BigInt(i % 997);
+    const firstId = BigInt(i) * 250_000n;
+    const micros = BigInt(day) * 86_400_000_000n;
+    const lower: [number, Uint8Array][] = [
+      [1, serializeValue('long', firstId)], [2, randomBytes(16)], [3, serializeValue('int', i % 5000)],
+      [4, serializeValue('decimal(12, 2)', 100n)], [5, serializeValue('string', 'cancelled')],
+      [6, serializeValue('timestamptz', micros)], [7, serializeValue('date', day)], [8, serializeValue('boolean', false)],
+      [9, serializeValue('string', 'a gift for a fri')], [11, serializeValue('string', '{"channel": "app')],
+    ];
+    const upper: [number, Uint8Array][] = [
+      [1, serializeValue('long', firstId + rows - 1n)], [2, randomBytes(16)], [3, serializeValue('int', 99_000 + (i % 5000))],
+      [4, serializeValue('decimal(12, 2)', 99_999_999n)], [5, serializeValue('string', 'shipped')],
+      [6, serializeValue('timestamptz', micros + 86_399_999_999n)], [7, serializeValue('date', day + 30)],
+      [8, serializeValue('boolean', true)], [9, serializeValue('string', 'wrap it nicely p')], [11, serializeValue('string', '{"channel": "web')],
+    ];
+    return {
+      content: DataFileContent.Data,
+      filePath: `abfss://lake@shopdata.dfs.core.windows.net/warehouse/public/orders/data/created_at_day=${day}/run-2024-07-01_x.9f1c2b.p${i}-0-00000.parquet`,
+      fileFormat: 'PARQUET',
+      partition: [day],
+      recordCount: rows,
+      fileSizeInBytes: 48_000_000n + BigInt(i * 37),
+      columnSizes: new Map(leaves.map((id) => [id, 1_000_000n + BigInt(id * 1013 + i)])),
+      valueCounts: new Map(leaves.map((id) => [id, id === 12 ? rows * 3n : rows])),
+      nullValueCounts: new Map(leaves.map((id) => [id, id === 7 ? rows / 3n : id === 9 ? (rows * 9n) / 10n : 0n])),
+      nanValueCounts: new Map(),
+      lowerBounds: new Map(lower),
+      upperBounds: new Map(upper),
+      splitOffsets: [4n, 16_000_004n + BigInt(i), 32_000_004n + BigInt(i)],
+    };
+  });
+}
+
+/** ADDED entries whose snapshot id and sequence numbers are inherited, as a copy writes them. */
+function manifestEntries(count: number): ManifestEntry[] {
+  return dataFiles(count).map((dataFile) => ({
+    status: ManifestEntryStatus.Added, snapshotId: null, sequenceNumber: null, fileSequenceNumber: null, dataFile,
+  }));
+}
+
+/** A commit's list: half the manifests kept from older snapshots, half added by this one (numbers unassigned). */
+function manifestList(count: number, snapshotId: bigint): ManifestFile[] {
+  const older = newSnapshotId();
+  return Array.from({ length: count }, (_, i) => {
+    const added = i >= count / 2;
+    return {
+      manifestPath: `abfss://lake@shopdata.dfs.core.windows.net/warehouse/public/orders/metadata/run-2024-07-01_x.9f1c2b.p${i}-0-m0.avro`,
+      manifestLength: 9_000n + BigInt(i),
+      partitionSpecId: 0,
+      content: ManifestContent.Data,
+      sequenceNumber: added ? UNASSIGNED_SEQUENCE_NUMBER : 7n,
+      minSequenceNumber: added ? UNASSIGNED_SEQUENCE_NUMBER : 7n,
+      addedSnapshotId: added ? snapshotId : older,
+      addedFilesCount: 1, existingFilesCount: 0, deletedFilesCount: 0,
+      addedRowsCount: 250_000n, existingRowsCount: 0n, deletedRowsCount: 0n,
+      partitions: [{ containsNull: false, lowerBound: serializeValue('date', DAY0 + (i % 366)), upperBound: serializeValue('date', DAY0 + (i % 366)) }],
+    };
+  });
+}
+
+/** How longs reach avsc: JS numbers (its default type, raw schema JSON) or bigints (a Type with a bigint long). */
+type Longs = 'number' | 'bigint';
+type AvscLong = number | bigint;
+
+function long(value: bigint, longs: Longs): AvscLong {
+  return longs === 'bigint' ? value : Number(value);
+}
+
+/** avsc wants Buffers for bytes; a view costs no copy. */
+function buf(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function mapArray<V, W>(map: Map<number, V> | undefined, to: (v: V) => W): { key: number; value: W }[] | null {
+  return map === undefined ? null : [...map].map(([key, value]) => ({ key, value: to(value) }));
+}
+
+/** The record avsc writes for a manifest entry: the same fields and values our writer encodes. */
+function avscEntry(entry: ManifestEntry, longs: Longs): Record<string, unknown> {
+  const f = entry.dataFile;
+  const optional = (v: bigint | null) => (v === null ? null : long(v, longs));
+  const l = (v: bigint) => long(v, longs);
+  return {
+    status: entry.status, snapshot_id: optional(entry.snapshotId), sequence_number: optional(entry.sequenceNumber),
+    file_sequence_number: optional(entry.fileSequenceNumber),
+    data_file: {
+      content: f.content, file_path: f.filePath, file_format: f.fileFormat,
+      partition: { [PARTITION_TYPE.fields[0]!.name]: f.partition[0] },
+      record_count: l(f.recordCount), file_size_in_bytes: l(f.fileSizeInBytes),
+      column_sizes: mapArray(f.columnSizes, l), value_counts: mapArray(f.valueCounts, l),
+      null_value_counts: mapArray(f.nullValueCounts, l), nan_value_counts: mapArray(f.nanValueCounts, l),
+      lower_bounds: mapArray(f.lowerBounds, buf), upper_bounds: mapArray(f.upperBounds, buf),
+      key_metadata: null, split_offsets: f.splitOffsets?.map(l) ?? null, equality_ids: null, sort_order_id: null,
+    },
+  };
+}
+
+/** The record avsc writes for a manifest-list entry, sequence numbers assigned as our writer assigns them. */
+function avscManifestFile(file: ManifestFile, sequenceNumber: bigint, longs: Longs): Record<string, unknown> {
+  const seq = (v: bigint) => long(v === UNASSIGNED_SEQUENCE_NUMBER ? sequenceNumber : v, longs);
+  return {
+    manifest_path: file.manifestPath, manifest_length: long(file.manifestLength, longs), partition_spec_id: file.partitionSpecId,
+    content: file.content, sequence_number: seq(file.sequenceNumber), min_sequence_number: seq(file.minSequenceNumber),
+    added_snapshot_id: long(file.addedSnapshotId, longs), added_files_count: file.addedFilesCount,
+    existing_files_count: file.existingFilesCount, deleted_files_count: file.deletedFilesCount,
+    added_rows_count: long(file.addedRowsCount, longs), existing_rows_count: long(file.existingRowsCount, longs),
+    deleted_rows_count: long(file.deletedRowsCount, longs),
+    partitions: file.partitions?.map((s) => ({
+      contains_null: s.containsNull, contains_nan: s.containsNan ?? null,
+      lower_bound: s.lowerBound ? buf(s.lowerBound) : null, upper_bound: s.upperBound ? buf(s.upperBound) : null,
+    })) ?? null,
+    key_metadata: null,
+  };
+}
+
+/** One file to write both ways: our product call and avsc's input in both long representations. */
+interface Case {
+  label: string;
+  count: number;
+  schema: object;
+  /** The Iceberg header keys our writer puts in this kind of file, for avsc to write too. */
+  metadata: Record<string, string>;
+  ours: () => Uint8Array;
+  /** avsc's input built from the same domain objects; built once, and timed on its own. */
+  prepare: (longs: Longs) => unknown[];
+  avscRecords: Record<Longs, unknown[]>;
+  /** Our product reader of this kind of file. */
+  readDomain: (bytes: Uint8Array) => unknown;
+}
+
+function manifestCase(count: number): Case {
+  const entries = manifestEntries(count);
+  return {
+    label: `manifest, ${count.toLocaleString('en-US')} entries`, count,
+    schema: manifestEntrySchema(PARTITION_TYPE),
+    // The keys writeManifest writes, built the same way, so avsc's header can be compared byte for byte.
+    metadata: {
+      schema: stringifyJson(ORDERS_SCHEMA), 'schema-id': String(ORDERS_SCHEMA['schema-id']),
+      'partition-spec': stringifyJson(SPEC.fields), 'partition-spec-id': String(SPEC['spec-id']), 'format-version': '2', content: 'data',
+    },
+    ours: () => writeManifest(entries, { schema: ORDERS_SCHEMA, spec: SPEC, partitionType: PARTITION_TYPE, content: ManifestContent.Data }),
+    prepare: (longs) => entries.map((e) => avscEntry(e, longs)),
+    avscRecords: { number: entries.map((e) => avscEntry(e, 'number')), bigint: entries.map((e) => avscEntry(e, 'bigint')) },
+    readDomain: (bytes) => readManifest(bytes).entries,
+  };
+}
+
+function listCase(count: number): Case {
+  const snapshotId = newSnapshotId();
+  const parent = newSnapshotId();
+  const sequenceNumber = 8n;
+  const files = manifestList(count, snapshotId);
+  return {
+    label: `manifest list, ${count.toLocaleString('en-US')} manifests`, count,
+    schema: manifestFileSchema(),
+    metadata: { 'snapshot-id': String(snapshotId), 'parent-snapshot-id': String(parent), 'sequence-number': String(sequenceNumber), 'format-version': '2' },
+    ours: () => writeManifestList(files, { snapshotId, parentSnapshotId: parent, sequenceNumber }),
+    prepare: (longs) => files.map((f) => avscManifestFile(f, sequenceNumber, longs)),
+    avscRecords: {
+      number: files.map((f) => avscManifestFile(f, sequenceNumber, 'number')),
+      bigint: files.map((f) => avscManifestFile(f, sequenceNumber, 'bigint')),
+    },
+    readDomain: readManifestList,
+  };
+}
+
+/** avsc's two ways in: raw schema JSON (header keeps it, longs are numbers) or a Type with bigint longs. */
+type AvscMode = 'avsc-json' | 'avsc-type';
+const AVSC_MODES: AvscMode[] = ['avsc-json', 'avsc-type'];
+const LONGS: Record<AvscMode, Longs> = { 'avsc-json': 'number', 'avsc-type': 'bigint' };
+
+function avscWrite(c: Case, mode: AvscMode, syncMarker?: Buffer): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const metadata = Object.fromEntries(Object.entries(c.metadata).map(([k, v]) => [k, Buffer.from(v, 'utf8')]));
+    // `metadata` is a BlockEncoder option avsc's typings leave out.
+    const options = { codec: 'deflate', blockSize: BLOCK_SIZE, metadata, ...(syncMarker ? { syncMarker } : {}) } as Partial<avsc.EncoderOptions>;
+    const encoder = new avsc.streams.BlockEncoder(mode === 'avsc-json' ? (c.schema as avsc.Schema) : avscType(c.schema), options);
+    const chunks: Buffer[] = [];
+    encoder.on('data', (chunk: Buffer) => chunks.push(chunk));
+    encoder.on('error', reject);
+    encoder.on('end', () => resolve(new Uint8Array(Buffer.concat(chunks))));
+    for (const record of c.avscRecords[LONGS[mode]]) encoder.write(record);
+    encoder.end();
+  });
+}
+
+function avscRead(bytes: Uint8Array, mode: AvscMode): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const decoder = new avsc.streams.BlockDecoder(mode === 'avsc-type' ? { parseHook: (schema) => avscType(schema) } : {});
+    let count = 0;
+    decoder.on('data', () => count++);
+    decoder.on('error', reject);
+    decoder.on('end', () => resolve(count));
+    decoder.end(Buffer.from(bytes));
+  });
+}
+
+/** Median wall and CPU time of `runs` calls after one warm-up, or the first error. */
+interface Timing { wallMs: number; cpuMs: number; bytes: number; error?: string }
+
+async function time(runs: number, fn: () => Promise<number>): Promise<Timing> {
+  const walls: number[] = [];
+  const cpus: number[] = [];
+  let bytes = 0;
+  try {
+    for (let i = 0; i <= runs; i++) {
+      const cpu = process.cpuUsage();
+      const start = performance.now();
+      bytes = await fn();
+      const wall = performance.now() - start;
+      const used = process.cpuUsage(cpu);
+      if (i > 0) {
+        walls.push(wall);
+        cpus.push((used.user + used.system) / 1000);
+      }
+    }
+  } catch (error) {
+    return { wallMs: NaN, cpuMs: NaN, bytes: 0, error: error instanceof Error ? error.message : String(error) };
+  }
+  return { wallMs: median(walls), cpuMs: median(cpus), bytes };
+}
+
+function row(what: string, t: Timing, mbOf: number): string {
+  if (t.error) return `| ${what} | fails: ${t.error.split('\n')[0]!.slice(0, 90)} | | | |`;
+  const mb = mbOf / 1e6;
+  return `| ${what} | ${t.wallMs.toFixed(1)} | ${t.cpuMs.toFixed(0)} | ${(mb / (t.wallMs / 1000)).toFixed(1)} | ${t.bytes.toLocaleString('en-US')} |`;
+}
+
+async function speed(c: Case, runs: number): Promise<void> {
+  console.log(`\n### ${c.label}\n`);
+  console.log('| write / read | median ms | CPU ms | MB/s | file bytes |');
+  console.log('|---|---|---|---|---|');
+  const ours = c.ours();
+  const writes: [string, () => Promise<number>][] = [
+    ['write: icebridge (product call, record building included)', async () => c.ours().length],
+    ...AVSC_MODES.map((m): [string, () => Promise<number>] => [`write: ${m} BlockEncoder (prepared records)`, async () => (await avscWrite(c, m)).length]),
+  ];
+  for (const [what, fn] of writes) console.log(row(what, await time(runs, fn), ours.length));
+  const prep = await time(runs, async () => c.prepare('bigint').length);
+  console.log(`| (building avsc-type's records from the domain objects, NOT in its write row) | ${prep.wallMs.toFixed(1)} | ${prep.cpuMs.toFixed(0)} | | |`);
+  const reads: [string, () => Promise<number>][] = [
+    ['read: icebridge readContainer (datums)', async () => readContainer(ours).records.length],
+    ['read: icebridge product reader (domain objects)', async () => (c.readDomain(ours) as unknown[]).length],
+    ...AVSC_MODES.map((m): [string, () => Promise<number>] => [`read: ${m} BlockDecoder (records)`, () => avscRead(ours, m)]),
+  ];
+  for (const [what, fn] of reads) {
+    const t = await time(runs, fn);
+    if (!t.error && t.bytes !== c.count) t.error = `read ${t.bytes} records, wrote ${c.count}`;
+    // For reads the byte column is the file read; MB/s is of that file.
+    console.log(row(what, { ...t, bytes: ours.length }, ours.length));
+  }
+}
+
+/** Block layout of a container: records and compressed size per block. */
+function blocks(bytes: Uint8Array): { count: number; size: number }[] {
+  const header = readContainerHeader(bytes);
+  const reader = new AvroReader(bytes, header.dataOffset);
+  const out: { count: number; size: number }[] = [];
+  while (!reader.atEnd) {
+    const count = reader.readLongAsNumber();
+    const size = reader.readLongAsNumber();
+    reader.readView(size + 16);
+    out.push({ count, size });
+  }
+  return out;
+}
+
+/** Attributes of our schema JSON that the other lacks, as paths ("$.data_file.lower_bounds: logicalType"). */
+function droppedAttributes(ours: unknown, theirs: unknown, path = '$'): string[] {
+  if (typeof ours !== 'object' || ours === null) return [];
+  if (Array.isArray(ours)) {
+    return ours.flatMap((v, i) => droppedAttributes(v, Array.isArray(theirs) ? theirs[i] : undefined, `${path}|${i}`));
+  }
+  // A bare name such as "int" is the object form {type: "int"} without its attributes.
+  const other = (typeof theirs === 'string' ? { type: theirs } : typeof theirs === 'object' && theirs !== null ? theirs : {}) as Record<string, unknown>;
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(ours)) {
+    if (!(key in other)) out.push(`${path}: ${key}`);
+    else if (key === 'fields' && Array.isArray(value)) {
+      value.forEach((f: { name: string }, i) => out.push(...droppedAttributes(f, (other.fields as unknown[])[i], `${path}.${f.name}`)));
+    } else out.push(...droppedAttributes(value, other[key], key === 'type' ? path : `${path}.${key}`));
+  }
+  return out;
+}
+
+async function compare(c: Case): Promise<void> {
+  console.log(`\n### Header and bytes: ${c.label} (same sync marker, deflate, 64 KiB blocks)\n`);
+  const ours = c.ours();
+  const sync = Buffer.from(readContainerHeader(ours).syncMarker);
+  const ourHeader = readContainerHeader(ours);
+  const ourBlocks = blocks(ours);
+  const decodedOurs = c.readDomain(ours);
+  console.log(`icebridge: ${ours.length.toLocaleString('en-US')} bytes, header ${ourHeader.dataOffset} bytes, ` +
+    `${ourBlocks.length} blocks (records ${ourBlocks.slice(0, 3).map((b) => b.count).join(', ')}, ...), ` +
+    `ids missing in avro.schema: ${missingIds(ourHeader.schema).length}`);
+  for (const mode of AVSC_MODES) {
+    let theirs: Uint8Array;
+    try {
+      theirs = await avscWrite(c, mode, sync);
+    } catch (error) {
+      console.log(`${mode}: cannot write this file: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+      continue;
+    }
+    const header = readContainerHeader(theirs);
+    const theirBlocks = blocks(theirs);
+    const dropped = droppedAttributes(ourHeader.schema, header.schema);
+    const keys = Object.keys(c.metadata);
+    const sameMeta = keys.every((k) => Buffer.from(header.metadata[k] ?? '', 'utf8').equals(Buffer.from(c.metadata[k]!, 'utf8')));
+    const firstDiff = ourBlocks.findIndex((b, i) => b.count !== theirBlocks[i]?.count || b.size !== theirBlocks[i]?.size);
+    let ourReadOfTheirs: string;
+    try {
+      ourReadOfTheirs = isDeepStrictEqual(c.readDomain(theirs), decodedOurs) ? 'equal to ours' : 'DIFFERENT';
+    } catch (error) {
+      ourReadOfTheirs = `fails: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    console.log(`${mode}: ${theirs.length.toLocaleString('en-US')} bytes, file identical: ${Buffer.from(theirs).equals(Buffer.from(ours))}, ` +
+      `header identical: ${Buffer.from(theirs.subarray(0, header.dataOffset)).equals(Buffer.from(ours.subarray(0, ourHeader.dataOffset)))}`);
+    console.log(`  avro.schema identical: ${header.metadata['avro.schema'] === ourHeader.metadata['avro.schema']}; ` +
+      `ids missing: ${missingIds(header.schema).length}; attributes dropped: ${dropped.length}` +
+      (dropped.length > 0 ? ` (${[...new Set(dropped.map((d) => d.slice(d.lastIndexOf(' ') + 1)))].join(', ')}; e.g. ${dropped.slice(0, 3).join('; ')})` : ''));
+    console.log(`  Iceberg keys ${keys.join(', ')} byte-identical: ${sameMeta}; header key order: ${Object.keys(header.metadata).join(', ')}`);
+    console.log(`  sync marker as given: ${Buffer.from(header.syncMarker).equals(sync)}; ${theirBlocks.length} blocks ` +
+      `(records ${theirBlocks.slice(0, 3).map((b) => b.count).join(', ')}, ...); first block that differs from ours: ${firstDiff < 0 ? 'none' : firstDiff}`);
+    console.log(`  our product reader on avsc's file: ${ourReadOfTheirs}`);
+  }
+  try {
+    const judged = await avscDecode(ours);
+    const expected = c.avscRecords.bigint.map(plain);
+    console.log(`avsc BlockDecoder (bigint longs) on our file: codec ${judged.codec}, records ${isDeepStrictEqual(judged.records, expected) ? 'equal to the input' : 'DIFFERENT'}, ` +
+      `Iceberg keys ${Object.keys(c.metadata).every((k) => judged.meta[k] === c.metadata[k]) ? 'all present and equal' : 'DIFFERENT'}`);
+  } catch (error) {
+    console.log(`avsc BlockDecoder on our file fails: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** The schema header as avsc writes it from a Type, shortened, next to ours: what "dropped" means concretely. */
+function headerDump(c: Case): void {
+  const ours = JSON.stringify(c.schema);
+  const fromType = JSON.stringify(avscType(c.schema).schema({ exportAttrs: true }));
+  const at = (json: string) => json.slice(json.indexOf('"lower_bounds"') - 1, json.indexOf('"lower_bounds"') + 200);
+  console.log('\n### avro.schema excerpt (lower_bounds field)\n');
+  console.log(`icebridge / avsc-json: ${at(ours)}...`);
+  console.log(`avsc-type:             ${at(fromType)}...`);
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const avscVersion = (createRequire(__filename)('avsc/package.json') as { version: string }).version;
+  console.log(`Avro containers: icebridge vs avsc ${avscVersion}; ` +
+    `median of ${options.runs} runs after a warm-up, node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg()[0]!.toFixed(2)}`);
+  console.log('Codec deflate for all (the product writes deflate); MB/s is of our file\'s size; CPU ms counts every thread ' +
+    '(avsc deflates on the libuv pool). "prepared records": avsc is given records already in its input form (Buffers, arrays of key/value).');
+  const cases = [...options.entries.map(manifestCase), ...options.manifests.map(listCase)];
+  for (const c of cases) await speed(c, options.runs);
+  headerDump(cases[0]!);
+  for (const c of [cases[0]!, cases[options.entries.length]!].filter(Boolean)) await compare(c);
+  console.log(`\nFinished at load average ${os.loadavg()[0]!.toFixed(2)}; compare medians, not single runs.`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+});

@@ -1,14 +1,15 @@
 /**
  * `npm run bench`: the migration benchmark by default; `--writers` for the Parquet writer comparison instead,
- * `--all` for both, one after the other. Remaining arguments go to the benchmark that runs; with --all they go to
- * the migration benchmark and the writer comparison keeps its defaults (the two take different flags and sizes).
+ * `--avro` for the Avro container comparison (ours against avsc), `--all` for the migration benchmark and the
+ * Parquet writer comparison, one after the other. Remaining arguments go to the benchmark that runs; with --all they
+ * go to the migration benchmark and the writer comparison keeps its defaults (the two take different flags and sizes).
  *
- *   npm run bench -- [--writers | --all] [benchmark flags]
+ *   npm run bench -- [--writers | --avro | --all] [benchmark flags]
  */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 
-type Which = 'migrate' | 'writers';
+type Which = 'migrate' | 'writers' | 'avro';
 
 /** Splits our own flags from the ones the benchmarks take. */
 function parse(argv: string[]): { which: Which[]; rest: string[] } {
@@ -16,6 +17,7 @@ function parse(argv: string[]): { which: Which[]; rest: string[] } {
   const rest: string[] = [];
   for (const arg of argv) {
     if (arg === '--writers') which = ['writers'];
+    else if (arg === '--avro') which = ['avro'];
     else if (arg === '--all') which = ['migrate', 'writers'];
     else rest.push(arg);
   }
@@ -25,6 +27,7 @@ function parse(argv: string[]): { which: Which[]; rest: string[] } {
 const SCRIPTS: Record<Which, string> = {
   migrate: path.join(__dirname, 'migrate.ts'),
   writers: path.join(__dirname, 'parquet-writers.ts'),
+  avro: path.join(__dirname, 'avro-container.ts'),
 };
 
 /** Each benchmark runs in a process of its own, as if started alone, so neither inherits the other's heap. */

@@ -10,6 +10,8 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { isDeepStrictEqual } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import * as avsc from 'avsc';
 import { readContainer, readContainerHeader } from '../shared/iceberg/avro/container';
 import { readManifestList, writeManifestList } from '../shared/iceberg/avro/manifest-list';
@@ -28,7 +30,11 @@ import { partitionType } from '../shared/iceberg/spec/partition-type';
 import { newSnapshotId } from '../shared/iceberg/transaction/snapshot-producer';
 import { avscDecode, avscType, missingIds, plain } from '../test/iceberg/avro/avsc-judge';
 import { ORDERS_SCHEMA } from './lib/orders-data';
-import { median } from './lib/measure';
+import { collectGarbage, median } from './lib/measure';
+
+// collectGarbage needs a global gc(); this exposes one without asking every caller for --expose-gc.
+setFlagsFromString('--expose-gc');
+(globalThis as { gc?: unknown }).gc ??= runInNewContext('gc');
 
 /** Command-line options. */
 interface Options {
@@ -190,11 +196,21 @@ interface Case {
   /** The Iceberg header keys our writer puts in this kind of file, for avsc to write too. */
   metadata: Record<string, string>;
   ours: () => Uint8Array;
-  /** avsc's input built from the same domain objects; built once, and timed on its own. */
+  /** avsc's input built from the same domain objects (timed on its own, outside avsc's write time). */
   prepare: (longs: Longs) => unknown[];
-  avscRecords: Record<Longs, unknown[]>;
+  /** The prepared input, built on first use and kept while the case lives. */
+  records: (longs: Longs) => unknown[];
   /** Our product reader of this kind of file. */
   readDomain: (bytes: Uint8Array) => unknown;
+}
+
+function memo(build: (longs: Longs) => unknown[]): (longs: Longs) => unknown[] {
+  const kept = new Map<Longs, unknown[]>();
+  return (longs) => {
+    let records = kept.get(longs);
+    if (!records) kept.set(longs, (records = build(longs)));
+    return records;
+  };
 }
 
 function manifestCase(count: number): Case {
@@ -209,7 +225,7 @@ function manifestCase(count: number): Case {
     },
     ours: () => writeManifest(entries, { schema: ORDERS_SCHEMA, spec: SPEC, partitionType: PARTITION_TYPE, content: ManifestContent.Data }),
     prepare: (longs) => entries.map((e) => avscEntry(e, longs)),
-    avscRecords: { number: entries.map((e) => avscEntry(e, 'number')), bigint: entries.map((e) => avscEntry(e, 'bigint')) },
+    records: memo((longs) => entries.map((e) => avscEntry(e, longs))),
     readDomain: (bytes) => readManifest(bytes).entries,
   };
 }
@@ -225,10 +241,7 @@ function listCase(count: number): Case {
     metadata: { 'snapshot-id': String(snapshotId), 'parent-snapshot-id': String(parent), 'sequence-number': String(sequenceNumber), 'format-version': '2' },
     ours: () => writeManifestList(files, { snapshotId, parentSnapshotId: parent, sequenceNumber }),
     prepare: (longs) => files.map((f) => avscManifestFile(f, sequenceNumber, longs)),
-    avscRecords: {
-      number: files.map((f) => avscManifestFile(f, sequenceNumber, 'number')),
-      bigint: files.map((f) => avscManifestFile(f, sequenceNumber, 'bigint')),
-    },
+    records: memo((longs) => files.map((f) => avscManifestFile(f, sequenceNumber, longs))),
     readDomain: readManifestList,
   };
 }
@@ -248,7 +261,7 @@ function avscWrite(c: Case, mode: AvscMode, syncMarker?: Buffer): Promise<Uint8A
     encoder.on('data', (chunk: Buffer) => chunks.push(chunk));
     encoder.on('error', reject);
     encoder.on('end', () => resolve(new Uint8Array(Buffer.concat(chunks))));
-    for (const record of c.avscRecords[LONGS[mode]]) encoder.write(record);
+    for (const record of c.records(LONGS[mode])) encoder.write(record);
     encoder.end();
   });
 }
@@ -267,26 +280,37 @@ function avscRead(bytes: Uint8Array, mode: AvscMode): Promise<number> {
 /** Median wall and CPU time of `runs` calls after one warm-up, or the first error. */
 interface Timing { wallMs: number; cpuMs: number; bytes: number; error?: string }
 
-async function time(runs: number, fn: () => Promise<number>): Promise<Timing> {
-  const walls: number[] = [];
-  const cpus: number[] = [];
-  let bytes = 0;
-  try {
-    for (let i = 0; i <= runs; i++) {
+/**
+ * Times candidates round-robin (run 1 of each, then run 2 of each, ...) with a warm-up round first, so a change of
+ * load on the shared machine hits every candidate alike. A candidate that throws is reported with its error.
+ */
+async function timeAll(runs: number, fns: (() => Promise<number>)[]): Promise<Timing[]> {
+  const samples = fns.map(() => ({ walls: [] as number[], cpus: [] as number[], bytes: 0, error: undefined as string | undefined }));
+  for (let round = 0; round <= runs; round++) {
+    for (const [i, fn] of fns.entries()) {
+      const sample = samples[i]!;
+      if (sample.error !== undefined) continue;
+      // Each run starts from a settled heap, so none pays for the garbage of the one before.
+      collectGarbage();
       const cpu = process.cpuUsage();
       const start = performance.now();
-      bytes = await fn();
+      try {
+        sample.bytes = await fn();
+      } catch (error) {
+        sample.error = error instanceof Error ? error.message : String(error);
+        continue;
+      }
       const wall = performance.now() - start;
       const used = process.cpuUsage(cpu);
-      if (i > 0) {
-        walls.push(wall);
-        cpus.push((used.user + used.system) / 1000);
+      if (round > 0) {
+        sample.walls.push(wall);
+        sample.cpus.push((used.user + used.system) / 1000);
       }
     }
-  } catch (error) {
-    return { wallMs: NaN, cpuMs: NaN, bytes: 0, error: error instanceof Error ? error.message : String(error) };
   }
-  return { wallMs: median(walls), cpuMs: median(cpus), bytes };
+  return samples.map((s) => (s.error !== undefined
+    ? { wallMs: NaN, cpuMs: NaN, bytes: 0, error: s.error }
+    : { wallMs: median(s.walls), cpuMs: median(s.cpus), bytes: s.bytes }));
 }
 
 function row(what: string, t: Timing, mbOf: number): string {
@@ -304,20 +328,24 @@ async function speed(c: Case, runs: number): Promise<void> {
     ['write: icebridge (product call, record building included)', async () => c.ours().length],
     ...AVSC_MODES.map((m): [string, () => Promise<number>] => [`write: ${m} BlockEncoder (prepared records)`, async () => (await avscWrite(c, m)).length]),
   ];
-  for (const [what, fn] of writes) console.log(row(what, await time(runs, fn), ours.length));
-  const prep = await time(runs, async () => c.prepare('bigint').length);
+  c.records('number');
+  c.records('bigint');
+  const written = await timeAll(runs, [...writes.map(([, fn]) => fn), async () => c.prepare('bigint').length]);
+  writes.forEach(([what], i) => console.log(row(what, written[i]!, ours.length)));
+  const prep = written[writes.length]!;
   console.log(`| (building avsc-type's records from the domain objects, NOT in its write row) | ${prep.wallMs.toFixed(1)} | ${prep.cpuMs.toFixed(0)} | | |`);
   const reads: [string, () => Promise<number>][] = [
     ['read: icebridge readContainer (datums)', async () => readContainer(ours).records.length],
     ['read: icebridge product reader (domain objects)', async () => (c.readDomain(ours) as unknown[]).length],
     ...AVSC_MODES.map((m): [string, () => Promise<number>] => [`read: ${m} BlockDecoder (records)`, () => avscRead(ours, m)]),
   ];
-  for (const [what, fn] of reads) {
-    const t = await time(runs, fn);
+  const read = await timeAll(runs, reads.map(([, fn]) => fn));
+  reads.forEach(([what], i) => {
+    const t = read[i]!;
     if (!t.error && t.bytes !== c.count) t.error = `read ${t.bytes} records, wrote ${c.count}`;
     // For reads the byte column is the file read; MB/s is of that file.
     console.log(row(what, { ...t, bytes: ours.length }, ours.length));
-  }
+  });
 }
 
 /** Block layout of a container: records and compressed size per block. */
@@ -394,7 +422,7 @@ async function compare(c: Case): Promise<void> {
   }
   try {
     const judged = await avscDecode(ours);
-    const expected = c.avscRecords.bigint.map(plain);
+    const expected = c.records('bigint').map(plain);
     console.log(`avsc BlockDecoder (bigint longs) on our file: codec ${judged.codec}, records ${isDeepStrictEqual(judged.records, expected) ? 'equal to the input' : 'DIFFERENT'}, ` +
       `Iceberg keys ${Object.keys(c.metadata).every((k) => judged.meta[k] === c.metadata[k]) ? 'all present and equal' : 'DIFFERENT'}`);
   } catch (error) {
@@ -419,10 +447,15 @@ async function main(): Promise<void> {
     `median of ${options.runs} runs after a warm-up, node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg()[0]!.toFixed(2)}`);
   console.log('Codec deflate for all (the product writes deflate); MB/s is of our file\'s size; CPU ms counts every thread ' +
     '(avsc deflates on the libuv pool). "prepared records": avsc is given records already in its input form (Buffers, arrays of key/value).');
-  const cases = [...options.entries.map(manifestCase), ...options.manifests.map(listCase)];
-  for (const c of cases) await speed(c, options.runs);
-  headerDump(cases[0]!);
-  for (const c of [cases[0]!, cases[options.entries.length]!].filter(Boolean)) await compare(c);
+  // One case alive at a time: a 100,000-entry manifest and avsc's copy of it are a large heap on their own.
+  const cases = [...options.entries.map((n) => () => manifestCase(n)), ...options.manifests.map((n) => () => listCase(n))];
+  const compared = new Set([0, options.entries.length]);
+  for (const [i, make] of cases.entries()) {
+    const c = make();
+    await speed(c, options.runs);
+    if (i === 0) headerDump(c);
+    if (compared.has(i)) await compare(c);
+  }
   console.log(`\nFinished at load average ${os.loadavg()[0]!.toFixed(2)}; compare medians, not single runs.`);
 }
 

@@ -28,7 +28,7 @@ import {
 import type { PartitionSpec } from '../shared/iceberg/spec/partition-spec';
 import { partitionType } from '../shared/iceberg/spec/partition-type';
 import { newSnapshotId } from '../shared/iceberg/transaction/snapshot-producer';
-import { avscDecode, avscType, missingIds, plain } from '../test/iceberg/avro/avsc-judge';
+import { allIds, avscDecode, avscType, missingIds, plain } from '../test/iceberg/avro/avsc-judge';
 import { ORDERS_SCHEMA } from './lib/orders-data';
 import { collectGarbage, median } from './lib/measure';
 
@@ -386,7 +386,7 @@ async function compare(c: Case): Promise<void> {
   const decodedOurs = c.readDomain(ours);
   console.log(`icebridge: ${ours.length.toLocaleString('en-US')} bytes, header ${ourHeader.dataOffset} bytes, ` +
     `${ourBlocks.length} blocks (records ${ourBlocks.slice(0, 3).map((b) => b.count).join(', ')}, ...), ` +
-    `ids missing in avro.schema: ${missingIds(ourHeader.schema).length}`);
+    `avro.schema ids: ${allIds(ourHeader.schema).length}, places lacking one: ${missingIds(ourHeader.schema).length}`);
   if (c.dumpSchema) console.log(`  avro.schema: ${ourHeader.metadata['avro.schema']}`);
   for (const mode of AVSC_WRITERS) {
     let theirs: Uint8Array;
@@ -412,7 +412,7 @@ async function compare(c: Case): Promise<void> {
       `header identical: ${Buffer.from(theirs.subarray(0, header.dataOffset)).equals(Buffer.from(ours.subarray(0, ourHeader.dataOffset)))}`);
     const sameSchema = header.metadata['avro.schema'] === ourHeader.metadata['avro.schema'];
     console.log(`  avro.schema identical: ${sameSchema}; ` +
-      `ids missing: ${missingIds(header.schema).length}; attributes dropped: ${dropped.length}` +
+      `ids kept: ${allIds(header.schema).length} of ${allIds(ourHeader.schema).length}; attributes dropped: ${dropped.length}` +
       (dropped.length > 0 ? ` (${[...new Set(dropped.map((d) => d.slice(d.lastIndexOf(' ') + 1)))].join(', ')}; e.g. ${dropped.slice(0, 3).join('; ')})` : ''));
     console.log(`  Iceberg keys ${keys.join(', ')} byte-identical: ${sameMeta}; header key order: ${Object.keys(header.metadata).join(', ')}`);
     console.log(`  sync marker as given: ${Buffer.from(header.syncMarker).equals(sync)}; ${theirBlocks.length} blocks ` +

@@ -7,12 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { ValidationError } from '../../errors';
 import type { Catalog, Table } from '../catalog/catalog';
 import type { TableIdentifier } from '../catalog/table-identifier';
-import { type DataFile, type ManifestEntry, ManifestEntryStatus, type ManifestFile } from '../spec/manifest';
+import { type DataFile, DataFileContent, ManifestContent, type ManifestEntry, ManifestEntryStatus, type ManifestFile } from '../spec/manifest';
 import { currentSchema, currentSnapshot, specById } from '../spec/table-metadata';
 import type { PrimitiveValue } from '../spec/values';
 import { type CommitPlan, type CommitWithRetryOptions, commitWithRetry } from './commit-retry';
 import { manifestEntries, newManifestLocation, snapshotManifests, writeDataManifest, writeManifestFile } from './manifest-files';
-import { type ChangeCounts, findSnapshotByOperation, newSnapshotId, planSnapshot } from './snapshot-producer';
+import { type ChangeCounts, deleteCounts, findSnapshotByOperation, newSnapshotId, planSnapshot } from './snapshot-producer';
 
 /** Options shared by snapshot-producing operations. */
 export interface SnapshotOperationOptions extends Pick<CommitWithRetryOptions, 'maxAttempts' | 'baseDelayInMs' | 'maxDelayInMs' | 'sleep'> {
@@ -48,6 +48,7 @@ export async function fastAppend(catalog: Catalog, id: TableIdentifier, options:
   if ('done' in prepared) return prepared.done;
   const { operationId, manifests } = prepared;
   for (const m of manifests) {
+    if (m.content !== ManifestContent.Data) throw new ValidationError(`manifest ${m.manifestPath} lists delete files; a fast append adds data files (use rowDelta)`);
     if (m.deletedFilesCount > 0 || m.existingFilesCount > 0) {
       throw new ValidationError(`manifest ${m.manifestPath} has existing or deleted entries; a fast append adds only new files`);
     }
@@ -84,7 +85,10 @@ export async function fastAppend(catalog: Catalog, id: TableIdentifier, options:
 
 /** Options of overwrite. */
 export interface OverwriteOptions extends SnapshotOperationOptions {
-  /** Chooses the live data files to remove (evaluated against the snapshot the attempt builds on). */
+  /**
+   * Chooses the live files to remove (evaluated against the snapshot the attempt builds on): data files and
+   * delete files alike, so replacing a whole table also drops the deletes that applied to its old rows.
+   */
   deleteWhere: (file: DataFile) => boolean;
   /** Data files to add in the same snapshot. */
   dataFiles?: DataFile[];
@@ -103,6 +107,7 @@ export async function overwrite(catalog: Catalog, id: TableIdentifier, options: 
     const kept: ManifestFile[] = [];
     const rewritten: ManifestFile[] = [];
     const deleted: ChangeCounts = { files: 0, records: 0n, bytes: 0n };
+    const removedDeleteFiles: DataFile[] = [];
     const partitions = new Set(addedEntries.map(partitionKey));
     for (const manifest of await snapshotManifests(catalog.io, currentSnapshot(base.metadata))) {
       const entries = await manifestEntries(catalog.io, manifest);
@@ -117,10 +122,14 @@ export async function overwrite(catalog: Catalog, id: TableIdentifier, options: 
         doomed.has(e) ? { ...e, status: ManifestEntryStatus.Deleted, snapshotId } : { ...e, status: ManifestEntryStatus.Existing },
       );
       for (const e of doomed) {
+        partitions.add(partitionKey(e));
+        if (e.dataFile.content !== DataFileContent.Data) {
+          removedDeleteFiles.push(e.dataFile);
+          continue;
+        }
         deleted.files++;
         deleted.records += e.dataFile.recordCount;
         deleted.bytes += e.dataFile.fileSizeInBytes;
-        partitions.add(partitionKey(e));
       }
       const spec = specById(base.metadata, manifest.partitionSpecId);
       const location = newManifestLocation(base.metadata, `m${attempt}`);
@@ -140,6 +149,7 @@ export async function overwrite(catalog: Catalog, id: TableIdentifier, options: 
           bytes: addedEntries.reduce((n, e) => n + e.dataFile.fileSizeInBytes, 0n),
         },
         deleted,
+        removedDeletes: deleteCounts(removedDeleteFiles),
         changedPartitions: partitions.size,
         ...(options.properties ? { properties: options.properties } : {}),
       },
@@ -152,7 +162,7 @@ export async function overwrite(catalog: Catalog, id: TableIdentifier, options: 
 }
 
 /** The common end of a snapshot operation: commit the planned snapshot with retry, recognised by its operation id. */
-async function commitSnapshotOperation(
+export async function commitSnapshotOperation(
   catalog: Catalog,
   id: TableIdentifier,
   options: SnapshotOperationOptions,
@@ -176,7 +186,7 @@ async function commitSnapshotOperation(
  * The common start of a snapshot operation: its id, the finding that a previous call already committed it, and
  * the manifests it adds (data files given directly are written into one new manifest first).
  */
-async function prepareOperation(
+export async function prepareOperation(
   catalog: Catalog,
   id: TableIdentifier,
   options: SnapshotOperationOptions & { dataFiles?: DataFile[]; manifests?: ManifestFile[] },
@@ -201,6 +211,7 @@ export function retryOptions(options: SnapshotOperationOptions): Omit<CommitWith
   return out;
 }
 
-function partitionKey(entry: ManifestEntry): string {
+/** A file's partition tuple as a string key (for counting changed partitions). */
+export function partitionKey(entry: ManifestEntry): string {
   return `${entry.dataFile.partition.map((v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : String(v as PrimitiveValue))).join('\u0000')}`;
 }

@@ -57,7 +57,7 @@ export async function rowDelta(catalog: Catalog, id: TableIdentifier, options: R
   return commitSnapshotOperation(catalog, id, options, operationId, async (base, attempt) => {
     const parent = currentSnapshot(base.metadata);
     if (referenced.size > 0) {
-      const live = new Set((await liveFiles(catalog.io, parent)).data.map((e) => e.entry.dataFile.filePath));
+      const live = new Set([...(await liveFiles(catalog.io, parent)).data, ...dataEntries.map((entry) => ({ entry }))].map((e) => e.entry.dataFile.filePath));
       const gone = [...referenced].filter((path) => !live.has(path));
       if (gone.length > 0) {
         throw new ValidationError(

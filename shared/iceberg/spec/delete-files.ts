@@ -59,9 +59,12 @@ export function deleteApplies(deletion: DeleteFileEntry, data: DataFileRef): boo
   return deletion.specId === data.specId && samePartition(file.partition, data.file.partition);
 }
 
-/** Whether a partition spec has no partition fields (or only void ones, which partition nothing). */
+/**
+ * Whether a delete file written with this spec applies across partitions: the spec has no fields. As in the Java
+ * implementation, a spec of void fields still ties its deletes to the spec (their data files' values are null too).
+ */
 export function isUnpartitioned(spec: PartitionSpec): boolean {
-  return spec.fields.every((f) => f.transform === 'void');
+  return spec.fields.length === 0;
 }
 
 /** The schema of an equality delete file: the table's top-level primitive fields with these ids, in schema order. */

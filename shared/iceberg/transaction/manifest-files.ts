@@ -61,7 +61,12 @@ export async function writeDataManifest(io: FileIO, metadata: TableMetadata, fil
  * Writes one manifest of ADDED delete files (position or equality deletes, content 1) whose snapshot id and
  * sequence numbers are inherited from the snapshot that commits it, and returns its manifest-list record.
  */
-export async function writeDeleteManifest(io: FileIO, metadata: TableMetadata, files: DataFile[], options: WriteDataManifestOptions = {}): Promise<ManifestFile> {
+export async function writeDeleteManifest(
+  io: FileIO,
+  metadata: TableMetadata,
+  files: DataFile[],
+  options: WriteDataManifestOptions = {},
+): Promise<ManifestFile> {
   for (const file of files) {
     if (file.content === DataFileContent.Data) throw new ValidationError(`${file.filePath} is a data file, not a delete file`);
   }

@@ -48,7 +48,8 @@ export async function fastAppend(catalog: Catalog, id: TableIdentifier, options:
   if ('done' in prepared) return prepared.done;
   const { operationId, manifests } = prepared;
   for (const m of manifests) {
-    if (m.content !== ManifestContent.Data) throw new ValidationError(`manifest ${m.manifestPath} lists delete files; a fast append adds data files (use rowDelta)`);
+    if (m.content !== ManifestContent.Data)
+      throw new ValidationError(`manifest ${m.manifestPath} lists delete files; a fast append adds data files (use rowDelta)`);
     if (m.deletedFilesCount > 0 || m.existingFilesCount > 0) {
       throw new ValidationError(`manifest ${m.manifestPath} has existing or deleted entries; a fast append adds only new files`);
     }

@@ -36,7 +36,12 @@ export interface DeleteFileOptions {
  * Writes one position delete file for `deletes` (sorted and de-duplicated here) and returns its DataFile. When
  * every delete points into one data file, the file says so (referenced_data_file), so readers skip it elsewhere.
  */
-export async function writePositionDeletes(io: FileIO, metadata: TableMetadata, deletes: readonly PositionDelete[], options: DeleteFileOptions = {}): Promise<DataFile> {
+export async function writePositionDeletes(
+  io: FileIO,
+  metadata: TableMetadata,
+  deletes: readonly PositionDelete[],
+  options: DeleteFileOptions = {},
+): Promise<DataFile> {
   if (deletes.length === 0) throw new ValidationError('a position delete file needs at least one delete');
   const sorted = [...deletes].sort((a, b) => (a.filePath < b.filePath ? -1 : a.filePath > b.filePath ? 1 : a.pos < b.pos ? -1 : a.pos > b.pos ? 1 : 0));
   const rows: Row[] = [];
@@ -89,7 +94,10 @@ async function writeOne(
   if (partition.length !== spec.fields.length) {
     throw new ValidationError(`the partition tuple has ${partition.length} values; spec ${spec['spec-id']} has ${spec.fields.length} fields`);
   }
-  const folder = spec.fields.length === 0 ? `${metadata.location}/data` : `${metadata.location}/data/${partitionPath(spec, partitionType(spec, currentSchema(metadata)), partition)}`;
+  const folder =
+    spec.fields.length === 0
+      ? `${metadata.location}/data`
+      : `${metadata.location}/data/${partitionPath(spec, partitionType(spec, currentSchema(metadata)), partition)}`;
   const location = `${folder}/${options.filePrefix ?? randomUUID()}-${kind}.parquet`;
   // One file whatever its size: a delete file is read whole by every reader it applies to.
   const writer = new DataFileWriter({

@@ -17,7 +17,11 @@ const data = (sequenceNumber: bigint, partition: DataFile['partition'] = ['eu'],
   specId,
 });
 
-const deletion = (content: DataFileContent, sequenceNumber: bigint, options: Partial<DeleteFileEntry> & { partition?: DataFile['partition'] } = {}): DeleteFileEntry => ({
+const deletion = (
+  content: DataFileContent,
+  sequenceNumber: bigint,
+  options: Partial<Omit<DeleteFileEntry, 'file'>> & { partition?: DataFile['partition']; file?: Partial<DataFile> } = {},
+): DeleteFileEntry => ({
   file: file(content, options.partition ?? ['eu'], options.file ?? {}),
   sequenceNumber,
   specId: options.specId ?? 0,

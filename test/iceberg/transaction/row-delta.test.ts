@@ -126,7 +126,9 @@ describe('row delta', () => {
 
     const manifest = await avscDecode(await catalog.io.read(deleteManifest!.manifest_path as string));
     expect(manifest.meta.content).toBe('deletes');
-    const schema = JSON.parse(manifest.meta['avro.schema']!) as { fields: Array<{ name: string; type: { fields: Array<{ name: string; 'field-id': number }> } }> };
+    const schema = JSON.parse(manifest.meta['avro.schema']!) as {
+      fields: Array<{ name: string; type: { fields: Array<{ name: string; 'field-id': number }> } }>;
+    };
     const dataFileFields = schema.fields.find((f) => f.name === 'data_file')!.type.fields;
     expect(dataFileFields.find((f) => f.name === 'referenced_data_file')!['field-id']).toBe(143);
     expect(dataFileFields.find((f) => f.name === 'equality_ids')!['field-id']).toBe(135);

@@ -3,7 +3,6 @@
  * field ids and names of position deletes, rows sorted by file then position without duplicates, the equality
  * columns with the table's field ids, and the DataFile records that describe them.
  */
-import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
 import { decompress } from 'zstd-napi';
 import { ValidationError } from '../../../shared/errors';
@@ -15,6 +14,7 @@ import { writeEqualityDeletes, writePositionDeletes } from '../../../shared/iceb
 import { TABLE, newTable } from '../scan/delete-fixtures';
 
 async function hyparquet(io: FileIO, location: string) {
+  const { parquetMetadata, parquetReadObjects } = await import('hyparquet');
   const bytes = await io.read(location);
   const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   const compressors = { ZSTD: (input: Uint8Array) => new Uint8Array(decompress(Buffer.from(input))) };

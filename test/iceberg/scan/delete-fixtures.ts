@@ -41,7 +41,7 @@ export function row(id: number, region = 'eu'): Row {
 let files = 0;
 
 /** Writes rows (all of one region when partitioned) into ONE Parquet data file in row order. */
-export async function writeData(catalog: HadoopCatalog, rows: Row[], partition: string[] = []): Promise<DataFile> {
+export async function writeData(catalog: HadoopCatalog, rows: Row[], partition: string[] = [], rowGroupSizeInBytes?: number): Promise<DataFile> {
   const metadata = (await catalog.loadTable(TABLE)).metadata;
   const folder = partition.length === 0 ? 'data' : `data/region=${partition[0]}`;
   const writer = new DataFileWriter({
@@ -49,6 +49,7 @@ export async function writeData(catalog: HadoopCatalog, rows: Row[], partition: 
     schema: currentSchema(metadata),
     partition,
     newLocation: () => `${metadata.location}/${folder}/d${++files}.parquet`,
+    ...(rowGroupSizeInBytes === undefined ? {} : { rowGroupSizeInBytes }),
   });
   await writer.writeRows(rows);
   const [file] = await writer.close();

@@ -94,6 +94,28 @@ describe('position deletes', () => {
     expect(await scanIds(catalog)).toEqual([1]);
   });
 
+  it('count positions across row groups and read batches, from the start of the file', async () => {
+    const catalog = await newTable();
+    const big = await writeData(
+      catalog,
+      Array.from({ length: 2500 }, (_, i) => row(i)),
+      [],
+      4096,
+    );
+    expect(big.splitOffsets!.length).toBeGreaterThan(2);
+    await fastAppend(catalog, TABLE, { dataFiles: [big] });
+    const metadata = (await catalog.loadTable(TABLE)).metadata;
+    const positions = [0, 999, 1000, 1001, 1777, 2499];
+    const deletes = await writePositionDeletes(
+      catalog.io,
+      metadata,
+      positions.map((p) => ({ filePath: big.filePath, pos: BigInt(p) })),
+    );
+    await rowDelta(catalog, TABLE, { deleteFiles: [deletes] });
+    expect(await scanIds(catalog)).toEqual(idsWithout(0, 2500, positions));
+    expect(await counted(catalog)).toBe(2494n);
+  });
+
   it('positions past the end of the file delete nothing and are not subtracted from the count', async () => {
     const catalog = await newTable();
     const a = await writeData(catalog, [row(0), row(1)]);

@@ -188,11 +188,6 @@ export async function countScanRows(io: FileIO, plan: ScanPlan): Promise<bigint>
   return total;
 }
 
-/** Whether any data file of a plan has a delete file applied to it. */
-export function planHasDeletes(plan: ScanPlan): boolean {
-  return plan.tasks.some((t) => t.deletes.length > 0);
-}
-
 /** Plans and reads a table in one call; collects every row (for tests and small tables). */
 export async function scanToArray(io: FileIO, metadata: TableMetadata, options: ScanOptions = {}): Promise<Row[]> {
   const plan = await planScan(io, metadata, options);

@@ -61,7 +61,7 @@ export async function rowDelta(catalog: Catalog, id: TableIdentifier, options: R
       const gone = [...referenced].filter((path) => !live.has(path));
       if (gone.length > 0) {
         throw new ValidationError(
-          `the deletes point into ${gone.length} data file(s) no longer in the table (e.g. ${gone[0]}); a concurrent commit replaced them, so the deletes must be planned again`,
+          `the deletes point into ${gone.length} data file(s) that are not live in the table (e.g. ${gone[0]}): a concurrent commit replaced them, or the path is wrong; the deletes must be planned again`,
         );
       }
     }

@@ -9,6 +9,7 @@ import { ManifestContent } from '../../../shared/iceberg/spec/manifest';
 import { currentSnapshot } from '../../../shared/iceberg/spec/table-metadata';
 import { liveEntries, snapshotManifests } from '../../../shared/iceberg/transaction/manifest-files';
 import { rowDelta } from '../../../shared/iceberg/transaction/row-delta';
+import { expireSnapshots } from '../../../shared/iceberg/transaction/snapshot-management';
 import { fastAppend, overwrite } from '../../../shared/iceberg/transaction/table-operations';
 import { writeEqualityDeletes, writePositionDeletes } from '../../../shared/iceberg/writer/delete-writer';
 import { avscDecode } from '../avro/avsc-judge';
@@ -85,7 +86,7 @@ describe('row delta', () => {
     const deletes = await writePositionDeletes(catalog.io, metadata, [{ filePath: file.filePath, pos: 1n }]);
     // The rows were rewritten elsewhere (a compaction, a re-migration) between planning the deletes and committing.
     await overwrite(catalog, TABLE, { deleteWhere: () => true, dataFiles: [await writeData(catalog, [row(0), row(1)])] });
-    await expect(rowDelta(catalog, TABLE, { deleteFiles: [deletes] })).rejects.toThrow(/no longer in the table/);
+    await expect(rowDelta(catalog, TABLE, { deleteFiles: [deletes] })).rejects.toThrow(/not live in the table/);
     await expect(rowDelta(catalog, TABLE, { deleteFiles: [deletes], referencedDataFiles: [file.filePath] })).rejects.toThrow(ValidationError);
     expect(await scanIds(catalog)).toEqual([0, 1]);
   });
@@ -107,6 +108,25 @@ describe('row delta', () => {
     expect(summary).toMatchObject({ 'removed-delete-files': '1', 'removed-position-deletes': '1', 'total-delete-files': '0', 'deleted-records': '3' });
     expect((await liveEntries(catalog.io, currentSnapshot(replaced.table.metadata))).map((e) => e.entry.dataFile.recordCount)).toEqual([1n]);
     expect(await scanIds(catalog)).toEqual([7]);
+  });
+
+  it('snapshot expiry keeps a delete file while a snapshot references it and deletes it after', async () => {
+    const { catalog, file, metadata } = await withData([0, 1, 2]);
+    const deletes = await writePositionDeletes(catalog.io, metadata, [{ filePath: file.filePath, pos: 1n }]);
+    const withDeletes = (await rowDelta(catalog, TABLE, { deleteFiles: [deletes] })).snapshotId;
+    await fastAppend(catalog, TABLE, { dataFiles: [await writeData(catalog, [row(4)])] });
+    const first = (await catalog.loadTable(TABLE)).metadata.snapshots[0]!['snapshot-id'];
+    await expireSnapshots(catalog, TABLE, { snapshotIds: [first] });
+    expect(await catalog.io.stat(deletes.filePath)).toBeDefined();
+    expect(await scanIds(catalog)).toEqual([0, 2, 4]);
+    await overwrite(catalog, TABLE, { deleteWhere: () => true, dataFiles: [await writeData(catalog, [row(9)])] });
+    const current = (await catalog.loadTable(TABLE)).metadata['current-snapshot-id']!;
+    const older = (await catalog.loadTable(TABLE)).metadata.snapshots.map((s) => s['snapshot-id']).filter((s) => s !== current);
+    expect(older).toContain(withDeletes);
+    const expired = await expireSnapshots(catalog, TABLE, { snapshotIds: older });
+    expect(expired.deletedFiles).toContain(deletes.filePath);
+    expect(await catalog.io.stat(deletes.filePath)).toBeUndefined();
+    expect(await scanIds(catalog)).toEqual([9]);
   });
 
   it('writes manifests avsc decodes: content codes, equality ids, referenced data file, inherited sequence numbers', async () => {

@@ -7,11 +7,9 @@
 import { ValidationError } from '../../errors';
 import type { FileIO } from '../io/file-io';
 import { readDataFile } from '../parquet/parquet-reader';
-import { serializeValue } from '../spec/conversions';
 import { type DataFileRef, type DeleteFileEntry, POSITION_DELETE_SCHEMA, deleteApplies, equalityDeleteSchema } from '../spec/delete-files';
 import { DataFileContent } from '../spec/manifest';
 import type { Schema } from '../spec/schema';
-import type { PrimitiveType } from '../spec/types';
 import type { PrimitiveValue, Row, Value } from '../spec/values';
 
 /** The delete files of a snapshot, found by the data file they may apply to. */
@@ -43,8 +41,8 @@ export class DeleteFileIndex {
   }
 }
 
-/** Decides, row by row in file order, whether a data file's row survives its deletes. */
-export type RowKeeper = (row: Row, position: bigint) => boolean;
+/** Decides whether a data file's row survives its deletes; called for every row in file order (positions from 0 up). */
+export type RowKeeper = (row: Row, position: number) => boolean;
 
 /** Reads delete files for one scan, each once, and builds the keeper of each data file. */
 export class DeleteLoader {
@@ -78,15 +76,28 @@ export class DeleteLoader {
       equality.push({ key: this.rowKey(ids), keys: await this.equalityFile(d.file.filePath, ids) });
     }
     if (positions.size === 0 && equality.length === 0) return undefined;
-    return (row, position) => !positions.has(position) && !equality.some((e) => e.keys.has(e.key(row)));
+    // Rows come in position order, so a cursor over the sorted positions replaces a look-up per row. Positions fit
+    // a double exactly: no file holds 2^53 rows.
+    const deleted = [...positions].map(Number).sort((a, b) => a - b);
+    let next = 0;
+    const byPosition = (position: number): boolean => {
+      while (next < deleted.length && deleted[next]! < position) next++;
+      return next < deleted.length && deleted[next] === position;
+    };
+    if (equality.length === 0) return (_row, position) => !byPosition(position);
+    return (row, position) => !byPosition(position) && !equality.some((e) => e.keys.has(e.key(row)));
   }
 
   /** The key of a data row (read with this loader's schema) over some equality columns. */
   private rowKey(ids: readonly number[]): (row: Row) => string {
     const deleteSchema = equalityDeleteSchema(this.schema, ids);
-    const columns = deleteSchema.fields.map((f) => ({ index: this.schema.fields.indexOf(f), type: f.type as PrimitiveType }));
-    for (const c of columns) if (c.index < 0) throw new ValidationError('an equality column is missing from the rows read');
-    return (row) => equalityKey(columns.map((c) => ({ type: c.type, value: row[c.index] ?? null })));
+    const columns = deleteSchema.fields.map((f) => this.schema.fields.indexOf(f));
+    if (columns.some((index) => index < 0)) throw new ValidationError('an equality column is missing from the rows read');
+    if (columns.length === 1) {
+      const only = columns[0]!;
+      return (row) => valueKey(row[only] ?? null);
+    }
+    return (row) => equalityKey(columns.map((index) => row[index] ?? null));
   }
 
   private positionFile(location: string): Promise<Map<string, bigint[]>> {
@@ -115,10 +126,9 @@ export class DeleteLoader {
     if (!loaded) {
       loaded = (async () => {
         const schema = equalityDeleteSchema(this.schema, ids);
-        const types = schema.fields.map((f) => f.type as PrimitiveType);
         const keys = new Set<string>();
         for await (const batch of readDataFile(this.io, location, schema)) {
-          for (const row of batch) keys.add(equalityKey(types.map((type, i) => ({ type, value: row[i] ?? null }))));
+          for (const row of batch) keys.add(schema.fields.length === 1 ? valueKey(row[0] ?? null) : equalityKey(row));
         }
         return keys;
       })();
@@ -128,9 +138,22 @@ export class DeleteLoader {
   }
 }
 
-/** A value tuple as a string that two tuples share exactly when the spec calls them equal (null equals null). */
-export function equalityKey(values: ReadonlyArray<{ type: PrimitiveType; value: Value }>): string {
-  return values.map(({ type, value }) => (value === null ? 'n' : `v${Buffer.from(serializeValue(type, value)).toString('hex')}`)).join(',');
+/**
+ * A tuple of one equality delete's columns as a string two tuples share exactly when the spec calls them equal
+ * (null equals null). Both sides are read with the same projection, so each column has one value representation.
+ */
+export function equalityKey(values: readonly Value[]): string {
+  return values.map((v) => valueKey(v ?? null)).join(',');
+}
+
+/** One primitive value as a key: strings quoted (so no separator inside one is ambiguous), bytes as hex, -0 kept apart from 0. */
+function valueKey(value: Value): string {
+  if (value === null) return 'n';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value instanceof Uint8Array) return `x${Buffer.from(value).toString('hex')}`;
+  if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value);
+  if (typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  throw new ValidationError('an equality delete column must be primitive');
 }
 
 function partitionKey(specId: number, partition: readonly Value[]): string {

@@ -152,7 +152,7 @@ export async function* readScan(io: FileIO, plan: ScanPlan): AsyncIterable<Row[]
 /** One data file's rows as `schema` (which holds its equality-delete columns), deleted rows dropped. */
 async function* readTask(io: FileIO, task: FileScanTask, schema: Schema, loader: DeleteLoader): AsyncIterable<Row[]> {
   const keep = await loader.keeper(task.dataFile.filePath, task.deletes);
-  let position = 0n;
+  let position = 0;
   for await (const batch of readDataFile(io, task.dataFile.filePath, schema)) {
     if (!keep) {
       yield batch;

@@ -4,6 +4,7 @@
  */
 import { HadoopCatalog } from '../../../shared/iceberg/catalog/hadoop-catalog';
 import type { TableIdentifier } from '../../../shared/iceberg/catalog/table-identifier';
+import type { FileIO } from '../../../shared/iceberg/io/file-io';
 import { MemoryFileIO } from '../../../shared/iceberg/io/memory-file-io';
 import { DataFileWriter } from '../../../shared/iceberg/parquet/data-file-writer';
 import { type ScanOptions, scanToArray } from '../../../shared/iceberg/scan/table-scan';
@@ -26,9 +27,9 @@ export const BY_REGION: PartitionSpec = { 'spec-id': 0, fields: [{ 'source-id': 
 /** The table every suite uses. */
 export const TABLE: TableIdentifier = { namespace: ['ns'], name: 'changes' };
 
-/** A fresh in-memory warehouse with the table created (partitioned by region when asked). */
-export async function newTable(partitioned = false): Promise<HadoopCatalog> {
-  const catalog = new HadoopCatalog(new MemoryFileIO(), 'memory://warehouse');
+/** A fresh warehouse (in memory unless another FileIO is given) with the table created, partitioned by region when asked. */
+export async function newTable(partitioned = false, io: FileIO = new MemoryFileIO()): Promise<HadoopCatalog> {
+  const catalog = new HadoopCatalog(io, 'memory://warehouse');
   await catalog.createTable(TABLE, partitioned ? { schema: SCHEMA, spec: BY_REGION } : { schema: SCHEMA });
   return catalog;
 }

@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../shared/errors';
+import type { WriteFileOptions } from '../../../shared/iceberg/io/file-io';
+import { MemoryFileIO } from '../../../shared/iceberg/io/memory-file-io';
 import { ManifestContent } from '../../../shared/iceberg/spec/manifest';
 import { currentSnapshot } from '../../../shared/iceberg/spec/table-metadata';
 import { liveEntries, snapshotManifests } from '../../../shared/iceberg/transaction/manifest-files';
@@ -24,6 +26,56 @@ async function withData(ids: number[]) {
   await fastAppend(catalog, TABLE, { dataFiles: [file] });
   return { catalog, file, metadata: (await catalog.loadTable(TABLE)).metadata };
 }
+
+/** Runs `race` (another writer's commit) just before the next commit point is written, once. */
+class RacingIO extends MemoryFileIO {
+  race?: () => Promise<void>;
+  override async write(location: string, data: Uint8Array, options?: WriteFileOptions): Promise<void> {
+    const race = options?.exclusive ? this.race : undefined;
+    if (race) {
+      this.race = undefined;
+      await race();
+    }
+    return super.write(location, data, options);
+  }
+}
+
+const noSleep = { sleep: async () => undefined };
+
+describe('row delta under concurrent commits', () => {
+  it('retries on top of a concurrent append and keeps both', async () => {
+    const io = new RacingIO();
+    const catalog = await newTable(false, io);
+    const a = await writeData(catalog, [row(0), row(1)]);
+    await fastAppend(catalog, TABLE, { dataFiles: [a] });
+    const metadata = (await catalog.loadTable(TABLE)).metadata;
+    const deletes = await writePositionDeletes(catalog.io, metadata, [{ filePath: a.filePath, pos: 0n }]);
+    const other = await writeData(catalog, [row(7)]);
+    io.race = async () => {
+      await fastAppend(catalog, TABLE, { dataFiles: [other] });
+    };
+    const result = await rowDelta(catalog, TABLE, { deleteFiles: [deletes], ...noSleep });
+    expect(result.attempts).toBe(2);
+    expect(result.table.metadata.snapshots.map((s) => s.summary.operation)).toEqual(['append', 'append', 'delete']);
+    expect(currentSnapshot(result.table.metadata)!.summary['total-data-files']).toBe('2');
+    expect(await scanIds(catalog)).toEqual([1, 7]);
+  });
+
+  it('fails when a concurrent commit removed the data file its deletes point into', async () => {
+    const io = new RacingIO();
+    const catalog = await newTable(false, io);
+    const a = await writeData(catalog, [row(0), row(1)]);
+    await fastAppend(catalog, TABLE, { dataFiles: [a] });
+    const metadata = (await catalog.loadTable(TABLE)).metadata;
+    const deletes = await writePositionDeletes(catalog.io, metadata, [{ filePath: a.filePath, pos: 0n }]);
+    const rewritten = await writeData(catalog, [row(0), row(1)]);
+    io.race = async () => {
+      await overwrite(catalog, TABLE, { deleteWhere: () => true, dataFiles: [rewritten] });
+    };
+    await expect(rowDelta(catalog, TABLE, { deleteFiles: [deletes], ...noSleep })).rejects.toThrow(/not live in the table/);
+    expect(await scanIds(catalog)).toEqual([0, 1]);
+  });
+});
 
 describe('row delta', () => {
   it('records the operation and the delete summary keys, with running totals and a caller property', async () => {

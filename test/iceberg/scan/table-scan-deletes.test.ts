@@ -9,6 +9,7 @@ import { bindByName } from '../../../shared/iceberg/spec/expressions';
 import { currentSnapshot } from '../../../shared/iceberg/spec/table-metadata';
 import { liveEntries, liveFiles } from '../../../shared/iceberg/transaction/manifest-files';
 import { rowDelta } from '../../../shared/iceberg/transaction/row-delta';
+import { setPartitionSpec } from '../../../shared/iceberg/transaction/table-evolution';
 import { fastAppend } from '../../../shared/iceberg/transaction/table-operations';
 import { writeEqualityDeletes, writePositionDeletes } from '../../../shared/iceberg/writer/delete-writer';
 import { SCHEMA, TABLE, idsWithout, newTable, row, scanIds, writeData } from './delete-fixtures';
@@ -219,6 +220,19 @@ describe('partitioned tables', () => {
     await rowDelta(catalog, TABLE, { deleteFiles: [equality, position] });
     const rows = await scanToArray(catalog.io, (await catalog.loadTable(TABLE)).metadata);
     expect(rows.map((r) => `${r[2] as string}:${(r[0] as bigint).toString()}`).sort()).toEqual(['eu:2', 'us:1']);
+  });
+
+  it('an equality delete of the unpartitioned spec applies across the partitions of a later spec', async () => {
+    const catalog = await newTable();
+    await fastAppend(catalog, TABLE, { dataFiles: [await writeData(catalog, [row(1), row(2)])] });
+    const unpartitioned = (await catalog.loadTable(TABLE)).metadata;
+    await setPartitionSpec(catalog, TABLE, [{ source: 'region', transform: 'identity' }]);
+    const eu = await writeData(catalog, [row(1, 'eu'), row(3, 'eu')], ['eu']);
+    const us = await writeData(catalog, [row(1, 'us'), row(4, 'us')], ['us']);
+    await fastAppend(catalog, TABLE, { dataFiles: [eu, us] });
+    const global = await writeEqualityDeletes(catalog.io, unpartitioned, [1], [[1n]], { specId: 0 });
+    await rowDelta(catalog, TABLE, { deleteFiles: [global], deleteSpecId: 0 });
+    expect(await scanIds(catalog)).toEqual([2, 3, 4]);
   });
 
   it('a position delete filed under another partition does not apply', async () => {

@@ -8,6 +8,7 @@ import { ValidationError } from '../../errors';
 import type { Catalog, Table } from '../catalog/catalog';
 import type { TableIdentifier } from '../catalog/table-identifier';
 import { type DataFile, DataFileContent, ManifestContent, type ManifestEntry, ManifestEntryStatus, type ManifestFile } from '../spec/manifest';
+import { type DataFileRef, type DeleteFileEntry, deleteApplies, isUnpartitioned } from '../spec/delete-files';
 import { currentSchema, currentSnapshot, specById } from '../spec/table-metadata';
 import type { PrimitiveValue } from '../spec/values';
 import { type CommitPlan, type CommitWithRetryOptions, commitWithRetry } from './commit-retry';
@@ -87,8 +88,9 @@ export async function fastAppend(catalog: Catalog, id: TableIdentifier, options:
 /** Options of overwrite. */
 export interface OverwriteOptions extends SnapshotOperationOptions {
   /**
-   * Chooses the live files to remove (evaluated against the snapshot the attempt builds on): data files and
-   * delete files alike, so replacing a whole table also drops the deletes that applied to its old rows.
+   * Chooses the live data files to remove (evaluated against the snapshot the attempt builds on). Delete files are
+   * not chosen: one is removed when no data file that stays is one it applies to (replacing a whole table drops
+   * them all), so no deleted row comes back.
    */
   deleteWhere: (file: DataFile) => boolean;
   /** Data files to add in the same snapshot. */
@@ -110,11 +112,33 @@ export async function overwrite(catalog: Catalog, id: TableIdentifier, options: 
     const deleted: ChangeCounts = { files: 0, records: 0n, bytes: 0n };
     const removedDeleteFiles: DataFile[] = [];
     const partitions = new Set(addedEntries.map(partitionKey));
-    for (const manifest of await snapshotManifests(catalog.io, currentSnapshot(base.metadata))) {
-      const entries = await manifestEntries(catalog.io, manifest);
-      const live = entries.filter((e) => e.status !== ManifestEntryStatus.Deleted);
-      const doomed = new Set(live.filter((e) => options.deleteWhere(e.dataFile)));
-      if (doomed.size === 0) {
+    const manifests = await Promise.all(
+      (await snapshotManifests(catalog.io, currentSnapshot(base.metadata))).map(async (manifest) => ({
+        manifest,
+        live: (await manifestEntries(catalog.io, manifest)).filter((e) => e.status !== ManifestEntryStatus.Deleted),
+      })),
+    );
+    const doomed = new Set<ManifestEntry>();
+    const remaining: DataFileRef[] = [];
+    for (const { manifest, live } of manifests) {
+      if (manifest.content !== ManifestContent.Data) continue;
+      for (const e of live) {
+        if (options.deleteWhere(e.dataFile)) doomed.add(e);
+        else remaining.push({ file: e.dataFile, sequenceNumber: e.sequenceNumber ?? 0n, specId: manifest.partitionSpecId });
+      }
+    }
+    // A delete file goes once no remaining data file is one it applies to (the added ones come later, so none
+    // is): dropping it earlier would bring deleted rows back.
+    for (const { manifest, live } of manifests) {
+      if (manifest.content === ManifestContent.Data) continue;
+      const global = isUnpartitioned(specById(base.metadata, manifest.partitionSpecId));
+      for (const e of live) {
+        const entry: DeleteFileEntry = { file: e.dataFile, sequenceNumber: e.sequenceNumber ?? 0n, specId: manifest.partitionSpecId, global };
+        if (!remaining.some((data) => deleteApplies(entry, data))) doomed.add(e);
+      }
+    }
+    for (const { manifest, live } of manifests) {
+      if (!live.some((e) => doomed.has(e))) {
         kept.push(manifest);
         continue;
       }
@@ -122,7 +146,8 @@ export async function overwrite(catalog: Catalog, id: TableIdentifier, options: 
       const next: ManifestEntry[] = live.map((e) =>
         doomed.has(e) ? { ...e, status: ManifestEntryStatus.Deleted, snapshotId } : { ...e, status: ManifestEntryStatus.Existing },
       );
-      for (const e of doomed) {
+      for (const e of live) {
+        if (!doomed.has(e)) continue;
         partitions.add(partitionKey(e));
         if (e.dataFile.content !== DataFileContent.Data) {
           removedDeleteFiles.push(e.dataFile);

@@ -162,6 +162,32 @@ describe('row delta', () => {
     expect(await scanIds(catalog)).toEqual([7]);
   });
 
+  it('an overwrite never removes a delete file that still applies to a data file it keeps', async () => {
+    const catalog = await newTable();
+    const a = await writeData(catalog, [row(0), row(1), row(2)]);
+    const b = await writeData(catalog, [row(10), row(11), row(12)]);
+    await fastAppend(catalog, TABLE, { dataFiles: [a, b] });
+    const metadata = (await catalog.loadTable(TABLE)).metadata;
+    const intoA = await writePositionDeletes(catalog.io, metadata, [{ filePath: a.filePath, pos: 1n }]);
+    const intoB = await writePositionDeletes(catalog.io, metadata, [{ filePath: b.filePath, pos: 0n }]);
+    const byKey = await writeEqualityDeletes(catalog.io, metadata, [1], [[11n]]);
+    await rowDelta(catalog, TABLE, { deleteFiles: [intoA, intoB, byKey] });
+    expect(await scanIds(catalog)).toEqual([0, 2, 12]);
+
+    // A predicate that happens to match the delete files' record counts (1) matches no data file: nothing changes.
+    await overwrite(catalog, TABLE, { deleteWhere: (f) => f.recordCount === 1n });
+    expect(await scanIds(catalog)).toEqual([0, 2, 12]);
+
+    // Replacing file a drops the delete into a only; the deletes into b stay with b.
+    const replaced = await overwrite(catalog, TABLE, { deleteWhere: (f) => f.filePath === a.filePath, dataFiles: [await writeData(catalog, [row(20)])] });
+    expect(currentSnapshot(replaced.table.metadata)!.summary).toMatchObject({
+      'removed-delete-files': '1',
+      'total-delete-files': '2',
+      'deleted-data-files': '1',
+    });
+    expect(await scanIds(catalog)).toEqual([12, 20]);
+  });
+
   it('snapshot expiry keeps a delete file while a snapshot references it and deletes it after', async () => {
     const { catalog, file, metadata } = await withData([0, 1, 2]);
     const deletes = await writePositionDeletes(catalog.io, metadata, [{ filePath: file.filePath, pos: 1n }]);

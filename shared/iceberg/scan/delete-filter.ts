@@ -55,7 +55,7 @@ export class DeleteLoader {
     private readonly schema: Schema,
   ) {}
 
-  /** The deleted positions of one data file (sorted, distinct). */
+  /** The distinct deleted positions of one data file. */
   async deletedPositions(dataFilePath: string, deletes: readonly DeleteFileEntry[]): Promise<Set<bigint>> {
     const out = new Set<bigint>();
     for (const d of deletes) {

@@ -196,7 +196,7 @@ export async function liveEntries(io: FileIO, snapshot: Snapshot | undefined): P
 export class DeleteFilesNotApplied extends ValidationError {
   constructor(snapshot: Snapshot | undefined, count: number) {
     super(
-      `snapshot ${String(snapshot?.['snapshot-id'])} has ${count} row-level delete file(s); this count of data files alone would include deleted rows (scan the table, which applies them)`,
+      `snapshot ${String(snapshot?.['snapshot-id'])} has ${count} row-level delete file(s): its data files alone, and their record counts, include deleted rows (read it through the scan, which applies the deletes)`,
     );
   }
 }

@@ -90,6 +90,7 @@ function dataFileDecoder(file: WriterRecord, named: Map<string, AvroSchema>): (r
   const splitOffsets = file.name(132, 'split_offsets');
   const equalityIds = file.name(135, 'equality_ids');
   const sortOrderId = file.name(140, 'sort_order_id');
+  const referencedDataFile = file.name(143, 'referenced_data_file');
   const partitionOf = (record: AvroRecord): Value[] => partitionNames.map((name, i) => converters[i]!.fromDatum(record[name] ?? null));
 
   return (record, index) => {
@@ -125,6 +126,8 @@ function dataFileDecoder(file: WriterRecord, named: Map<string, AvroSchema>): (r
     if (ids !== undefined) out.equalityIds = ids as number[];
     const order = present(record, sortOrderId);
     if (order !== undefined) out.sortOrderId = order as number;
+    const referenced = present(record, referencedDataFile);
+    if (referenced !== undefined) out.referencedDataFile = referenced as string;
     return out;
   };
 }

@@ -55,6 +55,7 @@ export function manifestEntrySchema(partitionType: StructType): AvroRecordSchema
       optionalField(132, 'split_offsets', list(133, 'long')),
       optionalField(135, 'equality_ids', list(136, 'int')),
       optionalField(140, 'sort_order_id', 'int'),
+      optionalField(143, 'referenced_data_file', 'string'),
     ],
   };
   return {

@@ -83,6 +83,12 @@ function entryRecord(entry: ManifestEntry, content: ManifestContent, toPartition
     throw new ValidationError(`${where}: invalid status ${String(entry.status)}`);
   }
   const isData = file.content === DataFileContent.Data;
+  if (file.content === DataFileContent.EqualityDeletes && (file.equalityIds === undefined || file.equalityIds.length === 0)) {
+    throw new ValidationError(`${where}: an equality delete file needs its equality field ids`);
+  }
+  if (file.content !== DataFileContent.PositionDeletes && file.referencedDataFile !== undefined) {
+    throw new ValidationError(`${where}: only a position delete file refers to a data file`);
+  }
   if (isData !== (content === ManifestContent.Data)) {
     throw new ValidationError(
       `${where}: a ${isData ? 'data' : 'delete'} file cannot be listed in a ${content === ManifestContent.Data ? 'data' : 'delete'} manifest`,
@@ -115,6 +121,7 @@ function dataFileRecord(file: DataFile, toPartition: PartitionEncoder, where: st
     split_offsets: file.splitOffsets ?? null,
     equality_ids: file.equalityIds ?? null,
     sort_order_id: file.sortOrderId ?? null,
+    referenced_data_file: file.referencedDataFile ?? null,
   };
 }
 

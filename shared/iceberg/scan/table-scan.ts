@@ -1,20 +1,22 @@
 /**
  * Reading a table: pick the snapshot (current, by id, or as of a time), prune manifests by their partition
- * summaries, prune files by partition values and column metrics, then read the surviving data files by field id
- * and apply the filter to each row.
+ * summaries, prune files by partition values and column metrics, attach to each surviving data file the delete
+ * files that apply to it, then read the data files by field id, drop deleted rows and apply the filter to each row.
  */
 import { ValidationError } from '../../errors';
 import type { FileIO } from '../io/file-io';
 import { readDataFile } from '../parquet/parquet-reader';
 import { InclusiveMetricsEvaluator, compilePartitionFilter, compileRowFilter, manifestMightMatch, projectInclusive } from '../spec/evaluators';
 import { ALWAYS_TRUE, type Expression } from '../spec/expressions';
-import { type DataFile, type FieldSummary, ManifestContent, ManifestEntryStatus } from '../spec/manifest';
+import { type DeleteFileEntry, isUnpartitioned } from '../spec/delete-files';
+import { type DataFile, DataFileContent, type FieldSummary, ManifestContent, ManifestEntryStatus, type ManifestFile } from '../spec/manifest';
 import { partitionType } from '../spec/partition-type';
 import { type Schema, indexFields } from '../spec/schema';
 import type { Snapshot } from '../spec/snapshot';
 import { type TableMetadata, currentSchema, currentSnapshot, schemaById, snapshotAsOf, snapshotById, specById } from '../spec/table-metadata';
 import type { Row } from '../spec/values';
 import { manifestEntries, snapshotManifests } from '../transaction/manifest-files';
+import { DeleteFileIndex, DeleteLoader } from './delete-filter';
 
 /** What to read. */
 export interface ScanOptions {
@@ -34,6 +36,8 @@ export interface FileScanTask {
   specId: number;
   /** Data sequence number of the file. */
   sequenceNumber: bigint;
+  /** The delete files that apply to this data file (empty when none does). */
+  deletes: DeleteFileEntry[];
 }
 
 /** The planned scan: the snapshot, the schema rows come back in, and the files to read. */
@@ -42,7 +46,7 @@ export interface ScanPlan {
   /** Schema of the snapshot (time travel reads with the schema of its time), projected to `columns`. */
   schema: Schema;
   tasks: FileScanTask[];
-  /** The output schema plus columns only the filter needs. */
+  /** The output schema plus columns only the filter or the equality deletes need. */
   readSchema: Schema;
   /** The row filter, applied exactly to every row read. */
   filter: Expression;
@@ -91,10 +95,10 @@ export async function planScan(io: FileIO, metadata: TableMetadata, options: Sca
     }
     return p;
   };
-  for (const manifest of await snapshotManifests(io, snapshot)) {
-    if (manifest.content !== ManifestContent.Data) {
-      throw new ValidationError('the table has delete files, which this reader does not apply yet');
-    }
+  const manifests = await snapshotManifests(io, snapshot);
+  const deletes = new DeleteFileIndex(await deleteEntries(io, metadata, manifests));
+  for (const manifest of manifests) {
+    if (manifest.content !== ManifestContent.Data) continue;
     const p = pruner(manifest.partitionSpecId);
     if (manifest.partitions && !p.manifest(manifest.partitions)) {
       skipped.manifests++;
@@ -106,22 +110,82 @@ export async function planScan(io: FileIO, metadata: TableMetadata, options: Sca
         skipped.files++;
         continue;
       }
-      tasks.push({ dataFile: entry.dataFile, specId: manifest.partitionSpecId, sequenceNumber: entry.sequenceNumber ?? 0n });
+      const ref = { file: entry.dataFile, specId: manifest.partitionSpecId, sequenceNumber: entry.sequenceNumber ?? 0n };
+      tasks.push({ dataFile: entry.dataFile, specId: ref.specId, sequenceNumber: ref.sequenceNumber, deletes: deletes.forDataFile(ref) });
     }
   }
-  return { snapshot, schema, readSchema: withFilterColumns(schema, fullSchema, filter), filter, tasks, skipped };
+  const equalityIds = tasks.flatMap((t) => t.deletes.flatMap((d) => d.file.equalityIds ?? []));
+  return { snapshot, schema, readSchema: withExtraColumns(schema, fullSchema, filter, equalityIds), filter, tasks, skipped };
 }
 
-/** Reads the rows of a planned scan in batches, filtered exactly, with columns in the plan's schema order. */
+/** The live delete files of a snapshot's delete manifests. */
+async function deleteEntries(io: FileIO, metadata: TableMetadata, manifests: readonly ManifestFile[]): Promise<DeleteFileEntry[]> {
+  const out: DeleteFileEntry[] = [];
+  for (const manifest of manifests) {
+    if (manifest.content !== ManifestContent.Deletes) continue;
+    const global = isUnpartitioned(specById(metadata, manifest.partitionSpecId));
+    for (const entry of await manifestEntries(io, manifest)) {
+      if (entry.status === ManifestEntryStatus.Deleted) continue;
+      const content = entry.dataFile.content;
+      if (content !== DataFileContent.PositionDeletes && content !== DataFileContent.EqualityDeletes) {
+        throw new ValidationError(`delete manifest ${manifest.manifestPath} lists ${entry.dataFile.filePath} with content ${String(content)}`);
+      }
+      out.push({ file: entry.dataFile, sequenceNumber: entry.sequenceNumber ?? 0n, specId: manifest.partitionSpecId, global });
+    }
+  }
+  return out;
+}
+
+/** Reads the rows of a planned scan in batches, deleted rows dropped, filtered exactly, with columns in the plan's schema order. */
 export async function* readScan(io: FileIO, plan: ScanPlan): AsyncIterable<Row[]> {
   const rowFilter = plan.filter.op === 'true' ? undefined : compileRowFilter(plan.filter, plan.readSchema);
   const extra = plan.readSchema.fields.length - plan.schema.fields.length;
+  const loader = new DeleteLoader(io, plan.readSchema);
   for (const task of plan.tasks) {
-    for await (const batch of readDataFile(io, task.dataFile.filePath, plan.readSchema)) {
+    for await (const batch of readTask(io, task, plan.readSchema, loader)) {
       const rows = rowFilter ? batch.filter(rowFilter) : batch;
       if (rows.length > 0) yield extra === 0 ? rows : rows.map((r) => r.slice(0, r.length - extra));
     }
   }
+}
+
+/** One data file's rows as `schema` (which holds its equality-delete columns), deleted rows dropped. */
+async function* readTask(io: FileIO, task: FileScanTask, schema: Schema, loader: DeleteLoader): AsyncIterable<Row[]> {
+  const keep = await loader.keeper(task.dataFile.filePath, task.deletes);
+  let position = 0;
+  for await (const batch of readDataFile(io, task.dataFile.filePath, schema)) {
+    if (!keep) {
+      yield batch;
+      continue;
+    }
+    const kept: Row[] = [];
+    for (const row of batch) if (keep(row, position++)) kept.push(row);
+    if (kept.length > 0) yield kept;
+  }
+}
+
+/**
+ * The rows a planned scan would return, without the filter: record counts where no delete applies, record count
+ * minus the distinct deleted positions where only position deletes do, and the rows read where equality deletes do.
+ * The plan must be unfiltered (a filter's rows can only be counted by reading them).
+ */
+export async function countScanRows(io: FileIO, plan: ScanPlan): Promise<bigint> {
+  if (plan.filter.op !== 'true') throw new ValidationError('countScanRows counts an unfiltered scan');
+  const loader = new DeleteLoader(io, plan.readSchema);
+  let total = 0n;
+  for (const task of plan.tasks) {
+    const records = task.dataFile.recordCount;
+    if (task.deletes.length === 0) total += records;
+    else if (task.deletes.every((d) => d.file.content === DataFileContent.PositionDeletes)) {
+      const positions = await loader.deletedPositions(task.dataFile.filePath, task.deletes);
+      let deleted = 0n;
+      for (const pos of positions) if (pos < records) deleted++;
+      total += records - deleted;
+    } else {
+      for await (const batch of readTask(io, task, plan.readSchema, loader)) total += BigInt(batch.length);
+    }
+  }
+  return total;
 }
 
 /** Plans and reads a table in one call; collects every row (for tests and small tables). */
@@ -142,9 +206,9 @@ function project(schema: Schema, columns: string[] | undefined): Schema {
   return { ...schema, fields };
 }
 
-/** The projection plus any top-level columns the filter needs (read, tested, then sliced off). */
-function withFilterColumns(projected: Schema, full: Schema, filter: Expression): Schema {
-  const wanted = new Set<number>();
+/** The projection plus any top-level columns the filter or the equality deletes need (read, tested, then sliced off). */
+function withExtraColumns(projected: Schema, full: Schema, filter: Expression, equalityIds: readonly number[]): Schema {
+  const wanted = new Set<number>(equalityIds);
   const visit = (e: Expression): void => {
     if ('fieldId' in e) wanted.add(e.fieldId);
     else if ('left' in e) {

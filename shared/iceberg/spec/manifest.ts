@@ -42,8 +42,11 @@ export interface DataFile {
   upperBounds?: Map<number, Uint8Array>;
   keyMetadata?: Uint8Array;
   splitOffsets?: bigint[];
+  /** Field ids whose values identify the deleted rows (equality delete files only). */
   equalityIds?: number[];
   sortOrderId?: number;
+  /** The one data file every row of a position delete file refers to, when there is only one (field 143). */
+  referencedDataFile?: string;
 }
 
 /** One entry of a manifest. Null sequence numbers / snapshot id are inherited from the manifest list. */

@@ -9,8 +9,10 @@ import { readManifestList } from '../avro/manifest-list';
 import type { FileIO } from '../io/file-io';
 import { compareValues } from '../spec/compare';
 import { serializeValue } from '../spec/conversions';
+import { ValidationError } from '../../errors';
 import {
   type DataFile,
+  DataFileContent,
   type FieldSummary,
   ManifestContent,
   type ManifestEntry,
@@ -55,7 +57,26 @@ export async function writeDataManifest(io: FileIO, metadata: TableMetadata, fil
   return writeManifestFile(io, schema, spec, entries, options.location ?? newManifestLocation(metadata));
 }
 
-/** Writes entries as a manifest and describes it for a manifest list (counts and partition summaries). */
+/**
+ * Writes one manifest of ADDED delete files (position or equality deletes, content 1) whose snapshot id and
+ * sequence numbers are inherited from the snapshot that commits it, and returns its manifest-list record.
+ */
+export async function writeDeleteManifest(
+  io: FileIO,
+  metadata: TableMetadata,
+  files: DataFile[],
+  options: WriteDataManifestOptions = {},
+): Promise<ManifestFile> {
+  for (const file of files) {
+    if (file.content === DataFileContent.Data) throw new ValidationError(`${file.filePath} is a data file, not a delete file`);
+  }
+  return writeDataManifest(io, metadata, files, options);
+}
+
+/**
+ * Writes entries as a manifest and describes it for a manifest list (counts and partition summaries). A manifest
+ * holds data files or delete files, never both; its content follows from its entries (data when there are none).
+ */
 export async function writeManifestFile(
   io: FileIO,
   schema: Schema,
@@ -65,7 +86,8 @@ export async function writeManifestFile(
   addedSnapshotId: bigint = UNASSIGNED_SEQUENCE_NUMBER,
 ): Promise<ManifestFile> {
   const type = partitionType(spec, schema);
-  const bytes = writeManifest(entries, { schema, spec, partitionType: type, content: ManifestContent.Data });
+  const content = entries.length > 0 && entries[0]!.dataFile.content !== DataFileContent.Data ? ManifestContent.Deletes : ManifestContent.Data;
+  const bytes = writeManifest(entries, { schema, spec, partitionType: type, content });
   await io.write(location, bytes);
   const count = (status: ManifestEntryStatus) => entries.filter((e) => e.status === status);
   const rows = (list: ManifestEntry[]) => list.reduce((sum, e) => sum + e.dataFile.recordCount, 0n);
@@ -74,7 +96,7 @@ export async function writeManifestFile(
     manifestPath: location,
     manifestLength: BigInt(bytes.length),
     partitionSpecId: spec['spec-id'],
-    content: ManifestContent.Data,
+    content,
     sequenceNumber: UNASSIGNED_SEQUENCE_NUMBER,
     minSequenceNumber:
       explicitSeqs.length > 0 && explicitSeqs.length === entries.length ? explicitSeqs.reduce((a, b) => (a < b ? a : b)) : UNASSIGNED_SEQUENCE_NUMBER,
@@ -140,14 +162,41 @@ export function inheritFromManifest(entry: ManifestEntry, manifest: ManifestFile
   return inherited;
 }
 
-/** Live (not deleted) data files of a snapshot with their entries. */
-export async function liveEntries(io: FileIO, snapshot: Snapshot | undefined): Promise<Array<{ manifest: ManifestFile; entry: ManifestEntry }>> {
-  const out: Array<{ manifest: ManifestFile; entry: ManifestEntry }> = [];
+/** A live entry of a snapshot and the manifest that lists it. */
+export interface LiveEntry {
+  manifest: ManifestFile;
+  entry: ManifestEntry;
+}
+
+/** Live (not deleted) data files and delete files of a snapshot, with their entries. */
+export async function liveFiles(io: FileIO, snapshot: Snapshot | undefined): Promise<{ data: LiveEntry[]; deletes: LiveEntry[] }> {
+  const data: LiveEntry[] = [];
+  const deletes: LiveEntry[] = [];
   for (const manifest of await snapshotManifests(io, snapshot)) {
-    if (manifest.content !== ManifestContent.Data) continue;
+    const into = manifest.content === ManifestContent.Data ? data : deletes;
     for (const entry of await manifestEntries(io, manifest)) {
-      if (entry.status !== ManifestEntryStatus.Deleted) out.push({ manifest, entry });
+      if (entry.status !== ManifestEntryStatus.Deleted) into.push({ manifest, entry });
     }
   }
-  return out;
+  return { data, deletes };
+}
+
+/**
+ * Live data files of a snapshot with their entries. Refuses a snapshot with live delete files: its data files'
+ * record counts and contents are no longer its rows, and a caller that does not apply the deletes would count or
+ * copy deleted rows (liveFiles and the scan apply them).
+ */
+export async function liveEntries(io: FileIO, snapshot: Snapshot | undefined): Promise<LiveEntry[]> {
+  const { data, deletes } = await liveFiles(io, snapshot);
+  if (deletes.length > 0) throw new DeleteFilesNotApplied(snapshot, deletes.length);
+  return data;
+}
+
+/** A reader of data files alone met a snapshot with row-level delete files. */
+export class DeleteFilesNotApplied extends ValidationError {
+  constructor(snapshot: Snapshot | undefined, count: number) {
+    super(
+      `snapshot ${String(snapshot?.['snapshot-id'])} has ${count} row-level delete file(s): its data files alone, and their record counts, include deleted rows (read it through the scan, which applies the deletes)`,
+    );
+  }
 }

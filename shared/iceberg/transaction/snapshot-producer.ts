@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { writeManifestList } from '../avro/manifest-list';
 import type { Table } from '../catalog/catalog';
 import type { FileIO } from '../io/file-io';
-import type { ManifestFile } from '../spec/manifest';
+import { type DataFile, DataFileContent, type ManifestFile } from '../spec/manifest';
 import { MAIN_BRANCH, type Snapshot, type SnapshotOperation, type SnapshotSummary } from '../spec/snapshot';
 import { type TableMetadata, currentSchema, currentSnapshot } from '../spec/table-metadata';
 import type { CommitPlan } from './commit-retry';
@@ -21,6 +21,34 @@ export interface ChangeCounts {
   bytes: bigint;
 }
 
+/** Delete files a change adds or removes, by kind, with the deletes they hold. */
+export interface DeleteCounts {
+  positionFiles: number;
+  equalityFiles: number;
+  positionDeletes: bigint;
+  equalityDeletes: bigint;
+  bytes: bigint;
+}
+
+/** No delete files. */
+export const NO_DELETES: Readonly<DeleteCounts> = Object.freeze({ positionFiles: 0, equalityFiles: 0, positionDeletes: 0n, equalityDeletes: 0n, bytes: 0n });
+
+/** The delete counts of some files (data files among them are not counted). */
+export function deleteCounts(files: readonly DataFile[]): DeleteCounts {
+  const out: DeleteCounts = { ...NO_DELETES };
+  for (const file of files) {
+    if (file.content === DataFileContent.PositionDeletes) {
+      out.positionFiles++;
+      out.positionDeletes += file.recordCount;
+    } else if (file.content === DataFileContent.EqualityDeletes) {
+      out.equalityFiles++;
+      out.equalityDeletes += file.recordCount;
+    } else continue;
+    out.bytes += file.fileSizeInBytes;
+  }
+  return out;
+}
+
 /** What a snapshot changes, relative to its parent. */
 export interface SnapshotChange {
   operation: SnapshotOperation;
@@ -28,8 +56,12 @@ export interface SnapshotChange {
   newManifests: ManifestFile[];
   /** Manifests of the parent carried over unchanged. */
   keptManifests: ManifestFile[];
+  /** Data files added and removed. */
   added: ChangeCounts;
   deleted: ChangeCounts;
+  /** Delete files added and removed (none when absent). */
+  addedDeletes?: DeleteCounts;
+  removedDeletes?: DeleteCounts;
   /** Partitions touched (for changed-partition-count). */
   changedPartitions: number;
   /** Extra summary properties, e.g. a run id. */
@@ -104,12 +136,25 @@ function summarize(change: SnapshotChange, parent: Snapshot | undefined, operati
   const put = (key: string, value: number | bigint) => {
     if (value !== 0 && value !== 0n) summary[key] = String(value);
   };
+  const added = change.addedDeletes ?? NO_DELETES;
+  const removed = change.removedDeletes ?? NO_DELETES;
+  // Key names as the spec's snapshot summary and the Java implementation write them; file sizes count delete files.
   put('added-data-files', change.added.files);
+  put('added-delete-files', added.positionFiles + added.equalityFiles);
+  put('added-position-delete-files', added.positionFiles);
+  put('added-equality-delete-files', added.equalityFiles);
   put('added-records', change.added.records);
-  put('added-files-size', change.added.bytes);
+  put('added-position-deletes', added.positionDeletes);
+  put('added-equality-deletes', added.equalityDeletes);
+  put('added-files-size', change.added.bytes + added.bytes);
   put('deleted-data-files', change.deleted.files);
+  put('removed-delete-files', removed.positionFiles + removed.equalityFiles);
+  put('removed-position-delete-files', removed.positionFiles);
+  put('removed-equality-delete-files', removed.equalityFiles);
   put('deleted-records', change.deleted.records);
-  put('removed-files-size', change.deleted.bytes);
+  put('removed-position-deletes', removed.positionDeletes);
+  put('removed-equality-deletes', removed.equalityDeletes);
+  put('removed-files-size', change.deleted.bytes + removed.bytes);
   summary['changed-partition-count'] = String(change.changedPartitions);
   const total = (key: string, delta: bigint) => {
     const before = parent ? parent.summary[key] : '0';
@@ -117,11 +162,11 @@ function summarize(change: SnapshotChange, parent: Snapshot | undefined, operati
     if (before !== undefined && /^\d+$/.test(before)) summary[key] = String(BigInt(before) + delta);
   };
   total('total-records', change.added.records - change.deleted.records);
-  total('total-files-size', change.added.bytes - change.deleted.bytes);
+  total('total-files-size', change.added.bytes + added.bytes - change.deleted.bytes - removed.bytes);
   total('total-data-files', BigInt(change.added.files - change.deleted.files));
-  total('total-delete-files', 0n);
-  total('total-position-deletes', 0n);
-  total('total-equality-deletes', 0n);
+  total('total-delete-files', BigInt(added.positionFiles + added.equalityFiles - removed.positionFiles - removed.equalityFiles));
+  total('total-position-deletes', added.positionDeletes - removed.positionDeletes);
+  total('total-equality-deletes', added.equalityDeletes - removed.equalityDeletes);
   summary[OPERATION_ID_PROPERTY] = operationId;
   return { ...summary, operation: change.operation } as SnapshotSummary;
 }

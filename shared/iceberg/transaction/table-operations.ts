@@ -7,12 +7,13 @@ import { randomUUID } from 'node:crypto';
 import { ValidationError } from '../../errors';
 import type { Catalog, Table } from '../catalog/catalog';
 import type { TableIdentifier } from '../catalog/table-identifier';
-import { type DataFile, type ManifestEntry, ManifestEntryStatus, type ManifestFile } from '../spec/manifest';
+import { type DataFile, DataFileContent, ManifestContent, type ManifestEntry, ManifestEntryStatus, type ManifestFile } from '../spec/manifest';
+import { type DataFileRef, type DeleteFileEntry, deleteApplies, isUnpartitioned } from '../spec/delete-files';
 import { currentSchema, currentSnapshot, specById } from '../spec/table-metadata';
 import type { PrimitiveValue } from '../spec/values';
 import { type CommitPlan, type CommitWithRetryOptions, commitWithRetry } from './commit-retry';
 import { manifestEntries, newManifestLocation, snapshotManifests, writeDataManifest, writeManifestFile } from './manifest-files';
-import { type ChangeCounts, findSnapshotByOperation, newSnapshotId, planSnapshot } from './snapshot-producer';
+import { type ChangeCounts, deleteCounts, findSnapshotByOperation, newSnapshotId, planSnapshot } from './snapshot-producer';
 
 /** Options shared by snapshot-producing operations. */
 export interface SnapshotOperationOptions extends Pick<CommitWithRetryOptions, 'maxAttempts' | 'baseDelayInMs' | 'maxDelayInMs' | 'sleep'> {
@@ -48,6 +49,8 @@ export async function fastAppend(catalog: Catalog, id: TableIdentifier, options:
   if ('done' in prepared) return prepared.done;
   const { operationId, manifests } = prepared;
   for (const m of manifests) {
+    if (m.content !== ManifestContent.Data)
+      throw new ValidationError(`manifest ${m.manifestPath} lists delete files; a fast append adds data files (use rowDelta)`);
     if (m.deletedFilesCount > 0 || m.existingFilesCount > 0) {
       throw new ValidationError(`manifest ${m.manifestPath} has existing or deleted entries; a fast append adds only new files`);
     }
@@ -84,7 +87,11 @@ export async function fastAppend(catalog: Catalog, id: TableIdentifier, options:
 
 /** Options of overwrite. */
 export interface OverwriteOptions extends SnapshotOperationOptions {
-  /** Chooses the live data files to remove (evaluated against the snapshot the attempt builds on). */
+  /**
+   * Chooses the live data files to remove (evaluated against the snapshot the attempt builds on). Delete files are
+   * not chosen: one is removed when no data file that stays is one it applies to (replacing a whole table drops
+   * them all), so no deleted row comes back.
+   */
   deleteWhere: (file: DataFile) => boolean;
   /** Data files to add in the same snapshot. */
   dataFiles?: DataFile[];
@@ -103,12 +110,35 @@ export async function overwrite(catalog: Catalog, id: TableIdentifier, options: 
     const kept: ManifestFile[] = [];
     const rewritten: ManifestFile[] = [];
     const deleted: ChangeCounts = { files: 0, records: 0n, bytes: 0n };
+    const removedDeleteFiles: DataFile[] = [];
     const partitions = new Set(addedEntries.map(partitionKey));
-    for (const manifest of await snapshotManifests(catalog.io, currentSnapshot(base.metadata))) {
-      const entries = await manifestEntries(catalog.io, manifest);
-      const live = entries.filter((e) => e.status !== ManifestEntryStatus.Deleted);
-      const doomed = new Set(live.filter((e) => options.deleteWhere(e.dataFile)));
-      if (doomed.size === 0) {
+    const manifests = await Promise.all(
+      (await snapshotManifests(catalog.io, currentSnapshot(base.metadata))).map(async (manifest) => ({
+        manifest,
+        live: (await manifestEntries(catalog.io, manifest)).filter((e) => e.status !== ManifestEntryStatus.Deleted),
+      })),
+    );
+    const doomed = new Set<ManifestEntry>();
+    const remaining: DataFileRef[] = [];
+    for (const { manifest, live } of manifests) {
+      if (manifest.content !== ManifestContent.Data) continue;
+      for (const e of live) {
+        if (options.deleteWhere(e.dataFile)) doomed.add(e);
+        else remaining.push({ file: e.dataFile, sequenceNumber: e.sequenceNumber ?? 0n, specId: manifest.partitionSpecId });
+      }
+    }
+    // A delete file goes once no remaining data file is one it applies to (the added ones come later, so none
+    // is): dropping it earlier would bring deleted rows back.
+    for (const { manifest, live } of manifests) {
+      if (manifest.content === ManifestContent.Data) continue;
+      const global = isUnpartitioned(specById(base.metadata, manifest.partitionSpecId));
+      for (const e of live) {
+        const entry: DeleteFileEntry = { file: e.dataFile, sequenceNumber: e.sequenceNumber ?? 0n, specId: manifest.partitionSpecId, global };
+        if (!remaining.some((data) => deleteApplies(entry, data))) doomed.add(e);
+      }
+    }
+    for (const { manifest, live } of manifests) {
+      if (!live.some((e) => doomed.has(e))) {
         kept.push(manifest);
         continue;
       }
@@ -116,11 +146,16 @@ export async function overwrite(catalog: Catalog, id: TableIdentifier, options: 
       const next: ManifestEntry[] = live.map((e) =>
         doomed.has(e) ? { ...e, status: ManifestEntryStatus.Deleted, snapshotId } : { ...e, status: ManifestEntryStatus.Existing },
       );
-      for (const e of doomed) {
+      for (const e of live) {
+        if (!doomed.has(e)) continue;
+        partitions.add(partitionKey(e));
+        if (e.dataFile.content !== DataFileContent.Data) {
+          removedDeleteFiles.push(e.dataFile);
+          continue;
+        }
         deleted.files++;
         deleted.records += e.dataFile.recordCount;
         deleted.bytes += e.dataFile.fileSizeInBytes;
-        partitions.add(partitionKey(e));
       }
       const spec = specById(base.metadata, manifest.partitionSpecId);
       const location = newManifestLocation(base.metadata, `m${attempt}`);
@@ -140,6 +175,7 @@ export async function overwrite(catalog: Catalog, id: TableIdentifier, options: 
           bytes: addedEntries.reduce((n, e) => n + e.dataFile.fileSizeInBytes, 0n),
         },
         deleted,
+        removedDeletes: deleteCounts(removedDeleteFiles),
         changedPartitions: partitions.size,
         ...(options.properties ? { properties: options.properties } : {}),
       },
@@ -152,7 +188,7 @@ export async function overwrite(catalog: Catalog, id: TableIdentifier, options: 
 }
 
 /** The common end of a snapshot operation: commit the planned snapshot with retry, recognised by its operation id. */
-async function commitSnapshotOperation(
+export async function commitSnapshotOperation(
   catalog: Catalog,
   id: TableIdentifier,
   options: SnapshotOperationOptions,
@@ -176,7 +212,7 @@ async function commitSnapshotOperation(
  * The common start of a snapshot operation: its id, the finding that a previous call already committed it, and
  * the manifests it adds (data files given directly are written into one new manifest first).
  */
-async function prepareOperation(
+export async function prepareOperation(
   catalog: Catalog,
   id: TableIdentifier,
   options: SnapshotOperationOptions & { dataFiles?: DataFile[]; manifests?: ManifestFile[] },
@@ -201,6 +237,7 @@ export function retryOptions(options: SnapshotOperationOptions): Omit<CommitWith
   return out;
 }
 
-function partitionKey(entry: ManifestEntry): string {
+/** A file's partition tuple as a string key (for counting changed partitions). */
+export function partitionKey(entry: ManifestEntry): string {
   return `${entry.dataFile.partition.map((v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : String(v as PrimitiveValue))).join('\u0000')}`;
 }

@@ -1,6 +1,6 @@
 /**
- * The Iceberg side of verification: streams a snapshot's rows (the compared columns, in their order) through
- * our reader. This is the verifier's JS hot loop; what each row feeds (row hashes, aggregates, samples, buckets)
+ * The Iceberg side of verification: streams a snapshot's live rows (the compared columns, in their order) through
+ * our reader, which drops the rows the snapshot's delete files delete. This is the verifier's JS hot loop; what each row feeds (row hashes, aggregates, samples, buckets)
  * is the caller's.
  */
 import { performance } from 'node:perf_hooks';
@@ -42,7 +42,9 @@ export async function scanTarget(
     ...(options.filter ? { filter: options.filter } : {}),
   });
   if (options.files !== undefined) {
-    // Without a filter every live file is planned, so each range of a pinned snapshot groups the same list.
+    // Without a filter every live file is planned, so each range of a pinned snapshot groups the same list. Each
+    // task carries its delete files, so a range drops its files' deleted rows itself; groups are sized by record
+    // counts, deleted rows included, which only skews their balance.
     const ordered = filesInOrder(plan.tasks);
     const group = groupFiles(
       ordered.map((t) => Number(t.dataFile.recordCount)),

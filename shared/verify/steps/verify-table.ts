@@ -395,7 +395,7 @@ async function verifyInSnapshot(
   const schema = compareSchemas(mapping.schema, currentSchema(metadata), source);
   const described: TableVerification = { ...base, columns: columns.map((c) => ({ name: c.name, type: typeToString(c.type) })) };
   const rows: RowSource = { relation: fromSql(source), params: [] };
-  const manifestCount = await manifestRowCount(io, snapshot);
+  const manifestCount = await manifestRowCount(io, metadata, snapshot);
 
   if (options.scanRanges === true) {
     // The scan ranges count, aggregate and (full) hash both sides, and find the samples' Iceberg rows;

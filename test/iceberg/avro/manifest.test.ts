@@ -51,6 +51,7 @@ function expectedRecord(entry: ManifestEntry, partition: Record<string, unknown>
       split_offsets: f.splitOffsets ?? null,
       equality_ids: f.equalityIds ?? null,
       sort_order_id: f.sortOrderId ?? null,
+      referenced_data_file: f.referencedDataFile ?? null,
     },
   };
 }
@@ -88,7 +89,7 @@ describe('manifests', () => {
     const schema = JSON.parse(meta['avro.schema']!) as SchemaNode;
     expect(missingIds(schema)).toEqual([]);
     const expected = [0, 1, 2, 3, 4, 100, 101, 102, 103, 104, 108, 109, 110, 117, 118, 119, 120, 121, 122, 125, 126, 127, 128, 129, 130];
-    expected.push(131, 132, 133, 134, 135, 136, 137, 138, 139, 140, ...PARTITION_TYPE.fields.map((f) => f.id));
+    expected.push(131, 132, 133, 134, 135, 136, 137, 138, 139, 140, 143, ...PARTITION_TYPE.fields.map((f) => f.id));
     expect(allIds(schema)).toEqual(expected.sort((a, b) => a - b));
     expect(schema.name).toBe('manifest_entry');
     const dataFile = schema.fields.find((f) => f.name === 'data_file')!.type;
@@ -110,10 +111,10 @@ describe('manifests', () => {
     expect(readManifest(bytes).metadata['partition-spec']).toBe('[]');
   });
 
-  it('writes delete manifests with equality ids', async () => {
+  it('writes delete manifests with equality ids and a position delete file’s referenced data file', async () => {
     const deletes: ManifestEntry[] = [
       { ...ENTRIES[0]!, dataFile: { ...ENTRIES[0]!.dataFile, content: DataFileContent.EqualityDeletes, equalityIds: [1, 12] } },
-      { ...ENTRIES[1]!, dataFile: { ...ENTRIES[1]!.dataFile, content: DataFileContent.PositionDeletes } },
+      { ...ENTRIES[1]!, dataFile: { ...ENTRIES[1]!.dataFile, content: DataFileContent.PositionDeletes, referencedDataFile: 's3://b/data/one.parquet' } },
     ];
     const bytes = writeManifest(deletes, { ...OPTIONS, content: ManifestContent.Deletes });
     const read = readManifest(bytes);
@@ -121,6 +122,14 @@ describe('manifests', () => {
     expect(read.entries).toEqual(deletes.map(asRead));
     const avsc = await avscDecode(bytes);
     expect((avsc.records[0] as { data_file: { equality_ids: number[] } }).data_file.equality_ids).toEqual([1, 12]);
+    expect((avsc.records[1] as { data_file: { content: number; referenced_data_file: string } }).data_file).toMatchObject({
+      content: 1,
+      referenced_data_file: 's3://b/data/one.parquet',
+    });
+    const misplaced = { ...deletes[0]!, dataFile: { ...deletes[0]!.dataFile, referencedDataFile: 'x' } };
+    expect(() => writeManifest([misplaced], { ...OPTIONS, content: ManifestContent.Deletes })).toThrow(/only a position delete file refers to a data file/);
+    const noIds = { ...deletes[0]!, dataFile: { ...deletes[0]!.dataFile, equalityIds: [] } };
+    expect(() => writeManifest([noIds], { ...OPTIONS, content: ManifestContent.Deletes })).toThrow(/needs its equality field ids/);
   });
 
   it('writes an empty manifest', () => {
@@ -183,7 +192,7 @@ describe('manifests written by other writers', () => {
     const schema = withoutIds(manifestEntrySchema(partitionType)) as { fields: { name: string; type: { fields: { name: string }[] } }[] };
     const dataFile = schema.fields[4]!.type;
     dataFile.fields = dataFile.fields.filter((f) => !['nan_value_counts', 'equality_ids', 'key_metadata'].includes(f.name));
-    dataFile.fields.push({ name: 'referenced_data_file', type: ['null', 'string'], default: null } as never);
+    dataFile.fields.push({ name: 'extra_field', type: ['null', 'string'], default: null } as never);
     const record = {
       status: 1,
       snapshot_id: 42n,
@@ -203,7 +212,8 @@ describe('manifests written by other writers', () => {
         upper_bounds: null,
         split_offsets: [4n],
         sort_order_id: null,
-        referenced_data_file: 's3://b/other.parquet',
+        referenced_data_file: null,
+        extra_field: 'ignored',
       },
     };
     const bytes = await avscEncode(schema, [record], 'null');

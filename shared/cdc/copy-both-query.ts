@@ -38,6 +38,7 @@ export class CopyBothQuery implements Submittable {
   private attached = false;
   private settled = false;
   private sentCopyDone = false;
+  private serverDone = false;
   /** Type of the message whose body is being read, or -1 between messages. */
   private code = -1;
   /** Body bytes of the current message still to come. */
@@ -140,14 +141,16 @@ export class CopyBothQuery implements Submittable {
         }
         this.code = code;
         // A CopyData body that is not all in this chunk is gathered into a buffer of its own.
-        if (code === COPY_DATA && this.remaining > end - pos) {
+        if (code === COPY_DATA && !this.serverDone && this.remaining > end - pos) {
           this.body = Buffer.allocUnsafe(this.remaining);
           this.bodyLength = 0;
         }
       }
       const n = Math.min(this.remaining, end - pos);
       if (this.code === COPY_DATA) {
-        if (this.body !== undefined) {
+        if (this.serverDone) {
+          // after the server's CopyDone: dropped
+        } else if (this.body !== undefined) {
           chunk.copy(this.body, this.bodyLength, pos, pos + n);
           this.bodyLength += n;
         } else {
@@ -159,19 +162,20 @@ export class CopyBothQuery implements Submittable {
       if (this.remaining > 0) break;
       const code = this.code;
       this.code = -1;
-      if (this.body !== undefined) {
+      if (this.body !== undefined && !this.serverDone) {
         const body = this.body;
         this.body = undefined;
         this.handlers.message(body, 0, body.length);
       }
       if (code === COPY_DONE) {
+        // The server may still send CopyData (a keepalive) after its CopyDone: those are read and dropped, and
+        // the socket goes back to pg at CommandComplete (or an error), the first message that is not ours.
+        this.serverDone = true;
         this.handlers.chunkDone();
         this.settle(() => this.handlers.end());
-        this.detach(chunk, pos);
-        return;
       }
     }
-    this.handlers.chunkDone();
+    if (!this.serverDone) this.handlers.chunkDone();
   }
 
   /** Gives the socket back to pg, with the bytes from `chunk[from]` on that it has not seen. */

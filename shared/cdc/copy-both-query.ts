@@ -49,10 +49,16 @@ export class CopyBothQuery implements Submittable {
   private readonly header = Buffer.alloc(HEADER_BYTES);
   private headerLength = 0;
 
+  /** Settles when pg has finished with the query (ReadyForQuery or a failure): the connection is free again. */
+  readonly finished: Promise<void>;
+  private markFinished: () => void = () => undefined;
+
   constructor(
     readonly text: string,
     private readonly handlers: CopyBothHandlers,
-  ) {}
+  ) {
+    this.finished = new Promise<void>((resolve) => (this.markFinished = resolve));
+  }
 
   /** Called by pg when the query's turn comes. */
   submit(connection: Connection): void {
@@ -107,6 +113,7 @@ export class CopyBothQuery implements Submittable {
   handleError(error: Error): void {
     if (this.attached) this.detach(undefined, 0);
     this.settle(() => this.handlers.error(error));
+    this.markFinished();
   }
 
   /** pg: CommandComplete, after CopyDone. */
@@ -115,6 +122,7 @@ export class CopyBothQuery implements Submittable {
   /** pg: ReadyForQuery ends the exchange; reaching it without CopyDone or an error is a protocol failure. */
   handleReadyForQuery(): void {
     this.settle(() => this.handlers.error(new Error('the replication stream ended without CopyDone')));
+    this.markFinished();
   }
 
   private parse(chunk: Buffer): void {

@@ -89,10 +89,10 @@ export async function checkReplicaIdentity(client: Client, tables: readonly Tabl
     `SELECT n.nspname AS schema, c.relname AS name, c.relreplident::text AS identity,
             EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) AS has_key
        FROM unnest($1::oid[]) AS t(oid)
-       CROSS JOIN LATERAL pg_catalog.pg_partition_tree(t.oid) AS p
-       JOIN pg_catalog.pg_class c ON c.oid = p.relid
-       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      WHERE p.isleaf`,
+       -- An ordinary table is in no partition tree: it is judged itself; a partitioned table by its leaves.
+       CROSS JOIN LATERAL (SELECT t.oid AS relid UNION SELECT relid FROM pg_catalog.pg_partition_tree(t.oid) WHERE isleaf) AS p
+       JOIN pg_catalog.pg_class c ON c.oid = p.relid AND c.relkind = 'r'
+       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace`,
     [resolved.map((t) => t.oid)],
   );
   const refused = rows.filter((r) => r.identity === 'n' || (r.identity === 'd' && !r.has_key));

@@ -104,6 +104,7 @@ class Stream implements ReplicationStream {
   private wake: (() => void) | undefined;
   private readonly timer: NodeJS.Timeout;
   private endPromise: Promise<void>;
+  private closed: Promise<void> = Promise.resolve();
   private confirmed: Lsn;
   /** End LSN of the last commit handed to the consumer (or queued for it). */
   private received: Lsn;
@@ -192,8 +193,13 @@ class Stream implements ReplicationStream {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
-    if (this.closing) return this.endPromise;
+    if (this.closing) return this.closed;
     this.closing = true;
+    this.closed = this.shutDown();
+    return this.closed;
+  }
+
+  private async shutDown(): Promise<void> {
     this.sendStatus();
     this.query.sendCopyDone();
     // The server may still be sending: read on (and drop) until its CopyDone.
@@ -201,7 +207,8 @@ class Stream implements ReplicationStream {
     this.batch = [];
     this.query.resume();
     const grace = setTimeout(() => this.query.destroy(), CLOSE_GRACE_IN_MS);
-    await this.endPromise;
+    // ReadyForQuery, not just CopyDone: only then has the server released the slot.
+    await Promise.all([this.endPromise, this.query.finished]);
     clearTimeout(grace);
     this.notify();
   }

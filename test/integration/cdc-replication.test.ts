@@ -12,6 +12,7 @@ import {
   inspectReplicationSlot,
 } from '../../shared/cdc/replication-setup';
 import { type ReplicationStream, startReplication } from '../../shared/cdc/replication-stream';
+import { ValidationError } from '../../shared/errors';
 import type { Row } from '../../shared/iceberg/spec/values';
 import { connectPostgres } from '../../shared/postgres/connection';
 import { readRows } from '../../shared/postgres/copy-reader';
@@ -159,5 +160,120 @@ describe('changes decoded from a pgoutput slot', () => {
     expect(viaStream.length).toBe(6);
     expect(byKey(viaStream)).toEqual(byKey(viaCopy));
     await dropReplicationSlot(admin, 'matrix_slot');
+  }, 120_000);
+});
+
+describe('positions', () => {
+  it('reports only what the consumer confirmed, and a restart from the applied position resends nothing before it', async () => {
+    await admin.query(`CREATE TABLE ledger (id integer PRIMARY KEY)`);
+    const start = await setUp('ledger_slot', 'ledger_pub', [{ schema: 'public', name: 'ledger' }]);
+    const bindings = [await binding('public', 'ledger')];
+    const ids = (events: ChangeEvent[]): unknown[] => changes(events).map((c) => (c.op === 'insert' ? c.after[0] : c.op));
+
+    const first = await open('ledger_slot', 'ledger_pub', bindings, start, 50);
+    const firstBatches = first.batches();
+    await admin.query(`INSERT INTO ledger VALUES (1)`);
+    await admin.query(`INSERT INTO ledger VALUES (2)`);
+    const delivered = await transactions(firstBatches, 2);
+    expect(ids(delivered)).toEqual([1, 2]);
+    const [one, two] = commitsOf(delivered);
+    // Only the first transaction is applied; the second was received but never confirmed.
+    first.confirm(one!.endLsn);
+    expect(() => first.confirm(two!.endLsn + 1n)).toThrow(/has delivered changes up to/);
+    await first.close();
+    const afterFirst = await inspectReplicationSlot(admin, 'ledger_slot');
+    expect(afterFirst).toMatchObject({ exists: true, active: false, confirmedFlushLsn: one!.endLsn });
+
+    // Restart from the position the tables hold (one's end): the unconfirmed transaction comes again, whole.
+    const second = await open('ledger_slot', 'ledger_pub', bindings, one!.endLsn);
+    const secondBatches = second.batches();
+    await admin.query(`INSERT INTO ledger VALUES (3)`);
+    const again = await transactions(secondBatches, 2);
+    expect(ids(again)).toEqual([2, 3]);
+    expect(commitsOf(again)[0]!.commitLsn).toBe(two!.commitLsn);
+    await second.close();
+
+    // The tables hold two as well (its confirmation was lost): starting there, two is not sent again.
+    const third = await open('ledger_slot', 'ledger_pub', bindings, two!.endLsn);
+    const thirdBatches = third.batches();
+    await admin.query(`INSERT INTO ledger VALUES (4)`);
+    expect(ids(await transactions(thirdBatches, 2))).toEqual([3, 4]);
+    await third.close();
+    await dropReplicationSlot(admin, 'ledger_slot');
+    await dropPublication(admin, 'ledger_pub');
+  }, 120_000);
+
+  it('advances an idle slot: writes to other tables do not keep WAL for it', async () => {
+    await admin.query(`CREATE TABLE quiet (id integer PRIMARY KEY)`);
+    await admin.query(`CREATE TABLE busy (id integer, pad text)`);
+    const start = await setUp('idle_slot', 'idle_pub', [{ schema: 'public', name: 'quiet' }]);
+    const stream = await open('idle_slot', 'idle_pub', [await binding('public', 'quiet')], start, 100);
+    const batches = stream.batches();
+    // Nothing arrives for the publication's table, so the iterator would wait for ever: it is only started.
+    void batches.next();
+    const before = parseLsn((await admin.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn);
+    await admin.query(`INSERT INTO busy SELECT g, repeat('p', 200) FROM generate_series(1, 50000) AS g`);
+    const after = parseLsn((await admin.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn);
+    const written = after - before;
+    expect(written).toBeGreaterThan(5_000_000n);
+    // A bounded wait for the server's keepalives; each round logs a running-transactions record, which is what
+    // lets the server move the slot's restart position.
+    const deadline = Date.now() + 90_000;
+    let state = await inspectReplicationSlot(admin, 'idle_slot');
+    while (Date.now() < deadline) {
+      if (state.exists && state.confirmedFlushLsn >= after && state.retainedWalBytes < written / 10n) break;
+      await admin.query(`SELECT pg_log_standby_snapshot()`);
+      await admin.query(`INSERT INTO busy VALUES (0, 'tick')`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      state = await inspectReplicationSlot(admin, 'idle_slot');
+    }
+    expect(state).toMatchObject({ exists: true });
+    if (!state.exists) return;
+    expect(state.confirmedFlushLsn).toBeGreaterThanOrEqual(after);
+    expect(state.retainedWalBytes).toBeLessThan(written / 10n);
+    expect(stream.stats().confirmedLsn).toBeGreaterThanOrEqual(after);
+    await stream.close();
+    await dropReplicationSlot(admin, 'idle_slot');
+  }, 120_000);
+});
+
+describe('replica identity and refused columns', () => {
+  it('refuses a table without a primary key or REPLICA IDENTITY FULL, naming it and the fix; FULL streams whole old rows', async () => {
+    await admin.query(`CREATE TABLE "Loose Ends" (a integer, b text)`);
+    await admin.query(`INSERT INTO "Loose Ends" VALUES (1, 'x')`);
+    const loose = { schema: 'public', name: 'Loose Ends' };
+    const refusal: unknown = await createPublication(admin, 'loose_pub', [loose]).catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(ValidationError);
+    expect((refusal as ValidationError).message).toBe(
+      'table public."Loose Ends" has no primary key and no REPLICA IDENTITY FULL or USING INDEX, so its updates and deletes cannot be captured; ' +
+        'fix: ALTER TABLE "public"."Loose Ends" REPLICA IDENTITY FULL;',
+    );
+    expect((await admin.query(`SELECT 1 FROM pg_publication WHERE pubname = 'loose_pub'`)).rowCount).toBe(0);
+    await admin.query(`ALTER TABLE "public"."Loose Ends" REPLICA IDENTITY FULL`);
+    const start = await setUp('loose_slot', 'loose_pub', [loose]);
+    // Asking again with the same tables is a no-op; other tables are refused.
+    await createPublication(admin, 'loose_pub', [loose]);
+    await expect(createPublication(admin, 'loose_pub', [{ schema: 'public', name: 'docs' }])).rejects.toThrow(/already exists with other tables/);
+    const stream = await open('loose_slot', 'loose_pub', [await binding('public', 'Loose Ends')], start);
+    const batches = stream.batches();
+    await admin.query(`UPDATE "Loose Ends" SET b = 'y' WHERE a = 1`);
+    await admin.query(`DELETE FROM "Loose Ends" WHERE a = 1`);
+    expect(changes(await transactions(batches, 2))).toEqual([
+      { op: 'update', table: loose, before: [1, 'x'], beforeKind: 'full', after: [1, 'y'] },
+      { op: 'delete', table: loose, before: [1, 'y'], beforeKind: 'full' },
+    ]);
+    await stream.close();
+    await dropReplicationSlot(admin, 'loose_slot');
+  }, 120_000);
+
+  it('refuses a column copied as text, whose binary form the stream would send', async () => {
+    await admin.query(`CREATE TABLE hosts (id integer PRIMARY KEY, ip inet)`);
+    const start = await setUp('hosts_slot', 'hosts_pub', [{ schema: 'public', name: 'hosts' }]);
+    const stream = await open('hosts_slot', 'hosts_pub', [await binding('public', 'hosts')], start);
+    const batches = stream.batches();
+    await admin.query(`INSERT INTO hosts VALUES (1, '10.0.0.1')`);
+    await expect(transactions(batches, 1)).rejects.toThrow(/column ip of public.hosts \(inet\) is copied as PostgreSQL's text output/);
+    await stream.close();
+    await dropReplicationSlot(admin, 'hosts_slot');
   }, 120_000);
 });

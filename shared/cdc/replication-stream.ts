@@ -45,6 +45,10 @@ export interface ReplicationStreamStats {
   /** Transactions dropped because they committed before `startLsn`. */
   skippedTransactions: number;
   statusUpdatesSent: number;
+  /** Decoded events waiting for the consumer. */
+  bufferedEvents: number;
+  /** True while the socket is not read because the consumer is behind. */
+  paused: boolean;
 }
 
 const MAX_READY_BATCHES = 4;
@@ -188,7 +192,8 @@ class Stream implements ReplicationStream {
   }
 
   stats(): ReplicationStreamStats {
-    return { confirmedLsn: this.confirmed, skippedTransactions: this.skipped, statusUpdatesSent: this.statusUpdates };
+    const bufferedEvents = this.ready.reduce((sum, batch) => sum + batch.length, this.batch.length);
+    return { confirmedLsn: this.confirmed, skippedTransactions: this.skipped, statusUpdatesSent: this.statusUpdates, bufferedEvents, paused: this.paused };
   }
 
   async close(): Promise<void> {

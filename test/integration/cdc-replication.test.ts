@@ -57,10 +57,17 @@ async function setUp(slot: string, publication: string, tables: Array<{ schema: 
   return created.consistentPoint;
 }
 
-async function open(slot: string, publication: string, bindings: TableBinding[], startLsn: Lsn, statusIntervalInMs = 10_000): Promise<ReplicationStream> {
+async function open(
+  slot: string,
+  publication: string,
+  bindings: TableBinding[],
+  startLsn: Lsn,
+  statusIntervalInMs = 10_000,
+  batchSize = 1000,
+): Promise<ReplicationStream> {
   const client = await connectReplication(url);
   replicationClients.push(client);
-  return startReplication(client, { slotName: slot, publications: [publication], startLsn, bindings, exactBigInt: true, statusIntervalInMs });
+  return startReplication(client, { slotName: slot, publications: [publication], startLsn, bindings, exactBigInt: true, statusIntervalInMs, batchSize });
 }
 
 /** Events until `commits` transactions have been delivered whole. */
@@ -160,6 +167,37 @@ describe('changes decoded from a pgoutput slot', () => {
     expect(viaStream.length).toBe(6);
     expect(byKey(viaStream)).toEqual(byKey(viaCopy));
     await dropReplicationSlot(admin, 'matrix_slot');
+  }, 120_000);
+});
+
+describe('back-pressure', () => {
+  it('stops reading the socket while the consumer is behind, and loses nothing', async () => {
+    await admin.query(`CREATE TABLE wide_rows (id integer PRIMARY KEY, pad text NOT NULL)`);
+    const start = await setUp('wide_slot', 'wide_pub', [{ schema: 'public', name: 'wide_rows' }]);
+    const stream = await open('wide_slot', 'wide_pub', [await binding('public', 'wide_rows')], start, 10_000, 10);
+    const rows = 5000;
+    // About 1 KB per change, so one socket chunk (64 KB at most) holds at most ~64 of them.
+    await admin.query(`INSERT INTO wide_rows SELECT g, repeat('w', 1000) FROM generate_series(1, ${rows}) AS g`);
+    // Nobody reads: the stream must pause itself (a barrier, however long the server takes to decode).
+    const deadline = Date.now() + 90_000;
+    while (!stream.stats().paused && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(stream.stats().paused).toBe(true);
+    // A slow consumer (a server round trip per batch): what waits for it is four ready batches of 10, the batch
+    // at hand and one socket chunk, far below the transaction's 5000 changes, all along.
+    const batches = stream.batches();
+    const ids: unknown[] = [];
+    let mostBuffered = stream.stats().bufferedEvents;
+    while (ids.length < rows) {
+      const next = await batches.next();
+      if (next.done === true) throw new Error('the stream ended early');
+      for (const change of changes(next.value)) ids.push(change.op === 'insert' ? change.after[0] : change.op);
+      await admin.query('SELECT 1');
+      mostBuffered = Math.max(mostBuffered, stream.stats().bufferedEvents);
+    }
+    expect(mostBuffered).toBeLessThan(150);
+    expect(ids).toEqual(Array.from({ length: rows }, (_, i) => i + 1));
+    await stream.close();
+    await dropReplicationSlot(admin, 'wide_slot');
   }, 120_000);
 });
 

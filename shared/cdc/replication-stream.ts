@@ -44,6 +44,7 @@ export interface ReplicationStreamStats {
   confirmedLsn: Lsn;
   /** Transactions dropped because they committed before `startLsn`. */
   skippedTransactions: number;
+  /** Standby status updates written to the server. */
   statusUpdatesSent: number;
   /** Decoded events waiting for the consumer. */
   bufferedEvents: number;
@@ -114,6 +115,8 @@ class Stream implements ReplicationStream {
   private received: Lsn;
   /** Between a Begin and its Commit. */
   private inTransaction = false;
+  /** The Begin of the transaction at hand, until its first change. */
+  private pendingBegin: ChangeEvent | undefined;
   /** The transaction at hand committed before startLsn: its events are dropped. */
   private skipping = false;
   private skipped = 0;
@@ -243,39 +246,57 @@ class Stream implements ReplicationStream {
 
   private onPgoutput(buf: Buffer, start: number, end: number): void {
     const message = parsePgoutput(buf, start, end);
-    if (message.tag === 'begin') {
-      this.inTransaction = true;
-      // Skipping rule: a transaction whose commit LSN is before the applied position is already in the tables.
-      this.skipping = message.finalLsn < this.options.startLsn;
-      if (this.skipping) this.skipped++;
-    }
     // Relation messages are always decoded, even inside a skipped transaction: later changes refer to them.
     const event = this.decoder.decode(message);
-    if (message.tag === 'commit') {
+    if (event === undefined) return;
+    if (event.kind === 'begin') {
+      this.inTransaction = true;
+      // Skipping rule: a transaction whose commit LSN is before the applied position is already in the tables.
+      this.skipping = event.finalLsn < this.options.startLsn;
+      if (this.skipping) this.skipped++;
+      // Held back until the first change: a transaction with no change for us is never handed over.
+      this.pendingBegin = this.skipping ? undefined : event;
+      return;
+    }
+    if (event.kind === 'commit') {
       this.inTransaction = false;
       const wasSkipping = this.skipping;
       this.skipping = false;
       if (wasSkipping) return;
-      this.received = maxLsn(this.received, message.endLsn);
+      if (this.pendingBegin !== undefined) {
+        // Empty (PostgreSQL 14 sends one for every transaction of the database): nothing to apply, so it moves
+        // the confirmed position like a keepalive does.
+        this.pendingBegin = undefined;
+        this.advanceIfIdle(event.endLsn);
+        return;
+      }
+      this.received = maxLsn(this.received, event.endLsn);
+    } else if (this.skipping) {
+      return;
+    } else if (this.pendingBegin !== undefined) {
+      this.batch.push(this.pendingBegin);
+      this.pendingBegin = undefined;
     }
-    if (event === undefined || this.skipping) return;
     this.batch.push(event);
     if (this.batch.length >= this.batchSize) this.flushBatch();
   }
 
-  /**
-   * Idle advance: a keepalive's walEnd may be confirmed only when no transaction is in flight and everything
-   * received has been confirmed by the consumer, so no WAL is kept for writes to tables outside the publication.
-   */
   private onKeepalive(walEnd: Lsn, replyRequested: boolean): void {
+    if (!this.advanceIfIdle(walEnd) && replyRequested) this.sendStatus();
+  }
+
+  /**
+   * Idle advance: a position past everything received (a keepalive's walEnd, an empty transaction's end) may be
+   * confirmed only when no transaction is in flight and the consumer has confirmed everything received, so no WAL
+   * is kept for writes to tables outside the publication. True when it moved the position (and reported it).
+   */
+  private advanceIfIdle(position: Lsn): boolean {
     const idle = !this.inTransaction && this.batch.length === 0 && this.ready.length === 0 && this.confirmed >= this.received;
-    if (idle && walEnd > this.confirmed) {
-      this.confirmed = walEnd;
-      this.received = maxLsn(this.received, walEnd);
-      this.sendStatus();
-    } else if (replyRequested) {
-      this.sendStatus();
-    }
+    if (!idle || position <= this.confirmed) return false;
+    this.confirmed = position;
+    this.received = maxLsn(this.received, position);
+    this.sendStatus();
+    return true;
   }
 
   private flushBatch(): void {

@@ -27,7 +27,7 @@ const EDGE = 'edge "cases"';
 let server: PostgresInstance;
 let url: string;
 let admin: Client;
-const replicationClients: Client[] = [];
+const replicationClients = new Map<ReplicationStream, Client>();
 
 beforeAll(async () => {
   server = await startPostgres({ logical: true });
@@ -39,7 +39,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await Promise.all(replicationClients.map((c) => c.end().catch(() => undefined)));
+  await Promise.all([...replicationClients.values()].map((c) => c.end().catch(() => undefined)));
   await admin?.end().catch(() => undefined);
   await server?.stop();
 });
@@ -66,8 +66,24 @@ async function open(
   batchSize = 1000,
 ): Promise<ReplicationStream> {
   const client = await connectReplication(url);
-  replicationClients.push(client);
-  return startReplication(client, { slotName: slot, publications: [publication], startLsn, bindings, exactBigInt: true, statusIntervalInMs, batchSize });
+  const stream = await startReplication(client, {
+    slotName: slot,
+    publications: [publication],
+    startLsn,
+    bindings,
+    exactBigInt: true,
+    statusIntervalInMs,
+    batchSize,
+  });
+  replicationClients.set(stream, client);
+  return stream;
+}
+
+/** Closes the stream, then its connection: the server has a few WAL senders only. */
+async function shut(stream: ReplicationStream): Promise<void> {
+  await stream.close();
+  await replicationClients.get(stream)?.end();
+  replicationClients.delete(stream);
 }
 
 /** Events until `commits` transactions have been delivered whole. */
@@ -117,7 +133,7 @@ describe('changes decoded from a pgoutput slot', () => {
     // Transactions arrive whole and in commit order, each commit after its begin.
     const commits = commitsOf(events);
     for (let i = 1; i < commits.length; i++) expect(commits[i]!.commitLsn).toBeGreaterThan(commits[i - 1]!.endLsn - 1n);
-    await stream.close();
+    await shut(stream);
     await dropReplicationSlot(admin, 'items_slot');
     expect(await inspectReplicationSlot(admin, 'items_slot')).toEqual({ exists: false });
   }, 120_000);
@@ -134,7 +150,7 @@ describe('changes decoded from a pgoutput slot', () => {
     const found = changes(await transactions(batches, 2));
     expect(found[0]).toMatchObject({ op: 'insert', after: [1, body, 1] });
     expect(found[1]).toMatchObject({ op: 'update', after: [1, UNCHANGED, 2] });
-    await stream.close();
+    await shut(stream);
     await dropReplicationSlot(admin, 'docs_slot');
   }, 120_000);
 
@@ -157,7 +173,7 @@ describe('changes decoded from a pgoutput slot', () => {
     const columns = mapping.columns.map((c) => `"${c.name.replace(/"/g, '""')}"`).join(', ');
     await admin.query(`INSERT INTO "${EDGE.replace(/"/g, '""')}"."Order streamed" (${columns}) SELECT ${columns} FROM "${EDGE.replace(/"/g, '""')}"."Order"`);
     const viaStream = changes(await transactions(batches, 1)).map((c) => (c.op === 'insert' ? c.after : []));
-    await stream.close();
+    await shut(stream);
     const viaCopy = await withSnapshotTransaction(admin, async () => {
       const rows: Row[] = [];
       for await (const batch of readRows(admin, streamed, mapping, { exactBigInt: true })) rows.push(...batch);
@@ -167,6 +183,38 @@ describe('changes decoded from a pgoutput slot', () => {
     expect(viaStream.length).toBe(6);
     expect(byKey(viaStream)).toEqual(byKey(viaCopy));
     await dropReplicationSlot(admin, 'matrix_slot');
+  }, 120_000);
+});
+
+describe('the exported snapshot', () => {
+  it('holds exactly what precedes the slot: copy in it, stream the rest, and it ends with release', async () => {
+    await admin.query(`CREATE TABLE handover (id integer PRIMARY KEY)`);
+    await admin.query(`INSERT INTO handover VALUES (1), (2)`);
+    await createPublication(admin, 'handover_pub', [{ schema: 'public', name: 'handover' }]);
+    const slot = await createReplicationSlot(url, 'handover_slot');
+    await admin.query(`INSERT INTO handover VALUES (3)`);
+    const bound = await binding('public', 'handover');
+    const reader = await connectPostgres(url);
+    try {
+      const copied = await withSnapshotTransaction(
+        reader,
+        async () => {
+          const rows: Row[] = [];
+          for await (const batch of readRows(reader, bound.table, bound.mapping)) rows.push(...batch);
+          return rows;
+        },
+        { snapshotId: slot.snapshotName },
+      );
+      expect(copied.map((r) => r[0]).sort()).toEqual([1, 2]);
+      await slot.release();
+      await expect(withSnapshotTransaction(reader, async () => undefined, { snapshotId: slot.snapshotName })).rejects.toThrow(/snapshot/i);
+    } finally {
+      await reader.end();
+    }
+    const stream = await open('handover_slot', 'handover_pub', [bound], slot.consistentPoint);
+    expect(changes(await transactions(stream.batches(), 1))).toEqual([{ op: 'insert', table: { schema: 'public', name: 'handover' }, after: [3] }]);
+    await shut(stream);
+    await dropReplicationSlot(admin, 'handover_slot');
   }, 120_000);
 });
 
@@ -196,7 +244,7 @@ describe('back-pressure', () => {
     }
     expect(mostBuffered).toBeLessThan(150);
     expect(ids).toEqual(Array.from({ length: rows }, (_, i) => i + 1));
-    await stream.close();
+    await shut(stream);
     await dropReplicationSlot(admin, 'wide_slot');
   }, 120_000);
 });
@@ -218,7 +266,7 @@ describe('positions', () => {
     // Only the first transaction is applied; the second was received but never confirmed.
     first.confirm(one!.endLsn);
     expect(() => first.confirm(two!.endLsn + 1n)).toThrow(/has delivered changes up to/);
-    await first.close();
+    await shut(first);
     const afterFirst = await inspectReplicationSlot(admin, 'ledger_slot');
     expect(afterFirst).toMatchObject({ exists: true, active: false, confirmedFlushLsn: one!.endLsn });
 
@@ -229,14 +277,14 @@ describe('positions', () => {
     const again = await transactions(secondBatches, 2);
     expect(ids(again)).toEqual([2, 3]);
     expect(commitsOf(again)[0]!.commitLsn).toBe(two!.commitLsn);
-    await second.close();
+    await shut(second);
 
     // The tables hold two as well (its confirmation was lost): starting there, two is not sent again.
     const third = await open('ledger_slot', 'ledger_pub', bindings, two!.endLsn);
     const thirdBatches = third.batches();
     await admin.query(`INSERT INTO ledger VALUES (4)`);
     expect(ids(await transactions(thirdBatches, 2))).toEqual([3, 4]);
-    await third.close();
+    await shut(third);
     await dropReplicationSlot(admin, 'ledger_slot');
     await dropPublication(admin, 'ledger_pub');
   }, 120_000);
@@ -270,7 +318,7 @@ describe('positions', () => {
     expect(state.confirmedFlushLsn).toBeGreaterThanOrEqual(after);
     expect(state.retainedWalBytes).toBeLessThan(written / 10n);
     expect(stream.stats().confirmedLsn).toBeGreaterThanOrEqual(after);
-    await stream.close();
+    await shut(stream);
     await dropReplicationSlot(admin, 'idle_slot');
   }, 120_000);
 });
@@ -300,7 +348,7 @@ describe('replica identity and refused columns', () => {
       { op: 'update', table: loose, before: [1, 'x'], beforeKind: 'full', after: [1, 'y'] },
       { op: 'delete', table: loose, before: [1, 'y'], beforeKind: 'full' },
     ]);
-    await stream.close();
+    await shut(stream);
     await dropReplicationSlot(admin, 'loose_slot');
   }, 120_000);
 
@@ -311,7 +359,7 @@ describe('replica identity and refused columns', () => {
     const batches = stream.batches();
     await admin.query(`INSERT INTO hosts VALUES (1, '10.0.0.1')`);
     await expect(transactions(batches, 1)).rejects.toThrow(/column ip of public.hosts \(inet\) is copied as PostgreSQL's text output/);
-    await stream.close();
+    await shut(stream);
     await dropReplicationSlot(admin, 'hosts_slot');
   }, 120_000);
 });

@@ -362,4 +362,21 @@ describe('replica identity and refused columns', () => {
     await shut(stream);
     await dropReplicationSlot(admin, 'hosts_slot');
   }, 120_000);
+
+  it('refuses a generated column, which PostgreSQL 17 does not publish', async () => {
+    await admin.query(`CREATE TABLE priced (id integer PRIMARY KEY, price integer, doubled integer GENERATED ALWAYS AS (price * 2) STORED)`);
+    const start = await setUp('priced_slot', 'priced_pub', [{ schema: 'public', name: 'priced' }]);
+    const stream = await open('priced_slot', 'priced_pub', [await binding('public', 'priced')], start);
+    const batches = stream.batches();
+    await admin.query(`INSERT INTO priced (id, price) VALUES (1, 5)`);
+    await expect(transactions(batches, 1)).rejects.toThrow(
+      'column doubled of public.priced is not in the replication stream (PostgreSQL does not publish generated columns before version 18): exclude it from the table',
+    );
+    await shut(stream);
+    // Without it, the same changes decode.
+    const again = await open('priced_slot', 'priced_pub', [await binding('public', 'priced', { excludedColumns: ['doubled'] })], start);
+    expect(changes(await transactions(again.batches(), 1))).toEqual([{ op: 'insert', table: { schema: 'public', name: 'priced' }, after: [1, 5] }]);
+    await shut(again);
+    await dropReplicationSlot(admin, 'priced_slot');
+  }, 120_000);
 });

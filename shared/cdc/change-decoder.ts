@@ -70,7 +70,8 @@ export interface ChangeDecoderOptions {
 /** Turns pgoutput messages into ChangeEvents for the bound tables; a change of any other table is an error. */
 export class ChangeDecoder {
   private readonly bindings = new Map<string, TableBinding>();
-  private readonly relations = new Map<number, BoundRelation>();
+  /** Relation id -> its binding, or the name of a relation that has none. */
+  private readonly relations = new Map<number, BoundRelation | string>();
 
   constructor(
     bindings: readonly TableBinding[],
@@ -127,15 +128,18 @@ export class ChangeDecoder {
     const relation = this.relations.get(id);
     // The server always sends a Relation before the first change of a table on a connection.
     if (relation === undefined) throw new ValidationError(`pgoutput protocol: a change of relation ${id} arrived before its Relation message`);
+    if (typeof relation === 'string') {
+      throw new ValidationError(`the stream carries changes of ${relation}, which is not one of the tables being synchronised; check the publication`);
+    }
     return relation;
   }
 
-  private bind(message: Extract<PgoutputMessage, { tag: 'relation' }>): BoundRelation {
+  private bind(message: Extract<PgoutputMessage, { tag: 'relation' }>): BoundRelation | string {
     const where = displayQualified(message.schema, message.name);
     const binding = this.bindings.get(key(message));
-    if (binding === undefined) {
-      throw new ValidationError(`the stream carries changes of ${where}, which is not one of the tables being synchronised; check the publication`);
-    }
+    // Not an error yet: with publish_via_partition_root the server describes the leaf as well as the root it
+    // publishes a change under. A change that names this relation is the error.
+    if (binding === undefined) return where;
     const { table, mapping } = binding;
     const published = new Map<string, RelationColumn>(message.columns.map((c) => [c.name, c]));
     for (const column of mapping.columns) {

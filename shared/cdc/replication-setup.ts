@@ -4,9 +4,9 @@
  * (they cannot be quoted in the replication grammar). A table whose updates and deletes could not be captured
  * is refused before anything is created.
  */
-import { Client, type ClientConfig } from 'pg';
+import { Client, type ClientConfig, type QueryResultRow } from 'pg';
 import { TableNotFoundError, ValidationError } from '../errors';
-import { parsePostgresUrl } from '../postgres/connection';
+import { clientTarget, parsePostgresUrl } from '../postgres/connection';
 import { displayQualified, quoteIdent, quoteQualified } from '../postgres/identifiers';
 import { toPostgresError } from '../postgres/postgres-errors';
 import type { TableName } from './change-decoder';
@@ -58,6 +58,15 @@ export function checkSlotName(name: string): string {
   return name;
 }
 
+/** One statement on an ordinary connection; driver and server errors become IcebridgeErrors naming the target. */
+async function query<R extends QueryResultRow>(client: Client, operation: string, text: string, values: unknown[] = []): Promise<R[]> {
+  try {
+    return (await client.query<R>(text, values)).rows;
+  } catch (error) {
+    throw toPostgresError(error, { operation, target: clientTarget(client) });
+  }
+}
+
 interface ResolvedTable extends TableName {
   oid: number;
   kind: string;
@@ -65,7 +74,9 @@ interface ResolvedTable extends TableName {
 
 /** The tables as the catalog names them; a missing one is a TableNotFoundError. */
 async function resolveTables(client: Client, tables: readonly TableName[]): Promise<ResolvedTable[]> {
-  const { rows } = await client.query<{ oid: number; schema: string; name: string; kind: string }>(
+  const rows = await query<{ oid: number; schema: string; name: string; kind: string }>(
+    client,
+    'resolving the tables to publish',
     `SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS kind
        FROM unnest($1::text[], $2::text[]) AS t(schema, name)
        JOIN pg_catalog.pg_namespace n ON n.nspname = t.schema
@@ -85,7 +96,9 @@ async function resolveTables(client: Client, tables: readonly TableName[]): Prom
  */
 export async function checkReplicaIdentity(client: Client, tables: readonly TableName[]): Promise<void> {
   const resolved = await resolveTables(client, tables);
-  const { rows } = await client.query<{ schema: string; name: string; identity: string; has_key: boolean }>(
+  const rows = await query<{ schema: string; name: string; identity: string; has_key: boolean }>(
+    client,
+    'reading replica identities',
     `SELECT n.nspname AS schema, c.relname AS name, c.relreplident::text AS identity,
             EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) AS has_key
        FROM unnest($1::oid[]) AS t(oid)
@@ -112,26 +125,32 @@ export async function checkReplicaIdentity(client: Client, tables: readonly Tabl
 export async function createPublication(client: Client, publication: string, tables: readonly TableName[]): Promise<void> {
   await checkReplicaIdentity(client, tables);
   const resolved = await resolveTables(client, tables);
-  const existing = await client.query<{ schema: string; name: string }>(
+  const existing = await query<{ schema: string; name: string }>(
+    client,
+    `reading publication ${quoteIdent(publication)}`,
     `SELECT t.schemaname AS schema, t.tablename AS name FROM pg_catalog.pg_publication p
        LEFT JOIN pg_catalog.pg_publication_tables t ON t.pubname = p.pubname WHERE p.pubname = $1`,
     [publication],
   );
-  if (existing.rows.length > 0) {
+  if (existing.length > 0) {
     const want = new Set(resolved.map((t) => displayQualified(t.schema, t.name)));
-    const have = new Set(existing.rows.filter((r) => r.name !== null).map((r) => displayQualified(r.schema, r.name)));
+    const have = new Set(existing.filter((r) => r.name !== null).map((r) => displayQualified(r.schema, r.name)));
     if (want.size === have.size && [...want].every((t) => have.has(t))) return;
     throw new ValidationError(
       `publication ${quoteIdent(publication)} already exists with other tables (${[...have].sort().join(', ') || 'none'}); drop it or choose another name`,
     );
   }
   const list = resolved.map((t) => quoteQualified(t.schema, t.name)).join(', ');
-  await client.query(`CREATE PUBLICATION ${quoteIdent(publication)} FOR TABLE ${list} WITH (publish_via_partition_root = true)`);
+  await query(
+    client,
+    `creating publication ${quoteIdent(publication)}`,
+    `CREATE PUBLICATION ${quoteIdent(publication)} FOR TABLE ${list} WITH (publish_via_partition_root = true)`,
+  );
 }
 
 /** Drops the publication if it exists. */
 export async function dropPublication(client: Client, publication: string): Promise<void> {
-  await client.query(`DROP PUBLICATION IF EXISTS ${quoteIdent(publication)}`);
+  await query(client, `dropping publication ${quoteIdent(publication)}`, `DROP PUBLICATION IF EXISTS ${quoteIdent(publication)}`);
 }
 
 /** A slot just created and the snapshot it exported; the snapshot stays valid until `release`. */
@@ -181,9 +200,12 @@ export async function createReplicationSlot(url: string, slotName: string, optio
 
 /** Drops the slot if it exists (on an ordinary connection); an active slot is an error from the server. */
 export async function dropReplicationSlot(client: Client, slotName: string): Promise<void> {
-  await client.query('SELECT pg_catalog.pg_drop_replication_slot(slot_name) FROM pg_catalog.pg_replication_slots WHERE slot_name = $1', [
-    checkSlotName(slotName),
-  ]);
+  await query(
+    client,
+    `dropping replication slot ${slotName}`,
+    'SELECT pg_catalog.pg_drop_replication_slot(slot_name) FROM pg_catalog.pg_replication_slots WHERE slot_name = $1',
+    [checkSlotName(slotName)],
+  );
 }
 
 /** What the server keeps for a slot. */
@@ -202,7 +224,9 @@ export type SlotState =
 
 /** Inspects a slot on an ordinary connection. */
 export async function inspectReplicationSlot(client: Client, slotName: string): Promise<SlotState> {
-  const { rows } = await client.query<{ active: boolean; confirmed: string; restart: string; retained: string }>(
+  const rows = await query<{ active: boolean; confirmed: string; restart: string; retained: string }>(
+    client,
+    `inspecting replication slot ${slotName}`,
     `SELECT active, confirmed_flush_lsn::text AS confirmed, restart_lsn::text AS restart,
             pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), restart_lsn)::text AS retained
        FROM pg_catalog.pg_replication_slots WHERE slot_name = $1`,

@@ -186,6 +186,26 @@ describe('changes decoded from a pgoutput slot', () => {
   }, 120_000);
 });
 
+describe('partitioned tables and names', () => {
+  it('publishes a partitioned table under its root, judged by its leaves, under a publication name that needs quoting', async () => {
+    const events = { schema: EDGE, name: 'events' };
+    const publication = 'Pub "quoted", too';
+    const start = await setUp('events_slot', publication, [events]);
+    const stream = await open('events_slot', publication, [await binding(EDGE, 'events')], start);
+    const batches = stream.batches();
+    await admin.query(`INSERT INTO "edge ""cases""".events VALUES ('a', 7, '2024-05-01'), ('zz', 8, '2023-01-01')`);
+    const days = (date: string): number => Date.parse(`${date}T00:00:00Z`) / 86_400_000;
+    expect(changes(await transactions(batches, 1))).toEqual([
+      { op: 'insert', table: events, after: ['a', 7, days('2024-05-01')] },
+      { op: 'insert', table: events, after: ['zz', 8, days('2023-01-01')] },
+    ]);
+    await shut(stream);
+    await dropReplicationSlot(admin, 'events_slot');
+    await dropPublication(admin, publication);
+    expect((await admin.query(`SELECT 1 FROM pg_publication WHERE pubname = $1`, [publication])).rowCount).toBe(0);
+  }, 120_000);
+});
+
 describe('the exported snapshot', () => {
   it('holds exactly what precedes the slot: copy in it, stream the rest, and it ends with release', async () => {
     await admin.query(`CREATE TABLE handover (id integer PRIMARY KEY)`);
@@ -378,5 +398,23 @@ describe('replica identity and refused columns', () => {
     expect(changes(await transactions(again.batches(), 1))).toEqual([{ op: 'insert', table: { schema: 'public', name: 'priced' }, after: [1, 5] }]);
     await shut(again);
     await dropReplicationSlot(admin, 'priced_slot');
+  }, 120_000);
+
+  it('stops at a change of a published table it was not given, instead of dropping it', async () => {
+    await admin.query(`CREATE TABLE kept (id integer PRIMARY KEY)`);
+    await admin.query(`CREATE TABLE forgotten (id integer PRIMARY KEY)`);
+    const tables = [
+      { schema: 'public', name: 'kept' },
+      { schema: 'public', name: 'forgotten' },
+    ];
+    const start = await setUp('forgotten_slot', 'forgotten_pub', tables);
+    const stream = await open('forgotten_slot', 'forgotten_pub', [await binding('public', 'kept')], start);
+    const batches = stream.batches();
+    await admin.query(`INSERT INTO forgotten VALUES (1)`);
+    await expect(transactions(batches, 1)).rejects.toThrow(
+      'the stream carries changes of public.forgotten, which is not one of the tables being synchronised; check the publication',
+    );
+    await shut(stream);
+    await dropReplicationSlot(admin, 'forgotten_slot');
   }, 120_000);
 });

@@ -9,6 +9,8 @@ import type { Connection, Submittable } from 'pg';
 
 /** What the consumer of a CopyBothQuery is told. */
 export interface CopyBothHandlers {
+  /** CopyBothResponse: the server accepted the command and the exchange has begun. */
+  started(): void;
   /** The payload `buf[start, end)` of one whole CopyData message; valid only during the call. */
   message(buf: Buffer, start: number, end: number): void;
   /** Every whole message of one socket chunk has been handed over. */
@@ -170,6 +172,7 @@ export class CopyBothQuery implements Submittable {
       if (this.remaining > 0) break;
       const code = this.code;
       this.code = -1;
+      if (code === COPY_BOTH_RESPONSE) this.handlers.started();
       if (this.body !== undefined && !this.serverDone) {
         const body = this.body;
         this.body = undefined;

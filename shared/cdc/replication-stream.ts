@@ -93,7 +93,15 @@ export async function startReplication(client: Client, options: StartReplication
   const sql =
     `START_REPLICATION SLOT ${options.slotName} LOGICAL ${formatLsn(options.startLsn)} ` +
     `(proto_version '${options.protoVersion ?? 1}', publication_names '${publicationNames.replace(/'/g, "''")}', binary 'true', messages '${options.messages === true}')`;
-  return new Stream(client, sql, options);
+  const stream = new Stream(client, sql, options);
+  // A missing slot or publication, or a slot in use, fails here rather than at the first batch.
+  try {
+    await stream.started;
+  } catch (error) {
+    await stream.close();
+    throw error;
+  }
+  return stream;
 }
 
 class Stream implements ReplicationStream {
@@ -109,6 +117,8 @@ class Stream implements ReplicationStream {
   private wake: (() => void) | undefined;
   private readonly timer: NodeJS.Timeout;
   private endPromise: Promise<void>;
+  /** Settles when the server has accepted START_REPLICATION, or rejects with its refusal. */
+  readonly started: Promise<void>;
   private closed: Promise<void> = Promise.resolve();
   private confirmed: Lsn;
   /** End LSN of the last commit handed to the consumer (or queued for it). */
@@ -133,7 +143,14 @@ class Stream implements ReplicationStream {
     this.received = options.startLsn;
     let finish: () => void = () => undefined;
     this.endPromise = new Promise<void>((resolve) => (finish = resolve));
+    let accept: () => void = () => undefined;
+    let refuse: (error: unknown) => void = () => undefined;
+    this.started = new Promise<void>((resolve, reject) => {
+      accept = resolve;
+      refuse = reject;
+    });
     this.query = new CopyBothQuery(sql, {
+      started: () => accept(),
       message: (buf, start, end) => this.onMessage(buf, start, end),
       chunkDone: () => this.flushBatch(),
       end: () => {
@@ -142,7 +159,9 @@ class Stream implements ReplicationStream {
         this.notify();
       },
       error: (error) => {
-        if (!this.closing) this.failure ??= toPostgresError(error, { operation: 'streaming changes', target: clientTarget(client) });
+        if (!this.closing)
+          this.failure ??= toPostgresError(error, { operation: `streaming changes from slot ${options.slotName}`, target: clientTarget(client) });
+        refuse(this.failure ?? error);
         this.ended = true;
         finish();
         this.notify();

@@ -74,6 +74,9 @@ async function open(
     exactBigInt: true,
     statusIntervalInMs,
     batchSize,
+  }).catch(async (error: unknown) => {
+    await client.end();
+    throw error;
   });
   replicationClients.set(stream, client);
   return stream;
@@ -416,5 +419,17 @@ describe('replica identity and refused columns', () => {
     );
     await shut(stream);
     await dropReplicationSlot(admin, 'forgotten_slot');
+  }, 120_000);
+
+  it('fails at start, naming the slot, when the slot is missing or in use', async () => {
+    const bindings = [await binding('public', 'kept')];
+    await expect(open('nope_slot', 'forgotten_pub', bindings, 0n)).rejects.toThrow(
+      /streaming changes from slot nope_slot failed .*replication slot "nope_slot" does not exist/,
+    );
+    const start = await setUp('busy_slot', 'busy_pub', [{ schema: 'public', name: 'kept' }]);
+    const first = await open('busy_slot', 'busy_pub', bindings, start);
+    await expect(open('busy_slot', 'busy_pub', bindings, start)).rejects.toThrow(/replication slot "busy_slot" is active for PID/);
+    await shut(first);
+    await dropReplicationSlot(admin, 'busy_slot');
   }, 120_000);
 });

@@ -94,7 +94,7 @@ export async function startReplication(client: Client, options: StartReplication
     `START_REPLICATION SLOT ${options.slotName} LOGICAL ${formatLsn(options.startLsn)} ` +
     `(proto_version '${options.protoVersion ?? 1}', publication_names '${publicationNames.replace(/'/g, "''")}', binary 'true', messages '${options.messages === true}')`;
   const stream = new Stream(client, sql, options);
-  // A missing slot or publication, or a slot in use, fails here rather than at the first batch.
+  // A missing slot or a slot in use fails here rather than at the first batch.
   try {
     await stream.started;
   } catch (error) {

@@ -9,6 +9,7 @@ import {
   inspectReplicationSlot,
 } from '../../shared/cdc/replication-setup';
 import { startReplication } from '../../shared/cdc/replication-stream';
+import { parseLsn } from '../../shared/cdc/lsn';
 import { ValidationError } from '../../shared/errors';
 import type { Row } from '../../shared/iceberg/spec/values';
 import { connectPostgres } from '../../shared/postgres/connection';
@@ -266,5 +267,30 @@ describe('replica identity and refused columns', () => {
     await asked.close();
     await client.end();
     await dropReplicationSlot(source.admin, 'notes_slot');
+  }, 120_000);
+
+  it('stops at a value the mapping cannot hold, and at a column whose type changed, naming table and column', async () => {
+    await source.admin.query(`CREATE TABLE prices (id integer PRIMARY KEY, amount numeric(10, 2), note text)`);
+    const start = await source.setUp('prices_slot', 'prices_pub', [{ schema: 'public', name: 'prices' }]);
+    const bindings = [await source.binding('public', 'prices')];
+    const stream = await source.open('prices_slot', 'prices_pub', bindings, start);
+    await source.admin.query(`INSERT INTO prices VALUES (1, 'NaN', 'x')`);
+    const failure: unknown = await transactions(stream.batches(), 1).catch((error: unknown) => error);
+    expect(failure).toMatchObject({
+      code: 'UNREPRESENTABLE_VALUE',
+      message: 'table public.prices, column amount: value "NaN" cannot be stored exactly: decimal(10, 2) cannot hold NaN or infinity',
+    });
+    await source.shut(stream);
+    // A column changes type after the table was described; the stream starts past the NaN row.
+    await source.admin.query(`DELETE FROM prices`);
+    await source.admin.query(`ALTER TABLE prices ALTER COLUMN note TYPE varchar(20)`);
+    const position = (await source.admin.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn;
+    await source.admin.query(`INSERT INTO prices VALUES (2, 1.5, 'y')`);
+    const again = await source.open('prices_slot', 'prices_pub', bindings, parseLsn(position));
+    await expect(transactions(again.batches(), 1)).rejects.toThrow(
+      /column note of public.prices changed type since the table was described \(type oid 25 -> 1043\)/,
+    );
+    await source.shut(again);
+    await dropReplicationSlot(source.admin, 'prices_slot');
   }, 120_000);
 });

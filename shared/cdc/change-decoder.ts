@@ -9,8 +9,10 @@ import type { Value } from '../iceberg/spec/values';
 import { type FieldDecoder, UnrepresentableValue, compileDecoder } from '../postgres/binary-decoders';
 import { UNREPRESENTABLE_VALUE } from '../postgres/copy-reader';
 import { displayIdent, displayQualified } from '../postgres/identifiers';
-import { quotedText } from '../text/bounded-text';
+import { boundedText, quotedText } from '../text/bounded-text';
+import type { DecodePlan } from '../postgres/decode-plan';
 import type { SourceTable } from '../postgres/source-table';
+import { renderForComparison } from '../postgres/text-rendering';
 import type { TableMapping } from '../postgres/type-mapping';
 import type { Lsn } from './lsn';
 import type { OldTupleKind, PgoutputMessage, RelationColumn, TupleColumn } from './pgoutput';
@@ -57,6 +59,8 @@ interface BoundRelation {
   target: number[];
   decoders: Array<FieldDecoder | undefined>;
   width: number;
+  /** Replica identity columns: their position in a tuple, name and decode plan (undefined when not migrated). */
+  key: Array<{ position: number; name: string; plan: DecodePlan | undefined }>;
 }
 
 /** Options of `ChangeDecoder`. */
@@ -172,6 +176,7 @@ export class ChangeDecoder {
       target,
       decoders: target.map((i) => (i < 0 ? undefined : compileDecoder(mapping.columns[i]!.decode, { exactBigInt }))),
       width: mapping.columns.length,
+      key: message.columns.flatMap((c, position) => (c.key ? [{ position, name: c.name, plan: mapping.columns[target[position]!]?.decode }] : [])),
     };
   }
 
@@ -192,7 +197,7 @@ export class ChangeDecoder {
       } else if (column.kind === 'unchanged') {
         row[index] = UNCHANGED;
       } else if (column.kind === 'binary') {
-        row[index] = this.value(relation, index, relation.decoders[i]!, column.bytes);
+        row[index] = this.value(relation, tuple, i);
       } else {
         throw new ValidationError(
           `column ${this.columnName(relation, index)} of ${displayQualified(relation.table.schema, relation.table.name)} arrived as text: icebridge decodes binary values only (PostgreSQL 14 or later, binary 'true')`,
@@ -202,14 +207,16 @@ export class ChangeDecoder {
     return row;
   }
 
-  private value(relation: BoundRelation, index: number, decoder: FieldDecoder, bytes: Buffer): Value {
+  private value(relation: BoundRelation, tuple: TupleColumn[], position: number): Value {
+    const bytes = (tuple[position] as { bytes: Buffer }).bytes;
     try {
-      return decoder(bytes, 0, bytes.length);
+      return relation.decoders[position]!(bytes, 0, bytes.length);
     } catch (error) {
       if (!(error instanceof UnrepresentableValue)) throw error;
+      const row = relation.key.length === 0 ? '' : `, row ${keyText(relation, tuple)}`;
       throw new IcebridgeError(
         UNREPRESENTABLE_VALUE,
-        `table ${displayQualified(relation.table.schema, relation.table.name)}, column ${this.columnName(relation, index)}${error.path.join('')}: ` +
+        `table ${displayQualified(relation.table.schema, relation.table.name)}, column ${this.columnName(relation, relation.target[position]!)}${error.path.join('')}${row}: ` +
           `value ${quotedText(error.valueText)} cannot be stored exactly: ${error.reason}`,
       );
     }
@@ -218,6 +225,23 @@ export class ChangeDecoder {
   private columnName(relation: BoundRelation, index: number): string {
     return displayIdent(this.bindings.get(key(relation.table))!.mapping.columns[index]!.name);
   }
+}
+
+/** `(id, region)=(2, 'eu')` as the copy names a row in its errors; a key value that cannot be read shows as `?`. */
+function keyText(relation: BoundRelation, tuple: TupleColumn[]): string {
+  const texts = relation.key.map(({ position, plan }) => {
+    const column = tuple[position];
+    const decoder = relation.decoders[position];
+    if (column?.kind === 'null') return 'NULL';
+    if (column?.kind !== 'binary' || plan === undefined || decoder === undefined) return '?';
+    try {
+      const text = renderForComparison(plan, decoder(column.bytes, 0, column.bytes.length));
+      return text === null ? 'NULL' : boundedText(text);
+    } catch {
+      return '?';
+    }
+  });
+  return `(${relation.key.map((k) => displayIdent(k.name)).join(', ')})=(${texts.join(', ')})`;
 }
 
 function key(table: TableName): string {

@@ -278,7 +278,7 @@ describe('replica identity and refused columns', () => {
     const failure: unknown = await transactions(stream.batches(), 1).catch((error: unknown) => error);
     expect(failure).toMatchObject({
       code: 'UNREPRESENTABLE_VALUE',
-      message: 'table public.prices, column amount: value "NaN" cannot be stored exactly: decimal(10, 2) cannot hold NaN or infinity',
+      message: 'table public.prices, column amount, row (id)=(1): value "NaN" cannot be stored exactly: decimal(10, 2) cannot hold NaN or infinity',
     });
     await source.shut(stream);
     // A column changes type after the table was described; the stream starts past the NaN row.

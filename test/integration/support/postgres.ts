@@ -36,7 +36,12 @@ export interface PostgresInstance {
 export interface StartPostgresOptions {
   /** How long to wait for the server to accept connections; defaults to 60 s. */
   startTimeoutInMs?: number;
+  /** Logical decoding on: `wal_level=logical` and room for replication slots and WAL senders. Off by default. */
+  logical?: boolean;
 }
+
+/** The server flags `logical: true` adds. */
+const LOGICAL_FLAGS = ['-c', 'wal_level=logical', '-c', 'max_replication_slots=10', '-c', 'max_wal_senders=10'];
 
 /** The sample databases kept in the repository, gzip-compressed (see test/fixtures/datasets/README.md). */
 export const DATASETS_DIR = path.resolve(__dirname, '../../fixtures/datasets');
@@ -90,6 +95,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
           'full_page_writes=off',
           '-c',
           'max_connections=60',
+          ...(options.logical === true ? LOGICAL_FLAGS : []),
         ],
         onLog: capture,
       });

@@ -1,0 +1,249 @@
+/**
+ * pgoutput messages to row changes in the shared value representation. Binary tuple values are decoded by the
+ * copy's own decoders (`compileDecoder` over `mapTable`'s plans), so a row arriving through the stream holds
+ * exactly the values the copy would have read. Remembers the Relation messages of the stream (the server sends
+ * one before the first change of a table on each connection, and again after the table changes).
+ */
+import { IcebridgeError, ValidationError } from '../errors';
+import type { Value } from '../iceberg/spec/values';
+import { type FieldDecoder, UnrepresentableValue, compileDecoder } from '../postgres/binary-decoders';
+import { UNREPRESENTABLE_VALUE } from '../postgres/copy-reader';
+import { displayIdent, displayQualified } from '../postgres/identifiers';
+import { boundedText, quotedText } from '../text/bounded-text';
+import type { DecodePlan } from '../postgres/decode-plan';
+import type { SourceTable } from '../postgres/source-table';
+import { renderForComparison } from '../postgres/text-rendering';
+import type { TableMapping } from '../postgres/type-mapping';
+import type { Lsn } from './lsn';
+import type { OldTupleKind, PgoutputMessage, RelationColumn, TupleColumn } from './pgoutput';
+
+/** A TOASTed value the update did not change: the server did not send it, and it is NOT null. Keep the old value. */
+export const UNCHANGED: unique symbol = Symbol('unchanged TOASTed value');
+/** A column an old key tuple does not carry (not part of the replica identity). */
+export const ABSENT: unique symbol = Symbol('not part of the replica identity');
+
+/** A column value of a change: a value, or one of the markers above. */
+export type ChangeValue = Value | typeof UNCHANGED | typeof ABSENT;
+/** Values in the mapping's column order. */
+export type ChangeRow = ChangeValue[];
+
+/** A table as `schema.name`, exact catalog names. */
+export interface TableName {
+  schema: string;
+  name: string;
+}
+
+/** One row change, or a truncate. */
+export type RowChange =
+  | { op: 'insert'; table: TableName; after: ChangeRow }
+  | { op: 'update'; table: TableName; before: ChangeRow | undefined; beforeKind: OldTupleKind | undefined; after: ChangeRow }
+  | { op: 'delete'; table: TableName; before: ChangeRow; beforeKind: OldTupleKind }
+  | { op: 'truncate'; tables: TableName[]; cascade: boolean; restartIdentity: boolean };
+
+/** What the stream hands the consumer, in WAL order: transactions as begin, changes, commit. */
+export type ChangeEvent =
+  | { kind: 'begin'; finalLsn: Lsn; commitTime: bigint; xid: number }
+  | { kind: 'change'; change: RowChange }
+  | { kind: 'commit'; commitLsn: Lsn; endLsn: Lsn; commitTime: bigint }
+  | { kind: 'message'; transactional: boolean; lsn: Lsn; prefix: string; content: Buffer };
+
+/** A table the consumer reads changes of: its description and the mapping the copy used. */
+export interface TableBinding {
+  table: SourceTable;
+  mapping: TableMapping;
+}
+
+interface BoundRelation {
+  table: TableName;
+  /** Per published column: the mapping index it fills, or -1 when the column is excluded. */
+  target: number[];
+  decoders: Array<FieldDecoder | undefined>;
+  width: number;
+  /** Replica identity columns: their position in a tuple, name and decode plan (undefined when not migrated). */
+  key: Array<{ position: number; name: string; plan: DecodePlan | undefined }>;
+}
+
+/** Options of `ChangeDecoder`. */
+export interface ChangeDecoderOptions {
+  /** Always bigint for 64-bit kinds, as `readRows(..., { exactBigInt })`. */
+  exactBigInt?: boolean;
+  /** Hand logical decoding messages (pg_logical_emit_message) to the consumer; dropped otherwise. */
+  messages?: boolean;
+}
+
+/** Turns pgoutput messages into ChangeEvents for the bound tables; a change of any other table is an error. */
+export class ChangeDecoder {
+  private readonly bindings = new Map<string, TableBinding>();
+  /** Relation id -> its binding, or the name of a relation that has none. */
+  private readonly relations = new Map<number, BoundRelation | string>();
+
+  constructor(
+    bindings: readonly TableBinding[],
+    private readonly options: ChangeDecoderOptions = {},
+  ) {
+    for (const binding of bindings) this.bindings.set(key(binding.table), binding);
+  }
+
+  /** The event of one message, or undefined for messages that only update the decoder (Relation, Type, Origin). */
+  decode(message: PgoutputMessage): ChangeEvent | undefined {
+    switch (message.tag) {
+      case 'begin':
+        return { kind: 'begin', finalLsn: message.finalLsn, commitTime: message.commitTime, xid: message.xid };
+      case 'commit':
+        return { kind: 'commit', commitLsn: message.commitLsn, endLsn: message.endLsn, commitTime: message.commitTime };
+      case 'origin':
+      case 'type':
+        return undefined;
+      case 'relation':
+        this.relations.set(message.relationId, this.bind(message));
+        return undefined;
+      case 'insert': {
+        const relation = this.relation(message.relationId);
+        return { kind: 'change', change: { op: 'insert', table: relation.table, after: this.row(relation, message.after, undefined) } };
+      }
+      case 'update': {
+        const relation = this.relation(message.relationId);
+        const before = message.before === undefined ? undefined : this.row(relation, message.before, message.oldKind);
+        const after = this.row(relation, message.after, undefined);
+        return { kind: 'change', change: { op: 'update', table: relation.table, before, beforeKind: message.oldKind, after } };
+      }
+      case 'delete': {
+        const relation = this.relation(message.relationId);
+        const before = this.row(relation, message.before, message.oldKind);
+        return { kind: 'change', change: { op: 'delete', table: relation.table, before, beforeKind: message.oldKind } };
+      }
+      case 'truncate':
+        return {
+          kind: 'change',
+          change: {
+            op: 'truncate',
+            tables: message.relationIds.map((id) => this.relation(id).table),
+            cascade: message.cascade,
+            restartIdentity: message.restartIdentity,
+          },
+        };
+      case 'message':
+        if (this.options.messages !== true) return undefined;
+        return { kind: 'message', transactional: message.transactional, lsn: message.lsn, prefix: message.prefix, content: message.content };
+    }
+  }
+
+  private relation(id: number): BoundRelation {
+    const relation = this.relations.get(id);
+    // The server always sends a Relation before the first change of a table on a connection.
+    if (relation === undefined) throw new ValidationError(`pgoutput protocol: a change of relation ${id} arrived before its Relation message`);
+    if (typeof relation === 'string') {
+      throw new ValidationError(`the stream carries changes of ${relation}, which is not one of the tables being synchronised; check the publication`);
+    }
+    return relation;
+  }
+
+  private bind(message: Extract<PgoutputMessage, { tag: 'relation' }>): BoundRelation | string {
+    const where = displayQualified(message.schema, message.name);
+    const binding = this.bindings.get(key(message));
+    // Not an error yet: with publish_via_partition_root the server describes the leaf as well as the root it
+    // publishes a change under. A change that names this relation is the error.
+    if (binding === undefined) return where;
+    const { table, mapping } = binding;
+    const published = new Map<string, RelationColumn>(message.columns.map((c) => [c.name, c]));
+    for (const column of mapping.columns) {
+      const sent = published.get(column.name);
+      if (sent === undefined) {
+        const generated = table.columns.find((c) => c.name === column.name)?.generated !== undefined;
+        throw new ValidationError(
+          `column ${displayIdent(column.name)} of ${where} is not in the replication stream` +
+            (generated
+              ? ' (PostgreSQL does not publish generated columns before version 18): exclude it from the table'
+              : ': the table changed since it was described'),
+        );
+      }
+      const described = table.columns.find((c) => c.name === column.name)!;
+      if (sent.typeOid !== described.type.oid) {
+        throw new ValidationError(
+          `column ${displayIdent(column.name)} of ${where} changed type since the table was described (type oid ${described.type.oid} -> ${sent.typeOid})`,
+        );
+      }
+      if (column.transfer !== 'binary') {
+        throw new ValidationError(
+          `column ${displayIdent(column.name)} of ${where} (${column.sourceType}) is copied as PostgreSQL's text output, and the stream sends its binary form, which icebridge does not decode: exclude the column or map it to a binary type`,
+        );
+      }
+    }
+    const exactBigInt = this.options.exactBigInt === true;
+    const target = message.columns.map((c) => mapping.columns.findIndex((m) => m.name === c.name));
+    return {
+      table: { schema: message.schema, name: message.name },
+      target,
+      decoders: target.map((i) => (i < 0 ? undefined : compileDecoder(mapping.columns[i]!.decode, { exactBigInt }))),
+      width: mapping.columns.length,
+      key: message.columns.flatMap((c, position) => (c.key ? [{ position, name: c.name, plan: mapping.columns[target[position]!]?.decode }] : [])),
+    };
+  }
+
+  private row(relation: BoundRelation, tuple: TupleColumn[], oldKind: OldTupleKind | undefined): ChangeRow {
+    if (tuple.length !== relation.target.length) {
+      throw new ValidationError(
+        `pgoutput protocol: a tuple of ${displayQualified(relation.table.schema, relation.table.name)} has ${tuple.length} columns, its Relation ${relation.target.length}`,
+      );
+    }
+    const row: ChangeRow = new Array<ChangeValue>(relation.width).fill(ABSENT);
+    for (let i = 0; i < tuple.length; i++) {
+      const index = relation.target[i]!;
+      if (index < 0) continue;
+      const column = tuple[i]!;
+      if (column.kind === 'null') {
+        // In a key-only old tuple, columns outside the replica identity are sent as null: they are not known.
+        row[index] = oldKind === 'key' ? ABSENT : null;
+      } else if (column.kind === 'unchanged') {
+        row[index] = UNCHANGED;
+      } else if (column.kind === 'binary') {
+        row[index] = this.value(relation, tuple, i);
+      } else {
+        throw new ValidationError(
+          `column ${this.columnName(relation, index)} of ${displayQualified(relation.table.schema, relation.table.name)} arrived as text: icebridge decodes binary values only (PostgreSQL 14 or later, binary 'true')`,
+        );
+      }
+    }
+    return row;
+  }
+
+  private value(relation: BoundRelation, tuple: TupleColumn[], position: number): Value {
+    const bytes = (tuple[position] as { bytes: Buffer }).bytes;
+    try {
+      return relation.decoders[position]!(bytes, 0, bytes.length);
+    } catch (error) {
+      if (!(error instanceof UnrepresentableValue)) throw error;
+      const row = relation.key.length === 0 ? '' : `, row ${keyText(relation, tuple)}`;
+      throw new IcebridgeError(
+        UNREPRESENTABLE_VALUE,
+        `table ${displayQualified(relation.table.schema, relation.table.name)}, column ${this.columnName(relation, relation.target[position]!)}${error.path.join('')}${row}: ` +
+          `value ${quotedText(error.valueText)} cannot be stored exactly: ${error.reason}`,
+      );
+    }
+  }
+
+  private columnName(relation: BoundRelation, index: number): string {
+    return displayIdent(this.bindings.get(key(relation.table))!.mapping.columns[index]!.name);
+  }
+}
+
+/** `(id, region)=(2, 'eu')` as the copy names a row in its errors; a key value that cannot be read shows as `?`. */
+function keyText(relation: BoundRelation, tuple: TupleColumn[]): string {
+  const texts = relation.key.map(({ position, plan }) => {
+    const column = tuple[position];
+    const decoder = relation.decoders[position];
+    if (column?.kind === 'null') return 'NULL';
+    if (column?.kind !== 'binary' || plan === undefined || decoder === undefined) return '?';
+    try {
+      const text = renderForComparison(plan, decoder(column.bytes, 0, column.bytes.length));
+      return text === null ? 'NULL' : boundedText(text);
+    } catch {
+      return '?';
+    }
+  });
+  return `(${relation.key.map((k) => displayIdent(k.name)).join(', ')})=(${texts.join(', ')})`;
+}
+
+function key(table: TableName): string {
+  return JSON.stringify([table.schema, table.name]);
+}

@@ -1,0 +1,337 @@
+/**
+ * The logical replication stream of a pgoutput slot: `START_REPLICATION … LOGICAL` on a replication connection,
+ * read as batches of decoded events with back-pressure, and the standby status updates that tell the server what
+ * it may forget. The position reported is only ever what the consumer confirmed (see README.md, "Positions").
+ */
+import type { Client } from 'pg';
+import { IcebridgeError, ValidationError } from '../errors';
+import { clientTarget } from '../postgres/connection';
+import { quoteIdent } from '../postgres/identifiers';
+import { toPostgresError } from '../postgres/postgres-errors';
+import { type ChangeEvent, ChangeDecoder, type TableBinding } from './change-decoder';
+import { CopyBothQuery } from './copy-both-query';
+import { type Lsn, formatLsn, maxLsn } from './lsn';
+import { parsePgoutput } from './pgoutput';
+import { checkSlotName } from './replication-setup';
+
+/** Options of `startReplication`. */
+export interface StartReplicationOptions {
+  slotName: string;
+  publications: readonly string[];
+  /**
+   * The position the consumer has durably applied: the end LSN of the last transaction in its tables (read from
+   * there, not from the slot). The server sends nothing committed before it, and transactions whose commit LSN is
+   * before it are dropped here too. '0/0' (0n) starts at the slot's confirmed position.
+   */
+  startLsn: Lsn;
+  /** The tables changes are expected for, with the mapping their copy used. */
+  bindings: readonly TableBinding[];
+  /** pgoutput protocol version; defaults to 1 (streaming of large transactions is not asked for). */
+  protoVersion?: 1 | 2;
+  /** Events per batch at most; defaults to 1000. */
+  batchSize?: number;
+  /** Interval between standby status updates; defaults to 10 s (wal_sender_timeout is 60 s by default). */
+  statusIntervalInMs?: number;
+  /** bigint for every 64-bit value, as `readRows(..., { exactBigInt })`. */
+  exactBigInt?: boolean;
+  /** Hand on logical decoding messages (pg_logical_emit_message); off by default. */
+  messages?: boolean;
+}
+
+/** Figures of a running stream. */
+export interface ReplicationStreamStats {
+  /** What the consumer confirmed (or what an idle keepalive let the stream confirm): the flush position reported. */
+  confirmedLsn: Lsn;
+  /** Transactions dropped because they committed before `startLsn`. */
+  skippedTransactions: number;
+  /** Standby status updates written to the server. */
+  statusUpdatesSent: number;
+  /** Decoded events waiting for the consumer. */
+  bufferedEvents: number;
+  /** True while the socket is not read because the consumer is behind. */
+  paused: boolean;
+}
+
+const MAX_READY_BATCHES = 4;
+const CLOSE_GRACE_IN_MS = 10_000;
+/** Microseconds between 1970-01-01 and PostgreSQL's epoch 2000-01-01. */
+const PG_EPOCH_MICROS = 946_684_800_000_000n;
+const MINIMUM_SERVER_VERSION = 140000;
+
+/** A started stream: iterate `batches()`, `confirm` what was applied, `close` when done. */
+export interface ReplicationStream {
+  /** Batches of events in WAL order; a transaction may span batches. Ends after `close`; throws on failure. */
+  batches(): AsyncGenerator<ChangeEvent[]>;
+  /** The consumer has durably applied everything up to `lsn` (a commit's `endLsn`); reported to the server. */
+  confirm(lsn: Lsn): void;
+  /** Sends a status update now (also sent every `statusIntervalInMs` and whenever the server asks). */
+  sendStatus(): void;
+  /** Current figures. */
+  stats(): ReplicationStreamStats;
+  /** Reports the confirmed position, ends the exchange with CopyDone and waits for the server; the connection stays usable. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts streaming a slot on a replication connection (`connectReplication`). Needs PostgreSQL 14 or later: values
+ * are taken in binary only (`binary 'true'`), because the copy decodes binary and a text value could differ.
+ */
+export async function startReplication(client: Client, options: StartReplicationOptions): Promise<ReplicationStream> {
+  checkSlotName(options.slotName);
+  if (options.publications.length === 0) throw new ValidationError('startReplication needs at least one publication');
+  const target = clientTarget(client);
+  let version: number;
+  try {
+    version = Number((await client.query<{ server_version_num: string }>('SHOW server_version_num')).rows[0]!.server_version_num);
+  } catch (error) {
+    throw toPostgresError(error, { operation: 'reading the server version', target });
+  }
+  if (version < MINIMUM_SERVER_VERSION) {
+    throw new ValidationError(`change data capture needs PostgreSQL 14 or later (binary values in the replication stream); the server is ${version}`);
+  }
+  const publicationNames = options.publications.map((p) => quoteIdent(p)).join(',');
+  const sql =
+    `START_REPLICATION SLOT ${options.slotName} LOGICAL ${formatLsn(options.startLsn)} ` +
+    `(proto_version '${options.protoVersion ?? 1}', publication_names '${publicationNames.replace(/'/g, "''")}', binary 'true', messages '${options.messages === true}')`;
+  const stream = new Stream(client, sql, options);
+  // A missing slot or a slot in use fails here rather than at the first batch.
+  try {
+    await stream.started;
+  } catch (error) {
+    await stream.close();
+    throw error;
+  }
+  return stream;
+}
+
+class Stream implements ReplicationStream {
+  private readonly decoder: ChangeDecoder;
+  private readonly query: CopyBothQuery;
+  private readonly batchSize: number;
+  private readonly ready: ChangeEvent[][] = [];
+  private batch: ChangeEvent[] = [];
+  private failure: unknown;
+  private ended = false;
+  private closing = false;
+  private paused = false;
+  private wake: (() => void) | undefined;
+  private readonly timer: NodeJS.Timeout;
+  private endPromise: Promise<void>;
+  /** Settles when the server has accepted START_REPLICATION, or rejects with its refusal. */
+  readonly started: Promise<void>;
+  private closed: Promise<void> = Promise.resolve();
+  private confirmed: Lsn;
+  /** End LSN of the last commit handed to the consumer (or queued for it). */
+  private received: Lsn;
+  /** Between a Begin and its Commit. */
+  private inTransaction = false;
+  /** The Begin of the transaction at hand, until its first change. */
+  private pendingBegin: ChangeEvent | undefined;
+  /** The transaction at hand committed before startLsn: its events are dropped. */
+  private skipping = false;
+  private skipped = 0;
+  private statusUpdates = 0;
+
+  constructor(
+    client: Client,
+    sql: string,
+    private readonly options: StartReplicationOptions,
+  ) {
+    this.decoder = new ChangeDecoder(options.bindings, { exactBigInt: options.exactBigInt === true, messages: options.messages === true });
+    this.batchSize = options.batchSize ?? 1000;
+    this.confirmed = options.startLsn;
+    this.received = options.startLsn;
+    let finish: () => void = () => undefined;
+    this.endPromise = new Promise<void>((resolve) => (finish = resolve));
+    let accept: () => void = () => undefined;
+    let refuse: (error: unknown) => void = () => undefined;
+    this.started = new Promise<void>((resolve, reject) => {
+      accept = resolve;
+      refuse = reject;
+    });
+    this.query = new CopyBothQuery(sql, {
+      started: () => accept(),
+      message: (buf, start, end) => this.onMessage(buf, start, end),
+      chunkDone: () => this.flushBatch(),
+      end: () => {
+        this.ended = true;
+        finish();
+        this.notify();
+      },
+      error: (error) => {
+        if (!this.closing)
+          this.failure ??= toPostgresError(error, { operation: `streaming changes from slot ${options.slotName}`, target: clientTarget(client) });
+        refuse(this.failure ?? error);
+        this.ended = true;
+        finish();
+        this.notify();
+      },
+    });
+    client.query(this.query);
+    this.timer = setInterval(() => this.sendStatus(), options.statusIntervalInMs ?? 10_000);
+    this.timer.unref();
+  }
+
+  async *batches(): AsyncGenerator<ChangeEvent[]> {
+    try {
+      for (;;) {
+        // eslint-disable-next-line @typescript-eslint/only-throw-error -- the first failure, rethrown exactly as it was caught
+        if (this.failure !== undefined) throw this.failure;
+        const next = this.ready.shift();
+        if (next !== undefined) {
+          if (this.paused && this.ready.length < MAX_READY_BATCHES) {
+            this.paused = false;
+            this.query.resume();
+          }
+          yield next;
+          continue;
+        }
+        if (this.ended) return;
+        await new Promise<void>((resolve) => (this.wake = resolve));
+      }
+    } finally {
+      if (!this.ended) await this.close();
+    }
+  }
+
+  confirm(lsn: Lsn): void {
+    if (lsn > this.received) {
+      throw new ValidationError(`cannot confirm ${formatLsn(lsn)}: the stream has delivered changes up to ${formatLsn(this.received)} only`);
+    }
+    this.confirmed = maxLsn(this.confirmed, lsn);
+  }
+
+  sendStatus(): void {
+    // Write, flush and apply are all the consumer's confirmed position: the server frees WAL on flush.
+    const payload = Buffer.alloc(34);
+    payload[0] = 0x72; // 'r'
+    payload.writeBigUInt64BE(this.confirmed, 1);
+    payload.writeBigUInt64BE(this.confirmed, 9);
+    payload.writeBigUInt64BE(this.confirmed, 17);
+    payload.writeBigInt64BE(BigInt(Date.now()) * 1000n - PG_EPOCH_MICROS, 25);
+    payload[33] = 0;
+    if (this.query.send(payload)) this.statusUpdates++;
+  }
+
+  stats(): ReplicationStreamStats {
+    const bufferedEvents = this.ready.reduce((sum, batch) => sum + batch.length, this.batch.length);
+    return { confirmedLsn: this.confirmed, skippedTransactions: this.skipped, statusUpdatesSent: this.statusUpdates, bufferedEvents, paused: this.paused };
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    if (this.closing) return this.closed;
+    this.closing = true;
+    this.closed = this.shutDown();
+    return this.closed;
+  }
+
+  private async shutDown(): Promise<void> {
+    this.sendStatus();
+    this.query.sendCopyDone();
+    // The server may still be sending: read on (and drop) until its CopyDone.
+    this.ready.length = 0;
+    this.batch = [];
+    this.query.resume();
+    const grace = setTimeout(() => this.query.destroy(), CLOSE_GRACE_IN_MS);
+    // ReadyForQuery, not just CopyDone: only then has the server released the slot.
+    await Promise.all([this.endPromise, this.query.finished]);
+    clearTimeout(grace);
+    this.notify();
+  }
+
+  private onMessage(buf: Buffer, start: number, end: number): void {
+    if (this.closing || this.failure !== undefined) return;
+    try {
+      const type = buf[start];
+      if (type === 0x77) {
+        // 'w' XLogData: start LSN, current end of WAL, send time, then one pgoutput message.
+        this.onPgoutput(buf, start + 25, end);
+      } else if (type === 0x6b) {
+        // 'k' primary keepalive: end of WAL, send time, reply requested.
+        this.onKeepalive(buf.readBigUInt64BE(start + 1), buf[start + 17] === 1);
+      } else {
+        throw new ValidationError(`replication protocol: unexpected CopyData message ${JSON.stringify(String.fromCharCode(type ?? 0))}`);
+      }
+    } catch (error) {
+      this.failure =
+        error instanceof IcebridgeError ? error : new ValidationError(`replication stream: ${error instanceof Error ? error.message : String(error)}`);
+      this.notify();
+      // Nothing after a failure may be applied: stop reading and end the exchange.
+      this.query.pause();
+      this.query.sendCopyDone();
+    }
+  }
+
+  private onPgoutput(buf: Buffer, start: number, end: number): void {
+    const message = parsePgoutput(buf, start, end);
+    // Relation messages are always decoded, even inside a skipped transaction: later changes refer to them.
+    const event = this.decoder.decode(message);
+    if (event === undefined) return;
+    if (event.kind === 'begin') {
+      this.inTransaction = true;
+      // Skipping rule: a transaction whose commit LSN is before the applied position is already in the tables.
+      this.skipping = event.finalLsn < this.options.startLsn;
+      if (this.skipping) this.skipped++;
+      // Held back until the first change: a transaction with no change for us is never handed over.
+      this.pendingBegin = this.skipping ? undefined : event;
+      return;
+    }
+    if (event.kind === 'commit') {
+      this.inTransaction = false;
+      const wasSkipping = this.skipping;
+      this.skipping = false;
+      if (wasSkipping) return;
+      if (this.pendingBegin !== undefined) {
+        // Empty (PostgreSQL 14 sends one for every transaction of the database): nothing to apply, so it moves
+        // the confirmed position like a keepalive does.
+        this.pendingBegin = undefined;
+        this.advanceIfIdle(event.endLsn);
+        return;
+      }
+      this.received = maxLsn(this.received, event.endLsn);
+    } else if (this.skipping) {
+      return;
+    } else if (this.pendingBegin !== undefined) {
+      this.batch.push(this.pendingBegin);
+      this.pendingBegin = undefined;
+    }
+    this.batch.push(event);
+    if (this.batch.length >= this.batchSize) this.flushBatch();
+  }
+
+  private onKeepalive(walEnd: Lsn, replyRequested: boolean): void {
+    if (!this.advanceIfIdle(walEnd) && replyRequested) this.sendStatus();
+  }
+
+  /**
+   * Idle advance: a position past everything received (a keepalive's walEnd, an empty transaction's end) may be
+   * confirmed only when no transaction is in flight and the consumer has confirmed everything received, so no WAL
+   * is kept for writes to tables outside the publication. True when it moved the position (and reported it).
+   */
+  private advanceIfIdle(position: Lsn): boolean {
+    const idle = !this.inTransaction && this.batch.length === 0 && this.ready.length === 0 && this.confirmed >= this.received;
+    if (!idle || position <= this.confirmed) return false;
+    this.confirmed = position;
+    this.received = maxLsn(this.received, position);
+    this.sendStatus();
+    return true;
+  }
+
+  private flushBatch(): void {
+    if (this.batch.length === 0) return;
+    this.ready.push(this.batch);
+    this.batch = [];
+    if (this.ready.length >= MAX_READY_BATCHES && !this.paused) {
+      this.paused = true;
+      this.query.pause();
+    }
+    this.notify();
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+}

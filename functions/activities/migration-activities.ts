@@ -5,6 +5,7 @@ import type { CopyPartitionSummary } from '../../shared/migrate/contracts';
 import { copyPartitionOnWorker } from '../../shared/migrate/copy-worker-pool';
 import { countRows } from '../../shared/migrate/count-rows';
 import { planMigration } from '../../shared/migrate/plan-migration';
+import { releaseRunSnapshot, renewSnapshot } from '../../shared/migrate/run-snapshot';
 import { reportCopyProgress } from '../../shared/telemetry/copy-progress';
 import { activityOutcome } from './activity-outcome';
 import { environment as env } from './environment';
@@ -29,3 +30,9 @@ registerActivity('copyPartition', (input, context) =>
 registerActivity('commitTable', (input) => activityOutcome(() => commitTable(env().catalog, input)));
 
 registerActivity('countRows', (input) => activityOutcome(() => countRows(env(), input)));
+
+// The run's snapshot holder lives in the process that planned (or renewed); on another instance this finds none
+// there, and that holder ends with its process or at its next keepalive once the run is cancelled.
+registerActivity('releaseSnapshot', (input) => activityOutcome(async () => ({ released: await releaseRunSnapshot(input.runId) })));
+
+registerActivity('renewSnapshot', (input) => activityOutcome(() => renewSnapshot(env(), input)));

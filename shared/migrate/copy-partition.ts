@@ -14,6 +14,10 @@ import { writeDataManifest } from '../iceberg/transaction/manifest-files';
 import { TableWriter } from '../iceberg/writer/table-writer';
 import { readRows } from '../postgres/copy-reader';
 import { describeTable } from '../postgres/introspect';
+import type { Client } from 'pg';
+import { displayIdent, displayQualified, quoteQualified } from '../postgres/identifiers';
+import type { SourceRelation } from '../postgres/partition-ranges';
+import { SnapshotLostError, TableLockedError, isLockNotAvailable, isSnapshotGone } from '../postgres/snapshot-holder';
 import { withSnapshotTransaction } from '../postgres/snapshot-transaction';
 import { mapTable } from '../postgres/type-mapping';
 import { cancellationCheck } from './cancellation';
@@ -41,6 +45,11 @@ export async function copyPartition(env: RunEnvironment, input: CopyPartitionInp
   return withSource(env, async (client) => {
     const source = await describeTable(client, plan.source.schema, plan.source.name);
     const excluded = source.columns.map((c) => c.name).filter((name) => !plan.columns.includes(name));
+    // A column the plan does not know (added after planning) would silently change the table's column list.
+    const unplanned = excluded.filter((name) => !(plan.excludedColumns ?? []).includes(name));
+    if (unplanned.length > 0) {
+      throw new ValidationError(`${displayQualified(plan.source.schema, plan.source.name)} has columns ${unplanned.map(displayIdent).join(', ')} that the migration did not plan (added during the copy?); the table's column list would change mid-copy, so the table is not copied: migrate it again`);
+    }
     // A column dropped from PostgreSQL after an earlier run stays in the Iceberg table; optional ones read null.
     const targetSchema = currentSchema(target.metadata);
     const gone = plan.columns.filter((name) => !source.columns.some((c) => c.name === name));
@@ -63,6 +72,7 @@ export async function copyPartition(env: RunEnvironment, input: CopyPartitionInp
     const checkCancelled = cancellationCheck(env.catalog, input.runId);
     try {
       await withSnapshotTransaction(client, async () => {
+        await lockWithoutWaiting(client, partition.relation);
         const batches = readRows(client, source, mapping, {
           relation: partition.relation,
           ...(wholeRelation ? {} : { pages: { fromPage: partition.fromPage, toPage: partition.toPage } }),
@@ -79,6 +89,8 @@ export async function copyPartition(env: RunEnvironment, input: CopyPartitionInp
           rows += batch.length;
           options.onProgress?.(rows);
         }
+      }, plan.sourceSnapshot ? { snapshotId: plan.sourceSnapshot.id } : {}).catch((error: unknown) => {
+        throw isSnapshotGone(error) ? new SnapshotLostError(`${displayQualified(plan.source.schema, plan.source.name)}: the migration's snapshot is gone (its holder ended: a restart, a scale-in or a lost connection)`, { cause: error }) : error;
       });
       const files = await writer.close();
       const manifest = files.length === 0
@@ -101,6 +113,19 @@ export async function copyPartition(env: RunEnvironment, input: CopyPartitionInp
       throw error;
     }
   });
+}
+
+/**
+ * LOCK … IN ACCESS SHARE MODE NOWAIT before reading: when DDL waits on the run's own lock, a plain lock (or the
+ * COPY's) would queue behind it and stall the copy for good (pg_dump's lock queue hazard). The table fails instead.
+ */
+async function lockWithoutWaiting(client: Client, relation: SourceRelation): Promise<void> {
+  try {
+    await client.query(`LOCK TABLE ONLY ${quoteQualified(relation.schema, relation.name)} IN ACCESS SHARE MODE NOWAIT`);
+  } catch (error) {
+    if (!isLockNotAvailable(error)) throw error;
+    throw new TableLockedError(`${displayQualified(relation.schema, relation.name)}: DDL (ALTER TABLE or similar) is waiting on the table while it is being copied; the table is not copied so that the DDL is not blocked, and can be migrated again once it is done`, { cause: error });
+  }
 }
 
 /**

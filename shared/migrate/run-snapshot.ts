@@ -1,0 +1,68 @@
+/**
+ * The one snapshot of a migration run: taken by planning (before any table is described), imported by every
+ * copy and count, replaced for a table whose snapshot was lost, and released by the releaseSnapshot activity.
+ * The holder lives in the process that took it (shared/postgres/snapshot-holder.ts); other processes import the
+ * snapshot through the server.
+ */
+import { IcebridgeError, errorMessage } from '../errors';
+import { displayQualified } from '../postgres/identifiers';
+import { SnapshotHolder, SnapshotRefusedError, holdSnapshot, releaseSnapshots } from '../postgres/snapshot-holder';
+import { withSnapshotTransaction } from '../postgres/snapshot-transaction';
+import { type RunEnvironment, withSource } from '../run/environment';
+import { cancellationMarker } from './cancellation';
+import type { RenewSnapshotInput, SourceSnapshot } from './contracts';
+
+/** A run's holder, or why the source could not share a snapshot. */
+export type RunSnapshot = { holder: SnapshotHolder; snapshot: SourceSnapshot } | { refused: string };
+
+/**
+ * Takes (or finds, on a repeated call) the run's holder of `generation` and proves another connection can import
+ * its snapshot (a pooler in transaction mode or a standby may export and still refuse the import). A refusal is
+ * an answer, not an error: the run then copies each partition in a snapshot of its own and says so.
+ */
+export async function takeRunSnapshot(env: RunEnvironment, runId: string, generation: number): Promise<RunSnapshot> {
+  let holder: SnapshotHolder;
+  try {
+    holder = await holdSnapshot(runId, generation, async () => {
+      const client = await (env.connectSnapshotHolder ?? env.connectSource)();
+      return SnapshotHolder.open(client, { shouldRelease: () => cancelled(env, runId) });
+    });
+  } catch (error) {
+    if (error instanceof SnapshotRefusedError) return { refused: error.message };
+    throw error;
+  }
+  try {
+    await withSource(env, (client) => withSnapshotTransaction(client, async () => undefined, { snapshotId: holder.snapshotId }));
+  } catch (error) {
+    if (error instanceof IcebridgeError && error.retryable) throw error;
+    await releaseSnapshots(runId);
+    return { refused: `the source exports a snapshot but another connection cannot import it: ${errorMessage(error)}` };
+  }
+  return { holder, snapshot: { id: holder.snapshotId, generation } };
+}
+
+/** The sentence a run without one snapshot carries from its start, in its status and its summary. */
+export function notOneSnapshotWarning(reason: string): string {
+  return `not one snapshot: ${reason}; each partition is read in a snapshot of its own, so rows written during the copy may be missing or copied twice (the row counts and the verification judge the result)`;
+}
+
+/**
+ * A replacement snapshot for a table whose snapshot was lost, locking that table; tables asking for the same
+ * generation in this process share one. Throws SnapshotRefusedError when the source refuses now.
+ */
+export async function renewSnapshot(env: RunEnvironment, input: RenewSnapshotInput): Promise<SourceSnapshot> {
+  const taken = await takeRunSnapshot(env, input.runId, input.generation);
+  if ('refused' in taken) throw new SnapshotRefusedError(`${displayQualified(input.table.schema, input.table.name)}: a new snapshot could not be taken after the run's snapshot was lost: ${taken.refused}`);
+  await taken.holder.lock([input.table]);
+  return taken.snapshot;
+}
+
+/** Ends every holder of the run in this process; how many were open. */
+export async function releaseRunSnapshot(runId: string): Promise<number> {
+  return releaseSnapshots(runId);
+}
+
+/** A cancelled run lets its snapshot go at the holder's next keepalive, wherever the holder lives. */
+async function cancelled(env: RunEnvironment, runId: string): Promise<boolean> {
+  return (await env.catalog.io.stat(cancellationMarker(env.catalog, runId))) !== undefined;
+}

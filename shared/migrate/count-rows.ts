@@ -7,7 +7,8 @@ import { ValidationError } from '../errors';
 import { snapshotById } from '../iceberg/spec/table-metadata';
 import { liveEntries } from '../iceberg/transaction/manifest-files';
 import { displayQualified, quoteQualified } from '../postgres/identifiers';
-import { SnapshotLostError, isSnapshotGone } from '../postgres/snapshot-holder';
+import type { Client } from 'pg';
+import { SnapshotLostError, isSnapshotGone, localHolder, lockWithoutWaiting } from '../postgres/snapshot-holder';
 import { withSnapshotTransaction } from '../postgres/snapshot-transaction';
 import { describeTable } from '../postgres/introspect';
 import type { CountRowsInput, CountRowsResult } from './contracts';
@@ -20,7 +21,9 @@ export async function countRows(env: RunEnvironment, input: CountRowsInput): Pro
   if (!snapshot) throw new ValidationError(`snapshot ${input.snapshotId} is not in the table any more`);
   const targetRows = (await liveEntries(env.catalog.io, snapshot)).reduce((n, e) => n + Number(e.entry.dataFile.recordCount), 0);
   const snapshotId = input.table.sourceSnapshot?.id;
-  const sourceRows = await withSource(env, (client) => withSnapshotTransaction(client, async () => {
+  const count = async (client: Client, lock: boolean): Promise<number> => {
+    // As the copy does: describing takes the table's lock, which must not queue behind DDL waiting on the run.
+    if (lock) await lockWithoutWaiting(client, input.table.source);
     // Resolved against pg_catalog first: the name reaches SQL only as the catalog spells it, quoted.
     const source = await describeTable(client, input.table.source.schema, input.table.source.name);
     // ONLY, as the copy reads it: rows of inheritance children are theirs (migrated as tables of their own). A
@@ -28,7 +31,11 @@ export async function countRows(env: RunEnvironment, input: CountRowsInput): Pro
     const only = source.kind === 'partitioned' ? '' : 'ONLY ';
     const { rows } = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${only}${quoteQualified(source.schema, source.name)}`);
     return Number(rows[0]!.n);
-  }, snapshotId !== undefined ? { snapshotId } : {})).catch((error: unknown) => {
+  };
+  // The holder, when it lives in this process, already holds the table's lock and is the snapshot itself.
+  const holder = snapshotId === undefined ? undefined : localHolder(snapshotId);
+  const counted = holder ? holder.read((client) => count(client, false)) : withSource(env, (client) => withSnapshotTransaction(client, () => count(client, true), snapshotId !== undefined ? { snapshotId } : {}));
+  const sourceRows = await counted.catch((error: unknown) => {
     throw isSnapshotGone(error) ? new SnapshotLostError(`${displayQualified(input.table.source.schema, input.table.source.name)}: the migration's snapshot is gone before the table was counted in it`, { cause: error }) : error;
   });
   return { targetRows, sourceRows, inSnapshot: snapshotId !== undefined };

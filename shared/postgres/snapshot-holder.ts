@@ -8,7 +8,7 @@
 import type { Client } from 'pg';
 import { IcebridgeError, errorMessage } from '../errors';
 import { clientTarget } from './connection';
-import { quoteQualified } from './identifiers';
+import { displayQualified, quoteQualified } from './identifiers';
 import { sqlState, toPostgresError } from './postgres-errors';
 import { beginSnapshotTransaction, exportSnapshot } from './snapshot-transaction';
 
@@ -143,13 +143,28 @@ export class SnapshotHolder {
 }
 
 /**
- * Whether `error` says the imported snapshot no longer exists (22023 invalid snapshot identifier): its holder is
- * gone. Any other failure of SET TRANSACTION SNAPSHOT is not this.
+ * LOCK … IN ACCESS SHARE MODE NOWAIT before reading, the table with its partitions or children (the partition read
+ * is one of them): when DDL waits on the run's own lock, a plain lock (or the COPY's) would queue behind it and
+ * stall the copy for good (pg_dump's lock queue hazard). The table fails instead.
+ */
+export async function lockWithoutWaiting(client: Client, relation: HeldTable): Promise<void> {
+  try {
+    await client.query(`LOCK TABLE ${quoteQualified(relation.schema, relation.name)} IN ACCESS SHARE MODE NOWAIT`);
+  } catch (error) {
+    if (!isLockNotAvailable(error)) throw error;
+    throw new TableLockedError(`${displayQualified(relation.schema, relation.name)}: DDL (ALTER TABLE or similar) is waiting on the table while it is being copied; the table is not copied so that the DDL is not blocked, and can be migrated again once it is done`, { cause: error });
+  }
+}
+
+/**
+ * Whether `error` says the imported snapshot no longer exists: its holder is gone. The server says 42704
+ * `snapshot "…" does not exist`, or 22023 `invalid snapshot identifier`; nothing else is this.
  */
 export function isSnapshotGone(error: unknown): boolean {
   let inner: unknown = error;
   for (let depth = 0; inner !== undefined && inner !== null && depth < 5; depth++) {
-    if (sqlState(inner) === '22023' && /snapshot/i.test(errorMessage(inner))) return true;
+    const state = sqlState(inner);
+    if ((state === '22023' || state === '42704') && /snapshot/i.test(errorMessage(inner))) return true;
     inner = (inner as { cause?: unknown }).cause;
   }
   return false;
@@ -194,6 +209,15 @@ export async function releaseSnapshots(runId: string): Promise<number> {
   const open = held.filter((h) => h.holder.alive).length;
   await Promise.all(held.map((h) => h.holder.release()));
   return open;
+}
+
+/** The live holder of `snapshotId` in this process, if it is here. */
+export function localHolder(snapshotId: string): SnapshotHolder | undefined {
+  for (const held of registry.values()) {
+    const found = held.find((h) => h.holder.alive && h.holder.snapshotId === snapshotId);
+    if (found) return found.holder;
+  }
+  return undefined;
 }
 
 /** Run ids with a live holder in this process (for tests and diagnostics). */

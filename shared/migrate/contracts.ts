@@ -138,7 +138,7 @@ export interface CountRowsInput {
 export interface CountRowsResult {
   targetRows: number;
   sourceRows: number;
-  /** True when sourceRows was counted in the table's shared snapshot; false when it is the source now. */
+  /** True when sourceRows was counted in the table's shared snapshot; false when it is the source now (none, or it was lost after the commit). */
   inSnapshot?: boolean;
 }
 

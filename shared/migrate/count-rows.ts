@@ -6,9 +6,9 @@
 import { ValidationError } from '../errors';
 import { snapshotById } from '../iceberg/spec/table-metadata';
 import { liveEntries } from '../iceberg/transaction/manifest-files';
-import { displayQualified, quoteQualified } from '../postgres/identifiers';
+import { quoteQualified } from '../postgres/identifiers';
 import type { Client } from 'pg';
-import { SnapshotLostError, isSnapshotGone, localHolder, lockWithoutWaiting } from '../postgres/snapshot-holder';
+import { isSnapshotGone, localHolder, lockWithoutWaiting } from '../postgres/snapshot-holder';
 import { withSnapshotTransaction } from '../postgres/snapshot-transaction';
 import { describeTable } from '../postgres/introspect';
 import type { CountRowsInput, CountRowsResult } from './contracts';
@@ -34,9 +34,13 @@ export async function countRows(env: RunEnvironment, input: CountRowsInput): Pro
   };
   // The holder, when it lives in this process, already holds the table's lock and is the snapshot itself.
   const holder = snapshotId === undefined ? undefined : localHolder(snapshotId);
-  const counted = holder ? holder.read((client) => count(client, false)) : withSource(env, (client) => withSnapshotTransaction(client, () => count(client, true), snapshotId !== undefined ? { snapshotId } : {}));
-  const sourceRows = await counted.catch((error: unknown) => {
-    throw isSnapshotGone(error) ? new SnapshotLostError(`${displayQualified(input.table.source.schema, input.table.source.name)}: the migration's snapshot is gone before the table was counted in it`, { cause: error }) : error;
-  });
-  return { targetRows, sourceRows, inSnapshot: snapshotId !== undefined };
+  const countIn = (id: string | undefined): Promise<number> => withSource(env, (client) => withSnapshotTransaction(client, () => count(client, true), id !== undefined ? { snapshotId: id } : {}));
+  try {
+    return { targetRows, sourceRows: await (holder ? holder.read((client) => count(client, false)) : countIn(snapshotId)), inSnapshot: snapshotId !== undefined };
+  } catch (error) {
+    if (!isSnapshotGone(error)) throw error;
+    // The copy is whole and was read in one snapshot; only its check cannot be made there any more (the holder
+    // ended after the commit). The source now is the weaker check, reported as such; the table is not copied again.
+    return { targetRows, sourceRows: await countIn(undefined), inSnapshot: false };
+  }
 }

@@ -10,7 +10,7 @@ import { mapTable } from '../postgres/type-mapping';
 import { currentSchema } from '../iceberg/spec/table-metadata';
 import type { Client } from 'pg';
 import type { MigrateDatabaseInput, SourceSnapshot, TableFailure } from './contracts';
-import { type RunSnapshot, notOneSnapshotWarning, releaseRunSnapshot, takeRunSnapshot } from './run-snapshot';
+import { type RunSnapshot, lockPlannedTables, notOneSnapshotWarning, releaseRunSnapshot, takeRunSnapshot } from './run-snapshot';
 import { type RunEnvironment, withSource } from '../run/environment';
 import { type PlanPartitionsOptions, partitionSizing, planPartitions } from '../postgres/partition-planner';
 import type { WarnedMigrationPlan, WarnedTablePlan } from './plan-warnings';
@@ -39,7 +39,7 @@ async function planInSnapshot(env: RunEnvironment, input: MigrateDatabaseInput, 
   });
   const { described, version } = 'holder' in shared ? await shared.holder.read(describe) : await withSource(env, describe);
   // As pg_dump does: DDL on a table being copied waits for the copy instead of changing it underneath.
-  if ('holder' in shared) await shared.holder.lock(described.map((t) => ({ schema: t.schema, name: t.name })));
+  if ('holder' in shared) await lockPlannedTables(env, shared.holder, input.sourceSchema, described.map((t) => t.name));
   const snapshot = 'holder' in shared ? shared.snapshot : undefined;
   const sizing: PlanPartitionsOptions = {
     ...(input.partitionSizeInBytes !== undefined ? { partitionSizeInBytes: input.partitionSizeInBytes } : {}),

@@ -4,6 +4,7 @@
  * The holder lives in the process that took it (shared/postgres/snapshot-holder.ts); other processes import the
  * snapshot through the server.
  */
+import type { Client } from 'pg';
 import { IcebridgeError, errorMessage } from '../errors';
 import { displayQualified } from '../postgres/identifiers';
 import { SnapshotHolder, SnapshotRefusedError, holdSnapshot, releaseSnapshots } from '../postgres/snapshot-holder';
@@ -39,6 +40,32 @@ export async function takeRunSnapshot(env: RunEnvironment, runId: string, genera
     return { refused: `the source exports a snapshot but another connection cannot import it: ${errorMessage(error)}` };
   }
   return { holder, snapshot: { id: holder.snapshotId, generation } };
+}
+
+/**
+ * Locks the planned tables under the holder, then makes sure no DDL committed on them (or their partitions and
+ * children) between the export and the lock: a rewrite in that window (ALTER TABLE … TYPE, TRUNCATE) would read as
+ * an empty table in the snapshot. Any change of their pg_class rows is such DDL; planning then starts again
+ * (retryable), under a new snapshot.
+ */
+export async function lockPlannedTables(env: RunEnvironment, holder: SnapshotHolder, schema: string, tables: readonly string[]): Promise<void> {
+  await holder.lock(tables.map((name) => ({ schema, name })));
+  const versions = async (client: Client): Promise<string> => {
+    const { rows } = await client.query<{ v: string }>(
+      `WITH RECURSIVE planned(oid) AS (
+         SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = $1 AND c.relname = ANY($2::text[])
+         UNION SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN planned p ON i.inhparent = p.oid)
+       SELECT string_agg(c.oid::text || ':' || c.xmin::text, ',' ORDER BY c.oid) AS v
+         FROM pg_catalog.pg_class c JOIN planned p ON p.oid = c.oid`,
+      [schema, tables],
+    );
+    return rows[0]?.v ?? '';
+  };
+  const [seen, now] = [await holder.read(versions), await withSource(env, versions)];
+  if (seen !== now) {
+    throw new IcebridgeError('SOURCE_CHANGED_DURING_PLANNING', 'a planned table was altered while its snapshot was being taken; planning again under a new snapshot', { retryable: true });
+  }
 }
 
 /** The sentence a run without one snapshot carries from its start, in its status and its summary. */

@@ -15,6 +15,7 @@ import { runMigration } from '../../cli/support/run-migration';
 import type { Value } from '../../shared/iceberg/spec/values';
 import { currentSchema } from '../../shared/iceberg/spec/table-metadata';
 import type { MigrationReport } from '../../shared/migrate/migration-status';
+import type { TableConfig } from '../../shared/run/request-fields';
 import { type CanonicalColumn, type CanonicalRows, copyActivityLog, duplicateKeys, icebergRows, localCatalog, readStateDir, rowDifferences, sourceRows, withClient } from './support/migration-fixtures';
 import { type PostgresInstance, startPostgres } from './support/postgres';
 
@@ -43,7 +44,7 @@ beforeAll(async () => {
   sourceUrl = await pg.createDatabase(DATABASE);
   workDir = await mkdtemp(path.join(tmpdir(), 'icebridge-snapshot-'));
   await withClient(sourceUrl, async (client) => {
-    for (const table of ['moving', 'moving_refused', 'altered', 'lost']) {
+    for (const table of ['moving', 'moving_refused', 'altered', 'lost', 'excluded']) {
       // k is indexed, so updating it is never a HOT update: the new row versions go to pages at the end.
       await client.query(`CREATE TABLE ${table} (id int PRIMARY KEY, k int NOT NULL, payload text NOT NULL)`);
       await client.query(`CREATE INDEX ${table}_k ON ${table} (k)`);
@@ -69,11 +70,11 @@ function captured(): { write(text: string): boolean; text(): string } {
 }
 
 /** Starts a one-table migration in this process, partitions of 1 MiB, no verification. */
-function migrate(table: string, name: string, url = sourceUrl, progress = captured()) {
+function migrate(table: string, name: string, url = sourceUrl, progress = captured(), tableConfig?: Record<string, TableConfig>) {
   const stateDir = path.join(workDir, name, 'state');
   const warehouse = path.join(workDir, name, 'warehouse');
   const run = runMigration({
-    input: { sourceSchema: 'public', namespace: 'public', concurrency: 1, tables: [table], partitionSizeInBytes: 1024 * 1024, verify: 'none' },
+    input: { sourceSchema: 'public', namespace: 'public', concurrency: 1, tables: [table], partitionSizeInBytes: 1024 * 1024, verify: 'none', ...(tableConfig ? { tableConfig } : {}) },
     sourceUrl: url,
     warehouse,
     stateDir,
@@ -237,5 +238,13 @@ describe('one snapshot per migration', () => {
     const log = copyActivityLog(await readStateDir(stateDir), 'lost')!;
     expect(log.completed.size, 'every partition copied in the new execution').toBe(log.planned);
     await expectNoLeftoverBackends('after the run');
+  }, 300_000);
+
+  it('copies a table whose configuration excludes a column: the plan carries the exclusion, so the copies expect it', async () => {
+    const { run, warehouse } = migrate('excluded', 'excluded', sourceUrl, captured(), { excluded: { excludeColumns: ['payload'] } });
+    const report = await run;
+    expect(report.details.map((t) => [t.table, t.status, t.reason ?? '']), 'the table committed').toEqual([['excluded', 'committed', '']]);
+    const table = await localCatalog(warehouse).loadTable({ namespace: ['public'], name: 'excluded' });
+    expect(currentSchema(table.metadata).fields.map((f) => f.name), 'the columns copied').toEqual(['id', 'k']);
   }, 300_000);
 });

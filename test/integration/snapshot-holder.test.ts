@@ -8,6 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectPostgres } from '../../shared/postgres/connection';
 import { SnapshotHolder, TableLockedError, heldRuns, holdSnapshot, lockWithoutWaiting, releaseSnapshots } from '../../shared/postgres/snapshot-holder';
 import { withSnapshotTransaction } from '../../shared/postgres/snapshot-transaction';
+import { HadoopCatalog } from '../../shared/iceberg/catalog/hadoop-catalog';
+import { LocalFileIO } from '../../shared/iceberg/io';
+import { lockPlannedTables } from '../../shared/migrate/run-snapshot';
+import type { RunEnvironment } from '../../shared/run/environment';
 import { type PostgresInstance, startPostgres } from './support/postgres';
 
 let pg: PostgresInstance;
@@ -131,6 +135,22 @@ describe('SnapshotHolder', () => {
       await ddl.query('ALTER TABLE t DROP COLUMN extra');
       await ddl.end();
       await copier.end();
+    }
+  });
+
+  it('refuses a plan whose table was altered between the export and the lock, and accepts one that was not', async () => {
+    const env: RunEnvironment = { connectSource: () => connectPostgres(url), catalog: new HadoopCatalog(new LocalFileIO(), '/nonexistent') };
+    const quiet = await SnapshotHolder.open(await connectPostgres(url));
+    await lockPlannedTables(env, quiet, 'public', ['t']).finally(() => quiet.release());
+
+    const holder = await SnapshotHolder.open(await connectPostgres(url));
+    try {
+      await insert('ALTER TABLE t ADD COLUMN late int');
+      const error = await lockPlannedTables(env, holder, 'public', ['t']).catch((e: unknown) => e);
+      expect(error, 'planning is refused, to be tried again').toMatchObject({ code: 'SOURCE_CHANGED_DURING_PLANNING', retryable: true });
+    } finally {
+      await holder.release();
+      await insert('ALTER TABLE t DROP COLUMN late');
     }
   });
 });

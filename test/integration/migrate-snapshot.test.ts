@@ -44,7 +44,7 @@ beforeAll(async () => {
   sourceUrl = await pg.createDatabase(DATABASE);
   workDir = await mkdtemp(path.join(tmpdir(), 'icebridge-snapshot-'));
   await withClient(sourceUrl, async (client) => {
-    for (const table of ['moving', 'moving_refused', 'altered', 'lost', 'excluded']) {
+    for (const table of ['moving', 'moving_refused', 'altered', 'altered_refused', 'lost', 'excluded']) {
       // k is indexed, so updating it is never a HOT update: the new row versions go to pages at the end.
       await client.query(`CREATE TABLE ${table} (id int PRIMARY KEY, k int NOT NULL, payload text NOT NULL)`);
       await client.query(`CREATE INDEX ${table}_k ON ${table} (k)`);
@@ -62,6 +62,14 @@ afterAll(async () => {
   await pg?.stop();
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
+
+/** The source as the role that may not export a snapshot. */
+function refusedUrl(): string {
+  const url = new URL(sourceUrl);
+  url.username = 'no_export';
+  url.password = 'no-export-pass';
+  return url.toString();
+}
 
 /** Collects what the run writes to its progress output. */
 function captured(): { write(text: string): boolean; text(): string } {
@@ -158,10 +166,7 @@ describe('one snapshot per migration', () => {
   }, 300_000);
 
   it('without a shared snapshot (export refused) says so at the start, and the rows the same writer duplicates do not read as a success', async () => {
-    const url = new URL(sourceUrl);
-    url.username = 'no_export';
-    url.password = 'no-export-pass';
-    const { run, stateDir, warehouse, progress } = migrate('moving_refused', 'refused', url.toString());
+    const { run, stateDir, warehouse, progress } = migrate('moving_refused', 'refused', refusedUrl());
     await afterPartitions(stateDir, 'moving_refused', [0, 1], run);
     await moveRows('moving_refused');
     await expectLastPartitionAhead(stateDir, 'moving_refused');
@@ -217,6 +222,18 @@ describe('one snapshot per migration', () => {
       await alter.catch(() => undefined);
       await ddl.end();
     }
+  }, 300_000);
+
+  it('without a shared snapshot, a column added during the copy fails the table with a reason instead of being left out', async () => {
+    const { run, stateDir } = migrate('altered_refused', 'altered-refused', refusedUrl());
+    await afterPartitions(stateDir, 'altered_refused', [0], run);
+    await withClient(sourceUrl, (client) => client.query('ALTER TABLE altered_refused ADD COLUMN extra int DEFAULT 7'));
+    await expectLastPartitionAhead(stateDir, 'altered_refused');
+    const report = await run;
+    const outcome = report.details[0]!;
+    expect(outcome.status, 'the table failed').toBe('failed');
+    // The ALTER either found a copy's lock with the next one waiting behind it, or ran between partitions.
+    expect(outcome.reason, 'the reason').toMatch(/public\.altered_refused: (DDL \(ALTER TABLE or similar\) is waiting on the table|columns extra are not in the migration's plan)/);
   }, 300_000);
 
   it('copies a table again from its first partition under a new snapshot when the run\'s snapshot is lost, and warns', async () => {

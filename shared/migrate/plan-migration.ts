@@ -22,10 +22,9 @@ import { ensureTargetTable } from './target-table';
  * a person should know about its partitions (a clamped size, an old server, a table that cannot be split).
  */
 export async function planMigration(env: RunEnvironment, input: MigrateDatabaseInput): Promise<WarnedMigrationPlan> {
-  // The snapshot comes first, so the tables are described as the copies will read them.
-  const shared = await takeRunSnapshot(env, input.runId, 0);
   try {
-    return await planInSnapshot(env, input, shared);
+    // The snapshot comes first, so the tables are described as the copies will read them.
+    return await planInSnapshot(env, input, await takeRunSnapshot(env, input.runId, 0));
   } catch (error) {
     await releaseRunSnapshot(input.runId);
     throw error;

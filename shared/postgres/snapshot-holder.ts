@@ -187,19 +187,27 @@ interface Held {
 
 /** The holders of this process, by run id: one per generation (a later generation replaces a lost snapshot). */
 const registry = new Map<string, Held[]>();
+/** Holders being opened, by run id and generation. */
+const openings = new Map<string, Promise<SnapshotHolder>>();
 
 /**
  * The run's live holder of `generation` in this process, opened with `open` when there is none (activities run
  * at least once: a second planning of the same run finds the first one's holder and shares its snapshot).
  */
 export async function holdSnapshot(runId: string, generation: number, open: () => Promise<SnapshotHolder>): Promise<SnapshotHolder> {
-  const held = (registry.get(runId) ?? []).filter((h) => h.holder.alive);
-  const existing = held.find((h) => h.generation === generation);
+  const existing = (registry.get(runId) ?? []).find((h) => h.holder.alive && h.generation === generation);
   if (existing) return existing.holder;
-  const holder = await open();
-  // Re-read: another call may have registered meanwhile; both holders stay registered and are released together.
-  registry.set(runId, [...(registry.get(runId) ?? []).filter((h) => h.holder.alive), { generation, holder }]);
-  return holder;
+  // Tables asking at once for the same generation wait for one opening instead of each taking a snapshot.
+  const key = `${runId}\u0000${generation}`;
+  let opening = openings.get(key);
+  if (!opening) {
+    opening = open().then((holder) => {
+      registry.set(runId, [...(registry.get(runId) ?? []).filter((h) => h.holder.alive), { generation, holder }]);
+      return holder;
+    }).finally(() => openings.delete(key));
+    openings.set(key, opening);
+  }
+  return opening;
 }
 
 /** Releases every holder of the run in this process; returns how many were open. Idempotent. */

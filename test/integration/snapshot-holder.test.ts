@@ -99,6 +99,11 @@ describe('SnapshotHolder', () => {
     const renewed = await holdSnapshot('run-a', 1, open);
     expect(renewed, 'a new generation is a new holder').not.toBe(a);
     expect(heldRuns()).toContain('run-a');
+    let opened = 0;
+    const counted = async () => (opened++, open());
+    const [x, y] = await Promise.all([holdSnapshot('run-b', 0, counted), holdSnapshot('run-b', 0, counted)]);
+    expect([x === y, opened], 'two tables asking at once share one opening').toEqual([true, 1]);
+    await releaseSnapshots('run-b');
     expect(await releaseSnapshots('run-a'), 'holders released').toBe(2);
     expect(a.alive || renewed.alive, 'no holder of the run is alive').toBe(false);
     let left = await backends('holder-registry');

@@ -264,4 +264,11 @@ describe('one snapshot per migration', () => {
     const table = await localCatalog(warehouse).loadTable({ namespace: ['public'], name: 'excluded' });
     expect(currentSchema(table.metadata).fields.map((f) => f.name), 'the columns copied').toEqual(['id', 'k']);
   }, 300_000);
+
+  it('releases the snapshot when planning fails after taking it', async () => {
+    const { run } = migrate('no_such_table', 'plan-fails');
+    const report = await run;
+    expect(report.runtimeStatus, 'the run failed in planning').toBe('Failed');
+    await expectNoLeftoverBackends('after a failed planning');
+  }, 300_000);
 });

@@ -31,8 +31,8 @@ registerActivity('commitTable', (input) => activityOutcome(() => commitTable(env
 
 registerActivity('countRows', (input) => activityOutcome(() => countRows(env(), input)));
 
-// The run's snapshot holder lives in the process that planned (or renewed); on another instance this finds none
-// there, and that holder ends with its process or at its next keepalive once the run is cancelled.
-registerActivity('releaseSnapshot', (input) => activityOutcome(async () => ({ released: await releaseRunSnapshot(input.runId) })));
+// The run's snapshot holder lives in the process that planned (or renewed); holders on other instances end at their
+// next keepalive, when they find the release marker this writes.
+registerActivity('releaseSnapshot', (input) => activityOutcome(async () => ({ released: await releaseRunSnapshot(env(), input.runId) })));
 
 registerActivity('renewSnapshot', (input) => activityOutcome(() => renewSnapshot(env(), input)));

@@ -26,7 +26,7 @@ export async function planMigration(env: RunEnvironment, input: MigrateDatabaseI
     // The snapshot comes first, so the tables are described as the copies will read them.
     return await planInSnapshot(env, input, await takeRunSnapshot(env, input.runId, 0));
   } catch (error) {
-    await releaseRunSnapshot(input.runId);
+    await releaseRunSnapshot(env, input.runId);
     throw error;
   }
 }

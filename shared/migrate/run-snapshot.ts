@@ -7,7 +7,7 @@
 import type { Client } from 'pg';
 import { IcebridgeError, errorMessage } from '../errors';
 import { displayQualified } from '../postgres/identifiers';
-import { SnapshotHolder, SnapshotRefusedError, holdSnapshot, releaseSnapshots } from '../postgres/snapshot-holder';
+import { type OpenSnapshotHolderOptions, SnapshotHolder, SnapshotRefusedError, holdSnapshot, releaseSnapshots } from '../postgres/snapshot-holder';
 import { withSnapshotTransaction } from '../postgres/snapshot-transaction';
 import { type RunEnvironment, withSource } from '../run/environment';
 import { cancellationMarker } from './cancellation';
@@ -21,12 +21,13 @@ export type RunSnapshot = { holder: SnapshotHolder; snapshot: SourceSnapshot } |
  * its snapshot (a pooler in transaction mode or a standby may export and still refuse the import). A refusal is
  * an answer, not an error: the run then copies each partition in a snapshot of its own and says so.
  */
-export async function takeRunSnapshot(env: RunEnvironment, runId: string, generation: number): Promise<RunSnapshot> {
+export async function takeRunSnapshot(env: RunEnvironment, runId: string, generation: number, options: Pick<OpenSnapshotHolderOptions, 'keepaliveInMs'> = {}): Promise<RunSnapshot> {
   let holder: SnapshotHolder;
   try {
     holder = await holdSnapshot(runId, generation, async () => {
       const client = await (env.connectSnapshotHolder ?? env.connectSource)();
-      return SnapshotHolder.open(client, { shouldRelease: () => cancelled(env, runId) });
+      const openedAt = Date.now();
+      return SnapshotHolder.open(client, { ...options, shouldRelease: async () => (await cancelled(env, runId)) || (await releasedSince(env, runId, openedAt)) });
     });
   } catch (error) {
     if (error instanceof SnapshotRefusedError) return { refused: error.message };
@@ -84,9 +85,34 @@ export async function renewSnapshot(env: RunEnvironment, input: RenewSnapshotInp
   return taken.snapshot;
 }
 
-/** Ends every holder of the run in this process; how many were open. */
-export async function releaseRunSnapshot(runId: string): Promise<number> {
+/**
+ * Ends every holder of the run: those of this process now, those of other processes (an Azure instance that
+ * planned or renewed) at their next keepalive, when they find the release marker. Returns how many were here.
+ */
+export async function releaseRunSnapshot(env: RunEnvironment, runId: string): Promise<number> {
+  await markSnapshotReleased(env, runId);
   return releaseSnapshots(runId);
+}
+
+/** Writes the run's release marker: every holder of the run opened before now ends at its next keepalive. */
+export async function markSnapshotReleased(env: RunEnvironment, runId: string, at: Date = new Date()): Promise<void> {
+  await env.catalog.io.write(releaseMarker(env, runId), new TextEncoder().encode(JSON.stringify({ runId, releasedAt: at.toISOString() })));
+}
+
+/** `<warehouse>/.icebridge/runs/<runId>/snapshot-released`, beside the cancellation marker. */
+function releaseMarker(env: RunEnvironment, runId: string): string {
+  return `${env.catalog.tableLocation({ namespace: ['.icebridge', 'runs'], name: runId })}/snapshot-released`;
+}
+
+/**
+ * Whether the run's snapshot was released after `openedAt`: a later run reusing the id (after its history was
+ * purged) opens its holders after the marker's time, so an old marker does not end them.
+ */
+async function releasedSince(env: RunEnvironment, runId: string, openedAt: number): Promise<boolean> {
+  const location = releaseMarker(env, runId);
+  if (!(await env.catalog.io.stat(location))) return false;
+  const marker = JSON.parse(new TextDecoder().decode(await env.catalog.io.read(location))) as { releasedAt?: string };
+  return marker.releasedAt !== undefined && Date.parse(marker.releasedAt) >= openedAt;
 }
 
 /** A cancelled run lets its snapshot go at the holder's next keepalive, wherever the holder lives. */

@@ -10,7 +10,10 @@ import { SnapshotHolder, TableLockedError, heldRuns, holdSnapshot, lockWithoutWa
 import { withSnapshotTransaction } from '../../shared/postgres/snapshot-transaction';
 import { HadoopCatalog } from '../../shared/iceberg/catalog/hadoop-catalog';
 import { LocalFileIO } from '../../shared/iceberg/io';
-import { lockPlannedTables } from '../../shared/migrate/run-snapshot';
+import { lockPlannedTables, markSnapshotReleased, takeRunSnapshot } from '../../shared/migrate/run-snapshot';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import type { RunEnvironment } from '../../shared/run/environment';
 import { type PostgresInstance, startPostgres } from './support/postgres';
 
@@ -156,6 +159,28 @@ describe('SnapshotHolder', () => {
     } finally {
       await holder.release();
       await insert('ALTER TABLE t DROP COLUMN late');
+    }
+  });
+
+  it('ends a holder of another process at its next keepalive once the run\'s release marker is written, but not a later run\'s', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'icebridge-holder-'));
+    const env: RunEnvironment = { connectSource: () => connectPostgres(url), catalog: new HadoopCatalog(new LocalFileIO(), dir) };
+    try {
+      const taken = await takeRunSnapshot(env, 'run-m', 0, { keepaliveInMs: 100 });
+      if (!('holder' in taken)) throw new Error(`no holder: ${taken.refused}`);
+      // What releaseSnapshot on another instance leaves for this one: the marker, not a call into this registry.
+      await markSnapshotReleased(env, 'run-m');
+      for (let i = 0; i < 600 && taken.holder.alive; i++) await sleep(50);
+      expect(taken.holder.alive, 'the holder ended after finding the marker').toBe(false);
+
+      // The same run id started again later opens its holder after the marker: it is not ended by it.
+      const again = await takeRunSnapshot(env, 'run-m', 0, { keepaliveInMs: 100 });
+      if (!('holder' in again)) throw new Error(`no holder: ${again.refused}`);
+      await sleep(1_000);
+      expect(again.holder.alive, 'a later holder of the same run id is kept').toBe(true);
+      await releaseSnapshots('run-m');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -72,9 +72,10 @@ export class SnapshotHolder {
     // it will say so.
     this.timer = setInterval(() => {
       void (async () => {
+        // A storage hiccup while looking for a release is not a reason to drop the snapshot; the next tick looks again.
+        if (shouldRelease && (await shouldRelease().catch(() => false))) return this.release();
         try {
-          if (shouldRelease && (await shouldRelease())) await this.release();
-          else if (!this.ended) await this.client.query('SELECT 1');
+          if (!this.ended) await this.client.query('SELECT 1');
         } catch {
           await this.release();
         }

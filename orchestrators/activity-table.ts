@@ -58,13 +58,19 @@ declare const answers: unique symbol;
 export type ActivityTask<T> = Task & { readonly [answers]?: ActivityOutcome<T> };
 
 /** The outcomes of a list of activity tasks, element by element (tuples keep each element's type). */
-export type ActivityOutcomes<Tasks extends readonly ActivityTask<unknown>[]> = { -readonly [K in keyof Tasks]: Tasks[K] extends ActivityTask<infer T> ? ActivityOutcome<T> : never };
+export type ActivityOutcomes<Tasks extends readonly ActivityTask<unknown>[]> = {
+  -readonly [K in keyof Tasks]: Tasks[K] extends ActivityTask<infer T> ? ActivityOutcome<T> : never;
+};
 
 /**
  * Schedules activity `name` with the project's retry policy, without yielding it: for a fan-out, whose tasks go
  * into one Task.all (allActivities), or for a task yielded later.
  */
-export function activityTask<N extends ActivityName>(context: OrchestrationContext, name: N, input: ActivityInput<N>): ActivityTask<ActivityTypes[N]['output']> {
+export function activityTask<N extends ActivityName>(
+  context: OrchestrationContext,
+  name: N,
+  input: ActivityInput<N>,
+): ActivityTask<ActivityTypes[N]['output']> {
   return context.df.callActivityWithRetry(Activities[name], activityRetry(), input);
 }
 
@@ -72,12 +78,19 @@ export function activityTask<N extends ActivityName>(context: OrchestrationConte
  * Calls activity `name` and gives its outcome: `yield* callActivity(...)` yields exactly the task a plain
  * `yield context.df.callActivityWithRetry(...)` would, so histories replay the same.
  */
-export function* callActivity<N extends ActivityName>(context: OrchestrationContext, name: N, input: ActivityInput<N>): Generator<Task, ActivityAnswer<N>, unknown> {
+export function* callActivity<N extends ActivityName>(
+  context: OrchestrationContext,
+  name: N,
+  input: ActivityInput<N>,
+): Generator<Task, ActivityAnswer<N>, unknown> {
   return answerOf<ActivityAnswer<N>>(yield activityTask(context, name, input));
 }
 
 /** Yields one `context.df.Task.all` of `tasks` (in their order) and gives their outcomes in the same order. */
-export function* allActivities<const Tasks extends readonly ActivityTask<unknown>[]>(context: OrchestrationContext, tasks: Tasks): Generator<Task, ActivityOutcomes<Tasks>, unknown> {
+export function* allActivities<const Tasks extends readonly ActivityTask<unknown>[]>(
+  context: OrchestrationContext,
+  tasks: Tasks,
+): Generator<Task, ActivityOutcomes<Tasks>, unknown> {
   return answerOf<ActivityOutcomes<Tasks>>(yield context.df.Task.all([...tasks]));
 }
 

@@ -51,7 +51,11 @@ export const migrateDatabase: OrchestrationHandler = function* (context: Orchest
   for (let start = 0; start < plan.tables.length; start += width) {
     const batch = plan.tables.slice(start, start + width);
     const tasks = batch.map((table, i) =>
-      context.df.callSubOrchestrator(Orchestrations.migrateTable, { runId: input.runId, table: withoutWarnings(table) }, tableInstanceId(context.df.instanceId, start + i)),
+      context.df.callSubOrchestrator(
+        Orchestrations.migrateTable,
+        { runId: input.runId, table: withoutWarnings(table) },
+        tableInstanceId(context.df.instanceId, start + i),
+      ),
     );
     progress.tables.started = start + batch.length;
     context.df.setCustomStatus(progress);
@@ -93,7 +97,8 @@ export const migrateDatabase: OrchestrationHandler = function* (context: Orchest
     context.df.setCustomStatus(progress);
     try {
       // The whole report when the verification was planned before reports were stored.
-      const outcome = (yield context.df.callSubOrchestrator(Orchestrations.verifyDatabase, verifyInput, verificationId)) as VerificationOutcome | VerificationReport;
+      const outcome = (yield context.df.callSubOrchestrator(Orchestrations.verifyDatabase, verifyInput, verificationId)) as
+        VerificationOutcome | VerificationReport;
       output.verification = {
         id: verificationId,
         level: outcome.level,
@@ -117,11 +122,16 @@ export const migrateDatabase: OrchestrationHandler = function* (context: Orchest
 
 /** The parts of the tables' configuration a verification honours. */
 function verifyConfig(config: NonNullable<MigrateDatabaseInput['tableConfig']>): NonNullable<VerifyDatabaseInput['tableConfig']> {
-  return Object.fromEntries(Object.entries(config).map(([table, c]) => [table, {
-    ...(c.targetName !== undefined ? { targetName: c.targetName } : {}),
-    ...(c.key !== undefined ? { key: c.key } : {}),
-    ...(c.excludeColumns !== undefined ? { excludeColumns: c.excludeColumns } : {}),
-  }]));
+  return Object.fromEntries(
+    Object.entries(config).map(([table, c]) => [
+      table,
+      {
+        ...(c.targetName !== undefined ? { targetName: c.targetName } : {}),
+        ...(c.key !== undefined ? { key: c.key } : {}),
+        ...(c.excludeColumns !== undefined ? { excludeColumns: c.excludeColumns } : {}),
+      },
+    ]),
+  );
 }
 
 df.app.orchestration(Orchestrations.migrateDatabase, migrateDatabase);

@@ -10,7 +10,15 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
 import { taskFailureReason } from '../shared/errors';
-import type { ActivityOutcome, CommitTableInput, CopyPartitionInput, CopyPartitionSummary, TableOutcome, TablePlan, TableProgress } from '../shared/migrate/contracts';
+import type {
+  ActivityOutcome,
+  CommitTableInput,
+  CopyPartitionInput,
+  CopyPartitionSummary,
+  TableOutcome,
+  TablePlan,
+  TableProgress,
+} from '../shared/migrate/contracts';
 import { failedTableOutcome, failedWith, partitionFailureReason } from '../shared/migrate/migration-progress';
 import { partitionsBetween } from '../shared/postgres/partition-ranges';
 import { activityTask, allActivities, callActivity } from './activity-table';
@@ -66,7 +74,13 @@ export const migrateTable: OrchestrationHandler = function* (context: Orchestrat
   // history was purged gets another token, and a replay gets the same one.
   const cursor: TableCursor = resume ?? { execution: executionToken(context.df.newGuid(context.df.instanceId)), next: 0, rows: 0 };
   const outcome = failedTableOutcome(table, partitions.length);
-  const progress: TableProgress = { table: table.source.name, phase: 'copying', partitions: { total: partitions.length, done: cursor.next }, rows: cursor.rows, estimatedRows: table.estimatedRows };
+  const progress: TableProgress = {
+    table: table.source.name,
+    phase: 'copying',
+    partitions: { total: partitions.length, done: cursor.next },
+    rows: cursor.rows,
+    estimatedRows: table.estimatedRows,
+  };
   context.df.setCustomStatus(progress);
   try {
     const failures: string[] = [];
@@ -106,7 +120,13 @@ export const migrateTable: OrchestrationHandler = function* (context: Orchestrat
 
     progress.phase = 'committing';
     context.df.setCustomStatus(progress);
-    const commit: CommitTableInput = { runId, execution: cursor.execution, table, partitions: partitions.length, ...(cursor.abandoned ? { abandoned: cursor.abandoned } : {}) };
+    const commit: CommitTableInput = {
+      runId,
+      execution: cursor.execution,
+      table,
+      partitions: partitions.length,
+      ...(cursor.abandoned ? { abandoned: cursor.abandoned } : {}),
+    };
     const committed = yield* callActivity(context, 'commitTable', commit);
     if (!committed.ok) return failedWith(outcome, committed.reason);
     outcome.snapshotId = committed.value.snapshotId;
@@ -128,9 +148,10 @@ export const migrateTable: OrchestrationHandler = function* (context: Orchestrat
     if (sourceRows !== targetRows) {
       // Counted now, not in the copy's snapshot: the source may have changed since, or rows were missed or read twice.
       outcome.countDiffers = true;
-      const why = table.sourceSnapshot === undefined
-        ? 'it was not read in one snapshot, so rows written during the copy may be missing or copied twice'
-        : 'its snapshot ended before the table could be counted in it, so writes since may explain the difference';
+      const why =
+        table.sourceSnapshot === undefined
+          ? 'it was not read in one snapshot, so rows written during the copy may be missing or copied twice'
+          : 'its snapshot ended before the table could be counted in it, so writes since may explain the difference';
       outcome.warning = `${table.source.name}: ${targetRows} rows committed but the source holds ${sourceRows} now; ${why}: verify it`;
     } else if (table.sourceSnapshot !== undefined && table.sourceSnapshot.generation > 0) {
       outcome.warning = `${table.source.name}: not one snapshot: the run's snapshot was lost, so the table was copied again from its first partition in a snapshot of its own (consistent in itself, not with the tables copied before)`;
@@ -149,7 +170,12 @@ export const migrateTable: OrchestrationHandler = function* (context: Orchestrat
  * partitions read in another snapshot, so the table starts again from its first partition, in a new execution
  * (receipts and files are per execution) under a new snapshot; it fails when that cannot be had.
  */
-function* copyAgain(context: OrchestrationContext, input: MigrateTableInput & { resume: TableCursor }, outcome: TableOutcome, lostReason: string): Generator<Task, TableOutcome | undefined, unknown> {
+function* copyAgain(
+  context: OrchestrationContext,
+  input: MigrateTableInput & { resume: TableCursor },
+  outcome: TableOutcome,
+  lostReason: string,
+): Generator<Task, TableOutcome | undefined, unknown> {
   const { runId, table, resume } = input;
   const renewals = table.sourceSnapshot?.generation ?? 0;
   if (table.sourceSnapshot === undefined || renewals >= SNAPSHOT_RENEWALS) {
@@ -160,7 +186,12 @@ function* copyAgain(context: OrchestrationContext, input: MigrateTableInput & { 
   const next: MigrateTableInput = {
     runId,
     table: { ...table, sourceSnapshot: renewed.value },
-    resume: { execution: executionToken(context.df.newGuid(`${context.df.instanceId}:snapshot:${renewed.value.generation}`)), next: 0, rows: 0, abandoned: [...(resume.abandoned ?? []), resume.execution] },
+    resume: {
+      execution: executionToken(context.df.newGuid(`${context.df.instanceId}:snapshot:${renewed.value.generation}`)),
+      next: 0,
+      rows: 0,
+      abandoned: [...(resume.abandoned ?? []), resume.execution],
+    },
   };
   context.df.continueAsNew(next);
   return undefined;

@@ -50,7 +50,12 @@ export interface MigrateCommandOptions {
 }
 
 /** Runs the command; returns the exit status (0 all committed and verified, 1 any failed or differs, 2 usage error). */
-export async function migrateCommand(argv: string[], out: ProgressOutput = process.stdout, err: ProgressOutput = process.stderr, options: MigrateCommandOptions = {}): Promise<number> {
+export async function migrateCommand(
+  argv: string[],
+  out: ProgressOutput = process.stdout,
+  err: ProgressOutput = process.stderr,
+  options: MigrateCommandOptions = {},
+): Promise<number> {
   const env = options.env ?? process.env;
   let flags;
   try {
@@ -112,12 +117,21 @@ export async function migrateCommand(argv: string[], out: ProgressOutput = proce
  * differs.
  */
 export function migrationSucceeded(report: MigrationReport): boolean {
-  return report.runtimeStatus === 'Completed' && report.tables.failed === 0 && (report.countsDiffering ?? 0) === 0 && (report.verification === undefined || report.verification.status === 'ok');
+  return (
+    report.runtimeStatus === 'Completed' &&
+    report.tables.failed === 0 &&
+    (report.countsDiffering ?? 0) === 0 &&
+    (report.verification === undefined || report.verification.status === 'ok')
+  );
 }
 
 /** Prints the summary as a table, or as JSON. */
 export function writeReport(report: MigrationReport, asJson: boolean, out: ProgressOutput): void {
-  out.write(asJson ? `${JSON.stringify(report, null, 2)}\n` : `\n${renderSummary(report)}\n${report.lastError && report.tables.failed === 0 ? `error: ${report.lastError}\n` : ''}`);
+  out.write(
+    asJson
+      ? `${JSON.stringify(report, null, 2)}\n`
+      : `\n${renderSummary(report)}\n${report.lastError && report.tables.failed === 0 ? `error: ${report.lastError}\n` : ''}`,
+  );
 }
 
 /** A source that cannot be resolved, or a schema or table that does not exist, is the caller's to fix: a usage error (exit 2). */
@@ -130,12 +144,19 @@ export function asUsageError(error: unknown): never {
 /** A local directory becomes an absolute path; URLs stay as they are. */
 export function resolveWarehouse(location: string): string {
   if (/^(file|abfss?|wasbs|memory):\/\//.test(location)) return location;
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) throw new UsageError(`unsupported warehouse location ${JSON.stringify(location)}: use a directory, file://, or abfss://`);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location))
+    throw new UsageError(`unsupported warehouse location ${JSON.stringify(location)}: use a directory, file://, or abfss://`);
   return path.resolve(location);
 }
 
 /** Fails in seconds, with a clear message, when the database or the warehouse cannot be reached. */
-async function preflight(source: string, warehouse: string, storage: ReturnType<typeof loadSettings>['storage'], schema: string, tables: string[] | undefined): Promise<void> {
+async function preflight(
+  source: string,
+  warehouse: string,
+  storage: ReturnType<typeof loadSettings>['storage'],
+  schema: string,
+  tables: string[] | undefined,
+): Promise<void> {
   const client = await connectPostgres(source, { connectTimeoutInMs: 10_000, applicationName: 'icebridge' });
   try {
     await describeTables(client, schema, tables).catch(asUsageError);

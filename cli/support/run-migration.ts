@@ -24,8 +24,12 @@ export interface RunMigrationOptions extends LocalRunOptions {
 /** Runs (or resumes) the migration and returns its final report. */
 export async function runMigration(options: RunMigrationOptions): Promise<MigrationReport> {
   return withLocalHost(options, async (host) => {
-    const instanceId = await startOrResume(host, `run-${commandFingerprint(options, options.input)}`, Orchestrations.migrateDatabase,
-      (runId) => ({ ...options.input, runId }) satisfies MigrateDatabaseInput);
+    const instanceId = await startOrResume(
+      host,
+      `run-${commandFingerprint(options, options.input)}`,
+      Orchestrations.migrateDatabase,
+      (runId) => ({ ...options.input, runId }) satisfies MigrateDatabaseInput,
+    );
     const now = options.now ?? Date.now;
     const display = options.progress ? new ProgressDisplay(options.progress, now) : undefined;
     const startedAt = new Map<string, number>();
@@ -49,15 +53,22 @@ export async function runMigration(options: RunMigrationOptions): Promise<Migrat
         }
         if (display) {
           // A table whose instance has not started yet has no name to show.
-          const views = report.details.filter((t) => t.table !== '').map((t) => {
-            if (!startedAt.has(t.table) && t.phase !== 'pending') startedAt.set(t.table, now());
-            const copying = [...(inFlight.get(t.table)?.values() ?? [])].reduce((a, b) => a + b, 0);
-            const rows = t.status || t.phase !== 'copying' ? t.rows : Math.max(t.rows, copying);
-            return {
-              table: t.table, phase: t.status ?? t.phase, rows, estimatedRows: t.estimatedRows,
-              partitionsDone: t.partitions.done, partitionsTotal: t.partitions.total, startedAtMs: startedAt.get(t.table) ?? now(),
-            };
-          });
+          const views = report.details
+            .filter((t) => t.table !== '')
+            .map((t) => {
+              if (!startedAt.has(t.table) && t.phase !== 'pending') startedAt.set(t.table, now());
+              const copying = [...(inFlight.get(t.table)?.values() ?? [])].reduce((a, b) => a + b, 0);
+              const rows = t.status || t.phase !== 'copying' ? t.rows : Math.max(t.rows, copying);
+              return {
+                table: t.table,
+                phase: t.status ?? t.phase,
+                rows,
+                estimatedRows: t.estimatedRows,
+                partitionsDone: t.partitions.done,
+                partitionsTotal: t.partitions.total,
+                startedAtMs: startedAt.get(t.table) ?? now(),
+              };
+            });
           if (isFinished(report.runtimeStatus)) display.finish(views);
           else display.update(views);
         }

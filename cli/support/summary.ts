@@ -16,7 +16,11 @@ export function renderSummary(report: MigrationReport): string {
     t.reason ?? '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i >= 2 && i <= 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i >= 2 && i <= 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   const committed = report.details.filter((t) => t.status === 'committed').length;
   return [
     line(header),
@@ -28,7 +32,9 @@ export function renderSummary(report: MigrationReport): string {
       (report.countsDiffering ? `; ${report.countsDiffering} with a row count that differs from the source's` : ''),
     ...(report.verification ? [verificationLine(report.verification)] : []),
     ...(report.warnings?.shown ?? []).map((w) => `warning: ${w}`),
-    ...(report.warnings && report.warnings.total > report.warnings.shown.length ? [`warning: ${report.warnings.total - report.warnings.shown.length} more`] : []),
+    ...(report.warnings && report.warnings.total > report.warnings.shown.length
+      ? [`warning: ${report.warnings.total - report.warnings.shown.length} more`]
+      : []),
   ].join('\n');
 }
 

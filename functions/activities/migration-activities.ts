@@ -20,7 +20,8 @@ registerActivity('copyPartition', (input, context) =>
     const { partition, attempt, files, rows, bytes } = await copyPartitionOnWorker(input, {
       settings: loadSettings(),
       environment: env,
-      onProgress: (copied, threadId) => reportCopyProgress({ runId: input.runId, table: input.table.source.name, partition: input.partition.index, rows: copied, threadId }),
+      onProgress: (copied, threadId) =>
+        reportCopyProgress({ runId: input.runId, table: input.table.source.name, partition: input.partition.index, rows: copied, threadId }),
       debug: (message) => context.debug(message),
     });
     return { partition, attempt, files, rows, bytes };

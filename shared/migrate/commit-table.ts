@@ -60,10 +60,7 @@ export async function commitTable(catalog: Catalog, input: CommitTableInput): Pr
   }
   if (!snapshot) throw new Error(`the snapshot of ${operationId} is not in the table after its commit`);
   const live = await liveEntries(catalog.io, snapshot);
-  const referenced = new Set([
-    ...live.map((e) => e.entry.dataFile.filePath),
-    ...(await snapshotManifests(catalog.io, snapshot)).map((m) => m.manifestPath),
-  ]);
+  const referenced = new Set([...live.map((e) => e.entry.dataFile.filePath), ...(await snapshotManifests(catalog.io, snapshot)).map((m) => m.manifestPath)]);
   // Executions given up for a lost snapshot belong to this run and table too; nothing of theirs is referenced.
   for (const execution of [input.execution, ...(input.abandoned ?? [])]) {
     await removeUnreferenced(catalog, location, executionPrefix(input.runId, execution), referenced);

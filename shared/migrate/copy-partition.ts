@@ -51,33 +51,43 @@ export async function copyPartition(env: RunEnvironment, input: CopyPartitionInp
     let rows = 0;
     const checkCancelled = cancellationCheck(env.catalog, input.runId);
     try {
-      await withSnapshotTransaction(client, async () => {
-        // Locked before the table is described: describing takes the same lock, which would queue behind DDL.
-        await lockWithoutWaiting(client, plan.source);
-        const { source, mapping, reorder } = await describeForCopy(client, plan, target.metadata);
-        const batches = readRows(client, source, mapping, {
-          relation: partition.relation,
-          ...(wholeRelation ? {} : { pages: { fromPage: partition.fromPage, toPage: partition.toPage } }),
-          keyColumns: plan.key,
-          uuidAsBytes: !partitionsOnUuid(target.metadata),
-          ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
-        });
-        for await (const batch of batches) {
-          await checkCancelled();
-          for (const row of batch) {
-            const pending = writer.write(reorder ? reorder(row) : row);
-            if (pending) await pending;
+      await withSnapshotTransaction(
+        client,
+        async () => {
+          // Locked before the table is described: describing takes the same lock, which would queue behind DDL.
+          await lockWithoutWaiting(client, plan.source);
+          const { source, mapping, reorder } = await describeForCopy(client, plan, target.metadata);
+          const batches = readRows(client, source, mapping, {
+            relation: partition.relation,
+            ...(wholeRelation ? {} : { pages: { fromPage: partition.fromPage, toPage: partition.toPage } }),
+            keyColumns: plan.key,
+            uuidAsBytes: !partitionsOnUuid(target.metadata),
+            ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
+          });
+          for await (const batch of batches) {
+            await checkCancelled();
+            for (const row of batch) {
+              const pending = writer.write(reorder ? reorder(row) : row);
+              if (pending) await pending;
+            }
+            rows += batch.length;
+            options.onProgress?.(rows);
           }
-          rows += batch.length;
-          options.onProgress?.(rows);
-        }
-      }, plan.sourceSnapshot ? { snapshotId: plan.sourceSnapshot.id } : {}).catch((error: unknown) => {
-        throw isSnapshotGone(error) ? new SnapshotLostError(`${displayQualified(plan.source.schema, plan.source.name)}: the migration's snapshot is gone (its holder ended: a restart, a scale-in or a lost connection)`, { cause: error }) : error;
+        },
+        plan.sourceSnapshot ? { snapshotId: plan.sourceSnapshot.id } : {},
+      ).catch((error: unknown) => {
+        throw isSnapshotGone(error)
+          ? new SnapshotLostError(
+              `${displayQualified(plan.source.schema, plan.source.name)}: the migration's snapshot is gone (its holder ended: a restart, a scale-in or a lost connection)`,
+              { cause: error },
+            )
+          : error;
       });
       const files = await writer.close();
-      const manifest = files.length === 0
-        ? null
-        : toManifestRef(await writeDataManifest(io, target.metadata, files, { location: `${target.metadata.location}/metadata/${prefix}-m0.avro` }));
+      const manifest =
+        files.length === 0
+          ? null
+          : toManifestRef(await writeDataManifest(io, target.metadata, files, { location: `${target.metadata.location}/metadata/${prefix}-m0.avro` }));
       return await writeReceipt(env.catalog.io, receiptLocation(target.metadata.location, input.runId, input.execution, partition.index), {
         partition: partition.index,
         attempt,
@@ -101,13 +111,19 @@ export async function copyPartition(env: RunEnvironment, input: CopyPartitionInp
  * The source table as the copy reads it, checked against the plan: the columns it maps (in source order) and
  * how its rows are put in the Iceberg table's field order.
  */
-async function describeForCopy(client: Client, plan: CopyPartitionInput['table'], metadata: TableMetadata): Promise<{ source: SourceTable; mapping: TableMapping; reorder: ((row: Row) => Row) | undefined }> {
+async function describeForCopy(
+  client: Client,
+  plan: CopyPartitionInput['table'],
+  metadata: TableMetadata,
+): Promise<{ source: SourceTable; mapping: TableMapping; reorder: ((row: Row) => Row) | undefined }> {
   const source = await describeTable(client, plan.source.schema, plan.source.name);
   const excluded = source.columns.map((c) => c.name).filter((name) => !plan.columns.includes(name));
   // A column the plan does not know (added after planning) would silently change the table's column list.
   const unplanned = excluded.filter((name) => !(plan.excludedColumns ?? []).includes(name));
   if (unplanned.length > 0) {
-    throw new ValidationError(`columns ${unplanned.map(displayIdent).join(', ')} are not in the migration's plan (added during the copy?); the table's column list would change mid-copy, so the table is not copied: migrate it again`);
+    throw new ValidationError(
+      `columns ${unplanned.map(displayIdent).join(', ')} are not in the migration's plan (added during the copy?); the table's column list would change mid-copy, so the table is not copied: migrate it again`,
+    );
   }
   // A column dropped from PostgreSQL after an earlier run stays in the Iceberg table; optional ones read null.
   const targetSchema = currentSchema(metadata);
@@ -119,9 +135,8 @@ async function describeForCopy(client: Client, plan: CopyPartitionInput['table']
   const mapping = mapTable(source, { excludedColumns: excluded });
   // Rows come in source column order; the table may order its fields differently after evolution.
   const order = plan.columns.map((name) => mapping.columns.findIndex((c) => c.name === name));
-  const reorder = order.every((j, i) => j === i) && order.length === mapping.columns.length
-    ? undefined
-    : (row: Row): Row => order.map((j) => (j < 0 ? null : row[j]!));
+  const reorder =
+    order.every((j, i) => j === i) && order.length === mapping.columns.length ? undefined : (row: Row): Row => order.map((j) => (j < 0 ? null : row[j]!));
   return { source, mapping, reorder };
 }
 

@@ -34,9 +34,14 @@ export async function countRows(env: RunEnvironment, input: CountRowsInput): Pro
   };
   // The holder, when it lives in this process, already holds the table's lock and is the snapshot itself.
   const holder = snapshotId === undefined ? undefined : localHolder(snapshotId);
-  const countIn = (id: string | undefined): Promise<number> => withSource(env, (client) => withSnapshotTransaction(client, () => count(client, true), id !== undefined ? { snapshotId: id } : {}));
+  const countIn = (id: string | undefined): Promise<number> =>
+    withSource(env, (client) => withSnapshotTransaction(client, () => count(client, true), id !== undefined ? { snapshotId: id } : {}));
   try {
-    return { targetRows, sourceRows: await (holder ? holder.read((client) => count(client, false)) : countIn(snapshotId)), inSnapshot: snapshotId !== undefined };
+    return {
+      targetRows,
+      sourceRows: await (holder ? holder.read((client) => count(client, false)) : countIn(snapshotId)),
+      inSnapshot: snapshotId !== undefined,
+    };
   } catch (error) {
     if (!isSnapshotGone(error)) throw error;
     // The copy is whole and was read in one snapshot; only its check cannot be made there any more (the holder

@@ -4,7 +4,17 @@
  */
 import type { TableVerification, VerificationOutcome, VerificationProgress, VerificationReport, VerifyLevel } from '../verify/contracts';
 import type { MigrationProgress, TableFailure, TableOutcome, TableProgress } from './contracts';
-import { type InstanceSnapshot, type TableInstanceRead, type TablePage, type UnreadableTable, failureMessage, isCancelled, isFinished, shortReason, tablesStarted } from '../run/instance-status';
+import {
+  type InstanceSnapshot,
+  type TableInstanceRead,
+  type TablePage,
+  type UnreadableTable,
+  failureMessage,
+  isCancelled,
+  isFinished,
+  shortReason,
+  tablesStarted,
+} from '../run/instance-status';
 
 /** Progress of one table. */
 export interface TableReport {
@@ -130,7 +140,15 @@ export function buildMigrationReport(
   const planFailures = (output?.tables ?? []).slice(0, Math.max(0, (output?.tables?.length ?? 0) - counts.started)).filter((o) => o.status === 'failed');
   if (page.offset + page.limit >= counts.started) {
     for (const failure of planFailures) {
-      details.push({ table: failure.table, phase: 'failed', partitions: { total: 0, done: 0 }, rows: 0, estimatedRows: 0, status: 'failed', reason: failure.reason ?? 'failed' });
+      details.push({
+        table: failure.table,
+        phase: 'failed',
+        partitions: { total: 0, done: 0 },
+        rows: 0,
+        estimatedRows: 0,
+        status: 'failed',
+        reason: failure.reason ?? 'failed',
+      });
     }
   }
   const started = run.createdTime ? new Date(run.createdTime).getTime() : nowMs;
@@ -141,7 +159,7 @@ export function buildMigrationReport(
   const report: MigrationReport = {
     id,
     runtimeStatus: run.runtimeStatus,
-    phase: isCancelled(run.runtimeStatus) ? 'cancelled' : progress.phase ?? 'pending',
+    phase: isCancelled(run.runtimeStatus) ? 'cancelled' : (progress.phase ?? 'pending'),
     tables: counts,
     partitions: { total: progress.partitions?.total ?? 0, done: (progress.partitions?.done ?? 0) + (finished ? 0 : partitionsRunning) },
     rows,
@@ -169,9 +187,9 @@ function tableReport(read: TableInstanceRead, verifiedTables: Map<string, TableV
   const report: TableReport = {
     index: read.index,
     table: p.table ?? outcome?.table ?? input?.table?.source?.name ?? '',
-    phase: outcome ? outcome.status : p.phase ?? 'pending',
+    phase: outcome ? outcome.status : (p.phase ?? 'pending'),
     partitions: { total: p.partitions?.total ?? outcome?.partitions ?? 0, done: p.partitions?.done ?? 0 },
-    rows: outcome?.status === 'committed' ? outcome.rows : p.rows ?? 0,
+    rows: outcome?.status === 'committed' ? outcome.rows : (p.rows ?? 0),
     estimatedRows: p.estimatedRows ?? 0,
   };
   if (outcome) {

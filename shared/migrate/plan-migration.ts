@@ -38,7 +38,13 @@ async function planInSnapshot(env: RunEnvironment, input: MigrateDatabaseInput, 
   });
   const { described, version } = 'holder' in shared ? await shared.holder.read(describe) : await withSource(env, describe);
   // As pg_dump does: DDL on a table being copied waits for the copy instead of changing it underneath.
-  if ('holder' in shared) await lockPlannedTables(env, shared.holder, input.sourceSchema, described.map((t) => t.name));
+  if ('holder' in shared)
+    await lockPlannedTables(
+      env,
+      shared.holder,
+      input.sourceSchema,
+      described.map((t) => t.name),
+    );
   const snapshot = 'holder' in shared ? shared.snapshot : undefined;
   const sizing: PlanPartitionsOptions = {
     ...(input.partitionSizeInBytes !== undefined ? { partitionSizeInBytes: input.partitionSizeInBytes } : {}),
@@ -62,7 +68,13 @@ async function planInSnapshot(env: RunEnvironment, input: MigrateDatabaseInput, 
   return { runId: input.runId, tables, cycles, failures, ...(snapshot ? { snapshot } : {}), ...(warnings.length > 0 ? { warnings } : {}) };
 }
 
-async function planTable(env: RunEnvironment, input: MigrateDatabaseInput, source: SourceTable, sizing: PlanPartitionsOptions, snapshot: SourceSnapshot | undefined): Promise<WarnedTablePlan> {
+async function planTable(
+  env: RunEnvironment,
+  input: MigrateDatabaseInput,
+  source: SourceTable,
+  sizing: PlanPartitionsOptions,
+  snapshot: SourceSnapshot | undefined,
+): Promise<WarnedTablePlan> {
   const config = input.tableConfig?.[source.name] ?? {};
   const mapping = mapTable(source, config.excludeColumns ? { excludedColumns: config.excludeColumns } : {});
   const target = { namespace: [input.namespace], name: config.targetName ?? source.name };

@@ -21,13 +21,21 @@ export type RunSnapshot = { holder: SnapshotHolder; snapshot: SourceSnapshot } |
  * its snapshot (a pooler in transaction mode or a standby may export and still refuse the import). A refusal is
  * an answer, not an error: the run then copies each partition in a snapshot of its own and says so.
  */
-export async function takeRunSnapshot(env: RunEnvironment, runId: string, generation: number, options: Pick<OpenSnapshotHolderOptions, 'keepaliveInMs'> = {}): Promise<RunSnapshot> {
+export async function takeRunSnapshot(
+  env: RunEnvironment,
+  runId: string,
+  generation: number,
+  options: Pick<OpenSnapshotHolderOptions, 'keepaliveInMs'> = {},
+): Promise<RunSnapshot> {
   let holder: SnapshotHolder;
   try {
     holder = await holdSnapshot(runId, generation, async () => {
       const client = await (env.connectSnapshotHolder ?? env.connectSource)();
       const openedAt = Date.now();
-      return SnapshotHolder.open(client, { ...options, shouldRelease: async () => (await cancelled(env, runId)) || (await releasedSince(env, runId, openedAt)) });
+      return SnapshotHolder.open(client, {
+        ...options,
+        shouldRelease: async () => (await cancelled(env, runId)) || (await releasedSince(env, runId, openedAt)),
+      });
     });
   } catch (error) {
     if (error instanceof SnapshotRefusedError) return { refused: error.message };
@@ -65,7 +73,11 @@ export async function lockPlannedTables(env: RunEnvironment, holder: SnapshotHol
   };
   const [seen, now] = [await holder.read(versions), await withSource(env, versions)];
   if (seen !== now) {
-    throw new IcebridgeError('SOURCE_CHANGED_DURING_PLANNING', 'a planned table was altered while its snapshot was being taken; planning again under a new snapshot', { retryable: true });
+    throw new IcebridgeError(
+      'SOURCE_CHANGED_DURING_PLANNING',
+      'a planned table was altered while its snapshot was being taken; planning again under a new snapshot',
+      { retryable: true },
+    );
   }
 }
 
@@ -80,7 +92,10 @@ export function notOneSnapshotWarning(reason: string): string {
  */
 export async function renewSnapshot(env: RunEnvironment, input: RenewSnapshotInput): Promise<SourceSnapshot> {
   const taken = await takeRunSnapshot(env, input.runId, input.generation);
-  if ('refused' in taken) throw new SnapshotRefusedError(`${displayQualified(input.table.schema, input.table.name)}: a new snapshot could not be taken after the run's snapshot was lost: ${taken.refused}`);
+  if ('refused' in taken)
+    throw new SnapshotRefusedError(
+      `${displayQualified(input.table.schema, input.table.name)}: a new snapshot could not be taken after the run's snapshot was lost: ${taken.refused}`,
+    );
   await taken.holder.lock([input.table]);
   return taken.snapshot;
 }

@@ -153,7 +153,10 @@ export async function lockWithoutWaiting(client: Client, relation: HeldTable): P
     await client.query(`LOCK TABLE ${quoteQualified(relation.schema, relation.name)} IN ACCESS SHARE MODE NOWAIT`);
   } catch (error) {
     if (!isLockNotAvailable(error)) throw error;
-    throw new TableLockedError(`${displayQualified(relation.schema, relation.name)}: DDL (ALTER TABLE or similar) is waiting on the table while it is being copied; the table is not copied so that the DDL is not blocked, and can be migrated again once it is done`, { cause: error });
+    throw new TableLockedError(
+      `${displayQualified(relation.schema, relation.name)}: DDL (ALTER TABLE or similar) is waiting on the table while it is being copied; the table is not copied so that the DDL is not blocked, and can be migrated again once it is done`,
+      { cause: error },
+    );
   }
 }
 
@@ -202,10 +205,12 @@ export async function holdSnapshot(runId: string, generation: number, open: () =
   const key = `${runId}\u0000${generation}`;
   let opening = openings.get(key);
   if (!opening) {
-    opening = open().then((holder) => {
-      registry.set(runId, [...(registry.get(runId) ?? []).filter((h) => h.holder.alive), { generation, holder }]);
-      return holder;
-    }).finally(() => openings.delete(key));
+    opening = open()
+      .then((holder) => {
+        registry.set(runId, [...(registry.get(runId) ?? []).filter((h) => h.holder.alive), { generation, holder }]);
+        return holder;
+      })
+      .finally(() => openings.delete(key));
     openings.set(key, opening);
   }
   return opening;

@@ -20,11 +20,7 @@ const SNAPSHOT_ID = /^[0-9A-F]+-[0-9A-F]+(-[0-9]+)?$/i;
  * Errors of `fn` pass through unchanged; failures of BEGIN/COMMIT are IcebridgeErrors (retryable when the
  * connection was lost).
  */
-export async function withSnapshotTransaction<T>(
-  client: Client,
-  fn: (client: Client) => Promise<T>,
-  options: WithSnapshotTransactionOptions = {},
-): Promise<T> {
+export async function withSnapshotTransaction<T>(client: Client, fn: (client: Client) => Promise<T>, options: WithSnapshotTransactionOptions = {}): Promise<T> {
   const target = clientTarget(client);
   await beginSnapshotTransaction(client, options);
   let result: T;

@@ -81,7 +81,10 @@ async function expectSameRows(table: Table, name: string, columns: CanonicalColu
 /** The one snapshot `runId` committed to a table, after checking it is the only one and the current one. */
 function onlySnapshotOfRun(table: Table, name: string, runId: string) {
   const ofRun = snapshotsOfRun(table, runId);
-  expect(ofRun.map((s) => String(s['snapshot-id'])), `${name}: snapshots committed by ${runId}`).toHaveLength(1);
+  expect(
+    ofRun.map((s) => String(s['snapshot-id'])),
+    `${name}: snapshots committed by ${runId}`,
+  ).toHaveLength(1);
   expect(String(table.metadata['current-snapshot-id']), `${name}: the run's snapshot is the current one`).toBe(String(ofRun[0]!['snapshot-id']));
   return ofRun[0]!;
 }
@@ -100,7 +103,8 @@ describe('migration resilience', () => {
         if (first.child.exitCode !== null) throw new Error(`the first run ended before it could be killed:\n${first.output().stderr}${first.output().stdout}`);
         const log = copyActivityLog(await readStateDir(stateDir), 'orders');
         if (log && log.completed.size >= 3) {
-          if (log.completed.size > log.planned - 8) throw new Error(`the copy ran ahead of the test: ${log.completed.size} of ${log.planned} partitions done before the kill`);
+          if (log.completed.size > log.planned - 8)
+            throw new Error(`the copy ran ahead of the test: ${log.completed.size} of ${log.planned} partitions done before the kill`);
           break;
         }
         if (Date.now() > deadline) throw new Error(`no orders partition completed within 60 s:\n${first.output().stderr}`);
@@ -116,7 +120,10 @@ describe('migration resilience', () => {
     // What the state directory says at the kill: the run, and the partitions durably finished.
     const atKill = await readStateDir(stateDir);
     const runs = atKill.filter((i) => i.meta.name === 'migrateDatabase');
-    expect(runs.map((r) => r.meta.instanceId), 'one run was started').toHaveLength(1);
+    expect(
+      runs.map((r) => r.meta.instanceId),
+      'one run was started',
+    ).toHaveLength(1);
     const runId = runs[0]!.meta.instanceId;
     const ordersAtKill = copyActivityLog(atKill, 'orders')!;
     expect(ordersAtKill.completed.size, 'some orders partitions completed before the kill').toBeGreaterThan(0);
@@ -133,9 +140,15 @@ describe('migration resilience', () => {
     expect(second.code, `the second run exits 0\n${second.stderr}`).toBe(0);
     const report = JSON.parse(second.stdout) as MigrationReport;
     expect(report.id, 'the second run resumed the first run instead of starting another').toBe(runId);
-    expect(report.details.map((t) => [t.table, t.status]).sort(), 'every table committed').toEqual([['events', 'committed'], ['orders', 'committed']]);
+    expect(report.details.map((t) => [t.table, t.status]).sort(), 'every table committed').toEqual([
+      ['events', 'committed'],
+      ['orders', 'committed'],
+    ]);
 
-    for (const [name, columns, keyed, rows] of [['orders', ORDERS_COLUMNS, true, ORDERS_ROWS], ['events', EVENTS_COLUMNS, false, EVENT_ROWS * 2]] as const) {
+    for (const [name, columns, keyed, rows] of [
+      ['orders', ORDERS_COLUMNS, true, ORDERS_ROWS],
+      ['events', EVENTS_COLUMNS, false, EVENT_ROWS * 2],
+    ] as const) {
       const table = await catalog.loadTable({ namespace: ['public'], name });
       const snapshot = onlySnapshotOfRun(table, name, runId);
       expect(Number(snapshot.summary['total-records']), `${name}: records in the snapshot`).toBe(rows);
@@ -146,10 +159,16 @@ describe('migration resilience', () => {
       const referenced = await snapshotFiles(snapshot);
       const location = catalog.tableLocation({ namespace: ['public'], name });
       const dataFiles = (await filesUnder(`${location}/data`)).filter((f) => copyAttemptOf(f, runId) && f.endsWith('.parquet'));
-      expect(dataFiles.filter((f) => !referenced.dataFiles.includes(f)), `${name}: Parquet files of ${runId} that the snapshot does not reference`).toEqual([]);
+      expect(
+        dataFiles.filter((f) => !referenced.dataFiles.includes(f)),
+        `${name}: Parquet files of ${runId} that the snapshot does not reference`,
+      ).toEqual([]);
       expect(referenced.dataFiles.length, `${name}: the snapshot's data files are all on disk`).toBe(dataFiles.length);
       const manifests = (await filesUnder(`${location}/metadata`)).filter((f) => copyAttemptOf(f, runId) && f.endsWith('.avro'));
-      expect(manifests.filter((f) => !referenced.manifests.includes(f)), `${name}: manifests of ${runId} that the snapshot does not reference`).toEqual([]);
+      expect(
+        manifests.filter((f) => !referenced.manifests.includes(f)),
+        `${name}: manifests of ${runId} that the snapshot does not reference`,
+      ).toEqual([]);
     }
 
     // The kill ended the run's snapshot with its process: orders' partitions finished before it were read in that
@@ -165,15 +184,22 @@ describe('migration resilience', () => {
     }
     expect(attemptByPartition.size, 'every orders partition is in the snapshot').toBe(ordersAtKill.planned);
     const everyPartition = Array.from({ length: ordersAtKill.planned }, (_, i) => i);
-    expect(committedPartitions(onlySnapshotOfRun(orders, 'orders', runId)).sort((a, b) => a - b), 'the snapshot summary lists each partition once').toEqual(everyPartition);
+    expect(
+      committedPartitions(onlySnapshotOfRun(orders, 'orders', runId)).sort((a, b) => a - b),
+      'the snapshot summary lists each partition once',
+    ).toEqual(everyPartition);
     for (const [partition, attempts] of attemptByPartition) expect([...attempts], `partition ${partition}: files from one attempt only`).toHaveLength(1);
     expect(new Set(committed.dataFiles.map((f) => copyAttemptOf(f, runId)!.execution)).size, 'orders: files of one execution').toBe(1);
     for (const [partition, result] of ordersAtKill.completed) {
-      expect([...attemptByPartition.get(partition)!], `partition ${partition}: copied again under the new snapshot, not kept from the old one`).not.toContain(result.attempt);
+      expect([...attemptByPartition.get(partition)!], `partition ${partition}: copied again under the new snapshot, not kept from the old one`).not.toContain(
+        result.attempt,
+      );
     }
     const ordersAfter = copyActivityLog(await readStateDir(stateDir), 'orders')!;
     expect(ordersAfter.completed.size, 'every orders partition has a result after the second run').toBe(ordersAtKill.planned);
-    expect(report.warnings?.shown ?? [], 'the run says orders was not read in its one snapshot').toContainEqual(expect.stringMatching(/^orders: not one snapshot: the run's snapshot was lost/));
+    expect(report.warnings?.shown ?? [], 'the run says orders was not read in its one snapshot').toContainEqual(
+      expect.stringMatching(/^orders: not one snapshot: the run's snapshot was lost/),
+    );
   }, 150_000);
 
   it('retries a partition whose COPY backend was terminated and still commits the exact rows', async () => {
@@ -187,7 +213,10 @@ describe('migration resilience', () => {
       stateDir,
     });
     let settled = false;
-    void migration.then(() => (settled = true), () => (settled = true));
+    void migration.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
 
     const watcher = new Client({ connectionString: sourceUrl, application_name: 'icebridge-test-watcher' });
     await watcher.connect();
@@ -212,12 +241,18 @@ describe('migration resilience', () => {
     expect(terminated, 'a COPY of the migration was seen in pg_stat_activity').toBeDefined();
     expect(terminated!.ok, `pg_terminate_backend(${terminated!.pid}) terminated the backend running ${terminated!.query.slice(0, 80)}`).toBe(true);
     expect(report.runtimeStatus, `the run completed (${report.lastError ?? ''})`).toBe('Completed');
-    expect(report.details.map((t) => [t.table, t.status, t.reason ?? '']), 'the table committed').toEqual([['orders', 'committed', '']]);
+    expect(
+      report.details.map((t) => [t.table, t.status, t.reason ?? '']),
+      'the table committed',
+    ).toEqual([['orders', 'committed', '']]);
 
     // The terminated attempt failed, was retried by the activity's retry policy, and everything else ran once.
     const log = copyActivityLog(await readStateDir(stateDir), 'orders')!;
     // The server's FATAL reaches the client, or (when the backend was blocked sending) the socket just closes.
-    expect(log.failures.map((f) => f.reason), 'exactly one copy attempt failed, because its backend was terminated').toEqual([expect.stringMatching(/terminat|not queryable/i)]);
+    expect(
+      log.failures.map((f) => f.reason),
+      'exactly one copy attempt failed, because its backend was terminated',
+    ).toEqual([expect.stringMatching(/terminat|not queryable/i)]);
     expect(log.failures[0]!.reason, 'the failure names no password').not.toContain(pg.password);
     expect(log.attempts, 'copy attempts: one per partition plus the retry').toBe(log.planned + 1);
     expect(log.completed.size, 'every partition has a result').toBe(log.planned);
@@ -227,7 +262,10 @@ describe('migration resilience', () => {
     await expectSameRows(table, 'orders', ORDERS_COLUMNS, true);
     const referenced = await snapshotFiles(snapshot);
     const files = (await filesUnder(`${table.metadata.location}/data`)).filter((f) => copyAttemptOf(f, report.id) && f.endsWith('.parquet'));
-    expect(files.filter((f) => !referenced.dataFiles.includes(f)), 'files of the terminated attempt left behind').toEqual([]);
+    expect(
+      files.filter((f) => !referenced.dataFiles.includes(f)),
+      'files of the terminated attempt left behind',
+    ).toEqual([]);
   }, 120_000);
 
   it('stops within seconds when the database cannot be reached, naming host and port but never the password', async () => {
@@ -235,8 +273,13 @@ describe('migration resilience', () => {
     const result = await runCli([
       // A connect timeout of 10 minutes: a run that waited for it instead of failing on the refusal would be
       // told apart from one that did not by minutes, not by how fast this machine starts a process.
-      'migrate', '--source', `postgres://u:secret-pass@127.0.0.1:${port}/db?connect_timeout=600`,
-      '--warehouse', path.join(workDir, 'unreachable-db', 'warehouse'), '--state-dir', path.join(workDir, 'unreachable-db', 'state'),
+      'migrate',
+      '--source',
+      `postgres://u:secret-pass@127.0.0.1:${port}/db?connect_timeout=600`,
+      '--warehouse',
+      path.join(workDir, 'unreachable-db', 'warehouse'),
+      '--state-dir',
+      path.join(workDir, 'unreachable-db', 'state'),
     ]);
     const output = `${result.stdout}${result.stderr}`;
     expect(result.code, `exit status (output: ${output})`).toBe(1);
@@ -261,4 +304,3 @@ describe('migration resilience', () => {
     expect(result.elapsedMs, 'time to fail').toBeLessThan(120_000);
   }, 180_000);
 });
-

@@ -16,7 +16,18 @@ import type { Value } from '../../shared/iceberg/spec/values';
 import { currentSchema } from '../../shared/iceberg/spec/table-metadata';
 import type { MigrationReport } from '../../shared/migrate/migration-status';
 import type { TableConfig } from '../../shared/run/request-fields';
-import { type CanonicalColumn, type CanonicalRows, copyActivityLog, duplicateKeys, icebergRows, localCatalog, readStateDir, rowDifferences, sourceRows, withClient } from './support/migration-fixtures';
+import {
+  type CanonicalColumn,
+  type CanonicalRows,
+  copyActivityLog,
+  duplicateKeys,
+  icebergRows,
+  localCatalog,
+  readStateDir,
+  rowDifferences,
+  sourceRows,
+  withClient,
+} from './support/migration-fixtures';
 import { type PostgresInstance, startPostgres } from './support/postgres';
 
 const DATABASE = 'live';
@@ -48,7 +59,9 @@ beforeAll(async () => {
       // k is indexed, so updating it is never a HOT update: the new row versions go to pages at the end.
       await client.query(`CREATE TABLE ${table} (id int PRIMARY KEY, k int NOT NULL, payload text NOT NULL)`);
       await client.query(`CREATE INDEX ${table}_k ON ${table} (k)`);
-      await client.query(`INSERT INTO ${table} SELECT g, g, repeat(md5(g::text), 3) FROM generate_series(1, ${table === 'moving' || table === 'moving_refused' ? ROWS : ROWS / 3}) g`);
+      await client.query(
+        `INSERT INTO ${table} SELECT g, g, repeat(md5(g::text), 3) FROM generate_series(1, ${table === 'moving' || table === 'moving_refused' ? ROWS : ROWS / 3}) g`,
+      );
       await client.query(`VACUUM ANALYZE ${table}`);
     }
     // A role that may read the tables but not export a snapshot: a source where one snapshot is not possible.
@@ -82,7 +95,15 @@ function migrate(table: string, name: string, url = sourceUrl, progress = captur
   const stateDir = path.join(workDir, name, 'state');
   const warehouse = path.join(workDir, name, 'warehouse');
   const run = runMigration({
-    input: { sourceSchema: 'public', namespace: 'public', concurrency: 1, tables: [table], partitionSizeInBytes: 1024 * 1024, verify: 'none', ...(tableConfig ? { tableConfig } : {}) },
+    input: {
+      sourceSchema: 'public',
+      namespace: 'public',
+      concurrency: 1,
+      tables: [table],
+      partitionSizeInBytes: 1024 * 1024,
+      verify: 'none',
+      ...(tableConfig ? { tableConfig } : {}),
+    },
     sourceUrl: url,
     warehouse,
     stateDir,
@@ -94,7 +115,10 @@ function migrate(table: string, name: string, url = sourceUrl, progress = captur
 /** Waits until the given partitions of `table` are copied, then checks the copy is far from its end. */
 async function afterPartitions(stateDir: string, table: string, partitions: number[], run: Promise<MigrationReport>): Promise<{ planned: number }> {
   let settled = false;
-  void run.then(() => (settled = true), () => (settled = true));
+  void run.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
   const deadline = Date.now() + 120_000;
   for (;;) {
     if (settled) throw new Error(`the migration of ${table} ended before its partitions ${partitions.join(', ')} were seen copied`);
@@ -108,7 +132,8 @@ async function afterPartitions(stateDir: string, table: string, partitions: numb
 /** Throws when the last partition was already scheduled: the scenario would prove nothing. */
 async function expectLastPartitionAhead(stateDir: string, table: string): Promise<void> {
   const log = copyActivityLog(await readStateDir(stateDir), table)!;
-  if (log.scheduled.has(log.planned - 1)) throw new Error(`the copy ran ahead of the writer: the last of ${log.planned} partitions was scheduled before the writer committed`);
+  if (log.scheduled.has(log.planned - 1))
+    throw new Error(`the copy ran ahead of the writer: the last of ${log.planned} partitions was scheduled before the writer committed`);
 }
 
 /** Backends of the source database still inside a transaction, or left by the snapshot holder. */
@@ -144,7 +169,7 @@ async function moveRows(table: string): Promise<void> {
 }
 
 describe('one snapshot per migration', () => {
-  it('copies a table whose rows move between pages during the copy exactly as of the run\'s snapshot', async () => {
+  it("copies a table whose rows move between pages during the copy exactly as of the run's snapshot", async () => {
     const before = await sourceRows(sourceUrl, 'moving', COLUMNS, true);
     const { run, stateDir, warehouse, progress } = migrate('moving', 'moving');
     const { planned } = await afterPartitions(stateDir, 'moving', [0, 1], run);
@@ -153,7 +178,10 @@ describe('one snapshot per migration', () => {
     await expectLastPartitionAhead(stateDir, 'moving');
     const report = await run;
 
-    expect(report.details.map((t) => [t.table, t.status, t.reason ?? '']), 'the table committed').toEqual([['moving', 'committed', '']]);
+    expect(
+      report.details.map((t) => [t.table, t.status, t.reason ?? '']),
+      'the table committed',
+    ).toEqual([['moving', 'committed', '']]);
     const copied = await copiedRows(warehouse, 'moving');
     expect(duplicateKeys(copied).slice(0, 5), 'keys copied twice').toEqual([]);
     const diff = rowDifferences(before, copied);
@@ -182,7 +210,9 @@ describe('one snapshot per migration', () => {
     expect(duplicateKeys(copied).length, 'keys copied twice').toBeGreaterThan(0);
     expect(report.details[0]!.status, 'the copy itself committed').toBe('committed');
     expect(report.countsDiffering, 'tables whose count differs from the source').toBe(1);
-    expect(report.warnings?.shown.join('\n'), 'the summary names both counts').toContain(`${copied.lines.length} rows committed but the source holds ${ROWS} now`);
+    expect(report.warnings?.shown.join('\n'), 'the summary names both counts').toContain(
+      `${copied.lines.length} rows committed but the source holds ${ROWS} now`,
+    );
     expect(report.warnings?.shown[0], 'and that the run was not one snapshot').toMatch(/^not one snapshot/);
     expect(migrationSucceeded(report), 'not a success: the CLI exits 1').toBe(false);
     await expectNoLeftoverBackends('after the run');
@@ -200,7 +230,9 @@ describe('one snapshot per migration', () => {
       // The ALTER waits on the run's ACCESS SHARE lock.
       const waiting = await withClient(sourceUrl, async (client) => {
         for (let i = 0; i < 600 && !altered; i++) {
-          const { rows } = await client.query(`SELECT 1 FROM pg_catalog.pg_locks WHERE relation = 'altered'::regclass AND mode = 'AccessExclusiveLock' AND NOT granted`);
+          const { rows } = await client.query(
+            `SELECT 1 FROM pg_catalog.pg_locks WHERE relation = 'altered'::regclass AND mode = 'AccessExclusiveLock' AND NOT granted`,
+          );
           if (rows.length > 0) return true;
           await sleep(10);
         }
@@ -211,10 +243,15 @@ describe('one snapshot per migration', () => {
       expect(waiting, 'the ALTER waited for the copy').toBe(true);
       const outcome = report.details[0]!;
       if (outcome.status === 'failed') {
-        expect(outcome.reason, 'the reason names the table and the waiting DDL').toMatch(/public\.altered: DDL \(ALTER TABLE or similar\) is waiting on the table while it is being copied/);
+        expect(outcome.reason, 'the reason names the table and the waiting DDL').toMatch(
+          /public\.altered: DDL \(ALTER TABLE or similar\) is waiting on the table while it is being copied/,
+        );
       } else {
         const table = await localCatalog(warehouse).loadTable({ namespace: ['public'], name: 'altered' });
-        expect(currentSchema(table.metadata).fields.map((f) => f.name), 'the columns as planned').toEqual(['id', 'k', 'payload']);
+        expect(
+          currentSchema(table.metadata).fields.map((f) => f.name),
+          'the columns as planned',
+        ).toEqual(['id', 'k', 'payload']);
         expect(rowDifferences(before, await copiedRows(warehouse, 'altered')).count, 'rows as of the snapshot').toBe(0);
       }
       await expectNoLeftoverBackends('after a run whose table failed');
@@ -233,24 +270,37 @@ describe('one snapshot per migration', () => {
     const outcome = report.details[0]!;
     expect(outcome.status, 'the table failed').toBe('failed');
     // The ALTER either found a copy's lock with the next one waiting behind it, or ran between partitions.
-    expect(outcome.reason, 'the reason').toMatch(/public\.altered_refused: (DDL \(ALTER TABLE or similar\) is waiting on the table|columns extra are not in the migration's plan)/);
+    expect(outcome.reason, 'the reason').toMatch(
+      /public\.altered_refused: (DDL \(ALTER TABLE or similar\) is waiting on the table|columns extra are not in the migration's plan)/,
+    );
   }, 300_000);
 
-  it('copies a table again from its first partition under a new snapshot when the run\'s snapshot is lost, and warns', async () => {
+  it("copies a table again from its first partition under a new snapshot when the run's snapshot is lost, and warns", async () => {
     const before = await sourceRows(sourceUrl, 'lost', COLUMNS, true);
     const { run, stateDir, warehouse } = migrate('lost', 'lost');
     await afterPartitions(stateDir, 'lost', [0], run);
     // What a restart or a scale-in does to the holder: its backend ends, and the snapshot with it.
-    const ended = await withClient(pg.url, async (client) => (await client.query(
-      `SELECT pg_catalog.pg_terminate_backend(pid) AS ok FROM pg_catalog.pg_stat_activity WHERE datname = $1 AND application_name = 'icebridge-snapshot'`,
-      [DATABASE],
-    )).rows.length);
-    expect(ended, 'the holder\'s backend was found and ended').toBe(1);
+    const ended = await withClient(
+      pg.url,
+      async (client) =>
+        (
+          await client.query(
+            `SELECT pg_catalog.pg_terminate_backend(pid) AS ok FROM pg_catalog.pg_stat_activity WHERE datname = $1 AND application_name = 'icebridge-snapshot'`,
+            [DATABASE],
+          )
+        ).rows.length,
+    );
+    expect(ended, "the holder's backend was found and ended").toBe(1);
     await expectLastPartitionAhead(stateDir, 'lost');
     const report = await run;
 
-    expect(report.details.map((t) => [t.table, t.status, t.reason ?? '']), 'the table committed').toEqual([['lost', 'committed', '']]);
-    expect(report.warnings?.shown, 'the run says the table was not read in the run\'s snapshot').toEqual([expect.stringMatching(/^lost: not one snapshot: the run's snapshot was lost, so the table was copied again from its first partition/)]);
+    expect(
+      report.details.map((t) => [t.table, t.status, t.reason ?? '']),
+      'the table committed',
+    ).toEqual([['lost', 'committed', '']]);
+    expect(report.warnings?.shown, "the run says the table was not read in the run's snapshot").toEqual([
+      expect.stringMatching(/^lost: not one snapshot: the run's snapshot was lost, so the table was copied again from its first partition/),
+    ]);
     expect(rowDifferences(before, await copiedRows(warehouse, 'lost')).count, 'rows').toBe(0);
     const log = copyActivityLog(await readStateDir(stateDir), 'lost')!;
     expect(log.completed.size, 'every partition copied in the new execution').toBe(log.planned);
@@ -260,9 +310,15 @@ describe('one snapshot per migration', () => {
   it('copies a table whose configuration excludes a column: the plan carries the exclusion, so the copies expect it', async () => {
     const { run, warehouse } = migrate('excluded', 'excluded', sourceUrl, captured(), { excluded: { excludeColumns: ['payload'] } });
     const report = await run;
-    expect(report.details.map((t) => [t.table, t.status, t.reason ?? '']), 'the table committed').toEqual([['excluded', 'committed', '']]);
+    expect(
+      report.details.map((t) => [t.table, t.status, t.reason ?? '']),
+      'the table committed',
+    ).toEqual([['excluded', 'committed', '']]);
     const table = await localCatalog(warehouse).loadTable({ namespace: ['public'], name: 'excluded' });
-    expect(currentSchema(table.metadata).fields.map((f) => f.name), 'the columns copied').toEqual(['id', 'k']);
+    expect(
+      currentSchema(table.metadata).fields.map((f) => f.name),
+      'the columns copied',
+    ).toEqual(['id', 'k']);
   }, 300_000);
 
   it('releases the snapshot when planning fails after taking it', async () => {

@@ -36,7 +36,9 @@ afterAll(async () => {
 async function countIn(snapshotId: string): Promise<number> {
   const client = await connectPostgres(url);
   try {
-    return await withSnapshotTransaction(client, async () => Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM t')).rows[0]!.n), { snapshotId });
+    return await withSnapshotTransaction(client, async () => Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM t')).rows[0]!.n), {
+      snapshotId,
+    });
   } finally {
     await client.end();
   }
@@ -51,7 +53,10 @@ async function insert(sql: string): Promise<void> {
 async function backends(applicationName: string): Promise<number> {
   const client = await connectPostgres(url);
   try {
-    const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM pg_catalog.pg_stat_activity WHERE datname = current_database() AND application_name = $1', [applicationName]);
+    const { rows } = await client.query<{ n: string }>(
+      'SELECT count(*) AS n FROM pg_catalog.pg_stat_activity WHERE datname = current_database() AND application_name = $1',
+      [applicationName],
+    );
     return Number(rows[0]!.n);
   } finally {
     await client.end();
@@ -79,12 +84,18 @@ describe('SnapshotHolder', () => {
   it('sets an idle-in-transaction timeout above its keepalive period, so only a frozen process loses it', async () => {
     const holder = await SnapshotHolder.open(await connectPostgres(url), { keepaliveInMs: 1_000 });
     try {
-      const timeout = await holder.read(async (client) => (await client.query<{ ms: string }>(`SELECT setting AS ms FROM pg_catalog.pg_settings WHERE name = 'idle_in_transaction_session_timeout'`)).rows[0]!.ms);
+      const timeout = await holder.read(
+        async (client) =>
+          (await client.query<{ ms: string }>(`SELECT setting AS ms FROM pg_catalog.pg_settings WHERE name = 'idle_in_transaction_session_timeout'`)).rows[0]!
+            .ms,
+      );
       expect(Number(timeout), 'idle_in_transaction_session_timeout (ms)').toBe(4_000);
     } finally {
       await holder.release();
     }
-    await expect(SnapshotHolder.open(await connectPostgres(url), { adoptSnapshotId: 'not-a-snapshot' }), 'a bad id to adopt').rejects.toThrow(/cannot share one snapshot/);
+    await expect(SnapshotHolder.open(await connectPostgres(url), { adoptSnapshotId: 'not-a-snapshot' }), 'a bad id to adopt').rejects.toThrow(
+      /cannot share one snapshot/,
+    );
   });
 
   it('ends at its next keepalive once it is told to (a cancelled run)', async () => {
@@ -114,7 +125,7 @@ describe('SnapshotHolder', () => {
       await sleep(50);
       left = await backends('holder-registry');
     }
-    expect(left, 'the holders\' backends ended').toBe(0);
+    expect(left, "the holders' backends ended").toBe(0);
   });
 
   it('fails at once with a clear error when DDL waits on a table it locks, instead of queueing behind the DDL', async () => {
@@ -128,7 +139,9 @@ describe('SnapshotHolder', () => {
       // The ALTER is queued behind the holder's lock before the copy asks for its own.
       let waiting = false;
       for (let i = 0; i < 1_500 && !waiting; i++) {
-        waiting = (await copier.query(`SELECT 1 FROM pg_catalog.pg_locks WHERE relation = 't'::regclass AND mode = 'AccessExclusiveLock' AND NOT granted`)).rows.length > 0;
+        waiting =
+          (await copier.query(`SELECT 1 FROM pg_catalog.pg_locks WHERE relation = 't'::regclass AND mode = 'AccessExclusiveLock' AND NOT granted`)).rows
+            .length > 0;
         if (!waiting) await sleep(20);
       }
       expect(waiting, 'the ALTER waits on the holder').toBe(true);
@@ -162,7 +175,7 @@ describe('SnapshotHolder', () => {
     }
   });
 
-  it('ends a holder of another process at its next keepalive once the run\'s release marker is written, but not a later run\'s', async () => {
+  it("ends a holder of another process at its next keepalive once the run's release marker is written, but not a later run's", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'icebridge-holder-'));
     const env: RunEnvironment = { connectSource: () => connectPostgres(url), catalog: new HadoopCatalog(new LocalFileIO(), dir) };
     try {

@@ -13,6 +13,9 @@ import type {
   CountRowsInput,
   CountRowsResult,
   MigrateDatabaseInput,
+  ReleaseSnapshotInput,
+  RenewSnapshotInput,
+  SourceSnapshot,
 } from '../shared/migrate/contracts';
 import type { WarnedMigrationPlan } from '../shared/migrate/plan-warnings';
 import type { RowRangeResult, SaveTableVerificationInput, TableVerification, VerificationPlan, VerifyDatabaseInput } from '../shared/verify/contracts';
@@ -27,6 +30,9 @@ export interface ActivityTypes {
   copyPartition: { input: CopyPartitionInput; output: CopyPartitionSummary };
   commitTable: { input: CommitTableInput; output: CommitTableResult };
   countRows: { input: CountRowsInput; output: CountRowsResult };
+  /** How many holders of the run were open in the process it ran in. */
+  releaseSnapshot: { input: ReleaseSnapshotInput; output: { released: number } };
+  renewSnapshot: { input: RenewSnapshotInput; output: SourceSnapshot };
   planVerification: { input: VerifyDatabaseInput; output: VerificationPlan };
   verifyScanRange: { input: VerifyScanRangeInput; output: ScanRangeResult };
   /** null when the table is too large to search row by row. */

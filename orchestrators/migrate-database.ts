@@ -67,6 +67,15 @@ export const migrateDatabase: OrchestrationHandler = function* (context: Orchest
     );
     for (const result of results) outcomes.push(finishTable(progress, result));
   }
+  // Copies and counts are done: the snapshot (and the locks that make DDL wait) go now, before the verification,
+  // whichever way the tables ended.
+  if (plan.snapshot !== undefined) {
+    try {
+      yield* callActivity(context, 'releaseSnapshot', { runId: input.runId });
+    } catch (error) {
+      progress.lastError = shortReason(`the source snapshot could not be released: ${taskFailureReason(error)}`);
+    }
+  }
   const output: MigrateDatabaseOutput = { runId: input.runId, tables: outcomes, cycles: plan.cycles };
   const committed = outcomes.filter((o) => o.status === 'committed' && o.snapshotId !== undefined);
   const level = input.verify ?? 'none';

@@ -8,13 +8,24 @@
  * continues as new with a compact cursor, so no execution replays more than a few hundred activities.
  */
 import * as df from 'durable-functions';
-import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
+import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
 import { taskFailureReason } from '../shared/errors';
-import type { ActivityOutcome, CommitTableInput, CopyPartitionInput, CopyPartitionSummary, TablePlan, TableProgress } from '../shared/migrate/contracts';
+import type {
+  ActivityOutcome,
+  CommitTableInput,
+  CopyPartitionInput,
+  CopyPartitionSummary,
+  TableOutcome,
+  TablePlan,
+  TableProgress,
+} from '../shared/migrate/contracts';
 import { failedTableOutcome, failedWith, partitionFailureReason } from '../shared/migrate/migration-progress';
 import { partitionsBetween } from '../shared/postgres/partition-ranges';
 import { activityTask, allActivities, callActivity } from './activity-table';
 import { Orchestrations } from './names';
+
+/** The code of a copy or count that found the run's snapshot gone (SnapshotLostError's). */
+const SNAPSHOT_LOST = 'SNAPSHOT_LOST';
 
 /** Input of migrateTable. */
 export interface MigrateTableInput {
@@ -31,7 +42,15 @@ export interface TableCursor {
   /** Partitions copied so far (0 .. next - 1). */
   next: number;
   rows: number;
+  /** Executions given up because the table's snapshot was lost: the commit removes what they wrote. */
+  abandoned?: string[];
 }
+
+/**
+ * Times a table is copied again from its first partition after its snapshot was lost (a restart, a scale-in);
+ * one more loss fails it, so a source whose snapshots keep vanishing cannot loop.
+ */
+export const SNAPSHOT_RENEWALS = 2;
 
 /** Partitions scheduled per Task.all: progress is reported between batches. */
 const PARTITION_BATCH = 8;
@@ -78,6 +97,8 @@ export const migrateTable: OrchestrationHandler = function* (context: Orchestrat
         // A partition failed even after its retries; the table fails, and nothing of it is committed.
         return failedWith(outcome, `copying failed after retries: ${taskFailureReason(error)}`);
       }
+      const lost = answers.find((a) => !a.ok && a.code === SNAPSHOT_LOST);
+      if (lost && !lost.ok) return yield* copyAgain(context, { runId, table: plan, resume: cursor }, outcome, lost.reason);
       for (const answer of answers) {
         if (!answer.ok) failures.push(answer.reason);
         else {
@@ -99,7 +120,13 @@ export const migrateTable: OrchestrationHandler = function* (context: Orchestrat
 
     progress.phase = 'committing';
     context.df.setCustomStatus(progress);
-    const commit: CommitTableInput = { runId, execution: cursor.execution, table, partitions: partitions.length };
+    const commit: CommitTableInput = {
+      runId,
+      execution: cursor.execution,
+      table,
+      partitions: partitions.length,
+      ...(cursor.abandoned ? { abandoned: cursor.abandoned } : {}),
+    };
     const committed = yield* callActivity(context, 'commitTable', commit);
     if (!committed.ok) return failedWith(outcome, committed.reason);
     outcome.snapshotId = committed.value.snapshotId;
@@ -114,6 +141,21 @@ export const migrateTable: OrchestrationHandler = function* (context: Orchestrat
     if (counted.value.targetRows !== cursor.rows) {
       return failedWith(outcome, `row count check failed: ${cursor.rows} rows copied but the snapshot holds ${counted.value.targetRows}`);
     }
+    const { targetRows, sourceRows } = counted.value;
+    if (counted.value.inSnapshot === true && sourceRows !== targetRows) {
+      return failedWith(outcome, `row count check failed: the source holds ${sourceRows} rows in the migration's snapshot but ${targetRows} were committed`);
+    }
+    if (sourceRows !== targetRows) {
+      // Counted now, not in the copy's snapshot: the source may have changed since, or rows were missed or read twice.
+      outcome.countDiffers = true;
+      const why =
+        table.sourceSnapshot === undefined
+          ? 'it was not read in one snapshot, so rows written during the copy may be missing or copied twice'
+          : 'its snapshot ended before the table could be counted in it, so writes since may explain the difference';
+      outcome.warning = `${table.source.name}: ${targetRows} rows committed but the source holds ${sourceRows} now; ${why}: verify it`;
+    } else if (table.sourceSnapshot !== undefined && table.sourceSnapshot.generation > 0) {
+      outcome.warning = `${table.source.name}: not one snapshot: the run's snapshot was lost, so the table was copied again from its first partition in a snapshot of its own (consistent in itself, not with the tables copied before)`;
+    }
     outcome.status = 'committed';
     progress.phase = 'done';
     context.df.setCustomStatus(progress);
@@ -122,5 +164,37 @@ export const migrateTable: OrchestrationHandler = function* (context: Orchestrat
     return failedWith(outcome, taskFailureReason(error));
   }
 };
+
+/**
+ * The table's snapshot is gone (its holder's process ended): the partitions copied so far must not be mixed with
+ * partitions read in another snapshot, so the table starts again from its first partition, in a new execution
+ * (receipts and files are per execution) under a new snapshot; it fails when that cannot be had.
+ */
+function* copyAgain(
+  context: OrchestrationContext,
+  input: MigrateTableInput & { resume: TableCursor },
+  outcome: TableOutcome,
+  lostReason: string,
+): Generator<Task, TableOutcome | undefined, unknown> {
+  const { runId, table, resume } = input;
+  const renewals = table.sourceSnapshot?.generation ?? 0;
+  if (table.sourceSnapshot === undefined || renewals >= SNAPSHOT_RENEWALS) {
+    return failedWith(outcome, `${lostReason}; the table is not copied in more than one snapshot`);
+  }
+  const renewed = yield* callActivity(context, 'renewSnapshot', { runId, generation: renewals + 1, table: table.source });
+  if (!renewed.ok) return failedWith(outcome, renewed.reason);
+  const next: MigrateTableInput = {
+    runId,
+    table: { ...table, sourceSnapshot: renewed.value },
+    resume: {
+      execution: executionToken(context.df.newGuid(`${context.df.instanceId}:snapshot:${renewed.value.generation}`)),
+      next: 0,
+      rows: 0,
+      abandoned: [...(resume.abandoned ?? []), resume.execution],
+    },
+  };
+  context.df.continueAsNew(next);
+  return undefined;
+}
 
 df.app.orchestration(Orchestrations.migrateTable, migrateTable);

@@ -15,6 +15,8 @@ export const Activities = {
   copyPartition: 'copyPartition',
   commitTable: 'commitTable',
   countRows: 'countRows',
+  releaseSnapshot: 'releaseSnapshot',
+  renewSnapshot: 'renewSnapshot',
   planVerification: 'planVerification',
   verifyScanRange: 'verifyScanRange',
   searchTableRows: 'searchTableRows',

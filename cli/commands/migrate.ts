@@ -112,9 +112,17 @@ export async function migrateCommand(
   }
 }
 
-/** Every table committed and, when a verification ran, nothing differs. */
+/**
+ * Every table committed, no committed row count differs from the source's and, when a verification ran, nothing
+ * differs.
+ */
 export function migrationSucceeded(report: MigrationReport): boolean {
-  return report.runtimeStatus === 'Completed' && report.tables.failed === 0 && (report.verification === undefined || report.verification.status === 'ok');
+  return (
+    report.runtimeStatus === 'Completed' &&
+    report.tables.failed === 0 &&
+    (report.countsDiffering ?? 0) === 0 &&
+    (report.verification === undefined || report.verification.status === 'ok')
+  );
 }
 
 /** Prints the summary as a table, or as JSON. */

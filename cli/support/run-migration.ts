@@ -33,6 +33,8 @@ export async function runMigration(options: RunMigrationOptions): Promise<Migrat
     const now = options.now ?? Date.now;
     const display = options.progress ? new ProgressDisplay(options.progress, now) : undefined;
     const startedAt = new Map<string, number>();
+    // The plan's warnings (a source that cannot share one snapshot) are said at the start, not only at the end.
+    let warned = false;
     // Rows of partitions still copying, so bars move between partition completions.
     const inFlight = new Map<string, Map<number, number>>();
     const runId = instanceId;
@@ -45,6 +47,10 @@ export async function runMigration(options: RunMigrationOptions): Promise<Migrat
     try {
       for (;;) {
         const report = currentReport(host, instanceId);
+        if (display && options.progress && !warned && report.phase !== 'planning' && report.phase !== 'pending') {
+          warned = true;
+          for (const warning of report.warnings?.shown ?? []) options.progress.write(`warning: ${warning}\n`);
+        }
         if (display) {
           // A table whose instance has not started yet has no name to show.
           const views = report.details

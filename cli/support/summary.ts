@@ -28,7 +28,8 @@ export function renderSummary(report: MigrationReport): string {
     ...rows.map(line),
     '',
     `${committed} of ${report.tables.total} tables committed, ${formatCount(report.rows)} rows in ${report.elapsedSeconds}s (${formatCount(report.rowsPerSecond)} rows/s)` +
-      (report.tables.failed > 0 ? `; ${report.tables.failed} failed` : ''),
+      (report.tables.failed > 0 ? `; ${report.tables.failed} failed` : '') +
+      (report.countsDiffering ? `; ${report.countsDiffering} with a row count that differs from the source's` : ''),
     ...(report.verification ? [verificationLine(report.verification)] : []),
     ...(report.warnings?.shown ?? []).map((w) => `warning: ${w}`),
     ...(report.warnings && report.warnings.total > report.warnings.shown.length

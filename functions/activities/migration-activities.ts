@@ -5,6 +5,7 @@ import type { CopyPartitionSummary } from '../../shared/migrate/contracts';
 import { copyPartitionOnWorker } from '../../shared/migrate/copy-worker-pool';
 import { countRows } from '../../shared/migrate/count-rows';
 import { planMigration } from '../../shared/migrate/plan-migration';
+import { releaseRunSnapshot, renewSnapshot } from '../../shared/migrate/run-snapshot';
 import { reportCopyProgress } from '../../shared/telemetry/copy-progress';
 import { activityOutcome } from './activity-outcome';
 import { environment as env } from './environment';
@@ -30,3 +31,9 @@ registerActivity('copyPartition', (input, context) =>
 registerActivity('commitTable', (input) => activityOutcome(() => commitTable(env().catalog, input)));
 
 registerActivity('countRows', (input) => activityOutcome(() => countRows(env(), input)));
+
+// The run's snapshot holder lives in the process that planned (or renewed); holders on other instances end at their
+// next keepalive, when they find the release marker this writes.
+registerActivity('releaseSnapshot', (input) => activityOutcome(async () => ({ released: await releaseRunSnapshot(env(), input.runId) })));
+
+registerActivity('renewSnapshot', (input) => activityOutcome(() => renewSnapshot(env(), input)));

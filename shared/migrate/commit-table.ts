@@ -2,8 +2,9 @@
  * commitTable: every partition's manifest, read from the receipts the copies left, in ONE snapshot that replaces
  * whatever the table held before, so the table mirrors the source as of this run. Keyed by run id and
  * execution: a second call finds the snapshot and returns it. Afterwards, files of this execution that the
- * snapshot does not reference (retried or duplicated copies, the receipts) are removed; nothing of another run
- * or another execution of the same run id is ever touched.
+ * snapshot does not reference (retried or duplicated copies, the receipts) are removed, and so are the files of the
+ * executions the table gave up (its snapshot was lost); nothing of another run or of any other execution of the
+ * same run id is ever touched.
  */
 import type { Catalog } from '../iceberg/catalog/catalog';
 import { snapshotById } from '../iceberg/spec/table-metadata';
@@ -59,12 +60,11 @@ export async function commitTable(catalog: Catalog, input: CommitTableInput): Pr
   }
   if (!snapshot) throw new Error(`the snapshot of ${operationId} is not in the table after its commit`);
   const live = await liveEntries(catalog.io, snapshot);
-  await removeUnreferenced(
-    catalog,
-    location,
-    executionPrefix(input.runId, input.execution),
-    new Set([...live.map((e) => e.entry.dataFile.filePath), ...(await snapshotManifests(catalog.io, snapshot)).map((m) => m.manifestPath)]),
-  );
+  const referenced = new Set([...live.map((e) => e.entry.dataFile.filePath), ...(await snapshotManifests(catalog.io, snapshot)).map((m) => m.manifestPath)]);
+  // Executions given up for a lost snapshot belong to this run and table too; nothing of theirs is referenced.
+  for (const execution of [input.execution, ...(input.abandoned ?? [])]) {
+    await removeUnreferenced(catalog, location, executionPrefix(input.runId, execution), referenced);
+  }
   const rows = live.reduce((n, e) => n + Number(e.entry.dataFile.recordCount), 0);
   return { snapshotId: String(snapshot['snapshot-id']), rows, files: live.length, created };
 }

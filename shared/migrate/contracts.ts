@@ -37,6 +37,18 @@ export interface TablePlan {
   key: string[];
   estimatedRows: number;
   partitions: PartitionRanges;
+  /** Source columns the configuration leaves out on purpose: a copy finding them is not surprised. */
+  excludedColumns?: string[];
+  /** The snapshot every copy and the count of this table import; absent when the source could not share one. */
+  sourceSnapshot?: SourceSnapshot;
+}
+
+/** A snapshot exported by the run's holder (shared/postgres/snapshot-holder.ts), and which one of the run's it is. */
+export interface SourceSnapshot {
+  /** As pg_export_snapshot() returned it. */
+  id: string;
+  /** 0 for the planning's snapshot; each replacement of a lost snapshot takes the next. */
+  generation: number;
 }
 
 /** Result of planMigration: tables in foreign-key order, with the cycles found. */
@@ -47,6 +59,8 @@ export interface MigrationPlan {
   cycles: string[][];
   /** Tables that could not be planned, with the reason; they are reported as failed. */
   failures: TableFailure[];
+  /** The one snapshot every table is read in; absent when the source refused to share one (a plan warning says so). */
+  snapshot?: SourceSnapshot;
 }
 
 /** Why a table failed. */
@@ -101,6 +115,8 @@ export interface CommitTableInput {
   table: Omit<TablePlan, 'partitions'>;
   /** Partitions in the plan; a receipt is expected for each of 0 .. partitions - 1. */
   partitions: number;
+  /** Earlier executions of the table given up (its snapshot was lost): their files are removed too. */
+  abandoned?: string[];
 }
 
 /** Result of commitTable. */
@@ -118,10 +134,25 @@ export interface CountRowsInput {
   snapshotId: string;
 }
 
-/** Row counts of the committed snapshot (manifest figures) and of the source now. */
+/** Row counts of the committed snapshot (manifest figures) and of the source, in the copy's snapshot when it had one. */
 export interface CountRowsResult {
   targetRows: number;
   sourceRows: number;
+  /** True when sourceRows was counted in the table's shared snapshot; false when it is the source now (none, or it was lost after the commit). */
+  inSnapshot?: boolean;
+}
+
+/** Input of releaseSnapshot: every snapshot holder of the run in the process it runs in ends. */
+export interface ReleaseSnapshotInput {
+  runId: string;
+}
+
+/** Input of renewSnapshot: a new snapshot for a table whose snapshot was lost, locking that table. */
+export interface RenewSnapshotInput {
+  runId: string;
+  /** The generation to take (the lost one's + 1); tables asking for the same generation share it. */
+  generation: number;
+  table: SourceRelation;
 }
 
 /** An activity's answer: a value, or a permanent failure as a result (retryable failures are thrown). */
@@ -138,6 +169,10 @@ export interface TableOutcome {
   snapshotId?: string;
   sourceRows?: number;
   reason?: string;
+  /** What a person must know about a committed table: it was not read in the run's one snapshot, or its count differs. */
+  warning?: string;
+  /** True when the committed row count differs from the source's and nothing stronger judged it (a fallback copy). */
+  countDiffers?: boolean;
 }
 
 /**
@@ -160,6 +195,8 @@ export interface MigrationProgress {
   warnings?: string[];
   /** How many warnings the plan made in all. */
   warningsTotal?: number;
+  /** Committed tables whose row count differs from the source's count after the copy (see TableOutcome.countDiffers). */
+  countsDiffering?: number;
 }
 
 /** Custom status of migrateTable. */

@@ -14,8 +14,12 @@ import { writeDataManifest } from '../iceberg/transaction/manifest-files';
 import { TableWriter } from '../iceberg/writer/table-writer';
 import { readRows } from '../postgres/copy-reader';
 import { describeTable } from '../postgres/introspect';
+import type { Client } from 'pg';
+import { displayIdent, displayQualified } from '../postgres/identifiers';
+import { SnapshotLostError, isSnapshotGone, lockWithoutWaiting } from '../postgres/snapshot-holder';
 import { withSnapshotTransaction } from '../postgres/snapshot-transaction';
-import { mapTable } from '../postgres/type-mapping';
+import type { SourceTable } from '../postgres/source-table';
+import { type TableMapping, mapTable } from '../postgres/type-mapping';
 import { cancellationCheck } from './cancellation';
 import { HashingFileIO } from './content-hash';
 import type { CopyPartitionInput, CopyPartitionResult } from './contracts';
@@ -39,22 +43,6 @@ export async function copyPartition(env: RunEnvironment, input: CopyPartitionInp
     throw new ValidationError(`the Iceberg table ${plan.target.name} changed since the migration was planned; plan again`);
   }
   return withSource(env, async (client) => {
-    const source = await describeTable(client, plan.source.schema, plan.source.name);
-    const excluded = source.columns.map((c) => c.name).filter((name) => !plan.columns.includes(name));
-    // A column dropped from PostgreSQL after an earlier run stays in the Iceberg table; optional ones read null.
-    const targetSchema = currentSchema(target.metadata);
-    const gone = plan.columns.filter((name) => !source.columns.some((c) => c.name === name));
-    const requiredGone = gone.filter((name) => targetSchema.fields.find((f) => f.name === name)?.required);
-    if (requiredGone.length > 0) {
-      throw new ValidationError(
-        `required columns ${requiredGone.join(', ')} of the Iceberg table no longer exist in ${plan.source.schema}.${plan.source.name}`,
-      );
-    }
-    const mapping = mapTable(source, { excludedColumns: excluded });
-    // Rows come in source column order; the table may order its fields differently after evolution.
-    const order = plan.columns.map((name) => mapping.columns.findIndex((c) => c.name === name));
-    const reorder =
-      order.every((j, i) => j === i) && order.length === mapping.columns.length ? undefined : (row: Row): Row => order.map((j) => (j < 0 ? null : row[j]!));
     const io = new HashingFileIO(env.catalog.io);
     const attempt = randomBytes(4).toString('hex');
     const prefix = partitionFilePrefix(input.runId, input.execution, partition.index, attempt);
@@ -63,23 +51,37 @@ export async function copyPartition(env: RunEnvironment, input: CopyPartitionInp
     let rows = 0;
     const checkCancelled = cancellationCheck(env.catalog, input.runId);
     try {
-      await withSnapshotTransaction(client, async () => {
-        const batches = readRows(client, source, mapping, {
-          relation: partition.relation,
-          ...(wholeRelation ? {} : { pages: { fromPage: partition.fromPage, toPage: partition.toPage } }),
-          keyColumns: plan.key,
-          uuidAsBytes: !partitionsOnUuid(target.metadata),
-          ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
-        });
-        for await (const batch of batches) {
-          await checkCancelled();
-          for (const row of batch) {
-            const pending = writer.write(reorder ? reorder(row) : row);
-            if (pending) await pending;
+      await withSnapshotTransaction(
+        client,
+        async () => {
+          // Locked before the table is described: describing takes the same lock, which would queue behind DDL.
+          await lockWithoutWaiting(client, plan.source);
+          const { source, mapping, reorder } = await describeForCopy(client, plan, target.metadata);
+          const batches = readRows(client, source, mapping, {
+            relation: partition.relation,
+            ...(wholeRelation ? {} : { pages: { fromPage: partition.fromPage, toPage: partition.toPage } }),
+            keyColumns: plan.key,
+            uuidAsBytes: !partitionsOnUuid(target.metadata),
+            ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
+          });
+          for await (const batch of batches) {
+            await checkCancelled();
+            for (const row of batch) {
+              const pending = writer.write(reorder ? reorder(row) : row);
+              if (pending) await pending;
+            }
+            rows += batch.length;
+            options.onProgress?.(rows);
           }
-          rows += batch.length;
-          options.onProgress?.(rows);
-        }
+        },
+        plan.sourceSnapshot ? { snapshotId: plan.sourceSnapshot.id } : {},
+      ).catch((error: unknown) => {
+        throw isSnapshotGone(error)
+          ? new SnapshotLostError(
+              `${displayQualified(plan.source.schema, plan.source.name)}: the migration's snapshot is gone (its holder ended: a restart, a scale-in or a lost connection)`,
+              { cause: error },
+            )
+          : error;
       });
       const files = await writer.close();
       const manifest =
@@ -103,6 +105,39 @@ export async function copyPartition(env: RunEnvironment, input: CopyPartitionInp
       throw error;
     }
   });
+}
+
+/**
+ * The source table as the copy reads it, checked against the plan: the columns it maps (in source order) and
+ * how its rows are put in the Iceberg table's field order.
+ */
+async function describeForCopy(
+  client: Client,
+  plan: CopyPartitionInput['table'],
+  metadata: TableMetadata,
+): Promise<{ source: SourceTable; mapping: TableMapping; reorder: ((row: Row) => Row) | undefined }> {
+  const source = await describeTable(client, plan.source.schema, plan.source.name);
+  const excluded = source.columns.map((c) => c.name).filter((name) => !plan.columns.includes(name));
+  // A column the plan does not know (added after planning) would silently change the table's column list.
+  const unplanned = excluded.filter((name) => !(plan.excludedColumns ?? []).includes(name));
+  if (unplanned.length > 0) {
+    throw new ValidationError(
+      `columns ${unplanned.map(displayIdent).join(', ')} are not in the migration's plan (added during the copy?); the table's column list would change mid-copy, so the table is not copied: migrate it again`,
+    );
+  }
+  // A column dropped from PostgreSQL after an earlier run stays in the Iceberg table; optional ones read null.
+  const targetSchema = currentSchema(metadata);
+  const gone = plan.columns.filter((name) => !source.columns.some((c) => c.name === name));
+  const requiredGone = gone.filter((name) => targetSchema.fields.find((f) => f.name === name)?.required);
+  if (requiredGone.length > 0) {
+    throw new ValidationError(`required columns ${requiredGone.join(', ')} of the Iceberg table no longer exist in ${plan.source.schema}.${plan.source.name}`);
+  }
+  const mapping = mapTable(source, { excludedColumns: excluded });
+  // Rows come in source column order; the table may order its fields differently after evolution.
+  const order = plan.columns.map((name) => mapping.columns.findIndex((c) => c.name === name));
+  const reorder =
+    order.every((j, i) => j === i) && order.length === mapping.columns.length ? undefined : (row: Row): Row => order.map((j) => (j < 0 ? null : row[j]!));
+  return { source, mapping, reorder };
 }
 
 /**

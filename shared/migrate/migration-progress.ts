@@ -57,7 +57,16 @@ export function finishTable(progress: MigrationProgress, result: TableOutcome): 
     progress.tables.failed++;
     noteFailure(progress, { table: outcome.table, reason: outcome.reason ?? 'failed' });
   }
+  if (outcome.countDiffers === true) progress.countsDiffering = (progress.countsDiffering ?? 0) + 1;
+  if (outcome.warning !== undefined) noteWarning(progress, outcome.warning);
   return outcome;
+}
+
+/** Adds a warning to the status: kept among the first few shown, counted in any case. */
+export function noteWarning(progress: MigrationProgress, warning: string): void {
+  const shown = progress.warnings ?? [];
+  if (shown.length < SHOWN_WARNINGS) progress.warnings = [...shown, shortReason(warning)];
+  progress.warningsTotal = (progress.warningsTotal ?? shown.length) + 1;
 }
 
 /**

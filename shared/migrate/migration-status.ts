@@ -65,6 +65,8 @@ export interface MigrationReport {
   page: TablePage;
   /** The plan's warnings (the first few, shortened) and how many there were in all. */
   warnings?: { shown: string[]; total: number };
+  /** Committed tables whose row count differs from the source's (read without one snapshot): not a plain success. */
+  countsDiffering?: number;
   verification?: MigrationVerification;
 }
 
@@ -171,6 +173,7 @@ export function buildMigrationReport(
   };
   if (progress.lastError !== undefined) report.lastError = progress.lastError;
   if (progress.warnings !== undefined) report.warnings = { shown: progress.warnings, total: progress.warningsTotal ?? progress.warnings.length };
+  if (progress.countsDiffering !== undefined && progress.countsDiffering > 0) report.countsDiffering = progress.countsDiffering;
   if (progress.verificationId !== undefined) report.verification = verificationOf(progress.verificationId, run, output, verification);
   return report;
 }

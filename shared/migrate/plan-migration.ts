@@ -8,7 +8,9 @@ import { describeTables, serverVersionNum } from '../postgres/introspect';
 import type { SourceTable } from '../postgres/source-table';
 import { mapTable } from '../postgres/type-mapping';
 import { currentSchema } from '../iceberg/spec/table-metadata';
-import type { MigrateDatabaseInput, TableFailure } from './contracts';
+import type { Client } from 'pg';
+import type { MigrateDatabaseInput, SourceSnapshot, TableFailure } from './contracts';
+import { type RunSnapshot, lockPlannedTables, notOneSnapshotWarning, releaseRunSnapshot, takeRunSnapshot } from './run-snapshot';
 import { type RunEnvironment, withSource } from '../run/environment';
 import { type PlanPartitionsOptions, partitionSizing, planPartitions } from '../postgres/partition-planner';
 import type { WarnedMigrationPlan, WarnedTablePlan } from './plan-warnings';
@@ -20,10 +22,30 @@ import { ensureTargetTable } from './target-table';
  * a person should know about its partitions (a clamped size, an old server, a table that cannot be split).
  */
 export async function planMigration(env: RunEnvironment, input: MigrateDatabaseInput): Promise<WarnedMigrationPlan> {
-  const { described, version } = await withSource(env, async (client) => ({
+  try {
+    // The snapshot comes first, so the tables are described as the copies will read them.
+    return await planInSnapshot(env, input, await takeRunSnapshot(env, input.runId, 0));
+  } catch (error) {
+    await releaseRunSnapshot(env, input.runId);
+    throw error;
+  }
+}
+
+async function planInSnapshot(env: RunEnvironment, input: MigrateDatabaseInput, shared: RunSnapshot): Promise<WarnedMigrationPlan> {
+  const describe = async (client: Client) => ({
     described: await describeTables(client, input.sourceSchema, input.tables),
     version: await serverVersionNum(client),
-  }));
+  });
+  const { described, version } = 'holder' in shared ? await shared.holder.read(describe) : await withSource(env, describe);
+  // As pg_dump does: DDL on a table being copied waits for the copy instead of changing it underneath.
+  if ('holder' in shared)
+    await lockPlannedTables(
+      env,
+      shared.holder,
+      input.sourceSchema,
+      described.map((t) => t.name),
+    );
+  const snapshot = 'holder' in shared ? shared.snapshot : undefined;
   const sizing: PlanPartitionsOptions = {
     ...(input.partitionSizeInBytes !== undefined ? { partitionSizeInBytes: input.partitionSizeInBytes } : {}),
     serverVersionNum: version,
@@ -37,16 +59,22 @@ export async function planMigration(env: RunEnvironment, input: MigrateDatabaseI
   const failures: TableFailure[] = [];
   for (const name of order) {
     try {
-      tables.push(await planTable(env, input, byName.get(name)!, sizing));
+      tables.push(await planTable(env, input, byName.get(name)!, sizing, snapshot));
     } catch (error) {
       failures.push({ table: name, reason: errorMessage(error) });
     }
   }
-  const warnings = partitionSizing(sizing).warnings;
-  return { runId: input.runId, tables, cycles, failures, ...(warnings.length > 0 ? { warnings } : {}) };
+  const warnings = [...('refused' in shared ? [notOneSnapshotWarning(shared.refused)] : []), ...partitionSizing(sizing).warnings];
+  return { runId: input.runId, tables, cycles, failures, ...(snapshot ? { snapshot } : {}), ...(warnings.length > 0 ? { warnings } : {}) };
 }
 
-async function planTable(env: RunEnvironment, input: MigrateDatabaseInput, source: SourceTable, sizing: PlanPartitionsOptions): Promise<WarnedTablePlan> {
+async function planTable(
+  env: RunEnvironment,
+  input: MigrateDatabaseInput,
+  source: SourceTable,
+  sizing: PlanPartitionsOptions,
+  snapshot: SourceSnapshot | undefined,
+): Promise<WarnedTablePlan> {
   const config = input.tableConfig?.[source.name] ?? {};
   const mapping = mapTable(source, config.excludeColumns ? { excludedColumns: config.excludeColumns } : {});
   const target = { namespace: [input.namespace], name: config.targetName ?? source.name };
@@ -67,6 +95,8 @@ async function planTable(env: RunEnvironment, input: MigrateDatabaseInput, sourc
     key,
     estimatedRows: Math.max(0, Math.round(source.stats.reltuples ?? 0)),
     partitions,
+    ...(config.excludeColumns ? { excludedColumns: config.excludeColumns } : {}),
+    ...(snapshot ? { sourceSnapshot: snapshot } : {}),
     ...(warnings.length > 0 ? { warnings } : {}),
   };
 }

@@ -22,17 +22,7 @@ const SNAPSHOT_ID = /^[0-9A-F]+-[0-9A-F]+(-[0-9]+)?$/i;
  */
 export async function withSnapshotTransaction<T>(client: Client, fn: (client: Client) => Promise<T>, options: WithSnapshotTransactionOptions = {}): Promise<T> {
   const target = clientTarget(client);
-  if (options.snapshotId !== undefined && !SNAPSHOT_ID.test(options.snapshotId)) {
-    throw new ValidationError('snapshotId is not a PostgreSQL snapshot identifier (as returned by pg_export_snapshot)');
-  }
-  try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    // SET TRANSACTION SNAPSHOT takes no parameters; the id was checked against the server's format above.
-    if (options.snapshotId !== undefined) await client.query(`SET TRANSACTION SNAPSHOT '${options.snapshotId}'`);
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw toPostgresError(error, { operation: 'BEGIN', target });
-  }
+  await beginSnapshotTransaction(client, options);
   let result: T;
   try {
     result = await fn(client);
@@ -46,6 +36,24 @@ export async function withSnapshotTransaction<T>(client: Client, fn: (client: Cl
     throw toPostgresError(error, { operation: 'COMMIT', target });
   }
   return result;
+}
+
+/**
+ * BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY, importing `options.snapshotId` when given, for a transaction
+ * that outlives one call (a snapshot holder); rolled back when the import fails.
+ */
+export async function beginSnapshotTransaction(client: Client, options: WithSnapshotTransactionOptions = {}): Promise<void> {
+  if (options.snapshotId !== undefined && !SNAPSHOT_ID.test(options.snapshotId)) {
+    throw new ValidationError('snapshotId is not a PostgreSQL snapshot identifier (as returned by pg_export_snapshot)');
+  }
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    // SET TRANSACTION SNAPSHOT takes no parameters; the id was checked against the server's format above.
+    if (options.snapshotId !== undefined) await client.query(`SET TRANSACTION SNAPSHOT '${options.snapshotId}'`);
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw toPostgresError(error, { operation: 'BEGIN', target: clientTarget(client) });
+  }
 }
 
 /** Exports the snapshot of the client's open REPEATABLE READ transaction for other connections to share. */

@@ -17,6 +17,11 @@ export interface RunEnvironment {
   connectSource(): Promise<Client>;
   /** The warehouse's catalog. */
   catalog: Catalog;
+  /**
+   * Opens the connection that holds a run's shared snapshot, outside the instance's cap (one per run, idle nearly
+   * always; taking a permit would stall a cap of 1 for ever). connectSource when absent.
+   */
+  connectSnapshotHolder?(): Promise<Client>;
 }
 
 /** Runs `fn` with a fresh source connection, closing it afterwards whatever happens. */
@@ -72,6 +77,10 @@ export function environmentFromSettings(settings: Readonly<Settings>): RunEnviro
     connectSource: async () => {
       if (!sourceUrl) throw new ValidationError('no source database is configured: set ICEBRIDGE_SOURCE_URL');
       return connectUnderCap(() => connectPostgres(sourceUrl, { applicationName: 'icebridge' }));
+    },
+    connectSnapshotHolder: async () => {
+      if (!sourceUrl) throw new ValidationError('no source database is configured: set ICEBRIDGE_SOURCE_URL');
+      return connectWithBackoff(() => connectPostgres(sourceUrl, { applicationName: 'icebridge-snapshot' }));
     },
     catalog: new HadoopCatalog(new ResolvingFileIO(settings.storage), settings.warehouse),
   };

@@ -42,7 +42,7 @@ export async function takeRunSnapshot(
     throw error;
   }
   try {
-    await withSource(env, (client) => withSnapshotTransaction(client, async () => undefined, { snapshotId: holder.snapshotId }));
+    await withSource(env, (client) => withSnapshotTransaction(client, () => Promise.resolve(undefined), { snapshotId: holder.snapshotId }));
   } catch (error) {
     if (error instanceof IcebridgeError && error.retryable) throw error;
     await releaseSnapshots(runId);

@@ -7,6 +7,7 @@ import { migrateCommand } from './commands/migrate';
 import { schemaCommand } from './commands/schema';
 import { serveCommand } from './commands/serve';
 import { stateCommand } from './commands/state';
+import { syncCommand } from './commands/sync';
 import { verifyCommand } from './commands/verify';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   verify: (argv) => verifyCommand(argv),
   schema: (argv) => schemaCommand(argv),
   state: (argv) => stateCommand(argv),
+  sync: (argv) => syncCommand(argv),
 };
 
 const HELP = `usage: icebridge <command> [options]
@@ -27,6 +29,7 @@ commands:
   demo      start an embedded PostgreSQL with a generated shop, migrate it, check and summarise
   schema    snapshot the mapped schemas of a database, or diff databases, warehouses and snapshots
   state     list the runs kept in a state directory, or prune finished ones
+  sync      drop the replication slot and publication a migrate --cdc run left: sync --drop --run <id>
   help      show a command's options: icebridge help <command>
 
 options:

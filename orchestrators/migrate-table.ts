@@ -19,6 +19,7 @@ import type {
   TablePlan,
   TableProgress,
 } from '../shared/migrate/contracts';
+import { dropCommand } from '../shared/migrate/handover-names';
 import { failedTableOutcome, failedWith, partitionFailureReason } from '../shared/migrate/migration-progress';
 import { partitionsBetween } from '../shared/postgres/partition-ranges';
 import { activityTask, allActivities, callActivity } from './activity-table';
@@ -180,6 +181,13 @@ function* copyAgain(
   const renewals = table.sourceSnapshot?.generation ?? 0;
   if (table.sourceSnapshot === undefined || renewals >= SNAPSHOT_RENEWALS) {
     return failedWith(outcome, `${lostReason}; the table is not copied in more than one snapshot`);
+  }
+  if (table.sourceSnapshot.cdc !== undefined) {
+    // Another snapshot would not meet the slot's stream at its consistent point: the hand-over could not be proven.
+    return failedWith(
+      outcome,
+      `${lostReason}; under change capture the table can only be read in the slot's snapshot: migrate it again in a new run, after ${dropCommand(runId)}`,
+    );
   }
   const renewed = yield* callActivity(context, 'renewSnapshot', { runId, generation: renewals + 1, table: table.source });
   if (!renewed.ok) return failedWith(outcome, renewed.reason);

@@ -28,6 +28,7 @@ export const MIGRATE_FLAGS: FlagSpec[] = [
   { name: 'config', value: true, description: 'per-table config file (JSON: target name, partition spec, key, excluded columns)' },
   { name: 'partition-size-mb', value: true, description: 'heap megabytes per copy partition (default 64)' },
   { name: 'verify', value: true, description: 'verify the committed tables afterwards: quick (default), full or none' },
+  { name: 'cdc', description: 'hand over to change capture: a publication and a logical slot the copy meets without a gap' },
   { name: 'state-dir', value: true, description: 'where run history is kept for resuming (default .icebridge/state)' },
   { name: 'json', description: 'print a machine-readable summary instead of the table' },
   { name: 'help', description: 'show this help' },
@@ -81,6 +82,7 @@ export async function migrateCommand(
       concurrency: intFlag(flags, 'concurrency', 2, { max: 64 }),
       ...(tableConfig ? { tableConfig } : {}),
       ...(stringFlag(flags, 'verify') ? { verify: stringFlag(flags, 'verify') } : {}),
+      ...(flags.cdc ? { cdc: true } : {}),
     });
     const settings = loadSettings({ ...env, ICEBRIDGE_SOURCE_URL: source, ICEBRIDGE_WAREHOUSE: warehouse });
     await preflight(source, warehouse, settings.storage, request.schema, request.tables);
@@ -93,6 +95,7 @@ export async function migrateCommand(
         ...(request.tableConfig ? { tableConfig: request.tableConfig } : {}),
         partitionSizeInBytes: intFlag(flags, 'partition-size-mb', 64, { max: 16_384 }) * 1024 * 1024,
         verify: request.verify,
+        ...(request.cdc ? { cdc: true } : {}),
       },
       sourceUrl: source,
       warehouse,

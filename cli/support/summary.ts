@@ -31,11 +31,20 @@ export function renderSummary(report: MigrationReport): string {
       (report.tables.failed > 0 ? `; ${report.tables.failed} failed` : '') +
       (report.countsDiffering ? `; ${report.countsDiffering} with a row count that differs from the source's` : ''),
     ...(report.verification ? [verificationLine(report.verification)] : []),
+    ...(report.cdc ? handoverLines(report.cdc) : []),
     ...(report.warnings?.shown ?? []).map((w) => `warning: ${w}`),
     ...(report.warnings && report.warnings.total > report.warnings.shown.length
       ? [`warning: ${report.warnings.total - report.warnings.shown.length} more`]
       : []),
   ].join('\n');
+}
+
+/** Where the change stream starts, and that the slot keeps WAL on the source until it is consumed or dropped. */
+function handoverLines(cdc: NonNullable<MigrationReport['cdc']>): string[] {
+  return [
+    `change capture: slot ${cdc.slot} and publication ${cdc.publication}; the tables are complete up to LSN ${cdc.lsn}, the stream starts after it`,
+    `note: the slot keeps the source's WAL until it is consumed or dropped; to drop it and its publication: ${cdc.dropCommand}`,
+  ];
 }
 
 function verificationLine(v: NonNullable<MigrationReport['verification']>): string {

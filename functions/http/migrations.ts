@@ -49,6 +49,7 @@ async function startMigration(request: HttpRequest, context: InvocationContext):
       ...(body.tableConfig ? { tableConfig: body.tableConfig } : {}),
       ...(body.partitionSizeInBytes ? { partitionSizeInBytes: body.partitionSizeInBytes } : {}),
       verify: body.verify,
+      ...(body.cdc ? { cdc: true } : {}),
     };
   } catch (error) {
     return rejectedRequest(error, context, 'migration');

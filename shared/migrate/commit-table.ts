@@ -23,6 +23,8 @@ export const RUN_ID_PROPERTY = 'icebridge.run-id';
 export const CHECKSUMS_PROPERTY = 'icebridge.partition-checksums';
 /** Summary property naming the source table. */
 export const SOURCE_PROPERTY = 'icebridge.source-table';
+/** Summary property of a table handed over to change capture: the slot's consistent point ('X/Y') it is complete up to. */
+export const CDC_LSN_PROPERTY = 'icebridge.cdc.lsn';
 
 /** Files deleted at once by the cleanup after a commit. */
 const DELETE_CONCURRENCY = 32;
@@ -53,6 +55,8 @@ export async function commitTable(catalog: Catalog, input: CommitTableInput): Pr
         [RUN_ID_PROPERTY]: input.runId,
         [SOURCE_PROPERTY]: `${input.table.source.schema}.${input.table.source.name}`,
         [CHECKSUMS_PROPERTY]: receipts.map((r) => `${r.partition}:${r.checksum.slice(0, 16)}`).join(','),
+        // The change stream's applier applies only transactions ending after this point.
+        ...(input.table.sourceSnapshot?.cdc ? { [CDC_LSN_PROPERTY]: input.table.sourceSnapshot.cdc.lsn } : {}),
       },
     });
     snapshot = snapshotById(result.table.metadata, result.snapshotId);

@@ -25,6 +25,8 @@ export interface MigrateDatabaseInput {
   partitionSizeInBytes?: number;
   /** Verification of the committed tables after the copy (the edges default to quick); none when absent. */
   verify?: VerifyLevel | 'none';
+  /** Hand over to change capture: a publication and a logical slot whose exported snapshot the copy reads. */
+  cdc?: boolean;
 }
 
 /** Everything the activities need to know about one table. */
@@ -49,6 +51,18 @@ export interface SourceSnapshot {
   id: string;
   /** 0 for the planning's snapshot; each replacement of a lost snapshot takes the next. */
   generation: number;
+  /** Present when the snapshot is a replication slot's (migrate --cdc): the stream starts where it ends. */
+  cdc?: CdcHandover;
+}
+
+/** Where a run's copy hands over to its change stream: the slot, its publication and the slot's consistent point. */
+export interface CdcHandover {
+  /** The logical replication slot (pgoutput). */
+  slot: string;
+  /** The publication of the migrated tables. */
+  publication: string;
+  /** The slot's consistent_point ('X/Y'): the copy holds every transaction committed before it, none after. */
+  lsn: string;
 }
 
 /** Result of planMigration: tables in foreign-key order, with the cycles found. */
@@ -197,6 +211,8 @@ export interface MigrationProgress {
   warningsTotal?: number;
   /** Committed tables whose row count differs from the source's count after the copy (see TableOutcome.countDiffers). */
   countsDiffering?: number;
+  /** The run's hand-over to change capture (migrate --cdc). */
+  cdc?: CdcHandover;
 }
 
 /** Custom status of migrateTable. */

@@ -34,6 +34,7 @@ export function startCopying(progress: MigrationProgress, plan: WarnedMigrationP
   progress.tables = { total: plan.tables.length + plan.failures.length, started: 0, done: plan.failures.length, failed: plan.failures.length };
   for (const failure of plan.failures) noteFailure(progress, failure);
   progress.partitions.total = plan.tables.reduce((n, t) => n + t.partitions.length, 0);
+  if (plan.snapshot?.cdc) progress.cdc = plan.snapshot.cdc;
   const warnings = planWarnings(plan);
   if (warnings.length > 0) {
     // One warning per leaf at most, but a schema can have many: the status keeps a few, and the count.

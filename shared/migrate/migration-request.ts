@@ -3,7 +3,7 @@
  * checked for type and range, unknown fields are refused, and each error says which field and why.
  */
 import { ValidationError } from '../errors';
-import { type RunSelection, RUN_SELECTION_FIELDS, integer, object, parseRunSelection, unknownFields } from '../run/request-fields';
+import { type RunSelection, RUN_SELECTION_FIELDS, booleanField, integer, object, parseRunSelection, unknownFields } from '../run/request-fields';
 import type { VerifyLevel } from '../verify/contracts';
 
 /** A validated request. */
@@ -11,9 +11,11 @@ export interface MigrationRequest extends RunSelection {
   partitionSizeInBytes?: number;
   /** Verification after the copy: quick (default), full, or none. */
   verify: VerifyLevel | 'none';
+  /** Hand over to change capture (a publication and a slot whose snapshot the copy reads); present only when true. */
+  cdc?: true;
 }
 
-const REQUEST_FIELDS = new Set<string>([...RUN_SELECTION_FIELDS, 'partitionSizeInBytes', 'verify']);
+const REQUEST_FIELDS = new Set<string>([...RUN_SELECTION_FIELDS, 'partitionSizeInBytes', 'verify', 'cdc']);
 
 /** Validates a request body; defaults schema to "public", namespace to the schema, concurrency to 2, verify to quick. */
 export function parseMigrationRequest(body: unknown): MigrationRequest {
@@ -21,6 +23,8 @@ export function parseMigrationRequest(body: unknown): MigrationRequest {
   unknownFields(o, REQUEST_FIELDS, 'the request body');
   const request: MigrationRequest = { ...parseRunSelection(o), verify: o.verify === undefined ? 'quick' : verifyLevel(o.verify) };
   if (o.partitionSizeInBytes !== undefined) request.partitionSizeInBytes = integer(o.partitionSizeInBytes, 'partitionSizeInBytes', 2 ** 20, 2 ** 34);
+  // Only true is kept: false asks for what an absent field does, and must not make another request of it.
+  if (o.cdc !== undefined && booleanField(o.cdc, 'cdc')) request.cdc = true;
   return request;
 }
 

@@ -3,7 +3,8 @@
  * one shape for the HTTP status endpoint, the CLI's display and its --json summary.
  */
 import type { TableVerification, VerificationOutcome, VerificationProgress, VerificationReport, VerifyLevel } from '../verify/contracts';
-import type { MigrationProgress, TableFailure, TableOutcome, TableProgress } from './contracts';
+import type { CdcHandover, MigrationProgress, TableFailure, TableOutcome, TableProgress } from './contracts';
+import { dropCommand } from './handover-names';
 import {
   type InstanceSnapshot,
   type TableInstanceRead,
@@ -68,6 +69,8 @@ export interface MigrationReport {
   /** Committed tables whose row count differs from the source's (read without one snapshot): not a plain success. */
   countsDiffering?: number;
   verification?: MigrationVerification;
+  /** The hand-over to change capture (migrate --cdc), and the command that removes its slot and publication. */
+  cdc?: CdcHandover & { dropCommand: string };
 }
 
 /** Failures the custom status keeps; the rest are only counted (custom status is limited to 16 KB). */
@@ -174,6 +177,7 @@ export function buildMigrationReport(
   if (progress.lastError !== undefined) report.lastError = progress.lastError;
   if (progress.warnings !== undefined) report.warnings = { shown: progress.warnings, total: progress.warningsTotal ?? progress.warnings.length };
   if (progress.countsDiffering !== undefined && progress.countsDiffering > 0) report.countsDiffering = progress.countsDiffering;
+  if (progress.cdc !== undefined) report.cdc = { ...progress.cdc, dropCommand: dropCommand(id) };
   if (progress.verificationId !== undefined) report.verification = verificationOf(progress.verificationId, run, output, verification);
   return report;
 }

@@ -3,7 +3,8 @@
  * Iceberg table, order the tables by foreign keys and split each into copy partitions. A table that cannot be
  * planned (an unmappable type, a schema clash) is reported as a failure; the others go ahead.
  */
-import { errorMessage } from '../errors';
+import { IcebridgeError, errorMessage } from '../errors';
+import { dropHandover, takeHandoverSnapshot } from './cdc-handover';
 import { describeTables, serverVersionNum } from '../postgres/introspect';
 import type { SourceTable } from '../postgres/source-table';
 import { mapTable } from '../postgres/type-mapping';
@@ -24,9 +25,12 @@ import { ensureTargetTable } from './target-table';
 export async function planMigration(env: RunEnvironment, input: MigrateDatabaseInput): Promise<WarnedMigrationPlan> {
   try {
     // The snapshot comes first, so the tables are described as the copies will read them.
-    return await planInSnapshot(env, input, await takeRunSnapshot(env, input.runId, 0));
+    const shared = input.cdc === true ? await takeHandoverSnapshot(env, input) : await takeRunSnapshot(env, input.runId, 0);
+    return await planInSnapshot(env, input, shared);
   } catch (error) {
     await releaseRunSnapshot(env, input.runId);
+    // A planning that will not be tried again must not leave a slot keeping WAL on the source.
+    if (input.cdc === true && !(error instanceof IcebridgeError && error.retryable)) await withSource(env, (client) => dropHandover(client, input.runId)).catch(() => undefined);
     throw error;
   }
 }

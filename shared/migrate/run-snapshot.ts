@@ -16,6 +16,20 @@ import type { RenewSnapshotInput, SourceSnapshot } from './contracts';
 /** A run's holder, or why the source could not share a snapshot. */
 export type RunSnapshot = { holder: SnapshotHolder; snapshot: SourceSnapshot } | { refused: string };
 
+/** A snapshot exported elsewhere (a replication slot's) for a new holder to adopt; released once it has. */
+export interface AdoptableSnapshot {
+  /** The exported snapshot's name; undefined lets the holder take a snapshot of its own. */
+  snapshotId: string | undefined;
+  /** Ends what keeps the exported snapshot alive (the slot's replication connection). */
+  release(): Promise<void>;
+}
+
+/** Options of `takeRunSnapshot`. */
+export interface TakeRunSnapshotOptions extends Pick<OpenSnapshotHolderOptions, 'keepaliveInMs'> {
+  /** Called only when a new holder is opened: the snapshot it adopts instead of taking one. */
+  adopt?: () => Promise<AdoptableSnapshot>;
+}
+
 /**
  * Takes (or finds, on a repeated call) the run's holder of `generation` and proves another connection can import
  * its snapshot (a pooler in transaction mode or a standby may export and still refuse the import). A refusal is
@@ -25,17 +39,25 @@ export async function takeRunSnapshot(
   env: RunEnvironment,
   runId: string,
   generation: number,
-  options: Pick<OpenSnapshotHolderOptions, 'keepaliveInMs'> = {},
+  options: TakeRunSnapshotOptions = {},
 ): Promise<RunSnapshot> {
+  const { adopt, ...holderOptions } = options;
   let holder: SnapshotHolder;
   try {
     holder = await holdSnapshot(runId, generation, async () => {
-      const client = await (env.connectSnapshotHolder ?? env.connectSource)();
-      const openedAt = Date.now();
-      return SnapshotHolder.open(client, {
-        ...options,
-        shouldRelease: async () => (await cancelled(env, runId)) || (await releasedSince(env, runId, openedAt)),
-      });
+      const exported = adopt ? await adopt() : undefined;
+      try {
+        const client = await (env.connectSnapshotHolder ?? env.connectSource)();
+        const openedAt = Date.now();
+        return await SnapshotHolder.open(client, {
+          ...holderOptions,
+          ...(exported?.snapshotId === undefined ? {} : { adoptSnapshotId: exported.snapshotId }),
+          shouldRelease: async () => (await cancelled(env, runId)) || (await releasedSince(env, runId, openedAt)),
+        });
+      } finally {
+        // The holder exported the snapshot again (or failed to): the original's keeper is no longer needed.
+        await exported?.release();
+      }
     });
   } catch (error) {
     if (error instanceof SnapshotRefusedError) return { refused: error.message };

@@ -22,6 +22,8 @@ export interface RunEnvironment {
    * always; taking a permit would stall a cap of 1 for ever). connectSource when absent.
    */
   connectSnapshotHolder?(): Promise<Client>;
+  /** The source's URL, for a replication connection (change capture); absent where only connectSource reaches it. */
+  sourceUrl?: string;
 }
 
 /** Runs `fn` with a fresh source connection, closing it afterwards whatever happens. */
@@ -83,5 +85,6 @@ export function environmentFromSettings(settings: Readonly<Settings>): RunEnviro
       return connectWithBackoff(() => connectPostgres(sourceUrl, { applicationName: 'icebridge-snapshot' }));
     },
     catalog: new HadoopCatalog(new ResolvingFileIO(settings.storage), settings.warehouse),
+    ...(sourceUrl ? { sourceUrl } : {}),
   };
 }

@@ -146,3 +146,9 @@ export function integer(value: unknown, what: string, min: number, max: number):
   }
   return value;
 }
+
+/** A boolean field, or a ValidationError naming the field. */
+export function booleanField(value: unknown, what: string): boolean {
+  if (typeof value !== 'boolean') throw new ValidationError(`${what} must be true or false`);
+  return value;
+}

@@ -23,7 +23,12 @@ for ever. Exit status: 0 done (also when there was nothing to drop), 1 failed, 2
 export const SYNC_USAGE = usage('sync', SUMMARY, SYNC_FLAGS);
 
 /** Runs the command; returns the exit status. */
-export async function syncCommand(argv: string[], out: ProgressOutput = process.stdout, err: ProgressOutput = process.stderr, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function syncCommand(
+  argv: string[],
+  out: ProgressOutput = process.stdout,
+  err: ProgressOutput = process.stderr,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   let flags;
   try {
     flags = parseFlags(argv, SYNC_FLAGS);

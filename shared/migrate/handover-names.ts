@@ -19,4 +19,3 @@ export function handoverName(runId: string): string {
 export function dropCommand(runId: string): string {
   return `icebridge sync --drop --run ${runId}`;
 }
-

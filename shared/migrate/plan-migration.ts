@@ -30,7 +30,8 @@ export async function planMigration(env: RunEnvironment, input: MigrateDatabaseI
   } catch (error) {
     await releaseRunSnapshot(env, input.runId);
     // A planning that will not be tried again must not leave a slot keeping WAL on the source.
-    if (input.cdc === true && !(error instanceof IcebridgeError && error.retryable)) await withSource(env, (client) => dropHandover(client, input.runId)).catch(() => undefined);
+    if (input.cdc === true && !(error instanceof IcebridgeError && error.retryable))
+      await withSource(env, (client) => dropHandover(client, input.runId)).catch(() => undefined);
     throw error;
   }
 }

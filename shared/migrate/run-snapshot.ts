@@ -35,12 +35,7 @@ export interface TakeRunSnapshotOptions extends Pick<OpenSnapshotHolderOptions, 
  * its snapshot (a pooler in transaction mode or a standby may export and still refuse the import). A refusal is
  * an answer, not an error: the run then copies each partition in a snapshot of its own and says so.
  */
-export async function takeRunSnapshot(
-  env: RunEnvironment,
-  runId: string,
-  generation: number,
-  options: TakeRunSnapshotOptions = {},
-): Promise<RunSnapshot> {
+export async function takeRunSnapshot(env: RunEnvironment, runId: string, generation: number, options: TakeRunSnapshotOptions = {}): Promise<RunSnapshot> {
   const { adopt, ...holderOptions } = options;
   let holder: SnapshotHolder;
   try {

@@ -46,6 +46,8 @@ const refused: Array<{ reason: string; body: unknown; message: RegExp }> = [
   { reason: 'verify unknown', body: withField('verify', 'fast'), message: /^verify must be "quick", "full" or "none"$/ },
   { reason: 'verify as a boolean', body: withField('verify', true), message: /^verify must be "quick", "full" or "none"$/ },
   { reason: 'verify null', body: withField('verify', null), message: /^verify must be "quick", "full" or "none"$/ },
+  { reason: 'cdc as a string', body: withField('cdc', 'yes'), message: /^cdc must be true or false$/ },
+  { reason: 'cdc as a number', body: withField('cdc', 1), message: /^cdc must be true or false$/ },
   { reason: 'tables not an array', body: withField('tables', 'orders'), message: /^tables must be a non-empty array of names$/ },
   { reason: 'tables empty', body: withField('tables', []), message: /^tables must be a non-empty array of names$/ },
   {
@@ -181,6 +183,11 @@ describe('parseMigrationRequest refuses', () => {
 describe('parseMigrationRequest accepts', () => {
   it('an empty body, with the defaults: schema public, namespace = schema, concurrency 2, verify quick', () => {
     expect(parseMigrationRequest({})).toEqual({ schema: 'public', namespace: 'public', concurrency: 2, verify: 'quick' });
+  });
+
+  it('cdc: true kept, false the same as absent', () => {
+    expect(parseMigrationRequest({ cdc: true })).toEqual({ schema: 'public', namespace: 'public', concurrency: 2, verify: 'quick', cdc: true });
+    expect(parseMigrationRequest({ cdc: false })).toEqual(parseMigrationRequest({}));
   });
 
   it('the namespace defaulting to a given schema', () => {

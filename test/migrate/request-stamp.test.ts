@@ -15,6 +15,7 @@ function inputOf(body: Record<string, unknown>): Record<string, unknown> {
     tableConfig: r.tableConfig,
     partitionSizeInBytes: r.partitionSizeInBytes,
     verify: r.verify,
+    cdc: r.cdc,
   };
 }
 
@@ -33,5 +34,10 @@ describe('requestHash', () => {
     expect(requestHash(other)).not.toBe(requestHash(base));
     expect(requestDifferences(base, other)).toEqual(['concurrency', 'namespace', 'schema', 'tableConfig', 'tables']);
     expect(requestDifferences(base, { ...base, runId: 'other', startToken: 'z' })).toEqual([]);
+    const handover = inputOf({ schema: 'shop', tables: ['a', 'b'], cdc: true });
+    expect(requestHash(handover)).not.toBe(requestHash(base));
+    expect(requestDifferences(base, handover)).toEqual(['cdc']);
+    // false asks for what an absent field does: the same run.
+    expect(requestHash(inputOf({ schema: 'shop', tables: ['a', 'b'], cdc: false }))).toBe(requestHash(base));
   });
 });

@@ -116,6 +116,31 @@ describe('one snapshot per migration', () => {
     expect(progress.warningsTotal).toBe(1);
   });
 
+  it("fails a table whose snapshot is lost under change capture instead of copying it in a snapshot that is not the slot's", async () => {
+    const status = await run('snap-lost-cdc', {
+      snapshot: true,
+      cdc: true,
+      tables: [
+        { name: 'orders', partitions: 5 },
+        { name: 'users', partitions: 1 },
+      ],
+      snapshotLost: ['orders#3'],
+    });
+    expect(status.runtimeStatus).toBe('Completed');
+    expect(tableOf(status, 'orders')).toMatchObject({ status: 'failed' });
+    expect(tableOf(status, 'orders').reason).toMatch(
+      /under change capture the table can only be read in the slot's snapshot: .*icebridge sync --drop --run snap-lost-cdc/,
+    );
+    expect(tableOf(status, 'users')).toMatchObject({ status: 'committed' });
+    const records = stubs.recordsOf('snap-lost-cdc');
+    expect(
+      records.filter((r) => r.activity === 'renew'),
+      'no new snapshot is taken',
+    ).toEqual([]);
+    const progress = status.customStatus as MigrationProgress;
+    expect(progress.cdc, 'the status names the hand-over').toEqual({ slot: 'icebridge_stub', publication: 'icebridge_stub', lsn: '0/16B3748' });
+  });
+
   it('fails a table whose count in the snapshot differs; without a snapshot a differing count is committed but warned, and not a success', async () => {
     const inSnapshot = await run('snap-count', { snapshot: true, tables: [{ name: 'a', partitions: 2 }], sourceRows: { a: 19 } });
     expect(tableOf(inSnapshot, 'a')).toMatchObject({

@@ -8,7 +8,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { migrateCommand } from '../../cli/commands/migrate';
 import { syncCommand } from '../../cli/commands/sync';
+import { renderSummary } from '../../cli/support/summary';
 import { runMigration } from '../../cli/support/run-migration';
 import type { ChangeEvent } from '../../shared/cdc/change-decoder';
 import { parseLsn } from '../../shared/cdc/lsn';
@@ -109,6 +111,21 @@ async function migrateWithCdc(table: string): Promise<MigrationReport> {
   });
 }
 
+/** The same migration as `icebridge migrate --cdc … --json` runs it; its report, parsed. */
+async function migrateWithCdcFlag(table: string): Promise<MigrationReport> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const argv = ['--cdc', '--source', url, '--warehouse', path.join(workDir, `warehouse-${table}`), '--tables', table, '--verify', 'none'];
+  argv.push('--partition-size-mb', '1', '--state-dir', path.join(workDir, `state-${table}`), '--json');
+  const status = await migrateCommand(argv, collect(out), collect(err), { env: {} });
+  expect(status, err.join('')).toBe(0);
+  return JSON.parse(out.join('')) as MigrationReport;
+}
+
+function collect(into: string[]): { write(text: string): void } {
+  return { write: (text) => void into.push(text) };
+}
+
 /** An int column's value as the canonical rows spell it. */
 function keyText(value: unknown): string {
   if (typeof value !== 'number') throw new Error(`expected an int value, got ${typeof value}`);
@@ -200,7 +217,7 @@ describe('migrate --cdc', () => {
     const writer = startWriter('items');
     let report: MigrationReport;
     try {
-      report = await migrateWithCdc('items');
+      report = await migrateWithCdcFlag('items');
     } finally {
       expect(await writer.stop()).toBeGreaterThan(0);
     }
@@ -222,10 +239,16 @@ describe('migrate --cdc', () => {
     );
     expect(sourceCount).toBe(check.copiedRows + check.inserts - check.deletes);
 
+    // The summary says where the stream starts, that the slot keeps WAL, and how to drop it.
+    const summaryText = renderSummary(report);
+    expect(summaryText).toContain(`slot ${name} and publication ${name}; the tables are complete up to LSN ${report.cdc!.lsn}`);
+    expect(summaryText).toContain(
+      `the slot keeps the source's WAL until it is consumed or dropped; to drop it and its publication: icebridge sync --drop --run ${report.id}`,
+    );
+
     const out: string[] = [];
     const err: string[] = [];
-    const write = (into: string[]) => ({ write: (s: string) => void into.push(s) });
-    expect(await syncCommand(['--drop', '--run', report.id, '--source', url], write(out), write(err))).toBe(0);
+    expect(await syncCommand(['--drop', '--run', report.id, '--source', url], collect(out), collect(err))).toBe(0);
     expect(out.join('')).toContain(`replication slot ${name}: dropped`);
     expect(await objectsOf(name)).toEqual({ slots: 0, publications: 0 });
   }, 600_000);

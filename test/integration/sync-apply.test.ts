@@ -12,9 +12,11 @@ import { runMigration } from '../../cli/support/run-migration';
 import type { ChangeEvent, TableBinding } from '../../shared/cdc/change-decoder';
 import { type Lsn, formatLsn } from '../../shared/cdc/lsn';
 import type { ReplicationStream } from '../../shared/cdc/replication-stream';
+import type { Catalog } from '../../shared/iceberg/catalog/catalog';
 import { HadoopCatalog } from '../../shared/iceberg/catalog/hadoop-catalog';
 import { LocalFileIO } from '../../shared/iceberg/io';
 import { scanToArray } from '../../shared/iceberg/scan/table-scan';
+import { CommitStateUnknownError } from '../../shared/errors';
 import { connectPostgres } from '../../shared/postgres/connection';
 import { describeTable } from '../../shared/postgres/introspect';
 import type { RunEnvironment } from '../../shared/run/environment';
@@ -198,6 +200,33 @@ describe('applying changes to a migrated table', () => {
     await applyAll(events);
     const again = await applyAll(events);
     expect(again.get('items')).toMatchObject({ committed: false, transactions: 0, skippedTransactions: 1 });
+    await expectSame('items');
+  }, 300_000);
+
+  it('a commit whose outcome was lost is found by its operation id, not made twice', async () => {
+    const catalog = env.catalog;
+    let lost = 0;
+    // The commit lands, then the answer is lost: the commit loop must find it instead of committing again.
+    const losing = new Proxy(catalog, {
+      get(target, property) {
+        if (property === 'commit') {
+          return async (...args: Parameters<Catalog['commit']>) => {
+            const committed = await target.commit(...args);
+            if (lost++ === 0) throw new CommitStateUnknownError('the answer of the commit was lost');
+            return committed;
+          };
+        }
+        const value: unknown = Reflect.get(target, property);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const table = synced.get('items')!;
+    const before = (await catalog.loadTable(table.id)).metadata.snapshots?.length ?? 0;
+    await source.admin.query(`INSERT INTO public.items VALUES (900, 'lost answer', 9, NULL)`);
+    const result = await applyChanges({ catalog: losing }, table, await next(1));
+    expect(result).toMatchObject({ committed: true, rowsAdded: 1 });
+    expect(lost).toBe(1);
+    expect((await catalog.loadTable(table.id)).metadata.snapshots?.length).toBe(before + 1);
     await expectSame('items');
   }, 300_000);
 

@@ -9,7 +9,7 @@ import { scanToArray } from '../../shared/iceberg/scan/table-scan';
 import { DataFileContent } from '../../shared/iceberg/spec/manifest';
 import { currentSnapshot } from '../../shared/iceberg/spec/table-metadata';
 import { liveFiles } from '../../shared/iceberg/transaction/manifest-files';
-import { fastAppend } from '../../shared/iceberg/transaction/table-operations';
+import { fastAppend, overwrite } from '../../shared/iceberg/transaction/table-operations';
 import { appliedLsn } from '../../shared/sync/applied-lsn';
 import { applyChanges, openSyncTable } from '../../shared/sync/apply-changes';
 import { TABLE, newTable, row, writeData } from '../iceberg/scan/delete-fixtures';
@@ -66,5 +66,20 @@ describe('applying changes to a partitioned table', () => {
     const after = (await scanToArray(catalog.io, (await catalog.loadTable(TABLE)).metadata)).map((r) => r[1]).sort();
     expect(after).toEqual(['name-3', 'name-5', 'newer', 'renamed']);
     await expect(applyChanges({ catalog }, table, transaction(0x1_0000_0040n, update(undefined, [4n, 'x', 'us'])))).rejects.toThrow(/holds no row with key/);
+  });
+
+  it('refuses deletes into a file another writer replaced, and applies them once the table is opened again', async () => {
+    const catalog = await newTable(true);
+    const eu = await writeData(catalog, [row(1, 'eu'), row(2, 'eu')], ['eu']);
+    await fastAppend(catalog, TABLE, { dataFiles: [eu] });
+    const table = await openSyncTable({ catalog }, TABLE, SOURCE, ['id']);
+    // A compaction rewrites the file: same rows, another file, other positions.
+    const rewritten = await writeData(catalog, [row(2, 'eu'), row(1, 'eu')], ['eu']);
+    await overwrite(catalog, TABLE, { deleteWhere: (f) => f.filePath === eu.filePath, dataFiles: [rewritten] });
+    const batch = transaction(0x2_0000_0010n, { op: 'delete', table: SOURCE, before: [1n, null, null], beforeKind: 'key' });
+    await expect(applyChanges({ catalog }, table, batch)).rejects.toThrow(/not live in the table/);
+    const reopened = await openSyncTable({ catalog }, TABLE, SOURCE, ['id']);
+    expect(await applyChanges({ catalog }, reopened, batch)).toMatchObject({ committed: true, rowsDeleted: 1 });
+    expect(await scanToArray(catalog.io, (await catalog.loadTable(TABLE)).metadata)).toEqual([row(2, 'eu')]);
   });
 });

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { ABSENT, type ChangeEvent, type ChangeRow, type RowChange, type TableName, UNCHANGED } from '../cdc/change-decoder';
 import { type Lsn, formatLsn } from '../cdc/lsn';
-import { ValidationError } from '../errors';
+import { CommitStateUnknownError, ValidationError } from '../errors';
 import type { Catalog } from '../iceberg/catalog/catalog';
 import type { TableIdentifier } from '../iceberg/catalog/table-identifier';
 import { readDataFile } from '../iceberg/parquet/parquet-reader';
@@ -286,6 +286,32 @@ async function commitDelta(
   // Fresh names per attempt: a retried batch never overwrites a file a concurrent reader may hold.
   const prefix = `cdc-${hex}-${randomUUID()}`;
   const dataFiles: DataFile[] = [];
+  const deleteFiles: DataFile[] = [];
+  try {
+    return await writeAndCommit(env, table, metadata, lastEnd, rows, delta, prefix, dataFiles, deleteFiles);
+  } catch (error) {
+    // Known not committed: the batch's files are nobody's, remove them. Unknown: they may be the table's now.
+    if (!(error instanceof CommitStateUnknownError)) {
+      await Promise.all([...dataFiles, ...deleteFiles].map((f) => io.delete(f.filePath).catch(() => undefined)));
+    }
+    throw error;
+  }
+}
+
+/** The body of commitDelta; the files it writes are pushed to `dataFiles` and `deleteFiles` as they are made. */
+async function writeAndCommit(
+  env: SyncEnvironment,
+  table: SyncTable,
+  metadata: TableMetadata,
+  lastEnd: Lsn,
+  rows: Row[],
+  delta: BatchDelta,
+  prefix: string,
+  dataFiles: DataFile[],
+  deleteFiles: DataFile[],
+): Promise<{ result: SnapshotResult; dataFiles: DataFile[] }> {
+  const io = env.catalog.io;
+  const hex = lastEnd.toString(16).padStart(16, '0');
   if (rows.length > 0) {
     const writer = new TableWriter({ io, metadata, filePrefix: prefix });
     try {
@@ -303,7 +329,6 @@ async function commitDelta(
     // size, and readers stop reading dead rows (position deletes of every row would write a file as big as the keys).
     return { result: await overwrite(env.catalog, table.id, { ...common, deleteWhere: () => true, dataFiles }), dataFiles };
   }
-  const deleteFiles: DataFile[] = [];
   const groups = new Map<string, { file: IndexedFile; deletes: PositionDelete[] }>();
   for (const location of delta.deletes) {
     const file = table.index.file(location);

@@ -78,6 +78,11 @@ describe('applying changes to a partitioned table', () => {
     await overwrite(catalog, TABLE, { deleteWhere: (f) => f.filePath === eu.filePath, dataFiles: [rewritten] });
     const batch = transaction(0x2_0000_0010n, { op: 'delete', table: SOURCE, before: [1n, null, null], beforeKind: 'key' });
     await expect(applyChanges({ catalog }, table, batch)).rejects.toThrow(/not live in the table/);
+    // The refused batch's delete file is removed: nothing of a commit known not to have landed stays behind.
+    const location = (await catalog.loadTable(TABLE)).metadata.location;
+    const leftovers: string[] = [];
+    for await (const file of catalog.io.list(`${location}/data`)) if (file.location.includes('/cdc-')) leftovers.push(file.location);
+    expect(leftovers).toEqual([]);
     const reopened = await openSyncTable({ catalog }, TABLE, SOURCE, ['id']);
     expect(await applyChanges({ catalog }, reopened, batch)).toMatchObject({ committed: true, rowsDeleted: 1 });
     expect(await scanToArray(catalog.io, (await catalog.loadTable(TABLE)).metadata)).toEqual([row(2, 'eu')]);

@@ -54,22 +54,37 @@ export interface ApplyResult {
   truncated: boolean;
 }
 
+/** How the changes of a table are shaped. */
+export interface SyncTableColumns {
+  /** The source key's column names (the replica identity); empty for a keyless table, keyed by every column. */
+  keyColumns: readonly string[];
+  /** The names of a change row's columns, in order (the mapping's schema, `mapping.schema.fields`). */
+  rowColumns: readonly string[];
+}
+
 /**
- * Opens a table for applying changes: its key index built from the current snapshot. `keyColumns` are the source
- * key's column names (the replica identity); empty for a keyless table, which is then keyed by every column.
+ * Opens a table for applying changes: its key index built from the current snapshot. The change rows must have
+ * the table's columns in the table's order; anything else is refused here rather than written to the wrong column.
  */
-export async function openSyncTable(env: SyncEnvironment, id: TableIdentifier, source: TableName, keyColumns: readonly string[]): Promise<SyncTable> {
+export async function openSyncTable(env: SyncEnvironment, id: TableIdentifier, source: TableName, shape: SyncTableColumns): Promise<SyncTable> {
   const { metadata } = await env.catalog.loadTable(id);
   const schema = currentSchema(metadata);
+  const name = displayQualified(source.schema, source.name);
+  const names = schema.fields.map((f) => f.name);
+  if (names.length !== shape.rowColumns.length || names.some((n, i) => n !== shape.rowColumns[i])) {
+    throw new ValidationError(
+      `table ${name}: the changes carry columns (${shape.rowColumns.join(', ')}), the Iceberg table has (${names.join(', ')}); applying needs the same columns in the same order`,
+    );
+  }
   const columns =
-    keyColumns.length === 0
-      ? schema.fields.map((_, i) => i)
-      : keyColumns.map((name) => {
-          const at = schema.fields.findIndex((f) => f.name === name);
-          if (at < 0) throw new ValidationError(`table ${displayQualified(source.schema, source.name)}: key column ${name} is not in the Iceberg table`);
+    shape.keyColumns.length === 0
+      ? names.map((_, i) => i)
+      : shape.keyColumns.map((key) => {
+          const at = names.indexOf(key);
+          if (at < 0) throw new ValidationError(`table ${name}: key column ${key} is not in the Iceberg table`);
           return at;
         });
-  return { id, source, keyed: keyColumns.length > 0, index: await buildKeyIndex(env.catalog.io, metadata, columns) };
+  return { id, source, keyed: shape.keyColumns.length > 0, index: await buildKeyIndex(env.catalog.io, metadata, columns) };
 }
 
 interface Transaction {

@@ -18,7 +18,6 @@ import { LocalFileIO } from '../../shared/iceberg/io';
 import { scanToArray } from '../../shared/iceberg/scan/table-scan';
 import { CommitStateUnknownError } from '../../shared/errors';
 import { connectPostgres } from '../../shared/postgres/connection';
-import { describeTable } from '../../shared/postgres/introspect';
 import type { RunEnvironment } from '../../shared/run/environment';
 import { appliedLsn } from '../../shared/sync/applied-lsn';
 import { type ApplyResult, type SyncTable, applyChanges, openSyncTable } from '../../shared/sync/apply-changes';
@@ -83,8 +82,16 @@ afterAll(async () => {
 });
 
 async function open(name: string): Promise<SyncTable> {
-  const described = await describeTable(source.admin, 'public', name);
-  return openSyncTable(env, { namespace: ['public'], name }, { schema: 'public', name }, described.key.columns);
+  const binding = bindings[TABLES.indexOf(name)]!;
+  return openSyncTable(
+    env,
+    { namespace: ['public'], name },
+    { schema: 'public', name },
+    {
+      keyColumns: binding.table.key.columns,
+      rowColumns: binding.mapping.schema.fields.map((f) => f.name),
+    },
+  );
 }
 
 /** Runs the statements as separate transactions, then applies them as one micro-batch to every table. */

@@ -15,6 +15,7 @@ import { applyChanges, openSyncTable } from '../../shared/sync/apply-changes';
 import { TABLE, newTable, row, writeData } from '../iceberg/scan/delete-fixtures';
 
 const SOURCE = { schema: 'public', name: 'changes' };
+const SHAPE = { keyColumns: ['id'], rowColumns: ['id', 'name', 'region'] };
 
 function transaction(endLsn: bigint, ...changes: RowChange[]): ChangeEvent[] {
   return [
@@ -38,7 +39,7 @@ describe('applying changes to a partitioned table', () => {
     const eu = await writeData(catalog, [row(1, 'eu'), row(2, 'eu'), row(3, 'eu')], ['eu']);
     const us = await writeData(catalog, [row(4, 'us'), row(5, 'us')], ['us']);
     await fastAppend(catalog, TABLE, { dataFiles: [eu, us] });
-    const table = await openSyncTable({ catalog }, TABLE, SOURCE, ['id']);
+    const table = await openSyncTable({ catalog }, TABLE, SOURCE, SHAPE);
     const batch = [
       ...transaction(0x1_0000_0010n, update(undefined, [1n, 'renamed', 'eu']), { op: 'delete', table: SOURCE, before: [4n, null, null], beforeKind: 'key' }),
       ...transaction(0x1_0000_0020n, update(undefined, [2n, 'moved', 'us']), { op: 'insert', table: SOURCE, after: [6n, 'new', 'eu'] }),
@@ -66,13 +67,17 @@ describe('applying changes to a partitioned table', () => {
     const after = (await scanToArray(catalog.io, (await catalog.loadTable(TABLE)).metadata)).map((r) => r[1]).sort();
     expect(after).toEqual(['name-3', 'name-5', 'newer', 'renamed']);
     await expect(applyChanges({ catalog }, table, transaction(0x1_0000_0040n, update(undefined, [4n, 'x', 'us'])))).rejects.toThrow(/holds no row with key/);
+    // Changes whose columns are not the table's, in its order, are refused before anything is applied.
+    await expect(openSyncTable({ catalog }, TABLE, SOURCE, { keyColumns: ['id'], rowColumns: ['id', 'region', 'name'] })).rejects.toThrow(
+      /the changes carry columns \(id, region, name\), the Iceberg table has \(id, name, region\)/,
+    );
   });
 
   it('refuses deletes into a file another writer replaced, and applies them once the table is opened again', async () => {
     const catalog = await newTable(true);
     const eu = await writeData(catalog, [row(1, 'eu'), row(2, 'eu')], ['eu']);
     await fastAppend(catalog, TABLE, { dataFiles: [eu] });
-    const table = await openSyncTable({ catalog }, TABLE, SOURCE, ['id']);
+    const table = await openSyncTable({ catalog }, TABLE, SOURCE, SHAPE);
     // A compaction rewrites the file: same rows, another file, other positions.
     const rewritten = await writeData(catalog, [row(2, 'eu'), row(1, 'eu')], ['eu']);
     await overwrite(catalog, TABLE, { deleteWhere: (f) => f.filePath === eu.filePath, dataFiles: [rewritten] });
@@ -83,7 +88,7 @@ describe('applying changes to a partitioned table', () => {
     const leftovers: string[] = [];
     for await (const file of catalog.io.list(`${location}/data`)) if (file.location.includes('/cdc-')) leftovers.push(file.location);
     expect(leftovers).toEqual([]);
-    const reopened = await openSyncTable({ catalog }, TABLE, SOURCE, ['id']);
+    const reopened = await openSyncTable({ catalog }, TABLE, SOURCE, SHAPE);
     expect(await applyChanges({ catalog }, reopened, batch)).toMatchObject({ committed: true, rowsDeleted: 1 });
     expect(await scanToArray(catalog.io, (await catalog.loadTable(TABLE)).metadata)).toEqual([row(2, 'eu')]);
   });

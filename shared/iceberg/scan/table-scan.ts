@@ -164,6 +164,36 @@ async function* readTask(io: FileIO, task: FileScanTask, schema: Schema, loader:
   }
 }
 
+/** Live rows of one data file with their positions in it (what a position delete names). */
+export interface PositionedRows {
+  task: FileScanTask;
+  rows: Row[];
+  /** Position of each row of `rows` within the data file, counting deleted rows too. */
+  positions: number[];
+}
+
+/** Reads an unfiltered plan like readScan, keeping each live row's position in its data file. */
+export async function* readScanPositions(io: FileIO, plan: ScanPlan): AsyncIterable<PositionedRows> {
+  if (plan.filter.op !== 'true') throw new ValidationError('readScanPositions reads an unfiltered scan');
+  const extra = plan.readSchema.fields.length - plan.schema.fields.length;
+  const loader = new DeleteLoader(io, plan.readSchema);
+  for (const task of plan.tasks) {
+    const keep = await loader.keeper(task.dataFile.filePath, task.deletes);
+    let position = 0;
+    for await (const batch of readDataFile(io, task.dataFile.filePath, plan.readSchema)) {
+      const rows: Row[] = [];
+      const positions: number[] = [];
+      for (const row of batch) {
+        const at = position++;
+        if (keep && !keep(row, at)) continue;
+        rows.push(extra === 0 ? row : row.slice(0, row.length - extra));
+        positions.push(at);
+      }
+      if (rows.length > 0) yield { task, rows, positions };
+    }
+  }
+}
+
 /**
  * The rows a planned scan would return, without the filter: record counts where no delete applies, record count
  * minus the distinct deleted positions where only position deletes do, and the rows read where equality deletes do.

@@ -1,0 +1,373 @@
+/**
+ * Applies a micro-batch of decoded changes to one Iceberg table in ONE commit: inserts become new data files
+ * (through the table writer, as the copy writes them), updates and deletes become position deletes of the row's
+ * current location (from the key index) plus the new row, a truncate replaces the whole table. The commit's
+ * summary records the batch's last end LSN, and transactions at or before the table's recorded LSN are skipped,
+ * so a batch replayed after a crash between commit and confirmation applies nothing twice.
+ */
+import { randomUUID } from 'node:crypto';
+import { ABSENT, type ChangeEvent, type ChangeRow, type RowChange, type TableName, UNCHANGED } from '../cdc/change-decoder';
+import { type Lsn, formatLsn } from '../cdc/lsn';
+import { CommitStateUnknownError, ValidationError } from '../errors';
+import type { Catalog } from '../iceberg/catalog/catalog';
+import type { TableIdentifier } from '../iceberg/catalog/table-identifier';
+import { readDataFile } from '../iceberg/parquet/parquet-reader';
+import type { DataFile } from '../iceberg/spec/manifest';
+import { type TableMetadata, currentSchema } from '../iceberg/spec/table-metadata';
+import type { Row, Value } from '../iceberg/spec/values';
+import { rowDelta } from '../iceberg/transaction/row-delta';
+import { type SnapshotResult, overwrite } from '../iceberg/transaction/table-operations';
+import { type PositionDelete, writePositionDeletes } from '../iceberg/writer/delete-writer';
+import { TableWriter } from '../iceberg/writer/table-writer';
+import { displayQualified } from '../postgres/identifiers';
+import { boundedText } from '../text/bounded-text';
+import { CDC_LSN_PROPERTY, appliedLsn } from './applied-lsn';
+import { type IndexedFile, KeyIndex, type RowLocation, buildKeyIndex } from './key-index';
+
+/** What the applier needs of the run's environment. */
+export interface SyncEnvironment {
+  catalog: Catalog;
+}
+
+/** A table under change capture: its Iceberg identifier, its source name and its key index. */
+export interface SyncTable {
+  id: TableIdentifier;
+  source: TableName;
+  /** False for a table without a key (REPLICA IDENTITY FULL): the whole row is the key, repeats allowed. */
+  keyed: boolean;
+  index: KeyIndex;
+}
+
+/** What one applyChanges call did. */
+export interface ApplyResult {
+  /** True when a snapshot was committed (false: nothing to apply, or the batch's changes cancelled out). */
+  committed: boolean;
+  snapshotId?: bigint;
+  /** End LSN of the last transaction of the batch (applied or skipped): the caller may confirm it after this call. */
+  through: Lsn | undefined;
+  /** Transactions applied, and skipped because the table had applied them already. */
+  transactions: number;
+  skippedTransactions: number;
+  /** Rows appended and rows deleted by position in the commit. */
+  rowsAdded: number;
+  rowsDeleted: number;
+  truncated: boolean;
+}
+
+/** How the changes of a table are shaped. */
+export interface SyncTableColumns {
+  /** The source key's column names (the replica identity); empty for a keyless table, keyed by every column. */
+  keyColumns: readonly string[];
+  /** The names of a change row's columns, in order (the mapping's schema, `mapping.schema.fields`). */
+  rowColumns: readonly string[];
+}
+
+/**
+ * Opens a table for applying changes: its key index built from the current snapshot. The change rows must have
+ * the table's columns in the table's order; anything else is refused here rather than written to the wrong column.
+ */
+export async function openSyncTable(env: SyncEnvironment, id: TableIdentifier, source: TableName, shape: SyncTableColumns): Promise<SyncTable> {
+  const { metadata } = await env.catalog.loadTable(id);
+  const schema = currentSchema(metadata);
+  const name = displayQualified(source.schema, source.name);
+  const names = schema.fields.map((f) => f.name);
+  if (names.length !== shape.rowColumns.length || names.some((n, i) => n !== shape.rowColumns[i])) {
+    throw new ValidationError(
+      `table ${name}: the changes carry columns (${shape.rowColumns.join(', ')}), the Iceberg table has (${names.join(', ')}); applying needs the same columns in the same order`,
+    );
+  }
+  const columns =
+    shape.keyColumns.length === 0
+      ? names.map((_, i) => i)
+      : shape.keyColumns.map((key) => {
+          const at = names.indexOf(key);
+          if (at < 0) throw new ValidationError(`table ${name}: key column ${key} is not in the Iceberg table`);
+          return at;
+        });
+  return { id, source, keyed: shape.keyColumns.length > 0, index: await buildKeyIndex(env.catalog.io, metadata, columns) };
+}
+
+interface Transaction {
+  endLsn: Lsn;
+  changes: RowChange[];
+}
+
+/**
+ * Applies the batch's changes of `table` in one commit. The batch holds whole transactions (begin … commit); the
+ * changes of other tables are ignored. Confirm `through` to the stream only after this returns.
+ */
+export async function applyChanges(env: SyncEnvironment, table: SyncTable, batch: readonly ChangeEvent[]): Promise<ApplyResult> {
+  const { metadata } = await env.catalog.loadTable(table.id);
+  const applied = appliedLsn(metadata);
+  const { transactions, through, skipped } = splitTransactions(batch, applied);
+  const result: ApplyResult = {
+    committed: false,
+    through,
+    transactions: transactions.length,
+    skippedTransactions: skipped,
+    rowsAdded: 0,
+    rowsDeleted: 0,
+    truncated: false,
+  };
+  if (transactions.length === 0) return result;
+  const delta = new BatchDelta(env, table, metadata);
+  for (const transaction of transactions) {
+    for (const change of transaction.changes) await delta.apply(change);
+  }
+  const lastEnd = transactions[transactions.length - 1]!.endLsn;
+  const rows = delta.rows();
+  result.truncated = delta.truncated;
+  result.rowsDeleted = delta.deletes.length;
+  result.rowsAdded = rows.length;
+  if (rows.length === 0 && delta.deletes.length === 0 && !delta.truncated) return result;
+  const committed = await commitDelta(env, table, metadata, lastEnd, rows, delta);
+  result.committed = true;
+  result.snapshotId = committed.result.snapshotId;
+  // The index follows the table only once the commit is made: a failed commit leaves it as the table is.
+  if (delta.truncated) table.index.clear();
+  for (const [key, count] of delta.taken) table.index.remove(key, count);
+  await table.index.addFiles(env.catalog.io, committed.result.table.metadata, committed.dataFiles, committed.result.table.metadata['default-spec-id']);
+  return result;
+}
+
+/** The batch's transactions not yet applied (end LSN after `applied`), in order. */
+function splitTransactions(
+  batch: readonly ChangeEvent[],
+  applied: Lsn | undefined,
+): { transactions: Transaction[]; through: Lsn | undefined; skipped: number } {
+  const transactions: Transaction[] = [];
+  let open: RowChange[] | undefined;
+  let through: Lsn | undefined;
+  let skipped = 0;
+  for (const event of batch) {
+    if (event.kind === 'begin') {
+      if (open) throw new ValidationError('a transaction begins inside another one: the batch is not whole transactions');
+      open = [];
+    } else if (event.kind === 'change') {
+      if (!open) throw new ValidationError('a change outside a transaction: the batch is not whole transactions');
+      open.push(event.change);
+    } else if (event.kind === 'commit') {
+      if (!open) throw new ValidationError('a commit without its begin: the batch is not whole transactions');
+      if (applied !== undefined && event.endLsn <= applied) skipped++;
+      else transactions.push({ endLsn: event.endLsn, changes: open });
+      through = event.endLsn;
+      open = undefined;
+    }
+  }
+  // Half a transaction applied would be a state the source never had.
+  if (open) throw new ValidationError('the batch ends inside a transaction: pass whole transactions');
+  return { transactions, through, skipped };
+}
+
+/** The net effect of a batch on one table, built change by change: rows to append and existing rows to delete. */
+class BatchDelta {
+  /** Rows new in this batch, by key (several for a keyless table's repeated rows). */
+  private readonly pending = new Map<string, Row[]>();
+  /** Existing rows deleted, by key: how many of the key's index locations (oldest first). */
+  readonly taken = new Map<string, number>();
+  readonly deletes: RowLocation[] = [];
+  truncated = false;
+  private readonly fileRows = new Map<string, Row[]>();
+  private readonly width: number;
+
+  constructor(
+    private readonly env: SyncEnvironment,
+    private readonly table: SyncTable,
+    private readonly metadata: TableMetadata,
+  ) {
+    this.width = currentSchema(metadata).fields.length;
+  }
+
+  /** Folds one change into the delta; later changes to a key win over earlier ones. */
+  async apply(change: RowChange): Promise<void> {
+    if (change.op === 'truncate') {
+      if (change.tables.some((t) => this.isOurs(t))) this.truncate();
+      return;
+    }
+    if (!this.isOurs(change.table)) return;
+    if (change.op === 'insert') {
+      this.add(this.complete(change.after, undefined));
+    } else if (change.op === 'delete') {
+      await this.remove(this.keyOf(change.before));
+    } else {
+      const old = await this.remove(this.keyOf(change.before ?? change.after));
+      this.add(this.complete(change.after, old));
+    }
+  }
+
+  /** Every row to append. */
+  rows(): Row[] {
+    return [...this.pending.values()].flat();
+  }
+
+  private isOurs(name: TableName): boolean {
+    return name.schema === this.table.source.schema && name.name === this.table.source.name;
+  }
+
+  private truncate(): void {
+    this.truncated = true;
+    this.pending.clear();
+    this.taken.clear();
+    this.deletes.length = 0;
+  }
+
+  private keyOf(row: ChangeRow): string {
+    for (const c of this.table.index.keyColumns) {
+      const value = row[c];
+      if (value === UNCHANGED || value === ABSENT || value === undefined) {
+        throw new ValidationError(`table ${this.name()}: a change does not carry key column ${currentSchema(this.metadata).fields[c]!.name}`);
+      }
+    }
+    return this.table.index.keyText(row as Value[]);
+  }
+
+  /** The change's row with unchanged TOASTed values taken from the row it replaces. */
+  private complete(after: ChangeRow, old: Row | undefined): Row {
+    if (after.length !== this.width) throw new ValidationError(`table ${this.name()}: a change has ${after.length} columns, the table ${this.width}`);
+    return after.map((value, c) => {
+      if (value === UNCHANGED) {
+        if (!old)
+          throw new ValidationError(
+            `table ${this.name()}: an unchanged value of column ${currentSchema(this.metadata).fields[c]!.name} without a row to take it from`,
+          );
+        return old[c]!;
+      }
+      if (value === ABSENT) throw new ValidationError(`table ${this.name()}: a new row lacks column ${currentSchema(this.metadata).fields[c]!.name}`);
+      return value;
+    });
+  }
+
+  private add(row: Row): void {
+    const key = this.table.index.keyText(row);
+    const rows = this.pending.get(key);
+    if (this.table.keyed && ((rows?.length ?? 0) > 0 || this.existing(key) !== undefined)) {
+      throw new ValidationError(`table ${this.name()} already holds key ${boundedText(key)}: an insert cannot add it again`);
+    }
+    if (rows) rows.push(row);
+    else this.pending.set(key, [row]);
+  }
+
+  /** Removes the current row of `key` (new in this batch, or in the table) and returns it. */
+  private async remove(key: string): Promise<Row> {
+    const rows = this.pending.get(key);
+    if (rows && rows.length > 0) {
+      const row = rows.shift()!;
+      if (rows.length === 0) this.pending.delete(key);
+      return row;
+    }
+    const location = this.existing(key);
+    if (!location) throw new ValidationError(`table ${this.name()} holds no row with key ${boundedText(key)}: the change cannot be applied`);
+    this.taken.set(key, (this.taken.get(key) ?? 0) + 1);
+    this.deletes.push(location);
+    return this.readRow(location);
+  }
+
+  /** The location of the next live row of `key` in the table, undefined when it holds none any more. */
+  private existing(key: string): RowLocation | undefined {
+    if (this.truncated) return undefined;
+    return this.table.index.locations(key)[this.taken.get(key) ?? 0];
+  }
+
+  /** The full row at a location; each data file is read once per batch. */
+  private async readRow(location: RowLocation): Promise<Row> {
+    const file = this.table.index.file(location);
+    let rows = this.fileRows.get(file.path);
+    if (!rows) {
+      rows = [];
+      for await (const batch of readDataFile(this.env.catalog.io, file.path, currentSchema(this.metadata))) rows.push(...batch);
+      this.fileRows.set(file.path, rows);
+    }
+    const row = rows[location.pos];
+    if (!row) throw new ValidationError(`table ${this.name()}: ${file.path} has no row at position ${location.pos}`);
+    return row;
+  }
+
+  private name(): string {
+    return displayQualified(this.table.source.schema, this.table.source.name);
+  }
+}
+
+/** Writes the delta's files and commits them in one snapshot recording `lastEnd`. */
+async function commitDelta(
+  env: SyncEnvironment,
+  table: SyncTable,
+  metadata: TableMetadata,
+  lastEnd: Lsn,
+  rows: Row[],
+  delta: BatchDelta,
+): Promise<{ result: SnapshotResult; dataFiles: DataFile[] }> {
+  const io = env.catalog.io;
+  const hex = lastEnd.toString(16).padStart(16, '0');
+  // Fresh names per attempt: a retried batch never overwrites a file a concurrent reader may hold.
+  const prefix = `cdc-${hex}-${randomUUID()}`;
+  const dataFiles: DataFile[] = [];
+  const deleteFiles: DataFile[] = [];
+  try {
+    return await writeAndCommit(env, table, metadata, lastEnd, rows, delta, prefix, dataFiles, deleteFiles);
+  } catch (error) {
+    // Known not committed: the batch's files are nobody's, remove them. Unknown: they may be the table's now.
+    if (!(error instanceof CommitStateUnknownError)) {
+      await Promise.all([...dataFiles, ...deleteFiles].map((f) => io.delete(f.filePath).catch(() => undefined)));
+    }
+    throw error;
+  }
+}
+
+/** The body of commitDelta; the files it writes are pushed to `dataFiles` and `deleteFiles` as they are made. */
+async function writeAndCommit(
+  env: SyncEnvironment,
+  table: SyncTable,
+  metadata: TableMetadata,
+  lastEnd: Lsn,
+  rows: Row[],
+  delta: BatchDelta,
+  prefix: string,
+  dataFiles: DataFile[],
+  deleteFiles: DataFile[],
+): Promise<{ result: SnapshotResult; dataFiles: DataFile[] }> {
+  const io = env.catalog.io;
+  const hex = lastEnd.toString(16).padStart(16, '0');
+  if (rows.length > 0) {
+    const writer = new TableWriter({ io, metadata, filePrefix: prefix });
+    try {
+      await writer.writeRows(rows);
+      dataFiles.push(...(await writer.close()));
+    } catch (error) {
+      await writer.abort();
+      throw error;
+    }
+  }
+  // The operation id makes a retried commit of this batch (an unknown outcome) find its snapshot, not add another.
+  const common = { operationId: `icebridge-cdc-${hex}`, properties: { [CDC_LSN_PROPERTY]: formatLsn(lastEnd) } };
+  if (delta.truncated) {
+    // A truncate replaces the table: every data and delete file goes in metadata alone, whatever the table's
+    // size, and readers stop reading dead rows (position deletes of every row would write a file as big as the keys).
+    return { result: await overwrite(env.catalog, table.id, { ...common, deleteWhere: () => true, dataFiles }), dataFiles };
+  }
+  const groups = new Map<string, { file: IndexedFile; deletes: PositionDelete[] }>();
+  for (const location of delta.deletes) {
+    const file = table.index.file(location);
+    const group = `${file.specId}:${JSON.stringify(file.partition, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v))}`;
+    let entry = groups.get(group);
+    if (!entry) groups.set(group, (entry = { file, deletes: [] }));
+    entry.deletes.push({ filePath: file.path, pos: BigInt(location.pos) });
+  }
+  const specs = new Set([...groups.values()].map((g) => g.file.specId));
+  if (specs.size > 1)
+    throw new ValidationError(
+      `table ${displayQualified(table.source.schema, table.source.name)}: deletes across partition specs ${[...specs].join(', ')} in one batch`,
+    );
+  let n = 0;
+  for (const { file, deletes } of groups.values()) {
+    deleteFiles.push(await writePositionDeletes(io, metadata, deletes, { partition: file.partition, specId: file.specId, filePrefix: `${prefix}-${n++}` }));
+  }
+  const referencedDataFiles = [...new Set(delta.deletes.map((l) => table.index.file(l).path))];
+  const result = await rowDelta(env.catalog, table.id, {
+    ...common,
+    dataFiles,
+    deleteFiles,
+    referencedDataFiles,
+    ...(specs.size === 1 ? { deleteSpecId: [...specs][0]! } : {}),
+  });
+  return { result, dataFiles };
+}

@@ -26,3 +26,10 @@ export function formatLsn(lsn: Lsn): string {
 export function maxLsn(a: Lsn, b: Lsn): Lsn {
   return a > b ? a : b;
 }
+
+/**
+ * Snapshot summary property: the LSN ('X/Y') a table is complete up to. The hand-over of `migrate --cdc` records
+ * the slot's consistent point on the copy's commit; the applier records each batch's last transaction end LSN.
+ * Changes of transactions ending at or before it are in the table.
+ */
+export const CDC_LSN_PROPERTY = 'icebridge.cdc.lsn';

@@ -6,6 +6,7 @@
  * executions the table gave up (its snapshot was lost); nothing of another run or of any other execution of the
  * same run id is ever touched.
  */
+import { CDC_LSN_PROPERTY } from '../cdc/lsn';
 import type { Catalog } from '../iceberg/catalog/catalog';
 import { snapshotById } from '../iceberg/spec/table-metadata';
 import { liveEntries, snapshotManifests } from '../iceberg/transaction/manifest-files';
@@ -23,8 +24,6 @@ export const RUN_ID_PROPERTY = 'icebridge.run-id';
 export const CHECKSUMS_PROPERTY = 'icebridge.partition-checksums';
 /** Summary property naming the source table. */
 export const SOURCE_PROPERTY = 'icebridge.source-table';
-/** Summary property of a table handed over to change capture: the slot's consistent point ('X/Y') it is complete up to. */
-export const CDC_LSN_PROPERTY = 'icebridge.cdc.lsn';
 
 /** Files deleted at once by the cleanup after a commit. */
 const DELETE_CONCURRENCY = 32;

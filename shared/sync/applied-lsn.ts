@@ -3,11 +3,8 @@
  * applied transaction's end LSN in the summary of the commit that holds its changes, so the table, not the slot,
  * is the authority on what was applied (a confirmation can be lost, a commit cannot be half made).
  */
-import { type Lsn, parseLsn } from '../cdc/lsn';
+import { CDC_LSN_PROPERTY, type Lsn, parseLsn } from '../cdc/lsn';
 import { type TableMetadata, currentSnapshot, snapshotById } from '../iceberg/spec/table-metadata';
-
-/** Snapshot summary property: the end LSN ('X/Y') of the last transaction whose changes the snapshot holds. */
-export const CDC_LSN_PROPERTY = 'icebridge.cdc.lsn';
 
 /**
  * The applied LSN of a table: the property of the current snapshot or of its nearest ancestor that has one

@@ -21,7 +21,8 @@ import { type PositionDelete, writePositionDeletes } from '../iceberg/writer/del
 import { TableWriter } from '../iceberg/writer/table-writer';
 import { displayQualified } from '../postgres/identifiers';
 import { boundedText } from '../text/bounded-text';
-import { CDC_LSN_PROPERTY, appliedLsn } from './applied-lsn';
+import { CDC_LSN_PROPERTY } from '../cdc/lsn';
+import { appliedLsn } from './applied-lsn';
 import { type IndexedFile, KeyIndex, type RowLocation, buildKeyIndex } from './key-index';
 
 /** What the applier needs of the run's environment. */

@@ -18,7 +18,7 @@ import { connectReplication } from '../../shared/cdc/replication-setup';
 import { startReplication } from '../../shared/cdc/replication-stream';
 import type { Value } from '../../shared/iceberg/spec/values';
 import { handoverTestSwitches } from '../../shared/migrate/cdc-handover';
-import { CDC_LSN_PROPERTY } from '../../shared/migrate/commit-table';
+import { CDC_LSN_PROPERTY } from '../../shared/cdc/lsn';
 import { handoverName } from '../../shared/migrate/handover-names';
 import type { MigrationReport } from '../../shared/migrate/migration-status';
 import { planMigration } from '../../shared/migrate/plan-migration';

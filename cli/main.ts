@@ -29,7 +29,7 @@ commands:
   demo      start an embedded PostgreSQL with a generated shop, migrate it, check and summarise
   schema    snapshot the mapped schemas of a database, or diff databases, warehouses and snapshots
   state     list the runs kept in a state directory, or prune finished ones
-  sync      drop the replication slot and publication a migrate --cdc run left: sync --drop --run <id>
+  sync      apply a migrate --cdc run's changes to its tables (--until-caught-up), or --drop its slot
   help      show a command's options: icebridge help <command>
 
 options:

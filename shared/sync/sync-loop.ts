@@ -28,7 +28,7 @@ export interface SyncOptions {
   namespace?: string;
   /** Longest time a batch gathers transactions before it is applied; defaults to 1000 ms. */
   flushIntervalMs?: number;
-  /** A batch is applied once it holds this many changes (whole transactions); defaults to 50,000. */
+  /** A batch is applied once it holds this many changes (checked per stream batch of whole transactions); defaults to 50,000. */
   maxBatchChanges?: number;
   /** Stop once everything up to the server's WAL position at the start is confirmed. */
   untilCaughtUp?: boolean;
@@ -128,10 +128,11 @@ async function loop(catalog: Catalog, client: Client, stream: ReplicationStream,
   const iterator = stream.batches();
   let pendingNext: Promise<IteratorResult<ChangeEvent[]>> | undefined;
   let lastCommitMs: number | undefined;
-  /** Whole transactions gathered, the events of the one still open, and the changes in both. */
+  /** Whole transactions gathered and their changes; the events and changes of the one still open. */
   let whole: ChangeEvent[] = [];
-  let open: ChangeEvent[] = [];
   let changes = 0;
+  let open: ChangeEvent[] = [];
+  let openChanges = 0;
   let batchStarted: number | undefined;
   let ended = false;
   const aborted = new Promise<'abort'>((resolve) => {
@@ -194,10 +195,13 @@ async function loop(catalog: Catalog, client: Client, stream: ReplicationStream,
     }
     for (const event of next.value) {
       open.push(event);
-      if (event.kind === 'change') changes++;
+      if (event.kind === 'change') openChanges++;
       if (event.kind === 'commit') {
-        whole.push(...open);
+        // One push per event: a spread of a large transaction would pass the engine's argument limit.
+        for (const held of open) whole.push(held);
         open = [];
+        changes += openChanges;
+        openChanges = 0;
         batchStarted ??= Date.now();
         lastCommitMs = Number(event.commitTime / 1000n) + PG_EPOCH_MS;
       }

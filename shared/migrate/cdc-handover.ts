@@ -62,8 +62,12 @@ export async function takeHandoverSnapshot(env: RunEnvironment, input: MigrateDa
   }
   const handover = started.get(input.runId);
   const slot = await withSource(env, (client) => inspectReplicationSlot(client, name));
-  if (handover === undefined || !slot.exists) {
-    // The holder outlived its slot (dropped by hand): its snapshot proves nothing any more; plan again from a new slot.
+  // The slot must be the one this holder's snapshot came from: a planning attempt in another process may have dropped
+  // it and made another (a later consistent point) while this process still held the first one's snapshot, and
+  // copying at the first point while the stream starts at the second would lose every change in between.
+  if (handover === undefined || !slot.exists || formatLsn(slot.confirmedFlushLsn) !== handover.lsn) {
+    // The holder outlived its slot (dropped by hand, or made again elsewhere): its snapshot proves nothing any more;
+    // plan again from a new slot.
     started.delete(input.runId);
     await releaseSnapshots(input.runId);
     throw new IcebridgeError('CDC_SLOT_GONE', `replication slot ${name} vanished while the run's snapshot was held; planning again`, { retryable: true });

@@ -51,7 +51,8 @@ export async function takeRunSnapshot(env: RunEnvironment, runId: string, genera
         });
       } finally {
         // The holder exported the snapshot again (or failed to): the original's keeper is no longer needed.
-        await exported?.release();
+        // A failed close must not orphan the holder just opened (it would never be registered, so never released).
+        await exported?.release().catch(() => undefined);
       }
     });
   } catch (error) {

@@ -264,7 +264,7 @@ describe('migrate --cdc', () => {
     await withClient(url, (client) => client.query(`SELECT pg_drop_replication_slot($1)`, [report.cdc!.slot]));
   }, 600_000);
 
-  it('reuses the slot on a replayed planning, and makes it again when the snapshot it exported is gone', async () => {
+  it('reuses the slot on a replayed planning, and makes it again when the snapshot it exported is gone or the slot is not the one it came from', async () => {
     const env = testEnvironment(path.join(workDir, 'warehouse-replayed'));
     const input = { runId: 'run-Replayed', sourceSchema: 'public', namespace: 'public', concurrency: 1, tables: ['replayed'], cdc: true };
     const name = handoverName(input.runId);
@@ -282,6 +282,17 @@ describe('migrate --cdc', () => {
       const renewed = await planMigration(env, input);
       expect(renewed.snapshot?.id).not.toBe(first.snapshot?.id);
       expect(parseLsn(renewed.snapshot!.cdc!.lsn)).toBeGreaterThan(parseLsn(first.snapshot!.cdc!.lsn));
+      expect(await objectsOf(name)).toEqual({ slots: 1, publications: 1 });
+      // Another process planned again meanwhile: it made the slot again at a later point while this process still
+      // holds the snapshot of the one before. Copying at the old point would lose what the new slot never sends.
+      await withClient(url, async (client) => {
+        await client.query('SELECT pg_drop_replication_slot($1)', [name]);
+        await client.query('INSERT INTO replayed VALUES (-6, -6)');
+        await client.query("SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [name]);
+      });
+      await expect(planMigration(env, input)).rejects.toMatchObject({ code: 'CDC_SLOT_GONE', retryable: true });
+      const fresh = await planMigration(env, input);
+      expect(parseLsn(fresh.snapshot!.cdc!.lsn)).toBeGreaterThan(parseLsn(renewed.snapshot!.cdc!.lsn));
       expect(await objectsOf(name)).toEqual({ slots: 1, publications: 1 });
     } finally {
       await releaseRunSnapshot(env, input.runId);

@@ -41,7 +41,11 @@ export const migrateDatabase: OrchestrationHandler = function* (context: Orchest
   const progress = planningProgress();
   context.df.setCustomStatus(progress);
   const planned = yield* callActivity(context, 'planMigration', input);
-  if (!planned.ok) failedPlan(context, progress, planned.reason);
+  if (!planned.ok) {
+    // A --cdc planning that failed after its retries may leave its slot behind, holding the source's WAL for ever.
+    if (input.cdc) yield* callActivity(context, 'releaseSnapshot', { runId: input.runId, dropHandover: true });
+    failedPlan(context, progress, planned.reason);
+  }
   const plan = planned.value;
   const outcomes = startCopying(progress, plan);
 

@@ -1,11 +1,13 @@
 /** The migration's activities: decode input, call shared/migrate, return references and figures. */
 import { loadSettings } from '../../shared/config/settings';
+import { dropHandover } from '../../shared/migrate/cdc-handover';
 import { commitTable } from '../../shared/migrate/commit-table';
 import type { CopyPartitionSummary } from '../../shared/migrate/contracts';
 import { copyPartitionOnWorker } from '../../shared/migrate/copy-worker-pool';
 import { countRows } from '../../shared/migrate/count-rows';
 import { planMigration } from '../../shared/migrate/plan-migration';
 import { releaseRunSnapshot, renewSnapshot } from '../../shared/migrate/run-snapshot';
+import { withSource } from '../../shared/run/environment';
 import { reportCopyProgress } from '../../shared/telemetry/copy-progress';
 import { activityOutcome } from './activity-outcome';
 import { environment as env } from './environment';
@@ -34,6 +36,12 @@ registerActivity('countRows', (input) => activityOutcome(() => countRows(env(), 
 
 // The run's snapshot holder lives in the process that planned (or renewed); holders on other instances end at their
 // next keepalive, when they find the release marker this writes.
-registerActivity('releaseSnapshot', (input) => activityOutcome(async () => ({ released: await releaseRunSnapshot(env(), input.runId) })));
+registerActivity('releaseSnapshot', (input) =>
+  activityOutcome(async () => {
+    const released = await releaseRunSnapshot(env(), input.runId);
+    if (input.dropHandover) await withSource(env(), (client) => dropHandover(client, input.runId));
+    return { released };
+  }),
+);
 
 registerActivity('renewSnapshot', (input) => activityOutcome(() => renewSnapshot(env(), input)));

@@ -159,6 +159,8 @@ export interface CountRowsResult {
 /** Input of releaseSnapshot: every snapshot holder of the run in the process it runs in ends. */
 export interface ReleaseSnapshotInput {
   runId: string;
+  /** Also drop the run's replication slot and publication: a --cdc run whose planning failed for good. */
+  dropHandover?: boolean;
 }
 
 /** Input of renewSnapshot: a new snapshot for a table whose snapshot was lost, locking that table. */

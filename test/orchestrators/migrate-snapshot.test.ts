@@ -34,9 +34,9 @@ afterAll(async () => {
   await host?.close();
 });
 
-async function run(runId: string, scenario: Scenario): Promise<InstanceStatus> {
+async function run(runId: string, scenario: Scenario, options: Pick<MigrateDatabaseInput, 'cdc'> = {}): Promise<InstanceStatus> {
   stubs.scenarios.set(runId, scenario);
-  const input: MigrateDatabaseInput = { runId, sourceSchema: 'src', namespace: 'lake', concurrency: 2 };
+  const input: MigrateDatabaseInput = { runId, sourceSchema: 'src', namespace: 'lake', concurrency: 2, ...options };
   await host.startOrchestration('migrateDatabase', input, runId);
   return host.waitForCompletion(runId, wait);
 }
@@ -46,6 +46,16 @@ function tableOf(status: InstanceStatus, table: string): TableOutcome {
 }
 
 describe('one snapshot per migration', () => {
+  it('drops the slot and publication of a --cdc run whose planning failed for good, and touches nothing without --cdc', async () => {
+    const failure = { code: 'SOURCE_CHANGED_DURING_PLANNING', reason: 'src.a changed while the snapshot was taken' };
+    const cdc = await run('snap-plan-fails-cdc', { cdc: true, tables: [{ name: 'a', partitions: 1 }], planFailure: failure }, { cdc: true });
+    expect(cdc.runtimeStatus).toBe('Failed');
+    expect(stubs.recordsOf('snap-plan-fails-cdc').map((r) => r.activity)).toEqual(['plan', 'release and drop']);
+    const plain = await run('snap-plan-fails', { tables: [{ name: 'a', partitions: 1 }], planFailure: failure });
+    expect(plain.runtimeStatus).toBe('Failed');
+    expect(stubs.recordsOf('snap-plan-fails').map((r) => r.activity)).toEqual(['plan']);
+  });
+
   it('releases the snapshot once, after every table was copied and counted, also when a table failed', async () => {
     const status = await run('snap-release', {
       snapshot: true,

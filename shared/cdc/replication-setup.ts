@@ -4,9 +4,9 @@
  * (they cannot be quoted in the replication grammar). A table whose updates and deletes could not be captured
  * is refused before anything is created.
  */
-import { Client, type ClientConfig, type QueryResultRow } from 'pg';
+import type { Client, QueryResultRow } from 'pg';
 import { TableNotFoundError, ValidationError } from '../errors';
-import { clientTarget, parsePostgresUrl } from '../postgres/connection';
+import { clientTarget, connectClient } from '../postgres/connection';
 import { displayQualified, quoteIdent, quoteQualified } from '../postgres/identifiers';
 import { toPostgresError } from '../postgres/postgres-errors';
 import type { TableName } from './change-decoder';
@@ -22,30 +22,12 @@ export interface ConnectReplicationOptions {
 
 /** Opens a logical replication connection (`replication=database`): replication commands and plain SQL both work. */
 export async function connectReplication(url: string, options: ConnectReplicationOptions = {}): Promise<Client> {
-  const parsed = parsePostgresUrl(url);
-  const secrets = [url, ...(parsed.password === undefined ? [] : [parsed.password])];
-  // pg sends `replication` in the startup packet; its type definitions do not list the option.
-  const config: ClientConfig & { replication: 'database' } = {
-    host: parsed.target.host,
-    port: parsed.target.port,
-    user: parsed.target.user,
-    database: parsed.target.database,
-    ...(parsed.password === undefined ? {} : { password: parsed.password }),
-    ...(parsed.ssl === undefined ? {} : { ssl: parsed.ssl }),
+  return connectClient(url, (parsed) => ({
     connectionTimeoutMillis: options.connectTimeoutInMs ?? parsed.connectTimeoutInMs ?? 10_000,
     application_name: options.applicationName ?? parsed.applicationName ?? 'icebridge',
+    // pg sends `replication` in the startup packet; its type definitions do not list the option.
     replication: 'database',
-    keepAlive: true,
-  };
-  const client = new Client(config);
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-  } catch (error) {
-    await client.end().catch(() => undefined);
-    throw toPostgresError(error, { operation: 'connect', target: parsed.target, secrets });
-  }
-  return client;
+  }));
 }
 
 const SLOT_NAME = /^[a-z0-9_]{1,63}$/;

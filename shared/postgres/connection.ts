@@ -4,7 +4,7 @@
  * to show a URL.
  */
 import type { ConnectionOptions } from 'node:tls';
-import { Client } from 'pg';
+import { Client, type ClientConfig } from 'pg';
 import { ValidationError } from '../errors';
 import { type PostgresTarget, toPostgresError } from './postgres-errors';
 
@@ -108,9 +108,24 @@ export function redactUrl(url: string): string {
  * unreachable); the client keeps an `error` listener so a connection dying while idle cannot crash the process.
  */
 export async function connectPostgres(url: string, options: ConnectPostgresOptions = {}): Promise<Client> {
+  return connectClient(url, (parsed) => ({
+    connectionTimeoutMillis: options.connectTimeoutInMs ?? parsed.connectTimeoutInMs ?? 10_000,
+    // pg sends 0 as "not set", so an explicit 0 leaves the server default (no limit) in place.
+    statement_timeout: options.statementTimeoutInMs ?? 30 * 60_000,
+    lock_timeout: options.lockTimeoutInMs ?? 60_000,
+    idle_in_transaction_session_timeout: options.idleInTransactionTimeoutInMs ?? 10 * 60_000,
+    application_name: options.applicationName ?? parsed.applicationName ?? 'icebridge',
+  }));
+}
+
+/**
+ * Connects a client to the URL's target with `settings` (made from the parsed URL) added to its login: the one
+ * place a connection is made, ordinary or replication. A failure closes the client and names the target, never a
+ * secret.
+ */
+export async function connectClient(url: string, settings: (parsed: PostgresUrl) => ClientConfig & Record<string, unknown>): Promise<Client> {
   const parsed = parsePostgresUrl(url);
   const secrets = [url, ...(parsed.password === undefined ? [] : [parsed.password])];
-  const connectTimeoutInMs = options.connectTimeoutInMs ?? parsed.connectTimeoutInMs ?? 10_000;
   const client = new Client({
     host: parsed.target.host,
     port: parsed.target.port,
@@ -118,13 +133,8 @@ export async function connectPostgres(url: string, options: ConnectPostgresOptio
     database: parsed.target.database,
     ...(parsed.password === undefined ? {} : { password: parsed.password }),
     ...(parsed.ssl === undefined ? {} : { ssl: parsed.ssl }),
-    connectionTimeoutMillis: connectTimeoutInMs,
-    // pg sends 0 as "not set", so an explicit 0 leaves the server default (no limit) in place.
-    statement_timeout: options.statementTimeoutInMs ?? 30 * 60_000,
-    lock_timeout: options.lockTimeoutInMs ?? 60_000,
-    idle_in_transaction_session_timeout: options.idleInTransactionTimeoutInMs ?? 10 * 60_000,
-    application_name: options.applicationName ?? parsed.applicationName ?? 'icebridge',
     keepAlive: true,
+    ...settings(parsed),
   });
   // Errors on an idle client are reported by the next query; without a listener they would be thrown globally.
   client.on('error', () => undefined);

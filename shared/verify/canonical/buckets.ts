@@ -4,7 +4,8 @@
  */
 import { HASHED, hashText } from './row-hash';
 
-const TWO_64 = 1n << 64n;
+/** 2^64: sums of 64-bit row hashes are kept modulo it. */
+export const TWO_64 = 1n << 64n;
 
 /** Bucket of a key (or keyless row) text among `buckets`. */
 export function bucketOf(keyText: string, buckets: number): number {

@@ -5,6 +5,7 @@
 import type { CountCheck, RowRangeResult, TableVerification } from '../contracts';
 import type { ScanRangeResult } from '../ranges/scan-ranges';
 import { compareAggregates, groupedColumns, mergeAggregatePartials, sourceFiguresOf } from '../checks/target-aggregates';
+import { TWO_64 } from '../canonical/buckets';
 
 /**
  * A table's checks (verifyTable with rowsByRange) completed with its ranges: the rows compared, the Iceberg
@@ -64,8 +65,6 @@ export function mergeScanRanges(checks: TableVerification, ranges: readonly Scan
   merged.status = statusOf(merged);
   return merged;
 }
-
-const TWO_64 = 1n << 64n;
 
 /** How many of a table's `total` samples range `index` of `ranges` picks (the first ones take the remainder). */
 export function sampleShare(total: number, ranges: number, index: number): number {

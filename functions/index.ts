@@ -6,10 +6,13 @@ import '../orchestrators/migrate-database';
 import '../orchestrators/migrate-table';
 import '../orchestrators/verify-database';
 import '../orchestrators/verify-table';
+import '../orchestrators/sync-database';
 import './activities/migration-activities';
 import './activities/verification-activities';
+import './activities/sync-activities';
 import './http/migrations';
 import './http/verifications';
+import './http/syncs';
 
 // Settings are checked as the app loads, so a missing or wrong one (the task hub, a warehouse Azure cannot keep)
 // stops the Functions host at start-up with the setting's name, not at the first request.

@@ -19,6 +19,7 @@ import type {
 } from '../shared/migrate/contracts';
 import type { WarnedMigrationPlan } from '../shared/migrate/plan-warnings';
 import type { RowRangeResult, SaveTableVerificationInput, TableVerification, VerificationPlan, VerifyDatabaseInput } from '../shared/verify/contracts';
+import type { SyncBatchInput, SyncBatchResult } from '../shared/run/sync-run';
 import type { ScanRangeResult } from '../shared/verify/ranges/scan-ranges';
 import type { SearchTableRowsInput, VerifyRowRangeInput, VerifyScanRangeInput, VerifyTableChecksInput } from '../shared/verify/steps/plan-verification';
 import { Activities } from './names';
@@ -40,6 +41,8 @@ export interface ActivityTypes {
   verifyTableChecks: { input: VerifyTableChecksInput; output: TableVerification };
   verifyRowRange: { input: VerifyRowRangeInput; output: RowRangeResult };
   saveTableVerification: { input: SaveTableVerificationInput; output: null };
+  /** One bounded stretch of a sync: figures of what it applied. */
+  syncBatch: { input: SyncBatchInput; output: SyncBatchResult };
 }
 
 /** The name of an activity of the table. */

@@ -7,6 +7,7 @@ export const Orchestrations = {
   migrateTable: 'migrateTable',
   verifyDatabase: 'verifyDatabase',
   verifyTable: 'verifyTable',
+  syncDatabase: 'syncDatabase',
 } as const;
 
 /** Activity function names. */
@@ -23,6 +24,7 @@ export const Activities = {
   verifyTableChecks: 'verifyTableChecks',
   verifyRowRange: 'verifyRowRange',
   saveTableVerification: 'saveTableVerification',
+  syncBatch: 'syncBatch',
   // Every activity of the typed table, each under its own name, and nothing else.
 } as const satisfies { [N in ActivityName]: N };
 

@@ -21,6 +21,8 @@ export interface RunHooks {
   beforeCancel?: (id: string) => Promise<void>;
   /** Before a cancelled run's id is started again. */
   beforeRestart?: (id: string) => Promise<void>;
+  /** Whether a run in this state starts again when its id is posted; default: only a cancelled one. */
+  restartable?: (runtimeStatus: string) => boolean;
 }
 
 /** Reads of a terminated root before its custom status is taken as final (tables it started). */
@@ -61,7 +63,8 @@ export async function startRun(
     const existing = await findInstance(client, id, true);
     if (existing && existing.name !== kind.orchestration)
       return problem(409, 'conflict', `the id ${id} is taken by another kind of run; use another idempotencyKey`);
-    if (existing && !isCancelled(String(existing.runtimeStatus))) {
+    const restartable = kind.restartable ?? isCancelled;
+    if (existing && !restartable(String(existing.runtimeStatus))) {
       const fields = differencesFrom(existing.input, input, stamp);
       return fields.length > 0 ? conflict(kind, id, fields) : accepted(request, kind.route, id, true);
     }
@@ -88,7 +91,7 @@ export async function startRun(
     }
     const storedStamp = (stored.input ?? {}) as Partial<RequestStamp>;
     // Still the cancelled run we replaced: the backend has not shown our start yet.
-    if (storedStamp.startToken === stamp.startToken || (existing && isCancelled(String(stored.runtimeStatus)))) return accepted(request, kind.route, id, false);
+    if (storedStamp.startToken === stamp.startToken || (existing && restartable(String(stored.runtimeStatus)))) return accepted(request, kind.route, id, false);
     const fields = differencesFrom(stored.input, input, stamp);
     return fields.length > 0 ? conflict(kind, id, fields) : accepted(request, kind.route, id, true);
   } catch (error) {

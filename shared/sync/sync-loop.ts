@@ -36,6 +36,8 @@ export interface SyncOptions {
   signal?: AbortSignal;
   /** Called after every applied batch (and once at the end). */
   onProgress?: (progress: SyncProgress) => void;
+  /** Opens each table (default `openSyncTable`): a caller that kept a table open, its key index current, hands it back. */
+  openTable?: typeof openSyncTable;
 }
 
 /** One table's figures. */
@@ -102,7 +104,7 @@ export async function runSync(env: RunEnvironment, options: SyncOptions): Promis
       bindings.push(binding);
       const id = { namespace: [options.namespace ?? source.schema], name: source.name };
       const name = displayQualified(source.schema, source.name);
-      const table = await openSyncTable(env, id, source, {
+      const table = await (options.openTable ?? openSyncTable)(env, id, source, {
         keyColumns: binding.table.key.columns,
         rowColumns: binding.mapping.schema.fields.map((f) => f.name),
       });

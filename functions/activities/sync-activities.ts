@@ -1,0 +1,97 @@
+/**
+ * The syncBatch activity: one bounded stretch of `runSync` on a migrate --cdc run's slot. It streams for at most
+ * `batchSeconds` (or until it has applied everything the source held when it began), looks for the sync's stop
+ * marker every two seconds, and answers figures only. Running it twice, or in two processes, is safe: every table
+ * records the position it applied in its own snapshots and skips what it holds (shared/sync/README.md).
+ */
+import { ValidationError } from '../../shared/errors';
+import { handoverName } from '../../shared/migrate/handover-names';
+import type { RunEnvironment } from '../../shared/run/environment';
+import type { StoppedTable, SyncBatchInput, SyncBatchResult } from '../../shared/run/sync-run';
+import { SYNC_STOP_CHECK_INTERVAL_MS, isSyncStopRequested } from '../../shared/run/sync-stop';
+import { type SyncResult, runSync } from '../../shared/sync/sync-loop';
+import { activityOutcome } from './activity-outcome';
+import { environment as env } from './environment';
+import { registerActivity } from './register-activity';
+import { SyncTableCache } from './sync-table-cache';
+
+/** The process's open sync tables, kept between batches. */
+export const syncTables = new SyncTableCache();
+
+/** What runSync answers, with the per-table stops it reports where it does (optional until every build has them). */
+type SyncAnswer = SyncResult & { stoppedTables?: StoppedTable[] };
+
+/** Runs one batch of the sync `input.syncId` in `environment`; exported for tests that run it outside a host. */
+export async function syncBatch(environment: RunEnvironment, input: SyncBatchInput, cache: SyncTableCache = syncTables): Promise<SyncBatchResult> {
+  const { catalog, sourceUrl } = environment;
+  if (sourceUrl === undefined) throw new ValidationError('no source database is configured: set ICEBRIDGE_SOURCE_URL');
+  if (await isSyncStopRequested(catalog, input.syncId)) return notRun();
+  const controller = new AbortController();
+  let stopRequested = false;
+  const bound = setTimeout(() => controller.abort(), input.batchSeconds * 1000);
+  const poll = setInterval(() => {
+    isSyncStopRequested(catalog, input.syncId).then(
+      (asked) => {
+        if (!asked) return;
+        stopRequested = true;
+        controller.abort();
+      },
+      // A read that fails is tried again at the next interval; the batch's own time bound still ends it.
+      () => undefined,
+    );
+  }, SYNC_STOP_CHECK_INTERVAL_MS);
+  const session = cache.session();
+  const started = performance.now();
+  let result: SyncAnswer;
+  try {
+    const name = handoverName(input.runId);
+    result = await runSync(environment, {
+      sourceUrl,
+      slot: name,
+      publication: name,
+      ...(input.namespace === undefined ? {} : { namespace: input.namespace }),
+      flushIntervalMs: input.flushIntervalMs,
+      untilCaughtUp: true,
+      signal: controller.signal,
+      openTable: session.open,
+    });
+  } finally {
+    clearTimeout(bound);
+    clearInterval(poll);
+  }
+  const elapsedMs = Math.round(performance.now() - started);
+  const stoppedTables = result.stoppedTables ?? [];
+  const failed = [...stoppedTables.map((t) => t.table), ...(result.failure ? [result.failure.table] : [])];
+  await session.keep(catalog, { tables: result.tables, failed });
+  return {
+    outcome: result.outcome,
+    stopRequested,
+    changesApplied: result.changesApplied,
+    elapsedMs,
+    tables: result.tables.map((t) => ({ table: t.table, appliedLsn: t.appliedLsn, changesApplied: t.changesApplied })),
+    confirmedLsn: result.confirmedLsn,
+    lagBytes: result.lagBytes,
+    lagSeconds: result.lagSeconds,
+    stoppedTables,
+    ...(result.failure ? { failure: result.failure } : {}),
+    tablesReused: session.reused,
+  };
+}
+
+/** The answer of a batch that found the stop marker before it began. */
+function notRun(): SyncBatchResult {
+  return {
+    outcome: 'stopped',
+    stopRequested: true,
+    changesApplied: 0,
+    elapsedMs: 0,
+    tables: [],
+    confirmedLsn: undefined,
+    lagBytes: undefined,
+    lagSeconds: undefined,
+    stoppedTables: [],
+    tablesReused: 0,
+  };
+}
+
+registerActivity('syncBatch', (input) => activityOutcome(() => syncBatch(env(), input)));

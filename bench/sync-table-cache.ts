@@ -32,7 +32,12 @@ async function main(): Promise<void> {
   await catalog.createTable(ID, { schema });
   const metadata = (await catalog.loadTable(ID)).metadata;
   let n = 0;
-  const writer = new DataFileWriter({ io: catalog.io, schema: currentSchema(metadata), partition: [], newLocation: () => `${metadata.location}/data/d${++n}.parquet` });
+  const writer = new DataFileWriter({
+    io: catalog.io,
+    schema: currentSchema(metadata),
+    partition: [],
+    newLocation: () => `${metadata.location}/data/d${++n}.parquet`,
+  });
   for (let start = 0; start < ROWS; start += 100_000) {
     const rows: Row[] = [];
     for (let i = start; i < Math.min(ROWS, start + 100_000); i++) rows.push([BigInt(i), i, `row ${i}`]);

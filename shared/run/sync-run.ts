@@ -43,7 +43,8 @@ export function parseSyncRequest(body: unknown): SyncRequest {
   }
   const request: SyncRequest = {
     runId: o.runId,
-    flushIntervalMs: o.flushIntervalMs === undefined ? FLUSH_INTERVAL_MS.default : integer(o.flushIntervalMs, 'flushIntervalMs', FLUSH_INTERVAL_MS.min, FLUSH_INTERVAL_MS.max),
+    flushIntervalMs:
+      o.flushIntervalMs === undefined ? FLUSH_INTERVAL_MS.default : integer(o.flushIntervalMs, 'flushIntervalMs', FLUSH_INTERVAL_MS.min, FLUSH_INTERVAL_MS.max),
     batchSeconds: o.batchSeconds === undefined ? BATCH_SECONDS.default : integer(o.batchSeconds, 'batchSeconds', BATCH_SECONDS.min, BATCH_SECONDS.max),
   };
   if (o.warehouse !== undefined) request.warehouse = nonEmptyString(o.warehouse, 'warehouse', 2048);
@@ -71,7 +72,8 @@ export function syncTablesProblem(published: ReadonlyArray<{ schema: string; nam
   const unknown = asked.filter((t) => !names.has(t));
   if (unknown.length > 0) return `not in the run's publication: ${unknown.join(', ')}`;
   const missing = published.filter((t) => !asked.includes(t.name));
-  if (missing.length > 0) return `a sync applies every table of the run at once (the slot's position is shared); tables leaves out ${missing.map((t) => `${t.schema}.${t.name}`).join(', ')}`;
+  if (missing.length > 0)
+    return `a sync applies every table of the run at once (the slot's position is shared); tables leaves out ${missing.map((t) => `${t.schema}.${t.name}`).join(', ')}`;
   return undefined;
 }
 

@@ -52,7 +52,16 @@ describe('syncDatabase', () => {
     expect(status.runtimeStatus, JSON.stringify(status.output)).toBe('Completed');
     expect(status.output as SyncDatabaseOutput).toEqual({ outcome: 'stopped', batches: 6, changesApplied: 45, executions: 6 });
     const custom = status.customStatus as SyncStatus;
-    expect(custom).toMatchObject({ phase: 'stopped', runId, execution: 6, batches: 6, changesApplied: 45, changesPerSecond: 1, lagBytes: 4096, lagSeconds: 1.5 });
+    expect(custom).toMatchObject({
+      phase: 'stopped',
+      runId,
+      execution: 6,
+      batches: 6,
+      changesApplied: 45,
+      changesPerSecond: 1,
+      lagBytes: 4096,
+      lagSeconds: 1.5,
+    });
     expect(custom.tables).toEqual([
       { table: 'public.items', appliedLsn: '0/3900' },
       { table: 'public.orders', appliedLsn: '0/100' },

@@ -4,15 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../shared/errors';
-import {
-  type SyncBatchResult,
-  afterBatch,
-  allTablesStopped,
-  firstCursor,
-  parseSyncRequest,
-  syncStatusOf,
-  syncTablesProblem,
-} from '../../shared/run/sync-run';
+import { type SyncBatchResult, afterBatch, allTablesStopped, firstCursor, parseSyncRequest, syncStatusOf, syncTablesProblem } from '../../shared/run/sync-run';
 
 const utf16Bytes = (value: unknown): number => JSON.stringify(value).length * 2;
 

@@ -124,7 +124,8 @@ export function parseFeatureFlag(name: string, value: unknown): FeatureFlag {
   if (typeof conditions !== 'object' || Array.isArray(conditions)) throw new ValidationError(`${where}: "conditions" must be an object`);
   const c = conditions as Record<string, unknown>;
   const requirement = c['requirement_type'];
-  if (requirement !== undefined && requirement !== 'Any' && requirement !== 'All') throw new ValidationError(`${where}: "requirement_type" must be "Any" or "All"`);
+  if (requirement !== undefined && requirement !== 'Any' && requirement !== 'All')
+    throw new ValidationError(`${where}: "requirement_type" must be "Any" or "All"`);
   const filters = c['client_filters'] ?? [];
   if (!Array.isArray(filters)) throw new ValidationError(`${where}: "client_filters" must be an array`);
   flag.conditions = {
@@ -157,7 +158,9 @@ function parseFilter(where: string, value: unknown): ClientFilter {
           ...(users ? { Users: users } : {}),
           ...(groups ? { Groups: groups } : {}),
           DefaultRolloutPercentage: checkPercent(a['DefaultRolloutPercentage'], `${where}: Audience.DefaultRolloutPercentage`),
-          ...(excludedUsers || excludedGroups ? { Exclusion: { ...(excludedUsers ? { Users: excludedUsers } : {}), ...(excludedGroups ? { Groups: excludedGroups } : {}) } } : {}),
+          ...(excludedUsers || excludedGroups
+            ? { Exclusion: { ...(excludedUsers ? { Users: excludedUsers } : {}), ...(excludedGroups ? { Groups: excludedGroups } : {}) } }
+            : {}),
         },
       },
     };

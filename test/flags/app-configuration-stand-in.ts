@@ -75,7 +75,9 @@ function handle(req: IncomingMessage, res: ServerResponse, body: string, records
   if (url.pathname === '/kv' && req.method === 'GET') {
     const keyFilter = url.searchParams.get('key') ?? '*';
     const labelFilter = url.searchParams.get('label');
-    const items = [...records.values()].filter((r) => matches(r.key, keyFilter) && labelMatches(r.label, labelFilter)).sort((a, b) => a.key.localeCompare(b.key));
+    const items = [...records.values()]
+      .filter((r) => matches(r.key, keyFilter) && labelMatches(r.label, labelFilter))
+      .sort((a, b) => a.key.localeCompare(b.key));
     return send(res, 200, { items }, 'application/vnd.microsoft.appconfig.kvset+json; charset=utf-8');
   }
   if (!url.pathname.startsWith('/kv/')) return send(res, 404, { title: 'Not Found' });
@@ -92,7 +94,8 @@ function handle(req: IncomingMessage, res: ServerResponse, body: string, records
     return send(res, 200, current, 'application/vnd.microsoft.appconfig.kv+json; charset=utf-8', current.etag);
   }
   if (req.method === 'PUT') {
-    if (ifMatch !== undefined && (current === undefined || (ifMatch !== '*' && ifMatch !== current.etag))) return send(res, 412, { title: 'Precondition Failed' });
+    if (ifMatch !== undefined && (current === undefined || (ifMatch !== '*' && ifMatch !== current.etag)))
+      return send(res, 412, { title: 'Precondition Failed' });
     if (ifNoneMatch === '*' && current !== undefined) return send(res, 412, { title: 'Precondition Failed' });
     const input = JSON.parse(body || '{}') as { value?: string; content_type?: string; tags?: Record<string, string> };
     const record: KeyValue = {

@@ -8,6 +8,7 @@ import '../orchestrators/verify-database';
 import '../orchestrators/verify-table';
 import './activities/migration-activities';
 import './activities/verification-activities';
+import './http/flags';
 import './http/migrations';
 import './http/verifications';
 

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { demoCommand } from './commands/demo';
+import { flagsCommand, rollbackCommand } from './commands/flags';
 import { migrateCommand } from './commands/migrate';
 import { schemaCommand } from './commands/schema';
 import { serveCommand } from './commands/serve';
@@ -18,6 +19,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   schema: (argv) => schemaCommand(argv),
   state: (argv) => stateCommand(argv),
   sync: (argv) => syncCommand(argv),
+  flags: (argv) => flagsCommand(argv),
+  rollback: (argv) => rollbackCommand(argv),
 };
 
 const HELP = `usage: icebridge <command> [options]
@@ -30,6 +33,8 @@ commands:
   schema    snapshot the mapped schemas of a database, or diff databases, warehouses and snapshots
   state     list the runs kept in a state directory, or prune finished ones
   sync      apply a migrate --cdc run's changes to its tables (--until-caught-up), or --drop its slot
+  flags     list, set (audited, etag-checked) and trace the cutover flags
+  rollback  emergency: every flag back to PostgreSQL in one audited operation
   help      show a command's options: icebridge help <command>
 
 options:

@@ -10,6 +10,7 @@ import '../orchestrators/sync-database';
 import './activities/migration-activities';
 import './activities/verification-activities';
 import './activities/sync-activities';
+import './http/flags';
 import './http/migrations';
 import './http/verifications';
 import './http/syncs';

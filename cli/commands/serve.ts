@@ -2,10 +2,12 @@
  * `icebridge serve`: the function app's HTTP API and orchestrations in-process, for machines without Azure
  * Functions Core Tools. Settings come from the environment and, like `func start`, local.settings.json.
  */
-import { readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { describeSettings, loadSettings } from '../../shared/config/settings';
 import { errorMessage } from '../../shared/errors';
+import { OPERATOR_SETTING_NAMES } from '../../functions/http/operator-auth';
 import { type FlagSpec, intFlag, parseFlags, stringFlag, usage } from '../support/args';
 import { LocalHost, consoleHostLog } from '../local-host';
 import { DEFAULT_STATE_DIR, appHostJson, loadFunctionModules } from '../support/local-run';
@@ -34,8 +36,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
   try {
     await applySettingsFile(stringFlag(flags, 'settings') ?? 'local.settings.json', stringFlag(flags, 'settings') !== undefined);
     const settings = loadSettings();
+    const stateDir = path.resolve(stringFlag(flags, 'state-dir') ?? DEFAULT_STATE_DIR);
+    const tokenFile = await ensureLocalToken(stateDir);
     const host = await LocalHost.load(loadFunctionModules, {
-      stateDir: path.resolve(stringFlag(flags, 'state-dir') ?? DEFAULT_STATE_DIR),
+      stateDir,
       hostJson: appHostJson(),
       log: consoleHostLog,
     });
@@ -44,7 +48,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
     process.stdout.write(
       `icebridge is serving ${listener.url}/api (${Object.entries(describeSettings(settings))
         .map(([k, v]) => `${k}: ${v}`)
-        .join(', ')})\n`,
+        .join(', ')})\n` +
+        (tokenFile === undefined
+          ? `changing calls (flags, rollback) need Authorization: Bearer $${OPERATOR_SETTING_NAMES.localToken}\n`
+          : `changing calls (flags, rollback) need Authorization: Bearer <the token in ${tokenFile}>\n`),
     );
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
@@ -58,6 +65,21 @@ export async function serveCommand(argv: string[]): Promise<number> {
     process.stderr.write(`serve failed: ${errorMessage(error)}\n`);
     return 1;
   }
+}
+
+/**
+ * The local host's operator token: ICEBRIDGE_LOCAL_TOKEN when set, else a new random one written to a file only
+ * its owner can read (never printed). Returns the file, or undefined when the token came from the environment.
+ */
+async function ensureLocalToken(stateDir: string): Promise<string | undefined> {
+  if (process.env[OPERATOR_SETTING_NAMES.localToken]?.trim()) return undefined;
+  const file = path.join(stateDir, 'serve-token');
+  await mkdir(stateDir, { recursive: true });
+  const token = randomBytes(32).toString('base64url');
+  await writeFile(file, `${token}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
+  process.env[OPERATOR_SETTING_NAMES.localToken] = token;
+  return file;
 }
 
 /** Copies a Functions-style settings file's Values into the environment without overriding what is set. */

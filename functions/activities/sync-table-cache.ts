@@ -95,7 +95,9 @@ export class SyncTableCache {
         const unchanged = metadata['current-snapshot-id'] === t.snapshotId;
         // A new snapshot is this batch's own last commit only when it records the position the batch reached for
         // the table, and the batch applied something: another writer's commit records none or another one.
-        const ownCommit = now !== undefined && figures.changesApplied > 0 && now.summary[CDC_LSN_PROPERTY] === figures.appliedLsn;
+        // A compaction (operation replace) carries the position over but moves every row: never this batch's.
+        const ownCommit =
+          now !== undefined && now.summary.operation !== 'replace' && figures.changesApplied > 0 && now.summary[CDC_LSN_PROPERTY] === figures.appliedLsn;
         if (!unchanged && !ownCommit) continue;
         entries.set(t.key, { table: t.table, snapshotId: metadata['current-snapshot-id'], schemaId: t.schemaId, shape: t.shape });
       }

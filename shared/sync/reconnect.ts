@@ -70,7 +70,9 @@ export class Reconnector {
     }
     const delay = Math.min(this.maxDelay, this.baseDelay * 2 ** (this.failures - 1));
     const pause = Math.round(delay / 2 + Math.random() * (delay / 2));
-    this.notice(`lost the ${this.connection} connection (${errorMessage(error)}); reconnecting in ${(pause / 1000).toFixed(1)} s (attempt ${this.failures} of ${this.maxAttempts})`);
+    this.notice(
+      `lost the ${this.connection} connection (${errorMessage(error)}); reconnecting in ${(pause / 1000).toFixed(1)} s (attempt ${this.failures} of ${this.maxAttempts})`,
+    );
     await this.sleep(pause);
   }
 

@@ -38,10 +38,13 @@ export function selectTables(published: readonly TableName[], request: TableRequ
       const matches = inSchemas.filter((t) => t.name === asked || `${t.schema}.${t.name}` === asked);
       if (matches.length === 0) unknown.push(asked);
       else if (matches.length > 1) {
-        throw new ValidationError(`table ${asked} is in several schemas (${matches.map((t) => t.schema).join(', ')}): name it as schema.table or give --schema`);
+        throw new ValidationError(
+          `table ${asked} is in several schemas (${matches.map((t) => t.schema).join(', ')}): name it as schema.table or give --schema`,
+        );
       } else chosen.add(matches[0]!);
     }
-    if (unknown.length > 0) throw new ValidationError(`not in the run's publication${schemas === undefined ? '' : ` (schemas ${schemas.join(', ')})`}: ${unknown.join(', ')}`);
+    if (unknown.length > 0)
+      throw new ValidationError(`not in the run's publication${schemas === undefined ? '' : ` (schemas ${schemas.join(', ')})`}: ${unknown.join(', ')}`);
     selected = inSchemas.filter((t) => chosen.has(t));
   }
   return { selected, leftOut: published.filter((t) => !selected.includes(t)) };

@@ -92,8 +92,11 @@ export interface SyncResult extends SyncProgress {
   targetLsn: string;
 }
 
-/** Test-only switches: confirming a batch before it is applied shows that the tests catch lost changes. */
-export const syncTestSwitches: { confirmBeforeApply: boolean; beforeApply?: () => void } = { confirmBeforeApply: false };
+/**
+ * Test-only switches: confirming a batch before it is applied shows that the tests catch lost changes; the hook
+ * before a batch is applied lets a test crash the loop there or damage a table between two batches.
+ */
+export const syncTestSwitches: { confirmBeforeApply: boolean; beforeApply?: () => void | Promise<void> } = { confirmBeforeApply: false };
 
 const PG_EPOCH_MS = 946_684_800_000;
 
@@ -271,7 +274,7 @@ async function applyBatch(state: SyncState, stream: ReplicationStream, batch: Ch
   for (const event of batch) if (event.kind === 'commit') through = through === undefined ? event.endLsn : maxLsn(through, event.endLsn);
   if (through === undefined) return;
   if (syncTestSwitches.confirmBeforeApply) stream.confirm(through);
-  syncTestSwitches.beforeApply?.();
+  await syncTestSwitches.beforeApply?.();
   for (const member of state.members) {
     if (member.stop !== undefined) continue;
     const counted = changesFor(member, batch);

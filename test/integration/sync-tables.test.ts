@@ -90,6 +90,8 @@ function startWriter(): { stop(): Promise<number>; transactions(): number } {
       transactions++;
     }
   });
+  // A test that fails before stopping the writer still ends with the server's shutdown: not an unhandled rejection.
+  done.catch(() => undefined);
   return {
     stop: async () => {
       running = false;
@@ -175,7 +177,7 @@ async function waitFor(what: string, condition: () => boolean | Promise<boolean>
   for (;;) {
     if (await condition()) return;
     if (running.done) throw new Error(`the sync ended before ${what}: ${running.err()}`);
-    if (Date.now() > deadline) throw new Error(`no ${what} within 180 s: ${running.err()}`);
+    if (Date.now() > deadline) throw new Error(`still waiting for ${what} after 180 s: ${running.err()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -188,42 +190,49 @@ describe('icebridge sync of several tables', () => {
     const state = { done: false, err: () => errText };
     // The source from ICEBRIDGE_SOURCE_URL, as migrate takes it.
     const running = sync([], { signal: controller.signal, sourceFromEnv: true, onErr: (t) => (errText += t) }).finally(() => (state.done = true));
-    await waitFor('a first batch', () => /^sync: \d+ changes applied/m.test(errText) && writer.transactions() > 20, state);
-    const walsender = await withClient(url, (client) =>
-      client.query('SELECT pg_terminate_backend(active_pid) AS ok FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL', [
-        handoverName(runId),
-      ]),
-    );
-    expect(walsender.rowCount).toBe(1);
-    await waitFor('the replication reconnect', () => errText.includes('the replication connection is back'), state);
-    const applied = errText.length;
-    await waitFor('a batch after the reconnect', () => /^sync: \d+ changes applied/m.test(errText.slice(applied)), state);
-    const sqlBackend = await withClient(url, (client) =>
-      client.query(
-        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-          WHERE datname = current_database() AND backend_type = 'client backend' AND application_name = 'icebridge'`,
-      ),
-    );
-    expect(sqlBackend.rowCount).toBe(1);
-    await waitFor('the SQL reconnect', () => errText.includes('the SQL connection is back'), state);
-    expect(await writer.stop()).toBeGreaterThan(20);
-    // One last transaction per table after this position: a table whose applied position passes it holds everything.
-    const last = await walInsert();
-    await withClient(url, async (client) => {
-      for (const table of TABLES) await client.query(`INSERT INTO ${table} VALUES (-1, -1, 'last')`);
-    });
-    await waitFor(
-      'every table applied to the end',
-      async () => (await Promise.all(TABLES.map(async (t) => appliedLsn(await metadataOf(t))! > last))).every(Boolean),
-      state,
-    );
-    controller.abort();
-    const result = await running;
-    expect(result.status, result.err).toBe(0);
-    expect(result.result).toMatchObject({ outcome: 'stopped', stoppedTables: [] });
-    expect(result.err).toMatch(/lost the replication connection .*; reconnecting in/);
-    expect(result.err).toMatch(/lost the SQL connection .*; reconnecting in/);
-    expect(result.result!.lagBytes).toBeDefined();
+    try {
+      await waitFor('a first batch', () => /^sync: \d+ changes applied/m.test(errText) && writer.transactions() > 20, state);
+      const walsender = await withClient(url, (client) =>
+        client.query('SELECT pg_terminate_backend(active_pid) AS ok FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL', [
+          handoverName(runId),
+        ]),
+      );
+      expect(walsender.rowCount).toBe(1);
+      await waitFor('the replication reconnect', () => errText.includes('the replication connection is back'), state);
+      const applied = errText.length;
+      await waitFor('a batch after the reconnect', () => /^sync: \d+ changes applied/m.test(errText.slice(applied)), state);
+      const sqlBackend = await withClient(url, (client) =>
+        client.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+            WHERE datname = current_database() AND backend_type = 'client backend' AND application_name = 'icebridge'`,
+        ),
+      );
+      expect(sqlBackend.rowCount).toBe(1);
+      await waitFor('the SQL reconnect', () => errText.includes('the SQL connection is back'), state);
+      expect(await writer.stop()).toBeGreaterThan(20);
+      // One last transaction per table after this position: a table whose applied position passes it holds everything.
+      const last = await walInsert();
+      await withClient(url, async (client) => {
+        for (const table of TABLES) await client.query(`INSERT INTO ${table} VALUES (-1, -1, 'last')`);
+      });
+      await waitFor(
+        'every table applied to the end',
+        async () => (await Promise.all(TABLES.map(async (t) => appliedLsn(await metadataOf(t))! > last))).every(Boolean),
+        state,
+      );
+      controller.abort();
+      const result = await running;
+      expect(result.status, result.err).toBe(0);
+      expect(result.result).toMatchObject({ outcome: 'stopped', stoppedTables: [] });
+      expect(result.err).toMatch(/lost the replication connection .*; reconnecting in/);
+      expect(result.err).toMatch(/lost the SQL connection .*; reconnecting in/);
+      expect(result.result!.lagBytes).toBeDefined();
+    } finally {
+      // A failed wait leaves neither the writer nor the sync running into the next test.
+      controller.abort();
+      await writer.stop().catch(() => undefined);
+      await running;
+    }
     for (const table of TABLES) await expectSame(table);
   }, 600_000);
 

@@ -210,10 +210,13 @@ describe('icebridge sync of several tables', () => {
       expect(sqlBackend.rowCount).toBe(1);
       await waitFor('the SQL reconnect', () => errText.includes('the SQL connection is back'), state);
       expect(await writer.stop()).toBeGreaterThan(20);
-      // One last transaction per table after this position: a table whose applied position passes it holds everything.
+      // One last transaction, on every table, after this position: it is the only one ending past it, so a table whose
+      // applied position passes it has applied that transaction and everything before.
       const last = await walInsert();
       await withClient(url, async (client) => {
+        await client.query('BEGIN');
         for (const table of TABLES) await client.query(`INSERT INTO ${table} VALUES (-1, -1, 'last')`);
+        await client.query('COMMIT');
       });
       await waitFor(
         'every table applied to the end',

@@ -38,11 +38,12 @@ point loses nothing and applies nothing twice. Runs until SIGINT/SIGTERM (the ba
 confirmed, changes not yet applied are sent again next time), or with --until-caught-up until everything committed
 before the start is applied. A lost connection is made again (with backoff, for about a minute) and streaming goes
 on from what the tables hold.
-A table whose batch fails (a change that does not fit it, a damaged table, a failure that persists after a few
-retries) is STOPPED alone; the other tables go on. The stop is recorded in the table and every later sync of the
-run skips it: the slot moves past its changes, so it can only be brought back by copying it again with a new run
-(migrate --tables <t> --cdc, then sync that run; remove it from this run's publication with ALTER PUBLICATION
-... DROP TABLE to stop it being reported). --tables/--schema with --force stop the tables left out the same way.
+A table whose batch fails (a change that does not fit it, a damaged table) is STOPPED alone; the other tables
+go on (a storage or commit hiccup is retried for about 15 s first; if it persists the sync fails, no table
+stopped). The stop is recorded in the table and every later sync of the run skips it: the slot moves past its
+changes, so it comes back only by a new copy with a new run (migrate --tables <t> --cdc, then sync that run;
+ALTER PUBLICATION ... DROP TABLE takes it out of this run's publication). --tables/--schema leave out running
+tables only with --force, and stop them the same way.
 --drop removes the run's slot and publication instead: a slot nobody consumes keeps the source's WAL for ever.
 Exit status: 0 caught up, stopped cleanly or dropped; 1 a table is stopped (now or by an earlier run) or the sync
 failed; 2 usage error (including a table or schema not in the run's publication).`;

@@ -17,7 +17,7 @@ import type { RunEnvironment } from '../run/environment';
 import { applyChanges } from './apply-changes';
 import { RECONNECT_FAILED, type ReconnectOptions, Reconnector, SqlLink, isConnectionLoss } from './reconnect';
 import { type Member, lowestApplied, openMembers, reopenMember, stopMember, stoppedTables } from './sync-members';
-import { type ApplyRetryOptions, type TableStop, withApplyRetries } from './table-stop';
+import { type ApplyRetryOptions, type TableStop, isRetriesExhausted, withApplyRetries } from './table-stop';
 
 export { SubsetRefusedError } from './sync-members';
 
@@ -265,8 +265,9 @@ async function loop(state: SyncState, stream: ReplicationStream, options: SyncOp
 
 /**
  * Applies one batch of whole transactions to every running table, then confirms it. A table whose apply fails
- * (after retries of a transient failure, the table reopened before each) is stopped and its stop recorded before
- * the confirmation; the others go on. Nothing is confirmed when no table runs any more.
+ * is stopped and its stop recorded before the confirmation; the others go on. A transient failure is retried
+ * (the table reopened before each retry); one that persists ends the sync, the batch unconfirmed, the table not
+ * stopped. Nothing is confirmed when no table runs any more.
  */
 async function applyBatch(state: SyncState, stream: ReplicationStream, batch: ChangeEvent[], options: SyncOptions): Promise<void> {
   const catalog = state.catalog;
@@ -287,6 +288,8 @@ async function applyBatch(state: SyncState, stream: ReplicationStream, batch: Ch
       if (result.committed && result.through !== undefined) member.applied = maxLsn(member.applied, result.through);
       member.changes += counted;
     } catch (error) {
+      // A failure that may still pass does not cost the table a new copy: the sync ends unconfirmed, the next run retries.
+      if (isRetriesExhausted(error)) throw error;
       await stopMember(catalog, options.slot, member, errorMessage(error), state.notice);
     }
   }

@@ -15,7 +15,7 @@ import type { RunEnvironment } from '../run/environment';
 import { appliedLsn } from './applied-lsn';
 import { type SyncTable, type SyncTableColumns, openSyncTable } from './apply-changes';
 import type { SqlLink } from './reconnect';
-import { type ApplyRetryOptions, type TableStop, readTableStop, recordTableStop, withApplyRetries } from './table-stop';
+import { type ApplyRetryOptions, type TableStop, isRetriesExhausted, readTableStop, recordTableStop, withApplyRetries } from './table-stop';
 import { tableList } from './table-selection';
 
 /** One table of the sync. */
@@ -101,6 +101,7 @@ export async function openMembers(
         options.applyRetry,
       );
     } catch (error) {
+      if (isRetriesExhausted(error)) throw error;
       await stopMember(env.catalog, options.slot, member, errorMessage(error), options.notice);
     }
   }

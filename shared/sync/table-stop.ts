@@ -59,11 +59,22 @@ export function isTransientApplyError(error: unknown): boolean {
   return error instanceof CommitStateUnknownError || (error instanceof IcebridgeError && error.retryable);
 }
 
+/** Error code of a transient failure that persisted through every attempt. */
+export const APPLY_RETRIES_EXHAUSTED = 'SYNC_APPLY_RETRIES_EXHAUSTED';
+
+/**
+ * True for the error `withApplyRetries` throws when a transient failure persisted: the table is not broken, so it
+ * is not stopped for good; the sync ends without confirming and the next run applies the batch again.
+ */
+export function isRetriesExhausted(error: unknown): boolean {
+  return error instanceof IcebridgeError && error.code === APPLY_RETRIES_EXHAUSTED;
+}
+
 /** Options of `withApplyRetries`. */
 export interface ApplyRetryOptions {
-  /** Attempts in all, including the first; defaults to 4. */
+  /** Attempts in all, including the first; defaults to 5. */
   attempts?: number;
-  /** Pause before the first retry, doubled for each one after; defaults to 500 ms. */
+  /** Pause before the first retry, doubled for each one after; defaults to 1 s (15 s over 5 attempts). */
   baseDelayInMs?: number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -71,20 +82,20 @@ export interface ApplyRetryOptions {
 /**
  * Runs `attempt` until it succeeds, retrying transient failures (`isTransientApplyError`) a few times with a
  * growing pause. `beforeRetry` runs before each retry: a failed apply may have left the table ahead of the
- * caller's view of it (an unknown commit that did land), so the caller reopens the table there. The last failure
- * is thrown, with the attempts made in its message when there were retries.
+ * caller's view of it (an unknown commit that did land), so the caller reopens the table there. A failure that
+ * is not transient is thrown as it is; a transient one that outlasts the attempts as APPLY_RETRIES_EXHAUSTED.
  */
 export async function withApplyRetries<T>(attempt: () => Promise<T>, beforeRetry: () => Promise<void>, options: ApplyRetryOptions = {}): Promise<T> {
-  const attempts = options.attempts ?? 4;
+  const attempts = options.attempts ?? 5;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  let delay = options.baseDelayInMs ?? 500;
+  let delay = options.baseDelayInMs ?? 1000;
   for (let n = 1; ; n++) {
     try {
       if (n > 1) await beforeRetry();
       return await attempt();
     } catch (error) {
       if (!isTransientApplyError(error)) throw error;
-      if (n >= attempts) throw new IcebridgeError('SYNC_TABLE_FAILED', `${errorMessage(error)} (still failing after ${n} attempts)`, { cause: error });
+      if (n >= attempts) throw new IcebridgeError(APPLY_RETRIES_EXHAUSTED, `${errorMessage(error)} (still failing after ${n} attempts)`, { cause: error });
       await sleep(delay);
       delay *= 2;
     }

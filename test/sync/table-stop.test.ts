@@ -1,11 +1,12 @@
 /**
  * A table's stop mark and the retries before a stop: the mark round-trips through a real commit and is per slot;
  * a transient failure (an unknown commit outcome, a retryable storage error) is retried with the table reopened
- * before each retry, anything else stops at once, and retries are bounded.
+ * before each retry, anything else stops at once, and retries are bounded (a persisting transient failure is
+ * marked so the sync ends without stopping the table).
  */
 import { describe, expect, it } from 'vitest';
 import { CommitStateUnknownError, IcebridgeError, NotFoundError, ValidationError } from '../../shared/errors';
-import { readTableStop, recordTableStop, withApplyRetries } from '../../shared/sync/table-stop';
+import { isRetriesExhausted, readTableStop, recordTableStop, withApplyRetries } from '../../shared/sync/table-stop';
 import { TABLE, newTable } from '../iceberg/scan/delete-fixtures';
 
 const noSleep = { sleep: () => Promise.resolve() };
@@ -51,15 +52,17 @@ describe('withApplyRetries', () => {
     }
   });
 
-  it('gives up after its attempts, saying how many', async () => {
+  it('gives up after its attempts, saying how many, with an error that does not stop the table', async () => {
     let calls = 0;
     const attempt = (): Promise<never> => {
       calls++;
       return Promise.reject(new CommitStateUnknownError('still unknown'));
     };
-    await expect(withApplyRetries(attempt, () => Promise.resolve(), { ...noSleep, attempts: 3 })).rejects.toThrow(
-      /still unknown \(still failing after 3 attempts\)/,
-    );
+    const error = await withApplyRetries(attempt, () => Promise.resolve(), { ...noSleep, attempts: 3 }).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/still unknown \(still failing after 3 attempts\)/);
+    // Marked, so the sync ends unconfirmed instead of stopping a table that is not broken.
+    expect(isRetriesExhausted(error)).toBe(true);
+    expect(isRetriesExhausted(new ValidationError('no row with key 7'))).toBe(false);
     expect(calls).toBe(3);
   });
 });

@@ -112,7 +112,7 @@ export class SqlLink {
         this.reconnector.healthy();
         return result;
       } catch (thrown) {
-        const error = this.client === undefined ? thrown : toPostgresError(thrown, { operation: 'a sync query', target: clientTarget(this.client) });
+        const error = this.client === undefined ? thrown : toPostgresError(thrown, { operation: 'query', target: clientTarget(this.client) });
         if (!isConnectionLoss(error)) throw error;
         await this.client?.end().catch(() => undefined);
         this.client = undefined;

@@ -156,6 +156,8 @@ async function sessions(state: SyncState, bindings: TableBinding[], options: Syn
       stream = undefined;
       replication = undefined;
       await reconnector.lost(error);
+      // A stop asked for during the pause is a clean stop, not a reason to connect again.
+      if (options.signal?.aborted) return finish(state, undefined, options, 'stopped');
     } finally {
       await stream?.close().catch(() => undefined);
       await replication?.end().catch(() => undefined);

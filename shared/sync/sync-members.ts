@@ -90,7 +90,7 @@ export async function openMembers(
     );
   }
   for (const member of leftOut) {
-    await stopMember(env.catalog, options.slot, member, `left out of a sync of a subset of the run's tables at ${new Date().toISOString()}`, options.notice);
+    await stopMember(env.catalog, options.slot, member, "left out of a sync of a subset of the run's tables (--tables/--schema with --force)", options.notice);
   }
   for (const member of members) {
     if (member.stop !== undefined) continue;

@@ -59,11 +59,8 @@ export const syncDatabase: OrchestrationHandler = function* (context: Orchestrat
   const result = answer.value;
   cursor = afterBatch(cursor, result, context.df.currentUtcDateTime.toISOString());
   if (result.stopRequested) return finish(context, input.runId, cursor, 'stopped');
-  if (allTablesStopped(cursor)) return finish(context, input.runId, cursor, 'all-tables-stopped');
-  if (result.outcome === 'failed') {
-    // The sync loop stopped every table for one table's failure; nothing more can be applied until it is fixed.
-    return fail(context, input.runId, cursor, `table ${result.failure?.table ?? '?'} failed: ${result.failure?.reason ?? 'unknown'}`);
-  }
+  // failed: no table is running any more (each one stopped for its own reason, kept in the status).
+  if (allTablesStopped(cursor) || result.outcome === 'failed') return finish(context, input.runId, cursor, 'all-tables-stopped');
   const idle = result.outcome === 'caught-up' && result.changesApplied === 0;
   context.df.setCustomStatus(syncStatusOf(input.runId, cursor, idle ? 'idle' : 'syncing'));
   // Only an idle sync waits: one that applied something looks again at once, so a busy source is followed closely.

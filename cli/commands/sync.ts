@@ -4,10 +4,10 @@ import { errorMessage } from '../../shared/errors';
 import { dropHandover } from '../../shared/migrate/cdc-handover';
 import { handoverName } from '../../shared/migrate/handover-names';
 import { connectPostgres } from '../../shared/postgres/connection';
-import { displayQualified } from '../../shared/postgres/identifiers';
 import { resolveSourceUrl } from '../../shared/postgres/source-url';
 import { environmentFromSettings, withSource } from '../../shared/run/environment';
-import { type SyncProgress, type SyncResult, publicationTables, runSync } from '../../shared/sync/sync-loop';
+import { SubsetRefusedError, type SyncProgress, type SyncResult, publicationTables, runSync } from '../../shared/sync/sync-loop';
+import { type TableSelection, selectTables } from '../../shared/sync/table-selection';
 import { type FlagSpec, UsageError, intFlag, listFlag, parseFlags, stringFlag, usage } from '../support/args';
 import type { ProgressOutput } from '../support/progress';
 import { asUsageError, resolveWarehouse } from './migrate';
@@ -18,7 +18,13 @@ export const SYNC_FLAGS: FlagSpec[] = [
   { name: 'warehouse', value: true, description: 'warehouse root the run migrated into: a directory, file://… or abfss://…' },
   { name: 'source', value: true, description: 'PostgreSQL URL (default: ICEBRIDGE_SOURCE_URL, else PGHOST, PGUSER, … and ~/.pgpass)' },
   { name: 'namespace', value: true, description: 'Iceberg namespace (default: the schema name, as migrate)' },
-  { name: 'tables', value: true, description: "the run's tables, comma-separated: checked against the run's publication (all of them are synced)" },
+  {
+    name: 'tables',
+    value: true,
+    description: "sync only these of the run's tables (name or schema.name, comma-separated); needs --force when others would be left out",
+  },
+  { name: 'schema', value: true, description: "sync only the run's tables of these schemas (comma-separated; default: every schema of the publication)" },
+  { name: 'force', description: 'allow --tables/--schema to leave out running tables: they are stopped for good (their changes are lost to them)' },
   { name: 'until-caught-up', description: 'stop once every change committed before the start is applied and confirmed' },
   { name: 'flush-interval-ms', value: true, description: 'longest time a batch gathers transactions before it is applied (default 1000)' },
   { name: 'json', description: 'print the summary as JSON' },
@@ -30,9 +36,17 @@ const SUMMARY = `Apply the changes of a migrate --cdc run's tables: stream the r
 the tables hold, apply each batch (one commit per table) and only then confirm it to the source, so a stop at any
 point loses nothing and applies nothing twice. Runs until SIGINT/SIGTERM (the batch being applied is finished and
 confirmed, changes not yet applied are sent again next time), or with --until-caught-up until everything committed
-before the start is applied. A table whose batch fails stops the sync: that batch is not confirmed, and the next run
-applies it again. --drop removes the run's slot and publication instead: a slot nobody consumes keeps the source's
-WAL for ever. Exit status: 0 caught up, stopped cleanly or dropped, 1 a table failed or the sync failed, 2 usage error.`;
+before the start is applied. A lost connection is made again (with backoff, for about a minute) and streaming goes
+on from what the tables hold.
+A table whose batch fails (a change that does not fit it, a damaged table) is STOPPED alone; the other tables
+go on (a storage or commit hiccup is retried for about 15 s first; if it persists the sync fails, no table
+stopped). The stop is recorded in the table and every later sync of the run skips it: the slot moves past its
+changes, so it comes back only by a new copy with a new run (migrate --tables <t> --cdc, then sync that run;
+ALTER PUBLICATION ... DROP TABLE takes it out of this run's publication). --tables/--schema leave out running
+tables only with --force, and stop them the same way.
+--drop removes the run's slot and publication instead: a slot nobody consumes keeps the source's WAL for ever.
+Exit status: 0 caught up, stopped cleanly or dropped; 1 a table is stopped (now or by an earlier run) or the sync
+failed; 2 usage error (including a table or schema not in the run's publication).`;
 
 /** The usage text of `icebridge sync`. */
 export const SYNC_USAGE = usage('sync', SUMMARY, SYNC_FLAGS);
@@ -68,7 +82,16 @@ export async function syncCommand(
     const warehouse = resolveWarehouse(stringFlag(flags, 'warehouse')!);
     const runEnv = environmentFromSettings(loadSettings({ ...env, ICEBRIDGE_SOURCE_URL: url, ICEBRIDGE_WAREHOUSE: warehouse }));
     const name = handoverName(runId);
-    checkTables(await withSource(runEnv, (client) => publicationTables(client, name)).catch(asUsageError), listFlag(flags, 'tables'), name);
+    const published = await withSource(runEnv, (client) => publicationTables(client, name)).catch(asUsageError);
+    if (published.length === 0) throw new UsageError(`no publication ${name} with tables on the source: was the run migrated with --cdc?`);
+    const tables = listFlag(flags, 'tables');
+    const schemas = listFlag(flags, 'schema');
+    let selection: TableSelection;
+    try {
+      selection = selectTables(published, { ...(tables ? { tables } : {}), ...(schemas ? { schemas } : {}) });
+    } catch (error) {
+      asUsageError(error);
+    }
     const stop = signal === undefined ? stopOnSignals() : undefined;
     try {
       const namespace = stringFlag(flags, 'namespace');
@@ -77,14 +100,21 @@ export async function syncCommand(
         slot: name,
         publication: name,
         ...(namespace === undefined ? {} : { namespace }),
+        ...(selection.leftOut.length > 0 ? { tables: selection.selected } : {}),
+        force: flags.force === true,
         flushIntervalMs,
         untilCaughtUp: flags['until-caught-up'] === true,
         signal: signal ?? stop!.signal,
         onProgress: (p) => err.write(`${progressLine(p)}\n`),
+        onNotice: (message) => err.write(`sync: ${message}\n`),
+      }).catch((error: unknown) => {
+        // Leaving out running tables without --force is the user's to correct, not a failure of the sync.
+        if (error instanceof SubsetRefusedError) asUsageError(error);
+        throw error;
       });
       out.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : summary(result));
-      if (result.failure) err.write(`table ${result.failure.table} stopped the sync: ${result.failure.reason}\n`);
-      return result.outcome === 'failed' ? 1 : 0;
+      for (const t of result.stoppedTables) err.write(`table ${t.table} is stopped (holds changes up to ${t.lsn}, stopped ${t.at}): ${t.reason}\n`);
+      return result.outcome === 'failed' || result.stoppedTables.length > 0 ? 1 : 0;
     } finally {
       stop?.dispose();
     }
@@ -108,24 +138,6 @@ async function drop(url: string, runId: string, out: ProgressOutput): Promise<vo
     );
   } finally {
     await client.end().catch(() => undefined);
-  }
-}
-
-/**
- * The slot is confirmed for every table of the publication at once, so a sync of some of them would let the
- * server forget the others' changes: --tables may only name the publication's tables, all of them.
- */
-function checkTables(published: Array<{ schema: string; name: string }>, asked: string[] | undefined, publication: string): void {
-  if (published.length === 0) throw new UsageError(`no publication ${publication} with tables on the source: was the run migrated with --cdc?`);
-  if (asked === undefined) return;
-  const names = new Set(published.map((t) => t.name));
-  const unknown = asked.filter((t) => !names.has(t));
-  if (unknown.length > 0) throw new UsageError(`not in the run's publication: ${unknown.join(', ')}`);
-  const missing = published.filter((t) => !asked.includes(t.name));
-  if (missing.length > 0) {
-    throw new UsageError(
-      `sync applies every table of the run at once (the slot's position is shared); --tables leaves out ${missing.map((t) => displayQualified(t.schema, t.name)).join(', ')}`,
-    );
   }
 }
 
@@ -157,5 +169,6 @@ function progressLine(p: SyncProgress): string {
 function summary(result: SyncResult): string {
   const lines = [`sync ${result.outcome} (target ${result.targetLsn}, confirmed ${result.confirmedLsn}, lag ${lag(result)})`];
   for (const t of result.tables) lines.push(`  ${t.table}: ${t.changesApplied} changes applied, applied through ${t.appliedLsn ?? '-'}`);
+  for (const t of result.stoppedTables) lines.push(`  ${t.table}: STOPPED at ${t.lsn}: ${t.reason}`);
   return `${lines.join('\n')}\n`;
 }

@@ -18,9 +18,6 @@ import { SyncTableCache } from './sync-table-cache';
 /** The process's open sync tables, kept between batches. */
 export const syncTables = new SyncTableCache();
 
-/** What runSync answers, with the per-table stops it reports where it does (optional until every build has them). */
-type SyncAnswer = SyncResult & { stoppedTables?: StoppedTable[] };
-
 /** Runs one batch of the sync `input.syncId` in `environment`; exported for tests that run it outside a host. */
 export async function syncBatch(environment: RunEnvironment, input: SyncBatchInput, cache: SyncTableCache = syncTables): Promise<SyncBatchResult> {
   const { catalog, sourceUrl } = environment;
@@ -42,7 +39,7 @@ export async function syncBatch(environment: RunEnvironment, input: SyncBatchInp
   }, SYNC_STOP_CHECK_INTERVAL_MS);
   const session = cache.session();
   const started = performance.now();
-  let result: SyncAnswer;
+  let result: SyncResult;
   try {
     const name = handoverName(input.runId);
     result = await runSync(environment, {
@@ -60,8 +57,8 @@ export async function syncBatch(environment: RunEnvironment, input: SyncBatchInp
     clearInterval(poll);
   }
   const elapsedMs = Math.round(performance.now() - started);
-  const stoppedTables = result.stoppedTables ?? [];
-  const failed = [...stoppedTables.map((t) => t.table), ...(result.failure ? [result.failure.table] : [])];
+  const stoppedTables: StoppedTable[] = result.stoppedTables.map(({ table, reason, lsn }) => ({ table, reason, lsn }));
+  const failed = stoppedTables.map((t) => t.table);
   await session.keep(catalog, { tables: result.tables, failed });
   return {
     outcome: result.outcome,
@@ -73,7 +70,6 @@ export async function syncBatch(environment: RunEnvironment, input: SyncBatchInp
     lagBytes: result.lagBytes,
     lagSeconds: result.lagSeconds,
     stoppedTables,
-    ...(result.failure ? { failure: result.failure } : {}),
     tablesReused: session.reused,
   };
 }

@@ -117,7 +117,7 @@ export interface StoppedTable {
 
 /** What one syncBatch answers: figures, never changes. */
 export interface SyncBatchResult {
-  /** caught-up: applied all the source had when the batch began; stopped: its time was up or a stop was asked; failed: a table failed. */
+  /** caught-up: applied all the source had when the batch began; stopped: its time was up or a stop was asked; failed: no table is running. */
   outcome: 'caught-up' | 'stopped' | 'failed';
   /** The sync's stop marker was found: no more batches. */
   stopRequested: boolean;
@@ -128,10 +128,8 @@ export interface SyncBatchResult {
   confirmedLsn: string | undefined;
   lagBytes: number | undefined;
   lagSeconds: number | undefined;
-  /** Tables stopped by their own failure while the others went on. */
+  /** Tables stopped by their own failure (in this batch or before) while the others went on. */
   stoppedTables: StoppedTable[];
-  /** The table whose failure stopped the whole batch (outcome failed). */
-  failure?: { table: string; reason: string };
   /** The batch found the sync's tables already open in its process (their key index kept from an earlier batch). */
   tablesReused: number;
 }
@@ -205,14 +203,9 @@ export function firstCursor(startedAt: string): SyncCursor {
 /** The cursor after a batch that answered `result` at `at` (tables that stopped are added once). */
 export function afterBatch(cursor: SyncCursor, result: SyncBatchResult, at: string): SyncCursor {
   // A batch that found the stop marker before it opened anything has no figures: the last batch's stay.
-  if (result.tables.length === 0 && result.failure === undefined) return cursor;
+  if (result.tables.length === 0 && result.stoppedTables.length === 0) return cursor;
   const stopped = [...cursor.stoppedTables];
-  const newlyStopped = [...result.stoppedTables];
-  if (result.failure) {
-    const figures = result.tables.find((t) => t.table === result.failure!.table);
-    newlyStopped.push({ table: result.failure.table, reason: result.failure.reason, lsn: figures?.appliedLsn });
-  }
-  for (const table of newlyStopped) {
+  for (const table of result.stoppedTables) {
     const at = stopped.findIndex((s) => s.table === table.table);
     if (at >= 0) stopped[at] = table;
     else stopped.push(table);

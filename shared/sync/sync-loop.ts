@@ -1,22 +1,25 @@
 /**
- * The sync loop: streams a run's slot from the smallest position its tables have applied, gathers whole
- * transactions into micro-batches (by time and size), applies each batch to every table, and only then confirms
- * the batch's end to the server. The tables, not the slot, say what was applied, so a stop at any point (a crash,
- * an abort) loses nothing and applies nothing twice on the next run.
+ * The sync loop: streams a run's slot from the smallest position its running tables have applied, gathers whole
+ * transactions into micro-batches (by time and size), applies each batch to every running table, and only then
+ * confirms the batch's end to the server. The tables, not the slot, say what was applied, so a stop at any point
+ * (a crash, an abort, a lost connection) loses nothing and applies nothing twice on the next run or reconnect. A
+ * table whose batch fails is stopped alone, the stop recorded in the table before the slot moves past its changes.
  */
 import type { Client } from 'pg';
 import type { ChangeEvent, TableBinding, TableName } from '../cdc/change-decoder';
 import { type Lsn, formatLsn, maxLsn, parseLsn } from '../cdc/lsn';
 import { connectReplication } from '../cdc/replication-setup';
 import { type ReplicationStream, startReplication } from '../cdc/replication-stream';
-import { ValidationError, errorMessage } from '../errors';
+import { IcebridgeError, ValidationError, errorMessage } from '../errors';
 import type { Catalog } from '../iceberg/catalog/catalog';
-import { describeTable } from '../postgres/introspect';
-import { displayQualified } from '../postgres/identifiers';
-import { mapTable } from '../postgres/type-mapping';
+import { PostgresErrorCodes } from '../postgres/postgres-errors';
 import type { RunEnvironment } from '../run/environment';
-import { appliedLsn } from './applied-lsn';
-import { type SyncTable, applyChanges, openSyncTable } from './apply-changes';
+import { applyChanges, type openSyncTable } from './apply-changes';
+import { RECONNECT_FAILED, type ReconnectOptions, Reconnector, SqlLink, isConnectionLoss } from './reconnect';
+import { type Member, lowestApplied, openMembers, reopenMember, stopMember, stoppedTables } from './sync-members';
+import { type ApplyRetryOptions, type TableStop, isRetriesExhausted, withApplyRetries } from './table-stop';
+
+export { SubsetRefusedError } from './sync-members';
 
 /** Options of `runSync`. */
 export interface SyncOptions {
@@ -26,6 +29,12 @@ export interface SyncOptions {
   publication: string;
   /** Iceberg namespace of the tables; defaults to each table's source schema. */
   namespace?: string;
+  /**
+   * The publication's tables to sync (default: all). The others are stopped for good, since the slot moves past
+   * their changes; leaving out a table not stopped yet needs `force` (else SubsetRefusedError).
+   */
+  tables?: readonly TableName[];
+  force?: boolean;
   /** Longest time a batch gathers transactions before it is applied; defaults to 1000 ms. */
   flushIntervalMs?: number;
   /** A batch is applied once it holds this many changes (checked per stream batch of whole transactions); defaults to 50,000. */
@@ -36,7 +45,13 @@ export interface SyncOptions {
   signal?: AbortSignal;
   /** Called after every applied batch (and once at the end). */
   onProgress?: (progress: SyncProgress) => void;
-  /** Opens each table (default `openSyncTable`): a caller that kept a table open, its key index current, hands it back. */
+  /** Called with a line for each event worth telling: a lost connection, a reconnect, a table stopped. */
+  onNotice?: (message: string) => void;
+  /** Backoff of reconnecting a lost replication or SQL connection. */
+  reconnect?: ReconnectOptions;
+  /** Retries of a table's batch that failed transiently, before the table is stopped. */
+  applyRetry?: ApplyRetryOptions;
+  /** Opens each table at the start (default `openSyncTable`): a caller that kept a table open, its key index current, hands it back. */
   openTable?: typeof openSyncTable;
 }
 
@@ -50,10 +65,19 @@ export interface SyncTableProgress {
   appliedLsn: string | undefined;
 }
 
+/** A table that is stopped: it holds every change up to `lsn` and gets none after it until it is copied again. */
+export interface StoppedTable extends TableStop {
+  /** `schema.name` of the source table. */
+  table: string;
+}
+
 /** The loop's figures at a moment. */
 export interface SyncProgress {
   changesApplied: number;
+  /** The tables that were running when the sync started. */
   tables: SyncTableProgress[];
+  /** Tables stopped, by this run or an earlier one, with the reason. */
+  stoppedTables: StoppedTable[];
   /** What the server has been told it may forget ('X/Y'). */
   confirmedLsn: string;
   /** The server's WAL position minus the confirmed position; undefined when it could not be read. */
@@ -64,72 +88,117 @@ export interface SyncProgress {
 
 /** How `runSync` ended. */
 export interface SyncResult extends SyncProgress {
-  /** caught-up: everything up to the start's WAL position is confirmed; stopped: the signal; failed: a table failed. */
+  /** caught-up: everything up to the start's WAL position is confirmed; stopped: the signal; failed: every table is stopped. */
   outcome: 'caught-up' | 'stopped' | 'failed';
-  /** The table whose batch failed, and why (outcome failed). */
-  failure?: { table: string; reason: string };
   /** The server's WAL position when the loop started ('X/Y'). */
   targetLsn: string;
 }
 
-/** Test-only switches: confirming a batch before it is applied shows that the tests catch lost changes. */
-export const syncTestSwitches: { confirmBeforeApply: boolean; beforeApply?: () => void } = { confirmBeforeApply: false };
+/**
+ * Test-only switches: confirming a batch before it is applied shows that the tests catch lost changes; the hook
+ * before a batch is applied lets a test crash the loop there or damage a table between two batches.
+ */
+export const syncTestSwitches: { confirmBeforeApply: boolean; beforeApply?: () => void | Promise<void> } = { confirmBeforeApply: false };
 
 const PG_EPOCH_MS = 946_684_800_000;
 
-interface Member {
-  name: string;
-  table: SyncTable;
-  applied: Lsn;
-  changes: number;
+/** What the loop keeps across reconnects. */
+interface SyncState {
+  sql: SqlLink;
+  catalog: Catalog;
+  members: Member[];
+  target: Lsn;
+  /** The highest position confirmed by any session. */
+  confirmed: Lsn;
+  lastCommitMs: number | undefined;
+  notice: (message: string) => void;
 }
 
 /**
- * Runs the loop on the run's slot until caught up (with `untilCaughtUp`), aborted, or a table fails. A table whose
- * batch fails stops the whole loop without confirming that batch: the other tables that committed it skip it on
- * the next run (their recorded LSN), and the failed one gets it again.
+ * Runs the loop on the run's slot until caught up (with `untilCaughtUp`), aborted, or every table is stopped. A
+ * lost connection is made again (bounded backoff) and the stream restarted from what the tables hold; a table
+ * whose batch fails (after retries of a transient failure) is stopped alone, and its stop recorded in the table.
  */
 export async function runSync(env: RunEnvironment, options: SyncOptions): Promise<SyncResult> {
-  const client = await env.connectSource();
-  let replication: Client | undefined;
-  let stream: ReplicationStream | undefined;
+  const notice = options.onNotice ?? (() => undefined);
+  const sql = new SqlLink(() => env.connectSource(), new Reconnector('SQL', options.reconnect, notice), notice);
   try {
-    const names = await publicationTables(client, options.publication);
-    if (names.length === 0) throw new ValidationError(`publication ${options.publication} has no tables (or does not exist)`);
-    const bindings: TableBinding[] = [];
-    const members: Member[] = [];
-    for (const source of names) {
-      const described = await describeTable(client, source.schema, source.name);
-      const binding = { table: described, mapping: mapTable(described) };
-      bindings.push(binding);
-      const id = { namespace: [options.namespace ?? source.schema], name: source.name };
-      const name = displayQualified(source.schema, source.name);
-      const table = await (options.openTable ?? openSyncTable)(env, id, source, {
-        keyColumns: binding.table.key.columns,
-        rowColumns: binding.mapping.schema.fields.map((f) => f.name),
-      });
-      const applied = appliedLsn((await env.catalog.loadTable(id)).metadata);
-      if (applied === undefined) throw new ValidationError(`table ${name} records no change capture position: was it migrated with --cdc?`);
-      members.push({ name, table, applied, changes: 0 });
-    }
-    const target = await walPosition(client);
-    const start = members.reduce((low, m) => (m.applied < low ? m.applied : low), members[0]!.applied);
-    replication = await connectReplication(options.sourceUrl);
-    stream = await startReplication(replication, { slotName: options.slot, publications: [options.publication], startLsn: start, bindings });
-    return await loop(env.catalog, client, stream, members, target, options);
+    const published = await sql.run((client) => publicationTables(client, options.publication));
+    if (published.length === 0) throw new ValidationError(`publication ${options.publication} has no tables (or does not exist)`);
+    const { members, bindings } = await openMembers(env, sql, published, { ...options, notice });
+    const target = await sql.run(walPosition);
+    const state: SyncState = { sql, catalog: env.catalog, members, target, confirmed: 0n, lastCommitMs: undefined, notice };
+    return await sessions(state, bindings, options);
   } finally {
-    await stream?.close().catch(() => undefined);
-    await replication?.end().catch(() => undefined);
-    await client.end().catch(() => undefined);
+    await sql.close();
   }
 }
 
-async function loop(catalog: Catalog, client: Client, stream: ReplicationStream, members: Member[], target: Lsn, options: SyncOptions): Promise<SyncResult> {
+/** Streams in sessions: one per replication connection, a new one after a lost connection. */
+async function sessions(state: SyncState, bindings: TableBinding[], options: SyncOptions): Promise<SyncResult> {
+  const reconnector = new Reconnector('replication', options.reconnect, state.notice);
+  for (;;) {
+    const start = lowestApplied(state.members);
+    if (start === undefined) return finish(state, undefined, options, 'failed');
+    if (state.confirmed === 0n) state.confirmed = start;
+    let replication: Client | undefined;
+    let stream: ReplicationStream | undefined;
+    const began = Date.now();
+    try {
+      replication = await connectReplication(options.sourceUrl);
+      stream = await startReplication(replication, { slotName: options.slot, publications: [options.publication], startLsn: start, bindings });
+      if (reconnector.recovering) state.notice(`the replication connection is back; streaming from ${formatLsn(start)}`);
+      return await loop(state, stream, options, () => reconnector.healthy());
+    } catch (error) {
+      if (!isConnectionLoss(error)) throw error;
+      // A session that streamed for a while before the loss is not one more failure in a row.
+      if (stream !== undefined && Date.now() - began > 60_000) reconnector.healthy();
+      await stream?.close().catch(() => undefined);
+      await replication?.end().catch(() => undefined);
+      stream = undefined;
+      replication = undefined;
+      await reconnector.lost(error);
+      // A stop asked for during the pause is a clean stop, not a reason to connect again.
+      if (options.signal?.aborted) return finish(state, undefined, options, 'stopped');
+    } finally {
+      await stream?.close().catch(() => undefined);
+      await replication?.end().catch(() => undefined);
+    }
+  }
+}
+
+/** The figures now; the WAL position is read on the SQL connection (reconnected when lost). */
+async function progress(state: SyncState, stream: ReplicationStream | undefined): Promise<SyncProgress> {
+  if (stream !== undefined) state.confirmed = maxLsn(state.confirmed, stream.stats().confirmedLsn);
+  const wal = await state.sql.run(walPosition).catch((error: unknown) => {
+    // A connection that could not be made again ends the sync; any other failure only leaves the lag unknown.
+    if (error instanceof IcebridgeError && error.code === RECONNECT_FAILED) throw error;
+    return undefined;
+  });
+  const confirmed = state.confirmed;
+  const started = state.members.filter((m) => m.started);
+  return {
+    changesApplied: started.reduce((sum, m) => sum + m.changes, 0),
+    tables: started.map((m) => ({ table: m.name, changesApplied: m.changes, appliedLsn: formatLsn(m.applied) })),
+    stoppedTables: stoppedTables(state.members),
+    confirmedLsn: formatLsn(confirmed),
+    lagBytes: wal === undefined ? undefined : Number(wal > confirmed ? wal - confirmed : 0n),
+    lagSeconds: state.lastCommitMs === undefined ? undefined : Math.max(0, (Date.now() - state.lastCommitMs) / 1000),
+  };
+}
+
+async function finish(state: SyncState, stream: ReplicationStream | undefined, options: SyncOptions, outcome: SyncResult['outcome']): Promise<SyncResult> {
+  const figures = await progress(state, stream);
+  options.onProgress?.(figures);
+  return { ...figures, outcome, targetLsn: formatLsn(state.target) };
+}
+
+/** One session: reads the stream, applies batches; returns how the sync ended, throws on a lost connection. */
+async function loop(state: SyncState, stream: ReplicationStream, options: SyncOptions, healthy: () => void): Promise<SyncResult> {
   const flushMs = options.flushIntervalMs ?? 1000;
   const maxChanges = options.maxBatchChanges ?? 50_000;
   const iterator = stream.batches();
   let pendingNext: Promise<IteratorResult<ChangeEvent[]>> | undefined;
-  let lastCommitMs: number | undefined;
   /** Whole transactions gathered and their changes; the events and changes of the one still open. */
   let whole: ChangeEvent[] = [];
   let changes = 0;
@@ -141,43 +210,30 @@ async function loop(catalog: Catalog, client: Client, stream: ReplicationStream,
     if (options.signal?.aborted) resolve('abort');
     options.signal?.addEventListener('abort', () => resolve('abort'), { once: true });
   });
-
-  const progress = async (): Promise<SyncProgress> => {
-    const confirmed = stream.stats().confirmedLsn;
-    const wal = await walPosition(client).catch(() => undefined);
-    return {
-      changesApplied: members.reduce((sum, m) => sum + m.changes, 0),
-      tables: members.map((m) => ({ table: m.name, changesApplied: m.changes, appliedLsn: formatLsn(m.applied) })),
-      confirmedLsn: formatLsn(confirmed),
-      lagBytes: wal === undefined ? undefined : Number(wal > confirmed ? wal - confirmed : 0n),
-      lagSeconds: lastCommitMs === undefined ? undefined : Math.max(0, (Date.now() - lastCommitMs) / 1000),
-    };
-  };
-  const finish = async (outcome: SyncResult['outcome'], failure?: SyncResult['failure']): Promise<SyncResult> => {
-    const figures = await progress();
-    options.onProgress?.(figures);
-    return { ...figures, outcome, targetLsn: formatLsn(target), ...(failure ? { failure } : {}) };
-  };
   // A transaction still open cannot have committed before the target (the stream sends in commit order), so it
   // need not be waited for.
-  const caughtUp = (): boolean => options.untilCaughtUp === true && whole.length === 0 && stream.stats().confirmedLsn >= target;
+  const caughtUp = (): boolean => options.untilCaughtUp === true && whole.length === 0 && stream.stats().confirmedLsn >= state.target;
 
   for (;;) {
-    if (caughtUp()) return finish('caught-up');
-    if (options.signal?.aborted) return finish('stopped');
+    if (caughtUp()) return finish(state, stream, options, 'caught-up');
+    if (options.signal?.aborted) return finish(state, stream, options, 'stopped');
     const due = whole.length > 0 && (changes >= maxChanges || Date.now() - batchStarted! >= flushMs);
     if (due || (ended && whole.length > 0)) {
       const batch = whole;
       whole = [];
       changes = 0;
       batchStarted = undefined;
-      const failure = await applyBatch(catalog, stream, members, batch);
-      if (failure) return finish('failed', failure);
+      await applyBatch(state, stream, batch, options);
+      if (lowestApplied(state.members) === undefined) return finish(state, stream, options, 'failed');
       stream.sendStatus();
-      options.onProgress?.(await progress());
+      options.onProgress?.(await progress(state, stream));
       continue;
     }
-    if (ended) throw new ValidationError(`the replication stream of slot ${options.slot} ended before the sync stopped`);
+    // The server ending the stream unasked is a lost connection: a new session resumes from the tables.
+    if (ended)
+      throw new IcebridgeError(PostgresErrorCodes.connectionLost, `the replication stream of slot ${options.slot} ended before the sync stopped`, {
+        retryable: true,
+      });
     if (pendingNext === undefined) {
       pendingNext = iterator.next();
       // A failure after the loop has stopped listening is not an unhandled rejection; a waiting loop still sees it.
@@ -187,14 +243,14 @@ async function loop(catalog: Catalog, client: Client, stream: ReplicationStream,
     const wait = whole.length > 0 ? Math.max(0, flushMs - (Date.now() - batchStarted!)) : flushMs;
     let timer: NodeJS.Timeout | undefined;
     const tick = new Promise<'tick'>((resolve) => (timer = setTimeout(() => resolve('tick'), wait)));
-    const next = await Promise.race([pendingNext, tick, aborted]);
-    clearTimeout(timer);
+    const next = await Promise.race([pendingNext, tick, aborted]).finally(() => clearTimeout(timer));
     if (next === 'tick' || next === 'abort') continue;
     pendingNext = undefined;
     if (next.done === true) {
       ended = true;
       continue;
     }
+    healthy();
     for (const event of next.value) {
       open.push(event);
       if (event.kind === 'change') openChanges++;
@@ -205,36 +261,43 @@ async function loop(catalog: Catalog, client: Client, stream: ReplicationStream,
         changes += openChanges;
         openChanges = 0;
         batchStarted ??= Date.now();
-        lastCommitMs = Number(event.commitTime / 1000n) + PG_EPOCH_MS;
+        state.lastCommitMs = Number(event.commitTime / 1000n) + PG_EPOCH_MS;
       }
     }
   }
 }
 
-/** Applies one batch of whole transactions to every table, then confirms it; the failed table, if any. */
-async function applyBatch(
-  catalog: Catalog,
-  stream: ReplicationStream,
-  members: Member[],
-  batch: ChangeEvent[],
-): Promise<{ table: string; reason: string } | undefined> {
+/**
+ * Applies one batch of whole transactions to every running table, then confirms it. A table whose apply fails
+ * is stopped and its stop recorded before the confirmation; the others go on. A transient failure is retried
+ * (the table reopened before each retry); one that persists ends the sync, the batch unconfirmed, the table not
+ * stopped. Nothing is confirmed when no table runs any more.
+ */
+async function applyBatch(state: SyncState, stream: ReplicationStream, batch: ChangeEvent[], options: SyncOptions): Promise<void> {
+  const catalog = state.catalog;
   let through: Lsn | undefined;
   for (const event of batch) if (event.kind === 'commit') through = through === undefined ? event.endLsn : maxLsn(through, event.endLsn);
-  if (through === undefined) return undefined;
+  if (through === undefined) return;
   if (syncTestSwitches.confirmBeforeApply) stream.confirm(through);
-  syncTestSwitches.beforeApply?.();
-  for (const member of members) {
+  await syncTestSwitches.beforeApply?.();
+  for (const member of state.members) {
+    if (member.stop !== undefined) continue;
     const counted = changesFor(member, batch);
     try {
-      const result = await applyChanges({ catalog }, member.table, batch);
+      const result = await withApplyRetries(
+        () => applyChanges({ catalog }, member.table!, batch),
+        () => reopenMember(catalog, member),
+        options.applyRetry,
+      );
       if (result.committed && result.through !== undefined) member.applied = maxLsn(member.applied, result.through);
       member.changes += counted;
     } catch (error) {
-      return { table: member.name, reason: errorMessage(error) };
+      // A failure that may still pass does not cost the table a new copy: the sync ends unconfirmed, the next run retries.
+      if (isRetriesExhausted(error)) throw error;
+      await stopMember(catalog, options.slot, member, errorMessage(error), state.notice);
     }
   }
-  stream.confirm(through);
-  return undefined;
+  if (lowestApplied(state.members) !== undefined) stream.confirm(through);
 }
 
 /** Row changes of the table in the batch's transactions after its applied position: what this batch adds to it. */
@@ -245,7 +308,7 @@ function changesFor(member: Member, batch: readonly ChangeEvent[]): number {
     if (event.kind === 'change') {
       const change = event.change;
       const tables = change.op === 'truncate' ? change.tables : [change.table];
-      if (tables.some((t) => t.schema === member.table.source.schema && t.name === member.table.source.name)) inTransaction++;
+      if (tables.some((t) => t.schema === member.source.schema && t.name === member.source.name)) inTransaction++;
     } else if (event.kind === 'commit') {
       if (event.endLsn > member.applied) total += inTransaction;
       inTransaction = 0;

@@ -110,15 +110,17 @@ describe('syncDatabase', () => {
     ]);
   });
 
-  it('fails with the table and reason when a table stopped the whole batch', async () => {
+  it('ends when the sync loop reports no table running, keeping each stopped table and its reason', async () => {
     const runId = 'failed';
-    stubs.scripts.set(runId, [{ ...stubs.busy(0, '0/500'), outcome: 'failed', failure: { table: 'public.items', reason: 'insert of a key it holds' } }]);
+    stubs.scripts.set(runId, [
+      { ...stubs.busy(0, '0/500'), outcome: 'failed', stoppedTables: [{ table: 'public.items', reason: 'insert of a key it holds', lsn: '0/500' }] },
+    ]);
     const id = await host.startOrchestration('syncDatabase', input(runId), `sync-${runId}`);
     const status = await host.waitForCompletion(id, { timeoutInMs: 60_000 });
-    expect(status.runtimeStatus).toBe('Failed');
-    expect(String(status.output)).toContain('table public.items failed: insert of a key it holds');
+    expect(status.runtimeStatus).toBe('Completed');
+    expect((status.output as SyncDatabaseOutput).outcome).toBe('all-tables-stopped');
     const custom = status.customStatus as SyncStatus;
-    expect(custom.phase).toBe('failed');
+    expect(custom.phase).toBe('all-tables-stopped');
     expect(custom.stoppedTables).toEqual([{ table: 'public.items', reason: 'insert of a key it holds', lsn: '0/500' }]);
   });
 

@@ -16,7 +16,8 @@ import { displayQualified } from '../postgres/identifiers';
 import { mapTable } from '../postgres/type-mapping';
 import type { RunEnvironment } from '../run/environment';
 import { appliedLsn } from './applied-lsn';
-import { type SyncTable, applyChanges, openSyncTable } from './apply-changes';
+import { type SyncTable, openSyncTable } from './apply-changes';
+import { applyChangesAfterRewrite, maybeCompact } from './auto-compact';
 
 /** Options of `runSync`. */
 export interface SyncOptions {
@@ -30,6 +31,8 @@ export interface SyncOptions {
   flushIntervalMs?: number;
   /** A batch is applied once it holds this many changes (checked per stream batch of whole transactions); defaults to 50,000. */
   maxBatchChanges?: number;
+  /** Compact a table once it holds more delete files than this (0: never); defaults to 32. */
+  compactAfterDeleteFiles?: number;
   /** Stop once everything up to the server's WAL position at the start is confirmed. */
   untilCaughtUp?: boolean;
   /** Stops the loop: the batch being applied finishes and is confirmed, changes gathered but not applied are not. */
@@ -169,7 +172,7 @@ async function loop(catalog: Catalog, client: Client, stream: ReplicationStream,
       whole = [];
       changes = 0;
       batchStarted = undefined;
-      const failure = await applyBatch(catalog, stream, members, batch);
+      const failure = await applyBatch(catalog, stream, members, batch, options);
       if (failure) return finish('failed', failure);
       stream.sendStatus();
       options.onProgress?.(await progress());
@@ -215,6 +218,7 @@ async function applyBatch(
   stream: ReplicationStream,
   members: Member[],
   batch: ChangeEvent[],
+  options: SyncOptions,
 ): Promise<{ table: string; reason: string } | undefined> {
   let through: Lsn | undefined;
   for (const event of batch) if (event.kind === 'commit') through = through === undefined ? event.endLsn : maxLsn(through, event.endLsn);
@@ -224,7 +228,8 @@ async function applyBatch(
   for (const member of members) {
     const counted = changesFor(member, batch);
     try {
-      const result = await applyChanges({ catalog }, member.table, batch);
+      const result = await applyChangesAfterRewrite({ catalog }, member.table, batch);
+      if (result.committed) await maybeCompact({ catalog }, member.table, { afterDeleteFiles: options.compactAfterDeleteFiles });
       if (result.committed && result.through !== undefined) member.applied = maxLsn(member.applied, result.through);
       member.changes += counted;
     } catch (error) {

@@ -2,6 +2,7 @@
 /** The `icebridge` command. */
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { compactCommand } from './commands/compact';
 import { demoCommand } from './commands/demo';
 import { migrateCommand } from './commands/migrate';
 import { schemaCommand } from './commands/schema';
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   schema: (argv) => schemaCommand(argv),
   state: (argv) => stateCommand(argv),
   sync: (argv) => syncCommand(argv),
+  compact: (argv) => compactCommand(argv),
 };
 
 const HELP = `usage: icebridge <command> [options]
@@ -30,6 +32,7 @@ commands:
   schema    snapshot the mapped schemas of a database, or diff databases, warehouses and snapshots
   state     list the runs kept in a state directory, or prune finished ones
   sync      apply a migrate --cdc run's changes to its tables (--until-caught-up), or --drop its slot
+  compact   rewrite tables' data files with their row-level deletes applied, merge small files
   help      show a command's options: icebridge help <command>
 
 options:

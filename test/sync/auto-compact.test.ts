@@ -36,7 +36,13 @@ const remove = (id: number): RowChange => ({ op: 'delete', table: SOURCE, before
 async function syncedTable(): Promise<{ catalog: HadoopCatalog; table: SyncTable }> {
   const catalog = await newTable();
   const files = [];
-  for (let f = 0; f < 3; f++) files.push(await writeData(catalog, Array.from({ length: 20 }, (_, i) => row(f * 20 + i))));
+  for (let f = 0; f < 3; f++)
+    files.push(
+      await writeData(
+        catalog,
+        Array.from({ length: 20 }, (_, i) => row(f * 20 + i)),
+      ),
+    );
   await fastAppend(catalog, TABLE, { dataFiles: files, properties: { 'icebridge.cdc.lsn': '0/10' } });
   return { catalog, table: await openSyncTable({ catalog }, TABLE, SOURCE, SHAPE) };
 }

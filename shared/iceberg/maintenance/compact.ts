@@ -90,7 +90,11 @@ async function compactOnce(catalog: Catalog, id: TableIdentifier, options: Compa
     small: options.smallFileSizeInBytes ?? Math.floor((target * 3) / 4),
     minSmall: Math.max(2, options.minSmallFiles ?? 5),
   });
-  const before = await figures(catalog, plan, deletes.map((d) => d.entry.dataFile));
+  const before = await figures(
+    catalog,
+    plan,
+    deletes.map((d) => d.entry.dataFile),
+  );
   if (snapshot === undefined || chosen.length === 0) return { compacted: false, before, after: before, rewrittenDataFiles: 0, addedDataFiles: 0 };
 
   const writer = new TableWriter({ io: catalog.io, metadata, filePrefix: `compact-${randomUUID()}`, targetFileSizeInBytes: target });

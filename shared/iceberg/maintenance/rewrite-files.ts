@@ -72,7 +72,9 @@ export async function rewriteFiles(catalog: Catalog, id: TableIdentifier, option
     const livePaths = new Set(dataRefs.map((d) => d.file.filePath));
     const missing = [...options.rewrittenDataFiles].filter((path) => !livePaths.has(path));
     if (missing.length > 0) {
-      throw new RewriteConflictError(`${missing.length} rewritten data file(s) were removed by a concurrent commit (e.g. ${missing[0]}): adding their rows again would resurrect them`);
+      throw new RewriteConflictError(
+        `${missing.length} rewritten data file(s) were removed by a concurrent commit (e.g. ${missing[0]}): adding their rows again would resurrect them`,
+      );
     }
     const rewritten = dataRefs.filter((d) => options.rewrittenDataFiles.has(d.file.filePath));
     const remaining = dataRefs.filter((d) => !options.rewrittenDataFiles.has(d.file.filePath));
@@ -112,9 +114,13 @@ export async function rewriteFiles(catalog: Catalog, id: TableIdentifier, option
         continue;
       }
       // Entries that stay keep their data sequence numbers explicitly: inheritance would re-date them.
-      const next = live.map((e) => (doomed.has(e) ? { ...e, status: ManifestEntryStatus.Deleted, snapshotId } : { ...e, status: ManifestEntryStatus.Existing }));
+      const next = live.map((e) =>
+        doomed.has(e) ? { ...e, status: ManifestEntryStatus.Deleted, snapshotId } : { ...e, status: ManifestEntryStatus.Existing },
+      );
       const spec = specById(base.metadata, manifest.partitionSpecId);
-      changed.push(await writeManifestFile(catalog.io, currentSchema(base.metadata), spec, next, newManifestLocation(base.metadata, `r${attempt}`), snapshotId));
+      changed.push(
+        await writeManifestFile(catalog.io, currentSchema(base.metadata), spec, next, newManifestLocation(base.metadata, `r${attempt}`), snapshotId),
+      );
     }
     const plan = await planSnapshot(
       catalog.io,
@@ -169,7 +175,7 @@ async function firstAffected(loader: DeleteLoader, deletion: DeleteFileEntry, fi
 /** Whether `snapshotId` is `snapshot` or one of its ancestors. */
 function isAncestor(metadata: TableMetadata, snapshot: Snapshot | undefined, snapshotId: bigint): boolean {
   const seen = new Set<bigint>();
-  for (let s = snapshot; s !== undefined && !seen.has(s['snapshot-id']); ) {
+  for (let s = snapshot; s !== undefined && !seen.has(s['snapshot-id']);) {
     if (s['snapshot-id'] === snapshotId) return true;
     seen.add(s['snapshot-id']);
     const parent = s['parent-snapshot-id'];
@@ -183,7 +189,7 @@ function carried(metadata: TableMetadata, keys: readonly string[]): Record<strin
   const out: Record<string, string> = {};
   for (const key of keys) {
     const seen = new Set<bigint>();
-    for (let s = currentSnapshot(metadata); s !== undefined && !seen.has(s['snapshot-id']); ) {
+    for (let s = currentSnapshot(metadata); s !== undefined && !seen.has(s['snapshot-id']);) {
       const value = s.summary[key];
       if (value !== undefined) {
         out[key] = value;

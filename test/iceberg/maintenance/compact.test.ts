@@ -62,7 +62,13 @@ async function deletePositions(catalog: HadoopCatalog, file: DataFile, positions
 async function tableWithDeletes(io = new MemoryFileIO()): Promise<{ catalog: HadoopCatalog; data: DataFile[] }> {
   const catalog = await newTable(false, io);
   const data: DataFile[] = [];
-  for (let f = 0; f < 4; f++) data.push(await writeData(catalog, Array.from({ length: 10 }, (_, i) => row(f * 10 + i))));
+  for (let f = 0; f < 4; f++)
+    data.push(
+      await writeData(
+        catalog,
+        Array.from({ length: 10 }, (_, i) => row(f * 10 + i)),
+      ),
+    );
   await fastAppend(catalog, TABLE, { dataFiles: data });
   await deletePositions(catalog, data[0]!, [0, 5, 9], '0/100');
   await deletePositions(catalog, data[2]!, [3], '0/200');

@@ -132,17 +132,22 @@ describe('compaction during sync', () => {
       }
     });
     const nextBatch = (): Promise<void> => new Promise((resolve) => (wake = resolve));
+    // A sync that ends (fails) while a batch is awaited fails the test at once, with its reason.
+    const batchOrEnd = async (applied: Promise<void>): Promise<void> => {
+      const ended = await Promise.race([applied, running]);
+      if (ended !== undefined) throw new Error(`the sync ended (exit ${ended.status}): ${ended.err}`);
+    };
     for (let i = 0; i < 4; i++) {
       const applied = nextBatch();
       await change();
-      await applied;
+      await batchOrEnd(applied);
       const compacted = await compact();
       expect(compacted.status, compacted.err).toBe(0);
     }
     // One more batch after the last compaction: its deletes must land on the rewritten files.
     const applied = nextBatch();
     await change();
-    await applied;
+    await batchOrEnd(applied);
     controller.abort();
     const stopped = await running;
     expect(stopped.status, stopped.err).toBe(0);

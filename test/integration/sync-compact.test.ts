@@ -105,6 +105,7 @@ const replaces = (m: TableMetadata): number => m.snapshots.filter((s) => s.summa
 describe('compaction during sync', () => {
   it('compacts past the threshold while syncing and keeps the table exact', async () => {
     await expectExact();
+    expect((await sync(['--until-caught-up', '--compact-after-delete-files', 'many'])).status).toBe(2);
     for (let i = 0; i < 5; i++) {
       await change();
       const run = await sync(['--until-caught-up', '--compact-after-delete-files', '2']);

@@ -17,7 +17,7 @@ import type { Row } from '../../../shared/iceberg/spec/values';
 import { liveFiles } from '../../../shared/iceberg/transaction/manifest-files';
 import { MissingDataFilesError, rowDelta } from '../../../shared/iceberg/transaction/row-delta';
 import { fastAppend, overwrite } from '../../../shared/iceberg/transaction/table-operations';
-import { writePositionDeletes } from '../../../shared/iceberg/writer/delete-writer';
+import { writeEqualityDeletes, writePositionDeletes } from '../../../shared/iceberg/writer/delete-writer';
 import { TABLE, newTable, row, writeData } from '../scan/delete-fixtures';
 
 const LSN = 'icebridge.cdc.lsn';
@@ -180,6 +180,30 @@ describe('compactTable', () => {
     expect(currentSnapshot(metadata)!.summary).toMatchObject({ operation: 'replace', [LSN]: '0/500' });
     // The concurrent delete file stays: it deletes a row of a file the compaction did not rewrite.
     expect((await files(catalog)).deletes.map((d) => d.referencedDataFile)).toEqual([data[3]!.filePath]);
+  });
+
+  it('applies equality deletes, drops them once they apply to no file that stays, and refuses one committed meanwhile', async () => {
+    const io = new RacingIO();
+    const catalog = await newTable(false, io);
+    const a = await writeData(catalog, [row(1), row(2), row(3)]);
+    const b = await writeData(catalog, [row(4), row(5)]);
+    await fastAppend(catalog, TABLE, { dataFiles: [a, b] });
+    const equality = async (ids: number[]) =>
+      writeEqualityDeletes(
+        catalog.io,
+        (await catalog.loadTable(TABLE)).metadata,
+        [1],
+        ids.map((i) => [BigInt(i)]),
+      );
+    await rowDelta(catalog, TABLE, { deleteFiles: [await equality([2, 5])] });
+    io.race = async () => {
+      await rowDelta(catalog, TABLE, { deleteFiles: [await equality([3])] });
+    };
+    await expect(compactTable(catalog, TABLE, { maxPlans: 1, ...noSleep })).rejects.toThrow(RewriteConflictError);
+    expect((await rows(catalog)).map((r) => Number(r[0]))).toEqual([1, 4]);
+    const result = await compactTable(catalog, TABLE, noSleep);
+    expect(result).toMatchObject({ compacted: true, rewrittenDataFiles: 2, before: { rows: 2n, deleteFiles: 2 }, after: { rows: 2n, deleteFiles: 0 } });
+    expect((await rows(catalog)).map((r) => Number(r[0]))).toEqual([1, 4]);
   });
 
   it('makes a later row delta into a compacted file fail its validation', async () => {

@@ -2,6 +2,7 @@
 /** The `icebridge` command. */
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { compactCommand } from './commands/compact';
 import { demoCommand } from './commands/demo';
 import { flagsCommand, rollbackCommand } from './commands/flags';
 import { migrateCommand } from './commands/migrate';
@@ -19,6 +20,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   schema: (argv) => schemaCommand(argv),
   state: (argv) => stateCommand(argv),
   sync: (argv) => syncCommand(argv),
+  compact: (argv) => compactCommand(argv),
   flags: (argv) => flagsCommand(argv),
   rollback: (argv) => rollbackCommand(argv),
 };
@@ -33,6 +35,7 @@ commands:
   schema    snapshot the mapped schemas of a database, or diff databases, warehouses and snapshots
   state     list the runs kept in a state directory, or prune finished ones
   sync      apply a migrate --cdc run's changes to its tables (--until-caught-up), or --drop its slot
+  compact   rewrite tables' data files with their row-level deletes applied, merge small files
   flags     list, set (audited, etag-checked) and trace the cutover flags
   rollback  emergency: every flag back to PostgreSQL in one audited operation
   help      show a command's options: icebridge help <command>

@@ -6,6 +6,7 @@ import { handoverName } from '../../shared/migrate/handover-names';
 import { connectPostgres } from '../../shared/postgres/connection';
 import { resolveSourceUrl } from '../../shared/postgres/source-url';
 import { environmentFromSettings, withSource } from '../../shared/run/environment';
+import { DEFAULT_COMPACT_AFTER_DELETE_FILES } from '../../shared/sync/auto-compact';
 import { SubsetRefusedError, type SyncProgress, type SyncResult, publicationTables, runSync } from '../../shared/sync/sync-loop';
 import { type TableSelection, selectTables } from '../../shared/sync/table-selection';
 import { type FlagSpec, UsageError, intFlag, listFlag, parseFlags, stringFlag, usage } from '../support/args';
@@ -27,6 +28,7 @@ export const SYNC_FLAGS: FlagSpec[] = [
   { name: 'force', description: 'allow --tables/--schema to leave out running tables: they are stopped for good (their changes are lost to them)' },
   { name: 'until-caught-up', description: 'stop once every change committed before the start is applied and confirmed' },
   { name: 'flush-interval-ms', value: true, description: 'longest time a batch gathers transactions before it is applied (default 1000)' },
+  { name: 'compact-after-delete-files', value: true, description: 'compact a table once it holds more delete files than this, 0 never (default 32)' },
   { name: 'json', description: 'print the summary as JSON' },
   { name: 'drop', description: "drop the run's replication slot and publication instead" },
   { name: 'help', description: 'show this help' },
@@ -79,6 +81,7 @@ export async function syncCommand(
       return 0;
     }
     const flushIntervalMs = intFlag(flags, 'flush-interval-ms', 1000, { max: 3_600_000 });
+    const compactAfterDeleteFiles = intFlag(flags, 'compact-after-delete-files', DEFAULT_COMPACT_AFTER_DELETE_FILES, { min: 0 });
     const warehouse = resolveWarehouse(stringFlag(flags, 'warehouse')!);
     const runEnv = environmentFromSettings(loadSettings({ ...env, ICEBRIDGE_SOURCE_URL: url, ICEBRIDGE_WAREHOUSE: warehouse }));
     const name = handoverName(runId);
@@ -103,6 +106,7 @@ export async function syncCommand(
         ...(selection.leftOut.length > 0 ? { tables: selection.selected } : {}),
         force: flags.force === true,
         flushIntervalMs,
+        compactAfterDeleteFiles,
         untilCaughtUp: flags['until-caught-up'] === true,
         signal: signal ?? stop!.signal,
         onProgress: (p) => err.write(`${progressLine(p)}\n`),

@@ -14,7 +14,8 @@ import { IcebridgeError, ValidationError, errorMessage } from '../errors';
 import type { Catalog } from '../iceberg/catalog/catalog';
 import { PostgresErrorCodes } from '../postgres/postgres-errors';
 import type { RunEnvironment } from '../run/environment';
-import { applyChanges, type openSyncTable } from './apply-changes';
+import type { openSyncTable } from './apply-changes';
+import { applyChangesAfterRewrite, maybeCompact } from './auto-compact';
 import { RECONNECT_FAILED, type ReconnectOptions, Reconnector, SqlLink, isConnectionLoss } from './reconnect';
 import { type Member, lowestApplied, openMembers, reopenMember, stopMember, stoppedTables } from './sync-members';
 import { type ApplyRetryOptions, type TableStop, isRetriesExhausted, withApplyRetries } from './table-stop';
@@ -39,6 +40,8 @@ export interface SyncOptions {
   flushIntervalMs?: number;
   /** A batch is applied once it holds this many changes (checked per stream batch of whole transactions); defaults to 50,000. */
   maxBatchChanges?: number;
+  /** Compact a table once it holds more delete files than this (0: never); defaults to 32. */
+  compactAfterDeleteFiles?: number;
   /** Stop once everything up to the server's WAL position at the start is confirmed. */
   untilCaughtUp?: boolean;
   /** Stops the loop: the batch being applied finishes and is confirmed, changes gathered but not applied are not. */
@@ -285,12 +288,13 @@ async function applyBatch(state: SyncState, stream: ReplicationStream, batch: Ch
     const counted = changesFor(member, batch);
     try {
       const result = await withApplyRetries(
-        () => applyChanges({ catalog }, member.table!, batch),
+        () => applyChangesAfterRewrite({ catalog }, member.table!, batch),
         () => reopenMember(catalog, member),
         options.applyRetry,
       );
       if (result.committed && result.through !== undefined) member.applied = maxLsn(member.applied, result.through);
       member.changes += counted;
+      if (result.committed) await compactQuietly(state, member, options);
     } catch (error) {
       // A failure that may still pass does not cost the table a new copy: the sync ends unconfirmed, the next run retries.
       if (isRetriesExhausted(error)) throw error;
@@ -298,6 +302,19 @@ async function applyBatch(state: SyncState, stream: ReplicationStream, batch: Ch
     }
   }
   if (lowestApplied(state.members) !== undefined) stream.confirm(through);
+}
+
+/**
+ * Compacts the member's table when its delete files passed the threshold. A failed compaction costs nothing the
+ * table holds (the batch is committed): it is told and left for a later batch. Had it committed before failing,
+ * the key index is stale, and the next batch's row delta finds its files gone and rebuilds it (auto-compact.ts).
+ */
+async function compactQuietly(state: SyncState, member: Member, options: SyncOptions): Promise<void> {
+  try {
+    await maybeCompact({ catalog: state.catalog }, member.table!, { afterDeleteFiles: options.compactAfterDeleteFiles });
+  } catch (error) {
+    state.notice(`sync: compacting ${member.name} failed (left for a later batch): ${errorMessage(error)}`);
+  }
 }
 
 /** Row changes of the table in the batch's transactions after its applied position: what this batch adds to it. */

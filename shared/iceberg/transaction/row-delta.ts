@@ -14,6 +14,12 @@ import { liveFiles, manifestEntries, snapshotManifests, writeDeleteManifest } fr
 import { type SnapshotOperationOptions, type SnapshotResult, commitSnapshotOperation, partitionKey, prepareOperation } from './table-operations';
 import { deleteCounts, newSnapshotId, planSnapshot } from './snapshot-producer';
 
+/**
+ * A row delta's position deletes point into data files that are no longer live (Java's validateDataFilesExist):
+ * a concurrent rewrite moved their rows elsewhere, so the deletes would miss them. Plan the deletes again.
+ */
+export class MissingDataFilesError extends ValidationError {}
+
 /** Options of rowDelta. */
 export interface RowDeltaOptions extends SnapshotOperationOptions {
   /** Data files to add (written into one new data manifest). */
@@ -60,7 +66,7 @@ export async function rowDelta(catalog: Catalog, id: TableIdentifier, options: R
       const live = new Set([...(await liveFiles(catalog.io, parent)).data, ...dataEntries.map((entry) => ({ entry }))].map((e) => e.entry.dataFile.filePath));
       const gone = [...referenced].filter((path) => !live.has(path));
       if (gone.length > 0) {
-        throw new ValidationError(
+        throw new MissingDataFilesError(
           `the deletes point into ${gone.length} data file(s) that are not live in the table (e.g. ${gone[0]}): a concurrent commit replaced them, or the path is wrong; the deletes must be planned again`,
         );
       }

@@ -70,8 +70,15 @@ export interface SyncResult extends SyncProgress {
   targetLsn: string;
 }
 
-/** Test-only switches: confirming a batch before it is applied shows that the tests catch lost changes. */
-export const syncTestSwitches: { confirmBeforeApply: boolean; beforeApply?: () => void } = { confirmBeforeApply: false };
+/**
+ * Test-only switches: confirming a batch before it is applied (and telling the server at once) shows that the tests
+ * catch lost changes; the hooks let a test stop the process before a batch's commits or between them and its confirm.
+ */
+export const syncTestSwitches: {
+  confirmBeforeApply: boolean;
+  beforeApply?: () => void | Promise<void>;
+  afterApply?: () => void | Promise<void>;
+} = { confirmBeforeApply: false };
 
 const PG_EPOCH_MS = 946_684_800_000;
 
@@ -219,8 +226,11 @@ async function applyBatch(
   let through: Lsn | undefined;
   for (const event of batch) if (event.kind === 'commit') through = through === undefined ? event.endLsn : maxLsn(through, event.endLsn);
   if (through === undefined) return undefined;
-  if (syncTestSwitches.confirmBeforeApply) stream.confirm(through);
-  syncTestSwitches.beforeApply?.();
+  if (syncTestSwitches.confirmBeforeApply) {
+    stream.confirm(through);
+    stream.sendStatus();
+  }
+  await syncTestSwitches.beforeApply?.();
   for (const member of members) {
     const counted = changesFor(member, batch);
     try {
@@ -231,6 +241,7 @@ async function applyBatch(
       return { table: member.name, reason: errorMessage(error) };
     }
   }
+  await syncTestSwitches.afterApply?.();
   stream.confirm(through);
   return undefined;
 }

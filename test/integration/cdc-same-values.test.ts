@@ -63,7 +63,10 @@ async function rowsOf(warehouse: string, name: string): Promise<{ columns: strin
   for (const row of await scanToArray(new LocalFileIO(), table.metadata)) {
     const key = exact(row[0] ?? null);
     if (rows.has(key)) throw new Error(`${name}: key ${key} twice`);
-    rows.set(key, row.map((v) => exact(v ?? null)));
+    rows.set(
+      key,
+      row.map((v) => exact(v ?? null)),
+    );
   }
   return { columns, rows };
 }

@@ -13,7 +13,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lsn } from '../../shared/cdc/lsn';
 import type { Value } from '../../shared/iceberg/spec/values';
 import { migrateCdc, slotConfirmed, tableApplied, verifyFull, waitFor } from './support/cdc-proof';
-import { type CanonicalColumn, type CliRun, duplicateKeys, icebergRows, killGroup, localCatalog, rowDifferences, sourceRows, withClient } from './support/migration-fixtures';
+import {
+  type CanonicalColumn,
+  type CliRun,
+  duplicateKeys,
+  icebergRows,
+  killGroup,
+  localCatalog,
+  rowDifferences,
+  sourceRows,
+  withClient,
+} from './support/migration-fixtures';
 import { type PostgresInstance, startPostgres } from './support/postgres';
 import { type StartSyncOptions, startSync } from './support/sync-process';
 

@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import { expect } from 'vitest';
-import { runMigration } from '../../../cli/support/run-migration';
+import { type RunMigrationOptions, runMigration } from '../../../cli/support/run-migration';
 import { type Lsn, parseLsn } from '../../../shared/cdc/lsn';
 import { handoverName } from '../../../shared/migrate/handover-names';
 import { connectPostgres } from '../../../shared/postgres/connection';
@@ -15,14 +15,24 @@ import { verifyTable } from '../../../shared/verify/steps/verify-table';
 import { localCatalog, withClient } from './migration-fixtures';
 
 /** Migrates `tables` of `schema` with --cdc into `warehouse` (state under `workDir`); returns the run id. */
-export async function migrateCdc(url: string, schema: string, tables: string[] | undefined, warehouse: string, workDir: string): Promise<string> {
+export async function migrateCdc(
+  url: string,
+  schema: string,
+  tables: string[] | undefined,
+  warehouse: string,
+  workDir: string,
+  input: Partial<RunMigrationOptions['input']> = {},
+): Promise<string> {
   const report = await runMigration({
-    input: { sourceSchema: schema, namespace: schema, concurrency: 2, ...(tables ? { tables } : {}), verify: 'none', cdc: true },
+    input: { sourceSchema: schema, namespace: schema, concurrency: 2, ...(tables ? { tables } : {}), verify: 'none', ...input, cdc: true },
     sourceUrl: url,
     warehouse,
     stateDir: path.join(workDir, `state-${path.basename(warehouse)}`),
   });
-  if (report.runtimeStatus !== 'Completed' || report.cdc === undefined) throw new Error(`migrate --cdc into ${warehouse} failed: ${report.lastError ?? ''}`);
+  if (report.runtimeStatus !== 'Completed' || report.cdc === undefined || report.tables.failed > 0) {
+    const failed = report.details.filter((t) => t.status !== 'committed').map((t) => `${t.table}: ${t.reason ?? t.status ?? t.phase}`);
+    throw new Error(`migrate --cdc into ${warehouse} failed: ${report.lastError ?? ''} ${failed.join('; ')}`);
+  }
   return report.id;
 }
 

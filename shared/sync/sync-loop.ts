@@ -72,7 +72,8 @@ export interface SyncResult extends SyncProgress {
 
 /**
  * Test-only switches: confirming a batch before it is applied (and telling the server at once) shows that the tests
- * catch lost changes; the hooks let a test stop the process before a batch's commits or between them and its confirm.
+ * catch lost changes; the hooks let a test stop the process before a batch's commits, or after each table's commit
+ * (before the next table's and before the confirm).
  */
 export const syncTestSwitches: {
   confirmBeforeApply: boolean;
@@ -240,8 +241,8 @@ async function applyBatch(
     } catch (error) {
       return { table: member.name, reason: errorMessage(error) };
     }
+    await syncTestSwitches.afterApply?.();
   }
-  await syncTestSwitches.afterApply?.();
   stream.confirm(through);
   return undefined;
 }

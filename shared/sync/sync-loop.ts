@@ -98,10 +98,15 @@ export interface SyncResult extends SyncProgress {
 }
 
 /**
- * Test-only switches: confirming a batch before it is applied shows that the tests catch lost changes; the hook
- * before a batch is applied lets a test crash the loop there or damage a table between two batches.
+ * Test-only switches: confirming a batch before it is applied (and telling the server at once) shows that the tests
+ * catch lost changes; the hooks let a test stop the process before a batch's commits, or after each table's commit
+ * (before the next table's and before the confirm).
  */
-export const syncTestSwitches: { confirmBeforeApply: boolean; beforeApply?: () => void | Promise<void> } = { confirmBeforeApply: false };
+export const syncTestSwitches: {
+  confirmBeforeApply: boolean;
+  beforeApply?: () => void | Promise<void>;
+  afterApply?: () => void | Promise<void>;
+} = { confirmBeforeApply: false };
 
 const PG_EPOCH_MS = 946_684_800_000;
 
@@ -281,7 +286,10 @@ async function applyBatch(state: SyncState, stream: ReplicationStream, batch: Ch
   let through: Lsn | undefined;
   for (const event of batch) if (event.kind === 'commit') through = through === undefined ? event.endLsn : maxLsn(through, event.endLsn);
   if (through === undefined) return;
-  if (syncTestSwitches.confirmBeforeApply) stream.confirm(through);
+  if (syncTestSwitches.confirmBeforeApply) {
+    stream.confirm(through);
+    stream.sendStatus();
+  }
   await syncTestSwitches.beforeApply?.();
   for (const member of state.members) {
     if (member.stop !== undefined) continue;
@@ -300,6 +308,7 @@ async function applyBatch(state: SyncState, stream: ReplicationStream, batch: Ch
       if (isRetriesExhausted(error)) throw error;
       await stopMember(catalog, options.slot, member, errorMessage(error), state.notice);
     }
+    await syncTestSwitches.afterApply?.();
   }
   if (lowestApplied(state.members) !== undefined) stream.confirm(through);
 }

@@ -114,7 +114,8 @@ export async function sourceFigures(
       case 'none':
         break;
     }
-    if (summable(c.type)) out.sum = figure(i, 'sum', `trim_scale(sum(${v})::numeric)::text`);
+    // PostgreSQL has no sum(oid): an oid is summed as the bigint it fits in.
+    if (summable(c.type)) out.sum = figure(i, 'sum', `trim_scale(sum(${c.plan.kind === 'oid' ? `(${v})::int8` : v})::numeric)::text`);
     // Grouped by the text's bytes: a column's own (perhaps case-insensitive) collation must not merge groups.
     const common = c.type === 'string' ? options.grouped.get(c.name) : undefined;
     const groups = common?.map((value, k) => {

@@ -11,12 +11,11 @@ import { connectReplication } from '../cdc/replication-setup';
 import { type ReplicationStream, startReplication } from '../cdc/replication-stream';
 import { ValidationError, errorMessage } from '../errors';
 import type { Catalog } from '../iceberg/catalog/catalog';
-import { describeTable } from '../postgres/introspect';
 import { displayQualified } from '../postgres/identifiers';
-import { mapTable } from '../postgres/type-mapping';
 import type { RunEnvironment } from '../run/environment';
 import { appliedLsn } from './applied-lsn';
-import { type SyncTable, applyChanges, openSyncTable } from './apply-changes';
+import { type SyncTable, applyChanges } from './apply-changes';
+import { describeSyncBinding, openSyncMember } from './sync-binding';
 
 /** Options of `runSync`. */
 export interface SyncOptions {
@@ -97,23 +96,24 @@ export async function runSync(env: RunEnvironment, options: SyncOptions): Promis
     const bindings: TableBinding[] = [];
     const members: Member[] = [];
     for (const source of names) {
-      const described = await describeTable(client, source.schema, source.name);
-      const binding = { table: described, mapping: mapTable(described) };
-      bindings.push(binding);
       const id = { namespace: [options.namespace ?? source.schema], name: source.name };
       const name = displayQualified(source.schema, source.name);
-      const table = await openSyncTable(env, id, source, {
-        keyColumns: binding.table.key.columns,
-        rowColumns: binding.mapping.schema.fields.map((f) => f.name),
-      });
-      const applied = appliedLsn((await env.catalog.loadTable(id)).metadata);
+      const { binding, table, metadata } = await openSyncMember(client, env.catalog, id, source);
+      bindings.push(binding);
+      const applied = appliedLsn(metadata);
       if (applied === undefined) throw new ValidationError(`table ${name} records no change capture position: was it migrated with --cdc?`);
       members.push({ name, table, applied, changes: 0 });
     }
     const target = await walPosition(client);
     const start = members.reduce((low, m) => (m.applied < low ? m.applied : low), members[0]!.applied);
     replication = await connectReplication(options.sourceUrl);
-    stream = await startReplication(replication, { slotName: options.slot, publications: [options.publication], startLsn: start, bindings });
+    stream = await startReplication(replication, {
+      slotName: options.slot,
+      publications: [options.publication],
+      startLsn: start,
+      bindings,
+      describeAgain: (source) => describeSyncBinding(client, source),
+    });
     return await loop(env.catalog, client, stream, members, target, options);
   } finally {
     await stream?.close().catch(() => undefined);

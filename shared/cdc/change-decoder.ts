@@ -228,7 +228,9 @@ export class ChangeDecoder {
     const shape = compareShape(binding, message.columns);
     if (shape.kind === 'same') return { relation: this.boundOrUnusable(message, binding) };
     if (shape.kind === 'changed' || redescribed === undefined) {
-      return { relation: this.unusable(table, shape.kind === 'changed' ? shape.change : describeChange(binding, message.columns, undefined)) };
+      // The table described again names the new types, where it still has them.
+      const fresh = redescribed !== undefined && !('error' in redescribed) ? redescribed : undefined;
+      return { relation: this.unusable(table, describeChange(binding, message.columns, fresh)) };
     }
     if ('error' in redescribed) {
       return { relation: this.unusable(table, `${describeChange(binding, message.columns, undefined)}, and describing it again failed: ${redescribed.error}`) };

@@ -238,7 +238,12 @@ export class ChangeDecoder {
     // The catalog holds the table's shape now, which may be later than this message: take it only when it is
     // exactly the shape the message describes.
     if (compareShape(redescribed, message.columns).kind !== 'same' || redescribed.shape === undefined) {
-      return { relation: this.unusable(table, `${describeChange(binding, message.columns, redescribed)}, and it changed again since (the catalog no longer describes the columns the stream sends)`) };
+      return {
+        relation: this.unusable(
+          table,
+          `${describeChange(binding, message.columns, redescribed)}, and it changed again since (the catalog no longer describes the columns the stream sends)`,
+        ),
+      };
     }
     const relation = this.boundOrUnusable(message, redescribed, true);
     if ('error' in relation) return { relation };

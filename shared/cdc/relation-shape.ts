@@ -68,7 +68,9 @@ export function describeChange(binding: TableBinding, sent: readonly RelationCol
     } else if (now.typeOid !== column.typeOid || (binding.shape !== undefined && now.typmod !== column.typmod)) {
       if (binding.shape === undefined) {
         // Kept word for word: callers match this sentence.
-        changes.push(`column ${displayIdent(column.name)} of ${where} changed type since the table was described (type oid ${column.typeOid} -> ${now.typeOid})`);
+        changes.push(
+          `column ${displayIdent(column.name)} of ${where} changed type since the table was described (type oid ${column.typeOid} -> ${now.typeOid})`,
+        );
       } else {
         changes.push(`column ${displayIdent(column.name)} changed type from ${typeText(binding, column)} to ${typeText(fresh, now)}`);
       }

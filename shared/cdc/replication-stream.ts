@@ -277,7 +277,8 @@ class Stream implements ReplicationStream {
 
   private fail(error: unknown): void {
     if (this.failure !== undefined) return;
-    this.failure = error instanceof IcebridgeError ? error : new ValidationError(`replication stream: ${error instanceof Error ? error.message : String(error)}`);
+    this.failure =
+      error instanceof IcebridgeError ? error : new ValidationError(`replication stream: ${error instanceof Error ? error.message : String(error)}`);
     this.notify();
     // Nothing after a failure may be applied: stop reading and end the exchange.
     this.query.pause();

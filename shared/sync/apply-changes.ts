@@ -303,7 +303,8 @@ class BatchDelta {
 
   /** The change's row with unchanged TOASTed values taken from the row it replaces. */
   private complete(after: ChangeRow, old: Row | undefined): Row {
-    if (after.length !== this.columns.length) throw new ValidationError(`table ${this.name()}: a change has ${after.length} columns, the table ${this.columns.length}`);
+    if (after.length !== this.columns.length)
+      throw new ValidationError(`table ${this.name()}: a change has ${after.length} columns, the table ${this.columns.length}`);
     return after.map((value, c) => {
       if (value === UNCHANGED) {
         if (!old)

@@ -106,7 +106,10 @@ function startSync(name: string): { until(test: (p: SyncProgress) => boolean): P
       if (latest !== undefined && test(latest)) return Promise.resolve();
       const reached = new Promise<void>((resolve) => waiters.push({ test, resolve }));
       // A sync that ends (a failed table) before the point is reached fails the wait instead of hanging it.
-      return Promise.race([reached, running.then((result) => Promise.reject(new Error(`the sync ended first: ${JSON.stringify(result.failure ?? result.outcome)}`)))]);
+      return Promise.race([
+        reached,
+        running.then((result) => Promise.reject(new Error(`the sync ended first: ${JSON.stringify(result.failure ?? result.outcome)}`))),
+      ]);
     },
     stop: async () => {
       controller.abort();
@@ -153,7 +156,11 @@ describe('sync across ADD COLUMN', () => {
 
     // While the sync is stopped: the catalog is ahead of the stream's start, the table takes the column on when
     // the stream reaches it, not before.
-    await sql(`INSERT INTO grown VALUES (2001, 1, 'before')`, `ALTER TABLE grown ADD COLUMN score numeric(6, 2)`, `INSERT INTO grown VALUES (2002, 2, 'after', 12.5)`);
+    await sql(
+      `INSERT INTO grown VALUES (2001, 1, 'before')`,
+      `ALTER TABLE grown ADD COLUMN score numeric(6, 2)`,
+      `INSERT INTO grown VALUES (2002, 2, 'after', 12.5)`,
+    );
     const caughtUp = await runSync(env(), { sourceUrl: url, slot: name, publication: name, flushIntervalMs: 100, untilCaughtUp: true });
     expect(caughtUp.outcome, JSON.stringify(caughtUp.failure)).toBe('caught-up');
     expect(await icebergColumns('grown')).toEqual(['id:int', 'v:int', 'extra:string', 'score:decimal(6, 2)']);

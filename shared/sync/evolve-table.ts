@@ -25,7 +25,7 @@ export async function addSyncColumns(catalog: Catalog, id: TableIdentifier, tabl
     else if (typeKey(existing.type) !== typeKey(field.type)) {
       throw new TableShapeChangedError(
         table,
-        `column ${displayIdent(field.name)} was added, and the Iceberg table already has a column of that name of another type (${typeKey(existing.type)}, not ${typeKey(field.type)})`,
+        `column ${displayIdent(field.name)} was added, and the Iceberg table already has a column of that name of another type (${displayType(existing.type)}, not ${displayType(field.type)})`,
       );
     }
   }
@@ -37,6 +37,11 @@ export async function addSyncColumns(catalog: Catalog, id: TableIdentifier, tabl
 }
 
 /** A type without its field ids, to compare the type a column has with the type it would be given. */
-function typeKey(type: IcebergType): string {
+export function typeKey(type: IcebergType): string {
   return JSON.stringify(type, (k, v: unknown) => (k === 'id' || k.endsWith('-id') || k === 'doc' ? undefined : v));
+}
+
+/** A type as an error message shows it: `long`, `decimal(6, 2)`, or the JSON of a nested type without ids. */
+export function displayType(type: IcebergType): string {
+  return typeof type === 'string' ? type : typeKey(type);
 }

@@ -7,16 +7,17 @@
 import type { Client } from 'pg';
 import type { TableBinding, TableName } from '../cdc/change-decoder';
 import type { RelationColumn } from '../cdc/pgoutput';
-import { IcebridgeError } from '../errors';
+import { IcebridgeError, TableShapeChangedError } from '../errors';
 import type { Catalog } from '../iceberg/catalog/catalog';
 import type { TableIdentifier } from '../iceberg/catalog/table-identifier';
 import { type TableMetadata, currentSchema, currentSnapshot } from '../iceberg/spec/table-metadata';
 import { describeTable } from '../postgres/introspect';
-import { displayQualified, quoteQualified } from '../postgres/identifiers';
+import { displayIdent, displayQualified, quoteQualified } from '../postgres/identifiers';
 import { toPostgresError } from '../postgres/postgres-errors';
 import { clientTarget } from '../postgres/connection';
 import { mapTable } from '../postgres/type-mapping';
 import { type SyncTable, openSyncTable } from './apply-changes';
+import { displayType, typeKey } from './evolve-table';
 
 /**
  * Describes a table for the sync. The table is locked in ACCESS SHARE mode for the few catalog queries, so an
@@ -96,6 +97,17 @@ export async function openSyncMember(
 ): Promise<{ binding: TableBinding; table: SyncTable; metadata: TableMetadata }> {
   const { metadata } = await catalog.loadTable(id);
   const binding = bindingFor(await describeSyncBinding(client, source), appliedColumns(metadata));
+  // A column retyped while the sync was stopped would otherwise be decoded with its new type into the old one.
+  const fields = currentSchema(metadata).fields;
+  for (const field of binding.mapping.schema.fields) {
+    const held = fields.find((f) => f.name === field.name);
+    if (held !== undefined && typeKey(held.type) !== typeKey(field.type)) {
+      throw new TableShapeChangedError(
+        displayQualified(source.schema, source.name),
+        `column ${displayIdent(field.name)} is ${displayType(field.type)} as the copy maps its type now, the Iceberg table holds ${displayType(held.type)} (its type changed while the sync was stopped, or the copy mapped it otherwise)`,
+      );
+    }
+  }
   const table = await openSyncTable({ catalog }, id, source, {
     keyColumns: binding.table.key.columns,
     rowColumns: binding.mapping.schema.fields.map((f) => f.name),

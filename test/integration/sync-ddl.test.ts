@@ -204,6 +204,13 @@ describe('sync across other DDL', () => {
     );
     expect(outcomes.get('bystander')).toBe('applied');
     await expectSame('bystander');
+    // Opened again (a sync starting after the DDL), the retyped column is refused rather than decoded as bigint
+    // into the Iceberg table's int column.
+    await withClient(url, async (client) => {
+      await expect(openSyncMember(client, env().catalog, { namespace: ['public'], name: 'retyped' }, { schema: 'public', name: 'retyped' })).rejects.toThrow(
+        /^table public\.retyped changed in the source: column n is long as the copy maps its type now, the Iceberg table holds int/,
+      );
+    });
   }, 300_000);
 });
 

@@ -21,6 +21,7 @@ import { connectPostgres } from '../../shared/postgres/connection';
 import type { RunEnvironment } from '../../shared/run/environment';
 import { appliedLsn } from '../../shared/sync/applied-lsn';
 import { type ApplyResult, applyChanges } from '../../shared/sync/apply-changes';
+import { addSyncColumns } from '../../shared/sync/evolve-table';
 import { describeSyncBinding, openSyncMember } from '../../shared/sync/sync-binding';
 import { type SyncProgress, runSync } from '../../shared/sync/sync-loop';
 import type { TableVerification } from '../../shared/verify/contracts';
@@ -164,6 +165,19 @@ describe('sync across ADD COLUMN', () => {
     const caughtUp = await runSync(env(), { sourceUrl: url, slot: name, publication: name, flushIntervalMs: 100, untilCaughtUp: true });
     expect(caughtUp.outcome, JSON.stringify(caughtUp.failure)).toBe('caught-up');
     expect(await icebergColumns('grown')).toEqual(['id:int', 'v:int', 'extra:string', 'score:decimal(6, 2)']);
+    await expectSame('grown');
+
+    // A stop between a batch's schema commit and its rows' commit: the Iceberg table has the column, its rows and
+    // the changes still to apply do not. The sync binds the applied columns and takes the column on again.
+    await sql(
+      `INSERT INTO grown VALUES (3000, 0, 'before', 2.5)`,
+      `ALTER TABLE grown ADD COLUMN tag text`,
+      `INSERT INTO grown VALUES (3001, 1, 'after', 3.5, 'tagged')`,
+    );
+    await addSyncColumns(env().catalog, { namespace: ['public'], name: 'grown' }, 'public.grown', [{ id: 0, name: 'tag', required: false, type: 'string' }]);
+    const resumed = await runSync(env(), { sourceUrl: url, slot: name, publication: name, flushIntervalMs: 100, untilCaughtUp: true });
+    expect(resumed.outcome, JSON.stringify(resumed.failure)).toBe('caught-up');
+    expect(await icebergColumns('grown')).toEqual(['id:int', 'v:int', 'extra:string', 'score:decimal(6, 2)', 'tag:string']);
     await expectSame('grown');
   }, 300_000);
 });

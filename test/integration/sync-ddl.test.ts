@@ -183,7 +183,7 @@ describe('sync across ADD COLUMN', () => {
 });
 
 describe('sync across other DDL', () => {
-  const tables = ['dropper', 'retyped', 'renamed', 'moved', 'defaulted', 'bystander'];
+  const tables = ['dropper', 'retyped', 'renamed', 'moved', 'defaulted', 'twice', 'bystander'];
 
   it('stops each changed table with an error naming table and column, and the others apply', async () => {
     for (const table of tables) {
@@ -202,10 +202,15 @@ describe('sync across other DDL', () => {
         `INSERT INTO moved_away VALUES (100, 100, 'x')`,
         `ALTER TABLE defaulted ADD COLUMN d int DEFAULT 5`,
         `INSERT INTO defaulted VALUES (100, 100, 'x', 6)`,
+        // The catalog is read after both: it describes a later shape than the first Relation message.
+        `ALTER TABLE twice ADD COLUMN a1 int`,
+        `INSERT INTO twice VALUES (100, 100, 'x', 1)`,
+        `ALTER TABLE twice ADD COLUMN a2 int`,
+        `INSERT INTO twice VALUES (101, 101, 'y', 2, 3)`,
         `INSERT INTO bystander VALUES (100, 100, 'x')`,
         `UPDATE bystander SET note = 'changed' WHERE id <= 5`,
       );
-      return 7;
+      return 9;
     });
     expect(outcomes.get('dropper')).toMatch(
       /^table public\.dropper changed in the source: column note was dropped; the sync cannot carry this change into the Iceberg table, so this table stops \(the others go on\): copy the table again/,
@@ -215,6 +220,9 @@ describe('sync across other DDL', () => {
     expect(outcomes.get('moved')).toMatch(/^table public\.moved changed in the source: it was renamed to public\.moved_away;/);
     expect(outcomes.get('defaulted')).toMatch(
       /^table public\.defaulted changed in the source: column\(s\) d were added with a default \(or as an identity\), which PostgreSQL gives the 50 row\(s\) already in the table; an Iceberg v2 table has no initial default/,
+    );
+    expect(outcomes.get('twice')).toMatch(
+      /^table public\.twice changed in the source: column\(s\) a1 were added, and it changed again since \(the catalog no longer describes the columns the stream sends\);/,
     );
     expect(outcomes.get('bystander')).toBe('applied');
     await expectSame('bystander');

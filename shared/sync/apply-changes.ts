@@ -8,22 +8,22 @@
 import { randomUUID } from 'node:crypto';
 import { ABSENT, type ChangeEvent, type ChangeRow, type RowChange, type TableBinding, type TableName, UNCHANGED } from '../cdc/change-decoder';
 import { type Lsn, formatLsn } from '../cdc/lsn';
-import { CommitStateUnknownError, TableShapeChangedError, ValidationError } from '../errors';
+import { CommitStateUnknownError, ValidationError } from '../errors';
 import type { Catalog } from '../iceberg/catalog/catalog';
 import type { TableIdentifier } from '../iceberg/catalog/table-identifier';
 import { readDataFile } from '../iceberg/parquet/parquet-reader';
 import type { DataFile } from '../iceberg/spec/manifest';
-import { type TableMetadata, currentSchema, currentSnapshot } from '../iceberg/spec/table-metadata';
+import { type TableMetadata, currentSchema } from '../iceberg/spec/table-metadata';
 import type { Row, Value } from '../iceberg/spec/values';
 import { rowDelta } from '../iceberg/transaction/row-delta';
 import { type SnapshotResult, overwrite } from '../iceberg/transaction/table-operations';
 import { type PositionDelete, writePositionDeletes } from '../iceberg/writer/delete-writer';
 import { TableWriter } from '../iceberg/writer/table-writer';
-import { displayIdent, displayQualified } from '../postgres/identifiers';
+import { displayQualified } from '../postgres/identifiers';
 import { boundedText } from '../text/bounded-text';
 import { CDC_LSN_PROPERTY } from '../cdc/lsn';
 import { appliedLsn } from './applied-lsn';
-import { addSyncColumns } from './evolve-table';
+import { addSyncColumns, appliedColumns, takeOnColumns } from './evolve-table';
 import { type IndexedFile, KeyIndex, type RowLocation, buildKeyIndex } from './key-index';
 
 /** What the applier needs of the run's environment. */
@@ -68,14 +68,15 @@ export interface SyncTableColumns {
 
 /**
  * Opens a table for applying changes: its key index built from the current snapshot. The change rows must have
- * the table's columns in the table's order; anything else is refused here rather than written to the wrong column.
+ * the table's columns in the table's order (or its first ones, when the rest were added by a schema commit whose
+ * rows are not committed yet); anything else is refused here rather than written to the wrong column.
  */
 export async function openSyncTable(env: SyncEnvironment, id: TableIdentifier, source: TableName, shape: SyncTableColumns): Promise<SyncTable> {
   const { metadata } = await env.catalog.loadTable(id);
   const schema = currentSchema(metadata);
   const name = displayQualified(source.schema, source.name);
   const names = schema.fields.map((f) => f.name);
-  if (shape.rowColumns.length > names.length || shape.rowColumns.some((n, i) => n !== names[i]) || !aheadOnly(metadata, shape.rowColumns.length)) {
+  if (shape.rowColumns.length > names.length || shape.rowColumns.some((n, i) => n !== names[i]) || appliedColumns(metadata).length > shape.rowColumns.length) {
     throw new ValidationError(
       `table ${name}: the changes carry columns (${shape.rowColumns.join(', ')}), the Iceberg table has (${names.join(', ')}); applying needs the same columns in the same order`,
     );
@@ -95,18 +96,6 @@ export async function openSyncTable(env: SyncEnvironment, id: TableIdentifier, s
     index: await buildKeyIndex(env.catalog.io, metadata, columns),
     columns: [...shape.rowColumns],
   };
-}
-
-/**
- * True when the table's columns after the first `count` were added by a sync after its last data commit (optional,
- * not in the schema of the current snapshot): the changes to apply reach the ADD COLUMN again and carry them then.
- */
-function aheadOnly(metadata: TableMetadata, count: number): boolean {
-  const fields = currentSchema(metadata).fields;
-  if (fields.length === count) return true;
-  const snapshotSchemaId = currentSnapshot(metadata)?.['schema-id'];
-  const had = new Set(metadata.schemas.find((s) => s['schema-id'] === snapshotSchemaId)?.fields.map((f) => f.id) ?? []);
-  return fields.slice(count).every((f) => !f.required && !had.has(f.id));
 }
 
 /** A table gaining columns (ADD COLUMN): the changes after it carry them. */
@@ -248,28 +237,7 @@ class BatchDelta {
    * so a column that gave them another value (a default, an identity) stops the table unless it holds no row.
    */
   private addColumns(binding: TableBinding): void {
-    const names = binding.mapping.columns.map((c) => c.name);
-    if (names.length < this.columns.length || this.columns.some((n, i) => names[i] !== n)) {
-      throw new TableShapeChangedError(this.name(), `the stream sends columns (${names.join(', ')}) where the table has (${this.columns.join(', ')})`);
-    }
-    const added = names.slice(this.columns.length);
-    if (added.length === 0) return;
-    if (!this.table.keyed) {
-      throw new TableShapeChangedError(
-        this.name(),
-        `column(s) ${added.map(displayIdent).join(', ')} were added to a table without a key (REPLICA IDENTITY FULL), whose rows are matched by all their columns`,
-      );
-    }
-    const filled = added.filter((c) => binding.filledColumns?.includes(c) === true);
-    const held = this.liveRows();
-    if (filled.length > 0 && held > 0) {
-      throw new TableShapeChangedError(
-        this.name(),
-        `column(s) ${filled.map(displayIdent).join(', ')} were added with a default (or as an identity), which PostgreSQL gives the ${held} row(s) already in the table; ` +
-          'an Iceberg v2 table has no initial default, so they would read null',
-      );
-    }
-    this.columns = names;
+    this.columns = takeOnColumns(this.name(), this.columns, binding, this.table.keyed, () => this.liveRows());
     this.binding = binding;
   }
 

@@ -10,14 +10,14 @@ import type { RelationColumn } from '../cdc/pgoutput';
 import { IcebridgeError, TableShapeChangedError } from '../errors';
 import type { Catalog } from '../iceberg/catalog/catalog';
 import type { TableIdentifier } from '../iceberg/catalog/table-identifier';
-import { type TableMetadata, currentSchema, currentSnapshot } from '../iceberg/spec/table-metadata';
+import { type TableMetadata, currentSchema } from '../iceberg/spec/table-metadata';
 import { describeTable } from '../postgres/introspect';
 import { displayIdent, displayQualified, quoteQualified } from '../postgres/identifiers';
 import { toPostgresError } from '../postgres/postgres-errors';
 import { clientTarget } from '../postgres/connection';
 import { mapTable } from '../postgres/type-mapping';
 import { type SyncTable, openSyncTable } from './apply-changes';
-import { displayType, typeKey } from './evolve-table';
+import { appliedColumns, displayType, typeKey } from './evolve-table';
 
 /**
  * Describes a table for the sync. The table is locked in ACCESS SHARE mode for the few catalog queries, so an
@@ -54,22 +54,6 @@ export async function describeSyncBinding(client: Client, source: TableName): Pr
     if (error instanceof IcebridgeError) throw error;
     throw toPostgresError(error, { operation: `describing ${where}`, target: clientTarget(client) });
   }
-}
-
-/**
- * The columns the table's applied rows have: the current schema's, without the trailing columns a sync added after
- * the table's last data commit (the schema change is committed before the rows that need it; a stop between the
- * two leaves such columns, which the changes still to apply do not carry yet).
- */
-export function appliedColumns(metadata: TableMetadata): string[] {
-  const fields = currentSchema(metadata).fields;
-  const snapshotSchemaId = currentSnapshot(metadata)?.['schema-id'];
-  const snapshotSchema = metadata.schemas.find((s) => s['schema-id'] === snapshotSchemaId);
-  if (snapshotSchema === undefined) return fields.map((f) => f.name);
-  const had = new Set(snapshotSchema.fields.map((f) => f.id));
-  let end = fields.length;
-  while (end > 0 && !had.has(fields[end - 1]!.id) && !fields[end - 1]!.required) end--;
-  return fields.slice(0, end).map((f) => f.name);
 }
 
 /** The binding limited to its first columns when they are exactly `names` (columns the target has not taken on yet). */

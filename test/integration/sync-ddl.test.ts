@@ -183,7 +183,7 @@ describe('sync across ADD COLUMN', () => {
 });
 
 describe('sync across other DDL', () => {
-  const tables = ['dropper', 'retyped', 'renamed', 'moved', 'defaulted', 'twice', 'bystander'];
+  const tables = ['dropper', 'retyped', 'renamed', 'moved', 'defaulted', 'twice', 'identity', 'truncated', 'bystander'];
 
   it('stops each changed table with an error naming table and column, and the others apply', async () => {
     for (const table of tables) {
@@ -207,10 +207,14 @@ describe('sync across other DDL', () => {
         `INSERT INTO twice VALUES (100, 100, 'x', 1)`,
         `ALTER TABLE twice ADD COLUMN a2 int`,
         `INSERT INTO twice VALUES (101, 101, 'y', 2, 3)`,
+        `ALTER TABLE identity REPLICA IDENTITY FULL`,
+        `UPDATE identity SET note = 'full' WHERE id = 1`,
+        `ALTER TABLE truncated DROP COLUMN n`,
+        `TRUNCATE truncated`,
         `INSERT INTO bystander VALUES (100, 100, 'x')`,
         `UPDATE bystander SET note = 'changed' WHERE id <= 5`,
       );
-      return 9;
+      return 11;
     });
     expect(outcomes.get('dropper')).toMatch(
       /^table public\.dropper changed in the source: column note was dropped; the sync cannot carry this change into the Iceberg table, so this table stops \(the others go on\): copy the table again/,
@@ -224,6 +228,8 @@ describe('sync across other DDL', () => {
     expect(outcomes.get('twice')).toMatch(
       /^table public\.twice changed in the source: column\(s\) a1 were added, and it changed again since \(the catalog no longer describes the columns the stream sends\);/,
     );
+    expect(outcomes.get('identity')).toMatch(/^table public\.identity changed in the source: its replica identity changed from \(id\) to \(id, n, note\);/);
+    expect(outcomes.get('truncated')).toMatch(/^table public\.truncated changed in the source: column n was dropped;/);
     expect(outcomes.get('bystander')).toBe('applied');
     await expectSame('bystander');
     // Opened again (a sync starting after the DDL), the retyped column is refused rather than decoded as bigint

@@ -83,7 +83,7 @@ export async function openSyncTable(env: SyncEnvironment, id: TableIdentifier, s
   }
   const columns =
     shape.keyColumns.length === 0
-      ? names.map((_, i) => i)
+      ? shape.rowColumns.map((_, i) => i)
       : shape.keyColumns.map((key) => {
           const at = shape.rowColumns.indexOf(key);
           if (at < 0) throw new ValidationError(`table ${name}: key column ${key} is not in the Iceberg table`);

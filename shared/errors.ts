@@ -63,6 +63,25 @@ export class CommitStateUnknownError extends IcebridgeError {
   }
 }
 
+/**
+ * A table under change capture changed shape in the source in a way the sync cannot follow (a dropped, renamed or
+ * retyped column, a renamed table, a new key): that table stops, the others go on. The message names the table,
+ * what changed and what to do.
+ */
+export class TableShapeChangedError extends IcebridgeError {
+  /** The source table, `schema.name` as displayed. */
+  readonly table: string;
+
+  constructor(table: string, change: string, options: IcebridgeErrorOptions = {}) {
+    super(
+      'TABLE_SHAPE_CHANGED',
+      `table ${table} changed in the source: ${change}; the sync cannot carry this change into the Iceberg table, so this table stops (the others go on): copy the table again (migrate it with --cdc) to resume it`,
+      options,
+    );
+    this.table = table;
+  }
+}
+
 /** Renders any thrown value as a one-line message without stack traces. */
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;

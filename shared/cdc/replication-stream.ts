@@ -4,14 +4,14 @@
  * it may forget. The position reported is only ever what the consumer confirmed (see README.md, "Positions").
  */
 import type { Client } from 'pg';
-import { IcebridgeError, ValidationError } from '../errors';
+import { IcebridgeError, ValidationError, errorMessage } from '../errors';
 import { clientTarget } from '../postgres/connection';
 import { quoteIdent } from '../postgres/identifiers';
 import { toPostgresError } from '../postgres/postgres-errors';
-import { type ChangeEvent, ChangeDecoder, type TableBinding } from './change-decoder';
+import { type ChangeEvent, ChangeDecoder, type TableBinding, type TableName } from './change-decoder';
 import { CopyBothQuery } from './copy-both-query';
 import { type Lsn, formatLsn, maxLsn } from './lsn';
-import { parsePgoutput } from './pgoutput';
+import { type PgoutputMessage, parsePgoutput } from './pgoutput';
 import { checkSlotName } from './replication-setup';
 
 /** Options of `startReplication`. */
@@ -36,6 +36,12 @@ export interface StartReplicationOptions {
   exactBigInt?: boolean;
   /** Hand on logical decoding messages (pg_logical_emit_message); off by default. */
   messages?: boolean;
+  /**
+   * Describes a table again from the catalog (its binding as `bindings` has it, with `shape`). Given, a table whose
+   * shape changes has its changes marked `unusable` instead of failing the stream, and columns added at the end
+   * are taken on (a `relation` event) when the catalog describes exactly the columns the stream sends.
+   */
+  describeAgain?: (table: TableName) => Promise<TableBinding>;
 }
 
 /** Figures of a running stream. */
@@ -131,13 +137,19 @@ class Stream implements ReplicationStream {
   private skipping = false;
   private skipped = 0;
   private statusUpdates = 0;
+  /** CopyData messages that arrived while a table is described again, in order: handled once it is. */
+  private held: Buffer[] | undefined;
 
   constructor(
     client: Client,
     sql: string,
     private readonly options: StartReplicationOptions,
   ) {
-    this.decoder = new ChangeDecoder(options.bindings, { exactBigInt: options.exactBigInt === true, messages: options.messages === true });
+    this.decoder = new ChangeDecoder(options.bindings, {
+      exactBigInt: options.exactBigInt === true,
+      messages: options.messages === true,
+      perTable: options.describeAgain !== undefined,
+    });
     this.batchSize = options.batchSize ?? 1000;
     this.confirmed = options.startLsn;
     this.received = options.startLsn;
@@ -181,7 +193,7 @@ class Stream implements ReplicationStream {
         if (next !== undefined) {
           if (this.paused && this.ready.length < MAX_READY_BATCHES) {
             this.paused = false;
-            this.query.resume();
+            if (this.held === undefined) this.query.resume();
           }
           yield next;
           continue;
@@ -242,6 +254,11 @@ class Stream implements ReplicationStream {
 
   private onMessage(buf: Buffer, start: number, end: number): void {
     if (this.closing || this.failure !== undefined) return;
+    if (this.held !== undefined) {
+      // Order matters: nothing after a Relation being described is handled before it.
+      this.held.push(Buffer.from(buf.subarray(start, end)));
+      return;
+    }
     try {
       const type = buf[start];
       if (type === 0x77) {
@@ -254,17 +271,70 @@ class Stream implements ReplicationStream {
         throw new ValidationError(`replication protocol: unexpected CopyData message ${JSON.stringify(String.fromCharCode(type ?? 0))}`);
       }
     } catch (error) {
-      this.failure =
-        error instanceof IcebridgeError ? error : new ValidationError(`replication stream: ${error instanceof Error ? error.message : String(error)}`);
-      this.notify();
-      // Nothing after a failure may be applied: stop reading and end the exchange.
-      this.query.pause();
-      this.query.sendCopyDone();
+      this.fail(error);
     }
+  }
+
+  private fail(error: unknown): void {
+    if (this.failure !== undefined) return;
+    this.failure =
+      error instanceof IcebridgeError ? error : new ValidationError(`replication stream: ${error instanceof Error ? error.message : String(error)}`);
+    this.notify();
+    // Nothing after a failure may be applied: stop reading and end the exchange.
+    this.query.pause();
+    this.query.sendCopyDone();
   }
 
   private onPgoutput(buf: Buffer, start: number, end: number): void {
     const message = parsePgoutput(buf, start, end);
+    if (message.tag === 'relation' && this.options.describeAgain !== undefined) {
+      const table = this.decoder.needsDescription(message);
+      if (table !== undefined) {
+        this.describeAgain(message, table, this.options.describeAgain);
+        return;
+      }
+    }
+    this.onDecoded(message);
+  }
+
+  /**
+   * Describes a table whose Relation message no longer fits its binding, holding every later message (and the
+   * socket) until the description is in, then goes on in order. The description is asynchronous I/O; the decoder
+   * stays pure.
+   */
+  private describeAgain(message: Extract<PgoutputMessage, { tag: 'relation' }>, table: TableName, describe: (table: TableName) => Promise<TableBinding>): void {
+    this.held = [];
+    this.query.pause();
+    describe(table)
+      .then(
+        (binding) => this.decoder.redescribe(message.relationId, binding),
+        (error: unknown) => this.decoder.redescribe(message.relationId, { error: errorMessage(error) }),
+      )
+      .then(() => {
+        if (this.closing || this.failure !== undefined) return;
+        const held = this.held ?? [];
+        this.held = undefined;
+        try {
+          this.onDecoded(message);
+        } catch (error) {
+          this.fail(error);
+          return;
+        }
+        for (let i = 0; i < held.length; i++) {
+          this.onMessage(held[i]!, 0, held[i]!.length);
+          // Another Relation to describe: it holds the rest, in order, behind it.
+          if (this.held !== undefined) {
+            this.held = held.slice(i + 1).concat(this.held);
+            return;
+          }
+        }
+        this.flushBatch();
+        if (!this.paused && !this.closing) this.query.resume();
+      })
+      .catch((error: unknown) => this.fail(error));
+  }
+
+  private onDecoded(message: PgoutputMessage): void {
     // Relation messages are always decoded, even inside a skipped transaction: later changes refer to them.
     const event = this.decoder.decode(message);
     if (event === undefined) return;

@@ -6,7 +6,7 @@
  * so a batch replayed after a crash between commit and confirmation applies nothing twice.
  */
 import { randomUUID } from 'node:crypto';
-import { ABSENT, type ChangeEvent, type ChangeRow, type RowChange, type TableName, UNCHANGED } from '../cdc/change-decoder';
+import { ABSENT, type ChangeEvent, type ChangeRow, type RowChange, type TableBinding, type TableName, UNCHANGED } from '../cdc/change-decoder';
 import { type Lsn, formatLsn } from '../cdc/lsn';
 import { CommitStateUnknownError, ValidationError } from '../errors';
 import type { Catalog } from '../iceberg/catalog/catalog';
@@ -23,6 +23,7 @@ import { displayQualified } from '../postgres/identifiers';
 import { boundedText } from '../text/bounded-text';
 import { CDC_LSN_PROPERTY } from '../cdc/lsn';
 import { appliedLsn } from './applied-lsn';
+import { addSyncColumns, appliedColumns, takeOnColumns } from './evolve-table';
 import { type IndexedFile, KeyIndex, type RowLocation, buildKeyIndex } from './key-index';
 
 /** What the applier needs of the run's environment. */
@@ -37,6 +38,8 @@ export interface SyncTable {
   /** False for a table without a key (REPLICA IDENTITY FULL): the whole row is the key, repeats allowed. */
   keyed: boolean;
   index: KeyIndex;
+  /** The columns the table's changes carry now: the Iceberg table's, or its first ones while it is ahead of them. */
+  columns: string[];
 }
 
 /** What one applyChanges call did. */
@@ -65,32 +68,42 @@ export interface SyncTableColumns {
 
 /**
  * Opens a table for applying changes: its key index built from the current snapshot. The change rows must have
- * the table's columns in the table's order; anything else is refused here rather than written to the wrong column.
+ * the table's columns in the table's order (or its first ones, when the rest were added by a schema commit whose
+ * rows are not committed yet); anything else is refused here rather than written to the wrong column.
  */
 export async function openSyncTable(env: SyncEnvironment, id: TableIdentifier, source: TableName, shape: SyncTableColumns): Promise<SyncTable> {
   const { metadata } = await env.catalog.loadTable(id);
   const schema = currentSchema(metadata);
   const name = displayQualified(source.schema, source.name);
   const names = schema.fields.map((f) => f.name);
-  if (names.length !== shape.rowColumns.length || names.some((n, i) => n !== shape.rowColumns[i])) {
+  if (shape.rowColumns.length > names.length || shape.rowColumns.some((n, i) => n !== names[i]) || appliedColumns(metadata).length > shape.rowColumns.length) {
     throw new ValidationError(
       `table ${name}: the changes carry columns (${shape.rowColumns.join(', ')}), the Iceberg table has (${names.join(', ')}); applying needs the same columns in the same order`,
     );
   }
   const columns =
     shape.keyColumns.length === 0
-      ? names.map((_, i) => i)
+      ? shape.rowColumns.map((_, i) => i)
       : shape.keyColumns.map((key) => {
-          const at = names.indexOf(key);
+          const at = shape.rowColumns.indexOf(key);
           if (at < 0) throw new ValidationError(`table ${name}: key column ${key} is not in the Iceberg table`);
           return at;
         });
-  return { id, source, keyed: shape.keyColumns.length > 0, index: await buildKeyIndex(env.catalog.io, metadata, columns) };
+  return {
+    id,
+    source,
+    keyed: shape.keyColumns.length > 0,
+    index: await buildKeyIndex(env.catalog.io, metadata, columns),
+    columns: [...shape.rowColumns],
+  };
 }
+
+/** A table gaining columns (ADD COLUMN): the changes after it carry them. */
+type RelationEvent = Extract<ChangeEvent, { kind: 'relation' }>;
 
 interface Transaction {
   endLsn: Lsn;
-  changes: RowChange[];
+  changes: Array<RowChange | RelationEvent>;
 }
 
 /**
@@ -116,12 +129,20 @@ export async function applyChanges(env: SyncEnvironment, table: SyncTable, batch
     for (const change of transaction.changes) await delta.apply(change);
   }
   const lastEnd = transactions[transactions.length - 1]!.endLsn;
-  const rows = delta.rows();
+  // Columns the source gained: the schema takes them on before any row that carries them is written.
+  const evolved = delta.binding === undefined ? metadata : await addSyncColumns(env.catalog, table.id, delta.name(), delta.binding.mapping.schema.fields);
+  const width = currentSchema(evolved).fields.length;
+  // Rows from before the ADD COLUMN have no value for it: null, as Iceberg reads rows written before it.
+  const rows = delta.rows().map((row) => (row.length < width ? [...row, ...new Array<Value>(width - row.length).fill(null)] : row));
   result.truncated = delta.truncated;
   result.rowsDeleted = delta.deletes.length;
   result.rowsAdded = rows.length;
-  if (rows.length === 0 && delta.deletes.length === 0 && !delta.truncated) return result;
-  const committed = await commitDelta(env, table, metadata, lastEnd, rows, delta);
+  if (rows.length === 0 && delta.deletes.length === 0 && !delta.truncated) {
+    table.columns = [...delta.columns];
+    return result;
+  }
+  const committed = await commitDelta(env, table, evolved, lastEnd, rows, delta);
+  table.columns = [...delta.columns];
   result.committed = true;
   result.snapshotId = committed.result.snapshotId;
   // The index follows the table only once the commit is made: a failed commit leaves it as the table is.
@@ -137,16 +158,16 @@ function splitTransactions(
   applied: Lsn | undefined,
 ): { transactions: Transaction[]; through: Lsn | undefined; skipped: number } {
   const transactions: Transaction[] = [];
-  let open: RowChange[] | undefined;
+  let open: Transaction['changes'] | undefined;
   let through: Lsn | undefined;
   let skipped = 0;
   for (const event of batch) {
     if (event.kind === 'begin') {
       if (open) throw new ValidationError('a transaction begins inside another one: the batch is not whole transactions');
       open = [];
-    } else if (event.kind === 'change') {
+    } else if (event.kind === 'change' || event.kind === 'relation') {
       if (!open) throw new ValidationError('a change outside a transaction: the batch is not whole transactions');
-      open.push(event.change);
+      open.push(event.kind === 'change' ? event.change : event);
     } else if (event.kind === 'commit') {
       if (!open) throw new ValidationError('a commit without its begin: the batch is not whole transactions');
       if (applied !== undefined && event.endLsn <= applied) skipped++;
@@ -169,23 +190,33 @@ class BatchDelta {
   readonly deletes: RowLocation[] = [];
   truncated = false;
   private readonly fileRows = new Map<string, Row[]>();
-  private readonly width: number;
+  /** The columns the changes carry at this point of the batch. */
+  columns: string[];
+  /** The table's binding after the last ADD COLUMN of the batch, if any. */
+  binding: TableBinding | undefined;
 
   constructor(
     private readonly env: SyncEnvironment,
     private readonly table: SyncTable,
     private readonly metadata: TableMetadata,
   ) {
-    this.width = currentSchema(metadata).fields.length;
+    this.columns = [...table.columns];
   }
 
   /** Folds one change into the delta; later changes to a key win over earlier ones. */
-  async apply(change: RowChange): Promise<void> {
+  async apply(change: RowChange | RelationEvent): Promise<void> {
+    if ('kind' in change) {
+      if (this.isOurs(change.table)) this.addColumns(change.binding);
+      return;
+    }
     if (change.op === 'truncate') {
+      const unusable = change.unusable?.find((u) => this.isOurs(u.table));
+      if (unusable !== undefined) throw unusable.error;
       if (change.tables.some((t) => this.isOurs(t))) this.truncate();
       return;
     }
     if (!this.isOurs(change.table)) return;
+    if (change.op === 'unusable') throw change.error;
     if (change.op === 'insert') {
       this.add(this.complete(change.after, undefined));
     } else if (change.op === 'delete') {
@@ -199,6 +230,22 @@ class BatchDelta {
   /** Every row to append. */
   rows(): Row[] {
     return [...this.pending.values()].flat();
+  }
+
+  /**
+   * The table gained columns at the end. Rows already in it read null there (Iceberg v2 has no initial default),
+   * so a column that gave them another value (a default, an identity) stops the table unless it holds no row.
+   */
+  private addColumns(binding: TableBinding): void {
+    this.columns = takeOnColumns(this.name(), this.columns, binding, this.table.keyed, () => this.liveRows());
+    this.binding = binding;
+  }
+
+  /** Rows the table holds at this point of the batch. */
+  private liveRows(): number {
+    let taken = 0;
+    for (const count of this.taken.values()) taken += count;
+    return (this.truncated ? 0 : this.table.index.rows - taken) + this.rows().length;
   }
 
   private isOurs(name: TableName): boolean {
@@ -224,7 +271,8 @@ class BatchDelta {
 
   /** The change's row with unchanged TOASTed values taken from the row it replaces. */
   private complete(after: ChangeRow, old: Row | undefined): Row {
-    if (after.length !== this.width) throw new ValidationError(`table ${this.name()}: a change has ${after.length} columns, the table ${this.width}`);
+    if (after.length !== this.columns.length)
+      throw new ValidationError(`table ${this.name()}: a change has ${after.length} columns, the table ${this.columns.length}`);
     return after.map((value, c) => {
       if (value === UNCHANGED) {
         if (!old)
@@ -283,7 +331,8 @@ class BatchDelta {
     return row;
   }
 
-  private name(): string {
+  /** The source table as displayed. */
+  name(): string {
     return displayQualified(this.table.source.schema, this.table.source.name);
   }
 }

@@ -17,6 +17,7 @@ import type { RunEnvironment } from '../run/environment';
 import type { openSyncTable } from './apply-changes';
 import { applyChangesAfterRewrite, maybeCompact } from './auto-compact';
 import { RECONNECT_FAILED, type ReconnectOptions, Reconnector, SqlLink, isConnectionLoss } from './reconnect';
+import { describeSyncBinding } from './sync-binding';
 import { type Member, lowestApplied, openMembers, reopenMember, stopMember, stoppedTables } from './sync-members';
 import { type ApplyRetryOptions, type TableStop, isRetriesExhausted, withApplyRetries } from './table-stop';
 
@@ -154,7 +155,14 @@ async function sessions(state: SyncState, bindings: TableBinding[], options: Syn
     const began = Date.now();
     try {
       replication = await connectReplication(options.sourceUrl);
-      stream = await startReplication(replication, { slotName: options.slot, publications: [options.publication], startLsn: start, bindings });
+      stream = await startReplication(replication, {
+        slotName: options.slot,
+        publications: [options.publication],
+        startLsn: start,
+        bindings,
+        // A Relation message of a table whose shape changed has the table described again (ADD COLUMN).
+        describeAgain: (source) => state.sql.run((client) => describeSyncBinding(client, source)),
+      });
       if (reconnector.recovering) state.notice(`the replication connection is back; streaming from ${formatLsn(start)}`);
       return await loop(state, stream, options, () => reconnector.healthy());
     } catch (error) {

@@ -5,16 +5,16 @@
  */
 import type { TableBinding, TableName } from '../cdc/change-decoder';
 import { type Lsn, formatLsn } from '../cdc/lsn';
-import { IcebridgeError, ValidationError, errorMessage } from '../errors';
+import { IcebridgeError, TableShapeChangedError, ValidationError, errorMessage } from '../errors';
 import type { Catalog } from '../iceberg/catalog/catalog';
 import type { TableIdentifier } from '../iceberg/catalog/table-identifier';
-import { describeTable } from '../postgres/introspect';
 import { displayQualified } from '../postgres/identifiers';
-import { mapTable } from '../postgres/type-mapping';
 import type { RunEnvironment } from '../run/environment';
 import { appliedLsn } from './applied-lsn';
 import { type SyncTable, type SyncTableColumns, openSyncTable } from './apply-changes';
+import { appliedColumns } from './evolve-table';
 import type { SqlLink } from './reconnect';
+import { bindingFor, checkHeldTypes, describeSyncBinding } from './sync-binding';
 import { type ApplyRetryOptions, type TableStop, isRetriesExhausted, readTableStop, recordTableStop, withApplyRetries } from './table-stop';
 import { tableList } from './table-selection';
 
@@ -70,19 +70,28 @@ export async function openMembers(
   if (missing.length > 0) throw new ValidationError(`not in publication ${options.publication}: ${tableList(missing)}`);
   const bindings: TableBinding[] = [];
   const members: Member[] = [];
+  /** Tables whose held column types the copy no longer maps to: stopped below, the others go on. */
+  const retyped = new Map<Member, string>();
   for (const source of published) {
-    const described = await sql.run((client) => describeTable(client, source.schema, source.name));
-    const binding = { table: described, mapping: mapTable(described) };
-    bindings.push(binding);
     const id = { namespace: [options.namespace ?? source.schema], name: source.name };
     const name = displayQualified(source.schema, source.name);
     const { metadata } = await env.catalog.loadTable(id);
     const applied = appliedLsn(metadata);
     if (applied === undefined) throw new ValidationError(`table ${name} records no change capture position: was it migrated with --cdc?`);
+    // As of the columns the table has applied: a column the source gained since is taken on when the stream reaches it.
+    const binding = bindingFor(await sql.run((client) => describeSyncBinding(client, source)), appliedColumns(metadata));
+    bindings.push(binding);
     const shape = { keyColumns: binding.table.key.columns, rowColumns: binding.mapping.schema.fields.map((f) => f.name) };
     const stop = readTableStop(metadata, options.slot);
     const inSync = selected.some((s) => s.schema === source.schema && s.name === source.name);
-    members.push({ name, id, source, shape, table: undefined, applied, changes: 0, stop, started: inSync && stop === undefined });
+    const member: Member = { name, id, source, shape, table: undefined, applied, changes: 0, stop, started: inSync && stop === undefined };
+    members.push(member);
+    try {
+      checkHeldTypes(binding, metadata, source);
+    } catch (error) {
+      if (!(error instanceof TableShapeChangedError)) throw error;
+      retyped.set(member, error.message);
+    }
   }
   const leftOut = members.filter((m) => m.stop === undefined && !m.started);
   if (leftOut.length > 0 && options.force !== true) {
@@ -96,6 +105,11 @@ export async function openMembers(
   }
   for (const member of members) {
     if (member.stop !== undefined) continue;
+    const problem = retyped.get(member);
+    if (problem !== undefined) {
+      await stopMember(env.catalog, options.slot, member, problem, options.notice);
+      continue;
+    }
     try {
       await withApplyRetries(
         () => reopenMember(env.catalog, member, options.openTable),

@@ -4,6 +4,7 @@
  * table's metadata is kept for a short time (default 1 s) rather than read per call: a read on Iceberg sees
  * commits at most that much later.
  */
+import { ValidationError } from '../errors';
 import type { Catalog } from '../iceberg/catalog/catalog';
 import type { TableIdentifier } from '../iceberg/catalog/table-identifier';
 import { type Expression, ALWAYS_TRUE, and, bindByName } from '../iceberg/spec/expressions';
@@ -36,7 +37,12 @@ export class IcebergSide {
     const plan = await planScan(this.catalog.io, metadata, { columns: names, filter: filters.length === 0 ? ALWAYS_TRUE : and(...filters) });
     const rows: Row[] = [];
     for await (const batch of readScan(this.catalog.io, plan)) for (const row of batch) rows.push(row);
-    rows.sort((a, b) => compareKeys(this.shape.key.map((i) => a[i] ?? null), this.shape.key.map((i) => b[i] ?? null)));
+    rows.sort((a, b) =>
+      compareKeys(
+        this.shape.key.map((i) => a[i] ?? null),
+        this.shape.key.map((i) => b[i] ?? null),
+      ),
+    );
     return rows.slice(0, limit).map((row) => toRecord(this.shape, row));
   }
 
@@ -74,5 +80,5 @@ function compareValues(a: Value, b: Value): number {
   if (typeof a === 'string' && typeof b === 'string') return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
   if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b);
   if (a instanceof Uint8Array && b instanceof Uint8Array) return Buffer.compare(a, b);
-  return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
+  throw new ValidationError('a key of a nested type cannot be ordered: the router serves tables keyed by scalar columns');
 }

@@ -4,9 +4,11 @@
  * column's type); identifiers come from pg_catalog and are quoted. Every session runs under the text-output
  * settings, so the text a value is sent as means the same thing to the server whatever its defaults.
  */
-import type { Pool, PoolClient, QueryArrayConfig } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { ValidationError } from '../errors';
 import type { Row, Value } from '../iceberg/spec/values';
+import { CopyBinaryParser } from '../postgres/copy-binary-parser';
+import { CopyOutQuery } from '../postgres/copy-out-query';
 import { TEXT_OUTPUT_SETTINGS } from '../postgres/session-settings';
 import { type RecordRow, type TableShape, columnSql, columnType, parameterText, toRecord } from './table-shape';
 
@@ -14,17 +16,17 @@ import { type RecordRow, type TableShape, columnSql, columnType, parameterText, 
 export type Conditions = ReadonlyArray<{ index: number; value: Value }>;
 
 /**
- * Runs `work` in a transaction of a pooled session with the text-output settings set for that transaction only,
- * so an application's own pool keeps its session settings.
+ * Runs `work` in a transaction of a pooled session with the text-output settings (and `values`, as the settings
+ * `icebridge.router_<i>`) set for that transaction only, so an application's own pool keeps its session settings.
  */
-export async function inSession<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+export async function inSession<T>(pool: Pool, work: (client: PoolClient) => Promise<T>, values: readonly string[] = []): Promise<T> {
   const client = await pool.connect();
   let broken: unknown;
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_catalog.set_config(s.name, s.value, true) FROM unnest($1::text[], $2::text[]) AS s(name, value)', [
-      TEXT_OUTPUT_SETTINGS.map(([name]) => name),
-      TEXT_OUTPUT_SETTINGS.map(([, value]) => value),
+      [...TEXT_OUTPUT_SETTINGS.map(([name]) => name), ...values.map((_, i) => `icebridge.router_${i}`)],
+      [...TEXT_OUTPUT_SETTINGS.map(([, value]) => value), ...values],
     ]);
     const result = await work(client);
     await client.query('COMMIT');
@@ -38,35 +40,66 @@ export async function inSession<T>(pool: Pool, work: (client: PoolClient) => Pro
   }
 }
 
-/** Raw result buffers: the copy's decoders read PostgreSQL's binary send form. */
-const RAW = { getTypeParser: () => (value: unknown) => value };
-
-/** Rows matching every condition (at most `limit`), in key order. */
+/**
+ * Rows matching every condition (at most `limit`), in key order. The rows come through `COPY … (FORMAT binary)`
+ * and the copy's own parser and decoders (the driver cannot return binary results); COPY takes no parameters, so
+ * the values travel as transaction-local settings set by a parameterised call and are read back, cast to each
+ * column's type, inside the statement.
+ */
 export async function selectRows(pool: Pool, shape: TableShape, conditions: Conditions, limit: number): Promise<RecordRow[]> {
-  const params: (string | null)[] = [];
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new ValidationError(`limit must be a positive integer, got ${limit}`);
+  const values: string[] = [];
   const where = conditions.map(({ index, value }) => {
-    if (value === null) return `${columnSql(shape, index)} IS NULL`;
-    params.push(parameterText(shape, index, value));
-    return `${columnSql(shape, index)} = $${params.length}::${columnType(shape, index)}`;
+    const text = value === null ? null : parameterText(shape, index, value);
+    if (text === null) return `${columnSql(shape, index)} IS NULL`;
+    if (text.includes('\u0000')) throw new ValidationError(`table ${shape.name}: a lookup value cannot contain a NUL character`);
+    values.push(text);
+    return `${columnSql(shape, index)} = pg_catalog.current_setting('icebridge.router_${values.length - 1}')::${columnType(shape, index)}`;
   });
-  params.push(String(limit));
-  const text =
-    `SELECT ${shape.mapping.columns.map((c) => c.selectSql).join(', ')} FROM ${shape.sql}` +
+  // The limit is an integer checked above, not caller text: it may be written into the statement.
+  const sql =
+    `COPY (SELECT ${shape.mapping.columns.map((c) => c.selectSql).join(', ')} FROM ${shape.sql}` +
     (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
-    ` ORDER BY ${shape.key.map((i) => keyOrderSql(shape, i)).join(', ')} LIMIT $${params.length}::bigint`;
-  const query: QueryArrayConfig & { binary: boolean } = { text, values: params, binary: true, types: RAW, rowMode: 'array' };
-  const result = await inSession(pool, (client) => client.query<Array<Buffer | null>>(query));
-  return result.rows.map((raw) => toRecord(shape, decodeRow(shape, raw)));
+    ` ORDER BY ${shape.key.map((i) => keyOrderSql(shape, i)).join(', ')} LIMIT ${limit}) TO STDOUT (FORMAT binary)`;
+  const rows: Row[] = [];
+  await inSession(pool, (client) => copyRows(client, shape, sql, rows), values);
+  return rows.map((row) => toRecord(shape, row));
+}
+
+function copyRows(client: PoolClient, shape: TableShape, sql: string, rows: Row[]): Promise<void> {
+  const parser = new CopyBinaryParser(shape.decoders, shape.key);
+  return new Promise((resolve, reject) => {
+    let failure: unknown;
+    const copy = new CopyOutQuery(sql, {
+      data: (buf, start, end) => {
+        if (failure !== undefined) return;
+        try {
+          parser.push(buf, rows, start, end);
+        } catch (error) {
+          failure = error;
+        }
+      },
+      end: () => {
+        if (failure === undefined) {
+          try {
+            parser.finish();
+          } catch (error) {
+            failure = error;
+          }
+        }
+        if (failure === undefined) resolve();
+        else reject(failure instanceof Error ? failure : new Error('the COPY of the lookup could not be read'));
+      },
+      error: (error) => reject(error),
+    });
+    void client.query(copy);
+  });
 }
 
 /** Text keys in code-point order ("C"), as the Iceberg side sorts them, so a limit cuts both sides alike. */
 function keyOrderSql(shape: TableShape, index: number): string {
   const column = shape.mapping.columns[index]!;
   return column.decode.kind === 'text' ? `(${columnSql(shape, index)})::text COLLATE "C"` : columnSql(shape, index);
-}
-
-function decodeRow(shape: TableShape, raw: Array<Buffer | null>): Row {
-  return raw.map((bytes, i) => (bytes === null ? null : shape.decoders[i]!(bytes, 0, bytes.length)));
 }
 
 /** Inserts the row, or updates every other column of the row with its key. */

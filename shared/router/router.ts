@@ -86,7 +86,10 @@ export interface TableRepository {
   findById(key: Value | readonly Value[], options?: ReadOptions): Promise<RecordRow | undefined>;
   /** Rows whose columns equal the given values (null: IS NULL), in key order, at most `limit` (default 100). */
   find(where: RecordRow, options?: ReadOptions & { limit?: number }): Promise<RecordRow[]>;
-  /** Inserts the row or updates the row with its key, on the primary. */
+  /**
+   * Inserts the row, or updates the row with its key, on the primary. Columns left out take their defaults in a
+   * new row and keep their values in an existing one; a NOT NULL column without a default must be given.
+   */
   save(row: RecordRow): Promise<void>;
   /** Deletes the row with the key on the primary; true when there was one. */
   delete(key: Value | readonly Value[]): Promise<boolean>;
@@ -108,17 +111,18 @@ export const MAX_FIND_LIMIT = 10_000;
 export function createRouter(options: RouterOptions): Router {
   const ownPool = 'url' in options.postgres;
   const pool = 'url' in options.postgres ? new Pool({ connectionString: options.postgres.url, max: options.postgres.max ?? 10 }) : options.postgres.pool;
-  const catalog =
-    typeof options.warehouse === 'string' ? new HadoopCatalog(new ResolvingFileIO(options.storage ?? {}), options.warehouse) : options.warehouse;
+  const catalog = typeof options.warehouse === 'string' ? new HadoopCatalog(new ResolvingFileIO(options.storage ?? {}), options.warehouse) : options.warehouse;
   const evaluator = options.flags instanceof FlagEvaluator ? options.flags : new FlagEvaluator(options.flags);
   const stats: RouterStats = { reads: { postgres: 0, iceberg: 0 }, validatedReads: 0, differences: 0, secondaryFailures: 0, writes: 0 };
-  const onDifference = options.onDifference ?? ((d) => console.warn(`icebridge router: ${d.table} ${d.operation} differs between PostgreSQL and Iceberg (${describe(d)})`));
+  const onDifference =
+    options.onDifference ?? ((d) => console.warn(`icebridge router: ${d.table} ${d.operation} differs between PostgreSQL and Iceberg (${describe(d)})`));
   const onSecondaryError = options.onSecondaryError ?? ((f) => console.warn(`icebridge router: ${f.table}: the ${f.side} read failed: ${f.error}`));
   const tables = new Map<string, Promise<TableRepository>>();
 
   const open = async (name: string): Promise<TableRepository> => {
     const [schema, table, extra] = name.split('.');
-    if (schema === undefined || table === undefined || extra !== undefined) throw new ValidationError(`name a table as schema.table, found ${JSON.stringify(name)}`);
+    if (schema === undefined || table === undefined || extra !== undefined)
+      throw new ValidationError(`name a table as schema.table, found ${JSON.stringify(name)}`);
     const client = await pool.connect();
     let shape: TableShape;
     try {
@@ -221,8 +225,15 @@ export function createRouter(options: RouterOptions): Router {
 }
 
 /** The differences between two answers, by key; undefined when they agree. */
-function compare(shape: TableShape, primary: RecordRow[], secondary: RecordRow[]): Omit<ReadDifference, 'table' | 'operation' | 'lookup' | 'primary'> | undefined {
-  const keyed = (rows: RecordRow[]) => new Map(rows.map((row) => [JSON.stringify(keyNames(shape).map((k) => row[k] === undefined ? null : renderKey(shape, k, row[k]!))), comparableRow(shape, row)]));
+function compare(
+  shape: TableShape,
+  primary: RecordRow[],
+  secondary: RecordRow[],
+): Omit<ReadDifference, 'table' | 'operation' | 'lookup' | 'primary'> | undefined {
+  const keyed = (rows: RecordRow[]) =>
+    new Map(
+      rows.map((row) => [JSON.stringify(keyNames(shape).map((k) => (row[k] === undefined ? null : renderKey(shape, k, row[k]!)))), comparableRow(shape, row)]),
+    );
   const a = keyed(primary);
   const b = keyed(secondary);
   let onlyPrimary = 0;

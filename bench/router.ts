@@ -1,0 +1,102 @@
+/**
+ * The routing library's read and write latency: `findById` on PostgreSQL and on Iceberg (p50 and p99 over random
+ * keys of the benchmark's `orders` table), the overhead of a validated read (both sides read and compared), and
+ * `save` to PostgreSQL. The Iceberg table is the one `migrate` writes (files of up to 128 MiB, pruned by the key's
+ * column bounds), read on local disk.
+ *
+ *   npm run bench -- --router [--rows 2000000] [--lookups 300]
+ */
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { runMigration } from '../cli/support/run-migration';
+import { ICEBRIDGE_FLAGS, switchFlag } from '../shared/flags/feature-flag';
+import { FlagEvaluator } from '../shared/flags/flag-evaluator';
+import { LocalFlagStore } from '../shared/flags/local-flag-store';
+import { createRouter } from '../shared/router/router';
+import { ORDERS, createOrdersTable, startBenchPostgres } from './lib/migrate-postgres';
+
+function flag(name: string, fallback: number): number {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 ? Number(process.argv[at + 1]) : fallback;
+}
+
+const ROWS = flag('rows', 2_000_000);
+const LOOKUPS = flag('lookups', 300);
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'icebridge-bench-router-'));
+  // The embedded PostgreSQL runs as its own user, which must be able to enter the folder.
+  await chmod(dir, 0o755);
+  const pg = await startBenchPostgres(dir);
+  try {
+    const client = await pg.connect();
+    await createOrdersTable(client, ROWS);
+    await client.end();
+    const warehouse = path.join(dir, 'warehouse');
+    const report = await runMigration({
+      input: { sourceSchema: ORDERS.schema, namespace: ORDERS.schema, concurrency: 2, tables: [ORDERS.table], verify: 'none' },
+      sourceUrl: pg.url,
+      warehouse,
+      stateDir: path.join(dir, 'state'),
+    });
+    if (report.runtimeStatus !== 'Completed') throw new Error(`migration failed: ${report.lastError ?? ''}`);
+    const flags = async (names: string[]): Promise<FlagEvaluator> => {
+      const store = new LocalFlagStore(path.join(await mkdtemp(path.join(dir, 'flags-')), 'flags.json'));
+      for (const name of names) await store.put(switchFlag(name, true), undefined, 'absent');
+      return new FlagEvaluator(store);
+    };
+    const keys = Array.from({ length: LOOKUPS }, (_, i) => BigInt(1 + ((i * 7_919_993) % ROWS)));
+    const table = `${ORDERS.schema}.${ORDERS.table}`;
+    const timeReads = async (names: string[]): Promise<number[]> => {
+      const router = createRouter({ postgres: { url: pg.url, max: 2 }, warehouse, flags: await flags(names) });
+      try {
+        const repository = await router.table(table);
+        for (const key of keys.slice(0, 10)) await repository.findById(key); // warm-up: code, metadata, pool
+        const times: number[] = [];
+        for (const key of keys) {
+          const started = performance.now();
+          if ((await repository.findById(key)) === undefined) throw new Error(`key ${key} not found`);
+          times.push(performance.now() - started);
+        }
+        return times;
+      } finally {
+        await router.close();
+      }
+    };
+    const line = (what: string, times: number[]): void =>
+      console.log(`${what.padEnd(38)} p50 ${percentile(times, 50).toFixed(2).padStart(8)} ms   p99 ${percentile(times, 99).toFixed(2).padStart(8)} ms`);
+    console.log(`router, ${ROWS.toLocaleString('en')} rows of ${table}, ${LOOKUPS} lookups of random keys`);
+    line('findById on PostgreSQL', await timeReads([]));
+    line('findById on Iceberg', await timeReads([ICEBRIDGE_FLAGS.useIcebergStorage]));
+    line('findById validated (PostgreSQL primary)', await timeReads([ICEBRIDGE_FLAGS.validateDualWrites]));
+    const writer = createRouter({ postgres: { url: pg.url, max: 2 }, warehouse, flags: await flags([]) });
+    try {
+      const repository = await writer.table(table);
+      const rows = await Promise.all(keys.slice(0, 50).map((key) => repository.findById(key)));
+      const times: number[] = [];
+      for (const row of rows) {
+        const started = performance.now();
+        await repository.save({ ...row!, note: 'saved by the router benchmark' });
+        times.push(performance.now() - started);
+      }
+      line('save to PostgreSQL (PostgreSQL primary)', times);
+    } finally {
+      await writer.close();
+    }
+  } finally {
+    await pg.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

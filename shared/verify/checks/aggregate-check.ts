@@ -114,7 +114,9 @@ export async function sourceFigures(
       case 'none':
         break;
     }
-    if (summable(c.type)) out.sum = figure(i, 'sum', `trim_scale(sum(${v})::numeric)::text`);
+    // PostgreSQL has no sum(oid): an oid (0..2^32-1) sums exactly as int8.
+    const addend = c.plan.kind === 'oid' ? `(${v})::int8` : v;
+    if (summable(c.type)) out.sum = figure(i, 'sum', `trim_scale(sum(${addend})::numeric)::text`);
     // Grouped by the text's bytes: a column's own (perhaps case-insensitive) collation must not merge groups.
     const common = c.type === 'string' ? options.grouped.get(c.name) : undefined;
     const groups = common?.map((value, k) => {

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { demoCommand } from './commands/demo';
 import { migrateCommand } from './commands/migrate';
+import { restoreCommand } from './commands/restore';
 import { schemaCommand } from './commands/schema';
 import { serveCommand } from './commands/serve';
 import { stateCommand } from './commands/state';
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   schema: (argv) => schemaCommand(argv),
   state: (argv) => stateCommand(argv),
   sync: (argv) => syncCommand(argv),
+  restore: (argv) => restoreCommand(argv),
 };
 
 const HELP = `usage: icebridge <command> [options]
@@ -30,6 +32,7 @@ commands:
   schema    snapshot the mapped schemas of a database, or diff databases, warehouses and snapshots
   state     list the runs kept in a state directory, or prune finished ones
   sync      apply a migrate --cdc run's changes to its tables (--until-caught-up), or --drop its slot
+  restore   restore PostgreSQL tables as of an Iceberg snapshot, into new tables or in place, verified
   help      show a command's options: icebridge help <command>
 
 options:

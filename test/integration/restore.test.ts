@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { restoreCommand } from '../../cli/commands/restore';
 import { runMigration } from '../../cli/support/run-migration';
 import { HadoopCatalog } from '../../shared/iceberg/catalog/hadoop-catalog';
 import { LocalFileIO } from '../../shared/iceberg/io';
@@ -233,5 +234,41 @@ describe('what cannot be restored', () => {
     ).rejects.toThrow(/cannot restore public\.widened exactly: n was int in the snapshot, while bigint maps to long now/);
     const { rows } = await client.query("SELECT 1 FROM pg_class WHERE relname = 'widened_restored'");
     expect(rows).toEqual([]);
+  });
+});
+
+describe('icebridge restore', () => {
+  function output(): { write(text: string): boolean; text: string } {
+    const o = { text: '', write: (t: string) => ((o.text += t), true) };
+    return o;
+  }
+  const cli = async (args: string[]) => {
+    const out = output();
+    const err = output();
+    const code = await restoreCommand(['--warehouse', warehouse, '--source', url, ...args], out, err, {});
+    return { code, out: out.text, err: err.text };
+  };
+
+  it('restores as of an ISO time into a new table and prints rows and verification, exit 0', async () => {
+    const at = new Date(first.get('language')!['timestamp-ms']).toISOString();
+    const run = await cli(['--table', 'language', '--as-of', at, '--into', 'language_cli']);
+    expect(run.err).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.out).toContain(`restored public.language as of snapshot ${first.get('language')!['snapshot-id']}`);
+    expect(run.out).toMatch(/: 6 rows into public\.language_cli in 1 transaction\n {2}verification \(full\): exact, 6 rows compared/);
+    expect(await rowTexts('public', 'language_cli')).toEqual(before.get('language'));
+  });
+
+  it('a time before the first snapshot fails with exit 1, naming the earliest', async () => {
+    const run = await cli(['--table', 'language', '--as-of', '2001-01-01T00:00:00Z', '--into', 'language_early']);
+    expect(run.code).toBe(1);
+    expect(run.err).toContain(`has no snapshot as of 2001-01-01T00:00:00.000Z: the earliest available is ${first.get('language')!['snapshot-id']}`);
+  });
+
+  it('usage errors exit 2', async () => {
+    expect((await cli(['--table', 'language', '--as-of', 'yesterday', '--into', 'x'])).code).toBe(2);
+    expect((await cli(['--table', 'language', '--as-of', '1', '--into', 'x', '--replace'])).code).toBe(2);
+    expect((await cli(['--tables', 'language', '--as-of', '1', '--into', 'x'])).code).toBe(2);
+    expect((await cli(['--table', 'no_such_table', '--as-of', '1', '--into', 'x'])).code).toBe(2);
   });
 });

@@ -7,6 +7,7 @@ import { migrateCommand } from './commands/migrate';
 import { restoreCommand } from './commands/restore';
 import { schemaCommand } from './commands/schema';
 import { serveCommand } from './commands/serve';
+import { snapshotCommand } from './commands/snapshot';
 import { stateCommand } from './commands/state';
 import { syncCommand } from './commands/sync';
 import { verifyCommand } from './commands/verify';
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   state: (argv) => stateCommand(argv),
   sync: (argv) => syncCommand(argv),
   restore: (argv) => restoreCommand(argv),
+  snapshot: (argv) => snapshotCommand(argv),
 };
 
 const HELP = `usage: icebridge <command> [options]
@@ -33,6 +35,7 @@ commands:
   state     list the runs kept in a state directory, or prune finished ones
   sync      apply a migrate --cdc run's changes to its tables (--until-caught-up), or --drop its slot
   restore   restore PostgreSQL tables as of an Iceberg snapshot, into new tables or in place, verified
+  snapshot  roll an Iceberg table back to an earlier snapshot (snapshot rollback), audited
   help      show a command's options: icebridge help <command>
 
 options:

@@ -13,6 +13,7 @@ import './activities/sync-activities';
 import './http/migrations';
 import './http/verifications';
 import './http/syncs';
+import './http/tables';
 
 // Settings are checked as the app loads, so a missing or wrong one (the task hub, a warehouse Azure cannot keep)
 // stops the Functions host at start-up with the setting's name, not at the first request.

@@ -27,6 +27,12 @@ const EDGE_SQL = path.resolve(__dirname, '../postgres/fixtures/edge-cases.sql');
 const EDGE = 'edge "cases"';
 const ORDER = { schema: EDGE, name: 'Order' };
 const PAGILA = ['actor', 'language', 'film', 'film_actor'];
+/** Tables of the shapes a restore treats apart: partitioned, an inheritance parent, an identity column. */
+const SHAPES = [
+  { schema: 'public', name: 'payment', namespace: 'public' },
+  { schema: EDGE, name: 'parent_inh', namespace: 'edge' },
+  { schema: 'public', name: 'ticket', namespace: 'public' },
+];
 
 let pg: PostgresInstance;
 let dir: string;
@@ -68,9 +74,12 @@ beforeAll(async () => {
   warehouse = path.join(dir, 'warehouse');
   env = { connectSource: () => connectPostgres(url), catalog: new HadoopCatalog(new LocalFileIO(), warehouse) };
 
-  await migrate(EDGE, ['Order'], 'edge');
-  await migrate('public', PAGILA, 'public');
+  await client.query('CREATE TABLE public.ticket (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, note text)');
+  await client.query("INSERT INTO public.ticket (note) SELECT 'n' || g FROM generate_series(1, 30) g");
+  await migrate(EDGE, ['Order', 'parent_inh'], 'edge');
+  await migrate('public', [...PAGILA, 'payment', 'ticket'], 'public');
   before.set('Order', await rowTexts(EDGE, 'Order'));
+  for (const t of SHAPES) before.set(t.name, await rowTexts(t.schema, t.name));
   for (const t of PAGILA) before.set(t, await rowTexts('public', t));
   // Snapshot 2: every kind of change since snapshot 1.
   await client.query(`UPDATE ${quoteQualified(EDGE, 'Order')} SET f8 = 42.5, jb = '{"changed": true}', ta = '{changed}' WHERE "select" = 2`);
@@ -79,9 +88,15 @@ beforeAll(async () => {
   await client.query(`DELETE FROM film_actor WHERE film_id = 1`);
   await client.query(`UPDATE film SET title = title || ' (changed)', rental_rate = 9.99 WHERE film_id <= 10`);
   await client.query(`UPDATE actor SET last_name = 'CHANGED' WHERE actor_id = 1`);
-  await migrate(EDGE, ['Order'], 'edge');
-  await migrate('public', PAGILA, 'public');
-  for (const [namespace, name] of [['edge', 'Order'], ...PAGILA.map((t) => ['public', t])] as Array<[string, string]>) {
+  await client.query(`UPDATE payment SET amount = amount + 1 WHERE payment_id % 100 = 0`);
+  await client.query(`DELETE FROM payment WHERE payment_id % 777 = 0`);
+  await client.query(`UPDATE ${quoteQualified(EDGE, 'parent_inh')} SET v = 'changed'`);
+  await client.query(`DELETE FROM public.ticket WHERE id > 25`);
+  await migrate(EDGE, ['Order', 'parent_inh'], 'edge');
+  await migrate('public', [...PAGILA, 'payment', 'ticket'], 'public');
+  for (const [namespace, name] of [['edge', 'Order'], ...PAGILA.map((t) => ['public', t]), ...SHAPES.map((t) => [t.namespace, t.name])] as Array<
+    [string, string]
+  >) {
     const table = await env.catalog.loadTable({ namespace: [namespace], name });
     const ancestors = ancestorsOf(table.metadata, table.metadata['current-snapshot-id']);
     expect(ancestors.length).toBe(2);
@@ -179,6 +194,48 @@ describe('restore in place', () => {
     expect(await rowTexts('public', 'film_actor')).toEqual(current);
     const { rows } = await client.query("SELECT 1 FROM pg_class WHERE relname = 'film_actor_icebridge_backup_20261206073100'");
     expect(rows).toEqual([]);
+  });
+});
+
+describe('tables of other shapes', () => {
+  it('replaces a partitioned table through its parent, every leaf emptied and loaded in one transaction', async () => {
+    const current = await rowTexts('public', 'payment');
+    const result = await restoreTable(env, {
+      table: { schema: 'public', name: 'payment' },
+      asOf: { snapshotId: first.get('payment')!['snapshot-id'] },
+      mode: { replace: true },
+      now: () => new Date('2026-12-06T07:40:00Z'),
+    });
+    expect(result.ok).toBe(true);
+    expect(await rowTexts('public', 'payment')).toEqual(before.get('payment'));
+    expect(await rowTexts('public', 'payment_icebridge_backup_20261206074000')).toEqual(current);
+  });
+
+  it("replaces an inheritance parent's own rows and leaves its child's alone", async () => {
+    const child = await rowTexts(EDGE, 'child_inh');
+    const result = await restoreTable(env, {
+      table: { schema: EDGE, name: 'parent_inh' },
+      target: { namespace: ['edge'], name: 'parent_inh' },
+      asOf: { snapshotId: first.get('parent_inh')!['snapshot-id'] },
+      mode: { replace: true },
+    });
+    expect(result.ok).toBe(true);
+    expect(result.rows).toBe('1');
+    const { rows } = await client.query<{ t: string }>(`SELECT (r.*)::text AS t FROM ONLY ${quoteQualified(EDGE, 'parent_inh')} r`);
+    expect(rows.map((r) => r.t)).toEqual(['(1,parent)']);
+    expect(await rowTexts(EDGE, 'child_inh')).toEqual(child);
+  });
+
+  it('gives a new table its own identity sequence, past the restored values', async () => {
+    const result = await restoreTable(env, {
+      table: { schema: 'public', name: 'ticket' },
+      asOf: { snapshotId: first.get('ticket')!['snapshot-id'] },
+      mode: { into: 'ticket_restored' },
+    });
+    expect(result.ok).toBe(true);
+    expect(await rowTexts('public', 'ticket_restored')).toEqual(before.get('ticket'));
+    const { rows } = await client.query<{ id: number }>("INSERT INTO public.ticket_restored (note) VALUES ('next') RETURNING id");
+    expect(rows[0]!.id).toBe(31);
   });
 });
 

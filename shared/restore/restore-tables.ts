@@ -8,7 +8,9 @@ import { displayQualified } from '../postgres/identifiers';
 import { describeTables } from '../postgres/introspect';
 import { orderByForeignKeys } from '../migrate/table-order';
 import { type RunEnvironment, withSource } from '../run/environment';
+import { boundedText } from '../text/bounded-text';
 import { type RestoreTableRequest, type RestoreTableResult, restoreTable } from './restore-table';
+import { type RestoreTableInput, type RestoreTableSummary, asOfFromJson } from './restore-run';
 import type { AsOf } from './snapshot-choice';
 
 /** Several tables to restore. */
@@ -42,14 +44,47 @@ export interface RestoreTablesResult {
   ok: boolean;
 }
 
-/** Restores tables one by one in foreign-key order, stopping at the first that fails or differs. */
-export async function restoreTables(env: RunEnvironment, request: RestoreTablesRequest): Promise<RestoreTablesResult> {
-  const described = await withSource(env, (client) => describeTables(client, request.schema, request.tables));
-  const { order } = orderByForeignKeys(
+/** The tables of `schema` (all, or `tables`), referenced tables first; unknown names are a TableNotFoundError. */
+export async function restoreOrder(env: RunEnvironment, schema: string, tables?: string[]): Promise<string[]> {
+  const described = await withSource(env, (client) => describeTables(client, schema, tables));
+  return orderByForeignKeys(
     described.map((t) => t.name),
     described.flatMap((t) => t.foreignKeys.filter((fk) => fk.referencedTable.schema === t.schema).map((fk) => ({ from: t.name, to: fk.referencedTable.name }))),
-  );
-  const schema = described[0]?.schema ?? request.schema;
+  ).order;
+}
+
+/** Restores one table and answers its figures (what the restoreTable activity returns). */
+export async function restoreTableSummary(env: RunEnvironment, input: RestoreTableInput): Promise<RestoreTableSummary> {
+  const result = await restoreTable(env, {
+    table: { schema: input.schema, name: input.table },
+    target: { namespace: [input.namespace], name: input.table },
+    asOf: asOfFromJson(input.asOf),
+    mode: input.mode,
+    ...(input.batchRows === undefined ? {} : { batchRows: input.batchRows }),
+  });
+  const v = result.verification;
+  return {
+    table: result.table,
+    restoredInto: result.restoredInto,
+    snapshotId: result.snapshotId,
+    snapshotTime: result.snapshotTime,
+    rows: result.rows,
+    transactions: result.transactions,
+    ...(result.backupTable === undefined ? {} : { backupTable: result.backupTable }),
+    verification: {
+      status: v.status,
+      ...(v.counts === undefined ? {} : { countsOk: v.counts.ok }),
+      ...(v.rows === undefined ? {} : { differingRows: v.rows.differing }),
+      ...(v.error === undefined ? {} : { error: boundedText(v.error) }),
+    },
+    ok: result.ok,
+  };
+}
+
+/** Restores tables one by one in foreign-key order, stopping at the first that fails or differs. */
+export async function restoreTables(env: RunEnvironment, request: RestoreTablesRequest): Promise<RestoreTablesResult> {
+  const order = await restoreOrder(env, request.schema, request.tables);
+  const schema = request.schema;
   const namespace = request.namespace ?? schema;
   const result: RestoreTablesResult = { order: order.map((n) => displayQualified(schema, n)), restored: [], notAttempted: [], ok: true };
   for (const [i, name] of order.entries()) {

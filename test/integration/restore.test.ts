@@ -11,6 +11,8 @@ import * as path from 'node:path';
 import type { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { restoreCommand } from '../../cli/commands/restore';
+import { LocalHost, silentHostLog } from '../../cli/local-host';
+import { appHostJson, loadFunctionModules } from '../../cli/support/local-run';
 import { runMigration } from '../../cli/support/run-migration';
 import { HadoopCatalog } from '../../shared/iceberg/catalog/hadoop-catalog';
 import { LocalFileIO } from '../../shared/iceberg/io';
@@ -20,6 +22,7 @@ import { connectPostgres } from '../../shared/postgres/connection';
 import { quoteQualified } from '../../shared/postgres/identifiers';
 import { restoreTable } from '../../shared/restore/restore-table';
 import { restoreTables } from '../../shared/restore/restore-tables';
+import type { RestoreOutcome } from '../../shared/restore/restore-run';
 import type { RunEnvironment } from '../../shared/run/environment';
 import { PAGILA_SQL, type PostgresInstance, startPostgres } from './support/postgres';
 
@@ -327,5 +330,68 @@ describe('icebridge restore', () => {
     expect((await cli(['--table', 'language', '--as-of', '1', '--into', 'x', '--replace'])).code).toBe(2);
     expect((await cli(['--tables', 'language', '--as-of', '1', '--into', 'x'])).code).toBe(2);
     expect((await cli(['--table', 'no_such_table', '--as-of', '1', '--into', 'x'])).code).toBe(2);
+  });
+});
+
+describe('POST /api/restores', () => {
+  let host: LocalHost;
+  let base: string;
+
+  beforeAll(async () => {
+    // The app reads its source and warehouse from settings, as on Azure.
+    process.env.ICEBRIDGE_SOURCE_URL = url;
+    process.env.ICEBRIDGE_WAREHOUSE = warehouse;
+    host = await LocalHost.load(loadFunctionModules, { stateDir: path.join(dir, 'state-serve'), hostJson: appHostJson(), log: silentHostLog });
+    base = (await host.listen(0)).url;
+  }, 120_000);
+
+  afterAll(async () => {
+    await host?.close();
+  });
+
+  async function call(method: 'GET' | 'POST', route: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+    const response = await fetch(`${base}/api${route}`, {
+      method,
+      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    });
+    return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+  }
+
+  it('restores tables in foreign-key order as an orchestration, one activity per table, and reports each', async () => {
+    const body = {
+      idempotencyKey: 'restore-http-1',
+      tables: ['film', 'language'],
+      asOf: new Date(first.get('film')!['timestamp-ms']).toISOString(),
+      intoSuffix: '_http',
+    };
+    const started = await call('POST', '/restores', body);
+    expect(started.status).toBe(202);
+    expect(started.json.alreadyStarted).toBe(false);
+    expect((await call('POST', '/restores', body)).json.alreadyStarted).toBe(true);
+    let report: { status: number; json: Record<string, unknown> };
+    const deadline = Date.now() + 120_000;
+    do {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      report = await call('GET', '/restores/restore-http-1');
+    } while (report.status === 202 && Date.now() < deadline);
+    expect(report.status).toBe(200);
+    const outcome = report.json.outcome as RestoreOutcome;
+    expect(outcome.ok).toBe(true);
+    expect(outcome.order).toEqual(['language', 'film']);
+    expect(outcome.restored.map((r) => [r.restoredInto, r.verification.status, r.ok])).toEqual([
+      ['public.language_http', 'ok', true],
+      ['public.film_http', 'ok', true],
+    ]);
+    expect(await rowTexts('public', 'film_http')).toEqual(before.get('film'));
+  });
+
+  it('refuses bad bodies with 400 and a reason, and unknown tables before anything starts', async () => {
+    const bad = await call('POST', '/restores', { table: 'film', asOf: 'yesterday', into: 'x' });
+    expect(bad.status).toBe(400);
+    expect(bad.json.reason).toMatch(/snapshot id or an ISO 8601 time/);
+    expect((await call('POST', '/restores', { table: 'film', asOf: '1', into: 'x', replace: true })).status).toBe(400);
+    const unknown = await call('POST', '/restores', { table: 'no_such', asOf: '1', into: 'x' });
+    expect(unknown.status).toBe(400);
+    expect(String(unknown.json.reason)).toContain('no_such');
   });
 });

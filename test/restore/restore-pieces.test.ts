@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeRow, escapeCopyText, fieldEncoder, unrestorableReason } from '../../shared/restore/copy-text';
 import { parseRollbackRequest } from '../../shared/restore/rollback-request';
+import { parseRestoreRequest, tableMode } from '../../shared/restore/restore-run';
 import { backupTableName } from '../../shared/restore/restore-target';
 import { chooseSnapshot, parseAsOf } from '../../shared/restore/snapshot-choice';
 import type { TableMetadata } from '../../shared/iceberg/spec/table-metadata';
@@ -100,5 +101,34 @@ describe('parseRollbackRequest', () => {
     expect(() => parseRollbackRequest({ snapshotId: 123, reason: 'r' })).toThrow(/decimal string/);
     expect(() => parseRollbackRequest({ timestamp: '5', reason: 'r' })).toThrow(/ISO 8601/);
     expect(() => parseRollbackRequest({ snapshotId: '1', reason: 'r', force: true })).toThrow(/unknown field "force"/);
+  });
+});
+
+describe('parseRestoreRequest', () => {
+  const id = () => 'restore-x';
+
+  it('defaults the schema and namespace, keeps ids as strings, and gives each table its target', () => {
+    expect(parseRestoreRequest({ table: 'film', asOf: '9223372036854775807', into: 'film_old' }, id)).toEqual({
+      restoreId: 'restore-x',
+      schema: 'public',
+      namespace: 'public',
+      tables: ['film'],
+      asOf: { snapshotId: '9223372036854775807' },
+      mode: { into: 'film_old' },
+    });
+    const several = parseRestoreRequest(
+      { idempotencyKey: 'k1', schema: 's', tables: '*', asOf: '2026-12-01T00:00:00Z', intoSuffix: '_old', batchRows: 10 },
+      id,
+    );
+    expect(several).toMatchObject({ restoreId: 'k1', namespace: 's', asOf: { timestampMs: Date.UTC(2026, 11, 1) }, batchRows: 10 });
+    expect(several.tables).toBeUndefined();
+    expect(tableMode(several.mode, 'film')).toEqual({ into: 'film_old' });
+  });
+
+  it('refuses what does not fit together', () => {
+    expect(() => parseRestoreRequest({ tables: ['a', 'b'], asOf: '1', into: 'x' }, id)).toThrow(/use intoSuffix/);
+    expect(() => parseRestoreRequest({ table: 'a', asOf: '1', replace: true, batchRows: 5 }, id)).toThrow(/always one transaction/);
+    expect(() => parseRestoreRequest({ table: 'a', asOf: 1, replace: true }, id)).toThrow(/asOf must be/);
+    expect(() => parseRestoreRequest({ table: 'a', tables: ['b'], asOf: '1', replace: true }, id)).toThrow(/exactly one of table and tables/);
   });
 });

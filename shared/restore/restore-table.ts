@@ -6,7 +6,7 @@
  * any difference makes the restore fail.
  */
 import type { Client } from 'pg';
-import { ValidationError, errorMessage } from '../errors';
+import { IcebridgeError, ValidationError, errorMessage } from '../errors';
 import { formatIdentifier, type TableIdentifier } from '../iceberg/catalog/table-identifier';
 import { planScan, readScan } from '../iceberg/scan/table-scan';
 import { currentSchema, schemaById } from '../iceberg/spec/table-metadata';
@@ -162,8 +162,15 @@ async function loadNewTable(client: Client, source: SourceTable, name: string, p
     await advanceIdentities(client, source.schema, name);
   } catch (error) {
     // A half-loaded table must not pass for a restore.
-    await client.query(`DROP TABLE IF EXISTS ${quoteQualified(source.schema, name)}`).catch(() => undefined);
-    throw error;
+    const dropped = await client.query(`DROP TABLE IF EXISTS ${quoteQualified(source.schema, name)}`).then(
+      () => true,
+      () => false,
+    );
+    if (dropped) throw error;
+    throw new IcebridgeError(
+      'RESTORE_FAILED',
+      `${errorMessage(error)}; the partly loaded ${displayQualified(source.schema, name)} could not be dropped: drop it before restoring into that name again`,
+    );
   }
   return { name, rows: total, transactions };
 }
@@ -181,20 +188,29 @@ async function replaceTable(client: Client, source: SourceTable, plan: RestorePl
   }
   const backup = backupTableName(source.name, now);
   if (await relationExists(client, source.schema, backup)) throw new ValidationError(`${displayQualified(source.schema, backup)} already exists`);
+  const table = displayQualified(source.schema, source.name);
   await client.query('BEGIN');
+  let total: number;
   try {
     await lockExclusively(client, source);
     await createBackup(client, source, backup);
     await truncate(client, source);
-    const total = await copyRows(client, quoteQualified(source.schema, source.name), plan, rows, Infinity);
-    await client.query('COMMIT');
-    return { name: source.name, rows: total, transactions: 1, backup };
+    total = await copyRows(client, quoteQualified(source.schema, source.name), plan, rows, Infinity);
   } catch (error) {
+    // Nothing was committed: a ROLLBACK, or the server's own when the connection is gone, undoes all of it.
     await client.query('ROLLBACK').catch(() => undefined);
-    throw new ValidationError(
-      `restoring ${displayQualified(source.schema, source.name)} failed and was rolled back, the table is as it was: ${errorMessage(error)}`,
+    throw new ValidationError(`restoring ${table} failed and was rolled back, the table is as it was: ${errorMessage(error)}`);
+  }
+  try {
+    await client.query('COMMIT');
+  } catch (error) {
+    // The COMMIT may have reached the server before the failure: the outcome cannot be known from here.
+    throw new IcebridgeError(
+      'RESTORE_OUTCOME_UNKNOWN',
+      `restoring ${table}: the commit's outcome is unknown (${errorMessage(error)}); if ${displayQualified(source.schema, backup)} exists the restore landed and it holds the rows replaced, otherwise the table is as it was`,
     );
   }
+  return { name: source.name, rows: total, transactions: 1, backup };
 }
 
 /** The snapshot's rows one at a time, remembering when they ran out (so batches know when to stop). */

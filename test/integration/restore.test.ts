@@ -149,6 +149,21 @@ describe('restore into a new table', () => {
     expect(filmActor.transactions).toBeGreaterThan(5);
   });
 
+  it('drops a new table whose load fails, batches already committed included', async () => {
+    await expect(
+      restoreTable(env, {
+        table: { schema: 'public', name: 'film_actor' },
+        asOf: { snapshotId: first.get('film_actor')!['snapshot-id'] },
+        mode: { into: 'film_actor_half' },
+        batchRows: 1000,
+        // A duplicate key in the fourth batch: three batches are committed by then.
+        tamper: (row, i) => (i === 3500 ? [1, 1, row[2]!] : row),
+      }),
+    ).rejects.toThrow(/duplicate key value/);
+    const { rows } = await client.query("SELECT 1 FROM pg_class WHERE relname = 'film_actor_half'");
+    expect(rows).toEqual([]);
+  });
+
   it('refuses a name that is taken, and leaves that table alone', async () => {
     await expect(
       restoreTable(env, { table: { schema: 'public', name: 'actor' }, asOf: { snapshotId: first.get('actor')!['snapshot-id'] }, mode: { into: 'film' } }),

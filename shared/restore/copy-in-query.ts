@@ -21,6 +21,8 @@ export class CopyInQuery implements Submittable {
   private reject!: (error: Error) => void;
   private rows = 0;
   private failure: Error | undefined;
+  /** The server ended the COPY (an error): the rest of the source is not read or sent. */
+  private ended = false;
 
   constructor(
     readonly text: string,
@@ -58,6 +60,7 @@ export class CopyInQuery implements Submittable {
 
   /** A server error or a lost connection; pg sends ReadyForQuery to the next query, so settle here. */
   handleError(error: Error): void {
+    this.ended = true;
     this.reject(this.failure ?? error);
   }
 
@@ -65,14 +68,30 @@ export class CopyInQuery implements Submittable {
     const socket = connection.stream;
     try {
       for await (const chunk of this.source) {
+        // The server ignores CopyData after it ended the COPY; reading the rest of a large table would be waste.
+        if (this.ended) return;
         connection.sendCopyFromChunk(chunk);
-        if (socket.writableNeedDrain) await new Promise<void>((resolve) => socket.once('drain', resolve));
+        if (socket.writableNeedDrain) await drained(socket);
       }
-      connection.endCopyFrom();
+      if (!this.ended) connection.endCopyFrom();
     } catch (error) {
+      if (this.ended) return;
       this.failure = error instanceof Error ? error : new Error(String(error));
       // The server then answers with an ErrorResponse, which ends the statement.
       connection.sendCopyFail(this.failure.message.slice(0, 500));
     }
   }
+}
+
+/** Resolves once the socket takes writes again, or is closed (then the query's error settles it). */
+function drained(socket: NodeJS.EventEmitter): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.once('drain', done);
+    socket.once('close', done);
+  });
 }

@@ -123,7 +123,7 @@ function describe(r: RollbackTableResult): string {
   const lines = [`${r.table}: rolled back from snapshot ${r.before ?? '-'} to ${r.after}`, `  audited in ${r.audit ?? '-'}`];
   if (r.changeCapture) {
     lines.push(
-      `  change capture: marked stopped for slot ${r.changeCapture.slot} (${r.changeCapture.stopMark}); the run's sync will not apply to this table again`,
+      `  change capture: marked stopped for slot ${r.changeCapture.slot} (${r.changeCapture.stopMark}): the slot cannot send again the changes rolled back, so the run's sync must not apply to this table again; copy it again with a new migrate --cdc run (docs/restore.md)`,
     );
     if (r.changeCapture.syncStopped) lines.push(`  sync ${r.changeCapture.syncStopped} was asked to stop first`);
   }

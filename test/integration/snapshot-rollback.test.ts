@@ -18,7 +18,10 @@ import { connectReplication } from '../../shared/cdc/replication-setup';
 import { startReplication } from '../../shared/cdc/replication-stream';
 import { HadoopCatalog } from '../../shared/iceberg/catalog/hadoop-catalog';
 import { LocalFileIO } from '../../shared/iceberg/io';
-import { ancestorsOf } from '../../shared/iceberg/spec/table-metadata';
+import { ManifestContent } from '../../shared/iceberg/spec/manifest';
+import { ancestorsOf, snapshotById } from '../../shared/iceberg/spec/table-metadata';
+import { snapshotManifests } from '../../shared/iceberg/transaction/manifest-files';
+import { restoreTable } from '../../shared/restore/restore-table';
 import { setCurrentSnapshot } from '../../shared/iceberg/transaction/snapshot-management';
 import { handoverName } from '../../shared/migrate/handover-names';
 import { connectPostgres } from '../../shared/postgres/connection';
@@ -134,6 +137,28 @@ describe('rollback of a table', () => {
     expect(err.join('')).toMatch(/has no snapshot as of 2001-01-01T00:00:00.000Z: the earliest available is \d+/);
     expect(await snapshotCommand(['rollback', '--warehouse', warehouse, '--table', 'plain', '--to', '1', '--reason', 'x'], io.out, io.err, {})).toBe(2);
     expect(await snapshotCommand(['rollback', '--warehouse', warehouse, '--table', 'public.plain', '--to', '1'], io.out, io.err, {})).toBe(2);
+  });
+});
+
+describe('restore of a snapshot a sync wrote', () => {
+  it('applies its delete files: the restored table equals the source the sync caught up with', async () => {
+    const table = await env.catalog.loadTable(ITEMS);
+    const current = table.metadata['current-snapshot-id']!;
+    const manifests = await snapshotManifests(env.catalog.io, snapshotById(table.metadata, current)!);
+    expect(manifests.some((m) => m.content === ManifestContent.Deletes)).toBe(true);
+    const result = await restoreTable(
+      { connectSource: () => connectPostgres(url), catalog: env.catalog },
+      { table: { schema: 'public', name: 'items' }, asOf: { snapshotId: current }, mode: { into: 'items_restored' } },
+    );
+    expect(result.verification.status).toBe('ok');
+    expect(result.rows).toBe('200');
+    const differing = await withClient(url, async (client) => {
+      const { rows } = await client.query<{ n: string }>(
+        'SELECT count(*)::text AS n FROM (SELECT * FROM items EXCEPT ALL SELECT * FROM items_restored UNION ALL (SELECT * FROM items_restored EXCEPT ALL SELECT * FROM items)) d',
+      );
+      return rows[0]!.n;
+    });
+    expect(differing).toBe('0');
   });
 });
 

@@ -6,8 +6,10 @@ import { compactCommand } from './commands/compact';
 import { demoCommand } from './commands/demo';
 import { flagsCommand, rollbackCommand } from './commands/flags';
 import { migrateCommand } from './commands/migrate';
+import { restoreCommand } from './commands/restore';
 import { schemaCommand } from './commands/schema';
 import { serveCommand } from './commands/serve';
+import { snapshotCommand } from './commands/snapshot';
 import { stateCommand } from './commands/state';
 import { syncCommand } from './commands/sync';
 import { verifyCommand } from './commands/verify';
@@ -23,6 +25,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   compact: (argv) => compactCommand(argv),
   flags: (argv) => flagsCommand(argv),
   rollback: (argv) => rollbackCommand(argv),
+  restore: (argv) => restoreCommand(argv),
+  snapshot: (argv) => snapshotCommand(argv),
 };
 
 const HELP = `usage: icebridge <command> [options]
@@ -38,6 +42,8 @@ commands:
   compact   rewrite tables' data files with their row-level deletes applied, merge small files
   flags     list, set (audited, etag-checked) and trace the cutover flags
   rollback  emergency: every flag back to PostgreSQL in one audited operation
+  restore   restore PostgreSQL tables as of an Iceberg snapshot, into new tables or in place, verified
+  snapshot  roll an Iceberg table back to an earlier snapshot (snapshot rollback), audited
   help      show a command's options: icebridge help <command>
 
 options:

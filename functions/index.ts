@@ -7,13 +7,17 @@ import '../orchestrators/migrate-table';
 import '../orchestrators/verify-database';
 import '../orchestrators/verify-table';
 import '../orchestrators/sync-database';
+import '../orchestrators/restore-database';
 import './activities/migration-activities';
 import './activities/verification-activities';
 import './activities/sync-activities';
+import './activities/restore-activities';
 import './http/flags';
 import './http/migrations';
 import './http/verifications';
 import './http/syncs';
+import './http/tables';
+import './http/restores';
 
 // Settings are checked as the app loads, so a missing or wrong one (the task hub, a warehouse Azure cannot keep)
 // stops the Functions host at start-up with the setting's name, not at the first request.

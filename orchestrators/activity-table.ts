@@ -20,6 +20,7 @@ import type {
 import type { WarnedMigrationPlan } from '../shared/migrate/plan-warnings';
 import type { RowRangeResult, SaveTableVerificationInput, TableVerification, VerificationPlan, VerifyDatabaseInput } from '../shared/verify/contracts';
 import type { SyncBatchInput, SyncBatchResult } from '../shared/run/sync-run';
+import type { RestoreDatabaseInput, RestoreTableInput, RestoreTableSummary } from '../shared/restore/restore-run';
 import type { ScanRangeResult } from '../shared/verify/ranges/scan-ranges';
 import type { SearchTableRowsInput, VerifyRowRangeInput, VerifyScanRangeInput, VerifyTableChecksInput } from '../shared/verify/steps/plan-verification';
 import { Activities } from './names';
@@ -43,6 +44,10 @@ export interface ActivityTypes {
   saveTableVerification: { input: SaveTableVerificationInput; output: null };
   /** One bounded stretch of a sync: figures of what it applied. */
   syncBatch: { input: SyncBatchInput; output: SyncBatchResult };
+  /** The tables to restore, referenced tables first. */
+  planRestore: { input: RestoreDatabaseInput; output: { order: string[] } };
+  /** One table restored and verified, in figures. */
+  restoreTable: { input: RestoreTableInput; output: RestoreTableSummary };
 }
 
 /** The name of an activity of the table. */

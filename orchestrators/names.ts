@@ -8,6 +8,7 @@ export const Orchestrations = {
   verifyDatabase: 'verifyDatabase',
   verifyTable: 'verifyTable',
   syncDatabase: 'syncDatabase',
+  restoreDatabase: 'restoreDatabase',
 } as const;
 
 /** Activity function names. */
@@ -25,6 +26,8 @@ export const Activities = {
   verifyRowRange: 'verifyRowRange',
   saveTableVerification: 'saveTableVerification',
   syncBatch: 'syncBatch',
+  planRestore: 'planRestore',
+  restoreTable: 'restoreTable',
   // Every activity of the typed table, each under its own name, and nothing else.
 } as const satisfies { [N in ActivityName]: N };
 

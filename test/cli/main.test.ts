@@ -26,7 +26,8 @@ describe('icebridge', () => {
       const { code, stdout } = await icebridge(flag);
       expect(code, flag).toBe(0);
       expect(stdout).toMatch(/^usage: icebridge <command> \[options\]/);
-      for (const command of ['migrate', 'verify', 'serve', 'demo', 'schema', 'sync', 'compact', 'help']) expect(stdout).toContain(`\n  ${command} `);
+      for (const command of ['migrate', 'verify', 'serve', 'demo', 'schema', 'sync', 'compact', 'flags', 'rollback', 'restore', 'snapshot', 'help'])
+        expect(stdout).toContain(`\n  ${command} `);
     }
   });
 

@@ -9,8 +9,14 @@ import { manifestEntries, snapshotManifests } from './manifest-files';
 import { ManifestEntryStatus } from '../spec/manifest';
 import { type SnapshotOperationOptions, retryOptions } from './table-operations';
 
+/** Options of rollbackTo. */
+export interface RollbackOptions extends SnapshotOperationOptions {
+  /** Table properties set in the same commit (e.g. a mark that keeps change capture off the rolled-back table). */
+  tableProperties?: Record<string, string>;
+}
+
 /** Makes an ancestor of the current snapshot current again; data written after it stays in storage. */
-export async function rollbackTo(catalog: Catalog, id: TableIdentifier, snapshotId: bigint, options: SnapshotOperationOptions = {}): Promise<Table> {
+export async function rollbackTo(catalog: Catalog, id: TableIdentifier, snapshotId: bigint, options: RollbackOptions = {}): Promise<Table> {
   return moveMain(catalog, id, snapshotId, true, options);
 }
 
@@ -19,7 +25,9 @@ export async function setCurrentSnapshot(catalog: Catalog, id: TableIdentifier, 
   return moveMain(catalog, id, snapshotId, false, options);
 }
 
-async function moveMain(catalog: Catalog, id: TableIdentifier, snapshotId: bigint, ancestorOnly: boolean, options: SnapshotOperationOptions): Promise<Table> {
+async function moveMain(catalog: Catalog, id: TableIdentifier, snapshotId: bigint, ancestorOnly: boolean, options: RollbackOptions): Promise<Table> {
+  const properties = options.tableProperties ?? {};
+  const hasProperties = Object.keys(properties).length > 0;
   return commitWithRetry(
     catalog,
     id,
@@ -34,10 +42,17 @@ async function moveMain(catalog: Catalog, id: TableIdentifier, snapshotId: bigin
           { type: 'assert-table-uuid', uuid: base.metadata['table-uuid'] },
           { type: 'assert-ref-snapshot-id', ref: MAIN_BRANCH, 'snapshot-id': current ?? null },
         ],
-        updates: [{ action: 'set-snapshot-ref', 'ref-name': MAIN_BRANCH, type: 'branch', 'snapshot-id': snapshotId }],
+        updates: [
+          { action: 'set-snapshot-ref', 'ref-name': MAIN_BRANCH, type: 'branch', 'snapshot-id': snapshotId },
+          // One commit: a reader never sees the moved table without its properties.
+          ...(hasProperties ? [{ action: 'set-properties' as const, updates: properties }] : []),
+        ],
       };
     },
-    { ...retryOptions(options), isCommitted: (m) => m['current-snapshot-id'] === snapshotId },
+    {
+      ...retryOptions(options),
+      isCommitted: (m) => m['current-snapshot-id'] === snapshotId && Object.entries(properties).every(([k, v]) => m.properties[k] === v),
+    },
   );
 }
 

@@ -223,6 +223,18 @@ describe('overwrite, rollback and expiry', () => {
     expect(await livePaths(catalog)).toHaveLength(2);
   });
 
+  it('sets table properties in the same commit that rolls back', async () => {
+    const catalog = await setup();
+    const s1 = (await fastAppend(catalog, id, { dataFiles: [await dataFile(catalog.io)] })).snapshotId;
+    await fastAppend(catalog, id, { dataFiles: [await dataFile(catalog.io)] });
+    const before = await catalog.loadTable(id);
+    const table = await rollbackTo(catalog, id, s1, { tableProperties: { 'icebridge.cdc.stopped.slot': '{"lsn":"0/1"}' } });
+    expect(table.metadata['current-snapshot-id']).toBe(s1);
+    expect(table.metadata.properties['icebridge.cdc.stopped.slot']).toBe('{"lsn":"0/1"}');
+    // One new metadata version: no reader sees the table moved without its properties.
+    expect((await catalog.loadTable(id)).version).toBe(before.version + 1);
+  });
+
   it('expires snapshots and deletes only files no remaining snapshot references', async () => {
     const catalog = await setup();
     const [a, b] = [await dataFile(catalog.io), await dataFile(catalog.io)];

@@ -6,6 +6,7 @@ import { compactCommand } from './commands/compact';
 import { demoCommand } from './commands/demo';
 import { flagsCommand, rollbackCommand } from './commands/flags';
 import { migrateCommand } from './commands/migrate';
+import { replayCommand } from './commands/replay';
 import { schemaCommand } from './commands/schema';
 import { serveCommand } from './commands/serve';
 import { stateCommand } from './commands/state';
@@ -23,6 +24,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   compact: (argv) => compactCommand(argv),
   flags: (argv) => flagsCommand(argv),
   rollback: (argv) => rollbackCommand(argv),
+  replay: (argv) => replayCommand(argv),
 };
 
 const HELP = `usage: icebridge <command> [options]
@@ -38,6 +40,7 @@ commands:
   compact   rewrite tables' data files with their row-level deletes applied, merge small files
   flags     list, set (audited, etag-checked) and trace the cutover flags
   rollback  emergency: every flag back to PostgreSQL in one audited operation
+  replay    apply Iceberg tables' changes since a snapshot back to PostgreSQL (one transaction)
   help      show a command's options: icebridge help <command>
 
 options:

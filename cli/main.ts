@@ -6,6 +6,7 @@ import { compactCommand } from './commands/compact';
 import { demoCommand } from './commands/demo';
 import { flagsCommand, rollbackCommand } from './commands/flags';
 import { migrateCommand } from './commands/migrate';
+import { replayCommand } from './commands/replay';
 import { restoreCommand } from './commands/restore';
 import { schemaCommand } from './commands/schema';
 import { serveCommand } from './commands/serve';
@@ -27,6 +28,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   rollback: (argv) => rollbackCommand(argv),
   restore: (argv) => restoreCommand(argv),
   snapshot: (argv) => snapshotCommand(argv),
+  replay: (argv) => replayCommand(argv),
 };
 
 const HELP = `usage: icebridge <command> [options]
@@ -44,6 +46,7 @@ commands:
   rollback  emergency: every flag back to PostgreSQL in one audited operation
   restore   restore PostgreSQL tables as of an Iceberg snapshot, into new tables or in place, verified
   snapshot  roll an Iceberg table back to an earlier snapshot (snapshot rollback), audited
+  replay    apply Iceberg tables' changes since a snapshot back to PostgreSQL (one transaction)
   help      show a command's options: icebridge help <command>
 
 options:

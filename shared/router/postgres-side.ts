@@ -4,7 +4,7 @@
  * column's type); identifiers come from pg_catalog and are quoted. Every session runs under the text-output
  * settings, so the text a value is sent as means the same thing to the server whatever its defaults.
  */
-import type { Pool, PoolClient } from 'pg';
+import type { ClientBase, Pool } from 'pg';
 import { ValidationError } from '../errors';
 import type { Row, Value } from '../iceberg/spec/values';
 import { CopyBinaryParser } from '../postgres/copy-binary-parser';
@@ -19,9 +19,29 @@ export type Conditions = ReadonlyArray<{ index: number; value: Value }>;
  * Runs `work` in a transaction of a pooled session with the text-output settings (and `values`, as the settings
  * `icebridge.router_<i>`) set for that transaction only, so an application's own pool keeps its session settings.
  */
-export async function inSession<T>(pool: Pool, work: (client: PoolClient) => Promise<T>, values: readonly string[] = []): Promise<T> {
+export async function inSession<T>(pool: Pool, work: (client: ClientBase) => Promise<T>, values: readonly string[] = []): Promise<T> {
   const client = await pool.connect();
-  let broken: unknown;
+  let broken: Error | undefined;
+  try {
+    return await inTransaction(client, work, values);
+  } catch (error) {
+    if (error instanceof RollbackFailed) broken = error;
+    throw error instanceof RollbackFailed ? error.original : error;
+  } finally {
+    // A session whose rollback failed is not given back to the pool.
+    client.release(broken);
+  }
+}
+
+/** A transaction that could not be rolled back: the session is unusable. */
+class RollbackFailed extends Error {
+  constructor(readonly original: unknown) {
+    super('the transaction could not be rolled back');
+  }
+}
+
+/** `work` in one transaction of `client`, under the text-output settings (and `values`) set for it only. */
+export async function inTransaction<T>(client: ClientBase, work: (client: ClientBase) => Promise<T>, values: readonly string[] = []): Promise<T> {
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_catalog.set_config(s.name, s.value, true) FROM unnest($1::text[], $2::text[]) AS s(name, value)', [
@@ -32,11 +52,9 @@ export async function inSession<T>(pool: Pool, work: (client: PoolClient) => Pro
     await client.query('COMMIT');
     return result;
   } catch (error) {
-    await client.query('ROLLBACK').catch((rollbackError: unknown) => (broken = rollbackError));
-    throw error;
-  } finally {
-    // A session whose rollback failed is not given back to the pool.
-    client.release(broken instanceof Error ? broken : undefined);
+    let rolledBack = true;
+    await client.query('ROLLBACK').catch(() => (rolledBack = false));
+    throw rolledBack ? error : new RollbackFailed(error);
   }
 }
 
@@ -66,7 +84,7 @@ export async function selectRows(pool: Pool, shape: TableShape, conditions: Cond
   return rows.map((row) => toRecord(shape, row));
 }
 
-function copyRows(client: PoolClient, shape: TableShape, sql: string, rows: Row[]): Promise<void> {
+function copyRows(client: ClientBase, shape: TableShape, sql: string, rows: Row[]): Promise<void> {
   const parser = new CopyBinaryParser(shape.decoders, shape.key);
   return new Promise((resolve, reject) => {
     let failure: unknown;
@@ -102,8 +120,16 @@ function keyOrderSql(shape: TableShape, index: number): string {
   return column.decode.kind === 'text' ? `(${columnSql(shape, index)})::text COLLATE "C"` : columnSql(shape, index);
 }
 
-/** Inserts the row, or updates every other column of the row with its key. */
+/** Inserts the row, or updates every other column of the row with its key, in its own transaction. */
 export async function upsertRow(pool: Pool, shape: TableShape, row: RecordRow): Promise<void> {
+  await inSession(pool, (client) => upsertWith(client, shape, row));
+}
+
+/**
+ * Inserts the row, or updates every other column of the row with its key, on a session that runs under the
+ * text-output settings (`inSession`).
+ */
+export async function upsertWith(client: ClientBase, shape: TableShape, row: RecordRow): Promise<void> {
   const columns = shape.mapping.columns.map((c, i) => ({ i, name: c.name })).filter((c) => c.name in row);
   if (columns.length === 0) throw new ValidationError(`table ${shape.name}: the row names no column of the table`);
   const values = columns.map(({ i, name }) => parameterText(shape, i, row[name] ?? null));
@@ -114,13 +140,18 @@ export async function upsertRow(pool: Pool, shape: TableShape, row: RecordRow): 
     `VALUES (${columns.map(({ i }, n) => `$${n + 1}::${columnType(shape, i)}`).join(', ')}) ` +
     `ON CONFLICT (${shape.key.map((i) => columnSql(shape, i)).join(', ')}) ` +
     (updates.length > 0 ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING');
-  await inSession(pool, (client) => client.query(text, values));
+  await client.query(text, values);
 }
 
-/** Deletes the row with the key; true when there was one. */
+/** Deletes the row with the key, in its own transaction; true when there was one. */
 export async function deleteRow(pool: Pool, shape: TableShape, key: readonly Value[]): Promise<boolean> {
+  return inSession(pool, (client) => deleteWith(client, shape, key));
+}
+
+/** Deletes the row with the key on a session under the text-output settings; true when there was one. */
+export async function deleteWith(client: ClientBase, shape: TableShape, key: readonly Value[]): Promise<boolean> {
   const where = shape.key.map((i, n) => `${columnSql(shape, i)} = $${n + 1}::${columnType(shape, i)}`);
   const values = shape.key.map((i, n) => parameterText(shape, i, key[n] ?? null));
-  const result = await inSession(pool, (client) => client.query(`DELETE FROM ${shape.sql} WHERE ${where.join(' AND ')}`, values));
+  const result = await client.query(`DELETE FROM ${shape.sql} WHERE ${where.join(' AND ')}`, values);
   return (result.rowCount ?? 0) > 0;
 }

@@ -6,7 +6,7 @@ import type { TableIdentifier } from '../../shared/iceberg/catalog/table-identif
 import { type CompactResult, type TableFileFigures, compactTable } from '../../shared/iceberg/maintenance/compact';
 import { environmentFromSettings } from '../../shared/run/environment';
 import { SYNC_CARRIED_PROPERTIES } from '../../shared/sync/auto-compact';
-import { type FlagSpec, UsageError, intFlag, listFlag, parseFlags, stringFlag, usage } from '../support/args';
+import { type FlagSpec, UsageError, intFlag, listFlag, stringFlag, usage, parseOrExit } from '../support/args';
 import type { ProgressOutput } from '../support/progress';
 import { asUsageError, resolveWarehouse } from './migrate';
 
@@ -44,17 +44,9 @@ export async function compactCommand(
   err: ProgressOutput = process.stderr,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  let flags;
-  try {
-    flags = parseFlags(argv, COMPACT_FLAGS);
-  } catch (error) {
-    err.write(`${errorMessage(error)}\n\n${COMPACT_USAGE}`);
-    return 2;
-  }
-  if (flags.help) {
-    out.write(COMPACT_USAGE);
-    return 0;
-  }
+  const parsed = parseOrExit(argv, COMPACT_FLAGS, COMPACT_USAGE, out, err);
+  if (typeof parsed === 'number') return parsed;
+  const { flags } = parsed;
   try {
     const warehouse = resolveWarehouse(stringFlag(flags, 'warehouse')!);
     const targetMb = intFlag(flags, 'target-file-size-mb', 128, { max: 16_384 });

@@ -5,7 +5,7 @@ import { flagPercentage } from '../../shared/flags/feature-flag';
 import { type RollbackAlert, flagFromValue, rollbackToPostgres, setFlag } from '../../shared/flags/flag-changes';
 import { FlagConflictError, flagDisplayName } from '../../shared/flags/flag-store';
 import { type FlagSetup, flagSetupFromEnv } from '../../shared/flags/flag-settings';
-import { type FlagSpec, UsageError, intFlag, parseCommandLine, stringFlag, usage } from '../support/args';
+import { type FlagSpec, UsageError, intFlag, stringFlag, usage, parseOrExit } from '../support/args';
 import type { ProgressOutput } from '../support/progress';
 
 const COMMON: FlagSpec[] = [
@@ -53,18 +53,9 @@ export async function flagsCommand(
   err: ProgressOutput = process.stderr,
   env = process.env,
 ): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseCommandLine(argv, FLAGS_FLAGS, { positionals: true });
-  } catch (error) {
-    err.write(`${errorMessage(error)}\n\n${FLAGS_USAGE}`);
-    return 2;
-  }
+  const parsed = parseOrExit(argv, FLAGS_FLAGS, FLAGS_USAGE, out, err, { positionals: true });
+  if (typeof parsed === 'number') return parsed;
   const { flags, positionals } = parsed;
-  if (flags.help) {
-    out.write(FLAGS_USAGE);
-    return 0;
-  }
   const [action, ...rest] = positionals;
   return run(
     err,
@@ -128,18 +119,9 @@ export async function rollbackCommand(
   err: ProgressOutput = process.stderr,
   env = process.env,
 ): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseCommandLine(argv, ROLLBACK_FLAGS);
-  } catch (error) {
-    err.write(`${errorMessage(error)}\n\n${ROLLBACK_USAGE}`);
-    return 2;
-  }
+  const parsed = parseOrExit(argv, ROLLBACK_FLAGS, ROLLBACK_USAGE, out, err);
+  if (typeof parsed === 'number') return parsed;
   const { flags } = parsed;
-  if (flags.help) {
-    out.write(ROLLBACK_USAGE);
-    return 0;
-  }
   return run(
     err,
     async (setup) => {

@@ -4,7 +4,7 @@ import { errorMessage } from '../../shared/errors';
 import { resolveSourceUrl } from '../../shared/postgres/source-url';
 import { type TableReplay, replayIntoPostgres } from '../../shared/replay/replay-tables';
 import { environmentFromSettings } from '../../shared/run/environment';
-import { type FlagSpec, UsageError, listFlag, parseFlags, stringFlag, usage } from '../support/args';
+import { type FlagSpec, UsageError, listFlag, stringFlag, usage, parseOrExit } from '../support/args';
 import type { ProgressOutput } from '../support/progress';
 import { asUsageError, resolveWarehouse } from './migrate';
 
@@ -41,17 +41,9 @@ export async function replayCommand(
   err: ProgressOutput = process.stderr,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  let flags;
-  try {
-    flags = parseFlags(argv, REPLAY_FLAGS);
-  } catch (error) {
-    err.write(`${errorMessage(error)}\n\n${REPLAY_USAGE}`);
-    return 2;
-  }
-  if (flags.help) {
-    out.write(REPLAY_USAGE);
-    return 0;
-  }
+  const parsed = parseOrExit(argv, REPLAY_FLAGS, REPLAY_USAGE, out, err);
+  if (typeof parsed === 'number') return parsed;
+  const { flags } = parsed;
   try {
     const tables = listFlag(flags, 'tables') ?? [];
     const schema = stringFlag(flags, 'schema') ?? 'public';

@@ -6,7 +6,7 @@ import { type RestoreTableResult, restoreTable } from '../../shared/restore/rest
 import { type RestoreTablesResult, restoreTables } from '../../shared/restore/restore-tables';
 import { parseAsOf } from '../../shared/restore/snapshot-choice';
 import { environmentFromSettings } from '../../shared/run/environment';
-import { type FlagSpec, UsageError, intFlag, listFlag, parseFlags, stringFlag, usage } from '../support/args';
+import { type FlagSpec, type ParsedFlags, UsageError, intFlag, listFlag, stringFlag, usage, parseOrExit } from '../support/args';
 import type { ProgressOutput } from '../support/progress';
 import { asUsageError, resolveWarehouse } from './migrate';
 
@@ -43,18 +43,9 @@ export async function restoreCommand(
   err: ProgressOutput = process.stderr,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  let flags;
-  try {
-    flags = parseFlags(argv, RESTORE_FLAGS);
-    if (!flags.help) checkChoices(flags);
-  } catch (error) {
-    err.write(`${errorMessage(error)}\n\n${RESTORE_USAGE}`);
-    return 2;
-  }
-  if (flags.help) {
-    out.write(RESTORE_USAGE);
-    return 0;
-  }
+  const parsed = parseOrExit(argv, RESTORE_FLAGS, RESTORE_USAGE, out, err, { check: checkChoices });
+  if (typeof parsed === 'number') return parsed;
+  const { flags } = parsed;
   try {
     const asOf = (() => {
       try {
@@ -111,7 +102,7 @@ function usageWhenNotFound(error: unknown): never {
 }
 
 /** Exactly one table choice and one target choice that fit it. */
-function checkChoices(flags: ReturnType<typeof parseFlags>): void {
+function checkChoices(flags: ParsedFlags): void {
   const one = stringFlag(flags, 'table') !== undefined;
   const several = stringFlag(flags, 'tables') !== undefined;
   if (one === several) throw new UsageError('name the table: --table <name>, or --tables <a,b,…>');

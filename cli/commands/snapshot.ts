@@ -8,7 +8,7 @@ import { resolveSourceUrl } from '../../shared/postgres/source-url';
 import { parseAsOf } from '../../shared/restore/snapshot-choice';
 import { type RollbackEnvironment, type RollbackTableResult, SyncWritingError, rollbackTable } from '../../shared/restore/table-rollback';
 import { environmentFromSettings } from '../../shared/run/environment';
-import { type FlagSpec, UsageError, intFlag, parseCommandLine, stringFlag, usage } from '../support/args';
+import { type FlagSpec, UsageError, intFlag, stringFlag, usage, parseOrExit } from '../support/args';
 import type { ProgressOutput } from '../support/progress';
 import { resolveWarehouse } from './migrate';
 
@@ -60,17 +60,9 @@ export async function snapshotCommand(
     err.write(`unknown subcommand ${JSON.stringify(sub)}\n\n${SNAPSHOT_HELP}`);
     return 2;
   }
-  let flags;
-  try {
-    flags = parseCommandLine(rest, SNAPSHOT_ROLLBACK_FLAGS).flags;
-  } catch (error) {
-    err.write(`${errorMessage(error)}\n\n${SNAPSHOT_ROLLBACK_USAGE}`);
-    return 2;
-  }
-  if (flags.help) {
-    out.write(SNAPSHOT_ROLLBACK_USAGE);
-    return 0;
-  }
+  const parsed = parseOrExit(rest, SNAPSHOT_ROLLBACK_FLAGS, SNAPSHOT_ROLLBACK_USAGE, out, err);
+  if (typeof parsed === 'number') return parsed;
+  const { flags } = parsed;
   try {
     const table = parseTableName(stringFlag(flags, 'table')!);
     const to = asUsage(() => parseAsOf(stringFlag(flags, 'to')!), '--to');

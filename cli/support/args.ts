@@ -1,6 +1,6 @@
 /** Command-line parsing on `node:util` parseArgs: flags as `--name value` or `--name=value`, usage errors exit 2. */
 import { parseArgs } from 'node:util';
-import { ValidationError } from '../../shared/errors';
+import { ValidationError, errorMessage } from '../../shared/errors';
 
 /** A flag a command accepts. */
 export interface FlagSpec {
@@ -107,4 +107,36 @@ export function usage(command: string, summary: string, specs: FlagSpec[], synop
   const width = Math.max(...specs.map((s) => label(s).length));
   const lines = specs.map((s) => `  ${label(s).padEnd(width + 1)} ${s.description}${s.required ? ' (required)' : ''}`);
   return `usage: icebridge ${command} ${synopsis}\n\n${summary}\n\noptions:\n${lines.join('\n')}\n`;
+}
+
+/** Where a command writes (a stream or a test's capture). */
+interface Output {
+  write(text: string): unknown;
+}
+
+/**
+ * A command's line parsed, or the exit status it ends with: 2 after printing the problem and the usage (a usage
+ * error, or `check` refusing the flags), 0 after printing the usage for `--help`.
+ */
+export function parseOrExit(
+  argv: string[],
+  specs: FlagSpec[],
+  usageText: string,
+  out: Output,
+  err: Output,
+  options: ParseCommandLineOptions & { check?: (flags: ParsedFlags) => void } = {},
+): { flags: ParsedFlags; positionals: string[] } | number {
+  let parsed: { flags: ParsedFlags; positionals: string[] };
+  try {
+    parsed = parseCommandLine(argv, specs, options);
+    if (!parsed.flags.help) options.check?.(parsed.flags);
+  } catch (error) {
+    err.write(`${errorMessage(error)}\n\n${usageText}`);
+    return 2;
+  }
+  if (parsed.flags.help) {
+    out.write(usageText);
+    return 0;
+  }
+  return parsed;
 }

@@ -16,7 +16,14 @@ import type { Snapshot } from '../spec/snapshot';
 import { type TableMetadata, currentSchema, currentSnapshot, snapshotById, specById } from '../spec/table-metadata';
 import { manifestEntries, newManifestLocation, snapshotManifests, writeManifestFile } from '../transaction/manifest-files';
 import { type ChangeCounts, deleteCounts, newSnapshotId, planSnapshot } from '../transaction/snapshot-producer';
-import { type SnapshotOperationOptions, type SnapshotResult, commitSnapshotOperation, partitionKey, prepareOperation } from '../transaction/table-operations';
+import {
+  type SnapshotOperationOptions,
+  type SnapshotResult,
+  commitSnapshotOperation,
+  entryFigures,
+  partitionKey,
+  prepareOperation,
+} from '../transaction/table-operations';
 
 /** A concurrent commit changed what a rewrite read: committing it would lose or resurrect rows. Plan again. */
 export class RewriteConflictError extends IcebridgeError {
@@ -130,11 +137,7 @@ export async function rewriteFiles(catalog: Catalog, id: TableIdentifier, option
         operation: 'replace',
         newManifests: [...addedManifests, ...changed],
         keptManifests: kept,
-        added: {
-          files: addedEntries.length,
-          records: addedEntries.reduce((n, e) => n + e.dataFile.recordCount, 0n),
-          bytes: addedEntries.reduce((n, e) => n + e.dataFile.fileSizeInBytes, 0n),
-        },
+        added: entryFigures(addedEntries),
         deleted,
         removedDeletes: deleteCounts(removedDeleteFiles),
         changedPartitions: partitions.size,

@@ -169,11 +169,7 @@ export async function overwrite(catalog: Catalog, id: TableIdentifier, options: 
         operation: addedManifests.length === 0 ? 'delete' : deleted.files === 0 ? 'append' : 'overwrite',
         newManifests: [...addedManifests, ...rewritten],
         keptManifests: kept,
-        added: {
-          files: addedEntries.length,
-          records: addedEntries.reduce((n, e) => n + e.dataFile.recordCount, 0n),
-          bytes: addedEntries.reduce((n, e) => n + e.dataFile.fileSizeInBytes, 0n),
-        },
+        added: entryFigures(addedEntries),
         deleted,
         removedDeletes: deleteCounts(removedDeleteFiles),
         changedPartitions: partitions.size,
@@ -185,6 +181,15 @@ export async function overwrite(catalog: Catalog, id: TableIdentifier, options: 
     plan.attemptFiles = [...(plan.attemptFiles ?? []), ...rewritten.map((m) => m.manifestPath)];
     return plan;
   });
+}
+
+/** Files, records and bytes of manifest entries: the figures a snapshot summary adds or removes. */
+export function entryFigures(entries: readonly ManifestEntry[]): { files: number; records: bigint; bytes: bigint } {
+  return {
+    files: entries.length,
+    records: entries.reduce((n, e) => n + e.dataFile.recordCount, 0n),
+    bytes: entries.reduce((n, e) => n + e.dataFile.fileSizeInBytes, 0n),
+  };
 }
 
 /** The common end of a snapshot operation: commit the planned snapshot with retry, recognised by its operation id. */

@@ -1,16 +1,16 @@
 /**
  * `npm run bench`: the migration benchmark by default; `--writers` for the Parquet writer comparison instead,
  * `--copy-reader` for the COPY reader's decode throughput, `--avro` for the Avro container comparison (ours against
- * avsc), `--all` for migration and writers, one after the other. Remaining arguments go to the benchmark that runs;
+ * avsc), `--cdc` for change capture (catch-up against pg_recvlogical, steady-state lag), `--all` for migration and writers, one after the other. Remaining arguments go to the benchmark that runs;
  * with --all they go to the migration benchmark and the writer comparison keeps its defaults (the two take different
  * flags and sizes).
  *
- *   npm run bench -- [--writers | --copy-reader | --avro | --all] [benchmark flags]
+ *   npm run bench -- [--writers | --copy-reader | --avro | --cdc | --all] [benchmark flags]
  */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 
-type Which = 'migrate' | 'writers' | 'copy-reader' | 'avro';
+type Which = 'migrate' | 'writers' | 'copy-reader' | 'avro' | 'cdc';
 
 /** Splits our own flags from the ones the benchmarks take. */
 function parse(argv: string[]): { which: Which[]; rest: string[] } {
@@ -20,6 +20,7 @@ function parse(argv: string[]): { which: Which[]; rest: string[] } {
     if (arg === '--writers') which = ['writers'];
     else if (arg === '--copy-reader') which = ['copy-reader'];
     else if (arg === '--avro') which = ['avro'];
+    else if (arg === '--cdc') which = ['cdc'];
     else if (arg === '--all') which = ['migrate', 'writers'];
     else rest.push(arg);
   }
@@ -31,6 +32,7 @@ const SCRIPTS: Record<Which, string> = {
   writers: path.join(__dirname, 'parquet-writers.ts'),
   'copy-reader': path.join(__dirname, 'copy-reader.ts'),
   avro: path.join(__dirname, 'avro-container.ts'),
+  cdc: path.join(__dirname, 'cdc.ts'),
 };
 
 /** Each benchmark runs in a process of its own, as if started alone, so neither inherits the other's heap. */

@@ -147,7 +147,7 @@ export async function runCdcBench(options: CdcBenchOptions): Promise<number> {
           { mode: 'sync', sourceUrl: postgres.url, slot: names.sync, publication: run.publication, warehouse, untilCaughtUp: true, flushIntervalMs: options.flushIntervalMs },
           { timeoutInMs, ...(profileDir ? { profileDir } : {}) },
         );
-        await drain.ready;
+        const readyUs = await drain.ready;
         const readyAt = performance.now();
         const startupMs = await Promise.race([waitForSlotActive(client, names.sync, timeoutInMs), drain.done.then(() => 0)]);
         const sync = await drain.done;
@@ -164,7 +164,7 @@ export async function runCdcBench(options: CdcBenchOptions): Promise<number> {
           syncAppliedMs: lastApply?.elapsedMs ?? sync.wallMs,
           peakRssBytes: Math.max(0, ...drain.rss.map((r) => r.bytes)),
           batches: drain.progress.length,
-          ...(profileDir ? { phases: await phaseTimesInDir(profileDir) } : {}),
+          ...(profileDir ? { phases: await phaseTimesInDir(profileDir, readyUs) } : {}),
         });
         const r = rounds[rounds.length - 1]!;
         console.log(

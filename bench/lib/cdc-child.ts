@@ -51,7 +51,7 @@ export interface CdcChildDone {
 }
 
 /** Everything the child sends. */
-export type CdcChildMessage = { kind: 'ready' } | CdcChildProgress | CdcChildDone | { kind: 'failed'; error: string };
+export type CdcChildMessage = { kind: 'ready'; monotonicUs: number } | CdcChildProgress | CdcChildDone | { kind: 'failed'; error: string };
 
 function send(message: CdcChildMessage): void {
   if (process.send) process.send(message);
@@ -110,7 +110,8 @@ async function main(): Promise<void> {
     if (message === 'stop') controller.abort();
   });
   process.once('disconnect', () => controller.abort());
-  send({ kind: 'ready' });
+  // The profile's clock: samples before this moment are module loading, not the drain.
+  send({ kind: 'ready', monotonicUs: Number(process.hrtime.bigint() / 1000n) });
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
   try {

@@ -20,8 +20,8 @@ export interface RssSample {
 
 /** A running drain. */
 export interface CdcDrain {
-  /** Resolves when the child has started its clock (modules loaded). */
-  ready: Promise<void>;
+  /** Resolves when the child has started its clock (modules loaded), with that moment on the monotonic clock in µs. */
+  ready: Promise<number>;
   /** Resolves with the child's figures, or rejects with its failure. */
   done: Promise<CdcChildDone>;
   progress: CdcChildProgress[];
@@ -53,8 +53,8 @@ export function startDrain(job: CdcChildJob, options: { profileDir?: string; tim
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-4000)));
   let readyAt: number | undefined;
-  let markReady: () => void = () => undefined;
-  const ready = new Promise<void>((resolve) => (markReady = resolve));
+  let markReady: (monotonicUs: number) => void = () => undefined;
+  const ready = new Promise<number>((resolve) => (markReady = resolve));
   let exited: () => void = () => undefined;
   const exit = new Promise<void>((resolve) => (exited = resolve));
   const drain: CdcDrain = {
@@ -93,7 +93,7 @@ export function startDrain(job: CdcChildJob, options: { profileDir?: string; tim
     child.on('message', (message: CdcChildMessage) => {
       if (message.kind === 'ready') {
         readyAt = performance.now();
-        markReady();
+        markReady(message.monotonicUs);
       } else if (message.kind === 'progress') {
         drain.progress.push(message);
         drain.onProgress?.(message);

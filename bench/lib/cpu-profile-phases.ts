@@ -15,6 +15,8 @@ interface ProfileNode {
 
 interface CpuProfile {
   nodes: ProfileNode[];
+  /** Microseconds on the monotonic clock (process.hrtime's, on Linux). */
+  startTime: number;
   samples: number[];
   timeDeltas: number[];
 }
@@ -44,21 +46,24 @@ const SPECIAL: Record<string, string> = {
   '(root)': 'native / runtime (program)',
 };
 
-/** The bucket of a frame with no phase: our source file, or the package, or the runtime. */
-function fallback(url: string): string | undefined {
+/**
+ * The bucket of a frame with no phase, and its rank: our source file first, then a package, then Node's own
+ * modules (a zlib or fs call is better named by the file of ours that made it).
+ */
+function fallback(url: string): { name: string; rank: number } | undefined {
   const shared = url.indexOf('/shared/');
-  if (shared >= 0) return `other: ${url.slice(shared + 1)}`;
+  if (shared >= 0) return { name: `other: ${url.slice(shared + 1)}`, rank: 0 };
   const modules = url.lastIndexOf('/node_modules/');
   if (modules >= 0) {
     const rest = url.slice(modules + '/node_modules/'.length).split('/');
-    return `package: ${rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]}`;
+    return { name: `package: ${rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]}`, rank: 1 };
   }
-  if (url.startsWith('node:')) return 'node built-ins';
+  if (url.startsWith('node:')) return { name: 'node built-ins', rank: 2 };
   return undefined;
 }
 
-/** Sums a profile's sample time per phase, largest first. */
-export function phaseTimes(profile: CpuProfile): PhaseTime[] {
+/** Sums a profile's sample time per phase from `fromUs` on (monotonic microseconds), largest first. */
+export function phaseTimes(profile: CpuProfile, fromUs = 0): PhaseTime[] {
   const parent = new Map<number, number>();
   const byId = new Map<number, ProfileNode>();
   for (const node of profile.nodes) {
@@ -71,31 +76,36 @@ export function phaseTimes(profile: CpuProfile): PhaseTime[] {
     if (known !== undefined) return known;
     const leaf = byId.get(id)!;
     let found: string | undefined = SPECIAL[leaf.callFrame.functionName];
-    let nearest: string | undefined;
+    let nearest: { name: string; rank: number } | undefined;
     for (let at: number | undefined = id; found === undefined && at !== undefined; at = parent.get(at)) {
       const url = byId.get(at)!.callFrame.url;
       found = PHASES.find((p) => url.includes(p.match))?.phase;
-      nearest ??= fallback(url);
+      const other = fallback(url);
+      if (other && (nearest === undefined || other.rank < nearest.rank)) nearest = other;
     }
-    const result = found ?? nearest ?? 'native / runtime (program)';
+    const result = found ?? nearest?.name ?? 'native / runtime (program)';
     bucketOf.set(id, result);
     return result;
   };
   const totals = new Map<string, number>();
+  let at = profile.startTime;
   profile.samples.forEach((id, i) => {
+    at += profile.timeDeltas[i] ?? 0;
+    // Module loading and the work before the drain's clock started are not the drain's.
+    if (at < fromUs) return;
     const name = bucket(id);
     totals.set(name, (totals.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
   });
   return [...totals.entries()].map(([phase, ms]) => ({ phase, ms })).sort((a, b) => b.ms - a.ms);
 }
 
-/** The breakdown of the main thread's profile in `dir` (the largest .cpuprofile there). */
-export async function phaseTimesInDir(dir: string): Promise<PhaseTime[] | undefined> {
+/** The breakdown of the main thread's profile in `dir` (the largest .cpuprofile there), from `fromUs` on. */
+export async function phaseTimesInDir(dir: string, fromUs = 0): Promise<PhaseTime[] | undefined> {
   const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.cpuprofile'));
   let best: { profile: CpuProfile; samples: number } | undefined;
   for (const file of files) {
     const profile = JSON.parse(await readFile(path.join(dir, file), 'utf8')) as CpuProfile;
     if (!best || profile.samples.length > best.samples) best = { profile, samples: profile.samples.length };
   }
-  return best ? phaseTimes(best.profile) : undefined;
+  return best ? phaseTimes(best.profile, fromUs) : undefined;
 }

@@ -39,12 +39,13 @@ const PHASES: ReadonlyArray<{ phase: string; match: string }> = [
   { phase: 'sync loop', match: 'shared/sync/sync-loop.ts' },
 ];
 
-const SPECIAL: Record<string, string> = {
-  '(garbage collector)': 'garbage collection',
-  '(idle)': 'idle (waiting: server, disk, timers)',
-  '(program)': 'native / runtime (program)',
-  '(root)': 'native / runtime (program)',
-};
+// A Map, not an object: a frame named `constructor` or `toString` must not find Object.prototype's.
+const SPECIAL = new Map<string, string>([
+  ['(garbage collector)', 'garbage collection'],
+  ['(idle)', 'idle (waiting: server, disk, timers)'],
+  ['(program)', 'native / runtime (program)'],
+  ['(root)', 'native / runtime (program)'],
+]);
 
 /**
  * The bucket of a frame with no phase, and its rank: our source file first, then a package, then Node's own
@@ -75,7 +76,7 @@ export function phaseTimes(profile: CpuProfile, fromUs = 0): PhaseTime[] {
     const known = bucketOf.get(id);
     if (known !== undefined) return known;
     const leaf = byId.get(id)!;
-    let found: string | undefined = SPECIAL[leaf.callFrame.functionName];
+    let found: string | undefined = SPECIAL.get(leaf.callFrame.functionName);
     let nearest: { name: string; rank: number } | undefined;
     for (let at: number | undefined = id; found === undefined && at !== undefined; at = parent.get(at)) {
       const url = byId.get(at)!.callFrame.url;
@@ -99,13 +100,12 @@ export function phaseTimes(profile: CpuProfile, fromUs = 0): PhaseTime[] {
   return [...totals.entries()].map(([phase, ms]) => ({ phase, ms })).sort((a, b) => b.ms - a.ms);
 }
 
-/** The breakdown of the main thread's profile in `dir` (the largest .cpuprofile there), from `fromUs` on. */
+/**
+ * The breakdown of the main thread's profile in `dir`, from `fromUs` on. Node names the files
+ * CPU.<date>.<time>.<pid>.<thread>.<sequence>.cpuprofile; the main thread is thread 0.
+ */
 export async function phaseTimesInDir(dir: string, fromUs = 0): Promise<PhaseTime[] | undefined> {
-  const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.cpuprofile'));
-  let best: { profile: CpuProfile; samples: number } | undefined;
-  for (const file of files) {
-    const profile = JSON.parse(await readFile(path.join(dir, file), 'utf8')) as CpuProfile;
-    if (!best || profile.samples.length > best.samples) best = { profile, samples: profile.samples.length };
-  }
-  return best ? phaseTimes(best.profile, fromUs) : undefined;
+  const main = (await readdir(dir).catch(() => [] as string[])).find((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f));
+  if (main === undefined) return undefined;
+  return phaseTimes(JSON.parse(await readFile(path.join(dir, main), 'utf8')) as CpuProfile, fromUs);
 }

@@ -17,7 +17,16 @@ import { runMigration } from '../cli/support/run-migration';
 import type { CdcChildDone } from './lib/cdc-child';
 import { printCatchUp, printSteady, type CatchUpRound } from './lib/cdc-report';
 import { startDrain } from './lib/cdc-runner';
-import { copySlot, createChangeProcedure, drainWithRecvlogical, logicalFlags, makeChanges, targetOf, waitForSlotActive } from './lib/cdc-source';
+import {
+  copySlot,
+  createChangeProcedure,
+  drainWithRecvlogical,
+  logicalFlags,
+  makeChanges,
+  slotConfirmedPast,
+  targetOf,
+  waitForSlotActive,
+} from './lib/cdc-source';
 import { runSteadyState } from './lib/cdc-steady';
 import { phaseTimesInDir } from './lib/cpu-profile-phases';
 import { type BenchPostgres, ORDERS, createOrdersTable, startBenchPostgres } from './lib/migrate-postgres';
@@ -138,6 +147,8 @@ export async function runCdcBench(options: CdcBenchOptions): Promise<number> {
       for (let i = 1; i <= options.repeat; i++) {
         const names = slots(i);
         const recvMs = await drainWithRecvlogical(target, names.recv, run.publication, backlog.walEnd);
+        // pg_recvlogical's output is thrown away: its slot's confirmed position shows it received the last transaction.
+        if (!(await slotConfirmedPast(client, names.recv, backlog.lastTransaction))) throw new Error(`pg_recvlogical stopped before the backlog's last transaction`);
         const decode = await drainChild({ mode: 'stream', sourceUrl: postgres.url, slot: names.decode, publication: run.publication, changes: options.changes }, timeoutInMs);
         await rm(warehouse, { recursive: true, force: true });
         await cp(pristine, warehouse, { recursive: true });

@@ -104,6 +104,15 @@ export async function dropSlotIfPresent(client: Client, slot: string): Promise<v
   await client.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active', [slot]);
 }
 
+/** Whether a slot's consumer has confirmed at least `lsn` ('X/Y'). */
+export async function slotConfirmedPast(client: Client, slot: string, lsn: string): Promise<boolean> {
+  const result = await client.query<{ past: boolean | null }>(
+    'SELECT confirmed_flush_lsn >= $2::pg_lsn AS past FROM pg_replication_slots WHERE slot_name = $1',
+    [slot, lsn],
+  );
+  return result.rows[0]?.past === true;
+}
+
 /** Bytes between the WAL insert position and what a slot's consumer confirmed; undefined for a missing slot. */
 export async function slotLagBytes(client: Client, slot: string): Promise<number | undefined> {
   const result = await client.query<{ lag: string | null }>(

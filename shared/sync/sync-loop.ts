@@ -113,7 +113,9 @@ export async function runSync(env: RunEnvironment, options: SyncOptions): Promis
     const target = await walPosition(client);
     const start = members.reduce((low, m) => (m.applied < low ? m.applied : low), members[0]!.applied);
     replication = await connectReplication(options.sourceUrl);
-    stream = await startReplication(replication, { slotName: options.slot, publications: [options.publication], startLsn: start, bindings });
+    // The server decodes up to one more full batch while a batch is applied (stream batches hold 1000 events).
+    const readyBatches = Math.ceil((options.maxBatchChanges ?? 50_000) / 1000);
+    stream = await startReplication(replication, { slotName: options.slot, publications: [options.publication], startLsn: start, bindings, readyBatches });
     return await loop(env.catalog, client, stream, members, target, options);
   } finally {
     await stream?.close().catch(() => undefined);

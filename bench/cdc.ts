@@ -47,8 +47,7 @@ export interface CdcBenchOptions {
 /** Transaction sizes: the backlog's (a batch job's), and the steady writer's (many small OLTP transactions). */
 const BACKLOG_TX = { min: 100, max: 1000 } as const;
 const STEADY_TX = { min: 10, max: 100 } as const;
-const USAGE =
-  'usage: tsx bench/cdc.ts [--rows N] [--changes N] [--repeat R] [--steady-seconds S] [--steady-rate N] [--flush-interval-ms MS] [--profile DIR]';
+const USAGE = 'usage: tsx bench/cdc.ts [--rows N] [--changes N] [--repeat R] [--steady-seconds S] [--steady-rate N] [--flush-interval-ms MS] [--profile DIR]';
 
 /** Parses argv; throws with a usage message on anything it does not understand. */
 export function parseCdcArgs(argv: string[]): CdcBenchOptions {
@@ -116,21 +115,29 @@ export async function runCdcBench(options: CdcBenchOptions): Promise<number> {
     );
     postgres = await startBenchPostgres(root, { postgresFlags: logicalFlags(4 + 3 * options.repeat) });
     const cpus = os.cpus();
-    console.log(`machine: ${cpus.length} CPUs (${cpus[0]?.model.trim() ?? '?'}), node ${process.version}, PostgreSQL ${postgres.version} (embedded, wal_level=logical)`);
+    console.log(
+      `machine: ${cpus.length} CPUs (${cpus[0]?.model.trim() ?? '?'}), node ${process.version}, PostgreSQL ${postgres.version} (embedded, wal_level=logical)`,
+    );
     console.log(`load average (1/5/15 min) at start: ${loadAverage()}; other work on this machine skews timings, so compare medians and ratios`);
     const client = await postgres.connect();
     const timeoutInMs = Math.max(20 * 60_000, options.changes / 2);
     try {
       let started = performance.now();
       await createOrdersTable(client, options.rows);
-      console.log(`table ${ORDERS.schema}.${ORDERS.table}: ${options.rows.toLocaleString('en-US')} rows generated in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      console.log(
+        `table ${ORDERS.schema}.${ORDERS.table}: ${options.rows.toLocaleString('en-US')} rows generated in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      );
       const run = await migrateWithCdc(postgres.url, root);
       console.log(`migrate --cdc: ${(run.ms / 1000).toFixed(1)} s; slot ${run.slot} at ${run.lsn}`);
       // The tables as the migration left them: each sync repeat starts from this copy (paths inside are absolute).
       const warehouse = path.join(root, 'warehouse');
       const pristine = path.join(root, 'warehouse-migrated');
       await cp(warehouse, pristine, { recursive: true });
-      const slots = (i: number): { recv: string; decode: string; sync: string } => ({ recv: `bench_recv_${i}`, decode: `bench_decode_${i}`, sync: `bench_sync_${i}` });
+      const slots = (i: number): { recv: string; decode: string; sync: string } => ({
+        recv: `bench_recv_${i}`,
+        decode: `bench_decode_${i}`,
+        sync: `bench_sync_${i}`,
+      });
       // Copies before the backlog: every drain starts at the migration's point and reads the same changes.
       for (let i = 1; i <= options.repeat; i++) for (const slot of Object.values(slots(i))) await copySlot(client, run.slot, slot);
       await createChangeProcedure(client);
@@ -148,14 +155,26 @@ export async function runCdcBench(options: CdcBenchOptions): Promise<number> {
         const names = slots(i);
         const recvMs = await drainWithRecvlogical(target, names.recv, run.publication, backlog.walEnd);
         // pg_recvlogical's output is thrown away: its slot's confirmed position shows it received the last transaction.
-        if (!(await slotConfirmedPast(client, names.recv, backlog.lastTransaction))) throw new Error(`pg_recvlogical stopped before the backlog's last transaction`);
-        const decode = await drainChild({ mode: 'stream', sourceUrl: postgres.url, slot: names.decode, publication: run.publication, changes: options.changes }, timeoutInMs);
+        if (!(await slotConfirmedPast(client, names.recv, backlog.lastTransaction)))
+          throw new Error(`pg_recvlogical stopped before the backlog's last transaction`);
+        const decode = await drainChild(
+          { mode: 'stream', sourceUrl: postgres.url, slot: names.decode, publication: run.publication, changes: options.changes },
+          timeoutInMs,
+        );
         await rm(warehouse, { recursive: true, force: true });
         await cp(pristine, warehouse, { recursive: true });
         const profileDir = i === 1 && options.profileDir !== undefined ? path.join(options.profileDir, 'sync') : undefined;
         if (profileDir) await mkdir(profileDir, { recursive: true });
         const drain = startDrain(
-          { mode: 'sync', sourceUrl: postgres.url, slot: names.sync, publication: run.publication, warehouse, untilCaughtUp: true, flushIntervalMs: options.flushIntervalMs },
+          {
+            mode: 'sync',
+            sourceUrl: postgres.url,
+            slot: names.sync,
+            publication: run.publication,
+            warehouse,
+            untilCaughtUp: true,
+            flushIntervalMs: options.flushIntervalMs,
+          },
           { timeoutInMs, ...(profileDir ? { profileDir } : {}) },
         );
         const readyUs = await drain.ready;

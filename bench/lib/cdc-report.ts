@@ -44,7 +44,9 @@ export function printCatchUp(changes: number, rounds: readonly CatchUpRound[]): 
   ];
   console.log(`  ${'what'.padEnd(46)} ${'wall'.padStart(8)} ${'changes/s'.padStart(12)}  node CPU`);
   for (const [what, wall, r, cpu] of lines) console.log(`  ${what.padEnd(46)} ${wall.padStart(8)} ${r.padStart(12)}  ${cpu}`);
-  console.log(`  sync peak RSS (sampled each second): ${megabytes(Math.max(...rounds.map((r) => r.peakRssBytes)))}; batches applied: ${rounds.map((r) => r.batches).join(', ')}`);
+  console.log(
+    `  sync peak RSS (sampled each second): ${megabytes(Math.max(...rounds.map((r) => r.peakRssBytes)))}; batches applied: ${rounds.map((r) => r.batches).join(', ')}`,
+  );
   console.log('\nTargets');
   console.log(verdict('sync / pg_recvlogical (changes/s)', `${(recv / sync).toFixed(3)} ×`, '≥ 0.5', recv / sync >= 0.5));
   console.log(`  the same without the table's opening: ${(recv / streaming).toFixed(3)} ×; stream + decode alone: ${(recv / decode).toFixed(3)} ×`);
@@ -71,7 +73,9 @@ export function printSteady(result: SteadyResult, context: { rate: number; flush
   const own = s.flatMap((x) => (x.syncLagSeconds === undefined ? [] : [x.syncLagSeconds]));
   const rss = s.flatMap((x) => (x.rssBytes === undefined ? [] : [x.rssBytes]));
   const line = (name: string, values: number[], show: (v: number) => string): void =>
-    console.log(`  ${name.padEnd(52)} p50 ${show(quantile(values, 0.5)).padStart(9)}  p95 ${show(quantile(values, 0.95)).padStart(9)}  max ${show(Math.max(...values)).padStart(9)}`);
+    console.log(
+      `  ${name.padEnd(52)} p50 ${show(quantile(values, 0.5)).padStart(9)}  p95 ${show(quantile(values, 0.95)).padStart(9)}  max ${show(Math.max(...values)).padStart(9)}`,
+    );
   console.log(
     `\nSteady state (${s.length} samples, one a second; writer ${context.rate} changes/s asked, ${Math.round(result.heldRate)} held, ` +
       `transactions of ${context.tx.min}-${context.tx.max}; flush interval ${context.flushIntervalMs} ms)\n`,
@@ -85,7 +89,9 @@ export function printSteady(result: SteadyResult, context: { rate: number; flush
   console.log(
     `  changes written ${result.written.toLocaleString('en-US')}, applied ${result.applied.toLocaleString('en-US')}; ` +
       `sync streaming ${seconds(result.startupMs)} after its start; ` +
-      (result.drainAfterStopMs === undefined ? 'not caught up within 2 min of the writer stopping' : `caught up ${seconds(result.drainAfterStopMs)} after the writer stopped`),
+      (result.drainAfterStopMs === undefined
+        ? 'not caught up within 2 min of the writer stopping'
+        : `caught up ${seconds(result.drainAfterStopMs)} after the writer stopped`),
   );
   const target = context.flushIntervalMs / 1000 + 2;
   const p95 = quantile(lagS, 0.95);

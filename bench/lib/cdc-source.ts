@@ -180,9 +180,7 @@ export async function drainWithRecvlogical(target: ConnectionTarget, slot: strin
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-2000)));
     child.once('error', reject);
-    child.once('exit', (code, signal) =>
-      code === 0 ? resolve() : reject(new Error(`pg_recvlogical exited with ${code ?? signal ?? '?'}: ${stderr.trim()}`)),
-    );
+    child.once('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`pg_recvlogical exited with ${code ?? signal ?? '?'}: ${stderr.trim()}`))));
   });
   return performance.now() - started;
 }

@@ -66,7 +66,14 @@ export async function runSteadyState(options: SteadyOptions): Promise<SteadyResu
   let drain: CdcDrain | undefined;
   try {
     drain = startDrain(
-      { mode: 'sync', sourceUrl: options.sourceUrl, slot: options.slot, publication: options.publication, warehouse: options.warehouse, flushIntervalMs: options.flushIntervalMs },
+      {
+        mode: 'sync',
+        sourceUrl: options.sourceUrl,
+        slot: options.slot,
+        publication: options.publication,
+        warehouse: options.warehouse,
+        flushIntervalMs: options.flushIntervalMs,
+      },
       { timeoutInMs: (options.seconds + 600) * 1000 },
     );
     const failed = drain.done.then(() => {

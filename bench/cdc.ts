@@ -153,18 +153,24 @@ export async function runCdcBench(options: CdcBenchOptions): Promise<number> {
       const target = targetOf(postgres.url);
       for (let i = 1; i <= options.repeat; i++) {
         const names = slots(i);
-        const recvMs = await drainWithRecvlogical(target, names.recv, run.publication, backlog.walEnd);
+        // The server's CPU around each drain: decoding is the walsender's work, whoever consumes.
+        let serverBefore = await postgres.cpuMs();
+        const recv = await drainWithRecvlogical(target, names.recv, run.publication, backlog.walEnd);
+        const recvServerCpuMs = (await postgres.cpuMs()) - serverBefore;
         // pg_recvlogical's output is thrown away: its slot's confirmed position shows it received the last transaction.
         if (!(await slotConfirmedPast(client, names.recv, backlog.lastTransaction)))
           throw new Error(`pg_recvlogical stopped before the backlog's last transaction`);
+        serverBefore = await postgres.cpuMs();
         const decode = await drainChild(
           { mode: 'stream', sourceUrl: postgres.url, slot: names.decode, publication: run.publication, changes: options.changes },
           timeoutInMs,
         );
+        const decodeServerCpuMs = (await postgres.cpuMs()) - serverBefore;
         await rm(warehouse, { recursive: true, force: true });
         await cp(pristine, warehouse, { recursive: true });
         const profileDir = i === 1 && options.profileDir !== undefined ? path.join(options.profileDir, 'sync') : undefined;
         if (profileDir) await mkdir(profileDir, { recursive: true });
+        serverBefore = await postgres.cpuMs();
         const drain = startDrain(
           {
             mode: 'sync',
@@ -181,15 +187,20 @@ export async function runCdcBench(options: CdcBenchOptions): Promise<number> {
         const readyAt = performance.now();
         const startupMs = await Promise.race([waitForSlotActive(client, names.sync, timeoutInMs), drain.done.then(() => 0)]);
         const sync = await drain.done;
+        const syncServerCpuMs = (await postgres.cpuMs()) - serverBefore;
         await drain.exited;
         if (sync.changes !== options.changes) throw new Error(`the sync applied ${sync.changes} changes, the backlog has ${options.changes}`);
         const lastApply = drain.progress.find((p) => p.changesApplied >= options.changes);
         rounds.push({
-          recvMs,
+          recvMs: recv.wallMs,
+          recvCpuMs: recv.cpuMs,
+          recvServerCpuMs,
           decodeMs: decode.wallMs,
           decodeCpuMs: decode.cpuMs,
+          decodeServerCpuMs,
           syncMs: sync.wallMs,
           syncCpuMs: sync.cpuMs,
+          syncServerCpuMs,
           syncStartupMs: Math.min(startupMs, performance.now() - readyAt),
           syncAppliedMs: lastApply?.elapsedMs ?? sync.wallMs,
           peakRssBytes: Math.max(0, ...drain.rss.map((r) => r.bytes)),

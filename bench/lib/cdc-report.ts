@@ -6,14 +6,19 @@ import { megabytes, verdict } from './migrate-report';
 
 /** The figures of one catch-up repeat. */
 export interface CatchUpRound {
-  /** pg_recvlogical, start to exit. */
+  /** pg_recvlogical, start to exit, and its own CPU. */
   recvMs: number;
+  recvCpuMs: number;
+  /** The PostgreSQL server's CPU (every process of it) during each drain. */
+  recvServerCpuMs: number;
   /** icebridge's stream and decode alone (child process, modules loaded). */
   decodeMs: number;
   decodeCpuMs: number;
+  decodeServerCpuMs: number;
   /** runSync --until-caught-up, start to end (key index build included). */
   syncMs: number;
   syncCpuMs: number;
+  syncServerCpuMs: number;
   /** From the sync's start until the slot was streamed: opening the tables, mostly the key index build. */
   syncStartupMs: number;
   /** From the sync's start until the batch holding the last change was applied and confirmed. */
@@ -35,21 +40,53 @@ export function printCatchUp(changes: number, rounds: readonly CatchUpRound[]): 
   const sync = m((r) => r.syncMs);
   const streaming = m((r) => r.syncAppliedMs - r.syncStartupMs);
   console.log(`\nCatch-up (median of ${rounds.length}; ${changes.toLocaleString('en-US')} changes; changes/s = changes / median wall time)\n`);
+  const cpu = (client: (r: CatchUpRound) => number, server: (r: CatchUpRound) => number): string => `${seconds(m(client))} + ${seconds(m(server))}`;
   const lines: Array<[string, string, string, string]> = [
-    ['pg_recvlogical to /dev/null (source rate)', seconds(recv), rate(changes, recv), '-'],
-    ['icebridge stream + decode only', seconds(decode), rate(changes, decode), `${seconds(m((r) => r.decodeCpuMs))} CPU`],
-    ['icebridge sync --until-caught-up', seconds(sync), rate(changes, sync), `${seconds(m((r) => r.syncCpuMs))} CPU`],
+    [
+      'pg_recvlogical to /dev/null (source rate)',
+      seconds(recv),
+      rate(changes, recv),
+      cpu(
+        (r) => r.recvCpuMs,
+        (r) => r.recvServerCpuMs,
+      ),
+    ],
+    [
+      'icebridge stream + decode only',
+      seconds(decode),
+      rate(changes, decode),
+      cpu(
+        (r) => r.decodeCpuMs,
+        (r) => r.decodeServerCpuMs,
+      ),
+    ],
+    [
+      'icebridge sync --until-caught-up',
+      seconds(sync),
+      rate(changes, sync),
+      cpu(
+        (r) => r.syncCpuMs,
+        (r) => r.syncServerCpuMs,
+      ),
+    ],
     ['  of which opening the table (key index)', seconds(m((r) => r.syncStartupMs)), '', ''],
     ['  of which streaming to last change applied', seconds(streaming), rate(changes, streaming), ''],
   ];
-  console.log(`  ${'what'.padEnd(46)} ${'wall'.padStart(8)} ${'changes/s'.padStart(12)}  node CPU`);
-  for (const [what, wall, r, cpu] of lines) console.log(`  ${what.padEnd(46)} ${wall.padStart(8)} ${r.padStart(12)}  ${cpu}`);
+  console.log(`  ${'what'.padEnd(46)} ${'wall'.padStart(8)} ${'changes/s'.padStart(12)}  CPU: client + server`);
+  for (const [what, wall, r, c] of lines) console.log(`  ${what.padEnd(46)} ${wall.padStart(8)} ${r.padStart(12)}  ${c}`);
   console.log(
     `  sync peak RSS (sampled each second): ${megabytes(Math.max(...rounds.map((r) => r.peakRssBytes)))}; batches applied: ${rounds.map((r) => r.batches).join(', ')}`,
   );
   console.log('\nTargets');
   console.log(verdict('sync / pg_recvlogical (changes/s)', `${(recv / sync).toFixed(3)} ×`, '≥ 0.5', recv / sync >= 0.5));
   console.log(`  the same without the table's opening: ${(recv / streaming).toFixed(3)} ×; stream + decode alone: ${(recv / decode).toFixed(3)} ×`);
+  // CPU is steadier than wall time under other load: the ratio of CPU spent per change, client and server together.
+  const recvCpu = m((r) => r.recvCpuMs + r.recvServerCpuMs);
+  const syncCpu = m((r) => r.syncCpuMs + r.syncServerCpuMs);
+  console.log(
+    `  CPU per million changes (client + server): pg_recvlogical ${((recvCpu / 1000) * (1e6 / changes)).toFixed(1)} s, ` +
+      `sync ${((syncCpu / 1000) * (1e6 / changes)).toFixed(1)} s (${(recvCpu / syncCpu).toFixed(3)} ×)`,
+  );
   const phases = rounds.find((r) => r.phases !== undefined)?.phases;
   if (phases) {
     const total = phases.reduce((sum, p) => sum + p.ms, 0);

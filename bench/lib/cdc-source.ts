@@ -147,12 +147,18 @@ export function targetOf(url: string): ConnectionTarget {
 /** The pg_recvlogical this machine has (Debian's postgresql-client). */
 export const PG_RECVLOGICAL = process.env.PG_RECVLOGICAL ?? '/usr/bin/pg_recvlogical';
 
+/** A pg_recvlogical run: wall time of the whole program, connection included, and its own CPU (user + system). */
+export interface RecvlogicalRun {
+  wallMs: number;
+  cpuMs: number;
+}
+
 /**
  * Drains `slot` with pg_recvlogical to /dev/null up to `endLsn`, asking pgoutput for what the sync asks (protocol 1,
- * binary values; see startReplication): the source's own rate of decoding and sending these changes. Returns the
- * wall time of the whole program, connection included; throws with its stderr when it fails.
+ * binary values; see startReplication): the source's own rate of decoding and sending these changes. It runs under
+ * bash, whose `times` reports the program's CPU; throws with its stderr when it fails.
  */
-export async function drainWithRecvlogical(target: ConnectionTarget, slot: string, publication: string, endLsn: string): Promise<number> {
+export async function drainWithRecvlogical(target: ConnectionTarget, slot: string, publication: string, endLsn: string): Promise<RecvlogicalRun> {
   const args = [
     '--dbname',
     `host=${target.host} port=${target.port} user=${target.user} dbname=${target.database}`,
@@ -175,12 +181,24 @@ export async function drainWithRecvlogical(target: ConnectionTarget, slot: strin
     'binary=true',
   ];
   const started = performance.now();
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(PG_RECVLOGICAL, args, { env: { ...process.env, PGPASSWORD: target.password }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const stdout = await new Promise<string>((resolve, reject) => {
+    // `times` prints the shell's CPU, then its children's: the second line is pg_recvlogical's.
+    const script = 'rc=0; "$0" "$@" || rc=$?; times; exit $rc';
+    const child = spawn('bash', ['-c', script, PG_RECVLOGICAL, ...args], {
+      env: { ...process.env, PGPASSWORD: target.password },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-2000)));
     child.once('error', reject);
-    child.once('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`pg_recvlogical exited with ${code ?? signal ?? '?'}: ${stderr.trim()}`))));
+    child.once('exit', (code, signal) =>
+      code === 0 ? resolve(out) : reject(new Error(`pg_recvlogical exited with ${code ?? signal ?? '?'}: ${stderr.trim()}`)),
+    );
   });
-  return performance.now() - started;
+  const wallMs = performance.now() - started;
+  const children = stdout.trim().split('\n')[1] ?? '';
+  const cpuMs = [...children.matchAll(/(\d+)m([\d.]+)s/g)].reduce((sum, m) => sum + (Number(m[1]) * 60 + Number(m[2])) * 1000, 0);
+  return { wallMs, cpuMs };
 }

@@ -36,6 +36,8 @@ export interface CdcChildProgress {
   changesApplied: number;
   confirmedLsn: string;
   lagSeconds: number | undefined;
+  /** V8 heap in use at the report (live data and garbage not yet collected). */
+  heapUsedBytes: number;
 }
 
 /** The end of a drain. */
@@ -68,7 +70,14 @@ async function sync(job: CdcChildJob, signal: AbortSignal, started: number): Pro
     untilCaughtUp: job.untilCaughtUp === true,
     signal,
     onProgress: (p) =>
-      send({ kind: 'progress', elapsedMs: performance.now() - started, changesApplied: p.changesApplied, confirmedLsn: p.confirmedLsn, lagSeconds: p.lagSeconds }),
+      send({
+        kind: 'progress',
+        elapsedMs: performance.now() - started,
+        changesApplied: p.changesApplied,
+        confirmedLsn: p.confirmedLsn,
+        lagSeconds: p.lagSeconds,
+        heapUsedBytes: process.memoryUsage().heapUsed,
+      }),
   });
   if (result.outcome === 'failed') throw new Error(`sync failed: ${result.failure?.table ?? '?'}: ${result.failure?.reason ?? '?'}`);
   return { changes: result.changesApplied, result };

@@ -123,6 +123,16 @@ export function printSteady(result: SteadyResult, context: { rate: number; flush
   const at = (f: number): number | undefined => rss[Math.min(rss.length - 1, Math.floor(f * (rss.length - 1)))];
   const mb = (v: number | undefined): string => (v === undefined ? '?' : megabytes(v));
   console.log(`  sync RSS: start ${mb(at(0))}, middle ${mb(at(0.5))}, end ${mb(at(1))} (max ${mb(Math.max(...rss))})`);
+  const heap = s.flatMap((x) => (x.heapUsedBytes === undefined ? [] : [x.heapUsedBytes]));
+  const heapAt = (f: number): number | undefined => heap[Math.min(heap.length - 1, Math.floor(f * (heap.length - 1)))];
+  if (heap.length > 0) console.log(`  sync V8 heap in use: start ${mb(heapAt(0))}, middle ${mb(heapAt(0.5))}, end ${mb(heapAt(1))}`);
+  // A lag that grows minute by minute is the table's growth (files, manifests), not the machine's load.
+  const minutes: string[] = [];
+  for (let from = 0; from < s.length; from += 60) {
+    const window = lagS.slice(from, from + 60);
+    minutes.push(`${quantile(window, 0.5).toFixed(1)}/${quantile(window, 0.95).toFixed(1)}`);
+  }
+  console.log(`  lag seconds p50/p95 per minute: ${minutes.join(', ')}`);
   console.log(
     `  changes written ${result.written.toLocaleString('en-US')}, applied ${result.applied.toLocaleString('en-US')}; ` +
       `sync streaming ${seconds(result.startupMs)} after its start; ` +

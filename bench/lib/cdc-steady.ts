@@ -34,6 +34,8 @@ export interface LagSample {
   /** The sync's own figure (now minus the commit time of the last transaction it saw), from its last report. */
   syncLagSeconds: number | undefined;
   rssBytes: number | undefined;
+  /** The sync's V8 heap in use at its last report. */
+  heapUsedBytes: number | undefined;
 }
 
 /** What the steady state measured. */
@@ -111,6 +113,7 @@ export async function runSteadyState(options: SteadyOptions): Promise<SteadyResu
         lagSeconds: secondsBehind(writes, confirmed),
         syncLagSeconds: drain!.progress[drain!.progress.length - 1]?.lagSeconds,
         rssBytes,
+        heapUsedBytes: drain!.progress[drain!.progress.length - 1]?.heapUsedBytes,
       });
     };
     const end = started + options.seconds * 1000;

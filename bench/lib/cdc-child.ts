@@ -27,6 +27,8 @@ export interface CdcChildJob {
   flushIntervalMs?: number;
   /** stream: stop after this many row changes. */
   changes?: number;
+  /** sync: a full garbage collection this often (needs --expose-gc), so the heap reported is what is live. */
+  gcEverySeconds?: number;
 }
 
 /** A progress report of the sync, as onProgress gave it, with the child's clock. */
@@ -38,6 +40,8 @@ export interface CdcChildProgress {
   lagSeconds: number | undefined;
   /** V8 heap in use at the report (live data and garbage not yet collected). */
   heapUsedBytes: number;
+  /** V8 heap in use right after a full collection, when one was made with this report. */
+  heapLiveBytes?: number;
 }
 
 /** The end of a drain. */
@@ -62,6 +66,15 @@ function send(message: CdcChildMessage): void {
 
 async function sync(job: CdcChildJob, signal: AbortSignal, started: number): Promise<Omit<CdcChildDone, 'kind' | 'wallMs' | 'cpuMs'>> {
   const env = environmentFromSettings(loadSettings({ ...process.env, ICEBRIDGE_SOURCE_URL: job.sourceUrl, ICEBRIDGE_WAREHOUSE: job.warehouse }));
+  const gc = (globalThis as { gc?: () => void }).gc;
+  let lastGc = performance.now();
+  // Whether the heap grows: what survives a full collection, now and then (the collection's cost is in the lag).
+  const live = (): { heapLiveBytes?: number } => {
+    if (job.gcEverySeconds === undefined || gc === undefined || performance.now() - lastGc < job.gcEverySeconds * 1000) return {};
+    gc();
+    lastGc = performance.now();
+    return { heapLiveBytes: process.memoryUsage().heapUsed };
+  };
   const result = await runSync(env, {
     sourceUrl: job.sourceUrl,
     slot: job.slot,
@@ -77,6 +90,7 @@ async function sync(job: CdcChildJob, signal: AbortSignal, started: number): Pro
         confirmedLsn: p.confirmedLsn,
         lagSeconds: p.lagSeconds,
         heapUsedBytes: process.memoryUsage().heapUsed,
+        ...live(),
       }),
   });
   if (result.outcome === 'failed') throw new Error(`sync failed: ${result.failure?.table ?? '?'}: ${result.failure?.reason ?? '?'}`);

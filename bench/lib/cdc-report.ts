@@ -126,6 +126,8 @@ export function printSteady(result: SteadyResult, context: { rate: number; flush
   const heap = s.flatMap((x) => (x.heapUsedBytes === undefined ? [] : [x.heapUsedBytes]));
   const heapAt = (f: number): number | undefined => heap[Math.min(heap.length - 1, Math.floor(f * (heap.length - 1)))];
   if (heap.length > 0) console.log(`  sync V8 heap in use: start ${mb(heapAt(0))}, middle ${mb(heapAt(0.5))}, end ${mb(heapAt(1))}`);
+  if (result.liveHeap.length > 0)
+    console.log(`  sync V8 heap after a full collection (every 30 s, MB): ${result.liveHeap.map((h) => (h.bytes / 2 ** 20).toFixed(0)).join(', ')}`);
   // A lag that grows minute by minute is the table's growth (files, manifests), not the machine's load.
   const minutes: string[] = [];
   for (let from = 0; from < s.length; from += 60) {

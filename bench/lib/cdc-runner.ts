@@ -47,7 +47,7 @@ export async function processRss(pid: number): Promise<number | undefined> {
 export function startDrain(job: CdcChildJob, options: { profileDir?: string; timeoutInMs: number }): CdcDrain {
   const profile = options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`];
   const child: ChildProcess = fork(CHILD_ENTRY, [JSON.stringify(job)], {
-    execArgv: [...process.execArgv, ...profile],
+    execArgv: [...process.execArgv, ...profile, ...(job.gcEverySeconds === undefined ? [] : ['--expose-gc'])],
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
   });
   let stderr = '';

@@ -38,6 +38,12 @@ export interface LagSample {
   heapUsedBytes: number | undefined;
 }
 
+/** The sync's heap right after a full collection, every 30 s. */
+export interface LiveHeap {
+  atMs: number;
+  bytes: number;
+}
+
 /** What the steady state measured. */
 export interface SteadyResult {
   samples: LagSample[];
@@ -50,9 +56,12 @@ export interface SteadyResult {
   drainAfterStopMs: number | undefined;
   /** Time from the child's start to the slot being streamed (the key index is built before). */
   startupMs: number;
+  liveHeap: LiveHeap[];
 }
 
 const TICK_MS = 100;
+/** How often the sync makes a full collection to report its live heap. */
+const LIVE_HEAP_EVERY_S = 30;
 const SAMPLE_MS = 1000;
 const DRAIN_WAIT_MS = 120_000;
 
@@ -75,6 +84,7 @@ export async function runSteadyState(options: SteadyOptions): Promise<SteadyResu
         publication: options.publication,
         warehouse: options.warehouse,
         flushIntervalMs: options.flushIntervalMs,
+        gcEverySeconds: LIVE_HEAP_EVERY_S,
       },
       { timeoutInMs: (options.seconds + 600) * 1000 },
     );
@@ -142,6 +152,7 @@ export async function runSteadyState(options: SteadyOptions): Promise<SteadyResu
       heldRate: written / ((stoppedAt - started) / 1000),
       drainAfterStopMs,
       startupMs,
+      liveHeap: drain.progress.flatMap((p) => (p.heapLiveBytes === undefined ? [] : [{ atMs: p.elapsedMs, bytes: p.heapLiveBytes }])),
     };
   } finally {
     drain?.stop();

@@ -26,8 +26,6 @@ export interface CdcDrain {
   done: Promise<CdcChildDone>;
   progress: CdcChildProgress[];
   rss: RssSample[];
-  /** Called for every progress report as it arrives. */
-  onProgress?: (p: CdcChildProgress) => void;
   /** Process id of the child. */
   pid: number | undefined;
   /** Resolves when the process has exited (a CPU profile is written by then). */
@@ -96,7 +94,6 @@ export function startDrain(job: CdcChildJob, options: { profileDir?: string; tim
         markReady(message.monotonicUs);
       } else if (message.kind === 'progress') {
         drain.progress.push(message);
-        drain.onProgress?.(message);
       } else if (message.kind === 'done') {
         finish(undefined, message);
       } else {

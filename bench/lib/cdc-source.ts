@@ -89,19 +89,9 @@ export async function waitForSlotActive(client: Client, slot: string, timeoutInM
   throw new Error(`slot ${slot} was not streamed within ${timeoutInMs / 1000} s`);
 }
 
-/** The server's WAL insert position ('X/Y'): past every commit that has returned. */
-export async function walInsertLsn(client: Client): Promise<string> {
-  return (await client.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0]!.lsn;
-}
-
 /** Copies a logical slot at its current position (it must not be in use), so another consumer can drain the same changes. */
 export async function copySlot(client: Client, from: string, to: string): Promise<void> {
   await client.query('SELECT pg_copy_logical_replication_slot($1, $2)', [from, to]);
-}
-
-/** Drops a slot if it exists and is not in use. */
-export async function dropSlotIfPresent(client: Client, slot: string): Promise<void> {
-  await client.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active', [slot]);
 }
 
 /** Whether a slot's consumer has confirmed at least `lsn` ('X/Y'). */

@@ -137,10 +137,6 @@ async function loop(catalog: Catalog, client: Client, stream: ReplicationStream,
   let openChanges = 0;
   let batchStarted: number | undefined;
   let ended = false;
-  const aborted = new Promise<'abort'>((resolve) => {
-    if (options.signal?.aborted) resolve('abort');
-    options.signal?.addEventListener('abort', () => resolve('abort'), { once: true });
-  });
 
   const progress = async (): Promise<SyncProgress> => {
     const confirmed = stream.stats().confirmedLsn;
@@ -185,11 +181,19 @@ async function loop(catalog: Catalog, client: Client, stream: ReplicationStream,
     }
     // Wake for the flush interval while a batch waits, and every so often to see a keepalive's advance.
     const wait = whole.length > 0 ? Math.max(0, flushMs - (Date.now() - batchStarted!)) : flushMs;
+    // The wake-up (timer or abort) is made afresh each round and raced only with short-lived promises: a race with
+    // one promise that never settles leaves a reaction on it per round, holding every batch the race returned.
     let timer: NodeJS.Timeout | undefined;
-    const tick = new Promise<'tick'>((resolve) => (timer = setTimeout(() => resolve('tick'), wait)));
-    const next = await Promise.race([pendingNext, tick, aborted]);
+    let wake: () => void = () => undefined;
+    const tick = new Promise<'tick'>((resolve) => {
+      wake = () => resolve('tick');
+      timer = setTimeout(wake, wait);
+      options.signal?.addEventListener('abort', wake, { once: true });
+    });
+    const next = await Promise.race([pendingNext, tick]);
     clearTimeout(timer);
-    if (next === 'tick' || next === 'abort') continue;
+    options.signal?.removeEventListener('abort', wake);
+    if (next === 'tick') continue;
     pendingNext = undefined;
     if (next.done === true) {
       ended = true;

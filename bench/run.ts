@@ -3,16 +3,16 @@
  * `--copy-reader` for the COPY reader's decode throughput, `--compaction` for a full scan's cost after change
  * capture, before and after compaction, `--avro` for the Avro container comparison (ours against
  * avsc), `--router` for the routing library's latency, `--restore` for the restore's load and
- * verification throughput, `--all` for migration and writers, one after the other. Remaining arguments go to the benchmark that runs;
+ * verification throughput, `--cdc` for change capture (catch-up against pg_recvlogical, steady-state lag), `--all` for migration and writers, one after the other. Remaining arguments go to the benchmark that runs;
  * with --all they go to the migration benchmark and the writer comparison keeps its defaults (the two take different
  * flags and sizes).
  *
- *   npm run bench -- [--writers | --copy-reader | --avro | --compaction | --router | --restore | --all] [benchmark flags]
+ *   npm run bench -- [--writers | --copy-reader | --avro | --compaction | --router | --restore | --cdc | --all] [benchmark flags]
  */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 
-type Which = 'migrate' | 'writers' | 'copy-reader' | 'avro' | 'compaction' | 'router' | 'restore';
+type Which = 'migrate' | 'writers' | 'copy-reader' | 'avro' | 'compaction' | 'router' | 'restore' | 'cdc';
 
 /** Splits our own flags from the ones the benchmarks take. */
 function parse(argv: string[]): { which: Which[]; rest: string[] } {
@@ -25,6 +25,7 @@ function parse(argv: string[]): { which: Which[]; rest: string[] } {
     else if (arg === '--compaction') which = ['compaction'];
     else if (arg === '--router') which = ['router'];
     else if (arg === '--restore') which = ['restore'];
+    else if (arg === '--cdc') which = ['cdc'];
     else if (arg === '--all') which = ['migrate', 'writers'];
     else rest.push(arg);
   }
@@ -39,6 +40,7 @@ const SCRIPTS: Record<Which, string> = {
   compaction: path.join(__dirname, 'compaction.ts'),
   router: path.join(__dirname, 'router.ts'),
   restore: path.join(__dirname, 'restore.ts'),
+  cdc: path.join(__dirname, 'cdc.ts'),
 };
 
 /** Each benchmark runs in a process of its own, as if started alone, so neither inherits the other's heap. */

@@ -23,8 +23,14 @@ export interface BenchPostgres {
   stop(): Promise<void>;
 }
 
+/** Options of `startBenchPostgres`. */
+export interface BenchPostgresOptions {
+  /** Extra server flags (`-c name=value` pairs), e.g. logical decoding for the change capture benchmark. */
+  postgresFlags?: string[];
+}
+
 /** Starts PostgreSQL with its data under `dir` (a fresh directory the caller removes afterwards). */
-export async function startBenchPostgres(dir: string): Promise<BenchPostgres> {
+export async function startBenchPostgres(dir: string, options: BenchPostgresOptions = {}): Promise<BenchPostgres> {
   const port = await freePort();
   const password = 'bench';
   const databaseDir = path.join(dir, 'postgres');
@@ -37,6 +43,7 @@ export async function startBenchPostgres(dir: string): Promise<BenchPostgres> {
     password,
     persistent: false,
     createPostgresUser: true,
+    ...(options.postgresFlags ? { postgresFlags: options.postgresFlags } : {}),
     onLog: () => undefined,
     onError: () => undefined,
   });
@@ -62,6 +69,24 @@ export async function startBenchPostgres(dir: string): Promise<BenchPostgres> {
 }
 
 /**
+ * The select list of one generated `orders` row from its number `g`: a pure function of `g`, shared by the table's
+ * load and by the change capture benchmark's inserts, so new rows look like the old ones.
+ */
+export const ORDERS_ROW_SQL = `g,
+      md5(g::text)::uuid,
+      1 + (g * 7919) % 250000,
+      ((g * 104729) % 5000000) / 100.0,
+      (ARRAY['pending', 'paid', 'shipped', 'delivered', 'cancelled', 'refunded'])[1 + g % 6],
+      timestamptz '2021-01-01 00:00:00+00' + g * interval '13 seconds' + (g * 7717 % 1000000) * interval '1 microsecond',
+      CASE WHEN g % 5 = 0 THEN NULL ELSE date '2021-01-01' + (g / 7200)::int END,
+      g % 11 = 0,
+      CASE WHEN g % 25 = 0 THEN 'please leave at the door, order ' || g END,
+      CASE g % 4 WHEN 0 THEN ARRAY[]::text[] WHEN 1 THEN ARRAY['priority']
+        WHEN 2 THEN ARRAY['priority', 'fragile'] ELSE ARRAY['promo', 'fragile', 'express'] END,
+      jsonb_build_object('channel', (ARRAY['web', 'app', 'store'])[1 + g % 3], 'items', 1 + g % 9,
+        'coupon', CASE WHEN g % 7 = 0 THEN 'SAVE10' END, 'weight_kg', round(((g % 400) / 10.0)::numeric, 1))`;
+
+/**
  * Creates and fills `bench.orders` with `rows` rows inside PostgreSQL. Values are a pure function of the row
  * number, so every run at a given size reads the same bytes; the key is added after the load (a bulk index build
  * is much faster than row-by-row maintenance), and VACUUM ANALYZE sets hint bits and the visibility map so no
@@ -84,19 +109,7 @@ export async function createOrdersTable(client: Client, rows: number): Promise<v
     attrs jsonb)`);
   await client.query(
     `INSERT INTO ${ORDERS.schema}.${ORDERS.table}
-    SELECT g,
-      md5(g::text)::uuid,
-      1 + (g * 7919) % 250000,
-      ((g * 104729) % 5000000) / 100.0,
-      (ARRAY['pending', 'paid', 'shipped', 'delivered', 'cancelled', 'refunded'])[1 + g % 6],
-      timestamptz '2021-01-01 00:00:00+00' + g * interval '13 seconds' + (g * 7717 % 1000000) * interval '1 microsecond',
-      CASE WHEN g % 5 = 0 THEN NULL ELSE date '2021-01-01' + (g / 7200)::int END,
-      g % 11 = 0,
-      CASE WHEN g % 25 = 0 THEN 'please leave at the door, order ' || g END,
-      CASE g % 4 WHEN 0 THEN ARRAY[]::text[] WHEN 1 THEN ARRAY['priority']
-        WHEN 2 THEN ARRAY['priority', 'fragile'] ELSE ARRAY['promo', 'fragile', 'express'] END,
-      jsonb_build_object('channel', (ARRAY['web', 'app', 'store'])[1 + g % 3], 'items', 1 + g % 9,
-        'coupon', CASE WHEN g % 7 = 0 THEN 'SAVE10' END, 'weight_kg', round(((g % 400) / 10.0)::numeric, 1))
+    SELECT ${ORDERS_ROW_SQL}
     FROM generate_series(1, $1::bigint) AS g`,
     [rows],
   );

@@ -30,6 +30,11 @@ export interface StartReplicationOptions {
   protoVersion?: 1 | 2;
   /** Events per batch at most; defaults to 1000. */
   batchSize?: number;
+  /**
+   * Batches decoded ahead of the consumer before the socket is paused; defaults to 4. A consumer that gathers many
+   * batches and then spends a while applying them (the sync loop) lets the server decode the next ones meanwhile.
+   */
+  readyBatches?: number;
   /** Interval between standby status updates; defaults to 10 s (wal_sender_timeout is 60 s by default). */
   statusIntervalInMs?: number;
   /** bigint for every 64-bit value, as `readRows(..., { exactBigInt })`. */
@@ -58,7 +63,7 @@ export interface ReplicationStreamStats {
   paused: boolean;
 }
 
-const MAX_READY_BATCHES = 4;
+const DEFAULT_READY_BATCHES = 4;
 const CLOSE_GRACE_IN_MS = 10_000;
 /** Microseconds between 1970-01-01 and PostgreSQL's epoch 2000-01-01. */
 const PG_EPOCH_MICROS = 946_684_800_000_000n;
@@ -114,6 +119,7 @@ class Stream implements ReplicationStream {
   private readonly decoder: ChangeDecoder;
   private readonly query: CopyBothQuery;
   private readonly batchSize: number;
+  private readonly readyBatches: number;
   private readonly ready: ChangeEvent[][] = [];
   private batch: ChangeEvent[] = [];
   private failure: unknown;
@@ -151,6 +157,7 @@ class Stream implements ReplicationStream {
       perTable: options.describeAgain !== undefined,
     });
     this.batchSize = options.batchSize ?? 1000;
+    this.readyBatches = Math.max(1, options.readyBatches ?? DEFAULT_READY_BATCHES);
     this.confirmed = options.startLsn;
     this.received = options.startLsn;
     let finish: () => void = () => undefined;
@@ -191,7 +198,7 @@ class Stream implements ReplicationStream {
         if (this.failure !== undefined) throw this.failure;
         const next = this.ready.shift();
         if (next !== undefined) {
-          if (this.paused && this.ready.length < MAX_READY_BATCHES) {
+          if (this.paused && this.ready.length < this.readyBatches) {
             this.paused = false;
             if (this.held === undefined) this.query.resume();
           }
@@ -392,7 +399,7 @@ class Stream implements ReplicationStream {
     if (this.batch.length === 0) return;
     this.ready.push(this.batch);
     this.batch = [];
-    if (this.ready.length >= MAX_READY_BATCHES && !this.paused) {
+    if (this.ready.length >= this.readyBatches && !this.paused) {
       this.paused = true;
       this.query.pause();
     }

@@ -181,6 +181,9 @@ function splitTransactions(
   return { transactions, through, skipped };
 }
 
+/** A row a change replaces: new in the batch (the row itself), or in the table (where it lives). */
+type Replaced = { row: Row } | { location: RowLocation };
+
 /** The net effect of a batch on one table, built change by change: rows to append and existing rows to delete. */
 class BatchDelta {
   /** Rows new in this batch, by key (several for a keyless table's repeated rows). */
@@ -218,12 +221,12 @@ class BatchDelta {
     if (!this.isOurs(change.table)) return;
     if (change.op === 'unusable') throw change.error;
     if (change.op === 'insert') {
-      this.add(this.complete(change.after, undefined));
+      this.add(await this.complete(change.after, undefined));
     } else if (change.op === 'delete') {
-      await this.remove(this.keyOf(change.before));
+      this.remove(this.keyOf(change.before));
     } else {
-      const old = await this.remove(this.keyOf(change.before ?? change.after));
-      this.add(this.complete(change.after, old));
+      const old = this.remove(this.keyOf(change.before ?? change.after));
+      this.add(await this.complete(change.after, old));
     }
   }
 
@@ -269,10 +272,14 @@ class BatchDelta {
     return this.table.index.keyText(row as Value[]);
   }
 
-  /** The change's row with unchanged TOASTed values taken from the row it replaces. */
-  private complete(after: ChangeRow, old: Row | undefined): Row {
+  /**
+   * The change's row with unchanged TOASTed values taken from the row it replaces. That row is read from its data
+   * file only when a value is unchanged: a whole new row needs nothing of the old one.
+   */
+  private async complete(after: ChangeRow, replaced: Replaced | undefined): Promise<Row> {
     if (after.length !== this.columns.length)
       throw new ValidationError(`table ${this.name()}: a change has ${after.length} columns, the table ${this.columns.length}`);
+    const old = replaced === undefined || !after.includes(UNCHANGED) ? undefined : 'row' in replaced ? replaced.row : await this.readRow(replaced.location);
     return after.map((value, c) => {
       if (value === UNCHANGED) {
         if (!old)
@@ -296,19 +303,19 @@ class BatchDelta {
     else this.pending.set(key, [row]);
   }
 
-  /** Removes the current row of `key` (new in this batch, or in the table) and returns it. */
-  private async remove(key: string): Promise<Row> {
+  /** Removes the current row of `key` (new in this batch, or in the table) and returns it, or where it lives. */
+  private remove(key: string): Replaced {
     const rows = this.pending.get(key);
     if (rows && rows.length > 0) {
       const row = rows.shift()!;
       if (rows.length === 0) this.pending.delete(key);
-      return row;
+      return { row };
     }
     const location = this.existing(key);
     if (!location) throw new ValidationError(`table ${this.name()} holds no row with key ${boundedText(key)}: the change cannot be applied`);
     this.taken.set(key, (this.taken.get(key) ?? 0) + 1);
     this.deletes.push(location);
-    return this.readRow(location);
+    return { location };
   }
 
   /** The location of the next live row of `key` in the table, undefined when it holds none any more. */

@@ -162,6 +162,8 @@ async function sessions(state: SyncState, bindings: TableBinding[], options: Syn
         bindings,
         // A Relation message of a table whose shape changed has the table described again (ADD COLUMN).
         describeAgain: (source) => state.sql.run((client) => describeSyncBinding(client, source)),
+        // The server decodes up to one more full batch while a batch is applied (stream batches hold 1000 events).
+        readyBatches: Math.ceil((options.maxBatchChanges ?? 50_000) / 1000),
       });
       if (reconnector.recovering) state.notice(`the replication connection is back; streaming from ${formatLsn(start)}`);
       return await loop(state, stream, options, () => reconnector.healthy());
@@ -222,10 +224,6 @@ async function loop(state: SyncState, stream: ReplicationStream, options: SyncOp
   let openChanges = 0;
   let batchStarted: number | undefined;
   let ended = false;
-  const aborted = new Promise<'abort'>((resolve) => {
-    if (options.signal?.aborted) resolve('abort');
-    options.signal?.addEventListener('abort', () => resolve('abort'), { once: true });
-  });
   // A transaction still open cannot have committed before the target (the stream sends in commit order), so it
   // need not be waited for.
   const caughtUp = (): boolean => options.untilCaughtUp === true && whole.length === 0 && stream.stats().confirmedLsn >= state.target;
@@ -257,10 +255,19 @@ async function loop(state: SyncState, stream: ReplicationStream, options: SyncOp
     }
     // Wake for the flush interval while a batch waits, and every so often to see a keepalive's advance.
     const wait = whole.length > 0 ? Math.max(0, flushMs - (Date.now() - batchStarted!)) : flushMs;
+    // The wake-up (timer or abort) is made afresh each round and raced only with short-lived promises: a race with
+    // one promise that never settles leaves a reaction on it per round, holding every batch the race returned.
     let timer: NodeJS.Timeout | undefined;
-    const tick = new Promise<'tick'>((resolve) => (timer = setTimeout(() => resolve('tick'), wait)));
-    const next = await Promise.race([pendingNext, tick, aborted]).finally(() => clearTimeout(timer));
-    if (next === 'tick' || next === 'abort') continue;
+    let wake: () => void = () => undefined;
+    const tick = new Promise<'tick'>((resolve) => {
+      wake = () => resolve('tick');
+      timer = setTimeout(wake, wait);
+      options.signal?.addEventListener('abort', wake, { once: true });
+    });
+    const next = await Promise.race([pendingNext, tick]);
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', wake);
+    if (next === 'tick') continue;
     pendingNext = undefined;
     if (next.done === true) {
       ended = true;

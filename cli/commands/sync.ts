@@ -6,6 +6,7 @@ import { handoverName } from '../../shared/migrate/handover-names';
 import { connectPostgres } from '../../shared/postgres/connection';
 import { resolveSourceUrl } from '../../shared/postgres/source-url';
 import { environmentFromSettings, withSource } from '../../shared/run/environment';
+import { changeCaptureRuns } from '../../shared/sync/applied-lsn';
 import { DEFAULT_COMPACT_AFTER_DELETE_FILES } from '../../shared/sync/auto-compact';
 import { SubsetRefusedError, type SyncProgress, type SyncResult, publicationTables, runSync } from '../../shared/sync/sync-loop';
 import { type TableSelection, selectTables } from '../../shared/sync/table-selection';
@@ -15,7 +16,11 @@ import { asUsageError, resolveWarehouse } from './migrate';
 
 /** Flags of `icebridge sync`. */
 export const SYNC_FLAGS: FlagSpec[] = [
-  { name: 'run', value: true, required: true, description: 'the run id of the migrate --cdc run (its summary names it)' },
+  {
+    name: 'run',
+    value: true,
+    description: "the run id of the migrate --cdc run (default: the one run the namespace's tables in the warehouse were migrated by)",
+  },
   { name: 'warehouse', value: true, description: 'warehouse root the run migrated into: a directory, file://… or abfss://…' },
   { name: 'source', value: true, description: 'PostgreSQL URL (default: ICEBRIDGE_SOURCE_URL, else PGHOST, PGUSER, … and ~/.pgpass)' },
   { name: 'namespace', value: true, description: 'Iceberg namespace (default: the schema name, as migrate)' },
@@ -64,7 +69,9 @@ export async function syncCommand(
   let flags;
   try {
     flags = parseFlags(argv, SYNC_FLAGS);
-    if (!flags.help && !flags.drop && stringFlag(flags, 'warehouse') === undefined) throw new UsageError('sync needs --warehouse (or --drop)');
+    if (!flags.help && stringFlag(flags, 'warehouse') === undefined && (!flags.drop || stringFlag(flags, 'run') === undefined)) {
+      throw new UsageError(flags.drop ? 'sync --drop needs --run, or --warehouse to find the run in' : 'sync needs --warehouse');
+    }
   } catch (error) {
     err.write(`${errorMessage(error)}\n\n${SYNC_USAGE}`);
     return 2;
@@ -75,7 +82,9 @@ export async function syncCommand(
   }
   try {
     const { url } = await resolveSourceUrl(stringFlag(flags, 'source'), { env, warn: (m) => err.write(`${m}\n`) }).catch(asUsageError);
-    const runId = stringFlag(flags, 'run')!;
+    const given = stringFlag(flags, 'run');
+    const namespace = stringFlag(flags, 'namespace');
+    const runId = given ?? (await findRun(resolveWarehouse(stringFlag(flags, 'warehouse')!), namespace ?? listFlag(flags, 'schema')?.[0] ?? 'public', env));
     if (flags.drop) {
       await drop(url, runId, out);
       return 0;
@@ -97,7 +106,6 @@ export async function syncCommand(
     }
     const stop = signal === undefined ? stopOnSignals() : undefined;
     try {
-      const namespace = stringFlag(flags, 'namespace');
       const result = await runSync(runEnv, {
         sourceUrl: url,
         slot: name,
@@ -130,6 +138,18 @@ export async function syncCommand(
     err.write(`sync failed: ${errorMessage(error)}\n`);
     return 1;
   }
+}
+
+/** The one migrate --cdc run the namespace's tables were migrated by; a usage error naming what was found otherwise. */
+async function findRun(warehouse: string, namespace: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const { catalog } = environmentFromSettings(loadSettings({ ...env, ICEBRIDGE_WAREHOUSE: warehouse }));
+  const runs = await changeCaptureRuns(catalog, [namespace]).catch(asUsageError);
+  if (runs.length === 1) return runs[0]!;
+  throw new UsageError(
+    runs.length === 0
+      ? `no table of namespace ${namespace} in ${warehouse} was migrated with --cdc: give --run (or --namespace)`
+      : `the tables of namespace ${namespace} belong to several migrate --cdc runs (${runs.join(', ')}): give --run`,
+  );
 }
 
 async function drop(url: string, runId: string, out: ProgressOutput): Promise<void> {

@@ -13,12 +13,12 @@ import { type TableIdentifier, formatIdentifier } from '../iceberg/catalog/table
 import type { Snapshot } from '../iceberg/spec/snapshot';
 import { type TableMetadata, ancestorsOf } from '../iceberg/spec/table-metadata';
 import { rollbackTo } from '../iceberg/transaction/snapshot-management';
-import { RUN_ID_PROPERTY } from '../migrate/commit-table';
 import { handoverName } from '../migrate/handover-names';
 import { requestSyncStop } from '../run/sync-stop';
 import { syncInstanceId } from '../run/sync-run';
 import { type AsOf, chooseSnapshot } from './snapshot-choice';
 import { TableAuditTrail } from './table-audit';
+import { changeCaptureRun } from '../sync/applied-lsn';
 import { type TableStop, stoppedProperty } from '../sync/table-stop';
 
 /** A rollback refused because the run's sync is writing the table. */
@@ -109,17 +109,6 @@ export async function rollbackTable(env: RollbackEnvironment, request: RollbackT
     ...(changeCapture?.syncStopped ? { stoppedSync: changeCapture.syncStopped } : {}),
   });
   return { table: name, before, after, changed: true, ...(changeCapture ? { changeCapture } : {}), audit: audit.location };
-}
-
-/**
- * The migrate --cdc run the table is under: the newest snapshot of its history recording both a change-capture
- * position and a run id (the hand-over's commit; the applier's commits after it record positions only).
- */
-export function changeCaptureRun(metadata: TableMetadata): { runId: string } | undefined {
-  const handover = ancestorsOf(metadata, metadata['current-snapshot-id']).find(
-    (s) => s.summary[CDC_LSN_PROPERTY] !== undefined && s.summary[RUN_ID_PROPERTY] !== undefined,
-  );
-  return handover === undefined ? undefined : { runId: handover.summary[RUN_ID_PROPERTY]! };
 }
 
 /** The change-capture position the snapshot holds everything up to: its own, or its nearest ancestor's. */

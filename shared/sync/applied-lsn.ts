@@ -4,7 +4,9 @@
  * is the authority on what was applied (a confirmation can be lost, a commit cannot be half made).
  */
 import { CDC_LSN_PROPERTY, type Lsn, parseLsn } from '../cdc/lsn';
-import { type TableMetadata, currentSnapshot, snapshotById } from '../iceberg/spec/table-metadata';
+import type { Catalog } from '../iceberg/catalog/catalog';
+import { type TableMetadata, ancestorsOf, currentSnapshot, snapshotById } from '../iceberg/spec/table-metadata';
+import { RUN_ID_PROPERTY } from '../migrate/commit-table';
 
 /**
  * The applied LSN of a table: the property of the current snapshot or of its nearest ancestor that has one
@@ -22,4 +24,25 @@ export function appliedLsn(metadata: TableMetadata): Lsn | undefined {
     snapshot = snapshotById(metadata, parent);
   }
   return undefined;
+}
+
+/**
+ * The migrate --cdc run the table is under: the newest snapshot of its history recording both a change-capture
+ * position and a run id (the hand-over's commit; the applier's commits after it record positions only).
+ */
+export function changeCaptureRun(metadata: TableMetadata): { runId: string } | undefined {
+  const handover = ancestorsOf(metadata, metadata['current-snapshot-id']).find(
+    (s) => s.summary[CDC_LSN_PROPERTY] !== undefined && s.summary[RUN_ID_PROPERTY] !== undefined,
+  );
+  return handover === undefined ? undefined : { runId: handover.summary[RUN_ID_PROPERTY]! };
+}
+
+/** The distinct migrate --cdc runs the tables of a namespace are under. */
+export async function changeCaptureRuns(catalog: Catalog, namespace: string[]): Promise<string[]> {
+  const runs = new Set<string>();
+  for (const id of await catalog.listTables(namespace)) {
+    const run = changeCaptureRun((await catalog.loadTable(id)).metadata);
+    if (run !== undefined) runs.add(run.runId);
+  }
+  return [...runs].sort();
 }

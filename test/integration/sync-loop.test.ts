@@ -140,6 +140,24 @@ async function expectSame(table: string): Promise<void> {
 }
 
 describe('icebridge sync', () => {
+  it('finds the run from the tables when --run is not given, and says so when the namespace holds none', async () => {
+    const quiet = { write: () => true };
+    const run = async (extra: string[]) => {
+      let err = '';
+      const status = await syncCommand(
+        ['--source', url, '--warehouse', warehouseOf('items'), '--until-caught-up', '--flush-interval-ms', '200', ...extra],
+        quiet,
+        { write: (t) => ((err += t), true) },
+        {},
+      );
+      return { status, err };
+    };
+    expect((await run([])).status).toBe(0);
+    const none = await run(['--namespace', 'elsewhere']);
+    expect(none.status).toBe(2);
+    expect(none.err).toContain(`no table of namespace elsewhere in ${warehouseOf('items')} was migrated with --cdc: give --run`);
+  });
+
   it('applies the writer of the copy and later changes until caught up, then applies nothing on a second run', async () => {
     await change('items');
     const first = await sync('items', ['--until-caught-up']);

@@ -101,8 +101,8 @@ export async function drillCommand(
 }
 
 function describeStep(step: DrillStep): string {
-  const seconds = (step.ms / 1000).toFixed(1).padStart(6);
-  return `  ${step.outcome === 'passed' ? 'ok  ' : 'FAIL'} ${seconds}s  ${step.name}${step.detail ? `: ${step.detail}` : ''}\n`;
+  const time = (step.ms < 1000 ? `${step.ms} ms` : `${(step.ms / 1000).toFixed(1)} s`).padStart(8);
+  return `  ${step.outcome === 'passed' ? 'ok  ' : 'FAIL'} ${time}  ${step.name}${step.detail ? `: ${step.detail}` : ''}\n`;
 }
 
 function describeResult(result: DrillResult, drillDir: string): string {

@@ -92,6 +92,10 @@ describe('icebridge drill', () => {
     const failure = report.drills[2]!.steps.find((s) => s.name.startsWith('migrate the three tables'))!;
     expect(failure.detail).toMatch(/events.*happened_at.*infinity/s);
     expect(await leftovers(report.drills)).toEqual({ schemas: [], files: [] });
+    // Nothing else wrote to this warehouse yet: the drills' audit entries and run markers went with their scratch too.
+    const anywhere: string[] = [];
+    for await (const f of catalog.io.list(`${warehouse}/`)) anywhere.push(f.location);
+    expect(anywhere).toEqual([]);
     const mine = await withClient(url, (client) => client.query<{ v: string }>('SELECT v FROM public.mine'));
     expect(mine.rows).toEqual([{ v: 'untouched' }]);
   }, 900_000);

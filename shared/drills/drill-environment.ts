@@ -52,13 +52,7 @@ export async function migrateScratch(drill: DrillEnvironment, scratch: Scratch, 
 }
 
 /** Verifies a scratch table at the full level against a PostgreSQL table; throws unless it is exact. */
-export async function verifyExact(
-  drill: DrillEnvironment,
-  scratch: Scratch,
-  icebergTable: string,
-  sourceTable: string,
-  snapshotId?: string,
-): Promise<string> {
+export async function verifyExact(drill: DrillEnvironment, scratch: Scratch, icebergTable: string, sourceTable: string, snapshotId?: string): Promise<string> {
   const result = await verifyTable(
     drill.env,
     { source: { schema: scratch.name, name: sourceTable }, target: { namespace: [scratch.name], name: icebergTable }, ...(snapshotId ? { snapshotId } : {}) },

@@ -33,7 +33,9 @@ export async function partialFailureDrill(drill: DrillEnvironment, scratch: Scra
         await client.query(scratchRowsSql(t(table), 1, 300));
       }
       await client.query(`CREATE TABLE ${t(BAD_TABLE)} (id int PRIMARY KEY, ${BAD_COLUMN} timestamp NOT NULL, note text)`);
-      await client.query(`INSERT INTO ${t(BAD_TABLE)} SELECT g, timestamp '2026-01-01' + g * interval '1 minute', 'event ' || g FROM generate_series(1, 200) g`);
+      await client.query(
+        `INSERT INTO ${t(BAD_TABLE)} SELECT g, timestamp '2026-01-01' + g * interval '1 minute', 'event ' || g FROM generate_series(1, 200) g`,
+      );
       await client.query(`UPDATE ${t(BAD_TABLE)} SET ${BAD_COLUMN} = 'infinity' WHERE id = 77`);
     }),
   );
@@ -44,10 +46,18 @@ export async function partialFailureDrill(drill: DrillEnvironment, scratch: Scra
       await setFlag(store, audit, { name: ICEBRIDGE_FLAGS.icebergReadPercentage, flag: percentageFlag(ICEBRIDGE_FLAGS.icebergReadPercentage, 100) }, author);
       for (const table of GOOD_TABLES) {
         const label = `${scratch.name}.${table}`;
-        await setFlag(store, audit, { name: ICEBRIDGE_FLAGS.icebergReadPercentage, label, flag: percentageFlag(ICEBRIDGE_FLAGS.icebergReadPercentage, 100) }, author);
+        await setFlag(
+          store,
+          audit,
+          { name: ICEBRIDGE_FLAGS.icebergReadPercentage, label, flag: percentageFlag(ICEBRIDGE_FLAGS.icebergReadPercentage, 100) },
+          author,
+        );
       }
       const flags = await store.list();
-      check(flags.every((f) => !isPostgresState(f.flag)), 'a flag set to Iceberg reads as PostgreSQL');
+      check(
+        flags.every((f) => !isPostgresState(f.flag)),
+        'a flag set to Iceberg reads as PostgreSQL',
+      );
       return `${flags.length} flags on Iceberg in ${store.description}`;
     },
     (d) => d,
@@ -57,7 +67,10 @@ export async function partialFailureDrill(drill: DrillEnvironment, scratch: Scra
     async () => {
       const run = await migrateScratch(drill, scratch, [...GOOD_TABLES, BAD_TABLE], true);
       const failed = run.details.filter((d) => d.status === 'failed');
-      check(run.tables.failed === 1 && failed.length === 1, `expected one failed table, the run reports ${run.tables.failed}: ${failed.map((f) => f.table).join(', ')}`);
+      check(
+        run.tables.failed === 1 && failed.length === 1,
+        `expected one failed table, the run reports ${run.tables.failed}: ${failed.map((f) => f.table).join(', ')}`,
+      );
       const reason = failed[0]!.reason ?? '';
       check(failed[0]!.table.endsWith(BAD_TABLE), `the failed table is ${failed[0]!.table}, expected ${BAD_TABLE}`);
       for (const part of [BAD_TABLE, BAD_COLUMN, 'infinity']) check(reason.includes(part), `the failure does not name ${part}: ${reason}`);

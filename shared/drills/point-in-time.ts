@@ -57,7 +57,10 @@ export async function pointInTimeDrill(drill: DrillEnvironment, scratch: Scratch
         mode: { into: 'accounts_restored' },
         ...(tamper ? { tamper } : {}),
       });
-      check(result.ok && result.verification.status === 'ok', `the restore reported ${result.verification.status}${result.verification.error ? `: ${result.verification.error}` : ''}`);
+      check(
+        result.ok && result.verification.status === 'ok',
+        `the restore reported ${result.verification.status}${result.verification.error ? `: ${result.verification.error}` : ''}`,
+      );
       check(result.snapshotId === s1, `restored snapshot ${result.snapshotId}, asked for ${s1}`);
       const diff = await inScratch(drill.env, scratch, (client, t) => rowDifference(client, t('accounts_restored'), t('accounts_s1')));
       check(diff === 0, `the new table differs from the rows of S1 in ${diff} row(s)`);
@@ -77,7 +80,10 @@ export async function pointInTimeDrill(drill: DrillEnvironment, scratch: Scratch
         now: () => now,
         ...(tamper ? { tamper } : {}),
       });
-      check(result.ok && result.verification.status === 'ok', `the restore reported ${result.verification.status}${result.verification.error ? `: ${result.verification.error}` : ''}`);
+      check(
+        result.ok && result.verification.status === 'ok',
+        `the restore reported ${result.verification.status}${result.verification.error ? `: ${result.verification.error}` : ''}`,
+      );
       const diff = await inScratch(drill.env, scratch, (client, t) => rowDifference(client, t('accounts'), t('accounts_s1')));
       check(diff === 0, `the table differs from the rows of S1 in ${diff} row(s)`);
       return `${result.rows} rows, verified exact against S1 (S2 was ${s2})`;

@@ -6,30 +6,20 @@
  */
 import { TableAuditTrail } from '../restore/table-audit';
 import { rollbackTable } from '../restore/table-rollback';
-import {
-  type DrillEnvironment,
-  type DrillOptions,
-  SCRATCH_COLUMNS,
-  currentSnapshot,
-  migrateScratch,
-  scratchRowsSql,
-  verifyExact,
-} from './drill-environment';
+import { type DrillEnvironment, type DrillOptions, SCRATCH_COLUMNS, currentSnapshot, migrateScratch, scratchRowsSql, verifyExact } from './drill-environment';
 import { type DrillSteps, check } from './drill-steps';
 import { type Scratch, inScratch } from './scratch';
 
 /** Runs the drill's steps in the scratch; throws DrillStepFailed at the first that fails. */
 export async function snapshotRollbackDrill(drill: DrillEnvironment, scratch: Scratch, steps: DrillSteps, options: DrillOptions = {}): Promise<void> {
   const id = { namespace: [scratch.name], name: 'orders' };
-  await steps.run(
-    'create the scratch table and a copy of its good rows',
-    () =>
-      inScratch(drill.env, scratch, async (client, t) => {
-        await client.query(`CREATE TABLE ${t('orders')} (${SCRATCH_COLUMNS})`);
-        await client.query(scratchRowsSql(t('orders'), 1, 500));
-        await client.query(`CREATE TABLE ${t('orders_good')} (LIKE ${t('orders')} INCLUDING ALL)`);
-        await client.query(`INSERT INTO ${t('orders_good')} TABLE ${t('orders')}`);
-      }),
+  await steps.run('create the scratch table and a copy of its good rows', () =>
+    inScratch(drill.env, scratch, async (client, t) => {
+      await client.query(`CREATE TABLE ${t('orders')} (${SCRATCH_COLUMNS})`);
+      await client.query(scratchRowsSql(t('orders'), 1, 500));
+      await client.query(`CREATE TABLE ${t('orders_good')} (LIKE ${t('orders')} INCLUDING ALL)`);
+      await client.query(`INSERT INTO ${t('orders_good')} TABLE ${t('orders')}`);
+    }),
   );
   const good = await steps.run(
     'migrate: the good snapshot',
@@ -61,7 +51,10 @@ export async function snapshotRollbackDrill(drill: DrillEnvironment, scratch: Sc
         { catalog: drill.env.catalog, connectSource: () => drill.env.connectSource() },
         { table: id, to: { snapshotId: BigInt(good) }, reason: 'rollback drill', actor: drill.actor },
       );
-      check(result.changed && result.before === bad && result.after === good, `rollback went from ${result.before} to ${result.after}, expected ${bad} to ${good}`);
+      check(
+        result.changed && result.before === bad && result.after === good,
+        `rollback went from ${result.before} to ${result.after}, expected ${bad} to ${good}`,
+      );
       return `from ${bad} to ${good}`;
     },
     (d) => d,

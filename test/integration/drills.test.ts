@@ -76,7 +76,11 @@ describe('icebridge drill', () => {
   it('runs all three drills, each passes and leaves nothing behind', async () => {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await drillCommand(['all', '--warehouse', warehouse, '--source', url, '--json'], { write: (t) => void out.push(t) }, { write: (t) => void err.push(t) });
+    const code = await drillCommand(
+      ['all', '--warehouse', warehouse, '--source', url, '--json'],
+      { write: (t) => void out.push(t) },
+      { write: (t) => void err.push(t) },
+    );
     const report = JSON.parse(out.join('')) as { passed: boolean; drills: DrillResult[] };
     expect(report.drills.map((d) => [d.drill, d.passed, d.failedStep])).toEqual([
       ['snapshot-rollback', true, undefined],
@@ -104,14 +108,18 @@ describe('icebridge drill', () => {
     ['snapshot-rollback', 'the current snapshot is the good one'],
     ['point-in-time', 'restore as of S1 into a new table'],
     ['partial-failure', 'the emergency flag rollback puts every flag back to PostgreSQL'],
-  ])('fails %s when its recovery step is sabotaged, naming the step, and still cleans up', async (name, step) => {
-    const result = await runDrill(name, drillEnvironment(`${name}-sabotaged`), { sabotageRecovery: true });
-    expect(result.passed).toBe(false);
-    expect(result.failedStep).toBe(step);
-    expect(result.steps.find((s) => s.outcome === 'failed')!.name).toBe(step);
-    expect(result.steps.at(-1)).toMatchObject({ name: 'remove the scratch schema and namespace', outcome: 'passed' });
-    expect(await leftovers([result])).toEqual({ schemas: [], files: [] });
-  }, 600_000);
+  ])(
+    'fails %s when its recovery step is sabotaged, naming the step, and still cleans up',
+    async (name, step) => {
+      const result = await runDrill(name, drillEnvironment(`${name}-sabotaged`), { sabotageRecovery: true });
+      expect(result.passed).toBe(false);
+      expect(result.failedStep).toBe(step);
+      expect(result.steps.find((s) => s.outcome === 'failed')!.name).toBe(step);
+      expect(result.steps.at(-1)).toMatchObject({ name: 'remove the scratch schema and namespace', outcome: 'passed' });
+      expect(await leftovers([result])).toEqual({ schemas: [], files: [] });
+    },
+    600_000,
+  );
 
   it('keeps the scratch objects with --keep, and refuses an unknown drill as a usage error', async () => {
     const err: string[] = [];

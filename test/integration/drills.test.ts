@@ -125,6 +125,10 @@ describe('icebridge drill', () => {
     const err: string[] = [];
     expect(await drillCommand(['rehearse', '--warehouse', warehouse, '--source', url], { write: () => undefined }, { write: (t) => void err.push(t) })).toBe(2);
     expect(err.join('')).toMatch(/unknown drill "rehearse"/);
+    expect(await drillCommand(['--warehouse', warehouse], { write: () => undefined }, { write: (t) => void err.push(t) })).toBe(2);
+    expect(err.join('')).toMatch(/name a drill/);
+    expect(await drillCommand(['all', '--source', url], { write: () => undefined }, { write: (t) => void err.push(t) })).toBe(2);
+    expect(err.join('')).toMatch(/--warehouse is required/);
     const result = await runDrill('snapshot-rollback', drillEnvironment('kept'), { keep: true });
     expect(result.passed).toBe(true);
     expect(result.scratch.kept).toBe(true);

@@ -28,7 +28,7 @@ export class DrillSteps {
 
   constructor(private readonly onStep: (step: DrillStep) => void = () => undefined) {}
 
-  /** Runs one step; its return value (a string, or an object with `detail`) becomes the step's detail. */
+  /** Runs one step and returns its value; `detail` turns the value into what the step record says it established. */
   async run<T>(name: string, fn: () => Promise<T>, detail?: (value: T) => string | undefined): Promise<T> {
     const started = Date.now();
     try {

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { compactCommand } from './commands/compact';
 import { demoCommand } from './commands/demo';
+import { drillCommand } from './commands/drill';
 import { flagsCommand, rollbackCommand } from './commands/flags';
 import { migrateCommand } from './commands/migrate';
 import { replayCommand } from './commands/replay';
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   restore: (argv) => restoreCommand(argv),
   snapshot: (argv) => snapshotCommand(argv),
   replay: (argv) => replayCommand(argv),
+  drill: (argv) => drillCommand(argv),
 };
 
 const HELP = `usage: icebridge <command> [options]
@@ -47,6 +49,7 @@ commands:
   restore   restore PostgreSQL tables as of an Iceberg snapshot, into new tables or in place, verified
   snapshot  roll an Iceberg table back to an earlier snapshot (snapshot rollback), audited
   replay    apply Iceberg tables' changes since a snapshot back to PostgreSQL (one transaction)
+  drill     rehearse snapshot rollback, point-in-time restore and a partial failure on scratch objects
   help      show a command's options: icebridge help <command>
 
 options:

@@ -26,7 +26,22 @@ describe('icebridge', () => {
       const { code, stdout } = await icebridge(flag);
       expect(code, flag).toBe(0);
       expect(stdout).toMatch(/^usage: icebridge <command> \[options\]/);
-      for (const command of ['migrate', 'verify', 'serve', 'demo', 'schema', 'sync', 'compact', 'flags', 'rollback', 'replay', 'restore', 'snapshot', 'drill', 'help'])
+      for (const command of [
+        'migrate',
+        'verify',
+        'serve',
+        'demo',
+        'schema',
+        'sync',
+        'compact',
+        'flags',
+        'rollback',
+        'replay',
+        'restore',
+        'snapshot',
+        'drill',
+        'help',
+      ])
         expect(stdout).toContain(`\n  ${command} `);
     }
   });

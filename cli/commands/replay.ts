@@ -27,7 +27,7 @@ export const REPLAY_FLAGS: FlagSpec[] = [
 
 const SUMMARY = `Replay Iceberg tables' changes into their PostgreSQL tables: the rows written and the keys deleted since a
 snapshot, read from the manifests (row deltas, overwrites and compactions alike), applied by key in ONE transaction:
-deletes in reverse foreign-key order, then writes in foreign-key order. Idempotent: the same span replayed again
+writes in foreign-key order, then deletes in reverse foreign-key order. Idempotent: the same span replayed again
 changes nothing. Each table then records the snapshot it was replayed up to, where the next replay starts. Tables
 need a primary key. Exit status: 0 replayed, 1 failed (nothing written), 2 usage error.`;
 

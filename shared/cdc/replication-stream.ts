@@ -312,13 +312,23 @@ class Stream implements ReplicationStream {
   private describeAgain(message: Extract<PgoutputMessage, { tag: 'relation' }>, table: TableName, describe: (table: TableName) => Promise<TableBinding>): void {
     this.held = [];
     this.query.pause();
+    let transient = false;
     describe(table)
       .then(
         (binding) => this.decoder.redescribe(message.relationId, binding),
-        (error: unknown) => this.decoder.redescribe(message.relationId, { error: errorMessage(error) }),
+        (error: unknown) => {
+          // A description that may succeed later (a lost connection) ends the stream unconfirmed, and the next
+          // session describes the table again; only a description that cannot be made marks the table unusable.
+          if (isTransient(error)) {
+            transient = true;
+            this.fail(error);
+            return;
+          }
+          this.decoder.redescribe(message.relationId, { error: errorMessage(error) });
+        },
       )
       .then(() => {
-        if (this.closing || this.failure !== undefined) return;
+        if (transient || this.closing || this.failure !== undefined) return;
         const held = this.held ?? [];
         this.held = undefined;
         try {
@@ -411,4 +421,11 @@ class Stream implements ReplicationStream {
     this.wake = undefined;
     wake?.();
   }
+}
+
+/** An error a later attempt may not meet: marked retryable, or a lost or refused connection. */
+function isTransient(error: unknown): boolean {
+  if (error instanceof IcebridgeError && error.retryable) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|57P0[1-3]|08\d{3})$/.test(code);
 }

@@ -1,7 +1,7 @@
 /**
  * Reverse replay: the changes of Iceberg tables since a snapshot, applied back to their PostgreSQL tables, so
  * PostgreSQL stays current while Iceberg is the primary and holds everything when traffic is rolled back. All
- * tables in ONE transaction: deletes in reverse foreign-key order, then writes in foreign-key order (deferrable
+ * tables in ONE transaction: writes in foreign-key order, then deletes in reverse foreign-key order (deferrable
  * constraints deferred), so PostgreSQL moves from one consistent state to the next or not at all. Every statement
  * is by key and idempotent: replaying the same span twice changes nothing the second time. After the commit, each
  * Iceberg table records the snapshot it was replayed up to (`icebridge.replay.snapshot-id`), where the next replay
@@ -68,8 +68,10 @@ export async function replayIntoPostgres(env: RunEnvironment, options: ReplayOpt
     if (options.dryRun !== true) {
       await inTransaction(client, async (tx) => {
         await tx.query('SET CONSTRAINTS ALL DEFERRED');
-        for (const { shape, changes } of [...planned].reverse()) for (const key of changes.deletes) await deleteWith(tx, shape, key);
+        // Writes first, parents before children, then deletes, children before parents: a child moved to another
+        // parent is written before its old parent goes (a key written again is never among the deletes).
         for (const { shape, changes } of planned) for (const row of changes.upserts) await upsertWith(tx, shape, row);
+        for (const { shape, changes } of [...planned].reverse()) for (const key of changes.deletes) await deleteWith(tx, shape, key);
       });
       for (const { id, changes } of planned) {
         if (changes.to !== undefined) await setProperties(env.catalog, id, { [REPLAY_SNAPSHOT_PROPERTY]: String(changes.to) });

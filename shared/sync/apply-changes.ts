@@ -38,6 +38,12 @@ export interface SyncTable {
   /** False for a table without a key (REPLICA IDENTITY FULL): the whole row is the key, repeats allowed. */
   keyed: boolean;
   index: KeyIndex;
+  /**
+   * The snapshot the index reflects. Another writer's commit (a second process on the slot, a compaction, a
+   * commit that landed in an attempt reported as failed) moves the table past it: the index is then built again
+   * before it is used, since a position delete from a stale index would delete the wrong row or none.
+   */
+  snapshotId: bigint | undefined;
   /** The columns the table's changes carry now: the Iceberg table's, or its first ones while it is ahead of them. */
   columns: string[];
 }
@@ -94,6 +100,7 @@ export async function openSyncTable(env: SyncEnvironment, id: TableIdentifier, s
     source,
     keyed: shape.keyColumns.length > 0,
     index: await buildKeyIndex(env.catalog.io, metadata, columns),
+    snapshotId: metadata['current-snapshot-id'],
     columns: [...shape.rowColumns],
   };
 }
@@ -124,6 +131,10 @@ export async function applyChanges(env: SyncEnvironment, table: SyncTable, batch
     truncated: false,
   };
   if (transactions.length === 0) return result;
+  if (metadata['current-snapshot-id'] !== table.snapshotId) {
+    table.index = await buildKeyIndex(env.catalog.io, metadata, table.index.keyColumns);
+    table.snapshotId = metadata['current-snapshot-id'];
+  }
   const delta = new BatchDelta(env, table, metadata);
   for (const transaction of transactions) {
     for (const change of transaction.changes) await delta.apply(change);
@@ -149,6 +160,10 @@ export async function applyChanges(env: SyncEnvironment, table: SyncTable, batch
   if (delta.truncated) table.index.clear();
   for (const [key, count] of delta.taken) table.index.remove(key, count);
   await table.index.addFiles(env.catalog.io, committed.result.table.metadata, committed.dataFiles, committed.result.table.metadata['default-spec-id']);
+  // The index now reflects the new snapshot only if it was made on the one the index reflected: a commit rebased
+  // on another writer's leaves the index unknown, and the next batch builds it again.
+  const made = committed.result.table.metadata.snapshots.find((s) => s['snapshot-id'] === committed.result.snapshotId);
+  table.snapshotId = made?.['parent-snapshot-id'] === metadata['current-snapshot-id'] ? committed.result.snapshotId : undefined;
   return result;
 }
 

@@ -70,4 +70,5 @@ export async function applyChangesAfterRewrite(env: SyncEnvironment, table: Sync
 async function rebuildIndex(env: SyncEnvironment, table: SyncTable): Promise<void> {
   const { metadata } = await env.catalog.loadTable(table.id);
   table.index = await buildKeyIndex(env.catalog.io, metadata, table.index.keyColumns);
+  table.snapshotId = metadata['current-snapshot-id'];
 }

@@ -161,7 +161,15 @@ async function sessions(state: SyncState, bindings: TableBinding[], options: Syn
         startLsn: start,
         bindings,
         // A Relation message of a table whose shape changed has the table described again (ADD COLUMN).
-        describeAgain: (source) => state.sql.run((client) => describeSyncBinding(client, source)),
+        describeAgain: (source) =>
+          state.sql
+            .run((client) => describeSyncBinding(client, source))
+            .catch((error: unknown) => {
+              // The SQL link gave up reconnecting: the stream ends unconfirmed rather than stopping the table for good.
+              if (error instanceof IcebridgeError && error.code === RECONNECT_FAILED)
+                throw new IcebridgeError(RECONNECT_FAILED, error.message, { retryable: true, cause: error });
+              throw error;
+            }),
         // The server decodes up to one more full batch while a batch is applied (stream batches hold 1000 events).
         readyBatches: Math.ceil((options.maxBatchChanges ?? 50_000) / 1000),
       });

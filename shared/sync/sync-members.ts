@@ -137,7 +137,13 @@ export async function reopenMember(catalog: Catalog, member: Member, open: typeo
  * error is thrown: the caller must not confirm the slot past the table's changes.
  */
 export async function stopMember(catalog: Catalog, slot: string, member: Member, reason: string, notice: (message: string) => void): Promise<void> {
-  const stop: TableStop = { reason, lsn: formatLsn(member.applied), at: new Date().toISOString() };
+  // What the table holds, read from it: a commit may have landed before the failure that stops it.
+  const held = await catalog.loadTable(member.id).then(
+    ({ metadata }) => appliedLsn(metadata),
+    () => undefined,
+  );
+  const lsn = held !== undefined && held > member.applied ? held : member.applied;
+  const stop: TableStop = { reason, lsn: formatLsn(lsn), at: new Date().toISOString() };
   try {
     await recordTableStop(catalog, member.id, slot, stop);
   } catch (error) {

@@ -84,6 +84,9 @@ beforeAll(async () => {
     await client.query(`INSERT INTO child SELECT 200000 + g, 301 + g % 20, 'new child', NULL, NULL FROM generate_series(1, 100) g`);
     await client.query(`DELETE FROM child WHERE parent_id = 5`);
     await client.query(`DELETE FROM parent WHERE id = 5`);
+    // Children moved to another parent, then their old parent deleted: the replay must write before it deletes.
+    await client.query(`UPDATE child SET parent_id = 6 WHERE parent_id = 7`);
+    await client.query(`DELETE FROM parent WHERE id = 7`);
   });
   const sync = await syncCommand(
     ['--run', runId, '--source', source, '--warehouse', warehouse, '--until-caught-up', '--flush-interval-ms', '200'],

@@ -82,6 +82,9 @@ describe('applying changes to a partitioned table', () => {
     const rewritten = await writeData(catalog, [row(2, 'eu'), row(1, 'eu')], ['eu']);
     await overwrite(catalog, TABLE, { deleteWhere: (f) => f.filePath === eu.filePath, dataFiles: [rewritten] });
     const batch = transaction(0x2_0000_0010n, { op: 'delete', table: SOURCE, before: [1n, null, null], beforeKind: 'key' });
+    // As if the rewrite landed after this applier read the table (a race the index's snapshot cannot see): the
+    // row delta's own validation must refuse.
+    table.snapshotId = (await catalog.loadTable(TABLE)).metadata['current-snapshot-id'];
     await expect(applyChanges({ catalog }, table, batch)).rejects.toThrow(/not live in the table/);
     // The refused batch's delete file is removed: nothing of a commit known not to have landed stays behind.
     const location = (await catalog.loadTable(TABLE)).metadata.location;

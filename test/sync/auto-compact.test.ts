@@ -112,7 +112,9 @@ describe('compaction during sync', () => {
     await applyChanges({ catalog }, table, transaction(0x200n, remove(3)));
     await compactTable(catalog, TABLE, { carriedProperties: SYNC_CARRIED_PROPERTIES });
     const batch = transaction(0x210n, remove(5), update([6n, 'moved', 'eu']));
-    // The applier alone refuses: its index still points into the files the compaction replaced.
+    // As if the compaction landed after the applier read the table (a race the index's snapshot cannot see): the
+    // applier alone refuses, its index still pointing into the files the compaction replaced.
+    table.snapshotId = (await catalog.loadTable(TABLE)).metadata['current-snapshot-id'];
     await expect(applyChanges({ catalog }, table, batch)).rejects.toThrow(MissingDataFilesError);
     const result = await applyChangesAfterRewrite({ catalog }, table, batch);
     expect(result).toMatchObject({ committed: true, rowsDeleted: 2, rowsAdded: 1 });

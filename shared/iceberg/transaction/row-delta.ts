@@ -4,7 +4,7 @@
  * kept as they are; the new files' sequence numbers are inherited from the snapshot, which is what makes a delete
  * apply to older rows and not to the rows added beside it (see spec/delete-files.ts).
  */
-import { ValidationError } from '../../errors';
+import { type IcebridgeErrorOptions, ValidationError } from '../../errors';
 import type { Catalog } from '../catalog/catalog';
 import type { TableIdentifier } from '../catalog/table-identifier';
 import { type DataFile, DataFileContent, type ManifestFile } from '../spec/manifest';
@@ -18,7 +18,12 @@ import { deleteCounts, newSnapshotId, planSnapshot } from './snapshot-producer';
  * A row delta's position deletes point into data files that are no longer live (Java's validateDataFilesExist):
  * a concurrent rewrite moved their rows elsewhere, so the deletes would miss them. Plan the deletes again.
  */
-export class MissingDataFilesError extends ValidationError {}
+export class MissingDataFilesError extends ValidationError {
+  constructor(message: string, options: IcebridgeErrorOptions = {}) {
+    // Retryable: a writer whose positions point into files rewritten meanwhile reads the table again and succeeds.
+    super(message, { retryable: true, ...options });
+  }
+}
 
 /** Options of rowDelta. */
 export interface RowDeltaOptions extends SnapshotOperationOptions {

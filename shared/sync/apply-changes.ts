@@ -13,7 +13,7 @@ import type { Catalog } from '../iceberg/catalog/catalog';
 import type { TableIdentifier } from '../iceberg/catalog/table-identifier';
 import { readDataFile } from '../iceberg/parquet/parquet-reader';
 import type { DataFile } from '../iceberg/spec/manifest';
-import { type TableMetadata, currentSchema } from '../iceberg/spec/table-metadata';
+import { type TableMetadata, currentSchema, defaultSpec } from '../iceberg/spec/table-metadata';
 import type { Row, Value } from '../iceberg/spec/values';
 import { rowDelta } from '../iceberg/transaction/row-delta';
 import { type SnapshotResult, overwrite } from '../iceberg/transaction/table-operations';
@@ -24,7 +24,7 @@ import { boundedText } from '../text/bounded-text';
 import { CDC_LSN_PROPERTY } from '../cdc/lsn';
 import { appliedLsn } from './applied-lsn';
 import { addSyncColumns, appliedColumns, takeOnColumns } from './evolve-table';
-import { type IndexedFile, KeyIndex, type RowLocation, buildKeyIndex } from './key-index';
+import { type IndexKey, type IndexedFile, KeyIndex, type RowLocation, buildKeyIndex, keyDisplay } from './key-index';
 
 /** What the applier needs of the run's environment. */
 export interface SyncEnvironment {
@@ -133,7 +133,8 @@ export async function applyChanges(env: SyncEnvironment, table: SyncTable, batch
   const evolved = delta.binding === undefined ? metadata : await addSyncColumns(env.catalog, table.id, delta.name(), delta.binding.mapping.schema.fields);
   const width = currentSchema(evolved).fields.length;
   // Rows from before the ADD COLUMN have no value for it: null, as Iceberg reads rows written before it.
-  const rows = delta.rows().map((row) => (row.length < width ? [...row, ...new Array<Value>(width - row.length).fill(null)] : row));
+  const { rows: newRows, keys } = delta.written();
+  const rows = newRows.map((row) => (row.length < width ? [...row, ...new Array<Value>(width - row.length).fill(null)] : row));
   result.truncated = delta.truncated;
   result.rowsDeleted = delta.deletes.length;
   result.rowsAdded = rows.length;
@@ -148,7 +149,10 @@ export async function applyChanges(env: SyncEnvironment, table: SyncTable, batch
   // The index follows the table only once the commit is made: a failed commit leaves it as the table is.
   if (delta.truncated) table.index.clear();
   for (const [key, count] of delta.taken) table.index.remove(key, count);
-  await table.index.addFiles(env.catalog.io, committed.result.table.metadata, committed.dataFiles, committed.result.table.metadata['default-spec-id']);
+  const after = committed.result.table.metadata;
+  // One writer fills an unpartitioned table's files in turn, so the rows' positions are known without reading them back.
+  const known = defaultSpec(evolved).fields.length === 0 && table.index.addWritten(keys, committed.dataFiles, after['default-spec-id']);
+  if (!known) await table.index.addFiles(env.catalog.io, after, committed.dataFiles, after['default-spec-id']);
   return result;
 }
 
@@ -187,9 +191,9 @@ type Replaced = { row: Row } | { location: RowLocation };
 /** The net effect of a batch on one table, built change by change: rows to append and existing rows to delete. */
 class BatchDelta {
   /** Rows new in this batch, by key (several for a keyless table's repeated rows). */
-  private readonly pending = new Map<string, Row[]>();
+  private readonly pending = new Map<IndexKey, Row[]>();
   /** Existing rows deleted, by key: how many of the key's index locations (oldest first). */
-  readonly taken = new Map<string, number>();
+  readonly taken = new Map<IndexKey, number>();
   readonly deletes: RowLocation[] = [];
   truncated = false;
   private readonly fileRows = new Map<string, Row[]>();
@@ -230,9 +234,17 @@ class BatchDelta {
     }
   }
 
-  /** Every row to append. */
-  rows(): Row[] {
-    return [...this.pending.values()].flat();
+  /** Every row to append, and each one's key, in the same order. */
+  written(): { rows: Row[]; keys: IndexKey[] } {
+    const rows: Row[] = [];
+    const keys: IndexKey[] = [];
+    for (const [key, pending] of this.pending) {
+      for (const row of pending) {
+        rows.push(row);
+        keys.push(key);
+      }
+    }
+    return { rows, keys };
   }
 
   /**
@@ -248,7 +260,9 @@ class BatchDelta {
   private liveRows(): number {
     let taken = 0;
     for (const count of this.taken.values()) taken += count;
-    return (this.truncated ? 0 : this.table.index.rows - taken) + this.rows().length;
+    let added = 0;
+    for (const rows of this.pending.values()) added += rows.length;
+    return (this.truncated ? 0 : this.table.index.rows - taken) + added;
   }
 
   private isOurs(name: TableName): boolean {
@@ -262,7 +276,7 @@ class BatchDelta {
     this.deletes.length = 0;
   }
 
-  private keyOf(row: ChangeRow): string {
+  private keyOf(row: ChangeRow): IndexKey {
     for (const c of this.table.index.keyColumns) {
       const value = row[c];
       if (value === UNCHANGED || value === ABSENT || value === undefined) {
@@ -297,14 +311,14 @@ class BatchDelta {
     const key = this.table.index.keyText(row);
     const rows = this.pending.get(key);
     if (this.table.keyed && ((rows?.length ?? 0) > 0 || this.existing(key) !== undefined)) {
-      throw new ValidationError(`table ${this.name()} already holds key ${boundedText(key)}: an insert cannot add it again`);
+      throw new ValidationError(`table ${this.name()} already holds key ${boundedText(keyDisplay(key))}: an insert cannot add it again`);
     }
     if (rows) rows.push(row);
     else this.pending.set(key, [row]);
   }
 
   /** Removes the current row of `key` (new in this batch, or in the table) and returns it, or where it lives. */
-  private remove(key: string): Replaced {
+  private remove(key: IndexKey): Replaced {
     const rows = this.pending.get(key);
     if (rows && rows.length > 0) {
       const row = rows.shift()!;
@@ -312,16 +326,16 @@ class BatchDelta {
       return { row };
     }
     const location = this.existing(key);
-    if (!location) throw new ValidationError(`table ${this.name()} holds no row with key ${boundedText(key)}: the change cannot be applied`);
+    if (!location) throw new ValidationError(`table ${this.name()} holds no row with key ${boundedText(keyDisplay(key))}: the change cannot be applied`);
     this.taken.set(key, (this.taken.get(key) ?? 0) + 1);
     this.deletes.push(location);
     return { location };
   }
 
   /** The location of the next live row of `key` in the table, undefined when it holds none any more. */
-  private existing(key: string): RowLocation | undefined {
+  private existing(key: IndexKey): RowLocation | undefined {
     if (this.truncated) return undefined;
-    return this.table.index.locations(key)[this.taken.get(key) ?? 0];
+    return this.table.index.location(key, this.taken.get(key) ?? 0);
   }
 
   /** The full row at a location; each data file is read once per batch. */

@@ -126,7 +126,11 @@ export async function applyChanges(env: SyncEnvironment, table: SyncTable, batch
   if (transactions.length === 0) return result;
   const delta = new BatchDelta(env, table, metadata);
   for (const transaction of transactions) {
-    for (const change of transaction.changes) await delta.apply(change);
+    for (const change of transaction.changes) {
+      // Most changes need no read: no promise per change then, which was much of the fold's garbage.
+      const reading = delta.apply(change);
+      if (reading) await reading;
+    }
   }
   const lastEnd = transactions[transactions.length - 1]!.endLsn;
   // Columns the source gained: the schema takes them on before any row that carries them is written.
@@ -210,28 +214,34 @@ class BatchDelta {
     this.columns = [...table.columns];
   }
 
-  /** Folds one change into the delta; later changes to a key win over earlier ones. */
-  async apply(change: RowChange | RelationEvent): Promise<void> {
+  /** Folds one change into the delta; later changes to a key win over earlier ones. A promise only when it reads a row. */
+  apply(change: RowChange | RelationEvent): Promise<void> | undefined {
     if ('kind' in change) {
       if (this.isOurs(change.table)) this.addColumns(change.binding);
-      return;
+      return undefined;
     }
     if (change.op === 'truncate') {
       const unusable = change.unusable?.find((u) => this.isOurs(u.table));
       if (unusable !== undefined) throw unusable.error;
       if (change.tables.some((t) => this.isOurs(t))) this.truncate();
-      return;
+      return undefined;
     }
-    if (!this.isOurs(change.table)) return;
+    if (!this.isOurs(change.table)) return undefined;
     if (change.op === 'unusable') throw change.error;
-    if (change.op === 'insert') {
-      this.add(await this.complete(change.after, undefined));
-    } else if (change.op === 'delete') {
+    if (change.op === 'insert') return this.addCompleted(change.after, undefined);
+    if (change.op === 'delete') {
       this.remove(this.keyOf(change.before));
-    } else {
-      const old = this.remove(this.keyOf(change.before ?? change.after));
-      this.add(await this.complete(change.after, old));
+      return undefined;
     }
+    const old = this.remove(this.keyOf(change.before ?? change.after));
+    return this.addCompleted(change.after, old);
+  }
+
+  private addCompleted(after: ChangeRow, replaced: Replaced | undefined): Promise<void> | undefined {
+    const row = this.complete(after, replaced);
+    if (row instanceof Promise) return row.then((r) => this.add(r));
+    this.add(row);
+    return undefined;
   }
 
   /** Every row to append, and each one's key, in the same order. */
@@ -288,12 +298,26 @@ class BatchDelta {
 
   /**
    * The change's row with unchanged TOASTed values taken from the row it replaces. That row is read from its data
-   * file only when a value is unchanged: a whole new row needs nothing of the old one.
+   * file only when a value is unchanged: a whole new row needs nothing of the old one, and is used as it came.
    */
-  private async complete(after: ChangeRow, replaced: Replaced | undefined): Promise<Row> {
+  private complete(after: ChangeRow, replaced: Replaced | undefined): Row | Promise<Row> {
     if (after.length !== this.columns.length)
       throw new ValidationError(`table ${this.name()}: a change has ${after.length} columns, the table ${this.columns.length}`);
-    const old = replaced === undefined || !after.includes(UNCHANGED) ? undefined : 'row' in replaced ? replaced.row : await this.readRow(replaced.location);
+    let whole = true;
+    for (const value of after) {
+      if (value === UNCHANGED || value === ABSENT) {
+        whole = false;
+        break;
+      }
+    }
+    if (whole) return after as Row;
+    if (replaced === undefined || !after.includes(UNCHANGED)) return this.fill(after, undefined);
+    if ('row' in replaced) return this.fill(after, replaced.row);
+    return this.readRow(replaced.location).then((old) => this.fill(after, old));
+  }
+
+  /** The change's row with its unchanged values taken from `old`. */
+  private fill(after: ChangeRow, old: Row | undefined): Row {
     return after.map((value, c) => {
       if (value === UNCHANGED) {
         if (!old)
@@ -415,13 +439,22 @@ async function writeAndCommit(
     // size, and readers stop reading dead rows (position deletes of every row would write a file as big as the keys).
     return { result: await overwrite(env.catalog, table.id, { ...common, deleteWhere: () => true, dataFiles }), dataFiles };
   }
-  const groups = new Map<string, { file: IndexedFile; deletes: PositionDelete[] }>();
+  // By data file first: a file's partition text is made once, not once per deleted row.
+  const byFile = new Map<number, { file: IndexedFile; deletes: PositionDelete[] }>();
   for (const location of delta.deletes) {
-    const file = table.index.file(location);
+    let entry = byFile.get(location.file);
+    if (!entry) {
+      const file = table.index.file(location);
+      byFile.set(location.file, (entry = { file, deletes: [] }));
+    }
+    entry.deletes.push({ filePath: entry.file.path, pos: BigInt(location.pos) });
+  }
+  const groups = new Map<string, { file: IndexedFile; deletes: PositionDelete[] }>();
+  for (const { file, deletes } of byFile.values()) {
     const group = `${file.specId}:${JSON.stringify(file.partition, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v))}`;
-    let entry = groups.get(group);
-    if (!entry) groups.set(group, (entry = { file, deletes: [] }));
-    entry.deletes.push({ filePath: file.path, pos: BigInt(location.pos) });
+    const entry = groups.get(group);
+    if (!entry) groups.set(group, { file, deletes });
+    else for (const d of deletes) entry.deletes.push(d);
   }
   const specs = new Set([...groups.values()].map((g) => g.file.specId));
   if (specs.size > 1)
@@ -432,7 +465,7 @@ async function writeAndCommit(
   for (const { file, deletes } of groups.values()) {
     deleteFiles.push(await writePositionDeletes(io, metadata, deletes, { partition: file.partition, specId: file.specId, filePrefix: `${prefix}-${n++}` }));
   }
-  const referencedDataFiles = [...new Set(delta.deletes.map((l) => table.index.file(l).path))];
+  const referencedDataFiles = [...byFile.values()].map((entry) => entry.file.path);
   const result = await rowDelta(env.catalog, table.id, {
     ...common,
     dataFiles,

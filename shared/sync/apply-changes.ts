@@ -23,6 +23,7 @@ import { displayQualified } from '../postgres/identifiers';
 import { boundedText } from '../text/bounded-text';
 import { CDC_LSN_PROPERTY } from '../cdc/lsn';
 import { appliedLsn } from './applied-lsn';
+import { NewRows } from './new-rows';
 import { addSyncColumns, appliedColumns, takeOnColumns } from './evolve-table';
 import { type IndexKey, type IndexedFile, KeyIndex, type RowLocation, buildKeyIndex, keyDisplay } from './key-index';
 
@@ -195,7 +196,7 @@ type Replaced = { row: Row } | { location: RowLocation };
 /** The net effect of a batch on one table, built change by change: rows to append and existing rows to delete. */
 class BatchDelta {
   /** Rows new in this batch, by key (several for a keyless table's repeated rows). */
-  private readonly pending = new Map<IndexKey, Row[]>();
+  private readonly pending: NewRows;
   /** Existing rows deleted, by key: how many of the key's index locations (oldest first). */
   readonly taken = new Map<IndexKey, number>();
   readonly deletes: RowLocation[] = [];
@@ -212,6 +213,7 @@ class BatchDelta {
     private readonly metadata: TableMetadata,
   ) {
     this.columns = [...table.columns];
+    this.pending = new NewRows(table.keyed);
   }
 
   /** Folds one change into the delta; later changes to a key win over earlier ones. A promise only when it reads a row. */
@@ -248,12 +250,7 @@ class BatchDelta {
   written(): { rows: Row[]; keys: IndexKey[] } {
     const rows: Row[] = [];
     const keys: IndexKey[] = [];
-    for (const [key, pending] of this.pending) {
-      for (const row of pending) {
-        rows.push(row);
-        keys.push(key);
-      }
-    }
+    this.pending.collect(rows, keys);
     return { rows, keys };
   }
 
@@ -270,9 +267,7 @@ class BatchDelta {
   private liveRows(): number {
     let taken = 0;
     for (const count of this.taken.values()) taken += count;
-    let added = 0;
-    for (const rows of this.pending.values()) added += rows.length;
-    return (this.truncated ? 0 : this.table.index.rows - taken) + added;
+    return (this.truncated ? 0 : this.table.index.rows - taken) + this.pending.size;
   }
 
   private isOurs(name: TableName): boolean {
@@ -333,22 +328,16 @@ class BatchDelta {
 
   private add(row: Row): void {
     const key = this.table.index.keyText(row);
-    const rows = this.pending.get(key);
-    if (this.table.keyed && ((rows?.length ?? 0) > 0 || this.existing(key) !== undefined)) {
+    if (this.table.keyed && (this.pending.has(key) || this.existing(key) !== undefined)) {
       throw new ValidationError(`table ${this.name()} already holds key ${boundedText(keyDisplay(key))}: an insert cannot add it again`);
     }
-    if (rows) rows.push(row);
-    else this.pending.set(key, [row]);
+    this.pending.push(key, row);
   }
 
   /** Removes the current row of `key` (new in this batch, or in the table) and returns it, or where it lives. */
   private remove(key: IndexKey): Replaced {
-    const rows = this.pending.get(key);
-    if (rows && rows.length > 0) {
-      const row = rows.shift()!;
-      if (rows.length === 0) this.pending.delete(key);
-      return { row };
-    }
+    const row = this.pending.shift(key);
+    if (row !== undefined) return { row };
     const location = this.existing(key);
     if (!location) throw new ValidationError(`table ${this.name()} holds no row with key ${boundedText(keyDisplay(key))}: the change cannot be applied`);
     this.taken.set(key, (this.taken.get(key) ?? 0) + 1);

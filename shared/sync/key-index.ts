@@ -13,6 +13,7 @@ import { type Schema } from '../iceberg/spec/schema';
 import { type TableMetadata, currentSchema } from '../iceberg/spec/table-metadata';
 import type { Row, Value } from '../iceberg/spec/values';
 import { type CanonicalFormatter, canonicalFormatter } from '../verify/canonical/canonical-text';
+import { IntegerLocations } from './integer-locations';
 
 /** Where one row lives: a data file (by its number in the index's file list) and the row's position in it. */
 export interface RowLocation {
@@ -77,12 +78,15 @@ export function keyDisplay(key: IndexKey): string {
 const INITIAL_SLOTS = 1024;
 
 /**
- * Key → locations, all in memory. A key's one location is a slot of two typed arrays (file number, position), the
- * map holding only the slot's number: no object per row for the collector to trace. A key living at several places
- * (a keyless table's repeated rows) holds its locations in an array instead, oldest first.
+ * Key → locations, all in memory. An integer key's one location is in an open-addressing table of typed arrays;
+ * another key's one location is a slot of two typed arrays (file number, position), the map holding only the
+ * slot's number: no object per row for the collector to trace. A key living at several places (a keyless table's
+ * repeated rows) holds its locations in an array in the map instead, oldest first.
  */
 export class KeyIndex {
   private readonly entries = new Map<IndexKey, number | RowLocation[]>();
+  /** Number keys with one location; a number key is here or in `entries`, never in both. */
+  private integers = new IntegerLocations();
   private readonly files: IndexedFile[] = [];
   private readonly fileNumbers = new Map<string, number>();
   private slotFile = new Int32Array(INITIAL_SLOTS);
@@ -100,7 +104,7 @@ export class KeyIndex {
 
   /** Keys held (a multiset's repeated keys counted once). */
   get size(): number {
-    return this.entries.size;
+    return this.entries.size + this.integers.size;
   }
 
   /** Rows held, repeats of a key counted. */
@@ -110,6 +114,10 @@ export class KeyIndex {
 
   /** The places a key lives, oldest first; empty when the table does not hold it. */
   locations(key: IndexKey): readonly RowLocation[] {
+    if (typeof key === 'number') {
+      const cell = this.integers.find(key);
+      if (cell >= 0) return [{ file: this.integers.fileAt(cell), pos: this.integers.positionAt(cell) }];
+    }
     const entry = this.entries.get(key);
     if (entry === undefined) return [];
     return typeof entry === 'number' ? [this.slotLocation(entry)] : entry.slice();
@@ -117,6 +125,10 @@ export class KeyIndex {
 
   /** The `nth` place (0 the oldest) a key lives, undefined when it lives at fewer places. */
   location(key: IndexKey, nth: number): RowLocation | undefined {
+    if (typeof key === 'number') {
+      const cell = this.integers.find(key);
+      if (cell >= 0) return nth === 0 ? { file: this.integers.fileAt(cell), pos: this.integers.positionAt(cell) } : undefined;
+    }
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
     if (typeof entry === 'number') return nth === 0 ? this.slotLocation(entry) : undefined;
@@ -137,6 +149,15 @@ export class KeyIndex {
 
   /** Forgets the first `count` locations of `key` (the ones the applier deleted, oldest first). */
   remove(key: IndexKey, count: number): void {
+    if (typeof key === 'number') {
+      const cell = this.integers.find(key);
+      if (cell >= 0) {
+        if (count > 1) throw new ValidationError(`the key index holds 1 row(s) of key ${keyDisplay(key)}, not ${count}`);
+        this.integers.delete(cell);
+        this.rowCount -= count;
+        return;
+      }
+    }
     const entry = this.entries.get(key);
     const held = entry === undefined ? 0 : typeof entry === 'number' ? 1 : entry.length;
     if (held < count) throw new ValidationError(`the key index holds ${held} row(s) of key ${keyDisplay(key)}, not ${count}`);
@@ -151,6 +172,7 @@ export class KeyIndex {
   /** Forgets everything (the table was truncated). */
   clear(): void {
     this.entries.clear();
+    this.integers = new IntegerLocations();
     this.files.length = 0;
     this.fileNumbers.clear();
     this.slotFile = new Int32Array(INITIAL_SLOTS);
@@ -211,6 +233,17 @@ export class KeyIndex {
 
   private addAt(key: IndexKey, file: number, pos: number): void {
     this.rowCount++;
+    if (typeof key === 'number' && !this.entries.has(key)) {
+      const cell = this.integers.find(key);
+      if (cell < 0) {
+        this.integers.insert(key, file, pos);
+        return;
+      }
+      // A second place for the key (a keyless table's repeated row): its locations move to the map, as an array.
+      this.entries.set(key, [{ file: this.integers.fileAt(cell), pos: this.integers.positionAt(cell) }, { file, pos }]);
+      this.integers.delete(cell);
+      return;
+    }
     const entry = this.entries.get(key);
     if (entry === undefined) {
       const slot = this.freeSlots.pop() ?? this.newSlot();

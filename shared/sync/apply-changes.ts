@@ -13,7 +13,7 @@ import type { Catalog } from '../iceberg/catalog/catalog';
 import type { TableIdentifier } from '../iceberg/catalog/table-identifier';
 import { readDataFile } from '../iceberg/parquet/parquet-reader';
 import type { DataFile } from '../iceberg/spec/manifest';
-import { type TableMetadata, currentSchema } from '../iceberg/spec/table-metadata';
+import { type TableMetadata, currentSchema, defaultSpec } from '../iceberg/spec/table-metadata';
 import type { Row, Value } from '../iceberg/spec/values';
 import { rowDelta } from '../iceberg/transaction/row-delta';
 import { type SnapshotResult, overwrite } from '../iceberg/transaction/table-operations';
@@ -23,8 +23,9 @@ import { displayQualified } from '../postgres/identifiers';
 import { boundedText } from '../text/bounded-text';
 import { CDC_LSN_PROPERTY } from '../cdc/lsn';
 import { appliedLsn } from './applied-lsn';
+import { NewRows } from './new-rows';
 import { addSyncColumns, appliedColumns, takeOnColumns } from './evolve-table';
-import { type IndexedFile, KeyIndex, type RowLocation, buildKeyIndex } from './key-index';
+import { type IndexKey, type IndexedFile, KeyIndex, type RowLocation, buildKeyIndex, keyDisplay } from './key-index';
 
 /** What the applier needs of the run's environment. */
 export interface SyncEnvironment {
@@ -137,14 +138,19 @@ export async function applyChanges(env: SyncEnvironment, table: SyncTable, batch
   }
   const delta = new BatchDelta(env, table, metadata);
   for (const transaction of transactions) {
-    for (const change of transaction.changes) await delta.apply(change);
+    for (const change of transaction.changes) {
+      // Most changes need no read: no promise per change then, which was much of the fold's garbage.
+      const reading = delta.apply(change);
+      if (reading) await reading;
+    }
   }
   const lastEnd = transactions[transactions.length - 1]!.endLsn;
   // Columns the source gained: the schema takes them on before any row that carries them is written.
   const evolved = delta.binding === undefined ? metadata : await addSyncColumns(env.catalog, table.id, delta.name(), delta.binding.mapping.schema.fields);
   const width = currentSchema(evolved).fields.length;
   // Rows from before the ADD COLUMN have no value for it: null, as Iceberg reads rows written before it.
-  const rows = delta.rows().map((row) => (row.length < width ? [...row, ...new Array<Value>(width - row.length).fill(null)] : row));
+  const { rows: newRows, keys } = delta.written();
+  const rows = newRows.map((row) => (row.length < width ? [...row, ...new Array<Value>(width - row.length).fill(null)] : row));
   result.truncated = delta.truncated;
   result.rowsDeleted = delta.deletes.length;
   result.rowsAdded = rows.length;
@@ -159,10 +165,13 @@ export async function applyChanges(env: SyncEnvironment, table: SyncTable, batch
   // The index follows the table only once the commit is made: a failed commit leaves it as the table is.
   if (delta.truncated) table.index.clear();
   for (const [key, count] of delta.taken) table.index.remove(key, count);
-  await table.index.addFiles(env.catalog.io, committed.result.table.metadata, committed.dataFiles, committed.result.table.metadata['default-spec-id']);
+  const after = committed.result.table.metadata;
+  // One writer fills an unpartitioned table's files in turn, so the rows' positions are known without reading them back.
+  const known = defaultSpec(evolved).fields.length === 0 && table.index.addWritten(keys, committed.dataFiles, after['default-spec-id']);
+  if (!known) await table.index.addFiles(env.catalog.io, after, committed.dataFiles, after['default-spec-id']);
   // The index now reflects the new snapshot only if it was made on the one the index reflected: a commit rebased
   // on another writer's leaves the index unknown, and the next batch builds it again.
-  const made = committed.result.table.metadata.snapshots.find((s) => s['snapshot-id'] === committed.result.snapshotId);
+  const made = after.snapshots.find((s) => s['snapshot-id'] === committed.result.snapshotId);
   table.snapshotId = made?.['parent-snapshot-id'] === metadata['current-snapshot-id'] ? committed.result.snapshotId : undefined;
   return result;
 }
@@ -202,9 +211,9 @@ type Replaced = { row: Row } | { location: RowLocation };
 /** The net effect of a batch on one table, built change by change: rows to append and existing rows to delete. */
 class BatchDelta {
   /** Rows new in this batch, by key (several for a keyless table's repeated rows). */
-  private readonly pending = new Map<string, Row[]>();
+  private readonly pending: NewRows;
   /** Existing rows deleted, by key: how many of the key's index locations (oldest first). */
-  readonly taken = new Map<string, number>();
+  readonly taken = new Map<IndexKey, number>();
   readonly deletes: RowLocation[] = [];
   truncated = false;
   private readonly fileRows = new Map<string, Row[]>();
@@ -219,35 +228,45 @@ class BatchDelta {
     private readonly metadata: TableMetadata,
   ) {
     this.columns = [...table.columns];
+    this.pending = new NewRows(table.keyed);
   }
 
-  /** Folds one change into the delta; later changes to a key win over earlier ones. */
-  async apply(change: RowChange | RelationEvent): Promise<void> {
+  /** Folds one change into the delta; later changes to a key win over earlier ones. A promise only when it reads a row. */
+  apply(change: RowChange | RelationEvent): Promise<void> | undefined {
     if ('kind' in change) {
       if (this.isOurs(change.table)) this.addColumns(change.binding);
-      return;
+      return undefined;
     }
     if (change.op === 'truncate') {
       const unusable = change.unusable?.find((u) => this.isOurs(u.table));
       if (unusable !== undefined) throw unusable.error;
       if (change.tables.some((t) => this.isOurs(t))) this.truncate();
-      return;
+      return undefined;
     }
-    if (!this.isOurs(change.table)) return;
+    if (!this.isOurs(change.table)) return undefined;
     if (change.op === 'unusable') throw change.error;
-    if (change.op === 'insert') {
-      this.add(await this.complete(change.after, undefined));
-    } else if (change.op === 'delete') {
+    if (change.op === 'insert') return this.addCompleted(change.after, undefined);
+    if (change.op === 'delete') {
       this.remove(this.keyOf(change.before));
-    } else {
-      const old = this.remove(this.keyOf(change.before ?? change.after));
-      this.add(await this.complete(change.after, old));
+      return undefined;
     }
+    const old = this.remove(this.keyOf(change.before ?? change.after));
+    return this.addCompleted(change.after, old);
   }
 
-  /** Every row to append. */
-  rows(): Row[] {
-    return [...this.pending.values()].flat();
+  private addCompleted(after: ChangeRow, replaced: Replaced | undefined): Promise<void> | undefined {
+    const row = this.complete(after, replaced);
+    if (row instanceof Promise) return row.then((r) => this.add(r));
+    this.add(row);
+    return undefined;
+  }
+
+  /** Every row to append, and each one's key, in the same order. */
+  written(): { rows: Row[]; keys: IndexKey[] } {
+    const rows: Row[] = [];
+    const keys: IndexKey[] = [];
+    this.pending.collect(rows, keys);
+    return { rows, keys };
   }
 
   /**
@@ -263,7 +282,7 @@ class BatchDelta {
   private liveRows(): number {
     let taken = 0;
     for (const count of this.taken.values()) taken += count;
-    return (this.truncated ? 0 : this.table.index.rows - taken) + this.rows().length;
+    return (this.truncated ? 0 : this.table.index.rows - taken) + this.pending.size;
   }
 
   private isOurs(name: TableName): boolean {
@@ -277,7 +296,7 @@ class BatchDelta {
     this.deletes.length = 0;
   }
 
-  private keyOf(row: ChangeRow): string {
+  private keyOf(row: ChangeRow): IndexKey {
     for (const c of this.table.index.keyColumns) {
       const value = row[c];
       if (value === UNCHANGED || value === ABSENT || value === undefined) {
@@ -289,12 +308,26 @@ class BatchDelta {
 
   /**
    * The change's row with unchanged TOASTed values taken from the row it replaces. That row is read from its data
-   * file only when a value is unchanged: a whole new row needs nothing of the old one.
+   * file only when a value is unchanged: a whole new row needs nothing of the old one, and is used as it came.
    */
-  private async complete(after: ChangeRow, replaced: Replaced | undefined): Promise<Row> {
+  private complete(after: ChangeRow, replaced: Replaced | undefined): Row | Promise<Row> {
     if (after.length !== this.columns.length)
       throw new ValidationError(`table ${this.name()}: a change has ${after.length} columns, the table ${this.columns.length}`);
-    const old = replaced === undefined || !after.includes(UNCHANGED) ? undefined : 'row' in replaced ? replaced.row : await this.readRow(replaced.location);
+    let whole = true;
+    for (const value of after) {
+      if (value === UNCHANGED || value === ABSENT) {
+        whole = false;
+        break;
+      }
+    }
+    if (whole) return after as Row;
+    if (replaced === undefined || !after.includes(UNCHANGED)) return this.fill(after, undefined);
+    if ('row' in replaced) return this.fill(after, replaced.row);
+    return this.readRow(replaced.location).then((old) => this.fill(after, old));
+  }
+
+  /** The change's row with its unchanged values taken from `old`. */
+  private fill(after: ChangeRow, old: Row | undefined): Row {
     return after.map((value, c) => {
       if (value === UNCHANGED) {
         if (!old)
@@ -310,33 +343,27 @@ class BatchDelta {
 
   private add(row: Row): void {
     const key = this.table.index.keyText(row);
-    const rows = this.pending.get(key);
-    if (this.table.keyed && ((rows?.length ?? 0) > 0 || this.existing(key) !== undefined)) {
-      throw new ValidationError(`table ${this.name()} already holds key ${boundedText(key)}: an insert cannot add it again`);
+    if (this.table.keyed && (this.pending.has(key) || this.existing(key) !== undefined)) {
+      throw new ValidationError(`table ${this.name()} already holds key ${boundedText(keyDisplay(key))}: an insert cannot add it again`);
     }
-    if (rows) rows.push(row);
-    else this.pending.set(key, [row]);
+    this.pending.push(key, row);
   }
 
   /** Removes the current row of `key` (new in this batch, or in the table) and returns it, or where it lives. */
-  private remove(key: string): Replaced {
-    const rows = this.pending.get(key);
-    if (rows && rows.length > 0) {
-      const row = rows.shift()!;
-      if (rows.length === 0) this.pending.delete(key);
-      return { row };
-    }
+  private remove(key: IndexKey): Replaced {
+    const row = this.pending.shift(key);
+    if (row !== undefined) return { row };
     const location = this.existing(key);
-    if (!location) throw new ValidationError(`table ${this.name()} holds no row with key ${boundedText(key)}: the change cannot be applied`);
+    if (!location) throw new ValidationError(`table ${this.name()} holds no row with key ${boundedText(keyDisplay(key))}: the change cannot be applied`);
     this.taken.set(key, (this.taken.get(key) ?? 0) + 1);
     this.deletes.push(location);
     return { location };
   }
 
   /** The location of the next live row of `key` in the table, undefined when it holds none any more. */
-  private existing(key: string): RowLocation | undefined {
+  private existing(key: IndexKey): RowLocation | undefined {
     if (this.truncated) return undefined;
-    return this.table.index.locations(key)[this.taken.get(key) ?? 0];
+    return this.table.index.location(key, this.taken.get(key) ?? 0);
   }
 
   /** The full row at a location; each data file is read once per batch. */
@@ -416,13 +443,22 @@ async function writeAndCommit(
     // size, and readers stop reading dead rows (position deletes of every row would write a file as big as the keys).
     return { result: await overwrite(env.catalog, table.id, { ...common, deleteWhere: () => true, dataFiles }), dataFiles };
   }
-  const groups = new Map<string, { file: IndexedFile; deletes: PositionDelete[] }>();
+  // By data file first: a file's partition text is made once, not once per deleted row.
+  const byFile = new Map<number, { file: IndexedFile; deletes: PositionDelete[] }>();
   for (const location of delta.deletes) {
-    const file = table.index.file(location);
+    let entry = byFile.get(location.file);
+    if (!entry) {
+      const file = table.index.file(location);
+      byFile.set(location.file, (entry = { file, deletes: [] }));
+    }
+    entry.deletes.push({ filePath: entry.file.path, pos: BigInt(location.pos) });
+  }
+  const groups = new Map<string, { file: IndexedFile; deletes: PositionDelete[] }>();
+  for (const { file, deletes } of byFile.values()) {
     const group = `${file.specId}:${JSON.stringify(file.partition, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v))}`;
-    let entry = groups.get(group);
-    if (!entry) groups.set(group, (entry = { file, deletes: [] }));
-    entry.deletes.push({ filePath: file.path, pos: BigInt(location.pos) });
+    const entry = groups.get(group);
+    if (!entry) groups.set(group, { file, deletes });
+    else for (const d of deletes) entry.deletes.push(d);
   }
   const specs = new Set([...groups.values()].map((g) => g.file.specId));
   if (specs.size > 1)
@@ -433,7 +469,7 @@ async function writeAndCommit(
   for (const { file, deletes } of groups.values()) {
     deleteFiles.push(await writePositionDeletes(io, metadata, deletes, { partition: file.partition, specId: file.specId, filePrefix: `${prefix}-${n++}` }));
   }
-  const referencedDataFiles = [...new Set(delta.deletes.map((l) => table.index.file(l).path))];
+  const referencedDataFiles = [...byFile.values()].map((entry) => entry.file.path);
   const result = await rowDelta(env.catalog, table.id, {
     ...common,
     dataFiles,

@@ -12,8 +12,7 @@ describe('the integer locations table', () => {
     const oracle = new Map<number, [number, number]>();
     let seed = 12345;
     const random = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
-    const keyAt = (i: number): number =>
-      [i, -i, i * 4294967296, Number.MAX_SAFE_INTEGER - i, Number.MIN_SAFE_INTEGER + i, i * 1024][i % 6]!;
+    const keyAt = (i: number): number => [i, -i, i * 4294967296, Number.MAX_SAFE_INTEGER - i, Number.MIN_SAFE_INTEGER + i, i * 1024][i % 6]!;
     for (let round = 0; round < 60_000; round++) {
       const key = keyAt(Math.floor(random() * 20_000));
       const cell = table.find(key);

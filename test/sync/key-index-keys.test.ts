@@ -128,7 +128,11 @@ describe('the positions of new rows', () => {
       const catalog = await newTable(partitioned);
       const regions = partitioned ? ['eu', 'us'] : ['eu'];
       for (const region of regions) {
-        const file = await writeData(catalog, Array.from({ length: 50 }, (_, i) => row(i * regions.length + regions.indexOf(region), region)), partitioned ? [region] : []);
+        const file = await writeData(
+          catalog,
+          Array.from({ length: 50 }, (_, i) => row(i * regions.length + regions.indexOf(region), region)),
+          partitioned ? [region] : [],
+        );
         await fastAppend(catalog, TABLE, { dataFiles: [file] });
       }
       const table = await openSyncTable({ catalog }, TABLE, SOURCE, { keyColumns: ['id'], rowColumns: ['id', 'name', 'region'] });
@@ -146,7 +150,11 @@ describe('the positions of new rows', () => {
           insert([2n ** 60n, 'huge', region(0)]),
         ),
       );
-      await applyChanges({ catalog }, table, transaction(0x200n, remove(3n), insert([3n, 'again', region(3)]), remove(100n), update([2n ** 60n, 'huger', region(0)])));
+      await applyChanges(
+        { catalog },
+        table,
+        transaction(0x200n, remove(3n), insert([3n, 'again', region(3)]), remove(100n), update([2n ** 60n, 'huger', region(0)])),
+      );
       const metadata = (await catalog.loadTable(TABLE)).metadata;
       const fresh = await buildKeyIndex(catalog.io, metadata, [0]);
       const all = (await scanToArray(catalog.io, metadata)).map((r) => table.index.keyText(r));

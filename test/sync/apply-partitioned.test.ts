@@ -4,7 +4,7 @@
  * a delete in the old one and a row in the new one, and the snapshot records the end LSN as 'X/Y'.
  */
 import { describe, expect, it } from 'vitest';
-import type { ChangeEvent, ChangeRow, RowChange } from '../../shared/cdc/change-decoder';
+import type { ChangeRow, RowChange } from '../../shared/cdc/change-decoder';
 import { scanToArray } from '../../shared/iceberg/scan/table-scan';
 import { DataFileContent } from '../../shared/iceberg/spec/manifest';
 import { currentSnapshot } from '../../shared/iceberg/spec/table-metadata';
@@ -13,17 +13,10 @@ import { fastAppend, overwrite } from '../../shared/iceberg/transaction/table-op
 import { appliedLsn } from '../../shared/sync/applied-lsn';
 import { applyChanges, openSyncTable } from '../../shared/sync/apply-changes';
 import { TABLE, newTable, row, writeData } from '../iceberg/scan/delete-fixtures';
+import { transaction } from './change-events';
 
 const SOURCE = { schema: 'public', name: 'changes' };
 const SHAPE = { keyColumns: ['id'], rowColumns: ['id', 'name', 'region'] };
-
-function transaction(endLsn: bigint, ...changes: RowChange[]): ChangeEvent[] {
-  return [
-    { kind: 'begin', finalLsn: endLsn - 8n, commitTime: 0n, xid: 1 },
-    ...changes.map((change): ChangeEvent => ({ kind: 'change', change })),
-    { kind: 'commit', commitLsn: endLsn - 8n, endLsn, commitTime: 0n },
-  ];
-}
 
 const update = (before: ChangeRow | undefined, after: ChangeRow): RowChange => ({
   op: 'update',

@@ -5,12 +5,13 @@
  * catch-up of random updates read every data file of the table in every batch.
  */
 import { describe, expect, it } from 'vitest';
-import { type ChangeEvent, type RowChange, UNCHANGED } from '../../shared/cdc/change-decoder';
+import { UNCHANGED } from '../../shared/cdc/change-decoder';
 import { MemoryFileIO } from '../../shared/iceberg/io/memory-file-io';
 import { scanToArray } from '../../shared/iceberg/scan/table-scan';
 import { fastAppend } from '../../shared/iceberg/transaction/table-operations';
 import { applyChanges, openSyncTable } from '../../shared/sync/apply-changes';
 import { TABLE, newTable, row, writeData } from '../iceberg/scan/delete-fixtures';
+import { transaction } from './change-events';
 
 const SOURCE = { schema: 'public', name: 'changes' };
 const SHAPE = { keyColumns: ['id'], rowColumns: ['id', 'name', 'region'] };
@@ -28,14 +29,6 @@ class CountingFileIO extends MemoryFileIO {
     this.reads.push(location);
     return super.readRange(location, offset, length, options);
   }
-}
-
-function transaction(endLsn: bigint, ...changes: RowChange[]): ChangeEvent[] {
-  return [
-    { kind: 'begin', finalLsn: endLsn - 8n, commitTime: 0n, xid: 1 },
-    ...changes.map((change): ChangeEvent => ({ kind: 'change', change })),
-    { kind: 'commit', commitLsn: endLsn - 8n, endLsn, commitTime: 0n },
-  ];
 }
 
 describe('what applying a batch reads of the existing data files', () => {

@@ -4,7 +4,7 @@
  * delta fail its validation, and the applier then rebuilds the index and applies the batch exactly once.
  */
 import { describe, expect, it } from 'vitest';
-import type { ChangeEvent, ChangeRow, RowChange } from '../../shared/cdc/change-decoder';
+import type { ChangeRow, RowChange } from '../../shared/cdc/change-decoder';
 import type { HadoopCatalog } from '../../shared/iceberg/catalog/hadoop-catalog';
 import { compactTable } from '../../shared/iceberg/maintenance/compact';
 import { scanToArray } from '../../shared/iceberg/scan/table-scan';
@@ -17,17 +17,10 @@ import { appliedLsn } from '../../shared/sync/applied-lsn';
 import { type SyncTable, applyChanges, openSyncTable } from '../../shared/sync/apply-changes';
 import { SYNC_CARRIED_PROPERTIES, applyChangesAfterRewrite, maybeCompact } from '../../shared/sync/auto-compact';
 import { TABLE, newTable, row, writeData } from '../iceberg/scan/delete-fixtures';
+import { transaction } from './change-events';
 
 const SOURCE = { schema: 'public', name: 'changes' };
 const SHAPE = { keyColumns: ['id'], rowColumns: ['id', 'name', 'region'] };
-
-function transaction(endLsn: bigint, ...changes: RowChange[]): ChangeEvent[] {
-  return [
-    { kind: 'begin', finalLsn: endLsn - 8n, commitTime: 0n, xid: 1 },
-    ...changes.map((change): ChangeEvent => ({ kind: 'change', change })),
-    { kind: 'commit', commitLsn: endLsn - 8n, endLsn, commitTime: 0n },
-  ];
-}
 
 const update = (after: ChangeRow): RowChange => ({ op: 'update', table: SOURCE, before: undefined, beforeKind: undefined, after });
 const remove = (id: number): RowChange => ({ op: 'delete', table: SOURCE, before: [BigInt(id), null, null], beforeKind: 'key' });

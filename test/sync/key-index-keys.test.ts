@@ -5,7 +5,7 @@
  * delete and re-insert keys the index equals one built afresh from the table.
  */
 import { describe, expect, it } from 'vitest';
-import type { ChangeEvent, ChangeRow, RowChange } from '../../shared/cdc/change-decoder';
+import type { ChangeRow, RowChange } from '../../shared/cdc/change-decoder';
 import { scanToArray } from '../../shared/iceberg/scan/table-scan';
 import { createSchema } from '../../shared/iceberg/spec/schema';
 import { currentSchema } from '../../shared/iceberg/spec/table-metadata';
@@ -14,17 +14,10 @@ import { TableWriter } from '../../shared/iceberg/writer/table-writer';
 import { applyChanges, openSyncTable } from '../../shared/sync/apply-changes';
 import { type IndexKey, KeyIndex, buildKeyIndex, keyTextOf } from '../../shared/sync/key-index';
 import { TABLE, newTable, row, writeData } from '../iceberg/scan/delete-fixtures';
+import { transaction } from './change-events';
 
 const SOURCE = { schema: 'public', name: 'changes' };
 const FILE = { path: 'memory://f.parquet', specId: 0, partition: [] };
-
-function transaction(endLsn: bigint, ...changes: RowChange[]): ChangeEvent[] {
-  return [
-    { kind: 'begin', finalLsn: endLsn - 8n, commitTime: 0n, xid: 1 },
-    ...changes.map((change): ChangeEvent => ({ kind: 'change', change })),
-    { kind: 'commit', commitLsn: endLsn - 8n, endLsn, commitTime: 0n },
-  ];
-}
 
 const insert = (after: ChangeRow): RowChange => ({ op: 'insert', table: SOURCE, after });
 const remove = (id: bigint): RowChange => ({ op: 'delete', table: SOURCE, before: [id, null, null], beforeKind: 'key' });

@@ -5,22 +5,15 @@
  * live: two rows for one key. The applier builds its index again when the table moved past it.
  */
 import { describe, expect, it } from 'vitest';
-import type { ChangeEvent, ChangeRow, RowChange } from '../../shared/cdc/change-decoder';
+import type { ChangeRow, RowChange } from '../../shared/cdc/change-decoder';
 import { scanToArray } from '../../shared/iceberg/scan/table-scan';
 import { fastAppend } from '../../shared/iceberg/transaction/table-operations';
 import { applyChanges, openSyncTable } from '../../shared/sync/apply-changes';
 import { TABLE, newTable, row, writeData } from '../iceberg/scan/delete-fixtures';
+import { transaction } from './change-events';
 
 const SOURCE = { schema: 'public', name: 'changes' };
 const SHAPE = { keyColumns: ['id'], rowColumns: ['id', 'name', 'region'] };
-
-function transaction(endLsn: bigint, ...changes: RowChange[]): ChangeEvent[] {
-  return [
-    { kind: 'begin', finalLsn: endLsn - 8n, commitTime: 0n, xid: 1 },
-    ...changes.map((change): ChangeEvent => ({ kind: 'change', change })),
-    { kind: 'commit', commitLsn: endLsn - 8n, endLsn, commitTime: 0n },
-  ];
-}
 
 const update = (after: ChangeRow): RowChange => ({ op: 'update', table: SOURCE, before: undefined, beforeKind: undefined, after });
 

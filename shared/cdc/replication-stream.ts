@@ -7,7 +7,7 @@ import type { Client } from 'pg';
 import { IcebridgeError, ValidationError, errorMessage } from '../errors';
 import { clientTarget } from '../postgres/connection';
 import { quoteIdent } from '../postgres/identifiers';
-import { toPostgresError } from '../postgres/postgres-errors';
+import { isRetryablePostgresError, toPostgresError } from '../postgres/postgres-errors';
 import { type ChangeEvent, ChangeDecoder, type TableBinding, type TableName } from './change-decoder';
 import { CopyBothQuery } from './copy-both-query';
 import { type Lsn, formatLsn, maxLsn } from './lsn';
@@ -319,7 +319,7 @@ class Stream implements ReplicationStream {
         (error: unknown) => {
           // A description that may succeed later (a lost connection) ends the stream unconfirmed, and the next
           // session describes the table again; only a description that cannot be made marks the table unusable.
-          if (isTransient(error)) {
+          if (isRetryablePostgresError(error)) {
             transient = true;
             this.fail(error);
             return;
@@ -421,11 +421,4 @@ class Stream implements ReplicationStream {
     this.wake = undefined;
     wake?.();
   }
-}
-
-/** An error a later attempt may not meet: marked retryable, or a lost or refused connection. */
-function isTransient(error: unknown): boolean {
-  if (error instanceof IcebridgeError && error.retryable) return true;
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|57P0[1-3]|08\d{3})$/.test(code);
 }

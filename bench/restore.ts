@@ -5,37 +5,20 @@
  *
  *   npx tsx bench/restore.ts [--rows 1000000]
  */
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
-import * as path from 'node:path';
+import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { runMigration } from '../cli/support/run-migration';
 import { HadoopCatalog } from '../shared/iceberg/catalog/hadoop-catalog';
 import { LocalFileIO } from '../shared/iceberg/io';
 import { connectPostgres } from '../shared/postgres/connection';
 import { restoreTable } from '../shared/restore/restore-table';
-import { ORDERS, createOrdersTable, startBenchPostgres } from './lib/migrate-postgres';
+import { ORDERS } from './lib/migrate-postgres';
+import { withMigratedOrders } from './lib/migrated-orders';
 
 const at = process.argv.indexOf('--rows');
 const ROWS = at > 0 ? Number(process.argv[at + 1]) : 1_000_000;
 
 async function main(): Promise<void> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'icebridge-bench-restore-'));
-  // mkdtemp makes it 0700; the server runs as the postgres user and has to reach its data directory inside.
-  await chmod(dir, 0o755);
-  const pg = await startBenchPostgres(dir);
-  try {
-    const client = await pg.connect();
-    await createOrdersTable(client, ROWS);
-    await client.end();
-    const warehouse = path.join(dir, 'warehouse');
-    const migrated = await runMigration({
-      input: { sourceSchema: ORDERS.schema, namespace: ORDERS.schema, tables: [ORDERS.table], concurrency: 1, verify: 'none' },
-      sourceUrl: pg.url,
-      warehouse,
-      stateDir: path.join(dir, 'state'),
-    });
-    if (migrated.runtimeStatus !== 'Completed' || migrated.tables.failed > 0) throw new Error(`migration failed: ${migrated.lastError ?? ''}`);
+  await withMigratedOrders('restore', ROWS, async ({ pg, warehouse }) => {
     const env = { connectSource: () => connectPostgres(pg.url), catalog: new HadoopCatalog(new LocalFileIO(), warehouse) };
     const table = await env.catalog.loadTable({ namespace: [ORDERS.schema], name: ORDERS.table });
     const began = performance.now();
@@ -52,10 +35,7 @@ async function main(): Promise<void> {
     console.log(`  load (scan, encode, COPY, one transaction): ${(loadMs / 1000).toFixed(1)} s, ${rate(loadMs)} rows/s`);
     console.log(`  full verification:                          ${(verifyMs / 1000).toFixed(1)} s, ${rate(verifyMs)} rows/s`);
     console.log(`  exact: ${result.ok ? 'yes' : `NO (${result.verification.status})`}`);
-  } finally {
-    await pg.stop();
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 main().catch((error: unknown) => {

@@ -6,16 +6,15 @@
  *
  *   npm run bench -- --router [--rows 2000000] [--lookups 300]
  */
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp } from 'node:fs/promises';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { runMigration } from '../cli/support/run-migration';
 import { ICEBRIDGE_FLAGS, switchFlag } from '../shared/flags/feature-flag';
 import { FlagEvaluator } from '../shared/flags/flag-evaluator';
 import { LocalFlagStore } from '../shared/flags/local-flag-store';
 import { createRouter } from '../shared/router/router';
-import { ORDERS, createOrdersTable, startBenchPostgres } from './lib/migrate-postgres';
+import { ORDERS } from './lib/migrate-postgres';
+import { withMigratedOrders } from './lib/migrated-orders';
 
 function flag(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
@@ -31,22 +30,7 @@ function percentile(values: number[], p: number): number {
 }
 
 async function main(): Promise<void> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'icebridge-bench-router-'));
-  // The embedded PostgreSQL runs as its own user, which must be able to enter the folder.
-  await chmod(dir, 0o755);
-  const pg = await startBenchPostgres(dir);
-  try {
-    const client = await pg.connect();
-    await createOrdersTable(client, ROWS);
-    await client.end();
-    const warehouse = path.join(dir, 'warehouse');
-    const report = await runMigration({
-      input: { sourceSchema: ORDERS.schema, namespace: ORDERS.schema, concurrency: 2, tables: [ORDERS.table], verify: 'none' },
-      sourceUrl: pg.url,
-      warehouse,
-      stateDir: path.join(dir, 'state'),
-    });
-    if (report.runtimeStatus !== 'Completed') throw new Error(`migration failed: ${report.lastError ?? ''}`);
+  await withMigratedOrders('router', ROWS, async ({ dir, pg, warehouse }) => {
     const flags = async (names: string[]): Promise<FlagEvaluator> => {
       const store = new LocalFlagStore(path.join(await mkdtemp(path.join(dir, 'flags-')), 'flags.json'));
       for (const name of names) await store.put(switchFlag(name, true), undefined, 'absent');
@@ -90,10 +74,7 @@ async function main(): Promise<void> {
     } finally {
       await writer.close();
     }
-  } finally {
-    await pg.stop();
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 main().catch((error: unknown) => {

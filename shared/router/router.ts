@@ -111,6 +111,9 @@ export const MAX_FIND_LIMIT = 10_000;
 export function createRouter(options: RouterOptions): Router {
   const ownPool = 'url' in options.postgres;
   const pool = 'url' in options.postgres ? new Pool({ connectionString: options.postgres.url, max: options.postgres.max ?? 10 }) : options.postgres.pool;
+  // An idle session of the router's own pool that the server ends (a restart, a terminated backend) is dropped by the
+  // pool; without a listener its error would be unhandled and end the application's process.
+  if (ownPool) pool.on('error', () => undefined);
   const catalog = typeof options.warehouse === 'string' ? new HadoopCatalog(new ResolvingFileIO(options.storage ?? {}), options.warehouse) : options.warehouse;
   const evaluator = options.flags instanceof FlagEvaluator ? options.flags : new FlagEvaluator(options.flags);
   const stats: RouterStats = { reads: { postgres: 0, iceberg: 0 }, validatedReads: 0, differences: 0, secondaryFailures: 0, writes: 0 };

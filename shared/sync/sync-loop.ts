@@ -231,6 +231,8 @@ async function loop(state: SyncState, stream: ReplicationStream, options: SyncOp
   let open: ChangeEvent[] = [];
   let openChanges = 0;
   let batchStarted: number | undefined;
+  /** Whether the gathered transactions reach the target: a sync that stops there need not wait for the flush interval. */
+  let reachesTarget = false;
   let ended = false;
   // A transaction still open cannot have committed before the target (the stream sends in commit order), so it
   // need not be waited for.
@@ -239,12 +241,13 @@ async function loop(state: SyncState, stream: ReplicationStream, options: SyncOp
   for (;;) {
     if (caughtUp()) return finish(state, stream, options, 'caught-up');
     if (options.signal?.aborted) return finish(state, stream, options, 'stopped');
-    const due = whole.length > 0 && (changes >= maxChanges || Date.now() - batchStarted! >= flushMs);
+    const due = whole.length > 0 && (changes >= maxChanges || reachesTarget || Date.now() - batchStarted! >= flushMs);
     if (due || (ended && whole.length > 0)) {
       const batch = whole;
       whole = [];
       changes = 0;
       batchStarted = undefined;
+      reachesTarget = false;
       await applyBatch(state, stream, batch, options);
       if (lowestApplied(state.members) === undefined) return finish(state, stream, options, 'failed');
       stream.sendStatus();
@@ -292,6 +295,7 @@ async function loop(state: SyncState, stream: ReplicationStream, options: SyncOp
         changes += openChanges;
         openChanges = 0;
         batchStarted ??= Date.now();
+        if (options.untilCaughtUp === true && event.endLsn >= state.target) reachesTarget = true;
         state.lastCommitMs = Number(event.commitTime / 1000n) + PG_EPOCH_MS;
       }
     }

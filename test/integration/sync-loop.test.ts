@@ -171,6 +171,16 @@ describe('icebridge sync', () => {
     await expectSame('items');
   }, 300_000);
 
+  it('applies the last batch as soon as it reaches the target, without waiting for the flush interval', async () => {
+    await change('items');
+    // A flush interval longer than the test's timeout: only the target rule can end this run in time.
+    const run = await sync('items', ['--until-caught-up', '--flush-interval-ms', '3600000']);
+    expect(run.status, run.err).toBe(0);
+    expect(run.result?.outcome).toBe('caught-up');
+    expect(run.result!.changesApplied).toBeGreaterThan(0);
+    await expectSame('items');
+  }, 120_000);
+
   it('refuses usage errors with exit 2', async () => {
     expect(await syncCommand(['--run', 'x'], { write: () => undefined }, { write: () => undefined }, {})).toBe(2);
     const unknownTable = await sync('items', ['--tables', 'items,nope']);

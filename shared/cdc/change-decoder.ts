@@ -321,9 +321,9 @@ export class ChangeDecoder {
   }
 
   private value(relation: BoundRelation, tuple: TupleColumn[], position: number): Value {
-    const bytes = (tuple[position] as { bytes: Buffer }).bytes;
+    const column = tuple[position] as Extract<TupleColumn, { buf: Buffer }>;
     try {
-      return relation.decoders[position]!(bytes, 0, bytes.length);
+      return relation.decoders[position]!(column.buf, column.start, column.length);
     } catch (error) {
       if (!(error instanceof UnrepresentableValue)) throw error;
       const row = relation.key.length === 0 ? '' : `, row ${keyText(relation, tuple)}`;
@@ -348,7 +348,7 @@ function keyText(relation: BoundRelation, tuple: TupleColumn[]): string {
     if (column?.kind === 'null') return 'NULL';
     if (column?.kind !== 'binary' || plan === undefined || decoder === undefined) return '?';
     try {
-      const text = renderForComparison(plan, decoder(column.bytes, 0, column.bytes.length));
+      const text = renderForComparison(plan, decoder(column.buf, column.start, column.length));
       return text === null ? 'NULL' : boundedText(text);
     } catch {
       return '?';

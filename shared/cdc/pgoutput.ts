@@ -6,8 +6,18 @@
 import { ValidationError } from '../errors';
 import type { Lsn } from './lsn';
 
-/** One column of a TupleData: 'n' null, 'u' an unchanged TOASTed value that was not sent, 't' text, 'b' binary. */
-export type TupleColumn = { kind: 'null' } | { kind: 'unchanged' } | { kind: 'text'; bytes: Buffer } | { kind: 'binary'; bytes: Buffer };
+/**
+ * One column of a TupleData: 'n' null, 'u' an unchanged TOASTed value that was not sent, 't' text, 'b' binary.
+ * A sent value is a view of the message buffer, `buf[start, start + length)`, not a copy: copying every value of
+ * every change was a tenth of the stream's work. It is decoded while the message is handled (the decoders copy
+ * what they keep); `tupleBytes` copies one out.
+ */
+export type TupleColumn = { kind: 'null' } | { kind: 'unchanged' } | { kind: 'text' | 'binary'; buf: Buffer; start: number; length: number };
+
+/** A copy of a sent column's bytes, for a value that must outlive its message. */
+export function tupleBytes(column: { buf: Buffer; start: number; length: number }): Buffer {
+  return Buffer.from(column.buf.subarray(column.start, column.start + column.length));
+}
 
 /** A column of a Relation message: published columns only (no dropped ones; generated ones before PostgreSQL 18). */
 export interface RelationColumn {
@@ -39,7 +49,7 @@ const REPLICA_IDENTITY: Record<string, 'default' | 'nothing' | 'full' | 'index'>
 const TRUNCATE_CASCADE = 1;
 const TRUNCATE_RESTART_IDENTITY = 2;
 
-/** Parses one pgoutput message (the XLogData payload `buf[start, end)`). Tuple bytes are copied out of `buf`. */
+/** Parses one pgoutput message (the XLogData payload `buf[start, end)`). Tuple values are views of `buf` (see TupleColumn). */
 export function parsePgoutput(buf: Buffer, start = 0, end = buf.length): PgoutputMessage {
   const r = new Reader(buf, start, end);
   const tag = String.fromCharCode(r.byte());
@@ -214,8 +224,12 @@ class Reader {
       const kind = String.fromCharCode(this.byte());
       if (kind === 'n') columns.push({ kind: 'null' });
       else if (kind === 'u') columns.push({ kind: 'unchanged' });
-      else if (kind === 't' || kind === 'b') columns.push({ kind: kind === 't' ? 'text' : 'binary', bytes: this.bytes(this.uint32()) });
-      else throw protocolError(`unknown tuple column kind ${JSON.stringify(kind)}`);
+      else if (kind === 't' || kind === 'b') {
+        const length = this.uint32();
+        this.need(length);
+        columns.push({ kind: kind === 't' ? 'text' : 'binary', buf: this.buf, start: this.pos, length });
+        this.pos += length;
+      } else throw protocolError(`unknown tuple column kind ${JSON.stringify(kind)}`);
     }
     return columns;
   }

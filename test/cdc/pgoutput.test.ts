@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { formatLsn, parseLsn } from '../../shared/cdc/lsn';
-import { parsePgoutput } from '../../shared/cdc/pgoutput';
+import { type PgoutputMessage, type TupleColumn, parsePgoutput, tupleBytes } from '../../shared/cdc/pgoutput';
+
+/** A parsed message with its tuple values copied out of the message buffer, to compare with expected bytes. */
+function parsed(payload: Buffer): unknown {
+  const message = parsePgoutput(payload);
+  const plain = (tuple: TupleColumn[] | undefined): unknown =>
+    tuple?.map((c) => (c.kind === 'text' || c.kind === 'binary' ? { kind: c.kind, bytes: tupleBytes(c) } : c));
+  if (message.tag === 'insert') return { ...message, after: plain(message.after) };
+  if (message.tag === 'update') return { ...message, before: plain(message.before), after: plain(message.after) };
+  if (message.tag === 'delete') return { ...message, before: plain(message.before) };
+  return message satisfies PgoutputMessage;
+}
 
 /** Builds a message from parts: a one-character string is a byte tag, numbers are sized explicitly. */
 function message(...parts: Array<Buffer | string | { u8: number } | { u16: number } | { u32: number } | { i32: number } | { u64: bigint }>): Buffer {
@@ -82,7 +93,7 @@ describe('pgoutput messages', () => {
 
   it("keeps 'u' (unchanged TOAST) apart from 'n' (null) and reads text and binary bytes", () => {
     const tuple = message({ u16: 4 }, 'n', 'u', 't', { u32: 2 }, 'hi', 'b', { u32: 4 }, { u32: 42 });
-    expect(parsePgoutput(message('I', { u32: 1 }, 'N', tuple))).toEqual({
+    expect(parsed(message('I', { u32: 1 }, 'N', tuple))).toEqual({
       tag: 'insert',
       relationId: 1,
       after: [{ kind: 'null' }, { kind: 'unchanged' }, { kind: 'text', bytes: Buffer.from('hi') }, { kind: 'binary', bytes: message({ u32: 42 }) }],
@@ -93,16 +104,16 @@ describe('pgoutput messages', () => {
     const one = message({ u16: 1 }, 'b', { u32: 4 }, { u32: 1 });
     const two = message({ u16: 1 }, 'b', { u32: 4 }, { u32: 2 });
     const col = (n: number): unknown => ({ kind: 'binary', bytes: message({ u32: n }) });
-    expect(parsePgoutput(message('U', { u32: 1 }, 'K', one, 'N', two))).toEqual({
+    expect(parsed(message('U', { u32: 1 }, 'K', one, 'N', two))).toEqual({
       tag: 'update',
       relationId: 1,
       oldKind: 'key',
       before: [col(1)],
       after: [col(2)],
     });
-    expect(parsePgoutput(message('U', { u32: 1 }, 'O', one, 'N', two))).toMatchObject({ oldKind: 'full', before: [col(1)] });
-    expect(parsePgoutput(message('U', { u32: 1 }, 'N', two))).toEqual({ tag: 'update', relationId: 1, oldKind: undefined, before: undefined, after: [col(2)] });
-    expect(parsePgoutput(message('D', { u32: 1 }, 'K', one))).toEqual({ tag: 'delete', relationId: 1, oldKind: 'key', before: [col(1)] });
+    expect(parsed(message('U', { u32: 1 }, 'O', one, 'N', two))).toMatchObject({ oldKind: 'full', before: [col(1)] });
+    expect(parsed(message('U', { u32: 1 }, 'N', two))).toEqual({ tag: 'update', relationId: 1, oldKind: undefined, before: undefined, after: [col(2)] });
+    expect(parsed(message('D', { u32: 1 }, 'K', one))).toEqual({ tag: 'delete', relationId: 1, oldKind: 'key', before: [col(1)] });
     expect(parsePgoutput(message('T', { u32: 2 }, { u8: 3 }, { u32: 5 }, { u32: 6 }))).toEqual({
       tag: 'truncate',
       relationIds: [5, 6],

@@ -61,6 +61,11 @@ export interface ReplicationStreamStats {
   bufferedEvents: number;
   /** True while the socket is not read because the consumer is behind. */
   paused: boolean;
+  /**
+   * The server's WAL end from its latest keepalive that came when every event before it had been handed to the
+   * consumer and no transaction was open: the consumer holds every change up to here (0 before such a keepalive).
+   */
+  deliveredLsn: Lsn;
 }
 
 const DEFAULT_READY_BATCHES = 4;
@@ -79,6 +84,11 @@ export interface ReplicationStream {
   sendStatus(): void;
   /** Current figures. */
   stats(): ReplicationStreamStats;
+  /**
+   * Calls `listener` whenever `deliveredLsn` or the confirmed position moves on a keepalive, so a consumer waiting
+   * for a position (caught up with a target) learns it at once rather than at its next timer; one listener at a time.
+   */
+  onServerPosition(listener: (() => void) | undefined): void;
   /** Reports the confirmed position, ends the exchange with CopyDone and waits for the server; the connection stays usable. */
   close(): Promise<void>;
 }
@@ -127,6 +137,8 @@ class Stream implements ReplicationStream {
   private closing = false;
   private paused = false;
   private wake: (() => void) | undefined;
+  private positionListener: (() => void) | undefined;
+  private delivered: Lsn = 0n;
   private readonly timer: NodeJS.Timeout;
   private endPromise: Promise<void>;
   /** Settles when the server has accepted START_REPLICATION, or rejects with its refusal. */
@@ -232,9 +244,20 @@ class Stream implements ReplicationStream {
     if (this.query.send(payload)) this.statusUpdates++;
   }
 
+  onServerPosition(listener: (() => void) | undefined): void {
+    this.positionListener = listener;
+  }
+
   stats(): ReplicationStreamStats {
     const bufferedEvents = this.ready.reduce((sum, batch) => sum + batch.length, this.batch.length);
-    return { confirmedLsn: this.confirmed, skippedTransactions: this.skipped, statusUpdatesSent: this.statusUpdates, bufferedEvents, paused: this.paused };
+    return {
+      confirmedLsn: this.confirmed,
+      skippedTransactions: this.skipped,
+      statusUpdatesSent: this.statusUpdates,
+      bufferedEvents,
+      paused: this.paused,
+      deliveredLsn: this.delivered,
+    };
   }
 
   async close(): Promise<void> {
@@ -388,7 +411,12 @@ class Stream implements ReplicationStream {
   }
 
   private onKeepalive(walEnd: Lsn, replyRequested: boolean): void {
-    if (!this.advanceIfIdle(walEnd) && replyRequested) this.sendStatus();
+    const handedOver = !this.inTransaction && this.batch.length === 0 && this.ready.length === 0;
+    const deliveredMoved = handedOver && walEnd > this.delivered;
+    if (deliveredMoved) this.delivered = walEnd;
+    const advanced = this.advanceIfIdle(walEnd);
+    if (!advanced && replyRequested) this.sendStatus();
+    if (deliveredMoved || advanced) this.positionListener?.();
   }
 
   /**

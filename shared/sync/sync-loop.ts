@@ -237,11 +237,18 @@ async function loop(state: SyncState, stream: ReplicationStream, options: SyncOp
   // A transaction still open cannot have committed before the target (the stream sends in commit order), so it
   // need not be waited for.
   const caughtUp = (): boolean => options.untilCaughtUp === true && whole.length === 0 && stream.stats().confirmedLsn >= state.target;
+  // Every change up to the target is gathered: the server said so with nothing of ours still in flight.
+  const targetDelivered = (): boolean => {
+    const stats = stream.stats();
+    return stats.confirmedLsn >= state.target || (open.length === 0 && stats.deliveredLsn >= state.target);
+  };
 
   for (;;) {
     if (caughtUp()) return finish(state, stream, options, 'caught-up');
     if (options.signal?.aborted) return finish(state, stream, options, 'stopped');
-    const due = whole.length > 0 && (changes >= maxChanges || reachesTarget || Date.now() - batchStarted! >= flushMs);
+    const due =
+      whole.length > 0 &&
+      (changes >= maxChanges || reachesTarget || (options.untilCaughtUp === true && targetDelivered()) || Date.now() - batchStarted! >= flushMs);
     if (due || (ended && whole.length > 0)) {
       const batch = whole;
       whole = [];
@@ -275,8 +282,11 @@ async function loop(state: SyncState, stream: ReplicationStream, options: SyncOp
       timer = setTimeout(wake, wait);
       options.signal?.addEventListener('abort', wake, { once: true });
     });
+    // A keepalive that shows the target delivered (or confirmed) ends a catch-up's wait now, not at the timer.
+    if (options.untilCaughtUp === true) stream.onServerPosition(() => targetDelivered() && wake());
     const next = await Promise.race([pendingNext, tick]);
     clearTimeout(timer);
+    stream.onServerPosition(undefined);
     options.signal?.removeEventListener('abort', wake);
     if (next === 'tick') continue;
     pendingNext = undefined;

@@ -181,6 +181,19 @@ describe('icebridge sync', () => {
     await expectSame('items');
   }, 120_000);
 
+  it('ends a catch-up whose target lies past its last change when the server reports its position, not at the flush timer', async () => {
+    await change('items');
+    // WAL written after the last published change: only the server's keepalive carries the stream to the target.
+    await withClient(url, async (client) => {
+      await client.query('CREATE TABLE IF NOT EXISTS unpublished_noise (n int)');
+      await client.query('INSERT INTO unpublished_noise SELECT generate_series(1, 1000)');
+    });
+    const run = await sync('items', ['--until-caught-up', '--flush-interval-ms', '3600000']);
+    expect(run.status, run.err).toBe(0);
+    expect(run.result?.outcome).toBe('caught-up');
+    await expectSame('items');
+  }, 120_000);
+
   it('refuses usage errors with exit 2', async () => {
     expect(await syncCommand(['--run', 'x'], { write: () => undefined }, { write: () => undefined }, {})).toBe(2);
     const unknownTable = await sync('items', ['--tables', 'items,nope']);

@@ -1,0 +1,178 @@
+/**
+ * The scheduled drift check: the live source against its Iceberg tables and against the latest registry version,
+ * recording a new registry version when the source's schema changed, and writing `report.json` + `report.html`
+ * under the job's reports folder. `runDriftJob` is what the nightly timer's activity calls.
+ */
+import type { Client } from 'pg';
+import type { Settings } from '../config/settings';
+import { errorMessage } from '../errors';
+import type { Catalog } from '../iceberg/catalog/catalog';
+import { redactLocation } from '../iceberg/io';
+import { type JobResult, jobReportsLocation, writeJobResult } from '../ops/job-results';
+import { redactUrl } from '../postgres/connection';
+import { displayQualified } from '../postgres/identifiers';
+import { environmentFromSettings, withSource } from '../run/environment';
+import { compareSides } from './compare-sides';
+import { describeIcebergTables } from './describe-iceberg';
+import { describeLiveTables } from './describe-live';
+import type { DriftFinding } from './drift-model';
+import { type DriftComparison, type DriftReport, reportFindings, writeDriftReport } from './drift-report';
+import { readLatestRegistry, recordRegistry } from './registry-store';
+
+/** What `runDriftCheck` needs. */
+export interface DriftCheckOptions {
+  /** Opens a connection to the source (the check closes it). */
+  connectSource(): Promise<Client>;
+  /** The source as reports show it: a redacted URL, never a password. */
+  sourceLabel: string;
+  catalog: Catalog;
+  /** The warehouse root, where the registry and the reports live. */
+  warehouse: string;
+  /** PostgreSQL schema (default `public`). */
+  schema?: string;
+  /** Iceberg namespace of the migrated tables (default: the schema name). */
+  namespace?: string;
+  /** Only these tables; default every migrated table of the namespace. */
+  tables?: readonly string[];
+  /** Record a new registry version when the schema changed (default true). */
+  record?: boolean;
+  /** Where to write report.json and report.html; none written when absent. */
+  reportsFolder?: string;
+  now?: () => Date;
+}
+
+/** What a drift check found. */
+export interface DriftCheckResult {
+  findings: DriftFinding[];
+  report: DriftReport;
+  /** The written report files, when a folder was given. */
+  reportFiles?: { json: string; html: string };
+}
+
+/** Compares every migrated table (or `tables`) of the source with its Iceberg table and with the latest registry version. */
+export async function runDriftCheck(options: DriftCheckOptions): Promise<DriftCheckResult> {
+  const now = options.now ?? (() => new Date());
+  const schema = options.schema ?? 'public';
+  const namespace = [options.namespace ?? schema];
+  const io = options.catalog.io;
+  const iceberg = await describeIcebergTables(options.catalog, namespace, schema, options.tables);
+  const live = await withSource({ connectSource: () => options.connectSource(), catalog: options.catalog }, (client) => describeLiveTables(client, schema));
+  const scope = new Set(options.tables ?? iceberg.map((t) => t.name));
+  const inScope = live.filter((t) => scope.has(t.name));
+  const checkedAt = now().toISOString();
+  const warehouseLabel = `iceberg ${redactLocation(options.warehouse)} (${namespace.join('.')})`;
+  const comparisons: DriftComparison[] = [
+    {
+      name: 'iceberg',
+      before: warehouseLabel,
+      after: options.sourceLabel,
+      findings: inScopeOnly(compareSides({ kind: 'iceberg', label: warehouseLabel, tables: iceberg }, { kind: 'postgres', label: options.sourceLabel, tables: live }), scope, schema),
+    },
+  ];
+  const latest = await readLatestRegistry(io, options.warehouse);
+  const registered = latest?.tables.filter((t) => t.schema === schema && (options.tables === undefined || scope.has(t.name)));
+  if (latest !== undefined && registered !== undefined) {
+    const label = `registry v${latest.version}`;
+    comparisons.push({
+      name: 'registry',
+      before: label,
+      after: options.sourceLabel,
+      findings: inScopeOnly(compareSides({ kind: 'registry', label, tables: registered }, { kind: 'postgres', label: options.sourceLabel, tables: live }), scope, schema),
+    });
+  }
+  let registry: DriftReport['registry'];
+  if (options.record !== false) {
+    registry = await recordRegistry(io, options.warehouse, {
+      schema,
+      tables: inScope,
+      source: options.sourceLabel,
+      ...(options.tables ? { scope: options.tables } : {}),
+      now,
+    });
+  } else if (latest !== undefined) registry = { version: latest.version, written: false };
+  const report: DriftReport = {
+    format: 'icebridge-drift-report',
+    checkedAt,
+    source: options.sourceLabel,
+    schema,
+    tables: [...scope].sort(),
+    ...(registry ? { registry } : {}),
+    comparisons,
+  };
+  const reportFiles = options.reportsFolder === undefined ? undefined : await writeDriftReport(io, options.reportsFolder, report);
+  return { findings: reportFindings(report), report, ...(reportFiles ? { reportFiles } : {}) };
+}
+
+/**
+ * Tables of the source that are not in scope (not migrated, not asked for) count only as rename targets: a table
+ * the warehouse never held is not drift of the copy.
+ */
+function inScopeOnly(findings: DriftFinding[], scope: ReadonlySet<string>, schema: string): DriftFinding[] {
+  const shown = new Set([...scope].map((name) => displayQualified(schema, name)));
+  return findings.filter((f) => f.kind !== 'table-added' || shown.has(f.table));
+}
+
+/** What the drift job's activity passes: the app's settings, the schedule slot and the orchestration instance. */
+export interface DriftJobInput {
+  settings: Readonly<Settings>;
+  slot: string;
+  instanceId: string;
+  /** PostgreSQL schema (default `public`). */
+  schema?: string;
+  /** Iceberg namespace (default: the schema name). */
+  namespace?: string;
+  /** Only these tables (default every migrated table). */
+  tables?: string[];
+  now?: () => Date;
+}
+
+/**
+ * Runs the drift check for one schedule slot, writes its reports under `jobReportsLocation(warehouse, 'drift',
+ * slot)`, records the result with `writeJobResult` (a retry of the slot replaces it) and returns it. A check that
+ * cannot finish returns (and records) status `failed` with the redacted error instead of throwing.
+ */
+export async function runDriftJob(input: DriftJobInput): Promise<JobResult> {
+  const now = input.now ?? (() => new Date());
+  const startedAt = now().toISOString();
+  const env = environmentFromSettings(input.settings);
+  const warehouse = input.settings.warehouse;
+  const reports = jobReportsLocation(warehouse, 'drift', input.slot);
+  const base = { job: 'drift', slot: input.slot, instanceId: input.instanceId, startedAt };
+  let result: JobResult;
+  try {
+    const { findings, report } = await runDriftCheck({
+      connectSource: () => env.connectSource(),
+      sourceLabel: input.settings.sourceUrl === undefined ? 'source' : redactUrl(input.settings.sourceUrl),
+      catalog: env.catalog,
+      warehouse,
+      ...(input.schema ? { schema: input.schema } : {}),
+      ...(input.namespace ? { namespace: input.namespace } : {}),
+      ...(input.tables ? { tables: input.tables } : {}),
+      reportsFolder: reports,
+      now,
+    });
+    const unsafe = findings.filter((f) => f.severity === 'unsafe').length;
+    const stops = findings.filter((f) => f.fix.syncStops).length;
+    result = {
+      ...base,
+      finishedAt: now().toISOString(),
+      status: findings.length > 0 ? 'findings' : 'ok',
+      summary:
+        findings.length === 0
+          ? `no schema drift in ${report.tables.length} table(s) of ${report.schema}`
+          : `${findings.length} schema difference(s) in ${report.tables.length} table(s) of ${report.schema}: ${unsafe} unsafe, ${stops} stop change capture`,
+      figures: {
+        tables: report.tables.length,
+        findings: findings.length,
+        unsafe,
+        syncStops: stops,
+        ...(report.registry ? { registryVersion: report.registry.version } : {}),
+      },
+      reports,
+    };
+  } catch (error) {
+    result = { ...base, finishedAt: now().toISOString(), status: 'failed', summary: 'the drift check did not finish', figures: {}, error: errorMessage(error) };
+  }
+  await writeJobResult(env.catalog.io, warehouse, result);
+  return result;
+}

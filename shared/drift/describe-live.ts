@@ -31,12 +31,13 @@ interface TableExtras {
 export async function describeLiveTables(client: Client, schema: string, tables?: readonly string[]): Promise<DriftTable[]> {
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    // format_type and pg_get_expr qualify every name outside pg_catalog, so the texts read the same from any session.
-    await client.query("SELECT pg_catalog.set_config('search_path', 'pg_catalog', true)");
     const refs = await listTables(client, schema);
     const wanted = tables === undefined ? undefined : new Set(tables);
     const names = refs.map((r) => r.name).filter((n) => wanted === undefined || wanted.has(n));
     const described = names.length === 0 ? [] : await describeTables(client, schema, names);
+    // As describeTables does for format_type: pg_get_expr then qualifies every name outside pg_catalog. Set after
+    // it, and for this transaction only, since it puts back the session's setting as it found it.
+    await client.query("SELECT pg_catalog.set_config('search_path', 'pg_catalog', true)");
     const oids = described.map((t) => t.oid);
     const columns = await client.query<ColumnExtras>(
       `SELECT a.attrelid::int8 AS rel, a.attname AS name, a.atttypmod AS typmod,

@@ -51,7 +51,11 @@ export interface DriftStreams {
 }
 
 /** Runs `icebridge drift`; returns the exit status. */
-export async function driftCommand(argv: string[], streams: DriftStreams = { out: process.stdout, err: process.stderr }, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function driftCommand(
+  argv: string[],
+  streams: DriftStreams = { out: process.stdout, err: process.stderr },
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   const parsed = parseOrExit(argv, DRIFT_FLAGS, DRIFT_USAGE, streams.out, streams.err, { check: checkFlags });
   if (typeof parsed === 'number') return parsed;
   const { flags } = parsed;
@@ -102,7 +106,10 @@ async function buildReport(flags: ParsedFlags, { err }: DriftStreams, env: NodeJ
     const other = await resolveSourceUrl(against, { env, warn });
     return withClient(reference.url, (a) =>
       withClient(other.url, async (b) =>
-        oneComparison(await compareDatabases({ client: a, label: reference.label }, { client: b, label: redactUrl(other.url) }, schema, tables), reference.label),
+        oneComparison(
+          await compareDatabases({ client: a, label: reference.label }, { client: b, label: redactUrl(other.url) }, schema, tables),
+          reference.label,
+        ),
       ),
     );
   }
@@ -150,7 +157,9 @@ export function renderReport(report: DriftReport): string {
     if (c.findings.length === 0) lines.push('  no drift');
     for (const f of c.findings) {
       const where = f.column === undefined ? f.table : `${f.table}.${f.column}`;
-      lines.push(`  ${f.severity.toUpperCase().padEnd(6)} ${f.kind} ${where}: ${f.before ?? '(none)'} -> ${f.after ?? '(none)'}${f.fix.syncStops ? ' [sync stops]' : ''}`);
+      lines.push(
+        `  ${f.severity.toUpperCase().padEnd(6)} ${f.kind} ${where}: ${f.before ?? '(none)'} -> ${f.after ?? '(none)'}${f.fix.syncStops ? ' [sync stops]' : ''}`,
+      );
       if (f.fix.sql !== undefined) lines.push(`    sql${f.fix.sqlSide === 'before' ? ' (on the reference)' : ''}: ${f.fix.sql.replace(/\n\s*/g, ' ')};`);
       if (f.fix.iceberg !== undefined) lines.push(`    iceberg: ${f.fix.iceberg}`);
       lines.push(`    ${f.fix.note}`);

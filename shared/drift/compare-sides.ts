@@ -53,6 +53,15 @@ export function compareSides(before: DriftSide, after: DriftSide): DriftFinding[
   return findings;
 }
 
+/**
+ * The findings without tables added outside `scope` (the tables looked at): a source table the warehouse never held
+ * and nobody asked about is not drift of the copy, only a candidate for a renamed table.
+ */
+export function withinScope(findings: DriftFinding[], schema: string, scope: Iterable<string>): DriftFinding[] {
+  const shown = new Set([...scope].map((name) => displayQualified(schema, name)));
+  return findings.filter((f) => f.kind !== 'table-added' || shown.has(f.table));
+}
+
 /** Compares one table both sides have. */
 export function compareTables(before: DriftTable, after: DriftTable, beforeSide: DriftSide, afterSide: DriftSide): DriftFinding[] {
   const table = displayQualified(after.schema, after.name);
@@ -103,7 +112,10 @@ export function compareTables(before: DriftTable, after: DriftTable, beforeSide:
   });
   for (const column of after.columns) {
     if (beforeNames.has(column.name) || renamed.has(column.name)) continue;
-    const stopsSync = (column.default !== undefined && column.default !== null) || (column.identity !== undefined && column.identity !== null) || after.replicaIdentity?.mode === 'full';
+    const stopsSync =
+      (column.default !== undefined && column.default !== null) ||
+      (column.identity !== undefined && column.identity !== null) ||
+      after.replicaIdentity?.mode === 'full';
     const promote = beforeSide.kind === 'postgres' ? addColumnSql(before, column) : undefined;
     findings.push({
       table,
@@ -133,8 +145,15 @@ function compareColumns(table: string, after: DriftTable, before: DriftColumn, n
     const widened = !sameIceberg && canPromote(before.icebergType, now.icebergType);
     const revert = sql(sqlAfter, retypeSql(after, now.name, before));
     let fix: DriftFix;
-    if (sameIceberg) fix = { ...revert, syncStops: true, note: `the Iceberg type stays ${typeText(now.icebergType)}; icebridge sync stops the table on any change of type` };
-    else if (widened) fix = { ...revert, iceberg: icebergUpdateColumn(before, now), syncStops: true, note: 'Iceberg widens the column in place; icebridge sync stops the table until the update is made' };
+    if (sameIceberg)
+      fix = { ...revert, syncStops: true, note: `the Iceberg type stays ${typeText(now.icebergType)}; icebridge sync stops the table on any change of type` };
+    else if (widened)
+      fix = {
+        ...revert,
+        iceberg: icebergUpdateColumn(before, now),
+        syncStops: true,
+        note: 'Iceberg widens the column in place; icebridge sync stops the table until the update is made',
+      };
     else
       fix = {
         ...revert,
@@ -177,7 +196,11 @@ function compareColumns(table: string, after: DriftTable, before: DriftColumn, n
       severity: 'safe',
       before: before.default ?? 'no default',
       after: now.default ?? 'no default',
-      fix: { ...sql(sqlAfter, defaultSql(after, now.name, before.default)), syncStops: false, note: 'defaults are PostgreSQL only: the Iceberg copy receives the values' },
+      fix: {
+        ...sql(sqlAfter, defaultSql(after, now.name, before.default)),
+        syncStops: false,
+        note: 'defaults are PostgreSQL only: the Iceberg copy receives the values',
+      },
     });
   }
   return findings;
@@ -199,7 +222,11 @@ function compareKeys(table: string, before: DriftTable, after: DriftTable, sqlAf
       },
     });
   }
-  if (before.replicaIdentity !== undefined && after.replicaIdentity !== undefined && identityText(before.replicaIdentity) !== identityText(after.replicaIdentity)) {
+  if (
+    before.replicaIdentity !== undefined &&
+    after.replicaIdentity !== undefined &&
+    identityText(before.replicaIdentity) !== identityText(after.replicaIdentity)
+  ) {
     const revert = before.replicaIdentity.mode !== after.replicaIdentity.mode ? replicaIdentitySql(after, before.replicaIdentity) : undefined;
     findings.push({
       table,
@@ -207,7 +234,11 @@ function compareKeys(table: string, before: DriftTable, after: DriftTable, sqlAf
       severity: 'unsafe',
       before: identityText(before.replicaIdentity),
       after: identityText(after.replicaIdentity),
-      fix: { ...sql(sqlAfter, revert), syncStops: true, note: 'icebridge sync matches changed rows by the replica identity and stops the table when it changes' },
+      fix: {
+        ...sql(sqlAfter, revert),
+        syncStops: true,
+        note: 'icebridge sync matches changed rows by the replica identity and stops the table when it changes',
+      },
     });
   }
   return findings;

@@ -10,9 +10,8 @@ import type { Catalog } from '../iceberg/catalog/catalog';
 import { redactLocation } from '../iceberg/io';
 import { type JobResult, jobReportsLocation, writeJobResult } from '../ops/job-results';
 import { redactUrl } from '../postgres/connection';
-import { displayQualified } from '../postgres/identifiers';
 import { environmentFromSettings, withSource } from '../run/environment';
-import { compareSides } from './compare-sides';
+import { compareSides, withinScope } from './compare-sides';
 import { describeIcebergTables } from './describe-iceberg';
 import { describeLiveTables } from './describe-live';
 import type { DriftFinding } from './drift-model';
@@ -66,7 +65,11 @@ export async function runDriftCheck(options: DriftCheckOptions): Promise<DriftCh
       name: 'iceberg',
       before: warehouseLabel,
       after: options.sourceLabel,
-      findings: inScopeOnly(compareSides({ kind: 'iceberg', label: warehouseLabel, tables: iceberg }, { kind: 'postgres', label: options.sourceLabel, tables: live }), scope, schema),
+      findings: withinScope(
+        compareSides({ kind: 'iceberg', label: warehouseLabel, tables: iceberg }, { kind: 'postgres', label: options.sourceLabel, tables: live }),
+        schema,
+        scope,
+      ),
     },
   ];
   const latest = await readLatestRegistry(io, options.warehouse);
@@ -77,7 +80,11 @@ export async function runDriftCheck(options: DriftCheckOptions): Promise<DriftCh
       name: 'registry',
       before: label,
       after: options.sourceLabel,
-      findings: inScopeOnly(compareSides({ kind: 'registry', label, tables: registered }, { kind: 'postgres', label: options.sourceLabel, tables: live }), scope, schema),
+      findings: withinScope(
+        compareSides({ kind: 'registry', label, tables: registered }, { kind: 'postgres', label: options.sourceLabel, tables: live }),
+        schema,
+        scope,
+      ),
     });
   }
   let registry: DriftReport['registry'];
@@ -101,15 +108,6 @@ export async function runDriftCheck(options: DriftCheckOptions): Promise<DriftCh
   };
   const reportFiles = options.reportsFolder === undefined ? undefined : await writeDriftReport(io, options.reportsFolder, report);
   return { findings: reportFindings(report), report, ...(reportFiles ? { reportFiles } : {}) };
-}
-
-/**
- * Tables of the source that are not in scope (not migrated, not asked for) count only as rename targets: a table
- * the warehouse never held is not drift of the copy.
- */
-function inScopeOnly(findings: DriftFinding[], scope: ReadonlySet<string>, schema: string): DriftFinding[] {
-  const shown = new Set([...scope].map((name) => displayQualified(schema, name)));
-  return findings.filter((f) => f.kind !== 'table-added' || shown.has(f.table));
 }
 
 /** What the drift job's activity passes: the app's settings, the schedule slot and the orchestration instance. */

@@ -60,7 +60,10 @@ export function renderDriftHtml(report: DriftReport): string {
   const unsafe = findings.filter((f) => f.severity === 'unsafe').length;
   const verdict = findings.length === 0 ? 'No drift' : `${findings.length} difference(s), ${unsafe} unsafe`;
   const sections = report.comparisons.map((c) => comparisonHtml(c)).join('\n');
-  const registry = report.registry === undefined ? '' : `<dt>Registry</dt><dd>v${report.registry.version}${report.registry.written ? ' (written by this check)' : ' (unchanged)'}</dd>`;
+  const registry =
+    report.registry === undefined
+      ? ''
+      : `<dt>Registry</dt><dd>v${report.registry.version}${report.registry.written ? ' (written by this check)' : ' (unchanged)'}</dd>`;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -88,7 +91,11 @@ function comparisonHtml(comparison: DriftComparison): string {
   const title = `<h2>${escapeHtml(comparison.before)} → ${escapeHtml(comparison.after)}</h2>`;
   if (comparison.findings.length === 0) return `${title}\n<p class="ok">no differences</p>`;
   const rows = comparison.findings.map((f) => {
-    const fix = [f.fix.sql === undefined ? '' : `<pre>${escapeHtml(f.fix.sql)};</pre>${f.fix.sqlSide === 'before' ? ' (on the reference side)' : ''}`, f.fix.iceberg === undefined ? '' : `<pre>iceberg: ${escapeHtml(f.fix.iceberg)}</pre>`, escapeHtml(f.fix.note)]
+    const fix = [
+      f.fix.sql === undefined ? '' : `<pre>${escapeHtml(f.fix.sql)};</pre>${f.fix.sqlSide === 'before' ? ' (on the reference side)' : ''}`,
+      f.fix.iceberg === undefined ? '' : `<pre>iceberg: ${escapeHtml(f.fix.iceberg)}</pre>`,
+      escapeHtml(f.fix.note),
+    ]
       .filter((s) => s !== '')
       .join('');
     return `<tr><td>${escapeHtml(f.table)}</td><td>${escapeHtml(f.column ?? '')}</td><td>${escapeHtml(f.kind)}</td><td class="${f.severity}">${f.severity}</td><td>${escapeHtml(f.before ?? '—')}</td><td>${escapeHtml(f.after ?? '—')}</td><td>${f.fix.syncStops ? 'stops' : 'continues'}</td><td>${fix}</td></tr>`;

@@ -4,7 +4,7 @@
  */
 import type { Client } from 'pg';
 import type { FileIO } from '../iceberg/io/file-io';
-import { compareSides } from './compare-sides';
+import { compareSides, withinScope } from './compare-sides';
 import { describeLiveTables } from './describe-live';
 import type { DriftTable } from './drift-model';
 import type { DriftComparison } from './drift-report';
@@ -27,7 +27,10 @@ export async function compareDatabases(before: LiveDatabase, after: LiveDatabase
   };
 }
 
-/** Compares registry version `to` (or the live database when `to` is a database) with version `from`, for `schema`. */
+/**
+ * Compares registry version `to` with version `from` for `schema`; or, when `to` is a database, the live tables with
+ * version `from`, where a table neither recorded nor named in `tables` is not reported as added.
+ */
 export async function compareRegistryVersions(
   io: FileIO,
   warehouse: string,
@@ -45,6 +48,8 @@ export async function compareRegistryVersions(
     const after = { kind: 'registry' as const, label: `registry v${to}`, tables: pick(checked.tables) };
     return { name: 'versions', before: before.label, after: after.label, findings: compareSides(before, after) };
   }
-  const live = await describeLiveTables(to.client, schema, tables);
-  return { name: 'registry', before: before.label, after: to.label, findings: compareSides(before, { kind: 'postgres', label: to.label, tables: live }) };
+  // Every live table is a candidate for a renamed one; only the recorded (or named) ones can be added.
+  const live = await describeLiveTables(to.client, schema);
+  const findings = compareSides(before, { kind: 'postgres', label: to.label, tables: live });
+  return { name: 'registry', before: before.label, after: to.label, findings: withinScope(findings, schema, tables ?? before.tables.map((t) => t.name)) };
 }

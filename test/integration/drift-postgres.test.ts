@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { driftCommand } from '../../cli/commands/drift';
 import { runMigration } from '../../cli/support/run-migration';
 import { loadSettings } from '../../shared/config/settings';
 import { runDriftCheck, runDriftJob } from '../../shared/drift/drift-check';
@@ -38,7 +39,16 @@ async function applySql(findings: readonly DriftFinding[], before: Client, after
   return applied;
 }
 
-const summary = (findings: readonly DriftFinding[]): string[] => findings.map((f) => `${f.kind} ${f.table}${f.column ? `.${f.column}` : ''} ${f.severity}${f.fix.syncStops ? ' stops' : ''}`).sort();
+/** Runs `icebridge drift` with captured output. */
+async function drift(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await driftCommand(argv, { out: { write: (t: string) => (stdout += t) }, err: { write: (t: string) => (stderr += t) } }, {});
+  return { code, stdout, stderr };
+}
+
+const summary = (findings: readonly DriftFinding[]): string[] =>
+  findings.map((f) => `${f.kind} ${f.table}${f.column ? `.${f.column}` : ''} ${f.severity}${f.fix.syncStops ? ' stops' : ''}`).sort();
 
 describe('schema drift on a real PostgreSQL', () => {
   let pg: PostgresInstance;
@@ -63,8 +73,10 @@ describe('schema drift on a real PostgreSQL', () => {
   });
 
   it('finds drift between two databases, and each fix makes it disappear', async () => {
-    const staging = await connect(await pg.createDatabase('staging'));
-    const production = await connect(await pg.createDatabase('production'));
+    const stagingUrl = await pg.createDatabase('staging');
+    const productionUrl = await pg.createDatabase('production');
+    const staging = await connect(stagingUrl);
+    const production = await connect(productionUrl);
     await staging.query(SHOP);
     await production.query(SHOP);
     const compare = () => compareDatabases({ client: staging, label: 'staging' }, { client: production, label: 'production' }, 'public');
@@ -99,10 +111,21 @@ describe('schema drift on a real PostgreSQL', () => {
     const widened = drifted.findings.find((f) => f.kind === 'type-widened')!;
     expect(widened.fix.iceberg).toBe('update-column "qty" int -> long');
     expect(widened.fix.sql).toBe('ALTER TABLE "public"."orders" ALTER COLUMN "qty" TYPE integer USING "qty"::integer');
-    expect(drifted.findings.find((f) => f.kind === 'column-added')!.fix).toMatchObject({ sql: 'ALTER TABLE "public"."orders" ADD COLUMN "extra" integer', sqlSide: 'before' });
+    expect(drifted.findings.find((f) => f.kind === 'column-added')!.fix).toMatchObject({
+      sql: 'ALTER TABLE "public"."orders" ADD COLUMN "extra" integer',
+      sqlSide: 'before',
+    });
+
+    const cli = await drift('--source', stagingUrl, '--against', productionUrl, '--json');
+    expect(cli.code, cli.stderr).toBe(1);
+    expect((JSON.parse(cli.stdout) as { comparisons: Array<{ findings: unknown[] }> }).comparisons[0]!.findings).toEqual(drifted.findings);
+    expect(cli.stdout).not.toContain(pg.password);
+    const text = await drift('--source', stagingUrl, '--against', productionUrl);
+    expect(text.stdout).toContain('UNSAFE table-renamed public.customers: customers -> clients [sync stops]');
 
     expect(await applySql(drifted.findings, staging, production)).toBe(drifted.findings.length);
     expect((await compare()).findings).toEqual([]);
+    expect((await drift('--source', stagingUrl, '--against', productionUrl)).code).toBe(0);
   });
 
   it('compares the live source with its Iceberg tables and the registry, records versions only on change, and each fix makes the drift disappear', async () => {
@@ -187,6 +210,15 @@ describe('schema drift on a real PostgreSQL', () => {
     const json = JSON.parse(await readFile(path.join(job.reports!, 'report.json'), 'utf8')) as { comparisons: Array<{ findings: unknown[] }> };
     expect(json.comparisons.map((c) => c.findings.length)).toEqual([6, 6]);
     expect(await listRegistryVersions(catalog.io, warehouse)).toEqual([1, 2]);
+    const versions = await drift('--warehouse', warehouse, '--from-version', '1', '--to-version', '2', '--json');
+    expect(versions.code, versions.stderr).toBe(1);
+    expect(summary((JSON.parse(versions.stdout) as { comparisons: Array<{ findings: DriftFinding[] }> }).comparisons[0]!.findings)).toEqual(
+      summary(iceberg.findings),
+    );
+    expect((await drift('--warehouse', warehouse, '--from-version', '2', '--source', url)).code).toBe(0);
+    expect((await drift('--warehouse', warehouse, '--from-version', '7', '--source', url)).stderr).toContain(
+      'schema registry version 7 does not exist; versions: 1, 2',
+    );
 
     // The fixes: the Iceberg updates for what the copy can take on, the SQL for the rest.
     for (const f of iceberg.findings) {

@@ -5,11 +5,13 @@
  */
 import type { Client } from 'pg';
 import type { Settings } from '../config/settings';
-import { errorMessage } from '../errors';
+import { ValidationError, errorMessage } from '../errors';
 import type { Catalog } from '../iceberg/catalog/catalog';
 import { redactLocation } from '../iceberg/io';
 import { type JobResult, jobReportsLocation, writeJobResult } from '../ops/job-results';
-import { redactUrl } from '../postgres/connection';
+import { parsePostgresUrl, redactUrl } from '../postgres/connection';
+import { displayIdent } from '../postgres/identifiers';
+import { boundedText } from '../text/bounded-text';
 import { environmentFromSettings, withSource } from '../run/environment';
 import { compareSides, withinScope } from './compare-sides';
 import { describeIcebergTables } from './describe-iceberg';
@@ -57,6 +59,14 @@ export async function runDriftCheck(options: DriftCheckOptions): Promise<DriftCh
   const iceberg = await describeIcebergTables(options.catalog, namespace, schema, options.tables);
   const live = await withSource({ connectSource: () => options.connectSource(), catalog: options.catalog }, (client) => describeLiveTables(client, schema));
   const scope = new Set(options.tables ?? iceberg.map((t) => t.name));
+  // Nothing to look at is a mistake (a wrong warehouse, namespace or name), never "no drift".
+  if (scope.size === 0) {
+    throw new ValidationError(
+      `no table of ${displayIdent(schema)} was migrated into namespace ${namespace.join('.')} of ${redactLocation(options.warehouse)}: nothing to check`,
+    );
+  }
+  const unknown = [...scope].filter((name) => !live.some((t) => t.name === name) && !iceberg.some((t) => t.name === name));
+  if (unknown.length > 0) throw new ValidationError(`neither the source nor the warehouse has table(s) ${unknown.map(displayIdent).join(', ')}`);
   const inScope = live.filter((t) => scope.has(t.name));
   const checkedAt = now().toISOString();
   const warehouseLabel = `iceberg ${redactLocation(options.warehouse)} (${namespace.join('.')})`;
@@ -169,8 +179,30 @@ export async function runDriftJob(input: DriftJobInput): Promise<JobResult> {
       reports,
     };
   } catch (error) {
-    result = { ...base, finishedAt: now().toISOString(), status: 'failed', summary: 'the drift check did not finish', figures: {}, error: errorMessage(error) };
+    result = {
+      ...base,
+      finishedAt: now().toISOString(),
+      status: 'failed',
+      summary: 'the drift check did not finish',
+      figures: {},
+      error: redactedError(error, input.settings.sourceUrl),
+    };
   }
   await writeJobResult(env.catalog.io, warehouse, result);
   return result;
+}
+
+/** The error bounded, and without the source URL or its password should any layer below have let one through. */
+function redactedError(error: unknown, sourceUrl: string | undefined): string {
+  let message = errorMessage(error);
+  if (sourceUrl !== undefined) {
+    let password: string | undefined;
+    try {
+      password = parsePostgresUrl(sourceUrl).password;
+    } catch {
+      password = undefined;
+    }
+    for (const secret of [sourceUrl, password]) if (secret !== undefined && secret !== '') message = message.split(secret).join('***');
+  }
+  return boundedText(message);
 }

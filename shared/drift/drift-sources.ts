@@ -3,7 +3,9 @@
  * registry version against the live source. Each returns one comparison in the report's shape.
  */
 import type { Client } from 'pg';
+import { ValidationError } from '../errors';
 import type { FileIO } from '../iceberg/io/file-io';
+import { displayIdent } from '../postgres/identifiers';
 import { compareSides, withinScope } from './compare-sides';
 import { describeLiveTables } from './describe-live';
 import type { DriftTable } from './drift-model';
@@ -19,6 +21,8 @@ export interface LiveDatabase {
 /** Compares `after`'s tables of `schema` with `before`'s (the reference); `tables` limits both. */
 export async function compareDatabases(before: LiveDatabase, after: LiveDatabase, schema: string, tables?: readonly string[]): Promise<DriftComparison> {
   const [left, right] = await Promise.all([describeLiveTables(before.client, schema, tables), describeLiveTables(after.client, schema, tables)]);
+  const unknown = (tables ?? []).filter((name) => !left.some((t) => t.name === name) && !right.some((t) => t.name === name));
+  if (unknown.length > 0) throw new ValidationError(`neither database has table(s) ${unknown.map(displayIdent).join(', ')}`);
   return {
     name: 'environments',
     before: before.label,

@@ -126,6 +126,8 @@ describe('schema drift on a real PostgreSQL', () => {
     expect(await applySql(drifted.findings, staging, production)).toBe(drifted.findings.length);
     expect((await compare()).findings).toEqual([]);
     expect((await drift('--source', stagingUrl, '--against', productionUrl)).code).toBe(0);
+    const unknown = await drift('--source', stagingUrl, '--against', productionUrl, '--tables', 'orders,nowhere');
+    expect([unknown.code, unknown.stderr]).toEqual([2, 'neither database has table(s) nowhere\n']);
   });
 
   it('compares the live source with its Iceberg tables and the registry, records versions only on change, and each fix makes the drift disappear', async () => {
@@ -148,6 +150,25 @@ describe('schema drift on a real PostgreSQL', () => {
     const catalog = new HadoopCatalog(new LocalFileIO(), warehouse);
     const check = (record = false) => runDriftCheck({ connectSource: () => connect(url), sourceLabel: 'source', catalog, warehouse, record });
     const comparison = async (name: 'iceberg' | 'registry', record = false) => (await check(record)).report.comparisons.find((c) => c.name === name);
+
+    // A warehouse without migrated tables, or a table nobody has, is a mistake, not "no drift".
+    const empty = await drift('--warehouse', path.join(dir, 'elsewhere'), '--source', url);
+    expect([empty.code, empty.stderr]).toEqual([
+      2,
+      `no table of public was migrated into namespace public of ${path.join(dir, 'elsewhere')}: nothing to check\n`,
+    ]);
+    expect((await drift('--warehouse', warehouse, '--source', url, '--tables', 'items,nowhere')).stderr).toBe(
+      'neither the source nor the warehouse has table(s) nowhere\n',
+    );
+    const wrong = url.replace(`:${pg.password}@`, ':not-the-password-42@');
+    const failed = await runDriftJob({
+      settings: loadSettings({ ICEBRIDGE_WAREHOUSE: warehouse, ICEBRIDGE_SOURCE_URL: wrong }),
+      slot: 'now-1',
+      instanceId: 'i',
+    });
+    expect(failed).toMatchObject({ status: 'failed', summary: 'the drift check did not finish' });
+    expect(failed.error).toContain('password authentication failed');
+    expect(JSON.stringify(await readJobResult(catalog.io, warehouse, 'drift', 'now-1'))).not.toContain('not-the-password-42');
 
     // Right after the migration: no drift, and the first check records version 1.
     const first = await check(true);

@@ -48,6 +48,8 @@ export interface DriftCheckResult {
   report: DriftReport;
   /** The written report files, when a folder was given. */
   reportFiles?: { json: string; html: string };
+  /** The check as a job result has it: `findings` when anything differs, `ok` otherwise. */
+  outcome: Pick<JobResult, 'status' | 'summary' | 'figures'>;
 }
 
 /** Compares every migrated table (or `tables`) of the source with its Iceberg table and with the latest registry version. */
@@ -117,7 +119,28 @@ export async function runDriftCheck(options: DriftCheckOptions): Promise<DriftCh
     comparisons,
   };
   const reportFiles = options.reportsFolder === undefined ? undefined : await writeDriftReport(io, options.reportsFolder, report);
-  return { findings: reportFindings(report), report, ...(reportFiles ? { reportFiles } : {}) };
+  const findings = reportFindings(report);
+  return { findings, report, outcome: driftOutcome(report, findings), ...(reportFiles ? { reportFiles } : {}) };
+}
+
+/** Status, one-line summary and figures of a check, as its job result records them. */
+export function driftOutcome(report: DriftReport, findings: readonly DriftFinding[]): Pick<JobResult, 'status' | 'summary' | 'figures'> {
+  const unsafe = findings.filter((f) => f.severity === 'unsafe').length;
+  const stops = findings.filter((f) => f.fix.syncStops).length;
+  return {
+    status: findings.length > 0 ? 'findings' : 'ok',
+    summary:
+      findings.length === 0
+        ? `no schema drift in ${report.tables.length} table(s) of ${report.schema}`
+        : `${findings.length} schema difference(s) in ${report.tables.length} table(s) of ${report.schema}: ${unsafe} unsafe, ${stops} stop change capture`,
+    figures: {
+      tables: report.tables.length,
+      findings: findings.length,
+      unsafe,
+      syncStops: stops,
+      ...(report.registry ? { registryVersion: report.registry.version } : {}),
+    },
+  };
 }
 
 /** What the drift job's activity passes: the app's settings, the schedule slot and the orchestration instance. */
@@ -148,7 +171,7 @@ export async function runDriftJob(input: DriftJobInput): Promise<JobResult> {
   const base = { job: 'drift', slot: input.slot, instanceId: input.instanceId, startedAt };
   let result: JobResult;
   try {
-    const { findings, report } = await runDriftCheck({
+    const { outcome } = await runDriftCheck({
       connectSource: () => env.connectSource(),
       sourceLabel: input.settings.sourceUrl === undefined ? 'source' : redactUrl(input.settings.sourceUrl),
       catalog: env.catalog,
@@ -159,25 +182,7 @@ export async function runDriftJob(input: DriftJobInput): Promise<JobResult> {
       reportsFolder: reports,
       now,
     });
-    const unsafe = findings.filter((f) => f.severity === 'unsafe').length;
-    const stops = findings.filter((f) => f.fix.syncStops).length;
-    result = {
-      ...base,
-      finishedAt: now().toISOString(),
-      status: findings.length > 0 ? 'findings' : 'ok',
-      summary:
-        findings.length === 0
-          ? `no schema drift in ${report.tables.length} table(s) of ${report.schema}`
-          : `${findings.length} schema difference(s) in ${report.tables.length} table(s) of ${report.schema}: ${unsafe} unsafe, ${stops} stop change capture`,
-      figures: {
-        tables: report.tables.length,
-        findings: findings.length,
-        unsafe,
-        syncStops: stops,
-        ...(report.registry ? { registryVersion: report.registry.version } : {}),
-      },
-      reports,
-    };
+    result = { ...base, finishedAt: now().toISOString(), ...outcome, reports };
   } catch (error) {
     result = {
       ...base,

@@ -115,7 +115,8 @@ export function compareTables(before: DriftTable, after: DriftTable, beforeSide:
     const stopsSync =
       (column.default !== undefined && column.default !== null) ||
       (column.identity !== undefined && column.identity !== null) ||
-      after.replicaIdentity?.mode === 'full';
+      // The sync keys rows by the replica identity's columns; a table with none (FULL) matches rows by all of them.
+      (after.replicaIdentity !== undefined && after.replicaIdentity.columns.length === 0);
     const promote = beforeSide.kind === 'postgres' ? addColumnSql(before, column) : undefined;
     findings.push({
       table,

@@ -34,6 +34,7 @@ describe('comparing two sides', () => {
     expect(added({ default: '0' }).fix.syncStops).toBe(true);
     expect(added({ identity: 'always' }).fix.syncStops).toBe(true);
     expect(added({}, { primaryKey: null, replicaIdentity: { mode: 'full', columns: [] } }).fix.syncStops).toBe(true);
+    expect(added({}, { primaryKey: null, replicaIdentity: { mode: 'default', columns: [] } }).fix.syncStops).toBe(true);
     expect(added({ default: '0' }).fix).toMatchObject({
       sql: 'ALTER TABLE "public"."t" ADD COLUMN "n" integer DEFAULT 0',
       sqlSide: 'before',

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { compactCommand } from './commands/compact';
 import { demoCommand } from './commands/demo';
 import { drillCommand } from './commands/drill';
+import { driftCommand } from './commands/drift';
 import { flagsCommand, rollbackCommand } from './commands/flags';
 import { migrateCommand } from './commands/migrate';
 import { replayCommand } from './commands/replay';
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   snapshot: (argv) => snapshotCommand(argv),
   replay: (argv) => replayCommand(argv),
   drill: (argv) => drillCommand(argv),
+  drift: (argv) => driftCommand(argv),
 };
 
 const HELP = `usage: icebridge <command> [options]
@@ -50,6 +52,7 @@ commands:
   snapshot  roll an Iceberg table back to an earlier snapshot (snapshot rollback), audited
   replay    apply Iceberg tables' changes since a snapshot back to PostgreSQL (one transaction)
   drill     rehearse snapshot rollback, point-in-time restore and a partial failure on scratch objects
+  drift     schema drift: the source against its Iceberg tables, the schema registry, or a second environment
   help      show a command's options: icebridge help <command>
 
 options:

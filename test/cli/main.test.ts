@@ -40,6 +40,7 @@ describe('icebridge', () => {
         'restore',
         'snapshot',
         'drill',
+        'drift',
         'help',
       ])
         expect(stdout).toContain(`\n  ${command} `);

@@ -63,7 +63,7 @@ function sectionError<T>(section: Section<T>, render: (value: T) => string): str
 }
 
 function progress(done: number, total: number, label: string): string {
-  return `<progress max="${Math.max(total, 1)}" value="${Math.min(done, Math.max(total, 1))}" aria-label="${h(label)}"></progress> <span class="figure">${count(done)} / ${count(total)}</span>`;
+  return `<span class="progress"><progress max="${Math.max(total, 1)}" value="${Math.min(done, Math.max(total, 1))}" aria-label="${h(label)}"></progress> ${count(done)} / ${count(total)}</span>`;
 }
 
 /** The link to a verification's HTML report, filtered to `table` when given. */

@@ -37,7 +37,7 @@ td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .state{font-weight:600;white-space:nowrap}.state.good{color:var(--good)}.state.bad{color:var(--bad)}.state.busy{color:var(--busy)}
 .reason{font-family:var(--mono);font-size:13px;overflow-wrap:anywhere}
 .problem{color:var(--bad);font-weight:600}
-progress{width:110px;vertical-align:middle}
+progress{width:110px;vertical-align:middle}.progress{white-space:nowrap}
 button{font:inherit;padding:4px 12px;border-radius:6px;border:1px solid var(--line);background:var(--ink);color:var(--panel);cursor:pointer;margin-top:4px}
 button:focus-visible,a:focus-visible,input:focus-visible{outline:3px solid #0969da;outline-offset:2px}
 a{color:#0969da}

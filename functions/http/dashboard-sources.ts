@@ -45,7 +45,12 @@ function rootsOf(all: df.DurableOrchestrationStatus[], name: string): df.Durable
     .slice(0, RUNS_SHOWN);
 }
 
-async function migrationOf(client: df.DurableClient, root: df.DurableOrchestrationStatus, context: InvocationContext, nowMs: number): Promise<DashboardMigration> {
+async function migrationOf(
+  client: df.DurableClient,
+  root: df.DurableOrchestrationStatus,
+  context: InvocationContext,
+  nowMs: number,
+): Promise<DashboardMigration> {
   const id = root.instanceId;
   const page = { offset: 0, limit: MAX_TABLES_PER_PAGE };
   const tables = await readTables(client, id, 0, Math.min(page.limit, tablesStarted(root.customStatus)), context);
@@ -95,7 +100,7 @@ export async function readDashboard(client: df.DurableClient, context: Invocatio
     const filter = { createdTimeFrom: new Date(now.getTime() - windowDays * 86_400_000), showInput: false } as df.OrchestrationFilter;
     return client.getStatusBy(filter);
   }, describe('the runs'));
-  const runs = async <T>(read: (all: df.DurableOrchestrationStatus[]) => Promise<T>) => {
+  const runs = async <T>(read: (all: df.DurableOrchestrationStatus[]) => T | Promise<T>): Promise<T> => {
     const all = await listing;
     if (!all.ok) throw new Error(all.error);
     return read(all.value);
@@ -108,7 +113,7 @@ export async function readDashboard(client: df.DurableClient, context: Invocatio
     readSection(
       // A migration's own verification (`<id>:verify`) is listed too: its report is what a table drills down to.
       () =>
-        runs(async (all) =>
+        runs((all) =>
           all
             .filter((s) => s.name === Orchestrations.verifyDatabase && (!s.instanceId.includes(':') || /^[^:]+:verify$/.test(s.instanceId)))
             .sort((a, b) => new Date(b.createdTime).getTime() - new Date(a.createdTime).getTime())
@@ -117,7 +122,7 @@ export async function readDashboard(client: df.DurableClient, context: Invocatio
         ),
       describe('the verifications'),
     ),
-    readSection(() => runs(async (all) => rootsOf(all, Orchestrations.syncDatabase).map(syncOf)), describe('the syncs')),
+    readSection(() => runs((all) => rootsOf(all, Orchestrations.syncDatabase).map(syncOf)), describe('the syncs')),
     readSection(async () => {
       const setup = flagSetupFromEnv(process.env, settings.warehouse, settings.storage);
       const [stored, history] = await Promise.all([setup.store.list(), setup.audit.history({ limit: FLAG_CHANGES_SHOWN })]);

@@ -54,7 +54,8 @@ async function read(request: HttpRequest, context: InvocationContext): Promise<{
 
 async function dashboardPage(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const refresh = whole(request, 'refresh', REFRESH_SECONDS.default, REFRESH_SECONDS.min, REFRESH_SECONDS.max);
-  if (refresh === undefined) return problem(400, 'invalid request', `refresh must be a whole number of seconds from ${REFRESH_SECONDS.min} to ${REFRESH_SECONDS.max}`);
+  if (refresh === undefined)
+    return problem(400, 'invalid request', `refresh must be a whole number of seconds from ${REFRESH_SECONDS.min} to ${REFRESH_SECONDS.max}`);
   const found = await read(request, context);
   if ('response' in found) return found.response;
   return html(200, renderDashboardPage(found.data, { refreshSeconds: refresh }), DASHBOARD_CSP);

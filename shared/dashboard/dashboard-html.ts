@@ -56,7 +56,8 @@ function state(text: string): string {
 
 const count = (n: number | undefined): string => (n === undefined ? '—' : formatCount(Math.round(n)));
 const seconds = (n: number | undefined): string => (n === undefined ? '—' : formatSeconds(n));
-const time = (iso: string | undefined): string => (iso === undefined ? '—' : `<time datetime="${h(iso)}">${h(iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC'))}</time>`);
+const time = (iso: string | undefined): string =>
+  iso === undefined ? '—' : `<time datetime="${h(iso)}">${h(iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC'))}</time>`;
 
 function sectionError<T>(section: Section<T>, render: (value: T) => string): string {
   return section.ok ? render(section.value) : `<p class="problem" role="alert">${h(section.error)}</p>`;
@@ -141,9 +142,11 @@ function verifications(list: DashboardVerification[]): string {
 <tbody>
 ${list
   .map(
-    (v) => `<tr data-verification="${h(v.id)}"><th scope="row">${h(v.id)}</th><td>${state(v.runtimeStatus === 'Completed' ? (v.tables.differing + v.tables.errors > 0 ? 'differs' : 'ok') : v.phase)}</td><td>${h(v.level)}</td>
+    (
+      v,
+    ) => `<tr data-verification="${h(v.id)}"><th scope="row">${h(v.id)}</th><td>${state(v.runtimeStatus === 'Completed' ? (v.tables.differing + v.tables.errors > 0 ? 'differs' : 'ok') : v.phase)}</td><td>${h(v.level)}</td>
 <td>${progress(v.tables.done, v.tables.total, `tables of ${v.id}`)}</td><td class="num">${count(v.tables.differing)}</td><td class="num">${count(v.tables.errors)}</td><td>${time(v.createdTime)}</td>
-<td>${v.reportReady ? `<a href="${h(reportLink(v.id))}">report</a>` : (v.lastError !== undefined ? `<span class="reason">${h(v.lastError)}</span>` : '—')}</td></tr>`,
+<td>${v.reportReady ? `<a href="${h(reportLink(v.id))}">report</a>` : v.lastError !== undefined ? `<span class="reason">${h(v.lastError)}</span>` : '—'}</td></tr>`,
   )
   .join('\n')}
 </tbody>
@@ -206,7 +209,11 @@ ${list
   .map(
     (j) => `<tr data-job="${h(j.job)}" data-slot="${h(j.slot)}"><th scope="row">${h(j.job)}</th><td>${h(j.slot)}</td><td>${state(j.status)}</td>
 <td>${h(j.summary)}${j.error !== undefined ? `<br><span class="reason">${h(j.error)}</span>` : ''}</td>
-<td>${Object.entries(j.figures).map(([k, v]) => `${h(k)}: ${count(v)}`).join(', ') || '—'}</td><td>${time(j.finishedAt)}</td></tr>`,
+<td>${
+      Object.entries(j.figures)
+        .map(([k, v]) => `${h(k)}: ${count(v)}`)
+        .join(', ') || '—'
+    }</td><td>${time(j.finishedAt)}</td></tr>`,
   )
   .join('\n')}
 </tbody>

@@ -79,6 +79,11 @@ describe('verificationRow', () => {
 describe('readSection', () => {
   it("keeps a section's failure as its own error", async () => {
     expect(await readSection(() => Promise.resolve(1), String)).toEqual({ ok: true, value: 1 });
-    expect(await readSection(() => Promise.reject(new Error('gone')), (e) => `flags: ${(e as Error).message}`)).toEqual({ ok: false, error: 'flags: gone' });
+    expect(
+      await readSection(
+        () => Promise.reject(new Error('gone')),
+        (e) => `flags: ${(e as Error).message}`,
+      ),
+    ).toEqual({ ok: false, error: 'flags: gone' });
   });
 });

@@ -23,7 +23,16 @@ function migration(overrides: Partial<DashboardMigration> = {}): DashboardMigrat
     reportReady: true,
     verification: { id: 'run-1:verify', level: 'quick', status: 'ok', tables: { total: 1, done: 1, differing: 0, errors: 0 } },
     details: [
-      { index: 0, table: 'orders', phase: 'committed', status: 'committed', partitions: { total: 2, done: 2 }, rows: 1234567, estimatedRows: 1200000, verified: 'ok' },
+      {
+        index: 0,
+        table: 'orders',
+        phase: 'committed',
+        status: 'committed',
+        partitions: { total: 2, done: 2 },
+        rows: 1234567,
+        estimatedRows: 1200000,
+        verified: 'ok',
+      },
       {
         index: 1,
         table: HOSTILE,
@@ -67,7 +76,15 @@ function data(overrides: Partial<DashboardData> = {}): DashboardData {
       ok: true,
       value: {
         store: 'local flags file',
-        flags: [{ name: 'iceberg-read-percentage', label: 'shop.orders', flag: percentageFlag('iceberg-read-percentage', 25), etag: 'e', lastModified: '2026-12-06T09:00:00.000Z' }],
+        flags: [
+          {
+            name: 'iceberg-read-percentage',
+            label: 'shop.orders',
+            flag: percentageFlag('iceberg-read-percentage', 25),
+            etag: 'e',
+            lastModified: '2026-12-06T09:00:00.000Z',
+          },
+        ],
         history: [
           {
             at: '2026-12-06T09:00:00.000Z',

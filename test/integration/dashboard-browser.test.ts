@@ -64,7 +64,12 @@ describe.skipIf(!haveChromium)('the dashboard in headless Chromium', () => {
   const requested: string[] = [];
   const shot = (name: string) => path.join(workDir, `${name}.png`);
 
-  async function api(method: 'GET' | 'POST' | 'PUT', route: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: unknown }> {
+  async function api(
+    method: 'GET' | 'POST' | 'PUT',
+    route: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; json: unknown }> {
     const response = await fetch(`${serve!.base}/${route}`, {
       method,
       headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
@@ -86,17 +91,14 @@ describe.skipIf(!haveChromium)('the dashboard in headless Chromium', () => {
 
   /** The figures the page shows for the tables of a run, by table. */
   async function pageRows(runId: string): Promise<Record<string, { rows: number; status: string }>> {
-    return page.$$eval(`article[data-run="${runId}"] tbody tr[data-table]`, (rows) =>
-      Object.fromEntries(
-        rows.map((row) => [
-          row.getAttribute('data-table') ?? '',
-          {
-            rows: Number((row.querySelector('[data-field="rows"]')?.textContent ?? '').replace(/,/g, '')),
-            status: (row.querySelector('.state')?.textContent ?? '').replace(/[^a-z-]/g, ''),
-          },
-        ]),
-      ),
-    );
+    const shown: Record<string, { rows: number; status: string }> = {};
+    for (const row of await page.locator(`article[data-run="${runId}"] tbody tr[data-table]`).all()) {
+      shown[(await row.getAttribute('data-table')) ?? ''] = {
+        rows: Number(((await row.locator('[data-field="rows"]').textContent()) ?? '').replace(/,/g, '')),
+        status: ((await row.locator('.state').first().textContent()) ?? '').replace(/[^a-z-]/g, ''),
+      };
+    }
+    return shown;
   }
 
   beforeAll(async () => {
@@ -205,36 +207,40 @@ describe.skipIf(!haveChromium)('the dashboard in headless Chromium', () => {
     expect(committed.status).toBe(409);
   });
 
-  it('retries the failed table from the page: failed again while its cause is there, committed once it is removed', async () => {
-    const row = `article[data-run="${RUN_ID}"] tr[data-table="${FAILING}"]`;
-    const retryId = retryRunId(RUN_ID, FAILING);
-    await page.fill('#operator-token', token);
-    await page.click('#operator button[type="submit"]');
-    await page.click(`${row} button[data-retry-url]`);
-    // The page refreshes every second; the limit is only there to stop a hang.
-    await page.waitForSelector(`${row} [data-retry-state="failed"]`, { timeout: RUN_TIMEOUT_IN_MS });
-    expect((await waitForRun(retryId)).details.map((d) => [d.table, d.status])).toEqual([[FAILING, 'failed']]);
-    const admin = new Client({ connectionString: sourceUrl });
-    await admin.connect();
-    try {
-      await admin.query('UPDATE shop.ledger SET amount = 21 WHERE id = 42');
-    } finally {
-      await admin.end();
-    }
-    // A retry that failed is offered again, and starts again under the same id.
-    await page.click(`${row} button[data-retry-url]`);
-    await page.waitForSelector(`${row} [data-retry-state="committed"]`, { timeout: RUN_TIMEOUT_IN_MS });
-    const retried = await waitForRun(retryId);
-    expect(retried.details.map((d) => [d.table, d.status, d.rows])).toEqual([[FAILING, 'committed', TABLES.ledger]]);
-    const shown = await pageRows(retryId);
-    expect(shown[FAILING]).toEqual({ rows: TABLES.ledger, status: 'committed' });
-    expect(await page.textContent('#action-status')).toContain(retryId);
-    await page.screenshot({ path: shot('dashboard-retried'), fullPage: true });
-    // A second press is the same retry, not another copy.
-    const again = await api('POST', `migrations/${RUN_ID}/tables/${FAILING}/retry`, undefined, { authorization: `Bearer ${token}` });
-    expect(again.status).toBe(202);
-    expect(again.json).toMatchObject({ id: retryId, alreadyStarted: true });
-  }, 2 * RUN_TIMEOUT_IN_MS + 60_000);
+  it(
+    'retries the failed table from the page: failed again while its cause is there, committed once it is removed',
+    async () => {
+      const row = `article[data-run="${RUN_ID}"] tr[data-table="${FAILING}"]`;
+      const retryId = retryRunId(RUN_ID, FAILING);
+      await page.fill('#operator-token', token);
+      await page.click('#operator button[type="submit"]');
+      await page.click(`${row} button[data-retry-url]`);
+      // The page refreshes every second; the limit is only there to stop a hang.
+      await page.waitForSelector(`${row} [data-retry-state="failed"]`, { timeout: RUN_TIMEOUT_IN_MS });
+      expect((await waitForRun(retryId)).details.map((d) => [d.table, d.status])).toEqual([[FAILING, 'failed']]);
+      const admin = new Client({ connectionString: sourceUrl });
+      await admin.connect();
+      try {
+        await admin.query('UPDATE shop.ledger SET amount = 21 WHERE id = 42');
+      } finally {
+        await admin.end();
+      }
+      // A retry that failed is offered again, and starts again under the same id.
+      await page.click(`${row} button[data-retry-url]`);
+      await page.waitForSelector(`${row} [data-retry-state="committed"]`, { timeout: RUN_TIMEOUT_IN_MS });
+      const retried = await waitForRun(retryId);
+      expect(retried.details.map((d) => [d.table, d.status, d.rows])).toEqual([[FAILING, 'committed', TABLES.ledger]]);
+      const shown = await pageRows(retryId);
+      expect(shown[FAILING]).toEqual({ rows: TABLES.ledger, status: 'committed' });
+      expect(await page.textContent('#action-status')).toContain(retryId);
+      await page.screenshot({ path: shot('dashboard-retried'), fullPage: true });
+      // A second press is the same retry, not another copy.
+      const again = await api('POST', `migrations/${RUN_ID}/tables/${FAILING}/retry`, undefined, { authorization: `Bearer ${token}` });
+      expect(again.status).toBe(202);
+      expect(again.json).toMatchObject({ id: retryId, alreadyStarted: true });
+    },
+    2 * RUN_TIMEOUT_IN_MS + 60_000,
+  );
 
   it('never put the token in a URL or in the server output', () => {
     expect(requested.length).toBeGreaterThan(3);

@@ -246,5 +246,6 @@ describe.skipIf(!haveChromium)('the dashboard in headless Chromium', () => {
     expect(requested.length).toBeGreaterThan(3);
     expect(requested.filter((url) => url.includes(token))).toEqual([]);
     expect(serve!.output()).not.toContain(token);
+    expect(serve!.output()).toContain(`the dashboard is ${serve!.base}/dashboard`);
   });
 });

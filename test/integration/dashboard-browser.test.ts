@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { Client } from 'pg';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DashboardData } from '../../shared/dashboard/dashboard-data';
 import { retryRunId } from '../../shared/dashboard/table-retry';
 import { LocalFileIO } from '../../shared/iceberg/io/local-file-io';
 import type { MigrationReport } from '../../shared/migrate/migration-status';
@@ -203,8 +204,23 @@ describe.skipIf(!haveChromium)('the dashboard in headless Chromium', () => {
   it('refuses a retry without the operator token', async () => {
     const refused = await api('POST', `migrations/${RUN_ID}/tables/${FAILING}/retry`);
     expect(refused.status).toBe(401);
-    const committed = await api('POST', `migrations/${RUN_ID}/tables/orders/retry`, undefined, { authorization: `Bearer ${token}` });
-    expect(committed.status).toBe(409);
+    const auth = { authorization: `Bearer ${token}` };
+    expect((await api('POST', `migrations/${RUN_ID}/tables/orders/retry`, undefined, auth)).status, 'a committed table').toBe(409);
+    expect((await api('POST', `migrations/${RUN_ID}/tables/ghost/retry`, undefined, auth)).status, 'a table the run never had').toBe(404);
+    expect((await api('POST', `migrations/no-such-run/tables/${FAILING}/retry`, undefined, auth)).status, 'an unknown run').toBe(404);
+    expect((await api('POST', `migrations/${RUN_ID}/tables/${'x'.repeat(64)}/retry`, undefined, auth)).status, 'not a name').toBe(400);
+  });
+
+  it('answers the same figures as JSON, each section on its own', async () => {
+    const answer = await api('GET', 'dashboard/data');
+    expect(answer.status).toBe(200);
+    const data = answer.json as DashboardData;
+    expect(data.operatorAuth).toBe('local-token');
+    expect(data.migrations.ok && data.migrations.value.find((m) => m.id === RUN_ID)?.details.map((d) => [d.table, d.rows, d.retry?.state])).toEqual(
+      run.details.map((d) => [d.table, d.rows, d.status === 'failed' ? 'none' : undefined]),
+    );
+    expect(data.jobs.ok && data.jobs.value.map((j) => j.slot)).toEqual(['2026-12-05']);
+    expect((await api('GET', 'dashboard/data?days=0')).status).toBe(400);
   });
 
   it(

@@ -49,10 +49,14 @@ a{color:#0969da}
 
 const SCRIPT = `(function(){
 var live=document.getElementById('live');var status=document.getElementById('refresh-status');var notice=document.getElementById('action-status');
-var every=Number(document.body.getAttribute('data-refresh-ms'))||5000;var query=location.search;var KEY='icebridge-operator-token';
+var every=Number(document.body.getAttribute('data-refresh-ms'))||5000;var KEY='icebridge-operator-token';
+var here=new URLSearchParams(location.search);var passed=new URLSearchParams();['code','days'].forEach(function(n){if(here.has(n))passed.set(n,here.get(n));});
+var query=passed.toString()?'?'+passed.toString():'';
+function carry(){if(!query)return;Array.prototype.forEach.call(live.querySelectorAll('a[href^="dashboard/"]'),function(a){var href=a.getAttribute('href');var cut=href.indexOf('#');a.setAttribute('href',cut<0?href+query:href.slice(0,cut)+query+href.slice(cut));});}
+carry();
 function store(){try{return window.sessionStorage;}catch(e){return null;}}
 function token(){var s=store();return s?s.getItem(KEY):null;}
-function refresh(){return fetch('dashboard/sections'+query,{cache:'no-store',credentials:'same-origin'}).then(function(r){if(!r.ok)throw new Error('HTTP '+r.status);return r.text();}).then(function(html){live.innerHTML=html;status.textContent='Updated '+new Date().toLocaleTimeString();}).catch(function(e){status.textContent='Not updated: '+e.message;});}
+function refresh(){return fetch('dashboard/sections'+query,{cache:'no-store',credentials:'same-origin'}).then(function(r){if(!r.ok)throw new Error('HTTP '+r.status);return r.text();}).then(function(html){live.innerHTML=html;carry();status.textContent='Updated '+new Date().toLocaleTimeString();}).catch(function(e){status.textContent='Not updated: '+e.message;});}
 setInterval(function(){if(!document.hidden)refresh();},every);
 var form=document.getElementById('operator');
 if(form){var input=document.getElementById('operator-token');var saved=document.getElementById('operator-saved');

@@ -47,10 +47,12 @@ export function flagValueText(flag: FeatureFlag): string {
 function state(text: string): string {
   const kind = /^(committed|completed|ok|done|on|idle|syncing)$/i.test(text)
     ? 'good'
-    : /^(failed|error|differs|terminated|findings|stopped|all-tables-stopped|cancelled)$/i.test(text)
+    : /^(failed|error|differs|terminated|findings|all-tables-stopped)$/i.test(text)
       ? 'bad'
-      : 'busy';
-  const symbol = kind === 'good' ? '✓' : kind === 'bad' ? '✗' : '…';
+      : /^(stopped|cancelled|none)$/i.test(text)
+        ? 'still'
+        : 'busy';
+  const symbol = { good: '✓', bad: '✗', still: '■', busy: '…' }[kind];
   return `<span class="state ${kind}"><span aria-hidden="true">${symbol}</span> ${h(text)}</span>`;
 }
 

@@ -34,7 +34,7 @@ thead th{font-size:13px;color:var(--muted);white-space:nowrap}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .figures{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:0 0 8px}
 .figures dt{color:var(--muted)}.figures dd{margin:0}
-.state{font-weight:600;white-space:nowrap}.state.good{color:var(--good)}.state.bad{color:var(--bad)}.state.busy{color:var(--busy)}
+.state{font-weight:600;white-space:nowrap}.state.good{color:var(--good)}.state.bad{color:var(--bad)}.state.busy{color:var(--busy)}.state.still{color:var(--muted)}
 .reason{font-family:var(--mono);font-size:13px;overflow-wrap:anywhere}
 .problem{color:var(--bad);font-weight:600}
 progress{width:110px;vertical-align:middle}.progress{white-space:nowrap}

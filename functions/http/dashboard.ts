@@ -1,15 +1,17 @@
 /**
  * The operations dashboard: `GET /api/dashboard` (the page), `GET /api/dashboard/data` (the same figures as
- * JSON), `GET /api/dashboard/sections` (the page's live part, which the page polls) and
- * `GET /api/dashboard/verifications/{id}/report` (a finished verification's HTML report, the drill-down from a
- * table). Polling rather than server-sent events: Azure Functions streams HTTP responses in Node only behind an
- * app-wide opt-in with its own limits, and a request every few seconds costs a handful of status reads.
- * `?days=` (1 to 90, default 7) sets which runs are listed; `?refresh=` the page's refresh interval in seconds.
+ * JSON), `GET /api/dashboard/sections` (the page's live part, which the page polls), and the drill-downs
+ * `GET /api/dashboard/verifications/{id}/report` (a finished verification's HTML report) and
+ * `GET /api/dashboard/jobs/{job}/{slot}/report` (a scheduled job run's HTML report). Polling rather than
+ * server-sent events: Azure Functions streams HTTP responses in Node only behind an app-wide opt-in with its own
+ * limits, and a request every few seconds costs a handful of status reads. `?days=` (1 to 90, default 7) sets
+ * which runs are listed; `?refresh=` the page's refresh interval in seconds.
  */
 import { type HttpRequest, type HttpResponseInit, type InvocationContext, app } from '@azure/functions';
 import * as df from 'durable-functions';
 import { loadSettings } from '../../shared/config/settings';
 import { errorMessage } from '../../shared/errors';
+import { jobReportsLocation } from '../../shared/ops/job-results';
 import { environmentFromSettings } from '../../shared/run/environment';
 import type { DashboardData } from '../../shared/dashboard/dashboard-data';
 import { renderDashboardSections } from '../../shared/dashboard/dashboard-html';
@@ -90,11 +92,34 @@ async function verificationReport(request: HttpRequest, context: InvocationConte
   }
 }
 
+/** The Content-Security-Policy of a job's report: its own inline style and script, nothing fetched. */
+const JOB_REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
+
+/** A scheduled job run's HTML report (`report.html` in its reports folder), as the job wrote it. */
+async function jobReport(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const settings = loadSettings();
+  let location: string;
+  try {
+    location = `${jobReportsLocation(settings.warehouse, request.params.job ?? '', request.params.slot ?? '')}/report.html`;
+  } catch (error) {
+    return problem(400, 'invalid request', errorMessage(error));
+  }
+  try {
+    const io = environmentFromSettings(settings).catalog.io;
+    if ((await io.stat(location)) === undefined) return problem(404, 'not found', 'this job run wrote no HTML report');
+    return html(200, new TextDecoder().decode(await io.read(location)), JOB_REPORT_CSP);
+  } catch (error) {
+    context.error(`reading a job report failed: ${errorMessage(error)}`);
+    return problem(503, 'unavailable', 'the report could not be read; try again');
+  }
+}
+
 for (const [name, route, handler] of [
   ['dashboard', 'dashboard', dashboardPage],
   ['dashboardData', 'dashboard/data', dashboardData],
   ['dashboardSections', 'dashboard/sections', dashboardSections],
   ['dashboardVerificationReport', 'dashboard/verifications/{id}/report', verificationReport],
+  ['dashboardJobReport', 'dashboard/jobs/{job}/{slot}/report', jobReport],
 ] as const) {
   app.http(name, { route, methods: ['GET'], authLevel: 'function', extraInputs: [df.input.durableClient()], handler });
 }

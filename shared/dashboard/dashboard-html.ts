@@ -74,6 +74,11 @@ export function reportLink(verificationId: string, table?: string): string {
   return `dashboard/verifications/${encodeURIComponent(verificationId)}/report${table === undefined ? '' : `#table=${encodeURIComponent(table)}`}`;
 }
 
+/** The link to a scheduled job run's HTML report. */
+export function jobReportLink(job: string, slot: string): string {
+  return `dashboard/jobs/${encodeURIComponent(job)}/${encodeURIComponent(slot)}/report`;
+}
+
 /** The retry route of a failed table. */
 export function retryUrl(runId: string, table: string): string {
   return `migrations/${encodeURIComponent(runId)}/tables/${encodeURIComponent(table)}/retry`;
@@ -210,7 +215,7 @@ function jobs(list: JobResult[]): string {
 ${list
   .map(
     (j) => `<tr data-job="${h(j.job)}" data-slot="${h(j.slot)}"><th scope="row">${h(j.job)}</th><td>${h(j.slot)}</td><td>${state(j.status)}</td>
-<td>${h(j.summary)}${j.error !== undefined ? `<br><span class="reason">${h(j.error)}</span>` : ''}</td>
+<td>${h(j.summary)}${j.error !== undefined ? `<br><span class="reason">${h(j.error)}</span>` : ''}${j.reports !== undefined ? ` <a href="${h(jobReportLink(j.job, j.slot))}">report</a>` : ''}</td>
 <td>${
       Object.entries(j.figures)
         .map(([k, v]) => `${h(k)}: ${count(v)}`)

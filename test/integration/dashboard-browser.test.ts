@@ -17,7 +17,7 @@ import type { DashboardData } from '../../shared/dashboard/dashboard-data';
 import { retryRunId } from '../../shared/dashboard/table-retry';
 import { LocalFileIO } from '../../shared/iceberg/io/local-file-io';
 import type { MigrationReport } from '../../shared/migrate/migration-status';
-import { writeJobResult } from '../../shared/ops/job-results';
+import { jobReportsLocation, writeJobResult } from '../../shared/ops/job-results';
 import { type ServeChild, startServe } from '../dashboard/serve-child';
 import { type PostgresInstance, startPostgres } from './support/postgres';
 
@@ -116,8 +116,11 @@ describe.skipIf(!haveChromium)('the dashboard in headless Chromium', () => {
     } finally {
       await admin.end();
     }
-    // A nightly job's result as the scheduled jobs record it.
-    await writeJobResult(new LocalFileIO(), warehouse, {
+    // A nightly job's result and report as the scheduled jobs record them.
+    const io = new LocalFileIO();
+    const reports = jobReportsLocation(warehouse, 'consistency', '2026-12-05');
+    await io.write(`${reports}/report.html`, new TextEncoder().encode('<!doctype html><title>consistency</title><h1 id="job-report">1 table differs</h1>'));
+    await writeJobResult(io, warehouse, {
       job: 'consistency',
       slot: '2026-12-05',
       instanceId: 'consistency-2026-12-05',
@@ -126,6 +129,7 @@ describe.skipIf(!haveChromium)('the dashboard in headless Chromium', () => {
       status: 'findings',
       summary: '3 tables checked, 1 differs',
       figures: { tables: 3, differing: 1 },
+      reports,
     });
     serve = await startServe(cwd, path.join(workDir, 'state'), {
       ICEBRIDGE_SOURCE_URL: sourceUrl,
@@ -190,6 +194,10 @@ describe.skipIf(!haveChromium)('the dashboard in headless Chromium', () => {
     const job = await page.textContent('tr[data-job="consistency"][data-slot="2026-12-05"]');
     expect(job).toContain('findings');
     expect(job).toContain('1 differs');
+    await page.click('tr[data-job="consistency"][data-slot="2026-12-05"] a');
+    expect(await page.textContent('#job-report')).toBe('1 table differs');
+    await page.goBack();
+    await page.waitForSelector(`article[data-run="${RUN_ID}"]`);
   });
 
   it("opens a committed table's verification report from its row", async () => {

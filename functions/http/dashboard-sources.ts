@@ -57,8 +57,13 @@ async function migrationOf(
   const progress = (root.customStatus ?? {}) as Partial<MigrationProgress>;
   let verification: InstanceSnapshot | undefined;
   if (progress.verificationId !== undefined) {
-    const status = await findInstance(client, progress.verificationId);
-    verification = status && snapshotOf(status);
+    try {
+      const status = await findInstance(client, progress.verificationId);
+      verification = status && snapshotOf(status);
+    } catch (error) {
+      // As the run's status endpoint does: the verification then shows as running with no figures.
+      context.error(`dashboard: reading ${progress.verificationId} failed: ${errorMessage(error)}`);
+    }
   }
   const report = buildMigrationReport(id, snapshotOf(root), tables, page, nowMs, verification);
   const instances = new Map(tables.map((t) => [t.index, t.status]));

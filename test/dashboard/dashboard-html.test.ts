@@ -140,6 +140,12 @@ describe('dashboard sections', () => {
     expect(html).toContain('Migration run-1');
   });
 
+  it('says so when a period has no run of a kind', () => {
+    const html = renderDashboardSections(data({ migrations: { ok: true, value: [] }, syncs: { ok: true, value: [] } }));
+    expect(html).toContain('<p>No migration in this period.</p>');
+    expect(html).toContain('<p>No sync in this period.</p>');
+  });
+
   it('offers no retry while a retry runs or once it committed', () => {
     const running = migration();
     running.details[1]!.retry = { id: 'run-1-retry-00000000', state: 'running' };

@@ -18,6 +18,8 @@ import './http/verifications';
 import './http/syncs';
 import './http/tables';
 import './http/restores';
+import './http/table-retry';
+import './http/dashboard';
 
 // Settings are checked as the app loads, so a missing or wrong one (the task hub, a warehouse Azure cannot keep)
 // stops the Functions host at start-up with the setting's name, not at the first request.

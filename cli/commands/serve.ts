@@ -49,9 +49,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
       `icebridge is serving ${listener.url}/api (${Object.entries(describeSettings(settings))
         .map(([k, v]) => `${k}: ${v}`)
         .join(', ')})\n` +
+        `the dashboard is ${listener.url}/api/dashboard\n` +
         (tokenFile === undefined
-          ? `changing calls (flags, rollback) need Authorization: Bearer $${OPERATOR_SETTING_NAMES.localToken}\n`
-          : `changing calls (flags, rollback) need Authorization: Bearer <the token in ${tokenFile}>\n`),
+          ? `changing calls (flags, rollback, a table's retry) need Authorization: Bearer $${OPERATOR_SETTING_NAMES.localToken}\n`
+          : `changing calls (flags, rollback, a table's retry) need Authorization: Bearer <the token in ${tokenFile}>\n`),
     );
     await new Promise<void>((resolve) => {
       const stop = () => resolve();

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { compactCommand } from './commands/compact';
+import { dbCommand } from './commands/db';
 import { demoCommand } from './commands/demo';
 import { drillCommand } from './commands/drill';
 import { flagsCommand, rollbackCommand } from './commands/flags';
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   snapshot: (argv) => snapshotCommand(argv),
   replay: (argv) => replayCommand(argv),
   drill: (argv) => drillCommand(argv),
+  db: (argv) => dbCommand(argv),
 };
 
 const HELP = `usage: icebridge <command> [options]
@@ -50,6 +52,7 @@ commands:
   snapshot  roll an Iceberg table back to an earlier snapshot (snapshot rollback), audited
   replay    apply Iceberg tables' changes since a snapshot back to PostgreSQL (one transaction)
   drill     rehearse snapshot rollback, point-in-time restore and a partial failure on scratch objects
+  db        apply and list the state schema's migrations (db migrate|status), read the transaction log (db log)
   help      show a command's options: icebridge help <command>
 
 options:

@@ -2,6 +2,7 @@
 import { loadResourceSettings } from '../shared/config/resource-settings';
 import { loadSettings } from '../shared/config/settings';
 import { copyWorkerCount } from '../shared/migrate/copy-resources';
+import { migrateStateOnStart } from '../shared/state-db/start-up';
 import '../orchestrators/migrate-database';
 import '../orchestrators/migrate-table';
 import '../orchestrators/verify-database';
@@ -24,3 +25,4 @@ import './http/restores';
 loadSettings();
 loadResourceSettings();
 copyWorkerCount();
+void migrateStateOnStart();

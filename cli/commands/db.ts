@@ -36,7 +36,12 @@ migrations pending, 2 usage error.`;
 export const DB_USAGE = usage('db', SUMMARY, DB_FLAGS, 'migrate|status|log [options]');
 
 /** Runs `icebridge db`; returns the exit status. */
-export async function dbCommand(argv: string[], out: ProgressOutput = process.stdout, err: ProgressOutput = process.stderr, env = process.env): Promise<number> {
+export async function dbCommand(
+  argv: string[],
+  out: ProgressOutput = process.stdout,
+  err: ProgressOutput = process.stderr,
+  env = process.env,
+): Promise<number> {
   const parsed = parseOrExit(argv, DB_FLAGS, DB_USAGE, out, err, { positionals: true });
   if (typeof parsed === 'number') return parsed;
   const { flags, positionals } = parsed;
@@ -55,12 +60,17 @@ export async function dbCommand(argv: string[], out: ProgressOutput = process.st
     const where = `${redactUrl(url)} schema ${schema}`;
     if (action === 'log') {
       const table = stringFlag(flags, 'table');
-      const entries = await listActions({ ...(kind ? { kind: kind as ActionKind } : {}), ...(table ? { table } : {}), limit }, { url, schema, migrateOnStart: false });
+      const entries = await listActions(
+        { ...(kind ? { kind: kind as ActionKind } : {}), ...(table ? { table } : {}), limit },
+        { url, schema, migrateOnStart: false },
+      );
       if (json) out.write(`${JSON.stringify(entries, null, 2)}\n`);
       else if (entries.length === 0) out.write(`no actions recorded in ${where}\n`);
       else
         for (const e of entries)
-          out.write(`${e.at}  ${e.kind.padEnd(15)} ${e.actor}  ${e.subject ?? '-'}${e.reason ? `  "${e.reason}"` : ''}${e.correlationId ? `  [${e.correlationId}]` : ''}\n`);
+          out.write(
+            `${e.at}  ${e.kind.padEnd(15)} ${e.actor}  ${e.subject ?? '-'}${e.reason ? `  "${e.reason}"` : ''}${e.correlationId ? `  [${e.correlationId}]` : ''}\n`,
+          );
       return 0;
     }
     const client = await connectPostgres(url, { statementTimeoutInMs: 0, applicationName: 'icebridge-migrate' });

@@ -51,6 +51,11 @@ interface AppliedRow {
   applied_at: Date;
 }
 
+/** The text whose `hashtextextended(…, 0)` is the advisory lock key of a schema's migrations. */
+export function migrationLockName(schema: string): string {
+  return `icebridge.migrations:${schema}`;
+}
+
 /** Applies the pending files under the schema's advisory lock; returns what it applied and the resulting state. */
 export async function migrateStateDatabase(client: ClientBase, options: StateMigrationOptions = {}): Promise<StateMigrationResult> {
   const schema = options.schema ?? DEFAULT_STATE_SCHEMA;
@@ -58,7 +63,7 @@ export async function migrateStateDatabase(client: ClientBase, options: StateMig
   const files = options.files ?? (await readMigrationFiles());
   // A session lock (not a transaction one): it spans the per-file transactions; the key is derived from the schema
   // so two state schemas in one database migrate independently.
-  await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`icebridge.migrations:${schema}`]);
+  await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [migrationLockName(schema)]);
   try {
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);
     await client.query(
@@ -75,7 +80,7 @@ export async function migrateStateDatabase(client: ClientBase, options: StateMig
     }
     return { schema, applied, migrations: compare(files, await appliedRows(client, quoted)) };
   } finally {
-    await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [`icebridge.migrations:${schema}`]).catch(() => undefined);
+    await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [migrationLockName(schema)]).catch(() => undefined);
   }
 }
 

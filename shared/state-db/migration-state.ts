@@ -23,7 +23,11 @@ export async function recordMigrationStart<T extends MigrationPlan>(input: Migra
 }
 
 /** Records a committed table's checkpoint (rows, snapshot); answers `result`. */
-export async function recordTableCommitted(input: CommitTableInput, result: CommitTableResult, options: TransactionLogOptions = {}): Promise<CommitTableResult> {
+export async function recordTableCommitted(
+  input: CommitTableInput,
+  result: CommitTableResult,
+  options: TransactionLogOptions = {},
+): Promise<CommitTableResult> {
   const table = `${input.table.source.schema}.${input.table.source.name}`;
   await writeState(`the checkpoint of ${table}`, options, (client, schema) =>
     client.query(

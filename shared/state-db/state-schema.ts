@@ -13,6 +13,7 @@ export function quotedStateSchema(schema: string): string {
   if (!SCHEMA_NAME.test(schema)) {
     throw new ValidationError(`the state schema name ${JSON.stringify(schema)} is not valid: letters, digits and _, starting with a letter or _, at most 63`);
   }
-  if (/^pg_/i.test(schema)) throw new ValidationError(`the state schema name ${JSON.stringify(schema)} is reserved: names starting with pg_ belong to PostgreSQL`);
+  if (/^pg_/i.test(schema))
+    throw new ValidationError(`the state schema name ${JSON.stringify(schema)} is reserved: names starting with pg_ belong to PostgreSQL`);
   return quoteIdent(schema);
 }

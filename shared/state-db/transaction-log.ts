@@ -17,15 +17,7 @@ import { quotedStateSchema } from './state-schema';
 import { type StateDatabaseSettings, stateDatabaseFromEnv } from './state-settings';
 
 /** What kind of action a log row records. */
-export type ActionKind =
-  | 'migration.start'
-  | 'migration.end'
-  | 'flag.set'
-  | 'flag.rollback'
-  | 'table.rollback'
-  | 'restore'
-  | 'drift.found'
-  | 'job';
+export type ActionKind = 'migration.start' | 'migration.end' | 'flag.set' | 'flag.rollback' | 'table.rollback' | 'restore' | 'drift.found' | 'job';
 
 /** Every kind, for validating filters. */
 export const ACTION_KINDS: readonly ActionKind[] = [
@@ -104,7 +96,11 @@ export async function recordAction(action: Action, options: TransactionLogOption
  * One write to the state database that must not fail its caller: nothing without a state database, and a failure
  * logged (naming `what`, never a secret) and counted. Answers whether it was written.
  */
-export async function writeState(what: string, options: TransactionLogOptions, work: (client: Client, quotedSchema: string) => Promise<unknown>): Promise<boolean> {
+export async function writeState(
+  what: string,
+  options: TransactionLogOptions,
+  work: (client: Client, quotedSchema: string) => Promise<unknown>,
+): Promise<boolean> {
   const warn = options.warn ?? ((message: string) => console.warn(message));
   try {
     const database = options.database === undefined ? stateDatabaseFromEnv() : options.database;

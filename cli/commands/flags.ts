@@ -128,7 +128,7 @@ export async function rollbackCommand(
     async (setup) => {
       const alert = async (event: RollbackAlert): Promise<void> => {
         err.write(`ALERT ${JSON.stringify(event)}\n`);
-        await raiseRollbackAlert(event);
+        await raiseRollbackAlert(event, { env });
       };
       const result = await rollbackToPostgres(setup.store, setup.audit, { actor: actorOf(flags.actor), reason: stringFlag(flags, 'reason')! }, alert);
       if (flags.json) out.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -8,10 +8,7 @@
  */
 import type { Client } from 'pg';
 import { ValidationError, errorMessage } from '../errors';
-import type { FlagAuditEntry } from '../flags/audit-trail';
 import type { JobResult } from '../ops/job-results';
-import type { RestoreTableResult } from '../restore/restore-table';
-import type { TableAuditEntry } from '../restore/table-audit';
 import { withStateDatabase } from './state-connection';
 import { quotedStateSchema } from './state-schema';
 import { type StateDatabaseSettings, stateDatabaseFromEnv } from './state-settings';
@@ -174,8 +171,46 @@ export async function listActions(filter: ActionFilter, database: StateDatabaseS
   }));
 }
 
+// The shapes below are the parts of the flags' and tables' audit entries and of a restore's result that the log
+// keeps. They are declared here, not imported: those modules call this one, and folders must not import each other.
+
+/** A flag change as its audit entry holds it (shared/flags/audit-trail.ts). */
+export interface FlagChangeEntry {
+  at: string;
+  actor: string;
+  action: 'set' | 'rollback';
+  reason: string;
+  flag: string;
+  label?: string;
+  before: unknown;
+  after: unknown;
+  etagAfter: string;
+}
+
+/** A change of a table's history as its audit entry holds it (shared/restore/table-audit.ts). */
+export interface TableChangeEntry {
+  at: string;
+  actor: string;
+  reason: string;
+  table: string;
+  before: string | null;
+  after: string;
+  stoppedSlot?: string;
+}
+
+/** What a restore of one table reports (shared/restore/restore-table.ts). */
+export interface RestoreOutcome {
+  table: string;
+  restoredInto: string;
+  icebergTable: string;
+  snapshotId: string;
+  rows: string;
+  ok: boolean;
+  backupTable?: string;
+}
+
 /** Records a flag change from its audit entry (a `set`, or one flag of an emergency rollback). */
-export function recordFlagChange(entry: FlagAuditEntry, options?: TransactionLogOptions): Promise<boolean> {
+export function recordFlagChange(entry: FlagChangeEntry, options?: TransactionLogOptions): Promise<boolean> {
   return recordAction(
     {
       kind: entry.action === 'rollback' ? 'flag.rollback' : 'flag.set',
@@ -192,7 +227,7 @@ export function recordFlagChange(entry: FlagAuditEntry, options?: TransactionLog
 }
 
 /** Records a change to a table's history (a snapshot rollback) from its audit entry. */
-export function recordTableChange(entry: TableAuditEntry, options?: TransactionLogOptions): Promise<boolean> {
+export function recordTableChange(entry: TableChangeEntry, options?: TransactionLogOptions): Promise<boolean> {
   return recordAction(
     {
       kind: 'table.rollback',
@@ -225,7 +260,7 @@ export function recordJobAction(result: JobResult, options?: TransactionLogOptio
 }
 
 /** Records a table restored from a snapshot; answers `result` unchanged. */
-export async function recordRestore(result: RestoreTableResult, options?: TransactionLogOptions): Promise<RestoreTableResult> {
+export async function recordRestore<T extends RestoreOutcome>(result: T, options?: TransactionLogOptions): Promise<T> {
   await recordAction(
     {
       kind: 'restore',

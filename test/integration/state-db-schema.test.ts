@@ -15,11 +15,13 @@ import { FlagAuditTrail } from '../../shared/flags/audit-trail';
 import { ICEBRIDGE_FLAGS, percentageFlag, switchFlag } from '../../shared/flags/feature-flag';
 import { rollbackToPostgres, setFlag } from '../../shared/flags/flag-changes';
 import { LocalFlagStore } from '../../shared/flags/local-flag-store';
-import { createFileIO } from '../../shared/iceberg/io';
+import { HadoopCatalog } from '../../shared/iceberg/catalog/hadoop-catalog';
+import { LocalFileIO, createFileIO } from '../../shared/iceberg/io';
+import { TableAuditTrail } from '../../shared/restore/table-audit';
 import { connectPostgres } from '../../shared/postgres/connection';
 import { defaultMigrationsDirectory, readMigrationFiles } from '../../shared/state-db/migration-files';
 import { migrateStateDatabase, migrationLockName, stateDatabaseStatus } from '../../shared/state-db/migration-runner';
-import { recordTableCommitted } from '../../shared/state-db/migration-state';
+import { recordMigrationEnd, recordMigrationStart, recordTableCommitted } from '../../shared/state-db/migration-state';
 import { listActions, recordJobAction, transactionLogFigures } from '../../shared/state-db/transaction-log';
 import { type PostgresInstance, startPostgres } from './support/postgres';
 
@@ -190,6 +192,7 @@ describe('transaction log', () => {
   });
 
   it('records job results and table checkpoints', async () => {
+    await migrateStateDatabase(await connect(), { schema: 'logged' });
     const database = { url, schema: 'logged', migrateOnStart: false };
     const at = '2026-12-06T02:00:05.000Z';
     const result = {
@@ -225,6 +228,39 @@ describe('transaction log', () => {
     const client = await connect();
     expect((await client.query('SELECT run_id, table_name, status, rows::int AS rows FROM logged.table_checkpoints')).rows).toEqual([
       { run_id: 'run-1', table_name: 'public.orders', status: 'committed', rows: 12 },
+    ]);
+  });
+
+  it('records a table rollback from its audit entry, and a migration run from start to end', async () => {
+    await migrateStateDatabase(await connect(), { schema: 'logged' });
+    process.env.ICEBRIDGE_STATE_DATABASE_URL = url;
+    process.env.ICEBRIDGE_STATE_SCHEMA = 'logged';
+    const database = { url, schema: 'logged', migrateOnStart: false };
+    const trail = new TableAuditTrail(new HadoopCatalog(new LocalFileIO(), path.join(dir, 'warehouse')), { namespace: ['public'], name: 'orders' });
+    await trail.append({
+      at: '2026-12-06T09:00:00.000Z',
+      actor: 'dana',
+      action: 'rollback',
+      reason: 'bad load',
+      table: 'public.orders',
+      before: '22',
+      after: '11',
+    });
+    expect(await listActions({ kind: 'table.rollback', table: 'public.orders' }, database)).toEqual([
+      expect.objectContaining({ actor: 'dana', reason: 'bad load', before: { snapshotId: '22' }, after: { snapshotId: '11' } }),
+    ]);
+
+    const input = { runId: 'run-7', sourceSchema: 'public', namespace: 'public', concurrency: 2 };
+    const plan = { runId: 'run-7', tables: [], cycles: [], failures: [] };
+    expect(await recordMigrationStart(input, plan)).toBe(plan);
+    expect(await recordMigrationEnd({ runId: 'run-7' }, { released: 1 })).toEqual({ released: 1 });
+    expect((await listActions({ correlationId: 'run-7' }, database)).map((a) => [a.kind, a.actor])).toEqual([
+      ['migration.end', 'migration'],
+      ['migration.start', 'migration'],
+    ]);
+    const client = await connect();
+    expect((await client.query("SELECT status, finished_at IS NOT NULL AS finished FROM logged.migration_runs WHERE run_id = 'run-7'")).rows).toEqual([
+      { status: 'copied', finished: true },
     ]);
   });
 

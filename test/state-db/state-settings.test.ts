@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readMigrationFiles } from '../../shared/state-db/migration-files';
+import { defaultMigrationsDirectory, readMigrationFiles } from '../../shared/state-db/migration-files';
 import { quotedStateSchema } from '../../shared/state-db/state-schema';
 import { stateDatabaseFromEnv } from '../../shared/state-db/state-settings';
 
@@ -36,6 +36,13 @@ describe('state database settings', () => {
 });
 
 describe('migration files', () => {
+  it('are found from the sources and from a build beside them (dist/shared/state-db), as the package ships them', () => {
+    const root = path.resolve(__dirname, '../..');
+    expect(defaultMigrationsDirectory()).toBe(path.join(root, 'migrations'));
+    expect(defaultMigrationsDirectory(path.join(root, 'dist', 'shared', 'state-db'))).toBe(path.join(root, 'migrations'));
+    expect(() => defaultMigrationsDirectory(tmpdir())).toThrow(/migrations folder was not found/);
+  });
+
   it('are read in version order with a checksum; a misnamed file or a repeated version is refused', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'icebridge-migrations-'));
     try {

@@ -9,6 +9,7 @@
 import type { Client } from 'pg';
 import { ValidationError, errorMessage } from '../errors';
 import type { JobResult } from '../ops/job-results';
+import { migrateOnce } from './start-up';
 import { withStateDatabase } from './state-connection';
 import { quotedStateSchema } from './state-schema';
 import { type StateDatabaseSettings, stateDatabaseFromEnv } from './state-settings';
@@ -102,6 +103,7 @@ export async function writeState(
   try {
     const database = options.database === undefined ? stateDatabaseFromEnv() : options.database;
     if (!database) return false;
+    if (database.migrateOnStart) await migrateOnce(database);
     const schema = quotedStateSchema(database.schema);
     await withStateDatabase(database, (client) => work(client, schema));
     figures.recorded++;

@@ -11,6 +11,7 @@ import type { Client } from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { dbCommand } from '../../cli/commands/db';
 import { freePort } from '../../cli/support/free-port';
+import { runMigration } from '../../cli/support/run-migration';
 import { FlagAuditTrail } from '../../shared/flags/audit-trail';
 import { ICEBRIDGE_FLAGS, percentageFlag, switchFlag } from '../../shared/flags/feature-flag';
 import { rollbackToPostgres, setFlag } from '../../shared/flags/flag-changes';
@@ -156,7 +157,7 @@ async function pid(client: Client): Promise<number> {
 describe('transaction log', () => {
   const saved = { ...process.env };
   afterEach(() => {
-    for (const name of ['ICEBRIDGE_STATE_DATABASE_URL', 'ICEBRIDGE_STATE_SCHEMA']) {
+    for (const name of ['ICEBRIDGE_STATE_DATABASE_URL', 'ICEBRIDGE_STATE_SCHEMA', 'ICEBRIDGE_STATE_MIGRATE_ON_START']) {
       if (saved[name] === undefined) delete process.env[name];
       else process.env[name] = saved[name];
     }
@@ -261,6 +262,28 @@ describe('transaction log', () => {
     const client = await connect();
     expect((await client.query("SELECT status, finished_at IS NOT NULL AS finished FROM logged.migration_runs WHERE run_id = 'run-7'")).rows).toEqual([
       { status: 'copied', finished: true },
+    ]);
+  });
+
+  it('a migration run migrates the state schema at start-up and records its start, its tables and its end', async () => {
+    const client = await connect();
+    await client.query('CREATE TABLE public.items (id int PRIMARY KEY, name text)');
+    await client.query("INSERT INTO public.items SELECT g, 'item ' || g FROM generate_series(1, 100) g");
+    process.env.ICEBRIDGE_STATE_DATABASE_URL = url;
+    process.env.ICEBRIDGE_STATE_SCHEMA = 'onstart';
+    process.env.ICEBRIDGE_STATE_MIGRATE_ON_START = 'true';
+    const report = await runMigration({
+      input: { sourceSchema: 'public', namespace: 'public', concurrency: 1, tables: ['items'], verify: 'none' },
+      sourceUrl: url,
+      warehouse: path.join(dir, 'migrated'),
+      stateDir: path.join(dir, 'host-state'),
+    });
+    expect(report.runtimeStatus).toBe('Completed');
+    const database = { url, schema: 'onstart', migrateOnStart: false };
+    expect((await stateDatabaseStatus(client, { schema: 'onstart' })).every((m) => m.state === 'applied')).toBe(true);
+    expect((await listActions({ correlationId: report.id }, database)).map((a) => a.kind)).toEqual(['migration.end', 'migration.start']);
+    expect((await client.query('SELECT table_name, status, rows::int AS rows FROM onstart.table_checkpoints WHERE run_id = $1', [report.id])).rows).toEqual([
+      { table_name: 'public.items', status: 'committed', rows: 100 },
     ]);
   });
 

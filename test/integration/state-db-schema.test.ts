@@ -18,6 +18,7 @@ import { rollbackToPostgres, setFlag } from '../../shared/flags/flag-changes';
 import { LocalFlagStore } from '../../shared/flags/local-flag-store';
 import { HadoopCatalog } from '../../shared/iceberg/catalog/hadoop-catalog';
 import { LocalFileIO, createFileIO } from '../../shared/iceberg/io';
+import { restoreTable } from '../../shared/restore/restore-table';
 import { TableAuditTrail } from '../../shared/restore/table-audit';
 import { connectPostgres } from '../../shared/postgres/connection';
 import { defaultMigrationsDirectory, readMigrationFiles } from '../../shared/state-db/migration-files';
@@ -265,7 +266,7 @@ describe('transaction log', () => {
     ]);
   });
 
-  it('a migration run migrates the state schema at start-up and records its start, its tables and its end', async () => {
+  it('a migration run migrates the state schema at start-up and records its start, its tables and its end; a restore is recorded', async () => {
     const client = await connect();
     await client.query('CREATE TABLE public.items (id int PRIMARY KEY, name text)');
     await client.query("INSERT INTO public.items SELECT g, 'item ' || g FROM generate_series(1, 100) g");
@@ -284,6 +285,20 @@ describe('transaction log', () => {
     expect((await listActions({ correlationId: report.id }, database)).map((a) => a.kind)).toEqual(['migration.end', 'migration.start']);
     expect((await client.query('SELECT table_name, status, rows::int AS rows FROM onstart.table_checkpoints WHERE run_id = $1', [report.id])).rows).toEqual([
       { table_name: 'public.items', status: 'committed', rows: 100 },
+    ]);
+
+    const env = { catalog: new HadoopCatalog(new LocalFileIO(), path.join(dir, 'migrated')), connectSource: () => connectPostgres(url) };
+    const restored = await restoreTable(env, {
+      table: { schema: 'public', name: 'items' },
+      asOf: { timestampMs: Date.now() },
+      mode: { into: 'items_restored' },
+    });
+    expect(restored.ok).toBe(true);
+    expect(await listActions({ kind: 'restore', table: 'public.items' }, database)).toEqual([
+      expect.objectContaining({
+        actor: 'restore',
+        after: expect.objectContaining({ restoredInto: 'public.items_restored', rows: '100', ok: true }) as unknown,
+      }),
     ]);
   });
 

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { rollbackCommand } from '../../cli/commands/flags';
+import { LocalHost, silentHostLog } from '../../cli/local-host';
 import { freePort } from '../../cli/support/free-port';
 import type { Alert } from '../../shared/alerts/alert';
 import { IncidentStore } from '../../shared/alerts/incident-store';
@@ -129,6 +130,44 @@ describe('WebhookNotifier', () => {
     expect(logs.length).toBeGreaterThan(0);
     expect(logs.join('\n')).not.toContain(SECRET);
     expect(logs.join('\n')).not.toContain('127.0.0.1');
+  });
+});
+
+describe('POST /api/rollback', () => {
+  it('raises the emergency alert through the webhook, as the command does', async () => {
+    const dir = warehouse();
+    const names = ['ICEBRIDGE_FLAGS_FILE', 'ICEBRIDGE_LOCAL_TOKEN', 'ICEBRIDGE_WAREHOUSE', 'ICEBRIDGE_ALERT_WEBHOOK_URL'] as const;
+    const saved = names.map((name) => [name, process.env[name]] as const);
+    Object.assign(process.env, {
+      ICEBRIDGE_FLAGS_FILE: path.join(dir, 'flags.json'),
+      ICEBRIDGE_LOCAL_TOKEN: 'alert-test-token',
+      ICEBRIDGE_WAREHOUSE: path.join(dir, 'warehouse'),
+      ICEBRIDGE_ALERT_WEBHOOK_URL: receiver.url,
+    });
+    const host = await LocalHost.load(
+      async () => {
+        await import('../../functions/http/flags.js');
+      },
+      { log: silentHostLog },
+    );
+    const listener = await host.listen(0);
+    try {
+      const response = await fetch(`${listener.url}/api/rollback`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer alert-test-token', 'x-icebridge-actor': 'oncall' },
+        body: JSON.stringify({ reason: 'reads are wrong' }),
+      });
+      expect(response.status).toBe(200);
+      expect(receiver.received).toHaveLength(1);
+      expect(receiver.received[0]!.body).toMatchObject({ text: expect.stringContaining('Emergency rollback to PostgreSQL by oncall') as unknown });
+    } finally {
+      await listener.close();
+      await host.close();
+      for (const [name, value] of saved) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
   });
 });
 

@@ -19,7 +19,7 @@ import {
   switchFlag,
 } from './feature-flag';
 import { FlagConflictError, type FlagStore, type StoredFlag, flagDisplayName } from './flag-store';
-import { recordFlagChange } from '../state-db/transaction-log';
+import { recordFlagChanges } from '../state-db/transaction-log';
 
 /** Who changes a flag and why; both are required. */
 export interface ChangeAuthor {
@@ -61,7 +61,7 @@ export async function setFlag(store: FlagStore, audit: FlagAuditTrail, change: F
   const written = await store.put(flag, change.label, current === undefined ? 'absent' : { etag: current.etag });
   const entry = entryOf('set', author, change.name, change.label, current, written);
   await audit.append(entry);
-  await recordFlagChange(entry);
+  await recordFlagChanges([entry]);
   return { ...describe(change, current?.flag ?? null, written.flag, written.etag), changed: true };
 }
 
@@ -134,8 +134,9 @@ export async function rollbackToPostgres(
       break;
     }
   }
-  for (const entry of entries) await recordFlagChange(entry);
   await alert({ event: 'icebridge.emergency-rollback', at, ...author, changed, ...(auditError ? { auditError, entries } : {}) });
+  // After the alert: a state database that is slow to answer must not hold up the emergency's alert.
+  await recordFlagChanges(entries);
   return { at, flags: results, audited: auditError === undefined };
 }
 

@@ -71,23 +71,40 @@ export function transactionLogFigures(): Readonly<typeof figures> {
 }
 
 /** Records an action; answers whether a row was written. Never throws. */
-export async function recordAction(action: Action, options: TransactionLogOptions = {}): Promise<boolean> {
-  return writeState(`${action.kind}${action.subject ? ` of ${action.subject}` : ''}`, options, (client, schema) =>
-    client.query(
-      `INSERT INTO ${schema}.transaction_log (at, kind, actor, reason, subject, before, after, correlation_id)
-       VALUES (coalesce($1::timestamptz, now()), $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8)`,
-      [
-        action.at ?? null,
-        action.kind,
-        action.actor.slice(0, SUBJECT_LENGTH),
-        action.reason?.slice(0, REASON_LENGTH) ?? null,
-        action.subject?.slice(0, SUBJECT_LENGTH) ?? null,
-        jsonText(action.before),
-        jsonText(action.after),
-        action.correlationId ?? null,
-      ],
-    ),
-  );
+export function recordAction(action: Action, options: TransactionLogOptions = {}): Promise<boolean> {
+  return recordActions([action], options);
+}
+
+/** Records several actions in one session (one connection, one transaction); answers whether they were written. Never throws. */
+export async function recordActions(actions: readonly Action[], options: TransactionLogOptions = {}): Promise<boolean> {
+  if (actions.length === 0) return true;
+  const first = actions[0]!;
+  const what = `${first.kind}${first.subject ? ` of ${first.subject}` : ''}${actions.length > 1 ? ` and ${actions.length - 1} more` : ''}`;
+  return writeState(what, options, async (client, schema) => {
+    await client.query('BEGIN');
+    try {
+      for (const action of actions) {
+        await client.query(
+          `INSERT INTO ${schema}.transaction_log (at, kind, actor, reason, subject, before, after, correlation_id)
+           VALUES (coalesce($1::timestamptz, now()), $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8)`,
+          [
+            action.at ?? null,
+            action.kind,
+            action.actor.slice(0, SUBJECT_LENGTH),
+            action.reason?.slice(0, REASON_LENGTH) ?? null,
+            action.subject?.slice(0, SUBJECT_LENGTH) ?? null,
+            jsonText(action.before),
+            jsonText(action.after),
+            action.correlationId ?? null,
+          ],
+        );
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  });
 }
 
 /**
@@ -211,19 +228,19 @@ export interface RestoreOutcome {
   backupTable?: string;
 }
 
-/** Records a flag change from its audit entry (a `set`, or one flag of an emergency rollback). */
-export function recordFlagChange(entry: FlagChangeEntry, options?: TransactionLogOptions): Promise<boolean> {
-  return recordAction(
-    {
+/** Records flag changes from their audit entries (a `set`, or the flags of one emergency rollback, which share a correlation id). */
+export function recordFlagChanges(entries: readonly FlagChangeEntry[], options?: TransactionLogOptions): Promise<boolean> {
+  return recordActions(
+    entries.map((entry) => ({
       kind: entry.action === 'rollback' ? 'flag.rollback' : 'flag.set',
       actor: entry.actor,
       reason: entry.reason,
       subject: entry.label === undefined ? entry.flag : `${entry.flag}@${entry.label}`,
       before: entry.before,
       after: entry.after,
-      correlationId: entry.etagAfter,
+      ...(entry.action === 'rollback' ? { correlationId: `rollback:${entry.at}` } : {}),
       at: entry.at,
-    },
+    })),
     options,
   );
 }

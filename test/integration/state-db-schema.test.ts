@@ -191,6 +191,7 @@ describe('transaction log', () => {
       [ICEBRIDGE_FLAGS.icebergReadPercentage, 'carol', false],
       [ICEBRIDGE_FLAGS.useIcebergStorage, 'carol', false],
     ]);
+    expect(new Set(rolled.map((a) => a.correlationId))).toEqual(new Set([`rollback:${rolled[0]!.at}`]));
   });
 
   it('records job results and table checkpoints', async () => {

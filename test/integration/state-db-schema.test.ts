@@ -145,6 +145,11 @@ describe('migrations', () => {
     const json = capture();
     expect(await dbCommand(['status', '--database', url, '--schema', 'cli', '--json'], json.out, json.err, {})).toBe(0);
     expect(JSON.parse(json.text())).toMatchObject({ schema: 'cli', migrations: [{ name: '0001_icebridge_schema.sql', state: 'applied' }] });
+    const log = capture();
+    expect(await dbCommand(['log', '--database', url, '--schema', 'cli'], log.out, log.err, {})).toBe(0);
+    expect(log.text()).toBe('no actions recorded in postgresql://postgres@127.0.0.1:' + String(pg.port) + '/state schema cli\n');
+    const wrongKind = capture();
+    expect(await dbCommand(['log', '--database', url, '--kind', 'nonsense'], wrongKind.out, wrongKind.err, {})).toBe(2);
     const bad = capture();
     expect(await dbCommand(['migrate', '--database', url, '--schema', 'x"; DROP SCHEMA cli; --'], bad.out, bad.err, {})).toBe(1);
     expect(bad.errors()).toContain('is not valid');

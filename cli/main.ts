@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { compactCommand } from './commands/compact';
+import { dbCommand } from './commands/db';
 import { demoCommand } from './commands/demo';
 import { drillCommand } from './commands/drill';
 import { driftCommand } from './commands/drift';
@@ -33,6 +34,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   replay: (argv) => replayCommand(argv),
   drill: (argv) => drillCommand(argv),
   drift: (argv) => driftCommand(argv),
+  db: (argv) => dbCommand(argv),
 };
 
 const HELP = `usage: icebridge <command> [options]
@@ -53,6 +55,7 @@ commands:
   replay    apply Iceberg tables' changes since a snapshot back to PostgreSQL (one transaction)
   drill     rehearse snapshot rollback, point-in-time restore and a partial failure on scratch objects
   drift     schema drift: the source against its Iceberg tables, the schema registry, or a second environment
+  db        apply and list the state schema's migrations (db migrate|status), read the transaction log (db log)
   help      show a command's options: icebridge help <command>
 
 options:

@@ -2,6 +2,9 @@
 import { loadResourceSettings } from '../shared/config/resource-settings';
 import { loadSettings } from '../shared/config/settings';
 import { copyWorkerCount } from '../shared/migrate/copy-resources';
+import { migrateStateOnStart } from '../shared/state-db/start-up';
+import { stateDatabaseFromEnv } from '../shared/state-db/state-settings';
+import { alertSettingsFromEnv } from '../shared/alerts/alert-settings';
 import '../orchestrators/migrate-database';
 import '../orchestrators/migrate-table';
 import '../orchestrators/verify-database';
@@ -25,4 +28,7 @@ import './http/dashboard';
 // stops the Functions host at start-up with the setting's name, not at the first request.
 loadSettings();
 loadResourceSettings();
+stateDatabaseFromEnv();
+alertSettingsFromEnv();
 copyWorkerCount();
+void migrateStateOnStart();

@@ -1,5 +1,6 @@
 /** `icebridge flags list|set|history` and `icebridge rollback`: the cutover switches, changed the audited way. */
 import { userInfo } from 'node:os';
+import { raiseRollbackAlert } from '../../shared/alerts/raise-alert';
 import { errorMessage } from '../../shared/errors';
 import { flagPercentage } from '../../shared/flags/feature-flag';
 import { type RollbackAlert, flagFromValue, rollbackToPostgres, setFlag } from '../../shared/flags/flag-changes';
@@ -125,7 +126,10 @@ export async function rollbackCommand(
   return run(
     err,
     async (setup) => {
-      const alert = (event: RollbackAlert): void => void err.write(`ALERT ${JSON.stringify(event)}\n`);
+      const alert = async (event: RollbackAlert): Promise<void> => {
+        err.write(`ALERT ${JSON.stringify(event)}\n`);
+        await raiseRollbackAlert(event, { env });
+      };
       const result = await rollbackToPostgres(setup.store, setup.audit, { actor: actorOf(flags.actor), reason: stringFlag(flags, 'reason')! }, alert);
       if (flags.json) out.write(`${JSON.stringify(result, null, 2)}\n`);
       else {

@@ -8,12 +8,13 @@ import { countRows } from '../../shared/migrate/count-rows';
 import { planMigration } from '../../shared/migrate/plan-migration';
 import { releaseRunSnapshot, renewSnapshot } from '../../shared/migrate/run-snapshot';
 import { withSource } from '../../shared/run/environment';
+import { recordMigrationEnd, recordMigrationStart, recordTableCommitted } from '../../shared/state-db/migration-state';
 import { reportCopyProgress } from '../../shared/telemetry/copy-progress';
 import { activityOutcome } from './activity-outcome';
 import { environment as env } from './environment';
 import { registerActivity } from './register-activity';
 
-registerActivity('planMigration', (input) => activityOutcome(() => planMigration(env(), input)));
+registerActivity('planMigration', (input) => activityOutcome(() => planMigration(env(), input).then((plan) => recordMigrationStart(input, plan))));
 
 // The copy itself runs on a worker thread (one per core), so partitions copied at once use more than one core.
 // Its references stay in the receipt it wrote; the orchestration's history gets the counts.
@@ -30,7 +31,7 @@ registerActivity('copyPartition', (input, context) =>
   }),
 );
 
-registerActivity('commitTable', (input) => activityOutcome(() => commitTable(env().catalog, input)));
+registerActivity('commitTable', (input) => activityOutcome(() => commitTable(env().catalog, input).then((result) => recordTableCommitted(input, result))));
 
 registerActivity('countRows', (input) => activityOutcome(() => countRows(env(), input)));
 
@@ -40,7 +41,7 @@ registerActivity('releaseSnapshot', (input) =>
   activityOutcome(async () => {
     const released = await releaseRunSnapshot(env(), input.runId);
     if (input.dropHandover) await withSource(env(), (client) => dropHandover(client, input.runId));
-    return { released };
+    return recordMigrationEnd(input, { released });
   }),
 );
 

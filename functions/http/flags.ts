@@ -6,6 +6,7 @@
  */
 import { type HttpRequest, type HttpResponseInit, type InvocationContext, app } from '@azure/functions';
 import { loadSettings } from '../../shared/config/settings';
+import { raiseRollbackAlert } from '../../shared/alerts/raise-alert';
 import { IcebridgeError, ValidationError, errorMessage } from '../../shared/errors';
 import { type FeatureFlag, parseFeatureFlag } from '../../shared/flags/feature-flag';
 import { flagFromValue, rollbackToPostgres, setFlag } from '../../shared/flags/flag-changes';
@@ -70,7 +71,10 @@ async function rollback(request: HttpRequest, context: InvocationContext): Promi
     const body = ((await readJsonBody(request)) ?? {}) as { reason?: unknown };
     if (typeof body.reason !== 'string' || body.reason.trim() === '') throw new ValidationError('a reason is required: {"reason": "…"}');
     const { store, audit } = setup();
-    const result = await rollbackToPostgres(store, audit, { actor: operator.actor, reason: body.reason }, (event) => context.error(JSON.stringify(event)));
+    const result = await rollbackToPostgres(store, audit, { actor: operator.actor, reason: body.reason }, async (event) => {
+      context.error(JSON.stringify(event));
+      await raiseRollbackAlert(event);
+    });
     return json(200, result);
   } catch (error) {
     return failed(error, context, 'the emergency rollback');

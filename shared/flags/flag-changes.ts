@@ -19,6 +19,7 @@ import {
   switchFlag,
 } from './feature-flag';
 import { FlagConflictError, type FlagStore, type StoredFlag, flagDisplayName } from './flag-store';
+import { recordFlagChanges } from '../state-db/transaction-log';
 
 /** Who changes a flag and why; both are required. */
 export interface ChangeAuthor {
@@ -58,7 +59,9 @@ export async function setFlag(store: FlagStore, audit: FlagAuditTrail, change: F
   }
   if (current !== undefined && sameFlag(current.flag, flag)) return { ...describe(change, current.flag, current.flag, current.etag), changed: false };
   const written = await store.put(flag, change.label, current === undefined ? 'absent' : { etag: current.etag });
-  await audit.append(entryOf('set', author, change.name, change.label, current, written));
+  const entry = entryOf('set', author, change.name, change.label, current, written);
+  await audit.append(entry);
+  await recordFlagChanges([entry]);
   return { ...describe(change, current?.flag ?? null, written.flag, written.etag), changed: true };
 }
 
@@ -93,7 +96,7 @@ export async function rollbackToPostgres(
   store: FlagStore,
   audit: FlagAuditTrail,
   author: ChangeAuthor,
-  alert: (event: RollbackAlert) => void,
+  alert: (event: RollbackAlert) => unknown,
   attempts = 5,
 ): Promise<RollbackResult> {
   checkAuthor(author);
@@ -131,7 +134,9 @@ export async function rollbackToPostgres(
       break;
     }
   }
-  alert({ event: 'icebridge.emergency-rollback', at, ...author, changed, ...(auditError ? { auditError, entries } : {}) });
+  await alert({ event: 'icebridge.emergency-rollback', at, ...author, changed, ...(auditError ? { auditError, entries } : {}) });
+  // After the alert: a state database that is slow to answer must not hold up the emergency's alert.
+  await recordFlagChanges(entries);
   return { at, flags: results, audited: auditError === undefined };
 }
 

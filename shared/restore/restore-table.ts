@@ -33,6 +33,7 @@ import {
   truncate,
 } from './restore-target';
 import { type AsOf, chooseSnapshot } from './snapshot-choice';
+import { recordRestore } from '../state-db/transaction-log';
 
 /** Where the rows go: a new table in the source's schema, or the table itself (after a backup). */
 export type RestoreMode = { into: string } | { replace: true };
@@ -109,7 +110,7 @@ export async function restoreTable(env: RunEnvironment, request: RestoreTableReq
     { source: { schema: request.table.schema, name: loaded.name }, target: icebergId, snapshotId: snapshot['snapshot-id'].toString() },
     { level: 'full' },
   );
-  return {
+  return recordRestore({
     table: displayQualified(request.table.schema, request.table.name),
     restoredInto: displayQualified(request.table.schema, loaded.name),
     icebergTable: formatIdentifier(icebergId),
@@ -120,7 +121,7 @@ export async function restoreTable(env: RunEnvironment, request: RestoreTableReq
     ...(loaded.backup === undefined ? {} : { backupTable: displayQualified(request.table.schema, loaded.backup) }),
     verification,
     ok: verification.status === 'ok',
-  };
+  });
 }
 
 interface Loaded {

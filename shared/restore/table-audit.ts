@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { ValidationError, errorMessage } from '../errors';
 import type { Catalog } from '../iceberg/catalog/catalog';
 import { type TableIdentifier, formatIdentifier } from '../iceberg/catalog/table-identifier';
+import { recordTableChange } from '../state-db/transaction-log';
 
 /** One recorded change of a table. */
 export interface TableAuditEntry {
@@ -50,6 +51,7 @@ export class TableAuditTrail {
     const stamp = entry.at.replace(/[-:.]/g, '');
     const name = `${this.root}/${stamp}-${randomBytes(6).toString('hex')}.json`;
     await this.catalog.io.write(name, new TextEncoder().encode(`${JSON.stringify(entry)}\n`), { exclusive: true });
+    await recordTableChange(entry);
   }
 
   /** The entries, oldest first. */

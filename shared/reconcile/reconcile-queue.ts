@@ -16,8 +16,9 @@ import type { Value } from '../iceberg/spec/values';
 export interface ReconcileEntry {
   /** When the write failed (ISO 8601). */
   at: string;
-  /** The PostgreSQL table, `schema.name`. */
+  /** The PostgreSQL table, `schema.name`, and its Iceberg table. */
   table: string;
+  iceberg: TableIdentifier;
   /** The side that holds the write (the primary when it was made) and the side that missed it. */
   source: 'postgres' | 'iceberg';
   target: 'postgres' | 'iceberg';
@@ -48,13 +49,15 @@ export function reconcileRoot(catalog: Catalog): string {
 
 /** A table's queue. */
 export class ReconcileQueue {
-  readonly location: string;
-
   constructor(
     private readonly catalog: Catalog,
-    table: TableIdentifier,
-  ) {
-    this.location = reconcileLocation(catalog, table);
+    /** The queue's directory. */
+    readonly location: string,
+  ) {}
+
+  /** The queue of an Iceberg table. */
+  static of(catalog: Catalog, table: TableIdentifier): ReconcileQueue {
+    return new ReconcileQueue(catalog, reconcileLocation(catalog, table));
   }
 
   /** Writes one entry; names sort by time, so a listing is oldest first. Returns where it was written. */
@@ -122,13 +125,15 @@ export function decodeEntry(text: string): ReconcileEntry {
   const sides = ['postgres', 'iceberg'];
   if (
     typeof parsed.table !== 'string' ||
+    !Array.isArray(parsed.iceberg?.namespace) ||
+    typeof parsed.iceberg?.name !== 'string' ||
     !sides.includes(String(parsed.source)) ||
     !sides.includes(String(parsed.target)) ||
     parsed.source === parsed.target ||
     (parsed.operation !== 'save' && parsed.operation !== 'delete') ||
     !Array.isArray(parsed.key)
   ) {
-    throw new ValidationError('not a reconciliation entry (table, source, target, operation and key are required)');
+    throw new ValidationError('not a reconciliation entry (table, iceberg, source, target, operation and key are required)');
   }
   return parsed as ReconcileEntry;
 }

@@ -23,7 +23,7 @@ export class SecondaryWrites {
   /** Counts what waits in the table's queue already (the stats' depth). */
   async watch(table: string, id: TableIdentifier): Promise<void> {
     try {
-      this.depths.set(table, await new ReconcileQueue(this.catalog, id).depth());
+      this.depths.set(table, await ReconcileQueue.of(this.catalog, id).depth());
     } catch {
       // A queue that cannot be listed now does not stop the table from opening; its depth is counted later.
     }
@@ -40,9 +40,9 @@ export class SecondaryWrites {
     } catch (error) {
       this.stats.secondaryWriteFailures++;
       const reason = errorMessage(error);
-      const queue = new ReconcileQueue(this.catalog, id);
+      const queue = ReconcileQueue.of(this.catalog, id);
       try {
-        await queue.add({ at: new Date().toISOString(), table, source, target, operation, key, error: reason });
+        await queue.add({ at: new Date().toISOString(), table, iceberg: id, source, target, operation, key, error: reason });
         this.stats.reconcile.queued++;
         this.depths.set(table, await queue.depth().catch(() => (this.depths.get(table) ?? 0) + 1));
         this.refreshDepth();

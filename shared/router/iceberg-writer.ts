@@ -36,9 +36,7 @@ export interface IcebergWriteSettings {
   maxRows?: number;
 }
 
-type Pending =
-  | { kind: 'save'; row: RecordRow; settle: Settle<void> }
-  | { kind: 'delete'; key: Value[]; settle: Settle<boolean> };
+type Pending = { kind: 'save'; row: RecordRow; settle: Settle<void> } | { kind: 'delete'; key: Value[]; settle: Settle<boolean> };
 
 interface Settle<T> {
   resolve: (value: T) => void;
@@ -243,7 +241,8 @@ export function icebergRow(shape: TableShape, record: RecordRow): ChangeRow {
   if (unknown.length > 0) throw new ValidationError(`table ${shape.name} has no column ${unknown.join(', ')}`);
   const row = shape.mapping.columns.map((c, i): Value | typeof UNCHANGED => (c.name in record ? checkedValue(shape, i, record[c.name] ?? null) : UNCHANGED));
   for (const index of shape.key) {
-    if (row[index] === UNCHANGED || row[index] === null) throw new ValidationError(`table ${shape.name}: the row has no value for key column ${shape.mapping.columns[index]!.name}`);
+    if (row[index] === UNCHANGED || row[index] === null)
+      throw new ValidationError(`table ${shape.name}: the row has no value for key column ${shape.mapping.columns[index]!.name}`);
   }
   return row;
 }

@@ -146,7 +146,8 @@ export function createRouter(options: RouterOptions): Router {
   };
   const onDifference =
     options.onDifference ?? ((d) => console.warn(`icebridge router: ${d.table} ${d.operation} differs between PostgreSQL and Iceberg (${describe(d)})`));
-  const onSecondaryError = options.onSecondaryError ?? ((f) => console.warn(`icebridge router: ${f.table}: the ${f.side} ${f.operation ?? 'read'} failed: ${f.error}`));
+  const onSecondaryError =
+    options.onSecondaryError ?? ((f) => console.warn(`icebridge router: ${f.table}: the ${f.side} ${f.operation ?? 'read'} failed: ${f.error}`));
   const tables = new Map<string, Promise<TableRepository>>();
   const writers: IcebergWriter[] = [];
   const secondary = new SecondaryWrites(catalog, stats, (f) => safely(() => onSecondaryError(f)));
@@ -255,7 +256,13 @@ export function createRouter(options: RouterOptions): Router {
 
   /** The flags for a write, routed by its key as PostgreSQL prints it. */
   const writeDecision = (shape: TableShape, key: readonly Value[]): Promise<RoutingDecision> =>
-    evaluator.decide(shape.name, lookupText(shape, shape.key.map((index, n) => ({ index, value: key[n]! }))));
+    evaluator.decide(
+      shape.name,
+      lookupText(
+        shape,
+        shape.key.map((index, n) => ({ index, value: key[n]! })),
+      ),
+    );
 
   return {
     table(name) {

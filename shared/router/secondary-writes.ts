@@ -31,7 +31,14 @@ export class SecondaryWrites {
   }
 
   /** Writes the secondary (the side other than `source`); a failure is queued and reported, never thrown. */
-  async write(table: string, id: TableIdentifier, operation: 'save' | 'delete', key: Value[], source: 'postgres' | 'iceberg', make: () => Promise<unknown>): Promise<void> {
+  async write(
+    table: string,
+    id: TableIdentifier,
+    operation: 'save' | 'delete',
+    key: Value[],
+    source: 'postgres' | 'iceberg',
+    make: () => Promise<unknown>,
+  ): Promise<void> {
     const target = source === 'postgres' ? 'iceberg' : 'postgres';
     try {
       await make();

@@ -19,7 +19,6 @@ import { LocalFlagStore } from '../../shared/flags/local-flag-store';
 import type { Catalog, Table } from '../../shared/iceberg/catalog/catalog';
 import { HadoopCatalog } from '../../shared/iceberg/catalog/hadoop-catalog';
 import { LocalFileIO } from '../../shared/iceberg/io';
-import { currentSnapshot } from '../../shared/iceberg/spec/table-metadata';
 import { ReconcileQueue } from '../../shared/reconcile/reconcile-queue';
 import { ROUTER_BATCH_PROPERTY } from '../../shared/router/iceberg-writer';
 import { type Router, type RouterOptions, type SecondaryFailure, createRouter } from '../../shared/router/router';
@@ -95,7 +94,10 @@ async function snapshots(): Promise<Array<{ id: bigint; summary: Record<string, 
 }
 
 async function inPostgres(id: number): Promise<Record<string, unknown> | undefined> {
-  return withClient(url, async (client) => (await client.query(`SELECT id::text, name, qty, price::text, note FROM items WHERE id = $1`, [id])).rows[0]);
+  return withClient(
+    url,
+    async (client) => (await client.query<Record<string, unknown>>(`SELECT id::text, name, qty, price::text, note FROM items WHERE id = $1`, [id])).rows[0],
+  );
 }
 
 /** Lets every pending callback run: a commit that could start now has started and would have settled. */
@@ -168,7 +170,9 @@ describe('router writes', () => {
       for (const o of outcomes)
         expect((o as PromiseRejectedResult).reason).toMatchObject({
           code: 'ICEBERG_WRITE_FAILED',
-          message: expect.stringMatching(/3 write\(s\) to Iceberg in batch .*the commit failed, nothing of it was written: the catalog refuses commits/),
+          message: expect.stringMatching(
+            /3 write\(s\) to Iceberg in batch .*the commit failed, nothing of it was written: the catalog refuses commits/,
+          ) as unknown,
         });
       expect(await snapshots()).toEqual(before);
       catalog.broken = false;
@@ -179,7 +183,9 @@ describe('router writes', () => {
       ]);
       expect(mixed[0]).toMatchObject({
         status: 'rejected',
-        reason: { message: expect.stringContaining("must give every column (PostgreSQL's defaults are not applied there); missing qty, price, note") },
+        reason: {
+          message: expect.stringContaining("must give every column (PostgreSQL's defaults are not applied there); missing qty, price, note") as unknown,
+        },
       });
       expect(mixed.slice(1).map((o) => o.status)).toEqual(['fulfilled', 'fulfilled']);
       await expect(items.save({ id: 2004n, name: 'x', qty: 'many', price: 1n, note: null })).rejects.toThrow(/column qty \(int\) cannot hold a string/);

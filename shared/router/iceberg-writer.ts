@@ -22,6 +22,7 @@ import type { PrimitiveType } from '../iceberg/spec/types';
 import type { Value } from '../iceberg/spec/values';
 import { type SyncTable, applyChanges, openSyncTable } from '../sync/apply-changes';
 import { type IndexKey, buildKeyIndex } from '../sync/key-index';
+import { SyncWritingError } from '../restore/table-rollback';
 import { changeCaptureInCharge, takeOverFromChangeCapture } from './change-capture-guard';
 import { type RecordRow, type TableShape, keyNames } from './table-shape';
 
@@ -153,7 +154,11 @@ export class IcebergWriter {
         error instanceof CommitStateUnknownError
           ? `the outcome of the commit is unknown (read the rows back before writing them again): ${errorMessage(error)}`
           : `the commit failed, nothing of it was written: ${errorMessage(error)}`;
-      const failure = new IcebergWriteError(`table ${this.shape.name}: ${batch.length} write(s) to Iceberg in batch ${batchId}: ${reason}`, error);
+      // A refusal (change capture still writes the table) is passed on as it is: nothing was attempted.
+      const failure =
+        error instanceof SyncWritingError
+          ? error
+          : new IcebergWriteError(`table ${this.shape.name}: ${batch.length} write(s) to Iceberg in batch ${batchId}: ${reason}`, error);
       for (const write of batch) write.settle.reject(failure);
     }
   }

@@ -4,7 +4,7 @@ import { errorMessage } from '../../shared/errors';
 import { HadoopCatalog } from '../../shared/iceberg/catalog/hadoop-catalog';
 import { ResolvingFileIO } from '../../shared/iceberg/io';
 import { resolveSourceUrl } from '../../shared/postgres/source-url';
-import { type TableReconcile, drainReconcileQueues } from '../../shared/reconcile/reconcile-drain';
+import { type TableReconcile, drainReconcileQueues } from '../../shared/router/reconcile-drain';
 import { loadSettings } from '../../shared/config/settings';
 import { type FlagSpec, UsageError, listFlag, stringFlag, usage, parseOrExit } from '../support/args';
 import type { ProgressOutput } from '../support/progress';

@@ -11,7 +11,7 @@
  *   iceberg-writer.ts; refused while change capture writes the table). With `dual-write-mode` on, the router
  *   then writes the secondary itself, unless change capture is in charge of the table (it carries PostgreSQL's
  *   writes to Iceberg); a failed secondary write never fails the caller and goes to the durable reconciliation
- *   queue (shared/reconcile/), which `icebridge reconcile` drains.
+ *   queue (reconcile-queue.ts), which `icebridge reconcile` drains.
  */
 import { Pool } from 'pg';
 import { ValidationError, errorMessage } from '../errors';

@@ -1,13 +1,13 @@
 /**
  * The router's dual writes: after the primary took a write, the secondary is written too. Its failure never fails
- * the caller: the write is queued for reconciliation (a durable entry in the warehouse, shared/reconcile/) before
+ * the caller: the write is queued for reconciliation (a durable entry in the warehouse, reconcile-queue.ts) before
  * the caller's promise resolves, so nothing the primary holds is forgotten by the secondary for good.
  */
 import { errorMessage } from '../errors';
 import type { Catalog } from '../iceberg/catalog/catalog';
 import type { TableIdentifier } from '../iceberg/catalog/table-identifier';
 import type { Value } from '../iceberg/spec/values';
-import { ReconcileQueue } from '../reconcile/reconcile-queue';
+import { ReconcileQueue } from './reconcile-queue';
 import type { RouterStats, SecondaryFailure } from './router';
 
 /** Dual writes and their reconciliation queue, for every table a router opened. */

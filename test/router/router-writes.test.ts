@@ -19,7 +19,7 @@ import { LocalFlagStore } from '../../shared/flags/local-flag-store';
 import type { Catalog, Table } from '../../shared/iceberg/catalog/catalog';
 import { HadoopCatalog } from '../../shared/iceberg/catalog/hadoop-catalog';
 import { LocalFileIO } from '../../shared/iceberg/io';
-import { ReconcileQueue } from '../../shared/reconcile/reconcile-queue';
+import { ReconcileQueue } from '../../shared/router/reconcile-queue';
 import { ROUTER_BATCH_PROPERTY } from '../../shared/router/iceberg-writer';
 import { type Router, type RouterOptions, type SecondaryFailure, createRouter } from '../../shared/router/router';
 import { withClient } from '../integration/support/migration-fixtures';

@@ -11,10 +11,10 @@ import { ValidationError, errorMessage } from '../errors';
 import type { Catalog } from '../iceberg/catalog/catalog';
 import { formatIdentifier } from '../iceberg/catalog/table-identifier';
 import { describeTable } from '../postgres/introspect';
-import { IcebergSide } from '../router/iceberg-side';
-import { IcebergWriter } from '../router/iceberg-writer';
-import { deleteRow, selectRows, upsertRow } from '../router/postgres-side';
-import { type RecordRow, type TableShape, tableShape } from '../router/table-shape';
+import { IcebergSide } from './iceberg-side';
+import { IcebergWriter } from './iceberg-writer';
+import { deleteRow, selectRows, upsertRow } from './postgres-side';
+import { type RecordRow, type TableShape, tableShape } from './table-shape';
 import { ReconcileQueue, type StoredEntry, reconcileRoot } from './reconcile-queue';
 
 /** What to drain. */

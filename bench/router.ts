@@ -60,7 +60,7 @@ async function main(): Promise<void> {
       }
     };
     const line = (what: string, times: number[]): void =>
-      console.log(`${what.padEnd(38)} p50 ${percentile(times, 50).toFixed(2).padStart(8)} ms   p99 ${percentile(times, 99).toFixed(2).padStart(8)} ms`);
+      console.log(`${what.padEnd(44)} p50 ${percentile(times, 50).toFixed(2).padStart(8)} ms   p99 ${percentile(times, 99).toFixed(2).padStart(8)} ms`);
     console.log(`router, ${ROWS.toLocaleString('en')} rows of ${table}, ${LOOKUPS} lookups of random keys`);
     const onPostgres = await timeReads([]);
     line('findById on PostgreSQL', onPostgres);
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     const validated = await timeReads([ICEBRIDGE_FLAGS.validateDualWrites]);
     line('findById validated (PostgreSQL primary)', validated);
     console.log(
-      `${'validated read overhead over plain'.padEnd(38)} p50 ${(percentile(validated, 50) - percentile(onPostgres, 50)).toFixed(2).padStart(8)} ms   p99 ${(percentile(validated, 99) - percentile(onPostgres, 99)).toFixed(2).padStart(8)} ms`,
+      `${'validated read overhead over plain'.padEnd(44)} p50 ${(percentile(validated, 50) - percentile(onPostgres, 50)).toFixed(2).padStart(8)} ms   p99 ${(percentile(validated, 99) - percentile(onPostgres, 99)).toFixed(2).padStart(8)} ms`,
     );
     /** Latency of each save of `WRITES` rows (`concurrency` at a time), through a router with `names` on. */
     const timeSaves = async (names: string[], concurrency: number, settings?: IcebergWriteSettings): Promise<{ times: number[]; commits: number }> => {

@@ -80,7 +80,8 @@ async function main(): Promise<void> {
       });
       try {
         const repository = await router.table(table);
-        const rows = await Promise.all(keys.slice(0, Math.max(WRITES, concurrency)).map((key) => repository.findById(key)));
+        const writeKeys = Array.from({ length: Math.max(WRITES, concurrency) }, (_, i) => BigInt(1 + ((i * 7_919_993) % ROWS)));
+        const rows = await Promise.all(writeKeys.map((key) => repository.findById(key)));
         await repository.save({ ...rows[0]!, note: 'warm-up' }); // warm-up: the key index is built at the first write
         const before = router.stats().icebergCommits;
         const times: number[] = [];

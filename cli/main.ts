@@ -9,6 +9,7 @@ import { drillCommand } from './commands/drill';
 import { driftCommand } from './commands/drift';
 import { flagsCommand, rollbackCommand } from './commands/flags';
 import { migrateCommand } from './commands/migrate';
+import { reconcileCommand } from './commands/reconcile';
 import { replayCommand } from './commands/replay';
 import { restoreCommand } from './commands/restore';
 import { schemaCommand } from './commands/schema';
@@ -32,6 +33,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   restore: (argv) => restoreCommand(argv),
   snapshot: (argv) => snapshotCommand(argv),
   replay: (argv) => replayCommand(argv),
+  reconcile: (argv) => reconcileCommand(argv),
   drill: (argv) => drillCommand(argv),
   drift: (argv) => driftCommand(argv),
   db: (argv) => dbCommand(argv),
@@ -53,6 +55,7 @@ commands:
   restore   restore PostgreSQL tables as of an Iceberg snapshot, into new tables or in place, verified
   snapshot  roll an Iceberg table back to an earlier snapshot (snapshot rollback), audited
   replay    apply Iceberg tables' changes since a snapshot back to PostgreSQL (one transaction)
+  reconcile apply the router's queued dual writes to the side that missed them
   drill     rehearse snapshot rollback, point-in-time restore and a partial failure on scratch objects
   drift     schema drift: the source against its Iceberg tables, the schema registry, or a second environment
   db        apply and list the state schema's migrations (db migrate|status), read the transaction log (db log)

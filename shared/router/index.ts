@@ -14,6 +14,8 @@ export {
   createRouter,
 } from './router';
 export type { RecordRow } from './table-shape';
+export { type IcebergWriteSettings, IcebergWriteError, ROUTER_BATCH_PROPERTY } from './iceberg-writer';
+export { SyncWritingError } from '../restore/table-rollback';
 export { FlagEvaluator, type RoutingDecision } from '../flags/flag-evaluator';
 export { LocalFlagStore } from '../flags/local-flag-store';
 export { AppConfigurationFlagStore } from '../flags/app-configuration-store';

@@ -7,9 +7,11 @@
  *   difference is counted and reported, and the secondary can never fail the caller (its errors are counted).
  * - Rows come back in one representation whichever side answered (shared/iceberg/spec/values.ts): the
  *   PostgreSQL side decodes with the copy's own decoders.
- * - Writes go to PostgreSQL while it is the primary; change capture carries them to Iceberg. Writing to Iceberg
- *   as the primary, and the router writing the secondary itself, are not built: with `use-iceberg-as-primary` on,
- *   a write is refused with an error saying so, never silently sent elsewhere.
+ * - Writes go to the primary: PostgreSQL, or Iceberg with `use-iceberg-as-primary` on (micro-batched commits,
+ *   iceberg-writer.ts; refused while change capture writes the table). With `dual-write-mode` on, the router
+ *   then writes the secondary itself, unless change capture is in charge of the table (it carries PostgreSQL's
+ *   writes to Iceberg); a failed secondary write never fails the caller and goes to the durable reconciliation
+ *   queue (reconcile-queue.ts), which `icebridge reconcile` drains.
  */
 import { Pool } from 'pg';
 import { ValidationError, errorMessage } from '../errors';
@@ -22,7 +24,9 @@ import type { FlagStore } from '../flags/flag-store';
 import { describeTable } from '../postgres/introspect';
 import { renderForComparison } from '../postgres/text-rendering';
 import { IcebergSide } from './iceberg-side';
+import { type IcebergWriteSettings, IcebergWriter } from './iceberg-writer';
 import { type Conditions, deleteRow, selectRows, upsertRow } from './postgres-side';
+import { SecondaryWrites } from './secondary-writes';
 import { type RecordRow, type TableShape, columnIndex, comparableRow, keyNames, keyOf, keyValues, tableShape } from './table-shape';
 
 /** Where the router reads and writes, and how it decides. */
@@ -42,6 +46,8 @@ export interface RouterOptions {
   onSecondaryError?: (failure: SecondaryFailure) => void;
   /** How long Iceberg metadata is reused between reads (default 1000 ms). */
   metadataTtlMs?: number;
+  /** How writes to Iceberg are gathered into commits (default: a 200 ms window, at most 1000 writes). */
+  icebergWrites?: IcebergWriteSettings;
 }
 
 /** A validated read whose two answers differ. */
@@ -61,6 +67,9 @@ export interface ReadDifference {
 export interface SecondaryFailure {
   table: string;
   side: 'postgres' | 'iceberg';
+  /** A read (validation) or a dual write; a failed dual write was queued for reconciliation unless `queued` is false. */
+  operation?: 'read' | 'write';
+  queued?: boolean;
   error: string;
 }
 
@@ -70,7 +79,15 @@ export interface RouterStats {
   validatedReads: number;
   differences: number;
   secondaryFailures: number;
+  /** Writes made on the primary. */
   writes: number;
+  /** Commits the router made to Iceberg tables (each holds one micro-batch of writes). */
+  icebergCommits: number;
+  /** Dual writes to the secondary made, and failed. */
+  secondaryWrites: number;
+  secondaryWriteFailures: number;
+  /** Failed secondary writes this router queued, and the entries waiting in the queues of its tables as last seen. */
+  reconcile: { queued: number; depth: number };
 }
 
 /** Options of a read. */
@@ -116,11 +133,24 @@ export function createRouter(options: RouterOptions): Router {
   if (ownPool) pool.on('error', () => undefined);
   const catalog = typeof options.warehouse === 'string' ? new HadoopCatalog(new ResolvingFileIO(options.storage ?? {}), options.warehouse) : options.warehouse;
   const evaluator = options.flags instanceof FlagEvaluator ? options.flags : new FlagEvaluator(options.flags);
-  const stats: RouterStats = { reads: { postgres: 0, iceberg: 0 }, validatedReads: 0, differences: 0, secondaryFailures: 0, writes: 0 };
+  const stats: RouterStats = {
+    reads: { postgres: 0, iceberg: 0 },
+    validatedReads: 0,
+    differences: 0,
+    secondaryFailures: 0,
+    writes: 0,
+    icebergCommits: 0,
+    secondaryWrites: 0,
+    secondaryWriteFailures: 0,
+    reconcile: { queued: 0, depth: 0 },
+  };
   const onDifference =
     options.onDifference ?? ((d) => console.warn(`icebridge router: ${d.table} ${d.operation} differs between PostgreSQL and Iceberg (${describe(d)})`));
-  const onSecondaryError = options.onSecondaryError ?? ((f) => console.warn(`icebridge router: ${f.table}: the ${f.side} read failed: ${f.error}`));
+  const onSecondaryError =
+    options.onSecondaryError ?? ((f) => console.warn(`icebridge router: ${f.table}: the ${f.side} ${f.operation ?? 'read'} failed: ${f.error}`));
   const tables = new Map<string, Promise<TableRepository>>();
+  const writers: IcebergWriter[] = [];
+  const secondary = new SecondaryWrites(catalog, stats, (f) => safely(() => onSecondaryError(f)));
 
   const open = async (name: string): Promise<TableRepository> => {
     const [schema, table, extra] = name.split('.');
@@ -133,8 +163,16 @@ export function createRouter(options: RouterOptions): Router {
     } finally {
       client.release();
     }
-    const iceberg = new IcebergSide(catalog, { namespace: [options.namespace ?? schema], name: table }, shape, options.metadataTtlMs);
-    return repository(shape, iceberg);
+    const id = { namespace: [options.namespace ?? schema], name: table };
+    const iceberg = new IcebergSide(catalog, id, shape, options.metadataTtlMs);
+    const writer = new IcebergWriter(pool, catalog, id, shape, options.icebergWrites, (report) => {
+      if (report.committed) stats.icebergCommits++;
+      // A read after the write sees it.
+      iceberg.refresh();
+    });
+    writers.push(writer);
+    await secondary.watch(shape.name, id);
+    return repository(shape, iceberg, writer);
   };
 
   const read = async (
@@ -158,7 +196,7 @@ export function createRouter(options: RouterOptions): Router {
     stats.validatedReads++;
     if (second.status === 'rejected') {
       stats.secondaryFailures++;
-      safely(() => onSecondaryError({ table: shape.name, side: secondary, error: errorMessage(second.reason) }));
+      safely(() => onSecondaryError({ table: shape.name, side: secondary, operation: 'read', error: errorMessage(second.reason) }));
       return first.value;
     }
     // A limited find whose answers are both full may have been cut at different rows; only complete answers compare.
@@ -171,7 +209,7 @@ export function createRouter(options: RouterOptions): Router {
     return first.value;
   };
 
-  const repository = (shape: TableShape, iceberg: IcebergSide): TableRepository => ({
+  const repository = (shape: TableShape, iceberg: IcebergSide, writer: IcebergWriter): TableRepository => ({
     name: shape.name,
     async findById(key, readOptions = {}) {
       const values = keyValues(shape, key);
@@ -186,28 +224,45 @@ export function createRouter(options: RouterOptions): Router {
       return read(shape, iceberg, 'find', conditions, limit, readOptions.routingKey ?? lookupText(shape, conditions));
     },
     async save(row) {
-      await refuseIcebergPrimary(shape, keyOf(shape, row));
+      const key = keyOf(shape, row);
+      const decision = await writeDecision(shape, key);
+      if (decision.icebergPrimary) {
+        await writer.save(row);
+        stats.writes++;
+        if (decision.dualWrite) await secondary.write(shape.name, writer.id, 'save', key, 'iceberg', () => upsertRow(pool, shape, row));
+        return;
+      }
       await upsertRow(pool, shape, row);
       stats.writes++;
+      if (decision.dualWrite && !(await writer.underChangeCapture()))
+        await secondary.write(shape.name, writer.id, 'save', key, 'postgres', () => writer.save(row));
     },
     async delete(key) {
       const values = keyValues(shape, key);
-      await refuseIcebergPrimary(shape, values);
+      const decision = await writeDecision(shape, values);
+      if (decision.icebergPrimary) {
+        const deleted = await writer.delete(values);
+        stats.writes++;
+        if (decision.dualWrite) await secondary.write(shape.name, writer.id, 'delete', values, 'iceberg', () => deleteRow(pool, shape, values));
+        return deleted;
+      }
       const deleted = await deleteRow(pool, shape, values);
       stats.writes++;
+      if (decision.dualWrite && !(await writer.underChangeCapture()))
+        await secondary.write(shape.name, writer.id, 'delete', values, 'postgres', () => writer.delete(values));
       return deleted;
     },
   });
 
-  const refuseIcebergPrimary = async (shape: TableShape, key: readonly Value[]): Promise<void> => {
-    const conditions = shape.key.map((index, n) => ({ index, value: key[n]! }));
-    const decision = await evaluator.decide(shape.name, lookupText(shape, conditions));
-    if (decision.icebergPrimary) {
-      throw new ValidationError(
-        `table ${shape.name}: use-iceberg-as-primary is on, and this version of the router does not write to Iceberg as the primary; the write was not made anywhere`,
-      );
-    }
-  };
+  /** The flags for a write, routed by its key as PostgreSQL prints it. */
+  const writeDecision = (shape: TableShape, key: readonly Value[]): Promise<RoutingDecision> =>
+    evaluator.decide(
+      shape.name,
+      lookupText(
+        shape,
+        shape.key.map((index, n) => ({ index, value: key[n]! })),
+      ),
+    );
 
   return {
     table(name) {
@@ -222,6 +277,8 @@ export function createRouter(options: RouterOptions): Router {
     },
     stats: () => structuredClone(stats),
     close: async () => {
+      // Writes already asked for are committed (or fail) before the pool goes.
+      await Promise.all(writers.map((w) => w.flush()));
       if (ownPool) await pool.end();
     },
   };

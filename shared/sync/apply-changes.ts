@@ -69,6 +69,18 @@ export interface ApplyResult {
   truncated: boolean;
 }
 
+/**
+ * A writer of the table other than change capture (the router, writing with Iceberg as the primary). Its commits
+ * record `property` = `value` instead of `icebridge.cdc.lsn`, which means "source changes applied up to here" and
+ * must not move for writes the source never made; no transaction is skipped by position, and a commit whose
+ * outcome is unknown is found again by `operationId`.
+ */
+export interface OtherWriter {
+  property: string;
+  value: string;
+  operationId: string;
+}
+
 /** How the changes of a table are shaped. */
 export interface SyncTableColumns {
   /** The source key's column names (the replica identity); empty for a keyless table, keyed by every column. */
@@ -122,9 +134,9 @@ interface Transaction {
  * Applies the batch's changes of `table` in one commit. The batch holds whole transactions (begin … commit); the
  * changes of other tables are ignored. Confirm `through` to the stream only after this returns.
  */
-export async function applyChanges(env: SyncEnvironment, table: SyncTable, batch: readonly ChangeEvent[]): Promise<ApplyResult> {
+export async function applyChanges(env: SyncEnvironment, table: SyncTable, batch: readonly ChangeEvent[], writer?: OtherWriter): Promise<ApplyResult> {
   const { metadata } = await env.catalog.loadTable(table.id);
-  const applied = appliedLsn(metadata);
+  const applied = writer === undefined ? appliedLsn(metadata) : undefined;
   const { transactions, through, skipped } = splitTransactions(batch, applied);
   const result: ApplyResult = {
     committed: false,
@@ -162,7 +174,7 @@ export async function applyChanges(env: SyncEnvironment, table: SyncTable, batch
     table.columns = [...delta.columns];
     return result;
   }
-  const committed = await commitDelta(env, table, evolved, lastEnd, rows, delta);
+  const committed = await commitDelta(env, table, evolved, lastEnd, rows, delta, writer);
   table.columns = [...delta.columns];
   result.committed = true;
   result.snapshotId = committed.result.snapshotId;
@@ -398,15 +410,16 @@ async function commitDelta(
   lastEnd: Lsn,
   rows: Row[],
   delta: BatchDelta,
+  writer: OtherWriter | undefined,
 ): Promise<{ result: SnapshotResult; dataFiles: DataFile[] }> {
   const io = env.catalog.io;
   const hex = lastEnd.toString(16).padStart(16, '0');
   // Fresh names per attempt: a retried batch never overwrites a file a concurrent reader may hold.
-  const prefix = `cdc-${hex}-${randomUUID()}`;
+  const prefix = writer === undefined ? `cdc-${hex}-${randomUUID()}` : `router-${randomUUID()}`;
   const dataFiles: DataFile[] = [];
   const deleteFiles: DataFile[] = [];
   try {
-    return await writeAndCommit(env, table, metadata, lastEnd, rows, delta, prefix, dataFiles, deleteFiles);
+    return await writeAndCommit(env, table, metadata, lastEnd, rows, delta, prefix, dataFiles, deleteFiles, writer);
   } catch (error) {
     // Known not committed: the batch's files are nobody's, remove them. Unknown: they may be the table's now.
     if (!(error instanceof CommitStateUnknownError)) {
@@ -427,6 +440,7 @@ async function writeAndCommit(
   prefix: string,
   dataFiles: DataFile[],
   deleteFiles: DataFile[],
+  writer: OtherWriter | undefined,
 ): Promise<{ result: SnapshotResult; dataFiles: DataFile[] }> {
   const io = env.catalog.io;
   const hex = lastEnd.toString(16).padStart(16, '0');
@@ -444,7 +458,10 @@ async function writeAndCommit(
     }
   }
   // The operation id makes a retried commit of this batch (an unknown outcome) find its snapshot, not add another.
-  const common = { operationId: `icebridge-cdc-${hex}`, properties: { [CDC_LSN_PROPERTY]: formatLsn(lastEnd) } };
+  const common =
+    writer === undefined
+      ? { operationId: `icebridge-cdc-${hex}`, properties: { [CDC_LSN_PROPERTY]: formatLsn(lastEnd) } }
+      : { operationId: writer.operationId, properties: { [writer.property]: writer.value } };
   if (delta.truncated) {
     if (pendingData !== undefined) dataFiles.push(...(await pendingData));
     // A truncate replaces the table: every data and delete file goes in metadata alone, whatever the table's

@@ -19,6 +19,7 @@ import {
   switchFlag,
 } from './feature-flag';
 import { FlagConflictError, type FlagStore, type StoredFlag, flagDisplayName } from './flag-store';
+import { recordFlagChange, recordRollback } from '../telemetry/metrics';
 
 /** Who changes a flag and why; both are required. */
 export interface ChangeAuthor {
@@ -59,6 +60,7 @@ export async function setFlag(store: FlagStore, audit: FlagAuditTrail, change: F
   if (current !== undefined && sameFlag(current.flag, flag)) return { ...describe(change, current.flag, current.flag, current.etag), changed: false };
   const written = await store.put(flag, change.label, current === undefined ? 'absent' : { etag: current.etag });
   await audit.append(entryOf('set', author, change.name, change.label, current, written));
+  recordFlagChange(change.name, change.label);
   return { ...describe(change, current?.flag ?? null, written.flag, written.etag), changed: true };
 }
 
@@ -113,6 +115,7 @@ export async function rollbackToPostgres(
         const written = await store.put(target, record.label, current === undefined ? 'absent' : { etag: current.etag });
         entries.push(entryOf('rollback', author, record.name, record.label, current, written, at));
         results.push({ ...describe(record, current?.flag ?? null, written.flag, written.etag), changed: true });
+        recordFlagChange(record.name, record.label);
         break;
       } catch (error) {
         // Someone flipped it meanwhile: the target does not depend on what was read, so read again and write it.
@@ -131,6 +134,7 @@ export async function rollbackToPostgres(
       break;
     }
   }
+  recordRollback('postgres');
   alert({ event: 'icebridge.emergency-rollback', at, ...author, changed, ...(auditError ? { auditError, entries } : {}) });
   return { at, flags: results, audited: auditError === undefined };
 }

@@ -5,7 +5,7 @@
  * line per entry on a terminal. Every text, the message and each field, passes through `redactSecrets`, and fields
  * whose name says they hold a credential are dropped to `***`, so a careless caller cannot leak one.
  */
-import { redactSecrets } from '../errors';
+import { errorMessage, redactSecrets } from '../errors';
 
 /** The part of `InvocationContext` the logger writes through (a structural type: shared/ never imports the SDK). */
 export interface LogTarget {
@@ -75,4 +75,10 @@ export function createLogger(target?: LogTarget, options: CreateLoggerOptions = 
 function prettyFields(fields: LogFields): string {
   const parts = Object.entries(fields).map(([name, value]) => `${name}=${typeof value === 'string' && /\s/.test(value) ? JSON.stringify(value) : String(value)}`);
   return parts.length === 0 ? '' : ` ${parts.join(' ')}`;
+}
+
+/** The fields that describe a caught error: its message and, for product errors, its stable code. */
+export function errorFields(error: unknown): LogFields {
+  const code = typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+  return { error: errorMessage(error), ...(code === undefined ? {} : { code }) };
 }

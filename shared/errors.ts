@@ -104,11 +104,11 @@ export function taskFailureReason(error: unknown): string {
 }
 
 // Credentials in the forms they take inside text: a URL's user:password@, a connection string's key=value pairs
-// and a SAS URL's query parameters.
+// and the query parameters that carry one (a SAS signature, a token, a function key).
 const SECRET_PATTERNS: ReadonlyArray<[RegExp, string]> = [
   [/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/?#@]*):[^\s@/]*@/gi, '$1:***@'],
   [/\b(password|pwd|AccountKey|SharedAccessKey|SharedAccessSignature|InstrumentationKey|ClientSecret)=[^;\s&]*/gi, '$1=***'],
-  [/([?&](?:sig|se|sp|sv|skoid|sktid|token|access_token|code)=)[^&\s#]*/gi, '$1***'],
+  [/([?&](?:sig|token|access_token|code)=)[^&\s#]*/gi, '$1***'],
 ];
 
 /** Replaces credentials found in free text (URL passwords, connection-string keys, SAS signatures) with `***`. */

@@ -40,14 +40,16 @@ export interface CreateLoggerOptions {
   write?: LineWriter;
 }
 
-const SECRET_FIELD = /password|secret|token|credential|connection.?string|(^|[._-])key$|account.?key|signature/i;
+const SECRET_FIELD = /password|secret|token|credential|connection.?string|signature|(^|[._-])key$/i;
+// camelCase names ending in Key (storageKey, accountKey); a lower-case "key" inside a word (monkey) is no credential.
+const SECRET_CAMEL_FIELD = /[a-z0-9]Key$/;
 
 /** The fields as they may be logged: credentials by name become `***`, every text is redacted. */
 export function redactFields(fields: LogFields): LogFields {
   const out: LogFields = {};
   for (const [name, value] of Object.entries(fields)) {
     if (value === undefined) continue;
-    if (SECRET_FIELD.test(name)) out[name] = '***';
+    if (SECRET_FIELD.test(name) || SECRET_CAMEL_FIELD.test(name)) out[name] = '***';
     else out[name] = typeof value === 'string' ? redactSecrets(value) : value;
   }
   return out;

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { type Attributes, ROOT_CONTEXT, type Span, type SpanContext, SpanKind, SpanStatusCode, TraceFlags, trace } from '@opentelemetry/api';
+import { redactSecrets } from '../errors';
 import { AttributeNames as A, TELEMETRY_SCOPE, activitySpanName } from './names';
 
 /** The span context that stands for orchestration instance `instanceId`: the same in every process and replay. */
@@ -66,11 +67,11 @@ export function startActivitySpan(activity: string, instanceId: string | undefin
   return trace.getTracer(TELEMETRY_SCOPE).startSpan(activitySpanName(activity), { kind: SpanKind.INTERNAL, attributes }, parent);
 }
 
-/** Ends an activity span: an error status with the failure's code when it failed, else unset (success). */
+/** Ends an activity span: an error status with the failure's code and redacted message when it failed, else unset. */
 export function endActivitySpan(span: Span, failure?: { code: string; message: string }): void {
   if (failure !== undefined) {
     span.setAttribute(A.code, failure.code);
-    span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });
+    span.setStatus({ code: SpanStatusCode.ERROR, message: redactSecrets(failure.message) });
   }
   span.end();
 }

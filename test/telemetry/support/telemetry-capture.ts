@@ -48,7 +48,7 @@ export function captureTelemetry(): TelemetryCapture {
     histogram: async (name, match = {}) =>
       (await points(name))
         .filter((p) => matches(p.attributes, match))
-        .reduce((acc, p) => ({ count: acc.count + (p.value as Histogram).count, sum: acc.sum + (p.value as Histogram).sum }), { count: 0, sum: 0 }),
+        .reduce((acc, p) => ({ count: acc.count + (p.value as Histogram).count, sum: acc.sum + ((p.value as Histogram).sum ?? 0) }), { count: 0, sum: 0 }),
     stop: async () => {
       await Promise.all([tracerProvider.shutdown(), meterProvider.shutdown()]);
       trace.disable();

@@ -72,7 +72,9 @@ async function rollback(request: HttpRequest, context: InvocationContext): Promi
     const body = ((await readJsonBody(request)) ?? {}) as { reason?: unknown };
     if (typeof body.reason !== 'string' || body.reason.trim() === '') throw new ValidationError('a reason is required: {"reason": "…"}');
     const { store, audit } = setup();
-    const result = await rollbackToPostgres(store, audit, { actor: operator.actor, reason: body.reason }, (event) => invocationLog(context).error('emergency rollback to PostgreSQL', rollbackAlertFields(event)));
+    const result = await rollbackToPostgres(store, audit, { actor: operator.actor, reason: body.reason }, (event) =>
+      invocationLog(context).error('emergency rollback to PostgreSQL', rollbackAlertFields(event)),
+    );
     return json(200, result);
   } catch (error) {
     return failed(error, context, 'the emergency rollback');

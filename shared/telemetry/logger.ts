@@ -75,7 +75,9 @@ export function createLogger(target?: LogTarget, options: CreateLoggerOptions = 
 }
 
 function prettyFields(fields: LogFields): string {
-  const parts = Object.entries(fields).map(([name, value]) => `${name}=${typeof value === 'string' && /\s/.test(value) ? JSON.stringify(value) : String(value)}`);
+  const parts = Object.entries(fields).map(
+    ([name, value]) => `${name}=${typeof value === 'string' && /\s/.test(value) ? JSON.stringify(value) : String(value)}`,
+  );
   return parts.length === 0 ? '' : ` ${parts.join(' ')}`;
 }
 

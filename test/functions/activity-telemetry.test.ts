@@ -33,17 +33,13 @@ describe('observeActivity', () => {
   });
 
   it('counts a permanent failure by its code, and a transient one as a retry by its code', async () => {
-    const permanent = await observeActivity('commitTable', input, context(), () =>
-      activityOutcome(() => Promise.reject(new ValidationError('bad column'))),
-    );
+    const permanent = await observeActivity('commitTable', input, context(), () => activityOutcome(() => Promise.reject(new ValidationError('bad column'))));
     expect(permanent).toMatchObject({ ok: false, code: 'INVALID_ARGUMENT' });
     const transient = observeActivity('commitTable', input, context(), () =>
       activityOutcome(() => Promise.reject(new IcebridgeError('STORAGE_UNAVAILABLE', 'throttled', { retryable: true }))),
     );
     await expect(transient).rejects.toThrow('throttled');
-    await expect(observeActivity('commitTable', input, context(), () => activityOutcome(() => Promise.reject(new Error('boom'))))).rejects.toThrow(
-      'boom',
-    );
+    await expect(observeActivity('commitTable', input, context(), () => activityOutcome(() => Promise.reject(new Error('boom'))))).rejects.toThrow('boom');
     expect(await capture.sum(M.errors, { 'icebridge.error.code': 'INVALID_ARGUMENT', 'icebridge.error.retryable': false })).toBe(1);
     expect(await capture.sum(M.errors, { 'icebridge.error.code': 'STORAGE_UNAVAILABLE', 'icebridge.error.retryable': true })).toBe(1);
     expect(await capture.sum(M.retries, { 'icebridge.activity': 'commitTable' })).toBe(2);

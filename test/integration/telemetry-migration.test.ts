@@ -86,7 +86,12 @@ describe('telemetry of a migration', () => {
     expect(orderCopies.length).toBeGreaterThan(1);
     expect(new Set(orderCopies.map((s) => s.spanContext().traceId)).size).toBe(1);
     expect(spans.filter((s) => s.name === 'activity planMigration').map((s) => s.attributes['icebridge.instance_id'])).toEqual([runId]);
-    expect(spans.filter((s) => s.name === 'activity commitTable').map((s) => s.attributes['icebridge.table']).sort()).toEqual(['customers', 'orders']);
+    expect(
+      spans
+        .filter((s) => s.name === 'activity commitTable')
+        .map((s) => s.attributes['icebridge.table'])
+        .sort(),
+    ).toEqual(['customers', 'orders']);
 
     for (const [table, rows] of Object.entries(ROWS)) {
       expect(await capture.sum(M.rowsCopied, { 'icebridge.table': table })).toBe(rows);

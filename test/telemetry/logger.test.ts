@@ -33,7 +33,7 @@ describe('createLogger', () => {
   it('writes a readable line on a terminal', () => {
     const lines: string[] = [];
     createLogger(undefined, { format: 'pretty', write: (line) => lines.push(line) }).info('copied', { table: 'orders', note: 'two words' });
-    expect(lines[0]).toMatch(/ INFO  copied table=orders note="two words"$/);
+    expect(lines[0]).toMatch(/ INFO {2}copied table=orders note="two words"$/);
   });
 
   it('never lets a credential through, in the message, a field value or a field named for one', () => {

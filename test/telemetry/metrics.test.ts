@@ -83,9 +83,8 @@ describe('recordVerification', () => {
       durationMs: 5,
     };
     recordVerification(verification);
-    const kinds = Object.fromEntries(
-      (await capture.points(M.verificationDifferences)).map((p) => [p.attributes['icebridge.verify.difference'], p.value]),
-    );
+    const kinds: Record<string, unknown> = {};
+    for (const p of await capture.points(M.verificationDifferences)) kinds[String(p.attributes['icebridge.verify.difference'])] = p.value;
     expect(kinds).toEqual({ schema: 1, count: 1, aggregate: 1, rows: 3 });
     expect(await capture.sum(M.tablesVerified, { 'icebridge.status': 'differs' })).toBe(1);
   });

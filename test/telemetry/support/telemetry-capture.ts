@@ -3,7 +3,14 @@
  * API (shared/telemetry/) can be read back: spans as they end, metrics on demand.
  */
 import { type Attributes, metrics, trace } from '@opentelemetry/api';
-import { type DataPoint, type Histogram, InMemoryMetricExporter, AggregationTemporality, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import {
+  type DataPoint,
+  type Histogram,
+  InMemoryMetricExporter,
+  AggregationTemporality,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 
 /** What was recorded, and the way to stop recording. */
@@ -38,13 +45,15 @@ export function captureTelemetry(): TelemetryCapture {
     metricExporter.reset();
     await reader.forceFlush();
     const last = metricExporter.getMetrics().at(-1);
-    return (last?.scopeMetrics ?? []).flatMap((s) => s.metrics).filter((m) => m.descriptor.name === name).flatMap((m) => m.dataPoints as DataPoint<unknown>[]);
+    return (last?.scopeMetrics ?? [])
+      .flatMap((s) => s.metrics)
+      .filter((m) => m.descriptor.name === name)
+      .flatMap((m) => m.dataPoints as DataPoint<unknown>[]);
   };
   return {
     spans: () => spanExporter.getFinishedSpans(),
     points,
-    sum: async (name, match = {}) =>
-      (await points(name)).filter((p) => matches(p.attributes, match)).reduce((total, p) => total + (p.value as number), 0),
+    sum: async (name, match = {}) => (await points(name)).filter((p) => matches(p.attributes, match)).reduce((total, p) => total + (p.value as number), 0),
     histogram: async (name, match = {}) =>
       (await points(name))
         .filter((p) => matches(p.attributes, match))

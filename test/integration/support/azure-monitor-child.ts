@@ -1,0 +1,32 @@
+/**
+ * Child process of azure-monitor-export.test.ts: starts the app's telemetry from its environment (Azure Monitor,
+ * as on Azure; useAzureMonitor is process-global, hence a process of its own), runs one activity invocation
+ * through the real wrapper, records a partition's copy figures, then shuts telemetry down, which sends everything.
+ */
+import { InvocationContext } from '@azure/functions';
+import { activityOutcome } from '../../../functions/activities/activity-outcome';
+import { observeActivity } from '../../../functions/activities/activity-telemetry';
+import { shutdownTelemetry, startTelemetry } from '../../../functions/telemetry-setup';
+import { recordPartitionCopied } from '../../../shared/telemetry/metrics';
+
+async function main(): Promise<void> {
+  const mode = startTelemetry();
+  if (mode !== 'azure-monitor') throw new Error(`telemetry started as ${mode}`);
+  const context = new InvocationContext({ functionName: 'copyPartition', triggerMetadata: { instanceId: process.env.CHILD_INSTANCE_ID } });
+  const input = { runId: process.env.CHILD_INSTANCE_ID, table: { source: { schema: 'public', name: 'orders' } }, partition: { index: 7 } };
+  await observeActivity('copyPartition', input, context, () =>
+    activityOutcome(() => {
+      recordPartitionCopied({ table: 'orders', rows: 1234, bytes: 56789, durationMs: 250 });
+      return Promise.resolve(null);
+    }),
+  );
+  await shutdownTelemetry();
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -2,7 +2,10 @@
  * What telemetry costs the copy: the benchmark's orders table (bench/lib/migrate-postgres.ts) migrated again and
  * again through the local host, with telemetry off (the API's no-op) and on (an SDK with a batching span
  * processor and a metric reader exporting every second, both to memory), in alternating order (off-on, on-off,
- * ...) so drift of a shared machine falls on both. Prints each run and the medians of copy throughput.
+ * ...) so drift of a shared machine falls on both. Prints each run, the medians of copy throughput, the median of
+ * each pair's on/off ratio (neighbouring runs share the machine's load), and the median CPU time this process
+ * (copy workers included) spent per row: telemetry's cost is all in this process, and CPU time is not stretched by
+ * waiting for a busy machine as wall time is.
  *
  *   npx tsx bench/telemetry.ts [--rows 500000] [--pairs 4] [--partition-mb 32]
  */
@@ -53,9 +56,10 @@ async function main(): Promise<void> {
     await createOrdersTable(client, ROWS);
     await client.end();
     let run = 0;
-    const migrate = async (table: string): Promise<number> => {
+    const migrate = async (table: string): Promise<{ ms: number; cpuMs: number }> => {
       run++;
       const began = performance.now();
+      const cpu = process.cpuUsage();
       const report = await runMigration({
         input: {
           sourceSchema: ORDERS.schema,
@@ -70,28 +74,39 @@ async function main(): Promise<void> {
         stateDir: path.join(dir, `state-${run}`),
       });
       if (report.runtimeStatus !== 'Completed' || report.tables.failed > 0) throw new Error(`migration failed: ${report.lastError ?? ''}`);
-      return performance.now() - began;
+      const used = process.cpuUsage(cpu);
+      return { ms: performance.now() - began, cpuMs: (used.user + used.system) / 1000 };
     };
     // Loads the code and starts the copy workers, untimed.
     await migrate(ORDERS.warmupTable);
     const rates: Record<'off' | 'on', number[]> = { off: [], on: [] };
+    const cpuPerRow: Record<'off' | 'on', number[]> = { off: [], on: [] };
+    const ratios: number[] = [];
     console.log(
       `telemetry cost: ${ROWS.toLocaleString('en')} rows of ${ORDERS.schema}.${ORDERS.table}, ${PAIRS} pairs, PostgreSQL ${pg.version}, ${cpus().length} cores`,
     );
     for (let pair = 0; pair < PAIRS; pair++) {
       for (const mode of pair % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {
         const end = mode === 'on' ? telemetryOn() : undefined;
-        const ms = await migrate(ORDERS.table);
+        const { ms, cpuMs } = await migrate(ORDERS.table);
         const seen = end ? await end() : undefined;
         const rate = ROWS / (ms / 1000);
         rates[mode].push(rate);
-        console.log(`  ${mode.padEnd(3)} ${(ms / 1000).toFixed(2)} s  ${Math.round(rate).toLocaleString('en')} rows/s${seen ? `  (${seen.spans} spans)` : ''}`);
+        cpuPerRow[mode].push((cpuMs * 1000) / ROWS);
+        console.log(
+          `  ${mode.padEnd(3)} ${(ms / 1000).toFixed(2)} s  ${Math.round(rate).toLocaleString('en')} rows/s  CPU ${(cpuMs / 1000).toFixed(2)} s${seen ? `  (${seen.spans} spans)` : ''}`,
+        );
       }
+      ratios.push(rates.on.at(-1)! / rates.off.at(-1)!);
     }
     const off = median(rates.off);
     const on = median(rates.on);
     console.log(`median off: ${Math.round(off).toLocaleString('en')} rows/s`);
     console.log(`median on:  ${Math.round(on).toLocaleString('en')} rows/s (${(((on - off) / off) * 100).toFixed(1)}% against off)`);
+    console.log(`median of the pairs' on/off throughput: ${((median(ratios) - 1) * 100).toFixed(1)}%`);
+    const cpuOff = median(cpuPerRow.off);
+    const cpuOn = median(cpuPerRow.on);
+    console.log(`median CPU per row: off ${cpuOff.toFixed(2)} µs, on ${cpuOn.toFixed(2)} µs (${(((cpuOn - cpuOff) / cpuOff) * 100).toFixed(1)}%)`);
   } finally {
     await pg.stop();
     await rm(dir, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 /**
- * Child process of azure-monitor-export.test.ts: starts the app's telemetry from its environment (Azure Monitor,
- * as on Azure; useAzureMonitor is process-global, hence a process of its own), runs one activity invocation
+ * Child process of telemetry-export.test.ts: starts the app's telemetry from its environment (Azure Monitor or
+ * OTLP; the SDK is process-global, hence a process of its own), runs one activity invocation
  * through the real wrapper, records a partition's copy figures, then shuts telemetry down, which sends everything.
  */
 import { InvocationContext } from '@azure/functions';
@@ -11,7 +11,7 @@ import { recordPartitionCopied } from '../../../shared/telemetry/metrics';
 
 async function main(): Promise<void> {
   const mode = startTelemetry();
-  if (mode !== 'azure-monitor') throw new Error(`telemetry started as ${mode}`);
+  if (mode !== process.env.CHILD_EXPECTED_MODE) throw new Error(`telemetry started as ${mode}`);
   const context = new InvocationContext({ functionName: 'copyPartition', triggerMetadata: { instanceId: process.env.CHILD_INSTANCE_ID } });
   const input = { runId: process.env.CHILD_INSTANCE_ID, table: { source: { schema: 'public', name: 'orders' } }, partition: { index: 7 } };
   await observeActivity('copyPartition', input, context, () =>

@@ -10,18 +10,33 @@ import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trac
 import { hostKind } from '../shared/config/settings';
 import { type TelemetryMode, loadTelemetrySettings } from '../shared/telemetry/telemetry-settings';
 
-let started: { mode: TelemetryMode; shutdown: () => Promise<void> } | undefined;
+interface Started {
+  mode: TelemetryMode;
+  flush: () => Promise<void>;
+  shutdown: () => Promise<void>;
+}
+
+let started: Started | undefined;
 
 /** Starts telemetry from `env` (once per process; later calls answer the mode already started). */
 export function startTelemetry(env: NodeJS.ProcessEnv = process.env): TelemetryMode {
   if (started !== undefined) return started.mode;
   const settings = loadTelemetrySettings(env);
-  if (settings.mode === 'azure-monitor') started = { mode: 'azure-monitor', shutdown: startAzureMonitor(settings.connectionString!) };
-  else if (settings.mode === 'otlp') started = { mode: 'otlp', shutdown: startOtlp(settings.otlpEndpoint) };
-  else started = { mode: 'none', shutdown: () => Promise.resolve() };
+  if (settings.mode === 'azure-monitor')
+    started = { mode: 'azure-monitor', flush: flushGlobalProviders, shutdown: startAzureMonitor(settings.connectionString!) };
+  else if (settings.mode === 'otlp') started = { mode: 'otlp', flush: flushGlobalProviders, shutdown: startOtlp(settings.otlpEndpoint) };
+  else started = { mode: 'none', flush: () => Promise.resolve(), shutdown: () => Promise.resolve() };
   // On Azure the worker tells the app it is ending, so what is buffered (metrics export each minute) is sent first.
   if (settings.mode !== 'none' && hostKind(env) === 'azure') app.hook.appTerminate(() => shutdownTelemetry());
   return started.mode;
+}
+
+/**
+ * Sends whatever telemetry is buffered and keeps recording: for a process that may end soon after (the CLI), since
+ * metrics are otherwise exported once a minute.
+ */
+export async function flushTelemetry(): Promise<void> {
+  await started?.flush();
 }
 
 /** Sends whatever telemetry is buffered and stops the SDK; a later startTelemetry starts again. */
@@ -29,6 +44,17 @@ export async function shutdownTelemetry(): Promise<void> {
   const current = started;
   started = undefined;
   await current?.shutdown();
+}
+
+/** Flushes the global tracer and meter providers, whichever SDK installed them. */
+async function flushGlobalProviders(): Promise<void> {
+  const tracer = trace.getTracerProvider() as { getDelegate?: () => unknown };
+  await Promise.all([flushable(tracer.getDelegate?.() ?? tracer)?.forceFlush(), flushable(metrics.getMeterProvider())?.forceFlush()]);
+}
+
+function flushable(provider: unknown): { forceFlush: () => Promise<void> } | undefined {
+  const candidate = provider as { forceFlush?: unknown } | null;
+  return typeof candidate?.forceFlush === 'function' ? (candidate as { forceFlush: () => Promise<void> }) : undefined;
 }
 
 function startAzureMonitor(connectionString: string): () => Promise<void> {

@@ -116,53 +116,59 @@ describe('Azure Monitor export', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('sends the activity span and the copy metrics to /v2.1/track, with the key and custom dimensions', async () => {
-    const { port } = server.address() as AddressInfo;
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      APPLICATIONINSIGHTS_CONNECTION_STRING: `InstrumentationKey=${IKEY};IngestionEndpoint=https://127.0.0.1:${port}/`,
-      NODE_EXTRA_CA_CERTS: certFile,
-      // Statsbeat reports to Microsoft's own endpoint, which a test must not call.
-      APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL: 'true',
-      CHILD_INSTANCE_ID: INSTANCE,
-      CHILD_EXPECTED_MODE: 'azure-monitor',
-    };
-    delete env.ICEBRIDGE_TELEMETRY;
-    await runChild(env);
+  it.each(['shutdown', 'flush'])(
+    'sends the activity span and the copy metrics to /v2.1/track, with the key and custom dimensions (%s)',
+    async (end) => {
+      received.length = 0;
+      const { port } = server.address() as AddressInfo;
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        APPLICATIONINSIGHTS_CONNECTION_STRING: `InstrumentationKey=${IKEY};IngestionEndpoint=https://127.0.0.1:${port}/`,
+        NODE_EXTRA_CA_CERTS: certFile,
+        // Statsbeat reports to Microsoft's own endpoint, which a test must not call.
+        APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL: 'true',
+        CHILD_INSTANCE_ID: INSTANCE,
+        CHILD_EXPECTED_MODE: 'azure-monitor',
+        CHILD_END: end,
+      };
+      delete env.ICEBRIDGE_TELEMETRY;
+      await runChild(env);
 
-    expect(received.length).toBeGreaterThan(0);
-    for (const request of received) {
-      expect(request.path).toBe('/v2.1/track');
-      // The exporter of @azure/monitor-opentelemetry 1.18 sends plain JSON; a gzip body (as Breeze also takes) is
-      // decoded above, so a later exporter that compresses still passes, and anything else fails here.
-      expect([undefined, 'gzip']).toContain(request.encoding);
-    }
-    const envelopes = received.flatMap((r) => r.envelopes);
-    for (const envelope of envelopes) expect(envelope.iKey).toBe(IKEY);
+      expect(received.length).toBeGreaterThan(0);
+      for (const request of received) {
+        expect(request.path).toBe('/v2.1/track');
+        // The exporter of @azure/monitor-opentelemetry 1.18 sends plain JSON; a gzip body (as Breeze also takes) is
+        // decoded above, so a later exporter that compresses still passes, and anything else fails here.
+        expect([undefined, 'gzip']).toContain(request.encoding);
+      }
+      const envelopes = received.flatMap((r) => r.envelopes);
+      for (const envelope of envelopes) expect(envelope.iKey).toBe(IKEY);
 
-    const dependency = envelopes.find((e) => e.data.baseType === 'RemoteDependencyData' && e.data.baseData.name === 'activity copyPartition');
-    expect(dependency, JSON.stringify(envelopes.map((e) => e.name))).toBeDefined();
-    expect(dependency!.name).toBe('Microsoft.ApplicationInsights.RemoteDependency');
-    expect(dependency!.tags['ai.operation.id']).toBe(instanceSpanContext(INSTANCE).traceId);
-    expect(dependency!.tags['ai.operation.parentId']).toBe(instanceSpanContext(INSTANCE).spanId);
-    expect(dependency!.data.baseData.success).toBe(true);
-    expect(dependency!.data.baseData.properties).toMatchObject({
-      'icebridge.activity': 'copyPartition',
-      'icebridge.instance_id': INSTANCE,
-      'icebridge.run_id': INSTANCE,
-      'icebridge.table': 'orders',
-      'icebridge.partition': '7',
-    });
+      const dependency = envelopes.find((e) => e.data.baseType === 'RemoteDependencyData' && e.data.baseData.name === 'activity copyPartition');
+      expect(dependency, JSON.stringify(envelopes.map((e) => e.name))).toBeDefined();
+      expect(dependency!.name).toBe('Microsoft.ApplicationInsights.RemoteDependency');
+      expect(dependency!.tags['ai.operation.id']).toBe(instanceSpanContext(INSTANCE).traceId);
+      expect(dependency!.tags['ai.operation.parentId']).toBe(instanceSpanContext(INSTANCE).spanId);
+      expect(dependency!.data.baseData.success).toBe(true);
+      expect(dependency!.data.baseData.properties).toMatchObject({
+        'icebridge.activity': 'copyPartition',
+        'icebridge.instance_id': INSTANCE,
+        'icebridge.run_id': INSTANCE,
+        'icebridge.table': 'orders',
+        'icebridge.partition': '7',
+      });
 
-    const metric = (name: string) =>
-      envelopes
-        .filter((e) => e.data.baseType === 'MetricData')
-        .map((e) => e.data.baseData as { metrics: Array<{ name: string; value: number; count?: number }>; properties?: Record<string, string> })
-        .find((d) => d.metrics[0]?.name === name);
-    expect(metric('icebridge.copy.rows')).toMatchObject({ metrics: [{ value: 1234 }], properties: { 'icebridge.table': 'orders' } });
-    expect(metric('icebridge.copy.bytes')).toMatchObject({ metrics: [{ value: 56789 }] });
-    expect(metric('icebridge.copy.partition.duration')).toMatchObject({ metrics: [{ value: 0.25, count: 1 }] });
-  }, 120_000);
+      const metric = (name: string) =>
+        envelopes
+          .filter((e) => e.data.baseType === 'MetricData')
+          .map((e) => e.data.baseData as { metrics: Array<{ name: string; value: number; count?: number }>; properties?: Record<string, string> })
+          .find((d) => d.metrics[0]?.name === name);
+      expect(metric('icebridge.copy.rows')).toMatchObject({ metrics: [{ value: 1234 }], properties: { 'icebridge.table': 'orders' } });
+      expect(metric('icebridge.copy.bytes')).toMatchObject({ metrics: [{ value: 56789 }] });
+      expect(metric('icebridge.copy.partition.duration')).toMatchObject({ metrics: [{ value: 0.25, count: 1 }] });
+    },
+    120_000,
+  );
 });
 
 interface OtlpAttribute {
@@ -191,6 +197,7 @@ describe('OTLP export', () => {
       ICEBRIDGE_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
       CHILD_INSTANCE_ID: INSTANCE,
       CHILD_EXPECTED_MODE: 'otlp',
+      CHILD_END: 'flush',
     };
     delete env.APPLICATIONINSIGHTS_CONNECTION_STRING;
     await runChild(env);

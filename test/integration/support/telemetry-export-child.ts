@@ -1,12 +1,13 @@
 /**
  * Child process of telemetry-export.test.ts: starts the app's telemetry from its environment (Azure Monitor or
  * OTLP; the SDK is process-global, hence a process of its own), runs one activity invocation
- * through the real wrapper, records a partition's copy figures, then shuts telemetry down, which sends everything.
+ * through the real wrapper, records a partition's copy figures, then flushes or shuts down telemetry (CHILD_END),
+ * either of which must send everything before the process exits.
  */
 import { InvocationContext } from '@azure/functions';
 import { activityOutcome } from '../../../functions/activities/activity-outcome';
 import { observeActivity } from '../../../functions/activities/activity-telemetry';
-import { shutdownTelemetry, startTelemetry } from '../../../functions/telemetry-setup';
+import { flushTelemetry, shutdownTelemetry, startTelemetry } from '../../../functions/telemetry-setup';
 import { recordPartitionCopied } from '../../../shared/telemetry/metrics';
 
 async function main(): Promise<void> {
@@ -20,7 +21,9 @@ async function main(): Promise<void> {
       return Promise.resolve(null);
     }),
   );
-  await shutdownTelemetry();
+  // flush: as the CLI ends a command (the process exits at once after); shutdown: as the Functions worker stops.
+  if (process.env.CHILD_END === 'flush') await flushTelemetry();
+  else await shutdownTelemetry();
 }
 
 main().then(

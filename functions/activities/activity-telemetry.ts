@@ -7,7 +7,8 @@ import type { InvocationContext } from '@azure/functions';
 import { errorMessage } from '../../shared/errors';
 import type { ActivityOutcome } from '../../shared/migrate/contracts';
 import { recordActivityFailure } from '../../shared/telemetry/metrics';
-import { endActivitySpan, startActivitySpan } from '../../shared/telemetry/tracing';
+import { AttributeNames } from '../../shared/telemetry/names';
+import { endActivitySpan, startActivitySpan, withActiveSpan } from '../../shared/telemetry/tracing';
 import { TransientActivityError } from './activity-outcome';
 
 /** The code of a thrown failure that did not come through activityOutcome. */
@@ -27,8 +28,10 @@ export async function observeActivity<T>(
   run: () => Promise<ActivityOutcome<T>>,
 ): Promise<ActivityOutcome<T>> {
   const span = startActivitySpan(activity, invocationInstanceId(context), input);
+  // The host's own request record of this invocation has another operation id; its invocation id joins the two.
+  span.setAttribute(AttributeNames.invocationId, context.invocationId);
   try {
-    const answer = await run();
+    const answer = await withActiveSpan(span, run);
     if (answer.ok) endActivitySpan(span);
     else {
       recordActivityFailure({ activity, code: answer.code, retryable: false });

@@ -29,6 +29,7 @@ export const MetricNames = {
 export const AttributeNames = {
   activity: 'icebridge.activity',
   instanceId: 'icebridge.instance_id',
+  invocationId: 'icebridge.invocation_id',
   runId: 'icebridge.run_id',
   table: 'icebridge.table',
   partition: 'icebridge.partition',

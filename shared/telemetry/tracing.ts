@@ -6,7 +6,7 @@
  * Application Insights groups the activity spans by trace id (operation_Id) whether or not it arrives.
  */
 import { createHash } from 'node:crypto';
-import { type Attributes, ROOT_CONTEXT, type Span, type SpanContext, SpanKind, SpanStatusCode, TraceFlags, trace } from '@opentelemetry/api';
+import { type Attributes, ROOT_CONTEXT, type Span, type SpanContext, SpanKind, SpanStatusCode, TraceFlags, context, trace } from '@opentelemetry/api';
 import { redactSecrets } from '../errors';
 import { AttributeNames as A, TELEMETRY_SCOPE, activitySpanName } from './names';
 
@@ -65,6 +65,14 @@ export function startActivitySpan(activity: string, instanceId: string | undefin
     parent = trace.setSpanContext(ROOT_CONTEXT, instanceSpanContext(instanceId));
   }
   return trace.getTracer(TELEMETRY_SCOPE).startSpan(activitySpanName(activity), { kind: SpanKind.INTERNAL, attributes }, parent);
+}
+
+/**
+ * Runs `fn` with `span` as the active span, so spans others make meanwhile (the Azure SDK's storage calls, when the
+ * SDK instruments them) nest under the activity in its instance's trace. With telemetry off it just calls `fn`.
+ */
+export function withActiveSpan<T>(span: Span, fn: () => Promise<T>): Promise<T> {
+  return context.with(trace.setSpan(context.active(), span), fn);
 }
 
 /** Ends an activity span: an error status with the failure's code and redacted message when it failed, else unset. */

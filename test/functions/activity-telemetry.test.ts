@@ -3,7 +3,7 @@
  * permanent ones (answered) apart from transient ones (thrown, then retried by the orchestration).
  */
 import { InvocationContext } from '@azure/functions';
-import { SpanStatusCode } from '@opentelemetry/api';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { activityOutcome } from '../../functions/activities/activity-outcome';
 import { observeActivity } from '../../functions/activities/activity-telemetry';
@@ -22,10 +22,20 @@ const context = () => new InvocationContext({ functionName: 'commitTable', trigg
 const input = { runId: 'run-9', table: { source: { schema: 'public', name: 'orders' } } };
 
 describe('observeActivity', () => {
-  it('puts the invocation in its instance trace and passes the answer through', async () => {
-    const answer = await observeActivity('commitTable', input, context(), () => activityOutcome(async () => 42));
+  it('puts the invocation in its instance trace, with spans made inside it as children, and passes the answer through', async () => {
+    const invocation = context();
+    const answer = await observeActivity('commitTable', input, invocation, () =>
+      activityOutcome(async () => {
+        await Promise.resolve();
+        trace.getTracer('storage').startSpan('PUT blob').end();
+        return 42;
+      }),
+    );
     expect(answer).toEqual({ ok: true, value: 42 });
-    const [span] = capture.spans();
+    const [inner, span] = capture.spans();
+    expect(inner!.parentSpanContext?.spanId).toBe(span!.spanContext().spanId);
+    expect(inner!.spanContext().traceId).toBe(span!.spanContext().traceId);
+    expect(span!.attributes['icebridge.invocation_id']).toBe(invocation.invocationId);
     expect(span!.spanContext().traceId).toBe(instanceSpanContext('run-9:table:1').traceId);
     expect(span!.attributes).toMatchObject({ 'icebridge.activity': 'commitTable', 'icebridge.run_id': 'run-9', 'icebridge.table': 'orders' });
     expect(span!.status.code).toBe(SpanStatusCode.UNSET);

@@ -2,7 +2,8 @@
  * Installs in-memory OpenTelemetry exporters as the process's global providers, so code that records through the
  * API (shared/telemetry/) can be read back: spans as they end, metrics on demand.
  */
-import { type Attributes, metrics, trace } from '@opentelemetry/api';
+import { type Attributes, context, metrics, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
   type DataPoint,
   type Histogram,
@@ -39,6 +40,9 @@ export function captureTelemetry(): TelemetryCapture {
   const meterProvider = new MeterProvider({ readers: [reader] });
   trace.disable();
   metrics.disable();
+  context.disable();
+  // As the SDKs install one: without it the API cannot carry an active span across awaits.
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   trace.setGlobalTracerProvider(tracerProvider);
   metrics.setGlobalMeterProvider(meterProvider);
   const points = async (name: string): Promise<DataPoint<unknown>[]> => {
@@ -62,6 +66,7 @@ export function captureTelemetry(): TelemetryCapture {
       await Promise.all([tracerProvider.shutdown(), meterProvider.shutdown()]);
       trace.disable();
       metrics.disable();
+      context.disable();
     },
   };
 }

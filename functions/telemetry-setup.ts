@@ -5,8 +5,6 @@
  */
 import { app } from '@azure/functions';
 import { metrics, trace } from '@opentelemetry/api';
-import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { hostKind } from '../shared/config/settings';
 import { type TelemetryMode, loadTelemetrySettings } from '../shared/telemetry/telemetry-settings';
 
@@ -71,8 +69,11 @@ function startAzureMonitor(connectionString: string): () => Promise<void> {
   return () => monitor.shutdownAzureMonitor();
 }
 
+// Like the distro, the SDK and exporters load only when OTLP is chosen.
 function startOtlp(endpoint: string | undefined): () => Promise<void> {
   /* eslint-disable @typescript-eslint/no-require-imports */
+  const { MeterProvider, PeriodicExportingMetricReader } = require('@opentelemetry/sdk-metrics') as typeof import('@opentelemetry/sdk-metrics');
+  const { BasicTracerProvider, BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
   const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
   const { OTLPMetricExporter } = require('@opentelemetry/exporter-metrics-otlp-http') as typeof import('@opentelemetry/exporter-metrics-otlp-http');
   /* eslint-enable @typescript-eslint/no-require-imports */

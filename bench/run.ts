@@ -3,16 +3,17 @@
  * `--copy-reader` for the COPY reader's decode throughput, `--compaction` for a full scan's cost after change
  * capture, before and after compaction, `--avro` for the Avro container comparison (ours against
  * avsc), `--router` for the routing library's latency, `--restore` for the restore's load and
- * verification throughput, `--cdc` for change capture (catch-up against pg_recvlogical, steady-state lag), `--all` for migration and writers, one after the other. Remaining arguments go to the benchmark that runs;
+ * verification throughput, `--cdc` for change capture (catch-up against pg_recvlogical, steady-state lag),
+ * `--telemetry` for the copy's throughput with telemetry on against off, `--all` for migration and writers, one after the other. Remaining arguments go to the benchmark that runs;
  * with --all they go to the migration benchmark and the writer comparison keeps its defaults (the two take different
  * flags and sizes).
  *
- *   npm run bench -- [--writers | --copy-reader | --avro | --compaction | --router | --restore | --cdc | --all] [benchmark flags]
+ *   npm run bench -- [--writers | --copy-reader | --avro | --compaction | --router | --restore | --cdc | --telemetry | --all] [benchmark flags]
  */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 
-type Which = 'migrate' | 'writers' | 'copy-reader' | 'avro' | 'compaction' | 'router' | 'restore' | 'cdc';
+type Which = 'migrate' | 'writers' | 'copy-reader' | 'avro' | 'compaction' | 'router' | 'restore' | 'cdc' | 'telemetry';
 
 /** Splits our own flags from the ones the benchmarks take. */
 function parse(argv: string[]): { which: Which[]; rest: string[] } {
@@ -26,6 +27,7 @@ function parse(argv: string[]): { which: Which[]; rest: string[] } {
     else if (arg === '--router') which = ['router'];
     else if (arg === '--restore') which = ['restore'];
     else if (arg === '--cdc') which = ['cdc'];
+    else if (arg === '--telemetry') which = ['telemetry'];
     else if (arg === '--all') which = ['migrate', 'writers'];
     else rest.push(arg);
   }
@@ -41,6 +43,7 @@ const SCRIPTS: Record<Which, string> = {
   router: path.join(__dirname, 'router.ts'),
   restore: path.join(__dirname, 'restore.ts'),
   cdc: path.join(__dirname, 'cdc.ts'),
+  telemetry: path.join(__dirname, 'telemetry.ts'),
 };
 
 /** Each benchmark runs in a process of its own, as if started alone, so neither inherits the other's heap. */

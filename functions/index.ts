@@ -1,4 +1,5 @@
 /** The function app's entry module: loading it registers every function (package.json "main" points here). */
+import './telemetry-start';
 import { loadResourceSettings } from '../shared/config/resource-settings';
 import { loadSettings } from '../shared/config/settings';
 import { copyWorkerCount } from '../shared/migrate/copy-resources';

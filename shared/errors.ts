@@ -102,3 +102,18 @@ export function taskFailureReason(error: unknown): string {
   const cut = message.indexOf(' \n ');
   return (cut < 0 ? message : message.slice(0, cut)).replace(/^Activity function '[^']+' failed: /, '');
 }
+
+// Credentials in the forms they take inside text: a URL's user:password@, a connection string's key=value pairs
+// and the query parameters that carry one (a SAS signature, a token, a function key).
+const SECRET_PATTERNS: ReadonlyArray<[RegExp, string]> = [
+  [/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/?#@]*):[^\s@/]*@/gi, '$1:***@'],
+  [/\b(password|pwd|AccountKey|SharedAccessKey|SharedAccessSignature|InstrumentationKey|ClientSecret)=[^;\s&]*/gi, '$1=***'],
+  [/([?&](?:sig|token|access_token|code)=)[^&\s#]*/gi, '$1***'],
+];
+
+/** Replaces credentials found in free text (URL passwords, connection-string keys, SAS signatures) with `***`. */
+export function redactSecrets(text: string): string {
+  let out = text;
+  for (const [pattern, replacement] of SECRET_PATTERNS) out = out.replace(pattern, replacement);
+  return out;
+}

@@ -9,6 +9,7 @@ import { redactUrl } from '../../shared/postgres/connection';
 import { type TableInstanceRead, isFinished } from '../../shared/run/instance-status';
 import { tableInstanceId } from '../../orchestrators/names';
 import { LocalHost, silentHostLog } from '../local-host';
+import { flushTelemetry } from '../../functions/telemetry-setup';
 
 /** Where a command keeps its runs' history unless told otherwise (`--state-dir`). */
 export const DEFAULT_STATE_DIR = '.icebridge/state';
@@ -52,6 +53,8 @@ export async function withLocalHost<T>(options: LocalRunOptions, fn: (host: Loca
     return await fn(host);
   } finally {
     await host.close();
+    // The command may end the process next; telemetry (when it is on) would otherwise wait for its next export.
+    await flushTelemetry();
   }
 }
 

@@ -10,6 +10,7 @@ import { releaseRunSnapshot, renewSnapshot } from '../../shared/migrate/run-snap
 import { withSource } from '../../shared/run/environment';
 import { recordMigrationEnd, recordMigrationStart, recordTableCommitted } from '../../shared/state-db/migration-state';
 import { reportCopyProgress } from '../../shared/telemetry/copy-progress';
+import { recordPartitionCopied } from '../../shared/telemetry/metrics';
 import { activityOutcome } from './activity-outcome';
 import { environment as env } from './environment';
 import { registerActivity } from './register-activity';
@@ -20,6 +21,7 @@ registerActivity('planMigration', (input) => activityOutcome(() => planMigration
 // Its references stay in the receipt it wrote; the orchestration's history gets the counts.
 registerActivity('copyPartition', (input, context) =>
   activityOutcome(async (): Promise<CopyPartitionSummary> => {
+    const started = performance.now();
     const { partition, attempt, files, rows, bytes } = await copyPartitionOnWorker(input, {
       settings: loadSettings(),
       environment: env,
@@ -27,6 +29,7 @@ registerActivity('copyPartition', (input, context) =>
         reportCopyProgress({ runId: input.runId, table: input.table.source.name, partition: input.partition.index, rows: copied, threadId }),
       debug: (message) => context.debug(message),
     });
+    recordPartitionCopied({ table: input.table.source.name, rows, bytes, durationMs: performance.now() - started });
     return { partition, attempt, files, rows, bytes };
   }),
 );

@@ -5,6 +5,7 @@ import { planVerification } from '../../shared/verify/steps/plan-verification';
 import { saveTableVerification, verificationReportsLocation } from '../../shared/verify/reports/report-store';
 import { verifyRowRange, verifyTable } from '../../shared/verify/steps/verify-table';
 import { searchTableRows, verifyScanRange } from '../../shared/verify/steps/verify-scan-range';
+import { recordVerification } from '../../shared/telemetry/metrics';
 import { activityOutcome } from './activity-outcome';
 import { environment } from './environment';
 import { registerActivity } from './register-activity';
@@ -29,6 +30,7 @@ registerActivity('verifyRowRange', (input) => activityOutcome(() => verifyRowRan
 registerActivity('saveTableVerification', (input) =>
   activityOutcome(async () => {
     await saveTableVerification(environment().catalog.io, input.location, input.verification);
+    recordVerification(input.verification);
     return null;
   }),
 );

@@ -6,6 +6,8 @@ import type { InstanceSnapshot, TableInstanceRead } from '../../shared/run/insta
 import { tableInstanceId } from '../../orchestrators/names';
 import { problem } from './http-json';
 import { mapBounded } from '../../shared/concurrency';
+import { errorFields } from '../../shared/telemetry/logger';
+import { invocationLog } from './invocation-log';
 
 /** getStatus calls in flight at once for one request, so a run of 1,000 tables cannot flood the task hub. */
 export const STATUS_READS_AT_ONCE = 8;
@@ -59,7 +61,7 @@ export async function readTables(
         status = (await findInstance(client, instanceId, true)) ?? status;
       return status ? { index, instanceId, status: snapshotOf(status) } : { index, instanceId };
     } catch (error) {
-      context.error(`reading ${instanceId} failed: ${errorMessage(error)}`);
+      invocationLog(context).error('reading an instance failed', { instanceId, ...errorFields(error) });
       return { index, instanceId, unreadable: 'its status could not be read; try again' };
     }
   });
@@ -99,7 +101,7 @@ export async function findRun(
   try {
     run = await findInstance(client, id, showInput);
   } catch (error) {
-    context.error(`reading ${kind.what} ${id} failed: ${errorMessage(error)}`);
+    invocationLog(context).error(`reading the ${kind.what} failed`, { instanceId: id, ...errorFields(error) });
     return { response: problem(503, 'unavailable', `the ${kind.what} status could not be read; try again`) };
   }
   if (!run || run.name !== kind.orchestration) return { response: problem(404, 'not found', `no ${kind.what} with id ${id}`) };

@@ -7,13 +7,15 @@
 import { type HttpRequest, type HttpResponseInit, type InvocationContext, app } from '@azure/functions';
 import { loadSettings } from '../../shared/config/settings';
 import { raiseRollbackAlert } from '../../shared/alerts/raise-alert';
-import { IcebridgeError, ValidationError, errorMessage } from '../../shared/errors';
+import { IcebridgeError, ValidationError } from '../../shared/errors';
 import { type FeatureFlag, parseFeatureFlag } from '../../shared/flags/feature-flag';
-import { flagFromValue, rollbackToPostgres, setFlag } from '../../shared/flags/flag-changes';
+import { type RollbackAlert, flagFromValue, rollbackToPostgres, setFlag } from '../../shared/flags/flag-changes';
 import { FlagConflictError } from '../../shared/flags/flag-store';
 import { type FlagSetup, flagSetupFromEnv } from '../../shared/flags/flag-settings';
 import { json, problem, readJsonBody } from './http-json';
 import { authorizeOperator } from './operator-auth';
+import { type LogFields, errorFields } from '../../shared/telemetry/logger';
+import { invocationLog } from './invocation-log';
 
 function setup(): FlagSetup {
   const settings = loadSettings();
@@ -72,7 +74,7 @@ async function rollback(request: HttpRequest, context: InvocationContext): Promi
     if (typeof body.reason !== 'string' || body.reason.trim() === '') throw new ValidationError('a reason is required: {"reason": "…"}');
     const { store, audit } = setup();
     const result = await rollbackToPostgres(store, audit, { actor: operator.actor, reason: body.reason }, async (event) => {
-      context.error(JSON.stringify(event));
+      invocationLog(context).error('emergency rollback to PostgreSQL', rollbackAlertFields(event));
       await raiseRollbackAlert(event);
     });
     return json(200, result);
@@ -89,8 +91,14 @@ function failed(error: unknown, context: InvocationContext, what: string): HttpR
   if (error instanceof FlagConflictError) return problem(412, 'precondition failed', error.message);
   if (error instanceof ValidationError) return problem(400, 'invalid request', error.message);
   if (error instanceof IcebridgeError) return problem(error.retryable ? 503 : 400, error.code, error.message);
-  context.error(`${what} failed: ${errorMessage(error)}`);
+  invocationLog(context).error(`${what} failed`, errorFields(error));
   return problem(500, 'internal error', `${what} failed`);
+}
+
+/** The alert as log fields: the entries an unwritable audit trail would have held travel as one JSON text. */
+function rollbackAlertFields(alert: RollbackAlert): LogFields {
+  const { changed, entries, ...rest } = alert;
+  return { ...rest, changed: changed.join(', '), ...(entries === undefined ? {} : { entries: JSON.stringify(entries) }) };
 }
 
 app.http('listFlags', { route: 'flags', methods: ['GET'], authLevel: 'function', handler: listFlags });

@@ -1,6 +1,8 @@
 /** JSON request and response helpers for the HTTP functions: bounded bodies, 4xx with a reason, no internals. */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { IcebridgeError, TableNotFoundError, ValidationError, errorMessage } from '../../shared/errors';
+import { IcebridgeError, TableNotFoundError, ValidationError } from '../../shared/errors';
+import { errorFields } from '../../shared/telemetry/logger';
+import { invocationLog } from './invocation-log';
 
 /** Largest request body accepted. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -33,7 +35,7 @@ export async function readJsonBody(request: HttpRequest): Promise<unknown> {
 export function rejectedRequest(error: unknown, context: InvocationContext, what: string): HttpResponseInit {
   if (error instanceof ValidationError || error instanceof TableNotFoundError) return problem(400, 'invalid request', error.message);
   if (error instanceof IcebridgeError) return problem(error.retryable ? 503 : 400, error.code, error.message);
-  context.error(`starting a ${what} failed: ${errorMessage(error)}`);
+  invocationLog(context).error(`starting a ${what} failed`, errorFields(error));
   return problem(500, 'internal error', `the ${what} could not be started`);
 }
 

@@ -7,7 +7,6 @@ import { randomUUID } from 'node:crypto';
 import { type HttpRequest, type HttpResponseInit, type InvocationContext, app } from '@azure/functions';
 import * as df from 'durable-functions';
 import { loadSettings } from '../../shared/config/settings';
-import { errorMessage } from '../../shared/errors';
 import { clearCancellation, requestCancellation } from '../../shared/migrate/cancellation';
 import type { MigrateDatabaseInput, MigrationProgress } from '../../shared/migrate/contracts';
 import { environmentFromSettings, withSource } from '../../shared/run/environment';
@@ -20,6 +19,8 @@ import { Orchestrations } from '../../orchestrators/names';
 import { findInstance, findRun, pageOf, readTables, snapshotOf } from './durable-instances';
 import { readJsonBody, rejectedRequest, runStatus } from './http-json';
 import { type RunHooks, cancelRun, startRun } from './run-control';
+import { errorFields } from '../../shared/telemetry/logger';
+import { invocationLog } from './invocation-log';
 
 /** The warehouse's catalog, for the cancellation marker running copies look for. */
 const catalog = () => environmentFromSettings(loadSettings()).catalog;
@@ -73,7 +74,7 @@ async function getMigration(request: HttpRequest, context: InvocationContext): P
       verification = status && snapshotOf(status);
     } catch (error) {
       // The summary then shows the verification as running with no figures; its own status URL has the rest.
-      context.error(`reading ${progress.verificationId} failed: ${errorMessage(error)}`);
+      invocationLog(context).error('reading the verification failed', { instanceId: progress.verificationId, ...errorFields(error) });
     }
   }
   return runStatus(request, buildMigrationReport(id, snapshotOf(run), tables, page, Date.now(), verification), isFinished(String(run.runtimeStatus)));

@@ -7,13 +7,14 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import { errorMessage } from '../../shared/errors';
 import { type RequestStamp, requestDifferences, requestHash } from '../../shared/run/request-stamp';
 import { isCancelled, isFinished, tablesStarted } from '../../shared/run/instance-status';
 import { tableInstanceId } from '../../orchestrators/names';
 import { mapBounded } from '../../shared/concurrency';
 import { type RunKind, findInstance, findRun, STATUS_READS_AT_ONCE } from './durable-instances';
 import { accepted, json, problem, statusUrlOf } from './http-json';
+import { errorFields } from '../../shared/telemetry/logger';
+import { invocationLog } from './invocation-log';
 
 /** What a kind of run does around cancels and fresh starts beyond its orchestrations. */
 export interface RunHooks {
@@ -95,7 +96,7 @@ export async function startRun(
     const fields = differencesFrom(stored.input, input, stamp);
     return fields.length > 0 ? conflict(kind, id, fields) : accepted(request, kind.route, id, true);
   } catch (error) {
-    context.error(`starting ${kind.what} ${id} failed: ${errorMessage(error)}`);
+    invocationLog(context).error(`starting the ${kind.what} failed`, { instanceId: id, ...errorFields(error) });
     return problem(503, 'unavailable', `the ${kind.what} could not be started; try again`);
   }
 }
@@ -123,7 +124,7 @@ export async function cancelRun(request: HttpRequest, context: InvocationContext
     }
     await stopTree(client, id, root);
   } catch (error) {
-    context.error(`cancelling ${kind.what} ${id} failed: ${errorMessage(error)}`);
+    invocationLog(context).error(`cancelling the ${kind.what} failed`, { instanceId: id, ...errorFields(error) });
     return problem(503, 'unavailable', `the ${kind.what} could not be cancelled; try again`);
   }
   const statusUrl = statusUrlOf(request, kind.route, id);

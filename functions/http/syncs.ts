@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { type HttpRequest, type HttpResponseInit, type InvocationContext, app } from '@azure/functions';
 import * as df from 'durable-functions';
 import { loadSettings } from '../../shared/config/settings';
-import { ValidationError, errorMessage } from '../../shared/errors';
+import { ValidationError } from '../../shared/errors';
 import { handoverName } from '../../shared/migrate/handover-names';
 import { environmentFromSettings, withSource } from '../../shared/run/environment';
 import { failureMessage, isFinished } from '../../shared/run/instance-status';
@@ -18,6 +18,8 @@ import { Orchestrations } from '../../orchestrators/names';
 import { findRun } from './durable-instances';
 import { json, problem, readJsonBody, rejectedRequest, runStatus, statusUrlOf } from './http-json';
 import { type RunHooks, startRun } from './run-control';
+import { errorFields } from '../../shared/telemetry/logger';
+import { invocationLog } from './invocation-log';
 
 const environment = () => environmentFromSettings(loadSettings());
 
@@ -99,7 +101,7 @@ async function stopSync(request: HttpRequest, context: InvocationContext): Promi
   try {
     await requestSyncStop(environment().catalog, id, new Date());
   } catch (error) {
-    context.error(`stopping sync ${id} failed: ${errorMessage(error)}`);
+    invocationLog(context).error('stopping the sync failed', { instanceId: id, ...errorFields(error) });
     return problem(503, 'unavailable', 'the sync could not be stopped; try again');
   }
   return json(202, { id, statusUrl, stopping: true }, { location: statusUrl, 'retry-after': '2' });

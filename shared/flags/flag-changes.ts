@@ -20,6 +20,7 @@ import {
 } from './feature-flag';
 import { FlagConflictError, type FlagStore, type StoredFlag, flagDisplayName } from './flag-store';
 import { recordFlagChanges } from '../state-db/transaction-log';
+import { recordFlagChange, recordRollback } from '../telemetry/metrics';
 
 /** Who changes a flag and why; both are required. */
 export interface ChangeAuthor {
@@ -61,6 +62,7 @@ export async function setFlag(store: FlagStore, audit: FlagAuditTrail, change: F
   const written = await store.put(flag, change.label, current === undefined ? 'absent' : { etag: current.etag });
   const entry = entryOf('set', author, change.name, change.label, current, written);
   await audit.append(entry);
+  recordFlagChange(change.name, change.label);
   await recordFlagChanges([entry]);
   return { ...describe(change, current?.flag ?? null, written.flag, written.etag), changed: true };
 }
@@ -116,6 +118,7 @@ export async function rollbackToPostgres(
         const written = await store.put(target, record.label, current === undefined ? 'absent' : { etag: current.etag });
         entries.push(entryOf('rollback', author, record.name, record.label, current, written, at));
         results.push({ ...describe(record, current?.flag ?? null, written.flag, written.etag), changed: true });
+        recordFlagChange(record.name, record.label);
         break;
       } catch (error) {
         // Someone flipped it meanwhile: the target does not depend on what was read, so read again and write it.
@@ -134,6 +137,7 @@ export async function rollbackToPostgres(
       break;
     }
   }
+  recordRollback('postgres');
   await alert({ event: 'icebridge.emergency-rollback', at, ...author, changed, ...(auditError ? { auditError, entries } : {}) });
   // After the alert: a state database that is slow to answer must not hold up the emergency's alert.
   await recordFlagChanges(entries);

@@ -20,6 +20,7 @@ import { type AsOf, chooseSnapshot } from './snapshot-choice';
 import { TableAuditTrail } from './table-audit';
 import { changeCaptureRun } from '../sync/applied-lsn';
 import { type TableStop, stoppedProperty } from '../sync/table-stop';
+import { recordRollback } from '../telemetry/metrics';
 
 /** A rollback refused because the run's sync is writing the table. */
 export class SyncWritingError extends IcebridgeError {
@@ -96,6 +97,7 @@ export async function rollbackTable(env: RollbackEnvironment, request: RollbackT
     changeCapture = { runId: capture.runId, slot, stopMark, ...(syncStopped ? { syncStopped } : {}) };
   }
   await rollbackTo(env.catalog, request.table, target['snapshot-id'], { tableProperties: properties });
+  recordRollback('table', name);
   const audit = new TableAuditTrail(env.catalog, request.table);
   await audit.append({
     at: now().toISOString(),

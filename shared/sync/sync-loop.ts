@@ -21,6 +21,7 @@ import { RECONNECT_FAILED, type ReconnectOptions, Reconnector, SqlLink, isConnec
 import { describeSyncBinding } from './sync-binding';
 import { type Member, lowestApplied, openMembers, reopenMember, stopMember, stoppedTables } from './sync-members';
 import { type ApplyRetryOptions, type TableStop, isRetriesExhausted, withApplyRetries } from './table-stop';
+import { recordChangesApplied, recordSyncLag } from '../telemetry/metrics';
 
 export { SubsetRefusedError } from './sync-members';
 
@@ -209,7 +210,7 @@ async function progress(state: SyncState, stream: ReplicationStream | undefined)
   });
   const confirmed = state.confirmed;
   const started = state.members.filter((m) => m.started);
-  return {
+  const figures: SyncProgress = {
     changesApplied: started.reduce((sum, m) => sum + m.changes, 0),
     tables: started.map((m) => ({ table: m.name, changesApplied: m.changes, appliedLsn: formatLsn(m.applied) })),
     stoppedTables: stoppedTables(state.members),
@@ -217,6 +218,8 @@ async function progress(state: SyncState, stream: ReplicationStream | undefined)
     lagBytes: wal === undefined ? undefined : Number(wal > confirmed ? wal - confirmed : 0n),
     lagSeconds: state.lastCommitMs === undefined ? undefined : Math.max(0, (Date.now() - state.lastCommitMs) / 1000),
   };
+  recordSyncLag(figures);
+  return figures;
 }
 
 async function finish(state: SyncState, stream: ReplicationStream | undefined, options: SyncOptions, outcome: SyncResult['outcome']): Promise<SyncResult> {
@@ -345,6 +348,7 @@ async function applyBatch(state: SyncState, stream: ReplicationStream, batch: Ch
       );
       if (result.committed && result.through !== undefined) member.applied = maxLsn(member.applied, result.through);
       member.changes += counted;
+      recordChangesApplied(member.name, counted);
       if (result.committed) await compactQuietly(state, member, options);
     } catch (error) {
       // A failure that may still pass does not cost the table a new copy: the sync ends unconfirmed, the next run retries.

@@ -44,7 +44,6 @@ locals {
     "ICEBRIDGE_SOURCE_CONNECTIONS"          = "default: ICEBRIDGE_ACTIVITY_SLOTS + 2"
     "ICEBRIDGE_LOCAL_TOKEN"                 = "the bearer token of icebridge serve; must stay unset on Azure, where App Service authentication decides"
     "WEBSITE_INSTANCE_ID"                   = "set by the platform on every instance"
-    "WEBSITE_HOSTNAME"                      = "set by the platform"
     "FUNCTIONS_WORKER_RUNTIME"              = "set by the platform from runtime_name on Flex Consumption"
     "AzureWebJobsScriptRoot"                = "set by the platform"
     "HOME"                                  = "set by the platform"
@@ -55,7 +54,6 @@ locals {
     "PGDATABASE"                            = "libpq fallback of the CLI; the app uses ICEBRIDGE_SOURCE_URL"
     "PGSSLMODE"                             = "libpq fallback of the CLI; the app uses ICEBRIDGE_SOURCE_URL"
     "PGPASSFILE"                            = "libpq fallback of the CLI; the app uses ICEBRIDGE_SOURCE_URL"
-    "AZURE_CLIENT_ID"                       = "only for a user-assigned identity; this template uses the system-assigned one"
   }
 }
 

@@ -107,8 +107,7 @@ export function describeSettings(settings: Readonly<Settings>): Record<string, s
     warehouse: settings.warehouse,
     taskHub: settings.taskHub,
     source: settings.sourceUrl ? 'set' : 'not set',
-    storageCredentials:
-      accounts.length === 0 ? 'none' : accounts.map(describeAccount).join(', '),
+    storageCredentials: accounts.length === 0 ? 'none' : accounts.map(describeAccount).join(', '),
   };
 }
 

@@ -120,14 +120,18 @@ export function redactUrl(url: string): string {
  * unreachable); the client keeps an `error` listener so a connection dying while idle cannot crash the process.
  */
 export async function connectPostgres(url: string, options: ConnectPostgresOptions = {}): Promise<Client> {
-  return connectClient(url, (parsed) => ({
-    connectionTimeoutMillis: options.connectTimeoutInMs ?? parsed.connectTimeoutInMs ?? 10_000,
-    // pg sends 0 as "not set", so an explicit 0 leaves the server default (no limit) in place.
-    statement_timeout: options.statementTimeoutInMs ?? 30 * 60_000,
-    lock_timeout: options.lockTimeoutInMs ?? 60_000,
-    idle_in_transaction_session_timeout: options.idleInTransactionTimeoutInMs ?? 10 * 60_000,
-    application_name: options.applicationName ?? parsed.applicationName ?? 'icebridge',
-  }), options.login);
+  return connectClient(
+    url,
+    (parsed) => ({
+      connectionTimeoutMillis: options.connectTimeoutInMs ?? parsed.connectTimeoutInMs ?? 10_000,
+      // pg sends 0 as "not set", so an explicit 0 leaves the server default (no limit) in place.
+      statement_timeout: options.statementTimeoutInMs ?? 30 * 60_000,
+      lock_timeout: options.lockTimeoutInMs ?? 60_000,
+      idle_in_transaction_session_timeout: options.idleInTransactionTimeoutInMs ?? 10 * 60_000,
+      application_name: options.applicationName ?? parsed.applicationName ?? 'icebridge',
+    }),
+    options.login,
+  );
 }
 
 /**

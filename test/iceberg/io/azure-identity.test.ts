@@ -43,6 +43,8 @@ describe("storage with the app's identity", () => {
     const settings = loadSettings({ ICEBRIDGE_WAREHOUSE: 'abfss://lake@acct01.dfs.core.windows.net/wh', ICEBRIDGE_STORAGE_ACCOUNT: 'acct01' });
     expect(settings.storage.azure?.accounts).toEqual([{ accountName: 'acct01', identity: true }]);
     expect(describeSettings(settings).storageCredentials).toBe('identity for acct01');
-    expect(() => loadSettings({ ICEBRIDGE_WAREHOUSE: 'abfss://lake@acct01.dfs.core.windows.net/wh' })).toThrow(/ICEBRIDGE_STORAGE_ACCOUNT \(alone, to use the app's identity/);
+    expect(() => loadSettings({ ICEBRIDGE_WAREHOUSE: 'abfss://lake@acct01.dfs.core.windows.net/wh' })).toThrow(
+      /ICEBRIDGE_STORAGE_ACCOUNT \(alone, to use the app's identity/,
+    );
   });
 });

@@ -210,16 +210,41 @@ describe('app settings', () => {
     expect(settingProblems(read, templateSettings(), optional)).toEqual([]);
   });
 
-  it('puts no secret in an app setting: storage and flags by identity, the source URL as a Key Vault reference', () => {
-    const settings = localKeys('app_settings');
-    const secretShaped = settings.filter((name) => /KEY$|SECRET|CONNECTION_STRING|PASSWORD|TOKEN/.test(name) && name !== 'ICEBRIDGE_FLAGS_SENTINEL_KEY');
-    expect(secretShaped).toEqual([]);
-    expect(settings).toContain('AzureWebJobsStorage__accountName');
-    const sourceUrl = module.locals.get('app_settings')!;
-    const entry = sourceUrl.kind === 'object' ? sourceUrl.items.find((i) => i.key.kind === 'template' && i.key.parts[0] === 'ICEBRIDGE_SOURCE_URL') : undefined;
-    expect(entry?.value.kind === 'template' && entry.value.parts[0]).toBe('@Microsoft.KeyVault(VaultName=');
+  it('reports a setting that may hold a secret and is not a Key Vault reference', () => {
+    const broken = moduleFromSources({
+      'a.tf': [
+        'locals {',
+        '  app_settings = {',
+        '    "ICEBRIDGE_ALERT_WEBHOOK_URL"  = var.webhook',
+        '    "ICEBRIDGE_STORAGE_KEY"        = "plain"',
+        '    "ICEBRIDGE_SOURCE_URL"         = "@Microsoft.KeyVault(VaultName=v;SecretName=s)"',
+        '    "ICEBRIDGE_FLAGS_SENTINEL_KEY" = "icebridge:sentinel"',
+        '  }',
+        '}',
+      ].join('\n'),
+    });
+    expect(plainSecretSettings(broken)).toEqual(['ICEBRIDGE_ALERT_WEBHOOK_URL', 'ICEBRIDGE_STORAGE_KEY']);
+  });
+
+  it('holds on infra/terraform: no secret in an app setting (identity for storage and flags, Key Vault for the source)', () => {
+    expect(plainSecretSettings(module)).toEqual([]);
+    expect(localKeys('app_settings')).toEqual(expect.arrayContaining(['AzureWebJobsStorage__accountName', 'ICEBRIDGE_SOURCE_URL']));
   });
 });
+
+/** Settings that name a secret (or a URL, which may carry one) whose value is not a Key Vault reference. */
+function plainSecretSettings(m: TerraformModule): string[] {
+  const settings = m.locals.get('app_settings');
+  if (settings?.kind !== 'object') return ['(no local.app_settings)'];
+  // The sentinel key is a key's name, not a secret; the warehouse URL is a location.
+  const notSecret = new Set(['ICEBRIDGE_FLAGS_SENTINEL_KEY', 'ICEBRIDGE_WAREHOUSE']);
+  return settings.items.flatMap(({ key, value }) => {
+    const name = String(evaluate(key, { module: m }));
+    if (notSecret.has(name) || !/KEY$|SECRET|CONNECTION_STRING|PASSWORD|TOKEN|_URL$/.test(name)) return [];
+    const first = value.kind === 'template' ? value.parts[0] : undefined;
+    return typeof first === 'string' && first.startsWith('@Microsoft.KeyVault(') ? [] : [name];
+  });
+}
 
 describe('feature flags', () => {
   const flags = module.resources.get('azurerm_app_configuration_key.flag')!;

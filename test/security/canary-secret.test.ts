@@ -23,6 +23,7 @@ import { AzureClients } from '../../shared/iceberg/io/azure-clients';
 import { AzureFileIO } from '../../shared/iceberg/io/azure-file-io';
 import { connectPostgres, parsePostgresUrl, redactUrl } from '../../shared/postgres/connection';
 import { fakeCredential } from '../infra/fake-credential';
+import { deployedSources, settingsReadBy } from '../infra/support/settings-in-code';
 import { type AppConfigurationStandIn, startAppConfigurationStandIn } from '../flags/app-configuration-stand-in';
 import { type AzuriteInstance, startAzurite } from '../integration/support/azurite';
 import { type PostgresInstance, startPostgres } from '../integration/support/postgres';
@@ -69,7 +70,26 @@ afterAll(async () => {
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
 
+/** Every setting the product reads that holds a secret, and where this suite puts the canary into it. */
+const SECRET_SETTINGS_COVERED: Record<string, string> = {
+  ICEBRIDGE_SOURCE_URL: 'the password in the URL: icebridge serve',
+  ICEBRIDGE_STORAGE_KEY: 'icebridge serve, and AzureFileIO in this process',
+  ICEBRIDGE_STORAGE_CONNECTION_STRING: 'AzureFileIO and AzureClients in this process, loadSettings',
+  ICEBRIDGE_APPCONFIG_CONNECTION_STRING: 'icebridge serve and icebridge flags list',
+  ICEBRIDGE_LOCAL_TOKEN: 'icebridge serve',
+  PGPASSWORD: 'icebridge migrate from the libpq variables',
+};
+
 describe('the canary search', () => {
+  it('covers every setting the code reads that can hold a secret', () => {
+    // A new secret setting (a webhook URL, another database URL) fails here until this suite puts the canary in it.
+    const secretShaped = [...settingsReadBy(deployedSources(REPO)).keys()].filter(
+      (name) => /KEY$|SECRET|CONNECTION_STRING|PASSWORD|TOKEN|_URL$/.test(name) && name !== 'ICEBRIDGE_FLAGS_SENTINEL_KEY',
+    );
+    expect(secretShaped.filter((name) => !(name in SECRET_SETTINGS_COVERED))).toEqual([]);
+    expect(secretShaped).toEqual(expect.arrayContaining(['ICEBRIDGE_SOURCE_URL', 'ICEBRIDGE_STORAGE_KEY', 'ICEBRIDGE_LOCAL_TOKEN']));
+  });
+
   it('catches a deliberately leaked canary in each form, and nothing in clean text', () => {
     const canary = makeCanary();
     expect(canary).toMatch(/^[a-z0-9]{32}$/);

@@ -162,6 +162,15 @@ describe('references', () => {
     expect(unusedVariables(module)).toEqual([]);
   });
 
+  it('has an example tfvars that sets only declared variables and every one without a default', () => {
+    const example = parseHcl(readFileSync(path.join(TERRAFORM_DIR, 'terraform.tfvars.example'), 'utf8'), 'terraform.tfvars.example');
+    const given = example.attributes.map((a) => a.name);
+    expect(given.filter((name) => !module.variables.has(name))).toEqual([]);
+    const required = [...module.variables].filter(([, block]) => attribute(block.body, 'default') === undefined).map(([name]) => name);
+    expect(required.filter((name) => !given.includes(name))).toEqual([]);
+    expect(required.length).toBeGreaterThan(0);
+  });
+
   it.skipIf(!existsSync('/usr/local/bin/terraform'))('is formatted as terraform fmt writes it', () => {
     // fmt parses the files too: a syntax error fails here even where the subset parser would pass.
     execFileSync('/usr/local/bin/terraform', ['fmt', '-check', '-diff', '-recursive', TERRAFORM_DIR], {

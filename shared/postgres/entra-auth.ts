@@ -6,7 +6,7 @@
  * valid after its token expires; only a new login needs a fresh one).
  */
 import { ValidationError } from '../errors';
-import { type TokenCredential, defaultAzureCredential } from '../iceberg/io/azure-credential';
+import { type AccessToken, type TokenCredential, defaultAzureCredential } from '../iceberg/io/azure-credential';
 
 /** The setting that chooses how connections to the source log in. */
 export const SOURCE_AUTH_SETTING = 'ICEBRIDGE_SOURCE_AUTH';
@@ -54,7 +54,7 @@ export function entraPasswordSource(credential: TokenCredential, options: EntraP
   let token: { value: string; renewAt: number } | undefined;
   let pending: Promise<string> | undefined;
   const fetchToken = async (): Promise<string> => {
-    let access;
+    let access: AccessToken | null;
     try {
       access = await credential.getToken(POSTGRES_ENTRA_SCOPE);
     } catch (error) {

@@ -14,6 +14,7 @@ import { deployedSources, settingsReadBy } from './support/settings-in-code';
 import {
   type TerraformModule,
   attribute,
+  dependencyCycles,
   evaluate,
   loadModule,
   moduleFromSources,
@@ -160,6 +161,25 @@ describe('references', () => {
     expect(module.resources.size).toBeGreaterThan(20);
     expect(referenceProblems(module)).toEqual([]);
     expect(unusedVariables(module)).toEqual([]);
+  });
+
+  it('reports a dependency cycle, which Terraform would refuse at plan', () => {
+    const cyclic = moduleFromSources({
+      'a.tf': [
+        'resource "azurerm_a" "x" {',
+        '  b = azurerm_b.y.id',
+        '}',
+        'resource "azurerm_b" "y" {',
+        '  depends_on = [local.z]',
+        '}',
+        'locals {',
+        '  z = azurerm_a.x.name',
+        '  w = azurerm_b.y.id',
+        '}',
+      ].join('\n'),
+    });
+    expect(dependencyCycles(cyclic)).toEqual([['azurerm_a.x', 'azurerm_b.y', 'local.z', 'azurerm_a.x']]);
+    expect(dependencyCycles(module)).toEqual([]);
   });
 
   it('has an example tfvars that sets only declared variables and every one without a default', () => {

@@ -97,6 +97,52 @@ export function unusedVariables(module: TerraformModule): string[] {
   return [...module.variables.keys()].filter((name) => !used.has(name));
 }
 
+/**
+ * Cycles in what depends on what (resources, data sources and locals, through references and `depends_on`), as
+ * lists of node names; Terraform refuses a module with one, so `plan` would fail where nothing here can run it.
+ */
+export function dependencyCycles(module: TerraformModule): string[][] {
+  const edges = new Map<string, Set<string>>();
+  const nodeOf = (expr: TraversalExpr): string | undefined => {
+    const names = expr.steps.map((step) => ('name' in step ? step.name : undefined));
+    if (expr.root === 'local' && names[0] !== undefined) return `local.${names[0]}`;
+    if (expr.root === 'data' && names[1] !== undefined) return `data.${names[0]}.${names[1]}`;
+    if (/^[a-z0-9]+_[a-z0-9_]+$/.test(expr.root) && names[0] !== undefined) return `${expr.root}.${names[0]}`;
+    return undefined;
+  };
+  const collect = (from: string, body: Body): void => {
+    const targets = edges.get(from) ?? new Set<string>();
+    edges.set(from, targets);
+    walkBody(body, 'other', new Set(), (expr) => {
+      const node = nodeOf(expr);
+      if (node !== undefined) targets.add(node);
+    });
+  };
+  for (const { block } of module.blocks) {
+    const [first, second] = block.labels;
+    if (block.type === 'resource') collect(`${first}.${second}`, block.body);
+    else if (block.type === 'data') collect(`data.${first}.${second}`, block.body);
+    else if (block.type === 'locals') for (const a of block.body.attributes) collect(`local.${a.name}`, { attributes: [a], blocks: [] });
+  }
+  const cycles: string[][] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const path: string[] = [];
+  const visit = (node: string): void => {
+    if (state.get(node) === 'done') return;
+    if (state.get(node) === 'open') {
+      cycles.push([...path.slice(path.indexOf(node)), node]);
+      return;
+    }
+    state.set(node, 'open');
+    path.push(node);
+    for (const next of edges.get(node) ?? []) visit(next);
+    path.pop();
+    state.set(node, 'done');
+  };
+  for (const node of [...edges.keys()].sort()) visit(node);
+  return cycles;
+}
+
 type TraversalExpr = Extract<Expr, { kind: 'traversal' }>;
 
 function walkBody(

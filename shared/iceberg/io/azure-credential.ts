@@ -4,14 +4,28 @@
  * (a user-assigned one when `AZURE_CLIENT_ID` names it); on a workstation, the developer's `az login`. Only this
  * folder imports `@azure/identity`; the rest of the code sees the `TokenCredential` interface.
  */
-import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import type { GetTokenOptions, TokenCredential } from '@azure/identity';
 
 export type { AccessToken, TokenCredential } from '@azure/identity';
 
 let processCredential: TokenCredential | undefined;
 
-/** The process's DefaultAzureCredential, made once; nothing is asked of Entra until a token is needed. */
+/** The process's DefaultAzureCredential; nothing is loaded or asked of Entra until a token is needed. */
 export function defaultAzureCredential(): TokenCredential {
-  processCredential ??= new DefaultAzureCredential();
+  processCredential ??= deferredDefaultCredential();
   return processCredential;
+}
+
+/**
+ * Loading `@azure/identity` costs about a quarter of a second per process and per copy worker thread, and most runs
+ * (keys, connection strings, local disk) never need it: only the first token request loads it.
+ */
+function deferredDefaultCredential(): TokenCredential {
+  let credential: Promise<TokenCredential> | undefined;
+  return {
+    getToken: async (scopes: string | string[], options?: GetTokenOptions) => {
+      credential ??= import('@azure/identity').then(({ DefaultAzureCredential }) => new DefaultAzureCredential());
+      return (await credential).getToken(scopes, options);
+    },
+  };
 }

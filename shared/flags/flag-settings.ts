@@ -1,7 +1,8 @@
 /**
  * Which flag store and audit trail a process uses, from its settings: Azure App Configuration when a connection
- * string or an endpoint (reached with the app's identity) is set, else the local flags file (the default, `.icebridge/flags.json`). The audit trail goes next to
- * the local file, or under the warehouse's `.icebridge/audit/flags/` when flags live in App Configuration.
+ * string or an endpoint (reached with the app's identity) is set, else the local flags file (the default,
+ * `.icebridge/flags.json`). The audit trail goes next to the local file, or under the warehouse's
+ * `.icebridge/audit/flags/` when flags live in App Configuration.
  */
 import * as path from 'node:path';
 import { ValidationError } from '../errors';

@@ -1,6 +1,8 @@
 /** Command-line parsing on `node:util` parseArgs: flags as `--name value` or `--name=value`, usage errors exit 2. */
 import { parseArgs } from 'node:util';
 import { ValidationError, errorMessage } from '../../shared/errors';
+import { redactUrl } from '../../shared/postgres/connection';
+import { isPostgresUrl } from '../../shared/postgres/source-url';
 
 /** A flag a command accepts. */
 export interface FlagSpec {
@@ -64,11 +66,25 @@ function describeParseError(error: unknown, argv: string[]): string {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
       return `unknown option ${option}`;
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
-      return `unexpected argument ${JSON.stringify(/'([^']*)'/.exec(message)?.[1] ?? argv.find((a) => !a.startsWith('-')) ?? '')}`;
+      return `unexpected argument ${JSON.stringify(shownArgument(/'([^']*)'/.exec(message)?.[1] ?? argv.find((a) => !a.startsWith('-')) ?? ''))}`;
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
       return /does not take an argument/.test(message) ? `${option} takes no value` : `${option} needs a value`;
     default:
       return message;
+  }
+}
+
+/** An argument as a message may show it: a URL (a source given without --source) without its password or query. */
+function shownArgument(argument: string): string {
+  if (isPostgresUrl(argument)) return redactUrl(argument);
+  try {
+    const url = new URL(argument);
+    if (url.password === '' && url.search === '') return argument;
+    url.password = '';
+    url.search = '';
+    return url.toString();
+  } catch {
+    return argument;
   }
 }
 

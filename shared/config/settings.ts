@@ -12,7 +12,7 @@ import { isPostgresUrl } from '../postgres/source-url';
 export interface Settings {
   /** Warehouse root location: a local path, file://, or abfss://<fs>@<account>.dfs.core.windows.net/<path>. */
   warehouse: string;
-  /** Storage credentials for abfss:// warehouses. */
+  /** Storage credentials for abfss:// warehouses: keys, connection strings or the app's identity. */
   storage: FileIOSettings;
   /** Durable Functions task hub name. */
   taskHub: string;
@@ -62,12 +62,14 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Readonly<Set
   if (connectionString) accounts.push({ connectionString });
   const accountName = get(SETTING_NAMES.storageAccount);
   const accountKey = get(SETTING_NAMES.storageKey);
-  if (accountName || accountKey) {
-    if (!accountName || !accountKey) {
-      throw new ValidationError(`${SETTING_NAMES.storageAccount} and ${SETTING_NAMES.storageKey} must be set together`);
-    }
+  if (accountKey && !accountName) {
+    throw new ValidationError(`${SETTING_NAMES.storageAccount} and ${SETTING_NAMES.storageKey} must be set together`);
+  }
+  if (accountName) {
     const blobEndpoint = get(SETTING_NAMES.storageBlobEndpoint);
-    accounts.push(blobEndpoint ? { accountName, accountKey, blobEndpoint } : { accountName, accountKey });
+    // An account without a key is reached with the app's Microsoft Entra identity (managed identity on Azure).
+    const credential = accountKey ? { accountName, accountKey } : { accountName, identity: true as const };
+    accounts.push(blobEndpoint ? { ...credential, blobEndpoint } : credential);
   }
   const configured = get(SETTING_NAMES.warehouse);
   if (kind === 'azure' && !/^abfss:\/\//.test(configured ?? '')) {
@@ -78,7 +80,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Readonly<Set
   const warehouse = resolveLocalWarehouse(configured ?? '.icebridge/warehouse', get('AzureWebJobsScriptRoot'));
   if (/^abfss?:\/\/|^wasbs:\/\//.test(warehouse) && accounts.length === 0) {
     throw new ValidationError(
-      `the warehouse is on Azure but no storage credentials are set: set ${SETTING_NAMES.storageConnectionString}, or ${SETTING_NAMES.storageAccount} and ${SETTING_NAMES.storageKey}`,
+      `the warehouse is on Azure but no storage credentials are set: set ${SETTING_NAMES.storageAccount} (alone, to use the app's identity, or with ${SETTING_NAMES.storageKey}), or ${SETTING_NAMES.storageConnectionString}`,
     );
   }
   const configuredHub = get(SETTING_NAMES.taskHub);
@@ -105,9 +107,13 @@ export function describeSettings(settings: Readonly<Settings>): Record<string, s
     warehouse: settings.warehouse,
     taskHub: settings.taskHub,
     source: settings.sourceUrl ? 'set' : 'not set',
-    storageCredentials:
-      accounts.length === 0 ? 'none' : accounts.map((a) => ('connectionString' in a ? 'connection string' : `account key for ${a.accountName}`)).join(', '),
+    storageCredentials: accounts.length === 0 ? 'none' : accounts.map(describeAccount).join(', '),
   };
+}
+
+function describeAccount(account: AzureAccountSettings): string {
+  if ('connectionString' in account) return 'connection string';
+  return 'identity' in account ? `identity for ${account.accountName}` : `account key for ${account.accountName}`;
 }
 
 /** A local path becomes absolute against the app root; URLs (file://, abfss://, memory://) stay as they are. */

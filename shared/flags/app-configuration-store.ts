@@ -1,21 +1,32 @@
 /**
  * Flags in Azure App Configuration, through `@azure/app-configuration`: feature-flag keys and content type, the
  * per-table override under a label, conditional writes with `If-Match` (`onlyIfUnchanged`) or `If-None-Match: *`
- * (add), and an optional sentinel key whose etag says whether anything changed. The connection string holds a
- * secret: it is never put into a message.
+ * (add), and an optional sentinel key whose etag says whether anything changed. The store is reached with a
+ * connection string, which holds a secret and is never put into a message, or with its endpoint and the app's
+ * Microsoft Entra identity.
  */
 import { AppConfigurationClient, type ConfigurationSetting } from '@azure/app-configuration';
 import { ValidationError, errorMessage } from '../errors';
+import { type TokenCredential, defaultAzureCredential } from '../iceberg/io/azure-credential';
 import { FEATURE_FLAG_CONTENT_TYPE, FEATURE_FLAG_PREFIX, type FeatureFlag, flagKey, flagNameOfKey, parseFeatureFlag } from './feature-flag';
 import { FlagConflictError, type FlagStore, type StoredFlag, type WriteCondition, flagDisplayName } from './flag-store';
 
-/** Options of the App Configuration store. */
-export interface AppConfigurationStoreOptions {
-  /** `Endpoint=https://…;Id=…;Secret=…` (kept out of every message). */
-  connectionString: string;
+/** Options of the App Configuration store: a connection string, or an endpoint and the app's identity. */
+export type AppConfigurationStoreOptions = (
+  | {
+      /** `Endpoint=https://…;Id=…;Secret=…` (kept out of every message). */
+      connectionString: string;
+    }
+  | {
+      /** `https://<store>.azconfig.io`: requests carry a Microsoft Entra token (App Configuration Data Owner). */
+      endpoint: string;
+      /** The identity; defaults to the process's DefaultAzureCredential. */
+      credential?: TokenCredential;
+    }
+) & {
   /** A key operators touch after changing flags elsewhere (the App Configuration refresh convention). */
   sentinelKey?: string;
-}
+};
 
 /** The App Configuration-backed store. */
 export class AppConfigurationFlagStore implements FlagStore {
@@ -23,14 +34,26 @@ export class AppConfigurationFlagStore implements FlagStore {
   private readonly client: AppConfigurationClient;
 
   constructor(private readonly options: AppConfigurationStoreOptions) {
-    const endpoint = /(?:^|;)Endpoint=([^;]+)/i.exec(options.connectionString)?.[1];
+    const endpoint = 'connectionString' in options ? /(?:^|;)Endpoint=([^;]+)/i.exec(options.connectionString)?.[1] : options.endpoint;
     if (endpoint === undefined) throw new ValidationError('the App Configuration connection string has no Endpoint=…');
-    const url = new URL(endpoint);
+    let url: URL;
+    try {
+      url = new URL(endpoint);
+    } catch {
+      throw new ValidationError('the App Configuration endpoint is not a valid URL');
+    }
     this.description = `App Configuration ${url.host}`;
-    // Plain http only to this machine (a local stand-in); anything remote must be https.
-    const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) throw new ValidationError(`${this.description}: the endpoint must be https`);
-    this.client = new AppConfigurationClient(options.connectionString, { retryOptions: { maxRetries: 3 }, allowInsecureConnection: url.protocol === 'http:' });
+    const clientOptions = { retryOptions: { maxRetries: 3 } };
+    if ('connectionString' in options) {
+      // Plain http only to this machine (a local stand-in); anything remote must be https.
+      const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+      if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) throw new ValidationError(`${this.description}: the endpoint must be https`);
+      this.client = new AppConfigurationClient(options.connectionString, { ...clientOptions, allowInsecureConnection: url.protocol === 'http:' });
+    } else {
+      // A bearer token is never sent in the clear, not even to this machine.
+      if (url.protocol !== 'https:') throw new ValidationError(`${this.description}: the endpoint must be https to carry the app's identity`);
+      this.client = new AppConfigurationClient(url.origin, options.credential ?? defaultAzureCredential(), clientOptions);
+    }
   }
 
   async list(): Promise<StoredFlag[]> {

@@ -1,7 +1,8 @@
 /**
  * Which flag store and audit trail a process uses, from its settings: Azure App Configuration when a connection
- * string is set, else the local flags file (the default, `.icebridge/flags.json`). The audit trail goes next to
- * the local file, or under the warehouse's `.icebridge/audit/flags/` when flags live in App Configuration.
+ * string or an endpoint (reached with the app's identity) is set, else the local flags file (the default,
+ * `.icebridge/flags.json`). The audit trail goes next to the local file, or under the warehouse's
+ * `.icebridge/audit/flags/` when flags live in App Configuration.
  */
 import * as path from 'node:path';
 import { ValidationError } from '../errors';
@@ -14,6 +15,8 @@ import { LocalFlagStore } from './local-flag-store';
 /** The settings of flags, by environment variable. */
 export const FLAG_SETTING_NAMES = {
   appConfigurationConnectionString: 'ICEBRIDGE_APPCONFIG_CONNECTION_STRING',
+  /** The store's endpoint, reached with the app's identity when no connection string is set. */
+  appConfigurationEndpoint: 'ICEBRIDGE_APPCONFIG_ENDPOINT',
   sentinelKey: 'ICEBRIDGE_FLAGS_SENTINEL_KEY',
   flagsFile: 'ICEBRIDGE_FLAGS_FILE',
   auditLocation: 'ICEBRIDGE_FLAGS_AUDIT',
@@ -34,6 +37,7 @@ export interface FlagSetup {
 export function flagSetupFromEnv(env: NodeJS.ProcessEnv, warehouse?: string, storage: FileIOSettings = {}): FlagSetup {
   const get = (name: string): string | undefined => env[name]?.trim() || undefined;
   const connectionString = get(FLAG_SETTING_NAMES.appConfigurationConnectionString);
+  const endpoint = get(FLAG_SETTING_NAMES.appConfigurationEndpoint);
   const sentinelKey = get(FLAG_SETTING_NAMES.sentinelKey);
   const refresh = get(FLAG_SETTING_NAMES.refreshSeconds);
   const refreshSeconds = refresh === undefined ? 30 : Number(refresh);
@@ -42,8 +46,9 @@ export function flagSetupFromEnv(env: NodeJS.ProcessEnv, warehouse?: string, sto
   }
   let store: FlagStore;
   let auditRoot = get(FLAG_SETTING_NAMES.auditLocation);
-  if (connectionString !== undefined) {
-    store = new AppConfigurationFlagStore({ connectionString, ...(sentinelKey === undefined ? {} : { sentinelKey }) });
+  const access = connectionString !== undefined ? { connectionString } : endpoint !== undefined ? { endpoint } : undefined;
+  if (access !== undefined) {
+    store = new AppConfigurationFlagStore({ ...access, ...(sentinelKey === undefined ? {} : { sentinelKey }) });
     if (auditRoot === undefined) {
       if (warehouse === undefined) {
         throw new ValidationError(`flags in App Configuration need ${FLAG_SETTING_NAMES.auditLocation} or a warehouse for their audit trail`);

@@ -6,6 +6,8 @@
 import type { ConnectionOptions } from 'node:tls';
 import { Client, type ClientConfig } from 'pg';
 import { ValidationError } from '../errors';
+import type { TokenCredential } from '../iceberg/io/azure-credential';
+import { SOURCE_AUTH_SETTING, sourcePasswordSource } from './entra-auth';
 import { type PostgresTarget, toPostgresError } from './postgres-errors';
 
 /** Options of `connectPostgres`. */
@@ -20,6 +22,16 @@ export interface ConnectPostgresOptions {
   idleInTransactionTimeoutInMs?: number;
   /** Shown in pg_stat_activity; defaults to "icebridge". */
   applicationName?: string;
+  /** How to log in: see `LoginOptions`. */
+  login?: LoginOptions;
+}
+
+/** Where the login mode comes from (`ICEBRIDGE_SOURCE_AUTH`) and, for `entra`, whose identity signs in. */
+export interface LoginOptions {
+  /** The settings to read; defaults to `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** The identity for `entra`; defaults to the process's DefaultAzureCredential. */
+  credential?: TokenCredential;
 }
 
 /** A parsed connection URL: the target, plus what is needed to log in (never shown). */
@@ -108,30 +120,43 @@ export function redactUrl(url: string): string {
  * unreachable); the client keeps an `error` listener so a connection dying while idle cannot crash the process.
  */
 export async function connectPostgres(url: string, options: ConnectPostgresOptions = {}): Promise<Client> {
-  return connectClient(url, (parsed) => ({
-    connectionTimeoutMillis: options.connectTimeoutInMs ?? parsed.connectTimeoutInMs ?? 10_000,
-    // pg sends 0 as "not set", so an explicit 0 leaves the server default (no limit) in place.
-    statement_timeout: options.statementTimeoutInMs ?? 30 * 60_000,
-    lock_timeout: options.lockTimeoutInMs ?? 60_000,
-    idle_in_transaction_session_timeout: options.idleInTransactionTimeoutInMs ?? 10 * 60_000,
-    application_name: options.applicationName ?? parsed.applicationName ?? 'icebridge',
-  }));
+  return connectClient(
+    url,
+    (parsed) => ({
+      connectionTimeoutMillis: options.connectTimeoutInMs ?? parsed.connectTimeoutInMs ?? 10_000,
+      // pg sends 0 as "not set", so an explicit 0 leaves the server default (no limit) in place.
+      statement_timeout: options.statementTimeoutInMs ?? 30 * 60_000,
+      lock_timeout: options.lockTimeoutInMs ?? 60_000,
+      idle_in_transaction_session_timeout: options.idleInTransactionTimeoutInMs ?? 10 * 60_000,
+      application_name: options.applicationName ?? parsed.applicationName ?? 'icebridge',
+    }),
+    options.login,
+  );
 }
 
 /**
  * Connects a client to the URL's target with `settings` (made from the parsed URL) added to its login: the one
- * place a connection is made, ordinary or replication. A failure closes the client and names the target, never a
- * secret.
+ * place a connection is made, ordinary or replication. The password is the URL's, or with
+ * `ICEBRIDGE_SOURCE_AUTH=entra` an Entra token asked for at each login. A failure closes the client and names the
+ * target, never a secret.
  */
-export async function connectClient(url: string, settings: (parsed: PostgresUrl) => ClientConfig & Record<string, unknown>): Promise<Client> {
+export async function connectClient(
+  url: string,
+  settings: (parsed: PostgresUrl) => ClientConfig & Record<string, unknown>,
+  login: LoginOptions = {},
+): Promise<Client> {
   const parsed = parsePostgresUrl(url);
-  const secrets = [url, ...(parsed.password === undefined ? [] : [parsed.password])];
+  const tokens = sourcePasswordSource(login.env ?? process.env, login.credential);
+  if (tokens !== undefined && parsed.password !== undefined) {
+    throw new ValidationError(`${SOURCE_AUTH_SETTING}=entra logs in with a Microsoft Entra token: take the password out of the PostgreSQL URL`);
+  }
+  const password = tokens ?? parsed.password;
   const client = new Client({
     host: parsed.target.host,
     port: parsed.target.port,
     user: parsed.target.user,
     database: parsed.target.database,
-    ...(parsed.password === undefined ? {} : { password: parsed.password }),
+    ...(password === undefined ? {} : { password }),
     ...(parsed.ssl === undefined ? {} : { ssl: parsed.ssl }),
     keepAlive: true,
     ...settings(parsed),
@@ -142,6 +167,8 @@ export async function connectClient(url: string, settings: (parsed: PostgresUrl)
     await client.connect();
   } catch (error) {
     await client.end().catch(() => undefined);
+    const token = tokens?.current();
+    const secrets = [url, ...(parsed.password === undefined ? [] : [parsed.password]), ...(token === undefined ? [] : [token])];
     throw toPostgresError(error, { operation: 'connect', target: parsed.target, secrets });
   }
   return client;

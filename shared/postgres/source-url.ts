@@ -9,6 +9,7 @@ import { homedir, userInfo } from 'node:os';
 import * as path from 'node:path';
 import { ValidationError } from '../errors';
 import { parsePostgresUrl } from './connection';
+import { sourceAuthMode } from './entra-auth';
 
 /** Where a source URL came from (safe to show). */
 export type SourceOrigin = 'flag' | 'ICEBRIDGE_SOURCE_URL' | 'libpq environment';
@@ -66,7 +67,8 @@ export function libpqUrl(env: NodeJS.ProcessEnv): string {
   if (!/^\d+$/.test(port)) throw new ValidationError('PGPORT must be a port number');
   const user = value('PGUSER') ?? userInfo().username;
   const database = value('PGDATABASE') ?? user;
-  const password = env.PGPASSWORD;
+  // With ICEBRIDGE_SOURCE_AUTH=entra the login's password is a token, never libpq's.
+  const password = sourceAuthMode(env) === 'entra' ? undefined : env.PGPASSWORD;
   const query = new URLSearchParams();
   // A socket directory cannot be a URL's host; the host parameter carries it, as libpq's own URIs allow.
   if (host.startsWith('/')) query.set('host', host);
@@ -78,10 +80,10 @@ export function libpqUrl(env: NodeJS.ProcessEnv): string {
   return `postgresql://${login}@${authority}:${port}/${encodeURIComponent(database)}${search}`;
 }
 
-/** Adds `PGPASSWORD`, else the password file's match, to a URL that carries no password. */
+/** Adds `PGPASSWORD`, else the password file's match, to a URL that carries no password (unless logins use Entra). */
 async function withLibpqPassword(url: string, env: NodeJS.ProcessEnv, warn: (message: string) => void): Promise<string> {
   const parsed = parsePostgresUrl(url);
-  if (parsed.password !== undefined) return url;
+  if (parsed.password !== undefined || sourceAuthMode(env) === 'entra') return url;
   const password = env.PGPASSWORD || (await passwordFromFile(parsed.target, env, warn));
   if (!password) return url;
   const withPassword = new URL(url);

@@ -75,6 +75,19 @@ describe('the source from the environment', () => {
     expect(parsePostgresUrl((await resolveSourceUrl(undefined, { env: { ...env, PGPASSWORD: 'from-env' } })).url).password).toBe('from-env');
   });
 
+  it('adds no libpq password when logins use an Entra token (ICEBRIDGE_SOURCE_AUTH=entra)', async () => {
+    const home = path.join(dir, 'home-entra');
+    await rm(home, { recursive: true, force: true });
+    await mkdir(home);
+    await writeFile(path.join(home, '.pgpass'), '*:*:*:*:from-file\n', { mode: 0o600 });
+    const env = { HOME: home, PGUSER: 'func-icebridge-dev', PGDATABASE: 'db', ICEBRIDGE_SOURCE_AUTH: 'entra' };
+    expect(parsePostgresUrl((await resolveSourceUrl(undefined, { env })).url).password).toBeUndefined();
+    expect(parsePostgresUrl((await resolveSourceUrl(undefined, { env: { ...env, PGPASSWORD: 'from-env' } })).url).password).toBeUndefined();
+    const flag = await resolveSourceUrl('postgresql://func-icebridge-dev@db.example.com/db', { env: { ...env, PGPASSWORD: 'from-env' } });
+    expect(parsePostgresUrl(flag.url).password).toBeUndefined();
+    expect(parsePostgresUrl((await resolveSourceUrl(undefined, { env: { ...env, ICEBRIDGE_SOURCE_AUTH: 'password' } })).url).password).toBe('from-file');
+  });
+
   it("ignores a password file with group or world access, with libpq's warning", async () => {
     const open = path.join(dir, 'open-pgpass');
     await writeFile(open, '*:*:*:*:too-open\n');

@@ -1,8 +1,9 @@
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { DataLakeServiceClient, StorageSharedKeyCredential as DataLakeSharedKeyCredential } from '@azure/storage-file-datalake';
 import { ValidationError } from '../../errors';
+import { type TokenCredential, defaultAzureCredential } from './azure-credential';
 
-/** Credentials for one storage account: a connection string, or an account name and key. */
+/** Credentials for one storage account: a connection string, an account name and key, or the app's identity. */
 export type AzureAccountSettings =
   | {
       /** Full connection string; its AccountName (or BlobEndpoint host) says which account it serves. */
@@ -12,6 +13,13 @@ export type AzureAccountSettings =
       accountName: string;
       accountKey: string;
       /** Blob endpoint override, e.g. Azurite's `http://127.0.0.1:10000/devstoreaccount1`. */
+      blobEndpoint?: string;
+    }
+  | {
+      accountName: string;
+      /** Requests carry a Microsoft Entra token of the app's identity (Storage Blob Data Contributor on the account). */
+      identity: true;
+      /** Blob endpoint override; must be https, as bearer tokens are never sent in the clear. */
       blobEndpoint?: string;
     };
 
@@ -31,6 +39,8 @@ export interface AzureStorageSettings {
   maxRetryDelayInMs?: number;
   /** Blobs asked for per listing request; the service caps it at 5000. */
   listPageSize?: number;
+  /** The identity of `identity` accounts; defaults to the process's DefaultAzureCredential, made on first use. */
+  credential?: TokenCredential;
 }
 
 /** Settings with every default filled in. */
@@ -54,7 +64,10 @@ const DEFAULT_TUNING: ResolvedAzureTuning = {
 const MAX_BLOCK_SIZE_IN_BYTES = 4000 * 1024 * 1024;
 const DEVELOPMENT_ACCOUNT = 'devstoreaccount1';
 
-type AccountEntry = { accountName: string; connectionString: string } | { accountName: string; accountKey: string; blobEndpoint?: string };
+type AccountEntry =
+  | { accountName: string; connectionString: string }
+  | { accountName: string; accountKey: string; blobEndpoint?: string }
+  | { accountName: string; identity: true; blobEndpoint?: string };
 
 /** The part of the SDKs' pipeline options we set; both storage packages accept it. */
 interface PipelineOptions {
@@ -77,9 +90,11 @@ export class AzureClients {
   private readonly accounts = new Map<string, AccountEntry>();
   private readonly cache = new Map<string, AccountClients>();
   private readonly dataLakeCache = new Map<string, DataLakeServiceClient>();
+  private readonly credential: TokenCredential | undefined;
 
   constructor(settings: AzureStorageSettings) {
     this.tuning = resolveTuning(settings);
+    this.credential = settings.credential;
     settings.accounts.forEach((account, index) => {
       const entry = toEntry(account, index);
       if (this.accounts.has(entry.accountName)) {
@@ -96,8 +111,8 @@ export class AzureClients {
     if (clients === undefined) {
       const entry = this.entry(accountName);
       clients = {
-        blob: createBlobClient(entry, endpointSuffix, this.pipelineOptions(this.tuning.maxTries)),
-        blobOnce: createBlobClient(entry, endpointSuffix, this.pipelineOptions(1)),
+        blob: createBlobClient(entry, endpointSuffix, this.pipelineOptions(this.tuning.maxTries), () => this.tokenCredential()),
+        blobOnce: createBlobClient(entry, endpointSuffix, this.pipelineOptions(1), () => this.tokenCredential()),
       };
       this.cache.set(key, clients);
     }
@@ -117,12 +132,18 @@ export class AzureClients {
         }
         // The SDK derives the dfs endpoint from a blob endpoint URL by swapping the service label.
         const url = entry.blobEndpoint ?? `https://${entry.accountName}.dfs.${endpointSuffix}`;
+        if ('identity' in entry) return new DataLakeServiceClient(url, this.tokenCredential(), options);
         const credential = new DataLakeSharedKeyCredential(entry.accountName, entry.accountKey);
         return new DataLakeServiceClient(url, credential, options);
       });
       this.dataLakeCache.set(key, client);
     }
     return client;
+  }
+
+  /** The injected credential, else the process's own: made only when an identity account is first used. */
+  private tokenCredential(): TokenCredential {
+    return this.credential ?? defaultAzureCredential();
   }
 
   private entry(accountName: string): AccountEntry {
@@ -185,23 +206,36 @@ function toEntry(account: AzureAccountSettings, index: number): AccountEntry {
     const accountName = accountNameOfConnectionString(account.connectionString, index);
     return { accountName, connectionString: account.connectionString };
   }
+  if ('identity' in account) {
+    if (!account.accountName || account.identity !== true) {
+      throw new ValidationError(`Azure account #${index + 1}: an identity account needs its accountName`);
+    }
+    // Bearer tokens only travel over TLS: the SDK refuses them on http:// at the first request, so say it now.
+    if (account.blobEndpoint !== undefined && checkedUrl(account.accountName, account.blobEndpoint).protocol !== 'https:') {
+      throw new ValidationError(`Azure account '${account.accountName}': the app's identity needs an https blob endpoint (tokens are never sent in the clear)`);
+    }
+    return { accountName: account.accountName, identity: true, blobEndpoint: account.blobEndpoint };
+  }
   if (!account.accountName || !account.accountKey) {
     throw new ValidationError(`Azure account #${index + 1}: both accountName and accountKey are required`);
   }
-  if (account.blobEndpoint !== undefined) {
-    try {
-      new URL(account.blobEndpoint);
-    } catch {
-      throw new ValidationError(`Azure account '${account.accountName}': blobEndpoint is not a valid URL`);
-    }
-  }
+  if (account.blobEndpoint !== undefined) checkedUrl(account.accountName, account.blobEndpoint);
   return { accountName: account.accountName, accountKey: account.accountKey, blobEndpoint: account.blobEndpoint };
 }
 
-function createBlobClient(entry: AccountEntry, endpointSuffix: string, options: PipelineOptions): BlobServiceClient {
+function checkedUrl(accountName: string, blobEndpoint: string): URL {
+  try {
+    return new URL(blobEndpoint);
+  } catch {
+    throw new ValidationError(`Azure account '${accountName}': blobEndpoint is not a valid URL`);
+  }
+}
+
+function createBlobClient(entry: AccountEntry, endpointSuffix: string, options: PipelineOptions, credential: () => TokenCredential): BlobServiceClient {
   return guardSecrets(entry.accountName, () => {
     if ('connectionString' in entry) return BlobServiceClient.fromConnectionString(entry.connectionString, options);
     const url = entry.blobEndpoint ?? `https://${entry.accountName}.blob.${endpointSuffix}`;
+    if ('identity' in entry) return new BlobServiceClient(url, credential(), options);
     return new BlobServiceClient(url, new StorageSharedKeyCredential(entry.accountName, entry.accountKey), options);
   });
 }

@@ -1,0 +1,89 @@
+# The function app on Flex Consumption (Linux, Node 22) with a system-assigned identity, which reaches every
+# service below without a key: the host storage (AzureWebJobsStorage__accountName), the warehouse, App
+# Configuration, Key Vault and, with source_auth = "entra", PostgreSQL.
+
+resource "azurerm_service_plan" "functions" {
+  name                = "asp-${local.name}"
+  resource_group_name = azurerm_resource_group.main.name
+  location            = azurerm_resource_group.main.location
+  os_type             = "Linux"
+  sku_name            = "FC1"
+  tags                = var.tags
+}
+
+locals {
+  # Every setting the app reads, as the app reads it (docs/configuration.md). test/infra derives the settings the
+  # code reads and checks that each one is here or in optional_app_settings below.
+  app_settings = {
+    # The Functions host's own storage, reached with the app's identity instead of a connection string.
+    "AzureWebJobsStorage__accountName" = azurerm_storage_account.host.name
+    "ICEBRIDGE_TASK_HUB"               = var.task_hub
+    "ICEBRIDGE_WAREHOUSE"              = local.warehouse_url
+    # An account without ICEBRIDGE_STORAGE_KEY is reached with the app's identity.
+    "ICEBRIDGE_STORAGE_ACCOUNT"       = azurerm_storage_account.lake.name
+    "ICEBRIDGE_SOURCE_URL"            = "@Microsoft.KeyVault(VaultName=${azurerm_key_vault.main.name};SecretName=${var.source_secret_name})"
+    "ICEBRIDGE_SOURCE_AUTH"           = var.source_auth
+    "ICEBRIDGE_APPCONFIG_ENDPOINT"    = azurerm_app_configuration.flags.endpoint
+    "ICEBRIDGE_FLAGS_SENTINEL_KEY"    = azurerm_app_configuration_key.sentinel.key
+    "ICEBRIDGE_FLAGS_REFRESH_SECONDS" = tostring(var.flags_refresh_seconds)
+    "ICEBRIDGE_ACTIVITY_SLOTS"        = tostring(var.activity_slots)
+    "ICEBRIDGE_INSTANCE_MEMORY_MB"    = tostring(var.instance_memory_mb)
+    "ICEBRIDGE_OPERATOR_ROLE"         = var.operator_role
+  }
+
+  # Settings the code reads that this template deliberately leaves unset, and why: each has a default that is
+  # right on Azure, is set by the platform, or exists for another way of running icebridge. The one list of them.
+  optional_app_settings = {
+    "ICEBRIDGE_STORAGE_CONNECTION_STRING"   = "keys are not used: the warehouse is reached with the app's identity"
+    "ICEBRIDGE_STORAGE_KEY"                 = "keys are not used: the warehouse is reached with the app's identity"
+    "ICEBRIDGE_STORAGE_BLOB_ENDPOINT"       = "default: https://<account>.blob.core.windows.net"
+    "ICEBRIDGE_APPCONFIG_CONNECTION_STRING" = "keys are not used: ICEBRIDGE_APPCONFIG_ENDPOINT with the app's identity"
+    "ICEBRIDGE_FLAGS_FILE"                  = "the local flags file, used only without App Configuration"
+    "ICEBRIDGE_FLAGS_AUDIT"                 = "default: <warehouse>/.icebridge/audit/flags"
+    "ICEBRIDGE_COPY_WORKERS"                = "default: from the instance's cores and ICEBRIDGE_INSTANCE_MEMORY_MB"
+    "ICEBRIDGE_SOURCE_CONNECTIONS"          = "default: ICEBRIDGE_ACTIVITY_SLOTS + 2"
+    "ICEBRIDGE_LOCAL_TOKEN"                 = "the bearer token of icebridge serve; must stay unset on Azure, where App Service authentication decides"
+    "WEBSITE_INSTANCE_ID"                   = "set by the platform on every instance"
+    "FUNCTIONS_WORKER_RUNTIME"              = "set by the platform from runtime_name on Flex Consumption"
+    "AzureWebJobsScriptRoot"                = "set by the platform"
+    "HOME"                                  = "set by the platform"
+    "PGHOST"                                = "libpq fallback of the CLI; the app uses ICEBRIDGE_SOURCE_URL"
+    "PGPORT"                                = "libpq fallback of the CLI; the app uses ICEBRIDGE_SOURCE_URL"
+    "PGUSER"                                = "libpq fallback of the CLI; the app uses ICEBRIDGE_SOURCE_URL"
+    "PGPASSWORD"                            = "libpq fallback of the CLI; the app uses ICEBRIDGE_SOURCE_URL"
+    "PGDATABASE"                            = "libpq fallback of the CLI; the app uses ICEBRIDGE_SOURCE_URL"
+    "PGSSLMODE"                             = "libpq fallback of the CLI; the app uses ICEBRIDGE_SOURCE_URL"
+    "PGPASSFILE"                            = "libpq fallback of the CLI; the app uses ICEBRIDGE_SOURCE_URL"
+  }
+}
+
+resource "azurerm_function_app_flex_consumption" "app" {
+  name                = "func-${local.name}"
+  resource_group_name = azurerm_resource_group.main.name
+  location            = azurerm_resource_group.main.location
+  service_plan_id     = azurerm_service_plan.functions.id
+
+  runtime_name           = "node"
+  runtime_version        = "22"
+  instance_memory_in_mb  = var.instance_memory_mb
+  maximum_instance_count = var.maximum_instance_count
+
+  # The deployment package (npm run package) goes to this container, read with the app's identity.
+  storage_container_type      = "blobContainer"
+  storage_container_endpoint  = "${azurerm_storage_account.host.primary_blob_endpoint}${azurerm_storage_container.deployments.name}"
+  storage_authentication_type = "SystemAssignedIdentity"
+
+  https_only = true
+
+  identity {
+    type = "SystemAssigned"
+  }
+
+  site_config {
+    # The provider writes this into APPLICATIONINSIGHTS_CONNECTION_STRING.
+    application_insights_connection_string = azurerm_application_insights.main.connection_string
+  }
+
+  app_settings = local.app_settings
+  tags         = var.tags
+}

@@ -1,0 +1,377 @@
+/**
+ * A canary secret in every secret the product takes (the PostgreSQL password in the URL, a storage account key,
+ * an App Configuration connection string's secret, the local operator token, an Entra access token), then every
+ * error path reachable here: a host nobody listens on, a real PostgreSQL refusing the password, Azurite refusing
+ * the key, App Configuration refusing the signature or unreachable, malformed settings, CLI usage errors and
+ * failures, and the HTTP API of `icebridge serve` answering errors and running an orchestration into a failure.
+ * Everything shown is collected (errors with their causes, process output and console, child output, HTTP
+ * bodies and headers, the local host's persisted history) and must hold the canary in no form. Positive
+ * controls show each secret was really used, so the suite cannot pass because a secret never reached the code.
+ */
+import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Client } from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../cli/support/free-port';
+import { describeSettings, loadSettings } from '../../shared/config/settings';
+import { AppConfigurationFlagStore } from '../../shared/flags/app-configuration-store';
+import { flagSetupFromEnv } from '../../shared/flags/flag-settings';
+import { AzureClients } from '../../shared/iceberg/io/azure-clients';
+import { AzureFileIO } from '../../shared/iceberg/io/azure-file-io';
+import { connectPostgres, parsePostgresUrl, redactUrl } from '../../shared/postgres/connection';
+import { fakeCredential } from '../infra/fake-credential';
+import { deployedSources, settingsReadBy } from '../infra/support/settings-in-code';
+import { type AppConfigurationStandIn, startAppConfigurationStandIn } from '../flags/app-configuration-stand-in';
+import { type AzuriteInstance, startAzurite } from '../integration/support/azurite';
+import { type PostgresInstance, startPostgres } from '../integration/support/postgres';
+import { type Output, captureProcessOutput, describeThrown, findCanary, makeCanary } from './canary';
+
+const REPO = path.resolve(__dirname, '../..');
+const TSX = path.join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+/** Bounds for a child that never comes up or never finishes; nothing here measures time. */
+const CHILD_TIMEOUT_IN_MS = 120_000;
+
+const CANARY = makeCanary();
+const outputs: Output[] = [];
+/** What a positive control saw: the secret reached the place it is for. */
+const controls = new Map<string, string>();
+
+let pg: PostgresInstance;
+let azurite: AzuriteInstance;
+let standIn: AppConfigurationStandIn;
+let workDir: string;
+let closedPort: number;
+
+/** Runs `work`, which must fail, and records everything its error shows; returns that text. */
+async function failure(where: string, work: () => unknown): Promise<string> {
+  let thrown: unknown;
+  try {
+    await work();
+  } catch (error) {
+    thrown = error;
+  }
+  if (thrown === undefined) throw new Error(`${where}: expected a failure`);
+  const text = describeThrown(thrown);
+  outputs.push({ where, text });
+  return text;
+}
+
+beforeAll(async () => {
+  [pg, azurite, standIn] = await Promise.all([startPostgres(), startAzurite(), startAppConfigurationStandIn()]);
+  workDir = await mkdtemp(path.join(tmpdir(), 'icebridge-canary-'));
+  closedPort = await freePort();
+});
+
+afterAll(async () => {
+  await Promise.all([pg?.stop(), azurite?.stop(), standIn?.close()]);
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+});
+
+/** Every setting the product reads that holds a secret, and where this suite puts the canary into it. */
+const SECRET_SETTINGS_COVERED: Record<string, string> = {
+  ICEBRIDGE_SOURCE_URL: 'the password in the URL: icebridge serve',
+  ICEBRIDGE_STORAGE_KEY: 'icebridge serve, and AzureFileIO in this process',
+  ICEBRIDGE_STORAGE_CONNECTION_STRING: 'AzureFileIO and AzureClients in this process, loadSettings',
+  ICEBRIDGE_APPCONFIG_CONNECTION_STRING: 'icebridge serve and icebridge flags list',
+  ICEBRIDGE_LOCAL_TOKEN: 'icebridge serve',
+  PGPASSWORD: 'icebridge migrate from the libpq variables',
+};
+
+describe('the canary search', () => {
+  it('covers every setting the code reads that can hold a secret', () => {
+    // A new secret setting (a webhook URL, another database URL) fails here until this suite puts the canary in it.
+    const secretShaped = [...settingsReadBy(deployedSources(REPO)).keys()].filter(
+      (name) => /KEY$|SECRET|CONNECTION_STRING|PASSWORD|TOKEN|_URL$/.test(name) && name !== 'ICEBRIDGE_FLAGS_SENTINEL_KEY',
+    );
+    expect(secretShaped.filter((name) => !(name in SECRET_SETTINGS_COVERED))).toEqual([]);
+    expect(secretShaped).toEqual(expect.arrayContaining(['ICEBRIDGE_SOURCE_URL', 'ICEBRIDGE_STORAGE_KEY', 'ICEBRIDGE_LOCAL_TOKEN']));
+  });
+
+  it('catches a deliberately leaked canary in each form, and nothing in clean text', () => {
+    const canary = makeCanary();
+    expect(canary).toMatch(/^[a-z0-9]{32}$/);
+    expect(Buffer.from(canary, 'base64').toString('base64')).toBe(canary);
+    const leaked = [
+      { where: 'message', text: `cannot connect to postgresql://u:${canary}@h/db` },
+      { where: 'header', text: `authorization: Basic ${Buffer.from(canary).toString('base64')}` },
+      { where: 'hex dump', text: `key <Buffer ${Buffer.from(canary, 'base64').toString('hex')}>` },
+      { where: 'clean', text: `cannot connect to postgresql://u@h/db (${canary.slice(0, 12)}…)` },
+    ];
+    expect(findCanary(canary, leaked).map((leak) => leak.split(':')[0])).toEqual(['message', 'header', 'hex dump']);
+  });
+});
+
+describe('in this process', () => {
+  let capture: ReturnType<typeof captureProcessOutput>;
+  beforeAll(() => {
+    capture = captureProcessOutput();
+  });
+  afterAll(() => {
+    capture.stop();
+    outputs.push(...capture.outputs);
+  });
+
+  it('PostgreSQL: an unreachable host, a refused password, malformed URLs and an Entra token are never shown', async () => {
+    const unreachable = `postgresql://reader:${CANARY}@127.0.0.1:${closedPort}/source`;
+    await failure('connect to a closed port', () => connectPostgres(unreachable, { connectTimeoutInMs: 5_000 }));
+    const refused = await failure('connect with a wrong password', () => connectPostgres(`postgresql://postgres:${CANARY}@${pg.host}:${pg.port}/postgres`));
+    controls.set('the PostgreSQL password was sent and refused', refused);
+    expect(refused).toMatch(/password authentication failed/);
+    await failure('connect to a bad port', () => connectPostgres(`postgresql://u:${CANARY}@127.0.0.1:99999/db`));
+    await failure('an unknown sslmode', () => parsePostgresUrl(`postgresql://u@h/db?password=${CANARY}&sslmode=bogus`));
+    await failure('a badly encoded password', () => parsePostgresUrl(`postgresql://u:${CANARY}%zz@h/db`));
+    outputs.push({ where: 'redactUrl', text: redactUrl(`postgresql://u:${CANARY}@h/db?password=${CANARY}`) });
+    const tokens = fakeCredential([{ token: CANARY, expiresOnTimestamp: Date.now() + 3_600_000 }]);
+    const entra = { env: { ICEBRIDGE_SOURCE_AUTH: 'entra' }, credential: tokens };
+    const token = await failure('connect with a refused Entra token', () =>
+      connectPostgres(`postgresql://postgres@${pg.host}:${pg.port}/postgres`, { login: entra }),
+    );
+    expect(tokens.scopes).toHaveLength(1);
+    controls.set('the Entra token was sent and refused', token);
+  });
+
+  it('settings: malformed values around secrets name the setting, never the value', async () => {
+    await failure('source URL of another scheme', () => loadSettings({ ICEBRIDGE_SOURCE_URL: `mysql://u:${CANARY}@h/db` }));
+    await failure('a key without an account', () => loadSettings({ ICEBRIDGE_STORAGE_KEY: CANARY }));
+    await failure('a bad blob endpoint', () => new AzureClients({ accounts: [{ accountName: 'acct01', accountKey: CANARY, blobEndpoint: `::${CANARY}` }] }));
+    const described = describeSettings(
+      loadSettings({
+        ICEBRIDGE_SOURCE_URL: `postgresql://u:${CANARY}@h/db`,
+        ICEBRIDGE_STORAGE_CONNECTION_STRING: `AccountName=acct02;AccountKey=${CANARY}`,
+        ICEBRIDGE_STORAGE_ACCOUNT: 'acct01',
+        ICEBRIDGE_STORAGE_KEY: CANARY,
+      }),
+    );
+    outputs.push({ where: 'describeSettings', text: JSON.stringify(described) });
+    await failure('a connection string without an account', () => new AzureClients({ accounts: [{ connectionString: `AccountKey=${CANARY}` }] }));
+    await failure('a malformed connection string', () =>
+      new AzureClients({ accounts: [{ connectionString: `AccountName=acct03;AccountKey=${CANARY};BlobEndpoint=${CANARY}` }] }).forAccount(
+        'acct03',
+        'core.windows.net',
+      ),
+    );
+    await failure('flags refresh setting', () =>
+      flagSetupFromEnv({
+        ICEBRIDGE_APPCONFIG_CONNECTION_STRING: `Endpoint=https://x.azconfig.io;Id=i;Secret=${CANARY}`,
+        ICEBRIDGE_FLAGS_REFRESH_SECONDS: 'soon',
+      }),
+    );
+  });
+
+  it('storage: Azurite refuses the key, and no request, listing or commit failure shows it', async () => {
+    const io = new AzureFileIO({
+      accounts: [{ accountName: azurite.accountName, accountKey: CANARY, blobEndpoint: azurite.blobEndpoint }],
+      maxTries: 1,
+    });
+    const location = `abfss://lake@${azurite.accountName}.dfs.core.windows.net/warehouse/x.json`;
+    const refused = await failure('write with a wrong key', () => io.write(location, Buffer.from('{}')));
+    controls.set('the storage key signed a request Azurite refused', refused);
+    expect(refused).toMatch(/403|AuthorizationFailure|authenticat/i);
+    await failure('read with a wrong key', () => io.read(location));
+    await failure('list with a wrong key', async () => {
+      for await (const file of io.list(`abfss://lake@${azurite.accountName}.dfs.core.windows.net/warehouse/`)) void file;
+    });
+    const viaString = new AzureFileIO({
+      accounts: [
+        { connectionString: `DefaultEndpointsProtocol=http;AccountName=${azurite.accountName};AccountKey=${CANARY};BlobEndpoint=${azurite.blobEndpoint};` },
+      ],
+      maxTries: 1,
+    });
+    await failure('exists with a wrong connection string', () => viaString.stat(location));
+  });
+
+  it('App Configuration: a refused signature and an unreachable store never show the secret', async () => {
+    const forged = standIn.connectionString.replace(/Secret=[^;]+/, `Secret=${CANARY}`);
+    expect(forged).toContain(CANARY);
+    const refused = await failure('App Configuration refuses the signature', () => new AppConfigurationFlagStore({ connectionString: forged }).list());
+    controls.set('the App Configuration secret signed a request the store refused', refused);
+    expect(refused).toMatch(/HTTP 401/);
+    await failure('App Configuration unreachable', () =>
+      new AppConfigurationFlagStore({ connectionString: `Endpoint=http://127.0.0.1:${closedPort};Id=id;Secret=${CANARY}` }).get('use-iceberg-storage'),
+    );
+    await failure(
+      'App Configuration over plain http to another host',
+      () => new AppConfigurationFlagStore({ connectionString: `Endpoint=http://example.com;Id=id;Secret=${CANARY}` }),
+    );
+  });
+});
+
+/** Runs the CLI with `env` added to a clean environment; records its output. */
+function icebridge(where: string, argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; text: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [TSX, path.join(REPO, 'cli/main.ts'), ...argv],
+      { cwd: workDir, env: { ...cleanEnv(), ...env }, timeout: CHILD_TIMEOUT_IN_MS },
+      (error, stdout, stderr) => {
+        const text = `${stdout}\n${stderr}`;
+        outputs.push({ where: `icebridge ${where}`, text });
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, text });
+      },
+    );
+  });
+}
+
+/** The runner's environment without any icebridge, libpq or Azure setting, so only what a test sets applies. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) if (!/^(ICEBRIDGE_|PG|AZURE_|WEBSITE_|FUNCTIONS_)/.test(name)) env[name] = value;
+  return env;
+}
+
+describe('the CLI', () => {
+  it('usage errors and failures print no secret', async () => {
+    const source = `postgresql://postgres:${CANARY}@${pg.host}:${pg.port}/postgres`;
+    const warehouse = path.join(workDir, 'cli-warehouse');
+    const results = await Promise.all([
+      icebridge('migrate with a refused password', ['migrate', '--source', source, '--warehouse', warehouse, '--state-dir', path.join(workDir, 'cli-state')]),
+      icebridge('migrate with the URL as an argument', ['migrate', source]),
+      icebridge('migrate with a misspelt flag', ['migrate', `--sourse=${source}`]),
+      icebridge('migrate with a flag missing its value', ['migrate', '--warehouse', warehouse, '--source']),
+      icebridge('verify with a bad source', ['verify', '--source', `mysql://u:${CANARY}@h/db`, '--warehouse', warehouse]),
+      icebridge('flags list with a refused secret', ['flags', 'list'], {
+        ICEBRIDGE_APPCONFIG_CONNECTION_STRING: standIn.connectionString.replace(/Secret=[^;]+/, `Secret=${CANARY}`),
+      }),
+      icebridge('migrate with PGPASSWORD', ['migrate', '--warehouse', warehouse, '--state-dir', path.join(workDir, 'cli-state-2')], {
+        PGHOST: pg.host,
+        PGPORT: String(pg.port),
+        PGUSER: 'postgres',
+        PGPASSWORD: CANARY,
+      }),
+    ]);
+    for (const result of results) expect(result.code, result.text).not.toBe(0);
+    expect(results[0]!.text).toMatch(/password authentication failed/);
+    controls.set('the CLI sent the password from --source', results[0]!.text);
+  });
+});
+
+describe('the HTTP API of icebridge serve', () => {
+  let serve: ChildProcessWithoutNullStreams | undefined;
+  let serveOutput = '';
+  let base = '';
+  const stateDir = () => path.join(workDir, 'serve-state');
+
+  beforeAll(async () => {
+    const cwd = path.join(workDir, 'serve-cwd');
+    await mkdir(cwd, { recursive: true });
+    // Here the canary is the source's real password, so runs start and fail further on (at the storage key).
+    const admin = new Client({ connectionString: pg.url });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE ROLE canary_reader SUPERUSER LOGIN PASSWORD '${CANARY}'`);
+      await admin.query(
+        'CREATE TABLE public.orders (id int PRIMARY KEY, note text); INSERT INTO public.orders SELECT g, md5(g::text) FROM generate_series(1, 100) g',
+      );
+    } finally {
+      await admin.end();
+    }
+    const env: NodeJS.ProcessEnv = {
+      ...cleanEnv(),
+      ICEBRIDGE_SOURCE_URL: `postgresql://canary_reader:${CANARY}@${pg.host}:${pg.port}/postgres`,
+      ICEBRIDGE_WAREHOUSE: `abfss://lake@${azurite.accountName}.dfs.core.windows.net/warehouse`,
+      ICEBRIDGE_STORAGE_ACCOUNT: azurite.accountName,
+      ICEBRIDGE_STORAGE_KEY: CANARY,
+      ICEBRIDGE_STORAGE_BLOB_ENDPOINT: azurite.blobEndpoint,
+      ICEBRIDGE_APPCONFIG_CONNECTION_STRING: `Endpoint=http://127.0.0.1:${closedPort};Id=id;Secret=${CANARY}`,
+      ICEBRIDGE_LOCAL_TOKEN: CANARY,
+    };
+    const child = spawn(process.execPath, [TSX, path.join(REPO, 'cli/main.ts'), 'serve', '--port', '0', '--state-dir', stateDir()], { cwd, env });
+    serve = child;
+    child.stderr.on('data', (chunk: Buffer) => (serveOutput += chunk.toString('utf8')));
+    base = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`icebridge serve did not start:\n${serveOutput}`)), CHILD_TIMEOUT_IN_MS);
+      child.stdout.on('data', (chunk: Buffer) => {
+        serveOutput += chunk.toString('utf8');
+        const match = /icebridge is serving (http:\/\/\S+\/api) /.exec(serveOutput);
+        if (match) {
+          clearTimeout(timer);
+          resolve(match[1]!);
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`icebridge serve exited (${code}) before serving:\n${serveOutput}`));
+      });
+    });
+  }, CHILD_TIMEOUT_IN_MS + 10_000);
+
+  afterAll(async () => {
+    const child = serve;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    outputs.push({ where: 'icebridge serve output', text: serveOutput });
+    // The local host keeps each instance's history on disk: an error recorded there is shown by status calls later.
+    const dir = stateDir();
+    for (const file of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+      if (file.isFile()) outputs.push({ where: `state ${file.name}`, text: readFileSync(path.join(file.parentPath, file.name), 'latin1') });
+    }
+  });
+
+  async function call(method: string, route: string, options: { body?: unknown; token?: string } = {}): Promise<{ status: number; text: string }> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+    const response = await fetch(`${base}/${route}`, { method, headers, ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }) });
+    const text = await response.text();
+    outputs.push({ where: `${method} /api/${route} → ${response.status}`, text: `${JSON.stringify([...response.headers])}\n${text}` });
+    return { status: response.status, text };
+  }
+
+  it('answers refused, failed and unknown calls without a secret', async () => {
+    expect((await call('PUT', 'flags/use-iceberg-storage', { body: { value: 'on', reason: 'test' } })).status).toBe(401);
+    expect((await call('PUT', 'flags/use-iceberg-storage', { body: { value: 'on', reason: 'test' }, token: `${CANARY}x` })).status).toBe(401);
+    const authorised = await call('PUT', 'flags/use-iceberg-storage', { body: { value: 'on', reason: 'test' }, token: CANARY });
+    // Past the token check (the canary is the token), then the store is unreachable.
+    expect(authorised.status).not.toBe(401);
+    controls.set('the local token authorised a changing call', authorised.text);
+    await call('GET', 'flags');
+    await call('POST', 'rollback', { body: { reason: 'test' }, token: CANARY });
+    await call('POST', 'tables/public/orders/rollback', { body: { snapshotId: '1', reason: 'test' }, token: CANARY });
+    await call('POST', 'verifications', { body: { idempotencyKey: 'canary-verification' } });
+    await call('POST', 'syncs', { body: { runId: 'canary-run' } });
+    await call('POST', 'restores', { body: { snapshot: 'latest', tables: ['public.orders'] }, token: CANARY });
+    await call('GET', 'migrations/nothing-here');
+    await call('POST', 'migrations/nothing-here/cancel');
+  });
+
+  it('runs a migration into the storage failure and reports it without a secret', async () => {
+    const started = await call('POST', 'migrations', { body: { schema: 'public', tables: ['orders'], idempotencyKey: 'canary-migration' } });
+    // The source accepted the canary password: the run started.
+    expect(started.status, started.text).toBe(202);
+    controls.set('the source password logged in under serve', started.text);
+    // Read until the run ends; bounded by the test's timeout, not by a guess at how long it takes.
+    let status = await call('GET', 'migrations/canary-migration');
+    while (status.status === 202) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      status = await call('GET', 'migrations/canary-migration');
+    }
+    expect(status.text).toMatch(/403|AuthorizationFailure|authenticat/i);
+    controls.set("the storage key signed the run's requests, refused", status.text);
+  }, 180_000);
+});
+
+describe('everything shown', () => {
+  it('holds no form of the canary, while every secret was really used', () => {
+    expect([...controls.keys()].sort()).toEqual(
+      [
+        'the App Configuration secret signed a request the store refused',
+        'the CLI sent the password from --source',
+        'the Entra token was sent and refused',
+        'the PostgreSQL password was sent and refused',
+        'the local token authorised a changing call',
+        'the source password logged in under serve',
+        "the storage key signed the run's requests, refused",
+        'the storage key signed a request Azurite refused',
+      ].sort(),
+    );
+    expect(outputs.length).toBeGreaterThan(30);
+    expect(findCanary(CANARY, outputs)).toEqual([]);
+  });
+});

@@ -1,0 +1,74 @@
+/**
+ * Orphan files: data files (`.parquet`) and manifests or manifest lists (`.avro`) under a table's location that no
+ * snapshot of its current metadata references, left by commits that failed or were abandoned. Only files older
+ * than a cutoff go: a commit in flight writes its files before the metadata that references them exists, so a
+ * young unreferenced file may be about to become live. Metadata files (`*.metadata.json`, `version-hint.text`)
+ * and anything else are never touched here, and a file whose store gives no modification time is kept.
+ */
+import type { Catalog, Table } from '../catalog/catalog';
+import type { TableIdentifier } from '../catalog/table-identifier';
+import { manifestEntries, snapshotManifests } from '../transaction/manifest-files';
+
+/** Options of removeOrphanFiles. */
+export interface RemoveOrphanFilesOptions {
+  /** Only files last written before this time (ms since 1970) may be removed. */
+  olderThanMs: number;
+  /** List what would be removed, remove nothing. */
+  dryRun?: boolean;
+}
+
+/** What removeOrphanFiles found. */
+export interface OrphanFilesResult {
+  /** Unreferenced files old enough: removed, or with dryRun what would be. */
+  removed: string[];
+  /** Unreferenced files kept because they are younger than the cutoff (or their age is unknown). */
+  young: number;
+  bytes: number;
+}
+
+const CANDIDATE = /\.(parquet|avro)$/;
+
+/** The same place whether written `file:///x` or `/x`. */
+function normal(location: string): string {
+  return location.replace(/^file:\/\//, '');
+}
+
+/** Every file the table's snapshots reference: manifest lists, manifests, and data and delete files in any state. */
+export async function referencedFiles(catalog: Catalog, table: Table): Promise<Set<string>> {
+  const files = new Set<string>();
+  const seen = new Set<string>();
+  for (const snapshot of table.metadata.snapshots) {
+    files.add(normal(snapshot['manifest-list']));
+    for (const manifest of await snapshotManifests(catalog.io, snapshot)) {
+      files.add(normal(manifest.manifestPath));
+      if (seen.has(manifest.manifestPath)) continue;
+      seen.add(manifest.manifestPath);
+      for (const entry of await manifestEntries(catalog.io, manifest)) files.add(normal(entry.dataFile.filePath));
+    }
+  }
+  return files;
+}
+
+/**
+ * Removes the table's orphan files older than `olderThanMs`. The references are read after the listing, so a
+ * file committed between the two is seen as referenced.
+ */
+export async function removeOrphanFiles(catalog: Catalog, id: TableIdentifier, options: RemoveOrphanFilesOptions): Promise<OrphanFilesResult> {
+  const location = (await catalog.loadTable(id)).metadata.location.replace(/\/+$/, '');
+  const listed = [];
+  for await (const file of catalog.io.list(`${location}/`)) if (CANDIDATE.test(file.location)) listed.push(file);
+  const referenced = await referencedFiles(catalog, await catalog.loadTable(id));
+  const result: OrphanFilesResult = { removed: [], young: 0, bytes: 0 };
+  for (const file of listed) {
+    if (referenced.has(normal(file.location))) continue;
+    if (file.lastModifiedMs === undefined || file.lastModifiedMs >= options.olderThanMs) {
+      result.young++;
+      continue;
+    }
+    result.removed.push(file.location);
+    result.bytes += file.size;
+  }
+  if (!options.dryRun) for (const file of result.removed) await catalog.io.delete(file);
+  result.removed.sort();
+  return result;
+}

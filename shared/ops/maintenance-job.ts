@@ -11,6 +11,8 @@ import { compactTable } from '../iceberg/maintenance/compact';
 import { removeOrphanFiles } from '../iceberg/maintenance/orphan-files';
 import { planSnapshotExpiry } from '../iceberg/maintenance/snapshot-retention';
 import { expireSnapshots } from '../iceberg/transaction/snapshot-management';
+import { setProperties } from '../iceberg/transaction/table-evolution';
+import { CDC_RUN_PROPERTY, changeCaptureRun } from '../sync/applied-lsn';
 import { SYNC_CARRIED_PROPERTIES } from '../sync/auto-compact';
 import type { JobSettings } from './job-settings';
 import { jobReportsLocation } from './job-results';
@@ -70,7 +72,15 @@ export async function maintainTables(catalog: Catalog, options: MaintainOptions)
         report.compacted = compacted.compacted;
         report.rewrittenDataFiles = compacted.rewrittenDataFiles;
       }
-      const { metadata } = await catalog.loadTable(id);
+      let { metadata } = await catalog.loadTable(id);
+      const run = changeCaptureRun(metadata);
+      if (run !== undefined && metadata.properties[CDC_RUN_PROPERTY] === undefined) {
+        // Recorded before expiry, so the run is still known once the snapshots down to the hand-over are gone (a
+        // dry run plans as if it were).
+        metadata = options.dryRun
+          ? { ...metadata, properties: { ...metadata.properties, [CDC_RUN_PROPERTY]: run.runId } }
+          : (await setProperties(catalog, id, { [CDC_RUN_PROPERTY]: run.runId })).metadata;
+      }
       const plan = planSnapshotExpiry(metadata, {
         cutoffMs: options.now.getTime() - options.retentionDays * DAY_MS,
         retainLast: options.retainLast,

@@ -32,12 +32,15 @@ export function neededSnapshots(metadata: TableMetadata, id: TableIdentifier, re
     needed.set(snapshotId, { reason: known?.reason ?? reason, keepAncestry: keepAncestry || known?.keepAncestry === true });
   };
   const ancestry = ancestorsOf(metadata, metadata['current-snapshot-id']);
-  // The run is found through the ancestry until it is recorded as a table property (maintenance records it).
-  add(
-    ancestry.find((s) => s.summary[CDC_LSN_PROPERTY] !== undefined && s.summary[RUN_ID_PROPERTY] !== undefined)?.['snapshot-id'],
-    'change capture hand-over',
-    metadata.properties[CDC_RUN_PROPERTY] === undefined,
+  // Looked for among all snapshots, not only the ancestry: once the snapshots between it and the current one are
+  // expired (after the run was recorded as a table property) it is no longer an ancestor, and must still stay.
+  const recordedRun = metadata.properties[CDC_RUN_PROPERTY];
+  const handovers = metadata.snapshots.filter(
+    (s) =>
+      s.summary[CDC_LSN_PROPERTY] !== undefined && s.summary[RUN_ID_PROPERTY] !== undefined && (recordedRun === undefined || s.summary[RUN_ID_PROPERTY] === recordedRun),
   );
+  const handover = ancestry.find((s) => handovers.includes(s)) ?? handovers.sort((a, b) => (b['sequence-number'] > a['sequence-number'] ? 1 : b['sequence-number'] < a['sequence-number'] ? -1 : 0))[0];
+  add(handover?.['snapshot-id'], 'change capture hand-over', recordedRun === undefined);
   add(ancestry.find((s) => s.summary[CDC_LSN_PROPERTY] !== undefined)?.['snapshot-id'], 'newest change capture position', true);
   add(
     ancestry.find((s) => s.summary[CDC_LSN_PROPERTY] !== undefined && s.summary.operation !== 'replace')?.['snapshot-id'],

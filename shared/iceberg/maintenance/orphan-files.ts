@@ -7,6 +7,7 @@
  */
 import type { Catalog, Table } from '../catalog/catalog';
 import type { TableIdentifier } from '../catalog/table-identifier';
+import { ManifestEntryStatus } from '../spec/manifest';
 import { manifestEntries, snapshotManifests } from '../transaction/manifest-files';
 
 /** Options of removeOrphanFiles. */
@@ -33,8 +34,11 @@ function normal(location: string): string {
   return location.replace(/^file:\/\//, '');
 }
 
-/** Every file the table's snapshots reference: manifest lists, manifests, and data and delete files in any state. */
-export async function referencedFiles(catalog: Catalog, table: Table): Promise<Set<string>> {
+/**
+ * Every file the table's snapshots reference: manifest lists, manifests, and data and delete files in any state
+ * (with `liveOnly`, only those a snapshot reads: not the entries that record a file's removal).
+ */
+export async function referencedFiles(catalog: Catalog, table: Table, options: { liveOnly?: boolean } = {}): Promise<Set<string>> {
   const files = new Set<string>();
   const seen = new Set<string>();
   for (const snapshot of table.metadata.snapshots) {
@@ -43,7 +47,8 @@ export async function referencedFiles(catalog: Catalog, table: Table): Promise<S
       files.add(normal(manifest.manifestPath));
       if (seen.has(manifest.manifestPath)) continue;
       seen.add(manifest.manifestPath);
-      for (const entry of await manifestEntries(catalog.io, manifest)) files.add(normal(entry.dataFile.filePath));
+      for (const entry of await manifestEntries(catalog.io, manifest))
+        if (options.liveOnly !== true || entry.status !== ManifestEntryStatus.Deleted) files.add(normal(entry.dataFile.filePath));
     }
   }
   return files;

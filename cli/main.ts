@@ -6,6 +6,8 @@ import { compactCommand } from './commands/compact';
 import { demoCommand } from './commands/demo';
 import { drillCommand } from './commands/drill';
 import { flagsCommand, rollbackCommand } from './commands/flags';
+import { jobsCommand } from './commands/jobs';
+import { maintainCommand } from './commands/maintain';
 import { migrateCommand } from './commands/migrate';
 import { replayCommand } from './commands/replay';
 import { restoreCommand } from './commands/restore';
@@ -31,6 +33,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   snapshot: (argv) => snapshotCommand(argv),
   replay: (argv) => replayCommand(argv),
   drill: (argv) => drillCommand(argv),
+  jobs: (argv) => jobsCommand(argv),
+  maintain: (argv) => maintainCommand(argv),
 };
 
 const HELP = `usage: icebridge <command> [options]
@@ -50,6 +54,8 @@ commands:
   snapshot  roll an Iceberg table back to an earlier snapshot (snapshot rollback), audited
   replay    apply Iceberg tables' changes since a snapshot back to PostgreSQL (one transaction)
   drill     rehearse snapshot rollback, point-in-time restore and a partial failure on scratch objects
+  jobs      run a scheduled job (consistency, maintenance) now, or list every job's latest result
+  maintain  compact, expire old snapshots (never one a sync or restore needs), remove old orphan files
   help      show a command's options: icebridge help <command>
 
 options:

@@ -9,11 +9,14 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobsCommand } from '../../cli/commands/jobs';
+import { maintainCommand } from '../../cli/commands/maintain';
 import { LocalHost, silentHostLog } from '../../cli/local-host';
 import { appHostJson, loadFunctionModules } from '../../cli/support/local-run';
 import { runMigration } from '../../cli/support/run-migration';
 import { LocalFileIO } from '../../shared/iceberg/io';
 import { type JobResult, listJobResults } from '../../shared/ops/job-results';
+import { nextOccurrence, parseNcrontab } from '../../shared/ops/ncrontab';
 import { withClient } from './support/migration-fixtures';
 import { type PostgresInstance, startPostgres } from './support/postgres';
 
@@ -172,5 +175,38 @@ describe('scheduled jobs on the local host', () => {
     expect((await call('GET', '/jobs/unknown')).status).toBe(404);
     // The source password never leaves the app.
     expect(JSON.stringify(jobs)).not.toContain(new URL(url).password || '\u0000');
+  }, 300_000);
+
+  it('arms every timer at its next occurrence when asked to schedule them', () => {
+    const before = new Date();
+    const armed = host.startTimers();
+    expect(armed.map((t) => t.name).sort()).toEqual(['consistencyTimer', 'maintenanceTimer']);
+    for (const t of armed) {
+      const schedule = parseNcrontab(String(host.functions.get(t.name)!.trigger.schedule));
+      expect(Date.parse(t.next)).toBe(nextOccurrence(schedule, before)!.getTime());
+    }
+  });
+
+  it('runs a job from the command line through the same orchestration, and lists and maintains', async () => {
+    const capture = (): { write: (t: string) => boolean; text: () => string } => {
+      const parts: string[] = [];
+      return { write: (t: string) => parts.push(t) > 0, text: () => parts.join('') };
+    };
+    const out = capture();
+    const err = capture();
+    const argv = ['--warehouse', warehouse, '--source', url, '--state-dir', path.join(workDir, 'state-cli'), '--json'];
+    // The row changed above is still a finding: exit status 1.
+    expect(await jobsCommand(['run', 'consistency', '--slot', 'cli-1', ...argv], out, err, process.env), err.text()).toBe(1);
+    expect(JSON.parse(out.text())).toMatchObject({ job: 'consistency', slot: 'cli-1', instanceId: 'consistency:cli-1', status: 'findings' });
+    expect(await jobsCommand(['run', 'nope', ...argv], capture(), capture(), process.env)).toBe(2);
+
+    const listed = capture();
+    expect(await jobsCommand(['list', '--warehouse', warehouse, '--json'], listed, capture(), process.env)).toBe(0);
+    expect((JSON.parse(listed.text()) as Array<{ job: string; latest: JobResult }>).find((j) => j.job === 'consistency')!.latest.slot).toBe('manual-1');
+
+    const maintained = capture();
+    expect(await maintainCommand(['--warehouse', warehouse, '--dry-run', '--json'], maintained, capture(), {})).toBe(0);
+    expect(JSON.parse(maintained.text())).toMatchObject([{ table: 'public.items', orphanFiles: [], expiredSnapshots: [] }]);
+    expect(await maintainCommand(['--warehouse', warehouse, '--orphan-days', '0'], capture(), capture(), {})).toBe(2);
   }, 300_000);
 });

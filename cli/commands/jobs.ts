@@ -75,7 +75,11 @@ export async function jobsCommand(
       if (name !== undefined) throw new UsageError('list takes no job');
       const settings = loadSettings({ ...env, ICEBRIDGE_WAREHOUSE: warehouse });
       const latest = await listJobResults(environmentFromSettings(settings).catalog.io, warehouse, { limit: 1 });
-      const jobs = SCHEDULED_JOBS.map((job) => ({ job: job.name, schedule: jobSchedule(job, env).expression, latest: latest.find((r) => r.job === job.name) ?? null }));
+      const jobs = SCHEDULED_JOBS.map((job) => ({
+        job: job.name,
+        schedule: jobSchedule(job, env).expression,
+        latest: latest.find((r) => r.job === job.name) ?? null,
+      }));
       if (flags.json) out.write(`${JSON.stringify(jobs, null, 2)}\n`);
       else for (const j of jobs) out.write(`${j.job} (${j.schedule}): ${j.latest === null ? 'never ran' : line(j.latest)}\n`);
       return 0;

@@ -66,16 +66,19 @@ export class TimerScheduler {
     if (next === undefined) return undefined;
     // setTimeout holds at most about 24.8 days; a later occurrence is re-armed in steps.
     const delay = Math.min(next.getTime() - Date.now(), 2 ** 31 - 1);
-    const handle = setTimeout(() => {
-      this.#handles.delete(registration.name);
-      if (Date.now() + 1000 < next.getTime()) {
-        this.#arm(registration, schedule);
-        return;
-      }
-      fireTimer(registration, this.invocation, next)
-        .catch((error: unknown) => this.invocation.log('error', registration.name, `Executed '${registration.name}' (Failed): ${String(error)}`))
-        .finally(() => this.#arm(registration, schedule));
-    }, Math.max(0, delay));
+    const handle = setTimeout(
+      () => {
+        this.#handles.delete(registration.name);
+        if (Date.now() + 1000 < next.getTime()) {
+          this.#arm(registration, schedule);
+          return;
+        }
+        fireTimer(registration, this.invocation, next)
+          .catch((error: unknown) => this.invocation.log('error', registration.name, `Executed '${registration.name}' (Failed): ${String(error)}`))
+          .finally(() => this.#arm(registration, schedule));
+      },
+      Math.max(0, delay),
+    );
     handle.unref();
     this.#handles.set(registration.name, handle);
     return next;

@@ -89,7 +89,9 @@ async function getJob(request: HttpRequest, context: InvocationContext): Promise
       if (!/^\d+$/.test(text) || limit < 1 || limit > MAX_RESULTS) throw new ValidationError(`limit must be an integer from 1 to ${MAX_RESULTS}`);
     }
   } catch (error) {
-    return error instanceof ValidationError ? problem(error.message.startsWith('no job') ? 404 : 400, 'invalid request', error.message) : rejectedRequest(error, context, 'job');
+    return error instanceof ValidationError
+      ? problem(error.message.startsWith('no job') ? 404 : 400, 'invalid request', error.message)
+      : rejectedRequest(error, context, 'job');
   }
   try {
     const { warehouse, io } = warehouseIo();
@@ -105,7 +107,11 @@ async function getJob(request: HttpRequest, context: InvocationContext): Promise
     if (result !== undefined) return json(200, result);
     const instance = await findInstance(df.getClient(context), jobInstanceId(job.name, slot));
     if (instance === undefined || isFinished(String(instance.runtimeStatus)))
-      return problem(404, 'not found', `${job.name} has no result for slot ${slot}${instance === undefined ? '' : ` (its run ended ${String(instance.runtimeStatus)})`}`);
+      return problem(
+        404,
+        'not found',
+        `${job.name} has no result for slot ${slot}${instance === undefined ? '' : ` (its run ended ${String(instance.runtimeStatus)})`}`,
+      );
     return json(202, { job: job.name, slot, runtimeStatus: String(instance.runtimeStatus) }, { location: request.url, 'retry-after': '5' });
   } catch (error) {
     context.error(`reading ${job.name} results failed: ${errorMessage(error)}`);

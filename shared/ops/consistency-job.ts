@@ -101,11 +101,13 @@ export async function checkConsistency(env: RunEnvironment, ids: readonly TableI
   const syncs = await syncStates(env, ids, context.now);
   const { maxLagBytes, maxLagSeconds } = context.settings;
   const findings: string[] = [];
-  for (const t of verification.tables) if (t.status !== 'ok') findings.push(`${t.table}: ${t.status === 'error' ? `not verified (${t.error ?? 'error'})` : 'differs'}`);
+  for (const t of verification.tables)
+    if (t.status !== 'ok') findings.push(`${t.table}: ${t.status === 'error' ? `not verified (${t.error ?? 'error'})` : 'differs'}`);
   for (const s of syncs) {
     if (s.stopped !== undefined) findings.push(`${s.table}: change capture stopped at ${s.stopped.lsn} (${s.stopped.reason})`);
     if ((s.lagBytes ?? 0) > maxLagBytes) findings.push(`${s.table}: replication lag ${s.lagBytes} bytes is over ${maxLagBytes}`);
-    if ((s.lagSeconds ?? 0) > maxLagSeconds) findings.push(`${s.table}: nothing applied for ${Math.round(s.lagSeconds!)} s while WAL waits (over ${maxLagSeconds} s)`);
+    if ((s.lagSeconds ?? 0) > maxLagSeconds)
+      findings.push(`${s.table}: nothing applied for ${Math.round(s.lagSeconds!)} s while WAL waits (over ${maxLagSeconds} s)`);
   }
   return {
     job: context.job,

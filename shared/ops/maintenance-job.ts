@@ -149,7 +149,10 @@ async function run(env: { catalog: Catalog }, context: JobRunContext): Promise<J
   };
   const failed = tables.filter((t) => t.error !== undefined);
   const reports = jobReportsLocation(context.warehouse, context.job, context.slot);
-  await env.catalog.io.write(`${reports}/report.json`, new TextEncoder().encode(`${JSON.stringify({ job: context.job, slot: context.slot, figures, tables }, null, 2)}\n`));
+  await env.catalog.io.write(
+    `${reports}/report.json`,
+    new TextEncoder().encode(`${JSON.stringify({ job: context.job, slot: context.slot, figures, tables }, null, 2)}\n`),
+  );
   return {
     reports,
     status: failed.length > 0 ? 'findings' : 'ok',

@@ -49,7 +49,8 @@ function parseField(text: string, field: (typeof FIELDS)[number], expression: st
     if (range === undefined || range === '' || extra !== undefined)
       throw new ValidationError(`schedule ${JSON.stringify(expression)}: ${field.name} ${JSON.stringify(part)} is not a value, range or step`);
     const step = stepText === undefined ? 1 : /^\d+$/.test(stepText) && Number(stepText) > 0 ? Number(stepText) : NaN;
-    if (!Number.isInteger(step)) throw new ValidationError(`schedule ${JSON.stringify(expression)}: ${field.name} step ${JSON.stringify(stepText)} is not a positive integer`);
+    if (!Number.isInteger(step))
+      throw new ValidationError(`schedule ${JSON.stringify(expression)}: ${field.name} step ${JSON.stringify(stepText)} is not a positive integer`);
     let lo: number;
     let hi: number;
     if (range === '*') [lo, hi] = [field.min, field.max];

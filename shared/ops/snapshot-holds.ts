@@ -37,9 +37,13 @@ export function neededSnapshots(metadata: TableMetadata, id: TableIdentifier, re
   const recordedRun = metadata.properties[CDC_RUN_PROPERTY];
   const handovers = metadata.snapshots.filter(
     (s) =>
-      s.summary[CDC_LSN_PROPERTY] !== undefined && s.summary[RUN_ID_PROPERTY] !== undefined && (recordedRun === undefined || s.summary[RUN_ID_PROPERTY] === recordedRun),
+      s.summary[CDC_LSN_PROPERTY] !== undefined &&
+      s.summary[RUN_ID_PROPERTY] !== undefined &&
+      (recordedRun === undefined || s.summary[RUN_ID_PROPERTY] === recordedRun),
   );
-  const handover = ancestry.find((s) => handovers.includes(s)) ?? handovers.sort((a, b) => (b['sequence-number'] > a['sequence-number'] ? 1 : b['sequence-number'] < a['sequence-number'] ? -1 : 0))[0];
+  const handover =
+    ancestry.find((s) => handovers.includes(s)) ??
+    handovers.sort((a, b) => (b['sequence-number'] > a['sequence-number'] ? 1 : b['sequence-number'] < a['sequence-number'] ? -1 : 0))[0];
   add(handover?.['snapshot-id'], 'change capture hand-over', recordedRun === undefined);
   add(ancestry.find((s) => s.summary[CDC_LSN_PROPERTY] !== undefined)?.['snapshot-id'], 'newest change capture position', true);
   add(

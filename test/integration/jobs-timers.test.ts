@@ -49,7 +49,11 @@ async function inOneDay<T>(fn: () => Promise<T>): Promise<{ value: T; slot: stri
   return { value, slot: before };
 }
 
-async function call(method: 'GET' | 'POST', route: string, options: { body?: unknown; token?: string } = {}): Promise<{ status: number; json: unknown; text: string }> {
+async function call(
+  method: 'GET' | 'POST',
+  route: string,
+  options: { body?: unknown; token?: string } = {},
+): Promise<{ status: number; json: unknown; text: string }> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
   const response = await fetch(`${base}/api${route}`, { method, headers, ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }) });

@@ -46,7 +46,8 @@ export function planSnapshotExpiry(metadata: TableMetadata, options: SnapshotExp
     if (needed.get(s['snapshot-id'])?.keepAncestry === true) deepest = i;
   });
   for (const [id, { reason }] of needed) keep(id, reason);
-  for (let i = 0; i <= deepest; i++) keep(ancestry[i]!['snapshot-id'], `between the current snapshot and one needed (${needed.get(ancestry[deepest]!['snapshot-id'])!.reason})`);
+  for (let i = 0; i <= deepest; i++)
+    keep(ancestry[i]!['snapshot-id'], `between the current snapshot and one needed (${needed.get(ancestry[deepest]!['snapshot-id'])!.reason})`);
   const expire: bigint[] = [];
   const kept: SnapshotExpiryPlan['kept'] = [];
   for (const snapshot of metadata.snapshots) {

@@ -1,6 +1,6 @@
 /**
  * The snapshots of a table that change capture, reverse replay or a restore still needs, so maintenance never
- * expires them (the rule: docs/operations.md#what-maintenance-keeps):
+ * expires them (the rule, for operators: README.md, "Maintenance"):
  *
  * - the hand-over of `migrate --cdc` (the newest snapshot recording both a change-capture position and a run id):
  *   it names the run, and so the slot, the table is synced from (`changeCaptureRun`); the snapshots between it

@@ -30,7 +30,7 @@ export interface JobSettings {
   retainLast: number;
   /** Files no metadata references are removed only once older than this many days (default 3, at least 1). */
   orphanDays: number;
-  /** Durable history of finished instances older than this many days is purged (default 30). */
+  /** Durable history of finished instances created more than this many days ago is purged (default 30; 0: all). */
   historyDays: number;
 }
 
@@ -58,6 +58,6 @@ export function loadJobSettings(env: NodeJS.ProcessEnv = process.env): JobSettin
     retainLast: number(env, JOB_SETTING_NAMES.retainLast, 5, 1, true),
     // Younger files may belong to a commit in flight: a day is the least the job accepts.
     orphanDays: number(env, JOB_SETTING_NAMES.orphanDays, 3, 1, false),
-    historyDays: number(env, JOB_SETTING_NAMES.historyDays, 30, 1, false),
+    historyDays: number(env, JOB_SETTING_NAMES.historyDays, 30, 0, false),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * runScheduledJob: one scheduled job for one slot, as one `runJob` activity that runs it and records its result in
  * the warehouse. The instance id is the slot's (`<job>:<slot>`), so a timer firing twice, or on two instances,
- * finds the first run and starts nothing. The start time is the orchestration's (history time), so a replay or a
+ * finds the first run and starts nothing. A run that failed (recorded as `failed`, or unable to record anything)
+ * fails the instance, which lets the slot run again. The start time is the orchestration's (history time), so a replay or a
  * retried activity records the same one.
  */
 import * as df from 'durable-functions';
@@ -36,9 +37,10 @@ export const runScheduledJob: OrchestrationHandler = function* (context: Orchest
       progress.phase = 'done';
       progress.status = answer.value.status;
       context.df.setCustomStatus(progress);
-      return answer.value;
-    }
-    reason = answer.reason;
+      if (answer.value.status !== 'failed') return answer.value;
+      // Recorded as failed; the instance fails too, so the slot's next firing (or a run-now of it) runs it again.
+      reason = `failed: ${answer.value.error ?? answer.value.summary}`;
+    } else reason = answer.reason;
   } catch (error) {
     // Transient failures retried to the end: the activity's last reason.
     reason = taskFailureReason(error);

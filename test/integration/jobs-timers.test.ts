@@ -186,11 +186,27 @@ describe('scheduled jobs on the local host', () => {
     expect(jobs.map((j) => j.job)).toEqual(['consistency', 'maintenance']);
     expect(jobs.every((j) => j.latest !== null)).toBe(true);
     const history = await call('GET', '/jobs/consistency');
-    expect((history.json as { results: JobResult[] }).results).toHaveLength(2);
+    expect((history.json as { results: JobResult[] }).results.map((r) => r.slot)).toEqual(['manual-1', expect.stringMatching(/^\d{4}-\d\d-\d\d$/)]);
     expect((await call('GET', '/jobs/consistency?slot=never')).status).toBe(404);
     expect((await call('GET', '/jobs/unknown')).status).toBe(404);
     // The source password never leaves the app.
     expect(JSON.stringify(jobs)).not.toContain(new URL(url).password || '\u0000');
+  }, 300_000);
+
+  it('records a failed run, fails its instance, and runs the slot again when asked', async () => {
+    process.env.ICEBRIDGE_CONSISTENCY_MAX_LAG_BYTES = 'lots';
+    const started = await call('POST', '/jobs/consistency/run', { token: TOKEN, body: { slot: 'broken-1' } });
+    expect(started.status, started.text).toBe(202);
+    const failed = await host.waitForCompletion('consistency:broken-1', { timeoutInMs: WAIT_IN_MS });
+    delete process.env.ICEBRIDGE_CONSISTENCY_MAX_LAG_BYTES;
+    expect(failed.runtimeStatus).toBe('Failed');
+    const recorded = await call('GET', '/jobs/consistency?slot=broken-1');
+    expect(recorded.json).toMatchObject({ status: 'failed', error: expect.stringContaining('ICEBRIDGE_CONSISTENCY_MAX_LAG_BYTES') as unknown });
+
+    const again = await call('POST', '/jobs/consistency/run', { token: TOKEN, body: { slot: 'broken-1' } });
+    expect(again.status, again.text).toBe(202);
+    await waitDone('consistency:broken-1');
+    expect((await call('GET', '/jobs/consistency?slot=broken-1')).json).toMatchObject({ status: 'findings' });
   }, 300_000);
 
   it('arms every timer at its next occurrence when asked to schedule them', () => {

@@ -48,6 +48,8 @@ export interface TableMaintenance {
   orphanFiles: string[];
   orphanBytes: number;
   youngOrphans: number;
+  /** Unreferenced files of a migration that has not committed yet, kept. */
+  uncommittedFiles: number;
   error?: string;
 }
 
@@ -65,6 +67,7 @@ export async function maintainTables(catalog: Catalog, options: MaintainOptions)
       orphanFiles: [],
       orphanBytes: 0,
       youngOrphans: 0,
+      uncommittedFiles: 0,
     };
     try {
       if (!options.dryRun && options.compact !== false) {
@@ -96,6 +99,7 @@ export async function maintainTables(catalog: Catalog, options: MaintainOptions)
       report.orphanFiles = orphans.removed;
       report.orphanBytes = orphans.bytes;
       report.youngOrphans = orphans.young;
+      report.uncommittedFiles = orphans.uncommitted;
     } catch (error) {
       report.error = errorMessage(error);
     }

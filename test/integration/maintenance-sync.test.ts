@@ -6,7 +6,7 @@
  * was. The sensitivity: an orphan older than the window goes and a young one stays; the hand-over, the newest
  * position and a snapshot a restore in progress names are kept; a dry run changes nothing.
  */
-import { copyFile, mkdtemp, rm, stat, utimes } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -144,6 +144,13 @@ describe('maintenance of a synced table', () => {
     await copyFile(someData, oldOrphan);
     await copyFile(someData, youngOrphan);
     await utimes(oldOrphan, new Date(Date.now() - 4 * DAY_MS), new Date(Date.now() - 4 * DAY_MS));
+    // A migration copying for longer than the window: its files are old, not referenced yet, and have receipts.
+    const receipts = path.join(warehouse, 'public', TABLE, 'metadata', 'receipts');
+    await mkdir(receipts, { recursive: true });
+    await writeFile(path.join(receipts, 'run-slow.0123456789abcdef.p00000.json'), '{}');
+    const uncommitted = path.join(dataDir, 'run-slow.0123456789abcdef.p00001-a1b2-00001.parquet');
+    await copyFile(someData, uncommitted);
+    await utimes(uncommitted, new Date(Date.now() - 10 * DAY_MS), new Date(Date.now() - 10 * DAY_MS));
 
     const options = { tables: [ID], now: new Date(), retentionDays: 0, retainLast: 1, orphanDays: 3 };
     const holds = [{ namespace: 'public', asOf: { snapshotId: restoring.toString() } }];
@@ -161,6 +168,7 @@ describe('maintenance of a synced table', () => {
     expect(done!.orphanFiles).toEqual([oldOrphan]);
     expect(existsSync(oldOrphan)).toBe(false);
     expect(existsSync(youngOrphan)).toBe(true);
+    expect(existsSync(uncommitted)).toBe(true);
 
     const after = await metadata();
     const kept = new Set(ids(after));

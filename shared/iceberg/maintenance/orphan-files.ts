@@ -2,8 +2,10 @@
  * Orphan files: data files (`.parquet`) and manifests or manifest lists (`.avro`) under a table's location that no
  * snapshot of its current metadata references, left by commits that failed or were abandoned. Only files older
  * than a cutoff go: a commit in flight writes its files before the metadata that references them exists, so a
- * young unreferenced file may be about to become live. Metadata files (`*.metadata.json`, `version-hint.text`)
- * and anything else are never touched here, and a file whose store gives no modification time is kept.
+ * young unreferenced file may be about to become live. A migration copying for longer than the window leaves
+ * receipts (`metadata/receipts/<runId>.<execution>.p<n>.json`) until it commits: files of an execution that has
+ * receipts are kept whatever their age. Metadata files (`*.metadata.json`, `version-hint.text`) and anything else
+ * are never touched here, and a file whose store gives no modification time is kept.
  */
 import type { Catalog, Table } from '../catalog/catalog';
 import type { TableIdentifier } from '../catalog/table-identifier';
@@ -24,10 +26,14 @@ export interface OrphanFilesResult {
   removed: string[];
   /** Unreferenced files kept because they are younger than the cutoff (or their age is unknown). */
   young: number;
+  /** Unreferenced files kept because the migration that wrote them has not committed yet (its receipts are there). */
+  uncommitted: number;
   bytes: number;
 }
 
 const CANDIDATE = /\.(parquet|avro)$/;
+/** A receipt's name: `<runId>.<execution>.p<n>.json`, the first two parts being the prefix of the execution's files. */
+const RECEIPT = /\/metadata\/receipts\/([^/.]+\.[0-9a-f]{16}\.)[^/]*$/;
 
 /** The same place whether written `file:///x` or `/x`. */
 function normal(location: string): string {
@@ -61,11 +67,21 @@ export async function referencedFiles(catalog: Catalog, table: Table, options: {
 export async function removeOrphanFiles(catalog: Catalog, id: TableIdentifier, options: RemoveOrphanFilesOptions): Promise<OrphanFilesResult> {
   const location = (await catalog.loadTable(id)).metadata.location.replace(/\/+$/, '');
   const listed = [];
-  for await (const file of catalog.io.list(`${location}/`)) if (CANDIDATE.test(file.location)) listed.push(file);
+  const executions = new Set<string>();
+  for await (const file of catalog.io.list(`${location}/`)) {
+    const receipt = RECEIPT.exec(file.location);
+    if (receipt !== null) executions.add(receipt[1]!);
+    else if (CANDIDATE.test(file.location)) listed.push(file);
+  }
   const referenced = await referencedFiles(catalog, await catalog.loadTable(id));
-  const result: OrphanFilesResult = { removed: [], young: 0, bytes: 0 };
+  const result: OrphanFilesResult = { removed: [], young: 0, uncommitted: 0, bytes: 0 };
   for (const file of listed) {
     if (referenced.has(normal(file.location))) continue;
+    const name = file.location.slice(file.location.lastIndexOf('/') + 1);
+    if ([...executions].some((prefix) => name.startsWith(prefix))) {
+      result.uncommitted++;
+      continue;
+    }
     if (file.lastModifiedMs === undefined || file.lastModifiedMs >= options.olderThanMs) {
       result.young++;
       continue;

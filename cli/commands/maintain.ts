@@ -47,7 +47,7 @@ function line(t: TableMaintenance, dryRun: boolean): string {
   const parts = [
     ...(t.compacted ? [`compacted (${t.rewrittenDataFiles} files rewritten)`] : []),
     `${verb} ${t.expiredSnapshots.length} snapshots${t.keptSnapshots.length > 0 ? ` (kept ${t.keptSnapshots.length} old: ${[...new Set(t.keptSnapshots.map((k) => k.reason))].join(', ')})` : ''}`,
-    `${dryRun ? 'would remove' : 'removed'} ${t.orphanFiles.length} orphan files (${t.orphanBytes} bytes)${t.youngOrphans > 0 ? `, ${t.youngOrphans} too young` : ''}`,
+    `${dryRun ? 'would remove' : 'removed'} ${t.orphanFiles.length} orphan files (${t.orphanBytes} bytes)${t.youngOrphans > 0 ? `, ${t.youngOrphans} too young` : ''}${t.uncommittedFiles > 0 ? `, ${t.uncommittedFiles} of a migration not committed yet` : ''}`,
   ];
   const listed = dryRun ? [...t.expiredSnapshots.map((s) => `\n  expire snapshot ${s}`), ...t.orphanFiles.map((f) => `\n  remove ${f}`)].join('') : '';
   return `${t.table}: ${parts.join(', ')}${listed}`;

@@ -5,6 +5,7 @@
  * what is left. Used by the nightly job and by `icebridge maintain` (which can only list what it would do).
  */
 import { errorMessage } from '../errors';
+import { boundedText } from '../text/bounded-text';
 import type { Catalog } from '../iceberg/catalog/catalog';
 import type { TableIdentifier } from '../iceberg/catalog/table-identifier';
 import { compactTable } from '../iceberg/maintenance/compact';
@@ -119,14 +120,20 @@ export async function tablesOf(catalog: Catalog, namespaces: readonly string[]):
 const RESTORE_ORCHESTRATION = 'restoreDatabase';
 
 async function prepare(client: JobHubClient, settings: JobSettings, now: Date): Promise<JobPreparation> {
-  const historyPurged = await client.purgeFinishedBefore(new Date(now.getTime() - settings.historyDays * DAY_MS));
+  // A purge that fails is no reason to leave the tables unmaintained; not knowing the restores in progress is.
+  let purge: Pick<JobPreparation, 'historyPurged' | 'historyPurgeError'>;
+  try {
+    purge = { historyPurged: await client.purgeFinishedBefore(new Date(now.getTime() - settings.historyDays * DAY_MS)) };
+  } catch (error) {
+    purge = { historyPurgeError: boundedText(errorMessage(error)) };
+  }
   const restoreHolds: RestoreHold[] = [];
   for (const input of await client.unfinishedInputs(RESTORE_ORCHESTRATION)) {
     const restore = input as Partial<{ namespace: string; tables: string[]; asOf: RestoreHold['asOf'] }> | null;
     if (restore?.namespace === undefined || restore.asOf === undefined) continue;
     restoreHolds.push({ namespace: restore.namespace, asOf: restore.asOf, ...(restore.tables ? { tables: restore.tables } : {}) });
   }
-  return { historyPurged, restoreHolds };
+  return { ...purge, restoreHolds };
 }
 
 async function run(env: { catalog: Catalog }, context: JobRunContext): Promise<JobOutcome> {
@@ -152,6 +159,7 @@ async function run(env: { catalog: Catalog }, context: JobRunContext): Promise<J
     historyPurged: context.prepared.historyPurged ?? 0,
   };
   const failed = tables.filter((t) => t.error !== undefined);
+  const purgeError = context.prepared.historyPurgeError;
   const reports = jobReportsLocation(context.warehouse, context.job, context.slot);
   await env.catalog.io.write(
     `${reports}/report.json`,
@@ -159,12 +167,13 @@ async function run(env: { catalog: Catalog }, context: JobRunContext): Promise<J
   );
   return {
     reports,
-    status: failed.length > 0 ? 'findings' : 'ok',
+    status: failed.length > 0 || purgeError !== undefined ? 'findings' : 'ok',
     summary:
       `${figures.tables} tables: ${figures.compactedTables} compacted, ${figures.expiredSnapshots} snapshots expired ` +
       `(${figures.keptSnapshots} old ones kept as needed), ${figures.orphanFiles} orphan files removed, ` +
       `${figures.historyPurged} instance histories purged` +
-      (failed.length > 0 ? `; failed: ${failed.map((t) => `${t.table} (${t.error})`).join(', ')}` : ''),
+      (failed.length > 0 ? `; failed: ${failed.map((t) => `${t.table} (${t.error})`).join(', ')}` : '') +
+      (purgeError === undefined ? '' : `; the history purge failed: ${purgeError}`),
     figures,
   };
 }

@@ -18,6 +18,8 @@ export interface RestoreHold {
 export interface JobPreparation {
   /** Finished instances whose history was purged. */
   historyPurged?: number;
+  /** Why the purge failed (the job runs all the same, and reports it as a finding). */
+  historyPurgeError?: string;
   /** Restores running or waiting to run: their snapshots are not expired. */
   restoreHolds?: RestoreHold[];
 }

@@ -8,6 +8,8 @@ import { demoCommand } from './commands/demo';
 import { drillCommand } from './commands/drill';
 import { driftCommand } from './commands/drift';
 import { flagsCommand, rollbackCommand } from './commands/flags';
+import { jobsCommand } from './commands/jobs';
+import { maintainCommand } from './commands/maintain';
 import { migrateCommand } from './commands/migrate';
 import { reconcileCommand } from './commands/reconcile';
 import { replayCommand } from './commands/replay';
@@ -37,6 +39,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   drill: (argv) => drillCommand(argv),
   drift: (argv) => driftCommand(argv),
   db: (argv) => dbCommand(argv),
+  jobs: (argv) => jobsCommand(argv),
+  maintain: (argv) => maintainCommand(argv),
 };
 
 const HELP = `usage: icebridge <command> [options]
@@ -59,6 +63,8 @@ commands:
   drill     rehearse snapshot rollback, point-in-time restore and a partial failure on scratch objects
   drift     schema drift: the source against its Iceberg tables, the schema registry, or a second environment
   db        apply and list the state schema's migrations (db migrate|status), read the transaction log (db log)
+  jobs      run a scheduled job (consistency, maintenance) now, or list every job's latest result
+  maintain  compact, expire old snapshots (never one a sync or restore needs), remove old orphan files
   help      show a command's options: icebridge help <command>
 
 options:

@@ -12,10 +12,12 @@ import '../orchestrators/verify-database';
 import '../orchestrators/verify-table';
 import '../orchestrators/sync-database';
 import '../orchestrators/restore-database';
+import '../orchestrators/run-scheduled-job';
 import './activities/migration-activities';
 import './activities/verification-activities';
 import './activities/sync-activities';
 import './activities/restore-activities';
+import './activities/job-activities';
 import './http/flags';
 import './http/migrations';
 import './http/verifications';
@@ -24,6 +26,8 @@ import './http/tables';
 import './http/restores';
 import './http/table-retry';
 import './http/dashboard';
+import './http/jobs';
+import './timers/job-timers';
 
 // Settings are checked as the app loads, so a missing or wrong one (the task hub, a warehouse Azure cannot keep)
 // stops the Functions host at start-up with the setting's name, not at the first request.

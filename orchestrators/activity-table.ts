@@ -21,6 +21,8 @@ import type { WarnedMigrationPlan } from '../shared/migrate/plan-warnings';
 import type { RowRangeResult, SaveTableVerificationInput, TableVerification, VerificationPlan, VerifyDatabaseInput } from '../shared/verify/contracts';
 import type { SyncBatchInput, SyncBatchResult } from '../shared/run/sync-run';
 import type { RestoreDatabaseInput, RestoreTableInput, RestoreTableSummary } from '../shared/restore/restore-run';
+import type { JobResult } from '../shared/ops/job-results';
+import type { JobRunInput } from '../shared/ops/scheduled-job';
 import type { ScanRangeResult } from '../shared/verify/ranges/scan-ranges';
 import type { SearchTableRowsInput, VerifyRowRangeInput, VerifyScanRangeInput, VerifyTableChecksInput } from '../shared/verify/steps/plan-verification';
 import { Activities } from './names';
@@ -48,6 +50,8 @@ export interface ActivityTypes {
   planRestore: { input: RestoreDatabaseInput; output: { order: string[] } };
   /** One table restored and verified, in figures. */
   restoreTable: { input: RestoreTableInput; output: RestoreTableSummary };
+  /** One scheduled job's run for its slot, recorded in the warehouse. */
+  runJob: { input: JobRunInput; output: JobResult };
 }
 
 /** The name of an activity of the table. */

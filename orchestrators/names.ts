@@ -9,6 +9,7 @@ export const Orchestrations = {
   verifyTable: 'verifyTable',
   syncDatabase: 'syncDatabase',
   restoreDatabase: 'restoreDatabase',
+  runScheduledJob: 'runScheduledJob',
 } as const;
 
 /** Activity function names. */
@@ -28,6 +29,7 @@ export const Activities = {
   syncBatch: 'syncBatch',
   planRestore: 'planRestore',
   restoreTable: 'restoreTable',
+  runJob: 'runJob',
   // Every activity of the typed table, each under its own name, and nothing else.
 } as const satisfies { [N in ActivityName]: N };
 

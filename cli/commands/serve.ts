@@ -17,6 +17,7 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { name: 'port', value: true, description: 'HTTP port (default 7071, like func start)' },
   { name: 'state-dir', value: true, description: 'where orchestration history is kept (default .icebridge/state)' },
   { name: 'settings', value: true, description: 'settings file (default local.settings.json when present)' },
+  { name: 'timers', description: 'fire the timer functions (scheduled jobs) on their schedules, UTC, while serving' },
   { name: 'help', description: 'show this help' },
 ];
 
@@ -45,6 +46,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
     });
     const listener = await host.listen(intFlag(flags, 'port', 7071, { min: 0, max: 65_535 }));
     await host.resumeAll();
+    // Off by default: two serve processes over one warehouse would each fire them (a slot still runs once).
+    const timers = flags.timers === true ? host.startTimers() : [];
     process.stdout.write(
       `icebridge is serving ${listener.url}/api (${Object.entries(describeSettings(settings))
         .map(([k, v]) => `${k}: ${v}`)
@@ -52,7 +55,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
         `the dashboard is ${listener.url}/api/dashboard\n` +
         (tokenFile === undefined
           ? `changing calls (flags, rollback, a table's retry) need Authorization: Bearer $${OPERATOR_SETTING_NAMES.localToken}\n`
-          : `changing calls (flags, rollback, a table's retry) need Authorization: Bearer <the token in ${tokenFile}>\n`),
+          : `changing calls (flags, rollback, a table's retry) need Authorization: Bearer <the token in ${tokenFile}>\n`) +
+        (flags.timers === true
+          ? timers.map((t) => `timer ${t.name} next fires ${t.next}\n`).join('')
+          : 'timers (scheduled jobs) are not fired: pass --timers, or run them with icebridge jobs run\n'),
     );
     await new Promise<void>((resolve) => {
       const stop = () => resolve();

@@ -30,6 +30,7 @@ import { FileJournal, MemoryJournal } from './journal';
 import { DEFAULT_MAX_JOURNAL_BYTES } from './journal-reader';
 import { DEFAULT_LIMITS, type DurableLimits } from './limits';
 import { capturedRegistrations, installRegistrationCapture, type FunctionRegistration } from './registry';
+import { TimerScheduler, fireTimer } from './timer-functions';
 
 /** Options of `LocalHost.load`. */
 export interface LocalHostLoadOptions {
@@ -149,6 +150,7 @@ export class LocalHost {
   #rpcOrigin = '';
   #publicOrigin?: string;
   #ownsHostname = false;
+  #timers?: TimerScheduler;
 
   private constructor(engine: OrchestrationEngine, options: ResolvedOptions) {
     this.#engine = engine;
@@ -256,8 +258,23 @@ export class LocalHost {
     return { url, close: () => this.#stopServer(url) };
   }
 
+  /** Runs the timer function `name` once now, as the Functions host does when its schedule is due. */
+  fireTimer(name: string): Promise<void> {
+    const registration = this.functions.get(name);
+    if (registration === undefined) return Promise.reject(new Error(`no function '${name}'`));
+    return fireTimer(registration, { clientBinding: () => this.clientBindingData(), log: this.#options.log });
+  }
+
+  /** Fires every timer function on its NCRONTAB schedule (UTC) until `close`; returns each one's next time. */
+  startTimers(): Array<{ name: string; next: string }> {
+    this.#timers?.stop();
+    this.#timers = new TimerScheduler(this.functions.values(), { clientBinding: () => this.clientBindingData(), log: this.#options.log });
+    return this.#timers.start();
+  }
+
   /** Stops listeners and timers, waits for running episodes and flushes the state directory. */
   async close(): Promise<void> {
+    this.#timers?.stop();
     await Promise.all([...this.#servers].map((server) => closeServer(server)));
     this.#servers.clear();
     await this.#engine.close();

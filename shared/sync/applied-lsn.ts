@@ -27,14 +27,23 @@ export function appliedLsn(metadata: TableMetadata): Lsn | undefined {
 }
 
 /**
+ * Table property naming the migrate --cdc run a table is under, recorded by maintenance before it expires the
+ * snapshots between the current one and the hand-over (which would otherwise be the only record of the run).
+ */
+export const CDC_RUN_PROPERTY = 'icebridge.cdc.run-id';
+
+/**
  * The migrate --cdc run the table is under: the newest snapshot of its history recording both a change-capture
- * position and a run id (the hand-over's commit; the applier's commits after it record positions only).
+ * position and a run id (the hand-over's commit; the applier's commits after it record positions only), else the
+ * run recorded in the table's properties once that history was expired.
  */
 export function changeCaptureRun(metadata: TableMetadata): { runId: string } | undefined {
   const handover = ancestorsOf(metadata, metadata['current-snapshot-id']).find(
     (s) => s.summary[CDC_LSN_PROPERTY] !== undefined && s.summary[RUN_ID_PROPERTY] !== undefined,
   );
-  return handover === undefined ? undefined : { runId: handover.summary[RUN_ID_PROPERTY]! };
+  if (handover !== undefined) return { runId: handover.summary[RUN_ID_PROPERTY]! };
+  const recorded = metadata.properties[CDC_RUN_PROPERTY];
+  return recorded === undefined ? undefined : { runId: recorded };
 }
 
 /** The distinct migrate --cdc runs the tables of a namespace are under. */

@@ -81,7 +81,7 @@ export class AzureFileIO implements FileIO {
       try {
         const properties = await blobClient(target).getProperties({ abortSignal: signal });
         if (isDirectoryMarker(properties.metadata)) return undefined;
-        return { location, size: properties.contentLength ?? 0 };
+        return { location, size: properties.contentLength ?? 0, ...(properties.lastModified ? { lastModifiedMs: properties.lastModified.getTime() } : {}) };
       } catch (error) {
         if (azureErrorFacts(error).statusCode === 404) return undefined;
         throw error;
@@ -146,7 +146,7 @@ export class AzureFileIO implements FileIO {
       for (const item of page.segment.blobItems) {
         if (isDirectoryMarker(item.metadata)) continue;
         const location = formatAzureLocation({ ...target.parsed, path: item.name });
-        yield { location, size: item.properties.contentLength ?? 0 };
+        yield { location, size: item.properties.contentLength ?? 0, lastModifiedMs: item.properties.lastModified.getTime() };
       }
       continuationToken = page.continuationToken || undefined;
     } while (continuationToken !== undefined);

@@ -7,6 +7,8 @@
 export interface FileInfo {
   location: string;
   size: number;
+  /** When the file was last written (ms since 1970), where the store says; orphan removal never deletes a file without it. */
+  lastModifiedMs?: number;
 }
 
 /** Options for a whole-file write. */

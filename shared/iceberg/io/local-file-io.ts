@@ -89,7 +89,7 @@ export class LocalFileIO implements FileIO {
     throwIfAborted(options.abortSignal, 'stat', location);
     try {
       const stats = await fs.stat(file);
-      return stats.isFile() ? { location, size: stats.size } : undefined;
+      return stats.isFile() ? { location, size: stats.size, lastModifiedMs: stats.mtimeMs } : undefined;
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw fsError(error, 'stat', location, options.abortSignal);
@@ -160,7 +160,7 @@ export class LocalFileIO implements FileIO {
     for await (const file of walk(root, prefixPath, options.abortSignal, prefix, options.includeIncomplete === true)) {
       const rest = file.path.slice(prefixPath.length);
       const location = isUri ? prefix + rest.split(path.sep).join('/') : file.path;
-      yield { location, size: file.size };
+      yield { location, size: file.size, lastModifiedMs: file.lastModifiedMs };
     }
   }
 }
@@ -229,7 +229,7 @@ async function* walk(
   signal: AbortSignal | undefined,
   prefix: string,
   includeIncomplete: boolean,
-): AsyncGenerator<{ path: string; size: number }> {
+): AsyncGenerator<{ path: string; size: number; lastModifiedMs: number }> {
   throwIfAborted(signal, 'list', prefix);
   let entries;
   try {
@@ -249,7 +249,8 @@ async function* walk(
       }
     } else if (entry.isFile() && (includeIncomplete || !entry.name.endsWith(LOCAL_TEMP_SUFFIX)) && startsWithIgnoringDot(full, prefixPath, includeIncomplete)) {
       try {
-        yield { path: full, size: (await fs.stat(full)).size };
+        const stats = await fs.stat(full);
+        yield { path: full, size: stats.size, lastModifiedMs: stats.mtimeMs };
       } catch (error) {
         // Deleted between readdir and stat: it is simply no longer there.
         if (!isMissing(error)) throw fsError(error, 'list', prefix, signal);

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -61,6 +61,17 @@ describe('LocalFileIO', () => {
     await aborted.write(pattern(100));
     await aborted.abort();
     expect((await filesOnDisk(directory)).sort()).toEqual(['a.bin', 'm/v1.json', 's/closed.bin']);
+  });
+
+  it('reports the modification time of the file in stat and list, which orphan removal goes by', async () => {
+    const location = path.join(root, 'timed', 'old.bin');
+    await io.write(location, pattern(4));
+    const when = new Date('2026-01-02T03:04:05.000Z');
+    await utimes(location, when, when);
+    expect((await io.stat(location))?.lastModifiedMs).toBe(when.getTime());
+    const listed = [];
+    for await (const file of io.list(`${path.join(root, 'timed')}/`)) listed.push(file.lastModifiedMs);
+    expect(listed).toEqual([when.getTime()]);
   });
 
   it('hides the temp file of a stream in progress from list', async () => {

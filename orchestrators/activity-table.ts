@@ -21,7 +21,7 @@ import type { WarnedMigrationPlan } from '../shared/migrate/plan-warnings';
 import type { RowRangeResult, SaveTableVerificationInput, TableVerification, VerificationPlan, VerifyDatabaseInput } from '../shared/verify/contracts';
 import type { SyncBatchInput, SyncBatchResult } from '../shared/run/sync-run';
 import type { RestoreDatabaseInput, RestoreTableInput, RestoreTableSummary } from '../shared/restore/restore-run';
-import type { JobResult } from '../shared/ops/job-results';
+import type { JobResult } from '../shared/run/job-results';
 import type { JobRunInput } from '../shared/ops/scheduled-job';
 import type { ScanRangeResult } from '../shared/verify/ranges/scan-ranges';
 import type { SearchTableRowsInput, VerifyRowRangeInput, VerifyScanRangeInput, VerifyTableChecksInput } from '../shared/verify/steps/plan-verification';

@@ -8,7 +8,7 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import { taskFailureReason } from '../shared/errors';
-import type { JobResult } from '../shared/ops/job-results';
+import type { JobResult } from '../shared/run/job-results';
 import type { JobRunInput } from '../shared/ops/scheduled-job';
 import { callActivity } from './activity-table';
 import { Orchestrations } from './names';

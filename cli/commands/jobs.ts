@@ -8,7 +8,7 @@ import * as df from 'durable-functions';
 import { loadSettings } from '../../shared/config/settings';
 import { errorMessage } from '../../shared/errors';
 import { SCHEDULED_JOBS, jobNamed, jobSchedule, onDemandSlot } from '../../shared/ops/job-registry';
-import { type JobResult, jobResultLocation, listJobResults, readJobResult } from '../../shared/ops/job-results';
+import { type JobResult, jobResultLocation, listJobResults, readJobResult } from '../../shared/run/job-results';
 import { resolveSourceUrl } from '../../shared/postgres/source-url';
 import { environmentFromSettings } from '../../shared/run/environment';
 import { startJob } from '../../functions/http/job-start';

@@ -10,7 +10,7 @@ import { errorMessage } from '../../shared/errors';
 import { flagSetupFromEnv } from '../../shared/flags/flag-settings';
 import { environmentFromSettings } from '../../shared/run/environment';
 import { buildMigrationReport } from '../../shared/migrate/migration-status';
-import { listJobResults } from '../../shared/ops/job-results';
+import { listJobResults } from '../../shared/run/job-results';
 import { type InstanceSnapshot, failureMessage, isFinished, shortReason, tablesStarted } from '../../shared/run/instance-status';
 import type { MigrationProgress } from '../../shared/migrate/contracts';
 import type { SyncStatus } from '../../shared/run/sync-run';

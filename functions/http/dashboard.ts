@@ -11,7 +11,7 @@ import { type HttpRequest, type HttpResponseInit, type InvocationContext, app } 
 import * as df from 'durable-functions';
 import { loadSettings } from '../../shared/config/settings';
 import { errorMessage } from '../../shared/errors';
-import { jobReportsLocation } from '../../shared/ops/job-results';
+import { jobReportsLocation } from '../../shared/run/job-results';
 import { environmentFromSettings } from '../../shared/run/environment';
 import type { DashboardData } from '../../shared/dashboard/dashboard-data';
 import { renderDashboardSections } from '../../shared/dashboard/dashboard-html';

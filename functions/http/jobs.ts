@@ -10,7 +10,7 @@ import * as df from 'durable-functions';
 import { loadSettings } from '../../shared/config/settings';
 import { ValidationError, errorMessage } from '../../shared/errors';
 import { SCHEDULED_JOBS, jobInstanceId, jobNamed, jobSchedule, onDemandSlot } from '../../shared/ops/job-registry';
-import { jobResultLocation, listJobResults, readJobResult } from '../../shared/ops/job-results';
+import { jobResultLocation, listJobResults, readJobResult } from '../../shared/run/job-results';
 import { environmentFromSettings } from '../../shared/run/environment';
 import { isFinished } from '../../shared/run/instance-status';
 import { findInstance } from './durable-instances';

@@ -5,7 +5,7 @@
  */
 import type { RollbackAlert } from '../flags/flag-changes';
 import type { MigrationProgress } from '../migrate/contracts';
-import type { JobResult } from '../ops/job-results';
+import type { JobResult } from '../run/job-results';
 import type { SyncStatus } from '../run/sync-run';
 import type { Alert } from './alert';
 import type { AlertThresholds } from './alert-settings';

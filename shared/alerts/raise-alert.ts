@@ -6,7 +6,7 @@ import { loadSettings } from '../config/settings';
 import { errorMessage } from '../errors';
 import type { RollbackAlert } from '../flags/flag-changes';
 import { createFileIO } from '../iceberg/io';
-import type { JobResult } from '../ops/job-results';
+import type { JobResult } from '../run/job-results';
 import { type Alert, incidentKey } from './alert';
 import { alertSettingsFromEnv } from './alert-settings';
 import { emergencyRollbackAlert, jobAlert } from './conditions';

@@ -7,7 +7,7 @@
 import type { FlagAuditEntry } from '../flags/audit-trail';
 import type { StoredFlag } from '../flags/flag-store';
 import type { MigrationReport, TableReport } from '../migrate/migration-status';
-import type { JobResult } from '../ops/job-results';
+import type { JobResult } from '../run/job-results';
 import { type InstanceSnapshot, isFinished } from '../run/instance-status';
 import type { SyncStatus } from '../run/sync-run';
 import type { VerificationProgress } from '../verify/contracts';

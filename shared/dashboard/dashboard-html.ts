@@ -11,7 +11,7 @@ import { flagDisplayName } from '../flags/flag-store';
 import { formatCount } from '../verify/reports/report-model';
 import { escapeHtml } from '../verify/reports/report-html';
 import type { DashboardData, DashboardFlags, DashboardMigration, DashboardSync, DashboardTable, DashboardVerification, Section } from './dashboard-data';
-import type { JobResult } from '../ops/job-results';
+import type { JobResult } from '../run/job-results';
 
 const h = escapeHtml;
 

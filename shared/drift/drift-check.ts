@@ -8,7 +8,7 @@ import type { Settings } from '../config/settings';
 import { ValidationError, errorMessage } from '../errors';
 import type { Catalog } from '../iceberg/catalog/catalog';
 import { redactLocation } from '../iceberg/io';
-import { type JobResult, jobReportsLocation, writeJobResult } from '../ops/job-results';
+import { type JobResult, jobReportsLocation, writeJobResult } from '../run/job-results';
 import { parsePostgresUrl, redactUrl } from '../postgres/connection';
 import { displayIdent } from '../postgres/identifiers';
 import { boundedText } from '../text/bounded-text';

@@ -18,7 +18,7 @@ import { readTableStop } from '../sync/table-stop';
 import type { VerificationReport } from '../verify/contracts';
 import { orderedReport } from '../verify/reports/report-json';
 import { verifyTables } from '../verify/steps/verify-table';
-import { jobReportsLocation } from './job-results';
+import { jobReportsLocation } from '../run/job-results';
 import { renderConsistencyHtml } from './consistency-report';
 import type { JobOutcome, JobRunContext, ScheduledJob } from './scheduled-job';
 import { tablesOf } from './maintenance-job';

@@ -4,6 +4,7 @@
  */
 import { ValidationError } from '../errors';
 import { consistencyJob } from './consistency-job';
+import { driftJob } from './drift-job';
 import { maintenanceJob } from './maintenance-job';
 import { type NcrontabSchedule, parseNcrontab } from './ncrontab';
 import type { ScheduledJob } from './scheduled-job';
@@ -12,7 +13,7 @@ import type { ScheduledJob } from './scheduled-job';
 export const SCHEDULED_JOBS: readonly ScheduledJob[] = [
   consistencyJob,
   maintenanceJob,
-  // drift: the schema drift job of shared/drift/ is added here, as one entry, when that code is merged.
+  driftJob,
 ];
 
 /** The job named `name`, or a ValidationError listing the jobs there are. */

@@ -16,7 +16,7 @@ import { setProperties } from '../iceberg/transaction/table-evolution';
 import { CDC_RUN_PROPERTY, changeCaptureRun } from '../sync/applied-lsn';
 import { SYNC_CARRIED_PROPERTIES } from '../sync/auto-compact';
 import type { JobSettings } from './job-settings';
-import { jobReportsLocation } from './job-results';
+import { jobReportsLocation } from '../run/job-results';
 import type { JobHubClient, JobOutcome, JobPreparation, JobRunContext, RestoreHold, ScheduledJob } from './scheduled-job';
 import { neededSnapshots } from './snapshot-holds';
 

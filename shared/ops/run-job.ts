@@ -8,7 +8,7 @@ import { redactUrl } from '../postgres/connection';
 import type { RunEnvironment } from '../run/environment';
 import { boundedText } from '../text/bounded-text';
 import { jobNamed } from './job-registry';
-import { type JobResult, readJobResult, writeJobResult } from './job-results';
+import { type JobResult, readJobResult, writeJobResult } from '../run/job-results';
 import { loadJobSettings } from './job-settings';
 import type { JobRunInput } from './scheduled-job';
 

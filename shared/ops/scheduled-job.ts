@@ -5,7 +5,7 @@
  */
 import type { RunEnvironment } from '../run/environment';
 import type { JobSettings } from './job-settings';
-import type { JobStatus } from './job-results';
+import type { JobStatus } from '../run/job-results';
 
 /** A restore in progress that needs its snapshot: the namespace, the tables (all when absent) and the point in time. */
 export interface RestoreHold {

@@ -8,7 +8,7 @@
  */
 import type { Client } from 'pg';
 import { ValidationError, errorMessage } from '../errors';
-import type { JobResult } from '../ops/job-results';
+import type { JobResult } from '../run/job-results';
 import { migrateOnce } from './start-up';
 import { withStateDatabase } from './state-connection';
 import { quotedStateSchema } from './state-schema';

@@ -5,7 +5,7 @@
  * global when first used, and made again if it changes, because the API's no-op instruments never start recording.
  */
 import { type Attributes, type Counter, type Gauge, type Histogram, type MeterProvider, metrics } from '@opentelemetry/api';
-import type { JobResult } from '../ops/job-results';
+import type { JobResult } from '../run/job-results';
 import type { TableVerification } from '../verify/contracts';
 import { AttributeNames as A, MetricNames as M, TELEMETRY_SCOPE } from './names';
 

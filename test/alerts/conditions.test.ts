@@ -12,7 +12,7 @@ import {
 } from '../../shared/alerts/conditions';
 import { webhookPayload } from '../../shared/alerts/webhook-payload';
 import type { MigrationProgress } from '../../shared/migrate/contracts';
-import type { JobResult } from '../../shared/ops/job-results';
+import type { JobResult } from '../../shared/run/job-results';
 import type { SyncStatus } from '../../shared/run/sync-run';
 
 const progress: MigrationProgress = {

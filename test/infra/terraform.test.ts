@@ -367,7 +367,7 @@ describe('alerts and the workbook', () => {
     const span = local<string>('commit_span');
     expect(span).toMatch(/^activity /);
     expect(names).toContain(`'${span.replace(/^activity /, '')}'`);
-    const statuses = /export type JobStatus = ([^;]+);/.exec(readFileSync(path.join(ROOT, 'shared/ops/job-results.ts'), 'utf8'))![1]!;
+    const statuses = /export type JobStatus = ([^;]+);/.exec(readFileSync(path.join(ROOT, 'shared/run/job-results.ts'), 'utf8'))![1]!;
     for (const status of local<string[]>('job_findings')) expect(statuses).toContain(`'${status}'`);
   });
 

@@ -17,7 +17,7 @@ import type { DashboardData } from '../../shared/dashboard/dashboard-data';
 import { retryRunId } from '../../shared/dashboard/table-retry';
 import { LocalFileIO } from '../../shared/iceberg/io/local-file-io';
 import type { MigrationReport } from '../../shared/migrate/migration-status';
-import { jobReportsLocation, writeJobResult } from '../../shared/ops/job-results';
+import { jobReportsLocation, writeJobResult } from '../../shared/run/job-results';
 import { type ServeChild, startServe } from '../dashboard/serve-child';
 import { type PostgresInstance, startPostgres } from './support/postgres';
 

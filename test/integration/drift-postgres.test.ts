@@ -20,7 +20,7 @@ import { HadoopCatalog } from '../../shared/iceberg/catalog/hadoop-catalog';
 import { LocalFileIO } from '../../shared/iceberg/io/local-file-io';
 import { parseType } from '../../shared/iceberg/spec/types';
 import { updateSchema } from '../../shared/iceberg/transaction/table-evolution';
-import { readJobResult } from '../../shared/ops/job-results';
+import { readJobResult } from '../../shared/run/job-results';
 import { type PostgresInstance, startPostgres } from './support/postgres';
 
 const SHOP = `

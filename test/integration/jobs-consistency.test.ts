@@ -15,7 +15,7 @@ import { LocalFileIO } from '../../shared/iceberg/io';
 import { setProperties } from '../../shared/iceberg/transaction/table-evolution';
 import { handoverName } from '../../shared/migrate/handover-names';
 import type { ConsistencyReport } from '../../shared/ops/consistency-job';
-import { readJobResult } from '../../shared/ops/job-results';
+import { readJobResult } from '../../shared/run/job-results';
 import { runJob } from '../../shared/ops/run-job';
 import { connectPostgres } from '../../shared/postgres/connection';
 import type { RunEnvironment } from '../../shared/run/environment';

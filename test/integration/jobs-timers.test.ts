@@ -15,7 +15,7 @@ import { LocalHost, silentHostLog } from '../../cli/local-host';
 import { appHostJson, loadFunctionModules } from '../../cli/support/local-run';
 import { runMigration } from '../../cli/support/run-migration';
 import { LocalFileIO } from '../../shared/iceberg/io';
-import { type JobResult, listJobResults } from '../../shared/ops/job-results';
+import { type JobResult, listJobResults } from '../../shared/run/job-results';
 import { nextOccurrence, parseNcrontab } from '../../shared/ops/ncrontab';
 import { withClient } from './support/migration-fixtures';
 import { type PostgresInstance, startPostgres } from './support/postgres';

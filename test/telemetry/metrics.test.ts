@@ -11,7 +11,7 @@ import { ICEBRIDGE_FLAGS } from '../../shared/flags/feature-flag';
 import { flagFromValue, rollbackToPostgres, setFlag } from '../../shared/flags/flag-changes';
 import { LocalFlagStore } from '../../shared/flags/local-flag-store';
 import { createFileIO } from '../../shared/iceberg/io';
-import type { JobResult } from '../../shared/ops/job-results';
+import type { JobResult } from '../../shared/run/job-results';
 import { MetricNames as M } from '../../shared/telemetry/names';
 import { recordJobResult, recordPartitionCopied, recordSyncLag, recordVerification } from '../../shared/telemetry/metrics';
 import type { TableVerification } from '../../shared/verify/contracts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryFileIO } from '../../shared/iceberg/io/memory-file-io';
-import { jobReportsLocation, listJobResults, readJobResult, writeJobResult, type JobResult } from '../../shared/ops/job-results';
+import { jobReportsLocation, listJobResults, readJobResult, writeJobResult, type JobResult } from '../../shared/run/job-results';
 
 const warehouse = 'memory://w/';
 

@@ -324,7 +324,7 @@ export function defaultWorkerEntry(): string {
  * loads the worker's entry through the ESM loader before tsx's asynchronously registered hooks are in place and
  * refuses the .ts extension, so ESM loader flags are left out and `--require tsx/cjs` is added.
  */
-export function workerExecArgv(entry: string): string[] | undefined {
+function workerExecArgv(entry: string): string[] | undefined {
   if (path.extname(entry) !== '.ts') return undefined;
   const inherited: string[] = [];
   const loaderFlags = new Set(['--import', '--loader', '--experimental-loader']);

@@ -14,8 +14,6 @@ import type { TableIdentifier } from '../iceberg/catalog/table-identifier';
 import { readDataFile } from '../iceberg/parquet/parquet-reader';
 import type { DataFile } from '../iceberg/spec/manifest';
 import { type TableMetadata, currentSchema, defaultSpec } from '../iceberg/spec/table-metadata';
-import { DataFileThread } from './data-file-thread';
-import type { FileIO } from '../iceberg/io/file-io';
 import type { Row, Value } from '../iceberg/spec/values';
 import { rowDelta } from '../iceberg/transaction/row-delta';
 import { type SnapshotResult, overwrite } from '../iceberg/transaction/table-operations';
@@ -32,8 +30,6 @@ import { type IndexKey, type IndexedFile, KeyIndex, type RowLocation, buildKeyIn
 /** What the applier needs of the run's environment. */
 export interface SyncEnvironment {
   catalog: Catalog;
-  /** Writes new rows' data files on a worker thread (tables on local disk); on the calling thread when absent. */
-  dataFileThread?: DataFileThread;
 }
 
 /** A table under change capture: its Iceberg identifier, its source name and its key index. */
@@ -444,10 +440,7 @@ async function writeAndCommit(
 ): Promise<{ result: SnapshotResult; dataFiles: DataFile[] }> {
   const io = env.catalog.io;
   const hex = lastEnd.toString(16).padStart(16, '0');
-  const thread = env.dataFileThread !== undefined && DataFileThread.canWrite(metadata.location) ? env.dataFileThread : undefined;
-  // On a worker thread, the data files are written while this thread writes the delete files.
-  const pendingData = rows.length > 0 && thread !== undefined ? thread.write(metadata, prefix, rows) : undefined;
-  if (rows.length > 0 && thread === undefined) {
+  if (rows.length > 0) {
     const writer = new TableWriter({ io, metadata, filePrefix: prefix });
     try {
       await writer.writeRows(rows);
@@ -463,37 +456,10 @@ async function writeAndCommit(
       ? { operationId: `icebridge-cdc-${hex}`, properties: { [CDC_LSN_PROPERTY]: formatLsn(lastEnd) } }
       : { operationId: writer.operationId, properties: { [writer.property]: writer.value } };
   if (delta.truncated) {
-    if (pendingData !== undefined) dataFiles.push(...(await pendingData));
     // A truncate replaces the table: every data and delete file goes in metadata alone, whatever the table's
     // size, and readers stop reading dead rows (position deletes of every row would write a file as big as the keys).
     return { result: await overwrite(env.catalog, table.id, { ...common, deleteWhere: () => true, dataFiles }), dataFiles };
   }
-  let written: { referencedDataFiles: string[]; specId: number | undefined };
-  try {
-    written = await writeDeleteFiles(io, table, metadata, delta, prefix, deleteFiles);
-  } finally {
-    // Written or not, the worker's files are the batch's: listed for the cleanup of a failed batch.
-    if (pendingData !== undefined) dataFiles.push(...(await pendingData));
-  }
-  const result = await rowDelta(env.catalog, table.id, {
-    ...common,
-    dataFiles,
-    deleteFiles,
-    referencedDataFiles: written.referencedDataFiles,
-    ...(written.specId !== undefined ? { deleteSpecId: written.specId } : {}),
-  });
-  return { result, dataFiles };
-}
-
-/** Writes the batch's position deletes, one file per partition; each is pushed to `deleteFiles` once written. */
-async function writeDeleteFiles(
-  io: FileIO,
-  table: SyncTable,
-  metadata: TableMetadata,
-  delta: BatchDelta,
-  prefix: string,
-  deleteFiles: DataFile[],
-): Promise<{ referencedDataFiles: string[]; specId: number | undefined }> {
   // By data file first: a file's partition text is made once, not once per deleted row.
   const byFile = new Map<number, { file: IndexedFile; deletes: PositionDelete[] }>();
   for (const location of delta.deletes) {
@@ -520,5 +486,13 @@ async function writeDeleteFiles(
   for (const { file, deletes } of groups.values()) {
     deleteFiles.push(await writePositionDeletes(io, metadata, deletes, { partition: file.partition, specId: file.specId, filePrefix: `${prefix}-${n++}` }));
   }
-  return { referencedDataFiles: [...byFile.values()].map((entry) => entry.file.path), specId: specs.size === 1 ? [...specs][0]! : undefined };
+  const referencedDataFiles = [...byFile.values()].map((entry) => entry.file.path);
+  const result = await rowDelta(env.catalog, table.id, {
+    ...common,
+    dataFiles,
+    deleteFiles,
+    referencedDataFiles,
+    ...(specs.size === 1 ? { deleteSpecId: [...specs][0]! } : {}),
+  });
+  return { result, dataFiles };
 }

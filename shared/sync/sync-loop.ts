@@ -5,7 +5,6 @@
  * (a crash, an abort, a lost connection) loses nothing and applies nothing twice on the next run or reconnect. A
  * table whose batch fails is stopped alone, the stop recorded in the table before the slot moves past its changes.
  */
-import { DataFileThread } from './data-file-thread';
 import type { Client } from 'pg';
 import type { ChangeEvent, TableBinding, TableName } from '../cdc/change-decoder';
 import { type Lsn, formatLsn, maxLsn, parseLsn } from '../cdc/lsn';
@@ -123,8 +122,6 @@ interface SyncState {
   confirmed: Lsn;
   lastCommitMs: number | undefined;
   notice: (message: string) => void;
-  /** Where the members' new rows are encoded (tables on local disk), started once the members are open. */
-  dataFileThread: DataFileThread;
 }
 
 /**
@@ -135,17 +132,14 @@ interface SyncState {
 export async function runSync(env: RunEnvironment, options: SyncOptions): Promise<SyncResult> {
   const notice = options.onNotice ?? (() => undefined);
   const sql = new SqlLink(() => env.connectSource(), new Reconnector('SQL', options.reconnect, notice), notice);
-  const dataFileThread = new DataFileThread();
   try {
     const published = await sql.run((client) => publicationTables(client, options.publication));
     if (published.length === 0) throw new ValidationError(`publication ${options.publication} has no tables (or does not exist)`);
     const { members, bindings } = await openMembers(env, sql, published, { ...options, notice });
-    if (members.some((m) => DataFileThread.canWrite(env.catalog.tableLocation(m.id)))) dataFileThread.start();
     const target = await sql.run(walPosition);
-    const state: SyncState = { sql, catalog: env.catalog, members, target, confirmed: 0n, lastCommitMs: undefined, notice, dataFileThread };
+    const state: SyncState = { sql, catalog: env.catalog, members, target, confirmed: 0n, lastCommitMs: undefined, notice };
     return await sessions(state, bindings, options);
   } finally {
-    await dataFileThread.close();
     await sql.close();
   }
 }
@@ -342,7 +336,7 @@ async function applyBatch(state: SyncState, stream: ReplicationStream, batch: Ch
     const counted = changesFor(member, batch);
     try {
       const result = await withApplyRetries(
-        () => applyChangesAfterRewrite({ catalog, dataFileThread: state.dataFileThread }, member.table!, batch),
+        () => applyChangesAfterRewrite({ catalog }, member.table!, batch),
         () => reopenMember(catalog, member),
         options.applyRetry,
       );
@@ -367,7 +361,7 @@ async function applyBatch(state: SyncState, stream: ReplicationStream, batch: Ch
  */
 async function compactQuietly(state: SyncState, member: Member, options: SyncOptions): Promise<void> {
   try {
-    await maybeCompact({ catalog: state.catalog, dataFileThread: state.dataFileThread }, member.table!, { afterDeleteFiles: options.compactAfterDeleteFiles });
+    await maybeCompact({ catalog: state.catalog }, member.table!, { afterDeleteFiles: options.compactAfterDeleteFiles });
   } catch (error) {
     state.notice(`sync: compacting ${member.name} failed (left for a later batch): ${errorMessage(error)}`);
   }

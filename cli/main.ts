@@ -20,6 +20,7 @@ import { snapshotCommand } from './commands/snapshot';
 import { stateCommand } from './commands/state';
 import { syncCommand } from './commands/sync';
 import { verifyCommand } from './commands/verify';
+import { SYNC_NODE_FLAGS, lacksNodeFlags, rerunWithNodeFlags } from './support/node-flags';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   migrate: (argv) => migrateCommand(argv),
@@ -114,6 +115,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const run = COMMANDS[command];
   if (!run) return unknownCommand(command);
+  if (command === 'sync' && require.main === module && lacksNodeFlags(SYNC_NODE_FLAGS)) return rerunWithNodeFlags(SYNC_NODE_FLAGS, argv, __filename);
   return run(rest);
 }
 

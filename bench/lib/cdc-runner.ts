@@ -2,6 +2,7 @@
  * The parent side of a change capture drain: forks bench/lib/cdc-child.ts, gathers its progress, samples its RSS
  * from /proc once a second, and can ask it to stop (a clean stop of the sync, as SIGINT gives the CLI).
  */
+import { SYNC_NODE_FLAGS } from '../../cli/support/node-flags';
 import { type ChildProcess, fork } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -45,7 +46,8 @@ export async function processRss(pid: number): Promise<number | undefined> {
 export function startDrain(job: CdcChildJob, options: { profileDir?: string; timeoutInMs: number }): CdcDrain {
   const profile = options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`];
   const child: ChildProcess = fork(CHILD_ENTRY, [JSON.stringify(job)], {
-    execArgv: [...process.execArgv, ...profile, ...(job.gcEverySeconds === undefined ? [] : ['--expose-gc'])],
+    // The Node options `icebridge sync` runs itself with (cli/support/node-flags.ts), for both of icebridge's drains.
+    execArgv: [...process.execArgv, ...SYNC_NODE_FLAGS, ...profile, ...(job.gcEverySeconds === undefined ? [] : ['--expose-gc'])],
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
   });
   let stderr = '';

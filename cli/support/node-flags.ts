@@ -25,6 +25,8 @@ export function lacksNodeFlags(flags: readonly string[], execArgv: readonly stri
  * process group of its own, so a terminal's Ctrl-C reaches it once, passed on by this process, as SIGTERM does.
  */
 export function rerunWithNodeFlags(flags: readonly string[], argv: readonly string[], entry: string): Promise<number> {
+  // Never a second generation, whatever the caller checked: a child that ran this again would fork without end.
+  if (process.env[APPLIED] === '1') return Promise.reject(new Error('this process was already run again with its Node options'));
   const child = fork(entry, [...argv], {
     execArgv: [...process.execArgv, ...flags],
     env: { ...process.env, [APPLIED]: '1' },

@@ -10,11 +10,7 @@ import { type NcrontabSchedule, parseNcrontab } from './ncrontab';
 import type { ScheduledJob } from './scheduled-job';
 
 /** Every scheduled job, by name. */
-export const SCHEDULED_JOBS: readonly ScheduledJob[] = [
-  consistencyJob,
-  maintenanceJob,
-  driftJob,
-];
+export const SCHEDULED_JOBS: readonly ScheduledJob[] = [consistencyJob, maintenanceJob, driftJob];
 
 /** The job named `name`, or a ValidationError listing the jobs there are. */
 export function jobNamed(name: string): ScheduledJob {

@@ -3,6 +3,9 @@
  * `icebridge jobs run` call. A slot that already has a result that did not fail is not run again, so a second
  * orchestration of the same slot (a start that raced past the instance check) records nothing new.
  */
+import { raiseJobAlert } from '../alerts/raise-alert';
+import { recordJobAction } from '../state-db/transaction-log';
+import { recordJobResult } from '../telemetry/metrics';
 import { errorMessage } from '../errors';
 import { redactUrl } from '../postgres/connection';
 import type { RunEnvironment } from '../run/environment';
@@ -42,6 +45,11 @@ export async function runJob(env: RunEnvironment, warehouse: string, input: JobR
     };
   }
   await writeJobResult(io, warehouse, result);
+  // The result reaches operations three ways: a metric, the transaction log, and a webhook alert when it found
+  // something or failed (each one never fails the job: a failure of theirs is logged and counted).
+  recordJobResult(result);
+  await recordJobAction(result);
+  await raiseJobAlert(result).catch(() => undefined);
   return result;
 }
 

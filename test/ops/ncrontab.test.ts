@@ -69,6 +69,10 @@ describe('slots and schedules of the jobs', () => {
       expect(jobSchedule(job, { [job.scheduleSetting]: '0 15 4 * * *' }).expression).toBe('0 15 4 * * *');
       expect(() => jobSchedule(job, { [job.scheduleSetting]: 'daily' })).toThrow(job.scheduleSetting);
     }
-    expect(SCHEDULED_JOBS.map((j) => j.scheduleSetting)).toEqual(['ICEBRIDGE_CONSISTENCY_SCHEDULE', 'ICEBRIDGE_MAINTENANCE_SCHEDULE', 'ICEBRIDGE_DRIFT_SCHEDULE']);
+    expect(SCHEDULED_JOBS.map((j) => j.scheduleSetting)).toEqual([
+      'ICEBRIDGE_CONSISTENCY_SCHEDULE',
+      'ICEBRIDGE_MAINTENANCE_SCHEDULE',
+      'ICEBRIDGE_DRIFT_SCHEDULE',
+    ]);
   });
 });

@@ -130,6 +130,21 @@ async function syncCaughtUp(): Promise<void> {
   });
 }
 
+/**
+ * Waits until a full verification finds Iceberg equal to PostgreSQL (nothing writes any more): the slot's confirmed
+ * position alone was seen ahead of the table's commit under load. A sync that loses a change never gets here, and
+ * the deadline fails the test.
+ */
+async function icebergMatchesPostgres(): Promise<void> {
+  const deadline = Date.now() + 240_000;
+  for (;;) {
+    const verified = await verifyOrders();
+    if (verified.status === 'ok') return;
+    if (Date.now() > deadline) throw new Error(`Iceberg never matched PostgreSQL: ${JSON.stringify(verified)}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
 async function inPostgres(id: number): Promise<Record<string, unknown> | undefined> {
   return withClient(
     url,
@@ -180,6 +195,7 @@ describe('cutover, end to end on the local host', () => {
     await orders.save({ id: 7n, customer: 7, status: 'router update', total: 875n, note: 'note 7' });
     expect(await orders.delete(8n)).toBe(true);
     await syncCaughtUp();
+    await icebergMatchesPostgres();
     await flag(ICEBRIDGE_FLAGS.validateDualWrites, true);
     await flag(ICEBRIDGE_FLAGS.useIcebergStorage, true);
     const keys = [7n, 8n, 50_001n, 100_001n, 100_003n, ...Array.from({ length: 60 }, (_, i) => BigInt(1 + i * 33))];

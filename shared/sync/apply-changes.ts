@@ -13,7 +13,6 @@ import type { Catalog } from '../iceberg/catalog/catalog';
 import type { TableIdentifier } from '../iceberg/catalog/table-identifier';
 import { readDataFile } from '../iceberg/parquet/parquet-reader';
 import type { DataFile } from '../iceberg/spec/manifest';
-import type { FileIO } from '../iceberg/io/file-io';
 import { type TableMetadata, currentSchema, defaultSpec } from '../iceberg/spec/table-metadata';
 import type { Row, Value } from '../iceberg/spec/values';
 import { rowDelta } from '../iceberg/transaction/row-delta';
@@ -441,59 +440,26 @@ async function writeAndCommit(
 ): Promise<{ result: SnapshotResult; dataFiles: DataFile[] }> {
   const io = env.catalog.io;
   const hex = lastEnd.toString(16).padStart(16, '0');
-  // The data files and the delete files are written at once: each one's waits for the disk (its flush) overlap
-  // the other's encoding. A failure of the data files is seen where they are awaited, never as unhandled.
-  const data = rows.length > 0 ? writeDataFiles(io, metadata, prefix, rows) : undefined;
-  data?.catch(() => undefined);
+  if (rows.length > 0) {
+    const writer = new TableWriter({ io, metadata, filePrefix: prefix });
+    try {
+      await writer.writeRows(rows);
+      dataFiles.push(...(await writer.close()));
+    } catch (error) {
+      await writer.abort();
+      throw error;
+    }
+  }
   // The operation id makes a retried commit of this batch (an unknown outcome) find its snapshot, not add another.
   const common =
     writer === undefined
       ? { operationId: `icebridge-cdc-${hex}`, properties: { [CDC_LSN_PROPERTY]: formatLsn(lastEnd) } }
       : { operationId: writer.operationId, properties: { [writer.property]: writer.value } };
   if (delta.truncated) {
-    if (data !== undefined) dataFiles.push(...(await data));
     // A truncate replaces the table: every data and delete file goes in metadata alone, whatever the table's
     // size, and readers stop reading dead rows (position deletes of every row would write a file as big as the keys).
     return { result: await overwrite(env.catalog, table.id, { ...common, deleteWhere: () => true, dataFiles }), dataFiles };
   }
-  let written: { referencedDataFiles: string[]; specId: number | undefined };
-  try {
-    written = await writeDeleteFiles(io, table, metadata, delta, prefix, deleteFiles);
-  } finally {
-    // Written or failed, the data files are the batch's: listed for the cleanup of a failed batch.
-    if (data !== undefined) dataFiles.push(...(await data));
-  }
-  const result = await rowDelta(env.catalog, table.id, {
-    ...common,
-    dataFiles,
-    deleteFiles,
-    referencedDataFiles: written.referencedDataFiles,
-    ...(written.specId !== undefined ? { deleteSpecId: written.specId } : {}),
-  });
-  return { result, dataFiles };
-}
-
-/** Writes the batch's new rows as data files; a failure removes what it wrote. */
-async function writeDataFiles(io: FileIO, metadata: TableMetadata, prefix: string, rows: Row[]): Promise<DataFile[]> {
-  const writer = new TableWriter({ io, metadata, filePrefix: prefix });
-  try {
-    await writer.writeRows(rows);
-    return await writer.close();
-  } catch (error) {
-    await writer.abort();
-    throw error;
-  }
-}
-
-/** Writes the batch's position deletes, one file per partition; each is pushed to `deleteFiles` once written. */
-async function writeDeleteFiles(
-  io: FileIO,
-  table: SyncTable,
-  metadata: TableMetadata,
-  delta: BatchDelta,
-  prefix: string,
-  deleteFiles: DataFile[],
-): Promise<{ referencedDataFiles: string[]; specId: number | undefined }> {
   // By data file first: a file's partition text is made once, not once per deleted row.
   const byFile = new Map<number, { file: IndexedFile; deletes: PositionDelete[] }>();
   for (const location of delta.deletes) {
@@ -520,5 +486,13 @@ async function writeDeleteFiles(
   for (const { file, deletes } of groups.values()) {
     deleteFiles.push(await writePositionDeletes(io, metadata, deletes, { partition: file.partition, specId: file.specId, filePrefix: `${prefix}-${n++}` }));
   }
-  return { referencedDataFiles: [...byFile.values()].map((entry) => entry.file.path), specId: specs.size === 1 ? [...specs][0]! : undefined };
+  const referencedDataFiles = [...byFile.values()].map((entry) => entry.file.path);
+  const result = await rowDelta(env.catalog, table.id, {
+    ...common,
+    dataFiles,
+    deleteFiles,
+    referencedDataFiles,
+    ...(specs.size === 1 ? { deleteSpecId: [...specs][0]! } : {}),
+  });
+  return { result, dataFiles };
 }

@@ -63,7 +63,7 @@ CREATE TABLE service_tracking (
 );
 
 -- Where each consumer of the feed stands: a sink's position (it holds every change up to `lsn`), or a historical
--- load's progress through a table (`last_key`, `rows`), so a rerun resumes.
+-- load's progress through a table (`rows` read of the snapshot named in `detail`), so a rerun resumes.
 CREATE TABLE migration_checkpoints (
   consumer   text NOT NULL,
   subject    text NOT NULL,
@@ -71,6 +71,7 @@ CREATE TABLE migration_checkpoints (
   last_key   text,
   rows       bigint NOT NULL DEFAULT 0,
   status     text NOT NULL DEFAULT 'running',
+  detail     jsonb NOT NULL DEFAULT '{}'::jsonb,
   updated_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (consumer, subject)
 );

@@ -4,7 +4,7 @@
  * catalog text (table and column names, types, defaults, SQL) is HTML-escaped where it is written.
  */
 import type { FileIO } from '../iceberg/io/file-io';
-import { escapeHtml } from '../verify/reports/report-html';
+import { escapeHtml, staticPage } from '../text/static-page';
 import type { DriftFinding } from './drift-model';
 
 /** One comparison of a drift check: which two sides, and what differs. */
@@ -49,11 +49,6 @@ export async function writeDriftReport(io: FileIO, folder: string, report: Drift
   return { json, html };
 }
 
-const CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
-const CSS = `body{font:14px/1.4 system-ui,sans-serif;margin:2rem;color:#1b1f24}table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}
-th,td{border:1px solid #d0d7de;padding:.3rem .5rem;text-align:left;vertical-align:top}th{background:#f6f8fa}
-.unsafe{color:#a40e26;font-weight:600}.safe{color:#1a7f37}.ok{color:#1a7f37}.fail{color:#a40e26}pre{margin:0;white-space:pre-wrap;font-size:12px}`;
-
 /** The report as a complete, self-contained HTML document. */
 export function renderDriftHtml(report: DriftReport): string {
   const findings = reportFindings(report);
@@ -64,27 +59,17 @@ export function renderDriftHtml(report: DriftReport): string {
     report.registry === undefined
       ? ''
       : `<dt>Registry</dt><dd>v${report.registry.version}${report.registry.written ? ' (written by this check)' : ' (unchanged)'}</dd>`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeHtml(CSP)}">
-<meta name="referrer" content="no-referrer">
-<title>${escapeHtml(`icebridge schema drift: ${verdict}`)}</title>
-<style>${CSS}</style>
-</head>
-<body>
-<h1>icebridge schema drift</h1>
+  return staticPage(
+    `icebridge schema drift: ${verdict}`,
+    `<h1>icebridge schema drift</h1>
 <p class="${findings.length === 0 ? 'ok' : 'fail'}" id="verdict">${escapeHtml(verdict)}</p>
 <dl>
 <dt>Source</dt><dd>${escapeHtml(report.source)} (schema ${escapeHtml(report.schema)})</dd>
 <dt>Checked</dt><dd>${escapeHtml(report.checkedAt)}, ${report.tables.length} table(s)</dd>
 ${registry}
 </dl>
-${sections}
-</body>
-</html>
-`;
+${sections}`,
+  );
 }
 
 function comparisonHtml(comparison: DriftComparison): string {

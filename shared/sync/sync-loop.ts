@@ -21,6 +21,7 @@ import { describeSyncBinding } from './sync-binding';
 import { type Member, lowestApplied, openMembers, reopenMember, stopMember, stoppedTables } from './sync-members';
 import { type ApplyRetryOptions, type TableStop, isRetriesExhausted, withApplyRetries } from './table-stop';
 import { recordChangesApplied, recordSyncLag } from '../telemetry/metrics';
+import type { FanoutStart, SyncFanout } from '../fanout/fanout-feed';
 
 export { SubsetRefusedError } from './sync-members';
 
@@ -58,6 +59,11 @@ export interface SyncOptions {
   applyRetry?: ApplyRetryOptions;
   /** Opens each table at the start (default `openSyncTable`): a caller that kept a table open, its key index current, hands it back. */
   openTable?: typeof openSyncTable;
+  /**
+   * Opens the systems fed the same batches after the tables (event store, ClickHouse, Weaviate), given the tables'
+   * bindings and positions; the slot is confirmed only after them.
+   */
+  fanout?: (start: FanoutStart) => Promise<SyncFanout>;
 }
 
 /** One table's figures. */
@@ -117,6 +123,7 @@ interface SyncState {
   sql: SqlLink;
   catalog: Catalog;
   members: Member[];
+  fanout: SyncFanout | undefined;
   target: Lsn;
   /** The highest position confirmed by any session. */
   confirmed: Lsn;
@@ -137,7 +144,15 @@ export async function runSync(env: RunEnvironment, options: SyncOptions): Promis
     if (published.length === 0) throw new ValidationError(`publication ${options.publication} has no tables (or does not exist)`);
     const { members, bindings } = await openMembers(env, sql, published, { ...options, notice });
     const target = await sql.run(walPosition);
-    const state: SyncState = { sql, catalog: env.catalog, members, target, confirmed: 0n, lastCommitMs: undefined, notice };
+    const fanout =
+      options.fanout === undefined
+        ? undefined
+        : await options.fanout({
+            bindings,
+            applied: new Map(members.filter((m) => m.stop === undefined).map((m) => [`${m.source.schema}.${m.source.name}`, m.applied])),
+            slotConfirmed: await sql.run((client) => slotConfirmedPosition(client, options.slot)),
+          });
+    const state: SyncState = { sql, catalog: env.catalog, members, fanout, target, confirmed: 0n, lastCommitMs: undefined, notice };
     return await sessions(state, bindings, options);
   } finally {
     await sql.close();
@@ -148,8 +163,11 @@ export async function runSync(env: RunEnvironment, options: SyncOptions): Promis
 async function sessions(state: SyncState, bindings: TableBinding[], options: SyncOptions): Promise<SyncResult> {
   const reconnector = new Reconnector('replication', options.reconnect, state.notice);
   for (;;) {
-    const start = lowestApplied(state.members);
-    if (start === undefined) return finish(state, undefined, options, 'failed');
+    const applied = lowestApplied(state.members);
+    if (applied === undefined) return finish(state, undefined, options, 'failed');
+    // A sink behind the tables has the stream start where it needs it; the tables skip what they hold.
+    const needed = state.fanout?.startPosition();
+    const start = needed !== undefined && needed < applied ? needed : applied;
     if (state.confirmed === 0n) state.confirmed = start;
     let replication: Client | undefined;
     let stream: ReplicationStream | undefined;
@@ -351,6 +369,8 @@ async function applyBatch(state: SyncState, stream: ReplicationStream, batch: Ch
     }
     await syncTestSwitches.afterApply?.();
   }
+  // The other systems take the batch after the tables: a failure there ends the sync with the batch unconfirmed.
+  await state.fanout?.apply(batch);
   if (lowestApplied(state.members) !== undefined) stream.confirm(through);
 }
 
@@ -391,6 +411,17 @@ export async function publicationTables(client: Client, publication: string): Pr
     [publication],
   );
   return result.rows.map((r) => ({ schema: r.schemaname, name: r.tablename }));
+}
+
+/** The position the slot's consumer last confirmed (0n for a slot never confirmed). */
+async function slotConfirmedPosition(client: Client, slot: string): Promise<Lsn> {
+  const result = await client.query<{ lsn: string | null }>(
+    'SELECT confirmed_flush_lsn::text AS lsn FROM pg_catalog.pg_replication_slots WHERE slot_name = $1',
+    [slot],
+  );
+  const text = result.rows[0]?.lsn;
+  if (result.rows.length === 0) throw new ValidationError(`replication slot ${slot} does not exist`);
+  return text === null || text === undefined ? 0n : parseLsn(text);
 }
 
 /**

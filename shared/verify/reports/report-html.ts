@@ -7,6 +7,7 @@
  * can be set from the URL hash, `report.html#table=orders&kind=TYPE_MISMATCH,VALUE_MISMATCH`, and the hash follows
  * the controls, so a filtered view can be shared as a link.
  */
+import { escapeHtml } from '../../text/static-page';
 import { readableReport } from './readable-values';
 import type { AggregateCheck, RowDifference, SampleRow, SchemaDifference, TableVerification, VerificationReport } from '../contracts';
 import { REPORT_CSP, REPORT_CSS, REPORT_SCRIPT } from './report-html-assets';
@@ -88,12 +89,7 @@ ${report.tables.map((t, i) => tableSection(t, i, labels)).join('\n')}
 `;
 }
 
-/** Escapes text for HTML element content and double- or single-quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ENTITIES[c]!);
-}
-
-const ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+export { escapeHtml };
 
 function card(id: string, figure: number | string, label: string): string {
   const tone = id === 'ok' || id === 'differs' || id === 'error' ? ` ${id}` : '';

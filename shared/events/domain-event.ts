@@ -70,7 +70,8 @@ export function toDomainEvent(change: FanoutChange, migrationId: string): Domain
 
 /** The values an event's data holds, in `table.columns` order (a Deleted event: in `table.key` order). */
 export function decodeEventData(table: FanoutTable, data: JsonValue, kind: EventKind): Value[] {
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new ValidationError(`event-store: the data of a ${table.entity} event is not a JSON object`);
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    throw new ValidationError(`event-store: the data of a ${table.entity} event is not a JSON object`);
   const names = kind === 'Deleted' ? table.key : table.columns.map((c) => c.name);
   return names.map((name) => {
     const column = columnNamed(table, name);
@@ -81,7 +82,9 @@ export function decodeEventData(table: FanoutTable, data: JsonValue, kind: Event
 function rowData(table: FanoutTable, row: readonly Value[] | undefined, key: string): JsonObject {
   const where = qualifiedName(table);
   if (row === undefined || row.length !== table.columns.length) {
-    throw new ValidationError(`event-store: table ${where}, key ${quotedText(key)}: the change carries ${row?.length ?? 'no'} values for ${table.columns.length} columns`);
+    throw new ValidationError(
+      `event-store: table ${where}, key ${quotedText(key)}: the change carries ${row?.length ?? 'no'} values for ${table.columns.length} columns`,
+    );
   }
   // No prototype: a column may be named __proto__, and it must stay a column.
   const data = Object.create(null) as JsonObject;
@@ -94,7 +97,9 @@ function rowData(table: FanoutTable, row: readonly Value[] | undefined, key: str
 function keyData(table: FanoutTable, values: readonly Value[], key: string): JsonObject {
   const where = qualifiedName(table);
   if (values.length !== table.key.length) {
-    throw new ValidationError(`event-store: table ${where}, key ${quotedText(key)}: the change carries ${values.length} key values for ${table.key.length} key columns`);
+    throw new ValidationError(
+      `event-store: table ${where}, key ${quotedText(key)}: the change carries ${values.length} key values for ${table.key.length} key columns`,
+    );
   }
   const data = Object.create(null) as JsonObject;
   table.key.forEach((name, i) => {

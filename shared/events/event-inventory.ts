@@ -72,7 +72,10 @@ export async function eventStoreInventory(client: ClientBase, schema: string, ta
         if (row.live) live.set(row.aggregate_id, position);
         if (row.first_gap !== null || Number(row.events) !== Number(row.last_version)) {
           gaps++;
-          note(row.aggregate_id, `version gap: ${row.events} events up to version ${row.last_version}, the run 1..n breaks at version ${row.first_gap ?? row.last_version}`);
+          note(
+            row.aggregate_id,
+            `version gap: ${row.events} events up to version ${row.last_version}, the run 1..n breaks at version ${row.first_gap ?? row.last_version}`,
+          );
         }
         if (row.first_disorder !== null) {
           disordered++;

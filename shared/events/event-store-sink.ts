@@ -71,7 +71,8 @@ export class EventStoreSink implements FanoutSink {
     const prefix = options.topicPrefix ?? DEFAULT_EVENT_SETTINGS.topicPrefix;
     this.topic = options.topic ?? ((entity) => `${prefix}${entity}`);
     this.snapshotInterval = options.snapshotInterval ?? DEFAULT_EVENT_SETTINGS.snapshotInterval;
-    if (!Number.isSafeInteger(this.snapshotInterval) || this.snapshotInterval < 1) throw new ValidationError('the snapshot interval must be a whole number from 1');
+    if (!Number.isSafeInteger(this.snapshotInterval) || this.snapshotInterval < 1)
+      throw new ValidationError('the snapshot interval must be a whole number from 1');
   }
 
   /** Checks that the event tables exist (they come with the state migrations) and that every table's topic is a valid Kafka name. */
@@ -97,7 +98,11 @@ export class EventStoreSink implements FanoutSink {
   /** Stores the batch's events past the checkpoint, their outbox rows and snapshots, and the new checkpoint, in one transaction. */
   async apply(batch: FanoutBatch): Promise<void> {
     // Encoded before the transaction: a value that cannot be stored fails the batch without holding the lock.
-    const events = batch.changes.map((change) => ({ position: change.position, event: toDomainEvent(change, this.options.migrationId), topic: this.topicOf(change.table) }));
+    const events = batch.changes.map((change) => ({
+      position: change.position,
+      event: toDomainEvent(change, this.options.migrationId),
+      topic: this.topicOf(change.table),
+    }));
     const client = await this.client();
     try {
       await client.query('BEGIN');
@@ -156,10 +161,10 @@ export class EventStoreSink implements FanoutSink {
   }
 
   private async readCheckpoint(client: Client): Promise<Lsn> {
-    const found = await client.query<{ lsn: string | null }>(`SELECT lsn::text AS lsn FROM ${this.quoted}.migration_checkpoints WHERE consumer = $1 AND subject = $2`, [
-      EVENT_STORE_CHECKPOINT.consumer,
-      EVENT_STORE_CHECKPOINT.subject,
-    ]);
+    const found = await client.query<{ lsn: string | null }>(
+      `SELECT lsn::text AS lsn FROM ${this.quoted}.migration_checkpoints WHERE consumer = $1 AND subject = $2`,
+      [EVENT_STORE_CHECKPOINT.consumer, EVENT_STORE_CHECKPOINT.subject],
+    );
     const lsn = found.rows[0]?.lsn ?? null;
     return lsn === null ? 0n : parseLsn(lsn);
   }

@@ -59,7 +59,9 @@ const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 export function encodeEventValue(type: IcebergType, value: Value, place: ValuePlace): JsonValue {
   if (value === null) return null;
   const refuse = (problem: string): never => {
-    throw new ValidationError(`event-store: table ${place.table}, column ${place.column}, key ${quotedText(place.key)}: ${problem} (value ${shownValue(value)})`);
+    throw new ValidationError(
+      `event-store: table ${place.table}, column ${place.column}, key ${quotedText(place.key)}: ${problem} (value ${shownValue(value)})`,
+    );
   };
   if (typeof type !== 'string') {
     if (type.type === 'list') {
@@ -271,7 +273,7 @@ function parseTime(text: string): bigint | undefined {
   if (m === null) return undefined;
   const [hour, minute, second] = [Number(m[1]), Number(m[2]), Number(m[3])];
   if (hour > 24 || minute > 59 || second > 59) return undefined;
-  return (BigInt(hour * 3600 + minute * 60 + second) * 1_000_000n) + BigInt(m[4]!);
+  return BigInt(hour * 3600 + minute * 60 + second) * 1_000_000n + BigInt(m[4]!);
 }
 
 function shownValue(value: Value): string {

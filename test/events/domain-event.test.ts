@@ -63,6 +63,8 @@ describe('the domain event of a change', () => {
   });
 
   it('refuses a row that does not match the table', () => {
-    expect(() => toDomainEvent({ ...filmChange('insert', 1, 1n), row: [1n] }, 'm')).toThrow(/event-store: table public\.film, key "1": the change carries 1 values for 2 columns/);
+    expect(() => toDomainEvent({ ...filmChange('insert', 1, 1n), row: [1n] }, 'm')).toThrow(
+      /event-store: table public\.film, key "1": the change carries 1 values for 2 columns/,
+    );
   });
 });

@@ -83,6 +83,15 @@ export const HOSTILE: Record<string, Value[]> = {
   hash: [new Uint8Array([0, 1, 254, 255])],
   blob: [new Uint8Array(0), new Uint8Array(Array.from({ length: 256 }, (_, i) => i))],
   tags: [[], ['a', null, '😀'], null],
-  attrs: [new Map<Value, Value>(), new Map<Value, Value>([['a', LONG_MAX], ['b', null]])],
-  address: [['Lisbon', 7], [null, null]],
+  attrs: [
+    new Map<Value, Value>(),
+    new Map<Value, Value>([
+      ['a', LONG_MAX],
+      ['b', null],
+    ]),
+  ],
+  address: [
+    ['Lisbon', 7],
+    [null, null],
+  ],
 };

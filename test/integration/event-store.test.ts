@@ -67,12 +67,27 @@ async function count(schema: string, table: string): Promise<number> {
   return Number((await admin.query<{ n: string }>(`SELECT count(*) AS n FROM ${schema}.${table}`)).rows[0]!.n);
 }
 
-/** Every aggregate's versions are exactly 1..n, in the order of their source positions. */
+/** Changes at positions from..to (one a transaction) over 40 film aggregates, each first inserted, then updated. */
+function filmHistory(from: number, to: number): FanoutChange[] {
+  const changes: FanoutChange[] = [];
+  const seen = new Set<number>();
+  for (let p = from; p <= to; p++) {
+    const id = (p * 7) % 40;
+    changes.push(filmChange(seen.has(id) ? 'update' : 'insert', id, BigInt(p), 0, `v${p}`));
+    seen.add(id);
+  }
+  return changes;
+}
+
+/** Every aggregate's versions are exactly 1..n. */
 function expectContiguous(rows: StoredEvent[]): void {
   const byAggregate = new Map<string, StoredEvent[]>();
   for (const row of rows) byAggregate.set(row.aggregate_id, [...(byAggregate.get(row.aggregate_id) ?? []), row]);
   for (const [id, list] of byAggregate) {
-    expect(list.map((r) => Number(r.version)), `versions of ${id}`).toEqual(list.map((_, i) => i + 1));
+    expect(
+      list.map((r) => Number(r.version)),
+      `versions of ${id}`,
+    ).toEqual(list.map((_, i) => i + 1));
   }
 }
 
@@ -81,7 +96,10 @@ describe('the event store sink', () => {
     const schema = await freshSchema();
     const sink = sinkOn(schema);
     await sink.prepare([FILM]);
-    const batch: FanoutBatch = { through: 0x10n, changes: [filmChange('insert', 1, 0x10n, 0), filmChange('insert', 2, 0x10n, 1), filmChange('update', 1, 0x10n, 2)] };
+    const batch: FanoutBatch = {
+      through: 0x10n,
+      changes: [filmChange('insert', 1, 0x10n, 0), filmChange('insert', 2, 0x10n, 1), filmChange('update', 1, 0x10n, 2)],
+    };
     await sink.apply(batch);
     expect(sink.lastApply).toEqual({ considered: 3, events: 3, snapshots: 0 });
     await sink.apply(batch);
@@ -96,9 +114,12 @@ describe('the event store sink', () => {
       { aggregate_id: '1', event_type: 'FilmUpdated', version: '2', source_lsn: '0/10' },
       { aggregate_id: '2', event_type: 'FilmCreated', version: '1', source_lsn: '0/10' },
     ]);
-    const outbox = await admin.query<{ topic: string; message_key: string; payload: { version: number; eventType: string; data: unknown }; headers: Record<string, string> }>(
-      `SELECT o.topic, o.message_key, o.payload, o.headers FROM ${schema}.outbox o JOIN ${schema}.event_store e ON e.id = o.event_id ORDER BY o.id`,
-    );
+    const outbox = await admin.query<{
+      topic: string;
+      message_key: string;
+      payload: { version: number; eventType: string; data: unknown };
+      headers: Record<string, string>;
+    }>(`SELECT o.topic, o.message_key, o.payload, o.headers FROM ${schema}.outbox o JOIN ${schema}.event_store e ON e.id = o.event_id ORDER BY o.id`);
     expect(outbox.rows.map((r) => [r.topic, r.message_key, r.payload.eventType, r.payload.version])).toEqual([
       ['icebridge.Film', '1', 'FilmCreated', 1],
       ['icebridge.Film', '2', 'FilmCreated', 1],
@@ -109,6 +130,19 @@ describe('the event store sink', () => {
     expect(outbox.rows[2]!.payload.data).toEqual({ film_id: 1, title: 'film 1' });
   });
 
+  it('keeps the versions of stored events in a replay that also brings new ones, and numbers the new ones after them', async () => {
+    const schema = await freshSchema();
+    const sink = sinkOn(schema);
+    await sink.apply({ through: undefined, changes: [filmChange('insert', 1, 0x10n)] });
+    await sink.apply({ through: undefined, changes: [filmChange('insert', 1, 0x10n), filmChange('update', 1, 0x20n), filmChange('insert', 2, 0x20n, 1)] });
+    expect(sink.lastApply).toEqual({ considered: 3, events: 2, snapshots: 0 });
+    expect((await events(schema)).map((r) => `${r.aggregate_id}:${r.version}:${r.event_type}`)).toEqual([
+      '1:1:FilmCreated',
+      '1:2:FilmUpdated',
+      '2:1:FilmCreated',
+    ]);
+  });
+
   it('numbers versions without gaps across batches, a deletion and a re-insert included, with a snapshot every N versions', async () => {
     const schema = await freshSchema();
     const sink = sinkOn(schema, 3);
@@ -117,13 +151,25 @@ describe('the event store sink', () => {
     await sink.apply({ through: 0x300n, changes: [filmChange('insert', 1, 0x300n, 0, 'back'), filmChange('update', 2, 0x300n, 1)] });
     const rows = await events(schema);
     expectContiguous(rows);
-    expect(rows.filter((r) => r.aggregate_id === '1').map((r) => `${r.version}:${r.event_type}`)).toEqual(['1:FilmCreated', '2:FilmUpdated', '3:FilmDeleted', '4:FilmCreated']);
-    const snapshots = await admin.query<{ aggregate_id: string; version: string; state: unknown }>(`SELECT aggregate_id, version::text, state FROM ${schema}.event_snapshots`);
+    expect(rows.filter((r) => r.aggregate_id === '1').map((r) => `${r.version}:${r.event_type}`)).toEqual([
+      '1:FilmCreated',
+      '2:FilmUpdated',
+      '3:FilmDeleted',
+      '4:FilmCreated',
+    ]);
+    const snapshots = await admin.query<{ aggregate_id: string; version: string; state: unknown }>(
+      `SELECT aggregate_id, version::text, state FROM ${schema}.event_snapshots`,
+    );
     expect(snapshots.rows).toEqual([{ aggregate_id: '1', version: '3', state: null }]);
     expect(await sink.checkpoint()).toBe(0x300n);
 
     const inventory = await eventStoreInventory(admin, schema, FILM);
-    expect([...inventory.live]).toEqual(expect.arrayContaining([['1', 0x300n], ['2', 0x300n]]));
+    expect([...inventory.live]).toEqual(
+      expect.arrayContaining([
+        ['1', 0x300n],
+        ['2', 0x300n],
+      ]),
+    );
     expect(inventory.newest).toBe(0x300n);
     expect(inventory.findings).toEqual([]);
     expect(inventory.figures).toMatchObject({ events: 6, aggregates: 2, liveAggregates: 2 });
@@ -147,7 +193,9 @@ describe('the event store sink', () => {
     const sink = sinkOn(schema);
     await sink.apply({ through: 0x10n, changes: [filmChange('insert', 1, 0x10n)] });
     const bad = filmChange('insert', 2, 0x20n, 1, 'nul \u0000 inside');
-    await expect(sink.apply({ through: 0x20n, changes: [filmChange('update', 1, 0x20n), bad] })).rejects.toThrow(/^event-store: table public\.film, column title, key "2"/);
+    await expect(sink.apply({ through: 0x20n, changes: [filmChange('update', 1, 0x20n), bad] })).rejects.toThrow(
+      /^event-store: table public\.film, column title, key "2"/,
+    );
     expect(await count(schema, 'event_store')).toBe(1);
     expect(await sink.checkpoint()).toBe(0x10n);
   });
@@ -155,25 +203,24 @@ describe('the event store sink', () => {
   it('gives two sinks released at once on overlapping batches no duplicate and no gap', async () => {
     const schema = await freshSchema();
     const [first, second] = [sinkOn(schema), sinkOn(schema)];
-    const changes: FanoutChange[] = [];
-    const seen = new Set<number>();
-    for (let p = 1; p <= 90; p++) {
-      const id = (p * 7) % 40;
-      changes.push(filmChange(seen.has(id) ? 'update' : 'insert', id, BigInt(p), 0, `v${p}`));
-      seen.add(id);
-    }
-    // Load chunks (no checkpoint) overlap by their ids alone; stream batches overlap and the larger one covers the other.
-    const loads = [changes.slice(0, 60), changes.slice(30)].map((part) => part.map((c) => ({ ...c, origin: 'load' as const, key: [BigInt(c.index + Number(c.position) * 100)], row: [BigInt(c.index + Number(c.position) * 100), 'x'] })));
-    await releasedTogether(schema, [() => first.apply({ through: undefined, changes: loads[0]! }), () => second.apply({ through: undefined, changes: loads[1]! })]);
+    const changes = filmHistory(1, 180);
+    // Chunks without a checkpoint overlap by their ids alone, and number the same aggregates from different places.
+    await releasedTogether(schema, [
+      () => first.apply({ through: undefined, changes: changes.slice(0, 60) }),
+      () => second.apply({ through: undefined, changes: changes.slice(30, 90) }),
+    ]);
     expect(await count(schema, 'event_store')).toBe(90);
-    await releasedTogether(schema, [() => first.apply({ through: 60n, changes: changes.slice(0, 60) }), () => second.apply({ through: 90n, changes })]);
+    expectContiguous(await events(schema));
+    // Stream batches: the larger covers the smaller, whichever commits first.
+    await releasedTogether(schema, [
+      () => first.apply({ through: 150n, changes: changes.slice(90, 150) }),
+      () => second.apply({ through: 180n, changes: changes.slice(90) }),
+    ]);
     const rows = await events(schema);
     expect(rows.length).toBe(180);
     expect(await count(schema, 'outbox')).toBe(180);
     expectContiguous(rows);
-    const inventory = await eventStoreInventory(admin, schema, FILM);
-    expect(inventory.findings).toEqual([]);
-    expect(inventory.live.size).toBe(130);
+    expect(await sinkOn(schema).checkpoint()).toBe(180n);
   });
 
   it('brings every value of every type back exactly from jsonb', async () => {
@@ -225,17 +272,18 @@ describe('the event store inventory', () => {
 });
 
 /**
- * Runs `applies` at once and releases them together: the sinks' advisory lock is held here until both wait on it
- * (seen in pg_locks), so the two transactions really contend, whatever the machine's load.
+ * Runs `applies` at once and releases them together: event_store is locked here until every one waits on a lock
+ * (seen in pg_locks: the table's, or the sinks' own advisory lock), so the transactions really contend, whatever
+ * the machine's load, and the barrier works the same with or without the sinks' serialisation.
  */
 async function releasedTogether(schema: string, applies: Array<() => Promise<void>>): Promise<void> {
   const holder = await connectPostgres(url);
   try {
     await holder.query('BEGIN');
-    await holder.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`icebridge.event-store:${schema}`]);
+    await holder.query(`LOCK TABLE ${schema}.event_store IN ACCESS EXCLUSIVE MODE`);
     const running = applies.map((apply) => apply());
     for (;;) {
-      const waiting = await holder.query<{ n: string }>("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted");
+      const waiting = await holder.query<{ n: string }>('SELECT count(DISTINCT pid) AS n FROM pg_locks WHERE NOT granted');
       if (Number(waiting.rows[0]!.n) >= applies.length) break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }

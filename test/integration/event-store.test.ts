@@ -9,7 +9,8 @@ import type { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeEventData } from '../../shared/events/domain-event';
 import { eventStoreInventory } from '../../shared/events/event-inventory';
-import { EventStoreSink } from '../../shared/events/event-store-sink';
+import { EventStoreSink, eventStoreSinkFromSettings } from '../../shared/events/event-store-sink';
+import { eventSettingsFromEnv } from '../../shared/events/event-settings';
 import type { FanoutBatch, FanoutChange } from '../../shared/fanout/fanout-types';
 import { parseJson } from '../../shared/iceberg/spec/json';
 import type { Value } from '../../shared/iceberg/spec/values';
@@ -221,6 +222,27 @@ describe('the event store sink', () => {
     expect(await count(schema, 'outbox')).toBe(180);
     expectContiguous(rows);
     expect(await sinkOn(schema).checkpoint()).toBe(180n);
+  });
+
+  it('is built from the settings, and refuses a schema without the event tables or an entity Kafka cannot name a topic after', async () => {
+    const schema = await freshSchema();
+    const sink = eventStoreSinkFromSettings(
+      { url, schema, migrateOnStart: false },
+      eventSettingsFromEnv({ ICEBRIDGE_EVENTS_TOPIC_PREFIX: 'shop-' }),
+      'migration-2',
+    );
+    sinks.push(sink);
+    await sink.prepare([FILM]);
+    await sink.apply({ through: 0x10n, changes: [filmChange('insert', 1, 0x10n)] });
+    const topics = await admin.query<{ topic: string }>(`SELECT topic FROM ${schema}.outbox`);
+    expect(topics.rows).toEqual([{ topic: 'shop-Film' }]);
+    await expect(sink.prepare([{ ...FILM, entity: 'Fïlm' }])).rejects.toThrow(
+      /^event-store: table public\.film: its topic "shop-Fïlm" is not a Kafka topic name/,
+    );
+    await admin.query('CREATE SCHEMA bare');
+    await expect(sinkOn('bare').prepare([FILM])).rejects.toThrow(
+      'event-store: the state schema bare has no event_store, event_snapshots, outbox, migration_checkpoints: run icebridge db migrate',
+    );
   });
 
   it('brings every value of every type back exactly from jsonb', async () => {

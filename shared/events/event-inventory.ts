@@ -14,8 +14,14 @@ import type { FanoutTable, SystemFinding, SystemInventory } from '../fanout/fano
 import { qualifiedName } from '../fanout/identity';
 import { quotedStateSchema } from '../state-db/state-schema';
 
-/** Summary rows fetched per round trip. */
+/** Summary rows fetched per round trip unless told otherwise. */
 const PAGE_ROWS = 10_000;
+
+/** Options of `eventStoreInventory`. */
+export interface EventInventoryOptions {
+  /** Aggregates read per round trip (default 10,000). */
+  pageRows?: number;
+}
 /** Findings listed by key; beyond it they are only counted (the figures keep the totals). */
 export const MAX_LISTED_FINDINGS = 1_000;
 
@@ -29,9 +35,16 @@ interface AggregateRow {
   first_disorder: string | null;
 }
 
-/** The inventory of `table`'s aggregates in the event store of state schema `schema`. */
-export async function eventStoreInventory(client: ClientBase, schema: string, table: FanoutTable): Promise<SystemInventory> {
+/** The inventory of `table`'s aggregates in the event store of state schema `schema`, read in a read-only transaction of its own on `client`. */
+export async function eventStoreInventory(
+  client: ClientBase,
+  schema: string,
+  table: FanoutTable,
+  options: EventInventoryOptions = {},
+): Promise<SystemInventory> {
   const s = quotedStateSchema(schema);
+  const pageRows = options.pageRows ?? PAGE_ROWS;
+  if (!Number.isSafeInteger(pageRows) || pageRows < 1) throw new RangeError('pageRows must be a whole number from 1');
   const live = new Map<string, Lsn>();
   const findings: SystemFinding[] = [];
   let newest: Lsn | undefined;
@@ -63,7 +76,7 @@ export async function eventStoreInventory(client: ClientBase, schema: string, ta
       [table.entity],
     );
     for (;;) {
-      const page = await client.query<AggregateRow>(`FETCH FORWARD ${PAGE_ROWS} FROM ${cursor}`);
+      const page = await client.query<AggregateRow>(`FETCH FORWARD ${pageRows} FROM ${cursor}`);
       for (const row of page.rows) {
         aggregates++;
         events += Number(row.events);
@@ -82,7 +95,7 @@ export async function eventStoreInventory(client: ClientBase, schema: string, ta
           note(row.aggregate_id, `events out of order: version ${row.first_disorder} comes from an earlier source position than the version before it`);
         }
       }
-      if (page.rows.length < PAGE_ROWS) break;
+      if (page.rows.length < pageRows) break;
     }
     await client.query(`CLOSE ${cursor}`);
   } finally {

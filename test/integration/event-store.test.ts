@@ -276,6 +276,9 @@ describe('the event store inventory', () => {
     await sink.apply({ through: 0x500n, changes });
 
     const clean = await eventStoreInventory(admin, schema, FILM);
+    // Read three aggregates at a time (9 of them: the last page is full, then an empty one), the same inventory.
+    const paged = await eventStoreInventory(admin, schema, FILM, { pageRows: 3 });
+    expect(paged).toEqual(clean);
     expect(clean.findings).toEqual([]);
     expect(clean.live.size).toBe(8);
     expect(clean.live.has('9')).toBe(false);

@@ -78,6 +78,8 @@ locals {
     "ICEBRIDGE_STATE_MIGRATE_ON_START"         = "default false: run icebridge db migrate when deploying"
     "ICEBRIDGE_TELEMETRY"                      = "default azure-monitor, as APPLICATIONINSIGHTS_CONNECTION_STRING is set"
     "ICEBRIDGE_OTLP_ENDPOINT"                  = "only with ICEBRIDGE_TELEMETRY=otlp"
+    "ICEBRIDGE_EVENTS_SNAPSHOT_INTERVAL"       = "default 100"
+    "ICEBRIDGE_EVENTS_TOPIC_PREFIX"            = "default icebridge."
   }
 }
 

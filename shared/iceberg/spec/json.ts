@@ -169,7 +169,8 @@ class Parser {
       this.skipWhitespace();
       if (this.text[this.pos++] !== ':') this.fail('expected :');
       this.skipWhitespace();
-      out[key] = this.value();
+      // Defined, not assigned: a member named __proto__ is data (as JSON.parse keeps it), never the prototype.
+      Object.defineProperty(out, key, { value: this.value(), enumerable: true, writable: true, configurable: true });
       this.skipWhitespace();
       const c = this.text[this.pos++];
       if (c === '}') return out;

@@ -2,7 +2,7 @@
  * The slot's confirmed position never passes a commit the tables do not hold. A stream whose consumer holds a
  * transaction it has not confirmed reports nothing past it, however far the keepalives go; a sync holding a batch
  * before applying it leaves the slot before the batch while keepalives pass it, and a crash there loses nothing.
- * What a caught-up check must compare the slot with: the WAL insert position. The write position
+ * What a caught-up check (`slotCaughtUp`) compares the slot with: the WAL insert position. The write position
  * (pg_current_wal_lsn) can stand before a commit that has returned (synchronous_commit off, as these servers run),
  * and the slot passes it while that commit is not even decoded, let alone applied: the walwriter is paused here to
  * show it without timing luck.
@@ -20,7 +20,7 @@ import { connectPostgres } from '../../shared/postgres/connection';
 import type { RunEnvironment } from '../../shared/run/environment';
 import { type SyncOptions, type SyncResult, runSync, syncTestSwitches } from '../../shared/sync/sync-loop';
 import { type ReplicationSource, commitsOf, startReplicationSource, transactions } from '../cdc/replication-harness';
-import { expectExact, migrateCdc, slotConfirmed, tableApplied, waitFor } from './support/cdc-proof';
+import { committedPosition, expectExact, migrateCdc, slotCaughtUp, slotConfirmed, tableApplied, waitFor } from './support/cdc-proof';
 import { localCatalog } from './support/migration-fixtures';
 
 let source: ReplicationSource;
@@ -136,34 +136,27 @@ describe('the confirmed position and what the consumer holds', () => {
     await expectExact(source.url, warehouse, 'public', 'items');
   }, 180_000);
 
-  it('caught up means the slot reached the WAL insert position: the write position can stand before a commit that returned', async () => {
+  it('caught up is judged against every commit that returned: the slot passes the WAL write position before such a commit is applied', async () => {
     const controller = new AbortController();
     const running = sync({ untilCaughtUp: false, signal: controller.signal });
-    const walWriter = await walWriterPid();
-    let written: Lsn;
-    let inserted: Lsn;
     try {
-      await waitFor('the sync to catch up', async () =>
-        (await slotConfirmed(source.url, runId)) >= (await position(source.admin, 'pg_current_wal_insert_lsn')) ? true : undefined,
-      );
+      await slotCaughtUp(source.url, runId);
+      const walWriter = await walWriterPid();
       // With the walwriter paused, an asynchronous commit returns while its record is only in WAL buffers.
       process.kill(walWriter, 'SIGSTOP');
       try {
         await source.admin.query(`UPDATE items SET note = 'unwritten' WHERE id = 11`);
-        written = await position(source.admin, 'pg_current_wal_lsn');
-        inserted = await position(source.admin, 'pg_current_wal_insert_lsn');
-        expect(written).toBeLessThan(inserted);
-        // Compared with the write position the sync looks caught up, yet the table lacks the update: the server has
-        // not decoded it (it reads only WAL that is written out), and the slot is before the commit.
+        const written = await position(source.admin, 'pg_current_wal_lsn');
+        // The slot passes the write position (everything the server can decode is applied and confirmed), yet the
+        // table lacks the update: the server reads only WAL that is written out. Caught up it is not.
         await waitFor('the slot to pass the write position', async () => ((await slotConfirmed(source.url, runId)) >= written ? true : undefined));
-        expect(await slotConfirmed(source.url, runId)).toBeLessThan(inserted);
-        expect(await tableApplied(warehouse, 'public', 'items')).toBeLessThan(inserted);
+        expect(await slotConfirmed(source.url, runId)).toBeLessThan(await committedPosition(source.url));
+        expect(await tableApplied(warehouse, 'public', 'items')).toBeLessThan(await committedPosition(source.url));
       } finally {
         process.kill(walWriter, 'SIGCONT');
       }
-      // Compared with the insert position, caught up means applied: the table holds the update as soon as the slot
-      // shows it.
-      await waitFor('the slot to pass the insert position', async () => ((await slotConfirmed(source.url, runId)) >= inserted ? true : undefined));
+      // Caught up against every returned commit means applied: the table holds the update as soon as the slot says so.
+      await slotCaughtUp(source.url, runId);
       await expectExact(source.url, warehouse, 'public', 'items');
     } finally {
       controller.abort();

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import type { Client } from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Lsn, parseLsn } from '../../shared/cdc/lsn';
-import { inspectReplicationSlot } from '../../shared/cdc/replication-setup';
+import { createReplicationSlot, inspectReplicationSlot } from '../../shared/cdc/replication-setup';
 import type { ReplicationStream } from '../../shared/cdc/replication-stream';
 import { handoverName } from '../../shared/migrate/handover-names';
 import { connectPostgres } from '../../shared/postgres/connection';
@@ -110,6 +110,27 @@ describe('the confirmed position and what the consumer holds', () => {
     await waitFor('the idle advance', async () => (stream.stats().confirmedLsn >= past ? true : undefined));
     expect(await toldSince('hold_slot')).toBeGreaterThanOrEqual(past);
     await source.shut(stream);
+  }, 120_000);
+
+  it('refuses to confirm a transaction the consumer has not been given yet, even one the stream has queued', async () => {
+    const bindings = [await source.binding('public', 'held')];
+    const startA = await source.setUp('queued_a', 'queued_pub', [{ schema: 'public', name: 'held' }]);
+    const slotB = await createReplicationSlot(source.url, 'queued_b');
+    await slotB.release();
+    const a = await source.open('queued_a', 'queued_pub', bindings, startA);
+    const b = await source.open('queued_b', 'queued_pub', bindings, slotB.consistentPoint);
+    await source.admin.query(`INSERT INTO held VALUES (2)`);
+    // Both slots decode the same transaction: its end LSN, learnt from the first stream, is the second's too.
+    const [commit] = commitsOf(await transactions(a.batches(), 1));
+    // Begin, insert and commit wait on the second stream, not given to its consumer.
+    await waitFor('the transaction queued on the second stream', async () => (b.stats().bufferedEvents >= 3 ? true : undefined));
+    expect(() => b.confirm(commit!.endLsn)).toThrow(/has delivered changes up to/);
+    const [same] = commitsOf(await transactions(b.batches(), 1));
+    expect(same!.endLsn).toBe(commit!.endLsn);
+    b.confirm(same!.endLsn);
+    expect(b.stats().confirmedLsn).toBe(commit!.endLsn);
+    await source.shut(a);
+    await source.shut(b);
   }, 120_000);
 
   it('a sync holding a batch leaves the slot before it while keepalives pass it, and a crash there loses nothing', async () => {

@@ -145,8 +145,11 @@ class Stream implements ReplicationStream {
   readonly started: Promise<void>;
   private closed: Promise<void> = Promise.resolve();
   private confirmed: Lsn;
-  /** End LSN of the last commit handed to the consumer (or queued for it). */
-  private received: Lsn;
+  /**
+   * What the consumer holds: the end LSN of the last commit `batches()` has given it (or a position confirmed idle).
+   * It may confirm up to here, and while it has not, nothing past it is reported.
+   */
+  private handed: Lsn;
   /** Between a Begin and its Commit. */
   private inTransaction = false;
   /** The Begin of the transaction at hand, until its first change. */
@@ -171,7 +174,7 @@ class Stream implements ReplicationStream {
     this.batchSize = options.batchSize ?? 1000;
     this.readyBatches = Math.max(1, options.readyBatches ?? DEFAULT_READY_BATCHES);
     this.confirmed = options.startLsn;
-    this.received = options.startLsn;
+    this.handed = options.startLsn;
     let finish: () => void = () => undefined;
     this.endPromise = new Promise<void>((resolve) => (finish = resolve));
     let accept: () => void = () => undefined;
@@ -214,6 +217,7 @@ class Stream implements ReplicationStream {
             this.paused = false;
             if (this.held === undefined) this.query.resume();
           }
+          this.handed = maxLsn(this.handed, lastCommitEnd(next));
           yield next;
           continue;
         }
@@ -226,8 +230,8 @@ class Stream implements ReplicationStream {
   }
 
   confirm(lsn: Lsn): void {
-    if (lsn > this.received) {
-      throw new ValidationError(`cannot confirm ${formatLsn(lsn)}: the stream has delivered changes up to ${formatLsn(this.received)} only`);
+    if (lsn > this.handed) {
+      throw new ValidationError(`cannot confirm ${formatLsn(lsn)}: the stream has delivered changes up to ${formatLsn(this.handed)} only`);
     }
     this.confirmed = maxLsn(this.confirmed, lsn);
   }
@@ -399,7 +403,6 @@ class Stream implements ReplicationStream {
         this.advanceIfIdle(event.endLsn);
         return;
       }
-      this.received = maxLsn(this.received, event.endLsn);
     } else if (this.skipping) {
       return;
     } else if (this.pendingBegin !== undefined) {
@@ -421,14 +424,16 @@ class Stream implements ReplicationStream {
 
   /**
    * Idle advance: a position past everything received (a keepalive's walEnd, an empty transaction's end) may be
-   * confirmed only when no transaction is in flight and the consumer has confirmed everything received, so no WAL
-   * is kept for writes to tables outside the publication. True when it moved the position (and reported it).
+   * confirmed only when no transaction is in flight, none waits for the consumer, and the consumer has confirmed
+   * everything handed to it, so no WAL is kept for writes to tables outside the publication. A consumer that holds
+   * a transaction unconfirmed (gathered, not applied) holds the position where it is. True when it moved the
+   * position (and reported it).
    */
   private advanceIfIdle(position: Lsn): boolean {
-    const idle = !this.inTransaction && this.batch.length === 0 && this.ready.length === 0 && this.confirmed >= this.received;
+    const idle = !this.inTransaction && this.batch.length === 0 && this.ready.length === 0 && this.confirmed >= this.handed;
     if (!idle || position <= this.confirmed) return false;
     this.confirmed = position;
-    this.received = maxLsn(this.received, position);
+    this.handed = maxLsn(this.handed, position);
     this.sendStatus();
     return true;
   }
@@ -449,4 +454,13 @@ class Stream implements ReplicationStream {
     this.wake = undefined;
     wake?.();
   }
+}
+
+/** The end LSN of the batch's last commit, or 0 when it holds none (a transaction's part). */
+function lastCommitEnd(batch: readonly ChangeEvent[]): Lsn {
+  for (let i = batch.length - 1; i >= 0; i--) {
+    const event = batch[i]!;
+    if (event.kind === 'commit') return event.endLsn;
+  }
+  return 0n;
 }

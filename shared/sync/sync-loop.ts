@@ -108,12 +108,14 @@ export interface SyncResult extends SyncProgress {
 /**
  * Test-only switches: confirming a batch before it is applied (and telling the server at once) shows that the tests
  * catch lost changes; the hooks let a test stop the process before a batch's commits, or after each table's commit
- * (before the next table's and before the confirm).
+ * (before the next table's and before the confirm), and see each session's stream (what it has confirmed, which
+ * keepalives it has handled) while a batch is held.
  */
 export const syncTestSwitches: {
   confirmBeforeApply: boolean;
   beforeApply?: () => void | Promise<void>;
   afterApply?: () => void | Promise<void>;
+  onStream?: (stream: ReplicationStream) => void;
 } = { confirmBeforeApply: false };
 
 const PG_EPOCH_MS = 946_684_800_000;
@@ -193,6 +195,7 @@ async function sessions(state: SyncState, bindings: TableBinding[], options: Syn
         readyBatches: Math.ceil((options.maxBatchChanges ?? 50_000) / 1000),
       });
       if (reconnector.recovering) state.notice(`the replication connection is back; streaming from ${formatLsn(start)}`);
+      syncTestSwitches.onStream?.(stream);
       return await loop(state, stream, options, () => reconnector.healthy());
     } catch (error) {
       if (!isConnectionLoss(error)) throw error;

@@ -31,6 +31,7 @@ import type { RunEnvironment } from '../../shared/run/environment';
 import { appliedLsn } from '../../shared/sync/applied-lsn';
 import { readTableStop } from '../../shared/sync/table-stop';
 import { verifyTable } from '../../shared/verify/steps/verify-table';
+import { slotCaughtUp } from './support/cdc-proof';
 import { withClient } from './support/migration-fixtures';
 import { type PostgresInstance, startPostgres } from './support/postgres';
 
@@ -110,41 +111,6 @@ function startWriter(client: Client): { ops: () => number; stop: () => Promise<v
   };
 }
 
-/** Waits until the run's slot confirmed everything PostgreSQL has written so far: the sync caught up. */
-async function syncCaughtUp(): Promise<void> {
-  const slot = handoverName(runId);
-  await withClient(url, async (client) => {
-    const { rows } = await client.query<{ lsn: string }>('SELECT pg_catalog.pg_current_wal_lsn()::text AS lsn');
-    const target = rows[0]!.lsn;
-    // A limit only so a broken sync fails the test instead of hanging it; catching up takes seconds.
-    const deadline = Date.now() + 240_000;
-    for (;;) {
-      const state = await client.query<{ caught: boolean }>(
-        'SELECT confirmed_flush_lsn >= $1::pg_lsn AS caught FROM pg_catalog.pg_replication_slots WHERE slot_name = $2',
-        [target, slot],
-      );
-      if (state.rows[0]?.caught === true) return;
-      if (Date.now() > deadline) throw new Error(`the sync did not confirm ${target} on slot ${slot}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  });
-}
-
-/**
- * Waits until a full verification finds Iceberg equal to PostgreSQL (nothing writes any more): the slot's confirmed
- * position alone was seen ahead of the table's commit under load. A sync that loses a change never gets here, and
- * the deadline fails the test.
- */
-async function icebergMatchesPostgres(): Promise<void> {
-  const deadline = Date.now() + 240_000;
-  for (;;) {
-    const verified = await verifyOrders();
-    if (verified.status === 'ok') return;
-    if (Date.now() > deadline) throw new Error(`Iceberg never matched PostgreSQL: ${JSON.stringify(verified)}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
-
 async function inPostgres(id: number): Promise<Record<string, unknown> | undefined> {
   return withClient(
     url,
@@ -194,8 +160,9 @@ describe('cutover, end to end on the local host', () => {
     await orders.save({ id: 50_001n, customer: 1, status: 'open', total: 100n, note: 'through the router' });
     await orders.save({ id: 7n, customer: 7, status: 'router update', total: 875n, note: 'note 7' });
     expect(await orders.delete(8n)).toBe(true);
-    await syncCaughtUp();
-    await icebergMatchesPostgres();
+    await slotCaughtUp(url, runId);
+    // The slot is confirmed only after the commits: caught up, Iceberg equals PostgreSQL at once (nothing writes now).
+    expect(await verifyOrders()).toEqual({ status: 'ok', rows: 0 });
     await flag(ICEBRIDGE_FLAGS.validateDualWrites, true);
     await flag(ICEBRIDGE_FLAGS.useIcebergStorage, true);
     const keys = [7n, 8n, 50_001n, 100_001n, 100_003n, ...Array.from({ length: 60 }, (_, i) => BigInt(1 + i * 33))];

@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import { expect } from 'vitest';
 import { type RunMigrationOptions, runMigration } from '../../../cli/support/run-migration';
-import { type Lsn, parseLsn } from '../../../shared/cdc/lsn';
+import { type Lsn, formatLsn, parseLsn } from '../../../shared/cdc/lsn';
 import { handoverName } from '../../../shared/migrate/handover-names';
 import { connectPostgres } from '../../../shared/postgres/connection';
 import type { RunEnvironment } from '../../../shared/run/environment';
@@ -46,6 +46,28 @@ export async function slotConfirmed(url: string, runId: string): Promise<Lsn> {
     if (rows[0]?.lsn == null) throw new Error(`no replication slot ${handoverName(runId)}`);
     return parseLsn(rows[0].lsn);
   });
+}
+
+/**
+ * The WAL insert position: past every commit that has returned. Not pg_current_wal_lsn(), the write position: with
+ * synchronous_commit off (as the test servers run) a commit returns before its record is written, and the slot
+ * passes the write position while that commit is not even decoded.
+ */
+export async function committedPosition(url: string): Promise<Lsn> {
+  return withClient(url, async (client) =>
+    parseLsn((await client.query<{ lsn: string }>('SELECT pg_catalog.pg_current_wal_insert_lsn()::text AS lsn')).rows[0]!.lsn),
+  );
+}
+
+/** Waits until the slot of `runId` has confirmed every commit that has returned: a sync running elsewhere caught up. */
+export async function slotCaughtUp(url: string, runId: string, timeoutMs = 240_000): Promise<void> {
+  const target = await committedPosition(url);
+  await waitFor(
+    `slot ${handoverName(runId)} to confirm ${formatLsn(target)}`,
+    async () => ((await slotConfirmed(url, runId)) >= target ? true : undefined),
+    timeoutMs,
+    200,
+  );
 }
 
 /** The position a table of the warehouse has applied changes up to (its snapshots' summaries). */

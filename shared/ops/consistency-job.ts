@@ -55,7 +55,7 @@ const IDLE_WAL_BYTES = 1024 * 1024;
 async function syncStates(env: RunEnvironment, ids: readonly TableIdentifier[], now: Date): Promise<TableSyncState[]> {
   const states: TableSyncState[] = [];
   await withSource(env, async (client) => {
-    const wal = parseLsn((await client.query<{ lsn: string }>('SELECT pg_catalog.pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn);
+    const wal = parseLsn((await client.query<{ lsn: string }>('SELECT pg_catalog.pg_current_wal_insert_lsn()::text AS lsn')).rows[0]!.lsn);
     for (const id of ids) {
       const { metadata } = await env.catalog.loadTable(id);
       const run = changeCaptureRun(metadata);

@@ -28,6 +28,7 @@ function hub(overrides: Partial<JobHubClient> = {}): JobHubClient & { purgedBefo
         { schema: 'public' },
       ]);
     },
+    instancesCreatedSince: () => Promise.resolve([]),
     ...overrides,
   };
 }

@@ -1,0 +1,106 @@
+/**
+ * What the watch job gathers from the task hub and how it judges it: root migrations running or just finished and
+ * running syncs (their statuses as the sync orchestration writes them, through syncStatusOf), carried without the
+ * per-table positions; a lagging sync and a slow copy raise their alert, a sync keeping up and a quick copy do not;
+ * without gathered statuses the run fails rather than answer `ok`. (Real runs on the local host:
+ * test/integration/jobs-watch.test.ts.)
+ */
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_THRESHOLDS } from '../../shared/alerts/alert-settings';
+import type { MigrationProgress } from '../../shared/migrate/contracts';
+import { loadJobSettings } from '../../shared/ops/job-settings';
+import type { HubInstance, JobHubClient } from '../../shared/ops/scheduled-job';
+import { evaluateWatch, gatherWatchFigures, watchJob } from '../../shared/ops/watch-job';
+import { type SyncBatchResult, afterBatch, firstCursor, syncStatusOf } from '../../shared/run/sync-run';
+
+const NOW = new Date('2026-12-06T12:00:00Z');
+const minutesAgo = (m: number): string => new Date(NOW.getTime() - m * 60_000).toISOString();
+
+function batch(lagSeconds: number): SyncBatchResult {
+  return {
+    outcome: 'caught-up',
+    stopRequested: false,
+    changesApplied: 10,
+    elapsedMs: 1_000,
+    tables: [{ table: 'public.items', appliedLsn: '0/16B3748', changesApplied: 10 }],
+    confirmedLsn: '0/16B3748',
+    lagBytes: 4096,
+    lagSeconds,
+    stoppedTables: [],
+    tablesReused: 0,
+  };
+}
+
+/** A sync's status exactly as its orchestration sets it after one batch. */
+function syncStatus(runId: string, lagSeconds: number): unknown {
+  return syncStatusOf(runId, afterBatch(firstCursor(minutesAgo(60)), batch(lagSeconds), minutesAgo(1)), 'syncing');
+}
+
+function copying(rows: number): MigrationProgress {
+  return { phase: 'copying', tables: { total: 2, started: 1, done: 0, failed: 0 }, partitions: { total: 10, done: 3 }, rows, recentFailures: [] };
+}
+
+function instance(instanceId: string, name: string, runtimeStatus: string, customStatus: unknown, created: number, updated: number): HubInstance {
+  return { instanceId, name, runtimeStatus, customStatus, createdTime: minutesAgo(created), lastUpdatedTime: minutesAgo(updated) };
+}
+
+function hub(instances: HubInstance[]): Pick<JobHubClient, 'instancesCreatedSince'> & { since: Date[] } {
+  const since: Date[] = [];
+  return {
+    since,
+    instancesCreatedSince: (from) => {
+      since.push(from);
+      return Promise.resolve(instances);
+    },
+  };
+}
+
+describe('the watch job', () => {
+  it('gathers root migrations running or just finished and running syncs, without per-table positions', async () => {
+    const client = hub([
+      instance('slow', 'migrateDatabase', 'Running', copying(600), 10, 0),
+      instance('slow:table:0', 'migrateTable', 'Running', {}, 10, 0),
+      instance('old', 'migrateDatabase', 'Completed', copying(1), 600, 500),
+      instance('recent', 'migrateDatabase', 'Failed', copying(1), 30, 5),
+      instance('pending', 'migrateDatabase', 'Pending', null, 1, 1),
+      instance('sync-a', 'syncDatabase', 'Running', syncStatus('a', 900), 120, 1),
+      instance('sync-b', 'syncDatabase', 'Terminated', syncStatus('b', 900), 120, 1),
+      instance('v1', 'verifyDatabase', 'Running', {}, 1, 1),
+    ]);
+    const figures = await gatherWatchFigures(client, NOW);
+    expect(client.since).toEqual([new Date('2026-11-06T12:00:00Z')]);
+    expect(figures.runs.map((r) => r.runId)).toEqual(['pending', 'slow', 'recent']);
+    expect(figures.runs[0]!.progress.phase).toBe('planning');
+    expect(figures.runs[1]).toMatchObject({ runtimeStatus: 'Running', startedAt: minutesAgo(10), lastUpdatedAt: minutesAgo(0) });
+    expect(figures.syncs).toHaveLength(1);
+    expect(figures.syncs[0]).toMatchObject({ runId: 'a', lagSeconds: 900, tables: [], tablesOmitted: 1 });
+    expect(figures.omitted).toBe(0);
+  });
+
+  it('raises the lag of a sync behind its source and the rate of a slow copy, and nothing for healthy ones', async () => {
+    const figures = await gatherWatchFigures(
+      hub([
+        instance('slow', 'migrateDatabase', 'Running', copying(600), 10, 0),
+        instance('quick', 'migrateDatabase', 'Running', copying(6_000_000), 10, 0),
+        instance('sync-behind', 'syncDatabase', 'Running', syncStatus('behind', 900), 120, 1),
+        instance('sync-keeping-up', 'syncDatabase', 'Running', syncStatus('keeping-up', 2), 120, 1),
+      ]),
+      NOW,
+    );
+    const alerts = evaluateWatch(figures, { ...DEFAULT_THRESHOLDS, baselineRowsPerSecond: 1_000 }, NOW);
+    expect(alerts.map((a) => `${a.condition} ${a.subject}`)).toEqual(['low-throughput slow', 'sync-lag behind']);
+    expect(evaluateWatch(figures, DEFAULT_THRESHOLDS, NOW).map((a) => a.condition)).toEqual(['sync-lag']);
+  });
+
+  it('carries at most 50 migrations, counting the others', async () => {
+    const many = Array.from({ length: 53 }, (_, i) => instance(`run-${i}`, 'migrateDatabase', 'Running', copying(1), 60 - i, 0));
+    const figures = await gatherWatchFigures(hub(many), NOW);
+    expect(figures.runs).toHaveLength(50);
+    expect(figures.omitted).toBe(3);
+  });
+
+  it('fails a run given no statuses instead of answering ok', async () => {
+    const context = { job: 'watch', slot: 's', warehouse: '/w', settings: loadJobSettings({}), prepared: {}, now: NOW, env: {} };
+    await expect(watchJob.run({} as never, context)).rejects.toThrow('the watch job was given no statuses');
+  });
+});

@@ -36,24 +36,20 @@ function emptyProgress(): MigrationProgress {
 export async function gatherWatchFigures(client: Pick<JobHubClient, 'instancesCreatedSince'>, now: Date): Promise<WatchFigures> {
   const instances = await client.instancesCreatedSince(new Date(now.getTime() - WATCH_CREATED_DAYS * DAY_MS));
   // Root instances only: a run's tables and verification are `<run>:…`, and their figures are the run's.
-  const roots = instances
-    .filter((i) => !i.instanceId.includes(':'))
-    .sort((a, b) => Date.parse(b.createdTime) - Date.parse(a.createdTime));
+  const roots = instances.filter((i) => !i.instanceId.includes(':')).sort((a, b) => Date.parse(b.createdTime) - Date.parse(a.createdTime));
   const finishedSince = now.getTime() - WATCH_FINISHED_MINUTES * 60_000;
   const migrations = roots.filter(
     (i) => i.name === MIGRATION_ORCHESTRATION && (!isFinished(i.runtimeStatus) || Date.parse(i.lastUpdatedTime) >= finishedSince),
   );
   const syncs = roots.filter((i) => i.name === SYNC_ORCHESTRATION && !isFinished(i.runtimeStatus) && isSyncStatus(i.customStatus));
-  const runs = migrations.slice(0, WATCH_MAX_INSTANCES).map(
-    (i): RunFigures => ({
-      runId: i.instanceId,
-      runtimeStatus: i.runtimeStatus,
-      // A run not started yet has no status: it is planning, and not moving is what the stall condition watches.
-      progress: isProgress(i.customStatus) ? i.customStatus : emptyProgress(),
-      lastUpdatedAt: i.lastUpdatedTime,
-      startedAt: i.createdTime,
-    }),
-  );
+  const runs = migrations.slice(0, WATCH_MAX_INSTANCES).map((i): RunFigures => ({
+    runId: i.instanceId,
+    runtimeStatus: i.runtimeStatus,
+    // A run not started yet has no status: it is planning, and not moving is what the stall condition watches.
+    progress: isProgress(i.customStatus) ? i.customStatus : emptyProgress(),
+    lastUpdatedAt: i.lastUpdatedTime,
+    startedAt: i.createdTime,
+  }));
   const statuses = syncs.slice(0, WATCH_MAX_INSTANCES).map((i): SyncStatus => {
     const status = i.customStatus as SyncStatus;
     // The per-table positions are not needed to judge lag and would only swell the orchestration's input.
@@ -87,7 +83,8 @@ async function prepare(client: JobHubClient, _settings: unknown, now: Date): Pro
 async function run(_env: unknown, context: JobRunContext): Promise<JobOutcome> {
   const figures = context.prepared.watch;
   // Without the statuses there is nothing to judge: saying `ok` would hide a stalled run.
-  if (figures === undefined) throw new ValidationError('the watch job was given no statuses: start it by its timer, POST /api/jobs/watch/run or icebridge jobs run watch');
+  if (figures === undefined)
+    throw new ValidationError('the watch job was given no statuses: start it by its timer, POST /api/jobs/watch/run or icebridge jobs run watch');
   const alerts = evaluateWatch(figures, alertThresholdsFromEnv(context.env), context.now);
   const delivery = { sent: 0, duplicates: 0, undelivered: 0, unsent: 0 };
   for (const alert of alerts) {
@@ -103,7 +100,10 @@ async function run(_env: unknown, context: JobRunContext): Promise<JobOutcome> {
   const undelivered = delivery.undelivered > 0 ? `; ${delivery.undelivered} could not be delivered` : '';
   return {
     status: 'findings',
-    summary: `${watched}: ${alerts.slice(0, 3).map((a) => a.title).join('; ')}${alerts.length > 3 ? `; and ${alerts.length - 3} more` : ''}${undelivered}`,
+    summary: `${watched}: ${alerts
+      .slice(0, 3)
+      .map((a) => a.title)
+      .join('; ')}${alerts.length > 3 ? `; and ${alerts.length - 3} more` : ''}${undelivered}`,
     figures: counts,
   };
 }

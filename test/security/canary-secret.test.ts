@@ -215,7 +215,7 @@ describe('in this process', () => {
     await failure('exists with a wrong connection string', () => viaString.stat(location));
   });
 
-  it("a scheduled job: its alerts refused by the webhook, its transaction-log write refused by the state database", async () => {
+  it('a scheduled job: its alerts refused by the webhook, its transaction-log write refused by the state database', async () => {
     const receiver = new Receiver(CANARY);
     await receiver.start();
     const warehouse = path.join(workDir, 'job-warehouse');
@@ -444,22 +444,36 @@ describe('the HTTP API of icebridge serve', () => {
 });
 
 describe('telemetry', () => {
-  it('set up with the canary in the connection string, exporting to an unreachable ingestion endpoint, shows nothing', async () => {
-    // A command that loads the app (which starts telemetry from the settings) and flushes telemetry as it ends.
-    const result = await icebridge(
-      'jobs run watch with telemetry to an unreachable endpoint',
-      ['jobs', 'run', 'watch', '--warehouse', path.join(workDir, 'telemetry-warehouse'), '--source', pg.url, '--state-dir', path.join(workDir, 'telemetry-state')],
-      {
-        // The exporter takes only a GUID as the key, so the canary is in the endpoints, which a leak would show whole.
-        APPLICATIONINSIGHTS_CONNECTION_STRING: `InstrumentationKey=${IKEY};IngestionEndpoint=http://127.0.0.1:${closedPort}/${CANARY}/;LiveEndpoint=http://127.0.0.1:${closedPort}/${CANARY}/`,
-        // Statsbeat reports to Microsoft's own endpoint, which a test must not call.
-        APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL: 'true',
-      },
-    );
-    // The exporter tried the endpoint of the connection string, and its refusal reached the command.
-    expect(result.text).toMatch(/ECONNREFUSED/);
-    controls.set('telemetry exported to the endpoint of the connection string', result.text);
-  }, CHILD_TIMEOUT_IN_MS);
+  it(
+    'set up with the canary in the connection string, exporting to an unreachable ingestion endpoint, shows nothing',
+    async () => {
+      // A command that loads the app (which starts telemetry from the settings) and flushes telemetry as it ends.
+      const result = await icebridge(
+        'jobs run watch with telemetry to an unreachable endpoint',
+        [
+          'jobs',
+          'run',
+          'watch',
+          '--warehouse',
+          path.join(workDir, 'telemetry-warehouse'),
+          '--source',
+          pg.url,
+          '--state-dir',
+          path.join(workDir, 'telemetry-state'),
+        ],
+        {
+          // The exporter takes only a GUID as the key, so the canary is in the endpoints, which a leak would show whole.
+          APPLICATIONINSIGHTS_CONNECTION_STRING: `InstrumentationKey=${IKEY};IngestionEndpoint=http://127.0.0.1:${closedPort}/${CANARY}/;LiveEndpoint=http://127.0.0.1:${closedPort}/${CANARY}/`,
+          // Statsbeat reports to Microsoft's own endpoint, which a test must not call.
+          APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL: 'true',
+        },
+      );
+      // The exporter tried the endpoint of the connection string, and its refusal reached the command.
+      expect(result.text).toMatch(/ECONNREFUSED/);
+      controls.set('telemetry exported to the endpoint of the connection string', result.text);
+    },
+    CHILD_TIMEOUT_IN_MS,
+  );
 });
 
 describe('everything shown', () => {

@@ -36,6 +36,12 @@ export interface WatchFigures {
   omitted: number;
 }
 
+/** Which instances `listInstances` answers. */
+export interface HubQuery {
+  statuses: ReadonlyArray<'Running' | 'Pending' | 'ContinuedAsNew' | 'Completed' | 'Failed' | 'Terminated'>;
+  createdSince?: Date;
+}
+
 /** An orchestration instance as the task hub lists it. */
 export interface HubInstance {
   instanceId: string;
@@ -55,8 +61,8 @@ export interface JobHubClient {
   purgeFinishedBefore(before: Date): Promise<number>;
   /** The inputs of the running or pending instances of an orchestration. */
   unfinishedInputs(orchestration: string): Promise<unknown[]>;
-  /** Instances (without inputs) created at or after `since`, of every orchestration. */
-  instancesCreatedSince(since: Date): Promise<HubInstance[]>;
+  /** Instances (without inputs) of every orchestration in one of `query.statuses`, created at or after `query.createdSince` when given. */
+  listInstances(query: HubQuery): Promise<HubInstance[]>;
 }
 
 /** Input of the runScheduledJob orchestration and of its activity. */

@@ -19,7 +19,7 @@ import type { JobHubClient, JobOutcome, JobPreparation, JobRunContext, Scheduled
 const MIGRATION_ORCHESTRATION = 'migrateDatabase';
 const SYNC_ORCHESTRATION = 'syncDatabase';
 
-/** Runs created this long ago are still looked at (a migration or a sync may run for days). */
+/** Finished runs are looked for among those created this long ago (running ones whatever their age). */
 export const WATCH_CREATED_DAYS = 30;
 /** A run that finished within this long is still looked at, so failures at its end raise their alert. */
 export const WATCH_FINISHED_MINUTES = 60;
@@ -33,8 +33,14 @@ function emptyProgress(): MigrationProgress {
 }
 
 /** Gathers the figures of the app's migrations and syncs from the task hub: what the watch run evaluates. */
-export async function gatherWatchFigures(client: Pick<JobHubClient, 'instancesCreatedSince'>, now: Date): Promise<WatchFigures> {
-  const instances = await client.instancesCreatedSince(new Date(now.getTime() - WATCH_CREATED_DAYS * DAY_MS));
+export async function gatherWatchFigures(client: Pick<JobHubClient, 'listInstances'>, now: Date): Promise<WatchFigures> {
+  // Two listings: a sync runs for months, so running instances are listed whatever their age; finished ones only
+  // matter for a while, and the task hub keeps many of them (every table of every run is one).
+  const [running, finished] = await Promise.all([
+    client.listInstances({ statuses: ['Running', 'Pending', 'ContinuedAsNew'] }),
+    client.listInstances({ statuses: ['Completed', 'Failed', 'Terminated'], createdSince: new Date(now.getTime() - WATCH_CREATED_DAYS * DAY_MS) }),
+  ]);
+  const instances = [...running, ...finished];
   // Root instances only: a run's tables and verification are `<run>:…`, and their figures are the run's.
   const roots = instances.filter((i) => !i.instanceId.includes(':')).sort((a, b) => Date.parse(b.createdTime) - Date.parse(a.createdTime));
   const finishedSince = now.getTime() - WATCH_FINISHED_MINUTES * 60_000;

@@ -28,7 +28,7 @@ function hub(overrides: Partial<JobHubClient> = {}): JobHubClient & { purgedBefo
         { schema: 'public' },
       ]);
     },
-    instancesCreatedSince: () => Promise.resolve([]),
+    listInstances: () => Promise.resolve([]),
     ...overrides,
   };
 }

@@ -1,6 +1,6 @@
 /**
  * What the watch job gathers from the task hub and how it judges it: root migrations running or just finished and
- * running syncs (their statuses as the sync orchestration writes them, through syncStatusOf), carried without the
+ * running syncs whatever their age (their statuses as the sync orchestration writes them, through syncStatusOf), carried without the
  * per-table positions; a lagging sync and a slow copy raise their alert, a sync keeping up and a quick copy do not;
  * without gathered statuses the run fails rather than answer `ok`. (Real runs on the local host:
  * test/integration/jobs-watch.test.ts.)
@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_THRESHOLDS } from '../../shared/alerts/alert-settings';
 import type { MigrationProgress } from '../../shared/migrate/contracts';
 import { loadJobSettings } from '../../shared/ops/job-settings';
-import type { HubInstance, JobHubClient } from '../../shared/ops/scheduled-job';
+import type { HubInstance, HubQuery, JobHubClient } from '../../shared/ops/scheduled-job';
 import { evaluateWatch, gatherWatchFigures, watchJob } from '../../shared/ops/watch-job';
 import { type SyncBatchResult, afterBatch, firstCursor, syncStatusOf } from '../../shared/run/sync-run';
 
@@ -44,13 +44,20 @@ function instance(instanceId: string, name: string, runtimeStatus: string, custo
   return { instanceId, name, runtimeStatus, customStatus, createdTime: minutesAgo(created), lastUpdatedTime: minutesAgo(updated) };
 }
 
-function hub(instances: HubInstance[]): Pick<JobHubClient, 'instancesCreatedSince'> & { since: Date[] } {
-  const since: Date[] = [];
+/** A task hub holding `instances`, answering a listing as Durable's status query does. */
+function hub(instances: HubInstance[]): Pick<JobHubClient, 'listInstances'> & { queries: HubQuery[] } {
+  const queries: HubQuery[] = [];
   return {
-    since,
-    instancesCreatedSince: (from) => {
-      since.push(from);
-      return Promise.resolve(instances);
+    queries,
+    listInstances: (query) => {
+      queries.push(query);
+      return Promise.resolve(
+        instances.filter(
+          (i) =>
+            (query.statuses as readonly string[]).includes(i.runtimeStatus) &&
+            (query.createdSince === undefined || Date.parse(i.createdTime) >= query.createdSince.getTime()),
+        ),
+      );
     },
   };
 }
@@ -65,14 +72,20 @@ describe('the watch job', () => {
       instance('pending', 'migrateDatabase', 'Pending', null, 1, 1),
       instance('sync-a', 'syncDatabase', 'Running', syncStatus('a', 900), 120, 1),
       instance('sync-b', 'syncDatabase', 'Terminated', syncStatus('b', 900), 120, 1),
+      // Continued as new for two months: running, whatever its age.
+      instance('sync-old', 'syncDatabase', 'ContinuedAsNew', syncStatus('old', 1), 60 * 24 * 60, 1),
+      instance('ancient', 'migrateDatabase', 'Failed', copying(1), 40 * 24 * 60, 5),
       instance('v1', 'verifyDatabase', 'Running', {}, 1, 1),
     ]);
     const figures = await gatherWatchFigures(client, NOW);
-    expect(client.since).toEqual([new Date('2026-11-06T12:00:00Z')]);
+    expect(client.queries).toEqual([
+      { statuses: ['Running', 'Pending', 'ContinuedAsNew'] },
+      { statuses: ['Completed', 'Failed', 'Terminated'], createdSince: new Date('2026-11-06T12:00:00Z') },
+    ]);
     expect(figures.runs.map((r) => r.runId)).toEqual(['pending', 'slow', 'recent']);
     expect(figures.runs[0]!.progress.phase).toBe('planning');
     expect(figures.runs[1]).toMatchObject({ runtimeStatus: 'Running', startedAt: minutesAgo(10), lastUpdatedAt: minutesAgo(0) });
-    expect(figures.syncs).toHaveLength(1);
+    expect(figures.syncs.map((x) => x.runId)).toEqual(['a', 'old']);
     expect(figures.syncs[0]).toMatchObject({ runId: 'a', lagSeconds: 900, tables: [], tablesOmitted: 1 });
     expect(figures.omitted).toBe(0);
   });

@@ -10,8 +10,10 @@ import { type AlertThresholds, alertThresholdsFromEnv } from '../alerts/alert-se
 import { type RunFigures, lowThroughput, migrationErrorRate, migrationStalled, syncLag } from '../alerts/conditions';
 import { raiseAlert } from '../alerts/raise-alert';
 import { ValidationError } from '../errors';
+import type { FileIO } from '../iceberg/io/file-io';
 import type { MigrationProgress } from '../migrate/contracts';
 import { isFinished } from '../run/instance-status';
+import { jobResultLocation } from '../run/job-results';
 import type { SyncStatus } from '../run/sync-run';
 import type { JobHubClient, JobOutcome, JobPreparation, JobRunContext, ScheduledJob, WatchFigures } from './scheduled-job';
 
@@ -86,7 +88,24 @@ async function prepare(client: JobHubClient, _settings: unknown, now: Date): Pro
   return { watch: await gatherWatchFigures(client, now) };
 }
 
-async function run(_env: unknown, context: JobRunContext): Promise<JobOutcome> {
+/** The watch job's own results are kept this many days: it records one every 5 minutes. */
+export const WATCH_RESULTS_KEPT_DAYS = 7;
+
+/**
+ * Removes the watch job's results written more than WATCH_RESULTS_KEPT_DAYS before `now` (by the store's time; a
+ * result without one is kept), so the listing the dashboard and the CLI read stays short. Answers how many went.
+ */
+export async function pruneWatchResults(io: FileIO, warehouse: string, now: Date): Promise<number> {
+  const folder = jobResultLocation(warehouse, 'watch', 'x').replace(/[^/]+$/, '');
+  const before = now.getTime() - WATCH_RESULTS_KEPT_DAYS * DAY_MS;
+  const old: string[] = [];
+  for await (const file of io.list(folder))
+    if (file.location.endsWith('.json') && file.lastModifiedMs !== undefined && file.lastModifiedMs < before) old.push(file.location);
+  for (const location of old) await io.delete(location);
+  return old.length;
+}
+
+async function run(env: { catalog: { io: FileIO } }, context: JobRunContext): Promise<JobOutcome> {
   const figures = context.prepared.watch;
   // Without the statuses there is nothing to judge: saying `ok` would hide a stalled run.
   if (figures === undefined)
@@ -100,7 +119,8 @@ async function run(_env: unknown, context: JobRunContext): Promise<JobOutcome> {
     else if (outcome.outcome === 'duplicate') delivery.duplicates += 1;
     else delivery.undelivered += 1;
   }
-  const counts = { migrations: figures.runs.length, syncs: figures.syncs.length, omitted: figures.omitted, alerts: alerts.length, ...delivery };
+  const resultsRemoved = await pruneWatchResults(env.catalog.io, context.warehouse, context.now);
+  const counts = { migrations: figures.runs.length, syncs: figures.syncs.length, omitted: figures.omitted, alerts: alerts.length, ...delivery, resultsRemoved };
   const watched = `${counts.migrations} migrations and ${counts.syncs} syncs watched${counts.omitted > 0 ? ` (${counts.omitted} more not looked at)` : ''}`;
   if (alerts.length === 0) return { status: 'ok', summary: `${watched}: no alert`, figures: counts };
   const undelivered = delivery.undelivered > 0 ? `; ${delivery.undelivered} could not be delivered` : '';

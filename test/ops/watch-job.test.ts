@@ -5,12 +5,17 @@
  * without gathered statuses the run fails rather than answer `ok`. (Real runs on the local host:
  * test/integration/jobs-watch.test.ts.)
  */
+import { mkdtemp, rm, utimes } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { LocalFileIO } from '../../shared/iceberg/io';
+import { type JobResult, jobResultLocation, listJobResults, writeJobResult } from '../../shared/run/job-results';
 import { DEFAULT_THRESHOLDS } from '../../shared/alerts/alert-settings';
 import type { MigrationProgress } from '../../shared/migrate/contracts';
 import { loadJobSettings } from '../../shared/ops/job-settings';
 import type { HubInstance, HubQuery, JobHubClient } from '../../shared/ops/scheduled-job';
-import { evaluateWatch, gatherWatchFigures, watchJob } from '../../shared/ops/watch-job';
+import { evaluateWatch, gatherWatchFigures, pruneWatchResults, watchJob } from '../../shared/ops/watch-job';
 import { type SyncBatchResult, afterBatch, firstCursor, syncStatusOf } from '../../shared/run/sync-run';
 
 const NOW = new Date('2026-12-06T12:00:00Z');
@@ -115,5 +120,38 @@ describe('the watch job', () => {
   it('fails a run given no statuses instead of answering ok', async () => {
     const context = { job: 'watch', slot: 's', warehouse: '/w', settings: loadJobSettings({}), prepared: {}, now: NOW, env: {} };
     await expect(watchJob.run({} as never, context)).rejects.toThrow('the watch job was given no statuses');
+  });
+
+  it("removes its own results older than 7 days by the store's time, and no other job's", async () => {
+    const warehouse = await mkdtemp(path.join(tmpdir(), 'icebridge-watch-results-'));
+    try {
+      const io = new LocalFileIO();
+      expect(await pruneWatchResults(io, warehouse, NOW)).toBe(0);
+      const result = (job: string, slot: string): JobResult => ({
+        job,
+        slot,
+        instanceId: `${job}:${slot}`,
+        startedAt: NOW.toISOString(),
+        finishedAt: NOW.toISOString(),
+        status: 'ok',
+        summary: '',
+        figures: {},
+      });
+      const written: Array<[string, string, number]> = [
+        ['watch', '2026-11-28T1200', 8],
+        ['watch', '2026-11-30T1200', 6],
+        ['watch', 'now-manual', 9],
+        ['consistency', '2026-10-01', 60],
+      ];
+      for (const [job, slot, days] of written) {
+        await writeJobResult(io, warehouse, result(job, slot));
+        const at = new Date(NOW.getTime() - days * 86_400_000);
+        await utimes(jobResultLocation(warehouse, job, slot), at, at);
+      }
+      expect(await pruneWatchResults(io, warehouse, NOW)).toBe(2);
+      expect((await listJobResults(io, warehouse)).map((r) => `${r.job} ${r.slot}`)).toEqual(['consistency 2026-10-01', 'watch 2026-11-30T1200']);
+    } finally {
+      await rm(warehouse, { recursive: true, force: true });
+    }
   });
 });

@@ -40,6 +40,23 @@ function hubClient(client: df.DurableClient): JobHubClient {
       const statuses = await client.getStatusBy(filter as df.OrchestrationFilter);
       return statuses.filter((s) => s.name === orchestration).map((s) => s.input);
     },
+    async listInstances(query) {
+      // Inputs can be large and the watch job does not need them; the filter type does not name the option the client honours.
+      const filter = {
+        runtimeStatus: query.statuses.map((s) => df.OrchestrationRuntimeStatus[s]),
+        ...(query.createdSince === undefined ? {} : { createdTimeFrom: query.createdSince }),
+        showInput: false,
+      };
+      const statuses = await client.getStatusBy(filter as df.OrchestrationFilter);
+      return statuses.map((s) => ({
+        instanceId: s.instanceId,
+        name: s.name,
+        runtimeStatus: String(s.runtimeStatus),
+        customStatus: s.customStatus,
+        createdTime: new Date(s.createdTime).toISOString(),
+        lastUpdatedTime: new Date(s.lastUpdatedTime).toISOString(),
+      }));
+    },
   };
 }
 

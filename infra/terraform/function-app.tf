@@ -66,6 +66,7 @@ locals {
     "ICEBRIDGE_CONSISTENCY_SCHEDULE"           = "default 0 0 2 * * *"
     "ICEBRIDGE_DRIFT_SCHEDULE"                 = "default 0 30 1 * * *"
     "ICEBRIDGE_MAINTENANCE_SCHEDULE"           = "default 0 30 3 * * *"
+    "ICEBRIDGE_WATCH_SCHEDULE"                 = "default 0 */5 * * * *"
     "ICEBRIDGE_JOB_NAMESPACES"                 = "default public"
     "ICEBRIDGE_CONSISTENCY_MAX_LAG_BYTES"      = "default 1 GiB"
     "ICEBRIDGE_CONSISTENCY_MAX_LAG_SECONDS"    = "default 3600"

@@ -40,6 +40,13 @@ export const DEFAULT_THRESHOLDS: AlertThresholds = { stallMinutes: 30, errorRate
 
 /** Reads the alert settings; a bad value is a ValidationError naming the setting, never showing the URL. */
 export function alertSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): AlertSettings {
+  const webhookUrl = env[ALERT_SETTING_NAMES.webhookUrl]?.trim() || undefined;
+  if (webhookUrl !== undefined && !isHttpUrl(webhookUrl)) throw new ValidationError(`${ALERT_SETTING_NAMES.webhookUrl} must be an https:// (or http://) URL`);
+  return { ...(webhookUrl === undefined ? {} : { webhookUrl }), thresholds: alertThresholdsFromEnv(env) };
+}
+
+/** Reads the thresholds alone (what evaluating the conditions needs); a bad value is a ValidationError naming the setting. */
+export function alertThresholdsFromEnv(env: NodeJS.ProcessEnv = process.env): AlertThresholds {
   const get = (name: string): string | undefined => env[name]?.trim() || undefined;
   const number = (name: string, fallback: number, max: number): number => {
     const text = get(name);
@@ -48,18 +55,13 @@ export function alertSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Aler
     if (!Number.isFinite(value) || value <= 0 || value > max) throw new ValidationError(`${name} must be a number above 0 and at most ${max}`);
     return value;
   };
-  const webhookUrl = get(ALERT_SETTING_NAMES.webhookUrl);
-  if (webhookUrl !== undefined && !isHttpUrl(webhookUrl)) throw new ValidationError(`${ALERT_SETTING_NAMES.webhookUrl} must be an https:// (or http://) URL`);
   const baseline = get(ALERT_SETTING_NAMES.baselineRowsPerSecond);
   return {
-    ...(webhookUrl === undefined ? {} : { webhookUrl }),
-    thresholds: {
-      stallMinutes: number(ALERT_SETTING_NAMES.stallMinutes, DEFAULT_THRESHOLDS.stallMinutes, 7 * 24 * 60),
-      errorRate: number(ALERT_SETTING_NAMES.errorRate, DEFAULT_THRESHOLDS.errorRate, 1),
-      throughputFraction: number(ALERT_SETTING_NAMES.throughputFraction, DEFAULT_THRESHOLDS.throughputFraction, 1),
-      ...(baseline === undefined ? {} : { baselineRowsPerSecond: number(ALERT_SETTING_NAMES.baselineRowsPerSecond, 0, 1e12) }),
-      syncLagSeconds: number(ALERT_SETTING_NAMES.syncLagSeconds, DEFAULT_THRESHOLDS.syncLagSeconds, 30 * 24 * 3600),
-    },
+    stallMinutes: number(ALERT_SETTING_NAMES.stallMinutes, DEFAULT_THRESHOLDS.stallMinutes, 7 * 24 * 60),
+    errorRate: number(ALERT_SETTING_NAMES.errorRate, DEFAULT_THRESHOLDS.errorRate, 1),
+    throughputFraction: number(ALERT_SETTING_NAMES.throughputFraction, DEFAULT_THRESHOLDS.throughputFraction, 1),
+    ...(baseline === undefined ? {} : { baselineRowsPerSecond: number(ALERT_SETTING_NAMES.baselineRowsPerSecond, 0, 1e12) }),
+    syncLagSeconds: number(ALERT_SETTING_NAMES.syncLagSeconds, DEFAULT_THRESHOLDS.syncLagSeconds, 30 * 24 * 3600),
   };
 }
 

@@ -8,9 +8,10 @@ import { driftJob } from './drift-job';
 import { maintenanceJob } from './maintenance-job';
 import { type NcrontabSchedule, parseNcrontab } from './ncrontab';
 import type { ScheduledJob } from './scheduled-job';
+import { watchJob } from './watch-job';
 
 /** Every scheduled job, by name. */
-export const SCHEDULED_JOBS: readonly ScheduledJob[] = [consistencyJob, maintenanceJob, driftJob];
+export const SCHEDULED_JOBS: readonly ScheduledJob[] = [consistencyJob, maintenanceJob, driftJob, watchJob];
 
 /** The job named `name`, or a ValidationError listing the jobs there are. */
 export function jobNamed(name: string): ScheduledJob {

@@ -32,6 +32,7 @@ export async function runJob(env: RunEnvironment, warehouse: string, input: JobR
       settings: loadJobSettings(settingsEnv),
       prepared: input.prepared ?? {},
       now: new Date(startedAt),
+      env: settingsEnv,
     });
     result = { ...base, finishedAt: new Date().toISOString(), ...outcome };
   } catch (error) {

@@ -3,7 +3,9 @@
  * the task hub first, and the work itself. The payloads between the trigger, the `runScheduledJob` orchestration
  * and its activity are here too: names and figures only, JSON without bigint.
  */
+import type { RunFigures } from '../alerts/conditions';
 import type { RunEnvironment } from '../run/environment';
+import type { SyncStatus } from '../run/sync-run';
 import type { JobSettings } from './job-settings';
 import type { JobStatus } from '../run/job-results';
 
@@ -22,6 +24,35 @@ export interface JobPreparation {
   historyPurgeError?: string;
   /** Restores running or waiting to run: their snapshots are not expired. */
   restoreHolds?: RestoreHold[];
+  /** The migrations and syncs the watch job evaluates, as their statuses stood when the run was started. */
+  watch?: WatchFigures;
+}
+
+/** What the watch job found in the task hub: running (or just finished) migrations and running syncs. */
+export interface WatchFigures {
+  runs: RunFigures[];
+  syncs: SyncStatus[];
+  /** Instances beyond those carried (the input of an orchestration stays small), counted. */
+  omitted: number;
+}
+
+/** Which instances `listInstances` answers. */
+export interface HubQuery {
+  statuses: ReadonlyArray<'Running' | 'Pending' | 'ContinuedAsNew' | 'Completed' | 'Failed' | 'Terminated'>;
+  createdSince?: Date;
+}
+
+/** An orchestration instance as the task hub lists it. */
+export interface HubInstance {
+  instanceId: string;
+  /** The orchestration's name. */
+  name: string;
+  runtimeStatus: string;
+  customStatus?: unknown;
+  /** ISO 8601. */
+  createdTime: string;
+  /** ISO 8601: when its status last changed. */
+  lastUpdatedTime: string;
 }
 
 /** The task hub as a job's preparation sees it (implemented over the Durable client by functions/). */
@@ -30,6 +61,8 @@ export interface JobHubClient {
   purgeFinishedBefore(before: Date): Promise<number>;
   /** The inputs of the running or pending instances of an orchestration. */
   unfinishedInputs(orchestration: string): Promise<unknown[]>;
+  /** Instances (without inputs) of every orchestration in one of `query.statuses`, created at or after `query.createdSince` when given. */
+  listInstances(query: HubQuery): Promise<HubInstance[]>;
 }
 
 /** Input of the runScheduledJob orchestration and of its activity. */
@@ -60,6 +93,8 @@ export interface JobRunContext {
   prepared: JobPreparation;
   /** The time the run started (the orchestration's), for ages and report stamps. */
   now: Date;
+  /** The settings the run reads (the process environment unless a caller says otherwise). */
+  env: NodeJS.ProcessEnv;
 }
 
 /** One scheduled job: adding a job is one entry of this shape in job-registry.ts. */

@@ -5,8 +5,6 @@
  * no log line. And the emergency rollback command raises its alert through it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -17,43 +15,11 @@ import type { Alert } from '../../shared/alerts/alert';
 import { IncidentStore } from '../../shared/alerts/incident-store';
 import { WebhookNotifier } from '../../shared/alerts/webhook-notifier';
 import { createFileIO } from '../../shared/iceberg/io';
+import { Receiver } from './support/webhook-receiver';
 
 const SECRET = 's3cret-token-do-not-log';
 
-interface Received {
-  path: string;
-  body: unknown;
-}
-
-/** A webhook receiver answering each request with the next status of `script` (the last one repeats). */
-class Receiver {
-  readonly received: Received[] = [];
-  script: number[] = [200];
-  private server!: Server;
-
-  async start(): Promise<void> {
-    this.server = createServer((request: IncomingMessage, response: ServerResponse) => {
-      let text = '';
-      request.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-      request.on('end', () => {
-        this.received.push({ path: request.url ?? '', body: JSON.parse(text) as unknown });
-        const status = this.script.length > 1 ? this.script.shift()! : this.script[0]!;
-        response.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : `failed for ${request.url ?? ''}`);
-      });
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/webhook/${SECRET}?sig=${SECRET}`;
-  }
-
-  async stop(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-const receiver = new Receiver();
+const receiver = new Receiver(SECRET);
 const dirs: string[] = [];
 beforeAll(() => receiver.start());
 afterAll(() => receiver.stop());

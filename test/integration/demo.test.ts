@@ -12,7 +12,8 @@ import { arch, platform, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { demoCommand } from '../../cli/commands/demo';
+import { DEMO_STATE_DATABASE, demoCommand } from '../../cli/commands/demo';
+import { readMigrationFiles } from '../../shared/state-db/migration-files';
 import { DEMO_SIZES } from '../../cli/demo/demo-dataset';
 import { startEmbeddedPostgres } from '../../cli/demo/embedded-postgres';
 import { freePort } from '../../cli/support/free-port';
@@ -50,8 +51,10 @@ describe('icebridge demo', () => {
       process.stdout.write = stdout;
     }
     const report = JSON.parse(written.join('')) as {
+      id: string;
       runtimeStatus: string;
       details: Array<{ table: string; status: string; rows: number; sourceRows: number }>;
+      state: { database: string; schema: string; migrationsApplied: string[]; runActions: string[] };
     };
     expect(code, JSON.stringify(report, null, 2)).toBe(0);
     expect(report.runtimeStatus).toBe('Completed');
@@ -59,6 +62,13 @@ describe('icebridge demo', () => {
       Object.fromEntries(Object.entries(DEMO_SIZES).map(([table, n]) => [table, ['committed', n, n]])),
     );
     expect((await readdir(path.join(dir, 'warehouse', 'shop'))).sort()).toEqual(Object.keys(DEMO_SIZES).sort());
+    // The state schema went into a database of its own, every migration file applied, and the run was recorded.
+    expect(report.state).toEqual({
+      database: expect.stringMatching(new RegExp(`^postgresql://postgres@127\\.0\\.0\\.1:\\d+/${DEMO_STATE_DATABASE}$`)) as unknown,
+      schema: 'icebridge',
+      migrationsApplied: (await readMigrationFiles()).map((f) => f.name),
+      runActions: ['migration.start', 'migration.end'],
+    });
   });
 
   it.runIf(asRoot)('starts PostgreSQL as root when the binaries, the data directory and the working directory sit inside a 0700 folder', async () => {

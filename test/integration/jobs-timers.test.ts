@@ -104,6 +104,7 @@ describe('scheduled jobs on the local host', () => {
       consistencyTimer: '0 0 2 * * *',
       maintenanceTimer: '0 30 3 * * *',
       driftTimer: '0 30 1 * * *',
+      watchTimer: '0 */5 * * * *',
     });
   });
 
@@ -184,9 +185,9 @@ describe('scheduled jobs on the local host', () => {
     const list = await call('GET', '/jobs');
     expect(list.status).toBe(200);
     const jobs = (list.json as { jobs: Array<{ job: string; latest: JobResult | null }> }).jobs;
-    expect(jobs.map((j) => j.job)).toEqual(['consistency', 'maintenance', 'drift']);
-    // Consistency and maintenance ran above; the drift job has not run here.
-    expect(Object.fromEntries(jobs.map((j) => [j.job, j.latest !== null]))).toEqual({ consistency: true, maintenance: true, drift: false });
+    expect(jobs.map((j) => j.job)).toEqual(['consistency', 'maintenance', 'drift', 'watch']);
+    // Consistency and maintenance ran above; the drift and watch jobs have not run here.
+    expect(Object.fromEntries(jobs.map((j) => [j.job, j.latest !== null]))).toEqual({ consistency: true, maintenance: true, drift: false, watch: false });
     const history = await call('GET', '/jobs/consistency');
     expect((history.json as { results: JobResult[] }).results.map((r) => r.slot)).toEqual(['manual-1', expect.stringMatching(/^\d{4}-\d\d-\d\d$/)]);
     expect((await call('GET', '/jobs/consistency?slot=never')).status).toBe(404);
@@ -214,7 +215,7 @@ describe('scheduled jobs on the local host', () => {
   it('arms every timer at its next occurrence when asked to schedule them', () => {
     const before = new Date();
     const armed = host.startTimers();
-    expect(armed.map((t) => t.name).sort()).toEqual(['consistencyTimer', 'driftTimer', 'maintenanceTimer']);
+    expect(armed.map((t) => t.name).sort()).toEqual(['consistencyTimer', 'driftTimer', 'maintenanceTimer', 'watchTimer']);
     for (const t of armed) {
       const schedule = parseNcrontab(String(host.functions.get(t.name)!.trigger.schedule));
       expect(Date.parse(t.next)).toBe(nextOccurrence(schedule, before)!.getTime());

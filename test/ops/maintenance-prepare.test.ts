@@ -28,6 +28,7 @@ function hub(overrides: Partial<JobHubClient> = {}): JobHubClient & { purgedBefo
         { schema: 'public' },
       ]);
     },
+    listInstances: () => Promise.resolve([]),
     ...overrides,
   };
 }

@@ -73,6 +73,7 @@ describe('slots and schedules of the jobs', () => {
       'ICEBRIDGE_CONSISTENCY_SCHEDULE',
       'ICEBRIDGE_MAINTENANCE_SCHEDULE',
       'ICEBRIDGE_DRIFT_SCHEDULE',
+      'ICEBRIDGE_WATCH_SCHEDULE',
     ]);
   });
 });

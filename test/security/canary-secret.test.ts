@@ -1,9 +1,11 @@
 /**
  * A canary secret in every secret the product takes (the PostgreSQL password in the URL, a storage account key,
- * an App Configuration connection string's secret, the local operator token, an Entra access token), then every
+ * an App Configuration connection string's secret, the local operator token, an Entra access token, the alert
+ * webhook URL, the state database URL, the Application Insights connection string), then every
  * error path reachable here: a host nobody listens on, a real PostgreSQL refusing the password, Azurite refusing
- * the key, App Configuration refusing the signature or unreachable, malformed settings, CLI usage errors and
- * failures, and the HTTP API of `icebridge serve` answering errors and running an orchestration into a failure.
+ * the key, App Configuration refusing the signature or unreachable, a webhook refusing the alert of a scheduled job
+ * whose transaction-log write the state database refuses, `icebridge db status` refused or unreachable, telemetry
+ * exporting to an unreachable ingestion endpoint, malformed settings, CLI usage errors and failures, and the HTTP API of `icebridge serve` answering errors and running an orchestration into a failure.
  * Everything shown is collected (errors with their causes, process output and console, child output, HTTP
  * bodies and headers, the local host's persisted history) and must hold the canary in no form. Positive
  * controls show each secret was really used, so the suite cannot pass because a secret never reached the code.
@@ -27,6 +29,10 @@ import { deployedSources, settingsReadBy } from '../infra/support/settings-in-co
 import { type AppConfigurationStandIn, startAppConfigurationStandIn } from '../flags/app-configuration-stand-in';
 import { type AzuriteInstance, startAzurite } from '../integration/support/azurite';
 import { type PostgresInstance, startPostgres } from '../integration/support/postgres';
+import { runJob } from '../../shared/ops/run-job';
+import type { RunFigures } from '../../shared/alerts/conditions';
+import { environmentFromSettings } from '../../shared/run/environment';
+import { Receiver } from '../alerts/support/webhook-receiver';
 import { type Output, captureProcessOutput, describeThrown, findCanary, makeCanary } from './canary';
 
 const REPO = path.resolve(__dirname, '../..');
@@ -35,6 +41,8 @@ const TSX = path.join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 const CHILD_TIMEOUT_IN_MS = 120_000;
 
 const CANARY = makeCanary();
+/** An Application Insights instrumentation key: the exporter refuses anything but a GUID. */
+const IKEY = '00000000-0000-4000-8000-00000000ca7a';
 const outputs: Output[] = [];
 /** What a positive control saw: the secret reached the place it is for. */
 const controls = new Map<string, string>();
@@ -78,10 +86,9 @@ const SECRET_SETTINGS_COVERED: Record<string, string> = {
   ICEBRIDGE_APPCONFIG_CONNECTION_STRING: 'icebridge serve and icebridge flags list',
   ICEBRIDGE_LOCAL_TOKEN: 'icebridge serve',
   PGPASSWORD: 'icebridge migrate from the libpq variables',
-  // Not yet put through this suite's paths; each one's own suite checks that it never shows:
-  ICEBRIDGE_ALERT_WEBHOOK_URL: 'test/alerts/webhook-notifier.test.ts: the URL in no outcome or log line, delivered or failed',
-  ICEBRIDGE_STATE_DATABASE_URL: 'test/integration/state-db-schema.test.ts: an unreachable state database, its password in no log line',
-  APPLICATIONINSIGHTS_CONNECTION_STRING: 'test/integration/telemetry-export.test.ts: sent to a local ingestion endpoint',
+  ICEBRIDGE_ALERT_WEBHOOK_URL: "a scheduled job's alerts refused by the webhook, in this process",
+  ICEBRIDGE_STATE_DATABASE_URL: "icebridge db status, and a scheduled job's transaction-log write in this process",
+  APPLICATIONINSIGHTS_CONNECTION_STRING: 'telemetry set up and flushed to an unreachable ingestion endpoint, in a child',
 };
 
 describe('the canary search', () => {
@@ -105,6 +112,27 @@ describe('the canary search', () => {
       { where: 'clean', text: `cannot connect to postgresql://u@h/db (${canary.slice(0, 12)}…)` },
     ];
     expect(findCanary(canary, leaked).map((leak) => leak.split(':')[0])).toEqual(['message', 'header', 'hex dump']);
+  });
+
+  it('catches the webhook URL, the state database URL and the connection string as each would leak', async () => {
+    const canary = makeCanary();
+    const receiver = new Receiver(canary);
+    await receiver.start();
+    try {
+      // The receiver's own refusal echoes the path it was called on: a notifier that passed the body on would leak it.
+      const refusal = await (await fetch(receiver.url, { method: 'POST', body: '{}' })).text();
+      receiver.script = [400];
+      const refused = await (await fetch(receiver.url, { method: 'POST', body: '{}' })).text();
+      const leaked = [
+        { where: 'webhook answer', text: refused },
+        { where: 'state database', text: `could not record: postgresql://postgres:${canary}@127.0.0.1:5432/ops` },
+        { where: 'connection string', text: `exporting to InstrumentationKey=${IKEY};IngestionEndpoint=https://x/${canary}/` },
+        { where: 'webhook success', text: refusal },
+      ];
+      expect(findCanary(canary, leaked).map((leak) => leak.split(':')[0])).toEqual(['webhook answer', 'state database', 'connection string']);
+    } finally {
+      await receiver.stop();
+    }
   });
 });
 
@@ -187,6 +215,46 @@ describe('in this process', () => {
     await failure('exists with a wrong connection string', () => viaString.stat(location));
   });
 
+  it('a scheduled job: its alerts refused by the webhook, its transaction-log write refused by the state database', async () => {
+    const receiver = new Receiver(CANARY);
+    await receiver.start();
+    const warehouse = path.join(workDir, 'job-warehouse');
+    const saved = { ...process.env };
+    try {
+      // A refusal that is not retried, whose body echoes the URL's path (and so the canary).
+      receiver.script = [400];
+      process.env.ICEBRIDGE_WAREHOUSE = warehouse;
+      process.env.ICEBRIDGE_SOURCE_URL = pg.url;
+      process.env.ICEBRIDGE_ALERT_WEBHOOK_URL = receiver.url;
+      process.env.ICEBRIDGE_STATE_DATABASE_URL = `postgresql://postgres:${CANARY}@${pg.host}:${pg.port}/postgres`;
+      const env = environmentFromSettings(loadSettings());
+      const stalled: RunFigures = {
+        runId: 'canary-run',
+        runtimeStatus: 'Running',
+        progress: { phase: 'copying', tables: { total: 1, started: 1, done: 0, failed: 0 }, partitions: { total: 4, done: 1 }, rows: 10, recentFailures: [] },
+        lastUpdatedAt: new Date(Date.now() - 3_600_000).toISOString(),
+        startedAt: new Date(Date.now() - 7_200_000).toISOString(),
+      };
+      const found = await runJob(env, warehouse, { job: 'watch', slot: 'canary-1', prepared: { watch: { runs: [stalled], syncs: [], omitted: 0 } } });
+      // Without its statuses the job fails, and a failed job raises an alert of its own.
+      const failed = await runJob(env, warehouse, { job: 'watch', slot: 'canary-2' });
+      expect([found.status, found.figures.undelivered, failed.status]).toEqual(['findings', 1, 'failed']);
+      outputs.push({ where: 'job results', text: JSON.stringify([found, failed]) });
+      expect(receiver.received.map((r) => r.path)).toEqual([expect.stringContaining(CANARY), expect.stringContaining(CANARY)]);
+      controls.set('the webhook URL was posted to, and refused', JSON.stringify(receiver.received.map((r) => r.body)));
+      const warnings = capture.outputs.filter((o) => o.text.includes('state database did not record')).map((o) => o.text);
+      expect(warnings.join('\n')).toMatch(/password authentication failed/);
+      controls.set("the state database refused the job's transaction-log write", warnings.join('\n'));
+      // Everything the jobs left in the warehouse: results, incident records (with the delivery's failure), reports.
+      for (const file of readdirSync(warehouse, { recursive: true, withFileTypes: true })) {
+        if (file.isFile()) outputs.push({ where: `warehouse ${file.name}`, text: readFileSync(path.join(file.parentPath, file.name), 'latin1') });
+      }
+    } finally {
+      process.env = saved;
+      await receiver.stop();
+    }
+  });
+
   it('App Configuration: a refused signature and an unreachable store never show the secret', async () => {
     const forged = standIn.connectionString.replace(/Secret=[^;]+/, `Secret=${CANARY}`);
     expect(forged).toContain(CANARY);
@@ -249,6 +317,20 @@ describe('the CLI', () => {
     for (const result of results) expect(result.code, result.text).not.toBe(0);
     expect(results[0]!.text).toMatch(/password authentication failed/);
     controls.set('the CLI sent the password from --source', results[0]!.text);
+  });
+
+  it('icebridge db status refused by the state database, or not reaching it, prints no secret', async () => {
+    const [refused, unreachable] = await Promise.all([
+      icebridge('db status with a refused state database password', ['db', 'status'], {
+        ICEBRIDGE_STATE_DATABASE_URL: `postgresql://postgres:${CANARY}@${pg.host}:${pg.port}/postgres`,
+      }),
+      icebridge('db status with an unreachable state database', ['db', 'status'], {
+        ICEBRIDGE_STATE_DATABASE_URL: `postgresql://ops:${CANARY}@127.0.0.1:${closedPort}/ops?sslmode=disable`,
+      }),
+    ]);
+    expect([refused.code, unreachable.code]).not.toContain(0);
+    expect(refused.text).toMatch(/password authentication failed/);
+    controls.set('icebridge db status sent the state database password', refused.text);
   });
 });
 
@@ -361,12 +443,49 @@ describe('the HTTP API of icebridge serve', () => {
   }, 180_000);
 });
 
+describe('telemetry', () => {
+  it(
+    'set up with the canary in the connection string, exporting to an unreachable ingestion endpoint, shows nothing',
+    async () => {
+      // A command that loads the app (which starts telemetry from the settings) and flushes telemetry as it ends.
+      const result = await icebridge(
+        'jobs run watch with telemetry to an unreachable endpoint',
+        [
+          'jobs',
+          'run',
+          'watch',
+          '--warehouse',
+          path.join(workDir, 'telemetry-warehouse'),
+          '--source',
+          pg.url,
+          '--state-dir',
+          path.join(workDir, 'telemetry-state'),
+        ],
+        {
+          // The exporter takes only a GUID as the key, so the canary is in the endpoints, which a leak would show whole.
+          APPLICATIONINSIGHTS_CONNECTION_STRING: `InstrumentationKey=${IKEY};IngestionEndpoint=http://127.0.0.1:${closedPort}/${CANARY}/;LiveEndpoint=http://127.0.0.1:${closedPort}/${CANARY}/`,
+          // Statsbeat reports to Microsoft's own endpoint, which a test must not call.
+          APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL: 'true',
+        },
+      );
+      // The exporter tried the endpoint of the connection string, and its refusal reached the command.
+      expect(result.text).toMatch(/ECONNREFUSED/);
+      controls.set('telemetry exported to the endpoint of the connection string', result.text);
+    },
+    CHILD_TIMEOUT_IN_MS,
+  );
+});
+
 describe('everything shown', () => {
   it('holds no form of the canary, while every secret was really used', () => {
     expect([...controls.keys()].sort()).toEqual(
       [
         'the App Configuration secret signed a request the store refused',
         'the CLI sent the password from --source',
+        'the webhook URL was posted to, and refused',
+        "the state database refused the job's transaction-log write",
+        'icebridge db status sent the state database password',
+        'telemetry exported to the endpoint of the connection string',
         'the Entra token was sent and refused',
         'the PostgreSQL password was sent and refused',
         'the local token authorised a changing call',

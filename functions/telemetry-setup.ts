@@ -34,7 +34,23 @@ export function startTelemetry(env: NodeJS.ProcessEnv = process.env): TelemetryM
  * metrics are otherwise exported once a minute.
  */
 export async function flushTelemetry(): Promise<void> {
-  await started?.flush();
+  try {
+    await started?.flush();
+  } catch (error) {
+    // Telemetry that cannot be sent must not turn a finished command into a failed one. Only the error's code is
+    // told: an exporter's message can carry the ingestion endpoint of a connection string.
+    console.warn(`telemetry: what was buffered could not be sent (${failureCode(error)})`);
+  }
+}
+
+function failureCode(error: unknown): string {
+  const first: unknown = Array.isArray(error) ? error[0] : error;
+  if (typeof first === 'object' && first !== null) {
+    const { code, name } = first as { code?: unknown; name?: unknown };
+    if (typeof code === 'string' && /^[A-Z_]+$/.test(code)) return code;
+    if (typeof name === 'string' && /^\w+$/.test(name)) return name;
+  }
+  return 'unknown error';
 }
 
 /** Sends whatever telemetry is buffered and stops the SDK; a later startTelemetry starts again. */

@@ -47,7 +47,7 @@ export function documentText(plan: WeaviateClassPlan, properties: Readonly<Recor
   const lines = [plan.className];
   for (const property of plan.properties) {
     const value = properties[property.name];
-    if (!property.embedded || value === undefined) continue;
+    if (!property.embedded || value === undefined || value === null) continue;
     lines.push(`${property.name}: ${Array.isArray(value) ? value.join(', ') : String(value)}`);
   }
   return lines.join('\n');

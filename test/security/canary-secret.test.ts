@@ -82,6 +82,10 @@ const SECRET_SETTINGS_COVERED: Record<string, string> = {
   ICEBRIDGE_ALERT_WEBHOOK_URL: 'test/alerts/webhook-notifier.test.ts: the URL in no outcome or log line, delivered or failed',
   ICEBRIDGE_STATE_DATABASE_URL: 'test/integration/state-db-schema.test.ts: an unreachable state database, its password in no log line',
   APPLICATIONINSIGHTS_CONNECTION_STRING: 'test/integration/telemetry-export.test.ts: sent to a local ingestion endpoint',
+  ICEBRIDGE_WEAVIATE_URL: 'test/weaviate/weaviate-secrets.test.ts: credentials in the URL refused unshown, a query never shown',
+  ICEBRIDGE_WEAVIATE_API_KEY: 'test/weaviate/weaviate-secrets.test.ts: a refused key and an unreachable server',
+  ICEBRIDGE_WEAVIATE_EMBEDDING_URL: 'test/weaviate/weaviate-secrets.test.ts: credentials in the URL refused unshown, a query never shown',
+  ICEBRIDGE_WEAVIATE_EMBEDDING_KEY: 'test/weaviate/weaviate-secrets.test.ts: an endpoint echoing the key, and one unreachable',
 };
 
 describe('the canary search', () => {

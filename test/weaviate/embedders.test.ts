@@ -62,7 +62,7 @@ describe('the HTTP embedder', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     closers.push(() => new Promise((r) => server.close(() => r())));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/embeddings`;
-    const error = await new HttpEmbedder({ url, key: 'sk-secret-key', model: 'm1' }).embed(['a']).catch((e: unknown) => e as Error);
+    const error = (await new HttpEmbedder({ url, key: 'sk-secret-key', model: 'm1' }).embed(['a']).catch((e: unknown) => e)) as Error;
     expect(error.message).toMatch(/the embedding endpoint http:\/\/127\.0\.0\.1:\d+ answered 401/);
     expect(error.message).not.toContain('sk-secret-key');
   });

@@ -137,7 +137,7 @@ export function parseClassConfig(json: unknown): WeaviateClassConfig {
   return { classes };
 }
 
-/** The class of every table, checked together (class names unique, references to classes that exist). */
+/** The class of every table, checked together (class names unique, references to classes that exist); entries for other tables are left for when they come. */
 export function planClasses(tables: readonly FanoutTable[], config: WeaviateClassConfig): Map<string, WeaviateClassPlan> {
   const plans = new Map<string, WeaviateClassPlan>();
   const byName = new Map(tables.map((t) => [qualifiedName(t), t]));
@@ -148,11 +148,6 @@ export function planClasses(tables: readonly FanoutTable[], config: WeaviateClas
     const other = seen.get(className.toLowerCase());
     if (other !== undefined) throw new ValidationError(`tables ${other} and ${table} would both be Weaviate class ${className}: name one in the class configuration`);
     seen.set(className.toLowerCase(), table);
-  }
-  for (const configured of Object.keys(config.classes)) {
-    if (!tables.some((t) => qualifiedName(t) === configured || t.name === configured)) {
-      throw new ValidationError(`the Weaviate class configuration names ${configured}, which is not a fanned-out table`);
-    }
   }
   for (const table of tables) plans.set(qualifiedName(table), planClass(table, configOf(table, config), classOf.get(qualifiedName(table))!, byName, classOf));
   return plans;

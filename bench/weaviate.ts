@@ -37,11 +37,16 @@ export async function runWeaviateBench(rows = 20_000): Promise<WeaviateBenchFigu
     const changes: FanoutChange[] = Array.from({ length: rows }, (_v, i) =>
       upsert(
         OPPORTUNITY,
-        opportunity(i + 1, null, `${WORDS[i % 12]} ${WORDS[(i * 5) % 12]} deal ${i}`, `${WORDS[(i * 7) % 12]} for ${WORDS[(i * 11) % 12]}: ${'details '.repeat(8)}${i}`),
+        opportunity(
+          i + 1,
+          null,
+          `${WORDS[i % 12]} ${WORDS[(i * 5) % 12]} deal ${i}`,
+          `${WORDS[(i * 7) % 12]} for ${WORDS[(i * 11) % 12]}: ${'details '.repeat(8)}${i}`,
+        ),
         BigInt(1000 + i),
       ),
     );
-    const texts = changes.map((c) => `${String(c.row![2])}\n${String(c.row![3])}`);
+    const texts = changes.map((c) => `${c.row![2] as string}\n${c.row![3] as string}`);
     let began = performance.now();
     await embedder.embed(texts);
     const embedMs = performance.now() - began;

@@ -62,7 +62,8 @@ export async function weaviateCommand(
     const dot = tableText.indexOf('.');
     if (dot <= 0 || dot === tableText.length - 1) throw new UsageError(`--table must be <schema>.<table>, got ${JSON.stringify(tableText)}`);
     const snapshotText = stringFlag(flags, 'snapshot');
-    if (snapshotText !== undefined && !/^-?\d+$/.test(snapshotText)) throw new UsageError(`--snapshot must be a snapshot id, got ${JSON.stringify(snapshotText)}`);
+    if (snapshotText !== undefined && !/^-?\d+$/.test(snapshotText))
+      throw new UsageError(`--snapshot must be a snapshot id, got ${JSON.stringify(snapshotText)}`);
     const warehouse = resolveWarehouse(stringFlag(flags, 'warehouse')!);
     const catalog = environmentFromSettings(loadSettings({ ...env, ICEBRIDGE_WAREHOUSE: warehouse })).catalog;
     const weaviate = await openWeaviateFromEnv(env);

@@ -24,12 +24,14 @@ interface ResyncBody {
 }
 
 function parseBody(body: unknown): ResyncBody {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ValidationError('the body must be a JSON object with "table": "<schema>.<table>"');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new ValidationError('the body must be a JSON object with "table": "<schema>.<table>"');
   const { table, namespace, snapshotId, dryRun, reason, ...rest } = body as Record<string, unknown>;
   if (Object.keys(rest).length > 0) throw new ValidationError(`unknown field ${Object.keys(rest).join(', ')}`);
   if (typeof table !== 'string' || !/^[^.]+\.[^.]+$/.test(table)) throw new ValidationError('"table" must be "<schema>.<table>"');
   if (namespace !== undefined && typeof namespace !== 'string') throw new ValidationError('"namespace" must be a string');
-  if (snapshotId !== undefined && !(typeof snapshotId === 'string' && /^-?\d+$/.test(snapshotId))) throw new ValidationError('"snapshotId" must be a snapshot id as a decimal string');
+  if (snapshotId !== undefined && !(typeof snapshotId === 'string' && /^-?\d+$/.test(snapshotId)))
+    throw new ValidationError('"snapshotId" must be a snapshot id as a decimal string');
   if (dryRun !== undefined && typeof dryRun !== 'boolean') throw new ValidationError('"dryRun" must be true or false');
   if (reason !== undefined && typeof reason !== 'string') throw new ValidationError('"reason" must be a string');
   const [schema, name] = table.split('.') as [string, string];

@@ -119,11 +119,13 @@ export function parseClassConfig(json: unknown): WeaviateClassConfig {
     for (const field of ['properties', 'embed', 'asText'] as const) {
       const value = entry[field];
       if (value === undefined) continue;
-      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new ValidationError(`Weaviate class configuration of ${table}: ${field} must be a list of column names`);
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string'))
+        throw new ValidationError(`Weaviate class configuration of ${table}: ${field} must be a list of column names`);
       config[field] = value as string[];
     }
     if (entry.rename !== undefined) {
-      if (!isObject(entry.rename) || !Object.values(entry.rename).every((v) => typeof v === 'string')) throw new ValidationError(`Weaviate class configuration of ${table}: rename must map columns to names`);
+      if (!isObject(entry.rename) || !Object.values(entry.rename).every((v) => typeof v === 'string'))
+        throw new ValidationError(`Weaviate class configuration of ${table}: rename must map columns to names`);
       config.rename = entry.rename as Record<string, string>;
     }
     if (entry.references !== undefined) {
@@ -146,7 +148,8 @@ export function planClasses(tables: readonly FanoutTable[], config: WeaviateClas
   for (const [table, className] of classOf) {
     if (!CLASS_NAME.test(className)) throw new ValidationError(`Weaviate class name ${JSON.stringify(className)} of ${table} must match ${CLASS_NAME.source}`);
     const other = seen.get(className.toLowerCase());
-    if (other !== undefined) throw new ValidationError(`tables ${other} and ${table} would both be Weaviate class ${className}: name one in the class configuration`);
+    if (other !== undefined)
+      throw new ValidationError(`tables ${other} and ${table} would both be Weaviate class ${className}: name one in the class configuration`);
     seen.set(className.toLowerCase(), table);
   }
   for (const table of tables) plans.set(qualifiedName(table), planClass(table, configOf(table, config), classOf.get(qualifiedName(table))!, byName, classOf));
@@ -173,7 +176,8 @@ function planClass(
   const chosen = config.properties ?? columns;
   const names = new Map<string, string>(Object.values(SYSTEM_PROPERTIES).map((n) => [n.toLowerCase(), 'icebridge']));
   const claim = (name: string, owner: string): string => {
-    if (!PROPERTY_NAME.test(name) || RESERVED.has(name.toLowerCase())) throw new ValidationError(`${where}: property name ${JSON.stringify(name)} of ${owner} is not allowed`);
+    if (!PROPERTY_NAME.test(name) || RESERVED.has(name.toLowerCase()))
+      throw new ValidationError(`${where}: property name ${JSON.stringify(name)} of ${owner} is not allowed`);
     const taken = names.get(name.toLowerCase());
     if (taken !== undefined) throw new ValidationError(`${where}: ${owner} and ${taken} would both be property ${name}: rename one`);
     names.set(name.toLowerCase(), owner);

@@ -155,7 +155,8 @@ export class HttpEmbedder implements Embedder {
       throw new EmbedderError(`${where} answered something other than JSON`, false);
     }
     const data = (body as { data?: unknown }).data;
-    if (!Array.isArray(data) || data.length !== input.length) throw new EmbedderError(`${where} answered ${Array.isArray(data) ? data.length : 'no'} embeddings for ${input.length} texts`, false);
+    if (!Array.isArray(data) || data.length !== input.length)
+      throw new EmbedderError(`${where} answered ${Array.isArray(data) ? data.length : 'no'} embeddings for ${input.length} texts`, false);
     const vectors = new Array<Float32Array>(input.length);
     data.forEach((item: { embedding?: unknown; index?: unknown }, position) => {
       const index = typeof item.index === 'number' ? item.index : position;

@@ -15,7 +15,8 @@ import type { Schema } from '../iceberg/spec/schema';
 /** The fan-out table an Iceberg schema describes; `references` are the caller's (Iceberg records none). */
 export function fanoutTableFromSchema(schema: Schema, source: { schema: string; name: string }, references: FanoutReference[] = []): FanoutTable {
   const ids = schema['identifier-field-ids'] ?? [];
-  if (ids.length === 0) throw new ValidationError(`${source.schema}.${source.name} has no key in its Iceberg schema (identifier fields): its objects cannot be named`);
+  if (ids.length === 0)
+    throw new ValidationError(`${source.schema}.${source.name} has no key in its Iceberg schema (identifier fields): its objects cannot be named`);
   return {
     schema: source.schema,
     name: source.name,
@@ -34,7 +35,12 @@ export interface SnapshotRows {
 }
 
 /** The rows of `id` at `snapshotId` (default: the current snapshot). */
-export async function snapshotRows(catalog: Catalog, id: TableIdentifier, source: { schema: string; name: string }, snapshotId?: bigint): Promise<SnapshotRows> {
+export async function snapshotRows(
+  catalog: Catalog,
+  id: TableIdentifier,
+  source: { schema: string; name: string },
+  snapshotId?: bigint,
+): Promise<SnapshotRows> {
   const { metadata } = await catalog.loadTable(id);
   const snapshot = selectSnapshot(metadata, snapshotId === undefined ? {} : { snapshotId });
   if (snapshotId !== undefined && snapshot === undefined) throw new ValidationError(`${formatIdentifier(id)} has no snapshot ${snapshotId}`);

@@ -52,7 +52,15 @@ export async function resyncClass(options: ResyncOptions): Promise<ResyncResult>
   const existing = new Set<string>();
   for await (const object of classObjects(connection, plan.className, false)) existing.add(object.id);
   const wanted = new Set<string>();
-  const result: ResyncResult = { table: qualifiedName(table), className: plan.className, dryRun: options.dryRun ?? false, before: existing.size, created: 0, replaced: 0, deleted: 0 };
+  const result: ResyncResult = {
+    table: qualifiedName(table),
+    className: plan.className,
+    dryRun: options.dryRun ?? false,
+    before: existing.size,
+    created: 0,
+    replaced: 0,
+    deleted: 0,
+  };
   let chunk: FanoutChange[] = [];
   const flush = async (): Promise<void> => {
     if (!result.dryRun && chunk.length > 0) await sink.write(chunk);

@@ -28,19 +28,28 @@ export interface SimilarityCheckOptions {
 }
 
 /** Runs the check on the class of `plan`; an empty report for a class without vectors. */
-export async function similarityCheck(connection: WeaviateConnection, plan: WeaviateClassPlan, embedder: Embedder, options: SimilarityCheckOptions = {}): Promise<SimilarityReport> {
+export async function similarityCheck(
+  connection: WeaviateConnection,
+  plan: WeaviateClassPlan,
+  embedder: Embedder,
+  options: SimilarityCheckOptions = {},
+): Promise<SimilarityReport> {
   const samples = options.samples ?? 5;
   const maxDistance = options.maxDistance ?? 1e-4;
   const report: SimilarityReport = { className: plan.className, sampled: 0, passed: 0, failures: [] };
   if (!plan.embedded) return report;
   const embedded = plan.properties.filter((p) => p.embedded).map((p) => p.name);
-  const window = await connection.getObjects(plan.className, [SYSTEM_PROPERTIES.key, ...embedded], { limit: Math.min(options.window ?? 200, 1000), withVector: true });
+  const window = await connection.getObjects(plan.className, [SYSTEM_PROPERTIES.key, ...embedded], {
+    limit: Math.min(options.window ?? 200, 1000),
+    withVector: true,
+  });
   const step = Math.max(1, Math.floor(window.length / samples));
   const chosen = window.filter((_o, i) => i % step === 0).slice(0, samples);
   const remade = embedder.serverVectorizer ? undefined : await embedder.embed(chosen.map((o) => documentText(plan, o.properties)));
   report.sampled = chosen.length;
   for (const [i, sample] of chosen.entries()) {
-    const key = String(sample.properties[SYSTEM_PROPERTIES.key] ?? sample.id);
+    const stored = sample.properties[SYSTEM_PROPERTIES.key];
+    const key = typeof stored === 'string' ? stored : sample.id;
     const vector = remade ? Array.from(remade[i]!) : sample.vector;
     if (vector === undefined || vector.length === 0) {
       report.failures.push({ key, problem: 'no vector' });
@@ -54,7 +63,10 @@ export async function similarityCheck(connection: WeaviateConnection, plan: Weav
       report.passed++;
     } else {
       const shown = first ? `${first.id === sample.id ? 'itself' : `object ${first.id}`} at distance ${first.distance ?? '?'}` : 'nothing';
-      report.failures.push({ key, problem: `nearVector with its own vector found ${shown} first${self ? `, itself at distance ${self.distance ?? '?'}` : ', not itself among the first 3'}` });
+      report.failures.push({
+        key,
+        problem: `nearVector with its own vector found ${shown} first${self ? `, itself at distance ${self.distance ?? '?'}` : ', not itself among the first 3'}`,
+      });
     }
   }
   return report;

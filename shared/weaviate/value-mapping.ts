@@ -29,19 +29,7 @@ import { canonicalValue } from '../verify/canonical/canonical-text';
 
 /** The Weaviate data types the mapping produces. */
 export type WeaviateDataType =
-  | 'text'
-  | 'int'
-  | 'number'
-  | 'boolean'
-  | 'date'
-  | 'uuid'
-  | 'blob'
-  | 'text[]'
-  | 'int[]'
-  | 'number[]'
-  | 'boolean[]'
-  | 'date[]'
-  | 'uuid[]';
+  'text' | 'int' | 'number' | 'boolean' | 'date' | 'uuid' | 'blob' | 'text[]' | 'int[]' | 'number[]' | 'boolean[]' | 'date[]' | 'uuid[]';
 
 /** A JSON value sent as a property (undefined: the property is absent, for null). */
 export type PropertyValue = string | number | boolean | string[] | number[] | boolean[] | undefined;
@@ -150,11 +138,11 @@ function exactText(type: IcebergType, value: Exclude<Value, null>): string {
     const kind = primitiveKind(type);
     if (kind === 'decimal') return decimalToString(toBigint(value), decimalParams(type)!.scale);
     if (kind === 'time') return timeText(toBigint(value));
-    if (kind === 'float' || kind === 'double') return Object.is(value, -0) ? '-0' : String(value);
+    if (kind === 'float' || kind === 'double') return Object.is(value, -0) ? '-0' : String(value as number);
     if (kind === 'string' || kind === 'uuid') return value as string;
     if (kind === 'date') return dayText(value as number);
     if (kind === 'timestamp' || kind === 'timestamptz') return timestampText(toBigint(value));
-    if (kind === 'long' || kind === 'int' || kind === 'boolean') return String(value);
+    if (kind === 'long' || kind === 'int' || kind === 'boolean') return String(value as bigint | number | boolean);
   }
   return canonicalValue(type, value) ?? '';
 }
@@ -192,8 +180,11 @@ function shownValue(value: Value): string {
   if (typeof value === 'string') return value;
   if (value instanceof Uint8Array) return `\\x${Buffer.from(value).toString('hex')}`;
   try {
-    return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? String(value);
+    return (
+      JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Map ? [...(v as Map<unknown, unknown>)] : v)) ??
+      typeof value
+    );
   } catch {
-    return String(value);
+    return typeof value;
   }
 }

@@ -88,7 +88,7 @@ export class WeaviateConnection {
 
   /** The server's version and modules. */
   async meta(): Promise<WeaviateMeta> {
-    const meta = (await this.call('read /v1/meta', () => this.client.misc.metaGetter().do())) as { version?: string; modules?: Record<string, unknown> };
+    const meta = await this.call('read /v1/meta', () => this.client.misc.metaGetter().do() as Promise<{ version?: string; modules?: Record<string, unknown> }>);
     return { version: meta.version ?? 'unknown', modules: meta.modules ?? {} };
   }
 
@@ -105,7 +105,9 @@ export class WeaviateConnection {
 
   /** Adds a property to a class. */
   async addProperty(className: string, property: WeaviatePropertyDefinition): Promise<void> {
-    await this.call(`add property ${property.name} to class ${className}`, () => this.client.schema.propertyCreator().withClassName(className).withProperty(property).do());
+    await this.call(`add property ${property.name} to class ${className}`, () =>
+      this.client.schema.propertyCreator().withClassName(className).withProperty(property).do(),
+    );
   }
 
   /** Upserts objects in one batch; answers the errors of each object that failed, by id. */
@@ -168,7 +170,9 @@ export class WeaviateConnection {
 
   /** The number of objects of a class (GraphQL Aggregate meta count). */
   async count(className: string): Promise<number> {
-    const answer = await this.call(`count class ${className}`, () => this.client.graphql.aggregate().withClassName(className).withFields('meta { count }').do());
+    const answer = await this.call(`count class ${className}`, () =>
+      this.client.graphql.aggregate().withClassName(className).withFields('meta { count }').do(),
+    );
     const rows = (answer.data as { Aggregate?: Record<string, Array<{ meta?: { count?: number } }>> } | undefined)?.Aggregate?.[className];
     return rows?.[0]?.meta?.count ?? 0;
   }

@@ -30,7 +30,12 @@ export async function* classObjects(connection: WeaviateConnection, className: s
 }
 
 /** The inventory of the table of `plan` in Weaviate (system `weaviate`). */
-export async function weaviateInventory(connection: WeaviateConnection, plan: WeaviateClassPlan, embedder: Embedder, options: WeaviateInventoryOptions = {}): Promise<SystemInventory> {
+export async function weaviateInventory(
+  connection: WeaviateConnection,
+  plan: WeaviateClassPlan,
+  embedder: Embedder,
+  options: WeaviateInventoryOptions = {},
+): Promise<SystemInventory> {
   const live = new Map<string, Lsn>();
   const findings: SystemFinding[] = [];
   const versions = new Map<string, number>();
@@ -43,7 +48,10 @@ export async function weaviateInventory(connection: WeaviateConnection, plan: We
     const key = object.properties[SYSTEM_PROPERTIES.key];
     const position = object.properties[SYSTEM_PROPERTIES.position];
     if (typeof key !== 'string' || typeof position !== 'string') {
-      findings.push({ key: `object ${object.id}`, problem: `an object of class ${plan.className} without ${SYSTEM_PROPERTIES.key} or ${SYSTEM_PROPERTIES.position}: not written by icebridge` });
+      findings.push({
+        key: `object ${object.id}`,
+        problem: `an object of class ${plan.className} without ${SYSTEM_PROPERTIES.key} or ${SYSTEM_PROPERTIES.position}: not written by icebridge`,
+      });
       continue;
     }
     const lsn = parseLsn(position);

@@ -48,13 +48,19 @@ export function documentText(plan: WeaviateClassPlan, properties: Readonly<Recor
   for (const property of plan.properties) {
     const value = properties[property.name];
     if (!property.embedded || value === undefined || value === null) continue;
-    lines.push(`${property.name}: ${Array.isArray(value) ? value.join(', ') : String(value)}`);
+    lines.push(
+      `${property.name}: ${Array.isArray(value) ? value.join(', ') : typeof value === 'object' ? JSON.stringify(value) : String(value as string | number | boolean)}`,
+    );
   }
   return lines.join('\n');
 }
 
 /** The objects of upserting changes (no deletes), with their vectors: one embedder call for them all. */
-export async function buildObjects(plans: ReadonlyMap<string, WeaviateClassPlan>, changes: readonly FanoutChange[], embedder: Embedder): Promise<WeaviateObjectInput[]> {
+export async function buildObjects(
+  plans: ReadonlyMap<string, WeaviateClassPlan>,
+  changes: readonly FanoutChange[],
+  embedder: Embedder,
+): Promise<WeaviateObjectInput[]> {
   const objects: WeaviateObjectInput[] = [];
   const toEmbed: Array<{ object: WeaviateObjectInput; text: string }> = [];
   const version = embeddingsVersion(embedder);

@@ -63,7 +63,11 @@ export function classDefinition(plan: WeaviateClassPlan, embedder: Embedder): We
 
 /** The cross-reference properties of a plan. */
 export function referenceProperties(plan: WeaviateClassPlan): WeaviatePropertyDefinition[] {
-  return plan.references.map((r) => ({ name: r.name, dataType: [r.targetClass], description: `foreign key ${r.reference.name} to ${r.target.schema}.${r.target.name}` }));
+  return plan.references.map((r) => ({
+    name: r.name,
+    dataType: [r.targetClass],
+    description: `foreign key ${r.reference.name} to ${r.target.schema}.${r.target.name}`,
+  }));
 }
 
 /** Makes every class (and the checkpoint class) exist with every property; answers the classes it created. Idempotent. */

@@ -76,7 +76,13 @@ export class WeaviateSink implements FanoutSink {
       await this.options.connection.deleteObject(this.plans.get(qualifiedName(change.table))!.className, objectId(change.table, change.key));
     }
     if (batch.through !== undefined && batch.through > from!) {
-      await this.upsertChecked([{ class: CHECKPOINT_CLASS, id: this.checkpointId, properties: { sink: this.options.checkpointName ?? 'icebridge', position: formatLsn(batch.through) } }]);
+      await this.upsertChecked([
+        {
+          class: CHECKPOINT_CLASS,
+          id: this.checkpointId,
+          properties: { sink: this.options.checkpointName ?? 'icebridge', position: formatLsn(batch.through) },
+        },
+      ]);
     }
   }
 

@@ -52,7 +52,16 @@ describe('the Weaviate resync in the transaction log', () => {
     const log = { database, warn: (m: string) => warnings.push(m) };
     await resyncClass({ sink, connection, table: ACCOUNT, rows: rows([1n, 2n]), dryRun: true, actor: 'ops@example.com', log });
     expect(await listActions({ kind: 'weaviate.resync' }, database)).toEqual([]);
-    await resyncClass({ sink, connection, table: ACCOUNT, rows: rows([1n, 2n]), actor: 'ops@example.com', reason: 'restore after a bad load', correlationId: 'snapshot:42', log });
+    await resyncClass({
+      sink,
+      connection,
+      table: ACCOUNT,
+      rows: rows([1n, 2n]),
+      actor: 'ops@example.com',
+      reason: 'restore after a bad load',
+      correlationId: 'snapshot:42',
+      log,
+    });
     expect(warnings).toEqual([]);
     const recorded = await listActions({ kind: 'weaviate.resync' }, database);
     expect(recorded).toHaveLength(1);

@@ -111,10 +111,12 @@ async function handle(state: WeaviateStandin, options: WeaviateStandinOptions, r
     const parts = url.pathname.split('/').filter(Boolean);
     if (parts[0] !== 'v1') throw new HttpError(404, 'not found');
     const [, resource, a, b] = parts;
-    if (resource === 'meta' && method === 'GET') return send(200, { hostname: 'http://[::]:8080', version: options.version ?? '1.24.10', modules: options.modules ?? {} });
+    if (resource === 'meta' && method === 'GET')
+      return send(200, { hostname: 'http://[::]:8080', version: options.version ?? '1.24.10', modules: options.modules ?? {} });
     if (resource === 'schema') return send(...schemaCall(state, options, method, a, b, body));
     if (resource === 'batch' && a === 'objects' && method === 'POST') return send(200, batchObjects(state, options, body));
-    if (resource === 'objects' && a !== undefined && b !== undefined) return send(...objectCall(state, options, method, a, b, body, url.searchParams.get('include')));
+    if (resource === 'objects' && a !== undefined && b !== undefined)
+      return send(...objectCall(state, options, method, a, b, body, url.searchParams.get('include')));
     if (resource === 'graphql' && method === 'POST') return send(200, graphql(state, body));
     throw new HttpError(404, `no route for ${method} ${url.pathname}`);
   } catch (error) {
@@ -123,19 +125,29 @@ async function handle(state: WeaviateStandin, options: WeaviateStandinOptions, r
   }
 }
 
-function schemaCall(state: WeaviateStandin, options: WeaviateStandinOptions, method: string, className: string | undefined, sub: string | undefined, body: unknown): [number, unknown] {
+function schemaCall(
+  state: WeaviateStandin,
+  options: WeaviateStandinOptions,
+  method: string,
+  className: string | undefined,
+  sub: string | undefined,
+  body: unknown,
+): [number, unknown] {
   if (className === undefined && method === 'GET') return [200, { classes: [...state.classes.values()] }];
   if (className === undefined && method === 'POST') {
     const definition = body as StandinClass;
-    if (typeof definition?.class !== 'string' || !CLASS_NAME.test(definition.class)) throw new HttpError(422, `'${String(definition?.class)}' is not a valid class name`);
-    if ([...state.classes.keys()].some((k) => k.toLowerCase() === definition.class.toLowerCase())) throw new HttpError(422, `class name "${definition.class}" already exists`);
+    if (typeof definition?.class !== 'string' || !CLASS_NAME.test(definition.class))
+      throw new HttpError(422, `'${String(definition?.class)}' is not a valid class name`);
+    if ([...state.classes.keys()].some((k) => k.toLowerCase() === definition.class.toLowerCase()))
+      throw new HttpError(422, `class name "${definition.class}" already exists`);
     const vectorizer = definition.vectorizer ?? 'none';
     if (vectorizer !== 'none' && !(vectorizer in (options.modules ?? {}))) throw new HttpError(422, `vectorizer: no module with name "${vectorizer}" present`);
     const properties = definition.properties ?? [];
     const names = new Set<string>();
     for (const property of properties) {
       checkProperty(state, property, definition.class);
-      if (names.has(property.name.toLowerCase())) throw new HttpError(422, `class "${definition.class}": conflict for property "${property.name}": already in use or provided multiple times`);
+      if (names.has(property.name.toLowerCase()))
+        throw new HttpError(422, `class "${definition.class}": conflict for property "${property.name}": already in use or provided multiple times`);
       names.add(property.name.toLowerCase());
     }
     const stored: StandinClass = { ...definition, vectorizer, properties: properties.map((p) => ({ ...p })) };
@@ -149,7 +161,8 @@ function schemaCall(state: WeaviateStandin, options: WeaviateStandinOptions, met
   if (sub === 'properties' && method === 'POST') {
     const property = body as StandinClass['properties'][number];
     checkProperty(state, property, known.class);
-    if (known.properties.some((p) => p.name.toLowerCase() === property.name.toLowerCase())) throw new HttpError(422, `class "${known.class}": conflict for property "${property.name}": already in use or provided multiple times`);
+    if (known.properties.some((p) => p.name.toLowerCase() === property.name.toLowerCase()))
+      throw new HttpError(422, `class "${known.class}": conflict for property "${property.name}": already in use or provided multiple times`);
     known.properties.push({ ...property });
     return [200, property];
   }
@@ -157,7 +170,8 @@ function schemaCall(state: WeaviateStandin, options: WeaviateStandinOptions, met
 }
 
 function checkProperty(state: WeaviateStandin, property: { name?: unknown; dataType?: unknown }, ownClass: string): void {
-  if (typeof property?.name !== 'string' || !PROPERTY_NAME.test(property.name)) throw new HttpError(422, `'${String(property?.name)}' is not a valid property name`);
+  if (typeof property?.name !== 'string' || !PROPERTY_NAME.test(property.name))
+    throw new HttpError(422, `'${String(property?.name)}' is not a valid property name`);
   if (['id', '_id', '_additional'].includes(property.name.toLowerCase())) throw new HttpError(422, `'${property.name}' is a reserved property name`);
   const types = property.dataType;
   if (!Array.isArray(types) || types.length === 0) throw new HttpError(422, `property '${property.name}': dataType must not be empty`);
@@ -165,7 +179,10 @@ function checkProperty(state: WeaviateStandin, property: { name?: unknown; dataT
     if (typeof type !== 'string') throw new HttpError(422, `property '${property.name}': invalid dataType`);
     if (PRIMITIVES.has(type) && types.length === 1) continue;
     if (CLASS_NAME.test(type) && (state.classes.has(type) || type === ownClass)) continue;
-    throw new HttpError(422, `property '${property.name}': data type "${type}": no such class with name '${type}' found in the schema. Check your schema files for which classes are available`);
+    throw new HttpError(
+      422,
+      `property '${property.name}': data type "${type}": no such class with name '${type}' found in the schema. Check your schema files for which classes are available`,
+    );
   }
 }
 
@@ -218,7 +235,13 @@ function storeObject(state: WeaviateStandin, options: WeaviateStandinOptions, ob
     }
   }
   const now = Date.now();
-  const stored: StandinObject = { class: known.class, id: object.id.toLowerCase(), properties: structuredClone(properties), creationTimeUnix: objects.get(object.id)?.creationTimeUnix ?? now, lastUpdateTimeUnix: now };
+  const stored: StandinObject = {
+    class: known.class,
+    id: object.id.toLowerCase(),
+    properties: structuredClone(properties),
+    creationTimeUnix: objects.get(object.id)?.creationTimeUnix ?? now,
+    lastUpdateTimeUnix: now,
+  };
   if (vector !== undefined) stored.vector = [...vector];
   objects.set(stored.id, stored);
   return undefined;
@@ -315,7 +338,13 @@ function restObject(state: WeaviateStandin, object: StandinObject, withVector: b
         ? (value as Array<{ beacon: string }>).map((r) => ({ beacon: r.beacon, href: r.beacon.replace('weaviate://localhost', '/v1/objects') }))
         : value;
   }
-  const out: Record<string, unknown> = { class: object.class, id: object.id, properties, creationTimeUnix: object.creationTimeUnix, lastUpdateTimeUnix: object.lastUpdateTimeUnix };
+  const out: Record<string, unknown> = {
+    class: object.class,
+    id: object.id,
+    properties,
+    creationTimeUnix: object.creationTimeUnix,
+    lastUpdateTimeUnix: object.lastUpdateTimeUnix,
+  };
   if (withVector) out.vector = object.vector ?? [];
   return out;
 }
@@ -353,12 +382,15 @@ function getClass(state: WeaviateStandin, field: GqlField): unknown[] {
   if (known === undefined) throw new Error(`Cannot query field "${field.name}" on type "GetObjectsObj".`);
   const args = field.args;
   for (const name of Object.keys(args)) {
-    if (!['limit', 'after', 'nearVector', 'offset'].includes(name)) throw new Error(`Unknown argument "${name}" on field "${field.name}" of type "GetObjectsObj".`);
+    if (!['limit', 'after', 'nearVector', 'offset'].includes(name))
+      throw new Error(`Unknown argument "${name}" on field "${field.name}" of type "GetObjectsObj".`);
   }
   const limit = args.limit === undefined ? 10 : numberArg(args.limit, 'limit');
   const after = args.after === undefined ? undefined : stringArg(args.after, 'after');
   if (after !== undefined && (args.nearVector !== undefined || args.offset !== undefined)) {
-    throw new Error("explorer: list class: search: invalid pagination params: cursor api: invalid 'after' parameter: other params cannot be set along with after and limit");
+    throw new Error(
+      "explorer: list class: search: invalid pagination params: cursor api: invalid 'after' parameter: other params cannot be set along with after and limit",
+    );
   }
   if (after !== undefined && args.limit === undefined) throw new Error("explorer: cursor api: invalid 'after' parameter: limit parameter must be set");
   let objects = [...state.objects.get(known.class)!.values()];

@@ -20,7 +20,12 @@ afterEach(async () => {
 describe('the local embedder', () => {
   it('is deterministic, L2-normalised, and lexical: shared words and spellings are close, others are not', async () => {
     const embedder = new LocalHashEmbedder();
-    const [a, a2, b, c] = await embedder.embed(['three year licence renewal', 'three year licence renewal', 'renewal of a three year licence', 'hardware audit in Berlin']);
+    const [a, a2, b, c] = await embedder.embed([
+      'three year licence renewal',
+      'three year licence renewal',
+      'renewal of a three year licence',
+      'hardware audit in Berlin',
+    ]);
     expect(a).toHaveLength(256);
     expect(Array.from(a!)).toEqual(Array.from(a2!));
     expect(cosine(a!, a!)).toBeCloseTo(1, 5);
@@ -48,7 +53,11 @@ describe('the HTTP embedder', () => {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/embeddings`;
     const embedder = new HttpEmbedder({ url, key: 'sk-secret-key', model: 'm1', batchSize: 2 });
     const vectors = await embedder.embed(['a', 'bb', 'ccc']);
-    expect(vectors.map((v) => Array.from(v))).toEqual([[1, 1, 0], [2, 1, 0], [3, 1, 0]]);
+    expect(vectors.map((v) => Array.from(v))).toEqual([
+      [1, 1, 0],
+      [2, 1, 0],
+      [3, 1, 0],
+    ]);
     expect(seen.map((s) => s.body.input)).toEqual([['a', 'bb'], ['ccc']]);
     expect(seen[0]).toMatchObject({ auth: 'Bearer sk-secret-key', body: { model: 'm1' } });
     expect(embedder.dimensions).toBe(3);
@@ -76,7 +85,10 @@ describe("Weaviate's vectorizer module", () => {
 
   it('is chosen from /v1/meta; the sink then sends no vector and the server makes it', async () => {
     const local = new LocalHashEmbedder(8);
-    standin = await startWeaviateStandin({ modules: { 'text2vec-openai': { documentationHref: 'x', name: 'OpenAI Module' } }, vectorize: (t) => Array.from(local.embedOne(t)) });
+    standin = await startWeaviateStandin({
+      modules: { 'text2vec-openai': { documentationHref: 'x', name: 'OpenAI Module' } },
+      vectorize: (t) => Array.from(local.embedOne(t)),
+    });
     const connection = new WeaviateConnection({ url: standin.url });
     const meta = await connection.meta();
     const embedder = embedderFor({ kind: 'weaviate' }, meta.modules, meta.version);

@@ -68,7 +68,15 @@ describe('the Weaviate class configuration', () => {
 
   it('follows a configuration, and refuses one that names what does not exist or collides', () => {
     const config = parseClassConfig({
-      classes: { 'sales.opportunity': { class: 'Deal', properties: ['id', 'name', 'account_id'], embed: ['name'], rename: { id: 'dealId' }, references: { opportunity_account_id_fkey: 'customer' } } },
+      classes: {
+        'sales.opportunity': {
+          class: 'Deal',
+          properties: ['id', 'name', 'account_id'],
+          embed: ['name'],
+          rename: { id: 'dealId' },
+          references: { opportunity_account_id_fkey: 'customer' },
+        },
+      },
     });
     const plan = planClasses([ACCOUNT, OPPORTUNITY], config).get('sales.opportunity')!;
     expect(plan.className).toBe('Deal');

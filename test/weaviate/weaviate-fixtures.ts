@@ -37,7 +37,16 @@ export const OPPORTUNITY: FanoutTable = {
 
 /** An upsert of a row of `table` at `position`. */
 export function upsert(table: FanoutTable, row: Value[], position: bigint, index = 0): FanoutChange {
-  return { table, op: 'update', key: table.key.map((k) => row[table.columns.findIndex((c) => c.name === k)]!), row, position, index, committedAt: 0, origin: 'stream' };
+  return {
+    table,
+    op: 'update',
+    key: table.key.map((k) => row[table.columns.findIndex((c) => c.name === k)]!),
+    row,
+    position,
+    index,
+    committedAt: 0,
+    origin: 'stream',
+  };
 }
 
 /** A delete of the row of `key` at `position`. */

@@ -26,7 +26,12 @@ beforeEach(async () => {
   sink = new WeaviateSink({ connection, embedder: new LocalHashEmbedder() });
   await sink.prepare([ACCOUNT, OPPORTUNITY]);
   const changes = Array.from({ length: 23 }, (_v, i) =>
-    upsert(OPPORTUNITY, opportunity(i + 1, null, `${WORDS[i % 10]} deal ${i + 1}`, `${WORDS[(i * 3) % 10]} for ${WORDS[(i * 7) % 10]} number ${i + 1}`), BigInt(100 + i), i),
+    upsert(
+      OPPORTUNITY,
+      opportunity(i + 1, null, `${WORDS[i % 10]} deal ${i + 1}`, `${WORDS[(i * 3) % 10]} for ${WORDS[(i * 7) % 10]} number ${i + 1}`),
+      BigInt(100 + i),
+      i,
+    ),
   );
   await sink.apply({ through: 122n, changes });
 });
@@ -55,10 +60,12 @@ describe('the Weaviate inventory (against the stand-in)', () => {
     const inventory = await weaviateInventory(connection, plan(), new LocalHashEmbedder(), { pageSize: 5 });
     expect(inventory.live.size).toBe(22);
     expect(inventory.live.has('3')).toBe(false);
-    expect(inventory.findings).toEqual([
-      { key: '4', problem: 'no vector' },
-      { key: '5', problem: 'embeddings_version http:old-model@api.example.com, current icebridge-hash@1' },
-    ].sort((a, b) => (objectId(OPPORTUNITY, [BigInt(a.key)]) < objectId(OPPORTUNITY, [BigInt(b.key)]) ? -1 : 1)));
+    expect(inventory.findings).toEqual(
+      [
+        { key: '4', problem: 'no vector' },
+        { key: '5', problem: 'embeddings_version http:old-model@api.example.com, current icebridge-hash@1' },
+      ].sort((a, b) => (objectId(OPPORTUNITY, [BigInt(a.key)]) < objectId(OPPORTUNITY, [BigInt(b.key)]) ? -1 : 1)),
+    );
     expect(inventory.figures.withVector).toBe(21);
   });
 });
@@ -82,7 +89,8 @@ describe('the similarity smoke check (against the stand-in)', () => {
 
 describe('the Weaviate resync (against the stand-in)', () => {
   async function* rows(ids: number[]): AsyncGenerator<FanoutChange> {
-    for (const id of ids) yield { ...upsert(OPPORTUNITY, opportunity(id, null, `${WORDS[(id - 1) % 10]} deal ${id}`, `restored ${id}`), 500n), op: 'insert', origin: 'load' };
+    for (const id of ids)
+      yield { ...upsert(OPPORTUNITY, opportunity(id, null, `${WORDS[(id - 1) % 10]} deal ${id}`, `restored ${id}`), 500n), op: 'insert', origin: 'load' };
   }
 
   it('a dry run counts and changes nothing; a real run restores the rows and deletes the rest', async () => {

@@ -35,7 +35,10 @@ class Output {
 async function run(...argv: string[]): Promise<{ status: number; out: string; err: string }> {
   const out = new Output();
   const err = new Output();
-  const status = await weaviateCommand(['resync', '--warehouse', dir, '--table', 'crm.note', ...argv], out, err, { ICEBRIDGE_WEAVIATE_URL: standin.url, HOME: dir });
+  const status = await weaviateCommand(['resync', '--warehouse', dir, '--table', 'crm.note', ...argv], out, err, {
+    ICEBRIDGE_WEAVIATE_URL: standin.url,
+    HOME: dir,
+  });
   return { status, out: out.text, err: err.text };
 }
 
@@ -52,7 +55,12 @@ beforeEach(async () => {
     [1],
   );
   const { metadata } = await catalog.createTable(TABLE, { schema });
-  const writer = new DataFileWriter({ io: catalog.io, schema: currentSchema(metadata), partition: [], newLocation: () => `${metadata.location}/data/notes.parquet` });
+  const writer = new DataFileWriter({
+    io: catalog.io,
+    schema: currentSchema(metadata),
+    partition: [],
+    newLocation: () => `${metadata.location}/data/notes.parquet`,
+  });
   await writer.writeRows([1n, 2n, 3n].map((id) => [id, `note number ${id}`]));
   await fastAppend(catalog, TABLE, { dataFiles: await writer.close() });
 });
@@ -80,7 +88,11 @@ describe('icebridge weaviate resync (against the stand-in)', () => {
 
     const real = await run('--reason', 'damaged by hand');
     expect(real.status).toBe(0);
-    expect([...objects.values()].map((o) => `${String(o.properties.source_key)}:${String(o.properties.body)}`).sort()).toEqual(['1:note number 1', '2:note number 2', '3:note number 3']);
+    expect([...objects.values()].map((o) => `${String(o.properties.source_key)}:${String(o.properties.body)}`).sort()).toEqual([
+      '1:note number 1',
+      '2:note number 2',
+      '3:note number 3',
+    ]);
   });
 
   it('refuses a class that holds cross-references, and a malformed table name', async () => {

@@ -19,7 +19,7 @@ afterEach(async () => {
   standin = undefined;
 });
 
-async function failure(run: () => Promise<unknown> | unknown): Promise<string> {
+async function failure(run: () => unknown): Promise<string> {
   try {
     await run();
   } catch (error) {
@@ -42,7 +42,12 @@ describe('the Weaviate secrets', () => {
 
   it('ICEBRIDGE_WEAVIATE_URL and ICEBRIDGE_WEAVIATE_EMBEDDING_URL: credentials in a URL are refused without being shown', async () => {
     for (const name of [WEAVIATE_SETTING_NAMES.url, WEAVIATE_SETTING_NAMES.embeddingUrl]) {
-      const env = { [WEAVIATE_SETTING_NAMES.url]: 'http://127.0.0.1:8080', [WEAVIATE_SETTING_NAMES.embedder]: 'http', [WEAVIATE_SETTING_NAMES.embeddingUrl]: 'http://127.0.0.1:9/v1/embeddings', [name]: `https://user:${CANARY}@weaviate.example.com` };
+      const env = {
+        [WEAVIATE_SETTING_NAMES.url]: 'http://127.0.0.1:8080',
+        [WEAVIATE_SETTING_NAMES.embedder]: 'http',
+        [WEAVIATE_SETTING_NAMES.embeddingUrl]: 'http://127.0.0.1:9/v1/embeddings',
+        [name]: `https://user:${CANARY}@weaviate.example.com`,
+      };
       const message = await failure(() => weaviateSettingsFromEnv(env));
       expect(message).toContain(name);
       expect(message).not.toContain(CANARY);

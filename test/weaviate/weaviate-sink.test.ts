@@ -43,7 +43,11 @@ describe('the Weaviate sink (against the stand-in)', () => {
     await sink.prepare([ACCOUNT, OPPORTUNITY]);
     const batch = {
       through: 200n,
-      changes: [upsert(ACCOUNT, [1n, 'Contoso'], 100n), upsert(OPPORTUNITY, opportunity(10, 1, 'Renewal', 'three year renewal'), 150n), upsert(OPPORTUNITY, opportunity(10, 1, 'Renewal 2027', 'three year renewal'), 200n, 1)],
+      changes: [
+        upsert(ACCOUNT, [1n, 'Contoso'], 100n),
+        upsert(OPPORTUNITY, opportunity(10, 1, 'Renewal', 'three year renewal'), 150n),
+        upsert(OPPORTUNITY, opportunity(10, 1, 'Renewal 2027', 'three year renewal'), 200n, 1),
+      ],
     };
     await sink.apply(batch);
     const id = objectId(OPPORTUNITY, [10n]);

@@ -35,8 +35,7 @@ export interface WarehouseResyncResult extends ResyncResult {
 export async function resyncFromWarehouse(catalog: Catalog, weaviate: OpenedWeaviate, request: WarehouseResyncRequest): Promise<WarehouseResyncResult> {
   const id = { namespace: [request.namespace ?? request.table.schema], name: request.table.name };
   const read = await snapshotRows(catalog, id, request.table, request.snapshotId);
-  await weaviate.sink.prepare([read.table]);
-  const plan = weaviate.sink.classPlans.get(qualifiedName(read.table))!;
+  const plan = weaviate.sink.classPlanOf(read.table);
   if (request.expectClass !== undefined && plan.className !== request.expectClass) {
     throw new ValidationError(`${qualifiedName(read.table)} is Weaviate class ${plan.className}, not ${request.expectClass}`);
   }

@@ -47,10 +47,12 @@ export interface ResyncResult {
 /** Re-syncs the class of `table` from `rows`. */
 export async function resyncClass(options: ResyncOptions): Promise<ResyncResult> {
   const { sink, connection, table } = options;
-  await sink.prepare([table]);
-  const plan = sink.classPlans.get(qualifiedName(table))!;
+  // A dry run creates nothing, not even the class.
+  if (options.dryRun !== true) await sink.prepare([table]);
+  const plan = sink.classPlanOf(table);
   const existing = new Set<string>();
-  for await (const object of classObjects(connection, plan.className, false)) existing.add(object.id);
+  const present = (await connection.classes()).some((c) => c.class === plan.className);
+  if (present) for await (const object of classObjects(connection, plan.className, false)) existing.add(object.id);
   const wanted = new Set<string>();
   const result: ResyncResult = {
     table: qualifiedName(table),

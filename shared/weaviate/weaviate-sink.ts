@@ -51,12 +51,21 @@ export class WeaviateSink implements FanoutSink {
   }
 
   async prepare(tables: readonly FanoutTable[]): Promise<void> {
+    const { merged, plans } = this.planned(tables);
+    await ensureClasses(this.options.connection, [...plans.values()], this.options.embedder);
+    this.tables = merged;
+    this.plans = plans;
+  }
+
+  /** The class a table would be, with the prepared tables, without creating anything (for dry runs). */
+  classPlanOf(table: FanoutTable): WeaviateClassPlan {
+    return this.planned([table]).plans.get(qualifiedName(table))!;
+  }
+
+  private planned(tables: readonly FanoutTable[]): { merged: FanoutTable[]; plans: Map<string, WeaviateClassPlan> } {
     const merged = new Map(this.tables.map((t) => [qualifiedName(t), t]));
     for (const table of tables) merged.set(qualifiedName(table), table);
-    const plans = planClasses([...merged.values()], this.options.config ?? { classes: {} });
-    await ensureClasses(this.options.connection, [...plans.values()], this.options.embedder);
-    this.tables = [...merged.values()];
-    this.plans = plans;
+    return { merged: [...merged.values()], plans: planClasses([...merged.values()], this.options.config ?? { classes: {} }) };
   }
 
   async checkpoint(): Promise<Lsn> {

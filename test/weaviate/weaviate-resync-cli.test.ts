@@ -1,13 +1,15 @@
 /**
  * `icebridge weaviate resync` end to end: an Iceberg table on local disk (written through the real Parquet writer),
  * its class damaged in the Weaviate STAND-IN (test/support/weaviate-standin.ts; no Weaviate server can be installed
- * here), a dry run that changes nothing, a real run that restores it, and a class with cross-references refused.
+ * here), a dry run that changes nothing, a real run that restores it, and a class with cross-references refused;
+ * the same over HTTP (POST /api/weaviate/classes/{class}/resync on the local host).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { weaviateCommand } from '../../cli/commands/weaviate';
+import { LocalHost, silentHostLog } from '../../cli/local-host';
 import { loadSettings } from '../../shared/config/settings';
 import { objectId } from '../../shared/fanout/identity';
 import type { Catalog } from '../../shared/iceberg/catalog/catalog';
@@ -104,5 +106,46 @@ describe('icebridge weaviate resync (against the stand-in)', () => {
     expect(refused.err).toMatch(/refused: class Note holds cross-references \(author\)/);
     const usage = await weaviateCommand(['resync', '--warehouse', dir, '--table', 'note'], new Output(), new Output(), {});
     expect(usage).toBe(2);
+  });
+});
+
+describe('POST /api/weaviate/classes/{class}/resync (against the stand-in)', () => {
+  it('needs an operator, checks the class, and resyncs (dry run first)', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { ICEBRIDGE_LOCAL_TOKEN: 'weaviate-test-token', ICEBRIDGE_WAREHOUSE: dir, ICEBRIDGE_WEAVIATE_URL: standin.url });
+    const host = await LocalHost.load(
+      async () => {
+        await import('../../functions/http/weaviate.js');
+      },
+      { log: silentHostLog },
+    );
+    const listener = await host.listen(0);
+    try {
+      const post = async (className: string, body: unknown, token = 'weaviate-test-token'): Promise<{ status: number; body: Record<string, unknown> }> => {
+        const response = await fetch(`${listener.url}/api/weaviate/classes/${className}/resync`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify(body),
+        });
+        return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+      };
+      expect((await post('Note', { table: 'crm.note' }, 'wrong')).status).toBe(401);
+      expect((await post('Note', { table: 'note' })).status).toBe(400);
+      expect(await post('Other', { table: 'crm.note', dryRun: true })).toMatchObject({
+        status: 400,
+        body: { reason: 'crm.note is Weaviate class Note, not Other' },
+      });
+      expect(await post('Note', { table: 'crm.note', dryRun: true })).toMatchObject({ status: 200, body: { dryRun: true, created: 3, deleted: 0 } });
+      expect(standin.classes.has('Note')).toBe(false);
+      expect(await post('Note', { table: 'crm.note', reason: 'first load' })).toMatchObject({ status: 200, body: { dryRun: false, created: 3 } });
+      expect(standin.objects.get('Note')!.size).toBe(3);
+    } finally {
+      await listener.close();
+      await host.close();
+      for (const name of ['ICEBRIDGE_LOCAL_TOKEN', 'ICEBRIDGE_WAREHOUSE', 'ICEBRIDGE_WEAVIATE_URL']) {
+        if (saved[name] === undefined) delete process.env[name];
+        else process.env[name] = saved[name];
+      }
+    }
   });
 });

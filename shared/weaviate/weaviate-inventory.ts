@@ -69,9 +69,13 @@ export async function weaviateInventory(
       findings.push({ key, problem: `a vector of ${object.vector!.length} dimensions, the embedder makes ${embedder.dimensions}` });
     }
   }
+  // The server's own count: a cursor that skipped objects shows as a difference.
+  const counted = await connection.count(plan.className);
+  if (counted !== objects) findings.push({ key: `class ${plan.className}`, problem: `Aggregate counts ${counted} objects, the cursor read ${objects}` });
   const figures: Record<string, number | string> = {
     class: plan.className,
     objects,
+    counted,
     embeddingsVersion: current,
   };
   if (plan.embedded) {

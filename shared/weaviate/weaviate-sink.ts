@@ -6,11 +6,13 @@
  */
 import { type Lsn, formatLsn, parseLsn } from '../cdc/lsn';
 import { IcebridgeError } from '../errors';
-import type { FanoutBatch, FanoutChange, FanoutSink, FanoutTable } from '../fanout/fanout-types';
+import type { FanoutBatch, FanoutChange, FanoutSink, FanoutTable, SystemInventory } from '../fanout/fanout-types';
 import { aggregateId, objectId, qualifiedName, uuidV5 } from '../fanout/identity';
 import { quotedText } from '../text/bounded-text';
 import { type WeaviateClassConfig, type WeaviateClassPlan, planClasses } from './class-config';
 import type { Embedder } from './embedders';
+import { type SimilarityCheckOptions, type SimilarityReport, similarityCheck } from './similarity-check';
+import { type WeaviateInventoryOptions, weaviateInventory } from './weaviate-inventory';
 import { buildObjects } from './weaviate-objects';
 import type { WeaviateConnection, WeaviateObjectInput } from './weaviate-client';
 import { CHECKPOINT_CLASS, ensureClasses } from './weaviate-schema';
@@ -93,6 +95,16 @@ export class WeaviateSink implements FanoutSink {
         },
       ]);
     }
+  }
+
+  /** What Weaviate holds of a table, for the consistency check (`weaviateInventory`). */
+  inventory(table: FanoutTable, options: WeaviateInventoryOptions = {}): Promise<SystemInventory> {
+    return weaviateInventory(this.options.connection, this.classPlanOf(table), this.options.embedder, options);
+  }
+
+  /** The similarity smoke check of a table's class (`similarityCheck`). */
+  similarity(table: FanoutTable, options: SimilarityCheckOptions = {}): Promise<SimilarityReport> {
+    return similarityCheck(this.options.connection, this.classPlanOf(table), this.options.embedder, options);
   }
 
   close(): Promise<void> {

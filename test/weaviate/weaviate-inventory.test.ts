@@ -43,13 +43,14 @@ const plan = (): NonNullable<ReturnType<WeaviateSink['classPlans']['get']>> => s
 
 describe('the Weaviate inventory (against the stand-in)', () => {
   it('pages every object with the cursor, with its key and position, and no findings when all is well', async () => {
-    const inventory = await weaviateInventory(connection, plan(), new LocalHashEmbedder(), { pageSize: 5 });
+    const inventory = await sink.inventory(OPPORTUNITY, { pageSize: 5 });
     expect(inventory.live.size).toBe(23);
     expect(inventory.live.get('7')).toBe(106n);
     expect(inventory.newest).toBe(122n);
     expect(inventory.findings).toEqual([]);
-    expect(inventory.figures).toMatchObject({ objects: 23, withVector: 23, versionsSeen: 'icebridge-hash@1 (23)' });
-    expect(standin.requests.filter((r) => r === 'POST /v1/graphql').length).toBe(5);
+    expect(inventory.figures).toMatchObject({ objects: 23, counted: 23, withVector: 23, versionsSeen: 'icebridge-hash@1 (23)' });
+    // Five pages of five (the last one short), and the Aggregate count.
+    expect(standin.requests.filter((r) => r === 'POST /v1/graphql').length).toBe(6);
   });
 
   it('misses an object deleted behind its back and finds a missing vector and another embedder', async () => {
@@ -72,7 +73,7 @@ describe('the Weaviate inventory (against the stand-in)', () => {
 
 describe('the similarity smoke check (against the stand-in)', () => {
   it('finds each sampled object first with its own vector', async () => {
-    const report = await similarityCheck(connection, plan(), new LocalHashEmbedder(), { samples: 4 });
+    const report = await sink.similarity(OPPORTUNITY, { samples: 4 });
     expect(report).toMatchObject({ className: 'Opportunity', sampled: 4, passed: 4, failures: [] });
   });
 

@@ -6,7 +6,7 @@
  * ```json
  * { "classes": { "sales.opportunity": {
  *     "class": "Opportunity",
- *     "properties": ["id", "name", "stage", "amount", "description", "account_id"],
+ *     "properties": ["id", "name", "stage", "amount", "description", "account_id", "big_counter"],
  *     "embed": ["name", "description"],
  *     "rename": { "id": "opportunityId" },
  *     "asText": ["big_counter"],

@@ -1,6 +1,9 @@
 /** The Weaviate value mapping: exact, or refused with a reason; never rounded. */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../shared/errors';
+import type { FanoutTable } from '../../shared/fanout/fanout-types';
 import { defaultPropertyName, parseClassConfig, planClasses } from '../../shared/weaviate/class-config';
 import { ValueRefused, propertyEncoding } from '../../shared/weaviate/value-mapping';
 import { ACCOUNT, OPPORTUNITY } from './weaviate-fixtures';
@@ -92,5 +95,38 @@ describe('the Weaviate class configuration', () => {
     refuse({ class: 'Account' });
     refuse({ class: 'lower' });
     refuse({ colour: 'blue' });
+  });
+});
+
+describe("the README's class configuration example", () => {
+  it('is valid for an opportunity table and means what the README says', () => {
+    const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Weaviate'));
+    const example = /```json\n([\s\S]*?)```/.exec(section)![1]!;
+    const table: FanoutTable = {
+      ...OPPORTUNITY,
+      columns: [
+        { name: 'id', type: 'long', nullable: false, sourceType: 'bigint' },
+        { name: 'account_id', type: 'long', nullable: true, sourceType: 'bigint' },
+        { name: 'name', type: 'string', nullable: false, sourceType: 'text' },
+        { name: 'stage', type: 'string', nullable: false, sourceType: 'text' },
+        { name: 'amount', type: 'decimal(12, 2)', nullable: true, sourceType: 'numeric(12,2)' },
+        { name: 'description', type: 'string', nullable: true, sourceType: 'text' },
+        { name: 'big_counter', type: 'long', nullable: true, sourceType: 'bigint' },
+        { name: 'internal_notes', type: 'string', nullable: true, sourceType: 'text' },
+      ],
+    };
+    const plan = planClasses([ACCOUNT, table], parseClassConfig(JSON.parse(example))).get('sales.opportunity')!;
+    expect(plan.className).toBe('Opportunity');
+    expect(plan.properties.map((p) => `${p.name}:${p.encoding.dataType}${p.embedded ? '*' : ''}`)).toEqual([
+      'opportunityId:int',
+      'account_id:int',
+      'name:text*',
+      'stage:text',
+      'amount:text',
+      'description:text*',
+      'big_counter:text',
+    ]);
+    expect(plan.references.map((r) => `${r.name}->${r.targetClass}`)).toEqual(['account->Account']);
   });
 });

@@ -81,7 +81,8 @@ export const SYSTEM_PROPERTIES = {
 } as const;
 
 const CLASS_NAME = /^[A-Z][_0-9A-Za-z]*$/;
-const PROPERTY_NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
+// Weaviate lowers a property name's first letter: a name starting with a capital would not be the name it keeps.
+const PROPERTY_NAME = /^[_a-z][_0-9A-Za-z]*$/;
 // Names Weaviate keeps for itself.
 const RESERVED = new Set(['id', '_id', '_additional']);
 

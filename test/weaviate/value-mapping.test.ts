@@ -92,6 +92,7 @@ describe('the Weaviate class configuration', () => {
     refuse({ embed: ['counter'] });
     refuse({ rename: { name: 'description' } });
     refuse({ rename: { name: 'source_key' } });
+    refuse({ rename: { name: 'Title' } });
     refuse({ class: 'Account' });
     refuse({ class: 'lower' });
     refuse({ colour: 'blue' });

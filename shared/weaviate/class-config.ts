@@ -84,7 +84,7 @@ const CLASS_NAME = /^[A-Z][_0-9A-Za-z]*$/;
 // Weaviate lowers a property name's first letter: a name starting with a capital would not be the name it keeps.
 const PROPERTY_NAME = /^[_a-z][_0-9A-Za-z]*$/;
 // Names Weaviate keeps for itself.
-const RESERVED = new Set(['id', '_id', '_additional']);
+const RESERVED = new Set(['id', '_id', '_additional', 'meta']);
 
 /** Reads and checks the configuration file; an empty configuration without a path. */
 export async function loadClassConfig(path: string | undefined): Promise<WeaviateClassConfig> {
@@ -214,7 +214,7 @@ function planClass(
 
 const TEXTUAL = new Set<WeaviateDataType>(['text', 'text[]']);
 
-/** A column's default property name: itself with other characters as `_`, a first capital lowered, Weaviate's reserved names prefixed `row_`. */
+/** A column's default property name: itself with other characters as `_`, a first capital lowered, Weaviate's reserved names (id, meta) prefixed `row_`. */
 export function defaultPropertyName(column: string): string {
   let name = column.replace(/[^_0-9A-Za-z]/g, '_');
   if (!/^[_A-Za-z]/.test(name)) name = `c_${name}`;

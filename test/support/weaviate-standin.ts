@@ -172,7 +172,7 @@ function schemaCall(
 function checkProperty(state: WeaviateStandin, property: { name?: unknown; dataType?: unknown }, ownClass: string): void {
   if (typeof property?.name !== 'string' || !PROPERTY_NAME.test(property.name))
     throw new HttpError(422, `'${String(property?.name)}' is not a valid property name`);
-  if (['id', '_id', '_additional'].includes(property.name.toLowerCase())) throw new HttpError(422, `'${property.name}' is a reserved property name`);
+  if (['id', '_id', '_additional', 'meta'].includes(property.name.toLowerCase())) throw new HttpError(422, `'${property.name}' is a reserved property name`);
   const types = property.dataType;
   if (!Array.isArray(types) || types.length === 0) throw new HttpError(422, `property '${property.name}': dataType must not be empty`);
   for (const type of types as unknown[]) {

@@ -67,6 +67,7 @@ describe('the Weaviate class configuration', () => {
     expect(plan.references.map((r) => `${r.name}->${r.targetClass}`)).toEqual(['account->Account']);
     expect(defaultPropertyName('Unit Price')).toBe('unit_Price');
     expect(defaultPropertyName('2fa')).toBe('c_2fa');
+    expect(defaultPropertyName('meta')).toBe('row_meta');
   });
 
   it('follows a configuration, and refuses one that names what does not exist or collides', () => {

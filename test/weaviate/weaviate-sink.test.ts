@@ -73,6 +73,20 @@ describe('the Weaviate sink (against the stand-in)', () => {
     expect(standin.objects.get('Opportunity')!.size).toBe(1);
   });
 
+  it('after a crash between the objects and the checkpoint, the replay writes the same objects and then the checkpoint', async () => {
+    await sink.prepare([ACCOUNT]);
+    const batch = { through: 40n, changes: [upsert(ACCOUNT, [1n, 'A'], 30n), upsert(ACCOUNT, [2n, 'B'], 40n), remove(ACCOUNT, [1n], 40n, 1)] };
+    standin.rejectObject = (object) => (object.class === 'IcebridgeCheckpoint' ? 'disk full' : undefined);
+    await expect(sink.apply(batch)).rejects.toThrow(/refused 1 of 1 objects: object [0-9a-f-]+: "disk full"/);
+    expect(await sink.checkpoint()).toBe(0n);
+    const written = JSON.stringify([...standin.objects.get('Account')!.values()].map((o) => [o.id, o.properties, o.vector]));
+    standin.rejectObject = undefined;
+    await sink.apply(batch);
+    expect(await sink.checkpoint()).toBe(40n);
+    expect(JSON.stringify([...standin.objects.get('Account')!.values()].map((o) => [o.id, o.properties, o.vector]))).toBe(written);
+    expect([...standin.objects.get('Account')!.values()].map((o) => o.properties.name)).toEqual(['B']);
+  });
+
   it('skips changes at or before the checkpoint, so a replay after a crash does not undo newer ones', async () => {
     await sink.prepare([ACCOUNT]);
     await sink.apply({ through: 300n, changes: [upsert(ACCOUNT, [1n, 'Newer'], 300n)] });

@@ -43,6 +43,18 @@ export async function weaviateInventory(
   let objects = 0;
   let withVector = 0;
   let newest: Lsn | undefined;
+  // A class never created (or dropped) holds nothing: every row is missing, which the check sees from `live`.
+  if (!(await connection.classes()).some((c) => c.class === plan.className)) {
+    findings.push({ key: `class ${plan.className}`, problem: `class ${plan.className} does not exist in Weaviate` });
+    return {
+      system: 'weaviate',
+      table: qualifiedName(plan.table),
+      live,
+      newest,
+      findings,
+      figures: { class: plan.className, objects: 0, embeddingsVersion: current },
+    };
+  }
   for await (const object of classObjects(connection, plan.className, plan.embedded, options.pageSize)) {
     objects++;
     const key = object.properties[SYSTEM_PROPERTIES.key];

@@ -71,6 +71,15 @@ describe('the Weaviate inventory (against the stand-in)', () => {
   });
 });
 
+describe('the Weaviate inventory of a class that is not there (against the stand-in)', () => {
+  it('is empty, with a finding naming the class', async () => {
+    standin.classes.delete('Opportunity');
+    const inventory = await sink.inventory(OPPORTUNITY);
+    expect(inventory.live.size).toBe(0);
+    expect(inventory.findings).toEqual([{ key: 'class Opportunity', problem: 'class Opportunity does not exist in Weaviate' }]);
+  });
+});
+
 describe('the similarity smoke check (against the stand-in)', () => {
   it('finds each sampled object first with its own vector', async () => {
     const report = await sink.similarity(OPPORTUNITY, { samples: 4 });

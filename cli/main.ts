@@ -20,6 +20,7 @@ import { snapshotCommand } from './commands/snapshot';
 import { stateCommand } from './commands/state';
 import { syncCommand } from './commands/sync';
 import { verifyCommand } from './commands/verify';
+import { weaviateCommand } from './commands/weaviate';
 import { SYNC_NODE_FLAGS, lacksNodeFlags, rerunWithNodeFlags } from './support/node-flags';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
@@ -42,6 +43,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   db: (argv) => dbCommand(argv),
   jobs: (argv) => jobsCommand(argv),
   maintain: (argv) => maintainCommand(argv),
+  weaviate: (argv) => weaviateCommand(argv),
 };
 
 const HELP = `usage: icebridge <command> [options]
@@ -66,6 +68,7 @@ commands:
   db        apply and list the state schema's migrations (db migrate|status), read the transaction log (db log)
   jobs      run a scheduled job (consistency, maintenance) now, or list every job's latest result
   maintain  compact, expire old snapshots (never one a sync or restore needs), remove old orphan files
+  weaviate  resync a table's Weaviate class from its Iceberg snapshot (--dry-run: counts only)
   help      show a command's options: icebridge help <command>
 
 options:

@@ -27,6 +27,7 @@ import './http/restores';
 import './http/table-retry';
 import './http/dashboard';
 import './http/jobs';
+import './http/weaviate';
 import './timers/job-timers';
 
 // Settings are checked as the app loads, so a missing or wrong one (the task hub, a warehouse Azure cannot keep)

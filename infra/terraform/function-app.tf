@@ -81,6 +81,13 @@ locals {
     "ICEBRIDGE_OTLP_ENDPOINT"                  = "only with ICEBRIDGE_TELEMETRY=otlp"
     "ICEBRIDGE_EVENTS_SNAPSHOT_INTERVAL"       = "default 100"
     "ICEBRIDGE_EVENTS_TOPIC_PREFIX"            = "default icebridge."
+    "ICEBRIDGE_WEAVIATE_URL"                   = "a secret: unset, nothing is sent to Weaviate; else a Key Vault reference"
+    "ICEBRIDGE_WEAVIATE_API_KEY"               = "a secret: a Key Vault reference; unset for a Weaviate without authentication"
+    "ICEBRIDGE_WEAVIATE_CLASS_CONFIG"          = "default: every table a class named after it, with every column"
+    "ICEBRIDGE_WEAVIATE_EMBEDDER"              = "default local (feature hashing); weaviate or http"
+    "ICEBRIDGE_WEAVIATE_EMBEDDING_URL"         = "a secret, only with ICEBRIDGE_WEAVIATE_EMBEDDER=http: a Key Vault reference"
+    "ICEBRIDGE_WEAVIATE_EMBEDDING_KEY"         = "a secret, only with ICEBRIDGE_WEAVIATE_EMBEDDER=http: a Key Vault reference"
+    "ICEBRIDGE_WEAVIATE_EMBEDDING_MODEL"       = "default text-embedding-3-small, only with ICEBRIDGE_WEAVIATE_EMBEDDER=http"
   }
 }
 

@@ -89,6 +89,11 @@ const SECRET_SETTINGS_COVERED: Record<string, string> = {
   ICEBRIDGE_ALERT_WEBHOOK_URL: "a scheduled job's alerts refused by the webhook, in this process",
   ICEBRIDGE_STATE_DATABASE_URL: "icebridge db status, and a scheduled job's transaction-log write in this process",
   APPLICATIONINSIGHTS_CONNECTION_STRING: 'telemetry set up and flushed to an unreachable ingestion endpoint, in a child',
+  // Not yet put through this suite's paths; each one's own suite checks that it never shows:
+  ICEBRIDGE_WEAVIATE_URL: 'test/weaviate/weaviate-secrets.test.ts: credentials in the URL refused unshown, a query never shown',
+  ICEBRIDGE_WEAVIATE_API_KEY: 'test/weaviate/weaviate-secrets.test.ts: a refused key and an unreachable server',
+  ICEBRIDGE_WEAVIATE_EMBEDDING_URL: 'test/weaviate/weaviate-secrets.test.ts: credentials in the URL refused unshown, a query never shown',
+  ICEBRIDGE_WEAVIATE_EMBEDDING_KEY: 'test/weaviate/weaviate-secrets.test.ts: an endpoint echoing the key, and one unreachable',
 };
 
 describe('the canary search', () => {

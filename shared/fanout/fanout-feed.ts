@@ -4,29 +4,15 @@
  * skips what it holds; each table's historical load position keeps the stream from handing a sink a change the
  * load already gave it.
  */
-import type { ChangeEvent, TableBinding } from '../cdc/change-decoder';
+import type { ChangeEvent } from '../cdc/change-decoder';
+import type { FanoutStart, SyncFanout } from '../sync/sync-fanout';
 import { type Lsn, formatLsn } from '../cdc/lsn';
 import { ValidationError } from '../errors';
 import { feedBatch } from './feed-batch';
 import type { FanoutSink, FanoutTable } from './fanout-types';
 import { qualifiedName } from './identity';
 
-/** What the sync loop calls: where the sinks need the stream to start, and the batch to hand them. */
-export interface SyncFanout {
-  /** The lowest position some sink still needs changes after; undefined when none needs any (nothing loaded yet). */
-  startPosition(): Lsn | undefined;
-  /** Hands the batch's changes to every sink; a throw leaves the batch unconfirmed. */
-  apply(events: readonly ChangeEvent[]): Promise<void>;
-}
-
-/** What the sync knows when the fan-out opens: the tables' bindings, what each holds, where the slot stands. */
-export interface FanoutStart {
-  bindings: readonly TableBinding[];
-  /** Each running table's applied position, by `schema.name`. */
-  applied: ReadonlyMap<string, Lsn>;
-  /** The slot's confirmed position: the stream cannot start before it. */
-  slotConfirmed: Lsn;
-}
+export type { FanoutStart, SyncFanout };
 
 /** Figures of the fan-out so far. */
 export interface FanoutFigures {

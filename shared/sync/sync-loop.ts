@@ -21,7 +21,7 @@ import { describeSyncBinding } from './sync-binding';
 import { type Member, lowestApplied, openMembers, reopenMember, stopMember, stoppedTables } from './sync-members';
 import { type ApplyRetryOptions, type TableStop, isRetriesExhausted, withApplyRetries } from './table-stop';
 import { recordChangesApplied, recordSyncLag } from '../telemetry/metrics';
-import type { FanoutStart, SyncFanout } from '../fanout/fanout-feed';
+import type { FanoutStart, SyncFanout } from './sync-fanout';
 
 export { SubsetRefusedError } from './sync-members';
 

@@ -7,6 +7,7 @@ import { dbCommand } from './commands/db';
 import { demoCommand } from './commands/demo';
 import { drillCommand } from './commands/drill';
 import { driftCommand } from './commands/drift';
+import { fanoutCommand } from './commands/fanout';
 import { flagsCommand, rollbackCommand } from './commands/flags';
 import { jobsCommand } from './commands/jobs';
 import { maintainCommand } from './commands/maintain';
@@ -43,6 +44,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   db: (argv) => dbCommand(argv),
   jobs: (argv) => jobsCommand(argv),
   maintain: (argv) => maintainCommand(argv),
+  fanout: (argv) => fanoutCommand(argv),
   weaviate: (argv) => weaviateCommand(argv),
 };
 
@@ -69,6 +71,7 @@ commands:
   jobs      run a scheduled job (consistency, maintenance) now, or list every job's latest result
   maintain  compact, expire old snapshots (never one a sync or restore needs), remove old orphan files
   weaviate  resync a table's Weaviate class from its Iceberg snapshot (--dry-run: counts only)
+  fanout    load a run's tables into the event store, ClickHouse and Weaviate; check every system agrees
   help      show a command's options: icebridge help <command>
 
 options:

@@ -8,7 +8,10 @@ import { resolveSourceUrl } from '../../shared/postgres/source-url';
 import { environmentFromSettings, withSource } from '../../shared/run/environment';
 import { changeCaptureRuns } from '../../shared/sync/applied-lsn';
 import { DEFAULT_COMPACT_AFTER_DELETE_FILES } from '../../shared/sync/auto-compact';
-import { SubsetRefusedError, type SyncProgress, type SyncResult, publicationTables, runSync } from '../../shared/sync/sync-loop';
+import { SubsetRefusedError, type SyncOptions, type SyncProgress, type SyncResult, publicationTables, runSync } from '../../shared/sync/sync-loop';
+import { type FanoutSystems, openFanoutSystems } from '../../shared/fanout-run/fanout-systems';
+import { syncFanout } from '../../shared/fanout-run/fanout-run';
+import { stateDatabaseFromEnv } from '../../shared/state-db/state-settings';
 import { type TableSelection, selectTables } from '../../shared/sync/table-selection';
 import { type FlagSpec, UsageError, intFlag, listFlag, parseFlags, stringFlag, usage } from '../support/args';
 import type { ProgressOutput } from '../support/progress';
@@ -34,6 +37,7 @@ export const SYNC_FLAGS: FlagSpec[] = [
   { name: 'until-caught-up', description: 'stop once every change committed before the start is applied and confirmed' },
   { name: 'flush-interval-ms', value: true, description: 'longest time a batch gathers transactions before it is applied (default 1000)' },
   { name: 'compact-after-delete-files', value: true, description: 'compact a table once it holds more delete files than this, 0 never (default 32)' },
+  { name: 'fanout', description: 'feed the downstream systems too (event store, ClickHouse, Weaviate: see icebridge fanout); load them first' },
   { name: 'json', description: 'print the summary as JSON' },
   { name: 'drop', description: "drop the run's replication slot and publication instead" },
   { name: 'help', description: 'show this help' },
@@ -104,6 +108,7 @@ export async function syncCommand(
     } catch (error) {
       asUsageError(error);
     }
+    const fanout = flags.fanout === true ? await openSyncFanout(env, runId) : undefined;
     const stop = signal === undefined ? stopOnSignals() : undefined;
     try {
       const result = await runSync(runEnv, {
@@ -119,6 +124,7 @@ export async function syncCommand(
         signal: signal ?? stop!.signal,
         onProgress: (p) => err.write(`${progressLine(p)}\n`),
         onNotice: (message) => err.write(`sync: ${message}\n`),
+        ...(fanout === undefined ? {} : { fanout: fanout.hook }),
       }).catch((error: unknown) => {
         // Leaving out running tables without --force is the user's to correct, not a failure of the sync.
         if (error instanceof SubsetRefusedError) asUsageError(error);
@@ -129,6 +135,7 @@ export async function syncCommand(
       return result.outcome === 'failed' || result.stoppedTables.length > 0 ? 1 : 0;
     } finally {
       stop?.dispose();
+      await fanout?.systems.close();
     }
   } catch (error) {
     if (error instanceof UsageError) {
@@ -140,8 +147,16 @@ export async function syncCommand(
   }
 }
 
+/** The downstream systems of the run and the sync's hook over them; a usage error when they are not configured. */
+async function openSyncFanout(env: NodeJS.ProcessEnv, runId: string): Promise<{ systems: FanoutSystems; hook: NonNullable<SyncOptions['fanout']> }> {
+  const state = stateDatabaseFromEnv(env);
+  if (state === undefined) throw new UsageError('sync --fanout keeps checkpoints in the state database: set ICEBRIDGE_STATE_DATABASE_URL');
+  const systems = await openFanoutSystems(env, runId).catch(asUsageError);
+  return { systems, hook: syncFanout(state, systems) };
+}
+
 /** The one migrate --cdc run the namespace's tables were migrated by; a usage error naming what was found otherwise. */
-async function findRun(warehouse: string, namespace: string, env: NodeJS.ProcessEnv): Promise<string> {
+export async function findRun(warehouse: string, namespace: string, env: NodeJS.ProcessEnv): Promise<string> {
   const { catalog } = environmentFromSettings(loadSettings({ ...env, ICEBRIDGE_WAREHOUSE: warehouse }));
   const runs = await changeCaptureRuns(catalog, [namespace]).catch(asUsageError);
   if (runs.length === 1) return runs[0]!;

@@ -94,8 +94,13 @@ export async function fanoutCommand(
         chunkRows: intFlag(flags, 'chunk-rows', 5_000, { max: 1_000_000 }),
         onProgress: (p) => err.write(`fanout load: ${p.table} ${p.rows} rows${p.state === 'loading' ? '' : ` (${p.state})`}\n`),
       });
-      out.write(flags.json ? `${JSON.stringify(results, null, 2)}\n` : loadText(results, systems, dryRun));
-      return 0;
+      const checks = dryRun ? [] : await systems.afterLoad(tables);
+      out.write(
+        flags.json
+          ? `${JSON.stringify({ tables: results, checks }, null, 2)}\n`
+          : loadText(results, systems, dryRun) + checks.map((c) => `${c.line}\n`).join(''),
+      );
+      return checks.every((c) => c.ok) ? 0 : 1;
     }
     const report = await withSource(runEnv, (source) =>
       checkRun({ source, catalog: runEnv.catalog, ...(namespace === undefined ? {} : { namespace }), systems: systems!, tables }),

@@ -10,7 +10,9 @@ import { eventStoreInventory } from '../events/event-inventory';
 import { eventSettingsFromEnv } from '../events/event-settings';
 import { eventStoreSinkFromSettings } from '../events/event-store-sink';
 import type { InventorySource } from '../fanout/consistency/check-fanout';
-import type { FanoutSink } from '../fanout/fanout-types';
+import type { FanoutSink, FanoutTable } from '../fanout/fanout-types';
+import { qualifiedName } from '../fanout/identity';
+import type { WeaviateSink } from '../weaviate/weaviate-sink';
 import { connectPostgres } from '../postgres/connection';
 import { type StateDatabaseSettings, stateDatabaseFromEnv } from '../state-db/state-settings';
 import { weaviateSettingsFromEnv } from '../weaviate/weaviate-settings';
@@ -29,6 +31,8 @@ export interface FanoutSystems {
   systems: SinkSystem[];
   sinks: FanoutSink[];
   inventories: InventorySource[];
+  /** Checks run after a historical load (Weaviate's similarity smoke check): one line per table and check, and whether it passed. */
+  afterLoad(tables: readonly FanoutTable[]): Promise<Array<{ line: string; ok: boolean }>>;
   close(): Promise<void>;
 }
 
@@ -58,6 +62,7 @@ export async function openFanoutSystems(env: NodeJS.ProcessEnv, migrationId: str
   const sinks: FanoutSink[] = [];
   const inventories: InventorySource[] = [];
   const closers: Array<() => Promise<void>> = [];
+  let weaviate: WeaviateSink | undefined;
   try {
     if (systems.includes('event-store')) {
       const state = stateDatabaseFromEnv(env)!;
@@ -69,6 +74,7 @@ export async function openFanoutSystems(env: NodeJS.ProcessEnv, migrationId: str
     if (systems.includes('weaviate')) {
       const opened = await openWeaviate(weaviateSettingsFromEnv(env)!);
       sinks.push(opened.sink);
+      weaviate = opened.sink;
       inventories.push({ system: 'weaviate', inventory: (table) => opened.sink.inventory(table) });
     }
   } catch (error) {
@@ -80,6 +86,19 @@ export async function openFanoutSystems(env: NodeJS.ProcessEnv, migrationId: str
     systems,
     sinks,
     inventories,
+    afterLoad: async (tables) => {
+      const lines: Array<{ line: string; ok: boolean }> = [];
+      if (weaviate === undefined) return lines;
+      for (const table of tables) {
+        const report = await weaviate.similarity(table);
+        const failures = report.failures.map((f) => `key ${f.key}: ${f.problem}`).join('; ');
+        lines.push({
+          line: `weaviate similarity ${qualifiedName(table)} (${report.className}): ${report.passed} of ${report.sampled} sampled objects found themselves first${failures === '' ? '' : `; ${failures}`}`,
+          ok: report.passed === report.sampled,
+        });
+      }
+      return lines;
+    },
     close: async () => {
       for (const sink of sinks) await sink.close().catch(() => undefined);
       for (const close of closers) await close().catch(() => undefined);

@@ -115,6 +115,8 @@ describe('the fan-out end to end', () => {
     const loaded = await fanout('load');
     expect(loaded.code, loaded.err).toBe(0);
     expect(await eventCount()).toBe(3300);
+    // The similarity smoke check follows the load: each sampled object finds itself first.
+    expect(loaded.out).toMatch(/weaviate similarity public\.customer \(Customer\): 5 of 5 sampled objects found themselves first/);
 
     const writer = startWriter();
     Object.assign(process.env, env);

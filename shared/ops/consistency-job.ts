@@ -5,6 +5,7 @@
  * the history builds up beside the job results. Findings: a table that differs or could not be verified, a
  * stopped table, lag over a threshold.
  */
+import { type FanoutJobResult, checkFanoutRuns } from '../fanout-run/fanout-job';
 import { CDC_LSN_PROPERTY, formatLsn, parseLsn } from '../cdc/lsn';
 import { inspectReplicationSlot } from '../cdc/replication-setup';
 import type { TableIdentifier } from '../iceberg/catalog/table-identifier';
@@ -47,6 +48,8 @@ export interface ConsistencyReport {
   findings: string[];
   syncs: TableSyncState[];
   verification: VerificationReport;
+  /** Each run's cross-system check, when downstream systems are configured (each with its own report). */
+  fanout?: FanoutJobResult[];
 }
 
 /** WAL the slot has not confirmed below this is the sync's normal breathing, not lag that has an age. */
@@ -123,6 +126,11 @@ export async function checkConsistency(env: RunEnvironment, ids: readonly TableI
 async function run(env: RunEnvironment, context: JobRunContext): Promise<JobOutcome> {
   const report = await checkConsistency(env, await tablesOf(env.catalog, context.settings.namespaces), context);
   const reports = jobReportsLocation(context.warehouse, context.job, context.slot);
+  // The downstream systems (event store, Kafka, ClickHouse, Weaviate), when configured: their own report each.
+  const fanout = await checkFanoutRuns(env, context.env, context.settings.namespaces, reports, context.now);
+  for (const f of fanout)
+    if (f.differences > 0) report.findings.push(`fan-out of run ${f.runId}: ${f.differences} differences (${f.lines.slice(0, 3).join('; ')})`);
+  report.fanout = fanout;
   const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
   await env.catalog.io.write(`${reports}/report.json`, encode(`${JSON.stringify({ ...report, verification: orderedReport(report.verification) }, null, 2)}\n`));
   await env.catalog.io.write(`${reports}/report.html`, encode(renderConsistencyHtml(report)));
@@ -135,6 +143,7 @@ async function run(env: RunEnvironment, context: JobRunContext): Promise<JobOutc
     stoppedTables: report.syncs.filter((s) => s.stopped !== undefined).length,
     maxLagBytes: Math.max(0, ...report.syncs.map((s) => s.lagBytes ?? 0)),
     maxLagSeconds: Math.max(0, ...report.syncs.map((s) => Math.round(s.lagSeconds ?? 0))),
+    fanoutDifferences: fanout.reduce((sum, f) => sum + f.differences, 0),
   };
   return {
     status: report.findings.length === 0 ? 'ok' : 'findings',

@@ -17,6 +17,16 @@ function syncRows(report: ConsistencyReport): string {
   return `<table><thead><tr><th>table</th><th>slot</th><th>slot exists</th><th>applied up to</th><th>lag (bytes)</th><th>lag (s)</th><th>stopped</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
+function fanoutRows(report: ConsistencyReport): string {
+  if (report.fanout === undefined || report.fanout.length === 0) return '';
+  const rows = report.fanout.map(
+    (f) =>
+      `<tr data-fanout="${escapeHtml(f.runId)}"><td>${escapeHtml(f.runId)}</td><td>${escapeHtml(f.systems.join(', '))}</td><td>${f.tables}</td>` +
+      `<td>${f.differences}</td><td>${escapeHtml(f.report.split('/').slice(-2).join('/'))}</td></tr>`,
+  );
+  return `<h2>Fan-out</h2>\n<table><thead><tr><th>run</th><th>systems</th><th>tables</th><th>differences</th><th>report</th></tr></thead><tbody>${rows.join('')}</tbody></table>\n`;
+}
+
 /** Renders the consistency report as one self-contained HTML document. */
 export function renderConsistencyHtml(report: ConsistencyReport): string {
   const page = renderHtmlReport(report.verification, { title: `icebridge consistency ${report.slot}` });
@@ -26,7 +36,7 @@ export function renderConsistencyHtml(report: ConsistencyReport): string {
       : `<ul id="findings">${report.findings.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>`;
   const section =
     `<h2>Findings</h2>\n${findings}\n<h2>Change capture</h2>\n<p>Lag thresholds: ${report.thresholds.maxLagBytes} bytes, ` +
-    `${report.thresholds.maxLagSeconds} s.</p>\n${syncRows(report)}\n`;
+    `${report.thresholds.maxLagSeconds} s.</p>\n${syncRows(report)}\n${fanoutRows(report)}`;
   const at = page.indexOf('<h2>Tables</h2>');
   return at < 0 ? page.replace('</main>', `${section}</main>`) : `${page.slice(0, at)}${section}${page.slice(at)}`;
 }

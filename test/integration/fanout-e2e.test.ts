@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fanoutCommand } from '../../cli/commands/fanout';
+import { jobsCommand } from '../../cli/commands/jobs';
+import type { JobResult } from '../../shared/run/job-results';
 import { syncCommand } from '../../cli/commands/sync';
 import type { FanoutConsistencyReport } from '../../shared/fanout/consistency/check-fanout';
 import { objectId } from '../../shared/fanout/identity';
@@ -165,5 +167,22 @@ describe('the fan-out end to end', () => {
       ]),
     );
     expect(report.exact).toBe(false);
+  }, 300_000);
+
+  it('the nightly consistency job runs the same check and reports the damage', async () => {
+    const out = capture();
+    const err = capture();
+    const status = await jobsCommand(
+      ['run', 'consistency', '--warehouse', warehouse, '--source', url, '--state-dir', path.join(workDir, 'jobs'), '--json'],
+      out.stream,
+      err.stream,
+      { ...process.env, ...env },
+    );
+    expect(status, err.text()).toBe(1);
+    const result = JSON.parse(out.text()) as JobResult;
+    expect(result.figures.fanoutDifferences).toBe(2);
+    expect(result.summary).toMatch(/fan-out of run .*: 2 differences/);
+    const html = await readFile(path.join(result.reports!, `fanout-${runId}`, 'report.html'), 'utf8');
+    expect(html).toContain('Customer');
   }, 300_000);
 });

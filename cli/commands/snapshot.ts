@@ -10,6 +10,7 @@ import { type RollbackEnvironment, type RollbackTableResult, SyncWritingError, r
 import { environmentFromSettings } from '../../shared/run/environment';
 import { type FlagSpec, UsageError, intFlag, stringFlag, usage, parseOrExit } from '../support/args';
 import type { ProgressOutput } from '../support/progress';
+import { pickSubcommand } from '../support/subcommands';
 import { resolveWarehouse } from './migrate';
 
 /** Flags of `icebridge snapshot rollback`. */
@@ -51,16 +52,9 @@ export async function snapshotCommand(
   err: ProgressOutput = process.stderr,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === undefined || sub === '--help' || sub === '-h') {
-    (sub === undefined ? err : out).write(SNAPSHOT_HELP);
-    return sub === undefined ? 2 : 0;
-  }
-  if (sub !== 'rollback') {
-    err.write(`unknown subcommand ${JSON.stringify(sub)}\n\n${SNAPSHOT_HELP}`);
-    return 2;
-  }
-  const parsed = parseOrExit(rest, SNAPSHOT_ROLLBACK_FLAGS, SNAPSHOT_ROLLBACK_USAGE, out, err);
+  const picked = pickSubcommand(argv, ['rollback'], SNAPSHOT_HELP, out, err);
+  if (typeof picked === 'number') return picked;
+  const parsed = parseOrExit(picked.rest, SNAPSHOT_ROLLBACK_FLAGS, SNAPSHOT_ROLLBACK_USAGE, out, err);
   if (typeof parsed === 'number') return parsed;
   const { flags } = parsed;
   try {

@@ -7,6 +7,7 @@ import { type WarehouseResyncResult, resyncFromWarehouse } from '../../shared/we
 import { openWeaviateFromEnv } from '../../shared/weaviate/weaviate-setup';
 import { type FlagSpec, UsageError, stringFlag, usage, parseOrExit } from '../support/args';
 import type { ProgressOutput } from '../support/progress';
+import { pickSubcommand } from '../support/subcommands';
 import { resolveWarehouse } from './migrate';
 
 /** Flags of `icebridge weaviate resync`. */
@@ -45,16 +46,9 @@ export async function weaviateCommand(
   err: ProgressOutput = process.stderr,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === undefined || sub === '--help' || sub === '-h') {
-    (sub === undefined ? err : out).write(WEAVIATE_HELP);
-    return sub === undefined ? 2 : 0;
-  }
-  if (sub !== 'resync') {
-    err.write(`unknown subcommand ${JSON.stringify(sub)}\n\n${WEAVIATE_HELP}`);
-    return 2;
-  }
-  const parsed = parseOrExit(rest, WEAVIATE_RESYNC_FLAGS, WEAVIATE_RESYNC_USAGE, out, err);
+  const picked = pickSubcommand(argv, ['resync'], WEAVIATE_HELP, out, err);
+  if (typeof picked === 'number') return picked;
+  const parsed = parseOrExit(picked.rest, WEAVIATE_RESYNC_FLAGS, WEAVIATE_RESYNC_USAGE, out, err);
   if (typeof parsed === 'number') return parsed;
   const { flags } = parsed;
   try {

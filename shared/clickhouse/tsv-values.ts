@@ -35,9 +35,11 @@ const INT32_MAX = 2 ** 31 - 1;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
-/** Appends the TabSeparated form of `value` (of Iceberg `type`) to `out`. */
-export function encodeField(value: Value, type: IcebergType, context: ValueContext, out: LinePart[]): void {
+/** Appends the TabSeparated form of `value` (of Iceberg `type`; NULL only where `nullable`) to `out`. */
+export function encodeField(value: Value, type: IcebergType, nullable: boolean, context: ValueContext, out: LinePart[]): void {
   if (value === null) {
+    // A key column is never Nullable in ClickHouse: its default value would stand in for the NULL.
+    if (!nullable) throw unwritable(context, value, 'a NULL in a column that cannot hold one (a key column)');
     out.push('\\N');
     return;
   }

@@ -88,7 +88,7 @@ function serverUser(): { uid: number; gid: number } | undefined {
 
 async function answers(url: string): Promise<boolean> {
   try {
-    const response = await fetch(`${url}/?user=default`, { method: 'POST', body: 'SELECT 1', headers: { 'X-ClickHouse-Key': PASSWORD } });
+    const response = await fetch(`${url}/`, { method: 'POST', body: 'SELECT 1', headers: { 'X-ClickHouse-User': 'default', 'X-ClickHouse-Key': PASSWORD } });
     return response.ok && (await response.text()).trim() === '1';
   } catch {
     return false;

@@ -15,7 +15,17 @@ import { quotedStateSchema } from './state-schema';
 import { type StateDatabaseSettings, stateDatabaseFromEnv } from './state-settings';
 
 /** What kind of action a log row records. */
-export type ActionKind = 'migration.start' | 'migration.end' | 'flag.set' | 'flag.rollback' | 'table.rollback' | 'restore' | 'drift.found' | 'job';
+export type ActionKind =
+  | 'migration.start'
+  | 'migration.end'
+  | 'flag.set'
+  | 'flag.rollback'
+  | 'table.rollback'
+  | 'restore'
+  | 'drift.found'
+  | 'job'
+  | 'clickhouse.backup'
+  | 'clickhouse.restore';
 
 /** Every kind, for validating filters. */
 export const ACTION_KINDS: readonly ActionKind[] = [
@@ -27,6 +37,8 @@ export const ACTION_KINDS: readonly ActionKind[] = [
   'restore',
   'drift.found',
   'job',
+  'clickhouse.backup',
+  'clickhouse.restore',
 ];
 
 /** One action to record. */

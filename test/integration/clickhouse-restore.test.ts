@@ -1,0 +1,104 @@
+/**
+ * Partition backup, restore and re-load of a ClickHouse analytics table on the real 18.16 server: damage a month,
+ * put it back, and check the rows and the daily figures.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ClickHouseConnection, openClickHouse, queryTexts } from '../../shared/clickhouse/clickhouse-connection';
+import { ClickHouseSink } from '../../shared/clickhouse/clickhouse-sink';
+import { qualified } from '../../shared/clickhouse/clickhouse-sql';
+import { backupPartitions, reloadPartitions, resolveAnalyticsTable, restorePartitions } from '../../shared/clickhouse/partition-restore';
+import { readRows } from '../../shared/clickhouse/table-reader';
+import type { FanoutChange } from '../../shared/fanout/fanout-types';
+import type { Value } from '../../shared/iceberg/spec/values';
+import { ORDERS, change, micros } from '../clickhouse/fixtures';
+import { type ClickHouseInstance, startClickHouse } from './support/clickhouse-server';
+
+let server: ClickHouseInstance;
+let sink: ClickHouseSink;
+let connection: ClickHouseConnection;
+const audit = { database: null };
+const who = { actor: 'test', reason: 'damaged month', audit };
+
+const row = (id: bigint, at: string, amount: bigint): Value[] => [id, micros(at), amount, `order ${id}`];
+const JANUARY = [row(1n, '2024-01-03T00:00:00Z', 100n), row(2n, '2024-01-04T00:00:00Z', 200n), row(3n, '2024-01-04T12:00:00Z', 300n)];
+const FEBRUARY = [row(4n, '2024-02-10T00:00:00Z', 400n), row(5n, '2024-02-11T00:00:00Z', 500n)];
+
+beforeAll(async () => {
+  server = await startClickHouse('restore_test');
+  connection = openClickHouse(server.settings);
+  sink = new ClickHouseSink(openClickHouse(server.settings), { tables: { 'shop.orders': { sumColumns: ['amount'] } } });
+  await sink.prepare([ORDERS]);
+  await sink.apply({ through: 10n, changes: [...JANUARY, ...FEBRUARY].map((r, i) => change(ORDERS, 'insert', r, 10n, i)) });
+}, 120_000);
+
+afterAll(async () => {
+  await sink?.close();
+  await connection?.close();
+  await server?.stop();
+});
+
+async function live(): Promise<Value[][]> {
+  const rows: Value[][] = [];
+  for await (const stored of readRows(connection, sink.layout(ORDERS))) rows.push(stored.row);
+  return rows;
+}
+
+async function daily(): Promise<string[][]> {
+  return queryTexts(
+    connection,
+    `SELECT day, sum(rows), sum(amount_sum) FROM ${qualified(connection.database, sink.layout(ORDERS).names.daily)} GROUP BY day HAVING sum(rows) != 0 ORDER BY day FORMAT TabSeparated`,
+  );
+}
+
+describe('ClickHouse partition restore', () => {
+  it('backs up months and puts a damaged one back, rows and daily figures', async () => {
+    const table = await resolveAnalyticsTable(connection, 'shop.orders');
+    const backup = await backupPartitions(connection, table, who);
+    expect(backup.partitions).toEqual([
+      { partition: '202401', rows: 3 },
+      { partition: '202402', rows: 2 },
+    ]);
+    const figuresBefore = await daily();
+    // Damage: a bad batch deletes January's orders and rewrites one of February's.
+    await sink.apply({
+      through: 20n,
+      changes: [
+        change(ORDERS, 'delete', JANUARY[0]!, 20n, 0),
+        change(ORDERS, 'delete', JANUARY[1]!, 20n, 1),
+        change(ORDERS, 'update', row(4n, '2024-02-10T00:00:00Z', 1n), 20n, 2),
+      ],
+    });
+    expect(await live()).toHaveLength(3);
+
+    const dry = await restorePartitions(connection, table, { ...who, partitions: ['202401'], dryRun: true });
+    expect(dry).toEqual({ table: 'shop__orders', dryRun: true, partitions: [{ partition: '202401', rowsNow: 1, rowsAfter: 3 }] });
+    expect(await live()).toHaveLength(3);
+
+    const done = await restorePartitions(connection, table, { ...who, partitions: ['202401'] });
+    expect(done.partitions).toEqual([{ partition: '202401', rowsNow: 1, rowsAfter: 3 }]);
+    // January is back; February keeps its later change (only the chosen month moved).
+    expect(await live()).toEqual([...JANUARY, row(4n, '2024-02-10T00:00:00Z', 1n), FEBRUARY[1]!]);
+    const figures = await daily();
+    expect(figures.filter(([day]) => day!.startsWith('2024-01'))).toEqual(figuresBefore.filter(([day]) => day!.startsWith('2024-01')));
+  });
+
+  it('refuses a month it has no backup of, and a partition that is not a month', async () => {
+    const table = await resolveAnalyticsTable(connection, 'shop.orders');
+    await expect(restorePartitions(connection, table, { ...who, partitions: ['203001'] })).rejects.toThrow(/no backup of partition 203001/);
+    await expect(restorePartitions(connection, table, { ...who, partitions: ["2024'; DROP"] })).rejects.toThrow(/YYYYMM/);
+    await expect(resolveAnalyticsTable(connection, 'shop.nothing')).rejects.toThrow(/no analytics table of shop.nothing/);
+  });
+
+  it('re-loads a month from rows given by the caller, the other months untouched', async () => {
+    async function* snapshot(): AsyncIterable<FanoutChange> {
+      for (const [i, r] of [...JANUARY, ...FEBRUARY].entries()) yield { ...change(ORDERS, 'insert', r, 10n, i), origin: 'load' };
+    }
+    const dry = await reloadPartitions(connection, ORDERS, snapshot(), { ...who, partitions: ['202402'], dryRun: true });
+    expect(dry.partitions).toEqual([{ partition: '202402', rowsNow: 2, rowsAfter: 2 }]);
+    expect(await live()).toContainEqual(row(4n, '2024-02-10T00:00:00Z', 1n));
+    const done = await reloadPartitions(connection, ORDERS, snapshot(), { ...who, partitions: ['202402'] });
+    expect(done.partitions).toEqual([{ partition: '202402', rowsNow: 2, rowsAfter: 2 }]);
+    expect(await live()).toEqual([...JANUARY, ...FEBRUARY]);
+    expect((await daily()).find(([day]) => day === '2024-02-10')).toEqual(['2024-02-10', '1', '4.00']);
+  });
+});

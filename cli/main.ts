@@ -2,6 +2,7 @@
 /** The `icebridge` command. */
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { clickhouseCommand } from './commands/clickhouse';
 import { compactCommand } from './commands/compact';
 import { dbCommand } from './commands/db';
 import { demoCommand } from './commands/demo';
@@ -42,6 +43,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   db: (argv) => dbCommand(argv),
   jobs: (argv) => jobsCommand(argv),
   maintain: (argv) => maintainCommand(argv),
+  clickhouse: (argv) => clickhouseCommand(argv),
 };
 
 const HELP = `usage: icebridge <command> [options]
@@ -66,6 +68,7 @@ commands:
   db        apply and list the state schema's migrations (db migrate|status), read the transaction log (db log)
   jobs      run a scheduled job (consistency, maintenance) now, or list every job's latest result
   maintain  compact, expire old snapshots (never one a sync or restore needs), remove old orphan files
+  clickhouse back up a ClickHouse analytics table's months, or restore chosen ones (backup|restore), audited
   help      show a command's options: icebridge help <command>
 
 options:

@@ -78,6 +78,10 @@ locals {
     "ICEBRIDGE_STATE_MIGRATE_ON_START"         = "default false: run icebridge db migrate when deploying"
     "ICEBRIDGE_TELEMETRY"                      = "default azure-monitor, as APPLICATIONINSIGHTS_CONNECTION_STRING is set"
     "ICEBRIDGE_OTLP_ENDPOINT"                  = "only with ICEBRIDGE_TELEMETRY=otlp"
+    "ICEBRIDGE_CLICKHOUSE_URL"                 = "unset: no ClickHouse fan-out; else the server's http(s):// endpoint without credentials (a Key Vault reference: it names an internal host)"
+    "ICEBRIDGE_CLICKHOUSE_USER"                = "default default"
+    "ICEBRIDGE_CLICKHOUSE_PASSWORD"            = "a secret: a Key Vault reference, with ICEBRIDGE_CLICKHOUSE_URL"
+    "ICEBRIDGE_CLICKHOUSE_DATABASE"            = "default icebridge"
   }
 }
 

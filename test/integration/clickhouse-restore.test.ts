@@ -24,7 +24,7 @@ const JANUARY = [row(1n, '2024-01-03T00:00:00Z', 100n), row(2n, '2024-01-04T00:0
 const FEBRUARY = [row(4n, '2024-02-10T00:00:00Z', 400n), row(5n, '2024-02-11T00:00:00Z', 500n)];
 
 beforeAll(async () => {
-  server = await startClickHouse('restore_test');
+  server = await startClickHouse({ database: 'restore_test' });
   connection = openClickHouse(server.settings);
   sink = new ClickHouseSink(openClickHouse(server.settings), { tables: { 'shop.orders': { sumColumns: ['amount'] } } });
   await sink.prepare([ORDERS]);

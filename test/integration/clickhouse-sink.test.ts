@@ -19,7 +19,7 @@ let sink: ClickHouseSink;
 let connection: ClickHouseConnection;
 
 beforeAll(async () => {
-  server = await startClickHouse('sink_test');
+  server = await startClickHouse({ database: 'sink_test' });
   connection = openClickHouse(server.settings);
   sink = new ClickHouseSink(openClickHouse(server.settings), { tables: { 'shop.orders': { sumColumns: ['amount'] } } });
   await sink.prepare([EVERY_TYPE, ORDERS]);

@@ -25,14 +25,27 @@ const SERVER_BINARIES = ['/usr/sbin/clickhouse-server', '/usr/bin/clickhouse-ser
 // A fixed, throw-away password of a loopback-only test server.
 const PASSWORD = 'icebridge-clickhouse-test';
 
-/** Starts the server; `database` names the settings' database (created by the code under test). */
-export async function startClickHouse(database = 'icebridge_test', startTimeoutInMs = 60_000): Promise<ClickHouseInstance> {
+/** Options of `startClickHouse`. */
+export interface StartClickHouseOptions {
+  /** The settings' database (created by the code under test); default `icebridge_test`. */
+  database?: string;
+  /** The `default` user's password (letters and digits); default a fixed test password. */
+  password?: string;
+  startTimeoutInMs?: number;
+}
+
+/** Starts the server. */
+export async function startClickHouse(options: StartClickHouseOptions = {}): Promise<ClickHouseInstance> {
+  const database = options.database ?? 'icebridge_test';
+  const password = options.password ?? PASSWORD;
+  const startTimeoutInMs = options.startTimeoutInMs ?? 60_000;
+  if (!/^[A-Za-z0-9-]+$/.test(password)) throw new Error('the test password is letters, digits and -');
   const binary = SERVER_BINARIES.find((file) => existsSync(file));
   if (!binary) throw new Error('clickhouse-server is not installed (Debian package clickhouse-server)');
   const dir = mkdtempSync(path.join(tmpdir(), 'icebridge-clickhouse-'));
   const [http, tcp, interserver] = [await freePort(), await freePort(), await freePort()];
   writeFileSync(path.join(dir, 'config.xml'), serverConfig(dir, http, tcp, interserver));
-  writeFileSync(path.join(dir, 'users.xml'), USERS);
+  writeFileSync(path.join(dir, 'users.xml'), usersConfig(password));
   const owner = serverUser();
   // The folder must belong to whoever runs the server; as root, the `clickhouse` user runs it.
   if (owner) execFileSync('chown', ['-R', `${owner.uid}:${owner.gid}`, dir], { stdio: 'ignore' });
@@ -64,14 +77,14 @@ export async function startClickHouse(database = 'icebridge_test', startTimeoutI
       await stop();
       throw new Error(`clickhouse-server exited while starting:\n${log}`);
     }
-    if (await answers(url)) break;
+    if (await answers(url, password)) break;
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`clickhouse-server did not answer within ${startTimeoutInMs} ms:\n${log}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  return { settings: { url, user: 'default', password: PASSWORD, database }, logs: () => log, stop };
+  return { settings: { url, user: 'default', password, database }, logs: () => log, stop };
 }
 
 /** The `clickhouse` user's ids when running as root and it exists; else the server runs as the current user. */
@@ -86,9 +99,9 @@ function serverUser(): { uid: number; gid: number } | undefined {
   }
 }
 
-async function answers(url: string): Promise<boolean> {
+async function answers(url: string, password: string): Promise<boolean> {
   try {
-    const response = await fetch(`${url}/`, { method: 'POST', body: 'SELECT 1', headers: { 'X-ClickHouse-User': 'default', 'X-ClickHouse-Key': PASSWORD } });
+    const response = await fetch(`${url}/`, { method: 'POST', body: 'SELECT 1', headers: { 'X-ClickHouse-User': 'default', 'X-ClickHouse-Key': password } });
     return response.ok && (await response.text()).trim() === '1';
   } catch {
     return false;
@@ -118,10 +131,12 @@ function serverConfig(dir: string, http: number, tcp: number, interserver: numbe
 `;
 }
 
-const USERS = `<?xml version="1.0"?>
+function usersConfig(password: string): string {
+  return `<?xml version="1.0"?>
 <yandex>
   <profiles><default><max_memory_usage>2000000000</max_memory_usage></default></profiles>
-  <users><default><password>${PASSWORD}</password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>
+  <users><default><password>${password}</password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>
   <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
 </yandex>
 `;
+}

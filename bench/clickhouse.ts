@@ -51,14 +51,32 @@ export async function benchClickHouseLoad(rows: number, chunk = 10_000): Promise
     for (let start = 0; start < rows; start += chunk) {
       const changes: FanoutChange[] = [];
       for (let id = start; id < Math.min(rows, start + chunk); id++) {
-        changes.push({ table: TABLE, op: 'insert', key: [BigInt(id)], row: orderRow(id, 0), position: 1_000n, index: id, committedAt: 1_700_000_000_000, origin: 'load' });
+        changes.push({
+          table: TABLE,
+          op: 'insert',
+          key: [BigInt(id)],
+          row: orderRow(id, 0),
+          position: 1_000n,
+          index: id,
+          committedAt: 1_700_000_000_000,
+          origin: 'load',
+        });
       }
       await sink.apply({ through: undefined, changes });
     }
     const loadMs = performance.now() - began;
     const updates: FanoutChange[] = [];
     for (let id = 0; id < rows; id += 10) {
-      updates.push({ table: TABLE, op: 'update', key: [BigInt(id)], row: orderRow(id, 1), position: 2_000n, index: updates.length, committedAt: 1_700_000_100_000, origin: 'stream' });
+      updates.push({
+        table: TABLE,
+        op: 'update',
+        key: [BigInt(id)],
+        row: orderRow(id, 1),
+        position: 2_000n,
+        index: updates.length,
+        committedAt: 1_700_000_100_000,
+        origin: 'stream',
+      });
     }
     const updateBegan = performance.now();
     await sink.apply({ through: 2_000n, changes: updates });
@@ -67,9 +85,13 @@ export async function benchClickHouseLoad(rows: number, chunk = 10_000): Promise
     const [[live]] = (await queryTexts(connection, 'SELECT count() FROM bench.bench__orders FINAL WHERE _deleted = 0 FORMAT TabSeparated')) as [[string]];
     await connection.close();
     const result = { rows, loadRowsPerSecond: Math.round(rows / (loadMs / 1000)), updateRowsPerSecond: Math.round(updates.length / (updateMs / 1000)) };
-    console.log(`ClickHouse sink, ${rows.toLocaleString('en')} rows in chunks of ${chunk.toLocaleString('en')}, clickhouse-server 18.16, ${cpus().length} cores`);
+    console.log(
+      `ClickHouse sink, ${rows.toLocaleString('en')} rows in chunks of ${chunk.toLocaleString('en')}, clickhouse-server 18.16, ${cpus().length} cores`,
+    );
     console.log(`  load:    ${(loadMs / 1000).toFixed(1)} s, ${result.loadRowsPerSecond.toLocaleString('en')} rows/s`);
-    console.log(`  updates: ${updates.length.toLocaleString('en')} in one batch, ${(updateMs / 1000).toFixed(1)} s, ${result.updateRowsPerSecond.toLocaleString('en')} rows/s`);
+    console.log(
+      `  updates: ${updates.length.toLocaleString('en')} in one batch, ${(updateMs / 1000).toFixed(1)} s, ${result.updateRowsPerSecond.toLocaleString('en')} rows/s`,
+    );
     console.log(`  live rows after FINAL: ${live} (${Number(live) === rows ? 'exact' : 'NOT the rows loaded'})`);
     return result;
   } finally {

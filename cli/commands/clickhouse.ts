@@ -77,7 +77,11 @@ export async function clickhouseCommand(
     const who = { actor: stringFlag(flags, 'actor') ?? userInfo().username, ...(stringFlag(flags, 'reason') ? { reason: stringFlag(flags, 'reason')! } : {}) };
     if (sub === 'backup') {
       const result = await backupPartitions(connection, table, { ...who, ...(partitions ? { partitions } : {}) });
-      out.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${result.table}: backed up ${result.partitions.map((p) => `${p.partition} (${p.rows} rows)`).join(', ') || 'nothing (no partitions)'}\n`);
+      out.write(
+        flags.json
+          ? `${JSON.stringify(result, null, 2)}\n`
+          : `${result.table}: backed up ${result.partitions.map((p) => `${p.partition} (${p.rows} rows)`).join(', ') || 'nothing (no partitions)'}\n`,
+      );
     } else {
       const result = await restorePartitions(connection, table, { ...who, partitions: partitions!, dryRun: flags['dry-run'] === true });
       out.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : describe(result));

@@ -26,7 +26,12 @@ async function restore(request: HttpRequest, context: InvocationContext): Promis
     const connection = openClickHouse(settings);
     try {
       const table = await resolveAnalyticsTable(connection, request.params.table ?? '');
-      const result = await restorePartitions(connection, table, { partitions: body.partitions, dryRun: body.dryRun, reason: body.reason, actor: operator.actor });
+      const result = await restorePartitions(connection, table, {
+        partitions: body.partitions,
+        dryRun: body.dryRun,
+        reason: body.reason,
+        actor: operator.actor,
+      });
       return json(200, result);
     } finally {
       await connection.close();

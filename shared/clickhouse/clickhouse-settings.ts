@@ -53,7 +53,9 @@ export function checkClickHouseSettings(settings: ClickHouseSettings): ClickHous
   }
   // Credentials in the URL would travel into client logs and error texts: they belong in the user and password settings.
   if (parsed.username !== '' || parsed.password !== '') {
-    throw new ValidationError(`${CLICKHOUSE_SETTING_NAMES.url} must not hold credentials: set ${CLICKHOUSE_SETTING_NAMES.user} and ${CLICKHOUSE_SETTING_NAMES.password}`);
+    throw new ValidationError(
+      `${CLICKHOUSE_SETTING_NAMES.url} must not hold credentials: set ${CLICKHOUSE_SETTING_NAMES.user} and ${CLICKHOUSE_SETTING_NAMES.password}`,
+    );
   }
   if (!DATABASE_PATTERN.test(settings.database)) {
     throw new ValidationError(`${CLICKHOUSE_SETTING_NAMES.database} must be letters, digits and _ (at most 63), starting with a letter or _`);

@@ -21,7 +21,16 @@ import type { ClickHouseSettings } from './clickhouse-settings';
 import { CHECKPOINT_TABLE, qualified, quoteIdentifier, stringLiteral } from './clickhouse-sql';
 import { DELETED_COLUMN, VERSION_COLUMN } from './column-types';
 import { keyCondition } from './key-literals';
-import { type AnalyticsTableOptions, type TableLayout, preparedTableRow, sameType, sharedStatements, storedColumns, tableLayout, tableStatements } from './table-ddl';
+import {
+  type AnalyticsTableOptions,
+  type TableLayout,
+  preparedTableRow,
+  sameType,
+  sharedStatements,
+  storedColumns,
+  tableLayout,
+  tableStatements,
+} from './table-ddl';
 import { type LinePart, decodeField, encodeField, lineBytes, splitFields } from './tsv-values';
 
 /** Options of the ClickHouse sink. */
@@ -90,8 +99,11 @@ export class ClickHouseSink implements FanoutSink {
     for (const column of layout.plan.columns) {
       const found = existing.get(column.source.name);
       if (found === undefined) {
-        await this.connection.command(`ALTER TABLE ${qualified(database, layout.names.table)} ADD COLUMN ${quoteIdentifier(column.source.name)} ${column.type}`);
-        if (column.nullFlag) await this.connection.command(`ALTER TABLE ${qualified(database, layout.names.table)} ADD COLUMN ${quoteIdentifier(column.nullFlag)} UInt8`);
+        await this.connection.command(
+          `ALTER TABLE ${qualified(database, layout.names.table)} ADD COLUMN ${quoteIdentifier(column.source.name)} ${column.type}`,
+        );
+        if (column.nullFlag)
+          await this.connection.command(`ALTER TABLE ${qualified(database, layout.names.table)} ADD COLUMN ${quoteIdentifier(column.nullFlag)} UInt8`);
       } else if (!sameType(found, column.type)) {
         throw new ValidationError(
           `ClickHouse: table ${qualifiedName(layout.plan.table)} column ${JSON.stringify(column.source.name)} is ${found} in ClickHouse but maps to ${column.type} now`,
@@ -115,7 +127,7 @@ export class ClickHouseSink implements FanoutSink {
       if (from !== undefined && change.position <= from) continue;
       const name = qualifiedName(change.table);
       let changes = byTable.get(name);
-      if (!changes) byTable.set(name, (changes = new Map()));
+      if (!changes) byTable.set(name, (changes = new Map<string, FanoutChange>()));
       const id = aggregateId(change.key);
       // Changes come in commit order: the last one per key is the key's state after the batch.
       changes.delete(id);

@@ -66,7 +66,8 @@ export function planTable(table: FanoutTable): TablePlan {
   const aliases: AliasColumn[] = [];
   const names = new Set<string>([VERSION_COLUMN, DELETED_COLUMN, SOURCE_TIME_COLUMN]);
   const claim = (name: string, column: string): void => {
-    if (names.has(name)) throw new UnmappableColumnError(`${where(column)}: the name ${JSON.stringify(name)} is taken (by a bookkeeping, alias or flag column)`);
+    if (names.has(name))
+      throw new UnmappableColumnError(`${where(column)}: the name ${JSON.stringify(name)} is taken (by a bookkeeping, alias or flag column)`);
     names.add(name);
   };
   for (const column of table.columns) claim(column.name, column.name);
@@ -88,11 +89,19 @@ export function planTable(table: FanoutTable): TablePlan {
     if (column.type === 'timestamp' || column.type === 'timestamptz') {
       const name = `${column.name}__datetime`;
       claim(name, column.name);
-      aliases.push({ name, type: nullable ? 'Nullable(DateTime)' : 'DateTime', expression: `toDateTime(least(greatest(intDiv(${quoteIdentifier(column.name)}, 1000000), 0), 4294967295))` });
+      aliases.push({
+        name,
+        type: nullable ? 'Nullable(DateTime)' : 'DateTime',
+        expression: `toDateTime(least(greatest(intDiv(${quoteIdentifier(column.name)}, 1000000), 0), 4294967295))`,
+      });
     } else if (column.type === 'date') {
       const name = `${column.name}__date`;
       claim(name, column.name);
-      aliases.push({ name, type: nullable ? 'Nullable(Date)' : 'Date', expression: `toDate(toUInt16(least(greatest(${quoteIdentifier(column.name)}, 0), 65535)))` });
+      aliases.push({
+        name,
+        type: nullable ? 'Nullable(Date)' : 'Date',
+        expression: `toDate(toUInt16(least(greatest(${quoteIdentifier(column.name)}, 0), 65535)))`,
+      });
     }
   }
   return { table, columns, aliases };
@@ -111,7 +120,8 @@ function baseType(type: IcebergType, fail: (problem: string) => Error): string {
   }
   if (type.type === 'list') {
     const element = baseType(type.element, fail);
-    if (!isPrimitive(type.element) && !type['element-required']) throw fail('a list of nullable lists has no exact ClickHouse form (18.16 has no Nullable(Array))');
+    if (!isPrimitive(type.element) && !type['element-required'])
+      throw fail('a list of nullable lists has no exact ClickHouse form (18.16 has no Nullable(Array))');
     return `Array(${type['element-required'] || !isPrimitive(type.element) ? element : `Nullable(${element})`})`;
   }
   throw fail(`a ${type.type} has no exact ClickHouse form`);

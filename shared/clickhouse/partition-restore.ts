@@ -91,14 +91,24 @@ export async function backupPartitions(
   const counts = await liveRows(connection, table.names.backup, table.dayExpression);
   const result = { table: table.names.table, partitions: partitions.map((partition) => ({ partition, rows: counts.get(partition) ?? 0 })) };
   await recordAction(
-    { kind: 'clickhouse.backup', actor: options.actor, ...(options.reason ? { reason: options.reason } : {}), subject: `clickhouse:${table.names.table}`, after: result },
+    {
+      kind: 'clickhouse.backup',
+      actor: options.actor,
+      ...(options.reason ? { reason: options.reason } : {}),
+      subject: `clickhouse:${table.names.table}`,
+      after: result,
+    },
     options.audit,
   );
   return result;
 }
 
 /** Puts backed-up partitions back; a partition the backup has no rows of is refused (it would empty the month). */
-export async function restorePartitions(connection: ClickHouseConnection, table: PreparedTable, options: PartitionRestoreOptions): Promise<PartitionRestoreResult> {
+export async function restorePartitions(
+  connection: ClickHouseConnection,
+  table: PreparedTable,
+  options: PartitionRestoreOptions,
+): Promise<PartitionRestoreResult> {
   const partitions = checkPartitions(options.partitions);
   const backupParts = await rawRows(connection, table.names.backup);
   const missing = partitions.filter((p) => !backupParts.has(p));
@@ -145,7 +155,11 @@ async function replaceFrom(
   const now = await liveRows(connection, table.names.table, table.dayExpression);
   const incoming = await liveRows(connection, from, table.dayExpression);
   if (options.dryRun) {
-    return { table: table.names.table, dryRun: true, partitions: partitions.map((p) => ({ partition: p, rowsNow: now.get(p) ?? 0, rowsAfter: incoming.get(p) ?? 0 })) };
+    return {
+      table: table.names.table,
+      dryRun: true,
+      partitions: partitions.map((p) => ({ partition: p, rowsNow: now.get(p) ?? 0, rowsAfter: incoming.get(p) ?? 0 })),
+    };
   }
   const daily = qualified(connection.database, table.names.daily);
   const figures = await dailyFigures(connection, table);

@@ -61,8 +61,15 @@ export function tableLayout(table: FanoutTable, options: AnalyticsTableOptions =
     const column = named(name);
     const type = column.source.type;
     const decimal = decimalParams(type);
-    const sumType = decimal ? `Decimal(38, ${decimal.scale})` : type === 'int' || type === 'long' ? 'Int64' : type === 'float' || type === 'double' ? 'Float64' : undefined;
-    if (sumType === undefined) throw new ValidationError(`ClickHouse: table ${qualifiedName(table)} column ${JSON.stringify(name)} is not numeric and cannot be summed`);
+    const sumType = decimal
+      ? `Decimal(38, ${decimal.scale})`
+      : type === 'int' || type === 'long'
+        ? 'Int64'
+        : type === 'float' || type === 'double'
+          ? 'Float64'
+          : undefined;
+    if (sumType === undefined)
+      throw new ValidationError(`ClickHouse: table ${qualifiedName(table)} column ${JSON.stringify(name)} is not numeric and cannot be summed`);
     const ident = quoteIdentifier(name);
     return { name: `${name}_sum`, type: sumType, expression: column.type.startsWith('Nullable(') ? `assumeNotNull(${ident})` : ident };
   });
@@ -99,7 +106,11 @@ export function tableStatements(database: string, layout: TableLayout): string[]
  */
 export function dailySelect(database: string, layout: TableLayout, signed: boolean, where: string): string {
   const weight = signed ? `if(${DELETED_COLUMN} = 1, -1, 1)` : '1';
-  const figures = [`${layout.dayExpression} AS day`, `sum(${weight}) AS rows`, ...layout.sums.map((s) => `sum(${weight} * ${s.expression}) AS ${quoteIdentifier(s.name)}`)];
+  const figures = [
+    `${layout.dayExpression} AS day`,
+    `sum(${weight}) AS rows`,
+    ...layout.sums.map((s) => `sum(${weight} * ${s.expression}) AS ${quoteIdentifier(s.name)}`),
+  ];
   const source = signed ? qualified(database, layout.names.table) : `${qualified(database, layout.names.table)} FINAL`;
   const conditions = [...(signed ? [] : [`${DELETED_COLUMN} = 0`]), ...(where ? [where] : [])];
   return `SELECT ${figures.join(', ')} FROM ${source}${conditions.length ? ` WHERE ${conditions.join(' AND ')}` : ''} GROUP BY day`;

@@ -158,7 +158,8 @@ function shown(value: Value): string {
   if (typeof value === 'string') return JSON.stringify(boundedText(value));
   if (typeof value === 'bigint') return `${value}n`;
   if (Array.isArray(value)) return `a list of ${value.length}`;
-  return boundedText(String(value));
+  if (value instanceof Map) return `a map of ${value.size}`;
+  return String(value);
 }
 
 function describe(type: IcebergType): string {

@@ -29,7 +29,11 @@ describe('ClickHouse column types', () => {
       ['tags', 'Array(Nullable(String))', 'tags__is_null'],
       ['grid', 'Array(Array(Decimal(10, 2)))', 'grid__is_null'],
     ]);
-    expect(plan.aliases.map((a) => `${a.name} ${a.type}`)).toEqual(['day__date Nullable(Date)', 'ts__datetime Nullable(DateTime)', 'tz__datetime Nullable(DateTime)']);
+    expect(plan.aliases.map((a) => `${a.name} ${a.type}`)).toEqual([
+      'day__date Nullable(Date)',
+      'ts__datetime Nullable(DateTime)',
+      'tz__datetime Nullable(DateTime)',
+    ]);
   });
 
   it('refuses, naming table and column, what has no exact form', () => {
@@ -43,7 +47,9 @@ describe('ClickHouse column types', () => {
     };
     expect(() => planTable(table([id, nested]))).toThrow(/column "m": a list of nullable lists/);
     const clash: FanoutColumn = { name: 'ts__datetime', type: 'string', nullable: true, sourceType: 'text' };
-    expect(() => planTable(table([id, { name: 'ts', type: 'timestamp', nullable: true, sourceType: 'timestamp' }, clash]))).toThrow(/column "ts": the name "ts__datetime" is taken/);
+    expect(() => planTable(table([id, { name: 'ts', type: 'timestamp', nullable: true, sourceType: 'timestamp' }, clash]))).toThrow(
+      /column "ts": the name "ts__datetime" is taken/,
+    );
     expect(() => planTable(table([id, { name: '_version', type: 'long', nullable: true, sourceType: 'bigint' }]))).toThrow(/"_version" is taken/);
   });
 

@@ -43,7 +43,10 @@ function order(id: bigint, at: string, amount: bigint | null, note: string | nul
 
 describe('the ClickHouse sink', () => {
   it('keeps every type exactly, hostile values included', async () => {
-    await sink.apply({ through: undefined, changes: HOSTILE_ROWS.map((row, i) => ({ ...change(EVERY_TYPE, 'insert', row, 10n, i), origin: 'load' as const })) });
+    await sink.apply({
+      through: undefined,
+      changes: HOSTILE_ROWS.map((row, i) => ({ ...change(EVERY_TYPE, 'insert', row, 10n, i), origin: 'load' as const })),
+    });
     const back = await live(EVERY_TYPE);
     const sorted = [...HOSTILE_ROWS].sort((a, b) => (BigInt(a[0] as bigint) < BigInt(b[0] as bigint) ? -1 : 1));
     expect(back).toHaveLength(sorted.length);
@@ -52,7 +55,10 @@ describe('the ClickHouse sink', () => {
       expected.forEach((value, c) => {
         const name = EVERY_TYPE.columns[c]!.name;
         if (typeof value === 'number' && Number.isNaN(value)) expect(Number.isNaN(row[c]), name).toBe(true);
-        else if (typeof value === 'number') expect(Object.is(row[c], value), `${name}: ${Object.is(row[c], -0) ? '-0' : String(row[c])} for ${Object.is(value, -0) ? '-0' : value}`).toBe(true);
+        else if (typeof value === 'number')
+          expect(Object.is(row[c], value), `${name}: ${Object.is(row[c], -0) ? '-0' : JSON.stringify(row[c])} for ${Object.is(value, -0) ? '-0' : value}`).toBe(
+            true,
+          );
         else expect(row[c], name).toEqual(value);
       });
     });
@@ -102,7 +108,10 @@ describe('the ClickHouse sink', () => {
       connection,
       `SELECT toYYYYMM(toDate(toUInt16(intDiv(placed_at, 86400000000)))) AS m, argMax(_deleted, _version) FROM ${table} WHERE id = 1 GROUP BY m ORDER BY m FORMAT TabSeparated`,
     );
-    expect(perMonth).toEqual([['202401', '1'], ['202403', '0']]);
+    expect(perMonth).toEqual([
+      ['202401', '1'],
+      ['202403', '0'],
+    ]);
     expect(await sink.checkpoint()).toBe(200n);
   });
 

@@ -82,7 +82,7 @@ const SECRET_SETTINGS_COVERED: Record<string, string> = {
   ICEBRIDGE_ALERT_WEBHOOK_URL: 'test/alerts/webhook-notifier.test.ts: the URL in no outcome or log line, delivered or failed',
   ICEBRIDGE_STATE_DATABASE_URL: 'test/integration/state-db-schema.test.ts: an unreachable state database, its password in no log line',
   APPLICATIONINSIGHTS_CONNECTION_STRING: 'test/integration/telemetry-export.test.ts: sent to a local ingestion endpoint',
-  ICEBRIDGE_CLICKHOUSE_PASSWORD: 'test/integration/clickhouse-cli.test.ts: the real server\'s password, refused, a closed port, the CLI failing',
+  ICEBRIDGE_CLICKHOUSE_PASSWORD: "test/integration/clickhouse-cli.test.ts: the real server's password, refused, a closed port, the CLI failing",
   ICEBRIDGE_CLICKHOUSE_URL: 'test/integration/clickhouse-cli.test.ts: credentials in the URL refused without showing them, a malformed URL',
 };
 

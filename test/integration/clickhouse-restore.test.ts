@@ -11,20 +11,27 @@ import { readRows } from '../../shared/clickhouse/table-reader';
 import type { FanoutChange } from '../../shared/fanout/fanout-types';
 import type { Value } from '../../shared/iceberg/spec/values';
 import { ORDERS, change, micros } from '../clickhouse/fixtures';
+import { listActions } from '../../shared/state-db/transaction-log';
+import type { StateDatabaseSettings } from '../../shared/state-db/state-settings';
 import { type ClickHouseInstance, startClickHouse } from './support/clickhouse-server';
+import { type PostgresInstance, startPostgres } from './support/postgres';
 
 let server: ClickHouseInstance;
 let sink: ClickHouseSink;
 let connection: ClickHouseConnection;
-const audit = { database: null };
-const who = { actor: 'test', reason: 'damaged month', audit };
+let pg: PostgresInstance;
+let state: StateDatabaseSettings;
+const who = { actor: 'test', reason: 'damaged month', audit: { database: null as StateDatabaseSettings | null } };
 
 const row = (id: bigint, at: string, amount: bigint): Value[] => [id, micros(at), amount, `order ${id}`];
 const JANUARY = [row(1n, '2024-01-03T00:00:00Z', 100n), row(2n, '2024-01-04T00:00:00Z', 200n), row(3n, '2024-01-04T12:00:00Z', 300n)];
 const FEBRUARY = [row(4n, '2024-02-10T00:00:00Z', 400n), row(5n, '2024-02-11T00:00:00Z', 500n)];
 
 beforeAll(async () => {
-  server = await startClickHouse({ database: 'restore_test' });
+  [server, pg] = await Promise.all([startClickHouse({ database: 'restore_test' }), startPostgres()]);
+  // The transaction log the restores are recorded in: a real state database, migrated on first write.
+  state = { url: pg.url, schema: 'icebridge', migrateOnStart: true };
+  who.audit = { database: state };
   connection = openClickHouse(server.settings);
   sink = new ClickHouseSink(openClickHouse(server.settings), { tables: { 'shop.orders': { sumColumns: ['amount'] } } });
   await sink.prepare([ORDERS]);
@@ -34,7 +41,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await sink?.close();
   await connection?.close();
-  await server?.stop();
+  await Promise.all([server?.stop(), pg?.stop()]);
 });
 
 async function live(): Promise<Value[][]> {
@@ -80,6 +87,18 @@ describe('ClickHouse partition restore', () => {
     expect(await live()).toEqual([...JANUARY, row(4n, '2024-02-10T00:00:00Z', 1n), FEBRUARY[1]!]);
     const figures = await daily();
     expect(figures.filter(([day]) => day!.startsWith('2024-01'))).toEqual(figuresBefore.filter(([day]) => day!.startsWith('2024-01')));
+    // Recorded: the backup, and the restore with the rows before and after (the dry run changed nothing: not recorded).
+    expect((await listActions({ kind: 'clickhouse.backup' }, state)).map((a) => [a.actor, a.subject])).toEqual([['test', 'clickhouse:shop__orders']]);
+    const restores = await listActions({ kind: 'clickhouse.restore' }, state);
+    expect(restores.map((a) => ({ actor: a.actor, reason: a.reason, subject: a.subject, before: a.before, after: a.after }))).toEqual([
+      {
+        actor: 'test',
+        reason: 'damaged month',
+        subject: 'clickhouse:shop__orders',
+        before: [{ partition: '202401', rows: 1 }],
+        after: { from: 'shop__orders__backup', partitions: [{ partition: '202401', rows: 3 }] },
+      },
+    ]);
   });
 
   it('refuses a month it has no backup of, and a partition that is not a month', async () => {

@@ -115,3 +115,13 @@ export function change(table: FanoutTable, op: FanoutChange['op'], row: Value[],
   const key = table.key.map((name) => row[table.columns.findIndex((c) => c.name === name)]!);
   return { table, op, key, row: op === 'delete' ? undefined : row, position, index, committedAt: 1_700_000_000_000, origin: 'stream' };
 }
+
+/** A table keyed by four columns of the types whose SQL literals differ: text, bytes, uuid and decimal. */
+export const COMPOSITE: FanoutTable = {
+  schema: 'odd keys',
+  name: 'composite`table',
+  entity: 'Composite',
+  key: ['name', 'raw', 'u', 'price'],
+  references: [],
+  columns: [col('name', 'string', false), col('raw', 'binary', false), col('u', 'uuid', false), col('price', 'decimal(12, 3)', false), col('v', 'int')],
+};

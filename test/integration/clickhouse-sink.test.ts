@@ -11,7 +11,7 @@ import { readRows } from '../../shared/clickhouse/table-reader';
 import { aggregateId } from '../../shared/fanout/identity';
 import type { FanoutTable } from '../../shared/fanout/fanout-types';
 import type { Value } from '../../shared/iceberg/spec/values';
-import { EVERY_TYPE, HOSTILE_ROWS, ORDERS, change, micros } from '../clickhouse/fixtures';
+import { COMPOSITE, EVERY_TYPE, HOSTILE_ROWS, ORDERS, change, micros } from '../clickhouse/fixtures';
 import { type ClickHouseInstance, startClickHouse } from './support/clickhouse-server';
 
 let server: ClickHouseInstance;
@@ -22,7 +22,7 @@ beforeAll(async () => {
   server = await startClickHouse({ database: 'sink_test' });
   connection = openClickHouse(server.settings);
   sink = new ClickHouseSink(openClickHouse(server.settings), { tables: { 'shop.orders': { sumColumns: ['amount'] } } });
-  await sink.prepare([EVERY_TYPE, ORDERS]);
+  await sink.prepare([EVERY_TYPE, ORDERS, COMPOSITE]);
 }, 120_000);
 
 afterAll(async () => {
@@ -125,6 +125,23 @@ describe('the ClickHouse sink', () => {
       ['2024-01-06', '1', '2.50'],
       ['2024-03-09', '1', '12.00'],
     ]);
+  });
+
+  it('finds composite keys of text, bytes, uuid and decimal again to update and delete them', async () => {
+    const key = (name: string, raw: number[], price: bigint): Value[] => [name, new Uint8Array(raw), '5d0f3b7e-2c4a-4f8e-9b61-3a7c2e9d1f40', price];
+    const a = key("it's\\ a 😀", [0x00, 0x27, 0xff, 0x5c], -1234567n);
+    const b = key('', [], 0n);
+    await sink.apply({ through: 300n, changes: [change(COMPOSITE, 'insert', [...a, 1], 300n, 0), change(COMPOSITE, 'insert', [...b, 1], 300n, 1)] });
+    await sink.apply({ through: 310n, changes: [change(COMPOSITE, 'update', [...a, 2], 310n, 0), change(COMPOSITE, 'delete', [...b, null], 310n, 1)] });
+    const stored: { row: Value[]; deleted: boolean }[] = [];
+    for await (const r of readRows(connection, sink.layout(COMPOSITE), { withDeleted: true })) stored.push({ row: r.row, deleted: r.deleted });
+    // One row per key after FINAL: a's update replaced it, b's delete hid it.
+    expect(stored).toEqual([
+      { row: [...b, 1], deleted: true },
+      { row: [...a, 2], deleted: false },
+    ]);
+    const inventory = await clickHouseInventory(connection, sink.layout(COMPOSITE));
+    expect([...inventory.live.entries()]).toEqual([[aggregateId(a), 310n]]);
   });
 
   it('answers an inventory of live keys and positions, and finds a row deleted behind its back', async () => {

@@ -2,8 +2,8 @@
  * Key values as ClickHouse SQL literals, for `(key) IN (…)` lookups: 18.16 has no query parameters, so values are
  * written as literals we build from the typed value (never from text a user gave), matching the column's type.
  */
-import type { Value } from '../iceberg/spec/values';
-import { decimalToString } from '../iceberg/spec/values';
+import { decimalParams } from '../iceberg/spec/types';
+import { type Value, decimalToString } from '../iceberg/spec/values';
 import type { ColumnPlan } from './column-types';
 import { quoteIdentifier, stringLiteral } from './clickhouse-sql';
 
@@ -13,12 +13,18 @@ export function keyLiteral(value: Value, column: ColumnPlan): string {
   if (value instanceof Uint8Array) return bytesLiteral(value);
   if (typeof value === 'string') return stringLiteral(value);
   if (typeof value === 'boolean') return value ? '1' : '0';
-  if (typeof value === 'bigint' && typeof type === 'string' && type.startsWith('decimal')) {
-    const scale = Number(/,\s*(\d+)/.exec(type)![1]);
+  const decimal = decimalParams(type);
+  if (typeof value === 'bigint' && decimal) {
     // Decimal IN needs the column's exact Decimal type: a Decimal128 literal is a type mismatch in 18.16.
-    return `CAST(${stringLiteral(decimalToString(value, scale))} AS ${column.type})`;
+    return `CAST(${stringLiteral(decimalToString(value, decimal.scale))} AS ${column.type})`;
   }
-  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'number') {
+    // -0 equals 0 in a comparison; NaN equals nothing, so a NaN key is never found again (nor in PostgreSQL's sense).
+    if (Number.isNaN(value)) return 'nan';
+    if (!Number.isFinite(value)) return value > 0 ? 'inf' : '-inf';
+    return String(value);
+  }
+  if (typeof value === 'bigint') return String(value);
   throw new TypeError('a key value is a primitive value');
 }
 

@@ -18,12 +18,13 @@ import { aggregateId, qualifiedName } from '../fanout/identity';
 import type { Value } from '../iceberg/spec/values';
 import { type ClickHouseConnection, openClickHouse, queryTexts } from './clickhouse-connection';
 import type { ClickHouseSettings } from './clickhouse-settings';
-import { CHECKPOINT_TABLE, qualified, quoteIdentifier, stringLiteral } from './clickhouse-sql';
+import { CHECKPOINT_TABLE, TABLES_TABLE, qualified, quoteIdentifier, stringLiteral } from './clickhouse-sql';
 import { DELETED_COLUMN, VERSION_COLUMN } from './column-types';
 import { keyCondition } from './key-literals';
 import {
   type AnalyticsTableOptions,
   type TableLayout,
+  dailyFiguresText,
   preparedTableRow,
   sameType,
   sharedStatements,
@@ -31,7 +32,7 @@ import {
   tableLayout,
   tableStatements,
 } from './table-ddl';
-import { type LinePart, decodeField, encodeField, lineBytes, splitFields } from './tsv-values';
+import { type LinePart, decodeField, encodeField, lineBytes, splitFields, unescapeField } from './tsv-values';
 
 /** Options of the ClickHouse sink. */
 export interface ClickHouseSinkOptions {
@@ -81,10 +82,27 @@ export class ClickHouseSink implements FanoutSink {
     }
     for (const statement of sharedStatements(database)) await this.connection.command(statement);
     for (const layout of layouts) {
+      await this.refuseOtherLayout(layout);
       for (const statement of tableStatements(database, layout)) await this.connection.command(statement);
       await this.addMissingColumns(layout);
       await this.connection.command(preparedTableRow(database, layout));
       this.layouts.set(qualifiedName(layout.plan.table), layout);
+    }
+  }
+
+  /**
+   * A table's partitioning and daily figures are fixed when it is created (CREATE … IF NOT EXISTS changes neither):
+   * preparing it with another time column or other sums is refused rather than recorded as if it had happened.
+   */
+  private async refuseOtherLayout(layout: TableLayout): Promise<void> {
+    const sql = `SELECT day_expression, daily_figures FROM ${qualified(this.connection.database, TABLES_TABLE)} FINAL WHERE table = ${stringLiteral(layout.names.table)} FORMAT TabSeparated`;
+    for await (const line of this.connection.lines(sql)) {
+      const [day, figures] = splitFields(line).map((field) => unescapeField(field).toString('utf8'));
+      if (day !== layout.dayExpression || figures !== dailyFiguresText(layout)) {
+        throw new ValidationError(
+          `ClickHouse: table ${qualifiedName(layout.plan.table)} was created with another time column or other summed columns; drop ${layout.names.table} and its __daily tables to change them`,
+        );
+      }
     }
   }
 

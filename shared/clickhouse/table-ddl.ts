@@ -137,8 +137,13 @@ export function sharedStatements(database: string): string[] {
 
 /** The row recording a prepared table's day expression and daily figures, for a restore that knows only its name. */
 export function preparedTableRow(database: string, layout: TableLayout): string {
-  const figures = JSON.stringify(layout.sums.map((s) => ({ name: s.name, expression: s.expression })));
+  const figures = dailyFiguresText(layout);
   return `INSERT INTO ${qualified(database, TABLES_TABLE)} (table, day_expression, daily_figures, prepared_at) VALUES (${stringLiteral(layout.names.table)}, ${stringLiteral(layout.dayExpression)}, ${stringLiteral(figures)}, now())`;
+}
+
+/** The daily figures of a layout as recorded in `icebridge_tables` (JSON of name and summed expression). */
+export function dailyFiguresText(layout: TableLayout): string {
+  return JSON.stringify(layout.sums.map((s) => ({ name: s.name, expression: s.expression })));
 }
 
 /** Whether a ClickHouse type text (as system.columns spells it) is the planned one. */

@@ -160,6 +160,33 @@ describe('the ClickHouse sink', () => {
     const after = await clickHouseInventory(connection, sink.layout(ORDERS));
     expect([...after.live.keys()]).toEqual([aggregateId([1n])]);
   });
+
+  it('adds a column added at the source, and refuses a changed type, a changed time column and two tables of one name', async () => {
+    const grown: FanoutTable = { ...ORDERS, columns: [...ORDERS.columns, { name: 'channel', type: 'string', nullable: true, sourceType: 'text' }] };
+    const other = new ClickHouseSink(openClickHouse(server.settings), { tables: { 'shop.orders': { sumColumns: ['amount'] } } });
+    try {
+      await other.prepare([grown]);
+      await other.apply({ through: 400n, changes: [change(grown, 'insert', [...order(9n, '2024-04-01T00:00:00Z', 1n), 'web'], 400n)] });
+      const rows: Value[][] = [];
+      for await (const r of readRows(connection, other.layout(grown), { where: 'id = 9' })) rows.push(r.row);
+      expect(rows).toEqual([[...order(9n, '2024-04-01T00:00:00Z', 1n), 'web']]);
+      const retyped: FanoutTable = { ...grown, columns: grown.columns.map((c) => (c.name === 'channel' ? { ...c, type: 'long' as const } : c)) };
+      await expect(other.prepare([retyped])).rejects.toThrow('column "channel" is Nullable(String) in ClickHouse but maps to Nullable(Int64) now');
+    } finally {
+      await other.close();
+    }
+    const moved = new ClickHouseSink(openClickHouse(server.settings), { tables: { 'shop.orders': {} } });
+    try {
+      await expect(moved.prepare([ORDERS])).rejects.toThrow(/created with another time column or other summed columns/);
+      const twins: FanoutTable[] = [
+        { ...ORDERS, schema: 'a__b', name: 'c' },
+        { ...ORDERS, schema: 'a', name: 'b__c' },
+      ];
+      await expect(moved.prepare(twins)).rejects.toThrow('ClickHouse: tables a__b.c and a.b__c would both be a__b__c');
+    } finally {
+      await moved.close();
+    }
+  });
 });
 
 async function waitForMutations(c: ClickHouseConnection): Promise<void> {

@@ -87,6 +87,7 @@ export async function backupPartitions(
   const backup = qualified(connection.database, table.names.backup);
   const partitions = options.partitions ? checkPartitions(options.partitions) : await activePartitions(connection, table.names.table);
   await connection.command(`CREATE TABLE IF NOT EXISTS ${backup} AS ${source}`);
+  await alignColumns(connection, table.names.table, table.names.backup);
   for (const partition of partitions) await connection.command(`ALTER TABLE ${backup} REPLACE PARTITION ID ${stringLiteral(partition)} FROM ${source}`);
   const counts = await liveRows(connection, table.names.backup, table.dayExpression);
   const result = { table: table.names.table, partitions: partitions.map((partition) => ({ partition, rows: counts.get(partition) ?? 0 })) };
@@ -113,6 +114,7 @@ export async function restorePartitions(
   const backupParts = await rawRows(connection, table.names.backup);
   const missing = partitions.filter((p) => !backupParts.has(p));
   if (missing.length > 0) throw new NotFoundError(`ClickHouse has no backup of partition ${missing.join(', ')} of ${table.names.table}`);
+  await alignColumns(connection, table.names.table, table.names.backup);
   return replaceFrom(connection, table, table.names.backup, partitions, options);
 }
 
@@ -188,6 +190,22 @@ async function replaceFrom(
     options.audit,
   );
   return result;
+}
+
+/**
+ * Gives the backup the columns added to the table since it was made (at the end, as the table got them): moving
+ * partitions needs both tables alike. A backed-up month then reads the new columns' defaults (NULL).
+ */
+async function alignColumns(connection: ClickHouseConnection, table: string, backup: string): Promise<void> {
+  const columns = async (name: string) =>
+    queryTexts(
+      connection,
+      `SELECT name, type FROM system.columns WHERE database = ${stringLiteral(connection.database)} AND table = ${stringLiteral(name)} AND default_kind != 'ALIAS' FORMAT TabSeparated`,
+    );
+  const have = new Set((await columns(backup)).map(([name]) => name));
+  for (const [name, type] of await columns(table)) {
+    if (!have.has(name)) await connection.command(`ALTER TABLE ${qualified(connection.database, backup)} ADD COLUMN ${quoteIdentifier(unescapeField(Buffer.from(name!)).toString('utf8'))} ${type}`);
+  }
 }
 
 /** The summed figures of the daily table, as `prepare` recorded them. */

@@ -8,7 +8,7 @@ import { ClickHouseSink } from '../../shared/clickhouse/clickhouse-sink';
 import { qualified } from '../../shared/clickhouse/clickhouse-sql';
 import { backupPartitions, reloadPartitions, resolveAnalyticsTable, restorePartitions } from '../../shared/clickhouse/partition-restore';
 import { readRows } from '../../shared/clickhouse/table-reader';
-import type { FanoutChange } from '../../shared/fanout/fanout-types';
+import type { FanoutChange, FanoutTable } from '../../shared/fanout/fanout-types';
 import type { Value } from '../../shared/iceberg/spec/values';
 import { ORDERS, change, micros } from '../clickhouse/fixtures';
 import { listActions } from '../../shared/state-db/transaction-log';
@@ -119,5 +119,22 @@ describe('ClickHouse partition restore', () => {
     expect(done.partitions).toEqual([{ partition: '202402', rowsNow: 2, rowsAfter: 2 }]);
     expect(await live()).toEqual([...JANUARY, ...FEBRUARY]);
     expect((await daily()).find(([day]) => day === '2024-02-10')).toEqual(['2024-02-10', '1', '4.00']);
+  });
+
+  it('restores from a backup made before a column was added at the source', async () => {
+    const grown: FanoutTable = { ...ORDERS, columns: [...ORDERS.columns, { name: 'channel', type: 'string', nullable: true, sourceType: 'text' }] };
+    const later = new ClickHouseSink(openClickHouse(server.settings), { tables: { 'shop.orders': { sumColumns: ['amount'] } } });
+    try {
+      await later.prepare([grown]);
+      await later.apply({ through: 30n, changes: [change(grown, 'delete', [...JANUARY[2]!, null], 30n)] });
+      const table = await resolveAnalyticsTable(connection, 'shop.orders');
+      const done = await restorePartitions(connection, table, { ...who, partitions: ['202401'] });
+      expect(done.partitions).toEqual([{ partition: '202401', rowsNow: 2, rowsAfter: 3 }]);
+      const rows: Value[][] = [];
+      for await (const r of readRows(connection, later.layout(grown), { where: 'id = 3' })) rows.push(r.row);
+      expect(rows).toEqual([[...JANUARY[2]!, null]]);
+    } finally {
+      await later.close();
+    }
   });
 });

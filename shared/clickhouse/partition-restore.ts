@@ -204,7 +204,10 @@ async function alignColumns(connection: ClickHouseConnection, table: string, bac
     );
   const have = new Set((await columns(backup)).map(([name]) => name));
   for (const [name, type] of await columns(table)) {
-    if (!have.has(name)) await connection.command(`ALTER TABLE ${qualified(connection.database, backup)} ADD COLUMN ${quoteIdentifier(unescapeField(Buffer.from(name!)).toString('utf8'))} ${type}`);
+    if (!have.has(name))
+      await connection.command(
+        `ALTER TABLE ${qualified(connection.database, backup)} ADD COLUMN ${quoteIdentifier(unescapeField(Buffer.from(name!)).toString('utf8'))} ${type}`,
+      );
   }
 }
 

@@ -131,6 +131,12 @@ export class ClickHouseSink implements FanoutSink {
   }
 
   async checkpoint(): Promise<Lsn> {
+    // Before the first prepare there is no checkpoint table: the sink holds nothing yet.
+    const exists = await queryTexts(
+      this.connection,
+      `SELECT count() FROM system.tables WHERE database = ${stringLiteral(this.connection.database)} AND name = ${stringLiteral(CHECKPOINT_TABLE)} FORMAT TabSeparated`,
+    );
+    if (exists[0]?.[0] !== '1') return 0n;
     const rows = await queryTexts(
       this.connection,
       `SELECT max(position) FROM ${qualified(this.connection.database, CHECKPOINT_TABLE)} WHERE name = ${stringLiteral(this.checkpointName)} FORMAT TabSeparated`,

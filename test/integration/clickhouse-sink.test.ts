@@ -42,6 +42,15 @@ function order(id: bigint, at: string, amount: bigint | null, note: string | nul
 }
 
 describe('the ClickHouse sink', () => {
+  it('holds no position before its first prepare', async () => {
+    const fresh = new ClickHouseSink(openClickHouse({ ...server.settings, database: 'never_prepared' }));
+    try {
+      expect(await fresh.checkpoint()).toBe(0n);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('keeps every type exactly, hostile values included', async () => {
     await sink.apply({
       through: undefined,

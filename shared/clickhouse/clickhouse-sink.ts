@@ -20,7 +20,7 @@ import { type ClickHouseConnection, openClickHouse, queryTexts } from './clickho
 import type { ClickHouseSettings } from './clickhouse-settings';
 import { CHECKPOINT_TABLE, TABLES_TABLE, qualified, quoteIdentifier, stringLiteral } from './clickhouse-sql';
 import { DELETED_COLUMN, VERSION_COLUMN } from './column-types';
-import { keyCondition } from './key-literals';
+import { keyConditions } from './key-literals';
 import {
   type AnalyticsTableOptions,
   type TableLayout,
@@ -42,8 +42,8 @@ export interface ClickHouseSinkOptions {
   tables?: Readonly<Record<string, AnalyticsTableOptions>>;
 }
 
-/** Keys looked up per query: the lookup's literals stay well inside 18.16's 256 KiB query limit. */
-const KEYS_PER_LOOKUP = 1_000;
+/** Bytes of key literals per lookup query: well inside 18.16's 256 KiB query limit. */
+const LOOKUP_BYTES = 128 * 1024;
 
 /** The ClickHouse sink (`system` 'clickhouse'). */
 export class ClickHouseSink implements FanoutSink {
@@ -191,9 +191,12 @@ export class ClickHouseSink implements FanoutSink {
     const keyColumns = layout.plan.table.key.map((name) => layout.plan.columns.find((c) => c.source.name === name)!);
     const keyFields = keyColumns.map((column) => sourceColumns.indexOf(column.source.name));
     const select = [...sourceColumns, VERSION_COLUMN, DELETED_COLUMN].map(quoteIdentifier).join(', ');
-    for (let start = 0; start < changes.length; start += KEYS_PER_LOOKUP) {
-      const keys = changes.slice(start, start + KEYS_PER_LOOKUP).map((c) => c.key);
-      const sql = `SELECT ${select} FROM ${qualified(this.connection.database, layout.names.table)} FINAL WHERE ${keyCondition(keyColumns, keys)} FORMAT TabSeparated`;
+    for (const condition of keyConditions(
+      keyColumns,
+      changes.map((c) => c.key),
+      LOOKUP_BYTES,
+    )) {
+      const sql = `SELECT ${select} FROM ${qualified(this.connection.database, layout.names.table)} FINAL WHERE ${condition} FORMAT TabSeparated`;
       for await (const line of this.connection.lines(sql)) {
         const fields = splitFields(line);
         const key = keyFields.map((at, i) => decodeField(fields[at]!, keyColumns[i]!.source.type));

@@ -28,15 +28,32 @@ export function keyLiteral(value: Value, column: ColumnPlan): string {
   throw new TypeError('a key value is a primitive value');
 }
 
-/** `(k1, k2) IN ((…), (…))` (or `k IN (…)` for one column) for `keys`. */
-export function keyCondition(columns: readonly ColumnPlan[], keys: readonly (readonly Value[])[]): string {
+/**
+ * `(k1, k2) IN ((…), (…))` (or `k IN (…)` for one column) conditions covering `keys`, each at most about
+ * `maxBytes` of UTF-8 long (a single key longer than that gets a condition of its own): 18.16 refuses a query over
+ * `max_query_size` (256 KiB by default).
+ */
+export function keyConditions(columns: readonly ColumnPlan[], keys: readonly (readonly Value[])[], maxBytes: number): string[] {
   const names = columns.map((c) => quoteIdentifier(c.source.name));
-  const tuple = (key: readonly Value[]): string => {
-    const parts = key.map((v, i) => keyLiteral(v, columns[i]!));
-    return parts.length === 1 ? parts[0]! : `(${parts.join(', ')})`;
-  };
   const left = names.length === 1 ? names[0]! : `(${names.join(', ')})`;
-  return `${left} IN (${keys.map(tuple).join(', ')})`;
+  const conditions: string[] = [];
+  let tuples: string[] = [];
+  let length = 0;
+  const flush = (): void => {
+    if (tuples.length > 0) conditions.push(`${left} IN (${tuples.join(', ')})`);
+    tuples = [];
+    length = 0;
+  };
+  for (const key of keys) {
+    const parts = key.map((v, i) => keyLiteral(v, columns[i]!));
+    const tuple = parts.length === 1 ? parts[0]! : `(${parts.join(', ')})`;
+    const size = Buffer.byteLength(tuple, 'utf8');
+    if (length + size > maxBytes) flush();
+    tuples.push(tuple);
+    length += size + 2;
+  }
+  flush();
+  return conditions;
 }
 
 function bytesLiteral(bytes: Uint8Array): string {

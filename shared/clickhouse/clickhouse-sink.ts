@@ -13,7 +13,8 @@
  */
 import type { Lsn } from '../cdc/lsn';
 import { ValidationError } from '../errors';
-import type { FanoutBatch, FanoutChange, FanoutSink, FanoutTable } from '../fanout/fanout-types';
+import type { FanoutBatch, FanoutChange, FanoutSink, FanoutTable, SystemInventory } from '../fanout/fanout-types';
+import { clickHouseInventory } from './clickhouse-inventory';
 import { aggregateId, qualifiedName } from '../fanout/identity';
 import type { Value } from '../iceberg/spec/values';
 import { type ClickHouseConnection, openClickHouse, queryTexts } from './clickhouse-connection';
@@ -209,6 +210,12 @@ export class ClickHouseSink implements FanoutSink {
       }
     }
     return found;
+  }
+
+  /** What ClickHouse holds of `table`, for the consistency check (the table need not be prepared by this sink). */
+  inventory(table: FanoutTable): Promise<SystemInventory> {
+    const layout = this.layouts.get(qualifiedName(table)) ?? tableLayout(table, this.options.tables?.[qualifiedName(table)]);
+    return clickHouseInventory(this.connection, layout);
   }
 
   async close(): Promise<void> {

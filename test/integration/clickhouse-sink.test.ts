@@ -183,6 +183,8 @@ describe('the ClickHouse sink', () => {
     await sink.apply({ through: 510n, changes: keys.map((k, i) => change(COMPOSITE, 'delete', [...k, null], 510n, i)) });
     const inventory = await clickHouseInventory(connection, sink.layout(COMPOSITE));
     expect(inventory.live.size).toBe(1);
+    // The sink's own inventory answers the same.
+    expect((await sink.inventory(COMPOSITE)).live).toEqual(inventory.live);
   });
 
   it('adds a column added at the source, and refuses a changed type, a changed time column and two tables of one name', async () => {

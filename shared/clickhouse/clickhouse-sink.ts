@@ -20,7 +20,7 @@ import type { Value } from '../iceberg/spec/values';
 import { type ClickHouseConnection, openClickHouse, queryTexts } from './clickhouse-connection';
 import type { ClickHouseSettings } from './clickhouse-settings';
 import { CHECKPOINT_TABLE, TABLES_TABLE, qualified, quoteIdentifier, stringLiteral } from './clickhouse-sql';
-import { DELETED_COLUMN, VERSION_COLUMN } from './column-types';
+import { DELETED_COLUMN, SOURCE_TIME_COLUMN, VERSION_COLUMN } from './column-types';
 import { keyConditions } from './key-literals';
 import {
   type AnalyticsTableOptions,
@@ -175,7 +175,8 @@ export class ClickHouseSink implements FanoutSink {
       if (current && current.version >= change.position) continue;
       if (current && !current.deleted) {
         const version = change.op === 'delete' ? change.position : change.position - 1n;
-        lines.push(Buffer.concat([current.fields, Buffer.from(`\t${version}\t1\t${Math.trunc(change.committedAt)}\n`)]));
+        // The copy keeps the stored row's commit time: a table partitioned by it finds the copy in the old row's month.
+        lines.push(Buffer.concat([current.fields, Buffer.from(`\t${version}\t1\t${current.sourceTime}\n`)]));
       }
       if (change.op !== 'delete') rows.push(encodeRow(layout, change));
     }
@@ -191,7 +192,7 @@ export class ClickHouseSink implements FanoutSink {
     const sourceColumns = storedColumns(layout).slice(0, -3);
     const keyColumns = layout.plan.table.key.map((name) => layout.plan.columns.find((c) => c.source.name === name)!);
     const keyFields = keyColumns.map((column) => sourceColumns.indexOf(column.source.name));
-    const select = [...sourceColumns, VERSION_COLUMN, DELETED_COLUMN].map(quoteIdentifier).join(', ');
+    const select = [...sourceColumns, VERSION_COLUMN, DELETED_COLUMN, SOURCE_TIME_COLUMN].map(quoteIdentifier).join(', ');
     for (const condition of keyConditions(
       keyColumns,
       changes.map((c) => c.key),
@@ -206,6 +207,7 @@ export class ClickHouseSink implements FanoutSink {
           fields: Buffer.from(line.subarray(0, fieldsEnd(line, n))),
           version: BigInt(fields[n]!.toString('latin1')),
           deleted: fields[n + 1]!.toString('latin1') === '1',
+          sourceTime: fields[n + 2]!.toString('latin1'),
         });
       }
     }
@@ -228,6 +230,8 @@ interface StoredRow {
   fields: Buffer;
   version: bigint;
   deleted: boolean;
+  /** `_source_time` as ClickHouse wrote it. */
+  sourceTime: string;
 }
 
 /** Where the first `count` fields of a TabSeparated line end. */

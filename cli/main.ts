@@ -2,6 +2,7 @@
 /** The `icebridge` command. */
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { clickhouseCommand } from './commands/clickhouse';
 import { compactCommand } from './commands/compact';
 import { dbCommand } from './commands/db';
 import { demoCommand } from './commands/demo';
@@ -46,6 +47,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   maintain: (argv) => maintainCommand(argv),
   fanout: (argv) => fanoutCommand(argv),
   weaviate: (argv) => weaviateCommand(argv),
+  clickhouse: (argv) => clickhouseCommand(argv),
 };
 
 const HELP = `usage: icebridge <command> [options]
@@ -72,6 +74,7 @@ commands:
   maintain  compact, expire old snapshots (never one a sync or restore needs), remove old orphan files
   weaviate  resync a table's Weaviate class from its Iceberg snapshot (--dry-run: counts only)
   fanout    load a run's tables into the event store, ClickHouse and Weaviate; check every system agrees
+  clickhouse back up a ClickHouse analytics table's months, or restore chosen ones (backup|restore), audited
   help      show a command's options: icebridge help <command>
 
 options:

@@ -24,6 +24,7 @@ import './http/verifications';
 import './http/syncs';
 import './http/tables';
 import './http/restores';
+import './http/clickhouse';
 import './http/table-retry';
 import './http/dashboard';
 import './http/jobs';

@@ -88,6 +88,10 @@ locals {
     "ICEBRIDGE_WEAVIATE_EMBEDDING_URL"         = "a secret, only with ICEBRIDGE_WEAVIATE_EMBEDDER=http: a Key Vault reference"
     "ICEBRIDGE_WEAVIATE_EMBEDDING_KEY"         = "a secret, only with ICEBRIDGE_WEAVIATE_EMBEDDER=http: a Key Vault reference"
     "ICEBRIDGE_WEAVIATE_EMBEDDING_MODEL"       = "default text-embedding-3-small, only with ICEBRIDGE_WEAVIATE_EMBEDDER=http"
+    "ICEBRIDGE_CLICKHOUSE_URL"                 = "unset: no ClickHouse fan-out; else the server's http(s):// endpoint without credentials (a Key Vault reference: it names an internal host)"
+    "ICEBRIDGE_CLICKHOUSE_USER"                = "default default"
+    "ICEBRIDGE_CLICKHOUSE_PASSWORD"            = "a secret: a Key Vault reference, with ICEBRIDGE_CLICKHOUSE_URL"
+    "ICEBRIDGE_CLICKHOUSE_DATABASE"            = "default icebridge"
   }
 }
 

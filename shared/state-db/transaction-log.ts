@@ -16,7 +16,17 @@ import { type StateDatabaseSettings, stateDatabaseFromEnv } from './state-settin
 
 /** What kind of action a log row records. */
 export type ActionKind =
-  'migration.start' | 'migration.end' | 'flag.set' | 'flag.rollback' | 'table.rollback' | 'restore' | 'drift.found' | 'job' | 'weaviate.resync';
+  | 'migration.start'
+  | 'migration.end'
+  | 'flag.set'
+  | 'flag.rollback'
+  | 'table.rollback'
+  | 'restore'
+  | 'drift.found'
+  | 'job'
+  | 'clickhouse.backup'
+  | 'clickhouse.restore'
+  | 'weaviate.resync';
 
 /** Every kind, for validating filters. */
 export const ACTION_KINDS: readonly ActionKind[] = [
@@ -29,6 +39,8 @@ export const ACTION_KINDS: readonly ActionKind[] = [
   'drift.found',
   'job',
   'weaviate.resync',
+  'clickhouse.backup',
+  'clickhouse.restore',
 ];
 
 /** One action to record. */

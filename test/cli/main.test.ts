@@ -41,6 +41,7 @@ describe('icebridge', () => {
         'snapshot',
         'drill',
         'drift',
+        'clickhouse',
         'help',
       ])
         expect(stdout).toContain(`\n  ${command} `);

@@ -94,6 +94,8 @@ const SECRET_SETTINGS_COVERED: Record<string, string> = {
   ICEBRIDGE_WEAVIATE_API_KEY: 'test/weaviate/weaviate-secrets.test.ts: a refused key and an unreachable server',
   ICEBRIDGE_WEAVIATE_EMBEDDING_URL: 'test/weaviate/weaviate-secrets.test.ts: credentials in the URL refused unshown, a query never shown',
   ICEBRIDGE_WEAVIATE_EMBEDDING_KEY: 'test/weaviate/weaviate-secrets.test.ts: an endpoint echoing the key, and one unreachable',
+  ICEBRIDGE_CLICKHOUSE_PASSWORD: "test/integration/clickhouse-cli.test.ts: the real server's password, refused, a closed port, the CLI failing",
+  ICEBRIDGE_CLICKHOUSE_URL: 'test/integration/clickhouse-cli.test.ts: credentials in the URL refused without showing them, a malformed URL',
 };
 
 describe('the canary search', () => {

@@ -5,6 +5,8 @@
  * check when it is configured, since the outbox relay publishes to it.
  */
 import type { Client } from 'pg';
+import { ClickHouseSink } from '../clickhouse/clickhouse-sink';
+import { clickHouseFromEnv } from '../clickhouse/clickhouse-settings';
 import { ValidationError } from '../errors';
 import { eventStoreInventory } from '../events/event-inventory';
 import { eventSettingsFromEnv } from '../events/event-settings';
@@ -40,7 +42,7 @@ export interface FanoutSystems {
 export function fanoutSystemsOf(env: NodeJS.ProcessEnv): SinkSystem[] {
   const configured: Record<SinkSystem, boolean> = {
     'event-store': stateDatabaseFromEnv(env) !== undefined,
-    clickhouse: false,
+    clickhouse: clickHouseFromEnv(env) !== undefined,
     weaviate: weaviateSettingsFromEnv(env) !== undefined,
   };
   const asked = env[FANOUT_SYSTEMS_SETTING]?.trim();
@@ -70,6 +72,11 @@ export async function openFanoutSystems(env: NodeJS.ProcessEnv, migrationId: str
       const reader = lazyClient(state);
       closers.push(() => reader.close());
       inventories.push({ system: 'event-store', inventory: async (table) => eventStoreInventory(await reader.client(), state.schema, table) });
+    }
+    if (systems.includes('clickhouse')) {
+      const sink = ClickHouseSink.open(clickHouseFromEnv(env)!);
+      sinks.push(sink);
+      inventories.push({ system: 'clickhouse', inventory: (table) => sink.inventory(table) });
     }
     if (systems.includes('weaviate')) {
       const opened = await openWeaviate(weaviateSettingsFromEnv(env)!);

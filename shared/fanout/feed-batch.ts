@@ -6,6 +6,7 @@
 import { ABSENT, type ChangeEvent, type ChangeRow, type ChangeValue, type RowChange, UNCHANGED } from '../cdc/change-decoder';
 import { type Lsn, formatLsn } from '../cdc/lsn';
 import { ValidationError } from '../errors';
+import type { IcebergType } from '../iceberg/spec/types';
 import type { Value } from '../iceberg/spec/values';
 import { displayIdent, displayQualified } from '../postgres/identifiers';
 import { boundedText } from '../text/bounded-text';
@@ -101,10 +102,24 @@ function complete(raw: RawChange, position: Lsn, index: number, committedAt: num
   let row: Value[] | undefined;
   if (raw.after !== undefined) {
     const earlier = seen.get(id);
-    row = raw.after.map((value, i) => whole(value, raw.before?.[i], earlier?.[i], raw.table, i, id, position));
+    row = raw.after.map((value, i) => exact(raw.table.columns[i]!.type, whole(value, raw.before?.[i], earlier?.[i], raw.table, i, id, position)));
     seen.set(id, row);
   } else seen.delete(id);
-  return { table: raw.table, op: raw.op, key: raw.key, row, position, index, committedAt, origin: 'stream' };
+  const key = raw.key.map((value, i) => exact(raw.table.columns[raw.table.columns.findIndex((c) => c.name === raw.table.key[i])]!.type, value));
+  return { table: raw.table, op: raw.op, key, row, position, index, committedAt, origin: 'stream' };
+}
+
+const SIXTY_FOUR_BIT = new Set(['long', 'time', 'timestamp', 'timestamptz']);
+
+/**
+ * The value in the form the readers give (the historical load's form): 64-bit kinds and decimals as bigint. The
+ * stream's decoder hands a safe integer as a number, which every sink would otherwise have to accept twice.
+ */
+function exact(type: IcebergType, value: Value): Value {
+  if (value === null) return value;
+  if (typeof type === 'string') return typeof value === 'number' && (SIXTY_FOUR_BIT.has(type) || type.startsWith('decimal')) ? BigInt(value) : value;
+  if (type.type === 'list' && Array.isArray(value)) return value.map((v) => exact(type.element, v));
+  return value;
 }
 
 function whole(

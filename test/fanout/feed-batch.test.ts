@@ -25,7 +25,7 @@ const tx = (end: bigint, ...changes: ChangeEvent[]): ChangeEvent[] => [
 const change = (c: Extract<ChangeEvent, { kind: 'change' }>['change']): ChangeEvent => ({ kind: 'change', change: c });
 
 describe('feedBatch', () => {
-  it('numbers changes per transaction, skips what a table loaded, and takes an unchanged value from an earlier change', () => {
+  it('numbers changes per transaction, skips what a table loaded, takes an unchanged value from an earlier change, gives 64-bit values as bigint', () => {
     const events = [
       ...tx(100n, change({ op: 'insert', table, after: [1n, 'old'] })),
       ...tx(

@@ -17,6 +17,8 @@ import type { FanoutConsistencyReport } from '../../shared/fanout/consistency/ch
 import { objectId } from '../../shared/fanout/identity';
 import { migrateStateDatabase } from '../../shared/state-db/migration-runner';
 import { type WeaviateStandin, startWeaviateStandin } from '../support/weaviate-standin';
+import { openClickHouse, queryTexts } from '../../shared/clickhouse/clickhouse-connection';
+import { type ClickHouseInstance, startClickHouse } from './support/clickhouse-server';
 import { migrateCdc, waitFor } from './support/cdc-proof';
 import { killGroup, withClient } from './support/migration-fixtures';
 import { type PostgresInstance, startPostgres } from './support/postgres';
@@ -28,6 +30,7 @@ let workDir: string;
 let warehouse: string;
 let runId: string;
 let weaviate: WeaviateStandin;
+let clickhouse: ClickHouseInstance;
 const env: NodeJS.ProcessEnv = {};
 
 beforeAll(async () => {
@@ -36,6 +39,7 @@ beforeAll(async () => {
   workDir = await mkdtemp(path.join(tmpdir(), 'icebridge-fanout-e2e-'));
   warehouse = path.join(workDir, 'warehouse');
   weaviate = await startWeaviateStandin();
+  clickhouse = await startClickHouse({ database: 'fanshop' });
   await withClient(url, async (client) => {
     await client.query('CREATE TABLE customer (id int PRIMARY KEY, name text NOT NULL, email text, joined_at timestamptz NOT NULL)');
     await client.query(
@@ -53,11 +57,16 @@ beforeAll(async () => {
   Object.assign(env, {
     ICEBRIDGE_STATE_DATABASE_URL: url,
     ICEBRIDGE_WEAVIATE_URL: weaviate.url,
+    ICEBRIDGE_CLICKHOUSE_URL: clickhouse.settings.url,
+    ICEBRIDGE_CLICKHOUSE_USER: clickhouse.settings.user,
+    ICEBRIDGE_CLICKHOUSE_PASSWORD: clickhouse.settings.password,
+    ICEBRIDGE_CLICKHOUSE_DATABASE: clickhouse.settings.database,
   });
 }, 300_000);
 
 afterAll(async () => {
   await weaviate?.close();
+  await clickhouse?.stop();
   await pg?.stop();
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
@@ -139,7 +148,7 @@ describe('the fan-out end to end', () => {
     expect(status, err.text()).toBe(0);
 
     const report = await check();
-    expect(report.systems).toEqual(['postgres', 'iceberg', 'event-store', 'weaviate']);
+    expect(report.systems).toEqual(['postgres', 'iceberg', 'event-store', 'clickhouse', 'weaviate']);
     expect(report.differenceCount, JSON.stringify(report.tables.map((t) => t.differences.slice(0, 5)))).toBe(0);
     for (const table of report.tables) {
       const counts = Object.values(table.counts);
@@ -156,6 +165,16 @@ describe('the fan-out end to end', () => {
          DELETE FROM icebridge.event_store WHERE id IN (SELECT id FROM victim)`,
       );
     });
+    // A ClickHouse row removed (a mutation, applied in the background).
+    const connection = openClickHouse(clickhouse.settings);
+    try {
+      await connection.command('ALTER TABLE fanshop.public__orders DELETE WHERE id = 11');
+      await waitFor('the mutation', async () =>
+        (await queryTexts(connection, 'SELECT count() FROM system.mutations WHERE is_done = 0'))[0]![0] === '0' ? true : undefined,
+      );
+    } finally {
+      await connection.close();
+    }
     // A Weaviate object removed.
     weaviate.objects.get('Customer')!.delete(objectId({ schema: 'public', name: 'customer' }, [7]));
     const report = await check();
@@ -164,6 +183,7 @@ describe('the fan-out end to end', () => {
       expect.arrayContaining([
         ['Orders', '5', 'finding', 'event-store'],
         ['Customer', '7', 'missing', 'weaviate'],
+        ['Orders', '11', 'missing', 'clickhouse'],
       ]),
     );
     expect(report.exact).toBe(false);
@@ -180,8 +200,8 @@ describe('the fan-out end to end', () => {
     );
     expect(status, err.text()).toBe(1);
     const result = JSON.parse(out.text()) as JobResult;
-    expect(result.figures.fanoutDifferences).toBe(2);
-    expect(result.summary).toMatch(/fan-out of run .*: 2 differences/);
+    expect(result.figures.fanoutDifferences).toBe(3);
+    expect(result.summary).toMatch(/fan-out of run .*: 3 differences/);
     const html = await readFile(path.join(result.reports!, `fanout-${runId}`, 'report.html'), 'utf8');
     expect(html).toContain('Customer');
   }, 300_000);

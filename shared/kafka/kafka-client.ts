@@ -3,7 +3,7 @@
  * one request in flight per broker, so messages of one key reach their partition in the order they were sent even
  * without the idempotent producer; topics created when missing. Errors leave here without the SASL password.
  */
-import { type Admin, Kafka, type KafkaConfig, type Producer, logLevel } from 'kafkajs';
+import { type Admin, Kafka, type KafkaConfig, Partitioners, type Producer, logLevel } from 'kafkajs';
 import { errorMessage, redactSecrets } from '../errors';
 import type { KafkaSettings } from './kafka-settings';
 
@@ -55,6 +55,8 @@ export async function connectProducer(connection: KafkaConnection): Promise<Prod
   const producer = connection.kafka.producer({
     idempotent: connection.settings.idempotent,
     maxInFlightRequests: 1,
+    // murmur2 of the key, as the Java client partitions: a key lands where every other Kafka producer puts it.
+    createPartitioner: Partitioners.DefaultPartitioner,
     allowAutoTopicCreation: false,
   });
   await producer.connect();

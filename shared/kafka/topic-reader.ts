@@ -95,7 +95,7 @@ export async function readTopic(
         .then(() =>
           consumer.run({
             autoCommit: false,
-            eachBatchAutoResolve: false,
+            eachBatchAutoResolve: true,
             eachBatch: async ({ batch }) => {
               if (settled) return;
               const partition = batch.partition;
@@ -105,14 +105,20 @@ export async function readTopic(
                 const offset = BigInt(m.offset);
                 if (offset < next.get(partition)!) continue;
                 if (offset >= stop) break;
-                onMessage({
-                  partition,
-                  offset,
-                  timestamp: Number(m.timestamp),
-                  key: m.key ? m.key.toString('utf8') : null,
-                  value: m.value,
-                  headers: decodeHeaders(m.headers),
-                });
+                try {
+                  onMessage({
+                    partition,
+                    offset,
+                    timestamp: Number(m.timestamp),
+                    key: m.key ? m.key.toString('utf8') : null,
+                    value: m.value,
+                    headers: decodeHeaders(m.headers),
+                  });
+                } catch (error) {
+                  // kafkajs would retry the batch and swallow the error: the caller's failure ends the read.
+                  finish(error);
+                  return;
+                }
                 next.set(partition, offset + 1n);
                 lastProgress = Date.now();
               }

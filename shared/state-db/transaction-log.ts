@@ -15,7 +15,16 @@ import { quotedStateSchema } from './state-schema';
 import { type StateDatabaseSettings, stateDatabaseFromEnv } from './state-settings';
 
 /** What kind of action a log row records. */
-export type ActionKind = 'migration.start' | 'migration.end' | 'flag.set' | 'flag.rollback' | 'table.rollback' | 'restore' | 'drift.found' | 'job';
+export type ActionKind =
+  | 'migration.start'
+  | 'migration.end'
+  | 'flag.set'
+  | 'flag.rollback'
+  | 'table.rollback'
+  | 'restore'
+  | 'drift.found'
+  | 'job'
+  | 'kafka.offsets.reset';
 
 /** Every kind, for validating filters. */
 export const ACTION_KINDS: readonly ActionKind[] = [
@@ -27,6 +36,7 @@ export const ACTION_KINDS: readonly ActionKind[] = [
   'restore',
   'drift.found',
   'job',
+  'kafka.offsets.reset',
 ];
 
 /** One action to record. */

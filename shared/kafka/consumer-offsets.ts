@@ -31,7 +31,10 @@ export interface ResetOffsetsRequest {
   reason?: string;
   /** Messages listed in the answer at most (default 1,000); the counts are always complete. */
   listLimit?: number;
-  /** How long to wait to join the group where DescribeGroups is missing (default 60 s). */
+  /**
+   * How long to wait, where DescribeGroups is missing, to lead the group alone (default 60 s: longer than a
+   * consumer's session, so a member that left without a word is dropped first).
+   */
   joinTimeoutInMs?: number;
   audit?: TransactionLogOptions;
 }
@@ -136,11 +139,12 @@ async function commitWhenIdle(connection: KafkaConnection, group: string, topic:
   const consumer = connection.kafka.consumer({ groupId: group, allowAutoTopicCreation: false });
   await consumer.connect();
   try {
-    const joined = await joinPaused(consumer, topic, joinTimeoutInMs);
-    const assigned = new Set(joined.assignment);
-    const missing = partitions.filter((p) => !assigned.has(p.partition));
-    if (!joined.leader || missing.length > 0) {
-      throw new ConflictError(`consumer group ${group} has another active member consuming ${topic}: stop it before resetting its offsets`);
+    const every = partitions.map((p) => p.partition);
+    const joined = await joinPaused(consumer, topic, every, joinTimeoutInMs);
+    if (!joined) {
+      throw new ConflictError(
+        `consumer group ${group} has another active member consuming ${topic} (this client did not lead the group alone within ${joinTimeoutInMs} ms): stop it before resetting its offsets`,
+      );
     }
     await consumer.commitOffsets(partitions.map((p) => ({ topic, partition: p.partition, offset: p.target })));
   } finally {
@@ -152,20 +156,44 @@ async function commitWhenIdle(connection: KafkaConnection, group: string, topic:
   if (wrong.length > 0) throw new Error(`consumer group ${group}: the offsets of partitions ${wrong.map((p) => p.partition).join(', ')} did not take`);
 }
 
-/** Joins the group on `topic` without consuming (paused, no commits): whether it leads and what it was assigned. */
-function joinPaused(consumer: Consumer, topic: string, timeoutInMs: number): Promise<{ leader: boolean; assignment: number[] }> {
+/**
+ * Joins the group on `topic` without consuming (paused, no commits). Answers true once this member leads the
+ * group and holds every partition of the topic, false when it has not at the timeout (not even joined, while other
+ * members rebalance): a member that left
+ * without a word holds its partitions until the broker ends its session, so rebalances are waited for.
+ */
+function joinPaused(consumer: Consumer, topic: string, partitions: readonly number[], timeoutInMs: number): Promise<boolean> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`could not join the consumer group in ${timeoutInMs} ms`)), timeoutInMs);
-    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    // A consumer that disconnects before its join completes stays in the group (kafkajs finishes the join), so the
+    // answer waits for the first join, however late (at most another `timeoutInMs`), before giving up.
+    let joined = false;
+    let timedOut = false;
+    // kafkajs announces the join before its runner counts as running, and drops commits made before that.
+    let running: Promise<unknown> = Promise.resolve();
+    const settle = (alone: boolean): void => {
       clearTimeout(timer);
-      resolve({ leader: event.payload.isLeader && event.payload.leaderId === event.payload.memberId, assignment: event.payload.memberAssignment[topic] ?? [] });
+      clearTimeout(hardStop);
+      running.then(() => resolve(alone), reject);
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      if (joined) settle(false);
+    }, timeoutInMs);
+    const hardStop = setTimeout(() => settle(false), 2 * timeoutInMs);
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      joined = true;
+      const { isLeader, leaderId, memberId, memberAssignment } = event.payload;
+      const assigned = new Set(memberAssignment[topic] ?? []);
+      if (isLeader && leaderId === memberId && partitions.every((p) => assigned.has(p))) settle(true);
+      else if (timedOut) settle(false);
     });
-    consumer
+    running = consumer
       .subscribe({ topic, fromBeginning: false })
       .then(() => consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: async () => undefined }))
-      .then(() => consumer.pause([{ topic }]))
-      .catch((error: unknown) => {
+      .then(() => consumer.pause([{ topic }]));
+    running.catch((error: unknown) => {
         clearTimeout(timer);
+        clearTimeout(hardStop);
         reject(error instanceof Error ? error : new Error(String(error)));
       });
   });

@@ -9,8 +9,10 @@ import { drillCommand } from './commands/drill';
 import { driftCommand } from './commands/drift';
 import { flagsCommand, rollbackCommand } from './commands/flags';
 import { jobsCommand } from './commands/jobs';
+import { kafkaCommand } from './commands/kafka';
 import { maintainCommand } from './commands/maintain';
 import { migrateCommand } from './commands/migrate';
+import { outboxCommand } from './commands/outbox';
 import { reconcileCommand } from './commands/reconcile';
 import { replayCommand } from './commands/replay';
 import { restoreCommand } from './commands/restore';
@@ -42,6 +44,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   db: (argv) => dbCommand(argv),
   jobs: (argv) => jobsCommand(argv),
   maintain: (argv) => maintainCommand(argv),
+  outbox: (argv) => outboxCommand(argv),
+  kafka: (argv) => kafkaCommand(argv),
 };
 
 const HELP = `usage: icebridge <command> [options]
@@ -66,6 +70,8 @@ commands:
   db        apply and list the state schema's migrations (db migrate|status), read the transaction log (db log)
   jobs      run a scheduled job (consistency, maintenance) now, or list every job's latest result
   maintain  compact, expire old snapshots (never one a sync or restore needs), remove old orphan files
+  outbox    publish the event outbox to Kafka (relay [--once]), or count its rows by topic and status
+  kafka     reset a consumer group's offsets to a time (reset-offsets, with --dry-run), audited
   help      show a command's options: icebridge help <command>
 
 options:

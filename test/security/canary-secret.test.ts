@@ -82,6 +82,8 @@ const SECRET_SETTINGS_COVERED: Record<string, string> = {
   ICEBRIDGE_ALERT_WEBHOOK_URL: 'test/alerts/webhook-notifier.test.ts: the URL in no outcome or log line, delivered or failed',
   ICEBRIDGE_STATE_DATABASE_URL: 'test/integration/state-db-schema.test.ts: an unreachable state database, its password in no log line',
   APPLICATIONINSIGHTS_CONNECTION_STRING: 'test/integration/telemetry-export.test.ts: sent to a local ingestion endpoint',
+  ICEBRIDGE_KAFKA_SASL_PASSWORD:
+    'test/kafka/kafka-settings.test.ts (settings, errors, kafkajs log lines) and test/integration/outbox-relay.test.ts (a failing relay: last_error and log)',
 };
 
 describe('the canary search', () => {

@@ -46,12 +46,16 @@ export async function benchKafka(options: KafkaBenchOptions, print: (line: strin
     const settings = { batch: options.batch, maxAttempts: 10, leaseInMs: 300_000, backoffBaseInMs: 1_000, backoffMaxInMs: 60_000 };
     const started = performance.now();
     const results = await Promise.all(
-      Array.from({ length: options.relays }, (_, i) => relayOutbox({ database: { url, schema: 'icebridge' }, kafka, settings, once: true, instance: `bench-${i}` })),
+      Array.from({ length: options.relays }, (_, i) =>
+        relayOutbox({ database: { url, schema: 'icebridge' }, kafka, settings, once: true, instance: `bench-${i}` }),
+      ),
     );
     const seconds = (performance.now() - started) / 1_000;
     const published = results.reduce((sum, r) => sum + r.published, 0);
     const eventsPerSecond = published / seconds;
-    print(`outbox -> kafka: ${published} events by ${options.relays} relay(s), batch ${options.batch}: ${seconds.toFixed(1)} s, ${Math.round(eventsPerSecond)} events/s`);
+    print(
+      `outbox -> kafka: ${published} events by ${options.relays} relay(s), batch ${options.batch}: ${seconds.toFixed(1)} s, ${Math.round(eventsPerSecond)} events/s`,
+    );
     return { ...options, rows: published, seconds, eventsPerSecond };
   } finally {
     await Promise.all([pg.stop(), mock.stop()]);

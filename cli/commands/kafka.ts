@@ -79,7 +79,8 @@ export async function kafkaCommand(
     }
     out.write(`${result.dryRun ? 'dry run: would reset' : 'reset'} group ${group} on ${topic} to ${result.to}\n`);
     for (const p of result.partitions) out.write(`  partition ${p.partition}: ${p.current ?? 'none'} -> ${p.target} (${p.reconsumed} to consume again)\n`);
-    for (const m of result.messages) out.write(`  ${m.partition}@${m.offset} ${m.timestamp} key ${m.key ?? '(none)'}${m.eventId ? ` event ${m.eventId}` : ''}\n`);
+    for (const m of result.messages)
+      out.write(`  ${m.partition}@${m.offset} ${m.timestamp} key ${m.key ?? '(none)'}${m.eventId ? ` event ${m.eventId}` : ''}\n`);
     if (result.messagesNotListed > 0) out.write(`  and ${result.messagesNotListed} more message(s)\n`);
     return 0;
   } catch (error) {

@@ -66,7 +66,9 @@ export async function outboxCommand(
         if (json) out.write(`${JSON.stringify(topics, null, 2)}\n`);
         else if (topics.length === 0) out.write(`the outbox in ${redactUrl(database.url)} schema ${database.schema} is empty\n`);
         else {
-          out.write(`${'topic'.padEnd(30)} ${'pending'.padStart(9)} ${'published'.padStart(10)} ${'failed'.padStart(7)} ${'oldest pending'.padStart(15)} ${'keys held'.padStart(9)}\n`);
+          out.write(
+            `${'topic'.padEnd(30)} ${'pending'.padStart(9)} ${'published'.padStart(10)} ${'failed'.padStart(7)} ${'oldest pending'.padStart(15)} ${'keys held'.padStart(9)}\n`,
+          );
           for (const t of topics) {
             out.write(
               `${t.topic.padEnd(30)} ${String(t.pending).padStart(9)} ${String(t.published).padStart(10)} ${String(t.failed).padStart(7)} ${`${t.oldestPendingSeconds} s`.padStart(15)} ${String(t.blockedKeys).padStart(9)}\n`,

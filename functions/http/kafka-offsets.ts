@@ -33,8 +33,10 @@ export function parseResetOffsetsBody(body: unknown): ResetOffsetsBody {
     throw new ValidationError('to must be an ISO 8601 date-time with a zone (2026-03-01T12:00:00Z)');
   }
   if (dryRun !== undefined && typeof dryRun !== 'boolean') throw new ValidationError('dryRun must be true or false');
-  if (reason !== undefined && (typeof reason !== 'string' || reason.length > 2_000)) throw new ValidationError('reason must be a text of at most 2,000 characters');
-  if (dryRun !== true && (typeof reason !== 'string' || reason.trim() === '')) throw new ValidationError('a reset needs a reason (it is kept in the transaction log)');
+  if (reason !== undefined && (typeof reason !== 'string' || reason.length > 2_000))
+    throw new ValidationError('reason must be a text of at most 2,000 characters');
+  if (dryRun !== true && (typeof reason !== 'string' || reason.trim() === ''))
+    throw new ValidationError('a reset needs a reason (it is kept in the transaction log)');
   return { topic, to: new Date(to), dryRun: dryRun === true, ...(typeof reason === 'string' ? { reason } : {}) };
 }
 

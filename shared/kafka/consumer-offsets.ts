@@ -95,7 +95,13 @@ export async function resetConsumerOffsets(connection: KafkaConnection, request:
     if (from === undefined || until === null || until === undefined || m.offset >= until) return;
     if (messages.length < limit) {
       const eventId = m.headers[EVENT_HEADERS.eventId];
-      messages.push({ partition: m.partition, offset: m.offset.toString(), timestamp: new Date(m.timestamp).toISOString(), key: m.key, ...(eventId ? { eventId } : {}) });
+      messages.push({
+        partition: m.partition,
+        offset: m.offset.toString(),
+        timestamp: new Date(m.timestamp).toISOString(),
+        key: m.key,
+        ...(eventId ? { eventId } : {}),
+      });
     } else notListed++;
   });
   const partitions: PartitionReset[] = watermarks.map((w) => {
@@ -103,7 +109,16 @@ export async function resetConsumerOffsets(connection: KafkaConnection, request:
     const now = current.get(w.partition) ?? null;
     return { partition: w.partition, current: now?.toString() ?? null, target: to.toString(), reconsumed: now !== null && now > to ? Number(now - to) : 0 };
   });
-  const result: ResetOffsetsResult = { group, topic, to: request.to.toISOString(), dryRun: request.dryRun, applied: false, partitions, messages, messagesNotListed: notListed };
+  const result: ResetOffsetsResult = {
+    group,
+    topic,
+    to: request.to.toISOString(),
+    dryRun: request.dryRun,
+    applied: false,
+    partitions,
+    messages,
+    messagesNotListed: notListed,
+  };
   if (request.dryRun) return result;
 
   await commitWhenIdle(connection, group, topic, partitions, request.joinTimeoutInMs ?? 60_000);
@@ -124,7 +139,13 @@ export async function resetConsumerOffsets(connection: KafkaConnection, request:
 }
 
 /** Commits the targets as the group, refusing (ConflictError) while another member is active. */
-async function commitWhenIdle(connection: KafkaConnection, group: string, topic: string, partitions: readonly PartitionReset[], joinTimeoutInMs: number): Promise<void> {
+async function commitWhenIdle(
+  connection: KafkaConnection,
+  group: string,
+  topic: string,
+  partitions: readonly PartitionReset[],
+  joinTimeoutInMs: number,
+): Promise<void> {
   const described = await withAdmin(connection, async (admin) => {
     try {
       return (await admin.describeGroups([group])).groups.find((g) => g.groupId === group);
@@ -134,7 +155,9 @@ async function commitWhenIdle(connection: KafkaConnection, group: string, topic:
     }
   });
   if (described && described.state !== 'Empty' && described.state !== 'Dead') {
-    throw new ConflictError(`consumer group ${group} has ${described.members.length} active member(s) (state ${described.state}): stop them before resetting its offsets`);
+    throw new ConflictError(
+      `consumer group ${group} has ${described.members.length} active member(s) (state ${described.state}): stop them before resetting its offsets`,
+    );
   }
   const consumer = connection.kafka.consumer({ groupId: group, allowAutoTopicCreation: false });
   await consumer.connect();
@@ -189,13 +212,13 @@ function joinPaused(consumer: Consumer, topic: string, partitions: readonly numb
     });
     running = consumer
       .subscribe({ topic, fromBeginning: false })
-      .then(() => consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: async () => undefined }))
+      .then(() => consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: () => Promise.resolve() }))
       .then(() => consumer.pause([{ topic }]));
     running.catch((error: unknown) => {
-        clearTimeout(timer);
-        clearTimeout(hardStop);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      });
+      clearTimeout(timer);
+      clearTimeout(hardStop);
+      reject(error instanceof Error ? error : new Error(String(error)));
+    });
   });
 }
 

@@ -35,13 +35,16 @@ export function connectKafka(settings: KafkaSettings, options: KafkaClientOption
     requestTimeout: options.requestTimeoutInMs ?? 30_000,
     retry: { retries: options.retries ?? 5, initialRetryTime: 100, maxRetryTime: 5_000 },
     logLevel: log ? logLevel.WARN : logLevel.NOTHING,
-    ...(log
-      ? { logCreator: () => (entry) => log(kafkaErrorText(`${entry.namespace}: ${entry.log.message}`, settings)) }
-      : {}),
+    ...(log ? { logCreator: () => (entry) => log(kafkaErrorText(`${entry.namespace}: ${entry.log.message}`, settings)) } : {}),
   };
   if (settings.sasl) {
     const { mechanism, username, password } = settings.sasl;
-    config.sasl = mechanism === 'plain' ? { mechanism, username, password } : mechanism === 'scram-sha-256' ? { mechanism, username, password } : { mechanism, username, password };
+    config.sasl =
+      mechanism === 'plain'
+        ? { mechanism, username, password }
+        : mechanism === 'scram-sha-256'
+          ? { mechanism, username, password }
+          : { mechanism, username, password };
   }
   return { settings, kafka: new Kafka(config) };
 }

@@ -43,7 +43,10 @@ export function kafkaSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Kafk
   const get = (name: string): string | undefined => env[name]?.trim() || undefined;
   const brokerText = get(KAFKA_SETTING_NAMES.brokers);
   if (brokerText === undefined) return undefined;
-  const brokers = brokerText.split(',').map((b) => b.trim()).filter((b) => b.length > 0);
+  const brokers = brokerText
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b.length > 0);
   for (const broker of brokers) {
     if (!/^[^\s:/@]+:\d{1,5}$/.test(broker)) throw new ValidationError(`${KAFKA_SETTING_NAMES.brokers} must be host:port[,host:port...]`);
   }

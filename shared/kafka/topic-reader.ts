@@ -5,7 +5,8 @@
  * offsets is used, so no consumer group of the topic is touched.
  */
 import { randomUUID } from 'node:crypto';
-import type { IHeaders } from 'kafkajs';
+import type { Batch, IHeaders } from 'kafkajs';
+import { errorMessage } from '../errors';
 import { withAdmin, type KafkaConnection } from './kafka-client';
 
 /** One message as the reader hands it on: headers decoded as UTF-8 text. */
@@ -42,9 +43,7 @@ export interface ReadTopicOptions {
 /** The low and high watermarks of every partition of `topic`, in partition order. */
 export async function topicWatermarks(connection: KafkaConnection, topic: string): Promise<PartitionWatermarks[]> {
   const offsets = await withAdmin(connection, (admin) => admin.fetchTopicOffsets(topic));
-  return offsets
-    .map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) }))
-    .sort((a, b) => a.partition - b.partition);
+  return offsets.map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) })).sort((a, b) => a.partition - b.partition);
 }
 
 /**
@@ -79,54 +78,61 @@ export async function readTopic(
         clearInterval(watch);
         options.signal?.removeEventListener('abort', onAbort);
         if (error === undefined) resolve();
-        else reject(error instanceof Error ? error : new Error(String(error)));
+        else reject(error instanceof Error ? error : new Error(errorMessage(error)));
       };
       const onAbort = (): void => finish(new Error(`reading ${topic} was stopped`));
       options.signal?.addEventListener('abort', onAbort);
       let lastProgress = Date.now();
       const idle = options.idleTimeoutInMs ?? 60_000;
-      const watch = setInterval(() => {
-        if (Date.now() - lastProgress > idle) {
-          finish(new Error(`reading ${topic}: no message for ${idle} ms with partitions ${remaining().join(', ')} short of their end`));
+      const watch = setInterval(
+        () => {
+          if (Date.now() - lastProgress > idle) {
+            finish(new Error(`reading ${topic}: no message for ${idle} ms with partitions ${remaining().join(', ')} short of their end`));
+          }
+        },
+        Math.min(1_000, idle),
+      );
+      const take = (batch: Batch): void => {
+        if (settled) return;
+        const partition = batch.partition;
+        const stop = end.get(partition);
+        if (stop === undefined) return;
+        for (const m of batch.messages) {
+          const offset = BigInt(m.offset);
+          if (offset < next.get(partition)!) continue;
+          if (offset >= stop) break;
+          try {
+            onMessage({
+              partition,
+              offset,
+              timestamp: Number(m.timestamp),
+              key: m.key ? m.key.toString('utf8') : null,
+              value: m.value,
+              headers: decodeHeaders(m.headers),
+            });
+          } catch (error) {
+            // kafkajs would retry the batch and swallow the error: the caller's failure ends the read.
+            finish(error);
+            return;
+          }
+          next.set(partition, offset + 1n);
+          lastProgress = Date.now();
         }
-      }, Math.min(1_000, idle));
+        // Compaction or aborted transactions leave holes: the batch's last offset says how far the log goes.
+        const last = BigInt(batch.lastOffset());
+        if (last + 1n > next.get(partition)! && last + 1n <= stop) next.set(partition, last + 1n);
+        if (next.get(partition)! >= stop) consumer.pause([{ topic, partitions: [partition] }]);
+        if (remaining().length === 0) finish();
+      };
       consumer
         .subscribe({ topic, fromBeginning: true })
         .then(() =>
           consumer.run({
             autoCommit: false,
             eachBatchAutoResolve: true,
-            eachBatch: async ({ batch }) => {
-              if (settled) return;
-              const partition = batch.partition;
-              const stop = end.get(partition);
-              if (stop === undefined) return;
-              for (const m of batch.messages) {
-                const offset = BigInt(m.offset);
-                if (offset < next.get(partition)!) continue;
-                if (offset >= stop) break;
-                try {
-                  onMessage({
-                    partition,
-                    offset,
-                    timestamp: Number(m.timestamp),
-                    key: m.key ? m.key.toString('utf8') : null,
-                    value: m.value,
-                    headers: decodeHeaders(m.headers),
-                  });
-                } catch (error) {
-                  // kafkajs would retry the batch and swallow the error: the caller's failure ends the read.
-                  finish(error);
-                  return;
-                }
-                next.set(partition, offset + 1n);
-                lastProgress = Date.now();
-              }
-              // Compaction or aborted transactions leave holes: the batch's last offset says how far the log goes.
-              const last = BigInt(batch.lastOffset());
-              if (last + 1n > next.get(partition)! && last + 1n <= stop) next.set(partition, last + 1n);
-              if (next.get(partition)! >= stop) consumer.pause([{ topic, partitions: [partition] }]);
-              if (remaining().length === 0) finish();
+            eachBatch: ({ batch }) => {
+              take(batch);
+              return Promise.resolve();
             },
           }),
         )

@@ -107,7 +107,11 @@ export async function relayOutbox(options: RelayOptions): Promise<RelayResult> {
         await trackService(client, schema, instance, 'failing', figures(result));
         continue;
       }
-      result.published += await markPublished(client, schema, rows.map((r) => r.id));
+      result.published += await markPublished(
+        client,
+        schema,
+        rows.map((r) => r.id),
+      );
       await trackService(client, schema, instance, 'running', figures(result));
     }
     await trackService(client, schema, instance, 'stopped', figures(result));
@@ -154,7 +158,13 @@ function firstOfEachKey(rows: readonly ClaimedRow[]): { tried: string[]; untried
 }
 
 function figures(result: RelayResult): Record<string, unknown> {
-  return { published: result.published, failedSends: result.failedSends, failed: result.failed, rounds: result.rounds, ...(result.lastError ? { lastError: result.lastError } : {}) };
+  return {
+    published: result.published,
+    failedSends: result.failedSends,
+    failed: result.failed,
+    rounds: result.rounds,
+    ...(result.lastError ? { lastError: result.lastError } : {}),
+  };
 }
 
 function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
@@ -168,4 +178,3 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
     signal?.addEventListener('abort', done);
   });
 }
-

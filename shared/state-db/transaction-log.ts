@@ -16,15 +16,7 @@ import { type StateDatabaseSettings, stateDatabaseFromEnv } from './state-settin
 
 /** What kind of action a log row records. */
 export type ActionKind =
-  | 'migration.start'
-  | 'migration.end'
-  | 'flag.set'
-  | 'flag.rollback'
-  | 'table.rollback'
-  | 'restore'
-  | 'drift.found'
-  | 'job'
-  | 'kafka.offsets.reset';
+  'migration.start' | 'migration.end' | 'flag.set' | 'flag.rollback' | 'table.rollback' | 'restore' | 'drift.found' | 'job' | 'kafka.offsets.reset';
 
 /** Every kind, for validating filters. */
 export const ACTION_KINDS: readonly ActionKind[] = [

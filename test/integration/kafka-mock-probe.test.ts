@@ -57,7 +57,9 @@ describe("librdkafka's mock cluster", () => {
     expect(await outcome(() => withAdmin(kafka, (admin) => admin.describeGroups(['probe-group'])))).toMatch(/does not support the requested API version/);
     expect(await outcome(() => withAdmin(kafka, (admin) => admin.listGroups()))).toMatch(/does not support the requested API version/);
     expect(
-      await outcome(() => withAdmin(kafka, (admin) => admin.setOffsets({ groupId: 'probe-group', topic: 'probe-auto', partitions: [{ partition: 0, offset: '0' }] }))),
+      await outcome(() =>
+        withAdmin(kafka, (admin) => admin.setOffsets({ groupId: 'probe-group', topic: 'probe-auto', partitions: [{ partition: 0, offset: '0' }] })),
+      ),
     ).toMatch(/does not support the requested API version/);
     const fetched = await withAdmin(kafka, (admin) => admin.fetchOffsets({ groupId: 'probe-group', topics: ['probe-auto'] }));
     expect(fetched[0]!.partitions.every((p) => p.offset === '-1')).toBe(true);

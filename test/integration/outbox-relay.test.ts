@@ -101,9 +101,10 @@ describe('a broker that cannot be reached', () => {
       requestTimeoutInMs: 2_000,
     });
     const logged: string[] = [];
-    const rows = async (): Promise<{ message_key: string; attempts: number; status: string; last_error: string | null; wait: number }[]> =>
+    type Row = { message_key: string; attempts: number; status: string; last_error: string | null; wait: number };
+    const rows = async (): Promise<Row[]> =>
       (
-        await client.query(
+        await client.query<Row>(
           `SELECT message_key, attempts, status, last_error, extract(epoch FROM next_attempt_at - now())::float8 AS wait FROM ${SCHEMA}.outbox ORDER BY id`,
         )
       ).rows;
@@ -140,9 +141,7 @@ describe('a broker that cannot be reached', () => {
     // The failed rows hold their keys: the relay claims nothing even with a live broker.
     const live = await relayOutbox({ database: { url, schema: SCHEMA }, kafka, settings: SETTINGS, once: true });
     expect(live).toMatchObject({ published: 0, rounds: 0 });
-    expect(await outboxStatus(client, SCHEMA)).toEqual([
-      expect.objectContaining({ topic: 'dead', pending: 2, failed: 2, blockedKeys: 2 }),
-    ]);
+    expect(await outboxStatus(client, SCHEMA)).toEqual([expect.objectContaining({ topic: 'dead', pending: 2, failed: 2, blockedKeys: 2 })]);
     // An operator sets the failed rows back: everything goes out, in order.
     await client.query(`UPDATE ${SCHEMA}.outbox SET status = 'pending', attempts = 0, next_attempt_at = now() WHERE status = 'failed'`);
     const retried = await relayOutbox({ database: { url, schema: SCHEMA }, kafka, settings: SETTINGS, once: true });

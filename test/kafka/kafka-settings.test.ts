@@ -86,7 +86,9 @@ describe('outbox settings', () => {
       schedule: '0 * * * * *',
       timerRunInMs: 50_000,
     });
-    expect(outboxSettingsFromEnv({ [OUTBOX_SETTING_NAMES.batch]: '50', [OUTBOX_SETTING_NAMES.maxAttempts]: '3', [OUTBOX_SETTING_NAMES.leaseSeconds]: '30' })).toMatchObject({
+    expect(
+      outboxSettingsFromEnv({ [OUTBOX_SETTING_NAMES.batch]: '50', [OUTBOX_SETTING_NAMES.maxAttempts]: '3', [OUTBOX_SETTING_NAMES.leaseSeconds]: '30' }),
+    ).toMatchObject({
       batch: 50,
       maxAttempts: 3,
       leaseInMs: 30_000,

@@ -152,3 +152,25 @@ describe('a broker that cannot be reached', () => {
     expect(texts.length).toBeGreaterThan(0);
   }, 180_000);
 });
+
+describe('a relay that keeps running', () => {
+  it('waits for new rows, publishes them, and stops on its signal; a deadline stops it before a round', async () => {
+    await client.query(`TRUNCATE ${SCHEMA}.outbox, ${SCHEMA}.event_store CASCADE`);
+    const stop = new AbortController();
+    const running = relayOutbox({ database: { url, schema: SCHEMA }, kafka, settings: SETTINGS, pollInMs: 50, signal: stop.signal, instance: 'relay-long' });
+    await insertOutboxRows(client, { schema: SCHEMA, topic: 'later', keys: 5, versions: 2, label: 'later', aggregateType: 'Later' });
+    for (;;) {
+      const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${SCHEMA}.outbox WHERE status = 'published'`);
+      if (rows[0]!.n === 10) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    stop.abort();
+    expect(await running).toMatchObject({ published: 10, stoppedBy: 'signal' });
+    const { rows } = await client.query<{ status: string }>(`SELECT status FROM ${SCHEMA}.service_tracking WHERE instance = 'relay-long'`);
+    expect(rows).toEqual([{ status: 'stopped' }]);
+
+    await insertOutboxRows(client, { schema: SCHEMA, topic: 'later', keys: 1, versions: 1, label: 'deadline', aggregateType: 'Deadline' });
+    const late = await relayOutbox({ database: { url, schema: SCHEMA }, kafka, settings: SETTINGS, deadline: Date.now() - 1 });
+    expect(late).toMatchObject({ published: 0, rounds: 0, stoppedBy: 'deadline' });
+  }, 120_000);
+});

@@ -63,7 +63,7 @@ locals {
     "ICEBRIDGE_ALERT_THROUGHPUT_FRACTION"      = "default 0.5"
     "ICEBRIDGE_ALERT_BASELINE_ROWS_PER_SECOND" = "unset: the throughput condition is off"
     "ICEBRIDGE_ALERT_SYNC_LAG_SECONDS"         = "default 300"
-    "ICEBRIDGE_KAFKA_BROKERS"                  = "unset: no Kafka fan-out, and the outbox relay timer does nothing"
+    "ICEBRIDGE_KAFKA_BROKERS"                  = "unset: no Kafka fan-out, and no outbox relay timer"
     "ICEBRIDGE_KAFKA_CLIENT_ID"                = "default icebridge"
     "ICEBRIDGE_KAFKA_SSL"                      = "default: on when SASL is set"
     "ICEBRIDGE_KAFKA_SASL_MECHANISM"           = "plain, scram-sha-256 or scram-sha-512; unset: no SASL"

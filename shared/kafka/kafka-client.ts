@@ -39,12 +39,10 @@ export function connectKafka(settings: KafkaSettings, options: KafkaClientOption
   };
   if (settings.sasl) {
     const { mechanism, username, password } = settings.sasl;
-    config.sasl =
-      mechanism === 'plain'
-        ? { mechanism, username, password }
-        : mechanism === 'scram-sha-256'
-          ? { mechanism, username, password }
-          : { mechanism, username, password };
+    // kafkajs types each mechanism's options apart, so the union is narrowed one mechanism at a time.
+    if (mechanism === 'plain') config.sasl = { mechanism, username, password };
+    else if (mechanism === 'scram-sha-256') config.sasl = { mechanism, username, password };
+    else config.sasl = { mechanism, username, password };
   }
   return { settings, kafka: new Kafka(config) };
 }

@@ -74,7 +74,7 @@ locals {
     "ICEBRIDGE_KAFKA_IDEMPOTENT"               = "default false: one request in flight keeps per-key order"
     "ICEBRIDGE_OUTBOX_BATCH"                   = "default 500"
     "ICEBRIDGE_OUTBOX_MAX_ATTEMPTS"            = "default 10"
-    "ICEBRIDGE_OUTBOX_LEASE_SECONDS"           = "default 120"
+    "ICEBRIDGE_OUTBOX_LEASE_SECONDS"           = "default 300"
     "ICEBRIDGE_OUTBOX_BACKOFF_BASE_MS"         = "default 1000"
     "ICEBRIDGE_OUTBOX_BACKOFF_MAX_MS"          = "default 600000"
     "ICEBRIDGE_OUTBOX_RELAY_SCHEDULE"          = "default 0 * * * * * (every minute)"

@@ -18,7 +18,7 @@ export interface OutboxSettings {
   batch: number;
   /** Attempts before a row is marked `failed` (default 10). */
   maxAttempts: number;
-  /** How long a claim holds rows: longer than any publish can take (default 120 s). */
+  /** How long a claim holds rows: longer than a send can take with every retry (default 300 s). */
   leaseInMs: number;
   /** Backoff after a failed attempt: base * 2^(attempts-1), at most max, times a random 0.5-1 (default 1 s, 10 min). */
   backoffBaseInMs: number;
@@ -38,7 +38,7 @@ export function outboxSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Out
   return {
     batch: intSetting(get(OUTBOX_SETTING_NAMES.batch), OUTBOX_SETTING_NAMES.batch, 500, 10_000),
     maxAttempts: intSetting(get(OUTBOX_SETTING_NAMES.maxAttempts), OUTBOX_SETTING_NAMES.maxAttempts, 10, 1_000),
-    leaseInMs: intSetting(get(OUTBOX_SETTING_NAMES.leaseSeconds), OUTBOX_SETTING_NAMES.leaseSeconds, 120, 86_400) * 1_000,
+    leaseInMs: intSetting(get(OUTBOX_SETTING_NAMES.leaseSeconds), OUTBOX_SETTING_NAMES.leaseSeconds, 300, 86_400) * 1_000,
     backoffBaseInMs: intSetting(get(OUTBOX_SETTING_NAMES.backoffBaseMs), OUTBOX_SETTING_NAMES.backoffBaseMs, 1_000, 3_600_000),
     backoffMaxInMs: intSetting(get(OUTBOX_SETTING_NAMES.backoffMaxMs), OUTBOX_SETTING_NAMES.backoffMaxMs, 600_000, 86_400_000),
     schedule: get(OUTBOX_SETTING_NAMES.schedule) ?? DEFAULT_OUTBOX_SCHEDULE,

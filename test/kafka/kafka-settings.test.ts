@@ -80,7 +80,7 @@ describe('outbox settings', () => {
     expect(outboxSettingsFromEnv({})).toEqual({
       batch: 500,
       maxAttempts: 10,
-      leaseInMs: 120_000,
+      leaseInMs: 300_000,
       backoffBaseInMs: 1_000,
       backoffMaxInMs: 600_000,
       schedule: '0 * * * * *',

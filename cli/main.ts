@@ -11,8 +11,10 @@ import { driftCommand } from './commands/drift';
 import { fanoutCommand } from './commands/fanout';
 import { flagsCommand, rollbackCommand } from './commands/flags';
 import { jobsCommand } from './commands/jobs';
+import { kafkaCommand } from './commands/kafka';
 import { maintainCommand } from './commands/maintain';
 import { migrateCommand } from './commands/migrate';
+import { outboxCommand } from './commands/outbox';
 import { reconcileCommand } from './commands/reconcile';
 import { replayCommand } from './commands/replay';
 import { restoreCommand } from './commands/restore';
@@ -48,6 +50,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   fanout: (argv) => fanoutCommand(argv),
   weaviate: (argv) => weaviateCommand(argv),
   clickhouse: (argv) => clickhouseCommand(argv),
+  outbox: (argv) => outboxCommand(argv),
+  kafka: (argv) => kafkaCommand(argv),
 };
 
 const HELP = `usage: icebridge <command> [options]
@@ -75,6 +79,8 @@ commands:
   weaviate  resync a table's Weaviate class from its Iceberg snapshot (--dry-run: counts only)
   fanout    load a run's tables into the event store, ClickHouse and Weaviate; check every system agrees
   clickhouse back up a ClickHouse analytics table's months, or restore chosen ones (backup|restore), audited
+  outbox    publish the event outbox to Kafka (relay [--once]), or count its rows by topic and status
+  kafka     reset a consumer group's offsets to a time (reset-offsets, with --dry-run), audited
   help      show a command's options: icebridge help <command>
 
 options:

@@ -29,7 +29,9 @@ import './http/table-retry';
 import './http/dashboard';
 import './http/jobs';
 import './http/weaviate';
+import './http/kafka-offsets';
 import './timers/job-timers';
+import './timers/outbox-relay';
 
 // Settings are checked as the app loads, so a missing or wrong one (the task hub, a warehouse Azure cannot keep)
 // stops the Functions host at start-up with the setting's name, not at the first request.

@@ -26,7 +26,8 @@ export type ActionKind =
   | 'job'
   | 'clickhouse.backup'
   | 'clickhouse.restore'
-  | 'weaviate.resync';
+  | 'weaviate.resync'
+  | 'kafka.offsets.reset';
 
 /** Every kind, for validating filters. */
 export const ACTION_KINDS: readonly ActionKind[] = [
@@ -41,6 +42,7 @@ export const ACTION_KINDS: readonly ActionKind[] = [
   'weaviate.resync',
   'clickhouse.backup',
   'clickhouse.restore',
+  'kafka.offsets.reset',
 ];
 
 /** One action to record. */

@@ -96,6 +96,8 @@ const SECRET_SETTINGS_COVERED: Record<string, string> = {
   ICEBRIDGE_WEAVIATE_EMBEDDING_KEY: 'test/weaviate/weaviate-secrets.test.ts: an endpoint echoing the key, and one unreachable',
   ICEBRIDGE_CLICKHOUSE_PASSWORD: "test/integration/clickhouse-cli.test.ts: the real server's password, refused, a closed port, the CLI failing",
   ICEBRIDGE_CLICKHOUSE_URL: 'test/integration/clickhouse-cli.test.ts: credentials in the URL refused without showing them, a malformed URL',
+  ICEBRIDGE_KAFKA_SASL_PASSWORD:
+    'test/kafka/kafka-settings.test.ts (settings, errors, kafkajs log lines) and test/integration/outbox-relay.test.ts (a failing relay: last_error and log)',
 };
 
 describe('the canary search', () => {

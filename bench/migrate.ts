@@ -28,6 +28,7 @@ import { type BenchPostgres, ORDERS, createOrdersTable, ordersHeapBytes, startBe
 import { type Series, type Summary, megabytes, phaseTable, resultsTable, summarize, verdict } from './lib/migrate-report';
 import { findPsql } from '../test/integration/support/postgres';
 import { type JobMeasurement, runJobInChild } from './lib/migrate-runner';
+import { median } from './lib/measure';
 
 /** One icebridge setting: heap MB per copy partition and copyPartition activities at once. */
 export interface IcebridgeSetting {
@@ -456,6 +457,12 @@ function printResults(options: MigrateBenchOptions, entries: Entry[]): void {
       `  verify --level full: ${Math.round(v.rowsPerSecond).toLocaleString('en-US')} rows/s, ${(v.wallMs / 1000).toFixed(1)} s against ` +
         `${(a.wallMs / 1000).toFixed(1)} s to migrate (medians); peak RSS ${megabytes(v.peakRssBytes)}`,
     );
+  }
+  const command = find('cli');
+  const commandVerify = command?.series.runs.map((run) => run.phases?.find((p) => p.phase.startsWith('icebridge verify'))?.wallMs ?? NaN);
+  if (e && commandVerify && commandVerify.every((ms) => !Number.isNaN(ms))) {
+    const ratio = median(commandVerify) / e.wallMs;
+    console.log(verdict('e verify full / e migrate', `${ratio.toFixed(2)} ×`, '≤ 1.0', ratio <= 1.0));
   }
   const verifyCpu = perMillion('v', v);
   if (verifyCpu !== undefined) cpu.push(verifyCpu);

@@ -1,7 +1,8 @@
 /**
  * The timed jobs of the migration benchmark, each run once per child process: icebridge's migration, the
- * COPY-CSV-into-DuckDB pipeline a data engineer would reach for, PostgreSQL's raw COPY as the upper bound, and
- * `icebridge verify` of a table a migration just wrote.
+ * COPY-CSV-into-DuckDB pipeline a data engineer would reach for, PostgreSQL's raw COPY as the upper bound (read by
+ * Node's `pg` and by psql, a C client, see process-candidates.ts), `icebridge verify` of a table a migration just
+ * wrote, and the `icebridge` command end to end (process-candidates.ts).
  */
 import { execFile } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -14,9 +15,11 @@ import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { PartitionFieldRequest } from '../../shared/iceberg/transaction/table-evolution';
+import { type PhaseTiming, recordPhases } from './phase-timings';
+import { runCli, runPsqlToNull } from './process-candidates';
 
 /** Which pipeline a job runs. */
-export type CandidateKind = 'icebridge' | 'reader' | 'duckdb' | 'csv' | 'raw' | 'verify';
+export type CandidateKind = 'icebridge' | 'reader' | 'duckdb' | 'csv' | 'raw' | 'psql' | 'cli' | 'verify';
 
 /** A job kind: a candidate, or the untimed migration of a whole schema that a verification then reads. */
 export type JobKind = CandidateKind | 'migrate-schema';
@@ -41,6 +44,8 @@ export interface MigrateJob {
   env?: Record<string, string>;
   /** verify only: the warehouse the table was migrated to, and the level. */
   verify?: VerifyJob;
+  /** psql only: the psql executable. */
+  psql?: string;
 }
 
 /** What a verify job checks: `icebridge verify --level <level>` of `table` (every table of the schema when ''). */
@@ -67,8 +72,12 @@ export interface JobResult {
   files?: number;
   /** icebridge: partitions the planner made. */
   partitions?: number;
-  /** Untimed warm-up before the timed part (module loading and a tiny migration), for the report's notes. */
+  /** Untimed warm-up before the timed part (a tiny migration or verification on loaded code), for the report's notes. */
   startupMs?: number;
+  /** icebridge and verify: from the process's start until the command's code was loaded (node, tsx, imports). */
+  loadMs?: number;
+  /** icebridge and verify: wall time of the timed part per activity, from icebridge's own activity spans. */
+  phases?: PhaseTiming[];
   /** migrate-schema: tables committed. */
   tables?: number;
 }
@@ -87,6 +96,10 @@ export async function runJob(job: MigrateJob): Promise<JobResult> {
       return runCopyToNull(job, 'csv');
     case 'raw':
       return runCopyToNull(job, 'binary');
+    case 'psql':
+      return runPsqlToNull(job);
+    case 'cli':
+      return runCli(job);
     case 'verify':
       return runVerify(job);
     case 'migrate-schema':
@@ -94,16 +107,24 @@ export async function runJob(job: MigrateJob): Promise<JobResult> {
   }
 }
 
-/** Times `fn` with the child's own clock and CPU counters. */
-async function timed(fn: () => Promise<{ rows: number; outputBytes: number; files?: number; partitions?: number; tables?: number }>): Promise<JobResult> {
+/** What a timed job returns besides the clock's figures. */
+type TimedValue = { rows: number; outputBytes: number; files?: number; partitions?: number; tables?: number };
+
+/** Times `fn` with the child's own clock and CPU counters; with `phases`, also records icebridge's activity spans. */
+async function timed(fn: () => Promise<TimedValue>, options: { phases?: boolean } = {}): Promise<JobResult> {
+  const recorder = options.phases ? recordPhases() : undefined;
   const baselineRssBytes = process.memoryUsage.rss();
   const startedAtMs = Date.now();
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const value = await fn();
-  const wallMs = performance.now() - started;
+  const ended = performance.now();
+  const wallMs = ended - started;
   const cpu = process.cpuUsage(cpuBefore);
-  return { ...value, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, baselineRssBytes, startedAtMs };
+  const result: JobResult = { ...value, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, baselineRssBytes, startedAtMs };
+  // Span times are epoch times taken from performance.timeOrigin, as these are.
+  if (recorder) result.phases = await recorder.stop(performance.timeOrigin + started, performance.timeOrigin + ended);
+  return result;
 }
 
 /**
@@ -114,6 +135,8 @@ async function timed(fn: () => Promise<{ rows: number; outputBytes: number; file
  */
 async function runIcebridge(job: MigrateJob): Promise<JobResult> {
   const { runMigration } = await import('../../cli/support/run-migration.js');
+  // The process's clock starts with the process: this is node's start, the loader and every import of the command.
+  const loadMs = performance.now();
   const migrate = async (table: string, dir: string, partitionSizeInBytes?: number): Promise<{ rows: number; partitions: number }> => {
     await mkdir(path.join(dir, 'warehouse'), { recursive: true });
     const report = await runMigration({
@@ -140,12 +163,12 @@ async function runIcebridge(job: MigrateJob): Promise<JobResult> {
   if (job.warmupTable !== undefined) await migrate(job.warmupTable, path.join(job.workDir, 'warmup'));
   const startupMs = performance.now() - warmupStarted;
   const dir = path.join(job.workDir, 'timed');
-  const result = await timed(async () => ({ ...(await migrate(job.table, dir, job.partitionSizeInBytes)), outputBytes: 0 }));
+  const result = await timed(async () => ({ ...(await migrate(job.table, dir, job.partitionSizeInBytes)), outputBytes: 0 }), { phases: true });
   // Sized after the clock stopped: listing the warehouse is not part of migrating.
   const tableDir = path.join(dir, 'warehouse', job.schema, job.table);
   const data = await treeSize(path.join(tableDir, 'data'));
   const metadata = await treeSize(path.join(tableDir, 'metadata'));
-  return { ...result, outputBytes: data.bytes + metadata.bytes, files: data.files, startupMs };
+  return { ...result, outputBytes: data.bytes + metadata.bytes, files: data.files, startupMs, loadMs };
 }
 
 /**
@@ -156,6 +179,7 @@ async function runIcebridge(job: MigrateJob): Promise<JobResult> {
  */
 async function runVerify(job: MigrateJob): Promise<JobResult> {
   const { verifyCommand } = await import('../../cli/commands/verify.js');
+  const loadMs = performance.now();
   const spec = job.verify;
   if (spec === undefined) throw new Error('a verify job needs its warehouse and level');
   const verify = async (warehouse: string, table: string, stateDir: string): Promise<{ rows: number; tables: number }> => {
@@ -185,8 +209,10 @@ async function runVerify(job: MigrateJob): Promise<JobResult> {
   const warmupStarted = performance.now();
   if (spec.warmup !== undefined) await verify(spec.warmup.warehouse, spec.warmup.table, path.join(job.workDir, 'warmup-state'));
   const startupMs = performance.now() - warmupStarted;
-  const result = await timed(async () => ({ ...(await verify(spec.warehouse, job.table, path.join(job.workDir, 'state'))), outputBytes: 0 }));
-  return { ...result, startupMs };
+  const result = await timed(async () => ({ ...(await verify(spec.warehouse, job.table, path.join(job.workDir, 'state'))), outputBytes: 0 }), {
+    phases: true,
+  });
+  return { ...result, startupMs, loadMs };
 }
 
 /** Collects what a command writes; handed to it where it expects a process stream. */

@@ -85,3 +85,34 @@ export function verdict(name: string, value: string, target: string, met: boolea
 export function megabytes(bytes: number): string {
   return `${(bytes / MB).toFixed(1)} MB`;
 }
+
+/**
+ * Where one line's time went, medians over its runs: loading the code, the untimed warm-up, then the timed run
+ * split by activity (from icebridge's spans) and the rest of its wall time.
+ */
+export function phaseTable(title: string, runs: readonly JobMeasurement[]): string {
+  const withPhases = runs.filter((r) => r.phases !== undefined);
+  if (withPhases.length === 0) return `  ${title}: no activity spans recorded`;
+  const wallMs = median(withPhases.map((r) => r.wallMs));
+  const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`.padStart(9);
+  const share = (ms: number): string => `${((ms / wallMs) * 100).toFixed(0)}%`.padStart(5);
+  const lines = [`  ${title}`];
+  const load = withPhases.map((r) => r.loadMs).filter((v): v is number => v !== undefined);
+  if (load.length > 0)
+    lines.push(`    ${'start-up: process start to code loaded'.padEnd(44)}${seconds(median(load))}        (untimed; node, tsx loader, imports)`);
+  const warmup = withPhases.map((r) => r.startupMs).filter((v): v is number => v !== undefined);
+  if (warmup.length > 0)
+    lines.push(`    ${'warm-up: 1,000-row run on loaded code'.padEnd(44)}${seconds(median(warmup))}        (untimed; first host, threads, JIT)`);
+  lines.push(`    ${'timed run'.padEnd(44)}${seconds(wallMs)} ${share(wallMs)}`);
+  const names = [...new Set(withPhases.flatMap((r) => r.phases!.map((p) => p.phase)))];
+  for (const name of names) {
+    const of = (r: JobMeasurement) => r.phases!.find((p) => p.phase === name);
+    const covered = median(withPhases.map((r) => of(r)?.wallMs ?? 0));
+    const calls = median(withPhases.map((r) => of(r)?.invocations ?? 0));
+    const busy = median(withPhases.map((r) => of(r)?.busyMs ?? 0));
+    const detail = calls === 0 ? '' : `  ${calls} call${calls === 1 ? '' : 's'}${calls > 1 ? `, ${(busy / 1000).toFixed(2)} s of calls` : ''}`;
+    lines.push(`      ${name.padEnd(42)}${seconds(covered)} ${share(covered)}${detail}`);
+  }
+  if (load.length > 0) lines.push(`    ${'start-up + timed run (what a CLI run waits, about)'.padEnd(44)}${seconds(median(load) + wallMs)}`);
+  return lines.join('\n');
+}

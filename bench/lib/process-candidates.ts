@@ -1,0 +1,97 @@
+/**
+ * The migration benchmark's jobs that run another program and time it from start to exit: psql's binary COPY to
+ * /dev/null (what the server emits to a C client) and the `icebridge` command itself, start-up included.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import type { JobResult, MigrateJob } from './migrate-candidates';
+import type { PhaseTiming } from './phase-timings';
+
+const REPO = path.join(__dirname, '..', '..');
+
+/** A finished program: what it printed, its wall time and its own CPU. */
+interface ProcessRun {
+  stdout: string;
+  wallMs: number;
+  cpuMs: number;
+}
+
+/**
+ * Runs `command` under sh so the shell's `times` reports the program's user and system CPU after it exits (Node
+ * does not expose a child's resource usage). Rejects with the program's error output when it fails.
+ */
+async function runProcess(command: string, args: string[]): Promise<ProcessRun> {
+  const started = performance.now();
+  const { stdout } = await promisify(execFile)('sh', ['-c', '"$0" "$@" && times', command, ...args], {
+    env: { ...process.env, PGCONNECT_TIMEOUT: '10' },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const wallMs = performance.now() - started;
+  const lines = stdout.trimEnd().split('\n');
+  // The last line of `times` is the shell's children: the program's CPU, user then system, as `0m1.230000s`.
+  const cpuMs = [...(lines.at(-1) ?? '').matchAll(/(\d+)m([\d.]+)s/g)].reduce(
+    (ms, [, minutes, seconds]) => ms + (Number(minutes) * 60 + Number(seconds)) * 1000,
+    0,
+  );
+  return { stdout: lines.slice(0, -2).join('\n'), wallMs, cpuMs };
+}
+
+function baseResult(rows: number, run: ProcessRun, startedAtMs: number, baselineRssBytes: number): JobResult {
+  return { rows, wallMs: run.wallMs, cpuMs: run.cpuMs, startedAtMs, baselineRssBytes, outputBytes: 0 };
+}
+
+/**
+ * `psql -c "\copy table to '/dev/null' (format binary)"`: the baseline the copy's target is set against. Its CPU
+ * (the node CPU column of its line) is psql's own.
+ */
+export async function runPsqlToNull(job: MigrateJob): Promise<JobResult> {
+  if (job.psql === undefined) throw new Error('a psql job needs the psql executable');
+  const baselineRssBytes = process.memoryUsage.rss();
+  const startedAtMs = Date.now();
+  const run = await runProcess(job.psql, ['--no-psqlrc', '-d', job.sourceUrl, '-c', `\\copy ${job.schema}.${job.table} to '/dev/null' (format binary)`]);
+  const copied = /^COPY (\d+)$/m.exec(run.stdout);
+  if (!copied) throw new Error(`psql did not report the rows it copied: ${run.stdout.slice(0, 500)}`);
+  return baseResult(Number(copied[1]), run, startedAtMs, baselineRssBytes);
+}
+
+/** The command as a user runs it: the built `dist/cli/main.js` when there is one, else the sources through tsx. */
+function icebridgeCommand(): { command: string; args: string[]; label: string } {
+  const built = path.join(REPO, 'dist', 'cli', 'main.js');
+  if (existsSync(built)) return { command: process.execPath, args: [built], label: 'node dist/cli/main.js' };
+  // This process was started with tsx's loader flags (see migrate-runner); profiling flags stay out.
+  const loader = process.execArgv.filter((flag) => !flag.startsWith('--cpu-prof'));
+  return { command: process.execPath, args: [...loader, path.join(REPO, 'cli', 'main.ts')], label: 'cli/main.ts through tsx' };
+}
+
+/**
+ * The end-to-end command line, each a process of its own timed from start to exit: `icebridge --version` (start-up
+ * alone: node, loading every command), `icebridge migrate --verify none`, then `icebridge verify --level full` of
+ * the table it wrote. The job's wall time is the migration's; the three are its phases.
+ */
+export async function runCli(job: MigrateJob): Promise<JobResult> {
+  const cli = icebridgeCommand();
+  const icebridge = (args: string[]): Promise<ProcessRun> => runProcess(cli.command, [...cli.args, ...args]);
+  const warehouse = path.join(job.workDir, 'warehouse');
+  await mkdir(warehouse, { recursive: true });
+  const common = ['--source', job.sourceUrl, '--warehouse', warehouse, '--schema', job.schema, '--tables', job.table, '--json'];
+  const baselineRssBytes = process.memoryUsage.rss();
+  const startedAtMs = Date.now();
+  const version = await icebridge(['--version']);
+  const migrate = await icebridge(['migrate', ...common, '--verify', 'none', '--state-dir', path.join(job.workDir, 'migrate-state')]);
+  const migrated = JSON.parse(migrate.stdout) as { runtimeStatus: string; rows: number; tables: { failed: number } };
+  if (migrated.runtimeStatus !== 'Completed' || migrated.tables.failed > 0)
+    throw new Error(`icebridge migrate did not commit: ${migrate.stdout.slice(0, 2000)}`);
+  const verify = await icebridge(['verify', ...common, '--level', 'full', '--state-dir', path.join(job.workDir, 'verify-state')]);
+  const verified = JSON.parse(verify.stdout) as { tables: Array<{ rows?: { compared: string } }> };
+  const compared = verified.tables.reduce((n, t) => n + Number(t.rows?.compared ?? 0), 0);
+  if (compared !== migrated.rows) throw new Error(`icebridge verify compared ${compared} rows of the ${migrated.rows} migrated`);
+  const phase = (name: string, run: ProcessRun): PhaseTiming => ({ phase: name, wallMs: run.wallMs, invocations: 1, busyMs: run.wallMs });
+  return {
+    ...baseResult(migrated.rows, migrate, startedAtMs, baselineRssBytes),
+    phases: [phase(`${cli.label} --version`, version), phase('icebridge migrate --verify none', migrate), phase('icebridge verify --level full', verify)],
+  };
+}

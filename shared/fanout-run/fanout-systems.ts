@@ -2,12 +2,15 @@
  * The downstream systems of a deployment, opened from its settings: the sinks the sync feeds and the inventories
  * the consistency check reads. Which systems take part is `ICEBRIDGE_FANOUT_SYSTEMS` (comma-separated:
  * event-store, clickhouse, weaviate), by default every one that is configured; Kafka is read (never written) by the
- * check when it is configured, since the outbox relay publishes to it.
+ * check when it is configured beside the event store, since the outbox relay publishes the events to it.
  */
 import type { Client } from 'pg';
 import { ClickHouseSink } from '../clickhouse/clickhouse-sink';
 import { clickHouseFromEnv } from '../clickhouse/clickhouse-settings';
 import { ValidationError } from '../errors';
+import { connectKafka } from '../kafka/kafka-client';
+import { kafkaSettingsFromEnv } from '../kafka/kafka-settings';
+import { topicInventory } from '../kafka/topic-inventory';
 import { eventStoreInventory } from '../events/event-inventory';
 import { eventSettingsFromEnv } from '../events/event-settings';
 import { eventStoreSinkFromSettings } from '../events/event-store-sink';
@@ -72,6 +75,16 @@ export async function openFanoutSystems(env: NodeJS.ProcessEnv, migrationId: str
       const reader = lazyClient(state);
       closers.push(() => reader.close());
       inventories.push({ system: 'event-store', inventory: async (table) => eventStoreInventory(await reader.client(), state.schema, table) });
+    }
+    // Kafka takes the events through the outbox relay: the check reads each entity's topic.
+    const kafka = systems.includes('event-store') ? kafkaSettingsFromEnv(env) : undefined;
+    if (kafka !== undefined) {
+      const connection = connectKafka(kafka);
+      const prefix = eventSettingsFromEnv(env).topicPrefix;
+      inventories.push({
+        system: 'kafka',
+        inventory: (table) => topicInventory(connection, table, { topic: `${prefix}${table.entity}`, aggregateType: table.entity }),
+      });
     }
     if (systems.includes('clickhouse')) {
       const sink = ClickHouseSink.open(clickHouseFromEnv(env)!);

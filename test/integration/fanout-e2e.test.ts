@@ -1,9 +1,11 @@
 /**
  * The fan-out end to end on real parts: a shop migrated with change capture, its tables loaded into the event store
- * (PostgreSQL), Weaviate (the stand-in of test/support/weaviate-standin.ts: no Weaviate server installs here) and
- * the other configured systems, then a live writer's changes streamed by `icebridge sync --fanout`, killed with
- * SIGKILL in the middle and run again. The cross-system check is exact; damage done to each system afterwards is
- * found and named by entity, key and system.
+ * (PostgreSQL), ClickHouse (Debian's server) and Weaviate (the stand-in of test/support/weaviate-standin.ts: no
+ * Weaviate server installs here), then a live writer's changes streamed by `icebridge sync --fanout` while
+ * `icebridge outbox relay` publishes the events to Kafka (librdkafka's mock cluster, through kcat); both workers
+ * are killed with SIGKILL in the middle and run again. The check across the six systems is exact; damage done to
+ * each one afterwards (an event version gap, a Kafka message range missing from a fresh topic, a ClickHouse row, a
+ * Weaviate object) is found and named by entity, key and system.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,7 +22,13 @@ import { type WeaviateStandin, startWeaviateStandin } from '../support/weaviate-
 import { openClickHouse, queryTexts } from '../../shared/clickhouse/clickhouse-connection';
 import { type ClickHouseInstance, startClickHouse } from './support/clickhouse-server';
 import { migrateCdc, waitFor } from './support/cdc-proof';
-import { killGroup, withClient } from './support/migration-fixtures';
+import { type CliResult, type CliRun, REPO_ROOT, killGroup, withClient } from './support/migration-fixtures';
+import { type KafkaMock, startKafkaMock } from './support/kafka-mock';
+import { outboxCommand } from '../../cli/commands/outbox';
+import { ACKS_ALL, connectKafka, connectProducer } from '../../shared/kafka/kafka-client';
+import { kafkaSettingsFromEnv } from '../../shared/kafka/kafka-settings';
+import { type TopicMessage, readTopic } from '../../shared/kafka/topic-reader';
+import { spawn } from 'node:child_process';
 import { type PostgresInstance, startPostgres } from './support/postgres';
 import { startSync } from './support/sync-process';
 
@@ -31,6 +39,7 @@ let warehouse: string;
 let runId: string;
 let weaviate: WeaviateStandin;
 let clickhouse: ClickHouseInstance;
+let kafka: KafkaMock;
 const env: NodeJS.ProcessEnv = {};
 
 beforeAll(async () => {
@@ -40,6 +49,7 @@ beforeAll(async () => {
   warehouse = path.join(workDir, 'warehouse');
   weaviate = await startWeaviateStandin();
   clickhouse = await startClickHouse({ database: 'fanshop' });
+  kafka = await startKafkaMock();
   await withClient(url, async (client) => {
     await client.query('CREATE TABLE customer (id int PRIMARY KEY, name text NOT NULL, email text, joined_at timestamptz NOT NULL)');
     await client.query(
@@ -61,12 +71,14 @@ beforeAll(async () => {
     ICEBRIDGE_CLICKHOUSE_USER: clickhouse.settings.user,
     ICEBRIDGE_CLICKHOUSE_PASSWORD: clickhouse.settings.password,
     ICEBRIDGE_CLICKHOUSE_DATABASE: clickhouse.settings.database,
+    ICEBRIDGE_KAFKA_BROKERS: kafka.brokers.join(','),
   });
 }, 300_000);
 
 afterAll(async () => {
   await weaviate?.close();
   await clickhouse?.stop();
+  await kafka?.stop();
   await pg?.stop();
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
@@ -77,16 +89,20 @@ function capture(): { stream: { write(text: string): boolean }; text(): string }
   return { stream: { write: (t: string) => ((text += t), true) }, text: () => text };
 }
 
-async function fanout(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+async function fanout(extra: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out = capture();
   const err = capture();
-  const code = await fanoutCommand([...args, '--warehouse', warehouse, '--run', runId, '--source', url], out.stream, err.stream, { ...process.env, ...env });
+  const code = await fanoutCommand([...args, '--warehouse', warehouse, '--run', runId, '--source', url], out.stream, err.stream, {
+    ...process.env,
+    ...env,
+    ...extra,
+  });
   return { code, out: out.text(), err: err.text() };
 }
 
-async function check(): Promise<FanoutConsistencyReport> {
+async function check(extra: NodeJS.ProcessEnv = {}): Promise<FanoutConsistencyReport> {
   const dir = path.join(workDir, `report-${Date.now()}`);
-  const result = await fanout('check', '--json', '--report-dir', dir);
+  const result = await fanout(extra, 'check', '--json', '--report-dir', dir);
   expect(result.err).toBe('');
   const report = JSON.parse(result.out) as FanoutConsistencyReport;
   expect(JSON.parse(await readFile(path.join(dir, 'report.json'), 'utf8'))).toMatchObject({ differenceCount: report.differenceCount });
@@ -117,13 +133,35 @@ function startWriter(): { stop(): Promise<number> } {
   };
 }
 
+async function publishedCount(): Promise<number> {
+  return withClient(url, async (client) =>
+    Number((await client.query<{ n: string }>("SELECT count(*) AS n FROM icebridge.outbox WHERE status = 'published'")).rows[0]!.n),
+  );
+}
+
+/** `icebridge <args>` in a child process of its own group, with the suite's settings. */
+function startCli(args: string[]): CliRun {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(REPO_ROOT, 'cli', 'main.ts'), ...args], {
+    cwd: REPO_ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const exited = new Promise<CliResult>((resolve) => child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr, elapsedMs: 0 })));
+  return { child, output: () => ({ stdout, stderr }), exited };
+}
+
 async function eventCount(): Promise<number> {
   return withClient(url, async (client) => Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM icebridge.event_store')).rows[0]!.n));
 }
 
 describe('the fan-out end to end', () => {
   it('loads, streams through a SIGKILL, and every system agrees exactly', async () => {
-    const loaded = await fanout('load');
+    const loaded = await fanout({}, 'load');
     expect(loaded.code, loaded.err).toBe(0);
     expect(await eventCount()).toBe(3300);
     // The similarity smoke check follows the load: each sampled object finds itself first.
@@ -132,10 +170,13 @@ describe('the fan-out end to end', () => {
     const writer = startWriter();
     Object.assign(process.env, env);
     const run = startSync(['--warehouse', warehouse, '--run', runId, '--source', url, '--fanout', '--flush-interval-ms', '100']);
-    // Killed once the sinks hold some of the stream: between batches or in one, wherever it lands.
+    const relay = startCli(['outbox', 'relay', '--batch', '200']);
+    // Both workers killed once the sinks hold some of the stream and Kafka some of the events: wherever they are.
     await waitFor('the sinks to take streamed changes', async () => ((await eventCount()) > 3400 ? true : undefined), 180_000, 100);
+    await waitFor('the relay to publish', async () => ((await publishedCount()) > 1000 ? true : undefined), 180_000, 100);
     killGroup(run);
-    await run.exited;
+    killGroup(relay);
+    await Promise.all([run.exited, relay.exited]);
     const rounds = await writer.stop();
     expect(rounds).toBeGreaterThan(10);
 
@@ -146,9 +187,12 @@ describe('the fan-out end to end', () => {
       ...env,
     });
     expect(status, err.text()).toBe(0);
+    const drained = capture();
+    expect(await outboxCommand(['relay', '--once'], drained.stream, drained.stream, { ...process.env, ...env }), drained.text()).toBe(0);
+    expect(await publishedCount()).toBe(await eventCount());
 
     const report = await check();
-    expect(report.systems).toEqual(['postgres', 'iceberg', 'event-store', 'clickhouse', 'weaviate']);
+    expect(report.systems).toEqual(['postgres', 'iceberg', 'event-store', 'kafka', 'clickhouse', 'weaviate']);
     expect(report.differenceCount, JSON.stringify(report.tables.map((t) => t.differences.slice(0, 5)))).toBe(0);
     for (const table of report.tables) {
       const counts = Object.values(table.counts);
@@ -175,6 +219,28 @@ describe('the fan-out end to end', () => {
     } finally {
       await connection.close();
     }
+    // A range of Kafka messages missing: the topics copied to fresh ones without it, and the check pointed there.
+    const topics = connectKafka(kafkaSettingsFromEnv({ ...env })!);
+    const producer = await connectProducer(topics);
+    try {
+      for (const entity of ['Customer', 'Orders']) {
+        const messages: TopicMessage[] = [];
+        await readTopic(topics, `icebridge.${entity}`, (m) => messages.push(m));
+        const kept = messages.filter((m) => entity !== 'Orders' || m.partition !== 0 || m.offset < 100n || m.offset >= 150n);
+        for (let i = 0; i < kept.length; i += 500)
+          await producer.send({
+            topic: `damaged.${entity}`,
+            acks: ACKS_ALL,
+            messages: kept.slice(i, i + 500).map((m) => ({ key: m.key, value: m.value, headers: m.headers, partition: m.partition })),
+          });
+      }
+    } finally {
+      await producer.disconnect();
+    }
+    const damaged = await check({ ICEBRIDGE_EVENTS_TOPIC_PREFIX: 'damaged.' });
+    const kafkaDifferences = damaged.tables.flatMap((t) => t.differences).filter((d) => d.systems.includes('kafka'));
+    expect(kafkaDifferences.length).toBeGreaterThan(0);
+    expect(kafkaDifferences.every((d) => d.entity === 'Orders' && /^\d+$/.test(d.key))).toBe(true);
     // A Weaviate object removed.
     weaviate.objects.get('Customer')!.delete(objectId({ schema: 'public', name: 'customer' }, [7]));
     const report = await check();

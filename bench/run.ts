@@ -4,16 +4,19 @@
  * capture, before and after compaction, `--avro` for the Avro container comparison (ours against
  * avsc), `--router` for the routing library's latency, `--restore` for the restore's load and
  * verification throughput, `--cdc` for change capture (catch-up against pg_recvlogical, steady-state lag),
- * `--telemetry` for the copy's throughput with telemetry on against off, `--all` for migration and writers, one after the other. Remaining arguments go to the benchmark that runs;
+ * `--telemetry` for the copy's throughput with telemetry on against off, `--fanout` for the downstream systems one after
+ * another (event store events/s, outbox to Kafka events/s on the mock cluster, ClickHouse load rows/s, Weaviate
+ * upserts/s against the stand-in; `--events`, `--kafka`, `--clickhouse`, `--weaviate` for one of them), `--all` for migration and writers, one after the other. Remaining arguments go to the benchmark that runs;
  * with --all they go to the migration benchmark and the writer comparison keeps its defaults (the two take different
  * flags and sizes).
  *
- *   npm run bench -- [--writers | --copy-reader | --avro | --compaction | --router | --restore | --cdc | --telemetry | --all] [benchmark flags]
+ *   npm run bench -- [--writers | --copy-reader | --avro | --compaction | --router | --restore | --cdc | --telemetry | --fanout | --all] [benchmark flags]
  */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 
-type Which = 'migrate' | 'writers' | 'copy-reader' | 'avro' | 'compaction' | 'router' | 'restore' | 'cdc' | 'telemetry';
+type Which =
+  'migrate' | 'writers' | 'copy-reader' | 'avro' | 'compaction' | 'router' | 'restore' | 'cdc' | 'telemetry' | 'events' | 'kafka' | 'clickhouse' | 'weaviate';
 
 /** Splits our own flags from the ones the benchmarks take. */
 function parse(argv: string[]): { which: Which[]; rest: string[] } {
@@ -28,6 +31,11 @@ function parse(argv: string[]): { which: Which[]; rest: string[] } {
     else if (arg === '--restore') which = ['restore'];
     else if (arg === '--cdc') which = ['cdc'];
     else if (arg === '--telemetry') which = ['telemetry'];
+    else if (arg === '--fanout') which = ['events', 'kafka', 'clickhouse', 'weaviate'];
+    else if (arg === '--events') which = ['events'];
+    else if (arg === '--kafka') which = ['kafka'];
+    else if (arg === '--clickhouse') which = ['clickhouse'];
+    else if (arg === '--weaviate') which = ['weaviate'];
     else if (arg === '--all') which = ['migrate', 'writers'];
     else rest.push(arg);
   }
@@ -44,6 +52,10 @@ const SCRIPTS: Record<Which, string> = {
   restore: path.join(__dirname, 'restore.ts'),
   cdc: path.join(__dirname, 'cdc.ts'),
   telemetry: path.join(__dirname, 'telemetry.ts'),
+  events: path.join(__dirname, 'events.ts'),
+  kafka: path.join(__dirname, 'kafka.ts'),
+  clickhouse: path.join(__dirname, 'clickhouse.ts'),
+  weaviate: path.join(__dirname, 'weaviate.ts'),
 };
 
 /** Each benchmark runs in a process of its own, as if started alone, so neither inherits the other's heap. */

@@ -8,10 +8,8 @@ import { resolveSourceUrl } from '../../shared/postgres/source-url';
 import { environmentFromSettings, withSource } from '../../shared/run/environment';
 import { changeCaptureRuns } from '../../shared/sync/applied-lsn';
 import { DEFAULT_COMPACT_AFTER_DELETE_FILES } from '../../shared/sync/auto-compact';
-import { SubsetRefusedError, type SyncOptions, type SyncProgress, type SyncResult, publicationTables, runSync } from '../../shared/sync/sync-loop';
-import { type FanoutSystems, openFanoutSystems } from '../../shared/fanout-run/fanout-systems';
-import { syncFanout } from '../../shared/fanout-run/fanout-run';
-import { stateDatabaseFromEnv } from '../../shared/state-db/state-settings';
+import { SubsetRefusedError, type SyncProgress, type SyncResult, publicationTables, runSync } from '../../shared/sync/sync-loop';
+import { openSyncFanout } from '../../shared/fanout-run/fanout-run';
 import { type TableSelection, selectTables } from '../../shared/sync/table-selection';
 import { type FlagSpec, UsageError, intFlag, listFlag, parseFlags, stringFlag, usage } from '../support/args';
 import type { ProgressOutput } from '../support/progress';
@@ -108,7 +106,7 @@ export async function syncCommand(
     } catch (error) {
       asUsageError(error);
     }
-    const fanout = flags.fanout === true ? await openSyncFanout(env, runId) : undefined;
+    const fanout = flags.fanout === true ? await openSyncFanout(env, runId).catch(asUsageError) : undefined;
     const stop = signal === undefined ? stopOnSignals() : undefined;
     try {
       const result = await runSync(runEnv, {
@@ -145,14 +143,6 @@ export async function syncCommand(
     err.write(`sync failed: ${errorMessage(error)}\n`);
     return 1;
   }
-}
-
-/** The downstream systems of the run and the sync's hook over them; a usage error when they are not configured. */
-async function openSyncFanout(env: NodeJS.ProcessEnv, runId: string): Promise<{ systems: FanoutSystems; hook: NonNullable<SyncOptions['fanout']> }> {
-  const state = stateDatabaseFromEnv(env);
-  if (state === undefined) throw new UsageError('sync --fanout keeps checkpoints in the state database: set ICEBRIDGE_STATE_DATABASE_URL');
-  const systems = await openFanoutSystems(env, runId).catch(asUsageError);
-  return { systems, hook: syncFanout(state, systems) };
 }
 
 /** The one migrate --cdc run the namespace's tables were migrated by; a usage error naming what was found otherwise. */

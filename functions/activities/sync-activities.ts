@@ -9,7 +9,8 @@ import { handoverName } from '../../shared/migrate/handover-names';
 import type { RunEnvironment } from '../../shared/run/environment';
 import type { StoppedTable, SyncBatchInput, SyncBatchResult } from '../../shared/run/sync-run';
 import { SYNC_STOP_CHECK_INTERVAL_MS, isSyncStopRequested } from '../../shared/run/sync-stop';
-import { type SyncResult, runSync } from '../../shared/sync/sync-loop';
+import { type SyncOptions, type SyncResult, runSync } from '../../shared/sync/sync-loop';
+import { openSyncFanout } from '../../shared/fanout-run/fanout-run';
 import { activityOutcome } from './activity-outcome';
 import { environment as env } from './environment';
 import { registerActivity } from './register-activity';
@@ -18,11 +19,46 @@ import { SyncTableCache } from './sync-table-cache';
 /** The process's open sync tables, kept between batches. */
 export const syncTables = new SyncTableCache();
 
-/** Runs one batch of the sync `input.syncId` in `environment`; exported for tests that run it outside a host. */
-export async function syncBatch(environment: RunEnvironment, input: SyncBatchInput, cache: SyncTableCache = syncTables): Promise<SyncBatchResult> {
+/** The setting that has the orchestrated sync feed the downstream systems too (`icebridge sync --fanout`'s switch). */
+export const SYNC_FANOUT_SETTING = 'ICEBRIDGE_SYNC_FANOUT';
+
+/**
+ * Runs one batch of the sync `input.syncId` in `environment`; exported for tests that run it outside a host. With
+ * `ICEBRIDGE_SYNC_FANOUT=true` in `settings`, the batch feeds the configured downstream systems as well.
+ */
+export async function syncBatch(
+  environment: RunEnvironment,
+  input: SyncBatchInput,
+  cache: SyncTableCache = syncTables,
+  settings: NodeJS.ProcessEnv = process.env,
+): Promise<SyncBatchResult> {
   const { catalog, sourceUrl } = environment;
   if (sourceUrl === undefined) throw new ValidationError('no source database is configured: set ICEBRIDGE_SOURCE_URL');
   if (await isSyncStopRequested(catalog, input.syncId)) return notRun();
+  const fanout = await openFanout(settings, input.runId);
+  try {
+    return await streamBatch(environment, input, cache, fanout?.hook);
+  } finally {
+    await fanout?.systems.close();
+  }
+}
+
+/** The downstream systems and the sync's hook over them, when the setting asks for them. */
+function openFanout(settings: NodeJS.ProcessEnv, runId: string): Promise<Awaited<ReturnType<typeof openSyncFanout>> | undefined> {
+  const asked = settings[SYNC_FANOUT_SETTING]?.trim().toLowerCase();
+  if (asked === undefined || asked === '' || asked === 'false') return Promise.resolve(undefined);
+  if (asked !== 'true') return Promise.reject(new ValidationError(`${SYNC_FANOUT_SETTING} must be true or false`));
+  return openSyncFanout(settings, runId);
+}
+
+async function streamBatch(
+  environment: RunEnvironment,
+  input: SyncBatchInput,
+  cache: SyncTableCache,
+  fanout: SyncOptions['fanout'] | undefined,
+): Promise<SyncBatchResult> {
+  const { catalog } = environment;
+  const sourceUrl = environment.sourceUrl!;
   const controller = new AbortController();
   let stopRequested = false;
   const bound = setTimeout(() => controller.abort(), input.batchSeconds * 1000);
@@ -51,6 +87,7 @@ export async function syncBatch(environment: RunEnvironment, input: SyncBatchInp
       untilCaughtUp: true,
       signal: controller.signal,
       openTable: session.open,
+      ...(fanout === undefined ? {} : { fanout }),
     });
   } finally {
     clearTimeout(bound);

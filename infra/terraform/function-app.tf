@@ -96,6 +96,7 @@ locals {
     "ICEBRIDGE_TELEMETRY"                      = "default azure-monitor, as APPLICATIONINSIGHTS_CONNECTION_STRING is set"
     "ICEBRIDGE_OTLP_ENDPOINT"                  = "only with ICEBRIDGE_TELEMETRY=otlp"
     "ICEBRIDGE_FANOUT_SYSTEMS"                 = "default: every configured one of event-store, clickhouse, weaviate"
+    "ICEBRIDGE_SYNC_FANOUT"                    = "default false: true has the orchestrated sync feed the downstream systems too"
     "ICEBRIDGE_EVENTS_SNAPSHOT_INTERVAL"       = "default 100"
     "ICEBRIDGE_EVENTS_TOPIC_PREFIX"            = "default icebridge."
     "ICEBRIDGE_WEAVIATE_URL"                   = "a secret: unset, nothing is sent to Weaviate; else a Key Vault reference"

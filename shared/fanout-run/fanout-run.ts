@@ -16,11 +16,11 @@ import { clearLoadCheckpoints, loadedPositions, readLoadCheckpoints } from '../f
 import type { Catalog } from '../iceberg/catalog/catalog';
 import { handoverName } from '../migrate/handover-names';
 import { withStateDatabase } from '../state-db/state-connection';
-import type { StateDatabaseSettings } from '../state-db/state-settings';
+import { type StateDatabaseSettings, stateDatabaseFromEnv } from '../state-db/state-settings';
 import { describeSyncBinding } from '../sync/sync-binding';
 import type { FanoutStart, SyncFanout } from '../sync/sync-fanout';
 import { publicationTables } from '../sync/sync-loop';
-import type { FanoutSystems } from './fanout-systems';
+import { type FanoutSystems, openFanoutSystems } from './fanout-systems';
 
 /** The run's tables as the fan-out sees them, described now on `client`. */
 export async function runTables(client: Client, runId: string, options: FanoutTablesOptions & { tables?: readonly string[] } = {}): Promise<FanoutTable[]> {
@@ -89,6 +89,17 @@ export function syncFanout(
     const loaded = await withStateDatabase(state, async (client) => loadedPositions(await readLoadCheckpoints(client, state.schema)));
     return FanoutFeed.open(systems.sinks, fanoutTables(running, options), loaded, start);
   };
+}
+
+/** The systems of `settings` and the sync's hook over them; a ValidationError without a state database. */
+export async function openSyncFanout(
+  settings: NodeJS.ProcessEnv,
+  runId: string,
+): Promise<{ systems: FanoutSystems; hook: (start: FanoutStart) => Promise<SyncFanout> }> {
+  const state = stateDatabaseFromEnv(settings);
+  if (state === undefined) throw new ValidationError('the fan-out keeps its checkpoints in the state database: set ICEBRIDGE_STATE_DATABASE_URL');
+  const systems = await openFanoutSystems(settings, runId);
+  return { systems, hook: syncFanout(state, systems) };
 }
 
 /** Options of `checkRun`. */

@@ -15,6 +15,10 @@ import { fanoutCommand } from '../../cli/commands/fanout';
 import { jobsCommand } from '../../cli/commands/jobs';
 import type { JobResult } from '../../shared/run/job-results';
 import { syncCommand } from '../../cli/commands/sync';
+import { syncBatch } from '../../functions/activities/sync-activities';
+import { SyncTableCache } from '../../functions/activities/sync-table-cache';
+import { loadSettings } from '../../shared/config/settings';
+import { environmentFromSettings } from '../../shared/run/environment';
 import type { FanoutConsistencyReport } from '../../shared/fanout/consistency/check-fanout';
 import { objectId } from '../../shared/fanout/identity';
 import { migrateStateDatabase } from '../../shared/state-db/migration-runner';
@@ -194,11 +198,32 @@ describe('the fan-out end to end', () => {
     }
   }, 600_000);
 
+  it('the orchestrated sync feeds the systems too when the app is set to', async () => {
+    await withClient(url, async (client) => {
+      await client.query(`INSERT INTO customer VALUES (20000, 'from the app', NULL, now())`);
+      await client.query(`UPDATE orders SET note = 'changed by the app' WHERE id = 42`);
+      await client.query(`UPDATE orders SET note = 'changed by the app again' WHERE id = 42`);
+      await client.query(`DELETE FROM orders WHERE id = 43`);
+    });
+    const environment = environmentFromSettings(loadSettings({ ICEBRIDGE_SOURCE_URL: url, ICEBRIDGE_WAREHOUSE: warehouse }));
+    const input = { syncId: 'app-sync', runId, namespace: 'public', flushIntervalMs: 100, batchSeconds: 60 };
+    const result = await syncBatch(environment, input, new SyncTableCache(), { ...process.env, ...env, ICEBRIDGE_SYNC_FANOUT: 'true' });
+    expect(result.outcome).toBe('caught-up');
+    const drained = capture();
+    expect(await outboxCommand(['relay', '--once'], drained.stream, drained.stream, { ...process.env, ...env }), drained.text()).toBe(0);
+    const report = await check();
+    expect(report.differenceCount, JSON.stringify(report.tables.map((t) => t.differences.slice(0, 5)))).toBe(0);
+    expect(report.tables.find((t) => t.table === 'public.customer')!.counts.weaviate).toBe(
+      report.tables.find((t) => t.table === 'public.customer')!.counts.postgres,
+    );
+  }, 300_000);
+
   it('names the damage done to each system', async () => {
-    // An event version gap: a middle event of an order's stream removed (its outbox row first).
+    // An event version gap: a middle event of an order's stream removed (its outbox row first); order 42 has at
+    // least three events (loaded, then changed twice by the orchestrated sync's test).
     await withClient(url, async (client) => {
       await client.query(
-        `WITH victim AS (SELECT id FROM icebridge.event_store WHERE aggregate_type = 'Orders' AND aggregate_id = '5' AND version = 2)
+        `WITH victim AS (SELECT id FROM icebridge.event_store WHERE aggregate_type = 'Orders' AND aggregate_id = '42' AND version = 2)
          , gone AS (DELETE FROM icebridge.outbox WHERE event_id IN (SELECT id FROM victim))
          DELETE FROM icebridge.event_store WHERE id IN (SELECT id FROM victim)`,
       );
@@ -241,7 +266,7 @@ describe('the fan-out end to end', () => {
     const differences = report.tables.flatMap((t) => t.differences.map((d) => [d.entity, d.key, d.kind, d.systems.join(',')]));
     expect(differences).toEqual(
       expect.arrayContaining([
-        ['Orders', '5', 'finding', 'event-store'],
+        ['Orders', '42', 'finding', 'event-store'],
         ['Customer', '7', 'missing', 'weaviate'],
         ['Orders', '11', 'missing', 'clickhouse'],
       ]),

@@ -78,7 +78,17 @@ describe('migrations', () => {
     const tables = await client.query<{ relname: string }>(
       "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'first' AND c.relkind = 'r' ORDER BY 1",
     );
-    expect(tables.rows.map((r) => r.relname)).toEqual(['migration_runs', 'schema_migrations', 'table_checkpoints', 'transaction_log']);
+    expect(tables.rows.map((r) => r.relname)).toEqual([
+      'event_snapshots',
+      'event_store',
+      'migration_checkpoints',
+      'migration_runs',
+      'outbox',
+      'schema_migrations',
+      'service_tracking',
+      'table_checkpoints',
+      'transaction_log',
+    ]);
     const status = await stateDatabaseStatus(client, { schema: 'first' });
     expect(status.map((m) => [m.name, m.state, m.checksum])).toEqual(files.map((f) => [f.name, 'applied', f.checksum]));
 
@@ -93,21 +103,22 @@ describe('migrations', () => {
     await migrateStateDatabase(client, { schema: 'edited', files: await readMigrationFiles(folder) });
     const first = path.join(folder, '0001_icebridge_schema.sql');
     await writeFile(first, `${await readFile(first, 'utf8')}\nALTER TABLE transaction_log ADD COLUMN extra text;\n`);
-    await writeFile(path.join(folder, '0002_later.sql'), 'CREATE TABLE later (n int);\n');
+    await writeFile(path.join(folder, '9001_later.sql'), 'CREATE TABLE later (n int);\n');
     const edited = await readMigrationFiles(folder);
     await expect(migrateStateDatabase(client, { schema: 'edited', files: edited })).rejects.toThrow(
       /migration 0001_icebridge_schema\.sql changed after it was applied/,
     );
     expect((await stateDatabaseStatus(client, { schema: 'edited', files: edited })).map((m) => [m.name, m.state])).toEqual([
       ['0001_icebridge_schema.sql', 'changed'],
-      ['0002_later.sql', 'pending'],
+      ['0002_event_sourcing.sql', 'applied'],
+      ['9001_later.sql', 'pending'],
     ]);
     expect((await client.query<{ t: string | null }>("SELECT to_regclass('edited.later')::text AS t")).rows[0]!.t).toBeNull();
   });
 
   it('two runners started together apply each file exactly once and both succeed', async () => {
     const folder = await migrationsFolder('concurrent', {
-      '0002_counted.sql': 'CREATE TABLE applied_once (n int);\nINSERT INTO applied_once VALUES (1);\n',
+      '9001_counted.sql': 'CREATE TABLE applied_once (n int);\nINSERT INTO applied_once VALUES (1);\n',
     });
     const files = await readMigrationFiles(folder);
     const holder = await connect();
@@ -144,7 +155,13 @@ describe('migrations', () => {
     expect(run.text()).toContain('applied 0001_icebridge_schema.sql');
     const json = capture();
     expect(await dbCommand(['status', '--database', url, '--schema', 'cli', '--json'], json.out, json.err, {})).toBe(0);
-    expect(JSON.parse(json.text())).toMatchObject({ schema: 'cli', migrations: [{ name: '0001_icebridge_schema.sql', state: 'applied' }] });
+    expect(JSON.parse(json.text())).toMatchObject({
+      schema: 'cli',
+      migrations: [
+        { name: '0001_icebridge_schema.sql', state: 'applied' },
+        { name: '0002_event_sourcing.sql', state: 'applied' },
+      ],
+    });
     const log = capture();
     expect(await dbCommand(['log', '--database', url, '--schema', 'cli'], log.out, log.err, {})).toBe(0);
     expect(log.text()).toBe('no actions recorded in postgresql://postgres@127.0.0.1:' + String(pg.port) + '/state schema cli\n');

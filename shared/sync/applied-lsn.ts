@@ -27,6 +27,19 @@ export function appliedLsn(metadata: TableMetadata): Lsn | undefined {
 }
 
 /**
+ * Whether the table committed changes of a transaction ending in (`after`, `upTo`]: a snapshot of its current
+ * history records an applied position there (expired snapshots are not seen).
+ */
+export function appliedBetween(metadata: TableMetadata, after: Lsn, upTo: Lsn): boolean {
+  return ancestorsOf(metadata, metadata['current-snapshot-id']).some((snapshot) => {
+    const text = snapshot.summary[CDC_LSN_PROPERTY];
+    if (text === undefined) return false;
+    const lsn = parseLsn(text);
+    return lsn > after && lsn <= upTo;
+  });
+}
+
+/**
  * Table property naming the migrate --cdc run a table is under, recorded by maintenance before it expires the
  * snapshots between the current one and the hand-over (which would otherwise be the only record of the run).
  */

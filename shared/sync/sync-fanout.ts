@@ -13,6 +13,8 @@ export interface FanoutStart {
   applied: ReadonlyMap<string, Lsn>;
   /** The slot's confirmed position: the stream cannot start before it. */
   slotConfirmed: Lsn;
+  /** Whether the table (`schema.name`) committed a transaction ending in (`after`, `upTo`], by its snapshots. */
+  appliedBetween(table: string, after: Lsn, upTo: Lsn): Promise<boolean>;
 }
 
 /** What the sync loop calls: where the sinks need the stream to start, and the batch to hand them. */

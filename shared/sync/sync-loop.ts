@@ -16,6 +16,7 @@ import { PostgresErrorCodes } from '../postgres/postgres-errors';
 import type { RunEnvironment } from '../run/environment';
 import type { openSyncTable } from './apply-changes';
 import { applyChangesAfterRewrite, maybeCompact } from './auto-compact';
+import { appliedBetween } from './applied-lsn';
 import { RECONNECT_FAILED, type ReconnectOptions, Reconnector, SqlLink, isConnectionLoss } from './reconnect';
 import { describeSyncBinding } from './sync-binding';
 import { type Member, lowestApplied, openMembers, reopenMember, stopMember, stoppedTables } from './sync-members';
@@ -153,6 +154,10 @@ export async function runSync(env: RunEnvironment, options: SyncOptions): Promis
             bindings,
             applied: new Map(members.filter((m) => m.stop === undefined).map((m) => [`${m.source.schema}.${m.source.name}`, m.applied])),
             slotConfirmed: await sql.run((client) => slotConfirmedPosition(client, options.slot)),
+            appliedBetween: async (table, after, upTo) => {
+              const member = members.find((m) => `${m.source.schema}.${m.source.name}` === table);
+              return member !== undefined && appliedBetween((await env.catalog.loadTable(member.id)).metadata, after, upTo);
+            },
           });
     const state: SyncState = { sql, catalog: env.catalog, members, fanout, target, confirmed: 0n, lastCommitMs: undefined, notice };
     return await sessions(state, bindings, options);

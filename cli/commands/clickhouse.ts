@@ -6,6 +6,7 @@ import { type PartitionRestoreResult, backupPartitions, resolveAnalyticsTable, r
 import { NotFoundError, ValidationError, errorMessage } from '../../shared/errors';
 import { type FlagSpec, listFlag, parseOrExit, stringFlag, usage } from '../support/args';
 import type { ProgressOutput } from '../support/progress';
+import { pickSubcommand } from '../support/subcommands';
 
 /** Flags of `icebridge clickhouse backup` and `restore`. */
 export const CLICKHOUSE_FLAGS: FlagSpec[] = [
@@ -42,16 +43,10 @@ export async function clickhouseCommand(
   err: ProgressOutput = process.stderr,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === undefined || sub === '--help' || sub === '-h') {
-    (sub === undefined ? err : out).write(HELP);
-    return sub === undefined ? 2 : 0;
-  }
-  if (sub !== 'backup' && sub !== 'restore') {
-    err.write(`unknown subcommand ${JSON.stringify(sub)}\n\n${HELP}`);
-    return 2;
-  }
-  const parsed = parseOrExit(rest, CLICKHOUSE_FLAGS, CLICKHOUSE_USAGE, out, err, {
+  const picked = pickSubcommand(argv, ['backup', 'restore'], HELP, out, err);
+  if (typeof picked === 'number') return picked;
+  const { sub } = picked;
+  const parsed = parseOrExit(picked.rest, CLICKHOUSE_FLAGS, CLICKHOUSE_USAGE, out, err, {
     check: (flags) => {
       if (sub === 'restore' && flags.partition === undefined) throw new ValidationError('restore needs --partition');
       if (sub === 'backup' && flags['dry-run'] !== undefined) throw new ValidationError('--dry-run is for restore');

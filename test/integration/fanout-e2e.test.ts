@@ -11,6 +11,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type OutputSink, outputSink } from '../support/output-sink';
 import { fanoutCommand } from '../../cli/commands/fanout';
 import { jobsCommand } from '../../cli/commands/jobs';
 import type { JobResult } from '../../shared/run/job-results';
@@ -89,9 +90,9 @@ afterAll(async () => {
 });
 
 /** Output of an in-process command. */
-function capture(): { stream: { write(text: string): boolean }; text(): string } {
-  let text = '';
-  return { stream: { write: (t: string) => ((text += t), true) }, text: () => text };
+function capture(): { stream: OutputSink; text(): string } {
+  const stream = outputSink();
+  return { stream, text: () => stream.text };
 }
 
 async function fanout(extra: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; out: string; err: string }> {

@@ -4,6 +4,7 @@
  */
 import type { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { outputSink } from '../support/output-sink';
 import { outboxCommand } from '../../cli/commands/outbox';
 import { connectPostgres } from '../../shared/postgres/connection';
 import { migrateStateDatabase } from '../../shared/state-db/migration-runner';
@@ -28,31 +29,21 @@ afterAll(async () => {
   await Promise.all([pg?.stop(), mock?.stop()]);
 });
 
-function sink(): { text: string; write(chunk: string): boolean } {
-  return {
-    text: '',
-    write(chunk: string) {
-      this.text += chunk;
-      return true;
-    },
-  };
-}
-
 describe('icebridge outbox', () => {
   it('counts, relays once and counts again', async () => {
     await insertOutboxRows(client, { schema: 'icebridge', topic: 'films', keys: 30, versions: 5 });
-    const before = sink();
-    expect(await outboxCommand(['status', '--database', url, '--json'], before, sink(), {})).toBe(0);
+    const before = outputSink();
+    expect(await outboxCommand(['status', '--database', url, '--json'], before, outputSink(), {})).toBe(0);
     expect(JSON.parse(before.text)).toEqual([expect.objectContaining({ topic: 'films', pending: 150, published: 0, failed: 0 })]);
 
-    const out = sink();
-    const err = sink();
+    const out = outputSink();
+    const err = outputSink();
     const code = await outboxCommand(['relay', '--once', '--batch', '40', '--database', url, '--brokers', mock.brokers.join(',')], out, err, {});
     expect({ code, err: err.text }).toEqual({ code: 0, err: '' });
     expect(out.text).toMatch(/150 published in 4 round\(s\), 0 failed send\(s\), 0 row\(s\) marked failed; stopped: drained/);
 
-    const after = sink();
-    expect(await outboxCommand(['status', '--database', url], after, sink(), {})).toBe(0);
+    const after = outputSink();
+    expect(await outboxCommand(['status', '--database', url], after, outputSink(), {})).toBe(0);
     expect(after.text).toMatch(/films\s+0\s+150\s+0\s+0 s\s+0/);
   }, 120_000);
 });

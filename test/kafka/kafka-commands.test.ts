@@ -3,19 +3,10 @@
  * reason over HTTP, and usage errors exit 2 before anything connects.
  */
 import { describe, expect, it } from 'vitest';
+import { outputSink } from '../support/output-sink';
 import { kafkaCommand, parseResetTime } from '../../cli/commands/kafka';
 import { outboxCommand } from '../../cli/commands/outbox';
 import { parseResetOffsetsBody } from '../../functions/http/kafka-offsets';
-
-function sink(): { text: string; write(chunk: string): boolean } {
-  return {
-    text: '',
-    write(chunk: string) {
-      this.text += chunk;
-      return true;
-    },
-  };
-}
 
 describe('icebridge kafka reset-offsets', () => {
   it('takes an ISO date-time with a zone only', () => {
@@ -27,20 +18,20 @@ describe('icebridge kafka reset-offsets', () => {
   });
 
   it('exits 2 with the usage for a missing group or a wrong action, 1 without brokers', async () => {
-    const err = sink();
-    expect(await kafkaCommand(['reset-offsets', '--topic', 't', '--to', '2026-03-01T12:00:00Z'], sink(), err, {})).toBe(2);
+    const err = outputSink();
+    expect(await kafkaCommand(['reset-offsets', '--topic', 't', '--to', '2026-03-01T12:00:00Z'], outputSink(), err, {})).toBe(2);
     expect(err.text).toContain('--group is required');
-    expect(await kafkaCommand(['delete-group', '--group', 'g'], sink(), sink(), {})).toBe(2);
-    const noBrokers = sink();
-    expect(await kafkaCommand(['reset-offsets', '--group', 'g', '--topic', 't', '--to', '2026-03-01T12:00:00Z'], sink(), noBrokers, {})).toBe(1);
+    expect(await kafkaCommand(['delete-group', '--group', 'g'], outputSink(), outputSink(), {})).toBe(2);
+    const noBrokers = outputSink();
+    expect(await kafkaCommand(['reset-offsets', '--group', 'g', '--topic', 't', '--to', '2026-03-01T12:00:00Z'], outputSink(), noBrokers, {})).toBe(1);
     expect(noBrokers.text).toContain('ICEBRIDGE_KAFKA_BROKERS is not set');
   });
 });
 
 describe('icebridge outbox', () => {
   it('exits 2 for an unknown action', async () => {
-    const err = sink();
-    expect(await outboxCommand(['flush'], sink(), err, {})).toBe(2);
+    const err = outputSink();
+    expect(await outboxCommand(['flush'], outputSink(), err, {})).toBe(2);
     expect(err.text).toContain('expected relay or status');
   });
 });

@@ -68,7 +68,9 @@ function describeParseError(error: unknown, argv: string[]): string {
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
       return `unexpected argument ${JSON.stringify(shownArgument(/'([^']*)'/.exec(message)?.[1] ?? argv.find((a) => !a.startsWith('-')) ?? ''))}`;
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return /does not take an argument/.test(message) ? `${option} takes no value` : `${option} needs a value`;
+      if (/does not take an argument/.test(message)) return `${option} takes no value`;
+      if (/ambiguous/.test(message)) return `${option} needs a value; for a value that starts with "-", write ${option}=<value>`;
+      return `${option} needs a value`;
     default:
       return message;
   }

@@ -64,7 +64,7 @@ export class LocalFlagStore implements FlagStore {
         label: label ?? null,
         content_type: FEATURE_FLAG_CONTENT_TYPE,
         value: JSON.stringify(flag),
-        etag: randomBytes(16).toString('base64url'),
+        etag: randomBytes(16).toString('hex'), // hex: an etag never starts with "-", so --if-match <etag> parses
         last_modified: new Date().toISOString(),
       };
       if (at < 0) records.push(record);

@@ -32,7 +32,8 @@ describe('command-line parsing', () => {
     expect(usageError(['--warehouse', 'w', 'stray'])).toBe('unexpected argument "stray"');
     expect(usageError(['--warehouse', 'w', '--json=yes'])).toBe('--json takes no value');
     expect(usageError(['--warehouse'])).toBe('--warehouse needs a value');
-    expect(usageError(['--source', '--warehouse', 'w'])).toBe('--source needs a value');
+    expect(usageError(['--source', '--warehouse', 'w'])).toBe('--source needs a value; for a value that starts with "-", write --source=<value>');
+    expect(parseFlags(['--warehouse', 'w', '--source=-dash'], SPECS)).toEqual({ warehouse: 'w', source: '-dash' });
     expect(usageError(['--json'])).toBe('--warehouse is required');
   });
 

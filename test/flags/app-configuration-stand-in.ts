@@ -104,7 +104,7 @@ function handle(req: IncomingMessage, res: ServerResponse, body: string, records
       content_type: input.content_type ?? null,
       value: input.value ?? null,
       tags: input.tags ?? {},
-      etag: randomBytes(16).toString('base64url'),
+      etag: randomBytes(16).toString('hex'), // the service's etags are 32 hex-like characters
       locked: false,
       last_modified: new Date().toISOString(),
     };

@@ -46,6 +46,7 @@ describe.each(stores)('flag store contract: %s', (_kind, make) => {
     const created = await store.put(switchFlag(name, true), undefined, 'absent');
     expect(created).toMatchObject({ name, label: undefined, flag: { id: name, enabled: true } });
     expect(created.etag).not.toBe('');
+    expect(created.etag.startsWith('-')).toBe(false); // `--if-match <etag>` must parse as a value
     expect(await store.get(name)).toEqual(created);
     await expect(store.put(switchFlag(name, false), undefined, 'absent')).rejects.toBeInstanceOf(FlagConflictError);
     expect((await store.list()).filter((f) => f.name === name)).toEqual([created]);

@@ -16,6 +16,8 @@ export type ValueKind =
   | 'int32'
   | 'int32-bigint'
   | 'int64'
+  /** INT64 as a number when it is a safe integer, else a bigint (ReadDataFileOptions.safeIntegers). */
+  | 'int64-safe'
   | 'int64-millis'
   | 'float'
   | 'double'

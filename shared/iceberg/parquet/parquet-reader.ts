@@ -29,6 +29,12 @@ export interface ReadDataFileOptions {
    * rows a batch outlived the young generation, and verification's scans spent twice as long in the collector.
    */
   batchSize?: number;
+  /**
+   * 64-bit integers (long, time, timestamps, decimals stored as INT32 or INT64) as a number when they are safe
+   * integers and as a bigint otherwise, as the copy's decoder returns them, instead of always a bigint: for callers
+   * whose code takes both (verification), which then skip a BigInt per value.
+   */
+  safeIntegers?: boolean;
   abortSignal?: AbortSignal;
 }
 
@@ -76,7 +82,7 @@ export async function* readDataFile(io: FileIO, location: string, projection: Sc
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValidationError(`batchSize must be a positive integer, got ${batchSize}`);
   const signal = options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal };
   const { metadata } = await readParquetFooter(io, location, options);
-  const plan = new ProjectionPlan(projection, parseFileSchema(metadata.schema));
+  const plan = new ProjectionPlan(projection, parseFileSchema(metadata.schema), options.safeIntegers === true);
   for (const group of metadata.row_groups) {
     const rows = group.num_rows;
     if (rows === 0) continue;

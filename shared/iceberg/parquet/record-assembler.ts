@@ -9,7 +9,7 @@ import type { Schema } from '../spec/schema';
 import type { IcebergType } from '../spec/types';
 import type { Row, Value } from '../spec/values';
 import { type FileSchemaNode, chooseValueKind, firstLeaf, isListGroup, isMapGroup, isPrimitiveNode, listParts, mapParts } from './file-schema';
-import type { ColumnChunkReader, ColumnDecodeSpec } from './page-decoder';
+import type { ColumnChunkReader, ColumnDecodeSpec, ValueKind } from './page-decoder';
 
 const MISSING = 0;
 const LEAF = 1;
@@ -58,7 +58,12 @@ export class ProjectionPlan {
   private readonly cursors = new Map<number, Cursor>();
   private readonly top: ReadNode[];
 
-  constructor(projection: Schema, root: FileSchemaNode) {
+  /** `safeIntegers`: 64-bit integers as numbers when safe (ReadDataFileOptions.safeIntegers). */
+  constructor(
+    projection: Schema,
+    root: FileSchemaNode,
+    private readonly safeIntegers = false,
+  ) {
     const byId = new Map<number, FileSchemaNode>();
     for (const child of root.children) if (child.fieldId !== undefined) byId.set(child.fieldId, child);
     this.top = projection.fields.map((field) => this.build(field.type, byId.get(field.id)));
@@ -124,7 +129,7 @@ export class ProjectionPlan {
         typeLength: file.element.type_length,
         maxDef: file.def,
         maxRep: file.rep,
-        kind: chooseValueKind(file, type),
+        kind: this.safeIntegers ? safeKind(chooseValueKind(file, type)) : chooseValueKind(file, type),
       };
       const node = this.node(LEAF, file);
       node.cursors = [this.cursor(file, spec)];
@@ -284,4 +289,9 @@ function read(node: ReadNode): Value {
     default:
       return null;
   }
+}
+
+/** The kind that reads the same values as numbers where they are safe integers. */
+function safeKind(kind: ValueKind): ValueKind {
+  return kind === 'int64' ? 'int64-safe' : kind === 'int32-bigint' ? 'int32' : kind;
 }

@@ -53,7 +53,7 @@ export function decodeValues(
     const kind = spec.kind;
     for (let i = 0; i < n; i++) {
       const v = values[i]!;
-      out.push(kind === 'int32' ? Number(v) : kind === 'int64-millis' ? v * 1000n : v);
+      out.push(kind === 'int32' ? Number(v) : kind === 'int64-millis' ? v * 1000n : kind === 'int64-safe' ? safeInteger(v) : v);
     }
     return;
   }
@@ -72,6 +72,13 @@ export function decodeValues(
     return;
   }
   throw new ValidationError(`${spec.path}: value encoding ${Encoding[encoding] ?? encoding} is not supported for ${ParquetType[physical]}`);
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** A bigint as a number when it is a safe integer. */
+function safeInteger(v: bigint): number | bigint {
+  return v <= MAX_SAFE && v >= -MAX_SAFE ? Number(v) : v;
 }
 
 /** Converts one byte-array value (BYTE_ARRAY or FIXED_LEN_BYTE_ARRAY) to the spec's ValueKind. */
@@ -116,6 +123,14 @@ export function decodePlain(page: Uint8Array, pos: number, end: number, n: numbe
     case ParquetType.INT64:
       need(8 * n);
       for (let i = 0; i < n; i++, pos += 8) {
+        if (kind === 'int64-safe') {
+          // |high word| < 2^21 keeps the value within the safe integers: no BigInt made for it.
+          const high = view.getInt32(pos + 4, true);
+          if (high > -0x200000 && high < 0x200000) {
+            out.push(high * 0x1_0000_0000 + view.getUint32(pos, true));
+            continue;
+          }
+        }
         const v = view.getBigInt64(pos, true);
         out.push(kind === 'int64-millis' ? v * 1000n : v);
       }

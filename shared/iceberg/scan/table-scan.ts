@@ -136,13 +136,19 @@ async function deleteEntries(io: FileIO, metadata: TableMetadata, manifests: rea
   return out;
 }
 
+/** Options of readScan. */
+export interface ReadScanOptions {
+  /** 64-bit integers as numbers where they are safe integers (ReadDataFileOptions.safeIntegers). */
+  safeIntegers?: boolean;
+}
+
 /** Reads the rows of a planned scan in batches, deleted rows dropped, filtered exactly, with columns in the plan's schema order. */
-export async function* readScan(io: FileIO, plan: ScanPlan): AsyncIterable<Row[]> {
+export async function* readScan(io: FileIO, plan: ScanPlan, options: ReadScanOptions = {}): AsyncIterable<Row[]> {
   const rowFilter = plan.filter.op === 'true' ? undefined : compileRowFilter(plan.filter, plan.readSchema);
   const extra = plan.readSchema.fields.length - plan.schema.fields.length;
   const loader = new DeleteLoader(io, plan.readSchema);
   for (const task of plan.tasks) {
-    for await (const batch of readTask(io, task, plan.readSchema, loader)) {
+    for await (const batch of readTask(io, task, plan.readSchema, loader, options)) {
       const rows = rowFilter ? batch.filter(rowFilter) : batch;
       if (rows.length > 0) yield extra === 0 ? rows : rows.map((r) => r.slice(0, r.length - extra));
     }
@@ -150,10 +156,11 @@ export async function* readScan(io: FileIO, plan: ScanPlan): AsyncIterable<Row[]
 }
 
 /** One data file's rows as `schema` (which holds its equality-delete columns), deleted rows dropped. */
-async function* readTask(io: FileIO, task: FileScanTask, schema: Schema, loader: DeleteLoader): AsyncIterable<Row[]> {
+async function* readTask(io: FileIO, task: FileScanTask, schema: Schema, loader: DeleteLoader, options: ReadScanOptions = {}): AsyncIterable<Row[]> {
   const keep = await loader.keeper(task.dataFile.filePath, task.deletes);
   let position = 0;
-  for await (const batch of readDataFile(io, task.dataFile.filePath, schema)) {
+  // Equality deletes match rows by keys in which a safe integer reads the same as a number or a bigint (delete-filter.ts).
+  for await (const batch of readDataFile(io, task.dataFile.filePath, schema, options.safeIntegers === true ? { safeIntegers: true } : {})) {
     if (!keep) {
       yield batch;
       continue;

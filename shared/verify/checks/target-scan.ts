@@ -53,7 +53,9 @@ export async function scanTarget(
     plan.tasks = group === undefined ? [] : ordered.slice(group.fromFile, group.toFile);
   }
   let turn = performance.now();
-  for await (const batch of readScan(io, plan)) {
+  // Every consumer of these rows (hashes, canonical texts, aggregates, samples) takes a safe integer as a number
+  // or a bigint alike; numbers spare a BigInt per 64-bit value.
+  for await (const batch of readScan(io, plan, { safeIntegers: true })) {
     for (const row of batch) visit(row);
     // Batches follow each other without a turn of the event loop while a file's bytes are in memory: without
     // one every few milliseconds, the other ranges' PostgreSQL queries would wait to be sent, and their

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { LocalFileIO } from '../../../shared/iceberg/io/local-file-io';
 import { DataFileWriter, type DataFileWriterOptions } from '../../../shared/iceberg/parquet/data-file-writer';
-import { readDataFile } from '../../../shared/iceberg/parquet/parquet-reader';
+import { type ReadDataFileOptions, readDataFile } from '../../../shared/iceberg/parquet/parquet-reader';
 import type { DataFile } from '../../../shared/iceberg/spec/manifest';
 import type { Schema } from '../../../shared/iceberg/spec/schema';
 import type { Row } from '../../../shared/iceberg/spec/values';
@@ -39,9 +39,9 @@ export async function writeRows(warehouse: TempWarehouse, schema: Schema, rows: 
 }
 
 /** Reads every row of a file as `projection`. */
-export async function readAll(warehouse: TempWarehouse, location: string, projection: Schema): Promise<Row[]> {
+export async function readAll(warehouse: TempWarehouse, location: string, projection: Schema, options: ReadDataFileOptions = {}): Promise<Row[]> {
   const rows: Row[] = [];
-  for await (const batch of readDataFile(warehouse.io, location, projection)) rows.push(...batch);
+  for await (const batch of readDataFile(warehouse.io, location, projection, options)) rows.push(...batch);
   return rows;
 }
 

@@ -65,6 +65,12 @@ describe('readDataFile maps columns by field id', () => {
       [null, null, 2n, -2147483648n, Math.fround(-1.1), null, null],
       [null, 'three', 3n, null, Number.NaN, -999999999n, -(10n ** 20n) + 1n],
     ]);
+    // With safeIntegers, 64-bit integers and short decimals come as numbers; a decimal beyond them stays a bigint.
+    expect(await readAll(warehouse, file, projection, { safeIntegers: true })).toEqual([
+      [null, 'one', 1, 1, 0.5, 12345, 10n ** 20n - 1n],
+      [null, null, 2, -2147483648, Math.fround(-1.1), null, null],
+      [null, 'three', 3, null, Number.NaN, -999999999, -(10n ** 20n) + 1n],
+    ]);
   });
 
   it('projects struct members by id, including a struct none of whose projected members exist', async () => {
@@ -243,6 +249,12 @@ describe('readDataFile on v2 data pages', () => {
       r.u as string,
     ]);
     expect(await readAll(warehouse, target, schema)).toEqual(expected);
+    // safeIntegers: the same values, a number where the integer is safe (the timestamps), a bigint where it is not
+    // (the longs, around -9e18), through DELTA_BINARY_PACKED pages too.
+    const safe = (v: Row[number]) => (typeof v === 'bigint' && v >= -BigInt(Number.MAX_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
+    const read = await readAll(warehouse, target, schema, { safeIntegers: true });
+    expect(read).toEqual(expected.map((row) => [row[0], row[1], row[2], row[3], row[4], row[5], safe(row[6]!), row[7], row[8], row[9]]));
+    expect(read.some((row) => typeof row[1] === 'bigint') && read.some((row) => typeof row[6] === 'number')).toBe(true);
   });
 
   it('reads arrow-rs (parquet-wasm) files written with DATA_PAGE_V2 headers, dictionaries and SNAPPY', async () => {

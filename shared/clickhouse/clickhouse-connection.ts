@@ -5,7 +5,7 @@
  * parameters, so callers quote literals with `clickhouse-sql.ts`.
  */
 import { Readable } from 'node:stream';
-import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
+import type { ClickHouseClient } from '@clickhouse/client';
 import { IcebridgeError, errorMessage, redactSecrets } from '../errors';
 import { type ClickHouseSettings, checkClickHouseSettings } from './clickhouse-settings';
 
@@ -36,6 +36,9 @@ const NEWLINE = 0x0a;
 /** Opens a connection (the client connects on first use). */
 export function openClickHouse(settings: ClickHouseSettings): ClickHouseConnection {
   checkClickHouseSettings(settings);
+  // The client library is loaded here, on first use, not by every command and function that never reaches ClickHouse.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { ClickHouseLogLevel, createClient } = require('@clickhouse/client') as typeof import('@clickhouse/client');
   const client = createClient({
     url: settings.url,
     username: settings.user,

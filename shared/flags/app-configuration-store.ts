@@ -5,7 +5,7 @@
  * connection string, which holds a secret and is never put into a message, or with its endpoint and the app's
  * Microsoft Entra identity.
  */
-import { AppConfigurationClient, type ConfigurationSetting } from '@azure/app-configuration';
+import type { AppConfigurationClient, ConfigurationSetting } from '@azure/app-configuration';
 import { ValidationError, errorMessage } from '../errors';
 import { type TokenCredential, defaultAzureCredential } from '../iceberg/io/azure-credential';
 import { FEATURE_FLAG_CONTENT_TYPE, FEATURE_FLAG_PREFIX, type FeatureFlag, flagKey, flagNameOfKey, parseFeatureFlag } from './feature-flag';
@@ -44,6 +44,9 @@ export class AppConfigurationFlagStore implements FlagStore {
     }
     this.description = `App Configuration ${url.host}`;
     const clientOptions = { retryOptions: { maxRetries: 3 } };
+    // The SDK is loaded here, on first use: a run with the local flag file never loads it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { AppConfigurationClient } = require('@azure/app-configuration') as typeof import('@azure/app-configuration');
     if ('connectionString' in options) {
       // Plain http only to this machine (a local stand-in); anything remote must be https.
       const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);

@@ -3,7 +3,7 @@
  * one request in flight per broker, so messages of one key reach their partition in the order they were sent even
  * without the idempotent producer; topics created when missing. Errors leave here without the SASL password.
  */
-import { type Admin, Kafka, type KafkaConfig, Partitioners, type Producer, logLevel } from 'kafkajs';
+import type { Admin, Kafka, KafkaConfig, Producer } from 'kafkajs';
 import { errorMessage, redactSecrets } from '../errors';
 import type { KafkaSettings } from './kafka-settings';
 
@@ -27,6 +27,7 @@ export interface KafkaClientOptions {
 /** A kafkajs client for the settings (no connection is opened until a producer, consumer or admin connects). */
 export function connectKafka(settings: KafkaSettings, options: KafkaClientOptions = {}): KafkaConnection {
   const log = options.log;
+  const { Kafka, logLevel } = kafkajs();
   const config: KafkaConfig = {
     clientId: settings.clientId,
     brokers: settings.brokers,
@@ -57,7 +58,7 @@ export async function connectProducer(connection: KafkaConnection): Promise<Prod
     idempotent: connection.settings.idempotent,
     maxInFlightRequests: 1,
     // murmur2 of the key, as the Java client partitions: a key lands where every other Kafka producer puts it.
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner: kafkajs().Partitioners.DefaultPartitioner,
     allowAutoTopicCreation: false,
   });
   await producer.connect();
@@ -117,4 +118,10 @@ export function kafkaErrorText(text: string, settings: Pick<KafkaSettings, 'sasl
   const password = settings.sasl?.password;
   if (password) out = out.split(password).join('***');
   return out;
+}
+
+/** kafkajs, loaded when a client is first made: commands and functions that never reach Kafka do not load it. */
+function kafkajs(): typeof import('kafkajs') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('kafkajs') as typeof import('kafkajs');
 }

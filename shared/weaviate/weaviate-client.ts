@@ -3,7 +3,7 @@
  * Node 22 and gRPC): typed in, typed out, and every failure a WeaviateRequestError naming the call and the status
  * without the API key or the URL's secrets.
  */
-import weaviate, { ApiKey, type WeaviateClass, type WeaviateClient, type WeaviateObject } from 'weaviate-ts-client';
+import type { WeaviateClass, WeaviateClient, WeaviateObject } from 'weaviate-ts-client';
 import { IcebridgeError } from '../errors';
 import { boundedText } from '../text/bounded-text';
 import { describeWeaviateUrl } from './weaviate-settings';
@@ -81,6 +81,9 @@ export class WeaviateConnection {
   constructor(options: WeaviateConnectionOptions) {
     const url = new URL(options.url);
     const host = `${url.host}${url.pathname.replace(/\/+$/, '')}`;
+    // The client (with its GraphQL and HTTP libraries) is loaded here, on first use, not by every command.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { default: weaviate, ApiKey } = require('weaviate-ts-client') as typeof import('weaviate-ts-client');
     this.client = weaviate.client({ scheme: url.protocol.replace(':', ''), host, ...(options.apiKey ? { apiKey: new ApiKey(options.apiKey) } : {}) });
     this.shown = describeWeaviateUrl(options.url);
     this.secrets = [options.apiKey, url.password, url.search.slice(1)].filter((s): s is string => !!s && s.length >= 4);

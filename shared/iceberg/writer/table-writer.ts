@@ -40,6 +40,8 @@ interface PartitionWriter {
 /** Routes rows to per-partition data-file writers and collects the DataFile records. */
 export class TableWriter {
   private readonly open = new Map<string, PartitionWriter>();
+  /** An unpartitioned table's one writer, once open (also in `open`, under the key ''). */
+  private single: PartitionWriter | undefined;
   private readonly done: DataFile[] = [];
   private readonly partitioner: Partitioner | undefined;
   private readonly partitionType: StructType;
@@ -83,8 +85,9 @@ export class TableWriter {
 
   /** Adds a row; returns a promise only when the caller must wait (a row group or file was flushed). */
   write(row: Row): Promise<void> | void {
-    const partition = this.partitioner ? this.partitioner(row) : [];
-    const key = this.partitioner ? partitionKey(partition) : '';
+    if (this.partitioner === undefined) return this.writeUnpartitioned(row);
+    const partition = this.partitioner(row);
+    const key = partitionKey(partition);
     let entry = this.open.get(key);
     const evicted = entry ? undefined : this.evictIfFull();
     if (!entry) {
@@ -94,12 +97,28 @@ export class TableWriter {
     entry.lastUsed = ++this.tick;
     this.rows++;
     const flushed = entry.writer.write(row);
-    // One writer whose row group fits the budget can never exceed it: the unpartitioned copy skips the check.
+    // One writer whose row group fits the budget can never exceed it: with a single writer open the check is skipped.
     const budgeted = (this.open.size > 1 || this.budget < this.rowGroupSize) && --this.rowsUntilBudgetCheck <= 0 ? this.keepToBudget() : undefined;
     // No array per row on the hot path: most rows return nothing.
     if (budgeted) return Promise.all([evicted, flushed, budgeted]).then(() => undefined);
     if (evicted && flushed) return Promise.all([evicted, flushed]).then(() => undefined);
     return evicted ?? flushed;
+  }
+
+  /** An unpartitioned table's row: no partition tuple, key or lookup per row (the copy's common case). */
+  private writeUnpartitioned(row: Row): Promise<void> | void {
+    let entry = this.single;
+    if (entry === undefined) {
+      entry = { writer: this.newWriter([]), lastUsed: 0 };
+      this.open.set('', entry);
+      this.single = entry;
+    }
+    this.rows++;
+    const flushed = entry.writer.write(row);
+    // One writer whose row group fits the budget can never exceed it: the check runs only for a smaller budget.
+    const budgeted = this.budget < this.rowGroupSize && --this.rowsUntilBudgetCheck <= 0 ? this.keepToBudget() : undefined;
+    if (budgeted) return flushed ? Promise.all([flushed, budgeted]).then(() => undefined) : budgeted;
+    return flushed;
   }
 
   /** Writes many rows, honouring back-pressure. */
@@ -114,6 +133,7 @@ export class TableWriter {
   async close(): Promise<DataFile[]> {
     const writers = [...this.open.values()];
     this.open.clear();
+    this.single = undefined;
     for (const files of await Promise.all(writers.map((w) => w.writer.close()))) this.done.push(...files);
     return [...this.done];
   }
@@ -122,6 +142,7 @@ export class TableWriter {
   async abort(): Promise<void> {
     const writers = [...this.open.values()];
     this.open.clear();
+    this.single = undefined;
     await Promise.all(writers.map((w) => w.writer.abort()));
   }
 

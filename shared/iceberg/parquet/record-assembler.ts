@@ -123,13 +123,14 @@ export class ProjectionPlan {
     const where = `column ${file.path} (field id ${file.fieldId ?? 'none'})`;
     if (typeof type === 'string') {
       if (!isPrimitiveNode(file)) throw new ValidationError(`${where} is a group in the file but ${type} in the projection`);
+      const kind = chooseValueKind(file, type);
       const spec: ColumnDecodeSpec = {
         path: file.path,
         physicalType: file.element.type!,
         typeLength: file.element.type_length,
         maxDef: file.def,
         maxRep: file.rep,
-        kind: this.safeIntegers ? safeKind(chooseValueKind(file, type)) : chooseValueKind(file, type),
+        kind: this.safeIntegers ? safeKind(kind) : kind,
       };
       const node = this.node(LEAF, file);
       node.cursors = [this.cursor(file, spec)];

@@ -5,7 +5,7 @@
  */
 import { ValidationError } from '../../errors';
 import type { FileIO } from '../io/file-io';
-import { readDataFile } from '../parquet/parquet-reader';
+import { type ReadDataFileOptions, readDataFile } from '../parquet/parquet-reader';
 import { InclusiveMetricsEvaluator, compilePartitionFilter, compileRowFilter, manifestMightMatch, projectInclusive } from '../spec/evaluators';
 import { ALWAYS_TRUE, type Expression } from '../spec/expressions';
 import { type DeleteFileEntry, isUnpartitioned } from '../spec/delete-files';
@@ -136,11 +136,8 @@ async function deleteEntries(io: FileIO, metadata: TableMetadata, manifests: rea
   return out;
 }
 
-/** Options of readScan. */
-export interface ReadScanOptions {
-  /** 64-bit integers as numbers where they are safe integers (ReadDataFileOptions.safeIntegers). */
-  safeIntegers?: boolean;
-}
+/** Options of readScan: how the data files' values are read (ReadDataFileOptions). */
+export type ReadScanOptions = Pick<ReadDataFileOptions, 'safeIntegers'>;
 
 /** Reads the rows of a planned scan in batches, deleted rows dropped, filtered exactly, with columns in the plan's schema order. */
 export async function* readScan(io: FileIO, plan: ScanPlan, options: ReadScanOptions = {}): AsyncIterable<Row[]> {
@@ -160,7 +157,7 @@ async function* readTask(io: FileIO, task: FileScanTask, schema: Schema, loader:
   const keep = await loader.keeper(task.dataFile.filePath, task.deletes);
   let position = 0;
   // Equality deletes match rows by keys in which a safe integer reads the same as a number or a bigint (delete-filter.ts).
-  for await (const batch of readDataFile(io, task.dataFile.filePath, schema, options.safeIntegers === true ? { safeIntegers: true } : {})) {
+  for await (const batch of readDataFile(io, task.dataFile.filePath, schema, options)) {
     if (!keep) {
       yield batch;
       continue;

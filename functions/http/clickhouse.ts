@@ -9,10 +9,8 @@ import { openClickHouse } from '../../shared/clickhouse/clickhouse-connection';
 import { CLICKHOUSE_SETTING_NAMES, clickHouseFromEnv } from '../../shared/clickhouse/clickhouse-settings';
 import { resolveAnalyticsTable, restorePartitions } from '../../shared/clickhouse/partition-restore';
 import { parseClickHouseRestoreRequest } from '../../shared/clickhouse/restore-request';
-import { IcebridgeError, NotFoundError, ValidationError } from '../../shared/errors';
-import { errorFields } from '../../shared/telemetry/logger';
-import { json, problem, readJsonBody } from './http-json';
-import { invocationLog } from './invocation-log';
+import { NotFoundError } from '../../shared/errors';
+import { failedOperation, json, problem, readJsonBody } from './http-json';
 import { authorizeOperator } from './operator-auth';
 
 async function restore(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
@@ -38,10 +36,7 @@ async function restore(request: HttpRequest, context: InvocationContext): Promis
     }
   } catch (error) {
     if (error instanceof NotFoundError) return problem(404, 'not found', error.message);
-    if (error instanceof ValidationError) return problem(400, 'invalid request', error.message);
-    if (error instanceof IcebridgeError && error.retryable) return problem(503, error.code, error.message);
-    invocationLog(context).error('clickhouse restore failed', errorFields(error));
-    return problem(500, 'internal error', 'the restore failed; the reason is in the app log');
+    return failedOperation(error, context, 'restore', 'clickhouse restore failed');
   }
 }
 

@@ -39,6 +39,17 @@ export function rejectedRequest(error: unknown, context: InvocationContext, what
   return problem(500, 'internal error', `the ${what} could not be started`);
 }
 
+/**
+ * The answer to an operation that failed after it was accepted (callers answer their own 404 and 409 first): 400 for
+ * bad input, 503 when retrying may help, else 500 with the reason left in the app log (`logged`), never in the reply.
+ */
+export function failedOperation(error: unknown, context: InvocationContext, what: string, logged = `${what} failed`): HttpResponseInit {
+  if (error instanceof ValidationError) return problem(400, 'invalid request', error.message);
+  if (error instanceof IcebridgeError && error.retryable) return problem(503, error.code, error.message);
+  invocationLog(context).error(logged, errorFields(error));
+  return problem(500, 'internal error', `the ${what} failed; the reason is in the app log`);
+}
+
 /** The app's own status URL of the run `id` under `/api/<route>/`. */
 export function statusUrlOf(request: HttpRequest, route: string, id: string): string {
   return new URL(`/api/${route}/${encodeURIComponent(id)}`, request.url).toString();

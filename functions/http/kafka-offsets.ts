@@ -4,14 +4,12 @@
  * it needs an operator (operator-auth.ts) and a reason, and answers 409 while the group has active members.
  */
 import { type HttpRequest, type HttpResponseInit, type InvocationContext, app } from '@azure/functions';
-import { IcebridgeError, ValidationError } from '../../shared/errors';
+import { ValidationError } from '../../shared/errors';
 import { resetConsumerOffsets } from '../../shared/kafka/consumer-offsets';
 import { connectKafka } from '../../shared/kafka/kafka-client';
 import { requireKafkaSettings } from '../../shared/kafka/kafka-settings';
 import { ConflictError } from '../../shared/kafka/offsets-errors';
-import { errorFields } from '../../shared/telemetry/logger';
-import { json, problem, readJsonBody } from './http-json';
-import { invocationLog } from './invocation-log';
+import { failedOperation, json, problem, readJsonBody } from './http-json';
 import { authorizeOperator } from './operator-auth';
 
 /** A reset request's body, checked. */
@@ -62,10 +60,7 @@ async function resetOffsets(request: HttpRequest, context: InvocationContext): P
     return json(200, result);
   } catch (error) {
     if (error instanceof ConflictError) return problem(409, 'conflict', error.message);
-    if (error instanceof ValidationError) return problem(400, 'invalid request', error.message);
-    if (error instanceof IcebridgeError && error.retryable) return problem(503, error.code, error.message);
-    invocationLog(context).error('resetting consumer offsets failed', errorFields(error));
-    return problem(500, 'internal error', 'the reset failed; the reason is in the app log');
+    return failedOperation(error, context, 'reset', 'resetting consumer offsets failed');
   }
 }
 

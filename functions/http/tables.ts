@@ -5,14 +5,12 @@
  */
 import { type HttpRequest, type HttpResponseInit, type InvocationContext, app } from '@azure/functions';
 import { loadSettings } from '../../shared/config/settings';
-import { IcebridgeError, TableNotFoundError, ValidationError } from '../../shared/errors';
+import { TableNotFoundError, ValidationError } from '../../shared/errors';
 import { parseRollbackRequest } from '../../shared/restore/rollback-request';
 import { SyncWritingError, rollbackTable } from '../../shared/restore/table-rollback';
 import { environmentFromSettings } from '../../shared/run/environment';
-import { json, problem, readJsonBody } from './http-json';
+import { failedOperation, json, problem, readJsonBody } from './http-json';
 import { authorizeOperator } from './operator-auth';
-import { errorFields } from '../../shared/telemetry/logger';
-import { invocationLog } from './invocation-log';
 
 /** How long a rollback asked to stop a sync waits for its slot, well inside the HTTP call's time. */
 const STOP_SYNC_WAIT_MS = 60_000;
@@ -38,10 +36,7 @@ async function rollback(request: HttpRequest, context: InvocationContext): Promi
   } catch (error) {
     if (error instanceof SyncWritingError) return problem(409, 'sync writing', error.message);
     if (error instanceof TableNotFoundError) return problem(404, 'not found', error.message);
-    if (error instanceof ValidationError) return problem(400, 'invalid request', error.message);
-    if (error instanceof IcebridgeError && error.retryable) return problem(503, error.code, error.message);
-    invocationLog(context).error('rollback failed', errorFields(error));
-    return problem(500, 'internal error', 'the rollback failed; the reason is in the app log');
+    return failedOperation(error, context, 'rollback');
   }
 }
 

@@ -5,13 +5,11 @@
  */
 import { type HttpRequest, type HttpResponseInit, type InvocationContext, app } from '@azure/functions';
 import { loadSettings } from '../../shared/config/settings';
-import { IcebridgeError, TableNotFoundError, ValidationError } from '../../shared/errors';
+import { TableNotFoundError, ValidationError } from '../../shared/errors';
 import { environmentFromSettings } from '../../shared/run/environment';
-import { errorFields } from '../../shared/telemetry/logger';
 import { resyncFromWarehouse } from '../../shared/weaviate/resync-warehouse';
 import { openWeaviateFromEnv } from '../../shared/weaviate/weaviate-setup';
-import { json, problem, readJsonBody } from './http-json';
-import { invocationLog } from './invocation-log';
+import { failedOperation, json, problem, readJsonBody } from './http-json';
 import { authorizeOperator } from './operator-auth';
 
 /** The body of a resync request, checked. */
@@ -58,10 +56,7 @@ async function resync(request: HttpRequest, context: InvocationContext): Promise
     return json(200, result);
   } catch (error) {
     if (error instanceof TableNotFoundError) return problem(404, 'not found', error.message);
-    if (error instanceof ValidationError) return problem(400, 'invalid request', error.message);
-    if (error instanceof IcebridgeError && error.retryable) return problem(503, error.code, error.message);
-    invocationLog(context).error('weaviate resync failed', errorFields(error));
-    return problem(500, 'internal error', 'the resync failed; the reason is in the app log');
+    return failedOperation(error, context, 'resync', 'weaviate resync failed');
   }
 }
 

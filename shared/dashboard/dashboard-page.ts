@@ -8,7 +8,7 @@
  * travels only in the Authorization header of changing calls, never in a URL, a cookie or the served page.
  */
 import { createHash } from 'node:crypto';
-import { escapeHtml } from '../verify/reports/report-html';
+import { pageHead } from '../text/static-page';
 import type { DashboardData } from './dashboard-data';
 import { renderDashboardSections } from './dashboard-html';
 
@@ -91,16 +91,7 @@ export function renderDashboardPage(data: DashboardData, options: RenderDashboar
 <input id="operator-token" type="password" autocomplete="off" spellcheck="false">
 <button type="submit">Keep for this tab</button> <span id="operator-saved" aria-live="polite"></span></form>`
       : '<p>Changing actions need a signed-in operator.</p>';
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeHtml(DASHBOARD_CSP)}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>icebridge operations</title>
-<style>${CSS}</style>
-</head>
+  return `${pageHead('icebridge operations', DASHBOARD_CSP, CSS)}
 <body data-refresh-ms="${refresh * 1000}">
 <header>
 <h1>icebridge operations</h1>

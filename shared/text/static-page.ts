@@ -19,17 +19,26 @@ export function escapeHtml(text: string): string {
 
 const ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
-/** The whole document: `title` is escaped here, `body` must already be safe HTML. */
-export function staticPage(title: string, body: string): string {
+/**
+ * The start of every page the app renders, up to `</head>`: its Content-Security-Policy, a viewport, no referrer,
+ * the title (escaped here) and its inline style.
+ */
+export function pageHead(title: string, csp: string, css: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeHtml(STATIC_PAGE_CSP)}">
+<meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>${escapeHtml(title)}</title>
-<style>${STATIC_PAGE_CSS}</style>
-</head>
+<style>${css}</style>
+</head>`;
+}
+
+/** The whole document: `title` is escaped here, `body` must already be safe HTML. */
+export function staticPage(title: string, body: string): string {
+  return `${pageHead(title, STATIC_PAGE_CSP, STATIC_PAGE_CSS)}
 <body>
 ${body}
 </body>

@@ -7,7 +7,7 @@
  * can be set from the URL hash, `report.html#table=orders&kind=TYPE_MISMATCH,VALUE_MISMATCH`, and the hash follows
  * the controls, so a filtered view can be shared as a link.
  */
-import { escapeHtml } from '../../text/static-page';
+import { escapeHtml, pageHead } from '../../text/static-page';
 import { readableReport } from './readable-values';
 import type { AggregateCheck, RowDifference, SampleRow, SchemaDifference, TableVerification, VerificationReport } from '../contracts';
 import { REPORT_CSP, REPORT_CSS, REPORT_SCRIPT } from './report-html-assets';
@@ -44,16 +44,7 @@ export function renderHtmlReport(canonical: VerificationReport, options: RenderH
   const title = options.title ?? 'icebridge verification';
   const totals = reportTotals(report);
   const verdict = report.ok ? 'All tables verified exact' : 'Differences found';
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeHtml(REPORT_CSP)}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>${escapeHtml(`${title}: ${report.ok ? 'OK' : 'DIFFERS'}`)}</title>
-<style>${REPORT_CSS}</style>
-</head>
+  return `${pageHead(`${title}: ${report.ok ? 'OK' : 'DIFFERS'}`, REPORT_CSP, REPORT_CSS)}
 <body>
 <main>
 <header>

@@ -185,6 +185,30 @@ describe('row hashes', () => {
     expect(fromValues(['date', 'string'], [-2147483648, 'é'])).toBe(u64(-7954098880266001485n));
   });
 
+  it('hash a time-type column by the hex of its binary send form, as rowHashSql does (values from PostgreSQL 17 on x86-64)', () => {
+    const u64 = (signed: bigint) => reduceHash(signed.toString());
+    // hashtextextended(encode(timestamptz_send('2021-01-01 00:00:13.007717+00'), 'hex'), 0)
+    expect(fromValues(['timestamptz'], [1609459213007717])).toBe(u64(4773667019952004423n));
+    expect(fromValues(['timestamptz'], [1609459213007717n])).toBe(u64(4773667019952004423n));
+    // Before 2000 and before 1970 the int64 is negative: fffca2fec4c81fff for 1969-12-31 23:59:59.999999.
+    expect(fromValues(['timestamp', 'string'], [-1, 'x'])).toBe(u64(6232743153887114511n));
+    // A NULL one hashes '' with the masked seed, as a NULL text does.
+    expect(fromValues(['timestamp', 'string'], [null, 'x'])).toBe(u64(50049833340327697n));
+    // time_send counts from midnight: 13:45:00.5.
+    expect(fromValues(['time'], [49500500000])).toBe(u64(-1966874900704955470n));
+    // From canonical texts alike (the buckets' hash).
+    expect(fromCanonical(['timestamp', 'string'], [-1, 'x'])).toBe(u64(6232743153887114511n));
+    expect(fromCanonical(['time'], [49500500000])).toBe(u64(-1966874900704955470n));
+  });
+
+  it('give the send form of int64 extremes beyond the safe integers', () => {
+    const extreme = [-(2n ** 63n) + 946684800000000n, 2n ** 63n - 1n];
+    for (const value of extreme) {
+      expect(fromValues(['timestamptz'], [value])).toBe(fromCanonical(['timestamptz'], [value]));
+    }
+    expect(fromValues(['timestamptz'], [extreme[0]!])).not.toBe(fromValues(['timestamptz'], [extreme[1]!]));
+  });
+
   it('stay right when a long text grows the scratch buffer between other hashes', () => {
     const types2: IcebergType[] = ['long', 'string'];
     const before = fromValues(types2, [42n, 'short']);

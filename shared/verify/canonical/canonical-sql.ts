@@ -59,7 +59,7 @@ export function canonicalArraySql(canonicals: readonly string[]): string {
 }
 
 /** Microseconds between 1970-01-01 and PostgreSQL's own epoch, 2000-01-01, which its binary forms count from. */
-const POSTGRES_EPOCH_MICROS = '946684800000000';
+export const POSTGRES_EPOCH_MICROS = '946684800000000';
 
 /**
  * SQL for the int8 in a value's 8-byte binary form (the *send functions write a big-endian int64): integer

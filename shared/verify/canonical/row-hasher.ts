@@ -2,13 +2,14 @@
  * The canonical form's row hash (README.md), computed in JS from the values our Parquet reader returns
  * (RowHasher) and in SQL by PostgreSQL from the live table (rowHashSql). A row hash chains PostgreSQL's hash
  * functions over the row's columns, each column hashed with the previous column's hash as the seed (0 before
- * the first column):
- * an int or date column its 32-bit value (hashint4extended: the days from 1970-01-01 for a date), every other
- * column its canonical text (hashtextextended). Both are lookup3 over the same bytes (the value's four
- * little-endian bytes, or the text's UTF-8), and a 32-bit value is its own exact form, so nothing is lost; it
- * spares PostgreSQL printing every such value. A NULL column hashes the empty text (or the value 0) with the
- * previous hash xor NULL_SEED_MASK, so NULL differs from the empty string and from 0. The last hash is the
- * row's.
+ * the first column), by the column's hash form (hashFormOf):
+ * an int or date column its 32-bit value (hashint4extended: the days from 1970-01-01 for a date); a time,
+ * timestamp or timestamptz column the lowercase hex of its 8-byte binary send form (hashtextextended: the
+ * int64 microseconds from 2000-01-01 UTC, a time's from midnight, big-endian); every other column its
+ * canonical text (hashtextextended). All are lookup3 over bytes that spell the value exactly (the value's four
+ * little-endian bytes, or a text's UTF-8), so nothing is lost; the first two spare PostgreSQL printing the value
+ * in decimal. A NULL column hashes the empty text (or the value 0) with the previous hash xor NULL_SEED_MASK,
+ * so NULL differs from the empty string and from 0. The last hash is the row's.
  *
  * Hashing each column's own text, instead of one JSON text of the row, spares both sides the row text:
  * PostgreSQL's array_to_json of a row's texts cost more than the texts themselves, and the JS side writes
@@ -18,6 +19,7 @@
  */
 import { type IcebergType, decimalParams } from '../../iceberg/spec/types';
 import { type Row, type Value, decimalToString } from '../../iceberg/spec/values';
+import { POSTGRES_EPOCH_MICROS } from './canonical-sql';
 import { type CanonicalFormatter, canonicalFormatter, trimScale } from './canonical-text';
 import { writeJsonArray as writeJsonArrayExport } from './json-bytes';
 import { HASHED as HASHED_EXPORT, hashScratch as hashScratchExport, scratch as scratchExport } from './row-hash';
@@ -35,27 +37,58 @@ const NULL_MASK_LO = 0x7f4a7c15;
 /** The same mask as a signed int8 literal. */
 const NULL_MASK_SQL = '-7046029254386353131';
 
+/**
+ * How a column's step hashes its value: `int4` its 32-bit value (hashint4extended), `sent` the hex of its 8-byte
+ * binary send form, `text` its canonical text (both hashtextextended).
+ */
+export type HashForm = 'int4' | 'sent' | 'text';
+
+/** The hash form of a column of `type`. */
+export function hashFormOf(type: IcebergType): HashForm {
+  switch (type) {
+    case 'int':
+    case 'date':
+      return 'int4';
+    case 'time':
+    case 'timestamp':
+    case 'timestamptz':
+      return 'sent';
+    default:
+      return 'text';
+  }
+}
+
+/** POSTGRES_EPOCH_MICROS as a number: a timestamp's send form counts from 2000-01-01. */
+const EPOCH_SHIFT = Number(POSTGRES_EPOCH_MICROS);
+
+/** PostgreSQL's send function of the time types, whose 8 bytes the `sent` form hashes. */
+const SEND_FUNCTIONS: Partial<Record<string, string>> = { time: 'time_send', timestamp: 'timestamp_send', timestamptz: 'timestamptz_send' };
+
+/**
+ * SQL of what a column's step hashes (hashFormOf): from `expr`, the column's value as the copy selects it, or,
+ * with `fromText`, from `expr` as its canonical text (canonical-sql.ts). NULL for NULL.
+ */
+export function hashInputSql(type: IcebergType, expr: string, fromText = false): string {
+  switch (hashFormOf(type)) {
+    case 'int4':
+      return fromText || type !== 'date' ? `(${expr})::int4` : `((${expr}) - DATE '1970-01-01')`;
+    case 'sent':
+      // The canonical text counts microseconds from 1970 (a time's from midnight): int8send of the same int64.
+      if (fromText) return `encode(pg_catalog.int8send((${expr})::int8${type === 'time' ? '' : ` - ${POSTGRES_EPOCH_MICROS}`}), 'hex')`;
+      return `encode(pg_catalog.${SEND_FUNCTIONS[type as string]!}(${expr}), 'hex')`;
+    case 'text':
+      return expr;
+  }
+}
+
 /** One column of rowHashSql. */
 export interface HashedColumnSql {
-  /** SQL of what is hashed: the int4 value of an int or date column (int4HashSql), else the canonical text. */
+  /** SQL of what is hashed (hashInputSql). */
   sql: string;
   /** Whether `sql` is an int4 (hashed by hashint4extended) rather than a text. */
   int4: boolean;
   /** SQL that is true when the value is NULL; absent for a column that cannot be NULL. */
   nullTest?: string;
-}
-
-/** Whether a column of `type` is hashed by its 32-bit value rather than its text. */
-export function hashedAsInt4(type: IcebergType): boolean {
-  return type === 'int' || type === 'date';
-}
-
-/**
- * SQL of the int4 an int or date column is hashed by: `value` is its value (a date: the days from 1970-01-01),
- * or, with `fromText`, its canonical text (the decimal of that same number).
- */
-export function int4HashSql(type: IcebergType, value: string, fromText = false): string {
-  return fromText || type !== 'date' ? `(${value})::int4` : `((${value}) - DATE '1970-01-01')`;
 }
 
 /** SQL for the row hash (signed int8) of `columns`, in column order. */
@@ -82,13 +115,13 @@ export class RowHasher {
   private readonly writers: ValueWriter[];
   /** Per column: the bytes a NULL hashes, all zero (4 for a column hashed by its int4 value, else none). */
   private readonly nullLengths: number[];
-  /** Per column: whether its canonical text is hashed as the int4 it spells (hashCanonical). */
-  private readonly int4: boolean[];
+  /** Per column: what its canonical text is hashed as (hashCanonical). */
+  private readonly textWriters: Array<(text: string) => number>;
 
   constructor(types: readonly IcebergType[]) {
     this.writers = types.map(valueWriter);
-    this.int4 = types.map(hashedAsInt4);
-    this.nullLengths = this.int4.map((int4) => (int4 ? 4 : 0));
+    this.textWriters = types.map(canonicalTextWriter);
+    this.nullLengths = types.map((type) => (hashFormOf(type) === 'int4' ? 4 : 0));
   }
 
   /** The row hash of a row of reader values, left in HASHED (high word, low word); 0 without columns, as in SQL. */
@@ -113,7 +146,7 @@ export class RowHasher {
     for (let i = 0; i < canonical.length; i++) {
       const text = canonical[i] ?? null;
       if (text === null) hashNull(this.nullLengths[i] ?? 0, hi, lo);
-      else hashScratch(this.int4[i] ? writeInt32(Number(text)) : writeString(text), hi, lo);
+      else hashScratch(this.textWriters[i]!(text), hi, lo);
       hi = HASHED[0]!;
       lo = HASHED[1]!;
     }
@@ -174,10 +207,12 @@ function valueWriter(type: IcebergType): ValueWriter {
     case 'date':
       return (value) => writeInt32(value as number);
     case 'long':
+      return (value) => writeInteger(value as number | bigint);
     case 'time':
+      return (value) => writeSent(value as number | bigint, 0);
     case 'timestamp':
     case 'timestamptz':
-      return (value) => writeInteger(value as number | bigint);
+      return (value) => writeSent(value as number | bigint, EPOCH_SHIFT);
     case 'float':
       return (value) => writeFloat(value as number, true);
     case 'double':
@@ -194,6 +229,23 @@ function valueWriter(type: IcebergType): ValueWriter {
       if (type.startsWith('fixed')) return (value) => writeHex(value as Uint8Array);
       return formattedWriter(canonicalFormatter(type));
     }
+  }
+}
+
+/** Writes what a column's step hashes from its canonical text: the text itself, or the value it spells (hashFormOf). */
+function canonicalTextWriter(type: IcebergType): (text: string) => number {
+  switch (hashFormOf(type)) {
+    case 'int4':
+      return (text) => writeInt32(Number(text));
+    case 'sent': {
+      const shift = type === 'time' ? 0 : EPOCH_SHIFT;
+      return (text) => {
+        const n = Number(text);
+        return writeSent(Number.isSafeInteger(n) ? n : BigInt(text), shift);
+      };
+    }
+    case 'text':
+      return writeString;
   }
 }
 
@@ -284,6 +336,26 @@ function writeWordHex(out: Buffer, word: number, at: number): void {
     out[at + i] = HEX[word & 15]!;
     word >>>= 4;
   }
+}
+
+/**
+ * The lowercase hex of the int64 `value - shift` (two's complement, big-endian: PostgreSQL's 8-byte send form of
+ * a time type, `value` counting microseconds from 1970 or midnight) at the start of the scratch buffer; returns 16.
+ */
+function writeSent(value: number | bigint, shift: number): number {
+  const out = scratch(FIXED);
+  const n = typeof value === 'number' ? value - shift : Number.NaN;
+  if (Number.isSafeInteger(n)) {
+    // The high word is within ±2^21 here; its two's complement is that of the int64.
+    const high = Math.floor(n / 0x1_0000_0000);
+    writeWordHex(out, high >>> 0, 0);
+    writeWordHex(out, n - high * 0x1_0000_0000, 8);
+  } else {
+    const word = BigInt.asUintN(64, BigInt(value) - BigInt(shift));
+    writeWordHex(out, Number(word >> 32n), 0);
+    writeWordHex(out, Number(word & 0xffff_ffffn), 8);
+  }
+  return 16;
 }
 
 /** The decimal text of an integer at the start of the scratch buffer; returns its length. */

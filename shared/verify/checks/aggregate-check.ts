@@ -14,7 +14,7 @@ import { reduceHash } from '../canonical/buckets';
 import { canonicalSql, nullTestSql } from '../canonical/canonical-sql';
 import type { ComparedColumn } from './compared-columns';
 import { type RowFigures, type RowSource, rowsFromSql } from './row-check';
-import { hashedAsInt4, int4HashSql, rowHashSql } from '../canonical/row-hasher';
+import { hashFormOf, hashInputSql, rowHashSql } from '../canonical/row-hasher';
 import { type CanonicalColumnFigures, MAX_GROUPS, categoryOf, partialFromCanonical, summable } from './target-aggregates';
 import { type AggregatePartial } from '../contracts';
 
@@ -49,18 +49,18 @@ export async function sourceFigures(
   // Values and canonical texts are computed once per row in a subquery (OFFSET 0 keeps it from being flattened),
   // not once per use: min and max of a jsonb column would otherwise print every value twice, and the row hash a
   // third time.
-  // An int or date column is hashed by its value, not its text: no text is made for it.
+  // An int, date or time-type column is hashed from its value, not its text: no text is made for it.
   const texts = columns.map((c, i) => {
-    if ((!options.hash || hashedAsInt4(c.type)) && categoryOf(c.type) !== 'text') return undefined;
+    if ((!options.hash || hashFormOf(c.type) !== 'text') && categoryOf(c.type) !== 'text') return undefined;
     inner.push(`${c.canonicalSql} AS t${i}`);
     return `q.t${i}`;
   });
   if (options.hash) {
     const hash = rowHashSql(
       columns.map((c, i) => {
-        const int4 = hashedAsInt4(c.type);
-        const sql = int4 ? int4HashSql(c.type, `q.v${i}`) : texts[i]!;
-        return { sql, int4, ...(c.nullable ? { nullTest: `(${int4 ? `q.v${i}` : sql} IS NULL)` } : {}) };
+        const text = hashFormOf(c.type) === 'text';
+        const sql = text ? texts[i]! : hashInputSql(c.type, `q.v${i}`);
+        return { sql, int4: hashFormOf(c.type) === 'int4', ...(c.nullable ? { nullTest: `(${text ? sql : `q.v${i}`} IS NULL)` } : {}) };
       }),
     );
     selects.push(`sum(${hash})::text AS s`);

@@ -17,7 +17,7 @@ import { jsonArray } from '../canonical/canonical-text';
 import type { ComparedColumn } from './compared-columns';
 import type { RowDifference } from '../contracts';
 import { HASHED } from '../canonical/row-hash';
-import { HashSum, hashedAsInt4, int4HashSql, rowHashSql } from '../canonical/row-hasher';
+import { HashSum, hashFormOf, hashInputSql, rowHashSql } from '../canonical/row-hasher';
 
 /** Key placeholder of a keyless table's row in `RowDifference.key` and `SampleRow.key`. */
 export const ROW_KEY = '(row)';
@@ -130,10 +130,11 @@ export async function sourceBuckets(client: Client, layout: RowLayout, source: R
   const figures = { counts: new Float64Array(buckets), sums: new BigUint64Array(buckets) };
   // The canonical texts come from the subquery: NULL there exactly when the value is NULL.
   const hash = rowHashSql(
-    layout.columns.map((c, i) => {
-      const int4 = hashedAsInt4(c.type);
-      return { sql: int4 ? int4HashSql(c.type, `q1.c${i}`, true) : `q1.c${i}`, int4, ...(c.nullable ? { nullTest: `(q1.c${i} IS NULL)` } : {}) };
-    }),
+    layout.columns.map((c, i) => ({
+      sql: hashInputSql(c.type, `q1.c${i}`, true),
+      int4: hashFormOf(c.type) === 'int4',
+      ...(c.nullable ? { nullTest: `(q1.c${i} IS NULL)` } : {}),
+    })),
   );
   const { rows } = await client.query<{ b: number; n: string; s: string | null }>(
     `SELECT q2.b, count(*)::text AS n, sum(q2.h)::text AS s

@@ -3,7 +3,9 @@ import { loadSettings } from '../../shared/config/settings';
 import { redactUrl } from '../../shared/postgres/connection';
 import { planVerification } from '../../shared/verify/steps/plan-verification';
 import { saveTableVerification, verificationReportsLocation } from '../../shared/verify/reports/report-store';
-import { verifyRowRange, verifyTable } from '../../shared/verify/steps/verify-table';
+import { verifyTable } from '../../shared/verify/steps/verify-table';
+import { sharedCopyWorkerPool, verifyRowRangeOnWorker } from '../../shared/migrate/copy-worker-pool';
+import { MEMORY_SCHEME } from '../../shared/iceberg/io/memory-file-io';
 import { searchTableRows, verifyScanRange } from '../../shared/verify/steps/verify-scan-range';
 import { recordVerification } from '../../shared/telemetry/metrics';
 import { activityOutcome } from './activity-outcome';
@@ -15,7 +17,9 @@ registerActivity('planVerification', (input) => {
   const shownAs = { source: settings.sourceUrl ? redactUrl(settings.sourceUrl) : '', warehouse: settings.warehouse };
   return activityOutcome(async () => {
     const env = environment();
-    return { ...(await planVerification(env, input, shownAs)), reports: verificationReportsLocation(env.catalog, input.verificationId) };
+    // Ranges run one per worker thread when the warehouse lets them (verifyRowRangeOnWorker), else in this thread.
+    const threads = settings.warehouse.startsWith(MEMORY_SCHEME) ? 0 : (sharedCopyWorkerPool()?.size ?? 0);
+    return { ...(await planVerification(env, input, shownAs, threads)), reports: verificationReportsLocation(env.catalog, input.verificationId) };
   });
 });
 
@@ -25,7 +29,11 @@ registerActivity('verifyScanRange', (input) => activityOutcome(() => verifyScanR
 
 registerActivity('searchTableRows', (input) => activityOutcome(async () => (await searchTableRows(environment(), input.request, input.options)) ?? null));
 
-registerActivity('verifyRowRange', (input) => activityOutcome(() => verifyRowRange(environment(), input.request, input.range, input.options)));
+// A range is verified on a worker thread (one per core), as partitions are copied: its Iceberg side keeps one
+// JavaScript thread busy, so ranges verified at once use more than one core only on threads of their own.
+registerActivity('verifyRowRange', (input, context) =>
+  activityOutcome(() => verifyRowRangeOnWorker(input, { settings: loadSettings(), environment, debug: (message) => context.debug(message) })),
+);
 
 registerActivity('saveTableVerification', (input) =>
   activityOutcome(async () => {

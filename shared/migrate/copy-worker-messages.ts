@@ -14,6 +14,8 @@ import {
   TableNotFoundError,
   ValidationError,
 } from '../errors';
+import type { RowRangeResult } from '../verify/contracts';
+import type { VerifyRowRangeInput } from '../verify/steps/plan-verification';
 import type { CopyPartitionInput, CopyPartitionResult } from './contracts';
 
 /** A failure as it travels between threads. */
@@ -33,6 +35,17 @@ export interface CopyTaskMessage {
   input: CopyPartitionInput;
 }
 
+/** Parent to worker: verify one key range of a table (verifyRowRange), both sides read in the worker. */
+export interface VerifyRangeTaskMessage {
+  type: 'verify-range';
+  taskId: number;
+  settings: Readonly<Settings>;
+  input: VerifyRowRangeInput;
+}
+
+/** A task a worker runs. */
+export type WorkerTaskMessage = CopyTaskMessage | VerifyRangeTaskMessage;
+
 /** Parent to worker: stop the running copy (its abort signal fires). */
 export interface AbortTaskMessage {
   type: 'abort';
@@ -40,13 +53,13 @@ export interface AbortTaskMessage {
 }
 
 /** Messages a worker receives. */
-export type ToWorkerMessage = CopyTaskMessage | AbortTaskMessage;
+export type ToWorkerMessage = WorkerTaskMessage | AbortTaskMessage;
 
 /** Messages a worker sends: loaded and listening, rows copied so far, and the outcome of a task. */
 export type FromWorkerMessage =
   | { type: 'ready' }
   | { type: 'progress'; taskId: number; rows: number }
-  | { type: 'result'; taskId: number; result: CopyPartitionResult }
+  | { type: 'result'; taskId: number; result: CopyPartitionResult | RowRangeResult }
   | { type: 'error'; taskId: number; error: SerializedError };
 
 type ErrorClass = new (message: string, options?: IcebridgeErrorOptions) => IcebridgeError;

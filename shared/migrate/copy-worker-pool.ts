@@ -9,6 +9,10 @@
  * code and retryable flag, progress re-emitted in this thread. A worker that dies mid-copy fails that copy with a
  * retryable error and is replaced by the next task; idle workers do not keep the process alive and retire after a
  * while. When no worker can be started at all (or ICEBRIDGE_COPY_WORKERS=0) the copy runs in this thread instead.
+ *
+ * The same threads verify a table's key ranges (verifyRowRangeOnWorker): a range's Iceberg side (decoding, hashing,
+ * aggregates) keeps one JavaScript thread busy as a copy does, so ranges verified at once use more than one core
+ * only when each has a thread of its own.
  */
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
@@ -20,9 +24,12 @@ import { IcebridgeError, ValidationError, errorMessage } from '../errors';
 import { MEMORY_SCHEME } from '../iceberg/io/memory-file-io';
 import { setDefaultBufferBudget } from '../iceberg/writer/buffer-budget';
 import type { ConnectionGate } from '../postgres/connection-gate';
+import type { RowRangeResult } from '../verify/contracts';
+import type { VerifyRowRangeInput } from '../verify/steps/plan-verification';
+import { verifyRowRange } from '../verify/steps/verify-table';
 import type { CopyPartitionInput, CopyPartitionResult } from './contracts';
 import { copyPartition } from './copy-partition';
-import { type CopyTaskMessage, type FromWorkerMessage, type ToWorkerMessage, deserializeError } from './copy-worker-messages';
+import { type FromWorkerMessage, type ToWorkerMessage, type WorkerTaskMessage, deserializeError } from './copy-worker-messages';
 import { budgetedPoolOptions, copyResources } from './copy-resources';
 import { type RunEnvironment, type SharedInstanceLimits, instanceConnectionGate } from '../run/environment';
 
@@ -67,9 +74,9 @@ export interface WorkerCopyOptions {
 
 interface Task {
   id: number;
-  message: CopyTaskMessage;
+  message: WorkerTaskMessage;
   options: WorkerCopyOptions;
-  resolve(result: CopyPartitionResult): void;
+  resolve(result: CopyPartitionResult | RowRangeResult): void;
   reject(error: unknown): void;
   onAbort?: () => void;
 }
@@ -132,13 +139,25 @@ export class CopyWorkerPool {
    * copy did not begin and may run elsewhere), and otherwise exactly as copyPartition would.
    */
   copy(settings: Readonly<Settings>, input: CopyPartitionInput, options: WorkerCopyOptions = {}): Promise<CopyPartitionResult> {
+    return this.submit((taskId) => ({ type: 'copy', taskId, settings, input }), options) as Promise<CopyPartitionResult>;
+  }
+
+  /**
+   * Verifies one key range of a table on a worker (verifyRowRange there, with its own source connection). Rejects
+   * with CopyWorkerStartError when no worker could be started, and otherwise exactly as verifyRowRange would.
+   */
+  verifyRange(settings: Readonly<Settings>, input: VerifyRowRangeInput): Promise<RowRangeResult> {
+    return this.submit((taskId) => ({ type: 'verify-range', taskId, settings, input }), {}) as Promise<RowRangeResult>;
+  }
+
+  private submit(message: (taskId: number) => WorkerTaskMessage, options: WorkerCopyOptions): Promise<CopyPartitionResult | RowRangeResult> {
     if (this.closed) return Promise.reject(new IcebridgeError(COPY_WORKER_CRASHED, 'the copy worker pool is closed', { retryable: true }));
     if (this.startFailure !== undefined) return Promise.reject(new CopyWorkerStartError(this.startFailure));
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an aborted call rejects with the signal's reason, whatever it is
     if (options.abortSignal?.aborted) return Promise.reject(options.abortSignal.reason);
-    return new Promise<CopyPartitionResult>((resolve, reject) => {
+    return new Promise<CopyPartitionResult | RowRangeResult>((resolve, reject) => {
       const id = this.nextTaskId++;
-      const task: Task = { id, message: { type: 'copy', taskId: id, settings, input }, options, resolve, reject };
+      const task: Task = { id, message: message(id), options, resolve, reject };
       const signal = options.abortSignal;
       if (signal) {
         task.onAbort = () => {
@@ -272,8 +291,7 @@ export class CopyWorkerPool {
       return;
     }
     if (task) {
-      const { table, partition } = task.message.input;
-      const copying = `${table.source.schema}.${table.source.name} partition ${partition.index}`;
+      const doing = describeTask(task.message);
       const limit = this.resourceLimits?.maxOldGenerationSizeMb;
       const budget =
         limit === undefined ? '' : ` (a heap of ${limit} MB: ${RESOURCE_SETTING_NAMES.instanceMemoryMb} shared among ${RESOURCE_SETTING_NAMES.activitySlots})`;
@@ -281,10 +299,10 @@ export class CopyWorkerPool {
         (w.fatal as { code?: unknown } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY'
           ? new IcebridgeError(
               COPY_WORKER_OUT_OF_MEMORY,
-              `the worker thread copying ${copying} ran out of its memory${budget}; only this copy stopped, and it may be retried`,
+              `the worker thread ${doing} ran out of its memory${budget}; only this task stopped, and it may be retried`,
               { retryable: true },
             )
-          : new IcebridgeError(COPY_WORKER_CRASHED, `the worker thread copying ${copying} stopped unexpectedly (${why})`, { retryable: true });
+          : new IcebridgeError(COPY_WORKER_CRASHED, `the worker thread ${doing} stopped unexpectedly (${why})`, { retryable: true });
       this.settle(task, () => task.reject(error));
     }
     // A replacement starts when the next task needs one.
@@ -311,6 +329,16 @@ export class CopyWorkerPool {
     if (task.onAbort) task.options.abortSignal?.removeEventListener('abort', task.onAbort);
     fn();
   }
+}
+
+/** What a task does, for a message about its worker: `copying public.orders partition 3`, `verifying public.orders key range 1`. */
+function describeTask(message: WorkerTaskMessage): string {
+  if (message.type === 'copy') {
+    const { table, partition } = message.input;
+    return `copying ${table.source.schema}.${table.source.name} partition ${partition.index}`;
+  }
+  const { request, range } = message.input;
+  return `verifying ${request.source.schema}.${request.source.name} key range ${range.index}`;
 }
 
 /** The worker entry beside this module: copy-worker.ts when running from source, copy-worker.js when compiled. */
@@ -388,4 +416,34 @@ export async function copyPartitionOnWorker(input: CopyPartitionInput, options: 
     ...(onProgress ? { onProgress: (rows: number) => onProgress(rows, threadId) } : {}),
     ...(abortSignal ? { abortSignal } : {}),
   });
+}
+
+/** Options of verifyRowRangeOnWorker. */
+export interface VerifyRowRangeOnWorkerOptions {
+  /** The app's settings: a worker builds its own environment from them. */
+  settings: Readonly<Settings>;
+  /** The environment of this thread, for ranges verified here. */
+  environment: () => RunEnvironment;
+  /** Pool to use, null for this thread; by default the process's shared pool (none when ICEBRIDGE_COPY_WORKERS=0). */
+  pool?: CopyWorkerPool | null;
+  /** Where a note goes when the range is verified in this thread because no worker could be started. */
+  debug?: (message: string) => void;
+}
+
+/**
+ * verifyRowRange on a worker thread of the pool, or in this thread when workers are off, when the warehouse is in
+ * memory or when no worker can be started here. The result is the same either way.
+ */
+export async function verifyRowRangeOnWorker(input: VerifyRowRangeInput, options: VerifyRowRangeOnWorkerOptions): Promise<RowRangeResult> {
+  const { settings } = options;
+  const pool = options.pool === undefined ? sharedCopyWorkerPool() : (options.pool ?? undefined);
+  if (pool && !settings.warehouse.startsWith(MEMORY_SCHEME)) {
+    try {
+      return await pool.verifyRange(settings, input);
+    } catch (error) {
+      if (!(error instanceof CopyWorkerStartError)) throw error;
+      options.debug?.(`${describeTask({ type: 'verify-range', taskId: 0, settings, input })} in the main thread: ${error.message}`);
+    }
+  }
+  return verifyRowRange(options.environment(), input.request, input.range, input.options);
 }

@@ -1,6 +1,6 @@
 /**
- * Entry of a copy worker thread (see copy-worker-pool.ts): runs copyPartition for the tasks the pool sends, one
- * at a time, and answers with progress, the result, or the error in a form the pool rebuilds. The environment
+ * Entry of a copy worker thread (see copy-worker-pool.ts): runs copyPartition, or verifyRowRange (a verification's
+ * key range), for the tasks the pool sends, one at a time, and answers with progress, the result, or the error in a form the pool rebuilds. The environment
  * (connection factory, catalog) is built here from the settings the task carries, once per distinct source and
  * warehouse, as the activities do in the main thread.
  */
@@ -10,7 +10,7 @@ import type { Settings } from '../config/settings';
 import { setDefaultBufferBudget } from '../iceberg/writer/buffer-budget';
 import { copyPartition } from './copy-partition';
 import type { CopyWorkerData } from './copy-worker-pool';
-import { type CopyTaskMessage, type FromWorkerMessage, type ToWorkerMessage, serializeError } from './copy-worker-messages';
+import { type FromWorkerMessage, type ToWorkerMessage, type WorkerTaskMessage, serializeError } from './copy-worker-messages';
 import { type RunEnvironment, environmentFromSettings } from '../run/environment';
 
 /** Progress goes to the parent at most this often (and once at the end): people read it, nothing waits on it. */
@@ -29,7 +29,7 @@ function environmentFor(settings: Readonly<Settings>): RunEnvironment {
   return environment;
 }
 
-async function run(port: NonNullable<typeof parentPort>, task: CopyTaskMessage): Promise<void> {
+async function run(port: NonNullable<typeof parentPort>, task: WorkerTaskMessage): Promise<void> {
   const send = (message: FromWorkerMessage): void => port.postMessage(message);
   const controller = new AbortController();
   running.set(task.taskId, controller);
@@ -44,7 +44,11 @@ async function run(port: NonNullable<typeof parentPort>, task: CopyTaskMessage):
     send({ type: 'progress', taskId: task.taskId, rows });
   };
   try {
-    const result = await copyPartition(environmentFor(task.settings), task.input, { onProgress: progress, abortSignal: controller.signal });
+    const environment = environmentFor(task.settings);
+    const result =
+      task.type === 'copy'
+        ? await copyPartition(environment, task.input, { onProgress: progress, abortSignal: controller.signal })
+        : await verifyModule().verifyRowRange(environment, task.input.request, task.input.range, task.input.options);
     if (unsent !== undefined) send({ type: 'progress', taskId: task.taskId, rows: unsent });
     send({ type: 'result', taskId: task.taskId, result });
   } catch (error) {
@@ -54,13 +58,19 @@ async function run(port: NonNullable<typeof parentPort>, task: CopyTaskMessage):
   }
 }
 
+/** The verification's code, loaded by the first range a worker verifies: a worker that only copies never loads it. */
+function verifyModule(): typeof import('../verify/steps/verify-table') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('../verify/steps/verify-table') as typeof import('../verify/steps/verify-table');
+}
+
 if (parentPort) {
   const port = parentPort;
   // This thread's share of the instance's memory for Parquet buffers; the connection cap attaches in environment.ts.
   const budget = (workerData as Partial<CopyWorkerData> | null)?.writerBufferBytes;
   if (typeof budget === 'number') setDefaultBufferBudget(budget);
   port.on('message', (message: ToWorkerMessage) => {
-    if (message.type === 'copy') void run(port, message);
+    if (message.type === 'copy' || message.type === 'verify-range') void run(port, message);
     else if (message.type === 'abort') running.get(message.taskId)?.abort(new Error('the copy was aborted'));
   });
   port.postMessage({ type: 'ready' } satisfies FromWorkerMessage);

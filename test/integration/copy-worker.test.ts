@@ -11,6 +11,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { threadId as mainThreadId } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { Client } from 'pg';
 import { freePort } from '../../cli/support/free-port';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMigration } from '../../cli/support/run-migration';
@@ -26,6 +28,9 @@ import { partitionAt } from '../../shared/postgres/partition-ranges';
 import { ConnectionGate } from '../../shared/postgres/connection-gate';
 import { environmentFromSettings, type RunEnvironment } from '../../shared/run/environment';
 import { planMigration } from '../../shared/migrate/plan-migration';
+import { planVerification } from '../../shared/verify/steps/plan-verification';
+import { verifyRowRange } from '../../shared/verify/steps/verify-table';
+import type { RowRangeResult } from '../../shared/verify/contracts';
 import { onCopyProgress } from '../../shared/telemetry/copy-progress';
 import { ORDERS_ROWS, REPO_ROOT, copyAttemptOf, filesUnder, loadFixture } from './support/migration-fixtures';
 import { type PostgresInstance, startPostgres } from './support/postgres';
@@ -298,6 +303,48 @@ describe('copy workers', () => {
       expect([...main.threads]).toEqual([mainThreadId]);
     } finally {
       delete process.env.ICEBRIDGE_COPY_WORKERS;
+    }
+  }, 120_000);
+
+  it('verifies a key range on a worker thread with the result the main thread gets, a changed row included', async () => {
+    await runMigration({
+      input: { sourceSchema: 'public', namespace: 'ranges', concurrency: 1, tables: ['orders'], partitionSizeInBytes: 8 << 20 },
+      sourceUrl,
+      warehouse,
+      stateDir: path.join(workDir, 'state-ranges'),
+    });
+    const shownAs = { source: 'source', warehouse: 'warehouse' };
+    const input = { verificationId: 'v', sourceSchema: 'public', namespace: 'ranges', tables: ['orders'], level: 'full' as const, concurrency: 1 };
+    const plan = await planVerification(env, { ...input, rowsPerRange: Math.ceil(ORDERS_ROWS / 3) }, shownAs, 2);
+    expect(plan.rangesAtOnce, 'one range per worker thread, at most one per core').toBe(Math.min(2, availableParallelism()));
+    const table = plan.tables[0]!;
+    expect(table.ranges.length, 'orders is cut into key ranges').toBeGreaterThan(1);
+    const { ranges, scanRanges, table: _name, ...request } = table;
+    const workers = pool({ size: 1 });
+    const admin = new Client({ connectionString: sourceUrl });
+    await admin.connect();
+    try {
+      const range = ranges[1]!;
+      const rangeInput = { request, range, options: { maxDifferences: 10, samples: 5 } };
+      // Samples are drawn at random: their number is compared, the rest whole.
+      const figures = ({ samples, ...rest }: RowRangeResult) => ({ ...rest, samples: samples.length });
+      const clean = await workers.verifyRange(settings, rangeInput);
+      expect(figures(clean), 'the same figures on a worker as in the main thread').toEqual(
+        figures(await verifyRowRange(env, request, range, rangeInput.options)),
+      );
+      expect(clean.differing, 'a clean range').toBe('0');
+      expect(Number(clean.compared), 'the range holds rows').toBeGreaterThan(10_000);
+
+      // A row of that range changed in PostgreSQL: both threads find it, named by its key.
+      const key = (await admin.query<{ id: string }>('SELECT min(id)::text AS id FROM public.orders WHERE id >= $1', [range.lo ?? '0'])).rows[0]!.id;
+      await admin.query('UPDATE public.orders SET status = status || $2 WHERE id = $1', [key, ' (changed)']);
+      const changed = await workers.verifyRange(settings, rangeInput);
+      expect(changed.differing).toBe('1');
+      expect(changed.differences.map((d) => d.key)).toEqual([{ id: key }]);
+      expect(figures(changed), 'the same difference in the main thread').toEqual(figures(await verifyRowRange(env, request, range, rangeInput.options)));
+      await admin.query("UPDATE public.orders SET status = replace(status, ' (changed)', '') WHERE id = $1", [key]);
+    } finally {
+      await admin.end();
     }
   }, 120_000);
 

@@ -24,13 +24,16 @@ import { type VerifyTableOptions, type VerifyTableRequest, planKeyRanges } from 
 export const ROWS_PER_RANGE = 1_000_000;
 
 /**
- * Key ranges of a table verified at once: one core less than the machine has, at least one. A range's Iceberg
- * side is decoded by this process's one JavaScript thread whatever the number of ranges, so more ranges at once
- * only add PostgreSQL backends; when those share the machine (a local database) they starve that thread.
- * Measured at 2,000,000 rows on 2 cores: 9.4 s with both ranges at once, 8.7 s one after the other.
+ * Key ranges of a table verified at once. With worker threads (`workerThreads`, the copy's, which verify ranges
+ * too: copy-worker-pool.ts) one per thread, at most one per core: each range's Iceberg side has a thread of its
+ * own. Without them one core less than the machine has, at least one: every range's Iceberg side is then decoded
+ * by this process's one JavaScript thread, so more ranges at once only add PostgreSQL backends, which starve that
+ * thread when they share the machine (measured at 2,000,000 rows on 2 cores: 9.4 s with both ranges at once, 8.7 s
+ * one after the other).
  */
-export function defaultRangesAtOnce(): number {
-  return Math.max(1, availableParallelism() - 1);
+export function defaultRangesAtOnce(workerThreads = 0): number {
+  const cores = availableParallelism();
+  return workerThreads > 0 ? Math.min(cores, workerThreads) : Math.max(1, cores - 1);
 }
 
 /** Plans a verification; unknown tables or schema are an error naming what exists. */
@@ -38,6 +41,8 @@ export async function planVerification(
   env: RunEnvironment,
   input: VerifyDatabaseInput,
   shownAs: { source: string; warehouse: string },
+  /** Worker threads that verify key ranges (none: this thread does): how many ranges run at once (defaultRangesAtOnce). */
+  workerThreads = 0,
 ): Promise<VerificationPlan> {
   const described = await withSource(env, (client) => describeTables(client, input.sourceSchema, input.tables));
   const tables: VerifyTablePlan[] = [];
@@ -70,7 +75,7 @@ export async function planVerification(
       tables.push({ table: source.name, ...request, ...(snapshotId !== undefined ? { snapshotId } : {}), ranges, scanRanges: pages });
     }
   }
-  return { ...shownAs, tables, rangesAtOnce: defaultRangesAtOnce() };
+  return { ...shownAs, tables, rangesAtOnce: defaultRangesAtOnce(workerThreads) };
 }
 
 /**

@@ -142,6 +142,38 @@ describe('row hashes', () => {
     }
   });
 
+  it('add up the same hashes when a batch is hashed column by column (addRows) as row by row', () => {
+    const next = random(7);
+    const batchTypes = [...types, 'time', 'timestamp'] as IcebergType[];
+    const columns = batchTypes.map((type) => [...valuesOf(type === 'time' || type === 'timestamp' ? 'long' : type, next), null]);
+    const rows = Array.from({ length: 700 }, (_v, r) => columns.map((values) => values[(r * 7 + Math.floor(next() * values.length)) % values.length]!));
+    const byRow = new HashSum();
+    const hasher = new RowHasher(batchTypes);
+    for (const row of rows) {
+      hasher.hashValues(row);
+      byRow.addHashed();
+    }
+    const byColumn = new HashSum();
+    // Batches of several sizes through one hasher: its buffers grow and are reused.
+    for (const [from, to] of [
+      [0, 1],
+      [1, 300],
+      [300, 301],
+      [301, 700],
+    ] as const) {
+      hasher.addRows(rows.slice(from, to), byColumn);
+    }
+    expect(byColumn.rows).toBe(rows.length);
+    expect(byColumn.sum).toBe(byRow.sum);
+    // One value changed changes the sum.
+    const changed = new HashSum();
+    hasher.addRows(
+      rows.map((row, r) => (r === 123 ? row.map((v, i) => (batchTypes[i] === 'string' ? `${String(v)}!` : v)) : row)),
+      changed,
+    );
+    expect(changed.sum).not.toBe(byRow.sum);
+  });
+
   it('are 0 for a row without columns, as rowHashSql of none is', () => {
     fromValues(['string'], ['leaves a hash behind']);
     expect(fromValues([], [])).toBe(0n);

@@ -81,6 +81,7 @@ interface ColumnState {
 /** The Iceberg side, accumulated row by row; the column order is that of `columns`. */
 export class TargetAggregates {
   private readonly states: ColumnState[];
+  private readonly adders: ColumnAdder[];
   /** Whether the figures came from merged partials, whose texts are already shown forms (else full texts, from add). */
   private merged = false;
 
@@ -105,24 +106,20 @@ export class TargetAggregates {
         groupsOverflow: false,
       };
     });
+    this.adders = columns.map((c) => columnAdder(c.type));
+  }
+
+  /**
+   * Adds rows of reader values in column order, column by column: each column's loop meets values of one type
+   * (the common ones get a loop of their own, columnAdder), where a loop over a row's columns meets them all.
+   */
+  addRows(rows: readonly Row[]): void {
+    for (let i = 0; i < this.states.length; i++) this.adders[i]!(rows, i, this.states[i]!);
   }
 
   /** Adds one row of reader values in column order. */
   add(values: Row): void {
-    for (let i = 0; i < this.states.length; i++) {
-      const s = this.states[i]!;
-      const v = values[i] ?? null;
-      if (v === null) {
-        s.nulls++;
-        continue;
-      }
-      s.count++;
-      const text = s.text === undefined ? undefined : s.text(v)!;
-      if (s.category === 'float' && Number.isNaN(v)) s.nan++;
-      if (s.category !== 'none') extend(s, s.category === 'text' && text !== undefined ? text : v);
-      if (s.summable) addToSum(s, v as number | bigint);
-      if (s.groups !== undefined && !s.groupsOverflow) countGroup(s, boundedText(text!), 1);
-    }
+    this.addRows([values]);
   }
 
   /** A text extreme as it is carried: the full texts of added rows bounded, merged ones as they came. */
@@ -284,6 +281,61 @@ export function mergeAggregatePartials(partials: readonly AggregatePartial[]): T
   const merged = new TargetAggregates(partials[0]!.columns.map((c) => ({ name: c.name, type: c.type })));
   for (const p of partials) merged.merge(p);
   return merged;
+}
+
+/** Adds one column of a batch of rows to its state. */
+type ColumnAdder = (rows: readonly Row[], column: number, s: ColumnState) => void;
+
+/** The adder of a column of `type`: integers, time types and strings have loops of their own, the rest addValue's. */
+function columnAdder(type: IcebergType): ColumnAdder {
+  if (type === 'int' || type === 'long' || type === 'date' || type === 'time' || type === 'timestamp' || type === 'timestamptz') {
+    return (rows, column, s) => {
+      for (let r = 0; r < rows.length; r++) {
+        const v = (rows[r]![column] ?? null) as number | bigint | null;
+        if (v === null) {
+          s.nulls++;
+          continue;
+        }
+        s.count++;
+        if (s.min === null || v < (s.min as number | bigint)) s.min = v;
+        if (s.max === null || v > (s.max as number | bigint)) s.max = v;
+        if (s.summable) addToSum(s, v);
+      }
+    };
+  }
+  if (type === 'string') {
+    // A string's canonical text is the string itself.
+    return (rows, column, s) => {
+      for (let r = 0; r < rows.length; r++) {
+        const v = (rows[r]![column] ?? null) as string | null;
+        if (v === null) {
+          s.nulls++;
+          continue;
+        }
+        s.count++;
+        if (s.min === null || compareStrings(v, s.min as string) < 0) s.min = v;
+        if (s.max === null || compareStrings(v, s.max as string) > 0) s.max = v;
+        if (!s.groupsOverflow) countGroup(s, boundedText(v), 1);
+      }
+    };
+  }
+  return (rows, column, s) => {
+    for (let r = 0; r < rows.length; r++) addValue(s, rows[r]![column] ?? null);
+  };
+}
+
+/** Adds one value of a column to its state. */
+function addValue(s: ColumnState, v: Value): void {
+  if (v === null) {
+    s.nulls++;
+    return;
+  }
+  s.count++;
+  const text = s.text === undefined ? undefined : s.text(v)!;
+  if (s.category === 'float' && Number.isNaN(v)) s.nan++;
+  if (s.category !== 'none') extend(s, s.category === 'text' && text !== undefined ? text : v);
+  if (s.summable) addToSum(s, v as number | bigint);
+  if (s.groups !== undefined && !s.groupsOverflow) countGroup(s, boundedText(text!), 1);
 }
 
 /** Widens min and max by one value: numbers and bigints compare exactly, mixed too; texts by code point (`shown`: as shown forms). */

@@ -35,6 +35,19 @@ export async function scanTarget(
   options: TargetScanOptions,
   visit: (row: Row) => void,
 ): Promise<void> {
+  await scanTargetBatches(io, metadata, columns, options, (rows) => {
+    for (const row of rows) visit(row);
+  });
+}
+
+/** Streams the snapshot's rows as our reader returns them, in the reader's batches. */
+export async function scanTargetBatches(
+  io: FileIO,
+  metadata: TableMetadata,
+  columns: readonly ComparedColumn[],
+  options: TargetScanOptions,
+  visit: (rows: readonly Row[]) => void,
+): Promise<void> {
   if (options.snapshotId === undefined || columns.length === 0) return;
   const plan = await planScan(io, metadata, {
     snapshotId: options.snapshotId,
@@ -56,7 +69,7 @@ export async function scanTarget(
   // Every consumer of these rows (hashes, canonical texts, aggregates, samples) takes a safe integer as a number
   // or a bigint alike; numbers spare a BigInt per 64-bit value.
   for await (const batch of readScan(io, plan, { safeIntegers: true })) {
-    for (const row of batch) visit(row);
+    visit(batch);
     // Batches follow each other without a turn of the event loop while a file's bytes are in memory: without
     // one every few milliseconds, the other ranges' PostgreSQL queries would wait to be sent, and their
     // results to be read, until this scan reached its next file.

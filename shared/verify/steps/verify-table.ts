@@ -48,7 +48,7 @@ import { SampleSet } from '../checks/samples';
 import { compareSchemas, typeToString } from '../checks/schema-check';
 import { DEFAULT_MAX_DIFFERENCES, DEFAULT_SAMPLES, countCheck, statusOf } from '../status/table-status';
 import { TargetAggregates, compareAggregates, groupedColumns, sourceFiguresOf } from '../checks/target-aggregates';
-import { scanTarget } from '../checks/target-scan';
+import { scanTarget, scanTargetBatches } from '../checks/target-scan';
 
 /** One table to verify. */
 export interface VerifyTableRequest {
@@ -332,11 +332,11 @@ export async function readTarget(
     ...(target.filter ? { filter: target.filter } : {}),
     ...(target.files ? { files: target.files } : {}),
   };
-  await scanTarget(target.io, target.metadata, target.columns, scan, (row) => {
-    hasher?.hashValues(row);
-    sum.addHashed();
-    aggregates.add(row);
-    samples.offer(row);
+  await scanTargetBatches(target.io, target.metadata, target.columns, scan, (rows) => {
+    if (hasher) hasher.addRows(rows, sum);
+    else sum.rows += rows.length;
+    aggregates.addRows(rows);
+    for (const row of rows) samples.offer(row);
   });
   return sum;
 }

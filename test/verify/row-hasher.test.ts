@@ -168,7 +168,7 @@ describe('row hashes', () => {
     // One value changed changes the sum.
     const changed = new HashSum();
     hasher.addRows(
-      rows.map((row, r) => (r === 123 ? row.map((v, i) => (batchTypes[i] === 'string' ? `${String(v)}!` : v)) : row)),
+      rows.map((row, r) => (r === 123 ? row.map((v, i) => (batchTypes[i] === 'string' ? `${(v as string | null) ?? ''}!` : v)) : row)),
       changed,
     );
     expect(changed.sum).not.toBe(byRow.sum);

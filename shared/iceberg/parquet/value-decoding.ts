@@ -34,16 +34,9 @@ export function decodeValues(
     decodePlain(page, pos, end, n, spec, out);
     return;
   }
-  if (encoding === Encoding.RLE_DICTIONARY || encoding === Encoding.PLAIN_DICTIONARY) {
-    if (!dictionary) throw new ValidationError(`${spec.path}: dictionary-encoded page without a dictionary page`);
-    const width = page[pos]!;
-    const indices = new Uint32Array(n);
-    decodeHybrid(page, pos + 1, end, width, n, indices);
-    for (let i = 0; i < n; i++) {
-      const index = indices[i]!;
-      if (index >= dictionary.length) throw new ValidationError(`${spec.path}: dictionary index ${index} out of range`);
-      out.push(dictionary[index]!);
-    }
+  if (isDictionaryEncoding(encoding)) {
+    const indices = decodeDictionaryIndices(page, pos, end, n, spec, dictionary, new Uint32Array(n));
+    pushDictionaryValues(indices, 0, n, dictionary!, out);
     return;
   }
   const physical = spec.physicalType;
@@ -74,6 +67,35 @@ export function decodeValues(
   throw new ValidationError(`${spec.path}: value encoding ${Encoding[encoding] ?? encoding} is not supported for ${ParquetType[physical]}`);
 }
 
+/** Whether values of `encoding` are indices into the column chunk's dictionary. */
+export function isDictionaryEncoding(encoding: Encoding): boolean {
+  return encoding === Encoding.RLE_DICTIONARY || encoding === Encoding.PLAIN_DICTIONARY;
+}
+
+/** Decodes the `n` dictionary indices of a page into `out` (at least `n` long), each checked against the dictionary. */
+export function decodeDictionaryIndices(
+  page: Uint8Array,
+  pos: number,
+  end: number,
+  n: number,
+  spec: ValueDecodeSpec,
+  dictionary: readonly Value[] | undefined,
+  out: Uint32Array,
+): Uint32Array {
+  if (!dictionary) throw new ValidationError(`${spec.path}: dictionary-encoded page without a dictionary page`);
+  if (n === 0) return out;
+  decodeHybrid(page, pos + 1, end, page[pos]!, n, out);
+  for (let i = 0; i < n; i++) {
+    if (out[i]! >= dictionary.length) throw new ValidationError(`${spec.path}: dictionary index ${out[i]} out of range`);
+  }
+  return out;
+}
+
+/** Appends the dictionary values of indices `from` to `to` (checked by decodeDictionaryIndices) to `out`. */
+export function pushDictionaryValues(indices: Uint32Array, from: number, to: number, dictionary: readonly Value[], out: Value[]): void {
+  for (let i = from; i < to; i++) out.push(dictionary[indices[i]!]!);
+}
+
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** A bigint as a number when it is a safe integer. */
@@ -98,9 +120,12 @@ function convertBytes(spec: ValueDecodeSpec, range: ByteRange): Value {
   }
 }
 
-/** Decodes `n` PLAIN values of the spec's physical type, converting them to its ValueKind. */
-export function decodePlain(page: Uint8Array, pos: number, end: number, n: number, spec: ValueDecodeSpec, out: Value[]): void {
-  if (spec.kind === 'skip') return;
+/**
+ * Decodes `n` PLAIN values of the spec's physical type, converting them to its ValueKind; returns the position
+ * after them (booleans, bit-packed, from `pos` on a byte boundary only).
+ */
+export function decodePlain(page: Uint8Array, pos: number, end: number, n: number, spec: ValueDecodeSpec, out: Value[]): number {
+  if (spec.kind === 'skip') return pos;
   const view = new DataView(page.buffer, page.byteOffset, page.byteLength);
   const buf = Buffer.from(page.buffer, page.byteOffset, page.byteLength);
   const need = (bytes: number): void => {
@@ -111,7 +136,7 @@ export function decodePlain(page: Uint8Array, pos: number, end: number, n: numbe
     case ParquetType.BOOLEAN: {
       need((n + 7) >> 3);
       for (const b of unpackBooleans(page, pos, n)) out.push(b);
-      return;
+      return pos + ((n + 7) >> 3);
     }
     case ParquetType.INT32:
       need(4 * n);
@@ -119,7 +144,7 @@ export function decodePlain(page: Uint8Array, pos: number, end: number, n: numbe
         const v = view.getInt32(pos, true);
         out.push(kind === 'int32' ? v : BigInt(v));
       }
-      return;
+      return pos;
     case ParquetType.INT64:
       need(8 * n);
       for (let i = 0; i < n; i++, pos += 8) {
@@ -134,15 +159,15 @@ export function decodePlain(page: Uint8Array, pos: number, end: number, n: numbe
         const v = view.getBigInt64(pos, true);
         out.push(kind === 'int64-millis' ? v * 1000n : v);
       }
-      return;
+      return pos;
     case ParquetType.FLOAT:
       need(4 * n);
       for (let i = 0; i < n; i++, pos += 4) out.push(view.getFloat32(pos, true));
-      return;
+      return pos;
     case ParquetType.DOUBLE:
       need(8 * n);
       for (let i = 0; i < n; i++, pos += 8) out.push(view.getFloat64(pos, true));
-      return;
+      return pos;
     case ParquetType.BYTE_ARRAY:
       for (let i = 0; i < n; i++) {
         need(4);
@@ -154,7 +179,7 @@ export function decodePlain(page: Uint8Array, pos: number, end: number, n: numbe
         else if (kind === 'decimal-bytes') out.push(decimalFromBytes(page.subarray(start, pos)));
         else out.push(copyBytes(page, start, pos));
       }
-      return;
+      return pos;
     case ParquetType.FIXED_LEN_BYTE_ARRAY: {
       const width = spec.typeLength!;
       need(width * n);
@@ -163,7 +188,7 @@ export function decodePlain(page: Uint8Array, pos: number, end: number, n: numbe
         else if (kind === 'decimal-fixed') out.push(fixedToBigInt(view, page, pos, width));
         else out.push(copyBytes(page, pos, pos + width));
       }
-      return;
+      return pos;
     }
     default:
       throw new ValidationError(`${spec.path}: physical type ${ParquetType[spec.physicalType]} is not supported`);

@@ -369,15 +369,14 @@ function writeString(text: string): number {
   return text.length;
 }
 
-/** A uuid string in lowercase (the reader's are already; PostgreSQL prints lowercase). */
+/** Characters a uuid string is written differently for: capitals, and anything beyond ASCII. */
+const NOT_LOWERCASE_ASCII = /[A-Z\u0080-\uffff]/;
+
+/** A uuid string in lowercase (the reader's are already, PostgreSQL prints lowercase): ASCII copied natively. */
 function writeLowercase(text: string): number {
   const out = scratch(text.length * 3);
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0x80) return out.write(text.toLowerCase(), 0, 'utf8');
-    out[i] = c >= 0x41 && c <= 0x5a ? c + 0x20 : c;
-  }
-  return text.length;
+  if (NOT_LOWERCASE_ASCII.test(text)) return out.write(text.toLowerCase(), 0, 'utf8');
+  return out.write(text, 0, 'latin1');
 }
 
 const HEX = Buffer.from('0123456789abcdef', 'latin1');

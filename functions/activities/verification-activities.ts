@@ -1,6 +1,6 @@
 /** The verification's activities: decode input, call shared/verify, return figures and differences; save a table's report. */
 import { loadSettings } from '../../shared/config/settings';
-import { redactUrl } from '../../shared/postgres/connection';
+import { redactUrl, sourceOnThisMachine } from '../../shared/postgres/connection';
 import { planVerification } from '../../shared/verify/steps/plan-verification';
 import { saveTableVerification, verificationReportsLocation } from '../../shared/verify/reports/report-store';
 import { verifyTable } from '../../shared/verify/steps/verify-table';
@@ -18,8 +18,12 @@ registerActivity('planVerification', (input) => {
   return activityOutcome(async () => {
     const env = environment();
     // Ranges run one per worker thread when the warehouse lets them (verifyRowRangeOnWorker), else in this thread.
-    const threads = settings.warehouse.startsWith(MEMORY_SCHEME) ? 0 : (sharedCopyWorkerPool()?.size ?? 0);
-    return { ...(await planVerification(env, input, shownAs, threads)), reports: verificationReportsLocation(env.catalog, input.verificationId) };
+    const workerThreads = settings.warehouse.startsWith(MEMORY_SCHEME) ? 0 : (sharedCopyWorkerPool()?.size ?? 0);
+    const sourceLocal = settings.sourceUrl === undefined || sourceOnThisMachine(settings.sourceUrl);
+    return {
+      ...(await planVerification(env, input, shownAs, { workerThreads, sourceOnThisMachine: sourceLocal })),
+      reports: verificationReportsLocation(env.catalog, input.verificationId),
+    };
   });
 });
 

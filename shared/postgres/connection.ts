@@ -104,6 +104,19 @@ function sslFromMode(mode: string | null): boolean | ConnectionOptions | undefin
   }
 }
 
+/**
+ * Whether the URL's server is on this machine (a loopback address or a Unix socket), where it shares this
+ * process's cores; false for any other host, and for a URL that cannot be read.
+ */
+export function sourceOnThisMachine(url: string): boolean {
+  try {
+    const { host } = parsePostgresUrl(url).target;
+    return host.startsWith('/') || host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  } catch {
+    return false;
+  }
+}
+
 /** The URL without password or query string: `postgresql://user@host:port/database`. */
 export function redactUrl(url: string): string {
   try {

@@ -315,8 +315,10 @@ describe('copy workers', () => {
     });
     const shownAs = { source: 'source', warehouse: 'warehouse' };
     const input = { verificationId: 'v', sourceSchema: 'public', namespace: 'ranges', tables: ['orders'], level: 'full' as const, concurrency: 1 };
-    const plan = await planVerification(env, { ...input, rowsPerRange: Math.ceil(ORDERS_ROWS / 3) }, shownAs, 2);
+    const plan = await planVerification(env, { ...input, rowsPerRange: Math.ceil(ORDERS_ROWS / 3) }, shownAs, { workerThreads: 2, sourceOnThisMachine: false });
     expect(plan.rangesAtOnce, 'one range per worker thread, at most one per core').toBe(Math.min(2, availableParallelism()));
+    const local = await planVerification(env, input, shownAs, { workerThreads: 2, sourceOnThisMachine: true });
+    expect(local.rangesAtOnce, "a core left to a local server's backends").toBe(Math.max(1, Math.min(2, availableParallelism() - 1)));
     const table = plan.tables[0]!;
     expect(table.ranges.length, 'orders is cut into key ranges').toBeGreaterThan(1);
     const { ranges, scanRanges, table: _name, ...request } = table;

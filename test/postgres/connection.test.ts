@@ -1,10 +1,33 @@
 import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IcebridgeError, ValidationError } from '../../shared/errors';
-import { connectPostgres, parsePostgresUrl, redactUrl } from '../../shared/postgres/connection';
+import { connectPostgres, parsePostgresUrl, redactUrl, sourceOnThisMachine } from '../../shared/postgres/connection';
 
 const SECRET = 's3cr3t-p@ss/word';
 const ENCODED = encodeURIComponent(SECRET);
+
+describe('sourceOnThisMachine', () => {
+  it('is true for loopback hosts and Unix sockets, false for any other host and for an unreadable URL', () => {
+    for (const url of [
+      'postgresql://u:p@localhost/db',
+      'postgresql://u@127.0.0.1:5433/db',
+      'postgresql://u@127.1.2.3/db',
+      'postgresql://u@[::1]:5432/db',
+      'postgresql:///db?host=/var/run/postgresql&user=u',
+    ]) {
+      expect(sourceOnThisMachine(url), url).toBe(true);
+    }
+    for (const url of [
+      'postgresql://u@db.example.com/db',
+      'postgresql://u@10.0.0.5/db',
+      'postgresql://u@128.0.0.1/db',
+      'postgresql://u@localhost.example.com/db',
+      'not a url',
+    ]) {
+      expect(sourceOnThisMachine(url), url).toBe(false);
+    }
+  });
+});
 
 describe('redactUrl', () => {
   it('keeps user, host, port and database; drops password and query', () => {

@@ -25,15 +25,19 @@ export const ROWS_PER_RANGE = 1_000_000;
 
 /**
  * Key ranges of a table verified at once. With worker threads (`workerThreads`, the copy's, which verify ranges
- * too: copy-worker-pool.ts) one per thread, at most one per core: each range's Iceberg side has a thread of its
- * own. Without them one core less than the machine has, at least one: every range's Iceberg side is then decoded
- * by this process's one JavaScript thread, so more ranges at once only add PostgreSQL backends, which starve that
- * thread when they share the machine (measured at 2,000,000 rows on 2 cores: 9.4 s with both ranges at once, 8.7 s
- * one after the other).
+ * too: copy-worker-pool.ts), one per thread and at most one per core, one core fewer when PostgreSQL is on this
+ * machine (`sourceOnThisMachine`): each range's Iceberg side has a thread of its own, and a local server's backends
+ * need the remaining core (measured at 2,000,000 rows on 2 cores with a local server: 5.1 s with both ranges at
+ * once, 4.9-5.0 s one after the other; with a remote server each range's side runs on a core of its own). Without
+ * workers one core less than the machine has, at least one: every range's Iceberg side is then decoded by this
+ * process's one JavaScript thread, so more ranges at once only add PostgreSQL backends, which starve that thread
+ * when they share the machine (measured at 2,000,000 rows on 2 cores: 9.4 s with both ranges at once, 8.7 s one
+ * after the other).
  */
-export function defaultRangesAtOnce(workerThreads = 0): number {
+export function defaultRangesAtOnce(workerThreads = 0, sourceOnThisMachine = true): number {
   const cores = availableParallelism();
-  return workerThreads > 0 ? Math.min(cores, workerThreads) : Math.max(1, cores - 1);
+  if (workerThreads > 0) return Math.max(1, Math.min(workerThreads, sourceOnThisMachine ? cores - 1 : cores));
+  return Math.max(1, cores - 1);
 }
 
 /** Plans a verification; unknown tables or schema are an error naming what exists. */
@@ -41,8 +45,8 @@ export async function planVerification(
   env: RunEnvironment,
   input: VerifyDatabaseInput,
   shownAs: { source: string; warehouse: string },
-  /** Worker threads that verify key ranges (none: this thread does): how many ranges run at once (defaultRangesAtOnce). */
-  workerThreads = 0,
+  /** Worker threads that verify key ranges (none: this thread does) and where the source runs: how many ranges run at once (defaultRangesAtOnce). */
+  ranges: { workerThreads: number; sourceOnThisMachine: boolean } = { workerThreads: 0, sourceOnThisMachine: true },
 ): Promise<VerificationPlan> {
   const described = await withSource(env, (client) => describeTables(client, input.sourceSchema, input.tables));
   const tables: VerifyTablePlan[] = [];
@@ -75,7 +79,7 @@ export async function planVerification(
       tables.push({ table: source.name, ...request, ...(snapshotId !== undefined ? { snapshotId } : {}), ranges, scanRanges: pages });
     }
   }
-  return { ...shownAs, tables, rangesAtOnce: defaultRangesAtOnce(workerThreads) };
+  return { ...shownAs, tables, rangesAtOnce: defaultRangesAtOnce(ranges.workerThreads, ranges.sourceOnThisMachine) };
 }
 
 /**

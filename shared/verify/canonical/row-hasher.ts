@@ -131,7 +131,8 @@ export class RowHasher {
   }
 
   /**
-   * Adds the row hash of each of `rows` (reader values) to `sum`, column by column: each column's step runs over
+   * Adds the row hash of each of `rows` (reader values) to `sum` (0 for a row without columns, as in SQL), column
+   * by column: each column's step runs over
    * the whole batch before the next column's, so every loop meets values of one type and one writer (a loop over a
    * row's columns meets them all).
    */
@@ -147,21 +148,6 @@ export class RowHasher {
     los.fill(0, 0, n);
     for (let i = 0; i < this.steps.length; i++) this.steps[i]!(rows, i, his, los, this.nullLengths[i]!);
     for (let r = 0; r < n; r++) sum.add(his[r]!, los[r]!);
-  }
-
-  /** The row hash of a row of reader values, left in HASHED (high word, low word); 0 without columns, as in SQL. */
-  hashValues(row: Row): void {
-    let hi = 0;
-    let lo = 0;
-    for (let i = 0; i < this.writers.length; i++) {
-      const value = row[i] ?? null;
-      if (value === null) hashNull(this.nullLengths[i]!, hi, lo);
-      else hashScratch(this.writers[i]!(value), hi, lo);
-      hi = HASHED[0]!;
-      lo = HASHED[1]!;
-    }
-    HASHED[0] = hi;
-    HASHED[1] = lo;
   }
 
   /** The row hash of a row's canonical texts (null for NULL), left in HASHED. */

@@ -152,4 +152,18 @@ describe('verification by key range', () => {
       ),
     ).toBe(true);
   }, 180_000);
+
+  it('verifies the ranges in this thread, with the same findings, when copy workers are off', async () => {
+    await admin.query("UPDATE ledger SET note = 'changed in one thread' WHERE id = 2500");
+    process.env.ICEBRIDGE_COPY_WORKERS = '0';
+    try {
+      const status = await verify(4);
+      const ledger = status.report!.tables.find((t) => t.table === 'public.ledger')!;
+      expect(Object.fromEntries(status.details.map((d) => [d.table, d.ranges.total])).ledger).toBe(6);
+      expect(ledger.rows!.differences.map((d) => [d.key.id, d.kind, d.columns.map((c) => c.column).join(',')])).toEqual([['2500', 'VALUE_MISMATCH', 'note']]);
+    } finally {
+      delete process.env.ICEBRIDGE_COPY_WORKERS;
+      await admin.query('UPDATE ledger SET note = NULL WHERE id = 2500'); // 2500 % 5 = 0: its note was NULL
+    }
+  }, 120_000);
 });

@@ -10,9 +10,9 @@
  * retryable error and is replaced by the next task; idle workers do not keep the process alive and retire after a
  * while. When no worker can be started at all (or ICEBRIDGE_COPY_WORKERS=0) the copy runs in this thread instead.
  *
- * The same threads verify a table's key ranges (verifyRange, called by the verifyRowRange activity): a range's
- * Iceberg side (decoding, hashing, aggregates) keeps one JavaScript thread busy as a copy does, so ranges verified at
- * once use more than one core only when each has a thread of its own.
+ * The same threads verify a table's key ranges (verifyRowRangeOnWorker): a range's Iceberg side (decoding, hashing,
+ * aggregates) keeps one JavaScript thread busy as a copy does, so ranges verified at once use more than one core
+ * only when each has a thread of its own.
  */
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
@@ -26,6 +26,7 @@ import { setDefaultBufferBudget } from '../iceberg/writer/buffer-budget';
 import type { ConnectionGate } from '../postgres/connection-gate';
 import type { RowRangeResult } from '../verify/contracts';
 import type { VerifyRowRangeInput } from '../verify/steps/plan-verification';
+import { verifyRowRange } from '../verify/steps/verify-table';
 import type { CopyPartitionInput, CopyPartitionResult } from './contracts';
 import { copyPartition } from './copy-partition';
 import { type FromWorkerMessage, type ToWorkerMessage, type WorkerTaskMessage, deserializeError } from './copy-worker-messages';
@@ -331,7 +332,7 @@ export class CopyWorkerPool {
 }
 
 /** What a task does, for a message about its worker: `copying public.orders partition 3`, `verifying public.orders key range 1`. */
-export function describeTask(message: WorkerTaskMessage): string {
+function describeTask(message: WorkerTaskMessage): string {
   if (message.type === 'copy') {
     const { table, partition } = message.input;
     return `copying ${table.source.schema}.${table.source.name} partition ${partition.index}`;
@@ -415,4 +416,34 @@ export async function copyPartitionOnWorker(input: CopyPartitionInput, options: 
     ...(onProgress ? { onProgress: (rows: number) => onProgress(rows, threadId) } : {}),
     ...(abortSignal ? { abortSignal } : {}),
   });
+}
+
+/** Options of verifyRowRangeOnWorker. */
+export interface VerifyRowRangeOnWorkerOptions {
+  /** The app's settings: a worker builds its own environment from them. */
+  settings: Readonly<Settings>;
+  /** The environment of this thread, for ranges verified here. */
+  environment: () => RunEnvironment;
+  /** Pool to use, null for this thread; by default the process's shared pool (none when ICEBRIDGE_COPY_WORKERS=0). */
+  pool?: CopyWorkerPool | null;
+  /** Where a note goes when the range is verified in this thread because no worker could be started. */
+  debug?: (message: string) => void;
+}
+
+/**
+ * verifyRowRange on a worker thread of the pool, or in this thread when workers are off, when the warehouse is in
+ * memory or when no worker can be started here. The result is the same either way.
+ */
+export async function verifyRowRangeOnWorker(input: VerifyRowRangeInput, options: VerifyRowRangeOnWorkerOptions): Promise<RowRangeResult> {
+  const { settings } = options;
+  const pool = options.pool === undefined ? sharedCopyWorkerPool() : (options.pool ?? undefined);
+  if (pool && !settings.warehouse.startsWith(MEMORY_SCHEME)) {
+    try {
+      return await pool.verifyRange(settings, input);
+    } catch (error) {
+      if (!(error instanceof CopyWorkerStartError)) throw error;
+      options.debug?.(`${describeTask({ type: 'verify-range', taskId: 0, settings, input })} in the main thread: ${error.message}`);
+    }
+  }
+  return verifyRowRange(options.environment(), input.request, input.range, input.options);
 }

@@ -81,7 +81,6 @@ interface ColumnState {
 /** The Iceberg side, accumulated row by row; the column order is that of `columns`. */
 export class TargetAggregates {
   private readonly states: ColumnState[];
-  private readonly adders: ColumnAdder[];
   /** Whether the figures came from merged partials, whose texts are already shown forms (else full texts, from add). */
   private merged = false;
 
@@ -106,15 +105,17 @@ export class TargetAggregates {
         groupsOverflow: false,
       };
     });
-    this.adders = columns.map((c) => columnAdder(c.type));
   }
 
   /**
-   * Adds rows of reader values in column order, column by column: each column's loop meets values of one type
-   * (the common ones get a loop of their own, columnAdder), where a loop over a row's columns meets them all.
+   * Adds rows of reader values in column order, column by column: each column's values pass through one loop.
+   * (Loops written out for integers and strings measured no faster: 5.05 s both, verifying 2,000,000 rows.)
    */
   addRows(rows: readonly Row[]): void {
-    for (let i = 0; i < this.states.length; i++) this.adders[i]!(rows, i, this.states[i]!);
+    for (let i = 0; i < this.states.length; i++) {
+      const s = this.states[i]!;
+      for (let r = 0; r < rows.length; r++) addValue(s, rows[r]![i] ?? null);
+    }
   }
 
   /** Adds one row of reader values in column order. */
@@ -281,47 +282,6 @@ export function mergeAggregatePartials(partials: readonly AggregatePartial[]): T
   const merged = new TargetAggregates(partials[0]!.columns.map((c) => ({ name: c.name, type: c.type })));
   for (const p of partials) merged.merge(p);
   return merged;
-}
-
-/** Adds one column of a batch of rows to its state. */
-type ColumnAdder = (rows: readonly Row[], column: number, s: ColumnState) => void;
-
-/** The adder of a column of `type`: integers, time types and strings have loops of their own, the rest addValue's. */
-function columnAdder(type: IcebergType): ColumnAdder {
-  if (type === 'int' || type === 'long' || type === 'date' || type === 'time' || type === 'timestamp' || type === 'timestamptz') {
-    return (rows, column, s) => {
-      for (let r = 0; r < rows.length; r++) {
-        const v = (rows[r]![column] ?? null) as number | bigint | null;
-        if (v === null) {
-          s.nulls++;
-          continue;
-        }
-        s.count++;
-        if (s.min === null || v < (s.min as number | bigint)) s.min = v;
-        if (s.max === null || v > (s.max as number | bigint)) s.max = v;
-        if (s.summable) addToSum(s, v);
-      }
-    };
-  }
-  if (type === 'string') {
-    // A string's canonical text is the string itself.
-    return (rows, column, s) => {
-      for (let r = 0; r < rows.length; r++) {
-        const v = (rows[r]![column] ?? null) as string | null;
-        if (v === null) {
-          s.nulls++;
-          continue;
-        }
-        s.count++;
-        if (s.min === null || compareStrings(v, s.min as string) < 0) s.min = v;
-        if (s.max === null || compareStrings(v, s.max as string) > 0) s.max = v;
-        if (!s.groupsOverflow) countGroup(s, boundedText(v), 1);
-      }
-    };
-  }
-  return (rows, column, s) => {
-    for (let r = 0; r < rows.length; r++) addValue(s, rows[r]![column] ?? null);
-  };
 }
 
 /** Adds one value of a column to its state. */

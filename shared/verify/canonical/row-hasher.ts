@@ -117,8 +117,6 @@ export class RowHasher {
   private readonly nullLengths: number[];
   /** Per column: what its canonical text is hashed as (hashCanonical). */
   private readonly textWriters: Array<(text: string) => number>;
-  /** Per column: its step over a batch of rows (addRows). */
-  private readonly steps: ColumnStep[];
   /** Each row's hash so far in addRows: high and low words. */
   private his = new Uint32Array(1024);
   private los = new Uint32Array(1024);
@@ -127,14 +125,12 @@ export class RowHasher {
     this.writers = types.map(valueWriter);
     this.textWriters = types.map(canonicalTextWriter);
     this.nullLengths = types.map((type) => (hashFormOf(type) === 'int4' ? 4 : 0));
-    this.steps = this.writers.map(columnStep);
   }
 
   /**
-   * Adds the row hash of each of `rows` (reader values) to `sum` (0 for a row without columns, as in SQL), column
-   * by column: each column's step runs over
-   * the whole batch before the next column's, so every loop meets values of one type and one writer (a loop over a
-   * row's columns meets them all).
+   * Adds the row hash of each of `rows` (reader values) to `sum` (0 for a row without columns, as in SQL), column by
+   * column: each column's writer runs over the whole batch before the next column's, so a loop meets values of one
+   * type and one writer (a loop over a row's columns meets them all). Loops written out per type measured no faster.
    */
   addRows(rows: readonly Row[], sum: HashSum): void {
     const n = rows.length;
@@ -146,7 +142,17 @@ export class RowHasher {
     const los = this.los;
     his.fill(0, 0, n);
     los.fill(0, 0, n);
-    for (let i = 0; i < this.steps.length; i++) this.steps[i]!(rows, i, his, los, this.nullLengths[i]!);
+    for (let i = 0; i < this.writers.length; i++) {
+      const writer = this.writers[i]!;
+      const nullLength = this.nullLengths[i]!;
+      for (let r = 0; r < n; r++) {
+        const value = rows[r]![i] ?? null;
+        if (value === null) hashNull(nullLength, his[r]!, los[r]!);
+        else hashScratch(writer(value), his[r]!, los[r]!);
+        his[r] = HASHED[0]!;
+        los[r] = HASHED[1]!;
+      }
+    }
     for (let r = 0; r < n; r++) sum.add(his[r]!, los[r]!);
   }
 
@@ -164,25 +170,6 @@ export class RowHasher {
     HASHED[0] = hi;
     HASHED[1] = lo;
   }
-}
-
-/** One column's step of the row hashes of a batch: each row's hash so far (his, los) is the seed, and is replaced. */
-type ColumnStep = (rows: readonly Row[], column: number, his: Uint32Array, los: Uint32Array, nullLength: number) => void;
-
-/**
- * The step of a column: its writer over the whole batch. (Loops written out per type, so that each calls one
- * writer, measured no faster: the loop over one column already meets one writer.)
- */
-function columnStep(writer: ValueWriter): ColumnStep {
-  return (rows, column, his, los, nullLength) => {
-    for (let r = 0; r < rows.length; r++) {
-      const value = rows[r]![column] ?? null;
-      if (value === null) hashNull(nullLength, his[r]!, los[r]!);
-      else hashScratch(writer(value), his[r]!, los[r]!);
-      his[r] = HASHED[0]!;
-      los[r] = HASHED[1]!;
-    }
-  };
 }
 
 /** A NULL's step: `length` zero bytes (the empty text, or the value 0) with the seed xor the NULL mask. */

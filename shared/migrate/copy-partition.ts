@@ -61,7 +61,8 @@ export async function copyPartition(env: RunEnvironment, input: CopyPartitionInp
             relation: partition.relation,
             ...(wholeRelation ? {} : { pages: { fromPage: partition.fromPage, toPage: partition.toPage } }),
             keyColumns: plan.key,
-            uuidAsBytes: !partitionsOnUuid(target.metadata),
+            uuidAsBytes: !partitionsOn(target.metadata, 'uuid'),
+            textAsBytes: !partitionsOn(target.metadata, 'string'),
             ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
           });
           for await (const batch of batches) {
@@ -141,11 +142,11 @@ async function describeForCopy(
 }
 
 /**
- * Whether a partition field of the table's spec is computed from a uuid column. The rows go straight to the
- * Parquet writer, which takes uuids as bytes (cheaper to decode and to write), except that partition transforms
- * need the text form of values.ts.
+ * Whether a partition field of the table's spec is computed from a column of `type`. The rows go straight to the
+ * Parquet writer, which takes uuids as bytes and repeated texts as InternedText entries (cheaper to decode and to
+ * write), except that partition transforms need the form of values.ts.
  */
-function partitionsOnUuid(metadata: TableMetadata): boolean {
+function partitionsOn(metadata: TableMetadata, type: 'uuid' | 'string'): boolean {
   const schema = currentSchema(metadata);
-  return defaultSpec(metadata).fields.some((f) => findField(schema, f['source-id'])?.type === 'uuid');
+  return defaultSpec(metadata).fields.some((f) => findField(schema, f['source-id'])?.type === type);
 }

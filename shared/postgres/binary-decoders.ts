@@ -8,6 +8,7 @@
  */
 import type { Value } from '../iceberg/spec/values';
 import type { DecodePlan } from './decode-plan';
+import { TextInterner } from './text-interner';
 import { formatInterval, renderNumericText, renderTimestampMicros } from './text-rendering';
 
 /** Decodes the `len` bytes of one non-null field starting at `pos`. */
@@ -23,6 +24,12 @@ export interface CompileDecoderOptions {
    * (partition transforms, comparisons, rendering) expects the text form of values.ts.
    */
   uuidAsBytes?: boolean;
+  /**
+   * Repeated text and jsonb values as an InternedText (their UTF-8 bytes and text, one object per distinct text of
+   * a column), which the Parquet writer's string column finds in its dictionary without hashing; texts the column
+   * does not keep stay strings. Only for rows that go straight to that writer, like `uuidAsBytes`.
+   */
+  textAsBytes?: boolean;
 }
 
 /** A value the target type cannot hold; copy-reader.ts adds table, column and row key. */
@@ -59,9 +66,6 @@ const HEX_PAIRS = Uint16Array.from({ length: 256 }, (_, i) => {
 });
 const UUID_OFFSETS = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
 const UUID_SCRATCH = Buffer.from('00000000-0000-0000-0000-000000000000', 'latin1');
-const INTERN_BITS = 12;
-const INTERN_SLOTS = 1 << INTERN_BITS;
-const INTERN_MAX_LENGTH = 24;
 
 /** Builds the decoder of a plan; nested plans are compiled once, here. */
 export function compileDecoder(plan: DecodePlan, options: CompileDecoderOptions = {}): FieldDecoder {
@@ -88,12 +92,14 @@ export function compileDecoder(plan: DecodePlan, options: CompileDecoderOptions 
     case 'numeric-text':
       return (buf, pos) => decodeNumericText(buf, pos);
     case 'text':
-      return internedTextDecoder();
-    case 'jsonb':
+      return textDecoder(options.textAsBytes === true);
+    case 'jsonb': {
+      const text = textDecoder(options.textAsBytes === true);
       return (buf, pos, len) => {
         if (buf[pos] !== 1) throw new UnrepresentableValue(`jsonb version ${buf[pos]}`, 'unknown jsonb binary version');
-        return buf.toString('utf8', pos + 1, pos + len);
+        return text(buf, pos + 1, len - 1);
       };
+    }
     case 'uuid':
       return options.uuidAsBytes === true ? decodeUuidBytes : decodeUuid;
     case 'bytea':
@@ -137,37 +143,15 @@ function readInt64(buf: Buffer, pos: number): number | bigint {
 }
 
 /**
- * UTF-8 text with a per-column cache of short ASCII strings: columns such as status codes, enum labels and tags
- * repeat a few values, and a hit returns the same string without a call into the runtime (or a new allocation).
+ * UTF-8 text through the column's table of texts seen (text-interner.ts): a repeat returns the string, or with
+ * `asBytes` the entry, made the first time.
  */
-function internedTextDecoder(): FieldDecoder {
-  const cache: Array<string | undefined> = new Array<string | undefined>(INTERN_SLOTS).fill(undefined);
+function textDecoder(asBytes: boolean): FieldDecoder {
+  const texts = new TextInterner();
   return (buf, pos, len) => {
-    const end = pos + len;
-    if (len > INTERN_MAX_LENGTH) return buf.toString('utf8', pos, end);
-    let hash = len;
-    let bits = 0;
-    for (let i = pos; i < end; i++) {
-      const byte = buf[i]!;
-      bits |= byte;
-      hash = Math.imul(hash ^ byte, 16777619);
-    }
-    if (bits > 0x7f) return buf.toString('utf8', pos, end);
-    const slot = hash >>> (32 - INTERN_BITS);
-    const cached = cache[slot];
-    if (cached !== undefined && cached.length === len) {
-      let same = true;
-      for (let i = 0; i < len; i++) {
-        if (cached.charCodeAt(i) !== buf[pos + i]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return cached;
-    }
-    const text = buf.toString('latin1', pos, end);
-    cache[slot] = text;
-    return text;
+    const entry = texts.lookup(buf, pos, pos + len);
+    if (entry === undefined) return buf.toString('utf8', pos, pos + len);
+    return asBytes ? entry : entry.text;
   };
 }
 

@@ -4,6 +4,7 @@
  * decoded ahead, then the stream is paused, so memory stays bounded whatever the table size.
  */
 import type { Client } from 'pg';
+import { InternedText } from '../iceberg/parquet/interned-text';
 import { boundedText, quotedText } from '../text/bounded-text';
 import { IcebridgeError, ValidationError } from '../errors';
 import { type Row, type Value, uuidFromBytes } from '../iceberg/spec/values';
@@ -51,6 +52,11 @@ export interface ReadRowsOptions {
    * binary-decoders.ts). Partition transforms and value comparisons need the text form: leave it off for them.
    */
   uuidAsBytes?: boolean;
+  /**
+   * Repeated text and jsonb values as InternedText entries, for rows handed straight to the Parquet writer (see
+   * binary-decoders.ts). Partition transforms and value comparisons need strings: leave it off for them.
+   */
+  textAsBytes?: boolean;
   abortSignal?: AbortSignal;
 }
 
@@ -71,7 +77,11 @@ export async function* readRows(client: Client, table: SourceTable, mapping: Tab
   await prepareSession(client, options.keyRange, where);
   // Text arrives as UTF-8 (pg sets client_encoding UTF8; PostgreSQL validates even SQL_ASCII data on the way out).
   const decoders = mapping.columns.map((c) =>
-    compileDecoder(c.decode, { exactBigInt: options.exactBigInt === true, uuidAsBytes: options.uuidAsBytes === true }),
+    compileDecoder(c.decode, {
+      exactBigInt: options.exactBigInt === true,
+      uuidAsBytes: options.uuidAsBytes === true,
+      textAsBytes: options.textAsBytes === true,
+    }),
   );
   const keyColumns = options.keyColumns ?? table.key.columns;
   const keyIndexes = keyColumns.map((name) => mapping.columns.findIndex((c) => c.name === name));
@@ -318,8 +328,8 @@ function renderKey(context: FailureContext, values: Array<Value | undefined>, ro
     const value = values[i];
     const column = context.mapping.columns.find((c) => c.name === name)!;
     if (value === undefined) return '?';
-    // A uuid read as bytes (uuidAsBytes) is named in its text form, like every other key value.
-    const shown = value instanceof Uint8Array && column.decode.kind === 'uuid' ? uuidFromBytes(value) : value;
+    // A uuid or a text read as bytes (uuidAsBytes, textAsBytes) is named in its text form, like every other key value.
+    const shown = value instanceof InternedText ? value.text : value instanceof Uint8Array && column.decode.kind === 'uuid' ? uuidFromBytes(value) : value;
     const text = renderForComparison(column.decode, shown);
     return text === null ? 'NULL' : boundedText(text);
   });

@@ -1,10 +1,14 @@
 /**
- * The two shortcuts a copy worker's hot path takes, held to the slow paths they replace:
+ * The three shortcuts a copy worker's hot path takes, held to the slow paths they replace:
  * - CopyOutQuery frames the protocol itself instead of pg-copy-streams: CopyData payloads reassemble exactly
  *   however the socket splits the messages, anything after CopyDone or from an ErrorResponse on is pg's again.
  * - uuid values travel as 16 bytes from the COPY decoder to the Parquet writer: the same rows, byte-identical
  *   Parquet, keys in error messages still in text, and tables partitioned on a uuid keep the text form the
- *   transforms need. Real PostgreSQL for the reads and the migrations.
+ *   transforms need.
+ * - Repeated texts (text, varchar, enum labels, jsonb, their arrays) travel as InternedText entries, one per distinct
+ *   text of a column, and the Parquet writer takes a repeat's dictionary index from the entry: the same rows,
+ *   byte-identical Parquet across row groups (each with its own dictionary), keys in error messages in text, and
+ *   tables partitioned on a text keep strings. Real PostgreSQL for the reads and the migrations.
  */
 import { EventEmitter } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -16,6 +20,7 @@ import { runMigration } from '../../cli/support/run-migration';
 import { IcebridgeError } from '../../shared/errors';
 import { LocalFileIO, MemoryFileIO } from '../../shared/iceberg/io';
 import { DataFileWriter } from '../../shared/iceberg/parquet/data-file-writer';
+import { InternedText } from '../../shared/iceberg/parquet/interned-text';
 import { scanToArray } from '../../shared/iceberg/scan/table-scan';
 import { type PrimitiveValue, type Row, type Value, uuidFromBytes } from '../../shared/iceberg/spec/values';
 import type { TableConfig } from '../../shared/run/request-fields';
@@ -179,6 +184,25 @@ SELECT md5(g::text)::uuid,
        'token ' || g
 FROM generate_series(1, 20000) AS g;
 CREATE TABLE priced (id uuid PRIMARY KEY, price numeric(6,2));
+CREATE TYPE mood AS ENUM ('sad', 'ok', 'glücklich');
+CREATE TABLE notes (
+  code   varchar(20) PRIMARY KEY,
+  status text NOT NULL,
+  mood   mood,
+  attrs  jsonb,
+  tags   text[],
+  body   text
+);
+INSERT INTO notes
+SELECT 'n-' || g,
+       (ARRAY['pending', 'paid', 'shipped', 'refunded', 'größer'])[1 + g % 5],
+       CASE WHEN g % 7 = 0 THEN NULL ELSE (ARRAY['sad', 'ok', 'glücklich'])[1 + g % 3]::mood END,
+       CASE WHEN g % 11 = 0 THEN NULL ELSE jsonb_build_object('channel', (ARRAY['web', 'app', 'störe'])[1 + g % 3], 'items', g % 40) END,
+       CASE g % 4 WHEN 0 THEN NULL WHEN 1 THEN ARRAY[]::text[] WHEN 2 THEN ARRAY['priority', NULL] ELSE ARRAY['promo', 'fragile', 'promo'] END,
+       CASE WHEN g % 3 = 0 THEN repeat('long note ' || g || ' ', 40) WHEN g % 3 = 1 THEN 'note ' || (g % 50) END
+FROM generate_series(1, 20000) AS g;
+CREATE TABLE dated (code text PRIMARY KEY, due date);
+INSERT INTO dated VALUES ('fine', '2024-01-01'), ('später', 'infinity');
 INSERT INTO priced VALUES ('0b7e1b5c-3f0e-4d52-9c1a-2f6d8e4b7a10', 1.50), ('1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9', 'NaN');
 ANALYZE tokens;
 `;
@@ -202,12 +226,12 @@ afterAll(async () => {
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
 
-async function read(table: string, uuidAsBytes: boolean): Promise<{ rows: Row[]; mapping: ReturnType<typeof mapTable> }> {
+async function read(table: string, uuidAsBytes: boolean, textAsBytes = false): Promise<{ rows: Row[]; mapping: ReturnType<typeof mapTable> }> {
   const source = await describeTable(client, 'public', table);
   const mapping = mapTable(source);
   const rows = await withSnapshotTransaction(client, async () => {
     const out: Row[] = [];
-    for await (const batch of readRows(client, source, mapping, { uuidAsBytes })) out.push(...batch);
+    for await (const batch of readRows(client, source, mapping, { uuidAsBytes, textAsBytes })) out.push(...batch);
     return out;
   });
   return { rows, mapping };
@@ -219,16 +243,26 @@ function asText(rows: Row[]): Row[] {
   return rows.map((row) => row.map(convert));
 }
 
-async function parquetBytes(rows: Row[], schema: ReturnType<typeof mapTable>['schema']): Promise<Uint8Array[]> {
+/** The Parquet files `rows` make, and how many row groups they hold. */
+async function parquetBytes(
+  rows: Row[],
+  schema: ReturnType<typeof mapTable>['schema'],
+  rowGroupSizeInBytes?: number,
+): Promise<{ files: Uint8Array[]; rowGroups: number }> {
   const io = new MemoryFileIO();
   let n = 0;
-  const writer = new DataFileWriter({ io, schema, newLocation: () => `memory://w/data-${n++}.parquet` });
+  const writer = new DataFileWriter({
+    io,
+    schema,
+    newLocation: () => `memory://w/data-${n++}.parquet`,
+    ...(rowGroupSizeInBytes === undefined ? {} : { rowGroupSizeInBytes }),
+  });
   for (const row of rows) {
     const pending = writer.write(row);
     if (pending) await pending;
   }
   const files = await writer.close();
-  return Promise.all(files.map((f) => io.read(f.filePath)));
+  return { files: await Promise.all(files.map((f) => io.read(f.filePath))), rowGroups: files.reduce((n, f) => n + (f.splitOffsets?.length ?? 1), 0) };
 }
 
 describe('uuid as bytes', () => {
@@ -247,8 +281,8 @@ describe('uuid as bytes', () => {
   it('writes byte-identical Parquet from uuid bytes and from uuid text', async () => {
     const text = await read('tokens', false);
     const bytes = await read('tokens', true);
-    const fromText = await parquetBytes(text.rows, text.mapping.schema);
-    const fromBytes = await parquetBytes(bytes.rows, bytes.mapping.schema);
+    const { files: fromText } = await parquetBytes(text.rows, text.mapping.schema);
+    const { files: fromBytes } = await parquetBytes(bytes.rows, bytes.mapping.schema);
     expect(fromBytes.length).toBe(fromText.length);
     fromBytes.forEach((file, i) => expect(Buffer.from(file).equals(Buffer.from(fromText[i]!)), `file ${i}`).toBe(true));
   });
@@ -291,6 +325,83 @@ describe('uuid as bytes', () => {
       const table = await localCatalog(warehouse).loadTable({ namespace: [namespace], name: 'tokens' });
       const rows = await scanToArray(new LocalFileIO(), table.metadata);
       expect(byId(rows), `${namespace}: rows read back`).toEqual(byId(expected));
+    }
+  }, 120_000);
+});
+
+/** The rows with every InternedText turned into its text. */
+function asStrings(rows: Row[]): Row[] {
+  const convert = (v: Value): Value => (v instanceof InternedText ? v.text : Array.isArray(v) ? v.map(convert) : v);
+  return rows.map((row) => row.map(convert));
+}
+
+describe('text as bytes', () => {
+  it('reads the same texts as entries as it reads as strings, one entry per repeated text', async () => {
+    const strings = await read('notes', true, false);
+    const entries = await read('notes', true, true);
+    expect(entries.rows).toHaveLength(20_000);
+    expect(asStrings(entries.rows)).toEqual(strings.rows);
+    const statuses = entries.rows.map((r) => r[1]);
+    expect(statuses[0], 'a repeated text reads as an entry').toBeInstanceOf(InternedText);
+    expect(new Set(statuses).size, 'one entry per distinct status').toBe(5);
+    expect(new Set(entries.rows.map((r) => r[2]).filter((v) => v !== null)).size, 'enum labels').toBe(3);
+    expect(new Set(entries.rows.map((r) => r[3]).filter((v) => v !== null)).size, 'jsonb documents').toBe(120);
+    expect(
+      entries.rows.some((r) => Array.isArray(r[4]) && r[4][0] instanceof InternedText),
+      'list elements too',
+    ).toBe(true);
+    expect(typeof entries.rows[2]![5], 'a text too long to look up stays a string').toBe('string');
+  });
+
+  it('writes byte-identical Parquet from entries and from strings, over many row groups', async () => {
+    const strings = await read('notes', true, false);
+    const entries = await read('notes', true, true);
+    // Small row groups: each has a dictionary of its own, so an entry's index from an earlier one must not be reused.
+    const { files: fromStrings, rowGroups } = await parquetBytes(strings.rows, strings.mapping.schema, 64 * 1024);
+    const { files: fromEntries } = await parquetBytes(entries.rows, entries.mapping.schema, 64 * 1024);
+    expect(rowGroups, 'several row groups').toBeGreaterThan(3);
+    expect(fromEntries.length).toBe(fromStrings.length);
+    fromEntries.forEach((file, i) => expect(Buffer.from(file).equals(Buffer.from(fromStrings[i]!)), `file ${i}`).toBe(true));
+  });
+
+  it('names a failing row by its text key in text', async () => {
+    const error = await read('dated', true, true).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(IcebridgeError);
+    expect((error as IcebridgeError).message).toContain('row (code)=(später)');
+  });
+
+  it('migrates text tables exactly, unpartitioned and partitioned by a text column', async () => {
+    const warehouse = path.join(workDir, 'warehouse-texts');
+    const expected = (await read('notes', false)).rows;
+    const byCode = (rows: Row[]): Row[] => [...rows].sort((a, b) => String(a[0] as PrimitiveValue).localeCompare(String(b[0] as PrimitiveValue)));
+    const runs: Array<[string, Record<string, TableConfig> | undefined]> = [
+      ['plain', undefined],
+      ['by_status', { notes: { partitionSpec: [{ source: 'status', transform: 'identity' }] } }],
+    ];
+    for (const [namespace, tableConfig] of runs) {
+      const report = await runMigration({
+        input: {
+          sourceSchema: 'public',
+          namespace,
+          concurrency: 1,
+          tables: ['notes'],
+          partitionSizeInBytes: 256 * 1024,
+          ...(tableConfig ? { tableConfig } : {}),
+        },
+        sourceUrl,
+        warehouse,
+        stateDir: path.join(workDir, `state-texts-${namespace}`),
+      });
+      expect(
+        report.details.map((t) => [t.table, t.status, t.reason ?? '']),
+        namespace,
+      ).toEqual([['notes', 'committed', '']]);
+      const table = await localCatalog(warehouse).loadTable({ namespace: [namespace], name: 'notes' });
+      const rows = await scanToArray(new LocalFileIO(), table.metadata);
+      expect(byCode(rows), `${namespace}: rows read back`).toEqual(byCode(expected));
     }
   }, 120_000);
 });

@@ -9,6 +9,7 @@ import { compareStrings } from '../spec/compare';
 import type { Value } from '../spec/values';
 import { ByteBuffer } from './byte-buffer';
 import { ColumnWriter, type PageContext } from './column-writer';
+import { InternedText } from './interned-text';
 import type { LeafColumn } from './parquet-schema';
 import { Encoding, type PageHeader, PageType } from './parquet-thrift';
 import { bitWidth, encodeHybrid } from './rle-hybrid';
@@ -18,12 +19,16 @@ export const MAX_DICTIONARY_BYTES = 1024 * 1024;
 
 type WellFormed = string & { isWellFormed(): boolean };
 
-/** Writes Iceberg strings as BYTE_ARRAY, dictionary-encoded while that pays off. */
+/**
+ * Writes Iceberg strings as BYTE_ARRAY, dictionary-encoded while that pays off. Takes strings, or InternedText
+ * entries (their bytes and text), whose repeats find their dictionary index on the entry.
+ */
 export class StringColumn extends ColumnWriter {
   /** Set once a non-ASCII string is seen; until then native comparison equals code point order. */
   private nonAscii = false;
   private dictionaryMode = true;
-  private readonly dictionary = new Map<string, number>();
+  /** Replaced, not cleared, with each dictionary page: InternedText entries name the dictionary their index is in. */
+  private dictionary = new Map<string, number>();
   private readonly entries = new ByteBuffer(64 * 1024);
   /** PLAIN size (length prefix included) of each dictionary entry. */
   private entrySizes = new Uint32Array(1024);
@@ -43,13 +48,35 @@ export class StringColumn extends ColumnWriter {
   }
 
   put(v: Value): void {
-    if (typeof v !== 'string') this.fail('expected a string', v);
+    if (typeof v !== 'string') {
+      if (!(v instanceof InternedText)) this.fail('expected a string', v);
+      this.putInterned(v);
+      return;
+    }
     if (!this.dictionaryMode) {
       this.putPlain(v);
       return;
     }
-    let index = this.dictionary.get(v);
-    if (index === undefined) index = this.addEntry(v);
+    this.putIndex(this.dictionary.get(v) ?? this.addEntry(v));
+  }
+
+  /** A repeated text: its dictionary index is on the entry while this dictionary lasts. */
+  private putInterned(v: InternedText): void {
+    if (!this.dictionaryMode) {
+      this.putPlain(v);
+      return;
+    }
+    if (v.dictionary === this.dictionary) {
+      this.putIndex(v.dictionaryIndex);
+      return;
+    }
+    const index = this.dictionary.get(v.text) ?? this.addEntry(v);
+    v.dictionary = this.dictionary;
+    v.dictionaryIndex = index;
+    this.putIndex(index);
+  }
+
+  private putIndex(index: number): void {
     const slot = this.valueCount;
     if (slot === this.indices.length) {
       const next = new Uint32Array(slot * 2);
@@ -66,7 +93,7 @@ export class StringColumn extends ColumnWriter {
     return this.pos >= this.pageLimit || (this.dictionaryMode && this.entries.pos > this.maxDictionaryBytes);
   }
 
-  private addEntry(v: string): number {
+  private addEntry(v: string | InternedText): number {
     const index = this.dictionary.size;
     const start = this.entries.pos;
     this.entries.ensure(4 + v.length * 3);
@@ -77,19 +104,27 @@ export class StringColumn extends ColumnWriter {
       this.entrySizes = next;
     }
     this.entrySizes[index] = this.entries.pos - start;
-    this.dictionary.set(v, index);
-    this.updateBounds(v);
+    const text = typeof v === 'string' ? v : v.text;
+    this.dictionary.set(text, index);
+    this.updateBounds(text);
     return index;
   }
 
-  private putPlain(v: string): void {
+  private putPlain(v: string | InternedText): void {
     this.ensure(4 + v.length * 3);
     this.pos = this.encodeUtf8(v, this.data, this.pos);
-    this.updateBounds(v);
+    this.updateBounds(typeof v === 'string' ? v : v.text);
   }
 
-  /** Writes a length-prefixed UTF-8 string at `at`; returns the position after it. */
-  private encodeUtf8(v: string, buf: Buffer, at: number): number {
+  /** Writes a length-prefixed UTF-8 string (an InternedText: its bytes) at `at`; returns the position after it. */
+  private encodeUtf8(v: string | InternedText, buf: Buffer, at: number): number {
+    if (typeof v !== 'string') {
+      // PostgreSQL's UTF-8, copied: a text's UTF-8 is as long as its UTF-16 only when every character is ASCII.
+      if (v.length !== v.text.length) this.nonAscii = true;
+      buf.writeUInt32LE(v.length, at);
+      buf.set(v, at + 4);
+      return at + 4 + v.length;
+    }
     const length = v.length;
     const start = at + 4;
     let written = 0;
@@ -151,7 +186,7 @@ export class StringColumn extends ColumnWriter {
     const pages = this.dictionaryPages;
     const count = this.dictionary.size;
     this.dictionaryPages = 0;
-    this.dictionary.clear();
+    this.dictionary = new Map<string, number>();
     const plain = this.entries.bytes();
     const body = pages === 0 ? undefined : this.context.compress(plain);
     this.entries.reset();

@@ -152,3 +152,23 @@ describe('long texts', () => {
     expect(() => one.merge(ranges[0]!)).toThrow(/do not mix/);
   });
 });
+
+describe('text extremes', () => {
+  const column: AggregatedColumn[] = [{ name: 'label', type: 'string' }];
+  const extremes = (texts: string[]): Array<string | null | undefined> => {
+    const aggregates = new TargetAggregates(column);
+    for (const text of texts) aggregates.add([text]);
+    const figures = aggregates.figures(new Set());
+    return [figures.get('label\u0000min'), figures.get('label\u0000max')];
+  };
+
+  it('order by code point, a character above U+FFFF after U+E000-U+FFFF, whenever it arrives', () => {
+    // Natively (by UTF-16 code unit) the surrogate pair of U+1F600 sorts before U+E000 and U+FFFD.
+    const texts = ['b', '\uE000', 'a\uFFFD', 'a', '\u{1F600}', 'é', 'a\u{1F600}'];
+    for (const order of [texts, [...texts].reverse(), ['\u{1F600}', ...texts]]) {
+      expect(extremes(order), order.join(' ')).toEqual(['a', '\u{1F600}']);
+    }
+    expect(extremes(['a\u{1F600}', 'a\uFFFD', 'a\uE000']), 'the larger of two after a shared prefix').toEqual(['a\uE000', 'a\u{1F600}']);
+    expect(extremes(['a\uFFFD', 'a\u{1F600}', 'a']), 'the surrogate text after the extremes were set').toEqual(['a', 'a\u{1F600}']);
+  });
+});

@@ -76,7 +76,15 @@ interface ColumnState {
   nan: number;
   groups: Map<string, number> | undefined;
   groupsOverflow: boolean;
+  /**
+   * Set by the first text holding a surrogate (a character above U+FFFF), or by a merged shown form: from then on
+   * texts compare by code point (compareStrings), where a surrogate pair sorts above U+E000-U+FFFF as its code point
+   * does. Until then every text is its code points, and the native comparison is code point order.
+   */
+  wideText: boolean;
 }
+
+const SURROGATE = /[\ud800-\udfff]/;
 
 /** The Iceberg side, accumulated row by row; the column order is that of `columns`. */
 export class TargetAggregates {
@@ -103,6 +111,7 @@ export class TargetAggregates {
         nan: 0,
         groups: grouped ? new Map<string, number>() : undefined,
         groupsOverflow: false,
+        wideText: false,
       };
     });
   }
@@ -319,6 +328,12 @@ function extend(s: ColumnState, v: Value, shown = false): void {
         break;
       }
       const t = v as string;
+      if (!shown && !s.wideText && !SURROGATE.test(t)) {
+        if (s.min === null || t < (s.min as string)) s.min = t;
+        if (s.max === null || t > (s.max as string)) s.max = t;
+        break;
+      }
+      s.wideText = true;
       const compare = shown ? compareShown : compareStrings;
       if (s.min === null || compare(t, s.min as string) < 0) s.min = t;
       if (s.max === null || compare(t, s.max as string) > 0) s.max = t;

@@ -67,10 +67,7 @@ export async function copyPartition(env: RunEnvironment, input: CopyPartitionInp
           });
           for await (const batch of batches) {
             await checkCancelled();
-            for (const row of batch) {
-              const pending = writer.write(reorder ? reorder(row) : row);
-              if (pending) await pending;
-            }
+            await writer.writeRows(reorder ? batch.map(reorder) : batch);
             rows += batch.length;
             options.onProgress?.(rows);
           }

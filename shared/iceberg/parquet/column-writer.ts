@@ -5,7 +5,7 @@
  */
 import { SHOWN_CHARACTERS, boundedHex, quotedText } from '../../text/bounded-text';
 import { ValidationError } from '../../errors';
-import type { Value } from '../spec/values';
+import type { Row, Value } from '../spec/values';
 import { ByteBuffer } from './byte-buffer';
 import type { LeafColumn } from './parquet-schema';
 import { Encoding, type PageHeader, PageType, writePageHeader } from './parquet-thrift';
@@ -162,15 +162,32 @@ export abstract class ColumnWriter {
   writeTop(value: Value): void {
     const n = this.levelCount;
     if (n === this.levelCapacity) this.growLevels();
-    if (value === null) {
-      if (!this.hasDef) this.fail('null in a required field', value);
-      this.defs[n] = 0;
-    } else {
-      this.put(value);
-      this.valueCount++;
-      if (this.hasDef) this.defs[n] = 1;
-    }
+    ColumnWriter.putTop(this, value, n);
     this.levelCount = n + 1;
+  }
+
+  /** writeTop of field `field` of each of `rows[from, to)`: one call for the run, not one per value. */
+  writeTops(rows: readonly Row[], field: number, from: number, to: number): void {
+    while (this.levelCount + (to - from) > this.levelCapacity) this.growLevels();
+    let n = this.levelCount;
+    for (let r = from; r < to; r++) ColumnWriter.putTop(this, rows[r]![field]!, n++);
+    this.levelCount = n;
+  }
+
+  /**
+   * The level and, unless it is null, the value of a top-level value at level index `n`. A static method, so that
+   * writeTop and writeTops each call it directly (and V8 inlines it) whatever subclass the column is: a method of
+   * the instance would be looked up per value among every column class.
+   */
+  private static putTop(column: ColumnWriter, value: Value, n: number): void {
+    if (value === null) {
+      if (!column.hasDef) column.fail('null in a required field', value);
+      column.defs[n] = 0;
+    } else {
+      column.put(value);
+      column.valueCount++;
+      if (column.hasDef) column.defs[n] = 1;
+    }
   }
 
   /** Writes a present value at the given levels (definition level is the column's maximum). */

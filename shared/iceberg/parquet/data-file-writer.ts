@@ -144,9 +144,7 @@ export class DataFileWriter {
    * An invalid value throws a ValidationError naming the column; the writer is then unusable and must be aborted.
    */
   write(row: Row): Promise<void> | void {
-    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the first failure, rethrown exactly as it was caught
-    if (this.failure !== undefined) throw this.failure;
-    if (this.closed) throw new ValidationError('write after close() or abort()');
+    this.checkWritable();
     try {
       this.shredder.writeRow(row);
     } catch (error) {
@@ -159,6 +157,44 @@ export class DataFileWriter {
     // Page and row-group limits are checked every few rows: the sums over all columns are the costliest part
     // of a row otherwise, and a page may overshoot its (soft) size by a few rows.
     if (--this.rowsUntilCheck > 0) return undefined;
+    return this.checkLimits();
+  }
+
+  /**
+   * Adds `rows[from..]` as `write` adds each, and in the same pages and row groups, a column at a time between
+   * two checks of the limits: a column's writer takes a run of values in one call. Returns a promise when a row
+   * group was flushed, which settles once the rest of the rows are written too (await it before writing more).
+   */
+  writeBatch(rows: readonly Row[], from = 0): Promise<void> | void {
+    this.checkWritable();
+    let next = from;
+    while (next < rows.length) {
+      const to = Math.min(rows.length, next + this.rowsUntilCheck);
+      try {
+        this.shredder.writeRows(rows, next, to);
+      } catch (error) {
+        this.failure = error;
+        throw error;
+      }
+      this.rowsInGroup += to - next;
+      this.totalRows += to - next;
+      this.rowsUntilCheck -= to - next;
+      next = to;
+      if (this.rowsUntilCheck > 0) break;
+      const flushed = this.checkLimits();
+      if (flushed) return next < rows.length ? flushed.then(() => this.writeBatch(rows, next)) : flushed;
+    }
+    return undefined;
+  }
+
+  private checkWritable(): void {
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the first failure, rethrown exactly as it was caught
+    if (this.failure !== undefined) throw this.failure;
+    if (this.closed) throw new ValidationError('write after close() or abort()');
+  }
+
+  /** Finishes full pages and flushes the row group or the file when the next interval could pass a limit. */
+  private checkLimits(): Promise<void> | undefined {
     this.rowsUntilCheck = CHECK_INTERVAL_ROWS;
     let buffered = 0;
     const columns = this.columns;
@@ -191,11 +227,8 @@ export class DataFileWriter {
   }
 
   /** Writes many rows, awaiting flushes as they happen. */
-  async writeRows(rows: Row[]): Promise<void> {
-    for (const row of rows) {
-      const flushed = this.write(row);
-      if (flushed) await flushed;
-    }
+  async writeRows(rows: readonly Row[]): Promise<void> {
+    await this.writeBatch(rows);
   }
 
   /** Flushes and closes the last file; returns every file written, in order. No rows means no files. */

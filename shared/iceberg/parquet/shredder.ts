@@ -75,13 +75,28 @@ export class RowShredder {
   /** Shreds one row; throws a ValidationError naming the column for any invalid value. */
   writeRow(row: Row): void {
     const flat = this.flat;
-    if (!Array.isArray(row) || row.length !== flat.length) {
-      throw new ValidationError(`a row must be an array of ${flat.length} values (one per top-level field), got ${describeValue(row as Value)}`);
-    }
+    this.checkShape(row);
     for (let i = 0; i < flat.length; i++) {
       const column = flat[i]!;
       if (column !== null) column.writeTop(row[i]!);
       else writeNode(this.nodes[i]!, row[i]!, 0, 0);
+    }
+  }
+
+  /** Shreds `rows[from, to)` a field at a time: each column writer takes its run of values in one call. */
+  writeRows(rows: readonly Row[], from: number, to: number): void {
+    for (let r = from; r < to; r++) this.checkShape(rows[r]!);
+    const flat = this.flat;
+    for (let i = 0; i < flat.length; i++) {
+      const column = flat[i]!;
+      if (column !== null) column.writeTops(rows, i, from, to);
+      else for (let r = from; r < to; r++) writeNode(this.nodes[i]!, rows[r]![i]!, 0, 0);
+    }
+  }
+
+  private checkShape(row: Row): void {
+    if (!Array.isArray(row) || row.length !== this.flat.length) {
+      throw new ValidationError(`a row must be an array of ${this.flat.length} values (one per top-level field), got ${describeValue(row as Value)}`);
     }
   }
 }

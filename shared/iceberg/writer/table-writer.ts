@@ -107,22 +107,22 @@ export class TableWriter {
 
   /** An unpartitioned table's row: no partition tuple, key or lookup per row (the copy's common case). */
   private writeUnpartitioned(row: Row): Promise<void> | void {
-    let entry = this.single;
-    if (entry === undefined) {
-      entry = { writer: this.newWriter([]), lastUsed: 0 };
-      this.open.set('', entry);
-      this.single = entry;
-    }
     this.rows++;
-    const flushed = entry.writer.write(row);
+    const flushed = this.singleWriter().write(row);
     // One writer whose row group fits the budget can never exceed it: the check runs only for a smaller budget.
     const budgeted = this.budget < this.rowGroupSize && --this.rowsUntilBudgetCheck <= 0 ? this.keepToBudget() : undefined;
     if (budgeted) return flushed ? Promise.all([flushed, budgeted]).then(() => undefined) : budgeted;
     return flushed;
   }
 
-  /** Writes many rows, honouring back-pressure. */
-  async writeRows(rows: Row[]): Promise<void> {
+  /** Writes many rows, honouring back-pressure: an unpartitioned table's writer takes them as a batch. */
+  async writeRows(rows: readonly Row[]): Promise<void> {
+    // With a budget below one row group the budget is checked every few rows, which a batch would skip.
+    if (this.partitioner === undefined && this.budget >= this.rowGroupSize) {
+      this.rows += rows.length;
+      await this.singleWriter().writeBatch(rows);
+      return;
+    }
     for (const row of rows) {
       const pending = this.write(row);
       if (pending) await pending;
@@ -144,6 +144,15 @@ export class TableWriter {
     this.open.clear();
     this.single = undefined;
     await Promise.all(writers.map((w) => w.writer.abort()));
+  }
+
+  /** An unpartitioned table's one writer, opened on first use. */
+  private singleWriter(): DataFileWriter {
+    if (this.single === undefined) {
+      this.single = { writer: this.newWriter([]), lastUsed: 0 };
+      this.open.set('', this.single);
+    }
+    return this.single.writer;
   }
 
   private newWriter(partition: Value[]): DataFileWriter {

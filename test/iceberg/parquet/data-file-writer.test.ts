@@ -57,6 +57,33 @@ describe('DataFileWriter', () => {
     expect(new Set(files.map((f) => f.filePath)).size).toBe(files.length);
   });
 
+  it('writes the same bytes from batches of any size as from rows one at a time, flushes inside a batch included', async () => {
+    const rows = Array.from({ length: 30_000 }, (_, i) => row(i));
+    const options = { targetFileSizeInBytes: 48 * 1024, rowGroupSizeInBytes: 12 * 1024, pageSizeInBytes: 4 * 1024 };
+    const filesOf = async (write: (writer: DataFileWriter) => Promise<void>): Promise<Buffer[]> => {
+      const io = new MemoryFileIO();
+      let n = 0;
+      const writer = new DataFileWriter({ io, schema: SCHEMA, newLocation: () => `memory://b/f-${n++}.parquet`, ...options });
+      await write(writer);
+      const files = await writer.close();
+      return Promise.all(files.map(async (f) => Buffer.from(await io.read(f.filePath))));
+    };
+    const oneByOne = await filesOf(async (writer) => {
+      for (const r of rows) {
+        const flushed = writer.write(r);
+        if (flushed) await flushed;
+      }
+    });
+    expect(oneByOne.length, 'several files, each of several row groups').toBeGreaterThan(3);
+    for (const size of [1, 7, 8, 9, 1000, rows.length]) {
+      const batched = await filesOf(async (writer) => {
+        for (let from = 0; from < rows.length; from += size) await writer.writeBatch(rows.slice(from, from + size));
+      });
+      expect(batched.length, `batches of ${size}`).toBe(oneByOne.length);
+      batched.forEach((file, i) => expect(file.equals(oneByOne[i]!), `batches of ${size}, file ${i}`).toBe(true));
+    }
+  });
+
   it('keeps buffered bytes under the row-group size however many rows it writes', async () => {
     const rowGroupSize = 256 * 1024;
     const writer = new DataFileWriter({

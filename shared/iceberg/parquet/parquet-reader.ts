@@ -96,20 +96,17 @@ export async function* readDataFile(io: FileIO, location: string, projection: Sc
       readers.push(new ColumnChunkReader(bytes, meta, spec));
     }
     plan.bind(readers);
-    let batch: Row[] = [];
-    try {
-      for (let r = 0; r < rows; r++) {
-        batch.push(plan.readRow());
-        if (batch.length === batchSize) {
-          yield batch;
-          batch = [];
-        }
+    for (let done = 0; done < rows;) {
+      let batch: Row[];
+      try {
+        batch = plan.readRows(Math.min(batchSize, rows - done));
+        done += batch.length;
+        if (done === rows) plan.verifyConsumed();
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        throw new ValidationError(`${location}: ${error.message}`, { cause: error });
       }
-      plan.verifyConsumed();
-    } catch (error) {
-      if (!(error instanceof ValidationError)) throw error;
-      throw new ValidationError(`${location}: ${error.message}`, { cause: error });
+      yield batch;
     }
-    if (batch.length > 0) yield batch;
   }
 }

@@ -80,12 +80,20 @@ export class ProjectionPlan {
     });
   }
 
-  /** Assembles the next row. */
-  readRow(): Row {
+  /**
+   * Assembles the next `count` rows a field at a time (each field has cursors of its own, so the order does not
+   * matter): a primitive field's values are taken in one loop over its cursor, not one call per value.
+   */
+  readRows(count: number): Row[] {
     const top = this.top;
-    const row: Row = new Array<Value>(top.length);
-    for (let k = 0; k < top.length; k++) row[k] = read(top[k]!);
-    return row;
+    const rows: Row[] = new Array<Row>(count);
+    for (let r = 0; r < count; r++) rows[r] = new Array<Value>(top.length);
+    for (let k = 0; k < top.length; k++) {
+      const node = top[k]!;
+      if (node.kind === LEAF) readLeaves(node.probe!, rows, k);
+      else for (let r = 0; r < count; r++) rows[r]![k] = read(node);
+    }
+    return rows;
   }
 
   /** Checks every column was consumed exactly; a mismatch means the file is corrupt. */
@@ -233,6 +241,15 @@ function skipInstance(c: Cursor, depth: number): void {
 
 function skipAll(node: ReadNode): void {
   for (const c of node.cursors) skipInstance(c, node.depth);
+}
+
+/** Field `k` of each of `rows` from a top-level primitive column's cursor: read() of a LEAF, in one loop. */
+function readLeaves(c: Cursor, rows: Row[], k: number): void {
+  for (let r = 0; r < rows.length; r++) {
+    const present = defAt(c) === c.maxDef;
+    c.i++;
+    rows[r]![k] = present ? c.values[c.vi++]! : null;
+  }
 }
 
 function read(node: ReadNode): Value {

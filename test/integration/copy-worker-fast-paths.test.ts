@@ -265,6 +265,37 @@ async function parquetBytes(
   return { files: await Promise.all(files.map((f) => io.read(f.filePath))), rowGroups: files.reduce((n, f) => n + (f.splitOffsets?.length ?? 1), 0) };
 }
 
+/**
+ * Migrates `table` into one namespace per run (with that run's table configuration) and checks that each reads back
+ * as `expected`, rows ordered by their first column's text.
+ */
+async function expectMigratedExactly(table: string, expected: Row[], runs: Array<[string, Record<string, TableConfig> | undefined]>): Promise<void> {
+  const warehouse = path.join(workDir, `warehouse-${table}`);
+  const byKey = (rows: Row[]): Row[] => [...rows].sort((a, b) => String(a[0] as PrimitiveValue).localeCompare(String(b[0] as PrimitiveValue)));
+  for (const [namespace, tableConfig] of runs) {
+    const report = await runMigration({
+      input: {
+        sourceSchema: 'public',
+        namespace,
+        concurrency: 1,
+        tables: [table],
+        partitionSizeInBytes: 256 * 1024,
+        ...(tableConfig ? { tableConfig } : {}),
+      },
+      sourceUrl,
+      warehouse,
+      stateDir: path.join(workDir, `state-${table}-${namespace}`),
+    });
+    expect(
+      report.details.map((t) => [t.table, t.status, t.reason ?? '']),
+      namespace,
+    ).toEqual([[table, 'committed', '']]);
+    const loaded = await localCatalog(warehouse).loadTable({ namespace: [namespace], name: table });
+    const rows = await scanToArray(new LocalFileIO(), loaded.metadata);
+    expect(byKey(rows), `${namespace}: rows read back`).toEqual(byKey(expected));
+  }
+}
+
 describe('uuid as bytes', () => {
   it('reads the same uuids as bytes as it reads as text, nested ones included', async () => {
     const text = await read('tokens', false);
@@ -297,35 +328,10 @@ describe('uuid as bytes', () => {
   });
 
   it('migrates uuid tables exactly, unpartitioned and partitioned by bucket of a uuid', async () => {
-    const warehouse = path.join(workDir, 'warehouse');
-    const expected = asText((await read('tokens', false)).rows);
-    const byId = (rows: Row[]): Row[] => [...rows].sort((a, b) => String(a[0] as PrimitiveValue).localeCompare(String(b[0] as PrimitiveValue)));
-    const runs: Array<[string, Record<string, TableConfig> | undefined]> = [
+    await expectMigratedExactly('tokens', asText((await read('tokens', false)).rows), [
       ['plain', undefined],
       ['bucketed', { tokens: { partitionSpec: [{ source: 'id', transform: 'bucket[4]' }] } }],
-    ];
-    for (const [namespace, tableConfig] of runs) {
-      const report = await runMigration({
-        input: {
-          sourceSchema: 'public',
-          namespace,
-          concurrency: 1,
-          tables: ['tokens'],
-          partitionSizeInBytes: 256 * 1024,
-          ...(tableConfig ? { tableConfig } : {}),
-        },
-        sourceUrl,
-        warehouse,
-        stateDir: path.join(workDir, `state-${namespace}`),
-      });
-      expect(
-        report.details.map((t) => [t.table, t.status, t.reason ?? '']),
-        namespace,
-      ).toEqual([['tokens', 'committed', '']]);
-      const table = await localCatalog(warehouse).loadTable({ namespace: [namespace], name: 'tokens' });
-      const rows = await scanToArray(new LocalFileIO(), table.metadata);
-      expect(byId(rows), `${namespace}: rows read back`).toEqual(byId(expected));
-    }
+    ]);
   }, 120_000);
 });
 
@@ -374,34 +380,9 @@ describe('text as bytes', () => {
   });
 
   it('migrates text tables exactly, unpartitioned and partitioned by a text column', async () => {
-    const warehouse = path.join(workDir, 'warehouse-texts');
-    const expected = (await read('notes', false)).rows;
-    const byCode = (rows: Row[]): Row[] => [...rows].sort((a, b) => String(a[0] as PrimitiveValue).localeCompare(String(b[0] as PrimitiveValue)));
-    const runs: Array<[string, Record<string, TableConfig> | undefined]> = [
+    await expectMigratedExactly('notes', (await read('notes', false)).rows, [
       ['plain', undefined],
       ['by_status', { notes: { partitionSpec: [{ source: 'status', transform: 'identity' }] } }],
-    ];
-    for (const [namespace, tableConfig] of runs) {
-      const report = await runMigration({
-        input: {
-          sourceSchema: 'public',
-          namespace,
-          concurrency: 1,
-          tables: ['notes'],
-          partitionSizeInBytes: 256 * 1024,
-          ...(tableConfig ? { tableConfig } : {}),
-        },
-        sourceUrl,
-        warehouse,
-        stateDir: path.join(workDir, `state-texts-${namespace}`),
-      });
-      expect(
-        report.details.map((t) => [t.table, t.status, t.reason ?? '']),
-        namespace,
-      ).toEqual([['notes', 'committed', '']]);
-      const table = await localCatalog(warehouse).loadTable({ namespace: [namespace], name: 'notes' });
-      const rows = await scanToArray(new LocalFileIO(), table.metadata);
-      expect(byCode(rows), `${namespace}: rows read back`).toEqual(byCode(expected));
-    }
+    ]);
   }, 120_000);
 });

@@ -59,6 +59,15 @@ export async function withLocalHost<T>(options: LocalRunOptions, fn: (host: Loca
 }
 
 /**
+ * Waits `ms` (the interval between two looks at a run's progress), or less when the instance finishes first, so a
+ * command returns when its run ends, not at the next look. A timeout only means the run is still going; an instance
+ * that cannot be found shows at the next look, which reads its status.
+ */
+export async function untilNextLook(host: LocalHost, instanceId: string, ms: number): Promise<void> {
+  await host.waitForCompletion(instanceId, { timeoutInMs: ms }).catch(() => undefined);
+}
+
+/**
  * Resumes the unfinished instance `<base>-<n>` of the same command, or starts the next one (a finished run is
  * history; the same command then starts a new run). Only that run's tree is loaded and resumed: other runs in the
  * state directory are neither read nor continued, so their damage cannot stop this one. A damaged journal of this

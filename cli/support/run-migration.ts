@@ -8,7 +8,7 @@ import { failureMessage, isFinished, tablesStarted } from '../../shared/run/inst
 import { onCopyProgress } from '../../shared/telemetry/copy-progress';
 import { Orchestrations } from '../../orchestrators/names';
 import type { LocalHost } from '../local-host';
-import { type LocalRunOptions, commandFingerprint, startOrResume, tableReads, withLocalHost } from './local-run';
+import { type LocalRunOptions, commandFingerprint, startOrResume, tableReads, untilNextLook, withLocalHost } from './local-run';
 import { ProgressDisplay, type ProgressOutput } from './progress';
 
 /** Options of runMigration. */
@@ -76,7 +76,7 @@ export async function runMigration(options: RunMigrationOptions): Promise<Migrat
         // Without a display nothing needs the figures before the end: wait for it instead of reading every table.
         if (!display) await host.waitForCompletion(instanceId, { timeoutInMs: 2 ** 31 - 1 });
         // The display redraws four times a second; each redraw reads every started table's status.
-        else await new Promise((resolve) => setTimeout(resolve, 250));
+        else await untilNextLook(host, instanceId, 250);
       }
     } finally {
       stopListening();

@@ -7,7 +7,7 @@ import { type VerificationStatus, buildVerificationStatus, completedReport } fro
 import { type InstanceSnapshot, isFinished, tablesStarted } from '../../shared/run/instance-status';
 import { Orchestrations } from '../../orchestrators/names';
 import type { LocalHost } from '../local-host';
-import { type LocalRunOptions, commandFingerprint, startOrResume, tableReads, withLocalHost } from './local-run';
+import { type LocalRunOptions, commandFingerprint, startOrResume, tableReads, untilNextLook, withLocalHost } from './local-run';
 
 /** Options of runVerification. */
 export interface RunVerificationOptions extends LocalRunOptions {
@@ -43,7 +43,7 @@ export async function runVerification(options: RunVerificationOptions): Promise<
         return report ? currentStatus(host, id, report) : status;
       }
       // Each look reads every started table's status: four times a second is enough for a line per table.
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await untilNextLook(host, id, 250);
     }
   });
 }

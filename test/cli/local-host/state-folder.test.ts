@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LocalHost, silentHostLog } from '../../../cli/local-host';
-import { startOrResume } from '../../../cli/support/local-run';
+import { startOrResume, untilNextLook } from '../../../cli/support/local-run';
 
 const temps: string[] = [];
 afterAll(async () => {
@@ -196,6 +196,22 @@ describe('a state folder that one bad journal cannot break', () => {
       expect((await host.terminateTree('cancel-me', 'stop')).sort()).toEqual(['cancel-me', 'cancel-me:approval']);
       expect((await host.waitForCompletion('cancel-me', wait)).runtimeStatus).toBe('Terminated');
       expect((await host.waitForCompletion('cancel-me:approval', wait)).runtimeStatus).toBe('Terminated');
+    } finally {
+      await host.close();
+    }
+  });
+
+  it("ends a command's wait between two looks at its run when the run ends, not at the next look", async () => {
+    const host = await LocalHost.load(loadToyApp, { log: silentHostLog });
+    try {
+      await host.startOrchestration('awaitApproval', null, 'look');
+      // Still running: the wait ends at its interval, without an error.
+      await expect(untilNextLook(host, 'look', 10)).resolves.toBeUndefined();
+      // An interval far beyond the test's timeout: only the run's end can finish this wait in time.
+      const look = untilNextLook(host, 'look', 3_600_000);
+      await host.raiseEvent('look', 'approve', 'yes');
+      await look;
+      expect(host.getStatus('look')?.runtimeStatus).toBe('Completed');
     } finally {
       await host.close();
     }

@@ -96,7 +96,12 @@ function valuesOf(type: IcebergType, next: () => number): Value[] {
     case 'binary':
       return [new Uint8Array(0), bytes(1), bytes(3000), ...some(() => bytes(Math.floor(next() * 40)))];
     case 'decimal(12, 2)':
-      return [0n, 1n, -1n, 10n, 100n, -100n, 1230n, -5n, 99_999_999_999_9n, 12345, -7, ...some(() => BigInt(Math.floor((next() - 0.5) * 2 ** 45)))];
+      return [
+        ...[0n, 1n, -1n, 10n, 100n, -100n, 1230n, -5n, 99_999_999_999_9n, 12345, -7],
+        // Either side of 2^31, where the writer leaves int32 arithmetic.
+        ...[2_147_483_647, 2_147_483_648, -2_147_483_647, -2_147_483_648, 2_147_483_640, 2_147_483_650, -2_147_483_650],
+        ...some(() => BigInt(Math.floor((next() - 0.5) * 2 ** 45))),
+      ];
     case 'decimal(38, 10)':
       return [0n, 10n ** 37n, -(10n ** 37n) + 1n, 10_000_000_000n, 5n, ...some(big)];
     case 'decimal(20, 0)':

@@ -6,7 +6,14 @@
 import { ValidationError } from '../../errors';
 import type { FileIO } from '../io/file-io';
 import { type ReadDataFileOptions, readDataFile } from '../parquet/parquet-reader';
-import { InclusiveMetricsEvaluator, compilePartitionFilter, compileRowFilter, manifestMightMatch, projectInclusive } from '../spec/evaluators';
+import {
+  InclusiveMetricsEvaluator,
+  StrictMetricsEvaluator,
+  compilePartitionFilter,
+  compileRowFilter,
+  manifestMightMatch,
+  projectInclusive,
+} from '../spec/evaluators';
 import { ALWAYS_TRUE, type Expression } from '../spec/expressions';
 import { type DeleteFileEntry, isUnpartitioned } from '../spec/delete-files';
 import { type DataFile, DataFileContent, type FieldSummary, ManifestContent, ManifestEntryStatus, type ManifestFile } from '../spec/manifest';
@@ -142,11 +149,14 @@ export type ReadScanOptions = Pick<ReadDataFileOptions, 'safeIntegers'>;
 /** Reads the rows of a planned scan in batches, deleted rows dropped, filtered exactly, with columns in the plan's schema order. */
 export async function* readScan(io: FileIO, plan: ScanPlan, options: ReadScanOptions = {}): AsyncIterable<Row[]> {
   const rowFilter = plan.filter.op === 'true' ? undefined : compileRowFilter(plan.filter, plan.readSchema);
+  // A file whose metrics prove that every row matches (a key range's files, cut at their key bounds) is not filtered row by row.
+  const strict = rowFilter && new StrictMetricsEvaluator(plan.filter, plan.readSchema);
   const extra = plan.readSchema.fields.length - plan.schema.fields.length;
   const loader = new DeleteLoader(io, plan.readSchema);
   for (const task of plan.tasks) {
+    const filter = strict?.mustMatch(task.dataFile) ? undefined : rowFilter;
     for await (const batch of readTask(io, task, plan.readSchema, loader, options)) {
-      const rows = rowFilter ? batch.filter(rowFilter) : batch;
+      const rows = filter ? batch.filter(filter) : batch;
       if (rows.length > 0) yield extra === 0 ? rows : rows.map((r) => r.slice(0, r.length - extra));
     }
   }

@@ -328,6 +328,74 @@ export class InclusiveMetricsEvaluator {
   }
 }
 
+/** Types whose bounds are always actual values of the file (never truncated) and whose values have no NaN. */
+const EXACT_BOUND_KINDS = new Set<PrimitiveKind>(['boolean', 'int', 'long', 'date', 'time', 'timestamp', 'timestamptz', 'decimal']);
+
+/**
+ * Decides from a data file's column metrics whether every row of it satisfies an expression (Java's
+ * StrictMetricsEvaluator), so a scan can skip testing its rows one by one. Anything the metrics cannot prove is
+ * "not every row": missing metrics, a null in the column (a comparison with null is unknown), a type whose bounds
+ * may be truncated or whose values may be NaN, and predicates other than comparisons and `notNull`.
+ */
+export class StrictMetricsEvaluator {
+  private readonly expr: Expression;
+  private readonly types: Map<number, PrimitiveType>;
+
+  constructor(expr: Expression, schema: Schema | StructType) {
+    this.expr = rewriteNot(expr);
+    this.types = new Map();
+    for (const [id, field] of indexFields(schema)) if (isPrimitive(field.type)) this.types.set(id, field.type);
+  }
+
+  /** True only when every row of the file matches. */
+  mustMatch(file: DataFile): boolean {
+    return this.visit(this.expr, file);
+  }
+
+  private visit(expr: Expression, file: DataFile): boolean {
+    switch (expr.op) {
+      case 'true':
+        return true;
+      case 'false':
+        return false;
+      case 'and':
+        return this.visit(expr.left, file) && this.visit(expr.right, file);
+      case 'or':
+        return this.visit(expr.left, file) || this.visit(expr.right, file);
+      case 'not':
+        return false;
+      default:
+        return this.predicate(expr, file);
+    }
+  }
+
+  private predicate(pred: Predicate, file: DataFile): boolean {
+    const type = this.types.get(pred.fieldId);
+    if (type === undefined || !EXACT_BOUND_KINDS.has(primitiveKind(type))) return false;
+    if (file.nullValueCounts?.get(pred.fieldId) !== 0n) return false;
+    if (pred.op === 'notNull') return true;
+    if (!isComparison(pred)) return false;
+    const lower = decodeBound(file.lowerBounds?.get(pred.fieldId), type);
+    const upper = decodeBound(file.upperBounds?.get(pred.fieldId), type);
+    if (lower === undefined || upper === undefined) return false;
+    const lit = pred.value;
+    switch (pred.op) {
+      case 'lt':
+        return compareLiterals(type, upper, lit) < 0;
+      case 'ltEq':
+        return compareLiterals(type, upper, lit) <= 0;
+      case 'gt':
+        return compareLiterals(type, lower, lit) > 0;
+      case 'gtEq':
+        return compareLiterals(type, lower, lit) >= 0;
+      case 'eq':
+        return compareLiterals(type, lower, lit) === 0 && compareLiterals(type, upper, lit) === 0;
+      default:
+        return false;
+    }
+  }
+}
+
 /**
  * Decides from a manifest list entry's partition summaries whether the manifest might hold files matching a
  * partition expression (field ids of `partitionType`, e.g. from projectInclusive). Without summaries: "might".

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { truncateStringLower, truncateStringUpper } from '../../../shared/iceberg/spec/compare';
 import { serializeValue } from '../../../shared/iceberg/spec/conversions';
-import { IN_PREDICATE_LIMIT, InclusiveMetricsEvaluator, evaluatePartition, evaluateRow, manifestMightMatch } from '../../../shared/iceberg/spec/evaluators';
+import {
+  IN_PREDICATE_LIMIT,
+  InclusiveMetricsEvaluator,
+  StrictMetricsEvaluator,
+  evaluatePartition,
+  evaluateRow,
+  manifestMightMatch,
+} from '../../../shared/iceberg/spec/evaluators';
 import { type Expression, and, bindByName, not, or } from '../../../shared/iceberg/spec/expressions';
 import { type DataFile, DataFileContent, type FieldSummary } from '../../../shared/iceberg/spec/manifest';
 import { createSchema } from '../../../shared/iceberg/spec/schema';
@@ -172,6 +179,49 @@ describe('InclusiveMetricsEvaluator', () => {
     const f = file({ lowerBounds: bounds('decimal(9, 2)', [[7, 1000n]]), upperBounds: bounds('decimal(9, 2)', [[7, 2000n]]) });
     expect(might(bind(schema, 'amount', 'gt', '20.00'), f)).toBe(false);
     expect(might(bind(schema, 'amount', 'eq', '15.5'), f)).toBe(true);
+  });
+});
+
+describe('StrictMetricsEvaluator', () => {
+  const must = (expr: Expression, f: DataFile) => new StrictMetricsEvaluator(expr, schema).mustMatch(f);
+  const ids = file({ lowerBounds: bounds('long', [[1, 10n]]), upperBounds: bounds('long', [[1, 20n]]), nullValueCounts: counts([[1, 0]]) });
+
+  it('proves a key range holds every row only from exact bounds of a column without nulls', () => {
+    expect(must(and(bind(schema, 'id', 'gtEq', 10), bind(schema, 'id', 'lt', 21)), ids)).toBe(true);
+    expect(must(and(bind(schema, 'id', 'gtEq', 10), bind(schema, 'id', 'lt', 20)), ids)).toBe(false);
+    expect(must(and(bind(schema, 'id', 'gtEq', 11), bind(schema, 'id', 'lt', 21)), ids)).toBe(false);
+    expect(must(bind(schema, 'id', 'gt', 9), ids)).toBe(true);
+    expect(must(bind(schema, 'id', 'gt', 10), ids)).toBe(false);
+    expect(must(bind(schema, 'id', 'ltEq', 20), ids)).toBe(true);
+    expect(must(bind(schema, 'id', 'ltEq', 19), ids)).toBe(false);
+    expect(must(or(bind(schema, 'id', 'lt', 5), bind(schema, 'id', 'gtEq', 10)), ids)).toBe(true);
+    expect(must(bind(schema, 'id', 'eq', 10), ids)).toBe(false);
+    // A negation is pushed down first: not (id < 5) is id >= 5.
+    expect(must(not(bind(schema, 'id', 'lt', 5)), ids)).toBe(true);
+    expect(must(not(bind(schema, 'id', 'lt', 11)), ids)).toBe(false);
+    const one = file({ lowerBounds: bounds('long', [[1, 15n]]), upperBounds: bounds('long', [[1, 15n]]), nullValueCounts: counts([[1, 0]]) });
+    expect(must(bind(schema, 'id', 'eq', 15), one)).toBe(true);
+    expect(must(bind(schema, 'id', 'notNull'), one)).toBe(true);
+  });
+
+  it('proves nothing from missing metrics, nulls, sets, truncatable or NaN-holding types', () => {
+    const range = and(bind(schema, 'id', 'gtEq', 0), bind(schema, 'id', 'lt', 100));
+    expect(must(range, file({ lowerBounds: ids.lowerBounds!, upperBounds: ids.upperBounds! }))).toBe(false);
+    expect(must(range, file({ ...ids, nullValueCounts: counts([[1, 1]]) }))).toBe(false);
+    expect(must(range, file({ ...ids, upperBounds: new Map() }))).toBe(false);
+    expect(must(bind(schema, 'id', 'in', [10, 20]), ids)).toBe(false);
+    expect(must(bind(schema, 'id', 'notEq', 5), ids)).toBe(false);
+    const names = file({ lowerBounds: bounds('string', [[2, 'a']]), upperBounds: bounds('string', [[2, 'b']]), nullValueCounts: counts([[2, 0]]) });
+    expect(must(bind(schema, 'name', 'lt', 'c'), names)).toBe(false);
+    const scores = file({ lowerBounds: bounds('double', [[3, 1]]), upperBounds: bounds('double', [[3, 2]]), nullValueCounts: counts([[3, 0]]) });
+    expect(must(bind(schema, 'score', 'lt', 3), scores)).toBe(false);
+    const amounts = file({
+      lowerBounds: bounds('decimal(9, 2)', [[7, 1000n]]),
+      upperBounds: bounds('decimal(9, 2)', [[7, 2000n]]),
+      nullValueCounts: counts([[7, 0]]),
+    });
+    expect(must(bind(schema, 'amount', 'ltEq', '20.00'), amounts)).toBe(true);
+    expect(must(bind(schema, 'amount', 'lt', '20.00'), amounts)).toBe(false);
   });
 });
 

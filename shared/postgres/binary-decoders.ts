@@ -234,9 +234,11 @@ function decodeDecimal(buf: Buffer, pos: number, precision: number, scale: numbe
   if (big === undefined && shift >= 0 && shift < 16 && acc <= Number.MAX_SAFE_INTEGER / POW10[shift]!) {
     acc *= POW10[shift]!;
   } else if (big === undefined && shift < 0 && shift > -16) {
+    // Math.floor of the quotient is exact on safe integers and, unlike a double's %, no library call.
     const divisor = POW10[-shift]!;
-    if (acc % divisor !== 0) throw tooManyDecimals(buf, pos, scale);
-    acc /= divisor;
+    const quotient = Math.floor(acc / divisor);
+    if (quotient * divisor !== acc) throw tooManyDecimals(buf, pos, scale);
+    acc = quotient;
   } else {
     big ??= BigInt(acc);
     if (shift >= 0) big *= 10n ** BigInt(shift);

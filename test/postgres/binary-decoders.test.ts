@@ -73,6 +73,10 @@ describe('numeric', () => {
     expect(failure(decimal(38, 2, true), numericBinary('0.001')).reason).toMatch(/decimal places/);
     expect(failure(decimal(38, 0, true), numericBinary('1' + '0'.repeat(38))).reason).toMatch(/more than 38 digits/);
     expect(decode(decimal(38, 0, true), numericBinary('9'.repeat(38)))).toBe(10n ** 38n - 1n);
+    // Base-10000 digits just below 2^53 before the division by 100: the quotient and the test of the rest stay exact.
+    expect(decode(decimal(38, 2, true), numericBinary('900719925472.09'))).toBe(90071992547209);
+    expect(failure(decimal(38, 2, true), numericBinary('900719925472.0901')).reason).toMatch(/decimal places/);
+    expect(failure(decimal(38, 2, true), numericBinary('900719925472.0999')).reason).toMatch(/decimal places/);
   });
 
   it('keeps the exact text of unconstrained numerics', () => {

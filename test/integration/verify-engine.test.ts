@@ -161,6 +161,30 @@ describe('a tampered source fails verification', () => {
     }
   });
 
+  it('finds lists changed in order, in nulls, in emptiness and in dimensions', async () => {
+    const before = await client.query<{ id: number; tags: string | null }>(
+      'SELECT id, tags::text AS tags FROM accounts WHERE id BETWEEN 18 AND 22 ORDER BY id',
+    );
+    expect(before.rows.map((r) => r.tags)).toEqual([null, '{}', '{a20,NULL,"x\\"y,z"}', '{a21,NULL,"x\\"y,z"}', '{a22,NULL,"x\\"y,z"}']);
+    await client.query(`UPDATE accounts SET tags = '{}' WHERE id = 18`);
+    await client.query(`UPDATE accounts SET tags = NULL WHERE id = 19`);
+    await client.query(`UPDATE accounts SET tags = ARRAY[NULL, 'a20', 'x"y,z'] WHERE id = 20`);
+    await client.query(`UPDATE accounts SET tags = ARRAY['a22', '', 'x"y,z'] WHERE id = 22`);
+    try {
+      const result = await verify(ACCOUNTS, 'full');
+      expect(result.rows?.differing).toBe('4');
+      for (const id of ['18', '19', '20', '22']) expect(forKey(result, 'id', id).map((d) => d.columns.map((c) => c.column))).toEqual([['tags']]);
+      for (const r of before.rows) await client.query('UPDATE accounts SET tags = $1::text[] WHERE id = $2', [r.tags, r.id]);
+      // Alone, so that no other difference leads to its rows: the same elements in the same order, in two dimensions.
+      await client.query(`UPDATE accounts SET tags = ARRAY[['a21', NULL, 'x"y,z']] WHERE id = 21`);
+      const nested = await verify(ACCOUNTS, 'full');
+      expect(nested.rows?.differing).toBe('1');
+      expect(forKey(nested, 'id', '21').map((d) => d.columns.map((c) => c.column))).toEqual([['tags']]);
+    } finally {
+      for (const r of before.rows) await client.query('UPDATE accounts SET tags = $1::text[] WHERE id = $2', [r.tags, r.id]);
+    }
+  });
+
   it('finds a timestamp moved by one microsecond', async () => {
     const before = await scalar(`SELECT ((EXTRACT(EPOCH FROM created) * 1000000)::int8)::text AS v FROM accounts WHERE id = 11`);
     await client.query(`UPDATE accounts SET created = created + INTERVAL '1 microsecond' WHERE id = 11`);

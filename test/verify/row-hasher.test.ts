@@ -258,9 +258,9 @@ describe('row hashes', () => {
 
   it('is NULL-tested only for nullable columns in SQL', () => {
     const sql = rowHashSql([
-      { sql: 'q.c0', int4: false },
-      { sql: 'q.c1', int4: false, nullTest: '(q.c1 IS NULL)' },
-      { sql: 'q.v2', int4: true },
+      { sql: 'q.c0', form: 'text' },
+      { sql: 'q.c1', form: 'text', nullTest: '(q.c1 IS NULL)' },
+      { sql: 'q.v2', form: 'int4' },
     ]);
     expect(sql).toBe(
       'pg_catalog.hashint4extended((q.v2), ' +

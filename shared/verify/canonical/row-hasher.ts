@@ -5,8 +5,9 @@
  * the first column), by the column's hash form (hashFormOf):
  * an int or date column its 32-bit value (hashint4extended: the days from 1970-01-01 for a date); a time,
  * timestamp or timestamptz column the lowercase hex of its 8-byte binary send form (hashtextextended: the
- * int64 microseconds from 2000-01-01 UTC, a time's from midnight, big-endian); every other column its
- * canonical text (hashtextextended). All are lookup3 over bytes that spell the value exactly (the value's four
+ * int64 microseconds from 2000-01-01 UTC, a time's from midnight, big-endian); a list of strings the empty text
+ * with the seed xor the list's own hash (hashList: PostgreSQL's hash_array_extended of its texts); every other
+ * column its canonical text (hashtextextended). All are lookup3 over bytes that spell the value exactly (the value's four
  * little-endian bytes, or a text's UTF-8), so nothing is lost; the first two spare PostgreSQL printing the value
  * in decimal. A NULL column hashes the empty text (or the value 0) with the previous hash xor NULL_SEED_MASK,
  * so NULL differs from the empty string and from 0. The last hash is the row's.
@@ -21,7 +22,6 @@ import { type IcebergType, decimalParams } from '../../iceberg/spec/types';
 import { type Row, type Value, decimalToString } from '../../iceberg/spec/values';
 import { POSTGRES_EPOCH_MICROS } from './canonical-sql';
 import { type CanonicalFormatter, canonicalFormatter, trimScale } from './canonical-text';
-import { writeJsonArray as writeJsonArrayExport } from './json-bytes';
 import { HASHED as HASHED_EXPORT, hashScratch as hashScratchExport, scratch as scratchExport } from './row-hash';
 
 // Module-local bindings for the hot loop: a transpiler's CommonJS output can read every imported name through
@@ -29,22 +29,25 @@ import { HASHED as HASHED_EXPORT, hashScratch as hashScratchExport, scratch as s
 const HASHED = HASHED_EXPORT;
 const hashScratch = hashScratchExport;
 const scratch = scratchExport;
-const writeJsonArray = writeJsonArrayExport;
 
 /** The xor mask of the seed of a NULL column's step: the 64-bit golden ratio, 0x9e3779b97f4a7c15. */
 const NULL_MASK_HI = 0x9e3779b9;
 const NULL_MASK_LO = 0x7f4a7c15;
 /** The same mask as a signed int8 literal. */
 const NULL_MASK_SQL = '-7046029254386353131';
+/** Added to a list's seed per dimension beyond the first (2^32: no column position reaches it). */
+const MULTI_DIMENSIONAL_SEED = '4294967296';
 
 /**
  * How a column's step hashes its value: `int4` its 32-bit value (hashint4extended), `sent` the hex of its 8-byte
- * binary send form, `text` its canonical text (both hashtextextended).
+ * binary send form, `text` its canonical text (both hashtextextended), `list` (a list of strings) the empty text
+ * with the seed xor the list's own hash (listHash).
  */
-export type HashForm = 'int4' | 'sent' | 'text';
+export type HashForm = 'int4' | 'sent' | 'text' | 'list';
 
 /** The hash form of a column of `type`. */
 export function hashFormOf(type: IcebergType): HashForm {
+  if (typeof type !== 'string') return type.type === 'list' && type.element === 'string' ? 'list' : 'text';
   switch (type) {
     case 'int':
     case 'date':
@@ -66,10 +69,15 @@ const SEND_FUNCTIONS: Partial<Record<string, string>> = { time: 'time_send', tim
 
 /**
  * SQL of what a column's step hashes (hashFormOf): from `expr`, the column's value as the copy selects it, or,
- * with `fromText`, from `expr` as its canonical text (canonical-sql.ts). NULL for NULL.
+ * with `fromText`, from `expr` as its canonical text (canonical-sql.ts). NULL for NULL. A list's value is the
+ * text[] of its elements' canonical texts, which only the caller knows how to select from the value (a plain
+ * text array is one already); from its canonical text (a JSON array) it is made here.
  */
 export function hashInputSql(type: IcebergType, expr: string, fromText = false): string {
   switch (hashFormOf(type)) {
+    case 'list':
+      if (!fromText) throw new TypeError('a list is hashed from the text[] of its elements, which hashInputSql makes from its canonical text only');
+      return `(CASE WHEN (${expr}) IS NULL THEN NULL ELSE ARRAY(SELECT x.e FROM pg_catalog.json_array_elements_text((${expr})::json) WITH ORDINALITY AS x(e, o) ORDER BY x.o) END)`;
     case 'int4':
       return fromText || type !== 'date' ? `(${expr})::int4` : `((${expr}) - DATE '1970-01-01')`;
     case 'sent':
@@ -83,22 +91,32 @@ export function hashInputSql(type: IcebergType, expr: string, fromText = false):
 
 /** One column of rowHashSql. */
 export interface HashedColumnSql {
-  /** SQL of what is hashed (hashInputSql). */
+  /** SQL of what is hashed (hashInputSql): a text, an int4 (form `int4`) or a text[] (form `list`). */
   sql: string;
-  /** Whether `sql` is an int4 (hashed by hashint4extended) rather than a text. */
-  int4: boolean;
-  /** SQL that is true when the value is NULL; absent for a column that cannot be NULL. */
+  /** The column's hash form (hashFormOf). */
+  form: HashForm;
+  /** SQL that is true when the value is NULL; absent for a column that cannot be NULL (and for a list, whose NULL is its text[]'s). */
   nullTest?: string;
+  /** A list's text[] has one dimension by construction (made from its canonical text): its dimensions go unchecked. */
+  flat?: boolean;
 }
 
 /** SQL for the row hash (signed int8) of `columns`, in column order. */
 export function rowHashSql(columns: readonly HashedColumnSql[]): string {
   let hash = '0::int8';
-  for (const c of columns) {
+  for (let i = 0; i < columns.length; i++) {
+    const c = columns[i]!;
+    if (c.form === 'list') {
+      // hash_array_extended is strict: a NULL list's hash is the NULL mask, as a NULL column's seed is masked. It
+      // hashes the elements of every dimension in order: an array of more dimensions takes another seed, so that
+      // it cannot hash as the list of its elements.
+      const seed = c.flat ? `${i}` : `${i} + (COALESCE(pg_catalog.array_ndims(${c.sql}), 1) - 1) * ${MULTI_DIMENSIONAL_SEED}`;
+      hash = `pg_catalog.hashtextextended('', (${hash}) # COALESCE(pg_catalog.hash_array_extended((${c.sql}) COLLATE "C", ${seed}), ${NULL_MASK_SQL}::int8))`;
+      continue;
+    }
     // COLLATE "C": hashtextextended hashes the bytes only under a deterministic collation.
-    const [fn, value, empty] = c.int4
-      ? ['pg_catalog.hashint4extended', (v: string) => v, '0']
-      : ['pg_catalog.hashtextextended', (v: string) => `${v} COLLATE "C"`, "''"];
+    const [fn, value, empty] =
+      c.form === 'int4' ? ['pg_catalog.hashint4extended', (v: string) => v, '0'] : ['pg_catalog.hashtextextended', (v: string) => `${v} COLLATE "C"`, "''"];
     hash =
       c.nullTest === undefined
         ? `${fn}(${value(`(${c.sql})`)}, ${hash})`
@@ -121,9 +139,13 @@ export class RowHasher {
   private his = new Uint32Array(1024);
   private los = new Uint32Array(1024);
 
+  /** Per column: whether it is hashed in the `list` form (listHash). */
+  private readonly lists: boolean[];
+
   constructor(types: readonly IcebergType[]) {
     this.writers = types.map(valueWriter);
     this.textWriters = types.map(canonicalTextWriter);
+    this.lists = types.map((type) => hashFormOf(type) === 'list');
     this.nullLengths = types.map((type) => (hashFormOf(type) === 'int4' ? 4 : 0));
   }
 
@@ -145,6 +167,16 @@ export class RowHasher {
     for (let i = 0; i < this.writers.length; i++) {
       const writer = this.writers[i]!;
       const nullLength = this.nullLengths[i]!;
+      if (this.lists[i]) {
+        for (let r = 0; r < n; r++) {
+          const value = rows[r]![i] ?? null;
+          if (value === null) hashNull(0, his[r]!, los[r]!);
+          else hashList(listItems(value, writer), i, his[r]!, los[r]!);
+          his[r] = HASHED[0]!;
+          los[r] = HASHED[1]!;
+        }
+        continue;
+      }
       for (let r = 0; r < n; r++) {
         const value = rows[r]![i] ?? null;
         if (value === null) hashNull(nullLength, his[r]!, los[r]!);
@@ -163,6 +195,7 @@ export class RowHasher {
     for (let i = 0; i < canonical.length; i++) {
       const text = canonical[i] ?? null;
       if (text === null) hashNull(this.nullLengths[i] ?? 0, hi, lo);
+      else if (this.lists[i]) hashList(JSON.parse(text) as Array<string | null>, i, hi, lo);
       else hashScratch(this.textWriters[i]!(text), hi, lo);
       hi = HASHED[0]!;
       lo = HASHED[1]!;
@@ -176,6 +209,43 @@ export class RowHasher {
 function hashNull(length: number, hi: number, lo: number): void {
   scratch(FIXED).fill(0, 0, length);
   hashScratch(length, (hi ^ NULL_MASK_HI) >>> 0, (lo ^ NULL_MASK_LO) >>> 0);
+}
+
+/**
+ * A list's step: the empty text hashed with the seed xor the list's hash, which is PostgreSQL's
+ * hash_array_extended of the text[] of its elements with the column's position as the seed: starting from 1,
+ * each element in order multiplies the hash by 31 and adds its own hash (hashtextextended of its UTF-8 with that
+ * seed, 0 for a null element), modulo 2^64. A list hashes its texts without a JSON text of them being made on
+ * either side; the step's lookup3 mixes the list's hash into the row's, so the empty list, whose hash is 1
+ * whatever the seed, still depends on the columns before it.
+ */
+function hashList(items: ReadonlyArray<string | null>, position: number, hi: number, lo: number): void {
+  let listHi = 0;
+  let listLo = 1;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i] ?? null;
+    let itemHi = 0;
+    let itemLo = 0;
+    if (item !== null) {
+      hashScratch(writeString(item), 0, position);
+      itemHi = HASHED[0]!;
+      itemLo = HASHED[1]!;
+    }
+    // hash * 31 + item, on two 32-bit words: every intermediate stays below 2^38, exact in a double.
+    const low = listLo * 31;
+    const carry = Math.floor(low / 0x1_0000_0000);
+    const sum = (low >>> 0) + itemLo;
+    listHi = (listHi * 31 + carry + itemHi + (sum >= 0x1_0000_0000 ? 1 : 0)) >>> 0;
+    listLo = sum >>> 0;
+  }
+  hashScratch(0, (hi ^ listHi) >>> 0, (lo ^ listLo) >>> 0);
+}
+
+/** A list of strings' items as texts: the reader's array itself, else its canonical text's items. */
+function listItems(value: Value, format: ValueWriter): ReadonlyArray<string | null> {
+  if (isStrings(value)) return value;
+  const length = format(value);
+  return JSON.parse(scratch(length).toString('utf8', 0, length)) as Array<string | null>;
 }
 
 /** A 32-bit value as its four little-endian bytes (hashint4extended's input). */
@@ -213,12 +283,7 @@ export class HashSum {
 const FIXED = 40;
 
 function valueWriter(type: IcebergType): ValueWriter {
-  if (typeof type !== 'string') {
-    const format = canonicalFormatter(type);
-    // A list of strings is the JSON array of its own elements: written straight into the buffer.
-    if (type.type === 'list' && type.element === 'string') return (value) => (isStrings(value) ? writeJsonArray(value) : writeString(format(value)!));
-    return formattedWriter(format);
-  }
+  if (typeof type !== 'string') return formattedWriter(canonicalFormatter(type));
   switch (type) {
     case 'boolean':
       return (value) => {
@@ -267,6 +332,8 @@ function canonicalTextWriter(type: IcebergType): (text: string) => number {
       };
     }
     case 'text':
+    case 'list':
+      // A list's canonical text is parsed into its items instead (hashCanonical).
       return writeString;
   }
 }

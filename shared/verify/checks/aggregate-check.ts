@@ -50,17 +50,24 @@ export async function sourceFigures(
   // not once per use: min and max of a jsonb column would otherwise print every value twice, and the row hash a
   // third time.
   // An int, date or time-type column is hashed from its value, not its text: no text is made for it.
+  // A list of plain texts is hashed from its value (a text[]), any other list from its canonical text.
+  const hashedFromText = (c: ComparedColumn): boolean => {
+    const form = hashFormOf(c.type);
+    return form === 'text' || (form === 'list' && !c.plainTextArray);
+  };
   const texts = columns.map((c, i) => {
-    if ((!options.hash || hashFormOf(c.type) !== 'text') && categoryOf(c.type) !== 'text') return undefined;
+    if ((!options.hash || !hashedFromText(c)) && categoryOf(c.type) !== 'text') return undefined;
     inner.push(`${c.canonicalSql} AS t${i}`);
     return `q.t${i}`;
   });
   if (options.hash) {
     const hash = rowHashSql(
       columns.map((c, i) => {
-        const text = hashFormOf(c.type) === 'text';
+        const form = hashFormOf(c.type);
+        if (form === 'list') return c.plainTextArray ? { sql: `(q.v${i})::text[]`, form } : { sql: hashInputSql(c.type, texts[i]!, true), form, flat: true };
+        const text = form === 'text';
         const sql = text ? texts[i]! : hashInputSql(c.type, `q.v${i}`);
-        return { sql, int4: hashFormOf(c.type) === 'int4', ...(c.nullable ? { nullTest: `(${text ? sql : `q.v${i}`} IS NULL)` } : {}) };
+        return { sql, form, ...(c.nullable ? { nullTest: `(${text ? sql : `q.v${i}`} IS NULL)` } : {}) };
       }),
     );
     selects.push(`sum(${hash})::text AS s`);

@@ -18,6 +18,8 @@ export interface ComparedColumn {
   canonicalSql: string;
   /** Whether PostgreSQL allows NULL in it (a NOT NULL column's row hash step skips the NULL test). */
   nullable: boolean;
+  /** An array of plain texts (text[], varchar[], or selected as ::text[]): its elements are their own canonical texts. */
+  plainTextArray?: boolean;
 }
 
 /** Columns mapped from PostgreSQL that the Iceberg schema has under the same name and type, in PostgreSQL order. */
@@ -36,6 +38,7 @@ export function comparedColumns(mapping: TableMapping, actual: Schema): Compared
       valueSql,
       canonicalSql: columnCanonicalSql(column, valueSql),
       nullable: !expected.required,
+      ...(isPlainTextArray(column) ? { plainTextArray: true } : {}),
     });
   });
   return out;
@@ -55,8 +58,11 @@ const PLAIN_TEXT = /^(text|character varying(\(\d+\))?|name|json)$/;
 function columnCanonicalSql(column: TableMapping['columns'][number], valueSql: string): string {
   const plan = column.decode;
   if (plan.kind === 'text' && (column.transfer === 'text' || PLAIN_TEXT.test(column.sourceType))) return `(${valueSql})::text`;
-  if (plan.kind === 'array' && plan.element.kind === 'text' && (column.transfer === 'text' || TEXT_ARRAY.test(column.sourceType))) {
-    return `(CASE WHEN (${valueSql}) IS NULL THEN NULL ELSE pg_catalog.array_to_json(${valueSql})::text END)`;
-  }
+  if (isPlainTextArray(column)) return `(CASE WHEN (${valueSql}) IS NULL THEN NULL ELSE pg_catalog.array_to_json(${valueSql})::text END)`;
   return canonicalSql(plan, valueSql);
+}
+
+function isPlainTextArray(column: TableMapping['columns'][number]): boolean {
+  const plan = column.decode;
+  return plan.kind === 'array' && plan.element.kind === 'text' && (column.transfer === 'text' || TEXT_ARRAY.test(column.sourceType));
 }

@@ -132,7 +132,8 @@ export async function sourceBuckets(client: Client, layout: RowLayout, source: R
   const hash = rowHashSql(
     layout.columns.map((c, i) => ({
       sql: hashInputSql(c.type, `q1.c${i}`, true),
-      int4: hashFormOf(c.type) === 'int4',
+      form: hashFormOf(c.type),
+      flat: true,
       ...(c.nullable ? { nullTest: `(q1.c${i} IS NULL)` } : {}),
     })),
   );

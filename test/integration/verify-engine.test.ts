@@ -15,7 +15,12 @@ import { LocalFileIO } from '../../shared/iceberg/io';
 import type { RunEnvironment } from '../../shared/run/environment';
 import { connectPostgres } from '../../shared/postgres/connection';
 import type { RowDifference, TableVerification, VerifyLevel } from '../../shared/verify/contracts';
-import { ROW_KEY } from '../../shared/verify/checks/row-check';
+import { describeTable } from '../../shared/postgres/introspect';
+import { mapTable } from '../../shared/postgres/type-mapping';
+import { sourceFigures } from '../../shared/verify/checks/aggregate-check';
+import { comparedColumns } from '../../shared/verify/checks/compared-columns';
+import { fromSql } from '../../shared/verify/checks/count-check';
+import { ROW_KEY, sourceBuckets } from '../../shared/verify/checks/row-check';
 import { verifyTable, verifyTables } from '../../shared/verify/steps/verify-table';
 import { type PostgresInstance, startPostgres } from './support/postgres';
 
@@ -33,7 +38,8 @@ CREATE TABLE accounts (
   born date,
   code char(6),
   payload jsonb,
-  uid uuid
+  uid uuid,
+  vip boolean
 );
 INSERT INTO accounts
 SELECT g,
@@ -49,7 +55,8 @@ SELECT g,
        DATE '1969-12-25' + g,
        CASE WHEN g % 3 = 0 THEN 'ab' ELSE 'c' || g END,
        jsonb_build_object('n', g, 'list', jsonb_build_array(g, 'x')),
-       md5(g::text)::uuid
+       md5(g::text)::uuid,
+       CASE WHEN g % 11 = 0 THEN NULL ELSE g % 2 = 0 END
   FROM generate_series(1, 300) g;
 
 CREATE TABLE events (kind text NOT NULL, at timestamp, amount bigint);
@@ -144,6 +151,21 @@ describe('an untouched migration', () => {
   });
 });
 
+describe('row hashes in PostgreSQL', () => {
+  it("are the same from the values (a range's scan) as from the canonical texts (the buckets' scan)", async () => {
+    for (const name of ['accounts', 'events']) {
+      const table = await describeTable(client, 'public', name);
+      const mapping = mapTable(table, {});
+      const columns = comparedColumns(mapping, mapping.schema);
+      const rows = { relation: fromSql(table), params: [] };
+      const figures = await sourceFigures(client, columns, rows, { hash: true, grouped: new Map() });
+      const buckets = await sourceBuckets(client, { columns, keyIndexes: [] }, rows, 1);
+      expect(buckets.sums[0]).toBe(figures.rows.sum);
+      expect(figures.rows.sum).not.toBe(0n);
+    }
+  });
+});
+
 describe('a tampered source fails verification', () => {
   it('finds one value changed in one row', async () => {
     const original = await scalar('SELECT name AS v FROM accounts WHERE id = 42');
@@ -182,6 +204,25 @@ describe('a tampered source fails verification', () => {
       expect(forKey(nested, 'id', '21').map((d) => d.columns.map((c) => c.column))).toEqual([['tags']]);
     } finally {
       for (const r of before.rows) await client.query('UPDATE accounts SET tags = $1::text[] WHERE id = $2', [r.tags, r.id]);
+    }
+  });
+
+  it('finds booleans flipped and nulled', async () => {
+    expect((await client.query('SELECT id, vip FROM accounts WHERE id IN (22, 33, 34) ORDER BY id')).rows).toEqual([
+      { id: 22, vip: null },
+      { id: 33, vip: null },
+      { id: 34, vip: true },
+    ]);
+    await client.query('UPDATE accounts SET vip = false WHERE id = 22');
+    await client.query('UPDATE accounts SET vip = true WHERE id = 33');
+    await client.query('UPDATE accounts SET vip = NULL WHERE id = 34');
+    try {
+      const result = await verify(ACCOUNTS, 'full');
+      expect(result.rows?.differing).toBe('3');
+      for (const id of ['22', '33', '34']) expect(forKey(result, 'id', id).map((d) => d.columns.map((c) => c.column))).toEqual([['vip']]);
+    } finally {
+      await client.query('UPDATE accounts SET vip = NULL WHERE id IN (22, 33)');
+      await client.query('UPDATE accounts SET vip = true WHERE id = 34');
     }
   });
 

@@ -3,13 +3,13 @@
  * (RowHasher) and in SQL by PostgreSQL from the live table (rowHashSql). A row hash chains PostgreSQL's hash
  * functions over the row's columns, each column hashed with the previous column's hash as the seed (0 before
  * the first column), by the column's hash form (hashFormOf):
- * an int or date column its 32-bit value (hashint4extended: the days from 1970-01-01 for a date); a time,
- * timestamp or timestamptz column the lowercase hex of its 8-byte binary send form (hashtextextended: the
- * int64 microseconds from 2000-01-01 UTC, a time's from midnight, big-endian); a list of strings the empty text
- * with the seed xor the list's own hash (hashList: PostgreSQL's hash_array_extended of its texts); every other
- * column its canonical text (hashtextextended). All are lookup3 over bytes that spell the value exactly (the value's four
- * little-endian bytes, or a text's UTF-8), so nothing is lost; the first two spare PostgreSQL printing the value
- * in decimal. A NULL column hashes the empty text (or the value 0) with the previous hash xor NULL_SEED_MASK,
+ * an int, date or boolean column its 32-bit value (hashint4extended: the days from 1970-01-01 for a date, 1 or
+ * 0 for true or false); a time, timestamp or timestamptz column the lowercase hex of its 8-byte binary send form
+ * (hashtextextended: the int64 microseconds from 2000-01-01 UTC, a time's from midnight, big-endian); a list of
+ * strings the empty text with the seed xor the list's own hash (hashList: PostgreSQL's hash_array_extended of its
+ * texts); every other column its canonical text (hashtextextended). All are lookup3 over bytes that spell the
+ * value exactly (the value's four little-endian bytes, or a text's UTF-8), so nothing is lost; the first two
+ * spare PostgreSQL printing the value in decimal, the third a JSON text of the list. A NULL column hashes the empty text (or the value 0) with the previous hash xor NULL_SEED_MASK,
  * so NULL differs from the empty string and from 0. The last hash is the row's.
  *
  * Hashing each column's own text, instead of one JSON text of the row, spares both sides the row text:
@@ -49,6 +49,7 @@ export type HashForm = 'int4' | 'sent' | 'text' | 'list';
 export function hashFormOf(type: IcebergType): HashForm {
   if (typeof type !== 'string') return type.type === 'list' && type.element === 'string' ? 'list' : 'text';
   switch (type) {
+    case 'boolean':
     case 'int':
     case 'date':
       return 'int4';
@@ -79,6 +80,7 @@ export function hashInputSql(type: IcebergType, expr: string, fromText = false):
       if (!fromText) throw new TypeError('a list is hashed from the text[] of its elements, which hashInputSql makes from its canonical text only');
       return `(CASE WHEN (${expr}) IS NULL THEN NULL ELSE ARRAY(SELECT x.e FROM pg_catalog.json_array_elements_text((${expr})::json) WITH ORDINALITY AS x(e, o) ORDER BY x.o) END)`;
     case 'int4':
+      if (type === 'boolean') return fromText ? `((${expr}) = 't')::int4` : `(${expr})::int4`;
       return fromText || type !== 'date' ? `(${expr})::int4` : `((${expr}) - DATE '1970-01-01')`;
     case 'sent':
       // The canonical text counts microseconds from 1970 (a time's from midnight): int8send of the same int64.
@@ -286,10 +288,7 @@ function valueWriter(type: IcebergType): ValueWriter {
   if (typeof type !== 'string') return formattedWriter(canonicalFormatter(type));
   switch (type) {
     case 'boolean':
-      return (value) => {
-        scratch(FIXED)[0] = value === true ? 0x74 : 0x66;
-        return 1;
-      };
+      return (value) => writeInt32(value === true ? 1 : 0);
     case 'int':
     case 'date':
       return (value) => writeInt32(value as number);
@@ -323,7 +322,7 @@ function valueWriter(type: IcebergType): ValueWriter {
 function canonicalTextWriter(type: IcebergType): (text: string) => number {
   switch (hashFormOf(type)) {
     case 'int4':
-      return (text) => writeInt32(Number(text));
+      return type === 'boolean' ? (text) => writeInt32(text === 't' ? 1 : 0) : (text) => writeInt32(Number(text));
     case 'sent': {
       const shift = type === 'time' ? 0 : EPOCH_SHIFT;
       return (text) => {

@@ -7,7 +7,7 @@ import type { IcebergType } from '../../shared/iceberg/spec/types';
 import type { Value } from '../../shared/iceberg/spec/values';
 import { reduceHash } from '../../shared/verify/canonical/buckets';
 import { canonicalValue } from '../../shared/verify/canonical/canonical-text';
-import { HASHED, hashText } from '../../shared/verify/canonical/row-hash';
+import { HASHED, hashScratch, hashText, scratch } from '../../shared/verify/canonical/row-hash';
 import { HashSum, RowHasher, rowHashSql } from '../../shared/verify/canonical/row-hasher';
 
 const hashed = (): bigint => (BigInt(HASHED[0]!) << 32n) | BigInt(HASHED[1]!);
@@ -201,6 +201,79 @@ describe('row hashes', () => {
       ['', ''],
     ];
     expect(new Set(distinct.map((row) => fromValues(strings, row))).size).toBe(distinct.length);
+  });
+
+  it('hash every length of a tail and of whole blocks as hashtextextended does, with and without a seed (PostgreSQL 17, x86-64)', () => {
+    // SELECT hashtextextended(left('abcdefghijklmnopqrstuvwxyz', n), seed) FROM generate_series(0, 26) n
+    const unseeded = [
+      -6939563903564495251n,
+      3591986179850072241n,
+      2833316173711343549n,
+      -6747756470228489321n,
+      -1038429303365892052n,
+      3076356108696143428n,
+      290958262752763840n,
+      -6158032784613548338n,
+      -8882191227074733005n,
+      -3278210106038014113n,
+      -3183301415634409076n,
+      3112909444737856467n,
+      -7556637188122330412n,
+      8871624171452417744n,
+      4973135103275945525n,
+      9043359162837317271n,
+      878954068520307163n,
+      981995727863167554n,
+      484589330715449564n,
+      -232611774418841497n,
+      772495730612720881n,
+      7996419909667933074n,
+      5065299895581918398n,
+      -1198571854151947912n,
+      -1933194731779935345n,
+      5649064133428767341n,
+      -6612928417832572997n,
+    ];
+    // The seed -4611686018427387903: high word 0xc0000000, low word 1.
+    const seeded = [
+      -7499287106114083565n,
+      2878724414541767597n,
+      338595351533916510n,
+      -3332235395776590921n,
+      -35595004824133191n,
+      1685254861743671729n,
+      -3866620943690442865n,
+      -7008196515960046964n,
+      -7364230887909185458n,
+      3125593715684444387n,
+      550285855661287615n,
+      3298890889565135652n,
+      -4342289524889713653n,
+      -5246217977416685968n,
+      7536096011827013778n,
+      -5740580106765082250n,
+      4602769666657537321n,
+      -2846078749140591749n,
+      2265602817412665363n,
+      -8175508830918507239n,
+      -4891643554481610348n,
+      2145993265146974292n,
+      -5849932043509090965n,
+      724329874551423562n,
+      7051185213799518477n,
+      6407822145166252488n,
+      -2242740952243706763n,
+    ];
+    const hashed = () => (BigInt(HASHED[0]!) << 32n) | BigInt(HASHED[1]!);
+    const letters = 'abcdefghijklmnopqrstuvwxyz';
+    for (let n = 0; n <= 26; n++) {
+      // Bytes past the end are not the text's: whatever they hold must not reach the hash.
+      scratch(64).fill(0xa5).write(letters.slice(0, n), 0, 'latin1');
+      hashScratch(n, 0, 0);
+      expect(hashed()).toBe(reduceHash(unseeded[n]!.toString()));
+      hashScratch(n, 0xc0000000, 1);
+      expect(hashed()).toBe(reduceHash(seeded[n]!.toString()));
+    }
   });
 
   it('chain hashtextextended as PostgreSQL computes rowHashSql (values from PostgreSQL 17 on x86-64)', () => {

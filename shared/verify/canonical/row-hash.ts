@@ -14,10 +14,15 @@ export const HASHED = new Uint32Array(2);
 let BYTES = Buffer.from(new ArrayBuffer(4096));
 let WORDS = new Uint32Array(BYTES.buffer);
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+/** The low 0-3 bytes of a word (a tail's last, partial word). */
+const TAIL_MASKS = Int32Array.of(0, 0xff, 0xffff, 0xffffff);
 
-/** The scratch buffer, at least `bytes` long; a new one when it grows, so callers write into the one returned. */
+/**
+ * The scratch buffer, at least `bytes` long and 12 more, which hashScratch reads whole words of; a new one when
+ * it grows, so callers write into the one returned.
+ */
 export function scratch(bytes: number): Buffer {
-  if (bytes > BYTES.length) {
+  if (bytes + 12 > BYTES.length) {
     BYTES = Buffer.from(new ArrayBuffer((bytes + 4096) & ~3));
     WORDS = new Uint32Array(BYTES.buffer);
   }
@@ -86,17 +91,32 @@ export function hashScratch(length: number, seedHi: number, seedLo: number): voi
     rest -= 12;
   }
   // The last 0-11 bytes, little-endian (lookup3's fall-through switch); the lowest byte of c stays free.
-  if (rest >= 11) c = (c + (k[i + 10]! << 24)) | 0;
-  if (rest >= 10) c = (c + (k[i + 9]! << 16)) | 0;
-  if (rest >= 9) c = (c + (k[i + 8]! << 8)) | 0;
-  if (rest >= 8) b = (b + (k[i + 7]! << 24)) | 0;
-  if (rest >= 7) b = (b + (k[i + 6]! << 16)) | 0;
-  if (rest >= 6) b = (b + (k[i + 5]! << 8)) | 0;
-  if (rest >= 5) b = (b + k[i + 4]!) | 0;
-  if (rest >= 4) a = (a + (k[i + 3]! << 24)) | 0;
-  if (rest >= 3) a = (a + (k[i + 2]! << 16)) | 0;
-  if (rest >= 2) a = (a + (k[i + 1]! << 8)) | 0;
-  if (rest >= 1) a = (a + k[i]!) | 0;
+  if (LITTLE_ENDIAN) {
+    // Whole words, masked to the bytes that are the input's (the buffer has 12 bytes to spare past any input).
+    const w = i >> 2;
+    if (rest >= 8) {
+      a = (a + WORDS[w]!) | 0;
+      b = (b + WORDS[w + 1]!) | 0;
+      c = (c + ((WORDS[w + 2]! & TAIL_MASKS[rest - 8]!) << 8)) | 0;
+    } else if (rest >= 4) {
+      a = (a + WORDS[w]!) | 0;
+      b = (b + (WORDS[w + 1]! & TAIL_MASKS[rest - 4]!)) | 0;
+    } else if (rest > 0) {
+      a = (a + (WORDS[w]! & TAIL_MASKS[rest]!)) | 0;
+    }
+  } else {
+    if (rest >= 11) c = (c + (k[i + 10]! << 24)) | 0;
+    if (rest >= 10) c = (c + (k[i + 9]! << 16)) | 0;
+    if (rest >= 9) c = (c + (k[i + 8]! << 8)) | 0;
+    if (rest >= 8) b = (b + (k[i + 7]! << 24)) | 0;
+    if (rest >= 7) b = (b + (k[i + 6]! << 16)) | 0;
+    if (rest >= 6) b = (b + (k[i + 5]! << 8)) | 0;
+    if (rest >= 5) b = (b + k[i + 4]!) | 0;
+    if (rest >= 4) a = (a + (k[i + 3]! << 24)) | 0;
+    if (rest >= 3) a = (a + (k[i + 2]! << 16)) | 0;
+    if (rest >= 2) a = (a + (k[i + 1]! << 8)) | 0;
+    if (rest >= 1) a = (a + k[i]!) | 0;
+  }
   c = (c ^ b) - ((b << 14) | (b >>> 18));
   a = (a ^ c) - ((c << 11) | (c >>> 21));
   b = (b ^ a) - ((a << 25) | (a >>> 7));

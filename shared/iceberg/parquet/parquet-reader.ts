@@ -35,6 +35,12 @@ export interface ReadDataFileOptions {
    * whose code takes both (verification), which then skip a BigInt per value.
    */
   safeIntegers?: boolean;
+  /**
+   * The same row arrays batch after batch, each batch's rows valid until the next batch is asked for: for callers
+   * that are done with a batch before they ask for the next and keep no row (verification), which then skip an
+   * array per row and its collection.
+   */
+  reuseRows?: boolean;
   abortSignal?: AbortSignal;
 }
 
@@ -82,7 +88,7 @@ export async function* readDataFile(io: FileIO, location: string, projection: Sc
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValidationError(`batchSize must be a positive integer, got ${batchSize}`);
   const signal = options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal };
   const { metadata } = await readParquetFooter(io, location, options);
-  const plan = new ProjectionPlan(projection, parseFileSchema(metadata.schema), options.safeIntegers === true);
+  const plan = new ProjectionPlan(projection, parseFileSchema(metadata.schema), options.safeIntegers === true, options.reuseRows === true);
   for (const group of metadata.row_groups) {
     const rows = group.num_rows;
     if (rows === 0) continue;

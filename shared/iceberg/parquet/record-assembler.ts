@@ -57,16 +57,23 @@ export class ProjectionPlan {
   readonly columns: { leafIndex: number; spec: ColumnDecodeSpec }[] = [];
   private readonly cursors = new Map<number, Cursor>();
   private readonly top: ReadNode[];
+  /** The row arrays handed out again and again, when rows are reused (ReadDataFileOptions.reuseRows). */
+  private readonly reused: Row[] | undefined;
 
-  /** `safeIntegers`: 64-bit integers as numbers when safe (ReadDataFileOptions.safeIntegers). */
+  /**
+   * `safeIntegers`: 64-bit integers as numbers when safe (ReadDataFileOptions.safeIntegers); `reuseRows`: the same
+   * row arrays for every batch (ReadDataFileOptions.reuseRows).
+   */
   constructor(
     projection: Schema,
     root: FileSchemaNode,
     private readonly safeIntegers = false,
+    reuseRows = false,
   ) {
     const byId = new Map<number, FileSchemaNode>();
     for (const child of root.children) if (child.fieldId !== undefined) byId.set(child.fieldId, child);
     this.top = projection.fields.map((field) => this.build(field.type, byId.get(field.id)));
+    this.reused = reuseRows ? [] : undefined;
   }
 
   /** Points the cursors at a row group's column readers (in the order of `columns`). */
@@ -86,14 +93,26 @@ export class ProjectionPlan {
    */
   readRows(count: number): Row[] {
     const top = this.top;
-    const rows: Row[] = new Array<Row>(count);
-    for (let r = 0; r < count; r++) rows[r] = new Array<Value>(top.length);
+    const rows = this.rowArrays(count);
     for (let k = 0; k < top.length; k++) {
       const node = top[k]!;
       if (node.kind === LEAF) readLeaves(node.probe!, rows, k);
       else for (let r = 0; r < count; r++) rows[r]![k] = read(node);
     }
     return rows;
+  }
+
+  /** `count` row arrays to fill: new ones, or the reused ones (every field of each is written again). */
+  private rowArrays(count: number): Row[] {
+    const width = this.top.length;
+    const reused = this.reused;
+    if (reused === undefined) {
+      const rows: Row[] = new Array<Row>(count);
+      for (let r = 0; r < count; r++) rows[r] = new Array<Value>(width);
+      return rows;
+    }
+    while (reused.length < count) reused.push(new Array<Value>(width));
+    return reused.length === count ? reused : reused.slice(0, count);
   }
 
   /** Checks every column was consumed exactly; a mismatch means the file is corrupt. */

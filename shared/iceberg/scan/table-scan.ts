@@ -144,7 +144,7 @@ async function deleteEntries(io: FileIO, metadata: TableMetadata, manifests: rea
 }
 
 /** Options of readScan: how the data files' values are read (ReadDataFileOptions). */
-export type ReadScanOptions = Pick<ReadDataFileOptions, 'safeIntegers'>;
+export type ReadScanOptions = Pick<ReadDataFileOptions, 'safeIntegers' | 'reuseRows'>;
 
 /** Reads the rows of a planned scan in batches, deleted rows dropped, filtered exactly, with columns in the plan's schema order. */
 export async function* readScan(io: FileIO, plan: ScanPlan, options: ReadScanOptions = {}): AsyncIterable<Row[]> {

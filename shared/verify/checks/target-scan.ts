@@ -27,7 +27,7 @@ export function filesInOrder(tasks: readonly FileScanTask[]): FileScanTask[] {
   return [...tasks].sort((a, b) => (a.dataFile.filePath < b.dataFile.filePath ? -1 : a.dataFile.filePath > b.dataFile.filePath ? 1 : 0));
 }
 
-/** Streams the snapshot's rows as our reader returns them. */
+/** Streams the snapshot's rows as our reader returns them; a row is valid until `visit` returns (scanTargetBatches). */
 export async function scanTarget(
   io: FileIO,
   metadata: TableMetadata,
@@ -40,7 +40,10 @@ export async function scanTarget(
   });
 }
 
-/** Streams the snapshot's rows as our reader returns them, in the reader's batches. */
+/**
+ * Streams the snapshot's rows as our reader returns them, in the reader's batches. A batch's rows are valid until
+ * `visit` returns: the next batch reuses their arrays, so `visit` keeps values, never a row.
+ */
 export async function scanTargetBatches(
   io: FileIO,
   metadata: TableMetadata,
@@ -67,8 +70,9 @@ export async function scanTargetBatches(
   }
   let turn = performance.now();
   // Every consumer of these rows (hashes, canonical texts, aggregates, samples) takes a safe integer as a number
-  // or a bigint alike; numbers spare a BigInt per 64-bit value.
-  for await (const batch of readScan(io, plan, { safeIntegers: true })) {
+  // or a bigint alike; numbers spare a BigInt per 64-bit value. Each is done with a batch when `visit` returns and
+  // keeps values, never a row, so the reader hands out the same row arrays for every batch.
+  for await (const batch of readScan(io, plan, { safeIntegers: true, reuseRows: true })) {
     visit(batch);
     // Batches follow each other without a turn of the event loop while a file's bytes are in memory: without
     // one every few milliseconds, the other ranges' PostgreSQL queries would wait to be sent, and their

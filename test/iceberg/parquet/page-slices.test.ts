@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SLICE_ENTRIES } from '../../../shared/iceberg/parquet/page-decoder';
 import { Encoding } from '../../../shared/iceberg/parquet/parquet-thrift';
-import { readParquetFooter } from '../../../shared/iceberg/parquet/parquet-reader';
+import { readDataFile, readParquetFooter } from '../../../shared/iceberg/parquet/parquet-reader';
 import { createSchema } from '../../../shared/iceberg/spec/schema';
 import type { Row } from '../../../shared/iceberg/spec/values';
 import { type TempWarehouse, readAll, tempWarehouse, writeRows } from './helpers';
@@ -67,6 +67,20 @@ describe('page slices', () => {
     expect(await readAll(warehouse, location, schema, { batchSize: 999 })).toEqual(rows);
     const safe = rows.map((row) => row.map((v) => (typeof v === 'bigint' ? Number(v) : v)));
     expect(await readAll(warehouse, location, schema, { safeIntegers: true })).toEqual(safe);
+  });
+
+  it('hand out the same row arrays batch after batch with reuseRows, every field written again', async () => {
+    const copies: Row[] = [];
+    let first: Row | undefined;
+    let batches = 0;
+    for await (const batch of readDataFile(warehouse.io, location, schema, { batchSize: 999, reuseRows: true })) {
+      first ??= batch[0];
+      expect(batch[0]).toBe(first);
+      for (const row of batch) copies.push([...row]);
+      batches++;
+    }
+    expect(batches).toBe(Math.ceil(ROWS / 999));
+    expect(copies).toEqual(rows);
   });
 
   it('read back a projection of the file in another order', async () => {

@@ -29,6 +29,13 @@ export function scratch(bytes: number): Buffer {
   return BYTES;
 }
 
+/** Writes a 32-bit value as its four little-endian bytes at the start of the scratch buffer; returns 4. */
+export function writeWord(value: number): number {
+  if (LITTLE_ENDIAN) WORDS[0] = value;
+  else BYTES.writeInt32LE(value | 0, 0);
+  return 4;
+}
+
 /** hashScratch of the UTF-8 bytes of `text`, with a seed below 2^32. */
 export function hashText(text: string, seed: number): void {
   const bytes = scratch(text.length * 3);

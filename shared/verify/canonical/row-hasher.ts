@@ -22,13 +22,15 @@ import { type IcebergType, decimalParams } from '../../iceberg/spec/types';
 import { type Row, type Value, decimalToString } from '../../iceberg/spec/values';
 import { POSTGRES_EPOCH_MICROS } from './canonical-sql';
 import { type CanonicalFormatter, canonicalFormatter, trimScale } from './canonical-text';
-import { HASHED as HASHED_EXPORT, hashScratch as hashScratchExport, scratch as scratchExport } from './row-hash';
+import { HASHED as HASHED_EXPORT, hashScratch as hashScratchExport, scratch as scratchExport, writeWord as writeWordExport } from './row-hash';
 
 // Module-local bindings for the hot loop: a transpiler's CommonJS output can read every imported name through
 // a getter on each use, which measured at more than a second per 2,000,000 rows.
 const HASHED = HASHED_EXPORT;
 const hashScratch = hashScratchExport;
 const scratch = scratchExport;
+/** A 32-bit value as its four little-endian bytes (hashint4extended's input), written into the scratch buffer's first word. */
+const writeInt32 = writeWordExport;
 
 /** The xor mask of the seed of a NULL column's step: the 64-bit golden ratio, 0x9e3779b97f4a7c15. */
 const NULL_MASK_HI = 0x9e3779b9;
@@ -248,12 +250,6 @@ function listItems(value: Value, format: ValueWriter): ReadonlyArray<string | nu
   if (isStrings(value)) return value;
   const length = format(value);
   return JSON.parse(scratch(length).toString('utf8', 0, length)) as Array<string | null>;
-}
-
-/** A 32-bit value as its four little-endian bytes (hashint4extended's input). */
-function writeInt32(value: number): number {
-  scratch(FIXED).writeInt32LE(value, 0);
-  return 4;
 }
 
 /** A running sum of row hashes modulo 2^64 and a row count, without a BigInt per row. */

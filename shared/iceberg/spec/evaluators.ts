@@ -257,30 +257,23 @@ function decodeBound(bytes: Uint8Array | undefined, type: PrimitiveType): Value 
   }
 }
 
-/**
- * Decides from a data file's column metrics whether any of its rows might satisfy an expression. Missing metrics
- * mean "might"; string and binary bounds may be truncated (a prefix as lower bound, a prefix with its last
- * character incremented as upper bound), which every check here tolerates because it only relies on the bound
- * ordering, never on a bound being an actual value.
- */
-export class InclusiveMetricsEvaluator {
-  private readonly expr: Expression;
+/** An expression evaluated on a data file's column metrics: negations pushed down, then a predicate at a time. */
+abstract class MetricsEvaluator {
+  protected readonly expr: Expression;
   private readonly types: Map<number, PrimitiveType>;
 
-  constructor(expr: Expression, schema: Schema | StructType) {
+  constructor(
+    expr: Expression,
+    schema: Schema | StructType,
+    /** The answer where the metrics say nothing: a `not` left over (rewriteNot leaves none), an unknown field. */
+    private readonly unknown: boolean,
+  ) {
     this.expr = rewriteNot(expr);
     this.types = new Map();
     for (const [id, field] of indexFields(schema)) if (isPrimitive(field.type)) this.types.set(id, field.type);
   }
 
-  /** False only when no row of the file can match. */
-  mightMatch(file: DataFile): boolean {
-    if (file.recordCount === 0n) return false;
-    if (file.recordCount < 0n) return true;
-    return this.visit(this.expr, file);
-  }
-
-  private visit(expr: Expression, file: DataFile): boolean {
+  protected visit(expr: Expression, file: DataFile): boolean {
     switch (expr.op) {
       case 'true':
         return true;
@@ -291,16 +284,36 @@ export class InclusiveMetricsEvaluator {
       case 'or':
         return this.visit(expr.left, file) || this.visit(expr.right, file);
       case 'not':
-        // rewriteNot leaves none; answering "might" keeps this inclusive if one ever appears.
-        return true;
-      default:
-        return this.predicate(expr, file);
+        return this.unknown;
+      default: {
+        const type = this.types.get(expr.fieldId);
+        return type === undefined ? this.unknown : this.predicate(expr, type, file);
+      }
     }
   }
 
-  private predicate(pred: Predicate, file: DataFile): boolean {
-    const type = this.types.get(pred.fieldId);
-    if (type === undefined) return true;
+  protected abstract predicate(pred: Predicate, type: PrimitiveType, file: DataFile): boolean;
+}
+
+/**
+ * Decides from a data file's column metrics whether any of its rows might satisfy an expression. Missing metrics
+ * mean "might"; string and binary bounds may be truncated (a prefix as lower bound, a prefix with its last
+ * character incremented as upper bound), which every check here tolerates because it only relies on the bound
+ * ordering, never on a bound being an actual value.
+ */
+export class InclusiveMetricsEvaluator extends MetricsEvaluator {
+  constructor(expr: Expression, schema: Schema | StructType) {
+    super(expr, schema, true);
+  }
+
+  /** False only when no row of the file can match. */
+  mightMatch(file: DataFile): boolean {
+    if (file.recordCount === 0n) return false;
+    if (file.recordCount < 0n) return true;
+    return this.visit(this.expr, file);
+  }
+
+  protected predicate(pred: Predicate, type: PrimitiveType, file: DataFile): boolean {
     const id = pred.fieldId;
     const valueCount = file.valueCounts?.get(id);
     const nullCount = file.nullValueCounts?.get(id);
@@ -337,14 +350,9 @@ const EXACT_BOUND_KINDS = new Set<PrimitiveKind>(['boolean', 'int', 'long', 'dat
  * "not every row": missing metrics, a null in the column (a comparison with null is unknown), a type whose bounds
  * may be truncated or whose values may be NaN, and predicates other than comparisons and `notNull`.
  */
-export class StrictMetricsEvaluator {
-  private readonly expr: Expression;
-  private readonly types: Map<number, PrimitiveType>;
-
+export class StrictMetricsEvaluator extends MetricsEvaluator {
   constructor(expr: Expression, schema: Schema | StructType) {
-    this.expr = rewriteNot(expr);
-    this.types = new Map();
-    for (const [id, field] of indexFields(schema)) if (isPrimitive(field.type)) this.types.set(id, field.type);
+    super(expr, schema, false);
   }
 
   /** True only when every row of the file matches. */
@@ -352,26 +360,8 @@ export class StrictMetricsEvaluator {
     return this.visit(this.expr, file);
   }
 
-  private visit(expr: Expression, file: DataFile): boolean {
-    switch (expr.op) {
-      case 'true':
-        return true;
-      case 'false':
-        return false;
-      case 'and':
-        return this.visit(expr.left, file) && this.visit(expr.right, file);
-      case 'or':
-        return this.visit(expr.left, file) || this.visit(expr.right, file);
-      case 'not':
-        return false;
-      default:
-        return this.predicate(expr, file);
-    }
-  }
-
-  private predicate(pred: Predicate, file: DataFile): boolean {
-    const type = this.types.get(pred.fieldId);
-    if (type === undefined || !EXACT_BOUND_KINDS.has(primitiveKind(type))) return false;
+  protected predicate(pred: Predicate, type: PrimitiveType, file: DataFile): boolean {
+    if (!EXACT_BOUND_KINDS.has(primitiveKind(type))) return false;
     if (file.nullValueCounts?.get(pred.fieldId) !== 0n) return false;
     if (pred.op === 'notNull') return true;
     if (!isComparison(pred)) return false;

@@ -499,50 +499,25 @@ function digitCount(n: number): number {
 /** The decimal canonical text of an unscaled value (trailing fractional zeros trimmed); returns its length. */
 function writeDecimal(unscaled: bigint | number, scale: number): number {
   let n = typeof unscaled === 'number' ? unscaled : Number(unscaled);
-  if (!Number.isSafeInteger(n) || scale < 0) return writeString(trimScale(decimalToString(BigInt(unscaled), scale)));
+  if (!Number.isSafeInteger(n) || scale < 0 || scale > POWERS_OF_TEN.length) return writeString(trimScale(decimalToString(BigInt(unscaled), scale)));
   const out = scratch(FIXED + scale);
   let p = 0;
   if (n < 0) {
     out[p++] = 0x2d;
     n = -n;
   }
-  if (n <= 0x7fffffff) return writeSmallDecimal(out, p, n | 0, scale);
-  // Math.floor(n / 10) is exact on safe integers and, unlike a double's %, no library call.
+  // Math.floor of a quotient is exact on safe integers and, unlike a double's %, no library call.
   let s = scale;
   for (let q = Math.floor(n / 10); s > 0 && q * 10 === n; q = Math.floor(n / 10)) {
     n = q;
     s--;
   }
   if (s === 0) return writeDigits(out, n, p, digitCount(n));
-  // The s fractional digits (zero-padded), then the point, then at least one integer digit.
-  const integerDigits = Math.max(1, digitCount(n) - s);
-  const end = p + integerDigits + 1 + s;
-  for (let i = end - 1; i > end - 1 - s; i--) {
-    const q = Math.floor(n / 10);
-    out[i] = 0x30 + n - q * 10;
-    n = q;
-  }
+  // The integer digits (at least one), the point, then the s fractional digits zero-padded.
+  const unit = POWERS_OF_TEN[s - 1]!;
+  const whole = Math.floor(n / unit);
+  const integerDigits = digitCount(whole);
+  writeDigits(out, whole, p, integerDigits);
   out[p + integerDigits] = 0x2e;
-  writeDigits(out, n, p, integerDigits);
-  return end;
-}
-
-/** writeDecimal's steps for a magnitude `n` below 2^31 at `p`, in int32 arithmetic (a third faster, measured). */
-function writeSmallDecimal(out: Buffer, p: number, n: number, scale: number): number {
-  let s = scale;
-  for (let q = (n / 10) | 0; s > 0 && q * 10 === n; q = (n / 10) | 0) {
-    n = q;
-    s--;
-  }
-  if (s === 0) return writeDigits(out, n, p, digitCount(n));
-  const integerDigits = Math.max(1, digitCount(n) - s);
-  const end = p + integerDigits + 1 + s;
-  for (let i = end - 1; i > end - 1 - s; i--) {
-    const q = (n / 10) | 0;
-    out[i] = 0x30 + n - q * 10;
-    n = q;
-  }
-  out[p + integerDigits] = 0x2e;
-  writeDigits(out, n, p, integerDigits);
-  return end;
+  return writeDigits(out, n - whole * unit, p + integerDigits + 1, s);
 }

@@ -9,8 +9,9 @@
  * strings the empty text with the seed xor the list's own hash (hashList: PostgreSQL's hash_array_extended of its
  * texts); every other column its canonical text (hashtextextended). All are lookup3 over bytes that spell the
  * value exactly (the value's four little-endian bytes, or a text's UTF-8), so nothing is lost; the first two
- * spare PostgreSQL printing the value in decimal, the third a JSON text of the list. A NULL column hashes the empty text (or the value 0) with the previous hash xor NULL_SEED_MASK,
- * so NULL differs from the empty string and from 0. The last hash is the row's.
+ * spare PostgreSQL printing the value in decimal, the third a JSON text of the list. A NULL column hashes the
+ * empty text (or the value 0) with the previous hash xor NULL_SEED_MASK, so NULL differs from the empty string
+ * and from 0. The last hash is the row's.
  *
  * Hashing each column's own text, instead of one JSON text of the row, spares both sides the row text:
  * PostgreSQL's array_to_json of a row's texts cost more than the texts themselves, and the JS side writes
@@ -43,7 +44,7 @@ const MULTI_DIMENSIONAL_SEED = '4294967296';
 /**
  * How a column's step hashes its value: `int4` its 32-bit value (hashint4extended), `sent` the hex of its 8-byte
  * binary send form, `text` its canonical text (both hashtextextended), `list` (a list of strings) the empty text
- * with the seed xor the list's own hash (listHash).
+ * with the seed xor the list's own hash (hashList).
  */
 export type HashForm = 'int4' | 'sent' | 'text' | 'list';
 
@@ -143,7 +144,7 @@ export class RowHasher {
   private his = new Uint32Array(1024);
   private los = new Uint32Array(1024);
 
-  /** Per column: whether it is hashed in the `list` form (listHash). */
+  /** Per column: whether it is hashed in the `list` form (hashList). */
   private readonly lists: boolean[];
 
   constructor(types: readonly IcebergType[]) {

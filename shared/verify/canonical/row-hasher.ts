@@ -22,7 +22,7 @@
 import { type IcebergType, decimalParams } from '../../iceberg/spec/types';
 import { type Row, type Value, decimalToString } from '../../iceberg/spec/values';
 import { POSTGRES_EPOCH_MICROS } from './canonical-sql';
-import { type CanonicalFormatter, canonicalFormatter } from './canonical-text';
+import { type CanonicalFormatter, canonicalFormatter, trimScale } from './canonical-text';
 import { HASHED as HASHED_EXPORT, hashScratch as hashScratchExport, scratch as scratchExport, writeWord as writeWordExport } from './row-hash';
 
 // Module-local bindings for the hot loop: a transpiler's CommonJS output can read every imported name through
@@ -43,11 +43,10 @@ const MULTI_DIMENSIONAL_SEED = '4294967296';
 
 /**
  * How a column's step hashes its value: `int4` its 32-bit value (hashint4extended), `sent` the hex of its 8-byte
- * binary send form, `scaled` a decimal's text at its column's scale (every fractional digit, as PostgreSQL prints a
- * numeric(P, S)), `text` its canonical text (all three hashtextextended), `list` (a list of strings) the empty text
+ * binary send form, `text` its canonical text (both hashtextextended), `list` (a list of strings) the empty text
  * with the seed xor the list's own hash (hashList).
  */
-export type HashForm = 'int4' | 'sent' | 'scaled' | 'text' | 'list';
+export type HashForm = 'int4' | 'sent' | 'text' | 'list';
 
 /** The hash form of a column of `type`. */
 export function hashFormOf(type: IcebergType): HashForm {
@@ -62,7 +61,7 @@ export function hashFormOf(type: IcebergType): HashForm {
     case 'timestamptz':
       return 'sent';
     default:
-      return decimalParams(type) ? 'scaled' : 'text';
+      return 'text';
   }
 }
 
@@ -83,11 +82,6 @@ export function hashInputSql(type: IcebergType, expr: string, fromText = false):
     case 'list':
       if (!fromText) throw new TypeError('a list is hashed from the text[] of its elements, which hashInputSql makes from its canonical text only');
       return `(CASE WHEN (${expr}) IS NULL THEN NULL ELSE ARRAY(SELECT x.e FROM pg_catalog.json_array_elements_text((${expr})::json) WITH ORDINALITY AS x(e, o) ORDER BY x.o) END)`;
-    case 'scaled': {
-      // A numeric(P, S) value prints S fractional digits (its dscale is S); the trimmed canonical text is cast back.
-      const { precision, scale } = decimalParams(type)!;
-      return fromText ? `((${expr})::numeric(${precision}, ${scale}))::text` : `(${expr})::text`;
-    }
     case 'int4':
       if (type === 'boolean') return fromText ? `((${expr}) = 't')::int4` : `(${expr})::int4`;
       return fromText || type !== 'date' ? `(${expr})::int4` : `((${expr}) - DATE '1970-01-01')`;
@@ -314,7 +308,7 @@ function valueWriter(type: IcebergType): ValueWriter {
       return (value) => writeHex(value as Uint8Array);
     default: {
       const decimal = decimalParams(type);
-      if (decimal) return (value) => writeScaled(value as bigint | number, decimal.scale);
+      if (decimal) return (value) => writeDecimal(value as bigint | number, decimal.scale);
       if (type.startsWith('fixed')) return (value) => writeHex(value as Uint8Array);
       return formattedWriter(canonicalFormatter(type));
     }
@@ -333,22 +327,11 @@ function canonicalTextWriter(type: IcebergType): (text: string) => number {
         return writeSent(Number.isSafeInteger(n) ? n : BigInt(text), shift);
       };
     }
-    case 'scaled': {
-      const { scale } = decimalParams(type)!;
-      return (text) => writeString(atScale(text, scale));
-    }
     case 'text':
     case 'list':
       // A list's canonical text is parsed into its items instead (hashCanonical).
       return writeString;
   }
-}
-
-/** A decimal's canonical text (trailing fractional zeros trimmed) with `scale` fractional digits again. */
-function atScale(text: string, scale: number): string {
-  if (scale === 0) return text;
-  const point = text.indexOf('.');
-  return point < 0 ? `${text}.${'0'.repeat(scale)}` : text.padEnd(point + 1 + scale, '0');
 }
 
 /** Lists, structs and maps: their canonical text (a JSON array) made by the formatter, then written. */
@@ -514,23 +497,28 @@ function digitCount(n: number): number {
   return count;
 }
 
-/** A decimal's text at `scale` (every fractional digit, as PostgreSQL prints a numeric(P, S)); returns its length. */
-function writeScaled(unscaled: bigint | number, scale: number): number {
+/** The decimal canonical text of an unscaled value (trailing fractional zeros trimmed); returns its length. */
+function writeDecimal(unscaled: bigint | number, scale: number): number {
   let n = typeof unscaled === 'number' ? unscaled : Number(unscaled);
-  if (!Number.isSafeInteger(n) || scale < 0 || scale > POWERS_OF_TEN.length) return writeString(decimalToString(BigInt(unscaled), scale));
+  if (!Number.isSafeInteger(n) || scale < 0 || scale > POWERS_OF_TEN.length) return writeString(trimScale(decimalToString(BigInt(unscaled), scale)));
   const out = scratch(FIXED + scale);
   let p = 0;
   if (n < 0) {
     out[p++] = 0x2d;
     n = -n;
   }
-  if (scale === 0) return writeDigits(out, n, p, digitCount(n));
-  // The integer digits (at least one), the point, then the fractional digits zero-padded. Math.floor of the
-  // quotient is exact on safe integers and, unlike a double's %, no library call.
-  const unit = POWERS_OF_TEN[scale - 1]!;
+  // Math.floor of a quotient is exact on safe integers and, unlike a double's %, no library call.
+  let s = scale;
+  for (let q = Math.floor(n / 10); s > 0 && q * 10 === n; q = Math.floor(n / 10)) {
+    n = q;
+    s--;
+  }
+  if (s === 0) return writeDigits(out, n, p, digitCount(n));
+  // The integer digits (at least one), the point, then the s fractional digits zero-padded.
+  const unit = POWERS_OF_TEN[s - 1]!;
   const whole = Math.floor(n / unit);
   const integerDigits = digitCount(whole);
   writeDigits(out, whole, p, integerDigits);
   out[p + integerDigits] = 0x2e;
-  return writeDigits(out, n - whole * unit, p + integerDigits + 1, scale);
+  return writeDigits(out, n - whole * unit, p + integerDigits + 1, s);
 }

@@ -49,7 +49,7 @@ export async function sourceFigures(
   // Values and canonical texts are computed once per row in a subquery (OFFSET 0 keeps it from being flattened),
   // not once per use: min and max of a jsonb column would otherwise print every value twice, and the row hash a
   // third time.
-  // An int, date or time-type column is hashed from its value, not its text: no text is made for it.
+  // An int, date, boolean or time-type column is hashed from its value, not its text: no text is made for it.
   // A list of plain texts is hashed from its value (a text[]), any other list from its canonical text.
   const hashedFromText = (c: ComparedColumn): boolean => {
     const form = hashFormOf(c.type);

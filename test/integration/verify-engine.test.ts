@@ -21,6 +21,7 @@ import { sourceFigures } from '../../shared/verify/checks/aggregate-check';
 import { comparedColumns } from '../../shared/verify/checks/compared-columns';
 import { fromSql } from '../../shared/verify/checks/count-check';
 import { ROW_KEY, sourceBuckets } from '../../shared/verify/checks/row-check';
+import { HashSum, RowHasher, hashFormOf, hashFormsOf } from '../../shared/verify/canonical/row-hasher';
 import { verifyTable, verifyTables } from '../../shared/verify/steps/verify-table';
 import { type PostgresInstance, startPostgres } from './support/postgres';
 
@@ -162,6 +163,38 @@ describe('row hashes in PostgreSQL', () => {
       const buckets = await sourceBuckets(client, { columns, keyIndexes: [] }, rows, 1);
       expect(buckets.sums[0]).toBe(figures.rows.sum);
       expect(figures.rows.sum).not.toBe(0n);
+    }
+  });
+
+  it("hash a numeric(P, S) at its scale and an unconstrained numeric by its trimmed text, as the Iceberg side's values", async () => {
+    await client.query('CREATE TABLE scratch.numerics (wide numeric, fixed numeric(12, 2))');
+    // The unconstrained column holds values of their own scales; the typmod gives the other's all scale 2.
+    await client.query('INSERT INTO scratch.numerics VALUES (1.5, 1.5), (1.50000, 2), (-0.00100, NULL), (42, 0), (NULL, -3.1)');
+    try {
+      const table = await describeTable(client, 'scratch', 'numerics');
+      const mapping = mapTable(table, { wideNumeric: { as: 'decimal', unconstrainedScale: 5 } });
+      const columns = comparedColumns(mapping, mapping.schema);
+      expect(columns.map((c) => hashFormOf(c.type, c.plan))).toEqual(['text', 'scaled']);
+      const rows = { relation: fromSql(table), params: [] };
+      const figures = await sourceFigures(client, columns, rows, { hash: true, grouped: new Map() });
+      const buckets = await sourceBuckets(client, { columns, keyIndexes: [] }, rows, 1);
+      expect(buckets.sums[0]).toBe(figures.rows.sum);
+      // The Iceberg side holds unscaled values at each column's scale (5 and 2).
+      const sum = new HashSum();
+      const values = [
+        [150_000, 150],
+        [150_000, 200],
+        [-100, null],
+        [4_200_000, 0],
+        [null, -310],
+      ];
+      new RowHasher(
+        columns.map((c) => c.type),
+        hashFormsOf(columns),
+      ).addRows(values, sum);
+      expect(sum.sum).toBe(figures.rows.sum);
+    } finally {
+      await client.query('DROP TABLE scratch.numerics');
     }
   });
 });

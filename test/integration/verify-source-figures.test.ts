@@ -1,7 +1,9 @@
 /**
  * PostgreSQL's figures of a table or key range in one scan: group counts of a low-cardinality column come from
  * the planner's most common values when those cover every row, and from a grouping scan when they do not (a
- * value added since ANALYZE), with the same counts a plain GROUP BY gives either way; a range counts only its rows.
+ * value added since ANALYZE), with the same counts a plain GROUP BY gives either way; its least and greatest texts
+ * come from those groups or, when they do not cover it, from a scan of their own, the same as min() and max() in
+ * byte order; a range counts only its rows.
  */
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,6 +42,14 @@ describe('source figures', () => {
     return Object.fromEntries(rows.map((r) => [r.v, r.n]));
   }
 
+  /** Least and greatest texts of `column` the plain way, in byte order. */
+  async function extremes(column: string, where = 'true'): Promise<Array<string | null>> {
+    const { rows } = await client.query<{ lo: string | null; hi: string | null }>(
+      `SELECT min(${column}::text COLLATE "C") AS lo, max(${column}::text COLLATE "C") AS hi FROM orders WHERE ${where}`,
+    );
+    return [rows[0]!.lo, rows[0]!.hi];
+  }
+
   /** The grouping scans sourceFigures ran (statements with a GROUP BY). */
   const groupingScans: string[] = [];
 
@@ -61,36 +71,45 @@ describe('source figures', () => {
     const map = sourceFiguresOf([result.aggregates]);
     const groups = (column: string) =>
       Object.fromEntries([...map].filter(([k]) => k.startsWith(`${column}\u0000group:`)).map(([k, v]) => [k.slice(column.length + 7), v]));
-    return { grouped, result, groups };
+    const extremesOf = (column: string) => [map.get(`${column}\u0000min`), map.get(`${column}\u0000max`)];
+    return { grouped, result, groups, extremesOf };
   }
 
   it('counts groups from the common values, as GROUP BY does, and none for a high-cardinality column', async () => {
-    const { grouped, result, groups } = await figures();
+    const { grouped, result, groups, extremesOf } = await figures();
     expect(grouped.get('status')).toEqual(expect.arrayContaining(['paid', 'new', 'Paid', 'shipped']));
     expect(grouped.has('note')).toBe(false);
     expect(result.rows.rows).toBe(4000n);
     expect(groups('status')).toEqual(await groupBy('status'));
+    // The extremes from the groups, in byte order ('Paid' before 'new'), as min() and max() give them.
+    expect(extremesOf('status')).toEqual(['Paid', 'shipped']);
+    expect(extremesOf('status')).toEqual(await extremes('status'));
+    expect(extremesOf('note')).toEqual(await extremes('note'));
     // char(n) keeps its padding in the canonical text, and in the common values' text.
     expect(groups('code')).toEqual({ 'a  ': '2000', 'bb ': '2000' });
+    expect(extremesOf('code')).toEqual(['a  ', 'bb ']);
     expect(groupingScans).toEqual([]);
   });
 
   it('falls back to a grouping scan when a value came after the statistics', async () => {
-    await client.query("INSERT INTO orders VALUES (4001, 'refunded', 'a', NULL), (4002, 'refunded', 'a', NULL)");
+    await client.query("INSERT INTO orders VALUES (4001, 'refunded', 'a', NULL), (4002, 'refunded', 'a', NULL), (4003, 'A', 'a', NULL)");
     try {
-      const { grouped, groups } = await figures();
+      const { grouped, groups, extremesOf } = await figures();
       expect(grouped.get('status')).not.toContain('refunded');
       expect(groups('status')).toEqual(await groupBy('status'));
       expect(groups('status')['refunded']).toBe('2');
       expect(groupingScans).toHaveLength(1);
+      // The new least text is found by a scan of its own.
+      expect(extremesOf('status')).toEqual(['A', 'shipped']);
     } finally {
       await client.query('DELETE FROM orders WHERE id > 4000');
     }
   });
 
   it('counts only the rows of a key range', async () => {
-    const { result, groups } = await figures({ sql: '"id" >= $1::int8 AND "id" < $2::int8', params: ['1001', '2001'] });
+    const { result, groups, extremesOf } = await figures({ sql: '"id" >= $1::int8 AND "id" < $2::int8', params: ['1001', '2001'] });
     expect(result.rows.rows).toBe(1000n);
     expect(groups('status')).toEqual(await groupBy('status', 'id >= 1001 AND id < 2001'));
+    expect(extremesOf('status')).toEqual(await extremes('status', 'id >= 1001 AND id < 2001'));
   });
 });

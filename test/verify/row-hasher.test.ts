@@ -8,19 +8,19 @@ import type { Value } from '../../shared/iceberg/spec/values';
 import { reduceHash } from '../../shared/verify/canonical/buckets';
 import { canonicalValue } from '../../shared/verify/canonical/canonical-text';
 import { HASHED, hashScratch, hashText, scratch } from '../../shared/verify/canonical/row-hash';
-import { HashSum, RowHasher, rowHashSql } from '../../shared/verify/canonical/row-hasher';
+import { type HashForm, HashSum, RowHasher, rowHashSql } from '../../shared/verify/canonical/row-hasher';
 
 const hashed = (): bigint => (BigInt(HASHED[0]!) << 32n) | BigInt(HASHED[1]!);
 
 /** A row's hash from its reader values: the sum of a batch of that one row. */
-function fromValues(types: IcebergType[], row: Value[]): bigint {
+function fromValues(types: IcebergType[], row: Value[], forms?: HashForm[]): bigint {
   const sum = new HashSum();
-  new RowHasher(types).addRows([row], sum);
+  new RowHasher(types, forms).addRows([row], sum);
   return sum.sum;
 }
 
-function fromCanonical(types: IcebergType[], row: Value[]): bigint {
-  new RowHasher(types).hashCanonical(row.map((v, i) => canonicalValue(types[i]!, v)));
+function fromCanonical(types: IcebergType[], row: Value[], forms?: HashForm[]): bigint {
+  new RowHasher(types, forms).hashCanonical(row.map((v, i) => canonicalValue(types[i]!, v)));
   return hashed();
 }
 
@@ -295,6 +295,27 @@ describe('row hashes', () => {
     expect(fromValues(intText, [-7, null])).toBe(u64(1299825350736738538n));
     expect(fromValues(intText, [2147483647, ''])).toBe(u64(9222822529053826909n));
     expect(fromValues(['date', 'string'], [-2147483648, 'é'])).toBe(u64(-7954098880266001485n));
+  });
+
+  it('hash a decimal from a numeric(P, S) by its text at its scale, as PostgreSQL prints it (values from PostgreSQL 17 on x86-64)', () => {
+    const u64 = (signed: bigint) => reduceHash(signed.toString());
+    // hashtextextended(v::numeric(P, S)::text, 0)
+    const expected: Array<[IcebergType, bigint | number, bigint]> = [
+      ['decimal(12, 2)', 0, 3765456213389415486n],
+      ['decimal(12, 2)', -5, 8477413108873009585n],
+      ['decimal(12, 2)', 1230n, 295224828262578615n],
+      ['decimal(14, 2)', 99_999_999_999_999n, 4632548266296138162n],
+      ['decimal(38, 10)', 10n ** 37n, 5342323635996931840n],
+      ['decimal(20, 0)', -1n, -1944483416295135017n],
+      ['decimal(10, 3)', 123_456, -6398757475421707093n],
+    ];
+    for (const [type, unscaled, hash] of expected) {
+      expect(fromValues([type], [unscaled], ['scaled'])).toBe(u64(hash));
+      // From the trimmed canonical text (12.3) alike, padded back to the scale.
+      expect(fromCanonical([type], [unscaled], ['scaled'])).toBe(u64(hash));
+      // The text form hashes the trimmed text: a value with fractional zeros hashes differently.
+      if (String(unscaled).endsWith('0') && type !== 'decimal(20, 0)') expect(fromValues([type], [unscaled])).not.toBe(u64(hash));
+    }
   });
 
   it('hash a time-type column by the hex of its binary send form, as rowHashSql does (values from PostgreSQL 17 on x86-64)', () => {

@@ -5,9 +5,11 @@
  * the first column), by the column's hash form (hashFormOf):
  * an int, date or boolean column its 32-bit value (hashint4extended: the days from 1970-01-01 for a date, 1 or
  * 0 for true or false); a time, timestamp or timestamptz column the lowercase hex of its 8-byte binary send form
- * (hashtextextended: the int64 microseconds from 2000-01-01 UTC, a time's from midnight, big-endian); a list of
- * strings the empty text with the seed xor the list's own hash (hashList: PostgreSQL's hash_array_extended of its
- * texts); every other column its canonical text (hashtextextended). All are lookup3 over bytes that spell the
+ * (hashtextextended: the int64 microseconds from 2000-01-01 UTC, a time's from midnight, big-endian); a decimal
+ * column from a numeric(P, S) its text at that scale (every fractional digit, as PostgreSQL prints the value: its
+ * typmod gives every value that scale); a list of strings the empty text with the seed xor the list's own hash
+ * (hashList: PostgreSQL's hash_array_extended of its texts); every other column its canonical text
+ * (hashtextextended). All are lookup3 over bytes that spell the
  * value exactly (the value's four little-endian bytes, or a text's UTF-8), so nothing is lost; the first two
  * spare PostgreSQL printing the value in decimal, the third a JSON text of the list. A NULL column hashes the
  * empty text (or the value 0) with the previous hash xor NULL_SEED_MASK, so NULL differs from the empty string
@@ -19,6 +21,7 @@
  * decimals, floats, uuids or bytes. Column texts need no delimiter: every column is hashed on its own, so
  * ('ab','c') and ('a','bc') start the second step from different seeds.
  */
+import type { DecodePlan } from '../../postgres/decode-plan';
 import { type IcebergType, decimalParams } from '../../iceberg/spec/types';
 import { type Row, type Value, decimalToString } from '../../iceberg/spec/values';
 import { POSTGRES_EPOCH_MICROS } from './canonical-sql';
@@ -43,13 +46,20 @@ const MULTI_DIMENSIONAL_SEED = '4294967296';
 
 /**
  * How a column's step hashes its value: `int4` its 32-bit value (hashint4extended), `sent` the hex of its 8-byte
- * binary send form, `text` its canonical text (both hashtextextended), `list` (a list of strings) the empty text
- * with the seed xor the list's own hash (hashList).
+ * binary send form, `scaled` a decimal's text at its column's scale (`12.30`), `text` its canonical text (these
+ * three hashtextextended), `list` (a list of strings) the empty text with the seed xor the list's own hash
+ * (hashList).
  */
-export type HashForm = 'int4' | 'sent' | 'text' | 'list';
+export type HashForm = 'int4' | 'sent' | 'scaled' | 'text' | 'list';
 
-/** The hash form of a column of `type`. */
-export function hashFormOf(type: IcebergType): HashForm {
+/**
+ * The hash form of a column of `type`, decoded from PostgreSQL by `plan` (when known). A decimal is `scaled`
+ * only from a numeric(P, S): its typmod gives every value the scale S, so PostgreSQL prints the text at the
+ * column's scale with no trim_scale. A decimal from an unconstrained numeric (a `checked` plan) holds values of
+ * their own scales (1.5, 1.50000), whose text is not the column's: it is hashed by the trimmed canonical text,
+ * never cast to the column's scale, which would round a changed value into a match.
+ */
+export function hashFormOf(type: IcebergType, plan?: DecodePlan): HashForm {
   if (typeof type !== 'string') return type.type === 'list' && type.element === 'string' ? 'list' : 'text';
   switch (type) {
     case 'boolean':
@@ -61,8 +71,13 @@ export function hashFormOf(type: IcebergType): HashForm {
     case 'timestamptz':
       return 'sent';
     default:
-      return 'text';
+      return plan?.kind === 'decimal' && !plan.checked && decimalParams(type) !== undefined ? 'scaled' : 'text';
   }
+}
+
+/** Each column's hash form (hashFormOf), from its Iceberg type and PostgreSQL decoding. */
+export function hashFormsOf(columns: ReadonlyArray<{ type: IcebergType; plan: DecodePlan }>): HashForm[] {
+  return columns.map((c) => hashFormOf(c.type, c.plan));
 }
 
 /** POSTGRES_EPOCH_MICROS as a number: a timestamp's send form counts from 2000-01-01. */
@@ -77,8 +92,8 @@ const SEND_FUNCTIONS: Partial<Record<string, string>> = { time: 'time_send', tim
  * text[] of its elements' canonical texts, which only the caller knows how to select from the value (a plain
  * text array is one already); from its canonical text (a JSON array) it is made here.
  */
-export function hashInputSql(type: IcebergType, expr: string, fromText = false): string {
-  switch (hashFormOf(type)) {
+export function hashInputSql(type: IcebergType, expr: string, fromText = false, form = hashFormOf(type)): string {
+  switch (form) {
     case 'list':
       if (!fromText) throw new TypeError('a list is hashed from the text[] of its elements, which hashInputSql makes from its canonical text only');
       return `(CASE WHEN (${expr}) IS NULL THEN NULL ELSE ARRAY(SELECT x.e FROM pg_catalog.json_array_elements_text((${expr})::json) WITH ORDINALITY AS x(e, o) ORDER BY x.o) END)`;
@@ -89,6 +104,11 @@ export function hashInputSql(type: IcebergType, expr: string, fromText = false):
       // The canonical text counts microseconds from 1970 (a time's from midnight): int8send of the same int64.
       if (fromText) return `encode(pg_catalog.int8send((${expr})::int8${type === 'time' ? '' : ` - ${POSTGRES_EPOCH_MICROS}`}), 'hex')`;
       return `encode(pg_catalog.${SEND_FUNCTIONS[type as string]!}(${expr}), 'hex')`;
+    case 'scaled': {
+      // The canonical text of a numeric(P, S) value has at most S fractional digits: the cast only pads them.
+      const { precision, scale } = decimalParams(type)!;
+      return fromText ? `((${expr})::numeric(${precision}, ${scale}))::text` : `(${expr})::text`;
+    }
     case 'text':
       return expr;
   }
@@ -147,11 +167,12 @@ export class RowHasher {
   /** Per column: whether it is hashed in the `list` form (hashList). */
   private readonly lists: boolean[];
 
-  constructor(types: readonly IcebergType[]) {
-    this.writers = types.map(valueWriter);
-    this.textWriters = types.map(canonicalTextWriter);
-    this.lists = types.map((type) => hashFormOf(type) === 'list');
-    this.nullLengths = types.map((type) => (hashFormOf(type) === 'int4' ? 4 : 0));
+  /** `forms`: each column's hash form (hashFormsOf), by default its type's alone. */
+  constructor(types: readonly IcebergType[], forms: readonly HashForm[] = types.map((type) => hashFormOf(type))) {
+    this.writers = types.map((type, i) => valueWriter(type, forms[i]!));
+    this.textWriters = types.map((type, i) => canonicalTextWriter(type, forms[i]!));
+    this.lists = forms.map((form) => form === 'list');
+    this.nullLengths = forms.map((form) => (form === 'int4' ? 4 : 0));
   }
 
   /**
@@ -281,7 +302,7 @@ export class HashSum {
 /** Room for any fixed-size text: an int8's digits, a float's hex, a uuid. */
 const FIXED = 40;
 
-function valueWriter(type: IcebergType): ValueWriter {
+function valueWriter(type: IcebergType, form: HashForm): ValueWriter {
   if (typeof type !== 'string') return formattedWriter(canonicalFormatter(type));
   switch (type) {
     case 'boolean':
@@ -308,7 +329,10 @@ function valueWriter(type: IcebergType): ValueWriter {
       return (value) => writeHex(value as Uint8Array);
     default: {
       const decimal = decimalParams(type);
-      if (decimal) return (value) => writeDecimal(value as bigint | number, decimal.scale);
+      if (decimal) {
+        const trimmed = form !== 'scaled';
+        return (value) => writeDecimal(value as bigint | number, decimal.scale, trimmed);
+      }
       if (type.startsWith('fixed')) return (value) => writeHex(value as Uint8Array);
       return formattedWriter(canonicalFormatter(type));
     }
@@ -316,8 +340,8 @@ function valueWriter(type: IcebergType): ValueWriter {
 }
 
 /** Writes what a column's step hashes from its canonical text: the text itself, or the value it spells (hashFormOf). */
-function canonicalTextWriter(type: IcebergType): (text: string) => number {
-  switch (hashFormOf(type)) {
+function canonicalTextWriter(type: IcebergType, form: HashForm): (text: string) => number {
+  switch (form) {
     case 'int4':
       return type === 'boolean' ? (text) => writeInt32(text === 't' ? 1 : 0) : (text) => writeInt32(Number(text));
     case 'sent': {
@@ -327,11 +351,22 @@ function canonicalTextWriter(type: IcebergType): (text: string) => number {
         return writeSent(Number.isSafeInteger(n) ? n : BigInt(text), shift);
       };
     }
+    case 'scaled': {
+      const { scale } = decimalParams(type)!;
+      return (text) => writeString(atScale(text, scale));
+    }
     case 'text':
     case 'list':
       // A list's canonical text is parsed into its items instead (hashCanonical).
       return writeString;
   }
+}
+
+/** A decimal's canonical text (trailing fractional zeros trimmed) with `scale` fractional digits again. */
+function atScale(text: string, scale: number): string {
+  if (scale === 0) return text;
+  const point = text.indexOf('.');
+  return point < 0 ? `${text}.${'0'.repeat(scale)}` : text.padEnd(point + 1 + scale, '0');
 }
 
 /** Lists, structs and maps: their canonical text (a JSON array) made by the formatter, then written. */
@@ -497,10 +532,16 @@ function digitCount(n: number): number {
   return count;
 }
 
-/** The decimal canonical text of an unscaled value (trailing fractional zeros trimmed); returns its length. */
-function writeDecimal(unscaled: bigint | number, scale: number): number {
+/**
+ * The decimal text of an unscaled value: the canonical text (trailing fractional zeros trimmed) or, not `trimmed`,
+ * the text at `scale` (every fractional digit); returns its length.
+ */
+function writeDecimal(unscaled: bigint | number, scale: number, trimmed: boolean): number {
   let n = typeof unscaled === 'number' ? unscaled : Number(unscaled);
-  if (!Number.isSafeInteger(n) || scale < 0 || scale > POWERS_OF_TEN.length) return writeString(trimScale(decimalToString(BigInt(unscaled), scale)));
+  if (!Number.isSafeInteger(n) || scale < 0 || scale > POWERS_OF_TEN.length) {
+    const text = decimalToString(BigInt(unscaled), scale);
+    return writeString(trimmed ? trimScale(text) : text);
+  }
   const out = scratch(FIXED + scale);
   let p = 0;
   if (n < 0) {
@@ -509,7 +550,7 @@ function writeDecimal(unscaled: bigint | number, scale: number): number {
   }
   // Math.floor of a quotient is exact on safe integers and, unlike a double's %, no library call.
   let s = scale;
-  for (let q = Math.floor(n / 10); s > 0 && q * 10 === n; q = Math.floor(n / 10)) {
+  for (let q = Math.floor(n / 10); trimmed && s > 0 && q * 10 === n; q = Math.floor(n / 10)) {
     n = q;
     s--;
   }

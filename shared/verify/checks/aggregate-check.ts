@@ -8,6 +8,7 @@
  * are compared as strings, exactly: no float tolerance, -0.0 and NaN distinguished.
  */
 import type { Client } from 'pg';
+import { compareStrings } from '../../iceberg/spec/compare';
 import { boundedText, boundedTextSql } from '../../text/bounded-text';
 import type { SourceTable } from '../../postgres/source-table';
 import { reduceHash } from '../canonical/buckets';
@@ -49,10 +50,11 @@ export async function sourceFigures(
   // Values and canonical texts are computed once per row in a subquery (OFFSET 0 keeps it from being flattened),
   // not once per use: min and max of a jsonb column would otherwise print every value twice, and the row hash a
   // third time.
-  // An int, date, boolean or time-type column is hashed from its value, not its text: no text is made for it.
+  // An int, date, boolean or time-type column is hashed from its value, not its text: no text is made for it; a
+  // decimal from a numeric(P, S) from its own text, which is at its scale, with no trim_scale.
   // A list of plain texts is hashed from its value (a text[]), any other list from its canonical text.
   const hashedFromText = (c: ComparedColumn): boolean => {
-    const form = hashFormOf(c.type);
+    const form = hashFormOf(c.type, c.plan);
     return form === 'text' || (form === 'list' && !c.plainTextArray);
   };
   const texts = columns.map((c, i) => {
@@ -63,10 +65,10 @@ export async function sourceFigures(
   if (options.hash) {
     const hash = rowHashSql(
       columns.map((c, i) => {
-        const form = hashFormOf(c.type);
+        const form = hashFormOf(c.type, c.plan);
         if (form === 'list') return c.plainTextArray ? { sql: `(q.v${i})::text[]`, form } : { sql: hashInputSql(c.type, texts[i]!, true), form, flat: true };
         const text = form === 'text';
-        const sql = text ? texts[i]! : hashInputSql(c.type, `q.v${i}`);
+        const sql = text ? texts[i]! : hashInputSql(c.type, `q.v${i}`, false, form);
         return { sql, form, ...(c.nullable ? { nullTest: `(${text ? sql : `q.v${i}`} IS NULL)` } : {}) };
       }),
     );
@@ -82,6 +84,8 @@ export async function sourceFigures(
     // count(v) counts non-null datums: a composite of null fields is a value, as nullTestSql has it. A NOT NULL
     // column's count is the row count.
     const out: { count: string; min?: string; max?: string; sum?: string; nan?: string } = { count: c.nullable ? figure(i, 'c', `count(${v})::text`) : 'n' };
+    // Grouped by the text's bytes: a column's own (perhaps case-insensitive) collation must not merge groups.
+    const common = c.type === 'string' ? options.grouped.get(c.name) : undefined;
     switch (categoryOf(c.type)) {
       case 'ordered':
       case 'decimal':
@@ -93,6 +97,8 @@ export async function sourceFigures(
         out.max = figure(i, 'hi', canonicalSql(c.plan, `bool_or(${v})`));
         break;
       case 'text':
+        // A column counted by its common values takes its extremes from the groups found (groupExtremes).
+        if (common !== undefined) break;
         // Compared on the full texts, carried bounded (PostgreSQL computes an aggregate written several times once).
         out.min = figure(i, 'lo', boundedTextSql(`min(${texts[i]!} COLLATE "C")`));
         out.max = figure(i, 'hi', boundedTextSql(`max(${texts[i]!} COLLATE "C")`));
@@ -123,8 +129,6 @@ export async function sourceFigures(
     }
     // PostgreSQL has no sum(oid): an oid is summed as the bigint it fits in.
     if (summable(c.type)) out.sum = figure(i, 'sum', `trim_scale(sum(${c.plan.kind === 'oid' ? `(${v})::int8` : v})::numeric)::text`);
-    // Grouped by the text's bytes: a column's own (perhaps case-insensitive) collation must not merge groups.
-    const common = c.type === 'string' ? options.grouped.get(c.name) : undefined;
     const groups = common?.map((value, k) => {
       params.push(value);
       return [value, figure(i, `g${k}_`, `count(*) FILTER (WHERE ${texts[i]!} COLLATE "C" = $${params.length}::text)::text`)] as const;
@@ -145,16 +149,17 @@ export async function sourceFigures(
     const n = names[i]!;
     const count = Number(row![n.count]);
     let groups: Array<[string, number]> | undefined;
+    let extremes = { min: text(n.min), max: text(n.max) };
     if (c.type === 'string' && options.grouped.has(c.name)) {
-      const common = n.groups?.map(([value, name]): [string, number] => [boundedText(value), Number(row![name])]).filter(([, k]) => k > 0);
-      const covered = common !== undefined && common.reduce((sum, [, k]) => sum + k, 0) === count;
-      groups = covered ? common : await groupCounts(client, c, source);
+      const found = n.groups?.map(([value, name]): [string, number] => [value, Number(row![name])]).filter(([, k]) => k > 0);
+      const covered = found !== undefined && found.reduce((sum, [, k]) => sum + k, 0) === count;
+      groups = covered ? found.map(([value, k]) => [boundedText(value), k]) : await groupCounts(client, c, source);
+      if (n.groups !== undefined) extremes = covered ? groupExtremes(found.map(([value]) => value)) : await textExtremes(client, c, source);
     }
     const figures: CanonicalColumnFigures = {
       count,
       nulls: total - count,
-      min: text(n.min),
-      max: text(n.max),
+      ...extremes,
       sum: text(n.sum),
       nan: Number(text(n.nan) ?? 0),
       groups,
@@ -162,6 +167,31 @@ export async function sourceFigures(
     partial.columns.push(partialFromCanonical(c, figures));
   }
   return { rows: { rows: BigInt(total), sum: options.hash ? reduceHash(row!.s ?? null) : 0n }, aggregates: partial };
+}
+
+/**
+ * The least and greatest of a column's texts in byte order (COLLATE "C"), bounded, from the texts of the common
+ * values found in it when those are all its values: what min() and max() of its texts are, without them per row.
+ */
+function groupExtremes(values: readonly string[]): { min: string | null; max: string | null } {
+  if (values.length === 0) return { min: null, max: null };
+  let min = values[0]!;
+  let max = min;
+  for (const value of values) {
+    if (compareStrings(value, min) < 0) min = value;
+    if (compareStrings(value, max) > 0) max = value;
+  }
+  return { min: boundedText(min), max: boundedText(max) };
+}
+
+/** A text column's least and greatest canonical texts in byte order, bounded: a scan of their own. */
+async function textExtremes(client: Client, c: ComparedColumn, source: RowSource): Promise<{ min: string | null; max: string | null }> {
+  const text = `(${c.canonicalSql}) COLLATE "C"`;
+  const { rows } = await client.query<{ min: string | null; max: string | null }>(
+    `SELECT ${boundedTextSql(`min(${text})`)} AS min, ${boundedTextSql(`max(${text})`)} AS max FROM ${rowsFromSql(source)}`,
+    [...source.params],
+  );
+  return rows[0]!;
 }
 
 /** A string column's rows per canonical text; undefined when it has more than MAX_GROUPS distinct values. */

@@ -131,8 +131,8 @@ export async function sourceBuckets(client: Client, layout: RowLayout, source: R
   // The canonical texts come from the subquery: NULL there exactly when the value is NULL.
   const hash = rowHashSql(
     layout.columns.map((c, i) => ({
-      sql: hashInputSql(c.type, `q1.c${i}`, true),
-      form: hashFormOf(c.type),
+      sql: hashInputSql(c.type, `q1.c${i}`, true, hashFormOf(c.type, c.plan)),
+      form: hashFormOf(c.type, c.plan),
       flat: true,
       ...(c.nullable ? { nullTest: `(q1.c${i} IS NULL)` } : {}),
     })),

@@ -334,6 +334,21 @@ describe('a tampered source fails verification', () => {
     }
   });
 
+  it('finds a long changed in both 32-bit words alike, which hashint8extended folds into the same word', async () => {
+    // 50000000000000 # (2^32 + 1): the low word xor the high word is unchanged, the high word is not.
+    await client.query('UPDATE events SET amount = amount # 4294967297 WHERE amount = 50000000000000');
+    try {
+      const result = await verify(EVENTS, 'full');
+      expect(result.status).toBe('differs');
+      expect(result.rows?.differing).toBe('2');
+      const amounts = (result.rows?.differences ?? []).map((d) => d.columns.find((c) => c.column === 'amount'));
+      expect(amounts).toContainEqual({ column: 'amount', source: '49995705032705', target: null });
+      expect(amounts).toContainEqual({ column: 'amount', source: null, target: '50000000000000' });
+    } finally {
+      await client.query('UPDATE events SET amount = 50000000000000 WHERE amount = 49995705032705');
+    }
+  });
+
   it('finds one duplicate added to a keyless table', async () => {
     await client.query(`INSERT INTO events SELECT * FROM events WHERE amount = 50000000000000`);
     try {

@@ -297,6 +297,36 @@ describe('row hashes', () => {
     expect(fromValues(['date', 'string'], [-2147483648, 'é'])).toBe(u64(-7954098880266001485n));
   });
 
+  it('hash a long by hashint8extended with its high word in the seed, as rowHashSql does (values from PostgreSQL 17 on x86-64)', () => {
+    const u64 = (signed: bigint) => reduceHash(signed.toString());
+    // rowHashSql of the long alone, and after the text 'é' (its hash the seed)
+    const expected: Array<[number | bigint, bigint, bigint]> = [
+      [0, 4154612158245552303n, 2148262697367990385n],
+      [1, -3670598878359251130n, -5989035959039893837n],
+      [-1, 4324775752023984626n, 5109618393885292637n],
+      [2147483647, -9109110466470504941n, -1579019338214095850n],
+      [-2147483648, 5746088719792868857n, 3997934619018404689n],
+      [2147483648, 1977219185673256887n, 4218297059347071581n],
+      [-2147483649, -5631269283048493130n, 2103260886254238685n],
+      [4294967296, -4406712548492291368n, 5028452375181781748n],
+      [4294967295, -1888257769727981238n, 4565740714112796462n],
+      [123456789012, 5381326303318254747n, 6681922673890885745n],
+      [9007199254740993n, 482913910486702450n, 6407669981534267609n],
+      [-9007199254740993n, 3599067474214565911n, -2355401888747276550n],
+      [9223372036854775807n, 1164794958220000875n, -9221898750163660771n],
+      [-9223372036854775808n, 1541059758912566796n, -6089149927886757730n],
+    ];
+    for (const [value, alone, afterText] of expected) {
+      expect(fromValues(['long'], [value])).toBe(u64(alone));
+      expect(fromCanonical(['long'], [value])).toBe(u64(alone));
+      expect(fromValues(['string', 'long'], ['é', value])).toBe(u64(afterText));
+      expect(fromCanonical(['string', 'long'], ['é', value])).toBe(u64(afterText));
+    }
+    // A NULL long: 0 with the seed masked.
+    expect(fromValues(['long'], [null])).toBe(u64(6040081407837759822n));
+    expect(fromCanonical(['long'], [null])).toBe(u64(6040081407837759822n));
+  });
+
   it('hash a decimal from a numeric(P, S) by its text at its scale, as PostgreSQL prints it (values from PostgreSQL 17 on x86-64)', () => {
     const u64 = (signed: bigint) => reduceHash(signed.toString());
     // hashtextextended(v::numeric(P, S)::text, 0)

@@ -4,14 +4,16 @@
  * functions over the row's columns, each column hashed with the previous column's hash as the seed (0 before
  * the first column), by the column's hash form (hashFormOf):
  * an int, date or boolean column its 32-bit value (hashint4extended: the days from 1970-01-01 for a date, 1 or
- * 0 for true or false); a time, timestamp or timestamptz column the lowercase hex of its 8-byte binary send form
+ * 0 for true or false); a long column its value by hashint8extended, which hashes the low 32 bits xor the high
+ * ones (inverted for a negative value), with the seed's high word xor the high 32 bits, so both halves reach
+ * the hash and no two values meet; a time, timestamp or timestamptz column the lowercase hex of its 8-byte binary send form
  * (hashtextextended: the int64 microseconds from 2000-01-01 UTC, a time's from midnight, big-endian); a decimal
  * column from a numeric(P, S) its text at that scale (every fractional digit, as PostgreSQL prints the value: its
  * typmod gives every value that scale); a list of strings the empty text with the seed xor the list's own hash
  * (hashList: PostgreSQL's hash_array_extended of its texts); every other column its canonical text
  * (hashtextextended). All are lookup3 over bytes that spell the
- * value exactly (the value's four little-endian bytes, or a text's UTF-8), so nothing is lost; the first two
- * spare PostgreSQL printing the value in decimal, the third a JSON text of the list. A NULL column hashes the
+ * value exactly (the value's four little-endian bytes, or a text's UTF-8), so nothing is lost; the first three
+ * spare PostgreSQL printing the value in decimal, the list's form a JSON text of the list. A NULL column hashes the
  * empty text (or the value 0) with the previous hash xor NULL_SEED_MASK, so NULL differs from the empty string
  * and from 0. The last hash is the row's.
  *
@@ -41,16 +43,19 @@ const NULL_MASK_HI = 0x9e3779b9;
 const NULL_MASK_LO = 0x7f4a7c15;
 /** The same mask as a signed int8 literal. */
 const NULL_MASK_SQL = '-7046029254386353131';
+/** The high 32 bits of an int8, as a signed int8 literal (0xffffffff00000000): the `int8` form's seed mask. */
+const HIGH_WORD_SQL = '-4294967296';
 /** Added to a list's seed per dimension beyond the first (2^32: no column position reaches it). */
 const MULTI_DIMENSIONAL_SEED = '4294967296';
 
 /**
- * How a column's step hashes its value: `int4` its 32-bit value (hashint4extended), `sent` the hex of its 8-byte
+ * How a column's step hashes its value: `int4` its 32-bit value (hashint4extended), `int8` its 64-bit value
+ * (hashint8extended with its high 32 bits xored into the seed's high word), `sent` the hex of its 8-byte
  * binary send form, `scaled` a decimal's text at its column's scale (`12.30`), `text` its canonical text (these
  * three hashtextextended), `list` (a list of strings) the empty text with the seed xor the list's own hash
  * (hashList).
  */
-export type HashForm = 'int4' | 'sent' | 'scaled' | 'text' | 'list';
+export type HashForm = 'int4' | 'int8' | 'sent' | 'scaled' | 'text' | 'list';
 
 /**
  * The hash form of a column of `type`, decoded from PostgreSQL by `plan` (when known). A decimal is `scaled`
@@ -66,6 +71,8 @@ export function hashFormOf(type: IcebergType, plan?: DecodePlan): HashForm {
     case 'int':
     case 'date':
       return 'int4';
+    case 'long':
+      return 'int8';
     case 'time':
     case 'timestamp':
     case 'timestamptz':
@@ -100,6 +107,8 @@ export function hashInputSql(type: IcebergType, expr: string, fromText = false, 
     case 'int4':
       if (type === 'boolean') return fromText ? `((${expr}) = 't')::int4` : `(${expr})::int4`;
       return fromText || type !== 'date' ? `(${expr})::int4` : `((${expr}) - DATE '1970-01-01')`;
+    case 'int8':
+      return `(${expr})::int8`;
     case 'sent':
       // The canonical text counts microseconds from 1970 (a time's from midnight): int8send of the same int64.
       if (fromText) return `encode(pg_catalog.int8send((${expr})::int8${type === 'time' ? '' : ` - ${POSTGRES_EPOCH_MICROS}`}), 'hex')`;
@@ -116,7 +125,7 @@ export function hashInputSql(type: IcebergType, expr: string, fromText = false, 
 
 /** One column of rowHashSql. */
 export interface HashedColumnSql {
-  /** SQL of what is hashed (hashInputSql): a text, an int4 (form `int4`) or a text[] (form `list`). */
+  /** SQL of what is hashed (hashInputSql): a text, an int4 (form `int4`), an int8 (form `int8`) or a text[] (form `list`). */
   sql: string;
   /** The column's hash form (hashFormOf). */
   form: HashForm;
@@ -137,6 +146,14 @@ export function rowHashSql(columns: readonly HashedColumnSql[]): string {
       // it cannot hash as the list of its elements.
       const seed = c.flat ? `${i}` : `${i} + (COALESCE(pg_catalog.array_ndims(${c.sql}), 1) - 1) * ${MULTI_DIMENSIONAL_SEED}`;
       hash = `pg_catalog.hashtextextended('', (${hash}) # COALESCE(pg_catalog.hash_array_extended((${c.sql}) COLLATE "C", ${seed}), ${NULL_MASK_SQL}::int8))`;
+      continue;
+    }
+    if (c.form === 'int8') {
+      // hashint8extended hashes the low word xor the high one: the high word goes into the seed as well, so that
+      // values whose words xor alike still differ. A NULL hashes as 0 with the seed masked.
+      const value = c.nullTest === undefined ? `(${c.sql})` : `COALESCE(${c.sql}, 0)`;
+      const nullMask = c.nullTest === undefined ? '' : ` # (CASE WHEN ${c.nullTest} THEN ${NULL_MASK_SQL}::int8 ELSE 0::int8 END)`;
+      hash = `pg_catalog.hashint8extended(${value}, (${hash}) # (${value} & ${HIGH_WORD_SQL}::int8)${nullMask})`;
       continue;
     }
     // COLLATE "C": hashtextextended hashes the bytes only under a deterministic collation.
@@ -166,13 +183,16 @@ export class RowHasher {
 
   /** Per column: whether it is hashed in the `list` form (hashList). */
   private readonly lists: boolean[];
+  /** Per column: whether it is hashed in the `int8` form (hashLong). */
+  private readonly longs: boolean[];
 
   /** `forms`: each column's hash form (hashFormsOf), by default its type's alone. */
   constructor(types: readonly IcebergType[], forms: readonly HashForm[] = types.map((type) => hashFormOf(type))) {
     this.writers = types.map((type, i) => valueWriter(type, forms[i]!));
     this.textWriters = types.map((type, i) => canonicalTextWriter(type, forms[i]!));
     this.lists = forms.map((form) => form === 'list');
-    this.nullLengths = forms.map((form) => (form === 'int4' ? 4 : 0));
+    this.longs = forms.map((form) => form === 'int8');
+    this.nullLengths = forms.map((form) => (form === 'int4' || form === 'int8' ? 4 : 0));
   }
 
   /**
@@ -203,6 +223,16 @@ export class RowHasher {
         }
         continue;
       }
+      if (this.longs[i]) {
+        for (let r = 0; r < n; r++) {
+          const value = rows[r]![i] ?? null;
+          if (value === null) hashNull(4, his[r]!, los[r]!);
+          else hashLong(value as number | bigint, his[r]!, los[r]!);
+          his[r] = HASHED[0]!;
+          los[r] = HASHED[1]!;
+        }
+        continue;
+      }
       for (let r = 0; r < n; r++) {
         const value = rows[r]![i] ?? null;
         if (value === null) hashNull(nullLength, his[r]!, los[r]!);
@@ -222,6 +252,7 @@ export class RowHasher {
       const text = canonical[i] ?? null;
       if (text === null) hashNull(this.nullLengths[i] ?? 0, hi, lo);
       else if (this.lists[i]) hashList(JSON.parse(text) as Array<string | null>, i, hi, lo);
+      else if (this.longs[i]) hashLong(integerOf(text), hi, lo);
       else hashScratch(this.textWriters[i]!(text), hi, lo);
       hi = HASHED[0]!;
       lo = HASHED[1]!;
@@ -235,6 +266,32 @@ export class RowHasher {
 function hashNull(length: number, hi: number, lo: number): void {
   scratch(FIXED).fill(0, 0, length);
   hashScratch(length, (hi ^ NULL_MASK_HI) >>> 0, (lo ^ NULL_MASK_LO) >>> 0);
+}
+
+/**
+ * A long's step, PostgreSQL's hashint8extended(v, seed # (v & 0xffffffff00000000)): the low 32 bits xor the high
+ * ones (their complement for a negative value), hashed as a 32-bit value (hashint4extended's lookup3 of four
+ * bytes) with the seed's high word xor the high 32 bits. The folded word and the high word together spell the value.
+ */
+function hashLong(value: number | bigint, hi: number, lo: number): void {
+  let high: number;
+  let low: number;
+  if (typeof value === 'number') {
+    // Exact on safe integers: a division by 2^32 and its floor, then the remainder.
+    high = Math.floor(value / 0x1_0000_0000);
+    low = value - high * 0x1_0000_0000;
+  } else {
+    high = Number(BigInt.asIntN(32, value >> 32n));
+    low = Number(BigInt.asUintN(32, value));
+  }
+  writeInt32((low ^ (high >= 0 ? high : ~high)) >>> 0);
+  hashScratch(4, (hi ^ high) >>> 0, lo);
+}
+
+/** An integer's canonical text as a number, or a bigint beyond the safe integers. */
+function integerOf(text: string): number | bigint {
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : BigInt(text);
 }
 
 /**
@@ -310,8 +367,6 @@ function valueWriter(type: IcebergType, form: HashForm): ValueWriter {
     case 'int':
     case 'date':
       return (value) => writeInt32(value as number);
-    case 'long':
-      return (value) => writeInteger(value as number | bigint);
     case 'time':
       return (value) => writeSent(value as number | bigint, 0);
     case 'timestamp':
@@ -346,18 +401,16 @@ function canonicalTextWriter(type: IcebergType, form: HashForm): (text: string) 
       return type === 'boolean' ? (text) => writeInt32(text === 't' ? 1 : 0) : (text) => writeInt32(Number(text));
     case 'sent': {
       const shift = type === 'time' ? 0 : EPOCH_SHIFT;
-      return (text) => {
-        const n = Number(text);
-        return writeSent(Number.isSafeInteger(n) ? n : BigInt(text), shift);
-      };
+      return (text) => writeSent(integerOf(text), shift);
     }
     case 'scaled': {
       const { scale } = decimalParams(type)!;
       return (text) => writeString(atScale(text, scale));
     }
     case 'text':
+    case 'int8':
     case 'list':
-      // A list's canonical text is parsed into its items instead (hashCanonical).
+      // A long's or a list's canonical text is parsed into its value instead (hashCanonical).
       return writeString;
   }
 }
@@ -475,20 +528,6 @@ function writeSent(value: number | bigint, shift: number): number {
     writeWordHex(out, Number(word & 0xffff_ffffn), 8);
   }
   return 16;
-}
-
-/** The decimal text of an integer at the start of the scratch buffer; returns its length. */
-function writeInteger(value: number | bigint): number {
-  const out = scratch(FIXED);
-  // Number() of a bigint beyond the safe integers is never a safe integer itself.
-  let n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isSafeInteger(n)) return out.write(value.toString(), 0, 'latin1');
-  let p = 0;
-  if (n < 0) {
-    out[p++] = 0x2d;
-    n = -n;
-  }
-  return writeDigits(out, n, p, digitCount(n));
 }
 
 /** '00' to '99' as ASCII byte pairs. */

@@ -5,6 +5,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { MEMORY_SCHEME } from '../../shared/iceberg/io/memory-file-io';
+import { warmCopyWorkers } from '../../shared/migrate/copy-worker-pool';
 import { redactUrl } from '../../shared/postgres/connection';
 import { type TableInstanceRead, isFinished } from '../../shared/run/instance-status';
 import { tableInstanceId } from '../../orchestrators/names';
@@ -20,6 +22,11 @@ export interface LocalRunOptions {
   warehouse: string;
   stateDir: string;
   maxConcurrentActivities?: number;
+  /**
+   * The run copies or verifies on worker threads: one is started while the host loads, so the first activity finds
+   * it loaded (none for a warehouse in memory, which activities write in this thread).
+   */
+  warmWorkers?: boolean;
 }
 
 /**
@@ -43,6 +50,7 @@ export async function withLocalHost<T>(options: LocalRunOptions, fn: (host: Loca
   // The activities read the source and warehouse from settings, exactly as on Azure.
   process.env.ICEBRIDGE_SOURCE_URL = options.sourceUrl;
   process.env.ICEBRIDGE_WAREHOUSE = options.warehouse;
+  if (options.warmWorkers && !options.warehouse.startsWith(MEMORY_SCHEME)) warmCopyWorkers();
   const host = await LocalHost.load(loadFunctionModules, {
     stateDir: options.stateDir,
     hostJson: appHostJson(),

@@ -23,7 +23,7 @@ export interface RunMigrationOptions extends LocalRunOptions {
 
 /** Runs (or resumes) the migration and returns its final report. */
 export async function runMigration(options: RunMigrationOptions): Promise<MigrationReport> {
-  return withLocalHost(options, async (host) => {
+  return withLocalHost({ ...options, warmWorkers: true }, async (host) => {
     const instanceId = await startOrResume(
       host,
       `run-${commandFingerprint(options, options.input)}`,

@@ -21,7 +21,7 @@ export interface RunVerificationOptions extends LocalRunOptions {
 
 /** Runs (or resumes) the verification and returns its final status, with the whole report when it completed. */
 export async function runVerification(options: RunVerificationOptions): Promise<VerificationStatus> {
-  return withLocalHost(options, async (host) => {
+  return withLocalHost({ ...options, warmWorkers: true }, async (host) => {
     const id = await startOrResume(
       host,
       `verify-${commandFingerprint(options, options.input)}`,

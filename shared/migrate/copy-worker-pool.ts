@@ -179,6 +179,16 @@ export class CopyWorkerPool {
     });
   }
 
+  /**
+   * Starts a worker when none runs, so the first task finds one loaded: loading a worker's modules takes about a
+   * tenth of a second of one core, which a command can spend while it loads and plans on the other.
+   */
+  warm(): void {
+    if (this.closed || this.startFailure !== undefined || this.workers.size > 0) return;
+    const worker = this.start();
+    if (worker) this.idle(worker);
+  }
+
   /** Stops every worker; copies still queued or running fail with a retryable error. */
   async close(): Promise<void> {
     this.closed = true;
@@ -379,6 +389,11 @@ export function sharedCopyWorkerPool(): CopyWorkerPool | undefined {
     sharedPoolKey = key;
   }
   return sharedPool;
+}
+
+/** Starts a worker of the process's shared pool ahead of its first task (CopyWorkerPool.warm); none when workers are off. */
+export function warmCopyWorkers(): void {
+  sharedCopyWorkerPool()?.warm();
 }
 
 /** Options of copyPartitionOnWorker. */

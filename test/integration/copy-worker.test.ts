@@ -156,6 +156,22 @@ describe('copy workers', () => {
     expect(c2, "the main thread's checksum is over the bytes it wrote").toBe(checksumOf(mainFiles));
   }, 120_000);
 
+  it('starts one worker ahead of the first task when warmed, and the first copy runs on it', async () => {
+    const warmed = pool({ size: 2 });
+    warmed.warm();
+    warmed.warm();
+    expect(warmed.threads, 'one worker, however often warmed').toBe(1);
+    const threads = new Set<number>();
+    const result = await warmed.copy(settings, inputFor('warmed'), { onProgress: (_rows, threadId) => threads.add(threadId) });
+    expect(result.rows).toBeGreaterThan(0);
+    expect([...threads].filter((t) => t === mainThreadId)).toEqual([]);
+    // The copy took the warm worker: no second one was started for it, nor a spare behind it.
+    expect(warmed.threads).toBe(1);
+    const cold = pool({ size: 2 });
+    await cold.copy(settings, inputFor('cold'));
+    expect(cold.threads, 'a cold pool starts a worker for its first copy and a spare').toBe(2);
+  }, 120_000);
+
   it('rebuilds errors thrown in a worker as the same class, code, retryable flag and message', async () => {
     const workers = pool({ size: 1 });
     // A plan that no longer matches the table: a ValidationError, not retryable.

@@ -23,10 +23,10 @@ export interface LocalRunOptions {
   stateDir: string;
   maxConcurrentActivities?: number;
   /**
-   * The run copies or verifies on worker threads: one is started while the host loads, so the first activity finds
-   * it loaded (none for a warehouse in memory, which activities write in this thread).
+   * Worker threads the run's first activities use at once (copies, key ranges): started while the host loads, so
+   * those activities find them loaded (none for a warehouse in memory, which activities write in this thread).
    */
-  warmWorkers?: boolean;
+  warmWorkers?: number;
 }
 
 /**
@@ -50,7 +50,7 @@ export async function withLocalHost<T>(options: LocalRunOptions, fn: (host: Loca
   // The activities read the source and warehouse from settings, exactly as on Azure.
   process.env.ICEBRIDGE_SOURCE_URL = options.sourceUrl;
   process.env.ICEBRIDGE_WAREHOUSE = options.warehouse;
-  if (options.warmWorkers && !options.warehouse.startsWith(MEMORY_SCHEME)) warmCopyWorkers();
+  if (options.warmWorkers && !options.warehouse.startsWith(MEMORY_SCHEME)) warmCopyWorkers(options.warmWorkers);
   const host = await LocalHost.load(loadFunctionModules, {
     stateDir: options.stateDir,
     hostJson: appHostJson(),

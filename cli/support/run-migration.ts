@@ -3,6 +3,7 @@
  * activities as on Azure, with history kept in a state directory so an interrupted run resumes.
  */
 import type { MigrateDatabaseInput, MigrationProgress } from '../../shared/migrate/contracts';
+import { copyWorkerCount } from '../../shared/migrate/copy-resources';
 import { type MigrationReport, buildMigrationReport } from '../../shared/migrate/migration-status';
 import { failureMessage, isFinished, tablesStarted } from '../../shared/run/instance-status';
 import { onCopyProgress } from '../../shared/telemetry/copy-progress';
@@ -23,7 +24,8 @@ export interface RunMigrationOptions extends LocalRunOptions {
 
 /** Runs (or resumes) the migration and returns its final report. */
 export async function runMigration(options: RunMigrationOptions): Promise<MigrationReport> {
-  return withLocalHost({ ...options, warmWorkers: true }, async (host) => {
+  // Every worker the pool may hold: a table's partitions fan out to all of them.
+  return withLocalHost({ ...options, warmWorkers: copyWorkerCount() }, async (host) => {
     const instanceId = await startOrResume(
       host,
       `run-${commandFingerprint(options, options.input)}`,

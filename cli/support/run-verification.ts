@@ -1,6 +1,9 @@
 /** Runs a verification through the in-process local host, as verifyDatabase runs on Azure. */
 import type { VerificationReport, VerifyDatabaseInput } from '../../shared/verify/contracts';
 import { loadSettings } from '../../shared/config/settings';
+import { copyWorkerCount } from '../../shared/migrate/copy-resources';
+import { sourceOnThisMachine } from '../../shared/postgres/connection';
+import { defaultRangesAtOnce } from '../../shared/verify/steps/plan-verification';
 import type { FileIO } from '../../shared/iceberg/io';
 import { environmentFromSettings } from '../../shared/run/environment';
 import { type VerificationStatus, buildVerificationStatus, completedReport } from '../../shared/verify/status/verification-status';
@@ -21,7 +24,9 @@ export interface RunVerificationOptions extends LocalRunOptions {
 
 /** Runs (or resumes) the verification and returns its final status, with the whole report when it completed. */
 export async function runVerification(options: RunVerificationOptions): Promise<VerificationStatus> {
-  return withLocalHost({ ...options, warmWorkers: true }, async (host) => {
+  // As many workers as key ranges run at once (a table's; one core is left to a server on this machine).
+  const warmWorkers = defaultRangesAtOnce(copyWorkerCount(), sourceOnThisMachine(options.sourceUrl));
+  return withLocalHost({ ...options, warmWorkers }, async (host) => {
     const id = await startOrResume(
       host,
       `verify-${commandFingerprint(options, options.input)}`,

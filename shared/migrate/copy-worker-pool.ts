@@ -180,13 +180,16 @@ export class CopyWorkerPool {
   }
 
   /**
-   * Starts a worker when none runs, so the first task finds one loaded: loading a worker's modules takes about a
-   * tenth of a second of one core, which a command can spend while it loads and plans on the other.
+   * Starts workers until `count` run (at most the pool's size), so the first tasks find them loaded: loading a
+   * worker's modules takes about a tenth of a second of one core, which a command can spend while it loads and
+   * plans on the other.
    */
-  warm(): void {
-    if (this.closed || this.startFailure !== undefined || this.workers.size > 0) return;
-    const worker = this.start();
-    if (worker) this.idle(worker);
+  warm(count: number): void {
+    while (!this.closed && this.startFailure === undefined && this.workers.size < Math.min(count, this.size)) {
+      const worker = this.start();
+      if (!worker) return;
+      this.idle(worker);
+    }
   }
 
   /** Stops every worker; copies still queued or running fail with a retryable error. */
@@ -391,9 +394,9 @@ export function sharedCopyWorkerPool(): CopyWorkerPool | undefined {
   return sharedPool;
 }
 
-/** Starts a worker of the process's shared pool ahead of its first task (CopyWorkerPool.warm); none when workers are off. */
-export function warmCopyWorkers(): void {
-  sharedCopyWorkerPool()?.warm();
+/** Starts `count` workers of the process's shared pool ahead of their tasks (CopyWorkerPool.warm); none when workers are off. */
+export function warmCopyWorkers(count: number): void {
+  sharedCopyWorkerPool()?.warm(count);
 }
 
 /** Options of copyPartitionOnWorker. */

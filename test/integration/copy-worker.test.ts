@@ -156,10 +156,13 @@ describe('copy workers', () => {
     expect(c2, "the main thread's checksum is over the bytes it wrote").toBe(checksumOf(mainFiles));
   }, 120_000);
 
-  it('starts one worker ahead of the first task when warmed, and the first copy runs on it', async () => {
+  it('starts workers ahead of the first tasks when warmed, at most its size, and the first copy runs on one', async () => {
+    const full = pool({ size: 2 });
+    full.warm(5);
+    expect(full.threads, 'no more than the pool holds').toBe(2);
     const warmed = pool({ size: 2 });
-    warmed.warm();
-    warmed.warm();
+    warmed.warm(1);
+    warmed.warm(1);
     expect(warmed.threads, 'one worker, however often warmed').toBe(1);
     const threads = new Set<number>();
     const result = await warmed.copy(settings, inputFor('warmed'), { onProgress: (_rows, threadId) => threads.add(threadId) });

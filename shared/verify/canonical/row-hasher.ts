@@ -1,27 +1,25 @@
 /**
- * The canonical form's row hash (README.md), computed in JS from the values our Parquet reader returns
- * (RowHasher) and in SQL by PostgreSQL from the live table (rowHashSql). A row hash chains PostgreSQL's hash
- * functions over the row's columns, each column hashed with the previous column's hash as the seed (0 before
- * the first column), by the column's hash form (hashFormOf):
- * an int, date or boolean column its 32-bit value (hashint4extended: the days from 1970-01-01 for a date, 1 or
- * 0 for true or false); a long column its value by hashint8extended, which hashes the low 32 bits xor the high
- * ones (inverted for a negative value), with the seed's high word xor the high 32 bits, so both halves reach
- * the hash and no two values meet; a time, timestamp or timestamptz column the lowercase hex of its 8-byte binary send form
- * (hashtextextended: the int64 microseconds from 2000-01-01 UTC, a time's from midnight, big-endian); a decimal
+ * The canonical form's row hash (README.md), computed in JS from the values our Parquet reader returns (RowHasher) and
+ * in SQL by PostgreSQL from the live table (rowHashSql). A row hash chains PostgreSQL's hash functions over the row's
+ * columns, each column hashed with the previous column's hash as the seed (0 before the first column), by the column's
+ * hash form (hashFormOf): an int, date or boolean column its 32-bit value (hashint4extended: the days from 1970-01-01
+ * for a date, 1 or 0 for true or false); a long column its value by hashint8extended, which hashes the low 32 bits xor
+ * the high ones (inverted for a negative value), with the seed's high word xor the high 32 bits, so both halves reach
+ * the hash and no two values meet; a time, timestamp or timestamptz column the lowercase hex of its 8-byte binary send
+ * form (hashtextextended: the int64 microseconds from 2000-01-01 UTC, a time's from midnight, big-endian); a decimal
  * column from a numeric(P, S) its text at that scale (every fractional digit, as PostgreSQL prints the value: its
  * typmod gives every value that scale); a list of strings the empty text with the seed xor the list's own hash
- * (hashList: PostgreSQL's hash_array_extended of its texts); every other column its canonical text
- * (hashtextextended). All are lookup3 over bytes that spell the
- * value exactly (the value's four little-endian bytes, or a text's UTF-8), so nothing is lost; the first three
- * spare PostgreSQL printing the value in decimal, the list's form a JSON text of the list. A NULL column hashes the
- * empty text (or the value 0) with the previous hash xor NULL_SEED_MASK, so NULL differs from the empty string
- * and from 0. The last hash is the row's.
+ * (hashList: PostgreSQL's hash_array_extended of its texts); every other column its canonical text (hashtextextended).
+ * All are lookup3 over bytes that spell the value exactly (the value's four little-endian bytes, or a text's UTF-8), so
+ * nothing is lost; the first three spare PostgreSQL printing the value in decimal, the list's form a JSON text of the
+ * list. A NULL column hashes the empty text (or the value 0) with the previous hash xor NULL_SEED_MASK, so NULL differs
+ * from the empty string and from 0. The last hash is the row's.
  *
- * Hashing each column's own text, instead of one JSON text of the row, spares both sides the row text:
- * PostgreSQL's array_to_json of a row's texts cost more than the texts themselves, and the JS side writes
- * each value's canonical UTF-8 bytes straight into one buffer, with no string made for numbers, timestamps,
- * decimals, floats, uuids or bytes. Column texts need no delimiter: every column is hashed on its own, so
- * ('ab','c') and ('a','bc') start the second step from different seeds.
+ * Hashing each column's own text, instead of one JSON text of the row, spares both sides the row text: PostgreSQL's
+ * array_to_json of a row's texts cost more than the texts themselves, and the JS side writes each value's canonical
+ * UTF-8 bytes straight into one buffer, with no string made for numbers, timestamps, decimals, floats, uuids or bytes.
+ * Column texts need no delimiter: every column is hashed on its own, so ('ab','c') and ('a','bc') start the second step
+ * from different seeds.
  */
 import type { DecodePlan } from '../../postgres/decode-plan';
 import { type IcebergType, decimalParams } from '../../iceberg/spec/types';
@@ -356,7 +354,7 @@ export class HashSum {
   }
 }
 
-/** Room for any fixed-size text: an int8's digits, a float's hex, a uuid. */
+/** Room for any fixed-size text: a decimal's digits, a float's hex, a uuid. */
 const FIXED = 40;
 
 function valueWriter(type: IcebergType, form: HashForm): ValueWriter {

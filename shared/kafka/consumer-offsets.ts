@@ -182,10 +182,11 @@ async function commitWhenIdle(
 /**
  * Joins the group on `topic` without consuming (paused, no commits). Answers true once this member leads the
  * group and holds every partition of the topic, false when it has not at the timeout (not even joined, while other
- * members rebalance): a member that left
- * without a word holds its partitions until the broker ends its session, so rebalances are waited for.
+ * members rebalance, or its join crashed and kafkajs restarts it): a member that left without a word holds its
+ * partitions until the broker ends its session, so rebalances are waited for. Rejects when the consumer fails for
+ * good (a crash kafkajs does not restart from, or subscribe and run failing).
  */
-function joinPaused(consumer: Consumer, topic: string, partitions: readonly number[], timeoutInMs: number): Promise<boolean> {
+export function joinPaused(consumer: Consumer, topic: string, partitions: readonly number[], timeoutInMs: number): Promise<boolean> {
   return new Promise((resolve, reject) => {
     // A consumer that disconnects before its join completes stays in the group (kafkajs finishes the join), so the
     // answer waits for the first join, however late (at most another `timeoutInMs`), before giving up.
@@ -193,10 +194,17 @@ function joinPaused(consumer: Consumer, topic: string, partitions: readonly numb
     let timedOut = false;
     // kafkajs announces the join before its runner counts as running, and drops commits made before that.
     let running: Promise<unknown> = Promise.resolve();
-    const settle = (alone: boolean): void => {
+    const stop = (): void => {
       clearTimeout(timer);
       clearTimeout(hardStop);
+    };
+    const settle = (alone: boolean): void => {
+      stop();
       running.then(() => resolve(alone), reject);
+    };
+    const fail = (error: unknown): void => {
+      stop();
+      reject(error instanceof Error ? error : new Error(String(error)));
     };
     const timer = setTimeout(() => {
       timedOut = true;
@@ -205,20 +213,27 @@ function joinPaused(consumer: Consumer, topic: string, partitions: readonly numb
     const hardStop = setTimeout(() => settle(false), 2 * timeoutInMs);
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       joined = true;
+      // Paused once a member: the group exists then. A join that fails while another member holds the group
+      // crashes the runner, which kafkajs stops (and restarts when it can) with no group to pause.
+      try {
+        consumer.pause([{ topic }]);
+      } catch (error) {
+        fail(error);
+        return;
+      }
       const { isLeader, leaderId, memberId, memberAssignment } = event.payload;
       const assigned = new Set(memberAssignment[topic] ?? []);
       if (isLeader && leaderId === memberId && partitions.every((p) => assigned.has(p))) settle(true);
       else if (timedOut) settle(false);
     });
+    // A crash kafkajs does not restart from (not retriable) is an error of its own, not another member's.
+    consumer.on(consumer.events.CRASH, (event) => {
+      if (!joined && !event.payload.restart) fail(event.payload.error);
+    });
     running = consumer
       .subscribe({ topic, fromBeginning: false })
-      .then(() => consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: () => Promise.resolve() }))
-      .then(() => consumer.pause([{ topic }]));
-    running.catch((error: unknown) => {
-      clearTimeout(timer);
-      clearTimeout(hardStop);
-      reject(error instanceof Error ? error : new Error(String(error)));
-    });
+      .then(() => consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: () => Promise.resolve() }));
+    running.catch(fail);
   });
 }
 

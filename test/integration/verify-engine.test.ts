@@ -21,7 +21,8 @@ import { sourceFigures } from '../../shared/verify/checks/aggregate-check';
 import { comparedColumns } from '../../shared/verify/checks/compared-columns';
 import { fromSql } from '../../shared/verify/checks/count-check';
 import { ROW_KEY, sourceBuckets } from '../../shared/verify/checks/row-check';
-import { HashSum, RowHasher, hashFormOf, hashFormsOf } from '../../shared/verify/canonical/row-hasher';
+import { HashSum, RowHasher } from '../../shared/verify/canonical/row-hasher';
+import { hashFormOf } from '../../shared/verify/canonical/row-hash-sql';
 import { verifyTable, verifyTables } from '../../shared/verify/steps/verify-table';
 import { type PostgresInstance, startPostgres } from './support/postgres';
 
@@ -188,10 +189,7 @@ describe('row hashes in PostgreSQL', () => {
         [4_200_000, 0],
         [null, -310],
       ];
-      new RowHasher(
-        columns.map((c) => c.type),
-        hashFormsOf(columns),
-      ).addRows(values, sum);
+      RowHasher.forColumns(columns).addRows(values, sum);
       expect(sum.sum).toBe(figures.rows.sum);
     } finally {
       await client.query('DROP TABLE scratch.numerics');

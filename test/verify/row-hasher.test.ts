@@ -8,7 +8,8 @@ import type { Value } from '../../shared/iceberg/spec/values';
 import { reduceHash } from '../../shared/verify/canonical/buckets';
 import { canonicalValue } from '../../shared/verify/canonical/canonical-text';
 import { HASHED, hashScratch, hashText, scratch } from '../../shared/verify/canonical/row-hash';
-import { type HashForm, HashSum, RowHasher, rowHashSql } from '../../shared/verify/canonical/row-hasher';
+import { HashSum, RowHasher } from '../../shared/verify/canonical/row-hasher';
+import { type HashForm, rowHashSql } from '../../shared/verify/canonical/row-hash-sql';
 
 const hashed = (): bigint => (BigInt(HASHED[0]!) << 32n) | BigInt(HASHED[1]!);
 

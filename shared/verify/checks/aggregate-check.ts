@@ -15,7 +15,7 @@ import { reduceHash } from '../canonical/buckets';
 import { canonicalSql, nullTestSql } from '../canonical/canonical-sql';
 import type { ComparedColumn } from './compared-columns';
 import { type RowFigures, type RowSource, rowsFromSql } from './row-check';
-import { hashFormOf, hashInputSql, rowHashSql } from '../canonical/row-hasher';
+import { hashFormOf, hashInputSql, rowHashSql } from '../canonical/row-hash-sql';
 import { type CanonicalColumnFigures, MAX_GROUPS, categoryOf, partialFromCanonical, summable } from './target-aggregates';
 import { type AggregatePartial } from '../contracts';
 

@@ -17,7 +17,8 @@ import { jsonArray } from '../canonical/canonical-text';
 import type { ComparedColumn } from './compared-columns';
 import type { RowDifference } from '../contracts';
 import { HASHED } from '../canonical/row-hash';
-import { HashSum, hashFormOf, hashInputSql, rowHashSql } from '../canonical/row-hasher';
+import { HashSum } from '../canonical/row-hasher';
+import { hashFormOf, hashInputSql, rowHashSql } from '../canonical/row-hash-sql';
 
 /** Key placeholder of a keyless table's row in `RowDifference.key` and `SampleRow.key`. */
 export const ROW_KEY = '(row)';

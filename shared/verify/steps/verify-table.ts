@@ -43,7 +43,7 @@ import {
   sourceBuckets,
   targetRowFigures,
 } from '../checks/row-check';
-import { HashSum, RowHasher, hashFormsOf } from '../canonical/row-hasher';
+import { HashSum, RowHasher } from '../canonical/row-hasher';
 import { SampleSet } from '../checks/samples';
 import { compareSchemas, typeToString } from '../checks/schema-check';
 import { DEFAULT_MAX_DIFFERENCES, DEFAULT_SAMPLES, countCheck, statusOf } from '../status/table-status';
@@ -325,12 +325,7 @@ export async function readTarget(
   feed: { aggregates: TargetAggregates; samples: SampleSet; hash: boolean },
 ): Promise<HashSum> {
   const sum = new HashSum();
-  const hasher = feed.hash
-    ? new RowHasher(
-        layout.columns.map((c) => c.type),
-        hashFormsOf(layout.columns),
-      )
-    : undefined;
+  const hasher = feed.hash ? RowHasher.forColumns(layout.columns) : undefined;
   const { aggregates, samples } = feed;
   const scan = {
     snapshotId: target.snapshot?.['snapshot-id'],
@@ -363,10 +358,7 @@ async function explainDifference(
   if (sameRowFigures(source, read)) return { differing: 0, differences: [], bucketsNotExamined: 0 };
   const buckets = bucketCount(BigInt(estimatedRows));
   const canonical = new CanonicalRows(layout.columns.map((c) => c.type));
-  const hasher = new RowHasher(
-    layout.columns.map((c) => c.type),
-    hashFormsOf(layout.columns),
-  );
+  const hasher = RowHasher.forColumns(layout.columns);
   const scan = { snapshotId: target.snapshot?.['snapshot-id'], ...(target.filter ? { filter: target.filter } : {}) };
   const readCanonical = (visit: (values: Array<string | null>, rowText: string) => void) =>
     scanTarget(target.io, target.metadata, target.columns, scan, (row) => {

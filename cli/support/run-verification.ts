@@ -1,7 +1,7 @@
 /** Runs a verification through the in-process local host, as verifyDatabase runs on Azure. */
 import type { VerificationReport, VerifyDatabaseInput } from '../../shared/verify/contracts';
 import { loadSettings } from '../../shared/config/settings';
-import { copyWorkerCount } from '../../shared/migrate/copy-resources';
+import { rangeWorkerThreads } from '../../shared/migrate/copy-worker-pool';
 import { sourceOnThisMachine } from '../../shared/postgres/connection';
 import { defaultRangesAtOnce } from '../../shared/verify/steps/plan-verification';
 import type { FileIO } from '../../shared/iceberg/io';
@@ -24,8 +24,8 @@ export interface RunVerificationOptions extends LocalRunOptions {
 
 /** Runs (or resumes) the verification and returns its final status, with the whole report when it completed. */
 export async function runVerification(options: RunVerificationOptions): Promise<VerificationStatus> {
-  // As many workers as key ranges run at once (a table's; one core is left to a server on this machine).
-  const warmWorkers = defaultRangesAtOnce(copyWorkerCount(), sourceOnThisMachine(options.sourceUrl));
+  // As many workers as a table's key ranges run at once, as planVerification counts them.
+  const warmWorkers = defaultRangesAtOnce(rangeWorkerThreads(options.warehouse), sourceOnThisMachine(options.sourceUrl));
   return withLocalHost({ ...options, warmWorkers }, async (host) => {
     const id = await startOrResume(
       host,

@@ -4,8 +4,7 @@ import { redactUrl, sourceOnThisMachine } from '../../shared/postgres/connection
 import { planVerification } from '../../shared/verify/steps/plan-verification';
 import { saveTableVerification, verificationReportsLocation } from '../../shared/verify/reports/report-store';
 import { verifyTable } from '../../shared/verify/steps/verify-table';
-import { sharedCopyWorkerPool, verifyRowRangeOnWorker } from '../../shared/migrate/copy-worker-pool';
-import { MEMORY_SCHEME } from '../../shared/iceberg/io/memory-file-io';
+import { rangeWorkerThreads, verifyRowRangeOnWorker } from '../../shared/migrate/copy-worker-pool';
 import { searchTableRows, verifyScanRange } from '../../shared/verify/steps/verify-scan-range';
 import { recordVerification } from '../../shared/telemetry/metrics';
 import { activityOutcome } from './activity-outcome';
@@ -18,7 +17,7 @@ registerActivity('planVerification', (input) => {
   return activityOutcome(async () => {
     const env = environment();
     // Ranges run one per worker thread when the warehouse lets them (verifyRowRangeOnWorker), else in this thread.
-    const workerThreads = settings.warehouse.startsWith(MEMORY_SCHEME) ? 0 : (sharedCopyWorkerPool()?.size ?? 0);
+    const workerThreads = rangeWorkerThreads(settings.warehouse);
     const sourceLocal = settings.sourceUrl === undefined || sourceOnThisMachine(settings.sourceUrl);
     return {
       ...(await planVerification(env, input, shownAs, { workerThreads, sourceOnThisMachine: sourceLocal })),

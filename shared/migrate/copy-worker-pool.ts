@@ -394,6 +394,11 @@ export function sharedCopyWorkerPool(): CopyWorkerPool | undefined {
   return sharedPool;
 }
 
+/** Worker threads a verification's key ranges run on: the shared pool's; none for a warehouse in memory, which a worker cannot read. */
+export function rangeWorkerThreads(warehouse: string): number {
+  return warehouse.startsWith(MEMORY_SCHEME) ? 0 : (sharedCopyWorkerPool()?.size ?? 0);
+}
+
 /** Starts `count` workers of the process's shared pool ahead of their tasks (CopyWorkerPool.warm); none when workers are off. */
 export function warmCopyWorkers(count: number): void {
   sharedCopyWorkerPool()?.warm(count);

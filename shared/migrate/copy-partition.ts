@@ -9,10 +9,10 @@ import { randomBytes } from 'node:crypto';
 import { IcebridgeError, ValidationError } from '../errors';
 import { findField } from '../iceberg/spec/schema';
 import { type TableMetadata, currentSchema, defaultSpec } from '../iceberg/spec/table-metadata';
-import type { Row } from '../iceberg/spec/values';
+import { type ColumnBatch, nullVector } from '../iceberg/spec/column-batch';
 import { writeDataManifest } from '../iceberg/transaction/manifest-files';
 import { TableWriter } from '../iceberg/writer/table-writer';
-import { readRows } from '../postgres/copy-reader';
+import { readColumns } from '../postgres/copy-reader';
 import { describeTable } from '../postgres/introspect';
 import type { Client } from 'pg';
 import { displayIdent, displayQualified } from '../postgres/identifiers';
@@ -57,7 +57,7 @@ export async function copyPartition(env: RunEnvironment, input: CopyPartitionInp
           // Locked before the table is described: describing takes the same lock, which would queue behind DDL.
           await lockWithoutWaiting(client, plan.source);
           const { source, mapping, reorder } = await describeForCopy(client, plan, target.metadata);
-          const batches = readRows(client, source, mapping, {
+          const batches = readColumns(client, source, mapping, {
             relation: partition.relation,
             ...(wholeRelation ? {} : { pages: { fromPage: partition.fromPage, toPage: partition.toPage } }),
             keyColumns: plan.key,
@@ -67,8 +67,8 @@ export async function copyPartition(env: RunEnvironment, input: CopyPartitionInp
           });
           for await (const batch of batches) {
             await checkCancelled();
-            await writer.writeRows(reorder ? batch.map(reorder) : batch);
-            rows += batch.length;
+            await writer.writeColumns(reorder ? reorder(batch) : batch);
+            rows += batch.rows;
             options.onProgress?.(rows);
           }
         },
@@ -107,13 +107,13 @@ export async function copyPartition(env: RunEnvironment, input: CopyPartitionInp
 
 /**
  * The source table as the copy reads it, checked against the plan: the columns it maps (in source order) and
- * how its rows are put in the Iceberg table's field order.
+ * how its batches' columns are put in the Iceberg table's field order.
  */
 async function describeForCopy(
   client: Client,
   plan: CopyPartitionInput['table'],
   metadata: TableMetadata,
-): Promise<{ source: SourceTable; mapping: TableMapping; reorder: ((row: Row) => Row) | undefined }> {
+): Promise<{ source: SourceTable; mapping: TableMapping; reorder: ((batch: ColumnBatch) => ColumnBatch) | undefined }> {
   const source = await describeTable(client, plan.source.schema, plan.source.name);
   const excluded = source.columns.map((c) => c.name).filter((name) => !plan.columns.includes(name));
   // A column the plan does not know (added after planning) would silently change the table's column list.
@@ -134,7 +134,9 @@ async function describeForCopy(
   // Rows come in source column order; the table may order its fields differently after evolution.
   const order = plan.columns.map((name) => mapping.columns.findIndex((c) => c.name === name));
   const reorder =
-    order.every((j, i) => j === i) && order.length === mapping.columns.length ? undefined : (row: Row): Row => order.map((j) => (j < 0 ? null : row[j]!));
+    order.every((j, i) => j === i) && order.length === mapping.columns.length
+      ? undefined
+      : (batch: ColumnBatch): ColumnBatch => ({ rows: batch.rows, columns: order.map((j) => (j < 0 ? nullVector(batch.rows) : batch.columns[j]!)) });
   return { source, mapping, reorder };
 }
 

@@ -134,7 +134,7 @@ export function compileDecoder(plan: DecodePlan, options: CompileDecoderOptions 
 }
 
 /** int8: a number when safe, a bigint otherwise. */
-function readInt64(buf: Buffer, pos: number): number | bigint {
+export function readInt64(buf: Buffer, pos: number): number | bigint {
   const hi = buf.readInt32BE(pos);
   const lo = buf.readUInt32BE(pos + 4);
   // |hi| < 2^21 keeps |value| < 2^53.
@@ -176,7 +176,7 @@ function decodeUuidBytes(buf: Buffer, pos: number): Uint8Array {
 }
 
 /** date (int32 days from 2000-01-01) -> days from 1970. */
-function decodeDate(days2000: number, infinity?: { positive: number; negative: number }): number {
+export function decodeDate(days2000: number, infinity?: { positive: number; negative: number }): number {
   if (days2000 === 0x7fffffff || days2000 === -0x80000000) {
     const positive = days2000 > 0;
     if (infinity !== undefined) return positive ? infinity.positive : infinity.negative;
@@ -186,7 +186,7 @@ function decodeDate(days2000: number, infinity?: { positive: number; negative: n
 }
 
 /** timestamp(tz) (int64 µs from 2000-01-01) -> µs from 1970. */
-function decodeTimestamp(
+export function decodeTimestamp(
   buf: Buffer,
   pos: number,
   infinity: { positive: bigint; negative: bigint } | undefined,
@@ -213,7 +213,7 @@ function decodeTimestamp(
  * numeric -> unscaled value at `scale`. The base-10000 digits are accumulated in a double while that is exact
  * and in a bigint beyond. `checked` verifies digits and scale (values of wide or unconstrained numerics).
  */
-function decodeDecimal(buf: Buffer, pos: number, precision: number, scale: number, checked: boolean, exact: boolean): number | bigint {
+export function decodeDecimal(buf: Buffer, pos: number, precision: number, scale: number, checked: boolean, exact: boolean): number | bigint {
   const ndigits = buf.readInt16BE(pos);
   const weight = buf.readInt16BE(pos + 2);
   const sign = buf.readUInt16BE(pos + 4);

@@ -3,8 +3,10 @@
  * trailer. Chunks may split a tuple anywhere; the unfinished tail is kept in one reusable buffer and completed
  * from the next chunk, so nothing is buffered beyond one tuple.
  */
+import type { ColumnBatch } from '../iceberg/spec/column-batch';
 import type { Row, Value } from '../iceberg/spec/values';
 import { type FieldDecoder, UnrepresentableValue } from './binary-decoders';
+import { type FieldSink, setNull } from './column-sinks';
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 const HEADER_FIXED = SIGNATURE.length + 8;
@@ -27,10 +29,17 @@ export class RowDecodeFailure extends Error {
 /** Thrown for bytes that are not a binary COPY stream of the expected shape. */
 export class CopyFormatError extends Error {}
 
-/** Parses one binary COPY stream into rows, decoding each field with its column's decoder. */
+function fieldCountError(count: number, columns: number): CopyFormatError {
+  return new CopyFormatError(`a row with ${count} fields where ${columns} columns were selected`);
+}
+
+/** Parses one binary COPY stream into rows (or column vectors), decoding each field with its column's decoder (or sink). */
 export class CopyBinaryParser {
   private carry: Buffer = Buffer.allocUnsafe(64 * 1024);
   private carryLength = 0;
+  /** The bytes being parsed (a chunk, or the carry buffer) and where they end. */
+  private buf: Buffer = this.carry;
+  private stop = 0;
   private headerDone = false;
   private finished = false;
   private rowCount = 0;
@@ -39,6 +48,8 @@ export class CopyBinaryParser {
     private readonly decoders: readonly FieldDecoder[],
     /** Select-list indexes of the key columns, decoded again for the message when a row fails. */
     private readonly keyIndexes: readonly number[] = [],
+    /** The columns' sinks, for `pushColumns` (the decoders still name a failing row's key). */
+    private readonly sinks: readonly FieldSink[] = [],
   ) {}
 
   /** Rows decoded so far. */
@@ -56,35 +67,55 @@ export class CopyBinaryParser {
    * `out`. Only an unfinished tuple is copied (into the carry buffer); complete ones are decoded where they lie.
    */
   push(chunk: Buffer, out: Row[], start = 0, end = chunk.length): void {
+    const pos = this.begin(chunk, start, end);
+    if (pos >= 0) this.keep(this.buf, this.parseTuples(this.buf, pos, this.stop, out), this.stop);
+  }
+
+  /**
+   * As `push`, into the column vectors of `batch` with the parser's sinks, until the batch holds `capacity` rows;
+   * the tuples after that are kept, and a push of an empty chunk into the next batch goes on with them.
+   */
+  pushColumns(chunk: Buffer, batch: ColumnBatch, capacity: number, start = 0, end = chunk.length): void {
+    const pos = this.begin(chunk, start, end);
+    if (pos >= 0) this.keep(this.buf, this.parseColumns(this.buf, pos, this.stop, batch, capacity), this.stop);
+  }
+
+  /** Bytes kept from earlier chunks, waiting for the rest of their tuple or for the next batch. */
+  get pending(): number {
+    return this.carryLength;
+  }
+
+  /**
+   * Joins `chunk[start, end)` to the bytes kept from before (this.buf[.., this.stop)) and reads the header once;
+   * returns where the tuples start, or -1 when the header is still incomplete (then everything is kept).
+   */
+  private begin(chunk: Buffer, start: number, end: number): number {
     if (this.finished) {
       if (end > start) throw new CopyFormatError('data after the end of the binary COPY stream');
-      return;
+      return -1;
     }
-    let buf: Buffer;
     let pos: number;
-    let stop: number;
     if (this.carryLength === 0) {
-      buf = chunk;
+      this.buf = chunk;
       pos = start;
-      stop = end;
+      this.stop = end;
     } else {
-      stop = this.carryLength + (end - start);
-      if (stop > this.carry.length) this.grow(stop);
+      this.stop = this.carryLength + (end - start);
+      if (this.stop > this.carry.length) this.grow(this.stop);
       chunk.copy(this.carry, this.carryLength, start, end);
-      buf = this.carry;
+      this.buf = this.carry;
       pos = 0;
     }
     if (!this.headerDone) {
-      const after = this.parseHeader(buf, pos, stop);
+      const after = this.parseHeader(this.buf, pos, this.stop);
       if (after < 0) {
-        this.keep(buf, pos, stop);
-        return;
+        this.keep(this.buf, pos, this.stop);
+        return -1;
       }
       pos = after;
       this.headerDone = true;
     }
-    pos = this.parseTuples(buf, pos, stop, out);
-    this.keep(buf, pos, stop);
+    return pos;
   }
 
   /** Checks the stream ended with its trailer and nothing incomplete. */
@@ -112,13 +143,8 @@ export class CopyBinaryParser {
       while (end - pos >= 2) {
         tupleStart = pos;
         const count = (buf[pos]! << 8) | buf[pos + 1]!;
-        if (count === 0xffff) {
-          this.finished = true;
-          pos += 2;
-          if (pos !== end) throw new CopyFormatError('data after the end of the binary COPY stream');
-          return pos;
-        }
-        if (count !== n) throw new CopyFormatError(`a row with ${count} fields where ${n} columns were selected`);
+        if (count === 0xffff) return this.trailer(pos, end);
+        if (count !== n) throw fieldCountError(count, n);
         pos += 2;
         const row: Value[] = [];
         for (column = 0; column < n; column++) {
@@ -139,17 +165,73 @@ export class CopyBinaryParser {
       }
       return pos;
     } catch (error) {
-      if (!(error instanceof UnrepresentableValue)) throw error;
-      // Decode the key only from a complete tuple; an incomplete one is retried once the rest has arrived.
-      const fields = this.fieldOffsets(buf, tupleStart, end);
-      if (fields === undefined) return tupleStart;
-      throw new RowDecodeFailure(
-        column,
-        this.keyIndexes.map((k) => this.tryDecode(buf, fields[k]!, k)),
-        this.rowCount + 1,
-        error,
-      );
+      return this.failed(error, buf, tupleStart, end, column);
     }
+  }
+
+  /**
+   * parseTuples into column vectors: each field goes to its sink at row `batch.rows`, which only a complete tuple
+   * advances (an incomplete one is written again, whole, when the rest has arrived).
+   */
+  private parseColumns(buf: Buffer, start: number, end: number, batch: ColumnBatch, capacity: number): number {
+    const sinks = this.sinks;
+    const vectors = batch.columns;
+    const n = sinks.length;
+    let pos = start;
+    let tupleStart = start;
+    let column = 0;
+    let row = batch.rows;
+    try {
+      while (row < capacity && end - pos >= 2) {
+        tupleStart = pos;
+        const count = (buf[pos]! << 8) | buf[pos + 1]!;
+        if (count === 0xffff) return this.trailer(pos, end);
+        if (count !== n) throw fieldCountError(count, n);
+        pos += 2;
+        for (column = 0; column < n; column++) {
+          if (end - pos < 4) break;
+          const len = (buf[pos]! << 24) | (buf[pos + 1]! << 16) | (buf[pos + 2]! << 8) | buf[pos + 3]!;
+          pos += 4;
+          if (len < 0) {
+            setNull(vectors[column]!, row);
+            continue;
+          }
+          if (end - pos < len) break;
+          sinks[column]!(buf, pos, len, vectors[column]!, row);
+          pos += len;
+        }
+        if (column < n) break;
+        batch.rows = ++row;
+        this.rowCount++;
+        tupleStart = pos;
+      }
+      return tupleStart;
+    } catch (error) {
+      return this.failed(error, buf, tupleStart, end, column);
+    }
+  }
+
+  /** The trailer at `pos`: the stream is done, and nothing may follow it. */
+  private trailer(pos: number, end: number): number {
+    this.finished = true;
+    if (pos + 2 !== end) throw new CopyFormatError('data after the end of the binary COPY stream');
+    return end;
+  }
+
+  /**
+   * A decoding error in the tuple at `tupleStart`: a value the target cannot hold fails with the row's key (decoded
+   * only from a complete tuple: an incomplete one is retried once the rest has arrived, and its start returned).
+   */
+  private failed(error: unknown, buf: Buffer, tupleStart: number, end: number, column: number): number {
+    if (!(error instanceof UnrepresentableValue)) throw error;
+    const fields = this.fieldOffsets(buf, tupleStart, end);
+    if (fields === undefined) return tupleStart;
+    throw new RowDecodeFailure(
+      column,
+      this.keyIndexes.map((k) => this.tryDecode(buf, fields[k]!, k)),
+      this.rowCount + 1,
+      error,
+    );
   }
 
   /** Offsets and lengths of every field of the tuple at `start`, or undefined if it is not complete. */

@@ -7,8 +7,10 @@ import type { Client } from 'pg';
 import { InternedText } from '../iceberg/parquet/interned-text';
 import { boundedText, quotedText } from '../text/bounded-text';
 import { IcebridgeError, ValidationError } from '../errors';
+import type { ColumnBatch } from '../iceberg/spec/column-batch';
 import { type Row, type Value, uuidFromBytes } from '../iceberg/spec/values';
-import { compileDecoder } from './binary-decoders';
+import { type CompileDecoderOptions, compileDecoder } from './binary-decoders';
+import { compileSink } from './column-sinks';
 import { clientTarget } from './connection';
 import { CopyBinaryParser, RowDecodeFailure } from './copy-binary-parser';
 import { CopyOutQuery } from './copy-out-query';
@@ -70,29 +72,105 @@ const CANCEL_GRACE_IN_MS = 30_000;
  * Reads rows as batches in the mapping's column order. Must run inside a REPEATABLE READ transaction (see
  * `withSnapshotTransaction`). Stopping early cancels the COPY, which aborts that transaction.
  */
-export async function* readRows(client: Client, table: SourceTable, mapping: TableMapping, options: ReadRowsOptions = {}): AsyncGenerator<Row[]> {
+export function readRows(client: Client, table: SourceTable, mapping: TableMapping, options: ReadRowsOptions = {}): AsyncGenerator<Row[]> {
+  const batchSize = options.batchSize ?? 2048;
+  return streamCopy(client, table, mapping, options, (keyIndexes) => {
+    const decoders = mapping.columns.map((c) => compileDecoder(c.decode, decoderOptions(options)));
+    const parser = new CopyBinaryParser(decoders, keyIndexes);
+    let batch: Row[] = [];
+    return {
+      parser,
+      push: (buf, start, end, ready) => {
+        parser.push(buf, batch, start, end);
+        // One network chunk can hold many small rows: cut exact batches so a batch stays near batchSize.
+        while (batch.length >= batchSize) {
+          if (batch.length > batchSize) ready.push(batch.splice(0, batchSize));
+          else {
+            ready.push(batch);
+            batch = [];
+          }
+        }
+      },
+      rest: () => (batch.length > 0 ? batch : undefined),
+    };
+  });
+}
+
+/**
+ * `readRows` column by column: each batch holds its rows as one vector per column (column-batch.ts), numbers and
+ * uuids (with `uuidAsBytes`) in typed arrays, with no array per row and no object per number. For rows handed
+ * straight to the Parquet writer (`TableWriter.writeColumns`); `exactBigInt` is not available here.
+ */
+export function readColumns(
+  client: Client,
+  table: SourceTable,
+  mapping: TableMapping,
+  options: Omit<ReadRowsOptions, 'exactBigInt'> = {},
+): AsyncGenerator<ColumnBatch> {
+  const capacity = options.batchSize ?? 2048;
+  return streamCopy(client, table, mapping, options, (keyIndexes) => {
+    const decoderOpts = decoderOptions(options);
+    const columns = mapping.columns.map((c) => compileSink(c.decode, decoderOpts));
+    const decoders = mapping.columns.map((c) => compileDecoder(c.decode, decoderOpts));
+    const parser = new CopyBinaryParser(
+      decoders,
+      keyIndexes,
+      columns.map((c) => c.sink),
+    );
+    const fresh = (): ColumnBatch => ({ rows: 0, columns: columns.map((c) => c.vector(capacity)) });
+    let batch = fresh();
+    return {
+      parser,
+      push: (buf, start, end, ready) => {
+        parser.pushColumns(buf, batch, capacity, start, end);
+        while (batch.rows === capacity) {
+          ready.push(batch);
+          batch = fresh();
+          // The tuples after a full batch were kept: they go on into the next one.
+          if (parser.pending > 0) parser.pushColumns(EMPTY, batch, capacity);
+        }
+      },
+      rest: () => (batch.rows > 0 ? batch : undefined),
+    };
+  });
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function decoderOptions(options: ReadRowsOptions): CompileDecoderOptions {
+  return { exactBigInt: options.exactBigInt === true, uuidAsBytes: options.uuidAsBytes === true, textAsBytes: options.textAsBytes === true };
+}
+
+/** How a stream's bytes become batches of some form (rows, or column vectors). */
+interface Batcher<B> {
+  parser: CopyBinaryParser;
+  /** Parses `buf[start, end)` and appends every batch it completed to `ready`. */
+  push(buf: Buffer, start: number, end: number, ready: B[]): void;
+  /** The last, partial batch at the end of the stream. */
+  rest(): B | undefined;
+}
+
+/** The COPY of readRows and readColumns: batches as `makeBatcher` forms them, with back-pressure and cancelling. */
+async function* streamCopy<B>(
+  client: Client,
+  table: SourceTable,
+  mapping: TableMapping,
+  options: ReadRowsOptions,
+  makeBatcher: (keyIndexes: number[]) => Batcher<B>,
+): AsyncGenerator<B> {
   const plan = buildCopy(table, mapping, options);
   const where = displayQualified(plan.relation.schema, plan.relation.name);
   const target = clientTarget(client);
   await prepareSession(client, options.keyRange, where);
   // Text arrives as UTF-8 (pg sets client_encoding UTF8; PostgreSQL validates even SQL_ASCII data on the way out).
-  const decoders = mapping.columns.map((c) =>
-    compileDecoder(c.decode, {
-      exactBigInt: options.exactBigInt === true,
-      uuidAsBytes: options.uuidAsBytes === true,
-      textAsBytes: options.textAsBytes === true,
-    }),
-  );
   const keyColumns = options.keyColumns ?? table.key.columns;
   const keyIndexes = keyColumns.map((name) => mapping.columns.findIndex((c) => c.name === name));
   const keyRead = keyColumns.length > 0 && keyIndexes.every((i) => i >= 0);
-  const parser = new CopyBinaryParser(decoders, keyRead ? keyIndexes : []);
-  const batchSize = options.batchSize ?? 2048;
+  const batcher = makeBatcher(keyRead ? keyIndexes : []);
   const signal = options.abortSignal;
   signal?.throwIfAborted();
 
-  let batch: Row[] = [];
-  const ready: Row[][] = [];
+  const ready: B[] = [];
   let ended = false;
   let failure: unknown;
   let discarding = false;
@@ -113,22 +191,15 @@ export async function* readRows(client: Client, table: SourceTable, mapping: Tab
   const copy = new CopyOutQuery(plan.sql, {
     data: (buf, start, end) => {
       if (discarding || failure !== undefined) return;
+      const before = ready.length;
       try {
-        parser.push(buf, batch, start, end);
+        batcher.push(buf, start, end, ready);
       } catch (error) {
         failure = error;
         notify();
         return;
       }
-      if (batch.length >= batchSize) {
-        // One network chunk can hold many small rows: cut exact batches so a batch stays near batchSize.
-        while (batch.length >= batchSize) {
-          if (batch.length > batchSize) ready.push(batch.splice(0, batchSize));
-          else {
-            ready.push(batch);
-            batch = [];
-          }
-        }
+      if (ready.length > before) {
         if (ready.length >= MAX_READY_BATCHES) copy.pause();
         notify();
       }
@@ -158,8 +229,9 @@ export async function* readRows(client: Client, table: SourceTable, mapping: Tab
         continue;
       }
       if (ended) {
-        parser.finish();
-        if (batch.length > 0) yield batch;
+        batcher.parser.finish();
+        const rest = batcher.rest();
+        if (rest !== undefined) yield rest;
         completed = true;
         return;
       }

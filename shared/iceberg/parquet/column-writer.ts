@@ -5,6 +5,7 @@
  */
 import { SHOWN_CHARACTERS, boundedHex, quotedText } from '../../text/bounded-text';
 import { ValidationError } from '../../errors';
+import { type BytesVector, type ColumnVector, IN_ARRAY, NULL_FLAG, type NumberVector, OTHER } from '../spec/column-batch';
 import type { Row, Value } from '../spec/values';
 import { ByteBuffer } from './byte-buffer';
 import type { LeafColumn } from './parquet-schema';
@@ -175,8 +176,71 @@ export abstract class ColumnWriter {
   }
 
   /**
+   * Writes rows [from, to) of a column vector (column-batch.ts) as top-level values: what writeTops does for the
+   * same values in rows. Numbers and byte strings go from their typed arrays to `putNumber` / `putBytesAt`, which
+   * the number and uuid columns implement, with no object per value.
+   */
+  writeColumn(vector: ColumnVector, from: number, to: number): void {
+    while (this.levelCount + (to - from) > this.levelCapacity) this.growLevels();
+    let n = this.levelCount;
+    if (vector.kind === 'values') {
+      const values = vector.values;
+      for (let r = from; r < to; r++) ColumnWriter.putTop(this, values[r]!, n++);
+      this.levelCount = n;
+      return;
+    }
+    // Levels first, then the values in one call: a value is written where its row's level says one is.
+    const flags = vector.flags;
+    const defs = this.defs;
+    const optional = this.hasDef;
+    for (let r = from; r < to; r++, n++) {
+      const present = flags[r] !== NULL_FLAG;
+      if (!present && !optional) this.fail('null in a required field', null);
+      if (optional) defs[n] = present ? 1 : 0;
+    }
+    this.levelCount = n;
+    if (vector.kind === 'numbers') this.putNumbers(vector, from, to);
+    else this.putByteRows(vector, from, to);
+  }
+
+  /** The non-null values of rows [from, to) of `vector`, each as `put` writes it; counts them in valueCount. */
+  private putNumbers(vector: NumberVector, from: number, to: number): void {
+    const { flags, numbers, others } = vector;
+    for (let r = from; r < to; r++) {
+      const flag = flags[r];
+      if (flag === IN_ARRAY) this.putNumber(numbers[r]!);
+      else if (flag === OTHER) this.put(others[r]!);
+      else continue;
+      this.valueCount++;
+    }
+  }
+
+  /** As putNumbers, for byte strings of one width. */
+  private putByteRows(vector: BytesVector, from: number, to: number): void {
+    const { flags, bytes, width } = vector;
+    for (let r = from; r < to; r++) {
+      if (flags[r] === NULL_FLAG) continue;
+      this.putBytesAt(bytes, r * width, width);
+      this.valueCount++;
+    }
+  }
+
+  /**
+   * `put` of a number. The number columns implement it without the type test, and their `put` calls it: from
+   * putNumbers a number reaches them unboxed while a table has few kinds of number columns (V8 inlines up to four).
+   */
+  protected putNumber(value: number): void {
+    this.put(value);
+  }
+
+  /** `put` of the `width` bytes at `bytes[at]`; the uuid column reads them where they lie. */
+  protected putBytesAt(bytes: Uint8Array, at: number, width: number): void {
+    this.put(bytes.subarray(at, at + width));
+  }
+
+  /**
    * The level and, unless it is null, the value of a top-level value at level index `n`. A static method, so that
-   * writeTop and writeTops each call it directly (and V8 inlines it) whatever subclass the column is: a method of
+   * writeTop, writeTops and writeColumn each call it directly (and V8 inlines it) whatever subclass the column is: a method of
    * the instance would be looked up per value among every column class.
    */
   private static putTop(column: ColumnWriter, value: Value, n: number): void {
@@ -362,17 +426,26 @@ export function updateNumeric(column: ColumnWriter, v: number | bigint): void {
 
 /** Writes a 64-bit value; numbers must be safe integers, bigints within int64. */
 export function putInt64(column: ColumnWriter, v: Value): void {
-  column.ensure(8);
   if (typeof v === 'number') {
-    if (!Number.isSafeInteger(v)) column.fail('not a safe integer (pass a bigint for values beyond 2^53)', v);
-    const hi = Math.floor(v / TWO_32);
-    column.view.setUint32(column.pos, v - hi * TWO_32, true);
-    column.view.setInt32(column.pos + 4, hi, true);
-  } else if (typeof v === 'bigint') {
+    putSafeInt64(column, v);
+    return;
+  }
+  column.ensure(8);
+  if (typeof v === 'bigint') {
     if (v < INT64_MIN || v > INT64_MAX) column.fail('outside the int64 range', v);
     column.view.setBigInt64(column.pos, v, true);
   } else {
     column.fail('expected a bigint (or a safe-integer number)', v);
   }
+  column.pos += 8;
+}
+
+/** putInt64 of a number: it must be a safe integer. */
+export function putSafeInt64(column: ColumnWriter, v: number): void {
+  if (!Number.isSafeInteger(v)) column.fail('not a safe integer (pass a bigint for values beyond 2^53)', v);
+  column.ensure(8);
+  const hi = Math.floor(v / TWO_32);
+  column.view.setUint32(column.pos, v - hi * TWO_32, true);
+  column.view.setInt32(column.pos + 4, hi, true);
   column.pos += 8;
 }

@@ -10,6 +10,7 @@ import type { FileIO, OutputStream } from '../io/file-io';
 import { stringifyJson } from '../spec/json';
 import { type DataFile, DataFileContent } from '../spec/manifest';
 import type { Schema } from '../spec/schema';
+import type { ColumnBatch } from '../spec/column-batch';
 import type { Row, Value } from '../spec/values';
 import { ByteBuffer } from './byte-buffer';
 import type { ColumnChunkResult, ColumnWriter, PageContext } from './column-writer';
@@ -166,12 +167,22 @@ export class DataFileWriter {
    * group was flushed, which settles once the rest of the rows are written too (await it before writing more).
    */
   writeBatch(rows: readonly Row[], from = 0): Promise<void> | void {
+    return this.writeRuns(rows.length, from, (start, end) => this.shredder.writeRows(rows, start, end));
+  }
+
+  /** writeBatch of the rows of a column batch (column-batch.ts), one vector per top-level field. */
+  writeColumns(batch: ColumnBatch, from = 0): Promise<void> | void {
+    return this.writeRuns(batch.rows, from, (start, end) => this.shredder.writeColumns(batch.columns, start, end));
+  }
+
+  /** Rows [from, count) written by `write` in runs between two checks of the limits (see writeBatch). */
+  private writeRuns(count: number, from: number, write: (from: number, to: number) => void): Promise<void> | void {
     this.checkWritable();
     let next = from;
-    while (next < rows.length) {
-      const to = Math.min(rows.length, next + this.rowsUntilCheck);
+    while (next < count) {
+      const to = Math.min(count, next + this.rowsUntilCheck);
       try {
-        this.shredder.writeRows(rows, next, to);
+        write(next, to);
       } catch (error) {
         this.failure = error;
         throw error;
@@ -182,7 +193,7 @@ export class DataFileWriter {
       next = to;
       if (this.rowsUntilCheck > 0) break;
       const flushed = this.checkLimits();
-      if (flushed) return next < rows.length ? flushed.then(() => this.writeBatch(rows, next)) : flushed;
+      if (flushed) return next < count ? flushed.then(() => this.writeRuns(count, next, write)) : flushed;
     }
     return undefined;
   }

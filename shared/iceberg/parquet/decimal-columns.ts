@@ -4,7 +4,7 @@
  * width for the precision.
  */
 import type { Value } from '../spec/values';
-import { ColumnWriter, type PageContext, TWO_32, putInt64, updateNumeric } from './column-writer';
+import { ColumnWriter, type PageContext, TWO_32, putInt64, putSafeInt64, updateNumeric } from './column-writer';
 import type { LeafColumn } from './parquet-schema';
 
 /** Checks unscaled values against the precision; safe-integer numbers and bigints are both accepted. */
@@ -26,13 +26,15 @@ abstract class DecimalColumn extends ColumnWriter {
 
   /** Checks an unscaled value against the precision; returns it unchanged. */
   protected check(v: Value): number | bigint {
-    if (typeof v === 'number') {
-      if (!Number.isSafeInteger(v)) this.fail('unscaled decimal must be a bigint or a safe integer', v);
-      if (v > this.maxNumber || v < -this.maxNumber) this.tooWide(v);
-      return v;
-    }
+    if (typeof v === 'number') return this.checkNumber(v);
     if (typeof v !== 'bigint') this.fail('expected an unscaled decimal bigint', v);
     if (v > this.maxUnscaled || v < -this.maxUnscaled) this.tooWide(v);
+    return v;
+  }
+
+  protected checkNumber(v: number): number {
+    if (!Number.isSafeInteger(v)) this.fail('unscaled decimal must be a bigint or a safe integer', v);
+    if (v > this.maxNumber || v < -this.maxNumber) this.tooWide(v);
     return v;
   }
 
@@ -44,7 +46,11 @@ abstract class DecimalColumn extends ColumnWriter {
 /** decimal(P <= 9, S) as INT32. */
 export class Decimal32Column extends DecimalColumn {
   put(v: Value): void {
-    const n = Number(this.check(v));
+    this.putNumber(Number(this.check(v)));
+  }
+
+  protected override putNumber(v: number): void {
+    const n = this.checkNumber(v);
     this.ensure(4);
     this.view.setInt32(this.pos, n, true);
     this.pos += 4;
@@ -57,6 +63,11 @@ export class Decimal64Column extends DecimalColumn {
   put(v: Value): void {
     putInt64(this, this.check(v));
     updateNumeric(this, v as number | bigint);
+  }
+
+  protected override putNumber(v: number): void {
+    putSafeInt64(this, this.checkNumber(v));
+    updateNumeric(this, v);
   }
 }
 

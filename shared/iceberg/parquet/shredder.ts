@@ -6,6 +6,7 @@
 import { ValidationError } from '../../errors';
 import type { Schema } from '../spec/schema';
 import type { IcebergType } from '../spec/types';
+import { type ColumnVector, valueAt } from '../spec/column-batch';
 import type { Row, Value } from '../spec/values';
 import { type ColumnWriter, describeValue } from './column-writer';
 
@@ -91,6 +92,20 @@ export class RowShredder {
       const column = flat[i]!;
       if (column !== null) column.writeTops(rows, i, from, to);
       else for (let r = from; r < to; r++) writeNode(this.nodes[i]!, rows[r]![i]!, 0, 0);
+    }
+  }
+
+  /** writeRows of rows [from, to) held as column vectors, one per top-level field (column-batch.ts). */
+  writeColumns(columns: readonly ColumnVector[], from: number, to: number): void {
+    const flat = this.flat;
+    if (columns.length !== flat.length) {
+      throw new ValidationError(`a column batch must have ${flat.length} columns (one per top-level field), got ${columns.length}`);
+    }
+    for (let i = 0; i < flat.length; i++) {
+      const column = flat[i]!;
+      const vector = columns[i]!;
+      if (column !== null) column.writeColumn(vector, from, to);
+      else for (let r = from; r < to; r++) writeNode(this.nodes[i]!, valueAt(vector, r), 0, 0);
     }
   }
 

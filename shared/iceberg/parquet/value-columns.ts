@@ -6,7 +6,7 @@
 import { decimalParams, fixedLength, primitiveKind } from '../spec/types';
 import { type Value, uuidFromBytes } from '../spec/values';
 import type { ByteBuffer } from './byte-buffer';
-import { ColumnWriter, type PageContext, putInt64, updateNumeric } from './column-writer';
+import { ColumnWriter, type PageContext, putInt64, putSafeInt64, updateNumeric } from './column-writer';
 import type { LeafColumn } from './parquet-schema';
 import { Decimal32Column, Decimal64Column, DecimalFixedColumn } from './decimal-columns';
 import { packBooleans } from './rle-hybrid';
@@ -75,6 +75,10 @@ class BooleanColumn extends ColumnWriter {
 class Int32Column extends ColumnWriter {
   put(v: Value): void {
     if (typeof v !== 'number') this.fail('expected a number', v);
+    this.putNumber(v);
+  }
+
+  protected override putNumber(v: number): void {
     if ((v | 0) !== v) this.fail('not an integer in the int32 range', v);
     this.ensure(4);
     this.view.setInt32(this.pos, v, true);
@@ -87,6 +91,11 @@ class Int64Column extends ColumnWriter {
   put(v: Value): void {
     putInt64(this, v);
     updateNumeric(this, v as number | bigint);
+  }
+
+  protected override putNumber(v: number): void {
+    putSafeInt64(this, v);
+    updateNumeric(this, v);
   }
 }
 
@@ -121,6 +130,10 @@ function updateFloat(column: ColumnWriter, v: number): void {
 class FloatColumn extends ColumnWriter {
   put(v: Value): void {
     if (typeof v !== 'number') this.fail('expected a number', v);
+    this.putNumber(v);
+  }
+
+  protected override putNumber(v: number): void {
     if (Math.fround(v) !== v && v === v) this.fail('not exactly representable as a 32-bit float (round with Math.fround first)', v);
     this.ensure(4);
     this.view.setFloat32(this.pos, v, true);
@@ -132,6 +145,10 @@ class FloatColumn extends ColumnWriter {
 class DoubleColumn extends ColumnWriter {
   put(v: Value): void {
     if (typeof v !== 'number') this.fail('expected a number', v);
+    this.putNumber(v);
+  }
+
+  protected override putNumber(v: number): void {
     this.ensure(8);
     this.view.setFloat64(this.pos, v, true);
     this.pos += 8;
@@ -255,22 +272,28 @@ class UuidColumn extends ColumnWriter {
 
   private putBytes(v: Uint8Array): void {
     if (v.length !== 16) this.fail('expected a UUID of exactly 16 bytes', v);
+    this.putBytesAt(v, 0, 16);
+  }
+
+  /** The 16 bytes at `bytes[from]`, copied where they lie; the bounds' texts are made only when a bound moves. */
+  protected override putBytesAt(bytes: Uint8Array, from: number, width: number): void {
+    if (width !== 16) this.fail('expected a UUID of exactly 16 bytes', bytes.subarray(from, from + width));
     this.ensure(16);
     const data = this.data;
     const at = this.pos;
-    for (let i = 0; i < 16; i++) data[at + i] = v[i]!;
+    for (let i = 0; i < 16; i++) data[at + i] = bytes[from + i]!;
     this.pos = at + 16;
     if (!this.hasBounds) {
-      this.minBytes.set(v);
-      this.maxBytes.set(v);
-      this.min = this.max = uuidFromBytes(v);
+      this.minBytes.set(data.subarray(at, at + 16));
+      this.maxBytes.set(this.minBytes);
+      this.min = this.max = uuidFromBytes(this.minBytes);
       this.hasBounds = true;
     } else if (compareAt(data, at, this.minBytes) < 0) {
-      this.minBytes.set(v);
-      this.min = uuidFromBytes(v);
+      this.minBytes.set(data.subarray(at, at + 16));
+      this.min = uuidFromBytes(this.minBytes);
     } else if (compareAt(data, at, this.maxBytes) > 0) {
-      this.maxBytes.set(v);
-      this.max = uuidFromBytes(v);
+      this.maxBytes.set(data.subarray(at, at + 16));
+      this.max = uuidFromBytes(this.maxBytes);
     }
   }
 }

@@ -11,6 +11,7 @@ import { partitionPath } from '../spec/partition-path';
 import { type Partitioner, compilePartitioner, partitionType } from '../spec/partition-type';
 import type { StructType } from '../spec/types';
 import { type TableMetadata, currentSchema, defaultSpec } from '../spec/table-metadata';
+import { type ColumnBatch, batchRows } from '../spec/column-batch';
 import type { PrimitiveValue, Row, Value } from '../spec/values';
 import { defaultBufferBudget } from './buffer-budget';
 
@@ -117,8 +118,7 @@ export class TableWriter {
 
   /** Writes many rows, honouring back-pressure: an unpartitioned table's writer takes them as a batch. */
   async writeRows(rows: readonly Row[]): Promise<void> {
-    // With a budget below one row group the budget is checked every few rows, which a batch would skip.
-    if (this.partitioner === undefined && this.budget >= this.rowGroupSize) {
+    if (this.takesWholeBatches()) {
       this.rows += rows.length;
       await this.singleWriter().writeBatch(rows);
       return;
@@ -127,6 +127,27 @@ export class TableWriter {
       const pending = this.write(row);
       if (pending) await pending;
     }
+  }
+
+  /**
+   * writeRows of a column batch (column-batch.ts): an unpartitioned table's writer takes its vectors as they are;
+   * rows routed to partitions are taken as rows.
+   */
+  async writeColumns(batch: ColumnBatch): Promise<void> {
+    if (this.takesWholeBatches()) {
+      this.rows += batch.rows;
+      await this.singleWriter().writeColumns(batch);
+      return;
+    }
+    await this.writeRows(batchRows(batch));
+  }
+
+  /**
+   * An unpartitioned table's one writer takes a batch whole, unless the budget is below one row group: then it is
+   * checked every few rows, which a batch would skip.
+   */
+  private takesWholeBatches(): boolean {
+    return this.partitioner === undefined && this.budget >= this.rowGroupSize;
   }
 
   /** Closes every writer and returns all data files written. */

@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { PartitionFieldRequest } from '../../shared/iceberg/transaction/table-evolution';
+import { builtModule } from './built-code';
 import { type PhaseTiming, recordPhases } from './phase-timings';
 import { runCli, runPsqlToNull } from './process-candidates';
 
@@ -134,7 +135,7 @@ async function timed(fn: () => Promise<TimedValue>, options: { phases?: boolean 
  * the row-count check.
  */
 async function runIcebridge(job: MigrateJob): Promise<JobResult> {
-  const { runMigration } = await import('../../cli/support/run-migration.js');
+  const { runMigration } = (await import(builtModule('cli/support/run-migration'))) as typeof import('../../cli/support/run-migration');
   // The process's clock starts with the process: this is node's start, the loader and every import of the command.
   const loadMs = performance.now();
   const migrate = async (table: string, dir: string, partitionSizeInBytes?: number): Promise<{ rows: number; partitions: number }> => {
@@ -178,7 +179,7 @@ async function runIcebridge(job: MigrateJob): Promise<JobResult> {
  * difference found here is a bug in the migration or in the verifier, never an outcome.
  */
 async function runVerify(job: MigrateJob): Promise<JobResult> {
-  const { verifyCommand } = await import('../../cli/commands/verify.js');
+  const { verifyCommand } = (await import(builtModule('cli/commands/verify'))) as typeof import('../../cli/commands/verify');
   const loadMs = performance.now();
   const spec = job.verify;
   if (spec === undefined) throw new Error('a verify job needs its warehouse and level');
@@ -257,7 +258,7 @@ function countVerified(json: string, level: 'quick' | 'full'): { rows: number; t
 
 /** Every table of a schema through runMigration, as `icebridge migrate` would; what a verification then reads. */
 async function runMigrateSchema(job: MigrateJob): Promise<JobResult> {
-  const { runMigration } = await import('../../cli/support/run-migration.js');
+  const { runMigration } = (await import(builtModule('cli/support/run-migration'))) as typeof import('../../cli/support/run-migration');
   const warehouse = path.join(job.workDir, 'warehouse');
   await mkdir(warehouse, { recursive: true });
   return timed(async () => {
@@ -283,10 +284,12 @@ async function runMigrateSchema(job: MigrateJob): Promise<JobResult> {
  * and the difference to (a) is what writing Parquet and the migration around it cost.
  */
 async function runReaderOnly(job: MigrateJob): Promise<JobResult> {
-  const { describeTable } = await import('../../shared/postgres/introspect.js');
-  const { mapTable } = await import('../../shared/postgres/type-mapping.js');
-  const { readRows } = await import('../../shared/postgres/copy-reader.js');
-  const { withSnapshotTransaction } = await import('../../shared/postgres/snapshot-transaction.js');
+  const { describeTable } = (await import(builtModule('shared/postgres/introspect'))) as typeof import('../../shared/postgres/introspect');
+  const { mapTable } = (await import(builtModule('shared/postgres/type-mapping'))) as typeof import('../../shared/postgres/type-mapping');
+  const { readRows } = (await import(builtModule('shared/postgres/copy-reader'))) as typeof import('../../shared/postgres/copy-reader');
+  const { withSnapshotTransaction } = (await import(
+    builtModule('shared/postgres/snapshot-transaction')
+  )) as typeof import('../../shared/postgres/snapshot-transaction');
   const client = new Client({ connectionString: job.sourceUrl });
   try {
     return await timed(async () => {

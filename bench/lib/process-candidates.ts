@@ -8,10 +8,9 @@ import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
+import { builtModule } from './built-code';
 import type { JobResult, MigrateJob } from './migrate-candidates';
 import type { PhaseTiming } from './phase-timings';
-
-const REPO = path.join(__dirname, '..', '..');
 
 /** A finished program: what it printed, its wall time and its own CPU. */
 interface ProcessRun {
@@ -58,13 +57,11 @@ export async function runPsqlToNull(job: MigrateJob): Promise<JobResult> {
   return baseResult(Number(copied[1]), run, startedAtMs, baselineRssBytes);
 }
 
-/** The command as a user runs it: the built `dist/cli/main.js` when there is one, else the sources through tsx. */
+/** The command as a user runs it: the built `dist/cli/main.js` (the benchmark builds it first, built-code.ts). */
 function icebridgeCommand(): { command: string; args: string[]; label: string } {
-  const built = path.join(REPO, 'dist', 'cli', 'main.js');
-  if (existsSync(built)) return { command: process.execPath, args: [built], label: 'node dist/cli/main.js' };
-  // This process was started with tsx's loader flags (see migrate-runner); profiling flags stay out.
-  const loader = process.execArgv.filter((flag) => !flag.startsWith('--cpu-prof'));
-  return { command: process.execPath, args: [...loader, path.join(REPO, 'cli', 'main.ts')], label: 'cli/main.ts through tsx' };
+  const built = builtModule('cli/main');
+  if (!existsSync(built)) throw new Error(`${built} is missing: the benchmark builds dist/ before it runs (npm run build)`);
+  return { command: process.execPath, args: [built], label: 'node dist/cli/main.js' };
 }
 
 /**

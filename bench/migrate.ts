@@ -62,7 +62,7 @@ const PARTITIONED_MEMORY_MB = [
   { mb: 2048, label: 'writer budget of a 2 GB instance' },
   { mb: 65536, label: 'no effective writer budget' },
 ] as const;
-const DEFAULT_SETTING: IcebridgeSetting = { partitionMb: 64, activities: 2 };
+const DEFAULT_SETTING: IcebridgeSetting = { partitionMb: 128, activities: 2 };
 /** From this size on, defaults switch to one run of the default setting (see parseMigrateArgs). */
 const LARGE_ROWS = 5_000_000;
 const USAGE =
@@ -77,7 +77,7 @@ export function parseMigrateArgs(argv: string[]): MigrateBenchOptions {
     only: [...KINDS],
     pagila: true,
     partitionSpec: DEFAULT_PARTITION_SPEC,
-    settings: [DEFAULT_SETTING, { partitionMb: 32, activities: 2 }, { partitionMb: 128, activities: 2 }, { partitionMb: 64, activities: 3 }],
+    settings: [DEFAULT_SETTING, { partitionMb: 64, activities: 2 }, { partitionMb: 256, activities: 2 }, { partitionMb: 128, activities: 3 }],
   };
   const positive = (flag: string, text: string | undefined): number => {
     const value = Number(text);

@@ -11,8 +11,12 @@ import { partitionRanges, relationPages } from './partition-ranges';
 /** PostgreSQL's heap page size. */
 export const PAGE_SIZE = 8192;
 
-/** Default bytes per partition: a few hundred thousand typical rows, well under a minute to copy. */
-export const DEFAULT_PARTITION_SIZE_IN_BYTES = 64 * 1024 * 1024;
+/**
+ * Default bytes per partition: a few hundred thousand typical rows, a few seconds to copy. Each partition pays a
+ * transaction, a description of the table, a file and a manifest of its own: measured on 2 cores, a 2,000,000-row
+ * table copied in 2.89-2.90 s in 128 MiB partitions against 2.98-3.00 s in 64 MiB ones, in files twice as large.
+ */
+export const DEFAULT_PARTITION_SIZE_IN_BYTES = 128 * 1024 * 1024;
 
 /**
  * Largest bytes per partition: about a minute of copying at the measured per-copy rate, so even a slow source

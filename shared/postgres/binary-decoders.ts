@@ -278,29 +278,37 @@ function decodeNumericText(buf: Buffer, pos: number): string {
 
 function arrayDecoder(element: FieldDecoder): FieldDecoder {
   return (buf, pos) => {
-    const ndim = readInt32(buf, pos);
-    if (ndim === 0) return [];
-    if (ndim !== 1 || readInt32(buf, pos + 16) !== 1) throw arrayShapeFailure(buf, pos, ndim);
-    const count = readInt32(buf, pos + 12);
     const out: Value[] = [];
-    let p = pos + 20;
-    for (let i = 0; i < count; i++) {
-      const len = readInt32(buf, p);
-      p += 4;
-      if (len < 0) {
-        out.push(null);
-        continue;
-      }
-      try {
-        out.push(element(buf, p, len));
-      } catch (error) {
-        if (error instanceof UnrepresentableValue) error.path.unshift(`[${i + 1}]`);
-        throw error;
-      }
-      p += len;
-    }
+    readArrayElements(buf, pos, element, out);
     return out;
   };
+}
+
+/**
+ * Appends the elements of the one-dimensional array at `pos` (lower bound 1) to `out`, each decoded by `element`;
+ * any other shape is an UnrepresentableValue, as is an element that is one (its position added to the path).
+ */
+export function readArrayElements(buf: Buffer, pos: number, element: FieldDecoder, out: Value[]): void {
+  const ndim = readInt32(buf, pos);
+  if (ndim === 0) return;
+  if (ndim !== 1 || readInt32(buf, pos + 16) !== 1) throw arrayShapeFailure(buf, pos, ndim);
+  const count = readInt32(buf, pos + 12);
+  let p = pos + 20;
+  for (let i = 0; i < count; i++) {
+    const len = readInt32(buf, p);
+    p += 4;
+    if (len < 0) {
+      out.push(null);
+      continue;
+    }
+    try {
+      out.push(element(buf, p, len));
+    } catch (error) {
+      if (error instanceof UnrepresentableValue) error.path.unshift(`[${i + 1}]`);
+      throw error;
+    }
+    p += len;
+  }
 }
 
 function arrayShapeFailure(buf: Buffer, pos: number, ndim: number): UnrepresentableValue {

@@ -1,13 +1,24 @@
 /**
  * Field sinks: the columnar form of the binary decoders (binary-decoders.ts), for `readColumns`. A sink decodes
  * one field into its row of a column vector (shared/iceberg/spec/column-batch.ts): numbers into a Float64Array and
- * a uuid's 16 bytes into one byte array, so neither allocates per value; every other kind stores what its decoder
- * returns. Each number kind is a sink of its own, so that its decoder is called from one place and inlined there.
+ * a uuid's 16 bytes into one byte array, so neither allocates per value; an array's elements into the batch's one
+ * array of elements, with no array per row; every other kind stores what its decoder returns. Each number kind is a sink of its own, so that its decoder is called from one place and inlined there.
  * The values are the ones `compileDecoder` gives with `exactBigInt` off: a number when it is a safe integer,
  * otherwise (a bigint, a mapped infinity) the vector's `others`.
  */
-import { type ColumnVector, IN_ARRAY, NULL_FLAG, type NumberVector, OTHER, bytesVector, numberVector, valueVector } from '../iceberg/spec/column-batch';
-import { type CompileDecoderOptions, compileDecoder, decodeDate, decodeDecimal, decodeTimestamp, readInt64 } from './binary-decoders';
+import {
+  type ColumnVector,
+  IN_ARRAY,
+  type ListVector,
+  NULL_FLAG,
+  type NumberVector,
+  OTHER,
+  bytesVector,
+  listVector,
+  numberVector,
+  valueVector,
+} from '../iceberg/spec/column-batch';
+import { type CompileDecoderOptions, compileDecoder, decodeDate, decodeDecimal, decodeTimestamp, readArrayElements, readInt64 } from './binary-decoders';
 import type { DecodePlan } from './decode-plan';
 
 /** Decodes the `len` bytes of one non-null field at `pos` into row `row` of `vector`. */
@@ -50,6 +61,19 @@ export function compileSink(plan: DecodePlan, options: Omit<CompileDecoderOption
     case 'decimal': {
       const { precision, scale, checked } = plan;
       return numbers((buf, pos, _len, vector, row) => setNumeric(vector, row, decodeDecimal(buf, pos, precision, scale, checked, false)));
+    }
+    case 'array': {
+      const element = compileDecoder(plan.element, options);
+      return {
+        vector: listVector,
+        sink: (buf, pos, _len, vector, row) => {
+          const list = vector as ListVector;
+          list.flags[row] = IN_ARRAY;
+          list.starts[row] = list.elements.length;
+          readArrayElements(buf, pos, element, list.elements);
+          list.ends[row] = list.elements.length;
+        },
+      };
     }
     case 'uuid':
       if (options.uuidAsBytes === true) {

@@ -29,6 +29,20 @@ export class RowDecodeFailure extends Error {
 /** Thrown for bytes that are not a binary COPY stream of the expected shape. */
 export class CopyFormatError extends Error {}
 
+/** Whether the `n` fields from `pos` all lie before `end`. */
+function wholeTuple(buf: Buffer, pos: number, end: number, n: number): boolean {
+  for (let i = 0; i < n; i++) {
+    if (end - pos < 4) return false;
+    const len = (buf[pos]! << 24) | (buf[pos + 1]! << 16) | (buf[pos + 2]! << 8) | buf[pos + 3]!;
+    pos += 4;
+    if (len > 0) {
+      if (end - pos < len) return false;
+      pos += len;
+    }
+  }
+  return true;
+}
+
 function fieldCountError(count: number, columns: number): CopyFormatError {
   return new CopyFormatError(`a row with ${count} fields where ${columns} columns were selected`);
 }
@@ -170,8 +184,8 @@ export class CopyBinaryParser {
   }
 
   /**
-   * parseTuples into column vectors: each field goes to its sink at row `batch.rows`, which only a complete tuple
-   * advances (an incomplete one is written again, whole, when the rest has arrived).
+   * parseTuples into column vectors: each field of a complete tuple goes to its sink at row `batch.rows` (a tuple
+   * is decoded only once it is whole, so a sink writes each row once).
    */
   private parseColumns(buf: Buffer, start: number, end: number, batch: ColumnBatch, capacity: number): number {
     const sinks = this.sinks;
@@ -187,20 +201,18 @@ export class CopyBinaryParser {
         const count = (buf[pos]! << 8) | buf[pos + 1]!;
         if (count === 0xffff) return this.trailer(pos, end);
         if (count !== n) throw fieldCountError(count, n);
+        if (!wholeTuple(buf, pos + 2, end, n)) break;
         pos += 2;
         for (column = 0; column < n; column++) {
-          if (end - pos < 4) break;
           const len = (buf[pos]! << 24) | (buf[pos + 1]! << 16) | (buf[pos + 2]! << 8) | buf[pos + 3]!;
           pos += 4;
           if (len < 0) {
             setNull(vectors[column]!, row);
             continue;
           }
-          if (end - pos < len) break;
           sinks[column]!(buf, pos, len, vectors[column]!, row);
           pos += len;
         }
-        if (column < n) break;
         batch.rows = ++row;
         this.rowCount++;
         tupleStart = pos;

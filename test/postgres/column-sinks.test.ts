@@ -1,6 +1,6 @@
 /**
  * The columnar read (CopyBinaryParser.pushColumns with column sinks) against the row read of the same bytes: every
- * kind with a typed vector (numbers, uuid bytes) and a few without, values a typed array cannot hold (bigints,
+ * kind with a typed vector (numbers, uuid bytes, lists' elements) and a few without, values a typed array cannot hold (bigints,
  * mapped infinities), nulls, tuples split anywhere, batches cut in the middle of a chunk, and a failing value.
  */
 import { describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import { compileDecoder } from '../../shared/postgres/binary-decoders';
 import { compileSink } from '../../shared/postgres/column-sinks';
 import { CopyBinaryParser, RowDecodeFailure } from '../../shared/postgres/copy-binary-parser';
 import type { DecodePlan } from '../../shared/postgres/decode-plan';
-import { EPOCH_SHIFT_MICROS, copyStream, int16, int32, int64, numericBinary } from './binary-wire';
+import { EPOCH_SHIFT_MICROS, arrayBinary, copyStream, int16, int32, int64, numericBinary } from './binary-wire';
 
 const INT64_MAX = 0x7fffffffffffffffn;
 
@@ -27,6 +27,7 @@ const plans: DecodePlan[] = [
   { kind: 'uuid' },
   { kind: 'text' },
   { kind: 'boolean' },
+  { kind: 'array', element: { kind: 'text' } },
 ];
 const options = { uuidAsBytes: true, textAsBytes: true };
 
@@ -67,6 +68,13 @@ function stream(rows: number): Buffer {
       Buffer.from(Array.from({ length: 16 }, (_, b) => (i * 17 + b * 29) & 0xff)),
       Buffer.from(i % 3 === 0 ? 'shipped' : `note ${i} é`),
       Buffer.from([i % 2]),
+      i % 4 === 0
+        ? arrayBinary(25, [], [])
+        : arrayBinary(
+            25,
+            [{ size: i % 4, lower: 1 }],
+            Array.from({ length: i % 4 }, (_, e) => (e === 1 && i % 3 === 0 ? null : Buffer.from(`tag ${e}`))),
+          ),
     ];
     encoded.push(fields.map((f, c) => ((i + c) % 5 === 0 ? null : f)));
   }
@@ -127,6 +135,7 @@ describe('columnar COPY read', () => {
       'bytes',
       'values',
       'values',
+      'list',
     ]);
     // The reading of every value is the row read's: bigints, mapped infinities, NaN, -0 and nulls included.
     expect(batchRows(batch!)).toEqual(expected);
@@ -164,6 +173,7 @@ describe('columnar COPY read', () => {
         Buffer.alloc(16),
         Buffer.from('a'),
         Buffer.from([1]),
+        null,
       ],
       [
         int64(42n),
@@ -178,6 +188,7 @@ describe('columnar COPY read', () => {
         Buffer.alloc(16),
         Buffer.from('a'),
         Buffer.from([1]),
+        null,
       ],
     ]);
     let caught: unknown;
@@ -190,5 +201,29 @@ describe('columnar COPY read', () => {
     expect((caught as RowDecodeFailure).columnIndex).toBe(6);
     expect((caught as RowDecodeFailure).keyValues).toEqual([42]);
     expect((caught as RowDecodeFailure).rowNumber).toBe(2);
+    // A list's elements go through the same checks: a two-dimensional array is refused, naming its row.
+    const plane = arrayBinary(
+      25,
+      [
+        { size: 1, lower: 1 },
+        { size: 1, lower: 1 },
+      ],
+      [Buffer.from('x')],
+    );
+    const fields = [
+      int64(7n),
+      int16(1),
+      int32(1),
+      uint32(1),
+      float4(1),
+      float8(1),
+      int32(1),
+      int64(1n),
+      numericBinary('1'),
+      Buffer.alloc(16),
+      Buffer.from('a'),
+      Buffer.from([1]),
+    ];
+    expect(() => columnsOf(copyStream([[...fields, plane]]), () => 3, 4)).toThrow(/multi-dimensional arrays are not migrated/);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { SHOWN_CHARACTERS, boundedHex, quotedText } from '../../text/bounded-text';
 import { ValidationError } from '../../errors';
-import { type BytesVector, type ColumnVector, IN_ARRAY, NULL_FLAG, type NumberVector, OTHER } from '../spec/column-batch';
+import { type BytesVector, type ColumnVector, IN_ARRAY, NULL_FLAG, type NumberVector, OTHER, valueAt } from '../spec/column-batch';
 import type { Row, Value } from '../spec/values';
 import { ByteBuffer } from './byte-buffer';
 import type { LeafColumn } from './parquet-schema';
@@ -186,6 +186,12 @@ export abstract class ColumnWriter {
     if (vector.kind === 'values') {
       const values = vector.values;
       for (let r = from; r < to; r++) ColumnWriter.putTop(this, values[r]!, n++);
+      this.levelCount = n;
+      return;
+    }
+    if (vector.kind === 'list') {
+      // Lists belong to list columns (the shredder's); a primitive column refuses them as it refuses a row's list.
+      for (let r = from; r < to; r++) ColumnWriter.putTop(this, valueAt(vector, r), n++);
       this.levelCount = n;
       return;
     }

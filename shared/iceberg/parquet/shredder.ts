@@ -6,7 +6,7 @@
 import { ValidationError } from '../../errors';
 import type { Schema } from '../spec/schema';
 import type { IcebergType } from '../spec/types';
-import { type ColumnVector, valueAt } from '../spec/column-batch';
+import { type ColumnVector, type ListVector, NULL_FLAG, valueAt } from '../spec/column-batch';
 import type { Row, Value } from '../spec/values';
 import { type ColumnWriter, describeValue } from './column-writer';
 
@@ -104,8 +104,10 @@ export class RowShredder {
     for (let i = 0; i < flat.length; i++) {
       const column = flat[i]!;
       const vector = columns[i]!;
+      const node = this.nodes[i]!;
       if (column !== null) column.writeColumn(vector, from, to);
-      else for (let r = from; r < to; r++) writeNode(this.nodes[i]!, valueAt(vector, r), 0, 0);
+      else if (vector.kind === 'list' && node.kind === LIST) writeListColumn(node, vector, from, to);
+      else for (let r = from; r < to; r++) writeNode(node, valueAt(vector, r), 0, 0);
     }
   }
 
@@ -114,6 +116,27 @@ export class RowShredder {
       throw new ValidationError(`a row must be an array of ${this.flat.length} values (one per top-level field), got ${describeValue(row as Value)}`);
     }
   }
+}
+
+/** A top-level list column's rows [from, to) from a list vector: what writeNode does with each row's array. */
+function writeListColumn(node: ShredNode, vector: ListVector, from: number, to: number): void {
+  const { flags, starts, ends, elements } = vector;
+  for (let r = from; r < to; r++) {
+    if (flags[r] === NULL_FLAG) writeNode(node, null, 0, 0);
+    else writeList(node, elements, starts[r]!, ends[r]!, 0);
+  }
+}
+
+/** A present list (`node`, a LIST) of the elements `items[start, end)`, at repetition level `rep`. */
+function writeList(node: ShredNode, items: readonly Value[], start: number, end: number, rep: number): void {
+  if (start === end) {
+    for (const leaf of node.leaves) leaf.writeNull(rep, node.def);
+    return;
+  }
+  const element = node.children![0]!;
+  const inner = node.def + 1;
+  writeNode(element, items[start]!, rep, inner);
+  for (let i = start + 1; i < end; i++) writeNode(element, items[i]!, node.repLevel, inner);
 }
 
 function invalid(node: ShredNode, reason: string, value: Value): never {
@@ -142,14 +165,7 @@ function writeNode(node: ShredNode, value: Value, rep: number, parentDef: number
     }
     case LIST: {
       if (!Array.isArray(value)) invalid(node, 'a list value must be an array', value);
-      if (value.length === 0) {
-        for (const leaf of node.leaves) leaf.writeNull(rep, def);
-        return;
-      }
-      const element = node.children![0]!;
-      const inner = def + 1;
-      writeNode(element, value[0]!, rep, inner);
-      for (let i = 1; i < value.length; i++) writeNode(element, value[i]!, node.repLevel, inner);
+      writeList(node, value, 0, value.length, rep);
       return;
     }
     case MAP: {

@@ -1,7 +1,7 @@
 /**
  * Rows held column by column: what the COPY reader hands the Parquet writer on the copy's main path
- * (`readColumns` in shared/postgres/copy-reader.ts, `TableWriter.writeColumns`). No array is made per row, and
- * numbers and 16-byte values are held in typed arrays, with no object per value. A column's values mean what they
+ * (`readColumns` in shared/postgres/copy-reader.ts, `TableWriter.writeColumns`). No array is made per row (nor per
+ * list), and numbers and 16-byte values are held in typed arrays, with no object per value. A column's values mean what they
  * mean in a Row (values.ts), in row order; `null` is the null.
  */
 import type { Row, Value } from './values';
@@ -35,8 +35,17 @@ export interface BytesVector {
   readonly bytes: Uint8Array;
 }
 
+/** Lists: row r's elements are `elements[starts[r], ends[r])`, all the batch's elements in one array. */
+export interface ListVector {
+  readonly kind: 'list';
+  readonly flags: Uint8Array;
+  readonly starts: Int32Array;
+  readonly ends: Int32Array;
+  readonly elements: Value[];
+}
+
 /** One column of a ColumnBatch. */
-export type ColumnVector = ValueVector | NumberVector | BytesVector;
+export type ColumnVector = ValueVector | NumberVector | BytesVector | ListVector;
 
 /** `rows` rows, one vector per top-level field in the schema's order. */
 export interface ColumnBatch {
@@ -57,7 +66,11 @@ export function bytesVector(capacity: number, width: number): BytesVector {
   return { kind: 'bytes', width, flags: new Uint8Array(capacity), bytes: new Uint8Array(capacity * width) };
 }
 
-/** Row `row`'s value as a Row holds it (a BytesVector's as a copy of its bytes). */
+export function listVector(capacity: number): ListVector {
+  return { kind: 'list', flags: new Uint8Array(capacity), starts: new Int32Array(capacity), ends: new Int32Array(capacity), elements: [] };
+}
+
+/** Row `row`'s value as a Row holds it (a BytesVector's as a copy of its bytes, a ListVector's as an array). */
 export function valueAt(vector: ColumnVector, row: number): Value {
   switch (vector.kind) {
     case 'values':
@@ -68,6 +81,8 @@ export function valueAt(vector: ColumnVector, row: number): Value {
     }
     case 'bytes':
       return vector.flags[row] === NULL_FLAG ? null : vector.bytes.slice(row * vector.width, (row + 1) * vector.width);
+    case 'list':
+      return vector.flags[row] === NULL_FLAG ? null : vector.elements.slice(vector.starts[row], vector.ends[row]);
   }
 }
 

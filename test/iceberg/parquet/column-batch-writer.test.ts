@@ -1,14 +1,23 @@
 /**
  * DataFileWriter.writeColumns against writeBatch: the same rows given as column vectors (column-batch.ts) make the
  * same bytes and the same DataFile (metrics included), for every column that writes numbers or 16-byte values from
- * typed arrays, with nulls, values beside the arrays (bigints), small row groups and pages; and a column batch
+ * typed arrays and a list column from one array of elements, with nulls, empty lists, values beside the arrays (bigints), small row groups and pages; and a column batch
  * breaks the rules exactly where rows would.
  */
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../shared/errors';
 import { MemoryFileIO } from '../../../shared/iceberg/io/memory-file-io';
 import { DataFileWriter, type DataFileWriterOptions } from '../../../shared/iceberg/parquet/data-file-writer';
-import { type ColumnBatch, type ColumnVector, OTHER, NULL_FLAG, bytesVector, numberVector, valueVector } from '../../../shared/iceberg/spec/column-batch';
+import {
+  type ColumnBatch,
+  type ColumnVector,
+  OTHER,
+  NULL_FLAG,
+  bytesVector,
+  listVector,
+  numberVector,
+  valueVector,
+} from '../../../shared/iceberg/spec/column-batch';
 import { type Schema, createSchema } from '../../../shared/iceberg/spec/schema';
 import type { Row, Value } from '../../../shared/iceberg/spec/values';
 
@@ -47,15 +56,26 @@ function rows(count: number): Row[] {
       none(8) ? null : i % 3 === 0 ? 10n ** 29n - BigInt(i) : i * 31,
       none(9) ? null : uuidBytes(i),
       none(10) ? null : `text ${i % 40}`,
-      none(11) ? null : i % 3 === 0 ? [] : ['a', null, `t${i}`],
+      none(11) ? null : i % 3 === 0 ? [] : i % 3 === 1 ? ['a', null, `t${i}`] : [`only ${i % 5}`],
     ]);
   }
   return out;
 }
 
 /** The rows as one batch: numbers and uuids in typed arrays (bigints beside them), the rest as values. */
-function asBatch(source: readonly Row[], kinds: ReadonlyArray<'numbers' | 'bytes' | 'values'>): ColumnBatch {
+function asBatch(source: readonly Row[], kinds: ReadonlyArray<'numbers' | 'bytes' | 'values' | 'list'>): ColumnBatch {
   const columns: ColumnVector[] = kinds.map((kind, c) => {
+    if (kind === 'list') {
+      const vector = listVector(source.length);
+      source.forEach((row, r) => {
+        const v = row[c]!;
+        if (v === null) vector.flags[r] = NULL_FLAG;
+        vector.starts[r] = vector.elements.length;
+        if (Array.isArray(v)) vector.elements.push(...v);
+        vector.ends[r] = vector.elements.length;
+      });
+      return vector;
+    }
     if (kind === 'values') {
       const vector = valueVector(source.length);
       source.forEach((row, r) => (vector.values[r] = row[c]!));
@@ -85,7 +105,7 @@ function asBatch(source: readonly Row[], kinds: ReadonlyArray<'numbers' | 'bytes
   return { rows: source.length, columns };
 }
 
-const KINDS = ['numbers', 'numbers', 'numbers', 'numbers', 'numbers', 'numbers', 'numbers', 'numbers', 'numbers', 'bytes', 'values', 'values'] as const;
+const KINDS = ['numbers', 'numbers', 'numbers', 'numbers', 'numbers', 'numbers', 'numbers', 'numbers', 'numbers', 'bytes', 'values', 'list'] as const;
 
 async function written(
   forSchema: Schema,
@@ -158,6 +178,13 @@ describe('DataFileWriter.writeColumns', () => {
     const shortUuid = asBatch([data[1]!], KINDS);
     shortUuid.columns[9] = { ...bytesVector(1, 8) };
     await expect(written(schema, (w) => w.writeColumns(shortUuid))).rejects.toThrow(ValidationError);
+    const requiredList = createSchema([
+      { id: 1, name: 'tags', required: true, type: { type: 'list', 'element-id': 2, element: 'string', 'element-required': true } },
+    ]);
+    await expect(written(requiredList, (w) => w.writeColumns(asBatch([[null]], ['list'])))).rejects.toThrow(/column tags .*null in a required field/);
+    await expect(written(requiredList, (w) => w.writeColumns(asBatch([[['a', null]]], ['list'])))).rejects.toThrow(
+      /column tags.element .*null in a required field/,
+    );
     await expect(written(schema, (w) => w.writeColumns({ rows: 1, columns: asBatch([data[1]!], KINDS).columns.slice(1) }))).rejects.toThrow(
       /a column batch must have 12 columns/,
     );

@@ -7,7 +7,7 @@ import type { Client } from 'pg';
 import { InternedText } from '../iceberg/parquet/interned-text';
 import { boundedText, quotedText } from '../text/bounded-text';
 import { IcebridgeError, ValidationError } from '../errors';
-import type { ColumnBatch } from '../iceberg/spec/column-batch';
+import { type ColumnBatch, emptied } from '../iceberg/spec/column-batch';
 import { type Row, type Value, uuidFromBytes } from '../iceberg/spec/values';
 import { type CompileDecoderOptions, compileDecoder } from './binary-decoders';
 import { compileSink } from './column-sinks';
@@ -99,7 +99,8 @@ export function readRows(client: Client, table: SourceTable, mapping: TableMappi
 /**
  * `readRows` column by column: each batch holds its rows as one vector per column (column-batch.ts), numbers and
  * uuids (with `uuidAsBytes`) in typed arrays, with no array per row and no object per number. For rows handed
- * straight to the Parquet writer (`TableWriter.writeColumns`); `exactBigInt` is not available here.
+ * straight to the Parquet writer (`TableWriter.writeColumns`); `exactBigInt` is not available here. A batch is the
+ * consumer's until it asks for the next one: then its vectors are filled again.
  */
 export function readColumns(
   client: Client,
@@ -117,7 +118,8 @@ export function readColumns(
       keyIndexes,
       columns.map((c) => c.sink),
     );
-    const fresh = (): ColumnBatch => ({ rows: 0, columns: columns.map((c) => c.vector(capacity)) });
+    const free: ColumnBatch[] = [];
+    const fresh = (): ColumnBatch => free.pop() ?? { rows: 0, columns: columns.map((c) => c.vector(capacity)) };
     let batch = fresh();
     return {
       parser,
@@ -131,6 +133,7 @@ export function readColumns(
         }
       },
       rest: () => (batch.rows > 0 ? batch : undefined),
+      done: (used) => free.push(emptied(used)),
     };
   });
 }
@@ -148,6 +151,8 @@ interface Batcher<B> {
   push(buf: Buffer, start: number, end: number, ready: B[]): void;
   /** The last, partial batch at the end of the stream. */
   rest(): B | undefined;
+  /** Called with a batch once the consumer asked for the next one: it is free for reuse. */
+  done?(batch: B): void;
 }
 
 /** The COPY of readRows and readColumns: batches as `makeBatcher` forms them, with back-pressure and cancelling. */
@@ -226,6 +231,7 @@ async function* streamCopy<B>(
       if (next !== undefined) {
         if (ready.length < MAX_READY_BATCHES && copy.isPaused()) copy.resume();
         yield next;
+        batcher.done?.(next);
         continue;
       }
       if (ended) {

@@ -2,9 +2,10 @@ import * as path from 'node:path';
 import type { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IcebridgeError, ValidationError } from '../../shared/errors';
+import { batchRows } from '../../shared/iceberg/spec/column-batch';
 import type { PrimitiveValue, Row } from '../../shared/iceberg/spec/values';
 import { connectPostgres } from '../../shared/postgres/connection';
-import { type ReadRowsOptions, readRows } from '../../shared/postgres/copy-reader';
+import { type ReadRowsOptions, readColumns, readRows } from '../../shared/postgres/copy-reader';
 import { quoteQualified } from '../../shared/postgres/identifiers';
 import { describeTable, describeTables } from '../../shared/postgres/introspect';
 import { withSnapshotTransaction } from '../../shared/postgres/snapshot-transaction';
@@ -125,6 +126,33 @@ describe('every row of Pagila and Chinook decodes to exactly what PostgreSQL pri
     expect(rows).toBeGreaterThan(0);
     expect(rows).toBe(theirs.length);
     expect(differences(ours, theirs)).toEqual([]);
+  });
+});
+
+describe("the columnar read gives the row read's values, batch after batch, its vectors filled again", () => {
+  // The copy's options: uuids as bytes, repeated texts as entries; small batches, so vectors are reused many times.
+  const options = { uuidAsBytes: true, textAsBytes: true, batchSize: 50 };
+  const columnsAndRows = async (client: Client, name: string): Promise<{ columns: Row[]; rows: Row[] }> => {
+    const table = await describeTable(client, 'public', name);
+    const mapping = mapTable(table);
+    const rows = await decodeRows(client, table, mapping, options);
+    const columns = await withSnapshotTransaction(client, async () => {
+      const out: Row[] = [];
+      // A batch is read before the next is asked for (the reader fills its vectors again after that), and after a
+      // pause in which the reader takes in more of the stream.
+      for await (const batch of readColumns(client, table, mapping, options)) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        out.push(...batchRows(batch));
+      }
+      return out;
+    });
+    return { columns, rows };
+  };
+
+  it.each([...PAGILA_TABLES.map((t) => ['pagila', t]), ...CHINOOK_TABLES.map((t) => ['chinook', t])])('%s public.%s', async (db, name) => {
+    const { columns, rows } = await columnsAndRows(clients[db]!, name);
+    expect(columns.length).toBeGreaterThan(0);
+    expect(columns).toEqual(rows);
   });
 });
 

@@ -93,6 +93,19 @@ export function batchRows(batch: ColumnBatch): Row[] {
   return rows;
 }
 
+/**
+ * The batch with no rows, ready to be filled again: a vector's rows are all written anew (flags included), so only
+ * what is appended (values beside the arrays, list elements) is dropped.
+ */
+export function emptied(batch: ColumnBatch): ColumnBatch {
+  batch.rows = 0;
+  for (const vector of batch.columns) {
+    if (vector.kind === 'numbers') vector.others.length = 0;
+    else if (vector.kind === 'list') vector.elements.length = 0;
+  }
+  return batch;
+}
+
 /** A vector of `rows` nulls. */
 export function nullVector(rows: number): ValueVector {
   return { kind: 'values', values: new Array<Value>(rows).fill(null) };

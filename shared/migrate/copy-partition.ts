@@ -12,7 +12,7 @@ import { type TableMetadata, currentSchema, defaultSpec } from '../iceberg/spec/
 import { type ColumnBatch, nullVector } from '../iceberg/spec/column-batch';
 import { writeDataManifest } from '../iceberg/transaction/manifest-files';
 import { TableWriter } from '../iceberg/writer/table-writer';
-import { readColumns } from '../postgres/copy-reader';
+import { readColumns, readRows } from '../postgres/copy-reader';
 import { describeTable } from '../postgres/introspect';
 import type { Client } from 'pg';
 import { displayIdent, displayQualified } from '../postgres/identifiers';
@@ -56,20 +56,32 @@ export async function copyPartition(env: RunEnvironment, input: CopyPartitionInp
         async () => {
           // Locked before the table is described: describing takes the same lock, which would queue behind DDL.
           await lockWithoutWaiting(client, plan.source);
-          const { source, mapping, reorder } = await describeForCopy(client, plan, target.metadata);
-          const batches = readColumns(client, source, mapping, {
+          const { source, mapping, order } = await describeForCopy(client, plan, target.metadata);
+          const read = {
             relation: partition.relation,
             ...(wholeRelation ? {} : { pages: { fromPage: partition.fromPage, toPage: partition.toPage } }),
             keyColumns: plan.key,
             uuidAsBytes: !partitionsOn(target.metadata, 'uuid'),
             textAsBytes: !partitionsOn(target.metadata, 'string'),
             ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
-          });
-          for await (const batch of batches) {
-            await checkCancelled();
-            await writer.writeColumns(reorder ? reorder(batch) : batch);
-            rows += batch.rows;
+          };
+          const copied = (count: number): void => {
+            rows += count;
             options.onProgress?.(rows);
+          };
+          // An unpartitioned table's writer takes column batches as they are; rows routed to partitions go as rows.
+          if (writer.takesColumnBatches) {
+            for await (const batch of readColumns(client, source, mapping, read)) {
+              await checkCancelled();
+              await writer.writeColumns(order ? reorderColumns(batch, order) : batch);
+              copied(batch.rows);
+            }
+          } else {
+            for await (const batch of readRows(client, source, mapping, read)) {
+              await checkCancelled();
+              await writer.writeRows(order ? batch.map((row) => order.map((j) => (j < 0 ? null : row[j]!))) : batch);
+              copied(batch.length);
+            }
           }
         },
         plan.sourceSnapshot ? { snapshotId: plan.sourceSnapshot.id } : {},
@@ -106,14 +118,14 @@ export async function copyPartition(env: RunEnvironment, input: CopyPartitionInp
 }
 
 /**
- * The source table as the copy reads it, checked against the plan: the columns it maps (in source order) and
- * how its batches' columns are put in the Iceberg table's field order.
+ * The source table as the copy reads it, checked against the plan: the columns it maps (in source order) and,
+ * when the Iceberg table orders its fields differently, the source column of each field (-1: none, read as null).
  */
 async function describeForCopy(
   client: Client,
   plan: CopyPartitionInput['table'],
   metadata: TableMetadata,
-): Promise<{ source: SourceTable; mapping: TableMapping; reorder: ((batch: ColumnBatch) => ColumnBatch) | undefined }> {
+): Promise<{ source: SourceTable; mapping: TableMapping; order: number[] | undefined }> {
   const source = await describeTable(client, plan.source.schema, plan.source.name);
   const excluded = source.columns.map((c) => c.name).filter((name) => !plan.columns.includes(name));
   // A column the plan does not know (added after planning) would silently change the table's column list.
@@ -133,11 +145,13 @@ async function describeForCopy(
   const mapping = mapTable(source, { excludedColumns: excluded });
   // Rows come in source column order; the table may order its fields differently after evolution.
   const order = plan.columns.map((name) => mapping.columns.findIndex((c) => c.name === name));
-  const reorder =
-    order.every((j, i) => j === i) && order.length === mapping.columns.length
-      ? undefined
-      : (batch: ColumnBatch): ColumnBatch => ({ rows: batch.rows, columns: order.map((j) => (j < 0 ? nullVector(batch.rows) : batch.columns[j]!)) });
-  return { source, mapping, reorder };
+  const same = order.every((j, i) => j === i) && order.length === mapping.columns.length;
+  return { source, mapping, order: same ? undefined : order };
+}
+
+/** A batch's columns in the Iceberg table's field order (see describeForCopy). */
+function reorderColumns(batch: ColumnBatch, order: readonly number[]): ColumnBatch {
+  return { rows: batch.rows, columns: order.map((j) => (j < 0 ? nullVector(batch.rows) : batch.columns[j]!)) };
 }
 
 /**

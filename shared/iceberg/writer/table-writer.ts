@@ -118,7 +118,7 @@ export class TableWriter {
 
   /** Writes many rows, honouring back-pressure: an unpartitioned table's writer takes them as a batch. */
   async writeRows(rows: readonly Row[]): Promise<void> {
-    if (this.takesWholeBatches()) {
+    if (this.takesColumnBatches) {
       this.rows += rows.length;
       await this.singleWriter().writeBatch(rows);
       return;
@@ -134,7 +134,7 @@ export class TableWriter {
    * rows routed to partitions are taken as rows.
    */
   async writeColumns(batch: ColumnBatch): Promise<void> {
-    if (this.takesWholeBatches()) {
+    if (this.takesColumnBatches) {
       this.rows += batch.rows;
       await this.singleWriter().writeColumns(batch);
       return;
@@ -143,10 +143,11 @@ export class TableWriter {
   }
 
   /**
-   * An unpartitioned table's one writer takes a batch whole, unless the budget is below one row group: then it is
-   * checked every few rows, which a batch would skip.
+   * Whether writeColumns takes a column batch as it is (an unpartitioned table's one writer, unless the budget is
+   * below one row group: then it is checked every few rows, which a batch would skip); otherwise it makes rows of it,
+   * and rows are the better form to read.
    */
-  private takesWholeBatches(): boolean {
+  get takesColumnBatches(): boolean {
     return this.partitioner === undefined && this.budget >= this.rowGroupSize;
   }
 

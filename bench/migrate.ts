@@ -12,9 +12,9 @@
  * with a budget too large to matter, for their peak RSS.
  *
  *   npx tsx bench/migrate.ts [--rows N] [--runs R] [--only icebridge,verify,partitioned,reader,duckdb,csv,raw,psql,cli]
- *                            [--settings 64:2,32:2] [--partition-spec 'bucket[16](id)'] [--profile DIR] [--no-pagila]
+ *                            [--settings 128:2,64:2] [--partition-spec 'bucket[16](id)'] [--profile DIR] [--no-pagila]
  *
- * Defaults: 2,000,000 rows, 3 runs, icebridge's default setting (64 MB partitions, 2 activities) plus three others.
+ * Defaults: 2,000,000 rows, 3 runs, icebridge's default setting (128 MB partitions, 2 activities) plus three others.
  * From 5,000,000 rows on: 1 run of the default setting only, to show peak RSS does not grow with the table.
  */
 import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';

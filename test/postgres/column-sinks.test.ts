@@ -159,38 +159,24 @@ describe('columnar COPY read', () => {
   });
 
   it('names the failing row by its key, as the row read does', () => {
-    const bad = copyStream([
-      [
-        int64(1n),
-        int16(1),
-        int32(1),
-        uint32(1),
-        float4(1),
-        float8(1),
-        int32(1),
-        int64(1n),
-        numericBinary('1'),
-        Buffer.alloc(16),
-        Buffer.from('a'),
-        Buffer.from([1]),
-        null,
-      ],
-      [
-        int64(42n),
-        int16(1),
-        int32(1),
-        uint32(1),
-        float4(1),
-        float8(1),
-        int32(0x7fffffff),
-        int64(1n),
-        numericBinary('1'),
-        Buffer.alloc(16),
-        Buffer.from('a'),
-        Buffer.from([1]),
-        null,
-      ],
-    ]);
+    /** A row of plain values with key `key`: its date field (int32 days) and its list as given. */
+    const row = (key: bigint, days: number, list: Buffer | null): Array<Buffer | null> => [
+      int64(key),
+      int16(1),
+      int32(1),
+      uint32(1),
+      float4(1),
+      float8(1),
+      int32(days),
+      int64(1n),
+      numericBinary('1'),
+      Buffer.alloc(16),
+      Buffer.from('a'),
+      Buffer.from([1]),
+      list,
+    ];
+    // Date infinity (0x7fffffff days) with no mapping configured: the second row fails in its seventh column.
+    const bad = copyStream([row(1n, 1, null), row(42n, 0x7fffffff, null)]);
     let caught: unknown;
     try {
       columnsOf(bad, () => 5, 10);
@@ -210,20 +196,6 @@ describe('columnar COPY read', () => {
       ],
       [Buffer.from('x')],
     );
-    const fields = [
-      int64(7n),
-      int16(1),
-      int32(1),
-      uint32(1),
-      float4(1),
-      float8(1),
-      int32(1),
-      int64(1n),
-      numericBinary('1'),
-      Buffer.alloc(16),
-      Buffer.from('a'),
-      Buffer.from([1]),
-    ];
-    expect(() => columnsOf(copyStream([[...fields, plane]]), () => 3, 4)).toThrow(/multi-dimensional arrays are not migrated/);
+    expect(() => columnsOf(copyStream([row(7n, 1, plane)]), () => 3, 4)).toThrow(/multi-dimensional arrays are not migrated/);
   });
 });

@@ -140,6 +140,7 @@ export function readColumns(
 
 const EMPTY = Buffer.alloc(0);
 
+/** The decoders' options. Text arrives as UTF-8 (pg sets client_encoding UTF8; PostgreSQL validates even SQL_ASCII data on the way out). */
 function decoderOptions(options: ReadRowsOptions): CompileDecoderOptions {
   return { exactBigInt: options.exactBigInt === true, uuidAsBytes: options.uuidAsBytes === true, textAsBytes: options.textAsBytes === true };
 }
@@ -167,7 +168,6 @@ async function* streamCopy<B>(
   const where = displayQualified(plan.relation.schema, plan.relation.name);
   const target = clientTarget(client);
   await prepareSession(client, options.keyRange, where);
-  // Text arrives as UTF-8 (pg sets client_encoding UTF8; PostgreSQL validates even SQL_ASCII data on the way out).
   const keyColumns = options.keyColumns ?? table.key.columns;
   const keyIndexes = keyColumns.map((name) => mapping.columns.findIndex((c) => c.name === name));
   const keyRead = keyColumns.length > 0 && keyIndexes.every((i) => i >= 0);

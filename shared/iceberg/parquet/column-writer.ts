@@ -178,7 +178,7 @@ export abstract class ColumnWriter {
   /**
    * Writes rows [from, to) of a column vector (column-batch.ts) as top-level values: what writeTops does for the
    * same values in rows. Numbers and byte strings go from their typed arrays to `putNumber` / `putBytesAt`, which
-   * the number and uuid columns implement, with no object per value.
+   * the number and uuid columns implement, with no object per value. (List vectors go to the shredder's list nodes.)
    */
   writeColumn(vector: ColumnVector, from: number, to: number): void {
     while (this.levelCount + (to - from) > this.levelCapacity) this.growLevels();
@@ -246,8 +246,8 @@ export abstract class ColumnWriter {
 
   /**
    * The level and, unless it is null, the value of a top-level value at level index `n`. A static method, so that
-   * writeTop, writeTops and writeColumn each call it directly (and V8 inlines it) whatever subclass the column is: a method of
-   * the instance would be looked up per value among every column class.
+   * writeTop, writeTops and writeColumn each call it directly (and V8 inlines it) whatever subclass the column is:
+   * a method of the instance would be looked up per value among every column class.
    */
   private static putTop(column: ColumnWriter, value: Value, n: number): void {
     if (value === null) {

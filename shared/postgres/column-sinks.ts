@@ -2,9 +2,10 @@
  * Field sinks: the columnar form of the binary decoders (binary-decoders.ts), for `readColumns`. A sink decodes
  * one field into its row of a column vector (shared/iceberg/spec/column-batch.ts): numbers into a Float64Array and
  * a uuid's 16 bytes into one byte array, so neither allocates per value; an array's elements into the batch's one
- * array of elements, with no array per row; every other kind stores what its decoder returns. Each number kind is a sink of its own, so that its decoder is called from one place and inlined there.
- * The values are the ones `compileDecoder` gives with `exactBigInt` off: a number when it is a safe integer,
- * otherwise (a bigint, a mapped infinity) the vector's `others`.
+ * array of elements, with no array per row; every other kind stores what its decoder returns. Each number kind is
+ * a sink of its own, so that its decoder is called from one place and inlined there. The values are the ones
+ * `compileDecoder` gives with `exactBigInt` off: a number when it is a safe integer, otherwise (a bigint, a mapped
+ * infinity) the vector's `others`.
  */
 import {
   type ColumnVector,

@@ -8,7 +8,7 @@ import type { MigrationReport } from '../../shared/migrate/migration-status';
 import { parseMigrationRequest } from '../../shared/migrate/migration-request';
 import { parseTableConfig } from '../../shared/run/request-fields';
 import { connectPostgres } from '../../shared/postgres/connection';
-import { DEFAULT_PARTITION_SIZE_IN_BYTES } from '../../shared/postgres/partition-planner';
+import { ONE_MACHINE_PARTITION_SIZE_IN_BYTES } from '../../shared/postgres/partition-planner';
 import { describeTables } from '../../shared/postgres/introspect';
 import { loadSettings } from '../../shared/config/settings';
 import { resolveSourceUrl } from '../../shared/postgres/source-url';
@@ -29,7 +29,7 @@ export const MIGRATE_FLAGS: FlagSpec[] = [
   { name: 'tables', value: true, description: 'comma-separated tables (default: every table of the schema)' },
   { name: 'concurrency', value: true, description: 'tables migrated at once (default 2)' },
   { name: 'config', value: true, description: 'per-table config file (JSON: target name, partition spec, key, excluded columns)' },
-  { name: 'partition-size-mb', value: true, description: `heap megabytes per copy partition (default ${DEFAULT_PARTITION_SIZE_IN_BYTES / MIB})` },
+  { name: 'partition-size-mb', value: true, description: `heap megabytes per copy partition (default ${ONE_MACHINE_PARTITION_SIZE_IN_BYTES / MIB})` },
   { name: 'verify', value: true, description: 'verify the committed tables afterwards: quick (default), full or none' },
   { name: 'cdc', description: 'hand over to change capture: a publication and a logical slot the copy meets without a gap' },
   { name: 'state-dir', value: true, description: 'where run history is kept for resuming (default .icebridge/state)' },
@@ -96,7 +96,7 @@ export async function migrateCommand(
         concurrency: request.concurrency,
         ...(request.tables ? { tables: request.tables } : {}),
         ...(request.tableConfig ? { tableConfig: request.tableConfig } : {}),
-        partitionSizeInBytes: intFlag(flags, 'partition-size-mb', DEFAULT_PARTITION_SIZE_IN_BYTES / MIB, { max: 16_384 }) * MIB,
+        partitionSizeInBytes: intFlag(flags, 'partition-size-mb', ONE_MACHINE_PARTITION_SIZE_IN_BYTES / MIB, { max: 16_384 }) * MIB,
         verify: request.verify,
         ...(request.cdc ? { cdc: true } : {}),
       },

@@ -9,7 +9,7 @@ import { boundedText, quotedText } from '../text/bounded-text';
 import { IcebridgeError, ValidationError } from '../errors';
 import { type ColumnBatch, emptied } from '../iceberg/spec/column-batch';
 import { type Row, type Value, uuidFromBytes } from '../iceberg/spec/values';
-import { type CompileDecoderOptions, compileDecoder } from './binary-decoders';
+import { type CompileDecoderOptions, type FieldDecoder, compileDecoder } from './binary-decoders';
 import { compileSink } from './column-sinks';
 import { clientTarget } from './connection';
 import { CopyBinaryParser, RowDecodeFailure } from './copy-binary-parser';
@@ -112,7 +112,8 @@ export function readColumns(
   return streamCopy(client, table, mapping, options, (keyIndexes) => {
     const decoderOpts = decoderOptions(options);
     const columns = mapping.columns.map((c) => compileSink(c.decode, decoderOpts));
-    const decoders = mapping.columns.map((c) => compileDecoder(c.decode, decoderOpts));
+    // The sinks decode every field; a value decoder is compiled only for the key columns, which name a failing row.
+    const decoders = mapping.columns.map((c, i) => (keyIndexes.includes(i) ? compileDecoder(c.decode, decoderOpts) : notDecoded));
     const parser = new CopyBinaryParser(
       decoders,
       keyIndexes,
@@ -139,6 +140,11 @@ export function readColumns(
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** The parser's decoder of a column readColumns never decodes as a value (not a key column). */
+const notDecoded: FieldDecoder = () => {
+  throw new Error('a column read by its sink only');
+};
 
 /** The decoders' options. Text arrives as UTF-8 (pg sets client_encoding UTF8; PostgreSQL validates even SQL_ASCII data on the way out). */
 function decoderOptions(options: ReadRowsOptions): CompileDecoderOptions {

@@ -75,7 +75,8 @@ const CANCEL_GRACE_IN_MS = 30_000;
 export function readRows(client: Client, table: SourceTable, mapping: TableMapping, options: ReadRowsOptions = {}): AsyncGenerator<Row[]> {
   const batchSize = options.batchSize ?? 2048;
   return streamCopy(client, table, mapping, options, (keyIndexes) => {
-    const decoders = mapping.columns.map((c) => compileDecoder(c.decode, decoderOptions(options)));
+    const decoderOpts = decoderOptions(options);
+    const decoders = mapping.columns.map((c) => compileDecoder(c.decode, decoderOpts));
     const parser = new CopyBinaryParser(decoders, keyIndexes);
     let batch: Row[] = [];
     return {

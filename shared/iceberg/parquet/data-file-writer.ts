@@ -30,6 +30,12 @@ export const PARQUET_MAGIC = Buffer.from('PAR1', 'latin1');
 const MIB = 1024 * 1024;
 /** Row-group size when none is given: bounds one writer's memory. */
 export const DEFAULT_ROW_GROUP_SIZE_IN_BYTES = 32 * MIB;
+/**
+ * Rows per row group when no limit is given, as DuckDB writes them. A reader skips a row group whose column
+ * statistics rule out its filter (readDataFile's `keepRowGroup`), so a row group is the smallest piece a key range
+ * reads of a file whose keys reach into the next range's; one row group per file meant the whole file.
+ */
+export const DEFAULT_ROW_GROUP_ROWS = 122_880;
 /** Bytes handed to the output stream per write, so small page buffers do not each cost a system call. */
 const WRITE_BATCH_BYTES = 4 * MIB;
 /** Rows between checks of page fullness and buffered bytes. */
@@ -47,6 +53,8 @@ export interface DataFileWriterOptions {
   targetFileSizeInBytes?: number;
   /** Buffered bytes at which a row group is flushed; bounds memory (default 32 MiB). */
   rowGroupSizeInBytes?: number;
+  /** Rows at which a row group is flushed, whatever its bytes (default DEFAULT_ROW_GROUP_ROWS). */
+  rowGroupRows?: number;
   /** Uncompressed value bytes per page (default 1 MiB). */
   pageSizeInBytes?: number;
   /** Page compression (default zstd). */
@@ -77,6 +85,7 @@ export class DataFileWriter {
   private readonly codec: CompressionCodec;
   private readonly targetFileSize: number;
   private readonly rowGroupSize: number;
+  private readonly rowGroupRows: number;
   private readonly schemaJson: string;
 
   private file: OpenFile | undefined;
@@ -112,6 +121,10 @@ export class DataFileWriter {
     const pageSize = positive(options.pageSizeInBytes ?? MIB, 'pageSizeInBytes');
     this.targetFileSize = positive(options.targetFileSizeInBytes ?? 128 * MIB, 'targetFileSizeInBytes');
     this.rowGroupSize = positive(options.rowGroupSizeInBytes ?? DEFAULT_ROW_GROUP_SIZE_IN_BYTES, 'rowGroupSizeInBytes');
+    this.rowGroupRows = options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
+    if (!Number.isSafeInteger(this.rowGroupRows) || this.rowGroupRows < 1)
+      throw new ValidationError(`rowGroupRows must be a positive integer, got ${this.rowGroupRows}`);
+    this.rowsUntilCheck = Math.min(CHECK_INTERVAL_ROWS, this.rowGroupRows);
     this.columns = leaves.map((leaf) => createColumnWriter(leaf, context, pageSize));
     this.shredder = new RowShredder(options.schema, this.columns);
     this.schemaJson = stringifyJson(options.schema);
@@ -206,7 +219,8 @@ export class DataFileWriter {
 
   /** Finishes full pages and flushes the row group or the file when the next interval could pass a limit. */
   private checkLimits(): Promise<void> | undefined {
-    this.rowsUntilCheck = CHECK_INTERVAL_ROWS;
+    // The next check falls on the row-group row limit exactly, so row groups hold exactly that many rows.
+    this.rowsUntilCheck = Math.min(CHECK_INTERVAL_ROWS, this.rowGroupRows - this.rowsInGroup);
     let buffered = 0;
     const columns = this.columns;
     for (let i = 0; i < columns.length; i++) {
@@ -221,7 +235,7 @@ export class DataFileWriter {
     // Flush before the next interval could push past a limit, judging it by the largest growth seen so far.
     const planned = this.file?.planned ?? 0;
     if (planned + buffered + this.largestGrowth >= this.targetFileSize) return this.flushRowGroup(true);
-    if (buffered + this.largestGrowth > this.rowGroupSize) return this.flushRowGroup(false);
+    if (buffered + this.largestGrowth > this.rowGroupSize || this.rowsUntilCheck <= 0) return this.flushRowGroup(false);
     return undefined;
   }
 
@@ -277,7 +291,7 @@ export class DataFileWriter {
     const rows = this.rowsInGroup;
     this.rowsInGroup = 0;
     this.lastBuffered = 0;
-    this.rowsUntilCheck = CHECK_INTERVAL_ROWS;
+    this.rowsUntilCheck = Math.min(CHECK_INTERVAL_ROWS, this.rowGroupRows);
     const file = (this.file ??= this.openFile());
     const start = file.planned;
     const rowGroup = this.describeRowGroup(chunks, rows, start, file);

@@ -4,12 +4,14 @@
  */
 import { ValidationError } from '../../errors';
 import type { FileIO } from '../io/file-io';
+import type { ColumnMetrics } from '../spec/evaluators';
 import type { Schema } from '../spec/schema';
 import type { Row } from '../spec/values';
 import { parseFileSchema } from './file-schema';
 import { ColumnChunkReader } from './page-decoder';
 import { type ColumnMetaData, type FileMetaData, decodeFileMetaData } from './parquet-thrift';
 import { ProjectionPlan } from './record-assembler';
+import { RowGroupMetrics } from './row-group-metrics';
 
 /** A file's footer and size. */
 export interface ParquetFooter {
@@ -41,6 +43,12 @@ export interface ReadDataFileOptions {
    * array per row and its collection.
    */
   reuseRows?: boolean;
+  /**
+   * Row groups are read only when this returns true of their column metrics (row-group-metrics.ts): a scan's
+   * filter evaluated on them (InclusiveMetricsEvaluator) skips the row groups no row of which can match. The rows
+   * of a skipped row group are not yielded at all, so a caller counting row positions must not skip any.
+   */
+  keepRowGroup?: (metrics: ColumnMetrics) => boolean;
   abortSignal?: AbortSignal;
 }
 
@@ -88,10 +96,13 @@ export async function* readDataFile(io: FileIO, location: string, projection: Sc
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValidationError(`batchSize must be a positive integer, got ${batchSize}`);
   const signal = options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal };
   const { metadata } = await readParquetFooter(io, location, options);
-  const plan = new ProjectionPlan(projection, parseFileSchema(metadata.schema), options.safeIntegers === true, options.reuseRows === true);
+  const fileSchema = parseFileSchema(metadata.schema);
+  const plan = new ProjectionPlan(projection, fileSchema, options.safeIntegers === true, options.reuseRows === true);
+  const keep = options.keepRowGroup;
+  const metrics = keep && new RowGroupMetrics(projection, fileSchema);
   for (const group of metadata.row_groups) {
     const rows = group.num_rows;
-    if (rows === 0) continue;
+    if (rows === 0 || (metrics && !keep(metrics.of(group)))) continue;
     const readers: ColumnChunkReader[] = [];
     for (const { leafIndex, spec } of plan.columns) {
       const chunk = group.columns[leafIndex];

@@ -7,6 +7,7 @@ import { ValidationError } from '../../errors';
 import type { FileIO } from '../io/file-io';
 import { type ReadDataFileOptions, readDataFile } from '../parquet/parquet-reader';
 import {
+  type ColumnMetrics,
   InclusiveMetricsEvaluator,
   StrictMetricsEvaluator,
   compilePartitionFilter,
@@ -151,23 +152,38 @@ export async function* readScan(io: FileIO, plan: ScanPlan, options: ReadScanOpt
   const rowFilter = plan.filter.op === 'true' ? undefined : compileRowFilter(plan.filter, plan.readSchema);
   // A file whose metrics prove that every row matches (a key range's files, cut at their key bounds) is not filtered row by row.
   const strict = rowFilter && new StrictMetricsEvaluator(plan.filter, plan.readSchema);
+  const inclusive = rowFilter && new InclusiveMetricsEvaluator(plan.filter, plan.readSchema);
+  const keepRowGroup = inclusive && ((metrics: ColumnMetrics) => inclusive.mightMatch(metrics));
   const extra = plan.readSchema.fields.length - plan.schema.fields.length;
   const loader = new DeleteLoader(io, plan.readSchema);
   for (const task of plan.tasks) {
     const filter = strict?.mustMatch(task.dataFile) ? undefined : rowFilter;
-    for await (const batch of readTask(io, task, plan.readSchema, loader, options)) {
+    // A file the filter cuts through skips the row groups whose statistics rule the filter out: a key range reads
+    // only its end of a file whose keys reach past the range.
+    for await (const batch of readTask(io, task, plan.readSchema, loader, options, filter && keepRowGroup)) {
       const rows = filter ? batch.filter(filter) : batch;
       if (rows.length > 0) yield extra === 0 ? rows : rows.map((r) => r.slice(0, r.length - extra));
     }
   }
 }
 
-/** One data file's rows as `schema` (which holds its equality-delete columns), deleted rows dropped. */
-async function* readTask(io: FileIO, task: FileScanTask, schema: Schema, loader: DeleteLoader, options: ReadScanOptions = {}): AsyncIterable<Row[]> {
+/**
+ * One data file's rows as `schema` (which holds its equality-delete columns), deleted rows dropped. Row groups
+ * `keepRowGroup` rules out are skipped, unless deletes apply to the file: they name rows by position in it.
+ */
+async function* readTask(
+  io: FileIO,
+  task: FileScanTask,
+  schema: Schema,
+  loader: DeleteLoader,
+  options: ReadScanOptions,
+  keepRowGroup?: ReadDataFileOptions['keepRowGroup'],
+): AsyncIterable<Row[]> {
   const keep = await loader.keeper(task.dataFile.filePath, task.deletes);
   let position = 0;
+  const read = keep === undefined && keepRowGroup !== undefined ? { ...options, keepRowGroup } : options;
   // Equality deletes match rows by keys in which a safe integer reads the same as a number or a bigint (delete-filter.ts).
-  for await (const batch of readDataFile(io, task.dataFile.filePath, schema, options)) {
+  for await (const batch of readDataFile(io, task.dataFile.filePath, schema, read)) {
     if (!keep) {
       yield batch;
       continue;
@@ -226,7 +242,7 @@ export async function countScanRows(io: FileIO, plan: ScanPlan): Promise<bigint>
       for (const pos of positions) if (pos < records) deleted++;
       total += records - deleted;
     } else {
-      for await (const batch of readTask(io, task, plan.readSchema, loader)) total += BigInt(batch.length);
+      for await (const batch of readTask(io, task, plan.readSchema, loader, {})) total += BigInt(batch.length);
     }
   }
   return total;

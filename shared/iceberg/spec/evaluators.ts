@@ -257,6 +257,9 @@ function decodeBound(bytes: Uint8Array | undefined, type: PrimitiveType): Value 
   }
 }
 
+/** The column metrics the metrics evaluators read: a data file's, or a Parquet row group's in the same shape. */
+export type ColumnMetrics = Pick<DataFile, 'recordCount' | 'valueCounts' | 'nullValueCounts' | 'nanValueCounts' | 'lowerBounds' | 'upperBounds'>;
+
 /** An expression evaluated on a data file's column metrics: negations pushed down, then a predicate at a time. */
 abstract class MetricsEvaluator {
   protected readonly expr: Expression;
@@ -273,7 +276,7 @@ abstract class MetricsEvaluator {
     for (const [id, field] of indexFields(schema)) if (isPrimitive(field.type)) this.types.set(id, field.type);
   }
 
-  protected visit(expr: Expression, file: DataFile): boolean {
+  protected visit(expr: Expression, file: ColumnMetrics): boolean {
     switch (expr.op) {
       case 'true':
         return true;
@@ -292,7 +295,7 @@ abstract class MetricsEvaluator {
     }
   }
 
-  protected abstract predicate(pred: Predicate, type: PrimitiveType, file: DataFile): boolean;
+  protected abstract predicate(pred: Predicate, type: PrimitiveType, file: ColumnMetrics): boolean;
 }
 
 /**
@@ -307,13 +310,13 @@ export class InclusiveMetricsEvaluator extends MetricsEvaluator {
   }
 
   /** False only when no row of the file can match. */
-  mightMatch(file: DataFile): boolean {
+  mightMatch(file: ColumnMetrics): boolean {
     if (file.recordCount === 0n) return false;
     if (file.recordCount < 0n) return true;
     return this.visit(this.expr, file);
   }
 
-  protected predicate(pred: Predicate, type: PrimitiveType, file: DataFile): boolean {
+  protected predicate(pred: Predicate, type: PrimitiveType, file: ColumnMetrics): boolean {
     const id = pred.fieldId;
     const valueCount = file.valueCounts?.get(id);
     const nullCount = file.nullValueCounts?.get(id);
@@ -356,11 +359,11 @@ export class StrictMetricsEvaluator extends MetricsEvaluator {
   }
 
   /** True only when every row of the file matches. */
-  mustMatch(file: DataFile): boolean {
+  mustMatch(file: ColumnMetrics): boolean {
     return this.visit(this.expr, file);
   }
 
-  protected predicate(pred: Predicate, type: PrimitiveType, file: DataFile): boolean {
+  protected predicate(pred: Predicate, type: PrimitiveType, file: ColumnMetrics): boolean {
     if (!EXACT_BOUND_KINDS.has(primitiveKind(type))) return false;
     if (file.nullValueCounts?.get(pred.fieldId) !== 0n) return false;
     if (pred.op === 'notNull') return true;

@@ -84,6 +84,33 @@ describe('DataFileWriter', () => {
     }
   });
 
+  it('ends a row group at the row limit exactly, row by row and in batches alike', async () => {
+    const rows = Array.from({ length: 1_000 }, (_, i) => row(i));
+    const groupsOf = async (rowGroupRows: number, batch: number): Promise<number[]> => {
+      const io = new MemoryFileIO();
+      const writer = new DataFileWriter({ io, schema: SCHEMA, newLocation: () => 'memory://g/f.parquet', rowGroupRows });
+      if (batch === 1) {
+        for (const r of rows) await writer.write(r);
+      } else {
+        for (let from = 0; from < rows.length; from += batch) await writer.writeBatch(rows.slice(from, from + batch));
+      }
+      const [file] = await writer.close();
+      const { metadata } = await readParquetFooter(io, file!.filePath);
+      expect(file!.splitOffsets).toHaveLength(metadata.row_groups.length);
+      return metadata.row_groups.map((g) => g.num_rows);
+    };
+    for (const batch of [1, 7, 300, rows.length]) {
+      expect(await groupsOf(300, batch), `batches of ${batch}`).toEqual([300, 300, 300, 100]);
+      expect(await groupsOf(5, batch), `batches of ${batch}, fewer rows than the check interval`).toEqual(Array(200).fill(5));
+    }
+    expect(await groupsOf(1_000, 9)).toEqual([1_000]);
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      expect(() => new DataFileWriter({ io: new MemoryFileIO(), schema: SCHEMA, newLocation: () => 'memory://g/x.parquet', rowGroupRows: bad })).toThrow(
+        /rowGroupRows must be a positive integer/,
+      );
+    }
+  });
+
   it('keeps buffered bytes under the row-group size however many rows it writes', async () => {
     const rowGroupSize = 256 * 1024;
     const writer = new DataFileWriter({
@@ -222,7 +249,7 @@ describe('DataFileWriter', () => {
     const rows = Array.from({ length: 160_000 }, (_, i) => rowAt(i));
 
     it('uses a dictionary while it pays, falls back to PLAIN when it does not or grows too big', async () => {
-      const [file] = await writeRows(warehouse, schema, rows, { pageSizeInBytes: 16 * 1024, rowGroupSizeInBytes: 64 * 1024 * 1024 });
+      const [file] = await writeRows(warehouse, schema, rows, { pageSizeInBytes: 16 * 1024, rowGroupSizeInBytes: 64 * 1024 * 1024, rowGroupRows: rows.length });
       const { metadata } = await readParquetFooter(warehouse.io, file!.filePath);
       expect(metadata.row_groups).toHaveLength(1);
       // Page types and encodings of each column chunk, in file order: "dict" or the data page's value encoding.
@@ -262,7 +289,7 @@ describe('DataFileWriter', () => {
     });
 
     it('DuckDB reads the dictionary, PLAIN and mixed chunks identically', async () => {
-      const [file] = await writeRows(warehouse, schema, rows, { pageSizeInBytes: 16 * 1024, rowGroupSizeInBytes: 64 * 1024 * 1024 });
+      const [file] = await writeRows(warehouse, schema, rows, { pageSizeInBytes: 16 * 1024, rowGroupSizeInBytes: 64 * 1024 * 1024, rowGroupRows: rows.length });
       const duck = await duckdb();
       try {
         const got = await query(duck, `SELECT low, "unique", growing, to_json(tags) AS tags FROM read_parquet(${sqlPath(file!.filePath)})`);

@@ -14,7 +14,7 @@
  *   npx tsx bench/migrate.ts [--rows N] [--runs R] [--only icebridge,verify,partitioned,reader,duckdb,csv,raw,psql,cli]
  *                            [--settings 128:2,64:2] [--partition-spec 'bucket[16](id)'] [--profile DIR] [--no-pagila]
  *
- * Defaults: 2,000,000 rows, 3 runs, icebridge's default setting (128 MB partitions, 2 activities) plus three others.
+ * Defaults: 2,000,000 rows, 3 runs, icebridge's default setting (256 MB partitions, 2 activities) plus three others.
  * From 5,000,000 rows on: 1 run of the default setting only, to show peak RSS does not grow with the table.
  */
 import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -62,7 +62,7 @@ const PARTITIONED_MEMORY_MB = [
   { mb: 2048, label: 'writer budget of a 2 GB instance' },
   { mb: 65536, label: 'no effective writer budget' },
 ] as const;
-const DEFAULT_SETTING: IcebridgeSetting = { partitionMb: 128, activities: 2 };
+const DEFAULT_SETTING: IcebridgeSetting = { partitionMb: 256, activities: 2 };
 /** From this size on, defaults switch to one run of the default setting (see parseMigrateArgs). */
 const LARGE_ROWS = 5_000_000;
 const USAGE =
@@ -77,7 +77,7 @@ export function parseMigrateArgs(argv: string[]): MigrateBenchOptions {
     only: [...KINDS],
     pagila: true,
     partitionSpec: DEFAULT_PARTITION_SPEC,
-    settings: [DEFAULT_SETTING, { partitionMb: 64, activities: 2 }, { partitionMb: 256, activities: 2 }, { partitionMb: 128, activities: 3 }],
+    settings: [DEFAULT_SETTING, { partitionMb: 64, activities: 2 }, { partitionMb: 128, activities: 2 }, { partitionMb: 256, activities: 3 }],
   };
   const positive = (flag: string, text: string | undefined): number => {
     const value = Number(text);

@@ -1,6 +1,6 @@
 /** The progress display's frames, drawn against an injected clock so rates and ETAs are exact. */
 import { describe, expect, it } from 'vitest';
-import { ProgressDisplay, type TableProgressView, describeRate } from '../../cli/support/progress';
+import { ProgressDisplay, type TableProgressView, describeRate, formatCount } from '../../cli/support/progress';
 
 // eslint-disable-next-line no-control-regex -- the terminal's cursor-up sequence, which starts each redrawn frame
 const CURSOR_UP = /^\u001b\[\d+F/;
@@ -72,5 +72,15 @@ describe('progress display', () => {
   it('shows no rate before half a second of history, and minutes in long ETAs', () => {
     expect(describeRate(10, 100, 499)).toEqual({ rate: '-- rows/s', eta: '--' });
     expect(describeRate(1_000, 200_000, 1_000)).toEqual({ rate: '1,000 rows/s', eta: '3m19s' });
+  });
+});
+
+describe('formatCount', () => {
+  it('groups whole numbers by thousands as en-US does, and hands everything else to it', () => {
+    const samples = [0, 7, 12, 999, 1_000, 12_345, 999_999, 1_000_000, 1_234_567, 10_000_000, Number.MAX_SAFE_INTEGER];
+    for (const n of [...samples, ...samples.map((v) => -v)]) expect(formatCount(n), String(n)).toBe(n.toLocaleString('en-US'));
+    for (let n = 1; n < 1e15; n = n * 7 + 3) expect(formatCount(n), String(n)).toBe(n.toLocaleString('en-US'));
+    for (const n of [1.5, 1234.5678, 2 ** 60, Number.NaN, Number.POSITIVE_INFINITY]) expect(formatCount(n)).toBe(n.toLocaleString('en-US'));
+    expect(formatCount(1_234_567)).toBe('1,234,567');
   });
 });

@@ -102,7 +102,7 @@ export class DataFileWriter {
   private bytesFlushed = 0;
   private lastBuffered = 0;
   private largestGrowth = 0;
-  private rowsUntilCheck = CHECK_INTERVAL_ROWS;
+  private rowsUntilCheck: number;
   private peakBuffered = 0;
 
   constructor(options: DataFileWriterOptions) {
@@ -124,7 +124,7 @@ export class DataFileWriter {
     this.rowGroupRows = options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
     if (!Number.isSafeInteger(this.rowGroupRows) || this.rowGroupRows < 1)
       throw new ValidationError(`rowGroupRows must be a positive integer, got ${this.rowGroupRows}`);
-    this.rowsUntilCheck = Math.min(CHECK_INTERVAL_ROWS, this.rowGroupRows);
+    this.rowsUntilCheck = this.rowsToNextCheck();
     this.columns = leaves.map((leaf) => createColumnWriter(leaf, context, pageSize));
     this.shredder = new RowShredder(options.schema, this.columns);
     this.schemaJson = stringifyJson(options.schema);
@@ -217,10 +217,14 @@ export class DataFileWriter {
     if (this.closed) throw new ValidationError('write after close() or abort()');
   }
 
+  /** Rows until the next check: the check interval, or fewer so a check falls on the row-group row limit exactly (0 there). */
+  private rowsToNextCheck(): number {
+    return Math.min(CHECK_INTERVAL_ROWS, this.rowGroupRows - this.rowsInGroup);
+  }
+
   /** Finishes full pages and flushes the row group or the file when the next interval could pass a limit. */
   private checkLimits(): Promise<void> | undefined {
-    // The next check falls on the row-group row limit exactly, so row groups hold exactly that many rows.
-    this.rowsUntilCheck = Math.min(CHECK_INTERVAL_ROWS, this.rowGroupRows - this.rowsInGroup);
+    this.rowsUntilCheck = this.rowsToNextCheck();
     let buffered = 0;
     const columns = this.columns;
     for (let i = 0; i < columns.length; i++) {
@@ -291,7 +295,7 @@ export class DataFileWriter {
     const rows = this.rowsInGroup;
     this.rowsInGroup = 0;
     this.lastBuffered = 0;
-    this.rowsUntilCheck = Math.min(CHECK_INTERVAL_ROWS, this.rowGroupRows);
+    this.rowsUntilCheck = this.rowsToNextCheck();
     const file = (this.file ??= this.openFile());
     const start = file.planned;
     const rowGroup = this.describeRowGroup(chunks, rows, start, file);

@@ -96,6 +96,13 @@ export function mapParts(node: FileSchemaNode): { repeated: FileSchemaNode; key:
   return { repeated, key: repeated.children[0]!, value: repeated.children[1] };
 }
 
+/** A group's children that carry a field id, by that id: how a projection finds its fields in the file. */
+export function childrenById(node: FileSchemaNode): Map<number, FileSchemaNode> {
+  const byId = new Map<number, FileSchemaNode>();
+  for (const child of node.children) if (child.fieldId !== undefined) byId.set(child.fieldId, child);
+  return byId;
+}
+
 /** First leaf below (or at) a node. */
 export function firstLeaf(node: FileSchemaNode): FileSchemaNode {
   let current = node;

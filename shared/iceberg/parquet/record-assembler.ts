@@ -8,7 +8,7 @@ import { ValidationError } from '../../errors';
 import type { Schema } from '../spec/schema';
 import type { IcebergType } from '../spec/types';
 import type { Row, Value } from '../spec/values';
-import { type FileSchemaNode, chooseValueKind, firstLeaf, isListGroup, isMapGroup, isPrimitiveNode, listParts, mapParts } from './file-schema';
+import { type FileSchemaNode, childrenById, chooseValueKind, firstLeaf, isListGroup, isMapGroup, isPrimitiveNode, listParts, mapParts } from './file-schema';
 import type { ColumnChunkReader, ColumnDecodeSpec, ValueKind } from './page-decoder';
 
 const MISSING = 0;
@@ -70,8 +70,7 @@ export class ProjectionPlan {
     private readonly safeIntegers = false,
     reuseRows = false,
   ) {
-    const byId = new Map<number, FileSchemaNode>();
-    for (const child of root.children) if (child.fieldId !== undefined) byId.set(child.fieldId, child);
+    const byId = childrenById(root);
     this.top = projection.fields.map((field) => this.build(field.type, byId.get(field.id)));
     this.reused = reuseRows ? [] : undefined;
   }
@@ -167,8 +166,7 @@ export class ProjectionPlan {
     if (isPrimitiveNode(file)) throw new ValidationError(`${where} is primitive in the file but ${type.type} in the projection`);
     if (type.type === 'struct') {
       if (isListGroup(file) || isMapGroup(file)) throw new ValidationError(`${where} is a list or map in the file but a struct in the projection`);
-      const byId = new Map<number, FileSchemaNode>();
-      for (const child of file.children) if (child.fieldId !== undefined) byId.set(child.fieldId, child);
+      const byId = childrenById(file);
       const node = this.node(STRUCT, file);
       node.children = type.fields.map((f) => this.build(f.type, byId.get(f.id)));
       node.visible = node.children.length;

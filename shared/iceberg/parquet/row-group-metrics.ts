@@ -2,15 +2,16 @@
  * A row group's column metrics in a data file's shape (ColumnMetrics of evaluators.ts), from its column chunks'
  * statistics, so that the metrics evaluators rule out a row group as they rule out a file. Only what reads exactly
  * is given: value and null counts of top-level columns that are not repeated, and bounds of top-level int, long
- * and date columns stored as signed INT32 or INT64, whose min_value/max_value bytes are Iceberg's single-value
- * bytes (a long stored as INT32, promoted from int, has 4-byte bounds, which Iceberg reads too). The deprecated
- * min/max fields, whose order is undefined, are never read. Metrics left out read as "might match".
+ * and date columns whose values the reader takes as they are stored (chooseValueKind: signed INT32 or INT64), so
+ * that their min_value/max_value bytes are Iceberg's single-value bytes (a long stored as INT32, promoted from int,
+ * has 4-byte bounds, which Iceberg reads too). The deprecated min/max fields, whose order is undefined, are never
+ * read. Metrics left out read as "might match".
  */
 import type { ColumnMetrics } from '../spec/evaluators';
 import type { Schema } from '../spec/schema';
-import { isPrimitive, primitiveKind } from '../spec/types';
-import type { FileSchemaNode } from './file-schema';
-import { ConvertedType, ParquetType, Repetition, type RowGroup } from './parquet-thrift';
+import { type PrimitiveType, isPrimitive, primitiveKind } from '../spec/types';
+import { type FileSchemaNode, childrenById, chooseValueKind } from './file-schema';
+import { ConvertedType, Repetition, type RowGroup } from './parquet-thrift';
 
 /** A projected top-level column the metrics cover: its field id, leaf column and whether its bounds are read. */
 interface MeasuredColumn {
@@ -25,12 +26,11 @@ export class RowGroupMetrics {
   private readonly measured: MeasuredColumn[] = [];
 
   constructor(projection: Schema, root: FileSchemaNode) {
-    const byId = new Map<number, FileSchemaNode>();
-    for (const child of root.children) if (child.fieldId !== undefined) byId.set(child.fieldId, child);
+    const byId = childrenById(root);
     for (const field of projection.fields) {
       const node = byId.get(field.id);
       if (!node || node.leafIndex < 0 || node.repetition === Repetition.REPEATED || !isPrimitive(field.type)) continue;
-      this.measured.push({ fieldId: field.id, leafIndex: node.leafIndex, boundBytes: boundBytes(primitiveKind(field.type), node) });
+      this.measured.push({ fieldId: field.id, leafIndex: node.leafIndex, boundBytes: boundBytes(field.type, node) });
     }
   }
 
@@ -55,9 +55,11 @@ export class RowGroupMetrics {
   }
 }
 
-/** 4 or 8 when a column of this kind stored so has Iceberg's bound bytes as its statistics; 0 otherwise. */
-function boundBytes(kind: string, node: FileSchemaNode): number {
-  const { type, converted_type: converted, logicalType } = node.element;
+/** 4 or 8 when a column of this type stored so has Iceberg's bound bytes as its statistics; 0 otherwise. */
+function boundBytes(type: PrimitiveType, node: FileSchemaNode): number {
+  const kind = primitiveKind(type);
+  if (kind !== 'int' && kind !== 'long' && kind !== 'date') return 0;
+  const { converted_type: converted, logicalType } = node.element;
   const unsigned =
     logicalType?.INTEGER?.isSigned === false ||
     converted === ConvertedType.UINT_8 ||
@@ -65,7 +67,7 @@ function boundBytes(kind: string, node: FileSchemaNode): number {
     converted === ConvertedType.UINT_32 ||
     converted === ConvertedType.UINT_64;
   if (unsigned) return 0;
-  if (type === ParquetType.INT32 && (kind === 'int' || kind === 'date' || kind === 'long')) return 4;
-  if (type === ParquetType.INT64 && kind === 'long') return 8;
-  return 0;
+  // The projection was matched to the file before (ProjectionPlan), so the column reads as this type.
+  const stored = chooseValueKind(node, type);
+  return stored === 'int32' || stored === 'int32-bigint' ? 4 : stored === 'int64' ? 8 : 0;
 }

@@ -2,57 +2,42 @@
 /** The `icebridge` command. */
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { clickhouseCommand } from './commands/clickhouse';
-import { compactCommand } from './commands/compact';
-import { dbCommand } from './commands/db';
-import { demoCommand } from './commands/demo';
-import { drillCommand } from './commands/drill';
-import { driftCommand } from './commands/drift';
-import { fanoutCommand } from './commands/fanout';
-import { flagsCommand, rollbackCommand } from './commands/flags';
-import { jobsCommand } from './commands/jobs';
-import { kafkaCommand } from './commands/kafka';
-import { maintainCommand } from './commands/maintain';
-import { migrateCommand } from './commands/migrate';
-import { outboxCommand } from './commands/outbox';
-import { reconcileCommand } from './commands/reconcile';
-import { replayCommand } from './commands/replay';
-import { restoreCommand } from './commands/restore';
-import { schemaCommand } from './commands/schema';
-import { serveCommand } from './commands/serve';
-import { snapshotCommand } from './commands/snapshot';
-import { stateCommand } from './commands/state';
-import { syncCommand } from './commands/sync';
-import { verifyCommand } from './commands/verify';
-import { weaviateCommand } from './commands/weaviate';
 import { SYNC_NODE_FLAGS, lacksNodeFlags, rerunWithNodeFlags } from './support/node-flags';
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
-  migrate: (argv) => migrateCommand(argv),
-  serve: (argv) => serveCommand(argv),
-  demo: (argv) => demoCommand(argv),
-  verify: (argv) => verifyCommand(argv),
-  schema: (argv) => schemaCommand(argv),
-  state: (argv) => stateCommand(argv),
-  sync: (argv) => syncCommand(argv),
-  compact: (argv) => compactCommand(argv),
-  flags: (argv) => flagsCommand(argv),
-  rollback: (argv) => rollbackCommand(argv),
-  restore: (argv) => restoreCommand(argv),
-  snapshot: (argv) => snapshotCommand(argv),
-  replay: (argv) => replayCommand(argv),
-  reconcile: (argv) => reconcileCommand(argv),
-  drill: (argv) => drillCommand(argv),
-  drift: (argv) => driftCommand(argv),
-  db: (argv) => dbCommand(argv),
-  jobs: (argv) => jobsCommand(argv),
-  maintain: (argv) => maintainCommand(argv),
-  fanout: (argv) => fanoutCommand(argv),
-  weaviate: (argv) => weaviateCommand(argv),
-  clickhouse: (argv) => clickhouseCommand(argv),
-  outbox: (argv) => outboxCommand(argv),
-  kafka: (argv) => kafkaCommand(argv),
+type Command = (argv: string[]) => Promise<number>;
+
+/**
+ * Each command's module, loaded when that command runs: help and the version load none, and a command loads its
+ * own code only (a migrate does not load the Kafka or ClickHouse commands).
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const COMMANDS: Record<string, () => Command> = {
+  migrate: () => (require('./commands/migrate') as typeof import('./commands/migrate')).migrateCommand,
+  serve: () => (require('./commands/serve') as typeof import('./commands/serve')).serveCommand,
+  demo: () => (require('./commands/demo') as typeof import('./commands/demo')).demoCommand,
+  verify: () => (require('./commands/verify') as typeof import('./commands/verify')).verifyCommand,
+  schema: () => (require('./commands/schema') as typeof import('./commands/schema')).schemaCommand,
+  state: () => (require('./commands/state') as typeof import('./commands/state')).stateCommand,
+  sync: () => (require('./commands/sync') as typeof import('./commands/sync')).syncCommand,
+  compact: () => (require('./commands/compact') as typeof import('./commands/compact')).compactCommand,
+  flags: () => (require('./commands/flags') as typeof import('./commands/flags')).flagsCommand,
+  rollback: () => (require('./commands/flags') as typeof import('./commands/flags')).rollbackCommand,
+  restore: () => (require('./commands/restore') as typeof import('./commands/restore')).restoreCommand,
+  snapshot: () => (require('./commands/snapshot') as typeof import('./commands/snapshot')).snapshotCommand,
+  replay: () => (require('./commands/replay') as typeof import('./commands/replay')).replayCommand,
+  reconcile: () => (require('./commands/reconcile') as typeof import('./commands/reconcile')).reconcileCommand,
+  drill: () => (require('./commands/drill') as typeof import('./commands/drill')).drillCommand,
+  drift: () => (require('./commands/drift') as typeof import('./commands/drift')).driftCommand,
+  db: () => (require('./commands/db') as typeof import('./commands/db')).dbCommand,
+  jobs: () => (require('./commands/jobs') as typeof import('./commands/jobs')).jobsCommand,
+  maintain: () => (require('./commands/maintain') as typeof import('./commands/maintain')).maintainCommand,
+  fanout: () => (require('./commands/fanout') as typeof import('./commands/fanout')).fanoutCommand,
+  weaviate: () => (require('./commands/weaviate') as typeof import('./commands/weaviate')).weaviateCommand,
+  clickhouse: () => (require('./commands/clickhouse') as typeof import('./commands/clickhouse')).clickhouseCommand,
+  outbox: () => (require('./commands/outbox') as typeof import('./commands/outbox')).outboxCommand,
+  kafka: () => (require('./commands/kafka') as typeof import('./commands/kafka')).kafkaCommand,
 };
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 const HELP = `usage: icebridge <command> [options]
 
@@ -120,18 +105,23 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP);
       return 0;
     }
-    const help = COMMANDS[topic];
+    const help = commandNamed(topic);
     if (!help) return unknownCommand(topic);
-    return help(['--help']);
+    return help()(['--help']);
   }
   if (command === undefined) {
     process.stderr.write(`missing command\n\n${HELP}`);
     return 2;
   }
-  const run = COMMANDS[command];
+  const run = commandNamed(command);
   if (!run) return unknownCommand(command);
   if (command === 'sync' && require.main === module && lacksNodeFlags(SYNC_NODE_FLAGS)) return rerunWithNodeFlags(SYNC_NODE_FLAGS, argv, __filename);
-  return run(rest);
+  return run()(rest);
+}
+
+/** The command of that name; none for any other word (`constructor` included, which every object answers to). */
+function commandNamed(name: string): (() => Command) | undefined {
+  return Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
 }
 
 function unknownCommand(command: string): number {

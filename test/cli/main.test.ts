@@ -77,6 +77,13 @@ describe('icebridge', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^unknown command "migrat"/);
     expect((await icebridge('help', 'nope')).code).toBe(2);
+    // Words every JavaScript object answers to are not commands either.
+    for (const word of ['constructor', 'toString', '__proto__']) {
+      const inherited = await icebridge(word);
+      expect(inherited.code, word).toBe(2);
+      expect(inherited.stderr, word).toMatch(/^unknown command /);
+      expect((await icebridge('help', word)).code, word).toBe(2);
+    }
   });
 
   it('finds the version from the compiled layout too (dist/cli is two folders below package.json)', () => {

@@ -35,6 +35,8 @@ export interface RowSource {
   relation: string;
   where?: string;
   params: readonly unknown[];
+  /** Rows `where` is expected to keep (a key range's planner estimate); sampling by pages aims at these. */
+  estimatedRows?: number;
 }
 
 /** The FROM item of a RowSource's rows. */

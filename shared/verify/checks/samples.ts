@@ -85,9 +85,12 @@ export class SampleSet {
         )
       ).rows;
     // A big table is sampled by pages first (TABLESAMPLE SYSTEM reads only those): ORDER BY random() over every
-    // row cost a full scan, about a second per 2,000,000 rows, for five rows to look at.
-    const percent = await samplePercent(client, source.relation, n);
-    let rows = percent === undefined ? [] : await pickFrom(`${source.relation} TABLESAMPLE SYSTEM (${percent})`);
+    // row cost a full scan, about a second per 2,000,000 rows, for five rows to look at. A short sample is
+    // sampled again with ten times the pages before every row is read.
+    const percent = await samplePercent(client, source, n);
+    const percents = percent === undefined ? [] : [percent, ...(percent * 10 < MAX_PAGE_PERCENT ? [percent * 10] : [])];
+    let rows: Array<Record<string, string | null>> = [];
+    for (const p of percents) if (rows.length < n) rows = await pickFrom(`${source.relation} TABLESAMPLE SYSTEM (${p})`);
     if (rows.length < n) rows = await pickFrom(source.relation);
     const keys = layout.keyIndexes;
     return new SampleSet(
@@ -151,9 +154,16 @@ const PAGE_SAMPLING_ROWS = 100_000;
 /** Rows the page sample aims at per row picked, so a short sample is rare. */
 const SAMPLED_PER_PICKED = 200;
 
-/** The TABLESAMPLE percentage for `from` when it names one big enough table, else undefined. */
-async function samplePercent(client: Client, from: string, count: number): Promise<number | undefined> {
-  const relation = /^(?:ONLY )?("(?:[^"]|"")+"\."(?:[^"]|"")+")$/.exec(from)?.[1];
+/** Pages are sampled below this percentage only: from there on, reading the rows (of a range: by its key) costs about as much. */
+const MAX_PAGE_PERCENT = 10;
+
+/**
+ * The TABLESAMPLE percentage for `source` when its relation is one big enough table, else undefined: the share of
+ * pages whose rows hold about SAMPLED_PER_PICKED × `count` of the rows `source` keeps. A key range's rows are a
+ * share of the table's (its estimate), and a page sample of the whole table keeps only that share of its rows.
+ */
+async function samplePercent(client: Client, source: RowSource, count: number): Promise<number | undefined> {
+  const relation = /^(?:ONLY )?("(?:[^"]|"")+"\."(?:[^"]|"")+")$/.exec(source.relation)?.[1];
   if (relation === undefined) return undefined;
   // to_regclass, not ::regclass: a failed cast would abort the snapshot transaction every other check runs in.
   const { rows } = await client.query<{ n: number | null }>(
@@ -162,7 +172,9 @@ async function samplePercent(client: Client, from: string, count: number): Promi
   );
   const estimate = rows[0]?.n ?? 0;
   if (estimate < PAGE_SAMPLING_ROWS) return undefined;
-  return Math.min(100, (100 * count * SAMPLED_PER_PICKED) / estimate);
+  const kept = source.where === undefined || source.estimatedRows === undefined ? estimate : Math.max(1, Math.min(estimate, source.estimatedRows));
+  const percent = (100 * count * SAMPLED_PER_PICKED) / kept;
+  return percent < MAX_PAGE_PERCENT ? percent : undefined;
 }
 
 function valuesOf(layout: RowLayout, canonical: ReadonlyArray<string | null>): Record<string, string | null> {

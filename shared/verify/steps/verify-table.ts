@@ -203,7 +203,11 @@ export async function verifyRowRange(
       conditions.push(`${quoteIdent(key.name)} < $${params.length}::int8`);
       bounds.push(bindByName(currentSchema(metadata), key.name, 'lt', literal(range.hi)));
     }
-    const rows: RowSource = { relation: fromSql(source), params, ...(conditions.length > 0 ? { where: conditions.join(' AND ') } : {}) };
+    const rows: RowSource = {
+      relation: fromSql(source),
+      params,
+      ...(conditions.length > 0 ? { where: conditions.join(' AND '), estimatedRows: range.estimatedRows } : {}),
+    };
     const target: TargetRead = { io: env.catalog.io, metadata, snapshot, columns, ...(bounds.length > 0 ? { filter: and(...bounds) } : {}) };
     const { figures, hashed, aggregates, samples } = await scanBothSides(client, source, target, layout, rows, { hash: true, samples: options.samples ?? 0 });
     const examined = await explainDifference(

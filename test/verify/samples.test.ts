@@ -52,7 +52,12 @@ function readEveryRow(sent: string[]): boolean {
   return sent.some((sql) => sql.includes('ORDER BY random()') && !sql.includes('TABLESAMPLE'));
 }
 
-const range = (estimatedRows: number): RowSource => ({ relation: TABLE, where: '"id" >= $1::int8 AND "id" < $2::int8', params: ['1', '1000001'], estimatedRows });
+const range = (estimatedRows: number): RowSource => ({
+  relation: TABLE,
+  where: '"id" >= $1::int8 AND "id" < $2::int8',
+  params: ['1', '1000001'],
+  estimatedRows,
+});
 
 describe('SampleSet.pick', () => {
   it('samples pages of a big table for about 200 rows per row picked', async () => {
@@ -72,20 +77,16 @@ describe('SampleSet.pick', () => {
     expect(readEveryRow(sent)).toBe(false);
   });
 
-  it('samples ten times the pages once when a page sample comes back short, before reading every row', async () => {
-    const { client, sent } = postgres(5_000_000, [0, 3]);
-    const samples = await SampleSet.pick(client, LAYOUT, range(1_000_000), 3);
-    expect(samples.rows()).toHaveLength(3);
-    expect(pageSamples(sent)).toEqual([0.06, 0.6]);
-    expect(readEveryRow(sent)).toBe(false);
-  });
-
-  it('reads every row of the source when both page samples come back short', async () => {
-    const { client, sent } = postgres(5_000_000, [0, 1]);
-    const samples = await SampleSet.pick(client, LAYOUT, range(1_000_000), 2);
-    expect(samples.rows()).toHaveLength(2);
-    expect(pageSamples(sent)).toEqual([0.04, 0.4]);
-    expect(readEveryRow(sent)).toBe(true);
+  // A short page sample is taken again from ten times the pages; every row is read only when that is short too.
+  it.each([
+    { sampled: [0, 3], picked: 3, percents: [0.06, 0.6], everyRow: false },
+    { sampled: [0, 1], picked: 2, percents: [0.04, 0.4], everyRow: true },
+  ])('picks $picked rows from page samples of $sampled rows (every row read: $everyRow)', async ({ sampled, picked, percents, everyRow }) => {
+    const { client, sent } = postgres(5_000_000, sampled);
+    const samples = await SampleSet.pick(client, LAYOUT, range(1_000_000), picked);
+    expect(samples.rows()).toHaveLength(picked);
+    expect(pageSamples(sent)).toEqual(percents);
+    expect(readEveryRow(sent)).toBe(everyRow);
   });
 
   it('reads the rows of a small table, or of a range that would need a tenth of the pages, without page samples', async () => {

@@ -56,18 +56,31 @@ function covered(intervals: Interval[]): number {
   return total;
 }
 
+/** One activity invocation's wall time (epoch ms). */
+export interface ActivityInterval {
+  name: string;
+  start: number;
+  end: number;
+}
+
 /** Phases in order of first start, then the wall time outside every activity span. */
 export function phasesOf(spans: readonly ReadableSpan[], fromEpochMs: number, toEpochMs: number): PhaseTiming[] {
+  const intervals = spans
+    .filter((span) => span.name.startsWith('activity '))
+    .map((span) => ({ name: span.name.slice('activity '.length), start: epochMs(span.startTime), end: epochMs(span.endTime) }));
+  return phasesOfIntervals(intervals, fromEpochMs, toEpochMs);
+}
+
+/** Phases of activity invocations within [from, to], in order of first start, then the wall time outside them all. */
+export function phasesOfIntervals(intervals: readonly ActivityInterval[], fromEpochMs: number, toEpochMs: number): PhaseTiming[] {
   const byName = new Map<string, Interval[]>();
   const firstStart = new Map<string, number>();
-  for (const span of spans) {
-    if (!span.name.startsWith('activity ')) continue;
-    const start = Math.max(fromEpochMs, epochMs(span.startTime));
-    const end = Math.min(toEpochMs, epochMs(span.endTime));
+  for (const interval of intervals) {
+    const start = Math.max(fromEpochMs, interval.start);
+    const end = Math.min(toEpochMs, interval.end);
     if (end <= start) continue;
-    const name = span.name.slice('activity '.length);
-    byName.set(name, [...(byName.get(name) ?? []), [start, end]]);
-    firstStart.set(name, Math.min(firstStart.get(name) ?? Infinity, start));
+    byName.set(interval.name, [...(byName.get(interval.name) ?? []), [start, end]]);
+    firstStart.set(interval.name, Math.min(firstStart.get(interval.name) ?? Infinity, start));
   }
   const phases = [...byName.entries()]
     .sort((x, y) => firstStart.get(x[0])! - firstStart.get(y[0])!)

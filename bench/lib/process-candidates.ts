@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { builtModule } from './built-code';
+import { commandPhases, journaledActivities } from './journal-phases';
 import type { JobResult, MigrateJob } from './migrate-candidates';
 import type { PhaseTiming } from './phase-timings';
 
@@ -17,6 +18,9 @@ interface ProcessRun {
   stdout: string;
   wallMs: number;
   cpuMs: number;
+  /** When the process was started and when it had exited, epoch ms. */
+  startedAtEpochMs: number;
+  endedAtEpochMs: number;
 }
 
 /**
@@ -24,6 +28,7 @@ interface ProcessRun {
  * does not expose a child's resource usage). Rejects with the program's error output when it fails.
  */
 async function runProcess(command: string, args: string[]): Promise<ProcessRun> {
+  const startedAtEpochMs = Date.now();
   const started = performance.now();
   const { stdout } = await promisify(execFile)('sh', ['-c', '"$0" "$@" && times', command, ...args], {
     env: { ...process.env, PGCONNECT_TIMEOUT: '10' },
@@ -36,7 +41,7 @@ async function runProcess(command: string, args: string[]): Promise<ProcessRun> 
     (ms, [, minutes, seconds]) => ms + (Number(minutes) * 60 + Number(seconds)) * 1000,
     0,
   );
-  return { stdout: lines.slice(0, -2).join('\n'), wallMs, cpuMs };
+  return { stdout: lines.slice(0, -2).join('\n'), wallMs, cpuMs, startedAtEpochMs, endedAtEpochMs: startedAtEpochMs + wallMs };
 }
 
 function baseResult(rows: number, run: ProcessRun, startedAtMs: number, baselineRssBytes: number): JobResult {
@@ -65,9 +70,10 @@ function icebridgeCommand(): { command: string; args: string[]; label: string } 
 }
 
 /**
- * The end-to-end command line, each a process of its own timed from start to exit: `icebridge --version` (start-up
- * alone: node, loading every command), `icebridge migrate --verify none`, then `icebridge verify --level full` of
- * the table it wrote. The job's wall time is the migration's; the three are its phases.
+ * The end-to-end command line, each a process of its own timed from start to exit: `icebridge --version` (node and
+ * the entry module), `icebridge migrate --verify none`, then `icebridge verify --level full` of the table it wrote.
+ * The job's wall time is the migration's; the three are its phases, and the migration's and the verification's
+ * own phases (start-up, each activity, the rest) follow, read from the history their runs journaled.
  */
 export async function runCli(job: MigrateJob): Promise<JobResult> {
   const cli = icebridgeCommand();
@@ -78,17 +84,25 @@ export async function runCli(job: MigrateJob): Promise<JobResult> {
   const baselineRssBytes = process.memoryUsage.rss();
   const startedAtMs = Date.now();
   const version = await icebridge(['--version']);
-  const migrate = await icebridge(['migrate', ...common, '--verify', 'none', '--state-dir', path.join(job.workDir, 'migrate-state')]);
+  const migrateState = path.join(job.workDir, 'migrate-state');
+  const verifyState = path.join(job.workDir, 'verify-state');
+  const migrate = await icebridge(['migrate', ...common, '--verify', 'none', '--state-dir', migrateState]);
   const migrated = JSON.parse(migrate.stdout) as { runtimeStatus: string; rows: number; tables: { failed: number } };
   if (migrated.runtimeStatus !== 'Completed' || migrated.tables.failed > 0)
     throw new Error(`icebridge migrate did not commit: ${migrate.stdout.slice(0, 2000)}`);
-  const verify = await icebridge(['verify', ...common, '--level', 'full', '--state-dir', path.join(job.workDir, 'verify-state')]);
+  const verify = await icebridge(['verify', ...common, '--level', 'full', '--state-dir', verifyState]);
   const verified = JSON.parse(verify.stdout) as { tables: Array<{ rows?: { compared: string } }> };
   const compared = verified.tables.reduce((n, t) => n + Number(t.rows?.compared ?? 0), 0);
   if (compared !== migrated.rows) throw new Error(`icebridge verify compared ${compared} rows of the ${migrated.rows} migrated`);
   const phase = (name: string, run: ProcessRun): PhaseTiming => ({ phase: name, wallMs: run.wallMs, invocations: 1, busyMs: run.wallMs });
   return {
     ...baseResult(migrated.rows, migrate, startedAtMs, baselineRssBytes),
-    phases: [phase(`${cli.label} --version`, version), phase('icebridge migrate --verify none', migrate), phase('icebridge verify --level full', verify)],
+    phases: [
+      phase(`${cli.label} --version`, version),
+      phase('icebridge migrate --verify none', migrate),
+      ...commandPhases('migrate', await journaledActivities(migrateState), migrate.startedAtEpochMs, migrate.endedAtEpochMs),
+      phase('icebridge verify --level full', verify),
+      ...commandPhases('verify', await journaledActivities(verifyState), verify.startedAtEpochMs, verify.endedAtEpochMs),
+    ],
   };
 }

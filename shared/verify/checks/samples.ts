@@ -172,7 +172,7 @@ async function samplePercent(client: Client, source: RowSource, count: number): 
   );
   const estimate = rows[0]?.n ?? 0;
   if (estimate < PAGE_SAMPLING_ROWS) return undefined;
-  const kept = source.where === undefined || source.estimatedRows === undefined ? estimate : Math.max(1, Math.min(estimate, source.estimatedRows));
+  const kept = source.estimatedRows === undefined ? estimate : Math.max(1, Math.min(estimate, source.estimatedRows));
   const percent = (100 * count * SAMPLED_PER_PICKED) / kept;
   return percent < MAX_PAGE_PERCENT ? percent : undefined;
 }

@@ -11,7 +11,7 @@
  * writers open (bucket[16] of id by default), once within the writer buffer budget of a 2 GB instance and once
  * with a budget too large to matter, for their peak RSS.
  *
- * Then what the server spends on the raw COPY, column by column (its CPU for COPY of each column alone), and what
+ * Then what the server spends on the raw COPY, column by column (its CPU for COPY of the first k columns), and what
  * the machine's cores allow: each line's wall time were both cores busy throughout, against its target.
  *
  *   npx tsx bench/migrate.ts [--rows N] [--runs R] [--only icebridge,verify,partitioned,reader,duckdb,csv,raw,psql,cli,columns]
@@ -348,7 +348,7 @@ export async function runMigrateBench(options: MigrateBenchOptions): Promise<num
     }
     let columns: ServerColumnCosts | undefined;
     if (options.only.includes('columns')) {
-      console.log(`\nThe server's CPU for the raw COPY of each column alone (${options.runs} runs each) ...`);
+      console.log(`\nThe server's CPU for the raw COPY, column by column (${options.runs} runs of each COPY) ...`);
       columns = await serverColumnCosts(postgres, options.runs);
     }
     let pagila: PagilaQuick | undefined;
@@ -503,8 +503,8 @@ function printResults(options: MigrateBenchOptions, entries: Entry[], columns: S
     for (const line of bounds) console.log(line);
   }
   if (columns) {
-    console.log(`\nWhere the server's raw COPY goes: server CPU per million rows for COPY (SELECT column FROM ONLY ${ORDERS.schema}.${ORDERS.table})`);
-    console.log('TO STDOUT (FORMAT binary), each column alone less the COPY of no column; share of every column (medians)');
+    console.log(`\nWhere the server's raw COPY goes: server CPU per million rows of COPY (SELECT … FROM ONLY ${ORDERS.schema}.${ORDERS.table}) TO STDOUT`);
+    console.log('(FORMAT binary) of no column, then what each column adds to the columns before it; share of the whole row (medians)');
     for (const line of serverColumnLines(columns, options.rows)) console.log(line);
   }
   const split = [icebridge[0], find('verify'), find('cli')].filter((x): x is Entry => x !== undefined);

@@ -454,8 +454,9 @@ function printResults(options: MigrateBenchOptions, entries: Entry[], columns: S
     console.log(`  best icebridge setting: ${best.e.series.settings} at ${Math.round(best.s.rowsPerSecond).toLocaleString('en-US')} rows/s`);
     if (best.e !== icebridge[0]) ratios('a best', best.s);
   }
+  const perMillionS = (ms: number): string => ((ms / 1000) * (1e6 / options.rows)).toFixed(2);
   const perMillion = (label: string, m: Summary | undefined): string | undefined =>
-    m?.serverCpuMs === undefined ? undefined : `${label} ${(((m.cpuMs + m.serverCpuMs) / 1000) * (1e6 / options.rows)).toFixed(2)}`;
+    m?.serverCpuMs === undefined ? undefined : `${label} ${perMillionS(m.cpuMs + m.serverCpuMs)}`;
   const cpu = [
     perMillion('a', a),
     best && best.e !== icebridge[0] ? perMillion('a best', best.s) : undefined,
@@ -483,7 +484,6 @@ function printResults(options: MigrateBenchOptions, entries: Entry[], columns: S
   if (verifyCpu !== undefined) cpu.push(verifyCpu);
   if (cpu.length > 0) console.log(`\nCPU view, steadier than wall time under other load: node + server CPU s per million rows: ${cpu.join(', ')}`);
   const cores = os.cpus().length;
-  const perMillionS = (ms: number): string => ((ms / 1000) * (1e6 / options.rows)).toFixed(2);
   // Were every core busy from start to end, a line would take its node + server CPU over the cores: no schedule
   // does better, so a target beyond this bound needs less CPU per row, not more overlap.
   const busy = (name: string, s: Summary | undefined, target: string, allowedWallMs: number, ratio: (wallMs: number) => string): string | undefined => {

@@ -29,7 +29,7 @@ import type { CandidateKind, MigrateJob } from './lib/migrate-candidates';
 import { buildProduct } from './lib/built-code';
 import { type PagilaQuick, benchPagilaQuick, printPagilaQuick } from './lib/pagila';
 import { type BenchPostgres, ORDERS, createOrdersTable, ordersHeapBytes, startBenchPostgres } from './lib/migrate-postgres';
-import { type Series, type Summary, megabytes, phaseTable, resultsTable, summarize, verdict } from './lib/migrate-report';
+import { type Series, type Summary, megabytes, phaseTable, resultsTable, secondsPerMillionRows, summarize, verdict } from './lib/migrate-report';
 import { findPsql } from '../test/integration/support/postgres';
 import { type JobMeasurement, runJobInChild } from './lib/migrate-runner';
 import { median } from './lib/measure';
@@ -454,7 +454,7 @@ function printResults(options: MigrateBenchOptions, entries: Entry[], columns: S
     console.log(`  best icebridge setting: ${best.e.series.settings} at ${Math.round(best.s.rowsPerSecond).toLocaleString('en-US')} rows/s`);
     if (best.e !== icebridge[0]) ratios('a best', best.s);
   }
-  const perMillionS = (ms: number): string => ((ms / 1000) * (1e6 / options.rows)).toFixed(2);
+  const perMillionS = (ms: number): string => secondsPerMillionRows(ms, options.rows);
   const perMillion = (label: string, m: Summary | undefined): string | undefined =>
     m?.serverCpuMs === undefined ? undefined : `${label} ${perMillionS(m.cpuMs + m.serverCpuMs)}`;
   const cpu = [

@@ -43,6 +43,11 @@ export function summarize(series: Series): Summary | undefined {
 
 const MB = 1024 * 1024;
 
+/** CPU or wall milliseconds spent on `rows` rows as seconds per million rows, two decimals. */
+export function secondsPerMillionRows(ms: number, rows: number): string {
+  return ((ms / 1000) * (1e6 / rows)).toFixed(2);
+}
+
 function pad(cells: string[][]): string {
   const widths = cells[0]!.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
   return cells.map((row) => row.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')).join('\n');

@@ -12,6 +12,7 @@ import { CopyOutQuery } from '../../shared/postgres/copy-out-query';
 import { quoteIdent, quoteQualified } from '../../shared/postgres/identifiers';
 import { median } from './measure';
 import { type BenchPostgres, ORDERS } from './migrate-postgres';
+import { secondsPerMillionRows } from './migrate-report';
 
 /** A column's share of the server's CPU for the COPY. */
 export interface ServerColumnCost {
@@ -33,6 +34,7 @@ export interface ServerColumnCosts {
 
 /** Measures ServerColumnCosts with `runs` COPYs of each, one after another on one connection. */
 export async function serverColumnCosts(postgres: BenchPostgres, runs: number): Promise<ServerColumnCosts> {
+  const table = quoteQualified(ORDERS.schema, ORDERS.table);
   const client = await postgres.connect();
   try {
     const { rows } = await client.query<{ name: string; type: string }>(
@@ -40,9 +42,8 @@ export async function serverColumnCosts(postgres: BenchPostgres, runs: number): 
          FROM pg_catalog.pg_attribute a
         WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
         ORDER BY a.attnum`,
-      [quoteQualified(ORDERS.schema, ORDERS.table)],
+      [table],
     );
-    const table = quoteQualified(ORDERS.schema, ORDERS.table);
     const serverMs = async (selectList: string): Promise<number> => {
       const spent: number[] = [];
       for (let run = 0; run < runs; run++) {
@@ -80,7 +81,7 @@ function copyToNowhere(client: Client, sql: string): Promise<void> {
 
 /** The costs as lines of seconds per million rows, with each column's share of the whole row. */
 export function serverColumnLines(costs: ServerColumnCosts, rows: number): string[] {
-  const perMillion = (ms: number): string => `${((ms / 1000) * (1e6 / rows)).toFixed(2)} s`.padStart(8);
+  const perMillion = (ms: number): string => `${secondsPerMillionRows(ms, rows)} s`.padStart(8);
   const share = (ms: number): string => `${Math.round((100 * ms) / costs.wholeRowMs)}%`.padStart(5);
   const line = (label: string, ms: number): string => `  ${label.padEnd(44)} ${perMillion(ms)} ${share(ms)}`;
   return [
